@@ -1,0 +1,114 @@
+"""Forward-mode automatic differentiation with dual and hyper-dual numbers.
+
+Write a function once with plain numpy; evaluate it on a :class:`Dual`
+(``a + b·ε``, ε² = 0) for exact first derivatives or on a :class:`HyperDual`
+(``a + b·ε1 + c·ε2 + d·ε1ε2``) for exact second derivatives.
+
+>>> import numpy as np
+>>> from hyperdual import Dual, HyperDual, derivative, hessian
+>>> Dual(2.0, 1.0) ** 3
+Dual(8.0, 12.0)
+>>> derivative(np.exp, 0.0)
+1.0
+>>> hessian(lambda x: x[0] * x[1], np.array([1.0, 2.0]))
+array([[0., 1.],
+       [1., 0.]])
+"""
+
+from . import _generic, _rules
+
+_generic.install(_rules.UNARY, _rules.BINARY)
+
+from ._generic import (  # noqa: E402  (installed just above)
+    absolute,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    cbrt,
+    ceil,
+    cos,
+    cosh,
+    digamma,
+    erf,
+    erfc,
+    exp,
+    exp2,
+    expit,
+    expm1,
+    floor,
+    gammaln,
+    hypot,
+    log,
+    log1p,
+    log2,
+    log10,
+    maximum,
+    minimum,
+    negative,
+    power,
+    reciprocal,
+    rint,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    tan,
+    tanh,
+    trunc,
+    xlogy,
+)
+from ._number import (  # noqa: E402
+    SUPPORTED_FUNCTIONS,
+    Dual,
+    HyperDual,
+    clip,
+    concatenate,
+    dot,
+    matmul,
+    mean,
+    new_tag,
+    outer,
+    prod,
+    reshape,
+    scatter_add,
+    stack,
+    transpose,
+    where,
+)
+from ._number import max_ as max  # noqa: E402, A004
+from ._number import min_ as min  # noqa: E402, A004
+from ._number import sum_ as sum  # noqa: E402, A004
+from .helpers import (  # noqa: E402
+    derivative,
+    gradient,
+    hessian,
+    hvp,
+    jacobian,
+    second_derivative,
+    value_and_gradient,
+)
+
+abs = absolute  # noqa: A001
+add = _generic.add  # type: ignore[attr-defined]
+subtract = _generic.subtract  # type: ignore[attr-defined]
+multiply = _generic.multiply  # type: ignore[attr-defined]
+divide = _generic.true_divide  # type: ignore[attr-defined]
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dual", "HyperDual", "derivative", "second_derivative", "gradient", "jacobian",
+    "hessian", "hvp", "value_and_gradient", "scatter_add", "new_tag", "SUPPORTED_FUNCTIONS",
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh",
+    "arcsinh", "arccosh", "arctanh", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10",
+    "sqrt", "cbrt", "square", "reciprocal", "power", "hypot", "abs", "absolute", "sign",
+    "maximum", "minimum", "clip", "where", "sum", "prod", "mean", "dot", "matmul", "outer",
+    "reshape", "transpose", "concatenate", "stack", "erf", "erfc", "expit", "gammaln",
+    "digamma", "xlogy", "floor", "ceil", "trunc", "rint", "negative", "max", "min",
+    "add", "subtract", "multiply", "divide",
+]

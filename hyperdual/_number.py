@@ -1,0 +1,1401 @@
+"""Dual and HyperDual numbers.
+
+Both classes store *parts* indexed by a bit mask of the infinitesimals they
+carry: a Dual has parts ``(real, dual)`` for masks 0 and 1; a HyperDual has
+``(real, eps1, eps2, eps12)`` for masks 0, 1, 2 and 3 (ε1² = ε2² = 0).  Every
+elementwise operation is the chain rule (Faà di Bruno up to second order)
+applied to the rule table, so both classes share one implementation.
+
+Direction stacks
+----------------
+The non-real parts may carry ``nd`` leading *direction axes* (a tangent stack),
+so one pass propagates many directions: a Dual with ``nd = 1`` has
+``dual.shape == (k,) + real.shape``; a HyperDual with ``nd = 2`` has
+``eps1.shape == (k1, 1) + s``, ``eps2.shape == (1, k2) + s`` and
+``eps12.shape == (k1, k2) + s``.  Keeping every part at the same number of
+leading axes (with size-1 axes for absent directions) lets plain numpy
+broadcasting form the cross terms ε1·ε2.
+
+Tags
+----
+Each helper call seeds a fresh tag; a number with a newer tag may hold parts
+that are numbers of an older tag, and treats any operand of an older tag as a
+constant.  That is what prevents perturbation confusion when derivatives are
+nested.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+
+import numpy as np
+
+from . import _generic as g
+from ._rules import BINARY, BINARY_BY_UFUNC, UNARY, UNARY_BY_UFUNC
+
+_tag_counter = itertools.count(1)
+
+
+def new_tag() -> int:
+    """A fresh perturbation tag, newer than every tag made before it."""
+    return next(_tag_counter)
+
+
+# Partitions of each mask into blocks (Faà di Bruno up to second order).
+_PARTITIONS = {
+    1: ((1,),),
+    2: ((2,),),
+    3: ((3,), (1, 2)),
+}
+# Pairs (i, j) with i | j == m and i & j == 0 (the product rule).
+_SPLITS = {
+    1: ((0, 1), (1, 0)),
+    2: ((0, 2), (2, 0)),
+    3: ((0, 3), (3, 0), (1, 2), (2, 1)),
+}
+
+
+# ---------------------------------------------------------------------------------
+# Validation of user-given parts
+# ---------------------------------------------------------------------------------
+def _as_part(value, name: str):
+    """Convert a user-given part to a float, a float array, or keep a nested number."""
+    if isinstance(value, _Number):
+        return value
+    t = type(value)
+    if t is float:
+        return value
+    if t is int or t is bool:
+        return float(value)
+    if isinstance(value, (str, bytes)):
+        raise TypeError(
+            f"hyperdual: {name} must be a real number or an array of real numbers, "
+            f"got the string {value!r}"
+        )
+    if isinstance(value, (complex, np.complexfloating)):
+        raise TypeError(f"hyperdual: {name} must be real; complex numbers are not supported")
+    if isinstance(value, np.generic):
+        if value.dtype.kind == "f":
+            return float(value) if value.dtype == np.float64 else value
+        if value.dtype.kind in "iub":
+            return float(value)
+        raise TypeError(f"hyperdual: {name} has unsupported dtype {value.dtype}")
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(
+                f"hyperdual: {name} must be a real number or a rectangular array of reals "
+                f"(got a ragged or invalid sequence: {exc})"
+            ) from None
+        return _as_part(arr, name)
+    if isinstance(value, np.ndarray):
+        kind = value.dtype.kind
+        if kind == "f":
+            arr = value
+        elif kind in "iub":
+            arr = value.astype(np.float64)
+        elif kind == "c":
+            raise TypeError(
+                f"hyperdual: {name} must be real; complex arrays are not supported"
+            )
+        elif kind == "O":
+            raise TypeError(
+                f"hyperdual: {name} is an object array; build one Dual with array parts "
+                "(Dual(values, tangents)) instead of an array of Duals"
+            )
+        else:
+            raise TypeError(
+                f"hyperdual: {name} must hold real numbers, got an array of dtype {value.dtype}"
+            )
+        if arr.ndim == 0:
+            return float(arr) if arr.dtype == np.float64 else arr[()]
+        return arr
+    raise TypeError(
+        f"hyperdual: {name} must be a float, int, numpy scalar or array, got "
+        f"{type(value).__name__}"
+    )
+
+
+def _shape(p) -> tuple:
+    if type(p) is float:
+        return ()
+    return np.shape(p) if not isinstance(p, _Number) else p.shape
+
+
+def _ndim(p) -> int:
+    if type(p) is float:
+        return 0
+    return p.ndim if isinstance(p, (np.ndarray, _Number)) else np.ndim(p)
+
+
+def _tidy(p):
+    """numpy returns np.float64 / 0-d arrays from 0-d operations: keep Python floats."""
+    t = type(p)
+    if t is float:
+        return p
+    if t is np.float64:
+        return float(p)
+    if t is np.ndarray and p.ndim == 0:
+        return float(p) if p.dtype == np.float64 else p[()]
+    return p
+
+
+def _broadcast_part(p, shape):
+    if _shape(p) == shape:
+        return p
+    if not shape and not isinstance(p, _Number):
+        return _tidy(p)
+    return np.broadcast_to(p, shape)
+
+
+def _lift(p, nd: int, nres: int):
+    """Insert size-1 axes after the ``nd`` direction axes so the part has ``nres`` value axes."""
+    k = _ndim(p) - nd
+    if k >= nres:
+        return p
+    s = _shape(p)
+    return np.reshape(p, s[:nd] + (1,) * (nres - k) + s[nd:])
+
+
+# ---------------------------------------------------------------------------------
+# The shared base class
+# ---------------------------------------------------------------------------------
+class _Number:
+    """Behaviour shared by Dual and HyperDual (see the module docstring)."""
+
+    __slots__ = ()
+    __array_priority__ = 1000.0
+    __hash__ = None  # comparisons look at the real part only: not hashable
+    _NPARTS = 0
+    _KIND = ""
+
+    # --- parts ------------------------------------------------------------------
+    def _parts(self) -> tuple:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @classmethod
+    def _build(cls, parts, tag, nd):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def shape(self) -> tuple:
+        """Shape of the value (the real part), as numpy's ``ndarray.shape``."""
+        return _shape(self.real)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def dtype(self):
+        r = g.real_value(self)
+        return np.result_type(r)
+
+    def __len__(self) -> int:
+        s = self.shape
+        if not s:
+            raise TypeError(f"len() of a 0-d {type(self).__name__}")
+        return s[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            f"hyperdual: cannot convert a {type(self).__name__} to a numpy array: that "
+            "would drop its derivative parts. Use .real for the value, or call a function "
+            "that hyperdual supports."
+        )
+
+    def __float__(self):
+        raise TypeError(
+            f"hyperdual: float() of a {type(self).__name__} would drop its derivative; "
+            "use .real"
+        )
+
+    __int__ = __float__
+    __complex__ = __float__
+
+    def __index__(self):
+        raise TypeError(f"hyperdual: a {type(self).__name__} cannot be used as an index")
+
+    def __bool__(self) -> bool:
+        return bool(g.real_value(self))
+
+    # --- comparisons: on the real part, so `if x > 0:` branches work --------------
+    def __lt__(self, other):
+        return g.real_value(self) < g.real_value(other)
+
+    def __le__(self, other):
+        return g.real_value(self) <= g.real_value(other)
+
+    def __gt__(self, other):
+        return g.real_value(self) > g.real_value(other)
+
+    def __ge__(self, other):
+        return g.real_value(self) >= g.real_value(other)
+
+    def __eq__(self, other):
+        if not _accepts(other):
+            return NotImplemented
+        return g.real_value(self) == g.real_value(other)
+
+    def __ne__(self, other):
+        if not _accepts(other):
+            return NotImplemented
+        return g.real_value(self) != g.real_value(other)
+
+    # --- arithmetic ------------------------------------------------------------
+    def __add__(self, other):
+        return _binary_op(BINARY["add"], self, other)
+
+    def __radd__(self, other):
+        return _binary_op(BINARY["add"], other, self)
+
+    def __sub__(self, other):
+        return _binary_op(BINARY["subtract"], self, other)
+
+    def __rsub__(self, other):
+        return _binary_op(BINARY["subtract"], other, self)
+
+    def __mul__(self, other):
+        return _binary_op(BINARY["multiply"], self, other)
+
+    def __rmul__(self, other):
+        return _binary_op(BINARY["multiply"], other, self)
+
+    def __truediv__(self, other):
+        return _binary_op(BINARY["true_divide"], self, other)
+
+    def __rtruediv__(self, other):
+        return _binary_op(BINARY["true_divide"], other, self)
+
+    def __pow__(self, other):
+        return _power(self, other)
+
+    def __rpow__(self, other):
+        if not _accepts(other):
+            return NotImplemented
+        return _binary(BINARY["power"], other, self)
+
+    def __matmul__(self, other):
+        if not _accepts(other):
+            return NotImplemented
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        if not _accepts(other):
+            return NotImplemented
+        return matmul(other, self)
+
+    def __neg__(self):
+        return self._unary(UNARY["negative"])
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self._unary(UNARY["absolute"])
+
+    # --- shape methods -----------------------------------------------------------
+    def __getitem__(self, index):
+        return getitem(self, index)
+
+    def reshape(self, *shape, order="C"):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return reshape(self, shape, order=order)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return transpose(self, axes or None)
+
+    @property
+    def T(self):
+        return transpose(self)
+
+    def sum(self, axis=None, keepdims=False):
+        return sum_(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return mean(self, axis=axis, keepdims=keepdims)
+
+    def ravel(self):
+        return reshape(self, (-1,))
+
+    def flatten(self):
+        return reshape(self, (-1,))
+
+    def dot(self, other):
+        return dot(self, other)
+
+    # --- numpy protocols ------------------------------------------------------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _array_ufunc(self, ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        impl = HANDLED_FUNCTIONS.get(func)
+        if impl is None:
+            raise TypeError(
+                f"hyperdual: numpy.{func.__name__} is not supported for "
+                f"{type(self).__name__} (no derivative rule); supported functions are "
+                "listed in hyperdual.SUPPORTED_FUNCTIONS"
+            )
+        for t in types:
+            if not issubclass(t, (_Number, np.ndarray)):
+                return NotImplemented
+        return impl(*args, **kwargs)
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self._parts(), self.tag, self.nd))
+
+
+def _rebuild(cls, parts, tag, nd):
+    return cls._build(parts, tag, nd)
+
+
+# ---------------------------------------------------------------------------------
+# Dual
+# ---------------------------------------------------------------------------------
+class Dual(_Number):
+    """A dual number ``real + dual·ε`` with ε² = 0: exact first derivatives.
+
+    Parameters
+    ----------
+    real, dual : float or array_like
+        Value and tangent; broadcast against each other on construction.
+        Ints and bools become float64; float32 stays float32; strings, complex
+        numbers and objects raise ``TypeError``; shapes that do not broadcast
+        raise ``ValueError``.
+
+    Examples
+    --------
+    >>> from hyperdual import Dual
+    >>> Dual(2.0, 1.0) ** 3
+    Dual(8.0, 12.0)
+    >>> import numpy as np
+    >>> y = np.sin(Dual(0.0, 1.0))
+    >>> y.real, y.dual
+    (0.0, 1.0)
+    """
+
+    __slots__ = ("real", "dual", "tag", "nd")
+    _NPARTS = 2
+    _KIND = "Dual"
+
+    def __init__(self, real, dual=0.0, tag: int = 0):
+        if type(real) is float and type(dual) is float:
+            self.real = real
+            self.dual = dual
+        else:
+            r = _as_part(real, "real")
+            d = _as_part(dual, "dual")
+            shape = _common_shape((r, d), ("real", "dual"))
+            self.real = _broadcast_part(r, shape)
+            self.dual = _broadcast_part(d, shape)
+        self.tag = tag
+        self.nd = 0
+
+    def _parts(self):
+        return (self.real, self.dual)
+
+    @classmethod
+    def _build(cls, parts, tag, nd):
+        o = _new(cls)
+        o.real, o.dual = parts
+        o.tag = tag
+        o.nd = nd
+        return o
+
+    def _unary(self, rule):
+        r, d = self.real, self.dual
+        if type(r) is float and type(d) is float and rule.scalar is not None:
+            # Fast scalar path: Python floats all the way (no 0-d arrays).
+            try:
+                o = _new(Dual)
+                o.real = rule.scalar(r)
+                o.dual = rule.df(r) * d
+                o.tag = self.tag
+                o.nd = 0
+                return o
+            except (ValueError, ZeroDivisionError, OverflowError):
+                pass
+        return _unary_general(rule, self)
+
+    def __add__(self, other):
+        if type(other) is Dual:
+            r, d, r2, d2 = self.real, self.dual, other.real, other.dual
+            if (type(r) is float and type(d) is float and type(r2) is float
+                    and type(d2) is float and self.tag == other.tag):
+                o = _new(Dual)
+                o.real = r + r2
+                o.dual = d + d2
+                o.tag = self.tag
+                o.nd = 0
+                return o
+        elif type(other) is float or type(other) is int:
+            if type(self.real) is float:
+                o = _new(Dual)
+                o.real = self.real + other
+                o.dual = self.dual
+                o.tag = self.tag
+                o.nd = self.nd
+                return o
+        return _binary_op(BINARY["add"], self, other)
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        if type(other) is Dual:
+            r, d, r2, d2 = self.real, self.dual, other.real, other.dual
+            if (type(r) is float and type(d) is float and type(r2) is float
+                    and type(d2) is float and self.tag == other.tag):
+                o = _new(Dual)
+                o.real = r * r2
+                o.dual = r * d2 + d * r2
+                o.tag = self.tag
+                o.nd = 0
+                return o
+        elif type(other) is float or type(other) is int:
+            r, d = self.real, self.dual
+            if type(r) is float and type(d) is float:
+                o = _new(Dual)
+                o.real = r * other
+                o.dual = d * other
+                o.tag = self.tag
+                o.nd = 0
+                return o
+        return _binary_op(BINARY["multiply"], self, other)
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        tag = f", tag={self.tag}" if self.tag else ""
+        if type(self.real) is float and type(self.dual) is float:
+            return f"Dual({self.real!r}, {self.dual!r}{tag})"
+        return f"Dual({_arepr(self.real)}, {_arepr(self.dual)}{tag}{_ndrepr(self)})"
+
+
+# ---------------------------------------------------------------------------------
+# HyperDual
+# ---------------------------------------------------------------------------------
+class HyperDual(_Number):
+    """A hyper-dual number ``real + eps1·ε1 + eps2·ε2 + eps12·ε1ε2``.
+
+    With ε1² = ε2² = 0 and ε1ε2 ≠ 0, ``f(HyperDual(x, 1, 1, 0)).eps12`` is the
+    exact second derivative ``f''(x)`` and ``.eps1`` the first.
+
+    Parameters
+    ----------
+    real, eps1, eps2, eps12 : float or array_like
+        The four parts, broadcast against each other on construction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import HyperDual
+    >>> z = np.sin(HyperDual(2.0, 1.0, 1.0, 0.0))
+    >>> bool(z.eps12 == -np.sin(2.0)), bool(z.eps1 == np.cos(2.0))
+    (True, True)
+    >>> HyperDual(3.0, 1.0, 1.0, 0.0) ** 2
+    HyperDual(9.0, 6.0, 6.0, 2.0)
+    """
+
+    __slots__ = ("real", "eps1", "eps2", "eps12", "tag", "nd")
+    _NPARTS = 4
+    _KIND = "HyperDual"
+
+    def __init__(self, real, eps1=0.0, eps2=0.0, eps12=0.0, tag: int = 0):
+        parts = [_as_part(p, n) for p, n in
+                 zip((real, eps1, eps2, eps12), ("real", "eps1", "eps2", "eps12"))]
+        shape = _common_shape(parts, ("real", "eps1", "eps2", "eps12"))
+        self.real, self.eps1, self.eps2, self.eps12 = (_broadcast_part(p, shape)
+                                                       for p in parts)
+        self.tag = tag
+        self.nd = 0
+
+    def _parts(self):
+        return (self.real, self.eps1, self.eps2, self.eps12)
+
+    @classmethod
+    def _build(cls, parts, tag, nd):
+        o = _new(cls)
+        o.real, o.eps1, o.eps2, o.eps12 = parts
+        o.tag = tag
+        o.nd = nd
+        return o
+
+    def _unary(self, rule):
+        r, a, b, c = self.real, self.eps1, self.eps2, self.eps12
+        if (type(r) is float and type(a) is float and type(b) is float
+                and type(c) is float and rule.scalar is not None):
+            try:
+                f1 = rule.df(r)
+                o = _new(HyperDual)
+                o.real = rule.scalar(r)
+                o.eps1 = f1 * a
+                o.eps2 = f1 * b
+                o.eps12 = f1 * c + rule.d2f(r) * a * b
+                o.tag = self.tag
+                o.nd = 0
+                return o
+            except (ValueError, ZeroDivisionError, OverflowError):
+                pass
+        return _unary_general(rule, self)
+
+    def __repr__(self) -> str:
+        tag = f", tag={self.tag}" if self.tag else ""
+        parts = self._parts()
+        if all(type(p) is float for p in parts):
+            return "HyperDual({!r}, {!r}, {!r}, {!r}{})".format(*parts, tag)
+        return "HyperDual({}, {}, {}, {}{}{})".format(*map(_arepr, parts), tag, _ndrepr(self))
+
+
+_new = object.__new__
+g._NUMBER_TYPES = (Dual, HyperDual)
+
+
+def _arepr(p) -> str:
+    if isinstance(p, np.ndarray):
+        return np.array2string(p, separator=", ", prefix="array(").join(("array(", ")"))
+    return repr(p)
+
+
+def _ndrepr(x) -> str:
+    return f", nd={x.nd}" if x.nd else ""
+
+
+def _common_shape(parts, names):
+    shapes = [_shape(p) for p in parts]
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        desc = ", ".join(f"{n} {s}" for n, s in zip(names, shapes))
+        raise ValueError(f"hyperdual: part shapes do not broadcast: {desc}") from None
+
+
+def _accepts(x) -> bool:
+    """Operand types this engine handles; anything else gets NotImplemented."""
+    return isinstance(x, (_Number, float, int, np.ndarray, np.generic, numbers.Real)) and not (
+        isinstance(x, (np.complexfloating, complex))
+    )
+
+
+# ---------------------------------------------------------------------------------
+# The chain rule, generically
+# ---------------------------------------------------------------------------------
+def _lead_shapes(x) -> tuple:
+    nd = x.nd
+    return tuple(_shape(p)[:nd] for p in x._parts())
+
+
+def _finish(cls, parts, tag, nd, shape, leads):
+    """Give every part its full shape (direction axes + value shape) and build."""
+    out = [_tidy(parts[0])]
+    for m in range(1, cls._NPARTS):
+        p = parts[m]
+        full = leads[m] + shape
+        if p is None:
+            p = np.zeros(full) if full else 0.0
+        elif _shape(p) != full:
+            p = _broadcast_part(p, full)
+        else:
+            p = _tidy(p)
+        out.append(p)
+    return cls._build(out, tag, nd)
+
+
+def _mul_coef(c, p):
+    """c * p, skipping the work for literal 0 and 1 coefficients."""
+    if type(c) is float:
+        if c == 0.0:
+            return None
+        if c == 1.0:
+            return p
+    return c * p
+
+
+def _acc(total, term):
+    if term is None:
+        return total
+    if total is None:
+        return term
+    return total + term
+
+
+def _unary_general(rule, x):
+    cls = type(x)
+    parts = x._parts()
+    r = parts[0]
+    out = [getattr(g, rule.name)(r)]
+    f1 = rule.df(r)
+    f2 = rule.d2f(r) if cls._NPARTS > 2 else None
+    derivs = (None, f1, f2)
+    for m in range(1, cls._NPARTS):
+        total = None
+        for blocks in _PARTITIONS[m]:
+            term = parts[blocks[0]]
+            for b in blocks[1:]:
+                term = term * parts[b]
+            total = _acc(total, _mul_coef(derivs[len(blocks)], term))
+        out.append(total)
+    return _finish(cls, out, x.tag, x.nd, _shape(out[0]), _lead_shapes(x))
+
+
+def _top(x, y):
+    """Which operand carries the perturbation of this operation (the newer tag)."""
+    nx, ny = isinstance(x, _Number), isinstance(y, _Number)
+    if nx and ny:
+        if x.tag == y.tag:
+            if type(x) is not type(y):
+                raise TypeError(
+                    "hyperdual: cannot combine a Dual and a HyperDual of the same tag; "
+                    "make one from the other (HyperDual(d.real, d.dual, 0.0, 0.0))"
+                )
+            if x.nd != y.nd:
+                raise ValueError(
+                    "hyperdual: operands carry different direction stacks (nd "
+                    f"{x.nd} and {y.nd}) of the same tag"
+                )
+            return x, True, True
+        return (x, True, False) if x.tag > y.tag else (y, False, True)
+    if nx:
+        return x, True, False
+    return y, False, True
+
+
+def _binary_op(rule, x, y):
+    """Operator entry point: unknown operand types get NotImplemented."""
+    if not (_accepts(x) and _accepts(y)):
+        return NotImplemented
+    return _binary(rule, x, y)
+
+
+def _coerce_const(v):
+    if isinstance(v, _Number) or type(v) is float:
+        return v
+    return _as_part(v, "operand")
+
+
+def _binary(rule, x, y):
+    top, vx, vy = _top(x, y)
+    cls, nd, tag = type(top), top.nd, top.tag
+    px = x._parts() if vx else None
+    py = y._parts() if vy else None
+    xr = px[0] if vx else _coerce_const(x)
+    yr = py[0] if vy else _coerce_const(y)
+    order = 2 if cls._NPARTS > 2 else 1
+    d = rule.partials(xr, yr, order, vx, vy)
+    value = getattr(g, rule.name)(xr, yr)
+    shape = _shape(value)
+    nres = len(shape)
+    if vx:
+        px = [px[0]] + [_lift(p, nd, nres) for p in px[1:]]
+    if vy:
+        py = [py[0]] + [_lift(p, nd, nres) for p in py[1:]]
+    out = [value]
+    for m in range(1, cls._NPARTS):
+        total = None
+        for blocks in _PARTITIONS[m]:
+            if len(blocks) == 1:
+                b = blocks[0]
+                if vx:
+                    total = _acc(total, _mul_coef(d[(1, 0)], px[b]))
+                if vy:
+                    total = _acc(total, _mul_coef(d[(0, 1)], py[b]))
+            else:
+                b1, b2 = blocks
+                if vx:
+                    total = _acc(total, _mul_coef(d[(2, 0)], px[b1] * px[b2]))
+                if vy:
+                    total = _acc(total, _mul_coef(d[(0, 2)], py[b1] * py[b2]))
+                if vx and vy:
+                    total = _acc(total, _mul_coef(d[(1, 1)], px[b1] * py[b2] + py[b1] * px[b2]))
+        out.append(total)
+    return _finish(cls, out, tag, nd, shape, _lead_shapes(top))
+
+
+def _power(x, y):
+    if not _accepts(y):
+        return NotImplemented
+    if type(y) is int or type(y) is float:
+        if y == 2:
+            return x * x  # same formula, a third of the work
+        if y == 1:
+            return x * 1.0
+    return _binary(BINARY["power"], x, y)
+
+
+# ---------------------------------------------------------------------------------
+# numpy protocols
+# ---------------------------------------------------------------------------------
+_REAL_UFUNCS = {
+    np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
+    np.isnan, np.isinf, np.isfinite, np.signbit, np.logical_and, np.logical_or,
+    np.logical_not, np.logical_xor,
+}
+
+
+def _array_ufunc(self, ufunc, method, inputs, kwargs):
+    name = f"numpy.{ufunc.__name__}"
+    if method != "__call__":
+        raise TypeError(
+            f"hyperdual: {name}.{method} is not supported for {type(self).__name__} "
+            "(only elementwise calls are; use np.sum / np.prod for reductions)"
+        )
+    if kwargs.get("out") is not None:
+        raise TypeError(f"hyperdual: {name} with out= is not supported (numbers are immutable)")
+    extra = {k: v for k, v in kwargs.items() if k != "out"}
+    if extra:
+        raise TypeError(
+            f"hyperdual: {name} keyword arguments {sorted(extra)} are not supported"
+        )
+    for v in inputs:
+        if not (_accepts(v) or isinstance(v, (list, tuple))):
+            return NotImplemented
+    if ufunc in _REAL_UFUNCS:
+        return ufunc(*[g.real_value(v) for v in inputs])
+    if ufunc is np.matmul:
+        return matmul(*inputs)
+    if len(inputs) == 1:
+        rule = UNARY_BY_UFUNC.get(ufunc)
+        if rule is not None:
+            return inputs[0]._unary(rule)
+    elif len(inputs) == 2:
+        rule = BINARY_BY_UFUNC.get(ufunc)
+        if rule is not None:
+            x, y = inputs
+            if ufunc is np.power:
+                return _power(x, y) if isinstance(x, _Number) else _binary(rule, x, y)
+            return _binary(rule, x, y)
+    for rule in UNARY.values():  # scipy.special ufuncs are looked up by object too
+        if rule.ufunc is ufunc and len(inputs) == 1:
+            return inputs[0]._unary(rule)
+    raise TypeError(
+        f"hyperdual: {name} is not supported for {type(self).__name__} (no derivative "
+        "rule); supported functions are listed in hyperdual.SUPPORTED_FUNCTIONS"
+    )
+
+
+HANDLED_FUNCTIONS: dict = {}
+
+
+def implements(*funcs):
+    def deco(impl):
+        for f in funcs:
+            HANDLED_FUNCTIONS[f] = impl
+        return impl
+
+    return deco
+
+
+# ---------------------------------------------------------------------------------
+# Linear (structural) operations: applied part by part, shifted past the
+# direction axes.
+# ---------------------------------------------------------------------------------
+def _map_parts(x, fn):
+    """Apply a linear map to every part; ``fn(part, nd)`` knows about direction axes."""
+    parts = x._parts()
+    nd = x.nd
+    out = [_tidy(fn(parts[0], 0))] + [_tidy(fn(p, nd)) for p in parts[1:]]
+    return type(x)._build(out, x.tag, nd)
+
+
+def _norm_axis(axis, ndim):
+    if axis is None:
+        return None
+    if isinstance(axis, (tuple, list)):
+        return tuple(_norm_axis(a, ndim) for a in axis)
+    a = int(axis)
+    if not -ndim <= a < max(ndim, 1):
+        raise np.exceptions.AxisError(a, ndim) if hasattr(np, "exceptions") else ValueError(
+            f"axis {a} out of bounds for {ndim}-d value")
+    return a % ndim if ndim else 0
+
+
+def _shift(axis, nd):
+    if axis is None:
+        return None
+    if isinstance(axis, tuple):
+        return tuple(a + nd for a in axis)
+    return axis + nd
+
+
+@implements(np.sum)
+def sum_(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    _no_out("sum", out)
+    if not isinstance(x, _Number):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+    nr = x.ndim
+    ax = _norm_axis(axis, nr)
+
+    def fn(p, nd):
+        if type(p) is float:
+            return p
+        a = tuple(range(nd, nd + nr)) if ax is None else _shift(ax, nd)
+        return np.sum(p, axis=a, keepdims=keepdims)
+
+    return _map_parts(x, fn)
+
+
+@implements(np.mean)
+def mean(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    _no_out("mean", out)
+    shape = np.shape(g.real_value(x))
+    ax = _norm_axis(axis, len(shape))
+    if ax is None:
+        count = int(np.prod(shape, dtype=np.int64))
+    else:
+        axes = ax if isinstance(ax, tuple) else (ax,)
+        count = int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    return sum_(x, axis=axis, keepdims=keepdims) / float(count)
+
+
+def _no_out(name, out):
+    if out is not None:
+        raise TypeError(f"hyperdual: numpy.{name} with out= is not supported")
+
+
+@implements(np.reshape)
+def reshape(x, newshape=None, order="C", *, shape=None, **kw):
+    if newshape is None:
+        newshape = shape
+    if order != "C":
+        raise TypeError("hyperdual: reshape supports order='C' only")
+    if isinstance(newshape, (int, np.integer)):
+        newshape = (int(newshape),)
+    target = np.empty(x.shape, dtype=np.bool_).reshape(newshape).shape  # resolves -1
+
+    def fn(p, nd):
+        if nd == 0 and type(p) is float:
+            return np.reshape(p, target) if target else p
+        return np.reshape(p, _shape(p)[:nd] + target)
+
+    return _map_parts(x, fn)
+
+
+@implements(np.ravel)
+def ravel(x, order="C"):
+    return reshape(x, (-1,), order=order)
+
+
+@implements(np.transpose)
+def transpose(x, axes=None):
+    nr = x.ndim
+    ax = tuple(range(nr))[::-1] if axes is None else tuple(_norm_axis(a, nr) for a in axes)
+
+    def fn(p, nd):
+        if type(p) is float:
+            return p
+        return np.transpose(p, tuple(range(nd)) + tuple(a + nd for a in ax))
+
+    return _map_parts(x, fn)
+
+
+@implements(np.swapaxes)
+def swapaxes(x, axis1, axis2):
+    nr = x.ndim
+    a1, a2 = _norm_axis(axis1, nr), _norm_axis(axis2, nr)
+    return _map_parts(x, lambda p, nd: np.swapaxes(p, a1 + nd, a2 + nd))
+
+
+@implements(np.moveaxis)
+def moveaxis(x, source, destination):
+    nr = x.ndim
+    s, d = _norm_axis(source, nr), _norm_axis(destination, nr)
+    return _map_parts(x, lambda p, nd: np.moveaxis(p, _shift(s, nd), _shift(d, nd)))
+
+
+@implements(np.squeeze)
+def squeeze(x, axis=None):
+    nr = x.ndim
+    if axis is None:
+        ax = tuple(i for i, s in enumerate(x.shape) if s == 1)
+    else:
+        ax = _norm_axis(axis, nr)
+        ax = ax if isinstance(ax, tuple) else (ax,)
+    return _map_parts(x, lambda p, nd: np.squeeze(p, axis=_shift(ax, nd)) if ax else p)
+
+
+@implements(np.expand_dims)
+def expand_dims(x, axis):
+    target = np.expand_dims(np.empty(x.shape, dtype=np.bool_), axis).shape
+    return reshape(x, target)
+
+
+@implements(np.atleast_1d)
+def atleast_1d(*xs):
+    out = [reshape(x, (1,)) if isinstance(x, _Number) and x.ndim == 0 else
+           (x if isinstance(x, _Number) else np.atleast_1d(x)) for x in xs]
+    return out[0] if len(out) == 1 else out
+
+
+@implements(np.broadcast_to)
+def broadcast_to(x, shape, subok=False):
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    shape = tuple(shape)
+    nr = len(shape)
+    return _map_parts(x, lambda p, nd: np.broadcast_to(_lift(p, nd, nr), _shape(p)[:nd] + shape))
+
+
+@implements(np.flip)
+def flip(x, axis=None):
+    nr = x.ndim
+    ax = tuple(range(nr)) if axis is None else _norm_axis(axis, nr)
+    return _map_parts(x, lambda p, nd: np.flip(p, axis=_shift(ax, nd)) if nr else p)
+
+
+@implements(np.roll)
+def roll(x, shift, axis=None):
+    if axis is None:
+        return reshape(roll(ravel(x), shift, 0), x.shape)
+    ax = _norm_axis(axis, x.ndim)
+    return _map_parts(x, lambda p, nd: np.roll(p, shift, axis=_shift(ax, nd)))
+
+
+@implements(np.cumsum)
+def cumsum(x, axis=None, dtype=None, out=None):
+    _no_out("cumsum", out)
+    if axis is None:
+        return cumsum(ravel(x), axis=0)
+    ax = _norm_axis(axis, x.ndim)
+    return _map_parts(x, lambda p, nd: np.cumsum(p, axis=ax + nd))
+
+
+@implements(np.diagonal)
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    nr = x.ndim
+    a1, a2 = _norm_axis(axis1, nr), _norm_axis(axis2, nr)
+    return _map_parts(x, lambda p, nd: np.diagonal(p, offset, a1 + nd, a2 + nd))
+
+
+@implements(np.trace)
+def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    _no_out("trace", out)
+    return sum_(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def _is_basic_index(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
+               for i in items)
+
+
+def _index_part(p, nd, index):
+    if nd == 0:
+        return p[index]
+    if _is_basic_index(index) or not isinstance(index, tuple):
+        items = index if isinstance(index, tuple) else (index,)
+        return p[(slice(None),) * nd + items]
+    # Several advanced indices: numpy may move their axes in front of a leading
+    # slice, so index each direction separately.
+    lead = _shape(p)[:nd]
+    flat = np.reshape(p, (-1,) + _shape(p)[nd:])
+    res = np.stack([q[index] for q in flat])
+    return np.reshape(res, lead + res.shape[1:])
+
+
+@implements(np.take)
+def take(x, indices, axis=None):
+    if axis is None:
+        return getitem(ravel(x), np.asarray(indices))
+    ax = _norm_axis(axis, x.ndim)
+    return getitem(x, (slice(None),) * ax + (np.asarray(indices),))
+
+
+def getitem(x, index):
+    """``x[index]`` on every part (direction axes untouched)."""
+    if isinstance(index, _Number) or (
+        isinstance(index, tuple) and any(isinstance(i, _Number) for i in index)
+    ):
+        raise TypeError("hyperdual: a Dual/HyperDual cannot be used as an index")
+    if isinstance(index, list):
+        index = np.asarray(index)
+    return _map_parts(x, lambda p, nd: _index_part(p, nd, index))
+
+
+def _zeros_parts_like(ref, const):
+    """Parts of a constant as a number of ``ref``'s kind: value, then zeros."""
+    c = _coerce_const(const)
+    shape = _shape(c)
+    leads = _lead_shapes(ref)
+    return [c] + [np.zeros(leads[m] + shape) if (leads[m] + shape) else 0.0
+                  for m in range(1, type(ref)._NPARTS)]
+
+
+def _gather(seq):
+    """Bring numbers of the top tag and constants to a common list of parts."""
+    tops = [v for v in seq if isinstance(v, _Number)]
+    top = tops[0]
+    for v in tops[1:]:
+        t, _, _ = _top(top, v)
+        top = t
+    cols = []
+    for v in seq:
+        if isinstance(v, _Number) and v.tag == top.tag:
+            cols.append(list(v._parts()))
+        else:
+            cols.append(_zeros_parts_like(top, v))
+    return top, cols
+
+
+@implements(np.concatenate)
+def concatenate(arrays, axis=0, out=None, **kw):
+    _no_out("concatenate", out)
+    top, cols = _gather(list(arrays))
+    nd = top.nd
+    if axis is None:
+        return concatenate([ravel(_as_number_like(top, c)) for c in cols], axis=0)
+    ax = _norm_axis(axis, _ndim(cols[0][0]))
+    out_parts = [_tidy(np.concatenate([c[0] for c in cols], axis=ax))]
+    for m in range(1, type(top)._NPARTS):
+        out_parts.append(np.concatenate([c[m] for c in cols], axis=ax + nd))
+    return type(top)._build(out_parts, top.tag, nd)
+
+
+def _as_number_like(top, parts):
+    return type(top)._build(parts, top.tag, top.nd)
+
+
+@implements(np.stack)
+def stack(arrays, axis=0, out=None, **kw):
+    _no_out("stack", out)
+    top, cols = _gather(list(arrays))
+    nd = top.nd
+    ax = _norm_axis(axis, _ndim(cols[0][0]) + 1)
+    out_parts = [_tidy(np.stack([c[0] for c in cols], axis=ax))]
+    for m in range(1, type(top)._NPARTS):
+        out_parts.append(np.stack([c[m] for c in cols], axis=ax + nd))
+    return type(top)._build(out_parts, top.tag, nd)
+
+
+@implements(np.hstack)
+def hstack(tup, **kw):
+    arrs = [atleast_1d(a) if isinstance(a, _Number) else np.atleast_1d(a) for a in tup]
+    return concatenate(arrs, axis=0 if np.ndim(g.real_value(arrs[0])) == 1 else 1)
+
+
+@implements(np.vstack)
+def vstack(tup, **kw):
+    arrs = []
+    for a in tup:
+        shape = np.shape(g.real_value(a))
+        arrs.append(reshape(a, (1, -1)) if len(shape) < 2 and isinstance(a, _Number)
+                    else (np.atleast_2d(a) if not isinstance(a, _Number) else a))
+    return concatenate(arrs, axis=0)
+
+
+@implements(np.where)
+def where(condition, x=None, y=None):
+    if x is None and y is None:
+        return np.where(g.real_value(condition))
+    cond = np.asarray(g.real_value(condition), dtype=bool)
+    top, cols = _gather([x, y])
+    nd = top.nd
+    shape = np.broadcast_shapes(cond.shape, _shape(cols[0][0]), _shape(cols[1][0]))
+    nres = len(shape)
+    leads = _lead_shapes(top)
+    out = [_tidy(np.where(cond, cols[0][0], cols[1][0]))]
+    for m in range(1, type(top)._NPARTS):
+        a, b = _lift(cols[0][m], nd, nres), _lift(cols[1][m], nd, nres)
+        out.append(np.where(cond, a, b))
+    return _finish(type(top), out, top.tag, nd, shape, leads)
+
+
+@implements(np.clip)
+def clip(a, a_min=None, a_max=None, out=None, **kw):
+    _no_out("clip", out)
+    if "min" in kw:
+        a_min = kw.pop("min")
+    if "max" in kw:
+        a_max = kw.pop("max")
+    r = a
+    if a_min is not None:
+        r = g.maximum(r, a_min)
+    if a_max is not None:
+        r = g.minimum(r, a_max)
+    return r
+
+
+@implements(np.prod)
+def prod(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    _no_out("prod", out)
+    if axis is None:
+        flat = ravel(x)
+        res = _prod0(flat)
+        return reshape(res, (1,) * x.ndim) if keepdims else res
+    ax = _norm_axis(axis, x.ndim)
+    moved = moveaxis(x, ax, 0)
+    res = _prod0(moved)
+    return expand_dims(res, ax) if keepdims else res
+
+
+def _prod0(x):
+    n = x.shape[0]
+    if n == 0:
+        return sum_(x, axis=0) + 1.0
+    res = x[0]
+    for i in range(1, n):
+        res = res * x[i]
+    return res
+
+
+def _select_extreme(x, axis, keepdims, argf):
+    r = g.real_value(x)
+    if axis is None:
+        i = np.unravel_index(argf(r), np.shape(r))
+        res = getitem(x, i)
+        return reshape(res, (1,) * x.ndim) if keepdims else res
+    ax = _norm_axis(axis, x.ndim)
+    idx = np.expand_dims(argf(r, axis=ax), ax)
+    nr = x.ndim
+
+    def fn(p, nd):
+        ii = np.broadcast_to(idx, _shape(p)[:nd] + idx.shape) if nd else idx
+        if isinstance(p, _Number):
+            full = [np.arange(s).reshape((-1,) + (1,) * (nd + nr - 1 - k))
+                    for k, s in enumerate(_shape(p))]
+            full[ax + nd] = ii
+            return p[tuple(full)]
+        return np.take_along_axis(p, ii, axis=ax + nd)
+
+    res = _map_parts(x, fn)
+    return res if keepdims else squeeze(res, axis=ax)
+
+
+@implements(np.max, np.amax)
+def max_(x, axis=None, out=None, keepdims=False, **kw):
+    _no_out("max", out)
+    return _select_extreme(x, axis, keepdims, np.argmax)
+
+
+@implements(np.min, np.amin)
+def min_(x, axis=None, out=None, keepdims=False, **kw):
+    _no_out("min", out)
+    return _select_extreme(x, axis, keepdims, np.argmin)
+
+
+# ---------------------------------------------------------------------------------
+# Bilinear operations: one product rule for @, matmul, dot, inner, outer
+# ---------------------------------------------------------------------------------
+def _mm(a, la, b, lb, nd):
+    """matmul of two parts; ``la``/``lb`` say whether each carries ``nd`` direction axes."""
+    if not la and not lb:
+        return np.matmul(a, b)
+    sa, sb = _shape(a), _shape(b)
+    ca, cb = len(sa) - (nd if la else 0), len(sb) - (nd if lb else 0)
+    if ca == 0 or cb == 0:
+        raise ValueError("matmul: input operand does not have enough dimensions")
+    if ca == 1:
+        a = np.expand_dims(a, -2)
+    if cb == 1:
+        b = np.expand_dims(b, -1)
+    nb = max(ca, 2) - 2, max(cb, 2) - 2
+    nbr = max(nb)
+    if la:
+        a = _lift_batch(a, nd, nb[0], nbr)
+    if lb:
+        b = _lift_batch(b, nd, nb[1], nbr)
+    out = np.matmul(a, b)
+    if cb == 1:
+        out = np.squeeze(out, -1)
+    if ca == 1:
+        out = np.squeeze(out, -1 if cb == 1 else -2)
+    return out
+
+
+def _lift_batch(p, nd, nb, nbr):
+    if nb >= nbr:
+        return p
+    s = _shape(p)
+    return np.reshape(p, s[:nd] + (1,) * (nbr - nb) + s[nd:])
+
+
+def matmul(x, y):
+    """``x @ y`` with the product rule; either operand may be a constant."""
+    if not (isinstance(x, _Number) or isinstance(y, _Number)):
+        return np.matmul(x, y)
+    top, vx, vy = _top(x, y)
+    cls, nd = type(top), top.nd
+    if vx:
+        px = x._parts()
+    else:
+        px = [_coerce_const(x)] + [None] * (cls._NPARTS - 1)
+    if vy:
+        py = y._parts()
+    else:
+        py = [_coerce_const(y)] + [None] * (cls._NPARTS - 1)
+    out = [_tidy(_mm(px[0], False, py[0], False, nd))]
+    for m in range(1, cls._NPARTS):
+        total = None
+        for i, j in _SPLITS[m]:
+            if px[i] is None or py[j] is None:
+                continue
+            total = _acc(total, _mm(px[i], i != 0, py[j], j != 0, nd))
+        out.append(total)
+    return _finish(cls, out, top.tag, nd, _shape(out[0]), _lead_shapes(top))
+
+
+@implements(np.matmul)
+def _matmul_func(x, y, **kw):
+    return matmul(x, y)
+
+
+@implements(np.dot)
+def dot(a, b, out=None):
+    _no_out("dot", out)
+    na, nb = np.ndim(g.real_value(a)), np.ndim(g.real_value(b))
+    if na == 0 or nb == 0:
+        return a * b
+    if na <= 2 and nb <= 2:
+        return matmul(a, b)
+    raise TypeError(
+        "hyperdual: numpy.dot of arrays with more than 2 dimensions is not supported; "
+        "use np.matmul or np.tensordot on plain arrays"
+    )
+
+
+@implements(np.inner)
+def inner(a, b):
+    if np.ndim(g.real_value(a)) <= 1 and np.ndim(g.real_value(b)) <= 1:
+        return sum_(a * b) if np.ndim(g.real_value(a)) else a * b
+    raise TypeError("hyperdual: numpy.inner is supported for 0-d and 1-d operands only")
+
+
+@implements(np.vdot)
+def vdot(a, b):
+    return sum_(_ravel_any(a) * _ravel_any(b))
+
+
+def _ravel_any(a):
+    return ravel(a) if isinstance(a, _Number) else np.ravel(a)
+
+
+@implements(np.outer)
+def outer(a, b, out=None):
+    _no_out("outer", out)
+    a = reshape(a, (-1, 1)) if isinstance(a, _Number) else np.reshape(a, (-1, 1))
+    b = reshape(b, (1, -1)) if isinstance(b, _Number) else np.reshape(b, (1, -1))
+    return a * b
+
+
+@implements(np.linalg.norm)
+def norm(x, ord=None, axis=None, keepdims=False):
+    if ord not in (None, 2, "fro") or (ord == 2 and x.ndim != 1 and axis is None):
+        raise TypeError("hyperdual: numpy.linalg.norm supports the 2-norm/Frobenius norm only")
+    return g.sqrt(sum_(x * x, axis=axis, keepdims=keepdims))
+
+
+# --- functions that only look at the value -------------------------------------
+@implements(np.shape)
+def _shape_func(a):
+    return a.shape
+
+
+@implements(np.ndim)
+def _ndim_func(a):
+    return a.ndim
+
+
+@implements(np.size)
+def _size_func(a, axis=None):
+    return a.size if axis is None else a.shape[axis]
+
+
+@implements(np.zeros_like)
+def _zeros_like(a, dtype=None, order="K", subok=True, shape=None):
+    return np.zeros_like(g.real_value(a), dtype=dtype, shape=shape)
+
+
+@implements(np.ones_like)
+def _ones_like(a, dtype=None, order="K", subok=True, shape=None):
+    return np.ones_like(g.real_value(a), dtype=dtype, shape=shape)
+
+
+@implements(np.argmax)
+def _argmax(a, axis=None, out=None, **kw):
+    return np.argmax(g.real_value(a), axis=axis, **kw)
+
+
+@implements(np.argmin)
+def _argmin(a, axis=None, out=None, **kw):
+    return np.argmin(g.real_value(a), axis=axis, **kw)
+
+
+@implements(np.isclose)
+def _isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return np.isclose(g.real_value(a), g.real_value(b), rtol=rtol, atol=atol,
+                      equal_nan=equal_nan)
+
+
+@implements(np.copy)
+def _copy(a, order="K", subok=False):
+    return _map_parts(a, lambda p, nd: p if type(p) is float else np.copy(p))
+
+
+# ---------------------------------------------------------------------------------
+# Scatter (used by reverse mode's indexing backward over dual data)
+# ---------------------------------------------------------------------------------
+def scatter_add(shape, index, values):
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices add up).
+
+    Works for arrays, Duals and HyperDuals (each part is scattered), which is
+    what reverse mode needs to backpropagate indexing over dual numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Dual, scatter_add
+    >>> scatter_add((3,), np.array([0, 0, 2]), Dual(np.ones(3), np.arange(3.0)))
+    Dual(array([2., 0., 1.]), array([1., 0., 2.]))
+    """
+    shape = tuple(shape)
+    if not isinstance(values, _Number):
+        values = np.asarray(values)
+        out = np.zeros(shape, dtype=np.result_type(values.dtype, np.float64)
+                       if values.dtype.kind != "f" else values.dtype)
+        np.add.at(out, index, values)
+        return out
+    nd = values.nd
+
+    def fn(p, n):
+        lead = _shape(p)[:n] if n else ()
+        if isinstance(p, _Number):
+            items = index if isinstance(index, tuple) else (index,)
+            return scatter_add(lead + shape, (slice(None),) * n + items, p)
+        p = np.asarray(p)
+        if n == 0:
+            out = np.zeros(shape, dtype=p.dtype)
+            np.add.at(out, index, p)
+            return out
+        out = np.zeros(lead + shape, dtype=p.dtype)
+        flat_out = out.reshape((-1,) + shape)
+        flat_p = np.broadcast_to(p, lead + _shape(p)[n:]).reshape(
+            (-1,) + _shape(p)[n:])
+        for q_out, q in zip(flat_out, flat_p):
+            np.add.at(q_out, index, q)
+        return out
+
+    parts = values._parts()
+    out = [fn(parts[0], 0)] + [fn(p, nd) for p in parts[1:]]
+    return type(values)._build(out, values.tag, nd)
+
+
+_SPECIAL = {"erf", "erfc", "expit", "gammaln", "digamma", "polygamma1", "polygamma2",
+            "polygamma3", "xlogy"}
+SUPPORTED_FUNCTIONS = sorted(
+    {("scipy.special." + n) if n in _SPECIAL else "numpy." + n for n in (*UNARY, *BINARY)}
+    | {f"numpy.{getattr(f, '__name__', str(f))}" for f in HANDLED_FUNCTIONS}
+    | {"numpy.matmul"}
+)

@@ -1,0 +1,285 @@
+"""Derivative helpers built on Dual and HyperDual numbers (forward mode).
+
+All helpers take a function written with plain numpy and a point ``x`` (a
+float, a 0-d or an n-d array).  They return floats for scalar results and
+numpy arrays otherwise; called on a function that is itself being
+differentiated, they return numbers that carry the outer perturbation.
+
+Gradients and Jacobians take one vectorised pass: the dual part carries a
+leading axis of directions (one per input element), processed in blocks so
+memory stays bounded.  Hessians do the same with HyperDual parts (directions
+on ε1 and on ε2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from . import _generic as g
+from ._number import Dual, HyperDual, _as_part, _Number, _shape, _tidy, new_tag
+
+__all__ = [
+    "derivative",
+    "second_derivative",
+    "gradient",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "value_and_gradient",
+]
+
+# Elements per intermediate part above which the direction stack is split into
+# blocks (a block of k directions costs k times the memory of the value).
+_BLOCK_ELEMENTS = 1 << 22
+
+
+def _point(x, name: str = "x"):
+    if isinstance(x, _Number):
+        return x, x.shape
+    p = _as_part(x, name)
+    return p, _shape(p)
+
+
+def _result(v):
+    if isinstance(v, _Number):
+        return v
+    return _tidy(v) if np.ndim(v) == 0 else np.asarray(v)
+
+
+def _value_shape(y) -> tuple:
+    return np.shape(g.real_value(y))
+
+
+def _require_scalar(y, helper: str):
+    shape = _value_shape(y)
+    if shape != ():
+        raise ValueError(
+            f"hyperdual.{helper}: f must return a scalar, but it returned shape {shape}; "
+            "use hyperdual.jacobian for vector-valued functions"
+        )
+
+
+def _part_of(y, tag: int, cls, m: int, zero_shape: tuple):
+    """Part ``m`` of ``y`` for perturbation ``tag``; zero if f did not depend on it."""
+    if isinstance(y, _Number) and y.tag == tag:
+        if not isinstance(y, cls):
+            raise TypeError(f"hyperdual: f returned a {type(y).__name__} of the helper's tag")
+        return y._parts()[m]
+    if isinstance(y, _Number) and y.tag > tag:
+        raise ValueError(
+            "hyperdual: f returned a number carrying a perturbation that is newer than "
+            "this call's (a derivative escaped its own helper)"
+        )
+    return np.zeros(zero_shape) if zero_shape else 0.0
+
+
+def _value_of(y, tag: int):
+    if isinstance(y, _Number) and y.tag == tag:
+        return y.real
+    return y
+
+
+def _check_callable(f, helper):
+    if not callable(f):
+        raise TypeError(f"hyperdual.{helper}: f must be callable, got {type(f).__name__}")
+
+
+def derivative(f: Callable, x) -> float | np.ndarray:
+    """Exact first derivative ``f'(x)`` of a function of one real variable.
+
+    Parameters
+    ----------
+    f : callable
+        Written with plain numpy or ``hyperdual`` functions; may return a scalar
+        or an array (the derivative then has that shape).
+    x : float or 0-d array
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import derivative
+    >>> derivative(lambda x: x ** 3, 2.0)
+    12.0
+    >>> float(derivative(np.sin, 0.0))
+    1.0
+    """
+    _check_callable(f, "derivative")
+    x0, shape = _point(x)
+    if shape != ():
+        raise ValueError(
+            f"hyperdual.derivative: x must be a scalar, got shape {shape}; "
+            "use hyperdual.gradient or hyperdual.jacobian for arrays"
+        )
+    tag = new_tag()
+    y = f(Dual._build((x0, 1.0), tag, 0))
+    return _result(_part_of(y, tag, Dual, 1, _value_shape(y)))
+
+
+def second_derivative(f: Callable, x) -> float | np.ndarray:
+    """Exact second derivative ``f''(x)`` (one HyperDual evaluation).
+
+    Examples
+    --------
+    >>> from hyperdual import second_derivative
+    >>> second_derivative(lambda x: x ** 4 - 2 * x ** 2, 2.0)
+    44.0
+    """
+    _check_callable(f, "second_derivative")
+    x0, shape = _point(x)
+    if shape != ():
+        raise ValueError(
+            f"hyperdual.second_derivative: x must be a scalar, got shape {shape}; "
+            "use hyperdual.hessian for arrays"
+        )
+    tag = new_tag()
+    y = f(HyperDual._build((x0, 1.0, 1.0, 0.0), tag, 0))
+    return _result(_part_of(y, tag, HyperDual, 3, _value_shape(y)))
+
+
+def _eye_block(start: int, k: int, n: int, shape: tuple, lead: tuple):
+    seed = np.zeros((k, n))
+    seed[np.arange(k), start + np.arange(k)] = 1.0
+    return seed.reshape(lead + shape)
+
+
+def _block_size(n: int, per: int) -> int:
+    return max(1, min(max(n, 1), _BLOCK_ELEMENTS // max(per, 1)))
+
+
+def _forward_jac(f, x0, shape, helper, scalar_only):
+    """Run f on Dual blocks of unit directions; returns (value, derivative parts)."""
+    n = int(np.prod(shape, dtype=np.int64))
+    tag = new_tag()
+    blocks, value = [], None
+    step = _block_size(n, n)
+    for start in range(0, max(n, 1), step):
+        k = min(step, n - start)
+        y = f(Dual._build((x0, _eye_block(start, k, n, shape, (k,))), tag, 1))
+        if scalar_only:
+            _require_scalar(y, helper)
+        ys = _value_shape(y)
+        blocks.append(_part_of(y, tag, Dual, 1, (k,) + ys))
+        value = _value_of(y, tag)
+    d = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
+    return value, d, n
+
+
+def gradient(f: Callable, x) -> float | np.ndarray:
+    """Exact gradient of a scalar function, shape ``x.shape``.
+
+    One vectorised forward pass: the dual part holds all ``n`` unit directions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import gradient
+    >>> gradient(lambda x: np.sum(x ** 2), np.array([1.0, 2.0, 3.0]))
+    array([2., 4., 6.])
+    """
+    return value_and_gradient(f, x, _helper="gradient")[1]
+
+
+def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient"):
+    """``(f(x), gradient(f, x))`` from one forward pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import value_and_gradient
+    >>> value_and_gradient(lambda x: x[0] * x[1], np.array([2.0, 3.0]))
+    (6.0, array([3., 2.]))
+    """
+    _check_callable(f, _helper)
+    x0, shape = _point(x)
+    value, d, n = _forward_jac(f, x0, shape, _helper, True)
+    grad = np.reshape(d, shape) if shape else (d[0] if n else 0.0)
+    return _result(value), _result(grad)
+
+
+def jacobian(f: Callable, x) -> np.ndarray:
+    """Exact Jacobian, shape ``f(x).shape + x.shape``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import jacobian
+    >>> jacobian(lambda x: np.array([1.0, 2.0]) * x[0] * x[1], np.array([3.0, 4.0]))
+    array([[4., 3.],
+           [8., 6.]])
+    """
+    _check_callable(f, "jacobian")
+    x0, shape = _point(x)
+    value, d, n = _forward_jac(f, x0, shape, "jacobian", False)
+    ys = _value_shape(value)
+    # d has the direction axis first: (n,) + ys  ->  ys + shape
+    out = np.moveaxis(d, 0, -1) if ys else d
+    return _result(np.reshape(out, ys + shape))
+
+
+def hessian(f: Callable, x) -> float | np.ndarray:
+    """Exact Hessian of a scalar function, shape ``x.shape + x.shape``.
+
+    HyperDual parts carry the unit directions on ε1 and on ε2, so ``eps12``
+    of the result is the whole Hessian after one pass (split in blocks of
+    rows for large ``n``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import hessian
+    >>> hessian(lambda x: x[0] ** 2 * x[1], np.array([1.0, 2.0]))
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    _check_callable(f, "hessian")
+    x0, shape = _point(x)
+    n = int(np.prod(shape, dtype=np.int64))
+    tag = new_tag()
+    rows = []
+    step = _block_size(n, n * max(n, 1))
+    e2 = _eye_block(0, n, n, shape, (1, n))
+    for start in range(0, max(n, 1), step):
+        k = min(step, n - start)
+        e1 = _eye_block(start, k, n, shape, (k, 1))
+        e12 = np.broadcast_to(0.0, (k, n) + shape)
+        y = f(HyperDual._build((x0, e1, e2, e12), tag, 2))
+        _require_scalar(y, "hessian")
+        rows.append(_part_of(y, tag, HyperDual, 3, (k, n)))
+    h = rows[0] if len(rows) == 1 else np.concatenate(rows, axis=0)
+    return _result(np.reshape(h, shape + shape) if shape else h[0, 0] if n else 0.0)
+
+
+def hvp(f: Callable, x, v) -> float | np.ndarray:
+    """Exact Hessian-vector product ``H(x) @ v``, shape ``x.shape``.
+
+    ε1 carries ``v``, ε2 the unit directions, so ``eps12`` is ``H v`` without
+    forming ``H`` from separate passes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import hvp
+    >>> hvp(lambda x: x[0] ** 2 * x[1], np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+    array([4., 2.])
+    """
+    _check_callable(f, "hvp")
+    x0, shape = _point(x)
+    v0 = _as_part(v, "v") if not isinstance(v, _Number) else v
+    if _shape(v0) != shape:
+        raise ValueError(f"hyperdual.hvp: v has shape {_shape(v0)}, expected x's shape {shape}")
+    n = int(np.prod(shape, dtype=np.int64))
+    tag = new_tag()
+    cols = []
+    step = _block_size(n, n)
+    e1 = np.reshape(v0, (1, 1) + shape)
+    for start in range(0, max(n, 1), step):
+        k = min(step, n - start)
+        e2 = _eye_block(start, k, n, shape, (1, k))
+        e12 = np.broadcast_to(0.0, (1, k) + shape)
+        y = f(HyperDual._build((x0, np.broadcast_to(e1, (1, 1) + shape), e2, e12), tag, 2))
+        _require_scalar(y, "hvp")
+        cols.append(_part_of(y, tag, HyperDual, 3, (1, k)))
+    hv = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)
+    return _result(np.reshape(hv, shape) if shape else hv[0, 0] if n else 0.0)
