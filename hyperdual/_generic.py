@@ -28,6 +28,8 @@ def _make_unary(rule):
 
     def fn(x):
         t = type(x)
+        if t in _NUMBER_TYPES:
+            return x._unary(rule)
         if t is float:
             if scalar is not None:
                 try:
@@ -35,8 +37,6 @@ def _make_unary(rule):
                 except (ValueError, ZeroDivisionError, OverflowError):
                     pass  # numpy gives inf/nan with its warning instead of raising
             return float(ufunc(x))
-        if t in _NUMBER_TYPES:
-            return x._unary(rule)
         if t is int or t is bool:
             return fn(float(x))
         if isinstance(x, (np.ndarray, np.generic)):

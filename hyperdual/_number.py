@@ -212,8 +212,8 @@ class _Number:
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
             f"hyperdual: cannot convert a {type(self).__name__} to a numpy array: that "
-            "would drop its derivative parts. Use .real for the value, or call a function "
-            "that hyperdual supports."
+            "would drop its derivative parts. Use .real for the value; to build an array "
+            "from several numbers use np.stack([...]) or np.concatenate, not np.array."
         )
 
     def __float__(self):
@@ -424,7 +424,7 @@ class Dual(_Number):
             try:
                 o = _new(Dual)
                 o.real = rule.scalar(r)
-                o.dual = rule.df(r) * d
+                o.dual = rule.dscalar(r) * d
                 o.tag = self.tag
                 o.nd = 0
                 return o
@@ -540,7 +540,7 @@ class HyperDual(_Number):
         if (type(r) is float and type(a) is float and type(b) is float
                 and type(c) is float and rule.scalar is not None):
             try:
-                f1 = rule.df(r)
+                f1 = rule.dscalar(r)
                 o = _new(HyperDual)
                 o.real = rule.scalar(r)
                 o.eps1 = f1 * a
@@ -552,6 +552,55 @@ class HyperDual(_Number):
             except (ValueError, ZeroDivisionError, OverflowError):
                 pass
         return _unary_general(rule, self)
+
+    def __add__(self, other):
+        if type(other) is HyperDual and self.tag == other.tag:
+            r, a, b, c = self.real, self.eps1, self.eps2, self.eps12
+            r2, a2, b2, c2 = other.real, other.eps1, other.eps2, other.eps12
+            if (type(r) is float and type(a) is float and type(b) is float
+                    and type(c) is float and type(r2) is float and type(a2) is float
+                    and type(b2) is float and type(c2) is float):
+                o = _new(HyperDual)
+                o.real, o.eps1, o.eps2, o.eps12 = r + r2, a + a2, b + b2, c + c2
+                o.tag = self.tag
+                o.nd = 0
+                return o
+        elif (type(other) is float or type(other) is int) and type(self.real) is float:
+            o = _new(HyperDual)
+            o.real, o.eps1, o.eps2, o.eps12 = self.real + other, self.eps1, self.eps2, self.eps12
+            o.tag = self.tag
+            o.nd = self.nd
+            return o
+        return _binary_op(BINARY["add"], self, other)
+
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        if type(other) is HyperDual and self.tag == other.tag:
+            r, a, b, c = self.real, self.eps1, self.eps2, self.eps12
+            r2, a2, b2, c2 = other.real, other.eps1, other.eps2, other.eps12
+            if (type(r) is float and type(a) is float and type(b) is float
+                    and type(c) is float and type(r2) is float and type(a2) is float
+                    and type(b2) is float and type(c2) is float):
+                o = _new(HyperDual)
+                o.real = r * r2
+                o.eps1 = r * a2 + a * r2
+                o.eps2 = r * b2 + b * r2
+                o.eps12 = r * c2 + a * b2 + b * a2 + c * r2
+                o.tag = self.tag
+                o.nd = 0
+                return o
+        elif type(other) is float or type(other) is int:
+            r, a, b, c = self.real, self.eps1, self.eps2, self.eps12
+            if type(r) is float and type(a) is float and type(b) is float and type(c) is float:
+                o = _new(HyperDual)
+                o.real, o.eps1, o.eps2, o.eps12 = r * other, a * other, b * other, c * other
+                o.tag = self.tag
+                o.nd = 0
+                return o
+        return _binary_op(BINARY["multiply"], self, other)
+
+    __rmul__ = __mul__
 
     def __repr__(self) -> str:
         tag = f", tag={self.tag}" if self.tag else ""
@@ -747,6 +796,10 @@ _REAL_UFUNCS = {
 
 
 def _array_ufunc(self, ufunc, method, inputs, kwargs):
+    if method == "__call__" and not kwargs and len(inputs) == 1:
+        rule = UNARY_BY_UFUNC.get(ufunc)
+        if rule is not None:  # fast path: the only input is self
+            return self._unary(rule)
     name = f"numpy.{ufunc.__name__}"
     if method != "__call__":
         raise TypeError(

@@ -39,6 +39,9 @@ class Unary:
     df: Callable
     d2f: Callable
     note: str = ""
+    # Optional float-only f' for the scalar fast path (skips one generic-call layer;
+    # tests check it equals df).
+    dscalar: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,8 @@ UNARY: dict[str, Unary] = {}
 BINARY: dict[str, Binary] = {}
 
 
-def _u(name, ufunc, scalar, df, d2f, note=""):
-    UNARY[name] = Unary(name, ufunc, scalar, df, d2f, note)
+def _u(name, ufunc, scalar, df, d2f, note="", dscalar=None):
+    UNARY[name] = Unary(name, ufunc, scalar, df, d2f, note, dscalar or df)
 
 
 def _b(name, ufunc, scalar, partials, note=""):
@@ -69,8 +72,9 @@ def _b(name, ufunc, scalar, partials, note=""):
 
 
 # --- trigonometric --------------------------------------------------------------
-_u("sin", np.sin, math.sin, lambda x: g.cos(x), lambda x: -g.sin(x))
-_u("cos", np.cos, math.cos, lambda x: -g.sin(x), lambda x: -g.cos(x))
+_u("sin", np.sin, math.sin, lambda x: g.cos(x), lambda x: -g.sin(x), dscalar=math.cos)
+_u("cos", np.cos, math.cos, lambda x: -g.sin(x), lambda x: -g.cos(x),
+   dscalar=lambda x: -math.sin(x))
 _u("tan", np.tan, math.tan,
    lambda x: 1.0 + g.tan(x) ** 2,
    lambda x: 2.0 * g.tan(x) * (1.0 + g.tan(x) ** 2))
@@ -90,7 +94,8 @@ _u("sinh", np.sinh, math.sinh, lambda x: g.cosh(x), lambda x: g.sinh(x))
 _u("cosh", np.cosh, math.cosh, lambda x: g.sinh(x), lambda x: g.cosh(x))
 _u("tanh", np.tanh, math.tanh,
    lambda x: 1.0 - g.tanh(x) ** 2,
-   lambda x: -2.0 * g.tanh(x) * (1.0 - g.tanh(x) ** 2))
+   lambda x: -2.0 * g.tanh(x) * (1.0 - g.tanh(x) ** 2),
+   dscalar=lambda x: 1.0 - math.tanh(x) ** 2)
 _u("arcsinh", np.arcsinh, math.asinh,
    lambda x: 1.0 / g.sqrt(x * x + 1.0),
    lambda x: -x / (x * x + 1.0) ** 1.5)
@@ -103,7 +108,7 @@ _u("arctanh", np.arctanh, math.atanh,
    lambda x: 2.0 * x / (1.0 - x * x) ** 2,
    "inf at +-1 (numpy warns)")
 # --- exponential and logarithmic ------------------------------------------------
-_u("exp", np.exp, math.exp, lambda x: g.exp(x), lambda x: g.exp(x))
+_u("exp", np.exp, math.exp, lambda x: g.exp(x), lambda x: g.exp(x), dscalar=math.exp)
 _u("expm1", np.expm1, math.expm1, lambda x: g.exp(x), lambda x: g.exp(x))
 _u("exp2", np.exp2, lambda x: 2.0 ** x,
    lambda x: _LN2 * g.exp2(x), lambda x: _LN2 * _LN2 * g.exp2(x))
@@ -118,7 +123,7 @@ _u("log10", np.log10, math.log10,
 # --- powers and roots -----------------------------------------------------------
 _u("sqrt", np.sqrt, math.sqrt,
    lambda x: 0.5 / g.sqrt(x), lambda x: -0.25 / (x * g.sqrt(x)),
-   "sqrt'(0) = inf with numpy's warning")
+   "sqrt'(0) = inf with numpy's warning", dscalar=lambda x: 0.5 / math.sqrt(x))
 _u("cbrt", np.cbrt, None,
    lambda x: 1.0 / (3.0 * g.cbrt(x) ** 2),
    lambda x: -2.0 / (9.0 * g.cbrt(x) ** 5),
