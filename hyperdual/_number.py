@@ -682,10 +682,15 @@ def _acc(total, term):
     return total + term
 
 
+def _np_scalar(v):
+    """Python floats raise on 1/0 and 0.0**-1; np.float64 follows numpy (inf, warning)."""
+    return np.float64(v) if type(v) is float else v
+
+
 def _unary_general(rule, x):
     cls = type(x)
     parts = x._parts()
-    r = parts[0]
+    r = _np_scalar(parts[0])
     out = [getattr(g, rule.name)(r)]
     f1 = rule.df(r)
     f2 = rule.d2f(r) if cls._NPARTS > 2 else None
@@ -741,8 +746,8 @@ def _binary(rule, x, y):
     cls, nd, tag = type(top), top.nd, top.tag
     px = x._parts() if vx else None
     py = y._parts() if vy else None
-    xr = px[0] if vx else _coerce_const(x)
-    yr = py[0] if vy else _coerce_const(y)
+    xr = _np_scalar(px[0] if vx else _coerce_const(x))
+    yr = _np_scalar(py[0] if vy else _coerce_const(y))
     order = 2 if cls._NPARTS > 2 else 1
     d = rule.partials(xr, yr, order, vx, vy)
     value = getattr(g, rule.name)(xr, yr)

@@ -80,11 +80,11 @@ _u("tan", np.tan, math.tan,
    lambda x: 2.0 * g.tan(x) * (1.0 + g.tan(x) ** 2))
 _u("arcsin", np.arcsin, math.asin,
    lambda x: 1.0 / g.sqrt(1.0 - x * x),
-   lambda x: x / (1.0 - x * x) ** 1.5,
+   lambda x: x / g.power(1.0 - x * x, 1.5),
    "derivative is inf at +-1 (numpy warns), nan outside [-1, 1]")
 _u("arccos", np.arccos, math.acos,
    lambda x: -1.0 / g.sqrt(1.0 - x * x),
-   lambda x: -x / (1.0 - x * x) ** 1.5,
+   lambda x: -x / g.power(1.0 - x * x, 1.5),
    "derivative is -inf at +-1 (numpy warns), nan outside [-1, 1]")
 _u("arctan", np.arctan, math.atan,
    lambda x: 1.0 / (1.0 + x * x),
@@ -98,10 +98,10 @@ _u("tanh", np.tanh, math.tanh,
    dscalar=lambda x: 1.0 - math.tanh(x) ** 2)
 _u("arcsinh", np.arcsinh, math.asinh,
    lambda x: 1.0 / g.sqrt(x * x + 1.0),
-   lambda x: -x / (x * x + 1.0) ** 1.5)
+   lambda x: -x / g.power(x * x + 1.0, 1.5))
 _u("arccosh", np.arccosh, math.acosh,
    lambda x: 1.0 / g.sqrt(x * x - 1.0),
-   lambda x: -x / (x * x - 1.0) ** 1.5,
+   lambda x: -x / g.power(x * x - 1.0, 1.5),
    "derivative is inf at 1, nan below 1")
 _u("arctanh", np.arctanh, math.atanh,
    lambda x: 1.0 / (1.0 - x * x),
@@ -202,28 +202,39 @@ def _div_partials(x, y, order, vx, vy):
 
 def _pow_partials(x, y, order, vx, vy):
     out = {}
+    pw = g.power  # numpy semantics on floats: 0.0**-1 is inf (with a warning), not an error
     if vx:
-        if not vy and g.is_constant(y):
+        if not vy and g.is_constant(y) and np.ndim(y) == 0:
             # n*x**(n-1) is nan at x = 0 for n = 0, and (n-1)*x**(n-2) for n = 1:
-            # the exact derivatives there are 0, so guard them.
-            out[(1, 0)] = g.where_value(y == 0, 0.0, y * x ** (y - 1.0))
+            # the exact derivatives there are 0, so those terms are not formed.
+            out[(1, 0)] = 0.0 if y == 0 else (_ones(x) if y == 1 else y * pw(x, y - 1.0))
             if order > 1:
-                out[(2, 0)] = g.where_value((y == 0) | (y == 1), 0.0,
-                                            y * (y - 1.0) * x ** (y - 2.0))
+                out[(2, 0)] = 0.0 if y in (0, 1) else y * (y - 1.0) * pw(x, y - 2.0)
+        elif not vy and g.is_constant(y):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                d1 = y * pw(x, y - 1.0)
+                d2 = y * (y - 1.0) * pw(x, y - 2.0) if order > 1 else None
+            out[(1, 0)] = g.where_value(y == 0, 0.0, d1)
+            if order > 1:
+                out[(2, 0)] = g.where_value((y == 0) | (y == 1), 0.0, d2)
         else:
-            out[(1, 0)] = y * x ** (y - 1.0)
+            out[(1, 0)] = y * pw(x, y - 1.0)
             if order > 1:
-                out[(2, 0)] = y * (y - 1.0) * x ** (y - 2.0)
+                out[(2, 0)] = y * (y - 1.0) * pw(x, y - 2.0)
     if vy:
         # d/dy x**y = x**y log x; taken as 0 where x == 0 (0**y is flat for y > 0).
         lx = g.log_or_zero(x)
-        p = x ** y
+        p = pw(x, y)
         out[(0, 1)] = p * lx
         if order > 1:
             out[(0, 2)] = p * lx * lx
             if vx:
-                out[(1, 1)] = x ** (y - 1.0) * (1.0 + y * lx)
+                out[(1, 1)] = pw(x, y - 1.0) * (1.0 + y * lx)
     return out
+
+
+def _ones(x):
+    return g.zeros_like_value(x) + 1.0
 
 
 def _arctan2_partials(a, b, order, vx, vy):
