@@ -79,12 +79,12 @@ _u("tan", np.tan, math.tan,
    lambda x: 1.0 + g.tan(x) ** 2,
    lambda x: 2.0 * g.tan(x) * (1.0 + g.tan(x) ** 2))
 _u("arcsin", np.arcsin, math.asin,
-   lambda x: 1.0 / g.sqrt(1.0 - x * x),
-   lambda x: x / g.power(1.0 - x * x, 1.5),
+   lambda x: 1.0 / g.sqrt((1.0 - x) * (1.0 + x)),
+   lambda x: x / g.power((1.0 - x) * (1.0 + x), 1.5),
    "derivative is inf at +-1 (numpy warns), nan outside [-1, 1]")
 _u("arccos", np.arccos, math.acos,
-   lambda x: -1.0 / g.sqrt(1.0 - x * x),
-   lambda x: -x / g.power(1.0 - x * x, 1.5),
+   lambda x: -1.0 / g.sqrt((1.0 - x) * (1.0 + x)),
+   lambda x: -x / g.power((1.0 - x) * (1.0 + x), 1.5),
    "derivative is -inf at +-1 (numpy warns), nan outside [-1, 1]")
 _u("arctan", np.arctan, math.atan,
    lambda x: 1.0 / (1.0 + x * x),
@@ -100,12 +100,12 @@ _u("arcsinh", np.arcsinh, math.asinh,
    lambda x: 1.0 / g.sqrt(x * x + 1.0),
    lambda x: -x / g.power(x * x + 1.0, 1.5))
 _u("arccosh", np.arccosh, math.acosh,
-   lambda x: 1.0 / g.sqrt(x * x - 1.0),
-   lambda x: -x / g.power(x * x - 1.0, 1.5),
+   lambda x: 1.0 / g.sqrt((x - 1.0) * (x + 1.0)),
+   lambda x: -x / g.power((x - 1.0) * (x + 1.0), 1.5),
    "derivative is inf at 1, nan below 1")
 _u("arctanh", np.arctanh, math.atanh,
-   lambda x: 1.0 / (1.0 - x * x),
-   lambda x: 2.0 * x / (1.0 - x * x) ** 2,
+   lambda x: 1.0 / ((1.0 - x) * (1.0 + x)),
+   lambda x: 2.0 * x / ((1.0 - x) * (1.0 + x)) ** 2,
    "inf at +-1 (numpy warns)")
 # --- exponential and logarithmic ------------------------------------------------
 _u("exp", np.exp, math.exp, lambda x: g.exp(x), lambda x: g.exp(x), dscalar=math.exp)
