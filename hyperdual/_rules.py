@@ -218,9 +218,13 @@ def _pow_partials(x, y, order, vx, vy):
             if order > 1:
                 out[(2, 0)] = g.where_value((y == 0) | (y == 1), 0.0, d2)
         else:
-            out[(1, 0)] = y * pw(x, y - 1.0)
+            # As for a constant exponent (and as in JAX): where y == 0 (or 1) the
+            # x**(y - k) factor is multiplied by 0, so use a harmless exponent there.
+            y0 = g.real_value(y)
+            out[(1, 0)] = y * pw(x, g.where_value(y0 == 0, 1.0, y - 1.0))
             if order > 1:
-                out[(2, 0)] = y * (y - 1.0) * pw(x, y - 2.0)
+                out[(2, 0)] = y * (y - 1.0) * pw(
+                    x, g.where_value((y0 == 0) | (y0 == 1), 2.0, y - 2.0))
     if vy:
         # d/dy x**y = x**y log x; taken as 0 where x == 0 (0**y is flat for y > 0).
         lx = g.log_or_zero(x)
