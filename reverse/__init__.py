@@ -1,0 +1,76 @@
+"""Reverse-mode automatic differentiation of plain numpy code (DeZero-style).
+
+``Variable`` records the graph of the numpy operations applied to it;
+``Variable.backward`` backpropagates, and with ``create_graph=True`` the
+gradients are graphs themselves, differentiable to any order.  The functional
+helpers (``gradient``, ``hessian``, ``hvp`` ...) share their names and
+signatures with the forward-mode package ``hyperdual``.
+
+Examples
+--------
+>>> import numpy as np
+>>> import reverse
+>>> reverse.gradient(lambda x: np.sum(np.sin(x) ** 2), np.array([0.0, np.pi / 4]))
+array([0., 1.])
+>>> a, b, c = reverse.Variable(5.0), reverse.Variable(3.0), reverse.Variable(2.0)
+>>> J = 3 * (a + b * c)
+>>> J.backward()
+>>> a.grad, b.grad, c.grad
+(variable(3.), variable(6.), variable(9.))
+"""
+
+from . import functions
+from .core import (
+    Config,
+    Function,
+    Parameter,
+    Variable,
+    as_array,
+    as_variable,
+    get_config,
+    no_grad,
+    test_mode,
+    using_config,
+)
+from .helpers import (
+    GradientCheckError,
+    GradientCheckResult,
+    derivative,
+    gradient,
+    gradient_check,
+    hessian,
+    hvp,
+    jacobian,
+    newton,
+    numerical_grad,
+    second_derivative,
+    value_and_gradient,
+)
+from .utils import sum_to
+
+__all__ = [
+    "Config",
+    "Function",
+    "GradientCheckError",
+    "GradientCheckResult",
+    "Parameter",
+    "Variable",
+    "as_array",
+    "as_variable",
+    "derivative",
+    "functions",
+    "get_config",
+    "gradient",
+    "gradient_check",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "newton",
+    "no_grad",
+    "numerical_grad",
+    "second_derivative",
+    "sum_to",
+    "test_mode",
+    "using_config",
+    "value_and_gradient",
+]

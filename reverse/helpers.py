@@ -1,0 +1,503 @@
+"""Functional helpers: derivatives of plain numpy functions by reverse mode.
+
+The names and signatures are shared with ``hyperdual`` (forward mode).  ``x``
+may be a Python float or an array; results are floats for scalar in/scalar out
+and ndarrays otherwise.  A derivative that is structurally zero comes back as
+zeros, never None.  ``x`` may also be a ``hyperdual`` number (when a helper runs
+inside a function that forward mode is differentiating); it is then kept
+unconverted and the result carries the outer perturbation.
+
+Examples
+--------
+>>> import numpy as np
+>>> gradient(lambda x: np.sum(x ** 2), np.array([1.0, 2.0]))
+array([2., 4.])
+>>> second_derivative(lambda x: 3 * x + 1, 2.0)
+0.0
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import functions as F
+from .core import Variable, _backward, _is_dual, as_array
+
+__all__ = [
+    "GradientCheckError",
+    "GradientCheckResult",
+    "derivative",
+    "gradient",
+    "gradient_check",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "newton",
+    "numerical_grad",
+    "second_derivative",
+    "value_and_gradient",
+]
+
+_MODES = ("forward-over-reverse", "reverse-over-reverse")
+
+
+def _prepare(x: Any, fname: str) -> tuple[Any, bool]:
+    """Input data for a helper and whether it is a scalar."""
+    if isinstance(x, Variable):
+        raise TypeError(
+            f"reverse.{fname}: x must be a float or an array, not a Variable; to nest "
+            "reverse mode use Variable.backward(create_graph=True)"
+        )
+    data = as_array(x)
+    return data, tuple(data.shape) == ()
+
+
+def _evaluate(f: Callable[[Variable], Any], xv: Variable) -> Variable:
+    """Run ``f``; a result that does not involve ``x`` becomes a constant Variable."""
+    y = f(xv)
+    if isinstance(y, Variable):
+        return y
+    if isinstance(y, (list, tuple)) and any(isinstance(v, Variable) for v in y):
+        return F.stack(list(y))
+    return Variable(y)
+
+
+def _require_scalar(y: Variable, fname: str) -> None:
+    if y.size != 1:
+        raise ValueError(
+            f"reverse.{fname}: f must return a scalar, got shape {tuple(y.shape)}; "
+            "use jacobian(f, x) for vector-valued functions"
+        )
+
+
+def _grad_of(xv: Variable) -> Any:
+    if xv.grad is None:
+        return np.zeros(xv.shape)
+    return xv.grad.data
+
+
+def _out(value: Any, scalar: bool) -> Any:
+    if isinstance(value, (np.ndarray, np.generic)):
+        return float(value) if scalar else np.asarray(value)
+    return value  # a hyperdual number: keep the outer perturbation
+
+
+def _value_out(y: Variable) -> Any:
+    data = y.data
+    if isinstance(data, (np.ndarray, np.generic)):
+        return float(data) if data.size == 1 else np.asarray(data)
+    return data
+
+
+def derivative(f: Callable[[Any], Any], x: Any) -> Any:
+    """First derivative of ``f: R -> R`` at ``x``.
+
+    For an array ``x``, ``f`` must act elementwise and the result is ``f'(x)``
+    elementwise (for anything else use :func:`jacobian`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> derivative(np.sin, 0.0)
+    1.0
+    >>> derivative(lambda x: x ** 4 - 2 * x ** 2, 2.0)
+    24.0
+    """
+    data, scalar = _prepare(x, "derivative")
+    xv = Variable(data)
+    y = _evaluate(f, xv)
+    _check_elementwise(y, xv, "derivative")
+    _backward(y, False, False, np.ones(y.shape))
+    return _out(_grad_of(xv), scalar)
+
+
+def _check_elementwise(y: Variable, xv: Variable, fname: str) -> None:
+    if tuple(y.shape) != tuple(xv.shape) and y.size != 1:
+        raise ValueError(
+            f"reverse.{fname}: f must map a scalar to a scalar (or act elementwise), got "
+            f"output shape {tuple(y.shape)} for input shape {tuple(xv.shape)}; use "
+            "jacobian(f, x)"
+        )
+
+
+def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
+    """Second derivative of ``f: R -> R`` at ``x`` (double backprop).
+
+    Examples
+    --------
+    >>> second_derivative(lambda x: x ** 4 - 2 * x ** 2, 2.0)
+    44.0
+    """
+    data, scalar = _prepare(x, "second_derivative")
+    xv = Variable(data)
+    y = _evaluate(f, xv)
+    _check_elementwise(y, xv, "second_derivative")
+    _backward(y, False, True, np.ones(y.shape))
+    gx = xv.grad
+    xv.clear_grad()
+    if gx is None:
+        return _out(np.zeros(xv.shape), scalar)
+    _backward(gx, False, False, np.ones(gx.shape))
+    return _out(_grad_of(xv), scalar)
+
+
+def gradient(f: Callable[[Any], Any], x: Any) -> Any:
+    """Gradient of a scalar function ``f: R^n -> R``; shape ``x.shape``.
+
+    Raises
+    ------
+    ValueError
+        If ``f(x)`` is not a scalar (use :func:`jacobian`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gradient(lambda x: np.sum(x * x), np.array([1.0, -2.0]))
+    array([ 2., -4.])
+    """
+    return value_and_gradient(f, x, _fname="gradient")[1]
+
+
+def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_and_gradient"
+                       ) -> tuple[Any, Any]:
+    """``(f(x), gradient(f, x))`` from one forward and one backward pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> value_and_gradient(lambda x: np.sum(x ** 3), np.array([1.0, 2.0]))
+    (9.0, array([ 3., 12.]))
+    """
+    data, scalar = _prepare(x, _fname)
+    xv = Variable(data)
+    y = _evaluate(f, xv)
+    _require_scalar(y, _fname)
+    _backward(y, False, False, np.ones(y.shape))
+    return _value_out(y), _out(_grad_of(xv), scalar)
+
+
+def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
+    """Jacobian of ``f: R^n -> R^m``; shape ``f(x).shape + x.shape``.
+
+    One backward pass per output element, sharing one forward pass.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jacobian(lambda x: x[::-1] * 2, np.array([1.0, 2.0]))
+    array([[0., 2.],
+           [2., 0.]])
+    """
+    data, scalar = _prepare(x, "jacobian")
+    xv = Variable(data)
+    y = _evaluate(f, xv)
+    yshape = tuple(y.shape)
+    m = y.size
+    rows = []
+    for i in range(m):
+        seed = np.zeros(m)
+        seed[i] = 1.0
+        xv.clear_grad()
+        _backward(y, False, False, seed.reshape(yshape))
+        rows.append(_grad_of(xv))
+    if scalar and yshape == ():
+        return _out(rows[0], True)
+    if not rows:
+        return np.zeros(yshape + tuple(xv.shape))
+    return np.reshape(np.stack(rows), yshape + tuple(xv.shape))
+
+
+def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str) -> tuple[Variable, Any]:
+    xv = Variable(data)
+    y = _evaluate(f, xv)
+    _require_scalar(y, fname)
+    _backward(y, False, True, np.ones(y.shape))
+    gx = xv.grad
+    xv.clear_grad()
+    return xv, gx
+
+
+def hessian(f: Callable[[Any], Any], x: Any) -> Any:
+    """Hessian of a scalar ``f``; shape ``x.shape + x.shape`` ((n, n) for 1-d x).
+
+    Reverse-over-reverse: one graph of the gradient, then one backward pass of
+    it per input element.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> hessian(lambda x: x[0] ** 2 * x[1], np.array([1.0, 3.0]))
+    array([[6., 2.],
+           [2., 0.]])
+    """
+    data, scalar = _prepare(x, "hessian")
+    return _hessian(f, data, scalar, "hessian")[1]
+
+
+def _hessian(f: Callable[[Any], Any], data: Any, scalar: bool, fname: str) -> tuple[Any, Any]:
+    xv, gx = _gradient_graph(f, data, fname)
+    shape = tuple(xv.shape)
+    if gx is None:
+        zeros = np.zeros(shape + shape)
+        return _out(np.zeros(shape), scalar), _out(zeros, scalar)
+    n = xv.size
+    rows = []
+    for i in range(n):
+        seed = np.zeros(n)
+        seed[i] = 1.0
+        xv.clear_grad()
+        _backward(gx, False, False, seed.reshape(shape))
+        rows.append(_grad_of(xv))
+    grad = gx.data
+    if scalar:
+        return _out(grad, True), _out(rows[0], True)
+    return _out(grad, False), np.reshape(np.stack(rows), shape + shape)
+
+
+def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-reverse") -> Any:
+    """Hessian-vector product ``H(x) @ v`` of a scalar ``f``, without forming H.
+
+    Parameters
+    ----------
+    mode : {"forward-over-reverse", "reverse-over-reverse"}
+        ``"forward-over-reverse"`` runs reverse mode on ``hyperdual.Dual(x, v)``
+        data; the dual part of the gradient is ``H v`` (needs ``hyperdual``).
+        ``"reverse-over-reverse"`` backpropagates ``v . grad f`` through the
+        gradient's graph (double backprop).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = lambda x: x[0] ** 2 * x[1]
+    >>> hvp(f, np.array([1.0, 3.0]), np.array([1.0, 0.0]), mode="reverse-over-reverse")
+    array([6., 2.])
+    """
+    if mode not in _MODES:
+        raise ValueError(f"reverse.hvp: mode must be one of {_MODES}, got {mode!r}")
+    data, scalar = _prepare(x, "hvp")
+    vdata = as_array(v)
+    if tuple(vdata.shape) != tuple(data.shape):
+        raise ValueError(f"reverse.hvp: v has shape {tuple(vdata.shape)}, x has shape "
+                         f"{tuple(data.shape)}; they must match")
+    if mode == "reverse-over-reverse":
+        xv, gx = _gradient_graph(f, data, "hvp")
+        if gx is None:
+            return _out(np.zeros(xv.shape), scalar)
+        # Backpropagating gx with seed v gives v^T H = (H v)^T: H is symmetric.
+        _backward(gx, False, False, vdata)
+        return _out(_grad_of(xv), scalar)
+    return _hvp_forward_over_reverse(f, data, vdata, scalar)
+
+
+def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
+                              scalar: bool) -> Any:
+    try:
+        import hyperdual
+    except Exception as exc:  # hyperdual is a sibling package; it may be absent or broken
+        raise ImportError(
+            "reverse.hvp(mode='forward-over-reverse') needs the hyperdual package, which "
+            f"failed to import ({exc!r}); use mode='reverse-over-reverse'"
+        ) from exc
+    # Dual data flows through every forward and backward formula unconverted;
+    # the gradient's real part is grad f(x) and its dual part is H v.
+    xv = Variable(hyperdual.Dual(data, vdata))
+    y = _evaluate(f, xv)
+    _require_scalar(y, "hvp")
+    _backward(y, False, False, np.ones(y.shape))
+    g = xv.grad.data if xv.grad is not None else None
+    if g is None or not _is_dual(g):
+        return _out(np.zeros(np.shape(data) if not _is_dual(data) else data.shape), scalar)
+    return _out(g.dual, scalar)
+
+
+# ----------------------------------------------------------------------------
+# Checks against central differences
+# ----------------------------------------------------------------------------
+
+
+def _plain(y: Any) -> np.ndarray:
+    if isinstance(y, Variable):
+        y = y.data
+    return np.asarray(y, dtype=np.float64)
+
+
+def numerical_grad(f: Callable[[Any], Any], x: Any, eps: float = 1e-6) -> Any:
+    """Central-difference derivative of ``f`` at ``x``; shape ``f(x).shape + x.shape``.
+
+    The step for element ``i`` is ``eps * max(1, |x_i|)``; the error is about
+    ``step**2 * |f'''| / 6`` (truncation) plus ``1e-16 * |f| / step`` (rounding),
+    i.e. roughly 1e-10 relative for ``eps = 1e-6`` on well-scaled functions.
+    ``f`` is called with plain float arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = numerical_grad(lambda x: np.sum(x ** 2), np.array([1.0, 2.0]))
+    >>> bool(np.allclose(g, [2.0, 4.0]))
+    True
+    """
+    x = np.array(as_array(x), dtype=np.float64)
+    scalar_in = x.shape == ()
+    y0 = _plain(f(x.copy()))
+    out = np.zeros(y0.shape + x.shape)
+    for idx in np.ndindex(*x.shape):
+        h = eps * max(1.0, abs(float(x[idx])))
+        xp = x.copy()
+        xm = x.copy()
+        xp[idx] += h
+        xm[idx] -= h
+        step = float(xp[idx] - xm[idx])  # the representable step, not 2h
+        out[(Ellipsis,) + idx] = (_plain(f(xp)) - _plain(f(xm))) / step
+    if scalar_in and y0.shape == ():
+        return float(out)
+    return out
+
+
+class GradientCheckError(AssertionError):
+    """Raised by :func:`gradient_check` when exact and numerical derivatives disagree."""
+
+
+@dataclass
+class GradientCheckResult:
+    """Outcome of :func:`gradient_check`; truthy when the check passed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = gradient_check(lambda x: np.sum(np.sin(x)), np.array([0.1, 0.2]))
+    >>> bool(r), r.order
+    (True, 1)
+    """
+
+    ok: bool
+    order: int
+    max_abs_error: float
+    max_rel_error: float
+    rtol: float
+    atol: float
+    exact: np.ndarray = field(repr=False)
+    numerical: np.ndarray = field(repr=False)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def report(self) -> str:
+        """Human-readable summary naming the worst element."""
+        err = np.abs(self.exact - self.numerical)
+        worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.size else ()
+        return (
+            f"gradient_check(order={self.order}): {'ok' if self.ok else 'FAILED'}; "
+            f"max abs error {self.max_abs_error:.3g}, max rel error {self.max_rel_error:.3g} "
+            f"(rtol={self.rtol:g}, atol={self.atol:g}); worst at index {tuple(worst)}: "
+            f"exact {self.exact[worst] if err.size else None!r} vs numerical "
+            f"{self.numerical[worst] if err.size else None!r}"
+        )
+
+
+def gradient_check(f: Callable[[Any], Any], x: Any, order: int = 1, eps: float = 1e-6,
+                   rtol: float = 1e-5, atol: float = 1e-5, raise_on_failure: bool = True
+                   ) -> GradientCheckResult:
+    """Compare exact reverse-mode derivatives with central differences.
+
+    ``order=1`` compares :func:`jacobian` (the gradient for scalar ``f``) with
+    ``numerical_grad(f)``; ``order=2`` compares :func:`hessian` with central
+    differences of the exact gradient.  An element passes if
+    ``|exact - numerical| <= rtol * |numerical| + atol * max(1, max|exact|)``.
+
+    The defaults (``eps=1e-6``, ``rtol = atol = 1e-5``) leave a margin of about
+    1e4 over the central-difference error of a well-scaled function (about
+    1e-10 relative, see :func:`numerical_grad`).  With a larger step scale them
+    as ``eps**2`` (truncation error); with badly scaled ``f`` raise ``atol``.
+
+    Raises
+    ------
+    GradientCheckError
+        (an ``AssertionError``) with a report, if the check fails and
+        ``raise_on_failure`` is true.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bool(gradient_check(lambda x: np.sum(np.exp(x) * x), np.array([0.5, 1.0]), order=2))
+    True
+    """
+    if order == 1:
+        exact = np.asarray(jacobian(f, x), dtype=np.float64)
+        numerical = np.asarray(numerical_grad(f, x, eps))
+    elif order == 2:
+        exact = np.asarray(hessian(f, x), dtype=np.float64)
+        numerical = np.asarray(numerical_grad(lambda z: gradient(f, z), x, eps))
+    else:
+        raise ValueError(f"gradient_check: order must be 1 or 2, got {order!r}")
+    err = np.abs(exact - numerical)
+    scale = max(1.0, float(np.max(np.abs(exact)))) if exact.size else 1.0
+    ok = bool(np.all(err <= rtol * np.abs(numerical) + atol * scale))
+    rel = err / np.maximum(np.abs(numerical), 1e-300)
+    result = GradientCheckResult(
+        ok=ok, order=order,
+        max_abs_error=float(np.max(err)) if err.size else 0.0,
+        max_rel_error=float(np.max(rel)) if rel.size else 0.0,
+        rtol=rtol, atol=atol, exact=exact, numerical=numerical,
+    )
+    if not ok and raise_on_failure:
+        raise GradientCheckError(result.report())
+    return result
+
+
+# ----------------------------------------------------------------------------
+# Newton's method
+# ----------------------------------------------------------------------------
+
+
+def newton(f: Callable[[Any], Any], x0: Any, tol: float = 1e-10, max_iter: int = 50) -> np.ndarray:
+    """Minimise (or find a stationary point of) scalar ``f`` by Newton's method.
+
+    Each step solves ``H(x) dx = -grad f(x)`` with the exact Hessian; the
+    iteration stops when ``||grad f(x)|| <= tol``.  A ``RuntimeWarning`` is
+    issued if that has not happened after ``max_iter`` steps.
+
+    Returns
+    -------
+    ndarray
+        The path of iterates, ``x0`` first: shape ``(k + 1,)`` for scalar ``x0``,
+        ``(k + 1,) + x0.shape`` otherwise; the final point is ``path[-1]``.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        If a Hessian is singular (``ValueError`` for a zero second derivative).
+
+    Examples
+    --------
+    >>> path = newton(lambda x: x ** 4 - 2 * x ** 2, 2.0)
+    >>> float(path[-1])
+    1.0
+    """
+    x = np.array(as_array(x0), dtype=np.float64)
+    scalar = x.shape == ()
+    path = [x.copy()]
+    gnorm = math.inf
+    for _ in range(max_iter + 1):
+        g, H = _hessian(f, x, scalar, "newton")
+        gnorm = float(np.linalg.norm(np.ravel(g)))
+        if gnorm <= tol or len(path) > max_iter:
+            break
+        if scalar:
+            if H == 0.0:
+                raise ValueError(f"newton: zero second derivative at x = {float(x)!r}")
+            x = x - g / H
+        else:
+            n = x.size
+            step = np.linalg.solve(np.reshape(H, (n, n)), np.ravel(g))
+            x = x - np.reshape(step, x.shape)
+        path.append(np.array(x, dtype=np.float64))
+    if not gnorm <= tol:
+        warnings.warn(f"newton: gradient norm {gnorm:.3g} > tol={tol:g} after "
+                      f"{len(path) - 1} steps", RuntimeWarning, stacklevel=2)
+    return np.array(path)

@@ -1,0 +1,205 @@
+"""Shape helpers used by backward formulas; each works on raw data and on Variables.
+
+On raw arrays (the default, fast backward) they compute values; on Variables
+(``create_graph=True``) they record ``Function`` nodes, so a backward formula
+written with them is differentiable again.
+
+Examples
+--------
+>>> import numpy as np
+>>> sum_to(np.ones((2, 3)), (1, 3))
+array([[2., 2., 2.]])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .core import Function, Variable, _is_dual, _value
+
+__all__ = [
+    "ScatterAdd",
+    "SumTo",
+    "is_basic_index",
+    "logsumexp",
+    "reduce_shape",
+    "scatter_add",
+    "squeezed_shape",
+    "sum_to",
+    "value",
+]
+
+value = _value
+
+
+def _sum_to_raw(x: Any, shape: tuple[int, ...]) -> Any:
+    xshape = x.shape
+    if xshape == shape:
+        return x
+    lead = len(xshape) - len(shape)
+    if lead < 0:
+        raise ValueError(f"sum_to: cannot reduce shape {xshape} to the larger shape {shape}")
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and xshape[i + lead] != 1
+    )
+    y = np.sum(x, axis=axes, keepdims=True) if axes else x
+    if lead:
+        y = np.reshape(y, shape)
+    return y
+
+
+class SumTo(Function):
+    """Sum a broadcast array back to ``shape`` (the adjoint of ``broadcast_to``)."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: Any) -> Any:
+        return _sum_to_raw(x, self.shape)
+
+    def backward(self, gy: Any, y: Any, x: Any) -> Any:
+        return np.broadcast_to(gy, x.shape)
+
+
+def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``x`` over broadcast axes so that it has ``shape``.
+
+    Returns ``x`` itself when the shape already matches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sum_to(np.ones((4, 2, 3)), (3,))
+    array([8., 8., 8.])
+    """
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    if isinstance(x, Variable):
+        return SumTo(shape)(x)
+    return _sum_to_raw(x, shape)
+
+
+def reduce_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    """Shape of a ``keepdims=True`` reduction of ``shape`` over ``axis``.
+
+    Examples
+    --------
+    >>> reduce_shape((2, 3, 4), (0, -1))
+    (1, 3, 1)
+    """
+    ndim = len(shape)
+    if axis is None:
+        return (1,) * ndim
+    if not isinstance(axis, tuple):
+        axis = (axis,)
+    axes = {a % ndim if ndim else a for a in axis}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def is_basic_index(index: Any) -> bool:
+    """True if ``index`` selects each element at most once (ints, slices, None, ...).
+
+    Examples
+    --------
+    >>> is_basic_index((slice(1, None), 0))
+    True
+    >>> is_basic_index([0, 0])
+    False
+    """
+    if not isinstance(index, tuple):
+        index = (index,)
+    for i in index:
+        if isinstance(i, (bool, np.bool_)):
+            return False  # a boolean scalar index is a mask, not a position
+        if not (i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer))):
+            return False
+    return True
+
+
+def _scatter_raw(gy: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    if isinstance(gy, (np.ndarray, np.generic, float, int)):
+        gx = np.zeros(shape, dtype=np.result_type(gy, np.float64))
+        if is_basic_index(index):
+            # Plain assignment is several times faster than np.add.at and exact
+            # here because a basic index never repeats an element.
+            gx[index] = gy
+        else:
+            np.add.at(gx, index, gy)
+        return gx
+    if _is_dual(gy):
+        import hyperdual  # lazy: reverse must import even while hyperdual is broken
+
+        return hyperdual.scatter_add(shape, index, gy)
+    raise TypeError(f"reverse: cannot scatter a gradient of type {type(gy).__name__}")
+
+
+class ScatterAdd(Function):
+    """Zeros of ``shape`` with ``gy`` added at ``index`` (the adjoint of indexing)."""
+
+    __slots__ = ("index", "shape")
+
+    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
+        self.index = index
+        self.shape = shape
+
+    def forward(self, gy: Any) -> Any:
+        return _scatter_raw(gy, self.index, self.shape)
+
+    def backward(self, ggx: Any, y: Any, gy: Any) -> Any:
+        return ggx[self.index]
+
+
+def scatter_add(gy: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    """Return zeros of ``shape`` with ``gy`` added at ``index`` (repeats accumulate).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scatter_add(np.array([1.0, 2.0]), [0, 0], (3,))
+    array([3., 0., 0.])
+    """
+    if isinstance(gy, Variable):
+        return ScatterAdd(index, shape)(gy)
+    return _scatter_raw(gy, index, shape)
+
+
+def logsumexp(x: Any, axis: Any = -1, keepdims: bool = True) -> Any:
+    """Stable ``log(sum(exp(x), axis))`` on raw data or Variables.
+
+    The shift by the maximum is a constant of the differentiation (the result
+    does not depend on it), so it is taken from the plain values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(logsumexp(np.array([1000.0, 1000.0]), keepdims=False))
+    1000.6931471805599
+    """
+    m = np.max(_value(x), axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    s = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    if not keepdims:
+        s = np.reshape(s, squeezed_shape(x.shape, axis))
+    return s
+
+
+def squeezed_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    """Shape of a ``keepdims=False`` reduction of ``shape`` over ``axis``.
+
+    Examples
+    --------
+    >>> squeezed_shape((2, 3, 4), 1)
+    (2, 4)
+    """
+    if axis is None:
+        return ()
+    if not isinstance(axis, tuple):
+        axis = (axis,)
+    ndim = len(shape)
+    axes = {a % ndim for a in axis}
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
