@@ -989,6 +989,8 @@ def main(argv: list[str] | None = None) -> int:
     except ExpressionError as err:
         print(f"error: {err}", file=stderr)
         return EXIT_REFUSED
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): handled by __main__
     except Exception as err:  # a bug, reported as such rather than a traceback
         print(f"internal error: {type(err).__name__}: {err}", file=stderr)
         return EXIT_ERROR
