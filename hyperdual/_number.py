@@ -834,7 +834,9 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
         if rule is not None:
             x, y = inputs
             if ufunc is np.power:
-                return _power(x, y) if isinstance(x, _Number) else _binary(rule, x, y)
+                if isinstance(x, _Number) and _accepts(y):  # lists go to _binary, as for np.add
+                    return _power(x, y)
+                return _binary(rule, x, y)
             return _binary(rule, x, y)
     for rule in UNARY.values():  # scipy.special ufuncs are looked up by object too
         if rule.ufunc is ufunc and len(inputs) == 1:

@@ -293,3 +293,44 @@ def test_supported_functions_listed():
               "scipy.special.erf", "numpy.power", "numpy.clip"):
         assert n in names
     assert "numpy.sort" not in names
+
+
+def test_more_hessians_through_numpy_functions():
+    x = X0[:4]
+    # concatenate/broadcast/iteration: each sums x_i^3 once or twice -> diag(6 x) multiples
+    close(hessian(lambda y: np.sum(np.concatenate([y, 2.0 * y]) ** 3), x), np.diag(54 * x))
+    close(hessian(lambda y: np.sum(np.broadcast_to(y, (2, 4)) ** 3), x), np.diag(12 * x))
+    close(hessian(lambda y: sum(yi ** 3 for yi in y), x), np.diag(6 * x))
+    # max picks one element: its second derivative only
+    k = int(np.argmax(x ** 2))
+    want = np.zeros((4, 4))
+    want[k, k] = 2.0
+    close(hessian(lambda y: np.max(y ** 2), x), want)
+    # advanced indexing of a reshaped x
+    H = hessian(lambda y: np.sum(y.reshape(2, 2)[[0, 1], [1, 0]] ** 3), x)
+    close(H, np.diag(np.array([0.0, 6 * x[1], 6 * x[2], 0.0])))
+    # sum(Y @ Y) for Y = x.reshape(2, 2): d2/dY_ij dY_kl sum_{a,c} sum_b Y_ab Y_bc
+    #   = [j == k] + [l == i]
+    want = np.zeros((2, 2, 2, 2))
+    for i, j, k2, m in np.ndindex(2, 2, 2, 2):
+        want[i, j, k2, m] = float(j == k2) + float(m == i)
+    close(hessian(lambda y: np.sum(y.reshape(2, 2) @ y.reshape(2, 2)), x), want.reshape(4, 4))
+    # 2-norm: H = (I - x x^T / |x|^2) / |x|
+    r = np.linalg.norm(x)
+    close(hessian(np.linalg.norm, x), (np.eye(4) - np.outer(x, x) / r ** 2) / r)
+    # sum over a tuple of axes
+    g = gradient(lambda y: np.sum(y.reshape(2, 2, 3), axis=(0, 2)) @ np.array([1.0, 2.0]),
+                 np.ones(12))
+    close(g, np.tile(np.repeat([1.0, 2.0], 3), 2))
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.subtract, np.multiply, np.divide, np.power,
+                                   np.arctan2, np.hypot, np.maximum, np.minimum])
+def test_ufuncs_accept_list_operands_like_arrays(ufunc):
+    lst = [0.5, 2.0]
+    d = Dual(1.5, 1.0)
+    for a, b in ((d, lst), (lst, d)):
+        r = ufunc(a, b)
+        s = ufunc(a if a is d else np.array(lst), b if b is d else np.array(lst))
+        close(r.real, s.real)
+        close(r.dual, s.dual)

@@ -337,3 +337,27 @@ def test_gradient_matches_central_differences(rng):
     h = 1e-6
     fd = np.array([(f_mix(x + h * e) - f_mix(x - h * e)) / (2 * h) for e in np.eye(5)])
     np.testing.assert_allclose(g, fd, rtol=0, atol=1e-7 * max(1.0, np.abs(g).max()))
+
+
+def test_derivative_of_array_valued_helpers():
+    # Inner helpers return Duals carrying the outer perturbation.
+    b = np.array([1.0, 2.0])
+    v = np.array([1.0, -1.0])
+    a0 = 3.0
+    close(derivative(lambda a: gradient(lambda y: np.sum(a * y ** 2), b), a0), 2 * b)
+    close(derivative(lambda a: jacobian(lambda y: a * y ** 2, b), a0), np.diag(2 * b))
+    close(derivative(lambda a: hessian(lambda y: np.sum(a * y ** 3), b), a0), np.diag(6 * b))
+    close(derivative(lambda a: hvp(lambda y: np.sum(a * y ** 3), b, v), a0), 6 * b * v)
+    close(derivative(lambda a: value_and_gradient(lambda y: np.sum(a * y ** 2), b)[0], a0),
+          np.sum(b ** 2))
+    # a second derivative of a second derivative: d2/da2 [6 a^3 b] at b = 2 -> 72 a
+    close(second_derivative(lambda a: second_derivative(lambda y: a ** 3 * y ** 3, 2.0), 1.5),
+          72 * 1.5)
+    # the inner function ignores its own variable: its derivative is 0, outer too
+    assert derivative(lambda a: derivative(lambda y: a * 2.0, 1.0), 3.0) == 0.0
+
+
+def test_list_inputs_are_accepted():
+    close(gradient(lambda y: np.sum(y ** 2), [1.0, 2.0]), [2.0, 4.0])
+    close(hvp(lambda y: np.sum(y ** 3), [1.0, 2.0], [1.0, 1.0]), [6.0, 12.0])
+    close(hessian(lambda y: y[0] * y[1], [1, 2]), [[0.0, 1.0], [1.0, 0.0]])
