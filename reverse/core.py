@@ -204,8 +204,10 @@ def _float_array(arr: np.ndarray, what: Any) -> np.ndarray:
         return arr
     if kind in "iub":
         return arr.astype(np.float64)
+    label = {"U": "strings (str)", "S": "bytes", "c": "complex numbers", "O": "Python objects",
+             "M": "datetimes", "m": "timedeltas", "V": "structured records"}.get(kind, "")
     raise TypeError(
-        f"reverse.Variable: cannot use {_describe(what)} (dtype {arr.dtype}) as data; "
+        f"reverse.Variable: cannot use {_describe(what)} (dtype {arr.dtype}: {label}) as data; "
         + _ACCEPTED
     )
 
@@ -464,6 +466,12 @@ class Variable:
         )
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if len(inputs) == 1 and method == "__call__" and not kwargs:
+            # np.sin(x): straight to the Function class, skipping the generic
+            # validation below (about 0.5 us of a scalar node).
+            cls = UNARY_UFUNCS.get(ufunc)
+            if cls is not None:
+                return cls()(self)
         return _dispatch_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
@@ -747,8 +755,15 @@ def _run_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool) -> Non
                     tick += 1
             else:
                 grads[key] = prev + gx
+    # Fast-path gradients may be views (broadcast_to) or one array shared by
+    # several leaves (Add passes gy through); give each leaf its own array.
+    owned = {id(seed)}
     for x in leaves:
         g = grads[id(x)]
+        if type(g) is _ndarray and not graph:
+            if g.base is not None or id(g) in owned:
+                g = g.copy()
+            owned.add(id(g))
         if graph:
             # Anchor ties the gradient to its leaf, so differentiating it again
             # reaches the leaf even where it is structurally constant (the
@@ -765,6 +780,8 @@ def _run_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool) -> Non
 
 #: ufunc -> callable building the Function (differentiable ufuncs).
 UFUNCS: dict[Any, Any] = {}
+#: one-argument ufunc -> its Function class (fast path of __array_ufunc__).
+UNARY_UFUNCS: dict[Any, Any] = {}
 #: ufuncs evaluated on the plain values, returning plain arrays (comparisons ...).
 VALUE_UFUNCS: set[Any] = set()
 #: numpy function -> implementation taking Variables (NEP 18).

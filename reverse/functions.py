@@ -228,6 +228,7 @@ def _make_unary(cls_name: str, ufunc: Any, grad: Any, names: tuple[str, ...],
         globals()[name] = fn
         _export(name)
     UFUNCS[ufunc] = fn
+    core.UNARY_UFUNCS[ufunc] = cls
 
 
 for _entry in _UNARY:
@@ -572,6 +573,7 @@ for _cls, _uf, _names in _BINARY:
 # float_power computes in float64, which Variables are anyway.
 UFUNCS[np.float_power] = UFUNCS[np.power]
 UFUNCS[np.fabs] = UFUNCS[np.absolute]
+core.UNARY_UFUNCS[np.fabs] = core.UNARY_UFUNCS[np.absolute]
 
 VALUE_UFUNCS.update({
     np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,

@@ -1,0 +1,164 @@
+"""Toy data made in code: the spiral set, and minibatch iteration.
+
+Examples
+--------
+>>> x, t = spiral(seed=0)
+>>> x.shape, t.shape, sorted(set(t.tolist()))
+((300, 2), (300,), [0, 1, 2])
+>>> loader = DataLoader(x, t, batch_size=100, seed=0)
+>>> [xb.shape for xb, tb in loader]
+[(100, 2), (100, 2), (100, 2)]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["DataLoader", "spiral"]
+
+
+def _count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def spiral(n_per_class: int = 100, n_classes: int = 3, seed: int | None = 0,
+           noise: float = 0.2, shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Interleaved spiral arms in the plane, one arm per class (DeZero's toy set).
+
+    Point ``i`` of class ``j`` has radius ``r = i / n_per_class`` and angle
+    ``theta = 4 j + 4 r + noise * N(0, 1)``; its coordinates are
+    ``(r sin theta, r cos theta)``.
+
+    Parameters
+    ----------
+    n_per_class, n_classes : int
+        Points per class and number of classes.
+    seed : int or None
+        Seed of the numpy Generator; the same seed gives the same data.
+    noise : float
+        Standard deviation of the angular noise (radians).
+    shuffle : bool
+        Shuffle the samples (with the same generator).
+
+    Returns
+    -------
+    x : ndarray of float64, shape (n_per_class * n_classes, 2)
+    t : ndarray of int64, shape (n_per_class * n_classes,)
+        Class labels in ``range(n_classes)``.
+
+    Examples
+    --------
+    >>> x, t = spiral(n_per_class=4, n_classes=2, seed=1, shuffle=False)
+    >>> t.tolist()
+    [0, 0, 0, 0, 1, 1, 1, 1]
+    >>> float(np.abs(x).max()) < 1.0
+    True
+    """
+    n = _count(n_per_class, "spiral: n_per_class")
+    c = _count(n_classes, "spiral: n_classes")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
+        raise TypeError(f"spiral: noise must be a real number, got {type(noise).__name__}")
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"spiral: noise must be finite and >= 0, got {noise!r}")
+    rng = np.random.default_rng(seed)
+    rate = np.arange(n, dtype=np.float64) / n
+    radius = np.tile(rate, c)
+    cls = np.repeat(np.arange(c, dtype=np.int64), n)
+    theta = cls * 4.0 + 4.0 * radius + rng.standard_normal(n * c) * float(noise)
+    x = np.stack([radius * np.sin(theta), radius * np.cos(theta)], axis=1)
+    t = cls
+    if shuffle:
+        order = rng.permutation(n * c)
+        x, t = x[order], t[order]
+    return x, t
+
+
+class DataLoader:
+    """Minibatches of ``(x, t)``, reshuffled every epoch; an iterator with ``len``.
+
+    Iterating runs one epoch: every sample appears exactly once (the last batch
+    may be smaller unless ``drop_last``).  Each new epoch draws a fresh
+    permutation from a Generator seeded with ``seed``, so two loaders with the
+    same seed yield the same batches in the same order.
+
+    Parameters
+    ----------
+    x : array_like
+        Inputs; the first axis indexes samples.
+    t : array_like, optional
+        Targets with the same number of samples (None: batches of ``x`` only).
+    batch_size : int
+    shuffle : bool
+        If False, batches come in order.
+    seed : int, numpy Generator or None
+    drop_last : bool
+        Drop the final incomplete batch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loader = DataLoader(np.arange(5.0), np.arange(5), batch_size=2, shuffle=False)
+    >>> len(loader)
+    3
+    >>> [tb.tolist() for _, tb in loader]
+    [[0, 1], [2, 3], [4]]
+    """
+
+    def __init__(self, x: Any, t: Any = None, batch_size: int = 32, shuffle: bool = True,
+                 seed: int | np.random.Generator | None = None, drop_last: bool = False) -> None:
+        self.x = np.asarray(x)
+        if self.x.ndim == 0:
+            raise ValueError("DataLoader: x must have a sample axis, got a 0-d value")
+        self.t = None if t is None else np.asarray(t)
+        if self.t is not None and (self.t.ndim == 0 or len(self.t) != len(self.x)):
+            raise ValueError(f"DataLoader: x has {len(self.x)} samples but t has "
+                             f"{'none' if self.t.ndim == 0 else len(self.t)}")
+        self.batch_size = _count(batch_size, "DataLoader: batch_size")
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.epoch = 0
+        self._order: np.ndarray | None = None
+        self._pos = 0
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples."""
+        return len(self.x)
+
+    def __len__(self) -> int:
+        """Number of batches per epoch."""
+        n, b = self.n_samples, self.batch_size
+        return n // b if self.drop_last else -(-n // b)
+
+    def reset(self) -> None:
+        """Abandon the current epoch; the next batch starts a new one."""
+        self._order = None
+        self._pos = 0
+
+    def __iter__(self) -> DataLoader:
+        self.reset()
+        return self
+
+    def __next__(self) -> Any:
+        if self._order is None:
+            n = self.n_samples
+            self._order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+            self._pos = 0
+        start = self._pos
+        stop = min(start + self.batch_size, self.n_samples)
+        if start >= stop or (self.drop_last and stop - start < self.batch_size):
+            self._order = None
+            self.epoch += 1
+            raise StopIteration
+        self._pos = stop
+        idx = self._order[start:stop]
+        if self.t is None:
+            return self.x[idx]
+        return self.x[idx], self.t[idx]
+
+    next = __next__

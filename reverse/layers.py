@@ -1,0 +1,549 @@
+"""Neural-network layers: ``Layer``, ``Linear``, ``MLP``, with saved weights.
+
+A :class:`Layer` keeps track of the :class:`~reverse.core.Parameter` objects and
+the sub-layers assigned to its attributes (also inside lists and tuples of
+them), so ``layer.params()`` yields every trainable parameter of a model,
+``layer.cleargrads()`` resets their gradients, and
+``layer.save_weights(path)`` / ``layer.load_weights(path)`` store and restore
+them as a ``.npz`` archive keyed by attribute path (``"layers.0.W"``).
+
+Saved state
+-----------
+* A save is atomic: the archive is written to a temporary file in the target's
+  directory, flushed and ``fsync``-ed, then moved onto the real name with
+  ``os.replace``.  An interrupted save leaves the previous file intact and no
+  temporary file behind.
+* A load validates the whole file first (readable archive, checksums, the same
+  set of names, shapes and dtypes) and assigns only if everything matches, so
+  a bad file raises :class:`WeightsFileError` (a ``ValueError``) naming the
+  file and the problem, and leaves the current weights untouched.  A missing
+  file raises ``FileNotFoundError``.
+* Values round-trip bit for bit (dtype included); archives are read with
+  ``allow_pickle=False``.
+
+Examples
+--------
+>>> import numpy as np
+>>> import reverse.functions as F
+>>> model = MLP((10, 3), activation=F.sigmoid, seed=0)
+>>> y = model(np.zeros((5, 2)))
+>>> y.shape
+(5, 3)
+>>> [name for name, _ in model.named_params()]
+['layers.0.W', 'layers.0.b', 'layers.1.W', 'layers.1.b']
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from . import functions as F
+from .core import Parameter, Variable
+
+__all__ = ["MLP", "Layer", "Linear", "Model", "WeightsFileError"]
+
+#: ``np.savez`` keyword names a parameter path cannot take.
+_RESERVED = frozenset({"file", "allow_pickle", "args", "kwds"})
+
+
+class WeightsFileError(ValueError):
+    """A weights file cannot be used: unreadable, corrupted or not matching the layer.
+
+    Examples
+    --------
+    >>> issubclass(WeightsFileError, ValueError)
+    True
+    """
+
+
+def _is_member(value: Any) -> bool:
+    """Whether an attribute value is tracked: a Parameter, a Layer or a list/tuple of them."""
+    if isinstance(value, (Parameter, Layer)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(isinstance(v, (Parameter, Layer)) for v in value)
+    return False
+
+
+class Layer:
+    """Base class of models: tracks Parameters and sub-Layers set as attributes.
+
+    Subclasses define ``forward(*inputs)``; calling the layer calls it.
+    Attributes holding a :class:`~reverse.core.Parameter`, a ``Layer``, or a list
+    or tuple of them are registered in assignment order; their names make the
+    parameter paths used by :meth:`named_params` and the weight files.  (A list
+    is read when the parameters are enumerated, so appending to it later
+    counts too.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Parameter
+    >>> class Scale(Layer):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w = Parameter(np.array(2.0), name="w")
+    ...     def forward(self, x):
+    ...         return self.w * x
+    >>> layer = Scale()
+    >>> layer(3.0)
+    variable(6.)
+    >>> [name for name, _ in layer.named_params()]
+    ['w']
+    """
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_member_names", [])
+
+    def _members(self) -> list[str]:
+        try:
+            return object.__getattribute__(self, "_member_names")
+        except AttributeError:  # a subclass forgot super().__init__()
+            names: list[str] = []
+            object.__setattr__(self, "_member_names", names)
+            return names
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        members = self._members()
+        if _is_member(value):
+            if name not in members:
+                members.append(name)
+        elif name in members:
+            members.remove(name)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        members = self._members()
+        if name in members:
+            members.remove(name)
+        object.__delattr__(self, name)
+
+    def __call__(self, *inputs: Any) -> Any:
+        return self.forward(*inputs)
+
+    def forward(self, *inputs: Any) -> Any:
+        """Compute the layer's output; subclasses override this."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    # -- enumeration -------------------------------------------------------------
+    def named_params(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Yield ``(path, parameter)`` pairs, each parameter once, in registration order.
+
+        Paths join attribute names and list indices with dots (``"layers.0.W"``).
+        A parameter shared by two places is yielded under its first path only.
+
+        Examples
+        --------
+        >>> [name for name, _ in Linear(2, in_size=3, seed=0).named_params()]
+        ['W', 'b']
+        """
+        seen: set[int] = set()
+        # Iterative depth-first walk (no recursion for deeply nested models).
+        stack: list[tuple[str, Any]] = [(prefix, self)]
+        while stack:
+            path, obj = stack.pop()
+            if isinstance(obj, Parameter):
+                if id(obj) not in seen:
+                    seen.add(id(obj))
+                    yield path, obj
+                continue
+            children: list[tuple[str, Any]] = []
+            if isinstance(obj, Layer):
+                if id(obj) in seen:  # a layer shared (or contained in itself)
+                    continue
+                seen.add(id(obj))
+                for name in obj._members():
+                    children.append((f"{path}.{name}" if path else name, getattr(obj, name)))
+            else:  # list or tuple
+                for i, item in enumerate(obj):
+                    if isinstance(item, (Parameter, Layer)):
+                        children.append((f"{path}.{i}", item))
+            stack.extend(reversed(children))
+
+    def params(self) -> Iterator[Parameter]:
+        """Yield every Parameter of this layer and its sub-layers, each once.
+
+        Examples
+        --------
+        >>> sum(p.data.size for p in Linear(2, in_size=3, seed=0).params())
+        8
+        """
+        for _, p in self.named_params():
+            yield p
+
+    def cleargrads(self) -> None:
+        """Reset the gradient of every parameter to None.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> layer = Linear(1, in_size=2, seed=0)
+        >>> layer(np.ones((1, 2))).sum().backward()
+        >>> layer.cleargrads()
+        >>> layer.W.grad is None
+        True
+        """
+        for p in self.params():
+            p.clear_grad()
+
+    clear_grads = cleargrads
+
+    # -- saved state ---------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the parameter arrays keyed by path.
+
+        Raises
+        ------
+        ValueError
+            If a parameter is not initialised yet (lazy ``Linear`` before its
+            first call).
+
+        Examples
+        --------
+        >>> sorted(Linear(2, in_size=3, seed=0).state_dict())
+        ['W', 'b']
+        """
+        out: dict[str, np.ndarray] = {}
+        for name, p in self.named_params():
+            if p.data is None:
+                raise ValueError(
+                    f"parameter {name!r} of {type(self).__name__} is not initialised yet "
+                    "(call the layer on an input first, or give Linear its in_size)"
+                )
+            if not isinstance(p.data, np.ndarray):
+                raise TypeError(f"parameter {name!r} holds {type(p.data).__name__}, "
+                                "not an ndarray; only array weights can be saved")
+            out[name] = np.array(p.data, copy=True)
+        return out
+
+    def save_weights(self, path: str | os.PathLike[str]) -> None:
+        """Save the parameters to the ``.npz`` file ``path``, atomically.
+
+        The archive is written to a temporary file in the same directory,
+        flushed and fsync-ed, then renamed onto ``path`` (``os.replace``), so a
+        crash never leaves a partial file under ``path``.  ``path`` is used as
+        given (no ``.npz`` suffix is appended).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> layer = Linear(2, in_size=3, seed=0)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "w.npz")
+        ...     layer.save_weights(path)
+        ...     other = Linear(2, in_size=3, seed=1)
+        ...     other.load_weights(path)
+        >>> bool(np.array_equal(layer.W.data, other.W.data))
+        True
+        """
+        arrays = self.state_dict()
+        clash = _RESERVED.intersection(arrays)
+        if clash:
+            raise ValueError(f"save_weights: parameter path(s) {sorted(clash)} clash with "
+                             "np.savez's own arguments; rename the attribute(s)")
+        _atomic_savez(os.fspath(path), arrays)
+
+    def load_weights(self, path: str | os.PathLike[str]) -> None:
+        """Load parameters saved by :meth:`save_weights`, validating before assigning.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        WeightsFileError
+            (a ``ValueError``) if the file is truncated or corrupted, is not an
+            ``.npz`` archive, or its names, shapes or dtypes do not match this
+            layer.  The current weights are then left untouched.
+
+        Examples
+        --------
+        >>> Linear(2, in_size=3).load_weights("/nonexistent/w.npz")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: [Errno 2] load_weights: no such file: '/nonexistent/w.npz'
+        """
+        path = os.fspath(path)
+        arrays = _read_npz(path)
+        named = list(self.named_params())
+        expected = {name for name, _ in named}
+        missing = sorted(expected - set(arrays))
+        extra = sorted(set(arrays) - expected)
+        problems = []
+        if missing:
+            problems.append(f"missing parameter(s) {missing}")
+        if extra:
+            problems.append(f"unexpected parameter(s) {extra}")
+        for name, p in named:
+            arr = arrays.get(name)
+            if arr is None:
+                continue
+            if p.data is None:  # lazily initialised layer: the file defines the array
+                if arr.dtype.kind != "f":
+                    problems.append(f"{name!r} has dtype {arr.dtype}, expected a float dtype")
+                continue
+            if arr.shape != p.data.shape:
+                problems.append(f"{name!r} has shape {arr.shape}, expected {p.data.shape}")
+            if arr.dtype != p.data.dtype:
+                problems.append(f"{name!r} has dtype {arr.dtype}, expected {p.data.dtype}")
+        if problems:
+            raise WeightsFileError(f"load_weights({path!r}): the file does not match "
+                                   f"{type(self).__name__}: " + "; ".join(problems)
+                                   + " (weights left unchanged)")
+        # Everything checked: assign (nothing below can fail half way).
+        for name, p in named:
+            p.data = arrays[name]
+
+
+#: DeZero's name for a top-level layer.
+Model = Layer
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def _fsync_dir(directory: str) -> None:
+    """Make a rename durable (POSIX); silently skipped where directories can't be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _atomic_savez(path: str, arrays: dict[str, np.ndarray]) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    base = os.path.basename(path)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(directory)
+
+
+def _read_npz(path: str) -> dict[str, np.ndarray]:
+    """Read every array of an npz archive (checking CRCs) or raise a clear error."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(2, f"load_weights: no such file: {path!r}")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+            fh.seek(0)
+            if head != b"PK\x03\x04":
+                raise WeightsFileError(
+                    f"load_weights({path!r}): not an .npz archive (bad magic bytes {head!r}); "
+                    "the file is truncated, corrupted or of another format"
+                )
+            with np.load(fh, allow_pickle=False) as npz:
+                # Reading each member to the end makes zipfile verify its CRC-32.
+                return {name: npz[name] for name in npz.files}
+    except WeightsFileError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, SyntaxError,
+            OverflowError, MemoryError, TypeError) as exc:
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+            raise
+        raise WeightsFileError(
+            f"load_weights({path!r}): cannot read the weights file, it is truncated or "
+            f"corrupted ({type(exc).__name__}: {exc}); weights left unchanged"
+        ) from exc
+    except Exception as exc:  # zlib.error and friends: still a damaged file
+        raise WeightsFileError(
+            f"load_weights({path!r}): cannot read the weights file "
+            f"({type(exc).__name__}: {exc}); weights left unchanged"
+        ) from exc
+
+
+# ----------------------------------------------------------------------------
+# Layers
+# ----------------------------------------------------------------------------
+
+_INITS = ("xavier", "he", "lecun")
+
+
+def _make_rng(rng: Any, seed: Any, who: str) -> np.random.Generator:
+    if rng is not None and seed is not None:
+        raise TypeError(f"{who}: give rng or seed, not both")
+    src = rng if rng is not None else seed
+    if isinstance(src, np.random.Generator):
+        return src
+    if src is None or (isinstance(src, (int, np.integer)) and not isinstance(src, bool)):
+        return np.random.default_rng(src)
+    raise TypeError(f"{who}: rng/seed must be a numpy Generator, an int or None, "
+                    f"got {type(src).__name__}")
+
+
+def _positive_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive int, got {value!r}")
+    return int(value)
+
+
+class Linear(Layer):
+    """Fully connected layer ``y = x @ W + b`` with ``W`` of shape (in_size, out_size).
+
+    Parameters
+    ----------
+    out_size : int
+        Number of output features.
+    in_size : int, optional
+        Number of input features; if None, taken from the last axis of the
+        first input (lazy initialisation).
+    nobias : bool
+        Leave out ``b``.
+    dtype : numpy dtype
+        Floating dtype of ``W`` and ``b`` (default float64).
+    rng, seed : numpy Generator or int, optional
+        Source of the initial weights (one of the two); None draws fresh entropy.
+    init : {"xavier", "he", "lecun"}
+        ``W`` ~ normal with standard deviation ``sqrt(2 / (in + out))`` (Glorot &
+        Bengio, default), ``sqrt(2 / in)`` (He et al., for ReLU) or
+        ``sqrt(1 / in)`` (LeCun; DeZero's choice).  ``b`` starts at zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Linear(3, seed=0)
+    >>> layer.W.data is None
+    True
+    >>> y = layer(np.ones((4, 2)))
+    >>> layer.W.shape, y.shape
+    ((2, 3), (4, 3))
+    """
+
+    def __init__(self, out_size: int, in_size: int | None = None, nobias: bool = False,
+                 dtype: Any = np.float64, rng: np.random.Generator | int | None = None,
+                 seed: int | None = None, init: str = "xavier") -> None:
+        super().__init__()
+        self.out_size = _positive_int(out_size, "Linear: out_size")
+        self.in_size = None if in_size is None else _positive_int(in_size, "Linear: in_size")
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(f"Linear: dtype must be a floating dtype, got {self.dtype}")
+        if init not in _INITS:
+            raise ValueError(f"Linear: init must be one of {_INITS}, got {init!r}")
+        self.init = init
+        self._rng = _make_rng(rng, seed, "Linear")
+        self.W = Parameter(None, name="W")
+        if self.in_size is not None:
+            self._init_W(self.in_size)
+        self.b = None if nobias else Parameter(np.zeros(self.out_size, dtype=self.dtype),
+                                               name="b")
+
+    def _init_W(self, in_size: int) -> None:
+        out = self.out_size
+        scale = {"xavier": np.sqrt(2.0 / (in_size + out)),
+                 "he": np.sqrt(2.0 / in_size),
+                 "lecun": np.sqrt(1.0 / in_size)}[self.init]
+        w = self._rng.standard_normal((in_size, out)) * scale
+        self.W.data = w.astype(self.dtype, copy=False)
+        self.in_size = in_size
+
+    def forward(self, x: Any) -> Variable:
+        """Return ``x @ W + b``, initialising ``W`` from ``x``'s last axis if needed."""
+        shape = x.shape if isinstance(x, Variable) else np.shape(x)
+        if len(shape) == 0:
+            raise ValueError("Linear: the input must have at least one axis (features)")
+        if self.W.data is None:
+            self._init_W(_positive_int(shape[-1], "Linear: input feature count"))
+        elif shape[-1] != self.W.data.shape[0]:
+            raise ValueError(f"Linear: input has {shape[-1]} features (shape {tuple(shape)}), "
+                             f"the layer expects {self.W.data.shape[0]}")
+        return F.linear(x, self.W, self.b)
+
+
+_ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
+    "sigmoid": F.sigmoid,
+    "relu": F.relu,
+    "tanh": F.tanh,
+}
+
+
+class MLP(Layer):
+    """Multi-layer perceptron: ``Linear`` layers with an activation between them.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Output size of each ``Linear`` layer; the last is the network's output
+        (no activation after it).  The input size is taken from the first call.
+    activation : callable or {"sigmoid", "relu", "tanh"}
+        Applied after every layer but the last (default ``sigmoid``).
+    rng, seed : numpy Generator or int, optional
+        One generator initialises all layers (reproducible with a seed).
+    init : str, optional
+        Weight initialisation of the layers; default ``"he"`` for ReLU and
+        ``"xavier"`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> model = MLP((8, 8, 2), activation="relu", seed=0)
+    >>> model(np.ones((3, 4))).shape
+    (3, 2)
+    >>> len(list(model.params()))
+    6
+    """
+
+    def __init__(self, sizes: Any, activation: Callable[[Any], Any] | str = F.sigmoid,
+                 rng: np.random.Generator | int | None = None, seed: int | None = None,
+                 init: str | None = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        sizes = [_positive_int(s, "MLP: each size") for s in sizes]
+        if not sizes:
+            raise ValueError("MLP: sizes must name at least one layer")
+        if isinstance(activation, str):
+            if activation not in _ACTIVATIONS:
+                raise ValueError(f"MLP: activation must be a callable or one of "
+                                 f"{sorted(_ACTIVATIONS)}, got {activation!r}")
+            act_name = activation
+            activation = _ACTIVATIONS[activation]
+        elif callable(activation):
+            act_name = getattr(activation, "__name__", "")
+        else:
+            raise TypeError(f"MLP: activation must be callable, got {type(activation).__name__}")
+        if init is None:
+            init = "he" if act_name == "relu" else "xavier"
+        gen = _make_rng(rng, seed, "MLP")
+        self.activation = activation
+        self.layers = [Linear(s, rng=gen, init=init, dtype=dtype) for s in sizes]
+
+    def forward(self, x: Any) -> Variable:
+        """Apply the layers with the activation between them."""
+        for layer in self.layers[:-1]:
+            x = self.activation(layer(x))
+        return self.layers[-1](x)
