@@ -730,6 +730,10 @@ def _top(x, y):
 
 def _binary_op(rule, x, y):
     """Operator entry point: unknown operand types get NotImplemented."""
+    if isinstance(x, (list, tuple)):
+        x = _as_part(x, "operand")  # numpy treats lists as arrays; so do we
+    if isinstance(y, (list, tuple)):
+        y = _as_part(y, "operand")
     if not (_accepts(x) and _accepts(y)):
         return NotImplemented
     return _binary(rule, x, y)
