@@ -112,3 +112,4 @@ __all__ = [
     "digamma", "xlogy", "floor", "ceil", "trunc", "rint", "negative", "max", "min",
     "add", "subtract", "multiply", "divide",
 ]
+from .scipy_adapter import scipy_derivatives, value_and_jac  # noqa: E402, F401
