@@ -61,6 +61,8 @@ from .core import (
     as_array,
 )
 from .utils import (
+    expand_to,
+    is_basic_index,
     logsumexp,
     reduce_shape,
     scatter_add,
@@ -740,7 +742,7 @@ class Sum(Function):
         shape = x.shape
         if not self.keepdims and shape:
             gy = np.reshape(gy, reduce_shape(shape, self.axis))
-        return np.broadcast_to(gy, shape)
+        return expand_to(gy, shape)
 
 
 class Prod(Function):
@@ -1016,7 +1018,9 @@ class GetItem(Function):
         return x[self.index]
 
     def backward(self, gy: Any, y: Any, x: Any) -> Any:
-        return scatter_add(gy, self.index, x.shape)
+        if isinstance(gy, Variable):
+            return scatter_add(gy, self.index, x.shape)
+        return core.PendingScatter(self.index, gy, x.shape, is_basic_index(self.index))
 
 
 class Concatenate(Function):
@@ -1785,6 +1789,7 @@ def _install_operators() -> None:
     core._OPS.reshape = reshape
     core._OPS.sum = sum
     core._OPS.anchor = lambda g, x: Anchor()(g, x)
+    core._OPS.scatter = scatter_add
 
 
 _install_operators()
