@@ -182,6 +182,18 @@ if _sp is not None:
 
 _UNARY_CLASSES: dict[str, type] = {}
 
+_CLASS_DOC = '''Function node of :func:`{name}` (derivative ``{closed}``).
+
+Examples
+--------
+>>> from reverse import Variable
+>>> x = Variable([{x0}])
+>>> y = {cls}()(x)
+>>> y.sum().backward()
+>>> x.grad.shape
+(1,)
+'''
+
 _UNARY_DOC = '''Elementwise ``{np_name}`` of a Variable or array, recorded in the graph.
 
 Its derivative is ``{closed}``.  ``{np_name}`` applied through numpy
@@ -213,7 +225,7 @@ def _make_unary(cls_name: str, ufunc: Any, grad: Any, names: tuple[str, ...],
         # per node (about 0.1 us of a ~5 us scalar node).
         "forward": staticmethod(ufunc),
         "backward": staticmethod(grad),
-        "__doc__": f"Function node of :func:`{names[0]}` (derivative ``{closed}``).",
+        "__doc__": _CLASS_DOC.format(name=names[0], cls=cls_name, closed=closed, x0=x0),
         "__module__": __name__,
     })
     globals()[cls_name] = cls
@@ -377,6 +389,12 @@ def _const_power_grad(gy: Any, a: Any, n: Any) -> Any:
         if n == 1:
             return gy
         if n == 2:
+            if type(a) is np.ndarray and type(gy) is np.ndarray and a.shape == gy.shape:
+                # In place on the fresh temporary: one array allocated instead
+                # of two (about 5% of a large Rosenbrock gradient).
+                t = a * 2.0
+                t *= gy
+                return t
             return gy * (2 * a)
         return gy * (n * a ** (n - 1))
     zero = n == 0

@@ -360,7 +360,13 @@ def numerical_grad(f: Callable[[Any], Any], x: Any, eps: float = 1e-6) -> Any:
 
 
 class GradientCheckError(AssertionError):
-    """Raised by :func:`gradient_check` when exact and numerical derivatives disagree."""
+    """Raised by :func:`gradient_check` when exact and numerical derivatives disagree.
+
+    Examples
+    --------
+    >>> issubclass(GradientCheckError, AssertionError)
+    True
+    """
 
 
 @dataclass

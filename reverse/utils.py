@@ -33,7 +33,17 @@ __all__ = [
     "value",
 ]
 
-value = _value
+
+
+def value(obj: Any) -> Any:
+    """Plain values of a Variable, Dual or array (constants of differentiation).
+
+    Examples
+    --------
+    >>> value(Variable([1.0, 2.0]))
+    array([1., 2.])
+    """
+    return _value(obj)
 
 
 def _sum_to_raw(x: Any, shape: tuple[int, ...]) -> Any:
@@ -77,7 +87,14 @@ def expand_to(g: Any, shape: tuple[int, ...]) -> Any:
 
 
 class SumTo(Function):
-    """Sum a broadcast array back to ``shape`` (the adjoint of ``broadcast_to``)."""
+    """Sum a broadcast array back to ``shape`` (the adjoint of ``broadcast_to``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> SumTo((1, 2))(Variable(np.ones((3, 2))))
+    variable([[3. 3.]])
+    """
 
     __slots__ = ("shape",)
 
@@ -167,7 +184,13 @@ def _scatter_raw(gy: Any, index: Any, shape: tuple[int, ...]) -> Any:
 
 
 class ScatterAdd(Function):
-    """Zeros of ``shape`` with ``gy`` added at ``index`` (the adjoint of indexing)."""
+    """Zeros of ``shape`` with ``gy`` added at ``index`` (the adjoint of indexing).
+
+    Examples
+    --------
+    >>> ScatterAdd([1, 1], (3,))(Variable([1.0, 2.0]))
+    variable([0. 3. 0.])
+    """
 
     __slots__ = ("index", "shape")
 
