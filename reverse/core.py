@@ -394,6 +394,11 @@ class Variable:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __bool__(self) -> bool:
+        # numpy's truth rules on the values (ValueError if ambiguous), rather
+        # than Python's fallback to len(), which would call [0.0] true.
+        return bool(self.data)
+
     def __repr__(self) -> str:
         if self.data is None:
             return "variable(None)"

@@ -80,7 +80,7 @@ def expand_to(g: Any, shape: tuple[int, ...]) -> Any:
         if g.shape == shape:
             return g
         if math.prod(shape) <= 10000:
-            out = np.empty(shape, dtype=np.result_type(g, np.float64))
+            out = np.empty(shape, dtype=g.dtype if g.dtype.kind == "f" else np.float64)
             out[...] = g
             return out
     return np.broadcast_to(g, shape)
@@ -168,7 +168,8 @@ def is_basic_index(index: Any) -> bool:
 
 def _scatter_raw(gy: Any, index: Any, shape: tuple[int, ...]) -> Any:
     if isinstance(gy, (np.ndarray, np.generic, float, int)):
-        gx = np.zeros(shape, dtype=np.result_type(gy, np.float64))
+        dt = getattr(gy, "dtype", None)
+        gx = np.zeros(shape, dtype=dt if dt is not None and dt.kind == "f" else np.float64)
         if is_basic_index(index):
             # Plain assignment is several times faster than np.add.at and exact
             # here because a basic index never repeats an element.

@@ -145,6 +145,13 @@ def test_variable_properties_and_methods():
     assert isinstance(Parameter(np.zeros(2)), Variable)
 
 
+def test_truth_value_follows_numpy():
+    assert not Variable(0.0) and Variable(2.0)
+    assert Variable([3.0])
+    with pytest.raises(ValueError):
+        bool(Variable([1.0, 2.0]))
+
+
 def test_variables_and_functions_are_weakly_referenceable():
     x = Variable(1.0)
     y = x * 2
@@ -317,6 +324,9 @@ def test_seed_follows_output_shape_and_float32_dtype():
     y = x * 2
     y.backward()
     assert x.grad.shape == (2, 3) and x.grad.dtype == np.float32
+    x.clear_grad()
+    np.sum(np.sin(x[0]) * 2).backward()
+    assert x.grad.dtype == np.float32
 
 
 def test_backward_on_a_leaf():
