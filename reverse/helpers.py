@@ -305,14 +305,17 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
             f"failed to import ({exc!r}); use mode='reverse-over-reverse'"
         ) from exc
     # Dual data flows through every forward and backward formula unconverted;
-    # the gradient's real part is grad f(x) and its dual part is H v.
-    xv = Variable(hyperdual.Dual(data, vdata))
+    # the gradient's real part is grad f(x) and its dual part is H v.  A fresh
+    # tag keeps this perturbation apart from any outer one (x may itself be a
+    # Dual when hvp runs inside a forward-mode derivative).
+    tag = hyperdual.new_tag()
+    xv = Variable(hyperdual.Dual(data, vdata, tag=tag))
     y = _evaluate(f, xv)
     _require_scalar(y, "hvp")
     _backward(y, False, False, np.ones(y.shape))
     g = xv.grad.data if xv.grad is not None else None
-    if g is None or not _is_dual(g):
-        return _out(np.zeros(np.shape(data) if not _is_dual(data) else data.shape), scalar)
+    if g is None or not _is_dual(g) or getattr(g, "tag", None) != tag:
+        return _out(np.zeros(tuple(xv.shape)), scalar)  # H v does not depend on v
     return _out(g.dual, scalar)
 
 

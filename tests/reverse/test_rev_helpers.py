@@ -238,3 +238,15 @@ def test_newton_warns_when_not_converged_and_rejects_flat_points():
     assert len(path) == 3
     with pytest.raises(ValueError, match="second derivative"):
         newton(lambda x: 3 * x, 1.0)
+
+
+@needs_hyperdual
+@pytest.mark.parametrize("mode", ["forward-over-reverse", "reverse-over-reverse"])
+def test_hvp_nested_in_forward_mode(mode):
+    x0 = np.array([1.0, 2.0])
+    v = np.array([1.0, -1.0])
+    # outer perturbation in a closed-over constant, and in x itself
+    a = hyperdual.derivative(lambda t: hvp(lambda x: np.sum(x**3) * t, x0, v, mode=mode), 2.0)
+    b = hyperdual.derivative(lambda t: hvp(lambda x: np.sum(x**3), x0 * t, v, mode=mode), 1.0)
+    np.testing.assert_allclose(a, 6 * x0 * v)
+    np.testing.assert_allclose(b, 6 * x0 * v)
