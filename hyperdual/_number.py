@@ -1458,8 +1458,11 @@ def scatter_add(shape, index, values):
 
 _SPECIAL = {"erf", "erfc", "expit", "gammaln", "digamma", "polygamma1", "polygamma2",
             "polygamma3", "xlogy"}
+_INTERNAL = {"polygamma1", "polygamma2", "polygamma3"}  # reached as derivatives only
 SUPPORTED_FUNCTIONS = sorted(
-    {("scipy.special." + n) if n in _SPECIAL else "numpy." + n for n in (*UNARY, *BINARY)}
-    | {f"numpy.{getattr(f, '__name__', str(f))}" for f in HANDLED_FUNCTIONS}
+    {("scipy.special." + n) if n in _SPECIAL else "numpy." + n
+     for n in (*UNARY, *BINARY) if n not in _INTERNAL}
+    | {"numpy." + ("linalg." if f is np.linalg.norm else "") + f.__name__
+       for f in HANDLED_FUNCTIONS}
     | {"numpy.matmul"}
 )
