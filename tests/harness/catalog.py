@@ -528,6 +528,125 @@ def _norm_hess(x):
     return (np.eye(x.size) - np.outer(x, x) / r**2) / r
 
 
+# --- numpy surface: reductions, joins, broadcasting, piecewise functions ----------
+
+PROD_W = _rng.normal(size=8)
+STACK_C = np.array([0.7, -1.3])
+OUTER_C = _rng.normal(size=4)
+BCAST_C = _rng.normal(size=(3, 4))
+MAXMIN_C = _rng.normal(size=5)
+_M3 = _rng.normal(size=(3, 3))
+TRACE_M = _M3 + _M3.T
+
+
+def prod_mean(x):
+    return np.prod(x[:3]) + np.sum(np.mean(x.reshape(2, 3), axis=0) ** 2)
+
+
+def prod_mean_grad(x):
+    g = np.zeros(6)
+    g[:3] = np.prod(x[:3]) / x[:3]
+    m = (x[:3] + x[3:]) / 2
+    g[:3] += m
+    g[3:] += m
+    return g
+
+
+def prod_mean_hess(x):
+    h = np.zeros((6, 6))
+    p = np.prod(x[:3])
+    h[:3, :3] = p / np.outer(x[:3], x[:3])
+    h[np.arange(3), np.arange(3)] = 0.0
+    j = np.arange(3)
+    for a, b in ((j, j), (j, j + 3), (j + 3, j), (j + 3, j + 3)):
+        h[a, b] += 0.5
+    return h
+
+
+def joins(x):
+    return (np.sum(np.concatenate([x, x**2]) * PROD_W)
+            + np.sum(np.stack([x, np.sin(x)]).T @ STACK_C))
+
+
+def outer_dot_broadcast(x):
+    return np.dot(x, np.outer(x, OUTER_C) @ x) + np.sum(np.broadcast_to(x, (3, 4)) * BCAST_C)
+
+
+def _outer_dot_hess(x):
+    c = OUTER_C
+    return 2 * (c @ x) * np.eye(4) + 2 * np.outer(x, c) + 2 * np.outer(c, x)
+
+
+def piecewise(x):
+    return (np.sum(np.where(x > 0, x**3, np.sin(x))) + np.sum(np.clip(x, -1.0, 1.0) ** 2)
+            + np.sum(np.sign(x) * x**2))
+
+
+def piecewise_grad(x):
+    return (np.where(x > 0, 3 * x**2, np.cos(x)) + np.where(np.abs(x) < 1, 2 * x, 0.0)
+            + 2 * np.abs(x))
+
+
+def piecewise_hess(x):
+    return np.diag(np.where(x > 0, 6 * x, -np.sin(x)) + np.where(np.abs(x) < 1, 2.0, 0.0)
+                   + 2 * np.sign(x))
+
+
+def _away_from_kinks(n):
+    def sample(rng):
+        mag = np.where(rng.random(n) < 0.5, rng.uniform(0.2, 0.8, n), rng.uniform(1.2, 2.0, n))
+        return rng.choice([-1.0, 1.0], n) * mag
+    return sample
+
+
+def max_min(x):
+    return np.max(x * MAXMIN_C) - np.min(x**2) + np.sum(x**3) / 3
+
+
+def max_min_grad(x):
+    g = x**2
+    i = np.argmax(x * MAXMIN_C)
+    j = np.argmin(x**2)
+    g[i] += MAXMIN_C[i]
+    g[j] -= 2 * x[j]
+    return g
+
+
+def max_min_hess(x):
+    h = np.diag(2 * x)
+    j = np.argmin(x**2)
+    h[j, j] -= 2
+    return h
+
+
+def trace_form(X):
+    """tr(X M X^T) for a 2 x 3 matrix input (gradient 2 X M)."""
+    return np.sum((X.T @ X) * TRACE_M)
+
+
+def trace_form_hess(X):
+    # d2 f / dX_ab dX_cd = 2 delta_ac M_bd
+    return 2 * np.eye(2)[:, None, :, None] * TRACE_M[None, :, None, :]
+
+
+SURFACE = [
+    Entry("prod_and_mean_axis", prod_mean, _box(0.5, 1.5, 6), "R^n->R", prod_mean_grad,
+          prod_mean_hess, tags=("surface",)),
+    Entry("concatenate_stack_transpose", joins, _box(-2, 2, 4), "R^n->R",
+          lambda x: PROD_W[:4] + 2 * x * PROD_W[4:] + STACK_C[0] + STACK_C[1] * np.cos(x),
+          lambda x: np.diag(2 * PROD_W[4:] - STACK_C[1] * np.sin(x)), tags=("surface",)),
+    Entry("outer_dot_broadcast_to", outer_dot_broadcast, _box(-2, 2, 4), "R^n->R",
+          lambda x: 2 * x * (OUTER_C @ x) + (x @ x) * OUTER_C + BCAST_C.sum(axis=0),
+          _outer_dot_hess, tags=("surface",)),
+    Entry("where_clip_sign", piecewise, _away_from_kinks(5), "R^n->R", piecewise_grad,
+          piecewise_hess, tags=("surface",)),
+    Entry("max_min_reductions", max_min, _box(-2, 2, 5), "R^n->R", max_min_grad, max_min_hess,
+          tags=("surface",)),
+    Entry("matrix_input_trace_form", trace_form, lambda rng: rng.uniform(-2, 2, (2, 3)),
+          "R^n->R", lambda X: 2 * X @ TRACE_M, trace_form_hess, tags=("surface", "matrix")),
+]
+
+
 OPTIMISATION = [
     Entry("rosenbrock_2d", rosenbrock, _box(-2, 2, 2), "R^n->R", rosenbrock_grad,
           rosenbrock_hess, start=np.array([-1.2, 1.0]), minimiser=np.ones(2), fmin=0.0,
@@ -643,7 +762,7 @@ VECTORS = [
           jac=lambda t: np.array([-np.sin(t), np.cos(t), 2 * t])),
 ]
 
-CATALOG: list[Entry] = SCALARS + OPTIMISATION + MISC + VECTORS
+CATALOG: list[Entry] = SCALARS + OPTIMISATION + MISC + SURFACE + VECTORS
 
 _BY_NAME = {e.name: e for e in CATALOG}
 assert len(_BY_NAME) == len(CATALOG), "duplicate catalog names"

@@ -204,7 +204,13 @@ def _scalar_fn(e):
 
 
 def _vec_only(e):
-    return e.kind == "R^n->R"
+    """scipy adapters: 1-d x only (scipy flattens x0)."""
+    return e.kind == "R^n->R" and "matrix" not in e.tags
+
+
+def _hdot(H, v):
+    """H contracted with v over all of v's axes (H has shape x.shape + x.shape)."""
+    return np.tensordot(H, v, axes=np.ndim(v))
 
 
 def exact_gradient(e) -> Callable:
@@ -293,12 +299,12 @@ PATHS: list[Path] = [
     Path("central_differences(exact grad)", "hess", _fd_hess,
          lambda e: _scalar_fn(e) and e.hessian_paths, exact=False),
     # --- Hessian-vector products -----------------------------------------------------
-    Path("closed", "hvp", lambda e, x, v: np.dot(e.hess(x), v),
+    Path("closed", "hvp", lambda e, x, v: _hdot(e.hess(x), v),
          lambda e: _scalar_fn(e) and e.hess),
     Path("scipy.rosen_hess_prod", "hvp", lambda e, x, v: _rosen("rosen_hess_prod")(x, v),
          lambda e: e.scipy_rosen),
     Path("hyperdual.hvp", "hvp", lambda e, x, v: hyperdual.hvp(e.f, x, v), _scalar_fn),
-    Path("hyperdual.hessian @ v", "hvp", lambda e, x, v: np.dot(hyperdual.hessian(e.f, x), v),
+    Path("hyperdual.hessian @ v", "hvp", lambda e, x, v: _hdot(hyperdual.hessian(e.f, x), v),
          lambda e: _scalar_fn(e) and e.hessian_paths),
     Path("hyperdual.scipy_derivatives.hessp", "hvp",
          lambda e, x, v: hyperdual.scipy_derivatives(e.f)["hessp"](x, v), _vec_only),

@@ -38,7 +38,8 @@ from paths import (
 
 import hyperdual
 
-N_POINTS = 3
+#: Sampled points per catalog entry (raise for a stress run: HARNESS_POINTS=30).
+N_POINTS = int(os.environ.get("HARNESS_POINTS", "3"))
 #: Hypothesis examples for the random graphs (raise it for a stress run:
 #: ``HARNESS_GRAPH_EXAMPLES=2000 pytest tests/harness -k random``).
 GRAPH_EXAMPLES = int(os.environ.get("HARNESS_GRAPH_EXAMPLES", "40"))
