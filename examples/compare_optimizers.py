@@ -41,7 +41,9 @@ import scipy.optimize as so
 # Run from a checkout: use the working tree's hyperdual / reverse.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-FIGURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures",
+#: where the plot goes (EXACTDIFF_FIGURE_DIR overrides the directory, as in the other examples)
+FIGURE = os.path.join(os.environ.get("EXACTDIFF_FIGURE_DIR")
+                      or os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures"),
                       "compare_optimizers.png")
 
 
