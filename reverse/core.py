@@ -624,6 +624,21 @@ class Function:
             else:
                 gen = 0
                 y = self.forward(x)
+        elif len(inputs) == 2:
+            # Binary operators are the other half of all nodes: no list either.
+            a, b = inputs
+            if _isinstance(a, Variable):
+                gen = a.generation
+                leaf = a.creator is None
+                a = a.data
+            else:
+                gen = 0
+            if _isinstance(b, Variable):
+                if b.generation > gen:
+                    gen = b.generation
+                leaf = leaf or b.creator is None
+                b = b.data
+            y = self.forward(a, b)
         else:
             xs = []
             gen = 0

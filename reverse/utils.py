@@ -119,7 +119,8 @@ def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
     >>> sum_to(np.ones((4, 2, 3)), (3,))
     array([8., 8., 8.])
     """
-    shape = tuple(shape)
+    if type(shape) is not tuple:
+        shape = tuple(shape)
     if x.shape == shape:
         return x
     if isinstance(x, Variable):
