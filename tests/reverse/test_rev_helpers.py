@@ -250,3 +250,35 @@ def test_hvp_nested_in_forward_mode(mode):
     b = hyperdual.derivative(lambda t: hvp(lambda x: np.sum(x**3), x0 * t, v, mode=mode), 1.0)
     np.testing.assert_allclose(a, 6 * x0 * v)
     np.testing.assert_allclose(b, 6 * x0 * v)
+
+
+@needs_hyperdual
+@pytest.mark.parametrize("f,x", [
+    (rosenbrock, X5),
+    (rosenbrock, np.array([0.3])),  # empty slices: falls back to double backprop
+    (lambda x: np.sum(np.sin(x) * np.exp(x[::-1]) / (1 + x**2)), X5),
+    (lambda x: reverse.functions.softmax_cross_entropy(x, np.array([1, 0])), X5[:4].reshape(2, 2)),
+    (lambda x: np.sum(np.reshape(x, (2, 2)) @ np.reshape(x, (2, 2)).T) ** 2, X5[:4]),
+    (lambda x: np.sum(2 * x), X5),
+])
+def test_hessian_forward_over_reverse_equals_reverse_over_reverse(f, x):
+    from reverse.helpers import _hessian_forward_over_reverse, _hessian_reverse_over_reverse
+
+    want = _hessian_reverse_over_reverse(f, x, False, "hessian")
+    got = hessian(f, x)
+    np.testing.assert_allclose(got, want[1], rtol=1e-12, atol=1e-12)
+    if x.size > 1:
+        g, H = _hessian_forward_over_reverse(hyperdual, f, x, False, "hessian")
+        np.testing.assert_allclose(H, want[1], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(g, want[0], rtol=1e-13, atol=1e-14)
+
+
+@needs_hyperdual
+def test_hessian_in_direction_blocks(monkeypatch):
+    import reverse.helpers as helpers
+
+    monkeypatch.setattr(helpers, "_HESSIAN_BLOCK_ELEMENTS", 10)  # 2 directions per block
+    x = np.random.default_rng(4).uniform(-1.0, 1.0, 7)
+    np.testing.assert_allclose(hessian(rosenbrock, x), rosen_hess(x), rtol=1e-13)
+    path = newton(rosenbrock, np.array([-1.2, 1.0, 0.5]))
+    np.testing.assert_allclose(path[-1], np.ones(3), atol=1e-9)
