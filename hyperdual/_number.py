@@ -1444,9 +1444,23 @@ def scatter_add(shape, index, values):
             np.add.at(out, index, p)
             return out
         out = np.zeros(lead + shape, dtype=p.dtype)
+        if _is_basic_index(index):
+            # basic indices never repeat an element: a plain += is the scatter
+            items = index if isinstance(index, tuple) else (index,)
+            out[(slice(None),) * n + items] += p
+            return out
+        if not isinstance(index, tuple):
+            idx = np.asarray(index)
+            if idx.dtype == bool:
+                idx = np.nonzero(idx)
+                if len(idx) == 1:
+                    idx = idx[0]
+            if not isinstance(idx, tuple):
+                np.add.at(out, (slice(None),) * n + (idx,), p)
+                return out
+        # several advanced indices: scatter each direction separately
         flat_out = out.reshape((-1,) + shape)
-        flat_p = np.broadcast_to(p, lead + _shape(p)[n:]).reshape(
-            (-1,) + _shape(p)[n:])
+        flat_p = np.broadcast_to(p, lead + _shape(p)[n:]).reshape((-1,) + _shape(p)[n:])
         for q_out, q in zip(flat_out, flat_p):
             np.add.at(q_out, index, q)
         return out

@@ -86,15 +86,31 @@ def _check_callable(f, helper):
         raise TypeError(f"hyperdual.{helper}: f must be callable, got {type(f).__name__}")
 
 
+def _elementwise_seed(x0, shape, helper):
+    """An array x means "f acts elementwise": seed every element with 1."""
+    return 1.0 if shape == () else np.ones(shape, dtype=np.result_type(g.real_value(x0)))
+
+
+def _check_elementwise(y, shape, helper):
+    ys = _value_shape(y)
+    if shape != () and ys != shape:
+        raise ValueError(
+            f"hyperdual.{helper}: for an array x, f must act elementwise (output shape "
+            f"{shape}), but it returned shape {ys}; use hyperdual.jacobian"
+        )
+
+
 def derivative(f: Callable, x) -> float | np.ndarray:
     """Exact first derivative ``f'(x)`` of a function of one real variable.
 
     Parameters
     ----------
     f : callable
-        Written with plain numpy or ``hyperdual`` functions; may return a scalar
-        or an array (the derivative then has that shape).
-    x : float or 0-d array
+        Written with plain numpy or ``hyperdual`` functions.  For a scalar
+        ``x`` it may return a scalar or an array (the derivative then has that
+        shape); for an array ``x`` it must act elementwise, and the result is
+        ``f'`` at every element (use :func:`jacobian` for anything else).
+    x : float, 0-d or n-d array
 
     Examples
     --------
@@ -102,23 +118,21 @@ def derivative(f: Callable, x) -> float | np.ndarray:
     >>> from hyperdual import derivative
     >>> derivative(lambda x: x ** 3, 2.0)
     12.0
-    >>> float(derivative(np.sin, 0.0))
-    1.0
+    >>> derivative(np.sin, np.array([0.0, np.pi]))
+    array([ 1., -1.])
     """
     _check_callable(f, "derivative")
     x0, shape = _point(x)
-    if shape != ():
-        raise ValueError(
-            f"hyperdual.derivative: x must be a scalar, got shape {shape}; "
-            "use hyperdual.gradient or hyperdual.jacobian for arrays"
-        )
     tag = new_tag()
-    y = f(Dual._build((x0, 1.0), tag, 0))
+    y = f(Dual._build((x0, _elementwise_seed(x0, shape, "derivative")), tag, 0))
+    _check_elementwise(y, shape, "derivative")
     return _result(_part_of(y, tag, Dual, 1, _value_shape(y)))
 
 
 def second_derivative(f: Callable, x) -> float | np.ndarray:
     """Exact second derivative ``f''(x)`` (one HyperDual evaluation).
+
+    For an array ``x``, ``f`` must act elementwise (as in :func:`derivative`).
 
     Examples
     --------
@@ -128,13 +142,11 @@ def second_derivative(f: Callable, x) -> float | np.ndarray:
     """
     _check_callable(f, "second_derivative")
     x0, shape = _point(x)
-    if shape != ():
-        raise ValueError(
-            f"hyperdual.second_derivative: x must be a scalar, got shape {shape}; "
-            "use hyperdual.hessian for arrays"
-        )
     tag = new_tag()
-    y = f(HyperDual._build((x0, 1.0, 1.0, 0.0), tag, 0))
+    one = _elementwise_seed(x0, shape, "second_derivative")
+    zero = 0.0 if shape == () else np.zeros(shape)
+    y = f(HyperDual._build((x0, one, one, zero), tag, 0))
+    _check_elementwise(y, shape, "second_derivative")
     return _result(_part_of(y, tag, HyperDual, 3, _value_shape(y)))
 
 

@@ -19,7 +19,7 @@ array([0., 1.])
 (variable(3.), variable(6.), variable(9.))
 """
 
-from . import functions
+from . import datasets, functions, graph, layers, optimizers  # noqa: E402,I001  (after the core)
 from .core import (
     Config,
     Function,
@@ -32,6 +32,8 @@ from .core import (
     test_mode,
     using_config,
 )
+from .datasets import DataLoader, spiral
+from .graph import GraphvizNotFoundError, plot_dot_graph, to_dot
 from .helpers import (
     GradientCheckError,
     GradientCheckResult,
@@ -46,9 +48,35 @@ from .helpers import (
     second_derivative,
     value_and_gradient,
 )
+from .layers import MLP, Layer, Linear, Model, WeightsFileError
+from .optimizers import SGD, AdaGrad, Adam, ClipGrad, MomentumSGD, Optimizer, WeightDecay
+from .scipy_adapter import scipy_derivatives, value_and_jac
 from .utils import sum_to
 
 __all__ = [
+    "MLP",
+    "SGD",
+    "AdaGrad",
+    "Adam",
+    "ClipGrad",
+    "DataLoader",
+    "GraphvizNotFoundError",
+    "Layer",
+    "Linear",
+    "Model",
+    "MomentumSGD",
+    "Optimizer",
+    "WeightDecay",
+    "WeightsFileError",
+    "datasets",
+    "graph",
+    "layers",
+    "optimizers",
+    "plot_dot_graph",
+    "scipy_derivatives",
+    "spiral",
+    "to_dot",
+    "value_and_jac",
     "Config",
     "Function",
     "GradientCheckError",

@@ -24,8 +24,9 @@ Conventions at non-differentiable points
 * ``maximum``/``minimum`` at ties split the gradient 0.5/0.5 between the two
   operands (as JAX does); ``max``/``min`` reductions share it equally among all
   tied maximal elements (as JAX does).
-* ``clip`` passes the gradient to ``x`` where ``lo <= x <= hi`` (boundaries
-  included, as PyTorch does) and to the bound otherwise.
+* ``clip`` is ``minimum(maximum(x, lo), hi)``: the gradient goes to ``x``
+  inside the bounds, to the active bound outside, and is split 0.5/0.5 at a
+  bound (a tie), as in JAX and in ``hyperdual``.
 * ``relu'(0) = 0``.
 * ``prod``: first derivatives are exact everywhere (zeros included); higher
   derivatives are exact where no entry of a reduced slice is zero.
@@ -1366,21 +1367,30 @@ class Clip(Function):
         return np.clip(x, lo, hi)
 
     def backward(self, gy: Any, y: Any, x: Any, lo: Any, hi: Any) -> Any:
+        # clip is minimum(maximum(x, lo), hi); each of the two splits ties 0.5/0.5
+        # as Maximum/Minimum do (JAX's convention), and hyperdual.clip agrees.
         ix, ilo, ihi = self._inputs
         xv = _value(x)
-        below = xv < _value(lo) if lo is not None else False
-        above = xv > _value(hi) if hi is not None else False
-        inside = _mask(np.logical_not(np.logical_or(below, above)))
-        return (sum_to(gy * inside, x.shape) if isinstance(ix, Variable) else None,
-                sum_to(gy * _mask(below), lo.shape) if isinstance(ilo, Variable) else None,
-                sum_to(gy * _mask(above), hi.shape) if isinstance(ihi, Variable) else None)
+        a, m = 1.0, xv
+        if lo is not None:
+            lv = _value(lo)
+            a = np.where(xv > lv, 1.0, np.where(xv == lv, 0.5, 0.0))
+            m = np.maximum(xv, lv)
+        b = 1.0
+        if hi is not None:
+            hv = _value(hi)
+            b = np.where(m < hv, 1.0, np.where(m == hv, 0.5, 0.0))
+        return (sum_to(gy * (a * b), x.shape) if isinstance(ix, Variable) else None,
+                sum_to(gy * ((1.0 - a) * b), lo.shape) if isinstance(ilo, Variable) else None,
+                sum_to(gy * (1.0 - b), hi.shape) if isinstance(ihi, Variable) else None)
 
 
 def clip(x: Any, x_min: Any = None, x_max: Any = None) -> Variable:
     """Limit values to ``[x_min, x_max]`` (either bound may be None).
 
-    The gradient goes to ``x`` where ``x_min <= x <= x_max`` (boundaries
-    included) and to the bound where it is active.
+    The gradient goes to ``x`` strictly inside ``[x_min, x_max]`` and to the
+    bound where it is active; at a boundary (a tie) it is split 0.5/0.5, as
+    ``minimum(maximum(x, x_min), x_max)`` gives in JAX and in ``hyperdual``.
 
     Examples
     --------
@@ -1388,7 +1398,7 @@ def clip(x: Any, x_min: Any = None, x_max: Any = None) -> Variable:
     >>> x = Variable([-2.0, 0.5, 1.0])
     >>> clip(x, -1.0, 1.0).sum().backward()
     >>> x.grad
-    variable([0. 1. 1.])
+    variable([0.  1.  0.5])
     """
     x = _arg(x, "clip")
     lo = None if x_min is None else _arg(x_min, "clip")

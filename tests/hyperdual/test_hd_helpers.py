@@ -182,11 +182,20 @@ def test_non_scalar_f_points_at_jacobian(helper):
         fn(lambda y: y * 2.0, *args)
 
 
+def test_array_x_means_elementwise_like_reverse():
+    x = np.array([-0.5, 0.0, 1.25])
+    np.testing.assert_allclose(derivative(np.sin, x), np.cos(x), rtol=1e-15)
+    np.testing.assert_allclose(second_derivative(np.sin, x), -np.sin(x), rtol=1e-15, atol=0)
+    np.testing.assert_array_equal(derivative(lambda z: np.clip(z, -1.0, 1.0),
+                                             np.array([-2.0, -1.0, 0.0, 1.0, 2.0])),
+                                  [0.0, 0.5, 1.0, 0.5, 0.0])  # ties split (JAX)
+
+
 def test_bad_helper_arguments():
-    with pytest.raises(ValueError):
-        derivative(np.sin, np.ones(2))
-    with pytest.raises(ValueError):
-        second_derivative(np.sin, np.ones(2))
+    with pytest.raises(ValueError, match="jacobian"):
+        derivative(np.sum, np.ones(2))  # not elementwise
+    with pytest.raises(ValueError, match="jacobian"):
+        second_derivative(lambda z: z[:1], np.ones(2))
     with pytest.raises(ValueError):
         hvp(lambda y: np.sum(y), np.ones(2), np.ones(3))
     with pytest.raises(TypeError):
@@ -361,3 +370,18 @@ def test_list_inputs_are_accepted():
     close(gradient(lambda y: np.sum(y ** 2), [1.0, 2.0]), [2.0, 4.0])
     close(hvp(lambda y: np.sum(y ** 3), [1.0, 2.0], [1.0, 1.0]), [6.0, 12.0])
     close(hessian(lambda y: y[0] * y[1], [1, 2]), [[0.0, 1.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("index", [np.array([0, 0, 2]), np.array([True, False, True]),
+                                   slice(0, 2), (np.array([0, 1]),), 1,
+                                   np.array([], dtype=int)])
+def test_scatter_add_with_direction_stack_matches_per_direction(index):
+    from hyperdual._number import Dual as _D
+
+    x = _D._build((np.arange(3.0), np.arange(12.0).reshape(4, 3) ** 2), 7, 1)
+    v = x[index]
+    out = scatter_add((3,), index, v)
+    ref = np.zeros((4, 3))
+    for k in range(4):  # independent path: one direction at a time
+        np.add.at(ref[k], index, np.asarray(v.dual)[k])
+    np.testing.assert_array_equal(out.dual, ref)
