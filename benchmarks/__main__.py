@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="smaller sizes and fewer pairs (< 2 minutes)")
     ap.add_argument("--only", default="", help="comma-separated figure numbers (1-7)")
     ap.add_argument("--out", default=None, help="also write the markdown to this file")
+    ap.add_argument("--append", action="store_true",
+                    help="append the tables (no header) to --out instead of rewriting it")
     ap.add_argument("--repeats", type=int, default=None, help="pairs per figure")
     ap.add_argument("--no-peers", action="store_true", help="skip optional peers")
     ap.add_argument("--note", default="", help="free text for the header")
@@ -51,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
 
     command = "python -m benchmarks " + " ".join(shlex.quote(a) for a in (argv if argv is not None
                                                                         else sys.argv[1:]))
+    if args.append and args.out:
+        doc = "\n".join([f"<!-- appended by `{command.strip()}` -->\n", render(sections)])
+        print(doc)
+        with open(args.out, "a", encoding="utf-8") as fh:
+            fh.write("\n" + doc)
+        return 0
     doc = "\n".join([
         header(command.strip(), versions(), args.note),
         f"- wall time of the run: {elapsed / 60:.1f} min\n",

@@ -79,3 +79,9 @@ def test_problems_match_scipy():
 def test_cli_rejects_unknown_figure(capsys):
     with pytest.raises(SystemExit):
         main(["--only", "99", "--quiet"])
+
+
+def test_malloc_sensitivity(monkeypatch):
+    # the real mallopt would change this pytest process for good: pretend it worked
+    monkeypatch.setattr(figures, "_tune_glibc_malloc", lambda: True)
+    _check(figures.fig_malloc(_ctx(), n=20))
