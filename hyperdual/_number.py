@@ -121,15 +121,21 @@ def _as_part(value, name: str):
 
 
 def _shape(p) -> tuple:
-    if type(p) is float:
+    t = type(p)
+    if t is np.ndarray:
+        return p.shape
+    if t is float:
         return ()
     return np.shape(p) if not isinstance(p, _Number) else p.shape
 
 
 def _ndim(p) -> int:
-    if type(p) is float:
+    t = type(p)
+    if t is np.ndarray:
+        return p.ndim
+    if t is float:
         return 0
-    return p.ndim if isinstance(p, (np.ndarray, _Number)) else np.ndim(p)
+    return p.ndim if isinstance(p, _Number) else np.ndim(p)
 
 
 def _tidy(p):
@@ -142,6 +148,21 @@ def _tidy(p):
     if t is np.ndarray and p.ndim == 0:
         return float(p) if p.dtype == np.float64 else p[()]
     return p
+
+
+def _follow_dtype(p, real):
+    """Derivative part ``p`` in the dtype of the value ``real`` (float32 stays float32).
+
+    Nested numbers (parts of an older tag) are left alone.
+    """
+    if isinstance(p, _Number) or isinstance(real, _Number):
+        return p
+    dt = np.float64 if type(real) is float else np.result_type(real)
+    if type(p) is float:
+        return p if dt == np.float64 else dt.type(p)
+    if p.dtype == dt:
+        return p
+    return _tidy(np.asarray(p, dtype=dt))
 
 
 def _broadcast_part(p, shape):
@@ -402,7 +423,7 @@ class Dual(_Number):
             d = _as_part(dual, "dual")
             shape = _common_shape((r, d), ("real", "dual"))
             self.real = _broadcast_part(r, shape)
-            self.dual = _broadcast_part(d, shape)
+            self.dual = _follow_dtype(_broadcast_part(d, shape), self.real)
         self.tag = tag
         self.nd = 0
 
@@ -519,8 +540,9 @@ class HyperDual(_Number):
         parts = [_as_part(p, n) for p, n in
                  zip((real, eps1, eps2, eps12), ("real", "eps1", "eps2", "eps12"))]
         shape = _common_shape(parts, ("real", "eps1", "eps2", "eps12"))
-        self.real, self.eps1, self.eps2, self.eps12 = (_broadcast_part(p, shape)
-                                                       for p in parts)
+        real, *rest = (_broadcast_part(p, shape) for p in parts)
+        self.real = real
+        self.eps1, self.eps2, self.eps12 = (_follow_dtype(p, real) for p in rest)
         self.tag = tag
         self.nd = 0
 
@@ -643,8 +665,13 @@ def _accepts(x) -> bool:
 # ---------------------------------------------------------------------------------
 # The chain rule, generically
 # ---------------------------------------------------------------------------------
+_NO_LEADS = {2: ((), ()), 4: ((), (), (), ())}
+
+
 def _lead_shapes(x) -> tuple:
     nd = x.nd
+    if not nd:
+        return _NO_LEADS[x._NPARTS]
     return tuple(_shape(p)[:nd] for p in x._parts())
 
 
@@ -674,6 +701,10 @@ def _mul_coef(c, p):
     return c * p
 
 
+def _zero_coef(c) -> bool:
+    return type(c) is float and c == 0.0
+
+
 def _acc(total, term):
     if term is None:
         return total
@@ -685,6 +716,12 @@ def _acc(total, term):
 def _np_scalar(v):
     """Python floats raise on 1/0 and 0.0**-1; np.float64 follows numpy (inf, warning)."""
     return np.float64(v) if type(v) is float else v
+
+
+def _weak(v, other) -> bool:
+    """True if ``v`` is a Python float meeting a lower-precision numpy float."""
+    return (type(v) is float and isinstance(other, (np.ndarray, np.generic))
+            and other.dtype.kind == "f" and other.dtype != np.float64)
 
 
 def _unary_general(rule, x):
@@ -750,11 +787,18 @@ def _binary(rule, x, y):
     cls, nd, tag = type(top), top.nd, top.tag
     px = x._parts() if vx else None
     py = y._parts() if vy else None
-    xr = _np_scalar(px[0] if vx else _coerce_const(x))
-    yr = _np_scalar(py[0] if vy else _coerce_const(y))
+    xr = px[0] if vx else _coerce_const(x)
+    yr = py[0] if vy else _coerce_const(y)
+    # A Python float next to a float32 value stays a (weak) Python float, so the
+    # result keeps float32 as numpy's would; otherwise it becomes np.float64.
+    xr, yr = (xr if _weak(xr, yr) else _np_scalar(xr)), (yr if _weak(yr, xr) else _np_scalar(yr))
     order = 2 if cls._NPARTS > 2 else 1
     d = rule.partials(xr, yr, order, vx, vy)
-    value = getattr(g, rule.name)(xr, yr)
+    if (type(xr) is np.ndarray or type(yr) is np.ndarray) and not (
+            isinstance(xr, _Number) or isinstance(yr, _Number)):
+        value = rule.ufunc(xr, yr)  # plain arrays: skip the generic dispatch
+    else:
+        value = getattr(g, rule.name)(xr, yr)
     shape = _shape(value)
     nres = len(shape)
     if vx:
@@ -772,12 +816,14 @@ def _binary(rule, x, y):
                 if vy:
                     total = _acc(total, _mul_coef(d[(0, 1)], py[b]))
             else:
+                # second-order terms: test the coefficient before forming the
+                # (directions x directions) product, which is the expensive part
                 b1, b2 = blocks
-                if vx:
+                if vx and not _zero_coef(d[(2, 0)]):
                     total = _acc(total, _mul_coef(d[(2, 0)], px[b1] * px[b2]))
-                if vy:
+                if vy and not _zero_coef(d[(0, 2)]):
                     total = _acc(total, _mul_coef(d[(0, 2)], py[b1] * py[b2]))
-                if vx and vy:
+                if vx and vy and not _zero_coef(d[(1, 1)]):
                     total = _acc(total, _mul_coef(d[(1, 1)], px[b1] * py[b2] + py[b1] * px[b2]))
         out.append(total)
     return _finish(cls, out, tag, nd, shape, _lead_shapes(top))

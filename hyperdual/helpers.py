@@ -61,7 +61,7 @@ def _require_scalar(y, helper: str):
         )
 
 
-def _part_of(y, tag: int, cls, m: int, zero_shape: tuple):
+def _part_of(y, tag: int, cls, m: int, zero_shape: tuple, dtype=np.float64):
     """Part ``m`` of ``y`` for perturbation ``tag``; zero if f did not depend on it."""
     if isinstance(y, _Number) and y.tag == tag:
         if not isinstance(y, cls):
@@ -72,7 +72,14 @@ def _part_of(y, tag: int, cls, m: int, zero_shape: tuple):
             "hyperdual: f returned a number carrying a perturbation that is newer than "
             "this call's (a derivative escaped its own helper)"
         )
-    return np.zeros(zero_shape) if zero_shape else 0.0
+    if zero_shape:
+        return np.zeros(zero_shape, dtype=dtype)
+    return 0.0 if dtype == np.float64 else dtype.type(0.0)
+
+
+def _dtype(x0):
+    """dtype of the point's value: derivative seeds and results follow it."""
+    return np.result_type(g.real_value(x0))
 
 
 def _value_of(y, tag: int):
@@ -88,7 +95,7 @@ def _check_callable(f, helper):
 
 def _elementwise_seed(x0, shape, helper):
     """An array x means "f acts elementwise": seed every element with 1."""
-    return 1.0 if shape == () else np.ones(shape, dtype=np.result_type(g.real_value(x0)))
+    return 1.0 if shape == () else np.ones(shape, dtype=_dtype(x0))
 
 
 def _check_elementwise(y, shape, helper):
@@ -126,7 +133,7 @@ def derivative(f: Callable, x) -> float | np.ndarray:
     tag = new_tag()
     y = f(Dual._build((x0, _elementwise_seed(x0, shape, "derivative")), tag, 0))
     _check_elementwise(y, shape, "derivative")
-    return _result(_part_of(y, tag, Dual, 1, _value_shape(y)))
+    return _result(_part_of(y, tag, Dual, 1, _value_shape(y), _dtype(x0)))
 
 
 def second_derivative(f: Callable, x) -> float | np.ndarray:
@@ -144,14 +151,14 @@ def second_derivative(f: Callable, x) -> float | np.ndarray:
     x0, shape = _point(x)
     tag = new_tag()
     one = _elementwise_seed(x0, shape, "second_derivative")
-    zero = 0.0 if shape == () else np.zeros(shape)
+    zero = 0.0 if shape == () else np.zeros(shape, dtype=_dtype(x0))
     y = f(HyperDual._build((x0, one, one, zero), tag, 0))
     _check_elementwise(y, shape, "second_derivative")
-    return _result(_part_of(y, tag, HyperDual, 3, _value_shape(y)))
+    return _result(_part_of(y, tag, HyperDual, 3, _value_shape(y), _dtype(x0)))
 
 
-def _eye_block(start: int, k: int, n: int, shape: tuple, lead: tuple):
-    seed = np.zeros((k, n))
+def _eye_block(start: int, k: int, n: int, shape: tuple, lead: tuple, dtype=np.float64):
+    seed = np.zeros((k, n), dtype=dtype)
     seed[np.arange(k), start + np.arange(k)] = 1.0
     return seed.reshape(lead + shape)
 
@@ -164,15 +171,16 @@ def _forward_jac(f, x0, shape, helper, scalar_only):
     """Run f on Dual blocks of unit directions; returns (value, derivative parts)."""
     n = int(np.prod(shape, dtype=np.int64))
     tag = new_tag()
+    dt = _dtype(x0)
     blocks, value = [], None
     step = _block_size(n, n)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
-        y = f(Dual._build((x0, _eye_block(start, k, n, shape, (k,))), tag, 1))
+        y = f(Dual._build((x0, _eye_block(start, k, n, shape, (k,), dt)), tag, 1))
         if scalar_only:
             _require_scalar(y, helper)
         ys = _value_shape(y)
-        blocks.append(_part_of(y, tag, Dual, 1, (k,) + ys))
+        blocks.append(_part_of(y, tag, Dual, 1, (k,) + ys, dt))
         value = _value_of(y, tag)
     d = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
     return value, d, n
@@ -206,7 +214,7 @@ def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient"):
     _check_callable(f, _helper)
     x0, shape = _point(x)
     value, d, n = _forward_jac(f, x0, shape, _helper, True)
-    grad = np.reshape(d, shape) if shape else (d[0] if n else 0.0)
+    grad = np.reshape(d, shape) if shape else d[0]
     return _result(value), _result(grad)
 
 
@@ -249,18 +257,19 @@ def hessian(f: Callable, x) -> float | np.ndarray:
     x0, shape = _point(x)
     n = int(np.prod(shape, dtype=np.int64))
     tag = new_tag()
+    dt = _dtype(x0)
     rows = []
     step = _block_size(n, n * max(n, 1))
-    e2 = _eye_block(0, n, n, shape, (1, n))
+    e2 = _eye_block(0, n, n, shape, (1, n), dt)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
-        e1 = _eye_block(start, k, n, shape, (k, 1))
-        e12 = np.broadcast_to(0.0, (k, n) + shape)
+        e1 = _eye_block(start, k, n, shape, (k, 1), dt)
+        e12 = np.broadcast_to(np.zeros((), dtype=dt), (k, n) + shape)
         y = f(HyperDual._build((x0, e1, e2, e12), tag, 2))
         _require_scalar(y, "hessian")
-        rows.append(_part_of(y, tag, HyperDual, 3, (k, n)))
+        rows.append(_part_of(y, tag, HyperDual, 3, (k, n), dt))
     h = rows[0] if len(rows) == 1 else np.concatenate(rows, axis=0)
-    return _result(np.reshape(h, shape + shape) if shape else h[0, 0] if n else 0.0)
+    return _result(np.reshape(h, shape + shape) if shape else h[0, 0])
 
 
 def hvp(f: Callable, x, v) -> float | np.ndarray:
@@ -283,15 +292,18 @@ def hvp(f: Callable, x, v) -> float | np.ndarray:
         raise ValueError(f"hyperdual.hvp: v has shape {_shape(v0)}, expected x's shape {shape}")
     n = int(np.prod(shape, dtype=np.int64))
     tag = new_tag()
+    dt = _dtype(x0)
     cols = []
     step = _block_size(n, n)
+    if not isinstance(v0, _Number):
+        v0 = np.asarray(v0, dtype=dt)  # derivative parts follow x's dtype
     e1 = np.reshape(v0, (1, 1) + shape)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
-        e2 = _eye_block(start, k, n, shape, (1, k))
-        e12 = np.broadcast_to(0.0, (1, k) + shape)
+        e2 = _eye_block(start, k, n, shape, (1, k), dt)
+        e12 = np.broadcast_to(np.zeros((), dtype=dt), (1, k) + shape)
         y = f(HyperDual._build((x0, np.broadcast_to(e1, (1, 1) + shape), e2, e12), tag, 2))
         _require_scalar(y, "hvp")
-        cols.append(_part_of(y, tag, HyperDual, 3, (1, k)))
+        cols.append(_part_of(y, tag, HyperDual, 3, (1, k), dt))
     hv = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)
-    return _result(np.reshape(hv, shape) if shape else hv[0, 0] if n else 0.0)
+    return _result(np.reshape(hv, shape) if shape else hv[0, 0])
