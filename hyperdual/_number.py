@@ -657,6 +657,9 @@ def _common_shape(parts, names):
 
 def _accepts(x) -> bool:
     """Operand types this engine handles; anything else gets NotImplemented."""
+    t = type(x)
+    if t is np.ndarray or t is float or t is Dual or t is HyperDual or t is int:
+        return True  # (arrays of a bad dtype are refused with a message later)
     return isinstance(x, (_Number, float, int, np.ndarray, np.generic, numbers.Real)) and not (
         isinstance(x, (np.complexfloating, complex))
     )
@@ -688,6 +691,11 @@ def _finish(cls, parts, tag, nd, shape, leads):
         else:
             p = _tidy(p)
         out.append(p)
+    r = out[0]
+    if isinstance(r, (np.ndarray, np.generic)) and r.dtype != np.float64 and r.dtype.kind == "f":
+        # float32 values keep float32 derivatives (a float64 coefficient or
+        # zero part, e.g. maximum's 0.5 at ties, would promote them).
+        out[1:] = [_follow_dtype(p, r) for p in out[1:]]
     return cls._build(out, tag, nd)
 
 
@@ -782,7 +790,70 @@ def _coerce_const(v):
     return _as_part(v, "operand")
 
 
+def _full(d, r):
+    return d if d.shape == r.shape else np.broadcast_to(d, r.shape)
+
+
+def _fast_arith(name, x, y):
+    """+ - * / of unstacked Duals with ndarray parts (or such a Dual and an array or
+    float constant): the common case in forward-over-reverse, written out directly.
+    Returns None when the general chain rule is needed.  (~3x less overhead per op.)"""
+    tx, ty = type(x), type(y)
+    if tx is Dual:
+        xr, xd = x.real, x.dual
+        if type(xr) is not np.ndarray or type(xd) is not np.ndarray or x.nd:
+            return None
+        if ty is Dual:
+            yr, yd = y.real, y.dual
+            if (type(yr) is not np.ndarray or type(yd) is not np.ndarray or y.nd
+                    or y.tag != x.tag):
+                return None
+            if name == "add":
+                r, d = xr + yr, xd + yd
+            elif name == "subtract":
+                r, d = xr - yr, xd - yd
+            elif name == "multiply":
+                r, d = xr * yr, xd * yr + xr * yd
+            else:
+                r = xr / yr
+                d = (xd - r * yd) / yr
+            return Dual._build((r, _full(d, r)), x.tag, 0)
+        if not (ty is np.ndarray or ty is float or ty is np.float64):
+            return None
+        if name == "add":
+            r, d = xr + y, xd
+        elif name == "subtract":
+            r, d = xr - y, xd
+        elif name == "multiply":
+            r, d = xr * y, xd * y
+        else:
+            r, d = xr / y, xd / y
+        return Dual._build((r, _full(d, r)), x.tag, 0)
+    if ty is Dual and (tx is np.ndarray or tx is float or tx is np.float64):
+        yr, yd = y.real, y.dual
+        if type(yr) is not np.ndarray or type(yd) is not np.ndarray or y.nd:
+            return None
+        if name == "add":
+            r, d = x + yr, yd
+        elif name == "subtract":
+            r, d = x - yr, -yd
+        elif name == "multiply":
+            r, d = x * yr, x * yd
+        else:
+            r = x / yr
+            d = -r * yd / yr
+        return Dual._build((r, _full(d, r)), y.tag, 0)
+    return None
+
+
+_FAST_ARITH = {"add", "subtract", "multiply", "true_divide"}
+
+
 def _binary(rule, x, y):
+    if rule.name in _FAST_ARITH:
+        out = _fast_arith(rule.name, x, y)
+        if out is not None:
+            return out
     top, vx, vy = _top(x, y)
     cls, nd, tag = type(top), top.nd, top.tag
     px = x._parts() if vx else None
@@ -1487,7 +1558,10 @@ def scatter_add(shape, index, values):
         p = np.asarray(p)
         if n == 0:
             out = np.zeros(shape, dtype=p.dtype)
-            np.add.at(out, index, p)
+            if _is_basic_index(index):
+                out[index] += p  # basic indices never repeat an element
+            else:
+                np.add.at(out, index, p)
             return out
         out = np.zeros(lead + shape, dtype=p.dtype)
         if _is_basic_index(index):

@@ -98,11 +98,13 @@ def _arg(x: Any, fname: str) -> Any:
 
 
 def _zeros(x: Any) -> np.ndarray:
-    return np.zeros(x.shape)
+    # x's float dtype: a float64 zero added to a float32 gradient would promote it
+    return np.zeros(x.shape, dtype=core._seed_dtype(x))
 
 
-def _mask(cond: Any) -> np.ndarray:
-    return np.where(cond, 1.0, 0.0)
+def _mask(cond: Any, like: Any = None) -> np.ndarray:
+    mask = np.where(cond, 1.0, 0.0)
+    return mask if like is None else mask.astype(core._seed_dtype(like), copy=False)
 
 
 def _is_scalar(obj: Any) -> bool:
@@ -502,6 +504,9 @@ class Maximum(Function):
         ia, ib = self._inputs
         av, bv = _value(a), _value(b)
         wa = np.where(self._pick(av, bv), 1.0, np.where(av == bv, 0.5, 0.0))
+        dt = np.result_type(av, bv)
+        if dt.kind == "f":
+            wa = wa.astype(dt, copy=False)  # float32 gradients stay float32
         return (sum_to(gy * wa, a.shape) if isinstance(ia, Variable) else None,
                 sum_to(gy * (1.0 - wa), b.shape) if isinstance(ib, Variable) else None)
 
@@ -1447,7 +1452,7 @@ class Relu(Function):
 
     @staticmethod
     def backward(gy: Any, y: Any, x: Any) -> Any:
-        return gy * _mask(_value(x) > 0)
+        return gy * _mask(_value(x) > 0, x)
 
 
 class Sigmoid(Function):

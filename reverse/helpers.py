@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import functions as F
-from .core import Variable, _backward, _is_dual, as_array
+from .core import Variable, _backward, _is_dual, _seed_dtype, as_array
 
 __all__ = [
     "GradientCheckError",
@@ -78,20 +78,33 @@ def _require_scalar(y: Variable, fname: str) -> None:
 
 def _grad_of(xv: Variable) -> Any:
     if xv.grad is None:
-        return np.zeros(xv.shape)
+        return np.zeros(xv.shape, dtype=_seed_dtype(xv.data))
     return xv.grad.data
+
+
+def _ones(y: Variable) -> np.ndarray:
+    """The seed of a backward pass from ``y``, in ``y``'s float dtype."""
+    return np.ones(y.shape, dtype=_seed_dtype(y.data))
+
+
+def _scalar(value: Any) -> Any:
+    """float for float64 scalars; other float dtypes (float32) stay numpy scalars."""
+    arr = np.asarray(value)
+    if arr.dtype == np.float64 or arr.dtype.kind != "f":
+        return float(arr.reshape(()))
+    return arr.reshape(())[()]
 
 
 def _out(value: Any, scalar: bool) -> Any:
     if isinstance(value, (np.ndarray, np.generic)):
-        return float(value) if scalar else np.asarray(value)
+        return _scalar(value) if scalar else np.asarray(value)
     return value  # a hyperdual number: keep the outer perturbation
 
 
 def _value_out(y: Variable) -> Any:
     data = y.data
     if isinstance(data, (np.ndarray, np.generic)):
-        return float(data) if data.size == 1 else np.asarray(data)
+        return _scalar(data) if data.size == 1 else np.asarray(data)
     return data
 
 
@@ -113,7 +126,7 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     xv = Variable(data)
     y = _evaluate(f, xv)
     _check_elementwise(y, xv, "derivative")
-    _backward(y, False, False, np.ones(y.shape))
+    _backward(y, False, False, _ones(y))
     return _out(_grad_of(xv), scalar)
 
 
@@ -138,12 +151,12 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     xv = Variable(data)
     y = _evaluate(f, xv)
     _check_elementwise(y, xv, "second_derivative")
-    _backward(y, False, True, np.ones(y.shape))
+    _backward(y, False, True, _ones(y))
     gx = xv.grad
     xv.clear_grad()
     if gx is None:
-        return _out(np.zeros(xv.shape), scalar)
-    _backward(gx, False, False, np.ones(gx.shape))
+        return _out(np.zeros(xv.shape, dtype=_seed_dtype(xv.data)), scalar)
+    _backward(gx, False, False, _ones(gx))
     return _out(_grad_of(xv), scalar)
 
 
@@ -178,7 +191,7 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     xv = Variable(data)
     y = _evaluate(f, xv)
     _require_scalar(y, _fname)
-    _backward(y, False, False, np.ones(y.shape))
+    _backward(y, False, False, _ones(y))
     return _value_out(y), _out(_grad_of(xv), scalar)
 
 
@@ -201,7 +214,7 @@ def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     m = y.size
     rows = []
     for i in range(m):
-        seed = np.zeros(m)
+        seed = np.zeros(m, dtype=_seed_dtype(y.data))
         seed[i] = 1.0
         xv.clear_grad()
         _backward(y, False, False, seed.reshape(yshape))
@@ -209,7 +222,7 @@ def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     if scalar and yshape == ():
         return _out(rows[0], True)
     if not rows:
-        return np.zeros(yshape + tuple(xv.shape))
+        return np.zeros(yshape + tuple(xv.shape), dtype=_seed_dtype(xv.data))
     return np.reshape(np.stack(rows), yshape + tuple(xv.shape))
 
 
@@ -217,7 +230,7 @@ def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str) -> tuple[Var
     xv = Variable(data)
     y = _evaluate(f, xv)
     _require_scalar(y, fname)
-    _backward(y, False, True, np.ones(y.shape))
+    _backward(y, False, True, _ones(y))
     gx = xv.grad
     xv.clear_grad()
     return xv, gx
@@ -279,7 +292,7 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
     shape = tuple(data.shape)
     n = math.prod(shape)
     block = max(1, min(n, _HESSIAN_BLOCK_ELEMENTS // max(n, 1)))
-    eye = np.eye(n).reshape((n,) + shape)
+    eye = np.eye(n, dtype=_seed_dtype(data)).reshape((n,) + shape)
     rows = []
     grad = None
     for start in range(0, max(n, 1), block):
@@ -289,7 +302,7 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
         xv = Variable(hd.Dual._build((data, eye[start:start + block]), tag, 1))
         y = _evaluate(f, xv)
         _require_scalar(y, fname)
-        _backward(y, False, False, np.ones(y.shape))
+        _backward(y, False, False, _ones(y))
         g = _grad_of(xv)
         k = min(block, n - start)
         if _is_dual(g) and getattr(g, "tag", None) == tag:
@@ -297,8 +310,9 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
             rows.append(np.broadcast_to(g.dual, (k,) + shape))
         else:  # the gradient does not depend on x: zero Hessian block
             grad = g
-            rows.append(np.zeros((k,) + shape))
-    H = np.reshape(np.concatenate(rows) if rows else np.zeros((0,)), shape + shape)
+            rows.append(np.zeros((k,) + shape, dtype=_seed_dtype(data)))
+    empty = np.zeros((0,), dtype=_seed_dtype(data))
+    H = np.reshape(np.concatenate(rows) if rows else empty, shape + shape)
     if scalar:
         return _out(grad, True), _out(H, True)
     return _out(np.broadcast_to(grad, shape).copy(), False), H
@@ -309,12 +323,12 @@ def _hessian_reverse_over_reverse(f: Callable[[Any], Any], data: Any, scalar: bo
     xv, gx = _gradient_graph(f, data, fname)
     shape = tuple(xv.shape)
     if gx is None:
-        zeros = np.zeros(shape + shape)
-        return _out(np.zeros(shape), scalar), _out(zeros, scalar)
+        zeros = np.zeros(shape + shape, dtype=_seed_dtype(data))
+        return _out(np.zeros(shape, dtype=_seed_dtype(data)), scalar), _out(zeros, scalar)
     n = xv.size
     rows = []
     for i in range(n):
-        seed = np.zeros(n)
+        seed = np.zeros(n, dtype=_seed_dtype(gx.data))
         seed[i] = 1.0
         xv.clear_grad()
         _backward(gx, False, False, seed.reshape(shape))
@@ -347,13 +361,17 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
         raise ValueError(f"reverse.hvp: mode must be one of {_MODES}, got {mode!r}")
     data, scalar = _prepare(x, "hvp")
     vdata = as_array(v)
+    if _is_dual(vdata) or _is_dual(data):
+        pass
+    elif tuple(vdata.shape) == tuple(data.shape):
+        vdata = vdata.astype(data.dtype, copy=False)  # derivatives follow x's dtype
     if tuple(vdata.shape) != tuple(data.shape):
         raise ValueError(f"reverse.hvp: v has shape {tuple(vdata.shape)}, x has shape "
                          f"{tuple(data.shape)}; they must match")
     if mode == "reverse-over-reverse":
         xv, gx = _gradient_graph(f, data, "hvp")
         if gx is None:
-            return _out(np.zeros(xv.shape), scalar)
+            return _out(np.zeros(xv.shape, dtype=_seed_dtype(xv.data)), scalar)
         # Backpropagating gx with seed v gives v^T H = (H v)^T: H is symmetric.
         _backward(gx, False, False, vdata)
         return _out(_grad_of(xv), scalar)
@@ -377,10 +395,11 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
     xv = Variable(hyperdual.Dual(data, vdata, tag=tag))
     y = _evaluate(f, xv)
     _require_scalar(y, "hvp")
-    _backward(y, False, False, np.ones(y.shape))
+    _backward(y, False, False, _ones(y))
     g = xv.grad.data if xv.grad is not None else None
     if g is None or not _is_dual(g) or getattr(g, "tag", None) != tag:
-        return _out(np.zeros(tuple(xv.shape)), scalar)  # H v does not depend on v
+        # H v does not depend on v
+        return _out(np.zeros(tuple(xv.shape), dtype=_seed_dtype(data)), scalar)
     return _out(g.dual, scalar)
 
 

@@ -1,0 +1,166 @@
+"""dtype rules, the same in both engines.
+
+- ints and bools promote to float64 (values and derivatives);
+- float32 stays float32 through both engines: Dual / HyperDual parts,
+  Variable data and grad, and every helper's result for a float32 ``x``
+  (scalar results are ``np.float32`` scalars, arrays have dtype float32);
+- float64 stays float64 (scalar results are Python floats);
+- complex input is refused with a ``TypeError`` that says so.
+"""
+
+import numpy as np
+import pytest
+
+import hyperdual as hd
+import reverse as rv
+from reverse import Parameter, Variable
+
+F32 = np.float32
+
+
+def sq(x):
+    return np.sum(x ** 2)
+
+
+def fancy(x):
+    return np.sum(np.sin(x) * x + np.exp(x / 3) + 2.0 * x ** 3 - x / 2)
+
+
+def _dtype(r):
+    return np.result_type(r)
+
+
+# ---------------------------------------------------------------- constructors
+@pytest.mark.parametrize("dual", [1.0, 1, True, np.float64(1.0), np.ones(3), [1.0, 2.0, 3.0]])
+def test_dual_parts_follow_float32_value(dual):
+    d = hd.Dual(np.array([1.0, 2.0, 3.0], dtype=F32), dual)
+    assert d.real.dtype == F32 and d.dual.dtype == F32
+    np.testing.assert_array_equal(d.dual, np.broadcast_to(np.asarray(dual, float), (3,)))
+
+
+def test_dual_float32_scalar_and_float64_value():
+    d = hd.Dual(F32(2.0), 1.0)
+    assert _dtype(d.real) == F32 and _dtype(d.dual) == F32
+    d = hd.Dual(2.0, np.float32(1.0))  # the value is float64: so are its derivatives
+    assert type(d.real) is float and type(d.dual) is float
+
+
+def test_hyperdual_parts_follow_float32_value():
+    h = hd.HyperDual(np.ones(2, dtype=F32), 1.0, np.ones(2), 0)
+    assert all(_dtype(p) == F32 for p in h._parts())
+    y = np.sin(h) * 3 + h ** 2 / 2.0 - 1
+    assert all(_dtype(p) == F32 for p in y._parts())
+
+
+@pytest.mark.parametrize("make", [lambda a: hd.Dual(a, 1.0), lambda a: hd.HyperDual(a, 1, 1, 0),
+                                  lambda a: Variable(a).data, lambda a: Parameter(a).data])
+@pytest.mark.parametrize("data", [np.array([1, 2]), np.array([True, False]), 3, True,
+                                  [1, 2], np.int32(4), np.uint8(7)])
+def test_ints_and_bools_promote_to_float64(make, data):
+    out = make(data)
+    parts = out._parts() if isinstance(out, (hd.Dual, hd.HyperDual)) else (out,)
+    assert all(_dtype(p) == np.float64 for p in parts)
+
+
+@pytest.mark.parametrize("bad", [1 + 2j, np.complex64(1), np.array([1j, 2]), [1j], np.array(1j)])
+def test_complex_is_refused_by_both_engines(bad):
+    for make in (hd.Dual, lambda b: hd.Dual(1.0, b), hd.HyperDual, Variable, Parameter):
+        with pytest.raises(TypeError, match="complex"):
+            make(bad)
+    for helper in (hd.gradient, rv.gradient, hd.derivative, rv.derivative):
+        with pytest.raises(TypeError, match="complex"):
+            helper(np.sin, bad)
+
+
+def test_float32_operations_with_python_scalars_stay_float32():
+    d = hd.Dual(np.ones(2, dtype=F32), 1.0)
+    for y in (d * 2, 2 * d, d + 1, d / 3, 3 / d, d ** 3, d ** 0.5, 2.0 ** d, np.sin(d * 1.5),
+              np.maximum(d, 0.5), np.clip(d, 0, 2), np.where(d > 0, d, 0.0)):
+        assert y.real.dtype == F32 and y.dual.dtype == F32, y
+
+
+# ---------------------------------------------------------------- Variable
+def test_variable_float32_data_and_grads_at_every_order():
+    x = Variable(np.array([0.5, 1.5], dtype=F32))
+    y = fancy(x) + np.sum(np.maximum(x, 1.0)) + np.sum(np.abs(x)) + np.sum(np.sign(x))
+    assert y.dtype == F32
+    y.backward(create_graph=True)
+    gx = x.grad
+    assert gx.dtype == F32
+    x.clear_grad()
+    np.sum(gx).backward()
+    assert x.grad.dtype == F32
+
+
+def test_relu_and_sum_to_keep_float32():
+    x = Variable(np.array([[-1.0, 2.0]], dtype=F32))
+    y = np.sum(rv.functions.relu(x) * np.ones((3, 2), dtype=F32))
+    y.backward(create_graph=True)
+    assert x.grad.dtype == F32
+    g = x.grad
+    x.clear_grad()
+    np.sum(g * g).backward()
+    assert x.grad.dtype == F32
+
+
+# ---------------------------------------------------------------- helpers
+def _helpers():
+    x = np.array([0.5, 1.0, 2.0])
+    v = np.array([1.0, -1.0, 0.5])
+    out = []
+    for m in (hd, rv):
+        out += [
+            (f"{m.__name__}.gradient", lambda m=m, a=x: m.gradient(fancy, a)),
+            (f"{m.__name__}.value_and_gradient", lambda m=m, a=x: m.value_and_gradient(fancy, a)),
+            (f"{m.__name__}.jacobian", lambda m=m, a=x: m.jacobian(lambda z: np.sin(z) * z, a)),
+            (f"{m.__name__}.hessian", lambda m=m, a=x: m.hessian(fancy, a)),
+            (f"{m.__name__}.derivative", lambda m=m, a=x: m.derivative(np.sin, a)),
+            (f"{m.__name__}.second_derivative",
+             lambda m=m, a=x: m.second_derivative(lambda z: z ** 3, a)),
+            (f"{m.__name__}.derivative(scalar)", lambda m=m, a=x: m.derivative(np.sin, a[1])),
+            (f"{m.__name__}.second_derivative(scalar)",
+             lambda m=m, a=x: m.second_derivative(np.sin, a[1])),
+        ]
+    out.append(("hyperdual.hvp", lambda a=x, b=v: hd.hvp(fancy, a, b)))
+    for mode in ("forward-over-reverse", "reverse-over-reverse"):
+        out.append((f"reverse.hvp[{mode}]", lambda a=x, b=v, mo=mode: rv.hvp(fancy, a, b, mode=mo)))
+    return out
+
+
+HELPERS = _helpers()
+
+
+@pytest.mark.parametrize("name,call", HELPERS, ids=[h[0] for h in HELPERS])
+def test_helpers_keep_float32_and_float64(name, call):
+    """Run each helper on float64 x, then on the same x cast to float32."""
+    import inspect
+
+    r64 = call()
+    defaults = inspect.signature(call).parameters
+    kw = {k: (p.default.astype(F32) if isinstance(p.default, np.ndarray) else p.default)
+          for k, p in defaults.items() if k in ("a", "b")}
+    r32 = call(**kw)
+    for a64, a32 in zip(r64 if isinstance(r64, tuple) else (r64,),
+                        r32 if isinstance(r32, tuple) else (r32,)):
+        if np.ndim(a64) == 0:
+            assert type(a64) is float, (name, type(a64))
+            assert type(a32) is np.float32, (name, type(a32))
+        else:
+            assert a64.dtype == np.float64 and a32.dtype == F32, (name, a32.dtype)
+        np.testing.assert_allclose(a32, a64, rtol=2e-5, atol=2e-5)
+
+
+@pytest.mark.parametrize("m", [hd, rv])
+def test_constant_function_zero_derivatives_follow_dtype(m):
+    x = np.ones(3, dtype=F32)
+    assert m.gradient(lambda z: 1.0, x).dtype == F32
+    assert m.hessian(lambda z: 1.0, x).dtype == F32
+    assert m.gradient(lambda z: 1.0, np.ones(3)).dtype == np.float64
+
+
+@pytest.mark.parametrize("m", [hd, rv])
+def test_int_and_bool_points_give_float64(m):
+    np.testing.assert_array_equal(m.gradient(sq, np.array([1, 2])), [2.0, 4.0])
+    assert m.gradient(sq, np.array([1, 2])).dtype == np.float64
+    assert m.gradient(sq, np.array([True, False])).dtype == np.float64
+    assert type(m.derivative(lambda z: z ** 2, 3)) is float
