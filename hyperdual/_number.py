@@ -445,7 +445,7 @@ class Dual(_Number):
             try:
                 o = _new(Dual)
                 o.real = rule.scalar(r)
-                o.dual = rule.dscalar(r) * d
+                o.dual = _safe_scalar_mul(rule.dscalar(r), d)
                 o.tag = self.tag
                 o.nd = 0
                 return o
@@ -565,9 +565,10 @@ class HyperDual(_Number):
                 f1 = rule.dscalar(r)
                 o = _new(HyperDual)
                 o.real = rule.scalar(r)
-                o.eps1 = f1 * a
-                o.eps2 = f1 * b
-                o.eps12 = f1 * c + rule.d2f(r) * a * b
+                o.eps1 = _safe_scalar_mul(f1, a)
+                o.eps2 = _safe_scalar_mul(f1, b)
+                o.eps12 = (_safe_scalar_mul(f1, c)
+                           + _safe_scalar_mul(rule.d2f(r), _safe_scalar_mul(a, b)))
                 o.tag = self.tag
                 o.nd = 0
                 return o
@@ -700,13 +701,35 @@ def _finish(cls, parts, tag, nd, shape, leads):
 
 
 def _mul_coef(c, p):
-    """c * p, skipping the work for literal 0 and 1 coefficients."""
+    """c * p, skipping the work for literal 0 and 1 coefficients.
+
+    NaN-safe: where the tangent ``p`` is exactly zero the product is zero even
+    if the derivative ``c`` is inf or NaN (sqrt'(0) = inf must not turn the
+    other directions of a gradient into NaN; the direction that does move x
+    still gets inf/NaN, as numpy's derivative formula gives).
+    """
     if type(c) is float:
         if c == 0.0:
             return None
         if c == 1.0:
             return p
-    return c * p
+        if c - c == 0.0:  # finite
+            return c * p
+    out = c * p
+    if isinstance(c, _Number) or isinstance(p, _Number):
+        return out
+    if type(c) is float or not np.all(np.isfinite(c)):
+        zero = np.asarray(p) == 0
+        if np.any(zero):
+            out = np.where(zero, np.zeros((), dtype=np.result_type(out)), out)
+            out = _tidy(out) if out.ndim == 0 else out
+    return out
+
+
+def _safe_scalar_mul(c: float, p: float) -> float:
+    """c * p for Python floats, zero where p is zero (see :func:`_mul_coef`)."""
+    out = c * p
+    return 0.0 if out != out and p == 0.0 else out
 
 
 def _zero_coef(c) -> bool:
@@ -790,23 +813,27 @@ def _coerce_const(v):
     return _as_part(v, "operand")
 
 
-def _full(d, r):
+def _full(d, r, nd):
+    if nd:
+        return d if d.shape[1:] == r.shape else np.broadcast_to(d, d.shape[:1] + r.shape)
     return d if d.shape == r.shape else np.broadcast_to(d, r.shape)
 
 
 def _fast_arith(name, x, y):
-    """+ - * / of unstacked Duals with ndarray parts (or such a Dual and an array or
-    float constant): the common case in forward-over-reverse, written out directly.
-    Returns None when the general chain rule is needed.  (~3x less overhead per op.)"""
+    """+ - * / of Duals with ndarray parts (or such a Dual and an array or float
+    constant): the common case in forward-over-reverse, written out directly.
+    Returns None when the general chain rule is needed.  (~3x less overhead per op.)
+    With a direction stack (nd = 1) only operations that do not grow the value's
+    number of axes take this lane, so plain broadcasting stays right."""
     tx, ty = type(x), type(y)
     if tx is Dual:
-        xr, xd = x.real, x.dual
-        if type(xr) is not np.ndarray or type(xd) is not np.ndarray or x.nd:
+        xr, xd, nd = x.real, x.dual, x.nd
+        if type(xr) is not np.ndarray or type(xd) is not np.ndarray or nd > 1:
             return None
         if ty is Dual:
             yr, yd = y.real, y.dual
-            if (type(yr) is not np.ndarray or type(yd) is not np.ndarray or y.nd
-                    or y.tag != x.tag):
+            if (type(yr) is not np.ndarray or type(yd) is not np.ndarray or y.nd != nd
+                    or y.tag != x.tag or (nd and xr.shape != yr.shape)):
                 return None
             if name == "add":
                 r, d = xr + yr, xd + yd
@@ -817,8 +844,10 @@ def _fast_arith(name, x, y):
             else:
                 r = xr / yr
                 d = (xd - r * yd) / yr
-            return Dual._build((r, _full(d, r)), x.tag, 0)
+            return Dual._build((r, _full(d, r, nd)), x.tag, nd)
         if not (ty is np.ndarray or ty is float or ty is np.float64):
+            return None
+        if nd and ty is np.ndarray and y.ndim > xr.ndim:
             return None
         if name == "add":
             r, d = xr + y, xd
@@ -828,10 +857,12 @@ def _fast_arith(name, x, y):
             r, d = xr * y, xd * y
         else:
             r, d = xr / y, xd / y
-        return Dual._build((r, _full(d, r)), x.tag, 0)
+        return Dual._build((r, _full(d, r, nd)), x.tag, nd)
     if ty is Dual and (tx is np.ndarray or tx is float or tx is np.float64):
-        yr, yd = y.real, y.dual
-        if type(yr) is not np.ndarray or type(yd) is not np.ndarray or y.nd:
+        yr, yd, nd = y.real, y.dual, y.nd
+        if type(yr) is not np.ndarray or type(yd) is not np.ndarray or nd > 1:
+            return None
+        if nd and tx is np.ndarray and x.ndim > yr.ndim:
             return None
         if name == "add":
             r, d = x + yr, yd
@@ -842,7 +873,7 @@ def _fast_arith(name, x, y):
         else:
             r = x / yr
             d = -r * yd / yr
-        return Dual._build((r, _full(d, r)), y.tag, 0)
+        return Dual._build((r, _full(d, r, nd)), y.tag, nd)
     return None
 
 
