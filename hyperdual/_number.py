@@ -814,6 +814,8 @@ def _coerce_const(v):
 
 
 def _full(d, r, nd):
+    if type(r) is not np.ndarray:
+        r = np.asarray(r)
     if nd:
         return d if d.shape[1:] == r.shape else np.broadcast_to(d, d.shape[:1] + r.shape)
     return d if d.shape == r.shape else np.broadcast_to(d, r.shape)
@@ -828,12 +830,19 @@ def _fast_arith(name, x, y):
     tx, ty = type(x), type(y)
     if tx is Dual:
         xr, xd, nd = x.real, x.dual, x.nd
-        if type(xr) is not np.ndarray or type(xd) is not np.ndarray or nd > 1:
+        if type(xd) is not np.ndarray or nd > 1:
             return None
+        if type(xr) is not np.ndarray:
+            if not (nd and type(xr) is float):
+                return None
+            xr = np.float64(xr)  # a stacked scalar: numpy semantics for 1/0
         if ty is Dual:
             yr, yd = y.real, y.dual
-            if (type(yr) is not np.ndarray or type(yd) is not np.ndarray or y.nd != nd
-                    or y.tag != x.tag or (nd and xr.shape != yr.shape)):
+            if type(yr) is float and nd:
+                yr = np.float64(yr)
+            if (type(yr) is not np.ndarray and type(yr) is not np.float64) or (
+                    type(yd) is not np.ndarray or y.nd != nd or y.tag != x.tag
+                    or (nd and xr.shape != yr.shape)):
                 return None
             if name == "add":
                 r, d = xr + yr, xd + yd
@@ -844,7 +853,7 @@ def _fast_arith(name, x, y):
             else:
                 r = xr / yr
                 d = (xd - r * yd) / yr
-            return Dual._build((r, _full(d, r, nd)), x.tag, nd)
+            return Dual._build((_tidy(r), _full(d, r, nd)), x.tag, nd)
         if not (ty is np.ndarray or ty is float or ty is np.float64):
             return None
         if nd and ty is np.ndarray and y.ndim > xr.ndim:
@@ -857,11 +866,15 @@ def _fast_arith(name, x, y):
             r, d = xr * y, xd * y
         else:
             r, d = xr / y, xd / y
-        return Dual._build((r, _full(d, r, nd)), x.tag, nd)
+        return Dual._build((_tidy(r), _full(d, r, nd)), x.tag, nd)
     if ty is Dual and (tx is np.ndarray or tx is float or tx is np.float64):
         yr, yd, nd = y.real, y.dual, y.nd
-        if type(yr) is not np.ndarray or type(yd) is not np.ndarray or nd > 1:
+        if type(yd) is not np.ndarray or nd > 1:
             return None
+        if type(yr) is not np.ndarray:
+            if not (nd and type(yr) is float):
+                return None
+            yr = np.float64(yr)
         if nd and tx is np.ndarray and x.ndim > yr.ndim:
             return None
         if name == "add":
@@ -873,7 +886,7 @@ def _fast_arith(name, x, y):
         else:
             r = x / yr
             d = -r * yd / yr
-        return Dual._build((r, _full(d, r, nd)), y.tag, nd)
+        return Dual._build((_tidy(r), _full(d, r, nd)), y.tag, nd)
     return None
 
 
