@@ -415,6 +415,15 @@ class Variable:
         return f"variable({body})"
 
     # -- graph operations ------------------------------------------------------
+    def __reduce__(self) -> Any:
+        """Pickle a leaf as its data and name; a Variable with a graph is refused."""
+        if self.creator is not None:
+            raise TypeError(
+                f"reverse.{type(self).__name__}: cannot pickle a Variable that has a graph "
+                f"(made by {self.creator.name}); pickle its .data, or Variable(v.data)"
+            )
+        return (type(self), (self.data, self.name))
+
     def set_creator(self, func: Function) -> None:
         """Record ``func`` as the creator (DeZero compatibility)."""
         self.creator = func
