@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import reverse
@@ -68,6 +68,9 @@ def test_random_programs_fast_and_graph_paths_agree(program):
     x0 = rng.uniform(-1.0, 1.0, (2, 3))
     fast, graph = both_paths(f, x0)
     np.testing.assert_array_equal(fast, graph)
+    # relu can zero a branch that then meets hypot(0, 0) or arctan2(0, 0), whose
+    # derivative is documented as undefined (nan); central differences see 0 there
+    assume(np.all(np.isfinite(fast)))
     num = reverse.numerical_grad(f, x0)
     np.testing.assert_allclose(fast, num, rtol=1e-5, atol=1e-6)
 
