@@ -445,7 +445,9 @@ class Dual(_Number):
             try:
                 o = _new(Dual)
                 o.real = rule.scalar(r)
-                o.dual = _safe_scalar_mul(rule.dscalar(r), d)
+                t = rule.dscalar(r) * d
+                # a zero tangent stays zero even where f' is inf (NaN-safe, inlined)
+                o.dual = t if t == t or d != 0.0 else 0.0
                 o.tag = self.tag
                 o.nd = 0
                 return o
@@ -565,10 +567,15 @@ class HyperDual(_Number):
                 f1 = rule.dscalar(r)
                 o = _new(HyperDual)
                 o.real = rule.scalar(r)
-                o.eps1 = _safe_scalar_mul(f1, a)
-                o.eps2 = _safe_scalar_mul(f1, b)
-                o.eps12 = (_safe_scalar_mul(f1, c)
-                           + _safe_scalar_mul(rule.d2f(r), _safe_scalar_mul(a, b)))
+                t1, t2, ab = f1 * a, f1 * b, a * b
+                # NaN-safe as in _mul_coef: zero tangents stay zero where f', f'' are inf
+                t12 = f1 * c + rule.d2scalar(r) * ab
+                if t1 != t1 or t2 != t2 or t12 != t12:
+                    t1 = _safe_scalar_mul(f1, a)
+                    t2 = _safe_scalar_mul(f1, b)
+                    t12 = (_safe_scalar_mul(f1, c)
+                           + _safe_scalar_mul(rule.d2scalar(r), _safe_scalar_mul(a, b)))
+                o.eps1, o.eps2, o.eps12 = t1, t2, t12
                 o.tag = self.tag
                 o.nd = 0
                 return o

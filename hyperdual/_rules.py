@@ -42,6 +42,7 @@ class Unary:
     # Optional float-only f' for the scalar fast path (skips one generic-call layer;
     # tests check it equals df).
     dscalar: Callable | None = None
+    d2scalar: Callable | None = None  # likewise for f'' (HyperDual's fast path)
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,8 @@ UNARY: dict[str, Unary] = {}
 BINARY: dict[str, Binary] = {}
 
 
-def _u(name, ufunc, scalar, df, d2f, note="", dscalar=None):
-    UNARY[name] = Unary(name, ufunc, scalar, df, d2f, note, dscalar or df)
+def _u(name, ufunc, scalar, df, d2f, note="", dscalar=None, d2scalar=None):
+    UNARY[name] = Unary(name, ufunc, scalar, df, d2f, note, dscalar or df, d2scalar or d2f)
 
 
 def _b(name, ufunc, scalar, partials, note=""):
@@ -72,9 +73,10 @@ def _b(name, ufunc, scalar, partials, note=""):
 
 
 # --- trigonometric --------------------------------------------------------------
-_u("sin", np.sin, math.sin, lambda x: g.cos(x), lambda x: -g.sin(x), dscalar=math.cos)
+_u("sin", np.sin, math.sin, lambda x: g.cos(x), lambda x: -g.sin(x), dscalar=math.cos,
+   d2scalar=lambda x: -math.sin(x))
 _u("cos", np.cos, math.cos, lambda x: -g.sin(x), lambda x: -g.cos(x),
-   dscalar=lambda x: -math.sin(x))
+   dscalar=lambda x: -math.sin(x), d2scalar=lambda x: -math.cos(x))
 _u("tan", np.tan, math.tan,
    lambda x: 1.0 + g.tan(x) ** 2,
    lambda x: 2.0 * g.tan(x) * (1.0 + g.tan(x) ** 2))
@@ -108,7 +110,8 @@ _u("arctanh", np.arctanh, math.atanh,
    lambda x: 2.0 * x / ((1.0 - x) * (1.0 + x)) ** 2,
    "inf at +-1 (numpy warns)")
 # --- exponential and logarithmic ------------------------------------------------
-_u("exp", np.exp, math.exp, lambda x: g.exp(x), lambda x: g.exp(x), dscalar=math.exp)
+_u("exp", np.exp, math.exp, lambda x: g.exp(x), lambda x: g.exp(x), dscalar=math.exp,
+   d2scalar=math.exp)
 _u("expm1", np.expm1, math.expm1, lambda x: g.exp(x), lambda x: g.exp(x))
 _u("exp2", np.exp2, lambda x: 2.0 ** x,
    lambda x: _LN2 * g.exp2(x), lambda x: _LN2 * _LN2 * g.exp2(x))

@@ -292,6 +292,7 @@ def test_scalar_derivative_equals_table_derivative(name):
     rule = _rules.UNARY[name]
     for x in UNARY_TABLE[name][3]:
         close(rule.dscalar(float(x)), rule.df(float(x)), rtol=1e-15)
+        close(rule.d2scalar(float(x)), rule.d2f(float(x)), rtol=1e-15)
 
 
 # --- documented conventions at non-differentiable points and domain edges ----------
