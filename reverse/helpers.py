@@ -357,6 +357,9 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
     >>> hvp(f, np.array([1.0, 3.0]), np.array([1.0, 0.0]), mode="reverse-over-reverse")
     array([6., 2.])
     """
+    if not isinstance(mode, str):  # (an array in `in` would warn/raise in numpy)
+        raise TypeError(f"reverse.hvp: mode must be a str, one of {_MODES}, got "
+                        f"{type(mode).__name__}")
     if mode not in _MODES:
         raise ValueError(f"reverse.hvp: mode must be one of {_MODES}, got {mode!r}")
     data, scalar = _prepare(x, "hvp")

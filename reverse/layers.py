@@ -454,7 +454,7 @@ class Linear(Layer):
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"Linear: dtype must be a floating dtype, got {self.dtype}")
-        if init not in _INITS:
+        if not isinstance(init, str) or init not in _INITS:
             raise ValueError(f"Linear: init must be one of {_INITS}, got {init!r}")
         self.init = init
         self._rng = _make_rng(rng, seed, "Linear")

@@ -40,7 +40,7 @@ METHOD_KEYS: dict[str, tuple[str, ...]] = {
 
 
 def _keys_for(method: str | None, prefer: str) -> tuple[str, ...]:
-    if prefer not in ("hessp", "hess"):
+    if not isinstance(prefer, str) or prefer not in ("hessp", "hess"):
         raise ValueError(f"prefer must be 'hessp' or 'hess', got {prefer!r}")
     if method is None:
         return ("jac", "hess", "hessp")
