@@ -129,8 +129,10 @@ _u("sqrt", np.sqrt, math.sqrt,
    "sqrt'(0) = inf with numpy's warning", dscalar=lambda x: 0.5 / math.sqrt(x))
 _u("cbrt", np.cbrt, None,
    lambda x: 1.0 / (3.0 * g.cbrt(x) ** 2),
-   lambda x: -2.0 / (9.0 * g.cbrt(x) ** 5),
-   "cbrt'(0) = inf with numpy's warning")
+   # -2/9 x**(-5/3) written as x / cbrt(x)**8: the one-sided limits at 0 differ
+   # (-inf and +inf), and this form gives nan there, as reverse mode does
+   lambda x: (-2.0 / 9.0) * x / g.cbrt(x) ** 8,
+   "cbrt'(0) = inf with numpy's warning; cbrt''(0) is nan (the two sides differ)")
 _u("square", np.square, lambda x: x * x, lambda x: 2.0 * x, lambda x: _two_like(x))
 _u("reciprocal", np.reciprocal, lambda x: 1.0 / x,
    lambda x: -1.0 / (x * x), lambda x: 2.0 / (x * x * x))

@@ -32,6 +32,7 @@ CONVENTIONS = [
     ("x**1", lambda x: x ** 1, 0.0, 0.0, 1.0, 0.0, False),
     ("x**2", lambda x: x ** 2, 0.0, 0.0, 0.0, 2.0, False),
     ("x**0.5", lambda x: x ** 0.5, 0.0, 0.0, INF, -INF, True),
+    ("cbrt", np.cbrt, 0.0, 0.0, INF, NAN, True),
     ("0**y at y=0", lambda y: 0.0 ** y, 0.0, 1.0, 0.0, 0.0, False),
     ("0**y at y=2", lambda y: 0.0 ** y, 2.0, 0.0, 0.0, 0.0, False),
     ("maximum tie", lambda x: np.maximum(x, 0.0), 0.0, 0.0, 0.5, 0.0, False),
