@@ -38,24 +38,51 @@ METHOD_KEYS: dict[str, tuple[str, ...]] = {
 
 
 def _keys_for(method: str | None, prefer: str) -> tuple[str, ...]:
-    if prefer not in ("hessp", "hess"):
+    if not isinstance(prefer, str) or prefer not in ("hessp", "hess"):
         raise ValueError(f"prefer must be 'hessp' or 'hess', got {prefer!r}")
     if method is None:
         return ("jac", "hess", "hessp")
-    try:
-        keys = METHOD_KEYS[method.lower()]
-    except (KeyError, AttributeError):
+    keys = METHOD_KEYS.get(method.lower()) if isinstance(method, str) else None
+    if keys is None:
         raise ValueError(
             f"unknown scipy.optimize.minimize method {method!r}; known: "
             f"{', '.join(sorted(METHOD_KEYS))} (or pass method=None for all keys)"
-        ) from None
-    if prefer == "hess" and "hessp" in keys:
+        )
+    if prefer == "hess":
         keys = tuple("hess" if k == "hessp" else k for k in keys)
     return keys
 
 
 def _vector(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
+
+
+def _callables(f: Callable, method: str | None, prefer: str, gradient: Callable,
+               hessian: Callable, hvp: Callable, **hvp_kwargs) -> dict[str, Callable]:
+    """scipy's ``jac``/``hess``/``hessp`` from one engine's helpers (shared by both engines)."""
+    keys = _keys_for(method, prefer)
+
+    def jac(x, *args):
+        return _vector(gradient(lambda z: f(z, *args), _vector(x)))
+
+    def hess(x, *args):
+        return _vector(hessian(lambda z: f(z, *args), _vector(x)))
+
+    def hessp(x, p, *args):
+        return _vector(hvp(lambda z: f(z, *args), _vector(x), _vector(p), **hvp_kwargs))
+
+    table = {"jac": jac, "hess": hess, "hessp": hessp}
+    return {k: table[k] for k in keys}
+
+
+def _value_and_jac(f: Callable, value_and_gradient: Callable) -> Callable:
+    """``fun(x, *args) -> (f(x), gradient)`` from one engine's ``value_and_gradient``."""
+
+    def fun(x, *args):
+        value, grad = value_and_gradient(lambda z: f(z, *args), _vector(x))
+        return float(value), _vector(grad)
+
+    return fun
 
 
 def scipy_derivatives(f: Callable, method: str | None = None, *,
@@ -98,19 +125,7 @@ def scipy_derivatives(f: Callable, method: str | None = None, *,
     """
     from . import helpers
 
-    keys = _keys_for(method, prefer)
-
-    def jac(x, *args):
-        return _vector(helpers.gradient(lambda z: f(z, *args), _vector(x)))
-
-    def hess(x, *args):
-        return _vector(helpers.hessian(lambda z: f(z, *args), _vector(x)))
-
-    def hessp(x, p, *args):
-        return _vector(helpers.hvp(lambda z: f(z, *args), _vector(x), _vector(p)))
-
-    table = {"jac": jac, "hess": hess, "hessp": hessp}
-    return {k: table[k] for k in keys}
+    return _callables(f, method, prefer, helpers.gradient, helpers.hessian, helpers.hvp)
 
 
 def value_and_jac(f: Callable) -> Callable:
@@ -130,8 +145,4 @@ def value_and_jac(f: Callable) -> Callable:
     """
     from . import helpers
 
-    def fun(x, *args):
-        value, grad = helpers.value_and_gradient(lambda z: f(z, *args), _vector(x))
-        return float(value), _vector(grad)
-
-    return fun
+    return _value_and_jac(f, helpers.value_and_gradient)

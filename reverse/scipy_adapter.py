@@ -24,47 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
+# One adapter serves both engines; only the helpers passed in differ.
+from hyperdual.scipy_adapter import METHOD_KEYS, _callables, _value_and_jac
+
+from .helpers import gradient, hessian, hvp, value_and_gradient
 
 __all__ = ["scipy_derivatives", "value_and_jac", "METHOD_KEYS"]
-
-#: Derivative keys each ``scipy.optimize.minimize`` method uses (lower-case names).
-METHOD_KEYS: dict[str, tuple[str, ...]] = {
-    "nelder-mead": (), "powell": (), "cobyla": (), "cobyqa": (),
-    "cg": ("jac",), "bfgs": ("jac",), "l-bfgs-b": ("jac",), "tnc": ("jac",),
-    "slsqp": ("jac",),
-    "newton-cg": ("jac", "hessp"), "trust-ncg": ("jac", "hessp"),
-    "trust-krylov": ("jac", "hessp"), "trust-constr": ("jac", "hessp"),
-    "dogleg": ("jac", "hess"), "trust-exact": ("jac", "hess"),
-}
-
-
-def _keys_for(method: str | None, prefer: str) -> tuple[str, ...]:
-    if not isinstance(prefer, str) or prefer not in ("hessp", "hess"):
-        raise ValueError(f"prefer must be 'hessp' or 'hess', got {prefer!r}")
-    if method is None:
-        return ("jac", "hess", "hessp")
-    keys = METHOD_KEYS.get(method.lower()) if isinstance(method, str) else None
-    if keys is None:
-        raise ValueError(
-            f"unknown scipy.optimize.minimize method {method!r}; known: "
-            f"{', '.join(sorted(METHOD_KEYS))} (or pass method=None for all keys)"
-        )
-    if prefer == "hess":
-        keys = tuple("hess" if k == "hessp" else k for k in keys)
-    return keys
-
-
-def _vector(x) -> np.ndarray:
-    return np.asarray(x, dtype=float)
-
-
-def _helpers():
-    # Imported at call time: this module may be imported by reverse/__init__.py
-    # before the helpers are.
-    from . import gradient, hessian, hvp, value_and_gradient
-
-    return gradient, hessian, hvp, value_and_gradient
 
 
 def scipy_derivatives(f: Callable, method: str | None = None, *, prefer: str = "hessp",
@@ -107,20 +72,8 @@ def scipy_derivatives(f: Callable, method: str | None = None, *, prefer: str = "
     >>> d["hessp"](np.array([1.0, 1.0]), np.array([1.0, 0.0]))
     array([ 802., -400.])
     """
-    keys = _keys_for(method, prefer)
     mode = {} if hvp_mode is None else {"mode": hvp_mode}
-
-    def jac(x, *args):
-        return _vector(_helpers()[0](lambda z: f(z, *args), _vector(x)))
-
-    def hess(x, *args):
-        return _vector(_helpers()[1](lambda z: f(z, *args), _vector(x)))
-
-    def hessp(x, p, *args):
-        return _vector(_helpers()[2](lambda z: f(z, *args), _vector(x), _vector(p), **mode))
-
-    table = {"jac": jac, "hess": hess, "hessp": hessp}
-    return {k: table[k] for k in keys}
+    return _callables(f, method, prefer, gradient, hessian, hvp, **mode)
 
 
 def value_and_jac(f: Callable) -> Callable:
@@ -138,9 +91,4 @@ def value_and_jac(f: Callable) -> Callable:
     >>> bool(np.allclose(res.x, 1.0, atol=1e-4))
     True
     """
-
-    def fun(x, *args):
-        value, grad = _helpers()[3](lambda z: f(z, *args), _vector(x))
-        return float(value), _vector(grad)
-
-    return fun
+    return _value_and_jac(f, value_and_gradient)
