@@ -276,23 +276,11 @@ class _Number:
         return g.real_value(self) != g.real_value(other)
 
     # --- arithmetic ------------------------------------------------------------
-    def __add__(self, other):
-        return _binary_op(BINARY["add"], self, other)
-
-    def __radd__(self, other):
-        return _binary_op(BINARY["add"], other, self)
-
     def __sub__(self, other):
         return _binary_op(BINARY["subtract"], self, other)
 
     def __rsub__(self, other):
         return _binary_op(BINARY["subtract"], other, self)
-
-    def __mul__(self, other):
-        return _binary_op(BINARY["multiply"], self, other)
-
-    def __rmul__(self, other):
-        return _binary_op(BINARY["multiply"], other, self)
 
     def __truediv__(self, other):
         return _binary_op(BINARY["true_divide"], self, other)
@@ -1606,23 +1594,17 @@ def scatter_add(shape, index, values):
         return out
     nd = values.nd
 
+    items = index if isinstance(index, tuple) else (index,)
+
     def fn(p, n):
-        lead = _shape(p)[:n] if n else ()
+        # ``n`` direction axes lead every part but the real one (n = 0)
+        lead = _shape(p)[:n]
         if isinstance(p, _Number):
-            items = index if isinstance(index, tuple) else (index,)
             return scatter_add(lead + shape, (slice(None),) * n + items, p)
         p = np.asarray(p)
-        if n == 0:
-            out = np.zeros(shape, dtype=p.dtype)
-            if _is_basic_index(index):
-                out[index] += p  # basic indices never repeat an element
-            else:
-                np.add.at(out, index, p)
-            return out
         out = np.zeros(lead + shape, dtype=p.dtype)
         if _is_basic_index(index):
             # basic indices never repeat an element: a plain += is the scatter
-            items = index if isinstance(index, tuple) else (index,)
             out[(slice(None),) * n + items] += p
             return out
         if not isinstance(index, tuple):
@@ -1636,7 +1618,7 @@ def scatter_add(shape, index, values):
                 return out
         # several advanced indices: scatter each direction separately
         flat_out = out.reshape((-1,) + shape)
-        flat_p = np.broadcast_to(p, lead + _shape(p)[n:]).reshape((-1,) + _shape(p)[n:])
+        flat_p = p.reshape((-1,) + p.shape[n:])
         for q_out, q in zip(flat_out, flat_p):
             np.add.at(q_out, index, q)
         return out

@@ -214,7 +214,7 @@ def _pow_partials(x, y, order, vx, vy):
         if not vy and g.is_constant(y) and np.ndim(y) == 0:
             # n*x**(n-1) is nan at x = 0 for n = 0, and (n-1)*x**(n-2) for n = 1:
             # the exact derivatives there are 0, so those terms are not formed.
-            out[(1, 0)] = 0.0 if y == 0 else (_ones(x) if y == 1 else y * pw(x, y - 1.0))
+            out[(1, 0)] = 0.0 if y == 0 else (_one_like(x) if y == 1 else y * pw(x, y - 1.0))
             if order > 1:
                 out[(2, 0)] = 0.0 if y in (0, 1) else y * (y - 1.0) * pw(x, y - 2.0)
         elif not vy and g.is_constant(y):
@@ -242,10 +242,6 @@ def _pow_partials(x, y, order, vx, vy):
             if vx:
                 out[(1, 1)] = pw(x, y - 1.0) * (1.0 + y * lx)
     return out
-
-
-def _ones(x):
-    return g.zeros_like_value(x) + 1.0
 
 
 def _arctan2_partials(a, b, order, vx, vy):
