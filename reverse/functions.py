@@ -17,6 +17,9 @@ Conventions at non-differentiable points
 * ``abs'(0) = 0`` (the derivative is ``sign(x)``), ``sign' = 0``, and
   ``floor``/``ceil``/``trunc``/``rint`` have derivative 0.
 * ``sqrt'(0) = inf`` with numpy's divide-by-zero warning; ``0 ** 0 = 1``.
+* A zero cotangent stays zero through every elementwise rule even where the
+  local derivative or an operand is infinite (see ``_keep_zero``), so one
+  singular entry does not turn a Jacobian's or Hessian's other entries to NaN.
 * ``x ** n`` for a constant ``n``: the derivative of ``x ** 0`` is 0 and that of
   ``x ** 1`` is 1 everywhere (no ``0 * inf`` NaN at ``x = 0``, at any order).
   For ``a ** b`` with a differentiated exponent, ``d/db`` at ``a = 0`` is 0
@@ -109,6 +112,44 @@ def _mask(cond: Any, like: Any = None) -> np.ndarray:
 
 def _is_scalar(obj: Any) -> bool:
     return getattr(obj, "shape", ()) == ()
+
+
+_guard_zeros = core.GUARD_ZEROS.get
+
+
+def _keep_zero(gy: Any, gx: Any) -> Any:
+    """``gx = gy * (a local derivative)``, zero wherever ``gy`` is zero.
+
+    A Jacobian row or a Hessian column seeds zero cotangents into outputs that
+    do not matter for it; where the local derivative is inf (sqrt'(0), or an
+    infinite operand of a product) ``0 * inf`` would turn those unrelated
+    entries into NaN.  hyperdual keeps zero tangents zero the same way.  Only
+    non-finite entries are touched, with one mask on both paths (raw arrays and
+    Variables), so they agree exactly; a finite ``gx`` costs one ``vdot`` check.
+    Dual data (forward-over-reverse) is left to hyperdual's own arithmetic.
+    Off in a backward pass's first try (``core.GUARD_ZEROS``): see
+    ``core._run_backward``.
+    """
+    if not _guard_zeros():
+        return gx
+    v = gx.data if isinstance(gx, Variable) else gx
+    if type(v) is np.ndarray:
+        if v.dtype.kind != "f" or math.isfinite(np.vdot(v, v) if v.ndim else v):
+            return gx
+    elif isinstance(v, np.floating) or type(v) is float:
+        if math.isfinite(v):
+            return gx
+    else:
+        return gx
+    g = _value(gy)
+    mask = np.logical_and(np.equal(g, 0), ~np.isfinite(v))
+    if not mask.any():
+        return gx
+    zero = np.zeros((), dtype=np.result_type(v))
+    if isinstance(gx, Variable):
+        return Where(mask)(zero, gx)
+    out = np.where(mask, zero, v)
+    return out if out.ndim else out[()]
 
 
 # ----------------------------------------------------------------------------
@@ -220,8 +261,22 @@ True
 '''
 
 
+#: Rules whose local derivative is a finite constant or a sign: no 0 * inf to guard.
+_FINITE_DERIVATIVE = {"Negative", "Positive", "Deg2rad", "Rad2deg", "Absolute", "Sign",
+                      "Floor", "Ceil", "Trunc", "Rint"}
+
+
+def _guarded(grad: Any) -> Any:
+    def backward(gy: Any, y: Any, x: Any) -> Any:
+        return _keep_zero(gy, grad(gy, y, x))
+
+    return backward
+
+
 def _make_unary(cls_name: str, ufunc: Any, grad: Any, names: tuple[str, ...],
                 closed: str, x0: float) -> None:
+    if cls_name not in _FINITE_DERIVATIVE:
+        grad = _guarded(grad)
     cls = type(cls_name, (Function,), {
         "__slots__": (),
         # staticmethods: calling the ufunc/formula directly saves a Python frame
@@ -351,8 +406,8 @@ class Multiply(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
-        return (sum_to(gy * b, a.shape) if isinstance(ia, Variable) else None,
-                sum_to(gy * a, b.shape) if isinstance(ib, Variable) else None)
+        return (sum_to(_keep_zero(gy, gy * b), a.shape) if isinstance(ia, Variable) else None,
+                sum_to(_keep_zero(gy, gy * a), b.shape) if isinstance(ib, Variable) else None)
 
 
 class Divide(Function):
@@ -373,10 +428,11 @@ class Divide(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
-        ga = gy / b
+        ga = _keep_zero(gy, gy / b)
         # d(a/b)/db = -(a/b)/b: reuse gy/b and the output instead of a / b**2.
         return (sum_to(ga, a.shape) if isinstance(ia, Variable) else None,
-                sum_to(-(ga * y), b.shape) if isinstance(ib, Variable) else None)
+                sum_to(_keep_zero(gy, -(ga * y)), b.shape) if isinstance(ib, Variable)
+                else None)
 
 
 def _const_power_grad(gy: Any, a: Any, n: Any) -> Any:
@@ -429,11 +485,11 @@ class Power(Function):
                 ga = gy * b * a ** (b - 1)
             else:
                 ga = _const_power_grad(gy, a, b)
-            ga = sum_to(ga, a.shape)
+            ga = sum_to(_keep_zero(gy, ga), a.shape)
         if isinstance(ib, Variable):
             # d(a**b)/db = a**b log a, taken as 0 at a = 0 (JAX's convention).
             log_a = np.log(np.where(_value(a) == 0, 1.0, a))
-            gb = sum_to(gy * y * log_a, b.shape)
+            gb = sum_to(_keep_zero(gy, gy * y * log_a), b.shape)
         return ga, gb
 
 
@@ -456,8 +512,9 @@ class Arctan2(Function):
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
         g = gy / (a * a + b * b)
-        return (sum_to(g * b, a.shape) if isinstance(ia, Variable) else None,
-                sum_to(-(g * a), b.shape) if isinstance(ib, Variable) else None)
+        return (sum_to(_keep_zero(gy, g * b), a.shape) if isinstance(ia, Variable) else None,
+                sum_to(_keep_zero(gy, -(g * a)), b.shape) if isinstance(ib, Variable)
+                else None)
 
 
 class Hypot(Function):
@@ -479,8 +536,8 @@ class Hypot(Function):
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
         g = gy / y
-        return (sum_to(g * a, a.shape) if isinstance(ia, Variable) else None,
-                sum_to(g * b, b.shape) if isinstance(ib, Variable) else None)
+        return (sum_to(_keep_zero(gy, g * a), a.shape) if isinstance(ia, Variable) else None,
+                sum_to(_keep_zero(gy, g * b), b.shape) if isinstance(ib, Variable) else None)
 
 
 class Maximum(Function):
@@ -547,8 +604,10 @@ class Xlogy(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
-        return (sum_to(gy * np.log(b), a.shape) if isinstance(ia, Variable) else None,
-                sum_to(gy * a / b, b.shape) if isinstance(ib, Variable) else None)
+        return (sum_to(_keep_zero(gy, gy * np.log(b)), a.shape) if isinstance(ia, Variable)
+                else None,
+                sum_to(_keep_zero(gy, gy * a / b), b.shape) if isinstance(ib, Variable)
+                else None)
 
 
 _BINARY = [
