@@ -718,7 +718,7 @@ def _mul_coef(c, p):
     out = c * p
     if isinstance(c, _Number) or isinstance(p, _Number):
         return out
-    if type(c) is float or not np.all(np.isfinite(c)):
+    if type(c) is float or not _finite(c):
         zero = np.asarray(p) == 0
         if np.any(zero):
             out = np.where(zero, np.zeros((), dtype=np.result_type(out)), out)
@@ -916,9 +916,71 @@ def _fast_arith(name, x, y):
 _FAST_ARITH = {"add", "subtract", "multiply", "true_divide"}
 
 
+def _fast_arith_hyper(name, x, y):
+    """+ - * of HyperDuals with ndarray parts of matching shapes (or one and a
+    constant): the Hessian's inner loop, written out.  None means "use the
+    general rule".  At n = 10 this halves the cost of a Rosenbrock Hessian
+    (each general binary op is ~50 us of Python there)."""
+    if name == "true_divide":
+        return None
+    tx, ty = type(x), type(y)
+    if tx is HyperDual and ty is HyperDual:
+        if x.tag != y.tag or x.nd != y.nd:
+            return None
+        xr, a, b, c = x.real, x.eps1, x.eps2, x.eps12
+        yr, a2, b2, c2 = y.real, y.eps1, y.eps2, y.eps12
+        if not (type(xr) is np.ndarray and type(yr) is np.ndarray and type(a) is np.ndarray
+                and type(a2) is np.ndarray and type(b) is np.ndarray
+                and type(b2) is np.ndarray and type(c) is np.ndarray
+                and type(c2) is np.ndarray and xr.shape == yr.shape
+                and a.shape == a2.shape and b.shape == b2.shape and c.shape == c2.shape):
+            return None
+        if name == "add":
+            parts = (xr + yr, a + a2, b + b2, c + c2)
+        elif name == "subtract":
+            parts = (xr - yr, a - a2, b - b2, c - c2)
+        else:
+            r = xr * yr
+            if not _finite(r):
+                return None
+            parts = (r, a * yr + xr * a2, b * yr + xr * b2,
+                     c * yr + xr * c2 + (a * b2 + a2 * b))  # the general rule's order
+        return HyperDual._build(parts, x.tag, x.nd)
+    if tx is HyperDual:
+        h, k, first = x, y, True
+    elif ty is HyperDual:
+        h, k, first = y, x, False
+    else:
+        return None
+    hr, a, b, c = h.real, h.eps1, h.eps2, h.eps12
+    if not (type(hr) is np.ndarray and type(a) is np.ndarray and type(b) is np.ndarray
+            and type(c) is np.ndarray):
+        return None
+    tk = type(k)
+    if tk is np.ndarray:
+        if k.dtype != hr.dtype or not k.shape == hr.shape:
+            return None
+    elif not (tk is float or tk is int) or hr.dtype != np.float64:
+        return None
+    if name == "multiply":
+        r = hr * k
+        if not _finite(r):
+            return None
+        parts = (r, a * k, b * k, c * k)
+    elif name == "add":
+        parts = (hr + k, a, b, c)
+    elif first:
+        parts = (hr - k, a, b, c)
+    else:
+        parts = (k - hr, -a, -b, -c)
+    return HyperDual._build(parts, h.tag, h.nd)
+
+
 def _binary(rule, x, y):
     if rule.name in _FAST_ARITH:
         out = _fast_arith(rule.name, x, y)
+        if out is None:
+            out = _fast_arith_hyper(rule.name, x, y)
         if out is not None:
             return out
     top, vx, vy = _top(x, y)

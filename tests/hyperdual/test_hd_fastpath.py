@@ -130,3 +130,39 @@ def test_fast_arith_lane_matches_general_rule(name, shapes):
     np.testing.assert_allclose(fast.real, ref.real, rtol=1e-15)
     np.testing.assert_allclose(fast.dual, ref.eps1, rtol=1e-14, atol=1e-15)
     assert fast.dual.shape == fast.real.shape
+
+
+# --- the ndarray lane for + - * of HyperDuals with direction stacks (the Hessian's
+# inner loop) must agree bit for bit with the general chain rule it short-cuts
+def _stacked_hyperdual(rng, tag=0):
+    m, k, n = 5, 3, 4
+    return HyperDual._build((rng.normal(size=m), rng.normal(size=(k, 1, m)),
+                             rng.normal(size=(1, n, m)), rng.normal(size=(k, n, m))), tag, 2)
+
+
+@pytest.mark.parametrize("name", ["add", "subtract", "multiply"])
+@pytest.mark.parametrize("other", ["hyperdual", "float", "array", "float-left", "array-left"])
+def test_hyperdual_lane_matches_general_rule_exactly(name, other, monkeypatch):
+    from hyperdual import _number
+    from hyperdual._rules import BINARY
+
+    rng = np.random.default_rng(11)
+    x = _stacked_hyperdual(rng)
+    y = {"hyperdual": _stacked_hyperdual(rng), "float": 2.5, "array": rng.normal(size=5),
+         "float-left": -1.5, "array-left": rng.normal(size=5)}[other]
+    args = (y, x) if other.endswith("left") else (x, y)
+    fast = _number._fast_arith_hyper(name, *args)
+    assert fast is not None
+    monkeypatch.setattr(_number, "_fast_arith_hyper", lambda *a: None)
+    general = _number._binary(BINARY[name], *args)
+    assert type(general) is HyperDual
+    for pf, pg in zip(fast._parts(), general._parts()):
+        assert np.shape(pf) == np.shape(pg)
+        np.testing.assert_array_equal(pf, pg)
+
+
+def test_hyperdual_lane_leaves_infinite_values_to_the_nan_safe_rule():
+    """x * x at x = (0, inf): the Hessian's x0 row must not pick up inf * 0 = nan."""
+    with np.errstate(all="ignore"):
+        h = hyperdual.hessian(lambda x: np.sum(x * x), np.array([0.0, np.inf]))
+    np.testing.assert_array_equal(h, [[2.0, 0.0], [0.0, 2.0]])
