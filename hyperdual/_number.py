@@ -758,6 +758,9 @@ def _weak(v, other) -> bool:
 def _unary_general(rule, x):
     cls = type(x)
     parts = x._parts()
+    if rule.name == "negative" and all(type(p) is np.ndarray for p in parts):
+        # -x part by part: what the chain rule below gives (f' = -1, f'' = 0), 10x cheaper
+        return cls._build(tuple([-p for p in parts]), x.tag, x.nd)
     r = _np_scalar(parts[0])
     out = [getattr(g, rule.name)(r)]
     f1 = rule.df(r)
@@ -876,7 +879,7 @@ def _fast_arith(name, x, y):
                     return None
                 d = (xd - r * yd) / yr
             return Dual._build((_tidy(r), _full(d, r, nd)), x.tag, nd)
-        if not (ty is np.ndarray or ty is float or ty is np.float64):
+        if not (ty is np.ndarray or ty is float or ty is np.float64 or ty is int):
             return None
         if nd and ty is np.ndarray and y.ndim > xr.ndim:
             return None
@@ -890,7 +893,7 @@ def _fast_arith(name, x, y):
                 return None
             d = xd * y if name == "multiply" else xd / y
         return Dual._build((_tidy(r), _full(d, r, nd)), x.tag, nd)
-    if ty is Dual and (tx is np.ndarray or tx is float or tx is np.float64):
+    if ty is Dual and (tx is np.ndarray or tx is float or tx is np.float64 or tx is int):
         yr, yd, nd = y.real, y.dual, y.nd
         if type(yd) is not np.ndarray or nd > 1:
             return None

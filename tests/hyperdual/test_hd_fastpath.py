@@ -102,7 +102,8 @@ def test_fast_paths_keep_python_floats_and_tags():
 # --- the ndarray fast lane for + - * / (unstacked Duals) against the general chain rule
 @pytest.mark.parametrize("name", ["add", "subtract", "multiply", "true_divide"])
 @pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (3,)), ((3, 1), (1, 4)),
-                                    ((3,), None), (None, (2, 3)), ((2, 3), "float")])
+                                    ((3,), None), (None, (2, 3)), ((2, 3), "float"),
+                                    ((3,), "int"), ("int", (2, 3))])
 def test_fast_arith_lane_matches_general_rule(name, shapes):
     from hyperdual._number import _fast_arith
     from hyperdual._rules import BINARY
@@ -114,6 +115,8 @@ def test_fast_arith_lane_matches_general_rule(name, shapes):
             return rng.uniform(0.5, 1.5, other)
         if shape == "float":
             return 1.7
+        if shape == "int":
+            return 3
         return Dual(rng.uniform(0.5, 1.5, shape), rng.uniform(-1, 1, shape))
 
     sa, sb = shapes
@@ -141,7 +144,8 @@ def _stacked_hyperdual(rng, tag=0):
 
 
 @pytest.mark.parametrize("name", ["add", "subtract", "multiply"])
-@pytest.mark.parametrize("other", ["hyperdual", "float", "array", "float-left", "array-left"])
+@pytest.mark.parametrize("other", ["hyperdual", "float", "array", "float-left", "array-left",
+                                   "int", "int-left"])
 def test_hyperdual_lane_matches_general_rule_exactly(name, other, monkeypatch):
     from hyperdual import _number
     from hyperdual._rules import BINARY
@@ -149,7 +153,7 @@ def test_hyperdual_lane_matches_general_rule_exactly(name, other, monkeypatch):
     rng = np.random.default_rng(11)
     x = _stacked_hyperdual(rng)
     y = {"hyperdual": _stacked_hyperdual(rng), "float": 2.5, "array": rng.normal(size=5),
-         "float-left": -1.5, "array-left": rng.normal(size=5)}[other]
+         "float-left": -1.5, "array-left": rng.normal(size=5), "int": 3, "int-left": -2}[other]
     args = (y, x) if other.endswith("left") else (x, y)
     fast = _number._fast_arith_hyper(name, *args)
     assert fast is not None
@@ -166,3 +170,17 @@ def test_hyperdual_lane_leaves_infinite_values_to_the_nan_safe_rule():
     with np.errstate(all="ignore"):
         h = hyperdual.hessian(lambda x: np.sum(x * x), np.array([0.0, np.inf]))
     np.testing.assert_array_equal(h, [[2.0, 0.0], [0.0, 2.0]])
+
+
+@pytest.mark.parametrize("cls", [Dual, HyperDual])
+def test_negation_shortcut_matches_chain_rule(cls):
+    rng = np.random.default_rng(5)
+    parts = [rng.normal(size=(2, 3)) for _ in range(cls._NPARTS)]
+    x = cls(*parts)
+    y = np.negative(x)
+    for p, q in zip(y._parts(), parts):
+        np.testing.assert_array_equal(p, -q)
+    # the same through the general rule: f(x) = -1 * x
+    z = x * -1.0
+    for p, q in zip(y._parts(), z._parts()):
+        np.testing.assert_array_equal(p, q)
