@@ -801,13 +801,19 @@ def _top(x, y):
 
 def _binary_op(rule, x, y):
     """Operator entry point: unknown operand types get NotImplemented."""
+    if rule.name in _FAST_ARITH:  # the lanes check their operand types themselves
+        out = _fast_arith(rule.name, x, y)
+        if out is None:
+            out = _fast_arith_hyper(rule.name, x, y)
+        if out is not None:
+            return out
     if isinstance(x, (list, tuple)):
         x = _as_part(x, "operand")  # numpy treats lists as arrays; so do we
     if isinstance(y, (list, tuple)):
         y = _as_part(y, "operand")
     if not (_accepts(x) and _accepts(y)):
         return NotImplemented
-    return _binary(rule, x, y)
+    return _binary_general(rule, x, y)
 
 
 def _coerce_const(v):
@@ -986,6 +992,11 @@ def _binary(rule, x, y):
             out = _fast_arith_hyper(rule.name, x, y)
         if out is not None:
             return out
+    return _binary_general(rule, x, y)
+
+
+def _binary_general(rule, x, y):
+    """The chain rule for any binary rule of the table, any part count and stacks."""
     top, vx, vy = _top(x, y)
     cls, nd, tag = type(top), top.nd, top.tag
     px = x._parts() if vx else None
