@@ -845,6 +845,7 @@ def _finite(r) -> bool:
 
 
 _isfinite = math.isfinite
+_add_reduce = np.add.reduce
 
 
 def _fast_arith(name, x, y):
@@ -1174,6 +1175,8 @@ def sum_(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
         if type(p) is float:
             return p
         a = tuple(range(nd, nd + nr)) if ax is None else _shift(ax, nd)
+        if type(p) is np.ndarray and p.dtype.kind == "f":
+            return _add_reduce(p, axis=a, keepdims=keepdims)  # np.sum minus its wrapper
         return np.sum(p, axis=a, keepdims=keepdims)
 
     return _map_parts(x, fn)

@@ -103,6 +103,8 @@ def _out(value: Any, scalar: bool) -> Any:
 
 def _value_out(y: Variable) -> Any:
     data = y.data
+    if type(data) is np.ndarray and data.shape == () and data.dtype == np.float64:
+        return float(data)  # the usual case, without _scalar's conversions
     if isinstance(data, (np.ndarray, np.generic)):
         return _scalar(data) if data.size == 1 else np.asarray(data)
     return data
