@@ -885,7 +885,7 @@ def _fast_arith(name, x, y):
                 if not _finite(r):
                     return None
                 d = (xd - r * yd) / yr
-            return Dual._build((_tidy(r), _full(d, r, nd)), x.tag, nd)
+            return _dual_out(r, d, x.tag, nd)
         if not (ty is np.ndarray or ty is float or ty is np.float64 or ty is int):
             return None
         if nd and ty is np.ndarray and y.ndim > xr.ndim:
@@ -899,7 +899,7 @@ def _fast_arith(name, x, y):
             if not _finite(r):
                 return None
             d = xd * y if name == "multiply" else xd / y
-        return Dual._build((_tidy(r), _full(d, r, nd)), x.tag, nd)
+        return _dual_out(r, d, x.tag, nd)
     if ty is Dual and (tx is np.ndarray or tx is float or tx is np.float64 or tx is int):
         yr, yd, nd = y.real, y.dual, y.nd
         if type(yd) is not np.ndarray or nd > 1:
@@ -919,11 +919,23 @@ def _fast_arith(name, x, y):
             if not _finite(r):
                 return None
             d = x * yd if name == "multiply" else -r * yd / yr
-        return Dual._build((_tidy(r), _full(d, r, nd)), y.tag, nd)
+        return _dual_out(r, d, y.tag, nd)
     return None
 
 
 _FAST_ARITH = {"add", "subtract", "multiply", "true_divide"}
+
+
+def _dual_out(r, d, tag, nd):
+    """The lane's result; the usual shapes skip _tidy/_full/_build (~0.4 us of ~4)."""
+    if type(r) is np.ndarray and r.ndim and (d.shape[1:] if nd else d.shape) == r.shape:
+        o = _new(Dual)
+        o.real = r
+        o.dual = d
+        o.tag = tag
+        o.nd = nd
+        return o
+    return Dual._build((_tidy(r), _full(d, r, nd)), tag, nd)
 
 
 def _fast_arith_hyper(name, x, y):
