@@ -309,15 +309,21 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
         k = min(block, n - start)
         if _is_dual(g) and getattr(g, "tag", None) == tag:
             grad = g.real
-            rows.append(np.broadcast_to(g.dual, (k,) + shape))
+            d = g.dual
+            rows.append(d if np.shape(d) == (k,) + shape else np.broadcast_to(d, (k,) + shape))
         else:  # the gradient does not depend on x: zero Hessian block
             grad = g
             rows.append(np.zeros((k,) + shape, dtype=_seed_dtype(data)))
-    empty = np.zeros((0,), dtype=_seed_dtype(data))
-    H = np.reshape(np.concatenate(rows) if rows else empty, shape + shape)
+    if len(rows) == 1 and type(rows[0]) is np.ndarray and rows[0].base is None:
+        H = rows[0].reshape(shape + shape)  # a fresh array of this call: no copy needed
+    else:
+        empty = np.zeros((0,), dtype=_seed_dtype(data))
+        H = np.reshape(np.concatenate(rows) if rows else empty, shape + shape)
     if scalar:
         return _out(grad, True), _out(H, True)
-    return _out(np.broadcast_to(grad, shape).copy(), False), H
+    if np.shape(grad) != shape:
+        grad = np.broadcast_to(grad, shape)
+    return _out(np.array(grad), False), H
 
 
 def _hessian_reverse_over_reverse(f: Callable[[Any], Any], data: Any, scalar: bool,
