@@ -7,6 +7,7 @@ is exactly zero, inf/NaN coefficients do not leak into it (NaN-safe forward
 mode: the other directions of a gradient stay exact).
 """
 
+import itertools
 import warnings
 
 import numpy as np
@@ -194,3 +195,78 @@ def test_reverse_genuine_nan_still_reported():
     with np.errstate(all="ignore"):
         g = rv.gradient(lambda x: np.sum(np.sqrt(x)), np.array([-1.0, 4.0]))
     assert np.isnan(g[0]) and g[1] == 0.25
+
+
+# Both engines apply "zero (co)tangents stay zero" at different places of the chain
+# rule; wherever f itself is finite they must still agree, infinities included.
+_CROSS = {
+    "x*x": lambda x: np.sum(x * x),
+    "x**2": lambda x: np.sum(x ** 2),
+    "products": lambda x: x[0] * x[1] + x[1] * x[2],
+    "quotient": lambda x: x[0] / x[1] + x[2] * 2.0,
+    "sqrt": lambda x: np.sum(np.sqrt(x)) + x[0] * x[2],
+    "exp": lambda x: np.sum(np.exp(x)) * 1.0,
+    "xlogx": lambda x: np.sum(np.log(x) * x),
+    "x**3": lambda x: np.sum(x ** 3),
+}
+_CROSS_POINTS = [np.array(p) for p in itertools.product([0.0, 1.0, -2.0, np.inf], repeat=3)]
+
+
+@pytest.mark.parametrize("name", sorted(_CROSS))
+def test_engines_agree_at_singular_points_where_f_is_finite(name):
+    f = _CROSS[name]
+    checked = 0
+    with np.errstate(all="ignore"):
+        for x in _CROSS_POINTS:
+            if not np.isfinite(f(x)):
+                continue
+            checked += 1
+            np.testing.assert_allclose(hd.gradient(f, x), rv.gradient(f, x), rtol=1e-12,
+                                       err_msg=f"gradient of {name} at {x}")
+            np.testing.assert_allclose(hd.hessian(f, x), rv.hessian(f, x), rtol=1e-12,
+                                       err_msg=f"Hessian of {name} at {x}")
+    assert checked > 0
+
+
+_CROSS_VECTOR = {
+    "sqrt": lambda x: np.sqrt(x),
+    "sqrt-times": lambda x: np.sqrt(x) * x[0],
+    "square-quotient": lambda x: x ** 2 / 4.0 + x * x[1],
+    "reciprocal-sum": lambda x: 1.0 / (1.0 + x * x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_CROSS_VECTOR))
+def test_engines_never_disagree_on_a_number_in_jacobians(name):
+    """Jacobian rows seed zero cotangents, which reverse mode keeps zero.
+
+    Forward mode keeps zero *tangents* zero, but an exact-zero coefficient times
+    an infinite tangent (d/dx1 of x0 * sqrt(x1) at x0 = x1 = 0) stays 0 * inf =
+    nan there, where reverse gives the exact 0 (the README's conventions).  So an
+    entry may be nan in forward mode only; every other entry must agree.
+    """
+    f = _CROSS_VECTOR[name]
+    checked = 0
+    with np.errstate(all="ignore"):
+        for x in _CROSS_POINTS:
+            if not np.all(np.isfinite(f(x))):
+                continue
+            checked += 1
+            jf, jr = hd.jacobian(f, x), rv.jacobian(f, x)
+            assert not np.any(np.isnan(jr) & ~np.isnan(jf)), f"{name} at {x}"
+            both = ~np.isnan(jf)
+            np.testing.assert_allclose(jf[both], jr[both], rtol=1e-12,
+                                       err_msg=f"Jacobian of {name} at {x}")
+    assert checked > 0
+
+
+def test_forward_zero_coefficient_times_infinite_tangent_is_nan():
+    """The documented gap: reverse's exact 0 against forward mode's visible nan."""
+    def f(x):
+        return np.sqrt(x) * x[0]
+
+    with np.errstate(all="ignore"):
+        jr = rv.jacobian(f, np.zeros(2))
+        jf = hd.jacobian(f, np.zeros(2))
+    np.testing.assert_array_equal(jr, np.zeros((2, 2)))
+    assert np.isnan(jf[1, 1]) and jf[0, 1] == 0.0 and jf[1, 0] == 0.0
