@@ -60,6 +60,16 @@ _SPLITS = {
 # ---------------------------------------------------------------------------------
 # Validation of user-given parts
 # ---------------------------------------------------------------------------------
+def _int_to_float(value, name: str) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(
+            f"hyperdual: {name} = {type(value).__name__} too large for a float64 "
+            f"(|{name}| > 1.8e308)"
+        ) from None
+
+
 def _as_part(value, name: str):
     """Convert a user-given part to a float, a float array, or keep a nested number."""
     if isinstance(value, _Number):
@@ -68,7 +78,7 @@ def _as_part(value, name: str):
     if t is float:
         return value
     if t is int or t is bool:
-        return float(value)
+        return _int_to_float(value, name)
     if isinstance(value, (str, bytes)):
         raise TypeError(
             f"hyperdual: {name} must be a real number or an array of real numbers, "
@@ -83,7 +93,7 @@ def _as_part(value, name: str):
             return float(value)
         raise TypeError(f"hyperdual: {name} has unsupported dtype {value.dtype}")
     if isinstance(value, numbers.Real):
-        return float(value)
+        return _int_to_float(value, name)
     if isinstance(value, (list, tuple)):
         try:
             arr = np.asarray(value)

@@ -165,3 +165,25 @@ def test_infinite_entry_does_not_poison_the_others(m, case):
     with np.errstate(all="ignore"):
         g = m.gradient(fn, np.array(x))
     np.testing.assert_array_equal(g, want)
+
+
+_HUGE = 10 ** 400  # a Python int no float64 can hold
+
+
+@pytest.mark.parametrize("call, arg", [
+    (lambda: hd.Dual(_HUGE), "real"),
+    (lambda: hd.Dual(1.0, _HUGE), "dual"),
+    (lambda: hd.HyperDual(0.0, 0.0, _HUGE), "eps2"),
+    (lambda: hd.gradient(f, _HUGE), "x"),
+    (lambda: hd.derivative(lambda x: x * x, _HUGE), "x"),
+    (lambda: hd.hvp(f, np.ones(2), [1.0, _HUGE]), None),
+    (lambda: rv.gradient(f, _HUGE), None),
+    (lambda: rv.Variable(_HUGE), None),
+    (lambda: rv.hvp(f, np.ones(2), [_HUGE, 1.0]), None),
+])
+def test_int_too_large_for_float64_is_a_clean_error(call, arg):
+    """Not OverflowError: a TypeError/ValueError naming the argument."""
+    with pytest.raises((TypeError, ValueError)) as info:
+        call()
+    if arg is not None:
+        assert f"{arg} =" in str(info.value)
