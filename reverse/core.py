@@ -814,7 +814,8 @@ def _accumulate(prev: Any, gx: Any, owned: set[int]) -> Any:
 
 def _run_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool) -> None:
     # The pass first runs without the zero-cotangent guard, which would cost a
-    # finiteness check per elementwise node (~4% of a small gradient).  Only a
+    # finiteness check per elementwise node (4-8% of a Rosenbrock gradient at
+    # n = 10**3, measured with the guard always on).  Only a
     # NaN in a leaf's gradient can show that an unguarded 0 * inf happened; then
     # the pass is redone with the guard.  The two passes differ only at entries
     # that are NaN in the first, so a NaN-free first pass is the guarded result.
