@@ -308,6 +308,14 @@ def _seed_dtype(data: Any) -> Any:
     return np.float64
 
 
+def _unit_seed(data: Any) -> np.ndarray:
+    """Ones shaped like ``data``, in its float dtype: the default seed of a backward pass."""
+    dt = _seed_dtype(data)
+    shape = data.shape
+    # a scalar output is the usual case, and np.ones costs ~1 us more than this
+    return np.array(1.0, dtype=dt) if shape == () else np.ones(shape, dtype=dt)
+
+
 def _value(obj: Any) -> Any:
     """Plain float values of data, a constant or a Variable (strips Dual parts).
 
@@ -725,14 +733,14 @@ def _backward(y: Variable, retain_grad: bool, create_graph: bool, seed: Any = No
         if seed is None and y.grad is not None:
             return
         if seed is None:
-            seed = np.ones(y.data.shape, dtype=_seed_dtype(y.data))
+            seed = _unit_seed(y.data)
         if not _isinstance(seed, Variable):
             seed = _OPS.anchor(seed, _alias(y)) if create_graph else _wrap(seed)
         y.grad = seed if y.grad is None else y.grad + seed
         return
     if seed is None:
         if y.grad is None:
-            seed = np.ones(y.data.shape, dtype=_seed_dtype(y.data))
+            seed = _unit_seed(y.data)
         else:
             seed = y.grad
     if _isinstance(seed, Variable) and not create_graph:
