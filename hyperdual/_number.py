@@ -811,12 +811,9 @@ def _top(x, y):
 
 def _binary_op(rule, x, y):
     """Operator entry point: unknown operand types get NotImplemented."""
-    if rule.name in _FAST_ARITH:  # the lanes check their operand types themselves
-        out = _fast_arith(rule.name, x, y)
-        if out is None:
-            out = _fast_arith_hyper(rule.name, x, y)
-        if out is not None:
-            return out
+    out = _lanes(rule.name, x, y)  # the lanes check their operand types themselves
+    if out is not None:
+        return out
     if isinstance(x, (list, tuple)):
         x = _as_part(x, "operand")  # numpy treats lists as arrays; so do we
     if isinstance(y, (list, tuple)):
@@ -1009,14 +1006,17 @@ def _fast_arith_hyper(name, x, y):
     return HyperDual._build(parts, h.tag, h.nd)
 
 
+def _lanes(name, x, y):
+    """The written-out + - * / lanes for array parts; None if none applies."""
+    if name not in _FAST_ARITH:
+        return None
+    out = _fast_arith(name, x, y)
+    return _fast_arith_hyper(name, x, y) if out is None else out
+
+
 def _binary(rule, x, y):
-    if rule.name in _FAST_ARITH:
-        out = _fast_arith(rule.name, x, y)
-        if out is None:
-            out = _fast_arith_hyper(rule.name, x, y)
-        if out is not None:
-            return out
-    return _binary_general(rule, x, y)
+    out = _lanes(rule.name, x, y)
+    return _binary_general(rule, x, y) if out is None else out
 
 
 def _binary_general(rule, x, y):
