@@ -150,14 +150,9 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     44.0
     """
     data, scalar = _prepare(x, "second_derivative")
-    xv = Variable(data)
-    y = _evaluate(f, xv)
-    _check_elementwise(y, xv, "second_derivative")
-    _backward(y, False, True, _ones(y))
-    gx = xv.grad
-    xv.clear_grad()
+    xv, gx = _gradient_graph(f, data, "second_derivative", elementwise=True)
     if gx is None:
-        return _out(np.zeros(xv.shape, dtype=_seed_dtype(xv.data)), scalar)
+        return _out(_grad_of(xv), scalar)  # zeros: xv's gradient was cleared
     _backward(gx, False, False, _ones(gx))
     return _out(_grad_of(xv), scalar)
 
@@ -228,10 +223,16 @@ def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     return np.reshape(np.stack(rows), yshape + tuple(xv.shape))
 
 
-def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str) -> tuple[Variable, Any]:
+def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
+                    elementwise: bool = False) -> tuple[Variable, Any]:
+    """The leaf and its gradient recorded as a graph (None if f does not depend on x);
+    the leaf's own gradient is cleared, ready for a second backward pass."""
     xv = Variable(data)
     y = _evaluate(f, xv)
-    _require_scalar(y, fname)
+    if elementwise:
+        _check_elementwise(y, xv, fname)
+    else:
+        _require_scalar(y, fname)
     _backward(y, False, True, _ones(y))
     gx = xv.grad
     xv.clear_grad()
@@ -382,7 +383,7 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
     if mode == "reverse-over-reverse":
         xv, gx = _gradient_graph(f, data, "hvp")
         if gx is None:
-            return _out(np.zeros(xv.shape, dtype=_seed_dtype(xv.data)), scalar)
+            return _out(_grad_of(xv), scalar)  # zeros: xv's gradient was cleared
         # Backpropagating gx with seed v gives v^T H = (H v)^T: H is symmetric.
         _backward(gx, False, False, vdata)
         return _out(_grad_of(xv), scalar)
