@@ -26,13 +26,14 @@ Run:  python examples/double_backprop.py [--quick]
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from reverse import Variable
+
+from _figures import pyplot, save
 
 NAME = "double_backprop"
 
@@ -111,19 +112,9 @@ def central_differences(x: np.ndarray, params: dict, eps: float = 1e-6) -> dict:
     return out
 
 
-def _figure_path() -> Path:
-    here = Path(__file__).resolve().parent / "figures"
-    return Path(os.environ.get("EXACTDIFF_FIGURE_DIR", here)) / f"{NAME}.png"
-
-
 def _plot(history: list, norms_before: np.ndarray, norms_after: np.ndarray) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("install matplotlib (pip install .[plot]) to get the plot")
+    plt = pyplot()
+    if plt is None:
         return None
     fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(12, 3.6))
     xs = np.linspace(-2.5, 2.5, 101)
@@ -146,12 +137,7 @@ def _plot(history: list, norms_before: np.ndarray, norms_after: np.ndarray) -> P
     ax3.set_xlabel("sample i")
     ax3.legend(fontsize=8)
     fig.tight_layout()
-    path = _figure_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    print(f"figure written to {path}")
-    return path
+    return save(fig, NAME)
 
 
 def main(quick: bool = False) -> dict:

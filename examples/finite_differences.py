@@ -25,7 +25,6 @@ Run:  python examples/finite_differences.py [--quick]
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,8 @@ import numpy as np
 import hyperdual
 import reverse
 from hyperdual import Dual, HyperDual
+
+from _figures import pyplot, save
 
 NAME = "finite_differences"
 X = 1.0
@@ -118,19 +119,9 @@ def cost_table(sizes: tuple[int, ...]) -> list[dict]:
     return rows
 
 
-def _figure_path() -> Path:
-    here = Path(__file__).resolve().parent / "figures"
-    return Path(os.environ.get("EXACTDIFF_FIGURE_DIR", here)) / f"{NAME}.png"
-
-
 def _plot(err: dict, rows: list[dict]) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("install matplotlib (pip install .[plot]) to get the plot")
+    plt = pyplot()
+    if plt is None:
         return None
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.3))
     h = err["h"]
@@ -171,12 +162,7 @@ def _plot(err: dict, rows: list[dict]) -> Path | None:
     ax2.legend(fontsize=7)
     ax2.grid(True, alpha=0.3)
     fig.tight_layout()
-    path = _figure_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    print(f"figure written to {path}")
-    return path
+    return save(fig, NAME)
 
 
 def main(quick: bool = False) -> dict:

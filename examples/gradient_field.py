@@ -23,7 +23,6 @@ Run:  python examples/gradient_field.py [--quick]
 from __future__ import annotations
 
 import io
-import os
 import sys
 from pathlib import Path
 
@@ -32,6 +31,8 @@ import numpy as np
 import hyperdual
 import reverse
 from hyperdual import Dual
+
+from _figures import figure_path, pyplot
 
 NAME = "gradient_field"
 
@@ -66,19 +67,9 @@ def make_grid(n: int, lo: float = -2.0, hi: float = 2.0) -> np.ndarray:
     return np.stack([x0, x1])
 
 
-def _figure_path() -> Path:
-    here = Path(__file__).resolve().parent / "figures"
-    return Path(os.environ.get("EXACTDIFF_FIGURE_DIR", here)) / f"{NAME}.png"
-
-
 def _plot(panels) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("install matplotlib (pip install .[plot]) to get the plot")
+    plt = pyplot()
+    if plt is None:
         return None
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.6))
     for ax, (title, f, grid, field) in zip(np.atleast_1d(axes), panels):
@@ -96,7 +87,7 @@ def _plot(panels) -> Path | None:
         ax.set_ylabel("$x_1$")
         ax.set_title(title)
     fig.tight_layout()
-    path = _figure_path()
+    path = figure_path(NAME)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Antialiased contour lines in many colours compress badly; a 128-colour
     # palette (Pillow comes with matplotlib) keeps the PNG small.

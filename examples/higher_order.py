@@ -24,7 +24,6 @@ Run:  python examples/higher_order.py [--quick]
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,8 @@ import numpy as np
 from numpy.polynomial import polynomial as P
 
 from reverse import Variable
+
+from _figures import pyplot, save
 
 NAME = "higher_order"
 ORDERS = 6
@@ -64,19 +65,9 @@ def closed_forms(t: np.ndarray, orders: int = ORDERS) -> list[np.ndarray]:
     return out
 
 
-def _figure_path() -> Path:
-    here = Path(__file__).resolve().parent / "figures"
-    return Path(os.environ.get("EXACTDIFF_FIGURE_DIR", here)) / f"{NAME}.png"
-
-
 def _plot(xs: np.ndarray, ders: list[np.ndarray]) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("install matplotlib (pip install .[plot]) to get the plot")
+    plt = pyplot()
+    if plt is None:
         return None
     fig, axes = plt.subplots(2, 3, figsize=(10, 5.2), sharex=True)
     cmap = plt.get_cmap("viridis")
@@ -91,12 +82,7 @@ def _plot(xs: np.ndarray, ders: list[np.ndarray]) -> Path | None:
     axes.flat[0].legend(fontsize=7, loc="upper left")
     fig.suptitle("tanh and its derivatives, by repeated backward(create_graph=True)")
     fig.tight_layout()
-    path = _figure_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    print(f"figure written to {path}")
-    return path
+    return save(fig, NAME)
 
 
 def main(quick: bool = False) -> dict:

@@ -24,7 +24,6 @@ Run:  python examples/hvp.py [--quick]
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,8 @@ from scipy.optimize import rosen_hess_prod
 
 import hyperdual
 import reverse
+
+from _figures import pyplot, save
 
 NAME = "hvp"
 #: hyperdual.hessian is O(n^3) work in one vectorised pass; past this n it takes minutes
@@ -94,19 +95,9 @@ def run(sizes: tuple[int, ...]) -> list[dict]:
     return rows
 
 
-def _figure_path() -> Path:
-    here = Path(__file__).resolve().parent / "figures"
-    return Path(os.environ.get("EXACTDIFF_FIGURE_DIR", here)) / f"{NAME}.png"
-
-
 def _plot(rows: list[dict]) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("install matplotlib (pip install .[plot]) to get the plot")
+    plt = pyplot()
+    if plt is None:
         return None
     fig, ax = plt.subplots(figsize=(6.5, 4.3))
     styles = {"forward-over-reverse": ("o-", "tab:blue"),
@@ -125,12 +116,7 @@ def _plot(rows: list[dict]) -> Path | None:
     ax.legend(fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
     fig.tight_layout()
-    path = _figure_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    print(f"figure written to {path}")
-    return path
+    return save(fig, NAME)
 
 
 def main(quick: bool = False) -> dict:

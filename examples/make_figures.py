@@ -31,8 +31,9 @@ MAX_BYTES = 150_000
 
 
 def example_scripts() -> list[Path]:
-    """Every example script except this one."""
-    return [p for p in sorted(HERE.glob("*.py")) if p.name != Path(__file__).name]
+    """Every example script except this one and helper modules (``_figures.py``)."""
+    return [p for p in sorted(HERE.glob("*.py"))
+            if p.name != Path(__file__).name and not p.name.startswith("_")]
 
 
 def load(path: Path):

@@ -24,7 +24,6 @@ Run:  python examples/newton.py [--quick]
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -33,6 +32,8 @@ import numpy as np
 import hyperdual
 import reverse
 from reverse import Variable
+
+from _figures import pyplot, save
 
 NAME = "newton"
 X0 = 2.0
@@ -85,19 +86,9 @@ def gradient_descent(x0: float, lr: float, tol: float = 1e-8, max_iter: int = 10
     return rows
 
 
-def _figure_path() -> Path:
-    here = Path(__file__).resolve().parent / "figures"
-    return Path(os.environ.get("EXACTDIFF_FIGURE_DIR", here)) / f"{NAME}.png"
-
-
 def _plot(newton_rows, gd_rows) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("install matplotlib (pip install .[plot]) to get the plot")
+    plt = pyplot()
+    if plt is None:
         return None
     xn = np.array([r[0] for r in newton_rows])
     xg = np.array([r[0] for r in gd_rows])
@@ -125,12 +116,7 @@ def _plot(newton_rows, gd_rows) -> Path | None:
     ax2.set_title("Convergence")
     ax2.legend(fontsize=8)
     fig.tight_layout()
-    path = _figure_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    print(f"figure written to {path}")
-    return path
+    return save(fig, NAME)
 
 
 def main(quick: bool = False) -> dict:

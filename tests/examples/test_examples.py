@@ -23,7 +23,8 @@ from scipy.optimize import rosen_hess_prod  # noqa: F401  (the hvp example's ref
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 FIGURES = EXAMPLES / "figures"
-SCRIPTS = sorted(p for p in EXAMPLES.glob("*.py") if p.name != "make_figures.py")
+SCRIPTS = sorted(p for p in EXAMPLES.glob("*.py")
+                 if p.name != "make_figures.py" and not p.name.startswith("_"))
 #: the examples that write figures through EXACTDIFF_FIGURE_DIR, with their PNG
 OWN_FIGURES = {
     "newton": "newton.png",
@@ -36,6 +37,8 @@ OWN_FIGURES = {
 
 
 def _load(path: Path):
+    if str(EXAMPLES) not in sys.path:  # as when run as a script: examples/_figures.py
+        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(f"_example_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
