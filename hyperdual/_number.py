@@ -60,7 +60,7 @@ _SPLITS = {
 # ---------------------------------------------------------------------------------
 # Validation of user-given parts
 # ---------------------------------------------------------------------------------
-def _int_to_float(value, name: str) -> float:
+def _to_float(value, name: str) -> float:
     try:
         return float(value)
     except OverflowError:
@@ -78,7 +78,7 @@ def _as_part(value, name: str):
     if t is float:
         return value
     if t is int or t is bool:
-        return _int_to_float(value, name)
+        return _to_float(value, name)
     if isinstance(value, (str, bytes)):
         raise TypeError(
             f"hyperdual: {name} must be a real number or an array of real numbers, "
@@ -93,7 +93,7 @@ def _as_part(value, name: str):
             return float(value)
         raise TypeError(f"hyperdual: {name} has unsupported dtype {value.dtype}")
     if isinstance(value, numbers.Real):
-        return _int_to_float(value, name)
+        return _to_float(value, name)
     if isinstance(value, (list, tuple)):
         try:
             arr = np.asarray(value)
