@@ -35,6 +35,10 @@ the aliases, so graph walkers see the leaves themselves.)  The one exception
 is ``retain_grad=True`` together with ``create_graph=True``: an intermediate's
 retained gradient may refer back to that intermediate (call ``clear_grad``).
 
+The helpers (``gradient``, ``hvp`` ...) own the graphs they build, so on large
+arrays their backward pass also drops each intermediate's value once nothing
+needs it (``release`` in ``_backward_pass``); ``Variable.backward`` never does.
+
 Examples
 --------
 >>> import numpy as np
@@ -57,6 +61,7 @@ import contextlib
 import contextvars
 import math
 import numbers
+import sys
 import types
 import weakref
 from collections.abc import Iterator
@@ -82,6 +87,7 @@ _generic = np.generic
 _array = np.array
 _isinstance = isinstance
 _ref = weakref.ref
+_getrefcount = sys.getrefcount
 
 
 # ----------------------------------------------------------------------------
@@ -723,8 +729,13 @@ class Function:
 # ----------------------------------------------------------------------------
 
 
-def _backward(y: Variable, retain_grad: bool, create_graph: bool, seed: Any = None) -> None:
-    """Backpropagate from ``y``; ``seed`` (raw or Variable) overrides ``y.grad``/ones."""
+def _backward(y: Variable, retain_grad: bool, create_graph: bool, seed: Any = None,
+              release: bool = False) -> None:
+    """Backpropagate from ``y``; ``seed`` (raw or Variable) overrides ``y.grad``/ones.
+
+    ``release=True`` is for callers that own the graph and drop it afterwards
+    (the helpers): see ``_backward_pass``.
+    """
     if y.data is None:
         raise ValueError("backward: this Variable holds no data")
     if y.creator is None:
@@ -758,7 +769,7 @@ def _backward(y: Variable, retain_grad: bool, create_graph: bool, seed: Any = No
         state.enable_backprop = create_graph
         token = _CONFIG.set(state)
     try:
-        _run_backward(y, seed, retain_grad, create_graph)
+        _run_backward(y, seed, retain_grad, create_graph, release)
     finally:
         if token is not None:
             _CONFIG.reset(token)
@@ -819,7 +830,8 @@ def _accumulate(prev: Any, gx: Any, owned: set[int]) -> Any:
     return new
 
 
-def _run_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool) -> None:
+def _run_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool,
+                  release: bool = False) -> None:
     # The pass first runs without the zero-cotangent guard, which would cost a
     # finiteness check per elementwise node (4-8% of a Rosenbrock gradient at
     # n = 10**3, measured with the guard always on).  Only a
@@ -827,8 +839,19 @@ def _run_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool) -> Non
     # the pass is redone with the guard.  The two passes differ only at entries
     # that are NaN in the first, so a NaN-free first pass is the guarded result.
     # (Nothing is written to the leaves before this decision.)
-    results = _backward_pass(y, seed, retain_grad, graph)
-    if not GUARD_ZEROS.get() and any(_has_nan(g) for _, g in results):
+    # A releasing pass cannot be redone (it drops values on its way), so it
+    # runs guarded at once; it is only asked for on large arrays, where the
+    # guard's check is a small share of each formula.
+    release = release and not (retain_grad or graph)
+    if release and not GUARD_ZEROS.get():
+        token = GUARD_ZEROS.set(True)
+        try:
+            results = _backward_pass(y, seed, False, False, True)
+        finally:
+            GUARD_ZEROS.reset(token)
+    else:
+        results = _backward_pass(y, seed, retain_grad, graph, release)
+    if not GUARD_ZEROS.get() and not release and any(_has_nan(g) for _, g in results):
         token = GUARD_ZEROS.set(True)
         try:
             results = _backward_pass(y, seed, retain_grad, graph)
@@ -845,6 +868,22 @@ def _run_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool) -> Non
             x.grad = _wrap(g) if x.grad is None else _wrap(x.grad.data + g)
 
 
+def _release(out: Variable, y: Variable, inputs: tuple, uses: dict[int, int]) -> bool:
+    """Drop ``out``'s value if only the graph refers to it; False once something else does."""
+    for x in inputs:
+        if _isinstance(x, Variable) and x.creator is not None:
+            uses[id(x)] = uses.get(id(x), 0) + 1
+    if out is y:
+        return True
+    # The references counted: the graph's (``uses``), the caller's local
+    # ``out``, this argument, and getrefcount's own.  Any other reference means
+    # someone may still read this Variable or walk back from it.
+    if _getrefcount(out) != uses.get(id(out), 0) + 3:
+        return False
+    out.data = None
+    return True
+
+
 def _has_nan(g: Any) -> bool:
     if _isinstance(g, Variable):
         g = g.data
@@ -856,9 +895,21 @@ def _has_nan(g: Any) -> bool:
     return False
 
 
-def _backward_pass(y: Variable, seed: Any, retain_grad: bool,
-                   graph: bool) -> list[tuple[Variable, Any]]:
-    """One backward pass from ``y``: the leaves and their new gradients."""
+def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
+                   release: bool = False) -> list[tuple[Variable, Any]]:
+    """One backward pass from ``y``: the leaves and their new gradients.
+
+    With ``release``, an intermediate's value is dropped (``data = None``) as
+    soon as its creator's backward has run, provided nothing outside the
+    graph refers to that Variable.  No later step of the pass reads it: its
+    consumers are newer and have run.  So the values of the forward pass are
+    freed while the backward pass allocates its own arrays, which lowers the
+    peak memory (and with glibc the page faults: about a third fewer for the
+    Rosenbrock gradient at n = 10**5, 30% less time).  The first Variable found
+    held from outside (by the caller, or by a node off the path to ``y``)
+    stops the releasing for the rest of the pass, so everything it depends on
+    keeps its values.
+    """
     # Gradients in flight, keyed by id(): every Variable met here is kept alive
     # by y's graph for the whole pass, so ids cannot be reused meanwhile.
     grads: dict[int, Any] = {id(y): seed}
@@ -867,6 +918,9 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool,
     # it is handed to a backward formula (which may pass it on, as Add does).
     owned: set[int] = set()
     leaves: list[Variable] = []
+    # release: how many times each intermediate appears among the inputs of
+    # the functions run so far (the references the graph itself holds).
+    uses: dict[int, int] = {}
     # Functions waiting for their output's gradient, in one list per generation,
     # taken newest generation first.  A function's inputs come from strictly
     # older generations, so by the time a function runs, every consumer of its
@@ -935,6 +989,9 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool,
                             queue.append(c)
                 else:
                     grads[key] = _accumulate(prev, gx, owned)
+            if release:
+                x1 = None  # may still name an input of an earlier function: out itself
+                release = _release(out, y, inputs, uses)
     # A leaf's gradient may be a view (broadcast_to) or an array also given to
     # another leaf (Add passes gy through): give each leaf an array of its own.
     given = {id(seed)}
