@@ -875,13 +875,34 @@ def _release(out: Variable, y: Variable, inputs: tuple, uses: dict[int, int]) ->
             uses[id(x)] = uses.get(id(x), 0) + 1
     if out is y:
         return True
-    # The references counted: the graph's (``uses``), the caller's local
-    # ``out``, this argument, and getrefcount's own.  Any other reference means
-    # someone may still read this Variable or walk back from it.
-    if _getrefcount(out) != uses.get(id(out), 0) + 3:
+    # Beyond the graph's references (``uses``) come those of this call itself:
+    # _CALL_REFS.  Any other reference means someone may still read this
+    # Variable or walk back from it.
+    if _getrefcount(out) != uses.get(id(out), 0) + _CALL_REFS:
         return False
     out.data = None
     return True
+
+
+def _refs_seen_in_call(out: Any) -> int:
+    return _getrefcount(out)
+
+
+def _count_call_refs() -> int:
+    # What getrefcount reports inside a call like _release's for an object held
+    # only by the caller's local variable: 3 on CPython 3.11-3.13 (the local, the
+    # argument, getrefcount's own), 4 on 3.10, whose caller keeps its argument
+    # on the stack too.  Measured rather than assumed: a count too high would
+    # release a Variable still in use; too low only stops the releasing.
+    probe = _new(_Probe)
+    return _refs_seen_in_call(probe)
+
+
+class _Probe:
+    __slots__ = ()
+
+
+_CALL_REFS = _count_call_refs()
 
 
 def _has_nan(g: Any) -> bool:
