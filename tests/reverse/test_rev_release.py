@@ -240,3 +240,26 @@ def test_releasing_pass_is_guarded(always_release, monkeypatch):
     plain, released = _run_both(monkeypatch, lambda: reverse.gradient(f, x))
     np.testing.assert_array_equal(released, plain)
     assert plain[0] == np.inf
+
+
+def test_releasing_passes_in_threads_match_serial():
+    # each helper call releases only its own graph: threads sharing x and f
+    # get the serial results bit for bit
+    from concurrent.futures import ThreadPoolExecutor
+
+    n = helpers._RELEASE_MIN_SIZE
+    xs = [_point(n, seed=s) for s in range(4)]
+    v = _point(n, seed=9)
+    f = FUNCTIONS["rational"]
+
+    def work(x):
+        return (reverse.gradient(rosen, x), reverse.hvp(rosen, x, v),
+                reverse.value_and_gradient(f, x)[1])
+
+    serial = [work(x) for x in xs]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(work, xs * 2))
+    for got, want in zip(threaded, serial * 2):
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(serial[0][0], rosen_der(xs[0]), rtol=1e-12, atol=1e-12)
