@@ -7,11 +7,11 @@ zeros, never None.  ``x`` may also be a ``hyperdual`` number (when a helper runs
 inside a function that forward mode is differentiating); it is then kept
 unconverted and the result carries the outer perturbation.
 
-The helpers own the graphs they record.  On large inputs (from 2**15 numbers
-per intermediate) their backward pass drops each intermediate value as soon as
-nothing needs it any more, which keeps peak memory, and page faults, down; a
-Variable that ``f`` keeps somewhere (a list, a closure) is left whole, with
-everything it depends on.
+The helpers own the graphs they record.  On large inputs (x, with the parts of
+a Dual counted, of 2**15 numbers or more) their backward pass drops each
+intermediate value as soon as nothing needs it any more, which keeps peak
+memory, and page faults, down; a Variable that ``f`` keeps somewhere (a list,
+a closure) is left whole, with everything it depends on.
 
 Examples
 --------
