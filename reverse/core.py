@@ -842,21 +842,12 @@ def _run_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool,
     # A releasing pass cannot be redone (it drops values on its way), so it
     # runs guarded at once; it is only asked for on large arrays, where the
     # guard's check is a small share of each formula.
-    release = release and not (retain_grad or graph)
-    if release and not GUARD_ZEROS.get():
-        token = GUARD_ZEROS.set(True)
-        try:
-            results = _backward_pass(y, seed, False, False, True)
-        finally:
-            GUARD_ZEROS.reset(token)
+    if release and not (retain_grad or graph):
+        results = _guarded_pass(y, seed, False, False, True)
     else:
-        results = _backward_pass(y, seed, retain_grad, graph, release)
-    if not GUARD_ZEROS.get() and not release and any(_has_nan(g) for _, g in results):
-        token = GUARD_ZEROS.set(True)
-        try:
-            results = _backward_pass(y, seed, retain_grad, graph)
-        finally:
-            GUARD_ZEROS.reset(token)
+        results = _backward_pass(y, seed, retain_grad, graph)
+        if not GUARD_ZEROS.get() and any(_has_nan(g) for _, g in results):
+            results = _guarded_pass(y, seed, retain_grad, graph)
     for x, g in results:
         if graph:
             # Anchor ties the gradient to its leaf, so differentiating it again
@@ -866,6 +857,16 @@ def _run_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool,
             x.grad = g if x.grad is None else x.grad + g
         else:
             x.grad = _wrap(g) if x.grad is None else _wrap(x.grad.data + g)
+
+
+def _guarded_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
+                  release: bool = False) -> list[tuple[Variable, Any]]:
+    """``_backward_pass`` with the zero-cotangent guard on."""
+    token = GUARD_ZEROS.set(True)
+    try:
+        return _backward_pass(y, seed, retain_grad, graph, release)
+    finally:
+        GUARD_ZEROS.reset(token)
 
 
 def _release(out: Variable, y: Variable, inputs: tuple, uses: dict[int, int]) -> bool:
@@ -894,12 +895,8 @@ def _count_call_refs() -> int:
     # argument, getrefcount's own), 4 on 3.10, whose caller keeps its argument
     # on the stack too.  Measured rather than assumed: a count too high would
     # release a Variable still in use; too low only stops the releasing.
-    probe = _new(_Probe)
+    probe = object()
     return _refs_seen_in_call(probe)
-
-
-class _Probe:
-    __slots__ = ()
 
 
 _CALL_REFS = _count_call_refs()

@@ -93,12 +93,12 @@ def _grad_of(xv: Variable) -> Any:
 #: (``core._backward_pass``).  Smaller arrays stay below glibc's mmap/trim
 #: thresholds, so malloc recycles them anyway, and there the guard that a
 #: releasing pass runs costs 10-20%.  Measured on the Rosenbrock gradient:
-#: 1.2x slower at n = 25,000, 2.5x faster at 32,768 (``_release`` counts a
-#: Dual's real and dual parts, so a forward-over-reverse HVP turns at half).
+#: 1.2x slower at n = 25,000, 2.5x faster at 32,768 (``_should_release`` counts
+#: a Dual's real and dual parts, so a forward-over-reverse HVP turns at half).
 _RELEASE_MIN_SIZE = 1 << 15
 
 
-def _release(data: Any, parts: int = 1) -> bool:
+def _should_release(data: Any, parts: int = 1) -> bool:
     """Whether a helper's one-off backward pass from x of this data should release."""
     return math.prod(getattr(data, "shape", ())) * parts >= _RELEASE_MIN_SIZE
 
@@ -149,7 +149,7 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     xv = Variable(data)
     y = _evaluate(f, xv)
     _check_elementwise(y, xv, "derivative")
-    _backward(y, False, False, _ones(y), _release(data))
+    _backward(y, False, False, _ones(y), _should_release(data))
     return _out(_grad_of(xv), scalar)
 
 
@@ -174,7 +174,7 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     xv, gx = _gradient_graph(f, data, "second_derivative", elementwise=True)
     if gx is None:
         return _out(_grad_of(xv), scalar)  # zeros: xv's gradient was cleared
-    _backward(gx, False, False, _ones(gx), _release(data))
+    _backward(gx, False, False, _ones(gx), _should_release(data))
     return _out(_grad_of(xv), scalar)
 
 
@@ -209,7 +209,7 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     xv = Variable(data)
     y = _evaluate(f, xv)
     _require_scalar(y, _fname)
-    _backward(y, False, False, _ones(y), _release(data))
+    _backward(y, False, False, _ones(y), _should_release(data))
     return _value_out(y), _out(_grad_of(xv), scalar)
 
 
@@ -326,9 +326,9 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
         xv = Variable(hd.Dual._build((data, eye[start:start + block]), tag, 1))
         y = _evaluate(f, xv)
         _require_scalar(y, fname)
-        _backward(y, False, False, _ones(y), _release(data, 1 + min(block, n - start)))
-        g = _grad_of(xv)
         k = min(block, n - start)
+        _backward(y, False, False, _ones(y), _should_release(data, 1 + k))
+        g = _grad_of(xv)
         if _is_dual(g) and getattr(g, "tag", None) == tag:
             grad = g.real
             d = g.dual
@@ -406,7 +406,7 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
         if gx is None:
             return _out(_grad_of(xv), scalar)  # zeros: xv's gradient was cleared
         # Backpropagating gx with seed v gives v^T H = (H v)^T: H is symmetric.
-        _backward(gx, False, False, vdata, _release(data))
+        _backward(gx, False, False, vdata, _should_release(data))
         return _out(_grad_of(xv), scalar)
     return _hvp_forward_over_reverse(f, data, vdata, scalar)
 
@@ -428,7 +428,7 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
     xv = Variable(hyperdual.Dual(data, vdata, tag=tag))
     y = _evaluate(f, xv)
     _require_scalar(y, "hvp")
-    _backward(y, False, False, _ones(y), _release(data, 2))
+    _backward(y, False, False, _ones(y), _should_release(data, 2))
     g = xv.grad.data if xv.grad is not None else None
     if g is None or not _is_dual(g) or getattr(g, "tag", None) != tag:
         # H v does not depend on v

@@ -44,11 +44,6 @@ def always_release(monkeypatch):
     monkeypatch.setattr(helpers, "_RELEASE_MIN_SIZE", 0)
 
 
-@pytest.fixture
-def never_release(monkeypatch):
-    monkeypatch.setattr(helpers, "_RELEASE_MIN_SIZE", 1 << 62)
-
-
 def _point(n=8, seed=0):
     return np.random.default_rng(seed).uniform(-1.0, 1.5, n)
 
