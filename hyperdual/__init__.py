@@ -19,6 +19,7 @@ from . import _generic, _rules
 
 _generic.install(_rules.UNARY, _rules.BINARY)
 
+from . import rules  # noqa: E402,F401  (registers the rule families)
 from ._generic import (  # noqa: E402  (installed just above)
     absolute,
     arccos,

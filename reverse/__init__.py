@@ -20,6 +20,7 @@ array([0., 1.])
 """
 
 from . import datasets, functions, graph, layers, optimizers  # noqa: E402,I001  (after the core)
+from . import rules  # noqa: E402,F401,I001  (registers the rule families)
 from .core import (
     Config,
     Function,
