@@ -90,8 +90,10 @@ from .helpers import (  # noqa: E402
     hessian,
     hvp,
     jacobian,
+    jvp,
     second_derivative,
     value_and_gradient,
+    vjp,
 )
 
 abs = absolute  # noqa: A001
@@ -104,7 +106,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Dual", "HyperDual", "derivative", "second_derivative", "gradient", "jacobian",
-    "hessian", "hvp", "value_and_gradient", "scatter_add", "new_tag", "SUPPORTED_FUNCTIONS",
+    "hessian", "hvp", "value_and_gradient", "jvp", "vjp", "scatter_add", "new_tag",
+    "SUPPORTED_FUNCTIONS",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh",
     "arcsinh", "arccosh", "arctanh", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10",
     "sqrt", "cbrt", "square", "reciprocal", "power", "hypot", "abs", "absolute", "sign",

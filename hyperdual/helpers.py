@@ -28,6 +28,8 @@ __all__ = [
     "hessian",
     "hvp",
     "value_and_gradient",
+    "jvp",
+    "vjp",
 ]
 
 # Elements per intermediate part above which the direction stack is split into
@@ -307,3 +309,104 @@ def hvp(f: Callable, x, v) -> float | np.ndarray:
         cols.append(_part_of(y, tag, HyperDual, 3, (1, k), dt))
     hv = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)
     return _result(np.reshape(hv, shape) if shape else hv[0, 0])
+
+
+# ----------------------------------------------------------------------------
+# jvp / vjp: directional derivatives (the common functional API)
+# ----------------------------------------------------------------------------
+
+
+def _direction(v, shape: tuple, helper: str, what: str, like: str):
+    """A tangent/cotangent: float (array) or a nested number, of the given shape."""
+    v0 = v if isinstance(v, _Number) else _as_part(v, what)
+    if _shape(v0) != shape:
+        raise ValueError(
+            f"hyperdual.{helper}: {what} has shape {_shape(v0)}, expected {like} {shape}"
+        )
+    return v0
+
+
+def jvp(f: Callable, x, v) -> tuple:
+    """``(f(x), J(x) @ v)``: the value and the directional derivative along ``v``.
+
+    One forward pass on a :class:`Dual` whose dual part is ``v``: the cheap
+    direction in forward mode (cost of about two evaluations of ``f``,
+    whatever the sizes of ``x`` and ``f(x)``).
+
+    Parameters
+    ----------
+    f : callable
+        Any function of one argument, written with plain numpy.
+    x : float, 0-d or n-d array
+    v : float or array of ``x``'s shape
+        The tangent.
+
+    Returns
+    -------
+    (value, tangent)
+        ``f(x)`` and ``J v``, both shaped like ``f(x)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import jvp
+    >>> jvp(lambda x: np.stack([x[0] * x[1], np.sin(x[0])]), np.array([0.0, 2.0]),
+    ...     np.array([1.0, 0.0]))
+    (array([0., 0.]), array([2., 1.]))
+    """
+    _check_callable(f, "jvp")
+    x0, shape = _point(x)
+    v0 = _direction(v, shape, "jvp", "v", "x's shape")
+    dt = _dtype(x0)
+    if not isinstance(v0, _Number):
+        v0 = np.asarray(v0, dtype=dt) if shape else float(v0)
+    tag = new_tag()
+    y = f(Dual._build((x0, v0), tag, 0))
+    ys = _value_shape(y)
+    return _result(_value_of(y, tag)), _result(_part_of(y, tag, Dual, 1, ys, dt))
+
+
+def vjp(f: Callable, x, u) -> tuple:
+    """``(f(x), u @ J(x))``: the value and the vector-Jacobian product.
+
+    Forward mode has no cheap transpose: this takes the Jacobian by one
+    vectorised pass of direction stacks (the cost of ``n = x.size`` JVPs,
+    in blocks for large ``n``) and contracts it with ``u``.  Prefer
+    ``reverse.vjp`` (one backward pass) when ``x`` is large.
+
+    Parameters
+    ----------
+    f : callable
+    x : float, 0-d or n-d array
+    u : float or array of ``f(x)``'s shape
+        The cotangent.
+
+    Returns
+    -------
+    (value, cotangent)
+        ``f(x)`` and ``uᵀ J``, shaped like ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import vjp
+    >>> vjp(lambda x: np.stack([x[0] * x[1], np.sin(x[0])]), np.array([0.0, 2.0]),
+    ...     np.array([1.0, 1.0]))
+    (array([0., 0.]), array([3., 0.]))
+    """
+    _check_callable(f, "vjp")
+    x0, shape = _point(x)
+    value, d, n = _forward_jac(f, x0, shape, "vjp", False)
+    ys = _value_shape(value)
+    u0 = _direction(u, ys, "vjp", "u", "f(x)'s shape")
+    if not isinstance(u0, _Number) and ys:
+        u0 = np.asarray(u0, dtype=_dtype(x0))
+    # d holds the direction axis first: (n,) + ys; contract the ys axes with u
+    if ys:
+        prod = d * np.reshape(u0, (1,) + ys)
+        out = np.sum(prod, axis=tuple(range(1, 1 + len(ys))))
+    else:
+        out = d * u0
+    if not isinstance(out, _Number) and not isinstance(d, _Number) and np.ndim(out) == 0:
+        out = np.reshape(out, (1,))
+    return _result(value), _result(np.reshape(out, shape) if shape else out[0])

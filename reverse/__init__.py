@@ -44,10 +44,13 @@ from .helpers import (
     hessian,
     hvp,
     jacobian,
+    jvp,
+    linearize,
     newton,
     numerical_grad,
     second_derivative,
     value_and_gradient,
+    vjp,
 )
 from .layers import MLP, Layer, Linear, Model, WeightsFileError
 from .optimizers import SGD, AdaGrad, Adam, ClipGrad, MomentumSGD, Optimizer, WeightDecay
@@ -94,6 +97,8 @@ __all__ = [
     "hessian",
     "hvp",
     "jacobian",
+    "jvp",
+    "linearize",
     "newton",
     "no_grad",
     "numerical_grad",
@@ -102,4 +107,5 @@ __all__ = [
     "test_mode",
     "using_config",
     "value_and_gradient",
+    "vjp",
 ]

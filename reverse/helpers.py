@@ -44,10 +44,13 @@ __all__ = [
     "hessian",
     "hvp",
     "jacobian",
+    "jvp",
+    "linearize",
     "newton",
     "numerical_grad",
     "second_derivative",
     "value_and_gradient",
+    "vjp",
 ]
 
 _MODES = ("forward-over-reverse", "reverse-over-reverse")
@@ -627,3 +630,140 @@ def newton(f: Callable[[Any], Any], x0: Any, tol: float = 1e-10, max_iter: int =
         warnings.warn(f"newton: gradient norm {gnorm:.3g} > tol={tol:g} after "
                       f"{len(path) - 1} steps", RuntimeWarning, stacklevel=2)
     return np.array(path)
+
+
+# ----------------------------------------------------------------------------
+# jvp / vjp / linearize: directional derivatives (the common functional API)
+# ----------------------------------------------------------------------------
+
+
+def _direction(v: Any, shape: tuple, fname: str, what: str, like: str, dtype: Any) -> Any:
+    """A tangent/cotangent as raw data (array or hyperdual number) of ``shape``."""
+    if isinstance(v, Variable):
+        raise TypeError(f"reverse.{fname}: {what} must be a float or an array, not a Variable")
+    data = as_array(v)
+    if tuple(data.shape) != tuple(shape):
+        raise ValueError(f"reverse.{fname}: {what} has shape {tuple(data.shape)}, expected "
+                         f"{like} {tuple(shape)}")
+    if not _is_dual(data) and isinstance(dtype, np.dtype):
+        data = data.astype(dtype, copy=False)  # derivatives follow the value's dtype
+    return data
+
+
+def vjp(f: Callable[[Any], Any], x: Any, u: Any) -> tuple[Any, Any]:
+    """``(f(x), u @ J(x))``: the value and the vector-Jacobian product.
+
+    One forward and one backward pass seeded with ``u``: the cheap direction
+    in reverse mode (cost of a few evaluations of ``f``, whatever the size
+    of ``x``).
+
+    Parameters
+    ----------
+    f : callable
+        Any function of one argument, written with plain numpy.
+    x : float, 0-d or n-d array
+    u : float or array of ``f(x)``'s shape
+        The cotangent.
+
+    Returns
+    -------
+    (value, cotangent)
+        ``f(x)`` and ``uᵀ J``, shaped like ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vjp(lambda x: np.stack([x[0] * x[1], np.sin(x[0])]), np.array([0.0, 2.0]),
+    ...     np.array([1.0, 1.0]))
+    (array([0., 0.]), array([3., 0.]))
+    """
+    data, scalar = _prepare(x, "vjp")
+    xv = Variable(data)
+    y = _evaluate(f, xv)
+    seed = _direction(u, y.shape, "vjp", "u", "f(x)'s shape", _seed_dtype(y.data))
+    _backward(y, False, False, seed)
+    return _value_out(y), _out(_grad_of(xv), scalar)
+
+
+def _transposed_graph(f: Callable[[Any], Any], data: Any, fname: str
+                      ) -> tuple[Variable, Variable, Variable, Any]:
+    """(x, y, u, g): the graph of ``g = uᵀ J(x)``, linear in the leaf ``u``.
+
+    Backpropagating ``g`` with seed ``v`` gives ``d(gᵀv)/du = J v`` in ``u.grad``:
+    the double-vjp trick, a JVP from two reverse passes.
+    """
+    xv = Variable(data)
+    y = _evaluate(f, xv)
+    uv = Variable(np.zeros(y.shape, dtype=_seed_dtype(y.data)))
+    _backward(y, False, True, uv)
+    g = xv.grad
+    xv.clear_grad()
+    return xv, y, uv, g
+
+
+def _jvp_from(xv: Variable, y: Variable, uv: Variable, g: Any, vdata: Any) -> Any:
+    uv.clear_grad()
+    if g is not None:
+        _backward(g, False, False, vdata)
+    xv.clear_grad()
+    if uv.grad is None:
+        return np.zeros(y.shape, dtype=_seed_dtype(y.data))
+    return uv.grad.data
+
+
+def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
+    """``(f(x), J(x) @ v)``: the value and the directional derivative along ``v``.
+
+    Reverse mode has no cheap forward direction; this uses the double-vjp
+    trick: one backward pass with ``create_graph`` records ``g(u) = uᵀ J``,
+    which is linear in ``u``, and backpropagating ``g`` with seed ``v`` gives
+    ``J v`` (about twice the cost of :func:`vjp`).  ``hyperdual.jvp`` does it
+    in one forward pass; use :func:`linearize` to reuse the graph for many ``v``.
+
+    Parameters
+    ----------
+    f : callable
+    x : float, 0-d or n-d array
+    v : float or array of ``x``'s shape
+        The tangent.
+
+    Returns
+    -------
+    (value, tangent)
+        ``f(x)`` and ``J v``, both shaped like ``f(x)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jvp(lambda x: np.stack([x[0] * x[1], np.sin(x[0])]), np.array([0.0, 2.0]),
+    ...     np.array([1.0, 0.0]))
+    (array([0., 0.]), array([2., 1.]))
+    """
+    value, fn = linearize(f, x, _fname="jvp")
+    return value, fn(v)
+
+
+def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
+              ) -> tuple[Any, Callable[[Any], Any]]:
+    """``(f(x), jvp_fn)`` where ``jvp_fn(v) = J(x) @ v``, reusing one recorded graph.
+
+    ``f`` runs once; the graph of ``uᵀ J`` (linear in ``u``) is recorded once,
+    and each call of ``jvp_fn`` is one backward pass through it (see :func:`jvp`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y, f_jvp = linearize(lambda x: x ** 2, np.array([1.0, 3.0]))
+    >>> y, f_jvp(np.array([1.0, 0.0])), f_jvp(np.array([0.0, 1.0]))
+    (array([1., 9.]), array([2., 0.]), array([0., 6.]))
+    """
+    data, scalar = _prepare(x, _fname)
+    xv, y, uv, g = _transposed_graph(f, data, _fname)
+    value = _value_out(y)
+    yscalar = y.shape == ()
+
+    def jvp_fn(v: Any) -> Any:
+        vdata = _direction(v, xv.shape, _fname, "v", "x's shape", _seed_dtype(data))
+        return _out(_jvp_from(xv, y, uv, g, vdata), yscalar)
+
+    return value, jvp_fn

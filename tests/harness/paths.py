@@ -7,6 +7,8 @@ A *path* computes one *quantity* of a catalog entry at a point:
 ``hess``   Hessian (``f''`` for scalars), shape ``x.shape + x.shape``
 ``hvp``    Hessian-vector product ``H v``, shape ``x.shape``
 ``jac``    Jacobian of a vector-valued function, ``f(x).shape + x.shape``
+``jvp``    ``J v`` (``jvp``/``linearize``), shape ``f(x).shape``
+``vjp``    ``uᵀ J`` for the fixed cotangent :func:`cotangent`, shape ``x.shape``
 
 Exact paths (closed forms, both engines, scipy's Rosenbrock derivatives) must
 agree to ``EXACT_RTOL`` in the norm documented in :func:`compare`.  Central
@@ -245,6 +247,39 @@ def _fd_jac(e, x, v):
     return d
 
 
+def cotangent(e, x):
+    """A fixed cotangent ``u`` shaped like ``f(x)`` (for the vjp paths)."""
+    shape = np.shape(np.asarray(e.f(x), float))
+    u = np.cos(1.0 + np.arange(int(np.prod(shape, dtype=int)))).reshape(shape)
+    return float(u) if shape == () else u
+
+
+def _closed_jvp(e, x, v):
+    if e.kind == "vector":
+        return _hdot(e.jac(x), v)
+    return float(np.sum(np.asarray(e.grad(x)) * v))
+
+
+def _closed_vjp(e, x, v):
+    u = cotangent(e, x)
+    if e.kind == "vector":
+        return np.tensordot(u, e.jac(x), axes=np.ndim(u))
+    return u * np.asarray(e.grad(x)) if np.ndim(x) else u * float(e.grad(x))
+
+
+def _has_closed_first(e):
+    return bool(e.jac) if e.kind == "vector" else _scalar_fn(e) and bool(e.grad)
+
+
+def _first_order(e):
+    return e.kind == "vector" or _scalar_fn(e)
+
+
+def _linearized(e, x, v):
+    value, fn = call_reverse("linearize", e.f, x)
+    return fn(v)
+
+
 def _rosen(name):
     fn = getattr(scipy.optimize, name)
     return fn
@@ -323,9 +358,20 @@ PATHS: list[Path] = [
     Path("reverse.jacobian", "jac", lambda e, x, v: call_reverse("jacobian", e.f, x),
          _is("vector")),
     Path("central_differences(f)", "jac", _fd_jac, _is("vector"), exact=False),
+    # --- jvp / vjp (the functional API of both engines) ----------------------------
+    Path("closed", "jvp", _closed_jvp, _has_closed_first),
+    Path("hyperdual.jvp", "jvp", lambda e, x, v: hyperdual.jvp(e.f, x, v)[1], _first_order),
+    Path("reverse.jvp", "jvp", lambda e, x, v: call_reverse("jvp", e.f, x, v)[1],
+         _first_order),
+    Path("reverse.linearize", "jvp", _linearized, _first_order),
+    Path("closed", "vjp", _closed_vjp, _has_closed_first),
+    Path("hyperdual.vjp", "vjp", lambda e, x, v: hyperdual.vjp(e.f, x, cotangent(e, x))[1],
+         _first_order),
+    Path("reverse.vjp", "vjp", lambda e, x, v: call_reverse("vjp", e.f, x, cotangent(e, x))[1],
+         _first_order),
 ]
 
-QUANTITIES = ("value", "grad", "hess", "hvp", "jac")
+QUANTITIES = ("value", "grad", "hess", "hvp", "jac", "jvp", "vjp")
 
 
 def paths_for(e, quantity: str) -> list[Path]:
