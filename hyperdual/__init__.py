@@ -107,7 +107,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Dual", "HyperDual", "derivative", "second_derivative", "gradient", "jacobian",
     "hessian", "hvp", "value_and_gradient", "jvp", "vjp", "scatter_add", "new_tag",
-    "SUPPORTED_FUNCTIONS",
+    "SUPPORTED_FUNCTIONS", "custom_jvp", "check_rule",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh",
     "arcsinh", "arccosh", "arctanh", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10",
     "sqrt", "cbrt", "square", "reciprocal", "power", "hypot", "abs", "absolute", "sign",
@@ -116,4 +116,5 @@ __all__ = [
     "digamma", "xlogy", "floor", "ceil", "trunc", "rint", "negative", "max", "min",
     "add", "subtract", "multiply", "divide",
 ]
+from .custom import check_rule, custom_jvp  # noqa: E402
 from .scipy_adapter import scipy_derivatives, value_and_jac  # noqa: E402, F401

@@ -33,6 +33,7 @@ from .core import (
     test_mode,
     using_config,
 )
+from .custom import CustomRule, custom_jvp
 from .datasets import DataLoader, spiral
 from .graph import GraphvizNotFoundError, plot_dot_graph, to_dot
 from .helpers import (
@@ -56,6 +57,8 @@ from .layers import MLP, Layer, Linear, Model, WeightsFileError
 from .optimizers import SGD, AdaGrad, Adam, ClipGrad, MomentumSGD, Optimizer, WeightDecay
 from .scipy_adapter import scipy_derivatives, value_and_jac
 from .utils import sum_to
+
+from hyperdual.custom import check_rule  # noqa: E402,I001  (one implementation)
 
 __all__ = [
     "MLP",
@@ -82,6 +85,9 @@ __all__ = [
     "to_dot",
     "value_and_jac",
     "Config",
+    "CustomRule",
+    "custom_jvp",
+    "check_rule",
     "Function",
     "GradientCheckError",
     "GradientCheckResult",

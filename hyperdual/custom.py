@@ -1,0 +1,491 @@
+"""Custom derivative rules: one JVP written in plain numpy serves every mode and order.
+
+``custom_jvp`` wraps a function whose derivative you know (or whose body the
+engines cannot trace: ``scipy.integrate.quad``, a compiled kernel, an
+iterative solver).  The wrapped function is always called on plain floats and
+arrays; the derivative parts come from the JVP rule, which is written in plain
+numpy and is therefore differentiated itself by whichever engine runs it.
+
+How each mode uses the one rule
+-------------------------------
+* ``Dual`` (tag t): the rule runs on the real parts and the dual parts.
+* ``HyperDual`` (second order): ``a + b ε1 + c ε2 + d ε1ε2`` is the Dual
+  ``(a + c ε2) + (b + d ε2) ε1``; the rule runs on ``ε2``-Duals (primal
+  ``a + c ε2``, tangent ``b + d ε2``), so it differentiates itself once more.
+* Direction stacks (``gradient``/``jacobian``/``hessian``): one rule call per
+  direction, because a user's rule need not broadcast over a leading axis.
+* Nesting: parts of an older perturbation flow through the rule unchanged;
+  the recursion ends at plain floats.
+* ``reverse`` (any order, ``create_graph``, forward-over-reverse): a reverse
+  ``Function`` whose backward uses the VJP rule when given (``defvjp``), else
+  the transpose of the JVP rule, one JVP per input element (so ``n`` rule
+  calls for an input of ``n`` numbers: give a VJP for large inputs).  The
+  bridge lives in ``reverse`` (it registers itself here): forward mode never
+  imports reverse.
+
+Examples
+--------
+>>> import numpy as np
+>>> import hyperdual
+>>> @custom_jvp
+... def softplus(x):
+...     return np.logaddexp(0.0, x)
+>>> @softplus.defjvp
+... def softplus_jvp(primals, tangents):
+...     (x,), (t,) = primals, tangents
+...     return softplus(x), t * hyperdual.expit(x)
+>>> hyperdual.derivative(softplus, 0.0)
+0.5
+>>> hyperdual.second_derivative(softplus, 0.0)
+0.25
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._number import Dual, HyperDual, _Number, _shape
+
+__all__ = ["custom_jvp", "check_rule", "register_engine"]
+
+#: (owns(arg) -> bool, call(custom, args) -> result): engines other than
+#: forward mode (``reverse`` registers one for its Variables on import).
+_ENGINES: list[tuple[Callable[[Any], bool], Callable[..., Any]]] = []
+
+
+def register_engine(owns: Callable[[Any], bool], call: Callable[..., Any]) -> None:
+    """Let another engine run custom rules on its own numbers.
+
+    ``owns(arg)`` says whether an argument belongs to the engine; then
+    ``call(custom, args)`` evaluates ``custom`` (a :class:`custom_jvp`) on the
+    full positional ``args``.  ``reverse`` registers its ``Variable`` here.
+
+    Examples
+    --------
+    >>> n = len(_ENGINES)
+    >>> register_engine(lambda a: False, lambda custom, args: None)
+    >>> len(_ENGINES) == n + 1
+    True
+    >>> del _ENGINES[-1]
+    """
+    _ENGINES.append((owns, call))
+
+
+_PLAIN = (float, int, np.ndarray, np.generic)
+
+
+def _zero_tangent(p: Any) -> Any:
+    """A plain zero shaped like the value of ``p``."""
+    shape = _shape(p)
+    if not shape:
+        return 0.0
+    return np.zeros(shape, dtype=np.result_type(_real(p)))
+
+
+def _real(p: Any) -> Any:
+    while isinstance(p, _Number):
+        p = p.real
+    return p
+
+
+def _is_differentiable(a: Any) -> bool:
+    """Numbers and float arrays get tangents; strings, callables, None ... pass through."""
+    if isinstance(a, _Number) or isinstance(a, bool):
+        return isinstance(a, _Number)
+    if isinstance(a, (float, int, np.floating, np.integer)):
+        return True
+    if isinstance(a, np.ndarray):
+        return a.dtype.kind in "fiu"
+    return any(owns(a) for owns, _ in _ENGINES)
+
+
+def _split(y: Any, tag: int) -> tuple[Any, Any]:
+    """(value, ε part) of a rule output with respect to the Dual of ``tag``."""
+    if isinstance(y, Dual) and y.tag == tag:
+        return y.real, y.dual
+    return y, None
+
+
+class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
+    """Give a function a custom derivative rule (a JVP), used by every mode and order.
+
+    Parameters
+    ----------
+    fun : callable
+        The primal function.  When differentiated it is called on plain floats
+        and arrays only, so it may use anything (scipy, compiled code).  It
+        must not close over values that are being differentiated: pass them
+        as arguments.
+    nondiff_argnums : sequence of int
+        Positions of arguments that are not differentiated (ints, strings,
+        callables, data); they are passed first to the rules, as in JAX.
+        Arguments that are not numbers (str, None, callables) pass through
+        unchanged even if not listed; their tangent is None.
+
+    Notes
+    -----
+    The JVP rule, set by :meth:`defjvp`, is called as
+    ``rule(*nondiff_args, primals, tangents)`` with tuples of the other
+    arguments and their tangents (same shapes), and returns
+    ``(fun(*args), J @ tangents)``.  It must be written with numpy functions
+    (or other custom functions), because every engine evaluates it on its own
+    numbers: that is how second and higher derivatives follow from it.
+
+    The optional VJP rule (:meth:`defvjp`) is called as
+    ``vjp(*nondiff_args, primals, out, cotangent)`` and returns one
+    cotangent per differentiable argument (a tuple, or a single value for one
+    argument).  Without it, reverse mode transposes the JVP by calling it
+    once per input element, which costs ``n`` JVPs for ``n`` input numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.special as sc
+    >>> import hyperdual
+    >>> @custom_jvp
+    ... def ellipk(m):
+    ...     return sc.ellipk(m)       # not traceable: called on floats only
+    >>> @custom_jvp
+    ... def ellipe(m):
+    ...     return sc.ellipe(m)
+    >>> @ellipk.defjvp
+    ... def _(primals, tangents):
+    ...     (m,), (t,) = primals, tangents
+    ...     k, e = ellipk(m), ellipe(m)
+    ...     return k, t * (e - (1 - m) * k) / (2 * m * (1 - m))
+    >>> @ellipe.defjvp
+    ... def _(primals, tangents):
+    ...     (m,), (t,) = primals, tangents
+    ...     e = ellipe(m)
+    ...     return e, t * (e - ellipk(m)) / (2 * m)
+    >>> round(hyperdual.derivative(ellipk, 0.5), 10)      # mpmath: 0.8472130848
+    0.8472130848
+    >>> round(hyperdual.second_derivative(ellipk, 0.5), 10)  # mpmath: 1.8540746773
+    1.8540746773
+    """
+
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
+        if not callable(fun):
+            raise TypeError(f"custom_jvp: fun must be callable, got {type(fun).__name__}")
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(sorted(int(i) for i in nondiff_argnums))
+        self.jvp: Callable[..., Any] | None = None
+        self.vjp: Callable[..., Any] | None = None
+        self._name = getattr(fun, "__qualname__", None) or repr(fun)
+
+    def __repr__(self) -> str:
+        return f"<custom_jvp {self._name}>"
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        # used as a method: bind like a function
+        return self if obj is None else functools.partial(self, obj)
+
+    def defjvp(self, jvp: Callable[..., Any]) -> Callable[..., Any]:
+        """Set the JVP rule (usable as a decorator); returns ``jvp``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> f = custom_jvp(lambda x: x ** 2)
+        >>> _ = f.defjvp(lambda p, t: (f(p[0]), 2 * p[0] * t[0]))
+        >>> import hyperdual; hyperdual.derivative(f, 3.0)
+        6.0
+        """
+        if not callable(jvp):
+            raise TypeError(f"custom_jvp {self._name}: the JVP rule must be callable")
+        self.jvp = jvp
+        return jvp
+
+    def defvjp(self, vjp: Callable[..., Any]) -> Callable[..., Any]:
+        """Set the optional VJP rule used by reverse mode (usable as a decorator).
+
+        Examples
+        --------
+        >>> f = custom_jvp(lambda x: x ** 2)
+        >>> _ = f.defvjp(lambda p, out, g: 2 * p[0] * g)
+        >>> f.vjp is not None
+        True
+        """
+        if not callable(vjp):
+            raise TypeError(f"custom_jvp {self._name}: the VJP rule must be callable")
+        self.vjp = vjp
+        return vjp
+
+    # -- calling ------------------------------------------------------------------
+    def _bind(self, args: tuple, kwargs: dict) -> tuple:
+        if not kwargs:
+            return args
+        bound = inspect.signature(self.fun).bind(*args, **kwargs)
+        bound.apply_defaults()
+        if bound.kwargs:
+            raise TypeError(f"custom_jvp {self._name}: keyword-only arguments are not supported")
+        return tuple(bound.args)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        args = self._bind(args, kwargs)
+        nondiff = self.nondiff_argnums
+        newest = None
+        for i, a in enumerate(args):
+            if type(a) in _PLAIN or i in nondiff:
+                continue
+            for owns, call in _ENGINES:
+                if owns(a):
+                    return call(self, args)
+            if isinstance(a, _Number) and (newest is None or a.tag > newest.tag):
+                newest = a
+        if newest is None:
+            return self.fun(*args)
+        return self._forward(args, newest)
+
+    def split_args(self, args: tuple) -> tuple[tuple, list[int]]:
+        """(nondiff args, positions of the differentiated args)."""
+        nd = self.nondiff_argnums
+        for i in nd:
+            if not -len(args) <= i < len(args):
+                raise ValueError(f"custom_jvp {self._name}: nondiff_argnums has {i}, but it "
+                                 f"was called with {len(args)} arguments")
+        nd = {i % len(args) for i in nd}
+        return tuple(args[i] for i in sorted(nd)), [i for i in range(len(args)) if i not in nd]
+
+    def call_jvp(self, nondiff: tuple, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
+        """Run the JVP rule and check what it returns (shape of the tangent)."""
+        if self.jvp is None:
+            raise TypeError(f"custom_jvp {self._name}: no JVP rule; define one with "
+                            f"@{getattr(self.fun, '__name__', 'f')}.defjvp")
+        res = self.jvp(*nondiff, tuple(primals), tuple(tangents))
+        if not (isinstance(res, tuple) and len(res) == 2):
+            raise TypeError(f"custom_jvp {self._name}: the JVP rule must return a pair "
+                            f"(primal_out, tangent_out), got {type(res).__name__}")
+        out, tout = res
+        if isinstance(out, (tuple, list)):
+            raise TypeError(f"custom_jvp {self._name}: only functions with one output "
+                            "(a number or an array) are supported")
+        so, st = _shape(out), _shape(tout)
+        if st != so and not (st == () and _is_zero(tout)):
+            raise ValueError(f"custom_jvp {self._name}: the JVP rule returned a tangent of "
+                             f"shape {st}, but the primal output has shape {so}")
+        return out, tout
+
+    def _forward(self, args: tuple, newest: _Number) -> Any:
+        tag = newest.tag
+        cls = type(newest)
+        if cls not in (Dual, HyperDual):
+            raise TypeError(f"custom_jvp {self._name}: hyperdual number type {cls.__name__} "
+                            "is not supported by custom rules")
+        nondiff, pos = self.split_args(args)
+        parts, nd = [], 0
+        for i in pos:
+            a = args[i]
+            if isinstance(a, _Number) and a.tag == tag:
+                if type(a) is not cls:
+                    raise TypeError(f"custom_jvp {self._name}: arguments mix "
+                                    f"{cls.__name__} and {type(a).__name__} of one tag")
+                parts.append(a._parts())
+                nd = max(nd, a.nd)
+            elif _is_differentiable(a) or isinstance(a, _Number):
+                parts.append(None)  # a constant to this perturbation
+            else:
+                parts.append(False)  # passes through, tangent None
+        if nd == 0:
+            return self._forward_one(args, pos, nondiff, parts, cls, tag)
+        # Direction stacks: one rule call per direction (a rule need not broadcast).
+        # each part keeps its own direction axes (a Hessian seeds ε1 with (k, 1)
+        # and ε2 with (1, n) directions); the loop runs over their broadcast
+        leads = [()] * cls._NPARTS
+        for p in parts:
+            if p:
+                for m, q in enumerate(p[1:], 1):
+                    leads[m] = np.broadcast_shapes(leads[m], _shape(q)[:nd])
+        lead = np.broadcast_shapes(*leads[1:])
+        outs = []
+        for idx in np.ndindex(*lead):
+            sub = []
+            for p in parts:
+                if not p:
+                    sub.append(p)
+                    continue
+                vs = _shape(p[0])
+                sub.append((p[0],) + tuple(_direction(q, idx, lead, nd, vs) for q in p[1:]))
+            outs.append(self._forward_one(args, pos, nondiff, sub, cls, tag))
+        first = outs[0]
+        if not (isinstance(first, cls) and first.tag == tag):
+            return first  # did not depend on this perturbation
+        stacked = [first.real]
+        for m in range(1, len(first._parts())):
+            ps = [o._parts()[m] if isinstance(o, cls) and o.tag == tag else 0.0 for o in outs]
+            vs = _shape(first.real)
+            ps = [np.broadcast_to(q, vs) if not isinstance(q, _Number) else q for q in ps]
+            full = np.reshape(np.stack(ps), lead + vs)
+            # constant along the axes this part has no directions on: keep size 1
+            keep = tuple(slice(None) if n == lead[a] else slice(0, 1)
+                         for a, n in enumerate(leads[m] if len(leads[m]) == nd else lead))
+            stacked.append(full[keep] if keep and any(k != slice(None) for k in keep)
+                           else full)
+        return cls._build(tuple(stacked), tag, nd)
+
+    def _forward_one(self, args: tuple, pos: list[int], nondiff: tuple, parts: list,
+                     cls: type, tag: int) -> Any:
+        """The rule on one direction (nd = 0): a Dual or HyperDual of ``tag``."""
+        primals, tangents = [], []
+        hyper = cls is HyperDual
+        for i, p in zip(pos, parts):
+            a = args[i]
+            if p is False:
+                primals.append(a)
+                tangents.append(None)
+            elif p is None:
+                primals.append(a)
+                tangents.append(_zero_tangent(a))
+            elif hyper:
+                r, e1, e2, e12 = p
+                primals.append(Dual._build((r, e2), tag, 0))
+                tangents.append(Dual._build((e1, e12), tag, 0))
+            else:
+                primals.append(p[0])
+                tangents.append(p[1])
+        out, tout = self.call_jvp(nondiff, primals, tangents)
+        _check_escape(out, tout, tag, self._name)
+        if not hyper:
+            return Dual._build((out, _fill(tout, out)), tag, 0)
+        o_r, o_e2 = _split(out, tag)
+        t_r, t_e12 = _split(tout, tag)
+        zero = _fill(0.0, o_r)
+        return HyperDual._build((o_r, _fill(t_r, o_r), zero if o_e2 is None else o_e2,
+                                 zero if t_e12 is None else t_e12), tag, 0)
+
+
+def _is_zero(t: Any) -> bool:
+    return not isinstance(t, _Number) and np.ndim(t) == 0 and t == 0
+
+
+def _fill(t: Any, like: Any) -> Any:
+    """Tangent ``t`` broadcast to the shape of ``like`` (a scalar zero tangent is allowed)."""
+    shape = _shape(like)
+    if _shape(t) == shape:
+        return t
+    return np.zeros(shape, dtype=np.result_type(_real(like)))
+
+
+def _direction(q: Any, idx: tuple, lead: tuple, nd: int, vs: tuple) -> Any:
+    """Direction ``idx`` of a stacked part ``q`` (lead axes broadcast)."""
+    s = _shape(q)
+    if isinstance(q, _Number):
+        full = np.broadcast_to(q, lead + vs) if s != lead + vs else q
+        return full[idx]
+    full = np.broadcast_to(q, lead + vs)
+    return full[idx]
+
+
+def _check_escape(out: Any, tout: Any, tag: int, name: str) -> None:
+    for v in (out, tout):
+        if isinstance(v, _Number) and v.tag > tag or (
+                isinstance(v, _Number) and v.tag == tag and not isinstance(v, Dual)):
+            raise TypeError(
+                f"custom_jvp {name}: the rule returned a number of the perturbation being "
+                "differentiated; does the function close over a differentiated value? "
+                "Pass it as an argument instead")
+
+
+# -----------------------------------------------------------------------------
+# check_rule: a custom rule against central differences and the other mode
+# -----------------------------------------------------------------------------
+
+
+def check_rule(f: custom_jvp, x: Any, *args: Any, rtol: float = 1e-6, atol: float = 1e-6,
+               order: int = 2) -> dict[str, float]:
+    """Check a custom rule at ``x``: first and second order, against central differences.
+
+    Compares, for ``g(x) = f(x, *args)``:
+
+    * the Jacobian from the JVP rule (``hyperdual.jacobian``) with central
+      differences of ``f`` itself (called on floats, so independent of the rule);
+    * if a VJP rule is set, ``uᵀJ`` from it with ``uᵀ`` times that Jacobian;
+    * if ``reverse`` is loaded, ``reverse.jacobian`` (the reverse bridge);
+    * for ``order=2``, the second derivatives ``∂²(w·g)`` from HyperDual numbers
+      with central differences of the exact first derivatives (and with
+      ``reverse.hessian`` when reverse is loaded).
+
+    Returns the largest error of each comparison (relative to the scale
+    ``max(1, |reference|)``); raises ``AssertionError`` naming ``f`` and the
+    comparison if one exceeds ``atol + rtol * scale``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = custom_jvp(lambda x: np.sin(x))
+    >>> _ = f.defjvp(lambda p, t: (f(p[0]), np.cos(p[0]) * t[0]))
+    >>> sorted(check_rule(f, np.array([0.1, 0.2])))[:2]
+    ['hessian_vs_central', 'jacobian_vs_central']
+    """
+    import sys
+
+    from . import helpers as H
+
+    name = getattr(f, "_name", repr(f))
+    x = np.asarray(x, dtype=np.float64)
+
+    def g(z):
+        return f(z, *args)
+
+    def plain(z):
+        fun = getattr(f, "fun", f)
+        return np.asarray(fun(z, *args), dtype=np.float64)
+
+    errors: dict[str, float] = {}
+
+    def record(key: str, ref: Any, val: Any) -> None:
+        ref, val = np.asarray(ref, float), np.asarray(val, float)
+        scale = max(1.0, float(np.max(np.abs(ref)))) if ref.size else 1.0
+        err = float(np.max(np.abs(ref - val))) / scale if ref.size else 0.0
+        errors[key] = err
+        if not err <= atol + rtol:
+            raise AssertionError(f"check_rule({name}): {key} differ by {err:.3g} (relative "
+                                 f"to max(1, |reference|)); reference {ref!r}, rule {val!r}")
+
+    J = np.asarray(H.jacobian(g, x))
+    record("jacobian_vs_central", _central(plain, x), J)
+    y = plain(x)
+    rng = np.random.default_rng(0)
+    u = rng.normal(size=y.shape)
+    if getattr(f, "vjp", None) is not None:
+        nondiff, pos = f.split_args((x,) + args)
+        primals = tuple(((x,) + args)[i] for i in pos)
+        ct = f.vjp(*nondiff, primals, y, u if y.shape else float(u))
+        ct0 = ct[0] if isinstance(ct, tuple) else ct
+        record("vjp_vs_jacobian", np.tensordot(u, J, axes=y.ndim), ct0)
+    rev = sys.modules.get("reverse")
+    if rev is not None and hasattr(rev, "jacobian"):
+        record("reverse_jacobian_vs_forward", J, rev.jacobian(g, x))
+    if order >= 2:
+        w = u
+
+        def scalar(z):
+            return np.sum(np.asarray(w) * g(z)) if y.shape else w * g(z)
+
+        Hs = np.asarray(H.hessian(scalar, x))
+        grad = lambda z: np.asarray(H.gradient(scalar, z))  # noqa: E731
+        record("hessian_vs_central", _central(grad, x), Hs)
+        if rev is not None and hasattr(rev, "hessian"):
+            record("reverse_hessian_vs_forward", Hs, rev.hessian(scalar, x))
+    return errors
+
+
+def _central(fun: Callable[[np.ndarray], Any], x: np.ndarray) -> np.ndarray:
+    """Central differences, shape ``fun(x).shape + x.shape`` (step eps**(1/3) scaled)."""
+    y0 = np.asarray(fun(x), float)
+    out = np.zeros(y0.shape + x.shape)
+    for idx in np.ndindex(*x.shape):
+        h = np.finfo(float).eps ** (1 / 3) * max(1.0, abs(float(x[idx])))
+        xp, xm = x.copy(), x.copy()
+        xp[idx] += h
+        xm[idx] -= h
+        out[(Ellipsis,) + idx] = (np.asarray(fun(xp), float) - np.asarray(fun(xm), float)) / (
+            float(xp[idx]) - float(xm[idx]))
+    return out
+
