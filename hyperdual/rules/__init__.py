@@ -7,3 +7,5 @@ imports them all, and ``hyperdual/__init__`` imports this package once the
 number types exist.  The elementwise rule table still lives in
 :mod:`hyperdual._rules`.
 """
+
+from . import linalg  # noqa: E402,F401

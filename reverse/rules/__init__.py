@@ -7,3 +7,5 @@ imports them all, and ``reverse/__init__`` imports it after
 :mod:`reverse.functions`.  The public names stay reachable as
 ``reverse.functions.<name>`` too.
 """
+
+from . import linalg  # noqa: E402,F401

@@ -1,0 +1,653 @@
+"""Forward-mode rules of linear algebra: ``np.linalg.*`` and ``np.trace``.
+
+One rule per function, written for a :class:`~hyperdual.Dual` as a pair
+(primal, tangent).  Each rule is built from numpy calls only, so it works
+whether the primal and tangent are arrays or numbers of an older tag:
+
+* **Second order** comes from the same rules.  A ``HyperDual``
+  ``r + e1·ε1 + e2·ε2 + e12·ε1ε2`` is the Dual (in ε2) of two Duals (in ε1),
+  ``(r + e1·ε1) + (e2 + e12·ε1)·ε2``; the rule runs on that nesting, its inner
+  numpy calls dispatch to the rules again, and the result is converted back.
+* **Direction stacks** (``nd`` leading direction axes) are flattened into one
+  leading axis of ``K`` directions.  Where a rule solves with the primal
+  matrix it solves for all ``K`` directions at once with one factorisation:
+  the directions become extra right-hand sides (:func:`_solve_stack`).
+
+Conventions (also in the README)
+--------------------------------
+* ``cholesky``, ``eigh`` and ``eigvalsh`` read one triangle of the matrix (the
+  lower one, or the upper one for ``UPLO='U'``/``upper=True``) as numpy does;
+  the derivative is with respect to the entries numpy reads, so it agrees with
+  finite differences of numpy's own function on any matrix.
+* Eigenvalues and singular values have first derivatives everywhere (at a
+  repeated value, ``diag(V^T dA V)`` in LAPACK's basis, which is exact for every
+  symmetric function of them such as ``trace`` or ``det``).  Eigenvector and
+  singular-vector derivatives do not exist at repeated values; the rules raise
+  :class:`DegenerateDerivativeError` there (``eigvalsh`` and
+  ``svd(compute_uv=False)`` when their *second* derivative is asked for), never
+  return NaN.  Full ``U``/``V`` of a non-square ``svd`` and ``qr(mode='complete')``
+  of a tall matrix are not unique: asking for their derivative raises.
+* ``det`` and ``slogdet`` differentiate through a solve with ``A``: at a
+  singular matrix they raise numpy's ``LinAlgError``.
+* ``pinv`` and ``lstsq`` are differentiated at constant rank.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _generic as g
+from .._number import Dual, HyperDual, _finish, _Number, _shape, implements
+
+try:  # the result types numpy 2 gives (plain tuples where they do not exist)
+    from numpy.linalg._linalg import EighResult, QRResult, SlogdetResult, SVDResult
+except ImportError:  # pragma: no cover - numpy < 2
+    EighResult = QRResult = SlogdetResult = SVDResult = None
+
+__all__ = ["DegenerateDerivativeError"]
+
+
+class DegenerateDerivativeError(ArithmeticError):
+    """A derivative asked for does not exist: repeated eigenvalues or singular values.
+
+    Raised by the eigenvector/singular-vector rules of both engines instead of
+    returning NaN or an arbitrary number.
+    """
+
+
+def _result(kind, *items):
+    return tuple(items) if kind is None else kind(*items)
+
+
+# ---------------------------------------------------------------------------------
+# The driver: split Duals into (primal, tangent), run a rule, rebuild
+# ---------------------------------------------------------------------------------
+def _newest(args):
+    top = None
+    for a in args:
+        if isinstance(a, _Number) and (top is None or a.tag > top.tag):
+            top = a
+    return top
+
+
+def _apply(name, rule, args, **kw):
+    """Run ``rule(primals, tangents, **kw)`` on the newest perturbation among ``args``.
+
+    ``rule`` returns a tuple of ``(value, tangent)`` pairs (``tangent`` None for
+    a constant output, with ``K`` leading directions otherwise).  Returns the
+    tuple of outputs.
+    """
+    top = _newest(args)
+    if type(top) is HyperDual:
+        return _apply_hyper(name, rule, args, top, **kw)
+    tag, nd = top.tag, top.nd
+    primals, tangents, leads = [], [], []
+    for a in args:
+        if isinstance(a, _Number) and a.tag == tag:
+            if type(a) is not Dual or a.nd != nd:
+                raise TypeError(f"hyperdual: numpy.linalg.{name}: operands of one tag mix "
+                                "Dual and HyperDual or different direction stacks")
+            primals.append(a.real)
+            tangents.append(a.dual)
+            leads.append(_shape(a.dual)[:nd])
+        else:
+            primals.append(a if isinstance(a, (_Number, np.ndarray)) else np.asarray(a))
+            tangents.append(None)
+    lead = np.broadcast_shapes(*leads) if nd else ()
+    k = math.prod(lead)
+    flat = []
+    for p, t in zip(primals, tangents):
+        if t is not None:
+            s = _shape(p)
+            t = np.reshape(np.broadcast_to(t, lead + s) if _shape(t)[:nd] != lead else t,
+                           (k,) + s)
+        flat.append(t)
+    outs = []
+    for y, ty in rule(primals, flat, **kw):
+        if ty is None:
+            outs.append(y)  # a constant output (slogdet's sign)
+            continue
+        s = _shape(y)
+        ty = np.reshape(ty, lead + s)
+        outs.append(_finish(Dual, [y, ty], tag, nd, s, ((), lead)))
+    return tuple(outs)
+
+
+def _apply_hyper(name, rule, args, top, **kw):
+    """A HyperDual of tag T as a Dual (ε2, tag T) of Duals (ε1, tag T - 1/2)."""
+    tag, nd = top.tag, top.nd
+    inner = tag - 0.5  # newer than every older tag (integers), older than T
+    nested, lead1 = [], None
+    for a in args:
+        if not (isinstance(a, _Number) and a.tag == tag):
+            nested.append(a)
+            continue
+        if type(a) is not HyperDual or a.nd != nd:
+            raise TypeError(f"hyperdual: numpy.linalg.{name}: operands of one tag mix "
+                            "Dual and HyperDual or different direction stacks")
+        r, e1, e2, e12 = a._parts()
+        s = _shape(r)
+        l1, l2 = _shape(e1)[:nd], _shape(e2)[:nd]
+        if any(x != 1 and y != 1 for x, y in zip(l1, l2)) or _interleaved(l1, l2):
+            raise TypeError(f"hyperdual: numpy.linalg.{name}: this HyperDual's direction "
+                            "stacks share an axis; only separate ε1/ε2 stacks are supported")
+        lead1 = l1
+        l12 = np.broadcast_shapes(l1, l2)
+        e12 = np.reshape(np.broadcast_to(e12, l12 + s), l1 + l2 + s)
+        x0 = Dual._build((r, e1), inner, nd)
+        x1 = Dual._build((e2, e12), inner, nd)
+        nested.append(Dual._build((x0, x1), tag, nd))
+    outs = []
+    for y in _apply(name, rule, nested, **kw):
+        if not (isinstance(y, Dual) and y.tag == tag):
+            outs.append(g.real_value(y) if isinstance(y, _Number) else y)
+            continue
+        y0, y1 = y.real, y.dual
+        s = _shape(g.real_value(y0)) if not isinstance(y0, Dual) else y0.shape
+        r, e1 = _inner_parts(y0, inner, nd, lead1, s)
+        l2 = _shape(y1)[:nd]
+        e2, e12 = _inner_parts(y1, inner, nd, lead1, l2 + s)
+        l12 = np.broadcast_shapes(lead1, l2)
+        e12 = np.reshape(e12, l12 + s)
+        outs.append(_finish(HyperDual, [r, e1, e2, e12], tag, nd, s,
+                            ((), lead1, l2, l12)))
+    return tuple(outs)
+
+
+def _interleaved(l1, l2):
+    """True if an ε2 direction axis comes before an ε1 one (no reshape can merge them)."""
+    big1 = [i for i, x in enumerate(l1) if x != 1]
+    big2 = [i for i, x in enumerate(l2) if x != 1]
+    return bool(big1 and big2 and max(big1) > min(big2))
+
+
+def _inner_parts(y, inner, nd, lead1, s):
+    if isinstance(y, Dual) and y.tag == inner:
+        return y.real, np.broadcast_to(y.dual, lead1 + s) if _shape(y.dual) != lead1 + s \
+            else y.dual
+    z = np.zeros(lead1 + s, dtype=np.result_type(g.real_value(y)))
+    return y, z
+
+
+# ---------------------------------------------------------------------------------
+# Small engine-neutral helpers (arrays or numbers alike)
+# ---------------------------------------------------------------------------------
+def _dtype(x):
+    r = g.real_value(x)
+    dt = np.result_type(r)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
+
+
+def _swap(x):
+    return np.swapaxes(x, -1, -2)
+
+
+def _eye(n, like):
+    return np.eye(n, dtype=_dtype(like))
+
+
+def _sym(t, lower: bool):
+    """The symmetric matrix numpy reads from one triangle of ``t`` (tangents too)."""
+    n = _shape(t)[-1]
+    tri = np.tril(np.ones((n, n), dtype=_dtype(t)))
+    if not lower:
+        tri = tri.T
+    return t * tri + _swap(t) * (tri.T - np.eye(n, dtype=tri.dtype))
+
+
+def _solve_stack(a, r):
+    """``solve(a, r)`` for ``r`` of shape ``(K, ..., n, m)``: one solve, K·m right-hand sides."""
+    k = _shape(r)[0]
+    batch = np.broadcast_shapes(_shape(a)[:-2], _shape(r)[1:-2])
+    n, m = _shape(r)[-2:]
+    full = (k,) + batch + (n, m)
+    if _shape(r) != full:
+        r = np.broadcast_to(r, full)
+    rhs = np.reshape(np.moveaxis(r, 0, -1), batch + (n, m * k))
+    x = np.linalg.solve(a, rhs)
+    return np.moveaxis(np.reshape(x, batch + (n, m, k)), -1, 0)
+
+
+def _gap_inverse(w, name, what, squared=False):
+    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it; raise at repeated values.
+
+    Built with differentiable operations on ``w`` (second order needs F's
+    derivative too).
+    """
+    wv = g.real_value(w)
+    n = wv.shape[-1]
+    if squared:
+        w = w * w
+        wv = wv * wv
+    diff = wv[..., None, :] - wv[..., :, None]
+    scale = np.max(np.abs(wv), axis=-1, keepdims=True)[..., None]
+    tol = 8 * n * np.finfo(wv.dtype).eps * scale
+    off = ~np.eye(n, dtype=bool)
+    if np.any((np.abs(diff) <= tol) & off):
+        raise DegenerateDerivativeError(
+            f"numpy.linalg.{name}: repeated {what} (equal to working precision): the "
+            f"derivative of the {'eigen' if 'eig' in what else 'singular '}vectors does "
+            "not exist there" + (
+                "; use np.linalg.eigvalsh for eigenvalues only" if "eig" in what else
+                "; use np.linalg.svd(a, compute_uv=False) for singular values only"))
+    eye = np.eye(n, dtype=wv.dtype)
+    d = w[..., None, :] - w[..., :, None] + eye
+    return (1.0 - eye) / d
+
+
+# ---------------------------------------------------------------------------------
+# The rules.  ``p`` holds primals, ``t`` tangents with K leading directions (or None).
+# ---------------------------------------------------------------------------------
+def _solve_rule(p, t):
+    a, b = p
+    ta, tb = t
+    vec = len(_shape(b)) == 1
+    if vec:
+        b = b[:, None]
+        tb = None if tb is None else tb[..., None]
+    x = np.linalg.solve(a, b)
+    rhs = tb
+    if ta is not None:
+        ax = np.matmul(ta, x)
+        rhs = -ax if rhs is None else rhs - ax
+    tx = _solve_stack(a, rhs)
+    if vec:
+        x, tx = x[..., 0], tx[..., 0]
+    return ((x, tx),)
+
+
+def _inv_rule(p, t):
+    y = np.linalg.inv(p[0])
+    return ((y, -np.matmul(np.matmul(y, t[0]), y)),)
+
+
+def _trace_solve(a, ta):
+    return np.sum(np.diagonal(_solve_stack(a, ta), axis1=-2, axis2=-1), axis=-1)
+
+
+def _det_rule(p, t):
+    d = np.linalg.det(p[0])
+    return ((d, d * _trace_solve(p[0], t[0])),)
+
+
+def _slogdet_rule(p, t):
+    sign, logdet = np.linalg.slogdet(p[0])
+    return ((g.real_value(sign), None), (logdet, _trace_solve(p[0], t[0])))
+
+
+def _cholesky_rule(p, t, upper=False):
+    a, ta = p[0], t[0]
+    low = np.linalg.cholesky(a, upper=upper)  # (an inner level reads the same triangle)
+    if upper:
+        low = _swap(low)
+    s1 = _sym(ta, lower=not upper)
+    y = _solve_stack(low, s1)                 # L^-1 S
+    z = _solve_stack(low, _swap(y))           # L^-1 S L^-T
+    n = _shape(a)[-1]
+    phi = np.tril(np.ones((n, n), dtype=_dtype(a)), -1) + 0.5 * np.eye(n, dtype=_dtype(a))
+    tl = np.matmul(low, z * phi)
+    if upper:
+        return ((_swap(low), _swap(tl)),)
+    return ((low, tl),)
+
+
+def _eigh_rule(p, t, UPLO="L"):
+    a, ta = p[0], t[0]
+    w, v = np.linalg.eigh(a, UPLO)
+    x = np.matmul(np.matmul(_swap(v), _sym(ta, UPLO.upper() == "L")), v)
+    tw = np.diagonal(x, axis1=-2, axis2=-1)
+    f = _gap_inverse(w, "eigh", "eigenvalues")
+    tv = np.matmul(v, f * x)
+    return ((w, tw), (v, tv))
+
+
+def _eigvalsh_rule(p, t, UPLO="L"):
+    a, ta = p[0], t[0]
+    w, v = np.linalg.eigh(a, UPLO)  # the vectors' derivatives only matter at 2nd order
+    s1 = _sym(ta, UPLO.upper() == "L")
+    tw = np.sum(v * np.matmul(s1, v), axis=-2)
+    return ((w, tw),)
+
+
+def _svd_rule(p, t, full_matrices=True, compute_uv=True):
+    a, ta = p[0], t[0]
+    m, n = _shape(a)[-2:]
+    if not compute_uv:
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        ts = np.sum(u * np.matmul(ta, _swap(vh)), axis=-2)
+        return ((s, ts),)
+    if full_matrices and m != n:
+        raise TypeError(
+            "hyperdual: numpy.linalg.svd(full_matrices=True) of a non-square matrix: the "
+            "extra singular vectors are not unique, so they have no derivative; use "
+            "full_matrices=False")
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    v = _swap(vh)
+    f = _gap_inverse(s, "svd", "singular values", squared=True)
+    _check_rank(s, m != n)
+    dp = np.matmul(np.matmul(_swap(u), ta), v)
+    ts = np.diagonal(dp, axis1=-2, axis2=-1)
+    row, col = s[..., None, :], s[..., :, None]
+    dpt = _swap(dp)
+    tu = np.matmul(u, f * (dp * row + col * dpt))
+    tv = np.matmul(v, f * (col * dp + dpt * row))
+    if m > n:
+        tu = tu + (np.matmul(ta, v) - np.matmul(u, dp)) / row
+    elif n > m:
+        tv = tv + (np.matmul(_swap(ta), u) - np.matmul(v, dpt)) / row
+    return ((u, tu), (s, ts), (vh, _swap(tv)))
+
+
+def _check_rank(s, rectangular):
+    sv = g.real_value(s)
+    if rectangular and np.any(sv[..., -1] == 0):
+        raise DegenerateDerivativeError(
+            "numpy.linalg.svd: a zero singular value of a non-square matrix: the "
+            "singular vectors have no derivative there")
+
+
+def _qr_square(q, r, ta):
+    """Tangents of Q (m x n) and R (n x n) for A = QR with m >= n."""
+    c = _swap(_solve_stack(_swap(r), _swap(ta)))       # dA R^-1
+    mm = np.matmul(_swap(q), c)                          # Q^T dA R^-1
+    n = _shape(r)[-1]
+    low = np.tril(np.ones((n, n), dtype=_dtype(r)), -1)
+    lo = mm * low
+    nmat = mm - lo + _swap(lo)                           # dR R^-1 (upper triangular)
+    return c - np.matmul(q, nmat), np.matmul(nmat, r)
+
+
+def _qr_rule(p, t, mode="reduced"):
+    a, ta = p[0], t[0]
+    m, n = _shape(a)[-2:]
+    if mode not in ("reduced", "r", "complete") or (mode == "complete" and m > n):
+        raise TypeError(
+            f"hyperdual: numpy.linalg.qr(mode={mode!r}) is not differentiable "
+            + ("(the extra columns of Q are not unique); use mode='reduced'"
+               if mode == "complete" else "; use mode='reduced' or 'r'"))
+    q, r = np.linalg.qr(a)
+    if m >= n:
+        tq, tr = _qr_square(q, r, ta)
+    else:
+        y = a[..., :, m:]
+        tq, tr1 = _qr_square(q, r[..., :, :m], ta[..., :, :m])
+        tr2 = np.matmul(_swap(tq), y) + np.matmul(_swap(q), ta[..., :, m:])
+        tr = np.concatenate([tr1, tr2], axis=-1)
+    if mode == "r":
+        return ((r, tr),)
+    return ((q, tq), (r, tr))
+
+
+def _pinv_rule(p, t, **kw):
+    a, ta = p[0], t[0]
+    pa = np.linalg.pinv(a, **kw)
+    m, n = _shape(a)[-2:]
+    tat = _swap(ta)
+    out = -np.matmul(np.matmul(pa, ta), pa)
+    pat = _swap(pa)
+    ap = np.eye(m, dtype=_dtype(a)) - np.matmul(a, pa)
+    pa_ = np.eye(n, dtype=_dtype(a)) - np.matmul(pa, a)
+    out = out + np.matmul(np.matmul(np.matmul(pa, pat), tat), ap)
+    out = out + np.matmul(np.matmul(pa_, tat), np.matmul(pat, pa))
+    return ((pa, out),)
+
+
+# ---------------------------------------------------------------------------------
+# Registration with numpy's dispatch
+# ---------------------------------------------------------------------------------
+def _square(a, name):
+    s = _shape(g.real_value(a)) if isinstance(a, _Number) else np.shape(a)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise np.linalg.LinAlgError(
+            f"{len(s)}-dimensional array given. Array must be at least two-dimensional"
+            if len(s) < 2 else "Last 2 dimensions of the array must be square")
+
+
+def _matrix(a):
+    s = np.shape(g.real_value(a))
+    if len(s) < 2:
+        raise np.linalg.LinAlgError(
+            f"{len(s)}-dimensional array given. Array must be at least two-dimensional")
+
+
+@implements(np.linalg.solve)
+def solve(a, b):
+    _square(a, "solve")
+    return _apply("solve", _solve_rule, (a, b))[0]
+
+
+@implements(np.linalg.inv)
+def inv(a):
+    _square(a, "inv")
+    return _apply("inv", _inv_rule, (a,))[0]
+
+
+@implements(np.linalg.det)
+def det(a):
+    _square(a, "det")
+    return _apply("det", _det_rule, (a,))[0]
+
+
+@implements(np.linalg.slogdet)
+def slogdet(a):
+    _square(a, "slogdet")
+    return _result(SlogdetResult, *_apply("slogdet", _slogdet_rule, (a,)))
+
+
+@implements(np.linalg.cholesky)
+def cholesky(a, /, *, upper=False):
+    _square(a, "cholesky")
+    return _apply("cholesky", _cholesky_rule, (a,), upper=upper)[0]
+
+
+@implements(np.linalg.eigh)
+def eigh(a, UPLO="L"):
+    _square(a, "eigh")
+    return _result(EighResult, *_apply("eigh", _eigh_rule, (a,), UPLO=UPLO))
+
+
+@implements(np.linalg.eigvalsh)
+def eigvalsh(a, UPLO="L"):
+    _square(a, "eigvalsh")
+    return _apply("eigvalsh", _eigvalsh_rule, (a,), UPLO=UPLO)[0]
+
+
+@implements(np.linalg.svd)
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    _matrix(a)
+    outs = _apply("svd", _svd_rule, (a,), full_matrices=full_matrices, compute_uv=compute_uv)
+    return _result(SVDResult, *outs) if compute_uv else outs[0]
+
+
+@implements(np.linalg.qr)
+def qr(a, mode="reduced"):
+    _matrix(a)
+    outs = _apply("qr", _qr_rule, (a,), mode=mode)
+    return outs[0] if mode == "r" else _result(QRResult, *outs)
+
+
+@implements(np.linalg.pinv)
+def pinv(a, rcond=None, hermitian=False, **kw):
+    _matrix(a)
+    if rcond is not None:
+        kw["rcond"] = rcond
+    return _apply("pinv", _pinv_rule, (a,), **kw)[0]
+
+
+# --- composites: written with numpy calls, so they differentiate through the rules
+@implements(np.linalg.matrix_power)
+def matrix_power(a, n):
+    """``a`` to the integer power ``n`` by repeated squaring (``inv`` first if n < 0)."""
+    _square(a, "matrix_power")
+    if not isinstance(n, (int, np.integer)):
+        raise TypeError("exponent must be an integer")
+    if n == 0:
+        s = np.shape(g.real_value(a))
+        return np.broadcast_to(np.eye(s[-1], dtype=_dtype(a)), s).copy()
+    if n < 0:
+        a, n = np.linalg.inv(a), -n
+    result, base = None, a
+    while n:
+        if n & 1:
+            result = base if result is None else np.matmul(result, base)
+        n >>= 1
+        if n:
+            base = np.matmul(base, base)
+    return result
+
+
+@implements(np.linalg.multi_dot)
+def multi_dot(arrays, *, out=None):
+    """Chain of products in numpy's cheapest order (same shapes, same values)."""
+    if out is not None:
+        raise TypeError("hyperdual: numpy.linalg.multi_dot with out= is not supported")
+    return _multi_dot(list(arrays))
+
+
+def _multi_dot(arrays):
+    n = len(arrays)
+    if n < 2:
+        raise ValueError("Expecting at least two arrays.")
+    first, last = np.ndim(g.real_value(arrays[0])), np.ndim(g.real_value(arrays[-1]))
+    if first == 1:
+        arrays[0] = np.reshape(arrays[0], (1, -1))
+    if last == 1:
+        arrays[-1] = np.reshape(arrays[-1], (-1, 1))
+    dims = [np.shape(g.real_value(x)) for x in arrays]
+    for d in dims:
+        if len(d) != 2:
+            raise ValueError(f"{len(d)}-dimensional array given. Array must be two-dimensional")
+    sizes = [d[0] for d in dims] + [dims[-1][1]]
+    # cost[i][j]: cheapest product of arrays i..j; split[i][j]: where to split it
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+
+    def build(i, j):
+        if i == j:
+            return arrays[i]
+        k = split[i][j]
+        return np.matmul(build(i, k), build(k + 1, j))
+
+    out = build(0, n - 1)
+    if first == 1 and last == 1:
+        return out[0, 0]
+    if first == 1:
+        return out[0]
+    if last == 1:
+        return out[:, 0]
+    return out
+
+
+@implements(np.linalg.lstsq)
+def lstsq(a, b, rcond=None):
+    """Least squares through ``pinv`` (differentiated at constant rank)."""
+    av = g.real_value(a)
+    m, n = np.shape(av)[-2:]
+    cutoff = np.finfo(_dtype(a)).eps * max(m, n) if rcond is None else rcond
+    x = np.matmul(np.linalg.pinv(a, rcond=cutoff), b)
+    s = np.linalg.svd(a, compute_uv=False)
+    sv = g.real_value(s)
+    rank = int(np.sum(sv > cutoff * sv[0])) if sv.size else 0
+    if rank == n and m > n:
+        r = b - np.matmul(a, x)
+        resid = np.sum(r * r, axis=0)
+        if np.ndim(g.real_value(resid)) == 0:
+            resid = np.reshape(resid, (1,))
+    else:
+        resid = np.zeros((0,), dtype=_dtype(a))
+    return x, resid, rank, s
+
+
+@implements(np.linalg.norm)
+def norm(x, ord=None, axis=None, keepdims=False):
+    """Every ``ord``/``axis`` numpy accepts, written with differentiable reductions."""
+    return norm_impl(x, ord, axis, keepdims)
+
+
+def norm_impl(x, ord=None, axis=None, keepdims=False):  # noqa: A002
+    nd = np.ndim(g.real_value(x))
+    if axis is None:
+        if ord is None:
+            return _keep(np.sqrt(np.sum(x * x)), nd, tuple(range(nd)), keepdims)
+        if nd == 1:
+            axis = (0,)
+        elif nd == 2:
+            axis = (0, 1)
+        else:
+            raise ValueError("Improper number of dimensions to norm.")
+    elif isinstance(axis, (int, np.integer)):
+        axis = (int(axis),)
+    else:
+        axis = tuple(int(ax) for ax in axis)
+    axis = tuple(ax % nd if -nd <= ax < nd else _bad_axis(ax, nd) for ax in axis)
+    if len(axis) == 1:
+        return _vector_norm(x, ord, axis[0], keepdims)
+    if len(axis) != 2:
+        raise ValueError("Improper number of dimensions to norm.")
+    if axis[0] == axis[1]:
+        raise ValueError("Duplicate axes given.")
+    return _matrix_norm(x, ord, axis, keepdims, nd)
+
+
+def _bad_axis(ax, nd):
+    raise np.exceptions.AxisError(ax, nd)
+
+
+def _keep(y, nd, axes, keepdims):
+    if not keepdims:
+        return y
+    shape = list(np.shape(g.real_value(y)))
+    for ax in sorted(axes):
+        shape.insert(ax, 1)
+    return np.reshape(y, tuple(shape))
+
+
+def _vector_norm(x, ord, ax, keepdims):
+    if ord is None or ord == 2:
+        return np.sqrt(np.sum(x * x, axis=ax, keepdims=keepdims))
+    if isinstance(ord, str):
+        raise ValueError(f"Invalid norm order '{ord}' for vectors")
+    if ord == np.inf:
+        return np.max(np.abs(x), axis=ax, keepdims=keepdims)
+    if ord == -np.inf:
+        return np.min(np.abs(x), axis=ax, keepdims=keepdims)
+    if ord == 0:  # the number of nonzero entries: piecewise constant
+        return np.sum(g.real_value(x) != 0, axis=ax, keepdims=keepdims).astype(_dtype(x))
+    if ord == 1:
+        return np.sum(np.abs(x), axis=ax, keepdims=keepdims)
+    return np.sum(np.abs(x) ** ord, axis=ax, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x, ord, axis, keepdims, nd):
+    r, c = axis
+    if ord is None or ord == "fro":
+        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+    if ord in ("nuc", 2, -2):
+        moved = np.moveaxis(x, (r, c), (-2, -1))
+        s = np.linalg.svd(moved, compute_uv=False)
+        y = np.sum(s, axis=-1) if ord == "nuc" else (
+            np.max(s, axis=-1) if ord == 2 else np.min(s, axis=-1))
+        return _keep(y, nd, axis, keepdims)
+    if ord in (1, -1):
+        col = np.sum(np.abs(x), axis=r, keepdims=True)
+        red = np.max if ord == 1 else np.min
+        y = red(col, axis=c, keepdims=True)
+    elif ord in (np.inf, -np.inf):
+        row = np.sum(np.abs(x), axis=c, keepdims=True)
+        red = np.max if ord == np.inf else np.min
+        y = red(row, axis=r, keepdims=True)
+    else:
+        raise ValueError("Invalid norm order for matrices.")
+    if keepdims:
+        return y
+    return np.squeeze(y, axis=axis)

@@ -1,0 +1,648 @@
+"""Reverse-mode rules of linear algebra: ``np.linalg.*`` and ``np.trace``.
+
+Each decomposition is one :class:`~reverse.core.Function`; its backward is
+written with numpy calls (``np.linalg.solve``, ``@``, masks), so on Variables
+(``create_graph=True``) it builds a graph of the same Functions and every
+order of derivative works, and on ``hyperdual`` data (forward-over-reverse)
+it computes with Duals.  Backward passes use the factorisation, not an
+inverse, where that is how the hand-written derivative goes: ``solve``'s
+backward is one more solve with ``A^T``, ``det``/``slogdet`` solve with ``A^T``.
+
+Functions with several outputs (``eigh``, ``svd``, ``qr``) are one Function
+whose output packs them into one array; the public function slices it, so
+an output that is not used sends a zero cotangent.
+
+Conventions (the same as ``hyperdual.rules.linalg``; see the README):
+``cholesky``/``eigh``/``eigvalsh`` are differentiated with respect to the
+triangle numpy reads; eigenvector and singular-vector derivatives at repeated
+values raise :class:`DegenerateDerivativeError` when the cotangent needs them
+(an unused ``v`` of ``eigh`` costs nothing and raises nothing); ``det`` and
+``slogdet`` raise ``LinAlgError`` at singular matrices; ``pinv`` and ``lstsq``
+are differentiated at constant rank.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..core import FUNCTIONS, Function, Variable, _value
+from ..utils import sum_to
+
+try:
+    from numpy.linalg._linalg import EighResult, QRResult, SlogdetResult, SVDResult
+except ImportError:  # pragma: no cover - numpy < 2
+    EighResult = QRResult = SlogdetResult = SVDResult = None
+
+__all__ = ["DegenerateDerivativeError"]
+
+
+class DegenerateDerivativeError(ArithmeticError):
+    """A derivative asked for does not exist: repeated eigenvalues or singular values."""
+
+
+def _result(kind: Any, *items: Any) -> Any:
+    return tuple(items) if kind is None else kind(*items)
+
+
+# ----------------------------------------------------------------------------
+# Engine-neutral helpers (raw arrays, Duals or Variables)
+# ----------------------------------------------------------------------------
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(np.shape(_value(x)))
+
+
+def _dtype(x: Any) -> Any:
+    dt = np.result_type(_value(x))
+    return dt if dt.kind == "f" else np.dtype(np.float64)
+
+
+def _swap(x: Any) -> Any:
+    return np.swapaxes(x, -1, -2)
+
+
+def _tri(n: int, dt: Any, lower: bool, strict: bool = False) -> np.ndarray:
+    t = np.tril(np.ones((n, n), dtype=dt), -1 if strict else 0)
+    return t if lower else t.T
+
+
+def _sym_adjoint(p: Any, lower: bool) -> Any:
+    """Gradient w.r.t. the triangle numpy reads, from the gradient ``p`` of the
+    symmetric matrix it builds: ``tril(p) + tril(p^T, -1)`` for the lower one."""
+    n = _shape(p)[-1]
+    dt = _dtype(p)
+    return p * _tri(n, dt, lower) + _swap(p) * _tri(n, dt, lower, strict=True)
+
+
+def _diag(x: Any) -> Any:
+    """The diagonal of the last two axes (as a sum: reverse has no np.diagonal rule)."""
+    n = _shape(x)[-1]
+    return np.sum(x * np.eye(n, dtype=_dtype(x)), axis=-1)
+
+
+def _diag_embed(v: Any) -> Any:
+    n = _shape(v)[-1]
+    return np.expand_dims(v, -1) * np.eye(n, dtype=_dtype(v))
+
+
+def _gap_inverse(w: Any, squared: bool = False) -> tuple[Any, np.ndarray]:
+    """``F[i, j] = 1/(w[j] - w[i])`` (of squares for svd), 0 on the diagonal and at
+    repeated values (returned as a mask: the caller raises if they matter)."""
+    wv = np.asarray(_value(w))
+    n = wv.shape[-1]
+    if squared:
+        w = w * w
+        wv = wv * wv
+    diff = wv[..., None, :] - wv[..., :, None]
+    scale = np.max(np.abs(wv), axis=-1, keepdims=True)[..., None]
+    tol = 8 * n * np.finfo(wv.dtype).eps * scale
+    eye = np.eye(n, dtype=wv.dtype)
+    degenerate = (np.abs(diff) <= tol) & (eye == 0)
+    keep = np.where(degenerate | (eye != 0), 0.0, 1.0).astype(wv.dtype)
+    d = np.expand_dims(w, -2) - np.expand_dims(w, -1) + (1.0 - keep)
+    return keep / d, degenerate
+
+
+def _check_degenerate(degenerate: np.ndarray, inner: Any, name: str, what: str) -> None:
+    if degenerate.any() and np.any(np.where(degenerate, np.asarray(_value(inner)), 0) != 0):
+        raise DegenerateDerivativeError(
+            f"numpy.linalg.{name}: repeated {what} (equal to working precision): the "
+            "derivative of the corresponding vectors does not exist there"
+            + ("; use np.linalg.eigvalsh for eigenvalues only" if name == "eigh" else
+               "; use np.linalg.svd(a, compute_uv=False) for singular values only"))
+
+
+def _as_operand(x: Any) -> Any:
+    if isinstance(x, Variable) or isinstance(x, np.ndarray):
+        return x
+    v = _value(x)
+    if v is not x:  # a hyperdual number
+        return x
+    return np.asarray(x, dtype=_dtype(np.asarray(x)))
+
+
+def _square(a: Any) -> None:
+    s = _shape(a)
+    if len(s) < 2:
+        raise np.linalg.LinAlgError(
+            f"{len(s)}-dimensional array given. Array must be at least two-dimensional")
+    if s[-1] != s[-2]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+
+
+def _matrix(a: Any) -> None:
+    s = _shape(a)
+    if len(s) < 2:
+        raise np.linalg.LinAlgError(
+            f"{len(s)}-dimensional array given. Array must be at least two-dimensional")
+
+
+# ----------------------------------------------------------------------------
+# Functions
+# ----------------------------------------------------------------------------
+
+
+class Solve(Function):
+    """``np.linalg.solve(a, b)``; backward: one solve with ``a^T``."""
+
+    __slots__ = ()
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return np.linalg.solve(a, b)
+
+    def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
+        ia, ib = self._inputs
+        vec = len(_shape(b)) == 1
+        g = np.linalg.solve(_swap(a), np.expand_dims(gy, -1) if vec else gy)
+        ga = gb = None
+        if isinstance(ia, Variable):
+            if vec:  # g is (..., n, 1) here
+                ga = -(g * np.expand_dims(y, -2))
+            else:
+                ga = -np.matmul(g, _swap(y))
+            ga = sum_to(ga, _shape(a))
+        if isinstance(ib, Variable):
+            gb = sum_to(g[..., 0] if vec else g, _shape(b))
+        return ga, gb
+
+
+class Inv(Function):
+    """``np.linalg.inv(a)``; backward ``-Y^T gY Y^T``."""
+
+    __slots__ = ()
+
+    def forward(self, a: Any) -> Any:
+        return np.linalg.inv(a)
+
+    def backward(self, gy: Any, y: Any, a: Any) -> Any:
+        yt = _swap(y)
+        return -np.matmul(np.matmul(yt, gy), yt)
+
+
+def _eye_times(c: Any, a: Any) -> Any:
+    n = _shape(a)[-1]
+    return np.expand_dims(np.expand_dims(c, -1), -1) * np.eye(n, dtype=_dtype(a))
+
+
+class Det(Function):
+    """``np.linalg.det(a)``; backward ``gy det(a) a^-T`` by one solve with ``a^T``."""
+
+    __slots__ = ()
+
+    def forward(self, a: Any) -> Any:
+        return np.linalg.det(a)
+
+    def backward(self, gy: Any, y: Any, a: Any) -> Any:
+        return np.linalg.solve(_swap(a), _eye_times(gy * y, a))
+
+
+class Slogdet(Function):
+    """``log|det(a)|`` of ``np.linalg.slogdet``; the sign (piecewise constant) is kept."""
+
+    __slots__ = ("sign",)
+
+    def forward(self, a: Any) -> Any:
+        sign, logdet = np.linalg.slogdet(a)
+        self.sign = _value(sign)
+        return logdet
+
+    def backward(self, gy: Any, y: Any, a: Any) -> Any:
+        return np.linalg.solve(_swap(a), _eye_times(gy, a))
+
+
+class Cholesky(Function):
+    """``np.linalg.cholesky(a, upper=)``, differentiated w.r.t. the triangle it reads."""
+
+    __slots__ = ("upper",)
+
+    def __init__(self, upper: bool = False) -> None:
+        self.upper = bool(upper)
+
+    def forward(self, a: Any) -> Any:
+        return np.linalg.cholesky(a, upper=self.upper)
+
+    def backward(self, gy: Any, y: Any, a: Any) -> Any:
+        low, gl = (_swap(y), _swap(gy)) if self.upper else (y, gy)
+        n = _shape(a)[-1]
+        dt = _dtype(a)
+        phi = np.tril(np.ones((n, n), dtype=dt), -1) + 0.5 * np.eye(n, dtype=dt)
+        psi = np.matmul(_swap(low), gl) * phi
+        lt = _swap(low)
+        z = np.linalg.solve(lt, _swap(psi))          # L^-T psi^T
+        p = np.linalg.solve(lt, _swap(z))            # L^-T psi L^-1
+        return _sym_adjoint(p, lower=not self.upper)
+
+
+class Eigh(Function):
+    """``np.linalg.eigh``: output ``[w; V]`` packed as ``(..., n + 1, n)``."""
+
+    __slots__ = ("uplo",)
+
+    def __init__(self, uplo: str = "L") -> None:
+        self.uplo = uplo
+
+    def forward(self, a: Any) -> Any:
+        w, v = np.linalg.eigh(a, self.uplo)
+        return np.concatenate([np.expand_dims(w, -2), v], axis=-2)
+
+    def backward(self, gy: Any, y: Any, a: Any) -> Any:
+        w, v = y[..., 0, :], y[..., 1:, :]
+        gw, gv = gy[..., 0, :], gy[..., 1:, :]
+        f, degenerate = _gap_inverse(w)
+        inner = np.matmul(_swap(v), gv)
+        _check_degenerate(degenerate, inner, "eigh", "eigenvalues")
+        mid = _diag_embed(gw) + f * inner
+        p = np.matmul(np.matmul(v, mid), _swap(v))
+        return _sym_adjoint(p, lower=self.uplo.upper() == "L")
+
+
+class SVD(Function):
+    """Reduced ``np.linalg.svd``: output ``U, s, Vh`` flattened and joined on the last axis."""
+
+    __slots__ = ()
+
+    def forward(self, a: Any) -> Any:
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        batch = _shape(s)[:-1]
+        return np.concatenate([np.reshape(u, batch + (-1,)), s,
+                               np.reshape(vh, batch + (-1,))], axis=-1)
+
+    def backward(self, gy: Any, y: Any, a: Any) -> Any:
+        m, n = _shape(a)[-2:]
+        u, s, vh = _unpack_svd(y, m, n)
+        gu, gs, gvh = _unpack_svd(gy, m, n)
+        v, gv = _swap(vh), _swap(gvh)
+        f, degenerate = _gap_inverse(s, squared=True)
+        ju = np.matmul(_swap(u), gu)
+        ju = ju - _swap(ju)
+        jv = np.matmul(vh, gv)
+        jv = jv - _swap(jv)
+        _check_degenerate(degenerate, ju, "svd", "singular values")
+        _check_degenerate(degenerate, jv, "svd", "singular values")
+        row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
+        mid = (f * ju) * row + _diag_embed(gs) + col * (f * jv)
+        ga = np.matmul(np.matmul(u, mid), vh)
+        if m != n and np.any(np.asarray(_value(s))[..., -1] == 0):
+            raise DegenerateDerivativeError(
+                "numpy.linalg.svd: a zero singular value of a non-square matrix: the "
+                "singular vectors have no derivative there")
+        if m > n:
+            proj = gu - np.matmul(u, np.matmul(_swap(u), gu))
+            ga = ga + np.matmul(proj / row, vh)
+        elif n > m:
+            proj = gv - np.matmul(v, np.matmul(vh, gv))
+            ga = ga + np.matmul(u, _swap(proj / row))
+        return ga
+
+
+def _unpack_svd(packed: Any, m: int, n: int) -> tuple[Any, Any, Any]:
+    k = min(m, n)
+    batch = _shape(packed)[:-1]
+    u = np.reshape(packed[..., :m * k], batch + (m, k))
+    s = packed[..., m * k:m * k + k]
+    vh = np.reshape(packed[..., m * k + k:], batch + (k, n))
+    return u, s, vh
+
+
+class QR(Function):
+    """Reduced ``np.linalg.qr``: output ``Q, R`` flattened and joined on the last axis."""
+
+    __slots__ = ()
+
+    def forward(self, a: Any) -> Any:
+        q, r = np.linalg.qr(a)
+        batch = _shape(a)[:-2]
+        return np.concatenate([np.reshape(q, batch + (-1,)), np.reshape(r, batch + (-1,))],
+                              axis=-1)
+
+    def backward(self, gy: Any, y: Any, a: Any) -> Any:
+        m, n = _shape(a)[-2:]
+        q, r = _unpack_qr(y, m, n)
+        gq, gr = _unpack_qr(gy, m, n)
+        if m >= n:
+            return _qr_square_backward(q, r, gq, gr)
+        rest = a[..., :, m:]
+        gr2 = gr[..., :, m:]
+        gx = _qr_square_backward(q, r[..., :, :m], gq + np.matmul(rest, _swap(gr2)),
+                                 gr[..., :, :m])
+        return np.concatenate([gx, np.matmul(q, gr2)], axis=-1)
+
+
+def _unpack_qr(packed: Any, m: int, n: int) -> tuple[Any, Any]:
+    k = min(m, n)
+    batch = _shape(packed)[:-1]
+    return (np.reshape(packed[..., :m * k], batch + (m, k)),
+            np.reshape(packed[..., m * k:], batch + (k, n)))
+
+
+def _qr_square_backward(q: Any, r: Any, gq: Any, gr: Any) -> Any:
+    n = _shape(r)[-1]
+    dt = _dtype(r)
+    w = np.matmul(gr, _swap(r)) - np.matmul(_swap(q), gq)
+    z = w * _tri(n, dt, lower=False) + _swap(w) * _tri(n, dt, lower=True, strict=True)
+    return _swap(np.linalg.solve(r, _swap(gq + np.matmul(q, z))))
+
+
+class Pinv(Function):
+    """``np.linalg.pinv``, differentiated at constant rank."""
+
+    __slots__ = ("kw",)
+
+    def __init__(self, **kw: Any) -> None:
+        self.kw = kw
+
+    def forward(self, a: Any) -> Any:
+        return np.linalg.pinv(a, **self.kw)
+
+    def backward(self, gy: Any, y: Any, a: Any) -> Any:
+        m, n = _shape(a)[-2:]
+        dt = _dtype(a)
+        pt = _swap(y)
+        gt = _swap(gy)
+        ga = -np.matmul(np.matmul(pt, gy), pt)
+        i_ap = np.eye(m, dtype=dt) - np.matmul(a, y)
+        i_pa = np.eye(n, dtype=dt) - np.matmul(y, a)
+        ga = ga + np.matmul(np.matmul(i_ap, gt), np.matmul(y, pt))
+        ga = ga + np.matmul(np.matmul(pt, y), np.matmul(gt, i_pa))
+        return ga
+
+
+class Trace(Function):
+    """``np.trace(x, offset, axis1, axis2)``; the gradient sits on that diagonal."""
+
+    __slots__ = ("offset", "axis1", "axis2")
+
+    def __init__(self, offset: int, axis1: int, axis2: int) -> None:
+        self.offset, self.axis1, self.axis2 = offset, axis1, axis2
+
+    def forward(self, x: Any) -> Any:
+        return np.trace(x, self.offset, self.axis1, self.axis2)
+
+    def backward(self, gy: Any, y: Any, x: Any) -> Any:
+        shape = _shape(x)
+        nd = len(shape)
+        a1, a2 = self.axis1 % nd, self.axis2 % nd
+        mask = np.eye(shape[a1], shape[a2], k=self.offset, dtype=_dtype(x))
+        if a1 > a2:
+            mask = mask.T
+        mshape = [1] * nd
+        mshape[a1], mshape[a2] = shape[a1], shape[a2]
+        return np.expand_dims(gy, (min(a1, a2), max(a1, a2))) * np.reshape(mask, mshape)
+
+
+# ----------------------------------------------------------------------------
+# Public entry points (numpy dispatch)
+# ----------------------------------------------------------------------------
+
+
+def solve(a: Any, b: Any) -> Any:
+    a, b = _as_operand(a), _as_operand(b)
+    _square(a)
+    return Solve()(a, b)
+
+
+def inv(a: Any) -> Any:
+    _square(a)
+    return Inv()(a)
+
+
+def det(a: Any) -> Any:
+    _square(a)
+    return Det()(a)
+
+
+def slogdet(a: Any) -> Any:
+    _square(a)
+    f = Slogdet()
+    logdet = f(a)
+    return _result(SlogdetResult, f.sign, logdet)
+
+
+def cholesky(a: Any, /, *, upper: bool = False) -> Any:
+    _square(a)
+    return Cholesky(upper)(a)
+
+
+def eigh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 (numpy's name)
+    _square(a)
+    if UPLO not in ("L", "U", "l", "u"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    out = Eigh(UPLO.upper())(a)
+    return _result(EighResult, out[..., 0, :], out[..., 1:, :])
+
+
+def eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
+    return eigh(a, UPLO)[0]
+
+
+def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
+        hermitian: bool = False) -> Any:
+    _matrix(a)
+    m, n = _shape(a)[-2:]
+    if compute_uv and full_matrices and m != n:
+        raise TypeError(
+            "reverse: numpy.linalg.svd(full_matrices=True) of a non-square matrix: the extra "
+            "singular vectors are not unique, so they have no derivative; use "
+            "full_matrices=False")
+    u, s, vh = _unpack_svd(SVD()(a), m, n)
+    return _result(SVDResult, u, s, vh) if compute_uv else s
+
+
+def qr(a: Any, mode: str = "reduced") -> Any:
+    _matrix(a)
+    m, n = _shape(a)[-2:]
+    if mode not in ("reduced", "r", "complete") or (mode == "complete" and m > n):
+        raise TypeError(
+            f"reverse: numpy.linalg.qr(mode={mode!r}) is not differentiable "
+            + ("(the extra columns of Q are not unique); use mode='reduced'"
+               if mode == "complete" else "; use mode='reduced' or 'r'"))
+    q, r = _unpack_qr(QR()(a), m, n)
+    return r if mode == "r" else _result(QRResult, q, r)
+
+
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, **kw: Any) -> Any:
+    _matrix(a)
+    if rcond is not None:
+        kw["rcond"] = rcond
+    return Pinv(**kw)(a)
+
+
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None,
+          out: Any = None) -> Any:
+    if out is not None:
+        raise TypeError("reverse: np.trace with out= is not supported")
+    return Trace(int(offset), int(axis1), int(axis2))(a)
+
+
+# --- composites, written with numpy calls -------------------------------------
+
+
+def matrix_power(a: Any, n: int) -> Any:
+    _square(a)
+    if not isinstance(n, (int, np.integer)):
+        raise TypeError("exponent must be an integer")
+    if n == 0:
+        s = _shape(a)
+        return np.broadcast_to(np.eye(s[-1], dtype=_dtype(a)), s).copy()
+    if n < 0:
+        a, n = inv(a), -n
+    result, base = None, a
+    while n:
+        if n & 1:
+            result = base if result is None else np.matmul(result, base)
+        n >>= 1
+        if n:
+            base = np.matmul(base, base)
+    return result
+
+
+def multi_dot(arrays: Any, *, out: Any = None) -> Any:
+    if out is not None:
+        raise TypeError("reverse: numpy.linalg.multi_dot with out= is not supported")
+    arrays = list(arrays)
+    n = len(arrays)
+    if n < 2:
+        raise ValueError("Expecting at least two arrays.")
+    first, last = len(_shape(arrays[0])), len(_shape(arrays[-1]))
+    if first == 1:
+        arrays[0] = np.reshape(arrays[0], (1, -1))
+    if last == 1:
+        arrays[-1] = np.reshape(arrays[-1], (-1, 1))
+    dims = [_shape(x) for x in arrays]
+    for d in dims:
+        if len(d) != 2:
+            raise ValueError(f"{len(d)}-dimensional array given. Array must be two-dimensional")
+    sizes = [d[0] for d in dims] + [dims[-1][1]]
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+
+    def build(i: int, j: int) -> Any:
+        if i == j:
+            return arrays[i]
+        k = split[i][j]
+        return np.matmul(build(i, k), build(k + 1, j))
+
+    res = build(0, n - 1)
+    if first == 1 and last == 1:
+        return res[0, 0]
+    if first == 1:
+        return res[0]
+    if last == 1:
+        return res[:, 0]
+    return res
+
+
+def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
+    m, n = _shape(a)[-2:]
+    cutoff = np.finfo(_dtype(a)).eps * max(m, n) if rcond is None else rcond
+    x = np.matmul(pinv(a, rcond=cutoff), b)
+    s = svd(a, full_matrices=False, compute_uv=False) if isinstance(a, Variable) else \
+        np.linalg.svd(a, compute_uv=False)
+    sv = np.asarray(_value(s))
+    rank = int(np.sum(sv > cutoff * sv[0])) if sv.size else 0
+    if rank == n and m > n:
+        r = b - np.matmul(a, x)
+        resid = np.sum(r * r, axis=0)
+        if len(_shape(resid)) == 0:
+            resid = np.reshape(resid, (1,))
+    else:
+        resid = np.zeros((0,), dtype=_dtype(a))
+    return x, resid, rank, s
+
+
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
+    nd = len(_shape(x))
+    if axis is None:
+        if ord is None:
+            y = np.sqrt(np.sum(x * x))
+            return np.reshape(y, (1,) * nd) if keepdims else y
+        if nd == 1:
+            axis = (0,)
+        elif nd == 2:
+            axis = (0, 1)
+        else:
+            raise ValueError("Improper number of dimensions to norm.")
+    elif isinstance(axis, (int, np.integer)):
+        axis = (int(axis),)
+    else:
+        axis = tuple(int(ax) for ax in axis)
+    for ax in axis:
+        if not -nd <= ax < nd:
+            raise np.exceptions.AxisError(ax, nd)
+    axis = tuple(ax % nd for ax in axis)
+    if len(axis) == 1:
+        return _vector_norm(x, ord, axis[0], keepdims)
+    if len(axis) != 2:
+        raise ValueError("Improper number of dimensions to norm.")
+    if axis[0] == axis[1]:
+        raise ValueError("Duplicate axes given.")
+    return _matrix_norm(x, ord, axis, keepdims)
+
+
+def _vector_norm(x: Any, ord: Any, ax: int, keepdims: bool) -> Any:  # noqa: A002
+    if ord is None or ord == 2:
+        return np.sqrt(np.sum(x * x, axis=ax, keepdims=keepdims))
+    if isinstance(ord, str):
+        raise ValueError(f"Invalid norm order '{ord}' for vectors")
+    if ord == np.inf:
+        return np.max(np.abs(x), axis=ax, keepdims=keepdims)
+    if ord == -np.inf:
+        return np.min(np.abs(x), axis=ax, keepdims=keepdims)
+    if ord == 0:  # the number of nonzero entries: piecewise constant
+        return np.sum(np.asarray(_value(x)) != 0, axis=ax, keepdims=keepdims).astype(_dtype(x))
+    if ord == 1:
+        return np.sum(np.abs(x), axis=ax, keepdims=keepdims)
+    return np.sum(np.abs(x) ** ord, axis=ax, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any:  # noqa: A002
+    r, c = axis
+    nd = len(_shape(x))
+    if ord is None or ord == "fro":
+        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+    if ord in ("nuc", 2, -2):
+        rest = [i for i in range(nd) if i not in axis]
+        moved = np.transpose(x, rest + [r, c])
+        s = svd(moved, compute_uv=False)
+        y = np.sum(s, axis=-1) if ord == "nuc" else (
+            np.max(s, axis=-1) if ord == 2 else np.min(s, axis=-1))
+        if keepdims:
+            shape = list(_shape(y))
+            for ax in sorted(axis):
+                shape.insert(ax, 1)
+            y = np.reshape(y, tuple(shape))
+        return y
+    if ord in (1, -1):
+        col = np.sum(np.abs(x), axis=r, keepdims=True)
+        y = (np.max if ord == 1 else np.min)(col, axis=c, keepdims=True)
+    elif ord in (np.inf, -np.inf):
+        row = np.sum(np.abs(x), axis=c, keepdims=True)
+        y = (np.max if ord == np.inf else np.min)(row, axis=r, keepdims=True)
+    else:
+        raise ValueError("Invalid norm order for matrices.")
+    if keepdims:
+        return y
+    shape = tuple(s for i, s in enumerate(_shape(y)) if i not in axis)
+    return np.reshape(y, shape)
+
+
+for _np_f, _impl in ((np.linalg.solve, solve), (np.linalg.inv, inv), (np.linalg.det, det),
+                     (np.linalg.slogdet, slogdet), (np.linalg.cholesky, cholesky),
+                     (np.linalg.eigh, eigh), (np.linalg.eigvalsh, eigvalsh),
+                     (np.linalg.svd, svd), (np.linalg.qr, qr), (np.linalg.pinv, pinv),
+                     (np.linalg.matrix_power, matrix_power),
+                     (np.linalg.multi_dot, multi_dot), (np.linalg.lstsq, lstsq),
+                     (np.linalg.norm, norm), (np.trace, trace)):
+    FUNCTIONS[_np_f] = _impl
