@@ -890,7 +890,8 @@ class Max(Function):
         kd = reduce_shape(x.shape, self.axis)
         hit = _value(x) == np.reshape(_value(y), kd)
         weight = hit / np.sum(hit, axis=self.axis, keepdims=True)
-        return np.reshape(gy, kd) * weight
+        # (a float64 weight would promote a float32 gradient)
+        return np.reshape(gy, kd) * weight.astype(core._seed_dtype(x), copy=False)
 
 
 class Min(Max):
