@@ -1647,13 +1647,6 @@ def outer(a, b, out=None):
     return a * b
 
 
-@implements(np.linalg.norm)
-def norm(x, ord=None, axis=None, keepdims=False):
-    if ord not in (None, 2, "fro") or (ord == 2 and x.ndim != 1 and axis is None):
-        raise TypeError("hyperdual: numpy.linalg.norm supports the 2-norm/Frobenius norm only")
-    return g.sqrt(sum_(x * x, axis=axis, keepdims=keepdims))
-
-
 # --- functions that only look at the value -------------------------------------
 @implements(np.shape)
 def _shape_func(a):
@@ -1766,7 +1759,7 @@ _INTERNAL = {"polygamma1", "polygamma2", "polygamma3"}  # reached as derivatives
 SUPPORTED_FUNCTIONS = sorted(
     {("scipy.special." + n) if n in _SPECIAL else "numpy." + n
      for n in (*UNARY, *BINARY) if n not in _INTERNAL}
-    | {"numpy." + ("linalg." if f is np.linalg.norm else "") + f.__name__
+    | {f.__module__ + "." + f.__name__
        for f in HANDLED_FUNCTIONS}
     | {"numpy.matmul"}
 )

@@ -1811,16 +1811,6 @@ for _f in (np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_lik
     FUNCTIONS[_f] = _on_values(_f)
 
 
-def _np_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A002
-    if ord is not None:
-        raise TypeError("reverse: np.linalg.norm supports the default (2/Frobenius) norm only")
-    x = _arg(x, "norm")
-    return np.sqrt(sum(x * x, axis=axis, keepdims=keepdims))
-
-
-FUNCTIONS[np.linalg.norm] = _np_norm
-
-
 # ----------------------------------------------------------------------------
 # Operators on Variable
 # ----------------------------------------------------------------------------

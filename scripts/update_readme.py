@@ -23,7 +23,7 @@ def _reverse_names() -> set[str]:
         for f in table:
             mod = "scipy.special" if "scipy" in repr(f) or f.__name__ in {
                 "erf", "erfc", "expit", "gammaln", "psi", "xlogy"} else "numpy"
-            if f is np.linalg.norm:
+            if getattr(f, "__module__", None) == "numpy.linalg":
                 mod = "numpy.linalg"
             names.add(f"{mod}.{f.__name__}")
     return names

@@ -651,3 +651,15 @@ def _matrix_norm(x, ord, axis, keepdims, nd):
     if keepdims:
         return y
     return np.squeeze(y, axis=axis)
+
+
+def _register_names():
+    # hyperdual.SUPPORTED_FUNCTIONS was listed before this family registered
+    from .. import _number
+
+    mine = {f.__module__ + "." + f.__name__ for f, impl in _number.HANDLED_FUNCTIONS.items()
+            if impl.__module__ == __name__}
+    _number.SUPPORTED_FUNCTIONS[:] = sorted(set(_number.SUPPORTED_FUNCTIONS) | mine)
+
+
+_register_names()
