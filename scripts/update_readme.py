@@ -9,8 +9,6 @@ from __future__ import annotations
 import pathlib
 import re
 
-import numpy as np
-
 START, END = "<!-- supported-functions:start -->", "<!-- supported-functions:end -->"
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 
