@@ -499,7 +499,9 @@ class Variable:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(
             "reverse.Variable cannot be converted to a numpy array (that would silently "
-            "drop the graph and its derivatives); use variable.data for the values"
+            "drop the graph and its derivatives); use variable.data for the values. To "
+            "build an array from several Variables use np.stack([...]) or np.concatenate "
+            "(np.array([...]), np.r_ and np.c_ convert their items and cannot be reached)"
         )
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:

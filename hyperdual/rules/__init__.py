@@ -8,4 +8,21 @@ number types exist.  The elementwise rule table still lives in
 :mod:`hyperdual._rules`.
 """
 
-from . import linalg  # noqa: E402,F401
+from .. import _number
+from . import (  # noqa: E402,F401  (register on import)
+    linalg,  # noqa: E402,F401
+    shape,
+    sorting,
+)
+
+
+def _refresh_supported() -> None:
+    """Add the families' functions to ``hyperdual.SUPPORTED_FUNCTIONS`` (in place)."""
+    names = set(_number.SUPPORTED_FUNCTIONS)
+    for f in _number.HANDLED_FUNCTIONS:
+        names.add(f"{getattr(f, '__module__', None) or 'numpy'}.{f.__name__}")
+    names.add("numpy.conjugate")
+    _number.SUPPORTED_FUNCTIONS[:] = sorted(names)
+
+
+_refresh_supported()

@@ -8,4 +8,8 @@ imports them all, and ``reverse/__init__`` imports it after
 ``reverse.functions.<name>`` too.
 """
 
-from . import linalg  # noqa: E402,F401
+from . import (  # noqa: E402,F401  (register on import)
+    linalg,  # noqa: E402,F401
+    shape,
+    sorting,
+)

@@ -239,7 +239,7 @@ def test_hessian_through_numpy_functions():
 UNSUPPORTED = {
     "eig": lambda d: np.linalg.eig(d),
     "fft": lambda d: np.fft.fft(d),
-    "sort": lambda d: np.sort(d),
+    "unique": lambda d: np.unique(d),
     "cumprod": lambda d: np.cumprod(d),
     "median": lambda d: np.median(d),
     "cond": lambda d: np.linalg.cond(d),
@@ -292,7 +292,7 @@ def test_supported_functions_listed():
     for n in ("numpy.sin", "numpy.sum", "numpy.matmul", "numpy.concatenate", "numpy.where",
               "scipy.special.erf", "numpy.power", "numpy.clip"):
         assert n in names
-    assert "numpy.sort" not in names
+    assert "numpy.unique" not in names
 
 
 def test_more_hessians_through_numpy_functions():

@@ -1,0 +1,149 @@
+"""Engine-neutral building blocks: plain values, and gathering by a flat index map.
+
+Most array-building and selection functions of numpy are *selections*: each
+output element is one input element, or a zero the function inserted.  Such a
+function is differentiated exactly by applying numpy's own implementation to
+an integer array of element positions (the *index map*) and gathering the
+input's elements, derivative parts included, at those positions.  The gather
+is ordinary fancy indexing, which both engines differentiate (reverse mode's
+backward is the scatter-add, forward mode indexes every part), so every order
+and every nesting follows.
+
+Examples
+--------
+>>> import numpy as np
+>>> positions(np.zeros((2, 2)), start=1)
+array([[1, 2],
+       [3, 4]])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+_ENGINES = ("hyperdual", "reverse")
+
+
+def is_traced(x: Any) -> bool:
+    """True for a value of one of the engines (a Dual, HyperDual or Variable).
+
+    Examples
+    --------
+    >>> is_traced(1.0)
+    False
+    """
+    return type(x).__module__.split(".", 1)[0] in _ENGINES and hasattr(x, "shape")
+
+
+def value(x: Any) -> Any:
+    """The plain value of ``x`` through every level of nesting (arrays pass through).
+
+    A Variable gives its ``.data``, a Dual or HyperDual its ``.real``; lists and
+    tuples are converted elementwise.  Used for the non-differentiable decisions
+    (permutations, bins, masks) and for ``arg*`` functions.
+
+    Examples
+    --------
+    >>> value([1.0, 2.0])
+    [1.0, 2.0]
+    """
+    while is_traced(x):
+        x = x.data if hasattr(x, "data") else x.real  # Variable, else Dual/HyperDual
+    if isinstance(x, list):
+        return [value(v) for v in x]
+    if isinstance(x, tuple):
+        return tuple(value(v) for v in x)
+    return x
+
+
+def plain(x: Any, fname: str, what: str) -> Any:
+    """``x`` if it is not an engine value; a ``TypeError`` otherwise.
+
+    For arguments that numpy uses as positions, counts or flags: they have no
+    derivative, and passing a differentiated value there is a mistake.
+    """
+    if is_traced(x) or (isinstance(x, (list, tuple)) and any(is_traced(v) for v in x)):
+        raise TypeError(
+            f"numpy.{fname}: {what} cannot be a differentiated value (Dual, HyperDual or "
+            "Variable); pass plain numbers (e.g. its .real / .data)"
+        )
+    return x
+
+
+def shape_of(x: Any) -> tuple[int, ...]:
+    """The shape of an engine value or of anything numpy can convert."""
+    if is_traced(x):
+        return tuple(x.shape)
+    return np.shape(x)
+
+
+def float_dtype(*xs: Any) -> np.dtype:
+    """The floating dtype of a result made of ``xs`` (float32 stays float32)."""
+    vals = [value(x) for x in xs]
+    vals = [np.asarray(v) if isinstance(v, (list, tuple)) else v for v in vals]
+    dt = np.result_type(*vals) if vals else np.dtype(np.float64)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
+
+
+def positions(x: Any, start: int = 0) -> np.ndarray:
+    """Consecutive integers from ``start`` in the shape of ``x`` (an index map seed)."""
+    shape = shape_of(x)
+    return np.arange(start, start + math.prod(shape), dtype=np.intp).reshape(shape)
+
+
+def _flat(x: Any) -> Any:
+    if is_traced(x):
+        return np.reshape(x, (-1,))
+    return np.ravel(np.asarray(x))
+
+
+def gather(sources: Sequence[Any], index: Any) -> Any:
+    """Elements of ``sources`` (raveled and joined end to end) at ``index``.
+
+    ``index`` is an integer array; ``-1`` marks an element the numpy function
+    inserted as zero (it gets value 0 and derivative 0).  The result has the
+    shape of ``index`` and the floating dtype of the sources.
+    """
+    index = np.asarray(index)
+    dt = float_dtype(*sources)
+    flats = [_flat(s) for s in sources]
+    total = sum(math.prod(shape_of(s)) for s in sources)
+    if index.size and index.min() < 0:
+        flats.append(np.zeros(1, dtype=dt))
+        index = np.where(index < 0, total, index)
+    src = flats[0] if len(flats) == 1 else np.concatenate(flats)
+    if not is_traced(src):
+        src = np.asarray(src, dtype=dt)
+    return src[index]
+
+
+def pick(x: Any, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``func(x, *args, **kwargs)`` for a numpy selection ``func`` (see the module doc).
+
+    ``func`` runs on the positions ``1..n`` so that the zeros it inserts
+    (``triu``, ``diag`` of a vector, ``pad``) are told apart from position 0.
+    """
+    return gather([x], np.asarray(func(positions(x, 1), *args, **kwargs)) - 1)
+
+
+def pick_many(arrays: Sequence[Any], func: Callable[[list], Any]) -> Any:
+    """A selection from several inputs: ``func`` gets each input's positions."""
+    arrays = list(arrays)
+    maps, start = [], 1
+    for a in arrays:
+        p = positions(a, start)
+        maps.append(p)
+        start += p.size
+    return gather(arrays, np.asarray(func(maps)) - 1)
+
+
+def normalize_axis(axis: int, ndim: int) -> int:
+    """``axis`` in ``range(ndim)``, numpy's AxisError otherwise."""
+    a = int(axis)
+    if not -ndim <= a < ndim:
+        raise np.exceptions.AxisError(a, ndim)
+    return a % ndim
