@@ -84,7 +84,9 @@ def shape_of(x: Any) -> tuple[int, ...]:
 def float_dtype(*xs: Any) -> np.dtype:
     """The floating dtype of a result made of ``xs`` (float32 stays float32)."""
     vals = [value(x) for x in xs]
-    vals = [np.asarray(v) if isinstance(v, (list, tuple)) else v for v in vals]
+    # Python scalars stay weak (numpy's promotion rules); sequences become arrays
+    vals = [v if is_traced(x) or isinstance(v, (int, float)) else np.asarray(v)
+            for x, v in zip(xs, vals)]
     dt = np.result_type(*vals) if vals else np.dtype(np.float64)
     return dt if dt.kind == "f" else np.dtype(np.float64)
 
@@ -95,10 +97,11 @@ def positions(x: Any, start: int = 0) -> np.ndarray:
     return np.arange(start, start + math.prod(shape), dtype=np.intp).reshape(shape)
 
 
-def _flat(x: Any) -> Any:
+def _flat(x: Any, dtype: np.dtype) -> Any:
     if is_traced(x):
         return np.reshape(x, (-1,))
-    return np.ravel(np.asarray(x))
+    # constants in the result's dtype: a Python float next to float32 stays float32
+    return np.ravel(np.asarray(x, dtype=dtype))
 
 
 def gather(sources: Sequence[Any], index: Any) -> Any:
@@ -110,7 +113,7 @@ def gather(sources: Sequence[Any], index: Any) -> Any:
     """
     index = np.asarray(index)
     dt = float_dtype(*sources)
-    flats = [_flat(s) for s in sources]
+    flats = [_flat(s, dt) for s in sources]
     total = sum(math.prod(shape_of(s)) for s in sources)
     if index.size and index.min() < 0:
         flats.append(np.zeros(1, dtype=dt))

@@ -168,6 +168,8 @@ def delete(arr: Any, obj: Any, axis: Any = None) -> Any:
 def insert(arr: Any, obj: Any, values: Any, axis: Any = None) -> Any:
     """``np.insert``; both ``arr`` and ``values`` may be differentiated."""
     plain(obj, "insert", "obj")
+    if not is_traced(values):  # numpy casts the values to arr's dtype
+        values = np.asarray(values, dtype=float_dtype(arr))
     return pick_many([arr, values], lambda m: np.insert(m[0], obj, m[1], axis))
 
 
@@ -187,15 +189,22 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     """``np.select``; the choices and ``default`` may be differentiated."""
     conds = [np.asarray(value(c)) for c in condlist]
     choices = list(choicelist)
+    if isinstance(default, (int, float)):  # a Python scalar is weak, as in numpy
+        default = np.asarray(default, dtype=float_dtype(*choices))
     return pick_many(choices + [default],
                      lambda m: np.select(conds, m[:-1], default=m[-1]))
+
+
+def _arrays(seq: Any) -> list:
+    """Constants as arrays, as numpy converts them (a Python float is then float64)."""
+    return [a if is_traced(a) else np.asarray(a) for a in seq]
 
 
 def _stacker(func: Any) -> Any:
     def impl(tup: Any, *args: Any, **kwargs: Any) -> Any:
         kwargs.pop("dtype", None)
         kwargs.pop("casting", None)
-        return pick_many(list(tup), lambda m: func(m, *args, **kwargs))
+        return pick_many(_arrays(tup), lambda m: func(m, *args, **kwargs))
 
     impl.__name__ = func.__name__
     impl.__doc__ = f"``np.{func.__name__}``."
@@ -226,7 +235,7 @@ def block(arrays: Any) -> Any:
     """``np.block``."""
     leaves: list = []
     template = _leaves(arrays, leaves)
-    return pick_many(leaves, lambda m: np.block(_fill(template, m)))
+    return pick_many(_arrays(leaves), lambda m: np.block(_fill(template, m)))
 
 
 # ---------------------------------------------------------------------------
@@ -400,14 +409,14 @@ def _spacings(varargs: tuple, axes: tuple, shape: tuple) -> list:
     if n == 0:
         return [1.0] * len(axes)
     if n == 1 and np.ndim(varargs[0]) == 0:
-        return [varargs[0]] * len(axes)
+        return [float(varargs[0])] * len(axes)
     if n != len(axes):
         raise TypeError("invalid number of arguments")
     out = []
     for d, ax in zip(varargs, axes):
         d = np.asarray(d)
         if d.ndim == 0:
-            out.append(d[()])
+            out.append(float(d))
             continue
         if d.ndim != 1:
             raise ValueError("distances must be either scalars or 1d")
@@ -415,7 +424,7 @@ def _spacings(varargs: tuple, axes: tuple, shape: tuple) -> list:
             raise ValueError("when 1d, distances must match the length of the "
                              "corresponding dimension")
         dx = np.diff(d.astype(np.float64) if d.dtype.kind in "iub" else d)
-        out.append(dx[0] if np.all(dx == dx[0]) else dx)
+        out.append(float(dx[0]) if np.all(dx == dx[0]) else dx)
     return out
 
 
@@ -445,6 +454,13 @@ def _gradient_axis(f: Any, ax: int, nd: int, dx: Any, edge_order: int) -> Any:
     def s(item: Any) -> Any:
         return f[_along(ax, nd, item)]
 
+    if np.ndim(dx):
+        # numpy's result has f's dtype whatever the coordinates' dtype
+        dx = np.asarray(dx, dtype=np.float64)
+        cast = float_dtype(f)
+    else:
+        cast = None
+
     uniform = np.ndim(dx) == 0
     bshape = [1] * nd
     bshape[ax] = -1
@@ -452,12 +468,12 @@ def _gradient_axis(f: Any, ax: int, nd: int, dx: Any, edge_order: int) -> Any:
         interior = (s(slice(2, None)) - s(slice(None, -2))) / (2.0 * dx)
     else:
         dx1, dx2 = dx[:-1], dx[1:]
-        a = np.reshape(-dx2 / (dx1 * (dx1 + dx2)), bshape)
-        b = np.reshape((dx2 - dx1) / (dx1 * dx2), bshape)
-        c = np.reshape(dx1 / (dx2 * (dx1 + dx2)), bshape)
+        a = np.reshape(-dx2 / (dx1 * (dx1 + dx2)), bshape).astype(cast)
+        b = np.reshape((dx2 - dx1) / (dx1 * dx2), bshape).astype(cast)
+        c = np.reshape(dx1 / (dx2 * (dx1 + dx2)), bshape).astype(cast)
         interior = a * s(slice(None, -2)) + b * s(slice(1, -1)) + c * s(slice(2, None))
     if edge_order == 1:
-        d0, dn = (dx, dx) if uniform else (dx[0], dx[-1])
+        d0, dn = (dx, dx) if uniform else (float(dx[0]), float(dx[-1]))
         first = (s(slice(1, 2)) - s(slice(0, 1))) / d0
         last = (s(slice(-1, None)) - s(slice(-2, -1))) / dn
     else:
@@ -465,11 +481,11 @@ def _gradient_axis(f: Any, ax: int, nd: int, dx: Any, edge_order: int) -> Any:
             a, b, c = -1.5 / dx, 2.0 / dx, -0.5 / dx
             a2, b2, c2 = 0.5 / dx, -2.0 / dx, 1.5 / dx
         else:
-            dx1, dx2 = dx[0], dx[1]
+            dx1, dx2 = float(dx[0]), float(dx[1])
             a = -(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2))
             b = (dx1 + dx2) / (dx1 * dx2)
             c = -dx1 / (dx2 * (dx1 + dx2))
-            dx1, dx2 = dx[-2], dx[-1]
+            dx1, dx2 = float(dx[-2]), float(dx[-1])
             a2 = dx2 / (dx1 * (dx1 + dx2))
             b2 = -(dx2 + dx1) / (dx1 * dx2)
             c2 = (2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2))
@@ -529,7 +545,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     div = (num - 1) if endpoint else num
-    dt = np.dtype(dtype) if dtype is not None else float_dtype(start, stop, 0.0)
+    dt = np.dtype(dtype) if dtype is not None else float_dtype(start, stop)
     if dt.kind != "f":
         raise TypeError(f"numpy.linspace: dtype {dt} has no derivative; use a float dtype")
     bshape = np.broadcast_shapes(shape_of(start), shape_of(stop))

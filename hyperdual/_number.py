@@ -1387,7 +1387,9 @@ def _zeros_parts_like(ref, const):
     c = _coerce_const(const)
     shape = _shape(c)
     leads = _lead_shapes(ref)
-    return [c] + [np.zeros(leads[m] + shape) if (leads[m] + shape) else 0.0
+    # zeros in the constant's float dtype: float64 zeros would promote float32 parts
+    dt = c.dtype if isinstance(c, (np.ndarray, np.generic)) and c.dtype.kind == "f" else None
+    return [c] + [np.zeros(leads[m] + shape, dtype=dt) if (leads[m] + shape) else 0.0
                   for m in range(1, type(ref)._NPARTS)]
 
 

@@ -488,7 +488,10 @@ class Power(Function):
             ga = sum_to(_keep_zero(gy, ga), a.shape)
         if isinstance(ib, Variable):
             # d(a**b)/db = a**b log a, taken as 0 at a = 0 (JAX's convention).
-            log_a = np.log(np.where(_value(a) == 0, 1.0, a))
+            if isinstance(a, (int, float)):  # weak Python scalar: float32 stays float32
+                log_a = float(np.log(a)) if a != 0 else 0.0
+            else:
+                log_a = np.log(np.where(_value(a) == 0, 1.0, a))
             gb = sum_to(_keep_zero(gy, gy * y * log_a), b.shape)
         return ga, gb
 
@@ -1449,6 +1452,9 @@ class Clip(Function):
         if hi is not None:
             hv = _value(hi)
             b = np.where(m < hv, 1.0, np.where(m == hv, 0.5, 0.0))
+        dt = np.result_type(xv, *[_value(v) for v in (lo, hi) if v is not None])
+        if dt.kind == "f":  # float32 gradients stay float32
+            a, b = np.asarray(a, dtype=dt), np.asarray(b, dtype=dt)
         return (sum_to(gy * (a * b), x.shape) if isinstance(ix, Variable) else None,
                 sum_to(gy * ((1.0 - a) * b), lo.shape) if isinstance(ilo, Variable) else None,
                 sum_to(gy * (1.0 - b), hi.shape) if isinstance(ihi, Variable) else None)
