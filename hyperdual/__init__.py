@@ -102,7 +102,7 @@ subtract = _generic.subtract  # type: ignore[attr-defined]
 multiply = _generic.multiply  # type: ignore[attr-defined]
 divide = _generic.true_divide  # type: ignore[attr-defined]
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__  # noqa: E402
 
 __all__ = [
     "Dual", "HyperDual", "derivative", "second_derivative", "gradient", "jacobian",

@@ -12,7 +12,13 @@ The functions are installed by :func:`install` once the rule table exists.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:  # the functions are made at import time by install()
+
+    def __getattr__(name: str) -> Any: ...
 
 _NUMBER_TYPES: tuple = ()  # filled in by _number: (Dual, HyperDual)
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -204,6 +205,9 @@ class _Number:
     __hash__ = None  # comparisons look at the real part only: not hashable
     _NPARTS = 0
     _KIND = ""
+    # declared for type checkers; the subclasses' slots hold them
+    tag: int
+    real: Any
 
     # --- parts ------------------------------------------------------------------
     def _parts(self) -> tuple:  # pragma: no cover - overridden

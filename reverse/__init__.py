@@ -56,6 +56,7 @@ from .helpers import (
 from .layers import MLP, Layer, Linear, Model, WeightsFileError
 from .optimizers import SGD, AdaGrad, Adam, ClipGrad, MomentumSGD, Optimizer, WeightDecay
 from .scipy_adapter import scipy_derivatives, value_and_jac
+from ._version import __version__ as __version__
 from .utils import sum_to
 
 from hyperdual.custom import check_rule  # noqa: E402,I001  (one implementation)

@@ -346,6 +346,7 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
         H = np.reshape(np.concatenate(rows) if rows else empty, shape + shape)
     if scalar:
         return _out(grad, True), _out(H, True)
+    assert grad is not None  # the loop above ran at least once
     if np.shape(grad) != shape:
         grad = np.broadcast_to(grad, shape)
     return _out(np.array(grad), False), H

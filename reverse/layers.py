@@ -341,7 +341,7 @@ def _atomic_savez(path: str, arrays: dict[str, np.ndarray]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
@@ -489,7 +489,7 @@ class Linear(Layer):
 _ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
     "sigmoid": F.sigmoid,
     "relu": F.relu,
-    "tanh": F.tanh,
+    "tanh": F.tanh,  # type: ignore[attr-defined]  # generated
 }
 
 

@@ -152,7 +152,7 @@ class Optimizer:
 
 
 def _grad(param: Variable) -> Any:
-    return param.grad.data
+    return param.grad.data  # type: ignore[union-attr]  # only parameters with a grad
 
 
 class SGD(Optimizer):
@@ -329,7 +329,7 @@ class WeightDecay:
 
     def __call__(self, params: list[Variable]) -> None:
         for p in params:
-            p.grad = Variable(p.grad.data + self.rate * p.data)
+            p.grad = Variable(_grad(p) + self.rate * p.data)
 
 
 class ClipGrad:
@@ -350,8 +350,8 @@ class ClipGrad:
         self.max_norm = _check(max_norm, "ClipGrad: max_norm", 0.0, lo_open=True)
 
     def __call__(self, params: list[Variable]) -> None:
-        total = math.sqrt(sum(float(np.sum(p.grad.data * p.grad.data)) for p in params))
+        total = math.sqrt(sum(float(np.sum(_grad(p) * _grad(p))) for p in params))
         if total > self.max_norm:
             scale = self.max_norm / (total + 1e-12)
             for p in params:
-                p.grad = Variable(p.grad.data * scale)
+                p.grad = Variable(_grad(p) * scale)
