@@ -28,7 +28,6 @@ Run::
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -41,10 +40,11 @@ import scipy.optimize as so
 # Run from a checkout: use the working tree's hyperdual / reverse.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-#: where the plot goes (EXACTDIFF_FIGURE_DIR overrides the directory, as in the other examples)
-FIGURE = os.path.join(os.environ.get("EXACTDIFF_FIGURE_DIR")
-                      or os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures"),
-                      "compare_optimizers.png")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # examples/_figures.py
+from _figures import figure_path, parser  # noqa: E402
+
+#: where the plot goes (--out DIR, $EXACTDIFF_FIGURE_DIR or a temporary directory)
+FIGURE = str(figure_path("compare_optimizers"))
 
 
 # ---------------------------------------------------------------------------
@@ -371,10 +371,11 @@ def write_plot(results: dict, verbose: bool = True) -> str | None:
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="fewer problems and iterations")
+    ap = parser(__doc__.split("\n")[0])
     ap.add_argument("--no-plot", action="store_true", help="do not write the PNG")
     ap.add_argument("--engine", choices=["reverse", "hyperdual"], default=None,
                     help="derivative engine (default: reverse if available)")
     args = ap.parse_args()
+    if args.out:
+        FIGURE = os.path.join(args.out, "compare_optimizers.png")
     main(quick=args.quick, plot=not args.no_plot, engine=args.engine)

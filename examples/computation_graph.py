@@ -22,7 +22,11 @@ from reverse import Variable  # noqa: E402
 from reverse.graph import plot_dot_graph, to_dot  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_OUT = os.path.join(HERE, "figures")
+sys.path.insert(0, HERE)  # examples/_figures.py when imported from elsewhere
+from _figures import figure_dir, parse_args  # noqa: E402
+
+#: --out DIR, $EXACTDIFF_FIGURE_DIR or a temporary directory
+DEFAULT_OUT = str(figure_dir())
 
 
 def _local(op: Any, *values: float) -> tuple[float, ...]:
@@ -89,4 +93,5 @@ def main(out_dir: str | None = DEFAULT_OUT, verbose: bool = True) -> dict[str, A
 
 
 if __name__ == "__main__":
-    main()
+    parse_args(__doc__.splitlines()[0])  # --out sets the figure directory
+    main(out_dir=str(figure_dir()))

@@ -26,14 +26,13 @@ Run:  python examples/double_backprop.py [--quick]
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from reverse import Variable
 
-from _figures import pyplot, save
+from _figures import parse_args, pyplot, save
 
 NAME = "double_backprop"
 
@@ -187,4 +186,4 @@ def main(quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv[1:])
+    main(quick=parse_args(__doc__.splitlines()[0]).quick)

@@ -23,7 +23,6 @@ Run:  python examples/gradient_field.py [--quick]
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,7 @@ import hyperdual
 import reverse
 from hyperdual import Dual
 
-from _figures import figure_path, pyplot
+from _figures import figure_path, parse_args, pyplot
 
 NAME = "gradient_field"
 
@@ -137,4 +136,4 @@ def main(quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv[1:])
+    main(quick=parse_args(__doc__.splitlines()[0]).quick)

@@ -24,7 +24,6 @@ Run:  python examples/higher_order.py [--quick]
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from numpy.polynomial import polynomial as P
 
 from reverse import Variable
 
-from _figures import pyplot, save
+from _figures import parse_args, pyplot, save
 
 NAME = "higher_order"
 ORDERS = 6
@@ -105,4 +104,4 @@ def main(quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv[1:])
+    main(quick=parse_args(__doc__.splitlines()[0]).quick)

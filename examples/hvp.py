@@ -24,8 +24,6 @@ Run:  python examples/hvp.py [--quick]
 
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +32,7 @@ from scipy.optimize import rosen_hess_prod
 import hyperdual
 import reverse
 
-from _figures import pyplot, save
+from _figures import mean_time, parse_args, pyplot, save
 
 NAME = "hvp"
 #: hyperdual.hessian is O(n^3) work in one vectorised pass; past this n it takes minutes
@@ -59,18 +57,9 @@ SHORT = {"forward-over-reverse": "fwd/rev", "reverse-over-reverse": "rev/rev",
          "hyperdual.hessian @ v": "hd H@v"}
 
 
-def best_time(fn, *args, budget: float = 0.05, max_runs: int = 5):
-    """(result, best wall time): repeat while the runs are cheap."""
-    start = time.perf_counter()
-    result = fn(*args)
-    best = time.perf_counter() - start
-    runs, spent = 1, best
-    while runs < max_runs and spent < budget:
-        start = time.perf_counter()
-        fn(*args)
-        t = time.perf_counter() - start
-        best, spent, runs = min(best, t), spent + t, runs + 1
-    return result, best
+def best_time(fn, *args, budget: float = 0.1, max_runs: int = 20):
+    """(result, mean wall time over at least 3 runs, more while they are cheap)."""
+    return mean_time(fn, *args, min_runs=3, max_runs=max_runs, budget=budget)
 
 
 def run(sizes: tuple[int, ...]) -> list[dict]:
@@ -111,7 +100,7 @@ def _plot(rows: list[dict]) -> Path | None:
             ns, ts = zip(*pts)
             ax.loglog(ns, ts, style, color=color, label=name)
     ax.set_xlabel("n (Rosenbrock dimension)")
-    ax.set_ylabel("seconds (best of a few runs)")
+    ax.set_ylabel("seconds (mean of repeated runs)")
     ax.set_title("H v without H: reverse-mode HVPs stay flat")
     ax.legend(fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
@@ -157,4 +146,4 @@ def main(quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv[1:])
+    main(quick=parse_args(__doc__.splitlines()[0]).quick)

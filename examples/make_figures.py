@@ -6,11 +6,13 @@ matplotlib is installed, writes its PNG.  This script finds every
 full mode with the non-interactive Agg backend, and lists the figures with
 their sizes.
 
-Run:  python examples/make_figures.py [--quick] [--verbose] [name ...]
+Run:  python examples/make_figures.py [--quick] [--verbose] [--out DIR] [name ...]
 
 ``name`` restricts the run to some examples (``newton``, ``hvp.py`` ...).
-The examples written for this repository honour ``EXACTDIFF_FIGURE_DIR`` to
-write somewhere else.
+This is the only script that writes the committed README figures in
+``examples/figures/`` (run on its own, an example writes to ``--out DIR`` or a
+temporary directory); ``--out DIR`` or ``$EXACTDIFF_FIGURE_DIR`` send the
+figures elsewhere.
 """
 
 from __future__ import annotations
@@ -61,11 +63,18 @@ def run_example(path: Path, quick: bool, verbose: bool) -> tuple[bool, float, st
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
     quick = "--quick" in args
     verbose = "--verbose" in args
+    figures = FIGURES
+    if "--out" in args:
+        i = args.index("--out")
+        figures = Path(args[i + 1]).resolve()
+        del args[i:i + 2]
     wanted = {a.removesuffix(".py") for a in args if not a.startswith("--")}
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # every example writes its figure through _figures.figure_dir(), which reads this
+    os.environ["EXACTDIFF_FIGURE_DIR"] = str(figures)
     try:
         import matplotlib
 
@@ -82,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         if not ok:
             failures += 1
             print(output)
-    print(f"\nfigures in {FIGURES}:")
-    for png in sorted(FIGURES.glob("*.png")):
+    print(f"\nfigures in {figures}:")
+    for png in sorted(figures.glob("*.png")):
         size = png.stat().st_size
         flag = "   (over 150 KB: lower the dpi)" if size > MAX_BYTES else ""
         print(f"  {png.name:<28} {size / 1024:6.0f} KB{flag}")

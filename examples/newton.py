@@ -24,7 +24,6 @@ Run:  python examples/newton.py [--quick]
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,7 @@ import hyperdual
 import reverse
 from reverse import Variable
 
-from _figures import pyplot, save
+from _figures import parse_args, pyplot, save
 
 NAME = "newton"
 X0 = 2.0
@@ -158,4 +157,4 @@ def main(quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv[1:])
+    main(quick=parse_args(__doc__.splitlines()[0]).quick)

@@ -9,7 +9,6 @@ also saves the decision boundary to ``examples/figures/spiral.png``
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -27,7 +26,11 @@ from reverse.layers import MLP  # noqa: E402
 from reverse.optimizers import Adam  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_FIGURE = os.path.join(HERE, "figures", "spiral.png")
+sys.path.insert(0, HERE)  # examples/_figures.py when imported from elsewhere
+from _figures import figure_path, parser  # noqa: E402
+
+#: the default PNG (--out DIR, $EXACTDIFF_FIGURE_DIR or a temporary directory)
+DEFAULT_FIGURE = str(figure_path("spiral"))
 
 EPOCHS = 300
 QUICK_EPOCHS = 30
@@ -125,14 +128,13 @@ def main(epochs: int | None = None, quick: bool = False, batch_size: int = 30,
 
 
 def _cli(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=None,
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--epochs", type=int, default=None,
                         help=f"number of epochs (default {EPOCHS}, {QUICK_EPOCHS} with --quick)")
-    parser.add_argument("--quick", action="store_true", help="short smoke run")
-    parser.add_argument("--no-figure", action="store_true", help="do not save the PNG")
-    args = parser.parse_args(argv)
-    main(epochs=args.epochs, quick=args.quick,
-         figure=None if args.no_figure else DEFAULT_FIGURE)
+    p.add_argument("--no-figure", action="store_true", help="do not save the PNG")
+    args = p.parse_args(argv)
+    out = os.path.join(args.out, "spiral.png") if args.out else str(figure_path("spiral"))
+    main(epochs=args.epochs, quick=args.quick, figure=None if args.no_figure else out)
     return 0
 
 

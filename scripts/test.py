@@ -40,8 +40,9 @@ LOGS = ROOT / ".tox" / "logs"
 # seconds per environment (setup + run) on a 2-core machine when no earlier
 # run has been recorded: test envs ~2 min each (numpy/scipy/pytest install,
 # then the suite), the small ones less
-DEFAULT_SECONDS = {"lint": 15, "typecheck": 60, "docs": 90, "build": 45}
-DEFAULT_TEST_SECONDS = 150
+DEFAULT_SECONDS = {"lint": 5, "typecheck": 15, "docs": 60, "build": 30, "examples": 90}
+DEFAULT_TEST_SECONDS = 110
+DEFAULT_SETUP_SECONDS = 30  # per environment, creating it (downloads cached)
 TEST_ENVS = re.compile(r"^(py3\d+|floor)$")
 POLL = 20.0
 
@@ -109,17 +110,22 @@ def _fmt(seconds: float) -> str:
     return f"{m} min {s:02d} s" if m else f"{s} s"
 
 
+def _known() -> dict:
+    try:
+        return json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+    except ValueError:
+        return {}
+
+
 def _expected(envs: list[str], workers: int) -> float:
-    known = {}
-    if DURATIONS.exists():
-        try:
-            known = json.loads(DURATIONS.read_text())
-        except ValueError:
-            known = {}
-    per = [
-        known.get(e, DEFAULT_SECONDS.get(e, DEFAULT_TEST_SECONDS)) for e in envs
-    ]
-    return sum(per) / max(1, min(workers, len(envs))) + 10
+    """Setup (sequential) plus the runs shared among the workers."""
+    known = _known()
+    setup = known.get("setup", {})
+    runs = known.get("run", {})
+    t_setup = sum(setup.get(e, DEFAULT_SETUP_SECONDS) for e in envs)
+    t_run = [runs.get(e, DEFAULT_SECONDS.get(e, DEFAULT_TEST_SECONDS)) for e in envs]
+    # the longest run bounds the parallel part from below
+    return t_setup + max(sum(t_run) / max(1, min(workers, len(envs))), max(t_run, default=0))
 
 
 def _progress(log: Path) -> str:
@@ -174,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  run   {env:10s} {exe}")
     for env, why in skipped:
         print(f"  skip  {env:10s} {why}")
-    if not any(TEST_ENVS.match(e) for e in names):
+    if not names or (not args.envs and not any(TEST_ENVS.match(e) for e in names)):
         print("error: no test environment can run (no Python 3.10+ found)", flush=True)
         return 1
     print(f"expected duration: about {_fmt(_expected(names, jobs))} "
@@ -191,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     if setup.returncode:
         print("error: creating the environments failed (output above)", flush=True)
         return setup.returncode
-    print(f"[{_fmt(time.monotonic() - start)}] environments ready", flush=True)
+    t_setup = time.monotonic() - start
+    print(f"[{_fmt(t_setup)}] environments ready", flush=True)
 
     LOGS.mkdir(parents=True, exist_ok=True)
     pending = list(names)
@@ -235,14 +242,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"{len(results)} done, {len(pending)} waiting", flush=True)
 
     total = time.monotonic() - start
-    try:
-        known = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
-    except ValueError:
-        known = {}
-    # a full run's per-environment times (setup shared out) are the next estimate
-    share = (total * min(jobs, len(names))) / max(1, len(names))
+    # this run's times are the next run's estimate (not after a partial pytest run)
     if not args.pytest_args:
-        known.update({n: round(share, 1) for n in names})
+        known = _known()
+        known.setdefault("setup", {}).update(
+            {n: round(t_setup / len(names), 1) for n in names})
+        known.setdefault("run", {}).update({n: round(results[n][1], 1) for n in names})
         DURATIONS.write_text(json.dumps(known, indent=1))
 
     failed = [n for n, (rc, _) in results.items() if rc]
@@ -258,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"all {len(names)} environment(s) passed")
     # pytest's counts summed over the environments, as the last line
-    print(f"total: {counts['passed']} passed, {counts['failed']} failed, "
-          f"{counts['skipped']} skipped", flush=True)
+    if any(counts.values()):
+        print(f"total: {counts['passed']} passed, {counts['failed']} failed, "
+              f"{counts['skipped']} skipped", flush=True)
     return 1 if failed else 0
 
 

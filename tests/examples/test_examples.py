@@ -229,3 +229,64 @@ def test_committed_figures_are_small(png):
     path = FIGURES / png
     assert path.is_file(), f"{png} missing: run python examples/make_figures.py"
     assert path.stat().st_size < 150_000
+
+
+# ------------------------------------------- examples leave the repository clean
+
+
+def _git_status() -> str | None:
+    try:
+        proc = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def test_default_figure_dir_is_outside_the_repository(monkeypatch, tmp_path):
+    monkeypatch.delenv("EXACTDIFF_FIGURE_DIR", raising=False)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    figures = _load(EXAMPLES / "_figures.py")
+    assert figures.figure_dir() == tmp_path / "exactdiff-figures"
+    assert ROOT not in figures.figure_dir().parents
+
+
+def test_mean_time_averages_repeats():
+    figures = _load(EXAMPLES / "_figures.py")
+    calls = []
+    result, seconds = figures.mean_time(lambda: calls.append(1) or 7, min_runs=4, budget=0.0)
+    assert result == 7 and len(calls) == 4 and seconds >= 0.0
+
+
+def test_running_every_example_leaves_git_status_clean(tmp_path):
+    """Each example as a user runs it (a subprocess, quick mode), with and without --out.
+
+    Figures go to ``--out`` or to the temporary directory (``TMPDIR`` points at
+    tmp_path here); the committed ``examples/figures`` and everything else in
+    the checkout stay untouched.  Needs matplotlib to write figures at all
+    (``tox -e examples`` installs it).
+    """
+    pytest.importorskip("matplotlib")
+    before = _git_status()
+    if before is None:
+        pytest.skip("not a git checkout")
+    committed = {p.name: p.read_bytes() for p in FIGURES.glob("*.png")}
+    env = {**os.environ, "MPLBACKEND": "Agg", "TMPDIR": str(tmp_path / "tmp")}
+    env.pop("EXACTDIFF_FIGURE_DIR", None)
+    (tmp_path / "tmp").mkdir()
+    for path in SCRIPTS:
+        for extra in ([], ["--out", str(tmp_path / "out")]):
+            if extra and path.stem in ("quickstart", "dual_basics"):
+                continue  # no figures, no --out
+            proc = subprocess.run([sys.executable, str(path), "--quick", *extra], cwd=ROOT,
+                                  env=env, capture_output=True, text=True, timeout=300)
+            assert proc.returncode == 0, (path.name, proc.stderr[-2000:])
+    written = {p.name for p in (tmp_path / "out").glob("*.png")}
+    assert set(OWN_FIGURES.values()) <= written, written
+    assert set(OWN_FIGURES.values()) <= {
+        p.name for p in (tmp_path / "tmp" / "exactdiff-figures").glob("*.png")}
+    assert _git_status() == before
+    assert {p.name: p.read_bytes() for p in FIGURES.glob("*.png")} == committed
