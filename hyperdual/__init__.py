@@ -117,4 +117,16 @@ __all__ = [
     "add", "subtract", "multiply", "divide",
 ]
 from .custom import check_rule, custom_jvp  # noqa: E402
+from ._taylor import Taylor  # noqa: E402
+from ._taylor import supported as taylor_supported  # noqa: E402
 from .scipy_adapter import scipy_derivatives, value_and_jac  # noqa: E402, F401
+from .taylor_helpers import (  # noqa: E402
+    derivative_tensor,
+    derivatives,
+    directional_derivatives,
+    nth_derivative,
+    taylor,
+)
+
+__all__ += ["Taylor", "taylor", "derivatives", "nth_derivative", "directional_derivatives",
+            "derivative_tensor", "taylor_supported"]

@@ -368,6 +368,8 @@ class _Number:
         return _array_ufunc(self, ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
+        if any(not getattr(t, "_NPARTS", 1) for t in types):
+            return NotImplemented  # a Taylor among the operands decides (hyperdual._taylor)
         impl = HANDLED_FUNCTIONS.get(func)
         if impl is None:
             raise TypeError(
@@ -798,8 +800,9 @@ def _top(x, y):
         if x.tag == y.tag:
             if type(x) is not type(y):
                 raise TypeError(
-                    "hyperdual: cannot combine a Dual and a HyperDual of the same tag; "
-                    "make one from the other (HyperDual(d.real, d.dual, 0.0, 0.0))"
+                    f"hyperdual: cannot combine a {type(x).__name__} and a "
+                    f"{type(y).__name__} of the same tag; make one from the other "
+                    "(HyperDual(d.real, d.dual, 0.0, 0.0)) or seed each with new_tag()"
                 )
             if x.nd != y.nd:
                 raise ValueError(
@@ -1026,6 +1029,10 @@ def _binary(rule, x, y):
 def _binary_general(rule, x, y):
     """The chain rule for any binary rule of the table, any part count and stacks."""
     top, vx, vy = _top(x, y)
+    if not top._NPARTS:  # a Taylor is the newest operand: its own arithmetic
+        from ._taylor import binary_rule
+
+        return binary_rule(rule, x, y)
     cls, nd, tag = type(top), top.nd, top.tag
     px = x._parts() if vx else None
     py = y._parts() if vy else None
@@ -1590,6 +1597,10 @@ def matmul(x, y):
     if not (isinstance(x, _Number) or isinstance(y, _Number)):
         return np.matmul(x, y)
     top, vx, vy = _top(x, y)
+    if not top._NPARTS:  # a Taylor is the newest operand
+        from ._taylor import matmul as taylor_matmul
+
+        return taylor_matmul(x, y)
     cls, nd = type(top), top.nd
     if vx:
         px = x._parts()

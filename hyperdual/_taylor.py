@@ -1,0 +1,1170 @@
+"""Taylor numbers: truncated power series for derivatives of any order.
+
+A :class:`Taylor` holds the K + 1 normalised Taylor coefficients
+``x_k = x^(k)(0) / k!`` of a curve ``t -> x(t)`` in one array of shape
+``(K + 1,) + shape``.  Arithmetic and the elementary functions propagate them
+with the recurrences of :mod:`hyperdual._taylor_rules` (O(K²) per operation),
+so one forward pass gives f, f', ..., f^(K).
+
+Nesting follows the tags of :mod:`hyperdual._number`: an operand of an older
+tag (a float, an array, or a Dual/HyperDual/Taylor of an older tag) is a
+constant, so the coefficient array itself may be such an older number (a Dual
+with parts of shape ``(K + 1,) + shape``); an operand of a newer tag owns the
+operation and treats this Taylor as its constant.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from . import _generic as g
+from . import _number as _n
+from . import _taylor_rules as tr
+from ._number import _as_part, _Number, _shape, _tidy, new_tag
+from ._rules import BINARY, BINARY_BY_UFUNC, UNARY, UNARY_BY_UFUNC
+
+__all__ = ["Taylor"]
+
+ENGINE = "hyperdual (Taylor)"
+
+
+def _is_plain(c) -> bool:
+    return type(c) is np.ndarray
+
+
+def _items(c):
+    """The coefficient array as a list of items (Python floats for a scalar Taylor)."""
+    if type(c) is np.ndarray:
+        if c.ndim == 1 and c.dtype == np.float64:
+            return c.tolist()
+        return list(c)
+    return [c[k] for k in range(_shape(c)[0])]
+
+
+def _pack(items):
+    """Items back to one coefficient array (np.stack dispatches for nested numbers)."""
+    if all(type(v) is float for v in items):
+        return np.array(items)
+    if any(isinstance(v, _Number) for v in items):
+        return np.stack([v for v in items])
+    return np.array(np.stack(items), dtype=np.result_type(*items)) if items else np.array([])
+
+
+def _lift(c, nres):
+    """Insert axes after the coefficient axis so the value has ``nres`` axes."""
+    s = _shape(c)
+    k = len(s) - 1
+    if k >= nres:
+        return c
+    return np.reshape(c, s[:1] + (1,) * (nres - k) + s[1:])
+
+
+class Taylor(_Number):
+    """A truncated Taylor series ``sum_k coef[k] t**k``: derivatives of any order.
+
+    Named after Griewank & Walther's *Taylor arithmetic* (JAX calls the same
+    thing a *jet*): the coefficients are the normalised ones,
+    ``coef[k] = x^(k)(0) / k!``, which is what the recurrences propagate and
+    what ``hyperdual.taylor`` returns; ``.derivatives`` gives ``k! coef[k]``.
+
+    Parameters
+    ----------
+    coefficients : array_like, shape (K + 1,) + shape
+        The value first, then the normalised Taylor coefficients.  May also be
+        a number of an older tag (a Dual whose parts have that shape).
+    tag : int
+        The perturbation tag (see :func:`hyperdual.new_tag`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Taylor
+    >>> t = Taylor([0.0, 1.0, 0.0, 0.0])    # the curve x(t) = t, order 3
+    >>> np.exp(t).coef                       # 1, 1, 1/2, 1/6
+    array([1.        , 1.        , 0.5       , 0.16666667])
+    >>> (1 / (1 - t)).derivatives            # 0!, 1!, 2!, 3!
+    array([1., 1., 2., 6.])
+    """
+
+    __slots__ = ("coef", "tag")
+    _NPARTS = 0  # not a Dual-like number: _number hands operations with a Taylor on top here
+    _KIND = "Taylor"
+    nd = 0
+
+    def __init__(self, coefficients, tag: int = 0):
+        c = coefficients
+        if isinstance(c, (list, tuple)) and any(isinstance(v, _Number) for v in c):
+            c = np.stack(list(c))
+        c = _as_part(c, "coefficients")
+        if _shape(c) == () or _shape(c)[0] == 0:
+            raise ValueError(
+                "hyperdual: Taylor coefficients need a leading axis of length K + 1 >= 1 "
+                f"(got shape {_shape(c)})"
+            )
+        self.coef = c
+        self.tag = tag
+
+    @classmethod
+    def _make(cls, c, tag):
+        o = object.__new__(cls)
+        o.coef = c
+        o.tag = tag
+        return o
+
+    def _parts(self):
+        raise TypeError("hyperdual: a Taylor has no Dual parts")
+
+    # --- views -------------------------------------------------------------------------
+    @property
+    def order(self) -> int:
+        """K: the highest coefficient held."""
+        return _shape(self.coef)[0] - 1
+
+    @property
+    def real(self):
+        """The value (coefficient 0)."""
+        return _tidy(self.coef[0])
+
+    @property
+    def shape(self) -> tuple:
+        return _shape(self.coef)[1:]
+
+    @property
+    def derivatives(self):
+        """``k! coef[k]``: the derivatives d^k/dt^k of the curve at t = 0."""
+        K = self.order
+        fact = np.array([math.factorial(k) for k in range(K + 1)], dtype=float)
+        return _lift_fact(fact, len(self.shape)) * self.coef
+
+    def __repr__(self) -> str:
+        tag = f", tag={self.tag}" if self.tag else ""
+        return f"Taylor({_n._arepr(self.coef)}{tag})"
+
+    def __reduce__(self):
+        return (Taylor._make, (self.coef, self.tag))
+
+    # --- structure ------------------------------------------------------------------------
+    def __getitem__(self, index):
+        return getitem(self, index)
+
+    def reshape(self, *shape, order="C"):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return reshape(self, shape)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return transpose(self, axes or None)
+
+    @property
+    def T(self):
+        return transpose(self)
+
+    def sum(self, axis=None, keepdims=False):
+        return sum_(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return mean(self, axis=axis, keepdims=keepdims)
+
+    def ravel(self):
+        return reshape(self, (-1,))
+
+    flatten = ravel
+
+    def dot(self, other):
+        return dot(self, other)
+
+    # --- arithmetic ------------------------------------------------------------------
+    def __add__(self, other):
+        return _binary_entry("add", self, other)
+
+    def __radd__(self, other):
+        return _binary_entry("add", other, self)
+
+    def __sub__(self, other):
+        return _binary_entry("subtract", self, other)
+
+    def __rsub__(self, other):
+        return _binary_entry("subtract", other, self)
+
+    def __mul__(self, other):
+        return _binary_entry("multiply", self, other)
+
+    def __rmul__(self, other):
+        return _binary_entry("multiply", other, self)
+
+    def __truediv__(self, other):
+        return _binary_entry("true_divide", self, other)
+
+    def __rtruediv__(self, other):
+        return _binary_entry("true_divide", other, self)
+
+    def __pow__(self, other):
+        return _binary_entry("power", self, other)
+
+    def __rpow__(self, other):
+        return _binary_entry("power", other, self)
+
+    def __matmul__(self, other):
+        if _role(self, other) is None:
+            return NotImplemented
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        if _role(other, self) is None:
+            return NotImplemented
+        return matmul(other, self)
+
+    def __neg__(self):
+        return Taylor._make(-self.coef, self.tag)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self._unary(UNARY["absolute"])
+
+    # --- numpy protocols ------------------------------------------------------------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _array_ufunc(self, ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        top = _top_of(args, kwargs)
+        if top is not None and top is not self and not isinstance(top, Taylor):
+            # a newer Dual/HyperDual owns this call: this Taylor is its constant
+            impl = _n.HANDLED_FUNCTIONS.get(func)
+            if impl is not None:
+                return impl(*args, **kwargs)
+        impl = FUNCTIONS.get(func)
+        if impl is None:
+            raise TypeError(
+                f"{ENGINE}: numpy.{func.__name__} is not supported for Taylor numbers "
+                "(no Taylor rule); supported functions are listed in "
+                "hyperdual.taylor_supported()"
+            )
+        return impl(*args, **kwargs)
+
+    # --- elementwise rules ----------------------------------------------------------------
+    def _unary(self, rule):
+        return _unary(rule, self)
+
+
+def _lift_fact(fact, nres):
+    return fact.reshape(fact.shape + (1,) * nres)
+
+
+def _top_of(args, kwargs):
+    """The operand with the newest tag among (possibly nested) arguments."""
+    best = None
+    stack = list(args) + list(kwargs.values())
+    while stack:
+        v = stack.pop()
+        if isinstance(v, _Number):
+            if best is None or v.tag > best.tag:
+                best = v
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+    return best
+
+
+# ---------------------------------------------------------------------------------
+# Operand roles
+# ---------------------------------------------------------------------------------
+def _role(x, y):
+    """The Taylor that owns ``x op y`` (None: not ours, the other operand's protocol
+    answers).  Raises for numbers of the same tag that do not mix."""
+    tx = x if isinstance(x, Taylor) else None
+    ty = y if isinstance(y, Taylor) else None
+    top = tx if ty is None or (tx is not None and tx.tag >= ty.tag) else ty
+    for v in (x, y):
+        if v is top:
+            continue
+        if isinstance(v, _Number):
+            if v.tag > top.tag:
+                return None
+            if v.tag == top.tag:
+                if not isinstance(v, Taylor):
+                    raise TypeError(
+                        f"hyperdual: cannot combine a Taylor and a {type(v).__name__} of the "
+                        "same tag; seed each helper call with its own tag (new_tag())"
+                    )
+                if v.order != top.order:
+                    raise ValueError(
+                        f"hyperdual: Taylor numbers of orders {top.order} and {v.order} "
+                        "with the same tag do not mix"
+                    )
+        elif not _n._accepts(v) and not isinstance(v, (list, tuple)):
+            return None
+    return top
+
+
+def _coef_of(v, top):
+    """Coefficient array of an operand of ``top``'s tag, or None for a constant."""
+    if isinstance(v, Taylor) and v.tag == top.tag:
+        return v.coef
+    return None
+
+
+def _const(v):
+    if isinstance(v, _Number) or type(v) is float:
+        return v
+    return _as_part(v, "operand")
+
+
+def _binary_entry(name, x, y):
+    top = _role(x, y)
+    if top is None:
+        return NotImplemented
+    return _binary(name, x, y, top)
+
+
+# ---------------------------------------------------------------------------------
+# The binary rules
+# ---------------------------------------------------------------------------------
+def _zeros_after(first, K):
+    """The coefficient list of a constant: value, then K zeros."""
+    z = first * 0.0
+    return [first] + [z] * K
+
+
+def _binary(name, x, y, top):
+    a, b = _coef_of(x, top), _coef_of(y, top)
+    tag = top.tag
+    K = top.order
+    if a is None:
+        x = _const(x)
+    if b is None:
+        y = _const(y)
+    if name in ("add", "subtract"):
+        sgn = 1.0 if name == "add" else -1.0
+        if a is not None and b is not None:
+            return _wrap(a + b if sgn > 0 else a - b, tag)
+        if a is not None:
+            return _wrap(_add_value(a, y * sgn), tag)
+        return _wrap(_add_value(b * sgn, x), tag)
+    if name == "multiply":
+        if a is not None and b is not None:
+            return _wrap(_conv(a, b), tag)
+        if a is not None:
+            return _wrap(_scale(a, y), tag)
+        return _wrap(_scale(b, x), tag)
+    if name == "true_divide":
+        if b is None:
+            return _wrap(_scale(a, 1.0 / _n._np_scalar(y) if type(y) is float else
+                                g.true_divide(1.0, y)), tag)
+        ai = _items(a) if a is not None else _zeros_after(x, K)
+        return _from_items(_safe(lambda u, v: tr.divide(u, v), ai, _items(b)), tag)
+    if name == "power":
+        return _power(x, y, a, b, top)
+    if name in ("maximum", "minimum"):
+        return _extreme(name, x, y, a, b, top)
+    if name == "hypot":
+        return _hypot(x, y, top)
+    if name == "arctan2":
+        return _arctan2(x, y, top)
+    if name == "xlogy":
+        X = x if a is not None else x
+        out = X * g.log(y)
+        xc = a if a is not None else np.asarray(_const(x))[None]
+        return where(np.all(xc == 0, axis=0) if _is_plain(xc) else False, 0.0, out)
+    raise TypeError(
+        f"{ENGINE}: numpy.{name} has no Taylor rule (binary rules of the table have "
+        "partials to order 2 only); use Dual/HyperDual or reverse mode"
+    )
+
+
+def _wrap(c, tag):
+    return Taylor._make(c, tag)
+
+
+def _from_items(items, tag):
+    return Taylor._make(_pack(items), tag)
+
+
+def _add_value(a, c):
+    """a + c where c is a constant: only coefficient 0 changes."""
+    if type(a) is np.ndarray and (type(c) is float or type(c) is int):
+        out = a.astype(np.result_type(a.dtype, np.float64), copy=True) if a.dtype.kind != "f" \
+            else a.copy()
+        out[0] += c
+        return out
+    r0 = a[0] + c
+    shape = _shape(r0)
+    rest = _lift(a[1:], len(shape))
+    if _shape(rest)[1:] != shape:
+        rest = np.broadcast_to(rest, _shape(rest)[:1] + shape)
+    if type(rest) is np.ndarray and not isinstance(r0, _Number):
+        out = np.empty((_shape(a)[0],) + shape, dtype=np.result_type(rest, r0))
+        out[0] = r0
+        out[1:] = rest
+        return out
+    return np.concatenate([np.expand_dims(r0, 0), rest], axis=0)
+
+
+def _scale(a, c):
+    """a * c for a constant c (broadcast against the value)."""
+    if type(c) is float or type(c) is int:
+        return a * c
+    return _lift(a, len(_shape(c))) * c
+
+
+def _conv(a, b):
+    """Cauchy product of two coefficient arrays, truncated."""
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        K1 = a.shape[0]
+        if a.ndim == 1 and b.ndim == 1:
+            return np.convolve(a, b)[:K1]
+        shape = np.broadcast_shapes(a.shape[1:], b.shape[1:])
+        a, b = _lift(a, len(shape)), _lift(b, len(shape))
+        out = np.zeros((K1,) + shape, dtype=np.result_type(a, b))
+        for j in range(K1):
+            out[j:] += a[j] * b[:K1 - j]
+        return out
+    return _pack(tr.conv(_items(a), _items(b)))
+
+
+def _power(x, y, a, b, top):
+    _tag, _K = top.tag, top.order
+    if b is None:
+        yv = _const(y)
+        if np.ndim(g.real_value(yv)) == 0 and not isinstance(yv, _Number):
+            return _power_const(top, float(yv))
+        # an array (or older-tag) exponent: exp(y log x), x > 0
+        return _exp_log(top, yv)
+    if a is None:
+        xv = _const(x)
+        # c**y = exp(y log c); c**y_0 exactly as the value
+        Y = y
+        lc = g.log(xv)
+        out = g.exp(Y * lc)
+        return _with_value(out, g.power(xv, Y.coef[0]))
+    return _with_value(g.exp(y * g.log(x)), g.power(a[0], b[0]))
+
+
+def _exp_log(X, yv):
+    out = g.exp(g.log(X) * yv)
+    return _with_value(out, g.power(X.coef[0], yv))
+
+
+def _with_value(T, value):
+    """T with coefficient 0 replaced by ``value`` (exact x**y where the series used logs)."""
+    c = T.coef
+    if type(c) is np.ndarray and not isinstance(value, _Number):
+        c = c.copy()
+        c[0] = value
+        return Taylor._make(c, T.tag)
+    return Taylor._make(np.concatenate([np.expand_dims(value, 0), c[1:]]), T.tag)
+
+
+def _int_power(X, n: int):
+    """x**n for an integer n by repeated squaring: exact at x_0 = 0."""
+    if n < 0:
+        return 1.0 / _int_power(X, -n)
+    result = None
+    base = X
+    while n:
+        if n & 1:
+            result = base if result is None else result * base
+        n >>= 1
+        if n:
+            base = base * base
+    return result
+
+
+def _power_const(X, p: float):
+    tag = X.tag
+    if p == 0.0:
+        c = X.coef
+        one = _add_value(c * 0.0, 1.0)
+        return Taylor._make(one, tag)  # 0**0 = 1, derivatives 0
+    if p == 1.0:
+        return X
+    if p.is_integer() and abs(p) <= 64:
+        return _int_power(X, int(p))
+    if p == 0.5:
+        return X._unary(UNARY["sqrt"])
+    return _unary_items(X, lambda xs: tr.power_const(xs, p), branch=(p, False))
+
+
+def _extreme(name, x, y, a, b, top):
+    """maximum/minimum coefficient-wise; ties split 0.5/0.5 as the first-order rule."""
+    K, tag = top.order, top.tag
+    ca = a if a is not None else _const_coef(x, K)
+    cb = b if b is not None else _const_coef(y, K)
+    ra, rb = g.real_value(ca[0]), g.real_value(cb[0])
+    first = (ra > rb) if name == "maximum" else (ra < rb)
+    tie = ra == rb
+    nres = max(len(_shape(ca)) - 1, len(_shape(cb)) - 1)
+    ca, cb = _lift(ca, nres), _lift(cb, nres)
+    out = np.where(first, ca, cb)
+    if np.any(tie):
+        mid = 0.5 * (ca + cb)
+        out = np.where(tie, mid, out)
+        value = np.where(tie, ca[0], out[0])
+        out = _with_value(Taylor._make(out, tag), _tidy(value) if not isinstance(value, _Number)
+                          else value).coef
+    return Taylor._make(out, tag)
+
+
+def _const_coef(v, K):
+    c = _const(v)
+    if isinstance(c, _Number) or np.ndim(c):
+        return np.stack([c] + [c * 0.0] * K)
+    return np.array([c] + [0.0] * K)
+
+
+def _hypot(x, y, top):
+    """sqrt(x² + y²) on series scaled by the value's hypot (no overflow at 1e200)."""
+    X = x if isinstance(x, Taylor) and x.tag == top.tag else _const_taylor(x, top)
+    Y = y if isinstance(y, Taylor) and y.tag == top.tag else _const_taylor(y, top)
+    h0 = g.hypot(X.coef[0], Y.coef[0])
+    s = g.where_value(g.real_value(h0) == 0, 1.0, h0)
+    U, V = X / s, Y / s
+    out = g.sqrt(U * U + V * V) * s
+    return _with_value(out, h0)
+
+
+def _arctan2(x, y, top):
+    """arctan2(a, b): y' = (b a' - a b') / (a² + b²), series scaled by hypot(a_0, b_0)."""
+    A = x if isinstance(x, Taylor) and x.tag == top.tag else _const_taylor(x, top)
+    B = y if isinstance(y, Taylor) and y.tag == top.tag else _const_taylor(y, top)
+    K = top.order
+    v0 = g.arctan2(A.coef[0], B.coef[0])
+    if K == 0:
+        return Taylor._make(np.expand_dims(v0, 0) if not isinstance(v0, float)
+                            else np.array([v0]), top.tag)
+    h0 = g.hypot(A.coef[0], B.coef[0])
+    U, V = _truncate(A / h0, K - 1), _truncate(B / h0, K - 1)
+    dU, dV = _deriv(A / h0), _deriv(B / h0)
+    G = (V * dU - U * dV) / (U * U + V * V)
+    return _integrate(G, v0, top.tag)
+
+
+def _const_taylor(v, top):
+    return Taylor._make(_const_coef(v, top.order), top.tag)
+
+
+def _truncate(X, K):
+    return Taylor._make(X.coef[:K + 1], X.tag)
+
+
+def _deriv(X):
+    """d/dt of the series: coefficients (m + 1) x_{m+1}, order K - 1."""
+    c = X.coef
+    K = _shape(c)[0] - 1
+    w = np.arange(1.0, K + 1.0)
+    return Taylor._make(_lift_fact(w, len(X.shape)) * c[1:], X.tag)
+
+
+def _integrate(G, value, tag):
+    """The series with coefficient 0 = value and derivative G: y_k = g_{k-1} / k."""
+    c = G.coef
+    K = _shape(c)[0]
+    w = 1.0 / np.arange(1.0, K + 1.0)
+    rest = _lift_fact(w, len(G.shape)) * c
+    return Taylor._make(_concat_value(value, rest), tag)
+
+
+def _concat_value(value, rest):
+    if type(rest) is np.ndarray and not isinstance(value, _Number):
+        shape = _shape(rest)[1:]
+        out = np.empty((_shape(rest)[0] + 1,) + shape, dtype=rest.dtype)
+        out[0] = value
+        out[1:] = rest
+        return out
+    return np.concatenate([np.expand_dims(value, 0), rest])
+
+
+# ---------------------------------------------------------------------------------
+# The unary rules
+# ---------------------------------------------------------------------------------
+def _safe(fn, *lists):
+    """Run a recurrence on Python floats; on a float exception redo it in numpy floats
+    (inf/nan with numpy's warning, as the array path gives)."""
+    try:
+        return fn(*lists)
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return fn(*[[np.float64(v) if type(v) is float else v for v in lst] for lst in lists])
+
+
+def _unary(rule, X):
+    name = rule.name
+    rec = tr.UNARY.get(name)
+    if X.order == 0:
+        return Taylor._make(_pack([getattr(g, name)(X.coef[0])]) if _shape(X.coef) == (1,)
+                            else np.expand_dims(getattr(g, name)(X.coef[0]), 0), X.tag)
+    if rec is not None:
+        out = _unary_items(X, rec, branch=tr.BRANCH_POWERS.get(name))
+        if out is not None:
+            return out
+    return ode(rule, X)
+
+
+def _unary_items(X, rec, branch=None):
+    xs = _items(X.coef)
+    with np.errstate(all="ignore") if branch is not None else _nullcontext():
+        ys = _safe(rec, xs)
+    if ys is None:  # e.g. polygamma on a nested number: derive from the table
+        return None
+    out = _pack(ys)
+    if type(out) is np.ndarray and out.dtype.kind == "f":
+        if branch is not None:
+            out = _fix_branch(X.coef, out, *branch)
+        out = _zero_tangent(X.coef, out)
+    return Taylor._make(out, X.tag)
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def _fix_branch(c, out, a, odd):
+    """Elements where x_0 = 0 get the branch-point coefficients of x**a."""
+    if type(c) is not np.ndarray:
+        return out
+    zero = c[0] == 0
+    if not np.any(zero):
+        return out
+    out = np.array(out, copy=True)
+    cols = np.reshape(c, (c.shape[0], -1))
+    res = np.reshape(out, (out.shape[0], -1))
+    for i in np.flatnonzero(np.ravel(zero)):
+        fixed = tr.power_at_zero(cols[:, i].tolist(), a, odd)
+        res[1:, i] = fixed[1:]
+    with np.errstate(all="ignore"):
+        if np.any(~np.isfinite(res[1:, np.ravel(zero)])):
+            import warnings
+
+            warnings.warn("hyperdual: Taylor coefficient at a branch point x = 0 is "
+                          "infinite or undefined", RuntimeWarning, stacklevel=4)
+    return np.reshape(res, out.shape)
+
+
+def _zero_tangent(c, out):
+    """Where the argument is constant (x_k = 0 for k >= 1) the result is constant too,
+    even if f' is inf there (as Dual's zero tangents stay zero)."""
+    if type(c) is not np.ndarray or out.shape[0] < 2:
+        return out
+    if out.ndim == 1:
+        s = float(np.sum(out[1:])) if out.shape[0] > 1 else 0.0
+        if s - s == 0.0:
+            return out
+    elif np.all(np.isfinite(out[1:])):
+        return out
+    const = ~np.any(c[1:] != 0, axis=0)
+    if np.any(const):
+        out = np.array(out, copy=True)
+        out[1:] = np.where(const, 0.0, out[1:])
+    return out
+
+
+def ode(rule, X):
+    """f(x) from the rule table's f' by the ODE trick: y' = f'(x) x' (y_0 = f(x_0)).
+
+    ``f'`` is evaluated on the argument truncated to order K - 1 (with the same
+    tag), so the recursion ends at order 0; it costs O(K²) when f' does not call
+    f itself, O(K³) when it does once (exp), more when several times.
+    """
+    K = X.order
+    v0 = getattr(g, rule.name)(X.coef[0])
+    low = _truncate(X, K - 1)
+    G = rule.df(low)
+    if not (isinstance(G, Taylor) and G.tag == X.tag):
+        G = Taylor._make(_const_coef(G, K - 1), X.tag)
+    prod = G * _deriv(X)
+    return _integrate(prod, v0, X.tag)
+
+
+# ---------------------------------------------------------------------------------
+# numpy's ufunc protocol
+# ---------------------------------------------------------------------------------
+def _array_ufunc(self, ufunc, method, inputs, kwargs):
+    name = f"numpy.{ufunc.__name__}"
+    if method != "__call__":
+        raise TypeError(
+            f"{ENGINE}: {name}.{method} is not supported for Taylor numbers "
+            "(only elementwise calls are; use np.sum / np.prod for reductions)"
+        )
+    if kwargs.get("out") is not None:
+        raise TypeError(f"{ENGINE}: {name} with out= is not supported (numbers are immutable)")
+    extra = {k: v for k, v in kwargs.items() if k != "out"}
+    if extra:
+        raise TypeError(f"{ENGINE}: {name} keyword arguments {sorted(extra)} are not supported")
+    if ufunc in _n._REAL_UFUNCS:
+        return ufunc(*[g.real_value(v) if isinstance(v, Taylor) else v for v in inputs])
+    if len(inputs) == 1:
+        rule = UNARY_BY_UFUNC.get(ufunc)
+        if rule is None:
+            rule = next((r for r in UNARY.values() if r.ufunc is ufunc), None)
+        if rule is not None:
+            return _unary(rule, self)
+    elif len(inputs) == 2:
+        x, y = inputs
+        top = _role(x, y)
+        if top is None:
+            return NotImplemented
+        if ufunc is np.matmul:
+            return matmul(x, y)
+        rule = BINARY_BY_UFUNC.get(ufunc)
+        if rule is None:
+            rule = next((r for r in BINARY.values() if r.ufunc is ufunc), None)
+        if rule is not None:
+            return _binary(rule.name, x, y, top)
+    raise TypeError(
+        f"{ENGINE}: {name} is not supported for Taylor numbers (no Taylor rule); "
+        "supported functions are listed in hyperdual.taylor_supported()"
+    )
+
+
+def binary_rule(rule, x, y):
+    """Entry for :mod:`hyperdual._number` when a Taylor is the newest operand."""
+    top = _role(x, y)
+    if top is None:  # pragma: no cover - _number only calls with a Taylor on top
+        raise TypeError(f"{ENGINE}: cannot combine {type(x).__name__} and {type(y).__name__}")
+    return _binary(rule.name, x, y, top)
+
+
+# ---------------------------------------------------------------------------------
+# Linear (structural) operations: one numpy call on the coefficient array
+# ---------------------------------------------------------------------------------
+FUNCTIONS: dict = {}
+
+
+def _impl(*funcs):
+    def deco(fn):
+        for f in funcs:
+            FUNCTIONS[f] = fn
+        return fn
+    return deco
+
+
+def _map(x, fn):
+    """Apply ``fn(coef)`` (a linear map written for the leading coefficient axis)."""
+    return Taylor._make(_tidy_arr(fn(x.coef)), x.tag)
+
+
+def _tidy_arr(c):
+    return c
+
+
+def _ax(axis, ndim):
+    return _n._norm_axis(axis, ndim)
+
+
+def _shift(axis):
+    if axis is None:
+        return None
+    if isinstance(axis, tuple):
+        return tuple(a + 1 for a in axis)
+    return axis + 1
+
+
+@_impl(np.sum)
+def sum_(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    _n._no_out("sum", out)
+    if not isinstance(x, Taylor):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+    nr = x.ndim
+    ax = _ax(axis, nr)
+    a = tuple(range(1, nr + 1)) if ax is None else _shift(ax)
+    return _map(x, lambda c: np.sum(c, axis=a, keepdims=keepdims))
+
+
+@_impl(np.mean)
+def mean(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    _n._no_out("mean", out)
+    shape = x.shape
+    ax = _ax(axis, len(shape))
+    if ax is None:
+        count = int(np.prod(shape, dtype=np.int64))
+    else:
+        axes = ax if isinstance(ax, tuple) else (ax,)
+        count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
+    return sum_(x, axis=axis, keepdims=keepdims) / float(count)
+
+
+@_impl(np.prod)
+def prod(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    _n._no_out("prod", out)
+    if axis is None:
+        flat = reshape(x, (-1,))
+        res = _prod0(flat)
+        return reshape(res, (1,) * x.ndim) if keepdims else res
+    ax = _ax(axis, x.ndim)
+    res = _prod0(moveaxis(x, ax, 0))
+    return expand_dims(res, ax) if keepdims else res
+
+
+def _prod0(x):
+    n = x.shape[0]
+    if n == 0:
+        return sum_(x, axis=0) + 1.0
+    res = x[0]
+    for i in range(1, n):
+        res = res * x[i]
+    return res
+
+
+@_impl(np.reshape)
+def reshape(x, newshape=None, order="C", *, shape=None, **kw):
+    if newshape is None:
+        newshape = shape
+    if order != "C":
+        raise TypeError(f"{ENGINE}: reshape supports order='C' only")
+    if isinstance(newshape, (int, np.integer)):
+        newshape = (int(newshape),)
+    target = np.empty(x.shape, dtype=np.bool_).reshape(newshape).shape
+    return _map(x, lambda c: np.reshape(c, _shape(c)[:1] + target))
+
+
+@_impl(np.ravel)
+def ravel(x, order="C"):
+    return reshape(x, (-1,), order=order)
+
+
+@_impl(np.transpose)
+def transpose(x, axes=None):
+    nr = x.ndim
+    ax = tuple(range(nr))[::-1] if axes is None else tuple(_ax(a, nr) for a in axes)
+    return _map(x, lambda c: np.transpose(c, (0,) + tuple(a + 1 for a in ax)))
+
+
+@_impl(np.swapaxes)
+def swapaxes(x, axis1, axis2):
+    a1, a2 = _ax(axis1, x.ndim), _ax(axis2, x.ndim)
+    return _map(x, lambda c: np.swapaxes(c, a1 + 1, a2 + 1))
+
+
+@_impl(np.moveaxis)
+def moveaxis(x, source, destination):
+    s, d = _ax(source, x.ndim), _ax(destination, x.ndim)
+    return _map(x, lambda c: np.moveaxis(c, _shift(s), _shift(d)))
+
+
+@_impl(np.squeeze)
+def squeeze(x, axis=None):
+    if axis is None:
+        ax = tuple(i for i, s in enumerate(x.shape) if s == 1)
+    else:
+        ax = _ax(axis, x.ndim)
+        ax = ax if isinstance(ax, tuple) else (ax,)
+    return _map(x, lambda c: np.squeeze(c, axis=_shift(ax)) if ax else c)
+
+
+@_impl(np.expand_dims)
+def expand_dims(x, axis):
+    target = np.expand_dims(np.empty(x.shape, dtype=np.bool_), axis).shape
+    return reshape(x, target)
+
+
+@_impl(np.broadcast_to)
+def broadcast_to(x, shape, subok=False):
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return _map(x, lambda c: np.broadcast_to(_lift(c, len(shape)), _shape(c)[:1] + shape))
+
+
+@_impl(np.flip)
+def flip(x, axis=None):
+    nr = x.ndim
+    ax = tuple(range(nr)) if axis is None else _ax(axis, nr)
+    return _map(x, lambda c: np.flip(c, axis=_shift(ax)) if nr else c)
+
+
+@_impl(np.cumsum)
+def cumsum(x, axis=None, dtype=None, out=None):
+    _n._no_out("cumsum", out)
+    if axis is None:
+        return cumsum(ravel(x), axis=0)
+    ax = _ax(axis, x.ndim)
+    return _map(x, lambda c: np.cumsum(c, axis=ax + 1))
+
+
+@_impl(np.diagonal)
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    a1, a2 = _ax(axis1, x.ndim), _ax(axis2, x.ndim)
+    return _map(x, lambda c: np.diagonal(c, offset, a1 + 1, a2 + 1))
+
+
+@_impl(np.trace)
+def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    _n._no_out("trace", out)
+    return sum_(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def getitem(x, index):
+    if isinstance(index, _Number) or (
+            isinstance(index, tuple) and any(isinstance(i, _Number) for i in index)):
+        raise TypeError(f"{ENGINE}: a Taylor number cannot be used as an index")
+    if isinstance(index, list):
+        index = np.asarray(index)
+    items = index if isinstance(index, tuple) else (index,)
+    if _n._is_basic_index(index) or not isinstance(index, tuple):
+        return _map(x, lambda c: c[(slice(None),) + items])
+    # several advanced indices may move axes: index each coefficient, then stack
+    return Taylor._make(np.stack([c[index] for c in _items_of(x.coef)]), x.tag)
+
+
+def _items_of(c):
+    return [c[k] for k in range(_shape(c)[0])]
+
+
+@_impl(np.take)
+def take(x, indices, axis=None):
+    if axis is None:
+        return getitem(ravel(x), np.asarray(indices))
+    ax = _ax(axis, x.ndim)
+    return getitem(x, (slice(None),) * ax + (np.asarray(indices),))
+
+
+def _gather(seq):
+    """Coefficient arrays of Taylors of the top tag and of constants (zero series)."""
+    top = None
+    for v in seq:
+        if isinstance(v, Taylor) and (top is None or v.tag > top.tag):
+            top = v
+    cols = []
+    for v in seq:
+        if _role(top, v) is None:
+            raise TypeError(f"{ENGINE}: cannot combine a Taylor with {type(v).__name__}")
+        c = _coef_of(v, top)
+        cols.append(c if c is not None else _const_coef(v, top.order))
+    return top, cols
+
+
+@_impl(np.concatenate)
+def concatenate(arrays, axis=0, out=None, **kw):
+    _n._no_out("concatenate", out)
+    top, cols = _gather(list(arrays))
+    if axis is None:
+        return concatenate([ravel(Taylor._make(c, top.tag)) for c in cols], axis=0)
+    ax = _ax(axis, len(_shape(cols[0])) - 1)
+    return Taylor._make(np.concatenate(cols, axis=ax + 1), top.tag)
+
+
+@_impl(np.stack)
+def stack(arrays, axis=0, out=None, **kw):
+    _n._no_out("stack", out)
+    top, cols = _gather(list(arrays))
+    ax = _ax(axis, len(_shape(cols[0])))
+    return Taylor._make(np.stack(cols, axis=ax + 1), top.tag)
+
+
+@_impl(np.hstack)
+def hstack(tup, **kw):
+    arrs = [reshape(a, (1,)) if isinstance(a, Taylor) and a.ndim == 0 else
+            (a if isinstance(a, Taylor) else np.atleast_1d(a)) for a in tup]
+    first = arrs[0]
+    return concatenate(arrs, axis=0 if np.ndim(g.real_value(first)) == 1 else 1)
+
+
+@_impl(np.vstack)
+def vstack(tup, **kw):
+    arrs = [reshape(a, (1, -1)) if isinstance(a, Taylor) and a.ndim < 2 else
+            (a if isinstance(a, Taylor) else np.atleast_2d(a)) for a in tup]
+    return concatenate(arrs, axis=0)
+
+
+@_impl(np.where)
+def where(condition, x=None, y=None):
+    if x is None and y is None:
+        return np.where(g.real_value(condition))
+    cond = np.asarray(g.real_value(condition), dtype=bool)
+    top, (cx, cy) = _gather([x, y])
+    nres = max(cond.ndim, len(_shape(cx)) - 1, len(_shape(cy)) - 1)
+    return Taylor._make(np.where(cond, _lift(cx, nres), _lift(cy, nres)), top.tag)
+
+
+@_impl(np.clip)
+def clip(a, a_min=None, a_max=None, out=None, **kw):
+    _n._no_out("clip", out)
+    a_min = kw.pop("min", a_min)
+    a_max = kw.pop("max", a_max)
+    r = a
+    if a_min is not None:
+        r = g.maximum(r, a_min)
+    if a_max is not None:
+        r = g.minimum(r, a_max)
+    return r
+
+
+def _select_extreme(x, axis, keepdims, argf):
+    r = g.real_value(x)
+    if axis is None:
+        i = np.unravel_index(argf(r), np.shape(r))
+        res = getitem(x, i)
+        return reshape(res, (1,) * x.ndim) if keepdims else res
+    ax = _ax(axis, x.ndim)
+    idx = np.expand_dims(argf(r, axis=ax), ax)
+    res = Taylor._make(np.stack([np.take_along_axis(c, idx, axis=ax)
+                                 for c in _items_of(x.coef)]), x.tag)
+    return res if keepdims else squeeze(res, axis=ax)
+
+
+@_impl(np.max, np.amax)
+def max_(x, axis=None, out=None, keepdims=False, **kw):
+    _n._no_out("max", out)
+    return _select_extreme(x, axis, keepdims, np.argmax)
+
+
+@_impl(np.min, np.amin)
+def min_(x, axis=None, out=None, keepdims=False, **kw):
+    _n._no_out("min", out)
+    return _select_extreme(x, axis, keepdims, np.argmin)
+
+
+def matmul(x, y):
+    """x @ y: the Cauchy product with @ between coefficients."""
+    top = _role(x, y)
+    if top is None:
+        raise TypeError(f"{ENGINE}: cannot multiply {type(x).__name__} @ {type(y).__name__}")
+    a, b = _coef_of(x, top), _coef_of(y, top)
+    K1 = top.order + 1
+    if b is None:
+        c = _const(y)
+        return Taylor._make(np.stack([np.matmul(a[k], c) for k in range(K1)]), top.tag)
+    if a is None:
+        c = _const(x)
+        return Taylor._make(np.stack([np.matmul(c, b[k]) for k in range(K1)]), top.tag)
+    ai, bi = _items_of(a), _items_of(b)
+    out = []
+    for k in range(K1):
+        s = np.matmul(ai[0], bi[k])
+        for j in range(1, k + 1):
+            s = s + np.matmul(ai[j], bi[k - j])
+        out.append(s)
+    return Taylor._make(np.stack(out), top.tag)
+
+
+@_impl(np.matmul)
+def _matmul_func(x, y, **kw):
+    return matmul(x, y)
+
+
+@_impl(np.dot)
+def dot(a, b, out=None):
+    _n._no_out("dot", out)
+    na, nb = np.ndim(g.real_value(a)), np.ndim(g.real_value(b))
+    if na == 0 or nb == 0:
+        return a * b
+    if na <= 2 and nb <= 2:
+        return matmul(a, b)
+    raise TypeError(f"{ENGINE}: numpy.dot of arrays with more than 2 dimensions is not "
+                    "supported; use np.matmul")
+
+
+@_impl(np.inner)
+def inner(a, b):
+    if np.ndim(g.real_value(a)) <= 1 and np.ndim(g.real_value(b)) <= 1:
+        return sum_(a * b) if np.ndim(g.real_value(a)) else a * b
+    raise TypeError(f"{ENGINE}: numpy.inner is supported for 0-d and 1-d operands only")
+
+
+@_impl(np.vdot)
+def vdot(a, b):
+    ra = ravel(a) if isinstance(a, Taylor) else np.ravel(a)
+    rb = ravel(b) if isinstance(b, Taylor) else np.ravel(b)
+    return sum_(ra * rb)
+
+
+@_impl(np.outer)
+def outer(a, b, out=None):
+    _n._no_out("outer", out)
+    a = reshape(a, (-1, 1)) if isinstance(a, Taylor) else np.reshape(a, (-1, 1))
+    b = reshape(b, (1, -1)) if isinstance(b, Taylor) else np.reshape(b, (1, -1))
+    return a * b
+
+
+@_impl(np.linalg.norm)
+def norm(x, ord=None, axis=None, keepdims=False):
+    if ord not in (None, 2, "fro") or (ord == 2 and x.ndim != 1 and axis is None):
+        raise TypeError(f"{ENGINE}: numpy.linalg.norm supports the 2-norm/Frobenius norm only")
+    return g.sqrt(sum_(x * x, axis=axis, keepdims=keepdims))
+
+
+@_impl(np.shape)
+def _shape_func(a):
+    return a.shape
+
+
+@_impl(np.ndim)
+def _ndim_func(a):
+    return a.ndim
+
+
+@_impl(np.size)
+def _size_func(a, axis=None):
+    return a.size if axis is None else a.shape[axis]
+
+
+@_impl(np.zeros_like)
+def _zeros_like(a, dtype=None, order="K", subok=True, shape=None):
+    return np.zeros_like(g.real_value(a), dtype=dtype, shape=shape)
+
+
+@_impl(np.ones_like)
+def _ones_like(a, dtype=None, order="K", subok=True, shape=None):
+    return np.ones_like(g.real_value(a), dtype=dtype, shape=shape)
+
+
+@_impl(np.argmax)
+def _argmax(a, axis=None, out=None, **kw):
+    return np.argmax(g.real_value(a), axis=axis, **kw)
+
+
+@_impl(np.argmin)
+def _argmin(a, axis=None, out=None, **kw):
+    return np.argmin(g.real_value(a), axis=axis, **kw)
+
+
+@_impl(np.copy)
+def _copy(a, order="K", subok=False):
+    return Taylor._make(np.copy(a.coef) if _is_plain(a.coef) else a.coef, a.tag)
+
+
+def supported() -> list[str]:
+    """The numpy/scipy functions Taylor numbers support (sorted)."""
+    names = set()
+    for n in UNARY:
+        if n.startswith("polygamma"):
+            continue
+        names.add(("scipy.special." if n in _n._SPECIAL else "numpy.") + n)
+    for n in ("add", "subtract", "multiply", "true_divide", "power", "maximum", "minimum",
+              "hypot", "arctan2"):
+        names.add("numpy." + n)
+    names.add("scipy.special.xlogy")
+    for f in FUNCTIONS:
+        names.add("numpy." + ("linalg." if f is np.linalg.norm else "") + f.__name__)
+    return sorted(names)
+
+
+def variable(x, order: int, direction=1.0, tag: int | None = None) -> Taylor:
+    """The curve ``x + t * direction`` as a Taylor number of order K (a fresh tag)."""
+    tag = new_tag() if tag is None else tag
+    if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < 0:
+        raise ValueError(f"hyperdual: order must be an integer >= 0, got {order!r}")
+    order = int(order)
+    if isinstance(x, _Number) or isinstance(direction, _Number):
+        zero = x * 0.0
+        items = [x] + ([direction + zero] if order >= 1 else []) + [zero] * max(order - 1, 0)
+        return Taylor._make(np.stack(items), tag)
+    x0 = _as_part(x, "x")
+    d = _as_part(direction, "direction")
+    shape = np.broadcast_shapes(_shape(x0), _shape(d))
+    dt = np.result_type(x0, d, np.float64) if type(x0) is float else np.result_type(x0)
+    c = np.zeros((order + 1,) + shape, dtype=dt)
+    c[0] = x0
+    if order >= 1:
+        c[1] = d
+    return Taylor._make(c, tag)
+
+
+g._NUMBER_TYPES = tuple(dict.fromkeys(g._NUMBER_TYPES + (Taylor,)))
+_ = numbers  # (numbers is used by _accepts through _number)

@@ -1,0 +1,320 @@
+"""Univariate Taylor recurrences: the elementwise rules of :class:`hyperdual.Taylor`.
+
+Every function here maps the normalised coefficients ``x_k = x^(k)(0) / k!`` of
+an argument ``x(t)`` to those of ``f(x(t))``, k = 0..K, at O(K²) operations
+(Griewank & Walther, *Evaluating Derivatives*, ch. 13).  Coefficients are held
+as a Python list of *items*: Python floats (a scalar Taylor), numpy arrays of
+the value's shape, or numbers of an older tag (a Dual, HyperDual or Taylor
+carrying an outer perturbation), so one recurrence serves all of them.
+
+Rules without a dedicated recurrence are derived from the rule table of
+:mod:`hyperdual._rules` by the ODE trick: ``y' = f'(x) x'``, where ``f'(x)``
+is the table's derivative evaluated on the argument truncated to order
+``K - 1`` (:func:`ode`); that is O(K²) when ``f'`` needs no ``f`` (arcsin,
+arctan, erf ...), and is how a rule added to the table later gets Taylor
+arithmetic for free.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+from . import _generic as g
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+# --- small helpers on coefficient items ----------------------------------------------
+def _dot(a, b, k, lo=0, hi=None):
+    """sum_{j=lo..hi} a[j] * b[k - j] (hi defaults to k)."""
+    hi = k if hi is None else hi
+    s = a[lo] * b[k - lo]
+    for j in range(lo + 1, hi + 1):
+        s = s + a[j] * b[k - j]
+    return s
+
+
+def conv(a, b, n=None):
+    """Cauchy product of two coefficient lists, truncated to ``n`` terms."""
+    n = min(len(a), len(b)) if n is None else n
+    return [_dot(a, b, k) for k in range(n)]
+
+
+def _weighted(x):
+    """The list ``j * x_j`` (x_0 term unused)."""
+    return [x[0] * 0.0] + [j * x[j] for j in range(1, len(x))]
+
+
+def _zero_like(v):
+    return v * 0.0
+
+
+# --- exponential family -----------------------------------------------------------
+def _exp_series(x, y0):
+    """y = exp(x) given y_0: k y_k = sum_{j=1..k} j x_j y_{k-j}."""
+    jx = _weighted(x)
+    y = [y0]
+    for k in range(1, len(x)):
+        y.append(_dot(jx, y, k, 1) / k)
+    return y
+
+
+def exp(x):
+    return _exp_series(x, g.exp(x[0]))
+
+
+def expm1(x):
+    # the series of exp, except that the value keeps expm1's precision near 0
+    y = _exp_series(x, g.exp(x[0]))
+    y[0] = g.expm1(x[0])
+    return y
+
+
+def exp2(x):
+    return _exp_series([v * _LN2 for v in x], g.exp2(x[0]))
+
+
+def _log_series(x, y0, x0):
+    """y = log(x) given y_0 and the divisor x_0: x_0 y_k = x_k - (1/k) sum j y_j x_{k-j}."""
+    y = [y0]
+    for k in range(1, len(x)):
+        s = x[k]
+        if k > 1:
+            s = s - _dot(_weighted(y), x, k, 1, k - 1) / k
+        y.append(s / x0)
+    return y
+
+
+def log(x):
+    return _log_series(x, g.log(x[0]), x[0])
+
+
+def log1p(x):
+    return _log_series(x, g.log1p(x[0]), 1.0 + x[0])
+
+
+def log2(x):
+    y = log(x)
+    return [g.log2(x[0])] + [v / _LN2 for v in y[1:]]
+
+
+def log10(x):
+    y = log(x)
+    return [g.log10(x[0])] + [v / _LN10 for v in y[1:]]
+
+
+# --- trigonometric and hyperbolic ----------------------------------------------------
+def _sincos(x, s0, c0, sign):
+    """s' = c x', c' = sign * s x' (sign -1: sin/cos; +1: sinh/cosh)."""
+    jx = _weighted(x)
+    s, c = [s0], [c0]
+    for k in range(1, len(x)):
+        sk = _dot(jx, c, k, 1) / k
+        ck = _dot(jx, s, k, 1) / k
+        s.append(sk)
+        c.append(ck if sign > 0 else -ck)
+    return s, c
+
+
+def sin(x):
+    return _sincos(x, g.sin(x[0]), g.cos(x[0]), -1)[0]
+
+
+def cos(x):
+    return _sincos(x, g.sin(x[0]), g.cos(x[0]), -1)[1]
+
+
+def sinh(x):
+    return _sincos(x, g.sinh(x[0]), g.cosh(x[0]), 1)[0]
+
+
+def cosh(x):
+    return _sincos(x, g.sinh(x[0]), g.cosh(x[0]), 1)[1]
+
+
+def _riccati(x, y0, w0, sign):
+    """y' = w x' with w = w0-corrected (1 + sign * y^2) (tan: +1, tanh: -1).
+
+    ``w_0`` is passed in, computed without cancellation (sech² for tanh), and the
+    higher coefficients of ``y²`` add to it.
+    """
+    jx = _weighted(x)
+    y, w = [y0], [w0]
+    for k in range(1, len(x)):
+        y.append(_dot(jx, w, k, 1) / k)
+        if k < len(x) - 1:
+            sq = _dot(y, y, k)
+            w.append(sq if sign > 0 else -sq)
+    return y
+
+
+def tan(x):
+    t = g.tan(x[0])
+    return _riccati(x, t, 1.0 + t * t, 1)
+
+
+def tanh(x):
+    c = g.cosh(x[0])
+    return _riccati(x, g.tanh(x[0]), 1.0 / (c * c), -1)
+
+
+def expit(x):
+    """y' = y (1 - y) x', with w_0 = expit(x) expit(-x) (no cancellation at large x)."""
+    y0 = g.expit(x[0])
+    jx = _weighted(x)
+    y, w = [y0], [y0 * g.expit(-x[0])]
+    for k in range(1, len(x)):
+        y.append(_dot(jx, w, k, 1) / k)
+        if k < len(x) - 1:
+            # w_k = y_k - sum_{i=0..k} y_i y_{k-i} = y_k (1 - 2 y_0) - sum_{i=1..k-1}
+            wk = y[k] * (1.0 - 2.0 * y0)
+            if k > 1:
+                wk = wk - _dot(y, y, k, 1, k - 1)
+            w.append(wk)
+    return y
+
+
+# --- powers --------------------------------------------------------------------------
+def divide(a, b):
+    """q = a / b: b_0 q_k = a_k - sum_{j=1..k} b_j q_{k-j}."""
+    b0 = b[0]
+    q = [a[0] / b0]
+    for k in range(1, len(b)):
+        q.append((a[k] - _dot(b, q, k, 1)) / b0)
+    return q
+
+
+def reciprocal(x):
+    one = [1.0 + _zero_like(x[0])] + [_zero_like(v) for v in x[1:]]
+    return divide(one, x)
+
+
+def square(x):
+    return conv(x, x)
+
+
+def sqrt(x):
+    """y² = x: 2 y_0 y_k = x_k - sum_{j=1..k-1} y_j y_{k-j}."""
+    y0 = g.sqrt(x[0])
+    y = [y0]
+    for k in range(1, len(x)):
+        s = x[k]
+        if k > 1:
+            s = s - _dot(y, y, k, 1, k - 1)
+        y.append(s / (2.0 * y0))
+    return y
+
+
+def power_const(x, a: float, y0=None):
+    """y = x**a for a constant real a: k x_0 y_k = sum_{j=1..k} (a j - (k - j)) x_j y_{k-j}."""
+    y = [g.power(x[0], a) if y0 is None else y0]
+    x0 = x[0]
+    for k in range(1, len(x)):
+        s = (a - k + 1.0) * x[1] * y[k - 1]
+        for j in range(2, k + 1):
+            s = s + ((a + 1.0) * j - k) * x[j] * y[k - j]
+        y.append(s / (k * x0))
+    return y
+
+
+def cbrt(x):
+    # y' = y x' / (3 x): the power recurrence holds for negative x too with y_0 = cbrt(x_0)
+    return power_const(x, 1.0 / 3.0, g.cbrt(x[0]))
+
+
+# --- functions whose derivatives are all known at a point (polygamma) ---------------------
+def compose(x, c):
+    """f(x(t)) from f's normalised derivatives ``c_m = f^(m)(x_0) / m!`` (Horner, O(K³))."""
+    s = [_zero_like(x[0])] + list(x[1:])
+    acc = [c[-1]] + [_zero_like(v) for v in x[1:]]
+    for m in range(len(x) - 2, -1, -1):
+        acc = conv(acc, s)
+        acc[0] = acc[0] + c[m]
+    return acc
+
+
+def _polygamma_coeffs(n0: int, x0, K: int):
+    """c_m = psi^(n0 + m - 1)(x0) / m! (n0 = 0: gammaln, 1: digamma, 2: polygamma(1, .))."""
+    out = []
+    for m in range(K + 1):
+        n = n0 + m - 1
+        v = special.gammaln(x0) if n < 0 else special.polygamma(n, x0)
+        out.append(v / math.factorial(m))
+    return out
+
+
+def polygamma_family(n0: int):
+    def rule(x):
+        x0 = x[0]
+        if isinstance(x0, (float, np.ndarray, np.generic)):
+            c = _polygamma_coeffs(n0, x0, len(x) - 1)
+            if type(x0) is float:
+                c = [float(v) for v in c]
+            return compose(x, c)
+        return None  # a nested number: the caller falls back to the ODE trick
+    return rule
+
+
+# --- the dedicated recurrences, by rule name ----------------------------------------------
+def _piecewise_constant(name):
+    def rule(x):
+        return [getattr(g, name)(x[0])] + [_zero_like(v) for v in x[1:]]
+    return rule
+
+
+def _abs(x):
+    s = g.sign(g.real_value(x[0]))  # abs'(0) = 0: sign(0) = 0 scales every coefficient
+    return [g.absolute(x[0])] + [s * v for v in x[1:]]
+
+
+UNARY = {
+    "exp": exp, "expm1": expm1, "exp2": exp2, "log": log, "log1p": log1p, "log2": log2,
+    "log10": log10, "sin": sin, "cos": cos, "sinh": sinh, "cosh": cosh, "tan": tan,
+    "tanh": tanh, "expit": expit, "reciprocal": reciprocal, "square": square,
+    "sqrt": sqrt, "cbrt": cbrt,
+    "negative": lambda x: [-v for v in x], "positive": lambda x: list(x),
+    "absolute": _abs,
+    "sign": _piecewise_constant("sign"), "floor": _piecewise_constant("floor"),
+    "ceil": _piecewise_constant("ceil"), "trunc": _piecewise_constant("trunc"),
+    "rint": _piecewise_constant("rint"),
+    "gammaln": polygamma_family(0), "digamma": polygamma_family(1),
+    "polygamma1": polygamma_family(2), "polygamma2": polygamma_family(3),
+    "polygamma3": polygamma_family(4),
+}
+# Rules where x_0 = 0 is a branch point of x**a: handled by power_at_zero.
+BRANCH_POWERS = {"sqrt": (0.5, False), "cbrt": (1.0 / 3.0, True)}
+
+
+def power_at_zero(x, a: float, odd: bool):
+    """Coefficients of ``x(t)**a`` where x_0 = 0 (a not an integer), one element.
+
+    With p the index of the first non-zero coefficient, x(t)**a = O(t^(p a)): the
+    coefficients below p·a are exactly 0.  Above it the function is not analytic;
+    as the first- and second-order rules do (sqrt'(0) = inf), the k-th
+    coefficient is ±inf with the sign of binom(a, k) x_1^k when p = 1, and nan
+    where the one-sided limits differ (even k for the odd function cbrt) or
+    p > 1.  A constant (all x_k = 0) stays constant.
+    """
+    K = len(x) - 1
+    p = next((k for k in range(1, K + 1) if x[k] != 0), None)
+    out = [0.0] * (K + 1)
+    if p is None:
+        return out
+    for k in range(1, K + 1):
+        if k < p * a:
+            out[k] = 0.0
+        elif p == 1 and k > a:
+            if odd and k % 2 == 0:
+                out[k] = math.nan
+            else:
+                b = 1.0
+                for i in range(k):
+                    b *= (a - i) / (i + 1)
+                out[k] = math.copysign(math.inf, b * x[1] ** k)
+        else:
+            out[k] = math.nan
+    return out

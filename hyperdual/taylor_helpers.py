@@ -1,0 +1,310 @@
+"""Higher-order derivative helpers on Taylor numbers (Taylor mode).
+
+One forward pass of K-th order Taylor arithmetic gives f, f', ..., f^(K) of a
+function of one variable at O(K²) per operation; derivatives along a
+direction of a multivariate f come the same way, and mixed partial
+derivatives of order d follow from d-th directional derivatives along
+binom(n + d - 1, d) directions by exact interpolation (Griewank, Utke and
+Walther, *Evaluating higher derivative tensors by forward propagation of
+univariate Taylor series*, Math. Comp. 2000).
+
+Which engine for what: for all derivatives of order K of a scalar function
+along one direction, Taylor mode (these helpers) is the fast and accurate
+choice; for gradients and Hessians of many variables use reverse mode
+(``reverse.gradient``/``reverse.hessian``) or ``hyperdual.hessian``;
+repeated ``create_graph`` backprop costs a multiple per order and is kept
+for cross-checking (``reverse.derivatives`` delegates here).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from . import _generic as g
+from ._number import _as_part, _Number, _shape, _tidy
+from ._taylor import Taylor, _const_coef, variable
+
+__all__ = [
+    "taylor",
+    "derivatives",
+    "nth_derivative",
+    "directional_derivatives",
+    "derivative_tensor",
+]
+
+
+def _check(f, order, helper):
+    if not callable(f):
+        raise TypeError(f"hyperdual.{helper}: f must be callable, got {type(f).__name__}")
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
+        raise ValueError(f"hyperdual.{helper}: order must be an integer >= 0, got {order!r}")
+    return int(order)
+
+
+def _coefficients(y, tag: int, K: int):
+    """The coefficient array of f's output for this call's tag (zeros if f ignored it)."""
+    if isinstance(y, Taylor) and y.tag == tag:
+        return y.coef
+    if isinstance(y, _Number) and y.tag > tag:
+        raise ValueError(
+            "hyperdual: f returned a number carrying a perturbation newer than this "
+            "call's (a derivative escaped its own helper)"
+        )
+    if isinstance(y, _Number) and y.tag == tag:
+        raise TypeError(f"hyperdual: f returned a {type(y).__name__} of the helper's tag")
+    if not isinstance(y, _Number):
+        y = _as_part(y, "f(x)")
+    return _const_coef(y, K)
+
+
+def _result(c):
+    if isinstance(c, _Number):
+        return c
+    c = np.asarray(c)
+    return c
+
+
+def taylor(f: Callable, x, order: int):
+    """Normalised Taylor coefficients ``f^(k)(x) / k!``, k = 0..order, in one pass.
+
+    Parameters
+    ----------
+    f : callable
+        A function of one variable written with plain numpy; for an array
+        ``x`` it must act elementwise.
+    x : float or array_like
+        The expansion point (an array means "every element").
+    order : int
+        K, the highest coefficient.
+
+    Returns
+    -------
+    ndarray, shape (K + 1,) + f(x).shape
+        (Inside an outer differentiation: a number of the outer engine.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import taylor
+    >>> taylor(np.exp, 0.0, 4)
+    array([1.        , 1.        , 0.5       , 0.16666667, 0.04166667])
+    >>> taylor(lambda x: 1 / (1 - x), 0.5, 3)
+    array([ 2.,  4.,  8., 16.])
+    """
+    K = _check(f, order, "taylor")
+    X = variable(x, K)
+    y = f(X)
+    return _result(_coefficients(y, X.tag, K))
+
+
+def _factorials(K, nres):
+    fact = np.array([math.factorial(k) for k in range(K + 1)], dtype=float)
+    return fact.reshape(fact.shape + (1,) * nres)
+
+
+def derivatives(f: Callable, x, order: int = 2):
+    """``[f(x), f'(x), ..., f^(K)(x)]``: every derivative up to ``order`` in one pass.
+
+    Taylor mode: O(K²) work per operation of f (Griewank & Walther ch. 13).
+    Overflowing derivatives are inf, never a silent 0.
+
+    Parameters
+    ----------
+    f : callable
+        Function of one variable (elementwise for an array ``x``).
+    x : float or array_like
+    order : int, default 2
+
+    Returns
+    -------
+    ndarray, shape (order + 1,) + f(x).shape
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import derivatives
+    >>> derivatives(np.sin, 0.0, order=4)
+    array([ 0.,  1.,  0., -1.,  0.])
+    >>> derivatives(lambda x: x ** 3, 2.0, order=4)
+    array([ 8., 12., 12.,  6.,  0.])
+    """
+    K = _check(f, order, "derivatives")
+    c = taylor(f, x, K)
+    nres = len(_shape(c)) - 1
+    with np.errstate(over="ignore"):
+        return _result(_factorials(K, nres) * c)
+
+
+def nth_derivative(f: Callable, x, n: int):
+    """The n-th derivative ``f^(n)(x)`` (Taylor mode, one pass of order n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import nth_derivative
+    >>> nth_derivative(np.exp, 1.0, 8) == np.exp(1.0)
+    True
+    >>> nth_derivative(lambda x: x ** 5, 1.0, 5)
+    120.0
+    """
+    n = _check(f, n, "nth_derivative")
+    d = derivatives(f, x, n)
+    out = d[n]
+    return _tidy(out) if not isinstance(out, _Number) else out
+
+
+def directional_derivatives(f: Callable, x, v, order: int):
+    """``d^k/dt^k f(x + t v)`` at t = 0 for k = 0..order (one Taylor pass).
+
+    Parameters
+    ----------
+    f : callable
+        Any function of an array (need not act elementwise).
+    x, v : array_like of one shape
+        The point and the direction.
+    order : int
+
+    Returns
+    -------
+    ndarray, shape (order + 1,) + f(x).shape
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import directional_derivatives
+    >>> f = lambda x: x[0] ** 2 * x[1]
+    >>> directional_derivatives(f, np.array([1.0, 2.0]), np.array([1.0, 1.0]), 3)
+    array([2., 5., 8., 6.])
+    """
+    K = _check(f, order, "directional_derivatives")
+    x0 = x if isinstance(x, _Number) else _as_part(x, "x")
+    v0 = v if isinstance(v, _Number) else _as_part(v, "v")
+    if np.shape(g.real_value(x0)) != np.shape(g.real_value(v0)):
+        raise ValueError(
+            f"hyperdual.directional_derivatives: v has shape {np.shape(g.real_value(v0))}, "
+            f"x has shape {np.shape(g.real_value(x0))}"
+        )
+    X = variable(x0, K, v0)
+    c = _coefficients(f(X), X.tag, K)
+    nres = len(_shape(c)) - 1
+    with np.errstate(over="ignore"):
+        return _result(_factorials(K, nres) * c)
+
+
+def _multi_indices(n: int, d: int):
+    """All multi-indices i in N^n with |i| = d (lexicographic)."""
+    for combo in itertools.combinations_with_replacement(range(n), d):
+        i = [0] * n
+        for c in combo:
+            i[c] += 1
+        yield tuple(i)
+
+
+def _gbinom(a: float, k: int) -> float:
+    """Generalised binomial coefficient binom(a, k) for real a."""
+    out = 1.0
+    for m in range(k):
+        out *= (a - m) / (m + 1)
+    return out
+
+
+def _gamma_coeff(i, j, d):
+    """Griewank-Utke-Walther interpolation weight: the partial derivative of
+    multi-index ``i`` is sum_j gamma(i, j) times the d-th normalised Taylor
+    coefficient along the direction ``j`` (|i| = |j| = d):
+
+    gamma(i, j) = sum over 0 < k <= i of
+    (-1)^{|i - k|} binom(i, k) binom(d k / |k|, j) (|k| / d)^d.
+    """
+    total = 0.0
+    for k in itertools.product(*[range(m + 1) for m in i]):
+        s = sum(k)
+        if s == 0:
+            continue
+        sign = -1.0 if (d - s) % 2 else 1.0
+        c = 1.0
+        for im, km in zip(i, k):
+            c *= math.comb(im, km)
+        b = 1.0
+        for km, jm in zip(k, j):
+            b *= _gbinom(d * km / s, jm)
+        total += sign * c * b * (s / d) ** d
+    return total
+
+
+def derivative_tensor(f: Callable, x, order: int):
+    """All partial derivatives of order ``order`` of a scalar f at x, as a symmetric tensor.
+
+    Computed from order-d Taylor passes along the binom(n + d - 1, d)
+    directions ``sum_m i_m e_m`` (|i| = d) and the exact interpolation formula
+    of Griewank, Utke and Walther (2000), as ADOL-C's ``tensor_eval`` does;
+    each pass is one univariate Taylor propagation.  Meant for small n
+    (the tensor has n**d entries).
+
+    Parameters
+    ----------
+    f : callable
+        Scalar function of a 1-d array x (or of a float: then the result is
+        the order-th derivative).
+    x : array_like, shape (n,)
+    order : int
+        d >= 0 (d = 1 the gradient, d = 2 the Hessian).
+
+    Returns
+    -------
+    ndarray, shape (n,) * order
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import derivative_tensor
+    >>> T = derivative_tensor(lambda x: x[0] ** 2 * x[1], np.array([1.0, 2.0]), 3)
+    >>> T[0, 0, 1], T[0, 1, 0], T[1, 1, 1]
+    (2.0, 2.0, 0.0)
+    """
+    d = _check(f, order, "derivative_tensor")
+    x0 = x if isinstance(x, _Number) else _as_part(x, "x")
+    shape = np.shape(g.real_value(x0))
+    if shape == ():
+        return nth_derivative(f, x0, d)
+    if len(shape) != 1:
+        raise ValueError("hyperdual.derivative_tensor: x must be 1-d (ravel it first)")
+    n = shape[0]
+    if d == 0:
+        return f(x0)
+    idx = list(_multi_indices(n, d))
+    # the d-th normalised Taylor coefficient along each direction i, times d!
+    dirs = {}
+    for i in idx:
+        v = np.asarray(i, dtype=float)
+        X = variable(x0, d, v)
+        c = _coefficients(f(X), X.tag, d)
+        if np.shape(g.real_value(c))[1:] != ():
+            raise ValueError("hyperdual.derivative_tensor: f must return a scalar")
+        dirs[i] = c[d]
+    out = {}
+    for j in idx:
+        total = None
+        for i in idx:
+            gam = _gamma_coeff(j, i, d)
+            if gam == 0.0:
+                continue
+            term = gam * dirs[i]
+            total = term if total is None else total + term
+        out[j] = total if total is not None else 0.0
+    # scatter into the symmetric tensor: entry (a1..ad) has multi-index counts j
+    entries = []
+    for pos in itertools.product(range(n), repeat=d):
+        j = [0] * n
+        for p in pos:
+            j[p] += 1
+        entries.append(out[tuple(j)])
+    if any(isinstance(e, _Number) for e in entries):
+        return np.reshape(np.stack([e if isinstance(e, _Number) else e + 0.0 * dirs[idx[0]]
+                                    for e in entries]), (n,) * d)
+    return np.reshape(np.array(entries, dtype=float), (n,) * d)
+
