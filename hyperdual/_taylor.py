@@ -15,7 +15,6 @@ operation and treats this Taylor as its constant.
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
@@ -136,7 +135,7 @@ class Taylor(_Number):
     def derivatives(self):
         """``k! coef[k]``: the derivatives d^k/dt^k of the curve at t = 0."""
         K = self.order
-        fact = np.array([math.factorial(k) for k in range(K + 1)], dtype=float)
+        fact = factorials(K)
         return _lift_fact(fact, len(self.shape)) * self.coef
 
     def __repr__(self) -> str:
@@ -251,6 +250,16 @@ class Taylor(_Number):
     # --- elementwise rules ----------------------------------------------------------------
     def _unary(self, rule):
         return _unary(rule, self)
+
+
+def factorials(K: int) -> np.ndarray:
+    """0!, 1!, ..., K! as floats (inf from 171! on, never an OverflowError)."""
+    out = np.empty(K + 1)
+    f = 1.0
+    for k in range(K + 1):
+        f = f * k if k else 1.0
+        out[k] = f
+    return out
 
 
 def _lift_fact(fact, nres):
@@ -611,6 +620,15 @@ def _unary_items(X, rec, branch=None):
     if ys is None:  # e.g. polygamma on a nested number: derive from the table
         return None
     out = _pack(ys)
+    if (type(out) is np.ndarray and out.ndim > 1 and out.dtype.kind == "f"
+            and not np.all(np.isfinite(out[1:])) and np.all(np.isfinite(X.coef[1:]))):
+        # an overflowed value: redo with 0 * inf masked, so the coefficients are inf
+        tr.SAFE[0] = True
+        try:
+            with np.errstate(all="ignore"):
+                out = _pack(_safe(rec, xs))
+        finally:
+            tr.SAFE[0] = False
     if type(out) is np.ndarray and out.dtype.kind == "f":
         if branch is not None:
             out = _fix_branch(X.coef, out, *branch)

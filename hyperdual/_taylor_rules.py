@@ -30,12 +30,30 @@ _LN10 = math.log(10.0)
 
 # --- small helpers on coefficient items ----------------------------------------------
 def _dot(a, b, k, lo=0, hi=None):
-    """sum_{j=lo..hi} a[j] * b[k - j] (hi defaults to k)."""
+    """sum_{j=lo..hi} a[j] * b[k - j] (hi defaults to k).
+
+    A zero coefficient a[j] contributes exactly zero, also against an inf or
+    nan b[k - j] (an overflowed value must give inf coefficients, not the nan
+    of 0 * inf); for arrays that masking runs only when :data:`SAFE` is set
+    (the caller's retry after a non-finite result).
+    """
     hi = k if hi is None else hi
-    s = a[lo] * b[k - lo]
-    for j in range(lo + 1, hi + 1):
-        s = s + a[j] * b[k - j]
-    return s
+    s = None
+    for j in range(lo, hi + 1):
+        aj = a[j]
+        if type(aj) is float:
+            if aj == 0.0:
+                continue
+            t = aj * b[k - j]
+        elif SAFE[0] and type(aj) is np.ndarray:
+            t = np.where(aj == 0, 0.0, aj * b[k - j])
+        else:
+            t = aj * b[k - j]
+        s = t if s is None else s + t
+    return 0.0 if s is None else s
+
+
+SAFE = [False]  # set while a recurrence is re-run with 0 * inf masked (see _dot)
 
 
 def conv(a, b, n=None):

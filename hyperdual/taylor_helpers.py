@@ -26,7 +26,7 @@ import numpy as np
 
 from . import _generic as g
 from ._number import _as_part, _Number, _shape, _tidy
-from ._taylor import Taylor, _const_coef, variable
+from ._taylor import Taylor, _const_coef, factorials, variable
 
 __all__ = [
     "taylor",
@@ -56,6 +56,13 @@ def _coefficients(y, tag: int, K: int):
         )
     if isinstance(y, _Number) and y.tag == tag:
         raise TypeError(f"hyperdual: f returned a {type(y).__name__} of the helper's tag")
+    if type(y).__module__.startswith("reverse"):
+        raise TypeError(
+            "hyperdual: f returned a reverse.Variable: Taylor mode called inside a reverse-"
+            "mode differentiation is not supported (its result would lose the outer "
+            "trace); put hyperdual outside, or use reverse.derivatives(f, x, order, "
+            "method='backprop')"
+        )
     if not isinstance(y, _Number):
         y = _as_part(y, "f(x)")
     return _const_coef(y, K)
@@ -102,7 +109,7 @@ def taylor(f: Callable, x, order: int):
 
 
 def _factorials(K, nres):
-    fact = np.array([math.factorial(k) for k in range(K + 1)], dtype=float)
+    fact = factorials(K)
     return fact.reshape(fact.shape + (1,) * nres)
 
 

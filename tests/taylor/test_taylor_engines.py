@@ -1,0 +1,239 @@
+"""Taylor mode against the other engines, domain edges, nesting, dispatch and errors."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import hyperdual as hd
+import reverse
+from hyperdual import Dual, HyperDual, Taylor
+
+EPS = np.finfo(float).eps
+RNG = np.random.default_rng(16)
+
+FUNCS = {
+    "chain": lambda x: np.sin(np.exp(x) * x) + x ** 3 / (1 + x * x),
+    "trig": lambda x: np.tan(x / 2) * np.cos(x) - np.arctan(x),
+    "hyper": lambda x: np.tanh(x) * np.sinh(x / 3) + np.sqrt(1 + x * x),
+    "logs": lambda x: np.log(2 + np.cos(x)) * np.expm1(x / 4),
+    "inverse": lambda x: np.arcsinh(x) + np.arcsin(x / 3) * np.log1p(x * x),
+}
+
+
+def nested_hyperdual(f, x, order):
+    """f^(order) by nesting second_derivative order/2 times (order even)."""
+    g = f
+    for _ in range(order // 2):
+        g = (lambda h: lambda t: hd.second_derivative(h, t))(g)
+    return g(x)
+
+
+def repeated_backprop(f, x, order):
+    """d^k f / dx^k by k rounds of create_graph backprop (reverse mode)."""
+    xv = reverse.Variable(np.array(x))
+    y = f(xv)
+    out = [float(y.data)]
+    for _ in range(order):
+        xv.clear_grad()
+        y.backward(create_graph=True)
+        y = xv.grad
+        out.append(float(y.data))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCS))
+def test_order8_vs_nested_hyperduals_and_backprop(name):
+    f = FUNCS[name]
+    for x in RNG.uniform(-1.2, 1.2, size=2):
+        d = hd.derivatives(f, x, 8)
+        rb = repeated_backprop(f, x, 8)
+        scale = np.maximum(np.abs(rb), np.abs(d)) + 1.0
+        np.testing.assert_array_less(np.abs(d - rb), 1e-10 * scale)
+        for k in (2, 4, 8):
+            nh = nested_hyperdual(f, x, k)
+            assert abs(d[k] - nh) <= 1e-10 * (abs(nh) + 1.0), (k, d[k], nh)
+
+
+def test_reverse_derivatives_agrees():
+    f = FUNCS["chain"]
+    np.testing.assert_allclose(reverse.derivatives(f, 0.3, 6), hd.derivatives(f, 0.3, 6),
+                               rtol=1e-12)
+    np.testing.assert_allclose(reverse.derivatives(f, 0.3, 6, method="backprop"),
+                               hd.derivatives(f, 0.3, 6), rtol=1e-10)
+
+
+# --- domain edges ----------------------------------------------------------------------
+def test_sqrt_at_zero_follows_the_conventions():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        d = hd.derivatives(np.sqrt, 0.0, 3)
+    assert d[0] == 0.0 and d[1] == np.inf and d[2] == -np.inf and d[3] == np.inf
+    # HyperDual gives the same first two
+    z = np.sqrt(HyperDual(0.0, 1.0, 1.0, 0.0))
+    assert (z.eps1, z.eps12) == (d[1], d[2])
+    # a constant stays constant (zero tangents stay zero where sqrt' is inf)
+    c = hd.Taylor([0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(np.sqrt(c).coef, [0.0, 0.0, 0.0])
+    # x(t) = t**2: sqrt = |t|: coefficient 1 is nan (sides differ), 0 below
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        c = np.sqrt(hd.Taylor([0.0, 0.0, 1.0, 0.0])).coef
+    assert c[0] == 0.0 and np.isnan(c[1])
+
+
+def test_powers_at_zero():
+    np.testing.assert_array_equal(hd.derivatives(lambda x: x ** 3, 0.0, 4), [0, 0, 0, 6, 0])
+    np.testing.assert_array_equal(hd.derivatives(lambda x: x ** 0, 0.0, 2), [1, 0, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        d = hd.derivatives(lambda x: x ** 2.5, 0.0, 4)
+    assert list(d[:3]) == [0.0, 0.0, 0.0] and d[3] == np.inf and d[4] == -np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        d = hd.derivatives(np.cbrt, 0.0, 3)
+    assert d[0] == 0.0 and d[1] == np.inf and np.isnan(d[2]) and d[3] == np.inf
+
+
+def test_overflow_is_inf_never_zero():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        d = hd.derivatives(np.exp, 710.0, 4)
+        assert np.all(np.isinf(d))
+        d = hd.derivatives(lambda x: 1 / (1 - x), 0.0, 200)  # k! overflows past 170
+    assert np.all(np.isinf(d[171:])) and np.all(np.isfinite(d[:171]))
+    np.testing.assert_allclose(d[170], float(math.factorial(170)), rtol=1e-13)
+
+
+def test_log_at_zero_is_inf():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        d = hd.derivatives(np.log, 0.0, 2)
+    assert d[0] == -np.inf and d[1] == np.inf and d[2] == -np.inf
+
+
+# --- nesting without perturbation confusion -------------------------------------------
+def test_nesting_checks_of_the_design():
+    # d/dx[x * d/dy(x + y)] = 1 and d/dx[x * d/dy(x y)] = 2x, every outer/inner combination
+    inner1 = lambda x: x * hd.nth_derivative(lambda y: x + y, 1.0, 1)  # noqa: E731
+    inner2 = lambda x: x * hd.nth_derivative(lambda y: x * y, 1.0, 1)  # noqa: E731
+    assert hd.derivative(inner1, 3.0) == 1.0
+    assert hd.derivative(inner2, 3.0) == 6.0
+    np.testing.assert_allclose(hd.derivatives(inner2, 3.0, 3), [9.0, 6.0, 2.0, 0.0])
+    np.testing.assert_allclose(
+        hd.derivatives(lambda x: x * hd.derivative(lambda y: x * y, 1.0), 3.0, 3),
+        [9.0, 6.0, 2.0, 0.0])
+    np.testing.assert_allclose(
+        hd.derivatives(lambda x: x * hd.nth_derivative(lambda y: x * y, 1.0, 1), 3.0, 3),
+        [9.0, 6.0, 2.0, 0.0])
+
+
+def test_taylor_inside_and_outside_duals():
+    # outer Dual, inner Taylor: d/dx of d^3/dy^3 sin(x y) at y = 0.5
+    x = 1.3
+    g = lambda x: hd.nth_derivative(lambda y: np.sin(x * y), 0.5, 3)  # noqa: E731
+    ref = -3 * x ** 2 * np.cos(x * 0.5) + x ** 3 * 0.5 * np.sin(x * 0.5)
+    np.testing.assert_allclose(hd.derivative(g, x), ref, rtol=1e-14)
+    # outer Taylor, inner Dual
+    h = lambda x: hd.derivative(lambda y: np.sin(x * y), 0.5)  # noqa: E731
+    np.testing.assert_allclose(hd.derivatives(h, 1.3, 4),
+                               hd.derivatives(lambda x: x * np.cos(x * 0.5), 1.3, 4),
+                               rtol=1e-13)
+    # outer HyperDual around an inner Taylor
+    k = lambda x: hd.nth_derivative(lambda y: np.exp(x * y), 1.0, 2)  # x^2 e^x  # noqa: E731
+    np.testing.assert_allclose(hd.second_derivative(k, 0.7),
+                               (0.7 ** 2 + 4 * 0.7 + 2) * np.exp(0.7), rtol=1e-13)
+    # Taylor inside Taylor
+    m = lambda x: hd.nth_derivative(lambda y: np.exp(x * y), 1.0, 2)  # noqa: E731
+    d = hd.derivatives(m, 0.7, 3)
+    e = np.exp(0.7)
+    np.testing.assert_allclose(d, [0.49 * e, (0.49 + 1.4) * e, (0.49 + 2.8 + 2) * e,
+                                   (0.49 + 4.2 + 6) * e], rtol=1e-13)
+
+
+def test_taylor_inside_reverse_is_a_clear_error():
+    # not supported yet: it must raise, never return a constant (a silent 0)
+    f = lambda x: hd.nth_derivative(lambda y: x * y ** 3, 1.0, 2)  # 6 x  # noqa: E731
+    with pytest.raises(TypeError, match="reverse"):
+        reverse.derivative(f, 2.0)
+
+
+def test_reverse_over_taylor_data():
+    # the outer engine is Taylor: reverse runs on Taylor data (as forward-over-reverse)
+    f = lambda x: reverse.derivative(lambda y: np.sin(x * y), 0.5)  # x cos(x y)  # noqa: E731
+    np.testing.assert_allclose(hd.derivatives(f, 1.3, 4),
+                               hd.derivatives(lambda x: x * np.cos(x * 0.5), 1.3, 4),
+                               rtol=1e-13)
+
+
+def test_same_tag_mixing_is_an_error():
+    t = Taylor([1.0, 1.0, 0.0])
+    with pytest.raises(TypeError, match="same tag"):
+        t + Dual(1.0, 1.0)
+    with pytest.raises(TypeError, match="same tag"):
+        Dual(1.0, 1.0) * t
+    with pytest.raises(ValueError, match="orders"):
+        t + Taylor([1.0, 1.0])
+
+
+# --- dispatch and errors ----------------------------------------------------------------
+def test_errors_name_the_function_and_engine():
+    t = Taylor(np.ones((3, 2, 2)))
+    with pytest.raises(TypeError, match="Taylor"):
+        np.asarray(t)
+    with pytest.raises(TypeError, match=r"numpy\.linalg\.solve|solve.*Taylor"):
+        np.linalg.solve(t, np.ones(2))
+    with pytest.raises(TypeError, match=r"numpy\.add\.reduce"):
+        np.add.reduce(t)
+    with pytest.raises(TypeError, match="Taylor"):
+        float(Taylor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="Taylor"):
+        np.fmod(t, 2.0)
+    with pytest.raises(ValueError, match="order"):
+        hd.derivatives(np.sin, 1.0, -1)
+
+
+# --- linear operations, checked against HyperDual Hessians ------------------------------
+LINEAR = {
+    "sum_prod": lambda x: np.sum(x ** 2) * np.prod(np.sin(x)),
+    "mean_dot": lambda x: np.mean(np.exp(x)) + np.dot(x, x[::-1]),
+    "matmul": lambda x: np.sum(np.tanh(x.reshape(2, 2) @ x.reshape(2, 2).T)),
+    "index_concat": lambda x: np.sum(np.concatenate([x[1:] * x[:-1], x[[0, 2]] ** 3])),
+    "stack_transpose": lambda x: np.sum(np.stack([x, np.cos(x)]).T @ np.arange(2.0)),
+    "where_max": lambda x: np.max(np.where(x > 0, x, x * x)) + np.linalg.norm(x),
+    "outer_trace": lambda x: np.trace(np.outer(x, np.sin(x))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINEAR))
+def test_linear_ops_vs_hessian(name):
+    f = LINEAR[name]
+    x = np.array([0.3, -0.8, 1.1, 0.5])
+    v = np.array([0.7, 0.2, -0.4, 1.0])
+    d = hd.directional_derivatives(f, x, v, 3)
+    np.testing.assert_allclose(d[0], f(x), rtol=1e-14)
+    np.testing.assert_allclose(d[1], hd.gradient(f, x) @ v, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(d[2], v @ hd.hessian(f, x) @ v, rtol=1e-12, atol=1e-14)
+    # third order: the directional derivative of v.H.v along v
+    d3 = hd.derivative(lambda t: v @ hd.hessian(f, x + t * v) @ v, 0.0)
+    np.testing.assert_allclose(d[3], d3, rtol=1e-11, atol=1e-13)
+
+
+# --- derivative tensors ------------------------------------------------------------------
+def test_tensor_order2_and_3_and_4():
+    f = lambda x: np.exp(x[0]) * np.sin(x[1] * x[2]) + x[0] * x[1] ** 3  # noqa: E731
+    x = np.array([0.3, -0.7, 1.2])
+    np.testing.assert_allclose(hd.derivative_tensor(f, x, 1), hd.gradient(f, x), rtol=1e-13)
+    np.testing.assert_allclose(hd.derivative_tensor(f, x, 2), hd.hessian(f, x),
+                               rtol=1e-12, atol=1e-13)
+    T3 = hd.derivative_tensor(f, x, 3)
+    ref3 = hd.jacobian(lambda y: hd.hessian(f, y), x)
+    np.testing.assert_allclose(T3, ref3, rtol=1e-11, atol=1e-12)
+    T4 = hd.derivative_tensor(f, x, 4)
+    ref4 = np.empty((3, 3, 3, 3))
+    for i in range(3):
+        for j in range(3):
+            ref4[i, j] = hd.hessian(lambda y, i=i, j=j: hd.hessian(f, y)[i, j], x)
+    np.testing.assert_allclose(T4, ref4, rtol=1e-10, atol=1e-11)
+    assert np.allclose(T4, np.transpose(T4, (2, 0, 3, 1)))
