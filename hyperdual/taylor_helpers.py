@@ -153,8 +153,8 @@ def nth_derivative(f: Callable, x, n: int):
     --------
     >>> import numpy as np
     >>> from hyperdual import nth_derivative
-    >>> nth_derivative(np.exp, 1.0, 8) == np.exp(1.0)
-    True
+    >>> nth_derivative(np.exp, 1.0, 8)
+    2.718281828459045
     >>> nth_derivative(lambda x: x ** 5, 1.0, 5)
     120.0
     """
@@ -270,8 +270,8 @@ def derivative_tensor(f: Callable, x, order: int):
     >>> import numpy as np
     >>> from hyperdual import derivative_tensor
     >>> T = derivative_tensor(lambda x: x[0] ** 2 * x[1], np.array([1.0, 2.0]), 3)
-    >>> T[0, 0, 1], T[0, 1, 0], T[1, 1, 1]
-    (2.0, 2.0, 0.0)
+    >>> np.allclose([T[0, 0, 1], T[0, 1, 0], T[1, 1, 1]], [2.0, 2.0, 0.0], atol=1e-14)
+    True
     """
     d = _check(f, order, "derivative_tensor")
     x0 = x if isinstance(x, _Number) else _as_part(x, "x")
