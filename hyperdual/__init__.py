@@ -116,9 +116,9 @@ __all__ = [
     "digamma", "xlogy", "floor", "ceil", "trunc", "rint", "negative", "max", "min",
     "add", "subtract", "multiply", "divide",
 ]
-from .custom import check_rule, custom_jvp  # noqa: E402
 from ._taylor import Taylor  # noqa: E402
 from ._taylor import supported as taylor_supported  # noqa: E402
+from .custom import check_rule, custom_jvp  # noqa: E402
 from .scipy_adapter import scipy_derivatives, value_and_jac  # noqa: E402, F401
 from .taylor_helpers import (  # noqa: E402
     derivative_tensor,
