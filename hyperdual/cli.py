@@ -56,6 +56,8 @@ import numpy as np
 
 import hyperdual as hd
 
+from ._version import __version__
+
 __all__ = [
     "main",
     "parse_expression",
@@ -652,8 +654,9 @@ CHECK_RTOL = {"reverse": (1e-10, 1e-10), "central": (1e-6, 1e-4)}
 
 
 def _compare(kind: str, exact: _Result, grad: np.ndarray, hess: np.ndarray) -> dict[str, Any]:
-    dg = np.asarray(grad, dtype=float).reshape(exact.gradient.shape) - exact.gradient
-    dh = np.asarray(hess, dtype=float).reshape(exact.hessian.shape) - exact.hessian
+    with np.errstate(invalid="ignore"):  # inf - inf: the verdict below says "not finite"
+        dg = np.asarray(grad, dtype=float).reshape(exact.gradient.shape) - exact.gradient
+        dh = np.asarray(hess, dtype=float).reshape(exact.hessian.shape) - exact.hessian
     rg, rh = CHECK_RTOL[kind]
     scale_g = np.maximum(1.0, np.abs(exact.gradient))
     scale_h = np.maximum(1.0, np.abs(exact.hessian))
@@ -862,8 +865,10 @@ expressions:
   numbers, comparisons, and/or, lambdas, comprehensions, statements.
   Limits: {MAX_LENGTH} characters, {MAX_NODES} terms, nesting depth {MAX_DEPTH},
   literal exponents up to {MAX_EXPONENT:g} in magnitude, {MAX_VARIABLES} variables, no power towers
-  (an exponent containing **).  An expression starting with '-' must follow
-  '--', e.g.  python -m hyperdual --at x=1 -- "-x**2"
+  (an exponent containing **).  An expression starting with '-' follows
+  '--', before or after the options:
+    python -m hyperdual -- "-x**2" --at x=1
+    python -m hyperdual --at x=1 -- "-x**2"
 
 output:
   one variable:  value, f' and f'' (exact, from dual / hyper-dual numbers)
@@ -908,7 +913,35 @@ examples:
              "differences, and print the differences",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s (exactdiff) {__version__}")
     return parser
+
+
+_OPTIONS = ("--at", "--check", "--json", "--help", "-h", "--version")
+
+
+def _move_options_before_dashdash(argv: list[str]) -> list[str]:
+    """``-- "-x**2" --at x=1`` -> ``--at x=1 -- "-x**2"``.
+
+    After ``--`` argparse takes everything as positional, so options written
+    after the expression (as in ``python -m hyperdual -- "-x**2" --at x=1``)
+    would be refused.  The first item after ``--`` is the expression; options
+    that follow it are moved in front of ``--``.
+    """
+    if "--" not in argv:
+        return argv
+    i = argv.index("--")
+    before, after = argv[:i], argv[i + 1:]
+    if len(after) < 2 or after[1].split("=", 1)[0] not in _OPTIONS:
+        return argv
+    return before + after[1:] + ["--", after[0]]
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, file: Any = None, line: str | None = None) -> None:
+    """Show a warning as ``warning: <message>``, never with Python's source path."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 _EXAMPLE_INTRO = f"""\
@@ -974,10 +1007,17 @@ def main(argv: list[str] | None = None) -> int:
         0 on success, 2 if the expression or the arguments were refused,
         1 on an unexpected internal error.
     """
+    with warnings.catch_warnings():
+        # any warning not already collected (e.g. from --check) is one clean line
+        warnings.showwarning = _one_line_warning
+        return _main(list(sys.argv[1:] if argv is None else argv))
+
+
+def _main(argv: list[str]) -> int:
     stdout, stderr = sys.stdout, sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_move_options_before_dashdash(argv))
     except _UsageError as err:
         parser.print_usage(stderr)
         print(f"error: {err}", file=stderr)
