@@ -28,6 +28,8 @@ from .problems import (
     MiniDual,
     central_hessian,
     chain,
+    gaussian_nll,
+    gaussian_problem,
     mini_sin,
     rosen,
     rosen_point,
@@ -48,6 +50,7 @@ __all__ = [
     "fig_forward_gradient",
     "fig_lbfgs",
     "fig_malloc",
+    "fig_gaussian",
 ]
 
 
@@ -507,6 +510,52 @@ def fig_malloc(ctx: Ctx, n: int = 100000) -> Section:
     return Section("8. Allocator sensitivity (glibc malloc thresholds)", rows, text)
 
 
+# ---------------------------------------------------------------------------
+# 9. linear algebra: a Gaussian log-likelihood (slogdet + solve)
+# ---------------------------------------------------------------------------
+
+def fig_gaussian(ctx: Ctx, sizes: tuple[int, ...] = (50, 500), hessian_max: int = 50
+                 ) -> Section:
+    ctx.log("9. Gaussian log-likelihood: gradient and Hessian / f")
+    rows = []
+    for n in sizes:
+        k, y, theta = gaussian_problem(n)
+        f = lambda k=k, y=y, t=theta: gaussian_nll(t, k, y)  # noqa: E731
+        nll = lambda t, k=k, y=y: gaussian_nll(t, k, y)  # noqa: E731
+        t = _big_timing(ctx, n)
+        peers = ctx.peer_pairs(lambda p, k=k, y=y: p.gaussian("gradient", k, y, theta), f,
+                               f"gaussian gradient n={n}")
+        r = ctx.pair(f"reverse.gradient n={n}", lambda nll=nll: rv.gradient(nll, theta), f, t)
+        goal = 3.0 if n >= 500 else None
+        rows.append(Row(f"`reverse.gradient` / f, n = {n}", r, goal,
+                        f"≤ {goal:g}x" if goal else "—", peers=peers,
+                        note=f"f = {r.b_seconds * 1e3:.2f} ms"))
+        if n <= hessian_max:
+            r = ctx.pair(f"hyperdual.gradient n={n}",
+                         lambda nll=nll: hd.gradient(nll, theta), f, t)
+            rows.append(Row(f"`hyperdual.gradient` / f, n = {n}", r,
+                            note="n directions, one factorisation per solve"))
+            peers = ctx.peer_pairs(lambda p, k=k, y=y: p.gaussian("hessian", k, y, theta), f,
+                                   f"gaussian hessian n={n}")
+            for i, (name, fn) in enumerate((("reverse.hessian", rv.hessian),
+                                            ("hyperdual.hessian", hd.hessian))):
+                r = ctx.pair(f"{name} n={n}", lambda nll=nll, fn=fn: fn(nll, theta), f, t)
+                rows.append(Row(f"`{name}` / f, n = {n}", r, peers=peers if i == 0 else {}))
+        else:
+            v = np.linspace(-1.0, 1.0, n)
+            for mode in ("forward-over-reverse", "reverse-over-reverse"):
+                r = ctx.pair(f"reverse.hvp {mode} n={n}",
+                             lambda nll=nll, mode=mode: rv.hvp(nll, theta, v, mode=mode), f, t)
+                rows.append(Row(f"`reverse.hvp` ({mode}) / f, n = {n}", r))
+    text = ("f(θ) = ½ log det S + ½ yᵀ S⁻¹ y with S = K + diag(exp θ), written with "
+            "`np.linalg.slogdet` and `np.linalg.solve` (K = BBᵀ/n, B, y standard normal, θ "
+            "uniform in [-1, 0]). Denominator: this f on ndarrays. The full Hessian is timed "
+            "at n = 50 only (at n = 500 it has 250,000 entries, each direction carrying an "
+            "n x n matrix): Hessian-vector products instead. Peers use their own numpy "
+            "(`autograd.numpy`).")
+    return Section("9. Gaussian log-likelihood (slogdet + solve)", rows, text)
+
+
 FIGURES: dict[str, Callable[..., Section]] = {
     "1": fig_scalar_dual,
     "2": fig_reverse_overhead,
@@ -516,6 +565,7 @@ FIGURES: dict[str, Callable[..., Section]] = {
     "6": fig_forward_gradient,
     "7": fig_lbfgs,
     "8": fig_malloc,
+    "9": fig_gaussian,
 }
 
 QUICK_ARGS: dict[str, dict] = {
@@ -527,6 +577,7 @@ QUICK_ARGS: dict[str, dict] = {
     "6": {"sizes": (10, 100)},
     "7": {"starts": ("alternating",)},
     "8": {},
+    "9": {"sizes": (50, 500)},
 }
 
 

@@ -62,6 +62,11 @@ class Peer:
     def value_and_grad(self) -> Callable[[np.ndarray], tuple[float, np.ndarray]] | None:
         return None
 
+    def gaussian(self, kind: str, k: np.ndarray, y: np.ndarray,
+                 theta: np.ndarray) -> Thunk | None:
+        """Gradient (``kind='gradient'``) or Hessian of ``problems.gaussian_nll``."""
+        return None
+
 
 class Autograd(Peer):
     name = "autograd"
@@ -112,6 +117,17 @@ class Autograd(Peer):
         import autograd
 
         return autograd.value_and_grad(self._rosen())
+
+    def gaussian(self, kind, k, y, theta):
+        import autograd
+        import autograd.numpy as anp
+
+        def f(t):
+            s = k + anp.eye(k.shape[0]) * anp.exp(t)
+            return 0.5 * anp.linalg.slogdet(s)[1] + 0.5 * anp.dot(y, anp.linalg.solve(s, y))
+
+        d = autograd.grad(f) if kind == "gradient" else autograd.hessian(f)
+        return lambda: d(theta)
 
 
 class Torch(Peer):

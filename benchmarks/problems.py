@@ -13,6 +13,8 @@ __all__ = [
     "MiniDual",
     "chain",
     "CHAIN_OPS_PER_STEP",
+    "gaussian_nll",
+    "gaussian_problem",
     "central_hessian",
     "mini_sin",
     "rosen",
@@ -126,3 +128,20 @@ def wide(sin, x, consts):
     for c in consts[1:]:
         s = s + sin(x + c)
     return s
+
+
+def gaussian_problem(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A fixed SPD kernel K (n x n), data y and log-noise parameters theta (length n)."""
+    rng = np.random.default_rng(seed)
+    b = rng.standard_normal((n, n))
+    return b @ b.T / n, rng.standard_normal(n), rng.uniform(-1.0, 0.0, n)
+
+
+def gaussian_nll(theta, k, y):
+    """Negative log-likelihood of y under N(0, K + diag(exp(theta))), up to a constant.
+
+    Plain numpy (slogdet + solve); ``np.eye(n) * exp(theta)`` is the diagonal
+    matrix (the engines need no np.diag).
+    """
+    s = k + np.eye(k.shape[0]) * np.exp(theta)
+    return 0.5 * np.linalg.slogdet(s)[1] + 0.5 * (y @ np.linalg.solve(s, y))

@@ -31,6 +31,11 @@ import numpy as np
 from ..core import FUNCTIONS, Function, Variable, _value
 from ..utils import sum_to
 
+try:  # scipy is a dependency; without it the numpy path below is used throughout
+    import scipy.linalg as _lapack
+except ImportError:  # pragma: no cover
+    _lapack = None
+
 try:
     from numpy.linalg._linalg import EighResult, QRResult, SlogdetResult, SVDResult
 except ImportError:  # pragma: no cover - numpy < 2
@@ -146,18 +151,75 @@ def _matrix(a: Any) -> None:
 # ----------------------------------------------------------------------------
 
 
+# --- plain-array fast path: keep the LU factorisation of the forward pass ------
+# On 2-d float arrays, solve/det/slogdet factor with scipy's getrf and keep the
+# factors, so the backward pass (raw numbers) solves with A^T in O(n^2) and
+# forms A^-T from the factors (getri) instead of factoring A again.
+
+
+def _plain_matrix(a: Any) -> bool:
+    return (_lapack is not None and type(a) is np.ndarray and a.ndim == 2
+            and a.dtype in (np.float64, np.float32) and a.shape[0] > 0)
+
+
+def _raw(g: Any) -> bool:
+    """A plain-number cotangent (not a Variable of a graph, not a Dual)."""
+    return isinstance(g, (np.ndarray, np.generic, float))
+
+
+def _lu(a: Any) -> Any:
+    """(lu, piv) of a plain square matrix; None if it is singular (numpy's path decides)."""
+    getrf, = _lapack.get_lapack_funcs(("getrf",), (a,))
+    lu, piv, info = getrf(a)
+    if info != 0 or not np.all(np.isfinite(lu.diagonal())):
+        return None
+    return lu, piv
+
+
+def _lu_solve(f: Any, b: Any, trans: int = 0) -> Any:
+    getrs, = _lapack.get_lapack_funcs(("getrs",), (f[0],))
+    x, info = getrs(f[0], f[1], b, trans=trans)
+    return x
+
+
+def _lu_inv_t(f: Any) -> Any:
+    """``A^-T`` from the factors (getri: 4/3 n^3, a fresh inverse costs 2n^3 more)."""
+    getri, lwork = _lapack.get_lapack_funcs(("getri", "getri_lwork"), (f[0],))
+    work, info = lwork(f[0].shape[0])
+    inv, info = getri(f[0], f[1], lwork=max(1, int(work)))
+    return inv.T
+
+
+def _lu_slogdet(f: Any) -> tuple[Any, Any]:
+    d = f[0].diagonal()
+    swaps = np.count_nonzero(f[1] != np.arange(f[1].shape[0]))
+    sign = (-1.0) ** swaps * np.prod(np.sign(d))
+    return np.asarray(sign, dtype=d.dtype), np.sum(np.log(np.abs(d)))
+
+
 class Solve(Function):
     """``np.linalg.solve(a, b)``; backward: one solve with ``a^T``."""
 
-    __slots__ = ()
+    __slots__ = ("lu",)
 
     def forward(self, a: Any, b: Any) -> Any:
+        self.lu = None
+        if _plain_matrix(a) and type(b) is np.ndarray and b.ndim in (1, 2) \
+                and b.dtype == a.dtype:
+            self.lu = _lu(a)
+            if self.lu is not None:
+                return _lu_solve(self.lu, b)
         return np.linalg.solve(a, b)
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
         vec = len(_shape(b)) == 1
-        g = np.linalg.solve(_swap(a), np.expand_dims(gy, -1) if vec else gy)
+        # (raw mode only: with create_graph the inputs are Variables, the seed may not be)
+        if (self.lu is not None and type(a) is np.ndarray and _raw(gy)
+                and np.result_type(gy) == self.lu[0].dtype):
+            g = _lu_solve(self.lu, np.expand_dims(gy, -1) if vec else gy, trans=1)
+        else:
+            g = np.linalg.solve(_swap(a), np.expand_dims(gy, -1) if vec else gy)
         ga = gb = None
         if isinstance(ia, Variable):
             if vec:  # g is (..., n, 1) here
@@ -191,26 +253,35 @@ def _eye_times(c: Any, a: Any) -> Any:
 class Det(Function):
     """``np.linalg.det(a)``; backward ``gy det(a) a^-T`` by one solve with ``a^T``."""
 
-    __slots__ = ()
+    __slots__ = ("lu",)
 
     def forward(self, a: Any) -> Any:
+        self.lu = _lu(a) if _plain_matrix(a) else None
         return np.linalg.det(a)
 
     def backward(self, gy: Any, y: Any, a: Any) -> Any:
+        if self.lu is not None and type(a) is np.ndarray and _raw(gy):
+            return (gy * y) * _lu_inv_t(self.lu)
         return np.linalg.solve(_swap(a), _eye_times(gy * y, a))
 
 
 class Slogdet(Function):
     """``log|det(a)|`` of ``np.linalg.slogdet``; the sign (piecewise constant) is kept."""
 
-    __slots__ = ("sign",)
+    __slots__ = ("sign", "lu")
 
     def forward(self, a: Any) -> Any:
+        self.lu = _lu(a) if _plain_matrix(a) else None
+        if self.lu is not None:
+            self.sign, logdet = _lu_slogdet(self.lu)
+            return logdet
         sign, logdet = np.linalg.slogdet(a)
         self.sign = _value(sign)
         return logdet
 
     def backward(self, gy: Any, y: Any, a: Any) -> Any:
+        if self.lu is not None and type(a) is np.ndarray and _raw(gy):
+            return gy * _lu_inv_t(self.lu)
         return np.linalg.solve(_swap(a), _eye_times(gy, a))
 
 

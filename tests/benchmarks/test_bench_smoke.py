@@ -85,3 +85,7 @@ def test_malloc_sensitivity(monkeypatch):
     # the real mallopt would change this pytest process for good: pretend it worked
     monkeypatch.setattr(figures, "_tune_glibc_malloc", lambda: True)
     _check(figures.fig_malloc(_ctx(), n=20))
+
+
+def test_gaussian_likelihood():
+    _check(figures.fig_gaussian(_ctx(), sizes=(3, 4), hessian_max=3))
