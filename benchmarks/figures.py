@@ -522,30 +522,31 @@ def fig_gaussian(ctx: Ctx, sizes: tuple[int, ...] = (50, 500), hessian_max: int 
         k, y, theta = gaussian_problem(n)
         f = lambda k=k, y=y, t=theta: gaussian_nll(t, k, y)  # noqa: E731
         nll = lambda t, k=k, y=y: gaussian_nll(t, k, y)  # noqa: E731
+        x = theta
         t = _big_timing(ctx, n)
-        peers = ctx.peer_pairs(lambda p, k=k, y=y: p.gaussian("gradient", k, y, theta), f,
+        peers = ctx.peer_pairs(lambda p, k=k, y=y, x=x: p.gaussian("gradient", k, y, x), f,
                                f"gaussian gradient n={n}")
-        r = ctx.pair(f"reverse.gradient n={n}", lambda nll=nll: rv.gradient(nll, theta), f, t)
+        r = ctx.pair(f"reverse.gradient n={n}", lambda nll=nll, x=x: rv.gradient(nll, x), f, t)
         goal = 3.0 if n >= 500 else None
         rows.append(Row(f"`reverse.gradient` / f, n = {n}", r, goal,
                         f"≤ {goal:g}x" if goal else "—", peers=peers,
                         note=f"f = {r.b_seconds * 1e3:.2f} ms"))
         if n <= hessian_max:
             r = ctx.pair(f"hyperdual.gradient n={n}",
-                         lambda nll=nll: hd.gradient(nll, theta), f, t)
+                         lambda nll=nll, x=x: hd.gradient(nll, x), f, t)
             rows.append(Row(f"`hyperdual.gradient` / f, n = {n}", r,
                             note="n directions, one factorisation per solve"))
-            peers = ctx.peer_pairs(lambda p, k=k, y=y: p.gaussian("hessian", k, y, theta), f,
+            peers = ctx.peer_pairs(lambda p, k=k, y=y, x=x: p.gaussian("hessian", k, y, x), f,
                                    f"gaussian hessian n={n}")
             for i, (name, fn) in enumerate((("reverse.hessian", rv.hessian),
                                             ("hyperdual.hessian", hd.hessian))):
-                r = ctx.pair(f"{name} n={n}", lambda nll=nll, fn=fn: fn(nll, theta), f, t)
+                r = ctx.pair(f"{name} n={n}", lambda nll=nll, fn=fn, x=x: fn(nll, x), f, t)
                 rows.append(Row(f"`{name}` / f, n = {n}", r, peers=peers if i == 0 else {}))
         else:
             v = np.linspace(-1.0, 1.0, n)
             for mode in ("forward-over-reverse", "reverse-over-reverse"):
-                r = ctx.pair(f"reverse.hvp {mode} n={n}",
-                             lambda nll=nll, mode=mode: rv.hvp(nll, theta, v, mode=mode), f, t)
+                h = lambda nll=nll, mode=mode, x=x, v=v: rv.hvp(nll, x, v, mode=mode)  # noqa: E731
+                r = ctx.pair(f"reverse.hvp {mode} n={n}", h, f, t)
                 rows.append(Row(f"`reverse.hvp` ({mode}) / f, n = {n}", r))
     text = ("f(θ) = ½ log det S + ½ yᵀ S⁻¹ y with S = K + diag(exp θ), written with "
             "`np.linalg.slogdet` and `np.linalg.solve` (K = BBᵀ/n, B, y standard normal, θ "
