@@ -249,7 +249,10 @@ class _Number:
         raise TypeError(
             f"hyperdual: cannot convert a {type(self).__name__} to a numpy array: that "
             "would drop its derivative parts. Use .real for the value; to build an array "
-            "from several numbers use np.stack([...]) or np.concatenate, not np.array."
+            "from several numbers use np.stack([...]) or np.concatenate, not np.array. "
+            "Library functions that call np.asarray on their input (scipy.linalg, "
+            "scipy.stats ...) cannot see derivatives: hyperdual.linalg has expm, "
+            "solve_triangular, cho_factor/cho_solve and lu_factor/lu_solve."
         )
 
     def __float__(self):

@@ -501,7 +501,10 @@ class Variable:
             "reverse.Variable cannot be converted to a numpy array (that would silently "
             "drop the graph and its derivatives); use variable.data for the values. To "
             "build an array from several Variables use np.stack([...]) or np.concatenate "
-            "(np.array([...]), np.r_ and np.c_ convert their items and cannot be reached)"
+            "(np.array([...]), np.r_ and np.c_ convert their items and cannot be reached). "
+            "Library functions that call np.asarray on their input (scipy.linalg, "
+            "scipy.stats ...) cannot see derivatives: reverse.linalg has expm, "
+            "solve_triangular, cho_factor/cho_solve and lu_factor/lu_solve"
         )
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:

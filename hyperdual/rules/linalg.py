@@ -197,8 +197,11 @@ def _sym(t, lower: bool):
     return t * tri + _swap(t) * (tri.T - np.eye(n, dtype=tri.dtype))
 
 
-def _solve_stack(a, r):
-    """``solve(a, r)`` for ``r`` of shape ``(K, ..., n, m)``: one solve, K·m right-hand sides."""
+def _solve_stack(a, r, solver=None):
+    """``solve(a, r)`` for ``r`` of shape ``(K, ..., n, m)``: one solve, K·m right-hand sides.
+
+    ``solver(a, rhs)`` replaces ``np.linalg.solve`` (triangular solves use it).
+    """
     k = _shape(r)[0]
     batch = np.broadcast_shapes(_shape(a)[:-2], _shape(r)[1:-2])
     n, m = _shape(r)[-2:]
@@ -206,7 +209,7 @@ def _solve_stack(a, r):
     if _shape(r) != full:
         r = np.broadcast_to(r, full)
     rhs = np.reshape(np.moveaxis(r, 0, -1), batch + (n, m * k))
-    x = np.linalg.solve(a, rhs)
+    x = np.linalg.solve(a, rhs) if solver is None else solver(a, rhs)
     return np.moveaxis(np.reshape(x, batch + (n, m, k)), -1, 0)
 
 

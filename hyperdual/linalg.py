@@ -1,0 +1,249 @@
+"""Differentiable stand-ins for ``scipy.linalg`` functions (forward mode).
+
+``scipy.linalg`` functions convert their input with ``np.asarray`` first, which
+no dispatch protocol can intercept: called on a ``Dual`` they raise
+``TypeError`` (they could only drop the derivative).  This module offers the
+common ones under the same names and signatures.  On plain arrays each calls
+scipy itself (same values, same speed); on ``Dual``/``HyperDual`` numbers it
+applies a derivative rule written with numpy calls, so second derivatives and
+direction stacks follow as for ``np.linalg`` (see :mod:`hyperdual.rules.linalg`).
+``reverse.linalg`` has the same functions for reverse mode.
+
+* ``solve_triangular`` reads only the triangle it is told to (and not the
+  diagonal with ``unit_diagonal=True``); derivatives follow the same entries.
+* ``cho_factor`` leaves ``a``'s entries in the other triangle, as scipy does.
+* ``lu_factor`` keeps the pivots of the value (piecewise constant), and
+  differentiates ``L`` and ``U`` of the permuted matrix.
+* ``expm``'s derivative is the Fréchet derivative, computed as the corner of
+  ``expm([[A, E], [0, A]])``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from hyperdual import Dual
+>>> from hyperdual import linalg
+>>> y = linalg.expm(Dual(np.zeros((2, 2)), np.eye(2)))
+>>> y.dual
+array([[1., 0.],
+       [0., 1.]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as _sl
+
+from . import _generic as g
+from ._number import _Number, _shape
+from .rules.linalg import _apply, _dtype, _solve_stack, _swap
+
+__all__ = ["cho_factor", "cho_solve", "expm", "lu_factor", "lu_solve", "solve_triangular"]
+
+
+def _any_number(*xs) -> bool:
+    return any(isinstance(x, _Number) for x in xs)
+
+
+def _tri_mask(n: int, dt, lower: bool, unit: bool):
+    m = np.tril(np.ones((n, n), dtype=dt)) if lower else np.triu(np.ones((n, n), dtype=dt))
+    return m - np.eye(n, dtype=dt) if unit else m
+
+
+def _op(m, trans):
+    return m if trans in (0, "N") else _swap(m)
+
+
+def _check_trans(trans):
+    if trans not in (0, 1, 2, "N", "T", "C"):
+        raise ValueError(f"Invalid value for 'trans': {trans!r}")
+
+
+def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = False,
+                     overwrite_b: bool = False, check_finite: bool = True):
+    """``scipy.linalg.solve_triangular`` for arrays, Duals and HyperDuals.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> a = Dual(np.array([[2.0, 0.0], [1.0, 1.0]]), np.array([[1.0, 0.0], [0.0, 0.0]]))
+    >>> solve_triangular(a, np.array([2.0, 3.0]), lower=True).dual
+    array([-0.5,  0.5])
+    """
+    _check_trans(trans)
+    if not _any_number(a, b):
+        return _sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal,
+                                    overwrite_b=overwrite_b, check_finite=check_finite)
+    return _apply("solve_triangular", _solve_triangular_rule, (a, b), trans=trans,
+                  lower=bool(lower), unit=bool(unit_diagonal))[0]
+
+
+def _solve_triangular_rule(p, t, trans, lower, unit):
+    a, b = p
+    ta, tb = t
+    n = _shape(a)[-1]
+
+    def solver(m, rhs):
+        return solve_triangular(m, rhs, trans=trans, lower=lower, unit_diagonal=unit)
+
+    vec = len(_shape(b)) == 1
+    if vec:
+        b = b[:, None]
+        tb = None if tb is None else tb[..., None]
+    x = solver(a, b)
+    rhs = tb
+    if ta is not None:
+        ax = np.matmul(_op(ta * _tri_mask(n, _dtype(a), lower, unit), trans), x)
+        rhs = -ax if rhs is None else rhs - ax
+    tx = _solve_stack(a, rhs, solver)
+    if vec:
+        x, tx = x[..., 0], tx[..., 0]
+    return ((x, tx),)
+
+
+def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
+    """``scipy.linalg.cho_factor``: ``(c, lower)``, ``a``'s entries in the other triangle.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> c, low = cho_factor(Dual(np.array([[4.0, 2.0], [2.0, 3.0]]), np.eye(2)))
+    >>> c.real
+    array([[2.        , 1.        ],
+           [2.        , 1.41421356]])
+    """
+    if not _any_number(a):
+        return _sl.cho_factor(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
+    n = np.shape(g.real_value(a))[-1]
+    # scipy leaves a's own entries in the other triangle: so do we (same values)
+    other = _tri_mask(n, _dtype(a), not lower, unit=True)
+    return np.linalg.cholesky(a, upper=not lower) + a * other, bool(lower)
+
+
+def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = True):
+    """``scipy.linalg.cho_solve``: solve ``A x = b`` from ``cho_factor``'s result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> a = Dual(np.array([[4.0, 2.0], [2.0, 3.0]]), np.eye(2))
+    >>> x = cho_solve(cho_factor(a), np.array([1.0, 1.0]))
+    >>> bool(np.allclose(x.real, np.linalg.solve(a.real, [1.0, 1.0])))
+    True
+    """
+    c, lower = c_and_lower
+    if not _any_number(c, b):
+        return _sl.cho_solve((c, lower), b, overwrite_b=overwrite_b, check_finite=check_finite)
+    if lower:
+        y = solve_triangular(c, b, lower=True)
+        return solve_triangular(c, y, trans=1, lower=True)
+    y = solve_triangular(c, b, trans=1, lower=False)
+    return solve_triangular(c, y, lower=False)
+
+
+def _perm_of(piv) -> np.ndarray:
+    """Row order ``perm`` with ``A[perm] = L U`` from LAPACK's sequential interchanges."""
+    perm = np.arange(piv.shape[-1])
+    for i, p in enumerate(piv):
+        perm[i], perm[p] = perm[p], perm[i]
+    return perm
+
+
+def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True):
+    """``scipy.linalg.lu_factor``: ``(lu, piv)``; the pivots are those of the value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> lu, piv = lu_factor(Dual(np.array([[1.0, 2.0], [3.0, 4.0]]), np.eye(2)))
+    >>> piv
+    array([1, 1], dtype=int32)
+    """
+    if not _any_number(a):
+        return _sl.lu_factor(a, overwrite_a=overwrite_a, check_finite=check_finite)
+    s = np.shape(g.real_value(a))
+    if len(s) != 2 or s[0] != s[1]:
+        raise ValueError("hyperdual.linalg.lu_factor: expected a square 2-d matrix")
+    _, piv = _sl.lu_factor(g.real_value(a), check_finite=check_finite)
+    return _apply("lu_factor", _lu_rule, (a[_perm_of(piv)],))[0], piv
+
+
+def _lu_rule(p, t):
+    """LU without pivoting of the (already permuted) matrix: dLU from X = L^-1 dA U^-1."""
+    pa, ta = p[0], t[0]
+    lu, piv = lu_factor(pa)  # the pivots of a permuted matrix are the identity
+    n = _shape(pa)[-1]
+    dt = _dtype(pa)
+    strict = np.tril(np.ones((n, n), dtype=dt), -1)
+    upper = 1.0 - strict
+    low, up = lu * strict + np.eye(n, dtype=dt), lu * upper
+
+    def lsolve(m, rhs):
+        return solve_triangular(m, rhs, lower=True, unit_diagonal=True)
+
+    def utsolve(m, rhs):
+        return solve_triangular(m, rhs, trans=1, lower=False)
+
+    y = _solve_stack(lu, ta, lsolve)                       # L^-1 dA
+    x = _swap(_solve_stack(lu, _swap(y), utsolve))         # L^-1 dA U^-1
+    return ((lu, np.matmul(low, x * strict) + np.matmul(x * upper, up)),)
+
+
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b: bool = False, check_finite: bool = True):
+    """``scipy.linalg.lu_solve``: solve ``A x = b`` (``trans=1``: ``A^T x = b``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> a = Dual(np.array([[1.0, 2.0], [3.0, 4.0]]), np.eye(2))
+    >>> x = lu_solve(lu_factor(a), np.array([1.0, 1.0]))
+    >>> bool(np.allclose(x.real, np.linalg.solve(a.real, [1.0, 1.0])))
+    True
+    """
+    lu, piv = lu_and_piv
+    _check_trans(trans)
+    if not _any_number(lu, b):
+        return _sl.lu_solve((lu, piv), b, trans=trans, overwrite_b=overwrite_b,
+                            check_finite=check_finite)
+    perm = _perm_of(np.asarray(piv))
+    if trans in (0, "N"):
+        y = solve_triangular(lu, b[perm], lower=True, unit_diagonal=True)
+        return solve_triangular(lu, y, lower=False)
+    w = solve_triangular(lu, b, trans=1, lower=False)
+    z = solve_triangular(lu, w, trans=1, lower=True, unit_diagonal=True)
+    return z[np.argsort(perm)]
+
+
+def expm(A):
+    """``scipy.linalg.expm`` for arrays, Duals and HyperDuals (batched as scipy allows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> y = expm(Dual(np.array([[1.0]]), np.array([[1.0]])))
+    >>> bool(np.isclose(y.dual[0, 0], np.e))
+    True
+    """
+    if not _any_number(A):
+        return _sl.expm(A)
+    s = np.shape(g.real_value(A))
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise ValueError("hyperdual.linalg.expm: expected square matrices (..., n, n)")
+    return _apply("expm", _expm_rule, (A,))[0]
+
+
+def _expm_rule(p, t):
+    a, ta = p[0], t[0]
+    y = expm(a)
+    n = _shape(a)[-1]
+    full = _shape(ta)
+    a_k = np.broadcast_to(a, full) if _shape(a) != full else a
+    zero = np.zeros(full, dtype=_dtype(a))
+    block = np.concatenate([np.concatenate([a_k, ta], axis=-1),
+                            np.concatenate([zero, a_k], axis=-1)], axis=-2)
+    return ((y, expm(block)[..., :n, n:]),)

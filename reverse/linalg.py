@@ -1,0 +1,293 @@
+"""Differentiable stand-ins for ``scipy.linalg`` functions (reverse mode).
+
+``scipy.linalg`` functions convert their input with ``np.asarray`` first, which
+no dispatch protocol can intercept, so they refuse a ``Variable`` with a
+``TypeError``.  This module offers the common ones under the same names and
+signatures: on plain arrays each calls scipy itself; on Variables it records a
+Function whose backward is written with these same functions, so every order
+of derivative works (and forward-over-reverse on ``hyperdual`` data).
+``hyperdual.linalg`` has the same functions for forward mode, with the same
+conventions:
+
+* ``solve_triangular`` reads only the triangle it is told to (and not the
+  diagonal with ``unit_diagonal=True``); gradients go to those entries only.
+* ``cho_factor`` leaves ``a``'s entries in the other triangle, as scipy does.
+* ``lu_factor`` keeps the pivots of the value (piecewise constant).
+* ``expm``'s backward is the Fréchet derivative at ``A^T``, the corner of
+  ``expm([[A^T, G], [0, A^T]])``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from reverse import Variable, linalg
+>>> a = Variable(np.zeros((2, 2)))
+>>> np.sum(linalg.expm(a)).backward()
+>>> a.grad.data
+array([[1., 1.],
+       [1., 1.]])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.linalg as _sl
+
+from .core import Function, Variable, _is_dual, _value
+from .rules.linalg import _dtype, _shape, _swap
+from .utils import sum_to
+
+__all__ = ["cho_factor", "cho_solve", "expm", "lu_factor", "lu_solve", "solve_triangular"]
+
+
+def _traced(*xs: Any) -> bool:
+    return any(isinstance(x, Variable) for x in xs)
+
+
+def _forward_mode(*xs: Any) -> Any:
+    """hyperdual.linalg when some operand is a hyperdual number, else None.
+
+    Imported lazily: the data already is hyperdual's, and reverse never imports
+    it eagerly.  (Function.forward on Dual data and backward formulas on Dual
+    data land here, so their results are Duals, not Variables.)
+    """
+    if any(_is_dual(x) for x in xs):
+        from hyperdual import linalg
+
+        return linalg
+    return None
+
+
+def _tri_mask(n: int, dt: Any, lower: bool, unit: bool) -> np.ndarray:
+    m = np.tril(np.ones((n, n), dtype=dt)) if lower else np.triu(np.ones((n, n), dtype=dt))
+    return m - np.eye(n, dtype=dt) if unit else m
+
+
+def _check_trans(trans: Any) -> bool:
+    """True for a transposed solve."""
+    if trans not in (0, 1, 2, "N", "T", "C"):
+        raise ValueError(f"Invalid value for 'trans': {trans!r}")
+    return trans not in (0, "N")
+
+
+class SolveTriangular(Function):
+    """``solve_triangular(a, b)``; backward: one triangular solve with the other side."""
+
+    __slots__ = ("transposed", "lower", "unit")
+
+    def __init__(self, transposed: bool, lower: bool, unit: bool) -> None:
+        self.transposed, self.lower, self.unit = transposed, lower, unit
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return solve_triangular(a, b, trans=int(self.transposed), lower=self.lower,
+                                unit_diagonal=self.unit)
+
+    def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
+        ia, ib = self._inputs
+        vec = len(_shape(b)) == 1
+        if vec:
+            gy, y = np.expand_dims(gy, -1), np.expand_dims(y, -1)
+        gb = solve_triangular(a, gy, trans=int(not self.transposed), lower=self.lower,
+                              unit_diagonal=self.unit)
+        ga = None
+        if isinstance(ia, Variable):
+            ga = -np.matmul(y, _swap(gb)) if self.transposed else -np.matmul(gb, _swap(y))
+            n = _shape(a)[-1]
+            ga = sum_to(ga * _tri_mask(n, _dtype(a), self.lower, self.unit), _shape(a))
+        if isinstance(ib, Variable):
+            gb = sum_to(gb[..., 0] if vec else gb, _shape(b))
+        else:
+            gb = None
+        return ga, gb
+
+
+def solve_triangular(a: Any, b: Any, trans: Any = 0, lower: bool = False,
+                     unit_diagonal: bool = False, overwrite_b: bool = False,
+                     check_finite: bool = True) -> Any:
+    """``scipy.linalg.solve_triangular`` for arrays and Variables.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> a = Variable(np.array([[2.0, 0.0], [1.0, 1.0]]))
+    >>> np.sum(solve_triangular(a, np.array([2.0, 3.0]), lower=True)).backward()
+    >>> a.grad.data + 0.0  # (+ 0.0 turns the -0. of the upper triangle into 0.)
+    array([[ 0.,  0.],
+           [-1., -2.]])
+    """
+    transposed = _check_trans(trans)
+    hl = _forward_mode(a, b)
+    if hl is not None and not _traced(a, b):
+        return hl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+    if not _traced(a, b):
+        return _sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal,
+                                    overwrite_b=overwrite_b, check_finite=check_finite)
+    return SolveTriangular(transposed, bool(lower), bool(unit_diagonal))(a, b)
+
+
+def cho_factor(a: Any, lower: bool = False, overwrite_a: bool = False,
+               check_finite: bool = True) -> tuple[Any, bool]:
+    """``scipy.linalg.cho_factor``: ``(c, lower)``, ``a``'s entries in the other triangle.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> c, low = cho_factor(Variable(np.array([[4.0, 2.0], [2.0, 3.0]])))
+    >>> c.data
+    array([[2.        , 1.        ],
+           [2.        , 1.41421356]])
+    """
+    hl = _forward_mode(a)
+    if hl is not None and not _traced(a):
+        return hl.cho_factor(a, lower=lower)
+    if not _traced(a):
+        return _sl.cho_factor(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
+    n = _shape(a)[-1]
+    other = _tri_mask(n, _dtype(a), not lower, unit=True)
+    return np.linalg.cholesky(a, upper=not lower) + a * other, bool(lower)
+
+
+def cho_solve(c_and_lower: tuple[Any, bool], b: Any, overwrite_b: bool = False,
+              check_finite: bool = True) -> Any:
+    """``scipy.linalg.cho_solve``: solve ``A x = b`` from ``cho_factor``'s result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = cho_solve(cho_factor(np.array([[4.0, 2.0], [2.0, 3.0]])), np.array([1.0, 1.0]))
+    >>> bool(np.allclose(x, [0.125, 0.25]))
+    True
+    """
+    c, lower = c_and_lower
+    hl = _forward_mode(c, b)
+    if hl is not None and not _traced(c, b):
+        return hl.cho_solve((c, lower), b)
+    if not _traced(c, b):
+        return _sl.cho_solve((c, lower), b, overwrite_b=overwrite_b, check_finite=check_finite)
+    if lower:
+        return solve_triangular(c, solve_triangular(c, b, lower=True), trans=1, lower=True)
+    return solve_triangular(c, solve_triangular(c, b, trans=1, lower=False), lower=False)
+
+
+def _perm_of(piv: np.ndarray) -> np.ndarray:
+    perm = np.arange(piv.shape[-1])
+    for i, p in enumerate(piv):
+        perm[i], perm[p] = perm[p], perm[i]
+    return perm
+
+
+class LUFactor(Function):
+    """Packed ``L`` and ``U`` of an already pivoted matrix (no further pivoting)."""
+
+    __slots__ = ()
+
+    def forward(self, pa: Any) -> Any:
+        hl = _forward_mode(pa)
+        return (_sl if hl is None else hl).lu_factor(pa)[0]
+
+    def backward(self, gy: Any, y: Any, pa: Any) -> Any:
+        n = _shape(pa)[-1]
+        dt = _dtype(pa)
+        strict = np.tril(np.ones((n, n), dtype=dt), -1)
+        upper = 1.0 - strict
+        low, up = y * strict + np.eye(n, dtype=dt), y * upper
+        m = np.matmul(_swap(low), gy * strict) * strict + np.matmul(gy * upper, _swap(up)) * upper
+        z = solve_triangular(y, m, trans=1, lower=True, unit_diagonal=True)   # L^-T M
+        return _swap(solve_triangular(y, _swap(z), lower=False))              # ... U^-T
+
+
+def lu_factor(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> tuple[Any, Any]:
+    """``scipy.linalg.lu_factor``: ``(lu, piv)``; the pivots are those of the value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> lu, piv = lu_factor(Variable(np.array([[1.0, 2.0], [3.0, 4.0]])))
+    >>> piv
+    array([1, 1], dtype=int32)
+    """
+    hl = _forward_mode(a)
+    if hl is not None and not _traced(a):
+        return hl.lu_factor(a)
+    if not _traced(a):
+        return _sl.lu_factor(a, overwrite_a=overwrite_a, check_finite=check_finite)
+    s = _shape(a)
+    if len(s) != 2 or s[0] != s[1]:
+        raise ValueError("reverse.linalg.lu_factor: expected a square 2-d matrix")
+    _, piv = _sl.lu_factor(np.asarray(_value(a)), check_finite=check_finite)
+    return LUFactor()(a[_perm_of(piv)]), piv
+
+
+def lu_solve(lu_and_piv: tuple[Any, Any], b: Any, trans: Any = 0, overwrite_b: bool = False,
+             check_finite: bool = True) -> Any:
+    """``scipy.linalg.lu_solve``: solve ``A x = b`` (``trans=1``: ``A^T x = b``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = lu_solve(lu_factor(np.array([[1.0, 2.0], [3.0, 4.0]])), np.array([1.0, 1.0]))
+    >>> bool(np.allclose(x, [-1.0, 1.0]))
+    True
+    """
+    lu, piv = lu_and_piv
+    transposed = _check_trans(trans)
+    hl = _forward_mode(lu, b)
+    if hl is not None and not _traced(lu, b):
+        return hl.lu_solve((lu, piv), b, trans=trans)
+    if not _traced(lu, b):
+        return _sl.lu_solve((lu, piv), b, trans=trans, overwrite_b=overwrite_b,
+                            check_finite=check_finite)
+    perm = _perm_of(np.asarray(piv))
+    if not transposed:
+        y = solve_triangular(lu, b[perm], lower=True, unit_diagonal=True)
+        return solve_triangular(lu, y, lower=False)
+    w = solve_triangular(lu, b, trans=1, lower=False)
+    z = solve_triangular(lu, w, trans=1, lower=True, unit_diagonal=True)
+    return z[np.argsort(perm)]
+
+
+class Expm(Function):
+    """``scipy.linalg.expm``; backward: the Fréchet derivative at ``A^T``."""
+
+    __slots__ = ()
+
+    def forward(self, a: Any) -> Any:
+        return expm(a)
+
+    def backward(self, gy: Any, y: Any, a: Any) -> Any:
+        n = _shape(a)[-1]
+        at = _swap(a)
+        full = np.broadcast_shapes(_shape(a), _shape(gy))
+        if _shape(at) != full:
+            at = np.broadcast_to(at, full)
+        zero = np.zeros(full, dtype=_dtype(a))
+        block = np.concatenate([np.concatenate([at, gy], axis=-1),
+                                np.concatenate([zero, at], axis=-1)], axis=-2)
+        return expm(block)[..., :n, n:]
+
+
+def expm(A: Any) -> Any:
+    """``scipy.linalg.expm`` for arrays and Variables (batched as scipy allows).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> a = Variable(np.array([[1.0]]))
+    >>> expm(a).backward()
+    >>> bool(np.isclose(a.grad.data[0, 0], np.e))
+    True
+    """
+    hl = _forward_mode(A)
+    if hl is not None and not _traced(A):
+        return hl.expm(A)
+    if not _traced(A):
+        return _sl.expm(A)
+    s = _shape(A)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise ValueError("reverse.linalg.expm: expected square matrices (..., n, n)")
+    return Expm()(A)
