@@ -39,9 +39,56 @@ from ._rules import BINARY, BINARY_BY_UFUNC, UNARY, UNARY_BY_UFUNC
 _tag_counter = itertools.count(1)
 
 
+class Tag(int):
+    """A perturbation tag: an int ordered by creation that also records whether
+    the helper call it was made for has returned (``retired``).
+
+    A number of a retired tag that turns up later (a Dual saved in a closure
+    and used after its helper returned) is an escaped perturbation: helpers
+    refuse it instead of mistaking it for a live one.
+    """
+
+    retired = False
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+    def __reduce__(self):
+        return (int, (int(self),))
+
+
 def new_tag() -> int:
-    """A fresh perturbation tag, newer than every tag made before it."""
-    return next(_tag_counter)
+    """A fresh perturbation tag, newer than every tag made before it.
+
+    Examples
+    --------
+    >>> new_tag() < new_tag()
+    True
+    """
+    return Tag(next(_tag_counter))
+
+
+def retired(tag) -> bool:
+    """Whether ``tag`` belongs to a helper call that has already returned."""
+    return getattr(tag, "retired", False)
+
+
+# Tags are process-local: a number unpickled in another process gets a tag of
+# its own (negative, so older than every helper's tag: a constant to them,
+# like a user's Dual of tag 0) instead of one that may be live there.
+_PROCESS = f"{id(object()):x}-{__import__('os').getpid()}-{__import__('time').time_ns()}"
+_imported_tags: dict = {}
+_imported_counter = itertools.count(-1, -1)
+
+
+def _local_tag(tag, origin):
+    if not tag or origin == _PROCESS:
+        return tag
+    key = (origin, int(tag))
+    local = _imported_tags.get(key)
+    if local is None:
+        local = _imported_tags[key] = next(_imported_counter)
+    return local
 
 
 # Partitions of each mask into blocks (Faà di Bruno up to second order).
@@ -386,11 +433,11 @@ class _Number:
         return impl(*args, **kwargs)
 
     def __reduce__(self):
-        return (_rebuild, (type(self), self._parts(), self.tag, self.nd))
+        return (_rebuild, (type(self), self._parts(), int(self.tag), self.nd, _PROCESS))
 
 
-def _rebuild(cls, parts, tag, nd):
-    return cls._build(parts, tag, nd)
+def _rebuild(cls, parts, tag, nd, origin=None):
+    return cls._build(parts, _local_tag(tag, origin), nd)
 
 
 # ---------------------------------------------------------------------------------

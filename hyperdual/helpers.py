@@ -13,12 +13,14 @@ on ε1 and on ε2).
 
 from __future__ import annotations
 
+import contextvars
+import functools
 from collections.abc import Callable
 
 import numpy as np
 
 from . import _generic as g
-from ._number import Dual, HyperDual, _as_part, _Number, _shape, _tidy, new_tag
+from ._number import Dual, HyperDual, _as_part, _Number, _shape, _tidy, new_tag, retired
 
 __all__ = [
     "derivative",
@@ -35,6 +37,99 @@ __all__ = [
 # Elements per intermediate part above which the direction stack is split into
 # blocks (a block of k directions costs k times the memory of the value).
 _BLOCK_ELEMENTS = 1 << 22
+
+
+# ---------------------------------------------------------------------------------
+# Nesting.  Each helper call seeds its own tag (``_seed_tag``), retired when the
+# call returns, so a number of that tag met later is known to have escaped.
+# A helper given a value of another engine (a reverse ``Variable``: x itself,
+# or f's output because f closes over one) hands the whole call to that
+# engine's helper of the same name, which records it in the outer graph: a
+# Variable must never become a part of a Dual.
+# ---------------------------------------------------------------------------------
+_CALL_TAGS: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "hyperdual_call_tags", default=None)
+
+
+def _seed_tag():
+    """A fresh tag for this helper call (retired when the call returns)."""
+    tag = new_tag()
+    tags = _CALL_TAGS.get()
+    if tags is not None:
+        tags.append(tag)
+    return tag
+
+
+class _Delegate(Exception):
+    """f returned a value of another engine: the call goes to that engine."""
+
+    def __init__(self, engine):
+        super().__init__(engine)
+        self.engine = engine
+
+
+def _engine_of(v):
+    """The helpers module of the engine whose value ``v`` is (None for ours/plain)."""
+    hook = getattr(type(v), "__exactdiff_helpers__", None)
+    if hook is None and isinstance(v, (list, tuple)):
+        for item in v:
+            hook = getattr(type(item), "__exactdiff_helpers__", None)
+            if hook is not None:
+                break
+    return hook() if hook is not None else None
+
+
+def _nests(impl):
+    """Decorator of the public helpers: tag retirement and hand-over to another engine."""
+    name = impl.__name__
+
+    @functools.wraps(impl)
+    def helper(f, *args, **kwargs):
+        for a in args:
+            engine = _engine_of(a)
+            if engine is not None:
+                return getattr(engine, name)(f, *args)
+        token = _CALL_TAGS.set([])
+        try:
+            return impl(f, *args, **kwargs)
+        except _Delegate as d:
+            return getattr(d.engine, name)(f, *args)
+        finally:
+            for tag in _CALL_TAGS.get():
+                tag.retired = True
+            _CALL_TAGS.reset(token)
+
+    return helper
+
+
+_NOT_VALUES = (str, bytes, dict, set)
+
+
+def _call(f, arg, helper: str):
+    """``f(arg)``, checked: a value of another engine hands the call over, and
+    something that is not a number (None from a forgotten return, a string, a
+    dict, a function) is a TypeError, never a zero derivative."""
+    y = f(arg)
+    if isinstance(y, _Number) or type(y) is float or isinstance(y, np.ndarray):
+        return y
+    engine = _engine_of(y)
+    if engine is not None:
+        raise _Delegate(engine)
+    if y is None or isinstance(y, _NOT_VALUES) or callable(y):
+        raise TypeError(
+            f"hyperdual.{helper}: f returned {type(y).__name__} {y!r:.60}, not a number "
+            "or an array (a forgotten `return`?)"
+        )
+    return y
+
+
+def _check_live(v):
+    if isinstance(v, _Number) and retired(v.tag):
+        raise ValueError(
+            f"hyperdual: f used a {type(v).__name__} of a helper call that has already "
+            "returned (an escaped perturbation: a number saved inside one derivative and "
+            "used after it); use its .real value instead"
+        )
 
 
 def _point(x, name: str = "x"):
@@ -68,7 +163,10 @@ def _part_of(y, tag: int, cls, m: int, zero_shape: tuple, dtype=np.float64):
     if isinstance(y, _Number) and y.tag == tag:
         if not isinstance(y, cls):
             raise TypeError(f"hyperdual: f returned a {type(y).__name__} of the helper's tag")
-        return y._parts()[m]
+        part = y._parts()[m]
+        _check_live(part)
+        return part
+    _check_live(y)
     if isinstance(y, _Number) and y.tag > tag:
         raise ValueError(
             "hyperdual: f returned a number carrying a perturbation that is newer than "
@@ -109,6 +207,7 @@ def _check_elementwise(y, shape, helper):
         )
 
 
+@_nests
 def derivative(f: Callable, x) -> float | np.ndarray:
     """Exact first derivative ``f'(x)`` of a function of one real variable.
 
@@ -132,12 +231,14 @@ def derivative(f: Callable, x) -> float | np.ndarray:
     """
     _check_callable(f, "derivative")
     x0, shape = _point(x)
-    tag = new_tag()
-    y = f(Dual._build((x0, _elementwise_seed(x0, shape, "derivative")), tag, 0))
+    tag = _seed_tag()
+    y = _call(f, Dual._build((x0, _elementwise_seed(x0, shape, "derivative")), tag, 0),
+              "derivative")
     _check_elementwise(y, shape, "derivative")
     return _result(_part_of(y, tag, Dual, 1, _value_shape(y), _dtype(x0)))
 
 
+@_nests
 def second_derivative(f: Callable, x) -> float | np.ndarray:
     """Exact second derivative ``f''(x)`` (one HyperDual evaluation).
 
@@ -151,10 +252,10 @@ def second_derivative(f: Callable, x) -> float | np.ndarray:
     """
     _check_callable(f, "second_derivative")
     x0, shape = _point(x)
-    tag = new_tag()
+    tag = _seed_tag()
     one = _elementwise_seed(x0, shape, "second_derivative")
     zero = 0.0 if shape == () else np.zeros(shape, dtype=_dtype(x0))
-    y = f(HyperDual._build((x0, one, one, zero), tag, 0))
+    y = _call(f, HyperDual._build((x0, one, one, zero), tag, 0), "second_derivative")
     _check_elementwise(y, shape, "second_derivative")
     return _result(_part_of(y, tag, HyperDual, 3, _value_shape(y), _dtype(x0)))
 
@@ -172,13 +273,13 @@ def _block_size(n: int, per: int) -> int:
 def _forward_jac(f, x0, shape, helper, scalar_only):
     """Run f on Dual blocks of unit directions; returns (value, derivative parts)."""
     n = int(np.prod(shape, dtype=np.int64))
-    tag = new_tag()
+    tag = _seed_tag()
     dt = _dtype(x0)
     blocks, value = [], None
     step = _block_size(n, n)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
-        y = f(Dual._build((x0, _eye_block(start, k, n, shape, (k,), dt)), tag, 1))
+        y = _call(f, Dual._build((x0, _eye_block(start, k, n, shape, (k,), dt)), tag, 1), helper)
         if scalar_only:
             _require_scalar(y, helper)
         ys = _value_shape(y)
@@ -188,6 +289,7 @@ def _forward_jac(f, x0, shape, helper, scalar_only):
     return value, d, n
 
 
+@_nests
 def gradient(f: Callable, x) -> float | np.ndarray:
     """Exact gradient of a scalar function, shape ``x.shape``.
 
@@ -203,6 +305,7 @@ def gradient(f: Callable, x) -> float | np.ndarray:
     return value_and_gradient(f, x, _helper="gradient")[1]
 
 
+@_nests
 def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient"):
     """``(f(x), gradient(f, x))`` from one forward pass.
 
@@ -220,6 +323,7 @@ def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient"):
     return _result(value), _result(grad)
 
 
+@_nests
 def jacobian(f: Callable, x) -> np.ndarray:
     """Exact Jacobian, shape ``f(x).shape + x.shape``.
 
@@ -240,6 +344,7 @@ def jacobian(f: Callable, x) -> np.ndarray:
     return _result(np.reshape(out, ys + shape))
 
 
+@_nests
 def hessian(f: Callable, x) -> float | np.ndarray:
     """Exact Hessian of a scalar function, shape ``x.shape + x.shape``.
 
@@ -258,7 +363,7 @@ def hessian(f: Callable, x) -> float | np.ndarray:
     _check_callable(f, "hessian")
     x0, shape = _point(x)
     n = int(np.prod(shape, dtype=np.int64))
-    tag = new_tag()
+    tag = _seed_tag()
     dt = _dtype(x0)
     rows = []
     step = _block_size(n, n * max(n, 1))
@@ -267,13 +372,14 @@ def hessian(f: Callable, x) -> float | np.ndarray:
         k = min(step, n - start)
         e1 = _eye_block(start, k, n, shape, (k, 1), dt)
         e12 = np.broadcast_to(np.zeros((), dtype=dt), (k, n) + shape)
-        y = f(HyperDual._build((x0, e1, e2, e12), tag, 2))
+        y = _call(f, HyperDual._build((x0, e1, e2, e12), tag, 2), "hessian")
         _require_scalar(y, "hessian")
         rows.append(_part_of(y, tag, HyperDual, 3, (k, n), dt))
     h = rows[0] if len(rows) == 1 else np.concatenate(rows, axis=0)
     return _result(np.reshape(h, shape + shape) if shape else h[0, 0])
 
 
+@_nests
 def hvp(f: Callable, x, v) -> float | np.ndarray:
     """Exact Hessian-vector product ``H(x) @ v``, shape ``x.shape``.
 
@@ -293,7 +399,7 @@ def hvp(f: Callable, x, v) -> float | np.ndarray:
     if _shape(v0) != shape:
         raise ValueError(f"hyperdual.hvp: v has shape {_shape(v0)}, expected x's shape {shape}")
     n = int(np.prod(shape, dtype=np.int64))
-    tag = new_tag()
+    tag = _seed_tag()
     dt = _dtype(x0)
     cols = []
     step = _block_size(n, n)
@@ -304,7 +410,8 @@ def hvp(f: Callable, x, v) -> float | np.ndarray:
         k = min(step, n - start)
         e2 = _eye_block(start, k, n, shape, (1, k), dt)
         e12 = np.broadcast_to(np.zeros((), dtype=dt), (1, k) + shape)
-        y = f(HyperDual._build((x0, np.broadcast_to(e1, (1, 1) + shape), e2, e12), tag, 2))
+        y = _call(f, HyperDual._build((x0, np.broadcast_to(e1, (1, 1) + shape), e2, e12),
+                                    tag, 2), "hvp")
         _require_scalar(y, "hvp")
         cols.append(_part_of(y, tag, HyperDual, 3, (1, k), dt))
     hv = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)

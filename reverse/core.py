@@ -495,6 +495,14 @@ class Variable:
         """
         _backward(self, retain_grad, create_graph)
 
+    @staticmethod
+    def __exactdiff_helpers__() -> Any:
+        """This engine's helpers: a forward-mode helper that meets a Variable (as its
+        x, or as f's output) hands the call over to the helper of the same name."""
+        from . import helpers
+
+        return helpers
+
     # -- numpy protocols ---------------------------------------------------------
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(
@@ -865,13 +873,95 @@ def _run_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool,
 
 
 def _guarded_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
-                  release: bool = False) -> list[tuple[Variable, Any]]:
+                  release: bool = False, target: Variable | None = None
+                  ) -> list[tuple[Variable, Any]]:
     """``_backward_pass`` with the zero-cotangent guard on."""
     token = GUARD_ZEROS.set(True)
     try:
-        return _backward_pass(y, seed, retain_grad, graph, release)
+        return _backward_pass(y, seed, retain_grad, graph, release, target)
     finally:
         GUARD_ZEROS.reset(token)
+
+
+def grad_wrt(y: Variable, target: Variable, seed: Any, graph: bool,
+             release: bool = False) -> tuple[Any, bool]:
+    """The gradient of ``y`` with respect to ``target`` alone, and whether ``y``
+    also depends on other leaves.
+
+    This is the backward pass of the helpers (``gradient``, ``hvp`` ...): each
+    helper call is its own trace, whose only input is ``target``.  Unlike
+    ``Variable.backward`` it writes no ``.grad`` anywhere, so Variables of an
+    outer trace (leaves a nested ``f`` closes over) are constants to it and keep
+    their gradients.  With ``graph`` the gradient is recorded as a graph, so an
+    outer trace can differentiate through it (nesting); the second result tells
+    a raw pass that this was needed.  Returns ``None`` for a gradient that is
+    structurally zero.
+    """
+    if y is target:  # f is the identity
+        if graph:
+            return (seed if _isinstance(seed, Variable) else _wrap(seed)), False
+        return (seed.data if _isinstance(seed, Variable) else seed), False
+    if y.creator is None:
+        return None, False
+    if _isinstance(seed, Variable) and not graph:
+        seed = seed.data
+    current = _get_config()
+    if current.enable_backprop == graph:
+        token = None
+    elif current is _DEFAULTS:
+        token = _CONFIG.set(_NO_BACKPROP)
+    else:
+        state = types.SimpleNamespace(**vars(current))
+        state.enable_backprop = graph
+        token = _CONFIG.set(state)
+    try:
+        if release and not graph:
+            results = _guarded_pass(y, seed, False, False, True, target)
+        else:
+            results = _backward_pass(y, seed, False, graph, False, target)
+            if not GUARD_ZEROS.get() and any(
+                    x is target and _has_nan(g) for x, g in results):
+                results = _guarded_pass(y, seed, False, graph, False, target)
+    finally:
+        if token is not None:
+            _CONFIG.reset(token)
+    grad, others = None, False
+    for x, g in results:
+        if x is target:
+            grad = g
+        else:
+            others = True
+    if graph and grad is not None and not _isinstance(grad, Variable):
+        grad = _wrap(grad)
+    return grad, others
+
+
+def reaches_other_leaves(y: Variable, target: Variable) -> bool:
+    """Whether ``y``'s graph depends on a live leaf other than ``target``.
+
+    A walk over the graph, without computing anything (used before a releasing
+    pass, which cannot be redone with a graph if the answer turns out yes).
+    """
+    if y is target or y.creator is None:
+        return False
+    stack, seen = [y.creator], set()
+    while stack:
+        f = stack.pop()
+        for x in f._inputs:
+            if not _isinstance(x, Variable) or x is target:
+                continue
+            if type(x) is _LeafAlias:
+                leaf = x.target()
+                if leaf is not None and leaf is not target:
+                    return True
+                continue
+            c = x.creator
+            if c is None:
+                return True
+            if id(c) not in seen:
+                seen.add(id(c))
+                stack.append(c)
+    return False
 
 
 def _release(out: Variable, y: Variable, inputs: tuple, uses: dict[int, int]) -> bool:
@@ -919,8 +1009,13 @@ def _has_nan(g: Any) -> bool:
 
 
 def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
-                   release: bool = False) -> list[tuple[Variable, Any]]:
+                   release: bool = False, target: Variable | None = None
+                   ) -> list[tuple[Variable, Any]]:
     """One backward pass from ``y``: the leaves and their new gradients.
+
+    ``target`` (a helper's own input) is treated as a leaf even when it has a
+    creator (an identity node on a Variable of an outer trace): the pass stops
+    there instead of running on into the outer graph.
 
     With ``release``, an intermediate's value is dropped (``data = None``) as
     soon as its creator's backward has run, provided nothing outside the
@@ -1001,7 +1096,7 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                 if prev is None:
                     grads[key] = gx
                     c = x.creator
-                    if c is None:
+                    if c is None or x is target:
                         leaves.append(x)
                     else:
                         g = c.generation

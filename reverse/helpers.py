@@ -24,6 +24,7 @@ array([2., 4.])
 
 from __future__ import annotations
 
+import contextvars
 import math
 import warnings
 from collections.abc import Callable
@@ -33,7 +34,17 @@ from typing import Any
 import numpy as np
 
 from . import functions as F
-from .core import Variable, _backward, _is_dual, _seed_dtype, _unit_seed, as_array
+from .core import (
+    Variable,
+    _is_dual,
+    _seed_dtype,
+    _unit_seed,
+    as_array,
+    get_config,
+    grad_wrt,
+    reaches_other_leaves,
+    using_config,
+)
 
 __all__ = [
     "GradientCheckError",
@@ -58,24 +69,84 @@ _MODES = ("forward-over-reverse", "reverse-over-reverse")
 
 
 def _prepare(x: Any, fname: str) -> tuple[Any, bool]:
-    """Input data for a helper and whether it is a scalar."""
+    """Input data for a helper (or a Variable of an outer trace) and whether it is a scalar."""
     if isinstance(x, Variable):
-        raise TypeError(
-            f"reverse.{fname}: x must be a float or an array, not a Variable; to nest "
-            "reverse mode use Variable.backward(create_graph=True)"
-        )
+        return x, tuple(x.shape) == ()
     data = as_array(x)
     return data, tuple(data.shape) == ()
 
 
+# ----------------------------------------------------------------------------
+# Traces.  Each helper call is its own trace: its input is a Variable of its
+# own (``_input``), and its backward passes (``core.grad_wrt``) compute the
+# gradient with respect to that input alone, writing no ``.grad`` anywhere.
+# Variables of an outer trace that ``f`` closes over are therefore constants
+# to the inner pass.  When the inner result may depend on them, the inner
+# pass is recorded as a graph (as ``create_graph=True`` does), so the result
+# is a Variable of the outer trace and the outer pass differentiates through
+# it: that is nesting without perturbation confusion.  A nested call is
+# recognised three ways: x is itself a Variable, the call happens while
+# another reverse helper is evaluating its f (``_DEPTH``), or the inner pass
+# meets a leaf other than its own input (then it is redone with a graph).
+# ----------------------------------------------------------------------------
+
+#: Number of reverse helper calls evaluating their ``f`` in this context.
+_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("reverse_helper_depth", default=0)
+
+
+def _nested(x: Any) -> bool:
+    return isinstance(x, Variable) or _DEPTH.get() > 0
+
+
+def _input(data: Any) -> Variable:
+    """The helper's own input: a fresh leaf, or an identity node on an outer Variable."""
+    if isinstance(data, Variable):
+        with using_config("enable_backprop", True):
+            return F.positive(data)
+    return Variable(data)
+
+
 def _evaluate(f: Callable[[Variable], Any], xv: Variable) -> Variable:
-    """Run ``f``; a result that does not involve ``x`` becomes a constant Variable."""
-    y = f(xv)
+    """Run ``f`` (recording its graph even inside ``no_grad``); a result that does
+    not involve ``x`` becomes a constant Variable."""
+    depth = _DEPTH.set(_DEPTH.get() + 1)
+    backprop = None if get_config().enable_backprop else _enable_backprop()
+    try:
+        y = f(xv)
+    finally:
+        if backprop is not None:
+            backprop.__exit__(None, None, None)
+        _DEPTH.reset(depth)
     if isinstance(y, Variable):
         return y
     if isinstance(y, (list, tuple)) and any(isinstance(v, Variable) for v in y):
         return F.stack(list(y))
+    if y is None or isinstance(y, (str, bytes, dict)) or callable(y):
+        raise TypeError(
+            f"reverse: f returned {type(y).__name__} {y!r:.60}; it must return a number "
+            "or an array (a forgotten `return`?)"
+        )
     return Variable(y)
+
+
+def _enable_backprop() -> Any:
+    cm = using_config("enable_backprop", True)
+    cm.__enter__()
+    return cm
+
+
+def _grad(y: Variable, xv: Variable, seed: Any, graph: bool,
+          release: bool = False) -> tuple[Any, bool]:
+    """(gradient of y w.r.t. the helper's input xv, whether it was recorded as a graph)."""
+    if not graph:
+        if release and reaches_other_leaves(y, xv):
+            graph = True
+        else:
+            g, others = grad_wrt(y, xv, seed, False, release)
+            if not others:
+                return g, False
+            graph = True  # f closes over Variables of an outer graph: redo, recorded
+    return grad_wrt(y, xv, seed, True)[0], True
 
 
 def _require_scalar(y: Variable, fname: str) -> None:
@@ -86,10 +157,8 @@ def _require_scalar(y: Variable, fname: str) -> None:
         )
 
 
-def _grad_of(xv: Variable) -> Any:
-    if xv.grad is None:
-        return np.zeros(xv.shape, dtype=_seed_dtype(xv.data))
-    return xv.grad.data
+def _zeros_like_input(xv: Variable) -> np.ndarray:
+    return np.zeros(xv.shape, dtype=_seed_dtype(xv.data))
 
 
 #: From this many float64 numbers per intermediate on (256 KB), a helper's
@@ -120,13 +189,18 @@ def _scalar(value: Any) -> Any:
     return arr.reshape(())[()]
 
 
-def _out(value: Any, scalar: bool) -> Any:
+def _out(value: Any, scalar: bool, xv: Variable | None = None) -> Any:
+    """A helper's result: float/ndarray, or (nested) a Variable or Dual of the outer trace."""
+    if value is None:
+        value = _zeros_like_input(xv)
     if isinstance(value, (np.ndarray, np.generic)):
         return _scalar(value) if scalar else np.asarray(value)
-    return value  # a hyperdual number: keep the outer perturbation
+    return value  # a Variable of an outer trace, or a hyperdual number: keep it
 
 
-def _value_out(y: Variable) -> Any:
+def _value_out(y: Variable, graph: bool = False) -> Any:
+    if graph:
+        return y  # the value depends on the outer trace too
     data = y.data
     if type(data) is np.ndarray and data.shape == () and data.dtype == np.float64:
         return float(data)  # the usual case, without _scalar's conversions
@@ -150,11 +224,12 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     24.0
     """
     data, scalar = _prepare(x, "derivative")
-    xv = Variable(data)
+    nested = _nested(data)
+    xv = _input(data)
     y = _evaluate(f, xv)
     _check_elementwise(y, xv, "derivative")
-    _backward(y, False, False, _ones(y), _should_release(data))
-    return _out(_grad_of(xv), scalar)
+    g, _ = _grad(y, xv, _ones(y), nested, not nested and _should_release(data))
+    return _out(g, scalar, xv)
 
 
 def _check_elementwise(y: Variable, xv: Variable, fname: str) -> None:
@@ -175,11 +250,11 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     44.0
     """
     data, scalar = _prepare(x, "second_derivative")
-    xv, gx = _gradient_graph(f, data, "second_derivative", elementwise=True)
+    xv, gx, nested = _gradient_graph(f, data, "second_derivative", elementwise=True)
     if gx is None:
-        return _out(_grad_of(xv), scalar)  # zeros: xv's gradient was cleared
-    _backward(gx, False, False, _ones(gx), _should_release(data))
-    return _out(_grad_of(xv), scalar)
+        return _out(None, scalar, xv)
+    g, _ = _grad(gx, xv, _ones(gx), nested, not nested and _should_release(data))
+    return _out(g, scalar, xv)
 
 
 def gradient(f: Callable[[Any], Any], x: Any) -> Any:
@@ -210,11 +285,12 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     (9.0, array([ 3., 12.]))
     """
     data, scalar = _prepare(x, _fname)
-    xv = Variable(data)
+    nested = _nested(data)
+    xv = _input(data)
     y = _evaluate(f, xv)
     _require_scalar(y, _fname)
-    _backward(y, False, False, _ones(y), _should_release(data))
-    return _value_out(y), _out(_grad_of(xv), scalar)
+    g, graph = _grad(y, xv, _ones(y), nested, not nested and _should_release(data))
+    return _value_out(y, graph), _out(g, scalar, xv)
 
 
 def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
@@ -230,7 +306,8 @@ def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
            [2., 0.]])
     """
     data, scalar = _prepare(x, "jacobian")
-    xv = Variable(data)
+    graph = _nested(data)
+    xv = _input(data)
     y = _evaluate(f, xv)
     yshape = tuple(y.shape)
     m = y.size
@@ -238,30 +315,47 @@ def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     for i in range(m):
         seed = np.zeros(m, dtype=_seed_dtype(y.data))
         seed[i] = 1.0
-        xv.clear_grad()
-        _backward(y, False, False, seed.reshape(yshape))
-        rows.append(_grad_of(xv))
+        g, used_graph = _grad(y, xv, seed.reshape(yshape), graph)
+        if used_graph and not graph:  # f depends on an outer graph: start over, recorded
+            return _jacobian_rows(y, xv, yshape, scalar, True)
+        rows.append(_out(g, False, xv))
+    return _stack_rows(rows, yshape, xv, scalar, graph)
+
+
+def _jacobian_rows(y: Variable, xv: Variable, yshape: tuple, scalar: bool, graph: bool) -> Any:
+    m = y.size
+    rows = []
+    for i in range(m):
+        seed = np.zeros(m, dtype=_seed_dtype(y.data))
+        seed[i] = 1.0
+        rows.append(_out(_grad(y, xv, seed.reshape(yshape), graph)[0], False, xv))
+    return _stack_rows(rows, yshape, xv, scalar, graph)
+
+
+def _stack_rows(rows: list, yshape: tuple, xv: Variable, scalar: bool, graph: bool) -> Any:
+    xshape = tuple(xv.shape)
     if scalar and yshape == ():
-        return _out(rows[0], True)
+        return _out(rows[0], True, xv)
     if not rows:
-        return np.zeros(yshape + tuple(xv.shape), dtype=_seed_dtype(xv.data))
-    return np.reshape(np.stack(rows), yshape + tuple(xv.shape))
+        return np.zeros(yshape + xshape, dtype=_seed_dtype(xv.data))
+    if graph or any(isinstance(r, Variable) for r in rows):
+        return F.reshape(F.stack(rows), yshape + xshape)
+    return np.reshape(np.stack(rows), yshape + xshape)
 
 
 def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
-                    elementwise: bool = False) -> tuple[Variable, Any]:
-    """The leaf and its gradient recorded as a graph (None if f does not depend on x);
-    the leaf's own gradient is cleared, ready for a second backward pass."""
-    xv = Variable(data)
+                    elementwise: bool = False) -> tuple[Variable, Any, bool]:
+    """The helper's input, the gradient recorded as a graph (None if f does not
+    depend on x), and whether the call is nested in an outer graph."""
+    nested = _nested(data)
+    xv = _input(data)
     y = _evaluate(f, xv)
     if elementwise:
         _check_elementwise(y, xv, fname)
     else:
         _require_scalar(y, fname)
-    _backward(y, False, True, _ones(y))
-    gx = xv.grad
-    xv.clear_grad()
-    return xv, gx
+    gx, others = grad_wrt(y, xv, _ones(y), True)
+    return xv, gx, nested or others
 
 
 def hessian(f: Callable[[Any], Any], x: Any) -> Any:
@@ -270,8 +364,8 @@ def hessian(f: Callable[[Any], Any], x: Any) -> Any:
     Forward-over-reverse when ``hyperdual`` is available: one backward pass on
     data that are ``Dual`` numbers carrying a stack of unit directions (in
     blocks for large n) gives whole rows at once.  Otherwise (or when ``x`` is
-    itself a ``Dual``) reverse-over-reverse: one graph of the gradient, then
-    one backward pass of it per input element.
+    itself a ``Dual``, or inside another differentiation) reverse-over-reverse:
+    one graph of the gradient, then one backward pass of it per input element.
 
     Examples
     --------
@@ -286,16 +380,18 @@ def hessian(f: Callable[[Any], Any], x: Any) -> Any:
 
 def _hessian(f: Callable[[Any], Any], data: Any, scalar: bool, fname: str) -> tuple[Any, Any]:
     """(gradient, Hessian) of scalar ``f`` at ``data``, by the fastest exact path."""
-    if not _is_dual(data):
+    if not _is_dual(data) and not _nested(data):
         hd = _hyperdual_stacks()
         if hd is not None:
             try:
-                return _hessian_forward_over_reverse(hd, f, data, scalar, fname)
+                result = _hessian_forward_over_reverse(hd, f, data, scalar, fname)
             except (TypeError, ValueError, NotImplementedError):
                 # Direction stacks do not cover every operation of hyperdual yet
                 # (e.g. scattering into an empty slice); the exact double-backprop
                 # path below reruns f and re-raises any error of f itself.
-                pass
+                result = None
+            if result is not None:
+                return result
     return _hessian_reverse_over_reverse(f, data, scalar, fname)
 
 
@@ -316,7 +412,8 @@ def _hyperdual_stacks() -> Any:
 
 
 def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, scalar: bool,
-                                  fname: str) -> tuple[Any, Any]:
+                                  fname: str) -> tuple[Any, Any] | None:
+    """None when f turns out to depend on an outer graph (the caller then records)."""
     shape = tuple(data.shape)
     n = math.prod(shape)
     block = max(1, min(n, _HESSIAN_BLOCK_ELEMENTS // max(n, 1)))
@@ -331,8 +428,11 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
         y = _evaluate(f, xv)
         _require_scalar(y, fname)
         k = min(block, n - start)
-        _backward(y, False, False, _ones(y), _should_release(data, 1 + k))
-        g = _grad_of(xv)
+        g, others = grad_wrt(y, xv, _ones(y), False, _should_release(data, 1 + k))
+        if others:
+            return None
+        if g is None:
+            g = _zeros_like_input(Variable(data))
         if _is_dual(g) and getattr(g, "tag", None) == tag:
             grad = g.real
             d = g.dual
@@ -355,23 +455,21 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
 
 def _hessian_reverse_over_reverse(f: Callable[[Any], Any], data: Any, scalar: bool,
                                   fname: str) -> tuple[Any, Any]:
-    xv, gx = _gradient_graph(f, data, fname)
+    xv, gx, graph = _gradient_graph(f, data, fname)
     shape = tuple(xv.shape)
     if gx is None:
-        zeros = np.zeros(shape + shape, dtype=_seed_dtype(data))
-        return _out(np.zeros(shape, dtype=_seed_dtype(data)), scalar), _out(zeros, scalar)
+        zeros = np.zeros(shape + shape, dtype=_seed_dtype(xv.data))
+        return _out(None, scalar, xv), _out(zeros, scalar)
     n = xv.size
     rows = []
     for i in range(n):
         seed = np.zeros(n, dtype=_seed_dtype(gx.data))
         seed[i] = 1.0
-        xv.clear_grad()
-        _backward(gx, False, False, seed.reshape(shape))
-        rows.append(_grad_of(xv))
-    grad = gx.data
+        rows.append(_out(_grad(gx, xv, seed.reshape(shape), graph)[0], False, xv))
+    grad = gx if graph else gx.data
     if scalar:
         return _out(grad, True), _out(rows[0], True)
-    return _out(grad, False), np.reshape(np.stack(rows), shape + shape)
+    return _out(grad, False), _stack_rows(rows, shape, xv, False, graph)
 
 
 def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-reverse") -> Any:
@@ -383,7 +481,10 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
         ``"forward-over-reverse"`` runs reverse mode on ``hyperdual.Dual(x, v)``
         data; the dual part of the gradient is ``H v`` (needs ``hyperdual``).
         ``"reverse-over-reverse"`` backpropagates ``v . grad f`` through the
-        gradient's graph (double backprop).
+        gradient's graph (double backprop).  Inside another differentiation
+        (x or v a Variable of an outer graph, or f closing over one) both
+        modes compute by double backprop, recorded so the outer pass can
+        differentiate the result.
 
     Examples
     --------
@@ -398,26 +499,31 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
     if mode not in _MODES:
         raise ValueError(f"reverse.hvp: mode must be one of {_MODES}, got {mode!r}")
     data, scalar = _prepare(x, "hvp")
-    vdata = as_array(v)
-    if _is_dual(vdata) or _is_dual(data):
+    vdata = v if isinstance(v, Variable) else as_array(v)
+    if _is_dual(vdata) or _is_dual(data) or isinstance(vdata, Variable) or isinstance(
+            data, Variable):
         pass
     elif tuple(vdata.shape) == tuple(data.shape):
         vdata = vdata.astype(data.dtype, copy=False)  # derivatives follow x's dtype
     if tuple(vdata.shape) != tuple(data.shape):
         raise ValueError(f"reverse.hvp: v has shape {tuple(vdata.shape)}, x has shape "
                          f"{tuple(data.shape)}; they must match")
-    if mode == "reverse-over-reverse":
-        xv, gx = _gradient_graph(f, data, "hvp")
-        if gx is None:
-            return _out(_grad_of(xv), scalar)  # zeros: xv's gradient was cleared
-        # Backpropagating gx with seed v gives v^T H = (H v)^T: H is symmetric.
-        _backward(gx, False, False, vdata, _should_release(data))
-        return _out(_grad_of(xv), scalar)
-    return _hvp_forward_over_reverse(f, data, vdata, scalar)
+    if mode == "forward-over-reverse" and not (_nested(data) or isinstance(vdata, Variable)):
+        result = _hvp_forward_over_reverse(f, data, vdata, scalar)
+        if result is not None:
+            return result
+    xv, gx, graph = _gradient_graph(f, data, "hvp")
+    if gx is None:
+        return _out(None, scalar, xv)
+    graph = graph or isinstance(vdata, Variable)
+    # Backpropagating gx with seed v gives v^T H = (H v)^T: H is symmetric.
+    g, _ = _grad(gx, xv, vdata, graph, not graph and _should_release(data))
+    return _out(g, scalar, xv)
 
 
 def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
                               scalar: bool) -> Any:
+    """H v by one backward pass over Dual data; None if f depends on an outer graph."""
     try:
         import hyperdual
     except Exception as exc:  # hyperdual is a sibling package; it may be absent or broken
@@ -433,8 +539,9 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
     xv = Variable(hyperdual.Dual(data, vdata, tag=tag))
     y = _evaluate(f, xv)
     _require_scalar(y, "hvp")
-    _backward(y, False, False, _ones(y), _should_release(data, 2))
-    g = xv.grad.data if xv.grad is not None else None
+    g, others = grad_wrt(y, xv, _ones(y), False, _should_release(data, 2))
+    if others:
+        return None
     if g is None or not _is_dual(g) or getattr(g, "tag", None) != tag:
         # H v does not depend on v
         return _out(np.zeros(tuple(xv.shape), dtype=_seed_dtype(data)), scalar)
