@@ -433,6 +433,7 @@ def _direction(v, shape: tuple, helper: str, what: str, like: str):
     return v0
 
 
+@_nests
 def jvp(f: Callable, x, v) -> tuple:
     """``(f(x), J(x) @ v)``: the value and the directional derivative along ``v``.
 
@@ -467,12 +468,13 @@ def jvp(f: Callable, x, v) -> tuple:
     dt = _dtype(x0)
     if not isinstance(v0, _Number):
         v0 = np.asarray(v0, dtype=dt) if shape else float(v0)
-    tag = new_tag()
-    y = f(Dual._build((x0, v0), tag, 0))
+    tag = _seed_tag()
+    y = _call(f, Dual._build((x0, v0), tag, 0), "jvp")
     ys = _value_shape(y)
     return _result(_value_of(y, tag)), _result(_part_of(y, tag, Dual, 1, ys, dt))
 
 
+@_nests
 def vjp(f: Callable, x, u) -> tuple:
     """``(f(x), u @ J(x))``: the value and the vector-Jacobian product.
 

@@ -748,13 +748,14 @@ def newton(f: Callable[[Any], Any], x0: Any, tol: float = 1e-10, max_iter: int =
 
 def _direction(v: Any, shape: tuple, fname: str, what: str, like: str, dtype: Any) -> Any:
     """A tangent/cotangent as raw data (array or hyperdual number) of ``shape``."""
-    if isinstance(v, Variable):
-        raise TypeError(f"reverse.{fname}: {what} must be a float or an array, not a Variable")
-    data = as_array(v)
+    if isinstance(v, Variable):  # a direction of an outer trace (nesting)
+        data = v
+    else:
+        data = as_array(v)
     if tuple(data.shape) != tuple(shape):
         raise ValueError(f"reverse.{fname}: {what} has shape {tuple(data.shape)}, expected "
                          f"{like} {tuple(shape)}")
-    if not _is_dual(data) and isinstance(dtype, np.dtype):
+    if not _is_dual(data) and not isinstance(data, Variable) and isinstance(dtype, np.dtype):
         data = data.astype(dtype, copy=False)  # derivatives follow the value's dtype
     return data
 
@@ -787,37 +788,34 @@ def vjp(f: Callable[[Any], Any], x: Any, u: Any) -> tuple[Any, Any]:
     (array([0., 0.]), array([3., 0.]))
     """
     data, scalar = _prepare(x, "vjp")
-    xv = Variable(data)
+    nested = _nested(data)
+    xv = _input(data)
     y = _evaluate(f, xv)
     seed = _direction(u, y.shape, "vjp", "u", "f(x)'s shape", _seed_dtype(y.data))
-    _backward(y, False, False, seed)
-    return _value_out(y), _out(_grad_of(xv), scalar)
+    g, graph = _grad(y, xv, seed, nested or isinstance(seed, Variable))
+    return _value_out(y, graph), _out(g, scalar, xv)
 
 
 def _transposed_graph(f: Callable[[Any], Any], data: Any, fname: str
-                      ) -> tuple[Variable, Variable, Variable, Any]:
-    """(x, y, u, g): the graph of ``g = uᵀ J(x)``, linear in the leaf ``u``.
+                      ) -> tuple[Variable, Variable, Variable, Any, bool]:
+    """(x, y, u, g, nested): the graph of ``g = uᵀ J(x)``, linear in the leaf ``u``.
 
-    Backpropagating ``g`` with seed ``v`` gives ``d(gᵀv)/du = J v`` in ``u.grad``:
-    the double-vjp trick, a JVP from two reverse passes.
+    Backpropagating ``g`` with seed ``v`` gives ``d(gᵀv)/du = J v``: the
+    double-vjp trick, a JVP from two reverse passes.
     """
-    xv = Variable(data)
+    nested = _nested(data)
+    xv = _input(data)
     y = _evaluate(f, xv)
     uv = Variable(np.zeros(y.shape, dtype=_seed_dtype(y.data)))
-    _backward(y, False, True, uv)
-    g = xv.grad
-    xv.clear_grad()
-    return xv, y, uv, g
+    g, others = grad_wrt(y, xv, uv, True)
+    return xv, y, uv, g, nested or others
 
 
-def _jvp_from(xv: Variable, y: Variable, uv: Variable, g: Any, vdata: Any) -> Any:
-    uv.clear_grad()
-    if g is not None:
-        _backward(g, False, False, vdata)
-    xv.clear_grad()
-    if uv.grad is None:
+def _jvp_from(y: Variable, uv: Variable, g: Any, vdata: Any, graph: bool) -> Any:
+    if g is None:
         return np.zeros(y.shape, dtype=_seed_dtype(y.data))
-    return uv.grad.data
+    # (g's graph leads back to x as well as to u: only nesting calls for a graph)
+    return grad_wrt(g, uv, vdata, graph or isinstance(vdata, Variable))[0]
 
 
 def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
@@ -867,13 +865,13 @@ def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
     (array([1., 9.]), array([2., 0.]), array([0., 6.]))
     """
     data, scalar = _prepare(x, _fname)
-    xv, y, uv, g = _transposed_graph(f, data, _fname)
-    value = _value_out(y)
+    xv, y, uv, g, nested = _transposed_graph(f, data, _fname)
+    value = _value_out(y, nested)
     yscalar = y.shape == ()
 
     def jvp_fn(v: Any) -> Any:
-        vdata = _direction(v, xv.shape, _fname, "v", "x's shape", _seed_dtype(data))
-        return _out(_jvp_from(xv, y, uv, g, vdata), yscalar)
+        vdata = _direction(v, xv.shape, _fname, "v", "x's shape", _seed_dtype(xv.data))
+        return _out(_jvp_from(y, uv, g, vdata, nested), yscalar, uv)
 
     return value, jvp_fn
 

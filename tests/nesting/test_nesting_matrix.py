@@ -25,6 +25,7 @@ XS = 0.45                      # outer point (scalar helpers)
 YV = np.array([0.3, 1.1])      # inner point (vector helpers)
 YS = 0.6                       # inner point (scalar helpers)
 V = np.array([0.5, -1.5])
+U = np.array([1.25, -0.5])
 
 x0, x1, y0, y1, ys, t = sp.symbols("x0 x1 y0 y1 ys t")
 
@@ -88,6 +89,15 @@ def _inner_calls():
         "hvp": (
             lambda E, x: E.hvp(lambda y: g_vec(x, y), YV, V),
             [e.subs(subs_v) for e in _hvp_sym(list(V))]),
+        "jvp": (
+            lambda E, x: _vg(E.jvp(lambda y: G_vec(x, y), YV, V)),
+            [c.subs(subs_v) for c in G_vec_sym(Y)]
+            + [sum(sp.diff(c, v) * w for v, w in zip(Y, V)).subs(subs_v) for c in G_vec_sym(Y)]),
+        "vjp": (
+            lambda E, x: _vg(E.vjp(lambda y: G_vec(x, y), YV, U)),
+            [c.subs(subs_v) for c in G_vec_sym(Y)]
+            + [sum(sp.diff(c, v) * w for c, w in zip(G_vec_sym(Y), U)).subs(subs_v)
+               for v in Y]),
         # v depends on the outer variable too
         "hvp_v_outer": (
             lambda E, x: E.hvp(lambda y: g_vec(x, y), YV, x * np.array([1.0, 2.0])),
@@ -102,11 +112,11 @@ def _inner_calls():
 
 def _vg(pair):
     value, grad = pair
-    return np.concatenate([np.reshape(value * np.ones(1), (1,)), np.reshape(grad, (-1,))])
+    return np.concatenate([np.reshape(value * np.ones(1), (-1,)), np.reshape(grad, (-1,))])
 
 
 INNER = _inner_calls()
-WEIGHTS = (1.0, -0.7, 0.4, 1.3, 0.9)
+WEIGHTS = (1.0, -0.7, 0.4, 1.3, 0.9, -1.1)
 
 
 def _reduce(r):
@@ -139,6 +149,12 @@ def _truth(inner: str, outer: str):
     if outer == "hvp":
         H = np.array([[float(sp.diff(F, a, b).subs(subs)) for b in (x0, x1)] for a in (x0, x1)])
         return H @ V
+    if outer == "jvp":
+        return (float(F.subs(subs)),
+                sum(float(sp.diff(F, v).subs(subs)) * w for v, w in zip((x0, x1), V)))
+    if outer == "vjp":
+        return (float(F.subs(subs)),
+                np.array([1.5 * float(sp.diff(F, v).subs(subs)) for v in (x0, x1)]))
     if outer == "jacobian":  # of x -> [F, x0 * F]
         row = np.array([float(sp.diff(F, v).subs(subs)) for v in (x0, x1)])
         row2 = np.array([float(sp.diff(x0 * F, v).subs(subs)) for v in (x0, x1)])
@@ -157,6 +173,10 @@ def _outer(O, outer: str, inner_call, I):
         return O.jacobian(lambda x: np.stack([F(x), x[0] * F(x)]), X)
     if outer == "hvp":
         return O.hvp(F, X, V)
+    if outer == "jvp":
+        return O.jvp(F, X, V)
+    if outer == "vjp":
+        return O.vjp(F, X, 1.5)
     return getattr(O, outer)(F, X)
 
 
@@ -165,7 +185,7 @@ def _pair(s):
 
 
 OUTER = ["derivative", "second_derivative", "gradient", "value_and_gradient", "jacobian",
-         "hessian", "hvp"]
+         "hessian", "hvp", "jvp", "vjp"]
 
 
 @pytest.mark.parametrize("outer_engine", ENGINES)
@@ -176,7 +196,7 @@ def test_helper_inside_helper(outer_engine, inner_engine, inner, outer):
     O, I = ENGINES[outer_engine], ENGINES[inner_engine]
     got = _outer(O, outer, INNER[inner][0], I)
     want = _truth(inner, outer)
-    if outer == "value_and_gradient":
+    if outer in ("value_and_gradient", "jvp", "vjp"):
         assert isinstance(got[0], float)
         np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
         got, want = got[1], want[1]

@@ -1,0 +1,147 @@
+"""Traces: what an inner helper may and may not do to the world around it."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import hyperdual
+import reverse
+from reverse import Parameter, Variable, no_grad
+
+
+def test_inner_helper_leaves_outer_leaf_gradients_alone():
+    x = Variable(2.0)
+    x.grad = Variable(10.0)  # a gradient the user accumulated earlier
+    d = reverse.derivative(lambda y: x * y, 3.0)
+    assert x.grad.data == 10.0  # untouched by the inner pass
+    # the inner result depends on x: differentiating it reaches x
+    assert isinstance(d, Variable) and d.data == 2.0
+    x.clear_grad()
+    (x * d).backward()
+    assert x.grad.data == 4.0  # d/dx (x * x) at 2
+
+
+def test_gradient_penalty_inside_a_loss():
+    """WGAN-GP: loss = D(x) + lam * (|grad_x D(x)| - 1)^2, with reverse.gradient in
+    the loss and the critic's parameters differentiated by a manual backward."""
+    rng = np.random.default_rng(0)
+    W = Parameter(rng.normal(size=(3, 4)))
+    w2 = Parameter(rng.normal(size=4))
+    xhat = rng.normal(size=3)
+
+    def critic(x, W, w2):
+        return np.sum(np.tanh(x @ W) * w2)
+
+    def loss(W, w2):
+        g = reverse.gradient(lambda x: critic(x, W, w2), xhat)
+        return critic(xhat, W, w2) + 10.0 * (np.sqrt(np.sum(g * g)) - 1.0) ** 2
+
+    L = loss(W, w2)
+    L.backward()
+    # truth: the same loss with the input gradient written out by hand
+    def loss_np(Wd, w2d):
+        t = np.tanh(xhat @ Wd)
+        g = Wd @ ((1 - t ** 2) * w2d)
+        return np.sum(t * w2d) + 10.0 * (np.linalg.norm(g) - 1.0) ** 2
+
+    def num_grad(fun, a, h=1e-6):
+        out = np.zeros_like(a)
+        for i in np.ndindex(a.shape):
+            e = np.zeros_like(a)
+            e[i] = h
+            out[i] = (fun(a + e) - fun(a - e)) / (2 * h)
+        return out
+
+    np.testing.assert_allclose(L.data, loss_np(W.data, w2.data), rtol=1e-13)
+    np.testing.assert_allclose(W.grad.data, num_grad(lambda a: loss_np(a, w2.data), W.data),
+                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(w2.grad.data, num_grad(lambda a: loss_np(W.data, a), w2.data),
+                               rtol=1e-6, atol=1e-8)
+    # and against the engines' own nesting: the same loss under reverse.gradient
+    gW = reverse.gradient(lambda a: loss(a, w2.data), W.data)
+    np.testing.assert_allclose(gW, W.grad.data, rtol=1e-12)
+
+
+def test_helpers_record_inside_no_grad():
+    with no_grad():
+        assert reverse.derivative(lambda x: x ** 3, 2.0) == 12.0
+        np.testing.assert_allclose(reverse.hessian(lambda x: np.sum(x ** 3), [1.0, 2.0]),
+                                   np.diag([6.0, 12.0]))
+
+
+def test_helper_of_a_variable_is_a_variable_of_its_graph():
+    x = Variable(np.array([1.0, 2.0]))
+    g = reverse.gradient(lambda z: np.sum(z ** 3), x)
+    assert isinstance(g, Variable)
+    np.testing.assert_allclose(g.data, [3.0, 12.0])
+    np.sum(g).backward()
+    np.testing.assert_allclose(x.grad.data, [6.0, 12.0])
+    # hyperdual hands a Variable over to reverse
+    x.clear_grad()
+    g2 = hyperdual.gradient(lambda z: np.sum(z ** 3), x)
+    assert isinstance(g2, Variable)
+    np.sum(g2).backward()
+    np.testing.assert_allclose(x.grad.data, [6.0, 12.0])
+
+
+@pytest.mark.parametrize("engine", [hyperdual, reverse])
+@pytest.mark.parametrize("bad", [None, "1.0", {"a": 1}, len])
+def test_f_returning_a_non_number_is_a_type_error(engine, bad):
+    with pytest.raises(TypeError, match="f returned"):
+        engine.gradient(lambda x: bad, np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match="f returned"):
+        engine.derivative(lambda x: bad, 1.0)
+
+
+def test_escaped_dual_is_refused():
+    saved = []
+    hyperdual.derivative(lambda x: saved.append(x) or x, 1.0)
+    escaped = saved[0]
+    with pytest.raises(ValueError, match="escaped"):
+        hyperdual.derivative(lambda y: y * escaped, 2.0)
+    with pytest.raises(ValueError, match="escaped"):
+        hyperdual.gradient(lambda y: np.sum(y) * escaped, np.ones(2))
+    # its value is fine
+    assert hyperdual.derivative(lambda y: y * escaped.real, 2.0) == 1.0
+
+
+def test_user_tags_are_not_retired():
+    t = hyperdual.new_tag()
+    a = hyperdual.Dual(2.0, 1.0, tag=t)
+    d = hyperdual.derivative(lambda y: a * y, 3.0)
+    assert isinstance(d, hyperdual.Dual) and d.real == 2.0 and d.dual == 1.0
+
+
+def test_unpickled_dual_gets_a_tag_of_this_process():
+    """A Dual pickled in another process carries a tag that may be live here: it must
+    become a constant to this process's helpers, not their perturbation."""
+    script = textwrap.dedent("""
+        import pickle, sys, hyperdual
+        for _ in range(5):
+            hyperdual.new_tag()
+        t = hyperdual.new_tag()
+        sys.stdout.buffer.write(pickle.dumps(hyperdual.Dual(3.0, 1.0, tag=t)))
+    """)
+    blob = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True).stdout
+    d_remote = pickle.loads(blob)
+    assert d_remote.tag < 0  # older than every helper tag of this process
+
+    # a helper here whose tag has the remote number's original value
+    seen = []
+
+    def f(y):
+        seen.append(y.tag)
+        return y * d_remote
+
+    r = hyperdual.derivative(f, 2.0)
+    # d/dy (y * D) = D: the remote number comes back whole, as a constant would
+    assert isinstance(r, hyperdual.Dual) and (r.real, r.dual) == (3.0, 1.0)
+    # and within this process a round trip keeps the tag
+    t = hyperdual.new_tag()
+    assert pickle.loads(pickle.dumps(hyperdual.Dual(1.0, 2.0, tag=t))).tag == t
