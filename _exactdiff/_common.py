@@ -124,18 +124,33 @@ def gather(sources: Sequence[Any], index: Any) -> Any:
     return src[index]
 
 
+def operand(x: Any) -> Any:
+    """``x``, with a (nested) list holding engine values stacked into one value.
+
+    ``np.append([1.0, d], ...)`` then works as numpy would treat the list; a
+    list of constants is left for numpy to convert.
+    """
+    if isinstance(x, (list, tuple)) and any(
+            is_traced(v) or isinstance(v, (list, tuple)) for v in x):
+        items = [operand(v) for v in x]
+        if any(is_traced(v) for v in items):
+            return np.stack([v if is_traced(v) else np.asarray(v) for v in items])
+    return x
+
+
 def pick(x: Any, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``func(x, *args, **kwargs)`` for a numpy selection ``func`` (see the module doc).
 
     ``func`` runs on the positions ``1..n`` so that the zeros it inserts
     (``triu``, ``diag`` of a vector, ``pad``) are told apart from position 0.
     """
+    x = operand(x)
     return gather([x], np.asarray(func(positions(x, 1), *args, **kwargs)) - 1)
 
 
 def pick_many(arrays: Sequence[Any], func: Callable[[list], Any]) -> Any:
     """A selection from several inputs: ``func`` gets each input's positions."""
-    arrays = list(arrays)
+    arrays = [operand(a) for a in arrays]
     maps, start = [], 1
     for a in arrays:
         p = positions(a, start)
