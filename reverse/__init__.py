@@ -34,7 +34,7 @@ from .core import (
     using_config,
 )
 from .custom import CustomRule, custom_jvp
-from .datasets import DataLoader, spiral
+from .datasets import DataLoader, Spiral, get_spiral, spiral
 from .graph import GraphvizNotFoundError, plot_dot_graph, to_dot
 from .helpers import (
     GradientCheckError,
@@ -69,6 +69,8 @@ __all__ = [
     "Adam",
     "ClipGrad",
     "DataLoader",
+    "Spiral",
+    "get_spiral",
     "GraphvizNotFoundError",
     "Layer",
     "Linear",

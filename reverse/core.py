@@ -425,8 +425,9 @@ class Variable:
         if self.data is None:
             return "variable(None)"
         if _isinstance(self.data, _ndarray):
+            # the prefix aligns the second and later rows under the first (as the
+            # book's DeZero prints them: 9 spaces for "variable(", 1 for the bracket)
             body = np.array2string(self.data, prefix="variable(", separator=" ")
-            body = body.replace("\n", "\n" + " " * 9)
         else:
             body = repr(self.data)
         if self.name is not None:

@@ -16,7 +16,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DataLoader", "spiral"]
+__all__ = ["DataLoader", "Spiral", "get_spiral", "spiral"]
+
+#: the seeds of the book's DeZero spiral: training and test set
+_BOOK_SEEDS = {True: 1984, False: 2020}
 
 
 def _count(value: Any, what: str) -> int:
@@ -26,7 +29,8 @@ def _count(value: Any, what: str) -> int:
 
 
 def spiral(n_per_class: int = 100, n_classes: int = 3, seed: int | None = 0,
-           noise: float = 0.2, shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+           noise: float = 0.2, shuffle: bool = True, *,
+           train: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Interleaved spiral arms in the plane, one arm per class (DeZero's toy set).
 
     Point ``i`` of class ``j`` has radius ``r = i / n_per_class`` and angle
@@ -43,6 +47,11 @@ def spiral(n_per_class: int = 100, n_classes: int = 3, seed: int | None = 0,
         Standard deviation of the angular noise (radians).
     shuffle : bool
         Shuffle the samples (with the same generator).
+    train : bool, optional
+        The book's switch between a training set (``True``, seed 1984) and a
+        test set (``False``, seed 2020); it replaces ``seed`` (give one).
+        The points follow the same formula as the book's, drawn from a numpy
+        Generator, so they are not the book's exact numbers.
 
     Returns
     -------
@@ -58,6 +67,10 @@ def spiral(n_per_class: int = 100, n_classes: int = 3, seed: int | None = 0,
     >>> float(np.abs(x).max()) < 1.0
     True
     """
+    if train is not None:
+        if seed != 0:
+            raise TypeError("spiral: give seed or train (which picks the seed), not both")
+        seed = _BOOK_SEEDS[bool(train)]
     n = _count(n_per_class, "spiral: n_per_class")
     c = _count(n_classes, "spiral: n_classes")
     if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)):
@@ -75,6 +88,70 @@ def spiral(n_per_class: int = 100, n_classes: int = 3, seed: int | None = 0,
         order = rng.permutation(n * c)
         x, t = x[order], t[order]
     return x, t
+
+
+def get_spiral(train: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The book's name for the spiral set: ``spiral(train=train)``.
+
+    Parameters
+    ----------
+    train : bool
+        Training set (seed 1984) or test set (seed 2020).
+
+    Returns
+    -------
+    x : ndarray of float64, shape (300, 2)
+    t : ndarray of int64, shape (300,)
+
+    Examples
+    --------
+    >>> x, t = get_spiral(train=False)
+    >>> x.shape, t.shape
+    ((300, 2), (300,))
+    """
+    return spiral(train=train)
+
+
+class Spiral:
+    """The spiral set as a data set object (the book's ``dezero.datasets.Spiral``).
+
+    Indexing gives ``(x[i], t[i])`` after the optional transforms; ``len`` is
+    the number of samples; ``.data`` and ``.label`` are the arrays, so
+    ``DataLoader(ds.data, ds.label, batch_size=30)`` iterates it in batches.
+
+    Parameters
+    ----------
+    train : bool
+        Training set (seed 1984) or test set (seed 2020), as :func:`get_spiral`.
+    transform, target_transform : callable, optional
+        Applied to each ``x[i]`` / ``t[i]`` when indexed.
+
+    Examples
+    --------
+    >>> ds = Spiral(train=True)
+    >>> len(ds), ds[0][0].shape, int(ds[0][1]) in (0, 1, 2)
+    (300, (2,), True)
+    """
+
+    def __init__(self, train: bool = True, transform: Any = None,
+                 target_transform: Any = None) -> None:
+        self.train = bool(train)
+        self.transform = transform
+        self.target_transform = target_transform
+        self.data, self.label = spiral(train=self.train)
+
+    def __getitem__(self, index: Any) -> tuple[Any, Any]:
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(f"Spiral: index must be an int, got {type(index).__name__}")
+        x, t = self.data[index], self.label[index]
+        if self.transform is not None:
+            x = self.transform(x)
+        if self.target_transform is not None:
+            t = self.target_transform(t)
+        return x, t
+
+    def __len__(self) -> int:
+        return len(self.data)
 
 
 class DataLoader:

@@ -1677,7 +1677,23 @@ def sigmoid(x: Any) -> Variable:
 
 
 def softmax(x: Any, axis: Any = -1) -> Variable:
-    """Softmax along ``axis`` (default: last).
+    """Softmax along ``axis`` (default: the last axis).
+
+    For a batch of logits of shape (N, C), as in the book's DeZero, the
+    default is the book's ``axis=1``; unlike ``axis=1`` it also works on a
+    single vector of logits (and follows numpy/JAX for more axes).
+
+    Parameters
+    ----------
+    x : Variable or array_like
+        Logits.
+    axis : int or tuple of int, optional
+        Axis (or axes) along which the result sums to one.
+
+    Returns
+    -------
+    Variable
+        ``exp(x) / sum(exp(x), axis)``, computed stably, with ``x``'s shape.
 
     Examples
     --------
@@ -1740,11 +1756,29 @@ def mean_squared_error(a: Any, b: Any) -> Variable:
     return Sum()(d * d) * (1.0 / builtins.max(1, d.size))
 
 
-def dropout(x: Any, ratio: float = 0.5, rng: np.random.Generator | None = None) -> Variable:
+def dropout(x: Any, ratio: float | None = None, rng: Any = None, *,
+            dropout_ratio: float | None = None) -> Variable:
     """Inverted dropout: in training, zero each element with probability ``ratio``.
 
     Surviving elements are scaled by ``1 / (1 - ratio)``; with
     ``Config.train`` False (``reverse.test_mode()``) ``x`` passes unchanged.
+
+    Parameters
+    ----------
+    x : Variable or array_like
+        Input.
+    ratio : float, optional
+        Probability of zeroing an element, in [0, 1); default 0.5.
+    rng : numpy Generator, RandomState or int, optional
+        Source of the mask.  By default numpy's global random state, so
+        ``np.random.seed(n)`` makes the masks reproducible (as in the book).
+    dropout_ratio : float, optional
+        The book's name for ``ratio`` (give one of the two).
+
+    Returns
+    -------
+    Variable
+        ``x * mask / (1 - ratio)`` in training, ``x`` itself in test mode.
 
     Examples
     --------
@@ -1754,9 +1788,13 @@ def dropout(x: Any, ratio: float = 0.5, rng: np.random.Generator | None = None) 
     >>> 0.4 < float(np.mean(y.data == 0)) < 0.6
     True
     >>> with test_mode():
-    ...     dropout([1.0, 2.0])
+    ...     dropout([1.0, 2.0], dropout_ratio=0.3)
     variable([1. 2.])
     """
+    if ratio is not None and dropout_ratio is not None:
+        raise TypeError("dropout: give ratio or dropout_ratio (the book's name), not both")
+    ratio = 0.5 if ratio is None and dropout_ratio is None else (
+        ratio if ratio is not None else dropout_ratio)
     x = _arg(x, "dropout")
     if not 0.0 <= ratio < 1.0:
         raise ValueError(f"dropout: ratio must be in [0, 1), got {ratio}")
@@ -1764,14 +1802,111 @@ def dropout(x: Any, ratio: float = 0.5, rng: np.random.Generator | None = None) 
         x = Variable(x)
     if not core.Config.train:
         return x
-    rng = np.random.default_rng() if rng is None else rng
+    if rng is None:
+        rng = np.random  # the global state: np.random.seed applies
+    elif isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        rng = np.random.default_rng(rng)
+    elif not isinstance(rng, (np.random.Generator, np.random.RandomState)):
+        raise TypeError(f"dropout: rng must be a numpy Generator, RandomState, an int or "
+                        f"None, got {type(rng).__name__}")
     keep = rng.random(x.shape) >= ratio
     return x * (keep * (1.0 / (1.0 - ratio)))
 
 
-_export("Relu", "Sigmoid", "Softmax", "LogSoftmax", "SoftmaxCrossEntropy", "relu",
-        "sigmoid", "softmax", "log_softmax", "softmax_cross_entropy",
-        "mean_squared_error", "dropout")
+class LeakyRelu(Function):
+    """``x`` where ``x > 0``, ``slope * x`` elsewhere; the derivative at 0 is ``slope``.
+
+    The backward multiplies by a constant mask, so every order of derivative
+    works (the second derivative is 0 away from the kink).
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> LeakyRelu(0.1)(Variable([-2.0, 3.0]))
+    variable([-0.2  3. ])
+    """
+
+    __slots__ = ("slope",)
+
+    def __init__(self, slope: float = 0.2) -> None:
+        self.slope = slope
+
+    def forward(self, x: Any) -> Any:
+        return np.where(x > 0, x, x * self.slope)
+
+    def backward(self, gy: Any, y: Any, x: Any) -> Any:
+        v = _value(x)
+        mask = np.where(v > 0, 1.0, self.slope).astype(core._seed_dtype(x), copy=False)
+        return gy * mask
+
+
+def leaky_relu(x: Any, slope: float = 0.2) -> Variable:
+    """Leaky rectified linear unit: ``x`` for ``x > 0``, else ``slope * x``.
+
+    Parameters
+    ----------
+    x : Variable or array_like
+        Input.
+    slope : float
+        Slope for ``x <= 0`` (default 0.2, the book's DeZero default).
+
+    Returns
+    -------
+    Variable
+        Same shape as ``x``; its derivative is 1 for ``x > 0`` and ``slope``
+        for ``x <= 0``.
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> x = Variable([-1.0, 2.0])
+    >>> y = leaky_relu(x)
+    >>> y
+    variable([-0.2  2. ])
+    >>> y.backward()
+    >>> x.grad
+    variable([0.2 1. ])
+    """
+    if isinstance(slope, bool) or not isinstance(slope, (int, float, np.integer, np.floating)):
+        raise TypeError(f"leaky_relu: slope must be a real number, got {type(slope).__name__}")
+    return LeakyRelu(float(slope))(_arg(x, "leaky_relu"))
+
+
+def accuracy(y: Any, t: Any) -> Variable:
+    """Fraction of rows of ``y`` whose largest entry is at the label ``t``.
+
+    Not differentiable (it counts); the result is a 0-d Variable without a
+    graph, as in the book's DeZero.
+
+    Parameters
+    ----------
+    y : Variable or array_like, shape (N, C)
+        Scores or probabilities, one row per sample.
+    t : Variable or array_like of int, shape (N,)
+        Class labels.
+
+    Returns
+    -------
+    Variable
+        0-d, the fraction of correct predictions in [0, 1].
+
+    Examples
+    --------
+    >>> accuracy([[0.2, 0.8], [0.9, 0.1], [0.3, 0.7]], [1, 0, 0])
+    variable(0.66666667)
+    """
+    yv = np.asarray(_value(y) if isinstance(y, Variable) else as_array(y))
+    tv = np.asarray(t.data if isinstance(t, Variable) else t)
+    if yv.ndim != 2 or tv.shape != yv.shape[:1]:
+        raise ValueError(f"accuracy: y must have shape (N, C) and t shape (N,), got "
+                         f"{yv.shape} and {tv.shape}")
+    pred = np.argmax(yv, axis=1)
+    return Variable(np.mean(pred == tv) if tv.size else np.float64(np.nan))
+
+
+_export("Relu", "Sigmoid", "Softmax", "LogSoftmax", "SoftmaxCrossEntropy", "LeakyRelu",
+        "relu", "sigmoid", "softmax", "log_softmax", "softmax_cross_entropy",
+        "mean_squared_error", "dropout", "leaky_relu", "accuracy")
 
 
 # ----------------------------------------------------------------------------

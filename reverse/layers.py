@@ -395,16 +395,24 @@ def _read_npz(path: str) -> dict[str, np.ndarray]:
 _INITS = ("xavier", "he", "lecun")
 
 
-def _make_rng(rng: Any, seed: Any, who: str) -> np.random.Generator:
+def _make_rng(rng: Any, seed: Any, who: str) -> Any:
+    """A source of normal draws: a Generator, or numpy's global state by default.
+
+    With neither ``rng`` nor ``seed``, weights come from ``np.random`` (the legacy
+    global RandomState), so ``np.random.seed(n)`` makes them reproducible, as in
+    the book's DeZero.
+    """
     if rng is not None and seed is not None:
         raise TypeError(f"{who}: give rng or seed, not both")
     src = rng if rng is not None else seed
-    if isinstance(src, np.random.Generator):
+    if src is None or src is np.random:
+        return np.random
+    if isinstance(src, (np.random.Generator, np.random.RandomState)):
         return src
-    if src is None or (isinstance(src, (int, np.integer)) and not isinstance(src, bool)):
+    if isinstance(src, (int, np.integer)) and not isinstance(src, bool):
         return np.random.default_rng(src)
-    raise TypeError(f"{who}: rng/seed must be a numpy Generator, an int or None, "
-                    f"got {type(src).__name__}")
+    raise TypeError(f"{who}: rng/seed must be a numpy Generator or RandomState, an int or "
+                    f"None, got {type(src).__name__}")
 
 
 def _positive_int(value: Any, what: str) -> int:
@@ -428,7 +436,10 @@ class Linear(Layer):
     dtype : numpy dtype
         Floating dtype of ``W`` and ``b`` (default float64).
     rng, seed : numpy Generator or int, optional
-        Source of the initial weights (one of the two); None draws fresh entropy.
+        Source of the initial weights (one of the two).  With neither, ``W`` is
+        drawn from numpy's global random state when it is initialised, so
+        ``np.random.seed(0)`` before building the model makes it reproducible
+        (as in the book's DeZero).
     init : {"xavier", "he", "lecun"}
         ``W`` ~ normal with standard deviation ``sqrt(2 / (in + out))`` (Glorot &
         Bengio, default), ``sqrt(2 / in)`` (He et al., for ReLU) or
@@ -504,7 +515,8 @@ class MLP(Layer):
     activation : callable or {"sigmoid", "relu", "tanh"}
         Applied after every layer but the last (default ``sigmoid``).
     rng, seed : numpy Generator or int, optional
-        One generator initialises all layers (reproducible with a seed).
+        One generator initialises all layers (reproducible with a seed); with
+        neither, numpy's global random state (``np.random.seed`` applies).
     init : str, optional
         Weight initialisation of the layers; default ``"he"`` for ReLU and
         ``"xavier"`` otherwise.

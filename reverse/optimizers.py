@@ -215,6 +215,13 @@ class MomentumSGD(Optimizer):
 class AdaGrad(Optimizer):
     """AdaGrad (Duchi, Hazan & Singer 2011): ``h <- h + g*g``, ``p <- p - lr g / (sqrt(h) + eps)``.
 
+    Parameters
+    ----------
+    lr : float
+        Learning rate (default 0.001, as in the book's DeZero).
+    eps : float
+        Added to ``sqrt(h)`` to avoid a division by zero.
+
     Examples
     --------
     >>> import numpy as np
@@ -226,7 +233,7 @@ class AdaGrad(Optimizer):
     array([0.9, 1.1])
     """
 
-    def __init__(self, lr: float = 0.01, eps: float = 1e-8) -> None:
+    def __init__(self, lr: float = 0.001, eps: float = 1e-8) -> None:
         super().__init__()
         self.lr = _check(lr, "AdaGrad: lr", 0.0, lo_open=True)
         self.eps = _check(eps, "AdaGrad: eps", 0.0)
