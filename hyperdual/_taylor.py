@@ -15,6 +15,7 @@ operation and treats this Taylor as its constant.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -179,6 +180,16 @@ class Taylor(_Number):
 
     # --- arithmetic ------------------------------------------------------------------
     def __add__(self, other):
+        t = type(other)
+        if t is Taylor and other.tag == self.tag:
+            a, b = self.coef, other.coef
+            if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape:
+                return Taylor._make(a + b, self.tag)
+        elif (t is float or t is int) and type(self.coef) is np.ndarray \
+                and self.coef.dtype == np.float64:
+            c = self.coef.copy()
+            c[0] += other
+            return Taylor._make(c, self.tag)
         return _binary_entry("add", self, other)
 
     def __radd__(self, other):
@@ -191,6 +202,15 @@ class Taylor(_Number):
         return _binary_entry("subtract", other, self)
 
     def __mul__(self, other):
+        t = type(other)
+        if t is Taylor and other.tag == self.tag:
+            a, b = self.coef, other.coef
+            if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 1
+                    and b.ndim == 1 and a.shape == b.shape):
+                return Taylor._make(np.convolve(a, b)[:a.shape[0]], self.tag)
+        elif (t is float or t is int) and type(self.coef) is np.ndarray \
+                and math.isfinite(other):
+            return Taylor._make(self.coef * other, self.tag)
         return _binary_entry("multiply", self, other)
 
     def __rmul__(self, other):
@@ -286,6 +306,18 @@ def _top_of(args, kwargs):
 def _role(x, y):
     """The Taylor that owns ``x op y`` (None: not ours, the other operand's protocol
     answers).  Raises for numbers of the same tag that do not mix."""
+    tx, ty = type(x), type(y)
+    if tx is Taylor:
+        if ty is float or ty is int or ty is np.ndarray:
+            return x
+        if ty is Taylor and x.tag == y.tag and _shape(x.coef)[0] == _shape(y.coef)[0]:
+            return x
+    elif ty is Taylor and (tx is float or tx is int or tx is np.ndarray):
+        return y
+    return _role_general(x, y)
+
+
+def _role_general(x, y):
     tx = x if isinstance(x, Taylor) else None
     ty = y if isinstance(y, Taylor) else None
     top = tx if ty is None or (tx is not None and tx.tag >= ty.tag) else ty
@@ -614,13 +646,24 @@ def _unary(rule, X):
 
 
 def _unary_items(X, rec, branch=None):
-    xs = _items(X.coef)
+    c = X.coef
+    if branch is None and type(c) is np.ndarray and c.ndim == 1 and c.dtype == np.float64:
+        # the scalar hot path: Python floats through the recurrence
+        xs = c.tolist()
+        try:
+            ys = rec(xs)
+            s = sum(ys)
+            if s - s == 0.0 and type(s) is float:
+                return Taylor._make(np.array(ys), X.tag)
+        except (ZeroDivisionError, OverflowError, ValueError):
+            pass
+    xs = _items(c)
     with np.errstate(all="ignore") if branch is not None else _nullcontext():
         ys = _safe(rec, xs)
     if ys is None:  # e.g. polygamma on a nested number: derive from the table
         return None
     out = _pack(ys)
-    if (type(out) is np.ndarray and out.ndim > 1 and out.dtype.kind == "f"
+    if (type(out) is np.ndarray and out.dtype.kind == "f"
             and not np.all(np.isfinite(out[1:])) and np.all(np.isfinite(X.coef[1:]))):
         # an overflowed value: redo with 0 * inf masked, so the coefficients are inf
         tr.SAFE[0] = True
@@ -705,6 +748,10 @@ def ode(rule, X):
 # numpy's ufunc protocol
 # ---------------------------------------------------------------------------------
 def _array_ufunc(self, ufunc, method, inputs, kwargs):
+    if method == "__call__" and not kwargs and len(inputs) == 1:
+        rule = UNARY_BY_UFUNC.get(ufunc)
+        if rule is not None:  # fast path: the only input is self
+            return _unary(rule, self)
     name = f"numpy.{ufunc.__name__}"
     if method != "__call__":
         raise TypeError(

@@ -18,6 +18,7 @@ arithmetic for free.
 from __future__ import annotations
 
 import math
+from operator import mul as _mul
 
 import numpy as np
 from scipy import special
@@ -32,20 +33,24 @@ _LN10 = math.log(10.0)
 def _dot(a, b, k, lo=0, hi=None):
     """sum_{j=lo..hi} a[j] * b[k - j] (hi defaults to k).
 
-    A zero coefficient a[j] contributes exactly zero, also against an inf or
-    nan b[k - j] (an overflowed value must give inf coefficients, not the nan
-    of 0 * inf); for arrays that masking runs only when :data:`SAFE` is set
-    (the caller's retry after a non-finite result).
+    Normally one C-level ``sum(map(mul, ...))``.  While :data:`SAFE` is set (the
+    caller's retry after a non-finite result) a zero coefficient a[j]
+    contributes exactly zero, also against an inf or nan b[k - j]: an
+    overflowed value must give inf coefficients, not the nan of 0 * inf.
     """
     hi = k if hi is None else hi
+    if not SAFE[0]:
+        if hi == lo:
+            return a[lo] * b[k - lo]
+        return sum(map(_mul, a[lo:hi + 1], b[k - hi:k - lo + 1][::-1]))
     s = None
     for j in range(lo, hi + 1):
         aj = a[j]
-        if type(aj) is float:
+        if type(aj) is float or isinstance(aj, np.generic):
             if aj == 0.0:
                 continue
             t = aj * b[k - j]
-        elif SAFE[0] and type(aj) is np.ndarray:
+        elif type(aj) is np.ndarray:
             t = np.where(aj == 0, 0.0, aj * b[k - j])
         else:
             t = aj * b[k - j]
@@ -138,11 +143,29 @@ def _sincos(x, s0, c0, sign):
     return s, c
 
 
+def _cis(x):
+    """exp(i x) for a float list: one complex recurrence gives cos and sin together.
+
+    The weights j x_j are real, so each complex product is two real ones: the
+    same arithmetic as the real pair of recurrences, at half the Python overhead.
+    """
+    x0 = x[0]
+    e = [complex(math.cos(x0), math.sin(x0))]
+    jx = [j * x[j] * 1j for j in range(len(x))]
+    for k in range(1, len(x)):
+        e.append(sum(map(_mul, jx[1:k + 1], e[k - 1::-1])) / k)
+    return e
+
+
 def sin(x):
+    if type(x[0]) is float:
+        return [v.imag for v in _cis(x)]
     return _sincos(x, g.sin(x[0]), g.cos(x[0]), -1)[0]
 
 
 def cos(x):
+    if type(x[0]) is float:
+        return [v.real for v in _cis(x)]
     return _sincos(x, g.sin(x[0]), g.cos(x[0]), -1)[1]
 
 
