@@ -715,7 +715,8 @@ def _zero_tangent(c, out):
     if type(c) is not np.ndarray or out.shape[0] < 2:
         return out
     if out.ndim == 1:
-        s = float(np.sum(out[1:])) if out.shape[0] > 1 else 0.0
+        with np.errstate(invalid="ignore", over="ignore"):
+            s = float(np.sum(out[1:])) if out.shape[0] > 1 else 0.0
         if s - s == 0.0:
             return out
     elif np.all(np.isfinite(out[1:])):

@@ -915,10 +915,15 @@ examples:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.add_argument("--version", action="version",
                         version=f"%(prog)s (exactdiff) {__version__}")
+    parser.add_argument(
+        "--order", type=_order_arg, default=None, metavar="K",
+        help=f"one variable only: print every derivative f, f', ..., f^(K) "
+             f"(Taylor mode, K <= {MAX_ORDER})",
+    )
     return parser
 
 
-_OPTIONS = ("--at", "--check", "--json", "--help", "-h", "--version")
+_OPTIONS = ("--at", "--check", "--json", "--help", "-h", "--version", "--order")
 
 
 def _move_options_before_dashdash(argv: list[str]) -> list[str]:
@@ -942,6 +947,45 @@ def _one_line_warning(message: Warning | str, category: type[Warning], filename:
                       lineno: int, file: Any = None, line: str | None = None) -> None:
     """Show a warning as ``warning: <message>``, never with Python's source path."""
     print(f"warning: {message}", file=sys.stderr)
+
+
+MAX_ORDER = 100  # 100! is 9e157: within float range; cost grows as K^2
+
+
+def _order_arg(text: str) -> int:
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--order must be an integer, got {text!r}") from None
+    if not 0 <= k <= MAX_ORDER:
+        raise argparse.ArgumentTypeError(f"--order must be between 0 and {MAX_ORDER}, got {k}")
+    return k
+
+
+def _order_output(expr: Expression, point: dict[str, float], order: int, as_json: bool,
+                  stdout: Any, stderr: Any) -> int:
+    """``--order K``: all derivatives up to K of a one-variable expression (Taylor mode)."""
+    if len(point) != 1:
+        raise ExpressionError(
+            f"--order needs exactly one variable in --at (got {len(point)}); for several "
+            "variables use hyperdual.derivative_tensor from Python"
+        )
+    (name, x0), = point.items()
+    log = _Warnings()
+    d = log.run("derivatives", lambda: hd.derivatives(
+        lambda t: expr.evaluate({name: t}), float(x0), order), (order + 1,))
+    if as_json:
+        print(json.dumps({"expression": expr.source, "at": {name: x0}, "order": order,
+                          "derivatives": [_json_number(float(v)) for v in d],
+                          "warnings": log.messages}), file=stdout)
+    else:
+        print(f"f({name}) = {expr.source}\nat {name} = {x0!r}\n", file=stdout)
+        for k, v in enumerate(d):
+            label = "f" if k == 0 else ("f" + "'" * k if k <= 3 else f"f^({k})")
+            print(f"{label + '(' + name + ')':<10} = {_fmt(float(v))}", file=stdout)
+        for message in log.messages:
+            print(f"warning: {message}", file=stderr)
+    return EXIT_OK
 
 
 _EXAMPLE_INTRO = f"""\
@@ -979,6 +1023,8 @@ def _run(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
             f"{', '.join(repr(v) for v in missing)}: give {'them' if len(missing) > 1 else 'it'}"
             f" with --at {hint}"
         )
+    if args.order is not None:
+        return _order_output(expr, point, args.order, args.json, stdout, stderr)
     res = _compute(expr, point)
     if args.check:
         res.check = _check(expr, res)
