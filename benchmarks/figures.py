@@ -567,6 +567,7 @@ FIGURES: dict[str, Callable[..., Section]] = {
     "7": fig_lbfgs,
     "8": fig_malloc,
     "9": fig_gaussian,
+    "10": lambda ctx, **kw: _taylor_figure(ctx, **kw),
 }
 
 QUICK_ARGS: dict[str, dict] = {
@@ -579,7 +580,14 @@ QUICK_ARGS: dict[str, dict] = {
     "7": {"starts": ("alternating",)},
     "8": {},
     "9": {"sizes": (50, 500)},
+    "10": {"backprop_order": 6},
 }
+
+
+def _taylor_figure(ctx: Ctx, **kw) -> Section:
+    from .taylor_mode import fig_taylor  # (imports reverse and the Taylor numbers lazily)
+
+    return fig_taylor(ctx, **kw)
 
 
 def environment_note() -> str:

@@ -89,3 +89,13 @@ def test_malloc_sensitivity(monkeypatch):
 
 def test_gaussian_likelihood():
     _check(figures.fig_gaussian(_ctx(), sizes=(3, 4), hessian_max=3))
+
+
+def test_taylor_mode():
+    from benchmarks.taylor_mode import fig_taylor
+
+    section = fig_taylor(_ctx(), steps=2, order=3, backprop_order=2, orders=(2, 3))
+    # (the fitted exponent of a 1-pair tiny run may be any sign: only finite)
+    assert math.isfinite(section.rows[-1].value)
+    section.rows = section.rows[:-1]
+    _check(section)
