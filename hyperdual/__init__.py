@@ -107,7 +107,8 @@ from ._version import __version__ as __version__  # noqa: E402
 __all__ = [
     "Dual", "HyperDual", "derivative", "second_derivative", "gradient", "jacobian",
     "hessian", "hvp", "value_and_gradient", "jvp", "vjp", "scatter_add", "new_tag",
-    "SUPPORTED_FUNCTIONS", "custom_jvp", "check_rule",
+    "SUPPORTED_FUNCTIONS", "custom_jvp", "check_rule", "root", "fixed_point", "minimize",
+    "root_scalar",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh",
     "arcsinh", "arccosh", "arctanh", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10",
     "sqrt", "cbrt", "square", "reciprocal", "power", "hypot", "abs", "absolute", "sign",
@@ -119,6 +120,7 @@ __all__ = [
 from ._taylor import Taylor  # noqa: E402
 from ._taylor import supported as taylor_supported  # noqa: E402
 from .custom import check_rule, custom_jvp  # noqa: E402
+from .implicit import fixed_point, minimize, root, root_scalar  # noqa: E402
 from .scipy_adapter import scipy_derivatives, value_and_jac  # noqa: E402, F401
 from .taylor_helpers import (  # noqa: E402
     derivative_tensor,

@@ -54,6 +54,7 @@ from .helpers import (
     value_and_gradient,
     vjp,
 )
+from .implicit import fixed_point, minimize, root, root_scalar
 from .layers import MLP, Layer, Linear, Model, WeightsFileError
 from .optimizers import SGD, AdaGrad, Adam, ClipGrad, MomentumSGD, Optimizer, WeightDecay
 from .scipy_adapter import scipy_derivatives, value_and_jac
@@ -89,6 +90,10 @@ __all__ = [
     "to_dot",
     "value_and_jac",
     "Config",
+    "fixed_point",
+    "minimize",
+    "root",
+    "root_scalar",
     "CustomRule",
     "custom_jvp",
     "check_rule",

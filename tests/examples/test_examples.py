@@ -163,6 +163,16 @@ def check_computation_graph(r):
     assert tuple(r["grads"]) == (3.0, 6.0, 9.0)  # J = 3(a + bc) at a=5, b=3, c=2
 
 
+def check_implicit_sensitivity(r):
+    assert r["err_exact"] < 1e-13  # dy*/dK through the solver vs the closed form
+    assert r["err_second"] < 1e-12
+    assert 1e-12 < r["err_fd"] < 1e-6  # central differences: a step-sized error
+    # the figure goes to --out (default $EXACTDIFF_FIGURE_DIR or the temporary
+    # directory), never to the committed examples/figures
+    if r["figure"] is not None:
+        assert r["figure"].stat().st_size > 1000 and FIGURES not in r["figure"].parents
+
+
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
 
 
