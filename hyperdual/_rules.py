@@ -208,39 +208,40 @@ def _div_partials(x, y, order, vx, vy):
 
 
 def _pow_partials(x, y, order, vx, vy):
+    if vy or not g.is_constant(y):
+        # The exponent carries a derivative (of this tag or an older one): the
+        # partials are the family P_ij of hyperdual._powrule, each differentiable
+        # by the next members, so no special case hides a dependence on y.
+        from ._powrule import pow_partial as pp
+
+        out = {}
+        if vx:
+            out[(1, 0)] = pp(1, 0, x, y)
+            if order > 1:
+                out[(2, 0)] = pp(2, 0, x, y)
+        if vy:
+            out[(0, 1)] = pp(0, 1, x, y)
+            if order > 1:
+                out[(0, 2)] = pp(0, 2, x, y)
+                if vx:
+                    out[(1, 1)] = pp(1, 1, x, y)
+        return out
     out = {}
     pw = g.power  # numpy semantics on floats: 0.0**-1 is inf (with a warning), not an error
-    if vx:
-        if not vy and g.is_constant(y) and np.ndim(y) == 0:
-            # n*x**(n-1) is nan at x = 0 for n = 0, and (n-1)*x**(n-2) for n = 1:
-            # the exact derivatives there are 0, so those terms are not formed.
-            out[(1, 0)] = 0.0 if y == 0 else (_one_like(x) if y == 1 else y * pw(x, y - 1.0))
-            if order > 1:
-                out[(2, 0)] = 0.0 if y in (0, 1) else y * (y - 1.0) * pw(x, y - 2.0)
-        elif not vy and g.is_constant(y):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                d1 = y * pw(x, y - 1.0)
-                d2 = y * (y - 1.0) * pw(x, y - 2.0) if order > 1 else None
-            out[(1, 0)] = g.where_value(y == 0, 0.0, d1)
-            if order > 1:
-                out[(2, 0)] = g.where_value((y == 0) | (y == 1), 0.0, d2)
-        else:
-            # As for a constant exponent (and as in JAX): where y == 0 (or 1) the
-            # x**(y - k) factor is multiplied by 0, so use a harmless exponent there.
-            y0 = g.real_value(y)
-            out[(1, 0)] = y * pw(x, g.where_value(y0 == 0, 1.0, y - 1.0))
-            if order > 1:
-                out[(2, 0)] = y * (y - 1.0) * pw(
-                    x, g.where_value((y0 == 0) | (y0 == 1), 2.0, y - 2.0))
-    if vy:
-        # d/dy x**y = x**y log x; taken as 0 where x == 0 (0**y is flat for y > 0).
-        lx = g.log_or_zero(x)
-        p = pw(x, y)
-        out[(0, 1)] = p * lx
+    if np.ndim(y) == 0:
+        # n*x**(n-1) is nan at x = 0 for n = 0, and (n-1)*x**(n-2) for n = 1:
+        # the exact derivatives there are 0, so those terms are not formed.
+        # (y is a plain constant here, so y == 0 looks at the whole number.)
+        out[(1, 0)] = 0.0 if y == 0 else (_one_like(x) if y == 1 else y * pw(x, y - 1.0))
         if order > 1:
-            out[(0, 2)] = p * lx * lx
-            if vx:
-                out[(1, 1)] = pw(x, y - 1.0) * (1.0 + y * lx)
+            out[(2, 0)] = 0.0 if y in (0, 1) else y * (y - 1.0) * pw(x, y - 2.0)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d1 = y * pw(x, y - 1.0)
+            d2 = y * (y - 1.0) * pw(x, y - 2.0) if order > 1 else None
+        out[(1, 0)] = g.where_value(y == 0, 0.0, d1)
+        if order > 1:
+            out[(2, 0)] = g.where_value((y == 0) | (y == 1), 0.0, d2)
     return out
 
 
@@ -296,7 +297,8 @@ _b("multiply", np.multiply, lambda x, y: x * y, _mul_partials)
 _b("true_divide", np.true_divide, lambda x, y: x / y, _div_partials)
 _b("power", np.power, None, _pow_partials,
    "0**0 = 1; d/dx x**0 = 0 and d2/dx2 x**1 = 0 everywhere, also at 0; "
-   "d/dy x**y is taken as 0 at x = 0 and is nan for x < 0")
+   "log x is taken as 0 at x = 0 in every derivative by y (so d/dy x**y = 0 there); "
+   "nan for x < 0")
 _b("arctan2", np.arctan2, math.atan2, _arctan2_partials, "undefined (nan) at (0, 0)")
 _b("hypot", np.hypot, math.hypot, _hypot_partials, "undefined (nan) at (0, 0)")
 _b("maximum", np.maximum, None, _max_partials, "ties: derivative split 0.5/0.5")

@@ -22,8 +22,11 @@ Conventions at non-differentiable points
   singular entry does not turn a Jacobian's or Hessian's other entries to NaN.
 * ``x ** n`` for a constant ``n``: the derivative of ``x ** 0`` is 0 and that of
   ``x ** 1`` is 1 everywhere (no ``0 * inf`` NaN at ``x = 0``, at any order).
-  For ``a ** b`` with a differentiated exponent, ``d/db`` at ``a = 0`` is 0
-  (as in JAX).
+  For ``a ** b`` with a differentiated exponent the partials are the family
+  ``PowPartial(i, j)`` (any order, symmetric mixed partials); ``log a`` is taken
+  as 0 at ``a = 0`` in every derivative by ``b`` (so ``d/db`` is 0 there, as in
+  JAX), which makes the Hessian ``[[0, inf], [inf, 0]]`` at (0, 0) and
+  ``[[0, 1], [1, 0]]`` at (0, 1), as in ``hyperdual``.
 * ``maximum``/``minimum`` at ties split the gradient 0.5/0.5 between the two
   operands (as JAX does); ``max``/``min`` reductions share it equally among all
   tied maximal elements (as JAX does).
@@ -336,7 +339,7 @@ def _polygamma(n: int, x: Any) -> Any:
     return _sp.polygamma(n, x)
 
 
-_export("Polygamma")
+_export("Polygamma", "PowPartial")
 
 
 # ----------------------------------------------------------------------------
@@ -480,20 +483,59 @@ class Power(Function):
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
         ga = gb = None
+        if not isinstance(ib, Variable) and not core._is_dual(b):
+            # a plain constant exponent: its value is the whole number
+            if isinstance(ia, Variable):
+                ga = sum_to(_keep_zero(gy, _const_power_grad(gy, a, b)), a.shape)
+            return ga, gb
+        # The exponent carries a derivative (a Variable, or Dual data of an outer
+        # forward pass): the partials are the P_ij family (hyperdual._powrule),
+        # whose own derivatives are the next members, so every order is exact
+        # and mixed partials are symmetric; d/db is 0 at a = 0 (JAX's convention).
         if isinstance(ia, Variable):
-            if isinstance(ib, Variable):
-                ga = gy * b * a ** (b - 1)
-            else:
-                ga = _const_power_grad(gy, a, b)
-            ga = sum_to(_keep_zero(gy, ga), a.shape)
+            ga = sum_to(_keep_zero(gy, gy * _pow_partial(1, 0, a, b)), a.shape)
         if isinstance(ib, Variable):
-            # d(a**b)/db = a**b log a, taken as 0 at a = 0 (JAX's convention).
-            if isinstance(a, (int, float)):  # weak Python scalar: float32 stays float32
-                log_a = float(np.log(a)) if a != 0 else 0.0
-            else:
-                log_a = np.log(np.where(_value(a) == 0, 1.0, a))
-            gb = sum_to(_keep_zero(gy, gy * y * log_a), b.shape)
+            gb = sum_to(_keep_zero(gy, gy * _pow_partial(0, 1, a, b)), b.shape)
         return ga, gb
+
+
+class PowPartial(Function):
+    """``d^(i+j) (a ** b) / da^i db^j``; its partials are the next members.
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> PowPartial(1, 0)(Variable(2.0), 3.0)  # 3 * 2**2
+    variable(12.)
+    """
+
+    __slots__ = ("i", "j")
+
+    def __init__(self, i: int, j: int) -> None:
+        self.i, self.j = i, j
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return _pow_partial(self.i, self.j, a, b)
+
+    def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
+        ia, ib = self._inputs
+        i, j = self.i, self.j
+        return (sum_to(_keep_zero(gy, gy * _pow_partial(i + 1, j, a, b)), np.shape(a))
+                if isinstance(ia, Variable) else None,
+                sum_to(_keep_zero(gy, gy * _pow_partial(i, j + 1, a, b)), np.shape(b))
+                if isinstance(ib, Variable) else None)
+
+
+def _pow_partial(i: int, j: int, a: Any, b: Any) -> Any:
+    if isinstance(a, Variable) or isinstance(b, Variable):
+        return PowPartial(i, j)(a, b)
+    if core._is_dual(a) or core._is_dual(b):
+        from hyperdual._powrule import pow_partial
+
+        return pow_partial(i, j, a, b)
+    from hyperdual._powrule import pow_partial_value
+
+    return pow_partial_value(i, j, a, b)
 
 
 class Arctan2(Function):

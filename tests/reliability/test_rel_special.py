@@ -1,0 +1,111 @@
+"""Issue 12, sections 2 and 4: rules that were wrong at special points, and crashes.
+
+Every example of the issue is a test here, plus property tests that sweep the
+class (random points, every order reachable by nesting, both engines).
+Truth comes from closed forms, mpmath, or the other engine.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import hyperdual as hd
+import reverse as rv
+from hyperdual._powrule import pow_partial_value
+from reverse import Variable
+
+mpmath = pytest.importorskip("mpmath")
+
+
+def _rv_third(f, x0):
+    """f'''(x0) by reverse mode alone: create_graph backward three times."""
+    x = Variable(np.array(x0))
+    f(x).backward(create_graph=True)
+    g = x.grad
+    x.clear_grad()
+    g.backward(create_graph=True)
+    g2 = x.grad
+    x.clear_grad()
+    g2.backward()
+    return float(x.grad.data)
+
+
+# --- x ** y with a perturbed exponent ----------------------------------------------
+def test_third_derivative_of_exp_x_to_the_x():
+    f = lambda x: np.exp(x) ** x  # noqa: E731
+    truth = 20 * math.e
+    assert hd.derivative(lambda x: hd.second_derivative(f, x), 1.0) == pytest.approx(
+        truth, rel=1e-14)
+    assert hd.derivative(lambda x: rv.second_derivative(f, x), 1.0) == pytest.approx(
+        truth, rel=1e-14)
+    assert _rv_third(f, 1.0) == pytest.approx(truth, rel=1e-14)
+
+
+def test_mixed_derivative_of_power_at_zero_exponent():
+    """d/dy d/dx x**y at (2, 0) = x**(y-1) (1 + y log x) = 0.5."""
+    assert hd.derivative(lambda y: hd.derivative(lambda x: x ** y, 2.0), 0.0) == 0.5
+    assert hd.derivative(lambda x: hd.derivative(lambda y: x ** y, 0.0), 2.0) == 0.5
+    assert hd.derivative(lambda y: rv.derivative(lambda x: x ** y, 2.0), 0.0) == 0.5
+    for m in (hd, rv):
+        H = m.hessian(lambda v: v[0] ** v[1], np.array([2.0, 0.0]))
+        assert H[0, 1] == H[1, 0] == 0.5
+
+
+def _third_tensors(f, x):
+    return {
+        "hd(hd.hessian)": hd.jacobian(lambda v: hd.hessian(f, v), x),
+        "hd(rv.hessian)": hd.jacobian(lambda v: rv.hessian(f, v), x),
+        "hd(rv.hessian ror)": hd.jacobian(
+            lambda v: np.stack([rv.hvp(f, v, e, mode="reverse-over-reverse")
+                                for e in np.eye(len(x))]), x),
+    }
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_third_derivative_tensors_of_power_are_symmetric_and_agree(seed):
+    rng = np.random.default_rng(seed)
+    x = np.array([rng.uniform(0.05, 2.5), rng.uniform(-2.0, 3.0)])
+    f = lambda v: (v[0] + 0.1) ** v[1]  # noqa: E731
+    a, b = x[0] + 0.1, x[1]
+    mp = mpmath.mp
+    mp.dps = 40
+    truth = np.empty((2, 2, 2))
+    for i, j, k in np.ndindex(2, 2, 2):
+        n = (i == 0) + (j == 0) + (k == 0)
+        truth[i, j, k] = float(mpmath.diff(lambda s, t: s ** t, (mp.mpf(a), mp.mpf(b)),
+                                           (n, 3 - n)))
+    for name, T in _third_tensors(f, x).items():
+        for perm in ((1, 0, 2), (0, 2, 1), (2, 1, 0)):
+            np.testing.assert_allclose(T, T.transpose(perm), rtol=1e-13, atol=1e-13,
+                                       err_msg=name)
+        np.testing.assert_allclose(T, truth, rtol=1e-11, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("i,j", [(i, j) for i in range(4) for j in range(4)])
+def test_power_partial_family_against_mpmath(i, j):
+    mp = mpmath.mp
+    mp.dps = 40
+    rng = np.random.default_rng(10 * i + j)
+    for _ in range(5):
+        x, y = rng.uniform(0.1, 4.0), rng.uniform(-3.0, 3.0)
+        truth = float(mpmath.diff(lambda s, t: s ** t, (mp.mpf(x), mp.mpf(y)), (i, j)))
+        got = pow_partial_value(i, j, x, y)
+        assert got == pytest.approx(truth, rel=1e-11, abs=1e-13), (x, y)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_integer_exponent_as_a_perturbed_number_at_every_order(n):
+    """x**y with y a Dual equal to an integer: every x-derivative still exact at 0 and 1.5."""
+    for x0 in (0.0, 1.5):
+        for order in range(4):
+            def f(x):
+                y = hd.Dual(float(n), 0.0)  # an exponent that is a number of its own
+                return x ** y
+            g = f
+            for _ in range(order):
+                g = (lambda h: (lambda x: hd.derivative(h, x)))(g)
+            got = g(x0)
+            got = got.real if isinstance(got, hd.Dual) else got
+            truth = (math.perm(n, order) * x0 ** (n - order)) if order <= n else 0.0
+            assert got == truth, (n, x0, order)
