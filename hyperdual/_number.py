@@ -1556,6 +1556,11 @@ def prod(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
         res = _prod0(flat)
         return reshape(res, (1,) * x.ndim) if keepdims else res
     ax = _norm_axis(axis, x.ndim)
+    if isinstance(ax, tuple):
+        # one axis at a time, the last first, so the others keep their numbers
+        for a in sorted(set(ax), reverse=True):
+            x = prod(x, axis=a, keepdims=keepdims)
+        return x
     moved = moveaxis(x, ax, 0)
     res = _prod0(moved)
     return expand_dims(res, ax) if keepdims else res

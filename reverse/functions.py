@@ -34,8 +34,8 @@ Conventions at non-differentiable points
   inside the bounds, to the active bound outside, and is split 0.5/0.5 at a
   bound (a tie), as in JAX and in ``hyperdual``.
 * ``relu'(0) = 0``.
-* ``prod``: first derivatives are exact everywhere (zeros included); higher
-  derivatives are exact where no entry of a reduced slice is zero.
+* ``prod``: exact at every order, zeros included (with a zero entry the
+  backward multiplies the other entries by exclusive cumulative products).
 
 Examples
 --------
@@ -899,16 +899,44 @@ class Prod(Function):
     def backward(self, gy: Any, y: Any, x: Any) -> Any:
         kd = reduce_shape(x.shape, self.axis)
         gy = np.reshape(gy, kd)
-        y = np.reshape(y, kd)
-        zero = _value(x) == 0
-        if not np.any(zero):
-            return gy * (y / x)
-        # Product of the other entries without dividing by zero.
-        xs = np.where(zero, 1.0, x)
-        ps = np.prod(xs, axis=self.axis, keepdims=True)
-        nz = np.sum(zero, axis=self.axis, keepdims=True)
-        others = np.where(nz == 0, ps / xs, np.where(zero & (nz == 1), ps, 0.0))
-        return gy * others
+        if not np.any(_value(x) == 0):
+            # y / x: exact at every order wherever no entry is zero
+            return gy * (np.reshape(y, kd) / x)
+        # With a zero entry: the product of the others as exclusive cumulative
+        # products from both sides, built of slices, products and concatenations
+        # only, so every order of derivative is exact (and Hessians symmetric).
+        return gy * _prod_others(x, self.axis)
+
+
+def _exclusive_cumprod(z: Any) -> Any:
+    """prod(z[..., :k]) for every k, along the last axis (a log-step scan)."""
+    n = z.shape[-1]
+    c, d = z, 1
+    while d < n:
+        c = np.concatenate([c[..., :d], c[..., d:] * c[..., :-d]], axis=-1)
+        d *= 2
+    ones = np.ones(z.shape[:-1] + (1,), dtype=core._seed_dtype(z))
+    return np.concatenate([ones, c[..., :-1]], axis=-1)
+
+
+def _prod_others(x: Any, axis: Any) -> Any:
+    """For each entry, the product of the other entries of its reduced slice."""
+    shape = tuple(x.shape)
+    nd = len(shape)
+    if axis is None:
+        axes = tuple(range(nd))
+    else:
+        axes = tuple(sorted({a % nd for a in (axis if isinstance(axis, tuple) else (axis,))}))
+    keep = [a for a in range(nd) if a not in axes]
+    perm = keep + list(axes)
+    moved = x if perm == list(range(nd)) else np.transpose(x, perm)
+    kshape = tuple(shape[a] for a in keep)
+    z = np.reshape(moved, kshape + (math.prod(shape[a] for a in axes),))
+    others = _exclusive_cumprod(z) * _exclusive_cumprod(z[..., ::-1])[..., ::-1]
+    others = np.reshape(others, tuple(shape[a] for a in perm))
+    if perm == list(range(nd)):
+        return others
+    return np.transpose(others, tuple(np.argsort(perm)))
 
 
 class Max(Function):

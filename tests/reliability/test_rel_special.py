@@ -109,3 +109,32 @@ def test_integer_exponent_as_a_perturbed_number_at_every_order(n):
             got = got.real if isinstance(got, hd.Dual) else got
             truth = (math.perm(n, order) * x0 ** (n - order)) if order <= n else 0.0
             assert got == truth, (n, x0, order)
+
+
+# --- np.prod with zero entries -------------------------------------------------------
+def test_reverse_hessian_of_prod_with_a_zero():
+    x = np.array([0.0, 2.0, 3.0])
+    H = rv.hessian(np.prod, x)
+    np.testing.assert_array_equal(H, [[0.0, 3.0, 2.0], [3.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(H, hd.hessian(np.prod, x))
+    for e in np.eye(3):
+        np.testing.assert_array_equal(
+            rv.hvp(np.prod, x, e, mode="reverse-over-reverse"), H @ e)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_prod_with_zeros_every_order_both_engines(seed):
+    rng = np.random.default_rng(seed)
+    shape = [(4,), (2, 3), (3, 2, 2)][seed % 3]
+    x = rng.uniform(-2.0, 2.0, shape)
+    x[rng.random(shape) < 0.4] = 0.0
+    axis = [None, 0, -1, (0, -1)][seed % 4] if len(shape) > 1 else None
+    f = lambda v: np.sum(np.sin(np.prod(v.reshape(shape), axis=axis)))  # noqa: E731
+    v = x.ravel()
+    Hr, Hf = rv.hessian(f, v), hd.hessian(f, v)
+    np.testing.assert_allclose(Hr, Hf, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(Hr, Hr.T, rtol=1e-13, atol=1e-13)
+    # third order: forward over both engines' Hessians
+    Tr = hd.jacobian(lambda u: rv.hessian(f, u), v)
+    Tf = hd.jacobian(lambda u: hd.hessian(f, u), v)
+    np.testing.assert_allclose(Tr, Tf, rtol=1e-12, atol=1e-12)
