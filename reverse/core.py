@@ -1006,6 +1006,8 @@ def _has_nan(g: Any) -> bool:
         return math.isnan(np.vdot(g, g)) if g.ndim else math.isnan(g)
     if _isinstance(g, (float, _generic)):
         return g != g
+    if _is_dual(g):  # forward-over-reverse: a NaN in any part asks for the guard
+        return any(_has_nan(p) for p in g._parts())
     return False
 
 

@@ -129,7 +129,8 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
     entries into NaN.  hyperdual keeps zero tangents zero the same way.  Only
     non-finite entries are touched, with one mask on both paths (raw arrays and
     Variables), so they agree exactly; a finite ``gx`` costs one ``vdot`` check.
-    Dual data (forward-over-reverse) is left to hyperdual's own arithmetic.
+    With Dual data (forward-over-reverse) a cotangent counts as zero where all
+    its parts are zero.
     Off in a backward pass's first try (``core.GUARD_ZEROS``): see
     ``core._run_backward``.
     """
@@ -142,6 +143,19 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
     elif isinstance(v, np.floating) or type(v) is float:
         if math.isfinite(v):
             return gx
+    elif core._is_dual(v):
+        # Forward-over-reverse: a cotangent is zero when all its parts are (a
+        # cotangent whose real part is 0 but whose tangent is not still matters).
+        bad = ~_all_parts(v, np.isfinite)
+        if not bad.any():
+            return gx
+        mask = np.logical_and(_all_parts(gy.data if isinstance(gy, Variable) else gy,
+                                         lambda a: np.equal(a, 0)), bad)
+        if not mask.any():
+            return gx
+        if isinstance(gx, Variable):
+            return Where(mask)(0.0, gx)
+        return np.where(mask, 0.0, v)
     else:
         return gx
     g = _value(gy)
@@ -153,6 +167,22 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
         return Where(mask)(zero, gx)
     out = np.where(mask, zero, v)
     return out if out.ndim else out[()]
+
+
+def _all_parts(v: Any, pred: Any) -> Any:
+    """Where ``pred`` holds for every part of ``v`` (a Dual, nested or with
+    direction axes, or plain data): a boolean array of the value's shape."""
+    if not core._is_dual(v):
+        return np.asarray(pred(np.asarray(v)), dtype=bool)
+    parts = v._parts()
+    nd = v.nd
+    mask = _all_parts(parts[0], pred)
+    for p in parts[1:]:
+        pm = _all_parts(p, pred)
+        if nd:
+            pm = np.all(pm, axis=tuple(range(nd)))
+        mask = mask & pm
+    return mask
 
 
 # ----------------------------------------------------------------------------

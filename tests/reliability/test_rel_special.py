@@ -138,3 +138,44 @@ def test_prod_with_zeros_every_order_both_engines(seed):
     Tr = hd.jacobian(lambda u: rv.hessian(f, u), v)
     Tf = hd.jacobian(lambda u: hd.hessian(f, u), v)
     np.testing.assert_allclose(Tr, Tf, rtol=1e-12, atol=1e-12)
+
+
+# --- the zero-cotangent guard with Dual data (forward-over-reverse) ------------------
+_SAFE_WHERE = {
+    "sqrt|square": (lambda x: np.where(x > 0, np.sqrt(x), x ** 2), lambda x: 2.0),
+    "log|linear": (lambda x: np.where(x > 0, np.log(x), 3.0 * x), lambda x: 0.0),
+    # at 0 the constant branch is chosen: derivatives 0 there (as in JAX)
+    "sinc": (lambda x: np.where(x != 0, np.sin(x) / np.where(x != 0, x, 1.0), 1.0),
+             lambda x: 0.0),
+    "arcsin|cube": (lambda x: np.where(np.abs(x) < 1, np.arcsin(x), x ** 3),
+                    lambda x: 6.0 * x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SAFE_WHERE))
+def test_safe_where_second_derivative_in_every_mode(name):
+    f, d2 = _SAFE_WHERE[name]
+    x0 = {"sqrt|square": -1.0, "log|linear": -2.0, "sinc": 0.0, "arcsin|cube": 2.0}[name]
+    g = lambda v: np.sum(f(v))  # noqa: E731
+    x = np.array([x0, x0])
+    truth = np.diag([d2(x0)] * 2)
+    with np.errstate(all="ignore"):
+        got = {
+            "rv.hessian": rv.hessian(g, x),
+            "hd.hessian": hd.hessian(g, x),
+            "rv.hvp f-o-r": np.stack([rv.hvp(g, x, e) for e in np.eye(2)]),
+            "rv.hvp r-o-r": np.stack([rv.hvp(g, x, e, mode="reverse-over-reverse")
+                                      for e in np.eye(2)]),
+            "hd(rv.gradient)": hd.jacobian(lambda v: rv.gradient(g, v), x),
+            "rv.second_derivative": np.diag(rv.second_derivative(f, x)),
+        }
+    for how, H in got.items():
+        np.testing.assert_allclose(H, truth, rtol=1e-14, atol=1e-15, err_msg=how)
+
+
+def test_safe_where_with_a_real_nan_still_nan_in_forward_over_reverse():
+    """The guard only zeroes where the cotangent is zero in every part."""
+    with np.errstate(all="ignore"):
+        H = rv.hessian(lambda v: np.sum(np.sqrt(v)), np.array([-1.0, 4.0]))
+    assert np.isnan(H[0, 0]) and H[1, 1] == pytest.approx(-1.0 / 32)
+    assert H[0, 1] == 0.0 and H[1, 0] == 0.0
