@@ -1007,6 +1007,9 @@ def _has_nan(g: Any) -> bool:
     if _isinstance(g, (float, _generic)):
         return g != g
     if _is_dual(g):  # forward-over-reverse: a NaN in any part asks for the guard
+        coef = getattr(g, "coef", None)  # a Taylor number keeps its coefficients here
+        if coef is not None:
+            return _has_nan(coef)
         return any(_has_nan(p) for p in g._parts())
     return False
 

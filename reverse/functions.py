@@ -174,6 +174,9 @@ def _all_parts(v: Any, pred: Any) -> Any:
     direction axes, or plain data): a boolean array of the value's shape."""
     if not core._is_dual(v):
         return np.asarray(pred(np.asarray(v)), dtype=bool)
+    coef = getattr(v, "coef", None)
+    if coef is not None:  # a Taylor number: coefficients along the first axis
+        return np.all(pred(coef), axis=0)
     parts = v._parts()
     nd = v.nd
     mask = _all_parts(parts[0], pred)
