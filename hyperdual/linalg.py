@@ -35,7 +35,7 @@ import scipy.linalg as _sl
 
 from . import _generic as g
 from ._number import _Number, _shape
-from .rules.linalg import _apply, _dtype, _solve_stack, _swap
+from .rules.linalg import _apply, _dtype, _minus, _solve_stack, _swap, _value_rank
 
 __all__ = ["cho_factor", "cho_solve", "expm", "lu_factor", "lu_solve", "solve_triangular"]
 
@@ -93,8 +93,8 @@ def _solve_triangular_rule(p, t, trans, lower, unit):
     x = solver(a, b)
     rhs = tb
     if ta is not None:
-        ax = np.matmul(_op(ta * _tri_mask(n, _dtype(a), lower, unit), trans), x)
-        rhs = -ax if rhs is None else rhs - ax
+        ta = _value_rank(ta * _tri_mask(n, _dtype(a), lower, unit), len(_shape(x)))
+        rhs = _minus(tb, np.matmul(_op(ta, trans), x))
     tx = _solve_stack(a, rhs, solver)
     if vec:
         x, tx = x[..., 0], tx[..., 0]

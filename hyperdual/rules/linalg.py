@@ -197,6 +197,26 @@ def _sym(t, lower: bool):
     return t * tri + _swap(t) * (tri.T - np.eye(n, dtype=tri.dtype))
 
 
+def _value_rank(t, rank):
+    """Give a tangent (direction axis first) ``rank`` value axes: batch axes after K."""
+    d = rank - (len(_shape(t)) - 1)
+    if d <= 0:
+        return t
+    return np.reshape(t, _shape(t)[:1] + (1,) * d + _shape(t)[1:])
+
+
+def _minus(t, u):
+    """``t - u`` for tangents with a leading direction axis and maybe fewer batch axes."""
+    if t is None:
+        return -u
+    d = len(_shape(u)) - len(_shape(t))
+    if d > 0:  # batch axes go after the direction axis, not before it
+        t = np.reshape(t, _shape(t)[:1] + (1,) * d + _shape(t)[1:])
+    elif d < 0:
+        u = np.reshape(u, _shape(u)[:1] + (1,) * -d + _shape(u)[1:])
+    return t - u
+
+
 def _solve_stack(a, r, solver=None):
     """``solve(a, r)`` for ``r`` of shape ``(K, ..., n, m)``: one solve, K·m right-hand sides.
 
@@ -207,6 +227,9 @@ def _solve_stack(a, r, solver=None):
     n, m = _shape(r)[-2:]
     full = (k,) + batch + (n, m)
     if _shape(r) != full:
+        extra = len(batch) - len(_shape(r)[1:-2])
+        if extra:  # batch axes go after the direction axis, not before it
+            r = np.reshape(r, (k,) + (1,) * extra + _shape(r)[1:])
         r = np.broadcast_to(r, full)
     rhs = np.reshape(np.moveaxis(r, 0, -1), batch + (n, m * k))
     x = np.linalg.solve(a, rhs) if solver is None else solver(a, rhs)
@@ -251,10 +274,7 @@ def _solve_rule(p, t):
         b = b[:, None]
         tb = None if tb is None else tb[..., None]
     x = np.linalg.solve(a, b)
-    rhs = tb
-    if ta is not None:
-        ax = np.matmul(ta, x)
-        rhs = -ax if rhs is None else rhs - ax
+    rhs = tb if ta is None else _minus(tb, np.matmul(_value_rank(ta, len(_shape(x))), x))
     tx = _solve_stack(a, rhs)
     if vec:
         x, tx = x[..., 0], tx[..., 0]

@@ -58,6 +58,11 @@ CASES = {
                 (2, 3, 2)),
     "solve_both": (lambda a: np.linalg.solve(a, a[..., :2] * a[..., :2]), general, (3, 3),
                    (2, 3, 3)),
+    # batch shapes that differ between A and b (numpy broadcasts them)
+    "solve_b_more_batch": (lambda a: np.linalg.solve(a, B4132), general, (3, 3), (2, 3, 3)),
+    "solve_a_more_batch": (lambda b: np.linalg.solve(A233, b), None, (3,), (3, 2)),
+    "solve_mixed_batch": (lambda b: np.linalg.solve(A233 * np.sum(b), b), None, (3,),
+                          (4, 1, 3, 2)),
     "inv": (np.linalg.inv, general, (3, 3), (2, 3, 3)),
     "det": (np.linalg.det, general, (3, 3), (2, 3, 3)),
     "slogdet": (lambda a: np.linalg.slogdet(a)[1], general, (3, 3), (2, 3, 3)),
@@ -114,6 +119,8 @@ CASES = {
     "norm_vec_half": (lambda a: np.linalg.norm(a[0] + 5.0, 0.5), general, (3, 4), None),
 }
 A_FIXED = general((3, 3))
+A233 = general((2, 3, 3))
+B4132 = RNG.standard_normal((4, 1, 3, 2))
 
 
 def _point(name, batched):
