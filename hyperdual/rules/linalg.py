@@ -38,6 +38,8 @@ import math
 
 import numpy as np
 
+from _exactdiff import linalg as _shared
+
 from .. import _generic as g
 from .._number import Dual, HyperDual, _finish, _Number, _shape, implements
 
@@ -514,181 +516,9 @@ def pinv(a, rcond=None, hermitian=False, **kw):
     return _apply("pinv", _pinv_rule, (a,), **kw)[0]
 
 
-# --- composites: written with numpy calls, so they differentiate through the rules
-@implements(np.linalg.matrix_power)
-def matrix_power(a, n):
-    """``a`` to the integer power ``n`` by repeated squaring (``inv`` first if n < 0)."""
-    _square(a, "matrix_power")
-    if not isinstance(n, (int, np.integer)):
-        raise TypeError("exponent must be an integer")
-    if n == 0:
-        s = np.shape(g.real_value(a))
-        return np.broadcast_to(np.eye(s[-1], dtype=_dtype(a)), s).copy()
-    if n < 0:
-        a, n = np.linalg.inv(a), -n
-    result, base = None, a
-    while n:
-        if n & 1:
-            result = base if result is None else np.matmul(result, base)
-        n >>= 1
-        if n:
-            base = np.matmul(base, base)
-    return result
-
-
-@implements(np.linalg.multi_dot)
-def multi_dot(arrays, *, out=None):
-    """Chain of products in numpy's cheapest order (same shapes, same values)."""
-    if out is not None:
-        raise TypeError("hyperdual: numpy.linalg.multi_dot with out= is not supported")
-    return _multi_dot(list(arrays))
-
-
-def _multi_dot(arrays):
-    n = len(arrays)
-    if n < 2:
-        raise ValueError("Expecting at least two arrays.")
-    first, last = np.ndim(g.real_value(arrays[0])), np.ndim(g.real_value(arrays[-1]))
-    if first == 1:
-        arrays[0] = np.reshape(arrays[0], (1, -1))
-    if last == 1:
-        arrays[-1] = np.reshape(arrays[-1], (-1, 1))
-    dims = [np.shape(g.real_value(x)) for x in arrays]
-    for d in dims:
-        if len(d) != 2:
-            raise ValueError(f"{len(d)}-dimensional array given. Array must be two-dimensional")
-    sizes = [d[0] for d in dims] + [dims[-1][1]]
-    # cost[i][j]: cheapest product of arrays i..j; split[i][j]: where to split it
-    cost = [[0] * n for _ in range(n)]
-    split = [[0] * n for _ in range(n)]
-    for length in range(1, n):
-        for i in range(n - length):
-            j = i + length
-            cost[i][j] = math.inf
-            for k in range(i, j):
-                c = cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1]
-                if c < cost[i][j]:
-                    cost[i][j], split[i][j] = c, k
-
-    def build(i, j):
-        if i == j:
-            return arrays[i]
-        k = split[i][j]
-        return np.matmul(build(i, k), build(k + 1, j))
-
-    out = build(0, n - 1)
-    if first == 1 and last == 1:
-        return out[0, 0]
-    if first == 1:
-        return out[0]
-    if last == 1:
-        return out[:, 0]
-    return out
-
-
-@implements(np.linalg.lstsq)
-def lstsq(a, b, rcond=None):
-    """Least squares through ``pinv`` (differentiated at constant rank)."""
-    av = g.real_value(a)
-    m, n = np.shape(av)[-2:]
-    cutoff = np.finfo(_dtype(a)).eps * max(m, n) if rcond is None else rcond
-    x = np.matmul(np.linalg.pinv(a, rcond=cutoff), b)
-    s = np.linalg.svd(a, compute_uv=False)
-    sv = g.real_value(s)
-    rank = int(np.sum(sv > cutoff * sv[0])) if sv.size else 0
-    if rank == n and m > n:
-        r = b - np.matmul(a, x)
-        resid = np.sum(r * r, axis=0)
-        if np.ndim(g.real_value(resid)) == 0:
-            resid = np.reshape(resid, (1,))
-    else:
-        resid = np.zeros((0,), dtype=_dtype(a))
-    return x, resid, rank, s
-
-
-@implements(np.linalg.norm)
-def norm(x, ord=None, axis=None, keepdims=False):
-    """Every ``ord``/``axis`` numpy accepts, written with differentiable reductions."""
-    return norm_impl(x, ord, axis, keepdims)
-
-
-def norm_impl(x, ord=None, axis=None, keepdims=False):  # noqa: A002
-    nd = np.ndim(g.real_value(x))
-    if axis is None:
-        if ord is None:
-            return _keep(np.sqrt(np.sum(x * x)), nd, tuple(range(nd)), keepdims)
-        if nd == 1:
-            axis = (0,)
-        elif nd == 2:
-            axis = (0, 1)
-        else:
-            raise ValueError("Improper number of dimensions to norm.")
-    elif isinstance(axis, (int, np.integer)):
-        axis = (int(axis),)
-    else:
-        axis = tuple(int(ax) for ax in axis)
-    axis = tuple(ax % nd if -nd <= ax < nd else _bad_axis(ax, nd) for ax in axis)
-    if len(axis) == 1:
-        return _vector_norm(x, ord, axis[0], keepdims)
-    if len(axis) != 2:
-        raise ValueError("Improper number of dimensions to norm.")
-    if axis[0] == axis[1]:
-        raise ValueError("Duplicate axes given.")
-    return _matrix_norm(x, ord, axis, keepdims, nd)
-
-
-def _bad_axis(ax, nd):
-    raise np.exceptions.AxisError(ax, nd)
-
-
-def _keep(y, nd, axes, keepdims):
-    if not keepdims:
-        return y
-    shape = list(np.shape(g.real_value(y)))
-    for ax in sorted(axes):
-        shape.insert(ax, 1)
-    return np.reshape(y, tuple(shape))
-
-
-def _vector_norm(x, ord, ax, keepdims):
-    if ord is None or ord == 2:
-        return np.sqrt(np.sum(x * x, axis=ax, keepdims=keepdims))
-    if isinstance(ord, str):
-        raise ValueError(f"Invalid norm order '{ord}' for vectors")
-    if ord == np.inf:
-        return np.max(np.abs(x), axis=ax, keepdims=keepdims)
-    if ord == -np.inf:
-        return np.min(np.abs(x), axis=ax, keepdims=keepdims)
-    if ord == 0:  # the number of nonzero entries: piecewise constant
-        return np.sum(g.real_value(x) != 0, axis=ax, keepdims=keepdims).astype(_dtype(x))
-    if ord == 1:
-        return np.sum(np.abs(x), axis=ax, keepdims=keepdims)
-    return np.sum(np.abs(x) ** ord, axis=ax, keepdims=keepdims) ** (1.0 / ord)
-
-
-def _matrix_norm(x, ord, axis, keepdims, nd):
-    r, c = axis
-    if ord is None or ord == "fro":
-        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
-    if ord in ("nuc", 2, -2):
-        moved = np.moveaxis(x, (r, c), (-2, -1))
-        s = np.linalg.svd(moved, compute_uv=False)
-        y = np.sum(s, axis=-1) if ord == "nuc" else (
-            np.max(s, axis=-1) if ord == 2 else np.min(s, axis=-1))
-        return _keep(y, nd, axis, keepdims)
-    if ord in (1, -1):
-        col = np.sum(np.abs(x), axis=r, keepdims=True)
-        red = np.max if ord == 1 else np.min
-        y = red(col, axis=c, keepdims=True)
-    elif ord in (np.inf, -np.inf):
-        row = np.sum(np.abs(x), axis=c, keepdims=True)
-        red = np.max if ord == np.inf else np.min
-        y = red(row, axis=r, keepdims=True)
-    else:
-        raise ValueError("Invalid norm order for matrices.")
-    if keepdims:
-        return y
-    return np.squeeze(y, axis=axis)
+# --- compositions of the rules, shared with reverse mode (_exactdiff.linalg) ---
+for _f, _impl in _shared.FUNCTIONS.items():
+    implements(_f)(_impl)
 
 
 def _register_names():
@@ -696,7 +526,7 @@ def _register_names():
     from .. import _number
 
     mine = {f.__module__ + "." + f.__name__ for f, impl in _number.HANDLED_FUNCTIONS.items()
-            if impl.__module__ == __name__}
+            if impl.__module__ in (__name__, _shared.__name__)}
     _number.SUPPORTED_FUNCTIONS[:] = sorted(set(_number.SUPPORTED_FUNCTIONS) | mine)
 
 

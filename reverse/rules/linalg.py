@@ -23,10 +23,11 @@ are differentiated at constant rank.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
+
+from _exactdiff import linalg as _shared
 
 from ..core import FUNCTIONS, Function, Variable, _value
 from ..utils import sum_to
@@ -549,171 +550,11 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = 
     return Trace(int(offset), int(axis1), int(axis2))(a)
 
 
-# --- composites, written with numpy calls -------------------------------------
-
-
-def matrix_power(a: Any, n: int) -> Any:
-    _square(a)
-    if not isinstance(n, (int, np.integer)):
-        raise TypeError("exponent must be an integer")
-    if n == 0:
-        s = _shape(a)
-        return np.broadcast_to(np.eye(s[-1], dtype=_dtype(a)), s).copy()
-    if n < 0:
-        a, n = inv(a), -n
-    result, base = None, a
-    while n:
-        if n & 1:
-            result = base if result is None else np.matmul(result, base)
-        n >>= 1
-        if n:
-            base = np.matmul(base, base)
-    return result
-
-
-def multi_dot(arrays: Any, *, out: Any = None) -> Any:
-    if out is not None:
-        raise TypeError("reverse: numpy.linalg.multi_dot with out= is not supported")
-    arrays = list(arrays)
-    n = len(arrays)
-    if n < 2:
-        raise ValueError("Expecting at least two arrays.")
-    first, last = len(_shape(arrays[0])), len(_shape(arrays[-1]))
-    if first == 1:
-        arrays[0] = np.reshape(arrays[0], (1, -1))
-    if last == 1:
-        arrays[-1] = np.reshape(arrays[-1], (-1, 1))
-    dims = [_shape(x) for x in arrays]
-    for d in dims:
-        if len(d) != 2:
-            raise ValueError(f"{len(d)}-dimensional array given. Array must be two-dimensional")
-    sizes = [d[0] for d in dims] + [dims[-1][1]]
-    cost = [[0] * n for _ in range(n)]
-    split = [[0] * n for _ in range(n)]
-    for length in range(1, n):
-        for i in range(n - length):
-            j = i + length
-            cost[i][j] = math.inf
-            for k in range(i, j):
-                c = cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1]
-                if c < cost[i][j]:
-                    cost[i][j], split[i][j] = c, k
-
-    def build(i: int, j: int) -> Any:
-        if i == j:
-            return arrays[i]
-        k = split[i][j]
-        return np.matmul(build(i, k), build(k + 1, j))
-
-    res = build(0, n - 1)
-    if first == 1 and last == 1:
-        return res[0, 0]
-    if first == 1:
-        return res[0]
-    if last == 1:
-        return res[:, 0]
-    return res
-
-
-def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
-    m, n = _shape(a)[-2:]
-    cutoff = np.finfo(_dtype(a)).eps * max(m, n) if rcond is None else rcond
-    x = np.matmul(pinv(a, rcond=cutoff), b)
-    s = svd(a, full_matrices=False, compute_uv=False) if isinstance(a, Variable) else \
-        np.linalg.svd(a, compute_uv=False)
-    sv = np.asarray(_value(s))
-    rank = int(np.sum(sv > cutoff * sv[0])) if sv.size else 0
-    if rank == n and m > n:
-        r = b - np.matmul(a, x)
-        resid = np.sum(r * r, axis=0)
-        if len(_shape(resid)) == 0:
-            resid = np.reshape(resid, (1,))
-    else:
-        resid = np.zeros((0,), dtype=_dtype(a))
-    return x, resid, rank, s
-
-
-def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
-    nd = len(_shape(x))
-    if axis is None:
-        if ord is None:
-            y = np.sqrt(np.sum(x * x))
-            return np.reshape(y, (1,) * nd) if keepdims else y
-        if nd == 1:
-            axis = (0,)
-        elif nd == 2:
-            axis = (0, 1)
-        else:
-            raise ValueError("Improper number of dimensions to norm.")
-    elif isinstance(axis, (int, np.integer)):
-        axis = (int(axis),)
-    else:
-        axis = tuple(int(ax) for ax in axis)
-    for ax in axis:
-        if not -nd <= ax < nd:
-            raise np.exceptions.AxisError(ax, nd)
-    axis = tuple(ax % nd for ax in axis)
-    if len(axis) == 1:
-        return _vector_norm(x, ord, axis[0], keepdims)
-    if len(axis) != 2:
-        raise ValueError("Improper number of dimensions to norm.")
-    if axis[0] == axis[1]:
-        raise ValueError("Duplicate axes given.")
-    return _matrix_norm(x, ord, axis, keepdims)
-
-
-def _vector_norm(x: Any, ord: Any, ax: int, keepdims: bool) -> Any:  # noqa: A002
-    if ord is None or ord == 2:
-        return np.sqrt(np.sum(x * x, axis=ax, keepdims=keepdims))
-    if isinstance(ord, str):
-        raise ValueError(f"Invalid norm order '{ord}' for vectors")
-    if ord == np.inf:
-        return np.max(np.abs(x), axis=ax, keepdims=keepdims)
-    if ord == -np.inf:
-        return np.min(np.abs(x), axis=ax, keepdims=keepdims)
-    if ord == 0:  # the number of nonzero entries: piecewise constant
-        return np.sum(np.asarray(_value(x)) != 0, axis=ax, keepdims=keepdims).astype(_dtype(x))
-    if ord == 1:
-        return np.sum(np.abs(x), axis=ax, keepdims=keepdims)
-    return np.sum(np.abs(x) ** ord, axis=ax, keepdims=keepdims) ** (1.0 / ord)
-
-
-def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any:  # noqa: A002
-    r, c = axis
-    nd = len(_shape(x))
-    if ord is None or ord == "fro":
-        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
-    if ord in ("nuc", 2, -2):
-        rest = [i for i in range(nd) if i not in axis]
-        moved = np.transpose(x, rest + [r, c])
-        s = svd(moved, compute_uv=False)
-        y = np.sum(s, axis=-1) if ord == "nuc" else (
-            np.max(s, axis=-1) if ord == 2 else np.min(s, axis=-1))
-        if keepdims:
-            shape = list(_shape(y))
-            for ax in sorted(axis):
-                shape.insert(ax, 1)
-            y = np.reshape(y, tuple(shape))
-        return y
-    if ord in (1, -1):
-        col = np.sum(np.abs(x), axis=r, keepdims=True)
-        y = (np.max if ord == 1 else np.min)(col, axis=c, keepdims=True)
-    elif ord in (np.inf, -np.inf):
-        row = np.sum(np.abs(x), axis=c, keepdims=True)
-        y = (np.max if ord == np.inf else np.min)(row, axis=r, keepdims=True)
-    else:
-        raise ValueError("Invalid norm order for matrices.")
-    if keepdims:
-        return y
-    shape = tuple(s for i, s in enumerate(_shape(y)) if i not in axis)
-    return np.reshape(y, shape)
-
-
 for _np_f, _impl in ((np.linalg.solve, solve), (np.linalg.inv, inv), (np.linalg.det, det),
                      (np.linalg.slogdet, slogdet), (np.linalg.cholesky, cholesky),
                      (np.linalg.eigh, eigh), (np.linalg.eigvalsh, eigvalsh),
                      (np.linalg.svd, svd), (np.linalg.qr, qr), (np.linalg.pinv, pinv),
-                     (np.linalg.matrix_power, matrix_power),
-                     (np.linalg.multi_dot, multi_dot), (np.linalg.lstsq, lstsq),
-                     (np.linalg.norm, norm), (np.trace, trace)):
+                     (np.trace, trace)):
     FUNCTIONS[_np_f] = _impl
+# compositions of the rules above, shared with forward mode
+FUNCTIONS.update(_shared.FUNCTIONS)

@@ -117,6 +117,35 @@ CASES = {
     "norm_vec_inf": (lambda a: np.linalg.norm(a[0], np.inf), general, (3, 4), None),
     "norm_vec_minf": (lambda a: np.linalg.norm(a[0], -np.inf), general, (3, 4), None),
     "norm_vec_half": (lambda a: np.linalg.norm(a[0] + 5.0, 0.5), general, (3, 4), None),
+    # numpy 2's array-API names
+    "svdvals": (np.linalg.svdvals, rect, (4, 3), (2, 3, 4)),
+    "matrix_norm": (np.linalg.matrix_norm, general, (3, 4), (2, 3, 4)),
+    "matrix_norm_nuc": (lambda a: np.linalg.matrix_norm(a, ord="nuc", keepdims=True), rect,
+                        (3, 4), (2, 3, 4)),
+    "vector_norm": (np.linalg.vector_norm, general, (3, 4), (2, 3, 4)),
+    "vector_norm_axes": (lambda a: np.linalg.vector_norm(a, axis=(0, -1), ord=3,
+                                                         keepdims=True), general, (3, 4),
+                         (2, 3, 4)),
+    "vector_norm_axis": (lambda a: np.linalg.vector_norm(a, axis=-2, ord=np.inf), general,
+                         (3, 4), None),
+    "linalg_trace": (lambda a: np.linalg.trace(a, offset=1), general, (3, 4), (2, 3, 4)),
+    "linalg_diagonal": (lambda a: np.linalg.diagonal(a) ** 2, general, (3, 4), (2, 3, 4)),
+    "linalg_matmul": (lambda a: np.linalg.matmul(a, np.linalg.matrix_transpose(a)), general,
+                      (3, 4), (2, 3, 4)),
+    "linalg_outer_vecdot": (lambda a: np.linalg.outer(a[0], a[1]) * np.linalg.vecdot(a, a)[2],
+                            general, (3, 4), None),
+    "cond": (np.linalg.cond, general, (3, 3), (2, 3, 3)),
+    "cond_m2": (lambda a: np.linalg.cond(a, -2), rect, (4, 3), None),
+    "cond_fro": (lambda a: np.linalg.cond(a, "fro"), general, (3, 3), None),
+    "cond_1": (lambda a: np.linalg.cond(a, 1), general, (3, 3), None),
+    "tensorinv": (lambda a: np.linalg.tensorinv(np.reshape(a, (2, 2, 4)), ind=2),
+                  lambda s: general((4, 4)), (4, 4), None),
+    "tensorsolve": (lambda a: np.linalg.tensorsolve(np.reshape(a, (2, 2, 2, 2)),
+                                                    B4.reshape(2, 2)),
+                    lambda s: general((4, 4)), (4, 4), None),
+    "tensorsolve_axes": (lambda a: np.linalg.tensorsolve(np.reshape(a, (2, 2, 2, 2)),
+                                                         B4.reshape(2, 2), axes=(0, 2)),
+                         lambda s: general((4, 4)), (4, 4), None),
 }
 A_FIXED = general((3, 3))
 A233 = general((2, 3, 3))
@@ -386,6 +415,12 @@ def test_norm_errors_match_numpy(engine):
             np.linalg.norm(x, **kw)
         with pytest.raises(ValueError):
             engine.gradient(lambda m, kw=kw: np.sum(np.linalg.norm(m, **kw)), x)
+
+
+def test_matrix_rank_is_a_value():
+    a = np.diag([1.0, 2.0, 0.0])
+    for x in (hd.Dual(a, np.ones((3, 3))), Variable(a)):
+        assert np.linalg.matrix_rank(x) == 2
 
 
 def test_norm_ord0_is_constant():

@@ -1,0 +1,352 @@
+"""Linear-algebra functions that are compositions of differentiated operations.
+
+``norm`` (every ``ord``/``axis`` numpy accepts), ``matrix_power``,
+``multi_dot``, ``lstsq`` (through ``pinv``) and numpy 2's array-API names
+(``svdvals``, ``matrix_norm``, ``vector_norm``, ``np.linalg.trace`` ...) are
+written here once with numpy calls; both engines register them, and the
+primitive calls (``np.linalg.svd``, ``np.linalg.pinv``, ``@``, reductions)
+dispatch back to the engine's own rules (``hyperdual.rules.linalg``,
+``reverse.rules.linalg``), so every order and nesting follows.
+
+Examples
+--------
+>>> import numpy as np
+>>> float(norm(np.array([3.0, -4.0]), 1))
+7.0
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._common import value
+
+__all__ = ["FUNCTIONS"]
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(np.shape(value(x)))
+
+
+def _dtype(x: Any) -> Any:
+    dt = np.result_type(value(x))
+    return dt if dt.kind == "f" else np.dtype(np.float64)
+
+
+def _square(a: Any) -> None:
+    s = _shape(a)
+    if len(s) < 2:
+        raise np.linalg.LinAlgError(
+            f"{len(s)}-dimensional array given. Array must be at least two-dimensional")
+    if s[-1] != s[-2]:
+        raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
+
+
+# --- norm ---------------------------------------------------------------------
+
+
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
+    """``np.linalg.norm`` for every ``ord``/``axis`` numpy accepts.
+
+    ``ord=0`` (the count of nonzero entries) is piecewise constant: a plain
+    value.  Matrix 2-norms and the nuclear norm go through singular values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(norm(np.eye(2), "nuc"))
+    2.0
+    """
+    nd = len(_shape(x))
+    if axis is None:
+        if ord is None:
+            y = np.sqrt(np.sum(x * x))
+            return np.reshape(y, (1,) * nd) if keepdims else y
+        if nd == 1:
+            axis = (0,)
+        elif nd == 2:
+            axis = (0, 1)
+        else:
+            raise ValueError("Improper number of dimensions to norm.")
+    elif isinstance(axis, (int, np.integer)):
+        axis = (int(axis),)
+    else:
+        axis = tuple(int(ax) for ax in axis)
+    for ax in axis:
+        if not -nd <= ax < nd:
+            raise np.exceptions.AxisError(ax, nd)
+    axis = tuple(ax % nd for ax in axis)
+    if len(axis) == 1:
+        return _vector_norm(x, ord, axis[0], keepdims)
+    if len(axis) != 2:
+        raise ValueError("Improper number of dimensions to norm.")
+    if axis[0] == axis[1]:
+        raise ValueError("Duplicate axes given.")
+    return _matrix_norm(x, ord, axis, keepdims)
+
+
+def _vector_norm(x: Any, ord: Any, ax: Any, keepdims: bool) -> Any:  # noqa: A002
+    if ord is None or ord == 2:
+        return np.sqrt(np.sum(x * x, axis=ax, keepdims=keepdims))
+    if isinstance(ord, str):
+        raise ValueError(f"Invalid norm order '{ord}' for vectors")
+    if ord == np.inf:
+        return np.max(np.abs(x), axis=ax, keepdims=keepdims)
+    if ord == -np.inf:
+        return np.min(np.abs(x), axis=ax, keepdims=keepdims)
+    if ord == 0:  # the number of nonzero entries: piecewise constant
+        return np.sum(np.asarray(value(x)) != 0, axis=ax, keepdims=keepdims).astype(_dtype(x))
+    if ord == 1:
+        return np.sum(np.abs(x), axis=ax, keepdims=keepdims)
+    return np.sum(np.abs(x) ** ord, axis=ax, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any:  # noqa: A002
+    r, c = axis
+    nd = len(_shape(x))
+    if ord is None or ord == "fro":
+        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+    if ord in ("nuc", 2, -2):
+        rest = [i for i in range(nd) if i not in axis]
+        s = np.linalg.svd(np.transpose(x, rest + [r, c]), compute_uv=False)
+        y = np.sum(s, axis=-1) if ord == "nuc" else (
+            np.max(s, axis=-1) if ord == 2 else np.min(s, axis=-1))
+        if keepdims:
+            shape = list(_shape(y))
+            for ax in sorted(axis):
+                shape.insert(ax, 1)
+            y = np.reshape(y, tuple(shape))
+        return y
+    if ord in (1, -1):
+        col = np.sum(np.abs(x), axis=r, keepdims=True)
+        y = (np.max if ord == 1 else np.min)(col, axis=c, keepdims=True)
+    elif ord in (np.inf, -np.inf):
+        row = np.sum(np.abs(x), axis=c, keepdims=True)
+        y = (np.max if ord == np.inf else np.min)(row, axis=r, keepdims=True)
+    else:
+        raise ValueError("Invalid norm order for matrices.")
+    if keepdims:
+        return y
+    return np.reshape(y, tuple(s for i, s in enumerate(_shape(y)) if i not in axis))
+
+
+def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:  # noqa: A002
+    """``np.linalg.matrix_norm``: the norm over the last two axes."""
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False,
+                ord: Any = 2) -> Any:  # noqa: A002
+    """``np.linalg.vector_norm``: a vector norm over ``axis`` (all axes by default)."""
+    shape = _shape(x)
+    if axis is None:
+        y = _vector_norm(np.reshape(x, (-1,)), ord, 0, False)
+        return np.reshape(y, (1,) * len(shape)) if keepdims else y
+    if isinstance(axis, tuple) and len(axis) != 1:
+        nd = len(shape)
+        axes = tuple(a % nd for a in axis)
+        rest = [i for i in range(nd) if i not in axes]
+        moved = np.transpose(x, rest + list(axes))
+        flat = np.reshape(moved, tuple(shape[i] for i in rest) + (-1,))
+        y = _vector_norm(flat, ord, -1, False)
+        if keepdims:
+            y = np.reshape(y, tuple(1 if i in axes else s for i, s in enumerate(shape)))
+        return y
+    ax = axis[0] if isinstance(axis, tuple) else axis
+    return _vector_norm(x, ord, ax, keepdims)
+
+
+# --- products and powers ------------------------------------------------------
+
+
+def matrix_power(a: Any, n: int) -> Any:
+    """``np.linalg.matrix_power`` by repeated squaring (``inv`` first for n < 0)."""
+    _square(a)
+    if not isinstance(n, (int, np.integer)):
+        raise TypeError("exponent must be an integer")
+    if n == 0:
+        s = _shape(a)
+        return np.broadcast_to(np.eye(s[-1], dtype=_dtype(a)), s).copy()
+    if n < 0:
+        a, n = np.linalg.inv(a), -n
+    result, base = None, a
+    while n:
+        if n & 1:
+            result = base if result is None else np.matmul(result, base)
+        n >>= 1
+        if n:
+            base = np.matmul(base, base)
+    return result
+
+
+def multi_dot(arrays: Any, *, out: Any = None) -> Any:
+    """``np.linalg.multi_dot``: the chain in numpy's cheapest order (same shapes)."""
+    if out is not None:
+        raise TypeError("numpy.linalg.multi_dot with out= is not supported for derivatives")
+    arrays = list(arrays)
+    n = len(arrays)
+    if n < 2:
+        raise ValueError("Expecting at least two arrays.")
+    first, last = len(_shape(arrays[0])), len(_shape(arrays[-1]))
+    if first == 1:
+        arrays[0] = np.reshape(arrays[0], (1, -1))
+    if last == 1:
+        arrays[-1] = np.reshape(arrays[-1], (-1, 1))
+    dims = [_shape(x) for x in arrays]
+    for d in dims:
+        if len(d) != 2:
+            raise ValueError(f"{len(d)}-dimensional array given. Array must be two-dimensional")
+    sizes = [d[0] for d in dims] + [dims[-1][1]]
+    # cost[i][j]: cheapest product of arrays i..j; split[i][j]: where to split it
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+
+    def build(i: int, j: int) -> Any:
+        if i == j:
+            return arrays[i]
+        k = split[i][j]
+        return np.matmul(build(i, k), build(k + 1, j))
+
+    res = build(0, n - 1)
+    if first == 1 and last == 1:
+        return res[0, 0]
+    if first == 1:
+        return res[0]
+    if last == 1:
+        return res[:, 0]
+    return res
+
+
+def linalg_matmul(x1: Any, x2: Any, /) -> Any:
+    """``np.linalg.matmul``."""
+    return np.matmul(x1, x2)
+
+
+def linalg_outer(x1: Any, x2: Any, /) -> Any:
+    """``np.linalg.outer`` (1-d operands)."""
+    if len(_shape(x1)) != 1 or len(_shape(x2)) != 1:
+        raise ValueError("Input arrays must be one-dimensional")
+    return np.reshape(x1, (-1, 1)) * np.reshape(x2, (1, -1))
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """``np.linalg.vecdot``: the dot product along ``axis`` (real input)."""
+    return np.sum(x1 * x2, axis=axis)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    """``np.linalg.matrix_transpose``: swap the last two axes."""
+    if len(_shape(x)) < 2:
+        raise ValueError("Input array must be at least 2-dimensional")
+    return np.swapaxes(x, -1, -2)
+
+
+def linalg_trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    """``np.linalg.trace``: the trace of the last two axes."""
+    return np.trace(x, offset, -2, -1)
+
+
+def linalg_diagonal(x: Any, /, *, offset: int = 0) -> Any:
+    """``np.linalg.diagonal``: the diagonal of the last two axes."""
+    return np.diagonal(x, offset, -2, -1)
+
+
+def svdvals(x: Any, /) -> Any:
+    """``np.linalg.svdvals``: the singular values."""
+    return np.linalg.svd(x, compute_uv=False)
+
+
+def cond(x: Any, p: Any = None) -> Any:
+    """``np.linalg.cond``: ``s_max / s_min`` (p None, 2, -2) or ``norm(x) norm(inv(x))``."""
+    if p is None or p in (2, -2):
+        s = np.linalg.svd(x, compute_uv=False)
+        hi, lo = np.max(s, axis=-1), np.min(s, axis=-1)
+        return lo / hi if p == -2 else hi / lo
+    _square(x)
+    return norm(x, p, axis=(-2, -1)) * norm(np.linalg.inv(x), p, axis=(-2, -1))
+
+
+def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
+    """``np.linalg.matrix_rank`` of the value (an integer: no derivative)."""
+    kw = {} if rtol is None else {"rtol": value(rtol)}
+    return np.linalg.matrix_rank(np.asarray(value(A)), None if tol is None else value(tol),
+                                 hermitian, **kw)
+
+
+def tensorinv(a: Any, ind: int = 2) -> Any:
+    """``np.linalg.tensorinv`` through ``inv`` of the reshaped matrix."""
+    shape = _shape(a)
+    if ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    out_shape = shape[ind:] + shape[:ind]
+    rows = math.prod(shape[:ind])
+    return np.reshape(np.linalg.inv(np.reshape(a, (rows, -1))), out_shape)
+
+
+def tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
+    """``np.linalg.tensorsolve`` through ``solve`` of the reshaped system."""
+    nd = len(_shape(a))
+    if axes is not None:
+        allaxes = list(range(nd))
+        for k in axes:
+            allaxes.remove(k)
+            allaxes.insert(nd, k)
+        a = np.transpose(a, allaxes)
+    shape = _shape(a)
+    old = shape[-(nd - len(_shape(b))):]
+    prod = math.prod(old)
+    if math.prod(shape[:len(_shape(b))]) != prod:
+        raise np.linalg.LinAlgError("Input arrays must satisfy the requirement "
+                                    "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])")
+    x = np.linalg.solve(np.reshape(a, (prod, prod)), np.reshape(b, (prod,)))
+    return np.reshape(x, old)
+
+
+def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
+    """``np.linalg.lstsq`` through ``pinv`` (differentiated at constant rank).
+
+    Returns ``(x, residuals, rank, s)`` as numpy does; ``rank`` is an int.
+    """
+    m, n = _shape(a)[-2:]
+    cutoff = np.finfo(_dtype(a)).eps * max(m, n) if rcond is None else rcond
+    x = np.matmul(np.linalg.pinv(a, rcond=cutoff), b)
+    s = np.linalg.svd(a, compute_uv=False)
+    sv = np.asarray(value(s))
+    rank = int(np.sum(sv > cutoff * sv[0])) if sv.size else 0
+    if rank == n and m > n:
+        r = b - np.matmul(a, x)
+        resid = np.sum(r * r, axis=0)
+        if len(_shape(resid)) == 0:
+            resid = np.reshape(resid, (1,))
+    else:
+        resid = np.zeros((0,), dtype=_dtype(a))
+    return x, resid, rank, s
+
+
+#: numpy function -> engine-neutral implementation (both engines register these).
+FUNCTIONS: dict[Any, Any] = {
+    np.linalg.norm: norm,
+    np.linalg.matrix_power: matrix_power,
+    np.linalg.multi_dot: multi_dot,
+    np.linalg.lstsq: lstsq,
+}
+for _name, _impl in (("matrix_norm", matrix_norm), ("vector_norm", vector_norm),
+                     ("matmul", linalg_matmul), ("outer", linalg_outer), ("vecdot", vecdot),
+                     ("matrix_transpose", matrix_transpose), ("trace", linalg_trace),
+                     ("diagonal", linalg_diagonal), ("svdvals", svdvals), ("cond", cond),
+                     ("matrix_rank", matrix_rank), ("tensorinv", tensorinv),
+                     ("tensorsolve", tensorsolve)):
+    _f = getattr(np.linalg, _name, None)
+    if _f is not None and _f not in (np.matmul, np.outer, np.trace, np.diagonal):
+        FUNCTIONS[_f] = _impl  # (numpy < 2 lacks the array-API names)
