@@ -247,7 +247,7 @@ def derivative_tensor(f: Callable, x, order: int):
     """All partial derivatives of order ``order`` of a scalar f at x, as a symmetric tensor.
 
     Computed from order-d Taylor passes along the binom(n + d - 1, d)
-    directions ``sum_m i_m e_m`` (|i| = d) and the exact interpolation formula
+    directions ``sum_m i_m e_m`` (``|i| = d``) and the exact interpolation formula
     of Griewank, Utke and Walther (2000), as ADOL-C's ``tensor_eval`` does;
     each pass is one univariate Taylor propagation.  Meant for small n
     (the tensor has n**d entries).
