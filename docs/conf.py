@@ -53,7 +53,6 @@ nitpicky = False
 suppress_warnings = ["ref.python"]
 
 html_theme = "alabaster"
-html_static_path = ["_static"]
 html_title = f"exactdiff {release}"
 html_theme_options = {
     "description": "Exact derivatives of plain numpy code",
