@@ -219,6 +219,12 @@ def derivative(f: Callable, x) -> float | np.ndarray:
         shape); for an array ``x`` it must act elementwise, and the result is
         ``f'`` at every element (use :func:`jacobian` for anything else).
     x : float, 0-d or n-d array
+        The point.
+
+    Returns
+    -------
+    float or ndarray
+        ``f'(x)``: a float for scalar ``x`` and scalar ``f``, else an array.
 
     Examples
     --------
@@ -243,6 +249,18 @@ def second_derivative(f: Callable, x) -> float | np.ndarray:
     """Exact second derivative ``f''(x)`` (one HyperDual evaluation).
 
     For an array ``x``, ``f`` must act elementwise (as in :func:`derivative`).
+
+    Parameters
+    ----------
+    f : callable
+        Written with plain numpy or ``hyperdual`` functions; ``R -> R``, or elementwise on arrays.
+    x : float or array_like
+        The point (a Python float, a 0-d or an n-d array).
+
+    Returns
+    -------
+    float or ndarray
+        ``f''(x)``: a float for scalar ``x``, else an array.
 
     Examples
     --------
@@ -295,6 +313,23 @@ def gradient(f: Callable, x) -> float | np.ndarray:
 
     One vectorised forward pass: the dual part holds all ``n`` unit directions.
 
+    Parameters
+    ----------
+    f : callable
+        Written with plain numpy or ``hyperdual`` functions; returns a scalar.
+    x : float or array_like
+        The point (a Python float, a 0-d or an n-d array).
+
+    Returns
+    -------
+    float or ndarray
+        The gradient, shaped like ``x`` (a float for scalar ``x``).
+
+    Raises
+    ------
+    ValueError
+        If ``f(x)`` is not a scalar (use :func:`jacobian`).
+
     Examples
     --------
     >>> import numpy as np
@@ -308,6 +343,18 @@ def gradient(f: Callable, x) -> float | np.ndarray:
 @_nests
 def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient"):
     """``(f(x), gradient(f, x))`` from one forward pass.
+
+    Parameters
+    ----------
+    f : callable
+        Written with plain numpy or ``hyperdual`` functions; returns a scalar.
+    x : float or array_like
+        The point (a Python float, a 0-d or an n-d array).
+
+    Returns
+    -------
+    (float, float or ndarray)
+        The value ``f(x)`` and the gradient, shaped like ``x``.
 
     Examples
     --------
@@ -326,6 +373,18 @@ def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient"):
 @_nests
 def jacobian(f: Callable, x) -> np.ndarray:
     """Exact Jacobian, shape ``f(x).shape + x.shape``.
+
+    Parameters
+    ----------
+    f : callable
+        Written with plain numpy or ``hyperdual`` functions; any output shape.
+    x : float or array_like
+        The point (a Python float, a 0-d or an n-d array).
+
+    Returns
+    -------
+    ndarray
+        ``J[i..., j...] = d f(x)[i...] / d x[j...]``, shape ``f(x).shape + x.shape``.
 
     Examples
     --------
@@ -351,6 +410,18 @@ def hessian(f: Callable, x) -> float | np.ndarray:
     HyperDual parts carry the unit directions on ε1 and on ε2, so ``eps12``
     of the result is the whole Hessian after one pass (split in blocks of
     rows for large ``n``).
+
+    Parameters
+    ----------
+    f : callable
+        Written with plain numpy or ``hyperdual`` functions; returns a scalar.
+    x : float or array_like
+        The point (a Python float, a 0-d or an n-d array).
+
+    Returns
+    -------
+    float or ndarray
+        The Hessian, shape ``x.shape + x.shape`` (a float for scalar ``x``).
 
     Examples
     --------
@@ -385,6 +456,20 @@ def hvp(f: Callable, x, v) -> float | np.ndarray:
 
     ε1 carries ``v``, ε2 the unit directions, so ``eps12`` is ``H v`` without
     forming ``H`` from separate passes.
+
+    Parameters
+    ----------
+    f : callable
+        Written with plain numpy or ``hyperdual`` functions; returns a scalar.
+    x : float or array_like
+        The point (a Python float, a 0-d or an n-d array).
+    v : float or array_like
+        The direction, with ``x``'s shape.
+
+    Returns
+    -------
+    float or ndarray
+        ``H(x) @ v``, shaped like ``x``.
 
     Examples
     --------

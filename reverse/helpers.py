@@ -215,6 +215,18 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     For an array ``x``, ``f`` must act elementwise and the result is ``f'(x)``
     elementwise (for anything else use :func:`jacobian`).
 
+    Parameters
+    ----------
+    f : callable
+        Function of one argument written with plain numpy; ``R -> R``, or elementwise on arrays.
+    x : float or array_like
+        The point (a Python float, a 0-d or an n-d array).
+
+    Returns
+    -------
+    float or ndarray
+        ``f'(x)``: a float for scalar ``x``, else an array of ``x``'s shape.
+
     Examples
     --------
     >>> import numpy as np
@@ -244,6 +256,18 @@ def _check_elementwise(y: Variable, xv: Variable, fname: str) -> None:
 def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     """Second derivative of ``f: R -> R`` at ``x`` (double backprop).
 
+    Parameters
+    ----------
+    f : callable
+        Function of one argument written with plain numpy; ``R -> R``, or elementwise on arrays.
+    x : float or array_like
+        The point (a Python float, a 0-d or an n-d array).
+
+    Returns
+    -------
+    float or ndarray
+        ``f''(x)``: a float for scalar ``x``, else an array of ``x``'s shape.
+
     Examples
     --------
     >>> second_derivative(lambda x: x ** 4 - 2 * x ** 2, 2.0)
@@ -259,6 +283,18 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
 
 def gradient(f: Callable[[Any], Any], x: Any) -> Any:
     """Gradient of a scalar function ``f: R^n -> R``; shape ``x.shape``.
+
+    Parameters
+    ----------
+    f : callable
+        Function of one argument written with plain numpy; returns a scalar.
+    x : float or array_like
+        The point (a Python float, a 0-d or an n-d array).
+
+    Returns
+    -------
+    float or ndarray
+        The gradient, shaped like ``x`` (a float for scalar ``x``).
 
     Raises
     ------
@@ -277,6 +313,18 @@ def gradient(f: Callable[[Any], Any], x: Any) -> Any:
 def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_and_gradient"
                        ) -> tuple[Any, Any]:
     """``(f(x), gradient(f, x))`` from one forward and one backward pass.
+
+    Parameters
+    ----------
+    f : callable
+        Function of one argument written with plain numpy; returns a scalar.
+    x : float or array_like
+        The point (a Python float, a 0-d or an n-d array).
+
+    Returns
+    -------
+    (float, float or ndarray)
+        The value ``f(x)`` and the gradient, shaped like ``x``.
 
     Examples
     --------
@@ -297,6 +345,18 @@ def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     """Jacobian of ``f: R^n -> R^m``; shape ``f(x).shape + x.shape``.
 
     One backward pass per output element, sharing one forward pass.
+
+    Parameters
+    ----------
+    f : callable
+        Function of one argument written with plain numpy; any output shape.
+    x : float or array_like
+        The point (a Python float, a 0-d or an n-d array).
+
+    Returns
+    -------
+    ndarray
+        ``J[i..., j...] = d f(x)[i...] / d x[j...]``, shape ``f(x).shape + x.shape``.
 
     Examples
     --------
@@ -366,6 +426,18 @@ def hessian(f: Callable[[Any], Any], x: Any) -> Any:
     blocks for large n) gives whole rows at once.  Otherwise (or when ``x`` is
     itself a ``Dual``, or inside another differentiation) reverse-over-reverse:
     one graph of the gradient, then one backward pass of it per input element.
+
+    Parameters
+    ----------
+    f : callable
+        Function of one argument written with plain numpy; returns a scalar.
+    x : float or array_like
+        The point (a Python float, a 0-d or an n-d array).
+
+    Returns
+    -------
+    float or ndarray
+        The Hessian, shape ``x.shape + x.shape`` (a float for scalar ``x``).
 
     Examples
     --------
@@ -477,6 +549,12 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
 
     Parameters
     ----------
+    f : callable
+        Function of one argument written with plain numpy; returns a scalar.
+    x : float or array_like
+        The point.
+    v : float or array_like
+        The direction, with ``x``'s shape.
     mode : {"forward-over-reverse", "reverse-over-reverse"}
         ``"forward-over-reverse"`` runs reverse mode on ``hyperdual.Dual(x, v)``
         data; the dual part of the gradient is ``H v`` (needs ``hyperdual``).
@@ -485,6 +563,16 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
         (x or v a Variable of an outer graph, or f closing over one) both
         modes compute by double backprop, recorded so the outer pass can
         differentiate the result.
+
+    Returns
+    -------
+    float or ndarray
+        ``H(x) @ v``, shaped like ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``f(x)`` is not a scalar, or ``mode`` is not one of the two.
 
     Examples
     --------
