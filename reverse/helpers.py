@@ -655,6 +655,20 @@ def numerical_grad(f: Callable[[Any], Any], x: Any, eps: float = 1e-6) -> Any:
     i.e. roughly 1e-10 relative for ``eps = 1e-6`` on well-scaled functions.
     ``f`` is called with plain float arrays.
 
+    Parameters
+    ----------
+    f : callable
+        Function of one argument (any output shape).
+    x : float or array_like
+        The point.
+    eps : float
+        Relative step (see above).
+
+    Returns
+    -------
+    float or ndarray
+        The central-difference Jacobian, shape ``f(x).shape + x.shape``.
+
     Examples
     --------
     >>> import numpy as np
@@ -741,6 +755,27 @@ def gradient_check(f: Callable[[Any], Any], x: Any, order: int = 1, eps: float =
     1e-10 relative, see :func:`numerical_grad`).  With a larger step scale them
     as ``eps**2`` (truncation error); with badly scaled ``f`` raise ``atol``.
 
+    Parameters
+    ----------
+    f : callable
+        Function of one argument written with plain numpy (scalar for ``order=2``).
+    x : float or array_like
+        The point.
+    order : {1, 2}
+        First derivatives (Jacobian) or second derivatives (Hessian).
+    eps : float
+        Relative step of the central differences.
+    rtol, atol : float
+        Tolerances of the comparison (see above).
+    raise_on_failure : bool
+        Raise :class:`GradientCheckError` on failure (else return the result).
+
+    Returns
+    -------
+    GradientCheckResult
+        True in a boolean context when every element passes; holds the exact
+        and numerical values and the worst errors.
+
     Raises
     ------
     GradientCheckError
@@ -787,6 +822,17 @@ def newton(f: Callable[[Any], Any], x0: Any, tol: float = 1e-10, max_iter: int =
     Each step solves ``H(x) dx = -grad f(x)`` with the exact Hessian; the
     iteration stops when ``||grad f(x)|| <= tol``.  A ``RuntimeWarning`` is
     issued if that has not happened after ``max_iter`` steps.
+
+    Parameters
+    ----------
+    f : callable
+        Scalar function of one argument written with plain numpy.
+    x0 : float or array_like
+        The starting point.
+    tol : float
+        Stop when the gradient's norm is at most ``tol``.
+    max_iter : int
+        Maximum number of Newton steps.
 
     Returns
     -------
