@@ -60,6 +60,23 @@ def value(x: Any) -> Any:
     return x
 
 
+def engine_name(*xs: Any) -> str:
+    """``"hyperdual"`` or ``"reverse"``: the engine of the first engine value in ``xs``."""
+    for x in xs:
+        if is_traced(x):
+            return type(x).__module__.split(".", 1)[0]
+        if isinstance(x, (list, tuple)):
+            name = engine_name(*x)
+            if name != "exactdiff":
+                return name
+    return "exactdiff"
+
+
+def unsupported(message: str, *xs: Any) -> TypeError:
+    """A ``TypeError`` whose message starts with the engine of ``xs``."""
+    return TypeError(f"{engine_name(*xs)}: {message}")
+
+
 def plain(x: Any, fname: str, what: str) -> Any:
     """``x`` if it is not an engine value; a ``TypeError`` otherwise.
 
@@ -67,9 +84,9 @@ def plain(x: Any, fname: str, what: str) -> Any:
     derivative, and passing a differentiated value there is a mistake.
     """
     if is_traced(x) or (isinstance(x, (list, tuple)) and any(is_traced(v) for v in x)):
-        raise TypeError(
+        raise unsupported(
             f"numpy.{fname}: {what} cannot be a differentiated value (Dual, HyperDual or "
-            "Variable); pass plain numbers (e.g. its .real / .data)"
+            "Variable); pass plain numbers (e.g. its .real / .data)", x
         )
     return x
 

@@ -26,11 +26,13 @@ from ._common import (
     gather,
     is_traced,
     normalize_axis,
+    operand,
     pick,
     pick_many,
     plain,
     positions,
     shape_of,
+    unsupported,
     value,
 )
 
@@ -61,9 +63,9 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> An
     """
     plain(pad_width, "pad", "pad_width")
     if mode not in _PAD_MODES or kwargs.get("reflect_type", "even") != "even":
-        raise TypeError(
+        raise unsupported(
             f"numpy.pad(mode={mode!r}{', reflect_type=odd' if 'reflect_type' in kwargs else ''})"
-            f" is not supported for differentiated arrays; supported modes: {_PAD_MODES}"
+            f" is not supported (no derivative rule); supported modes: {_PAD_MODES}", array
         )
     if mode != "constant":
         return pick(array, np.pad, pad_width, mode=mode, **kwargs)
@@ -130,7 +132,7 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
 
 def take(a: Any, indices: Any, axis: Any = None, out: Any = None, mode: str = "raise") -> Any:
     """``np.take`` (``out=`` is refused)."""
-    _no_out("take", out)
+    _no_out("take", out, a)
     return pick(a, np.take, plain(indices, "take", "indices"), axis, mode=mode)
 
 
@@ -141,7 +143,7 @@ def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Any:
 
 def compress(condition: Any, a: Any, axis: Any = None, out: Any = None) -> Any:
     """``np.compress`` (the condition is not differentiated)."""
-    _no_out("compress", out)
+    _no_out("compress", out, a)
     cond = value(condition)
     return pick(a, lambda p: np.compress(cond, p, axis))
 
@@ -180,7 +182,7 @@ def append(arr: Any, values: Any, axis: Any = None) -> Any:
 
 def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
     """``np.choose`` (``a`` holds indices: not differentiated)."""
-    _no_out("choose", out)
+    _no_out("choose", out, choices)
     idx = value(a)
     return pick_many(list(choices), lambda m: np.choose(idx, m, mode=mode))
 
@@ -197,24 +199,37 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
 
 def _arrays(seq: Any) -> list:
     """Constants as arrays, as numpy converts them (a Python float is then float64)."""
-    return [a if is_traced(a) else np.asarray(a) for a in seq]
+    return [a if is_traced(a) else np.asarray(a) for a in map(operand, seq)]
 
 
-def _stacker(func: Any) -> Any:
-    def impl(tup: Any, *args: Any, **kwargs: Any) -> Any:
-        kwargs.pop("dtype", None)
-        kwargs.pop("casting", None)
-        return pick_many(_arrays(tup), lambda m: func(m, *args, **kwargs))
-
-    impl.__name__ = func.__name__
-    impl.__doc__ = f"``np.{func.__name__}``."
-    return impl
+def _pieces(tup: Any, fname: str) -> list:
+    arrs = _arrays(tup)
+    if not arrs:
+        raise ValueError("need at least one array to concatenate")
+    return arrs
 
 
-hstack = _stacker(np.hstack)
-vstack = _stacker(np.vstack)
-dstack = _stacker(np.dstack)
-column_stack = _stacker(np.column_stack)
+def hstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
+    """``np.hstack``: join along the second axis (the first for 1-d pieces)."""
+    arrs = [atleast_1d(a) for a in _pieces(tup, "hstack")]
+    return np.concatenate(arrs, axis=0 if len(shape_of(arrs[0])) == 1 else 1)
+
+
+def vstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
+    """``np.vstack``: join along the first axis after ``atleast_2d``."""
+    return np.concatenate([atleast_2d(a) for a in _pieces(tup, "vstack")], axis=0)
+
+
+def dstack(tup: Any) -> Any:
+    """``np.dstack``: join along the third axis after ``atleast_3d``."""
+    return np.concatenate([atleast_3d(a) for a in _pieces(tup, "dstack")], axis=2)
+
+
+def column_stack(tup: Any) -> Any:
+    """``np.column_stack``: 1-d pieces become columns, then join along axis 1."""
+    arrs = [np.reshape(a, (-1, 1)) if len(shape_of(a)) < 2 else a
+            for a in _pieces(tup, "column_stack")]
+    return np.concatenate(arrs, axis=1)
 
 
 def _leaves(nested: Any, out: list) -> Any:
@@ -249,7 +264,7 @@ def _probe(shape: tuple) -> np.ndarray:
 def _atleast(func: Any) -> Any:
     def impl(*arys: Any) -> Any:
         out = tuple(np.reshape(a, func(_probe(shape_of(a))).shape) if is_traced(a)
-                    else func(a) for a in arys)
+                    else func(a) for a in map(operand, arys))
         return out[0] if len(out) == 1 else out
 
     impl.__name__ = func.__name__
@@ -340,6 +355,11 @@ def real(val: Any) -> Any:
     return val
 
 
+def real_if_close(a: Any, tol: float = 100) -> Any:
+    """``np.real_if_close`` of a real number: the number itself."""
+    return a
+
+
 def imag(val: Any) -> Any:
     """``np.imag`` of a real number: zeros (a constant)."""
     v = value(val)
@@ -361,10 +381,10 @@ def empty_like(prototype: Any, dtype: Any = None, order: str = "K", subok: bool 
     return np.empty_like(value(prototype), dtype=dtype, shape=shape)
 
 
-def _no_out(fname: str, out: Any) -> None:
+def _no_out(fname: str, out: Any, *xs: Any) -> None:
     if out is not None:
-        raise TypeError(f"numpy.{fname} with out= is not supported for differentiated "
-                        "arrays (they are immutable)")
+        raise unsupported(f"numpy.{fname} with out= is not supported (the engines' values "
+                          "are immutable)", *xs)
 
 
 # ---------------------------------------------------------------------------
@@ -547,7 +567,8 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     div = (num - 1) if endpoint else num
     dt = np.dtype(dtype) if dtype is not None else float_dtype(start, stop)
     if dt.kind != "f":
-        raise TypeError(f"numpy.linspace: dtype {dt} has no derivative; use a float dtype")
+        raise unsupported(f"numpy.linspace: dtype {dt} has no derivative; use a float dtype",
+                          start, stop)
     bshape = np.broadcast_shapes(shape_of(start), shape_of(stop))
     t = np.arange(num, dtype=dt).reshape((-1,) + (1,) * len(bshape))
     delta = stop - start
@@ -585,7 +606,8 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     xp[-1]]`` the result is ``left``/``right``, flat in ``x``.
     """
     if period is not None:
-        raise TypeError("numpy.interp(period=...) is not supported for differentiated arrays")
+        raise unsupported("numpy.interp(period=...) is not supported (no derivative rule)",
+                          x, xp, fp)
     xp, fp = _array(xp), _array(fp)
     xv, xpv = np.asarray(value(x)), np.asarray(value(xp))
     if xpv.ndim != 1 or np.ndim(value(fp)) != 1:

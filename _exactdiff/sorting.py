@@ -27,15 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from ._common import gather, positions, value
+from ._common import gather, positions, unsupported, value
 
 
 def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *,
          stable: Any = None) -> Any:
     """``np.sort``: the input permuted by its stable ``argsort``."""
     if order is not None:
-        raise TypeError("numpy.sort(order=...) applies to structured arrays, which have no "
-                        "derivative")
+        raise unsupported("numpy.sort(order=...) applies to structured arrays, which have "
+                          "no derivative", a)
     if axis is None:
         a = np.reshape(a, (-1,))
         axis = -1
@@ -47,8 +47,8 @@ def partition(a: Any, kth: Any, axis: Any = -1, kind: str = "introselect",
               order: Any = None) -> Any:
     """``np.partition``: the input permuted by its ``argpartition``."""
     if order is not None:
-        raise TypeError("numpy.partition(order=...) applies to structured arrays, which have "
-                        "no derivative")
+        raise unsupported("numpy.partition(order=...) applies to structured arrays, which "
+                          "have no derivative", a)
     if axis is None:
         a = np.reshape(a, (-1,))
         axis = -1

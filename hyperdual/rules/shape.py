@@ -42,6 +42,7 @@ RULES = {
     np.broadcast_arrays: _s.broadcast_arrays, np.meshgrid: _s.meshgrid,
     np.split: _s.split, np.array_split: _s.array_split, np.hsplit: _s.hsplit,
     np.vsplit: _s.vsplit, np.dsplit: _s.dsplit, np.real: _s.real, np.imag: _s.imag,
+    np.real_if_close: _s.real_if_close,
     np.full_like: _s.full_like, np.empty_like: _s.empty_like, np.diff: _s.diff,
     np.gradient: _s.gradient, np.convolve: _s.convolve, np.correlate: _s.correlate,
     np.linspace: _s.linspace, np.logspace: _s.logspace, np.interp: _s.interp,

@@ -100,7 +100,8 @@ CASES = {
     "hsplit": (lambda x: np.hsplit(x, 2), M),
     "vsplit": (lambda x: np.vsplit(x, [1]), M),
     "dsplit": (lambda x: np.dsplit(x, 2), T3),
-    "real-imag-conj": (lambda x: np.real(x) * 2 + np.imag(x) + np.conj(x) + np.conjugate(x), M),
+    "real-imag-conj": (lambda x: np.real(x) * 2 + np.imag(x) + np.conj(x) + np.conjugate(x)
+                       + np.real_if_close(x), M),
     "copy-ravel": (lambda x: np.ravel(np.copy(x)), M),
     "like-constants": (lambda x: x + np.zeros_like(x) + np.ones_like(x) + np.full_like(x, 2.0)
                        + 0 * np.empty_like(x), M),

@@ -122,3 +122,20 @@ def test_unreachable_constructors_raise_a_clear_type_error(build):
     for e in _engines(np.array([1.0, 2.0])) + [Dual(1.0, 1.0), rv.Variable(1.0)]:
         with pytest.raises(TypeError, match=r"np\.stack"):
             build(e)
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda x: np.pad(x, 1, mode="mean"), "pad"),
+    (lambda x: np.pad(x, 1, mode="reflect", reflect_type="odd"), "pad"),
+    (lambda x: np.interp(x, [0.0, 1.0], [0.0, 1.0], period=2.0), "interp"),
+    (lambda x: np.take(x, [0], out=np.empty(1)), "take"),
+    (lambda x: np.take(np.arange(3.0), x), ""),  # numpy converts indices: __array__ refuses
+    (lambda x: np.repeat(np.arange(3.0), x), ""),
+    (lambda x: np.sort(x, order="a"), "sort"),
+])
+def test_unsupported_forms_raise_type_error_naming_engine_and_function(call, name):
+    for e, engine in ((Dual(np.arange(3.0), 1.0), "hyperdual"),
+                      (rv.Variable(np.arange(3.0)), "reverse")):
+        with pytest.raises(TypeError, match=engine) as info:
+            call(e)
+        assert name in str(info.value)
