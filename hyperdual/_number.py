@@ -1249,6 +1249,34 @@ def _shift(axis, nd):
 
 @implements(np.sum)
 def sum_(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    """Sum of the elements of an array, a Dual or a HyperDual (each part is summed).
+
+    Also reached through ``np.sum`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    x : array_like, Dual or HyperDual
+        The values.
+    axis : int, tuple of int or None
+        Axes to reduce (None: all).
+    keepdims : bool
+        Keep the reduced axes with length one.
+    dtype, out, **kw
+        As in numpy; ``out`` is refused with a ``TypeError`` (no in-place results).
+
+    Returns
+    -------
+    Dual, HyperDual or ndarray
+        The sum; a plain numpy result for plain input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.sum(x)
+    Dual(6.0, 1.0)
+    """
     _no_out("sum", out)
     if not isinstance(x, _Number):
         return np.sum(x, axis=axis, keepdims=keepdims)
@@ -1268,6 +1296,34 @@ def sum_(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
 
 @implements(np.mean)
 def mean(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    """Mean of the elements along ``axis``, derivative parts included.
+
+    Also reached through ``np.mean`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    x : array_like, Dual or HyperDual
+        The values.
+    axis : int, tuple of int or None
+        Axes to reduce (None: all).
+    keepdims : bool
+        Keep the reduced axes with length one.
+    dtype, out, **kw
+        As in numpy; ``out`` is refused with a ``TypeError`` (no in-place results).
+
+    Returns
+    -------
+    Dual, HyperDual or ndarray
+        The mean.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.mean(x)
+    Dual(2.0, 0.3333333333333333)
+    """
     _no_out("mean", out)
     shape = np.shape(g.real_value(x))
     ax = _norm_axis(axis, len(shape))
@@ -1286,6 +1342,32 @@ def _no_out(name, out):
 
 @implements(np.reshape)
 def reshape(x, newshape=None, order="C", *, shape=None, **kw):
+    """Give the value and every derivative part a new shape.
+
+    Also reached through ``np.reshape`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    x : Dual or HyperDual
+        The values.
+    newshape, shape : int or tuple of int
+        The new shape (numpy's old and new keyword).
+    order : {"C"}
+        Only C order is supported.
+
+    Returns
+    -------
+    Dual or HyperDual
+        Same numbers, new shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.reshape(x, (3, 1)).shape
+    (3, 1)
+    """
     if newshape is None:
         newshape = shape
     if order != "C":
@@ -1309,6 +1391,30 @@ def ravel(x, order="C"):
 
 @implements(np.transpose)
 def transpose(x, axes=None):
+    """Permute the axes of the value and of every derivative part.
+
+    Also reached through ``np.transpose`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    x : Dual or HyperDual
+        The values.
+    axes : tuple of int, optional
+        The permutation (default: reverse the axes).
+
+    Returns
+    -------
+    Dual or HyperDual
+        The transposed number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.transpose(hd.reshape(x, (1, 3))).shape
+    (3, 1)
+    """
     nr = x.ndim
     ax = tuple(range(nr))[::-1] if axes is None else tuple(_norm_axis(a, nr) for a in axes)
 
@@ -1472,6 +1578,32 @@ def _gather(seq):
 
 @implements(np.concatenate)
 def concatenate(arrays, axis=0, out=None, **kw):
+    """Join a sequence of arrays, Duals or HyperDuals along an existing axis.
+
+    Also reached through ``np.concatenate`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    arrays : sequence
+        Arrays, Duals or HyperDuals (constants count as zero derivative).
+    axis : int
+        The axis to join along.
+    out, **kw
+        As in numpy; ``out`` is refused.
+
+    Returns
+    -------
+    Dual or HyperDual
+        The joined number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.concatenate([x, x]).shape
+    (6,)
+    """
     _no_out("concatenate", out)
     top, cols = _gather(list(arrays))
     nd = top.nd
@@ -1490,6 +1622,32 @@ def _as_number_like(top, parts):
 
 @implements(np.stack)
 def stack(arrays, axis=0, out=None, **kw):
+    """Stack a sequence of arrays, Duals or HyperDuals along a new axis.
+
+    Also reached through ``np.stack`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    arrays : sequence
+        Arrays, Duals or HyperDuals of one shape.
+    axis : int
+        Position of the new axis.
+    out, **kw
+        As in numpy; ``out`` is refused.
+
+    Returns
+    -------
+    Dual or HyperDual
+        The stacked number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.stack([x, x]).shape
+    (2, 3)
+    """
     _no_out("stack", out)
     top, cols = _gather(list(arrays))
     nd = top.nd
@@ -1518,6 +1676,30 @@ def vstack(tup, **kw):
 
 @implements(np.where)
 def where(condition, x=None, y=None):
+    """Elementwise choice ``x if condition else y``; derivatives follow the choice.
+
+    Also reached through ``np.where`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    condition : array_like of bool
+        Where to take ``x`` (a Dual's real part is used).
+    x, y : array_like, Dual or HyperDual, optional
+        The two sources; with neither, the indices of the true elements.
+
+    Returns
+    -------
+    Dual, HyperDual, ndarray or tuple of ndarray
+        The chosen values (indices when ``x`` and ``y`` are omitted).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.where(np.array([True, False, True]), x, 0.0).real
+    array([1., 0., 3.])
+    """
     if x is None and y is None:
         return np.where(g.real_value(condition))
     cond = np.asarray(g.real_value(condition), dtype=bool)
@@ -1535,6 +1717,32 @@ def where(condition, x=None, y=None):
 
 @implements(np.clip)
 def clip(a, a_min=None, a_max=None, out=None, **kw):
+    """Limit values to ``[a_min, a_max]``; derivative 0 outside, 0.5/0.5 at ties.
+
+    Also reached through ``np.clip`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    a : array_like, Dual or HyperDual
+        The values.
+    a_min, a_max : array_like, Dual, HyperDual or None
+        The bounds (None: no bound on that side).
+    out, **kw
+        As in numpy (``min=``/``max=`` accepted); ``out`` is refused.
+
+    Returns
+    -------
+    Dual, HyperDual or ndarray
+        The clipped values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.clip(x, 1.5, 2.5).real
+    array([1.5, 2. , 2.5])
+    """
     _no_out("clip", out)
     if "min" in kw:
         a_min = kw.pop("min")
@@ -1550,6 +1758,34 @@ def clip(a, a_min=None, a_max=None, out=None, **kw):
 
 @implements(np.prod)
 def prod(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    """Product of the elements along ``axis`` (product rule; exact at zero entries).
+
+    Also reached through ``np.prod`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    x : array_like, Dual or HyperDual
+        The values.
+    axis : int, tuple of int or None
+        Axes to reduce (None: all).
+    keepdims : bool
+        Keep the reduced axes with length one.
+    dtype, out, **kw
+        As in numpy; ``out`` is refused with a ``TypeError`` (no in-place results).
+
+    Returns
+    -------
+    Dual, HyperDual or ndarray
+        The product.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.prod(x)
+    Dual(6.0, 6.0)
+    """
     _no_out("prod", out)
     if axis is None:
         flat = ravel(x)
@@ -1601,12 +1837,68 @@ def _select_extreme(x, axis, keepdims, argf):
 
 @implements(np.max, np.amax)
 def max_(x, axis=None, out=None, keepdims=False, **kw):
+    """Largest element along ``axis``; the derivative is the one of the selected element.
+
+    Also reached through ``np.max`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    x : array_like, Dual or HyperDual
+        The values.
+    axis : int, tuple of int or None
+        Axes to reduce (None: all).
+    keepdims : bool
+        Keep the reduced axes with length one.
+    out, **kw
+        As in numpy; ``out`` is refused with a ``TypeError`` (no in-place results).
+
+    Returns
+    -------
+    Dual, HyperDual or ndarray
+        The maximum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.max(x)
+    Dual(3.0, 0.0)
+    """
     _no_out("max", out)
     return _select_extreme(x, axis, keepdims, np.argmax)
 
 
 @implements(np.min, np.amin)
 def min_(x, axis=None, out=None, keepdims=False, **kw):
+    """Smallest element along ``axis``; the derivative is the one of the selected element.
+
+    Also reached through ``np.min`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    x : array_like, Dual or HyperDual
+        The values.
+    axis : int, tuple of int or None
+        Axes to reduce (None: all).
+    keepdims : bool
+        Keep the reduced axes with length one.
+    out, **kw
+        As in numpy; ``out`` is refused with a ``TypeError`` (no in-place results).
+
+    Returns
+    -------
+    Dual, HyperDual or ndarray
+        The minimum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.min(x)
+    Dual(1.0, 1.0)
+    """
     _no_out("min", out)
     return _select_extreme(x, axis, keepdims, np.argmin)
 
@@ -1648,7 +1940,28 @@ def _lift_batch(p, nd, nb, nbr):
 
 
 def matmul(x, y):
-    """``x @ y`` with the product rule; either operand may be a constant."""
+    """``x @ y`` with the product rule; either operand may be a constant.
+
+    Also reached through ``np.matmul`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    x, y : array_like, Dual or HyperDual
+        The operands (numpy's ``matmul`` semantics).
+
+    Returns
+    -------
+    Dual, HyperDual or ndarray
+        The matrix product.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.matmul(np.ones((2, 3)), x)
+    Dual(array([6., 6.]), array([1., 1.]))
+    """
     if not (isinstance(x, _Number) or isinstance(y, _Number)):
         return np.matmul(x, y)
     top, vx, vy = _top(x, y)
@@ -1683,6 +1996,30 @@ def _matmul_func(x, y, **kw):
 
 @implements(np.dot)
 def dot(a, b, out=None):
+    """Dot product with the product rule; either operand may be a constant.
+
+    Also reached through ``np.dot`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    a, b : array_like, Dual or HyperDual
+        The operands (numpy's ``dot`` semantics).
+    out : None
+        ``out`` is refused.
+
+    Returns
+    -------
+    Dual, HyperDual or ndarray
+        ``a . b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.dot(x, x)
+    Dual(14.0, 2.0)
+    """
     _no_out("dot", out)
     na, nb = np.ndim(g.real_value(a)), np.ndim(g.real_value(b))
     if na == 0 or nb == 0:
@@ -1713,6 +2050,31 @@ def _ravel_any(a):
 
 @implements(np.outer)
 def outer(a, b, out=None):
+    """Outer product of two flattened operands, with the product rule.
+
+    Also reached through ``np.outer`` on Duals and HyperDuals.
+
+    Parameters
+    ----------
+    a, b : array_like, Dual or HyperDual
+        The operands (flattened).
+    out : None
+        ``out`` is refused.
+
+    Returns
+    -------
+    Dual, HyperDual or ndarray
+        ``a[i] * b[j]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual as hd
+    >>> x = hd.Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0]))
+    >>> hd.outer(x[:2], x[:2]).real
+    array([[1., 2.],
+           [2., 4.]])
+    """
     _no_out("outer", out)
     a = reshape(a, (-1, 1)) if isinstance(a, _Number) else np.reshape(a, (-1, 1))
     b = reshape(b, (1, -1)) if isinstance(b, _Number) else np.reshape(b, (1, -1))
