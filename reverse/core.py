@@ -638,6 +638,19 @@ class Function:
     builds a graph on Variables.  ``self.inputs`` holds the Variables and
     constants the function was called with.
 
+    The book's protocol ("Deep Learning from Scratch 3", DeZero) works too:
+    ``backward(self, gy)`` alone, reading ``self.inputs`` and
+    ``self.outputs[0]()`` (the output, held by weakref).  There ``gy``, the
+    inputs and the output are always Variables, and the returned gradients
+    are Variables (or arrays): write the formula with numpy functions or your
+    own Functions.  The signature is detected once per class, when it is
+    defined; such a backward is run with backprop recording switched on only
+    under ``create_graph=True``, so first and higher orders, every helper,
+    forward-over-reverse (Dual data) and nesting work alike.  The engine's
+    own signature ``backward(gy, y, *xs)`` skips the Variable wrapping on the
+    fast path.  Only single-output functions are supported: a ``forward``
+    returning a tuple raises ``TypeError``.
+
     Examples
     --------
     >>> import numpy as np
@@ -651,9 +664,42 @@ class Function:
     >>> y.backward()
     >>> x.grad
     variable(12.)
+
+    The book's way, with a third derivative by repeated ``create_graph``:
+
+    >>> class Exp(Function):
+    ...     def forward(self, x):
+    ...         return np.exp(x)
+    ...     def backward(self, gy):
+    ...         y = self.outputs[0]()
+    ...         return gy * y
+    >>> x = Variable(0.0)
+    >>> y = Exp()(x * 2)
+    >>> y.backward(create_graph=True)
+    >>> for _ in range(2):
+    ...     gx = x.grad
+    ...     x.cleargrad()
+    ...     gx.backward(create_graph=True)
+    >>> x.grad
+    variable(8.)
     """
 
     __slots__ = ("_inputs", "output", "generation", "__weakref__")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        raw = cls.__dict__.get("backward")
+        if raw is not None and _is_book_backward(raw):
+            book = raw
+
+            def backward(self: Function, gy: Any, *rest: Any) -> Any:
+                if not rest:  # called the book's way, by the user
+                    return book(self, gy)
+                return _run_book_backward(self, book, gy, rest[0])
+
+            backward.__doc__ = getattr(raw, "__doc__", None)
+            backward.__wrapped__ = raw  # type: ignore[attr-defined]
+            cls.backward = backward  # type: ignore[method-assign]
 
     def __call__(self, *inputs: Any) -> Variable:
         # This is the per-node hot path (a 0-d chain node costs ~2 us here):
@@ -698,8 +744,14 @@ class Function:
                     xs.append(x)
             y = self.forward(*xs)
         out = _new(Variable)
-        if type(y) is not _ndarray and _isinstance(y, _generic):
-            y = _array(y)  # numpy returns np.float64 from 0-d operations
+        if type(y) is not _ndarray:
+            if _isinstance(y, _generic):
+                y = _array(y)  # numpy returns np.float64 from 0-d operations
+            elif _isinstance(y, (tuple, list)):
+                raise TypeError(
+                    f"reverse.{type(self).__name__}: forward returned a {type(y).__name__}; "
+                    "Functions have one output (multiple outputs are not supported): split "
+                    "it into one Function per output")
         out.data = y
         out.name = None
         out.grad = None
@@ -723,6 +775,11 @@ class Function:
         """The Variables and constants this function was called with."""
         return tuple([resolve(x) for x in self._inputs])
 
+    @property
+    def outputs(self) -> list[Any]:
+        """``[weakref to the output]``, as in the book (``self.outputs[0]()``)."""
+        return [self.output]
+
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError
 
@@ -736,6 +793,45 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def _is_book_backward(raw: Any) -> bool:
+    """Whether a class's ``backward`` has the book's signature ``backward(self, gy)``."""
+    import inspect
+
+    func = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if not isinstance(raw, staticmethod):
+        params = params[1:]  # self (or cls)
+    kinds = [p.kind for p in params]
+    if inspect.Parameter.VAR_POSITIONAL in kinds:
+        return False
+    positional = [p for p in params if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                  inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    return len(positional) == 1
+
+
+def _run_book_backward(f: Function, book: Any, gy: Any, y: Any) -> Any:
+    """Run a book-style ``backward(self, gy)`` inside a backward pass.
+
+    The pass hands the output as ``y``: the output Variable when it records
+    the gradient's graph (create_graph), its raw data otherwise.  The book's
+    formulas work on Variables (``self.inputs``, ``self.outputs[0]()``), so
+    ``gy`` is wrapped; on the fast path backprop recording is off (set by
+    ``_backward``), so they build no graph, and the results are unwrapped.
+    """
+    graph = _isinstance(y, Variable)
+    if not _isinstance(gy, Variable):
+        gy = _wrap(gy)
+    gxs = book(f, gy)
+    if graph:
+        return tuple(gxs) if _isinstance(gxs, list) else gxs
+    if type(gxs) is tuple or _isinstance(gxs, list):
+        return tuple([g.data if _isinstance(g, Variable) else g for g in gxs])
+    return gxs.data if _isinstance(gxs, Variable) else gxs
 
 
 # ----------------------------------------------------------------------------
