@@ -131,6 +131,16 @@ def scipy_derivatives(f: Callable, method: str | None = None, *,
 def value_and_jac(f: Callable) -> Callable:
     """``fun(x, *args) -> (f(x), gradient)`` from one forward pass, for ``jac=True``.
 
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args) -> float`` written with plain numpy.
+
+    Returns
+    -------
+    callable
+        ``fun(x, *args) -> (float, ndarray)``: the value and the gradient.
+
     Examples
     --------
     >>> import numpy as np

@@ -105,6 +105,11 @@ def to_dot(y: Variable, verbose: bool = True) -> str:
     verbose : bool
         Add shapes and dtypes to variable labels.
 
+    Returns
+    -------
+    str
+        The ``digraph`` text.
+
     Examples
     --------
     >>> import numpy as np
@@ -166,6 +171,17 @@ def plot_dot_graph(y: Variable, to_file: str | os.PathLike[str] = "graph.png",
     The format follows the extension of ``to_file`` (``png``, ``svg``, ``pdf``
     ...).  The ``.dot`` file (``to_file`` with its extension replaced) is
     always written, so the text is kept even without Graphviz.
+
+    Parameters
+    ----------
+    y : Variable
+        The output whose graph to draw.
+    to_file : str or path
+        Image path; its extension selects the format.
+    verbose : bool
+        Add shapes and dtypes to variable labels.
+    timeout : float
+        Seconds to wait for Graphviz.
 
     Returns
     -------

@@ -79,6 +79,16 @@ def scipy_derivatives(f: Callable, method: str | None = None, *, prefer: str = "
 def value_and_jac(f: Callable) -> Callable:
     """``fun(x, *args) -> (f(x), gradient)`` from one backward pass, for ``jac=True``.
 
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args) -> float`` written with plain numpy.
+
+    Returns
+    -------
+    callable
+        ``fun(x, *args) -> (float, ndarray)``: the value and the gradient.
+
     Examples
     --------
     >>> import numpy as np

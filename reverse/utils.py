@@ -113,6 +113,18 @@ def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
 
     Returns ``x`` itself when the shape already matches.
 
+    Parameters
+    ----------
+    x : ndarray or Variable
+        The broadcast value (a Variable is summed by a recorded ``SumTo``).
+    shape : tuple of int
+        The target shape; ``x.shape`` must broadcast from it.
+
+    Returns
+    -------
+    ndarray or Variable
+        ``x`` summed over the leading and the stretched axes, with ``shape``.
+
     Examples
     --------
     >>> import numpy as np
