@@ -60,9 +60,53 @@ def _make_unary(rule):
     fn.__doc__ = (
         f"Elementwise ``{rule.name}`` of a float, an array, a Dual or a HyperDual.\n\n"
         f"Dual and HyperDual arguments get exact first and second derivatives from the\n"
-        f"rule table. {rule.note}\n"
+        f"rule table. {rule.note}\n" + _doc_sections(rule, ("x",))
     )
     return fn
+
+
+#: a point in each function's domain for the generated examples (default 0.5)
+_EXAMPLE_POINT = {"arccosh": "1.5"}
+
+
+def _doc_sections(rule, args: tuple[str, ...]) -> str:
+    """Parameters, Returns and a doctest for a generated function's docstring.
+
+    The example calls the numpy (or scipy.special) ufunc on a Dual, the way the
+    function is normally reached; internal rules without one get no example.
+    """
+    name, ufunc = rule.name, rule.ufunc
+    uname = getattr(ufunc, "__name__", None)
+    if uname and getattr(np, uname, None) is ufunc:
+        setup, call = ">>> import numpy as np\n", f"np.{uname}"
+    else:
+        setup, call = "", ""
+        try:
+            import scipy.special as sc
+
+            if uname and getattr(sc, uname, None) is ufunc:
+                setup, call = ">>> import scipy.special\n", f"scipy.special.{uname}"
+        except ImportError:  # pragma: no cover - scipy is a dependency
+            pass
+    params = "".join(f"{a} : float, array_like, Dual or HyperDual\n    Argument.\n"
+                     for a in args)
+    first = _EXAMPLE_POINT.get(name, "0.5")
+    plain = ", ".join([first] + ["1.5"] * (len(args) - 1))
+    dual = ", ".join([f"hyperdual.Dual({first}, 1.0)"] + ["1.5"] * (len(args) - 1))
+    sections = (
+        f"\nParameters\n----------\n{params}\n"
+        "Returns\n-------\nfloat, ndarray, Dual or HyperDual\n"
+        f"    ``{name}`` elementwise; a Dual or HyperDual (with its derivative parts)\n"
+        "    when an argument is one, else what numpy returns (a float for floats).\n"
+    )
+    if not call:
+        return sections
+    return sections + (
+        f"\nExamples\n--------\n>>> import hyperdual\n{setup}"
+        f">>> y = {call}({dual})\n"
+        f">>> v = {call}({plain})  # the real part is the plain value\n"
+        ">>> bool(abs(y.real - v) <= 4e-16 * abs(v))\nTrue\n"
+    )
 
 
 def _make_binary(rule):
@@ -87,6 +131,7 @@ def _make_binary(rule):
     fn.__qualname__ = rule.name
     fn.__doc__ = (
         f"Elementwise ``{rule.name}`` of floats, arrays, Duals or HyperDuals.\n\n{rule.note}\n"
+        + _doc_sections(rule, ("x", "y"))
     )
     return fn
 
