@@ -852,6 +852,20 @@ def outer(a: Any, b: Any) -> Variable:
 def linear(x: Any, W: Any, b: Any = None) -> Variable:
     """Affine map ``x @ W + b`` (a dense layer without activation).
 
+    Parameters
+    ----------
+    x : Variable or array_like, shape (N, I)
+        Inputs, one row per sample.
+    W : Variable or array_like, shape (I, O)
+        Weights.
+    b : Variable or array_like, shape (O,), optional
+        Bias (None: no bias).
+
+    Returns
+    -------
+    Variable
+        ``x @ W + b``, shape (N, O).
+
     Examples
     --------
     >>> import numpy as np
@@ -1760,6 +1774,16 @@ def _targets(t: Any, x_shape: tuple[int, ...]) -> np.ndarray:
 def relu(x: Any) -> Variable:
     """Rectified linear unit ``max(x, 0)``; ``relu'(0) = 0``.
 
+    Parameters
+    ----------
+    x : Variable or array_like
+        Input.
+
+    Returns
+    -------
+    Variable
+        ``max(x, 0)``, with ``x``'s shape.
+
     Examples
     --------
     >>> relu([-1.0, 0.0, 2.0])
@@ -1770,6 +1794,16 @@ def relu(x: Any) -> Variable:
 
 def sigmoid(x: Any) -> Variable:
     """Logistic sigmoid, stable for large ``|x|``.
+
+    Parameters
+    ----------
+    x : Variable or array_like
+        Input.
+
+    Returns
+    -------
+    Variable
+        ``1 / (1 + exp(-x))``, with ``x``'s shape.
 
     Examples
     --------
@@ -1809,6 +1843,18 @@ def softmax(x: Any, axis: Any = -1) -> Variable:
 def log_softmax(x: Any, axis: Any = -1) -> Variable:
     """Log of the softmax along ``axis``, stable for large logits.
 
+    Parameters
+    ----------
+    x : Variable or array_like
+        Logits.
+    axis : int or tuple of int, optional
+        Axis (or axes) of the softmax (default: the last).
+
+    Returns
+    -------
+    Variable
+        ``x - logsumexp(x, axis)``, with ``x``'s shape.
+
     Examples
     --------
     >>> import numpy as np
@@ -1824,6 +1870,18 @@ def softmax_cross_entropy(x: Any, t: Any) -> Variable:
 
     ``t``: integer labels (N,) or target probabilities (N, C).  Stable for large
     logits; the gradient is ``(softmax(x) - onehot(t)) / N``.
+
+    Parameters
+    ----------
+    x : Variable or array_like, shape (N, C)
+        Logits, one row per sample.
+    t : array_like
+        Integer labels, shape (N,), or target probabilities, shape (N, C).
+
+    Returns
+    -------
+    Variable
+        0-d, the mean cross entropy over the N samples.
 
     Examples
     --------
@@ -1847,6 +1905,16 @@ def mean_squared_error(a: Any, b: Any) -> Variable:
 
     (DeZero divides by ``len(a)``; for targets of shape (N,) or (N, 1) that is
     the same number.)
+
+    Parameters
+    ----------
+    a, b : Variable or array_like
+        Predictions and targets (broadcast together).
+
+    Returns
+    -------
+    Variable
+        0-d, ``mean((a - b) ** 2)``.
 
     Examples
     --------
