@@ -29,7 +29,7 @@ PAGES = ["index.html", "tutorial/dual_numbers.html", "tutorial/computational_gra
 # chromium flags for a machine without network (see the machine notes)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--window-size=1280,900"]
+         "--hide-scrollbars", "--window-size=1280,900", "--virtual-time-budget=5000"]
 
 
 def _png_spread(path: Path) -> int:
