@@ -245,8 +245,14 @@ def test_committed_figures_are_small(png):
 
 
 def _git_status() -> str | None:
+    """``git status`` of what an example could write: examples/ and any image or dot file.
+
+    (Limited to those paths so that other test runs sharing the checkout, such as
+    tox environments running in parallel, cannot make this test flaky.)
+    """
     try:
-        proc = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+        proc = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--",
+                               "examples", "*.png", "*.svg", "*.pdf", "*.dot"],
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
