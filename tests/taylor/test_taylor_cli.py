@@ -46,3 +46,39 @@ def test_order_subprocess():
                           "--order", "3", "--json"], capture_output=True, text=True, env=env,
                          check=True).stdout
     assert json.loads(out)["derivatives"] == [1.0, 2.0, 4.0, 8.0]
+
+
+def test_example_numbers(tmp_path, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("EXACTDIFF_FIGURE_DIR", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.syspath_prepend(str(root / "examples"))
+    spec = importlib.util.spec_from_file_location("_taylor_example",
+                                                  root / "examples" / "taylor_mode.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    r = mod.main(quick=True)
+    assert r["coef_error"] == 0.0  # 1/(1+x^2) = sum (-1)^m x^(2m): exact coefficients
+    assert r["agree"] < 1e-12      # Taylor mode, backprop and nested duals agree
+
+
+def test_custom_rules_are_a_clear_error():
+    import numpy as np
+    import pytest
+
+    import hyperdual
+
+    @hyperdual.custom_jvp
+    def softplus(x):
+        return np.logaddexp(0.0, x)
+
+    @softplus.defjvp
+    def _(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return softplus(x), t * hyperdual.expit(x)
+
+    with pytest.raises(TypeError, match="Taylor"):
+        hyperdual.derivatives(softplus, 0.0, 3)
