@@ -762,7 +762,108 @@ VECTORS = [
           jac=lambda t: np.array([-np.sin(t), np.cos(t), 2 * t])),
 ]
 
-CATALOG: list[Entry] = SCALARS + OPTIMISATION + MISC + SURFACE + VECTORS
+# ---------------------------------------------------------------------------
+# Custom rules (custom_jvp): primal functions no engine can trace
+# ---------------------------------------------------------------------------
+
+
+def _custom_rules():
+    import scipy.integrate
+    import scipy.special
+
+    from hyperdual import custom_jvp
+
+    @custom_jvp
+    def ellipk(m):
+        return scipy.special.ellipk(m)
+
+    @custom_jvp
+    def ellipe(m):
+        return scipy.special.ellipe(m)
+
+    @ellipk.defjvp
+    def _k(primals, tangents):
+        (m,), (t,) = primals, tangents
+        return ellipk(m), t * (ellipe(m) - (1 - m) * ellipk(m)) / (2 * m * (1 - m))
+
+    @ellipe.defjvp
+    def _e(primals, tangents):
+        (m,), (t,) = primals, tangents
+        return ellipe(m), t * (ellipe(m) - ellipk(m)) / (2 * m)
+
+    # M_k(a) = int_0^1 t^k e^(a t) dt by quadrature; M_k' = M_(k+1)
+    @custom_jvp
+    def moment(k, a):
+        return scipy.integrate.quad(lambda t: t ** k * np.exp(a * t), 0.0, 1.0,
+                                    epsabs=0.0, epsrel=1e-13)[0]
+
+    moment.nondiff_argnums = (0,)
+
+    @moment.defjvp
+    def _m(k, primals, tangents):
+        (a,), (t,) = primals, tangents
+        return moment(k, a), moment(k + 1, a) * t
+
+    # A @ sin(x) with both rules (the VJP is used by reverse mode)
+    @custom_jvp
+    def asin_map(x):
+        return JAC_A @ np.sin(x)
+
+    asin_map.defjvp(lambda p, t: (asin_map(p[0]), JAC_A @ (np.cos(p[0]) * t[0])))
+    asin_map.defvjp(lambda p, out, g: (g @ JAC_A) * np.cos(p[0]))
+    return ellipk, ellipe, moment, asin_map
+
+
+_ELLIPK, _ELLIPE, _MOMENT, _ASIN_MAP = _custom_rules()
+
+
+def _ellipk_d1(m):
+    k, e = scipy.special.ellipk(m), scipy.special.ellipe(m)
+    return (e - (1 - m) * k) / (2 * m * (1 - m))
+
+
+def _ellipk_d2(m):
+    # Legendre's equation: m (1 - m) K'' + (1 - 2m) K' - K / 4 = 0
+    return (scipy.special.ellipk(m) / 4 - (1 - 2 * m) * _ellipk_d1(m)) / (m * (1 - m))
+
+
+def _moments(a, n):
+    """M_0 .. M_n in closed form: M_0 = (e^a - 1)/a, M_k = e^a/a - k M_(k-1)/a."""
+    out = [np.expm1(a) / a]
+    for k in range(1, n + 1):
+        out.append(np.exp(a) / a - k * out[-1] / a)
+    return out
+
+
+def _integral(x):
+    return _MOMENT(0, x[0] * x[1]) + x[0] * _MOMENT(1, x[1])
+
+
+def _integral_grad(x):
+    x0, x1 = x
+    s, t = _moments(x0 * x1, 2), _moments(x1, 2)
+    return np.array([x1 * s[1] + t[1], x0 * s[1] + x0 * t[2]])
+
+
+def _integral_hess(x):
+    x0, x1 = x
+    s, t = _moments(x0 * x1, 2), _moments(x1, 3)
+    h01 = s[1] + x0 * x1 * s[2] + t[2]
+    return np.array([[x1 ** 2 * s[2], h01], [h01, x0 ** 2 * s[2] + x0 * t[3]]])
+
+
+CUSTOM = [
+    Entry("custom_ellipk", _ELLIPK, _uniform(0.1, 0.9), "scalar", grad=_ellipk_d1,
+          hess=_ellipk_d2, fd_scale=30.0, tags=("custom",)),
+    Entry("custom_quad_integral", _integral, _box(0.5, 1.5, 2), "R^n->R", _integral_grad,
+          _integral_hess, fd_scale=10.0, tags=("custom",)),
+    Entry("custom_vjp_matrix_sin", _ASIN_MAP, _box(-3, 3, 4), "vector",
+          jac=lambda x: JAC_A * np.cos(x)[None, :], tags=("custom",)),
+    Entry("custom_ellipk_ellipe_sum", lambda x: np.sum(_ELLIPK(x) * _ELLIPE(x[::-1])),
+          _box(0.2, 0.8, 3), "R^n->R", tags=("custom",)),
+]
+
+CATALOG: list[Entry] = SCALARS + OPTIMISATION + MISC + SURFACE + VECTORS + CUSTOM
 
 _BY_NAME = {e.name: e for e in CATALOG}
 assert len(_BY_NAME) == len(CATALOG), "duplicate catalog names"
