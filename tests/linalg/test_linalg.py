@@ -346,12 +346,7 @@ def test_singular_det_raises(engine):
 # ---------------------------------------------------------------------------------
 # Nesting: every engine combination
 # ---------------------------------------------------------------------------------
-REVERSE_OUTER = pytest.mark.xfail(
-    reason="reverse as the outer engine of a nested helper is being built in reverse/core.py "
-    "(the lead's nesting work); it fails for np.exp alike", strict=False)
-
-
-@pytest.mark.parametrize("outer", [hd, pytest.param(rv, marks=REVERSE_OUTER)])
+@pytest.mark.parametrize("outer", [hd, rv])
 @pytest.mark.parametrize("inner", [hd, rv])
 def test_nested(outer, inner):
     a, b = spd((3, 3)), RNG.standard_normal((3, 3))
@@ -428,3 +423,22 @@ def test_norm_ord0_is_constant():
     for engine in (hd, rv):
         close(engine.gradient(lambda m: np.linalg.norm(m, 0) * np.sum(m), x), [2.0] * 3,
               1e-15, "ord=0 counts")
+
+
+@pytest.mark.parametrize("outer", [hd, rv])
+@pytest.mark.parametrize("inner", [hd, rv])
+def test_nested_eigh_svd(outer, inner):
+    # d/dt of an inner gradient through eigenvectors and singular vectors
+    a = symmetric((3, 3))
+    b = RNG.standard_normal((3, 3))
+    b = b + b.T
+
+    def g(t):
+        w = inner.gradient(lambda m: np.sum(np.linalg.eigh(m + t * b)[1][:, 0] ** 3)
+                           + np.sum(np.linalg.svd(m + t * b, compute_uv=False) ** 3), a)
+        return np.sum(g_weights * w)
+
+    g_weights = RNG.standard_normal((3, 3))
+    t0 = 0.1
+    ref = (g(t0 + 1e-5) - g(t0 - 1e-5)) / 2e-5
+    close(outer.derivative(g, t0), ref, 1e-6, "nested eigh/svd derivative")
