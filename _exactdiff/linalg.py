@@ -24,7 +24,16 @@ import numpy as np
 
 from ._common import value
 
-__all__ = ["FUNCTIONS"]
+__all__ = ["FUNCTIONS", "DegenerateDerivativeError"]
+
+
+class DegenerateDerivativeError(ArithmeticError):
+    """A derivative asked for does not exist: repeated eigenvalues or singular values.
+
+    Raised by the eigenvector/singular-vector rules of both engines (one class,
+    ``hyperdual.linalg.DegenerateDerivativeError`` is
+    ``reverse.linalg.DegenerateDerivativeError``) instead of returning NaN.
+    """
 
 
 def _shape(x: Any) -> tuple[int, ...]:

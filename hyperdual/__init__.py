@@ -117,6 +117,7 @@ __all__ = [
     "digamma", "xlogy", "floor", "ceil", "trunc", "rint", "negative", "max", "min",
     "add", "subtract", "multiply", "divide",
 ]
+from . import linalg  # noqa: E402, F401  (hyperdual.linalg: scipy.linalg stand-ins)
 from ._taylor import Taylor  # noqa: E402
 from ._taylor import supported as taylor_supported  # noqa: E402
 from .custom import check_rule, custom_jvp  # noqa: E402

@@ -35,9 +35,18 @@ import scipy.linalg as _sl
 
 from . import _generic as g
 from ._number import _Number, _shape
-from .rules.linalg import _apply, _dtype, _minus, _solve_stack, _swap, _value_rank
+from .rules.linalg import (
+    DegenerateDerivativeError,
+    _apply,
+    _dtype,
+    _minus,
+    _solve_stack,
+    _swap,
+    _value_rank,
+)
 
-__all__ = ["cho_factor", "cho_solve", "expm", "lu_factor", "lu_solve", "solve_triangular"]
+__all__ = ["DegenerateDerivativeError", "cho_factor", "cho_solve", "expm", "lu_factor",
+           "lu_solve", "solve_triangular"]
 
 
 def _any_number(*xs) -> bool:

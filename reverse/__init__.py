@@ -58,6 +58,7 @@ from .implicit import fixed_point, minimize, root, root_scalar
 from .layers import MLP, Layer, Linear, Model, WeightsFileError
 from .optimizers import SGD, AdaGrad, Adam, ClipGrad, MomentumSGD, Optimizer, WeightDecay
 from .scipy_adapter import scipy_derivatives, value_and_jac
+from . import linalg  # noqa: F401  (reverse.linalg: scipy.linalg stand-ins)
 from ._version import __version__ as __version__
 from .utils import sum_to
 

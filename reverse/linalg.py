@@ -35,10 +35,11 @@ import numpy as np
 import scipy.linalg as _sl
 
 from .core import Function, Variable, _is_dual, _value
-from .rules.linalg import _dtype, _shape, _swap
+from .rules.linalg import DegenerateDerivativeError, _dtype, _shape, _swap
 from .utils import sum_to
 
-__all__ = ["cho_factor", "cho_solve", "expm", "lu_factor", "lu_solve", "solve_triangular"]
+__all__ = ["DegenerateDerivativeError", "cho_factor", "cho_solve", "expm", "lu_factor",
+           "lu_solve", "solve_triangular"]
 
 
 def _traced(*xs: Any) -> bool:

@@ -51,12 +51,7 @@ except ImportError:  # pragma: no cover - numpy < 2
 __all__ = ["DegenerateDerivativeError"]
 
 
-class DegenerateDerivativeError(ArithmeticError):
-    """A derivative asked for does not exist: repeated eigenvalues or singular values.
-
-    Raised by the eigenvector/singular-vector rules of both engines instead of
-    returning NaN or an arbitrary number.
-    """
+DegenerateDerivativeError = _shared.DegenerateDerivativeError
 
 
 def _result(kind, *items):

@@ -45,8 +45,7 @@ except ImportError:  # pragma: no cover - numpy < 2
 __all__ = ["DegenerateDerivativeError"]
 
 
-class DegenerateDerivativeError(ArithmeticError):
-    """A derivative asked for does not exist: repeated eigenvalues or singular values."""
+DegenerateDerivativeError = _shared.DegenerateDerivativeError
 
 
 def _result(kind: Any, *items: Any) -> Any:
