@@ -18,6 +18,7 @@ arithmetic for free.
 from __future__ import annotations
 
 import math
+import threading
 from operator import mul as _mul
 
 import numpy as np
@@ -39,7 +40,7 @@ def _dot(a, b, k, lo=0, hi=None):
     overflowed value must give inf coefficients, not the nan of 0 * inf.
     """
     hi = k if hi is None else hi
-    if not SAFE[0]:
+    if not getattr(SAFE, "on", False):
         if hi == lo:
             return a[lo] * b[k - lo]
         return sum(map(_mul, a[lo:hi + 1], b[k - hi:k - lo + 1][::-1]))
@@ -58,7 +59,7 @@ def _dot(a, b, k, lo=0, hi=None):
     return 0.0 if s is None else s
 
 
-SAFE = [False]  # set while a recurrence is re-run with 0 * inf masked (see _dot)
+SAFE = threading.local()  # .on while a recurrence is re-run with 0 * inf masked (_dot)
 
 
 def conv(a, b, n=None):

@@ -1,0 +1,407 @@
+"""Structural operations on Taylor numbers: one numpy call on the coefficient array.
+
+Reductions, reshapes, indexing and joins are linear, so they act on every
+Taylor coefficient alike: the value's axis ``i`` is the coefficient array's
+axis ``i + 1``.  Products (``matmul``, ``dot``, ``outer``) are Cauchy products
+with ``@`` between coefficients.  The table :data:`FUNCTIONS` is what
+:class:`~hyperdual.Taylor`'s ``__array_function__`` dispatches to; numpy
+functions not in it raise ``TypeError`` naming the function and the engine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _generic as g
+from . import _number as _n
+from ._number import _Number, _shape
+from ._taylor import ENGINE, Taylor, _coef_of, _const, _const_coef, _is_plain, _lift, _role
+
+FUNCTIONS: dict = {}
+
+
+def _impl(*funcs):
+    def deco(fn):
+        for f in funcs:
+            FUNCTIONS[f] = fn
+        return fn
+    return deco
+
+
+def _map(x, fn):
+    """Apply ``fn(coef)`` (a linear map written for the leading coefficient axis)."""
+    return Taylor._make(fn(x.coef), x.tag)
+
+
+def _ax(axis, ndim):
+    return _n._norm_axis(axis, ndim)
+
+
+def _shift(axis):
+    if axis is None:
+        return None
+    if isinstance(axis, tuple):
+        return tuple(a + 1 for a in axis)
+    return axis + 1
+
+
+@_impl(np.sum)
+def sum_(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    _n._no_out("sum", out)
+    if not isinstance(x, Taylor):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+    nr = x.ndim
+    ax = _ax(axis, nr)
+    a = tuple(range(1, nr + 1)) if ax is None else _shift(ax)
+    return _map(x, lambda c: np.sum(c, axis=a, keepdims=keepdims))
+
+
+@_impl(np.mean)
+def mean(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    _n._no_out("mean", out)
+    shape = x.shape
+    ax = _ax(axis, len(shape))
+    if ax is None:
+        count = int(np.prod(shape, dtype=np.int64))
+    else:
+        axes = ax if isinstance(ax, tuple) else (ax,)
+        count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
+    return sum_(x, axis=axis, keepdims=keepdims) / float(count)
+
+
+@_impl(np.prod)
+def prod(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    _n._no_out("prod", out)
+    if axis is None:
+        flat = reshape(x, (-1,))
+        res = _prod0(flat)
+        return reshape(res, (1,) * x.ndim) if keepdims else res
+    ax = _ax(axis, x.ndim)
+    res = _prod0(moveaxis(x, ax, 0))
+    return expand_dims(res, ax) if keepdims else res
+
+
+def _prod0(x):
+    n = x.shape[0]
+    if n == 0:
+        return sum_(x, axis=0) + 1.0
+    res = x[0]
+    for i in range(1, n):
+        res = res * x[i]
+    return res
+
+
+@_impl(np.reshape)
+def reshape(x, newshape=None, order="C", *, shape=None, **kw):
+    if newshape is None:
+        newshape = shape
+    if order != "C":
+        raise TypeError(f"{ENGINE}: reshape supports order='C' only")
+    if isinstance(newshape, (int, np.integer)):
+        newshape = (int(newshape),)
+    target = np.empty(x.shape, dtype=np.bool_).reshape(newshape).shape
+    return _map(x, lambda c: np.reshape(c, _shape(c)[:1] + target))
+
+
+@_impl(np.ravel)
+def ravel(x, order="C"):
+    return reshape(x, (-1,), order=order)
+
+
+@_impl(np.transpose)
+def transpose(x, axes=None):
+    nr = x.ndim
+    ax = tuple(range(nr))[::-1] if axes is None else tuple(_ax(a, nr) for a in axes)
+    return _map(x, lambda c: np.transpose(c, (0,) + tuple(a + 1 for a in ax)))
+
+
+@_impl(np.swapaxes)
+def swapaxes(x, axis1, axis2):
+    a1, a2 = _ax(axis1, x.ndim), _ax(axis2, x.ndim)
+    return _map(x, lambda c: np.swapaxes(c, a1 + 1, a2 + 1))
+
+
+@_impl(np.moveaxis)
+def moveaxis(x, source, destination):
+    s, d = _ax(source, x.ndim), _ax(destination, x.ndim)
+    return _map(x, lambda c: np.moveaxis(c, _shift(s), _shift(d)))
+
+
+@_impl(np.squeeze)
+def squeeze(x, axis=None):
+    if axis is None:
+        ax = tuple(i for i, s in enumerate(x.shape) if s == 1)
+    else:
+        ax = _ax(axis, x.ndim)
+        ax = ax if isinstance(ax, tuple) else (ax,)
+    return _map(x, lambda c: np.squeeze(c, axis=_shift(ax)) if ax else c)
+
+
+@_impl(np.expand_dims)
+def expand_dims(x, axis):
+    target = np.expand_dims(np.empty(x.shape, dtype=np.bool_), axis).shape
+    return reshape(x, target)
+
+
+@_impl(np.broadcast_to)
+def broadcast_to(x, shape, subok=False):
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return _map(x, lambda c: np.broadcast_to(_lift(c, len(shape)), _shape(c)[:1] + shape))
+
+
+@_impl(np.flip)
+def flip(x, axis=None):
+    nr = x.ndim
+    ax = tuple(range(nr)) if axis is None else _ax(axis, nr)
+    return _map(x, lambda c: np.flip(c, axis=_shift(ax)) if nr else c)
+
+
+@_impl(np.cumsum)
+def cumsum(x, axis=None, dtype=None, out=None):
+    _n._no_out("cumsum", out)
+    if axis is None:
+        return cumsum(ravel(x), axis=0)
+    ax = _ax(axis, x.ndim)
+    return _map(x, lambda c: np.cumsum(c, axis=ax + 1))
+
+
+@_impl(np.diagonal)
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    a1, a2 = _ax(axis1, x.ndim), _ax(axis2, x.ndim)
+    return _map(x, lambda c: np.diagonal(c, offset, a1 + 1, a2 + 1))
+
+
+@_impl(np.trace)
+def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    _n._no_out("trace", out)
+    return sum_(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def getitem(x, index):
+    if isinstance(index, _Number) or (
+            isinstance(index, tuple) and any(isinstance(i, _Number) for i in index)):
+        raise TypeError(f"{ENGINE}: a Taylor number cannot be used as an index")
+    if isinstance(index, list):
+        index = np.asarray(index)
+    items = index if isinstance(index, tuple) else (index,)
+    if _n._is_basic_index(index) or not isinstance(index, tuple):
+        return _map(x, lambda c: c[(slice(None),) + items])
+    # several advanced indices may move axes: index each coefficient, then stack
+    return Taylor._make(np.stack([c[index] for c in _items_of(x.coef)]), x.tag)
+
+
+def _items_of(c):
+    return [c[k] for k in range(_shape(c)[0])]
+
+
+@_impl(np.take)
+def take(x, indices, axis=None):
+    if axis is None:
+        return getitem(ravel(x), np.asarray(indices))
+    ax = _ax(axis, x.ndim)
+    return getitem(x, (slice(None),) * ax + (np.asarray(indices),))
+
+
+def _gather(seq):
+    """Coefficient arrays of Taylors of the top tag and of constants (zero series)."""
+    top = None
+    for v in seq:
+        if isinstance(v, Taylor) and (top is None or v.tag > top.tag):
+            top = v
+    cols = []
+    for v in seq:
+        if _role(top, v) is None:
+            raise TypeError(f"{ENGINE}: cannot combine a Taylor with {type(v).__name__}")
+        c = _coef_of(v, top)
+        cols.append(c if c is not None else _const_coef(v, top.order))
+    return top, cols
+
+
+@_impl(np.concatenate)
+def concatenate(arrays, axis=0, out=None, **kw):
+    _n._no_out("concatenate", out)
+    top, cols = _gather(list(arrays))
+    if axis is None:
+        return concatenate([ravel(Taylor._make(c, top.tag)) for c in cols], axis=0)
+    ax = _ax(axis, len(_shape(cols[0])) - 1)
+    return Taylor._make(np.concatenate(cols, axis=ax + 1), top.tag)
+
+
+@_impl(np.stack)
+def stack(arrays, axis=0, out=None, **kw):
+    _n._no_out("stack", out)
+    top, cols = _gather(list(arrays))
+    ax = _ax(axis, len(_shape(cols[0])))
+    return Taylor._make(np.stack(cols, axis=ax + 1), top.tag)
+
+
+@_impl(np.hstack)
+def hstack(tup, **kw):
+    arrs = [reshape(a, (1,)) if isinstance(a, Taylor) and a.ndim == 0 else
+            (a if isinstance(a, Taylor) else np.atleast_1d(a)) for a in tup]
+    first = arrs[0]
+    return concatenate(arrs, axis=0 if np.ndim(g.real_value(first)) == 1 else 1)
+
+
+@_impl(np.vstack)
+def vstack(tup, **kw):
+    arrs = [reshape(a, (1, -1)) if isinstance(a, Taylor) and a.ndim < 2 else
+            (a if isinstance(a, Taylor) else np.atleast_2d(a)) for a in tup]
+    return concatenate(arrs, axis=0)
+
+
+@_impl(np.where)
+def where(condition, x=None, y=None):
+    if x is None and y is None:
+        return np.where(g.real_value(condition))
+    cond = np.asarray(g.real_value(condition), dtype=bool)
+    top, (cx, cy) = _gather([x, y])
+    nres = max(cond.ndim, len(_shape(cx)) - 1, len(_shape(cy)) - 1)
+    return Taylor._make(np.where(cond, _lift(cx, nres), _lift(cy, nres)), top.tag)
+
+
+@_impl(np.clip)
+def clip(a, a_min=None, a_max=None, out=None, **kw):
+    _n._no_out("clip", out)
+    a_min = kw.pop("min", a_min)
+    a_max = kw.pop("max", a_max)
+    r = a
+    if a_min is not None:
+        r = g.maximum(r, a_min)
+    if a_max is not None:
+        r = g.minimum(r, a_max)
+    return r
+
+
+def _select_extreme(x, axis, keepdims, argf):
+    r = g.real_value(x)
+    if axis is None:
+        i = np.unravel_index(argf(r), np.shape(r))
+        res = getitem(x, i)
+        return reshape(res, (1,) * x.ndim) if keepdims else res
+    ax = _ax(axis, x.ndim)
+    idx = np.expand_dims(argf(r, axis=ax), ax)
+    res = Taylor._make(np.stack([np.take_along_axis(c, idx, axis=ax)
+                                 for c in _items_of(x.coef)]), x.tag)
+    return res if keepdims else squeeze(res, axis=ax)
+
+
+@_impl(np.max, np.amax)
+def max_(x, axis=None, out=None, keepdims=False, **kw):
+    _n._no_out("max", out)
+    return _select_extreme(x, axis, keepdims, np.argmax)
+
+
+@_impl(np.min, np.amin)
+def min_(x, axis=None, out=None, keepdims=False, **kw):
+    _n._no_out("min", out)
+    return _select_extreme(x, axis, keepdims, np.argmin)
+
+
+def matmul(x, y):
+    """x @ y: the Cauchy product with @ between coefficients."""
+    top = _role(x, y)
+    if top is None:
+        raise TypeError(f"{ENGINE}: cannot multiply {type(x).__name__} @ {type(y).__name__}")
+    a, b = _coef_of(x, top), _coef_of(y, top)
+    K1 = top.order + 1
+    if b is None:
+        c = _const(y)
+        return Taylor._make(np.stack([np.matmul(a[k], c) for k in range(K1)]), top.tag)
+    if a is None:
+        c = _const(x)
+        return Taylor._make(np.stack([np.matmul(c, b[k]) for k in range(K1)]), top.tag)
+    ai, bi = _items_of(a), _items_of(b)
+    out = []
+    for k in range(K1):
+        s = np.matmul(ai[0], bi[k])
+        for j in range(1, k + 1):
+            s = s + np.matmul(ai[j], bi[k - j])
+        out.append(s)
+    return Taylor._make(np.stack(out), top.tag)
+
+
+@_impl(np.matmul)
+def _matmul_func(x, y, **kw):
+    return matmul(x, y)
+
+
+@_impl(np.dot)
+def dot(a, b, out=None):
+    _n._no_out("dot", out)
+    na, nb = np.ndim(g.real_value(a)), np.ndim(g.real_value(b))
+    if na == 0 or nb == 0:
+        return a * b
+    if na <= 2 and nb <= 2:
+        return matmul(a, b)
+    raise TypeError(f"{ENGINE}: numpy.dot of arrays with more than 2 dimensions is not "
+                    "supported; use np.matmul")
+
+
+@_impl(np.inner)
+def inner(a, b):
+    if np.ndim(g.real_value(a)) <= 1 and np.ndim(g.real_value(b)) <= 1:
+        return sum_(a * b) if np.ndim(g.real_value(a)) else a * b
+    raise TypeError(f"{ENGINE}: numpy.inner is supported for 0-d and 1-d operands only")
+
+
+@_impl(np.vdot)
+def vdot(a, b):
+    ra = ravel(a) if isinstance(a, Taylor) else np.ravel(a)
+    rb = ravel(b) if isinstance(b, Taylor) else np.ravel(b)
+    return sum_(ra * rb)
+
+
+@_impl(np.outer)
+def outer(a, b, out=None):
+    _n._no_out("outer", out)
+    a = reshape(a, (-1, 1)) if isinstance(a, Taylor) else np.reshape(a, (-1, 1))
+    b = reshape(b, (1, -1)) if isinstance(b, Taylor) else np.reshape(b, (1, -1))
+    return a * b
+
+
+@_impl(np.linalg.norm)
+def norm(x, ord=None, axis=None, keepdims=False):
+    if ord not in (None, 2, "fro") or (ord == 2 and x.ndim != 1 and axis is None):
+        raise TypeError(f"{ENGINE}: numpy.linalg.norm supports the 2-norm/Frobenius norm only")
+    return g.sqrt(sum_(x * x, axis=axis, keepdims=keepdims))
+
+
+@_impl(np.shape)
+def _shape_func(a):
+    return a.shape
+
+
+@_impl(np.ndim)
+def _ndim_func(a):
+    return a.ndim
+
+
+@_impl(np.size)
+def _size_func(a, axis=None):
+    return a.size if axis is None else a.shape[axis]
+
+
+@_impl(np.zeros_like)
+def _zeros_like(a, dtype=None, order="K", subok=True, shape=None):
+    return np.zeros_like(g.real_value(a), dtype=dtype, shape=shape)
+
+
+@_impl(np.ones_like)
+def _ones_like(a, dtype=None, order="K", subok=True, shape=None):
+    return np.ones_like(g.real_value(a), dtype=dtype, shape=shape)
+
+
+@_impl(np.argmax)
+def _argmax(a, axis=None, out=None, **kw):
+    return np.argmax(g.real_value(a), axis=axis, **kw)
+
+
+@_impl(np.argmin)
+def _argmin(a, axis=None, out=None, **kw):
+    return np.argmin(g.real_value(a), axis=axis, **kw)
+
+
+@_impl(np.copy)
+def _copy(a, order="K", subok=False):
+    return Taylor._make(np.copy(a.coef) if _is_plain(a.coef) else a.coef, a.tag)
