@@ -53,6 +53,8 @@ nitpicky = False
 suppress_warnings = ["ref.python"]
 
 html_theme = "alabaster"
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_title = f"exactdiff {release}"
 html_theme_options = {
     "description": "Exact derivatives of plain numpy code",
