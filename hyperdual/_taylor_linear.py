@@ -405,3 +405,100 @@ def _argmin(a, axis=None, out=None, **kw):
 @_impl(np.copy)
 def _copy(a, order="K", subok=False):
     return Taylor._make(np.copy(a.coef) if _is_plain(a.coef) else a.coef, a.tag)
+
+
+# --- linear algebra: the matrix-series recurrences ----------------------------------------
+def _plain_matrix_series(a, what):
+    """The coefficient array of a Taylor matrix operand (plain float arrays only)."""
+    c = a.coef
+    if type(c) is not np.ndarray:
+        raise TypeError(f"{ENGINE}: numpy.linalg.{what} of a Taylor number whose "
+                        "coefficients carry another perturbation is not supported")
+    if c.ndim < 3 or c.shape[-1] != c.shape[-2]:
+        raise np.linalg.LinAlgError(f"{what}: the value must be a square matrix (got shape "
+                                    f"{c.shape[1:]})")
+    return c
+
+
+def _series_solve(A, B):
+    """X with A(t) X(t) = B(t): A_0 X_k = B_k - sum_{j=1..k} A_j X_{k-j} (one LU of A_0
+    would be cheaper; numpy's solve refactors, which is fine for small K)."""
+    K1 = A.shape[0]
+    X = []
+    for k in range(K1):
+        r = B[k]
+        for j in range(1, k + 1):
+            r = r - A[j] @ X[k - j]
+        X.append(np.linalg.solve(A[0], r))
+    return np.stack(X)
+
+
+@_impl(np.linalg.inv)
+def inv(a):
+    """inv(A(t)) by A_0 X_k = -sum_{j>=1} A_j X_{k-j} (X_0 = inv(A_0))."""
+    A = _plain_matrix_series(a, "inv")
+    eye = np.broadcast_to(np.eye(A.shape[-1]), A.shape[1:])
+    B = np.concatenate([eye[None], np.zeros_like(A[1:])])
+    return Taylor._make(_series_solve(A, B), a.tag)
+
+
+@_impl(np.linalg.solve)
+def solve(a, b):
+    """solve(A(t), b(t)) by the same recurrence (either operand may be constant)."""
+    top = _role(a, b)
+    if top is None:
+        return NotImplemented
+    K = top.order
+    A = a.coef if _coef_of(a, top) is not None else _const_coef(a, K)
+    B = b.coef if _coef_of(b, top) is not None else _const_coef(b, K)
+    if type(A) is not np.ndarray or type(B) is not np.ndarray:
+        raise TypeError(f"{ENGINE}: numpy.linalg.solve of Taylor numbers whose coefficients "
+                        "carry another perturbation is not supported")
+    vec = B.ndim == A.ndim - 1  # b a vector (or a stack of vectors)
+    X = _series_solve(A, B[..., None] if vec else B)
+    return Taylor._make(X[..., 0] if vec else X, top.tag)
+
+
+def _trace_series(A):
+    """G = tr(A^-1 A') as a series of order K - 1 (A' has coefficients (m+1) A_{m+1})."""
+    K1 = A.shape[0]
+    X = _series_solve(A[:K1 - 1], np.stack([(m + 1) * A[m + 1] for m in range(K1 - 1)]))
+    return np.trace(X, axis1=-2, axis2=-1)
+
+
+@_impl(np.linalg.det)
+def det(a):
+    """det(A(t)): y' = y tr(A^-1 A') (Jacobi's formula), y_0 = det(A_0)."""
+    A = _plain_matrix_series(a, "det")
+    y0 = np.linalg.det(A[0])
+    if A.shape[0] == 1:
+        return Taylor._make(y0[None] if np.ndim(y0) else np.array([y0]), a.tag)
+    G = _trace_series(A)
+    # y = det: k y_k = sum_{j=1..k} j L_j y_{k-j} with L' = G, i.e. j L_j = G_{j-1}
+    jl = [None] + [G[j - 1] for j in range(1, A.shape[0])]
+    y = [y0]
+    for k in range(1, A.shape[0]):
+        s = jl[1] * y[k - 1]
+        for j in range(2, k + 1):
+            s = s + jl[j] * y[k - j]
+        y.append(s / k)
+    return Taylor._make(np.stack([np.asarray(v, dtype=float) for v in y]), a.tag)
+
+
+@_impl(np.linalg.slogdet)
+def slogdet(a):
+    """(sign, log|det|): the sign is constant; log|det| = log|det_0| + integral of G."""
+    A = _plain_matrix_series(a, "slogdet")
+    sign, l0 = np.linalg.slogdet(A[0])
+    if A.shape[0] == 1:
+        return sign, Taylor._make(np.asarray(l0)[None], a.tag)
+    G = _trace_series(A)
+    w = 1.0 / np.arange(1.0, A.shape[0])
+    rest = w.reshape((-1,) + (1,) * (G.ndim - 1)) * G
+    return sign, Taylor._make(np.concatenate([np.asarray(l0)[None], rest]), a.tag)
+
+
+@_impl(np.diag)
+def diag(v, k=0):
+    """np.diag of every coefficient (a 1-d value makes a matrix, a 2-d one is read)."""
+    return Taylor._make(np.stack([np.diag(c, k) for c in _items_of(v.coef)]), v.tag)

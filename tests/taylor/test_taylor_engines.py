@@ -182,8 +182,8 @@ def test_errors_name_the_function_and_engine():
     t = Taylor(np.ones((3, 2, 2)))
     with pytest.raises(TypeError, match="Taylor"):
         np.asarray(t)
-    with pytest.raises(TypeError, match=r"numpy\.linalg\.solve|solve.*Taylor"):
-        np.linalg.solve(t, np.ones(2))
+    with pytest.raises(TypeError, match=r"eig.*Taylor"):
+        np.linalg.eig(t)
     with pytest.raises(TypeError, match=r"numpy\.add\.reduce"):
         np.add.reduce(t)
     with pytest.raises(TypeError, match="Taylor"):
