@@ -305,6 +305,447 @@ _b("maximum", np.maximum, None, _max_partials, "ties: derivative split 0.5/0.5")
 _b("minimum", np.minimum, None, _min_partials, "ties: derivative split 0.5/0.5")
 _b("xlogy", special.xlogy, None, _xlogy_partials)
 
+# --- elementwise leftovers (angles, remainders, sinc, scipy.special) ---------------
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_HALF_SQRT_PI = 0.5 * _SQRT_PI
+
+
+def _const_like(c):
+    return lambda x: _one_like(x) * c
+
+
+def _piecewise(x, small, near, far):
+    """``near(x)`` where ``small(|real x|)`` holds, else ``far(x)`` (see :func:`_select`)."""
+    return _select(x, lambda r: small(np.abs(r)), near, far)
+
+
+def _select(x, cond, near, far):
+    """``near(x)`` where ``cond(real x)`` holds, else ``far(x)``.
+
+    Each branch is evaluated only on the inputs it serves when x is a scalar
+    (Python floats raise on 0/0); on arrays both are formed (warnings silenced)
+    and selected elementwise.  Used where a closed form cancels (a series
+    takes over) or divides by zero at a removable singularity.
+    """
+    r = g.real_value(x)
+    c = cond(np.asarray(r))
+    if np.ndim(c) == 0:
+        return near(x) if bool(c) else far(x)
+    if c.all():
+        return near(x)
+    if not c.any():
+        return far(x)
+    with np.errstate(all="ignore"):
+        a, b = near(x), far(x)
+    return g.where_value(c, a, b)
+
+
+def _horner(u, coefs):
+    """sum(coefs[k] * u**k) by Horner's rule (works on dual numbers)."""
+    p = coefs[-1]
+    for c in reversed(coefs[:-1]):
+        p = p * u + c
+    return p
+
+
+# sinc(x) = sin(t)/t with t = pi x.  d/dt: (t cos t - sin t)/t^2 and
+# ((2 - t^2) sin t - 2 t cos t)/t^3 cancel for small t: a series (in u = t^2) there.
+_SINC1 = [(-1) ** k * 2 * k / math.factorial(2 * k + 1) for k in range(1, 14)]
+_SINC2 = [(-1) ** k * 2 * k * (2 * k - 1) / math.factorial(2 * k + 1) for k in range(1, 14)]
+
+
+def _sincos_pi(x):
+    """sin(pi x) and cos(pi x) with x first reduced by an even integer (exactly), so
+    that large x does not lose the ulps of pi*x's rounding in the trigonometric part."""
+    k = np.round(np.asarray(g.real_value(x)) * 0.5) * 2.0
+    k = float(k) if np.ndim(k) == 0 else k
+    t = math.pi * (x - k)
+    return g.sin(t), g.cos(t)
+
+
+def _sinc_d1(x):
+    t = math.pi * x
+
+    def far(x):
+        s, c = _sincos_pi(x)
+        return (t * c - s) / (t * t)
+
+    return math.pi * _piecewise(x, lambda a: a < 1.0 / math.pi,
+                                lambda x: t * _horner(t * t, _SINC1), far)
+
+
+def _sinc_d2(x):
+    t = math.pi * x
+
+    def far(x):
+        s, c = _sincos_pi(x)
+        return ((2.0 - t * t) * s - 2.0 * t * c) / (t * t * t)
+
+    return (math.pi * math.pi) * _piecewise(x, lambda a: a < 1.0 / math.pi,
+                                            lambda x: _horner(t * t, _SINC2), far)
+
+
+# erfcx(z) = 1/(sqrt(pi) T0) with T_k = z + ((k+1)/2)/T_{k+1} (Laplace's continued
+# fraction); then erfcx' = -1/(sqrt(pi) T0 T1) and erfcx'' = 2/(sqrt(pi) T0 T1 T2)
+# exactly, where the closed forms 2z erfcx - 2/sqrt(pi) ... cancel (z >= 2).
+_ERFCX_CF = 80
+
+
+def _erfcx_tails(z):
+    t = z
+    tails = []
+    for k in range(_ERFCX_CF, -1, -1):
+        t = z + (0.5 * (k + 1)) / t
+        if k <= 2:
+            tails.append(t)
+    return tails[2], tails[1], tails[0]  # T0, T1, T2
+
+
+def _erfcx_d1(x):
+    def far(z):
+        t0, t1, _ = _erfcx_tails(z)
+        return -1.0 / (_SQRT_PI * t0 * t1)
+
+    return _select(x, lambda r: r < 2.0,
+                   lambda x: 2.0 * x * g.erfcx(x) - 2.0 / _SQRT_PI, far)
+
+
+def _erfcx_d2(x):
+    def far(z):
+        t0, t1, t2 = _erfcx_tails(z)
+        return 2.0 / (_SQRT_PI * t0 * t1 * t2)
+
+    return _select(x, lambda r: r < 2.0,
+                   lambda x: (2.0 + 4.0 * x * x) * g.erfcx(x) - 4.0 * x / _SQRT_PI, far)
+
+
+def _exp_sq_via_erfcx(y, q):
+    """exp(y**2) written as erfcx(|y|) / q, where q = erfc(|y|) is known exactly.
+
+    exp(y*y) loses y**2 ulps for large |y| (the rounding of y*y is magnified);
+    erfcx is accurate everywhere, so the inverse functions' derivatives keep
+    full precision out to their domain's edges.
+    """
+    return g.erfcx(g.absolute(y)) / q
+
+
+def _erfinv_d1(x):
+    y = g.erfinv(x)
+    return _HALF_SQRT_PI * _exp_sq_via_erfcx(y, 1.0 - g.absolute(x))
+
+
+def _erfcinv_d1(x):
+    y = g.erfcinv(x)
+    q = g.where_value(g.real_value(x) <= 1.0, x, 2.0 - x)  # erfc(|y|), exact
+    return -_HALF_SQRT_PI * _exp_sq_via_erfcx(y, q)
+
+
+def _ndtri_d1(p):
+    # 1/phi(y) with phi(y) = q * sqrt(2/pi) / erfcx(|y|/sqrt2), q = ndtr(-|y|) exactly
+    y = g.ndtri(p)
+    q = g.where_value(g.real_value(p) <= 0.5, p, 1.0 - p)
+    return g.erfcx(g.absolute(y) / _SQRT_2) / (_SQRT_2_OVER_PI * q)
+
+
+def _log_ndtr_d1(x):
+    # phi(x)/Phi(x) = sqrt(2/pi) / erfcx(-x/sqrt2): no underflow, no cancellation
+    return _SQRT_2_OVER_PI / g.erfcx(-x / _SQRT_2)
+
+
+# x + phi(x)/Phi(x) for x << 0: the continued fraction 1/(u + 2/(u + 3/(u + ...)))
+# with u = -x (from the Mills ratio's); the direct sum cancels about u**2 ulps there.
+_LOG_NDTR_CF = 60
+
+
+def _log_ndtr_x_plus_h(x):
+    def cf(x):
+        u = -x
+        t = u
+        for k in range(_LOG_NDTR_CF, 1, -1):
+            t = u + k / t
+        return 1.0 / t
+
+    return _log_ndtr_branch(x, cf)
+
+
+def _log_ndtr_branch(x, cf):
+    r = np.asarray(g.real_value(x))
+    far = r < -4.0
+    if np.ndim(far) == 0:
+        return cf(x) if bool(far) else x + _log_ndtr_d1(x)
+    if far.all():
+        return cf(x)
+    if not far.any():
+        return x + _log_ndtr_d1(x)
+    with np.errstate(all="ignore"):
+        a, b = cf(x), x + _log_ndtr_d1(x)
+    return g.where_value(far, a, b)
+
+
+# i1(x)/x and its derivative (x i0 - 2 i1)/x^2: series near 0 (0/0 and cancellation)
+_I1X = [1.0 / (2.0 * 4.0 ** k * math.factorial(k) * math.factorial(k + 1)) for k in range(16)]
+_I1X_D = [(k + 1) / (4.0 ** (k + 1) * math.factorial(k + 1) * math.factorial(k + 2))
+          for k in range(16)]
+
+
+def _i1_over_x(x):
+    return _piecewise(x, lambda a: a < 1.0, lambda x: _horner(x * x, _I1X),
+                      lambda x: g.i1(x) / x)
+
+
+def _i1_over_x_d(x):
+    return _piecewise(x, lambda a: a < 2.0, lambda x: x * _horner(x * x, _I1X_D),
+                      lambda x: (x * g.i0(x) - 2.0 * g.i1(x)) / (x * x))
+
+
+def _i1e_over_x(x):
+    return _piecewise(x, lambda a: a < 1.0,
+                      lambda x: _horner(x * x, _I1X) * g.exp(-g.absolute(x)),
+                      lambda x: g.i1e(x) / x)
+
+
+def _i1e_over_x_d(x):  # e^{-|x|} d/dx(i1(x)/x)
+    return _piecewise(x, lambda a: a < 2.0,
+                      lambda x: x * _horner(x * x, _I1X_D) * g.exp(-g.absolute(x)),
+                      lambda x: (x * g.i0e(x) - 2.0 * g.i1e(x)) / (x * x))
+
+
+
+# For |x| >= 20 the closed forms of i0e', i1e' ... cancel (i1e - i0e ~ i0e / 2x):
+# differentiate the asymptotic series e^{-x} I_nu(x) ~ sum_k b_k x^{-k-1/2} termwise
+# (40 terms reach 1e-17 there).
+_ASYM_X = 20.0
+
+
+def _asym_coefs(nu):
+    out, a = [], 1.0
+    for k in range(40):
+        out.append((-1) ** k * a / math.sqrt(2.0 * math.pi))
+        a *= (4.0 * nu * nu - (2 * k + 1) ** 2) / ((k + 1) * 8.0)
+    return out
+
+
+_ASYM = {0: _asym_coefs(0.0), 1: _asym_coefs(1.0)}
+
+
+def _asym_deriv(nu, n, x):
+    """n-th derivative of e^{-x} I_nu(x) for x >= 20 from the series (x > 0)."""
+    coefs = []
+    for k, b in enumerate(_ASYM[nu]):
+        f = 1.0
+        for j in range(n):
+            f *= -(k + 0.5 + j)
+        coefs.append(b * f)
+    u = 1.0 / x
+    return _horner(u, coefs) * g.power(x, -(0.5 + n))
+
+
+def _scaled_bessel(nu, n, closed):
+    """e^{-|x|} I_nu's n-th derivative: closed form below 20, series beyond; the
+    symmetry (i0e even, i1e odd) gives x < 0."""
+    def rule(x):
+        def far(x):
+            s = g.sign(g.real_value(x))
+            v = _asym_deriv(nu, n, g.absolute(x))
+            return v * s if (nu + n) % 2 else v
+        return _piecewise(x, lambda a: a < _ASYM_X, closed, far)
+    return rule
+
+
+_u("fabs", np.fabs, math.fabs, lambda x: g.sign(x), _zero,
+   "fabs'(0) = 0 (as abs)")
+_u("deg2rad", np.deg2rad, None, _const_like(math.pi / 180.0), _zero)
+_u("radians", np.radians, None, _const_like(math.pi / 180.0), _zero)
+_u("rad2deg", np.rad2deg, None, _const_like(180.0 / math.pi), _zero)
+_u("degrees", np.degrees, None, _const_like(180.0 / math.pi), _zero)
+_u("sinc", np.sinc, None, _sinc_d1, _sinc_d2,
+   "normalised sinc sin(pi x)/(pi x); a series near 0 keeps f', f'' precise there")
+_u("gamma", special.gamma, None,
+   lambda x: g.gamma(x) * g.digamma(x),
+   lambda x: g.gamma(x) * (g.digamma(x) ** 2 + g.polygamma1(x)),
+   "inf/nan at the poles 0, -1, -2, ...")
+_u("loggamma", special.loggamma, None,
+   lambda x: g.digamma(x), lambda x: g.polygamma1(x), "real loggamma: nan below 0")
+_u("erfinv", special.erfinv, None, _erfinv_d1,
+   lambda x: 2.0 * g.erfinv(x) * _erfinv_d1(x) ** 2, "inf at +-1")
+_u("erfcinv", special.erfcinv, None, _erfcinv_d1,
+   lambda x: 2.0 * g.erfcinv(x) * _erfcinv_d1(x) ** 2, "inf at 0 and 2")
+_u("erfcx", special.erfcx, None, _erfcx_d1, _erfcx_d2,
+   "continued fractions for x >= 2, where 2x erfcx(x) - 2/sqrt(pi) would cancel")
+_u("ndtr", special.ndtr, None,
+   lambda x: g.exp(-0.5 * x * x) / _SQRT_2PI,
+   lambda x: -x * g.exp(-0.5 * x * x) / _SQRT_2PI)
+_u("log_ndtr", special.log_ndtr, None, _log_ndtr_d1,
+   lambda x: -_log_ndtr_d1(x) * _log_ndtr_x_plus_h(x),
+   "f' = phi/Phi through erfcx (no underflow for x << 0)")
+_u("ndtri", special.ndtri, None, _ndtri_d1,
+   lambda p: g.ndtri(p) * _ndtri_d1(p) ** 2, "inf at 0 and 1")
+_u("i0", special.i0, None, lambda x: g.i1(x), lambda x: g.i0(x) - _i1_over_x(x))
+_u("i1", special.i1, None,
+   lambda x: g.i0(x) - _i1_over_x(x),
+   lambda x: g.i1(x) - _i1_over_x_d(x))
+_u("i0e", special.i0e, None,
+   _scaled_bessel(0, 1, lambda x: g.i1e(x) - g.sign(x) * g.i0e(x)),
+   _scaled_bessel(0, 2, lambda x: 2.0 * g.i0e(x) - _i1e_over_x(x)
+                  - 2.0 * g.sign(x) * g.i1e(x)),
+   "i0e'(0) = 0 (the kink of e^-|x| contributes sign(0) = 0)")
+_u("i1e", special.i1e, None,
+   _scaled_bessel(1, 1, lambda x: g.i0e(x) - _i1e_over_x(x) - g.sign(x) * g.i1e(x)),
+   _scaled_bessel(1, 2, lambda x: (g.i1e(x) - _i1e_over_x_d(x)
+                                   - 2.0 * g.sign(x) * (g.i0e(x) - _i1e_over_x(x))
+                                   + g.i1e(x))))
+_u("entr", special.entr, None,
+   lambda x: -(g.log(x) + 1.0), lambda x: -1.0 / x, "entr'(0) = inf")
+_u("logit", special.logit, None,
+   lambda p: 1.0 / (p * (1.0 - p)),
+   lambda p: (2.0 * p - 1.0) / (p * (1.0 - p)) ** 2)
+
+
+# --- binary leftovers ---------------------------------------------------------------
+def _real_pair(x, y):
+    return g.real_value(x), g.real_value(y)
+
+
+def _remainder_partials(x, y, order, vx, vy):
+    # x mod y = x - q y with q = floor_divide(x, y) piecewise constant
+    rx, ry = _real_pair(x, y)
+    with np.errstate(all="ignore"):
+        q = np.floor_divide(rx, ry)
+    return {(1, 0): 1.0, (0, 1): -q, (2, 0): 0.0, (1, 1): 0.0, (0, 2): 0.0}
+
+
+def _fmod_partials(x, y, order, vx, vy):
+    rx, ry = _real_pair(x, y)
+    with np.errstate(all="ignore"):
+        q = np.round((rx - np.fmod(rx, ry)) / ry)  # the truncated quotient, exactly
+    return {(1, 0): 1.0, (0, 1): -q, (2, 0): 0.0, (1, 1): 0.0, (0, 2): 0.0}
+
+
+def _flat_partials(x, y, order, vx, vy):
+    return {(1, 0): 0.0, (0, 1): 0.0, (2, 0): 0.0, (1, 1): 0.0, (0, 2): 0.0}
+
+
+def _heaviside_partials(x, y, order, vx, vy):
+    rx = g.real_value(x)
+    return {(1, 0): 0.0, (0, 1): g.select_value(rx == 0, 1.0, 0.0),
+            (2, 0): 0.0, (1, 1): 0.0, (0, 2): 0.0}
+
+
+def _copysign_partials(x, y, order, vx, vy):
+    rx, ry = _real_pair(x, y)
+    d = np.sign(rx) * np.copysign(1.0, ry)
+    d = float(d) if np.ndim(d) == 0 else d
+    return {(1, 0): d, (0, 1): 0.0, (2, 0): 0.0, (1, 1): 0.0, (0, 2): 0.0}
+
+
+def _logaddexp_partials(a, b, order, vx, vy, scale=1.0):
+    # d/da log(e^a + e^b) = expit(a - b): never 0/0, never overflows
+    d = (a - b) * scale if scale != 1.0 else a - b
+    s, t = g.expit(d), g.expit(-d)
+    out = {(1, 0): s, (0, 1): t}
+    if order > 1:
+        st = scale * s * t
+        out[(2, 0)] = st
+        out[(1, 1)] = -st
+        out[(0, 2)] = st
+    return out
+
+
+def _logaddexp2_partials(a, b, order, vx, vy):
+    return _logaddexp_partials(a, b, order, vx, vy, scale=_LN2)
+
+
+def _xlog1py_partials(x, y, order, vx, vy):
+    out = {(1, 0): g.log1p(y), (2, 0): 0.0}
+    if vy:
+        out[(0, 1)] = x / (1.0 + y)
+    if order > 1:
+        out[(1, 1)] = 1.0 / (1.0 + y)
+        out[(0, 2)] = -x / ((1.0 + y) * (1.0 + y))
+    return out
+
+
+def _log_ratio(x, y):
+    """log(x / y), through log1p((x - y) / y) when x is close to y (no cancellation)."""
+    rx, ry = _real_pair(x, y)
+    with np.errstate(all="ignore"):
+        near = np.abs(np.asarray(rx) - ry) < 0.5 * np.abs(ry)
+    if np.ndim(near) == 0:
+        return g.log1p((x - y) / y) if bool(near) else g.log(x / y)
+    with np.errstate(all="ignore"):
+        a, b = g.log1p((x - y) / y), g.log(x / y)
+    return g.where_value(near, a, b)
+
+
+def _rel_entr_partials(x, y, order, vx, vy):
+    out = {(1, 0): _log_ratio(x, y) + 1.0}
+    if vy:
+        out[(0, 1)] = -x / y
+    if order > 1:
+        out[(2, 0)] = 1.0 / x
+        out[(1, 1)] = -1.0 / y
+        out[(0, 2)] = x / (y * y)
+    return out
+
+
+def _kl_div_partials(x, y, order, vx, vy):
+    out = {(1, 0): _log_ratio(x, y)}
+    if vy:
+        out[(0, 1)] = (y - x) / y
+    if order > 1:
+        out[(2, 0)] = 1.0 / x
+        out[(1, 1)] = -1.0 / y
+        out[(0, 2)] = x / (y * y)
+    return out
+
+
+def _betaln_partials(a, b, order, vx, vy, scale=None):
+    pab = g.digamma(a + b)
+    da, db = g.digamma(a) - pab, g.digamma(b) - pab
+    out = {(1, 0): da, (0, 1): db}
+    if order > 1:
+        qab = g.polygamma1(a + b)
+        out[(2, 0)] = g.polygamma1(a) - qab
+        out[(1, 1)] = -qab
+        out[(0, 2)] = g.polygamma1(b) - qab
+    return out
+
+
+def _beta_partials(a, b, order, vx, vy):
+    # B (log B)' and B ((log B)'' + (log B)'^2)
+    lp = _betaln_partials(a, b, order, vx, vy)
+    bv = g.beta(a, b)
+    da, db = lp[(1, 0)], lp[(0, 1)]
+    out = {(1, 0): bv * da, (0, 1): bv * db}
+    if order > 1:
+        out[(2, 0)] = bv * (lp[(2, 0)] + da * da)
+        out[(1, 1)] = bv * (lp[(1, 1)] + da * db)
+        out[(0, 2)] = bv * (lp[(0, 2)] + db * db)
+    return out
+
+
+_b("remainder", np.remainder, None, _remainder_partials,
+   "d/dy = -floor(x/y); jumps where x/y crosses an integer (derivative there: the right side)")
+_b("fmod", np.fmod, None, _fmod_partials, "d/dy = -trunc(x/y)")
+_b("floor_divide", np.floor_divide, None, _flat_partials, "piecewise constant: derivative 0")
+_b("heaviside", np.heaviside, None, _heaviside_partials,
+   "derivative 0 in x (also at 0); 1 in h0 where x == 0")
+_b("copysign", np.copysign, None, _copysign_partials,
+   "d/dx = sign(x) sign(y) (0 at x = 0, as abs); d/dy = 0")
+_b("float_power", np.float_power, None, _pow_partials, "as power, in float64")
+_b("logaddexp", np.logaddexp, None, _logaddexp_partials)
+_b("logaddexp2", np.logaddexp2, None, _logaddexp2_partials)
+_b("xlog1py", special.xlog1py, None, _xlog1py_partials)
+_b("rel_entr", special.rel_entr, None, _rel_entr_partials)
+_b("kl_div", special.kl_div, None, _kl_div_partials)
+_b("beta", special.beta, None, _beta_partials,
+   "d/da = B (psi(a) - psi(a+b)); loses relative precision when a >> b (the psi difference)")
+_b("betaln", special.betaln, None, _betaln_partials,
+   "d/da = psi(a) - psi(a+b); loses relative precision when a >> b (the psi difference)")
+
+
 # numpy ufunc object -> rule
 UNARY_BY_UFUNC = {r.ufunc: r for r in UNARY.values() if isinstance(r.ufunc, np.ufunc)}
 BINARY_BY_UFUNC = {r.ufunc: r for r in BINARY.values() if isinstance(r.ufunc, np.ufunc)}

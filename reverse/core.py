@@ -512,8 +512,9 @@ class Variable:
             "build an array from several Variables use np.stack([...]) or np.concatenate "
             "(np.array([...]), np.r_ and np.c_ convert their items and cannot be reached). "
             "Library functions that call np.asarray on their input (scipy.linalg, "
-            "scipy.stats ...) cannot see derivatives: reverse.linalg has expm, "
-            "solve_triangular, cho_factor/cho_solve and lu_factor/lu_solve"
+            "scipy.special.logsumexp/softmax/log_softmax, scipy.stats ...) cannot see "
+            "derivatives: reverse.linalg has expm, solve_triangular, cho_factor/cho_solve "
+            "and lu_factor/lu_solve; reverse.functions has logsumexp, softmax, log_softmax"
         )
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:

@@ -70,10 +70,12 @@ from .core import (
 from .utils import (
     expand_to,
     is_basic_index,
-    logsumexp,
     reduce_shape,
     scatter_add,
     sum_to,
+)
+from .utils import (
+    logsumexp as _lse,
 )
 
 try:  # scipy is a dependency, but keep the core usable if it is broken
@@ -1664,7 +1666,7 @@ class Sigmoid(Function):
 
 
 def _softmax(x: Any, axis: Any) -> Any:
-    return np.exp(x - logsumexp(x, axis=axis, keepdims=True))
+    return np.exp(x - _lse(x, axis=axis, keepdims=True))
 
 
 class Softmax(Function):
@@ -1708,7 +1710,7 @@ class LogSoftmax(Function):
         self.axis = _check_axis(axis)
 
     def forward(self, x: Any) -> Any:
-        return x - logsumexp(x, axis=self.axis, keepdims=True)
+        return x - _lse(x, axis=self.axis, keepdims=True)
 
     def backward(self, gy: Any, y: Any, x: Any) -> Any:
         return gy - np.exp(y) * np.sum(gy, axis=self.axis, keepdims=True)
@@ -1736,7 +1738,7 @@ class SoftmaxCrossEntropy(Function):
 
     def forward(self, x: Any) -> Any:
         n = x.shape[0]
-        logp = x - logsumexp(x, axis=1, keepdims=True)
+        logp = x - _lse(x, axis=1, keepdims=True)
         if self.labels:
             return -np.sum(logp[np.arange(n), self.t]) / n
         return -np.sum(self.t * logp) / n

@@ -9,21 +9,32 @@ from __future__ import annotations
 import pathlib
 import re
 
+import numpy as np
+
 START, END = "<!-- supported-functions:start -->", "<!-- supported-functions:end -->"
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 
 
+# one row per function: numpy/scipy aliases that are the same object get one name
+_CANONICAL = {"scipy.special.psi": "scipy.special.digamma", "numpy.true_divide": "numpy.divide"}
+
+
 def _reverse_names() -> set[str]:
+    import scipy.special as sp
+
     from reverse import core
 
     names = set()
     for table in (core.UFUNCS, core.FUNCTIONS):
         for f in table:
-            mod = "scipy.special" if "scipy" in repr(f) or f.__name__ in {
-                "erf", "erfc", "expit", "gammaln", "psi", "xlogy"} else "numpy"
+            name = f.__name__
+            scipy_fn = getattr(sp, name, None) is f and getattr(np, name, None) is not f
+            mod = "scipy.special" if scipy_fn or "scipy" in repr(f) else "numpy"
             if getattr(f, "__module__", None) == "numpy.linalg":
                 mod = "numpy.linalg"
-            names.add(f"{mod}.{f.__name__}")
+            elif getattr(np.linalg, name, None) is f and getattr(np, name, None) is not f:
+                mod = "numpy.linalg"
+            names.add(_CANONICAL.get(f"{mod}.{name}", f"{mod}.{name}"))
     return names
 
 
@@ -31,7 +42,7 @@ def table() -> str:
     """The markdown table: every function either engine differentiates."""
     import hyperdual
 
-    fwd = set(hyperdual.SUPPORTED_FUNCTIONS)
+    fwd = {_CANONICAL.get(n, n) for n in hyperdual.SUPPORTED_FUNCTIONS}
     rev = _reverse_names()
     rows = ["| function | hyperdual | reverse |", "|---|:-:|:-:|"]
     for name in sorted(fwd | rev):

@@ -9,7 +9,10 @@ imports them all, and ``reverse/__init__`` imports it after
 """
 
 from . import (  # noqa: E402,F401  (register on import)
+    contractions,
+    elementwise,
     linalg,  # noqa: E402,F401
     shape,
     sorting,
+    statistics,
 )

@@ -240,8 +240,8 @@ UNSUPPORTED = {
     "eig": lambda d: np.linalg.eig(d),
     "fft": lambda d: np.fft.fft(d),
     "unique": lambda d: np.unique(d),
-    "cumprod": lambda d: np.cumprod(d),
-    "median": lambda d: np.median(d),
+    "nancumprod": lambda d: np.nancumprod(d),
+    "nanmedian": lambda d: np.nanmedian(d),
     "eigvals": lambda d: np.linalg.eigvals(d),
     "add.at": lambda d: np.add.at(d, [0], 1.0),
     "add.reduce": lambda d: np.add.reduce(d),
@@ -251,7 +251,7 @@ UNSUPPORTED = {
     "sin": lambda d: np.sin(d, out=np.empty((2, 2))),
     "sum": lambda d: np.sum(d, out=np.empty(())),
     "bitwise_and": lambda d: np.bitwise_and(d, d),
-    "fmod": lambda d: np.fmod(d, 2.0),
+    "spacing": lambda d: np.spacing(d),
 }
 
 

@@ -120,6 +120,78 @@ NUMPY_ENTRY = {
 }
 
 
+# Elementwise leftovers (breadth): closed forms from calculus, written with scipy.
+def _sinc_d1(x):
+    t = np.pi * x
+    return np.pi * (t * np.cos(t) - np.sin(t)) / t ** 2
+
+
+def _sinc_d2(x):
+    t = np.pi * x
+    return np.pi ** 2 * ((2 - t * t) * np.sin(t) - 2 * t * np.cos(t)) / t ** 3
+
+
+def _phi(x):
+    return np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
+
+
+_DEG = np.pi / 180
+UNARY_TABLE.update({
+    "fabs": (np.fabs, lambda x: np.where(x > 0, 1.0, -1.0), lambda x: 0.0 * x,
+             [-2.0, -1e-9, 0.5, 3.0]),
+    "deg2rad": (np.deg2rad, lambda x: _DEG + 0.0 * x, lambda x: 0.0 * x, [-30.0, 0.0, 2.0]),
+    "radians": (np.radians, lambda x: _DEG + 0.0 * x, lambda x: 0.0 * x, [-30.0, 0.0, 2.0]),
+    "rad2deg": (np.rad2deg, lambda x: 1 / _DEG + 0.0 * x, lambda x: 0.0 * x, [-3.0, 0.0, 2.0]),
+    "degrees": (np.degrees, lambda x: 1 / _DEG + 0.0 * x, lambda x: 0.0 * x, [-3.0, 0.0, 2.0]),
+    "sinc": (np.sinc, _sinc_d1, _sinc_d2, [-2.7, -0.4, 0.35, 1.5, 6.25]),
+    "gamma": (special.gamma, lambda x: special.gamma(x) * special.psi(x),
+              lambda x: special.gamma(x) * (special.psi(x) ** 2 + special.polygamma(1, x)),
+              [-1.5, 0.3, 1.0, 4.5, 20.0]),
+    "loggamma": (special.loggamma, special.psi, lambda x: special.polygamma(1, x),
+                 [0.3, 1.0, 4.5, 100.0]),
+    "erfinv": (special.erfinv, lambda x: SQPI / 2 * np.exp(special.erfinv(x) ** 2),
+               lambda x: SQPI ** 2 / 2 * special.erfinv(x) * np.exp(2 * special.erfinv(x) ** 2),
+               [-0.9, -0.2, 0.0, 0.5, 0.99]),
+    "erfcinv": (special.erfcinv, lambda x: -SQPI / 2 * np.exp(special.erfcinv(x) ** 2),
+                lambda x: SQPI ** 2 / 2 * special.erfcinv(x)
+                * np.exp(2 * special.erfcinv(x) ** 2), [0.05, 0.5, 1.0, 1.5, 1.9]),
+    "erfcx": (special.erfcx, lambda x: 2 * x * special.erfcx(x) - 2 / SQPI,
+              lambda x: (2 + 4 * x * x) * special.erfcx(x) - 4 * x / SQPI,
+              [-2.0, 0.0, 0.7, 1.5]),
+    "ndtr": (special.ndtr, _phi, lambda x: -x * _phi(x), [-4.0, -0.5, 0.0, 1.3]),
+    "log_ndtr": (special.log_ndtr, lambda x: _phi(x) / special.ndtr(x),
+                 lambda x: -(_phi(x) / special.ndtr(x)) * (x + _phi(x) / special.ndtr(x)),
+                 [-3.0, -0.5, 0.0, 1.3, 4.0]),
+    "ndtri": (special.ndtri, lambda p: 1 / _phi(special.ndtri(p)),
+              lambda p: special.ndtri(p) / _phi(special.ndtri(p)) ** 2,
+              [0.01, 0.3, 0.5, 0.8, 0.999]),
+    "i0": (special.i0, special.i1, lambda x: special.i0(x) - special.i1(x) / x,
+           [-3.0, 0.5, 2.5, 10.0]),
+    "i1": (special.i1, lambda x: special.i0(x) - special.i1(x) / x,
+           lambda x: special.i1(x) - special.i0(x) / x + 2 * special.i1(x) / x ** 2,
+           [-3.0, 0.5, 2.5, 10.0]),
+    "i0e": (special.i0e, lambda x: np.exp(-np.abs(x)) * (special.i1(x)
+                                                         - np.sign(x) * special.i0(x)),
+            lambda x: np.exp(-np.abs(x)) * (2 * special.i0(x) - special.i1(x) / x
+                                            - 2 * np.sign(x) * special.i1(x)),
+            [-3.0, 0.5, 2.5, 10.0]),
+    "i1e": (special.i1e,
+            lambda x: np.exp(-np.abs(x)) * (special.i0(x) - special.i1(x) / x
+                                            - np.sign(x) * special.i1(x)),
+            lambda x: np.exp(-np.abs(x)) * (
+                special.i1(x) - special.i0(x) / x + 2 * special.i1(x) / x ** 2
+                - 2 * np.sign(x) * (special.i0(x) - special.i1(x) / x) + special.i1(x)),
+            [-3.0, 0.5, 2.5, 10.0]),
+    "entr": (special.entr, lambda x: -(np.log(x) + 1), lambda x: -1 / x, [0.1, 1.0, 3.0]),
+    "logit": (special.logit, lambda p: 1 / (p * (1 - p)),
+              lambda p: (2 * p - 1) / (p * (1 - p)) ** 2, [0.01, 0.3, 0.5, 0.9]),
+})
+NUMPY_ENTRY.update({n: getattr(special, n) for n in (
+    "gamma", "loggamma", "erfinv", "erfcinv", "erfcx", "ndtr", "log_ndtr", "ndtri", "i0",
+    "i1", "i0e", "i1e", "entr", "logit")})
+NUMPY_ENTRY["sinc"] = np.sinc
+
+
 def numpy_entry(name):
     if name in NUMPY_ENTRY:
         return NUMPY_ENTRY[name]
@@ -401,6 +473,71 @@ def _min_partials(x, y):
 BINARY_TABLE["minimum"] = (min, _min_partials, lambda x, y: (0.0, 0.0, 0.0),
                            [(1.0, 2.0), (3.0, -1.0), (1.5, 1.5)])
 
+# Binary leftovers (breadth): closed forms from calculus.
+def _expit(z):
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def _lae_hess(x, y, c=1.0):
+    s = _expit(c * (x - y))
+    h = c * s * (1 - s)
+    return (h, -h, h)
+
+
+def _psi(x):
+    return float(special.psi(x))
+
+
+def _pg1(x):
+    return float(special.polygamma(1, x))
+
+
+def _beta_grad(a, b):
+    B = special.beta(a, b)
+    return (B * (_psi(a) - _psi(a + b)), B * (_psi(b) - _psi(a + b)))
+
+
+def _beta_hess(a, b):
+    B = special.beta(a, b)
+    da, db = _psi(a) - _psi(a + b), _psi(b) - _psi(a + b)
+    return (B * (da * da + _pg1(a) - _pg1(a + b)), B * (da * db - _pg1(a + b)),
+            B * (db * db + _pg1(b) - _pg1(a + b)))
+
+
+BINARY_TABLE.update({
+    "remainder": (lambda x, y: x % y, lambda x, y: (1.0, -math.floor(x / y)),
+                  lambda x, y: (0.0, 0.0, 0.0), [(5.3, 2.0), (-1.25, 0.5), (0.7, -0.3)]),
+    "fmod": (math.fmod, lambda x, y: (1.0, -math.trunc(x / y)), lambda x, y: (0.0, 0.0, 0.0),
+             [(5.3, 2.0), (-1.25, 0.4), (0.7, -0.3)]),
+    "floor_divide": (lambda x, y: x // y, lambda x, y: (0.0, 0.0), lambda x, y: (0.0, 0.0, 0.0),
+                     [(5.3, 2.0), (-1.25, 0.4)]),
+    "heaviside": (lambda x, h: float(np.heaviside(x, h)),
+                  lambda x, h: (0.0, 1.0 if x == 0 else 0.0), lambda x, h: (0.0, 0.0, 0.0),
+                  [(-1.0, 0.5), (0.0, 0.3), (2.0, 0.5)]),
+    "copysign": (math.copysign, lambda x, y: (math.copysign(1.0, x) * math.copysign(1.0, y),
+                                               0.0),
+                 lambda x, y: (0.0, 0.0, 0.0), [(1.5, -2.0), (-0.5, 3.0), (-2.0, -1.0)]),
+    "float_power": BINARY_TABLE["power"],
+    "logaddexp": (np.logaddexp, lambda x, y: (_expit(x - y), _expit(y - x)), _lae_hess,
+                  [(0.3, -1.2), (5.0, 5.0), (-700.0, -701.0), (40.0, -40.0)]),
+    "logaddexp2": (np.logaddexp2, lambda x, y: (_expit(LN2 * (x - y)), _expit(LN2 * (y - x))),
+                   lambda x, y: _lae_hess(x, y, LN2), [(0.3, -1.2), (5.0, 5.0), (-3.0, 2.5)]),
+    "xlog1py": (lambda x, y: x * math.log1p(y), lambda x, y: (math.log1p(y), x / (1 + y)),
+                lambda x, y: (0.0, 1 / (1 + y), -x / (1 + y) ** 2),
+                [(2.0, 3.0), (-0.5, -0.2), (0.0, 5.0)]),
+    "rel_entr": (lambda x, y: x * math.log(x / y), lambda x, y: (math.log(x / y) + 1, -x / y),
+                 lambda x, y: (1 / x, -1 / y, x / y ** 2), [(2.0, 3.0), (0.5, 0.2), (1.0, 1.0)]),
+    "kl_div": (lambda x, y: x * math.log(x / y) - x + y,
+               lambda x, y: (math.log(x / y), 1 - x / y),
+               lambda x, y: (1 / x, -1 / y, x / y ** 2), [(2.0, 3.0), (0.5, 0.2), (1.0, 1.0)]),
+    "beta": (special.beta, _beta_grad, _beta_hess, [(2.0, 3.0), (0.5, 0.2), (4.5, 1.5)]),
+    "betaln": (special.betaln,
+               lambda a, b: (_psi(a) - _psi(a + b), _psi(b) - _psi(a + b)),
+               lambda a, b: (_pg1(a) - _pg1(a + b), -_pg1(a + b), _pg1(b) - _pg1(a + b)),
+               [(2.0, 3.0), (0.5, 0.2), (4.5, 1.5)]),
+})
+
+
 OPERATORS = {
     "add": lambda a, b: a + b,
     "subtract": lambda a, b: a - b,
@@ -412,12 +549,18 @@ NUMPY_BINARY = {
     "add": np.add, "subtract": np.subtract, "multiply": np.multiply,
     "true_divide": np.divide, "power": np.power, "arctan2": np.arctan2, "hypot": np.hypot,
     "maximum": np.maximum, "minimum": np.minimum, "xlogy": special.xlogy,
+    **{n: getattr(np, n) for n in ("remainder", "fmod", "floor_divide", "heaviside", "copysign",
+                                    "float_power", "logaddexp", "logaddexp2")},
+    **{n: getattr(special, n) for n in ("xlog1py", "rel_entr", "kl_div", "beta", "betaln")},
 }
 HD_BINARY = {
     "add": hyperdual.add, "subtract": hyperdual.subtract, "multiply": hyperdual.multiply,
     "true_divide": hyperdual.divide, "power": hyperdual.power, "arctan2": hyperdual.arctan2,
     "hypot": hyperdual.hypot, "maximum": hyperdual.maximum, "minimum": hyperdual.minimum,
     "xlogy": hyperdual.xlogy,
+    **{n: getattr(hyperdual, n) for n in (
+        "remainder", "fmod", "floor_divide", "heaviside", "copysign", "float_power", "logaddexp",
+        "logaddexp2", "xlog1py", "rel_entr", "kl_div", "beta", "betaln")},
 }
 
 

@@ -1,0 +1,181 @@
+"""Reverse-mode rules for contractions: ``einsum`` (any subscripts: repeated
+labels, ellipses, implicit output, several operands, broadcasting),
+``tensordot``, ``kron``, ``inner``, ``dot`` of any dimensions and ``vdot``.
+
+``Einsum``'s backward for an operand is itself one einsum of the output
+gradient with the other operands, written with ``np.einsum`` so that it
+builds a graph on Variables (every order) and carries Duals in
+forward-over-reverse.  Labels an operand repeats (a diagonal, ``"ii->i"``) get
+the gradient back on the diagonal through identity factors; labels only that
+operand has (summed out, ``"ij->i"``) through ones factors.  Operands that
+numpy would broadcast (a size-1 axis against a longer one) are broadcast
+explicitly first, so their gradient is summed back by ``BroadcastTo``.
+
+``tensordot``, ``kron``, ``inner``, ``dot`` and ``vdot`` are the same einsum
+compositions as in :mod:`hyperdual.rules.contractions` (imported when first
+called: reverse never imports hyperdual eagerly).
+
+Examples
+--------
+>>> import numpy as np
+>>> from reverse import gradient
+>>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+>>> gradient(lambda x: np.einsum("i,ij,j->", x, A, x), np.array([1.0, 1.0]))
+array([ 7., 13.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import functions as F
+from ..core import FUNCTIONS, Function, Variable, _value
+
+
+def _contractions() -> Any:
+    from hyperdual.rules import contractions
+
+    return contractions
+
+
+def _ndim(x: Any) -> int:
+    return np.ndim(_value(x))
+
+
+class Einsum(Function):
+    """``np.einsum`` with explicit subscripts (see :func:`einsum`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> Einsum(["ij"], "ji")(Variable(np.ones((2, 3)))).shape
+    (3, 2)
+    """
+
+    __slots__ = ("ins", "out", "sizes")
+
+    def __init__(self, ins: list[str], out: str, sizes: dict[str, int] | None = None) -> None:
+        self.ins = list(ins)
+        self.out = out
+        self.sizes = sizes or {}
+
+    def forward(self, *xs: Any) -> Any:
+        opt = _contractions().auto_optimize(xs, False)
+        return np.einsum(",".join(self.ins) + "->" + self.out, *xs, optimize=opt)
+
+    def backward(self, gy: Any, y: Any, *xs: Any) -> Any:
+        grads = []
+        for i, inp in enumerate(self._inputs):
+            grads.append(self._grad(i, gy, xs) if isinstance(inp, Variable) else None)
+        return tuple(grads)
+
+    def _grad(self, i: int, gy: Any, xs: tuple) -> Any:
+        lab = self.ins[i]
+        subs = [self.out]
+        ops: list[Any] = [gy]
+        for j, x in enumerate(xs):
+            if j != i:
+                subs.append(self.ins[j])
+                ops.append(x)
+        present = set("".join(subs))
+        dt = np.result_type(_value(xs[i]))
+        dt = dt if dt.kind == "f" else np.float64
+        used = set("".join(self.ins) + self.out)
+        fresh = (c for c in _contractions()._LETTERS if c not in used)
+        target = []
+        seen = set()
+        for c in lab:
+            n = self.sizes[c]
+            if c in seen:  # a repeated label: a fresh one tied by an identity
+                f = next(fresh)
+                subs.append(c + f)
+                ops.append(np.eye(n, dtype=dt))
+                target.append(f)
+                continue
+            seen.add(c)
+            if c not in present:  # only this operand has it: broadcast by ones
+                subs.append(c)
+                ops.append(np.ones(n, dtype=dt))
+                present.add(c)
+            target.append(c)
+        opt = _contractions().auto_optimize(ops, False)
+        return np.einsum(",".join(subs) + "->" + "".join(target), *ops, optimize=opt)
+
+
+def einsum(*args: Any, out: Any = None, optimize: Any = False, **kwargs: Any) -> Variable:
+    """``np.einsum`` of Variables and constants, every subscript form numpy accepts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> x = Variable(np.arange(4.0).reshape(2, 2))
+    >>> y = einsum("ii", x)
+    >>> y.backward()
+    >>> x.grad
+    variable([[1. 0.]
+              [0. 1.]])
+    """
+    F._reject("einsum", out=out, **{k: v for k, v in kwargs.items()
+                                    if not (k == "casting" and v == "safe")
+                                    and not (k == "order" and v in ("K", None))})
+    ins, outs, ops = _contractions().parse_einsum(args, _ndim)
+    ops = [F._arg(o, "einsum") for o in ops]
+    sizes: dict[str, int] = {}
+    for lab, o in zip(ins, ops):
+        for c, n in zip(lab, np.shape(_value(o))):
+            if n != 1 or c not in sizes:
+                if c in sizes and sizes[c] != 1 and n != sizes[c]:
+                    raise ValueError(f"einsum: operands could not be broadcast together "
+                                     f"(label {c!r}: {sizes[c]} and {n})")
+                sizes[c] = n
+    fixed = []
+    for lab, o in zip(ins, ops):
+        shape = tuple(sizes[c] for c in lab)
+        if isinstance(o, Variable) and o.shape != shape:
+            o = F.broadcast_to(o, shape)
+        elif not isinstance(o, Variable) and np.shape(_value(o)) != shape:
+            o = np.broadcast_to(o, shape)
+        fixed.append(o)
+    if not any(isinstance(o, Variable) for o in fixed):
+        fixed[0] = Variable(fixed[0])
+    return Einsum(ins, outs, sizes)(*fixed)
+
+
+def _np_tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
+    return _contractions().tensordot(a, b, axes)
+
+
+def _np_kron(a: Any, b: Any) -> Any:
+    return _contractions().kron(a, b)
+
+
+def _np_inner(a: Any, b: Any) -> Any:
+    return _contractions().inner(a, b)
+
+
+def _np_vdot(a: Any, b: Any) -> Any:
+    return _contractions().vdot(a, b)
+
+
+def _np_dot(a: Any, b: Any, out: Any = None) -> Any:
+    F._reject("dot", out=out)
+    if _ndim(a) <= 2 and _ndim(b) <= 2:
+        return F.dot(a, b)
+    return _contractions().dot(a, b)
+
+
+FUNCTIONS.update({
+    np.einsum: einsum,
+    np.tensordot: _np_tensordot,
+    np.kron: _np_kron,
+    np.inner: _np_inner,
+    np.vdot: _np_vdot,
+    np.dot: _np_dot,
+})
+F.__all__.extend(["Einsum", "einsum"])
+F.einsum = einsum  # type: ignore[attr-defined]
+F.Einsum = Einsum  # type: ignore[attr-defined]

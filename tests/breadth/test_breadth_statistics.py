@@ -1,0 +1,248 @@
+"""Statistics and reductions in both engines: var/std (ddof, axis, keepdims), average,
+cov, corrcoef, ptp, nansum, nanmean, cumsum, cumprod, median/percentile/quantile
+(ties: documented convention), logsumexp/softmax/log_softmax."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import scipy.special as sp
+from breadth_checks import check_both_engines, check_third_order, scalarize
+
+import hyperdual as hd
+import reverse as rv
+import reverse.functions as F
+from hyperdual import Dual
+from reverse import Variable
+
+rng = np.random.default_rng(11)
+A0 = rng.standard_normal()
+B = rng.standard_normal(3)
+C = rng.standard_normal((2, 3))
+D = rng.standard_normal((1, 3))
+
+
+def _values_match(f, x, **kw):
+    """The value through each engine equals numpy's on plain arrays."""
+    want = f(x, **kw)
+    y = f(Dual(x, np.zeros_like(x)), **kw)
+    np.testing.assert_allclose(getattr(y, "real", y), want, rtol=1e-13, atol=1e-14)
+    v = f(Variable(x), **kw)
+    np.testing.assert_allclose(v.data, want, rtol=1e-13, atol=1e-14)
+
+
+STAT_CASES = ([(x, {"axis": ax, "keepdims": kd}) for x, ax, kd in itertools.product(
+    [B, C, D], [None, 0], [True, False])]
+    + [(x, {"axis": ax, "keepdims": kd}) for x, ax, kd in itertools.product(
+        [C, D], [1, (0, 1), -1], [True, False])])
+
+
+@pytest.mark.parametrize("fname", ["var", "std"])
+@pytest.mark.parametrize("k", range(len(STAT_CASES)))
+def test_var_std_axis_keepdims(fname, k):
+    x, kw = STAT_CASES[k]
+    f = getattr(np, fname)
+    for ddof in (0, 1):
+        if x.size - ddof <= 0 or (kw["axis"] is not None and np.size(
+                np.sum(x, axis=kw["axis"])) == x.size and ddof):
+            continue
+        _values_match(f, x, ddof=ddof, **kw)
+        check_both_engines(scalarize(lambda v, ddof=ddof: f(v, ddof=ddof, **kw)), x)
+
+
+def test_var_std_ddof2_and_scalars():
+    x = rng.standard_normal((3, 4))
+    for f in (np.var, np.std):
+        check_both_engines(scalarize(lambda v, f=f: f(v, axis=1, ddof=2)), x)
+        check_both_engines(lambda v, f=f: f(v, ddof=2), x)
+    assert hd.derivative(np.var, 3.5) == 0.0 and rv.derivative(np.var, 3.5) == 0.0
+
+
+def test_var_float32():
+    x = rng.standard_normal(5).astype(np.float32)
+    y = np.var(Dual(x, np.ones_like(x)))
+    assert np.result_type(y.real) == np.float32
+    v = Variable(x)
+    np.std(v).backward()
+    assert v.grad.data.dtype == np.float32
+    np.testing.assert_allclose(v.grad.data, hd.gradient(np.std, x.astype(float)), rtol=1e-5)
+
+
+def test_average_weights():
+    x = rng.standard_normal((3, 4))
+    w = rng.uniform(0.5, 2.0, 4)
+    W = rng.uniform(0.5, 2.0, (3, 4))
+    check_both_engines(lambda v: np.sum(np.sin(np.average(v, axis=1, weights=w))), x)
+    check_both_engines(lambda v: np.average(v, weights=W), x)
+    check_both_engines(lambda v: np.average(v), x)
+    # the weights differentiated too
+    check_both_engines(lambda u: np.sum(np.average(x, axis=1, weights=u) ** 2), w)
+    avg, scl = np.average(Dual(x, np.ones_like(x)), axis=1, weights=w, returned=True)
+    np.testing.assert_allclose(avg.real, np.average(x, axis=1, weights=w))
+    np.testing.assert_allclose(scl, np.broadcast_to(w.sum(), (3,)))
+    for keep in (True, False):
+        _values_match(np.average, x, axis=1, weights=w, keepdims=keep)
+
+
+@pytest.mark.parametrize("kw", [{}, {"rowvar": False}, {"bias": True}, {"ddof": 2},
+                                {"aweights": np.array([1.0, 2, 3, 1, 2])},
+                                {"fweights": np.array([1, 2, 1, 3, 1])}])
+def test_cov(kw):
+    x = rng.standard_normal((3, 5)) if kw.get("rowvar", True) else rng.standard_normal((5, 3))
+    _values_match(np.cov, x, **kw)
+    check_both_engines(scalarize(lambda v: np.cov(v, **kw)), x)
+
+
+def test_cov_corrcoef_shapes_and_y():
+    x, y = rng.standard_normal(6), rng.standard_normal(6)
+    check_both_engines(lambda v: np.cov(v), x)  # 0-d result
+    check_both_engines(scalarize(lambda v: np.cov(v, y)), x)
+    check_both_engines(scalarize(lambda v: np.corrcoef(v, y)), x)
+    m = rng.standard_normal((3, 6))
+    _values_match(np.corrcoef, m)
+    check_both_engines(scalarize(np.corrcoef), m)
+    # the diagonal is 1 identically: its derivative is 0 (no clipping at 1)
+    J = hd.jacobian(np.corrcoef, m)
+    np.testing.assert_allclose(np.einsum("iijk->ijk", J), 0.0, atol=1e-14)
+
+
+def test_ptp_nansum_nanmean():
+    x = rng.standard_normal((3, 4))
+    for kw in ({}, {"axis": 0}, {"axis": 1, "keepdims": True}):
+        _values_match(np.ptp, x, **kw)
+        check_both_engines(scalarize(lambda v, kw=kw: np.ptp(v, **kw)), x, hessian=False)
+    xn = x.copy()
+    xn[0, 1] = xn[2, 3] = np.nan
+    for f in (np.nansum, np.nanmean):
+        for kw in ({}, {"axis": 0}, {"axis": 1, "keepdims": True}):
+            _values_match(f, xn, **kw)
+            g1 = hd.gradient(lambda v, f=f, kw=kw: np.sum(np.sin(f(v, **kw))), xn)
+            g2 = rv.gradient(lambda v, f=f, kw=kw: np.sum(np.sin(f(v, **kw))), xn)
+            np.testing.assert_allclose(g1, g2, rtol=1e-14)
+            assert g1[0, 1] == 0.0 and g1[2, 3] == 0.0
+            clean = np.where(np.isnan(xn), 0.0, xn)
+            if f is np.nansum:
+                g0 = hd.gradient(lambda v, kw=kw: np.sum(np.sin(np.sum(v, **kw))), clean)
+                np.testing.assert_allclose(g1, np.where(np.isnan(xn), 0.0, g0), rtol=1e-14)
+
+
+@pytest.mark.parametrize("f", [np.cumsum, np.cumprod])
+def test_cumsum_cumprod(f):
+    x = rng.uniform(0.5, 1.5, (3, 4)) * np.where(rng.random((3, 4)) > 0.5, 1, -1)
+    for axis in (None, 0, 1, -1):
+        _values_match(f, x, axis=axis)
+        check_both_engines(scalarize(lambda v, axis=axis: f(v, axis=axis)), x)
+    check_third_order(lambda t: np.sum(f(np.array([1.0, 2.0, 3.0]) * t) ** 2), 0.7)
+
+
+def test_cumprod_with_zero_is_exact():
+    x = np.array([2.0, 0.0, 3.0, 4.0])
+    for eng in (hd, rv):
+        J = eng.jacobian(np.cumprod, x)
+        want = np.array([[1, 0, 0, 0], [0, 2, 0, 0], [0, 6, 0, 0], [0, 24, 0, 0]], float)
+        np.testing.assert_array_equal(J, want)
+
+
+QUANT = [("median", lambda v, **k: np.median(v, **k), {}),
+         ("percentile30", lambda v, **k: np.percentile(v, 30, **k), {}),
+         ("quantile-arr", lambda v, **k: np.quantile(v, [0.1, 0.5, 0.95], **k), {}),
+         ("lower", lambda v, **k: np.quantile(v, 0.4, method="lower", **k), {}),
+         ("higher", lambda v, **k: np.quantile(v, 0.4, method="higher", **k), {}),
+         ("nearest", lambda v, **k: np.quantile(v, 0.4, method="nearest", **k), {}),
+         ("midpoint", lambda v, **k: np.quantile(v, 0.4, method="midpoint", **k), {})]
+
+
+@pytest.mark.parametrize("name,f,_", QUANT, ids=[q[0] for q in QUANT])
+def test_quantiles(name, f, _):
+    x = rng.standard_normal((4, 5))
+    for kw in ({}, {"axis": 0}, {"axis": 1, "keepdims": True}, {"axis": (0, 1)}):
+        _values_match(f, x, **kw)
+        check_both_engines(scalarize(lambda v, kw=kw: f(v, **kw)), x)
+
+
+def test_median_at_ties_shares_the_derivative():
+    # convention: tied order statistics share the derivative equally (as max/min do)
+    x = np.array([3.0, 1.0, 3.0, 0.0, 3.0])
+    for eng in (hd, rv):
+        np.testing.assert_allclose(eng.gradient(np.median, x), [1 / 3, 0, 1 / 3, 0, 1 / 3])
+        np.testing.assert_allclose(eng.gradient(lambda v: np.percentile(v, 10), x),
+                                   [0, 0.4, 0, 0.6, 0])
+    # symmetric: the one-sided derivatives' average along the tie's direction
+    y = np.array([1.0, 2.0, 2.0, 5.0])
+    g = hd.gradient(np.median, y)
+    np.testing.assert_allclose(g, [0, 0.5, 0.5, 0])
+    assert hd.second_derivative(lambda t: np.median(np.array([1.0, 4.0]) * t), 1.0) == 0.0
+
+
+def test_quantile_q_must_be_constant():
+    with pytest.raises(TypeError, match="constant"):
+        np.quantile(np.arange(3.0), Dual(0.5, 1.0))
+
+
+def test_logsumexp_family():
+    x = rng.standard_normal((3, 4))
+    b = rng.uniform(0.5, 2.0, (3, 4))
+    for mod in (hd, F):
+        lse = mod.logsumexp
+        for kw in ({}, {"axis": 1}, {"axis": 0, "keepdims": True}, {"b": b},
+                   {"axis": 1, "b": b}):
+            np.testing.assert_allclose(lse(x, **kw), sp.logsumexp(x, **kw), rtol=1e-14)
+            check_both_engines(scalarize(lambda v, kw=kw, lse=lse: lse(v, **kw)), x)
+        # b differentiated, and the sign of a negative sum
+        check_both_engines(lambda u, lse=lse: lse(x, axis=None, b=u), b, hessian=False)
+        bs = b * np.where(np.arange(4) % 2, -1.0, 1.0)
+        r, s = lse(x, axis=1, b=bs, return_sign=True)
+        r0, s0 = sp.logsumexp(x, axis=1, b=bs, return_sign=True)
+        np.testing.assert_allclose(getattr(r, "data", r), r0, rtol=1e-13)
+        np.testing.assert_array_equal(s, s0)
+        check_both_engines(lambda v, lse=lse, bs=bs: np.sum(lse(v, axis=1, b=bs,
+                                                               return_sign=True)[0]), x)
+    big = np.array([1000.0, 1000.0, -1000.0])
+    for eng in (hd, rv):
+        np.testing.assert_allclose(eng.gradient(hd.logsumexp, big), [0.5, 0.5, 0.0])
+    np.testing.assert_allclose(hd.softmax(x, axis=1), sp.softmax(x, axis=1), rtol=1e-14)
+    np.testing.assert_allclose(hd.log_softmax(x), sp.log_softmax(x), rtol=1e-13, atol=1e-14)
+    check_both_engines(scalarize(lambda v: hd.softmax(v, axis=0)), x)
+    check_both_engines(scalarize(lambda v: hd.log_softmax(v, axis=1)), x)
+
+
+def test_scipy_logsumexp_refuses_with_the_alternative():
+    for val in (Dual(np.ones(2), 1.0), Variable(np.ones(2))):
+        with pytest.raises(TypeError, match="logsumexp"):
+            sp.logsumexp(val)
+
+
+def test_logaddexp_reduce_alternative_and_nested():
+    # logsumexp inside a reverse gradient inside a hyperdual derivative
+    x0 = np.array([0.3, -0.2, 1.1])
+
+    def inner(t):
+        return np.sum(rv.gradient(lambda v: hd.logsumexp(v * t), x0))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = hd.derivative(inner, 1.3)
+    h = 1e-6
+    num = (inner(1.3 + h) - inner(1.3 - h)) / (2 * h)
+    np.testing.assert_allclose(got, num, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape,kw", [((5, 5), {"n": 1, "axis": 0}), ((5, 5), {"n": 2, "axis": 1}),
+                                      ((3, 3, 3), {"n": 2, "axis": 1}),
+                                      ((4,), {"prepend": 1.0, "append": [2.0, 3.0]}),
+                                      ((3, 4), {"axis": 0, "prepend": np.ones((1, 4))})])
+def test_diff_both_engines(shape, kw):
+    x = rng.standard_normal(shape)
+    _values_match(np.diff, x, **kw)
+    check_both_engines(scalarize(lambda v: np.diff(v, **kw)), x)
+
+
+@pytest.mark.parametrize("shape,axis", [((1,), 0), ((1, 1), 0), ((1, 1), 1), ((3, 1), 1)])
+def test_diff_empty_results(shape, axis):
+    x = rng.standard_normal(shape)
+    for eng in (hd, rv):
+        J = eng.jacobian(lambda v: np.diff(v, axis=axis), x)
+        assert np.shape(J) == np.diff(x, axis=axis).shape + x.shape
