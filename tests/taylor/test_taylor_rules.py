@@ -141,6 +141,26 @@ DOMAIN = {
     "reciprocal": [-2.0, 0.7], "tan": [-0.9, 0.4], "cbrt": [-2.0, 0.5],
     "absolute": [-1.5, 0.5],
 }
+# the elementwise leftovers (breadth): Taylor arithmetic comes from the rule table's f'
+MP.update({
+    "fabs": abs, "deg2rad": lambda x: x * mpmath.pi / 180,
+    "radians": lambda x: x * mpmath.pi / 180, "rad2deg": lambda x: x * 180 / mpmath.pi,
+    "degrees": lambda x: x * 180 / mpmath.pi,
+    "sinc": lambda x: mpmath.sin(mpmath.pi * x) / (mpmath.pi * x),
+    "gamma": mpmath.gamma, "loggamma": mpmath.loggamma, "erfinv": mpmath.erfinv,
+    "erfcinv": lambda x: mpmath.erfinv(1 - x),
+    "erfcx": lambda x: mpmath.exp(x * x) * mpmath.erfc(x), "ndtr": mpmath.ncdf,
+    "log_ndtr": lambda x: mpmath.log(mpmath.ncdf(x)),
+    "ndtri": lambda p: mpmath.sqrt(2) * mpmath.erfinv(2 * p - 1),
+    "i0": lambda x: mpmath.besseli(0, x), "i1": lambda x: mpmath.besseli(1, x),
+    "i0e": lambda x: mpmath.besseli(0, x) * mpmath.exp(-abs(x)),
+    "i1e": lambda x: mpmath.besseli(1, x) * mpmath.exp(-abs(x)),
+    "entr": lambda x: -x * mpmath.log(x), "logit": lambda p: mpmath.log(p / (1 - p)),
+})
+DOMAIN.update({
+    "fabs": [-1.5, 0.5], "loggamma": [0.6, 3.5], "erfinv": [-0.6, 0.3],
+    "erfcinv": [0.3, 1.6], "ndtri": [0.2, 0.7], "entr": [0.3, 2.0], "logit": [0.2, 0.7],
+})
 PIECEWISE = {"sign", "floor", "ceil", "trunc", "rint"}
 
 
