@@ -8,10 +8,10 @@ values.  A part's direction axes get their own einsum labels, so a whole
 direction stack goes through one ``np.einsum`` call per term (one BLAS-backed
 contraction, not one per direction).
 
-``tensordot``, ``kron``, ``inner``, ``dot`` and friends are written as one
-``np.einsum`` (plus reshapes) on whatever they are given, so they work for
-every engine whose numbers ``np.einsum`` dispatches on; reverse mode uses the
-same functions (:func:`contraction_functions`).
+``tensordot``, ``kron``, ``inner``, ``dot`` and friends are written once for
+both engines as one ``np.einsum`` (plus reshapes) in
+:mod:`_exactdiff.contractions`, with einsum's subscript parser; this module
+registers them and differentiates ``np.einsum`` itself.
 
 Examples
 --------
@@ -25,10 +25,21 @@ Examples
 
 from __future__ import annotations
 
-import string
 from typing import Any
 
 import numpy as np
+
+from _exactdiff.contractions import (
+    _LETTERS,
+    auto_optimize,
+    dot,
+    inner,
+    kron,
+    outer,
+    parse_einsum,
+    tensordot,
+    vdot,
+)
 
 from .. import _generic as g
 from .._number import (
@@ -40,98 +51,17 @@ from .._number import (
     _tidy,
     _top,
     implements,
+    matmul,
 )
-
-_LETTERS = string.ascii_letters
-
-
-# ---------------------------------------------------------------------------------
-# einsum subscripts: every form numpy accepts, made explicit
-# ---------------------------------------------------------------------------------
-def _sublist_to_str(sub: Any) -> str:
-    out = []
-    for s in sub:
-        if s is Ellipsis:
-            out.append("...")
-        else:
-            i = int(s)
-            if not 0 <= i < len(_LETTERS):
-                raise ValueError(f"einsum: subscript {i} is out of range [0, 52)")
-            out.append(_LETTERS[i])
-    return "".join(out)
-
-
-def parse_einsum(args: tuple, ndims: Any) -> tuple[list[str], str, list]:
-    """Explicit subscripts for ``np.einsum(*args)``: (input labels, output labels, operands).
-
-    Handles the string and the interleaved (sublist) forms, ellipses (replaced
-    by fresh letters, right-aligned as numpy broadcasts them) and the implicit
-    output (labels seen once, in alphabetical order, after the ellipsis).
-    ``ndims(operand)`` gives an operand's number of dimensions.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> parse_einsum(("ij,jk", np.ones((2, 3)), np.ones((3, 4))), np.ndim)[:2]
-    (['ij', 'jk'], 'ik')
-    >>> parse_einsum((np.ones((2, 3)), [Ellipsis, 0]), np.ndim)[:2]
-    (['Za'], 'Za')
-    """
-    if isinstance(args[0], str):
-        subs = args[0].replace(" ", "")
-        operands = list(args[1:])
-        if "->" in subs:
-            lhs, out = subs.split("->")
-            explicit = True
-        else:
-            lhs, out, explicit = subs, "", False
-        ins = lhs.split(",")
-    else:
-        operands = list(args[0::2])
-        subs_lists = list(args[1::2])
-        explicit = len(args) % 2 == 1
-        if explicit:
-            out = _sublist_to_str(args[-1])
-            operands = operands[:-1] if len(operands) > len(subs_lists) else operands
-        else:
-            out = ""
-        ins = [_sublist_to_str(s) for s in subs_lists[:len(operands)]]
-    if len(ins) != len(operands):
-        raise ValueError(f"einsum: {len(ins)} subscripts for {len(operands)} operands")
-    used = set("".join(ins) + out) - {"."}
-    free = [c for c in reversed(_LETTERS) if c not in used]
-    nell = 0
-    for lab, op in zip(ins, operands):
-        if "..." in lab:
-            nell = max(nell, ndims(op) - (len(lab) - 3))
-    ell = "".join(reversed(free[:nell]))
-    fixed = []
-    for lab, op in zip(ins, operands):
-        if "..." in lab:
-            k = ndims(op) - (len(lab) - 3)
-            lab = lab.replace("...", ell[nell - k:] if k else "")
-        if len(lab) != ndims(op):
-            raise ValueError(
-                f"einsum: operand with {ndims(op)} dimensions has subscripts {lab!r}")
-        fixed.append(lab)
-    if explicit:
-        out = out.replace("...", ell)
-    else:
-        counts: dict[str, int] = {}
-        for lab in fixed:
-            for c in lab:
-                counts[c] = counts.get(c, 0) + 1
-        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
-    return fixed, out, operands
-
-
-def _ndims(x: Any) -> int:
-    return np.ndim(g.real_value(x)) if isinstance(x, _Number) else np.ndim(x)
 
 
 # ---------------------------------------------------------------------------------
 # einsum on dual numbers
 # ---------------------------------------------------------------------------------
+def _ndims(x: Any) -> int:
+    return np.ndim(g.real_value(x)) if isinstance(x, _Number) else np.ndim(x)
+
+
 _EINSUM_KW = {"optimize"}
 
 
@@ -146,18 +76,6 @@ def einsum(*args: Any, out: Any = None, optimize: Any = False, **kw: Any) -> Any
                         "supported")
     ins, outs, ops = parse_einsum(args, _ndims)
     return _einsum(ins, outs, ops, optimize)
-
-
-def auto_optimize(ops: list, optimize: Any) -> Any:
-    """numpy's einsum without ``optimize`` runs its own loops, not BLAS: when two
-    operands are large (a direction stack against a matrix: a matrix-matrix
-    product) the greedy path's BLAS call is several times faster; for small
-    operands its planning costs ~100 us and for a matrix-vector product the
-    plain loop is as fast, so it stays off there."""
-    if optimize is not False or len(ops) < 2:
-        return optimize
-    sizes = sorted((getattr(o, "size", 1) for o in ops), reverse=True)
-    return "greedy" if sizes[1] >= 4096 else False
 
 
 def _einsum(ins: list[str], outs: str, ops: list, optimize: Any = False) -> Any:
@@ -214,112 +132,6 @@ def _einsum(ins: list[str], outs: str, ops: list, optimize: Any = False) -> Any:
     return _finish(cls, out, tag, nd, _shape(value), _lead_shapes(top))
 
 
-# ---------------------------------------------------------------------------------
-# Contractions written as one einsum: shared by both engines
-# ---------------------------------------------------------------------------------
-def _nd(x: Any) -> int:
-    data = getattr(x, "data", None)
-    if data is not None and type(x).__module__.startswith("reverse"):
-        x = data
-    return np.ndim(g.real_value(x)) if isinstance(x, _Number) else np.ndim(x)
-
-
-def _is_engine(x: Any) -> bool:
-    return not isinstance(x, (np.ndarray, np.generic, float, int, list, tuple))
-
-
-def _einsum_call(subs: str, *ops: Any) -> Any:
-    return np.einsum(subs, *[o if _is_engine(o) else np.asarray(o) for o in ops])
-
-
-def _axes_list(ax: Any, n: int) -> list[int]:
-    ax = [ax] if isinstance(ax, (int, np.integer)) else list(ax)
-    return [int(a) % n if n else int(a) for a in ax]
-
-
-def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
-    """``np.tensordot`` as one einsum (numpy's ``axes`` forms: int, pair of sequences)."""
-    na, nb = _nd(a), _nd(b)
-    if isinstance(axes, (int, np.integer)):
-        k = int(axes)
-        if k < 0:
-            raise ValueError("tensordot: axes must be non-negative")
-        ax_a, ax_b = list(range(na - k, na)), list(range(k))
-    else:
-        ax_a, ax_b = axes
-        ax_a, ax_b = _axes_list(ax_a, na), _axes_list(ax_b, nb)
-    if len(ax_a) != len(ax_b):
-        raise ValueError("tensordot: shape-mismatch for sum (axes of different lengths)")
-    la = list(_LETTERS[:na])
-    lb = list(_LETTERS[na:na + nb])
-    for i, j in zip(ax_a, ax_b):
-        lb[j] = la[i]
-    out = [c for i, c in enumerate(la) if i not in ax_a] + \
-          [c for j, c in enumerate(lb) if j not in ax_b]
-    return _einsum_call(f"{''.join(la)},{''.join(lb)}->{''.join(out)}", a, b)
-
-
-def dot(a: Any, b: Any) -> Any:
-    """``np.dot`` for any dimensions: sum over a's last and b's second-to-last axis."""
-    na, nb = _nd(a), _nd(b)
-    if na == 0 or nb == 0:
-        return a * b
-    la = _LETTERS[:na]
-    k = la[-1]
-    if nb == 1:
-        return _einsum_call(f"{la},{k}->{la[:-1]}", a, b)
-    lb = _LETTERS[na:na + nb - 2] + k + _LETTERS[na + nb - 2]
-    return _einsum_call(f"{la},{lb}->{la[:-1]}{lb[:-2]}{lb[-1]}", a, b)
-
-
-def inner(a: Any, b: Any) -> Any:
-    """``np.inner``: sum over the last axes of both (a product for 0-d operands)."""
-    na, nb = _nd(a), _nd(b)
-    if na == 0 or nb == 0:
-        return a * b
-    la = _LETTERS[:na]
-    lb = _LETTERS[na:na + nb - 1] + la[-1]
-    return _einsum_call(f"{la},{lb}->{la[:-1]}{lb[:-1]}", a, b)
-
-
-def vdot(a: Any, b: Any) -> Any:
-    """``np.vdot`` of real operands: the dot product of the flattened arrays."""
-    return _einsum_call("i,i->", np.reshape(a, (-1,)), np.reshape(b, (-1,)))
-
-
-def outer(a: Any, b: Any) -> Any:
-    """``np.outer``: the flattened operands' outer product."""
-    return _einsum_call("i,j->ij", np.reshape(a, (-1,)), np.reshape(b, (-1,)))
-
-
-def kron(a: Any, b: Any) -> Any:
-    """``np.kron``: block products, as one einsum and a reshape."""
-    na, nb = _nd(a), _nd(b)
-    n = max(na, nb)
-    if n == 0:
-        return a * b
-    sa = (1,) * (n - na) + tuple(np.shape(_plain(a)))
-    sb = (1,) * (n - nb) + tuple(np.shape(_plain(b)))
-    a2 = np.reshape(a, sa) if na != n else a
-    b2 = np.reshape(b, sb) if nb != n else b
-    la, lb = _LETTERS[:n], _LETTERS[n:2 * n]
-    out = "".join(x + y for x, y in zip(la, lb))
-    res = _einsum_call(f"{la},{lb}->{out}", a2, b2)
-    return np.reshape(res, tuple(p * q for p, q in zip(sa, sb)))
-
-
-def _plain(x: Any) -> Any:
-    data = getattr(x, "data", None)
-    if data is not None and type(x).__module__.startswith("reverse"):
-        x = data
-    return g.real_value(x) if isinstance(x, _Number) else x
-
-
-def contraction_functions() -> dict:
-    """The numpy functions written as einsum here, for another engine to register."""
-    return {np.tensordot: tensordot, np.kron: kron, np.inner: inner, np.vdot: vdot}
-
-
 def _no_out(name: str, out: Any) -> None:
     if out is not None:
         raise TypeError(f"hyperdual: numpy.{name} with out= is not supported")
@@ -334,10 +146,9 @@ implements(np.vdot)(vdot)
 @implements(np.dot)
 def _dot(a: Any, b: Any, out: Any = None) -> Any:
     _no_out("dot", out)
-    if _nd(a) <= 2 and _nd(b) <= 2:
-        from .._number import matmul
-
-        return a * b if _nd(a) == 0 or _nd(b) == 0 else matmul(a, b)
+    na, nb = np.ndim(g.real_value(a)), np.ndim(g.real_value(b))
+    if na <= 2 and nb <= 2:
+        return a * b if na == 0 or nb == 0 else matmul(a, b)
     return dot(a, b)
 
 

@@ -11,9 +11,8 @@ operand has (summed out, ``"ij->i"``) through ones factors.  Operands that
 numpy would broadcast (a size-1 axis against a longer one) are broadcast
 explicitly first, so their gradient is summed back by ``BroadcastTo``.
 
-``tensordot``, ``kron``, ``inner``, ``dot`` and ``vdot`` are the same einsum
-compositions as in :mod:`hyperdual.rules.contractions` (imported when first
-called: reverse never imports hyperdual eagerly).
+``tensordot``, ``kron``, ``inner``, ``dot`` and ``vdot`` are the einsum
+compositions of :mod:`_exactdiff.contractions`, shared with forward mode.
 
 Examples
 --------
@@ -30,14 +29,14 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff import contractions as _c
+
 from .. import functions as F
 from ..core import FUNCTIONS, Function, Variable, _value
 
 
 def _contractions() -> Any:
-    from hyperdual.rules import contractions
-
-    return contractions
+    return _c
 
 
 def _ndim(x: Any) -> int:

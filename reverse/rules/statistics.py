@@ -4,9 +4,8 @@
 differentiable).  ``var``, ``std``, ``average``, ``cov``, ``corrcoef``,
 ``ptp``, ``nansum``, ``nanmean``, ``cumprod``, ``median``, ``percentile``,
 ``quantile`` and the scipy-compatible ``logsumexp``/``softmax``/``log_softmax``
-are the compositions of :mod:`hyperdual.rules.statistics` (one definition for
-both engines, imported when first called: reverse never imports hyperdual
-eagerly); their conventions (ties, clipping) are documented there.
+are the compositions of :mod:`_exactdiff.statistics` (one definition for both
+engines); their conventions (ties, clipping) are documented there.
 
 Examples
 --------
@@ -21,6 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from _exactdiff import statistics as _s
 
 from .. import functions as F
 from ..core import FUNCTIONS, Function, Variable, _value
@@ -69,43 +70,11 @@ def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Vari
     return CumSum(int(axis) % max(nd, 1))(a)
 
 
-def _stats() -> Any:
-    from hyperdual.rules import statistics
-
-    return statistics
-
-
-def _lazy(name: str) -> Any:
-    def impl(*args: Any, **kwargs: Any) -> Any:
-        return getattr(_stats(), name)(*args, **kwargs)
-
-    impl.__name__ = impl.__qualname__ = name
-    impl.__doc__ = (f"``{name}`` for Variables: the shared composition of "
-                    f":func:`hyperdual.rules.statistics.{name}`.")
-    return impl
-
-
-_NAMES = ("var", "std", "average", "cov", "corrcoef", "ptp", "nansum", "nanmean", "cumprod",
-          "median", "percentile", "quantile")
-for _name in _NAMES:
-    FUNCTIONS[getattr(np, _name)] = _lazy(_name)
+for _f, _impl in _s.STATISTICS.items():
+    FUNCTIONS[_f] = _impl
 FUNCTIONS[np.cumsum] = cumsum
 
-logsumexp = _lazy("logsumexp")
-logsumexp.__doc__ = """``log(sum(b * exp(a)))`` with scipy.special.logsumexp's signature (``axis``,
-``b``, ``keepdims``, ``return_sign``), on Variables, Duals and arrays.
-
-scipy's own logsumexp converts its input with np.asarray, which no dispatch
-protocol reaches; this is the differentiable replacement.
-
-Examples
---------
->>> import numpy as np
->>> from reverse import gradient
->>> from reverse.functions import logsumexp
->>> gradient(lambda x: logsumexp(x, b=np.array([1.0, 3.0])), np.zeros(2))
-array([0.25, 0.75])
-"""
+logsumexp = _s.logsumexp
 F.logsumexp = logsumexp  # type: ignore[attr-defined]
 F.cumsum = cumsum  # type: ignore[attr-defined]
 F.CumSum = CumSum  # type: ignore[attr-defined]

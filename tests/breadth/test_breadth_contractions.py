@@ -206,7 +206,7 @@ def test_nested_contractions():
         return eng.gradient(lambda y: np.einsum("i,ij,j", y, A, y) * x, np.ones(3))
 
     want_total = np.sum((A + A.T) @ np.ones(3))
-    for outer in (hd,):
+    for outer in (hd, rv):
         for inner in (hd, rv):
             got = outer.derivative(lambda x, e=inner: np.sum(inner_grad(e, x)), 0.5)
             np.testing.assert_allclose(got, want_total, rtol=1e-13)

@@ -182,15 +182,8 @@ def test_third_order_binary_through_reverse():
             check_third_order(f, 0.9)
 
 
-@pytest.mark.parametrize("outer,inner_eng", [
-    (hd, hd), (hd, rv),
-    pytest.param(rv, rv, marks=pytest.mark.xfail(
-        reason="reverse.derivative inside reverse.derivative is wrong on main today for "
-               "np.sin too (-0.348 for -3.304): the lead's nesting work", strict=False)),
-    pytest.param(rv, hd, marks=pytest.mark.xfail(
-        reason="a hyperdual helper inside a reverse trace returns a constant today "
-               "(main gives 0 for np.sin too): the lead's nesting work", strict=False)),
-], ids=["hd-hd", "hd-rv", "rv-rv", "rv-hd"])
+@pytest.mark.parametrize("outer,inner_eng", [(hd, hd), (hd, rv), (rv, rv), (rv, hd)],
+                         ids=["hd-hd", "hd-rv", "rv-rv", "rv-hd"])
 def test_nested_engines_elementwise(outer, inner_eng):
     # d/dx [ x * d/dy gamma(x * y) at y = 1 ] = d/dx [x * x gamma'(x)] in every combination
     def inner(x):

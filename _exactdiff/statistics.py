@@ -1,0 +1,404 @@
+"""Statistics and reductions: ``var``, ``std``, ``average``, ``cov``,
+``corrcoef``, ``ptp``, ``nansum``, ``nanmean``, ``cumprod``, ``median``,
+``percentile``, ``quantile``, and scipy-compatible ``logsumexp``, ``softmax``,
+``log_softmax``.
+
+Every function here is written with numpy calls on whatever it is given
+(arrays, Duals, HyperDuals, reverse Variables), so both engines share one
+definition (registered by :mod:`hyperdual.rules.statistics` and
+:mod:`reverse.rules.statistics`), derivatives of every order follow from the
+primitives, and nesting works.  Nothing here imports either engine.
+
+Conventions
+-----------
+* ``median``/``percentile``/``quantile`` (numpy's default ``method="linear"``,
+  and ``"lower"``, ``"higher"``, ``"nearest"``, ``"midpoint"``): away from ties the
+  derivative goes to the one or two order statistics the result interpolates,
+  with the interpolation weights.  At ties (several entries equal to an order
+  statistic) it is shared equally among the tied entries, as ``max``/``min``
+  do (JAX's convention for the reductions).  The second derivative is 0.
+  ``q`` is a constant.
+* ``corrcoef`` is not clipped to [-1, 1] (numpy clips; clipping would halve
+  the derivative of the diagonal): values may exceed 1 by an ulp.
+* ``std`` has derivative 0 where the variance is 0 (all entries equal: a kink,
+  like ``abs`` at 0, or identically 0 for one entry), in both engines.
+* ``scipy.special.logsumexp``/``softmax``/``log_softmax`` convert their input
+  with ``np.asarray``, which no dispatch protocol reaches: use
+  ``hyperdual.logsumexp`` (same signature, ``b=`` and ``return_sign=``
+  included), ``hyperdual.softmax``, ``hyperdual.log_softmax`` (or the same
+  names in ``reverse.functions``), which accept plain arrays too.
+
+Examples
+--------
+>>> import numpy as np
+>>> float(var(np.array([1.0, 2.0, 4.0]), ddof=1))
+2.333333333333333
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._common import is_traced, value
+
+_plain = value
+_is_engine = is_traced
+
+
+def _arr(x: Any) -> Any:
+    return x if _is_engine(x) else np.asarray(x, dtype=np.result_type(np.asarray(x), 1.0))
+
+
+def _shape_of(x: Any) -> tuple:
+    return tuple(np.shape(_plain(x)))
+
+
+def _axes(axis: Any, ndim: int) -> tuple:
+    if axis is None:
+        return tuple(range(ndim))
+    ax = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in ax:
+        a = int(a)
+        if not -ndim <= a < max(ndim, 1):
+            raise np.exceptions.AxisError(a, ndim)
+        out.append(a % ndim if ndim else 0)
+    return tuple(out)
+
+
+def _count(shape: tuple, axis: Any) -> int:
+    return math.prod(shape[a] for a in _axes(axis, len(shape))) if shape else 1
+
+
+def _reject(name: str, **kw: Any) -> None:
+    for k, v in kw.items():
+        if v is not None and v is not np._NoValue and v is not False:
+            raise TypeError(f"numpy.{name}(..., {k}=...) is not supported for derivatives "
+                            "(hyperdual and reverse)")
+
+
+# ---------------------------------------------------------------------------------
+# moments
+# ---------------------------------------------------------------------------------
+def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
+        keepdims: Any = False, *, where: Any = None, mean: Any = None,
+        correction: Any = None) -> Any:
+    """``np.var``: the mean squared deviation from the mean, divided by ``n - ddof``."""
+    _reject("var", dtype=dtype, out=out, where=where, mean=mean)
+    if correction is not None and correction is not np._NoValue:
+        ddof = correction
+    a = _arr(a)
+    keepdims = bool(keepdims) if keepdims is not np._NoValue else False
+    n = _count(_shape_of(a), axis)
+    ax = None if axis is None else _axes(axis, len(_shape_of(a)))
+    d = a - np.mean(a, axis=ax, keepdims=True)
+    return np.sum(d * d, axis=ax, keepdims=keepdims) / float(n - ddof)
+
+
+def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
+        keepdims: Any = False, *, where: Any = None, mean: Any = None,
+        correction: Any = None) -> Any:
+    """``np.std``: the square root of :func:`var`; derivative 0 where the variance is 0."""
+    v = var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
+    zero = np.asarray(_plain(v)) == 0
+    if not zero.any():
+        return np.sqrt(v)
+    # all entries equal: std is a kink there (|x - y| for two entries) or identically
+    # 0 (one entry); the derivative 0 is abs'(0) = 0's convention, in both engines
+    return np.where(zero, 0.0, np.sqrt(np.where(zero, 1.0, v)))
+
+
+def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
+            keepdims: Any = False) -> Any:
+    """``np.average``: weighted mean (weights may be differentiated too)."""
+    a = _arr(a)
+    keepdims = bool(keepdims) if keepdims is not np._NoValue else False
+    shape = _shape_of(a)
+    ax = None if axis is None else _axes(axis, len(shape))
+    if weights is None:
+        avg = np.mean(a, axis=ax, keepdims=keepdims)
+        scl = np.full(_shape_of(avg), float(_count(shape, axis)))
+    else:
+        w = _arr(weights)
+        wshape = _shape_of(w)
+        if wshape != shape:
+            if ax is None or len(ax) != 1:
+                raise TypeError("average: axis must be one int when weights and a differ "
+                                "in shape")
+            if len(wshape) != 1 or wshape[0] != shape[ax[0]]:
+                raise ValueError("average: length of weights differs from the axis of a")
+            w = np.reshape(w, tuple(n if i == ax[0] else 1 for i, n in enumerate(shape)))
+        scl = np.sum(w * np.ones(shape), axis=ax, keepdims=keepdims) \
+            if _shape_of(w) != shape else np.sum(w, axis=ax, keepdims=keepdims)
+        avg = np.sum(a * w, axis=ax, keepdims=keepdims) / scl
+    if returned:
+        if _shape_of(scl) != _shape_of(avg):
+            scl = np.broadcast_to(scl, _shape_of(avg))
+        return avg, scl
+    return avg
+
+
+def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: Any = None,
+        fweights: Any = None, aweights: Any = None, *, dtype: Any = None) -> Any:
+    """``np.cov``: covariance matrix of the rows (variables) of ``m`` (and ``y``)."""
+    _reject("cov", dtype=dtype)
+    X = _arr(m)
+    if len(_shape_of(X)) > 2:
+        raise ValueError("m has more than 2 dimensions")
+    if len(_shape_of(X)) < 2:
+        X = np.reshape(X, (1, -1))
+    if not rowvar and _shape_of(X)[0] != 1:
+        X = np.transpose(X)
+    if y is not None:
+        Y = _arr(y)
+        if len(_shape_of(Y)) < 2:
+            Y = np.reshape(Y, (1, -1))
+        if not rowvar and _shape_of(Y)[0] != 1:
+            Y = np.transpose(Y)
+        X = np.concatenate([X, Y], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    w = None
+    if fweights is not None:
+        w = np.asarray(fweights, dtype=float)
+    if aweights is not None:
+        aw = np.asarray(aweights, dtype=float)
+        w = aw if w is None else w * aw
+    n = _shape_of(X)[1]
+    if w is None:
+        avg = np.mean(X, axis=1, keepdims=True)
+        fact = float(n - ddof)
+    else:
+        w_sum = float(np.sum(w))
+        avg = np.sum(X * w, axis=1, keepdims=True) / w_sum
+        if ddof == 0:
+            fact = w_sum
+        elif aweights is None:
+            fact = w_sum - ddof
+        else:
+            fact = w_sum - ddof * float(np.sum(w * np.asarray(aweights, float))) / w_sum
+    Xc = X - avg
+    Xw = Xc if w is None else Xc * w
+    c = np.matmul(Xc, np.transpose(Xw)) / fact
+    shp = _shape_of(c)
+    if 1 in shp:
+        c = np.reshape(c, tuple(s for s in shp if s != 1))
+    return c
+
+
+def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Any:
+    """``np.corrcoef`` (not clipped to [-1, 1]; see the module notes)."""
+    c = cov(x, y, rowvar, dtype=dtype)
+    if len(_shape_of(c)) == 0:
+        return c / c
+    d = np.einsum("ii->i", c)
+    s = np.sqrt(d)
+    return c / np.reshape(s, (-1, 1)) / np.reshape(s, (1, -1))
+
+
+# ---------------------------------------------------------------------------------
+# reductions built from others
+# ---------------------------------------------------------------------------------
+def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = False) -> Any:
+    """``np.ptp``: max - min (ties share the derivative as in max/min)."""
+    _reject("ptp", out=out)
+    keepdims = bool(keepdims) if keepdims is not np._NoValue else False
+    a = _arr(a)
+    return np.max(a, axis=axis, keepdims=keepdims) - np.min(a, axis=axis, keepdims=keepdims)
+
+
+def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+           keepdims: Any = False, initial: Any = None, where: Any = None) -> Any:
+    """``np.nansum``: NaNs count as 0 (derivative 0 there)."""
+    _reject("nansum", dtype=dtype, out=out, where=where)
+    keepdims = bool(keepdims) if keepdims is not np._NoValue else False
+    a = _arr(a)
+    nan = np.isnan(np.asarray(_plain(a)))
+    clean = np.where(nan, 0.0, a) if nan.any() else a
+    s = np.sum(clean, axis=axis, keepdims=keepdims)
+    return s if initial is None or initial is np._NoValue else s + initial
+
+
+def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+            keepdims: Any = False, *, where: Any = None) -> Any:
+    """``np.nanmean``: the mean of the non-NaN entries."""
+    _reject("nanmean", dtype=dtype, out=out, where=where)
+    keepdims = bool(keepdims) if keepdims is not np._NoValue else False
+    a = _arr(a)
+    nan = np.isnan(np.asarray(_plain(a)))
+    cnt = np.sum(~nan, axis=axis, keepdims=keepdims).astype(float)
+    return nansum(a, axis=axis, keepdims=keepdims) / cnt
+
+
+def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+    """``np.cumprod`` as running products (exact derivatives, zeros included)."""
+    _reject("cumprod", dtype=dtype, out=out)
+    a = _arr(a)
+    if axis is None:
+        a = np.reshape(a, (-1,))
+        axis = 0
+    shape = _shape_of(a)
+    ax = _axes(axis, len(shape))[0]
+    n = shape[ax]
+    if n == 0:
+        return a
+    pre = (slice(None),) * ax
+    run = a[pre + (0,)]
+    rows = [run]
+    for i in range(1, n):
+        run = run * a[pre + (i,)]
+        rows.append(run)
+    return np.stack(rows, axis=ax)
+
+
+# ---------------------------------------------------------------------------------
+# order statistics: median, percentile, quantile
+# ---------------------------------------------------------------------------------
+_METHODS = {"linear", "lower", "higher", "nearest", "midpoint"}
+
+
+def _quantile_weights(r: np.ndarray, q: float, axes: tuple, method: str) -> np.ndarray:
+    """Weights W (shaped like r) with quantile = sum(W * x over axes) near r."""
+    nd = r.ndim
+    rest = [i for i in range(nd) if i not in axes]
+    perm = rest + list(axes)
+    rr = np.transpose(r, perm)
+    lead = rr.shape[:len(rest)]
+    n = math.prod(rr.shape[len(rest):])
+    rr = rr.reshape(lead + (n,))
+    srt = np.sort(rr, axis=-1)
+    pos = q * (n - 1)
+    lo = math.floor(pos)
+    frac = pos - lo
+    if method == "lower":
+        frac = 0.0
+    elif method == "higher":
+        lo, frac = math.ceil(pos), 0.0
+    elif method == "nearest":
+        lo, frac = int(np.around(pos)), 0.0
+    elif method == "midpoint":
+        frac = 0.5 if frac > 0 else 0.0
+    hi = min(lo + 1, n - 1)
+
+    def onehot(k: int) -> np.ndarray:
+        hit = rr == srt[..., k:k + 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return hit / np.sum(hit, axis=-1, keepdims=True)
+
+    w = onehot(lo) * (1.0 - frac)
+    if frac:
+        w = w + onehot(hi) * frac
+    w = w.reshape(lead + tuple(r.shape[i] for i in axes))
+    return np.transpose(w, np.argsort(perm)).astype(r.dtype if r.dtype.kind == "f" else float)
+
+
+def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
+             method: str = "linear", keepdims: Any = False, *, weights: Any = None,
+             interpolation: Any = None) -> Any:
+    """``np.quantile`` (q in [0, 1]); see the module notes for ties."""
+    _reject("quantile", out=out, weights=weights)
+    if interpolation is not None:
+        method = interpolation
+    if method not in _METHODS:
+        raise TypeError(f"numpy.quantile(method={method!r}) is not supported for derivatives; "
+                        f"use one of {sorted(_METHODS)}")
+    if _is_engine(q):
+        raise TypeError("quantile/percentile: q must be a constant (its derivative is not "
+                        "supported)")
+    keepdims = bool(keepdims) if keepdims is not np._NoValue else False
+    a = _arr(a)
+    r = np.asarray(_plain(a))
+    axes = _axes(axis, r.ndim)
+    qa = np.asarray(q, dtype=float)
+    if np.any((qa < 0) | (qa > 1)):
+        raise ValueError("Quantiles must be in the range [0, 1]")
+    res = []
+    for qq in qa.reshape(-1):
+        w = _quantile_weights(r, float(qq), axes, method)
+        res.append(np.sum(w * a, axis=axes, keepdims=keepdims))
+    if qa.ndim == 0:
+        return res[0]
+    out_ = np.stack(res, axis=0)
+    return np.reshape(out_, qa.shape + _shape_of(res[0])) if qa.ndim > 1 else out_
+
+
+def percentile(a: Any, q: Any, axis: Any = None, out: Any = None,
+               overwrite_input: bool = False, method: str = "linear", keepdims: Any = False,
+               *, weights: Any = None, interpolation: Any = None) -> Any:
+    """``np.percentile`` (q in [0, 100])."""
+    if _is_engine(q):
+        raise TypeError("quantile/percentile: q must be a constant")
+    return quantile(a, np.asarray(q, dtype=float) / 100.0, axis, out, overwrite_input, method,
+                    keepdims, weights=weights, interpolation=interpolation)
+
+
+def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
+           keepdims: Any = False) -> Any:
+    """``np.median``: the 0.5 quantile (ties: the derivative is shared)."""
+    return quantile(a, 0.5, axis, out, overwrite_input, "linear", keepdims)
+
+
+# ---------------------------------------------------------------------------------
+# log-sum-exp family (scipy.special's versions call np.asarray and cannot be reached)
+# ---------------------------------------------------------------------------------
+def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
+              return_sign: bool = False) -> Any:
+    """``log(sum(b * exp(a)))`` stably, with scipy.special.logsumexp's signature.
+
+    Works on arrays, Duals, HyperDuals and reverse Variables (``b`` too).  With
+    ``return_sign=True`` returns ``(log|s|, sign(s))``; otherwise a negative sum
+    gives NaN, as scipy does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(logsumexp(np.array([1000.0, 1000.0])))
+    1000.6931471805599
+    """
+    a = _arr(a)
+    r = np.asarray(_plain(a))
+    ax = None if axis is None else _axes(axis, r.ndim)
+    with np.errstate(invalid="ignore"):
+        m = np.max(r, axis=ax, keepdims=True) if r.size else np.zeros((1,) * r.ndim)
+    m = np.where(np.isfinite(m), m, 0.0)
+    e = np.exp(a - m)
+    if b is not None:
+        e = e * _arr(b)
+    s = np.sum(e, axis=ax, keepdims=True)
+    sgn = np.sign(np.asarray(_plain(s)))
+    if return_sign:
+        s = s * sgn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(s) + m
+    if not keepdims:
+        out = np.reshape(out, _reduced(r.shape, ax))
+        sgn = np.reshape(sgn, _reduced(r.shape, ax))
+    if return_sign:
+        return out, (sgn if sgn.ndim else float(sgn))
+    return out
+
+
+def _reduced(shape: tuple, ax: Any) -> tuple:
+    if ax is None:
+        return ()
+    return tuple(n for i, n in enumerate(shape) if i not in ax)
+
+
+def softmax(x: Any, axis: Any = None) -> Any:
+    """``exp(x - logsumexp(x, axis))`` (scipy.special.softmax's signature)."""
+    return np.exp(x - logsumexp(x, axis=axis, keepdims=True))
+
+
+def log_softmax(x: Any, axis: Any = None) -> Any:
+    """``x - logsumexp(x, axis)`` (scipy.special.log_softmax's signature)."""
+    return _arr(x) - logsumexp(x, axis=axis, keepdims=True)
+
+
+STATISTICS = {
+    np.var: var, np.std: std, np.average: average, np.cov: cov, np.corrcoef: corrcoef,
+    np.ptp: ptp, np.nansum: nansum, np.nanmean: nanmean, np.cumprod: cumprod,
+    np.median: median, np.percentile: percentile, np.quantile: quantile,
+}
