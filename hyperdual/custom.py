@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from ._number import Dual, HyperDual, _Number, _shape
+from ._number import Dual, HyperDual, _Number, _shape, _tidy
 
 __all__ = ["custom_jvp", "check_rule", "register_engine"]
 
@@ -352,12 +352,22 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
         out, tout = self.call_jvp(nondiff, primals, tangents)
         _check_escape(out, tout, tag, self._name)
         if not hyper:
-            return Dual._build((out, _fill(tout, out)), tag, 0)
+            return Dual._build((_clean(out), _clean(_fill(tout, out))), tag, 0)
         o_r, o_e2 = _split(out, tag)
         t_r, t_e12 = _split(tout, tag)
         zero = _fill(0.0, o_r)
-        return HyperDual._build((o_r, _fill(t_r, o_r), zero if o_e2 is None else o_e2,
-                                 zero if t_e12 is None else t_e12), tag, 0)
+        parts = (o_r, _fill(t_r, o_r), zero if o_e2 is None else o_e2,
+                 zero if t_e12 is None else t_e12)
+        return HyperDual._build(tuple(_clean(q) for q in parts), tag, 0)
+
+
+def _clean(p: Any) -> Any:
+    """Parts as the engine keeps them: Python floats for float64 scalars, not np.float64."""
+    if isinstance(p, _Number):
+        return p
+    if isinstance(p, (int, np.integer)) and not isinstance(p, bool):
+        return float(p)
+    return _tidy(p)
 
 
 def _is_zero(t: Any) -> bool:

@@ -43,7 +43,23 @@ def _shape(a: Any) -> tuple:
 
 
 class CustomRule(Function):
-    """The graph node of a ``custom_jvp`` function called on Variables."""
+    """The graph node of a ``custom_jvp`` function called on Variables.
+
+    Made by the decorator, not by hand: its backward uses the VJP rule (which,
+    like the JVP rule, must be numpy code for ``create_graph`` to work on it)
+    or, without one, the transposed JVP rule.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import reverse
+    >>> f = reverse.custom_jvp(lambda x: 2.0 * x)
+    >>> _ = f.defjvp(lambda p, t: (f(p[0]), 2.0 * t[0]))
+    >>> y = f(reverse.Variable(np.array([1.0, 3.0])))
+    >>> y.creator.name
+    'custom_jvp[<lambda>]'
+    >>> np.sum(y).backward()
+    """
 
     def __init__(self, custom: custom_jvp, args: tuple, nondiff: tuple, pos: list[int]) -> None:
         self.custom = custom
