@@ -237,3 +237,18 @@ def test_tensor_order2_and_3_and_4():
             ref4[i, j] = hd.hessian(lambda y, i=i, j=j: hd.hessian(f, y)[i, j], x)
     np.testing.assert_allclose(T4, ref4, rtol=1e-10, atol=1e-11)
     assert np.allclose(T4, np.transpose(T4, (2, 0, 3, 1)))
+
+
+def test_taylor_around_hyperdual_gradient_and_hessian_helpers():
+    # outer Taylor, inner HyperDual / direction stacks: the inner helpers' numbers hold
+    # Taylor parts
+    d = hd.derivatives(lambda x: hd.second_derivative(lambda y: np.sin(x * y), 0.5), 1.3, 3)
+    np.testing.assert_allclose(d, hd.derivatives(lambda x: -x ** 2 * np.sin(x * 0.5), 1.3, 3),
+                               rtol=1e-13)
+    y0 = np.array([0.5, 1.0])
+    g = lambda x: hd.gradient(lambda y: np.sum(np.sin(x * y)), y0)[1]  # noqa: E731
+    np.testing.assert_allclose(hd.derivatives(g, 1.3, 3),
+                               hd.derivatives(lambda x: x * np.cos(x), 1.3, 3), rtol=1e-13)
+    h = lambda x: hd.hessian(lambda y: np.sum(np.sin(x * y)), y0)[1, 1]  # noqa: E731
+    np.testing.assert_allclose(hd.derivatives(h, 1.3, 2),
+                               hd.derivatives(lambda x: -x * x * np.sin(x), 1.3, 2), rtol=1e-13)
