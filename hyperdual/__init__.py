@@ -204,3 +204,14 @@ from .taylor_helpers import (  # noqa: E402
 
 __all__ += ["Taylor", "taylor", "derivatives", "nth_derivative", "directional_derivatives",
             "derivative_tensor", "taylor_supported"]
+from .sparse import (  # noqa: E402  # noqa: E402
+    SparseHessian,
+    SparseJacobian,
+    hessian_sparsity,
+    jacobian_sparsity,
+    sparse_hessian,
+    sparse_jacobian,
+)
+
+__all__ += ["jacobian_sparsity", "hessian_sparsity", "sparse_jacobian", "sparse_hessian",
+            "SparseJacobian", "SparseHessian"]

@@ -59,12 +59,26 @@ from .layers import MLP, Layer, Linear, Model, WeightsFileError
 from .optimizers import SGD, AdaGrad, Adam, ClipGrad, MomentumSGD, Optimizer, WeightDecay
 from .scipy_adapter import scipy_derivatives, value_and_jac
 from . import linalg  # noqa: F401  (reverse.linalg: scipy.linalg stand-ins)
+from .sparse import (
+    SparseHessian,
+    SparseJacobian,
+    hessian_sparsity,
+    jacobian_sparsity,
+    sparse_hessian,
+    sparse_jacobian,
+)
 from ._version import __version__ as __version__
 from .utils import sum_to
 
 from hyperdual.custom import check_rule  # noqa: E402,I001  (one implementation)
 
 __all__ = [
+    "SparseHessian",
+    "SparseJacobian",
+    "hessian_sparsity",
+    "jacobian_sparsity",
+    "sparse_hessian",
+    "sparse_jacobian",
     "MLP",
     "SGD",
     "AdaGrad",

@@ -1,0 +1,806 @@
+"""Sparsity patterns of Jacobians and Hessians, found by running ``f`` once.
+
+``f`` runs on a :class:`Pattern`: a stand-in for ``x`` that carries, for every
+element, the set of input elements it depends on (a boolean sparse matrix
+``deps`` with one row per element and one column per input), through the same
+numpy dispatch the engines use.  Each primitive has a small rule: elementwise
+functions keep the sets (a function of two operands unions them), reductions
+union over what they reduce, a product with a constant matrix follows that
+matrix's nonzeros, selections (indexing, reshapes, ``concatenate``, the
+shared ``_exactdiff`` selections such as ``tile`` or ``pad``) move the sets
+with the elements.  For Hessians every nonlinear operation also records which
+pairs of inputs it couples (the *global* rule of SparseConnectivityTracer.jl:
+``sin(u)`` couples every pair of u's inputs, ``u * v`` every input of u with
+every input of v, ``u + v`` none).
+
+The result is **guaranteed to contain every entry that can be nonzero** (a
+superset: cancellations and multiplications by zero constants are not seen).
+By default the pattern holds for *every* x: ``f`` never sees values, and a
+branch on the value of x (``if x[0] > 0``) raises ``ValueError``; comparisons
+may still select with ``np.where`` (both branches count) and ``maximum``,
+``abs``, ``clip`` count every operand.  ``local=True`` traces with the values
+of this x instead: comparisons and branches follow x, so the pattern is the
+one at this x only (it may miss entries that other x make nonzero).
+
+Functions without a rule are handled conservatively when ``f`` passes plain
+arrays of floats: every output element depends on every input element of the
+operands (and, for Hessians, couples them all).
+
+Examples
+--------
+>>> import numpy as np
+>>> def f(x):
+...     return x[1:] * x[:-1] + np.sin(x[1:])
+>>> jacobian_sparsity(f, np.ones(4)).toarray().astype(int)
+array([[1, 1, 0, 0],
+       [0, 1, 1, 0],
+       [0, 0, 1, 1]])
+>>> hessian_sparsity(lambda x: np.sum(x[1:] * x[:-1]), np.ones(3)).toarray().astype(int)
+array([[0, 1, 0],
+       [1, 0, 1],
+       [0, 1, 0]])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["Pattern", "jacobian_sparsity", "hessian_sparsity"]
+
+_DT = np.float32  # dependency matrices hold 0/1 (counts never cancel: no signs)
+
+
+def _csr(rows: int, cols: int) -> sp.csr_matrix:
+    return sp.csr_matrix((rows, cols), dtype=_DT)
+
+
+def _binary(m: sp.spmatrix) -> sp.csr_matrix:
+    m = sp.csr_matrix(m, dtype=_DT)
+    m.eliminate_zeros()
+    m.data[:] = 1.0
+    return m
+
+
+class _Trace:
+    """State shared by the Patterns of one run: size of x, mode, coupled pairs."""
+
+    __slots__ = ("n", "hessian", "local", "pairs", "pending")
+
+    def __init__(self, n: int, hessian: bool, local: bool) -> None:
+        self.n = n
+        self.hessian = hessian
+        self.local = local
+        self.pairs = _csr(n, n)
+        self.pending: list[sp.spmatrix] = []
+
+    def couple(self, a: sp.csr_matrix, b: sp.csr_matrix | None = None) -> None:
+        """Record that every input in a row of ``a`` meets every input in the same
+        row of ``b`` (of ``a`` itself when b is None) in a nonlinear operation."""
+        if not self.hessian or a.nnz == 0 or (b is not None and b.nnz == 0):
+            return
+        p = a.T @ (a if b is None else b)
+        if b is not None:
+            p = p + p.T
+        self.pending.append(p)
+        if len(self.pending) >= 16:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            total = self.pairs
+            for p in self.pending:
+                total = total + p
+            self.pairs = _binary(total)
+            self.pending.clear()
+
+
+class _Unknown:
+    """A comparison result in global mode: its value depends on x, so it cannot
+    decide a branch; it may only select in ``np.where`` (both sides count)."""
+
+    __slots__ = ("shape", "what")
+    __array_priority__ = 1001.0
+
+    def __init__(self, shape: tuple, what: str) -> None:
+        self.shape = shape
+        self.what = what
+
+    def __bool__(self) -> bool:
+        raise ValueError(
+            f"sparsity detection: f branches on the value of x ({self.what}); a pattern "
+            "valid for every x cannot follow one branch.  Select with np.where (both "
+            "branches count), or pass local=True for the pattern at this x only"
+        )
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        self.__bool__()
+        raise AssertionError  # pragma: no cover
+
+    def _logic(self, *_: Any) -> _Unknown:
+        return self
+
+    __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = __invert__ = _logic
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "__call__" and ufunc in (np.logical_and, np.logical_or, np.logical_xor,
+                                              np.logical_not, np.bitwise_and, np.bitwise_or,
+                                              np.bitwise_xor, np.invert):
+            return _Unknown(np.broadcast_shapes(*[_shape_of(i) for i in inputs]), self.what)
+        self.__bool__()
+        return NotImplemented  # pragma: no cover
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if func is np.where:
+            return _where(*args, **kwargs)
+        self.__bool__()
+        return NotImplemented  # pragma: no cover
+
+
+def _shape_of(x: Any) -> tuple:
+    if isinstance(x, (Pattern, _Unknown)):
+        return x.shape
+    return np.shape(x)
+
+
+class Pattern:
+    """Stand-in for an array during sparsity detection (see the module docstring).
+
+    Attributes
+    ----------
+    deps : scipy.sparse.csr_matrix
+        One row per element (C order), one column per input element: 1 where the
+        element may depend on that input.
+    shape : tuple
+    value : ndarray or None
+        The values at the traced x (``local=True`` only).
+    """
+
+    __slots__ = ("deps", "shape", "trace", "value")
+    __array_priority__ = 1000.0
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, deps: sp.csr_matrix, shape: tuple, trace: _Trace,
+                 value: Any = None) -> None:
+        self.deps = deps
+        self.shape = tuple(shape)
+        self.trace = trace
+        self.value = value
+
+    # -- array-like -------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.float64)
+
+    @property
+    def T(self) -> Pattern:
+        return np.transpose(self)
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d Pattern")
+        return self.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        return f"Pattern(shape={self.shape}, nnz={self.deps.nnz})"
+
+    def __bool__(self) -> bool:
+        if self.trace.local:
+            return bool(self.value)
+        raise ValueError(
+            "sparsity detection: f converts a value of x to bool (an `if` or `while` "
+            "on x); a pattern valid for every x cannot follow one branch.  Pass "
+            "local=True for the pattern at this x only"
+        )
+
+    def __float__(self) -> float:
+        raise TypeError("sparsity detection: f converts a value of x to float; keep it an "
+                        "array (float() would drop the dependence)")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise TypeError("sparsity detection: f converts x to a plain numpy array "
+                        "(np.asarray / np.array of traced values); use np.stack, "
+                        "np.concatenate or indexing instead")
+
+    def reshape(self, *shape: Any, order: str = "C") -> Pattern:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return np.reshape(self, shape)
+
+    def transpose(self, *axes: Any) -> Pattern:
+        return np.transpose(self, axes or None)
+
+    def ravel(self) -> Pattern:
+        return np.reshape(self, (-1,))
+
+    flatten = ravel
+
+    def copy(self) -> Pattern:
+        return self
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Pattern:
+        return np.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Pattern:
+        return np.mean(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Pattern:
+        return np.prod(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Pattern:
+        return np.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Pattern:
+        return np.min(self, axis=axis, keepdims=keepdims)
+
+    def dot(self, other: Any) -> Pattern:
+        return np.dot(self, other)
+
+    def __getitem__(self, index: Any) -> Pattern:
+        if isinstance(index, Pattern):
+            raise TypeError("sparsity detection: an index computed from x")
+        return _select([self], lambda maps: maps[0][index])
+
+    # -- numpy protocols --------------------------------------------------------
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method != "__call__" or "out" in kwargs:
+            raise TypeError(f"sparsity detection: {ufunc.__name__}.{method} / out= is not "
+                            "supported")
+        if ufunc is np.matmul:
+            return _matmul(*inputs)
+        return _ufunc(ufunc, inputs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        impl = _FUNCTIONS.get(func)
+        if impl is not None:
+            return impl(*args, **kwargs)
+        selection = _selection_rules().get(func)
+        if selection is not None:
+            return selection(*args, **kwargs)
+        return _conservative(func, args, kwargs)
+
+
+def _install_operators() -> None:
+    ops = {
+        "add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
+        "pow": np.power, "matmul": np.matmul, "mod": np.remainder,
+        "floordiv": np.floor_divide,
+    }
+    for name, uf in ops.items():
+        setattr(Pattern, f"__{name}__", lambda a, b, uf=uf: uf(a, b))
+        setattr(Pattern, f"__r{name}__", lambda a, b, uf=uf: uf(b, a))
+    for name, uf in {"neg": np.negative, "pos": np.positive, "abs": np.absolute}.items():
+        setattr(Pattern, f"__{name}__", lambda a, uf=uf: uf(a))
+    for name, uf in {"lt": np.less, "le": np.less_equal, "gt": np.greater,
+                     "ge": np.greater_equal, "eq": np.equal, "ne": np.not_equal}.items():
+        setattr(Pattern, f"__{name}__", lambda a, b, uf=uf: uf(a, b))
+
+
+_install_operators()
+
+
+# -----------------------------------------------------------------------------
+# Dependencies of operands
+# -----------------------------------------------------------------------------
+def _trace_of(*xs: Any) -> _Trace:
+    for x in xs:
+        if isinstance(x, Pattern):
+            return x.trace
+        if isinstance(x, (list, tuple)):
+            for y in x:
+                if isinstance(y, Pattern):
+                    return y.trace
+    raise AssertionError("no Pattern among the operands")  # pragma: no cover
+
+
+def _deps_at(x: Any, shape: tuple, trace: _Trace) -> sp.csr_matrix:
+    """Dependency rows of ``x`` broadcast to ``shape`` (empty rows for constants)."""
+    size = math.prod(shape)
+    if not isinstance(x, Pattern):
+        return _csr(size, trace.n)
+    if x.shape == shape:
+        return x.deps
+    idx = np.broadcast_to(np.arange(x.size).reshape(x.shape), shape).ravel()
+    return x.deps[idx]
+
+
+def _union(*ms: sp.csr_matrix) -> sp.csr_matrix:
+    ms = [m for m in ms if m.nnz]
+    if not ms:
+        return ms[0] if ms else None  # type: ignore[return-value]
+    if len(ms) == 1:
+        return ms[0]
+    total = ms[0]
+    for m in ms[1:]:
+        total = total + m
+    return _binary(total)
+
+
+def _value(x: Any) -> Any:
+    return x.value if isinstance(x, Pattern) else x
+
+
+def _new(deps: sp.csr_matrix | None, shape: tuple, trace: _Trace, value: Any) -> Pattern:
+    if deps is None:
+        deps = _csr(math.prod(shape), trace.n)
+    return Pattern(deps, shape, trace, value)
+
+
+# -----------------------------------------------------------------------------
+# ufuncs
+# -----------------------------------------------------------------------------
+_ZERO = {np.sign, np.floor, np.ceil, np.trunc, np.rint, np.floor_divide, np.heaviside,
+         np.spacing}
+_TESTS = {np.isnan, np.isinf, np.isfinite, np.signbit, np.greater, np.greater_equal,
+          np.less, np.less_equal, np.equal, np.not_equal, np.logical_and, np.logical_or,
+          np.logical_xor, np.logical_not}
+_LINEAR = {np.add, np.subtract, np.negative, np.positive, np.conjugate, np.deg2rad,
+           np.rad2deg, np.radians, np.degrees}
+# first derivatives piecewise constant: no second-order coupling
+_PIECEWISE = {np.absolute, np.fabs, np.maximum, np.minimum, np.fmax, np.fmin, np.copysign,
+              np.remainder, np.fmod}
+_SELECT_BY_VALUE = {np.maximum: np.greater_equal, np.fmax: np.greater_equal,
+                    np.minimum: np.less_equal, np.fmin: np.less_equal}
+
+
+def _ufunc(ufunc: Any, inputs: tuple) -> Any:
+    trace = _trace_of(*inputs)
+    shape = np.broadcast_shapes(*[_shape_of(x) for x in inputs])
+    value = ufunc(*[_value(x) for x in inputs]) if trace.local else None
+    if ufunc in _TESTS:
+        return value if trace.local else _Unknown(shape, f"np.{ufunc.__name__}")
+    if ufunc in _ZERO:
+        return _new(None, shape, trace, value)
+    deps = [_deps_at(x, shape, trace) for x in inputs]
+    traced = [isinstance(x, Pattern) for x in inputs]
+    if ufunc is np.copysign:
+        return _new(deps[0], shape, trace, value)
+    if trace.local and ufunc in _SELECT_BY_VALUE and all(traced):
+        a, b = (_value(x) for x in inputs)
+        ge = np.broadcast_to(_SELECT_BY_VALUE[ufunc](a, b), shape).ravel()
+        le = np.broadcast_to(_SELECT_BY_VALUE[ufunc](b, a), shape).ravel()
+        return _new(_union(_rows_where(deps[0], ge), _rows_where(deps[1], le)), shape, trace,
+                    value)
+    if ufunc in _LINEAR or ufunc in _PIECEWISE:
+        return _new(_union(*deps), shape, trace, value)
+    if ufunc is np.multiply and all(traced):
+        trace.couple(deps[0], deps[1])
+        return _new(_union(*deps), shape, trace, value)
+    if ufunc is np.multiply or (ufunc in (np.true_divide, np.divide) and not traced[1]):
+        return _new(_union(*deps), shape, trace, value)  # linear in the traced operand
+    if ufunc in (np.true_divide, np.divide):
+        trace.couple(deps[1])
+        if traced[0]:
+            trace.couple(deps[0], deps[1])
+        return _new(_union(*deps), shape, trace, value)
+    if ufunc is np.power and not traced[1] and np.all(np.isin(inputs[1], (0.0, 1.0))):
+        exponent = np.broadcast_to(inputs[1], shape).ravel()
+        return _new(_rows_where(deps[0], exponent != 0), shape, trace, value)
+    union = _union(*deps)
+    if union is None:
+        union = _csr(math.prod(shape), trace.n)
+    trace.couple(union)
+    return _new(union, shape, trace, value)
+
+
+def _rows_where(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
+    return sp.csr_matrix(sp.diags(np.asarray(keep, dtype=_DT)) @ m)
+
+
+# -----------------------------------------------------------------------------
+# Selections: numpy's own function applied to index maps
+# -----------------------------------------------------------------------------
+def _select(arrays: list, func: Callable[[list], Any]) -> Any:
+    """Run ``func`` on index maps of ``arrays``; gather their rows (and values)."""
+    trace = _trace_of(*arrays)
+    maps, blocks, start = [], [_csr(1, trace.n)], 1
+    for a in arrays:
+        shape = _shape_of(a)
+        size = math.prod(shape)
+        if isinstance(a, Pattern):
+            maps.append(np.arange(start, start + size).reshape(shape))
+            blocks.append(a.deps)
+            start += size
+        else:
+            maps.append(np.zeros(shape, dtype=np.intp))
+    index = func(maps)
+    if isinstance(index, (list, tuple)):
+        return type(index)(_gathered(np.asarray(i), blocks, arrays, func, trace, k)
+                           for k, i in enumerate(index))
+    return _gathered(np.asarray(index), blocks, arrays, func, trace, None)
+
+
+def _gathered(index: np.ndarray, blocks: list, arrays: list, func: Any, trace: _Trace,
+              k: int | None) -> Pattern:
+    source = blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
+    deps = source[index.ravel()]
+    value = None
+    if trace.local:
+        value = func([np.asarray(_value(a), dtype=float) for a in arrays])
+        if k is not None:
+            value = value[k]
+    return Pattern(sp.csr_matrix(deps), index.shape, trace, value)
+
+
+def _single(func: Any) -> Callable[..., Any]:
+    def impl(a: Any, *args: Any, **kwargs: Any) -> Any:
+        return _select([a], lambda m: func(m[0], *args, **kwargs))
+    return impl
+
+
+def _sequence(func: Any) -> Callable[..., Any]:
+    def impl(arrays: Any, *args: Any, **kwargs: Any) -> Any:
+        return _select(list(arrays), lambda m: func(m, *args, **kwargs))
+    return impl
+
+
+# -----------------------------------------------------------------------------
+# Reductions and products
+# -----------------------------------------------------------------------------
+def _reducer(a: Pattern, axis: Any, keepdims: bool) -> tuple[sp.csr_matrix, tuple, tuple]:
+    """(R, shape, shape with kept axes): R maps a's elements to the reduced ones."""
+    nd = a.ndim
+    axes = tuple(range(nd)) if axis is None else (
+        (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis))
+    axes = tuple(int(ax) % nd for ax in axes) if nd else ()
+    kept = tuple(1 if i in axes else s for i, s in enumerate(a.shape))
+    out = tuple(s for i, s in enumerate(a.shape) if i not in axes)
+    rows = np.broadcast_to(np.arange(math.prod(kept)).reshape(kept), a.shape).ravel()
+    R = sp.csr_matrix((np.ones(a.size, dtype=_DT), (rows, np.arange(a.size))),
+                      shape=(math.prod(kept), a.size))
+    return R, (kept if keepdims else out), kept
+
+
+def _reduction(nonlinear: bool, npfunc: Any) -> Callable[..., Any]:
+    def impl(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+             keepdims: bool = False, **kwargs: Any) -> Any:
+        if out is not None:
+            raise TypeError("sparsity detection: out= is not supported")
+        if not isinstance(a, Pattern):
+            return npfunc(a, axis=axis, keepdims=keepdims, **kwargs)
+        trace = a.trace
+        R, shape, _ = _reducer(a, axis, keepdims)
+        deps = _binary(R @ a.deps)
+        if nonlinear:
+            trace.couple(deps)
+        value = npfunc(a.value, axis=axis, keepdims=keepdims) if trace.local else None
+        return Pattern(deps, shape, trace, value)
+    return impl
+
+
+def _extremum(npfunc: Any) -> Callable[..., Any]:
+    linear = _reduction(False, npfunc)
+
+    def impl(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False,
+             **kwargs: Any) -> Any:
+        if not (isinstance(a, Pattern) and a.trace.local):
+            return linear(a, axis=axis, out=out, keepdims=keepdims)
+        # at this x: the elements that attain the extremum (all of them at ties)
+        R, shape, kept = _reducer(a, axis, keepdims)
+        best = npfunc(a.value, axis=axis, keepdims=True)
+        hit = (a.value == best).ravel()
+        deps = _binary(R @ _rows_where(a.deps, hit))
+        return Pattern(deps, shape, a.trace, npfunc(a.value, axis=axis, keepdims=keepdims))
+    return impl
+
+
+def _cumulative(nonlinear: bool, npfunc: Any) -> Callable[..., Any]:
+    def impl(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+        if not isinstance(a, Pattern):
+            return npfunc(a, axis=axis)
+        if axis is None:
+            a, axis = np.reshape(a, (-1,)), 0
+        axis = int(axis) % a.ndim
+        pos = np.arange(a.size).reshape(a.shape)
+        lane = np.moveaxis(pos, axis, -1).reshape(-1, a.shape[axis])
+        rows, cols = [], []
+        for i in range(a.shape[axis]):  # output i of a lane depends on inputs 0..i
+            rows.append(np.repeat(lane[:, i], i + 1))
+            cols.append(lane[:, : i + 1].ravel())
+        R = sp.csr_matrix((np.ones(sum(len(r) for r in rows), dtype=_DT),
+                           (np.concatenate(rows), np.concatenate(cols))),
+                          shape=(a.size, a.size))
+        deps = _binary(R @ a.deps)
+        if nonlinear:
+            trace = a.trace
+            trace.couple(deps)
+        value = npfunc(a.value, axis=axis) if a.trace.local else None
+        return Pattern(deps, a.shape, a.trace, value)
+    return impl
+
+
+def _product_2d(a: Any, b: Any) -> Any:
+    """a @ b for operands of at most 2 dimensions (either may be constant)."""
+    trace = _trace_of(a, b)
+    sa, sb = _shape_of(a), _shape_of(b)
+    if len(sa) > 2 or len(sb) > 2 or not sa or not sb:
+        return None
+    A2 = (1,) + sa if len(sa) == 1 else sa
+    B2 = sb + (1,) if len(sb) == 1 else sb
+    m, k = A2
+    k2, p = B2
+    if k != k2:
+        raise ValueError(f"matmul: shapes {sa} and {sb} do not align")
+    out_shape = tuple(([m] if len(sa) == 2 else []) + ([p] if len(sb) == 2 else []))
+    value = np.matmul(_value(a), _value(b)) if trace.local else None
+    # out[r, c] = sum_j a[r, j] b[j, c]
+    if isinstance(a, Pattern):
+        if isinstance(b, Pattern):
+            Ra = sp.kron(sp.identity(m, dtype=_DT), sp.csr_matrix(np.ones((1, k), dtype=_DT)))
+            Da = _binary(Ra @ a.deps)  # union of row r of a
+            Da = sp.csr_matrix(sp.kron(Da, np.ones((p, 1), dtype=_DT)))  # to (m*p)
+        else:
+            Bnz = _csr_nonzero(np.asarray(b, dtype=float).reshape(B2))
+            Ra = sp.kron(sp.identity(m, dtype=_DT), Bnz.T)  # (m*p, m*k)
+            Da = _binary(Ra @ a.deps)
+    else:
+        Da = None
+    if isinstance(b, Pattern):
+        if isinstance(a, Pattern):
+            Rb = sp.kron(sp.csr_matrix(np.ones((1, k), dtype=_DT)), sp.identity(p, dtype=_DT))
+            Db = _binary(Rb @ b.deps)  # union of column c of b: (p, n)
+            Db = sp.csr_matrix(sp.kron(np.ones((m, 1), dtype=_DT), Db))  # to (m*p)
+        else:
+            Anz = _csr_nonzero(np.asarray(a, dtype=float).reshape(A2))
+            Rb = sp.kron(Anz, sp.identity(p, dtype=_DT))  # (m*p, k*p)
+            Db = _binary(Rb @ b.deps)
+    else:
+        Db = None
+    if Da is not None and Db is not None:
+        # the sum of products couples row r of a with column c of b, term by term
+        for j in range(k):
+            ra = a.deps[np.arange(m) * k + j]
+            rb = b.deps[np.arange(p) + j * p]
+            trace.couple(sp.csr_matrix(sp.kron(ra, np.ones((p, 1), dtype=_DT))),
+                         sp.csr_matrix(sp.kron(np.ones((m, 1), dtype=_DT), rb)))
+    deps = _union(*(d for d in (Da, Db) if d is not None))
+    return _new(deps, out_shape, trace, value)
+
+
+def _csr_nonzero(a: np.ndarray) -> sp.csr_matrix:
+    return sp.csr_matrix((np.asarray(a) != 0).astype(_DT))
+
+
+def _matmul(a: Any, b: Any, **kwargs: Any) -> Any:
+    r = _product_2d(a, b)
+    return r if r is not None else _conservative(np.matmul, (a, b), kwargs)
+
+
+def _dot(a: Any, b: Any, out: Any = None) -> Any:
+    if not _shape_of(a) or not _shape_of(b):
+        return np.multiply(a, b)
+    r = _product_2d(a, b)
+    return r if r is not None else _conservative(np.dot, (a, b), {})
+
+
+def _where(cond: Any, x: Any = None, y: Any = None) -> Any:
+    if x is None and y is None:
+        return np.nonzero(cond)
+    operands = (x, y)
+    trace = _trace_of(cond, x, y)
+    shape = np.broadcast_shapes(_shape_of(cond), _shape_of(x), _shape_of(y))
+    dx, dy = (_deps_at(v, shape, trace) for v in operands)
+    if isinstance(cond, _Unknown) or isinstance(cond, Pattern):
+        return _new(_union(dx, dy), shape, trace, None)
+    c = np.broadcast_to(np.asarray(cond, dtype=bool), shape).ravel()
+    value = np.where(cond, _value(x), _value(y)) if trace.local else None
+    return _new(_union(_rows_where(dx, c), _rows_where(dy, ~c)), shape, trace, value)
+
+
+def _clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, **kwargs: Any) -> Any:
+    r = a
+    if a_min is not None:
+        r = np.maximum(r, a_min)
+    if a_max is not None:
+        r = np.minimum(r, a_max)
+    return r
+
+
+def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
+    if ord in (None, 2, "fro") and (axis is None or isinstance(axis, (int, np.integer))):
+        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+    return _conservative(np.linalg.norm, (x,), {"ord": ord, "axis": axis,
+                                                 "keepdims": keepdims})
+
+
+def _sort(a: Any, axis: Any = -1, **kwargs: Any) -> Any:
+    if a.trace.local:
+        order = np.argsort(a.value, axis=axis, kind="stable")
+        return np.take_along_axis(a, order, axis=axis)
+    # any element of a lane may land anywhere in it: every output depends on the lane
+    if axis is None:
+        a, axis = np.reshape(a, (-1,)), 0
+    R, _, kept = _reducer(a, axis, True)
+    lane = _binary(R @ a.deps)
+    return Pattern(_deps_at(Pattern(lane, kept, a.trace), a.shape, a.trace), a.shape, a.trace)
+
+
+_FUNCTIONS: dict[Any, Callable[..., Any]] = {
+    np.sum: _reduction(False, np.sum), np.mean: _reduction(False, np.mean),
+    np.nansum: _reduction(False, np.nansum), np.nanmean: _reduction(False, np.nanmean),
+    np.prod: _reduction(True, np.prod), np.max: _extremum(np.max),
+    np.min: _extremum(np.min), np.amax: _extremum(np.max), np.amin: _extremum(np.min),
+    np.cumsum: _cumulative(False, np.cumsum), np.cumprod: _cumulative(True, np.cumprod),
+    np.matmul: _matmul, np.dot: _dot, np.where: _where, np.clip: _clip,
+    np.linalg.norm: _norm, np.sort: _sort,
+    np.shape: lambda a: _shape_of(a), np.ndim: lambda a: len(_shape_of(a)),
+    np.size: lambda a, axis=None: (math.prod(_shape_of(a)) if axis is None
+                                   else _shape_of(a)[axis]),
+    np.zeros_like: lambda a, dtype=None, **k: np.zeros(_shape_of(a), dtype=dtype or float),
+    np.ones_like: lambda a, dtype=None, **k: np.ones(_shape_of(a), dtype=dtype or float),
+    np.copy: lambda a, *args, **kwargs: a,
+}
+for _f in (np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.moveaxis,
+           np.swapaxes, np.broadcast_to, np.flip, np.roll, np.diagonal, np.take,
+           np.take_along_axis, np.tile, np.repeat, np.triu, np.tril, np.diag, np.fliplr,
+           np.flipud, np.rot90, np.atleast_1d, np.atleast_2d):
+    _FUNCTIONS[_f] = _single(_f)
+for _f in (np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack):
+    _FUNCTIONS[_f] = _sequence(_f)
+
+#: Selections and compositions shared by the engines (``_exactdiff.shape``), which
+#: reduce to the primitives above; filled by ``register_selections``.
+_SELECTIONS: dict[Any, Callable[..., Any]] = {}
+
+
+def register_selections(rules: dict) -> None:
+    """Let Patterns use the engines' shared selection rules (``{np.tile: impl}``)."""
+    for func, impl in rules.items():
+        if func not in _FUNCTIONS:
+            _SELECTIONS[func] = impl
+
+
+def _selection_rules() -> dict:
+    return _SELECTIONS
+
+
+def _conservative(func: Any, args: tuple, kwargs: dict) -> Any:
+    """Every output element depends on every input element (a safe superset)."""
+    leaves: list[Pattern] = []
+
+    def sub(v: Any) -> Any:
+        if isinstance(v, Pattern):
+            leaves.append(v)
+            if v.trace.local:
+                return np.asarray(v.value, dtype=float)
+            return np.random.default_rng(len(leaves)).uniform(0.5, 1.5, v.shape)
+        if isinstance(v, _Unknown):
+            v.__bool__()
+        if isinstance(v, (list, tuple)):
+            return type(v)(sub(w) for w in v)
+        return v
+
+    sargs = tuple(sub(a) for a in args)
+    skw = {k: sub(v) for k, v in kwargs.items()}
+    name = getattr(func, "__name__", repr(func))
+    try:
+        result = func(*sargs, **skw)
+    except Exception as exc:  # pragma: no cover - depends on the function
+        raise TypeError(f"sparsity detection: numpy function '{name}' has no sparsity rule "
+                        f"and could not be evaluated conservatively ({exc})") from None
+    if not isinstance(result, (np.ndarray, np.generic, float)) or np.asarray(
+            result).dtype.kind != "f":
+        raise TypeError(f"sparsity detection: numpy function '{name}' has no sparsity rule "
+                        "(its result is not one float array)")
+    trace = leaves[0].trace
+    union = _union(*[_binary(sp.csr_matrix(p.deps.sum(axis=0))) for p in leaves])
+    shape = np.shape(result)
+    if union is None:
+        union = _csr(1, trace.n)
+    trace.couple(union)
+    deps = sp.csr_matrix(sp.kron(np.ones((math.prod(shape), 1), dtype=_DT), union))
+    return Pattern(deps, shape, trace, result if trace.local else None)
+
+
+# -----------------------------------------------------------------------------
+# Public API
+# -----------------------------------------------------------------------------
+def _run(f: Callable[[Any], Any], x: Any, hessian: bool, local: bool, helper: str
+         ) -> tuple[Any, _Trace, int]:
+    if not callable(f):
+        raise TypeError(f"{helper}: f must be callable, got {type(f).__name__}")
+    x0 = np.asarray(x, dtype=float) if not isinstance(x, float) else np.asarray(x)
+    n = x0.size
+    trace = _Trace(n, hessian, local)
+    p = Pattern(sp.identity(n, dtype=_DT, format="csr"), x0.shape, trace,
+                x0 if local else None)
+    y = f(p)
+    trace.flush()
+    return y, trace, n
+
+
+def jacobian_sparsity(f: Callable[[Any], Any], x: Any, *, local: bool = False
+                      ) -> sp.csr_matrix:
+    """Boolean pattern of the Jacobian of ``f`` at ``x`` (every possible nonzero).
+
+    Parameters
+    ----------
+    f : callable
+        Written with plain numpy; maps an array shaped like ``x`` to an array.
+    x : float or array_like
+        Only its shape matters unless ``local=True``.
+    local : bool
+        Trace with the values of ``x``, so that branches and comparisons follow
+        them: the pattern at this ``x`` only.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of bool, shape ``(f(x).size, x.size)``
+        Rows in the C order of ``f(x)``, columns in that of ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``f`` branches on a value of ``x`` and ``local`` is False.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jacobian_sparsity(lambda x: np.cumsum(x ** 2), np.ones(3)).toarray().astype(int)
+    array([[1, 0, 0],
+           [1, 1, 0],
+           [1, 1, 1]])
+    """
+    y, trace, n = _run(f, x, False, local, "jacobian_sparsity")
+    if isinstance(y, Pattern):
+        return y.deps.astype(bool)
+    if isinstance(y, (list, tuple)) and any(isinstance(v, Pattern) for v in y):
+        return jacobian_sparsity(lambda z: np.stack(list(f(z))), x, local=local)
+    return sp.csr_matrix((int(np.size(y)), n), dtype=bool)
+
+
+def hessian_sparsity(f: Callable[[Any], Any], x: Any, *, local: bool = False
+                     ) -> sp.csr_matrix:
+    """Boolean symmetric pattern of the Hessian of scalar ``f`` at ``x``.
+
+    Every pair of inputs that meet in a nonlinear operation of ``f`` is marked
+    (the global rule), so the pattern contains every possible nonzero.
+
+    Parameters
+    ----------
+    f : callable
+        Scalar function written with plain numpy.
+    x : float or array_like
+    local : bool
+        As in :func:`jacobian_sparsity`.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of bool, shape ``(x.size, x.size)``
+
+    Raises
+    ------
+    ValueError
+        If ``f`` is not scalar, or branches on x's value without ``local``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rosen = lambda x: np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+    >>> hessian_sparsity(rosen, np.zeros(4)).toarray().astype(int)
+    array([[1, 1, 0, 0],
+           [1, 1, 1, 0],
+           [0, 1, 1, 1],
+           [0, 0, 1, 1]])
+    """
+    y, trace, n = _run(f, x, True, local, "hessian_sparsity")
+    if math.prod(_shape_of(y)) != 1:
+        raise ValueError(f"hessian_sparsity: f must return a scalar, got shape "
+                         f"{_shape_of(y)}; use jacobian_sparsity")
+    return trace.pairs.astype(bool)

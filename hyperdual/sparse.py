@@ -1,0 +1,296 @@
+"""Sparse Jacobians and Hessians in forward mode: detect, colour, compress, recover.
+
+``sparse_jacobian`` runs ``f`` once on a :class:`Dual` whose direction stack
+holds one seed per colour (a handful of directions instead of ``x.size``) and
+reads the Jacobian's nonzeros from the compressed product ``J @ V``.
+``sparse_hessian`` runs one HyperDual pass with the colour seeds on ε1 and the
+unit directions on ε2, giving ``H @ V`` (the cost of ``ncolours`` Hessian-vector
+products in forward mode, each of which still carries ``x.size`` directions:
+``reverse.sparse_hessian`` does it in ``O(ncolours)`` instead).
+
+The pattern comes from :func:`hessian_sparsity` /
+:func:`jacobian_sparsity` unless given as ``sparsity=``;
+:class:`SparseJacobian` and :class:`SparseHessian` detect and colour once and
+then evaluate at each new ``x`` (for the calls of an optimizer).
+
+Results are ``scipy.sparse.csr_matrix``.  Inside another differentiation (``x``
+a number of an outer perturbation) they return the dense matrix as a number of
+the outer engine instead, computed by :func:`hyperdual.jacobian` /
+:func:`hyperdual.hessian`.
+
+Examples
+--------
+>>> import numpy as np
+>>> rosen = lambda x: np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+>>> H = sparse_hessian(rosen, np.zeros(5))
+>>> H.nnz, float(H[0, 0]), float(H[0, 1])
+(13, 2.0, 0.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from _exactdiff.colouring import (
+    column_colouring,
+    hessian_recovery,
+    jacobian_recovery,
+    seeds,
+    star_colouring,
+)
+from _exactdiff.sparsity import hessian_sparsity, jacobian_sparsity, register_selections
+
+from . import helpers as _h
+from ._number import Dual, HyperDual, _Number
+from .rules import shape as _shape_rules
+
+register_selections(_shape_rules.RULES)
+
+__all__ = ["SparseHessian", "SparseJacobian", "sparse_hessian", "sparse_jacobian"]
+
+
+class _Nested(Exception):
+    """f depends on an outer differentiation: the dense helper takes over."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.engine = engine
+
+
+def _pattern(given: Any, shape: tuple, what: str) -> sp.csr_matrix:
+    P = sp.csr_matrix(given, dtype=bool)
+    if P.shape != shape:
+        raise ValueError(f"{what}: sparsity has shape {P.shape}, expected {shape}")
+    return P
+
+
+class SparseJacobian:
+    """A reusable sparse Jacobian: pattern and colouring found once, at ``x_example``.
+
+    Parameters
+    ----------
+    f : callable
+        ``R^n -> R^m`` written with plain numpy.
+    x_example : array_like
+        A point with the shape of later points (its values only matter with
+        ``local=True``).
+    sparsity : scipy.sparse matrix, optional
+        A known pattern (shape ``(m, n)``); skips detection.
+    local : bool
+        Detect the pattern at ``x_example`` only (see ``_exactdiff.sparsity``).
+
+    Attributes
+    ----------
+    sparsity : scipy.sparse.csr_matrix of bool
+    colours : ndarray of int
+        Column colours; ``ncolours`` forward directions per evaluation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> J = SparseJacobian(lambda x: x[1:] ** 2 - x[:-1], np.ones(4))
+    >>> J.ncolours
+    2
+    >>> J(np.array([1.0, 2.0, 3.0, 4.0])).toarray()
+    array([[-1.,  4.,  0.,  0.],
+           [ 0., -1.,  6.,  0.],
+           [ 0.,  0., -1.,  8.]])
+    """
+
+    _engine = "hyperdual"
+
+    def __init__(self, f: Callable[[Any], Any], x_example: Any, *, sparsity: Any = None,
+                 local: bool = False) -> None:
+        _h._check_callable(f, "SparseJacobian")
+        self.f = f
+        x0 = np.asarray(x_example, dtype=float)
+        self.shape_x = x0.shape
+        if sparsity is None:
+            self.sparsity = jacobian_sparsity(f, x0, local=local)
+        else:
+            self.sparsity = _pattern(sparsity, (sparsity.shape[0], x0.size), "SparseJacobian")
+        self.colours = self._colour()
+        self.ncolours = int(self.colours.max()) + 1 if self.colours.size else 0
+        self._recover = self._recovery()
+
+    def _colour(self) -> np.ndarray:
+        return column_colouring(self.sparsity)
+
+    def _recovery(self) -> Any:
+        return jacobian_recovery(self.sparsity, self.colours)
+
+    def __call__(self, x: Any) -> Any:
+        if isinstance(x, _Number) or _h._engine_of(x) is not None:
+            return _h.jacobian(self.f, x)  # nested: the dense matrix of the outer engine
+        x0, shape = _h._point(x)
+        if shape != self.shape_x:
+            raise ValueError(f"SparseJacobian: x has shape {shape}, expected {self.shape_x}")
+        n = int(np.prod(shape, dtype=np.int64))
+        m = self.sparsity.shape[0]
+        if self.ncolours == 0:
+            return sp.csr_matrix((m, n))
+        V = seeds(self.colours).T.reshape((self.ncolours,) + shape).astype(_h._dtype(x0))
+        try:
+            return _compressed_jacobian(self.f, x0, V, self.sparsity.shape[0], self._recover)
+        except _Nested as d:  # f closes over numbers of an outer differentiation
+            return (d.engine.jacobian if d.engine else _h.jacobian)(self.f, x)
+
+
+def _compressed_jacobian(f: Callable, x0: Any, V: np.ndarray, m: int, recover: Any
+                         ) -> sp.csr_matrix:
+    token = _h._CALL_TAGS.set([])
+    try:
+        tag = _h._seed_tag()
+        try:
+            y = _h._call(f, Dual._build((x0, V), tag, 1), "sparse_jacobian")
+        except _h._Delegate as d:
+            raise _Nested(d.engine) from None
+        ys = _h._value_shape(y)
+        k = V.shape[0]
+        d = _h._part_of(y, tag, Dual, 1, (k,) + ys, V.dtype)
+        if isinstance(d, _Number):
+            raise _Nested(None)
+        B = np.reshape(np.broadcast_to(d, (k,) + ys), (k, -1)).T  # (m, ncolours)
+        if B.shape[0] != m:
+            raise ValueError(f"sparse_jacobian: f(x) has {B.shape[0]} elements, the "
+                             f"sparsity pattern {m} rows")
+        return recover(B)
+    finally:
+        for tag in _h._CALL_TAGS.get():
+            tag.retired = True
+        _h._CALL_TAGS.reset(token)
+
+
+class SparseHessian(SparseJacobian):
+    """A reusable sparse Hessian of scalar ``f`` (pattern and star colouring once).
+
+    Parameters are those of :class:`SparseJacobian`; ``sparsity`` has shape
+    ``(n, n)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rosen = lambda x: np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+    >>> H = SparseHessian(rosen, np.zeros(1000))
+    >>> H.ncolours
+    3
+    >>> h = H(np.ones(1000))
+    >>> float(h[0, 0]), float(h[0, 1])
+    (802.0, -400.0)
+    """
+
+    def __init__(self, f: Callable[[Any], Any], x_example: Any, *, sparsity: Any = None,
+                 local: bool = False) -> None:
+        _h._check_callable(f, "SparseHessian")
+        self.f = f
+        x0 = np.asarray(x_example, dtype=float)
+        self.shape_x = x0.shape
+        n = x0.size
+        if sparsity is None:
+            self.sparsity = hessian_sparsity(f, x0, local=local)
+        else:
+            self.sparsity = _pattern(sparsity, (n, n), "SparseHessian")
+        self.colours = star_colouring(self.sparsity)
+        self.ncolours = int(self.colours.max()) + 1 if self.colours.size else 0
+        self._recover = hessian_recovery(self.sparsity, self.colours)
+
+    def __call__(self, x: Any) -> Any:
+        if isinstance(x, _Number) or _h._engine_of(x) is not None:
+            return _h.hessian(self.f, x)
+        x0, shape = _h._point(x)
+        if shape != self.shape_x:
+            raise ValueError(f"SparseHessian: x has shape {shape}, expected {self.shape_x}")
+        n = int(np.prod(shape, dtype=np.int64))
+        if self.ncolours == 0:
+            return sp.csr_matrix((n, n))
+        dt = _h._dtype(x0)
+        V = seeds(self.colours).T.reshape((self.ncolours,) + shape).astype(dt)
+        token = _h._CALL_TAGS.set([])
+        try:
+            tag = _h._seed_tag()
+            k = self.ncolours
+            cols = []
+            step = _h._block_size(n, n * k)
+            e1 = V.reshape((k, 1) + shape)
+            for start in range(0, max(n, 1), step):
+                b = min(step, n - start)
+                e2 = _h._eye_block(start, b, n, shape, (1, b), dt)
+                e12 = np.broadcast_to(np.zeros((), dtype=dt), (k, b) + shape)
+                try:
+                    y = _h._call(self.f, HyperDual._build((x0, e1, e2, e12), tag, 2),
+                                 "sparse_hessian")
+                except _h._Delegate as d:
+                    return d.engine.hessian(self.f, x)
+                _h._require_scalar(y, "sparse_hessian")
+                part = _h._part_of(y, tag, HyperDual, 3, (k, b), dt)
+                if isinstance(part, _Number):  # f closes over an outer perturbation
+                    return _h.hessian(self.f, x)
+                cols.append(part)
+            VtH = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)  # (k, n)
+            return self._recover(np.reshape(np.broadcast_to(VtH, (k, n)), (k, n)).T)
+        finally:
+            for t in _h._CALL_TAGS.get():
+                t.retired = True
+            _h._CALL_TAGS.reset(token)
+
+
+def sparse_jacobian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,
+                    local: bool = False) -> Any:
+    """Exact sparse Jacobian of ``f`` at ``x`` as a ``scipy.sparse.csr_matrix``.
+
+    Parameters
+    ----------
+    f : callable
+    x : array_like
+    sparsity : scipy.sparse matrix, optional
+        Known pattern, shape ``(f(x).size, x.size)``; skips detection.
+    local : bool
+        Detect the pattern at this x only.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape ``(f(x).size, x.size)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sparse_jacobian(lambda x: np.sin(x) * 2, np.zeros(3)).toarray()
+    array([[2., 0., 0.],
+           [0., 2., 0.],
+           [0., 0., 2.]])
+    """
+    if isinstance(x, _Number) or _h._engine_of(x) is not None:
+        return _h.jacobian(f, x)
+    return SparseJacobian(f, x, sparsity=sparsity, local=local)(x)
+
+
+def sparse_hessian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,
+                   local: bool = False) -> Any:
+    """Exact sparse Hessian of scalar ``f`` at ``x`` as a ``scipy.sparse.csr_matrix``.
+
+    Parameters
+    ----------
+    f : callable
+    x : array_like
+    sparsity : scipy.sparse matrix, optional
+        Known symmetric pattern, shape ``(x.size, x.size)``.
+    local : bool
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape ``(x.size, x.size)``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sparse_hessian(lambda x: np.sum(x ** 3), np.array([1.0, 2.0])).toarray()
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    if isinstance(x, _Number) or _h._engine_of(x) is not None:
+        return _h.hessian(f, x)
+    return SparseHessian(f, x, sparsity=sparsity, local=local)(x)

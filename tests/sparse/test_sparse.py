@@ -1,0 +1,211 @@
+"""Sparsity detection, colouring and compressed sparse derivatives, both engines.
+
+Truth: dense Jacobians/Hessians (of both engines, which the rest of the suite
+checks against closed forms and mpmath), closed-form patterns of classical
+problems, and scipy's Rosenbrock derivatives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import rosen, rosen_der, rosen_hess
+
+import hyperdual
+import reverse
+from _exactdiff.colouring import column_colouring, recover_hessian, seeds, star_colouring
+
+ENGINES = {"hyperdual": hyperdual, "reverse": reverse}
+
+
+def rosen_np(x):
+    return np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+
+def bratu(u, lam=1.0):
+    """1-d Bratu residual on n interior points, h = 1/(n+1), zero boundaries."""
+    n = u.shape[0]
+    h = 1.0 / (n + 1)
+    up = np.concatenate([u[1:], np.zeros(1)])
+    um = np.concatenate([np.zeros(1), u[:-1]])
+    return (um - 2 * u + up) / h ** 2 + lam * np.exp(u)
+
+
+def arrowhead(x):
+    return np.sum(x[0] * x[1:] ** 2) + np.sum(np.sin(x))
+
+
+def _random_problem(seed, n=12, m=9):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(m, n)) * (rng.random((m, n)) < 0.2)
+    B = rng.normal(size=(m, n)) * (rng.random((m, n)) < 0.15)
+    idx = rng.integers(0, n, size=m)
+
+    def f(x):
+        return A @ np.sin(x) + (B @ x) ** 2 + x[idx] * x[(idx + 3) % n]
+
+    def g(x):  # scalar
+        r = f(x)
+        return np.sum(r * r) + np.sum(np.exp(x[::3]) * x[1::3][: len(x[::3])])
+
+    return f, g, rng.normal(size=n)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_patterns_contain_every_nonzero(seed):
+    f, g, x = _random_problem(seed)
+    J = hyperdual.jacobian(f, x)
+    P = hyperdual.jacobian_sparsity(f, x).toarray()
+    assert not np.any((J != 0) & ~P)
+    H = reverse.hessian(g, x)
+    PH = hyperdual.hessian_sparsity(g, x).toarray()
+    assert not np.any((H != 0) & ~PH)
+    assert np.array_equal(PH, PH.T)
+
+
+def test_classical_patterns_are_exact():
+    n = 7
+    tri = (np.abs(np.subtract.outer(np.arange(n), np.arange(n))) <= 1)
+    assert np.array_equal(hyperdual.hessian_sparsity(rosen_np, np.zeros(n)).toarray(), tri)
+    assert np.array_equal(hyperdual.jacobian_sparsity(bratu, np.zeros(n)).toarray(), tri)
+    arrow = np.zeros((n, n), bool)
+    arrow[0, :] = arrow[:, 0] = True
+    arrow[np.diag_indices(n)] = True
+    assert np.array_equal(hyperdual.hessian_sparsity(arrowhead, np.zeros(n)).toarray(), arrow)
+    # separable sum: diagonal; linear function: empty
+    assert np.array_equal(hyperdual.hessian_sparsity(lambda x: np.sum(np.exp(x)), np.ones(n))
+                          .toarray(), np.eye(n, dtype=bool))
+    assert hyperdual.hessian_sparsity(lambda x: np.sum(3 * x - x[::-1]), np.ones(n)).nnz == 0
+    # the two packages export the same detection
+    assert reverse.jacobian_sparsity is hyperdual.jacobian_sparsity
+
+
+def test_branch_on_value_needs_local():
+    def f(x):
+        return x[0] ** 2 if x[0] > 0 else x[1] ** 3
+
+    with pytest.raises(ValueError, match="local=True"):
+        hyperdual.jacobian_sparsity(f, np.array([1.0, 2.0]))
+    assert hyperdual.jacobian_sparsity(f, np.array([1.0, 2.0]), local=True).toarray().tolist() \
+        == [[True, False]]
+    assert hyperdual.jacobian_sparsity(f, np.array([-1.0, 2.0]), local=True).toarray().tolist() \
+        == [[False, True]]
+
+
+def test_where_counts_both_branches_globally_and_one_locally():
+    def f(x):
+        return np.where(x > 0, np.sqrt(np.abs(x)), x[::-1] ** 2)
+
+    x = np.array([1.0, -2.0, 3.0])
+    glob = hyperdual.jacobian_sparsity(f, x).toarray()
+    assert np.array_equal(glob, np.eye(3, dtype=bool) | np.eye(3, dtype=bool)[::-1])
+    loc = hyperdual.jacobian_sparsity(f, x, local=True).toarray()
+    J = hyperdual.jacobian(f, x)
+    assert not np.any((J != 0) & ~loc)
+    assert loc.sum() < glob.sum()
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sparse_derivatives_equal_dense(engine, seed):
+    E = ENGINES[engine]
+    f, g, x = _random_problem(seed)
+    J = E.sparse_jacobian(f, x)
+    assert sp.issparse(J)
+    np.testing.assert_allclose(J.toarray(), hyperdual.jacobian(f, x), rtol=1e-12, atol=1e-12)
+    H = E.sparse_hessian(g, x)
+    assert sp.issparse(H)
+    np.testing.assert_allclose(H.toarray(), reverse.hessian(g, x), rtol=1e-11, atol=1e-10)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rosenbrock_and_bratu_against_scipy_and_closed_forms(engine):
+    E = ENGINES[engine]
+    x = np.linspace(-1.2, 1.3, 40)
+    H = E.SparseHessian(rosen_np, np.zeros(40))
+    assert H.ncolours == 3
+    np.testing.assert_allclose(H(x).toarray(), rosen_hess(x), rtol=1e-13)
+    np.testing.assert_allclose(H(x + 0.1).toarray(), rosen_hess(x + 0.1), rtol=1e-13)
+    u = np.linspace(0.1, 0.5, 30)
+    J = E.SparseJacobian(bratu, u)
+    h = 1.0 / 31
+    dense = (np.diag(np.full(30, -2 / h ** 2) + np.exp(u)) + np.diag(np.full(29, 1 / h ** 2), 1)
+             + np.diag(np.full(29, 1 / h ** 2), -1))
+    np.testing.assert_allclose(J(u).toarray(), dense, rtol=1e-13)
+    assert rosen(x) == pytest.approx(rosen_np(x))
+    np.testing.assert_allclose(E.gradient(rosen_np, x), rosen_der(x), rtol=1e-12)
+
+
+def test_large_rosenbrock_completes_with_three_colours():
+    n = 100_000
+    x = np.full(n, 0.5)
+    H = reverse.SparseHessian(rosen_np, x)
+    assert H.ncolours == 3
+    h = H(x)
+    assert h.nnz == 3 * n - 2
+    # closed forms at x = 0.5: d2/dx0^2 = 1200 x0^2 - 400 x1 + 2, d2/dx0dx1 = -400 x0
+    assert h[0, 0] == pytest.approx(1200 * 0.25 - 400 * 0.5 + 2)
+    assert h[10, 11] == pytest.approx(-400 * 0.5)
+    assert h[n - 1, n - 1] == pytest.approx(200)
+
+
+def test_known_sparsity_is_used_and_checked():
+    P = sp.identity(4, format="csr")
+    H = hyperdual.sparse_hessian(lambda x: np.sum(x ** 4), np.ones(4), sparsity=P)
+    np.testing.assert_allclose(H.toarray(), 12 * np.eye(4))
+    with pytest.raises(ValueError, match="shape"):
+        reverse.SparseHessian(lambda x: np.sum(x ** 4), np.ones(4), sparsity=sp.identity(3))
+    Hs = reverse.SparseHessian(lambda x: np.sum(x ** 4), np.ones(4))
+    with pytest.raises(ValueError, match="shape"):
+        Hs(np.ones(5))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_colourings_are_valid(seed):
+    rng = np.random.default_rng(seed)
+    n = 30
+    M = rng.random((n, n)) < 0.08
+    S = M | M.T | np.eye(n, dtype=bool)
+    c = column_colouring(sp.csr_matrix(M))
+    for k in range(c.max() + 1):  # no two columns of a colour share a row
+        assert np.all(M[:, c == k].sum(axis=1) <= 1)
+    s = star_colouring(sp.csr_matrix(S))
+    assert all(s[i] != s[j] for i, j in zip(*np.nonzero(S)) if i != j)
+    # every entry recovered directly from H @ V, for a random symmetric H on S
+    Hm = np.where(S, rng.normal(size=(n, n)), 0.0)
+    Hm = Hm + Hm.T
+    rec = recover_hessian(sp.csr_matrix(S), s, Hm @ seeds(s))
+    np.testing.assert_allclose(rec.toarray(), Hm, rtol=1e-14, atol=1e-14)
+
+
+def test_colour_counts_of_structures():
+    n = 50
+    tri = sp.diags([1.0, 1.0, 1.0], [-1, 0, 1], shape=(n, n), format="csr")
+    assert star_colouring(tri).max() + 1 == 3
+    arrow = sp.lil_matrix((n, n))
+    arrow[0, :] = 1
+    arrow[:, 0] = 1
+    arrow.setdiag(1)
+    assert star_colouring(arrow.tocsr()).max() + 1 == 2
+    assert star_colouring(sp.identity(n, format="csr")).max() + 1 == 1
+
+
+@pytest.mark.parametrize("outer", ENGINES)
+@pytest.mark.parametrize("inner", ENGINES)
+def test_sparse_helpers_nest(outer, inner):
+    O, I = ENGINES[outer], ENGINES[inner]
+    x0 = np.array([0.3, -0.2, 0.5])
+
+    def F(a):  # d/da of sum(H(a)) where H = sparse Hessian of a * sum(x^3) at x0
+        H = I.sparse_hessian(lambda x: a * np.sum(x ** 3), x0)
+        return np.sum(H * np.ones((3, 3))) if not sp.issparse(H) else H.sum()
+
+    # sum of the Hessian = a * sum(6 x0): derivative in a is sum(6 x0)
+    assert O.derivative(F, 2.0) == pytest.approx(6 * x0.sum(), rel=1e-13)
+
+    def G(x):  # the sparse Jacobian taken at an outer point
+        J = I.sparse_jacobian(lambda z: z ** 2, x)
+        return np.sum(J * np.ones((3, 3)))
+
+    np.testing.assert_allclose(O.gradient(G, x0), np.full(3, 2.0), rtol=1e-13)
