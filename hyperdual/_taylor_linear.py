@@ -502,3 +502,17 @@ def slogdet(a):
 def diag(v, k=0):
     """np.diag of every coefficient (a 1-d value makes a matrix, a 2-d one is read)."""
     return Taylor._make(np.stack([np.diag(c, k) for c in _items_of(v.coef)]), v.tag)
+
+
+def _register_shared_families() -> None:
+    """The shape and sorting families of :mod:`hyperdual.rules` are compositions of
+    reshape, concatenate, indexing, where and arithmetic, which Taylor numbers
+    support: they serve Taylor numbers unchanged (``np.tile``, ``np.sort``,
+    ``np.pad``, ``np.interp`` ...), without replacing a Taylor rule."""
+    from .rules import shape, sorting
+
+    for f, impl in {**shape.RULES, **sorting.RULES}.items():
+        FUNCTIONS.setdefault(f, impl)
+
+
+_register_shared_families()

@@ -25,8 +25,10 @@ from _exactdiff import sorting as _s
 
 from .._number import implements
 
-implements(np.sort)(_s.sort)
-implements(np.partition)(_s.partition)
-for _f in _s.VALUE_FUNCTIONS:
-    if _f not in (np.zeros_like, np.ones_like, np.shape, np.ndim, np.size):
-        implements(_f)(_s.on_values(_f))
+#: numpy function -> shared implementation registered for Dual/HyperDual.
+RULES = {np.sort: _s.sort, np.partition: _s.partition}
+RULES.update({f: _s.on_values(f) for f in _s.VALUE_FUNCTIONS
+              if f not in (np.zeros_like, np.ones_like, np.shape, np.ndim, np.size)})
+
+for _f, _impl in RULES.items():
+    implements(_f)(_impl)

@@ -62,3 +62,20 @@ def _pair_nests(inner, outer):
     except TypeError:
         return False
     return np.allclose(got, 2 * x)
+
+
+@pytest.mark.parametrize("name", list(FUNCS))
+def test_taylor_numbers_agree_with_hyperdual(name):
+    # third-order Taylor coefficients of t -> sum(sin(f(x + t v))) against
+    # nested hyperdual (second order) and the Taylor second derivative itself
+    f = FUNCS[name]
+    v = np.linspace(-1.0, 1.0, X.size)
+
+    def h(t):
+        return np.sum(np.sin(f(X + t * v)))
+
+    d = hd.derivatives(h, 0.3, 3)
+    assert np.isclose(d[1], hd.derivative(h, 0.3), rtol=1e-12, atol=1e-12)
+    assert np.isclose(d[2], hd.second_derivative(h, 0.3), rtol=1e-11, atol=1e-11)
+    d3 = hd.derivative(lambda t: hd.second_derivative(h, t), 0.3)
+    assert np.isclose(d[3], d3, rtol=1e-10, atol=1e-10)
