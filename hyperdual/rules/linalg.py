@@ -340,7 +340,13 @@ def _eigh_rule(p, t, UPLO="L"):
 
 def _eigvalsh_rule(p, t, UPLO="L"):
     a, ta = p[0], t[0]
-    w, v = np.linalg.eigh(a, UPLO)  # the vectors' derivatives only matter at 2nd order
+    try:  # the vectors' derivatives only matter at second order (a is a number then)
+        w, v = np.linalg.eigh(a, UPLO)
+    except DegenerateDerivativeError:
+        raise DegenerateDerivativeError(
+            "numpy.linalg.eigvalsh: repeated eigenvalues (equal to working precision): "
+            "their first derivatives exist there, their second derivatives do not (a "
+            "symmetric function of them may have one: write it without eigvalsh)") from None
     s1 = _sym(ta, UPLO.upper() == "L")
     tw = np.sum(v * np.matmul(s1, v), axis=-2)
     return ((w, tw),)
@@ -350,7 +356,14 @@ def _svd_rule(p, t, full_matrices=True, compute_uv=True):
     a, ta = p[0], t[0]
     m, n = _shape(a)[-2:]
     if not compute_uv:
-        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        try:  # the vectors' derivatives only matter at second order (a is a number then)
+            u, s, vh = np.linalg.svd(a, full_matrices=False)
+        except DegenerateDerivativeError:
+            raise DegenerateDerivativeError(
+                "numpy.linalg.svd(compute_uv=False): repeated (or, for a non-square matrix, "
+                "zero) singular values: their first derivatives exist there, their second "
+                "derivatives do not (a symmetric function of them may have one: write it "
+                "without the singular values)") from None
         ts = np.sum(u * np.matmul(ta, _swap(vh)), axis=-2)
         return ((s, ts),)
     if full_matrices and m != n:
