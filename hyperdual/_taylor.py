@@ -794,7 +794,19 @@ def binary_rule(rule, x, y):
 
 
 def supported() -> list[str]:
-    """The numpy/scipy functions Taylor numbers support (sorted)."""
+    """The numpy/scipy functions Taylor numbers support (sorted).
+
+    Returns
+    -------
+    list of str
+        Qualified names such as ``"numpy.sin"`` and ``"scipy.special.erf"``.
+
+    Examples
+    --------
+    >>> from hyperdual import taylor_supported
+    >>> "numpy.linalg.det" in taylor_supported(), "numpy.sort" in taylor_supported()
+    (True, False)
+    """
     names = set()
     for n in UNARY:
         if n.startswith("polygamma"):
@@ -805,7 +817,8 @@ def supported() -> list[str]:
         names.add("numpy." + n)
     names.add("scipy.special.xlogy")
     for f in FUNCTIONS:
-        names.add("numpy." + ("linalg." if f is np.linalg.norm else "") + f.__name__)
+        linalg = getattr(np.linalg, f.__name__, None) is f
+        names.add("numpy." + ("linalg." if linalg else "") + f.__name__)
     return sorted(names)
 
 

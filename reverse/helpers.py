@@ -1010,7 +1010,8 @@ def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
     return value, jvp_fn
 
 
-def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *, method: str = "taylor"):
+def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *,
+                method: str = "taylor") -> Any:
     """``[f(x), f'(x), ..., f^(order)(x)]`` of a function of one variable.
 
     ``method="taylor"`` (default) runs ``hyperdual``'s Taylor mode: one forward
