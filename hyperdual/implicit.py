@@ -15,6 +15,8 @@ So ``k`` corrections give derivatives exact to order ``k``: the number of
 corrections is the order the parameters carry (1 per Dual level, 2 per
 HyperDual level), plus :data:`REVERSE_ORDER` when they are reverse Variables
 (whose future derivative order cannot be seen), or the ``order`` you pass.
+Reverse-mode derivatives of a solution beyond that order are not exact: raise
+``order=`` (or the module constant) when differentiating more often.
 Only evaluations of ``f`` on the engine's numbers are needed, so every engine,
 mode and nesting works.  ``f`` itself must be written with numpy (it is
 evaluated on the engine's numbers); the solver it is handed to may be anything.
@@ -48,7 +50,7 @@ __all__ = ["REVERSE_ORDER", "fixed_point", "minimize", "root", "root_scalar"]
 #: Chord corrections added for reverse ``Variable`` parameters: derivatives of
 #: the solution by reverse mode are exact up to this order (plus the order of
 #: any hyperdual data they hold).  Pass ``order=`` to a wrapper for more.
-REVERSE_ORDER = 4
+REVERSE_ORDER = 6
 
 
 def _is_variable(a: Any) -> bool:

@@ -3,7 +3,7 @@
 The same functions as :mod:`hyperdual.implicit` (one implementation, which
 only evaluates ``f`` on the parameters as given): called with ``Variable``
 parameters they record a graph whose derivatives are exact up to order
-``hyperdual.implicit.REVERSE_ORDER`` (4 by default; pass ``order=`` for more).
+``hyperdual.implicit.REVERSE_ORDER`` (6 by default; pass ``order=`` for more).
 
 Examples
 --------

@@ -207,3 +207,20 @@ def test_plain_parameters_give_floats():
     r = hyperdual.root(lambda x, a: x ** 2 - a, 1.0, 9.0)
     assert type(r) is float and r == 3.0
     assert reverse.root is hyperdual.root
+
+
+def test_reverse_create_graph_exact_to_the_documented_order():
+    # x(a) = sqrt(a): the k-th derivative is (1/2)(1/2 - 1)...(1/2 - k + 1) a^(1/2 - k)
+    from math import prod
+
+    from hyperdual.implicit import REVERSE_ORDER
+
+    x = reverse.Variable(4.0)
+    y = reverse.root(lambda z, a: z ** 2 - a, 1.0, x)
+    y.backward(create_graph=True)
+    for k in range(1, REVERSE_ORDER + 1):
+        g = x.grad
+        want = prod(0.5 - j for j in range(k)) * 4.0 ** (0.5 - k)
+        assert float(g.data) == pytest.approx(want, rel=1e-13), k
+        x.clear_grad()
+        g.backward(create_graph=True)
