@@ -127,7 +127,8 @@ def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: 
     n = np.shape(g.real_value(a))[-1]
     # scipy leaves a's own entries in the other triangle: so do we (same values)
     other = _tri_mask(n, _dtype(a), not lower, unit=True)
-    return np.linalg.cholesky(a, upper=not lower) + a * other, bool(lower)
+    low = np.linalg.cholesky(a if lower else _swap(a))  # (numpy < 2 has no upper=)
+    return (low if lower else _swap(low)) + a * other, bool(lower)
 
 
 def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = True):

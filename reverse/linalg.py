@@ -148,7 +148,8 @@ def cho_factor(a: Any, lower: bool = False, overwrite_a: bool = False,
         return _sl.cho_factor(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
     n = _shape(a)[-1]
     other = _tri_mask(n, _dtype(a), not lower, unit=True)
-    return np.linalg.cholesky(a, upper=not lower) + a * other, bool(lower)
+    low = np.linalg.cholesky(a if lower else _swap(a))  # (numpy < 2 has no upper=)
+    return (low if lower else _swap(low)) + a * other, bool(lower)
 
 
 def cho_solve(c_and_lower: tuple[Any, bool], b: Any, overwrite_b: bool = False,

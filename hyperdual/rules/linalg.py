@@ -263,12 +263,21 @@ def _gap_inverse(w, name, what, squared=False):
 # ---------------------------------------------------------------------------------
 # The rules.  ``p`` holds primals, ``t`` tangents with K leading directions (or None).
 # ---------------------------------------------------------------------------------
+_NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
+
+def _vector_rhs(a, b) -> bool:
+    """Whether solve treats ``b`` as (stacked) vectors: numpy 2 only for 1-d ``b``."""
+    nb = len(_shape(b))
+    return nb == 1 if _NUMPY2 else nb == len(_shape(a)) - 1
+
+
 def _solve_rule(p, t):
     a, b = p
     ta, tb = t
-    vec = len(_shape(b)) == 1
+    vec = _vector_rhs(a, b)
     if vec:
-        b = b[:, None]
+        b = np.expand_dims(b, -1)
         tb = None if tb is None else tb[..., None]
     x = np.linalg.solve(a, b)
     rhs = tb if ta is None else _minus(tb, np.matmul(_value_rank(ta, len(_shape(x))), x))
@@ -314,9 +323,9 @@ def _slogdet_rule(p, t):
 
 def _cholesky_rule(p, t, upper=False):
     a, ta = p[0], t[0]
-    low = np.linalg.cholesky(a, upper=upper)  # (an inner level reads the same triangle)
-    if upper:
-        low = _swap(low)
+    # upper: the lower factor of a^T, which reads a's upper triangle (numpy < 2 has no
+    # upper=); an inner level reads the same triangle
+    low = np.linalg.cholesky(_swap(a) if upper else a)
     s1 = _sym(ta, lower=not upper)
     y = _solve_stack(low, s1)                 # L^-1 S
     z = _solve_stack(low, _swap(y))           # L^-1 S L^-T

@@ -197,6 +197,15 @@ def _lu_slogdet(f: Any) -> tuple[Any, Any]:
     return np.asarray(sign, dtype=d.dtype), np.sum(np.log(np.abs(d)))
 
 
+_NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
+
+
+def _vector_rhs(a: Any, b: Any) -> bool:
+    """Whether solve treats ``b`` as (stacked) vectors: numpy 2 only for 1-d ``b``."""
+    nb = len(_shape(b))
+    return nb == 1 if _NUMPY2 else nb == len(_shape(a)) - 1
+
+
 class Solve(Function):
     """``np.linalg.solve(a, b)``; backward: one solve with ``a^T``."""
 
@@ -213,7 +222,7 @@ class Solve(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
-        vec = len(_shape(b)) == 1
+        vec = _vector_rhs(a, b)
         # (raw mode only: with create_graph the inputs are Variables, the seed may not be)
         if (self.lu is not None and type(a) is np.ndarray and _raw(gy)
                 and np.result_type(gy) == self.lu[0].dtype):
@@ -298,7 +307,9 @@ class Cholesky(Function):
         self.upper = bool(upper)
 
     def forward(self, a: Any) -> Any:
-        return np.linalg.cholesky(a, upper=self.upper)
+        if self.upper:  # the lower factor of a^T reads a's upper triangle (numpy < 2)
+            return _swap(np.linalg.cholesky(_swap(a)))
+        return np.linalg.cholesky(a)
 
     def backward(self, gy: Any, y: Any, a: Any) -> Any:
         low, gl = (_swap(y), _swap(gy)) if self.upper else (y, gy)
