@@ -402,3 +402,70 @@ STATISTICS = {
     np.ptp: ptp, np.nansum: nansum, np.nanmean: nanmean, np.cumprod: cumprod,
     np.median: median, np.percentile: percentile, np.quantile: quantile,
 }
+
+
+# ---------------------------------------------------------------------------------
+# where= and initial= of the reductions, on top of each engine's own reduction
+# ---------------------------------------------------------------------------------
+_NEUTRAL = {"sum": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
+
+
+def with_where(kind: str, base: Any) -> Any:
+    """``base`` (an engine's ``np.sum``/``prod``/``max``/``min``/``mean``) with numpy's
+    ``where=`` mask and ``initial=`` value: masked entries are replaced by the
+    reduction's identity (a constant, so they get derivative 0) and ``initial``
+    joins the result as numpy defines it (added, multiplied, or compared by
+    ``maximum``/``minimum``, whose ties split the derivative 0.5/0.5)."""
+
+    def impl(a: Any, *args: Any, where: Any = np._NoValue, initial: Any = np._NoValue,
+             **kwargs: Any) -> Any:
+        has_where = where is not np._NoValue and where is not True
+        has_init = initial is not np._NoValue and initial is not None
+        if not has_where and not has_init:
+            return base(a, *args, **kwargs)
+        if is_traced(where) or is_traced(initial):
+            raise TypeError(f"numpy.{kind}: where= and initial= must be constants, not "
+                            "differentiated values (hyperdual and reverse)")
+        a = _arr(a)
+        names = ("axis", "dtype", "out") if kind != "max" and kind != "min" else ("axis", "out")
+        kw = dict(zip(names, args))
+        kw.update(kwargs)
+        axis = kw.pop("axis", None)
+        keepdims = kw.pop("keepdims", False)
+        keepdims = bool(keepdims) if keepdims is not np._NoValue else False
+        if kind in ("max", "min") and has_where and not has_init:
+            raise ValueError(f"reduction operation '{'maximum' if kind == 'max' else 'minimum'}'"
+                             " does not have an identity, so to use a where mask one has to "
+                             "specify 'initial'")
+        if kind == "mean" and has_init:
+            raise TypeError("mean() got an unexpected keyword argument 'initial'")
+        shape = _shape_of(a)
+        if has_where:
+            mask = np.broadcast_to(np.asarray(where, dtype=bool), shape)
+            fill = 0.0 if kind == "mean" else _NEUTRAL[kind]
+            a = np.where(mask, a, fill)
+        if kind == "mean":
+            ax = None if axis is None else _axes(axis, len(shape))
+            total = np.sum(a, axis=ax, keepdims=keepdims)
+            count = np.sum(mask, axis=ax, keepdims=keepdims) if has_where else \
+                _count(shape, axis)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return total / np.asarray(count, dtype=float)
+        r = base(a, axis=axis, keepdims=keepdims, **kw)
+        if has_init:
+            if kind == "sum":
+                r = r + initial
+            elif kind == "prod":
+                r = r * initial
+            elif kind == "max":
+                r = np.maximum(r, initial)
+            else:
+                r = np.minimum(r, initial)
+        return r
+
+    impl.__name__ = impl.__qualname__ = kind
+    return impl
+
+
+REDUCTIONS = {"sum": (np.sum,), "prod": (np.prod,), "mean": (np.mean,),
+              "max": (np.max, np.amax), "min": (np.min, np.amin)}

@@ -20,11 +20,25 @@ array([0.5, 0.5])
 
 from __future__ import annotations
 
-from _exactdiff.statistics import STATISTICS, log_softmax, logsumexp, softmax
+from _exactdiff.statistics import (
+    REDUCTIONS,
+    STATISTICS,
+    log_softmax,
+    logsumexp,
+    softmax,
+    with_where,
+)
 
-from .._number import implements
+from .._number import HANDLED_FUNCTIONS, implements
 
 for _f, _impl in STATISTICS.items():
     implements(_f)(_impl)
 
 __all__ = ["logsumexp", "softmax", "log_softmax"]
+
+# where= and initial= of sum/prod/mean/max/min, on top of the number's reductions
+for _kind, _funcs in REDUCTIONS.items():
+    for _f in _funcs:
+        _base = HANDLED_FUNCTIONS.get(_f)
+        if _base is not None:
+            implements(_f)(with_where(_kind, _base))

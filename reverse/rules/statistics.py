@@ -73,6 +73,11 @@ def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Vari
 for _f, _impl in _s.STATISTICS.items():
     FUNCTIONS[_f] = _impl
 FUNCTIONS[np.cumsum] = cumsum
+# where= and initial= of sum/prod/mean/max/min, on top of the existing reductions
+for _kind, _funcs in _s.REDUCTIONS.items():
+    for _f in _funcs:
+        if _f in FUNCTIONS:
+            FUNCTIONS[_f] = _s.with_where(_kind, FUNCTIONS[_f])
 
 logsumexp = _s.logsumexp
 F.logsumexp = logsumexp  # type: ignore[attr-defined]

@@ -246,3 +246,28 @@ def test_diff_empty_results(shape, axis):
     for eng in (hd, rv):
         J = eng.jacobian(lambda v: np.diff(v, axis=axis), x)
         assert np.shape(J) == np.diff(x, axis=axis).shape + x.shape
+
+
+MASK = np.array([[True, False, True], [False, True, True]])
+X23 = np.array([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])
+
+
+@pytest.mark.parametrize("f,kw", [
+    (np.sum, {"where": MASK}), (np.sum, {"initial": 10.0}),
+    (np.sum, {"axis": 1, "where": MASK, "initial": 1.0, "keepdims": True}),
+    (np.prod, {"where": MASK, "initial": 2.0}), (np.prod, {"axis": 0, "where": MASK}),
+    (np.mean, {"where": MASK}), (np.mean, {"axis": 0, "where": MASK}),
+    (np.max, {"where": MASK, "initial": -5.0}), (np.min, {"axis": 1, "where": MASK,
+                                                          "initial": 10.0}),
+    (np.max, {"initial": 7.0}), (np.amax, {"axis": 0, "initial": 4.5}),
+], ids=lambda v: getattr(v, "__name__", None) or "-".join(sorted(v)))
+def test_reductions_where_and_initial(f, kw):
+    # these were silently ignored by hyperdual (np.sum(d, where=m) summed everything)
+    _values_match(f, X23, **kw)
+    check_both_engines(scalarize(lambda v: f(v, **kw)), X23)
+
+
+def test_max_where_without_initial_is_numpys_error():
+    for v in (Dual(X23, 0.0), Variable(X23)):
+        with pytest.raises(ValueError, match="initial"):
+            np.max(v, where=MASK)
