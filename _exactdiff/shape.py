@@ -17,6 +17,7 @@ array([1., 2., 1., 2.])
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -561,7 +562,7 @@ def convolve(a: Any, v: Any, mode: Any = "full") -> Any:
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
              retstep: bool = False, dtype: Any = None, axis: int = 0, **kwargs: Any) -> Any:
     """``np.linspace`` with differentiable ``start`` and ``stop`` (numpy's formula)."""
-    num = int(plain(num, "linspace", "num"))
+    num = operator.index(plain(num, "linspace", "num"))  # a float num is numpy's TypeError
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     div = (num - 1) if endpoint else num
