@@ -193,7 +193,11 @@ from .implicit import fixed_point, minimize, root, root_scalar  # noqa: E402
 
 mod = remainder  # noqa: E402
 true_divide = divide
-from .scipy_adapter import scipy_derivatives, value_and_jac  # noqa: E402, F401
+from .scipy_adapter import (  # noqa: E402, F401
+    least_squares_jac,
+    scipy_derivatives,
+    value_and_jac,
+)
 from .taylor_helpers import (  # noqa: E402
     derivative_tensor,
     derivatives,

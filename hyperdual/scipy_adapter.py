@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["scipy_derivatives", "value_and_jac", "METHOD_KEYS"]
+__all__ = ["scipy_derivatives", "value_and_jac", "least_squares_jac", "METHOD_KEYS"]
 
 #: Derivative keys each ``scipy.optimize.minimize`` method uses (lower-case names).
 METHOD_KEYS: dict[str, tuple[str, ...]] = {
@@ -57,10 +57,35 @@ def _vector(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
 
+class _Reused:
+    """A SparseHessian/SparseJacobian of ``f(., *args)`` made at the first x and reused
+    (the pattern and colouring hold for every x; a new ``args`` makes a new one)."""
+
+    def __init__(self, cls: type, f: Callable) -> None:
+        self.cls, self.f, self.args, self.obj = cls, f, None, None
+
+    def __call__(self, x, *args):
+        if self.obj is None or self.args is not args and self.args != args:
+            f = self.f
+            self.obj = self.cls(lambda z: f(z, *args), x)
+            self.args = args
+        return self.obj(x)
+
+
 def _callables(f: Callable, method: str | None, prefer: str, gradient: Callable,
-               hessian: Callable, hvp: Callable, **hvp_kwargs) -> dict[str, Callable]:
-    """scipy's ``jac``/``hess``/``hessp`` from one engine's helpers (shared by both engines)."""
+               hessian: Callable, hvp: Callable, sparse_hessian: type | None = None,
+               **hvp_kwargs) -> dict[str, Callable]:
+    """scipy's ``jac``/``hess``/``hessp`` from one engine's helpers (shared by both engines).
+
+    With ``sparse_hessian`` (a SparseHessian class) ``hess`` returns a
+    ``scipy.sparse.csr_matrix`` (trust-constr accepts it).
+    """
     keys = _keys_for(method, prefer)
+    if sparse_hessian is not None:
+        reused = _Reused(sparse_hessian, f)
+
+        def sparse_hess(x, *args):
+            return reused(_vector(x), *args)
 
     def jac(x, *args):
         return _vector(gradient(lambda z: f(z, *args), _vector(x)))
@@ -71,8 +96,26 @@ def _callables(f: Callable, method: str | None, prefer: str, gradient: Callable,
     def hessp(x, p, *args):
         return _vector(hvp(lambda z: f(z, *args), _vector(x), _vector(p), **hvp_kwargs))
 
-    table = {"jac": jac, "hess": hess, "hessp": hessp}
+    table = {"jac": jac, "hess": hess if sparse_hessian is None else sparse_hess,
+             "hessp": hessp}
     return {k: table[k] for k in keys}
+
+
+def _least_squares_jac(f: Callable, jacobian: Callable, sparse_jacobian: type | None
+                       ) -> Callable:
+    """``jac(x, *args)`` for ``scipy.optimize.least_squares`` from one engine."""
+    if sparse_jacobian is not None:
+        reused = _Reused(sparse_jacobian, f)
+
+        def jac_sparse(x, *args):
+            return reused(_vector(x), *args)
+
+        return jac_sparse
+
+    def jac(x, *args):
+        return np.atleast_2d(_vector(jacobian(lambda z: f(z, *args), _vector(x))))
+
+    return jac
 
 
 def _value_and_jac(f: Callable, value_and_gradient: Callable) -> Callable:
@@ -86,7 +129,7 @@ def _value_and_jac(f: Callable, value_and_gradient: Callable) -> Callable:
 
 
 def scipy_derivatives(f: Callable, method: str | None = None, *,
-                      prefer: str = "hessp") -> dict[str, Callable]:
+                      prefer: str = "hessp", sparse: bool = False) -> dict[str, Callable]:
     """Exact ``jac`` / ``hess`` / ``hessp`` callables for ``scipy.optimize.minimize``.
 
     Parameters
@@ -99,6 +142,10 @@ def scipy_derivatives(f: Callable, method: str | None = None, *,
         the module docstring).  None returns all three.
     prefer : {"hessp", "hess"}
         For methods accepting either, which one to supply.
+    sparse : bool
+        ``hess`` returns a ``scipy.sparse.csr_matrix`` computed by
+        :class:`hyperdual.SparseHessian` (pattern and colouring found at the
+        first x, reused after); for trust-constr.
 
     Returns
     -------
@@ -124,8 +171,43 @@ def scipy_derivatives(f: Callable, method: str | None = None, *,
     array([ 802., -400.])
     """
     from . import helpers
+    from . import sparse as sparse_mod
 
-    return _callables(f, method, prefer, helpers.gradient, helpers.hessian, helpers.hvp)
+    return _callables(f, method, prefer, helpers.gradient, helpers.hessian, helpers.hvp,
+                      sparse_mod.SparseHessian if sparse else None)
+
+
+def least_squares_jac(f: Callable, *, sparse: bool = False) -> Callable:
+    """Exact ``jac`` for ``scipy.optimize.least_squares`` of residuals ``f(x, *args)``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args) -> (m,)`` residuals written with plain numpy.
+    sparse : bool
+        Return ``scipy.sparse.csr_matrix`` Jacobians (:class:`hyperdual.SparseJacobian`:
+        pattern and colouring found at the first x); use with ``tr_solver="lsmr"``.
+
+    Returns
+    -------
+    callable
+        ``jac(x, *args)`` -> ``(m, n)`` ndarray or CSR matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.optimize import least_squares
+    >>> from hyperdual import least_squares_jac
+    >>> res = least_squares(lambda x: x ** 2 - np.arange(1.0, 4.0), np.ones(3),
+    ...                     jac=least_squares_jac(lambda x: x ** 2 - np.arange(1.0, 4.0),
+    ...                                           sparse=True), tr_solver="lsmr")
+    >>> bool(np.allclose(res.x ** 2, [1.0, 2.0, 3.0]))
+    True
+    """
+    from . import helpers
+    from . import sparse as sparse_mod
+
+    return _least_squares_jac(f, helpers.jacobian, sparse_mod.SparseJacobian if sparse else None)
 
 
 def value_and_jac(f: Callable) -> Callable:

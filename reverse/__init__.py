@@ -57,7 +57,7 @@ from .helpers import (
 from .implicit import fixed_point, minimize, root, root_scalar
 from .layers import MLP, Layer, Linear, Model, WeightsFileError
 from .optimizers import SGD, AdaGrad, Adam, ClipGrad, MomentumSGD, Optimizer, WeightDecay
-from .scipy_adapter import scipy_derivatives, value_and_jac
+from .scipy_adapter import least_squares_jac, scipy_derivatives, value_and_jac
 from . import linalg  # noqa: F401  (reverse.linalg: scipy.linalg stand-ins)
 from .sparse import (
     SparseHessian,
@@ -73,6 +73,7 @@ from .utils import sum_to
 from hyperdual.custom import check_rule  # noqa: E402,I001  (one implementation)
 
 __all__ = [
+    "least_squares_jac",
     "SparseHessian",
     "SparseJacobian",
     "hessian_sparsity",

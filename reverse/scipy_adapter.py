@@ -25,15 +25,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 # One adapter serves both engines; only the helpers passed in differ.
-from hyperdual.scipy_adapter import METHOD_KEYS, _callables, _value_and_jac
+from hyperdual.scipy_adapter import METHOD_KEYS, _callables, _least_squares_jac, _value_and_jac
 
-from .helpers import gradient, hessian, hvp, value_and_gradient
+from .helpers import gradient, hessian, hvp, jacobian, value_and_gradient
+from .sparse import SparseHessian, SparseJacobian
 
-__all__ = ["scipy_derivatives", "value_and_jac", "METHOD_KEYS"]
+__all__ = ["scipy_derivatives", "value_and_jac", "least_squares_jac", "METHOD_KEYS"]
 
 
 def scipy_derivatives(f: Callable, method: str | None = None, *, prefer: str = "hessp",
-                      hvp_mode: str | None = None) -> dict[str, Callable]:
+                      hvp_mode: str | None = None, sparse: bool = False) -> dict[str, Callable]:
     """Exact ``jac`` / ``hess`` / ``hessp`` callables for ``scipy.optimize.minimize``.
 
     Parameters
@@ -49,6 +50,10 @@ def scipy_derivatives(f: Callable, method: str | None = None, *, prefer: str = "
     hvp_mode : str, optional
         ``mode`` passed to :func:`reverse.hvp` (``"forward-over-reverse"``,
         its default, or ``"reverse-over-reverse"``).
+    sparse : bool
+        ``hess`` returns a ``scipy.sparse.csr_matrix`` computed by
+        :class:`reverse.SparseHessian` (pattern and star colouring found at the
+        first x; each call is one forward-over-reverse pass over the colours).
 
     Returns
     -------
@@ -73,7 +78,35 @@ def scipy_derivatives(f: Callable, method: str | None = None, *, prefer: str = "
     array([ 802., -400.])
     """
     mode = {} if hvp_mode is None else {"mode": hvp_mode}
-    return _callables(f, method, prefer, gradient, hessian, hvp, **mode)
+    return _callables(f, method, prefer, gradient, hessian, hvp,
+                      SparseHessian if sparse else None, **mode)
+
+
+def least_squares_jac(f: Callable, *, sparse: bool = False) -> Callable:
+    """Exact ``jac`` for ``scipy.optimize.least_squares`` (reverse mode).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args) -> (m,)`` residuals written with plain numpy.
+    sparse : bool
+        Return ``scipy.sparse.csr_matrix`` Jacobians (:class:`reverse.SparseJacobian`:
+        one backward pass per row colour); use with ``tr_solver="lsmr"``.
+
+    Returns
+    -------
+    callable
+        ``jac(x, *args)`` -> ``(m, n)`` ndarray or CSR matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jac = least_squares_jac(lambda x: x[1:] - x[:-1] ** 2, sparse=True)
+    >>> jac(np.array([1.0, 2.0, 3.0])).toarray()
+    array([[-2.,  1.,  0.],
+           [ 0., -4.,  1.]])
+    """
+    return _least_squares_jac(f, jacobian, SparseJacobian if sparse else None)
 
 
 def value_and_jac(f: Callable) -> Callable:
