@@ -568,6 +568,7 @@ FIGURES: dict[str, Callable[..., Section]] = {
     "8": fig_malloc,
     "9": fig_gaussian,
     "10": lambda ctx, **kw: _taylor_figure(ctx, **kw),
+    "11": lambda ctx, **kw: _sparse_figure(ctx, **kw),
 }
 
 QUICK_ARGS: dict[str, dict] = {
@@ -581,6 +582,7 @@ QUICK_ARGS: dict[str, dict] = {
     "8": {},
     "9": {"sizes": (50, 500)},
     "10": {"backprop_order": 6},
+    "11": {"n": 2000, "n_dense": 200, "n_big": 20000},
 }
 
 
@@ -588,6 +590,12 @@ def _taylor_figure(ctx: Ctx, **kw) -> Section:
     from .taylor_mode import fig_taylor  # (imports reverse and the Taylor numbers lazily)
 
     return fig_taylor(ctx, **kw)
+
+
+def _sparse_figure(ctx: Ctx, **kw) -> Section:
+    from .sparse_derivatives import fig_sparse
+
+    return fig_sparse(ctx, **kw)
 
 
 def environment_note() -> str:

@@ -99,3 +99,9 @@ def test_taylor_mode():
     assert math.isfinite(section.rows[-1].value)
     section.rows = section.rows[:-1]
     _check(section)
+
+
+def test_sparse_derivatives():
+    from benchmarks.sparse_derivatives import fig_sparse
+
+    _check(fig_sparse(_ctx(), n=50, n_dense=20, n_big=200))
