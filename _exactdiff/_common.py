@@ -36,7 +36,8 @@ def is_traced(x: Any) -> bool:
     >>> is_traced(1.0)
     False
     """
-    return type(x).__module__.split(".", 1)[0] in _ENGINES and hasattr(x, "shape")
+    return (type(x).__module__.split(".", 1)[0] in _ENGINES and hasattr(x, "shape")
+            or getattr(type(x), "_exactdiff_pattern", False))
 
 
 def value(x: Any) -> Any:
@@ -100,7 +101,8 @@ def shape_of(x: Any) -> tuple[int, ...]:
 
 def float_dtype(*xs: Any) -> np.dtype:
     """The floating dtype of a result made of ``xs`` (float32 stays float32)."""
-    vals = [value(x) for x in xs]
+    # (a sparsity Pattern has no values, only its dtype)
+    vals = [x.dtype if getattr(type(x), "_exactdiff_pattern", False) else value(x) for x in xs]
     # Python scalars stay weak (numpy's promotion rules); sequences become arrays
     vals = [v if is_traced(x) or isinstance(v, (int, float)) else np.asarray(v)
             for x, v in zip(xs, vals)]

@@ -162,6 +162,7 @@ class Pattern:
 
     __slots__ = ("deps", "shape", "trace", "value")
     __array_priority__ = 1000.0
+    _exactdiff_pattern = True  # the shared selection rules treat it as a traced value
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, deps: sp.csr_matrix, shape: tuple, trace: _Trace,
@@ -183,6 +184,15 @@ class Pattern:
     @property
     def dtype(self) -> np.dtype:
         return np.dtype(np.float64)
+
+    @property
+    def real(self) -> Any:
+        """The values (``local=True``); a branch on them raises in global mode."""
+        if self.trace.local:
+            return self.value
+        raise ValueError(
+            "sparsity detection: f uses the value of x (a data-dependent selection such as "
+            "np.interp's bins); pass local=True for the pattern at this x only")
 
     @property
     def T(self) -> Pattern:

@@ -1095,12 +1095,16 @@ def _count_call_refs() -> int:
 _CALL_REFS = _count_call_refs()
 
 
+_min_reduce = np.minimum.reduce
+
+
 def _has_nan(g: Any) -> bool:
     if _isinstance(g, Variable):
         g = g.data
     if type(g) is _ndarray and g.dtype.kind == "f":
-        # a sum of squares is NaN exactly when an entry is (no inf - inf)
-        return math.isnan(np.vdot(g, g)) if g.ndim else math.isnan(g)
+        # the minimum is NaN exactly when an entry is (no inf - inf, and no BLAS call:
+        # a threaded dot product stalls on a busy machine)
+        return math.isnan(_min_reduce(g, axis=None)) if g.size else False
     if _isinstance(g, (float, _generic)):
         return g != g
     if _is_dual(g):  # forward-over-reverse: a NaN in any part asks for the guard

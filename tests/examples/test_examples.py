@@ -33,6 +33,7 @@ OWN_FIGURES = {
     "hvp": "hvp.png",
     "finite_differences": "finite_differences.png",
     "gradient_field": "gradient_field.png",
+    "sparse_pde": "sparse_pde.png",
 }
 
 
@@ -171,6 +172,17 @@ def check_implicit_sensitivity(r):
     # directory), never to the committed examples/figures
     if r["figure"] is not None:
         assert r["figure"].stat().st_size > 1000 and FIGURES not in r["figure"].parents
+
+
+def check_sparse_pde(r):
+    # the 5-point stencil: 5 nonzeros per interior row (fewer at the edges), and a
+    # handful of colours whatever the grid size
+    k = int(round(r["n"] ** 0.5))
+    assert r["nnz"] == 5 * r["n"] - 4 * k
+    assert r["ncolours"] <= 8
+    assert max(r["residuals"].values()) < 1e-8
+    np.testing.assert_allclose(r["u_sparse"], r["u_fd"], rtol=1e-6, atol=1e-8)
+    assert r["jacobian_difference"] < 1e-9  # sparse and dense exact Jacobians (entries ~1e3)
 
 
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
