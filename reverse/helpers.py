@@ -102,7 +102,8 @@ def _input(data: Any) -> Variable:
     """The helper's own input: a fresh leaf, or an identity node on an outer Variable."""
     if isinstance(data, Variable):
         with using_config("enable_backprop", True):
-            return F.positive(data)
+            node: Variable = np.positive(data)  # type: ignore[assignment]
+            return node  # an identity node of the outer graph
     return Variable(data)
 
 
@@ -192,6 +193,7 @@ def _scalar(value: Any) -> Any:
 def _out(value: Any, scalar: bool, xv: Variable | None = None) -> Any:
     """A helper's result: float/ndarray, or (nested) a Variable or Dual of the outer trace."""
     if value is None:
+        assert xv is not None, "a structurally zero result needs the helper's input"
         value = _zeros_like_input(xv)
     if isinstance(value, (np.ndarray, np.generic)):
         return _scalar(value) if scalar else np.asarray(value)
