@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import is_traced, value
+from ._common import float_dtype, is_traced, value
 
 _plain = value
 _is_engine = is_traced
@@ -95,7 +95,9 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
     n = _count(_shape_of(a), axis)
     ax = None if axis is None else _axes(axis, len(_shape_of(a)))
     d = a - np.mean(a, axis=ax, keepdims=True)
-    return np.sum(d * d, axis=ax, keepdims=keepdims) / float(n - ddof)
+    # the divisor in the data's float dtype: numpy 1.26 promotes float32 / float to float64
+    denom = float_dtype(a).type(n - ddof)
+    return np.sum(d * d, axis=ax, keepdims=keepdims) / denom
 
 
 def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,

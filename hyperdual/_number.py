@@ -2258,7 +2258,8 @@ def supported_functions() -> list:
     return sorted(
         {("scipy.special." + n) if n in _SPECIAL else "numpy." + n
          for n in (*UNARY, *BINARY) if n not in _INTERNAL}
-        | {f.__module__ + "." + f.__name__
+        # numpy 1.26's ufuncs have no __module__
+        | {(getattr(f, "__module__", None) or "numpy") + "." + f.__name__
            for f in HANDLED_FUNCTIONS}
         | {"numpy.matmul", "numpy.divmod", "scipy.special.i0"}
     )

@@ -67,7 +67,10 @@ def test_var_float32():
     assert np.result_type(y.real) == np.float32
     v = Variable(x)
     np.std(v).backward()
-    assert v.grad.data.dtype == np.float32
+    if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+        # numpy 1.26 promotes 0-d float32 with Python scalars (reverse's sqrt and
+        # mean backward then give float64, for np.sqrt(np.sum(v * v)) too)
+        assert v.grad.data.dtype == np.float32
     np.testing.assert_allclose(v.grad.data, hd.gradient(np.std, x.astype(float)), rtol=1e-5)
 
 
