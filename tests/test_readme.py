@@ -15,6 +15,12 @@ def _script():
 
 
 def test_supported_table_is_current():
+    import numpy as np
+    import pytest
+
+    if int(np.__version__.split(".")[0]) < 2:
+        # the table is generated on numpy 2 (numpy.linalg.vecdot ... exist only there)
+        pytest.skip("the README table is generated with numpy >= 2")
     mod = _script()
     text = (ROOT / "README.md").read_text()
     assert mod.START in text and mod.END in text
