@@ -117,6 +117,7 @@ from ._number import (  # noqa: E402
 from ._number import max_ as max  # noqa: E402, A004
 from ._number import min_ as min  # noqa: E402, A004
 from ._number import sum_ as sum  # noqa: E402, A004
+from ._polygamma import polygamma  # noqa: E402
 from .helpers import (  # noqa: E402
     derivative,
     gradient,
@@ -148,7 +149,7 @@ __all__ = [
     "sqrt", "cbrt", "square", "reciprocal", "power", "hypot", "abs", "absolute", "sign",
     "maximum", "minimum", "clip", "where", "sum", "prod", "mean", "dot", "matmul", "outer",
     "reshape", "transpose", "concatenate", "stack", "erf", "erfc", "expit", "gammaln",
-    "digamma", "xlogy", "floor", "ceil", "trunc", "rint", "negative", "max", "min",
+    "digamma", "polygamma", "xlogy", "floor", "ceil", "trunc", "rint", "negative", "max", "min",
     "add", "subtract", "multiply", "divide", "mod", "true_divide", "logsumexp", "softmax",
     "log_softmax",
     "beta",

@@ -165,10 +165,10 @@ _u("digamma", special.psi, None,
 _u("polygamma1", lambda x: special.polygamma(1, x), None,
    lambda x: g.polygamma2(x), lambda x: g.polygamma3(x))
 _u("polygamma2", lambda x: special.polygamma(2, x), None,
-   lambda x: g.polygamma3(x), lambda x: _unsupported_order("polygamma(4, x)"))
+   lambda x: g.polygamma3(x), lambda x: _polygamma(4, x))
+# higher orders: the generic family of hyperdual._polygamma (any order)
 _u("polygamma3", lambda x: special.polygamma(3, x), None,
-   lambda x: _unsupported_order("polygamma(4, x)"),
-   lambda x: _unsupported_order("polygamma(5, x)"))
+   lambda x: _polygamma(4, x), lambda x: _polygamma(5, x))
 
 
 def _one_like(x):
@@ -179,8 +179,10 @@ def _two_like(x):
     return g.zeros_like_value(x) + 2.0
 
 
-def _unsupported_order(what):
-    raise TypeError(f"hyperdual: {what} is not in the rule table (derivative order too high)")
+def _polygamma(n, x):
+    from ._polygamma import polygamma
+
+    return polygamma(n, x)
 
 
 # --- binary rules ---------------------------------------------------------------
