@@ -460,10 +460,13 @@ def _hessian(f: Callable[[Any], Any], data: Any, scalar: bool, fname: str) -> tu
             try:
                 result = _hessian_forward_over_reverse(hd, f, data, scalar, fname)
             except (TypeError, ValueError, NotImplementedError):
-                # Direction stacks do not cover every operation of hyperdual yet
-                # (e.g. scattering into an empty slice); the exact double-backprop
-                # path below reruns f and re-raises any error of f itself.
-                result = None
+                # Direction stacks do not reach every operation (an inner
+                # hyperdual helper given a stacked Dual, scattering into an empty
+                # slice): the same forward-over-reverse one direction at a time.
+                # An error there is f's own or a rule missing for Dual data, and
+                # it is raised, not hidden by another mode.
+                result = _hessian_forward_over_reverse(hd, f, data, scalar, fname,
+                                                       stacked=False)
             if result is not None:
                 return result
     return _hessian_reverse_over_reverse(f, data, scalar, fname)
@@ -486,11 +489,14 @@ def _hyperdual_stacks() -> Any:
 
 
 def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, scalar: bool,
-                                  fname: str) -> tuple[Any, Any] | None:
-    """None when f turns out to depend on an outer graph (the caller then records)."""
+                                  fname: str, stacked: bool = True) -> tuple[Any, Any] | None:
+    """None when f turns out to depend on an outer graph (the caller then records).
+
+    ``stacked=False`` seeds one plain Dual per direction instead of a direction stack.
+    """
     shape = tuple(data.shape)
     n = math.prod(shape)
-    block = max(1, min(n, _HESSIAN_BLOCK_ELEMENTS // max(n, 1)))
+    block = max(1, min(n, _HESSIAN_BLOCK_ELEMENTS // max(n, 1))) if stacked else 1
     eye = np.eye(n, dtype=_seed_dtype(data)).reshape((n,) + shape)
     rows = []
     grad = None
@@ -498,7 +504,10 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
         tag = hd.new_tag()
         # Dual whose dual part has a leading direction axis: direction i is e_i,
         # so the dual part of the gradient is the block of Hessian rows.
-        xv = Variable(hd.Dual._build((data, eye[start:start + block]), tag, 1))
+        if stacked:
+            xv = Variable(hd.Dual._build((data, eye[start:start + block]), tag, 1))
+        else:
+            xv = Variable(hd.Dual._build((data, eye[start] if n else np.zeros(shape)), tag, 0))
         y = _evaluate(f, xv)
         _require_scalar(y, fname)
         k = min(block, n - start)
@@ -509,7 +518,7 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
             g = _zeros_like_input(Variable(data))
         if _is_dual(g) and getattr(g, "tag", None) == tag:
             grad = g.real
-            d = g.dual
+            d = g.dual if stacked else np.reshape(g.dual, (1,) + np.shape(g.dual))
             rows.append(d if np.shape(d) == (k,) + shape else np.broadcast_to(d, (k,) + shape))
         else:  # the gradient does not depend on x: zero Hessian block
             grad = g
@@ -524,6 +533,8 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
     assert grad is not None  # the loop above ran at least once
     if np.shape(grad) != shape:
         grad = np.broadcast_to(grad, shape)
+    if _is_dual(grad):  # it carries an outer forward pass's perturbation: keep it
+        return grad, H
     return _out(np.array(grad), False), H
 
 

@@ -179,3 +179,75 @@ def test_safe_where_with_a_real_nan_still_nan_in_forward_over_reverse():
         H = rv.hessian(lambda v: np.sum(np.sqrt(v)), np.array([-1.0, 4.0]))
     assert np.isnan(H[0, 0]) and H[1, 1] == pytest.approx(-1.0 / 32)
     assert H[0, 1] == 0.0 and H[1, 0] == 0.0
+
+
+# --- polygamma: a rule of its own, any order, both engines ----------------------------
+def _nested(helper_mod, f, k):
+    g = f
+    for _ in range(k):
+        g = (lambda h: (lambda x: helper_mod.derivative(h, x)))(g)
+    return g
+
+
+@pytest.mark.parametrize("k", range(1, 7))
+@pytest.mark.parametrize("start", ["gammaln", "digamma", "polygamma2"])
+def test_polygamma_family_any_order_both_engines(start, k):
+    from scipy import special
+
+    import reverse.functions as RF
+
+    n0 = {"gammaln": -1, "digamma": 0, "polygamma2": 2}[start]
+    f_hd = {"gammaln": special.gammaln, "digamma": special.digamma,
+            "polygamma2": lambda x: hd.polygamma(2, x)}[start]
+    f_rv = {"gammaln": special.gammaln, "digamma": special.digamma,
+            "polygamma2": lambda x: RF.polygamma(2, x)}[start]
+    mp = mpmath.mp
+    mp.dps = 30
+    for x0 in (0.7, 2.5, 11.0):
+        truth = float(mpmath.polygamma(n0 + k, x0))
+        for name, got in (("hd", _nested(hd, f_hd, k)(x0)), ("rv", _nested(rv, f_rv, k)(x0))):
+            assert got == pytest.approx(truth, rel=1e-12), (name, x0)
+
+
+def test_polygamma_under_forward_over_reverse_and_mixed_nesting():
+    from scipy import special
+
+    x = np.array([2.5, 0.7])
+    truth2 = np.diag([float(mpmath.polygamma(1, v)) for v in x])
+    g = lambda v: np.sum(special.gammaln(v))  # noqa: E731
+    np.testing.assert_allclose(rv.hessian(g, x), truth2, rtol=1e-13)
+    for e in np.eye(2):
+        np.testing.assert_allclose(rv.hvp(g, x, e), truth2 @ e, rtol=1e-13)
+    third = hd.derivative(lambda v: rv.second_derivative(special.digamma, v), 2.5)
+    assert third == pytest.approx(float(mpmath.polygamma(3, 2.5)), rel=1e-12)
+
+
+def test_polygamma_order_must_be_a_nonnegative_integer():
+    import reverse.functions as RF
+
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="non-negative integer"):
+            hd.polygamma(bad, 1.0)
+        with pytest.raises(ValueError, match="non-negative integer"):
+            RF.polygamma(bad, 1.0)
+
+
+# --- reverse.hessian does not hide an error of the forward-over-reverse path ----------
+def test_reverse_hessian_raises_what_forward_over_reverse_raises():
+    from reverse import Function
+
+    class NeedsFloats(Function):
+        """A rule that (wrongly) converts its input: fails on Dual data."""
+
+        def forward(self, x):
+            return np.asarray(x, dtype=float) ** 2
+
+        def backward(self, gy, y, x):
+            return gy * 2.0 * x
+
+    f = lambda v: np.sum(NeedsFloats()(v))  # noqa: E731
+    x = np.array([1.0, 2.0])
+    with pytest.raises(TypeError):
+        rv.hvp(f, x, np.ones(2))
+    with pytest.raises(TypeError):
+        rv.hessian(f, x)
