@@ -56,12 +56,13 @@ def test_unary_fast_path_agrees_with_general_path(name, x):
         agree(ufunc(Dual(x, t)), ufunc(Dual(*general((x, t)))))
 
 
-def test_polygamma3_first_order_fast_path_raises_like_general():
-    # its derivative (polygamma(4, x)) is not in the table: both paths say so
-    with pytest.raises(TypeError):
-        _generic.polygamma3(Dual(0.5, 1.0))
-    with pytest.raises(TypeError):
-        _generic.polygamma3(Dual(np.array([0.5]), 1.0))
+def test_polygamma3_scalar_and_array_paths_agree():
+    # its derivative is polygamma(4, x), from the generic family (issue 12)
+    from scipy import special
+
+    a = _generic.polygamma3(Dual(0.5, 1.0))
+    b = _generic.polygamma3(Dual(np.array([0.5]), 1.0))
+    assert a.dual == b.dual[0] == special.polygamma(4, 0.5)
 
 
 BINOPS = {
