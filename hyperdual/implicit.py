@@ -13,12 +13,13 @@ correction makes the derivative parts exact to one more order (the error
 ``x - x(params)`` is multiplied by ``I - J0⁻¹ J(x)``, which has no real part).
 So ``k`` corrections give derivatives exact to order ``k``: the number of
 corrections is the order the parameters carry (1 per Dual level, 2 per
-HyperDual level), plus :data:`REVERSE_ORDER` when they are reverse Variables
-(whose future derivative order cannot be seen), or the ``order`` you pass.
-Reverse-mode derivatives of a solution beyond that order are not exact: raise
-``order=`` (or the module constant) when differentiating more often.
-Only evaluations of ``f`` on the engine's numbers are needed, so every engine,
-mode and nesting works.  ``f`` itself must be written with numpy (it is
+HyperDual level), or the ``order`` you pass.  Only evaluations of ``f`` on the
+engine's numbers are needed, so every forward-mode number and nesting works.
+With reverse ``Variable`` parameters the solution is instead one node of the
+graph whose backward pass is the implicit function theorem,
+``dx/dp = -(∂f/∂x)⁻¹ ∂f/∂p`` at the solution, written with differentiable
+operations on that node's own output, so derivatives of every order are exact
+(:mod:`reverse.implicit`).  ``f`` itself must be written with numpy (it is
 evaluated on the engine's numbers); the solver it is handed to may be anything.
 
 The functions take the same arguments in ``hyperdual`` and ``reverse``.
@@ -47,9 +48,9 @@ from ._number import Dual, HyperDual, _Number
 
 __all__ = ["REVERSE_ORDER", "fixed_point", "minimize", "root", "root_scalar"]
 
-#: Chord corrections added for reverse ``Variable`` parameters: derivatives of
-#: the solution by reverse mode are exact up to this order (plus the order of
-#: any hyperdual data they hold).  Pass ``order=`` to a wrapper for more.
+#: Kept for compatibility: reverse ``Variable`` parameters no longer take chord
+#: corrections (their solution node is exact at every order), so nothing depends
+#: on this number any more.
 REVERSE_ORDER = 6
 
 
@@ -118,9 +119,22 @@ def _polish(f: Callable, x: np.ndarray, params: tuple, name: str, steps: int = 3
     return x, J
 
 
+#: Set by ``reverse.implicit``: builds the solution as one reverse-mode Function
+#: whose backward is the implicit function theorem (exact at every order).
+_VARIABLE_SOLUTION: Callable | None = None
+
+
+def register_variable_solution(build: Callable) -> None:
+    """Hook for reverse mode (forward mode never imports it)."""
+    global _VARIABLE_SOLUTION
+    _VARIABLE_SOLUTION = build
+
+
 def _corrected(f: Callable, x: np.ndarray, J: np.ndarray, params: tuple, order: int | None,
                name: str) -> Any:
     """Chord corrections carrying the parameters' perturbations (see the module doc)."""
+    if _VARIABLE_SOLUTION is not None and any(_is_variable(p) for p in params):
+        return _VARIABLE_SOLUTION(f, x, J, params, name)
     steps = max(_order(p) for p in params) if params else 0
     if order is not None:
         steps = max(steps, int(order))

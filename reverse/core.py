@@ -971,12 +971,12 @@ def _run_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool,
 
 
 def _guarded_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
-                  release: bool = False, target: Variable | None = None
-                  ) -> list[tuple[Variable, Any]]:
+                  release: bool = False, target: Variable | None = None,
+                  keep: set[int] | None = None) -> list[tuple[Variable, Any]]:
     """``_backward_pass`` with the zero-cotangent guard on."""
     token = GUARD_ZEROS.set(True)
     try:
-        return _backward_pass(y, seed, retain_grad, graph, release, target)
+        return _backward_pass(y, seed, retain_grad, graph, release, target, keep)
     finally:
         GUARD_ZEROS.reset(token)
 
@@ -1012,14 +1012,18 @@ def grad_wrt(y: Variable, target: Variable, seed: Any, graph: bool,
         state = types.SimpleNamespace(**vars(current))
         state.enable_backprop = graph
         token = _CONFIG.set(state)
+    # A recorded pass visits only the paths to the target: elsewhere it would
+    # record nodes nobody needs, and a node whose backward itself differentiates
+    # through its own output (reverse.implicit) would recurse.
+    keep = _toward(y, target) if graph else None
     try:
         if release and not graph:
             results = _guarded_pass(y, seed, False, False, True, target)
         else:
-            results = _backward_pass(y, seed, False, graph, False, target)
+            results = _backward_pass(y, seed, False, graph, False, target, keep)
             if not GUARD_ZEROS.get() and any(
                     x is target and _has_nan(g) for x, g in results):
-                results = _guarded_pass(y, seed, False, graph, False, target)
+                results = _guarded_pass(y, seed, False, graph, False, target, keep)
     finally:
         if token is not None:
             _CONFIG.reset(token)
@@ -1032,6 +1036,37 @@ def grad_wrt(y: Variable, target: Variable, seed: Any, graph: bool,
     if graph and grad is not None and not _isinstance(grad, Variable):
         grad = _wrap(grad)
     return grad, others
+
+
+def _toward(y: Variable, target: Variable) -> set[int]:
+    """ids of the functions of ``y``'s graph from which ``target`` can be reached
+    (an iterative post-order walk: deep graphs do not recurse)."""
+    keep: set[int] = set()
+    done: set[int] = set()
+    if y is target or y.creator is None:
+        return keep
+    stack: list[tuple[Function, bool]] = [(y.creator, False)]
+    while stack:
+        f, expanded = stack.pop()
+        fid = id(f)
+        if fid in done:
+            continue
+        if expanded:
+            done.add(fid)
+            for x in f._inputs:
+                if not _isinstance(x, Variable):
+                    continue
+                if x is target or (type(x) is _LeafAlias and x.target() is target) or (
+                        x.creator is not None and id(x.creator) in keep):
+                    keep.add(fid)
+                    break
+            continue
+        stack.append((f, True))
+        for x in f._inputs:
+            if _isinstance(x, Variable) and x is not target and x.creator is not None \
+                    and id(x.creator) not in done:
+                stack.append((x.creator, False))
+    return keep
 
 
 def reaches_other_leaves(y: Variable, target: Variable) -> bool:
@@ -1116,9 +1151,12 @@ def _has_nan(g: Any) -> bool:
 
 
 def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
-                   release: bool = False, target: Variable | None = None
-                   ) -> list[tuple[Variable, Any]]:
+                   release: bool = False, target: Variable | None = None,
+                   keep: set[int] | None = None) -> list[tuple[Variable, Any]]:
     """One backward pass from ``y``: the leaves and their new gradients.
+
+    ``keep`` (ids of functions, see ``_toward``) prunes the pass to the paths
+    that lead to ``target``; other branches are not visited at all.
 
     ``target`` (a helper's own input) is treated as a leaf even when it has a
     creator (an identity node on a Variable of an outer trace): the pass stops
@@ -1198,6 +1236,9 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                     x = x.target()
                     if x is None:  # nobody can see this leaf's gradient any more
                         continue
+                if keep is not None and x is not target and (
+                        x.creator is None or id(x.creator) not in keep):
+                    continue  # a branch that does not lead to the target
                 key = id(x)
                 prev = grads.get(key)
                 if prev is None:
