@@ -434,6 +434,78 @@ class _Number:
     def dot(self, other):
         return dot(self, other)
 
+    # ndarray methods: each is the numpy function of the same name (same rules)
+    def squeeze(self, axis=None):
+        return np.squeeze(self, axis=axis)
+
+    def copy(self):
+        return np.copy(self)
+
+    def __copy__(self):  # a copy keeps the tag (and so the derivative)
+        return type(self)._build(self._parts(), self.tag, self.nd)
+
+    def __deepcopy__(self, memo):
+        import copy as _copy
+
+        parts = tuple(_copy.deepcopy(p, memo) for p in self._parts())
+        return type(self)._build(parts, self.tag, self.nd)
+
+    def astype(self, dtype, copy=True):
+        """Convert every part to the float ``dtype``; an integer dtype raises TypeError."""
+        dt = np.dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(
+                f"hyperdual: astype({dt}) of a {type(self).__name__} would drop its "
+                "derivative; only float dtypes are accepted (use .real for the values)")
+
+        def fn(p, nd):
+            if isinstance(p, _Number):
+                return p.astype(dt)
+            return _tidy(np.asarray(p, dtype=dt)) if dt != np.float64 else _tidy(
+                np.asarray(p, dtype=dt))
+
+        return _map_parts(self, fn)
+
+    def max(self, axis=None, keepdims=False, **kw):
+        return np.max(self, axis=axis, keepdims=keepdims, **kw)
+
+    def min(self, axis=None, keepdims=False, **kw):
+        return np.min(self, axis=axis, keepdims=keepdims, **kw)
+
+    def prod(self, axis=None, keepdims=False, **kw):
+        return np.prod(self, axis=axis, keepdims=keepdims, **kw)
+
+    def var(self, *args, **kw):
+        return np.var(self, *args, **kw)
+
+    def std(self, *args, **kw):
+        return np.std(self, *args, **kw)
+
+    def cumsum(self, axis=None):
+        return np.cumsum(self, axis=axis)
+
+    def clip(self, min=None, max=None):  # noqa: A002
+        return np.clip(self, min, max)
+
+    def swapaxes(self, axis1, axis2):
+        return np.swapaxes(self, axis1, axis2)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return np.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset=0, axis1=0, axis2=1):
+        return np.trace(self, offset, axis1, axis2)
+
+    def item(self, *args):
+        """The element as a 0-d number of this kind (it keeps its derivative)."""
+        if not args:
+            if self.size != 1:
+                raise ValueError("can only convert an array of size 1 to a Python scalar")
+            return reshape(self, ())
+        if len(args) == 1 and not isinstance(args[0], tuple):
+            return reshape(self, (-1,))[args[0]]
+        return self[args[0] if len(args) == 1 else args]
+
     # --- numpy protocols ------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         return _array_ufunc(self, ufunc, method, inputs, kwargs)
@@ -1836,31 +1908,38 @@ def _prod0(x):
 
 
 def _select_extreme(x, axis, keepdims, argf):
-    r = g.real_value(x)
-    if axis is None:
-        i = np.unravel_index(argf(r), np.shape(r))
-        res = getitem(x, i)
-        return reshape(res, (1,) * x.ndim) if keepdims else res
-    ax = _norm_axis(axis, x.ndim)
-    idx = np.expand_dims(argf(r, axis=ax), ax)
+    """max/min over ``axis``: the value of the extreme element; the derivative
+    parts are shared equally among tied extremes (JAX's convention, as reverse)."""
     nr = x.ndim
-
-    def fn(p, nd):
-        ii = np.broadcast_to(idx, _shape(p)[:nd] + idx.shape) if nd else idx
-        if isinstance(p, _Number):
-            full = [np.arange(s).reshape((-1,) + (1,) * (nd + nr - 1 - k))
-                    for k, s in enumerate(_shape(p))]
-            full[ax + nd] = ii
-            return p[tuple(full)]
-        return np.take_along_axis(p, ii, axis=ax + nd)
-
-    res = _map_parts(x, fn)
-    return res if keepdims else squeeze(res, axis=ax)
+    if nr == 0:
+        return x
+    red = np.max if argf is np.argmax else np.min
+    r = g.real_value(x)
+    axes = tuple(range(nr)) if axis is None else _norm_axis(axis, nr)
+    axes = axes if isinstance(axes, tuple) else (axes,)
+    hit = r == red(r, axis=axes, keepdims=True)
+    w = hit / np.sum(hit, axis=axes, keepdims=True)
+    if isinstance(r, np.ndarray) and r.dtype.kind == "f":
+        w = w.astype(r.dtype, copy=False)
+    parts = x._parts()
+    nd = x.nd
+    real = parts[0]
+    if isinstance(real, _Number):  # nested: the value is shared among ties too
+        out = [sum_(w * real, axis=axes, keepdims=True)]
+    else:
+        out = [red(real, axis=axes, keepdims=True)]
+    sh = _shift(axes, nd)
+    for p in parts[1:]:
+        wp = w * p
+        out.append(sum_(wp, axis=sh, keepdims=True) if isinstance(wp, _Number)
+                   else np.sum(wp, axis=sh, keepdims=True))
+    res = type(x)._build([_tidy(o) for o in out], x.tag, nd)
+    return res if keepdims else squeeze(res, axis=axes)
 
 
 @implements(np.max, np.amax)
 def max_(x, axis=None, out=None, keepdims=False, **kw):
-    """Largest element along ``axis``; the derivative is the one of the selected element.
+    """Largest element along ``axis``; tied maxima share the derivative equally (as JAX).
 
     Also reached through ``np.max`` on Duals and HyperDuals.
 
@@ -1894,7 +1973,7 @@ def max_(x, axis=None, out=None, keepdims=False, **kw):
 
 @implements(np.min, np.amin)
 def min_(x, axis=None, out=None, keepdims=False, **kw):
-    """Smallest element along ``axis``; the derivative is the one of the selected element.
+    """Smallest element along ``axis``; tied minima share the derivative equally (as JAX).
 
     Also reached through ``np.min`` on Duals and HyperDuals.
 
@@ -2095,8 +2174,11 @@ def dot(a, b, out=None):
 
 @implements(np.inner)
 def inner(a, b):
-    if np.ndim(g.real_value(a)) <= 1 and np.ndim(g.real_value(b)) <= 1:
-        return sum_(a * b) if np.ndim(g.real_value(a)) else a * b
+    na, nb = np.ndim(g.real_value(a)), np.ndim(g.real_value(b))
+    if na == 0 or nb == 0:
+        return a * b  # numpy: a scalar operand scales the other
+    if na <= 1 and nb <= 1:
+        return sum_(a * b)
     raise TypeError("hyperdual: numpy.inner is supported for 0-d and 1-d operands only")
 
 

@@ -269,6 +269,13 @@ def as_array(data: Any) -> Any:
         )
     if _is_dual(data):
         return data
+    if t is int:
+        try:  # an int beyond int64 would become an object array
+            return _array(float(data))
+        except OverflowError:
+            raise ValueError(
+                f"reverse.Variable: the int {_describe(data)} is too large for a float64 "
+                "(|x| > 1.8e308)") from None
     if _isinstance(data, (bool, int, float, np.generic, _ndarray)):
         return _float_array(np.asarray(data), data)
     if _isinstance(data, numbers.Real):
@@ -444,6 +451,20 @@ class Variable:
             )
         return (type(self), (self.data, self.name))
 
+    def __copy__(self) -> Variable:
+        """``copy.copy``: a differentiable identity (as in JAX), never a detached leaf."""
+        return _OPS.copy(self, False)
+
+    def __deepcopy__(self, memo: dict) -> Variable:
+        """``copy.deepcopy``: a copy of the data that stays in the graph.
+
+        The result is ``np.copy(x)``: its own data array, the same derivatives.
+        A ``Parameter`` (a model's weight) becomes a new, independent Parameter.
+        """
+        out = _OPS.copy(self, True)
+        memo[id(self)] = out
+        return out
+
     def set_creator(self, func: Function) -> None:
         """Record ``func`` as the creator (DeZero compatibility)."""
         self.creator = func
@@ -544,6 +565,16 @@ class Parameter(Variable):
     """
 
     __slots__ = ()
+
+    def __copy__(self) -> Parameter:
+        """A new Parameter sharing the data (copying a model copies its weights)."""
+        return Parameter(self.data, self.name)
+
+    def __deepcopy__(self, memo: dict) -> Parameter:
+        """A new, independent Parameter with a copy of the data (and no gradient)."""
+        out = Parameter(None if self.data is None else np.copy(self.data), self.name)
+        memo[id(self)] = out
+        return out
 
 
 class _LeafAlias(Variable):

@@ -1286,6 +1286,13 @@ class Concatenate(Function):
         return tuple(grads)
 
 
+def _as_operand_array(x: Any) -> Any:
+    """A constant Python number or numpy scalar as a 0-d array (it needs a shape)."""
+    if isinstance(x, Variable) or core._is_dual(x) or isinstance(x, np.ndarray):
+        return x
+    return np.asarray(x, dtype=np.float64 if isinstance(x, (int, float, bool)) else None)
+
+
 def _index_arg(index: Any) -> Any:
     items = index if isinstance(index, tuple) else (index,)
     for item in items:
@@ -1362,7 +1369,7 @@ def concatenate(xs: Any, axis: int | None = 0) -> Variable:
     >>> concatenate([Variable([1.0]), [2.0]])
     variable([1. 2.])
     """
-    xs = [_arg(x, "concatenate") for x in xs]
+    xs = [_as_operand_array(_arg(x, "concatenate")) for x in xs]
     if axis is None:
         xs = [reshape(x, (-1,)) for x in xs]
         axis = 0
@@ -1378,7 +1385,7 @@ def stack(xs: Any, axis: int = 0) -> Variable:
     >>> stack([Variable([1.0, 2.0]), [3.0, 4.0]], axis=1).shape
     (2, 2)
     """
-    xs = [_arg(x, "stack") for x in xs]
+    xs = [_as_operand_array(_arg(x, "stack")) for x in xs]
     if not xs:
         raise ValueError("stack: need at least one array")
     shape = np.shape(_value(xs[0]))
@@ -2108,6 +2115,30 @@ _export("Relu", "Sigmoid", "Softmax", "LogSoftmax", "SoftmaxCrossEntropy", "Leak
 # ----------------------------------------------------------------------------
 
 
+class AsType(Function):
+    """Cast to a float dtype; the gradient is cast back to the input's dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> AsType(np.float32)(Variable([1.0])).dtype
+    dtype('float32')
+    """
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x: Any) -> Any:
+        return x.astype(self.dtype)
+
+    def backward(self, gy: Any, y: Any, x: Any) -> Any:
+        dt = core._seed_dtype(x)
+        return gy if gy.dtype == dt else gy.astype(dt)
+
+
 class Anchor(Function):
     """Return ``g`` unchanged while depending (with derivative 0) on ``x``.
 
@@ -2207,6 +2238,49 @@ def _install_operators() -> None:
 
     Variable.max, Variable.min, Variable.mean = _max, _min, _mean
 
+    # more ndarray methods: each the numpy function of the same name (same rules)
+    def _astype(self: Variable, dtype: Any, copy: bool = True) -> Variable:
+        """Cast to the float ``dtype`` (differentiable); an integer dtype raises TypeError."""
+        dt = np.dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(f"reverse: astype({dt}) of a Variable would drop its gradient; "
+                            "only float dtypes are accepted (use .data for the values)")
+        return AsType(dt)(self)
+
+    def _item(self: Variable, *args: Any) -> Variable:
+        """The element as a 0-d Variable (it stays in the graph)."""
+        if not args:
+            if self.size != 1:
+                raise ValueError("can only convert an array of size 1 to a Python scalar")
+            return reshape(self, ())
+        if len(args) == 1 and not isinstance(args[0], tuple):
+            return reshape(self, (-1,))[args[0]]
+        return self[args[0] if len(args) == 1 else args]
+
+    methods = {
+        "squeeze": lambda self, axis=None: squeeze(self, axis),
+        "ravel": lambda self: reshape(self, (-1,)),
+        "flatten": lambda self: reshape(self, (-1,)),
+        "copy": lambda self: _UNARY_CLASSES["Positive"]()(self),
+        "prod": lambda self, axis=None, keepdims=False: prod(self, axis, keepdims),
+        "var": lambda self, *a, **k: np.var(self, *a, **k),
+        "std": lambda self, *a, **k: np.std(self, *a, **k),
+        "cumsum": lambda self, axis=None: np.cumsum(self, axis=axis),
+        "clip": lambda self, min=None, max=None: clip(self, min, max),  # noqa: A002
+        "swapaxes": lambda self, a1, a2: np.swapaxes(self, a1, a2),
+        "diagonal": lambda self, offset=0, axis1=0, axis2=1: np.diagonal(self, offset,
+                                                                          axis1, axis2),
+        "trace": lambda self, offset=0, axis1=0, axis2=1: np.trace(self, offset, axis1, axis2),
+        "dot": lambda self, other: dot(self, other),
+        "astype": _astype,
+        "item": _item,
+    }
+    for name, fn in methods.items():
+        if not hasattr(Variable, name):
+            setattr(Variable, name, fn)
+
+    # copy.copy / copy.deepcopy of a Variable: np.positive, a new array in the graph
+    core._OPS.copy = lambda x, deep: _UNARY_CLASSES["Positive"]()(x)
     core._OPS.transpose = transpose
     core._OPS.reshape = reshape
     core._OPS.sum = sum

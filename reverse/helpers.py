@@ -151,7 +151,8 @@ def _grad(y: Variable, xv: Variable, seed: Any, graph: bool,
 
 
 def _require_scalar(y: Variable, fname: str) -> None:
-    if y.size != 1:
+    # shape (1,) is not a scalar either (as in JAX and hyperdual): one convention
+    if tuple(y.shape) != ():
         raise ValueError(
             f"reverse.{fname}: f must return a scalar, got shape {tuple(y.shape)}; "
             "use jacobian(f, x) for vector-valued functions"

@@ -270,3 +270,52 @@ def test_forward_zero_coefficient_times_infinite_tangent_is_nan():
         jf = hd.jacobian(f, np.zeros(2))
     np.testing.assert_array_equal(jr, np.zeros((2, 2)))
     assert np.isnan(jf[1, 1]) and jf[0, 1] == 0.0 and jf[1, 0] == 0.0
+
+
+# --- issue 12, section 5: one convention, both engines (each a documented number) -----
+def _both(fn):
+    return fn(hd), fn(rv)
+
+
+def test_max_min_reductions_share_ties_equally_in_both_engines_every_order():
+    x = np.array([1.0, 3.0, 3.0, 3.0])
+    for red, want in ((np.max, [0.0, 1 / 3, 1 / 3, 1 / 3]), (np.min, [1.0, 0.0, 0.0, 0.0])):
+        for g in _both(lambda m, red=red: m.gradient(red, x)):
+            np.testing.assert_allclose(g, want, rtol=1e-15)
+    f = lambda v: np.max(v * v, axis=1).sum()  # noqa: E731
+    X = np.array([[1.0, -1.0], [2.0, 0.5]]).ravel()
+    f2 = lambda v: f(v.reshape(2, 2))  # noqa: E731
+    hh, hr = _both(lambda m: m.hessian(f2, X))
+    np.testing.assert_allclose(hh, hr, rtol=1e-15)
+    np.testing.assert_allclose(hh, np.diag([1.0, 1.0, 2.0, 0.0]), rtol=1e-15)
+    # a HyperDual with direction stacks (hd.hessian) and the elementwise split
+    for g in _both(lambda m: m.gradient(lambda v: np.maximum(v[0], v[1]), np.ones(2))):
+        np.testing.assert_array_equal(g, [0.5, 0.5])
+
+
+def test_power_at_zero_base_symmetric_hessian_same_in_both_engines():
+    """x**y: log x is taken as 0 at x = 0 in every y-derivative (JAX's d/dy, extended)."""
+    f = lambda v: v[0] ** v[1]  # noqa: E731
+    want = {(0.0, 0.0): [[0.0, np.inf], [np.inf, 0.0]], (0.0, 1.0): [[0.0, 1.0], [1.0, 0.0]],
+            (0.0, 2.0): [[2.0, 0.0], [0.0, 0.0]]}
+    with np.errstate(all="ignore"):
+        for p, H in want.items():
+            for got in _both(lambda m, p=p: m.hessian(f, np.array(p))):
+                np.testing.assert_array_equal(got, H)
+            for got in _both(lambda m, p=p: m.gradient(f, np.array(p))):
+                np.testing.assert_array_equal(got, [p[1] if p[1] == 1.0 else 0.0, 0.0])
+
+
+def test_gradient_of_a_shape_1_output_raises_in_both_engines():
+    for m in (hd, rv):
+        with pytest.raises(ValueError, match="jacobian"):
+            m.gradient(lambda v: np.sum(v).reshape(1), np.ones(2))
+
+
+@pytest.mark.parametrize("f", [np.max, lambda v: np.sum(np.clip(v, 0.0, 1.5))],
+                         ids=["max", "clip"])
+def test_float32_through_max_and_clip_stays_float32(f):
+    x = np.array([1.0, 2.0], dtype=np.float32)
+    for m in (hd, rv):
+        v, g = m.value_and_gradient(f, x)
+        assert np.asarray(v).dtype == np.float32 and g.dtype == np.float32, m.__name__

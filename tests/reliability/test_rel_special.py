@@ -251,3 +251,75 @@ def test_reverse_hessian_raises_what_forward_over_reverse_raises():
         rv.hvp(f, x, np.ones(2))
     with pytest.raises(TypeError):
         rv.hessian(f, x)
+
+
+# --- copies, mixed stacks, 0-d reductions, methods, big ints, inner -------------------
+def test_copy_and_deepcopy_inside_f_are_differentiable_identities():
+    import copy
+
+    x = np.array([1.0, 2.0])
+    for cp in (copy.copy, copy.deepcopy):
+        for m in (hd, rv):
+            np.testing.assert_array_equal(m.gradient(lambda v, cp=cp: np.sum(cp(v) ** 2), x), 2 * x)
+    d = hd.Dual(1.0, 1.0, tag=7)
+    assert copy.copy(d).tag == 7 and copy.deepcopy(d).tag == 7
+
+
+def test_deepcopy_of_a_parameter_is_an_independent_leaf():
+    import copy
+
+    from reverse import Parameter
+
+    p = Parameter(np.ones(2), name="w")
+    q = copy.deepcopy(p)
+    assert type(q) is Parameter and q.creator is None and q.data is not p.data
+
+
+def test_reverse_stack_with_a_python_number():
+    f = lambda x: np.sum(np.stack([3.0, x[0], x[1]]) ** 2)  # noqa: E731
+    x = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(rv.gradient(f, x), [2.0, 4.0])
+    np.testing.assert_array_equal(hd.gradient(f, x), [2.0, 4.0])
+    g = lambda x: np.sum(np.concatenate([[3.0], x, 1.0 * np.ones(1)]) * 2)  # noqa: E731
+    np.testing.assert_array_equal(rv.gradient(g, x), [2.0, 2.0])
+
+
+@pytest.mark.parametrize("m", [hd, rv])
+def test_max_min_of_a_0d_input(m):
+    assert m.derivative(lambda x: np.max(x) * 3.0, 1.0) == 3.0
+    assert m.derivative(lambda x: np.min(x) * 3.0, 1.0) == 3.0
+
+
+@pytest.mark.parametrize("m", [hd, rv])
+def test_ndarray_methods(m):
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    fs = {
+        "squeeze": lambda v: v.reshape(1, 4).squeeze()[1],
+        "ravel": lambda v: v.ravel()[3] * v.flatten()[0],
+        "copy": lambda v: v.copy()[0, 1],
+        "max": lambda v: v.max() + v.min(),
+        "prod": lambda v: v.prod(),
+        "mean": lambda v: v.mean(),
+        "astype": lambda v: v.astype(np.float64).sum(),
+        "swapaxes": lambda v: v.swapaxes(0, 1)[0, 1],
+        "diagonal": lambda v: v.diagonal().sum() + v.trace(),
+        "item": lambda v: v.item(1) * v[0, 0].item(),
+        "dot": lambda v: v[0].dot(v[1]),
+    }
+    for name, f in fs.items():
+        np.testing.assert_allclose(m.gradient(f, x), hd.gradient(f, x), err_msg=name)
+        assert np.isfinite(m.gradient(f, x)).all(), name
+    with pytest.raises(TypeError, match="astype"):
+        m.gradient(lambda v: v.astype(int).sum(), x)
+
+
+def test_reverse_big_int_input():
+    assert rv.derivative(lambda x: x * 2, 2 ** 70) == 2.0
+    with pytest.raises(ValueError, match="too large"):
+        rv.derivative(lambda x: x * 2, 10 ** 400)
+
+
+def test_hyperdual_inner_with_a_scalar_scales():
+    x = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(hd.jacobian(lambda v: np.inner(v, 3.0), x), 3 * np.eye(2))
+    np.testing.assert_array_equal(hd.jacobian(lambda v: np.inner(3.0, v), x), 3 * np.eye(2))
