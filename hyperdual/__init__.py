@@ -220,3 +220,8 @@ from .sparse import (  # noqa: E402  # noqa: E402
 
 __all__ += ["jacobian_sparsity", "hessian_sparsity", "sparse_jacobian", "sparse_hessian",
             "SparseJacobian", "SparseHessian"]
+
+# Array libraries beyond numpy (dask, CuPy, sparse): one allow-list for both engines.
+from _exactdiff.arrays import register_array_type  # noqa: E402
+
+__all__ += ["register_array_type"]

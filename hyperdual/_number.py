@@ -33,6 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff.arrays import float_data as _float_data
+from _exactdiff.arrays import is_foreign_array as _is_foreign
+
 from . import _generic as g
 from ._rules import BINARY, BINARY_BY_UFUNC, UNARY, UNARY_BY_UFUNC
 
@@ -151,6 +154,8 @@ def _as_part(value, name: str):
                 f"(got a ragged or invalid sequence: {exc})"
             ) from None
         return _as_part(arr, name)
+    if _is_foreign(value):  # dask, CuPy, sparse (an allow-list): kept lazy, in its library
+        return _float_data(value)
     if isinstance(value, np.ndarray):
         kind = value.dtype.kind
         if kind == "f":
@@ -878,6 +883,9 @@ def _mul_coef(c, p):
     if isinstance(c, _Number) or isinstance(p, _Number):
         return out
     if type(c) is float or not _finite(c):
+        if type(out) is not np.ndarray and _is_foreign(out):
+            # lazy: the same guard without asking whether any tangent is zero
+            return np.where(p == 0, np.zeros((), dtype=out.dtype), out)
         zero = np.asarray(p) == 0
         if np.any(zero):
             out = np.where(zero, np.zeros((), dtype=np.result_type(out)), out)
@@ -999,6 +1007,8 @@ def _finite(r) -> bool:
     """
     if type(r) is np.ndarray:
         return _isfinite(r.dot(r) if r.ndim == 1 else np.vdot(r, r))
+    if type(r) is not float and _is_foreign(r):
+        return False  # a lazy array's values are not at hand: take the general rule
     return _isfinite(r)
 
 

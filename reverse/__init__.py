@@ -141,3 +141,8 @@ __all__ = [
     "value_and_gradient",
     "vjp",
 ]
+
+# Array libraries beyond numpy (dask, CuPy, sparse): one allow-list for both engines.
+from _exactdiff.arrays import register_array_type  # noqa: E402
+
+__all__ += ["register_array_type"]

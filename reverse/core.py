@@ -69,6 +69,10 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff import arrays as _arrays
+from _exactdiff.arrays import float_data as _float_data
+from _exactdiff.arrays import is_foreign_array as _is_foreign
+
 __all__ = [
     "Config",
     "Function",
@@ -280,6 +284,8 @@ def as_array(data: Any) -> Any:
         return _float_array(np.asarray(data), data)
     if _isinstance(data, numbers.Real):
         return _array(float(data))
+    if _is_foreign(data):  # dask, CuPy, sparse: kept in their library (and lazy)
+        return _float_data(data)
     if _isinstance(data, (list, tuple)) or hasattr(data, "__array__"):
         try:
             arr = np.asarray(data)
@@ -308,7 +314,7 @@ def _const(obj: Any) -> Any:
             return as_array(obj)
         except TypeError:
             return None
-    if _is_dual(obj):
+    if _is_dual(obj) or _is_foreign(obj):
         return obj
     return None
 
@@ -324,6 +330,8 @@ def _unit_seed(data: Any) -> np.ndarray:
     """Ones shaped like ``data``, in its float dtype: the default seed of a backward pass."""
     dt = _seed_dtype(data)
     shape = data.shape
+    if type(data) is not _ndarray and _is_foreign(data):
+        return _arrays.ones_like(data, dt)
     # a scalar output is the usual case, and np.ones costs ~1 us more than this
     return np.array(1.0, dtype=dt) if shape == () else np.ones(shape, dtype=dt)
 

@@ -56,6 +56,9 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff import arrays as _arrays
+from _exactdiff.arrays import is_foreign_array as _is_foreign
+
 from . import core
 from .core import (
     FUNCTIONS,
@@ -107,6 +110,8 @@ def _arg(x: Any, fname: str) -> Any:
 
 def _zeros(x: Any) -> np.ndarray:
     # x's float dtype: a float64 zero added to a float32 gradient would promote it
+    if type(x) is not np.ndarray and _is_foreign(x):  # in x's library and chunking
+        return _arrays.zeros_like(x, core._seed_dtype(x))
     return np.zeros(x.shape, dtype=core._seed_dtype(x))
 
 

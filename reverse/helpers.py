@@ -33,6 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff import arrays as _arrays
+from _exactdiff.arrays import is_foreign_array as _is_foreign
+
 from . import functions as F
 from .core import (
     Variable,
@@ -160,7 +163,10 @@ def _require_scalar(y: Variable, fname: str) -> None:
 
 
 def _zeros_like_input(xv: Variable) -> np.ndarray:
-    return np.zeros(xv.shape, dtype=_seed_dtype(xv.data))
+    data = xv.data
+    if type(data) is not np.ndarray and _is_foreign(data):  # lazy zeros in its chunking
+        return _arrays.zeros_like(data, _seed_dtype(data))
+    return np.zeros(xv.shape, dtype=_seed_dtype(data))
 
 
 #: From this many float64 numbers per intermediate on (256 KB), a helper's
@@ -198,6 +204,8 @@ def _out(value: Any, scalar: bool, xv: Variable | None = None) -> Any:
         value = _zeros_like_input(xv)
     if isinstance(value, (np.ndarray, np.generic)):
         return _scalar(value) if scalar else np.asarray(value)
+    if xv is not None and _is_foreign(value):  # dask: lazy, chunked like the input
+        return _arrays.match_chunks(value, xv.data)
     return value  # a Variable of an outer trace, or a hyperdual number: keep it
 
 

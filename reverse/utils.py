@@ -18,6 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff import arrays as _arrays
+from _exactdiff.arrays import is_foreign_array as _is_foreign
+
 from .core import Function, Variable, _is_dual, _value
 
 __all__ = [
@@ -194,6 +197,8 @@ def _scatter_raw(gy: Any, index: Any, shape: tuple[int, ...]) -> Any:
         import hyperdual  # lazy: reverse must import even while hyperdual is broken
 
         return hyperdual.scatter_add(shape, index, gy)
+    if _is_foreign(gy):  # dask, CuPy: no in-place writes on lazy arrays
+        return _arrays.scatter_add(shape, index, gy)
     raise TypeError(f"reverse: cannot scatter a gradient of type {type(gy).__name__}")
 
 

@@ -1,0 +1,294 @@
+"""Which array libraries the engines accept as data, and how to build arrays in them.
+
+Both engines hold numpy arrays.  Through this module they also hold arrays of
+other libraries that implement numpy's dispatch protocols (``__array_ufunc__``
+and ``__array_function__``): dask arrays (chunked, lazy, distributed), CuPy
+arrays and pydata/sparse arrays.  The accepted types form an explicit
+allow-list: accepting "anything with ``__array_function__``" would let a
+``reverse.Variable`` become a ``Dual``'s part (or the reverse) and break
+nesting.  :func:`register_array_type` adds a type.
+
+Foreign types are recognised by module and class name, so this module never
+imports dask, CuPy or sparse: a user who does not use them pays nothing, and
+the numpy fast paths (``type(x) is np.ndarray``) stay first in every caller.
+
+Nothing here calls ``np.asarray``, ``float()`` or ``np.any`` on foreign data:
+on a dask array those force a compute.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_ndarray = np.ndarray
+
+#: (top-level module, class name) of the foreign array types known by name.
+_KNOWN: frozenset[tuple[str, str]] = frozenset({
+    ("dask", "Array"),       # dask.array.core.Array
+    ("cupy", "ndarray"),     # cupy._core.core.ndarray
+    ("sparse", "COO"),       # pydata/sparse
+    ("sparse", "GCXS"),
+})
+
+#: Types registered by the user (and types already recognised: a cache).
+_REGISTERED: set[type] = set()
+_REJECTED: set[type] = set()
+
+
+def register_array_type(cls: type) -> type:
+    """Allow instances of ``cls`` as a ``Dual`` part or a ``Variable``'s data.
+
+    ``cls`` must implement numpy's ``__array_ufunc__`` and
+    ``__array_function__`` protocols, so that the numpy calls of the rules
+    dispatch to its library.  dask, CuPy and pydata/sparse arrays are accepted
+    without registration.
+
+    Parameters
+    ----------
+    cls : type
+        The array class.
+
+    Returns
+    -------
+    type
+        ``cls`` itself (usable as a class decorator).
+
+    Raises
+    ------
+    TypeError
+        If ``cls`` is not a class, lacks the dispatch protocols, or is an engine
+        value (a Dual, a Variable), which must never become another's data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class MyArray(np.lib.mixins.NDArrayOperatorsMixin):
+    ...     def __array_function__(self, func, types, args, kwargs):
+    ...         return NotImplemented
+    >>> register_array_type(MyArray) is MyArray
+    True
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"register_array_type: expected a class, got {type(cls).__name__}")
+    top = cls.__module__.partition(".")[0]
+    if top in ("hyperdual", "reverse", "_exactdiff"):
+        raise TypeError(
+            f"register_array_type: {cls.__name__} is an exactdiff value, not an array type; "
+            "engine values nest by themselves"
+        )
+    if not (hasattr(cls, "__array_function__") and hasattr(cls, "__array_ufunc__")):
+        raise TypeError(
+            f"register_array_type: {cls.__name__} must implement __array_ufunc__ and "
+            "__array_function__ (numpy's dispatch protocols)"
+        )
+    _REGISTERED.add(cls)
+    _REJECTED.discard(cls)
+    return cls
+
+
+def is_foreign_array(obj: Any) -> bool:
+    """True if ``obj`` is an allowed array of a library other than numpy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_foreign_array(np.ones(2)), is_foreign_array([1.0])
+    (False, False)
+    """
+    t = type(obj)
+    if t is _ndarray:
+        return False
+    if t in _REGISTERED:
+        return True
+    if t in _REJECTED:
+        return False
+    for klass in t.__mro__:
+        if (klass.__module__.partition(".")[0], klass.__name__) in _KNOWN:
+            _REGISTERED.add(t)
+            return True
+    _REJECTED.add(t)
+    return False
+
+
+def is_numpy(obj: Any) -> bool:
+    """True for what the numpy fast paths may touch: ndarrays, numpy scalars, floats.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_numpy(np.ones(2)), is_numpy(1.5), is_numpy([1.0])
+    (True, True, False)
+    """
+    t = type(obj)
+    return t is _ndarray or t is float or isinstance(obj, (np.generic, _ndarray, float, int))
+
+
+def is_lazy(obj: Any) -> bool:
+    """True for data whose values are not at hand (a dask array): never compute them."""
+    t = type(obj)
+    if t is _ndarray or t is float:
+        return False
+    return is_foreign_array(obj) and t.__module__.partition(".")[0] == "dask"
+
+
+def library_name(obj: Any) -> str:
+    """The top-level module of ``obj``'s class (``'numpy'``, ``'dask'``, ``'cupy'`` ...)."""
+    return type(obj).__module__.partition(".")[0]
+
+
+def float_data(data: Any) -> Any:
+    """``data`` (an allowed foreign array) in a float dtype, without computing it.
+
+    ints and bools become float64; float dtypes are kept.
+
+    Raises
+    ------
+    TypeError
+        For complex, string or object dtypes.
+    """
+    kind = np.dtype(data.dtype).kind
+    if kind == "f":
+        return data
+    if kind in "iub":
+        return data.astype(np.float64)
+    raise TypeError(
+        f"exactdiff: a {library_name(data)} array of dtype {data.dtype} is not real data"
+    )
+
+
+def _float_dtype(like: Any, dtype: Any) -> Any:
+    if dtype is not None:
+        return dtype
+    dt = getattr(like, "dtype", None)
+    try:
+        dt = np.dtype(dt)
+    except TypeError:
+        return np.float64
+    return dt if dt.kind == "f" else np.float64
+
+
+def zeros_like(like: Any, dtype: Any = None) -> Any:
+    """Zeros with ``like``'s shape, in its library (and chunking) and float dtype.
+
+    ``np.zeros_like`` dispatches through ``__array_function__`` (NEP 18): a dask
+    array gives lazy chunked zeros, a CuPy array zeros on its device.
+    """
+    return np.zeros_like(like, dtype=_float_dtype(like, dtype))
+
+
+def ones_like(like: Any, dtype: Any = None) -> Any:
+    """Ones with ``like``'s shape, in its library (and chunking) and float dtype."""
+    return np.ones_like(like, dtype=_float_dtype(like, dtype))
+
+
+def full_like(like: Any, value: float, dtype: Any = None) -> Any:
+    """``value`` everywhere with ``like``'s shape, in its library and chunking."""
+    return np.full_like(like, value, dtype=_float_dtype(like, dtype))
+
+
+def seed_like(like: Any, index: int, dtype: Any = None) -> Any:
+    """A unit basis array: zeros like ``like`` with a one at flat position ``index``.
+
+    Built without in-place writes, which lazy arrays do not support.
+    """
+    dt = _float_dtype(like, dtype)
+    size = 1
+    for s in like.shape:
+        size *= s
+    flat = np.arange(size) if library_name(like) == "numpy" else _arange_like(like, size)
+    return np.reshape((flat == index).astype(dt), like.shape)
+
+
+def _arange_like(like: Any, size: int) -> Any:
+    # np.arange has no like= dispatch for dask before numpy's `like` keyword is
+    # honoured by every library; build the index in the library through a
+    # cumulative sum of ones, which every dispatching library implements.
+    ones = np.ones_like(np.reshape(like, (size,)), dtype=np.int64)
+    return np.cumsum(ones) - 1
+
+
+def scatter_add(shape: tuple, index: Any, values: Any) -> Any:
+    """Zeros of ``shape`` with ``values`` placed at a basic ``index``, lazily.
+
+    The adjoint of basic indexing (integers, slices of any step, ``None``,
+    ``Ellipsis``) for arrays without in-place writes (dask): each axis is
+    rebuilt by padding with zeros (and interleaving zeros for a step), which
+    keeps the result in ``values``'s library and lazy.  A basic index never
+    repeats an element, so placing equals adding.
+
+    Raises
+    ------
+    TypeError
+        For fancy (integer-array or boolean) indexes: their adjoint needs an
+        in-place scatter-add (``np.add.at``) that these libraries lack.
+    """
+    idx = index if type(index) is tuple else (index,)
+    for i in idx:
+        if not (i is None or i is Ellipsis or type(i) is slice
+                or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))):
+            raise TypeError(
+                f"exactdiff: the gradient of fancy indexing on a {library_name(values)} array "
+                "needs an in-place scatter-add (np.add.at), which that library does not "
+                "support lazily; index with integers and slices, or compute the array first"
+            )
+    used = sum(1 for i in idx if i is not None and i is not Ellipsis)
+    if Ellipsis in idx:
+        k = idx.index(Ellipsis)
+        idx = idx[:k] + (slice(None),) * (len(shape) - used) + idx[k + 1:]
+    else:
+        idx = idx + (slice(None),) * (len(shape) - used)
+    g = values
+    dt = _float_dtype(values, None)
+
+    pos = 0  # the axis of g that the next index entry produced
+    axis = 0  # the axis of the result that it selects from
+    for i in idx:
+        if i is None:
+            g = np.squeeze(g, axis=pos)
+            continue
+        n = shape[axis]
+        if type(i) is slice:
+            start, stop, step = i.indices(n)
+            count = len(range(start, stop, step))
+            if count == 0:
+                return np.zeros_like(values, dtype=dt, shape=shape)
+            if step < 0:  # the same elements in increasing order
+                g = np.flip(g, axis=pos)
+                start, step = start + (count - 1) * step, -step
+            if step > 1:  # interleave step - 1 zeros after each element
+                z = np.zeros_like(g)
+                g = np.stack([g] + [z] * (step - 1), axis=pos + 1)
+                new = g.shape[:pos] + (count * step,) + g.shape[pos + 2:]
+                g = np.reshape(g, new)
+                g = _take_first(g, pos, (count - 1) * step + 1)
+            before = start
+        else:
+            g = np.expand_dims(g, pos)
+            before = int(i) % n
+        after = n - before - g.shape[pos]
+        if before or after:
+            widths = [(0, 0)] * g.ndim
+            widths[pos] = (before, after)
+            g = np.pad(g, widths)
+        pos += 1
+        axis += 1
+    return g.astype(dt) if g.dtype != dt else g
+
+
+def _take_first(g: Any, axis: int, count: int) -> Any:
+    key = (slice(None),) * axis + (slice(0, count),)
+    return g[key]
+
+
+def match_chunks(g: Any, like: Any) -> Any:
+    """``g`` rechunked like ``like`` when both are dask arrays of one shape (lazy).
+
+    Padding in :func:`scatter_add` and sums of differently sliced terms leave
+    thin, irregular chunks; a gradient should come back chunked like its input.
+    """
+    chunks = getattr(like, "chunks", None)
+    if (chunks is None or getattr(g, "chunks", chunks) == chunks
+            or not is_lazy(g) or g.shape != like.shape):
+        return g
+    return g.rechunk(chunks)

@@ -1,0 +1,133 @@
+"""Both engines on dask arrays: lazy results (no compute inside a helper), equal to numpy.
+
+Truth is the numpy run of the same helper (tested against closed forms and
+mpmath elsewhere) and, for Rosenbrock, its closed-form gradient.
+"""
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+from dask.callbacks import Callback  # noqa: E402
+
+import hyperdual  # noqa: E402
+import reverse  # noqa: E402
+from _exactdiff import arrays  # noqa: E402
+
+
+class CountComputes(Callback):
+    """Counts the dask computes started while active."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def _start(self, dsk):
+        self.count += 1
+
+
+def rosen(x):
+    return np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+
+def rosen_grad(x):
+    g = np.zeros_like(x)
+    g[:-1] = -400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1])
+    g[1:] += 200 * (x[1:] - x[:-1] ** 2)
+    return g
+
+
+def logistic(X, y):
+    def loss(w):
+        return np.mean(np.logaddexp(0, -y * (X @ w)))
+    return loss
+
+
+RNG = np.random.default_rng(17)
+XN = RNG.normal(size=101)
+AN = RNG.normal(size=(120, 4))
+YN = np.sign(RNG.normal(size=120))
+WN = RNG.normal(size=4)
+VN = RNG.normal(size=4)
+
+
+def _lazy(fn):
+    counter = CountComputes()
+    with counter:
+        out = fn()
+    assert counter.count == 0, f"{counter.count} dask computes inside the helper"
+    return out
+
+
+def _close(lazy, expected):
+    assert isinstance(lazy, da.Array)
+    np.testing.assert_allclose(lazy.compute(), expected, rtol=1e-13, atol=1e-13)
+
+
+def test_allow_list_by_name():
+    assert arrays.is_foreign_array(da.ones(3))
+    assert not arrays.is_foreign_array(np.ones(3))
+    assert not arrays.is_foreign_array(reverse.Variable(np.ones(3)))
+    assert not arrays.is_foreign_array(hyperdual.Dual(np.ones(3), np.ones(3)))
+    with pytest.raises(TypeError, match="exactdiff value"):
+        reverse.register_array_type(reverse.Variable)
+    with pytest.raises(TypeError, match="__array_function__"):
+        hyperdual.register_array_type(int)
+
+
+def test_variable_keeps_dask_data():
+    x = da.from_array(np.arange(6), chunks=3)
+    v = _lazy(lambda: reverse.Variable(x))
+    assert isinstance(v.data, da.Array) and v.data.dtype == np.float64
+    assert v.data.chunks == x.chunks
+
+
+def test_rosenbrock_gradient_lazy():
+    x = da.from_array(XN, chunks=25)
+    g = _lazy(lambda: reverse.gradient(rosen, x))
+    _close(g, rosen_grad(XN))
+    assert g.chunks == x.chunks
+
+
+def test_rosenbrock_value_and_gradient_lazy():
+    x = da.from_array(XN, chunks=25)
+    val, g = _lazy(lambda: reverse.value_and_gradient(rosen, x))
+    _close(g, rosen_grad(XN))
+    np.testing.assert_allclose(float(val), rosen(XN), rtol=1e-13)
+
+
+def test_logistic_gradient_lazy():
+    X = da.from_array(AN, chunks=(40, 4))
+    y = da.from_array(YN, chunks=40)
+    w = da.from_array(WN)
+    g = _lazy(lambda: reverse.gradient(logistic(X, y), w))
+    # closed form: mean of -y X sigmoid(-y Xw)
+    m = YN * (AN @ WN)
+    expected = AN.T @ (-YN / (1 + np.exp(m))) / len(YN)
+    _close(g, expected)
+
+
+def test_rosenbrock_hvp_reverse_over_reverse_lazy():
+    x = da.from_array(XN, chunks=25)
+    v = da.from_array(XN[::-1].copy(), chunks=25)
+    h = _lazy(lambda: reverse.hvp(rosen, x, v, mode="reverse-over-reverse"))
+    _close(h, reverse.hvp(rosen, XN, XN[::-1].copy(), mode="reverse-over-reverse"))
+
+
+@pytest.mark.parametrize("index", [
+    (slice(2, -3),), (slice(None, None, 3),), (slice(None, None, -2),), (3,),
+    (None, slice(1, 9, 2)), (Ellipsis, -1),
+])
+def test_basic_index_gradient_lazy(index):
+    x = da.from_array(XN[:30].reshape(5, 6), chunks=(2, 3))
+
+    def f(z):
+        return np.sum(z[index] ** 2)
+
+    g = _lazy(lambda: reverse.gradient(f, x))
+    _close(g, reverse.gradient(f, XN[:30].reshape(5, 6)))
+
+
+def test_fancy_index_gradient_refused():
+    x = da.from_array(XN, chunks=25)
+    with pytest.raises(TypeError, match="fancy indexing"):
+        reverse.gradient(lambda z: np.sum(z[[0, 0, 3]]), x)
