@@ -99,9 +99,14 @@ def is_foreign_array(obj: Any) -> bool:
     t = type(obj)
     if t is _ndarray:
         return False
+    return is_foreign_type(t)
+
+
+def is_foreign_type(t: type) -> bool:
+    """True if ``t`` is an allowed array class of a library other than numpy."""
     if t in _REGISTERED:
         return True
-    if t in _REJECTED:
+    if t in _REJECTED or t is _ndarray:
         return False
     for klass in t.__mro__:
         if (klass.__module__.partition(".")[0], klass.__name__) in _KNOWN:

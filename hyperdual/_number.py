@@ -33,8 +33,10 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff import arrays as _arrays
 from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import is_foreign_array as _is_foreign
+from _exactdiff.arrays import is_foreign_type as _is_foreign_type
 
 from . import _generic as g
 from ._rules import BINARY, BINARY_BY_UFUNC, UNARY, UNARY_BY_UFUNC
@@ -526,7 +528,7 @@ class _Number:
                 "listed in hyperdual.SUPPORTED_FUNCTIONS"
             )
         for t in types:
-            if not issubclass(t, (_Number, np.ndarray)):
+            if not (issubclass(t, (_Number, np.ndarray)) or _is_foreign_type(t)):
                 return NotImplemented
         return impl(*args, **kwargs)
 
@@ -827,7 +829,7 @@ def _accepts(x) -> bool:
         return True  # (arrays of a bad dtype are refused with a message later)
     return isinstance(x, (_Number, float, int, np.ndarray, np.generic, numbers.Real)) and not (
         isinstance(x, (np.complexfloating, complex))
-    )
+    ) or _is_foreign(x)  # dask, CuPy, sparse constants (an allow-list)
 
 
 # ---------------------------------------------------------------------------------
@@ -2313,6 +2315,8 @@ def scatter_add(shape, index, values):
         lead = _shape(p)[:n]
         if isinstance(p, _Number):
             return scatter_add(lead + shape, (slice(None),) * n + items, p)
+        if type(p) is not np.ndarray and _is_foreign(p):  # dask: no in-place writes
+            return _arrays.scatter_add(lead + shape, (slice(None),) * n + items, p)
         p = np.asarray(p)
         out = np.zeros(lead + shape, dtype=p.dtype)
         if _is_basic_index(index):

@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from _exactdiff.arrays import is_foreign_array as _is_foreign
+
 from . import _generic as g
 from ._number import Dual, HyperDual, _as_part, _Number, _shape, _tidy, new_tag, retired
 
@@ -140,7 +142,7 @@ def _point(x, name: str = "x"):
 
 
 def _result(v):
-    if isinstance(v, _Number):
+    if isinstance(v, _Number) or _is_foreign(v):  # a dask result stays lazy
         return v
     return _tidy(v) if np.ndim(v) == 0 else np.asarray(v)
 
@@ -551,7 +553,9 @@ def jvp(f: Callable, x, v) -> tuple:
     x0, shape = _point(x)
     v0 = _direction(v, shape, "jvp", "v", "x's shape")
     dt = _dtype(x0)
-    if not isinstance(v0, _Number):
+    if _is_foreign(v0):  # dask, CuPy: kept lazy, in its library
+        v0 = v0 if v0.dtype == dt else v0.astype(dt)
+    elif not isinstance(v0, _Number):
         v0 = np.asarray(v0, dtype=dt) if shape else float(v0)
     tag = _seed_tag()
     y = _call(f, Dual._build((x0, v0), tag, 0), "jvp")

@@ -654,6 +654,8 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
         return None
     if g is None or not _is_dual(g) or getattr(g, "tag", None) != tag:
         # H v does not depend on v
+        if _is_foreign(data):  # zeros in the data's library and chunking (lazy)
+            return _arrays.zeros_like(data, _seed_dtype(data))
         return _out(np.zeros(tuple(xv.shape), dtype=_seed_dtype(data)), scalar)
     return _out(g.dual, scalar)
 

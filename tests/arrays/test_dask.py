@@ -157,3 +157,46 @@ def test_fancy_index_gradient_refused():
     x = da.from_array(XN, chunks=25)
     with pytest.raises(TypeError, match="fancy indexing"):
         reverse.gradient(lambda z: np.sum(z[[0, 0, 3]]), x)
+
+
+@pytest.mark.parametrize("mode", ["forward-over-reverse", "reverse-over-reverse"])
+def test_rosenbrock_hvp_lazy_both_modes(mode):
+    v_n = XN[::-1].copy()
+    x = da.from_array(XN, chunks=25)
+    v = da.from_array(v_n, chunks=25)
+    h = _lazy(lambda: reverse.hvp(rosen, x, v, mode=mode))
+    # truth: the closed-form Hessian of extended Rosenbrock times v
+    n = len(XN)
+    H = np.zeros((n, n))
+    i = np.arange(n - 1)
+    H[i, i] += 1200 * XN[:-1] ** 2 - 400 * XN[1:] + 2
+    H[i + 1, i + 1] += 200
+    H[i, i + 1] = H[i + 1, i] = -400 * XN[:-1]
+    _close(h, H @ v_n)
+
+
+@pytest.mark.parametrize("mode", ["forward-over-reverse", "reverse-over-reverse"])
+def test_logistic_hvp_lazy_both_modes(mode):
+    X = da.from_array(AN, chunks=(40, 4))
+    y = da.from_array(YN, chunks=40)
+    h = _lazy(lambda: reverse.hvp(logistic(X, y), da.from_array(WN), da.from_array(VN),
+                                  mode=mode))
+    s = 1 / (1 + np.exp(-YN * (AN @ WN)))
+    H = AN.T @ (AN * (s * (1 - s))[:, None]) / len(YN)
+    _close(h, H @ VN)
+
+
+def test_hyperdual_jvp_lazy():
+    x = da.from_array(XN, chunks=25)
+    v = da.from_array(np.ones_like(XN), chunks=25)
+    val, t = _lazy(lambda: hyperdual.jvp(rosen, x, v))
+    np.testing.assert_allclose(np.asarray(val), rosen(XN), rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(t), rosen_grad(XN).sum(), rtol=1e-12)
+
+
+def test_dual_with_dask_parts_stays_lazy():
+    x = da.from_array(XN, chunks=25)
+    d = _lazy(lambda: np.sin(hyperdual.Dual(x, x)) * x / (1 + x ** 2))
+    assert isinstance(d.real, da.Array) and isinstance(d.dual, da.Array)
+    e = np.sin(hyperdual.Dual(XN, XN)) * XN / (1 + XN ** 2)
+    np.testing.assert_allclose(d.dual.compute(), e.dual, rtol=1e-14)
