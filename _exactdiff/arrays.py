@@ -64,6 +64,8 @@ def register_array_type(cls: type) -> type:
     --------
     >>> import numpy as np
     >>> class MyArray(np.lib.mixins.NDArrayOperatorsMixin):
+    ...     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+    ...         return NotImplemented
     ...     def __array_function__(self, func, types, args, kwargs):
     ...         return NotImplemented
     >>> register_array_type(MyArray) is MyArray
@@ -71,8 +73,7 @@ def register_array_type(cls: type) -> type:
     """
     if not isinstance(cls, type):
         raise TypeError(f"register_array_type: expected a class, got {type(cls).__name__}")
-    top = cls.__module__.partition(".")[0]
-    if top in ("hyperdual", "reverse", "_exactdiff"):
+    if any(k.__module__.partition(".")[0] in ("hyperdual", "reverse") for k in cls.__mro__):
         raise TypeError(
             f"register_array_type: {cls.__name__} is an exactdiff value, not an array type; "
             "engine values nest by themselves"
