@@ -72,7 +72,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     nd = len(_shape(x))
     if axis is None:
         if ord is None:
-            y = np.sqrt(np.sum(x * x))
+            y = _two_norm(x, None, False)
             return np.reshape(y, (1,) * nd) if keepdims else y
         if nd == 1:
             axis = (0,)
@@ -97,9 +97,26 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     return _matrix_norm(x, ord, axis, keepdims)
 
 
+def _two_norm(x: Any, ax: Any, keepdims: bool) -> Any:
+    """sqrt(sum(x * x)), the constant 0 where a reduced slice is all zeros.
+
+    JAX's safe-norm convention, the same in both engines: at the zero vector the
+    gradient is 0 (as abs'(0) = 0) and so is every higher derivative, never nan.
+    """
+    zero = np.all(np.asarray(value(x)) == 0, axis=ax, keepdims=True)
+    if not np.any(zero):
+        return np.sqrt(np.sum(x * x, axis=ax, keepdims=keepdims))
+    safe = np.where(zero, 1.0, x)
+    y = np.sqrt(np.sum(safe * safe, axis=ax, keepdims=True))
+    y = np.where(zero, 0.0, y)
+    if not keepdims:
+        y = np.reshape(y, np.shape(np.sum(np.asarray(value(x)), axis=ax)))
+    return y
+
+
 def _vector_norm(x: Any, ord: Any, ax: Any, keepdims: bool) -> Any:  # noqa: A002
     if ord is None or ord == 2:
-        return np.sqrt(np.sum(x * x, axis=ax, keepdims=keepdims))
+        return _two_norm(x, ax, keepdims)
     if isinstance(ord, str):
         raise ValueError(f"Invalid norm order '{ord}' for vectors")
     if ord == np.inf:

@@ -319,3 +319,13 @@ def test_float32_through_max_and_clip_stays_float32(f):
     for m in (hd, rv):
         v, g = m.value_and_gradient(f, x)
         assert np.asarray(v).dtype == np.float32 and g.dtype == np.float32, m.__name__
+
+
+def test_norm_of_a_zero_vector_gradient_zero_in_both_engines():
+    """JAX's safe norm: gradient (and Hessian) 0 at the zero vector, never nan."""
+    for m in (hd, rv):
+        np.testing.assert_array_equal(m.gradient(np.linalg.norm, np.zeros(3)), np.zeros(3))
+        np.testing.assert_array_equal(m.hessian(np.linalg.norm, np.zeros(2)), np.zeros((2, 2)))
+        J = m.jacobian(lambda v: np.linalg.norm(v.reshape(2, 2), axis=1),
+                       np.array([0.0, 0.0, 3.0, 4.0]))
+        np.testing.assert_allclose(J, [[0, 0, 0, 0], [0, 0, 0.6, 0.8]], rtol=1e-15)
