@@ -145,6 +145,9 @@ def _skip_member(app, what, name, obj, skip, options):
     modname = app.env.temp_data.get("autodoc:module") or app.env.ref_context.get("py:module")
     if not modname:
         return None
+    if what == "class" and getattr(obj, "__module__", "") == "numpy":
+        return True  # a rule's forward that is numpy's own function (np.sinc): numpy's docs
+
     top = modname.split(".")[0]
     if inspect.isclass(obj) and getattr(obj, "__module__", top).split(".")[0] != top:
         return True  # a class of the other package (reverse re-exports custom_jvp): its page

@@ -592,7 +592,7 @@ _u("i0e", special.i0e, None,
    _scaled_bessel(0, 1, lambda x: g.i1e(x) - g.sign(x) * g.i0e(x)),
    _scaled_bessel(0, 2, lambda x: 2.0 * g.i0e(x) - _i1e_over_x(x)
                   - 2.0 * g.sign(x) * g.i1e(x)),
-   "i0e'(0) = 0 (the kink of e^-|x| contributes sign(0) = 0)")
+   "i0e'(0) = 0 (the kink of exp(-abs(x)) contributes sign(0) = 0)")
 _u("i1e", special.i1e, None,
    _scaled_bessel(1, 1, lambda x: g.i0e(x) - _i1e_over_x(x) - g.sign(x) * g.i1e(x)),
    _scaled_bessel(1, 2, lambda x: (g.i1e(x) - _i1e_over_x_d(x)
