@@ -94,10 +94,25 @@ _u("arctan", np.arctan, math.atan,
 # --- hyperbolic -----------------------------------------------------------------
 _u("sinh", np.sinh, math.sinh, lambda x: g.cosh(x), lambda x: g.sinh(x))
 _u("cosh", np.cosh, math.cosh, lambda x: g.sinh(x), lambda x: g.cosh(x))
+
+
+def _sech2(x):
+    """sech(x)**2 = 4 t / (1 + t)**2 with t = exp(-2|x|): no cancellation (1 - tanh**2
+    loses every digit by x = 20) and no overflow (cosh(x)**2 overflows at 355)."""
+    sgn = g.select_value(g.real_value(x) >= 0, -2.0, 2.0)
+    t = g.exp(sgn * x)
+    return 4.0 * t / ((1.0 + t) * (1.0 + t))
+
+
+def _sech2_float(x):
+    t = math.exp(-2.0 * abs(x))
+    return 4.0 * t / ((1.0 + t) * (1.0 + t))
+
+
 _u("tanh", np.tanh, math.tanh,
-   lambda x: 1.0 - g.tanh(x) ** 2,
-   lambda x: -2.0 * g.tanh(x) * (1.0 - g.tanh(x) ** 2),
-   dscalar=lambda x: 1.0 - math.tanh(x) ** 2)
+   lambda x: _sech2(x),
+   lambda x: -2.0 * g.tanh(x) * _sech2(x),
+   dscalar=_sech2_float)
 _u("arcsinh", np.arcsinh, math.asinh,
    lambda x: 1.0 / g.sqrt(x * x + 1.0),
    lambda x: -x / g.power(x * x + 1.0, 1.5))

@@ -5,8 +5,13 @@ import pytest
 
 import hyperdual
 from hyperdual import Dual, HyperDual, _generic, _rules
+from tests._tolerance import assert_close_ulps
 
-RTOL = 1e-15
+# math.* (scalar path) and numpy's SIMD ufuncs (array path) are each within an
+# ulp or two of the truth, so the paths may differ by a few ulps (CPU-dependent:
+# AVX-512 loops differ from the baseline ones), times the condition number of
+# the chain rule that combines f' and f'' into the parts.
+ULPS = 4
 
 # Points inside each rule's domain.
 DOMAIN = {
@@ -29,10 +34,21 @@ def general(parts):
     return [np.array([p]) for p in parts]
 
 
-def agree(fast, slow):
-    for p, q in zip(fast._parts(), slow._parts()):
+def agree(fast, slow, cond=None):
+    """Same parts up to ULPS x cond (``cond``: one condition number per part)."""
+    cond = cond or [1.0] * len(fast._parts())
+    for p, q, c in zip(fast._parts(), slow._parts(), cond):
         assert type(p) is float, (fast, type(p))
-        np.testing.assert_allclose(p, q[0], rtol=RTOL, atol=1e-300)
+        assert_close_ulps(p, q[0], ulps=ULPS, cond=c, err_msg=repr(fast))
+
+
+def hyperdual_cond(z, parts):
+    """Condition numbers of the four parts of f(HyperDual(x, a, b, c)):
+    eps12 = f''(x) a b + f'(x) c is a sum whose terms may cancel."""
+    x, a, b, c = parts
+    f1, f2 = z.eps1 / a, (z.eps12 - z.eps1 / a * c) / (a * b)
+    terms = abs(f2 * a * b) + abs(f1 * c)
+    return [1.0, 1.0, 1.0, terms / abs(z.eps12) if z.eps12 else 1.0]
 
 
 def _cases():
@@ -50,7 +66,8 @@ def test_unary_fast_path_agrees_with_general_path(name, x):
     agree(fn(Dual(x, t)), fn(Dual(*general((x, t)))))
     if name != "polygamma2":
         parts = (x, 0.5, -1.25, 0.3)
-        agree(fn(HyperDual(*parts)), fn(HyperDual(*general(parts))))
+        slow = fn(HyperDual(*general(parts)))
+        agree(fn(HyperDual(*parts)), slow, hyperdual_cond(slow, parts))
     ufunc = getattr(np, name, None)
     if isinstance(ufunc, np.ufunc):
         agree(ufunc(Dual(x, t)), ufunc(Dual(*general((x, t)))))
