@@ -674,10 +674,12 @@ def _plain(y: Any) -> np.ndarray:
 def numerical_grad(f: Callable[[Any], Any], x: Any, eps: float = 1e-6) -> Any:
     """Central-difference derivative of ``f`` at ``x``; shape ``f(x).shape + x.shape``.
 
-    The step for element ``i`` is ``eps * max(1, |x_i|)``; the error is about
-    ``step**2 * |f'''| / 6`` (truncation) plus ``1e-16 * |f| / step`` (rounding),
-    i.e. roughly 1e-10 relative for ``eps = 1e-6`` on well-scaled functions.
-    ``f`` is called with plain float arrays.
+    The step for element ``i`` is relative to it, ``eps * |x_i|`` (``eps`` times
+    the largest ``|x_j|``, or ``eps``, where ``x_i = 0``), so the result does not
+    depend on the units of ``x``: a function of ``x ~ 1e-8`` is differenced on
+    its own scale.  The error is about ``step**2 * |f'''| / 6`` (truncation) plus
+    ``1e-16 * |f| / step`` (rounding), i.e. roughly 1e-10 relative for
+    ``eps = 1e-6`` on smooth functions.  ``f`` is called with plain float arrays.
 
     Parameters
     ----------
@@ -699,22 +701,42 @@ def numerical_grad(f: Callable[[Any], Any], x: Any, eps: float = 1e-6) -> Any:
     >>> g = numerical_grad(lambda x: np.sum(x ** 2), np.array([1.0, 2.0]))
     >>> bool(np.allclose(g, [2.0, 4.0]))
     True
+    >>> bool(np.isclose(numerical_grad(np.log, 1e-8), 1e8))
+    True
     """
+    return _central_differences(f, x, eps)[0]
+
+
+#: Rounding allowance of a difference quotient, in ulps of the differenced values
+#: (each evaluation of f may be off by a few ulps times its condition number).
+_ROUNDING_ULPS = 64.0
+
+
+def _central_differences(f: Callable[[Any], Any], x: Any, eps: float) -> tuple[Any, np.ndarray]:
+    """numerical_grad and, per entry, the rounding error its step allows:
+    ``_ROUNDING_ULPS * eps_mach * max(|f(x + h)|, |f(x - h)|) / (2h)``."""
     x = np.array(as_array(x), dtype=np.float64)
     scalar_in = x.shape == ()
     y0 = _plain(f(x.copy()))
     out = np.zeros(y0.shape + x.shape)
+    noise = np.zeros(y0.shape + x.shape)
+    fallback = float(np.max(np.abs(x))) if x.size else 0.0
+    fallback = fallback if fallback > 0 and math.isfinite(fallback) else 1.0
+    ulp = np.finfo(np.float64).eps
     for idx in np.ndindex(*x.shape):
-        h = eps * max(1.0, abs(float(x[idx])))
+        xi = abs(float(x[idx]))
+        h = eps * (xi if xi > 0 else fallback)
         xp = x.copy()
         xm = x.copy()
         xp[idx] += h
         xm[idx] -= h
         step = float(xp[idx] - xm[idx])  # the representable step, not 2h
-        out[(Ellipsis,) + idx] = (_plain(f(xp)) - _plain(f(xm))) / step
+        fp, fm = _plain(f(xp)), _plain(f(xm))
+        out[(Ellipsis,) + idx] = (fp - fm) / step
+        noise[(Ellipsis,) + idx] = _ROUNDING_ULPS * ulp * np.maximum(np.abs(fp), np.abs(fm)) / step
     if scalar_in and y0.shape == ():
-        return float(out)
-    return out
+        return float(out), noise
+    return out, noise
 
 
 class GradientCheckError(AssertionError):
@@ -771,13 +793,21 @@ def gradient_check(f: Callable[[Any], Any], x: Any, order: int = 1, eps: float =
 
     ``order=1`` compares :func:`jacobian` (the gradient for scalar ``f``) with
     ``numerical_grad(f)``; ``order=2`` compares :func:`hessian` with central
-    differences of the exact gradient.  An element passes if
-    ``|exact - numerical| <= rtol * |numerical| + atol * max(1, max|exact|)``.
+    differences of the exact gradient.  Every element must satisfy
+
+        |exact - numerical| <= rtol * |numerical| + atol * scale + rounding
+
+    where ``scale`` is the largest ``|numerical|`` entry (the derivative's own
+    scale: no absolute floor, so a gradient of size 1e-20 is checked as
+    strictly as one of size 1), and ``rounding`` is what the central
+    difference cannot resolve: a few ulps of the differenced values divided by
+    the step (the steps are relative to ``|x|``, see :func:`numerical_grad`).
+    So the check is invariant under rescaling ``x`` or ``f``, and a derivative
+    wrong by a factor 2 fails at any scale.
 
     The defaults (``eps=1e-6``, ``rtol = atol = 1e-5``) leave a margin of about
-    1e4 over the central-difference error of a well-scaled function (about
-    1e-10 relative, see :func:`numerical_grad`).  With a larger step scale them
-    as ``eps**2`` (truncation error); with badly scaled ``f`` raise ``atol``.
+    1e5 over the truncation error of a smooth function (about 1e-10 relative);
+    with a larger step scale ``rtol`` as ``eps**2``.
 
     Parameters
     ----------
@@ -811,18 +841,24 @@ def gradient_check(f: Callable[[Any], Any], x: Any, order: int = 1, eps: float =
     >>> import numpy as np
     >>> bool(gradient_check(lambda x: np.sum(np.exp(x) * x), np.array([0.5, 1.0]), order=2))
     True
+    >>> bool(gradient_check(lambda x: 1e-20 * np.sum(x ** 3), np.array([1e-8, 2e-8])))
+    True
     """
     if order == 1:
         exact = np.asarray(jacobian(f, x), dtype=np.float64)
-        numerical = np.asarray(numerical_grad(f, x, eps))
+        numerical, rounding = _central_differences(f, x, eps)
     elif order == 2:
         exact = np.asarray(hessian(f, x), dtype=np.float64)
-        numerical = np.asarray(numerical_grad(lambda z: gradient(f, z), x, eps))
+        numerical, rounding = _central_differences(lambda z: gradient(f, z), x, eps)
     else:
         raise ValueError(f"gradient_check: order must be 1 or 2, got {order!r}")
+    numerical = np.asarray(numerical, dtype=np.float64)
+    rounding = np.reshape(rounding, numerical.shape)
     err = np.abs(exact - numerical)
-    scale = max(1.0, float(np.max(np.abs(exact)))) if exact.size else 1.0
-    ok = bool(np.all(err <= rtol * np.abs(numerical) + atol * scale))
+    finite = np.abs(numerical[np.isfinite(numerical)])
+    scale = float(np.max(finite)) if finite.size else 0.0
+    bound = rtol * np.abs(numerical) + atol * scale + rounding
+    ok = bool(np.all((err <= bound) | (exact == numerical)))
     rel = err / np.maximum(np.abs(numerical), 1e-300)
     result = GradientCheckResult(
         ok=ok, order=order,

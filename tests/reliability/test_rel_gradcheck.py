@@ -83,3 +83,81 @@ def test_wrong_derivative_hidden_by_a_coarse_step_is_not_passed_with_scaled_tol(
 def test_bad_order_is_a_value_error():
     with pytest.raises(ValueError, match="order"):
         rv.gradient_check(np.sum, X, order=3)
+
+
+# --- scale invariance: a derivative wrong by a factor 2 is caught at any scale of x
+# and of f, and right derivatives pass there (issue 12 section 7) ------------------
+class ScaledCube(Function):
+    """c * x**3 with a right (factor 1) or wrong (factor 2) first derivative."""
+
+    def __init__(self, c, factor=1.0):
+        self.c, self.factor = c, factor
+
+    def forward(self, x):
+        return self.c * x ** 3
+
+    def backward(self, gy, y, x):
+        return gy * (3.0 * self.factor * self.c) * x * x
+
+
+class ScaledCubeWrongCurvature(ScaledCube):
+    """Right gradient value 3 c x**2, but its derivative is 12 c x (twice 6 c x)."""
+
+    def backward(self, gy, y, x):
+        v = x.data if isinstance(x, Variable) else x
+        while hasattr(v, "real") and not isinstance(v, (np.ndarray, float)):
+            v = v.real  # the plain values under Dual data (forward-over-reverse)
+        return gy * (3.0 * self.c * (v * v) + 6.0 * self.c * (x * x - v * v))
+
+
+X_SCALES = [1e-8, 1e-3, 1.0, 1e3, 1e8]
+F_SCALES = [1e-20, 1.0, 1e20]
+PATTERN = np.array([0.3, -1.2, 2.0])
+
+
+@pytest.mark.parametrize("xs", X_SCALES)
+@pytest.mark.parametrize("fs", F_SCALES)
+def test_wrong_by_two_is_caught_and_right_passes_at_any_scale(xs, fs):
+    x = PATTERN * xs
+    c = fs / xs ** 3  # f values ~ fs at x ~ xs
+    right = lambda z: np.sum(ScaledCube(c)(z))  # noqa: E731
+    wrong = lambda z: np.sum(ScaledCube(c, factor=2.0)(z))  # noqa: E731
+    assert rv.gradient_check(right, x, order=1)
+    assert rv.gradient_check(right, x, order=2)
+    assert not rv.gradient_check(wrong, x, order=1, raise_on_failure=False)
+    with pytest.raises(GradientCheckError):
+        rv.gradient_check(wrong, x, order=1)
+    curv = lambda z: np.sum(ScaledCubeWrongCurvature(c)(z))  # noqa: E731
+    assert rv.gradient_check(curv, x, order=1)
+    assert not rv.gradient_check(curv, x, order=2, raise_on_failure=False)
+
+
+@pytest.mark.parametrize("xs", X_SCALES)
+@pytest.mark.parametrize("fs", F_SCALES)
+def test_ordinary_functions_pass_at_any_scale(xs, fs):
+    x = PATTERN * xs
+    for f in (lambda z: fs * np.sum(np.sin(z / xs) * np.exp(z / (2 * xs))),
+              lambda z: fs * np.sum(np.log1p((z / xs) ** 2)),
+              lambda z: fs * np.sum(np.tanh(z / xs) ** 2) * np.prod(z / xs)):
+        assert rv.gradient_check(f, x, order=1)
+        assert rv.gradient_check(f, x, order=2)
+
+
+def test_wrong_by_two_in_one_entry_of_a_jacobian_is_caught():
+    class Half(Function):
+        def forward(self, x):
+            return x * 1.0
+
+        def backward(self, gy, y, x):
+            return gy * np.array([1.0, 0.5, 1.0])  # d y1 / d x1 halved
+
+    x = np.array([1e-9, 2e-9, 3e-9])
+    with pytest.raises(GradientCheckError):
+        rv.gradient_check(lambda z: Half()(z) * 1e12, x)
+
+
+def test_numerical_grad_steps_relative_to_x():
+    # f(x) = log(x) at 1e-8: an absolute step of 1e-6 would leave the domain
+    assert abs(rv.numerical_grad(np.log, 1e-8) - 1e8) < 1e-8 * 1e8  # ~eps**2 truncation
+    g = rv.numerical_grad(lambda z: np.sum(z ** 2), np.array([0.0, 3e-9]))
+    np.testing.assert_allclose(g, [0.0, 6e-9], rtol=1e-8, atol=1e-20)
