@@ -18,6 +18,7 @@ array([[0., 1.],
 from . import _generic, _rules
 
 _generic.install(_rules.UNARY, _rules.BINARY)
+_generic.install(_rules.PRIVATE, {})  # derivatives of rules (g.sech2), not exported
 
 from . import rules  # noqa: E402,F401  (registers the rule families)
 from ._generic import (  # noqa: E402  (installed just above)  # noqa: E402

@@ -72,6 +72,35 @@ def _b(name, ufunc, scalar, partials, note=""):
     BINARY[name] = Binary(name, ufunc, scalar, partials, note)
 
 
+def _square(v):
+    return v * v
+
+
+def _cube(v):
+    return v * v * v
+
+
+def _exp_minus_square(x):
+    """exp(-x**2) to full precision: x*x is rounded (relative error eps), which
+    exp amplifies by x**2 (676 ulps for erfc'(26)).  With x = hi + lo, hi having
+    26 bits (a constant: hi*hi is exact), exp(-x**2) = exp(-hi**2) exp(-(2 hi + lo) lo)."""
+    r = g.real_value(x)
+    hi = _split_hi(r)
+    if not isinstance(r, np.ndarray):
+        hi = float(hi)
+    lo = x - hi
+    with np.errstate(invalid="ignore"):
+        return g.exp(-(hi * hi)) * g.exp(-((2.0 * hi + lo) * lo))
+
+
+def _split_hi(r):
+    # the leading 26 bits of r (Veltkamp splitting), so that hi * hi is exact;
+    # r itself where |r| > 1e150 (exp(-r**2) is 0 there) or r is not finite
+    with np.errstate(over="ignore", invalid="ignore"):
+        c = r * 134217729.0  # 2**27 + 1
+        return np.where(abs(r) < 1e150, c - (c - r), r)
+
+
 # --- trigonometric --------------------------------------------------------------
 _u("sin", np.sin, math.sin, lambda x: g.cos(x), lambda x: -g.sin(x), dscalar=math.cos,
    d2scalar=lambda x: -math.sin(x))
@@ -82,47 +111,40 @@ _u("tan", np.tan, math.tan,
    lambda x: 2.0 * g.tan(x) * (1.0 + g.tan(x) ** 2))
 _u("arcsin", np.arcsin, math.asin,
    lambda x: 1.0 / g.sqrt((1.0 - x) * (1.0 + x)),
-   lambda x: x / g.power((1.0 - x) * (1.0 + x), 1.5),
+   lambda x: x * _cube(1.0 / g.sqrt((1.0 - x) * (1.0 + x))),
    "derivative is inf at +-1 (numpy warns), nan outside [-1, 1]")
 _u("arccos", np.arccos, math.acos,
    lambda x: -1.0 / g.sqrt((1.0 - x) * (1.0 + x)),
-   lambda x: -x / g.power((1.0 - x) * (1.0 + x), 1.5),
+   lambda x: -x * _cube(1.0 / g.sqrt((1.0 - x) * (1.0 + x))),
    "derivative is -inf at +-1 (numpy warns), nan outside [-1, 1]")
 _u("arctan", np.arctan, math.atan,
    lambda x: 1.0 / (1.0 + x * x),
-   lambda x: -2.0 * x / (1.0 + x * x) ** 2)
+   # -2x d**2 with d = 1/(1 + x**2), as (x d) d: no overflow of (1 + x**2)**2
+   lambda x: -2.0 * (x / (1.0 + x * x)) / (1.0 + x * x))
 # --- hyperbolic -----------------------------------------------------------------
 _u("sinh", np.sinh, math.sinh, lambda x: g.cosh(x), lambda x: g.sinh(x))
 _u("cosh", np.cosh, math.cosh, lambda x: g.sinh(x), lambda x: g.cosh(x))
 
-
-def _sech2(x):
-    """sech(x)**2 = 4 t / (1 + t)**2 with t = exp(-2|x|): no cancellation (1 - tanh**2
-    loses every digit by x = 20) and no overflow (cosh(x)**2 overflows at 355)."""
-    sgn = g.select_value(g.real_value(x) >= 0, -2.0, 2.0)
-    t = g.exp(sgn * x)
-    return 4.0 * t / ((1.0 + t) * (1.0 + t))
-
-
-def _sech2_float(x):
-    t = math.exp(-2.0 * abs(x))
-    return 4.0 * t / ((1.0 + t) * (1.0 + t))
-
-
+# tanh' = sech**2, a rule of its own (below): 1 - tanh**2 loses every digit by
+# x = 20, and a formula for sech**2 differentiated by the chain rule cancels or
+# underflows somewhere; as a rule, every order of derivative stays precise.
 _u("tanh", np.tanh, math.tanh,
-   lambda x: _sech2(x),
-   lambda x: -2.0 * g.tanh(x) * _sech2(x),
-   dscalar=_sech2_float)
+   lambda x: g.sech2(x),
+   lambda x: -2.0 * g.tanh(x) * g.sech2(x),
+   dscalar=lambda x: _sech2_float(x))
+# 1/hypot(1, x): x*x + 1 overflows for |x| > 1e154 (arcsinh'(1e160) = 1e-160)
 _u("arcsinh", np.arcsinh, math.asinh,
-   lambda x: 1.0 / g.sqrt(x * x + 1.0),
-   lambda x: -x / g.power(x * x + 1.0, 1.5))
+   lambda x: 1.0 / g.hypot(1.0, x),
+   lambda x: -(x / g.hypot(1.0, x)) * _square(1.0 / g.hypot(1.0, x)))
+# sqrt(x - 1) sqrt(x + 1): the product (x - 1)(x + 1) overflows for x > 1e154
 _u("arccosh", np.arccosh, math.acosh,
-   lambda x: 1.0 / g.sqrt((x - 1.0) * (x + 1.0)),
-   lambda x: -x / g.power((x - 1.0) * (x + 1.0), 1.5),
+   lambda x: 1.0 / (g.sqrt(x - 1.0) * g.sqrt(x + 1.0)),
+   lambda x: -(x / (g.sqrt(x - 1.0) * g.sqrt(x + 1.0)))
+   * _square(1.0 / (g.sqrt(x - 1.0) * g.sqrt(x + 1.0))),
    "derivative is inf at 1, nan below 1")
 _u("arctanh", np.arctanh, math.atanh,
    lambda x: 1.0 / ((1.0 - x) * (1.0 + x)),
-   lambda x: 2.0 * x / ((1.0 - x) * (1.0 + x)) ** 2,
+   lambda x: 2.0 * (x / ((1.0 - x) * (1.0 + x))) / ((1.0 - x) * (1.0 + x)),
    "inf at +-1 (numpy warns)")
 # --- exponential and logarithmic ------------------------------------------------
 _u("exp", np.exp, math.exp, lambda x: g.exp(x), lambda x: g.exp(x), dscalar=math.exp,
@@ -130,27 +152,30 @@ _u("exp", np.exp, math.exp, lambda x: g.exp(x), lambda x: g.exp(x), dscalar=math
 _u("expm1", np.expm1, math.expm1, lambda x: g.exp(x), lambda x: g.exp(x))
 _u("exp2", np.exp2, lambda x: 2.0 ** x,
    lambda x: _LN2 * g.exp2(x), lambda x: _LN2 * _LN2 * g.exp2(x))
-_u("log", np.log, math.log, lambda x: 1.0 / x, lambda x: -1.0 / (x * x),
+_u("log", np.log, math.log, lambda x: 1.0 / x, lambda x: -_square(1.0 / x),
    "log(0) = -inf and log'(0) = inf with numpy's warning; nan below 0")
 _u("log1p", np.log1p, math.log1p,
-   lambda x: 1.0 / (1.0 + x), lambda x: -1.0 / ((1.0 + x) * (1.0 + x)))
+   lambda x: 1.0 / (1.0 + x), lambda x: -_square(1.0 / (1.0 + x)))
 _u("log2", np.log2, math.log2,
-   lambda x: 1.0 / (_LN2 * x), lambda x: -1.0 / (_LN2 * x * x))
+   # (1/x)/ln 2: ln2 * x is subnormal for x < 3e-308 where 1/(x ln 2) is normal
+   lambda x: (1.0 / x) / _LN2, lambda x: -_square(1.0 / x) / _LN2)
 _u("log10", np.log10, math.log10,
-   lambda x: 1.0 / (_LN10 * x), lambda x: -1.0 / (_LN10 * x * x))
+   lambda x: (1.0 / x) / _LN10, lambda x: -_square(1.0 / x) / _LN10)
 # --- powers and roots -----------------------------------------------------------
 _u("sqrt", np.sqrt, math.sqrt,
-   lambda x: 0.5 / g.sqrt(x), lambda x: -0.25 / (x * g.sqrt(x)),
+   # -x**-1.5 / 4 as (0.5/sqrt(x)) / x * -0.5: x * sqrt(x) leaves the normal range first
+   lambda x: 0.5 / g.sqrt(x), lambda x: -0.5 * ((0.5 / g.sqrt(x)) / x),
    "sqrt'(0) = inf with numpy's warning", dscalar=lambda x: 0.5 / math.sqrt(x))
 _u("cbrt", np.cbrt, None,
-   lambda x: 1.0 / (3.0 * g.cbrt(x) ** 2),
-   # -2/9 x**(-5/3) written as x / cbrt(x)**8: the one-sided limits at 0 differ
-   # (-inf and +inf), and this form gives nan there, as reverse mode does
-   lambda x: (-2.0 / 9.0) * x / g.cbrt(x) ** 8,
+   lambda x: 1.0 / (3.0 * _square(g.cbrt(x))),
+   # -2/9 x**(-5/3) written as (x / cbrt(x)**4) / cbrt(x)**4 (cbrt(x)**8 overflows
+   # for x > 1e115): the one-sided limits at 0 differ (-inf and +inf), and this
+   # form gives nan there, as reverse mode does
+   lambda x: (-2.0 / 9.0) * ((x / _square(_square(g.cbrt(x)))) / _square(_square(g.cbrt(x)))),
    "cbrt'(0) = inf with numpy's warning; cbrt''(0) is nan (the two sides differ)")
 _u("square", np.square, lambda x: x * x, lambda x: 2.0 * x, lambda x: _two_like(x))
 _u("reciprocal", np.reciprocal, lambda x: 1.0 / x,
-   lambda x: -1.0 / (x * x), lambda x: 2.0 / (x * x * x))
+   lambda x: -_square(1.0 / x), lambda x: 2.0 * _cube(1.0 / x))
 # --- sign-like ------------------------------------------------------------------
 _u("negative", np.negative, lambda x: -x, lambda x: _one_like(x) * -1.0, _zero)
 _u("positive", np.positive, lambda x: +x, lambda x: _one_like(x), _zero)
@@ -163,14 +188,16 @@ _u("trunc", np.trunc, None, _zero, _zero, "piecewise constant: derivative 0")
 _u("rint", np.rint, None, _zero, _zero, "piecewise constant: derivative 0")
 # --- scipy.special --------------------------------------------------------------
 _u("erf", special.erf, math.erf,
-   lambda x: (2.0 / _SQRT_PI) * g.exp(-x * x),
-   lambda x: (-4.0 / _SQRT_PI) * x * g.exp(-x * x))
+   lambda x: (2.0 / _SQRT_PI) * _exp_minus_square(x),
+   lambda x: (-4.0 / _SQRT_PI) * x * _exp_minus_square(x))
 _u("erfc", special.erfc, math.erfc,
-   lambda x: (-2.0 / _SQRT_PI) * g.exp(-x * x),
-   lambda x: (4.0 / _SQRT_PI) * x * g.exp(-x * x))
+   lambda x: (-2.0 / _SQRT_PI) * _exp_minus_square(x),
+   lambda x: (4.0 / _SQRT_PI) * x * _exp_minus_square(x))
+# expit' = sech(x/2)**2 / 4, expit'' = -expit' tanh(x/2): s(1 - s) and 1 - 2s
+# lose every digit for large |x| (expit'(40) = 4.2e-18)
 _u("expit", special.expit, None,
-   lambda x: g.expit(x) * (1.0 - g.expit(x)),
-   lambda x: g.expit(x) * (1.0 - g.expit(x)) * (1.0 - 2.0 * g.expit(x)))
+   lambda x: 0.25 * g.sech2(0.5 * x),
+   lambda x: -0.25 * (g.tanh(0.5 * x) * g.sech2(0.5 * x)))
 # No math.lgamma fast path: it is up to ~1e-13 (relative) away from scipy's gammaln,
 # so the scalar and array paths would disagree.
 _u("gammaln", special.gammaln, None,
@@ -217,10 +244,10 @@ def _div_partials(x, y, order, vx, vy):
     r = 1.0 / y
     out = {(1, 0): r, (2, 0): 0.0}
     if vy:
-        out[(0, 1)] = -x * r * r
+        out[(0, 1)] = -(x * r) * r  # x/y first: x * r * r under/overflows sooner
     if order > 1 and vy:
         out[(1, 1)] = -r * r
-        out[(0, 2)] = 2.0 * x * r * r * r
+        out[(0, 2)] = 2.0 * ((x * r) * r) * r
     return out
 
 
@@ -263,24 +290,28 @@ def _pow_partials(x, y, order, vx, vy):
 
 
 def _arctan2_partials(a, b, order, vx, vy):
-    r2 = a * a + b * b
-    out = {(1, 0): b / r2, (0, 1): -a / r2}
+    # Everything in terms of the unit vector (a/h, b/h) and h = hypot(a, b):
+    # a*a + b*b overflows at 1e154 and underflows at 1e-154, its square at 1e77.
+    h = g.hypot(a, b)
+    ua, ub = a / h, b / h
+    out = {(1, 0): ub / h, (0, 1): -ua / h}
     if order > 1:
-        r4 = r2 * r2
-        out[(2, 0)] = -2.0 * a * b / r4
-        out[(1, 1)] = (a * a - b * b) / r4
-        out[(0, 2)] = 2.0 * a * b / r4
+        out[(2, 0)] = -2.0 * (ua * ub) / h / h
+        # (a**2 - b**2) / h**4 as (a - b)(a + b): no cancellation of the squares
+        out[(1, 1)] = ((a - b) / h) * ((a + b) / h) / h / h
+        out[(0, 2)] = 2.0 * (ua * ub) / h / h
     return out
 
 
 def _hypot_partials(a, b, order, vx, vy):
     h = g.hypot(a, b)
-    out = {(1, 0): a / h, (0, 1): b / h}
+    ua, ub = a / h, b / h
+    out = {(1, 0): ua, (0, 1): ub}
     if order > 1:
-        h3 = h * h * h
-        out[(2, 0)] = b * b / h3
-        out[(1, 1)] = -a * b / h3
-        out[(0, 2)] = a * a / h3
+        # b**2 / h**3 as (b/h)**2 / h: h**3 overflows once h > 6e102
+        out[(2, 0)] = ub * ub / h
+        out[(1, 1)] = -(ua * ub) / h
+        out[(0, 2)] = ua * ua / h
     return out
 
 
@@ -304,7 +335,7 @@ def _xlogy_partials(x, y, order, vx, vy):
         out[(0, 1)] = x / y
     if order > 1:
         out[(1, 1)] = 1.0 / y
-        out[(0, 2)] = -x / (y * y)
+        out[(0, 2)] = -(x / y) / y  # y * y under/overflows first
     return out
 
 
@@ -762,6 +793,33 @@ _b("beta", special.beta, None, _beta_partials,
 _b("betaln", special.betaln, None, _betaln_partials,
    "d/da = psi(a) - psi(a+b); loses relative precision when a >> b (the psi difference)")
 
+# --- private rules: derivatives of public rules, reached as g.<name> only -------------
+PRIVATE: dict[str, Unary] = {}
+
+
+def _sech2_array(x):
+    """sech(x)**2 = 4 t / (1 + t)**2 with t = exp(-2|x|): no cancellation and no
+    overflow (cosh(x)**2 overflows from 355 on); within ~4 ulps."""
+    t = np.exp(np.where(x >= 0, -2.0, 2.0) * x)
+    return 4.0 * t / ((1.0 + t) * (1.0 + t))
+
+
+def _sech2_float(x):
+    t = math.exp(-2.0 * abs(x))
+    return 4.0 * t / ((1.0 + t) * (1.0 + t))
+
+
+def _sech2_d1(x):
+    return -2.0 * g.tanh(x) * g.sech2(x)
+
+
+def _sech2_d2(x):
+    # 2 sech2 (2 tanh**2 - sech2): cancels only where the true value is 0 (x = 0.66)
+    return 2.0 * g.sech2(x) * (2.0 * g.tanh(x) * g.tanh(x) - g.sech2(x))
+
+
+PRIVATE["sech2"] = Unary("sech2", _sech2_array, _sech2_float, _sech2_d1, _sech2_d2,
+                         "sech(x)**2, the derivative of tanh", _sech2_d1, _sech2_d2)
 
 # numpy ufunc object -> rule
 UNARY_BY_UFUNC = {r.ufunc: r for r in UNARY.values() if isinstance(r.ufunc, np.ufunc)}

@@ -200,6 +200,93 @@ def _all_parts(v: Any, pred: Any) -> Any:
 # backward(gy, y, x), public name(s), closed form of f' for the doctest, x0).
 # ----------------------------------------------------------------------------
 
+# Derivative formulas are written so that they stay precise when differentiated
+# again (double backprop differentiates them through the graph, forward-over-
+# reverse through hyperdual's arithmetic): chains of products and quotients of
+# precise primitives, no difference of nearly equal terms, and each factor
+# scaled so that no intermediate under/overflows where the result is normal.
+
+def _square(v: Any) -> Any:
+    return v * v
+
+
+class Sech2(Function):
+    """``sech(x)**2``, the derivative of tanh, as a rule of its own.
+
+    1 - tanh(x)**2 is 0 from x = 20 on, cosh(x)**2 overflows from 355 on, and
+    any formula for it differentiated through the graph cancels or underflows
+    somewhere; its own rule, ``sech2' = -2 tanh sech2``, is precise at every
+    order.  Computed as 4 t / (1 + t)**2 with t = exp(-2|x|) (hyperdual's
+    ``sech2`` rule on Dual data, for forward-over-reverse).
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> Sech2()(Variable(0.0))
+    variable(1.)
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(x: Any) -> Any:
+        if core._is_dual(x):
+            from hyperdual import _generic  # the data is a hyperdual number: loaded
+
+            return _generic.sech2(x)
+        t = np.exp(np.where(x >= 0, -2.0, 2.0) * x)
+        return 4.0 * t / ((1.0 + t) * (1.0 + t))
+
+    @staticmethod
+    def backward(gy: Any, y: Any, x: Any) -> Any:
+        return gy * (-2.0 * np.tanh(x)) * y
+
+
+def _sech2(x: Any) -> Any:
+    return Sech2()(x) if isinstance(x, Variable) else Sech2.forward(x)
+
+
+def _expit_prime(x: Any) -> Any:
+    """expit'(x) = sech(x/2)**2 / 4 (expit(x)(1 - expit(x)) is 0 from x = 37 on)."""
+    return 0.25 * _sech2(0.5 * x)
+
+
+def _one_minus_square(x: Any) -> Any:
+    """1 - x**2: (1 - x)(1 + x) is exact near |x| = 1 but its derivative through
+    the product rule, (1 - x) - (1 + x), cancels near 0, where 1 - x*x is exact
+    to an ulp and differentiates to -2x directly.  The branch is picked from
+    the value (a constant), the two forms being the same function."""
+    small = np.abs(_value(x)) < 0.5
+    return np.where(small, 1.0 - x * x, (1.0 - x) * (1.0 + x))
+
+
+def _unit(a: Any, b: Any) -> Any:
+    """a / hypot(a, b), written as sign(a) / hypot(1, b/a) where |a| >= |b| and
+    (a/b) sign(b) / hypot(1, a/b) elsewhere: the derivatives of a / h through
+    the graph, 1/h - (a/h)**2/h, cancel where |b| << |a| (the true b**2/h**3 is
+    tiny); these forms differentiate to products only."""
+    av, bv = _value(a), _value(b)
+    first = np.abs(av) >= np.abs(bv)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        big = np.sign(av) / np.hypot(1.0, b / a)
+        q = a / b
+        small = q * np.sign(bv) / np.hypot(1.0, q)
+    return np.where(first, big, small)
+
+
+def _exp_minus_square(x: Any) -> Any:
+    """exp(-x**2) to full precision: exp amplifies the rounding of x * x by x**2
+    (676 ulps at x = 26).  With x = hi + lo, hi the leading 26 bits of x (a
+    constant, hi * hi exact): exp(-hi**2) * exp(-(2 hi + lo) lo)."""
+    r = np.asarray(_value(x), dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        c = r * 134217729.0  # 2**27 + 1: Veltkamp splitting
+        hi = np.where(np.abs(r) < 1e150, c - (c - r), r)
+    lo = x - hi
+    with np.errstate(invalid="ignore"):
+        return np.exp(-(hi * hi)) * np.exp(-((2.0 * hi + lo) * lo))
+
+
 def _digamma_grad(gy: Any, y: Any, x: Any) -> Any:
     return gy * _polygamma(1, x)
 
@@ -208,33 +295,41 @@ _UNARY: list[tuple[str, Any, Any, tuple[str, ...], str, float]] = [
     ("Sin", np.sin, lambda gy, y, x: gy * np.cos(x), ("sin",), "np.cos(x)", 0.5),
     ("Cos", np.cos, lambda gy, y, x: -(gy * np.sin(x)), ("cos",), "-np.sin(x)", 0.5),
     ("Tan", np.tan, lambda gy, y, x: gy * (1 + y * y), ("tan",), "1 / np.cos(x) ** 2", 0.5),
-    ("Arcsin", np.arcsin, lambda gy, y, x: gy / np.sqrt(1 - x * x), ("arcsin",),
+    ("Arcsin", np.arcsin, lambda gy, y, x: gy / np.sqrt(_one_minus_square(x)), ("arcsin",),
      "1 / np.sqrt(1 - x ** 2)", 0.5),
-    ("Arccos", np.arccos, lambda gy, y, x: -gy / np.sqrt(1 - x * x), ("arccos",),
+    ("Arccos", np.arccos, lambda gy, y, x: -gy / np.sqrt(_one_minus_square(x)), ("arccos",),
      "-1 / np.sqrt(1 - x ** 2)", 0.5),
-    ("Arctan", np.arctan, lambda gy, y, x: gy / (1 + x * x), ("arctan",),
+    # (1 / hypot(1, x))**2: its derivative through the graph stays normal up to
+    # x = 1e102 (that of 1 / (1 + x * x) underflows from 1e77 on)
+    ("Arctan", np.arctan, lambda gy, y, x: gy * _square(1.0 / np.hypot(1.0, x)), ("arctan",),
      "1 / (1 + x ** 2)", 0.5),
     ("Sinh", np.sinh, lambda gy, y, x: gy * np.cosh(x), ("sinh",), "np.cosh(x)", 0.5),
     ("Cosh", np.cosh, lambda gy, y, x: gy * np.sinh(x), ("cosh",), "np.sinh(x)", 0.5),
-    ("Tanh", np.tanh, lambda gy, y, x: gy * (1 - y * y), ("tanh",),
+    # sech(x)**2, not 1 - tanh**2 (which is 0 from x = 20 on: cancellation)
+    ("Tanh", np.tanh, lambda gy, y, x: gy * _sech2(x), ("tanh",),
      "1 / np.cosh(x) ** 2", 0.5),
-    ("Arcsinh", np.arcsinh, lambda gy, y, x: gy / np.sqrt(x * x + 1), ("arcsinh",),
+    # 1/hypot(1, x): x * x + 1 overflows for |x| > 1e154
+    ("Arcsinh", np.arcsinh, lambda gy, y, x: gy / np.hypot(1.0, x), ("arcsinh",),
      "1 / np.sqrt(x ** 2 + 1)", 0.5),
-    ("Arccosh", np.arccosh, lambda gy, y, x: gy / np.sqrt(x * x - 1), ("arccosh",),
+    # sqrt(x - 1) sqrt(x + 1): x * x - 1 overflows for x > 1e154 and cancels near 1
+    ("Arccosh", np.arccosh, lambda gy, y, x: gy / (np.sqrt(x - 1) * np.sqrt(x + 1)),
+     ("arccosh",),
      "1 / np.sqrt(x ** 2 - 1)", 1.5),
-    ("Arctanh", np.arctanh, lambda gy, y, x: gy / (1 - x * x), ("arctanh",),
+    ("Arctanh", np.arctanh, lambda gy, y, x: gy / _one_minus_square(x), ("arctanh",),
      "1 / (1 - x ** 2)", 0.5),
     ("Exp", np.exp, lambda gy, y, x: gy * y, ("exp",), "np.exp(x)", 0.5),
-    ("Expm1", np.expm1, lambda gy, y, x: gy * (y + 1), ("expm1",), "np.exp(x)", 0.5),
+    # exp(x), not expm1(x) + 1 (0 from x = -37 on: the 1 swallows it)
+    ("Expm1", np.expm1, lambda gy, y, x: gy * np.exp(x), ("expm1",), "np.exp(x)", 0.5),
     ("Exp2", np.exp2, lambda gy, y, x: gy * y * _LN2, ("exp2",), "np.log(2) * 2 ** x", 0.5),
     ("Log", np.log, lambda gy, y, x: gy / x, ("log",), "1 / x", 0.5),
     ("Log1p", np.log1p, lambda gy, y, x: gy / (1 + x), ("log1p",), "1 / (1 + x)", 0.5),
-    ("Log2", np.log2, lambda gy, y, x: gy / (x * _LN2), ("log2",), "1 / (x * np.log(2))", 0.5),
-    ("Log10", np.log10, lambda gy, y, x: gy / (x * _LN10), ("log10",),
+    # (gy / x) / ln 2: x * ln 2 is subnormal for x < 3e-308 where 1/(x ln 2) is normal
+    ("Log2", np.log2, lambda gy, y, x: gy / x / _LN2, ("log2",), "1 / (x * np.log(2))", 0.5),
+    ("Log10", np.log10, lambda gy, y, x: gy / x / _LN10, ("log10",),
      "1 / (x * np.log(10))", 0.5),
     # sqrt'(0) = 1 / (2 * 0) = inf, with numpy's divide warning (the convention).
     ("Sqrt", np.sqrt, lambda gy, y, x: gy / (2 * y), ("sqrt",), "0.5 / np.sqrt(x)", 0.5),
-    ("Cbrt", np.cbrt, lambda gy, y, x: gy / (3 * y * y), ("cbrt",), "x ** (-2 / 3) / 3", 0.5),
+    ("Cbrt", np.cbrt, lambda gy, y, x: gy / y / y / 3, ("cbrt",), "x ** (-2 / 3) / 3", 0.5),
     ("Square", np.square, lambda gy, y, x: gy * (2 * x), ("square",), "2 * x", 0.5),
     ("Reciprocal", np.reciprocal, lambda gy, y, x: -(gy * y * y), ("reciprocal",),
      "-1 / x ** 2", 0.5),
@@ -255,11 +350,14 @@ _UNARY: list[tuple[str, Any, Any, tuple[str, ...], str, float]] = [
 ]
 if _sp is not None:
     _UNARY += [
-        ("Erf", _sp.erf, lambda gy, y, x: gy * _TWO_OVER_SQRT_PI * np.exp(-(x * x)), ("erf",),
+        ("Erf", _sp.erf, lambda gy, y, x: gy * _TWO_OVER_SQRT_PI * _exp_minus_square(x),
+         ("erf",),
          "2 / np.sqrt(np.pi) * np.exp(-x ** 2)", 0.5),
-        ("Erfc", _sp.erfc, lambda gy, y, x: -(gy * _TWO_OVER_SQRT_PI * np.exp(-(x * x))),
+        ("Erfc", _sp.erfc, lambda gy, y, x: -(gy * _TWO_OVER_SQRT_PI * _exp_minus_square(x)),
          ("erfc",), "-2 / np.sqrt(np.pi) * np.exp(-x ** 2)", 0.5),
-        ("Expit", _sp.expit, lambda gy, y, x: gy * y * (1 - y), ("expit",),
+        # 1 / (4 cosh(x/2)**2), not y (1 - y) (0 from x = 37 on: cancellation); the
+        # form expit(x) expit(-x) would cancel when differentiated again near 0
+        ("Expit", _sp.expit, lambda gy, y, x: gy * _expit_prime(x), ("expit",),
          "np.exp(-x) / (1 + np.exp(-x)) ** 2", 0.5),
         ("Gammaln", _sp.gammaln, lambda gy, y, x: gy * _polygamma(0, x), ("gammaln",),
          "__import__('scipy.special').special.digamma(x)", 2.5),
@@ -617,10 +715,13 @@ class Arctan2(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
-        g = gy / (a * a + b * b)
-        return (sum_to(_keep_zero(gy, g * b), a.shape) if isinstance(ia, Variable) else None,
-                sum_to(_keep_zero(gy, -(g * a)), b.shape) if isinstance(ib, Variable)
-                else None)
+        # b / (a**2 + b**2) as (b / h) / h with h = hypot(a, b): a**2 + b**2
+        # overflows at 1e154 and underflows at 1e-154
+        h = np.hypot(a, b)
+        return (sum_to(_keep_zero(gy, gy * _unit(b, a) / h), a.shape) if isinstance(ia, Variable)
+                else None,
+                sum_to(_keep_zero(gy, -(gy * _unit(a, b) / h)), b.shape)
+                if isinstance(ib, Variable) else None)
 
 
 class Hypot(Function):
@@ -641,9 +742,11 @@ class Hypot(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
-        g = gy / y
-        return (sum_to(_keep_zero(gy, g * a), a.shape) if isinstance(ia, Variable) else None,
-                sum_to(_keep_zero(gy, g * b), b.shape) if isinstance(ib, Variable) else None)
+        # gy * (a / y): a / y is in [-1, 1], (gy / y) * a under/overflows first
+        return (sum_to(_keep_zero(gy, gy * _unit(a, b)), a.shape) if isinstance(ia, Variable)
+                else None,
+                sum_to(_keep_zero(gy, gy * _unit(b, a)), b.shape) if isinstance(ib, Variable)
+                else None)
 
 
 class Maximum(Function):
