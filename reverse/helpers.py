@@ -674,10 +674,10 @@ def _plain(y: Any) -> np.ndarray:
 def numerical_grad(f: Callable[[Any], Any], x: Any, eps: float = 1e-6) -> Any:
     """Central-difference derivative of ``f`` at ``x``; shape ``f(x).shape + x.shape``.
 
-    The step for element ``i`` is relative to it, ``eps * |x_i|`` (``eps`` times
-    the largest ``|x_j|``, or ``eps``, where ``x_i = 0``), so the result does not
-    depend on the units of ``x``: a function of ``x ~ 1e-8`` is differenced on
-    its own scale.  The error is about ``step**2 * |f'''| / 6`` (truncation) plus
+    The step for element ``i`` is relative to ``x``: ``eps * max(|x_i|, rms(x))``
+    (``eps`` for ``x = 0``), so the result does not depend on the units of
+    ``x``: a function of ``x ~ 1e-8`` is differenced on its own scale.  The
+    error is about ``step**2 * |f'''| / 6`` (truncation) plus
     ``1e-16 * |f| / step`` (rounding), i.e. roughly 1e-10 relative for
     ``eps = 1e-6`` on smooth functions.  ``f`` is called with plain float arrays.
 
@@ -720,12 +720,15 @@ def _central_differences(f: Callable[[Any], Any], x: Any, eps: float) -> tuple[A
     y0 = _plain(f(x.copy()))
     out = np.zeros(y0.shape + x.shape)
     noise = np.zeros(y0.shape + x.shape)
-    fallback = float(np.max(np.abs(x))) if x.size else 0.0
-    fallback = fallback if fallback > 0 and math.isfinite(fallback) else 1.0
+    # the scale of x (its root mean square): an entry much smaller than the others,
+    # or 0, is stepped on that scale (a step relative to a tiny entry would drown
+    # in the rounding of f), a lone small x on its own
+    with np.errstate(over="ignore"):
+        scale = float(np.sqrt(np.mean(np.square(x)))) if x.size else 0.0
+    scale = scale if scale > 0 and math.isfinite(scale) else 1.0
     ulp = np.finfo(np.float64).eps
     for idx in np.ndindex(*x.shape):
-        xi = abs(float(x[idx]))
-        h = eps * (xi if xi > 0 else fallback)
+        h = eps * max(abs(float(x[idx])), scale)
         xp = x.copy()
         xm = x.copy()
         xp[idx] += h

@@ -47,8 +47,9 @@ def hyperdual_cond(z, parts):
     eps12 = f''(x) a b + f'(x) c is a sum whose terms may cancel."""
     x, a, b, c = parts
     f1, f2 = z.eps1 / a, (z.eps12 - z.eps1 / a * c) / (a * b)
-    terms = abs(f2 * a * b) + abs(f1 * c)
-    return [1.0, 1.0, 1.0, terms / abs(z.eps12) if z.eps12 else 1.0]
+    terms = float(np.ravel(abs(f2 * a * b) + abs(f1 * c))[0])
+    e12 = float(np.ravel(z.eps12)[0])
+    return [1.0, 1.0, 1.0, terms / abs(e12) if e12 and np.isfinite(terms / e12) else 1.0]
 
 
 def _cases():
