@@ -57,9 +57,6 @@ def test_cupy_logistic_gradient():
 
 
 def test_distributed_local_cluster_logistic_and_rosenbrock():
-    from test_dask import _import_clean  # dask must not see tests/sparse as "sparse"
-
-    _import_clean("distributed")
     distributed = pytest.importorskip("distributed")
     da = pytest.importorskip("dask.array")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,

@@ -3,34 +3,8 @@
 Truth is the numpy run of the same helper (tested against closed forms and
 mpmath elsewhere) and, for Rosenbrock, its closed-form gradient.
 """
-import contextlib
-import os
-import sys
-
 import numpy as np
 import pytest
-
-# pytest puts tests/ on sys.path, where the folder tests/sparse looks like a
-# namespace package named ``sparse``; dask probes ``import sparse`` (for
-# pydata/sparse) and breaks on it.  Import dask with that entry off the path.
-_TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _import_clean(name):
-    saved = sys.path[:]
-    stale = sys.modules.get("sparse")
-    if stale is not None and getattr(stale, "__file__", None) is None:
-        del sys.modules["sparse"]  # the namespace package made of tests/sparse
-    sys.path[:] = [p for p in saved if os.path.abspath(p or os.curdir) != _TESTS]
-    try:
-        with contextlib.suppress(ImportError):
-            __import__(name)
-    finally:
-        sys.path[:] = saved
-
-
-_import_clean("dask.array")
-_import_clean("distributed")
 
 da = pytest.importorskip("dask.array")
 from dask.callbacks import Callback  # noqa: E402
