@@ -796,7 +796,7 @@ def gradient_check(f: Callable[[Any], Any], x: Any, order: int = 1, eps: float =
 
     ``order=1`` compares :func:`jacobian` (the gradient for scalar ``f``) with
     ``numerical_grad(f)``; ``order=2`` compares :func:`hessian` with central
-    differences of the exact gradient.  Every element must satisfy
+    differences of the exact gradient.  Every element must satisfy::
 
         |exact - numerical| <= rtol * |numerical| + atol * scale + rounding
 
