@@ -181,6 +181,17 @@ def _swap(x):
     return np.swapaxes(x, -1, -2)
 
 
+def _solve_matrices(a, b):
+    """``np.linalg.solve`` with ``b`` a stack of matrices, batch axes broadcast first:
+    numpy 1.x reads a ``b`` with one axis fewer than ``a`` as a stack of vectors."""
+    batch = np.broadcast_shapes(_shape(a)[:-2], _shape(b)[:-2])
+    if _shape(a)[:-2] != batch:
+        a = np.broadcast_to(a, batch + _shape(a)[-2:])
+    if _shape(b)[:-2] != batch:
+        b = np.broadcast_to(b, batch + _shape(b)[-2:])
+    return np.linalg.solve(a, b)
+
+
 def _eye(n, like):
     return np.eye(n, dtype=_dtype(like))
 
@@ -229,7 +240,7 @@ def _solve_stack(a, r, solver=None):
             r = np.reshape(r, (k,) + (1,) * extra + _shape(r)[1:])
         r = np.broadcast_to(r, full)
     rhs = np.reshape(np.moveaxis(r, 0, -1), batch + (n, m * k))
-    x = np.linalg.solve(a, rhs) if solver is None else solver(a, rhs)
+    x = _solve_matrices(a, rhs) if solver is None else solver(a, rhs)
     return np.moveaxis(np.reshape(x, batch + (n, m, k)), -1, 0)
 
 
@@ -279,7 +290,7 @@ def _solve_rule(p, t):
     if vec:
         b = np.expand_dims(b, -1)
         tb = None if tb is None else tb[..., None]
-    x = np.linalg.solve(a, b)
+    x = _solve_matrices(a, b)
     rhs = tb if ta is None else _minus(tb, np.matmul(_value_rank(ta, len(_shape(x))), x))
     tx = _solve_stack(a, rhs)
     if vec:
@@ -302,7 +313,7 @@ def _trace_solve(a, ta):
     """
     if _shape(ta)[0] > 1:
         n = _shape(a)[-1]
-        w = np.linalg.solve(_swap(a), np.eye(n, dtype=_dtype(a)))
+        w = _solve_matrices(_swap(a), np.eye(n, dtype=_dtype(a)))
         # sum(w * T) for every direction as one matrix product (no K x n x n temporary
         # of products, which for nested numbers would be one per part pair)
         st, sw = _shape(ta), _shape(w)

@@ -166,7 +166,10 @@ def _point(name, batched):
     return f, make(s)
 
 
-PARAMS = [(n, False) for n in CASES] + [(n, True) for n in CASES if CASES[n][3] is not None]
+PARAMS = [(n, False) for n in CASES] + [(n, True) for n in CASES if CASES[n][3] is not None
+                                        # numpy 1.x reads a (3, 2) b next to a (2, 3, 3) a
+                                        # as a stack of vectors: numpy itself refuses it
+                                        and (NUMPY2 or n != "solve_mat")]
 IDS = [f"{n}-{'batched' if b else 'single'}" for n, b in PARAMS]
 
 
