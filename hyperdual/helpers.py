@@ -81,6 +81,20 @@ def _engine_of(v):
     return hook() if hook is not None else None
 
 
+class _CallScope:
+    """One helper call's scope: the tags it seeds (``_seed_tag``) are retired on exit."""
+
+    __slots__ = ("token",)
+
+    def __enter__(self):
+        self.token = _CALL_TAGS.set([])
+
+    def __exit__(self, *exc):
+        for tag in _CALL_TAGS.get():
+            tag.retired = True
+        _CALL_TAGS.reset(self.token)
+
+
 def _nests(impl):
     """Decorator of the public helpers: tag retirement and hand-over to another engine."""
     name = impl.__name__
@@ -91,15 +105,11 @@ def _nests(impl):
             engine = _engine_of(a)
             if engine is not None:
                 return getattr(engine, name)(f, *args)
-        token = _CALL_TAGS.set([])
-        try:
-            return impl(f, *args, **kwargs)
-        except _Delegate as d:
-            return getattr(d.engine, name)(f, *args)
-        finally:
-            for tag in _CALL_TAGS.get():
-                tag.retired = True
-            _CALL_TAGS.reset(token)
+        with _CallScope():
+            try:
+                return impl(f, *args, **kwargs)
+            except _Delegate as d:
+                return getattr(d.engine, name)(f, *args)
 
     return helper
 

@@ -142,8 +142,7 @@ class SparseJacobian:
 
 def _compressed_jacobian(f: Callable, x0: Any, V: np.ndarray, m: int, recover: Any
                          ) -> sp.csr_matrix:
-    token = _h._CALL_TAGS.set([])
-    try:
+    with _h._CallScope():
         tag = _h._seed_tag()
         try:
             y = _h._call(f, Dual._build((x0, V), tag, 1), "sparse_jacobian")
@@ -159,10 +158,6 @@ def _compressed_jacobian(f: Callable, x0: Any, V: np.ndarray, m: int, recover: A
             raise ValueError(f"sparse_jacobian: f(x) has {B.shape[0]} elements, the "
                              f"sparsity pattern {m} rows")
         return recover(B)
-    finally:
-        for tag in _h._CALL_TAGS.get():
-            tag.retired = True
-        _h._CALL_TAGS.reset(token)
 
 
 class SparseHessian(SparseJacobian):
@@ -209,8 +204,7 @@ class SparseHessian(SparseJacobian):
             return sp.csr_matrix((n, n))
         dt = _h._dtype(x0)
         V = seeds(self.colours).T.reshape((self.ncolours,) + shape).astype(dt)
-        token = _h._CALL_TAGS.set([])
-        try:
+        with _h._CallScope():
             tag = _h._seed_tag()
             k = self.ncolours
             cols = []
@@ -232,10 +226,6 @@ class SparseHessian(SparseJacobian):
                 cols.append(part)
             VtH = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)  # (k, n)
             return self._recover(np.reshape(np.broadcast_to(VtH, (k, n)), (k, n)).T)
-        finally:
-            for t in _h._CALL_TAGS.get():
-                t.retired = True
-            _h._CALL_TAGS.reset(token)
 
 
 def sparse_jacobian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,
