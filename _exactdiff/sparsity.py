@@ -220,8 +220,9 @@ class Pattern:
         )
 
     def __float__(self) -> float:
-        raise TypeError("sparsity detection: f converts a value of x to float; keep it an "
-                        "array (float() would drop the dependence)")
+        raise TypeError("sparsity detection: f converts a value of x to float (float(), or "
+                        "a[i] = x[j] into a plain numpy array), which would drop the "
+                        "dependence; build arrays with np.stack, np.concatenate or np.where")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError("sparsity detection: f converts x to a plain numpy array "

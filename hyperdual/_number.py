@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import arrays as _arrays
+from _exactdiff import messages as _msg
 from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.arrays import is_foreign_type as _is_foreign_type
@@ -301,23 +302,24 @@ class _Number:
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
-            f"hyperdual: cannot convert a {type(self).__name__} to a numpy array: that "
-            "would drop its derivative parts. Use .real for the value; to build an array "
-            "from several numbers use np.stack([...]) or np.concatenate, not np.array. "
-            "Library functions that call np.asarray on their input (scipy.linalg, "
+            _msg.lost_by_array("hyperdual", type(self).__name__)
+            + " Library functions that call np.asarray on their input (scipy.linalg, "
             "scipy.special.logsumexp/softmax/log_softmax, scipy.stats ...) cannot see "
             "derivatives: hyperdual.linalg has expm, solve_triangular, cho_factor/cho_solve "
             "and lu_factor/lu_solve; hyperdual has logsumexp, softmax and log_softmax."
         )
 
     def __float__(self):
-        raise TypeError(
-            f"hyperdual: float() of a {type(self).__name__} would drop its derivative; "
-            "use .real"
-        )
+        raise TypeError(_msg.lost_by_conversion("hyperdual", type(self).__name__, "float"))
 
-    __int__ = __float__
-    __complex__ = __float__
+    def __int__(self):
+        raise TypeError(_msg.lost_by_conversion("hyperdual", type(self).__name__, "int"))
+
+    def __complex__(self):
+        raise TypeError(_msg.lost_by_conversion("hyperdual", type(self).__name__, "complex"))
+
+    def __setitem__(self, index, value):
+        raise TypeError(_msg.no_item_assignment("hyperdual", type(self).__name__))
 
     def __index__(self):
         raise TypeError(f"hyperdual: a {type(self).__name__} cannot be used as an index")

@@ -70,6 +70,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import arrays as _arrays
+from _exactdiff import messages as _msg
 from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
@@ -536,15 +537,25 @@ class Variable:
     # -- numpy protocols ---------------------------------------------------------
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise TypeError(
-            "reverse.Variable cannot be converted to a numpy array (that would silently "
-            "drop the graph and its derivatives); use variable.data for the values. To "
-            "build an array from several Variables use np.stack([...]) or np.concatenate "
-            "(np.array([...]), np.r_ and np.c_ convert their items and cannot be reached). "
-            "Library functions that call np.asarray on their input (scipy.linalg, "
+            _msg.lost_by_array("reverse", type(self).__name__)
+            + " Library functions that call np.asarray on their input (scipy.linalg, "
             "scipy.special.logsumexp/softmax/log_softmax, scipy.stats ...) cannot see "
             "derivatives: reverse.linalg has expm, solve_triangular, cho_factor/cho_solve "
             "and lu_factor/lu_solve; reverse.functions has logsumexp, softmax, log_softmax"
         )
+
+    # float(v), and numpy's a[i] = v (which chains this error as its __cause__)
+    def __float__(self) -> float:
+        raise TypeError(_msg.lost_by_conversion("reverse", type(self).__name__, "float"))
+
+    def __int__(self) -> int:
+        raise TypeError(_msg.lost_by_conversion("reverse", type(self).__name__, "int"))
+
+    def __complex__(self) -> complex:
+        raise TypeError(_msg.lost_by_conversion("reverse", type(self).__name__, "complex"))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(_msg.no_item_assignment("reverse", type(self).__name__))
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if len(inputs) == 1 and method == "__call__" and not kwargs:

@@ -1,0 +1,53 @@
+"""Error messages shared by both engines for the ways a derivative can be lost.
+
+A user who writes ``a = np.zeros(3); a[0] = x[0]`` inside a differentiated
+function sees numpy's bare ``ValueError: setting an array element with a
+sequence``; numpy chains the engine value's ``__float__`` error to it as
+``__cause__``, so the text built here is what tells the user what happened and
+what to write instead.  One text for both engines keeps the advice identical.
+"""
+
+from __future__ import annotations
+
+# The plain-numpy ways to build an array out of differentiable values.
+_BUILD = (
+    "Build arrays of differentiable values functionally: np.stack([x[0], x[1], ...]), "
+    "np.concatenate([...]), np.where(mask, new, old), or arithmetic such as "
+    "y = x * 0 + ... (np.zeros_like(x) is a plain array and cannot hold derivatives)."
+)
+
+
+def lost_by_conversion(engine: str, typename: str, func: str) -> str:
+    """Message for ``float()``/``int()``/``complex()`` of an engine value.
+
+    This is also the ``__cause__`` of numpy's ValueError when an engine value is
+    assigned into an element of a plain numpy array (``a[0] = x[0]``).
+    """
+    return (
+        f"{engine}: {func}() of a {typename} would drop its derivative. This also "
+        f"happens when a {typename} is assigned into a plain numpy array "
+        f"(a = np.zeros(n); a[i] = x[j]): numpy converts it with {func}() and "
+        f"the derivative is lost. {_BUILD} For the value alone use "
+        f"{'.data' if engine == 'reverse' else '.real'}."
+    )
+
+
+def lost_by_array(engine: str, typename: str) -> str:
+    """Message for ``np.asarray``/``np.array``/slice assignment of an engine value."""
+    return (
+        f"{engine}: cannot convert a {typename} to a plain numpy array (np.array, "
+        f"np.asarray, or assigning it into a slice of a numpy array, a[:2] = x[:2]): "
+        f"that would drop its derivative. {_BUILD} np.array([...]), np.r_ and np.c_ "
+        f"convert their items and cannot be reached. For the value alone use "
+        f"{'.data' if engine == 'reverse' else '.real'}."
+    )
+
+
+def no_item_assignment(engine: str, typename: str) -> str:
+    """Message for ``y[i] = v`` on an engine value (they are immutable, as in JAX)."""
+    return (
+        f"{engine}: a {typename} does not support item assignment (y[i] = v): its "
+        f"derivative parts are shared with the computation that made it, so it is "
+        f"immutable, as JAX arrays are. {_BUILD} E.g. to set entry i: "
+        f"y = np.where(np.arange(len(y)) == i, v, y)."
+    )
