@@ -118,6 +118,13 @@ GUARD_ZEROS: contextvars.ContextVar[bool] = contextvars.ContextVar(
 def get_config() -> types.SimpleNamespace:
     """Return the configuration of the current thread/context (read only).
 
+    Returns
+    -------
+    types.SimpleNamespace
+        ``enable_backprop`` (record graphs) and ``train`` (training mode, e.g.
+        dropout active), plus any name set with :func:`using_config`.  Change
+        them with :func:`using_config`, never by assigning to this object.
+
     Examples
     --------
     >>> get_config().enable_backprop
@@ -152,7 +159,28 @@ Config = _ConfigView()
 def using_config(name: str, value: Any) -> Iterator[None]:
     """Set configuration ``name`` to ``value`` inside a ``with`` block.
 
-    The setting is local to the current thread/context (a ``ContextVar``).
+    The setting is local to the current thread/context (a ``ContextVar``):
+    other threads and asyncio tasks keep theirs.
+
+    Parameters
+    ----------
+    name : str
+        The setting: ``"enable_backprop"`` (record the graph) or ``"train"``
+        (training mode: dropout active); other names are stored too, for
+        code of your own to read through ``Config``.
+    value : object
+        Its value inside the block; the previous value comes back on exit,
+        also when the block raises.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        Use it in a ``with`` statement; it yields None.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a str.
 
     Examples
     --------
@@ -176,6 +204,13 @@ def using_config(name: str, value: Any) -> Iterator[None]:
 def no_grad() -> contextlib.AbstractContextManager[None]:
     """Context manager in which operations record no graph (inference).
 
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        ``using_config("enable_backprop", False)``: inside the ``with`` block
+        results have no creator, so nothing can be backpropagated through them
+        and no memory is held for a backward pass.
+
     Examples
     --------
     >>> import numpy as np
@@ -189,6 +224,12 @@ def no_grad() -> contextlib.AbstractContextManager[None]:
 
 def test_mode() -> contextlib.AbstractContextManager[None]:
     """Context manager that sets ``Config.train`` to False (e.g. disables dropout).
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        ``using_config("train", False)``; graphs are still recorded (combine
+        with :func:`no_grad` for pure inference).
 
     Examples
     --------
@@ -244,6 +285,19 @@ def as_array(data: Any) -> Any:
 
     ints and bools become float64, float32 stays float32, numpy scalars become
     0-d arrays; ``hyperdual`` numbers are kept unconverted.
+
+    Parameters
+    ----------
+    data : array_like or hyperdual.Dual
+        A number, a numpy scalar or array, a rectangular (nested) list or
+        tuple of numbers, a registered foreign array (dask, CuPy, sparse),
+        or a ``hyperdual`` number (forward-over-reverse).
+
+    Returns
+    -------
+    numpy.ndarray or hyperdual.Dual or foreign array
+        A float ndarray (0-d for a scalar); Duals and foreign arrays are kept
+        in their own type.
 
     Raises
     ------
@@ -475,28 +529,112 @@ class Variable:
         return out
 
     def set_creator(self, func: Function) -> None:
-        """Record ``func`` as the creator (DeZero compatibility)."""
+        """Record ``func`` as the creator (DeZero compatibility).
+
+        The engine sets creators itself when a ``Function`` is called; this is
+        for code written the book's way.
+
+        Parameters
+        ----------
+        func : Function
+            The function whose output this Variable is; its ``generation``
+            plus one becomes this Variable's generation.
+
+        Examples
+        --------
+        >>> x = Variable(1.0)
+        >>> y = x * 2
+        >>> z = Variable(2.0)
+        >>> z.set_creator(y.creator)
+        >>> z.generation == y.generation
+        True
+        """
         self.creator = func
         self.generation = func.generation + 1
 
     def unchain(self) -> None:
-        """Forget the creator, turning this Variable into a leaf."""
+        """Forget the creator, turning this Variable into a leaf.
+
+        Examples
+        --------
+        >>> x = Variable(3.0)
+        >>> y = x * x
+        >>> y.unchain()
+        >>> y.creator is None
+        True
+        >>> y.backward()
+        >>> x.grad is None
+        True
+        """
         self.creator = None
 
     def clear_grad(self) -> None:
-        """Reset ``grad`` to None (gradients accumulate across backward calls)."""
+        """Reset ``grad`` to None (gradients accumulate across backward calls).
+
+        ``cleargrad`` is the same method under the book's name.
+
+        Examples
+        --------
+        >>> x = Variable(3.0)
+        >>> (x * x).backward()
+        >>> (x * x).backward()
+        >>> x.grad
+        variable(12.)
+        >>> x.clear_grad()
+        >>> (x * x).backward()
+        >>> x.grad
+        variable(6.)
+        """
         self.grad = None
 
     cleargrad = clear_grad
 
     def reshape(self, *shape: Any) -> Variable:
-        """Reshape, accepting ``reshape(2, 3)`` or ``reshape((2, 3))``."""
+        """Reshape, accepting ``reshape(2, 3)`` or ``reshape((2, 3))``.
+
+        Parameters
+        ----------
+        *shape : int or tuple of int
+            The new shape, as separate ints or one tuple; one entry may be -1.
+
+        Returns
+        -------
+        Variable
+            The same values in the new shape, recorded in the graph.
+
+        Examples
+        --------
+        >>> x = Variable(np.arange(6.0))
+        >>> x.reshape(2, 3).shape
+        (2, 3)
+        >>> x.reshape((3, -1)).shape
+        (3, 2)
+        """
         if len(shape) == 1 and _isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _OPS.reshape(self, shape)
 
     def transpose(self, *axes: Any) -> Variable:
-        """Permute axes, accepting ``transpose(1, 0)`` or ``transpose((1, 0))``."""
+        """Permute axes, accepting ``transpose(1, 0)`` or ``transpose((1, 0))``.
+
+        Parameters
+        ----------
+        *axes : int or tuple of int or None
+            The permutation; none (or None) reverses the axes.
+
+        Returns
+        -------
+        Variable
+            The transposed values, recorded in the graph.
+
+        Examples
+        --------
+        >>> x = Variable(np.zeros((2, 3, 4)))
+        >>> x.transpose().shape
+        (4, 3, 2)
+        >>> x.transpose(1, 0, 2).shape
+        (3, 2, 4)
+        """
         if not axes:
             axes = None
         elif len(axes) == 1 and (_isinstance(axes[0], (tuple, list)) or axes[0] is None):
@@ -504,7 +642,28 @@ class Variable:
         return _OPS.transpose(self, axes)
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Variable:
-        """Sum over ``axis`` (all axes by default)."""
+        """Sum over ``axis`` (all axes by default).
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            Axes to sum over; None sums every element.
+        keepdims : bool
+            Keep the summed axes with length one.
+
+        Returns
+        -------
+        Variable
+            The sum, recorded in the graph.
+
+        Examples
+        --------
+        >>> x = Variable([[1.0, 2.0], [3.0, 4.0]])
+        >>> x.sum(axis=0)
+        variable([4. 6.])
+        >>> x.sum(keepdims=True).shape
+        (1, 1)
+        """
         return _OPS.sum(self, axis, keepdims)
 
     def backward(self, retain_grad: bool = False, create_graph: bool = False) -> None:
@@ -523,8 +682,464 @@ class Variable:
         The seed is ``self.grad`` if it is set, else ones of ``self.shape``.
         Leaves that receive a gradient always get an array (zeros where the
         dependence is structurally zero), never None.
+
+        Examples
+        --------
+        d/dx (x**3) = 3 x**2 = 12 at x = 2, and with ``create_graph`` the
+        gradient is differentiated again: d/dx (3 x**2) = 6 x = 12.
+
+        >>> x = Variable(2.0)
+        >>> y = x ** 3
+        >>> y.backward(create_graph=True)
+        >>> x.grad
+        variable(12.)
+        >>> gx = x.grad
+        >>> x.clear_grad()
+        >>> gx.backward()
+        >>> x.grad
+        variable(12.)
         """
         _backward(self, retain_grad, create_graph)
+
+    # -- more ndarray methods: each the numpy function of the same name (same
+    # rules, recorded in the graph).  reverse.functions provides them; imported
+    # on call because reverse.functions imports this module.
+    def max(self, axis: Any = None, keepdims: bool = False) -> Variable:
+        """Maximum over ``axis`` (see :func:`reverse.functions.max`).
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            Axes to reduce; None reduces every element.
+        keepdims : bool
+            Keep the reduced axes with length one.
+
+        Returns
+        -------
+        Variable
+            The maximum; tied maxima share the gradient equally.
+
+        Examples
+        --------
+        >>> x = Variable([1.0, 3.0, 3.0])
+        >>> m = x.max()
+        >>> m.backward()
+        >>> m, x.grad
+        (variable(3.), variable([0.  0.5 0.5]))
+        """
+        from reverse import functions as F
+
+        return F.max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Variable:
+        """Minimum over ``axis`` (see :func:`reverse.functions.min`).
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            Axes to reduce; None reduces every element.
+        keepdims : bool
+            Keep the reduced axes with length one.
+
+        Returns
+        -------
+        Variable
+            The minimum; tied minima share the gradient equally.
+
+        Examples
+        --------
+        >>> Variable([[1.0, 5.0], [0.0, 2.0]]).min(axis=1)
+        variable([1. 0.])
+        """
+        from reverse import functions as F
+
+        return F.min(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Variable:
+        """Arithmetic mean over ``axis`` (see :func:`reverse.functions.mean`).
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            Axes to average over; None averages every element.
+        keepdims : bool
+            Keep the reduced axes with length one.
+
+        Returns
+        -------
+        Variable
+            The mean, recorded in the graph.
+
+        Examples
+        --------
+        >>> x = Variable([1.0, 2.0, 6.0])
+        >>> m = x.mean()
+        >>> m.backward()
+        >>> m, x.grad
+        (variable(3.), variable([0.33333333 0.33333333 0.33333333]))
+        """
+        from reverse import functions as F
+
+        return F.mean(self, axis, keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Variable:
+        """Product of the elements over ``axis`` (see :func:`reverse.functions.prod`).
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            Axes to multiply over; None multiplies every element.
+        keepdims : bool
+            Keep the reduced axes with length one.
+
+        Returns
+        -------
+        Variable
+            The product, recorded in the graph.
+
+        Examples
+        --------
+        d/dx_i (x_1 x_2 x_3) is the product of the other two:
+
+        >>> x = Variable([2.0, 3.0, 4.0])
+        >>> p = x.prod()
+        >>> p.backward()
+        >>> p, x.grad
+        (variable(24.), variable([12.  8.  6.]))
+        """
+        from reverse import functions as F
+
+        return F.prod(self, axis, keepdims)
+
+    def squeeze(self, axis: Any = None) -> Variable:
+        """Remove axes of length one (see :func:`reverse.functions.squeeze`).
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            The axes to remove (each must have length one); None removes all.
+
+        Returns
+        -------
+        Variable
+            The same values without those axes.
+
+        Examples
+        --------
+        >>> Variable(np.zeros((1, 3, 1))).squeeze().shape
+        (3,)
+        >>> Variable(np.zeros((1, 3, 1))).squeeze(axis=0).shape
+        (3, 1)
+        """
+        from reverse import functions as F
+
+        return F.squeeze(self, axis)
+
+    def ravel(self) -> Variable:
+        """The elements as a 1-d Variable, in C order (``np.ravel``).
+
+        Returns
+        -------
+        Variable
+            Shape ``(self.size,)``, recorded in the graph.
+
+        Examples
+        --------
+        >>> Variable([[1.0, 2.0], [3.0, 4.0]]).ravel()
+        variable([1. 2. 3. 4.])
+        """
+        return _OPS.reshape(self, (-1,))
+
+    def flatten(self) -> Variable:
+        """The elements as a 1-d Variable (same as :meth:`ravel`: graphs copy nothing).
+
+        Returns
+        -------
+        Variable
+            Shape ``(self.size,)``, recorded in the graph.
+
+        Examples
+        --------
+        >>> Variable(np.ones((2, 2))).flatten().shape
+        (4,)
+        """
+        return _OPS.reshape(self, (-1,))
+
+    def copy(self) -> Variable:
+        """A copy of the data that stays in the graph (derivative: identity).
+
+        Returns
+        -------
+        Variable
+            New data array, same values; gradients flow through to ``self``.
+
+        Examples
+        --------
+        >>> x = Variable([1.0, 2.0])
+        >>> y = x.copy()
+        >>> y.data is x.data
+        False
+        >>> (y * y).sum().backward()
+        >>> x.grad
+        variable([2. 4.])
+        """
+        return _OPS.copy(self, True)
+
+    def var(self, *args: Any, **kwargs: Any) -> Variable:
+        """Variance, as ``np.var(self, *args, **kwargs)``.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            ``np.var``'s arguments (``axis``, ``ddof``, ``keepdims``).
+
+        Returns
+        -------
+        Variable
+            The variance, recorded in the graph.
+
+        Examples
+        --------
+        d/dx_i var(x) = 2 (x_i - mean) / n:
+
+        >>> x = Variable([1.0, 2.0, 6.0])
+        >>> v = x.var()
+        >>> v.backward()
+        >>> v, x.grad
+        (variable(4.66666667), variable([-1.33333333 -0.66666667  2.        ]))
+        """
+        return np.var(self, *args, **kwargs)
+
+    def std(self, *args: Any, **kwargs: Any) -> Variable:
+        """Standard deviation, as ``np.std(self, *args, **kwargs)``.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            ``np.std``'s arguments (``axis``, ``ddof``, ``keepdims``).
+
+        Returns
+        -------
+        Variable
+            The standard deviation, recorded in the graph.
+
+        Examples
+        --------
+        d/dx_i std(x) = (x_i - mean) / (n std):
+
+        >>> x = Variable([1.0, 3.0])
+        >>> s = x.std()
+        >>> s.backward()
+        >>> s, x.grad
+        (variable(1.), variable([-0.5  0.5]))
+        """
+        return np.std(self, *args, **kwargs)
+
+    def cumsum(self, axis: Any = None) -> Variable:
+        """Cumulative sum along ``axis`` (flattened when None), as ``np.cumsum``.
+
+        Parameters
+        ----------
+        axis : int, optional
+            The axis to accumulate along; None flattens first.
+
+        Returns
+        -------
+        Variable
+            The running sums, recorded in the graph.
+
+        Examples
+        --------
+        Element i appears in the sums i, i+1, ..., so its gradient is n - i:
+
+        >>> x = Variable([1.0, 2.0, 3.0])
+        >>> c = x.cumsum()
+        >>> c.sum().backward()
+        >>> c, x.grad
+        (variable([1. 3. 6.]), variable([3. 2. 1.]))
+        """
+        return np.cumsum(self, axis=axis)
+
+    def clip(self, min: Any = None, max: Any = None) -> Variable:  # noqa: A002
+        """Limit the values to ``[min, max]`` (see :func:`reverse.functions.clip`).
+
+        Parameters
+        ----------
+        min, max : float or array_like or Variable, optional
+            The bounds; either may be None (no bound on that side).
+
+        Returns
+        -------
+        Variable
+            The clipped values; the gradient flows where the value is inside.
+
+        Examples
+        --------
+        >>> x = Variable([-2.0, 0.5, 3.0])
+        >>> y = x.clip(-1.0, 1.0)
+        >>> y.sum().backward()
+        >>> y, x.grad
+        (variable([-1.   0.5  1. ]), variable([0. 1. 0.]))
+        """
+        from reverse import functions as F
+
+        return F.clip(self, min, max)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Variable:
+        """Interchange two axes, as ``np.swapaxes``.
+
+        Parameters
+        ----------
+        axis1, axis2 : int
+            The axes to swap.
+
+        Returns
+        -------
+        Variable
+            The values with the two axes swapped, recorded in the graph.
+
+        Examples
+        --------
+        >>> Variable(np.zeros((2, 3, 4))).swapaxes(0, 2).shape
+        (4, 3, 2)
+        """
+        return np.swapaxes(self, axis1, axis2)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:
+        """The diagonal of the ``(axis1, axis2)`` planes, as ``np.diagonal``.
+
+        Parameters
+        ----------
+        offset : int
+            Diagonal above (> 0) or below (< 0) the main one.
+        axis1, axis2 : int
+            The axes of the 2-d planes.
+
+        Returns
+        -------
+        Variable
+            The diagonal entries, recorded in the graph.
+
+        Examples
+        --------
+        >>> a = Variable(np.arange(9.0).reshape(3, 3))
+        >>> a.diagonal()
+        variable([0. 4. 8.])
+        >>> a.diagonal(offset=1)
+        variable([1. 5.])
+        """
+        return np.diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:
+        """Sum of the diagonal, as ``np.trace``.
+
+        Parameters
+        ----------
+        offset : int
+            Diagonal above (> 0) or below (< 0) the main one.
+        axis1, axis2 : int
+            The axes of the 2-d planes.
+
+        Returns
+        -------
+        Variable
+            The trace, recorded in the graph; its gradient is the identity.
+
+        Examples
+        --------
+        >>> a = Variable(np.arange(4.0).reshape(2, 2))
+        >>> t = a.trace()
+        >>> t.backward()
+        >>> t, a.grad
+        (variable(3.), variable([[1. 0.]
+                                 [0. 1.]]))
+        """
+        return np.trace(self, offset, axis1, axis2)
+
+    def dot(self, other: Any) -> Variable:
+        """``np.dot(self, other)`` for operands of at most 2 dimensions.
+
+        Parameters
+        ----------
+        other : array_like or Variable
+            The right operand.
+
+        Returns
+        -------
+        Variable
+            The product, recorded in the graph.
+
+        Examples
+        --------
+        >>> x = Variable([1.0, 2.0])
+        >>> y = x.dot([3.0, 4.0])
+        >>> y.backward()
+        >>> y, x.grad
+        (variable(11.), variable([3. 4.]))
+        """
+        from reverse import functions as F
+
+        return F.dot(self, other)
+
+    def astype(self, dtype: Any, copy: bool = True) -> Variable:
+        """Cast to the float ``dtype``, differentiably.
+
+        Parameters
+        ----------
+        dtype : dtype-like
+            A float dtype (``np.float32``, ``"float64"``).
+        copy : bool
+            Accepted for numpy compatibility; the result is always a new node.
+
+        Returns
+        -------
+        Variable
+            The values in ``dtype``; the gradient comes back in ``self``'s dtype.
+
+        Raises
+        ------
+        TypeError
+            For an integer, bool or complex dtype (that would drop the gradient).
+
+        Examples
+        --------
+        >>> Variable([1.0, 2.0]).astype(np.float32).dtype
+        dtype('float32')
+        """
+        from reverse import functions as F
+
+        dt = np.dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(f"reverse: astype({dt}) of a Variable would drop its gradient; "
+                            "only float dtypes are accepted (use .data for the values)")
+        return F.AsType(dt)(self)
+
+    def item(self, *args: Any) -> Variable:
+        """One element as a 0-d Variable (it stays in the graph).
+
+        Parameters
+        ----------
+        *args : int or tuple of int
+            None for a size-1 Variable, a flat index, or one index per axis.
+
+        Returns
+        -------
+        Variable
+            The 0-d element (use ``float(v.item().data)`` for a Python float).
+
+        Examples
+        --------
+        >>> x = Variable([[1.0, 2.0], [3.0, 4.0]])
+        >>> x.item(3), x.item(0, 1)
+        (variable(4.), variable(2.))
+        """
+        if not args:
+            if self.size != 1:
+                raise ValueError("can only convert an array of size 1 to a Python scalar")
+            return _OPS.reshape(self, ())
+        if len(args) == 1 and not _isinstance(args[0], tuple):
+            return _OPS.reshape(self, (-1,))[args[0]]
+        return self[args[0] if len(args) == 1 else args]
 
     @staticmethod
     def __exactdiff_helpers__() -> Any:
@@ -662,6 +1277,16 @@ def _wrap(data: Any) -> Variable:
 
 def as_variable(obj: Any) -> Variable:
     """Return ``obj`` if it is a Variable, else ``Variable(obj)``.
+
+    Parameters
+    ----------
+    obj : Variable or array_like
+        A Variable (returned as it is) or data for a new leaf Variable.
+
+    Returns
+    -------
+    Variable
+        ``obj`` itself, or a new leaf holding ``as_array(obj)``.
 
     Examples
     --------
@@ -832,9 +1457,75 @@ class Function:
         return [self.output]
 
     def forward(self, *xs: Any) -> Any:
+        """Compute the output from the inputs' data (subclasses implement it).
+
+        Parameters
+        ----------
+        *xs : numpy.ndarray or hyperdual.Dual or constant
+            The data of each input (a Variable's ``.data``; constants as they
+            were passed).
+
+        Returns
+        -------
+        numpy.ndarray or hyperdual.Dual
+            The single output's data (a numpy scalar is made a 0-d array).
+
+        Examples
+        --------
+        >>> class Double(Function):
+        ...     def forward(self, x):
+        ...         return 2 * x
+        ...     def backward(self, gy, y, x):
+        ...         return 2 * gy
+        >>> Double().forward(np.array([1.0, 2.0]))
+        array([2., 4.])
+        >>> Double()(Variable([1.0, 2.0]))
+        variable([2. 4.])
+        """
         raise NotImplementedError
 
     def backward(self, gy: Any, y: Any, *xs: Any) -> Any:
+        """Gradients of the inputs from the output's gradient (subclasses implement it).
+
+        The formula must use numpy functions and operators only (and the
+        helpers of :mod:`reverse.utils`): on raw arrays it computes numbers,
+        on Variables (``create_graph=True``) it records a graph, so one
+        formula serves every order.  The book's ``backward(self, gy)`` is
+        accepted too (see the class docstring).
+
+        Parameters
+        ----------
+        gy : numpy.ndarray or Variable
+            Gradient of the final output with respect to this function's output.
+        y : numpy.ndarray or Variable
+            This function's output value.
+        *xs : numpy.ndarray or Variable or constant
+            The input values, in the order of the call.
+
+        Returns
+        -------
+        numpy.ndarray or Variable or tuple
+            The gradient of each input, in order: one value for a single input,
+            else a tuple; None for an input that needs no gradient (a constant).
+            Each has its input's shape.
+
+        Examples
+        --------
+        d/dx (x y) is y and d/dy (x y) is x:
+
+        >>> class Mul(Function):
+        ...     def forward(self, x, y):
+        ...         return x * y
+        ...     def backward(self, gy, out, x, y):
+        ...         return gy * y, gy * x
+        >>> one, x, y = np.ones(1), np.array([2.0]), np.array([3.0])
+        >>> Mul().backward(one, x * y, x, y)
+        (array([3.]), array([2.]))
+        >>> a, b = Variable(2.0), Variable(3.0)
+        >>> Mul()(a, b).backward()
+        >>> a.grad, b.grad
+        (variable(3.), variable(2.))
+        """
         raise NotImplementedError
 
     @property
