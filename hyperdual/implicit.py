@@ -189,7 +189,9 @@ def root(f: Callable, x0: Any, *params: Any, solver: Any = None, tol: float = 1e
 
     Returns
     -------
-    The solution, a float/array for plain parameters, else the engine's number.
+    float or numpy.ndarray or engine number
+        The solution: a float/array for plain parameters, else the engine's
+        number (a Dual, HyperDual or Variable) carrying its derivatives.
 
     Raises
     ------
@@ -239,7 +241,33 @@ def fixed_point(g: Callable, x0: Any, *params: Any, solver: Any = None, tol: flo
                 order: int | None = None) -> Any:
     """``x(params)`` with ``x = g(x, *params)``, differentiable in ``params`` to every order.
 
-    Solved as the root of ``x - g(x, *params)`` (see :func:`root`).
+    Solved as the root of ``x - g(x, *params)`` (see :func:`root`), so the
+    iteration need not converge: any solver of that root will do.
+
+    Parameters
+    ----------
+    g : callable
+        ``g(x, *params)``, written with numpy, same shape as ``x``.
+    x0 : float or array
+        Starting point of the solver.
+    *params
+        Parameters (floats, arrays or any engine's numbers).
+    solver : None, str or callable
+        As in :func:`root` (applied to ``x - g(x, *params)``).
+    tol : float
+        Solver tolerance (the result is then polished by Newton steps).
+    order : int, optional
+        Minimum number of chord corrections, as in :func:`root`.
+
+    Returns
+    -------
+    float or numpy.ndarray or engine number
+        The fixed point, carrying the parameters' perturbations.
+
+    Raises
+    ------
+    RuntimeError
+        If the solver does not converge.
 
     Examples
     --------
@@ -264,6 +292,34 @@ def minimize(f: Callable, x0: Any, *params: Any, method: str | None = None, tol:
     ``∇ₓf(x, params) = 0`` (:func:`root` on the gradient, which is taken
     with ``hyperdual.gradient``, nested inside whatever differentiates the
     parameters).  The minimiser must be a nondegenerate (Hessian invertible).
+
+    Parameters
+    ----------
+    f : callable
+        Scalar objective ``f(x, *params)`` written with numpy.
+    x0 : float or array
+        Starting point.
+    *params
+        Parameters (floats, arrays or any engine's numbers).
+    method : str, optional
+        ``scipy.optimize.minimize`` method (default ``"trust-exact"``, which
+        uses the exact Hessian).
+    tol : float
+        Optimizer tolerance (the result is then polished by Newton steps on
+        the gradient).
+    order : int, optional
+        Minimum number of chord corrections, as in :func:`root`.
+
+    Returns
+    -------
+    float or numpy.ndarray or engine number
+        The minimiser, with the shape of ``x0``, carrying the parameters'
+        perturbations.
+
+    Raises
+    ------
+    RuntimeError
+        If the optimizer does not reach a stationary point.
 
     Examples
     --------
@@ -318,8 +374,28 @@ def root_scalar(f: Callable, bracket: tuple[float, float], *params: Any, tol: fl
     Brent's method (``scipy.optimize.brentq``) on floats; derivatives as in
     :func:`root`.
 
+    Parameters
+    ----------
+    f : callable
+        Scalar ``f(x, *params)`` written with numpy.
+    bracket : (float, float)
+        An interval on whose ends ``f`` has opposite signs.
+    *params
+        Parameters (floats or any engine's numbers).
+    tol : float
+        Absolute tolerance of Brent's method (then polished by Newton steps).
+    order : int, optional
+        Minimum number of chord corrections, as in :func:`root`.
+
+    Returns
+    -------
+    float or engine number
+        The root, carrying the parameters' perturbations.
+
     Examples
     --------
+    ``x**3 = a`` gives ``dx/da = 1 / (3 a**(2/3)) = 1/12`` at a = 8:
+
     >>> import numpy as np
     >>> import hyperdual
     >>> r = root_scalar(lambda x, a: x ** 3 - a, (0.0, 3.0), 8.0)

@@ -1190,6 +1190,16 @@ class Variable:
 class Parameter(Variable):
     """A Variable marked as a trainable parameter (for layers and optimizers).
 
+    A ``Layer`` tracks the Parameters set as its attributes; an optimizer set up
+    with the layer updates their ``data`` in place.
+
+    Parameters
+    ----------
+    data : array_like or None
+        As for :class:`Variable`; None for a weight initialised later.
+    name : str, optional
+        Shown in ``repr`` and used in graph exports.
+
     Examples
     --------
     >>> import numpy as np

@@ -49,6 +49,17 @@ class CustomRule(Function):
     like the JVP rule, must be numpy code for ``create_graph`` to work on it)
     or, without one, the transposed JVP rule.
 
+    Parameters
+    ----------
+    custom : custom_jvp
+        The decorated function and its rules.
+    args : tuple
+        The full argument list of the call (Variables replaced by their data).
+    nondiff : tuple
+        Indices of the arguments declared non-differentiable.
+    pos : list of int
+        Positions in ``args`` of the graph inputs (the node's inputs, in order).
+
     Examples
     --------
     >>> import numpy as np

@@ -169,9 +169,11 @@ class DataLoader:
     t : array_like, optional
         Targets with the same number of samples (None: batches of ``x`` only).
     batch_size : int
+        Samples per batch (>= 1).
     shuffle : bool
         If False, batches come in order.
     seed : int, numpy Generator or None
+        Source of the per-epoch permutations (None: fresh OS entropy).
     drop_last : bool
         Drop the final incomplete batch.
 
@@ -213,7 +215,18 @@ class DataLoader:
         return n // b if self.drop_last else -(-n // b)
 
     def reset(self) -> None:
-        """Abandon the current epoch; the next batch starts a new one."""
+        """Abandon the current epoch; the next batch starts a new one.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> loader = DataLoader(np.arange(4.0), batch_size=2, shuffle=False)
+        >>> loader.next()
+        array([0., 1.])
+        >>> loader.reset()
+        >>> loader.next()
+        array([0., 1.])
+        """
         self._order = None
         self._pos = 0
 
@@ -238,4 +251,27 @@ class DataLoader:
             return self.x[idx]
         return self.x[idx], self.t[idx]
 
-    next = __next__
+    def next(self) -> Any:
+        """The next batch, as ``next(loader)`` gives it (the book's DataLoader method).
+
+        Returns
+        -------
+        numpy.ndarray or tuple of numpy.ndarray
+            ``x[idx]``, or ``(x[idx], t[idx])`` when the loader has targets.
+
+        Raises
+        ------
+        StopIteration
+            At the end of the epoch; the following call starts the next epoch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> loader = DataLoader(np.arange(3.0), np.array([0, 1, 0]), batch_size=2,
+        ...                     shuffle=False)
+        >>> loader.next()
+        (array([0., 1.]), array([0, 1]))
+        >>> loader.next()
+        (array([2.]), array([0]))
+        """
+        return self.__next__()

@@ -756,6 +756,19 @@ class GradientCheckError(AssertionError):
 class GradientCheckResult:
     """Outcome of :func:`gradient_check`; truthy when the check passed.
 
+    Parameters
+    ----------
+    ok : bool
+        Whether every element was within the tolerance.
+    order : int
+        1 (gradient or Jacobian) or 2 (Hessian).
+    max_abs_error, max_rel_error : float
+        Largest ``|exact - numerical|`` and the same relative to ``|numerical|``.
+    rtol, atol : float
+        The tolerances the check used.
+    exact, numerical : numpy.ndarray
+        The reverse-mode derivative and the central-difference estimate.
+
     Examples
     --------
     >>> import numpy as np
@@ -777,15 +790,40 @@ class GradientCheckResult:
         return self.ok
 
     def report(self) -> str:
-        """Human-readable summary naming the worst element."""
+        """Human-readable summary naming the worst element.
+
+        Returns
+        -------
+        str
+            One line: passed or failed, the largest errors, the tolerances and
+            the index where exact and numerical derivatives differ most.
+
+        Examples
+        --------
+        A gradient that is wrong by a factor 2 (x**3 claimed to have 6 x**2):
+
+        >>> import numpy as np
+        >>> from reverse import Function
+        >>> class BadCube(Function):
+        ...     def forward(self, x):
+        ...         return x ** 3
+        ...     def backward(self, gy, y, x):
+        ...         return gy * 6 * x ** 2
+        >>> r = gradient_check(lambda x: BadCube()(x).sum(), np.array([1.0, 2.0]),
+        ...                    raise_on_failure=False)
+        >>> print(r.report())  # doctest: +ELLIPSIS
+        gradient_check(order=1): FAILED; ... worst at index (1,): exact 24.0 vs numerical 12.0...
+        """
         err = np.abs(self.exact - self.numerical)
-        worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.size else ()
+        worst = (tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
+                 if err.size else ())
+        exact = self.exact[worst].item() if err.size else None
+        numerical = self.numerical[worst].item() if err.size else None
         return (
             f"gradient_check(order={self.order}): {'ok' if self.ok else 'FAILED'}; "
             f"max abs error {self.max_abs_error:.3g}, max rel error {self.max_rel_error:.3g} "
-            f"(rtol={self.rtol:g}, atol={self.atol:g}); worst at index {tuple(worst)}: "
-            f"exact {self.exact[worst] if err.size else None!r} vs numerical "
-            f"{self.numerical[worst] if err.size else None!r}"
+            f"(rtol={self.rtol:g}, atol={self.atol:g}); worst at index {worst}: "
+            f"exact {exact!r} vs numerical {numerical!r}"
         )
 
 
@@ -1054,6 +1092,21 @@ def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
     ``f`` runs once; the graph of ``uᵀ J`` (linear in ``u``) is recorded once,
     and each call of ``jvp_fn`` is one backward pass through it (see :func:`jvp`).
 
+    Parameters
+    ----------
+    f : callable
+        Function of one array (or float) written with numpy.
+    x : float or array_like
+        The point of linearisation.
+
+    Returns
+    -------
+    value : float or numpy.ndarray
+        ``f(x)``.
+    jvp_fn : callable
+        ``jvp_fn(v)`` returns ``J(x) @ v`` (shape ``f(x).shape``) for a
+        tangent ``v`` of ``x``'s shape; call it as often as needed.
+
     Examples
     --------
     >>> import numpy as np
@@ -1083,6 +1136,22 @@ def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *,
     ``create_graph`` double backprop (each round builds the next graph, so the
     cost grows by a factor of about 2-3 per order); it is kept as an
     independent cross-check.  For an array ``x`` f must act elementwise.
+
+    Parameters
+    ----------
+    f : callable
+        Function of one variable (elementwise for an array ``x``).
+    x : float or array_like
+        The point.
+    order : int
+        Highest derivative wanted (>= 0).
+    method : {"taylor", "backprop"}
+        Taylor mode through ``hyperdual`` (fast) or repeated double backprop.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(order + 1,) + f(x).shape``: entry k is the k-th derivative.
 
     Examples
     --------

@@ -54,6 +54,27 @@ class ImplicitSolution(Function):
         ``∂f/∂x`` there, as an (n, n) matrix (for the forward pass's corrections).
     name : str
         The wrapper's name, for error messages.
+
+    Examples
+    --------
+    The wrappers (:func:`root`, :func:`fixed_point` ...) make these nodes.  By
+    hand: ``x* = sqrt(p)`` solves ``x**2 - p = 0``, so at p = 4 the first and
+    second derivatives are ``1 / (2 sqrt(p)) = 0.25`` and
+    ``-p**-1.5 / 4 = -0.03125``:
+
+    >>> import numpy as np
+    >>> p = Variable(np.array([4.0]))
+    >>> node = ImplicitSolution(lambda x, p: x ** 2 - p, np.array([2.0]),
+    ...                         np.array([[4.0]]), "sqrt")
+    >>> x = node(p)
+    >>> x.backward(create_graph=True)
+    >>> x, p.grad
+    (variable([2.]), variable([0.25]))
+    >>> g = p.grad
+    >>> p.clear_grad()
+    >>> g.backward()
+    >>> p.grad
+    variable([-0.03125])
     """
 
     def __init__(self, f: Callable, x: np.ndarray, J: np.ndarray, name: str) -> None:

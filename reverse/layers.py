@@ -129,7 +129,35 @@ class Layer:
         return self.forward(*inputs)
 
     def forward(self, *inputs: Any) -> Any:
-        """Compute the layer's output; subclasses override this."""
+        """Compute the layer's output; subclasses override this.
+
+        Calling the layer (``layer(x)``) calls ``forward(x)``.
+
+        Parameters
+        ----------
+        *inputs : Variable or array_like
+            Whatever the subclass takes (``Linear`` and ``MLP`` take one batch).
+
+        Returns
+        -------
+        Variable
+            The output, recorded in the graph.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> class Affine(Layer):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.a = Parameter(np.array(2.0), name="a")
+        ...     def forward(self, x):
+        ...         return self.a * x + 1
+        >>> m = Affine()
+        >>> y = m(np.array([1.0, 3.0]))
+        >>> y.sum().backward()
+        >>> y, m.a.grad
+        (variable([3. 7.]), variable(4.))
+        """
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     # -- enumeration -------------------------------------------------------------
@@ -138,6 +166,16 @@ class Layer:
 
         Paths join attribute names and list indices with dots (``"layers.0.W"``).
         A parameter shared by two places is yielded under its first path only.
+
+        Parameters
+        ----------
+        prefix : str
+            Prepended (with a dot) to every path.
+
+        Yields
+        ------
+        tuple of (str, Parameter)
+            The path and the parameter.
 
         Examples
         --------
@@ -170,6 +208,11 @@ class Layer:
     def params(self) -> Iterator[Parameter]:
         """Yield every Parameter of this layer and its sub-layers, each once.
 
+        Yields
+        ------
+        Parameter
+            In registration order (as :meth:`named_params`).
+
         Examples
         --------
         >>> sum(p.data.size for p in Linear(2, in_size=3, seed=0).params())
@@ -198,6 +241,11 @@ class Layer:
     # -- saved state ---------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of the parameter arrays keyed by path.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            Path (as :meth:`named_params` gives it) to a copy of the data.
 
         Raises
         ------
@@ -231,6 +279,17 @@ class Layer:
         crash never leaves a partial file under ``path``.  ``path`` is used as
         given (no ``.npz`` suffix is appended).
 
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write; an existing file is replaced.
+
+        Raises
+        ------
+        ValueError
+            If a parameter is not initialised yet, or a path clashes with
+            ``np.savez``'s own argument names.
+
         Examples
         --------
         >>> import os, tempfile
@@ -253,6 +312,12 @@ class Layer:
 
     def load_weights(self, path: str | os.PathLike[str]) -> None:
         """Load parameters saved by :meth:`save_weights`, validating before assigning.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            An ``.npz`` file written by :meth:`save_weights` for a layer of the
+            same structure (lazily initialised parameters take the file's shape).
 
         Raises
         ------
@@ -485,7 +550,35 @@ class Linear(Layer):
         self.in_size = in_size
 
     def forward(self, x: Any) -> Variable:
-        """Return ``x @ W + b``, initialising ``W`` from ``x``'s last axis if needed."""
+        """Return ``x @ W + b``, initialising ``W`` from ``x``'s last axis if needed.
+
+        Parameters
+        ----------
+        x : Variable or array_like
+            Input of shape ``(..., in_size)`` (at least one axis).
+
+        Returns
+        -------
+        Variable
+            Shape ``(..., out_size)``.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` has no axis, or its last axis does not match ``in_size``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> layer = Linear(2, in_size=3, seed=0)
+        >>> x = np.array([[1.0, 2.0, 3.0]])
+        >>> y = layer(x)
+        >>> bool(np.allclose(y.data, x @ layer.W.data + layer.b.data))
+        True
+        >>> y.sum().backward()
+        >>> layer.b.grad
+        variable([1. 1.])
+        """
         shape = x.shape if isinstance(x, Variable) else np.shape(x)
         if len(shape) == 0:
             raise ValueError("Linear: the input must have at least one axis (features)")
@@ -520,6 +613,8 @@ class MLP(Layer):
     init : str, optional
         Weight initialisation of the layers; default ``"he"`` for ReLU and
         ``"xavier"`` otherwise.
+    dtype : numpy dtype
+        Floating dtype of every weight (default float64).
 
     Examples
     --------
@@ -555,7 +650,29 @@ class MLP(Layer):
         self.layers = [Linear(s, rng=gen, init=init, dtype=dtype) for s in sizes]
 
     def forward(self, x: Any) -> Variable:
-        """Apply the layers with the activation between them."""
+        """Apply the layers with the activation between them.
+
+        Parameters
+        ----------
+        x : Variable or array_like
+            Input batch of shape ``(..., features)``.
+
+        Returns
+        -------
+        Variable
+            Output of the last ``Linear`` layer (no activation after it).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> model = MLP((4, 1), activation="tanh", seed=0)
+        >>> x = np.ones((2, 3))
+        >>> hidden, last = model.layers
+        >>> y = model(x)
+        >>> ref = np.tanh(x @ hidden.W.data + hidden.b.data) @ last.W.data + last.b.data
+        >>> bool(np.allclose(y.data, ref))
+        True
+        """
         for layer in self.layers[:-1]:
             x = self.activation(layer(x))
         return self.layers[-1](x)

@@ -84,6 +84,23 @@ class Optimizer:
     def setup(self, target: Any) -> Optimizer:
         """Set the target: a Layer, a Variable or an iterable of Variables; return self.
 
+        Parameters
+        ----------
+        target : Layer or Variable or iterable of Variable
+            What to optimise.  A Layer's parameters are enumerated at every
+            update (so layers that create their weights lazily work).
+
+        Returns
+        -------
+        Optimizer
+            ``self``, so that ``opt = SGD().setup(model)`` reads as one line.
+            The per-parameter state (momenta) starts afresh.
+
+        Raises
+        ------
+        TypeError
+            For any other target, or an iterable holding a non-Variable.
+
         Examples
         --------
         >>> from reverse import Variable
@@ -109,7 +126,25 @@ class Optimizer:
         return self
 
     def params(self) -> list[Variable]:
-        """The parameters of the target (all of them, with or without gradient)."""
+        """The parameters of the target (all of them, with or without gradient).
+
+        Returns
+        -------
+        list of Variable
+            A new list; for a Layer target, its current ``params()``.
+
+        Raises
+        ------
+        RuntimeError
+            If ``setup`` was not called.
+
+        Examples
+        --------
+        >>> from reverse import Linear
+        >>> opt = SGD().setup(Linear(3, in_size=2))
+        >>> sorted(p.name for p in opt.params())
+        ['W', 'b']
+        """
         if self.target is None:
             raise RuntimeError(f"{type(self).__name__}: call setup(target) before update()")
         if isinstance(self.target, list):
@@ -117,14 +152,54 @@ class Optimizer:
         return list(self.target.params())
 
     def add_hook(self, hook: Callable[[list[Variable]], None]) -> Optimizer:
-        """Register ``hook(params)``, run before every update; return self."""
+        """Register ``hook(params)``, run before every update; return self.
+
+        Parameters
+        ----------
+        hook : callable
+            Called with the list of parameters about to be updated (those with
+            data and a gradient); it may replace their ``grad``, as
+            :class:`WeightDecay` and :class:`ClipGrad` do.
+
+        Returns
+        -------
+        Optimizer
+            ``self``, for chaining.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from reverse import Variable
+        >>> seen = []
+        >>> x = Variable(np.array([1.0]))
+        >>> (2 * x).sum().backward()
+        >>> opt = SGD(lr=0.5).setup(x).add_hook(lambda ps: seen.append(len(ps)))
+        >>> opt.update()
+        >>> seen, x.data
+        ([1], array([0.]))
+        """
         if not callable(hook):
             raise TypeError(f"add_hook: hook must be callable, got {type(hook).__name__}")
         self.hooks.append(hook)
         return self
 
     def update(self) -> None:
-        """Update every parameter that has data and a gradient, in place."""
+        """Update every parameter that has data and a gradient, in place.
+
+        The hooks run first, then ``update_one`` for each such parameter.
+
+        Examples
+        --------
+        One SGD step on f(x) = x_0^2 + x_1^2, gradient 2x:
+
+        >>> import numpy as np
+        >>> from reverse import Variable
+        >>> x, unused = Variable(np.array([1.0, -2.0])), Variable(np.array([5.0]))
+        >>> np.sum(x * x).backward()
+        >>> SGD(lr=0.25).setup([x, unused]).update()
+        >>> x.data, unused.data
+        (array([ 0.5, -1. ]), array([5.]))
+        """
         params = [p for p in self.params() if p.grad is not None and p.data is not None]
         for hook in self.hooks:
             hook(params)
@@ -132,18 +207,73 @@ class Optimizer:
             self.update_one(p)
 
     def update_one(self, param: Variable) -> None:
-        """Update one parameter in place; subclasses implement it."""
+        """Update one parameter in place; subclasses implement it.
+
+        Parameters
+        ----------
+        param : Variable
+            A parameter with data and a gradient: read ``param.grad.data``,
+            write ``param.data`` in place, keep per-parameter memory in
+            ``self.state(param)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from reverse import Variable
+        >>> x = Variable(np.array([3.0]))
+        >>> (x * x).sum().backward()
+        >>> opt = SGD(lr=0.1).setup(x)
+        >>> opt.update_one(x)  # 3 - 0.1 * 6
+        >>> x.data
+        array([2.4])
+        """
         raise NotImplementedError
 
     def zero_grad(self) -> None:
-        """Reset the gradients of all parameters of the target to None."""
+        """Reset the gradients of all parameters of the target to None.
+
+        ``cleargrads`` is the same method under the book's name.
+
+        Examples
+        --------
+        >>> from reverse import Variable
+        >>> x = Variable(2.0)
+        >>> (x * x).backward()
+        >>> opt = SGD().setup(x)
+        >>> opt.zero_grad()
+        >>> x.grad is None
+        True
+        """
         for p in self.params():
             p.clear_grad()
 
     cleargrads = zero_grad
 
     def state(self, param: Variable) -> dict[str, Any]:
-        """The mutable per-parameter state dict (created empty on first use)."""
+        """The mutable per-parameter state dict (created empty on first use).
+
+        Parameters
+        ----------
+        param : Variable
+            One of the target's parameters.
+
+        Returns
+        -------
+        dict
+            The same dict on every call for this parameter (until ``setup``);
+            e.g. ``MomentumSGD`` keeps the velocity under ``"v"``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from reverse import Variable
+        >>> x = Variable(np.array([1.0]))
+        >>> opt = MomentumSGD(lr=0.1, momentum=0.5).setup(x)
+        >>> np.sum(x).backward()
+        >>> opt.update()
+        >>> opt.state(x)["v"]
+        array([-0.1])
+        """
         entry = self._states.get(id(param))
         if entry is None or entry[0] is not param:
             entry = (param, {})
@@ -157,6 +287,11 @@ def _grad(param: Variable) -> Any:
 
 class SGD(Optimizer):
     """Plain gradient descent: ``p <- p - lr * g``.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate (> 0).
 
     Examples
     --------
@@ -182,6 +317,13 @@ class MomentumSGD(Optimizer):
 
     (Polyak's heavy ball in the form of Sutskever et al. 2013 / Chainer; ``v``
     starts at zero.)
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate (> 0).
+    momentum : float
+        Fraction of the velocity kept from one step to the next, in [0, 1).
 
     Examples
     --------
@@ -259,6 +401,17 @@ class Adam(Optimizer):
 
     ``lr`` is accepted as an alias of ``alpha``.
 
+    Parameters
+    ----------
+    alpha : float
+        Step size (> 0).
+    beta1, beta2 : float
+        Decay rates of the first and second moment estimates, in [0, 1).
+    eps : float
+        Added to the root of the second moment to avoid a division by zero.
+    lr : float, optional
+        Keyword-only alias of ``alpha`` (wins when given).
+
     Examples
     --------
     >>> import numpy as np
@@ -320,6 +473,12 @@ class WeightDecay:
     The gradient is replaced, not modified in place (backward may share one
     array between the gradients of several parameters).
 
+    Parameters
+    ----------
+    rate : float
+        The L2 coefficient (>= 0): the hook adds the gradient of
+        ``rate / 2 * sum(p**2)``.
+
     Examples
     --------
     >>> import numpy as np
@@ -341,6 +500,11 @@ class WeightDecay:
 
 class ClipGrad:
     """Hook rescaling all gradients together so their global L2 norm is at most ``max_norm``.
+
+    Parameters
+    ----------
+    max_norm : float
+        The largest global norm allowed (> 0); smaller gradients are unchanged.
 
     Examples
     --------

@@ -49,7 +49,22 @@ def _outer(x: Any) -> bool:
 
 class SparseJacobian(_hs.SparseJacobian):
     """A reusable sparse Jacobian evaluated by reverse mode (one backward pass per
-    row colour); see :class:`hyperdual.sparse.SparseJacobian` for the parameters.
+    row colour), as :class:`hyperdual.sparse.SparseJacobian`.
+
+    Calling it at a point ``x`` of ``x_example``'s shape returns the Jacobian
+    there as a ``scipy.sparse.csr_matrix`` of shape ``(f(x).size, x.size)``.
+
+    Parameters
+    ----------
+    f : callable
+        ``R^n -> R^m`` written with plain numpy.
+    x_example : array_like
+        A point with the shape of later points (its values only matter with
+        ``local=True``).
+    sparsity : scipy.sparse matrix, optional
+        A known pattern, shape ``(m, n)``; skips detection.
+    local : bool
+        Detect the pattern at ``x_example`` only (see ``_exactdiff.sparsity``).
 
     Examples
     --------
@@ -98,7 +113,22 @@ class SparseJacobian(_hs.SparseJacobian):
 
 class SparseHessian(_hs.SparseHessian):
     """A reusable sparse Hessian evaluated by one forward-over-reverse pass over the
-    star colours; see :class:`hyperdual.sparse.SparseHessian` for the parameters.
+    star colours, as :class:`hyperdual.sparse.SparseHessian`.
+
+    Calling it at a point ``x`` of ``x_example``'s shape returns the Hessian
+    there as a symmetric ``scipy.sparse.csr_matrix`` of shape ``(n, n)``.
+
+    Parameters
+    ----------
+    f : callable
+        Scalar ``R^n -> R`` written with plain numpy.
+    x_example : array_like
+        A point with the shape of later points (its values only matter with
+        ``local=True``).
+    sparsity : scipy.sparse matrix, optional
+        A known pattern, shape ``(n, n)``; skips detection.
+    local : bool
+        Detect the pattern at ``x_example`` only (see ``_exactdiff.sparsity``).
 
     Examples
     --------
@@ -148,8 +178,26 @@ def sparse_jacobian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,
                     local: bool = False) -> Any:
     """Exact sparse Jacobian of ``f`` at ``x`` (``scipy.sparse.csr_matrix``).
 
-    One forward pass and one backward pass per row colour.  Parameters as in
-    :func:`hyperdual.sparse_jacobian`.
+    One forward pass and one backward pass per row colour (as
+    :func:`hyperdual.sparse_jacobian`, which needs one forward pass per column
+    colour: pick the engine with fewer colours).
+
+    Parameters
+    ----------
+    f : callable
+        ``R^n -> R^m`` written with plain numpy.
+    x : array_like
+        The point.
+    sparsity : scipy.sparse matrix, optional
+        Known pattern, shape ``(f(x).size, x.size)``; skips detection.
+    local : bool
+        Detect the pattern at this x only.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Shape ``(f(x).size, x.size)``; inside another differentiation, the
+        dense Jacobian as a value of the outer engine.
 
     Examples
     --------
@@ -168,7 +216,23 @@ def sparse_hessian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,
     """Exact sparse Hessian of scalar ``f`` at ``x`` (``scipy.sparse.csr_matrix``).
 
     One forward-over-reverse pass carrying one direction per star colour.
-    Parameters as in :func:`hyperdual.sparse_hessian`.
+
+    Parameters
+    ----------
+    f : callable
+        Scalar ``R^n -> R`` written with plain numpy.
+    x : array_like
+        The point.
+    sparsity : scipy.sparse matrix, optional
+        Known pattern, shape ``(x.size, x.size)``; skips detection.
+    local : bool
+        Detect the pattern at this x only.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Shape ``(x.size, x.size)``; inside another differentiation, the dense
+        Hessian as a value of the outer engine.
 
     Examples
     --------
