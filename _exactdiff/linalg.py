@@ -33,6 +33,19 @@ class DegenerateDerivativeError(ArithmeticError):
     Raised by the eigenvector/singular-vector rules of both engines (one class,
     ``hyperdual.linalg.DegenerateDerivativeError`` is
     ``reverse.linalg.DegenerateDerivativeError``) instead of returning NaN.
+    It is an ``ArithmeticError``.
+
+    Examples
+    --------
+    The eigenvectors of the identity are not unique, so they have no derivative:
+
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> np.linalg.eigh(Dual(np.eye(2), np.array([[0.0, 1.0], [1.0, 0.0]])))
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    _exactdiff.linalg.DegenerateDerivativeError: numpy.linalg.eigh: repeated eigenvalues ...
     """
 
 

@@ -350,15 +350,45 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
               return_sign: bool = False) -> Any:
     """``log(sum(b * exp(a)))`` stably, with scipy.special.logsumexp's signature.
 
-    Works on arrays, Duals, HyperDuals and reverse Variables (``b`` too).  With
-    ``return_sign=True`` returns ``(log|s|, sign(s))``; otherwise a negative sum
-    gives NaN, as scipy does.
+    Works on arrays, Duals, HyperDuals and reverse Variables (``b`` too).  The
+    shift by the maximum is taken from the plain values (the result does not
+    depend on it), so nothing overflows and the derivative is exact.
+
+    Parameters
+    ----------
+    a : array_like or engine number
+        The exponents.
+    axis : int or tuple of int, optional
+        Axes to sum over (default: all).
+    b : array_like or engine number, optional
+        Weights of the exponentials (may be negative).
+    keepdims : bool
+        Keep the reduced axes with length one.
+    return_sign : bool
+        Also return the sign of the sum (then the log of its absolute value).
+
+    Returns
+    -------
+    out : numpy.ndarray or float or engine number
+        ``log(sum(b * exp(a)))``; NaN where the sum is negative, unless
+        ``return_sign``.
+    sign : numpy.ndarray or float
+        Only with ``return_sign=True``: the sign of the sum (a constant).
 
     Examples
     --------
     >>> import numpy as np
     >>> float(logsumexp(np.array([1000.0, 1000.0])))
     1000.6931471805599
+
+    Its gradient is the softmax: with ``a = (0, log 3)``, ``(1/4, 3/4)``:
+
+    >>> import hyperdual
+    >>> hyperdual.gradient(logsumexp, np.array([0.0, np.log(3.0)]))
+    array([0.25, 0.75])
+    >>> out, sign = logsumexp(np.zeros(2), b=np.array([1.0, -3.0]), return_sign=True)
+    >>> float(out), sign  # log|1 - 3|
+    (0.6931471805599453, -1.0)
     """
     a = _arr(a)
     r = np.asarray(_plain(a))
@@ -390,12 +420,66 @@ def _reduced(shape: tuple, ax: Any) -> tuple:
 
 
 def softmax(x: Any, axis: Any = None) -> Any:
-    """``exp(x - logsumexp(x, axis))`` (scipy.special.softmax's signature)."""
+    """``exp(x - logsumexp(x, axis))`` (scipy.special.softmax's signature).
+
+    Parameters
+    ----------
+    x : array_like or engine number
+        The scores.
+    axis : int or tuple of int, optional
+        Axes that are normalised together (default: all, as in scipy; the
+        ``reverse.functions.softmax`` of neural networks defaults to the last).
+
+    Returns
+    -------
+    numpy.ndarray or engine number
+        Positive values summing to one over ``axis``, shaped like ``x``.
+
+    Examples
+    --------
+    The Jacobian is ``diag(s) - s s^T``: with ``s = (1/4, 3/4)`` every entry
+    is ``3/16 = 0.1875`` in size:
+
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> x = np.array([0.0, np.log(3.0)])
+    >>> softmax(x)
+    array([0.25, 0.75])
+    >>> hyperdual.jacobian(softmax, x)
+    array([[ 0.1875, -0.1875],
+           [-0.1875,  0.1875]])
+    """
     return np.exp(x - logsumexp(x, axis=axis, keepdims=True))
 
 
 def log_softmax(x: Any, axis: Any = None) -> Any:
-    """``x - logsumexp(x, axis)`` (scipy.special.log_softmax's signature)."""
+    """``x - logsumexp(x, axis)`` (scipy.special.log_softmax's signature).
+
+    Parameters
+    ----------
+    x : array_like or engine number
+        The scores.
+    axis : int or tuple of int, optional
+        Axes that are normalised together (default: all, as in scipy).
+
+    Returns
+    -------
+    numpy.ndarray or engine number
+        ``log(softmax(x, axis))``, computed without overflow or log(0).
+
+    Examples
+    --------
+    Row i of the Jacobian is ``e_i - s``, with ``s = softmax(x) = (1/4, 3/4)``:
+
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> x = np.array([0.0, np.log(3.0)])
+    >>> bool(np.allclose(log_softmax(x), np.log([0.25, 0.75])))
+    True
+    >>> hyperdual.jacobian(log_softmax, x)
+    array([[ 0.75, -0.75],
+           [-0.25,  0.25]])
+    """
     return _arr(x) - logsumexp(x, axis=axis, keepdims=True)
 
 

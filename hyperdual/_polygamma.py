@@ -37,6 +37,23 @@ def polygamma(n, x):
     ``n`` is a non-negative integer (a constant); the derivative of
     ``polygamma(n, x)`` is ``polygamma(n + 1, x)``, to any order.
 
+    Parameters
+    ----------
+    n : int
+        Order of the derivative of digamma (0 is digamma itself).
+    x : float or array_like or Dual or HyperDual
+        The argument.
+
+    Returns
+    -------
+    float or numpy.ndarray or Dual or HyperDual
+        The n-th derivative of digamma at ``x``, of ``x``'s kind.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a non-negative integer.
+
     Examples
     --------
     >>> from hyperdual import Dual

@@ -151,11 +151,52 @@ class Taylor(_Number):
         return getitem(self, index)
 
     def reshape(self, *shape, order="C"):
+        """The series with its value reshaped (every coefficient alike).
+
+        Parameters
+        ----------
+        *shape : int or tuple of int
+            The new shape of the value, as ints or one tuple.
+        order : {"C"}
+            Accepted for numpy compatibility; C order is used.
+
+        Returns
+        -------
+        Taylor
+            Same coefficients, shape ``(K + 1,) + shape``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = Taylor(np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0]]))
+        >>> t.reshape(2, 2).coef[0]
+        array([[1., 2.],
+               [3., 4.]])
+        """
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return reshape(self, shape)
 
     def transpose(self, *axes):
+        """The series with the axes of its value permuted.
+
+        Parameters
+        ----------
+        *axes : int or tuple of int
+            The permutation; none reverses the axes.
+
+        Returns
+        -------
+        Taylor
+            The transposed series.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> m = Taylor(np.array([np.zeros((2, 3)), np.ones((2, 3))]))
+        >>> m.transpose().shape, m.transpose(1, 0).shape
+        ((3, 2), (3, 2))
+        """
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return transpose(self, axes or None)
@@ -165,17 +206,95 @@ class Taylor(_Number):
         return transpose(self)
 
     def sum(self, axis=None, keepdims=False):
+        """Sum of the value's elements, coefficient by coefficient.
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            Axes to sum over (default: all).
+        keepdims : bool
+            Keep the summed axes with length one.
+
+        Returns
+        -------
+        Taylor
+            The series of the sum.
+
+        Examples
+        --------
+        Along ``x_i(t) = x_i + t`` the sum of (1, 2, 3, 4) is ``10 + 4 t``:
+
+        >>> import numpy as np
+        >>> t = Taylor(np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0]]))
+        >>> t.sum().coef
+        array([10.,  4.])
+        """
         return sum_(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
+        """Mean of the value's elements, coefficient by coefficient.
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            Axes to average over (default: all).
+        keepdims : bool
+            Keep the reduced axes with length one.
+
+        Returns
+        -------
+        Taylor
+            The series of the mean.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = Taylor(np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0]]))
+        >>> t.mean().coef
+        array([2.5, 1. ])
+        """
         return mean(self, axis=axis, keepdims=keepdims)
 
     def ravel(self):
+        """The series with its value flattened (C order); ``flatten`` is the same.
+
+        Returns
+        -------
+        Taylor
+            Value shape ``(size,)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Taylor(np.zeros((3, 2, 2))).ravel().shape
+        (4,)
+        """
         return reshape(self, (-1,))
 
     flatten = ravel
 
     def dot(self, other):
+        """``np.dot(self, other)``, the product rule applied to every coefficient.
+
+        Parameters
+        ----------
+        other : array_like or Taylor
+            The right operand.
+
+        Returns
+        -------
+        Taylor
+            The series of the product.
+
+        Examples
+        --------
+        Along ``x_i(t) = x_i + t``, ``x . x = 30 + 20 t + ...`` at x = (1, 2, 3, 4):
+
+        >>> import numpy as np
+        >>> t = Taylor(np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0]]))
+        >>> t.dot(t).coef
+        array([30., 20.])
+        """
         return dot(self, other)
 
     # --- arithmetic ------------------------------------------------------------------

@@ -167,7 +167,18 @@ _STATEMENT_NAMES: dict[type, str] = {
 
 
 class ExpressionError(ValueError):
-    """An expression or a point was refused; the message says what and why."""
+    """An expression or a point was refused; the message says what and why.
+
+    A ``ValueError``; the command line prints its message and exits with 2.
+
+    Examples
+    --------
+    >>> try:
+    ...     parse_expression("__import__('os')")
+    ... except ExpressionError as err:
+    ...     print(err)  # doctest: +ELLIPSIS
+    refused call of unknown function '__import__': allowed functions are sin, cos, ...
+    """
 
 
 class _UsageError(Exception):
@@ -239,6 +250,23 @@ class Expression:
     Build one with :func:`parse_expression`; call :meth:`evaluate` with a
     mapping from variable names to numbers (floats, Duals, HyperDuals or any
     object with numpy's protocols, e.g. a ``reverse.Variable``).
+
+    Parameters
+    ----------
+    source : str
+        The expression as written (stripped).
+    variables : tuple of str
+        Its free variables, in order of first appearance.
+    program : tuple of (str, object)
+        The postfix program (operation, argument) run by :meth:`evaluate`.
+
+    Examples
+    --------
+    >>> expr = parse_expression("x**2 * y")
+    >>> expr
+    Expression(source='x**2 * y', variables=('x', 'y'))
+    >>> expr.evaluate({"x": 3.0, "y": 2.0})
+    18.0
     """
 
     source: str
@@ -246,7 +274,28 @@ class Expression:
     program: tuple[tuple[str, Any], ...] = field(repr=False)
 
     def evaluate(self, env: dict[str, Any]) -> Any:
-        """Evaluate on the values in ``env`` (iteratively: no recursion)."""
+        """Evaluate on the values in ``env`` (iteratively: no recursion).
+
+        Parameters
+        ----------
+        env : dict of str to number
+            A value for each name in :attr:`variables`: floats, Duals,
+            HyperDuals, Variables.
+
+        Returns
+        -------
+        number
+            The expression's value, of the type the values give (a Dual
+            carries the derivative).
+
+        Examples
+        --------
+        d/dx (x**2 y) = 2 x y = 12 at (3, 2):
+
+        >>> from hyperdual import Dual
+        >>> parse_expression("x**2 * y").evaluate({"x": Dual(3.0, 1.0), "y": 2.0})
+        Dual(18.0, 12.0)
+        """
         stack: list[Any] = []
         push, pop = stack.append, stack.pop
         for op, arg in self.program:
@@ -398,6 +447,17 @@ def _syntax_message(text: str, err: SyntaxError) -> str:
 def parse_expression(text: str) -> Expression:
     """Validate ``text`` against the whitelist and compile it.
 
+    Parameters
+    ----------
+    text : str
+        The expression: numbers, names, ``+ - * / **``, parentheses and calls
+        of the whitelisted functions (see ``python -m hyperdual --help``).
+
+    Returns
+    -------
+    Expression
+        The compiled expression, ready to evaluate.
+
     Raises
     ------
     ExpressionError
@@ -491,6 +551,22 @@ def parse_expression(text: str) -> Expression:
 
 def parse_point(items: Sequence[str]) -> dict[str, float]:
     """Parse ``name=value`` items; values are constant expressions (``2``, ``pi/4``).
+
+    Parameters
+    ----------
+    items : sequence of str
+        The ``--at`` arguments; an item may hold several comma-separated pairs.
+
+    Returns
+    -------
+    dict of str to float
+        Variable name to value, in the order given.
+
+    Raises
+    ------
+    ExpressionError
+        For a malformed pair, a name that is a function or a constant, a
+        repeated name, or a value that is not a constant expression.
 
     Examples
     --------
@@ -1052,6 +1128,28 @@ def main(argv: list[str] | None = None) -> int:
     int
         0 on success, 2 if the expression or the arguments were refused,
         1 on an unexpected internal error.
+
+    Examples
+    --------
+    >>> main(["x**3", "--at", "x=2"])
+    f(x) = x**3
+    at x = 2.0
+    <BLANKLINE>
+    f(x)   = 8.0
+    f'(x)  = 12.0
+    f''(x) = 12.0
+    0
+
+    An expression starting with "-" goes after ``--``, before or after ``--at``:
+
+    >>> main(["--", "-x**2", "--at", "x=1"])
+    f(x) = -x**2
+    at x = 1.0
+    <BLANKLINE>
+    f(x)   = -1.0
+    f'(x)  = -2.0
+    f''(x) = -2.0
+    0
     """
     with warnings.catch_warnings():
         # any warning not already collected (e.g. from --check) is one clean line

@@ -71,6 +71,28 @@ def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = F
                      overwrite_b: bool = False, check_finite: bool = True):
     """``scipy.linalg.solve_triangular`` for arrays, Duals and HyperDuals.
 
+    Parameters
+    ----------
+    a : array_like or Dual, shape (n, n)
+        The triangular matrix; only the triangle named by ``lower`` is read (and
+        not the diagonal with ``unit_diagonal``).
+    b : array_like or Dual, shape (n,) or (n, k)
+        Right-hand side.
+    trans : {0, 1, 2, "N", "T", "C"}
+        Solve ``a x = b`` (0, "N") or ``a^T x = b`` (1, "T"; 2 and "C" are the
+        same for real data).
+    lower : bool
+        Use the lower triangle (default: the upper).
+    unit_diagonal : bool
+        Take the diagonal as ones.
+    overwrite_b, check_finite : bool
+        As in scipy (used on plain arrays only).
+
+    Returns
+    -------
+    numpy.ndarray or Dual
+        ``x``, shaped like ``b``.
+
     Examples
     --------
     >>> import numpy as np
@@ -113,6 +135,23 @@ def _solve_triangular_rule(p, t, trans, lower, unit):
 def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
     """``scipy.linalg.cho_factor``: ``(c, lower)``, ``a``'s entries in the other triangle.
 
+    Parameters
+    ----------
+    a : array_like or Dual, shape (n, n)
+        Symmetric positive definite matrix.
+    lower : bool
+        Return the lower factor (default: the upper).
+    overwrite_a, check_finite : bool
+        As in scipy (used on plain arrays only).
+
+    Returns
+    -------
+    c : numpy.ndarray or Dual
+        The Cholesky factor in the triangle named by ``lower``; the other
+        triangle holds ``a``'s entries.
+    lower : bool
+        The flag, for :func:`cho_solve`.
+
     Examples
     --------
     >>> import numpy as np
@@ -133,6 +172,20 @@ def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: 
 
 def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = True):
     """``scipy.linalg.cho_solve``: solve ``A x = b`` from ``cho_factor``'s result.
+
+    Parameters
+    ----------
+    c_and_lower : tuple
+        ``(c, lower)`` as returned by :func:`cho_factor`.
+    b : array_like or Dual
+        Right-hand side, shape (n,) or (n, k).
+    overwrite_b, check_finite : bool
+        As in scipy (used on plain arrays only).
+
+    Returns
+    -------
+    numpy.ndarray or Dual
+        ``x`` with ``A x = b``, shaped like ``b``.
 
     Examples
     --------
@@ -163,6 +216,21 @@ def _perm_of(piv) -> np.ndarray:
 
 def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True):
     """``scipy.linalg.lu_factor``: ``(lu, piv)``; the pivots are those of the value.
+
+    Parameters
+    ----------
+    a : array_like or Dual, shape (n, n)
+        Square matrix.
+    overwrite_a, check_finite : bool
+        As in scipy (used on plain arrays only).
+
+    Returns
+    -------
+    lu : numpy.ndarray or Dual
+        ``L`` (unit diagonal, not stored) and ``U`` packed in one matrix.
+    piv : numpy.ndarray of int
+        Pivot indices (row i was interchanged with row ``piv[i]``); those of the
+        value, with no derivative.
 
     Examples
     --------
@@ -205,6 +273,22 @@ def _lu_rule(p, t):
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b: bool = False, check_finite: bool = True):
     """``scipy.linalg.lu_solve``: solve ``A x = b`` (``trans=1``: ``A^T x = b``).
 
+    Parameters
+    ----------
+    lu_and_piv : tuple
+        ``(lu, piv)`` as returned by :func:`lu_factor`.
+    b : array_like or Dual
+        Right-hand side, shape (n,) or (n, k).
+    trans : {0, 1, 2, "N", "T", "C"}
+        Solve ``A x = b`` (0) or ``A^T x = b`` (1, 2).
+    overwrite_b, check_finite : bool
+        As in scipy (used on plain arrays only).
+
+    Returns
+    -------
+    numpy.ndarray or Dual
+        ``x``, shaped like ``b``.
+
     Examples
     --------
     >>> import numpy as np
@@ -230,6 +314,17 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b: bool = False, check_finite: bo
 
 def expm(A):
     """``scipy.linalg.expm`` for arrays, Duals and HyperDuals (batched as scipy allows).
+
+    Parameters
+    ----------
+    A : array_like or Dual, shape (..., n, n)
+        Square matrices (a stack is exponentiated matrix by matrix).
+
+    Returns
+    -------
+    numpy.ndarray or Dual
+        ``exp(A)``, same shape; its derivative is the Fréchet derivative of the
+        matrix exponential.
 
     Examples
     --------

@@ -163,8 +163,22 @@ def _compressed_jacobian(f: Callable, x0: Any, V: np.ndarray, m: int, recover: A
 class SparseHessian(SparseJacobian):
     """A reusable sparse Hessian of scalar ``f`` (pattern and star colouring once).
 
-    Parameters are those of :class:`SparseJacobian`; ``sparsity`` has shape
-    ``(n, n)``.
+    Calling it at a point ``x`` of ``x_example``'s shape returns the Hessian
+    there as a symmetric ``scipy.sparse.csr_matrix`` of shape ``(n, n)``, from
+    one HyperDual pass with the star colours' seeds on ε1 (see the module
+    docstring for its cost).
+
+    Parameters
+    ----------
+    f : callable
+        Scalar ``R^n -> R`` written with plain numpy.
+    x_example : array_like
+        A point with the shape of later points (its values only matter with
+        ``local=True``).
+    sparsity : scipy.sparse matrix, optional
+        A known pattern, shape ``(n, n)``; skips detection.
+    local : bool
+        Detect the pattern at ``x_example`` only (see ``_exactdiff.sparsity``).
 
     Examples
     --------

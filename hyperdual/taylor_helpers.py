@@ -149,6 +149,21 @@ def derivatives(f: Callable, x, order: int = 2):
 def nth_derivative(f: Callable, x, n: int):
     """The n-th derivative ``f^(n)(x)`` (Taylor mode, one pass of order n).
 
+    Parameters
+    ----------
+    f : callable
+        Function of one variable (elementwise for an array ``x``).
+    x : float or array_like
+        The point.
+    n : int
+        The order (>= 0; 0 gives ``f(x)``).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``f^(n)(x)``, shaped like ``f(x)`` (inside another differentiation, a
+        number of the outer engine).
+
     Examples
     --------
     >>> import numpy as np

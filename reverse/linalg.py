@@ -108,6 +108,28 @@ def solve_triangular(a: Any, b: Any, trans: Any = 0, lower: bool = False,
                      check_finite: bool = True) -> Any:
     """``scipy.linalg.solve_triangular`` for arrays and Variables.
 
+    Parameters
+    ----------
+    a : array_like or Variable, shape (n, n)
+        The triangular matrix; only the triangle named by ``lower`` is read (and
+        not the diagonal with ``unit_diagonal``).
+    b : array_like or Variable, shape (n,) or (n, k)
+        Right-hand side.
+    trans : {0, 1, 2, "N", "T", "C"}
+        Solve ``a x = b`` (0, "N") or ``a^T x = b`` (1, "T"; 2 and "C" are the
+        same for real data).
+    lower : bool
+        Use the lower triangle (default: the upper).
+    unit_diagonal : bool
+        Take the diagonal as ones.
+    overwrite_b, check_finite : bool
+        As in scipy (used on plain arrays only).
+
+    Returns
+    -------
+    numpy.ndarray or Variable
+        ``x``, shaped like ``b``.
+
     Examples
     --------
     >>> import numpy as np
@@ -132,6 +154,23 @@ def cho_factor(a: Any, lower: bool = False, overwrite_a: bool = False,
                check_finite: bool = True) -> tuple[Any, bool]:
     """``scipy.linalg.cho_factor``: ``(c, lower)``, ``a``'s entries in the other triangle.
 
+    Parameters
+    ----------
+    a : array_like or Variable, shape (n, n)
+        Symmetric positive definite matrix.
+    lower : bool
+        Return the lower factor (default: the upper).
+    overwrite_a, check_finite : bool
+        As in scipy (used on plain arrays only).
+
+    Returns
+    -------
+    c : numpy.ndarray or Variable
+        The Cholesky factor in the triangle named by ``lower``; the other
+        triangle holds ``a``'s entries.
+    lower : bool
+        The flag, for :func:`cho_solve`.
+
     Examples
     --------
     >>> import numpy as np
@@ -155,6 +194,20 @@ def cho_factor(a: Any, lower: bool = False, overwrite_a: bool = False,
 def cho_solve(c_and_lower: tuple[Any, bool], b: Any, overwrite_b: bool = False,
               check_finite: bool = True) -> Any:
     """``scipy.linalg.cho_solve``: solve ``A x = b`` from ``cho_factor``'s result.
+
+    Parameters
+    ----------
+    c_and_lower : tuple
+        ``(c, lower)`` as returned by :func:`cho_factor`.
+    b : array_like or Variable
+        Right-hand side, shape (n,) or (n, k).
+    overwrite_b, check_finite : bool
+        As in scipy (used on plain arrays only).
+
+    Returns
+    -------
+    numpy.ndarray or Variable
+        ``x`` with ``A x = b``, shaped like ``b``.
 
     Examples
     --------
@@ -204,6 +257,21 @@ class LUFactor(Function):
 def lu_factor(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> tuple[Any, Any]:
     """``scipy.linalg.lu_factor``: ``(lu, piv)``; the pivots are those of the value.
 
+    Parameters
+    ----------
+    a : array_like or Variable, shape (n, n)
+        Square matrix.
+    overwrite_a, check_finite : bool
+        As in scipy (used on plain arrays only).
+
+    Returns
+    -------
+    lu : numpy.ndarray or Variable
+        ``L`` (unit diagonal, not stored) and ``U`` packed in one matrix.
+    piv : numpy.ndarray of int
+        Pivot indices (row i was interchanged with row ``piv[i]``); those of the
+        value, with no derivative.
+
     Examples
     --------
     >>> import numpy as np
@@ -227,6 +295,22 @@ def lu_factor(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> t
 def lu_solve(lu_and_piv: tuple[Any, Any], b: Any, trans: Any = 0, overwrite_b: bool = False,
              check_finite: bool = True) -> Any:
     """``scipy.linalg.lu_solve``: solve ``A x = b`` (``trans=1``: ``A^T x = b``).
+
+    Parameters
+    ----------
+    lu_and_piv : tuple
+        ``(lu, piv)`` as returned by :func:`lu_factor`.
+    b : array_like or Variable
+        Right-hand side, shape (n,) or (n, k).
+    trans : {0, 1, 2, "N", "T", "C"}
+        Solve ``A x = b`` (0) or ``A^T x = b`` (1, 2).
+    overwrite_b, check_finite : bool
+        As in scipy (used on plain arrays only).
+
+    Returns
+    -------
+    numpy.ndarray or Variable
+        ``x``, shaped like ``b``.
 
     Examples
     --------
@@ -274,6 +358,17 @@ class Expm(Function):
 
 def expm(A: Any) -> Any:
     """``scipy.linalg.expm`` for arrays and Variables (batched as scipy allows).
+
+    Parameters
+    ----------
+    A : array_like or Variable, shape (..., n, n)
+        Square matrices (a stack is exponentiated matrix by matrix).
+
+    Returns
+    -------
+    numpy.ndarray or Variable
+        ``exp(A)``, same shape; its derivative is the Fréchet derivative of the
+        matrix exponential.
 
     Examples
     --------

@@ -41,6 +41,17 @@ __all__ = [
 def value(obj: Any) -> Any:
     """Plain values of a Variable, Dual or array (constants of differentiation).
 
+    Parameters
+    ----------
+    obj : Variable or hyperdual.Dual or array_like or float
+        Any value a backward formula may meet.
+
+    Returns
+    -------
+    numpy.ndarray or float
+        The numbers without any derivative part: a Variable's data, a Dual's
+        real part (recursively), anything else unchanged.
+
     Examples
     --------
     >>> value(Variable([1.0, 2.0]))
@@ -72,6 +83,19 @@ def expand_to(g: Any, shape: tuple[int, ...]) -> Any:
     several microseconds; filling a fresh array is cheaper below ~10**4
     elements, and a view is cheaper above.
 
+    Parameters
+    ----------
+    g : numpy.ndarray or Variable or hyperdual.Dual
+        The value to broadcast.
+    shape : tuple of int
+        The target shape (``g.shape`` must broadcast to it).
+
+    Returns
+    -------
+    numpy.ndarray or Variable or hyperdual.Dual
+        ``g`` broadcast to ``shape``: a new array for small plain arrays, a
+        read-only view for large ones, a recorded node for a Variable.
+
     Examples
     --------
     >>> import numpy as np
@@ -91,6 +115,11 @@ def expand_to(g: Any, shape: tuple[int, ...]) -> Any:
 
 class SumTo(Function):
     """Sum a broadcast array back to ``shape`` (the adjoint of ``broadcast_to``).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The shape of the result.
 
     Examples
     --------
@@ -146,6 +175,18 @@ def sum_to(x: Any, shape: tuple[int, ...]) -> Any:
 def reduce_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     """Shape of a ``keepdims=True`` reduction of ``shape`` over ``axis``.
 
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the reduced array.
+    axis : int or tuple of int or None
+        Reduced axes (negative counts from the end); None reduces all.
+
+    Returns
+    -------
+    tuple of int
+        ``shape`` with a 1 on every reduced axis.
+
     Examples
     --------
     >>> reduce_shape((2, 3, 4), (0, -1))
@@ -162,6 +203,18 @@ def reduce_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
 
 def is_basic_index(index: Any) -> bool:
     """True if ``index`` selects each element at most once (ints, slices, None, ...).
+
+    Parameters
+    ----------
+    index : object
+        Anything that can index an array.
+
+    Returns
+    -------
+    bool
+        True for ints, slices, None, Ellipsis and tuples of those; False for
+        integer arrays, lists and boolean masks (which may repeat or need a
+        scatter-add in the backward pass).
 
     Examples
     --------
@@ -205,6 +258,13 @@ def _scatter_raw(gy: Any, index: Any, shape: tuple[int, ...]) -> Any:
 class ScatterAdd(Function):
     """Zeros of ``shape`` with ``gy`` added at ``index`` (the adjoint of indexing).
 
+    Parameters
+    ----------
+    index : object
+        The index the forward pass selected with (repeats accumulate).
+    shape : tuple of int
+        Shape of the indexed array (and of the result).
+
     Examples
     --------
     >>> ScatterAdd([1, 1], (3,))(Variable([1.0, 2.0]))
@@ -227,6 +287,21 @@ class ScatterAdd(Function):
 def scatter_add(gy: Any, index: Any, shape: tuple[int, ...]) -> Any:
     """Return zeros of ``shape`` with ``gy`` added at ``index`` (repeats accumulate).
 
+    Parameters
+    ----------
+    gy : numpy.ndarray or Variable or hyperdual.Dual
+        The gradient of ``x[index]``.
+    index : object
+        The index used in the forward pass.
+    shape : tuple of int
+        Shape of ``x``.
+
+    Returns
+    -------
+    numpy.ndarray or Variable or hyperdual.Dual
+        The gradient of ``x``: a recorded ``ScatterAdd`` for a Variable, a new
+        array (or Dual, or lazy array) otherwise.
+
     Examples
     --------
     >>> import numpy as np
@@ -244,6 +319,21 @@ def logsumexp(x: Any, axis: Any = -1, keepdims: bool = True) -> Any:
     The shift by the maximum is a constant of the differentiation (the result
     does not depend on it), so it is taken from the plain values.
 
+    Parameters
+    ----------
+    x : numpy.ndarray or Variable
+        The values.
+    axis : int or tuple of int or None
+        Axes to reduce (default the last).
+    keepdims : bool
+        Keep the reduced axes with length one (default True, as a backward
+        formula needs it for broadcasting).
+
+    Returns
+    -------
+    numpy.ndarray or Variable
+        ``log(sum(exp(x), axis))``, without overflow for large ``x``.
+
     Examples
     --------
     >>> import numpy as np
@@ -260,6 +350,18 @@ def logsumexp(x: Any, axis: Any = -1, keepdims: bool = True) -> Any:
 
 def squeezed_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     """Shape of a ``keepdims=False`` reduction of ``shape`` over ``axis``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the reduced array.
+    axis : int or tuple of int or None
+        Reduced axes (negative counts from the end); None reduces all.
+
+    Returns
+    -------
+    tuple of int
+        ``shape`` without the reduced axes.
 
     Examples
     --------
