@@ -210,3 +210,31 @@ def test_public_names_are_found():
 def test_public_callable_is_documented(qualname, obj):
     problems = _problems(qualname, obj)
     assert not problems, f"{qualname}: " + "; ".join(problems)
+
+
+def test_public_doctests_run_in_the_suite():
+    """Every public docstring's examples are collected by ``--doctest-modules``.
+
+    pytest collects doctests from the objects each module file defines; a
+    function made by a factory in one module and exported from another (the
+    rule families) must still be found somewhere, or its examples never run.
+    """
+    import doctest
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    collected = set()
+    finder = doctest.DocTestFinder()
+    for package in ("hyperdual", "reverse", "_exactdiff"):
+        for path in sorted((root / package).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[-1] == "__main__":
+                continue
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            for test in finder.find(importlib.import_module(name)):
+                if test.examples:
+                    collected.add(test.docstring)
+    missing = [q for q, obj in PUBLIC
+               if ">>>" in (getattr(obj, "__doc__", None) or "")
+               and obj.__doc__ not in collected]
+    assert not missing, f"examples that no doctest collection runs: {missing}"

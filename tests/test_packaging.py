@@ -32,8 +32,17 @@ def test_license_and_markers():
     assert text.startswith("MIT License") and "Copyright (c) 2026 the exactdiff authors" in text
     assert (ROOT / "hyperdual" / "py.typed").exists() and (ROOT / "reverse" / "py.typed").exists()
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert 'license = "MIT"' in pyproject and "[project.urls]" in pyproject
+    assert 'license = "MIT"' in pyproject
     assert '"Typing :: Typed"' in pyproject
+
+
+def test_no_made_up_project_urls():
+    # there is no public repository yet: no URL may point at an address nobody
+    # here owns (the placeholders github.com/exactdiff/... did); docs are built locally
+    for name in ("pyproject.toml", "CHANGELOG.md", "README.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert "github.com/exactdiff" not in text, name
+    assert "tox -e docs" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_version_in_a_fresh_interpreter():

@@ -15,11 +15,57 @@ from .._number import implements
 
 @implements(np.sinc)
 def sinc(x):
-    """Normalised ``sinc`` of a Dual/HyperDual (rule table: ``sinc``)."""
+    """Normalised ``sinc`` of a Dual/HyperDual (rule table: ``sinc``).
+
+    ``np.sinc(x)`` on a Dual or HyperDual arrives here.
+
+    Parameters
+    ----------
+    x : Dual or HyperDual
+        The argument.
+
+    Returns
+    -------
+    Dual or HyperDual
+        ``sin(pi x) / (pi x)`` (1 at 0) with its derivatives.
+
+    Examples
+    --------
+    At x = 1/2: ``sinc = 2/pi`` and ``sinc' = (pi x cos(pi x) - sin(pi x)) / (pi x**2)
+    = -4/pi``:
+
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> y = np.sinc(Dual(0.5, 1.0))
+    >>> bool(np.isclose(y.real, 2 / np.pi)), bool(np.isclose(y.dual, -4 / np.pi))
+    (True, True)
+    """
     return g.sinc(x)  # type: ignore[attr-defined]
 
 
 @implements(np.i0)
 def i0(x):
-    """Modified Bessel function ``I0`` of a Dual/HyperDual (rule table: ``i0``)."""
+    """Modified Bessel function ``I0`` of a Dual/HyperDual (rule table: ``i0``).
+
+    ``np.i0(x)`` on a Dual or HyperDual arrives here.
+
+    Parameters
+    ----------
+    x : Dual or HyperDual
+        The argument.
+
+    Returns
+    -------
+    Dual or HyperDual
+        ``I0(x)`` with its derivatives (``I0' = I1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.special
+    >>> from hyperdual import Dual
+    >>> y = np.i0(Dual(1.0, 1.0))
+    >>> bool(np.isclose(y.dual, scipy.special.i1(1.0)))  # I1(1) = 0.5651591...
+    True
+    """
     return g.i0(x)  # type: ignore[attr-defined]
