@@ -66,15 +66,6 @@ class Tag(int):
 def new_tag() -> int:
     """A fresh perturbation tag, newer than every tag made before it.
 
-    Each helper call seeds its inputs with a new tag; an operand with an older
-    tag is a constant to it, which is what keeps nested derivatives apart.
-
-    Returns
-    -------
-    Tag
-        An int subclass (comparable, ordered by creation) that the helper
-        marks as retired when its call returns.
-
     Examples
     --------
     >>> new_tag() < new_tag()
@@ -564,10 +555,6 @@ class Dual(_Number):
         Ints and bools become float64; float32 stays float32; strings, complex
         numbers and objects raise ``TypeError``; shapes that do not broadcast
         raise ``ValueError``.
-    tag : int
-        The perturbation tag (default 0, a user's own number).  Helpers seed
-        their inputs with fresh tags from :func:`new_tag`, so derivatives
-        nested inside each other are kept apart; leave it at 0.
 
     Examples
     --------
@@ -694,8 +681,6 @@ class HyperDual(_Number):
     ----------
     real, eps1, eps2, eps12 : float or array_like
         The four parts, broadcast against each other on construction.
-    tag : int
-        The perturbation tag (default 0, a user's own number); see :class:`Dual`.
 
     Examples
     --------
@@ -1478,9 +1463,6 @@ def reshape(x, newshape=None, order="C", *, shape=None, **kw):
         The new shape (numpy's old and new keyword).
     order : {"C"}
         Only C order is supported.
-    **kw
-        Other keywords of ``np.reshape`` (``copy``) are accepted for numpy
-        compatibility and ignored.
 
     Returns
     -------
@@ -2311,20 +2293,6 @@ def scatter_add(shape, index, values):
 
     Works for arrays, Duals and HyperDuals (each part is scattered), which is
     what reverse mode needs to backpropagate indexing over dual numbers.
-
-    Parameters
-    ----------
-    shape : tuple of int
-        Shape of the result.
-    index : object
-        A numpy index into an array of ``shape``.
-    values : array_like or Dual or HyperDual
-        What to add at ``index`` (shaped like the selection).
-
-    Returns
-    -------
-    numpy.ndarray or Dual or HyperDual
-        Zeros of ``shape`` with ``values`` added, of ``values``' kind.
 
     Examples
     --------
