@@ -41,7 +41,7 @@ def test_no_made_up_project_urls():
     # here owns (the placeholders github.com/exactdiff/... did); docs are built locally
     for name in ("pyproject.toml", "CHANGELOG.md", "README.md"):
         text = (ROOT / name).read_text(encoding="utf-8")
-        assert "github.com/exactdiff" not in text, name
+        assert "https://github.com/exactdiff" not in text, name
     assert "tox -e docs" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
