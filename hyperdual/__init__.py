@@ -97,27 +97,7 @@ from ._generic import (  # noqa: E402  (installed just above)  # noqa: E402
     xlog1py,
     xlogy,
 )
-from ._number import (  # noqa: E402
-    SUPPORTED_FUNCTIONS,
-    Dual,
-    HyperDual,
-    clip,
-    concatenate,
-    dot,
-    matmul,
-    mean,
-    new_tag,
-    outer,
-    prod,
-    reshape,
-    scatter_add,
-    stack,
-    transpose,
-    where,
-)
-from ._number import max_ as max  # noqa: E402, A004
-from ._number import min_ as min  # noqa: E402, A004
-from ._number import sum_ as sum  # noqa: E402, A004
+from ._number import SUPPORTED_FUNCTIONS, Dual, HyperDual, new_tag  # noqa: E402
 from ._polygamma import polygamma  # noqa: E402
 from .helpers import (  # noqa: E402
     derivative,
@@ -130,6 +110,14 @@ from .helpers import (  # noqa: E402
     value_and_gradient,
     vjp,
 )
+from .rules.indexing import scatter_add  # noqa: E402
+from .rules.products import dot, matmul, outer  # noqa: E402
+from .rules.reductions import max_ as max  # noqa: E402, A004
+from .rules.reductions import mean, prod  # noqa: E402
+from .rules.reductions import min_ as min  # noqa: E402, A004
+from .rules.reductions import sum_ as sum  # noqa: E402, A004
+from .rules.selection import clip, where  # noqa: E402
+from .rules.shape import concatenate, reshape, stack, transpose  # noqa: E402
 from .rules.statistics import log_softmax, logsumexp, softmax  # noqa: E402
 
 abs = absolute  # noqa: A001

@@ -1,18 +1,38 @@
-"""Forward-mode rules by family, one module each (``linalg``, ``contractions``,
-``statistics``, ``sorting``, ``shape`` ...).
+"""Forward-mode rules by family, one module each.
+
+========================  =========================================================
+``shape``                 reshape, transpose, concatenate, stack, flip, roll, tile, pad ...
+``indexing``              ``x[i]``, take, scatter_add
+``reductions``            sum, mean, prod, max, min, cumsum, trace
+``selection``             where, clip
+``products``              ``@``/matmul, dot, inner, vdot, outer
+``contractions``          einsum, tensordot, kron, dot/inner/outer of any dimensions
+``linalg``                numpy.linalg (solve, inv, det, slogdet, eigh, svd ...)
+``statistics``            var, std, average, median, quantile, cov, logsumexp ...
+``sorting``               sort, partition, argsort and the other index functions
+``elementwise``           the elementwise functions that are not ufuncs (sinc, i0)
+========================  =========================================================
 
 Each module registers its numpy functions into the dispatch table of
 :mod:`hyperdual._number` with ``implements`` when it is imported; this package
 imports them all, and ``hyperdual/__init__`` imports this package once the
-number types exist.  The elementwise rule table still lives in
-:mod:`hyperdual._rules`.
+number types exist.  The elementwise rule table (f, f', f'' of every ufunc)
+lives in :mod:`hyperdual._rules`; the arithmetic that applies it, in
+:mod:`hyperdual._number`.  Registration order matters where two modules
+register one function: ``statistics`` wraps the reductions with ``where=`` and
+``initial=``, and ``contractions``/``shape``/``sorting`` replace a few simpler
+rules (``dot``, ``take``, ``hstack``, ``argmax`` ...) with their general forms.
 """
 
 from .. import _number
 from . import (  # noqa: E402,F401  (register on import)
     contractions,
     elementwise,
+    indexing,
     linalg,  # noqa: E402,F401
+    products,
+    reductions,
+    selection,
     shape,
     sorting,
     statistics,

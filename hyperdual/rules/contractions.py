@@ -51,8 +51,8 @@ from .._number import (
     _tidy,
     _top,
     implements,
-    matmul,
 )
+from .products import matmul
 
 
 # ---------------------------------------------------------------------------------

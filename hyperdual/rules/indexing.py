@@ -1,0 +1,109 @@
+"""Forward-mode rules for indexing: ``x[index]`` (``getitem``) and ``scatter_add``,
+the adjoint of indexing that reverse mode's backward uses over dual data.
+
+Indexing is linear: the same index is applied to every part, past the
+direction axes.  Selections built on index maps (``take``, ``take_along_axis``,
+``compress``, ``choose`` ...) are in :mod:`hyperdual.rules.shape`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from hyperdual import Dual
+>>> Dual(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.0]))[1:]
+Dual(array([2., 3.]), array([1., 0.]))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from _exactdiff import arrays as _arrays
+from _exactdiff.arrays import is_foreign_array as _is_foreign
+
+from .._number import _is_basic_index, _map_parts, _Number, _shape
+
+
+def _index_part(p, nd, index):
+    if nd == 0:
+        return p[index]
+    if _is_basic_index(index) or not isinstance(index, tuple):
+        items = index if isinstance(index, tuple) else (index,)
+        return p[(slice(None),) * nd + items]
+    # Several advanced indices: numpy may move their axes in front of a leading
+    # slice, so index each direction separately.
+    lead = _shape(p)[:nd]
+    flat = np.reshape(p, (-1,) + _shape(p)[nd:])
+    res = np.stack([q[index] for q in flat])
+    return np.reshape(res, lead + res.shape[1:])
+
+
+def getitem(x, index):
+    """``x[index]`` on every part (direction axes untouched)."""
+    if isinstance(index, _Number) or (
+        isinstance(index, tuple) and any(isinstance(i, _Number) for i in index)
+    ):
+        raise TypeError("hyperdual: a Dual/HyperDual cannot be used as an index")
+    if isinstance(index, list):
+        index = np.asarray(index)
+    return _map_parts(x, lambda p, nd: _index_part(p, nd, index))
+
+
+# ---------------------------------------------------------------------------------
+# Scatter (used by reverse mode's indexing backward over dual data)
+# ---------------------------------------------------------------------------------
+def scatter_add(shape, index, values):
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices add up).
+
+    Works for arrays, Duals and HyperDuals (each part is scattered), which is
+    what reverse mode needs to backpropagate indexing over dual numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Dual, scatter_add
+    >>> scatter_add((3,), np.array([0, 0, 2]), Dual(np.ones(3), np.arange(3.0)))
+    Dual(array([2., 0., 1.]), array([1., 0., 2.]))
+    """
+    shape = tuple(shape)
+    if not isinstance(values, _Number):
+        values = np.asarray(values)
+        out = np.zeros(shape, dtype=np.result_type(values.dtype, np.float64)
+                       if values.dtype.kind != "f" else values.dtype)
+        np.add.at(out, index, values)
+        return out
+    nd = values.nd
+
+    items = index if isinstance(index, tuple) else (index,)
+
+    def fn(p, n):
+        # ``n`` direction axes lead every part but the real one (n = 0)
+        lead = _shape(p)[:n]
+        if isinstance(p, _Number):
+            return scatter_add(lead + shape, (slice(None),) * n + items, p)
+        if type(p) is not np.ndarray and _is_foreign(p):  # dask: no in-place writes
+            return _arrays.scatter_add(lead + shape, (slice(None),) * n + items, p)
+        p = np.asarray(p)
+        out = np.zeros(lead + shape, dtype=p.dtype)
+        if _is_basic_index(index):
+            # basic indices never repeat an element: a plain += is the scatter
+            out[(slice(None),) * n + items] += p
+            return out
+        if not isinstance(index, tuple):
+            idx = np.asarray(index)
+            if idx.dtype == bool:
+                idx = np.nonzero(idx)
+                if len(idx) == 1:
+                    idx = idx[0]
+            if not isinstance(idx, tuple):
+                np.add.at(out, (slice(None),) * n + (idx,), p)
+                return out
+        # several advanced indices: scatter each direction separately
+        flat_out = out.reshape((-1,) + shape)
+        flat_p = p.reshape((-1,) + p.shape[n:])
+        for q_out, q in zip(flat_out, flat_p):
+            np.add.at(q_out, index, q)
+        return out
+
+    parts = values._parts()
+    out = [fn(parts[0], 0)] + [fn(p, nd) for p in parts[1:]]
+    return type(values)._build(out, values.tag, nd)
