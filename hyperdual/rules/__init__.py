@@ -1,12 +1,12 @@
 """Forward-mode rules by family, one module each.
 
 ========================  =========================================================
-``shape``                 reshape, transpose, concatenate, stack, flip, roll, tile, pad ...
-``indexing``              ``x[i]``, take, scatter_add
+``shape``                 reshape, transpose, concatenate, stack, flip, roll, take, pad ...
+``indexing``              ``x[i]``, scatter_add
 ``reductions``            sum, mean, prod, max, min, cumsum, trace
 ``selection``             where, clip
-``products``              ``@``/matmul, dot, inner, vdot, outer
-``contractions``          einsum, tensordot, kron, dot/inner/outer of any dimensions
+``products``              ``@``/matmul (and hyperdual.dot, hyperdual.outer)
+``contractions``          einsum, tensordot, kron, dot/inner/vdot/outer of any dimensions
 ``linalg``                numpy.linalg (solve, inv, det, slogdet, eigh, svd ...)
 ``statistics``            var, std, average, median, quantile, cov, logsumexp ...
 ``sorting``               sort, partition, argsort and the other index functions
@@ -20,8 +20,8 @@ number types exist.  The elementwise rule table (f, f', f'' of every ufunc)
 lives in :mod:`hyperdual._rules`; the arithmetic that applies it, in
 :mod:`hyperdual._number`.  Registration order matters where two modules
 register one function: ``statistics`` wraps the reductions with ``where=`` and
-``initial=``, and ``contractions``/``shape``/``sorting`` replace a few simpler
-rules (``dot``, ``take``, ``hstack``, ``argmax`` ...) with their general forms.
+``initial=``, and ``contractions`` registers the general ``np.dot`` and
+``np.outer`` over those of ``products``.
 """
 
 from .. import _number

@@ -1,11 +1,12 @@
-"""Forward-mode rules for the matrix products: ``@``/``matmul``, ``dot``, ``inner``,
-``vdot`` and ``outer``.
+"""Forward-mode rules for the matrix products: ``@``/``matmul``, and
+``hyperdual.dot``/``hyperdual.outer``.
 
 One product rule serves them all: each infinitesimal part of ``x @ y`` is a
 sum of products in which one operand (or, for ε1ε2, both) contributes a
 derivative part.  A direction stack times a constant matrix is folded into one
-BLAS call.  ``einsum``, ``tensordot``, ``kron`` and ``dot``/``inner``/``vdot``/
-``outer`` of any dimensions are registered by :mod:`hyperdual.rules.contractions`.
+BLAS call.  ``np.dot``, ``np.outer``, ``inner``, ``vdot``, ``einsum``,
+``tensordot`` and ``kron`` (any dimensions) are registered by
+:mod:`hyperdual.rules.contractions`, which calls ``matmul`` for 1-d and 2-d ``dot``.
 
 Examples
 --------
@@ -33,8 +34,7 @@ from .._number import (
     _top,
     implements,
 )
-from .reductions import sum_
-from .shape import ravel, reshape
+from .shape import reshape
 
 
 # ---------------------------------------------------------------------------------
@@ -202,25 +202,6 @@ def dot(a, b, out=None):
         "hyperdual: numpy.dot of arrays with more than 2 dimensions is not supported; "
         "use np.matmul or np.tensordot on plain arrays"
     )
-
-
-@implements(np.inner)
-def inner(a, b):
-    na, nb = np.ndim(g.real_value(a)), np.ndim(g.real_value(b))
-    if na == 0 or nb == 0:
-        return a * b  # numpy: a scalar operand scales the other
-    if na <= 1 and nb <= 1:
-        return sum_(a * b)
-    raise TypeError("hyperdual: numpy.inner is supported for 0-d and 1-d operands only")
-
-
-@implements(np.vdot)
-def vdot(a, b):
-    return sum_(_ravel_any(a) * _ravel_any(b))
-
-
-def _ravel_any(a):
-    return ravel(a) if isinstance(a, _Number) else np.ravel(a)
 
 
 @implements(np.outer)

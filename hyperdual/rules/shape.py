@@ -35,7 +35,6 @@ from .._number import (
     _ndim,
     _no_out,
     _norm_axis,
-    _Number,
     _shape,
     _shift,
     _tidy,
@@ -164,13 +163,6 @@ def expand_dims(x, axis):
     return reshape(x, target)
 
 
-@implements(np.atleast_1d)
-def atleast_1d(*xs):
-    out = [reshape(x, (1,)) if isinstance(x, _Number) and x.ndim == 0 else
-           (x if isinstance(x, _Number) else np.atleast_1d(x)) for x in xs]
-    return out[0] if len(out) == 1 else out
-
-
 @implements(np.broadcast_to)
 def broadcast_to(x, shape, subok=False):
     if isinstance(shape, (int, np.integer)):
@@ -284,22 +276,6 @@ def stack(arrays, axis=0, out=None, **kw):
     return type(top)._build(out_parts, top.tag, nd)
 
 
-@implements(np.hstack)
-def hstack(tup, **kw):
-    arrs = [atleast_1d(a) if isinstance(a, _Number) else np.atleast_1d(a) for a in tup]
-    return concatenate(arrs, axis=0 if np.ndim(g.real_value(arrs[0])) == 1 else 1)
-
-
-@implements(np.vstack)
-def vstack(tup, **kw):
-    arrs = []
-    for a in tup:
-        shape = np.shape(g.real_value(a))
-        arrs.append(reshape(a, (1, -1)) if len(shape) < 2 and isinstance(a, _Number)
-                    else (np.atleast_2d(a) if not isinstance(a, _Number) else a))
-    return concatenate(arrs, axis=0)
-
-
 # --- functions that only look at the value -------------------------------------
 @implements(np.shape)
 def _shape_func(a):
@@ -324,22 +300,6 @@ def _zeros_like(a, dtype=None, order="K", subok=True, shape=None):
 @implements(np.ones_like)
 def _ones_like(a, dtype=None, order="K", subok=True, shape=None):
     return np.ones_like(g.real_value(a), dtype=dtype, shape=shape)
-
-
-@implements(np.argmax)
-def _argmax(a, axis=None, out=None, **kw):
-    return np.argmax(g.real_value(a), axis=axis, **kw)
-
-
-@implements(np.argmin)
-def _argmin(a, axis=None, out=None, **kw):
-    return np.argmin(g.real_value(a), axis=axis, **kw)
-
-
-@implements(np.isclose)
-def _isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
-    return np.isclose(g.real_value(a), g.real_value(b), rtol=rtol, atol=atol,
-                      equal_nan=equal_nan)
 
 
 @implements(np.copy)
