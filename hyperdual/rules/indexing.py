@@ -22,6 +22,11 @@ from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from .._number import _is_basic_index, _map_parts, _Number, _shape
 
+# What hyperdual exports from this module (as hyperdual.<name>); the other
+# functions here are rules that numpy dispatch reaches (np.swapaxes(x) ...).
+__all__ = ["scatter_add"]
+
+
 
 def _index_part(p, nd, index):
     if nd == 0:

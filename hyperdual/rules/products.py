@@ -36,6 +36,11 @@ from .._number import (
 )
 from .shape import reshape
 
+# What hyperdual exports from this module (as hyperdual.<name>); the other
+# functions here are rules that numpy dispatch reaches (np.swapaxes(x) ...).
+__all__ = ["matmul", "dot", "outer"]
+
+
 
 # ---------------------------------------------------------------------------------
 # Bilinear operations: one product rule for @, matmul, dot, inner, outer

@@ -34,6 +34,11 @@ from .._number import (
 )
 from .shape import diagonal, expand_dims, moveaxis, ravel, reshape, squeeze
 
+# What hyperdual exports from this module (as hyperdual.<name>); the other
+# functions here are rules that numpy dispatch reaches (np.swapaxes(x) ...).
+__all__ = ["sum_", "mean", "prod", "max_", "min_"]
+
+
 
 @implements(np.sum)
 def sum_(x, axis=None, dtype=None, out=None, keepdims=False, **kw):

@@ -20,6 +20,11 @@ import numpy as np
 from .. import _generic as g
 from .._number import _finish, _gather, _lead_shapes, _lift, _no_out, _shape, _tidy, implements
 
+# What hyperdual exports from this module (as hyperdual.<name>); the other
+# functions here are rules that numpy dispatch reaches (np.swapaxes(x) ...).
+__all__ = ["where", "clip"]
+
+
 
 @implements(np.where)
 def where(condition, x=None, y=None):

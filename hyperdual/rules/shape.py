@@ -42,6 +42,11 @@ from .._number import (
 )
 from .._rules import UNARY, UNARY_BY_UFUNC
 
+# What hyperdual exports from this module (as hyperdual.<name>); the other
+# functions here are rules that numpy dispatch reaches (np.swapaxes(x) ...).
+__all__ = ["reshape", "transpose", "concatenate", "stack"]
+
+
 
 # ---------------------------------------------------------------------------------
 # Linear maps applied part by part, shifted past the direction axes
