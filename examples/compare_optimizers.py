@@ -366,7 +366,7 @@ def write_plot(results: dict, verbose: bool = True) -> str | None:
     fig.savefig(FIGURE, dpi=110)
     plt.close(fig)
     if verbose:
-        print(f"\nconvergence plot written to {os.path.relpath(FIGURE)}")
+        print(f"\nconvergence plot written to {FIGURE}")
     return FIGURE
 
 

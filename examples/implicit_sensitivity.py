@@ -16,15 +16,14 @@ checks both.
 
 Run:  python examples/implicit_sensitivity.py [--quick] [--out DIR]
 (the figure goes to DIR/implicit_sensitivity.png; DIR defaults to
-$EXACTDIFF_FIGURE_DIR or the system's temporary directory)
+$EXACTDIFF_FIGURE_DIR or exactdiff-figures in the system's temporary directory,
+as for the other examples)
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +77,7 @@ def main(quick: bool = False, out: str | None = None) -> dict:
     figure = None
     plt = _figures.pyplot()
     if plt is not None:
-        folder = Path(out or os.environ.get("EXACTDIFF_FIGURE_DIR") or tempfile.gettempdir())
+        folder = Path(out) if out else _figures.figure_dir()
         folder.mkdir(parents=True, exist_ok=True)
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
         ax1.plot(Ks, [predator(K) for K in Ks], label="y*(K)")
