@@ -73,6 +73,15 @@ class Tag(int):
 def new_tag() -> int:
     """A fresh perturbation tag, newer than every tag made before it.
 
+    Each helper call seeds its inputs with a new tag; an operand with an older
+    tag is a constant to it, which is what keeps nested derivatives apart.
+
+    Returns
+    -------
+    Tag
+        An int subclass (comparable, ordered by creation) that the helper
+        marks as retired when its call returns.
+
     Examples
     --------
     >>> new_tag() < new_tag()
@@ -562,6 +571,10 @@ class Dual(_Number):
         Ints and bools become float64; float32 stays float32; strings, complex
         numbers and objects raise ``TypeError``; shapes that do not broadcast
         raise ``ValueError``.
+    tag : int
+        The perturbation tag (default 0, a user's own number).  Helpers seed
+        their inputs with fresh tags from :func:`new_tag`, so derivatives
+        nested inside each other are kept apart; leave it at 0.
 
     Examples
     --------
@@ -688,6 +701,8 @@ class HyperDual(_Number):
     ----------
     real, eps1, eps2, eps12 : float or array_like
         The four parts, broadcast against each other on construction.
+    tag : int
+        The perturbation tag (default 0, a user's own number); see :class:`Dual`.
 
     Examples
     --------

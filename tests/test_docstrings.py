@@ -148,14 +148,12 @@ def _returns_value(func) -> bool:
     return False
 
 
-# Documented on the branch, but the code lives in reverse/functions.py and
-# hyperdual/_number.py, which another helper is splitting into rules/ modules
-# right now: these docstrings land after that move (strict: an entry fails once
-# its docstring is complete, so the list can only shrink).
+# Documented on the branch, but the code lives in reverse/functions.py, which
+# another helper is splitting into reverse/rules/ modules right now: these
+# docstrings land after that move (strict: an entry fails once its docstring is
+# complete, so the list can only shrink).
 PENDING = {
-    "hyperdual.Dual", "hyperdual.HyperDual", "hyperdual.new_tag", "hyperdual.reshape",
-    "hyperdual.rules.contractions.einsum", "hyperdual.scatter_add", "reverse.Variable.max",
-    "reverse.Variable.mean", "reverse.Variable.min",
+    "reverse.Variable.max", "reverse.Variable.mean", "reverse.Variable.min",
 } | {"reverse.functions." + n for n in (
     "Beta", "Beta.partials", "Betaln", "Betaln.partials", "BroadcastTo", "Concatenate",
     "Copysign", "Copysign.partials", "CumSum", "Einsum", "FloatPower",

@@ -67,7 +67,37 @@ _EINSUM_KW = {"optimize"}
 
 @implements(np.einsum)
 def einsum(*args: Any, out: Any = None, optimize: Any = False, **kw: Any) -> Any:
-    """``np.einsum`` of Duals/HyperDuals and constants, by the product rule."""
+    """``np.einsum`` of Duals/HyperDuals and constants, by the product rule.
+
+    ``np.einsum(...)`` on Duals or HyperDuals arrives here.
+
+    Parameters
+    ----------
+    *args
+        As for ``np.einsum``: a subscripts string and the operands, or the
+        interleaved form.
+    out : None
+        Must be None (writing into an array would lose the derivative).
+    optimize : bool or str
+        Passed on to numpy's contraction of each part.
+    **kw
+        ``casting="safe"`` and ``order`` are accepted; ``dtype`` and other
+        keywords raise ``TypeError``.
+
+    Returns
+    -------
+    Dual or HyperDual or numpy.ndarray
+        The contraction; each derivative part by the product rule.
+
+    Examples
+    --------
+    The gradient of ``x . x`` is ``2 x``:
+
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> hyperdual.gradient(lambda x: np.einsum("i,i->", x, x), np.array([1.0, 2.0, 3.0]))
+    array([2., 4., 6.])
+    """
     if out is not None:
         raise TypeError("hyperdual: numpy.einsum with out= is not supported")
     if kw.get("dtype") is not None or kw.get("casting", "safe") != "safe" or set(kw) - {

@@ -62,6 +62,20 @@ def scatter_add(shape, index, values):
     Works for arrays, Duals and HyperDuals (each part is scattered), which is
     what reverse mode needs to backpropagate indexing over dual numbers.
 
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the result.
+    index : object
+        A numpy index into an array of ``shape``.
+    values : array_like or Dual or HyperDual
+        What to add at ``index`` (shaped like the selection).
+
+    Returns
+    -------
+    numpy.ndarray or Dual or HyperDual
+        Zeros of ``shape`` with ``values`` added, of ``values``' kind.
+
     Examples
     --------
     >>> import numpy as np

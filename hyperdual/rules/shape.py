@@ -65,6 +65,9 @@ def reshape(x, newshape=None, order="C", *, shape=None, **kw):
         The new shape (numpy's old and new keyword).
     order : {"C"}
         Only C order is supported.
+    **kw
+        Other keywords of ``np.reshape`` (``copy``) are accepted for numpy
+        compatibility and ignored.
 
     Returns
     -------
