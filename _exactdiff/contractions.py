@@ -203,3 +203,41 @@ def kron(a: Any, b: Any) -> Any:
     out = "".join(x + y for x, y in zip(la, lb))
     res = _einsum_call(f"{la},{lb}->{out}", a2, b2)
     return np.reshape(res, tuple(p * q for p, q in zip(sa, sb)))
+
+
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: Any = None) -> Any:
+    """``np.cross`` of 2- and 3-component vectors, written with products and ``stack``.
+
+    A 2-component vector is the 3-vector with a zero last component, as in
+    numpy; two 2-vectors give the scalar z component.
+
+    Examples
+    --------
+    >>> cross(np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+    array([0., 0., 1.])
+    """
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a = np.moveaxis(a, axisa, -1)
+    b = np.moveaxis(b, axisb, -1)
+    na, nb = np.shape(a)[-1], np.shape(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n"
+                         "(dimension must be 2 or 3)")
+    a0, a1, b0, b1 = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+    z = a0 * b1 - a1 * b0
+    if na == 2 and nb == 2:
+        return z
+    shape = np.broadcast_shapes(np.shape(a)[:-1], np.shape(b)[:-1])
+    if na == 3 and nb == 3:
+        a2, b2 = a[..., 2], b[..., 2]
+        x, y = a1 * b2 - a2 * b1, a2 * b0 - a0 * b2
+    elif na == 3:  # b's third component is 0
+        a2 = a[..., 2]
+        x, y = -(a2 * b1), a2 * b0
+    else:  # a's third component is 0
+        b2 = b[..., 2]
+        x, y = a1 * b2, -(a0 * b2)
+    parts = [np.broadcast_to(p, shape) for p in (x, y, z)]
+    return np.moveaxis(np.stack(parts, axis=-1), -1, axisc)

@@ -651,3 +651,13 @@ def polyval(p: Any, x: Any) -> Any:
 
 __all__ = [name for name in dir() if not name.startswith("_") and callable(globals()[name])
            and globals()[name].__module__ == __name__]
+
+
+def fftshift(x: Any, axes: Any = None) -> Any:
+    """``np.fft.fftshift``: a roll, so a selection."""
+    return pick(x, np.fft.fftshift, plain(axes, "fft.fftshift", "axes"))
+
+
+def ifftshift(x: Any, axes: Any = None) -> Any:
+    """``np.fft.ifftshift``: a roll, so a selection."""
+    return pick(x, np.fft.ifftshift, plain(axes, "fft.ifftshift", "axes"))

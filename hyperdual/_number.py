@@ -1328,6 +1328,9 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
     for rule in UNARY.values():  # scipy.special ufuncs are looked up by object too
         if rule.ufunc is ufunc and len(inputs) == 1:
             return inputs[0]._unary(rule)
+    impl = HANDLED_FUNCTIONS.get(ufunc)  # ufuncs composed by hyperdual.rules (fmax, jv ...)
+    if impl is not None:
+        return impl(*inputs)
     raise TypeError(
         f"hyperdual: {name} is not supported for {type(self).__name__} (no derivative "
         "rule); supported functions are listed in hyperdual.SUPPORTED_FUNCTIONS"

@@ -30,8 +30,8 @@ def _reverse_names() -> set[str]:
             name = f.__name__
             scipy_fn = getattr(sp, name, None) is f and getattr(np, name, None) is not f
             mod = "scipy.special" if scipy_fn or "scipy" in repr(f) else "numpy"
-            if getattr(f, "__module__", None) == "numpy.linalg":
-                mod = "numpy.linalg"
+            if getattr(f, "__module__", None) in ("numpy.linalg", "numpy.fft"):
+                mod = f.__module__
             elif getattr(np.linalg, name, None) is f and getattr(np, name, None) is not f:
                 mod = "numpy.linalg"
             names.add(_CANONICAL.get(f"{mod}.{name}", f"{mod}.{name}"))

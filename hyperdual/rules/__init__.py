@@ -35,15 +35,23 @@ from . import (  # noqa: E402,F401  (register on import)
     selection,
     shape,
     sorting,
+    special,
     statistics,
 )
 
 
 def _refresh_supported() -> None:
     """Add the families' functions to ``hyperdual.SUPPORTED_FUNCTIONS`` (in place)."""
+    import numpy as np
+    import scipy.special as sp
+
     names = set(_number.SUPPORTED_FUNCTIONS) | set(_number.supported_functions())
     for f in _number.HANDLED_FUNCTIONS:
-        names.add(f"{getattr(f, '__module__', None) or 'numpy'}.{f.__name__}")
+        naive = f"{getattr(f, '__module__', None) or 'numpy'}.{f.__name__}"
+        if getattr(sp, f.__name__, None) is f and getattr(np, f.__name__, None) is not f:
+            names.discard(naive)  # a scipy.special ufunc (no __module__) registered here
+            naive = f"scipy.special.{f.__name__}"
+        names.add(naive)
     names.add("numpy.conjugate")
     _number.SUPPORTED_FUNCTIONS[:] = sorted(names)
 

@@ -32,6 +32,7 @@ import numpy as np
 from _exactdiff.contractions import (
     _LETTERS,
     auto_optimize,
+    cross,
     dot,
     inner,
     kron,
@@ -171,6 +172,7 @@ implements(np.tensordot)(tensordot)
 implements(np.kron)(kron)
 implements(np.inner)(inner)
 implements(np.vdot)(vdot)
+implements(np.cross)(cross)
 
 
 @implements(np.dot)

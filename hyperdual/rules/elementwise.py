@@ -1,4 +1,5 @@
-"""numpy's elementwise functions that are not ufuncs (``np.sinc``, ``np.i0``).
+"""numpy's elementwise functions that are not ufuncs (``np.sinc``, ``np.i0``), and
+the composites ``fmax``, ``fmin``, ``nan_to_num``, ``angle`` (real input).
 
 Their derivatives live in the rule table (:mod:`hyperdual._rules`) like every
 other elementwise function; numpy reaches them through ``__array_function__``
@@ -8,6 +9,8 @@ rather than ``__array_ufunc__``, so they are registered here.
 from __future__ import annotations
 
 import numpy as np
+
+from _exactdiff import elementwise as _e
 
 from .. import _generic as g
 from .._number import implements
@@ -69,3 +72,10 @@ def i0(x):
     True
     """
     return g.i0(x)  # type: ignore[attr-defined]
+
+
+# composites shared with reverse mode (_exactdiff.elementwise); fmax/fmin are
+# ufuncs, found by _number._array_ufunc in the same table
+for _f, _impl in {np.fmax: _e.fmax, np.fmin: _e.fmin, np.nan_to_num: _e.nan_to_num,
+                  np.angle: _e.angle}.items():
+    implements(_f)(_impl)

@@ -339,7 +339,7 @@ RULES = {
     np.full_like: _s.full_like, np.empty_like: _s.empty_like, np.diff: _s.diff,
     np.gradient: _s.gradient, np.convolve: _s.convolve, np.correlate: _s.correlate,
     np.linspace: _s.linspace, np.logspace: _s.logspace, np.interp: _s.interp,
-    np.polyval: _s.polyval,
+    np.polyval: _s.polyval, np.fft.fftshift: _s.fftshift, np.fft.ifftshift: _s.ifftshift,
 }
 
 for _f, _impl in RULES.items():

@@ -14,5 +14,6 @@ from . import (  # noqa: E402,F401  (register on import)
     linalg,  # noqa: E402,F401
     shape,
     sorting,
+    special,
     statistics,
 )

@@ -174,6 +174,7 @@ FUNCTIONS.update({
     np.inner: _np_inner,
     np.vdot: _np_vdot,
     np.dot: _np_dot,
+    np.cross: _c.cross,
 })
 F.__all__.extend(["Einsum", "einsum"])
 F.einsum = einsum  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
 """Reverse-mode rules for the elementwise leftovers: angle conversions, remainders,
+``fmax``/``fmin``/``nan_to_num``/``angle`` (shared composites of :mod:`_exactdiff.elementwise`),
 ``sinc``, ``heaviside``, ``copysign``, ``float_power``, ``logaddexp`` and the
 scipy.special functions ``gamma``, ``loggamma``, ``beta``, ``betaln``,
 ``erfinv``, ``erfcinv``, ``erfcx``, ``ndtr``, ``log_ndtr``, ``ndtri``,
@@ -28,6 +29,8 @@ from typing import Any
 
 import numpy as np
 import scipy.special as sp
+
+from _exactdiff import elementwise as _e
 
 from .. import core
 from .. import functions as F
@@ -463,3 +466,10 @@ def _install_operators() -> None:
 
 
 _install_operators()
+
+
+# composites shared with forward mode (_exactdiff.elementwise)
+UFUNCS[np.fmax] = _e.fmax
+UFUNCS[np.fmin] = _e.fmin
+FUNCTIONS[np.nan_to_num] = _e.nan_to_num
+FUNCTIONS[np.angle] = _e.angle
