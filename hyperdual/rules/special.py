@@ -35,6 +35,9 @@ from _exactdiff._common import is_traced
 from .._number import implements
 from ..custom import custom_jvp
 
+# dispatch targets only: hyperdual exports nothing from here
+__all__: list[str] = []
+
 #: scipy ufunc -> (custom function, number of constant leading parameters)
 SPECIAL: dict[Any, tuple[custom_jvp, int]] = {}
 

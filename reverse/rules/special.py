@@ -29,6 +29,8 @@ from hyperdual.rules.special import SPECIAL, call
 
 from ..core import UFUNCS
 
+__all__: list[str] = []  # dispatch targets only
+
 
 def _register(ufunc: Any) -> None:
     def impl(*args: Any) -> Any:
