@@ -22,12 +22,14 @@ array([0, 1, 2, 0, 1, 2])
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["Recovery", "column_colouring", "hessian_recovery", "jacobian_recovery",
            "jacobian_rows_recovery", "recover_hessian", "recover_jacobian", "row_colouring",
-           "seeds", "star_colouring"]
+           "seed_stack", "seeds", "star_colouring"]
 
 
 def _greedy(adjacency: sp.csr_matrix) -> np.ndarray:
@@ -138,10 +140,27 @@ class Recovery:
         self.indices = P.indices.copy()
         self.at_row = at_row
         self.at_col = at_col
+        self._flat: dict = {}
 
     def __call__(self, compressed: np.ndarray) -> sp.csr_matrix:
         data = np.asarray(compressed)[self.at_row, self.at_col]
-        return sp.csr_matrix((data, self.indices.copy(), self.indptr.copy()), shape=self.shape)
+        return self._matrix(data)
+
+    def stacked(self, stack: np.ndarray) -> sp.csr_matrix:
+        """The same from ``stack = compressed.T`` (shape (ncolours, rows)), as the
+        engines produce it: one flat gather, no transposed copy."""
+        stack = np.ascontiguousarray(stack)
+        rows = stack.shape[1]
+        flat = self._flat.get(rows)
+        if flat is None:
+            flat = self._flat[rows] = self.at_col.astype(np.intp) * rows + self.at_row
+        return self._matrix(stack.reshape(-1).take(flat))
+
+    def _matrix(self, data: np.ndarray) -> sp.csr_matrix:
+        # the pattern's structure is valid by construction: skip scipy's checks
+        m = sp.csr_matrix(self.shape, dtype=data.dtype)
+        m.data, m.indices, m.indptr = data, self.indices.copy(), self.indptr.copy()
+        return m
 
 
 def _rows_cols(pattern: sp.spmatrix) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
@@ -210,3 +229,17 @@ def seeds(colours: np.ndarray) -> np.ndarray:
     V = np.zeros((n, ncol))
     V[np.arange(n), colours] = 1.0
     return V
+
+
+def seed_stack(colours: np.ndarray, shape: tuple = None, dtype: Any = np.float64
+               ) -> np.ndarray:
+    """The direction stack V.T shaped ``(ncolours,) + shape``, C-contiguous.
+
+    (``seeds(c).T`` is Fortran-ordered: every operation on a direction stack
+    built from it would stride across the stack, several times slower.)
+    """
+    n = colours.size
+    ncol = int(colours.max()) + 1 if n else 0
+    V = np.zeros((ncol, n), dtype=dtype)
+    V[colours, np.arange(n)] = 1
+    return V.reshape((ncol,) + (tuple(shape) if shape is not None else (n,)))

@@ -39,9 +39,10 @@ from _exactdiff.colouring import (
     column_colouring,
     hessian_recovery,
     jacobian_recovery,
-    seeds,
+    seed_stack,
     star_colouring,
 )
+from _exactdiff.heap import keep_heap
 from _exactdiff.sparsity import hessian_sparsity, jacobian_sparsity, register_selections
 
 from . import helpers as _h
@@ -120,6 +121,19 @@ class SparseJacobian:
     def _colour(self) -> np.ndarray:
         return column_colouring(self.sparsity)
 
+    def _seeds(self, dtype: Any) -> np.ndarray:
+        """The direction stack (ncolours,) + x.shape, built once per dtype (and the
+        allocator told to keep blocks of the evaluation's size, see
+        ``_exactdiff.heap``)."""
+        dtype = np.dtype(dtype)
+        cache = self.__dict__.setdefault("_seed_cache", {})
+        V = cache.get(dtype)
+        if V is None:
+            V = cache[dtype] = seed_stack(self.colours, self.shape_x, dtype)
+            V.flags.writeable = False
+        keep_heap(16 * V.nbytes)
+        return V
+
     def _recovery(self) -> Any:
         return jacobian_recovery(self.sparsity, self.colours)
 
@@ -133,7 +147,7 @@ class SparseJacobian:
         m = self.sparsity.shape[0]
         if self.ncolours == 0:
             return sp.csr_matrix((m, n))
-        V = seeds(self.colours).T.reshape((self.ncolours,) + shape).astype(_h._dtype(x0))
+        V = self._seeds(_h._dtype(x0))
         try:
             return _compressed_jacobian(self.f, x0, V, self.sparsity.shape[0], self._recover)
         except _Nested as d:  # f closes over numbers of an outer differentiation
@@ -153,11 +167,11 @@ def _compressed_jacobian(f: Callable, x0: Any, V: np.ndarray, m: int, recover: A
         d = _h._part_of(y, tag, Dual, 1, (k,) + ys, V.dtype)
         if isinstance(d, _Number):
             raise _Nested(None)
-        B = np.reshape(np.broadcast_to(d, (k,) + ys), (k, -1)).T  # (m, ncolours)
-        if B.shape[0] != m:
-            raise ValueError(f"sparse_jacobian: f(x) has {B.shape[0]} elements, the "
+        B = np.reshape(np.broadcast_to(d, (k,) + ys), (k, -1))  # (ncolours, m)
+        if B.shape[1] != m:
+            raise ValueError(f"sparse_jacobian: f(x) has {B.shape[1]} elements, the "
                              f"sparsity pattern {m} rows")
-        return recover(B)
+        return recover.stacked(B)
 
 
 class SparseHessian(SparseJacobian):
@@ -217,7 +231,7 @@ class SparseHessian(SparseJacobian):
         if self.ncolours == 0:
             return sp.csr_matrix((n, n))
         dt = _h._dtype(x0)
-        V = seeds(self.colours).T.reshape((self.ncolours,) + shape).astype(dt)
+        V = self._seeds(dt)
         with _h._CallScope():
             tag = _h._seed_tag()
             k = self.ncolours
@@ -239,7 +253,7 @@ class SparseHessian(SparseJacobian):
                     return _h.hessian(self.f, x)
                 cols.append(part)
             VtH = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)  # (k, n)
-            return self._recover(np.reshape(np.broadcast_to(VtH, (k, n)), (k, n)).T)
+            return self._recover.stacked(np.reshape(np.broadcast_to(VtH, (k, n)), (k, n)))
 
 
 def sparse_jacobian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,

@@ -153,7 +153,7 @@ class SparseHessian(_hs.SparseHessian):
             return sp.csr_matrix((n, n))
         hd = _h._hyperdual_stacks()
         k = self.ncolours
-        V = seeds(self.colours).T.reshape((k,) + shape).astype(_h._seed_dtype(data))
+        V = self._seeds(_h._seed_dtype(data))
         tag = hd.new_tag()
         try:
             xv = Variable(hd.Dual._build((data, V), tag, 1))
@@ -170,8 +170,7 @@ class SparseHessian(_hs.SparseHessian):
             return sp.csr_matrix((n, n))  # the gradient does not depend on x
         if _is_dual(g.dual):  # f closes over an outer forward-mode perturbation
             return _h.hessian(self.f, x)
-        HV = np.reshape(np.broadcast_to(g.dual, (k,) + shape), (k, n)).T
-        return self._recover(HV)
+        return self._recover.stacked(np.reshape(np.broadcast_to(g.dual, (k,) + shape), (k, n)))
 
 
 def sparse_jacobian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,

@@ -237,3 +237,26 @@ def test_scipy_adapters_with_sparse_derivatives(engine):
     assert np.max(np.abs(bratu(sol.x))) < 1e-8
     dense = E.least_squares_jac(bratu)
     np.testing.assert_allclose(dense(sol.x), jac(sol.x).toarray(), rtol=1e-13)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_stacked_recovery_and_seed_stack_match_the_plain_forms(seed):
+    from _exactdiff.colouring import hessian_recovery, seed_stack
+
+    rng = np.random.default_rng(seed)
+    n = 25
+    M = rng.random((n, n)) < 0.1
+    S = M | M.T | np.eye(n, dtype=bool)
+    s = star_colouring(sp.csr_matrix(S))
+    V = seeds(s)
+    st = seed_stack(s, (5, 5), np.float32)
+    assert st.flags.c_contiguous and st.dtype == np.float32
+    np.testing.assert_array_equal(st.reshape(-1, n), V.T)
+    Hm = np.where(S, rng.normal(size=(n, n)), 0.0)
+    Hm = Hm + Hm.T
+    R = hessian_recovery(sp.csr_matrix(S), s)
+    a = R(Hm @ V)
+    b = R.stacked((Hm @ V).T)
+    np.testing.assert_array_equal(a.toarray(), Hm)
+    np.testing.assert_array_equal(b.toarray(), Hm)
+    assert b.has_sorted_indices and b.nnz == S.sum()
