@@ -48,8 +48,32 @@ def _greedy(adjacency: sp.csr_matrix) -> np.ndarray:
     return colours
 
 
+def _row_spans(P: sp.csr_matrix) -> tuple[int, int]:
+    """(largest column span of a row, most entries in a row) of a canonical CSR."""
+    counts = np.diff(P.indptr)
+    full = counts > 0
+    if not np.any(full):
+        return 0, 0
+    starts = P.indptr[:-1][full]
+    lo = np.minimum.reduceat(P.indices, starts)
+    hi = np.maximum.reduceat(P.indices, starts)
+    return int(np.max(hi - lo)), int(counts.max())
+
+
+def _canonical(pattern: sp.spmatrix) -> sp.csr_matrix:
+    P = sp.csr_matrix(pattern)
+    if not P.has_canonical_format:
+        P = P.copy()
+        P.sum_duplicates()
+    return P
+
+
 def column_colouring(pattern: sp.spmatrix) -> np.ndarray:
     """Colours of the columns such that no two columns of one colour share a row.
+
+    A banded pattern whose widest row needs every colour gets the colours
+    ``j mod (span + 1)`` (vectorised; as few as any column colouring can have);
+    other patterns are coloured greedily in the natural order.
 
     Parameters
     ----------
@@ -60,12 +84,33 @@ def column_colouring(pattern: sp.spmatrix) -> np.ndarray:
     ndarray of int, shape (n,)
         Colours 0, 1, ... (their number is ``colours.max() + 1``).
     """
-    P = sp.csr_matrix(pattern, dtype=np.float32)
+    P = _canonical(pattern)
+    span, widest = _row_spans(P)
+    if widest and span + 1 <= widest:
+        # two columns of one row are at most `span` apart: different colours mod
+        # span + 1; and a row of `widest` entries needs that many colours anyway
+        return np.arange(P.shape[1], dtype=np.intp) % (span + 1)
+    P = sp.csr_matrix(P, dtype=np.float32, copy=True)  # (never the caller's data)
     P.data[:] = 1.0
     conflicts = sp.csr_matrix(P.T @ P)
     conflicts.setdiag(0)
     conflicts.eliminate_zeros()
     return _greedy(conflicts)
+
+
+def _full_band(P: sp.csr_matrix) -> int | None:
+    """b if the symmetric closure of the canonical square pattern ``P`` is the full
+    band {|i - j| <= b} (b >= 0), else None."""
+    n = P.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(P.indptr))
+    off = P.indices - rows
+    b = int(np.max(np.abs(off))) if off.size else 0
+    if n < 4 * b + 4:  # short bands may need fewer colours (a path of 3 needs 2)
+        return None
+    inside = b * n - b * (b + 1) // 2  # entries (i, i + d), 1 <= d <= b
+    if b and max(int(np.count_nonzero(off > 0)), int(np.count_nonzero(off < 0))) != inside:
+        return None
+    return b
 
 
 def row_colouring(pattern: sp.spmatrix) -> np.ndarray:
@@ -79,7 +124,9 @@ def star_colouring(pattern: sp.spmatrix) -> np.ndarray:
 
     Neighbours get different colours and no path on four vertices is coloured
     with two colours, so every entry of H can be read from ``H @ V`` directly
-    (see :func:`recover_hessian`).
+    (see :func:`recover_hessian`).  A full band of half-width b (tridiagonal,
+    pentadiagonal, ...) gets ``i mod (2b + 1)``, vectorised, the greedy's
+    colours; other patterns are coloured greedily in the natural order.
 
     Parameters
     ----------
@@ -89,7 +136,14 @@ def star_colouring(pattern: sp.spmatrix) -> np.ndarray:
     -------
     ndarray of int, shape (n,)
     """
-    A = sp.csr_matrix(pattern, dtype=np.float32)
+    P = _canonical(pattern)
+    b = _full_band(P)
+    if b is not None:
+        # what the greedy loop below gives a full band, at numpy speed: any two
+        # vertices within distance two are at most 2b apart (a distance-2 colouring
+        # is a star colouring)
+        return np.arange(P.shape[0], dtype=np.intp) % (2 * b + 1)
+    A = sp.csr_matrix(P, dtype=np.float32)
     A = sp.csr_matrix(A + A.T)
     A.setdiag(0)
     A.eliminate_zeros()

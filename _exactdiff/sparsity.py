@@ -50,6 +50,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .heap import keep_heap
+
 __all__ = ["Pattern", "jacobian_sparsity", "hessian_sparsity"]
 
 _DT = np.float32  # dependency matrices hold 0/1 (counts never cancel: no signs)
@@ -60,43 +62,63 @@ def _csr(rows: int, cols: int) -> sp.csr_matrix:
 
 
 def _binary(m: sp.spmatrix) -> sp.csr_matrix:
-    m = sp.csr_matrix(m, dtype=_DT)
-    m.eliminate_zeros()
-    m.data[:] = 1.0
+    if type(m) is not sp.csr_matrix or m.dtype != _DT:
+        m = sp.csr_matrix(m, dtype=_DT)
+    if not m.data.all():  # (sums and products of 0/1 entries are 0 only if stored so)
+        m.eliminate_zeros()
+    m.data.fill(1.0)
     return m
 
 
 class _Trace:
     """State shared by the Patterns of one run: size of x, mode, coupled pairs."""
 
-    __slots__ = ("n", "hessian", "local", "pairs", "pending")
+    __slots__ = ("n", "hessian", "local", "pairs", "pending", "size")
 
     def __init__(self, n: int, hessian: bool, local: bool) -> None:
         self.n = n
         self.hessian = hessian
         self.local = local
         self.pairs = _csr(n, n)
-        self.pending: list[sp.spmatrix] = []
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self.size = 0
 
     def couple(self, a: sp.csr_matrix, b: sp.csr_matrix | None = None) -> None:
         """Record that every input in a row of ``a`` meets every input in the same
         row of ``b`` (of ``a`` itself when b is None) in a nonlinear operation."""
         if not self.hessian or a.nnz == 0 or (b is not None and b.nnz == 0):
             return
-        p = a.T @ (a if b is None else b)
+        left, right = _row_pairs(a, a if b is None else b)
+        self.pending.append((left, right))
         if b is not None:
-            p = p + p.T
-        self.pending.append(p)
-        if len(self.pending) >= 16:
+            self.pending.append((right, left))
+        self.size += left.size
+        if self.size >= 1 << 22:  # bound the memory of the pair lists
             self.flush()
 
     def flush(self) -> None:
         if self.pending:
-            total = self.pairs
-            for p in self.pending:
-                total = total + p
-            self.pairs = _binary(total)
+            left = np.concatenate([p[0] for p in self.pending])
+            right = np.concatenate([p[1] for p in self.pending])
+            new = sp.csr_matrix((np.ones(left.size, dtype=_DT), (left, right)),
+                                shape=(self.n, self.n))  # duplicates summed
+            self.pairs = _binary(new if self.pairs.nnz == 0 else self.pairs + new)
             self.pending.clear()
+            self.size = 0
+
+
+def _row_pairs(a: sp.csr_matrix, b: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Every (i, j) with i in row r of ``a`` and j in row r of ``b``, for all r
+    (the entries of ``a.T @ b`` with repeats), without a sparse product."""
+    ca = np.diff(a.indptr)
+    cb = np.diff(b.indptr)
+    rows_a = np.repeat(np.arange(ca.size), ca)  # the row of each entry of a
+    width = cb[rows_a]  # partners of each entry of a
+    total = int(width.sum())
+    left = np.repeat(a.indices, width)
+    start = np.repeat(b.indptr[rows_a] - (np.cumsum(width) - width), width)
+    right = b.indices[start + np.arange(total)]
+    return left, right
 
 
 class _Unknown:
@@ -439,8 +461,15 @@ def _select(arrays: list, func: Callable[[list], Any]) -> Any:
 
 def _gathered(index: np.ndarray, blocks: list, arrays: list, func: Any, trace: _Trace,
               k: int | None) -> Pattern:
-    source = blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
-    deps = source[index.ravel()]
+    rows = index.ravel()
+    if len(blocks) == 2 and rows.size and rows[0] > 0 and (
+            rows.size == 1 or (rows[-1] - rows[0] == rows.size - 1
+                               and np.all(np.diff(rows) == 1))):
+        # a run of one operand's rows (x[1:], reshapes): a slice, no gather
+        deps = blocks[1][rows[0] - 1: rows[-1]]
+    else:
+        source = blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
+        deps = source[rows]
     value = None
     if trace.local:
         value = func([np.asarray(_value(a), dtype=float) for a in arrays])
@@ -728,6 +757,7 @@ def _run(f: Callable[[Any], Any], x: Any, hessian: bool, local: bool, helper: st
         raise TypeError(f"{helper}: f must be callable, got {type(f).__name__}")
     x0 = np.asarray(x, dtype=float) if not isinstance(x, float) else np.asarray(x)
     n = x0.size
+    keep_heap(256 * n)  # dependency rows of a few entries each (see _exactdiff.heap)
     trace = _Trace(n, hessian, local)
     p = Pattern(sp.identity(n, dtype=_DT, format="csr"), x0.shape, trace,
                 x0 if local else None)

@@ -260,3 +260,36 @@ def test_stacked_recovery_and_seed_stack_match_the_plain_forms(seed):
     np.testing.assert_array_equal(a.toarray(), Hm)
     np.testing.assert_array_equal(b.toarray(), Hm)
     assert b.has_sorted_indices and b.nnz == S.sum()
+
+
+@pytest.mark.parametrize("b", range(4))
+def test_full_bands_take_the_vectorised_colouring_with_the_greedys_count(b, monkeypatch):
+    import _exactdiff.colouring as C
+
+    for n in (1, 3, 7, 4 * b + 4, 40):
+        if b >= n:
+            continue
+        band = sp.diags([np.ones(n)] * (2 * b + 1), list(range(-b, b + 1)), shape=(n, n),
+                        format="csr")
+        fast = C.star_colouring(band)
+        fast_upper = C.star_colouring(sp.triu(band, format="csr"))
+        fast_col = C.column_colouring(band)
+        with monkeypatch.context() as m:  # the greedy loops alone
+            m.setattr(C, "_full_band", lambda P: None)
+            m.setattr(C, "_row_spans", lambda P: (P.shape[1], 0))
+            slow, slow_col = C.star_colouring(band), C.column_colouring(band)
+        assert fast.max() == slow.max() == fast_upper.max()
+        assert fast_col.max() == slow_col.max()
+        dense = band.toarray()
+        for k in range(fast_col.max() + 1):
+            assert np.all(dense[:, fast_col == k].sum(axis=1) <= 1)
+        rng = np.random.default_rng(n)
+        Hm = np.where(dense != 0, rng.normal(size=(n, n)), 0.0)
+        Hm = Hm + Hm.T
+        np.testing.assert_array_equal(recover_hessian(band, fast, Hm @ seeds(fast)).toarray(),
+                                      Hm)
+    # a band with a hole is not full: the greedy colours it
+    holed = sp.lil_matrix(sp.diags([1.0, 1.0, 1.0], [-1, 0, 1], shape=(20, 20)))
+    holed[9, 10] = holed[10, 9] = 0
+    s = star_colouring(sp.csr_matrix(holed))
+    assert all(s[i] != s[j] for i, j in zip(*holed.nonzero()) if i != j and holed[i, j])
