@@ -582,7 +582,7 @@ QUICK_ARGS: dict[str, dict] = {
     "8": {},
     "9": {"sizes": (50, 500)},
     "10": {"backprop_order": 6},
-    "11": {"n": 2000, "n_dense": 200, "n_big": 20000},
+    "11": {"n": 2000, "n_dense": 200, "n_big": 20000, "jax_sizes": (100, 1000)},
 }
 
 

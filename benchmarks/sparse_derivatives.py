@@ -6,12 +6,25 @@
   dense ``reverse.hessian`` where it fits (n = 10**3);
 - ``hyperdual.sparse_jacobian`` of the 1-d Bratu residual at n = 10**4 against f
   (goal <= 20x);
-- n = 10**6: the sparse Hessian completes (seconds, reported).
+- the dense ``jax.jit(jax.hessian(rosen))`` against ``SparseHessian`` per evaluation
+  at n = 100, 1000, 3000 (goal: ahead from n = 1000 on).  jax is never a project
+  dependency: it runs in the interpreter named by ``EXACTDIFF_JAX_PYTHON`` (e.g. a
+  separate venv) or in this one if it imports jax, as a subprocess
+  (``benchmarks/jax_hessian_peer.py``); without one the rows are skipped;
+- n = 10**6: the sparse Hessian completes; seconds and the peak of numpy memory
+  (tracemalloc) per element of x, reported.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
+import subprocess
+import sys
 import time
+import tracemalloc
+from pathlib import Path
 
 import numpy as np
 
@@ -19,8 +32,9 @@ import hyperdual as hd
 import reverse
 
 from .report import Row, Section
+from .timing import per_call
 
-__all__ = ["fig_sparse", "rosen", "bratu"]
+__all__ = ["fig_sparse", "rosen", "bratu", "jax_hessian_seconds"]
 
 
 def rosen(x):
@@ -35,7 +49,43 @@ def bratu(u, lam=1.0):
     return (um - 2 * u + up) / h ** 2 + lam * np.exp(u)
 
 
-def fig_sparse(ctx, n: int = 10_000, n_dense: int = 1000, n_big: int = 1_000_000) -> Section:
+def _jax_python() -> str | None:
+    env = os.environ.get("EXACTDIFF_JAX_PYTHON")
+    if env:
+        return env if Path(env).exists() else None
+    return sys.executable if importlib.util.find_spec("jax") is not None else None
+
+
+def jax_hessian_seconds(sizes: list[int]) -> dict | None:
+    """{"jax": version, "seconds": {n: s}} from the jax peer script, or None."""
+    python = _jax_python()
+    if python is None:
+        return None
+    script = Path(__file__).with_name("jax_hessian_peer.py")
+    try:
+        out = subprocess.run([python, str(script), *map(str, sizes)], capture_output=True,
+                             text=True, timeout=900, check=True)
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
+    res["seconds"] = {int(k): v for k, v in res["seconds"].items()}
+    return res
+
+
+def _big(n_big: int) -> tuple[float, float, int]:
+    """Seconds and peak numpy bytes per element of x for one sparse_hessian."""
+    xb = np.full(n_big, 0.5)
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    Hb = reverse.sparse_hessian(rosen, xb)
+    big = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return big, peak / n_big, Hb.nnz
+
+
+def fig_sparse(ctx, n: int = 10_000, n_dense: int = 1000, n_big: int = 1_000_000,
+               jax_sizes: tuple = (100, 1000, 3000)) -> Section:
     ctx.log("11. sparse Jacobians and Hessians")
     x = np.linspace(-1.0, 1.0, n)
     x_new = x + 0.1
@@ -55,19 +105,6 @@ def fig_sparse(ctx, n: int = 10_000, n_dense: int = 1000, n_big: int = 1_000_000
     r_bratu = ctx.pair("hyperdual SparseJacobian(bratu) / f", lambda: J(u), lambda: bratu(u))
     Jr = reverse.SparseJacobian(bratu, u)
     r_bratu_rev = ctx.pair("reverse SparseJacobian(bratu) / f", lambda: Jr(u), lambda: bratu(u))
-    t0 = time.perf_counter()
-    xb = np.full(n_big, 0.5)
-    Hb = reverse.sparse_hessian(rosen, xb)
-    big = time.perf_counter() - t0
-    ctx.log(f"  n = {n_big}: {big:.1f} s, nnz {Hb.nnz}")
-    text = (f"Extended Rosenbrock (tridiagonal Hessian, {H.ncolours} star colours) and the "
-            "1-d Bratu residual (tridiagonal Jacobian, "
-            f"{J.ncolours} column colours). `SparseHessian` detects the pattern and colours "
-            "it once; each evaluation is one forward-over-reverse pass carrying one "
-            "direction per colour. The one-shot `sparse_hessian` includes detection (a run "
-            "of f on the pattern tracer) and the greedy star colouring (a Python loop over "
-            "the variables). hyperdual's sparse Hessian carries x.size directions on ε2 "
-            "(forward mode has no cheap gradient), so it is O(n²): use reverse's.")
     rows = [
         Row(f"reverse SparseHessian(rosen)(x_new) / f, n = {n}", r_eval, 60.0, "≤ 60x"),
         Row(f"reverse.sparse_hessian(rosen) one-shot / f, n = {n}", r_once, 300.0, "≤ 300x"),
@@ -75,7 +112,40 @@ def fig_sparse(ctx, n: int = 10_000, n_dense: int = 1000, n_big: int = 1_000_000
         Row(f"(info) reverse SparseJacobian(bratu)(u) / f, n = {n}", r_bratu_rev),
         Row(f"(info) dense reverse.hessian / SparseHessian, n = {n_dense}", r_dense),
         Row("(info) hyperdual SparseHessian(rosen) / f, n = 100", r_hd),
-        Row(f"(info) reverse.sparse_hessian at n = {n_big}, seconds", big, unit=" s",
-            note=f"nnz = {Hb.nnz}"),
     ]
+    jx = jax_hessian_seconds(list(jax_sizes))
+    if jx is None:
+        ctx.log("  jax: no interpreter with jax (set EXACTDIFF_JAX_PYTHON): rows skipped")
+    else:
+        for m in jax_sizes:
+            xm = np.linspace(-1.0, 1.0, m) + 0.1
+            Hm = reverse.SparseHessian(rosen, xm)
+            ours = per_call(lambda Hm=Hm, xm=xm: Hm(xm), ctx.timing)
+            ratio = ours / jx["seconds"][m]
+            ctx.log(f"  n = {m}: SparseHessian {ours * 1e6:.0f} µs, jax.jit(jax.hessian) "
+                    f"{jx['seconds'][m] * 1e6:.0f} µs")
+            goal = m >= 1000
+            rows.append(Row(f"reverse SparseHessian(x) / jax.jit(jax.hessian) (dense), n = {m}",
+                            ratio, 1.0 if goal else None, "< 1 (ahead)" if goal else "—",
+                            strict=True,
+                            note=f"jax {jx['jax']} (separate interpreter, not paired): "
+                                 f"{jx['seconds'][m] * 1e6:,.0f} µs; ours "
+                                 f"{ours * 1e6:,.0f} µs"))
+    big, per_elem, nnz = _big(n_big)
+    ctx.log(f"  n = {n_big}: {big:.1f} s, peak {per_elem:.0f} B per element, nnz {nnz}")
+    rows.append(Row(f"(info) reverse.sparse_hessian at n = {n_big}, seconds", big, unit=" s",
+                    note=f"nnz = {nnz}; peak numpy memory {per_elem:.0f} bytes per element "
+                         "of x (tracemalloc)"))
+    text = (f"Extended Rosenbrock (tridiagonal Hessian, {H.ncolours} star colours) and the "
+            "1-d Bratu residual (tridiagonal Jacobian, "
+            f"{J.ncolours} column colours). `SparseHessian` detects the pattern and colours "
+            "it once; each evaluation is one forward-over-reverse pass carrying one "
+            "direction per colour (a C-ordered (3, n) stack; the allocator is told to keep "
+            "blocks of that size, see `_exactdiff/heap.py`). The one-shot `sparse_hessian` "
+            "includes detection (a run of f on the pattern tracer) and the colouring (full "
+            "bands in numpy, other patterns by the greedy loop). The jax rows compare one "
+            "evaluation of our sparse Hessian with one call of the compiled dense "
+            "`jax.jit(jax.hessian(rosen))` (compile time excluded), timed in jax's own "
+            "interpreter. hyperdual's sparse Hessian carries x.size directions on ε2 "
+            "(forward mode has no cheap gradient), so it is O(n²): use reverse's.")
     return Section("11. Sparse Jacobians and Hessians (issue 15)", rows, text)
