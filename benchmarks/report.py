@@ -137,7 +137,8 @@ def _v(dist: str) -> str:
         return "not installed"
 
 
-def header(command: str, peer_versions: dict[str, str | None], note: str = "") -> str:
+def header(command: str, peer_versions: dict[str, str | None], note: str = "",
+           clock: str = "time.perf_counter") -> str:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     peers = ", ".join(f"{k} {v}" if v else f"{k} (not installed)"
                       for k, v in peer_versions.items())
@@ -152,7 +153,7 @@ def header(command: str, peer_versions: dict[str, str | None], note: str = "") -
         f"numpy {_v('numpy')}, scipy {_v('scipy')}, exactdiff {_v('exactdiff')}",
         f"- peers: {peers}",
         "- method: paired, interleaved timing (A B, B A, ... repeat by repeat; each batch "
-        "≥ 2 ms of inner loops, gc off inside a batch, time.perf_counter); every figure is "
+        f"≥ 2 ms of inner loops, gc off inside a batch, {clock}); every figure is "
         "the median of the per-pair ratios, IQR in brackets. Lower is better; a goal is an "
         "upper bound from issue 5.",
     ]

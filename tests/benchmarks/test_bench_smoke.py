@@ -104,4 +104,4 @@ def test_taylor_mode():
 def test_sparse_derivatives():
     from benchmarks.sparse_derivatives import fig_sparse
 
-    _check(fig_sparse(_ctx(), n=50, n_dense=20, n_big=200))
+    _check(fig_sparse(_ctx(), n=50, n_dense=20, n_big=200, jax_sizes=(20,)))
