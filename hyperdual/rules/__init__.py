@@ -27,6 +27,7 @@ register one function: ``statistics`` wraps the reductions with ``where=`` and
 from .. import _number
 from . import (  # noqa: E402,F401  (register on import)
     contractions,
+    eig,
     elementwise,
     indexing,
     linalg,  # noqa: E402,F401

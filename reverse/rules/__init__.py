@@ -10,6 +10,7 @@ imports them all, and ``reverse/__init__`` imports it after
 
 from . import (  # noqa: E402,F401  (register on import)
     contractions,
+    eig,
     elementwise,
     linalg,  # noqa: E402,F401
     shape,
