@@ -19,7 +19,7 @@ output value ``y`` and the input values.  What those values are depends on the m
   differentiated again, to any order.
 
 One formula therefore serves both modes, and every elementary function is defined
-once (in :mod:`reverse.functions`).
+once (in :mod:`reverse.rules`, one module per family).
 
 Memory
 ------
@@ -109,7 +109,7 @@ _get_config = _CONFIG.get
 _NO_BACKPROP = types.SimpleNamespace(**{**vars(_DEFAULTS), "enable_backprop": False})
 
 #: True while a backward pass runs with the zero-cotangent guard (see
-#: ``reverse.functions._keep_zero`` and the end of ``_run_backward``).
+#: ``reverse.rules._util._keep_zero`` and the end of ``_run_backward``).
 GUARD_ZEROS: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "reverse_guard_zeros", default=False
 )
@@ -1184,7 +1184,7 @@ class Variable:
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         return _dispatch_function(func, types, args, kwargs)
 
-    # Arithmetic operators are installed by reverse.functions (one table).
+    # Arithmetic operators are installed by reverse.rules.operators (one table).
 
 
 class Parameter(Variable):
@@ -2026,7 +2026,7 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
 
 
 # ----------------------------------------------------------------------------
-# numpy dispatch (tables filled by reverse.functions)
+# numpy dispatch (tables filled by the rule families, reverse.rules)
 # ----------------------------------------------------------------------------
 
 #: ufunc -> callable building the Function (differentiable ufuncs).
@@ -2038,7 +2038,7 @@ VALUE_UFUNCS: set[Any] = set()
 #: numpy function -> implementation taking Variables (NEP 18).
 FUNCTIONS: dict[Any, Any] = {}
 
-_OPS = types.SimpleNamespace()  # functions core needs, installed by reverse.functions
+_OPS = types.SimpleNamespace()  # functions core needs, installed by reverse.rules.operators
 
 
 def _unsupported(kind: str, name: str, why: str = "") -> TypeError:

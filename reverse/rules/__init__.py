@@ -1,19 +1,53 @@
-"""Reverse-mode rules by family, one module each (``linalg``, ``contractions``,
-``statistics``, ``sorting``, ``shape`` ...).
+"""Reverse-mode rules by family, one module each.
+
+========================  =========================================================
+``unary``                 sin, exp, log, sqrt, tanh, erf ... (the elementwise table),
+                          polygamma
+``binary``                ``+ - * / **``, arctan2, hypot, maximum, minimum, xlogy
+``elementwise``           scipy.special (gamma, beta, erfinv, Bessel ...), remainders,
+                          float_power, logaddexp, sinc
+``reductions``            sum, prod, mean, max, min
+``shape``                 reshape, transpose, broadcast_to, concatenate, stack, tile, pad ...
+``indexing``              ``x[i]``
+``selection``             where, clip
+``products``              ``@``/matmul, dot, outer, linear
+``contractions``          einsum, tensordot, kron, dot/inner/vdot of any dimensions
+``linalg``                numpy.linalg (solve, inv, det, slogdet, eigh, svd ...)
+``statistics``            cumsum, var, std, average, median, quantile, cov, logsumexp ...
+``sorting``               sort, partition, argsort and the other index functions
+``nn``                    relu, sigmoid, softmax, softmax_cross_entropy, dropout ...
+``operators``             Variable's operators and methods (``x + y``, ``x[i]``, ``x.T`` ...)
+========================  =========================================================
 
 Each module defines its ``Function`` classes and registers the numpy functions
-it covers into :data:`reverse.core.FUNCTIONS` when it is imported; this package
-imports them all, and ``reverse/__init__`` imports it after
-:mod:`reverse.functions`.  The public names stay reachable as
-``reverse.functions.<name>`` too.
+it covers into :data:`reverse.core.FUNCTIONS` (ufuncs into ``UFUNCS``) when it
+is imported; this package imports them all.  The public names are re-exported
+by :mod:`reverse.functions` (``import reverse.functions as F``).  Registration
+order matters where two modules register one function, so the base families
+are imported first: ``contractions`` then replaces ``np.dot`` with its general
+form, ``elementwise`` ``np.float_power``, ``shape`` (its shared rules)
+``np.swapaxes`` and ``np.diff``, and ``statistics`` wraps the reductions with
+``where=`` and ``initial=``.
 """
 
-from . import (  # noqa: E402,F401  (register on import)
+from . import (  # noqa: F401  (register on import; the base families)
+    binary,
+    indexing,
+    nn,
+    operators,
+    products,
+    reductions,
+    selection,
+    shape,
+    unary,
+)
+
+# isort: split
+from . import (  # noqa: F401  (replace or wrap some entries of the families above)
     contractions,
     eig,
     elementwise,
-    linalg,  # noqa: E402,F401
-    shape,
+    linalg,
     sorting,
     special,
     statistics,

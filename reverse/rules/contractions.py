@@ -31,8 +31,12 @@ import numpy as np
 
 from _exactdiff import contractions as _c
 
-from .. import functions as F
 from ..core import FUNCTIONS, Function, Variable, _value
+from ._util import _arg, _reject
+from .products import dot  # registers np.dot for 2-d first; _np_dot below replaces it
+from .shape import broadcast_to
+
+__all__ = ["Einsum", "einsum"]
 
 
 def _contractions() -> Any:
@@ -118,11 +122,11 @@ def einsum(*args: Any, out: Any = None, optimize: Any = False, **kwargs: Any) ->
     variable([[1. 0.]
               [0. 1.]])
     """
-    F._reject("einsum", out=out, **{k: v for k, v in kwargs.items()
+    _reject("einsum", out=out, **{k: v for k, v in kwargs.items()
                                     if not (k == "casting" and v == "safe")
                                     and not (k == "order" and v in ("K", None))})
     ins, outs, ops = _contractions().parse_einsum(args, _ndim)
-    ops = [F._arg(o, "einsum") for o in ops]
+    ops = [_arg(o, "einsum") for o in ops]
     sizes: dict[str, int] = {}
     for lab, o in zip(ins, ops):
         for c, n in zip(lab, np.shape(_value(o))):
@@ -135,7 +139,7 @@ def einsum(*args: Any, out: Any = None, optimize: Any = False, **kwargs: Any) ->
     for lab, o in zip(ins, ops):
         shape = tuple(sizes[c] for c in lab)
         if isinstance(o, Variable) and o.shape != shape:
-            o = F.broadcast_to(o, shape)
+            o = broadcast_to(o, shape)
         elif not isinstance(o, Variable) and np.shape(_value(o)) != shape:
             o = np.broadcast_to(o, shape)
         fixed.append(o)
@@ -161,9 +165,9 @@ def _np_vdot(a: Any, b: Any) -> Any:
 
 
 def _np_dot(a: Any, b: Any, out: Any = None) -> Any:
-    F._reject("dot", out=out)
+    _reject("dot", out=out)
     if _ndim(a) <= 2 and _ndim(b) <= 2:
-        return F.dot(a, b)
+        return dot(a, b)
     return _contractions().dot(a, b)
 
 
@@ -176,6 +180,3 @@ FUNCTIONS.update({
     np.dot: _np_dot,
     np.cross: _c.cross,
 })
-F.__all__.extend(["Einsum", "einsum"])
-F.einsum = einsum  # type: ignore[attr-defined]
-F.Einsum = Einsum  # type: ignore[attr-defined]

@@ -33,9 +33,15 @@ import scipy.special as sp
 from _exactdiff import elementwise as _e
 
 from .. import core
-from .. import functions as F
 from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
 from ..utils import sum_to
+from . import binary as _b
+from . import unary as _u
+from ._util import _keep_zero
+
+# The Function classes of the two-argument table (the functions and the classes of
+# the one-argument table are generated into reverse.rules.binary and .unary).
+__all__: list[str] = []
 
 _SQRT_PI = math.sqrt(math.pi)
 _SQRT_2 = math.sqrt(2.0)
@@ -228,7 +234,7 @@ def _derivative_function(cls_name: str, d1: Any, d2: Any) -> type:
     """A Function computing f' whose backward is the (precise) f''."""
 
     def backward(self: Any, gy: Any, y: Any, x: Any) -> Any:
-        return F._keep_zero(gy, gy * d2(x))
+        return _keep_zero(gy, gy * d2(x))
 
     return type(cls_name, (Function,), {
         "__slots__": (), "forward": staticmethod(d1), "backward": backward,
@@ -297,11 +303,11 @@ _UNARY: list[tuple[str, Any, Any, tuple[str, ...], str, float]] = [
 ]
 
 for _entry in _UNARY:
-    F._make_unary(*_entry)
+    _u._make_unary(*_entry)
 
 # numpy's non-ufunc spellings and the aliases that are distinct ufunc objects
-FUNCTIONS[np.sinc] = F.sinc  # type: ignore[attr-defined]
-FUNCTIONS[np.i0] = F.i0  # type: ignore[attr-defined]
+FUNCTIONS[np.sinc] = _u.sinc  # type: ignore[attr-defined]
+FUNCTIONS[np.i0] = _u.i0  # type: ignore[attr-defined]
 for _alias, _of in ((np.radians, np.deg2rad), (np.degrees, np.rad2deg)):
     UFUNCS[_alias] = UFUNCS[_of]
     core.UNARY_UFUNCS[_alias] = core.UNARY_UFUNCS[_of]
@@ -319,8 +325,8 @@ class _Binary(Function):
         ia, ib = self._inputs
         wa, wb = isinstance(ia, Variable), isinstance(ib, Variable)
         fa, fb = self.partials(a, b, y, wa, wb)
-        ga = sum_to(F._keep_zero(gy, gy * fa), a.shape) if wa else None
-        gb = sum_to(F._keep_zero(gy, gy * fb), b.shape) if wb else None
+        ga = sum_to(_keep_zero(gy, gy * fa), a.shape) if wa else None
+        gb = sum_to(_keep_zero(gy, gy * fb), b.shape) if wb else None
         return ga, gb
 
 
@@ -434,8 +440,8 @@ def _make_binary(cls_name: str, ufunc: Any, partials: Any, names: tuple[str, ...
         "__doc__": f"``{names[0]}(a, b)`` elementwise (reverse mode).",
     })
     globals()[cls_name] = cls
-    F._make_binary(cls, ufunc, names)
-    F.__dict__[cls_name] = cls
+    __all__.append(cls_name)
+    _b._make_binary(cls, ufunc, names)
 
 
 for _entry in _BINARY:
@@ -443,7 +449,7 @@ for _entry in _BINARY:
 
 
 def _divmod(a: Any, b: Any) -> tuple[Variable, Variable]:
-    return F.floor_divide(a, b), F.remainder(a, b)  # type: ignore[attr-defined]
+    return _b.floor_divide(a, b), _b.remainder(a, b)  # type: ignore[attr-defined]
 
 
 UFUNCS[np.divmod] = _divmod
@@ -457,10 +463,10 @@ def _install_operators() -> None:
             return fn(other, self) if reflected else fn(self, other)
         return method
 
-    Variable.__mod__ = op(F.remainder, False)  # type: ignore[attr-defined]
-    Variable.__rmod__ = op(F.remainder, True)  # type: ignore[attr-defined]
-    Variable.__floordiv__ = op(F.floor_divide, False)  # type: ignore[attr-defined]
-    Variable.__rfloordiv__ = op(F.floor_divide, True)  # type: ignore[attr-defined]
+    Variable.__mod__ = op(_b.remainder, False)  # type: ignore[attr-defined]
+    Variable.__rmod__ = op(_b.remainder, True)  # type: ignore[attr-defined]
+    Variable.__floordiv__ = op(_b.floor_divide, False)  # type: ignore[attr-defined]
+    Variable.__rfloordiv__ = op(_b.floor_divide, True)  # type: ignore[attr-defined]
     Variable.__divmod__ = op(_divmod, False)  # type: ignore[attr-defined]
     Variable.__rdivmod__ = op(lambda a, b: _divmod(a, b), True)  # type: ignore[attr-defined]
 

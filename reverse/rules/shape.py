@@ -10,6 +10,12 @@ of ``create_graph`` and forward-over-reverse over ``Dual`` data work;
 are compositions of slicing and arithmetic.  ``np.conj`` and ``np.real`` of a
 real Variable are the Variable; ``np.imag`` is a constant zero.
 
+The structural nodes those build on are here too: ``Reshape``, ``Transpose``,
+``BroadcastTo`` and ``Concatenate`` (with ``reshape``, ``transpose``,
+``broadcast_to``, ``concatenate``, ``stack``, ``squeeze``, ``expand_dims`` and
+their numpy spellings), each with a backward that is the inverse map (or, for
+``broadcast_to``, ``sum_to``); indexing is in :mod:`reverse.rules.indexing`.
+
 Examples
 --------
 >>> import numpy as np
@@ -22,13 +28,328 @@ variable([6. 9.])
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from _exactdiff import shape as _s
 
 from .. import core
-from ..core import FUNCTIONS, UFUNCS
+from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
+from ..utils import sum_to
+from ._util import _arg, _reject
+from .indexing import getitem
+from .unary import _UNARY_CLASSES
 
+__all__ = ["Reshape", "Transpose", "BroadcastTo", "Concatenate", "reshape", "transpose",
+           "broadcast_to", "concatenate", "stack", "squeeze", "expand_dims"]
+
+
+# ----------------------------------------------------------------------------
+# Structural Functions and their numpy spellings
+# ----------------------------------------------------------------------------
+
+
+class Reshape(Function):
+    """Reshape (the gradient is reshaped back).
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> Reshape((2, 1))(Variable([1.0, 2.0])).shape
+    (2, 1)
+    """
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: Any) -> None:
+        self.shape = shape
+
+    def forward(self, x: Any) -> Any:
+        return np.reshape(x, self.shape)
+
+    def backward(self, gy: Any, y: Any, x: Any) -> Any:
+        return np.reshape(gy, x.shape)
+
+
+class Transpose(Function):
+    """Permute axes (``axes=None`` reverses them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> Transpose(None)(Variable(np.ones((2, 3)))).shape
+    (3, 2)
+    """
+
+    __slots__ = ("axes",)
+
+    def __init__(self, axes: Any = None) -> None:
+        self.axes = None if axes is None else tuple(int(a) for a in axes)
+
+    def forward(self, x: Any) -> Any:
+        return np.transpose(x, self.axes)
+
+    def backward(self, gy: Any, y: Any, x: Any) -> Any:
+        if self.axes is None:
+            return np.transpose(gy)
+        nd = len(self.axes)
+        inverse = tuple(np.argsort([a % nd for a in self.axes]))
+        return np.transpose(gy, inverse)
+
+
+class BroadcastTo(Function):
+    """Broadcast to ``shape``; the gradient is summed back (``sum_to``).
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> BroadcastTo((2, 3))(Variable([1.0, 2.0, 3.0])).shape
+    (2, 3)
+    """
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: Any) -> None:
+        self.shape = tuple(shape) if isinstance(shape, (tuple, list)) else (int(shape),)
+
+    def forward(self, x: Any) -> Any:
+        return np.broadcast_to(x, self.shape)
+
+    def backward(self, gy: Any, y: Any, x: Any) -> Any:
+        return sum_to(gy, x.shape)
+
+
+class Concatenate(Function):
+    """Join along an existing axis; the gradient is sliced back.
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> Concatenate(0)(Variable([1.0]), [2.0, 3.0])
+    variable([1. 2. 3.])
+    """
+
+    __slots__ = ("axis",)
+
+    def __init__(self, axis: int = 0) -> None:
+        self.axis = axis
+
+    def forward(self, *xs: Any) -> Any:
+        return np.concatenate(xs, axis=self.axis)
+
+    def backward(self, gy: Any, y: Any, *xs: Any) -> Any:
+        axis = self.axis % len(gy.shape)
+        grads = []
+        start = 0
+        for inp, x in zip(self._inputs, xs):
+            stop = start + x.shape[axis]
+            if isinstance(inp, Variable):
+                grads.append(gy[(slice(None),) * axis + (slice(start, stop),)])
+            else:
+                grads.append(None)
+            start = stop
+        return tuple(grads)
+
+
+def _as_operand_array(x: Any) -> Any:
+    """A constant Python number or numpy scalar as a 0-d array (it needs a shape)."""
+    if isinstance(x, Variable) or core._is_dual(x) or isinstance(x, np.ndarray):
+        return x
+    return np.asarray(x, dtype=np.float64 if isinstance(x, (int, float, bool)) else None)
+
+
+def reshape(x: Any, shape: Any) -> Variable:
+    """Reshape to ``shape`` (``-1`` allowed).
+
+    Examples
+    --------
+    >>> reshape([1.0, 2.0, 3.0, 4.0], (2, 2)).shape
+    (2, 2)
+    """
+    x = _arg(x, "reshape")
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    shape = tuple(shape)
+    if isinstance(x, Variable) and x.shape == shape:
+        return x
+    return Reshape(shape)(x)
+
+
+def transpose(x: Any, axes: Any = None) -> Variable:
+    """Permute axes (reverse them by default).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> transpose(np.ones((2, 3, 4)), (1, 0, 2)).shape
+    (3, 2, 4)
+    """
+    return Transpose(axes)(_arg(x, "transpose"))
+
+
+def broadcast_to(x: Any, shape: Any) -> Variable:
+    """Broadcast to ``shape``.
+
+    Examples
+    --------
+    >>> broadcast_to(1.0, (2, 2)).shape
+    (2, 2)
+    """
+    x = _arg(x, "broadcast_to")
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if isinstance(x, Variable) and x.shape == shape:
+        return x
+    return BroadcastTo(shape)(x)
+
+
+def concatenate(xs: Any, axis: int | None = 0) -> Variable:
+    """Join a sequence along ``axis`` (``axis=None`` flattens first).
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> concatenate([Variable([1.0]), [2.0]])
+    variable([1. 2.])
+    """
+    xs = [_as_operand_array(_arg(x, "concatenate")) for x in xs]
+    if axis is None:
+        xs = [reshape(x, (-1,)) for x in xs]
+        axis = 0
+    return Concatenate(int(axis))(*xs)
+
+
+def stack(xs: Any, axis: int = 0) -> Variable:
+    """Join a sequence along a new axis.
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> stack([Variable([1.0, 2.0]), [3.0, 4.0]], axis=1).shape
+    (2, 2)
+    """
+    xs = [_as_operand_array(_arg(x, "stack")) for x in xs]
+    if not xs:
+        raise ValueError("stack: need at least one array")
+    shape = np.shape(_value(xs[0]))
+    ax = axis % (len(shape) + 1)
+    new = shape[:ax] + (1,) + shape[ax:]
+    return Concatenate(ax)(*[reshape(x, new) for x in xs])
+
+
+def squeeze(x: Any, axis: Any = None) -> Variable:
+    """Remove axes of length one.
+
+    Examples
+    --------
+    >>> squeeze([[1.0, 2.0]]).shape
+    (2,)
+    """
+    x = _arg(x, "squeeze")
+    shape = np.shape(_value(x))
+    if axis is None:
+        new = tuple(n for n in shape if n != 1)
+    else:
+        axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+        for a in axes:
+            if shape[a] != 1:
+                raise ValueError("cannot select an axis to squeeze out which has size "
+                                 "not equal to one")
+        new = tuple(n for i, n in enumerate(shape) if i not in axes)
+    return reshape(x, new)
+
+
+def expand_dims(x: Any, axis: Any) -> Variable:
+    """Insert axes of length one at ``axis``.
+
+    Examples
+    --------
+    >>> expand_dims([1.0, 2.0], 0).shape
+    (1, 2)
+    """
+    x = _arg(x, "expand_dims")
+    shape = list(np.shape(_value(x)))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    nd = len(shape) + len(axes)
+    for a in sorted(a % nd for a in axes):
+        shape.insert(a, 1)
+    return reshape(x, tuple(shape))
+
+
+def _np_reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None,
+                copy: Any = None) -> Variable:
+    if order != "C":
+        raise TypeError("reverse: np.reshape supports order='C' only")
+    return reshape(a, newshape if shape is None else shape)
+
+
+def _np_transpose(a: Any, axes: Any = None) -> Variable:
+    return transpose(a, axes)
+
+
+def _np_swapaxes(a: Any, axis1: int, axis2: int) -> Variable:
+    a = _arg(a, "swapaxes")
+    axes = list(range(len(np.shape(_value(a)))))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(a, axes)
+
+
+def _np_broadcast_to(array: Any, shape: Any, subok: bool = False) -> Variable:
+    return broadcast_to(array, shape)
+
+
+def _np_concatenate(arrays: Any, axis: Any = 0, out: Any = None, **kwargs: Any) -> Variable:
+    _reject("concatenate", out=out, **kwargs)
+    return concatenate(arrays, axis)
+
+
+def _np_stack(arrays: Any, axis: int = 0, out: Any = None, **kwargs: Any) -> Variable:
+    _reject("stack", out=out, **kwargs)
+    return stack(arrays, axis)
+
+
+def _np_ravel(a: Any, order: str = "C") -> Variable:
+    if order != "C":
+        raise TypeError("reverse: np.ravel supports order='C' only")
+    return reshape(a, (-1,))
+
+
+def _np_diff(a: Any, n: int = 1, axis: int = -1, **kwargs: Any) -> Variable:
+    _reject("diff", **kwargs)
+    a = _arg(a, "diff")
+    nd = len(np.shape(_value(a)))
+    ax = axis % nd
+    hi = (slice(None),) * ax + (slice(1, None),)
+    lo = (slice(None),) * ax + (slice(None, -1),)
+    for _ in range(n):
+        a = getitem(a, hi) - getitem(a, lo)
+    return a
+
+
+def _np_copy(a: Any, *args: Any, **kwargs: Any) -> Variable:
+    return _UNARY_CLASSES["Positive"]()(_arg(a, "copy"))
+
+
+FUNCTIONS.update({
+    np.reshape: _np_reshape,
+    np.transpose: _np_transpose,
+    np.swapaxes: _np_swapaxes,
+    np.broadcast_to: _np_broadcast_to,
+    np.concatenate: _np_concatenate,
+    np.stack: _np_stack,
+    np.squeeze: squeeze,
+    np.expand_dims: expand_dims,
+    np.ravel: _np_ravel,
+    np.diff: _np_diff,
+    np.copy: _np_copy,
+})
+
+
+# ----------------------------------------------------------------------------
+# Shared with forward mode (_exactdiff.shape); registered after the spellings
+# above, so these take precedence where both exist (swapaxes, diff)
+# ----------------------------------------------------------------------------
 #: numpy function -> shared implementation registered for Variables.
 RULES = {
     np.tile: _s.tile, np.repeat: _s.repeat, np.pad: _s.pad, np.diag: _s.diag,

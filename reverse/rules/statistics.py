@@ -23,8 +23,12 @@ import numpy as np
 
 from _exactdiff import statistics as _s
 
-from .. import functions as F
 from ..core import FUNCTIONS, Function, Variable, _value
+from . import reductions as _reductions  # noqa: F401  (registered before wrapped below)
+from ._util import _arg, _reject
+from .shape import reshape
+
+__all__ = ["CumSum", "cumsum", "logsumexp"]
 
 
 class CumSum(Function):
@@ -59,12 +63,12 @@ def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Vari
     variable([[1. 3.]
               [3. 7.]])
     """
-    F._reject("cumsum", dtype=dtype, out=out)
-    a = F._arg(a, "cumsum")
+    _reject("cumsum", dtype=dtype, out=out)
+    a = _arg(a, "cumsum")
     if not isinstance(a, Variable):
         a = Variable(a)
     if axis is None:
-        a = F.reshape(a, (-1,))
+        a = reshape(a, (-1,))
         axis = 0
     nd = np.ndim(_value(a))
     return CumSum(int(axis) % max(nd, 1))(a)
@@ -80,7 +84,3 @@ for _kind, _funcs in _s.REDUCTIONS.items():
             FUNCTIONS[_f] = _s.with_where(_kind, FUNCTIONS[_f])
 
 logsumexp = _s.logsumexp
-F.logsumexp = logsumexp  # type: ignore[attr-defined]
-F.cumsum = cumsum  # type: ignore[attr-defined]
-F.CumSum = CumSum  # type: ignore[attr-defined]
-F.__all__.extend(["CumSum", "cumsum", "logsumexp"])

@@ -1,0 +1,117 @@
+"""Helpers shared by the reverse-mode rule modules: operand checks (``_arg``,
+``_reject``), zeros in the data's own dtype and library (``_zeros``), and the
+zero-cotangent guard of the elementwise backwards (``_keep_zero``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from _exactdiff import arrays as _arrays
+from _exactdiff.arrays import is_foreign_array as _is_foreign
+
+from .. import core
+from ..core import Variable, _const, _value, as_array
+
+
+def _arg(x: Any, fname: str) -> Any:
+    """Validate an operand of a public function: a Variable or a constant."""
+    if isinstance(x, Variable):
+        return x
+    c = _const(x)
+    if c is None:
+        as_array(x)  # raises the descriptive TypeError for strings, objects ...
+        raise TypeError(f"reverse.functions.{fname}: unsupported operand {type(x).__name__}")
+    return c
+
+
+def _zeros(x: Any) -> np.ndarray:
+    # x's float dtype: a float64 zero added to a float32 gradient would promote it
+    if type(x) is not np.ndarray and _is_foreign(x):  # in x's library and chunking
+        return _arrays.zeros_like(x, core._seed_dtype(x))
+    return np.zeros(x.shape, dtype=core._seed_dtype(x))
+
+
+_guard_zeros = core.GUARD_ZEROS.get
+
+
+def _keep_zero(gy: Any, gx: Any) -> Any:
+    """``gx = gy * (a local derivative)``, zero wherever ``gy`` is zero.
+
+    A Jacobian row or a Hessian column seeds zero cotangents into outputs that
+    do not matter for it; where the local derivative is inf (sqrt'(0), or an
+    infinite operand of a product) ``0 * inf`` would turn those unrelated
+    entries into NaN.  hyperdual keeps zero tangents zero the same way.  Only
+    non-finite entries are touched, with one mask on both paths (raw arrays and
+    Variables), so they agree exactly; a finite ``gx`` costs one ``vdot`` check.
+    With Dual data (forward-over-reverse) a cotangent counts as zero where all
+    its parts are zero.
+    Off in a backward pass's first try (``core.GUARD_ZEROS``): see
+    ``core._run_backward``.
+    """
+    if not _guard_zeros():
+        return gx
+    v = gx.data if isinstance(gx, Variable) else gx
+    if type(v) is np.ndarray:
+        if v.dtype.kind != "f" or math.isfinite(np.vdot(v, v) if v.ndim else v):
+            return gx
+    elif isinstance(v, np.floating) or type(v) is float:
+        if math.isfinite(v):
+            return gx
+    elif core._is_dual(v):
+        # Forward-over-reverse: a cotangent is zero when all its parts are (a
+        # cotangent whose real part is 0 but whose tangent is not still matters).
+        bad = ~_all_parts(v, np.isfinite)
+        if not bad.any():
+            return gx
+        mask = np.logical_and(_all_parts(gy.data if isinstance(gy, Variable) else gy,
+                                         lambda a: np.equal(a, 0)), bad)
+        if not mask.any():
+            return gx
+        if isinstance(gx, Variable):
+            from .selection import Where  # rare path; selection imports this module
+
+            return Where(mask)(0.0, gx)
+        return np.where(mask, 0.0, v)
+    else:
+        return gx
+    g = _value(gy)
+    mask = np.logical_and(np.equal(g, 0), ~np.isfinite(v))
+    if not mask.any():
+        return gx
+    zero = np.zeros((), dtype=np.result_type(v))
+    if isinstance(gx, Variable):
+        from .selection import Where
+
+        return Where(mask)(zero, gx)
+    out = np.where(mask, zero, v)
+    return out if out.ndim else out[()]
+
+
+def _all_parts(v: Any, pred: Any) -> Any:
+    """Where ``pred`` holds for every part of ``v`` (a Dual, nested or with
+    direction axes, or plain data): a boolean array of the value's shape."""
+    if not core._is_dual(v):
+        return np.asarray(pred(np.asarray(v)), dtype=bool)
+    coef = getattr(v, "coef", None)
+    if coef is not None:  # a Taylor number: coefficients along the first axis
+        return np.all(pred(coef), axis=0)
+    parts = v._parts()
+    nd = v.nd
+    mask = _all_parts(parts[0], pred)
+    for p in parts[1:]:
+        pm = _all_parts(p, pred)
+        if nd:
+            pm = np.all(pm, axis=tuple(range(nd)))
+        mask = mask & pm
+    return mask
+
+
+def _reject(fname: str, **kwargs: Any) -> None:
+    for key, val in kwargs.items():
+        if val is not None and val is not np._NoValue:
+            raise TypeError(f"reverse: np.{fname}(..., {key}=...) is not supported "
+                            "(reverse-mode autodiff)")

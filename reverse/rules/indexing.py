@@ -1,0 +1,74 @@
+"""Reverse-mode rule of indexing: ``x[index]`` (``GetItem``, ``getitem``).
+
+The backward scatters the gradient back into zeros of the input's shape
+(repeated indices accumulate); on raw arrays it is a pending scatter that the
+backward pass applies in place.  The scatter's own backward is indexing again,
+so every order works, and over Dual data each part is scattered.  ``np.take``,
+``take_along_axis``, ``compress`` ... are in :mod:`reverse.rules.shape`.
+
+Examples
+--------
+>>> from reverse import Variable
+>>> x = Variable([1.0, 2.0, 3.0])
+>>> (x[[0, 0, 2]] * 1.0).sum().backward()
+>>> x.grad
+variable([2. 0. 1.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import core
+from ..core import Function, Variable
+from ..utils import is_basic_index, scatter_add
+from ._util import _arg
+
+__all__ = ["GetItem", "getitem"]
+
+
+class GetItem(Function):
+    """``x[index]``; the gradient is scattered back (repeated indices accumulate).
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> GetItem(1)(Variable([1.0, 2.0]))
+    variable(2.)
+    """
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def forward(self, x: Any) -> Any:
+        return x[self.index]
+
+    def backward(self, gy: Any, y: Any, x: Any) -> Any:
+        if isinstance(gy, Variable):
+            return scatter_add(gy, self.index, x.shape)
+        return core.PendingScatter(self.index, gy, x.shape, is_basic_index(self.index))
+
+
+def _index_arg(index: Any) -> Any:
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        if isinstance(item, Variable):
+            raise TypeError("reverse: cannot index with a Variable; use .data for the "
+                            "(non-differentiable) index values")
+    return index
+
+
+def getitem(x: Any, index: Any) -> Variable:
+    """``x[index]`` with slices, integers, integer/boolean arrays, None, Ellipsis.
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> x = Variable([1.0, 2.0, 3.0])
+    >>> getitem(x, [0, 0, 2]).sum().backward()
+    >>> x.grad
+    variable([2. 0. 1.])
+    """
+    return GetItem(_index_arg(index))(_arg(x, "getitem"))

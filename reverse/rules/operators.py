@@ -1,0 +1,193 @@
+"""Variable's operators and ndarray-style methods (``x + y``, ``x @ W``, ``x[i]``,
+``x.max()``, ``x.astype`` ...), installed on :class:`reverse.Variable` from the
+rule families, and the operations :mod:`reverse.core` needs (copy, reshape,
+sum, scatter and ``Anchor``).
+
+``AsType`` is the Function behind ``astype``; ``Anchor`` ties a gradient to an
+input with derivative 0 (see ``core._run_backward``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import core
+from ..core import Function, Variable, _const, _value
+from ..utils import scatter_add
+from ._util import _zeros
+from .binary import Add, Divide, Multiply, Power, Subtract
+from .indexing import GetItem, _index_arg
+from .products import MatMul, dot
+from .reductions import max, mean, min, prod, sum  # noqa: A004
+from .selection import clip
+from .shape import reshape, squeeze, transpose
+from .unary import _UNARY_CLASSES
+
+# Nothing here is meant to be called by name: the operators and methods are
+# Variable's; AsType and Anchor are internal (also reachable from reverse.functions).
+__all__: list[str] = []
+
+
+# ----------------------------------------------------------------------------
+# Internal: Anchor (see core._run_backward)
+# ----------------------------------------------------------------------------
+
+
+class AsType(Function):
+    """Cast to a float dtype; the gradient is cast back to the input's dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> AsType(np.float32)(Variable([1.0])).dtype
+    dtype('float32')
+    """
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x: Any) -> Any:
+        return x.astype(self.dtype)
+
+    def backward(self, gy: Any, y: Any, x: Any) -> Any:
+        dt = core._seed_dtype(x)
+        return gy if gy.dtype == dt else gy.astype(dt)
+
+
+class Anchor(Function):
+    """Return ``g`` unchanged while depending (with derivative 0) on ``x``.
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> Anchor()(2.0, Variable(1.0))
+    variable(2.)
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(g: Any, x: Any) -> Any:
+        return g
+
+    def backward(self, gy: Any, y: Any, g: Any, x: Any) -> Any:
+        return gy, _zeros(x)
+
+
+# ----------------------------------------------------------------------------
+# Operators on Variable
+# ----------------------------------------------------------------------------
+
+
+def _install_operators() -> None:
+    def binary(cls: type) -> tuple[Any, Any]:
+        def op(self: Variable, other: Any) -> Any:
+            if not isinstance(other, Variable):
+                other = _const(other)
+                if other is None:
+                    return NotImplemented
+            return cls()(self, other)
+
+        def rop(self: Variable, other: Any) -> Any:
+            other = _const(other)
+            if other is None:
+                return NotImplemented
+            return cls()(other, self)
+
+        return op, rop
+
+    for cls, name in ((Add, "add"), (Subtract, "sub"), (Multiply, "mul"),
+                      (Divide, "truediv"), (Power, "pow"), (MatMul, "matmul")):
+        op, rop = binary(cls)
+        op.__name__, rop.__name__ = f"__{name}__", f"__r{name}__"
+        setattr(Variable, f"__{name}__", op)
+        setattr(Variable, f"__r{name}__", rop)
+
+    for name, cls_name in (("neg", "Negative"), ("pos", "Positive"), ("abs", "Absolute")):
+        cls = _UNARY_CLASSES[cls_name]
+        setattr(Variable, f"__{name}__", lambda self, cls=cls: cls()(self))
+    Variable.__getitem__ = lambda self, index: GetItem(_index_arg(index))(self)
+
+    def compare(ufunc: Any) -> Any:
+        def op(self: Variable, other: Any) -> Any:
+            if not isinstance(other, Variable):
+                other = _const(other)
+                if other is None:
+                    return NotImplemented
+            return ufunc(_value(self), _value(other))
+        return op
+
+    for name, uf in (("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
+                     ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)):
+        setattr(Variable, f"__{name}__", compare(uf))
+
+    def _max(self: Variable, axis: Any = None, keepdims: bool = False) -> Variable:
+        """Maximum over ``axis`` (see :func:`reverse.functions.max`)."""
+        return max(self, axis, keepdims)
+
+    def _min(self: Variable, axis: Any = None, keepdims: bool = False) -> Variable:
+        """Minimum over ``axis`` (see :func:`reverse.functions.min`)."""
+        return min(self, axis, keepdims)
+
+    def _mean(self: Variable, axis: Any = None, keepdims: bool = False) -> Variable:
+        """Mean over ``axis`` (see :func:`reverse.functions.mean`)."""
+        return mean(self, axis, keepdims)
+
+    Variable.max, Variable.min, Variable.mean = _max, _min, _mean
+
+    # more ndarray methods: each the numpy function of the same name (same rules)
+    def _astype(self: Variable, dtype: Any, copy: bool = True) -> Variable:
+        """Cast to the float ``dtype`` (differentiable); an integer dtype raises TypeError."""
+        dt = np.dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(f"reverse: astype({dt}) of a Variable would drop its gradient; "
+                            "only float dtypes are accepted (use .data for the values)")
+        return AsType(dt)(self)
+
+    def _item(self: Variable, *args: Any) -> Variable:
+        """The element as a 0-d Variable (it stays in the graph)."""
+        if not args:
+            if self.size != 1:
+                raise ValueError("can only convert an array of size 1 to a Python scalar")
+            return reshape(self, ())
+        if len(args) == 1 and not isinstance(args[0], tuple):
+            return reshape(self, (-1,))[args[0]]
+        return self[args[0] if len(args) == 1 else args]
+
+    methods = {
+        "squeeze": lambda self, axis=None: squeeze(self, axis),
+        "ravel": lambda self: reshape(self, (-1,)),
+        "flatten": lambda self: reshape(self, (-1,)),
+        "copy": lambda self: _UNARY_CLASSES["Positive"]()(self),
+        "prod": lambda self, axis=None, keepdims=False: prod(self, axis, keepdims),
+        "var": lambda self, *a, **k: np.var(self, *a, **k),
+        "std": lambda self, *a, **k: np.std(self, *a, **k),
+        "cumsum": lambda self, axis=None: np.cumsum(self, axis=axis),
+        "clip": lambda self, min=None, max=None: clip(self, min, max),  # noqa: A002
+        "swapaxes": lambda self, a1, a2: np.swapaxes(self, a1, a2),
+        "diagonal": lambda self, offset=0, axis1=0, axis2=1: np.diagonal(self, offset,
+                                                                          axis1, axis2),
+        "trace": lambda self, offset=0, axis1=0, axis2=1: np.trace(self, offset, axis1, axis2),
+        "dot": lambda self, other: dot(self, other),
+        "astype": _astype,
+        "item": _item,
+    }
+    for name, fn in methods.items():
+        if not hasattr(Variable, name):
+            setattr(Variable, name, fn)
+
+    # copy.copy / copy.deepcopy of a Variable: np.positive, a new array in the graph
+    core._OPS.copy = lambda x, deep: _UNARY_CLASSES["Positive"]()(x)
+    core._OPS.transpose = transpose
+    core._OPS.reshape = reshape
+    core._OPS.sum = sum
+    core._OPS.anchor = lambda g, x: Anchor()(g, x)
+    core._OPS.scatter = scatter_add
+
+
+_install_operators()
