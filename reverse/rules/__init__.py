@@ -24,9 +24,8 @@ it covers into :data:`reverse.core.FUNCTIONS` (ufuncs into ``UFUNCS``) when it
 is imported; this package imports them all.  The public names are re-exported
 by :mod:`reverse.functions` (``import reverse.functions as F``).  Registration
 order matters where two modules register one function, so the base families
-are imported first: ``contractions`` then replaces ``np.dot`` with its general
-form, ``elementwise`` ``np.float_power``, ``shape`` (its shared rules)
-``np.swapaxes`` and ``np.diff``, and ``statistics`` wraps the reductions with
+are imported first: ``elementwise`` then replaces ``np.float_power`` (an alias
+of ``power`` until then) and ``statistics`` wraps the reductions with
 ``where=`` and ``initial=``.
 """
 

@@ -33,7 +33,7 @@ from _exactdiff import contractions as _c
 
 from ..core import FUNCTIONS, Function, Variable, _value
 from ._util import _arg, _reject
-from .products import dot  # registers np.dot for 2-d first; _np_dot below replaces it
+from .products import dot
 from .shape import broadcast_to
 
 __all__ = ["Einsum", "einsum"]

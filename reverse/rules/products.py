@@ -161,17 +161,11 @@ def linear(x: Any, W: Any, b: Any = None) -> Variable:
     return y
 
 
-def _np_dot(a: Any, b: Any, out: Any = None) -> Variable:
-    _reject("dot", out=out)
-    return dot(a, b)
-
-
 def _np_outer(a: Any, b: Any, out: Any = None) -> Variable:
     _reject("outer", out=out)
     return outer(a, b)
 
 
 FUNCTIONS.update({
-    np.dot: _np_dot,
     np.outer: _np_outer,
 })

@@ -38,7 +38,6 @@ from .. import core
 from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
 from ..utils import sum_to
 from ._util import _arg, _reject
-from .indexing import getitem
 from .unary import _UNARY_CLASSES
 
 __all__ = ["Reshape", "Transpose", "BroadcastTo", "Concatenate", "reshape", "transpose",
@@ -288,13 +287,6 @@ def _np_transpose(a: Any, axes: Any = None) -> Variable:
     return transpose(a, axes)
 
 
-def _np_swapaxes(a: Any, axis1: int, axis2: int) -> Variable:
-    a = _arg(a, "swapaxes")
-    axes = list(range(len(np.shape(_value(a)))))
-    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-    return transpose(a, axes)
-
-
 def _np_broadcast_to(array: Any, shape: Any, subok: bool = False) -> Variable:
     return broadcast_to(array, shape)
 
@@ -315,18 +307,6 @@ def _np_ravel(a: Any, order: str = "C") -> Variable:
     return reshape(a, (-1,))
 
 
-def _np_diff(a: Any, n: int = 1, axis: int = -1, **kwargs: Any) -> Variable:
-    _reject("diff", **kwargs)
-    a = _arg(a, "diff")
-    nd = len(np.shape(_value(a)))
-    ax = axis % nd
-    hi = (slice(None),) * ax + (slice(1, None),)
-    lo = (slice(None),) * ax + (slice(None, -1),)
-    for _ in range(n):
-        a = getitem(a, hi) - getitem(a, lo)
-    return a
-
-
 def _np_copy(a: Any, *args: Any, **kwargs: Any) -> Variable:
     return _UNARY_CLASSES["Positive"]()(_arg(a, "copy"))
 
@@ -334,21 +314,18 @@ def _np_copy(a: Any, *args: Any, **kwargs: Any) -> Variable:
 FUNCTIONS.update({
     np.reshape: _np_reshape,
     np.transpose: _np_transpose,
-    np.swapaxes: _np_swapaxes,
     np.broadcast_to: _np_broadcast_to,
     np.concatenate: _np_concatenate,
     np.stack: _np_stack,
     np.squeeze: squeeze,
     np.expand_dims: expand_dims,
     np.ravel: _np_ravel,
-    np.diff: _np_diff,
     np.copy: _np_copy,
 })
 
 
 # ----------------------------------------------------------------------------
-# Shared with forward mode (_exactdiff.shape); registered after the spellings
-# above, so these take precedence where both exist (swapaxes, diff)
+# Shared with forward mode (_exactdiff.shape)
 # ----------------------------------------------------------------------------
 #: numpy function -> shared implementation registered for Variables.
 RULES = {
