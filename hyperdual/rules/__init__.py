@@ -3,12 +3,12 @@
 ========================  =========================================================
 ``shape``                 reshape, transpose, concatenate, stack, flip, roll, take, pad ...
 ``indexing``              ``x[i]``, scatter_add
-``reductions``            sum, mean, prod, max, min, cumsum, trace
+``reductions``            sum, mean, prod, max, min
 ``selection``             where, clip
 ``products``              ``@``/matmul (and hyperdual.dot, hyperdual.outer)
 ``contractions``          einsum, tensordot, kron, dot/inner/vdot/outer of any dimensions
-``linalg``                numpy.linalg (solve, inv, det, slogdet, eigh, svd ...)
-``statistics``            var, std, average, median, quantile, cov, logsumexp ...
+``linalg``                numpy.linalg (solve, inv, det, slogdet, eigh, svd ...), trace
+``statistics``            cumsum, var, std, average, median, quantile, cov, logsumexp ...
 ``sorting``               sort, partition, argsort and the other index functions
 ``elementwise``           the elementwise functions that are not ufuncs (sinc, i0)
 ========================  =========================================================

@@ -41,7 +41,9 @@ import numpy as np
 from _exactdiff import linalg as _shared
 
 from .. import _generic as g
-from .._number import Dual, HyperDual, _finish, _Number, _shape, implements
+from .._number import Dual, HyperDual, _finish, _no_out, _Number, _shape, implements
+from .reductions import sum_
+from .shape import diagonal
 
 try:  # the result types numpy 2 gives (plain tuples where they do not exist)
     from numpy.linalg._linalg import EighResult, QRResult, SlogdetResult, SVDResult
@@ -542,6 +544,13 @@ def pinv(a, rcond=None, hermitian=False, **kw):
     if rcond is not None:
         kw["rcond"] = rcond
     return _apply("pinv", _pinv_rule, (a,), **kw)[0]
+
+
+# --- np.trace: the sum of the diagonal, a linear map of every part -----------
+@implements(np.trace)
+def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    _no_out("trace", out)
+    return sum_(diagonal(x, offset, axis1, axis2), axis=-1)
 
 
 # --- compositions of the rules, shared with reverse mode (_exactdiff.linalg) ---

@@ -1,13 +1,13 @@
-"""Forward-mode rules for the reductions: ``sum``, ``mean``, ``prod``, ``max``/``amax``,
-``min``/``amin``, ``cumsum`` and ``trace``.
+"""Forward-mode rules for the reductions: ``sum``, ``mean``, ``prod``, ``max``/``amax``
+and ``min``/``amin``.
 
 A sum is linear, so every part is summed along the same axes (shifted past
 the direction axes); ``prod`` is the product rule, one factor at a time, so a
 zero entry keeps its exact derivative; ``max``/``min`` share the derivative
 equally among tied extremes (JAX's convention, as in reverse mode).  The
 ``where=``/``initial=`` keywords are layered on top of these by
-:mod:`hyperdual.rules.statistics`, which also holds ``var``, ``std`` and the
-other statistics.
+:mod:`hyperdual.rules.statistics`, which also holds ``cumsum``, ``var``,
+``std`` and the other statistics; ``trace`` is in :mod:`hyperdual.rules.linalg`.
 
 Examples
 --------
@@ -32,7 +32,7 @@ from .._number import (
     _tidy,
     implements,
 )
-from .shape import diagonal, expand_dims, moveaxis, ravel, reshape, squeeze
+from .shape import expand_dims, moveaxis, ravel, reshape, squeeze
 
 # What hyperdual exports from this module (as hyperdual.<name>); the other
 # functions here are rules that numpy dispatch reaches (np.swapaxes(x) ...).
@@ -126,21 +126,6 @@ def mean(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
         axes = ax if isinstance(ax, tuple) else (ax,)
         count = int(np.prod([shape[a] for a in axes], dtype=np.int64))
     return sum_(x, axis=axis, keepdims=keepdims) / float(count)
-
-
-@implements(np.cumsum)
-def cumsum(x, axis=None, dtype=None, out=None):
-    _no_out("cumsum", out)
-    if axis is None:
-        return cumsum(ravel(x), axis=0)
-    ax = _norm_axis(axis, x.ndim)
-    return _map_parts(x, lambda p, nd: np.cumsum(p, axis=ax + nd))
-
-
-@implements(np.trace)
-def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
-    _no_out("trace", out)
-    return sum_(diagonal(x, offset, axis1, axis2), axis=-1)
 
 
 @implements(np.prod)

@@ -1,4 +1,4 @@
-"""Forward-mode registration of the statistics and reductions: ``var``, ``std``,
+"""Forward-mode registration of the statistics and reductions: ``cumsum``, ``var``, ``std``,
 ``average``, ``cov``, ``corrcoef``, ``ptp``, ``nansum``, ``nanmean``, ``cumprod``,
 ``median``, ``percentile``, ``quantile``, and ``hyperdual.logsumexp``,
 ``softmax``, ``log_softmax`` (scipy.special's signatures: scipy's own versions
@@ -20,6 +20,8 @@ array([0.5, 0.5])
 
 from __future__ import annotations
 
+import numpy as np
+
 from _exactdiff.statistics import (
     REDUCTIONS,
     STATISTICS,
@@ -29,7 +31,18 @@ from _exactdiff.statistics import (
     with_where,
 )
 
-from .._number import HANDLED_FUNCTIONS, implements
+from .._number import HANDLED_FUNCTIONS, _map_parts, _no_out, _norm_axis, implements
+from .shape import ravel
+
+
+@implements(np.cumsum)
+def cumsum(x, axis=None, dtype=None, out=None):
+    _no_out("cumsum", out)
+    if axis is None:
+        return cumsum(ravel(x), axis=0)
+    ax = _norm_axis(axis, x.ndim)
+    return _map_parts(x, lambda p, nd: np.cumsum(p, axis=ax + nd))
+
 
 for _f, _impl in STATISTICS.items():
     implements(_f)(_impl)
