@@ -88,7 +88,15 @@ class _Trace:
         row of ``b`` (of ``a`` itself when b is None) in a nonlinear operation."""
         if not self.hessian or a.nnz == 0 or (b is not None and b.nnz == 0):
             return
-        left, right = _row_pairs(a, a if b is None else b)
+        other = a if b is None else b
+        total = int(np.dot(np.diff(a.indptr), np.diff(other.indptr)))
+        if total > 12 * a.shape[0]:
+            # rows with many inputs (a stencil, a reduction fed to a nonlinear
+            # function): the sparse product lists each pair once, not once per row
+            p = sp.coo_matrix(a.T @ other)
+            left, right = p.row, p.col
+        else:
+            left, right = _row_pairs(a, other)
         self.pending.append((left, right))
         if b is not None:
             self.pending.append((right, left))

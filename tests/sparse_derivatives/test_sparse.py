@@ -293,3 +293,27 @@ def test_full_bands_take_the_vectorised_colouring_with_the_greedys_count(b, monk
     holed[9, 10] = holed[10, 9] = 0
     s = star_colouring(sp.csr_matrix(holed))
     assert all(s[i] != s[j] for i, j in zip(*holed.nonzero()) if i != j and holed[i, j])
+
+
+def test_hessian_patterns_of_dense_rows_and_stencils():
+    # a reduction fed to a nonlinear function couples everything (the sparse-product
+    # branch of the tracer), a 2-d five-point stencil squared couples neighbours of
+    # neighbours (many inputs per row); both against the dense Hessians' nonzeros
+    n = 300
+    P = hyperdual.hessian_sparsity(lambda x: np.sum(x) ** 2 + np.sum(np.sin(x[::2])), np.ones(n))
+    assert P.nnz == n * n
+    m = 7
+
+    def stencil(u):
+        U = u.reshape(m, m)
+        Q = np.pad(U, 1)
+        r = Q[:-2, 1:-1] + Q[2:, 1:-1] + Q[1:-1, :-2] + Q[1:-1, 2:] - 4 * U + np.exp(U)
+        return np.sum(r ** 2)
+
+    x = np.random.default_rng(3).normal(size=m * m)
+    S = hyperdual.hessian_sparsity(stencil, x).toarray()
+    H = reverse.hessian(stencil, x)
+    assert not np.any((H != 0) & ~S)
+    assert np.array_equal(S, np.abs(H) > 0)  # exact here: no cancellation
+    np.testing.assert_allclose(reverse.sparse_hessian(stencil, x).toarray(), H, rtol=1e-12,
+                               atol=1e-9)
