@@ -6,7 +6,8 @@ Times (medians of a few runs, seconds) and ratios to the function:
   (500 directions through ``A @ w``: one BLAS product over the whole stack) and
   reverse.gradient, against the hand-written gradient;
 * an einsum-heavy function (a bilinear form and a three-operand contraction):
-  gradient and Hessian in both engines against f.
+  gradient and Hessian in both engines against f, beside autograd's when it is
+  installed (a peer for this benchmark only).
 
 Not part of ``python -m benchmarks`` (whose figures are issue 5's); run it on
 an idle machine, the numbers move with the load.
@@ -74,6 +75,29 @@ def einsum_heavy(n: int = 60, seed: int = 0) -> list[tuple[str, float, float]]:
                      ("reverse.gradient", lambda: rv.gradient(f, x)),
                      ("hyperdual.hessian", lambda: hd.hessian(f, x)),
                      ("reverse.hessian", lambda: rv.hessian(f, x))):
+        t = _median_time(fn, repeats=1)
+        rows.append((name, t, t / t_f))
+    rows += _autograd_rows(M, T, x, t_f, hd.gradient(f, x))
+    return rows
+
+
+def _autograd_rows(M, T, x, t_f: float, grad_ref) -> list[tuple[str, float, float]]:
+    """The same f in autograd (reverse mode; its Hessian is reverse-over-reverse), if
+    installed: a peer, never a project dependency."""
+    try:
+        import autograd
+        import autograd.numpy as anp
+    except ImportError:
+        return []
+
+    def f(v):
+        q = anp.einsum("i,ij,j->", v, M, anp.tanh(v))
+        return q + anp.sum(anp.einsum("i,ijk,j->k", v, T, v) ** 2)
+
+    np.testing.assert_allclose(autograd.grad(f)(x), grad_ref, rtol=1e-9)
+    rows = []
+    for name, fn in (("autograd grad", lambda: autograd.grad(f)(x)),
+                     ("autograd hessian", lambda: autograd.hessian(f)(x))):
         t = _median_time(fn, repeats=1)
         rows.append((name, t, t / t_f))
     return rows
