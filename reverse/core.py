@@ -851,7 +851,10 @@ class Variable:
         return _OPS.reshape(self, (-1,))
 
     def flatten(self) -> Variable:
-        """The elements as a 1-d Variable (same as :meth:`ravel`: graphs copy nothing).
+        """The elements as a 1-d Variable: the same as :meth:`ravel`.
+
+        Unlike numpy's ``flatten`` the data may be a view of this Variable's
+        (use :meth:`copy` for a separate array).
 
         Returns
         -------
