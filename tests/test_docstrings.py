@@ -148,30 +148,6 @@ def _returns_value(func) -> bool:
     return False
 
 
-# Documented on the branch, but the code lives in reverse/functions.py, which
-# another helper is splitting into reverse/rules/ modules right now: these
-# docstrings land after that move (strict: an entry fails once its docstring is
-# complete, so the list can only shrink).
-PENDING = {
-    "reverse.Variable.max", "reverse.Variable.mean", "reverse.Variable.min",
-} | {"reverse.functions." + n for n in (
-    "Beta", "Beta.partials", "Betaln", "Betaln.partials", "BroadcastTo", "Concatenate",
-    "Copysign", "Copysign.partials", "CumSum", "Einsum", "FloatPower",
-    "FloatPower.partials", "FloorDivide", "FloorDivide.partials", "Fmod", "Fmod.partials",
-    "GetItem", "Heaviside", "Heaviside.partials", "KlDiv", "KlDiv.partials", "LeakyRelu",
-    "LogSoftmax", "Logaddexp", "Logaddexp.partials", "Logaddexp2", "Logaddexp2.partials",
-    "Max", "Min", "Polygamma", "PowPartial", "Prod", "RelEntr", "RelEntr.partials",
-    "Remainder", "Remainder.partials", "Reshape", "Softmax", "SoftmaxCrossEntropy", "Sum",
-    "Transpose", "Where", "Xlog1py", "Xlog1py.partials", "add", "arctan2", "beta", "betaln",
-    "broadcast_to", "clip", "concatenate", "copysign", "cumsum", "divide", "dot", "einsum",
-    "expand_dims", "float_power", "floor_divide", "fmod", "getitem", "heaviside", "hypot",
-    "kl_div", "logaddexp", "logaddexp2", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "multiply", "outer", "polygamma", "power", "prod", "rel_entr", "remainder",
-    "reshape", "squeeze", "stack", "subtract", "sum", "transpose", "where", "xlog1py",
-    "xlogy",
-)}
-
-
 PUBLIC = _callables()
 
 
@@ -230,9 +206,7 @@ def test_public_names_are_found():
     assert len(PUBLIC) > 400
 
 
-@pytest.mark.parametrize("qualname,obj", [
-    pytest.param(q, o, marks=pytest.mark.xfail(strict=True, reason="pending the rules/ split"))
-    if q in PENDING else (q, o) for q, o in PUBLIC], ids=[q for q, _ in PUBLIC])
+@pytest.mark.parametrize("qualname,obj", PUBLIC, ids=[q for q, _ in PUBLIC])
 def test_public_callable_is_documented(qualname, obj):
     problems = _problems(qualname, obj)
     assert not problems, f"{qualname}: " + "; ".join(problems)

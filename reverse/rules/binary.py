@@ -210,6 +210,11 @@ class Power(Function):
 class PowPartial(Function):
     """``d^(i+j) (a ** b) / da^i db^j``; its partials are the next members.
 
+    Parameters
+    ----------
+    i, j : int
+        How many times ``a ** b`` is differentiated by ``a`` and by ``b``.
+
     Examples
     --------
     >>> from reverse import Variable
@@ -387,14 +392,31 @@ _BINARY_DOC = '''``{name}(a, b)`` elementwise with broadcasting, recorded in the
 Either operand may be a Variable or a constant (array_like); numpy's
 ``np.{np_name}`` on a Variable reaches the same rule.
 
+Parameters
+----------
+a, b : Variable or array_like
+    The operands, broadcast against each other; constants are not
+    differentiated.
+
+Returns
+-------
+Variable
+    ``{name}(a, b)`` elementwise, shape of the broadcast operands.
+
 Examples
 --------
->>> from reverse import Variable
->>> a = Variable([1.0, 2.0])
->>> y = {name}(a, 3.0)
->>> y.sum().backward()
->>> a.grad.shape
+The gradient with respect to each operand agrees with central differences:
+
+>>> import numpy as np
+>>> from reverse import Variable, gradient_check
+>>> a, b = np.array([0.7, 1.9]), np.array([1.3, 0.8])
+>>> y = {name}(Variable(a), b)
+>>> y.shape
 (2,)
+>>> bool(gradient_check(lambda a: {name}(a, b).sum(), a))
+True
+>>> bool(gradient_check(lambda b: {name}(a, b).sum(), b))
+True
 '''
 
 

@@ -50,6 +50,15 @@ def _ndim(x: Any) -> int:
 class Einsum(Function):
     """``np.einsum`` with explicit subscripts (see :func:`einsum`).
 
+    Parameters
+    ----------
+    ins : list of str
+        The subscripts of each operand (``["ij", "jk"]``).
+    out : str
+        The subscripts of the result.
+    sizes : dict of str to int, optional
+        Length of each label (for labels that are broadcast from length one).
+
     Examples
     --------
     >>> import numpy as np
@@ -110,6 +119,24 @@ class Einsum(Function):
 
 def einsum(*args: Any, out: Any = None, optimize: Any = False, **kwargs: Any) -> Variable:
     """``np.einsum`` of Variables and constants, every subscript form numpy accepts.
+
+    Parameters
+    ----------
+    *args
+        As for ``np.einsum``: a subscripts string and the operands, or the
+        interleaved form ``(op0, [0, 1], op1, [1, 2], [0, 2])``.
+    out : None
+        Must be None (writing into an array would lose the graph).
+    optimize : bool or str
+        Accepted for numpy compatibility; the contraction order is chosen
+        automatically.
+    **kwargs
+        ``casting="safe"`` and ``order="K"`` are accepted; others raise TypeError.
+
+    Returns
+    -------
+    Variable
+        The contraction, recorded in the graph.
 
     Examples
     --------

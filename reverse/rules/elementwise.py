@@ -321,6 +321,40 @@ class _Binary(Function):
 
     __slots__ = ()
 
+    @staticmethod
+    def partials(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
+        """The partial derivatives ``(df/da, df/db)`` at ``(a, b)`` (each rule has its own).
+
+        Written with numpy calls, so that they are arrays on the fast path and
+        recorded graphs under ``create_graph=True``.
+
+        Parameters
+        ----------
+        a, b : numpy.ndarray or Variable
+            The operands' values.
+        y : numpy.ndarray or Variable
+            The output ``f(a, b)``.
+        wa, wb : bool
+            Whether each operand needs its partial (a constant does not).
+
+        Returns
+        -------
+        tuple
+            ``(fa, fb)``, each broadcastable to the output (unused ones may
+            be None or zero).
+
+        Examples
+        --------
+        ``logaddexp``'s partials are ``exp(a - y)`` and ``exp(b - y)``, which sum to one:
+
+        >>> import numpy as np
+        >>> a, b = np.array([0.0]), np.array([np.log(3.0)])
+        >>> fa, fb = Logaddexp.partials(a, b, np.logaddexp(a, b), True, True)
+        >>> fa, fb
+        (array([0.25]), array([0.75]))
+        """
+        raise NotImplementedError
+
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
         wa, wb = isinstance(ia, Variable), isinstance(ib, Variable)
@@ -433,11 +467,24 @@ _BINARY = [
 ]
 
 
+_BINARY_CLASS_DOC = """``{name}(a, b)`` elementwise (reverse mode): the node :func:`{name}` records.
+
+Examples
+--------
+>>> from reverse import Variable
+>>> a = Variable([0.7])
+>>> y = {cls}()(a, 1.3)
+>>> y.backward()
+>>> a.grad.shape
+(1,)
+"""
+
+
 def _make_binary(cls_name: str, ufunc: Any, partials: Any, names: tuple[str, ...]) -> None:
     cls = type(cls_name, (_Binary,), {
         "__slots__": (), "forward": staticmethod(ufunc),
         "partials": staticmethod(partials), "__module__": __name__,
-        "__doc__": f"``{names[0]}(a, b)`` elementwise (reverse mode).",
+        "__doc__": _BINARY_CLASS_DOC.format(name=names[0], cls=cls_name),
     })
     globals()[cls_name] = cls
     __all__.append(cls_name)

@@ -30,6 +30,11 @@ __all__ = ["GetItem", "getitem"]
 class GetItem(Function):
     """``x[index]``; the gradient is scattered back (repeated indices accumulate).
 
+    Parameters
+    ----------
+    index : object
+        Any numpy index (ints, slices, None, Ellipsis, integer or boolean arrays).
+
     Examples
     --------
     >>> from reverse import Variable
@@ -62,6 +67,18 @@ def _index_arg(index: Any) -> Any:
 
 def getitem(x: Any, index: Any) -> Variable:
     """``x[index]`` with slices, integers, integer/boolean arrays, None, Ellipsis.
+
+    Parameters
+    ----------
+    x : Variable or array_like
+        The values.
+    index : object
+        Any numpy index.
+
+    Returns
+    -------
+    Variable
+        The selected values; repeated indices accumulate their gradients.
 
     Examples
     --------

@@ -87,6 +87,11 @@ def _softmax(x: Any, axis: Any) -> Any:
 class Softmax(Function):
     """Softmax along ``axis`` (shifted by the maximum for stability).
 
+    Parameters
+    ----------
+    axis : int or tuple of int
+        The axes normalised together.
+
     Examples
     --------
     >>> from reverse import Variable
@@ -109,6 +114,11 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """``x - logsumexp(x)`` along ``axis``.
+
+    Parameters
+    ----------
+    axis : int or tuple of int
+        The axes normalised together.
 
     Examples
     --------
@@ -136,6 +146,12 @@ class SoftmaxCrossEntropy(Function):
 
     ``t`` is either integer class labels of shape (N,) or target probabilities
     of the same shape as ``x``.  The gradient is ``(softmax(x) - onehot(t)) / N``.
+
+    Parameters
+    ----------
+    t : array_like
+        Integer class labels of shape (N,), or target probabilities shaped like
+        ``x`` (a constant of the differentiation).
 
     Examples
     --------
@@ -406,6 +422,11 @@ class LeakyRelu(Function):
 
     The backward multiplies by a constant mask, so every order of derivative
     works (the second derivative is 0 away from the kink).
+
+    Parameters
+    ----------
+    slope : float
+        The slope for ``x <= 0``.
 
     Examples
     --------

@@ -1,7 +1,8 @@
-"""Variable's operators and ndarray-style methods (``x + y``, ``x @ W``, ``x[i]``,
-``x.max()``, ``x.astype`` ...), installed on :class:`reverse.Variable` from the
-rule families, and the operations :mod:`reverse.core` needs (copy, reshape,
-sum, scatter and ``Anchor``).
+"""Variable's operators (``x + y``, ``x @ W``, ``x[i]``, comparisons ...), installed
+on :class:`reverse.Variable` from the rule families, and the operations
+:mod:`reverse.core` needs (copy, reshape, sum, scatter and ``Anchor``).  The
+ndarray-style methods (``x.max()``, ``x.astype`` ...) are defined and documented
+on the class in :mod:`reverse.core`.
 
 ``AsType`` is the Function behind ``astype``; ``Anchor`` ties a gradient to an
 input with derivative 0 (see ``core._run_backward``).
@@ -19,10 +20,9 @@ from ..utils import scatter_add
 from ._util import _zeros
 from .binary import Add, Divide, Multiply, Power, Subtract
 from .indexing import GetItem, _index_arg
-from .products import MatMul, dot
-from .reductions import max, mean, min, prod, sum  # noqa: A004
-from .selection import clip
-from .shape import reshape, squeeze, transpose
+from .products import MatMul
+from .reductions import sum  # noqa: A004
+from .shape import reshape, transpose
 from .unary import _UNARY_CLASSES
 
 # Nothing here is meant to be called by name: the operators and methods are
@@ -126,60 +126,8 @@ def _install_operators() -> None:
                      ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)):
         setattr(Variable, f"__{name}__", compare(uf))
 
-    def _max(self: Variable, axis: Any = None, keepdims: bool = False) -> Variable:
-        """Maximum over ``axis`` (see :func:`reverse.functions.max`)."""
-        return max(self, axis, keepdims)
-
-    def _min(self: Variable, axis: Any = None, keepdims: bool = False) -> Variable:
-        """Minimum over ``axis`` (see :func:`reverse.functions.min`)."""
-        return min(self, axis, keepdims)
-
-    def _mean(self: Variable, axis: Any = None, keepdims: bool = False) -> Variable:
-        """Mean over ``axis`` (see :func:`reverse.functions.mean`)."""
-        return mean(self, axis, keepdims)
-
-    Variable.max, Variable.min, Variable.mean = _max, _min, _mean
-
-    # more ndarray methods: each the numpy function of the same name (same rules)
-    def _astype(self: Variable, dtype: Any, copy: bool = True) -> Variable:
-        """Cast to the float ``dtype`` (differentiable); an integer dtype raises TypeError."""
-        dt = np.dtype(dtype)
-        if dt.kind != "f":
-            raise TypeError(f"reverse: astype({dt}) of a Variable would drop its gradient; "
-                            "only float dtypes are accepted (use .data for the values)")
-        return AsType(dt)(self)
-
-    def _item(self: Variable, *args: Any) -> Variable:
-        """The element as a 0-d Variable (it stays in the graph)."""
-        if not args:
-            if self.size != 1:
-                raise ValueError("can only convert an array of size 1 to a Python scalar")
-            return reshape(self, ())
-        if len(args) == 1 and not isinstance(args[0], tuple):
-            return reshape(self, (-1,))[args[0]]
-        return self[args[0] if len(args) == 1 else args]
-
-    methods = {
-        "squeeze": lambda self, axis=None: squeeze(self, axis),
-        "ravel": lambda self: reshape(self, (-1,)),
-        "flatten": lambda self: reshape(self, (-1,)),
-        "copy": lambda self: _UNARY_CLASSES["Positive"]()(self),
-        "prod": lambda self, axis=None, keepdims=False: prod(self, axis, keepdims),
-        "var": lambda self, *a, **k: np.var(self, *a, **k),
-        "std": lambda self, *a, **k: np.std(self, *a, **k),
-        "cumsum": lambda self, axis=None: np.cumsum(self, axis=axis),
-        "clip": lambda self, min=None, max=None: clip(self, min, max),  # noqa: A002
-        "swapaxes": lambda self, a1, a2: np.swapaxes(self, a1, a2),
-        "diagonal": lambda self, offset=0, axis1=0, axis2=1: np.diagonal(self, offset,
-                                                                          axis1, axis2),
-        "trace": lambda self, offset=0, axis1=0, axis2=1: np.trace(self, offset, axis1, axis2),
-        "dot": lambda self, other: dot(self, other),
-        "astype": _astype,
-        "item": _item,
-    }
-    for name, fn in methods.items():
-        if not hasattr(Variable, name):
-            setattr(Variable, name, fn)
+    # max/min/mean/prod/squeeze/astype/item... are Variable methods (reverse.core),
+    # documented there; they call the functions of reverse.functions.
 
     # copy.copy / copy.deepcopy of a Variable: np.positive, a new array in the graph
     core._OPS.copy = lambda x, deep: _UNARY_CLASSES["Positive"]()(x)

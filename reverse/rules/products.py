@@ -82,6 +82,17 @@ class MatMul(Function):
 def matmul(a: Any, b: Any) -> Variable:
     """Matrix product ``a @ b`` (numpy semantics), recorded in the graph.
 
+    Parameters
+    ----------
+    a, b : Variable or array_like
+        The operands (stacks of matrices broadcast, 1-d operands are vectors).  Constants are not
+        differentiated.
+
+    Returns
+    -------
+    Variable
+        ``a @ b``.
+
     Examples
     --------
     >>> import numpy as np
@@ -102,6 +113,22 @@ UFUNCS[np.matmul] = matmul
 def dot(a: Any, b: Any) -> Variable:
     """``np.dot`` for operands of at most 2 dimensions (0-d means multiply).
 
+    Parameters
+    ----------
+    a, b : Variable or array_like
+        The operands (0, 1 or 2 dimensions each).  Constants are not
+        differentiated.
+
+    Returns
+    -------
+    Variable
+        ``np.dot(a, b)``.
+
+    Raises
+    ------
+    TypeError
+        For an operand of more than 2 dimensions (use ``matmul``).
+
     Examples
     --------
     >>> from reverse import Variable
@@ -120,6 +147,17 @@ def dot(a: Any, b: Any) -> Variable:
 
 def outer(a: Any, b: Any) -> Variable:
     """Outer product of the flattened operands.
+
+    Parameters
+    ----------
+    a, b : Variable or array_like
+        The operands (flattened first).  Constants are not
+        differentiated.
+
+    Returns
+    -------
+    Variable
+        Shape ``(a.size, b.size)``, entries ``a[i] * b[j]``.
 
     Examples
     --------

@@ -41,6 +41,13 @@ def _check_axis(axis: Any) -> Any:
 class Sum(Function):
     """Sum over ``axis``; the gradient is broadcast back.
 
+    Parameters
+    ----------
+    axis : int or tuple of int or None
+        Axes to sum over; None sums every element.
+    keepdims : bool
+        Keep the summed axes with length one.
+
     Examples
     --------
     >>> import numpy as np
@@ -71,6 +78,13 @@ class Sum(Function):
 
 class Prod(Function):
     """Product over ``axis`` (zero-safe first derivative, see module notes).
+
+    Parameters
+    ----------
+    axis : int or tuple of int or None
+        Axes to multiply over; None multiplies every element.
+    keepdims : bool
+        Keep the reduced axes with length one.
 
     Examples
     --------
@@ -134,6 +148,13 @@ def _prod_others(x: Any, axis: Any) -> Any:
 class Max(Function):
     """Maximum over ``axis``; ties share the gradient equally (JAX).
 
+    Parameters
+    ----------
+    axis : int or tuple of int or None
+        Axes to reduce; None reduces every element.
+    keepdims : bool
+        Keep the reduced axes with length one.
+
     Examples
     --------
     >>> from reverse import Variable
@@ -162,6 +183,13 @@ class Max(Function):
 class Min(Max):
     """Minimum over ``axis``; ties share the gradient equally (JAX).
 
+    Parameters
+    ----------
+    axis : int or tuple of int or None
+        Axes to reduce; None reduces every element.
+    keepdims : bool
+        Keep the reduced axes with length one.
+
     Examples
     --------
     >>> from reverse import Variable
@@ -175,6 +203,20 @@ class Min(Max):
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
     """Sum of elements over ``axis`` (all by default).
+
+    Parameters
+    ----------
+    x : Variable or array_like
+        The values.
+    axis : int or tuple of int, optional
+        Axes to reduce (negative counts from the end); None reduces every element.
+    keepdims : bool
+        Keep the reduced axes with length one.
+
+    Returns
+    -------
+    Variable
+        The sum; its gradient is the output gradient broadcast back.
 
     Examples
     --------
@@ -191,6 +233,20 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: 
 def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """Product of elements over ``axis``.
 
+    Parameters
+    ----------
+    x : Variable or array_like
+        The values.
+    axis : int or tuple of int, optional
+        Axes to reduce (negative counts from the end); None reduces every element.
+    keepdims : bool
+        Keep the reduced axes with length one.
+
+    Returns
+    -------
+    Variable
+        The product; its gradient is exact with zero entries too.
+
     Examples
     --------
     >>> prod([2.0, 3.0, 4.0])
@@ -201,6 +257,20 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """Arithmetic mean over ``axis``.
+
+    Parameters
+    ----------
+    x : Variable or array_like
+        The values.
+    axis : int or tuple of int, optional
+        Axes to reduce (negative counts from the end); None reduces every element.
+    keepdims : bool
+        Keep the reduced axes with length one.
+
+    Returns
+    -------
+    Variable
+        The mean (the sum divided by the number of reduced elements).
 
     Examples
     --------
@@ -219,6 +289,20 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
     """Maximum over ``axis``; tied maxima share the gradient equally.
 
+    Parameters
+    ----------
+    x : Variable or array_like
+        The values.
+    axis : int or tuple of int, optional
+        Axes to reduce (negative counts from the end); None reduces every element.
+    keepdims : bool
+        Keep the reduced axes with length one.
+
+    Returns
+    -------
+    Variable
+        The maximum.
+
     Examples
     --------
     >>> from reverse import Variable
@@ -232,6 +316,20 @@ def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
     """Minimum over ``axis``; tied minima share the gradient equally.
+
+    Parameters
+    ----------
+    x : Variable or array_like
+        The values.
+    axis : int or tuple of int, optional
+        Axes to reduce (negative counts from the end); None reduces every element.
+    keepdims : bool
+        Keep the reduced axes with length one.
+
+    Returns
+    -------
+    Variable
+        The minimum.
 
     Examples
     --------

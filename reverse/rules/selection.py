@@ -30,6 +30,11 @@ __all__ = ["Where", "Clip", "where", "clip"]
 class Where(Function):
     """``where(cond, a, b)`` with a constant condition.
 
+    Parameters
+    ----------
+    cond : array_like of bool
+        The condition (a constant of the differentiation).
+
     Examples
     --------
     >>> import numpy as np
@@ -58,6 +63,18 @@ def where(cond: Any, a: Any = None, b: Any = None) -> Any:
     """Choose ``a`` where ``cond`` holds, else ``b`` (``cond`` is not differentiated).
 
     With only ``cond`` given this is ``np.nonzero`` on its values.
+
+    Parameters
+    ----------
+    cond : array_like of bool or Variable
+        The condition; only its values are used.
+    a, b : Variable or array_like, optional
+        The choices (broadcast together with ``cond``); both or neither.
+
+    Returns
+    -------
+    Variable or tuple of numpy.ndarray
+        The chosen values; with ``cond`` alone, ``np.nonzero`` of its values.
 
     Examples
     --------
@@ -117,6 +134,18 @@ def clip(x: Any, x_min: Any = None, x_max: Any = None) -> Variable:
     The gradient goes to ``x`` strictly inside ``[x_min, x_max]`` and to the
     bound where it is active; at a boundary (a tie) it is split 0.5/0.5, as
     ``minimum(maximum(x, x_min), x_max)`` gives in JAX and in ``hyperdual``.
+
+    Parameters
+    ----------
+    x : Variable or array_like
+        The values.
+    x_min, x_max : Variable or array_like or None
+        The bounds (broadcast against ``x``); None leaves that side open.
+
+    Returns
+    -------
+    Variable
+        The clipped values.
 
     Examples
     --------

@@ -52,6 +52,11 @@ __all__ = ["Reshape", "Transpose", "BroadcastTo", "Concatenate", "reshape", "tra
 class Reshape(Function):
     """Reshape (the gradient is reshaped back).
 
+    Parameters
+    ----------
+    shape : tuple of int
+        The new shape (one entry may be -1).
+
     Examples
     --------
     >>> from reverse import Variable
@@ -73,6 +78,11 @@ class Reshape(Function):
 
 class Transpose(Function):
     """Permute axes (``axes=None`` reverses them).
+
+    Parameters
+    ----------
+    axes : tuple of int or None
+        The permutation.
 
     Examples
     --------
@@ -101,6 +111,11 @@ class Transpose(Function):
 class BroadcastTo(Function):
     """Broadcast to ``shape``; the gradient is summed back (``sum_to``).
 
+    Parameters
+    ----------
+    shape : tuple of int
+        The target shape.
+
     Examples
     --------
     >>> from reverse import Variable
@@ -122,6 +137,11 @@ class BroadcastTo(Function):
 
 class Concatenate(Function):
     """Join along an existing axis; the gradient is sliced back.
+
+    Parameters
+    ----------
+    axis : int
+        The axis to join along.
 
     Examples
     --------
@@ -162,6 +182,18 @@ def _as_operand_array(x: Any) -> Any:
 def reshape(x: Any, shape: Any) -> Variable:
     """Reshape to ``shape`` (``-1`` allowed).
 
+    Parameters
+    ----------
+    x : Variable or array_like
+        The values.
+    shape : int or tuple of int
+        The new shape; one entry may be -1.
+
+    Returns
+    -------
+    Variable
+        The same values in the new shape.
+
     Examples
     --------
     >>> reshape([1.0, 2.0, 3.0, 4.0], (2, 2)).shape
@@ -179,6 +211,18 @@ def reshape(x: Any, shape: Any) -> Variable:
 def transpose(x: Any, axes: Any = None) -> Variable:
     """Permute axes (reverse them by default).
 
+    Parameters
+    ----------
+    x : Variable or array_like
+        The values.
+    axes : tuple of int, optional
+        The permutation; None reverses the axes.
+
+    Returns
+    -------
+    Variable
+        The transposed values.
+
     Examples
     --------
     >>> import numpy as np
@@ -190,6 +234,18 @@ def transpose(x: Any, axes: Any = None) -> Variable:
 
 def broadcast_to(x: Any, shape: Any) -> Variable:
     """Broadcast to ``shape``.
+
+    Parameters
+    ----------
+    x : Variable or array_like
+        The values.
+    shape : tuple of int
+        The target shape (numpy's broadcasting rules).
+
+    Returns
+    -------
+    Variable
+        The broadcast values; the gradient is summed back to ``x``'s shape.
 
     Examples
     --------
@@ -206,6 +262,18 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
 def concatenate(xs: Any, axis: int | None = 0) -> Variable:
     """Join a sequence along ``axis`` (``axis=None`` flattens first).
 
+    Parameters
+    ----------
+    xs : sequence of Variable or array_like
+        The pieces (shapes equal except along ``axis``).
+    axis : int or None
+        The axis to join along.
+
+    Returns
+    -------
+    Variable
+        The joined values; each piece gets its slice of the gradient.
+
     Examples
     --------
     >>> from reverse import Variable
@@ -221,6 +289,18 @@ def concatenate(xs: Any, axis: int | None = 0) -> Variable:
 
 def stack(xs: Any, axis: int = 0) -> Variable:
     """Join a sequence along a new axis.
+
+    Parameters
+    ----------
+    xs : sequence of Variable or array_like
+        The pieces, all of one shape.
+    axis : int
+        Position of the new axis in the result.
+
+    Returns
+    -------
+    Variable
+        The stacked values.
 
     Examples
     --------
@@ -239,6 +319,23 @@ def stack(xs: Any, axis: int = 0) -> Variable:
 
 def squeeze(x: Any, axis: Any = None) -> Variable:
     """Remove axes of length one.
+
+    Parameters
+    ----------
+    x : Variable or array_like
+        The values.
+    axis : int or tuple of int, optional
+        The axes to remove (each of length one); None removes all.
+
+    Returns
+    -------
+    Variable
+        The same values without those axes.
+
+    Raises
+    ------
+    ValueError
+        If a named axis does not have length one.
 
     Examples
     --------
@@ -261,6 +358,18 @@ def squeeze(x: Any, axis: Any = None) -> Variable:
 
 def expand_dims(x: Any, axis: Any) -> Variable:
     """Insert axes of length one at ``axis``.
+
+    Parameters
+    ----------
+    x : Variable or array_like
+        The values.
+    axis : int or tuple of int
+        Positions of the new axes in the result.
+
+    Returns
+    -------
+    Variable
+        The same values with the new axes.
 
     Examples
     --------

@@ -34,6 +34,11 @@ __all__ = ["CumSum", "cumsum", "logsumexp"]
 class CumSum(Function):
     """Cumulative sum along ``axis``; the gradient is the reversed cumulative sum.
 
+    Parameters
+    ----------
+    axis : int
+        The (non-negative) axis to accumulate along.
+
     Examples
     --------
     >>> from reverse import Variable
@@ -56,6 +61,20 @@ class CumSum(Function):
 
 def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Variable:
     """``np.cumsum`` of a Variable (``axis=None`` flattens first).
+
+    Parameters
+    ----------
+    a : Variable or array_like
+        The values.
+    axis : int, optional
+        The axis to accumulate along; None flattens first.
+    dtype, out : None
+        Must be None (numpy's arguments that the graph cannot honour).
+
+    Returns
+    -------
+    Variable
+        The running sums.
 
     Examples
     --------

@@ -312,6 +312,11 @@ core.UNARY_UFUNCS[np.fabs] = core.UNARY_UFUNCS[np.absolute]
 class Polygamma(Function):
     """``polygamma(n, x)``: the n-th derivative of digamma (n is a constant).
 
+    Parameters
+    ----------
+    n : int
+        The order (a non-negative integer constant).
+
     Examples
     --------
     >>> from reverse import Variable
@@ -347,6 +352,18 @@ def polygamma(n: int, x: Any) -> Variable:
     """``scipy.special.polygamma(n, x)`` for a constant order ``n``, recorded in the graph.
 
     Its derivative is ``polygamma(n + 1, x)``, to any order.
+
+    Parameters
+    ----------
+    n : int
+        Order of the derivative of digamma (0 is digamma).
+    x : Variable or array_like
+        The argument.
+
+    Returns
+    -------
+    Variable
+        ``polygamma(n, x)`` elementwise.
 
     Examples
     --------
