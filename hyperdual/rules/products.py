@@ -203,10 +203,12 @@ def dot(a, b, out=None):
         return a * b
     if na <= 2 and nb <= 2:
         return matmul(a, b)
-    raise TypeError(
-        "hyperdual: numpy.dot of arrays with more than 2 dimensions is not supported; "
-        "use np.matmul or np.tensordot on plain arrays"
-    )
+    # numpy's N-d dot (sum over a's last axis and b's second-to-last) is a
+    # contraction: the shared rule in contractions, imported here because that
+    # module builds on this one
+    from _exactdiff.contractions import dot as nd_dot
+
+    return nd_dot(a, b)
 
 
 @implements(np.outer)

@@ -111,23 +111,18 @@ UFUNCS[np.matmul] = matmul
 
 
 def dot(a: Any, b: Any) -> Variable:
-    """``np.dot`` for operands of at most 2 dimensions (0-d means multiply).
+    """``np.dot`` of two operands (0-d multiplies; N-d contracts as numpy does).
 
     Parameters
     ----------
     a, b : Variable or array_like
-        The operands (0, 1 or 2 dimensions each).  Constants are not
+        The operands, any number of dimensions as numpy accepts.  Constants are not
         differentiated.
 
     Returns
     -------
     Variable
         ``np.dot(a, b)``.
-
-    Raises
-    ------
-    TypeError
-        For an operand of more than 2 dimensions (use ``matmul``).
 
     Examples
     --------
@@ -140,8 +135,11 @@ def dot(a: Any, b: Any) -> Variable:
     if na == 0 or nb == 0:
         return Multiply()(a, b)
     if na > 2 or nb > 2:
-        raise TypeError("reverse: np.dot of arrays with more than 2 dimensions is not "
-                        "supported; use np.matmul or np.tensordot-free reshapes")
+        # numpy's N-d dot is a contraction: the shared rule (contractions
+        # builds on this module, hence the late import)
+        from _exactdiff.contractions import dot as nd_dot
+
+        return nd_dot(a, b)
     return MatMul()(a, b)
 
 
