@@ -906,7 +906,15 @@ def _mul_coef(c, p):
         if c - c == 0.0:  # finite
             return c * p
     out = c * p
-    if isinstance(c, _Number) or isinstance(p, _Number):
+    if isinstance(p, _Number):
+        return out
+    if isinstance(c, _Number):
+        # nested: c is a number of an older tag whose real part may be inf (x**(y-3)
+        # at x = 1e-300 inside a third derivative): a zero tangent still gives 0
+        if type(p) is float or type(p) is np.ndarray:
+            zero = np.asarray(p) == 0
+            if np.any(zero) and not _all_parts_finite(c):
+                out = np.where(zero, np.zeros((), dtype=np.result_type(g.real_value(out))), out)
         return out
     if type(c) is float or not _finite(c):
         if type(out) is not np.ndarray and _is_foreign(out):
@@ -917,6 +925,16 @@ def _mul_coef(c, p):
             out = np.where(zero, np.zeros((), dtype=np.result_type(out)), out)
             out = _tidy(out) if out.ndim == 0 else out
     return out
+
+
+def _all_parts_finite(v) -> bool:
+    if isinstance(v, _Number):
+        parts = getattr(v, "coef", None)
+        return all(_all_parts_finite(q) for q in
+                   ((parts,) if parts is not None else v._parts()))
+    if type(v) is not float and type(v) is not np.ndarray and _is_foreign(v):
+        return True  # lazy values: not forced here
+    return bool(np.all(np.isfinite(v)))
 
 
 def _safe_scalar_mul(c: float, p: float) -> float:

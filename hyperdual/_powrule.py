@@ -61,6 +61,76 @@ def _poly_value(p: Polynomial, y):
     return out
 
 
+def plain_power_is_precise(y, order: int) -> bool:
+    """Whether ``y (y - 1) .. x**(y - order)`` with a plain scalar exponent ``y``
+    is as precise as ``P_order,0``: ``y - k`` exact for k <= order (else its
+    rounding is amplified by |log x|, up to 700) and the falling factorial not
+    tiny (else ``x**(y - order)`` may overflow where the product does not).
+    The engines' constant-exponent fast paths ask this and otherwise use
+    :func:`pow_partial`.  Costs a few float operations on a Python number.
+    """
+    c = 1.0
+    for k in range(1, order + 1):
+        e = y - k
+        bv = e - y  # TwoSum: the rounding error of y - k is exactly this lo
+        if (y - (e - bv)) + (-k - bv) != 0:
+            return False
+        c *= y - (k - 1)
+    return not (0.0 < abs(c) < 2.0 ** -40)
+
+
+def _power_shifted(x, y, i: int, skip):
+    """``x ** (y - i)`` (x, y float arrays) where it is not in ``skip``.
+
+    ``y - i`` is rounded (by up to half an ulp of i when |y| < i), and
+    ``x ** (y - i)`` amplifies that by ``|log x|``, up to 700: ``x**(y - 2)`` at
+    x = 1e-100, y = 1e-3 would be off by ~200 ulps where the truth's condition
+    number is 2.  The rounding error ``lo`` of ``y - i`` is exact (TwoSum) and
+    its factor ``x**lo = exp(lo log|x|)`` is put back.
+
+    Where ``x**(y - i)`` over- or underflows but the product with the polynomial
+    factor need not (x = 3e-200, y = 4e-200: ``x**(y - 2)`` is 1e399 while
+    ``P_20`` is -4.4e199), the caller multiplies the factors returned here one
+    at a time: ``(factor, k)`` with ``x**(y - i) = factor**k``, ``k`` a power of 2
+    (so ``(y - i) / k`` is exact) and each factor far from overflow.
+    """
+    e = y - i
+    bv = e - y  # TwoSum(y, -i): e + lo == y - i exactly
+    av = e - bv
+    lo = (y - av) + (-i - bv)
+    with np.errstate(all="ignore"):
+        base = np.where(skip, np.ones((), x.dtype), x)
+        p = np.power(base, e)
+        if np.any(lo != 0):
+            lx = np.log(np.abs(base))
+            p = p * np.exp(np.where(np.isfinite(lx), lo * lx, 0.0))
+        else:
+            lx = None
+        fin = np.finfo(p.dtype)
+        bad = (np.isinf(p) | (np.abs(p) < fin.tiny)) & ~skip & (x != 0) & np.isfinite(x)
+        if not np.any(bad):
+            return p, None, None
+        if lx is None:
+            lx = np.log(np.abs(base))
+        # beyond |log x**(y - i)| = 3 log(max) no normal polynomial factor brings
+        # the product back into range: leave those inf / 0
+        bad &= np.abs(e * lx) < 3 * np.log(fin.max)
+        if not np.any(bad):
+            return p, None, None
+        ax = np.abs(np.where(bad, x, np.ones((), x.dtype)))
+        eb = np.where(bad, e, np.zeros((), e.dtype))
+        mag = np.max(np.abs(eb * np.log(ax)))
+        k = 2
+        while mag / k > 0.25 * np.log(fin.max):  # each factor at most ~1e77
+            k *= 2
+        factor = np.power(ax, eb / k)
+        if np.any(lo != 0):
+            factor = factor * np.exp(np.where(bad, lo * lx, 0.0) / k)
+        # a negative x (integer y: x**(y - i) is nan otherwise) has sign (-1)**(y - i)
+        odd = bad & (x < 0) & (np.remainder(np.where(bad, y, 0.0) - i, 2.0) == 1)
+        return p, bad, (factor, k, odd)
+
+
 def pow_partial_value(i: int, j: int, x, y):
     """``P_ij(x, y)`` for plain floats or float arrays (numpy broadcasting).
 
@@ -87,16 +157,31 @@ def pow_partial_value(i: int, j: int, x, y):
         s = _poly_value(q[-1], y)
         for k in range(len(q) - 2, -1, -1):
             s = s * lx + _poly_value(q[k], y)
+    elif i > 0:
+        # the falling factorial y (y - 1) ... (y - i + 1) as a product: each factor
+        # is exact near its root, where the expanded polynomial cancels
+        s = y
+        for t in range(1, i):
+            s = s * (y - t)
     else:
         s = _poly_value(q[0], y)
     s = np.asarray(s, dtype=np.result_type(x, y))
     exact_zero = s == 0
+    # 0**(y - i) may be inf where the polynomial factor is 0: the term is 0 there
+    # (x**0, x**1 are polynomials)
+    p, bad, rescue = _power_shifted(x, y, i, exact_zero & zero)
+    out = p * s
+    if bad is not None:
+        factor, k, odd = rescue
+        r = np.where(bad, s, np.zeros((), s.dtype))
+        with np.errstate(all="ignore"):
+            # all factors lie on one side of 1: the partial products move
+            # monotonically from s to the result, in range when both ends are
+            for _ in range(k):
+                r = r * factor
+        out = np.where(bad, np.where(odd, -r, r), out)
     if np.any(exact_zero):
-        # 0**(y - i) may be inf there: the term is 0 (x**0, x**1 are polynomials)
-        base = np.where(exact_zero & zero, np.ones((), x.dtype), x)
-        out = np.where(exact_zero, np.zeros((), s.dtype), np.power(base, y - i) * s)
-    else:
-        out = np.power(x, y - i) * s
+        out = np.where(exact_zero, np.zeros((), out.dtype), out)
     if scalar or out.ndim == 0:
         return float(out) if scalar else out[()]
     return out

@@ -276,9 +276,26 @@ def _pow_partials(x, y, order, vx, vy):
         # n*x**(n-1) is nan at x = 0 for n = 0, and (n-1)*x**(n-2) for n = 1:
         # the exact derivatives there are 0, so those terms are not formed.
         # (y is a plain constant here, so y == 0 looks at the whole number.)
-        out[(1, 0)] = 0.0 if y == 0 else (_one_like(x) if y == 1 else y * pw(x, y - 1.0))
+        from ._powrule import plain_power_is_precise, pow_partial
+
+        # an exponent such as 0.3 or 1e-8 makes y - 1 inexact (|log x| amplifies
+        # that) or x**(y - 2) overflow where y (y - 1) x**(y - 2) does not: the
+        # power family handles those
+        if y == 0:
+            out[(1, 0)] = 0.0
+        elif y == 1:
+            out[(1, 0)] = _one_like(x)
+        elif plain_power_is_precise(y, 1):
+            out[(1, 0)] = y * pw(x, y - 1.0)
+        else:
+            out[(1, 0)] = pow_partial(1, 0, x, y)
         if order > 1:
-            out[(2, 0)] = 0.0 if y in (0, 1) else y * (y - 1.0) * pw(x, y - 2.0)
+            if y in (0, 1):
+                out[(2, 0)] = 0.0
+            elif plain_power_is_precise(y, 2):
+                out[(2, 0)] = y * (y - 1.0) * pw(x, y - 2.0)
+            else:
+                out[(2, 0)] = pow_partial(2, 0, x, y)
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             d1 = y * pw(x, y - 1.0)

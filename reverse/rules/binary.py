@@ -166,6 +166,12 @@ def _const_power_grad(gy: Any, a: Any, n: Any) -> Any:
                 t *= gy
                 return t
             return gy * (2 * a)
+        from hyperdual._powrule import plain_power_is_precise
+
+        if not plain_power_is_precise(n, 1):
+            # n - 1 inexact (0.3, 1e-8: |log a| amplifies its rounding) or n tiny
+            # (a**(n - 2) overflows in the next order): the P_ij family
+            return gy * _pow_partial(1, 0, a, n)
         return gy * (n * a ** (n - 1))
     zero = n == 0
     coef = np.where(zero, 0.0, n)

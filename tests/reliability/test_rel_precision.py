@@ -381,13 +381,9 @@ BINARY_REF = {
     "xlogy": (lambda a, b: a * M.ln(b), special.xlogy,
               lambda a, b: ([M.ln(b), a / b], [[Z, 1 / b], [None, -a / b ** 2]])),
 }
-# Known, documented imprecisions (reported as xfail while they last):
-KNOWN = {
-    # hyperdual._powrule evaluates P_20 = x**(y - 2) * y (y - 1): x**(y - 2)
-    # overflows at x = 3e-200, y = 4e-200 although the product is -4.4e199
-    # (the power family belongs to issue 12 section 2's rework)
-    ("power", "aa", (3e-200, 4e-200)): "x**(y-2) overflows at tiny x, tiny y",
-}
+# Known, documented imprecisions (reported as xfail while they last): none today
+# (x**y's x**(y - 2) overflow at (3e-200, 4e-200) is fixed: tests/reliability/test_rel_power.py)
+KNOWN: dict = {}
 BINARY_SKIP = {"maximum": "piecewise (ties split 0.5/0.5): see test_rel_conventions",
                "minimum": "piecewise (ties split 0.5/0.5): see test_rel_conventions",
                "floor_divide": "piecewise constant", "heaviside": "piecewise constant",
