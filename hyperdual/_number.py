@@ -233,6 +233,29 @@ def _tidy(p):
     return p
 
 
+# numpy 1.x promotes a 0-d float32 value meeting a Python number to float64
+# (numpy 2's NEP 50 keeps float32): results follow the operands' float dtype.
+_NP1 = int(np.__version__.split(".")[0]) < 2
+
+
+def _np1_weak_scalars(value, *operands):
+    """numpy 1.x only: a float64 0-d value whose array operands are all of a
+    narrower float dtype takes that dtype (Python numbers count as weak)."""
+    if not isinstance(value, (np.ndarray, np.generic)) or value.dtype != np.float64 \
+            or value.ndim:
+        return value
+    dts = [v.dtype for v in operands if isinstance(v, (np.ndarray, np.generic))]
+    if not dts or any(d.kind != "f" for d in dts):
+        return value
+    dt = np.result_type(*dts)
+    return value.astype(dt) if dt.itemsize < 8 else value
+
+
+def _np1_narrow_scalar(v) -> bool:
+    r = getattr(v, "real", None) if isinstance(v, _Number) else v
+    return type(r) is np.ndarray and r.ndim == 0 and r.dtype != np.float64
+
+
 def _follow_dtype(p, real):
     """Derivative part ``p`` in the dtype of the value ``real`` (float32 stays float32).
 
@@ -1214,6 +1237,8 @@ def _lanes(name, x, y):
     """The written-out + - * / lanes for array parts; None if none applies."""
     if name not in _FAST_ARITH:
         return None
+    if _NP1 and (_np1_narrow_scalar(x) or _np1_narrow_scalar(y)):
+        return None  # the general rule keeps a 0-d float32 float32 on numpy 1.x
     out = _fast_arith(name, x, y)
     return _fast_arith_hyper(name, x, y) if out is None else out
 
@@ -1245,6 +1270,8 @@ def _binary_general(rule, x, y):
         value = rule.ufunc(xr, yr)  # plain arrays: skip the generic dispatch
     else:
         value = getattr(g, rule.name)(xr, yr)
+    if _NP1:
+        value = _np1_weak_scalars(value, xr, yr)
     shape = _shape(value)
     nres = len(shape)
     if vx:

@@ -1441,6 +1441,8 @@ class Function:
                     f"reverse.{type(self).__name__}: forward returned a {type(y).__name__}; "
                     "Functions have one output (multiple outputs are not supported): split "
                     "it into one Function per output")
+        if _NP1 and type(y) is _ndarray and y.dtype == _float64 and not y.shape:
+            y = _np1_weak_scalars(y, inputs)
         out.data = y
         out.name = None
         out.grad = None
@@ -1548,6 +1550,39 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+# numpy 1.x promotes a 0-d float32 array meeting a Python scalar to float64
+# (np.array(1, np.float32) * 0.5 is float64; numpy 2's NEP 50 keeps float32):
+# a scalar node of a float32 graph would turn the rest of the graph float64.
+_NP1 = int(np.__version__.split(".")[0]) < 2
+_float64 = np.dtype(np.float64)
+
+
+def _np1_weak_scalars(y: np.ndarray, inputs: Any) -> np.ndarray:
+    """numpy 1.x only: a float64 0-d result whose array operands are all of a
+    narrower float dtype takes that dtype (Python numbers count as weak, NEP 50)."""
+    dts = []
+    for x in inputs:
+        d = x.data if _isinstance(x, Variable) else x
+        if type(d) is _ndarray:
+            if d.dtype.kind != "f":
+                return y
+            dts.append(d.dtype)
+    if not dts:
+        return y
+    dt = np.result_type(*dts)
+    return y.astype(dt) if dt.itemsize < 8 else y
+
+
+def _np1_leaf_dtype(g: Any, x: Any) -> Any:
+    """numpy 1.x only: a float64 gradient array follows the narrower float data of
+    its Variable (a backward formula's ``gy / 3`` on 0-d arrays promotes)."""
+    dt = getattr(x.data, "dtype", None)  # a Dual's dtype is its parts' dtype
+    if (type(g) is _ndarray and g.dtype == _float64 and _isinstance(dt, np.dtype)
+            and dt.kind == "f" and dt.itemsize < 8):
+        return g.astype(dt)
+    return g
 
 
 def _is_book_backward(raw: Any) -> bool:
@@ -1986,6 +2021,8 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
             for x, gx in zip(inputs, gxs):
                 if gx is None or not _isinstance(x, Variable):
                     continue
+                if _NP1:
+                    gx = _np1_leaf_dtype(gx, x)
                 if type(x) is _LeafAlias:
                     x = x.target()
                     if x is None:  # nobody can see this leaf's gradient any more
@@ -2023,6 +2060,8 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
         elif type(g) is _ndarray and not graph:
             if g.base is not None or id(g) in given:
                 g = g.copy()
+        if _NP1:
+            g = _np1_leaf_dtype(g, x)
         given.add(id(g))
         results.append((x, g))
     return results

@@ -164,3 +164,37 @@ def test_int_and_bool_points_give_float64(m):
     assert m.gradient(sq, np.array([1, 2])).dtype == np.float64
     assert m.gradient(sq, np.array([True, False])).dtype == np.float64
     assert type(m.derivative(lambda z: z ** 2, 3)) is float
+
+
+# numpy 1.x promotes a 0-d float32 array meeting a Python number to float64
+# (numpy 2 keeps float32): scalar nodes (mean's 1/n, sqrt's 2 * y, a norm)
+# must not turn a float32 computation float64 on either numpy.
+SCALAR_PATHS = {
+    "mean": np.mean,
+    "sqrt(mean(x*x))": lambda v: np.sqrt(np.mean(v * v)),
+    "std": np.std,
+    "var": np.var,
+    "norm": np.linalg.norm,
+    "average": np.average,
+    "sum(x**0.5)/3": lambda v: np.sum(v ** 0.5) / 3,
+    "2*max": lambda v: 2 * np.max(v),
+    "exp(sum)": lambda v: np.exp(np.sum(v) * 0.1),
+}
+
+
+@pytest.mark.parametrize("m", [hd, rv], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("name", sorted(SCALAR_PATHS))
+def test_scalar_nodes_keep_float32(m, name):
+    f = SCALAR_PATHS[name]
+    x = np.array([1.0, 2.0, 4.0], dtype=F32)
+    val, grad = m.value_and_gradient(f, x)
+    hess = m.hessian(f, x)
+    assert np.asarray(val).dtype == F32, (name, type(val))
+    assert grad.dtype == F32 and hess.dtype == F32, (name, grad.dtype, hess.dtype)
+    hv = m.hvp(f, x, np.ones(3, dtype=F32))
+    assert hv.dtype == F32, (name, hv.dtype)
+    if m is rv:
+        hv2 = rv.hvp(f, x, np.ones(3, dtype=F32), mode="reverse-over-reverse")
+        assert hv2.dtype == F32, (name, hv2.dtype)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(grad, m.gradient(f, x64), rtol=1e-5)
