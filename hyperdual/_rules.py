@@ -22,6 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from _exactdiff.special import (
+    erfcx_derivative_mid,
+    psi_difference,
+    scaled_bessel_derivative_mid,
+)
+
 from . import _generic as g
 
 _LN2 = math.log(2.0)
@@ -435,7 +441,7 @@ def _sinc_d1(x):
 
     def far(x):
         s, c = _sincos_pi(x)
-        return (t * c - s) / (t * t)
+        return (c - s / t) / t  # not (t c - s) / t**2: t**2 overflows from |x| = 1e154
 
     return math.pi * _piecewise(x, lambda a: a < 1.0 / math.pi,
                                 lambda x: t * _horner(t * t, _SINC1), far)
@@ -446,7 +452,8 @@ def _sinc_d2(x):
 
     def far(x):
         s, c = _sincos_pi(x)
-        return ((2.0 - t * t) * s - 2.0 * t * c) / (t * t * t)
+        # ((2 - t^2) s - 2 t c) / t^3 without the overflowing powers of t
+        return (2.0 * (s / t - c) / t - s) / t
 
     return (math.pi * math.pi) * _piecewise(x, lambda a: a < 1.0 / math.pi,
                                             lambda x: _horner(t * t, _SINC2), far)
@@ -454,7 +461,8 @@ def _sinc_d2(x):
 
 # erfcx(z) = 1/(sqrt(pi) T0) with T_k = z + ((k+1)/2)/T_{k+1} (Laplace's continued
 # fraction); then erfcx' = -1/(sqrt(pi) T0 T1) and erfcx'' = 2/(sqrt(pi) T0 T1 T2)
-# exactly, where the closed forms 2z erfcx - 2/sqrt(pi) ... cancel (z >= 2).
+# exactly, where the closed forms 2z erfcx - 2/sqrt(pi) ... cancel (z >= 2); Taylor
+# tables between 0.5 and 2 (_exactdiff.special), the closed forms below 0.5.
 _ERFCX_CF = 80
 
 
@@ -473,8 +481,9 @@ def _erfcx_d1(x):
         t0, t1, _ = _erfcx_tails(z)
         return -1.0 / (_SQRT_PI * t0 * t1)
 
-    return _select(x, lambda r: r < 2.0,
-                   lambda x: 2.0 * x * g.erfcx(x) - 2.0 / _SQRT_PI, far)
+    return _select(x, lambda r: r < 2.0, lambda x: _select(
+        x, lambda r: r < 0.5, lambda x: 2.0 * x * g.erfcx(x) - 2.0 / _SQRT_PI,
+        lambda x: erfcx_derivative_mid(1, x)), far)
 
 
 def _erfcx_d2(x):
@@ -482,8 +491,9 @@ def _erfcx_d2(x):
         t0, t1, t2 = _erfcx_tails(z)
         return 2.0 / (_SQRT_PI * t0 * t1 * t2)
 
-    return _select(x, lambda r: r < 2.0,
-                   lambda x: (2.0 + 4.0 * x * x) * g.erfcx(x) - 4.0 * x / _SQRT_PI, far)
+    return _select(x, lambda r: r < 2.0, lambda x: _select(
+        x, lambda r: r < 0.5, lambda x: (2.0 + 4.0 * x * x) * g.erfcx(x) - 4.0 * x / _SQRT_PI,
+        lambda x: erfcx_derivative_mid(2, x)), far)
 
 
 def _exp_sq_via_erfcx(y, q):
@@ -610,12 +620,16 @@ def _asym_deriv(nu, n, x):
 def _scaled_bessel(nu, n, closed):
     """e^{-|x|} I_nu's n-th derivative: closed form below 20, series beyond; the
     symmetry (i0e even, i1e odd) gives x < 0."""
+    def mid(x):  # 0 < |x| < 20: Kummer series (the closed forms cancel); x = 0: closed
+        return _select(x, lambda r: r == 0, closed,
+                       lambda x: scaled_bessel_derivative_mid(nu, n, x))
+
     def rule(x):
         def far(x):
             s = g.sign(g.real_value(x))
             v = _asym_deriv(nu, n, g.absolute(x))
             return v * s if (nu + n) % 2 else v
-        return _piecewise(x, lambda a: a < _ASYM_X, closed, far)
+        return _piecewise(x, lambda a: a < _ASYM_X, mid, far)
     return rule
 
 
@@ -633,20 +647,35 @@ _u("gamma", special.gamma, None,
    "inf/nan at the poles 0, -1, -2, ...")
 _u("loggamma", special.loggamma, None,
    lambda x: g.digamma(x), lambda x: g.polygamma1(x), "real loggamma: nan below 0")
-_u("erfinv", special.erfinv, None, _erfinv_d1,
-   lambda x: 2.0 * g.erfinv(x) * _erfinv_d1(x) ** 2, "inf at +-1")
-_u("erfcinv", special.erfcinv, None, _erfcinv_d1,
-   lambda x: 2.0 * g.erfcinv(x) * _erfcinv_d1(x) ** 2, "inf at 0 and 2")
+# f' of the inverse functions is a private rule of its own (g.erfinv_d1 ...): its
+# formula through erfcx(|y|) / (1 - |x|) differentiated by the chain rule cancels
+# (erfinv'' near 0 came out as 1e-16 instead of 1e-300); its own rule, from
+# f'' = c y f'^2, does not.
+_u("erfinv", special.erfinv, None, lambda x: g.erfinv_d1(x),
+   lambda x: 2.0 * g.erfinv(x) * g.erfinv_d1(x) ** 2, "inf at +-1")
+_u("erfcinv", special.erfcinv, None, lambda x: g.erfcinv_d1(x),
+   lambda x: 2.0 * g.erfcinv(x) * g.erfcinv_d1(x) ** 2, "inf at 0 and 2")
 _u("erfcx", special.erfcx, None, _erfcx_d1, _erfcx_d2,
    "continued fractions for x >= 2, where 2x erfcx(x) - 2/sqrt(pi) would cancel")
 _u("ndtr", special.ndtr, None,
    lambda x: g.exp(-0.5 * x * x) / _SQRT_2PI,
    lambda x: -x * g.exp(-0.5 * x * x) / _SQRT_2PI)
-_u("log_ndtr", special.log_ndtr, None, _log_ndtr_d1,
-   lambda x: -_log_ndtr_d1(x) * _log_ndtr_x_plus_h(x),
+def _log_ndtr_d2(x):
+    # -h (x + h) with h = phi/Phi cancels in x + h for x < 0 (10 ulps at x = -1); with
+    # u = -x/sqrt2 it is erfcx'(u) / (sqrt(pi) erfcx(u)^2), erfcx' precise everywhere
+    def neg(x):
+        u = x * (-1.0 / _SQRT_2)
+        e = g.erfcx(u)
+        return _erfcx_d1(u) / (_SQRT_PI * e * e)
+
+    return _select(x, lambda r: r < 0.0, neg,
+                   lambda x: -_log_ndtr_d1(x) * _log_ndtr_x_plus_h(x))
+
+
+_u("log_ndtr", special.log_ndtr, None, _log_ndtr_d1, _log_ndtr_d2,
    "f' = phi/Phi through erfcx (no underflow for x << 0)")
-_u("ndtri", special.ndtri, None, _ndtri_d1,
-   lambda p: g.ndtri(p) * _ndtri_d1(p) ** 2, "inf at 0 and 1")
+_u("ndtri", special.ndtri, None, lambda p: g.ndtri_d1(p),
+   lambda p: g.ndtri(p) * g.ndtri_d1(p) ** 2, "inf at 0 and 1")
 _u("i0", special.i0, None, lambda x: g.i1(x), lambda x: g.i0(x) - _i1_over_x(x))
 _u("i1", special.i1, None,
    lambda x: g.i0(x) - _i1_over_x(x),
@@ -728,7 +757,7 @@ def _xlog1py_partials(x, y, order, vx, vy):
         out[(0, 1)] = x / (1.0 + y)
     if order > 1:
         out[(1, 1)] = 1.0 / (1.0 + y)
-        out[(0, 2)] = -x / ((1.0 + y) * (1.0 + y))
+        out[(0, 2)] = -x / (1.0 + y) / (1.0 + y)  # (1 + y)**2 overflows from 1e154
     return out
 
 
@@ -751,7 +780,7 @@ def _rel_entr_partials(x, y, order, vx, vy):
     if order > 1:
         out[(2, 0)] = 1.0 / x
         out[(1, 1)] = -1.0 / y
-        out[(0, 2)] = x / (y * y)
+        out[(0, 2)] = x / y / y  # not x / (y * y): y * y under/overflows from 1e154
     return out
 
 
@@ -762,19 +791,26 @@ def _kl_div_partials(x, y, order, vx, vy):
     if order > 1:
         out[(2, 0)] = 1.0 / x
         out[(1, 1)] = -1.0 / y
-        out[(0, 2)] = x / (y * y)
+        out[(0, 2)] = x / y / y  # not x / (y * y): y * y under/overflows from 1e154
     return out
 
 
+def _psi_gap(a, b):
+    return g.digamma(a) - g.digamma(a + b)
+
+
+def _psi1_gap(a, b):
+    return g.polygamma1(a) - g.polygamma1(a + b)
+
+
 def _betaln_partials(a, b, order, vx, vy, scale=None):
-    pab = g.digamma(a + b)
-    da, db = g.digamma(a) - pab, g.digamma(b) - pab
+    # psi(a) - psi(a + b) cancels when |b| << a: _exactdiff.special forms it from b
+    da, db = psi_difference(a, b, 0, _psi_gap), psi_difference(b, a, 0, _psi_gap)
     out = {(1, 0): da, (0, 1): db}
     if order > 1:
-        qab = g.polygamma1(a + b)
-        out[(2, 0)] = g.polygamma1(a) - qab
-        out[(1, 1)] = -qab
-        out[(0, 2)] = g.polygamma1(b) - qab
+        out[(2, 0)] = psi_difference(a, b, 1, _psi1_gap)
+        out[(1, 1)] = -g.polygamma1(a + b)
+        out[(0, 2)] = psi_difference(b, a, 1, _psi1_gap)
     return out
 
 
@@ -806,9 +842,9 @@ _b("xlog1py", special.xlog1py, None, _xlog1py_partials)
 _b("rel_entr", special.rel_entr, None, _rel_entr_partials)
 _b("kl_div", special.kl_div, None, _kl_div_partials)
 _b("beta", special.beta, None, _beta_partials,
-   "d/da = B (psi(a) - psi(a+b)); loses relative precision when a >> b (the psi difference)")
+   "d/da = B (psi(a) - psi(a+b)), the psi difference formed without cancellation")
 _b("betaln", special.betaln, None, _betaln_partials,
-   "d/da = psi(a) - psi(a+b); loses relative precision when a >> b (the psi difference)")
+   "d/da = psi(a) - psi(a+b), formed without cancellation when |b| << a")
 
 # --- private rules: derivatives of public rules, reached as g.<name> only -------------
 PRIVATE: dict[str, Unary] = {}
@@ -837,6 +873,25 @@ def _sech2_d2(x):
 
 PRIVATE["sech2"] = Unary("sech2", _sech2_array, _sech2_float, _sech2_d1, _sech2_d2,
                          "sech(x)**2, the derivative of tanh", _sech2_d1, _sech2_d2)
+
+
+
+def _inverse_d1_rule(name, inverse, d1, c):
+    """f' of an inverse function y(x) with f'' = c y f'^2 as a rule of its own:
+    (f')' = c y f'^2 and (f')'' = c f'^3 (1 + 2 c y^2), exact compositions."""
+    def df(x):
+        return c * getattr(g, inverse)(x) * getattr(g, name)(x) ** 2
+
+    def d2f(x):
+        y = getattr(g, inverse)(x)
+        return c * getattr(g, name)(x) ** 3 * (1.0 + 2.0 * c * y * y)
+
+    PRIVATE[name] = Unary(name, d1, None, df, d2f, f"the derivative of {inverse}", df, d2f)
+
+
+_inverse_d1_rule("erfinv_d1", "erfinv", _erfinv_d1, 2.0)
+_inverse_d1_rule("erfcinv_d1", "erfcinv", _erfcinv_d1, 2.0)
+_inverse_d1_rule("ndtri_d1", "ndtri", _ndtri_d1, 1.0)
 
 # numpy ufunc object -> rule
 UNARY_BY_UFUNC = {r.ufunc: r for r in UNARY.values() if isinstance(r.ufunc, np.ufunc)}
