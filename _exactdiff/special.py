@@ -80,11 +80,13 @@ def erfcx_derivative_mid(n: int, x: Any) -> Any:
     >>> round(erfcx_derivative_mid(1, 1.0), 12)  # 2 erfcx(1) - 2/sqrt(pi)
     -0.273212014784
     """
-    v = np.asarray(value(x), dtype=float)
+    v = np.asarray(value(x))
+    dt = v.dtype if v.dtype.kind == "f" else np.dtype(np.float64)  # float32 stays float32
+    v = v.astype(np.float64)
     idx = np.clip(np.floor((v - _ERFCX_LO) / _ERFCX_STEP), 0, len(_ERFCX_TAYLOR) - 1)
     idx = idx.astype(np.intp)
-    centre = _ERFCX_LO + _ERFCX_STEP * (idx + 0.5)
-    coefs = _ERFCX_D[n][idx]  # shape x.shape + (terms,)
+    centre = (_ERFCX_LO + _ERFCX_STEP * (idx + 0.5)).astype(dt)
+    coefs = _ERFCX_D[n][idx].astype(dt)  # shape x.shape + (terms,)
     if coefs.ndim == 1:
         centre = float(centre)
         coefs = [float(c) for c in coefs]
@@ -117,8 +119,8 @@ def _poch(q: float, n: int) -> float:
 
 
 def _kummer_coefs(nu: int, n: int) -> np.ndarray:
-    """Coefficients s_j of sum_j s_j z^j (z = 2|x|) with nu-th scaled Bessel's n-th
-    derivative = e^{-z} sum_j s_j z^j for x > 0."""
+    """Coefficients s_j of sum_j s_j w^j (w = z / 32, z = 2|x|) with the nu-th scaled
+    Bessel function's n-th derivative = e^{-z} sum_j s_j w^j for x > 0."""
     a, b = nu + 0.5, 2.0 * nu + 1.0
     m = [1.0]
     for k in range(_KUMMER_TERMS):
@@ -137,7 +139,7 @@ def _kummer_coefs(nu: int, n: int) -> np.ndarray:
         else:
             c = n * m[j] * beta(n - 1, j) - (j * m[j - 1] * beta(n, j - 1) if j else 0.0)
             c *= 0.5 * (-2.0) ** (n - 1)
-        out.append(c / fact)
+        out.append(c / fact * 32.0 ** j)  # in w = z / 32: no float32 underflow of 1/j!
     return np.array(out)
 
 
@@ -158,16 +160,17 @@ def scaled_bessel_derivative_mid(nu: int, n: int, x: Any) -> Any:
     True
     """
     coefs = _KUMMER[nu, n]
-    s = np.sign(np.asarray(value(x), dtype=float))
+    v = np.asarray(value(x))
+    s = np.sign(v if v.dtype.kind == "f" else v.astype(np.float64))  # float32 stays
     sign = s if (nu + n) % 2 else 1.0  # i0e is even, i1e odd
     if np.ndim(s) == 0:
         sign = float(sign)
     ax = x * s  # |x|, differentiably
-    z = ax * 2.0
+    w = ax * (2.0 / 32.0)  # z / 32, z = 2|x|
     p = float(coefs[-1])
     for c in coefs[-2::-1]:
-        p = p * z + float(c)
-    return p * np.exp(-z) * sign
+        p = p * w + float(c)
+    return p * np.exp(ax * -2.0) * sign
 
 
 # --- psi(a) - psi(a + b) and psi'(a) - psi'(a + b) without cancellation -------------
@@ -253,7 +256,7 @@ def psi_difference(a: Any, b: Any, order: int, plain: Any) -> Any:
     if not np.any(ok):
         return plain(a, b)
     with np.errstate(all="ignore"):
-        one = np.ones_like(va)
+        one = np.ones((), dtype=np.result_type(value(a), value(b), 1.0))
         good = _psi_difference_shifted(np.where(ok, a, one), np.where(ok, b, one), order)
         bad = plain(a, b)
     return np.where(ok, good, bad)
