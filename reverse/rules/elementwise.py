@@ -328,11 +328,11 @@ def _inverse_d1_function(cls_name: str, hd_name: str, inverse: Any, d1: Any, c: 
     return cls, grad
 
 
-ErfinvD1, _erfinv_grad = _inverse_d1_function("ErfinvD1", "erfinv_d1", sp.erfinv,
+_ErfinvD1, _erfinv_grad = _inverse_d1_function("ErfinvD1", "erfinv_d1", sp.erfinv,
                                               _erfinv_d1, 2.0)
-ErfcinvD1, _erfcinv_grad = _inverse_d1_function("ErfcinvD1", "erfcinv_d1", sp.erfcinv,
+_ErfcinvD1, _erfcinv_grad = _inverse_d1_function("ErfcinvD1", "erfcinv_d1", sp.erfcinv,
                                                 _erfcinv_d1, 2.0)
-NdtriD1, _ndtri_grad = _inverse_d1_function("NdtriD1", "ndtri_d1", sp.ndtri, _ndtri_d1, 1.0)
+_NdtriD1, _ndtri_grad = _inverse_d1_function("NdtriD1", "ndtri_d1", sp.ndtri, _ndtri_d1, 1.0)
 
 _DEG = math.pi / 180.0
 

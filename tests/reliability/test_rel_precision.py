@@ -386,8 +386,8 @@ def _fn(name, engine="hyperdual"):
             return getattr(_generic, name)
         from reverse.rules import elementwise as rve
 
-        cls = {"sech2": rvf.Sech2, "erfinv_d1": rve.ErfinvD1, "erfcinv_d1": rve.ErfcinvD1,
-               "ndtri_d1": rve.NdtriD1}[name]
+        cls = {"sech2": rvf.Sech2, "erfinv_d1": rve._ErfinvD1, "erfcinv_d1": rve._ErfcinvD1,
+               "ndtri_d1": rve._NdtriD1}[name]
         return lambda x: cls()(x)
     rule = _rules.UNARY[name]
     if name.startswith("polygamma"):
