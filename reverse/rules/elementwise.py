@@ -314,7 +314,7 @@ def _inverse_d1_function(cls_name: str, hd_name: str, inverse: Any, d1: Any, c: 
         return d1(x, inverse(x))
 
     def backward(self: Any, gy: Any, y: Any, x: Any) -> Any:
-        return F._keep_zero(gy, gy * (c * inverse(x) * y * y))
+        return _keep_zero(gy, gy * (c * inverse(x) * y * y))
 
     cls = type(cls_name, (Function,), {
         "__slots__": (), "forward": staticmethod(forward), "backward": backward,
@@ -477,8 +477,8 @@ def _float_power_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
     def f64(v: Any) -> Any:
         return v if isinstance(v, Variable) or core._is_dual(v) else np.asarray(v, np.float64)
 
-    return (F._pow_partial(1, 0, f64(a), f64(b)) if wa else None,
-            F._pow_partial(0, 1, f64(a), f64(b)) if wb else None)
+    return (_b._pow_partial(1, 0, f64(a), f64(b)) if wa else None,
+            _b._pow_partial(0, 1, f64(a), f64(b)) if wb else None)
 
 
 def _logaddexp_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
