@@ -67,6 +67,10 @@ class Peer:
         """Gradient (``kind='gradient'``) or Hessian of ``problems.gaussian_nll``."""
         return None
 
+    def taylor_kth(self, steps: int, k: int) -> Thunk | None:
+        """The k-th derivative of ``problems.chain`` at 0.5 (figure 10); returns a float."""
+        return None
+
 
 class Autograd(Peer):
     name = "autograd"
@@ -190,6 +194,18 @@ class Torch(Peer):
         xt = torch.from_numpy(x)
         return lambda: torch.autograd.functional.hessian(self._rosen, xt).numpy()
 
+    def taylor_kth(self, steps, k):
+        import torch
+
+        def run():  # nested autograd.grad with create_graph: PyTorch has no Taylor mode
+            x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+            y = chain(torch.sin, x, steps)
+            for _ in range(k):
+                (y,) = torch.autograd.grad(y, x, create_graph=True)
+            return float(y)
+
+        return run
+
     def value_and_grad(self):
         import torch
 
@@ -251,6 +267,17 @@ class Jax(Peer):
         h = self._wrap(jax.hessian(f))
         xj = jnp.asarray(x)
         return lambda: h(xj)
+
+    def taylor_kth(self, steps, k):
+        # jax.experimental.jet: Taylor mode; its series terms are the derivatives
+        # d^j/dt^j (not divided by j!), so the k-th output term is f^(k)
+        jax, jnp, _ = self._setup()
+        from jax.experimental.jet import jet
+
+        series = ([1.0] + [0.0] * (k - 1),)
+        run = self._wrap(lambda x: jet(lambda y: chain(jnp.sin, y, steps), (x,), series)[1][-1])
+        x0 = jnp.asarray(0.5)
+        return lambda: float(run(x0))
 
     def value_and_grad(self):
         jax, jnp, f = self._setup()

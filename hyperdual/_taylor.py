@@ -23,6 +23,7 @@ import numpy as np
 from . import _generic as g
 from . import _number as _n
 from . import _taylor_rules as tr
+from . import _taylor_scalar as _ts
 from ._number import _as_part, _Number, _shape, _tidy, new_tag
 from ._rules import BINARY, BINARY_BY_UFUNC, UNARY, UNARY_BY_UFUNC
 
@@ -89,7 +90,9 @@ class Taylor(_Number):
     array([1., 1., 2., 6.])
     """
 
-    __slots__ = ("coef", "tag")
+    # _c: the coefficient array (None until asked for when the coefficients are a list);
+    # _l: the coefficients as a list of Python floats (scalar fast path), or None
+    __slots__ = ("_c", "_l", "tag")
     _NPARTS = 0  # not a Dual-like number: _number hands operations with a Taylor on top here
     _KIND = "Taylor"
     nd = 0
@@ -104,15 +107,25 @@ class Taylor(_Number):
                 "hyperdual: Taylor coefficients need a leading axis of length K + 1 >= 1 "
                 f"(got shape {_shape(c)})"
             )
-        self.coef = c
+        self._c = c
+        self._l = None
         self.tag = tag
 
     @classmethod
     def _make(cls, c, tag):
         o = object.__new__(cls)
-        o.coef = c
+        o._c = c
+        o._l = None
         o.tag = tag
         return o
+
+    @property
+    def coef(self):
+        """The coefficient array, shape ``(K + 1,) + shape``."""
+        c = self._c
+        if c is None:
+            c = self._c = np.array(self._l)
+        return c
 
     def _parts(self):
         raise TypeError("hyperdual: a Taylor has no Dual parts")
@@ -121,15 +134,21 @@ class Taylor(_Number):
     @property
     def order(self) -> int:
         """K: the highest coefficient held."""
+        if self._l is not None:
+            return len(self._l) - 1
         return _shape(self.coef)[0] - 1
 
     @property
     def real(self):
         """The value (coefficient 0)."""
+        if self._l is not None:
+            return self._l[0]
         return _tidy(self.coef[0])
 
     @property
     def shape(self) -> tuple:
+        if self._l is not None:
+            return ()
         return _shape(self.coef)[1:]
 
     @property
@@ -300,6 +319,16 @@ class Taylor(_Number):
     # --- arithmetic ------------------------------------------------------------------
     def __add__(self, other):
         t = type(other)
+        la = self._l
+        if la is not None:
+            if t is Taylor:
+                lb = other._l
+                if lb is not None and other.tag == self.tag and len(lb) == len(la):
+                    return _mkl(list(map(_op_add, la, lb)), self.tag)
+            elif t is float or t is int:
+                out = la.copy()
+                out[0] += other
+                return _mkl(out, self.tag)
         if t is Taylor and other.tag == self.tag:
             a, b = self.coef, other.coef
             if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape:
@@ -312,16 +341,50 @@ class Taylor(_Number):
         return _binary_entry("add", self, other)
 
     def __radd__(self, other):
+        t = type(other)
+        if (t is float or t is int) and self._l is not None:
+            out = self._l.copy()
+            out[0] += other
+            return _mkl(out, self.tag)
         return _binary_entry("add", other, self)
 
     def __sub__(self, other):
+        la = self._l
+        if la is not None:
+            t = type(other)
+            if t is Taylor:
+                lb = other._l
+                if lb is not None and other.tag == self.tag and len(lb) == len(la):
+                    return _mkl(list(map(_op_sub, la, lb)), self.tag)
+            elif t is float or t is int:
+                out = la.copy()
+                out[0] -= other
+                return _mkl(out, self.tag)
         return _binary_entry("subtract", self, other)
 
     def __rsub__(self, other):
+        t = type(other)
+        if (t is float or t is int) and self._l is not None:
+            out = [-v for v in self._l]
+            out[0] += other
+            return _mkl(out, self.tag)
         return _binary_entry("subtract", other, self)
 
     def __mul__(self, other):
         t = type(other)
+        la = self._l
+        if la is not None:
+            if t is Taylor:
+                lb = other._l
+                if lb is not None and other.tag == self.tag and len(lb) == len(la):
+                    # float products never raise; an overflow is inf as numpy's
+                    if type(lb) is _Line:
+                        return _mkl(_LMUL[len(la) - 1](la, lb), self.tag)
+                    if type(la) is _Line:
+                        return _mkl(_LMUL[len(la) - 1](lb, la), self.tag)
+                    return _mkl(_MUL[len(la) - 1](la, lb), self.tag)
+            elif (t is float or t is int) and math.isfinite(other):
+                return _mkl([v * other for v in la], self.tag)
         if t is Taylor and other.tag == self.tag:
             a, b = self.coef, other.coef
             if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 1
@@ -333,12 +396,33 @@ class Taylor(_Number):
         return _binary_entry("multiply", self, other)
 
     def __rmul__(self, other):
+        t = type(other)
+        if (t is float or t is int) and self._l is not None and math.isfinite(other):
+            return _mkl([v * other for v in self._l], self.tag)
         return _binary_entry("multiply", other, self)
 
     def __truediv__(self, other):
+        la = self._l
+        if la is not None:
+            t = type(other)
+            if t is Taylor:
+                lb = other._l
+                if lb is not None and other.tag == self.tag and len(lb) == len(la):
+                    out = _list_call("div", la, lb)
+                    if out is not None:
+                        return _mkl(out, self.tag)
+            elif (t is float or t is int) and other != 0 and math.isfinite(other):
+                r = 1.0 / other
+                return _mkl([v * r for v in la], self.tag)
         return _binary_entry("true_divide", self, other)
 
     def __rtruediv__(self, other):
+        t = type(other)
+        lb = self._l
+        if (t is float or t is int) and lb is not None:
+            out = _list_call("rdiv", float(other), lb)
+            if out is not None:
+                return _mkl(out, self.tag)
         return _binary_entry("true_divide", other, self)
 
     def __pow__(self, other):
@@ -358,6 +442,8 @@ class Taylor(_Number):
         return matmul(other, self)
 
     def __neg__(self):
+        if self._l is not None:
+            return _mkl([-v for v in self._l], self.tag)
         return Taylor._make(-self.coef, self.tag)
 
     def __pos__(self):
@@ -368,6 +454,20 @@ class Taylor(_Number):
 
     # --- numpy protocols ------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if self._l is not None and method == "__call__" and not kwargs:
+            if len(inputs) == 1:
+                by = _LIST_UFUNCS.get(ufunc)
+                if by is not None and len(self._l) > 1:
+                    out = _ts.run(by, self._l)
+                    if out is not None:
+                        return _mkl(out, self.tag)
+            elif len(inputs) == 2:
+                op = _LIST_BINARY.get(ufunc)
+                if op is not None:
+                    x, y = inputs
+                    out = op(x, y) if x is self else _REFLECTED[op](y, x)
+                    if out is not NotImplemented:
+                        return out
         return _array_ufunc(self, ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
@@ -389,6 +489,24 @@ class Taylor(_Number):
     # --- elementwise rules ----------------------------------------------------------------
     def _unary(self, rule):
         return _unary(rule, self)
+
+
+def _mkl(items, tag):
+    """A scalar Taylor holding its coefficients as a list of Python floats."""
+    o = object.__new__(Taylor)
+    o._c = None
+    o._l = items
+    o.tag = tag
+    return o
+
+
+def _list_call(name, a, b):
+    """A binary list kernel; None on a float exception or a non-finite result."""
+    try:
+        out = _ts.kernel(name, len(b) - 1)(a, b)
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return None
+    return out if _ts.finite(out) else None
 
 
 def factorials(K: int) -> np.ndarray:
@@ -756,6 +874,10 @@ def _safe(fn, *lists):
 
 def _unary(rule, X):
     name = rule.name
+    if X._l is not None:
+        out = _ts.unary(name, X._l)
+        if out is not None:
+            return _mkl(out, X.tag)
     rec = tr.UNARY.get(name)
     if X.order == 0:
         return Taylor._make(_pack([getattr(g, name)(X.coef[0])]) if _shape(X.coef) == (1,)
@@ -850,6 +972,16 @@ def ode(rule, X):
     f itself, O(K³) when it does once (exp), more when several times.
     """
     K = X.order
+    xl = X._l
+    if xl is not None:  # the list path: f' on the truncated list, then y_k = g_{k-1} / k
+        low = _mkl(xl[:K], X.tag)
+        G = rule.df(low)
+        if type(G) is Taylor and G._l is not None and G.tag == X.tag:
+            dx = [k * xl[k] for k in range(1, K + 1)]
+            prod = _MUL[K - 1](G._l, dx) if K > 1 else [G._l[0] * dx[0]]
+            out = [getattr(g, rule.name)(xl[0])] + [prod[k - 1] / k for k in range(1, K + 1)]
+            if _ts.finite(out):
+                return _mkl(out, X.tag)
     v0 = getattr(g, rule.name)(X.coef[0])
     low = _truncate(X, K - 1)
     G = rule.df(low)
@@ -951,6 +1083,10 @@ def variable(x, order: int, direction=1.0, tag: int | None = None) -> Taylor:
         zero = x * 0.0
         items = [x] + ([direction + zero] if order >= 1 else []) + [zero] * max(order - 1, 0)
         return Taylor._make(np.stack(items), tag)
+    tx, td = type(x), type(direction)
+    if (tx is float or tx is int) and (td is float or td is int) and order >= 1:
+        # the scalar fast path: coefficients as a list of Python floats
+        return _mkl(_ts.Line([float(x), float(direction)] + [0.0] * (order - 1)), tag)
     x0 = _as_part(x, "x")
     d = _as_part(direction, "direction")
     shape = np.broadcast_shapes(_shape(x0), _shape(d))
@@ -963,6 +1099,18 @@ def variable(x, order: int, direction=1.0, tag: int | None = None) -> Taylor:
 
 
 g._NUMBER_TYPES = tuple(dict.fromkeys(g._NUMBER_TYPES + (Taylor,)))
+
+from operator import add as _op_add  # noqa: E402
+from operator import sub as _op_sub  # noqa: E402
+
+# ufuncs with a list fast path (a scalar Taylor seeded from floats)
+_LIST_UFUNCS = {r.ufunc: _ts.KERNELS[name] for name, r in UNARY.items()
+                if r.ufunc is not None and name in _ts.KERNELS}
+_MUL, _LMUL, _Line = _ts.MUL, _ts.LMUL, _ts.Line
+_LIST_BINARY = {np.add: Taylor.__add__, np.subtract: Taylor.__sub__,
+                np.multiply: Taylor.__mul__, np.true_divide: Taylor.__truediv__}
+_REFLECTED = {Taylor.__add__: Taylor.__radd__, Taylor.__sub__: Taylor.__rsub__,
+              Taylor.__mul__: Taylor.__rmul__, Taylor.__truediv__: Taylor.__rtruediv__}
 
 
 # the structural operations live in their own module (it imports this one)

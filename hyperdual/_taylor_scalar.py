@@ -1,0 +1,276 @@
+"""Scalar Taylor arithmetic on Python lists of floats: the fast path of Taylor mode.
+
+A scalar :class:`hyperdual.Taylor` seeded from a float keeps its K + 1
+coefficients as a Python list.  For K up to a few dozen, the O(K²)
+recurrences cost less as straight-line Python float arithmetic than as numpy
+calls on arrays of K + 1 elements (each numpy call costs about a microsecond
+whatever its size, and a recurrence needs K of them).  So for each order K
+the kernels below are *generated* once as unrolled Python source (no loops,
+no indexing, every coefficient a local variable) and compiled with
+``exec``; orders above :data:`MAX_UNROLLED` use the loop recurrences of
+:mod:`hyperdual._taylor_rules`, which take lists too.
+
+The kernels compute the same recurrences as :mod:`hyperdual._taylor_rules`
+(Griewank & Walther ch. 13).  They raise the float exceptions of Python's
+arithmetic (ZeroDivisionError, OverflowError, ValueError from ``math``):
+the caller then redoes the operation on the numpy path, which gives numpy's
+inf/nan with its warning and handles the branch points.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import _taylor_rules as tr
+
+#: Highest order for which unrolled kernels are generated (their source grows as K²).
+MAX_UNROLLED = 24
+
+_CACHE: dict = {}
+
+
+def _names(p, K, lo=0):
+    return ", ".join(f"{p}{i}" for i in range(lo, K + 1))
+
+
+def _sum(terms):
+    return " + ".join(terms) if terms else "0.0"
+
+
+def _unpack(p, src, K):
+    return f"    {_names(p, K)}, = {src}"
+
+
+def _src_mul(K):
+    lines = ["def mul(a, b):", _unpack("a", "a", K), _unpack("b", "b", K)]
+    out = [_sum([f"a{j} * b{k - j}" for j in range(k + 1)]) for k in range(K + 1)]
+    lines.append("    return [" + ", ".join(out) + "]")
+    return lines
+
+
+def _src_lmul(K):
+    # a * b where b is a straight line b_0 + b_1 t (a seed variable): 2K + 1 products
+    lines = ["def lmul(a, b):", _unpack("a", "a", K), "    b0, b1 = b[0], b[1]"]
+    out = ["a0 * b0"] + [f"a{k} * b0 + a{k - 1} * b1" for k in range(1, K + 1)]
+    lines.append("    return [" + ", ".join(out) + "]")
+    return lines
+
+
+class Line(list):
+    """The coefficient list of a seed ``x_0 + x_1 t`` (its higher coefficients are 0):
+    products with it cost O(K) (:func:`_src_lmul`).  Every operation returns a plain
+    list, so only the seed itself carries the mark."""
+
+    __slots__ = ()
+
+
+def _src_div(K):
+    # q = a / b: b_0 q_k = a_k - sum_{j=1..k} b_j q_{k-j}
+    lines = ["def div(a, b):", _unpack("a", "a", K), _unpack("b", "b", K),
+             "    q0 = a0 / b0"]
+    for k in range(1, K + 1):
+        lines.append(f"    q{k} = (a{k} - ({_sum([f'b{j} * q{k - j}' for j in range(1, k + 1)])}"
+                     ")) / b0")
+    lines.append(f"    return [{_names('q', K)}]")
+    return lines
+
+
+def _src_rdiv(K):
+    # q = c / b for a constant c: b_0 q_k = - sum_{j=1..k} b_j q_{k-j}
+    lines = ["def rdiv(c, b):", _unpack("b", "b", K), "    q0 = c / b0"]
+    for k in range(1, K + 1):
+        lines.append(f"    q{k} = -({_sum([f'b{j} * q{k - j}' for j in range(1, k + 1)])}) / b0")
+    lines.append(f"    return [{_names('q', K)}]")
+    return lines
+
+
+def _weights(K):
+    # w_j = j x_j: the coefficients of t x'(t)
+    return [f"    w{j} = {j}.0 * x{j}" if j > 1 else "    w1 = x1" for j in range(1, K + 1)]
+
+
+def _src_sincos(K, name, value):
+    # s' = c x', c' = -s x' (sin/cos); s' = c x', c' = s x' (sinh/cosh); the last
+    # coefficient of the partner series is not needed
+    sign = "-" if name in ("sin", "cos") else ""
+    out = "s" if name in ("sin", "sinh") else "c"
+    lines = [f"def {name}(x):", _unpack("x", "x", K), f"    s0, c0 = {value}(x0)"]
+    lines += _weights(K)
+    for k in range(1, K + 1):
+        if k < K or out == "s":
+            lines.append(f"    s{k} = ({_sum([f'w{j} * c{k - j}' for j in range(1, k + 1)])})"
+                         f" / {k}")
+        if k < K or out == "c":
+            lines.append(f"    c{k} = {sign}({_sum([f'w{j} * s{k - j}' for j in range(1, k + 1)])})"
+                         f" / {k}")
+    lines.append(f"    return [{_names(out, K)}]")
+    return lines
+
+
+def _src_exp(K):
+    lines = ["def exp(x):", _unpack("x", "x", K), "    y0 = _exp(x0)"]
+    lines += _weights(K)
+    for k in range(1, K + 1):
+        lines.append(f"    y{k} = ({_sum([f'w{j} * y{k - j}' for j in range(1, k + 1)])}) / {k}")
+    lines.append(f"    return [{_names('y', K)}]")
+    return lines
+
+
+def _src_log(K):
+    # x_0 y_k = x_k - (1/k) sum_{j=1..k-1} j y_j x_{k-j}
+    lines = ["def log(x):", _unpack("x", "x", K), "    y0 = _log(x0)"]
+    for k in range(1, K + 1):
+        if k == 1:
+            lines.append("    y1 = x1 / x0")
+            continue
+        s = _sum([f"{j}.0 * y{j} * x{k - j}" for j in range(1, k)])
+        lines.append(f"    y{k} = (x{k} - ({s}) / {k}) / x0")
+    lines.append(f"    return [{_names('y', K)}]")
+    return lines
+
+
+def _src_sqrt(K):
+    # 2 y_0 y_k = x_k - sum_{j=1..k-1} y_j y_{k-j}
+    lines = ["def sqrt(x):", _unpack("x", "x", K), "    y0 = _sqrt(x0)", "    d = 2.0 * y0"]
+    for k in range(1, K + 1):
+        if k == 1:
+            lines.append("    y1 = x1 / d")
+            continue
+        s = _sum([f"y{j} * y{k - j}" for j in range(1, k)])
+        lines.append(f"    y{k} = (x{k} - ({s})) / d")
+    lines.append(f"    return [{_names('y', K)}]")
+    return lines
+
+
+def _src_tanh(K, name):
+    # y' = w x', w = 1 -/+ y² with w_0 computed without cancellation (tanh: sech²)
+    sign = "-" if name == "tanh" else ""
+    lines = [f"def {name}(x):", _unpack("x", "x", K), "    y0, v0 = _w0(x0)"]
+    lines += _weights(K)
+    for k in range(1, K + 1):
+        lines.append(f"    y{k} = ({_sum([f'w{j} * v{k - j}' for j in range(1, k + 1)])}) / {k}")
+        if k < K:
+            lines.append(f"    v{k} = {sign}({_sum([f'y{j} * y{k - j}' for j in range(k + 1)])})")
+    lines.append(f"    return [{_names('y', K)}]")
+    return lines
+
+
+def _sincos_value(x0):
+    return math.sin(x0), math.cos(x0)
+
+
+def _sinhcosh_value(x0):
+    return math.sinh(x0), math.cosh(x0)
+
+
+def _tanh_w0(x0):
+    c = math.cosh(x0)
+    return math.tanh(x0), 1.0 / (c * c)
+
+
+def _tan_w0(x0):
+    t = math.tan(x0)
+    return t, 1.0 + t * t
+
+
+_SOURCES = {
+    "mul": _src_mul, "lmul": _src_lmul, "div": _src_div, "rdiv": _src_rdiv,
+    "sin": lambda K: _src_sincos(K, "sin", "_sc"),
+    "cos": lambda K: _src_sincos(K, "cos", "_sc"),
+    "sinh": lambda K: _src_sincos(K, "sinh", "_shch"),
+    "cosh": lambda K: _src_sincos(K, "cosh", "_shch"),
+    "exp": _src_exp, "log": _src_log, "sqrt": _src_sqrt,
+    "tanh": lambda K: _src_tanh(K, "tanh"), "tan": lambda K: _src_tanh(K, "tan"),
+}
+_GLOBALS = {"_sc": _sincos_value, "_shch": _sinhcosh_value, "_exp": math.exp,
+            "_log": math.log, "_sqrt": math.sqrt, "__builtins__": {}}
+_W0 = {"tanh": _tanh_w0, "tan": _tan_w0}
+
+
+def _loop_mul(a, b):
+    return tr.conv(a, b)
+
+
+def _loop_lmul(a, b):
+    return [a[0] * b[0]] + [p * b[0] + q * b[1] for p, q in zip(a[1:], a)]
+
+
+def _loop_rdiv(c, b):
+    return tr.divide([c] + [0.0] * (len(b) - 1), b)
+
+
+_LOOPS = {"mul": _loop_mul, "lmul": _loop_lmul, "div": tr.divide, "rdiv": _loop_rdiv}
+
+
+def _build(name: str, K: int):
+    src = _SOURCES.get(name)
+    if src is None:
+        return None
+    if K > MAX_UNROLLED or K < 1:
+        return _LOOPS.get(name) or tr.UNARY[name]
+    ns = dict(_GLOBALS)
+    if name in _W0:
+        ns["_w0"] = _W0[name]
+    code = "\n".join(src(K))
+    exec(compile(code, f"<hyperdual taylor kernel {name} K={K}>", "exec"), ns)
+    return ns[name]
+
+
+class _ByOrder(dict):
+    """order K -> the kernel of one operation, generated on first use."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+
+    def __missing__(self, K):
+        if self.name in _SOURCES:
+            fn = _build(self.name, K)
+        else:
+            fn = _LIST_UNARY[self.name]
+        self[K] = fn
+        return fn
+
+
+#: Unary rules that run on lists by the generic loop recurrences (no kernel).
+_LIST_UNARY = {n: f for n, f in tr.UNARY.items()
+               if n not in tr.BRANCH_POWERS and not n.startswith(("gammaln", "digamma",
+                                                                  "polygamma"))}
+
+#: name -> {K: kernel}: every operation with a list fast path
+KERNELS = {n: _ByOrder(n) for n in list(_SOURCES) + list(_LIST_UNARY)}
+MUL = KERNELS["mul"]
+LMUL = KERNELS["lmul"]
+
+
+def kernel(name: str, K: int):
+    """The kernel ``name`` for order K (generated on first use)."""
+    return KERNELS[name][K]
+
+
+def unary(name: str, xs: list):
+    """f applied to the float coefficients ``xs``, or None: not finite, a float
+    exception, or no list rule (the caller takes the numpy path)."""
+    by = KERNELS.get(name)
+    if by is None or len(xs) < 2:
+        return None
+    return run(by, xs)
+
+
+def run(by, xs):
+    """``by[K](xs)`` or None on a float exception or a result that is not finite."""
+    try:
+        ys = by[len(xs) - 1](xs)
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return None
+    s = sum(ys)
+    if type(s) is float and s - s == 0.0:
+        return ys
+    return None
+
+
+def finite(ys) -> bool:
+    s = sum(ys)
+    return type(s) is float and s - s == 0.0
