@@ -29,6 +29,7 @@ import numpy as np
 from . import _generic as g
 from ._number import _as_part, _Number, _shape, _tidy
 from ._taylor import Taylor, _const_coef, factorials, variable
+from .helpers import _CallScope, _Delegate, _engine_of, _seed_tag
 
 __all__ = [
     "taylor",
@@ -37,6 +38,28 @@ __all__ = [
     "directional_derivatives",
     "derivative_tensor",
 ]
+
+
+def _nests(impl):
+    """Tag retirement and hand-over, as hyperdual.helpers' decorator: a reverse Variable
+    met as an argument, or returned by f (f closes over one: Taylor mode inside a
+    reverse-mode differentiation), hands the call to reverse's helper of the same name,
+    which differentiates by recorded backward passes inside the outer trace."""
+    name = impl.__name__
+
+    @functools.wraps(impl)
+    def helper(f, *args, **kwargs):
+        for a in args:
+            engine = _engine_of(a)
+            if engine is not None:
+                return getattr(engine, name)(f, *args, method="backprop", **kwargs)
+        with _CallScope():
+            try:
+                return impl(f, *args, **kwargs)
+            except _Delegate as d:
+                return getattr(d.engine, name)(f, *args, method="backprop", **kwargs)
+
+    return helper
 
 
 def _check(f, order, helper):
@@ -58,13 +81,9 @@ def _coefficients(y, tag: int, K: int):
         )
     if isinstance(y, _Number) and y.tag == tag:
         raise TypeError(f"hyperdual: f returned a {type(y).__name__} of the helper's tag")
-    if type(y).__module__.startswith("reverse"):
-        raise TypeError(
-            "hyperdual: f returned a reverse.Variable: Taylor mode called inside a reverse-"
-            "mode differentiation is not supported (its result would lose the outer "
-            "trace); put hyperdual outside, or use reverse.derivatives(f, x, order, "
-            "method='backprop')"
-        )
+    engine = _engine_of(y)
+    if engine is not None:  # f closes over a value of another engine: hand the call over
+        raise _Delegate(engine)
     if not isinstance(y, _Number):
         y = _as_part(y, "f(x)")
     return _const_coef(y, K)
@@ -77,6 +96,7 @@ def _result(c):
     return c
 
 
+@_nests
 def taylor(f: Callable, x, order: int):
     """Normalised Taylor coefficients ``f^(k)(x) / k!``, k = 0..order, in one pass.
 
@@ -105,7 +125,7 @@ def taylor(f: Callable, x, order: int):
     array([ 2.,  4.,  8., 16.])
     """
     K = _check(f, order, "taylor")
-    X = variable(x, K)
+    X = variable(x, K, tag=_seed_tag())
     y = f(X)
     return _result(_coefficients(y, X.tag, K))
 
@@ -120,6 +140,7 @@ def _factorials(K, nres):
     return fact.reshape(fact.shape + (1,) * nres)
 
 
+@_nests
 def derivatives(f: Callable, x, order: int = 2):
     """``[f(x), f'(x), ..., f^(K)(x)]``: every derivative up to ``order`` in one pass.
 
@@ -147,7 +168,7 @@ def derivatives(f: Callable, x, order: int = 2):
     array([ 8., 12., 12.,  6.,  0.])
     """
     K = _check(f, order, "derivatives")
-    X = variable(x, K)
+    X = variable(x, K, tag=_seed_tag())
     y = f(X)
     if type(y) is Taylor and y._l is not None and y.tag == X.tag:
         # the scalar fast path (Python float products overflow to inf, never raise)
@@ -158,6 +179,7 @@ def derivatives(f: Callable, x, order: int = 2):
         return _result(_factorials(K, nres) * c)
 
 
+@_nests
 def nth_derivative(f: Callable, x, n: int):
     """The n-th derivative ``f^(n)(x)`` (Taylor mode, one pass of order n).
 
@@ -191,6 +213,7 @@ def nth_derivative(f: Callable, x, n: int):
     return _tidy(out) if not isinstance(out, _Number) else out
 
 
+@_nests
 def directional_derivatives(f: Callable, x, v, order: int):
     """``d^k/dt^k f(x + t v)`` at t = 0 for k = 0..order (one Taylor pass).
 
@@ -222,7 +245,7 @@ def directional_derivatives(f: Callable, x, v, order: int):
             f"hyperdual.directional_derivatives: v has shape {np.shape(g.real_value(v0))}, "
             f"x has shape {np.shape(g.real_value(x0))}"
         )
-    X = variable(x0, K, v0)
+    X = variable(x0, K, v0, tag=_seed_tag())
     c = _coefficients(f(X), X.tag, K)
     nres = len(_shape(c)) - 1
     with np.errstate(over="ignore"):
@@ -270,6 +293,7 @@ def _gamma_coeff(i, j, d):
     return total
 
 
+@_nests
 def derivative_tensor(f: Callable, x, order: int):
     """All partial derivatives of order ``order`` of a scalar f at x, as a symmetric tensor.
 
@@ -310,16 +334,24 @@ def derivative_tensor(f: Callable, x, order: int):
     n = shape[0]
     if d == 0:
         return f(x0)
-    idx = list(_multi_indices(n, d))
-    # the d-th normalised Taylor coefficient along each direction i, times d!
-    dirs = {}
-    for i in idx:
-        v = np.asarray(i, dtype=float)
-        X = variable(x0, d, v)
+    def coefficient(v):  # the d-th normalised Taylor coefficient along v
+        X = variable(x0, d, v, tag=_seed_tag())
         c = _coefficients(f(X), X.tag, d)
         if np.shape(g.real_value(c))[1:] != ():
             raise ValueError("hyperdual.derivative_tensor: f must return a scalar")
-        dirs[i] = c[d]
+        return c[d]
+
+    return tensor_from_directions(coefficient, n, d)
+
+
+def tensor_from_directions(coefficient: Callable, n: int, d: int):
+    """The symmetric tensor of d-th partials of a scalar function of n variables, from
+    ``coefficient(v)``: the d-th normalised Taylor coefficient along the direction v
+    (an array of n non-negative integers summing to d), by the Griewank-Utke-Walther
+    interpolation.  Entries may be numbers of an outer engine (they are combined with
+    ``*`` and ``+`` and stacked with ``np.stack``, which both engines dispatch)."""
+    idx = list(_multi_indices(n, d))
+    dirs = {i: coefficient(np.asarray(i, dtype=float)) for i in idx}
     out = {}
     for j in idx:
         total = None
@@ -329,7 +361,7 @@ def derivative_tensor(f: Callable, x, order: int):
                 continue
             term = gam * dirs[i]
             total = term if total is None else total + term
-        out[j] = total if total is not None else 0.0
+        out[j] = total if total is not None else 0.0 * dirs[idx[0]]
     # scatter into the symmetric tensor: entry (a1..ad) has multi-index counts j
     entries = []
     for pos in itertools.product(range(n), repeat=d):
@@ -337,8 +369,7 @@ def derivative_tensor(f: Callable, x, order: int):
         for p in pos:
             j[p] += 1
         entries.append(out[tuple(j)])
-    if any(isinstance(e, _Number) for e in entries):
-        return np.reshape(np.stack([e if isinstance(e, _Number) else e + 0.0 * dirs[idx[0]]
-                                    for e in entries]), (n,) * d)
-    return np.reshape(np.array(entries, dtype=float), (n,) * d)
-
+    if all(isinstance(e, (float, int, np.floating)) or (isinstance(e, np.ndarray)
+                                                         and e.ndim == 0) for e in entries):
+        return np.reshape(np.array(entries, dtype=float), (n,) * d)
+    return np.reshape(np.stack(entries), (n,) * d)

@@ -54,6 +54,10 @@ __all__ = [
     "GradientCheckResult",
     "derivative",
     "derivatives",
+    "derivative_tensor",
+    "directional_derivatives",
+    "nth_derivative",
+    "taylor",
     "gradient",
     "gradient_check",
     "hessian",
@@ -1126,63 +1130,11 @@ def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
     return value, jvp_fn
 
 
-def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *,
-                method: str = "taylor") -> Any:
-    """``[f(x), f'(x), ..., f^(order)(x)]`` of a function of one variable.
-
-    ``method="taylor"`` (default) runs ``hyperdual``'s Taylor mode: one forward
-    pass at O(K²) per operation, the engine to use for derivatives of high
-    order along one variable.  ``method="backprop"`` differentiates K times by
-    ``create_graph`` double backprop (each round builds the next graph, so the
-    cost grows by a factor of about 2-3 per order); it is kept as an
-    independent cross-check.  For an array ``x`` f must act elementwise.
-
-    Parameters
-    ----------
-    f : callable
-        Function of one variable (elementwise for an array ``x``).
-    x : float or array_like
-        The point.
-    order : int
-        Highest derivative wanted (>= 0).
-    method : {"taylor", "backprop"}
-        Taylor mode through ``hyperdual`` (fast) or repeated double backprop.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(order + 1,) + f(x).shape``: entry k is the k-th derivative.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import reverse
-    >>> reverse.derivatives(lambda x: x ** 3, 2.0, 3)
-    array([ 8., 12., 12.,  6.])
-    >>> reverse.derivatives(lambda x: x ** 3, 2.0, 3, method="backprop")
-    array([ 8., 12., 12.,  6.])
-    """
-    if method == "taylor":
-        import hyperdual
-
-        return hyperdual.derivatives(f, x, order)
-    if method != "backprop":
-        raise ValueError(f"reverse.derivatives: method must be 'taylor' or 'backprop', "
-                         f"got {method!r}")
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
-        raise ValueError(f"reverse.derivatives: order must be an integer >= 0, got {order!r}")
-    data, scalar = _prepare(x, "derivatives")
-    xv = Variable(data)
-    y = _evaluate(f, xv)
-    out = [y.data]
-    for _ in range(int(order)):
-        xv.clear_grad()
-        if y.creator is None:
-            out.append(np.zeros_like(np.asarray(y.data)) if not scalar else 0.0)
-            y = Variable(np.zeros_like(y.data))
-            continue
-        y.backward(create_graph=True)
-        g = xv.grad
-        y = g if g is not None else Variable(np.zeros_like(y.data))
-        out.append(y.data)
-    return np.stack([np.asarray(v) for v in out])
+# the Taylor-mode names (derivatives of any order) live in their own module
+from .taylor_helpers import (  # noqa: E402
+    derivative_tensor,
+    derivatives,
+    directional_derivatives,
+    nth_derivative,
+    taylor,
+)

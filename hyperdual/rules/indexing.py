@@ -123,6 +123,8 @@ def scatter_add(shape, index, values):
             np.add.at(q_out, index, q)
         return out
 
+    if not values._NPARTS:  # a Taylor: its coefficient array, led by the K + 1 axis
+        return type(values)._make(fn(values.coef, 1), values.tag)
     parts = values._parts()
     out = [fn(parts[0], 0)] + [fn(p, nd) for p in parts[1:]]
     return type(values)._build(out, values.tag, nd)

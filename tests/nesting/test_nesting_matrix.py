@@ -106,6 +106,30 @@ def _inner_calls():
             lambda E, x: (E.hvp(lambda y: g_vec(x, y), YV, V, mode="reverse-over-reverse")
                           if E is reverse else E.hvp(lambda y: g_vec(x, y), YV, V)),
             [e.subs(subs_v) for e in _hvp_sym(list(V))]),
+        # derivatives of any order (Taylor mode in hyperdual; in reverse, or inside a
+        # reverse trace, recorded backward passes)
+        "derivatives": (
+            lambda E, x: E.derivatives(lambda y: g_scalar(x, y), YS, 3),
+            [sp.diff(g_scalar_sym(ys), ys, k).subs(subs_s) for k in range(4)]),
+        "taylor": (
+            lambda E, x: E.taylor(lambda y: g_scalar(x, y), YS, 3),
+            [sp.diff(g_scalar_sym(ys), ys, k).subs(subs_s) / sp.factorial(k)
+             for k in range(4)]),
+        "nth_derivative": (
+            lambda E, x: E.nth_derivative(lambda y: g_scalar(x, y), YS, 4),
+            [sp.diff(g_scalar_sym(ys), ys, 4).subs(subs_s)]),
+        "directional_derivatives": (
+            lambda E, x: E.directional_derivatives(lambda y: g_vec(x, y), YV, V, 3),
+            [sp.diff(g_vec_sym([YV[0] + t * V[0], YV[1] + t * V[1]]), t, k).subs(t, 0)
+             for k in range(4)]),
+        "directional_derivatives_v_outer": (
+            lambda E, x: E.directional_derivatives(lambda y: g_vec(x, y), YV,
+                                                   x * np.array([1.0, 2.0]), 2),
+            [sp.diff(g_vec_sym([YV[0] + t * x0, YV[1] + 2 * t * x1]), t, k).subs(t, 0)
+             for k in range(3)]),
+        "derivative_tensor": (
+            lambda E, x: E.derivative_tensor(lambda y: g_vec(x, y), YV, 3),
+            [sp.diff(g_vec_sym(Y), a, b, c).subs(subs_v) for a in Y for b in Y for c in Y]),
     }
     return cases
 
@@ -116,7 +140,7 @@ def _vg(pair):
 
 
 INNER = _inner_calls()
-WEIGHTS = (1.0, -0.7, 0.4, 1.3, 0.9, -1.1)
+WEIGHTS = (1.0, -0.7, 0.4, 1.3, 0.9, -1.1, 0.6, -0.8)
 
 
 def _reduce(r):
@@ -133,10 +157,13 @@ def _reduce_sym(exprs):
 @functools.cache
 def _truth(inner: str, outer: str):
     F = sp.simplify(_reduce_sym(INNER[inner][1]) * (x0 + 2 * x1))
-    if outer in ("derivative", "second_derivative"):
+    if outer in ("derivative", "second_derivative", "nth_derivative"):
         Fs = F.subs({x0: t, x1: 2 * t})
-        order = 1 if outer == "derivative" else 2
+        order = {"derivative": 1, "second_derivative": 2, "nth_derivative": 3}[outer]
         return float(sp.diff(Fs, t, order).subs(t, XS))
+    if outer == "directional_derivatives":
+        Fs = F.subs({x0: X[0] + t * V[0], x1: X[1] + t * V[1]})
+        return np.array([float(sp.diff(Fs, t, k).subs(t, 0)) for k in range(3)])
     subs = {x0: X[0], x1: X[1]}
     if outer == "gradient":
         return np.array([float(sp.diff(F, v).subs(subs)) for v in (x0, x1)])
@@ -169,6 +196,10 @@ def _outer(O, outer: str, inner_call, I):
     if outer in ("derivative", "second_derivative"):
         return getattr(O, outer)(lambda s: F(np.stack([s, 2 * s]) if not np.isscalar(s)
                                              else _pair(s)), XS)
+    if outer == "nth_derivative":
+        return O.nth_derivative(lambda s: F(np.stack([s, 2 * s])), XS, 3)
+    if outer == "directional_derivatives":
+        return O.directional_derivatives(F, X, V, 2)
     if outer == "jacobian":
         return O.jacobian(lambda x: np.stack([F(x), x[0] * F(x)]), X)
     if outer == "hvp":
@@ -185,7 +216,7 @@ def _pair(s):
 
 
 OUTER = ["derivative", "second_derivative", "gradient", "value_and_gradient", "jacobian",
-         "hessian", "hvp", "jvp", "vjp"]
+         "hessian", "hvp", "jvp", "vjp", "nth_derivative", "directional_derivatives"]
 
 
 @pytest.mark.parametrize("outer_engine", ENGINES)

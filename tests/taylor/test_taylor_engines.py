@@ -152,11 +152,42 @@ def test_taylor_inside_and_outside_duals():
                                    (0.49 + 4.2 + 6) * e], rtol=1e-13)
 
 
-def test_taylor_inside_reverse_is_a_clear_error():
-    # not supported yet: it must raise, never return a constant (a silent 0)
-    f = lambda x: hd.nth_derivative(lambda y: x * y ** 3, 1.0, 2)  # 6 x  # noqa: E731
-    with pytest.raises(TypeError, match="reverse"):
-        reverse.derivative(f, 2.0)
+def test_taylor_inside_reverse():
+    # hyperdual's Taylor helper meets the outer Variable and hands the call to reverse's
+    # helper of the same name, which stays in the outer trace (issue 16's example)
+    import sympy as sp
+
+    a, b, t = sp.symbols("a b t")
+    assert reverse.derivative(lambda a: hd.nth_derivative(lambda t: a * t ** 3, 1.0, 3),
+                              2.0) == 6.0
+    f = lambda a: hd.nth_derivative(lambda t: a[0] ** 2 * np.sin(a[1] * t), 0.5, 3)  # noqa: E731
+    e = sp.diff(a ** 2 * sp.sin(b * t), t, 3)
+    pt = {a: 1.5, b: 0.7, t: 0.5}
+    np.testing.assert_allclose(reverse.gradient(f, np.array([1.5, 0.7])),
+                               [float(sp.diff(e, v).subs(pt)) for v in (a, b)], rtol=1e-13)
+    np.testing.assert_allclose(reverse.hessian(f, np.array([1.5, 0.7])),
+                               [[float(sp.diff(e, u, v).subs(pt)) for v in (a, b)]
+                                for u in (a, b)], rtol=1e-13)
+    # the whole vector, the coefficients and a directional version, inside reverse.gradient
+    g = lambda a: np.sum(hd.derivatives(lambda t: np.exp(a[0] * t) * a[1], 0.2, 4)  # noqa: E731
+                         * np.arange(1.0, 6.0))
+    want = sum((k + 1) * sp.diff(sp.exp(a * t) * b, t, k) for k in range(5))
+    np.testing.assert_allclose(
+        reverse.gradient(g, np.array([0.8, -1.2])),
+        [float(sp.diff(want, v).subs({a: 0.8, b: -1.2, t: 0.2})) for v in (a, b)], rtol=1e-13)
+    h = lambda a: hd.directional_derivatives(  # noqa: E731
+        lambda y: a * y[0] ** 2 * y[1], np.array([1.0, 2.0]), np.array([0.5, -1.0]), 3)[3]
+    # d^3/ds^3 a (1 + s/2)^2 (2 - s) = a * 6 * (1/4) * (-1) = -1.5 a
+    assert reverse.derivative(h, 3.0) == pytest.approx(-1.5, rel=1e-14)
+
+
+def test_taylor_helpers_hand_over_when_x_is_a_variable():
+    # x itself a Variable of an outer trace: reverse's helper runs in that trace
+    x = reverse.Variable(np.array(0.7))
+    y = hd.nth_derivative(lambda t: t ** 5, x, 3)  # 60 x^2
+    assert isinstance(y, reverse.Variable)
+    y.backward()
+    assert x.grad.data == pytest.approx(120 * 0.7, rel=1e-14)
 
 
 def test_reverse_over_taylor_data():

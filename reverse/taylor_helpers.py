@@ -1,0 +1,260 @@
+"""Derivatives of any order: the Taylor-mode helpers' names, in reverse mode.
+
+``hyperdual``'s Taylor mode (one forward pass of truncated power series) is the
+engine for derivatives of high order along one variable or direction, and
+``method="taylor"`` (the default) hands these helpers to it.  The other
+method, ``"backprop"``, differentiates K times by recording each backward pass
+as a graph (``create_graph``); it costs a factor of 2-3 per order, and it is
+what runs when the call is nested in an outer reverse-mode trace (x is a
+Variable of an outer trace, f closes over one, or another reverse helper is
+evaluating f): each pass is this call's own trace (``core.grad_wrt``), so
+Variables of the outer trace are constants to it, and the results are
+Variables of the outer trace that it differentiates through.  A hyperdual
+Taylor helper that meets a Variable hands its call over here the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import functions as F
+from .core import Variable, grad_wrt, reaches_other_leaves
+from .helpers import (
+    _check_elementwise,
+    _evaluate,
+    _input,
+    _nested,
+    _ones,
+    _out,
+    _prepare,
+)
+
+__all__ = ["derivatives", "taylor", "nth_derivative", "directional_derivatives",
+           "derivative_tensor"]
+
+_METHODS = ("taylor", "backprop")
+
+
+def _check(f: Any, order: Any, method: str, fname: str) -> int:
+    if not callable(f):
+        raise TypeError(f"reverse.{fname}: f must be callable, got {type(f).__name__}")
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
+        raise ValueError(f"reverse.{fname}: order must be an integer >= 0, got {order!r}")
+    if method not in _METHODS:
+        raise ValueError(f"reverse.{fname}: method must be 'taylor' or 'backprop', "
+                         f"got {method!r}")
+    return int(order)
+
+
+def _zeros(v: Variable) -> Variable:
+    return Variable(np.zeros_like(v.data) if isinstance(v.data, np.ndarray) else v.data * 0.0)
+
+
+def _chain(y: Variable, xv: Variable, K: int) -> list:
+    """[y, dy/dx, ..., d^K y/dx^K] (elementwise in x), each pass recorded as a graph."""
+    outs = [y]
+    cur = y
+    for _ in range(K):
+        g = None
+        if cur.creator is not None or cur is xv:
+            g, _ = grad_wrt(cur, xv, _ones(cur), True)
+        if g is None:  # structurally zero from here on
+            g = _zeros(xv)
+        outs.append(g)
+        cur = g
+    return outs
+
+
+def _finish(outs: list, graph: bool, scalar: bool) -> Any:
+    """Stack the orders: a Variable of the outer trace, or plain numbers."""
+    if graph:
+        return F.stack([o if isinstance(o, Variable) else Variable(o) for o in outs])
+    datas = [o.data if isinstance(o, Variable) else o for o in outs]
+    out = np.stack([np.asarray(d) if isinstance(d, (np.ndarray, np.generic, float)) else d
+                    for d in datas])
+    return out
+
+
+def _graph(data: Any, y: Variable, xv: Variable) -> bool:
+    return _nested(data) or reaches_other_leaves(y, xv)
+
+
+def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *,
+                method: str = "taylor") -> Any:
+    """``[f(x), f'(x), ..., f^(order)(x)]`` of a function of one variable.
+
+    ``method="taylor"`` (default) runs ``hyperdual``'s Taylor mode: one forward
+    pass at O(K²) per operation, the engine to use for derivatives of high
+    order along one variable.  ``method="backprop"`` differentiates K times by
+    ``create_graph`` double backprop (each round builds the next graph, so the
+    cost grows by a factor of about 2-3 per order); it is kept as an
+    independent cross-check, and it is what runs inside an outer reverse-mode
+    trace (then the result is a Variable of that trace).  For an array ``x`` f
+    must act elementwise.
+
+    Parameters
+    ----------
+    f : callable
+        Function of one variable (elementwise for an array ``x``).
+    x : float or array_like
+        The point.
+    order : int
+        Highest derivative wanted (>= 0).
+    method : {"taylor", "backprop"}
+        Taylor mode through ``hyperdual`` (fast) or repeated double backprop.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(order + 1,) + f(x).shape``: entry k is the k-th derivative
+        (a Variable of the outer trace when nested in one).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import reverse
+    >>> reverse.derivatives(lambda x: x ** 3, 2.0, 3)
+    array([ 8., 12., 12.,  6.])
+    >>> reverse.derivatives(lambda x: x ** 3, 2.0, 3, method="backprop")
+    array([ 8., 12., 12.,  6.])
+    """
+    K = _check(f, order, method, "derivatives")
+    if method == "taylor" and not _nested(x):
+        import hyperdual
+
+        return hyperdual.derivatives(f, x, K)
+    data, scalar = _prepare(x, "derivatives")
+    xv = _input(data)
+    y = _evaluate(f, xv)
+    _check_elementwise(y, xv, "derivatives")
+    return _finish(_chain(y, xv, K), _graph(data, y, xv), scalar)
+
+
+def taylor(f: Callable[[Any], Any], x: Any, order: int, *, method: str = "taylor") -> Any:
+    """Normalised Taylor coefficients ``f^(k)(x) / k!``, k = 0..order.
+
+    See :func:`derivatives` for ``method``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import reverse
+    >>> reverse.taylor(np.exp, 0.0, 3, method="backprop")
+    array([1.        , 1.        , 0.5       , 0.16666667])
+    """
+    K = _check(f, order, method, "taylor")
+    if method == "taylor" and not _nested(x):
+        import hyperdual
+
+        return hyperdual.taylor(f, x, K)
+    d = derivatives(f, x, K, method="backprop")
+    w = np.array([1.0 / math.factorial(k) for k in range(K + 1)])
+    return d * w.reshape(w.shape + (1,) * (len(d.shape) - 1))
+
+
+def nth_derivative(f: Callable[[Any], Any], x: Any, n: int, *, method: str = "taylor") -> Any:
+    """The n-th derivative ``f^(n)(x)``; see :func:`derivatives` for ``method``.
+
+    Examples
+    --------
+    >>> import reverse
+    >>> reverse.nth_derivative(lambda x: x ** 5, 1.0, 5, method="backprop")
+    120.0
+    """
+    n = _check(f, n, method, "nth_derivative")
+    if method == "taylor" and not _nested(x):
+        import hyperdual
+
+        return hyperdual.nth_derivative(f, x, n)
+    data, scalar = _prepare(x, "nth_derivative")
+    xv = _input(data)
+    y = _evaluate(f, xv)
+    _check_elementwise(y, xv, "nth_derivative")
+    out = _chain(y, xv, n)[-1]
+    if _graph(data, y, xv):
+        return out
+    return _out(out.data, scalar, xv)
+
+
+def directional_derivatives(f: Callable[[Any], Any], x: Any, v: Any, order: int, *,
+                            method: str = "taylor") -> Any:
+    """``d^k/dt^k f(x + t v)`` at t = 0 for k = 0..order.
+
+    Returns an array of shape ``(order + 1,) + f(x).shape`` (a Variable inside
+    an outer trace); see :func:`derivatives` for ``method``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import reverse
+    >>> f = lambda x: x[0] ** 2 * x[1]
+    >>> reverse.directional_derivatives(f, np.array([1.0, 2.0]), np.array([1.0, 1.0]), 3,
+    ...                                 method="backprop")
+    array([2., 5., 8., 6.])
+    """
+    K = _check(f, order, method, "directional_derivatives")
+    if method == "taylor" and not (_nested(x) or isinstance(v, Variable)):
+        import hyperdual
+
+        return hyperdual.directional_derivatives(f, x, v, K)
+    data, _ = _prepare(x, "directional_derivatives")
+    vdata = v if isinstance(v, Variable) else _prepare(v, "directional_derivatives")[0]
+    if tuple(np.shape(vdata.data if isinstance(vdata, Variable) else vdata)) != tuple(
+            np.shape(data.data if isinstance(data, Variable) else data)):
+        raise ValueError("reverse.directional_derivatives: v must have x's shape")
+    tv = _input(np.array(0.0))
+    y = _evaluate(lambda t: f(data + t * vdata), tv)
+    graph = _nested(data) or isinstance(vdata, Variable) or reaches_other_leaves(y, tv)
+    if y.shape == ():
+        return _finish(_chain(y, tv, K), graph, True)
+    # one chain per output element (the derivative w.r.t. the scalar t of each)
+    flat = F.reshape(y, (-1,))
+    cols = [_chain(flat[i], tv, K) for i in range(int(np.prod(y.shape)))]
+    orders = [F.reshape(F.stack([c[k] for c in cols]), y.shape) for k in range(K + 1)]
+    return _finish(orders, graph, False)
+
+
+def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
+                      method: str = "taylor") -> Any:
+    """All partial derivatives of order ``order`` of a scalar f at x (a symmetric tensor).
+
+    From directional derivatives along binom(n + d - 1, d) directions and the
+    interpolation formula of Griewank, Utke and Walther (2000), as
+    ``hyperdual.derivative_tensor``; see :func:`derivatives` for ``method``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import reverse
+    >>> T = reverse.derivative_tensor(lambda x: x[0] ** 2 * x[1], np.array([1.0, 2.0]), 3,
+    ...                               method="backprop")
+    >>> float(T[0, 0, 1]), float(T[1, 1, 1])
+    (2.0, 0.0)
+    """
+    d = _check(f, order, method, "derivative_tensor")
+    if method == "taylor" and not _nested(x):
+        import hyperdual
+
+        return hyperdual.derivative_tensor(f, x, d)
+    from hyperdual.taylor_helpers import tensor_from_directions
+
+    def coefficient(v):  # the d-th normalised Taylor coefficient along v
+        c = directional_derivatives(f, x, v, d, method="backprop")
+        if tuple(c.shape) != (d + 1,):
+            raise ValueError("reverse.derivative_tensor: f must return a scalar")
+        return c[d] / math.factorial(d)
+
+    data, _ = _prepare(x, "derivative_tensor")
+    shape = tuple(np.shape(data.data if isinstance(data, Variable) else data))
+    if shape == ():
+        return nth_derivative(f, x, d, method="backprop")
+    if len(shape) != 1:
+        raise ValueError("reverse.derivative_tensor: x must be 1-d (ravel it first)")
+    if d == 0:
+        return f(x)
+    out = tensor_from_directions(coefficient, shape[0], d)
+    return out
