@@ -14,6 +14,11 @@ How each mode uses the one rule
   ``a + c ε2``, tangent ``b + d ε2``), so it differentiates itself once more.
 * Direction stacks (``gradient``/``jacobian``/``hessian``): one rule call per
   direction, because a user's rule need not broadcast over a leading axis.
+* ``Taylor`` (order K): the rule runs on the argument truncated to order
+  K - 1 and its derivative series; its tangent output is the series of
+  ``y'``, integrated once (the ODE trick, ``hyperdual/_taylor_custom.py``).
+  The rule's own call of the function recurses one order down, so the rule
+  must be written with differentiable numpy operations.
 * Nesting: parts of an older perturbation flow through the rule unchanged;
   the recursion ends at plain floats.
 * ``reverse`` (any order, ``create_graph``, forward-over-reverse): a reverse
@@ -365,6 +370,10 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
     def _forward(self, args: tuple, newest: _Number) -> Any:
         tag = newest.tag
         cls = type(newest)
+        if getattr(cls, "_KIND", None) == "Taylor":  # every order by the ODE trick
+            from ._taylor_custom import forward_taylor
+
+            return forward_taylor(self, args, newest)
         if cls not in (Dual, HyperDual):
             raise TypeError(f"custom_jvp {self._name}: hyperdual number type {cls.__name__} "
                             "is not supported by custom rules")

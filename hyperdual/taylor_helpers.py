@@ -221,13 +221,17 @@ def directional_derivatives(f: Callable, x, v, order: int):
     ----------
     f : callable
         Any function of an array (need not act elementwise).
-    x, v : array_like of one shape
-        The point and the direction.
+    x : array_like
+        The point.
+    v : array_like, shape x.shape or (m,) + x.shape
+        The direction, or a stack of m directions (then one Taylor pass per
+        direction: a Taylor number carries one direction).
     order : int
 
     Returns
     -------
-    ndarray, shape (order + 1,) + f(x).shape
+    ndarray, shape (order + 1,) + f(x).shape, or (m, order + 1) + f(x).shape
+        for a stack of directions.
 
     Examples
     --------
@@ -236,15 +240,25 @@ def directional_derivatives(f: Callable, x, v, order: int):
     >>> f = lambda x: x[0] ** 2 * x[1]
     >>> directional_derivatives(f, np.array([1.0, 2.0]), np.array([1.0, 1.0]), 3)
     array([2., 5., 8., 6.])
+    >>> directional_derivatives(f, np.array([1.0, 2.0]), np.eye(2), 2)  # d/dx0, d/dx1
+    array([[2., 4., 4.],
+           [2., 1., 0.]])
     """
     K = _check(f, order, "directional_derivatives")
     x0 = x if isinstance(x, _Number) else _as_part(x, "x")
     v0 = v if isinstance(v, _Number) else _as_part(v, "v")
-    if np.shape(g.real_value(x0)) != np.shape(g.real_value(v0)):
+    xs, vs = np.shape(g.real_value(x0)), np.shape(g.real_value(v0))
+    if vs != xs:
+        if len(vs) == len(xs) + 1 and vs[1:] == xs:  # a stack of directions
+            return np.stack([_directional(f, x0, v0[i], K) for i in range(vs[0])])
         raise ValueError(
-            f"hyperdual.directional_derivatives: v has shape {np.shape(g.real_value(v0))}, "
-            f"x has shape {np.shape(g.real_value(x0))}"
+            f"hyperdual.directional_derivatives: v has shape {vs}, x has shape {xs} "
+            "(v must have x's shape, or (m,) + x's shape for m directions)"
         )
+    return _directional(f, x0, v0, K)
+
+
+def _directional(f, x0, v0, K):
     X = variable(x0, K, v0, tag=_seed_tag())
     c = _coefficients(f(X), X.tag, K)
     nres = len(_shape(c)) - 1

@@ -185,7 +185,9 @@ def directional_derivatives(f: Callable[[Any], Any], x: Any, v: Any, order: int,
     """``d^k/dt^k f(x + t v)`` at t = 0 for k = 0..order.
 
     Returns an array of shape ``(order + 1,) + f(x).shape`` (a Variable inside
-    an outer trace); see :func:`derivatives` for ``method``.
+    an outer trace); ``v`` of shape ``(m,) + x.shape`` is a stack of m
+    directions (result ``(m, order + 1) + f(x).shape``); see :func:`derivatives`
+    for ``method``.
 
     Examples
     --------
@@ -203,9 +205,15 @@ def directional_derivatives(f: Callable[[Any], Any], x: Any, v: Any, order: int,
         return hyperdual.directional_derivatives(f, x, v, K)
     data, _ = _prepare(x, "directional_derivatives")
     vdata = v if isinstance(v, Variable) else _prepare(v, "directional_derivatives")[0]
-    if tuple(np.shape(vdata.data if isinstance(vdata, Variable) else vdata)) != tuple(
-            np.shape(data.data if isinstance(data, Variable) else data)):
-        raise ValueError("reverse.directional_derivatives: v must have x's shape")
+    xs = tuple(np.shape(data.data if isinstance(data, Variable) else data))
+    vs = tuple(np.shape(vdata.data if isinstance(vdata, Variable) else vdata))
+    if vs != xs:
+        if len(vs) == len(xs) + 1 and vs[1:] == xs:  # a stack of directions
+            rs = [directional_derivatives(f, x, vdata[i], K, method="backprop")
+                  for i in range(vs[0])]
+            return F.stack(rs) if any(isinstance(r, Variable) for r in rs) else np.stack(rs)
+        raise ValueError(f"reverse.directional_derivatives: v has shape {vs}, x has shape "
+                         f"{xs} (v must have x's shape, or (m,) + x's shape)")
     tv = _input(np.array(0.0))
     y = _evaluate(lambda t: f(data + t * vdata), tv)
     graph = _nested(data) or isinstance(vdata, Variable) or reaches_other_leaves(y, tv)

@@ -283,3 +283,65 @@ def test_taylor_around_hyperdual_gradient_and_hessian_helpers():
     h = lambda x: hd.hessian(lambda y: np.sum(np.sin(x * y)), y0)[1, 1]  # noqa: E731
     np.testing.assert_allclose(hd.derivatives(h, 1.3, 2),
                                hd.derivatives(lambda x: -x * x * np.sin(x), 1.3, 2), rtol=1e-13)
+
+
+def test_directional_derivative_stacks():
+    # m directions at once (one Taylor pass each) against the closed form
+    # f(x + t v) = (x0 + t v0)^2 (x1 + t v1) sin(x2 + t v2)
+    import sympy as sp
+
+    f = lambda x: x[0] ** 2 * x[1] * np.sin(x[2])  # noqa: E731
+    x = np.array([0.4, -1.3, 0.8])
+    V = np.array([[1.0, 0.0, 0.0], [0.5, -2.0, 1.5], [0.0, 0.3, -0.7]])
+    t = sp.Symbol("t")
+    want = np.array([[float(sp.diff((x[0] + t * v[0]) ** 2 * (x[1] + t * v[1])
+                                    * sp.sin(x[2] + t * v[2]), t, k).subs(t, 0))
+                      for k in range(5)] for v in V])
+    for E in (hd, reverse):
+        got = E.directional_derivatives(f, x, V, 4)
+        assert got.shape == (3, 5)
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(reverse.directional_derivatives(f, x, V, 4, method="backprop"),
+                               want, rtol=1e-13, atol=1e-13)
+    with pytest.raises(ValueError, match="shape"):
+        hd.directional_derivatives(f, x, np.ones((3, 2)), 2)
+
+
+def _softplus():
+    @hd.custom_jvp
+    def softplus(x):
+        return np.logaddexp(0.0, x)
+
+    @softplus.defjvp
+    def _(primals, tangents):
+        (x,), (dx,) = primals, tangents
+        return softplus(x), dx * hd.expit(x)
+
+    return softplus
+
+
+def test_custom_jvp_on_taylor_numbers():
+    import mpmath
+
+    sp_ = _softplus()
+    ref = lambda x: mpmath.log(1 + mpmath.exp(x))  # noqa: E731
+    for x0 in (-2.0, 0.3, 5.0):
+        want = [float(mpmath.diff(ref, x0, k)) for k in range(9)]
+        np.testing.assert_allclose(hd.derivatives(sp_, x0, 8), want, rtol=1e-12, atol=1e-15)
+    # composed, with array parts, and against nested HyperDuals
+    g = lambda x: sp_(x * x) * np.sin(x)  # noqa: E731
+    xs = np.array([0.3, -1.1])
+    d = hd.derivatives(g, xs, 4)
+    np.testing.assert_allclose(d[2], hd.second_derivative(g, xs), rtol=1e-13)
+    d4 = hd.second_derivative(lambda y: hd.second_derivative(g, y), xs)
+    np.testing.assert_allclose(d[4], d4, rtol=1e-12)
+    # inside an outer Dual (Taylor coefficients carrying the outer perturbation)
+    # d/da d^3/dt^3 softplus(a t) = d/da a^3 softplus'''(a t) = 3a² s3 + a³ t s4
+    a, t0 = 1.2, 0.5
+    s3 = float(mpmath.diff(ref, a * t0, 3))
+    s4 = float(mpmath.diff(ref, a * t0, 4))
+    got = hd.derivative(lambda a: hd.nth_derivative(lambda t: sp_(a * t), t0, 3), a)
+    assert got == pytest.approx(3 * a ** 2 * s3 + a ** 3 * t0 * s4, rel=1e-12)
+    # inside reverse: the rule runs as a reverse Function in the handed-over call
+    got = reverse.derivative(lambda a: hd.nth_derivative(lambda t: sp_(a * t), t0, 3), a)
+    assert got == pytest.approx(3 * a ** 2 * s3 + a ** 3 * t0 * s4, rel=1e-12)
