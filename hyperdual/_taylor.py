@@ -636,7 +636,7 @@ def _binary(name, x, y, top):
                                 g.true_divide(1.0, y)), tag)
         ai = _items(a) if a is not None else _zeros_after(x, K)
         return _from_items(_safe(lambda u, v: tr.divide(u, v), ai, _items(b)), tag)
-    if name == "power":
+    if name in ("power", "float_power"):  # float_power: power in float64, as Taylors are
         return _power(x, y, a, b, top)
     if name in ("maximum", "minimum"):
         return _extreme(name, x, y, a, b, top)
@@ -652,10 +652,37 @@ def _binary(name, x, y, top):
         if not _is_plain(xc):
             return out
         return where(np.all(xc == 0, axis=0), 0.0, out)
-    raise TypeError(
-        f"{ENGINE}: numpy.{name} has no Taylor rule (binary rules of the table have "
-        "partials to order 2 only); use Dual/HyperDual or reverse mode"
-    )
+    rule = BINARY.get(name)
+    if rule is not None:
+        return _binary_ode(rule, x, y, top)
+    raise TypeError(f"{ENGINE}: numpy.{name} has no Taylor rule")
+
+
+def _binary_ode(rule, x, y, top):
+    """f(x, y) from the rule table's first partials by the ODE trick:
+    f' = f_x x' + f_y y', the partials evaluated on the arguments truncated to
+    order K - 1 (so a rule added to the table later gets every order for free;
+    O(K²) when the partials need no f, one level of recursion per order when they do)."""
+    K, tag = top.order, top.tag
+    X = x if isinstance(x, Taylor) and x.tag == tag else None
+    Y = y if isinstance(y, Taylor) and y.tag == tag else None
+    x0 = _tidy(X.coef[0]) if X is not None else _const(x)
+    y0 = _tidy(Y.coef[0]) if Y is not None else _const(y)
+    v0 = getattr(g, rule.name)(x0, y0)
+    if K == 0:
+        return Taylor._make(_const_coef(v0, 0), tag)
+    xl = _truncate(X, K - 1) if X is not None else x0
+    yl = _truncate(Y, K - 1) if Y is not None else y0
+    parts = rule.partials(xl, yl, 1, X is not None, Y is not None)
+    G = None
+    if X is not None:
+        G = parts[(1, 0)] * _deriv(X)
+    if Y is not None:
+        t = parts[(0, 1)] * _deriv(Y)
+        G = t if G is None else G + t
+    if not (isinstance(G, Taylor) and G.tag == tag):
+        G = Taylor._make(_const_coef(G, K - 1), tag)
+    return _integrate(G, v0, tag)
 
 
 def _wrap(c, tag):
@@ -1063,10 +1090,8 @@ def supported() -> list[str]:
         if n.startswith("polygamma"):
             continue
         names.add(("scipy.special." if n in _n._SPECIAL else "numpy.") + n)
-    for n in ("add", "subtract", "multiply", "true_divide", "power", "maximum", "minimum",
-              "hypot", "arctan2"):
-        names.add("numpy." + n)
-    names.add("scipy.special.xlogy")
+    for n in BINARY:
+        names.add(("scipy.special." if n in _n._SPECIAL else "numpy.") + n)
     for f in FUNCTIONS:
         linalg = getattr(np.linalg, f.__name__, None) is f
         names.add("numpy." + ("linalg." if linalg else "") + f.__name__)
