@@ -818,6 +818,17 @@ def _extreme(name, x, y, a, b, top):
     return Taylor._make(out, tag)
 
 
+def _fextreme(ufunc, x, y, top):
+    """fmax/fmin: maximum/minimum, except that a NaN operand gives way to the other."""
+    out = _binary("maximum" if ufunc is np.fmax else "minimum", x, y, top)
+    rx = g.real_value(x.coef[0] if isinstance(x, Taylor) and x.tag == top.tag else x)
+    ry = g.real_value(y.coef[0] if isinstance(y, Taylor) and y.tag == top.tag else y)
+    nx, ny = np.isnan(rx), np.isnan(ry)
+    if np.any(nx) or np.any(ny):
+        out = where(nx, y, where(ny, x, out))
+    return out
+
+
 def _const_coef(v, K):
     c = _const(v)
     if isinstance(c, _Number) or np.ndim(c):
@@ -1052,6 +1063,8 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
             return NotImplemented
         if ufunc is np.matmul:
             return matmul(x, y)
+        if ufunc is np.fmax or ufunc is np.fmin:
+            return _fextreme(ufunc, x, y, top)
         rule = BINARY_BY_UFUNC.get(ufunc)
         if rule is None:
             rule = next((r for r in BINARY.values() if r.ufunc is ufunc), None)

@@ -220,7 +220,7 @@ def test_errors_name_the_function_and_engine():
     with pytest.raises(TypeError, match="Taylor"):
         float(Taylor([1.0, 2.0]))
     with pytest.raises(TypeError, match="Taylor"):
-        np.fmod(t, 2.0)
+        np.nextafter(t, 2.0)
     with pytest.raises(ValueError, match="order"):
         hd.derivatives(np.sin, 1.0, -1)
 
@@ -345,3 +345,12 @@ def test_custom_jvp_on_taylor_numbers():
     # inside reverse: the rule runs as a reverse Function in the handed-over call
     got = reverse.derivative(lambda a: hd.nth_derivative(lambda t: sp_(a * t), t0, 3), a)
     assert got == pytest.approx(3 * a ** 2 * s3 + a ** 3 * t0 * s4, rel=1e-12)
+
+
+def test_fmax_fmin():
+    np.testing.assert_allclose(hd.derivatives(lambda t: np.fmax(t * t, 0.5), 0.9, 3),
+                               [0.81, 1.8, 2.0, 0.0])
+    np.testing.assert_allclose(hd.derivatives(lambda t: np.fmin(t * t, np.nan), 0.9, 3),
+                               [0.81, 1.8, 2.0, 0.0])
+    np.testing.assert_allclose(hd.derivatives(lambda t: np.fmax(np.nan, 3 * t), 0.9, 2),
+                               [2.7, 3.0, 0.0])
