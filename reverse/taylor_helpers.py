@@ -139,6 +139,22 @@ def taylor(f: Callable[[Any], Any], x: Any, order: int, *, method: str = "taylor
 
     See :func:`derivatives` for ``method``.
 
+    Parameters
+    ----------
+    f : callable
+        Function written with plain numpy.
+    x : float or array_like
+        The point (or a Variable of an outer trace).
+    order : int
+        K, the highest coefficient (>= 0).
+    method : {"taylor", "backprop"}
+        Taylor mode through ``hyperdual`` (default) or recorded backward passes.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(order + 1,) + f(x).shape`` (a Variable inside an outer trace).
+
     Examples
     --------
     >>> import numpy as np
@@ -158,6 +174,22 @@ def taylor(f: Callable[[Any], Any], x: Any, order: int, *, method: str = "taylor
 
 def nth_derivative(f: Callable[[Any], Any], x: Any, n: int, *, method: str = "taylor") -> Any:
     """The n-th derivative ``f^(n)(x)``; see :func:`derivatives` for ``method``.
+
+    Parameters
+    ----------
+    f : callable
+        Function written with plain numpy.
+    x : float or array_like
+        The point (or a Variable of an outer trace).
+    n : int
+        The order of the derivative (>= 0).
+    method : {"taylor", "backprop"}
+        Taylor mode through ``hyperdual`` (default) or recorded backward passes.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``f^(n)(x)`` (a Variable inside an outer trace).
 
     Examples
     --------
@@ -188,6 +220,24 @@ def directional_derivatives(f: Callable[[Any], Any], x: Any, v: Any, order: int,
     an outer trace); ``v`` of shape ``(m,) + x.shape`` is a stack of m
     directions (result ``(m, order + 1) + f(x).shape``); see :func:`derivatives`
     for ``method``.
+
+    Parameters
+    ----------
+    f : callable
+        Any function of an array written with plain numpy.
+    x : array_like
+        The point (or a Variable of an outer trace).
+    v : array_like
+        The direction, shape ``x.shape``, or m directions, shape ``(m,) + x.shape``.
+    order : int
+        K, the highest derivative (>= 0).
+    method : {"taylor", "backprop"}
+        Taylor mode through ``hyperdual`` (default) or recorded backward passes.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(order + 1,) + f(x).shape``, or ``(m, order + 1) + f(x).shape``.
 
     Examples
     --------
@@ -233,6 +283,22 @@ def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
     From directional derivatives along binom(n + d - 1, d) directions and the
     interpolation formula of Griewank, Utke and Walther (2000), as
     ``hyperdual.derivative_tensor``; see :func:`derivatives` for ``method``.
+
+    Parameters
+    ----------
+    f : callable
+        Scalar function of a 1-d array written with plain numpy.
+    x : array_like, shape (n,)
+        The point (or a Variable of an outer trace).
+    order : int
+        d, the order of the partial derivatives (>= 0).
+    method : {"taylor", "backprop"}
+        Taylor mode through ``hyperdual`` (default) or recorded backward passes.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n,) * order``.
 
     Examples
     --------
