@@ -101,9 +101,16 @@ STAGE_ULPS = 16
 
 
 def assert_close_scaled(actual, expected, scale, what):
-    """|actual - expected| <= STAGE_ULPS * eps * scale (scale from error_scales)."""
+    """|actual - expected| <= STAGE_ULPS * eps * scale (scale from error_scales).
+
+    Plus STAGE_ULPS subnormal spacings: below 2.2e-308 an ulp is the fixed
+    5e-324, not eps times the value (x = 2.2e-311 gives cos·sub_div a tangent
+    of that size, and two correct evaluations differ by one such step).
+    """
     err = abs(actual - expected)
-    assert err <= STAGE_ULPS * EPS * max(scale, abs(expected)), (what, actual, expected, scale)
+    floor = STAGE_ULPS * np.finfo(np.float64).smallest_subnormal
+    assert err <= STAGE_ULPS * EPS * max(scale, abs(expected)) + floor, (
+        what, actual, expected, scale)
 
 
 @settings(max_examples=60, deadline=None)
@@ -120,14 +127,21 @@ def test_dual_equals_hyperdual_parts(names, x):
     assert_close_scaled(d.real, plain(f, x), e0, (names, x, "numpy"))
 
 
-def _fd_tolerance(f_vals_max, deriv, h):
+def _fd_tolerance(f_vals_max, deriv, h, truncation):
     # round-off in the difference quotient is some ulps of the differenced values
     # divided by h: 1024 ulps, because an exact first derivative of a composition
     # is itself a sum of large cancelling terms (cos(poly(poly(x))) at x = 3 needs
     # ~300; its f'' was checked against mpmath). The O(h^2) truncation term is
-    # covered by a relative 1e-6 of the derivative (the higher derivatives of these
-    # compositions stay far below 1e6 on [-3, 3]).
-    return 1024 * EPS * f_vals_max / h + 1e-6 * (1.0 + abs(deriv))
+    # measured, not assumed: ``truncation`` is the change of the quotient when h
+    # is halved (three times the h-quotient's own truncation error), because the
+    # higher derivatives of these compositions reach 1e10 (the third derivative
+    # of cos(poly(poly(x))) at x = 3 is -2.5e10: an O(h^2) term of 0.04).
+    return 1024 * EPS * f_vals_max / h + truncation + 1e-9 * (1.0 + abs(deriv))
+
+
+def _central(f, x, h):
+    fp, fm = plain(f, x + h), plain(f, x - h)
+    return (fp - fm) / (2 * h), max(abs(fp), abs(fm))
 
 
 @settings(max_examples=60, deadline=None)
@@ -136,10 +150,23 @@ def test_first_derivative_matches_central_differences(names, x):
     f = compose(names)
     d = hd.derivative(f, x)
     h = 1e-6 * max(1.0, abs(x))
-    fp, fm = plain(f, x + h), plain(f, x - h)
-    fd = (fp - fm) / (2 * h)
-    tol = _fd_tolerance(max(abs(fp), abs(fm)), d, h)
-    assert abs(d - fd) <= tol, (names, x, d, fd)
+    coarse, _ = _central(f, x, 2 * h)
+    fd, f_max = _central(f, x, h)
+    tol = _fd_tolerance(f_max, d, h, abs(coarse - fd))
+    assert abs(d - fd) <= tol, (names, x, d, fd, tol)
+
+
+def test_central_difference_check_catches_a_factor_of_two():
+    # the measured truncation term must not make the check blind: a derivative
+    # off by a factor 2 fails it, also where the third derivative is large
+    for names in (("cos",), ("poly", "poly", "cos")):
+        f = compose(names)
+        for x in (0.3, 2.9):
+            d = 2 * hd.derivative(f, x)
+            h = 1e-6 * max(1.0, abs(x))
+            coarse, _ = _central(f, x, 2 * h)
+            fd, f_max = _central(f, x, h)
+            assert abs(d - fd) > _fd_tolerance(f_max, d, h, abs(coarse - fd)), (names, x)
 
 
 @settings(max_examples=60, deadline=None)
@@ -158,7 +185,7 @@ def test_second_derivative_matches_central_differences_of_exact_first(names, x):
     # (Richardson: err(h) ~ 4/3 |fd(h) - fd(h/2)|).
     gp2, gm2 = hd.derivative(f, x + h / 2), hd.derivative(f, x - h / 2)
     fd2 = (gp2 - gm2) / h
-    tol = _fd_tolerance(max(abs(gp), abs(gm)), d2, h / 2) + 2.0 * abs(fd - fd2)
+    tol = _fd_tolerance(max(abs(gp), abs(gm)), d2, h / 2, 2.0 * abs(fd - fd2))
     assert abs(d2 - fd) <= tol, (names, x, d2, fd)
 
 
