@@ -223,21 +223,14 @@ def scatter_add(shape: tuple, index: Any, values: Any) -> Any:
     keeps the result in ``values``'s library and lazy.  A basic index never
     repeats an element, so placing equals adding.
 
-    Raises
-    ------
-    TypeError
-        For fancy (integer-array or boolean) indexes: their adjoint needs an
-        in-place scatter-add (``np.add.at``) that these libraries lack.
+    Fancy indexes (integer arrays, boolean masks, mixed with basic entries)
+    go to :func:`_scatter_add_fancy`.
     """
     idx = index if type(index) is tuple else (index,)
     for i in idx:
         if not (i is None or i is Ellipsis or type(i) is slice
                 or (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))):
-            raise TypeError(
-                f"exactdiff: the gradient of fancy indexing on a {library_name(values)} array "
-                "needs an in-place scatter-add (np.add.at), which that library does not "
-                "support lazily; index with integers and slices, or compute the array first"
-            )
+            return _scatter_add_fancy(tuple(shape), idx, values)
     used = sum(1 for i in idx if i is not None and i is not Ellipsis)
     if Ellipsis in idx:
         k = idx.index(Ellipsis)
@@ -280,6 +273,98 @@ def scatter_add(shape: tuple, index: Any, values: Any) -> Any:
         pos += 1
         axis += 1
     return g.astype(dt) if g.dtype != dt else g
+
+
+def _scatter_add_fancy(shape: tuple, idx: tuple, values: Any) -> Any:
+    """:func:`scatter_add` for an index with integer arrays or boolean masks.
+
+    Eager libraries (CuPy) scatter-add in place into zeros of their own with
+    ``np.add.at``.  A dask ``values`` gets a lazy scatter-add instead: the flat
+    position of each of its elements in the result is found by indexing one
+    coordinate grid per axis with the same index (so numpy's or dask's own rules
+    for mixed basic/advanced indexes decide the layout), and each chunk of the
+    flat result sums ``np.bincount`` of the positions that fall in it, weighted
+    by ``values``, over the chunks of ``values``.  Repeated positions add up,
+    as ``np.add.at`` does.  Integer dask arrays in the index stay lazy; a dask
+    boolean mask is refused (its selection has chunks of unknown size).
+    """
+    idx = tuple(np.asarray(i) if type(i) is list else i for i in idx)
+    dt = _float_dtype(values, None)
+    if not is_lazy(values):
+        out = np.zeros_like(values, dtype=dt, shape=shape)
+        try:
+            np.add.at(out, idx, values)
+        except (TypeError, ValueError, NotImplementedError, AttributeError) as exc:
+            raise TypeError(
+                f"exactdiff: the gradient of fancy indexing on a {library_name(values)} "
+                f"array needs np.add.at, which that library refused ({exc}); index with "
+                "integers and slices, or convert the array first"
+            ) from exc
+        return out
+    import dask.array as da  # values is a dask array: dask is installed and imported
+
+    lazy_index = any(is_lazy(i) for i in idx)
+    if any(is_lazy(i) and np.dtype(i.dtype) == np.bool_ for i in idx):
+        # x[mask] has chunks of unknown size, which the rest of the backward pass
+        # (broadcasting a cotangent to that shape) cannot build lazily
+        raise TypeError(
+            "exactdiff: the gradient of indexing a dask array by a lazy (dask) boolean "
+            "mask is not supported: use np.where(mask, f(x), 0), or index by a computed "
+            "numpy mask"
+        )
+    if any(c != c for cs in values.chunks for c in cs):  # NaN: sizes known after compute
+        raise TypeError(
+            "exactdiff: the gradient of this indexing of a dask array (a selection with "
+            "chunks of unknown size, e.g. by an N-d boolean mask) is not supported: use "
+            "np.where(mask, f(x), 0), a 1-d mask, or integer indexes"
+        )
+    lin = _flat_positions(shape, idx, da if lazy_index else None)
+    if lin.shape != values.shape:
+        # dask orders the axes of some mixed indexes unlike numpy (x[1, :, [4, 4]]):
+        # the adjoint of what dask computed comes from dask's own indexing
+        lin = _flat_positions(shape, idx, da)
+    if type(lin) is _ndarray:
+        lin = da.from_array(lin, chunks=values.chunks)
+    elif lin.chunks != values.chunks:
+        lin = lin.rechunk(values.chunks)
+    size = 1
+    for s in shape:
+        size *= s
+    lin, w = lin.ravel(), values.ravel()
+    if lin.chunks != w.chunks:
+        lin = lin.rechunk(w.chunks)
+    out_chunks = da.core.normalize_chunks("auto", (size,), dtype=dt)[0]
+    nparts = len(w.chunks[0])
+    parts = da.map_blocks(_bincount_block, lin, w, dt, new_axis=1,
+                          chunks=((1,) * nparts, out_chunks), dtype=dt)
+    return np.reshape(parts.sum(axis=0), shape)
+
+
+def _flat_positions(shape: tuple, idx: tuple, da: Any) -> Any:
+    """The flat (C-order) position in ``shape`` of each element of ``x[idx]``."""
+    lin = None
+    stride = 1
+    for k in range(len(shape) - 1, -1, -1):
+        n = shape[k]
+        axis = np.arange(n).reshape((n,) + (1,) * (len(shape) - k - 1))
+        if da is None:
+            grid = np.broadcast_to(axis, shape)  # a view: no array of the full size
+        else:
+            grid = da.broadcast_to(da.from_array(axis), shape)
+        term = grid[idx] * stride if stride != 1 else grid[idx]
+        lin = term if lin is None else lin + term
+        stride *= n
+    if lin is None:  # a 0-d array
+        lin = np.zeros((), np.intp)[idx]
+    return lin
+
+
+def _bincount_block(lin: Any, w: Any, dt: Any, block_info: Any = None) -> Any:
+    # one chunk of values against one chunk [a, b) of the flat result
+    a, b = block_info[None]["array-location"][1]
+    sel = (lin >= a) & (lin < b)
+    out = np.bincount(lin[sel] - a, weights=w[sel], minlength=b - a)
+    return out.astype(dt, copy=False)[None, :]
 
 
 def _take_first(g: Any, axis: int, count: int) -> Any:

@@ -127,10 +127,101 @@ def test_basic_index_gradient_lazy(index):
     _close(g, reverse.gradient(f, XN[:30].reshape(5, 6)))
 
 
-def test_fancy_index_gradient_refused():
+X2 = RNG.normal(size=(5, 6))
+X3 = RNG.normal(size=(3, 4, 5))
+FANCY = [
+    (XN, [0, 0, 3]),
+    (XN, RNG.integers(0, XN.size, size=300)),  # many repeats, across every chunk
+    (XN, np.arange(XN.size) % 3 == 0),  # a numpy boolean mask
+    (X2, [0, 2, 2]),
+    (X2, (slice(None), [1, 1, 5])),
+    (X2, np.array([1, 4, 1])),
+    (X2, ([0, 4], slice(1, 4))),
+    (X2, (0, [1, 1])),
+    (X2, (None, [3, 3], Ellipsis)),
+    (X3, (slice(None), [3, 0, 3], slice(1, 3))),
+    (X3, (1, slice(None), [4, 4])),  # dask orders these axes unlike numpy
+]
+FANCY_IDS = [f"case{i}" for i in range(len(FANCY))]
+
+
+def _add_at(shape, index, values):
+    out = np.zeros(shape)
+    np.add.at(out, index, values)
+    return out
+
+
+def _fancy_case(case):
+    data, index = case
+    chunks = {1: 25, 2: (2, 3), 3: (2, 3, 2)}[data.ndim]
+    return data, index, da.from_array(data, chunks=chunks)
+
+
+@pytest.mark.parametrize("case", FANCY, ids=FANCY_IDS)
+def test_fancy_index_gradient_lazy(case):
+    data, index, x = _fancy_case(case)
+
+    def f(z):
+        return np.sum(z[index] ** 3)
+
+    g = _lazy(lambda: reverse.gradient(f, x))
+    # closed form: 3 x^2 added at every selected position (repeats add up)
+    _close(g, _add_at(data.shape, index, 3 * data[index] ** 2))
+    assert g.chunks == x.chunks
+
+
+@pytest.mark.parametrize("mode", ["forward-over-reverse", "reverse-over-reverse"])
+@pytest.mark.parametrize("case", FANCY, ids=FANCY_IDS)
+def test_fancy_index_hvp_lazy(case, mode):
+    data, index, x = _fancy_case(case)
+    v_n = np.cos(np.arange(data.size)).reshape(data.shape)
+    v = da.from_array(v_n, chunks=x.chunks)
+
+    def f(z):
+        return np.sum(z[index] ** 3)
+
+    h = _lazy(lambda: reverse.hvp(f, x, v, mode=mode))
+    # closed form: H v = sum over selections of 6 x v at each selected position
+    _close(h, _add_at(data.shape, index, 6 * data[index] * v_n[index]))
+
+
+def test_fancy_index_small_output_chunks():
+    """The lazy scatter-add over several chunks of values and of the result."""
+    import dask
+
+    index = RNG.integers(0, XN.size, size=300)
+    x = da.from_array(XN, chunks=7)
+    with dask.config.set({"array.chunk-size": "128B"}):  # result chunks of 16
+        g = _lazy(lambda: reverse.gradient(lambda z: np.sum(np.sin(z[index])), x))
+    _close(g, _add_at(XN.shape, index, np.cos(XN[index])))
+
+
+def test_fancy_index_by_dask_integers_lazy():
+    index = RNG.integers(0, XN.size, size=40)
     x = da.from_array(XN, chunks=25)
-    with pytest.raises(TypeError, match="fancy indexing"):
-        reverse.gradient(lambda z: np.sum(z[[0, 0, 3]]), x)
+    idx = da.from_array(index, chunks=15)
+    g = _lazy(lambda: reverse.gradient(lambda z: np.sum(z[idx] ** 3), x))
+    _close(g, _add_at(XN.shape, index, 3 * XN[index] ** 2))
+
+
+def test_fancy_index_by_dask_mask_refused():
+    x = da.from_array(XN, chunks=25)
+    with pytest.raises(TypeError, match="boolean mask"):
+        reverse.gradient(lambda z: np.sum(z[z > 0] ** 2), x)
+    x2 = da.from_array(X2, chunks=(2, 3))
+    with pytest.raises(TypeError, match="unknown size"):
+        reverse.gradient(lambda z: np.sum(z[X2 > 0.3] ** 2), x2)
+
+
+def test_fancy_index_hyperdual_jvp_lazy():
+    index = (slice(None), [5, 2, 2])
+    x = da.from_array(X2, chunks=(2, 3))
+    v_n = np.cos(np.arange(X2.size)).reshape(X2.shape)
+    val, t = _lazy(lambda: hyperdual.jvp(lambda z: np.sum(z[tuple(index)] ** 3), x,
+                                          da.from_array(v_n, chunks=(2, 3))))
+    sel = tuple(index)
+    np.testing.assert_allclose(np.asarray(t), np.sum(3 * X2[sel] ** 2 * v_n[sel]),
+                               rtol=1e-13)
 
 
 @pytest.mark.parametrize("mode", ["forward-over-reverse", "reverse-over-reverse"])
