@@ -24,6 +24,8 @@ import functools
 import numpy as np
 from numpy.polynomial import Polynomial
 
+from _exactdiff.arrays import is_foreign_array as _is_foreign
+
 _Y = Polynomial([0.0, 1.0])
 
 
@@ -79,7 +81,7 @@ def plain_power_is_precise(y, order: int) -> bool:
     return not (0.0 < abs(c) < 2.0 ** -40)
 
 
-def _power_shifted(x, y, i: int, skip):
+def _power_shifted(x, y, i: int, skip, lazy: bool = False):
     """``x ** (y - i)`` (x, y float arrays) where it is not in ``skip``.
 
     ``y - i`` is rounded (by up to half an ulp of i when |y| < i), and
@@ -101,11 +103,13 @@ def _power_shifted(x, y, i: int, skip):
     with np.errstate(all="ignore"):
         base = np.where(skip, np.ones((), x.dtype), x)
         p = np.power(base, e)
-        if np.any(lo != 0):
+        if lazy or np.any(lo != 0):
             lx = np.log(np.abs(base))
             p = p * np.exp(np.where(np.isfinite(lx), lo * lx, 0.0))
         else:
             lx = None
+        if lazy:  # dask: the over/underflow rescue below sizes itself from the data
+            return p, None, None
         fin = np.finfo(p.dtype)
         bad = (np.isinf(p) | (np.abs(p) < fin.tiny)) & ~skip & (x != 0) & np.isfinite(x)
         if not np.any(bad):
@@ -142,13 +146,20 @@ def pow_partial_value(i: int, j: int, x, y):
     1.0
     """
     scalar = type(x) is float and type(y) is float
-    # Python floats are weak (NEP 50): a float32 operand keeps float32
-    dts = [v.dtype for v in (x, y) if isinstance(v, (np.ndarray, np.generic))]
+    lazy = False
+    if not scalar and (_is_foreign(x) or _is_foreign(y)):
+        # dask, CuPy: kept in their library (np.asarray would compute a dask array),
+        # and no np.any on the data below
+        lazy = True
+        dts = [np.dtype(v.dtype) for v in (x, y) if hasattr(v, "dtype")]
+    else:
+        # Python floats are weak (NEP 50): a float32 operand keeps float32
+        dts = [v.dtype for v in (x, y) if isinstance(v, (np.ndarray, np.generic))]
     dt = np.result_type(*dts) if dts else np.dtype(np.float64)
     if dt.kind != "f":
         dt = np.dtype(np.float64)
-    x = np.asarray(x, dtype=dt)
-    y = np.asarray(y, dtype=dt)
+    x = _as_dtype(x, dt)
+    y = _as_dtype(y, dt)
     q = polynomials(i, j)
     zero = x == 0
     if len(q) > 1:
@@ -165,11 +176,11 @@ def pow_partial_value(i: int, j: int, x, y):
             s = s * (y - t)
     else:
         s = _poly_value(q[0], y)
-    s = np.asarray(s, dtype=np.result_type(x, y))
+    s = _as_dtype(s, dt)
     exact_zero = s == 0
     # 0**(y - i) may be inf where the polynomial factor is 0: the term is 0 there
     # (x**0, x**1 are polynomials)
-    p, bad, rescue = _power_shifted(x, y, i, exact_zero & zero)
+    p, bad, rescue = _power_shifted(x, y, i, exact_zero & zero, lazy)
     out = p * s
     if bad is not None:
         factor, k, odd = rescue
@@ -180,11 +191,17 @@ def pow_partial_value(i: int, j: int, x, y):
             for _ in range(k):
                 r = r * factor
         out = np.where(bad, np.where(odd, -r, r), out)
-    if np.any(exact_zero):
+    if lazy or np.any(exact_zero):
         out = np.where(exact_zero, np.zeros((), out.dtype), out)
     if scalar or out.ndim == 0:
         return float(out) if scalar else out[()]
     return out
+
+
+def _as_dtype(v, dt):
+    if _is_foreign(v):
+        return v if v.dtype == dt else v.astype(dt)
+    return np.asarray(v, dtype=dt)
 
 
 # --- the generic functions and their rules (hyperdual) ------------------------------

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff import arrays as _arrays
+
 from .. import core
 from ..core import FUNCTIONS, Function, Variable, _value
 from ..utils import expand_to, reduce_shape
@@ -105,7 +107,8 @@ class Prod(Function):
     def backward(self, gy: Any, y: Any, x: Any) -> Any:
         kd = reduce_shape(x.shape, self.axis)
         gy = np.reshape(gy, kd)
-        if not np.any(_value(x) == 0):
+        xv = _value(x)
+        if not _arrays.is_lazy(xv) and not np.any(xv == 0):  # lazy: no compute
             # y / x: exact at every order wherever no entry is zero
             return gy * (np.reshape(y, kd) / x)
         # With a zero entry: the product of the others as exclusive cumulative

@@ -265,3 +265,73 @@ def test_dual_with_dask_parts_stays_lazy():
     assert isinstance(d.real, da.Array) and isinstance(d.dual, da.Array)
     e = np.sin(hyperdual.Dual(XN, XN)) * XN / (1 + XN ** 2)
     np.testing.assert_allclose(d.dual.compute(), e.dual, rtol=1e-14)
+
+
+XP = np.linspace(0.5, 1.5, 12)
+VP = np.cos(np.arange(12.0))
+
+
+def _engines(f, x, v):
+    """Gradient, both HVP modes and hyperdual's JVP of ``f``, each asserted lazy."""
+    return {
+        "grad": _lazy(lambda: reverse.gradient(f, x)),
+        "hvp-fr": _lazy(lambda: reverse.hvp(f, x, v, mode="forward-over-reverse")),
+        "hvp-rr": _lazy(lambda: reverse.hvp(f, x, v, mode="reverse-over-reverse")),
+        "jvp": _lazy(lambda: hyperdual.jvp(f, x, v))[1],
+    }
+
+
+def test_x_pow_x_lazy_and_exact():
+    x, v = da.from_array(XP, chunks=5), da.from_array(VP, chunks=5)
+    out = _engines(lambda z: np.sum(z ** z), x, v)
+    # closed forms: d/dx x^x = x^x (log x + 1), d2 = x^x ((log x + 1)^2 + 1/x)
+    g = XP ** XP * (np.log(XP) + 1)
+    h = XP ** XP * ((np.log(XP) + 1) ** 2 + 1 / XP)
+    _close(out["grad"], g)
+    _close(out["hvp-fr"], h * VP)
+    _close(out["hvp-rr"], h * VP)
+    np.testing.assert_allclose(np.asarray(out["jvp"]), g @ VP, rtol=1e-13)
+
+
+def _prod_derivatives(x):
+    """Gradient and Hessian of prod(x) by direct products of the other entries."""
+    n = x.size
+    g = np.array([np.prod(np.delete(x, i)) for i in range(n)])
+    H = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                H[i, j] = np.prod(np.delete(x, [i, j]))
+    return g, H
+
+
+@pytest.mark.parametrize("zeros", [[], [3], [3, 8]])
+def test_prod_lazy_and_exact(zeros):
+    xn = XP.copy()
+    xn[zeros] = 0.0
+    x, v = da.from_array(xn, chunks=5), da.from_array(VP, chunks=5)
+    out = _engines(np.prod, x, v)
+    g, H = _prod_derivatives(xn)
+    _close(out["grad"], g)
+    _close(out["hvp-fr"], H @ VP)
+    _close(out["hvp-rr"], H @ VP)
+    np.testing.assert_allclose(np.asarray(out["jvp"]), g @ VP, rtol=1e-13, atol=1e-15)
+
+
+def test_prod_along_axis_lazy_and_exact():
+    xn = XP.copy()
+    xn[5] = 0.0
+    x, v = da.from_array(xn, chunks=5), da.from_array(VP, chunks=5)
+    out = _engines(lambda z: np.sum(np.prod(np.reshape(z, (3, 4)), axis=1) ** 2), x, v)
+    # rows are independent: f = sum_r p_r^2, grad = 2 p_r dp_r, H = 2 (dp dp^T + p d2p)
+    g = np.zeros(12)
+    H = np.zeros((12, 12))
+    for r in range(3):
+        s = slice(4 * r, 4 * r + 4)
+        p = np.prod(xn[s])
+        dp, d2p = _prod_derivatives(xn[s])
+        g[s] = 2 * p * dp
+        H[s, s] = 2 * (np.outer(dp, dp) + p * d2p)
+    _close(out["grad"], g)
+    _close(out["hvp-fr"], H @ VP)
+    _close(out["hvp-rr"], H @ VP)
