@@ -206,6 +206,33 @@ def seed_like(like: Any, index: int, dtype: Any = None) -> Any:
     return np.reshape((flat == index).astype(dt), like.shape)
 
 
+def eye_block_like(like: Any, start: int, k: int, lead: tuple, dtype: Any = None) -> Any:
+    """Unit directions ``start .. start + k - 1`` (flat positions of ``like``), lazily.
+
+    The forward-mode seed of ``k`` directions: shape ``lead + like.shape``
+    (``lead`` holds ``k`` and axes of length 1), one where the direction's
+    position is, in ``like``'s library and chunked like ``like`` on its own
+    axes (the direction axis is one chunk: forward mode pushes many directions
+    for small ``n`` only).
+    """
+    dt = _float_dtype(like, dtype)
+    shape = tuple(like.shape)
+    size = 1
+    for s in shape:
+        size *= s
+    pos = match_chunks(np.reshape(_arange_like(like, size), shape), like)
+    dirs = np.arange(start, start + k).reshape((k,) + (1,) * len(shape))
+    seed = (np.reshape(pos, (1,) + shape) == dirs).astype(dt)
+    return np.reshape(seed, tuple(lead) + shape)
+
+
+def zeros_lead(like: Any, lead: tuple, dtype: Any = None) -> Any:
+    """Zeros of shape ``lead + like.shape`` in ``like``'s library and chunking (a view)."""
+    z = zeros_like(like, dtype)
+    return np.broadcast_to(np.reshape(z, (1,) * len(lead) + tuple(like.shape)),
+                           tuple(lead) + tuple(like.shape))
+
+
 def _arange_like(like: Any, size: int) -> Any:
     # np.arange has no like= dispatch for dask before numpy's `like` keyword is
     # honoured by every library; build the index in the library through a

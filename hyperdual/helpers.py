@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from _exactdiff import arrays as _arrays
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from . import _generic as g
@@ -170,7 +171,7 @@ def _require_scalar(y, helper: str):
         )
 
 
-def _part_of(y, tag: int, cls, m: int, zero_shape: tuple, dtype=np.float64):
+def _part_of(y, tag: int, cls, m: int, zero_shape: tuple, dtype=np.float64, like=None):
     """Part ``m`` of ``y`` for perturbation ``tag``; zero if f did not depend on it."""
     if isinstance(y, _Number) and y.tag == tag:
         if not isinstance(y, cls):
@@ -184,6 +185,8 @@ def _part_of(y, tag: int, cls, m: int, zero_shape: tuple, dtype=np.float64):
             "hyperdual: f returned a number carrying a perturbation that is newer than "
             "this call's (a derivative escaped its own helper)"
         )
+    if like is not None and _is_foreign(like):  # zeros in x's library, lazily
+        return np.zeros_like(like, dtype=dtype, shape=zero_shape)
     if zero_shape:
         return np.zeros(zero_shape, dtype=dtype)
     return 0.0 if dtype == np.float64 else dtype.type(0.0)
@@ -191,6 +194,8 @@ def _part_of(y, tag: int, cls, m: int, zero_shape: tuple, dtype=np.float64):
 
 def _dtype(x0):
     """dtype of the point's value: derivative seeds and results follow it."""
+    if _is_foreign(x0):
+        return np.dtype(x0.dtype)
     return np.result_type(g.real_value(x0))
 
 
@@ -207,6 +212,8 @@ def _check_callable(f, helper):
 
 def _elementwise_seed(x0, shape, helper):
     """An array x means "f acts elementwise": seed every element with 1."""
+    if _is_foreign(x0):  # in x's library and chunking
+        return _arrays.ones_like(x0, _dtype(x0))
     return 1.0 if shape == () else np.ones(shape, dtype=_dtype(x0))
 
 
@@ -253,7 +260,7 @@ def derivative(f: Callable, x) -> float | np.ndarray:
     y = _call(f, Dual._build((x0, _elementwise_seed(x0, shape, "derivative")), tag, 0),
               "derivative")
     _check_elementwise(y, shape, "derivative")
-    return _result(_part_of(y, tag, Dual, 1, _value_shape(y), _dtype(x0)))
+    return _result(_part_of(y, tag, Dual, 1, _value_shape(y), _dtype(x0), x0))
 
 
 @_nests
@@ -284,13 +291,19 @@ def second_derivative(f: Callable, x) -> float | np.ndarray:
     x0, shape = _point(x)
     tag = _seed_tag()
     one = _elementwise_seed(x0, shape, "second_derivative")
-    zero = 0.0 if shape == () else np.zeros(shape, dtype=_dtype(x0))
+    if _is_foreign(x0):
+        zero = _arrays.zeros_like(x0, _dtype(x0))
+    else:
+        zero = 0.0 if shape == () else np.zeros(shape, dtype=_dtype(x0))
     y = _call(f, HyperDual._build((x0, one, one, zero), tag, 0), "second_derivative")
     _check_elementwise(y, shape, "second_derivative")
-    return _result(_part_of(y, tag, HyperDual, 3, _value_shape(y), _dtype(x0)))
+    return _result(_part_of(y, tag, HyperDual, 3, _value_shape(y), _dtype(x0), x0))
 
 
-def _eye_block(start: int, k: int, n: int, shape: tuple, lead: tuple, dtype=np.float64):
+def _eye_block(start: int, k: int, n: int, shape: tuple, lead: tuple, dtype=np.float64,
+               like=None):
+    if like is not None and _is_foreign(like):  # in x's library and chunking
+        return _arrays.eye_block_like(like, start, k, lead, dtype)
     seed = np.zeros((k, n), dtype=dtype)
     seed[np.arange(k), start + np.arange(k)] = 1.0
     return seed.reshape(lead + shape)
@@ -298,6 +311,12 @@ def _eye_block(start: int, k: int, n: int, shape: tuple, lead: tuple, dtype=np.f
 
 def _block_size(n: int, per: int) -> int:
     return max(1, min(max(n, 1), _BLOCK_ELEMENTS // max(per, 1)))
+
+
+def _zeros_lead(x0, lead: tuple, dtype):
+    if _is_foreign(x0):  # a broadcast view of zeros in x's library and chunking
+        return _arrays.zeros_lead(x0, lead, dtype)
+    return np.broadcast_to(np.zeros((), dtype=dtype), lead + _shape(x0))
 
 
 def _forward_jac(f, x0, shape, helper, scalar_only):
@@ -309,11 +328,12 @@ def _forward_jac(f, x0, shape, helper, scalar_only):
     step = _block_size(n, n)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
-        y = _call(f, Dual._build((x0, _eye_block(start, k, n, shape, (k,), dt)), tag, 1), helper)
+        seed = _eye_block(start, k, n, shape, (k,), dt, x0)
+        y = _call(f, Dual._build((x0, seed), tag, 1), helper)
         if scalar_only:
             _require_scalar(y, helper)
         ys = _value_shape(y)
-        blocks.append(_part_of(y, tag, Dual, 1, (k,) + ys, dt))
+        blocks.append(_part_of(y, tag, Dual, 1, (k,) + ys, dt, x0))
         value = _value_of(y, tag)
     d = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
     return value, d, n
@@ -379,6 +399,8 @@ def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient"):
     x0, shape = _point(x)
     value, d, n = _forward_jac(f, x0, shape, _helper, True)
     grad = np.reshape(d, shape) if shape else d[0]
+    if _is_foreign(grad):  # the direction axis was one chunk: chunk it like x
+        grad = _arrays.match_chunks(grad, x0)
     return _result(value), _result(grad)
 
 
@@ -450,14 +472,14 @@ def hessian(f: Callable, x) -> float | np.ndarray:
     dt = _dtype(x0)
     rows = []
     step = _block_size(n, n * max(n, 1))
-    e2 = _eye_block(0, n, n, shape, (1, n), dt)
+    e2 = _eye_block(0, n, n, shape, (1, n), dt, x0)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
-        e1 = _eye_block(start, k, n, shape, (k, 1), dt)
-        e12 = np.broadcast_to(np.zeros((), dtype=dt), (k, n) + shape)
+        e1 = _eye_block(start, k, n, shape, (k, 1), dt, x0)
+        e12 = _zeros_lead(x0, (k, n), dt)
         y = _call(f, HyperDual._build((x0, e1, e2, e12), tag, 2), "hessian")
         _require_scalar(y, "hessian")
-        rows.append(_part_of(y, tag, HyperDual, 3, (k, n), dt))
+        rows.append(_part_of(y, tag, HyperDual, 3, (k, n), dt, x0))
     h = rows[0] if len(rows) == 1 else np.concatenate(rows, axis=0)
     return _result(np.reshape(h, shape + shape) if shape else h[0, 0])
 
@@ -500,19 +522,24 @@ def hvp(f: Callable, x, v) -> float | np.ndarray:
     dt = _dtype(x0)
     cols = []
     step = _block_size(n, n)
-    if not isinstance(v0, _Number):
+    if _is_foreign(v0):  # dask, CuPy: kept lazy, in its library
+        v0 = v0 if v0.dtype == dt else v0.astype(dt)
+    elif not isinstance(v0, _Number):
         v0 = np.asarray(v0, dtype=dt)  # derivative parts follow x's dtype
     e1 = np.reshape(v0, (1, 1) + shape)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
-        e2 = _eye_block(start, k, n, shape, (1, k), dt)
-        e12 = np.broadcast_to(np.zeros((), dtype=dt), (1, k) + shape)
+        e2 = _eye_block(start, k, n, shape, (1, k), dt, x0)
+        e12 = _zeros_lead(x0, (1, k), dt)
         y = _call(f, HyperDual._build((x0, np.broadcast_to(e1, (1, 1) + shape), e2, e12),
                                     tag, 2), "hvp")
         _require_scalar(y, "hvp")
-        cols.append(_part_of(y, tag, HyperDual, 3, (1, k), dt))
+        cols.append(_part_of(y, tag, HyperDual, 3, (1, k), dt, x0))
     hv = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)
-    return _result(np.reshape(hv, shape) if shape else hv[0, 0])
+    hv = np.reshape(hv, shape) if shape else hv[0, 0]
+    if _is_foreign(hv):  # the direction axis was one chunk: chunk it like x
+        hv = _arrays.match_chunks(hv, x0)
+    return _result(hv)
 
 
 # ----------------------------------------------------------------------------
@@ -570,7 +597,7 @@ def jvp(f: Callable, x, v) -> tuple:
     tag = _seed_tag()
     y = _call(f, Dual._build((x0, v0), tag, 0), "jvp")
     ys = _value_shape(y)
-    return _result(_value_of(y, tag)), _result(_part_of(y, tag, Dual, 1, ys, dt))
+    return _result(_value_of(y, tag)), _result(_part_of(y, tag, Dual, 1, ys, dt, x0))
 
 
 @_nests
@@ -607,7 +634,9 @@ def vjp(f: Callable, x, u) -> tuple:
     value, d, n = _forward_jac(f, x0, shape, "vjp", False)
     ys = _value_shape(value)
     u0 = _direction(u, ys, "vjp", "u", "f(x)'s shape")
-    if not isinstance(u0, _Number) and ys:
+    if _is_foreign(u0):  # dask, CuPy: kept lazy, in its library
+        u0 = u0 if u0.dtype == _dtype(x0) else u0.astype(_dtype(x0))
+    elif not isinstance(u0, _Number) and ys:
         u0 = np.asarray(u0, dtype=_dtype(x0))
     # d holds the direction axis first: (n,) + ys; contract the ys axes with u
     if ys:

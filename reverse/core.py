@@ -385,8 +385,13 @@ def _unit_seed(data: Any) -> np.ndarray:
     """Ones shaped like ``data``, in its float dtype: the default seed of a backward pass."""
     dt = _seed_dtype(data)
     shape = data.shape
-    if type(data) is not _ndarray and _is_foreign(data):
-        return _arrays.ones_like(data, dt)
+    if type(data) is not _ndarray:
+        if _is_foreign(data):
+            return _arrays.ones_like(data, dt)
+        if _is_dual(data):  # forward-over-reverse: a lazy real part gets a lazy seed
+            real = _value(data)
+            if _is_foreign(real):
+                return _arrays.ones_like(real, _seed_dtype(real))
     # a scalar output is the usual case, and np.ones costs ~1 us more than this
     return np.array(1.0, dtype=dt) if shape == () else np.ones(shape, dtype=dt)
 

@@ -64,23 +64,26 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
     elif core._is_dual(v):
         # Forward-over-reverse: a cotangent is zero when all its parts are (a
         # cotangent whose real part is 0 but whose tangent is not still matters).
+        # Lazy (dask) parts: the same mask, applied without asking whether it is
+        # empty (that would compute).
+        lazy = _is_foreign(_value(v))
         bad = ~_all_parts(v, np.isfinite)
-        if not bad.any():
+        if not lazy and not bad.any():
             return gx
         mask = np.logical_and(_all_parts(gy.data if isinstance(gy, Variable) else gy,
                                          lambda a: np.equal(a, 0)), bad)
-        if not mask.any():
+        if not lazy and not mask.any():
             return gx
         if isinstance(gx, Variable):
             from .selection import Where  # rare path; selection imports this module
 
             return Where(mask)(0.0, gx)
         return np.where(mask, 0.0, v)
-    else:
+    elif not _is_foreign(v):
         return gx
     g = _value(gy)
     mask = np.logical_and(np.equal(g, 0), ~np.isfinite(v))
-    if not mask.any():
+    if not _is_foreign(v) and not mask.any():  # lazy data: the mask applies unasked
         return gx
     zero = np.zeros((), dtype=np.result_type(v))
     if isinstance(gx, Variable):
@@ -95,6 +98,8 @@ def _all_parts(v: Any, pred: Any) -> Any:
     """Where ``pred`` holds for every part of ``v`` (a Dual, nested or with
     direction axes, or plain data): a boolean array of the value's shape."""
     if not core._is_dual(v):
+        if _is_foreign(v):  # lazy: kept in its library
+            return pred(v)
         return np.asarray(pred(np.asarray(v)), dtype=bool)
     coef = getattr(v, "coef", None)
     if coef is not None:  # a Taylor number: coefficients along the first axis

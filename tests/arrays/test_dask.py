@@ -335,3 +335,19 @@ def test_prod_along_axis_lazy_and_exact():
     _close(out["grad"], g)
     _close(out["hvp-fr"], H @ VP)
     _close(out["hvp-rr"], H @ VP)
+
+
+@pytest.mark.parametrize("helper", ["gradient", "hvp-fr", "hvp-rr"])
+def test_no_numpy_array_of_size_n_in_the_graph(helper):
+    """Seeds and zeros are dask arrays: no full-size numpy array is embedded in the graph."""
+    import pickle
+
+    n = 200_000  # a float64 numpy array of this size pickles to 1.6 MB
+    x = np.cos(da.arange(n, chunks=50_000, dtype=np.float64) * 1e-3)
+    v = da.ones(n, chunks=50_000)
+    call = {"gradient": lambda: reverse.gradient(rosen, x),
+            "hvp-fr": lambda: reverse.hvp(rosen, x, v, mode="forward-over-reverse"),
+            "hvp-rr": lambda: reverse.hvp(rosen, x, v, mode="reverse-over-reverse")}[helper]
+    out = _lazy(call)
+    size = sum(len(pickle.dumps(t)) for t in dict(out.__dask_graph__()).values())
+    assert size < 400_000, f"the graph pickles to {size} bytes"

@@ -1,0 +1,126 @@
+"""hyperdual's helpers on dask arrays: lazy results, seeds built in dask, closed-form truth.
+
+The helpers that push many directions (gradient, jacobian, hessian, hvp, vjp)
+seed ``n`` unit directions at once, so they are for small ``n``; on dask they
+build those seeds lazily in the data's chunking and compute nothing.
+"""
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+from dask.callbacks import Callback  # noqa: E402
+
+import hyperdual  # noqa: E402
+
+
+class CountComputes(Callback):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def _start(self, dsk):
+        self.count += 1
+
+
+def _lazy(fn):
+    counter = CountComputes()
+    with counter:
+        out = fn()
+    assert counter.count == 0, f"{counter.count} dask computes inside the helper"
+    return out
+
+
+def _close(lazy, expected, chunks=None):
+    assert isinstance(lazy, da.Array), type(lazy)
+    if chunks is not None:
+        assert lazy.chunks == chunks
+    np.testing.assert_allclose(lazy.compute(), expected, rtol=1e-13, atol=1e-13)
+
+
+XN = np.linspace(0.5, 1.5, 7)
+VN = np.cos(np.arange(7.0))
+X = da.from_array(XN, chunks=3)
+V = da.from_array(VN, chunks=3)
+
+
+def rosen(x):
+    return np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+
+def rosen_grad(x):
+    g = np.zeros_like(x)
+    g[:-1] = -400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1])
+    g[1:] += 200 * (x[1:] - x[:-1] ** 2)
+    return g
+
+
+def rosen_hess(x):
+    n = len(x)
+    H = np.zeros((n, n))
+    i = np.arange(n - 1)
+    H[i, i] += 1200 * x[:-1] ** 2 - 400 * x[1:] + 2
+    H[i + 1, i + 1] += 200
+    H[i, i + 1] = H[i + 1, i] = -400 * x[:-1]
+    return H
+
+
+def vec(z):
+    return np.sin(z) * z[::-1]
+
+
+def vec_jac(z):
+    # f_i = sin(z_i) z_(n-1-i)
+    J = np.diag(np.cos(z) * z[::-1])
+    J[np.arange(len(z)), np.arange(len(z))[::-1]] += np.sin(z)
+    return J
+
+
+def test_elementwise_derivatives_lazy():
+    _close(_lazy(lambda: hyperdual.derivative(np.sin, X)), np.cos(XN), X.chunks)
+    _close(_lazy(lambda: hyperdual.second_derivative(np.sin, X)), -np.sin(XN), X.chunks)
+
+
+def test_gradient_lazy_chunked_like_x():
+    _close(_lazy(lambda: hyperdual.gradient(rosen, X)), rosen_grad(XN), X.chunks)
+    val, g = _lazy(lambda: hyperdual.value_and_gradient(rosen, X))
+    _close(g, rosen_grad(XN), X.chunks)
+    np.testing.assert_allclose(float(val), rosen(XN), rtol=1e-13)
+
+
+def test_hessian_and_hvp_lazy():
+    _close(_lazy(lambda: hyperdual.hessian(rosen, X)), rosen_hess(XN))
+    _close(_lazy(lambda: hyperdual.hvp(rosen, X, V)), rosen_hess(XN) @ VN, X.chunks)
+
+
+def test_jacobian_jvp_vjp_lazy():
+    J = vec_jac(XN)
+    _close(_lazy(lambda: hyperdual.jacobian(vec, X)), J)
+    _close(_lazy(lambda: hyperdual.jvp(vec, X, V))[1], J @ VN)
+    _close(_lazy(lambda: hyperdual.vjp(vec, X, V))[1], VN @ J)
+
+
+def test_constant_function_gives_lazy_zeros():
+    # f does not depend on x: the zero derivative is built in dask, not numpy
+    g = _lazy(lambda: hyperdual.gradient(lambda z: 3.0, X))
+    _close(g, np.zeros(7))
+    h = _lazy(lambda: hyperdual.hvp(lambda z: 3.0, X, V))
+    _close(h, np.zeros(7))
+
+
+def test_seeds_are_built_in_dask():
+    from _exactdiff import arrays
+
+    seed = _lazy(lambda: arrays.eye_block_like(X, 2, 3, (3, 1)))
+    assert isinstance(seed, da.Array) and seed.chunks[-1] == X.chunks[0]
+    np.testing.assert_array_equal(seed.compute(), np.eye(7)[2:5].reshape(3, 1, 7))
+    z = arrays.zeros_lead(X, (2, 4))
+    assert isinstance(z, da.Array) and z.shape == (2, 4, 7) and not z.compute().any()
+
+
+def test_gradient_and_hessian_of_a_matrix_lazy():
+    an = np.linspace(-1.0, 2.0, 12).reshape(3, 4)
+    a = da.from_array(an, chunks=(2, 3))
+    g = _lazy(lambda: hyperdual.gradient(lambda z: np.sum(z ** 3), a))
+    _close(g, 3 * an ** 2, a.chunks)
+    h = _lazy(lambda: hyperdual.hessian(lambda z: np.sum(z ** 3), a))
+    _close(h, np.diag(6 * an.ravel()).reshape(3, 4, 3, 4))
