@@ -220,6 +220,12 @@ def eye_block_like(like: Any, start: int, k: int, lead: tuple, dtype: Any = None
     size = 1
     for s in shape:
         size *= s
+    if not is_lazy(like):
+        # eager libraries (CuPy, pydata/sparse, which has no cumsum): the seed is
+        # built by numpy and moved into the library (NEP 35's like=)
+        seed = np.zeros((k, size), dtype=dt)
+        seed[np.arange(k), start + np.arange(k)] = 1.0
+        return np.asarray(seed.reshape(tuple(lead) + shape), like=like)
     pos = match_chunks(np.reshape(_arange_like(like, size), shape), like)
     dirs = np.arange(start, start + k).reshape((k,) + (1,) * len(shape))
     seed = (np.reshape(pos, (1,) + shape) == dirs).astype(dt)
@@ -296,7 +302,7 @@ def scatter_add(shape: tuple, index: Any, values: Any) -> Any:
         if before or after:
             widths = [(0, 0)] * g.ndim
             widths[pos] = (before, after)
-            g = np.pad(g, widths)
+            g = _pad(g, widths)
         pos += 1
         axis += 1
     return g.astype(dt) if g.dtype != dt else g
@@ -392,6 +398,21 @@ def _bincount_block(lin: Any, w: Any, dt: Any, block_info: Any = None) -> Any:
     sel = (lin >= a) & (lin < b)
     out = np.bincount(lin[sel] - a, weights=w[sel], minlength=b - a)
     return out.astype(dt, copy=False)[None, :]
+
+
+def _pad(g: Any, widths: list) -> Any:
+    try:
+        return np.pad(g, widths)
+    except ValueError as exc:
+        if library_name(g) != "sparse":
+            raise
+        # pydata/sparse pads only with its fill value: a cotangent whose fill
+        # value is not 0 is dense, and scattering it would densify it
+        raise TypeError(
+            "exactdiff: the gradient of indexing a pydata/sparse array got a dense "
+            f"cotangent (fill value {g.fill_value}); scattering it would densify the "
+            "array: convert it with .todense() first"
+        ) from exc
 
 
 def _take_first(g: Any, axis: int, count: int) -> Any:

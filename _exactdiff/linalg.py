@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ._common import value
+from .arrays import is_foreign_array
 
 __all__ = ["FUNCTIONS", "DegenerateDerivativeError"]
 
@@ -116,8 +117,10 @@ def _two_norm(x: Any, ax: Any, keepdims: bool) -> Any:
     JAX's safe-norm convention, the same in both engines: at the zero vector the
     gradient is 0 (as abs'(0) = 0) and so is every higher derivative, never nan.
     """
-    zero = np.all(np.asarray(value(x)) == 0, axis=ax, keepdims=True)
-    if not np.any(zero):
+    v = value(x)
+    lazy = is_foreign_array(v)  # dask: no np.asarray and no np.any (both compute)
+    zero = np.all((v if lazy else np.asarray(v)) == 0, axis=ax, keepdims=True)
+    if not lazy and not np.any(zero):
         return np.sqrt(np.sum(x * x, axis=ax, keepdims=keepdims))
     safe = np.where(zero, 1.0, x)
     y = np.sqrt(np.sum(safe * safe, axis=ax, keepdims=True))

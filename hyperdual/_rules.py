@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.special import (
     erfcx_derivative_mid,
     psi_difference,
@@ -92,7 +93,7 @@ def _exp_minus_square(x):
     26 bits (a constant: hi*hi is exact), exp(-x**2) = exp(-hi**2) exp(-(2 hi + lo) lo)."""
     r = g.real_value(x)
     hi = _split_hi(r)
-    if not isinstance(r, np.ndarray):
+    if not isinstance(r, np.ndarray) and not _is_foreign(r):  # a scalar (dask stays lazy)
         hi = float(hi)
     lo = x - hi
     with np.errstate(invalid="ignore"):

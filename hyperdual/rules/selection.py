@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from _exactdiff.arrays import is_foreign_array as _is_foreign
+
 from .. import _generic as g
 from .._number import _finish, _gather, _lead_shapes, _lift, _no_out, _shape, _tidy, implements
 
@@ -54,7 +56,11 @@ def where(condition, x=None, y=None):
     """
     if x is None and y is None:
         return np.where(g.real_value(condition))
-    cond = np.asarray(g.real_value(condition), dtype=bool)
+    cond = g.real_value(condition)
+    if _is_foreign(cond):  # a lazy mask stays lazy
+        cond = cond if cond.dtype == bool else cond.astype(bool)
+    else:
+        cond = np.asarray(cond, dtype=bool)
     top, cols = _gather([x, y])
     nd = top.nd
     shape = np.broadcast_shapes(cond.shape, _shape(cols[0][0]), _shape(cols[1][0]))

@@ -38,6 +38,13 @@ def _zeros(x: Any) -> np.ndarray:
 _guard_zeros = core.GUARD_ZEROS.get
 
 
+def _as_dtype(a: Any, dt: Any) -> Any:
+    """``a`` in dtype ``dt``; foreign (dask) data stays in its library, uncomputed."""
+    if _is_foreign(a):
+        return a if a.dtype == dt else a.astype(dt)
+    return np.asarray(a, dtype=dt)
+
+
 def _keep_zero(gy: Any, gx: Any) -> Any:
     """``gx = gy * (a local derivative)``, zero wherever ``gy`` is zero.
 

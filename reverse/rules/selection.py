@@ -20,9 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff.arrays import is_foreign_array as _is_foreign
+
 from ..core import FUNCTIONS, Function, Variable, _value
 from ..utils import sum_to
-from ._util import _arg, _reject
+from ._util import _arg, _as_dtype, _reject
 
 __all__ = ["Where", "Clip", "where", "clip"]
 
@@ -87,7 +89,11 @@ def where(cond: Any, a: Any = None, b: Any = None) -> Any:
     cond = _value(cond)
     if a is None and b is None:
         return np.where(cond)
-    return Where(np.asarray(cond, dtype=bool))(_arg(a, "where"), _arg(b, "where"))
+    if _is_foreign(cond):  # a lazy mask stays lazy
+        cond = cond if cond.dtype == bool else cond.astype(bool)
+    else:
+        cond = np.asarray(cond, dtype=bool)
+    return Where(cond)(_arg(a, "where"), _arg(b, "where"))
 
 
 class Clip(Function):
@@ -122,7 +128,7 @@ class Clip(Function):
             b = np.where(m < hv, 1.0, np.where(m == hv, 0.5, 0.0))
         dt = np.result_type(xv, *[_value(v) for v in (lo, hi) if v is not None])
         if dt.kind == "f":  # float32 gradients stay float32
-            a, b = np.asarray(a, dtype=dt), np.asarray(b, dtype=dt)
+            a, b = _as_dtype(a, dt), _as_dtype(b, dt)
         return (sum_to(gy * (a * b), x.shape) if isinstance(ix, Variable) else None,
                 sum_to(gy * ((1.0 - a) * b), lo.shape) if isinstance(ilo, Variable) else None,
                 sum_to(gy * (1.0 - b), hi.shape) if isinstance(ihi, Variable) else None)

@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import core
 from ..core import UFUNCS, Function, Variable, _value
-from ._util import _arg, _keep_zero, _zeros
+from ._util import _arg, _as_dtype, _keep_zero, _zeros
 
 try:  # scipy is a dependency, but keep the core usable if it is broken
     import scipy.special as _sp
@@ -136,7 +136,7 @@ def _exp_minus_square(x: Any) -> Any:
     """exp(-x**2) to full precision: exp amplifies the rounding of x * x by x**2
     (676 ulps at x = 26).  With x = hi + lo, hi the leading 26 bits of x (a
     constant, hi * hi exact): exp(-hi**2) * exp(-(2 hi + lo) lo)."""
-    r = np.asarray(_value(x), dtype=float)
+    r = _as_dtype(_value(x), np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         c = r * 134217729.0  # 2**27 + 1: Veltkamp splitting
         hi = np.where(np.abs(r) < 1e150, c - (c - r), r)
