@@ -1941,7 +1941,9 @@ def _has_nan(g: Any) -> bool:
         if coef is not None:
             return _has_nan(coef)
         return any(_has_nan(p) for p in g._parts())
-    return False
+    # dask, CuPy, sparse: asking would compute (or sync); the guarded pass is the
+    # lazy replacement (its masks apply without a data-dependent test)
+    return _is_foreign(g)
 
 
 def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,

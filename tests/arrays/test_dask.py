@@ -351,3 +351,26 @@ def test_no_numpy_array_of_size_n_in_the_graph(helper):
     out = _lazy(call)
     size = sum(len(pickle.dumps(t)) for t in dict(out.__dask_graph__()).values())
     assert size < 400_000, f"the graph pickles to {size} bytes"
+
+
+@pytest.mark.parametrize("helper", ["gradient", "forward-over-reverse", "reverse-over-reverse"])
+def test_zero_cotangent_guard_is_lazy_too(helper):
+    """sqrt'(0) = inf in the branch np.where does not take: the gradient there is 0, not NaN.
+
+    numpy data gets this from a redo of the backward pass with the guard on;
+    lazy data runs the guarded pass at once, its masks applied without a compute.
+    """
+    xn = np.array([0.0, 1.0, 4.0, 0.0, 9.0])
+    x = da.from_array(xn, chunks=2)
+
+    def f(z):
+        return np.sum(np.where(z > 0, np.sqrt(z), 0.0))
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if helper == "gradient":
+            out = _lazy(lambda: reverse.gradient(f, x))
+            expected = np.where(xn > 0, 0.5 / np.sqrt(np.where(xn > 0, xn, 1.0)), 0.0)
+        else:
+            out = _lazy(lambda: reverse.hvp(f, x, da.ones(5, chunks=2), mode=helper))
+            expected = np.where(xn > 0, -0.25 * np.where(xn > 0, xn, 1.0) ** -1.5, 0.0)
+        _close(out, expected)
