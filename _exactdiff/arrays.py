@@ -296,7 +296,9 @@ def scatter_add(shape: tuple, index: Any, values: Any) -> Any:
                 g = _take_first(g, pos, (count - 1) * step + 1)
             before = start
         else:
-            g = np.expand_dims(g, pos)
+            # axis by keyword: pydata/sparse before 0.19 (what Python 3.10 gets)
+            # takes no positional axis
+            g = np.expand_dims(g, axis=pos)
             before = int(i) % n
         after = n - before - g.shape[pos]
         if before or after:
