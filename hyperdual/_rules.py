@@ -845,7 +845,7 @@ _b("kl_div", special.kl_div, None, _kl_div_partials)
 _b("beta", special.beta, None, _beta_partials,
    "d/da = B (psi(a) - psi(a+b)), the psi difference formed without cancellation")
 _b("betaln", special.betaln, None, _betaln_partials,
-   "d/da = psi(a) - psi(a+b), formed without cancellation when |b| << a")
+   "d/da = psi(a) - psi(a+b), formed without cancellation when abs(b) << a")
 
 # --- private rules: derivatives of public rules, reached as g.<name> only -------------
 PRIVATE: dict[str, Unary] = {}

@@ -45,12 +45,14 @@ __all__: list[str] = []  # dispatch targets only
 
 def _real_eig(a: np.ndarray, engine: str) -> tuple[np.ndarray, np.ndarray]:
     w, v = np.linalg.eig(a)
-    if np.iscomplexobj(w):
+    if np.iscomplexobj(w) and not (np.all(w.imag == 0) and np.all(v.imag == 0)):
         raise TypeError(
             f"{engine}: numpy.linalg.eig/eigvals of a matrix with complex eigenvalues is not "
             "supported (the engines are real-valued); for a symmetric matrix use "
             "np.linalg.eigh / np.linalg.eigvalsh")
-    return w, v
+    # numpy 2.5 returns complex arrays for every real input; a real spectrum
+    # has exact zero imaginary parts there (numpy 1.x/2.4 return real arrays)
+    return np.real(w), np.real(v)
 
 
 def _t(x: Any) -> Any:

@@ -147,7 +147,10 @@ CROSS = [
 def test_cross_both_engines(sa, sb, kw):
     rng = np.random.default_rng(len(sa) + len(sb))
     a, b = rng.standard_normal(sa), rng.standard_normal(sb)
-    c = np.cross(a, b, **kw)
+    try:
+        c = np.cross(a, b, **kw)
+    except ValueError:  # numpy 2.5 removed 2-component vectors (deprecated in 2.0)
+        pytest.skip("this numpy refuses 2-component vectors in np.cross")
     w = rng.standard_normal(c.shape)
 
     check_both_engines(lambda x: np.sum(np.cross(x, b, **kw) ** 2 * w), a)

@@ -110,7 +110,9 @@ def test_edges_agree_with_the_array_path(f, x0):
         warnings.simplefilter("ignore")
         a = hd.derivatives(f, x0, 6)
         b = hd.derivatives(f, np.array(x0), 6)
-    np.testing.assert_array_equal(a, b)
+    # equal up to a few ulps (numpy 2.5's tan at the pole rounds the 1e99 and
+    # 1e116 coefficients one ulp apart from the list path); inf/nan placed alike
+    np.testing.assert_allclose(a, b, rtol=4 * np.finfo(float).eps, atol=0)
 
 
 def test_overflowing_coefficients_are_inf_on_the_list_path():
