@@ -324,7 +324,17 @@ class Taylor(_Number):
             if t is Taylor:
                 lb = other._l
                 if lb is not None and other.tag == self.tag and len(lb) == len(la):
-                    return _mkl(list(map(_op_add, la, lb)), self.tag)
+                    if type(lb) is _Line:  # + a seed: two coefficients change
+                        out = la.copy()
+                        out[0] += lb[0]
+                        out[1] += lb[1]
+                    else:
+                        out = list(map(_op_add, la, lb))
+                    o = _new(Taylor)
+                    o._c = None
+                    o._l = out
+                    o.tag = self.tag
+                    return o
             elif t is float or t is int:
                 out = la.copy()
                 out[0] += other
@@ -379,10 +389,16 @@ class Taylor(_Number):
                 if lb is not None and other.tag == self.tag and len(lb) == len(la):
                     # float products never raise; an overflow is inf as numpy's
                     if type(lb) is _Line:
-                        return _mkl(_LMUL[len(la) - 1](la, lb), self.tag)
-                    if type(la) is _Line:
-                        return _mkl(_LMUL[len(la) - 1](lb, la), self.tag)
-                    return _mkl(_MUL[len(la) - 1](la, lb), self.tag)
+                        out = _LMUL[len(la) - 1](la, lb)
+                    elif type(la) is _Line:
+                        out = _LMUL[len(la) - 1](lb, la)
+                    else:
+                        out = _MUL[len(la) - 1](la, lb)
+                    o = _new(Taylor)
+                    o._c = None
+                    o._l = out
+                    o.tag = self.tag
+                    return o
             elif (t is float or t is int) and math.isfinite(other):
                 return _mkl([v * other for v in la], self.tag)
         if t is Taylor and other.tag == self.tag:
@@ -454,13 +470,25 @@ class Taylor(_Number):
 
     # --- numpy protocols ------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if self._l is not None and method == "__call__" and not kwargs:
+        la = self._l
+        if la is not None and not kwargs and method == "__call__":
             if len(inputs) == 1:
+                # the scalar hot path, inlined (_ts.run and _mkl): an unrolled kernel on
+                # the float list; a float exception or a non-finite result falls back
                 by = _LIST_UFUNCS.get(ufunc)
-                if by is not None and len(self._l) > 1:
-                    out = _ts.run(by, self._l)
-                    if out is not None:
-                        return _mkl(out, self.tag)
+                if by is not None and len(la) > 1:
+                    try:
+                        ys = by[len(la) - 1](la)
+                    except (ZeroDivisionError, OverflowError, ValueError):
+                        ys = None
+                    if ys is not None:
+                        s = sum(ys)
+                        if s - s == 0.0 and type(s) is float:
+                            o = _new(Taylor)
+                            o._c = None
+                            o._l = ys
+                            o.tag = self.tag
+                            return o
             elif len(inputs) == 2:
                 op = _LIST_BINARY.get(ufunc)
                 if op is not None:
@@ -491,9 +519,12 @@ class Taylor(_Number):
         return _unary(rule, self)
 
 
+_new = object.__new__
+
+
 def _mkl(items, tag):
     """A scalar Taylor holding its coefficients as a list of Python floats."""
-    o = object.__new__(Taylor)
+    o = _new(Taylor)
     o._c = None
     o._l = items
     o.tag = tag
@@ -1114,6 +1145,11 @@ def supported() -> list[str]:
 def variable(x, order: int, direction=1.0, tag: int | None = None) -> Taylor:
     """The curve ``x + t * direction`` as a Taylor number of order K (a fresh tag)."""
     tag = new_tag() if tag is None else tag
+    tx, td = type(x), type(direction)
+    if (tx is float or tx is int) and (td is float or td is int) and type(order) is int \
+            and order >= 1:
+        # the scalar fast path: coefficients as a list of Python floats
+        return _mkl(_ts.Line([float(x), float(direction)] + [0.0] * (order - 1)), tag)
     if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < 0:
         raise ValueError(f"hyperdual: order must be an integer >= 0, got {order!r}")
     order = int(order)
@@ -1121,10 +1157,6 @@ def variable(x, order: int, direction=1.0, tag: int | None = None) -> Taylor:
         zero = x * 0.0
         items = [x] + ([direction + zero] if order >= 1 else []) + [zero] * max(order - 1, 0)
         return Taylor._make(np.stack(items), tag)
-    tx, td = type(x), type(direction)
-    if (tx is float or tx is int) and (td is float or td is int) and order >= 1:
-        # the scalar fast path: coefficients as a list of Python floats
-        return _mkl(_ts.Line([float(x), float(direction)] + [0.0] * (order - 1)), tag)
     x0 = _as_part(x, "x")
     d = _as_part(direction, "direction")
     shape = np.broadcast_shapes(_shape(x0), _shape(d))

@@ -37,8 +37,28 @@ def _sum(terms):
     return " + ".join(terms) if terms else "0.0"
 
 
+def _over(expr, k, neg=False):
+    """``expr / k`` (``-expr / k`` with neg) as cheap exact source: no division for
+    k = 1, a product for powers of two (exact), a float divisor otherwise (CPython
+    specialises float * float, and float / float skips the int conversion)."""
+    if k == 1:
+        return f"-({expr})" if neg else f"({expr})"
+    sign = "-" if neg else ""
+    if k & (k - 1) == 0:
+        return f"({expr}) * {sign}{1.0 / k!r}"
+    return f"({expr}) / {sign}{float(k)!r}"
+
+
 def _unpack(p, src, K):
     return f"    {_names(p, K)}, = {src}"
+
+
+def _sym(p, k, lo=0):
+    """sum_{j=lo..k-lo} p_j p_{k-j} with each product once (a symmetric sum)."""
+    pairs = [f"{p}{j} * {p}{k - j}" for j in range(lo, (k + 1) // 2)]
+    twice = f"2.0 * ({_sum(pairs)})" if pairs else ""
+    mid = f"{p}{k // 2} * {p}{k // 2}" if k % 2 == 0 and k // 2 >= lo else ""
+    return " + ".join(t for t in (twice, mid) if t) or "0.0"
 
 
 def _src_mul(K):
@@ -50,8 +70,12 @@ def _src_mul(K):
 
 def _src_lmul(K):
     # a * b where b is a straight line b_0 + b_1 t (a seed variable): 2K + 1 products
+    # (b_1 = 1, the helpers' seed, skips K products: a * 1.0 is a exactly)
     lines = ["def lmul(a, b):", _unpack("a", "a", K), "    b0, b1 = b[0], b[1]"]
+    unit = ["a0 * b0"] + [f"a{k} * b0 + a{k - 1}" for k in range(1, K + 1)]
     out = ["a0 * b0"] + [f"a{k} * b0 + a{k - 1} * b1" for k in range(1, K + 1)]
+    lines.append("    if b1 == 1.0:")
+    lines.append("        return [" + ", ".join(unit) + "]")
     lines.append("    return [" + ", ".join(out) + "]")
     return lines
 
@@ -98,11 +122,11 @@ def _src_sincos(K, name, value):
     lines += _weights(K)
     for k in range(1, K + 1):
         if k < K or out == "s":
-            lines.append(f"    s{k} = ({_sum([f'w{j} * c{k - j}' for j in range(1, k + 1)])})"
-                         f" / {k}")
+            lines.append(f"    s{k} = " + _over(_sum([f"w{j} * c{k - j}" for j in range(1, k + 1)]),
+                                              k))
         if k < K or out == "c":
-            lines.append(f"    c{k} = {sign}({_sum([f'w{j} * s{k - j}' for j in range(1, k + 1)])})"
-                         f" / {k}")
+            lines.append(f"    c{k} = " + _over(_sum([f"w{j} * s{k - j}" for j in range(1, k + 1)]),
+                                              k, neg=bool(sign)))
     lines.append(f"    return [{_names(out, K)}]")
     return lines
 
@@ -111,7 +135,8 @@ def _src_exp(K):
     lines = ["def exp(x):", _unpack("x", "x", K), "    y0 = _exp(x0)"]
     lines += _weights(K)
     for k in range(1, K + 1):
-        lines.append(f"    y{k} = ({_sum([f'w{j} * y{k - j}' for j in range(1, k + 1)])}) / {k}")
+        lines.append(f"    y{k} = " + _over(_sum([f"w{j} * y{k - j}" for j in range(1, k + 1)]),
+                                          k))
     lines.append(f"    return [{_names('y', K)}]")
     return lines
 
@@ -123,8 +148,9 @@ def _src_log(K):
         if k == 1:
             lines.append("    y1 = x1 / x0")
             continue
-        s = _sum([f"{j}.0 * y{j} * x{k - j}" for j in range(1, k)])
-        lines.append(f"    y{k} = (x{k} - ({s}) / {k}) / x0")
+        s = _sum([f"{j}.0 * y{j} * x{k - j}" if j > 1 else f"y1 * x{k - 1}"
+                  for j in range(1, k)])
+        lines.append(f"    y{k} = (x{k} - {_over(s, k)}) / x0")
     lines.append(f"    return [{_names('y', K)}]")
     return lines
 
@@ -136,8 +162,7 @@ def _src_sqrt(K):
         if k == 1:
             lines.append("    y1 = x1 / d")
             continue
-        s = _sum([f"y{j} * y{k - j}" for j in range(1, k)])
-        lines.append(f"    y{k} = (x{k} - ({s})) / d")
+        lines.append(f"    y{k} = (x{k} - ({_sym('y', k, 1)})) / d")
     lines.append(f"    return [{_names('y', K)}]")
     return lines
 
@@ -148,9 +173,10 @@ def _src_tanh(K, name):
     lines = [f"def {name}(x):", _unpack("x", "x", K), "    y0, v0 = _w0(x0)"]
     lines += _weights(K)
     for k in range(1, K + 1):
-        lines.append(f"    y{k} = ({_sum([f'w{j} * v{k - j}' for j in range(1, k + 1)])}) / {k}")
+        lines.append(f"    y{k} = " + _over(_sum([f"w{j} * v{k - j}" for j in range(1, k + 1)]),
+                                          k))
         if k < K:
-            lines.append(f"    v{k} = {sign}({_sum([f'y{j} * y{k - j}' for j in range(k + 1)])})")
+            lines.append(f"    v{k} = {sign}({_sym('y', k)})")
     lines.append(f"    return [{_names('y', K)}]")
     return lines
 
