@@ -507,8 +507,10 @@ class Taylor(_Number):
                 return impl(*args, **kwargs)
         impl = FUNCTIONS.get(func)
         if impl is None:
+            where = "numpy.linalg" if getattr(np.linalg, func.__name__, None) is func \
+                else "numpy"
             raise TypeError(
-                f"{ENGINE}: numpy.{func.__name__} is not supported for Taylor numbers "
+                f"{ENGINE}: {where}.{func.__name__} is not supported for Taylor numbers "
                 "(no Taylor rule); supported functions are listed in "
                 "hyperdual.taylor_supported()"
             )
@@ -1136,7 +1138,9 @@ def supported() -> list[str]:
         names.add(("scipy.special." if n in _n._SPECIAL else "numpy.") + n)
     for n in BINARY:
         names.add(("scipy.special." if n in _n._SPECIAL else "numpy.") + n)
-    for f in FUNCTIONS:
+    for f, impl in FUNCTIONS.items():
+        if getattr(impl, "unsupported", False):
+            continue
         linalg = getattr(np.linalg, f.__name__, None) is f
         names.add("numpy." + ("linalg." if linalg else "") + f.__name__)
     return sorted(names)

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from _exactdiff import contractions as _contractions
+from _exactdiff import linalg as _shared_linalg
+
 from . import _generic as g
 from . import _number as _n
 from ._number import _Number, _shape
@@ -326,6 +329,43 @@ def _matmul_func(x, y, **kw):
     return matmul(x, y)
 
 
+@_impl(np.einsum)
+def einsum(*operands, out=None, optimize=False, **kw):
+    """np.einsum as a Cauchy product: coefficient k is the sum over k_1 + ... + k_p = k of
+    einsum on coefficient k_i of each Taylor operand (constants enter at k_i = 0)."""
+    _n._no_out("einsum", out)
+    if kw:
+        raise TypeError(f"{ENGINE}: numpy.einsum keyword arguments {sorted(kw)} are not "
+                        "supported for Taylor numbers")
+    ins, res, ops = _contractions.parse_einsum(operands, lambda v: np.ndim(g.real_value(v)))
+    subs = ",".join(ins) + "->" + res
+    top, cols = _gather(ops)
+    K1 = top.order + 1
+    live = [i for i, v in enumerate(ops) if _coef_of(v, top) is not None]
+    base = [c[0] for c in cols]
+    out_c = []
+    for k in range(K1):
+        total = None
+        for ks in _compositions(k, len(live)):
+            args = list(base)
+            for i, kk in zip(live, ks):
+                args[i] = cols[i][kk]
+            t = np.einsum(subs, *args, optimize=optimize)
+            total = t if total is None else total + t
+        out_c.append(total)
+    return Taylor._make(np.stack(out_c), top.tag)
+
+
+def _compositions(k, p):
+    """Tuples of p non-negative ints summing to k."""
+    if p == 1:
+        yield (k,)
+        return
+    for first in range(k + 1):
+        for rest in _compositions(k - first, p - 1):
+            yield (first,) + rest
+
+
 @_impl(np.dot)
 def dot(a, b, out=None):
     _n._no_out("dot", out)
@@ -358,13 +398,6 @@ def outer(a, b, out=None):
     a = reshape(a, (-1, 1)) if isinstance(a, Taylor) else np.reshape(a, (-1, 1))
     b = reshape(b, (1, -1)) if isinstance(b, Taylor) else np.reshape(b, (1, -1))
     return a * b
-
-
-@_impl(np.linalg.norm)
-def norm(x, ord=None, axis=None, keepdims=False):
-    if ord not in (None, 2, "fro") or (ord == 2 and x.ndim != 1 and axis is None):
-        raise TypeError(f"{ENGINE}: numpy.linalg.norm supports the 2-norm/Frobenius norm only")
-    return g.sqrt(sum_(x * x, axis=axis, keepdims=keepdims))
 
 
 @_impl(np.shape)
@@ -498,6 +531,123 @@ def slogdet(a):
     return sign, Taylor._make(np.concatenate([np.asarray(l0)[None], rest]), a.tag)
 
 
+def _matrix_series(a, what, sym=False):
+    A = _plain_matrix_series(a, what)
+    if sym and not np.array_equal(A, np.swapaxes(A, -1, -2)):
+        # numpy reads one triangle; the series of a non-symmetric A(t) would not be
+        # the derivative of what numpy computes at nearby t
+        raise ValueError(f"{ENGINE}: numpy.linalg.{what} of a Taylor number needs every "
+                         "coefficient symmetric")
+    return A
+
+
+def _tril_half(P):
+    """The lower triangle of P with its diagonal halved (the Cholesky series' map)."""
+    n = P.shape[-1]
+    out = np.tril(P)
+    idx = np.arange(n)
+    out[..., idx, idx] *= 0.5
+    return out
+
+
+@_impl(np.linalg.cholesky)
+def cholesky(a, *args, **kwargs):
+    """L(t) with L L^T = A(t): L_0 (X + X^T) L_0^T = A_k - sum_{j=1..k-1} L_j L_{k-j}^T,
+    X = L_0^-1 L_k lower triangular, so L_k = L_0 tril_half(L_0^-1 S_k L_0^-T)."""
+    if args or kwargs.get("upper"):
+        raise TypeError(f"{ENGINE}: numpy.linalg.cholesky supports the lower factor only")
+    A = _matrix_series(a, "cholesky", sym=True)
+    L0 = np.linalg.cholesky(A[0])
+    L = [L0]
+    mT = lambda m: np.swapaxes(m, -1, -2)  # noqa: E731
+    for k in range(1, A.shape[0]):
+        S = A[k]
+        for j in range(1, k):
+            S = S - L[j] @ mT(L[k - j])
+        Y = np.linalg.solve(L0, S)            # L0^-1 S
+        P = mT(np.linalg.solve(L0, mT(Y)))    # L0^-1 S L0^-T (symmetric)
+        L.append(L0 @ _tril_half(P))
+    return Taylor._make(np.stack(L), a.tag)
+
+
+def _eigh_series(A, UPLO):
+    """Eigenvalues and eigenvectors of a symmetric A(t) with distinct eigenvalues at t = 0.
+
+    In the basis of Q_0 (A_0 = Q_0 diag(w_0) Q_0^T) write Q_k = Q_0 W_k (W_0 = I) and
+    B_j = Q_0^T A_j Q_0.  Order k of A Q = Q diag(w) is
+    diag(w_0) W_k - W_k diag(w_0) + R_k = diag(w_k) with
+    R_k = sum_{j=1..k} B_j W_{k-j} - sum_{j=1..k-1} W_j diag(w_{k-j}):
+    w_k = diag(R_k), (W_k)_pq = R_pq / (w_q - w_p) off the diagonal, and the diagonal of
+    W_k from Q^T Q = I: (W_k)_pp = -1/2 (sum_{j=1..k-1} W_j^T W_{k-j})_pp.
+    """
+    w0, Q0 = np.linalg.eigh(A[0], UPLO=UPLO)
+    n = A.shape[-1]
+    gap = w0[..., None, :] - w0[..., :, None]  # (p, q) -> w_q - w_p
+    off = ~np.eye(n, dtype=bool)
+    if np.any(gap[..., off] == 0):
+        raise _shared_linalg.DegenerateDerivativeError(
+            f"{ENGINE}: numpy.linalg.eigh of a Taylor number needs distinct eigenvalues at "
+            "t = 0 (repeated ones have no eigenvector series)")
+    inv_gap = np.where(off, 1.0 / np.where(off, gap, 1.0), 0.0)
+    mT = lambda m: np.swapaxes(m, -1, -2)  # noqa: E731
+    B = [mT(Q0) @ A[j] @ Q0 for j in range(A.shape[0])]
+    eye = np.broadcast_to(np.eye(n), A.shape[1:])
+    W, w = [eye], [w0]
+    idx = np.arange(n)
+    for k in range(1, A.shape[0]):
+        R = B[k] @ W[0]
+        for j in range(1, k):
+            R = R + B[j] @ W[k - j] - W[j] * w[k - j][..., None, :]
+        wk = R[..., idx, idx]
+        Wk = R * inv_gap
+        if k > 1:
+            S = sum(mT(W[j]) @ W[k - j] for j in range(1, k))
+            Wk[..., idx, idx] = -0.5 * S[..., idx, idx]
+        W.append(Wk)
+        w.append(wk)
+    return np.stack(w), np.stack([Q0 @ Wk for Wk in W])
+
+
+@_impl(np.linalg.eigh)
+def eigh(a, UPLO="L"):
+    """(w(t), Q(t)) of a symmetric series with distinct eigenvalues at t = 0 (the
+    eigenvector signs are numpy's at t = 0)."""
+    A = _matrix_series(a, "eigh", sym=True)
+    w, Q = _eigh_series(A, UPLO)
+    res = type(np.linalg.eigh(np.eye(1)))
+    return res(Taylor._make(w, a.tag), Taylor._make(Q, a.tag))
+
+
+@_impl(np.linalg.eigvalsh)
+def eigvalsh(a, UPLO="L"):
+    """The eigenvalue series of a symmetric A(t) with distinct eigenvalues at t = 0."""
+    A = _matrix_series(a, "eigvalsh", sym=True)
+    return Taylor._make(_eigh_series(A, UPLO)[0], a.tag)
+
+
+#: where the Taylor engine has no rule for a numpy.linalg function: who has one
+_ENGINES = ("hyperdual.Dual/HyperDual (derivative, jacobian, hessian) and reverse mode "
+            "(reverse.gradient, reverse.hessian) differentiate numpy.linalg.{name} to "
+            "second order; nest them (or use reverse.derivatives with method='backprop') "
+            "for higher orders")
+
+
+def _linalg_error(func):
+    def raise_(*args, **kwargs):
+        raise TypeError(
+            f"{ENGINE}: numpy.linalg.{func.__name__} is not supported for Taylor numbers "
+            "(no matrix-series rule); " + _ENGINES.format(name=func.__name__))
+    raise_.unsupported = True  # taylor_supported() leaves it out
+    return raise_
+
+
+# eig/eigvals (non-symmetric spectra), svd and qr (and pinv, lstsq, svdvals, the spectral
+# norms and cond, which the shared compositions build on svd/pinv) have no series here
+for _name in ("eig", "eigvals", "svd", "qr", "pinv"):
+    _f = getattr(np.linalg, _name)
+    FUNCTIONS[_f] = _linalg_error(_f)
+
+
 @_impl(np.diag)
 def diag(v, k=0):
     """np.diag of every coefficient (a 1-d value makes a matrix, a 2-d one is read)."""
@@ -508,11 +658,43 @@ def _register_shared_families() -> None:
     """The shape and sorting families of :mod:`hyperdual.rules` are compositions of
     reshape, concatenate, indexing, where and arithmetic, which Taylor numbers
     support: they serve Taylor numbers unchanged (``np.tile``, ``np.sort``,
-    ``np.pad``, ``np.interp`` ...), without replacing a Taylor rule."""
+    ``np.pad``, ``np.interp`` ...), without replacing a Taylor rule.  So do the
+    linear-algebra compositions shared by both engines (:mod:`_exactdiff.linalg`:
+    ``norm``, ``matrix_power``, ``multi_dot``, ``tensorsolve``, ``tensorinv``,
+    numpy 2's array-API names ...), whose primitive calls come back to the rules here."""
     from .rules import shape, sorting
 
     for f, impl in {**shape.RULES, **sorting.RULES}.items():
         FUNCTIONS.setdefault(f, impl)
+    for f in (np.tensordot, np.kron, np.cross):  # one einsum (plus reshapes) each
+        FUNCTIONS.setdefault(f, getattr(_contractions, f.__name__))
+    if hasattr(np.linalg, "cross"):  # numpy 2's array-API spellings
+        FUNCTIONS.setdefault(np.linalg.cross, lambda a, b, /, *, axis=-1:
+                             _contractions.cross(a, b, axis=axis))
+        FUNCTIONS.setdefault(np.linalg.tensordot, _contractions.tensordot)
+    for f, impl in _shared_linalg.FUNCTIONS.items():
+        FUNCTIONS.setdefault(f, _naming(f, impl))
+
+
+def _naming(func, impl):
+    """A shared composition that reaches a linalg function without a Taylor rule (svd,
+    pinv) raises naming the function called (``numpy.linalg.lstsq``), not only the one
+    it met."""
+    name = f"numpy.linalg.{func.__name__}"
+
+    def call(*args, **kwargs):
+        try:
+            return impl(*args, **kwargs)
+        except TypeError as e:
+            msg = str(e)
+            if msg.startswith(ENGINE) and name not in msg:
+                inner = msg[len(ENGINE) + 2:].replace(" is not supported", ", which is not "
+                                                      "supported", 1)
+                raise TypeError(f"{ENGINE}: {name} needs {inner}") from None
+            raise
+    # lstsq and svdvals always reach pinv/svd: not listed by taylor_supported()
+    call.unsupported = func.__name__ in ("lstsq", "svdvals")
+    return call
 
 
 _register_shared_families()

@@ -71,3 +71,159 @@ def test_linalg_helpers_vs_hyperdual():
         d = hd.directional_derivatives(fn, x, v, 2)
         np.testing.assert_allclose(d[1], hd.gradient(fn, x) @ v, rtol=1e-12)
         np.testing.assert_allclose(d[2], v @ hd.hessian(fn, x) @ v, rtol=1e-11)
+
+
+# --- cholesky, eigh/eigvalsh, the shared compositions, and the clear errors --------------
+mpmath = pytest.importorskip("mpmath")
+
+
+def _sym_series(n, K=6, seed=3):
+    rng = np.random.default_rng(seed)
+    B = rng.normal(size=(n, n))
+    A0 = B @ B.T + n * np.eye(n)
+    A1 = rng.normal(size=(n, n))
+    A2 = rng.normal(size=(n, n))
+    c = np.zeros((K + 1, n, n))
+    c[0], c[1], c[2] = A0, A1 + A1.T, A2 + A2.T
+    return c
+
+
+def _mp_taylor(fn, K):
+    """Taylor coefficients of t -> fn(t) at 0 by mpmath (50 digits)."""
+    with mpmath.workdps(50):
+        return np.array([float(v) for v in mpmath.taylor(fn, 0, K)])
+
+
+def _mp_matrix(c, t):
+    return sum((mpmath.matrix(c[k].tolist()) * t ** k for k in range(1, len(c))),
+               mpmath.matrix(c[0].tolist()))
+
+
+def _envelope_close(ours, ref, C=64.0):
+    """abs(ours_k - ref_k) <= C (K + 1) eps max_j<=k abs(ref_j) q^(k-j) (the README's bound;
+    q the growth rate of the reference coefficients)."""
+    ref = np.asarray(ref, dtype=float)
+    a = np.abs(ref)
+    a0 = a[0] if a[0] else max(a.max(), 1e-300)
+    q = max([(a[j] / a0) ** (1.0 / j) for j in range(1, len(a)) if a[j]] + [1.0])
+    env = np.array([max(a[j] * q ** (k - j) for j in range(k + 1)) for k in range(len(a))])
+    tol = C * len(a) * np.finfo(float).eps * np.maximum(env, a0 * q ** np.arange(len(a)))
+    assert np.all(np.abs(ours - ref) <= tol), (ours, ref, tol)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_cholesky_against_mpmath(n):
+    c = _sym_series(n)
+    L = np.linalg.cholesky(Taylor(c))
+    np.testing.assert_array_equal(np.triu(L.coef, 1), 0.0)
+    for i in range(n):
+        for j in range(i + 1):
+            ref = _mp_taylor(lambda t, i=i, j=j: mpmath.cholesky(_mp_matrix(c, t))[i, j], K)
+            _envelope_close(L.coef[:, i, j], ref)
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_eigh_eigvalsh_against_mpmath(n):
+    c = _sym_series(n)
+    T = Taylor(c)
+    w, Q = np.linalg.eigh(T)
+    np.testing.assert_array_equal(np.linalg.eigvalsh(T).coef, w.coef)
+    for i in range(n):
+        ref = _mp_taylor(lambda t, i=i: sorted(mpmath.eigsy(_mp_matrix(c, t))[0])[i], K)
+        _envelope_close(w.coef[:, i], ref, C=256.0)
+
+    Q0 = np.linalg.eigh(c[0])[1]
+
+    def vec(t, i, r):  # the eigenvector with numpy's sign at t = 0
+        E, V = mpmath.eigsy(_mp_matrix(c, t))
+        order = sorted(range(n), key=lambda j: E[j])
+        col = V[:, order[i]]
+        s = 1 if sum(col[p] * Q0[p, i] for p in range(n)) > 0 else -1
+        return s * col[r]
+    for i in range(n):
+        ref = _mp_taylor(lambda t, i=i: vec(t, i, 0), K)
+        _envelope_close(Q.coef[:, 0, i], ref, C=256.0)
+    # the defining identities as series: Q diag(w) Q^T = A and Q^T Q = I
+    np.testing.assert_allclose((Q * w[..., None, :] @ Q.T).coef, c, atol=1e-11 * np.abs(c).max())
+
+
+def test_linalg_compositions_against_backprop():
+    """cholesky, eigh, norm, matrix_power, multi_dot, tensorsolve through a scalar f,
+    order 4 along a direction, against reverse mode's repeated create_graph."""
+    import reverse
+
+    def sym(x):
+        M = np.reshape(x, (3, 3))
+        return M @ M.T + 3.0 * np.eye(3)
+
+    fs = {
+        "cholesky": lambda x: np.sum(np.linalg.cholesky(sym(x)) ** 2
+                                     * np.arange(9.0).reshape(3, 3)),
+        "eigvalsh": lambda x: np.linalg.eigvalsh(sym(x))[0],
+        "eigh": lambda x: np.linalg.eigh(sym(x))[1][0, 2] ** 2,
+        "norm": lambda x: np.linalg.norm(x, 3) + np.linalg.norm(np.reshape(x, (3, 3)), np.inf)
+        + np.linalg.norm(np.reshape(x, (3, 3))),
+        "matrix_power": lambda x: np.sum(np.linalg.matrix_power(np.reshape(x, (3, 3)), -2)),
+        "multi_dot": lambda x: np.linalg.multi_dot([x[:3], np.reshape(x, (3, 3)), x[3:6]]),
+        "tensorsolve": lambda x: np.sum(np.linalg.tensorsolve(sym(x), x[:3])),
+        "einsum": lambda x: np.einsum("ij,jk,k->", np.reshape(x, (3, 3)), sym(x), x[:3]),
+        "tensordot_kron_cross": lambda x: np.sum(np.tensordot(np.reshape(x, (3, 3)), sym(x)))
+        + np.sum(np.kron(x[:2], x[3:5]) ** 2) + np.sum(np.cross(x[:3], x[6:]) ** 3),
+    }
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=9) + np.array([2.0, 0, 0, 0, 2.5, 0, 0, 0, 3.0])
+    v = rng.normal(size=9)
+    for name, f in fs.items():
+        ours = hd.directional_derivatives(f, x, v, 4)
+        ref = reverse.directional_derivatives(f, x, v, 4, method="backprop")
+        np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-11, err_msg=name)
+
+
+def test_eigh_of_repeated_eigenvalues_raises():
+    from hyperdual.linalg import DegenerateDerivativeError
+
+    c = np.zeros((3, 2, 2))
+    c[0], c[1] = np.eye(2), np.array([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(DegenerateDerivativeError, match="distinct"):
+        np.linalg.eigh(Taylor(c))
+    c[1] = np.array([[0.0, 1.0], [2.0, 0.0]])
+    with pytest.raises(ValueError, match="symmetric"):
+        np.linalg.cholesky(Taylor(c))
+
+
+def _linalg_calls():
+    a = Taylor(np.stack([np.diag([2.0, 3.0, 4.0]) + 0.1, np.ones((3, 3)), np.zeros((3, 3))]))
+    b = np.ones(3)
+    calls = {
+        "cholesky": (a,), "det": (a,), "slogdet": (a,), "inv": (a,), "solve": (a, b),
+        "eigh": (a,), "eigvalsh": (a,), "norm": (a,), "matrix_power": (a, 3),
+        "multi_dot": ([a, a],), "matrix_rank": (a,), "tensorinv": (a, 1),
+        "tensorsolve": (a, b), "cond": (a, 1), "eig": (a,), "eigvals": (a,), "svd": (a,),
+        "qr": (a,), "pinv": (a,), "lstsq": (a, b), "svdvals": (a,), "matrix_norm": (a,),
+        "vector_norm": (a,), "matmul": (a, a), "outer": (b, a[0]), "vecdot": (a, a),
+        "matrix_transpose": (a,), "trace": (a,), "diagonal": (a,),
+        "cross": (a, a), "tensordot": (a, a),
+    }
+    return calls
+
+
+UNSUPPORTED = {"eig", "eigvals", "svd", "qr", "pinv", "lstsq", "svdvals"}
+
+
+@pytest.mark.parametrize("name", sorted(f for f in dir(np.linalg) if not f.startswith("_")
+                                        and callable(getattr(np.linalg, f))
+                                        and not f[0].isupper() and f != "test"))
+def test_every_linalg_function_works_or_names_itself(name):
+    """Each numpy.linalg function gives a Taylor result or a TypeError naming it (and an
+    engine that differentiates it)."""
+    args = _linalg_calls().get(name)
+    assert args is not None, f"no call for numpy.linalg.{name}: add one"
+    fn = getattr(np.linalg, name)
+    if name in UNSUPPORTED:
+        with pytest.raises(TypeError, match=rf"numpy\.linalg\.{name}\b.*reverse"):
+            fn(*args)
+        return
+    out = fn(*args)
+    assert out is not None
+    assert f"numpy.linalg.{name}" in hd.taylor_supported() or name in ("matmul", "outer",
+                                                                        "trace", "diagonal")
