@@ -9,7 +9,9 @@ issue's chain; and 30 steps, 90 ops: figure 1's):
   and against repeated ``create_graph`` backprop;
 - the whole vector up to order 8 against order 2 (goal <= 3x);
 - the order-K cost exponent, fitted by least squares on log t vs log K for
-  K = 2..16 (goal <= 2).
+  K = 2..16 (goal <= 2);
+- direction stacks: m = 10 and 50 directions of a 20-variable function in one
+  stacked pass against one pass per direction.
 """
 
 from __future__ import annotations
@@ -32,6 +34,26 @@ __all__ = ["fig_taylor", "order_exponent"]
 def _taylor_kth(steps: int, k: int):
     f = lambda x: chain(np.sin, x, steps)  # noqa: E731
     return lambda: hd.derivatives(f, 0.5, k)
+
+
+def _stack_problem(n: int, seed: int = 0):
+    """A vector function of n variables (a tanh layer and elementwise terms) and a point."""
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(n, n)) / np.sqrt(n)
+    x = rng.normal(size=n)
+
+    def f(x):
+        return np.sum(np.tanh(W @ x) ** 2) + np.sum(np.exp(np.sin(x)) / (1.0 + x * x))
+    return f, x, rng
+
+
+def _stack_pair(n: int, m: int, K: int):
+    """(per-direction passes, one stacked pass) for m directions of an n-variable f."""
+    f, x, rng = _stack_problem(n)
+    V = rng.normal(size=(m, n))
+    loop = lambda: [hd.directional_derivatives(f, x, v, K) for v in V]  # noqa: E731
+    stacked = lambda: hd.directional_derivatives(f, x, V, K)  # noqa: E731
+    return loop, stacked
 
 
 def _backprop_kth(steps: int, k: int):
@@ -68,7 +90,9 @@ def order_exponent(steps: int, orders: tuple[int, ...], timing: Timing) -> tuple
 
 
 def fig_taylor(ctx, steps: int = 30, order: int = 8, backprop_order: int = 8,
-               orders: tuple[int, ...] = (2, 4, 8, 12, 16), short_steps: int = 10) -> Section:
+               orders: tuple[int, ...] = (2, 4, 8, 12, 16), short_steps: int = 10,
+               stack_dirs: tuple[int, ...] = (10, 50), stack_n: int = 20,
+               stack_order: int = 4) -> Section:
     ctx.log("10. Taylor mode")
     rows = []
     ratios = {}
@@ -116,7 +140,17 @@ def fig_taylor(ctx, steps: int = 30, order: int = 8, backprop_order: int = 8,
             "straight-line kernels generated per order K (`hyperdual/_taylor_scalar.py`); "
             "at K = 8 one sin step costs ~150 float operations of CPython, so the ratio to "
             "the float chain (three C calls a step) stays far above 40x. 'f on floats' is "
-            "the same function as differentiated (with `np.sin`) called on a float.")
+            "the same function as differentiated (with `np.sin`) called on a float. "
+            f"Direction stacks: `directional_derivatives(f, x, V, {stack_order})` with V of "
+            f"shape (m, {stack_n}) for f(x) = sum(tanh(W x)²) + sum(exp(sin x) / (1 + x²)) "
+            "carries the m directions in one pass (coefficient arrays with a direction "
+            "axis), against m calls with one direction each.")
+    for m in stack_dirs:
+        loop, stacked = _stack_pair(stack_n, m, stack_order)
+        r_s = ctx.pair(f"{m} directions, n = {stack_n}, order {stack_order}: one pass per "
+                       "direction / one stacked pass", loop, stacked)
+        rows.append(Row(f"(info) {m} directions at once (direction stack), n = {stack_n}, "
+                        f"order {stack_order}: speed-up over one pass per direction", r_s))
     rows += [
         Row(f"(info) order {backprop_order} by repeated create_graph backprop / Taylor mode, "
             f"{ops} ops", r_bp),

@@ -653,6 +653,9 @@ def _binary(name, x, y, top):
     if name in ("add", "subtract"):
         sgn = 1.0 if name == "add" else -1.0
         if a is not None and b is not None:
+            na, nb = len(_shape(a)), len(_shape(b))
+            if na != nb:  # values of different ranks broadcast after the coefficient axis
+                a, b = _lift(a, nb - 1), _lift(b, na - 1)
             return _wrap(a + b if sgn > 0 else a - b, tag)
         if a is not None:
             return _wrap(_add_value(a, y * sgn), tag)

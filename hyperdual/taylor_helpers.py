@@ -27,6 +27,7 @@ from operator import mul as _mul
 import numpy as np
 
 from . import _generic as g
+from . import _taylor_stack as _st
 from ._number import _as_part, _Number, _shape, _tidy
 from ._taylor import Taylor, _const_coef, factorials, variable
 from .helpers import _CallScope, _Delegate, _engine_of, _seed_tag
@@ -226,8 +227,12 @@ def directional_derivatives(f: Callable, x, v, order: int):
     x : array_like
         The point.
     v : array_like, shape x.shape or (m,) + x.shape
-        The direction, or a stack of m directions (then one Taylor pass per
-        direction: a Taylor number carries one direction).
+        The direction, or a stack of m directions.  A stack is carried through
+        f in one pass (coefficient arrays with a direction axis) when f uses
+        arithmetic, numpy's elementwise functions, reductions, reshapes,
+        indexing, ``where``, ``concatenate``/``stack`` and ``matmul``/``dot``;
+        anything else (other numpy functions, numbers of another engine in f)
+        falls back to one Taylor pass per direction, with the same result.
     order : int
 
     Returns
@@ -252,12 +257,29 @@ def directional_derivatives(f: Callable, x, v, order: int):
     xs, vs = np.shape(g.real_value(x0)), np.shape(g.real_value(v0))
     if vs != xs:
         if len(vs) == len(xs) + 1 and vs[1:] == xs:  # a stack of directions
+            c = _stacked(f, x0, v0, K)
+            if c is not None:
+                with np.errstate(over="ignore"):
+                    return _factorials(K, c.ndim - 2) * c
             return np.stack([_directional(f, x0, v0[i], K) for i in range(vs[0])])
         raise ValueError(
             f"hyperdual.directional_derivatives: v has shape {vs}, x has shape {xs} "
             "(v must have x's shape, or (m,) + x's shape for m directions)"
         )
     return _directional(f, x0, v0, K)
+
+
+def _stacked(f, x0, V, K):
+    """Normalised coefficients along every row of V from one pass carrying all of them
+    (shape (m, K + 1) + f(x).shape), or None: x or V are numbers of an outer engine, or
+    f does something the stack does not carry (then one pass per direction)."""
+    if isinstance(x0, _Number) or isinstance(V, _Number) or V.shape[0] < 2 \
+            or np.result_type(x0, V).kind not in "fiu":
+        return None
+    try:
+        return _st.stacked_directional(f, np.asarray(x0), np.asarray(V), K, _seed_tag())
+    except Exception:  # noqa: BLE001 - any failure: the per-direction passes decide
+        return None
 
 
 def _directional(f, x0, v0, K):
@@ -357,17 +379,27 @@ def derivative_tensor(f: Callable, x, order: int):
             raise ValueError("hyperdual.derivative_tensor: f must return a scalar")
         return c[d]
 
-    return tensor_from_directions(coefficient, n, d)
+    def many(V):  # all directions in one stacked pass (None: one pass each)
+        c = _stacked(f, x0, V, d)
+        return None if c is None or c.shape[2:] != () else c[:, d]
+
+    return tensor_from_directions(coefficient, n, d, many)
 
 
-def tensor_from_directions(coefficient: Callable, n: int, d: int):
+def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None):
     """The symmetric tensor of d-th partials of a scalar function of n variables, from
     ``coefficient(v)``: the d-th normalised Taylor coefficient along the direction v
     (an array of n non-negative integers summing to d), by the Griewank-Utke-Walther
     interpolation.  Entries may be numbers of an outer engine (they are combined with
-    ``*`` and ``+`` and stacked with ``np.stack``, which both engines dispatch)."""
+    ``*`` and ``+`` and stacked with ``np.stack``, which both engines dispatch).
+    ``many(V)``, if given, may answer for all directions (the rows of V) at once, or
+    return None."""
     idx = list(_multi_indices(n, d))
-    dirs = {i: coefficient(np.asarray(i, dtype=float)) for i in idx}
+    got = many(np.array(idx, dtype=float)) if many is not None and len(idx) > 1 else None
+    if got is not None:
+        dirs = {i: float(got[k]) for k, i in enumerate(idx)}
+    else:
+        dirs = {i: coefficient(np.asarray(i, dtype=float)) for i in idx}
     out = {}
     for j in idx:
         total = None
