@@ -386,14 +386,15 @@ class Taylor(_Number):
         if la is not None:
             if t is Taylor:
                 lb = other._l
-                if lb is not None and other.tag == self.tag and len(lb) == len(la):
+                K = len(la) - 1
+                if lb is not None and other.tag == self.tag and len(lb) == K + 1:
                     # float products never raise; an overflow is inf as numpy's
                     if type(lb) is _Line:
-                        out = _LMUL[len(la) - 1](la, lb)
+                        out = _LMUL[K](la, lb)
                     elif type(la) is _Line:
-                        out = _LMUL[len(la) - 1](lb, la)
+                        out = _LMUL[K](lb, la)
                     else:
-                        out = _MUL[len(la) - 1](la, lb)
+                        out = _MUL[K](la, lb)
                     o = _new(Taylor)
                     o._c = None
                     o._l = out
@@ -474,21 +475,21 @@ class Taylor(_Number):
         if la is not None and not kwargs and method == "__call__":
             if len(inputs) == 1:
                 # the scalar hot path, inlined (_ts.run and _mkl): an unrolled kernel on
-                # the float list; a float exception or a non-finite result falls back
+                # the float list; a float exception or a non-finite result (the kernel
+                # answers None) falls back
                 by = _LIST_UFUNCS.get(ufunc)
-                if by is not None and len(la) > 1:
+                K = len(la) - 1
+                if by is not None and K:
                     try:
-                        ys = by[len(la) - 1](la)
+                        ys = by[K](la)
                     except (ZeroDivisionError, OverflowError, ValueError):
                         ys = None
                     if ys is not None:
-                        s = sum(ys)
-                        if s - s == 0.0 and type(s) is float:
-                            o = _new(Taylor)
-                            o._c = None
-                            o._l = ys
-                            o.tag = self.tag
-                            return o
+                        o = _new(Taylor)
+                        o._c = None
+                        o._l = ys
+                        o.tag = self.tag
+                        return o
             elif len(inputs) == 2:
                 op = _LIST_BINARY.get(ufunc)
                 if op is not None:

@@ -118,7 +118,8 @@ def _src_sincos(K, name, value):
     # coefficient of the partner series is not needed
     sign = "-" if name in ("sin", "cos") else ""
     out = "s" if name in ("sin", "sinh") else "c"
-    lines = [f"def {name}(x):", _unpack("x", "x", K), f"    s0, c0 = {value}(x0)"]
+    lines = [f"def {name}(x):", _unpack("x", "x", K),
+             f"    s0 = {value}s(x0)", f"    c0 = {value}c(x0)"]
     lines += _weights(K)
     for k in range(1, K + 1):
         if k < K or out == "s":
@@ -181,14 +182,6 @@ def _src_tanh(K, name):
     return lines
 
 
-def _sincos_value(x0):
-    return math.sin(x0), math.cos(x0)
-
-
-def _sinhcosh_value(x0):
-    return math.sinh(x0), math.cosh(x0)
-
-
 def _tanh_w0(x0):
     c = math.cosh(x0)
     return math.tanh(x0), 1.0 / (c * c)
@@ -201,14 +194,15 @@ def _tan_w0(x0):
 
 _SOURCES = {
     "mul": _src_mul, "lmul": _src_lmul, "div": _src_div, "rdiv": _src_rdiv,
-    "sin": lambda K: _src_sincos(K, "sin", "_sc"),
-    "cos": lambda K: _src_sincos(K, "cos", "_sc"),
-    "sinh": lambda K: _src_sincos(K, "sinh", "_shch"),
-    "cosh": lambda K: _src_sincos(K, "cosh", "_shch"),
+    "sin": lambda K: _src_sincos(K, "sin", "_"),
+    "cos": lambda K: _src_sincos(K, "cos", "_"),
+    "sinh": lambda K: _src_sincos(K, "sinh", "_h"),
+    "cosh": lambda K: _src_sincos(K, "cosh", "_h"),
     "exp": _src_exp, "log": _src_log, "sqrt": _src_sqrt,
     "tanh": lambda K: _src_tanh(K, "tanh"), "tan": lambda K: _src_tanh(K, "tan"),
 }
-_GLOBALS = {"_sc": _sincos_value, "_shch": _sinhcosh_value, "_exp": math.exp,
+_GLOBALS = {"_s": math.sin, "_c": math.cos, "_hs": math.sinh, "_hc": math.cosh,
+            "_exp": math.exp,
             "_log": math.log, "_sqrt": math.sqrt, "__builtins__": {}}
 _W0 = {"tanh": _tanh_w0, "tan": _tan_w0}
 
@@ -228,16 +222,51 @@ def _loop_rdiv(c, b):
 _LOOPS = {"mul": _loop_mul, "lmul": _loop_lmul, "div": tr.divide, "rdiv": _loop_rdiv}
 
 
+#: The binary kernels return plain lists (the caller checks what it needs); the unary
+#: ones return None for a result that is not finite.
+_BINARY_KERNELS = ("mul", "lmul", "div", "rdiv")
+
+
+def _with_check(lines):
+    """Replace the final ``return [y0, ..., yK]`` of a generated unary kernel by a
+    finiteness check on y0, y(K-1) and yK only.
+
+    That is enough for these recurrences: every coefficient k <= K - 2 of the output (and
+    every input coefficient) enters y(K-1) or yK as a term ``w * z`` of a sum (z directly
+    or through the partner series of sin/cos, sinh/cosh and tanh/tan, whose coefficient
+    K - 1 is the one not fed back), and a sum with a non-finite term is not finite:
+    inf + finite = inf, inf - inf = nan, 0 * inf = nan, and nan absorbs everything.  The
+    value y0 is checked on its own (sqrt(inf) and log(inf) return inf without raising)."""
+    ret = lines[-1]
+    names = ret.strip()[len("return ["):-1].split(", ")
+    tail = " + ".join(dict.fromkeys([names[0]] + names[-2:]))
+    return lines[:-1] + [f"    t = {tail}", "    if t - t == 0.0:", "    " + ret,
+                         "    return None"]
+
+
+def _checked(fn):
+    """A loop kernel returning None for a result that is not finite (all checked)."""
+    def run(xs):
+        ys = fn(xs)
+        return ys if finite(ys) else None
+    return run
+
+
 def _build(name: str, K: int):
     src = _SOURCES.get(name)
     if src is None:
         return None
     if K > MAX_UNROLLED or K < 1:
-        return _LOOPS.get(name) or tr.UNARY[name]
+        if name in _BINARY_KERNELS:
+            return _LOOPS.get(name)
+        return _checked(tr.UNARY[name])
     ns = dict(_GLOBALS)
     if name in _W0:
         ns["_w0"] = _W0[name]
-    code = "\n".join(src(K))
+    lines = src(K)
+    if name not in _BINARY_KERNELS:
+        lines = _with_check(lines)
+    code = "\n".join(lines)
     exec(compile(code, f"<hyperdual taylor kernel {name} K={K}>", "exec"), ns)
     return ns[name]
 
@@ -255,7 +284,7 @@ class _ByOrder(dict):
         if self.name in _SOURCES:
             fn = _build(self.name, K)
         else:
-            fn = _LIST_UNARY[self.name]
+            fn = _checked(_LIST_UNARY[self.name])
         self[K] = fn
         return fn
 
@@ -286,17 +315,15 @@ def unary(name: str, xs: list):
 
 
 def run(by, xs):
-    """``by[K](xs)`` or None on a float exception or a result that is not finite."""
+    """``by[K](xs)`` or None on a float exception or a result that is not finite (the
+    unary kernels check their results themselves)."""
     try:
-        ys = by[len(xs) - 1](xs)
+        return by[len(xs) - 1](xs)
     except (ZeroDivisionError, OverflowError, ValueError):
         return None
-    s = sum(ys)
-    if type(s) is float and s - s == 0.0:
-        return ys
-    return None
 
 
 def finite(ys) -> bool:
+    """Every coefficient a finite float."""
     s = sum(ys)
     return type(s) is float and s - s == 0.0

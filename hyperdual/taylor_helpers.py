@@ -30,7 +30,7 @@ from . import _generic as g
 from . import _taylor_stack as _st
 from ._number import _as_part, _Number, _shape, _tidy
 from ._taylor import Taylor, _const_coef, factorials, variable
-from .helpers import _CallScope, _Delegate, _engine_of, _seed_tag
+from .helpers import _CALL_TAGS, _Delegate, _engine_of, _seed_tag
 
 __all__ = [
     "taylor",
@@ -56,11 +56,15 @@ def _nests(impl):
             engine = _engine_of(a)
             if engine is not None:
                 return getattr(engine, name)(f, *args, method="backprop", **kwargs)
-        with _CallScope():
-            try:
-                return impl(f, *args, **kwargs)
-            except _Delegate as d:
-                return getattr(d.engine, name)(f, *args, method="backprop", **kwargs)
+        token = _CALL_TAGS.set([])  # _CallScope, inlined: the tags seeded retire on exit
+        try:
+            return impl(f, *args, **kwargs)
+        except _Delegate as d:
+            return getattr(d.engine, name)(f, *args, method="backprop", **kwargs)
+        finally:
+            for tag in _CALL_TAGS.get():
+                tag.retired = True
+            _CALL_TAGS.reset(token)
 
     return helper
 
@@ -175,7 +179,7 @@ def derivatives(f: Callable, x, order: int = 2):
     y = f(X)
     if type(y) is Taylor and y._l is not None and y.tag == X.tag:
         # the scalar fast path (Python float products overflow to inf, never raise)
-        return np.array(list(map(_mul, y._l, _fact_list(K))))
+        return np.fromiter(map(_mul, y._l, _fact_list(K)), float, K + 1)
     c = _result(_coefficients(y, X.tag, K))
     nres = len(_shape(c)) - 1
     with np.errstate(over="ignore"):
