@@ -119,3 +119,35 @@ def test_overflowing_coefficients_are_inf_on_the_list_path():
     d = hd.derivatives(lambda x: 1 / (1 - x), 0.0, 200)
     assert np.all(np.isfinite(d[:171])) and np.all(np.isinf(d[171:]))
     np.testing.assert_allclose(d[:20], [math.factorial(k) for k in range(20)], rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["sin", "cos", "sinh", "cosh", "exp", "log", "sqrt", "tanh",
+                                  "tan"])
+@pytest.mark.parametrize("K", [1, 2, 5, 8])
+def test_kernels_tail_check_catches_every_non_finite_coefficient(name, K):
+    """The generated unary kernels check y0, y(K-1) and yK only: a non-finite value anywhere
+    in the result (from an inf/nan/huge input coefficient or an overflowing product) must
+    still give None, so the numpy path decides."""
+    ns = dict(ts._GLOBALS)
+    if name in ts._W0:
+        ns["_w0"] = ts._W0[name]
+    exec("\n".join(ts._SOURCES[name](K)), ns)  # the kernel without the check
+    full = ns[name]
+    checked = ts.KERNELS[name][K]
+    rng = np.random.default_rng(K)
+    for pos in range(1, K + 1):
+        for bad in (math.inf, -math.inf, math.nan, 1e200, 1e300, 0.0):
+            xs = [0.6] + list(rng.uniform(-1, 1, K))
+            xs[pos] = bad
+            if bad == 0.0:  # zeros elsewhere make 0 * inf products
+                xs = [0.6] + [0.0] * K
+                xs[pos] = 1e300
+            try:
+                ys = full(xs)
+            except (ZeroDivisionError, OverflowError, ValueError):
+                continue
+            ok = all(math.isfinite(v) for v in ys)
+            got = checked(xs)
+            assert (got is not None) == ok, (xs, ys, got)
+            if ok:
+                assert got == ys
