@@ -94,7 +94,8 @@ def test_gaussian_likelihood():
 def test_taylor_mode():
     from benchmarks.taylor_mode import fig_taylor
 
-    section = fig_taylor(_ctx(), steps=2, order=3, backprop_order=2, orders=(2, 3))
+    section = fig_taylor(_ctx(), steps=2, order=3, backprop_order=2, orders=(2, 3),
+                         stack_dirs=(3,), stack_n=4, stack_order=2)
     # (the fitted exponent of a 1-pair tiny run may be any sign: only finite)
     assert math.isfinite(section.rows[-1].value)
     section.rows = section.rows[:-1]
