@@ -614,8 +614,11 @@ def eigh(a, UPLO="L"):
     eigenvector signs are numpy's at t = 0)."""
     A = _matrix_series(a, "eigh", sym=True)
     w, Q = _eigh_series(A, UPLO)
-    res = type(np.linalg.eigh(np.eye(1)))
-    return res(Taylor._make(w, a.tag), Taylor._make(Q, a.tag))
+    out = (Taylor._make(w, a.tag), Taylor._make(Q, a.tag))
+    return out if _EIGH_RESULT is tuple else _EIGH_RESULT(*out)
+
+
+_EIGH_RESULT = type(np.linalg.eigh(np.eye(1)))  # numpy 2's EighResult; a tuple on 1.x
 
 
 @_impl(np.linalg.eigvalsh)
