@@ -137,7 +137,7 @@ def test_kernels_tail_check_catches_every_non_finite_coefficient(name, K):
     rng = np.random.default_rng(K)
     for pos in range(1, K + 1):
         for bad in (math.inf, -math.inf, math.nan, 1e200, 1e300, 0.0):
-            xs = [0.6] + list(rng.uniform(-1, 1, K))
+            xs = [0.6] + rng.uniform(-1, 1, K).tolist()
             xs[pos] = bad
             if bad == 0.0:  # zeros elsewhere make 0 * inf products
                 xs = [0.6] + [0.0] * K
