@@ -73,7 +73,7 @@ def _binary(m: sp.spmatrix) -> sp.csr_matrix:
 class _Trace:
     """State shared by the Patterns of one run: size of x, mode, coupled pairs."""
 
-    __slots__ = ("n", "hessian", "local", "pairs", "pending", "size")
+    __slots__ = ("n", "hessian", "local", "pairs", "pending", "size", "_empty")
 
     def __init__(self, n: int, hessian: bool, local: bool) -> None:
         self.n = n
@@ -82,6 +82,15 @@ class _Trace:
         self.pairs = _csr(n, n)
         self.pending: list[tuple[np.ndarray, np.ndarray]] = []
         self.size = 0
+        self._empty: dict[int, sp.csr_matrix] = {}
+
+    def empty(self, rows: int) -> sp.csr_matrix:
+        """Dependency rows of a constant (no entries), one shared matrix per size:
+        nothing writes into a matrix without entries."""
+        m = self._empty.get(rows)
+        if m is None:
+            m = self._empty[rows] = _csr(rows, self.n)
+        return m
 
     def couple(self, a: sp.csr_matrix, b: sp.csr_matrix | None = None) -> None:
         """Record that every input in a row of ``a`` meets every input in the same
@@ -352,9 +361,8 @@ def _trace_of(*xs: Any) -> _Trace:
 
 def _deps_at(x: Any, shape: tuple, trace: _Trace) -> sp.csr_matrix:
     """Dependency rows of ``x`` broadcast to ``shape`` (empty rows for constants)."""
-    size = math.prod(shape)
     if not isinstance(x, Pattern):
-        return _csr(size, trace.n)
+        return trace.empty(math.prod(shape))
     if x.shape == shape:
         return x.deps
     idx = np.broadcast_to(np.arange(x.size).reshape(x.shape), shape).ravel()
@@ -379,7 +387,7 @@ def _value(x: Any) -> Any:
 
 def _new(deps: sp.csr_matrix | None, shape: tuple, trace: _Trace, value: Any) -> Pattern:
     if deps is None:
-        deps = _csr(math.prod(shape), trace.n)
+        deps = trace.empty(math.prod(shape))
     return Pattern(deps, shape, trace, value)
 
 
@@ -430,7 +438,7 @@ def _ufunc(ufunc: Any, inputs: tuple) -> Any:
         if traced[0]:
             trace.couple(deps[0], deps[1])
         return _new(_union(*deps), shape, trace, value)
-    if ufunc is np.power and not traced[1] and np.all(np.isin(inputs[1], (0.0, 1.0))):
+    if ufunc is np.power and not traced[1] and _zero_or_one(inputs[1]):
         exponent = np.broadcast_to(inputs[1], shape).ravel()
         return _new(_rows_where(deps[0], exponent != 0), shape, trace, value)
     union = _union(*deps)
@@ -438,6 +446,14 @@ def _ufunc(ufunc: Any, inputs: tuple) -> Any:
         union = _csr(math.prod(shape), trace.n)
     trace.couple(union)
     return _new(union, shape, trace, value)
+
+
+def _zero_or_one(c: Any) -> bool:
+    """Every element of the constant exponent ``c`` is 0 or 1."""
+    if type(c) is float or type(c) is int:
+        return c == 0 or c == 1
+    c = np.asarray(c)
+    return bool(np.all((c == 0) | (c == 1)))
 
 
 def _rows_where(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
@@ -450,7 +466,7 @@ def _rows_where(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
 def _select(arrays: list, func: Callable[[list], Any]) -> Any:
     """Run ``func`` on index maps of ``arrays``; gather their rows (and values)."""
     trace = _trace_of(*arrays)
-    maps, blocks, start = [], [_csr(1, trace.n)], 1
+    maps, blocks, start = [], [trace.empty(1)], 1
     for a in arrays:
         shape = _shape_of(a)
         size = math.prod(shape)
@@ -483,7 +499,9 @@ def _gathered(index: np.ndarray, blocks: list, arrays: list, func: Any, trace: _
         value = func([np.asarray(_value(a), dtype=float) for a in arrays])
         if k is not None:
             value = value[k]
-    return Pattern(sp.csr_matrix(deps), index.shape, trace, value)
+    if type(deps) is not sp.csr_matrix:
+        deps = sp.csr_matrix(deps)
+    return Pattern(deps, index.shape, trace, value)
 
 
 def _single(func: Any) -> Callable[..., Any]:

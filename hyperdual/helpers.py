@@ -437,6 +437,15 @@ def jacobian(f: Callable, x) -> np.ndarray:
     return _result(np.reshape(out, ys + shape))
 
 
+_ROUTE_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _sparse():
+    from . import sparse  # (imports this module)
+
+    return sparse
+
+
 @_nests
 def hessian(f: Callable, x) -> float | np.ndarray:
     """Exact Hessian of a scalar function, shape ``x.shape + x.shape``.
@@ -468,8 +477,12 @@ def hessian(f: Callable, x) -> float | np.ndarray:
     _check_callable(f, "hessian")
     x0, shape = _point(x)
     n = int(np.prod(shape, dtype=np.int64))
-    tag = _seed_tag()
     dt = _dtype(x0)
+    if n >= _sparse()._ROUTE_MIN_N and type(x0) is np.ndarray and dt in _ROUTE_DTYPES:
+        h = _sparse()._dense_hessian_by_colours(f, x0, shape, dt)
+        if h is not None:
+            return h
+    tag = _seed_tag()
     rows = []
     step = _block_size(n, n * max(n, 1))
     e2 = _eye_block(0, n, n, shape, (1, n), dt, x0)

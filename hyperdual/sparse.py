@@ -233,27 +233,100 @@ class SparseHessian(SparseJacobian):
         dt = _h._dtype(x0)
         V = self._seeds(dt)
         with _h._CallScope():
-            tag = _h._seed_tag()
-            k = self.ncolours
-            cols = []
-            step = _h._block_size(n, n * k)
-            e1 = V.reshape((k, 1) + shape)
-            for start in range(0, max(n, 1), step):
-                b = min(step, n - start)
-                e2 = _h._eye_block(start, b, n, shape, (1, b), dt)
-                e12 = np.broadcast_to(np.zeros((), dtype=dt), (k, b) + shape)
-                try:
-                    y = _h._call(self.f, HyperDual._build((x0, e1, e2, e12), tag, 2),
-                                 "sparse_hessian")
-                except _h._Delegate as d:
-                    return d.engine.hessian(self.f, x)
-                _h._require_scalar(y, "sparse_hessian")
-                part = _h._part_of(y, tag, HyperDual, 3, (k, b), dt)
-                if isinstance(part, _Number):  # f closes over an outer perturbation
-                    return _h.hessian(self.f, x)
-                cols.append(part)
-            VtH = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)  # (k, n)
-            return self._recover.stacked(np.reshape(np.broadcast_to(VtH, (k, n)), (k, n)))
+            try:
+                VtH = _compressed_hessian(self.f, x0, shape, V, "sparse_hessian")
+            except _Nested as d:
+                return (d.engine.hessian if d.engine else _h.hessian)(self.f, x)
+        return self._recover.stacked(VtH)
+
+
+def _compressed_hessian(f: Callable, x0: Any, shape: tuple, V: np.ndarray, helper: str
+                        ) -> np.ndarray:
+    """``V.T @ H`` as a (ncolours, n) array: HyperDual passes with the colour seeds
+    ``V`` (shape (ncolours,) + shape) on ε1 and blocks of unit directions on ε2.
+    Raises :class:`_Nested` if f depends on an outer differentiation."""
+    n = int(np.prod(shape, dtype=np.int64))
+    dt = V.dtype
+    tag = _h._seed_tag()
+    k = V.shape[0]
+    cols = []
+    step = _h._block_size(n, n * k)
+    keep_heap(16 * k * step * n * dt.itemsize)  # ε12 parts of one block
+    e1 = V.reshape((k, 1) + shape)
+    for start in range(0, max(n, 1), step):
+        b = min(step, n - start)
+        e2 = _h._eye_block(start, b, n, shape, (1, b), dt)
+        e12 = np.broadcast_to(np.zeros((), dtype=dt), (k, b) + shape)
+        try:
+            y = _h._call(f, HyperDual._build((x0, e1, e2, e12), tag, 2), helper)
+        except _h._Delegate as d:
+            raise _Nested(d.engine) from None
+        _h._require_scalar(y, helper)
+        part = _h._part_of(y, tag, HyperDual, 3, (k, b), dt)
+        if isinstance(part, _Number):  # f closes over an outer perturbation
+            raise _Nested(None)
+        cols.append(part)
+    VtH = cols[0] if len(cols) == 1 else np.concatenate(cols, axis=1)  # (k, n)
+    return np.reshape(np.broadcast_to(VtH, (k, n)), (k, n))
+
+
+# hyperdual.hessian takes the sparse route from this many variables on (below it
+# the dense stacks cost less than detecting the pattern), when the star colouring
+# needs at most a quarter as many directions as the dense stacks
+_ROUTE_MIN_N = 40
+_ROUTE_MAX_FILL = 0.25
+
+
+def _dense_hessian_by_colours(f: Callable, x0: Any, shape: tuple, dt: Any) -> Any:
+    """The dense Hessian (an ndarray of shape ``shape + shape``) computed through the
+    sparse machinery, or None where it does not pay or cannot be trusted.
+
+    Called by :func:`hyperdual.hessian` for plain float arrays of at least
+    ``_ROUTE_MIN_N`` elements: detect the global pattern (any failure of the
+    tracer: a branch on x, a conversion, an unknown function, f raising: None),
+    star-colour it, evaluate ``V.T @ H`` in one compressed HyperDual pass (its
+    cost is ncolours / n of the dense stacks') and scatter the recovered entries
+    into a dense matrix.  The pass carries one more direction, a fixed random
+    ``w``, and the result is kept only if ``H w`` (exact, whatever the pattern)
+    agrees with the recovered matrix times ``w`` to rounding, ``V.T @ H`` is zero
+    wherever the pattern says a row has no entry of a colour, and everything is
+    finite (inf/nan results stay those of the dense stacks).  An entry the
+    detection missed shows in these checks, so a fault of the tracer costs the
+    dense stacks' time, never a wrong matrix.
+    """
+    n = int(np.prod(shape, dtype=np.int64))
+    try:
+        with np.errstate(all="ignore"):
+            P = hessian_sparsity(f, x0)
+    except Exception:  # the dense stacks run f as given (and report its errors)
+        return None
+    P = sp.csr_matrix(P)
+    colours = star_colouring(P)
+    k = int(colours.max()) + 1 if colours.size else 0
+    if k == 0 or k + 1 > _ROUTE_MAX_FILL * n:
+        return None
+    recover = hessian_recovery(P, colours)
+    w = np.random.default_rng(n).uniform(0.5, 1.5, n).astype(dt)
+    V = np.concatenate([seed_stack(colours, None, dt), w[None]]).reshape((k + 1,) + shape)
+    try:
+        stack = _compressed_hessian(f, x0, shape, V, "hessian")
+    except _Nested:
+        return None
+    if not np.all(np.isfinite(stack)):
+        return None
+    VtH, Hw = stack[:k], stack[k]
+    rows = np.repeat(np.arange(n), np.diff(recover.indptr))
+    present = np.zeros(k * n, dtype=bool)
+    present[colours[recover.indices] * n + rows] = True
+    if np.any(VtH.reshape(-1)[~present]):
+        return None
+    Hs = recover.stacked(VtH)
+    size = abs(Hs) @ w + abs(Hw)
+    if np.any(abs(Hs @ w - Hw) > 1024 * np.finfo(dt).eps * size):
+        return None
+    H = np.zeros(n * n, dtype=VtH.dtype)
+    H[rows * n + recover.indices] = Hs.data
+    return H.reshape(shape + shape)
 
 
 def sparse_jacobian(f: Callable[[Any], Any], x: Any, *, sparsity: Any = None,

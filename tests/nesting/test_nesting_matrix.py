@@ -246,3 +246,26 @@ def test_design_checks(outer_engine, inner_engine):
     got = O.derivative(lambda x: x * I.derivative(
         lambda y: y * O.derivative(lambda z: x * y * z, 5.0), 3.0), 2.0)
     assert got == pytest.approx(4 * 2.0 * 3.0, rel=1e-14)
+
+
+_HESSIAN_CASES = [(o, i, inner, outer) for o in ENGINES for i in ENGINES for inner in INNER
+                  for outer in OUTER if "hessian" in (inner, outer)]
+
+
+@pytest.mark.parametrize("outer_engine, inner_engine, inner, outer", _HESSIAN_CASES)
+def test_hessian_sparse_route_inside_and_around_helpers(outer_engine, inner_engine, inner,
+                                                        outer, monkeypatch):
+    """The same matrix with hyperdual.hessian taking its sparse route at any size
+    (detection, colouring, compressed HyperDual pass): closures over an outer
+    variable of either engine must give the dense stacks' answers."""
+    import hyperdual.sparse as hs
+
+    monkeypatch.setattr(hs, "_ROUTE_MIN_N", 1)
+    monkeypatch.setattr(hs, "_ROUTE_MAX_FILL", 1.0)
+    taken = []
+    route = hs._dense_hessian_by_colours
+    monkeypatch.setattr(hs, "_dense_hessian_by_colours",
+                        lambda *a: taken.append(1) or route(*a))
+    test_helper_inside_helper(outer_engine, inner_engine, inner, outer)
+    if ("hessian", "hyperdual") in ((inner, inner_engine), (outer, outer_engine)):
+        assert taken  # hyperdual.hessian was called at a plain point

@@ -317,3 +317,117 @@ def test_hessian_patterns_of_dense_rows_and_stencils():
     assert np.array_equal(S, np.abs(H) > 0)  # exact here: no cancellation
     np.testing.assert_allclose(reverse.sparse_hessian(stencil, x).toarray(), H, rtol=1e-12,
                                atol=1e-9)
+
+
+# ---- hyperdual.hessian's sparse route (detect, colour, one compressed pass) ------------
+def _route_spy(monkeypatch):
+    import hyperdual.sparse as hs
+
+    taken = []
+    route = hs._dense_hessian_by_colours
+
+    def spy(*args):
+        out = route(*args)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setattr(hs, "_dense_hessian_by_colours", spy)
+    return taken
+
+
+def _dense_stacks(f, x, monkeypatch):
+    import hyperdual.sparse as hs
+
+    with monkeypatch.context() as m:
+        m.setattr(hs, "_ROUTE_MIN_N", 10 ** 9)
+        return hyperdual.hessian(f, x)
+
+
+def _chain(x):  # banded (half-width 2), several nonlinear ops
+    return np.sum(np.sin(x[2:] * x[:-2]) + np.exp(0.1 * x[1:-1]) * x[2:] ** 2) + np.sum(x ** 4)
+
+
+def _arrow_2d(x):  # a 2-d x, an arrowhead coupling through x[0, 0]
+    return np.sum(x[0, 0] * x ** 2) + np.sum(np.log1p(x ** 2))
+
+
+@pytest.mark.parametrize("f, x", [
+    (rosen_np, np.linspace(-1.2, 1.3, 100)),
+    (_chain, np.linspace(-0.7, 0.9, 64)),
+    (arrowhead, np.linspace(0.2, 1.5, 60)),
+    (_arrow_2d, np.linspace(-1.0, 1.0, 48).reshape(6, 8)),
+])
+def test_hessian_sparse_route_equals_dense_hessians(f, x, monkeypatch):
+    taken = _route_spy(monkeypatch)
+    H = hyperdual.hessian(f, x)
+    assert taken == [True]
+    assert type(H) is np.ndarray and H.shape == x.shape + x.shape
+    R = reverse.hessian(f, x)
+    scale = np.max(np.abs(R))
+    np.testing.assert_allclose(H, R, rtol=1e-13, atol=64 * np.finfo(float).eps * scale)
+    np.testing.assert_allclose(H, _dense_stacks(f, x, monkeypatch), rtol=1e-13,
+                               atol=64 * np.finfo(float).eps * scale)
+    if f is rosen_np:
+        np.testing.assert_allclose(H, rosen_hess(x), rtol=1e-13)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hessian_sparse_route_on_random_sparse_problems(seed, monkeypatch):
+    _, g, x = _random_problem(seed, n=60, m=40)
+    taken = _route_spy(monkeypatch)
+    H = hyperdual.hessian(g, x)
+    R = reverse.hessian(g, x)
+    np.testing.assert_allclose(H, R, rtol=1e-11, atol=1e-10 * np.max(np.abs(R)))
+    assert len(taken) == 1  # the route ran; it may find the pattern too dense
+
+
+def test_hessian_sparse_route_falls_back_where_detection_refuses(monkeypatch):
+    def branch(x):  # the pattern depends on the value of x[0]
+        if x[0] > 0:
+            return np.sum(x[1:] * x[:-1])
+        return np.sum(x ** 3)
+
+    def values(x):  # reads the values (a constant factor for the derivative)
+        return np.max(x.real) * np.sum(x[1:] ** 2 * x[:-1]) + np.sum(np.cos(x))
+
+    def converts(x):  # an error in both
+        return float(np.sum(x[:2])) * np.sum(x ** 2)
+
+    x = np.linspace(0.1, 0.9, 50)
+    taken = _route_spy(monkeypatch)
+    for f in (branch, values):
+        np.testing.assert_array_equal(hyperdual.hessian(f, x), _dense_stacks(f, x, monkeypatch))
+    assert taken == [False, False]
+    np.testing.assert_allclose(hyperdual.hessian(branch, -x), np.diag(-6 * x), rtol=1e-15)
+    with pytest.raises(TypeError, match="float"):
+        hyperdual.hessian(converts, x)
+
+
+def test_hessian_sparse_route_checks_the_pattern_and_keeps_non_finite_dense(monkeypatch):
+    import hyperdual.sparse as hs
+
+    x = np.linspace(-1.2, 1.3, 60)
+    want = rosen_hess(x)
+    # a pattern missing the off-diagonals: V.T @ H has nonzeros where the pattern has
+    # none, so the route gives up and the dense stacks answer
+    monkeypatch.setattr(hs, "hessian_sparsity",
+                        lambda f, x: sp.identity(x.size, format="csr", dtype=bool))
+    taken = _route_spy(monkeypatch)
+    np.testing.assert_allclose(hyperdual.hessian(rosen_np, x), want, rtol=1e-13)
+    assert taken == [False]
+    monkeypatch.undo()
+    taken = _route_spy(monkeypatch)
+    z = np.zeros(50)  # sqrt at 0: an infinite second derivative
+    np.testing.assert_array_equal(hyperdual.hessian(lambda v: np.sum(np.sqrt(v ** 2 + v)), z),
+                                  _dense_stacks(lambda v: np.sum(np.sqrt(v ** 2 + v)), z,
+                                                monkeypatch))
+    assert taken == [False]
+
+
+def test_hessian_sparse_route_float32_and_constant(monkeypatch):
+    x = np.linspace(-1.0, 1.0, 64).astype(np.float32)
+    H = hyperdual.hessian(rosen_np, x)
+    assert H.dtype == _dense_stacks(rosen_np, x, monkeypatch).dtype
+    np.testing.assert_allclose(H, rosen_hess(x.astype(float)), rtol=1e-5)
+    np.testing.assert_array_equal(hyperdual.hessian(lambda v: 3.0, np.ones(50)),
+                                  np.zeros((50, 50)))
