@@ -151,6 +151,9 @@ def star_colouring(pattern: sp.spmatrix) -> np.ndarray:
     indptr, indices = A.indptr, A.indices
     nbrs = [indices[indptr[v]:indptr[v + 1]].tolist() for v in range(n)]
     colour = [-1] * n
+    # seen[x][c]: how many coloured neighbours of x have colour c (kept as v are
+    # coloured), so "x has a neighbour other than w coloured like w" is one lookup
+    seen: list[dict[int, int]] = [{} for _ in range(n)]
     for v in range(n):
         forbidden = set()
         for w in nbrs[v]:
@@ -166,17 +169,18 @@ def star_colouring(pattern: sp.spmatrix) -> np.ndarray:
                 if cw < 0:
                     # v and x two apart through an uncoloured w: keep them apart
                     forbidden.add(cx)
-                else:
-                    # v-w-x-y with colour(y) == colour(w): colour(v) == colour(x)
-                    # would make a two-coloured path on four vertices
-                    for y in nbrs[x]:
-                        if y != w and colour[y] == cw:
-                            forbidden.add(cx)
-                            break
+                elif seen[x].get(cw, 0) >= 2:
+                    # v-w-x-y with colour(y) == colour(w) (y != w, as w counts
+                    # once): colour(v) == colour(x) would make a two-coloured
+                    # path on four vertices
+                    forbidden.add(cx)
         c = 0
         while c in forbidden:
             c += 1
         colour[v] = c
+        for u in nbrs[v]:
+            counts = seen[u]
+            counts[c] = counts.get(c, 0) + 1
     return np.asarray(colour, dtype=np.intp)
 
 

@@ -277,6 +277,13 @@ _ROUTE_MIN_N = 40
 _ROUTE_MAX_FILL = 0.25
 
 
+def _star_work(P: sp.csr_matrix) -> int:
+    """About the steps of the greedy star colouring: paths v-w-x over the pattern,
+    times the degree of x (full bands take a vectorised shortcut and cost nothing)."""
+    deg = np.diff(P.indptr).astype(np.float64)
+    return int(deg @ (P.astype(np.float64) @ deg))
+
+
 def _dense_hessian_by_colours(f: Callable, x0: Any, shape: tuple, dt: Any) -> Any:
     """The dense Hessian (an ndarray of shape ``shape + shape``) computed through the
     sparse machinery, or None where it does not pay or cannot be trusted.
@@ -301,6 +308,8 @@ def _dense_hessian_by_colours(f: Callable, x0: Any, shape: tuple, dt: Any) -> An
     except Exception:  # the dense stacks run f as given (and report its errors)
         return None
     P = sp.csr_matrix(P)
+    if P.nnz > _ROUTE_MAX_FILL * n * n or _star_work(P) > n ** 3:
+        return None  # too dense to pay, and the greedy colouring would be slow
     colours = star_colouring(P)
     k = int(colours.max()) + 1 if colours.size else 0
     if k == 0 or k + 1 > _ROUTE_MAX_FILL * n:
