@@ -452,7 +452,14 @@ def hessian(f: Callable, x) -> float | np.ndarray:
 
     HyperDual parts carry the unit directions on ε1 and on ε2, so ``eps12``
     of the result is the whole Hessian after one pass (split in blocks of
-    rows for large ``n``).
+    rows for large ``n``).  From 40 variables on, a plain float array ``x``
+    first tries the sparse route: the pattern of ``f`` is detected
+    (:func:`hessian_sparsity`) and star-coloured, and one pass carries one
+    direction per colour on ε1 (plus a random one that checks the result), so
+    a banded Hessian costs a few Hessian-vector products instead of ``n``.
+    The result is the same dense array; functions the detection refuses
+    (a branch on the value of ``x``, a conversion to float), dense patterns
+    and any failed check take the dense stacks.
 
     Parameters
     ----------

@@ -431,3 +431,71 @@ def test_hessian_sparse_route_float32_and_constant(monkeypatch):
     np.testing.assert_allclose(H, rosen_hess(x.astype(float)), rtol=1e-5)
     np.testing.assert_array_equal(hyperdual.hessian(lambda v: 3.0, np.ones(50)),
                                   np.zeros((50, 50)))
+
+
+def _two_coloured_p4(S, c):
+    """A path v-w-x-y of the symmetric pattern S coloured with two colours, or None."""
+    nb = [set(np.nonzero(S[i])[0]) - {i} for i in range(S.shape[0])]
+    for w in range(S.shape[0]):
+        for x in nb[w]:
+            for v in nb[w] - {x}:
+                if c[v] != c[x]:
+                    continue
+                for y in nb[x] - {w, v}:
+                    if c[y] == c[w]:
+                        return v, w, x, y
+    return None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_greedy_colourings_are_valid_on_random_patterns(seed):
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(20, 70))
+    density = rng.uniform(0.02, 0.12)
+    M = rng.random((n, n)) < density
+    S = M | M.T | (rng.random(n) < 0.7)[:, None] * np.eye(n, dtype=bool)
+    s = star_colouring(sp.csr_matrix(S))
+    assert all(s[i] != s[j] for i, j in zip(*np.nonzero(S)) if i != j)  # distance 1
+    assert _two_coloured_p4(S, s) is None  # star
+    Hm = np.where(S, rng.normal(size=(n, n)), 0.0)
+    Hm = Hm + Hm.T
+    rec = recover_hessian(sp.csr_matrix(S), s, Hm @ seeds(s))
+    np.testing.assert_allclose(rec.toarray(), Hm, rtol=1e-14, atol=1e-14)
+    m = int(rng.integers(10, 2 * n))
+    R = rng.random((m, n)) < density  # rectangular: distance 2 in the bipartite graph
+    c = column_colouring(sp.csr_matrix(R))
+    for k in range(c.max() + 1):
+        assert np.all(R[:, c == k].sum(axis=1) <= 1)
+    assert c.max() + 1 >= R.sum(axis=1).max()  # no colouring does with fewer
+
+
+@pytest.mark.parametrize("engine, what", [("reverse", "hessian"), ("reverse", "jacobian"),
+                                          ("hyperdual", "jacobian")])
+def test_memory_per_element_stays_bounded_at_n_1e5(engine, what):
+    """O(n) memory: the peak of numpy allocations per element of x (tracemalloc) at
+    n = 10**5 is a few hundred bytes; any dense row, column or direction stack of
+    length n per element would be ~10**5 times that.  (hyperdual's sparse Hessian
+    carries n directions on ε2, O(n**2): not in this list.)"""
+    import tracemalloc
+
+    E = ENGINES[engine]
+    n = 100_000
+    x = np.full(n, 0.5)
+    call = ((lambda: E.sparse_hessian(rosen_np, x)) if what == "hessian"
+            else (lambda: E.sparse_jacobian(bratu, x)))
+    call()  # imports and caches outside the measurement
+    tracemalloc.start()
+    try:
+        out = call()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out.shape == (n, n) and out.nnz == 3 * n - 2
+    assert peak / n < 2048, peak / n
+    if what == "hessian":
+        assert out[5, 5] == pytest.approx(1200 * 0.25 - 400 * 0.5 + 202)
+        assert out[5, 6] == pytest.approx(-200.0)
+    else:
+        h = 1.0 / (n + 1)
+        assert out[5, 5] == pytest.approx(-2 / h ** 2 + np.exp(0.5))
+        assert out[5, 6] == pytest.approx(1 / h ** 2)
