@@ -33,19 +33,19 @@ __all__ = ["Recovery", "column_colouring", "hessian_recovery", "jacobian_recover
 
 
 def _greedy(adjacency: sp.csr_matrix) -> np.ndarray:
+    """First fit in the natural order: each vertex takes the smallest colour none of
+    its coloured neighbours has (Python lists: a numpy call per vertex costs more
+    than the few neighbours it looks at)."""
     n = adjacency.shape[0]
-    indptr, indices = adjacency.indptr, adjacency.indices
-    colours = np.full(n, -1, dtype=np.intp)
+    indptr, indices = adjacency.indptr.tolist(), adjacency.indices.tolist()
+    colours = [-1] * n
     for v in range(n):
-        used = colours[indices[indptr[v]:indptr[v + 1]]]
-        used = used[used >= 0]
-        if used.size == 0:
-            colours[v] = 0
-            continue
-        taken = np.zeros(used.max() + 2, dtype=bool)
-        taken[used] = True
-        colours[v] = int(np.argmin(taken))
-    return colours
+        used = {colours[u] for u in indices[indptr[v]:indptr[v + 1]]}
+        c = 0
+        while c in used:
+            c += 1
+        colours[v] = c
+    return np.asarray(colours, dtype=np.intp)
 
 
 def _row_spans(P: sp.csr_matrix) -> tuple[int, int]:
