@@ -18,7 +18,8 @@ array([[0., 1.],
 from . import _generic, _rules
 
 _generic.install(_rules.UNARY, _rules.BINARY)
-_generic.install(_rules.PRIVATE, {})  # derivatives of rules (g.sech2), not exported
+# derivatives of rules (g.sech2, g.beta_da), not exported
+_generic.install(_rules.PRIVATE, _rules.PRIVATE_BINARY)
 
 from . import rules  # noqa: E402,F401  (registers the rule families)
 from ._generic import (  # noqa: E402  (installed just above)  # noqa: E402

@@ -24,7 +24,9 @@ from scipy import special
 
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.special import (
+    beta_second_partials,
     erfcx_derivative_mid,
+    is_plain,
     psi_difference,
     scaled_bessel_derivative_mid,
 )
@@ -816,15 +818,58 @@ def _betaln_partials(a, b, order, vx, vy, scale=None):
 
 
 def _beta_partials(a, b, order, vx, vy):
-    # B (log B)' and B ((log B)'' + (log B)'^2)
-    lp = _betaln_partials(a, b, order, vx, vy)
+    # B (log B)' and B ((log B)'' + (log B)'^2); the mixed one cancels where an
+    # argument is small: _exactdiff.special forms the second partials without it
+    if not is_plain(a, b) and (getattr(a, "_NPARTS", 0) or getattr(b, "_NPARTS", 0)):
+        # nested Duals: beta_da is a rule of its own (precise tangents)
+        out = {(1, 0): g.beta_da(a, b), (0, 1): g.beta_da(b, a)}
+        if order > 1:
+            out.update(_beta_d2_formula(a, b))
+        return out
+    lp = _betaln_partials(a, b, 1, vx, vy)
+    bv = g.beta(a, b)
+    out = {(1, 0): bv * lp[(1, 0)], (0, 1): bv * lp[(0, 1)]}
+    if order > 1:  # the formulas on Taylor numbers and lazy arrays
+        if is_plain(a, b):
+            out[(2, 0)], out[(1, 1)], out[(0, 2)] = beta_second_partials(a, b)
+        else:
+            out.update(_beta_d2_formula(a, b))
+    return out
+
+
+def _beta_d2_formula(a, b):
+    """beta's second partials as formulas (engine values: differentiable)."""
+    lp = _betaln_partials(a, b, 2, True, True)
     bv = g.beta(a, b)
     da, db = lp[(1, 0)], lp[(0, 1)]
-    out = {(1, 0): bv * da, (0, 1): bv * db}
+    return {(2, 0): bv * (lp[(2, 0)] + da * da), (1, 1): bv * (lp[(1, 1)] + da * db),
+            (0, 2): bv * (lp[(0, 2)] + db * db)}
+
+
+def _beta_da(a, b):
+    """d beta(a, b) / da on plain values."""
+    return special.beta(a, b) * psi_difference(a, b, 0, _psi_gap)
+
+
+def _beta_da_partials(a, b, order, vx, vy):
+    # the partials of d beta / da: B_aa, B_ab (precise on plain values) and, for
+    # third derivatives, B (L_aaa + 3 L_a L_aa + L_a^3) and its mixed kin
+    if is_plain(a, b):
+        baa, bab, _ = beta_second_partials(a, b)
+        out = {(1, 0): baa, (0, 1): bab}
+    else:
+        d2 = _beta_d2_formula(a, b)
+        out = {(1, 0): d2[(2, 0)], (0, 1): d2[(1, 1)]}
     if order > 1:
-        out[(2, 0)] = bv * (lp[(2, 0)] + da * da)
-        out[(1, 1)] = bv * (lp[(1, 1)] + da * db)
-        out[(0, 2)] = bv * (lp[(0, 2)] + db * db)
+        bv = g.beta(a, b)
+        la, lb = psi_difference(a, b, 0, _psi_gap), psi_difference(b, a, 0, _psi_gap)
+        laa, lbb = psi_difference(a, b, 1, _psi1_gap), psi_difference(b, a, 1, _psi1_gap)
+        lab = -g.polygamma1(a + b)
+        l3 = -g.polygamma2(a + b)
+        laaa = g.polygamma2(a) + l3
+        out[(2, 0)] = bv * (laaa + 3.0 * la * laa + la * la * la)
+        out[(1, 1)] = bv * (l3 + laa * lb + 2.0 * la * lab + la * la * lb)
+        out[(0, 2)] = bv * (l3 + la * lbb + 2.0 * lb * lab + la * lb * lb)
     return out
 
 
@@ -849,6 +894,9 @@ _b("betaln", special.betaln, None, _betaln_partials,
 
 # --- private rules: derivatives of public rules, reached as g.<name> only -------------
 PRIVATE: dict[str, Unary] = {}
+PRIVATE_BINARY: dict[str, Binary] = {
+    "beta_da": Binary("beta_da", _beta_da, None, _beta_da_partials, "d beta / da"),
+}
 
 
 def _sech2_array(x):

@@ -32,7 +32,9 @@ import scipy.special as sp
 
 from _exactdiff import elementwise as _e
 from _exactdiff.special import (
+    beta_second_partials,
     erfcx_derivative_mid,
+    is_plain,
     psi_difference,
     scaled_bessel_derivative_mid,
 )
@@ -527,9 +529,61 @@ def _betaln_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
     return psi_difference(a, b, 0, _psi_gap), psi_difference(b, a, 0, _psi_gap)
 
 
+class _BetaDa(Function):
+    """``d beta(a, b) / da`` as a rule of its own, whose backward is beta's precise
+    second partials: differentiating the formula ``B (psi(a) - psi(a + b))``
+    through the graph cancels when an argument is small (B_ab at (2, 1e-8) lost 8
+    digits).  On Dual data (forward-over-reverse) hyperdual's private rule.
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> a = Variable(2.0)
+    >>> y = _BetaDa()(a, 1e-8)
+    >>> y.backward()
+    >>> round(float(a.grad.data), 6)  # B_aa = pi**2 / 3 - 2 zeta(3) + O(b)
+    0.404114
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(a: Any, b: Any) -> Any:
+        if core._is_dual(a) or core._is_dual(b):
+            from hyperdual import _generic
+
+            return _generic.beta_da(a, b)
+        return sp.beta(a, b) * psi_difference(a, b, 0, _psi_gap)
+
+    def backward(self: Any, gy: Any, y: Any, a: Any, b: Any) -> Any:
+        ia, ib = self._inputs
+        wa, wb = isinstance(ia, Variable), isinstance(ib, Variable)
+        if is_plain(a, b):
+            baa, bab, _ = beta_second_partials(a, b)
+        else:  # a graph (third derivatives) or Dual data: the formulas
+            bv = sp.beta(a, b)
+            la, lb = psi_difference(a, b, 0, _psi_gap), psi_difference(b, a, 0, _psi_gap)
+            baa = bv * (psi_difference(a, b, 1, _psi1_gap) + la * la)
+            bab = bv * (la * lb - _u._polygamma(1, a + b))
+        ga = sum_to(_keep_zero(gy, gy * baa), a.shape) if wa else None
+        gb = sum_to(_keep_zero(gy, gy * bab), b.shape) if wb else None
+        return ga, gb
+
+
+def _psi1_gap(a: Any, b: Any) -> Any:
+    return _u._polygamma(1, a) - _u._polygamma(1, a + b)
+
+
+def _beta_da_of(a: Any, b: Any, y: Any) -> Any:
+    if isinstance(a, Variable) or isinstance(b, Variable) or core._is_dual(a) \
+            or core._is_dual(b):
+        return _BetaDa()(a, b) if isinstance(a, Variable) or isinstance(b, Variable) \
+            else _BetaDa.forward(a, b)
+    return y * psi_difference(a, b, 0, _psi_gap)
+
+
 def _beta_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
-    fa, fb = _betaln_p(a, b, y, wa, wb)
-    return y * fa, y * fb
+    return (_beta_da_of(a, b, y) if wa else None), (_beta_da_of(b, a, y) if wb else None)
 
 
 _BINARY = [

@@ -553,15 +553,6 @@ BINARY_REF = {
 # Known, documented imprecisions (reported as xfail while they last): none today
 # (x**y's x**(y - 2) overflow at (3e-200, 4e-200) is fixed: tests/reliability/test_rel_power.py)
 KNOWN: dict = {}
-# beta's mixed partial B (psi_a psi_b - psi'(a + b)) at a small argument: the two
-# terms are O(1/b) and cancel to O(1) (a second divided difference of psi is needed;
-# betaln's partials are precise); and B psi'-terms that underflow at (1e150, 1e-150)
-_BETA_SMALL = "beta's mixed partial cancels when one argument is small (issue 12 s3 follow-up)"
-KNOWN.update({("beta", "ab", p): _BETA_SMALL for p in [
-    (3e-200, 4e-200), (1e-08, 2.0), (2.0, 1e-08), (7.0, -0.001), (50.0, 0.001),
-    (0.001, 50.0), (1e150, 1e-150), (1e-150, 1e150)]})
-KNOWN.update({("beta", "aa", (1e150, 1e-150)): "B (psi'(a) - psi'(a+b)) underflows",
-              ("beta", "bb", (1e-150, 1e150)): "B (psi'(b) - psi'(a+b)) underflows"})
 BINARY_SKIP = {"maximum": "piecewise (ties split 0.5/0.5): see test_rel_conventions",
                "minimum": "piecewise (ties split 0.5/0.5): see test_rel_conventions",
                "floor_divide": "piecewise constant", "heaviside": "piecewise constant",
@@ -600,7 +591,9 @@ def _betaln_partials(a, b):
 
 
 def _beta_partials(a, b):
-    with mp.workdps(max(mp.dps, _digits2(a, b))):
+    # B_ab = B (L_a L_b - psi'(a + b)): the terms cancel to a relative 1e-150 at
+    # (1e150, 1e-150), so twice the digits
+    with mp.workdps(max(mp.dps, 2 * _digits2(a, b))):
         B = M.beta(a, b)
         (da, db), ((daa, dab), (_, dbb)) = _betaln_partials(a, b)
         return [B * da, B * db], [[B * (daa + da * da), B * (dab + da * db)],
@@ -734,3 +727,36 @@ def test_binary_rule_matches_mpmath(name, engine):
     assert not bad, "\n".join(bad)
     if known:
         pytest.xfail("; ".join(known))
+
+
+def _beta_hessian_truth(a, b):
+    g, h = _beta_scaled_partials(_mp(a), _mp(b))
+    return [[float(h[0][0]), float(h[0][1])], [float(h[0][1]), float(h[1][1])]]
+
+
+@pytest.mark.parametrize("engine", ["hyperdual", "reverse"])
+def test_beta_second_partials_random_small_arguments(engine):
+    """beta's Hessian where one or both arguments are small next to the other
+    (B_ab = B (L_ab + L_a L_b) cancels there): a seeded sweep against mpmath."""
+    rng = np.random.default_rng(12)
+    eng = hd if engine == "hyperdual" else rv
+    bad = []
+    for i in range(24):
+        a = 10 ** rng.uniform(-3, 3)
+        b = a * 10 ** rng.uniform(-14, -1) * (1 if i % 3 else -1)
+        if i % 2:
+            a, b = b, a
+        want = _beta_hessian_truth(a, b)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            got = eng.hessian(lambda v: special.beta(v[0], v[1]), np.array([a, b]))
+        # the mixed partial: all its terms have one sign, a few ulps; the pure ones
+        # cancel with a negative argument (condition up to ~1/(1 + b))
+        for (j, k), tol in (((0, 1), 8), ((0, 0), 64), ((1, 1), 64)):
+            t = want[j][k]
+            if t == 0 or not TINY <= abs(t) <= np.finfo(float).max:
+                continue
+            e = _ulps(float(got[j, k]), _mp(t))
+            if e > tol:
+                bad.append(f"({a!r}, {b!r}) [{j},{k}]: {got[j, k]!r} vs {t!r} ({e:.3g} ulps)")
+    assert not bad, "\n".join(bad)
