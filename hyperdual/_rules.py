@@ -881,7 +881,21 @@ _b("heaviside", np.heaviside, None, _heaviside_partials,
    "derivative 0 in x (also at 0); 1 in h0 where x == 0")
 _b("copysign", np.copysign, None, _copysign_partials,
    "d/dx = sign(x) sign(y) (0 at x = 0, as abs); d/dy = 0")
-_b("float_power", np.float_power, None, _pow_partials, "as power, in float64")
+def _to_float64(v):
+    if type(v) is np.ndarray or isinstance(v, np.floating):
+        return v.astype(np.float64) if v.dtype.itemsize < 8 else v
+    if g._is_number(v) and v.dtype.itemsize < 8:
+        return v.astype(np.float64)  # a nested number of float32 parts
+    return v
+
+
+def _float_power_partials(x, y, order, vx, vy):
+    # numpy's float_power computes in float64 (float32 in, float64 out): so do its
+    # derivatives (the parts of a Dual follow its value's dtype)
+    return _pow_partials(_to_float64(x), _to_float64(y), order, vx, vy)
+
+
+_b("float_power", np.float_power, None, _float_power_partials, "as power, in float64")
 _b("logaddexp", np.logaddexp, None, _logaddexp_partials)
 _b("logaddexp2", np.logaddexp2, None, _logaddexp2_partials)
 _b("xlog1py", special.xlog1py, None, _xlog1py_partials)

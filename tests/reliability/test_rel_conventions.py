@@ -329,3 +329,39 @@ def test_norm_of_a_zero_vector_gradient_zero_in_both_engines():
         J = m.jacobian(lambda v: np.linalg.norm(v.reshape(2, 2), axis=1),
                        np.array([0.0, 0.0, 3.0, 4.0]))
         np.testing.assert_allclose(J, [[0, 0, 0, 0], [0, 0, 0.6, 0.8]], rtol=1e-15)
+
+
+
+def _float_power_helpers(m):
+    f = lambda v: np.float_power(v, 2.5)  # noqa: E731 - numpy returns float64 here
+    s = lambda v: np.sum(np.float_power(v, v))  # noqa: E731
+    x = np.array([1.5, 2.0], dtype=np.float32)
+    u = np.array([1.0, -0.5], dtype=np.float32)
+    out = {"gradient": m.gradient(s, x), "jacobian": m.jacobian(f, x),
+           "hessian": m.hessian(s, x), "hvp": m.hvp(s, x, u),
+           "jvp": m.jvp(f, x, u)[1], "vjp": m.vjp(f, x, u)[1],
+           "value_and_gradient": m.value_and_gradient(s, x)[1],
+           "derivative": m.derivative(f, np.float32(1.5)),
+           "second_derivative": m.second_derivative(f, np.float32(1.5))}
+    if m is rv:
+        out["hvp[reverse-over-reverse]"] = m.hvp(s, x, u, mode="reverse-over-reverse")
+    else:
+        d = hd.Dual(x, np.ones(2, dtype=np.float32))
+        out["Dual parts"] = np.float_power(d, 2.5).dual
+    return out
+
+
+def test_float32_through_float_power_follows_numpy_in_both_engines():
+    """np.float_power returns float64 for float32 input; its derivatives are float64
+    too in both engines (the dtype numpy gives the value, as test_linalg's float32
+    cases check for a float64 constant operand); hyperdual gave float32 tangents."""
+    x = np.array([1.5, 2.0], dtype=np.float32)
+    assert np.float_power(x, 2.5).dtype == np.float64
+    got = {m.__name__: _float_power_helpers(m) for m in (hd, rv)}
+    for m, results in got.items():
+        for name, r in results.items():
+            assert np.result_type(r) == np.float64, (m, name, np.result_type(r))
+    for name, r in got["hyperdual"].items():
+        if name in got["reverse"]:
+            assert type(got["reverse"][name]) is type(r), name
+            np.testing.assert_allclose(got["reverse"][name], r, rtol=1e-6, err_msg=name)
