@@ -1313,7 +1313,7 @@ def _binary_general(rule, x, y):
         value = rule.ufunc(xr, yr)  # plain arrays: skip the generic dispatch
     else:
         value = getattr(g, rule.name)(xr, yr)
-    if _NP1:
+    if _NP1 and rule.name != "float_power":  # float_power is float64 on every numpy
         value = _np1_weak_scalars(value, xr, yr)
     shape = _shape(value)
     nres = len(shape)

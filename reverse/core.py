@@ -1379,6 +1379,9 @@ class Function:
     """
 
     __slots__ = ("_inputs", "output", "generation", "__weakref__")
+    #: numpy 1.x: whether the output is float64 whatever the inputs (np.float_power),
+    #: so that a 0-d result is not narrowed to float32 inputs' dtype
+    _float64_result = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -1446,7 +1449,8 @@ class Function:
                     f"reverse.{type(self).__name__}: forward returned a {type(y).__name__}; "
                     "Functions have one output (multiple outputs are not supported): split "
                     "it into one Function per output")
-        if _NP1 and type(y) is _ndarray and y.dtype == _float64 and not y.shape:
+        if _NP1 and type(y) is _ndarray and y.dtype == _float64 and not y.shape \
+                and not self._float64_result:
             y = _np1_weak_scalars(y, inputs)
         out.data = y
         out.name = None
@@ -1580,12 +1584,25 @@ def _np1_weak_scalars(y: np.ndarray, inputs: Any) -> np.ndarray:
     return y.astype(dt) if dt.itemsize < 8 else y
 
 
-def _np1_leaf_dtype(g: Any, x: Any) -> Any:
+def _narrow_float(g: Any) -> bool:
+    """Whether a cotangent is of a float dtype narrower than float64 (float32)."""
+    if _isinstance(g, Variable):
+        g = g.data
+    dt = getattr(g, "dtype", None)
+    return _isinstance(dt, np.dtype) and dt.kind == "f" and dt.itemsize < 8
+
+
+def _np1_leaf_dtype(g: Any, x: Any, gy: Any, out: Any) -> Any:
     """numpy 1.x only: a float64 gradient array follows the narrower float data of
-    its Variable (a backward formula's ``gy / 3`` on 0-d arrays promotes)."""
+    its Variable (a backward formula's ``gy / 3`` on 0-d arrays promotes), when the
+    node's output ``out`` and its cotangent ``gy`` are narrow too.  A float64
+    output or cotangent (np.linalg.solve(float32, float64) is float64, as numpy
+    computes it) keeps the gradient float64, as on numpy 2."""
+    if not (_narrow_float(gy) and _narrow_float(out)):
+        return g
     dt = getattr(x.data, "dtype", None)  # a Dual's dtype is its parts' dtype
-    if (type(g) is _ndarray and g.dtype == _float64 and _isinstance(dt, np.dtype)
-            and dt.kind == "f" and dt.itemsize < 8):
+    if ((type(g) is _ndarray or type(g) is np.float64) and g.dtype == _float64
+            and _isinstance(dt, np.dtype) and dt.kind == "f" and dt.itemsize < 8):
         return g.astype(dt)
     return g
 
@@ -2029,7 +2046,7 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                 if gx is None or not _isinstance(x, Variable):
                     continue
                 if _NP1:
-                    gx = _np1_leaf_dtype(gx, x)
+                    gx = _np1_leaf_dtype(gx, x, gy, out)
                 if type(x) is _LeafAlias:
                     x = x.target()
                     if x is None:  # nobody can see this leaf's gradient any more
@@ -2068,7 +2085,7 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
             if g.base is not None or id(g) in given:
                 g = g.copy()
         if _NP1:
-            g = _np1_leaf_dtype(g, x)
+            g = _np1_leaf_dtype(g, x, seed, y)
         given.add(id(g))
         results.append((x, g))
     return results

@@ -629,6 +629,7 @@ def _make_binary(cls_name: str, ufunc: Any, partials: Any, names: tuple[str, ...
 
 for _entry in _BINARY:
     _make_binary(*_entry)
+FloatPower._float64_result = True  # type: ignore[name-defined]  # noqa: F821
 
 
 def _divmod(a: Any, b: Any) -> tuple[Variable, Variable]:

@@ -261,10 +261,6 @@ F32 = ["solve_mat", "inv", "det", "slogdet", "cholesky", "eigh_v", "eigvalsh", "
 @pytest.mark.parametrize("name", F32)
 @pytest.mark.parametrize("engine", ["hyperdual", "reverse"])
 def test_float32(name, engine):
-    if (engine == "reverse" and name in ("lstsq_x", "solve_mat")
-            and np.lib.NumpyVersion(np.__version__) < "2.0.0"):
-        pytest.xfail("numpy 1.x: reverse keeps float32 where numpy promotes to float64 "
-                     "(the 1.x float32-keeping change of session 5 reaches these; open)")
     f, x = _point(name, False)
     mod = hd if engine == "hyperdual" else rv
     j64 = mod.jacobian(f, x)
