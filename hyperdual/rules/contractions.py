@@ -141,6 +141,8 @@ def _einsum(ins: list[str], outs: str, ops: list, optimize: Any = False) -> Any:
                 subs.append(lab)
             arrs.append(p)
         o = (lead if any_lead else "") + outs
+        if any_lead and nd > 1:
+            subs, arrs = _drop_unit_lead(subs, arrs, lead)
         return np.einsum(",".join(subs) + "->" + o, *arrs, optimize=auto_optimize(arrs, optimize))
 
     value = _tidy(term({}))
@@ -161,6 +163,29 @@ def _einsum(ins: list[str], outs: str, ops: list, optimize: Any = False) -> Any:
                             total = t if total is None else total + t
         out.append(total)
     return _finish(cls, out, tag, nd, _shape(value), _lead_shapes(top))
+
+
+def _drop_unit_lead(subs: list[str], arrs: list, lead: str) -> tuple[list[str], list]:
+    """Drop the direction axes of length 1 that another operand has at full length
+    (a HyperDual's ε1 stack is (k, 1) + shape, its ε2 stack (1, k) + shape): the
+    label then comes from that operand alone, and einsum's path finder sees a plain
+    contraction (BLAS) instead of a broadcast it runs in its own loops (a Hessian's
+    ``i,ijk,j->k`` at n = 60: its mixed terms are most of the time)."""
+    full = set()
+    for sub, a in zip(subs, arrs):
+        for pos, c in enumerate(sub[:len(lead)]):
+            if c in lead and np.shape(a)[pos] != 1:
+                full.add(c)
+    out_subs, out_arrs = [], []
+    for sub, a in zip(subs, arrs):
+        drop = tuple(pos for pos, c in enumerate(sub[:len(lead)])
+                     if c in lead and c in full and np.shape(a)[pos] == 1)
+        if drop:
+            a = np.reshape(a, tuple(d for pos, d in enumerate(np.shape(a)) if pos not in drop))
+            sub = "".join(c for pos, c in enumerate(sub) if pos not in drop)
+        out_subs.append(sub)
+        out_arrs.append(a)
+    return out_subs, out_arrs
 
 
 def _no_out(name: str, out: Any) -> None:

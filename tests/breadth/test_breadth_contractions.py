@@ -96,6 +96,24 @@ def test_einsum_direction_stack_is_the_jacobian():
         np.testing.assert_allclose(H, M + M.T, rtol=1e-13)
 
 
+@pytest.mark.parametrize("n", [1, 5, 13])
+def test_einsum_hessian_mixed_terms_with_unit_direction_axes(n):
+    """hyperdual.hessian's ε1 and ε2 stacks have a direction axis of length 1 each
+    ((n, 1) and (1, n) leads), dropped before einsum plans the mixed terms: the
+    same Hessian as reverse's, for contractions of two and three operands."""
+    rng = np.random.default_rng(n)
+    M, T, x = rng.standard_normal((n, n)), rng.standard_normal((n, n, 3)), R(n)
+
+    def f(v):
+        q = np.einsum("i,ij,j->", v, M, np.tanh(v))
+        return q + np.sum(np.einsum("i,ijk,j->k", v, T, v) ** 2) + np.einsum("i,i", v, v) ** 2
+
+    H = hd.hessian(f, x)
+    np.testing.assert_allclose(H, rv.hessian(f, x), rtol=1e-12,
+                               atol=1e-13 * np.max(np.abs(H)))
+    np.testing.assert_allclose(H, H.T, rtol=1e-12, atol=1e-13 * np.max(np.abs(H)))
+
+
 def test_einsum_float32():
     a = R(2, 3).astype(np.float32)
     b = R(3, 4).astype(np.float32)
