@@ -527,9 +527,15 @@ def _ndtri_d1(p):
     return g.erfcx(g.absolute(y) / _SQRT_2) / (_SQRT_2_OVER_PI * q)
 
 
-def _log_ndtr_d1(x):
+def _log_ndtr_h(x):
     # phi(x)/Phi(x) = sqrt(2/pi) / erfcx(-x/sqrt2): no underflow, no cancellation
     return _SQRT_2_OVER_PI / g.erfcx(-x / _SQRT_2)
+
+
+def _log_ndtr_d1(x):
+    # a rule of its own (g.log_ndtr_d1): differentiating the erfcx formula overflows
+    # from x = 26.6 on (erfcx(-x/sqrt2)**2 = inf): third derivatives were wrong there
+    return g.log_ndtr_d1(x)
 
 
 # x + phi(x)/Phi(x) for x << 0: the continued fraction 1/(u + 2/(u + 3/(u + ...)))
@@ -673,6 +679,38 @@ def _log_ndtr_d2(x):
 
     return _select(x, lambda r: r < 0.0, neg,
                    lambda x: -_log_ndtr_d1(x) * _log_ndtr_x_plus_h(x))
+
+
+def _log_ndtr_d3(x):
+    # h'' for h = phi/Phi: h ((x + h)(x + 2h) - 1) for x >= 0 (no overflow; the
+    # bracket is >= 0.27 there), the derivative of the erfcx form of h' below 0
+    def neg(x):
+        u = x * (-1.0 / _SQRT_2)
+        e = g.erfcx(u)
+        return (-1.0 / _SQRT_2) * (_erfcx_d2(u) / (_SQRT_PI * e * e)
+                                   - 2.0 * _erfcx_d1(u) ** 2 / (_SQRT_PI * e * e * e))
+
+    def pos(x):
+        h = g.log_ndtr_d1(x)
+        p = x + h
+        return h * (p * (p + h) - 1.0)
+
+    def far(x):
+        # x << 0: the bracket is 2/x^4 + ...; from the continued fraction of x + h =
+        # 1/T2 (T_k = u + k/T_(k+1), u = -x) it is 2 (u + 9/T4 - 8/T5) / (T2^2 T3^2 T4)
+        u = -x
+        t = u
+        ts = {}
+        for k in range(_LOG_NDTR_CF, 1, -1):
+            t = u + k / t
+            if k <= 5:
+                ts[k] = t
+        t2, t3, t4, t5 = ts[2], ts[3], ts[4], ts[5]
+        q = 2.0 * (u + 9.0 / t4 - 8.0 / t5) / (t2 * t2 * (t3 * t3) * t4)
+        return g.log_ndtr_d1(x) * q
+
+    return _select(x, lambda r: r < -4.0, far,
+                   lambda x: _select(x, lambda r: r < 0.0, neg, pos))
 
 
 _u("log_ndtr", special.log_ndtr, None, _log_ndtr_d1, _log_ndtr_d2,
@@ -952,6 +990,8 @@ def _inverse_d1_rule(name, inverse, d1, c):
     PRIVATE[name] = Unary(name, d1, None, df, d2f, f"the derivative of {inverse}", df, d2f)
 
 
+PRIVATE["log_ndtr_d1"] = Unary("log_ndtr_d1", _log_ndtr_h, None, _log_ndtr_d2, _log_ndtr_d3,
+                               "the derivative of log_ndtr", _log_ndtr_d2, _log_ndtr_d3)
 _inverse_d1_rule("erfinv_d1", "erfinv", _erfinv_d1, 2.0)
 _inverse_d1_rule("erfcinv_d1", "erfcinv", _erfcinv_d1, 2.0)
 _inverse_d1_rule("ndtri_d1", "ndtri", _ndtri_d1, 1.0)
