@@ -120,6 +120,12 @@ def _two_norm(x: Any, ax: Any, keepdims: bool) -> Any:
     v = value(x)
     lazy = is_foreign_array(v)  # dask: no np.asarray and no np.any (both compute)
     zero = np.all((v if lazy else np.asarray(v)) == 0, axis=ax, keepdims=True)
+    if not lazy:
+        scale = _norm_scale(np.asarray(v), ax)
+        if scale is not None:  # x * x under/overflows: sqrt(sum((x/s)^2)) s, s = 2^k
+            return _two_norm(x / scale, ax, keepdims) * np.reshape(
+                scale, np.shape(scale) if keepdims else
+                np.shape(np.sum(np.asarray(v), axis=ax)))
     if not lazy and not np.any(zero):
         return np.sqrt(np.sum(x * x, axis=ax, keepdims=keepdims))
     safe = np.where(zero, 1.0, x)
@@ -128,6 +134,23 @@ def _two_norm(x: Any, ax: Any, keepdims: bool) -> Any:
     if not keepdims:
         y = np.reshape(y, np.shape(np.sum(np.asarray(value(x)), axis=ax)))
     return y
+
+
+def _norm_scale(v: np.ndarray, ax: Any) -> Any:
+    """Powers of two (constants, keepdims shape) that bring the largest entry of each
+    reduced slice near 1 where the sum of squares would under- or overflow (the
+    gradient x / norm was inf at 1e-300, the Hessian nan at 1e300); None if no slice
+    needs it.  Multiplying by a power of two is exact."""
+    if v.dtype.kind != "f" or v.size == 0:
+        return None
+    with np.errstate(all="ignore"):
+        m = np.max(np.abs(v), axis=ax, keepdims=True)
+    lo, hi = (1e-140, 1e140) if v.dtype.itemsize >= 8 else (1e-15, 1e15)
+    bad = (m != 0) & np.isfinite(m) & ((m < lo) | (m > hi))
+    if not np.any(bad):
+        return None
+    k = np.where(bad, np.frexp(np.where(bad, m, 1.0))[1], 0)
+    return np.ldexp(np.ones_like(m), k)
 
 
 def _vector_norm(x: Any, ord: Any, ax: Any, keepdims: bool) -> Any:  # noqa: A002

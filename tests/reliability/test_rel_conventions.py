@@ -365,3 +365,23 @@ def test_float32_through_float_power_follows_numpy_in_both_engines():
         if name in got["reverse"]:
             assert type(got["reverse"][name]) is type(r), name
             np.testing.assert_allclose(got["reverse"][name], r, rtol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-170, 1e170, 1e300])
+def test_norm_gradient_where_the_sum_of_squares_under_or_overflows(scale):
+    """norm(x) = s norm(x / s) with a power of two s: x * x underflowed to 0 at 1e-300
+    (gradient inf where the truth is x / norm(x)) and overflowed at 1e300 (reverse's
+    Hessian nan); the gradient is finite and right in both engines."""
+    p = np.array([3.0, -4.0, 0.0, 12.0]) * scale
+    want = np.array([3.0, -4.0, 0.0, 12.0]) / 13.0
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for m in (hd, rv):
+            np.testing.assert_allclose(m.gradient(np.linalg.norm, p), want, rtol=4e-16)
+            J = m.jacobian(lambda v: np.linalg.norm(v.reshape(2, 2), axis=1), p)
+            np.testing.assert_allclose(J[0, :2], want[:2] * 13 / 5, rtol=4e-16)
+        u = want
+        H = (np.eye(4) - np.outer(u, u)) / (13.0 * scale)
+        if np.all(np.isfinite(H)):
+            np.testing.assert_allclose(rv.hessian(np.linalg.norm, p), H, rtol=1e-15,
+                                       atol=1e-15 * np.max(np.abs(H)))
