@@ -434,6 +434,18 @@ def _where(condition, x=None, y=None):
     return ref._wrap(np.where(*plain))
 
 
+def _clip(a, a_min=None, a_max=None, out=None, **kw):
+    if out is not None or kw or type(a) is not _Stack:
+        raise Unstackable("clip with out/keywords or a bound that is a Taylor")
+    bounds = [b for b in (a_min, a_max) if b is not None]
+    if any(type(b) is _Stack for b in bounds):
+        raise Unstackable("clip with a Taylor bound")
+    plain, _ = _operands(a, [a] + bounds)
+    lo = plain[1] if a_min is not None else None
+    hi = plain[-1] if a_max is not None else None
+    return a._wrap(np.clip(plain[0], lo, hi))
+
+
 def _matmul(x, y):
     """x @ y with the direction axis as a leading batch axis; 1-d stacked operands get
     the unit axis numpy's matmul would give them, dropped again afterwards."""
@@ -522,7 +534,7 @@ def _ones_like(a, dtype=None, order="K", subok=True, shape=None):
 _FUNCTIONS = {
     np.sum: _sum, np.mean: _mean, np.prod: _prod, np.reshape: _reshape, np.ravel: _ravel,
     np.transpose: _transpose, np.expand_dims: _expand_dims, np.squeeze: _squeeze,
-    np.concatenate: _concatenate, np.stack: _stack, np.where: _where,
+    np.concatenate: _concatenate, np.stack: _stack, np.where: _where, np.clip: _clip,
     np.matmul: lambda x, y, **kw: _matmul(x, y) if not kw else _raise("matmul keywords"),
     np.dot: _dot, np.max: _extreme("max"), np.min: _extreme("min"),
     np.amax: _extreme("max"), np.amin: _extreme("min"),

@@ -234,7 +234,7 @@ def directional_derivatives(f: Callable, x, v, order: int):
         The direction, or a stack of m directions.  A stack is carried through
         f in one pass (coefficient arrays with a direction axis) when f uses
         arithmetic, numpy's elementwise functions, reductions, reshapes,
-        indexing, ``where``, ``concatenate``/``stack`` and ``matmul``/``dot``;
+        indexing, ``where``, ``clip``, ``concatenate``/``stack`` and ``matmul``/``dot``;
         anything else (other numpy functions, numbers of another engine in f)
         falls back to one Taylor pass per direction, with the same result.
     order : int

@@ -32,6 +32,16 @@ STACKED = {
     "vector_out": lambda x: np.stack([np.sum(np.sin(x)), x[0] * x[1], np.arctan(x[2])]),
     "axis_reductions": lambda x: np.sum(np.prod(np.reshape(x, (2, 2)) + 2, axis=0)
                                         * np.mean(np.reshape(x, (2, 2)), axis=1)),
+    "axes_keepdims": lambda x: np.sum(np.max(np.reshape(x, (2, 2)) ** 2, axis=-1, keepdims=True)
+                                      * np.prod(np.reshape(x, (2, 2)), axis=1, keepdims=True)
+                                      + np.min(np.reshape(x, (2, 2)), axis=0)),
+    "shapes": lambda x: np.sum(np.transpose(np.expand_dims(np.reshape(x, (2, 2)), 0),
+                                            (2, 0, 1))[..., 1] * np.squeeze(x[None, :2])),
+    "masks_joins": lambda x: np.sum(x[x > 0] ** 2) + np.sum(np.concatenate([x, [1.0, 2.0]])
+                                                             * np.arange(6.0))
+    + np.sum(np.stack([x, 2 * x], axis=1) ** 3 @ np.array([1.0, -1.0])),
+    "scalar_consts": lambda x: np.sum((np.float32(2.0) * x - 1) ** 2 / np.float64(3.0))
+    + np.sum(np.maximum(x, 0.2) + np.clip(x, -0.5, 0.5) * np.hypot(x, 1.0)),
 }
 X = np.array([0.3, -0.8, 1.1, 0.5])
 
