@@ -661,3 +661,31 @@ def fftshift(x: Any, axes: Any = None) -> Any:
 def ifftshift(x: Any, axes: Any = None) -> Any:
     """``np.fft.ifftshift``: a roll, so a selection."""
     return pick(x, np.fft.ifftshift, plain(axes, "fft.ifftshift", "axes"))
+
+
+#: numpy function -> its implementation here: the table every user of these
+#: functions shares (reverse registers all of it; hyperdual all but the few it
+#: differentiates part by part; the sparsity tracer reads it directly, so its
+#: patterns do not depend on which engine was imported first).
+NUMPY_FUNCTIONS = {
+    np.tile: tile, np.repeat: repeat, np.pad: pad, np.diag: diag,
+    np.diagflat: diagflat, np.diagonal: diagonal, np.triu: triu,
+    np.tril: tril, np.roll: roll, np.flip: flip, np.fliplr: fliplr,
+    np.flipud: flipud, np.rot90: rot90, np.take: take,
+    np.take_along_axis: take_along_axis, np.compress: compress,
+    np.extract: extract, np.resize: resize, np.delete: delete,
+    np.insert: insert, np.append: append, np.choose: choose,
+    np.select: select, np.hstack: hstack, np.vstack: vstack,
+    np.dstack: dstack, np.column_stack: column_stack, np.block: block,
+    np.atleast_1d: atleast_1d, np.atleast_2d: atleast_2d,
+    np.atleast_3d: atleast_3d, np.moveaxis: moveaxis, np.rollaxis: rollaxis,
+    np.swapaxes: swapaxes, np.broadcast_arrays: broadcast_arrays,
+    np.meshgrid: meshgrid, np.split: split, np.array_split: array_split,
+    np.hsplit: hsplit, np.vsplit: vsplit, np.dsplit: dsplit,
+    np.real: real, np.imag: imag,
+    np.real_if_close: real_if_close, np.full_like: full_like,
+    np.empty_like: empty_like, np.diff: diff, np.gradient: gradient,
+    np.convolve: convolve, np.correlate: correlate, np.linspace: linspace,
+    np.logspace: logspace, np.interp: interp, np.polyval: polyval,
+    np.fft.fftshift: fftshift, np.fft.ifftshift: ifftshift,
+}

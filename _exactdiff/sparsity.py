@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from . import shape as _shared_shape
 from .heap import keep_heap
 
 __all__ = ["Pattern", "jacobian_sparsity", "hessian_sparsity"]
@@ -721,12 +722,15 @@ for _f in (np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.d
     _FUNCTIONS[_f] = _sequence(_f)
 
 #: Selections and compositions shared by the engines (``_exactdiff.shape``), which
-#: reduce to the primitives above; filled by ``register_selections``.
-_SELECTIONS: dict[Any, Callable[..., Any]] = {}
+#: reduce to the primitives above: read from that module's table here, so that a
+#: pattern never depends on which engine happens to be imported;
+#: ``register_selections`` adds more.
+_SELECTIONS: dict[Any, Callable[..., Any]] = {
+    func: impl for func, impl in _shared_shape.NUMPY_FUNCTIONS.items() if func not in _FUNCTIONS}
 
 
 def register_selections(rules: dict) -> None:
-    """Let Patterns use the engines' shared selection rules (``{np.tile: impl}``)."""
+    """Let Patterns use further selection rules written for the engines (``{np.tile: impl}``)."""
     for func, impl in rules.items():
         if func not in _FUNCTIONS:
             _SELECTIONS[func] = impl

@@ -43,13 +43,10 @@ from _exactdiff.colouring import (
     star_colouring,
 )
 from _exactdiff.heap import keep_heap
-from _exactdiff.sparsity import hessian_sparsity, jacobian_sparsity, register_selections
+from _exactdiff.sparsity import hessian_sparsity, jacobian_sparsity
 
 from . import helpers as _h
 from ._number import Dual, HyperDual, _Number
-from .rules import shape as _shape_rules
-
-register_selections(_shape_rules.RULES)
 
 __all__ = ["SparseHessian", "SparseJacobian", "sparse_hessian", "sparse_jacobian"]
 

@@ -321,26 +321,9 @@ def _copy(a, order="K", subok=False):
 # ---------------------------------------------------------------------------------
 
 #: numpy function -> shared implementation registered for Dual/HyperDual.
-RULES = {
-    np.tile: _s.tile, np.repeat: _s.repeat, np.pad: _s.pad, np.diag: _s.diag,
-    np.diagflat: _s.diagflat, np.triu: _s.triu, np.tril: _s.tril,
-    np.fliplr: _s.fliplr, np.flipud: _s.flipud, np.rot90: _s.rot90, np.take: _s.take,
-    np.take_along_axis: _s.take_along_axis, np.compress: _s.compress,
-    np.extract: _s.extract, np.resize: _s.resize, np.delete: _s.delete,
-    np.insert: _s.insert, np.append: _s.append, np.choose: _s.choose,
-    np.select: _s.select, np.hstack: _s.hstack, np.vstack: _s.vstack,
-    np.dstack: _s.dstack, np.column_stack: _s.column_stack, np.block: _s.block,
-    np.atleast_1d: _s.atleast_1d, np.atleast_2d: _s.atleast_2d,
-    np.atleast_3d: _s.atleast_3d, np.rollaxis: _s.rollaxis,
-    np.broadcast_arrays: _s.broadcast_arrays, np.meshgrid: _s.meshgrid,
-    np.split: _s.split, np.array_split: _s.array_split, np.hsplit: _s.hsplit,
-    np.vsplit: _s.vsplit, np.dsplit: _s.dsplit, np.real: _s.real, np.imag: _s.imag,
-    np.real_if_close: _s.real_if_close,
-    np.full_like: _s.full_like, np.empty_like: _s.empty_like, np.diff: _s.diff,
-    np.gradient: _s.gradient, np.convolve: _s.convolve, np.correlate: _s.correlate,
-    np.linspace: _s.linspace, np.logspace: _s.logspace, np.interp: _s.interp,
-    np.polyval: _s.polyval, np.fft.fftshift: _s.fftshift, np.fft.ifftshift: _s.ifftshift,
-}
+# (diagonal, roll, flip, moveaxis and swapaxes keep the part-by-part versions above)
+RULES = {f: impl for f, impl in _s.NUMPY_FUNCTIONS.items()
+         if f not in (np.diagonal, np.roll, np.flip, np.moveaxis, np.swapaxes)}
 
 for _f, _impl in RULES.items():
     implements(_f)(_impl)
