@@ -1443,7 +1443,14 @@ def implements(*funcs):
 # the parts of the newest number.
 # ---------------------------------------------------------------------------------
 def _map_parts(x, fn):
-    """Apply a linear map to every part; ``fn(part, nd)`` knows about direction axes."""
+    """Apply a linear map to every part; ``fn(part, nd)`` knows about direction axes.
+
+    One helper for every number family: a Taylor's coefficient array is a single
+    part whose leading (coefficient) axis is a direction axis (``nd = 1``), so
+    the shape and reduction rules of :mod:`hyperdual.rules` serve Taylor numbers too.
+    """
+    if not x._NPARTS:
+        return type(x)._make(fn(x.coef, 1), x.tag)
     parts = x._parts()
     nd = x.nd
     out = [_tidy(fn(parts[0], 0))] + [_tidy(fn(p, nd)) for p in parts[1:]]

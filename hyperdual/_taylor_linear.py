@@ -2,10 +2,15 @@
 
 Reductions, reshapes, indexing and joins are linear, so they act on every
 Taylor coefficient alike: the value's axis ``i`` is the coefficient array's
-axis ``i + 1``.  Products (``matmul``, ``dot``, ``outer``) are Cauchy products
-with ``@`` between coefficients.  The table :data:`FUNCTIONS` is what
-:class:`~hyperdual.Taylor`'s ``__array_function__`` dispatches to; numpy
-functions not in it raise ``TypeError`` naming the function and the engine.
+axis ``i + 1``.  The part-by-part linear maps of Dual and HyperDual
+(``sum``, ``mean``, ``reshape``, ``transpose``, ``squeeze``, ``cumsum``,
+basic indexing ...) are the same maps: :func:`hyperdual._number._map_parts`
+hands them a Taylor's coefficient array as one part with one leading axis, so
+they are registered here unchanged rather than written again.  Products
+(``matmul``, ``dot``, ``outer``) are Cauchy products with ``@`` between
+coefficients.  The table :data:`FUNCTIONS` is what :class:`~hyperdual.Taylor`'s
+``__array_function__`` dispatches to; numpy functions not in it raise
+``TypeError`` naming the function and the engine.
 """
 
 from __future__ import annotations
@@ -14,13 +19,32 @@ import numpy as np
 
 from _exactdiff import contractions as _contractions
 from _exactdiff import linalg as _shared_linalg
+from _exactdiff.statistics import REDUCTIONS, with_where
 
 from . import _generic as g
 from . import _number as _n
-from ._number import _Number, _shape
-from ._taylor import ENGINE, Taylor, _coef_of, _const, _const_coef, _is_plain, _lift, _role
+from ._number import _map_parts, _Number, _shape
+from ._taylor import ENGINE, Taylor, _coef_of, _const, _const_coef, _lift, _role
+from .rules import shape as _shape_rules
+from .rules.indexing import _index_part
+from .rules.reductions import mean, prod, sum_
+from .rules.selection import clip
+from .rules.shape import diagonal, expand_dims, moveaxis, ravel, reshape, squeeze, transpose
+from .rules.statistics import cumsum
 
 FUNCTIONS: dict = {}
+
+# the linear part-maps and value-only functions shared with Dual/HyperDual
+FUNCTIONS.update({
+    np.sum: sum_, np.mean: mean, np.prod: prod, np.reshape: reshape, np.ravel: ravel,
+    np.transpose: transpose, np.swapaxes: _shape_rules.swapaxes, np.moveaxis: moveaxis,
+    np.squeeze: squeeze, np.expand_dims: expand_dims,
+    np.broadcast_to: _shape_rules.broadcast_to, np.flip: _shape_rules.flip,
+    np.diagonal: diagonal, np.cumsum: cumsum, np.clip: clip,
+    np.shape: _shape_rules._shape_func, np.ndim: _shape_rules._ndim_func,
+    np.size: _shape_rules._size_func, np.zeros_like: _shape_rules._zeros_like,
+    np.ones_like: _shape_rules._ones_like, np.copy: _shape_rules._copy,
+})
 
 
 def _impl(*funcs):
@@ -31,147 +55,8 @@ def _impl(*funcs):
     return deco
 
 
-def _map(x, fn):
-    """Apply ``fn(coef)`` (a linear map written for the leading coefficient axis)."""
-    return Taylor._make(fn(x.coef), x.tag)
-
-
 def _ax(axis, ndim):
     return _n._norm_axis(axis, ndim)
-
-
-def _shift(axis):
-    if axis is None:
-        return None
-    if isinstance(axis, tuple):
-        return tuple(a + 1 for a in axis)
-    return axis + 1
-
-
-@_impl(np.sum)
-def sum_(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
-    _n._no_out("sum", out)
-    if not isinstance(x, Taylor):
-        return np.sum(x, axis=axis, keepdims=keepdims)
-    nr = x.ndim
-    ax = _ax(axis, nr)
-    a = tuple(range(1, nr + 1)) if ax is None else _shift(ax)
-    return _map(x, lambda c: np.sum(c, axis=a, keepdims=keepdims))
-
-
-@_impl(np.mean)
-def mean(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
-    _n._no_out("mean", out)
-    shape = x.shape
-    ax = _ax(axis, len(shape))
-    if ax is None:
-        count = int(np.prod(shape, dtype=np.int64))
-    else:
-        axes = ax if isinstance(ax, tuple) else (ax,)
-        count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
-    return sum_(x, axis=axis, keepdims=keepdims) / float(count)
-
-
-@_impl(np.prod)
-def prod(x, axis=None, dtype=None, out=None, keepdims=False, **kw):
-    _n._no_out("prod", out)
-    if axis is None:
-        flat = reshape(x, (-1,))
-        res = _prod0(flat)
-        return reshape(res, (1,) * x.ndim) if keepdims else res
-    ax = _ax(axis, x.ndim)
-    res = _prod0(moveaxis(x, ax, 0))
-    return expand_dims(res, ax) if keepdims else res
-
-
-def _prod0(x):
-    n = x.shape[0]
-    if n == 0:
-        return sum_(x, axis=0) + 1.0
-    res = x[0]
-    for i in range(1, n):
-        res = res * x[i]
-    return res
-
-
-@_impl(np.reshape)
-def reshape(x, newshape=None, order="C", *, shape=None, **kw):
-    if newshape is None:
-        newshape = shape
-    if order != "C":
-        raise TypeError(f"{ENGINE}: reshape supports order='C' only")
-    if isinstance(newshape, (int, np.integer)):
-        newshape = (int(newshape),)
-    target = np.empty(x.shape, dtype=np.bool_).reshape(newshape).shape
-    return _map(x, lambda c: np.reshape(c, _shape(c)[:1] + target))
-
-
-@_impl(np.ravel)
-def ravel(x, order="C"):
-    return reshape(x, (-1,), order=order)
-
-
-@_impl(np.transpose)
-def transpose(x, axes=None):
-    nr = x.ndim
-    ax = tuple(range(nr))[::-1] if axes is None else tuple(_ax(a, nr) for a in axes)
-    return _map(x, lambda c: np.transpose(c, (0,) + tuple(a + 1 for a in ax)))
-
-
-@_impl(np.swapaxes)
-def swapaxes(x, axis1, axis2):
-    a1, a2 = _ax(axis1, x.ndim), _ax(axis2, x.ndim)
-    return _map(x, lambda c: np.swapaxes(c, a1 + 1, a2 + 1))
-
-
-@_impl(np.moveaxis)
-def moveaxis(x, source, destination):
-    s, d = _ax(source, x.ndim), _ax(destination, x.ndim)
-    return _map(x, lambda c: np.moveaxis(c, _shift(s), _shift(d)))
-
-
-@_impl(np.squeeze)
-def squeeze(x, axis=None):
-    if axis is None:
-        ax = tuple(i for i, s in enumerate(x.shape) if s == 1)
-    else:
-        ax = _ax(axis, x.ndim)
-        ax = ax if isinstance(ax, tuple) else (ax,)
-    return _map(x, lambda c: np.squeeze(c, axis=_shift(ax)) if ax else c)
-
-
-@_impl(np.expand_dims)
-def expand_dims(x, axis):
-    target = np.expand_dims(np.empty(x.shape, dtype=np.bool_), axis).shape
-    return reshape(x, target)
-
-
-@_impl(np.broadcast_to)
-def broadcast_to(x, shape, subok=False):
-    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    return _map(x, lambda c: np.broadcast_to(_lift(c, len(shape)), _shape(c)[:1] + shape))
-
-
-@_impl(np.flip)
-def flip(x, axis=None):
-    nr = x.ndim
-    ax = tuple(range(nr)) if axis is None else _ax(axis, nr)
-    return _map(x, lambda c: np.flip(c, axis=_shift(ax)) if nr else c)
-
-
-@_impl(np.cumsum)
-def cumsum(x, axis=None, dtype=None, out=None):
-    _n._no_out("cumsum", out)
-    if axis is None:
-        return cumsum(ravel(x), axis=0)
-    ax = _ax(axis, x.ndim)
-    return _map(x, lambda c: np.cumsum(c, axis=ax + 1))
-
-
-@_impl(np.diagonal)
-def diagonal(x, offset=0, axis1=0, axis2=1):
-    a1, a2 = _ax(axis1, x.ndim), _ax(axis2, x.ndim)
-    return _map(x, lambda c: np.diagonal(c, offset, a1 + 1, a2 + 1))
 
 
 @_impl(np.trace)
@@ -186,11 +71,7 @@ def getitem(x, index):
         raise TypeError(f"{ENGINE}: a Taylor number cannot be used as an index")
     if isinstance(index, list):
         index = np.asarray(index)
-    items = index if isinstance(index, tuple) else (index,)
-    if _n._is_basic_index(index) or not isinstance(index, tuple):
-        return _map(x, lambda c: c[(slice(None),) + items])
-    # several advanced indices may move axes: index each coefficient, then stack
-    return Taylor._make(np.stack([c[index] for c in _items_of(x.coef)]), x.tag)
+    return _map_parts(x, lambda c, nd: _index_part(c, nd, index))
 
 
 def _items_of(c):
@@ -261,19 +142,6 @@ def where(condition, x=None, y=None):
     top, (cx, cy) = _gather([x, y])
     nres = max(cond.ndim, len(_shape(cx)) - 1, len(_shape(cy)) - 1)
     return Taylor._make(np.where(cond, _lift(cx, nres), _lift(cy, nres)), top.tag)
-
-
-@_impl(np.clip)
-def clip(a, a_min=None, a_max=None, out=None, **kw):
-    _n._no_out("clip", out)
-    a_min = kw.pop("min", a_min)
-    a_max = kw.pop("max", a_max)
-    r = a
-    if a_min is not None:
-        r = g.maximum(r, a_min)
-    if a_max is not None:
-        r = g.minimum(r, a_max)
-    return r
 
 
 def _select_extreme(x, axis, keepdims, argf):
@@ -400,29 +268,6 @@ def outer(a, b, out=None):
     return a * b
 
 
-@_impl(np.shape)
-def _shape_func(a):
-    return a.shape
-
-
-@_impl(np.ndim)
-def _ndim_func(a):
-    return a.ndim
-
-
-@_impl(np.size)
-def _size_func(a, axis=None):
-    return a.size if axis is None else a.shape[axis]
-
-
-@_impl(np.zeros_like)
-def _zeros_like(a, dtype=None, order="K", subok=True, shape=None):
-    return np.zeros_like(g.real_value(a), dtype=dtype, shape=shape)
-
-
-@_impl(np.ones_like)
-def _ones_like(a, dtype=None, order="K", subok=True, shape=None):
-    return np.ones_like(g.real_value(a), dtype=dtype, shape=shape)
 
 
 @_impl(np.argmax)
@@ -433,11 +278,6 @@ def _argmax(a, axis=None, out=None, **kw):
 @_impl(np.argmin)
 def _argmin(a, axis=None, out=None, **kw):
     return np.argmin(g.real_value(a), axis=axis, **kw)
-
-
-@_impl(np.copy)
-def _copy(a, order="K", subok=False):
-    return Taylor._make(np.copy(a.coef) if _is_plain(a.coef) else a.coef, a.tag)
 
 
 # --- linear algebra: the matrix-series recurrences ----------------------------------------
@@ -701,3 +541,9 @@ def _naming(func, impl):
 
 
 _register_shared_families()
+
+# where= and initial= of sum/prod/mean/max/min, layered as for Dual and HyperDual
+for _kind, _funcs in REDUCTIONS.items():
+    for _f in _funcs:
+        if _f in FUNCTIONS:
+            FUNCTIONS[_f] = with_where(_kind, FUNCTIONS[_f])
