@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -129,13 +130,17 @@ def _expected(envs: list[str], workers: int) -> float:
 
 
 def _progress(log: Path) -> str:
-    """The last pytest percentage in a log, or 'setting up'."""
+    """Where an environment's run is: pytest's last percentage, 'collecting' before
+    the first one, 'finishing' once pytest has printed its summary (the warnings
+    summary can be long, so the whole log is searched, not its end)."""
     try:
-        text = log.read_text(errors="replace")[-4000:]
+        text = log.read_text(errors="replace")
     except OSError:
         return "starting"
+    if re.search(r"^=*\s*\d+ (passed|failed)|^\d+ (passed|failed)", text, re.M):
+        return "finishing"
     pct = re.findall(r"\[\s*(\d+)%\]", text)
-    return f"{pct[-1]}%" if pct else "running"
+    return f"{pct[-1]}%" if pct else "collecting"
 
 
 def _tail(text: str, n: int) -> str:
@@ -158,6 +163,59 @@ def _pytest_counts(names: list[str]) -> dict[str, int]:
             key = "failed" if what.startswith("error") else what
             counts[key] += int(n)
     return counts
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """End a tox run and everything it started (its process group)."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _run_all(pending, running, results, jobs, tox, extra, env, start) -> None:
+    """Run the environments ``jobs`` at a time, printing progress and each result."""
+    last_note = time.monotonic()
+    while pending or running:
+        while pending and len(running) < jobs:
+            name = pending.pop(0)
+            log = LOGS / f"{name}.log"
+            fh = open(log, "w")  # noqa: SIM115  (closed when the process ends)
+            cmd = tox + ["run", "-e", name, "--skip-pkg-install"] + extra
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+            proc._log_fh = fh  # type: ignore[attr-defined]
+            running[name] = (proc, time.monotonic(), log)
+            print(f"[{_fmt(time.monotonic() - start)}] start {name}", flush=True)
+        time.sleep(0.5)
+        for name, (proc, t0, log) in list(running.items()):
+            rc = proc.poll()
+            if rc is None:
+                continue
+            proc._log_fh.close()  # type: ignore[attr-defined]
+            dt = time.monotonic() - t0
+            results[name] = (rc, dt)
+            del running[name]
+            text = log.read_text(errors="replace")
+            status = "OK" if rc == 0 else f"FAILED (exit {rc})"
+            print(f"[{_fmt(time.monotonic() - start)}] {name}: {status} in {_fmt(dt)}")
+            if rc == 0:
+                print(_tail(text, 3))
+            else:
+                print(text)
+            sys.stdout.flush()
+        if running and time.monotonic() - last_note >= POLL:
+            last_note = time.monotonic()
+            states = ", ".join(f"{n} {_progress(lg)}" for n, (_, _, lg) in running.items())
+            print(f"[{_fmt(last_note - start)}] running: {states}; "
+                  f"{len(results)} done, {len(pending)} waiting", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     tox = [sys.executable, "-m", "tox"]
     start = time.monotonic()
 
+    # SIGTERM (a CI timeout, kill) ends this script through the finally clauses
+    # below, which stop the tox runs it started, instead of orphaning them
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     print(f"\n[{_fmt(0)}] creating environments (tox run --notest, sequential)", flush=True)
     setup = subprocess.run(tox + ["run", "--notest", "-e", ",".join(names)],
                            cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
@@ -204,42 +265,17 @@ def main(argv: list[str] | None = None) -> int:
     pending = list(names)
     running: dict[str, tuple[subprocess.Popen, float, Path]] = {}
     results: dict[str, tuple[int, float]] = {}
-    last_note = time.monotonic()
     extra = ["--"] + args.pytest_args if args.pytest_args else []
 
-    while pending or running:
-        while pending and len(running) < jobs:
-            name = pending.pop(0)
-            log = LOGS / f"{name}.log"
-            fh = open(log, "w")  # noqa: SIM115  (closed when the process ends)
-            cmd = tox + ["run", "-e", name, "--skip-pkg-install"] + extra
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-            proc._log_fh = fh  # type: ignore[attr-defined]
-            running[name] = (proc, time.monotonic(), log)
-            print(f"[{_fmt(time.monotonic() - start)}] start {name}", flush=True)
-        time.sleep(0.5)
-        for name, (proc, t0, log) in list(running.items()):
-            rc = proc.poll()
-            if rc is None:
-                continue
-            proc._log_fh.close()  # type: ignore[attr-defined]
-            dt = time.monotonic() - t0
-            results[name] = (rc, dt)
-            del running[name]
-            text = log.read_text(errors="replace")
-            status = "OK" if rc == 0 else f"FAILED (exit {rc})"
-            print(f"[{_fmt(time.monotonic() - start)}] {name}: {status} in {_fmt(dt)}")
-            if rc == 0:
-                print(_tail(text, 3))
-            else:
-                print(text)
-            sys.stdout.flush()
-        if running and time.monotonic() - last_note >= POLL:
-            last_note = time.monotonic()
-            states = ", ".join(f"{n} {_progress(lg)}" for n, (_, _, lg) in running.items())
-            print(f"[{_fmt(last_note - start)}] running: {states}; "
-                  f"{len(results)} done, {len(pending)} waiting", flush=True)
+    # stopped (Ctrl-C, or SIGTERM from a CI timeout): end the environments still
+    # running (each tox run is its own process group, its pytest included)
+    try:
+        _run_all(pending, running, results, jobs, tox, extra, env, start)
+    finally:
+        if running:
+            print(f"\nstopped: ending {', '.join(running)}", flush=True)
+        for proc, _, _ in running.values():
+            _stop(proc)
 
     total = time.monotonic() - start
     # this run's times are the next run's estimate (not after a partial pytest run)

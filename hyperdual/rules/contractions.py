@@ -46,6 +46,7 @@ from .. import _generic as g
 from .._number import (
     _coerce_const,
     _finish,
+    _finite,
     _lead_shapes,
     _Number,
     _shape,
@@ -53,7 +54,7 @@ from .._number import (
     _top,
     implements,
 )
-from .products import matmul
+from .products import _plain_parts, _zero_safe, matmul
 
 
 # ---------------------------------------------------------------------------------
@@ -126,8 +127,9 @@ def _einsum(ins: list[str], outs: str, ops: list, optimize: Any = False) -> Any:
         else:
             parts.append((_coerce_const(o),) + (None,) * (cls._NPARTS - 1))
 
-    def term(choice: dict[int, int]) -> Any:
-        """einsum with part ``choice[i]`` of operand i (value part elsewhere)."""
+    def term(choice: dict[int, int], safe: bool = False) -> Any:
+        """einsum with part ``choice[i]`` of operand i (value part elsewhere);
+        ``safe``: a zero tangent times an inf/NaN stays 0 (two operands)."""
         subs, arrs, any_lead = [], [], False
         for i, (lab, ps) in enumerate(zip(ins, parts)):
             m = choice.get(i, 0)
@@ -143,24 +145,41 @@ def _einsum(ins: list[str], outs: str, ops: list, optimize: Any = False) -> Any:
         o = (lead if any_lead else "") + outs
         if any_lead and nd > 1:
             subs, arrs = _drop_unit_lead(subs, arrs, lead)
-        return np.einsum(",".join(subs) + "->" + o, *arrs, optimize=auto_optimize(arrs, optimize))
+        spec = ",".join(subs) + "->" + o
+        opt = auto_optimize(arrs, optimize)
+        if safe:
+            return _zero_safe(lambda p, q: np.einsum(spec, p, q, optimize=opt),
+                              np.asarray(arrs[0]), np.asarray(arrs[1]),
+                              0 in choice, 1 in choice)
+        return np.einsum(spec, *arrs, optimize=opt)
 
-    value = _tidy(term({}))
-    out = [value]
-    n = len(ops)
-    for m in range(1, cls._NPARTS):
+    def part(m: int, safe: bool = False) -> Any:
         total = None
         for i in range(n):
-            t = term({i: m})
+            t = term({i: m}, safe)
             if t is not None:
                 total = t if total is None else total + t
         if m == 3:
             for i in range(n):
                 for j in range(n):
                     if i != j:
-                        t = term({i: 1, j: 2})
+                        t = term({i: 1, j: 2}, safe)
                         if t is not None:
                             total = t if total is None else total + t
+        return total
+
+    value = _tidy(term({}))
+    out = [value]
+    n = len(ops)
+    # a non-finite value (or, for eps1 eps2, a non-finite tangent meeting a
+    # tangent) may have turned a zero tangent into NaN: redo that part safely
+    # (two operands: every contraction numpy names, and einsum's common case)
+    redo = n == 2 and not _finite(value)
+    for m in range(1, cls._NPARTS):
+        total = part(m)
+        if total is not None and n == 2 and (redo or (m == 3 and not _finite(total))) \
+                and _plain_parts(*parts[0], *parts[1]):
+            total = part(m, safe=True)
         out.append(total)
     return _finish(cls, out, tag, nd, _shape(value), _lead_shapes(top))
 
