@@ -46,7 +46,6 @@ from .. import _generic as g
 from .._number import (
     _coerce_const,
     _finish,
-    _finite,
     _lead_shapes,
     _Number,
     _shape,
@@ -54,7 +53,7 @@ from .._number import (
     _top,
     implements,
 )
-from .products import _plain_parts, _zero_safe, matmul
+from .products import _finite_data, _plain_parts, _zero_safe, matmul
 
 
 # ---------------------------------------------------------------------------------
@@ -174,10 +173,10 @@ def _einsum(ins: list[str], outs: str, ops: list, optimize: Any = False) -> Any:
     # a non-finite value (or, for eps1 eps2, a non-finite tangent meeting a
     # tangent) may have turned a zero tangent into NaN: redo that part safely
     # (two operands: every contraction numpy names, and einsum's common case)
-    redo = n == 2 and not _finite(value)
+    redo = n == 2 and not _finite_data(value)
     for m in range(1, cls._NPARTS):
         total = part(m)
-        if total is not None and n == 2 and (redo or (m == 3 and not _finite(total))) \
+        if total is not None and n == 2 and (redo or (m == 3 and not _finite_data(total))) \
                 and _plain_parts(*parts[0], *parts[1]):
             total = part(m, safe=True)
         out.append(total)

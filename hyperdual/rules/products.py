@@ -161,6 +161,12 @@ def _zero_safe(bil, a, b, za, zb):
     return out + special.astype(dt, copy=False)
 
 
+def _finite_data(v):
+    """_finite for plain numpy data; numbers of an older tag (nesting) and lazy
+    arrays count as finite here (no guard: their values are not at hand)."""
+    return _finite(v) if isinstance(v, (float, np.ndarray)) else True
+
+
 def _plain_parts(*parts):
     return all(p is None or type(p) is np.ndarray or type(p) is float for p in parts)
 
@@ -215,14 +221,14 @@ def matmul(x, y):
     out = [value]
     # a non-finite value (or, for eps1 eps2, a non-finite tangent meeting a
     # tangent) may have turned a zero tangent into NaN: redo that part safely
-    value_finite = _finite(value)
+    value_finite = _finite_data(value)
     for m in range(1, cls._NPARTS):
         total = None
         for i, j in _SPLITS[m]:
             if px[i] is None or py[j] is None:
                 continue
             total = _acc(total, _mm(px[i], i != 0, py[j], j != 0, nd))
-        if total is not None and (not value_finite or (m == 3 and not _finite(total))) \
+        if total is not None and (not value_finite or (m == 3 and not _finite_data(total))) \
                 and _plain_parts(*px, *py):
             total = None
             for i, j in _SPLITS[m]:
