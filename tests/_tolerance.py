@@ -4,7 +4,7 @@ Two correct implementations of one function (``math.sinh`` and numpy's SIMD
 ``np.sinh``, scipy 1.11's ``erf`` and ``math.erf``, a scalar fast path and an
 array path) may differ by a few units in the last place (ulps), and a
 computation with cancelling terms amplifies that by its condition number.  A
-flat ``rtol=1e-15`` therefore fails on some CPUs (AVX-512) and not on others.
+flat relative tolerance of 1e-15 therefore fails on some CPUs (AVX-512) and not on others.
 The tolerance here is always ``ulps * cond * spacing(|expected|)``: a few ulps
 of the expected value times the condition number of the computation.
 

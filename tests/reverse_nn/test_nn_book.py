@@ -14,6 +14,7 @@ import pytest
 import reverse
 import reverse.functions as F
 from reverse import MLP, AdaGrad, Linear, Spiral, Variable, get_spiral, spiral, test_mode
+from tests._tolerance import assert_close_ulps
 
 
 # ---------------------------------------------------------- np.random.seed
@@ -87,10 +88,13 @@ def test_dropout_gradient_is_the_mask():
 def test_softmax_default_is_the_books_axis_1_for_batches():
     x = np.random.default_rng(0).normal(size=(4, 3))
     expected = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)  # the book's formula
-    np.testing.assert_allclose(F.softmax(x).data, expected, rtol=1e-15, atol=0)
+    # two formulas (ours shifts by the row max): exp turns x's rounding into relative
+    # error, so a few ulps times 1 + max abs(x)
+    cond = 1.0 + np.max(np.abs(x))
+    assert_close_ulps(F.softmax(x).data, expected, cond=cond)
     np.testing.assert_array_equal(F.softmax(x).data, F.softmax(x, axis=1).data)
     # a single vector of logits works too (the book's axis=1 would fail)
-    np.testing.assert_allclose(F.softmax(x[0]).data, expected[0], rtol=1e-15)
+    assert_close_ulps(F.softmax(x[0]).data, expected[0], cond=cond)
 
 
 # -------------------------------------------------------------- the spiral
