@@ -4,7 +4,7 @@ central differences; random broadcasting between parts of different shapes."""
 import math
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 from scipy import special
@@ -152,6 +152,11 @@ def test_first_derivative_matches_central_differences(names, x):
     h = 1e-6 * max(1.0, abs(x))
     coarse, _ = _central(f, x, 2 * h)
     fd, f_max = _central(f, x, h)
+    # the quotient must resolve f: where one step changes f by more than a tenth of
+    # its size the differences measure nothing (cos(poly(poly(poly(x)))) at x = 3:
+    # the step moves cos's argument by ~1e4, so the quotient is noise; reverse mode
+    # and hyperdual agree there on -3.99e9)
+    assume(abs(d) * h <= 0.1 * max(1.0, f_max))
     tol = _fd_tolerance(f_max, d, h, abs(coarse - fd))
     assert abs(d - fd) <= tol, (names, x, d, fd, tol)
 
