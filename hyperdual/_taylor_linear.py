@@ -268,8 +268,6 @@ def outer(a, b, out=None):
     return a * b
 
 
-
-
 @_impl(np.argmax)
 def _argmax(a, axis=None, out=None, **kw):
     return np.argmax(g.real_value(a), axis=axis, **kw)
