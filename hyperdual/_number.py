@@ -645,7 +645,8 @@ class Dual(_Number):
             try:
                 o = _new(Dual)
                 o.real = rule.scalar(r)
-                t = rule.dscalar(r) * d
+                s1 = rule.s1
+                t = rule.dscalar(r) * d if s1 is None else s1(r, d)
                 # a zero tangent stays zero even where f' is inf (NaN-safe, inlined)
                 o.dual = t if t == t or d != 0.0 else 0.0
                 o.tag = self.tag
@@ -768,6 +769,8 @@ class HyperDual(_Number):
         if (type(r) is float and type(a) is float and type(b) is float
                 and type(c) is float and rule.scalar is not None):
             try:
+                if rule.s1 is not None:
+                    return _scaled_hyper_scalar(rule, self, r, a, b, c)
                 f1 = rule.dscalar(r)
                 o = _new(HyperDual)
                 o.real = rule.scalar(r)
@@ -989,6 +992,54 @@ def _weak(v, other) -> bool:
             and other.dtype.kind == "f" and other.dtype != np.float64)
 
 
+def _scaled_hyper_scalar(rule, x, r, a, b, c):
+    """HyperDual's chain rule on Python floats through the rule's scaled products."""
+    s1, s2 = rule.s1, rule.s2
+    t1, t2 = s1(r, a), s1(r, b)
+    t12 = s1(r, c) + s2(r, a, b)
+    if t1 != t1 or t2 != t2 or t12 != t12:  # zero tangents stay zero (see _mul_coef)
+        t1 = s1(r, a) if a != 0.0 else 0.0
+        t2 = s1(r, b) if b != 0.0 else 0.0
+        t12 = ((s1(r, c) if c != 0.0 else 0.0)
+               + (s2(r, a, b) if a != 0.0 and b != 0.0 else 0.0))
+    o = _new(HyperDual)
+    o.real = rule.scalar(r)
+    o.eps1, o.eps2, o.eps12 = t1, t2, t12
+    o.tag = x.tag
+    o.nd = 0
+    return o
+
+
+def _guard(term, *tangents):
+    """A scaled product with zero where a tangent factor is exactly zero (so a
+    zero tangent stays zero where f' is inf: as :func:`_mul_coef`)."""
+    if term is None or type(term) is float and term - term == 0.0:
+        return term
+    if isinstance(term, _Number):
+        if _all_parts_finite(term):
+            return term
+    elif type(term) is not np.ndarray and type(term) is not float and _is_foreign(term):
+        zero = None
+        for t in tangents:
+            if not isinstance(t, _Number):
+                zero = (t == 0) if zero is None else zero | (t == 0)
+        return term if zero is None else np.where(zero, np.zeros((), dtype=term.dtype), term)
+    elif _finite(term):
+        return term
+    zero = None
+    for t in tangents:
+        if isinstance(t, _Number):
+            continue
+        z = np.asarray(t) == 0
+        zero = z if zero is None else zero | z
+    if zero is None or not np.any(zero):
+        return term
+    if isinstance(term, _Number):
+        return g.where_value(zero, 0.0, term)
+    out = np.where(zero, np.zeros((), dtype=np.result_type(term)), term)
+    return _tidy(out) if out.ndim == 0 else out
+
+
 def _unary_general(rule, x):
     cls = type(x)
     parts = x._parts()
@@ -997,6 +1048,17 @@ def _unary_general(rule, x):
         return cls._build(tuple([-p for p in parts]), x.tag, x.nd)
     r = _np_scalar(parts[0])
     out = [getattr(g, rule.name)(r)]
+    s1 = rule.s1
+    if s1 is not None:
+        # f'(u) a and f''(u) a b as the rule forms them (no under/overflow of f'
+        # or f'' alone where the products are ordinary floats)
+        a = parts[1]
+        out.append(_guard(s1(r, a), a))
+        if cls._NPARTS > 2:
+            b, c = parts[2], parts[3]
+            out.append(_guard(s1(r, b), b))
+            out.append(_acc(_guard(s1(r, c), c), _guard(rule.s2(r, a, b), a, b)))
+        return _finish(cls, out, x.tag, x.nd, _shape(out[0]), _lead_shapes(x))
     f1 = rule.df(r)
     f2 = rule.d2f(r) if cls._NPARTS > 2 else None
     derivs = (None, f1, f2)
@@ -1307,6 +1369,8 @@ def _binary_general(rule, x, y):
     # result keeps float32 as numpy's would; otherwise it becomes np.float64.
     xr, yr = (xr if _weak(xr, yr) else _np_scalar(xr)), (yr if _weak(yr, xr) else _np_scalar(yr))
     order = 2 if cls._NPARTS > 2 else 1
+    if rule.scaled is not None:
+        return _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top)
     d = rule.partials(xr, yr, order, vx, vy)
     if (type(xr) is np.ndarray or type(yr) is np.ndarray) and not (
             isinstance(xr, _Number) or isinstance(yr, _Number)):
@@ -1341,6 +1405,52 @@ def _binary_general(rule, x, y):
                     total = _acc(total, _mul_coef(d[(0, 2)], py[b1] * py[b2]))
                 if vx and vy and not _zero_coef(d[(1, 1)]):
                     total = _acc(total, _mul_coef(d[(1, 1)], px[b1] * py[b2] + py[b1] * px[b2]))
+        out.append(total)
+    return _finish(cls, out, tag, nd, shape, _lead_shapes(top))
+
+
+def _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top):
+    """The chain rule of a binary rule with scaled products (Binary.scaled)."""
+    sc = rule.scaled
+    if (type(xr) is np.ndarray or type(yr) is np.ndarray) and not (
+            isinstance(xr, _Number) or isinstance(yr, _Number)):
+        value = rule.ufunc(xr, yr)
+    else:
+        value = getattr(g, rule.name)(xr, yr)
+    if _NP1:
+        value = _np1_weak_scalars(value, xr, yr)
+    shape = _shape(value)
+    nres = len(shape)
+    if vx:
+        px = [px[0]] + [_lift(p, nd, nres) for p in px[1:]]
+    if vy:
+        py = [py[0]] + [_lift(p, nd, nres) for p in py[1:]]
+
+    def term(key, t1, t2=None):
+        v = sc(xr, yr, key, t1, t2)
+        if v is None:
+            return None
+        return _guard(v, t1) if t2 is None else _guard(v, t1, t2)
+
+    out = [value]
+    for m in range(1, cls._NPARTS):
+        total = None
+        for blocks in _PARTITIONS[m]:
+            if len(blocks) == 1:
+                b = blocks[0]
+                if vx:
+                    total = _acc(total, term((1, 0), px[b]))
+                if vy:
+                    total = _acc(total, term((0, 1), py[b]))
+            else:
+                b1, b2 = blocks
+                if vx:
+                    total = _acc(total, term((2, 0), px[b1], px[b2]))
+                if vy:
+                    total = _acc(total, term((0, 2), py[b1], py[b2]))
+                if vx and vy:
+                    total = _acc(total, term((1, 1), px[b1], py[b2]))
+                    total = _acc(total, term((1, 1), px[b2], py[b1]))
         out.append(total)
     return _finish(cls, out, tag, nd, shape, _lead_shapes(top))
 

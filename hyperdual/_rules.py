@@ -52,6 +52,13 @@ class Unary:
     # tests check it equals df).
     dscalar: Callable | None = None
     d2scalar: Callable | None = None  # likewise for f'' (HyperDual's fast path)
+    # Optional scaled products for the chain rule: s1(x, a) = f'(x) a and
+    # s2(x, a, b) = f''(x) a b, formed so that no intermediate leaves the float
+    # range where the product is an ordinary float (f''(x) itself may underflow
+    # to 0 while f''(x) a b does not: log''(4e198) * (4e99)**2).  When a rule has
+    # them, the chain rule of Dual/HyperDual uses them instead of f' and f''.
+    s1: Callable | None = None
+    s2: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,11 @@ class Binary:
     scalar: Callable | None
     partials: Callable  # (x, y, order, vary_x, vary_y) -> {(i, j): value}
     note: str = ""
+    # Optional scaled products (see Unary.s1): scaled(x, y, (i, j), t1, t2) is the
+    # partial (i, j) times the tangent t1 (first order) or t1 t2 (second order; for
+    # (1, 1), t1 moves x and t2 moves y), formed without leaving the float range;
+    # None for a partial that is zero.
+    scaled: Callable | None = None
 
 
 def _zero(x):
@@ -79,6 +91,17 @@ def _u(name, ufunc, scalar, df, d2f, note="", dscalar=None, d2scalar=None):
 
 def _b(name, ufunc, scalar, partials, note=""):
     BINARY[name] = Binary(name, ufunc, scalar, partials, note)
+
+
+def _scaled(name, s1, s2, table=None):
+    """Give a rule its scaled chain-rule products (see Unary.s1 / Binary.scaled)."""
+    from dataclasses import replace
+
+    table = UNARY if table is None else table
+    if table is BINARY:
+        table[name] = replace(table[name], scaled=s1)
+    else:
+        table[name] = replace(table[name], s1=s1, s2=s2)
 
 
 def _square(v):
@@ -392,6 +415,8 @@ def _const_like(c):
 
 def _piecewise(x, small, near, far):
     """``near(x)`` where ``small(|real x|)`` holds, else ``far(x)`` (see :func:`_select`)."""
+    if type(x) is float:
+        return near(x) if small(abs(x)) else far(x)
     return _select(x, lambda r: small(np.abs(r)), near, far)
 
 
@@ -403,6 +428,8 @@ def _select(x, cond, near, far):
     and selected elementwise.  Used where a closed form cancels (a series
     takes over) or divides by zero at a removable singularity.
     """
+    if type(x) is float:
+        return near(x) if cond(x) else far(x)
     r = g.real_value(x)
     c = cond(np.asarray(r))
     if np.ndim(c) == 0:
@@ -995,6 +1022,402 @@ PRIVATE["log_ndtr_d1"] = Unary("log_ndtr_d1", _log_ndtr_h, None, _log_ndtr_d2, _
 _inverse_d1_rule("erfinv_d1", "erfinv", _erfinv_d1, 2.0)
 _inverse_d1_rule("erfcinv_d1", "erfcinv", _erfcinv_d1, 2.0)
 _inverse_d1_rule("ndtri_d1", "ndtri", _ndtri_d1, 1.0)
+
+# --- scaled chain-rule products ------------------------------------------------------
+# The chain rule forms f'(u) a and f''(u) a b + f'(u) c (a, b, c the parts of u).
+# For a power-law tail f''(u) ~ u**p leaves the float range long before the
+# product does (log''(4e198) = -6e-398 underflows to -0, while
+# log''(4e198) (4e99)**2 = -1e-198): each rule below forms the products from
+# ratios such as a/u, which stay ordinary floats as long as a and u do.  Rules
+# with exponential tails form exp(e) t as exp(e + log abs(t)) sign(t) where exp(e)
+# alone leaves the range.
+_EXP_LO, _EXP_HI = -700.0, 700.0
+
+
+def _plain_data(*vs) -> bool:
+    return all(type(v) is float or type(v) is np.float64 or type(v) is np.ndarray
+               for v in vs)
+
+
+def _exp_times(e, *ts):
+    """exp(e) * t1 * t2 ... with no intermediate under/overflow: exp(e) with the
+    logarithms of abs(t) folded into the exponent where exp(e) is out of range."""
+    te = type(e)
+    if te is float:
+        if _EXP_LO <= e <= _EXP_HI:  # the usual case: the plain product
+            return _prod(math.exp(e), ts)
+    elif te is np.ndarray and _plain_data(*ts):
+        if e.size == 0 or _EXP_LO <= e.min() and e.max() <= _EXP_HI:
+            return _prod(np.exp(e), ts)
+    if _plain_data(e, *ts):
+        scalar = te is float and all(type(t) is float for t in ts)
+        with np.errstate(all="ignore"):
+            sgn, tot = 1.0, e
+            for t in ts:
+                sgn = sgn * np.sign(t)
+                tot = tot + np.log(np.abs(t))
+            far = np.exp(tot) * sgn
+            near = g.exp(e)
+            for t in ts:
+                near = near * t
+            out = np.where((e < _EXP_LO) | (e > _EXP_HI), far, near)
+        return float(out) if scalar else out
+    out = g.exp(e)  # nested or lazy numbers: the plain product
+    for t in ts:
+        out = out * t
+    return out
+
+
+def _s_log(c):
+    def s1(x, a):
+        return (a / x) / c if c != 1.0 else a / x
+
+    def s2(x, a, b):
+        p = (a / x) * (b / x)
+        return -(p / c) if c != 1.0 else -p
+    return s1, s2
+
+
+for _n, _c in (("log", 1.0), ("log2", _LN2), ("log10", _LN10)):
+    _scaled(_n, *_s_log(_c))
+
+
+def _log1p_s1(x, a):
+    return a / (1.0 + x)
+
+
+def _log1p_s2(x, a, b):
+    w = 1.0 + x
+    return -((a / w) * (b / w))
+
+
+_scaled("log1p", _log1p_s1, _log1p_s2)
+_scaled("reciprocal", lambda x, a: -((a / x) / x),
+        lambda x, a, b: 2.0 * (((a / x) * (b / x)) / x))
+
+
+def _sqrt_s2(x, a, b):
+    r = g.sqrt(x)
+    return -0.25 * (((a / r) / r) * (b / r))
+
+
+_scaled("sqrt", lambda x, a: (a / g.sqrt(x)) * 0.5, _sqrt_s2)
+
+
+def _cbrt_s1(x, a):
+    c = g.cbrt(x)
+    return ((a / c) / c) / 3.0
+
+
+def _cbrt_s2(x, a, b):
+    c = g.cbrt(x)
+    # a b x**(-5/3); times x/x (1, or nan at 0 where the two sides differ: as d2f)
+    return (-2.0 / 9.0) * (((a / c) / c) * (((b / c) / c) / c)) * (x / x)
+
+
+_scaled("cbrt", _cbrt_s1, _cbrt_s2)
+
+
+def _arctan_s1(x, a):
+    return _piecewise(x, lambda r: r <= 1e8, lambda x: a / (1.0 + x * x),
+                      lambda x: (a / x) / x)
+
+
+def _arctan_s2(x, a, b):
+    def near(x):
+        d = 1.0 + x * x
+        return -2.0 * (((x / d) * (a / d)) * b)
+    return _piecewise(x, lambda r: r <= 1e8, near,
+                      lambda x: -2.0 * (((a / x) * (b / x)) / x))
+
+
+_scaled("arctan", _arctan_s1, _arctan_s2)
+
+
+def _s_inv_root(q, sign, p2):
+    """f' = sign / q(x), f'' = p2 * sign * x / q(x)**3 (arcsinh, arccosh, arcsin ...)."""
+    def s1(x, a):
+        v = a / q(x)
+        return -v if sign < 0 else v
+
+    def s2(x, a, b):
+        h = q(x)
+        v = p2 * (((x / h) * (a / h)) * (b / h))
+        return -v if sign < 0 else v
+    return s1, s2
+
+
+_scaled("arcsinh", *_s_inv_root(lambda x: g.hypot(1.0, x), 1, -1.0))
+_scaled("arccosh", *_s_inv_root(lambda x: g.sqrt(x - 1.0) * g.sqrt(x + 1.0), 1, -1.0))
+_scaled("arcsin", *_s_inv_root(lambda x: g.sqrt((1.0 - x) * (1.0 + x)), 1, 1.0))
+_scaled("arccos", *_s_inv_root(lambda x: g.sqrt((1.0 - x) * (1.0 + x)), -1, 1.0))
+
+
+def _arctanh_s2(x, a, b):
+    q = (1.0 - x) * (1.0 + x)
+    return 2.0 * (((x / q) * (a / q)) * b)
+
+
+_scaled("arctanh", lambda x, a: a / ((1.0 - x) * (1.0 + x)), _arctanh_s2)
+_scaled("entr", lambda x, a: -(g.log(x) + 1.0) * a, lambda x, a, b: -((a / x) * b))
+
+
+def _logit_s2(p, a, b):
+    q = p * (1.0 - p)
+    return (2.0 * p - 1.0) * ((a / q) * (b / q))
+
+
+_scaled("logit", lambda p, a: a / (p * (1.0 - p)), _logit_s2)
+
+
+# log-gamma family: psi' ~ 1/x and psi'' ~ -1/x**2 for large x; near 0 the poles
+# 1/x**2, -2/x**3 (psi'(x) = 1/x**2 + psi'(1 + x), psi''(x) = -2/x**3 + psi''(1 + x))
+def _pg1_times(x, a, b):
+    def near0(x):
+        return (a / x) * (b / x) + (g.polygamma1(1.0 + x) * a) * b
+    return _piecewise(x, lambda r: r < 1e-8, near0, lambda x: (g.polygamma1(x) * a) * b)
+
+
+def _pg2_times(x, a, b):
+    def near0(x):
+        return -2.0 * (((a / x) * (b / x)) / x) + (g.polygamma2(1.0 + x) * a) * b
+
+    def mid(x):
+        return (g.polygamma2(x) * a) * b
+
+    def far(x):  # psi''(x) = -1/x**2 (1 + 1/x + ...): the correction is below eps here
+        return -((a / x) * (b / x))
+    return _select(x, lambda r: r > 1e16, far,
+                   lambda x: _piecewise(x, lambda r: r < 1e-8, near0, mid))
+
+
+def _pg1_s1(x, a):
+    return _piecewise(x, lambda r: r < 1e-8,
+                      lambda x: (a / x) / x + g.polygamma1(1.0 + x) * a,
+                      lambda x: g.polygamma1(x) * a)
+
+
+for _n in ("gammaln", "loggamma"):
+    _scaled(_n, lambda x, a: g.digamma(x) * a, _pg1_times)
+_scaled("digamma", _pg1_s1, _pg2_times)
+
+
+# exponential tails
+_scaled("exp", lambda x, a: _exp_times(x, a), lambda x, a, b: _exp_times(x, a, b))
+_scaled("expm1", lambda x, a: _exp_times(x, a), lambda x, a, b: _exp_times(x, a, b))
+_scaled("exp2", lambda x, a: _exp_times(x * _LN2, a) * _LN2,
+        lambda x, a, b: _exp_times(x * _LN2, a, b) * (_LN2 * _LN2))
+
+
+def _cosh_times(x, *ts):
+    # cosh(x) t = (exp(|x| - ln 2) t) (1 + exp(-2|x|)); sinh alike with the sign of x
+    return _piecewise(x, lambda r: r <= 20.0, lambda x: _prod(g.cosh(x), ts),
+                      lambda x: _exp_times(g.absolute(x) - _LN2, *ts))
+
+
+def _sinh_times(x, *ts):
+    return _piecewise(x, lambda r: r <= 20.0, lambda x: _prod(g.sinh(x), ts),
+                      lambda x: _exp_times(g.absolute(x) - _LN2, *ts) * g.sign(x))
+
+
+def _prod(c, ts):
+    for t in ts:
+        c = c * t
+    return c
+
+
+_scaled("sinh", _cosh_times, _sinh_times)
+_scaled("cosh", _sinh_times, _cosh_times)
+
+
+def _sech2_times(x, *ts):
+    # sech(x)**2 = 4 exp(-2|x|) / (1 + exp(-2|x|))**2; the last factor is 1 beyond 20
+    return _piecewise(x, lambda r: r <= 20.0, lambda x: _prod(g.sech2(x), ts),
+                      lambda x: _exp_times(-2.0 * g.absolute(x), *ts) * 4.0)
+
+
+_scaled("tanh", _sech2_times, lambda x, a, b: -2.0 * (g.tanh(x) * _sech2_times(x, a, b)))
+_scaled("expit", lambda x, a: _sech2_times(0.5 * x, a) * 0.25,
+        lambda x, a, b: -0.25 * (g.tanh(0.5 * x) * _sech2_times(0.5 * x, a, b)))
+
+
+def _gauss_times(x, c, ts, half=False):
+    # c exp(-x**2) t (erf, erfc) or c exp(-x**2/2) t (ndtr), exp(-x**2) exact-ish
+    def near(x):
+        e = _exp_minus_square(x) if not half else g.exp(-0.5 * x * x)
+        return _prod(e * c, ts)
+
+    def far(x):
+        e = -(x * x) if not half else -0.5 * (x * x)
+        return _exp_times(e, *ts) * c
+    return _piecewise(x, lambda r: r <= (26.0 if not half else 37.0), near, far)
+
+
+_TWO_SQRT_PI = 2.0 / _SQRT_PI
+_scaled("erf", lambda x, a: _gauss_times(x, _TWO_SQRT_PI, (a,)),
+        lambda x, a, b: _gauss_times(x, -2.0 * _TWO_SQRT_PI, (x, a, b)))
+_scaled("erfc", lambda x, a: _gauss_times(x, -_TWO_SQRT_PI, (a,)),
+        lambda x, a, b: _gauss_times(x, 2.0 * _TWO_SQRT_PI, (x, a, b)))
+_scaled("ndtr", lambda x, a: _gauss_times(x, 1.0 / _SQRT_2PI, (a,), True),
+        lambda x, a, b: _gauss_times(x, -1.0 / _SQRT_2PI, (x, a, b), True))
+
+
+def _erfcx_s1(x, a):
+    # erfcx'(x) = -1/(sqrt(pi) x**2) (1 - 3/(2 x**2) + ...) for large x
+    return _select(x, lambda r: r > 1e8, lambda x: ((a / x) / x) * (-1.0 / _SQRT_PI),
+                   lambda x: _erfcx_d1(x) * a)
+
+
+def _erfcx_s2(x, a, b):
+    return _select(x, lambda r: r > 1e8,
+                   lambda x: (((a / x) * (b / x)) / x) * (2.0 / _SQRT_PI),
+                   lambda x: (_erfcx_d2(x) * a) * b)
+
+
+_scaled("erfcx", _erfcx_s1, _erfcx_s2)
+
+
+# linear and piecewise-constant rules: f'' = 0 exactly, so f'' a b is 0 even where
+# a b overflows (0 * inf would be nan)
+def _zeros_of(a):
+    return 0.0 if type(a) is float else g.zeros_like_value(a)
+
+
+def _linear(k):
+    return lambda x, a: a * k
+
+
+def _no_s2(x, a, b):
+    return 0.0
+
+
+for _n in ("sign", "floor", "ceil", "trunc", "rint"):
+    _scaled(_n, lambda x, a: _zeros_of(a), _no_s2)
+_scaled("negative", lambda x, a: -a, _no_s2)
+_scaled("positive", lambda x, a: +a, _no_s2)
+for _n in ("absolute", "fabs"):
+    _scaled(_n, lambda x, a: g.sign(x) * a, _no_s2)
+for _n, _k in (("deg2rad", math.pi / 180.0), ("radians", math.pi / 180.0),
+               ("rad2deg", 180.0 / math.pi), ("degrees", 180.0 / math.pi)):
+    _scaled(_n, _linear(_k), _no_s2)
+
+
+# inverse functions (f'' = c y f'**2): f' near the domain's edges is large but
+# ordinary where f'**2 overflows: c y (f' a) (f' b)
+def _s_inverse(inverse, d1, c):
+    def s1(x, a):
+        return getattr(g, d1)(x) * a
+
+    def s2(x, a, b):
+        f1 = getattr(g, d1)(x)
+        return (c * getattr(g, inverse)(x)) * ((f1 * a) * (f1 * b))
+    return s1, s2
+
+
+_scaled("erfinv", *_s_inverse("erfinv", "erfinv_d1", 2.0))
+_scaled("erfcinv", *_s_inverse("erfcinv", "erfcinv_d1", 2.0))
+_scaled("ndtri", *_s_inverse("ndtri", "ndtri_d1", 1.0))
+
+
+# gamma near its pole at 0: Gamma(x) = Gamma(1 + x)/x, psi(x) = psi(1 + x) - 1/x
+def _gamma_s1(x, a):
+    def near0(x):
+        p = a / x
+        return g.gamma(1.0 + x) * (g.digamma(1.0 + x) * p - p / x)
+    return _piecewise(x, lambda r: r < 1e-8, near0, lambda x: (g.gamma(x) * a) * g.digamma(x))
+
+
+def _gamma_s2(x, a, b):
+    def near0(x):
+        x1 = 1.0 + x
+        p, q = a / x, b / x
+        psi = g.digamma(x1)
+        return g.gamma(x1) * (2.0 * ((p * q) / x) - 2.0 * psi * (p * q)
+                              + (psi * psi + g.polygamma1(x1)) * (p * b))
+
+    def far(x):
+        psi = g.digamma(x)
+        return ((g.gamma(x) * a) * b) * (psi * psi + g.polygamma1(x))
+    return _piecewise(x, lambda r: r < 1e-8, near0, far)
+
+
+_scaled("gamma", _gamma_s1, _gamma_s2)
+
+
+# e^{-|x|} I_nu: the far tail is a power law (x**(-1/2 - n) for the n-th derivative)
+def _scaled_bessel_times(nu, n):
+    d = UNARY["i0e" if nu == 0 else "i1e"]
+    near_rule = d.df if n == 1 else d.d2f
+
+    def times(x, *ts):
+        def near(x):
+            return _prod(near_rule(x), ts)
+
+        def far(x):
+            s = g.sign(g.real_value(x))
+            ax = g.absolute(x)
+            coefs = []
+            for k, b in enumerate(_ASYM[nu]):
+                f = 1.0
+                for j in range(n):
+                    f *= -(k + 0.5 + j)
+                coefs.append(b * f)
+            v = _horner(1.0 / ax, coefs) * g.power(ax, -0.5)
+            for t in ts:
+                v = v * (t / ax)
+            return v * s if (nu + n) % 2 else v
+        return _piecewise(x, lambda r: r < _ASYM_X, near, far)
+    return times
+
+
+for _nu, _n in ((0, "i0e"), (1, "i1e")):
+    _scaled(_n, _scaled_bessel_times(_nu, 1), _scaled_bessel_times(_nu, 2))
+
+
+# binary rules
+def _div_scaled(x, y, key, t1, t2=None):
+    if key == (1, 0):
+        return t1 / y
+    if key == (0, 1):
+        return -((x / y) * (t1 / y))
+    if key == (1, 1):
+        return -((t1 / y) * (t2 / y))
+    if key == (0, 2):
+        return 2.0 * ((x / y) * ((t1 / y) * (t2 / y)))
+    return None
+
+
+def _hypot_scaled(a, b, key, t1, t2=None):
+    h = g.hypot(a, b)
+    if key == (1, 0):
+        return (a / h) * t1
+    if key == (0, 1):
+        return (b / h) * t1
+    if key == (2, 0):
+        return ((b / h) * (t1 / h)) * ((b / h) * t2)
+    if key == (1, 1):
+        return -(((a / h) * (t1 / h)) * ((b / h) * t2))
+    return ((a / h) * (t1 / h)) * ((a / h) * t2)
+
+
+def _arctan2_scaled(a, b, key, t1, t2=None):
+    h = g.hypot(a, b)
+    ua, ub = a / h, b / h
+    if key == (1, 0):
+        return ub * (t1 / h)
+    if key == (0, 1):
+        return -(ua * (t1 / h))
+    q = (t1 / h) * (t2 / h)
+    if key == (2, 0):
+        return -2.0 * ((ua * ub) * q)
+    if key == (1, 1):
+        return (((a - b) / h) * ((a + b) / h)) * q
+    return 2.0 * ((ua * ub) * q)
+
+
+_scaled("true_divide", _div_scaled, None, BINARY)
+_scaled("hypot", _hypot_scaled, None, BINARY)
+_scaled("arctan2", _arctan2_scaled, None, BINARY)
 
 # numpy ufunc object -> rule
 UNARY_BY_UFUNC = {r.ufunc: r for r in UNARY.values() if isinstance(r.ufunc, np.ufunc)}
