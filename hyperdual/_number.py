@@ -646,7 +646,16 @@ class Dual(_Number):
                 o = _new(Dual)
                 o.real = rule.scalar(r)
                 s1 = rule.s1
-                t = rule.dscalar(r) * d if s1 is None else s1(r, d)
+                if s1 is None:
+                    t = rule.dscalar(r) * d
+                else:
+                    sf = rule.safe
+                    if sf is not None and sf[0] <= r <= sf[1]:
+                        t = rule.dscalar(r) * d
+                        if t - t != 0.0:
+                            t = s1(r, d)
+                    else:
+                        t = s1(r, d)
                 # a zero tangent stays zero even where f' is inf (NaN-safe, inlined)
                 o.dual = t if t == t or d != 0.0 else 0.0
                 o.tag = self.tag
@@ -770,7 +779,20 @@ class HyperDual(_Number):
                 and type(c) is float and rule.scalar is not None):
             try:
                 if rule.s1 is not None:
-                    return _scaled_hyper_scalar(rule, self, r, a, b, c)
+                    sf = rule.safe
+                    if sf is None or not sf[0] <= r <= sf[1]:
+                        return _scaled_hyper_scalar(rule, self, r, a, b, c)
+                    f1 = rule.dscalar(r)
+                    t1, t2 = f1 * a, f1 * b
+                    t12 = f1 * c + (rule.d2scalar(r) * a) * b  # f' and f'' in range here
+                    if t1 - t1 != 0.0 or t2 - t2 != 0.0 or t12 - t12 != 0.0:
+                        return _scaled_hyper_scalar(rule, self, r, a, b, c)
+                    o = _new(HyperDual)
+                    o.real = rule.scalar(r)
+                    o.eps1, o.eps2, o.eps12 = t1, t2, t12
+                    o.tag = self.tag
+                    o.nd = 0
+                    return o
                 f1 = rule.dscalar(r)
                 o = _new(HyperDual)
                 o.real = rule.scalar(r)
@@ -1024,7 +1046,7 @@ def _guard(term, *tangents):
             if not isinstance(t, _Number):
                 zero = (t == 0) if zero is None else zero | (t == 0)
         return term if zero is None else np.where(zero, np.zeros((), dtype=term.dtype), term)
-    elif _finite(term):
+    elif _sum_finite(term):
         return term
     zero = None
     for t in tangents:
@@ -1040,6 +1062,47 @@ def _guard(term, *tangents):
     return _tidy(out) if out.ndim == 0 else out
 
 
+def _sum_finite(p) -> bool:
+    """Whether every element of a float or ndarray ``p`` is finite, from its sum
+    (one pass, no BLAS thread; a sum that overflows answers no, which only sends
+    the caller down its careful path).  Lazy data answers no."""
+    t = type(p)
+    if t is float:
+        return p - p == 0.0
+    if t is np.ndarray or t is np.float64:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _isfinite(_add_reduce(p, axis=None))
+    return False
+
+
+def _plain_in_range(rule, x, cls, parts, r, out):
+    """The plain chain rule where the rule's ``safe`` range holds every value and
+    every product comes out finite; None otherwise (the scaled forms decide)."""
+    tr = type(r)
+    if tr is np.ndarray:
+        if r.size == 0:
+            return None
+        lo, hi = r.min(), r.max()
+    elif tr is np.float64 or tr is float:
+        lo = hi = r
+    else:
+        return None
+    if not rule.safe[0] <= lo <= hi <= rule.safe[1]:
+        return None
+    # in the safe range f' and f'' are ordinary floats: f' a and f' c are exact up
+    # to rounding (or out of range with the truth); only a * b can leave the range
+    f1 = rule.df(r)
+    res = [_mul_coef(f1, parts[1])]
+    if cls._NPARTS > 2:
+        a, b, c = parts[1], parts[2], parts[3]
+        res.append(_mul_coef(f1, b))
+        t12 = _acc(_mul_coef(f1, c), (rule.d2f(r) * a) * b)
+        if t12 is not None and not isinstance(t12, _Number) and not _sum_finite(t12):
+            return None
+        res.append(t12)
+    return _finish(cls, out + res, x.tag, x.nd, _shape(out[0]), _lead_shapes(x))
+
+
 def _unary_general(rule, x):
     cls = type(x)
     parts = x._parts()
@@ -1049,15 +1112,24 @@ def _unary_general(rule, x):
     r = _np_scalar(parts[0])
     out = [getattr(g, rule.name)(r)]
     s1 = rule.s1
+    if s1 is not None and rule.safe is not None:
+        plain = _plain_in_range(rule, x, cls, parts, r, out)
+        if plain is not None:
+            return plain
     if s1 is not None:
         # f'(u) a and f''(u) a b as the rule forms them (no under/overflow of f'
         # or f'' alone where the products are ordinary floats)
         a = parts[1]
-        out.append(_guard(s1(r, a), a))
+        t1 = s1(r, a)
+        out.append(t1 if _sum_finite(t1) else _guard(t1, a))
         if cls._NPARTS > 2:
             b, c = parts[2], parts[3]
-            out.append(_guard(s1(r, b), b))
-            out.append(_acc(_guard(s1(r, c), c), _guard(rule.s2(r, a, b), a, b)))
+            t2 = s1(r, b)
+            out.append(t2 if _sum_finite(t2) else _guard(t2, b))
+            tc, tab = s1(r, c), rule.s2(r, a, b)
+            t12 = _acc(tc, tab)
+            # zero tangents stay zero where f', f'' are inf (checked only when needed)
+            out.append(t12 if _sum_finite(t12) else _acc(_guard(tc, c), _guard(tab, a, b)))
         return _finish(cls, out, x.tag, x.nd, _shape(out[0]), _lead_shapes(x))
     f1 = rule.df(r)
     f2 = rule.d2f(r) if cls._NPARTS > 2 else None
@@ -1426,33 +1498,46 @@ def _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top):
     if vy:
         py = [py[0]] + [_lift(p, nd, nres) for p in py[1:]]
 
+    guard = False
+    cache: dict = {}
+
     def term(key, t1, t2=None):
-        v = sc(xr, yr, key, t1, t2)
-        if v is None:
-            return None
+        v = sc(xr, yr, key, t1, t2, cache)
+        if v is None or not guard:
+            return v
         return _guard(v, t1) if t2 is None else _guard(v, t1, t2)
 
     out = [value]
     for m in range(1, cls._NPARTS):
-        total = None
-        for blocks in _PARTITIONS[m]:
-            if len(blocks) == 1:
-                b = blocks[0]
-                if vx:
-                    total = _acc(total, term((1, 0), px[b]))
-                if vy:
-                    total = _acc(total, term((0, 1), py[b]))
-            else:
-                b1, b2 = blocks
-                if vx:
-                    total = _acc(total, term((2, 0), px[b1], px[b2]))
-                if vy:
-                    total = _acc(total, term((0, 2), py[b1], py[b2]))
-                if vx and vy:
-                    total = _acc(total, term((1, 1), px[b1], py[b2]))
-                    total = _acc(total, term((1, 1), px[b2], py[b1]))
+        total = _scaled_part(m, term, px, py, vx, vy)
+        if not _sum_finite(total) and total is not None and not isinstance(total, _Number):
+            guard = True  # zero tangents stay zero where a partial is inf
+            total = _scaled_part(m, term, px, py, vx, vy)
+            guard = False
         out.append(total)
     return _finish(cls, out, tag, nd, shape, _lead_shapes(top))
+
+
+def _scaled_part(m, term, px, py, vx, vy):
+    """One part (mask m) of a binary chain rule from scaled terms."""
+    total = None
+    for blocks in _PARTITIONS[m]:
+        if len(blocks) == 1:
+            b = blocks[0]
+            if vx:
+                total = _acc(total, term((1, 0), px[b]))
+            if vy:
+                total = _acc(total, term((0, 1), py[b]))
+        else:
+            b1, b2 = blocks
+            if vx:
+                total = _acc(total, term((2, 0), px[b1], px[b2]))
+            if vy:
+                total = _acc(total, term((0, 2), py[b1], py[b2]))
+            if vx and vy:
+                total = _acc(total, term((1, 1), px[b1], py[b2]))
+                total = _acc(total, term((1, 1), px[b2], py[b1]))
+    return total
 
 
 def _power(x, y):

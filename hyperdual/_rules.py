@@ -59,6 +59,11 @@ class Unary:
     # them, the chain rule of Dual/HyperDual uses them instead of f' and f''.
     s1: Callable | None = None
     s2: Callable | None = None
+    # (lo, hi): where lo <= x <= hi, f' and f'' are within about 1e+-100 and the
+    # plain products f' a, (f'' a) b are used (cheaper where the scaled forms
+    # repeat work); outside, or where a plain product is not finite, the scaled
+    # ones.  None: the scaled forms everywhere.
+    safe: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -70,10 +75,11 @@ class Binary:
     scalar: Callable | None
     partials: Callable  # (x, y, order, vary_x, vary_y) -> {(i, j): value}
     note: str = ""
-    # Optional scaled products (see Unary.s1): scaled(x, y, (i, j), t1, t2) is the
+    # Optional scaled products (see Unary.s1): scaled(x, y, (i, j), t1, t2, cache) is the
     # partial (i, j) times the tangent t1 (first order) or t1 t2 (second order; for
     # (1, 1), t1 moves x and t2 moves y), formed without leaving the float range;
-    # None for a partial that is zero.
+    # None for a partial that is zero.  ``cache`` is a dict private to one
+    # operation, for values shared by its terms.
     scaled: Callable | None = None
 
 
@@ -93,7 +99,7 @@ def _b(name, ufunc, scalar, partials, note=""):
     BINARY[name] = Binary(name, ufunc, scalar, partials, note)
 
 
-def _scaled(name, s1, s2, table=None):
+def _scaled(name, s1, s2, table=None, safe=None):
     """Give a rule its scaled chain-rule products (see Unary.s1 / Binary.scaled)."""
     from dataclasses import replace
 
@@ -101,7 +107,14 @@ def _scaled(name, s1, s2, table=None):
     if table is BINARY:
         table[name] = replace(table[name], scaled=s1)
     else:
-        table[name] = replace(table[name], s1=s1, s2=s2)
+        table[name] = replace(table[name], s1=s1, s2=s2, safe=safe)
+
+
+def _safe(names, lo, hi):
+    from dataclasses import replace
+
+    for n in names:
+        UNARY[n] = replace(UNARY[n], safe=(lo, hi))
 
 
 def _square(v):
@@ -1374,20 +1387,48 @@ for _nu, _n in ((0, "i0e"), (1, "i1e")):
     _scaled(_n, _scaled_bessel_times(_nu, 1), _scaled_bessel_times(_nu, 2))
 
 
+# where f' and f'' are within about 1e+-100 (see Unary.safe): there the plain
+# products f' a and (f'' a) b stay in range unless a tangent is beyond 1e+-200
+# (an overflow is caught; the scaled forms then decide)
+_safe(("exp", "expm1", "sinh", "cosh", "expit"), -230.0, 230.0)
+_safe(("exp2",), -330.0, 330.0)
+_safe(("tanh",), -115.0, 115.0)
+_safe(("erf", "erfc"), -15.0, 15.0)
+_safe(("ndtr",), -21.0, 21.0)
+_safe(("arctan",), -1e33, 1e33)
+_safe(("i0e", "i1e"), -1e40, 1e40)
+_safe(("erfcx",), -15.0, 1e33)
+_safe(("gammaln", "loggamma"), 1e-50, 1e100)
+_safe(("digamma",), 1e-33, 1e50)
+_safe(("sqrt",), 1e-66, 1e66)
+
+
 # binary rules
-def _div_scaled(x, y, key, t1, t2=None):
+def _cached(cache, key, fn):
+    # shared values of one operation (t / y of each tangent, x / y): formed once
+    v = cache.get(key)
+    if v is None:
+        v = cache[key] = fn()
+    return v
+
+
+def _div_scaled(x, y, key, t1, t2=None, cache=None):
+    cache = {} if cache is None else cache
+
+    def over(t):
+        return _cached(cache, id(t), lambda: t / y)
     if key == (1, 0):
-        return t1 / y
+        return over(t1)
     if key == (0, 1):
-        return -((x / y) * (t1 / y))
+        return -(_cached(cache, "q", lambda: x / y) * over(t1))
     if key == (1, 1):
-        return -((t1 / y) * (t2 / y))
+        return -(over(t1) * over(t2))
     if key == (0, 2):
-        return 2.0 * ((x / y) * ((t1 / y) * (t2 / y)))
+        return 2.0 * (_cached(cache, "q", lambda: x / y) * (over(t1) * over(t2)))
     return None
 
 
-def _hypot_scaled(a, b, key, t1, t2=None):
+def _hypot_scaled(a, b, key, t1, t2=None, cache=None):
     h = g.hypot(a, b)
     if key == (1, 0):
         return (a / h) * t1
@@ -1400,7 +1441,7 @@ def _hypot_scaled(a, b, key, t1, t2=None):
     return ((a / h) * (t1 / h)) * ((a / h) * t2)
 
 
-def _arctan2_scaled(a, b, key, t1, t2=None):
+def _arctan2_scaled(a, b, key, t1, t2=None, cache=None):
     h = g.hypot(a, b)
     ua, ub = a / h, b / h
     if key == (1, 0):
