@@ -1062,6 +1062,14 @@ def _guard(term, *tangents):
     return _tidy(out) if out.ndim == 0 else out
 
 
+def _lazy(v) -> bool:
+    """A foreign array (dask, CuPy, sparse) as the value: no data-dependent branch."""
+    t = type(v)
+    if t is float or t is np.ndarray or t is np.float64 or isinstance(v, _Number):
+        return False
+    return _is_foreign(v)
+
+
 def _sum_finite(p) -> bool:
     """Whether every element of a float or ndarray ``p`` is finite, from its sum
     (one pass, no BLAS thread; a sum that overflows answers no, which only sends
@@ -1112,6 +1120,8 @@ def _unary_general(rule, x):
     r = _np_scalar(parts[0])
     out = [getattr(g, rule.name)(r)]
     s1 = rule.s1
+    if s1 is not None and _lazy(r):
+        s1 = None  # lazy data (dask): the plain products, no branch forces a compute
     if s1 is not None and rule.safe is not None:
         plain = _plain_in_range(rule, x, cls, parts, r, out)
         if plain is not None:
@@ -1441,7 +1451,7 @@ def _binary_general(rule, x, y):
     # result keeps float32 as numpy's would; otherwise it becomes np.float64.
     xr, yr = (xr if _weak(xr, yr) else _np_scalar(xr)), (yr if _weak(yr, xr) else _np_scalar(yr))
     order = 2 if cls._NPARTS > 2 else 1
-    if rule.scaled is not None:
+    if rule.scaled is not None and not (_lazy(xr) or _lazy(yr)):
         return _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top)
     d = rule.partials(xr, yr, order, vx, vy)
     if (type(xr) is np.ndarray or type(yr) is np.ndarray) and not (
