@@ -1233,6 +1233,26 @@ def _sinh_times(x, *ts):
                       lambda x: _exp_times(g.absolute(x) - _LN2, *ts) * g.sign(x))
 
 
+def _safe_prod(*fs):
+    """The product of the factors with no intermediate under/overflow (mantissas
+    and exponents multiplied apart, one rounding into the result's range)."""
+    if not _plain_data(*fs):
+        out = fs[0]
+        for f in fs[1:]:
+            out = out * f
+        return out
+    scalar = all(type(f) is float for f in fs)
+    with np.errstate(all="ignore"):
+        m, e = np.frexp(fs[0])
+        e = e.astype(np.int64)
+        for f in fs[1:]:
+            m2, e2 = np.frexp(f)
+            m = m * m2
+            e = e + e2
+        out = np.ldexp(m, np.clip(e, -2200, 2200))
+    return float(out) if scalar else out
+
+
 def _prod(c, ts):
     for t in ts:
         c = c * t
@@ -1375,9 +1395,8 @@ def _scaled_bessel_times(nu, n):
                 for j in range(n):
                     f *= -(k + 0.5 + j)
                 coefs.append(b * f)
-            v = _horner(1.0 / ax, coefs) * g.power(ax, -0.5)
-            for t in ts:
-                v = v * (t / ax)
+            v = _safe_prod(_horner(1.0 / ax, coefs) * g.power(ax, -0.5),
+                           *[t / ax for t in ts])
             return v * s if (nu + n) % 2 else v
         return _piecewise(x, lambda r: r < _ASYM_X, near, far)
     return times

@@ -18,6 +18,11 @@ Reverse mode is checked on the same sweep where its own intermediate values are
 representable: its adjoint of ``u`` is ``f'(u)`` in the first pass and
 ``f''(u) u'`` in the second (a single float each: where those are not normal
 floats, no formula can help).
+
+Open (not tested here): the Taylor number type (hyperdual.taylor_helpers) derives
+most rules by the ODE trick from the table's f' evaluated on a Taylor number, not
+from these scaled products; on this sweep it is off for 17 rules, with the wrong
+sign for arcsinh, arccosh, i0e and i1e (e.g. d2/dv2 arcsinh(v**2 + 3) at v = 1.3e150).
 """
 
 from __future__ import annotations
@@ -229,6 +234,49 @@ def sweep(name, engine):
 KNOWN_REVERSE = {
     n: "reverse's backward formula leaves the float range (open, issue 12 s3)"
     for n in ("erfcinv", "ndtri", "erfinv", "gammaln", "loggamma", "erfcx", "i0e", "i1e")}
+
+
+def mixed_sweep(name):
+    """d2/dx dy f(x y) = f'(u) + u f''(u) at (v, w) by hyperdual.hessian (stacks)."""
+    fns = REF[name]
+    fn = _fn(name)
+    bad, checked = [], 0
+    for w in (3.0, 1e100, 1e-100):
+        for v in VS:
+            X, W = _mpf(v), _mpf(w)
+            U = X * W
+            if not (_normal(U) and U != 0) or (name in PERIODIC and abs(U) > 1e15) or (
+                    name in GAMMA_FAMILY and U < -1e4):
+                continue
+            try:
+                f0, f1, f2 = (q(U) for q in fns)
+            except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+                continue
+            if any(isinstance(q, M.mpc) or not M.isfinite(q) for q in (f0, f1, f2)) or (
+                    abs(f0) > BIG):
+                continue
+            want = f1 + U * f2
+            if want == 0 or not TINY <= abs(want) <= BIG or abs(U * f2) > BIG:
+                continue
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                got = float(hd.hessian(lambda p: fn(p[0] * p[1]), np.array([v, w]))[0, 1])
+            checked += 1
+            e = _ulps(got, want)
+            if e <= ULPS:
+                continue
+            cond = max(1.0, float((abs(f1) + abs(U * f2)) / abs(want)),
+                       _cond(lambda Z: fns[1](Z) + Z * fns[2](Z), U, want))
+            if not e <= ULPS * cond:
+                bad.append(f"d2/dxdy {name}(x y) at ({v!r}, {w!r}): {got!r}, truth "
+                           f"{float(want)!r} ({e:.3g} ulps, cond {cond:.3g})")
+    return bad, checked
+
+
+@pytest.mark.parametrize("name", RULES)
+def test_mixed_partial_keeps_products_in_range(name):
+    bad, checked = mixed_sweep(name)
+    assert not bad, f"{len(bad)} of {checked} wrong:\n" + "\n".join(bad[:12])
 
 
 @pytest.mark.parametrize("engine", ["hyperdual", "reverse"])
