@@ -422,6 +422,20 @@ def _take_first(g: Any, axis: int, count: int) -> Any:
     return g[key]
 
 
+def expand_like(g: Any, like: Any) -> Any:
+    """``g`` broadcast to ``like``'s shape in ``like``'s chunking (``like`` lazy).
+
+    ``np.broadcast_to`` of a dask array puts every new or stretched axis in one
+    chunk: the cotangent of a full sum would become one chunk as long as the
+    data (8 GB at n = 10^9), and every backward op after it would run on that
+    chunk.  Multiplying by ones chunked like ``like`` broadcasts chunk by chunk
+    instead, and works alike for raw arrays, Variables (a recorded product
+    with a constant) and Duals (each part).  Multiplying by one is exact.
+    """
+    ones = np.ones_like(like, dtype=_float_dtype(like, None))
+    return g * ones
+
+
 def match_chunks(g: Any, like: Any) -> Any:
     """``g`` rechunked like ``like`` when both are dask arrays of one shape (lazy).
 

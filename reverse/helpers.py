@@ -661,7 +661,10 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
         if _is_foreign(data):  # zeros in the data's library and chunking (lazy)
             return _arrays.zeros_like(data, _seed_dtype(data))
         return _out(np.zeros(tuple(xv.shape), dtype=_seed_dtype(data)), scalar)
-    return _out(g.dual, scalar)
+    hv = g.dual
+    if _is_foreign(data):  # dask: chunked like the input
+        hv = _arrays.match_chunks(hv, data)
+    return _out(hv, scalar)
 
 
 # ----------------------------------------------------------------------------

@@ -137,6 +137,10 @@ class SumTo(Function):
         return _sum_to_raw(x, self.shape)
 
     def backward(self, gy: Any, y: Any, x: Any) -> Any:
+        if type(x) is not np.ndarray:
+            xv = _value(x)
+            if _arrays.is_lazy(xv):  # broadcast chunk by chunk, not as one chunk
+                return _arrays.expand_like(gy, xv)
         return expand_to(gy, x.shape)
 
 

@@ -75,6 +75,10 @@ class Sum(Function):
         # a 0-d gy (a full sum) broadcasts as it is: no reshape (~1.5 us)
         if not self.keepdims and shape and getattr(gy, "ndim", 1):
             gy = np.reshape(gy, reduce_shape(shape, self.axis))
+        if type(x) is not np.ndarray and shape:
+            xv = _value(x)
+            if _arrays.is_lazy(xv):  # broadcast chunk by chunk, not as one chunk
+                return _arrays.expand_like(gy, xv)
         return expand_to(gy, shape)
 
 

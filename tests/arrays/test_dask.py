@@ -374,3 +374,31 @@ def test_zero_cotangent_guard_is_lazy_too(helper):
             out = _lazy(lambda: reverse.hvp(f, x, da.ones(5, chunks=2), mode=helper))
             expected = np.where(xn > 0, -0.25 * np.where(xn > 0, xn, 1.0) ** -1.5, 0.0)
         _close(out, expected)
+
+
+@pytest.mark.parametrize("helper", ["gradient", "value_and_gradient", "hvp-fr", "hvp-rr"])
+@pytest.mark.parametrize("f", [rosen, lambda z: np.mean(np.logaddexp(0, -np.sin(z) * z))],
+                         ids=["rosenbrock", "mean"])
+def test_no_chunk_larger_than_the_input_chunks(helper, f):
+    """Bounded memory: every array of the graph is chunked as finely as the input.
+
+    The cotangent of a full sum broadcast by ``np.broadcast_to`` would be one
+    chunk as long as the data, and every backward op after it would run on it
+    (at n = 10^9, 8 GB per op on one worker).
+    """
+    x = da.from_array(XN[:100], chunks=10)
+    v = da.from_array(np.cos(XN[:100]), chunks=10)
+    call = {"gradient": lambda: reverse.gradient(f, x),
+            "value_and_gradient": lambda: reverse.value_and_gradient(f, x)[1],
+            "hvp-fr": lambda: reverse.hvp(f, x, v, mode="forward-over-reverse"),
+            "hvp-rr": lambda: reverse.hvp(f, x, v, mode="reverse-over-reverse")}[helper]
+    out = _lazy(call)
+    assert out.chunks == x.chunks
+    graph = out.__dask_graph__()
+    big = {}
+    for name, layer in graph.layers.items():
+        chunks = (layer.collection_annotations or {}).get("chunks") or ()
+        longest = max((max(c) for c in chunks if c), default=0)
+        if longest > 10:
+            big[name] = longest
+    assert not big, f"chunks longer than the input's 10: {big}"
