@@ -7,22 +7,10 @@ import numpy as np
 import pytest
 
 da = pytest.importorskip("dask.array")
-from dask.callbacks import Callback  # noqa: E402
 
 import hyperdual  # noqa: E402
 import reverse  # noqa: E402
 from _exactdiff import arrays  # noqa: E402
-
-
-class CountComputes(Callback):
-    """Counts the dask computes started while active."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def _start(self, dsk):
-        self.count += 1
 
 
 def rosen(x):
@@ -50,17 +38,16 @@ WN = RNG.normal(size=4)
 VN = RNG.normal(size=4)
 
 
-def _lazy(fn):
-    counter = CountComputes()
-    with counter:
-        out = fn()
-    assert counter.count == 0, f"{counter.count} dask computes inside the helper"
-    return out
-
 
 def _close(lazy, expected):
     assert isinstance(lazy, da.Array)
     np.testing.assert_allclose(lazy.compute(), expected, rtol=1e-13, atol=1e-13)
+
+
+def test_the_lazy_fixture_sees_a_compute(lazy):
+    with pytest.raises(AssertionError, match="1 dask computes"):
+        lazy(lambda: float(da.ones(3).sum()))
+    assert lazy(lambda: 3) == 3
 
 
 def test_allow_list_by_name():
@@ -74,42 +61,42 @@ def test_allow_list_by_name():
         hyperdual.register_array_type(int)
 
 
-def test_variable_keeps_dask_data():
+def test_variable_keeps_dask_data(lazy):
     x = da.from_array(np.arange(6), chunks=3)
-    v = _lazy(lambda: reverse.Variable(x))
+    v = lazy(lambda: reverse.Variable(x))
     assert isinstance(v.data, da.Array) and v.data.dtype == np.float64
     assert v.data.chunks == x.chunks
 
 
-def test_rosenbrock_gradient_lazy():
+def test_rosenbrock_gradient_lazy(lazy):
     x = da.from_array(XN, chunks=25)
-    g = _lazy(lambda: reverse.gradient(rosen, x))
+    g = lazy(lambda: reverse.gradient(rosen, x))
     _close(g, rosen_grad(XN))
     assert g.chunks == x.chunks
 
 
-def test_rosenbrock_value_and_gradient_lazy():
+def test_rosenbrock_value_and_gradient_lazy(lazy):
     x = da.from_array(XN, chunks=25)
-    val, g = _lazy(lambda: reverse.value_and_gradient(rosen, x))
+    val, g = lazy(lambda: reverse.value_and_gradient(rosen, x))
     _close(g, rosen_grad(XN))
     np.testing.assert_allclose(float(val), rosen(XN), rtol=1e-13)
 
 
-def test_logistic_gradient_lazy():
+def test_logistic_gradient_lazy(lazy):
     X = da.from_array(AN, chunks=(40, 4))
     y = da.from_array(YN, chunks=40)
     w = da.from_array(WN)
-    g = _lazy(lambda: reverse.gradient(logistic(X, y), w))
+    g = lazy(lambda: reverse.gradient(logistic(X, y), w))
     # closed form: mean of -y X sigmoid(-y Xw)
     m = YN * (AN @ WN)
     expected = AN.T @ (-YN / (1 + np.exp(m))) / len(YN)
     _close(g, expected)
 
 
-def test_rosenbrock_hvp_reverse_over_reverse_lazy():
+def test_rosenbrock_hvp_reverse_over_reverse_lazy(lazy):
     x = da.from_array(XN, chunks=25)
     v = da.from_array(XN[::-1].copy(), chunks=25)
-    h = _lazy(lambda: reverse.hvp(rosen, x, v, mode="reverse-over-reverse"))
+    h = lazy(lambda: reverse.hvp(rosen, x, v, mode="reverse-over-reverse"))
     _close(h, reverse.hvp(rosen, XN, XN[::-1].copy(), mode="reverse-over-reverse"))
 
 
@@ -117,13 +104,13 @@ def test_rosenbrock_hvp_reverse_over_reverse_lazy():
     (slice(2, -3),), (slice(None, None, 3),), (slice(None, None, -2),), (3,),
     (None, slice(1, 9, 2)), (Ellipsis, -1),
 ])
-def test_basic_index_gradient_lazy(index):
+def test_basic_index_gradient_lazy(index, lazy):
     x = da.from_array(XN[:30].reshape(5, 6), chunks=(2, 3))
 
     def f(z):
         return np.sum(z[index] ** 2)
 
-    g = _lazy(lambda: reverse.gradient(f, x))
+    g = lazy(lambda: reverse.gradient(f, x))
     _close(g, reverse.gradient(f, XN[:30].reshape(5, 6)))
 
 
@@ -158,13 +145,13 @@ def _fancy_case(case):
 
 
 @pytest.mark.parametrize("case", FANCY, ids=FANCY_IDS)
-def test_fancy_index_gradient_lazy(case):
+def test_fancy_index_gradient_lazy(case, lazy):
     data, index, x = _fancy_case(case)
 
     def f(z):
         return np.sum(z[index] ** 3)
 
-    g = _lazy(lambda: reverse.gradient(f, x))
+    g = lazy(lambda: reverse.gradient(f, x))
     # closed form: 3 x^2 added at every selected position (repeats add up)
     _close(g, _add_at(data.shape, index, 3 * data[index] ** 2))
     assert g.chunks == x.chunks
@@ -172,7 +159,7 @@ def test_fancy_index_gradient_lazy(case):
 
 @pytest.mark.parametrize("mode", ["forward-over-reverse", "reverse-over-reverse"])
 @pytest.mark.parametrize("case", FANCY, ids=FANCY_IDS)
-def test_fancy_index_hvp_lazy(case, mode):
+def test_fancy_index_hvp_lazy(case, mode, lazy):
     data, index, x = _fancy_case(case)
     v_n = np.cos(np.arange(data.size)).reshape(data.shape)
     v = da.from_array(v_n, chunks=x.chunks)
@@ -180,27 +167,27 @@ def test_fancy_index_hvp_lazy(case, mode):
     def f(z):
         return np.sum(z[index] ** 3)
 
-    h = _lazy(lambda: reverse.hvp(f, x, v, mode=mode))
+    h = lazy(lambda: reverse.hvp(f, x, v, mode=mode))
     # closed form: H v = sum over selections of 6 x v at each selected position
     _close(h, _add_at(data.shape, index, 6 * data[index] * v_n[index]))
 
 
-def test_fancy_index_small_output_chunks():
+def test_fancy_index_small_output_chunks(lazy):
     """The lazy scatter-add over several chunks of values and of the result."""
     import dask
 
     index = RNG.integers(0, XN.size, size=300)
     x = da.from_array(XN, chunks=7)
     with dask.config.set({"array.chunk-size": "128B"}):  # result chunks of 16
-        g = _lazy(lambda: reverse.gradient(lambda z: np.sum(np.sin(z[index])), x))
+        g = lazy(lambda: reverse.gradient(lambda z: np.sum(np.sin(z[index])), x))
     _close(g, _add_at(XN.shape, index, np.cos(XN[index])))
 
 
-def test_fancy_index_by_dask_integers_lazy():
+def test_fancy_index_by_dask_integers_lazy(lazy):
     index = RNG.integers(0, XN.size, size=40)
     x = da.from_array(XN, chunks=25)
     idx = da.from_array(index, chunks=15)
-    g = _lazy(lambda: reverse.gradient(lambda z: np.sum(z[idx] ** 3), x))
+    g = lazy(lambda: reverse.gradient(lambda z: np.sum(z[idx] ** 3), x))
     _close(g, _add_at(XN.shape, index, 3 * XN[index] ** 2))
 
 
@@ -213,11 +200,11 @@ def test_fancy_index_by_dask_mask_refused():
         reverse.gradient(lambda z: np.sum(z[X2 > 0.3] ** 2), x2)
 
 
-def test_fancy_index_hyperdual_jvp_lazy():
+def test_fancy_index_hyperdual_jvp_lazy(lazy):
     index = (slice(None), [5, 2, 2])
     x = da.from_array(X2, chunks=(2, 3))
     v_n = np.cos(np.arange(X2.size)).reshape(X2.shape)
-    val, t = _lazy(lambda: hyperdual.jvp(lambda z: np.sum(z[tuple(index)] ** 3), x,
+    val, t = lazy(lambda: hyperdual.jvp(lambda z: np.sum(z[tuple(index)] ** 3), x,
                                           da.from_array(v_n, chunks=(2, 3))))
     sel = tuple(index)
     np.testing.assert_allclose(np.asarray(t), np.sum(3 * X2[sel] ** 2 * v_n[sel]),
@@ -225,11 +212,11 @@ def test_fancy_index_hyperdual_jvp_lazy():
 
 
 @pytest.mark.parametrize("mode", ["forward-over-reverse", "reverse-over-reverse"])
-def test_rosenbrock_hvp_lazy_both_modes(mode):
+def test_rosenbrock_hvp_lazy_both_modes(mode, lazy):
     v_n = XN[::-1].copy()
     x = da.from_array(XN, chunks=25)
     v = da.from_array(v_n, chunks=25)
-    h = _lazy(lambda: reverse.hvp(rosen, x, v, mode=mode))
+    h = lazy(lambda: reverse.hvp(rosen, x, v, mode=mode))
     # truth: the closed-form Hessian of extended Rosenbrock times v
     n = len(XN)
     H = np.zeros((n, n))
@@ -241,27 +228,27 @@ def test_rosenbrock_hvp_lazy_both_modes(mode):
 
 
 @pytest.mark.parametrize("mode", ["forward-over-reverse", "reverse-over-reverse"])
-def test_logistic_hvp_lazy_both_modes(mode):
+def test_logistic_hvp_lazy_both_modes(mode, lazy):
     X = da.from_array(AN, chunks=(40, 4))
     y = da.from_array(YN, chunks=40)
-    h = _lazy(lambda: reverse.hvp(logistic(X, y), da.from_array(WN), da.from_array(VN),
+    h = lazy(lambda: reverse.hvp(logistic(X, y), da.from_array(WN), da.from_array(VN),
                                   mode=mode))
     s = 1 / (1 + np.exp(-YN * (AN @ WN)))
     H = AN.T @ (AN * (s * (1 - s))[:, None]) / len(YN)
     _close(h, H @ VN)
 
 
-def test_hyperdual_jvp_lazy():
+def test_hyperdual_jvp_lazy(lazy):
     x = da.from_array(XN, chunks=25)
     v = da.from_array(np.ones_like(XN), chunks=25)
-    val, t = _lazy(lambda: hyperdual.jvp(rosen, x, v))
+    val, t = lazy(lambda: hyperdual.jvp(rosen, x, v))
     np.testing.assert_allclose(np.asarray(val), rosen(XN), rtol=1e-13)
     np.testing.assert_allclose(np.asarray(t), rosen_grad(XN).sum(), rtol=1e-12)
 
 
-def test_dual_with_dask_parts_stays_lazy():
+def test_dual_with_dask_parts_stays_lazy(lazy):
     x = da.from_array(XN, chunks=25)
-    d = _lazy(lambda: np.sin(hyperdual.Dual(x, x)) * x / (1 + x ** 2))
+    d = lazy(lambda: np.sin(hyperdual.Dual(x, x)) * x / (1 + x ** 2))
     assert isinstance(d.real, da.Array) and isinstance(d.dual, da.Array)
     e = np.sin(hyperdual.Dual(XN, XN)) * XN / (1 + XN ** 2)
     np.testing.assert_allclose(d.dual.compute(), e.dual, rtol=1e-14)
@@ -271,19 +258,19 @@ XP = np.linspace(0.5, 1.5, 12)
 VP = np.cos(np.arange(12.0))
 
 
-def _engines(f, x, v):
+def _engines(lazy, f, x, v):
     """Gradient, both HVP modes and hyperdual's JVP of ``f``, each asserted lazy."""
     return {
-        "grad": _lazy(lambda: reverse.gradient(f, x)),
-        "hvp-fr": _lazy(lambda: reverse.hvp(f, x, v, mode="forward-over-reverse")),
-        "hvp-rr": _lazy(lambda: reverse.hvp(f, x, v, mode="reverse-over-reverse")),
-        "jvp": _lazy(lambda: hyperdual.jvp(f, x, v))[1],
+        "grad": lazy(lambda: reverse.gradient(f, x)),
+        "hvp-fr": lazy(lambda: reverse.hvp(f, x, v, mode="forward-over-reverse")),
+        "hvp-rr": lazy(lambda: reverse.hvp(f, x, v, mode="reverse-over-reverse")),
+        "jvp": lazy(lambda: hyperdual.jvp(f, x, v))[1],
     }
 
 
-def test_x_pow_x_lazy_and_exact():
+def test_x_pow_x_lazy_and_exact(lazy):
     x, v = da.from_array(XP, chunks=5), da.from_array(VP, chunks=5)
-    out = _engines(lambda z: np.sum(z ** z), x, v)
+    out = _engines(lazy, lambda z: np.sum(z ** z), x, v)
     # closed forms: d/dx x^x = x^x (log x + 1), d2 = x^x ((log x + 1)^2 + 1/x)
     g = XP ** XP * (np.log(XP) + 1)
     h = XP ** XP * ((np.log(XP) + 1) ** 2 + 1 / XP)
@@ -306,11 +293,11 @@ def _prod_derivatives(x):
 
 
 @pytest.mark.parametrize("zeros", [[], [3], [3, 8]])
-def test_prod_lazy_and_exact(zeros):
+def test_prod_lazy_and_exact(zeros, lazy):
     xn = XP.copy()
     xn[zeros] = 0.0
     x, v = da.from_array(xn, chunks=5), da.from_array(VP, chunks=5)
-    out = _engines(np.prod, x, v)
+    out = _engines(lazy, np.prod, x, v)
     g, H = _prod_derivatives(xn)
     _close(out["grad"], g)
     _close(out["hvp-fr"], H @ VP)
@@ -318,11 +305,11 @@ def test_prod_lazy_and_exact(zeros):
     np.testing.assert_allclose(np.asarray(out["jvp"]), g @ VP, rtol=1e-13, atol=1e-15)
 
 
-def test_prod_along_axis_lazy_and_exact():
+def test_prod_along_axis_lazy_and_exact(lazy):
     xn = XP.copy()
     xn[5] = 0.0
     x, v = da.from_array(xn, chunks=5), da.from_array(VP, chunks=5)
-    out = _engines(lambda z: np.sum(np.prod(np.reshape(z, (3, 4)), axis=1) ** 2), x, v)
+    out = _engines(lazy, lambda z: np.sum(np.prod(np.reshape(z, (3, 4)), axis=1) ** 2), x, v)
     # rows are independent: f = sum_r p_r^2, grad = 2 p_r dp_r, H = 2 (dp dp^T + p d2p)
     g = np.zeros(12)
     H = np.zeros((12, 12))
@@ -338,7 +325,7 @@ def test_prod_along_axis_lazy_and_exact():
 
 
 @pytest.mark.parametrize("helper", ["gradient", "hvp-fr", "hvp-rr"])
-def test_no_numpy_array_of_size_n_in_the_graph(helper):
+def test_no_numpy_array_of_size_n_in_the_graph(helper, lazy):
     """Seeds and zeros are dask arrays: no full-size numpy array is embedded in the graph."""
     import pickle
 
@@ -348,13 +335,13 @@ def test_no_numpy_array_of_size_n_in_the_graph(helper):
     call = {"gradient": lambda: reverse.gradient(rosen, x),
             "hvp-fr": lambda: reverse.hvp(rosen, x, v, mode="forward-over-reverse"),
             "hvp-rr": lambda: reverse.hvp(rosen, x, v, mode="reverse-over-reverse")}[helper]
-    out = _lazy(call)
+    out = lazy(call)
     size = sum(len(pickle.dumps(t)) for t in dict(out.__dask_graph__()).values())
     assert size < 400_000, f"the graph pickles to {size} bytes"
 
 
 @pytest.mark.parametrize("helper", ["gradient", "forward-over-reverse", "reverse-over-reverse"])
-def test_zero_cotangent_guard_is_lazy_too(helper):
+def test_zero_cotangent_guard_is_lazy_too(helper, lazy):
     """sqrt'(0) = inf in the branch np.where does not take: the gradient there is 0, not NaN.
 
     numpy data gets this from a redo of the backward pass with the guard on;
@@ -368,10 +355,10 @@ def test_zero_cotangent_guard_is_lazy_too(helper):
 
     with np.errstate(divide="ignore", invalid="ignore"):
         if helper == "gradient":
-            out = _lazy(lambda: reverse.gradient(f, x))
+            out = lazy(lambda: reverse.gradient(f, x))
             expected = np.where(xn > 0, 0.5 / np.sqrt(np.where(xn > 0, xn, 1.0)), 0.0)
         else:
-            out = _lazy(lambda: reverse.hvp(f, x, da.ones(5, chunks=2), mode=helper))
+            out = lazy(lambda: reverse.hvp(f, x, da.ones(5, chunks=2), mode=helper))
             expected = np.where(xn > 0, -0.25 * np.where(xn > 0, xn, 1.0) ** -1.5, 0.0)
         _close(out, expected)
 
@@ -379,7 +366,7 @@ def test_zero_cotangent_guard_is_lazy_too(helper):
 @pytest.mark.parametrize("helper", ["gradient", "value_and_gradient", "hvp-fr", "hvp-rr"])
 @pytest.mark.parametrize("f", [rosen, lambda z: np.mean(np.logaddexp(0, -np.sin(z) * z))],
                          ids=["rosenbrock", "mean"])
-def test_no_chunk_larger_than_the_input_chunks(helper, f):
+def test_no_chunk_larger_than_the_input_chunks(helper, f, lazy):
     """Bounded memory: every array of the graph is chunked as finely as the input.
 
     The cotangent of a full sum broadcast by ``np.broadcast_to`` would be one
@@ -392,7 +379,7 @@ def test_no_chunk_larger_than_the_input_chunks(helper, f):
             "value_and_gradient": lambda: reverse.value_and_gradient(f, x)[1],
             "hvp-fr": lambda: reverse.hvp(f, x, v, mode="forward-over-reverse"),
             "hvp-rr": lambda: reverse.hvp(f, x, v, mode="reverse-over-reverse")}[helper]
-    out = _lazy(call)
+    out = lazy(call)
     assert out.chunks == x.chunks
     graph = out.__dask_graph__()
     big = {}

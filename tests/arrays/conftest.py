@@ -1,0 +1,31 @@
+"""Fixtures shared by the array-library tests."""
+import pytest
+
+
+@pytest.fixture
+def lazy():
+    """``lazy(fn)`` calls ``fn()`` and fails if it started a dask compute; returns its result.
+
+    A dask callback counts the computes started while ``fn`` runs: a helper given
+    dask data must build its result lazily, computing nothing (no ``float()``,
+    ``np.any`` or ``np.asarray`` on a dask array inside a rule).
+    """
+    pytest.importorskip("dask")
+    from dask.callbacks import Callback
+
+    class CountComputes(Callback):
+        def __init__(self):
+            super().__init__()
+            self.count = 0
+
+        def _start(self, dsk):
+            self.count += 1
+
+    def run(fn):
+        counter = CountComputes()
+        with counter:
+            out = fn()
+        assert counter.count == 0, f"{counter.count} dask computes inside the helper"
+        return out
+
+    return run
