@@ -143,6 +143,56 @@ def library_name(obj: Any) -> str:
     return type(obj).__module__.partition(".")[0]
 
 
+def function_name(func: Any) -> str:
+    """``np.cumsum``, ``np.linalg.norm``: how a numpy function is called in messages."""
+    name = getattr(func, "__name__", repr(func))
+    module = getattr(func, "__module__", None) or "numpy"
+    sub = module.partition(".")[2] if module.startswith("numpy.") else ""
+    return f"np.{sub}.{name}" if sub and not sub.startswith("_") else f"np.{name}"
+
+
+def _raised_by_sparse(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__") or ""
+        if module == "sparse" or module.startswith("sparse."):
+            return True
+        tb = tb.tb_next
+    # numpy's dispatch found no implementation among the types, one of them sparse's
+    return "no implementation found" in str(exc) and "<class 'sparse." in str(exc)
+
+
+def foreign_error(exc: BaseException, what: str) -> TypeError | None:
+    """Our TypeError for pydata/sparse's own error in ``what``; None for other errors.
+
+    pydata/sparse implements elementwise operations, reductions and products,
+    but not every numpy function (``cumsum``, ``sort``, ``median``,
+    ``linalg.norm`` ...), and refuses what would densify an array (a fill value
+    other than 0 in a product, an automatic conversion to numpy).  Its errors
+    name its internals; this one names the numpy function (or the gradient
+    node) and what to do; an error already converted by an inner call is
+    renamed after ``what`` (the outermost call names the user's function).
+    Only called when an error is raised: no cost on success.
+    """
+    orig = getattr(exc, "_exactdiff_foreign", None)
+    if orig is not None:  # raised by an inner call: renamed after the outer one
+        exc = orig
+    elif str(exc).startswith("exactdiff:") or not _raised_by_sparse(exc):
+        return None
+    detail = " ".join(str(exc).split())
+    if len(detail) > 200:
+        detail = detail[:197] + "..."
+    err = TypeError(
+        f"exactdiff: {what} is not supported on pydata/sparse arrays (pydata/sparse "
+        f"raised {type(exc).__name__}: {detail}); it lacks this operation or it would "
+        "densify the array: convert the data with .todense() first, or use operations "
+        "that keep the array sparse (elementwise functions, sums, products with a "
+        "sparse data matrix)"
+    )
+    err._exactdiff_foreign = exc
+    return err
+
+
 def float_data(data: Any) -> Any:
     """``data`` (an allowed foreign array) in a float dtype, without computing it.
 

@@ -43,6 +43,8 @@ import numpy as np
 
 from _exactdiff import messages as _msg
 from _exactdiff.arrays import float_data as _float_data
+from _exactdiff.arrays import foreign_error as _foreign_error
+from _exactdiff.arrays import function_name as _function_name
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.arrays import is_foreign_type as _is_foreign_type
 
@@ -571,7 +573,13 @@ class _Number:
         for t in types:
             if not (issubclass(t, (_Number, np.ndarray)) or _is_foreign_type(t)):
                 return NotImplemented
-        return impl(*args, **kwargs)
+        try:
+            return impl(*args, **kwargs)
+        except (TypeError, ValueError, RuntimeError, IndexError, NotImplementedError) as exc:
+            err = _foreign_error(exc, _function_name(func))  # pydata/sparse's own error
+            if err is None:
+                raise
+            raise err from exc
 
     def __reduce__(self):
         return (_rebuild, (type(self), self._parts(), int(self.tag), self.nd, _PROCESS))

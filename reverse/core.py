@@ -74,6 +74,9 @@ from _exactdiff import messages as _msg
 from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
+#: What a foreign library (pydata/sparse) raises for an operation it lacks
+_FOREIGN_ERRORS = (TypeError, ValueError, RuntimeError, IndexError, NotImplementedError)
+
 __all__ = [
     "Config",
     "Function",
@@ -1190,7 +1193,13 @@ class Variable:
         return _dispatch_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        return _dispatch_function(func, types, args, kwargs)
+        try:
+            return _dispatch_function(func, types, args, kwargs)
+        except _FOREIGN_ERRORS as exc:  # a library's own error on foreign data
+            err = _arrays.foreign_error(exc, _arrays.function_name(func))
+            if err is None:
+                raise
+            raise err from exc
 
     # Arithmetic operators are installed by reverse.rules.operators (one table).
 
@@ -2006,73 +2015,79 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
     f = y.creator
     gen = f.generation
     waiting: dict[int, list[Function]] = {gen: [f]}
-    while waiting:
-        todo = waiting.pop(gen, None)
-        if todo is None:  # a gap between generations (a branch without gradient)
-            gen = max(waiting)
-            continue
-        gen -= 1
-        for f in todo:
-            out = f.output()
-            gy = grads.pop(id(out))
-            if owned:
-                if type(gy) is PendingScatter:
+    try:
+        while waiting:
+            todo = waiting.pop(gen, None)
+            if todo is None:  # a gap between generations (a branch without gradient)
+                gen = max(waiting)
+                continue
+            gen -= 1
+            for f in todo:
+                out = f.output()
+                gy = grads.pop(id(out))
+                if owned:
+                    if type(gy) is PendingScatter:
+                        gy = gy.materialize()
+                    owned.discard(id(gy))
+                elif type(gy) is PendingScatter:
                     gy = gy.materialize()
-                owned.discard(id(gy))
-            elif type(gy) is PendingScatter:
-                gy = gy.materialize()
-            if retain_grad:
-                out.grad = gy if _isinstance(gy, Variable) else _wrap(gy)
-            inputs = f._inputs
-            if graph:
-                gxs = f.backward(gy, out, *inputs)
-            elif len(inputs) == 1:
-                # Unary and binary nodes are nearly all nodes: unpacking them by hand
-                # saves ~0.3 us per node over a generic comprehension.
-                x = inputs[0]
-                gxs = f.backward(gy, out.data, x.data if _isinstance(x, Variable) else x)
-            elif len(inputs) == 2:
-                x, x1 = inputs
-                gxs = f.backward(gy, out.data, x.data if _isinstance(x, Variable) else x,
-                                 x1.data if _isinstance(x1, Variable) else x1)
-            else:
-                xs = []
-                for x in inputs:
-                    xs.append(x.data if _isinstance(x, Variable) else x)
-                gxs = f.backward(gy, out.data, *xs)
-            if type(gxs) is not tuple:
-                gxs = (gxs,)
-            for x, gx in zip(inputs, gxs):
-                if gx is None or not _isinstance(x, Variable):
-                    continue
-                if _NP1:
-                    gx = _np1_leaf_dtype(gx, x, gy, out)
-                if type(x) is _LeafAlias:
-                    x = x.target()
-                    if x is None:  # nobody can see this leaf's gradient any more
-                        continue
-                if keep is not None and x is not target and (
-                        x.creator is None or id(x.creator) not in keep):
-                    continue  # a branch that does not lead to the target
-                key = id(x)
-                prev = grads.get(key)
-                if prev is None:
-                    grads[key] = gx
-                    c = x.creator
-                    if c is None or x is target:
-                        leaves.append(x)
-                    else:
-                        g = c.generation
-                        queue = waiting.get(g)
-                        if queue is None:
-                            waiting[g] = [c]
-                        else:
-                            queue.append(c)
+                if retain_grad:
+                    out.grad = gy if _isinstance(gy, Variable) else _wrap(gy)
+                inputs = f._inputs
+                if graph:
+                    gxs = f.backward(gy, out, *inputs)
+                elif len(inputs) == 1:
+                    # Unary and binary nodes are nearly all nodes: unpacking them by hand
+                    # saves ~0.3 us per node over a generic comprehension.
+                    x = inputs[0]
+                    gxs = f.backward(gy, out.data, x.data if _isinstance(x, Variable) else x)
+                elif len(inputs) == 2:
+                    x, x1 = inputs
+                    gxs = f.backward(gy, out.data, x.data if _isinstance(x, Variable) else x,
+                                     x1.data if _isinstance(x1, Variable) else x1)
                 else:
-                    grads[key] = _accumulate(prev, gx, owned)
-            if release:
-                x1 = None  # may still name an input of an earlier function: out itself
-                release = _release(out, y, inputs, uses)
+                    xs = []
+                    for x in inputs:
+                        xs.append(x.data if _isinstance(x, Variable) else x)
+                    gxs = f.backward(gy, out.data, *xs)
+                if type(gxs) is not tuple:
+                    gxs = (gxs,)
+                for x, gx in zip(inputs, gxs):
+                    if gx is None or not _isinstance(x, Variable):
+                        continue
+                    if _NP1:
+                        gx = _np1_leaf_dtype(gx, x, gy, out)
+                    if type(x) is _LeafAlias:
+                        x = x.target()
+                        if x is None:  # nobody can see this leaf's gradient any more
+                            continue
+                    if keep is not None and x is not target and (
+                            x.creator is None or id(x.creator) not in keep):
+                        continue  # a branch that does not lead to the target
+                    key = id(x)
+                    prev = grads.get(key)
+                    if prev is None:
+                        grads[key] = gx
+                        c = x.creator
+                        if c is None or x is target:
+                            leaves.append(x)
+                        else:
+                            g = c.generation
+                            queue = waiting.get(g)
+                            if queue is None:
+                                waiting[g] = [c]
+                            else:
+                                queue.append(c)
+                    else:
+                        grads[key] = _accumulate(prev, gx, owned)
+                if release:
+                    x1 = None  # may still name an input of an earlier function: out itself
+                    release = _release(out, y, inputs, uses)
+    except _FOREIGN_ERRORS as exc:  # a library's own error on foreign data (pydata/sparse)
+        err = _arrays.foreign_error(exc, f"the gradient of {type(f).__name__}")
+        if err is None:
+            raise
+        raise err from exc
     # A leaf's gradient may be a view (broadcast_to) or an array also given to
     # another leaf (Add passes gy through): give each leaf an array of its own.
     given = {id(seed)}

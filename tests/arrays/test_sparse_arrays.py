@@ -99,3 +99,55 @@ def test_dense_cotangent_into_a_slice_is_a_clear_error():
     # back into the sparse shape would densify
     with pytest.raises(TypeError, match="densify"):
         reverse.gradient(lambda z: np.prod(z[0] + 1.0), X)
+
+
+# numpy functions pydata/sparse lacks (or implements only by densifying): either
+# the derivative is right, or our TypeError names the function and the way out
+# (what pydata/sparse supports differs between its versions), never sparse's
+# own error about its internals
+UNSUPPORTED = {
+    "np.cumsum": lambda z: np.sum(np.cumsum(z, axis=0) ** 2),
+    "np.sort": lambda z: np.sum(np.sort(z, axis=0)[0] ** 2),
+    "np.linalg.norm": lambda z: np.linalg.norm(z),
+    "np.median": lambda z: np.median(z),
+    "np.std": lambda z: np.std(z),
+    "np.nansum": lambda z: np.nansum(z ** 2),
+    "np.flip": lambda z: np.sum(np.flip(z, 0)[0] ** 2),
+    "np.roll": lambda z: np.sum(np.roll(z, 1) * z),
+    "np.pad": lambda z: np.sum(np.pad(z, 1) ** 2),
+    "the gradient of MatMul": lambda z: np.sum(z @ z.T),
+    "the gradient of Einsum": lambda z: np.einsum("ij,ij->", z, z),
+}
+ENGINES = {
+    "reverse.gradient": lambda f, x, v: reverse.gradient(f, x),
+    "reverse.hvp-fr": lambda f, x, v: reverse.hvp(f, x, v, mode="forward-over-reverse"),
+    "reverse.hvp-rr": lambda f, x, v: reverse.hvp(f, x, v, mode="reverse-over-reverse"),
+    "hyperdual.jvp": lambda f, x, v: hyperdual.jvp(f, x, v)[1],
+}
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+@pytest.mark.parametrize("name", list(UNSUPPORTED))
+def test_unsupported_function_is_our_clear_error(name, engine):
+    f, call = UNSUPPORTED[name], ENGINES[engine]
+    vd = np.cos(np.arange(XD.size)).reshape(XD.shape)
+    try:
+        out = call(f, X, sparse.COO.from_numpy(vd))
+    except TypeError as exc:
+        msg = str(exc)
+        assert msg.startswith("exactdiff:"), msg
+        if not msg.startswith("exactdiff: the gradient of indexing"):  # scatter_add's own
+            assert "pydata/sparse" in msg and ".todense()" in msg, msg
+            if engine != "hyperdual.jvp":  # the forward pass may fail in a helper op
+                assert name in msg, msg
+        return
+    expected = call(f, XD, vd)  # pydata/sparse supports it: the same numbers as numpy
+    np.testing.assert_allclose(_dense(out), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_other_errors_pass_through():
+    # only pydata/sparse's errors are converted: numpy's own stay what they are
+    with pytest.raises(ValueError, match="shape"):
+        reverse.gradient(lambda z: np.sum(np.reshape(z, (5, 5))), XD)
+    with pytest.raises(ValueError):
+        hyperdual.jvp(lambda z: np.sum(np.reshape(z, (5, 5))), XD, XD)
