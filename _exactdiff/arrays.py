@@ -390,13 +390,7 @@ def _scatter_add_fancy(shape: tuple, idx: tuple, values: Any) -> Any:
 
     lazy_index = any(is_lazy(i) for i in idx)
     if any(is_lazy(i) and np.dtype(i.dtype) == np.bool_ for i in idx):
-        # x[mask] has chunks of unknown size, which the rest of the backward pass
-        # (broadcasting a cotangent to that shape) cannot build lazily
-        raise TypeError(
-            "exactdiff: the gradient of indexing a dask array by a lazy (dask) boolean "
-            "mask is not supported: use np.where(mask, f(x), 0), or index by a computed "
-            "numpy mask"
-        )
+        return _scatter_by_lazy_mask(tuple(shape), idx, values, dt, da)
     if any(c != c for cs in values.chunks for c in cs):  # NaN: sizes known after compute
         raise TypeError(
             "exactdiff: the gradient of this indexing of a dask array (a selection with "
@@ -423,6 +417,67 @@ def _scatter_add_fancy(shape: tuple, idx: tuple, values: Any) -> Any:
     parts = da.map_blocks(_bincount_block, lin, w, dt, new_axis=1,
                           chunks=((1,) * nparts, out_chunks), dtype=dt)
     return np.reshape(parts.sum(axis=0), shape)
+
+
+def _is_full_lazy_mask(index: Any, ndim: int) -> bool:
+    return (is_lazy(index) and np.dtype(index.dtype) == np.bool_ and index.ndim == ndim
+            and ndim > 0)
+
+
+def align_lazy_mask(index: Any, data: Any) -> Any:
+    """``index`` rechunked like ``data`` when it is a dask boolean mask of ``data``'s shape.
+
+    dask selects ``x[mask]`` block by block (``x`` and ``mask`` raveled when
+    N-d): block ``i`` of the selection comes from block ``i`` of the common
+    chunking of ``x`` and ``mask``.  With the mask chunked like ``x`` that
+    chunking is the mask's own, so the backward scatter
+    (:func:`_scatter_by_lazy_mask`) can find it without ``x``.  Any other index
+    is returned as it is.
+    """
+    if (not is_lazy(data) or not _is_full_lazy_mask(index, data.ndim)
+            or index.shape != data.shape or index.chunks == data.chunks):
+        return index
+    return index.rechunk(data.chunks)
+
+
+def _scatter_by_lazy_mask(shape: tuple, idx: tuple, values: Any, dt: Any, da: Any) -> Any:
+    """The adjoint of ``x[mask]`` for a dask boolean ``mask`` of ``x``'s shape, lazily.
+
+    The selection has chunks of unknown size, one per block of the (raveled)
+    mask: each block of the gradient is zeros with that block of ``values``
+    placed where the block of the mask is true (``np.zeros``, then a masked
+    assignment: each position is selected at most once).
+    """
+    mask = idx[0] if len(idx) == 1 else None
+    if mask is None or not _is_full_lazy_mask(mask, len(shape)):
+        raise TypeError(
+            "exactdiff: the gradient of indexing a dask array by a lazy (dask) boolean "
+            "mask is supported for a mask of the array's full shape (x[mask]); for "
+            "other mixes use np.where(mask, f(x), 0), or index by a computed numpy mask"
+        )
+    flat = mask if mask.ndim == 1 else mask.ravel()
+    if values.ndim != 1 or len(values.chunks[0]) != len(flat.chunks[0]):
+        raise TypeError(
+            "exactdiff: the gradient of x[mask] with a dask boolean mask needs the "
+            "selection's blocks to match the mask's (the mask chunked like x, and v "
+            "chunked like x for an HVP): rechunk them with .rechunk(x.chunks)"
+        )
+    # block i with block i (blockwise would try to unify the unknown chunk sizes)
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    name = "exactdiff-mask-scatter-" + tokenize(flat, values, dt)
+    dsk = {(name, i): (_mask_block, (flat.name, i), (values.name, i), dt)
+           for i in range(len(flat.chunks[0]))}
+    graph = HighLevelGraph.from_collections(name, dsk, dependencies=[flat, values])
+    out = da.Array(graph, name, flat.chunks, meta=np.empty((0,), dtype=dt))
+    return out if mask.ndim == 1 else np.reshape(out, shape)
+
+
+def _mask_block(mask: Any, values: Any, dt: Any) -> Any:
+    out = np.zeros(mask.shape, dtype=dt)
+    out[mask] = values
+    return out
 
 
 def _flat_positions(shape: tuple, idx: tuple, da: Any) -> Any:

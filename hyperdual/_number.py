@@ -274,10 +274,13 @@ def _follow_dtype(p, real):
 
 
 def _broadcast_part(p, shape):
-    if _shape(p) == shape:
+    ps = _shape(p)
+    if ps == shape:
         return p
     if not shape and not isinstance(p, _Number):
         return _tidy(p)
+    if len(ps) == len(shape) and all(a == b or (a != a and b != b) for a, b in zip(ps, shape)):
+        return p  # equal but for sizes unknown to both (a dask selection by a mask)
     return np.broadcast_to(p, shape)
 
 

@@ -542,8 +542,8 @@ def hvp(f: Callable, x, v) -> float | np.ndarray:
     dt = _dtype(x0)
     cols = []
     step = _block_size(n, n)
-    if _is_foreign(v0):  # dask, CuPy: kept lazy, in its library
-        v0 = v0 if v0.dtype == dt else v0.astype(dt)
+    if _is_foreign(v0):  # dask, CuPy: kept lazy, in its library (chunked like x)
+        v0 = _arrays.match_chunks(v0 if v0.dtype == dt else v0.astype(dt), x0)
     elif not isinstance(v0, _Number):
         v0 = np.asarray(v0, dtype=dt)  # derivative parts follow x's dtype
     e1 = np.reshape(v0, (1, 1) + shape)
@@ -610,8 +610,8 @@ def jvp(f: Callable, x, v) -> tuple:
     x0, shape = _point(x)
     v0 = _direction(v, shape, "jvp", "v", "x's shape")
     dt = _dtype(x0)
-    if _is_foreign(v0):  # dask, CuPy: kept lazy, in its library
-        v0 = v0 if v0.dtype == dt else v0.astype(dt)
+    if _is_foreign(v0):  # dask, CuPy: kept lazy, in its library (chunked like x)
+        v0 = _arrays.match_chunks(v0 if v0.dtype == dt else v0.astype(dt), x0)
     elif not isinstance(v0, _Number):
         v0 = np.asarray(v0, dtype=dt) if shape else float(v0)
     tag = _seed_tag()

@@ -619,6 +619,8 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
         pass
     elif tuple(vdata.shape) == tuple(data.shape):
         vdata = vdata.astype(data.dtype, copy=False)  # derivatives follow x's dtype
+        if _is_foreign(vdata):  # dask: v chunked like x (block by block alike)
+            vdata = _arrays.match_chunks(vdata, data)
     if tuple(vdata.shape) != tuple(data.shape):
         raise ValueError(f"reverse.hvp: v has shape {tuple(vdata.shape)}, x has shape "
                          f"{tuple(data.shape)}; they must match")

@@ -63,10 +63,12 @@ def where(condition, x=None, y=None):
         cond = np.asarray(cond, dtype=bool)
     top, cols = _gather([x, y])
     nd = top.nd
-    shape = np.broadcast_shapes(cond.shape, _shape(cols[0][0]), _shape(cols[1][0]))
+    out = [_tidy(np.where(cond, cols[0][0], cols[1][0]))]
+    # the broadcast shape of the three (np.where's own; sizes a dask selection by a
+    # mask leaves unknown stay unknown, which np.broadcast_shapes refuses)
+    shape = _shape(out[0])
     nres = len(shape)
     leads = _lead_shapes(top)
-    out = [_tidy(np.where(cond, cols[0][0], cols[1][0]))]
     for m in range(1, type(top)._NPARTS):
         a, b = _lift(cols[0][m], nd, nres), _lift(cols[1][m], nd, nres)
         out.append(np.where(cond, a, b))

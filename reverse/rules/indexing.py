@@ -19,8 +19,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from _exactdiff import arrays as _arrays
+
 from .. import core
-from ..core import Function, Variable
+from ..core import Function, Variable, _value
 from ..utils import is_basic_index, scatter_add
 from ._util import _arg
 
@@ -48,6 +52,10 @@ class GetItem(Function):
         self.index = index
 
     def forward(self, x: Any) -> Any:
+        if type(x) is not np.ndarray:
+            index = _arrays.align_lazy_mask(self.index, _value(x))
+            if index is not self.index:  # the backward scatter needs the same blocks
+                self.index = index
         return x[self.index]
 
     def backward(self, gy: Any, y: Any, x: Any) -> Any:
