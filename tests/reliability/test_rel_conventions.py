@@ -378,11 +378,13 @@ def test_norm_gradient_where_the_sum_of_squares_under_or_overflows(scale):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         for m in (hd, rv):
-            np.testing.assert_allclose(m.gradient(np.linalg.norm, p), want, rtol=4e-16)
+            # a sum of squares, a sqrt and a division: a few roundings (BLAS order varies)
+            assert_close_ulps(m.gradient(np.linalg.norm, p), want, ulps=8)
             J = m.jacobian(lambda v: np.linalg.norm(v.reshape(2, 2), axis=1), p)
-            np.testing.assert_allclose(J[0, :2], want[:2] * 13 / 5, rtol=4e-16)
+            assert_close_ulps(J[0, :2], want[:2] * 13 / 5, ulps=8)
         u = want
         H = (np.eye(4) - np.outer(u, u)) / (13.0 * scale)
         if np.all(np.isfinite(H)):
-            np.testing.assert_allclose(rv.hessian(np.linalg.norm, p), H, rtol=1e-15,
-                                       atol=1e-15 * np.max(np.abs(H)))
+            # I - u u^T cancels on the diagonal: errors scale with the largest entry
+            err = np.abs(rv.hessian(np.linalg.norm, p) - H)
+            assert np.all(err <= 16 * np.spacing(np.max(np.abs(H)))), err
