@@ -578,7 +578,8 @@ class _Number:
                 return NotImplemented
         try:
             return impl(*args, **kwargs)
-        except (TypeError, ValueError, RuntimeError, IndexError, NotImplementedError) as exc:
+        except (TypeError, ValueError, RuntimeError, IndexError, NotImplementedError,
+                AttributeError) as exc:  # sparse 0.17's einsum: AttributeError on a float
             err = _foreign_error(exc, _function_name(func))  # pydata/sparse's own error
             if err is None:
                 raise

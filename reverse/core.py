@@ -75,7 +75,9 @@ from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 #: What a foreign library (pydata/sparse) raises for an operation it lacks
-_FOREIGN_ERRORS = (TypeError, ValueError, RuntimeError, IndexError, NotImplementedError)
+# AttributeError: pydata/sparse 0.17 (Python 3.10's) einsum reads .shape of a float operand
+_FOREIGN_ERRORS = (TypeError, ValueError, RuntimeError, IndexError, NotImplementedError,
+                   AttributeError)
 
 __all__ = [
     "Config",
