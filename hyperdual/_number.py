@@ -1102,7 +1102,9 @@ def _plain_in_range(rule, x, cls, parts, r, out):
     if tr is np.ndarray:
         if r.size == 0:
             return None
-        lo, hi = r.min(), r.max()
+        # as Python floats: a float32 min compared with the float64 bounds warned
+        # "overflow encountered in cast" under NEP 50 (an error under np.seterr(all='raise'))
+        lo, hi = float(r.min()), float(r.max())
     elif tr is np.float64 or tr is float:
         lo = hi = r
     else:
