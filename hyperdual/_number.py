@@ -1468,19 +1468,7 @@ def _binary_general(rule, x, y):
     if rule.scaled is not None and not (_lazy(xr) or _lazy(yr)):
         return _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top)
     d = rule.partials(xr, yr, order, vx, vy)
-    if (type(xr) is np.ndarray or type(yr) is np.ndarray) and not (
-            isinstance(xr, _Number) or isinstance(yr, _Number)):
-        value = rule.ufunc(xr, yr)  # plain arrays: skip the generic dispatch
-    else:
-        value = getattr(g, rule.name)(xr, yr)
-    if _NP1 and rule.name != "float_power":  # float_power is float64 on every numpy
-        value = _np1_weak_scalars(value, xr, yr)
-    shape = _shape(value)
-    nres = len(shape)
-    if vx:
-        px = [px[0]] + [_lift(p, nd, nres) for p in px[1:]]
-    if vy:
-        py = [py[0]] + [_lift(p, nd, nres) for p in py[1:]]
+    value, shape, px, py = _binary_value(rule, xr, yr, px, py, vx, vy, nd)
     out = [value]
     for m in range(1, cls._NPARTS):
         total = None
@@ -1505,15 +1493,14 @@ def _binary_general(rule, x, y):
     return _finish(cls, out, tag, nd, shape, _lead_shapes(top))
 
 
-def _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top):
-    """The chain rule of a binary rule with scaled products (Binary.scaled)."""
-    sc = rule.scaled
+def _binary_value(rule, xr, yr, px, py, vx, vy, nd):
+    """A binary rule's value, its shape and the operands' parts lifted to it."""
     if (type(xr) is np.ndarray or type(yr) is np.ndarray) and not (
             isinstance(xr, _Number) or isinstance(yr, _Number)):
-        value = rule.ufunc(xr, yr)
+        value = rule.ufunc(xr, yr)  # plain arrays: skip the generic dispatch
     else:
         value = getattr(g, rule.name)(xr, yr)
-    if _NP1:
+    if _NP1 and rule.name != "float_power":  # float_power is float64 on every numpy
         value = _np1_weak_scalars(value, xr, yr)
     shape = _shape(value)
     nres = len(shape)
@@ -1521,6 +1508,13 @@ def _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top):
         px = [px[0]] + [_lift(p, nd, nres) for p in px[1:]]
     if vy:
         py = [py[0]] + [_lift(p, nd, nres) for p in py[1:]]
+    return value, shape, px, py
+
+
+def _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top):
+    """The chain rule of a binary rule with scaled products (Binary.scaled)."""
+    sc = rule.scaled
+    value, shape, px, py = _binary_value(rule, xr, yr, px, py, vx, vy, nd)
 
     guard = False
     cache: dict = {}
