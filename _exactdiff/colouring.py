@@ -61,6 +61,8 @@ def _row_spans(P: sp.csr_matrix) -> tuple[int, int]:
 
 
 def _canonical(pattern: sp.spmatrix) -> sp.csr_matrix:
+    if type(pattern) is sp.csr_matrix and pattern.has_canonical_format:
+        return pattern  # (read only)
     P = sp.csr_matrix(pattern)
     if not P.has_canonical_format:
         P = P.copy()
@@ -192,7 +194,7 @@ class Recovery:
     """
 
     def __init__(self, pattern: sp.spmatrix, at_row: np.ndarray, at_col: np.ndarray) -> None:
-        P = sp.csr_matrix(pattern)
+        P = pattern if type(pattern) is sp.csr_matrix else sp.csr_matrix(pattern)
         self.shape = P.shape
         self.indptr = P.indptr.copy()
         self.indices = P.indices.copy()
@@ -207,12 +209,17 @@ class Recovery:
     def stacked(self, stack: np.ndarray) -> sp.csr_matrix:
         """The same from ``stack = compressed.T`` (shape (ncolours, rows)), as the
         engines produce it: one flat gather, no transposed copy."""
+        return self._matrix(self.gather(stack))
+
+    def gather(self, stack: np.ndarray) -> np.ndarray:
+        """The values of the pattern's entries (CSR order) from ``stack`` as in
+        :meth:`stacked`."""
         stack = np.ascontiguousarray(stack)
         rows = stack.shape[1]
         flat = self._flat.get(rows)
         if flat is None:
             flat = self._flat[rows] = self.at_col.astype(np.intp) * rows + self.at_row
-        return self._matrix(stack.reshape(-1).take(flat))
+        return stack.reshape(-1).take(flat)
 
     def _matrix(self, data: np.ndarray) -> sp.csr_matrix:
         # the pattern's structure is valid by construction: skip scipy's checks
@@ -222,9 +229,13 @@ class Recovery:
 
 
 def _rows_cols(pattern: sp.spmatrix) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    P = sp.csr_matrix(pattern, dtype=bool)
-    P.sum_duplicates()
-    P.sort_indices()
+    if not (type(pattern) is sp.csr_matrix and pattern.dtype == bool
+            and pattern.has_canonical_format):
+        P = sp.csr_matrix(pattern, dtype=bool)
+        P.sum_duplicates()
+        P.sort_indices()
+    else:
+        P = pattern  # (read only)
     rows = np.repeat(np.arange(P.shape[0]), np.diff(P.indptr))
     return P, rows, P.indices
 

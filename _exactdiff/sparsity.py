@@ -57,12 +57,30 @@ __all__ = ["Pattern", "jacobian_sparsity", "hessian_sparsity"]
 
 _DT = np.float32  # dependency matrices hold 0/1 (counts never cancel: no signs)
 
+#: Traces of an x of at most this many elements keep the dependency rows as dense
+#: boolean arrays (rows, n) and the coupled pairs as an (n, n) boolean array: an
+#: operation then costs a numpy call on a few thousand booleans instead of building
+#: scipy.sparse matrices (tens of µs each, whatever the size).  Both give the same
+#: pattern (tests/sparse_derivatives/test_dense_tracer.py).
+_DENSE_MAX_N = 256
+#: A dense trace that would hold more booleans than this in one array of dependency
+#: rows (a large intermediate, e.g. an outer product) starts again as a sparse one.
+_DENSE_MAX_CELLS = 1 << 21
+
+
+class _DenseTooLarge(BaseException):
+    """Raised inside f when a dense trace outgrows ``_DENSE_MAX_CELLS`` (a
+    BaseException, so that f's own ``except Exception`` does not swallow it; the
+    trace also remembers it, for an f that catches everything)."""
+
 
 def _csr(rows: int, cols: int) -> sp.csr_matrix:
     return sp.csr_matrix((rows, cols), dtype=_DT)
 
 
-def _binary(m: sp.spmatrix) -> sp.csr_matrix:
+def _binary(m: Any) -> Any:
+    if type(m) is np.ndarray:  # a dense trace: R @ deps gave counts
+        return m > 0
     if type(m) is not sp.csr_matrix or m.dtype != _DT:
         m = sp.csr_matrix(m, dtype=_DT)
     if not m.data.all():  # (sums and products of 0/1 entries are 0 only if stored so)
@@ -74,29 +92,49 @@ def _binary(m: sp.spmatrix) -> sp.csr_matrix:
 class _Trace:
     """State shared by the Patterns of one run: size of x, mode, coupled pairs."""
 
-    __slots__ = ("n", "hessian", "local", "pairs", "pending", "size", "_empty")
+    __slots__ = ("n", "hessian", "local", "dense", "too_large", "pairs", "pending", "size",
+                 "_empty")
 
-    def __init__(self, n: int, hessian: bool, local: bool) -> None:
+    def __init__(self, n: int, hessian: bool, local: bool, dense: bool = False) -> None:
         self.n = n
         self.hessian = hessian
         self.local = local
-        self.pairs = _csr(n, n)
+        self.dense = dense
+        self.too_large = False
+        self.pairs = np.zeros((n, n), dtype=bool) if dense else _csr(n, n)
         self.pending: list[tuple[np.ndarray, np.ndarray]] = []
         self.size = 0
-        self._empty: dict[int, sp.csr_matrix] = {}
+        self._empty: dict[int, Any] = {}
 
-    def empty(self, rows: int) -> sp.csr_matrix:
+    def rows(self, rows: int) -> None:
+        """Before a dense trace makes ``rows`` dependency rows: too many cells end it."""
+        if self.dense and rows * self.n > _DENSE_MAX_CELLS:
+            self.too_large = True
+            raise _DenseTooLarge
+
+    def empty(self, rows: int) -> Any:
         """Dependency rows of a constant (no entries), one shared matrix per size:
         nothing writes into a matrix without entries."""
         m = self._empty.get(rows)
         if m is None:
-            m = self._empty[rows] = _csr(rows, self.n)
+            if self.dense:
+                self.rows(rows)
+                m = np.zeros((rows, self.n), dtype=bool)
+                m.flags.writeable = False
+            else:
+                m = _csr(rows, self.n)
+            self._empty[rows] = m
         return m
 
-    def couple(self, a: sp.csr_matrix, b: sp.csr_matrix | None = None) -> None:
+    def couple(self, a: Any, b: Any = None) -> None:
         """Record that every input in a row of ``a`` meets every input in the same
         row of ``b`` (of ``a`` itself when b is None) in a nonlinear operation."""
-        if not self.hessian or a.nnz == 0 or (b is not None and b.nnz == 0):
+        if not self.hessian:
+            return
+        if self.dense:
+            self._couple_dense(a, b)
+            return
+        if a.nnz == 0 or (b is not None and b.nnz == 0):
             return
         other = a if b is None else b
         total = int(np.dot(np.diff(a.indptr), np.diff(other.indptr)))
@@ -114,7 +152,42 @@ class _Trace:
         if self.size >= 1 << 22:  # bound the memory of the pair lists
             self.flush()
 
+    def _couple_dense(self, a: np.ndarray, b: np.ndarray | None) -> None:
+        rows, n = a.shape
+        ra, ia = _entries(a)
+        if ra.size == 0:
+            return
+        ca = np.bincount(ra, minlength=rows)
+        if b is None:
+            ib, cb = ia, ca
+        else:
+            rb, ib = _entries(b)
+            if rb.size == 0:
+                return
+            cb = np.bincount(rb, minlength=rows)
+        total = int(np.dot(ca, cb))
+        if total > 12 * rows and total > n * n:
+            # many rows with many inputs: one product lists each pair once
+            fa = a.astype(_DT)
+            hit = (fa.T @ (fa if b is None else b.astype(_DT))) > 0
+            self.pairs |= hit
+            if b is not None:
+                self.pairs |= hit.T
+            return
+        # every (i, j) with i in row r of a and j in row r of b (as _row_pairs)
+        starts_b = np.zeros(rows + 1, dtype=np.intp)
+        np.cumsum(cb, out=starts_b[1:])
+        width = cb[ra]  # partners of each entry of a
+        left = np.repeat(ia, width)
+        start = np.repeat(starts_b[ra] - (np.cumsum(width) - width), width)
+        right = ib[start + np.arange(total)]
+        self.pairs[left, right] = True
+        if b is not None:
+            self.pairs[right, left] = True
+
     def flush(self) -> None:
+        if self.dense:
+            return
         if self.pending:
             left = np.concatenate([p[0] for p in self.pending])
             right = np.concatenate([p[1] for p in self.pending])
@@ -123,6 +196,14 @@ class _Trace:
             self.pairs = _binary(new if self.pairs.nnz == 0 else self.pairs + new)
             self.pending.clear()
             self.size = 0
+
+
+def _entries(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the True entries of a 2-d boolean array, row by row (one
+    flat nonzero: several times faster than the 2-d np.nonzero)."""
+    flat = np.flatnonzero(m)
+    r = flat // m.shape[1]
+    return r, flat - r * m.shape[1]
 
 
 def _row_pairs(a: sp.csr_matrix, b: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -182,6 +263,8 @@ class _Unknown:
 
 
 def _shape_of(x: Any) -> tuple:
+    if type(x) is float or type(x) is int:
+        return ()
     if isinstance(x, (Pattern, _Unknown)):
         return x.shape
     return np.shape(x)
@@ -205,7 +288,7 @@ class Pattern:
     _exactdiff_pattern = True  # the shared selection rules treat it as a traced value
     __hash__ = None  # type: ignore[assignment]
 
-    def __init__(self, deps: sp.csr_matrix, shape: tuple, trace: _Trace,
+    def __init__(self, deps: Any, shape: tuple, trace: _Trace,
                  value: Any = None) -> None:
         self.deps = deps
         self.shape = tuple(shape)
@@ -248,7 +331,7 @@ class Pattern:
             yield self[i]
 
     def __repr__(self) -> str:
-        return f"Pattern(shape={self.shape}, nnz={self.deps.nnz})"
+        return f"Pattern(shape={self.shape}, nnz={_nnz(self.deps)})"
 
     def __bool__(self) -> bool:
         if self.trace.local:
@@ -360,17 +443,31 @@ def _trace_of(*xs: Any) -> _Trace:
     raise AssertionError("no Pattern among the operands")  # pragma: no cover
 
 
-def _deps_at(x: Any, shape: tuple, trace: _Trace) -> sp.csr_matrix:
+def _deps_at(x: Any, shape: tuple, trace: _Trace) -> Any:
     """Dependency rows of ``x`` broadcast to ``shape`` (empty rows for constants)."""
     if not isinstance(x, Pattern):
         return trace.empty(math.prod(shape))
     if x.shape == shape:
         return x.deps
+    size = math.prod(shape)
+    trace.rows(size)
+    if trace.dense:
+        d = x.deps.reshape(x.shape + (trace.n,))
+        return np.broadcast_to(d, shape + (trace.n,)).reshape(size, trace.n)
     idx = np.broadcast_to(np.arange(x.size).reshape(x.shape), shape).ravel()
     return x.deps[idx]
 
 
-def _union(*ms: sp.csr_matrix) -> sp.csr_matrix:
+def _nnz(m: Any) -> int:
+    return int(np.count_nonzero(m)) if type(m) is np.ndarray else m.nnz
+
+
+def _union(*ms: Any) -> Any:
+    if ms and type(ms[0]) is np.ndarray:  # a dense trace
+        total = ms[0]
+        for m in ms[1:]:
+            total = total | m
+        return total
     ms = [m for m in ms if m.nnz]
     if not ms:
         return ms[0] if ms else None  # type: ignore[return-value]
@@ -386,7 +483,7 @@ def _value(x: Any) -> Any:
     return x.value if isinstance(x, Pattern) else x
 
 
-def _new(deps: sp.csr_matrix | None, shape: tuple, trace: _Trace, value: Any) -> Pattern:
+def _new(deps: Any, shape: tuple, trace: _Trace, value: Any) -> Pattern:
     if deps is None:
         deps = trace.empty(math.prod(shape))
     return Pattern(deps, shape, trace, value)
@@ -444,7 +541,7 @@ def _ufunc(ufunc: Any, inputs: tuple) -> Any:
         return _new(_rows_where(deps[0], exponent != 0), shape, trace, value)
     union = _union(*deps)
     if union is None:
-        union = _csr(math.prod(shape), trace.n)
+        union = trace.empty(math.prod(shape))
     trace.couple(union)
     return _new(union, shape, trace, value)
 
@@ -457,7 +554,9 @@ def _zero_or_one(c: Any) -> bool:
     return bool(np.all((c == 0) | (c == 1)))
 
 
-def _rows_where(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
+def _rows_where(m: Any, keep: np.ndarray) -> Any:
+    if type(m) is np.ndarray:
+        return m & np.asarray(keep, dtype=bool)[:, None]
     return sp.csr_matrix(sp.diags(np.asarray(keep, dtype=_DT)) @ m)
 
 
@@ -492,6 +591,10 @@ def _gathered(index: np.ndarray, blocks: list, arrays: list, func: Any, trace: _
                                and np.all(np.diff(rows) == 1))):
         # a run of one operand's rows (x[1:], reshapes): a slice, no gather
         deps = blocks[1][rows[0] - 1: rows[-1]]
+    elif trace.dense:
+        trace.rows(rows.size)
+        source = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+        deps = source[rows]
     else:
         source = blocks[0] if len(blocks) == 1 else sp.vstack(blocks, format="csr")
         deps = source[rows]
@@ -500,7 +603,7 @@ def _gathered(index: np.ndarray, blocks: list, arrays: list, func: Any, trace: _
         value = func([np.asarray(_value(a), dtype=float) for a in arrays])
         if k is not None:
             value = value[k]
-    if type(deps) is not sp.csr_matrix:
+    if type(deps) is not sp.csr_matrix and not trace.dense:
         deps = sp.csr_matrix(deps)
     return Pattern(deps, index.shape, trace, value)
 
@@ -520,18 +623,24 @@ def _sequence(func: Any) -> Callable[..., Any]:
 # -----------------------------------------------------------------------------
 # Reductions and products
 # -----------------------------------------------------------------------------
-def _reducer(a: Pattern, axis: Any, keepdims: bool) -> tuple[sp.csr_matrix, tuple, tuple]:
-    """(R, shape, shape with kept axes): R maps a's elements to the reduced ones."""
+def _reduce(a: Pattern, deps: Any, axis: Any, keepdims: bool) -> tuple[Any, tuple, tuple]:
+    """(rows, shape, shape with kept axes): ``deps`` (rows of a's elements) united over
+    ``axis``, one row per element of the result."""
     nd = a.ndim
     axes = tuple(range(nd)) if axis is None else (
         (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis))
     axes = tuple(int(ax) % nd for ax in axes) if nd else ()
     kept = tuple(1 if i in axes else s for i, s in enumerate(a.shape))
     out = tuple(s for i, s in enumerate(a.shape) if i not in axes)
+    shape = kept if keepdims else out
+    if a.trace.dense:
+        n = a.trace.n
+        united = deps.reshape(a.shape + (n,)).any(axis=axes, keepdims=True)
+        return united.reshape(-1, n), shape, kept
     rows = np.broadcast_to(np.arange(math.prod(kept)).reshape(kept), a.shape).ravel()
     R = sp.csr_matrix((np.ones(a.size, dtype=_DT), (rows, np.arange(a.size))),
                       shape=(math.prod(kept), a.size))
-    return R, (kept if keepdims else out), kept
+    return _binary(R @ deps), shape, kept
 
 
 def _reduction(nonlinear: bool, npfunc: Any) -> Callable[..., Any]:
@@ -542,8 +651,7 @@ def _reduction(nonlinear: bool, npfunc: Any) -> Callable[..., Any]:
         if not isinstance(a, Pattern):
             return npfunc(a, axis=axis, keepdims=keepdims, **kwargs)
         trace = a.trace
-        R, shape, _ = _reducer(a, axis, keepdims)
-        deps = _binary(R @ a.deps)
+        deps, shape, _ = _reduce(a, a.deps, axis, keepdims)
         if nonlinear:
             trace.couple(deps)
         value = npfunc(a.value, axis=axis, keepdims=keepdims) if trace.local else None
@@ -559,10 +667,9 @@ def _extremum(npfunc: Any) -> Callable[..., Any]:
         if not (isinstance(a, Pattern) and a.trace.local):
             return linear(a, axis=axis, out=out, keepdims=keepdims)
         # at this x: the elements that attain the extremum (all of them at ties)
-        R, shape, kept = _reducer(a, axis, keepdims)
         best = npfunc(a.value, axis=axis, keepdims=True)
         hit = (a.value == best).ravel()
-        deps = _binary(R @ _rows_where(a.deps, hit))
+        deps, shape, _ = _reduce(a, _rows_where(a.deps, hit), axis, keepdims)
         return Pattern(deps, shape, a.trace, npfunc(a.value, axis=axis, keepdims=keepdims))
     return impl
 
@@ -574,6 +681,13 @@ def _cumulative(nonlinear: bool, npfunc: Any) -> Callable[..., Any]:
         if axis is None:
             a, axis = np.reshape(a, (-1,)), 0
         axis = int(axis) % a.ndim
+        if a.trace.dense:  # output i of a lane depends on inputs 0..i
+            d = a.deps.reshape(a.shape + (a.trace.n,))
+            deps = np.logical_or.accumulate(d, axis=axis).reshape(a.deps.shape)
+            if nonlinear:
+                a.trace.couple(deps)
+            value = npfunc(a.value, axis=axis) if a.trace.local else None
+            return Pattern(deps, a.shape, a.trace, value)
         pos = np.arange(a.size).reshape(a.shape)
         lane = np.moveaxis(pos, axis, -1).reshape(-1, a.shape[axis])
         rows, cols = [], []
@@ -607,6 +721,8 @@ def _product_2d(a: Any, b: Any) -> Any:
     out_shape = tuple(([m] if len(sa) == 2 else []) + ([p] if len(sb) == 2 else []))
     value = np.matmul(_value(a), _value(b)) if trace.local else None
     # out[r, c] = sum_j a[r, j] b[j, c]
+    if trace.dense:
+        return _new(_product_dense(a, b, m, k, p, trace), out_shape, trace, value)
     if isinstance(a, Pattern):
         if isinstance(b, Pattern):
             Ra = sp.kron(sp.identity(m, dtype=_DT), sp.csr_matrix(np.ones((1, k), dtype=_DT)))
@@ -638,6 +754,32 @@ def _product_2d(a: Any, b: Any) -> Any:
                          sp.csr_matrix(sp.kron(np.ones((m, 1), dtype=_DT), rb)))
     deps = _union(*(d for d in (Da, Db) if d is not None))
     return _new(deps, out_shape, trace, value)
+
+
+def _product_dense(a: Any, b: Any, m: int, k: int, p: int, trace: _Trace) -> np.ndarray:
+    """Dependency rows (m * p, n) of a @ b (shapes (m, k), (k, p)) in a dense trace."""
+    n = trace.n
+    trace.rows(m * p)
+    parts = []
+    if isinstance(a, Pattern):
+        A3 = a.deps.reshape(m, k, n)
+        if isinstance(b, Pattern):  # every element of row r of a
+            parts.append(np.broadcast_to(A3.any(axis=1)[:, None, :], (m, p, n)))
+        else:  # a[r, j] where b[j, c] != 0
+            Bnz = (np.asarray(b, dtype=float).reshape(k, p) != 0).astype(_DT)
+            parts.append((Bnz.T @ A3.astype(_DT)) > 0)
+    if isinstance(b, Pattern):
+        B3 = b.deps.reshape(k, p, n)
+        if isinstance(a, Pattern):  # every element of column c of b
+            parts.append(np.broadcast_to(B3.any(axis=0)[None], (m, p, n)))
+        else:  # b[j, c] where a[r, j] != 0
+            Anz = (np.asarray(a, dtype=float).reshape(m, k) != 0).astype(_DT)
+            parts.append(((Anz @ B3.reshape(k, p * n).astype(_DT)) > 0).reshape(m, p, n))
+    if len(parts) == 2:
+        # the term a[r, j] b[j, c] couples column j of a with row j of b, for all r, c
+        trace.couple(A3.any(axis=0), B3.any(axis=1))
+        return (parts[0] | parts[1]).reshape(m * p, n)
+    return np.ascontiguousarray(parts[0]).reshape(m * p, n)
 
 
 def _csr_nonzero(a: np.ndarray) -> sp.csr_matrix:
@@ -693,8 +835,7 @@ def _sort(a: Any, axis: Any = -1, **kwargs: Any) -> Any:
     # any element of a lane may land anywhere in it: every output depends on the lane
     if axis is None:
         a, axis = np.reshape(a, (-1,)), 0
-    R, _, kept = _reducer(a, axis, True)
-    lane = _binary(R @ a.deps)
+    lane, _, kept = _reduce(a, a.deps, axis, True)
     return Pattern(_deps_at(Pattern(lane, kept, a.trace), a.shape, a.trace), a.shape, a.trace)
 
 
@@ -769,8 +910,15 @@ def _conservative(func: Any, args: tuple, kwargs: dict) -> Any:
         raise TypeError(f"sparsity detection: numpy function '{name}' has no sparsity rule "
                         "(its result is not one float array)")
     trace = leaves[0].trace
-    union = _union(*[_binary(sp.csr_matrix(p.deps.sum(axis=0))) for p in leaves])
     shape = np.shape(result)
+    if trace.dense:
+        union = np.logical_or.reduce([p.deps.any(axis=0) for p in leaves])[None]
+        trace.couple(union)
+        size = math.prod(shape)
+        trace.rows(size)
+        deps = np.broadcast_to(union, (size, trace.n))
+        return Pattern(deps, shape, trace, result if trace.local else None)
+    union = _union(*[_binary(sp.csr_matrix(p.deps.sum(axis=0))) for p in leaves])
     if union is None:
         union = _csr(1, trace.n)
     trace.couple(union)
@@ -781,12 +929,27 @@ def _conservative(func: Any, args: tuple, kwargs: dict) -> Any:
 # -----------------------------------------------------------------------------
 # Public API
 # -----------------------------------------------------------------------------
-def _run(f: Callable[[Any], Any], x: Any, hessian: bool, local: bool, helper: str
-         ) -> tuple[Any, _Trace, int]:
+def _run(f: Callable[[Any], Any], x: Any, hessian: bool, local: bool, helper: str,
+         dense: bool | None = None) -> tuple[Any, _Trace, int]:
+    """Run f on a Pattern of x: a dense trace for small x (``dense=None``: up to
+    ``_DENSE_MAX_N`` elements), started again as a sparse one if it grows too large."""
     if not callable(f):
         raise TypeError(f"{helper}: f must be callable, got {type(f).__name__}")
     x0 = np.asarray(x, dtype=float) if not isinstance(x, float) else np.asarray(x)
     n = x0.size
+    if dense is None:
+        dense = 0 < n <= _DENSE_MAX_N
+    if dense:
+        trace = _Trace(n, hessian, local, dense=True)
+        p = Pattern(np.eye(n, dtype=bool), x0.shape, trace, x0 if local else None)
+        try:
+            y = f(p)
+        except _DenseTooLarge:
+            pass
+        if not trace.too_large:
+            if hessian:
+                trace.pairs = trace.pairs | trace.pairs.T
+            return y, trace, n
     keep_heap(256 * n)  # dependency rows of a few entries each (see _exactdiff.heap)
     trace = _Trace(n, hessian, local)
     p = Pattern(sp.identity(n, dtype=_DT, format="csr"), x0.shape, trace,
@@ -794,6 +957,17 @@ def _run(f: Callable[[Any], Any], x: Any, hessian: bool, local: bool, helper: st
     y = f(p)
     trace.flush()
     return y, trace, n
+
+
+def _as_csr(m: Any) -> sp.csr_matrix:
+    """The boolean CSR pattern of dependency rows (dense or sparse)."""
+    if type(m) is not np.ndarray:
+        return m.astype(bool)
+    r, c = _entries(m)
+    indptr = np.zeros(m.shape[0] + 1, dtype=np.int32)
+    np.cumsum(np.bincount(r, minlength=m.shape[0]), out=indptr[1:])
+    return sp.csr_matrix((np.ones(c.size, dtype=bool), c.astype(np.int32), indptr),
+                         shape=m.shape)
 
 
 def jacobian_sparsity(f: Callable[[Any], Any], x: Any, *, local: bool = False
@@ -830,7 +1004,7 @@ def jacobian_sparsity(f: Callable[[Any], Any], x: Any, *, local: bool = False
     """
     y, trace, n = _run(f, x, False, local, "jacobian_sparsity")
     if isinstance(y, Pattern):
-        return y.deps.astype(bool)
+        return _as_csr(y.deps)
     if isinstance(y, (list, tuple)) and any(isinstance(v, Pattern) for v in y):
         return jacobian_sparsity(lambda z: np.stack(list(f(z))), x, local=local)
     return sp.csr_matrix((int(np.size(y)), n), dtype=bool)
@@ -874,4 +1048,4 @@ def hessian_sparsity(f: Callable[[Any], Any], x: Any, *, local: bool = False
     if math.prod(_shape_of(y)) != 1:
         raise ValueError(f"hessian_sparsity: f must return a scalar, got shape "
                          f"{_shape_of(y)}; use jacobian_sparsity")
-    return trace.pairs.astype(bool)
+    return _as_csr(trace.pairs)

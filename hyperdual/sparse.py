@@ -274,11 +274,25 @@ _ROUTE_MIN_N = 40
 _ROUTE_MAX_FILL = 0.25
 
 
-def _star_work(P: sp.csr_matrix) -> int:
+def _star_work(indptr: np.ndarray, indices: np.ndarray) -> float:
     """About the steps of the greedy star colouring: paths v-w-x over the pattern,
     times the degree of x (full bands take a vectorised shortcut and cost nothing)."""
-    deg = np.diff(P.indptr).astype(np.float64)
-    return int(deg @ (P.astype(np.float64) @ deg))
+    deg = np.diff(indptr).astype(np.float64)
+    return float(np.dot(np.repeat(deg, np.diff(indptr)), deg[indices]))
+
+
+#: the random direction that checks the route's result, one per (n, dtype)
+_CHECKS: dict = {}
+
+
+def _check_direction(n: int, dt: Any) -> np.ndarray:
+    w = _CHECKS.get((n, dt))
+    if w is None:
+        if len(_CHECKS) > 64:
+            _CHECKS.clear()
+        w = _CHECKS[(n, dt)] = np.random.default_rng(n).uniform(0.5, 1.5, n).astype(dt)
+        w.flags.writeable = False
+    return w
 
 
 def _dense_hessian_by_colours(f: Callable, x0: Any, shape: tuple, dt: Any) -> Any:
@@ -296,7 +310,8 @@ def _dense_hessian_by_colours(f: Callable, x0: Any, shape: tuple, dt: Any) -> An
     wherever the pattern says a row has no entry of a colour, and everything is
     finite (inf/nan results stay those of the dense stacks).  An entry the
     detection missed shows in these checks, so a fault of the tracer costs the
-    dense stacks' time, never a wrong matrix.
+    dense stacks' time, never a wrong matrix.  (Plain arrays from the pattern on:
+    scipy's sparse products cost more than the few hundred entries they handle.)
     """
     n = int(np.prod(shape, dtype=np.int64))
     try:
@@ -304,34 +319,42 @@ def _dense_hessian_by_colours(f: Callable, x0: Any, shape: tuple, dt: Any) -> An
             P = hessian_sparsity(f, x0)
     except Exception:  # the dense stacks run f as given (and report its errors)
         return None
-    P = sp.csr_matrix(P)
-    if P.nnz > _ROUTE_MAX_FILL * n * n or _star_work(P) > n ** 3:
+    if type(P) is not sp.csr_matrix or not P.has_canonical_format:
+        P = sp.csr_matrix(P, copy=True)
+        P.sum_duplicates()
+    indptr, indices = P.indptr, P.indices
+    if indices.size > _ROUTE_MAX_FILL * n * n or _star_work(indptr, indices) > n ** 3:
         return None  # too dense to pay, and the greedy colouring would be slow
     colours = star_colouring(P)
     k = int(colours.max()) + 1 if colours.size else 0
     if k == 0 or k + 1 > _ROUTE_MAX_FILL * n:
         return None
     recover = hessian_recovery(P, colours)
-    w = np.random.default_rng(n).uniform(0.5, 1.5, n).astype(dt)
-    V = np.concatenate([seed_stack(colours, None, dt), w[None]]).reshape((k + 1,) + shape)
+    w = _check_direction(n, dt)
+    V = np.zeros((k + 1, n), dtype=dt)
+    V[colours, np.arange(n)] = 1
+    V[k] = w
     try:
-        stack = _compressed_hessian(f, x0, shape, V, "hessian")
+        stack = _compressed_hessian(f, x0, shape, V.reshape((k + 1,) + shape), "hessian")
     except _Nested:
         return None
     if not np.all(np.isfinite(stack)):
         return None
     VtH, Hw = stack[:k], stack[k]
     rows = np.repeat(np.arange(n), np.diff(recover.indptr))
+    cols = recover.indices
     present = np.zeros(k * n, dtype=bool)
-    present[colours[recover.indices] * n + rows] = True
+    present[colours[cols] * n + rows] = True
     if np.any(VtH.reshape(-1)[~present]):
         return None
-    Hs = recover.stacked(VtH)
-    size = abs(Hs) @ w + abs(Hw)
-    if np.any(abs(Hs @ w - Hw) > 1024 * np.finfo(dt).eps * size):
+    data = recover.gather(VtH)
+    wc = w[cols]
+    Hsw = np.bincount(rows, weights=data * wc, minlength=n)
+    size = np.bincount(rows, weights=abs(data) * wc, minlength=n) + abs(Hw)
+    if np.any(abs(Hsw - Hw) > 1024 * np.finfo(dt).eps * size):
         return None
     H = np.zeros(n * n, dtype=VtH.dtype)
-    H[rows * n + recover.indices] = Hs.data
+    H[rows * n + cols] = data
     return H.reshape(shape + shape)
 
 
