@@ -153,12 +153,27 @@ class _Trace:
             self.flush()
 
     def _couple_dense(self, a: np.ndarray, b: np.ndarray | None) -> None:
+        # kept until the end of f (or a few million cells): one pass over them all
+        # costs what one operation's would
+        self.pending.append((a, a if b is None else b))
+        self.size += a.size
+        if self.size > _DENSE_MAX_CELLS:
+            self._flush_dense()
+
+    def _flush_dense(self) -> None:
+        if not self.pending:
+            return
+        a = np.concatenate([p[0] for p in self.pending])
+        same = all(p[0] is p[1] for p in self.pending)
+        b = a if same else np.concatenate([p[1] for p in self.pending])
+        self.pending.clear()
+        self.size = 0
         rows, n = a.shape
         ra, ia = _entries(a)
         if ra.size == 0:
             return
         ca = np.bincount(ra, minlength=rows)
-        if b is None:
+        if same:
             ib, cb = ia, ca
         else:
             rb, ib = _entries(b)
@@ -169,21 +184,16 @@ class _Trace:
         if total > 12 * rows and total > n * n:
             # many rows with many inputs: one product lists each pair once
             fa = a.astype(_DT)
-            hit = (fa.T @ (fa if b is None else b.astype(_DT))) > 0
-            self.pairs |= hit
-            if b is not None:
-                self.pairs |= hit.T
+            self.pairs |= (fa.T @ (fa if same else b.astype(_DT))) > 0
             return
-        # every (i, j) with i in row r of a and j in row r of b (as _row_pairs)
+        # every (i, j) with i in row r of a and j in row r of b (as _row_pairs); the
+        # pattern is made symmetric at the end
         starts_b = np.zeros(rows + 1, dtype=np.intp)
         np.cumsum(cb, out=starts_b[1:])
         width = cb[ra]  # partners of each entry of a
         left = np.repeat(ia, width)
         start = np.repeat(starts_b[ra] - (np.cumsum(width) - width), width)
-        right = ib[start + np.arange(total)]
-        self.pairs[left, right] = True
-        if b is not None:
-            self.pairs[right, left] = True
+        self.pairs[left, ib[start + np.arange(total)]] = True
 
     def flush(self) -> None:
         if self.dense:
@@ -260,6 +270,18 @@ class _Unknown:
             return _where(*args, **kwargs)
         self.__bool__()
         return NotImplemented  # pragma: no cover
+
+
+def _basic(index: Any, ndim: int) -> bool:
+    """``index`` is basic indexing by slices and integers of at most ndim axes."""
+    if type(index) is not tuple:
+        index = (index,)
+    if len(index) > ndim:
+        return False
+    for i in index:
+        if type(i) is not slice and type(i) is not int:
+            return False
+    return True
 
 
 def _shape_of(x: Any) -> tuple:
@@ -389,6 +411,12 @@ class Pattern:
     def __getitem__(self, index: Any) -> Pattern:
         if isinstance(index, Pattern):
             raise TypeError("sparsity detection: an index computed from x")
+        trace = self.trace
+        if trace.dense and _basic(index, len(self.shape)):
+            # slices and integers: index the rows as an array of shape + (n,)
+            d = self.deps.reshape(self.shape + (trace.n,))[index]
+            value = np.asarray(self.value, dtype=float)[index] if trace.local else None
+            return Pattern(d.reshape(-1, trace.n), d.shape[:-1], trace, value)
         return _select([self], lambda maps: maps[0][index])
 
     # -- numpy protocols --------------------------------------------------------
@@ -948,6 +976,7 @@ def _run(f: Callable[[Any], Any], x: Any, hessian: bool, local: bool, helper: st
             pass
         if not trace.too_large:
             if hessian:
+                trace._flush_dense()
                 trace.pairs = trace.pairs | trace.pairs.T
             return y, trace, n
     keep_heap(256 * n)  # dependency rows of a few entries each (see _exactdiff.heap)

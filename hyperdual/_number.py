@@ -1358,16 +1358,21 @@ def _mixed_product(a, b, c, yr, xr, a2, b2, c2):
     return cross if first is None else _accumulate(first, cross)
 
 
-def _mixed_square(a, b, c, xr):
-    """ε12 of x * x: ``2 (c xr + a b)``, equal to :func:`_mixed_product` of (x, x)
-    (doubling is exact and commutes with rounding)."""
-    cross = a * b
+def _mixed_square(a, b, c, two):
+    """ε12 of x * x: ``2 (c xr + a b)`` as ``c (2 xr) + (2 a) b`` (``two = 2 xr``), equal
+    to :func:`_mixed_product` of (x, x): doubling is exact and commutes with rounding,
+    so it rides on the smaller operand instead of a pass over the large product."""
+    cross = (2.0 * a) * b if a.size <= b.size else a * (2.0 * b)
     if not _zero_fill(c):
-        cross = _accumulate(c * xr, cross)
-    if cross.base is None and cross.flags.writeable:
-        cross *= 2.0
-        return cross
-    return 2.0 * cross
+        cross = _accumulate(c * two, cross)
+    return cross
+
+
+def _negated(c):
+    """``-c``; a broadcast view of one zero stays one (of -0.0)."""
+    if _zero_fill(c):
+        return np.broadcast_to(-c[(0,) * c.ndim], c.shape)
+    return -c
 
 
 def _fast_arith_hyper(name, x, y):
@@ -1399,7 +1404,7 @@ def _fast_arith_hyper(name, x, y):
                 return None
             if x is y:  # a square: the same numbers as below, in half the passes
                 two = 2.0 * xr  # (2 s is exact: a * (2 xr) == a * xr + xr * a)
-                parts = (r, a * two, b * two, _mixed_square(a, b, c, xr))
+                parts = (r, a * two, b * two, _mixed_square(a, b, c, two))
             else:
                 parts = (r, a * yr + xr * a2, b * yr + xr * b2,
                          _mixed_product(a, b, c, yr, xr, a2, b2, c2))
@@ -1430,7 +1435,7 @@ def _fast_arith_hyper(name, x, y):
     elif first:
         parts = (hr - k, a, b, c)
     else:
-        parts = (k - hr, -a, -b, -c)
+        parts = (k - hr, -a, -b, _negated(c))
     return HyperDual._build(parts, h.tag, h.nd)
 
 

@@ -281,18 +281,56 @@ def _star_work(indptr: np.ndarray, indices: np.ndarray) -> float:
     return float(np.dot(np.repeat(deg, np.diff(indptr)), deg[indices]))
 
 
-#: the random direction that checks the route's result, one per (n, dtype)
-_CHECKS: dict = {}
+class _Plan:
+    """What the route needs of one pattern (a pure function of it, so kept for later
+    calls with the same pattern, e.g. an optimizer's): the seeds, with the checking
+    direction ``w`` last, and where the recovered entries sit."""
+
+    __slots__ = ("k", "n", "V", "w", "rows", "wc", "absent", "gather", "scatter")
+
+    def __init__(self, P: sp.csr_matrix, colours: np.ndarray, n: int, dt: Any) -> None:
+        k = self.k = int(colours.max()) + 1
+        self.n = n
+        recover = hessian_recovery(P, colours)
+        self.w = w = np.random.default_rng(n).uniform(0.5, 1.5, n).astype(dt)
+        V = np.zeros((k + 1, n), dtype=dt)
+        V[colours, np.arange(n)] = 1
+        V[k] = w
+        self.V = V
+        self.rows = rows = np.repeat(np.arange(n), np.diff(recover.indptr))
+        cols = recover.indices
+        self.wc = w[cols]
+        present = np.zeros(k * n, dtype=bool)
+        present[colours[cols] * n + rows] = True
+        self.absent = np.flatnonzero(~present)  # where V.T @ H must be zero
+        self.gather = recover.at_col.astype(np.intp) * n + recover.at_row
+        self.scatter = rows * n + cols
+        for a in (V, w, self.rows, self.wc, self.absent, self.gather, self.scatter):
+            a.flags.writeable = False
 
 
-def _check_direction(n: int, dt: Any) -> np.ndarray:
-    w = _CHECKS.get((n, dt))
-    if w is None:
-        if len(_CHECKS) > 64:
-            _CHECKS.clear()
-        w = _CHECKS[(n, dt)] = np.random.default_rng(n).uniform(0.5, 1.5, n).astype(dt)
-        w.flags.writeable = False
-    return w
+_PLANS: dict = {}
+_NO_PLAN = object()
+
+
+def _plan(P: sp.csr_matrix, n: int, dt: Any) -> _Plan | None:
+    """The route's plan for the canonical pattern P, or None where it does not pay."""
+    indptr, indices = P.indptr, P.indices
+    key = (n, np.dtype(dt).str, indptr.tobytes(), indices.tobytes())
+    plan = _PLANS.get(key, _NO_PLAN)
+    if plan is not _NO_PLAN:
+        return plan
+    plan = None
+    if indices.size <= _ROUTE_MAX_FILL * n * n and _star_work(indptr, indices) <= n ** 3:
+        # (denser: it would not pay, and the greedy colouring would be slow)
+        colours = star_colouring(P)
+        k = int(colours.max()) + 1 if colours.size else 0
+        if 0 < k and k + 1 <= _ROUTE_MAX_FILL * n:
+            plan = _Plan(P, colours, n, dt)
+    if len(_PLANS) >= 32:
+        _PLANS.clear()
+    _PLANS[key] = plan
+    return plan
 
 
 def _dense_hessian_by_colours(f: Callable, x0: Any, shape: tuple, dt: Any) -> Any:
@@ -310,8 +348,9 @@ def _dense_hessian_by_colours(f: Callable, x0: Any, shape: tuple, dt: Any) -> An
     wherever the pattern says a row has no entry of a colour, and everything is
     finite (inf/nan results stay those of the dense stacks).  An entry the
     detection missed shows in these checks, so a fault of the tracer costs the
-    dense stacks' time, never a wrong matrix.  (Plain arrays from the pattern on:
-    scipy's sparse products cost more than the few hundred entries they handle.)
+    dense stacks' time, never a wrong matrix.  The colouring and the recovery's
+    indices depend on the pattern only: they are kept for the next call with the
+    same pattern (see :class:`_Plan`); the detection runs at every call.
     """
     n = int(np.prod(shape, dtype=np.int64))
     try:
@@ -322,39 +361,25 @@ def _dense_hessian_by_colours(f: Callable, x0: Any, shape: tuple, dt: Any) -> An
     if type(P) is not sp.csr_matrix or not P.has_canonical_format:
         P = sp.csr_matrix(P, copy=True)
         P.sum_duplicates()
-    indptr, indices = P.indptr, P.indices
-    if indices.size > _ROUTE_MAX_FILL * n * n or _star_work(indptr, indices) > n ** 3:
-        return None  # too dense to pay, and the greedy colouring would be slow
-    colours = star_colouring(P)
-    k = int(colours.max()) + 1 if colours.size else 0
-    if k == 0 or k + 1 > _ROUTE_MAX_FILL * n:
+    plan = _plan(P, n, dt)
+    if plan is None:
         return None
-    recover = hessian_recovery(P, colours)
-    w = _check_direction(n, dt)
-    V = np.zeros((k + 1, n), dtype=dt)
-    V[colours, np.arange(n)] = 1
-    V[k] = w
+    k = plan.k
     try:
-        stack = _compressed_hessian(f, x0, shape, V.reshape((k + 1,) + shape), "hessian")
+        stack = _compressed_hessian(f, x0, shape, plan.V.reshape((k + 1,) + shape), "hessian")
     except _Nested:
         return None
-    if not np.all(np.isfinite(stack)):
+    flat = np.ascontiguousarray(stack).reshape(-1)  # V.T @ H, then H @ w
+    if not np.all(np.isfinite(flat)) or np.any(flat[plan.absent]):
         return None
-    VtH, Hw = stack[:k], stack[k]
-    rows = np.repeat(np.arange(n), np.diff(recover.indptr))
-    cols = recover.indices
-    present = np.zeros(k * n, dtype=bool)
-    present[colours[cols] * n + rows] = True
-    if np.any(VtH.reshape(-1)[~present]):
-        return None
-    data = recover.gather(VtH)
-    wc = w[cols]
-    Hsw = np.bincount(rows, weights=data * wc, minlength=n)
-    size = np.bincount(rows, weights=abs(data) * wc, minlength=n) + abs(Hw)
+    Hw = flat[k * n:]
+    data = flat.take(plan.gather)
+    Hsw = np.bincount(plan.rows, weights=data * plan.wc, minlength=n)
+    size = np.bincount(plan.rows, weights=abs(data) * plan.wc, minlength=n) + abs(Hw)
     if np.any(abs(Hsw - Hw) > 1024 * np.finfo(dt).eps * size):
         return None
-    H = np.zeros(n * n, dtype=VtH.dtype)
-    H[rows * n + cols] = data
+    H = np.zeros(n * n, dtype=flat.dtype)
+    H[plan.scatter] = data
     return H.reshape(shape + shape)
 
 
