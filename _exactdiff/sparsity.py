@@ -534,9 +534,24 @@ _SELECT_BY_VALUE = {np.maximum: np.greater_equal, np.fmax: np.greater_equal,
                     np.minimum: np.less_equal, np.fmin: np.less_equal}
 
 
+def _broadcast(inputs: tuple) -> tuple:
+    """np.broadcast_shapes of the operands' shapes, without its cost when they agree
+    (Python numbers broadcast to anything)."""
+    shape = None
+    for x in inputs:
+        if type(x) is float or type(x) is int:
+            continue
+        s = x.shape if type(x) is Pattern else _shape_of(x)
+        if shape is None:
+            shape = s
+        elif s != shape:
+            return np.broadcast_shapes(*[_shape_of(x) for x in inputs])
+    return () if shape is None else shape
+
+
 def _ufunc(ufunc: Any, inputs: tuple) -> Any:
     trace = _trace_of(*inputs)
-    shape = np.broadcast_shapes(*[_shape_of(x) for x in inputs])
+    shape = _broadcast(inputs)
     value = ufunc(*[_value(x) for x in inputs]) if trace.local else None
     if ufunc in _TESTS:
         return value if trace.local else _Unknown(shape, f"np.{ufunc.__name__}")
@@ -1073,8 +1088,15 @@ def hessian_sparsity(f: Callable[[Any], Any], x: Any, *, local: bool = False
            [0, 1, 1, 1],
            [0, 0, 1, 1]])
     """
+    return _as_csr(hessian_pairs(f, x, local=local))
+
+
+def hessian_pairs(f: Callable[[Any], Any], x: Any, *, local: bool = False) -> Any:
+    """:func:`hessian_sparsity` as the tracer holds it: an (n, n) boolean ndarray
+    (a dense trace, for small x) or a boolean CSR matrix (for a caller that does
+    not need scipy's matrix, e.g. ``hyperdual.hessian``'s sparse route)."""
     y, trace, n = _run(f, x, True, local, "hessian_sparsity")
     if math.prod(_shape_of(y)) != 1:
         raise ValueError(f"hessian_sparsity: f must return a scalar, got shape "
                          f"{_shape_of(y)}; use jacobian_sparsity")
-    return _as_csr(trace.pairs)
+    return trace.pairs if trace.dense else trace.pairs.astype(bool)

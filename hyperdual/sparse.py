@@ -43,7 +43,8 @@ from _exactdiff.colouring import (
     star_colouring,
 )
 from _exactdiff.heap import keep_heap
-from _exactdiff.sparsity import hessian_sparsity, jacobian_sparsity
+from _exactdiff.sparsity import _as_csr as _pattern_csr
+from _exactdiff.sparsity import hessian_pairs, hessian_sparsity, jacobian_sparsity
 
 from . import helpers as _h
 from ._number import Dual, HyperDual, _Number
@@ -313,13 +314,24 @@ _PLANS: dict = {}
 _NO_PLAN = object()
 
 
-def _plan(P: sp.csr_matrix, n: int, dt: Any) -> _Plan | None:
-    """The route's plan for the canonical pattern P, or None where it does not pay."""
-    indptr, indices = P.indptr, P.indices
-    key = (n, np.dtype(dt).str, indptr.tobytes(), indices.tobytes())
+def _plan(pattern: Any, n: int, dt: Any) -> _Plan | None:
+    """The route's plan for a symmetric pattern (an (n, n) boolean ndarray or a
+    scipy.sparse matrix), or None where it does not pay."""
+    if type(pattern) is np.ndarray:
+        key = (n, np.dtype(dt).str, np.packbits(pattern).tobytes())
+        P = None
+    else:
+        P = pattern
+        if type(P) is not sp.csr_matrix or not P.has_canonical_format:
+            P = sp.csr_matrix(P, copy=True)
+            P.sum_duplicates()
+        key = (n, np.dtype(dt).str, P.indptr.tobytes(), P.indices.tobytes())
     plan = _PLANS.get(key, _NO_PLAN)
     if plan is not _NO_PLAN:
         return plan
+    if P is None:
+        P = _pattern_csr(pattern)
+    indptr, indices = P.indptr, P.indices
     plan = None
     if indices.size <= _ROUTE_MAX_FILL * n * n and _star_work(indptr, indices) <= n ** 3:
         # (denser: it would not pay, and the greedy colouring would be slow)
@@ -355,13 +367,10 @@ def _dense_hessian_by_colours(f: Callable, x0: Any, shape: tuple, dt: Any) -> An
     n = int(np.prod(shape, dtype=np.int64))
     try:
         with np.errstate(all="ignore"):
-            P = hessian_sparsity(f, x0)
+            pattern = hessian_pairs(f, x0)
     except Exception:  # the dense stacks run f as given (and report its errors)
         return None
-    if type(P) is not sp.csr_matrix or not P.has_canonical_format:
-        P = sp.csr_matrix(P, copy=True)
-        P.sum_duplicates()
-    plan = _plan(P, n, dt)
+    plan = _plan(pattern, n, dt)
     if plan is None:
         return None
     k = plan.k

@@ -410,13 +410,14 @@ def test_hessian_sparse_route_checks_the_pattern_and_keeps_non_finite_dense(monk
     x = np.linspace(-1.2, 1.3, 60)
     want = rosen_hess(x)
     # a pattern missing the off-diagonals: V.T @ H has nonzeros where the pattern has
-    # none, so the route gives up and the dense stacks answer
-    monkeypatch.setattr(hs, "hessian_sparsity",
-                        lambda f, x: sp.identity(x.size, format="csr", dtype=bool))
-    taken = _route_spy(monkeypatch)
-    np.testing.assert_allclose(hyperdual.hessian(rosen_np, x), want, rtol=1e-13)
-    assert taken == [False]
-    monkeypatch.undo()
+    # none, so the route gives up and the dense stacks answer (either form of pattern)
+    for wrong in (lambda f, x: sp.identity(x.size, format="csr", dtype=bool),
+                  lambda f, x: np.eye(x.size, dtype=bool)):
+        with monkeypatch.context() as m:
+            m.setattr(hs, "hessian_pairs", wrong)
+            taken = _route_spy(m)
+            np.testing.assert_allclose(hyperdual.hessian(rosen_np, x), want, rtol=1e-13)
+            assert taken == [False]
     taken = _route_spy(monkeypatch)
     z = np.zeros(50)  # sqrt at 0: an infinite second derivative
     np.testing.assert_array_equal(hyperdual.hessian(lambda v: np.sum(np.sqrt(v ** 2 + v)), z),
