@@ -1,9 +1,11 @@
 """Sparsity patterns of Jacobians and Hessians, found by running ``f`` once.
 
 ``f`` runs on a :class:`Pattern`: a stand-in for ``x`` that carries, for every
-element, the set of input elements it depends on (a boolean sparse matrix
-``deps`` with one row per element and one column per input), through the same
-numpy dispatch the engines use.  Each primitive has a small rule: elementwise
+element, the set of input elements it depends on (``deps``, one row per element
+and one column per input: a sparse matrix, or for an x of at most
+``_DENSE_MAX_N`` elements a dense boolean array, which costs far less per
+operation there; both give the same patterns), through the same numpy dispatch
+the engines use.  Each primitive has a small rule: elementwise
 functions keep the sets (a function of two operands unions them), reductions
 union over what they reduce, a product with a constant matrix follows that
 matrix's nonzeros, selections (indexing, reshapes, ``concatenate``, the
@@ -297,9 +299,9 @@ class Pattern:
 
     Attributes
     ----------
-    deps : scipy.sparse.csr_matrix
-        One row per element (C order), one column per input element: 1 where the
-        element may depend on that input.
+    deps : scipy.sparse.csr_matrix or ndarray of bool
+        One row per element (C order), one column per input element: nonzero where
+        the element may depend on that input (a dense boolean array in a dense trace).
     shape : tuple
     value : ndarray or None
         The values at the traced x (``local=True`` only).
