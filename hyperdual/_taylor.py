@@ -90,7 +90,8 @@ class Taylor(_Number):
     array([1., 1., 2., 6.])
     """
 
-    # _c: the coefficient array (None until asked for when the coefficients are a list);
+    # _c: the coefficient array (unset until asked for when the coefficients are a list:
+    # the list path's results skip the store, see ``coef``);
     # _l: the coefficients as a list of Python floats (scalar fast path), or None
     __slots__ = ("_c", "_l", "tag")
     _NPARTS = 0  # not a Dual-like number: _number hands operations with a Taylor on top here
@@ -122,10 +123,11 @@ class Taylor(_Number):
     @property
     def coef(self):
         """The coefficient array, shape ``(K + 1,) + shape``."""
-        c = self._c
-        if c is None:
+        try:
+            return self._c
+        except AttributeError:  # a list-path result: the array is made on first use
             c = self._c = np.array(self._l)
-        return c
+            return c
 
     def _parts(self):
         raise TypeError("hyperdual: a Taylor has no Dual parts")
@@ -317,28 +319,40 @@ class Taylor(_Number):
         return dot(self, other)
 
     # --- arithmetic ------------------------------------------------------------------
+    # The list-path branches below are the scalar hot path (Taylor mode's benchmark chain
+    # spends most of its time outside the kernels here): the result object is built inline
+    # (as _mkl), and a tag is compared by identity first (one helper call's numbers share
+    # one Tag object; equal tags of distinct objects still match by ==).
     def __add__(self, other):
         t = type(other)
         la = self._l
         if la is not None:
             if t is Taylor:
                 lb = other._l
-                if lb is not None and other.tag == self.tag and len(lb) == len(la):
+                tag = self.tag
+                if lb is not None and (other.tag is tag or other.tag == tag) \
+                        and len(lb) == len(la):
                     if type(lb) is _Line:  # + a seed: two coefficients change
                         out = la.copy()
                         out[0] += lb[0]
                         out[1] += lb[1]
+                    elif type(la) is _Line:
+                        out = lb.copy()
+                        out[0] += la[0]
+                        out[1] += la[1]
                     else:
                         out = list(map(_op_add, la, lb))
                     o = _new(Taylor)
-                    o._c = None
                     o._l = out
-                    o.tag = self.tag
+                    o.tag = tag
                     return o
             elif t is float or t is int:
                 out = la.copy()
                 out[0] += other
-                return _mkl(out, self.tag)
+                o = _new(Taylor)
+                o._l = out
+                o.tag = self.tag
+                return o
         if t is Taylor and other.tag == self.tag:
             a, b = self.coef, other.coef
             if type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape:
@@ -352,10 +366,14 @@ class Taylor(_Number):
 
     def __radd__(self, other):
         t = type(other)
-        if (t is float or t is int) and self._l is not None:
-            out = self._l.copy()
+        la = self._l
+        if (t is float or t is int) and la is not None:
+            out = la.copy()
             out[0] += other
-            return _mkl(out, self.tag)
+            o = _new(Taylor)
+            o._l = out
+            o.tag = self.tag
+            return o
         return _binary_entry("add", other, self)
 
     def __sub__(self, other):
@@ -386,22 +404,25 @@ class Taylor(_Number):
         if la is not None:
             if t is Taylor:
                 lb = other._l
-                K = len(la) - 1
-                if lb is not None and other.tag == self.tag and len(lb) == K + 1:
+                tag = self.tag
+                if lb is not None and (other.tag is tag or other.tag == tag) \
+                        and len(lb) == len(la):
                     # float products never raise; an overflow is inf as numpy's
                     if type(lb) is _Line:
-                        out = _LMUL[K](la, lb)
+                        out = _LMUL[len(la) - 1](la, lb)
                     elif type(la) is _Line:
-                        out = _LMUL[K](lb, la)
+                        out = _LMUL[len(la) - 1](lb, la)
                     else:
-                        out = _MUL[K](la, lb)
+                        out = _MUL[len(la) - 1](la, lb)
                     o = _new(Taylor)
-                    o._c = None
                     o._l = out
-                    o.tag = self.tag
+                    o.tag = tag
                     return o
             elif (t is float or t is int) and math.isfinite(other):
-                return _mkl([v * other for v in la], self.tag)
+                o = _new(Taylor)
+                o._l = [v * other for v in la]
+                o.tag = self.tag
+                return o
         if t is Taylor and other.tag == self.tag:
             a, b = self.coef, other.coef
             if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 1
@@ -414,8 +435,12 @@ class Taylor(_Number):
 
     def __rmul__(self, other):
         t = type(other)
-        if (t is float or t is int) and self._l is not None and math.isfinite(other):
-            return _mkl([v * other for v in self._l], self.tag)
+        la = self._l
+        if (t is float or t is int) and la is not None and math.isfinite(other):
+            o = _new(Taylor)
+            o._l = [v * other for v in la]
+            o.tag = self.tag
+            return o
         return _binary_entry("multiply", other, self)
 
     def __truediv__(self, other):
@@ -472,25 +497,24 @@ class Taylor(_Number):
     # --- numpy protocols ------------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         la = self._l
-        if la is not None and not kwargs and method == "__call__":
-            if len(inputs) == 1:
-                # the scalar hot path, inlined (_ts.run and _mkl): an unrolled kernel on
-                # the float list; a float exception or a non-finite result (the kernel
-                # answers None) falls back
-                by = _LIST_UFUNCS.get(ufunc)
-                K = len(la) - 1
-                if by is not None and K:
+        if la is not None:
+            by = _LIST_UFUNCS.get(ufunc)  # a unary ufunc: its one input is self
+            if by is not None:
+                if method == "__call__" and not kwargs:
+                    # the scalar hot path, inlined (_ts.run and _mkl): an unrolled kernel
+                    # on the float list, found by len(la) (K + 1); a float exception or a
+                    # non-finite result (the kernel answers None; so does K = 0's) falls
+                    # back to the numpy path
                     try:
-                        ys = by[K](la)
+                        ys = by[len(la)](la)
                     except (ZeroDivisionError, OverflowError, ValueError):
                         ys = None
                     if ys is not None:
                         o = _new(Taylor)
-                        o._c = None
                         o._l = ys
                         o.tag = self.tag
                         return o
-            elif len(inputs) == 2:
+            elif method == "__call__" and not kwargs and len(inputs) == 2:
                 op = _LIST_BINARY.get(ufunc)
                 if op is not None:
                     x, y = inputs
@@ -526,9 +550,9 @@ _new = object.__new__
 
 
 def _mkl(items, tag):
-    """A scalar Taylor holding its coefficients as a list of Python floats."""
+    """A scalar Taylor holding its coefficients as a list of Python floats (``_c`` stays
+    unset until ``coef`` makes the array)."""
     o = _new(Taylor)
-    o._c = None
     o._l = items
     o.tag = tag
     return o
@@ -1182,7 +1206,7 @@ from operator import add as _op_add  # noqa: E402
 from operator import sub as _op_sub  # noqa: E402
 
 # ufuncs with a list fast path (a scalar Taylor seeded from floats)
-_LIST_UFUNCS = {r.ufunc: _ts.KERNELS[name] for name, r in UNARY.items()
+_LIST_UFUNCS = {r.ufunc: _ts.ByLength(_ts.KERNELS[name]) for name, r in UNARY.items()
                 if r.ufunc is not None and name in _ts.KERNELS}
 _MUL, _LMUL, _Line = _ts.MUL, _ts.LMUL, _ts.Line
 _LIST_BINARY = {np.add: Taylor.__add__, np.subtract: Taylor.__sub__,

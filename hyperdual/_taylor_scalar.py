@@ -88,6 +88,29 @@ class Line(list):
     __slots__ = ()
 
 
+def _factorial_floats(K):
+    """0!, ..., K! as floats, each the product of the one before and k (as
+    :func:`hyperdual._taylor.factorials`, so the products below are the same)."""
+    out, f = [], 1.0
+    for k in range(K + 1):
+        f = f * k if k else 1.0
+        out.append(f)
+    return out
+
+
+def _src_scale(K):
+    # k! a_k: the derivatives from the normalised coefficients
+    lines = ["def scale(a):", _unpack("a", "a", K)]
+    out = [f"a{k}" if f == 1.0 else f"a{k} * {f!r}"
+           for k, f in enumerate(_factorial_floats(K))]
+    lines.append("    return [" + ", ".join(out) + "]")
+    return lines
+
+
+def _loop_scale(a):
+    return [v * f for v, f in zip(a, _factorial_floats(len(a) - 1))]
+
+
 def _src_div(K):
     # q = a / b: b_0 q_k = a_k - sum_{j=1..k} b_j q_{k-j}
     lines = ["def div(a, b):", _unpack("a", "a", K), _unpack("b", "b", K),
@@ -194,6 +217,7 @@ def _tan_w0(x0):
 
 _SOURCES = {
     "mul": _src_mul, "lmul": _src_lmul, "div": _src_div, "rdiv": _src_rdiv,
+    "scale": _src_scale,
     "sin": lambda K: _src_sincos(K, "sin", "_"),
     "cos": lambda K: _src_sincos(K, "cos", "_"),
     "sinh": lambda K: _src_sincos(K, "sinh", "_h"),
@@ -219,12 +243,13 @@ def _loop_rdiv(c, b):
     return tr.divide([c] + [0.0] * (len(b) - 1), b)
 
 
-_LOOPS = {"mul": _loop_mul, "lmul": _loop_lmul, "div": tr.divide, "rdiv": _loop_rdiv}
+_LOOPS = {"mul": _loop_mul, "lmul": _loop_lmul, "div": tr.divide, "rdiv": _loop_rdiv,
+          "scale": _loop_scale}
 
 
-#: The binary kernels return plain lists (the caller checks what it needs); the unary
-#: ones return None for a result that is not finite.
-_BINARY_KERNELS = ("mul", "lmul", "div", "rdiv")
+#: The binary kernels (and ``scale``) return plain lists (the caller checks what it
+#: needs); the unary ones return None for a result that is not finite.
+_BINARY_KERNELS = ("mul", "lmul", "div", "rdiv", "scale")
 
 
 def _with_check(lines):
@@ -289,6 +314,27 @@ class _ByOrder(dict):
         return fn
 
 
+def _none(xs):
+    return None
+
+
+class ByLength(dict):
+    """len(xs) -> the kernel of one operation for order len(xs) - 1 (a view of a
+    :class:`_ByOrder` keyed as the hot path asks); a lone value (K = 0) gets a kernel
+    answering None, which sends it to the numpy path."""
+
+    __slots__ = ("by",)
+
+    def __init__(self, by):
+        super().__init__()
+        self.by = by
+
+    def __missing__(self, n):
+        fn = self.by[n - 1] if n > 1 else _none
+        self[n] = fn
+        return fn
+
+
 #: Unary rules that run on lists by the generic loop recurrences (no kernel).
 _LIST_UNARY = {n: f for n, f in tr.UNARY.items()
                if n not in tr.BRANCH_POWERS and not n.startswith(("gammaln", "digamma",
@@ -298,6 +344,7 @@ _LIST_UNARY = {n: f for n, f in tr.UNARY.items()
 KERNELS = {n: _ByOrder(n) for n in list(_SOURCES) + list(_LIST_UNARY)}
 MUL = KERNELS["mul"]
 LMUL = KERNELS["lmul"]
+SCALE = KERNELS["scale"]
 
 
 def kernel(name: str, K: int):

@@ -22,15 +22,18 @@ import functools
 import itertools
 import math
 from collections.abc import Callable
-from operator import mul as _mul
 
 import numpy as np
 
 from . import _generic as g
 from . import _taylor_stack as _st
-from ._number import _as_part, _Number, _shape, _tidy
+from ._number import _as_part, _Number, _shape, _tidy, new_tag
 from ._taylor import Taylor, _const_coef, factorials, variable
+from ._taylor_scalar import SCALE as _SCALE
+from ._taylor_scalar import Line as _Line
 from .helpers import _CALL_TAGS, _Delegate, _engine_of, _seed_tag
+
+_new = object.__new__
 
 __all__ = [
     "taylor",
@@ -147,7 +150,54 @@ def _factorials(K, nres):
     return fact.reshape(fact.shape + (1,) * nres)
 
 
-@_nests
+class _SeedTail(dict):
+    """K -> [1.0, 0.0, ..., 0.0] (K entries): the seed's coefficients after its value."""
+
+    def __missing__(self, K):
+        tail = self[K] = [1.0] + [0.0] * (K - 1)
+        return tail
+
+
+_SEED_TAIL = _SeedTail()
+
+
+def _scalar_fast(f, x, K: int, n):
+    """Taylor mode's scalar hot path: f along the seed ``x + t`` of order K >= 1 (x a
+    Python float or int, f callable) on the list path, with the call scope of
+    :func:`_nests` and the list seed of :func:`variable` inlined; the general helpers
+    share its semantics (the tags seeded retire on return; f returning a value of
+    another engine hands the call to that engine's ``derivatives``).
+
+    Returns every derivative (n None, as :func:`derivatives`) or the n-th (as
+    :func:`nth_derivative`)."""
+    tags = []
+    token = _CALL_TAGS.set(tags)
+    try:
+        tag = new_tag()
+        tags.append(tag)
+        X = _new(Taylor)
+        X._l = _Line([float(x)] + _SEED_TAIL[K])
+        X.tag = tag
+        y = f(X)
+        if type(y) is Taylor and y.tag is tag:
+            ly = y._l
+            if ly is not None:  # Python float products overflow to inf, never raise
+                if n is None:
+                    return np.fromiter(_SCALE[K](ly), float, K + 1)
+                return ly[n] * _fact_list(K)[n]
+        d = _derivatives_of(y, tag, K)
+    except _Delegate as e:
+        d = e.engine.derivatives(f, x, K, method="backprop")
+    finally:
+        for t in tags:
+            t.retired = True
+        _CALL_TAGS.reset(token)
+    if n is None:
+        return d
+    out = d[n]
+    return _tidy(out) if not isinstance(out, _Number) else out
+
+
 def derivatives(f: Callable, x, order: int = 2):
     """``[f(x), f'(x), ..., f^(K)(x)]``: every derivative up to ``order`` in one pass.
 
@@ -174,19 +224,32 @@ def derivatives(f: Callable, x, order: int = 2):
     >>> derivatives(lambda x: x ** 3, 2.0, order=4)
     array([ 8., 12., 12.,  6.,  0.])
     """
-    K = _check(f, order, "derivatives")
-    X = variable(x, K, tag=_seed_tag())
-    y = f(X)
-    if type(y) is Taylor and y._l is not None and y.tag == X.tag:
-        # the scalar fast path (Python float products overflow to inf, never raise)
-        return np.fromiter(map(_mul, y._l, _fact_list(K)), float, K + 1)
-    c = _result(_coefficients(y, X.tag, K))
+    tx = type(x)
+    if (tx is float or tx is int) and type(order) is int and order > 0 and callable(f):
+        return _scalar_fast(f, x, order, None)
+    return _derivatives(f, x, order)
+
+
+def _derivatives_of(y, tag, K):
+    """``k! y_k``: the derivatives from f's output y for the call's tag."""
+    if type(y) is Taylor and y._l is not None and y.tag == tag:
+        return np.fromiter(_SCALE[K](y._l), float, K + 1)
+    c = _result(_coefficients(y, tag, K))
     nres = len(_shape(c)) - 1
     with np.errstate(over="ignore"):
         return _result(_factorials(K, nres) * c)
 
 
-@_nests
+def _derivatives_general(f, x, order):
+    K = _check(f, order, "derivatives")
+    X = variable(x, K, tag=_seed_tag())
+    return _derivatives_of(f(X), X.tag, K)
+
+
+_derivatives_general.__name__ = "derivatives"  # the name _nests hands over by
+_derivatives = _nests(_derivatives_general)
+
+
 def nth_derivative(f: Callable, x, n: int):
     """The n-th derivative ``f^(n)(x)`` (Taylor mode, one pass of order n).
 
@@ -214,10 +277,21 @@ def nth_derivative(f: Callable, x, n: int):
     >>> nth_derivative(lambda x: x ** 5, 1.0, 5)
     120.0
     """
+    tx = type(x)
+    if (tx is float or tx is int) and type(n) is int and n > 0 and callable(f):
+        return _scalar_fast(f, x, n, n)
+    return _nth_derivative(f, x, n)
+
+
+def _nth_general(f, x, n):
     n = _check(f, n, "nth_derivative")
     d = derivatives(f, x, n)
     out = d[n]
     return _tidy(out) if not isinstance(out, _Number) else out
+
+
+_nth_general.__name__ = "nth_derivative"  # the name _nests hands over by
+_nth_derivative = _nests(_nth_general)
 
 
 @_nests
