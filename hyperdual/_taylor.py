@@ -405,15 +405,16 @@ class Taylor(_Number):
             if t is Taylor:
                 lb = other._l
                 tag = self.tag
+                n = len(la)
                 if lb is not None and (other.tag is tag or other.tag == tag) \
-                        and len(lb) == len(la):
+                        and len(lb) == n:
                     # float products never raise; an overflow is inf as numpy's
                     if type(lb) is _Line:
-                        out = _LMUL[len(la) - 1](la, lb)
+                        out = _LMUL_N[n](la, lb)
                     elif type(la) is _Line:
-                        out = _LMUL[len(la) - 1](lb, la)
+                        out = _LMUL_N[n](lb, la)
                     else:
-                        out = _MUL[len(la) - 1](la, lb)
+                        out = _MUL_N[n](la, lb)
                     o = _new(Taylor)
                     o._l = out
                     o.tag = tag
@@ -1209,6 +1210,8 @@ from operator import sub as _op_sub  # noqa: E402
 _LIST_UFUNCS = {r.ufunc: _ts.ByLength(_ts.KERNELS[name]) for name, r in UNARY.items()
                 if r.ufunc is not None and name in _ts.KERNELS}
 _MUL, _LMUL, _Line = _ts.MUL, _ts.LMUL, _ts.Line
+# the same kernels by list length K + 1, as the hot path asks (K = 0 multiplies too)
+_MUL_N, _LMUL_N = _ts.ByLength(_MUL, 1), _ts.ByLength(_LMUL, 1)
 _LIST_BINARY = {np.add: Taylor.__add__, np.subtract: Taylor.__sub__,
                 np.multiply: Taylor.__mul__, np.true_divide: Taylor.__truediv__}
 _REFLECTED = {Taylor.__add__: Taylor.__radd__, Taylor.__sub__: Taylor.__rsub__,

@@ -320,17 +320,18 @@ def _none(xs):
 
 class ByLength(dict):
     """len(xs) -> the kernel of one operation for order len(xs) - 1 (a view of a
-    :class:`_ByOrder` keyed as the hot path asks); a lone value (K = 0) gets a kernel
-    answering None, which sends it to the numpy path."""
+    :class:`_ByOrder` keyed as the hot path asks); below ``lo`` (by default a lone
+    value, K = 0) a kernel answering None, which sends the operation to the numpy path."""
 
-    __slots__ = ("by",)
+    __slots__ = ("by", "lo")
 
-    def __init__(self, by):
+    def __init__(self, by, lo=2):
         super().__init__()
         self.by = by
+        self.lo = lo
 
     def __missing__(self, n):
-        fn = self.by[n - 1] if n > 1 else _none
+        fn = self.by[n - 1] if n >= self.lo else _none
         self[n] = fn
         return fn
 
