@@ -164,8 +164,20 @@ class Taylor(_Number):
         tag = f", tag={self.tag}" if self.tag else ""
         return f"Taylor({_n._arepr(self.coef)}{tag})"
 
-    def __reduce__(self):
-        return (Taylor._make, (self.coef, self.tag))
+    def __reduce__(self):  # the tag is made local on loading, as a Dual's (_number._rebuild)
+        return (_rebuild_taylor, (self.coef, int(self.tag), _n._PROCESS))
+
+    def __copy__(self):  # a copy keeps the tag (and so the derivative), as a Dual's does
+        if self._l is not None:
+            return _mkl(list(self._l), self.tag)
+        return Taylor._make(self.coef, self.tag)
+
+    def __deepcopy__(self, memo):
+        import copy as _copy
+
+        if self._l is not None:
+            return self.__copy__()  # a list of Python floats: the shallow copy is deep
+        return Taylor._make(_copy.deepcopy(self.coef, memo), self.tag)
 
     # --- structure ------------------------------------------------------------------------
     def __getitem__(self, index):
@@ -548,6 +560,10 @@ class Taylor(_Number):
 
 
 _new = object.__new__
+
+
+def _rebuild_taylor(coef, tag, origin=None):
+    return Taylor._make(coef, _n._local_tag(tag, origin))
 
 
 def _mkl(items, tag):

@@ -145,3 +145,23 @@ def test_unpickled_dual_gets_a_tag_of_this_process():
     # and within this process a round trip keeps the tag
     t = hyperdual.new_tag()
     assert pickle.loads(pickle.dumps(hyperdual.Dual(1.0, 2.0, tag=t))).tag == t
+
+
+def test_unpickled_taylor_gets_a_tag_of_this_process():
+    """The same for a Taylor: pickled in another process with a tag that is a live
+    helper tag here, it must be a constant to this process's helpers."""
+    script = textwrap.dedent("""
+        import pickle, sys, hyperdual
+        for _ in range(5):
+            hyperdual.new_tag()
+        t = hyperdual.new_tag()
+        sys.stdout.buffer.write(pickle.dumps(hyperdual.Taylor([3.0, 1.0, 0.5], tag=t)))
+    """)
+    blob = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True).stdout
+    t_remote = pickle.loads(blob)
+    assert t_remote.tag < 0
+    # d/dy (y * T) = T at every order: the remote series comes back whole, as a constant
+    r = hyperdual.derivative(lambda y: y * t_remote, 2.0)
+    assert isinstance(r, hyperdual.Taylor) and list(r.coef) == [3.0, 1.0, 0.5]
+    t = hyperdual.new_tag()
+    assert pickle.loads(pickle.dumps(hyperdual.Taylor([1.0, 2.0], tag=t))).tag == t

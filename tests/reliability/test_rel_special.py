@@ -265,6 +265,25 @@ def test_copy_and_deepcopy_inside_f_are_differentiable_identities():
     assert copy.copy(d).tag == 7 and copy.deepcopy(d).tag == 7
 
 
+@pytest.mark.parametrize("cp", ["copy", "deepcopy"])
+def test_copy_of_a_taylor_inside_f_keeps_every_coefficient(cp):
+    """d^k/dx^k of x * copy(x)**2 = x**3 at 0.7: 0.343, 1.47, 4.2, 6, 0 (scalar list path
+    and array coefficients alike); a copy of a Taylor used to raise TypeError."""
+    import copy
+
+    c = getattr(copy, cp)
+    want = [0.7 ** 3, 3 * 0.7 ** 2, 6 * 0.7, 6.0, 0.0]
+    got = hd.derivatives(lambda t: t * c(t) ** 2, 0.7, 4)
+    np.testing.assert_allclose(got, want, rtol=8 * np.finfo(float).eps, atol=0)
+    v = np.array([0.7, -1.5])
+    got = hd.directional_derivatives(lambda t: np.sum(t * c(t) ** 2), v, np.ones(2), 3)
+    want = [np.sum(v ** 3), np.sum(3 * v ** 2), np.sum(6 * v), 12.0]
+    np.testing.assert_allclose(got, want, rtol=8 * np.finfo(float).eps, atol=0)
+    t = hd.Taylor(np.array([[1.0, 2.0], [3.0, 4.0]]), tag=9)
+    u = c(t)
+    assert u.tag == 9 and np.array_equal(u.coef, t.coef)
+
+
 def test_deepcopy_of_a_parameter_is_an_independent_leaf():
     import copy
 

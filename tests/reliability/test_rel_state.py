@@ -109,6 +109,19 @@ def test_dual_and_hyperdual_pickle_exactly(make):
     _parts_equal(np.sin(x) * x, np.sin(y) * y)
 
 
+@pytest.mark.parametrize("make", [
+    lambda: hd.Taylor([1.5, -0.25, 0.0, 3.0]),
+    lambda: hd.Taylor(np.arange(6.0).reshape(3, 2), tag=5),
+    lambda: np.sin(hd.Taylor([0.3, 1.0, 0.0])),  # a scalar list-path result
+])
+def test_taylor_pickles_exactly(make):
+    x = make()
+    y = _roundtrip(x)
+    assert type(y) is hd.Taylor and y.tag == x.tag
+    assert y.coef.tobytes() == x.coef.tobytes() and y.coef.shape == x.coef.shape
+    assert (np.exp(y) * y).coef.tobytes() == (np.exp(x) * x).coef.tobytes()
+
+
 def test_variable_pickles_leaf_data_exactly():
     v = Variable(np.array([1.0, -2.5], dtype=np.float32), name="w")
     w = _roundtrip(v)
