@@ -1443,7 +1443,9 @@ def _div_scaled(x, y, key, t1, t2=None, cache=None):
     if key == (1, 1):
         return -(over(t1) * over(t2))
     if key == (0, 2):
-        return 2.0 * (_cached(cache, "q", lambda: x / y) * (over(t1) * over(t2)))
+        # (x/y)(t1/y) first: (t1/y)(t2/y) underflows at y = 1e200 where 2x/y**3 does
+        # not, and is inf * 0 = nan at x = 0
+        return 2.0 * ((_cached(cache, "q", lambda: x / y) * over(t1)) * over(t2))
     return None
 
 
@@ -1467,12 +1469,13 @@ def _arctan2_scaled(a, b, key, t1, t2=None, cache=None):
         return ub * (t1 / h)
     if key == (0, 1):
         return -(ua * (t1 / h))
-    q = (t1 / h) * (t2 / h)
-    if key == (2, 0):
-        return -2.0 * ((ua * ub) * q)
+    # each factor of the unit vector pairs with a tangent over h before the two
+    # halves meet: (ua ub) (t1 t2 / h**2) is 0 * inf = nan at a = 0 or a = b with
+    # h = 1e-300 (the truth 0), and inf where ua ub is tiny (a = 1e-160, b = 1e-300)
     if key == (1, 1):
-        return (((a - b) / h) * ((a + b) / h)) * q
-    return 2.0 * ((ua * ub) * q)
+        return (((a - b) / h) * (t1 / h)) * (((a + b) / h) * (t2 / h))
+    v = (ua * (t1 / h)) * (ub * (t2 / h))
+    return -2.0 * v if key == (2, 0) else 2.0 * v
 
 
 _scaled("true_divide", _div_scaled, None, BINARY)

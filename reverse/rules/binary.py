@@ -34,7 +34,7 @@ try:  # scipy is a dependency, but keep the core usable if it is broken
 except ImportError:  # pragma: no cover
     _sp = None
 
-__all__: list[str] = ["PowPartial"]
+__all__: list[str] = ["PowPartial", "BinaryGrad"]
 
 
 def _is_scalar(obj: Any) -> bool:
@@ -139,10 +139,11 @@ class Divide(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
-        ga = _keep_zero(gy, gy / b)
-        # d(a/b)/db = -(a/b)/b: reuse gy/b and the output instead of a / b**2.
-        return (sum_to(ga, a.shape) if isinstance(ia, Variable) else None,
-                sum_to(_keep_zero(gy, -(ga * y)), b.shape) if isinstance(ib, Variable)
+        # d(a/b)/db = -(a/b)/b: gy times the output over b, not a / b**2.  As
+        # (gy y) / b, not (gy / b) y: in a second pass a small cotangent over a
+        # large b underflows (d2/db2 a/b at (-1.7e300, 1e200) was half the truth)
+        return (sum_to(_keep_zero(gy, gy / b), a.shape) if isinstance(ia, Variable) else None,
+                sum_to(_keep_zero(gy, -((gy * y) / b)), b.shape) if isinstance(ib, Variable)
                 else None)
 
 
@@ -275,13 +276,168 @@ class Arctan2(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
-        # b / (a**2 + b**2) as (b / h) / h with h = hypot(a, b): a**2 + b**2
-        # overflows at 1e154 and underflows at 1e-154
-        h = np.hypot(a, b)
-        return (sum_to(_keep_zero(gy, gy * _unit(b, a) / h), a.shape) if isinstance(ia, Variable)
-                else None,
-                sum_to(_keep_zero(gy, -(gy * _unit(a, b) / h)), b.shape)
+        return (sum_to(_keep_zero(gy, _binary_grad("arctan2", 0, gy, a, b)), np.shape(a))
+                if isinstance(ia, Variable) else None,
+                sum_to(_keep_zero(gy, _binary_grad("arctan2", 1, gy, a, b)), np.shape(b))
                 if isinstance(ib, Variable) else None)
+
+
+# arctan2's and hypot's partials times a cotangent, and their second partials
+# times two, formed as products of the unit vector (a, b) / h and cotangents over
+# h (h = hypot(a, b)): no intermediate leaves the float range where the product
+# does not (b / (a**2 + b**2) overflows at 1e154, b / h**2 at h = 1e-300 is
+# 5e299), and arctan2's mixed partial (a**2 - b**2) / h**4 is a product with the
+# exact factor a - b, so it is 0 (not inf - inf) at a = b however small h is.
+# The Hessians are symmetric by construction.
+def _arctan2_first(k: int, gy: Any, a: Any, b: Any) -> Any:
+    h = np.hypot(a, b)
+    return (b / h) * (gy / h) if k == 0 else -((a / h) * (gy / h))
+
+
+def _arctan2_second(i: int, j: int, c: Any, gy: Any, a: Any, b: Any) -> Any:
+    """gy c d^2 arctan2 / da^i db^j (i + j = 2)."""
+    h = np.hypot(a, b)
+    ch, gh = c / h, gy / h
+    if i == 1:
+        return (((a - b) / h) * ch) * (((a + b) / h) * gh)
+    v = ((a / h) * ch) * ((b / h) * gh)
+    return -2.0 * v if i == 2 else 2.0 * v
+
+
+def _hypot_first(k: int, gy: Any, a: Any, b: Any) -> Any:
+    # gy * (a / h): a / h is in [-1, 1], (gy / h) * a under/overflows first
+    return gy * (_unit(a, b) if k == 0 else _unit(b, a))
+
+
+def _hypot_second(i: int, j: int, c: Any, gy: Any, a: Any, b: Any) -> Any:
+    """gy c d^2 hypot / da^i db^j: b**2 / h**3, -a b / h**3, a**2 / h**3."""
+    h = np.hypot(a, b)
+    ua, ub = _unit(a, b), _unit(b, a)
+    ch = c / h
+    if i == 2:
+        return (ub * ch) * (ub * gy)
+    if i == 1:
+        return -((ua * ch) * (ub * gy))
+    return (ua * ch) * (ua * gy)
+
+
+_GRAD_RULES = {"arctan2": (_arctan2_first, _arctan2_second),
+               "hypot": (_hypot_first, _hypot_second)}
+
+
+class BinaryGrad(Function):
+    """``gy * df(a, b)/da`` (k = 0) or ``gy * df/db`` (k = 1) for f = arctan2 or
+    hypot, a rule of its own.
+
+    Its backward forms the second partials times the cotangent as scaled
+    products: differentiating a formula for the partial through the graph adds
+    terms that overflow or underflow separately (inf - inf for arctan2's mixed
+    partial at a = b = 1e-300, where it is 0; hypot's b**2 / h**3 at (1e-100,
+    1e-300) was 0).  On Dual data (forward-over-reverse) the tangent is formed
+    from the same products.
+
+    Parameters
+    ----------
+    name : str
+        ``"arctan2"`` or ``"hypot"``.
+    k : int
+        0 for the partial in ``a``, 1 for the partial in ``b``.
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> BinaryGrad("arctan2", 0)(Variable(1.0), 3.0, 4.0)  # 4 / 25
+    variable(0.16)
+    """
+
+    __slots__ = ("name", "k")
+
+    def __init__(self, name: str, k: int) -> None:
+        self.name, self.k = name, k
+
+    def forward(self, gy: Any, a: Any, b: Any) -> Any:
+        return _binary_grad_data(self.name, self.k, gy, a, b)
+
+    def backward(self, c: Any, y: Any, gy: Any, a: Any, b: Any) -> Any:
+        ig, ia, ib = self._inputs
+        k, second = self.k, _GRAD_RULES[self.name][1]
+        return (sum_to(_keep_zero(c, _binary_grad(self.name, k, c, a, b)), np.shape(gy))
+                if isinstance(ig, Variable) else None,
+                sum_to(_keep_zero(c, second(2 - k, k, c, gy, a, b)), np.shape(a))
+                if isinstance(ia, Variable) else None,
+                sum_to(_keep_zero(c, second(1 - k, 1 + k, c, gy, a, b)), np.shape(b))
+                if isinstance(ib, Variable) else None)
+
+
+def _binary_grad(name: str, k: int, gy: Any, a: Any, b: Any) -> Any:
+    if isinstance(gy, Variable) or isinstance(a, Variable) or isinstance(b, Variable):
+        return BinaryGrad(name, k)(gy, a, b)
+    return _binary_grad_data(name, k, gy, a, b)
+
+
+def _binary_grad_data(name: str, k: int, gy: Any, a: Any, b: Any) -> Any:
+    first, second = _GRAD_RULES[name]
+    if core._is_dual(gy) or core._is_dual(a) or core._is_dual(b):
+        out = _dual_jvp((gy, a, b), lambda g, a, b: first(k, g, a, b), (
+            lambda g, a, b, t: first(k, t, a, b),
+            lambda g, a, b, t: second(2 - k, k, t, g, a, b),
+            lambda g, a, b, t: second(1 - k, 1 + k, t, g, a, b)))
+        if out is not None:
+            return out
+    return first(k, gy, a, b)  # plain data (or nested numbers: the formula)
+
+
+def _dual_jvp(args: tuple, value: Any, terms: tuple) -> Any:
+    """The Dual ``value(*reals)`` with tangent ``sum_i terms[i](*reals, t_i)``.
+
+    For an elementwise function whose partials times a tangent are formed by
+    ``terms`` (each linear in its tangent): forward-over-reverse then carries
+    the rule's own scaled products instead of differentiating a formula by
+    hyperdual's arithmetic (whose separate terms may overflow where their sum
+    does not).  A zero tangent contributes zero even where a partial is inf.
+    None for data this does not cover (HyperDuals, nested Duals, mixed tags):
+    the caller then evaluates the formula.
+    """
+    from hyperdual import _number as hn
+
+    tag = nd = None
+    reals, tans = [], []
+    for v in args:
+        if core._is_dual(v):
+            if type(v) is not hn.Dual or isinstance(v.real, hn._Number) \
+                    or isinstance(v.dual, hn._Number):
+                return None
+            if tag is None:
+                tag, nd = v.tag, v.nd
+            elif v.tag != tag or v.nd != nd:
+                return None
+            reals.append(v.real)
+            tans.append(v.dual)
+        else:
+            if isinstance(v, hn._Number):
+                return None
+            reals.append(v)
+            tans.append(None)
+    floats = all(type(r) is float for r in reals)
+    reals = [np.float64(r) if type(r) is float else r for r in reals]  # 1/0 is inf
+    nres = max(np.ndim(r) for r in reals)
+    with np.errstate(all="ignore"):
+        out = value(*reals)
+        tan = None
+        for term, t in zip(terms, tans):
+            if t is None:
+                continue
+            t = hn._lift(t, nd, nres)
+            part = np.where(t == 0, 0.0, term(*reals, t))
+            tan = part if tan is None else tan + part
+    shape = np.shape(tan)[:nd] + np.shape(out) if nd else np.shape(out)
+    if np.shape(tan) != shape:
+        tan = np.array(np.broadcast_to(tan, shape))
+    if floats:
+        out = float(out)
+        if not shape:
+            tan = float(tan)
+    return hn.Dual._build((out, tan), tag, nd)
 
 
 class Hypot(Function):
@@ -302,11 +458,10 @@ class Hypot(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
-        # gy * (a / y): a / y is in [-1, 1], (gy / y) * a under/overflows first
-        return (sum_to(_keep_zero(gy, gy * _unit(a, b)), a.shape) if isinstance(ia, Variable)
-                else None,
-                sum_to(_keep_zero(gy, gy * _unit(b, a)), b.shape) if isinstance(ib, Variable)
-                else None)
+        return (sum_to(_keep_zero(gy, _binary_grad("hypot", 0, gy, a, b)), np.shape(a))
+                if isinstance(ia, Variable) else None,
+                sum_to(_keep_zero(gy, _binary_grad("hypot", 1, gy, a, b)), np.shape(b))
+                if isinstance(ib, Variable) else None)
 
 
 class Maximum(Function):

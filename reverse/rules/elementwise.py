@@ -232,15 +232,53 @@ def _scaled_bessel(nu: int, n: int, closed: Any) -> Any:
     return lambda x: _select(x, _small(20.0), mid, far)
 
 
-_I0E_D1 = _scaled_bessel(0, 1, lambda x: sp.i1e(x) - np.sign(np.asarray(_value(x))) * sp.i0e(x))
-_I0E_D2 = _scaled_bessel(0, 2, lambda x: (2.0 * sp.i0e(x) - _i1e_over_x(x)
-                                          - 2.0 * np.sign(np.asarray(_value(x))) * sp.i1e(x)))
-_I1E_D1 = _scaled_bessel(1, 1, lambda x: (sp.i0e(x) - _i1e_over_x(x)
-                                          - np.sign(np.asarray(_value(x))) * sp.i1e(x)))
-_I1E_D2 = _scaled_bessel(1, 2, lambda x: (
-    2.0 * sp.i1e(x) - _i1e_over_x_d(x)
-    - 2.0 * np.sign(np.asarray(_value(x))) * (sp.i0e(x) - _i1e_over_x(x))))
+def _scaled_bessel_times(nu: int, n: int, closed: Any) -> Any:
+    """``(x, gy) -> gy`` times the n-th derivative of e^{-|x|} I_nu(x): beyond
+    abs(x) = 1e100 the asymptotic series with gy / abs(x)**n formed first (the
+    derivative alone, ~ abs(x)**(-1/2 - n), underflows where the product does not)."""
+    plain = _scaled_bessel(nu, n, closed)
+    coefs = []
+    for k, b in enumerate(_ASYM[nu]):
+        f = 1.0
+        for j in range(n):
+            f *= -(k + 0.5 + j)
+        coefs.append(b * f)
 
+    def times(x: Any, gy: Any) -> Any:
+        def near(x: Any) -> Any:
+            return gy * plain(x)
+
+        def far(x: Any) -> Any:
+            a = np.abs(x)
+            w = gy
+            for _ in range(n):
+                w = w / a
+            v = (_horner(1.0 / a, coefs) / np.sqrt(a)) * w
+            return v * np.sign(np.asarray(_value(x))) if (nu + n) % 2 else v
+
+        return _select(x, _small(1e100), near, far)
+
+    return times
+
+
+def _sgn(x: Any) -> Any:
+    return np.sign(np.asarray(_value(x)))
+
+
+def _i0e_d2_closed(x: Any) -> Any:
+    return 2.0 * sp.i0e(x) - _i1e_over_x(x) - 2.0 * _sgn(x) * sp.i1e(x)
+
+
+def _i1e_d2_closed(x: Any) -> Any:
+    return 2.0 * sp.i1e(x) - _i1e_over_x_d(x) - 2.0 * _sgn(x) * (sp.i0e(x) - _i1e_over_x(x))
+
+
+_I0E_D1 = _scaled_bessel(0, 1, lambda x: sp.i1e(x) - _sgn(x) * sp.i0e(x))
+_I0E_D2 = _scaled_bessel(0, 2, _i0e_d2_closed)
+_I0E_D2_TIMES = _scaled_bessel_times(0, 2, _i0e_d2_closed)
+_I1E_D1 = _scaled_bessel(1, 1, lambda x: sp.i0e(x) - _i1e_over_x(x) - _sgn(x) * sp.i1e(x))
+_I1E_D2 = _scaled_bessel(1, 2, _i1e_d2_closed)
+_I1E_D2_TIMES = _scaled_bessel_times(1, 2, _i1e_d2_closed)
 
 # ----------------------------------------------------------------------------
 # unary rules
@@ -261,11 +299,15 @@ def _dual_by_rule(x: Any, d1: Any, d2: Any) -> Any:
     return hn.Dual._build((d1(r), t), x.tag, x.nd)
 
 
-def _derivative_function(cls_name: str, d1: Any, d2: Any) -> type:
-    """A Function computing f' whose backward is the (precise) f''."""
+def _derivative_function(cls_name: str, d1: Any, d2: Any, d2_times: Any = None) -> type:
+    """A Function computing f' whose backward is the (precise) f''.
+
+    ``d2_times(x, gy)``, if given, forms ``f''(x) gy`` where f'' alone leaves the
+    float range but the product does not (a power-law tail: erfcx''(1.7e110)
+    underflows, times the cotangent 1e100 it is 2e-230)."""
 
     def backward(self: Any, gy: Any, y: Any, x: Any) -> Any:
-        return _keep_zero(gy, gy * d2(x))
+        return _keep_zero(gy, gy * d2(x) if d2_times is None else d2_times(x, gy))
 
     def forward(x: Any) -> Any:
         if core._is_dual(x):
@@ -294,13 +336,20 @@ def _via(dcls: type, d1: Any) -> Any:
     return grad
 
 
-_ErfcxD1 = _derivative_function("ErfcxD1", _erfcx_d1, _erfcx_d2)
+def _erfcx_d2_times(x: Any, gy: Any) -> Any:
+    # erfcx'' = 2 / (sqrt(pi) x**3) (1 - 3/x**2 + ...): beyond 1e8 the leading term,
+    # gy divided by x three times (x**3 alone overflows, erfcx'' alone underflows)
+    return _select(x, lambda r: r > 1e8, lambda x: (((gy / x) / x) / x) * (2.0 / _SQRT_PI),
+                   lambda x: gy * _erfcx_d2(x))
+
+
+_ErfcxD1 = _derivative_function("ErfcxD1", _erfcx_d1, _erfcx_d2, _erfcx_d2_times)
 _SincD1 = _derivative_function("SincD1", _sinc_d1, _sinc_d2)
 _I0D1 = _derivative_function("I0D1", sp.i1, lambda x: sp.i0(x) - _i1_over_x(x))
 _I1D1 = _derivative_function("I1D1", lambda x: sp.i0(x) - _i1_over_x(x),
                              lambda x: sp.i1(x) - _i1_over_x_d(x))
-_I0eD1 = _derivative_function("I0eD1", _I0E_D1, _I0E_D2)
-_I1eD1 = _derivative_function("I1eD1", _I1E_D1, _I1E_D2)
+_I0eD1 = _derivative_function("I0eD1", _I0E_D1, _I0E_D2, _I0E_D2_TIMES)
+_I1eD1 = _derivative_function("I1eD1", _I1E_D1, _I1E_D2, _I1E_D2_TIMES)
 
 def _inverse_d1_function(cls_name: str, hd_name: str, inverse: Any, d1: Any, c: float) -> Any:
     """f' of an inverse function y(x) as a Function of its own, whose backward is
@@ -316,7 +365,9 @@ def _inverse_d1_function(cls_name: str, hd_name: str, inverse: Any, d1: Any, c: 
         return d1(x, inverse(x))
 
     def backward(self: Any, gy: Any, y: Any, x: Any) -> Any:
-        return _keep_zero(gy, gy * (c * inverse(x) * y * y))
+        # f'' gy = c y f'**2 gy as (gy f') (c y f'): f'**2 overflows near the domain's
+        # edges (erfcinv at 3e-200) where f'' gy is an ordinary float
+        return _keep_zero(gy, (gy * y) * ((c * inverse(x)) * y))
 
     cls = type(cls_name, (Function,), {
         "__slots__": (), "forward": staticmethod(forward), "backward": backward,

@@ -146,7 +146,7 @@ def _exp_minus_square(x: Any) -> Any:
 
 
 def _digamma_grad(gy: Any, y: Any, x: Any) -> Any:
-    return gy * _polygamma(1, x)
+    return _polygamma_times(1, x, gy)  # psi'(x) alone overflows for abs(x) < 1e-154
 
 
 _UNARY: list[tuple[str, Any, Any, tuple[str, ...], str, float]] = [
@@ -335,7 +335,51 @@ class Polygamma(Function):
 
     def backward(self, gy: Any, y: Any, x: Any) -> Any:
         # polygamma(n + 1) as a Function too: every order, and Dual data, work
-        return _keep_zero(gy, gy * _polygamma(self.n + 1, x))
+        return _keep_zero(gy, _polygamma_times(self.n + 1, x, gy))
+
+
+def _polygamma_times(m: int, x: Any, gy: Any) -> Any:
+    """``gy * polygamma(m, x)`` (m >= 1) with no intermediate leaving the float range.
+
+    polygamma(m, x) alone overflows near its pole at 0 (about m! / x**(m + 1)) and
+    underflows for large x (about (m - 1)! / x**m) where the product with the
+    cotangent is an ordinary float (the second derivative of gammaln(v**2) at
+    v = 1.7e-100).  Near 0: m! gy / x**(m + 1) + gy polygamma(m, 1 + x) (exact
+    recurrence), the pole's factor formed by repeated division; beyond 1e30 the
+    leading term (m - 1)! gy / x**m, whose next term is below 1e-30 relatively.
+    Both stay differentiable (graphs, Dual data).
+    """
+    r = np.asarray(_value(x))
+    if r.dtype.kind == "c":
+        return gy * _polygamma(m, x)
+    with np.errstate(invalid="ignore"):
+        near0 = np.abs(r) < 1e-8
+        far = r > 1e30
+    if not (near0.any() or far.any()):  # the usual case: the plain product
+        return gy * _polygamma(m, x)
+    sign = 1.0 if m % 2 else -1.0
+
+    def pole(x: Any) -> Any:
+        w = gy
+        for _ in range(m + 1):
+            w = w / x
+        return (sign * math.factorial(m)) * w + gy * _polygamma(m, 1.0 + x)
+
+    def tail(x: Any) -> Any:
+        w = gy
+        for _ in range(m):
+            w = w / x
+        return (sign * math.factorial(m - 1)) * w
+
+    with np.errstate(all="ignore"):
+        if np.ndim(near0) == 0:
+            return pole(x) if near0 else tail(x)
+        out = gy * _polygamma(m, x)
+        if near0.any():
+            out = np.where(near0, pole(x), out)
+        if far.any():
+            out = np.where(far, tail(x), out)
+    return out
 
 
 def _polygamma(n: int, x: Any) -> Any:

@@ -229,13 +229,6 @@ def sweep(name, engine):
     return bad, checked
 
 
-# reverse mode: second derivatives whose backward formulas form f'**2 or f'' alone
-# (open: issue 12 section 3, the reverse half of this sweep)
-KNOWN_REVERSE = {
-    n: "reverse's backward formula leaves the float range (open, issue 12 s3)"
-    for n in ("erfcinv", "ndtri", "erfinv", "gammaln", "loggamma", "erfcx", "i0e", "i1e")}
-
-
 def mixed_sweep(name):
     """d2/dx dy f(x y) = f'(u) + u f''(u) at (v, w) by hyperdual.hessian (stacks)."""
     fns = REF[name]
@@ -283,8 +276,6 @@ def test_mixed_partial_keeps_products_in_range(name):
 @pytest.mark.parametrize("name", RULES)
 def test_chain_rule_keeps_products_in_range(name, engine):
     bad, checked = sweep(name, engine)
-    if bad and engine == "reverse" and name in KNOWN_REVERSE:
-        pytest.xfail(KNOWN_REVERSE[name] + ": " + bad[0])
     assert not bad, f"{len(bad)} of {checked} wrong:\n" + "\n".join(bad[:12])
 
 
