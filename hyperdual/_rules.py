@@ -27,6 +27,7 @@ from _exactdiff.special import (
     beta_second_partials,
     erfcx_derivative_mid,
     is_plain,
+    log_ndtr_h_derivative_mid,
     psi_difference,
     scaled_bessel_derivative_mid,
 )
@@ -712,29 +713,27 @@ _u("ndtr", special.ndtr, None,
 def _log_ndtr_d2(x):
     # -h (x + h) with h = phi/Phi cancels in x + h for x < 0 (10 ulps at x = -1); with
     # u = -x/sqrt2 it is erfcx'(u) / (sqrt(pi) erfcx(u)^2), erfcx' precise everywhere
+    # for -4 <= x < 0; below -4 x + h is its continued fraction again (no cancellation;
+    # erfcx(u)**2 underflows from x = -1e154 on, where log_ndtr'' is -1)
     def neg(x):
         u = x * (-1.0 / _SQRT_2)
         e = g.erfcx(u)
         return _erfcx_d1(u) / (_SQRT_PI * e * e)
 
-    return _select(x, lambda r: r < 0.0, neg,
-                   lambda x: -_log_ndtr_d1(x) * _log_ndtr_x_plus_h(x))
+    def h_times_gap(x):
+        return -_log_ndtr_d1(x) * _log_ndtr_x_plus_h(x)
+
+    return _select(x, lambda r: (r < 0.0) & (r >= -4.0), neg, h_times_gap)
 
 
 def _log_ndtr_d3(x):
-    # h'' for h = phi/Phi: h ((x + h)(x + 2h) - 1) for x >= 0 (no overflow; the
-    # bracket is >= 0.27 there), the derivative of the erfcx form of h' below 0
-    def neg(x):
-        u = x * (-1.0 / _SQRT_2)
-        e = g.erfcx(u)
-        return (-1.0 / _SQRT_2) * (_erfcx_d2(u) / (_SQRT_PI * e * e)
-                                   - 2.0 * _erfcx_d1(u) ** 2 / (_SQRT_PI * e * e * e))
-
-    def pos(x):
-        h = g.log_ndtr_d1(x)
-        p = x + h
-        return h * (p * (p + h) - 1.0)
-
+    # h'' for h = phi/Phi: the continued fraction below -4, the Taylor tables of
+    # _exactdiff.special on [-4, 2) (the closed forms cancel there: ~40 ulps), then
+    # h ((x + h)(x + 2h) - 1) (the bracket is >= 3), and beyond 9 (h < 1e-17, so
+    # Phi = 1 and the bracket is x**2 - 1 to below 1e-18) phi(x) (x**2 - 1) with
+    # exp(-x**2/2) split so that no factor underflows where h'' is normal (h is
+    # subnormal from x = 37.5 on, h'' normal up to 37.7) and x**2/2 not rounded (h
+    # through erfcx(-x/sqrt2) carries x**2 times the rounding of x/sqrt2)
     def far(x):
         # x << 0: the bracket is 2/x^4 + ...; from the continued fraction of x + h =
         # 1/T2 (T_k = u + k/T_(k+1), u = -x) it is 2 (u + 9/T4 - 8/T5) / (T2^2 T3^2 T4)
@@ -746,14 +745,76 @@ def _log_ndtr_d3(x):
             if k <= 5:
                 ts[k] = t
         t2, t3, t4, t5 = ts[2], ts[3], ts[4], ts[5]
-        q = 2.0 * (u + 9.0 / t4 - 8.0 / t5) / (t2 * t2 * (t3 * t3) * t4)
-        return g.log_ndtr_d1(x) * q
+        # h q by factors near 1 and then divisions (T2**2 T3**2 overflows from u = 1e77)
+        n = u + 9.0 / t4 - 8.0 / t5
+        return (((2.0 * (g.log_ndtr_d1(x) / t2) * (n / t4)) / t2) / t3) / t3
 
-    return _select(x, lambda r: r < -4.0, far,
-                   lambda x: _select(x, lambda r: r < 0.0, neg, pos))
+    def pos(x):
+        h = g.log_ndtr_d1(x)
+        p = x + h
+        return h * (p * (p + h) - 1.0)
+
+    def mid(x):
+        return _select(x, lambda r: r < 2.0, lambda x: log_ndtr_h_derivative_mid(2, x), pos)
+
+    return _select(x, lambda r: r < -4.0, far, lambda x: _select(
+        x, lambda r: r <= 9.0, mid, lambda x: _gauss_tail(x, x * x - 1.0)))
 
 
-_u("log_ndtr", special.log_ndtr, None, _log_ndtr_d1, _log_ndtr_d2,
+def _log_ndtr_d4(x):
+    # the third derivative of h: h (B' - p B) with p = x + h, B = p (p + h) - 1 (the
+    # bracket of h'') and B' = (1 - h p)(p + h) + p (1 - 2 h p) (h' = -h p): below -4
+    # the same from the continued fraction of _log_ndtr_d3's far branch,
+    # differentiated along its recurrence (p B cancels there); the Taylor tables on
+    # [-4, 2); beyond 9 phi(x) (3x - x**3) (phi's third derivative: h = phi to 1e-17)
+    def far(x):
+        u = -x
+        t, dt = u, 1.0  # T_k and dT_k/du
+        ts = {}
+        for k in range(_LOG_NDTR_CF, 1, -1):
+            dt = 1.0 - (k / t) * (dt / t)
+            t = u + k / t
+            if k <= 5:
+                ts[k] = (t, dt)
+        (t2, d2), (t3, d3), (t4, d4), (t5, d5) = ts[2], ts[3], ts[4], ts[5]
+        n = u + 9.0 / t4 - 8.0 / t5
+        dn = 1.0 - (9.0 / t4) * (d4 / t4) + (8.0 / t5) * (d5 / t5)
+        hq = (((2.0 * (g.log_ndtr_d1(x) / t2) * (n / t4)) / t2) / t3) / t3  # h q, as h''
+        # d/dx = -d/du; the result is h (dq/dx - p q) with p = x + h = 1/T2, and
+        # dq/du = q (dn/n - 2 dT2/T2 - 2 dT3/T3 - dT4/T4)
+        return hq * ((2.0 * d2 / t2 + 2.0 * d3 / t3 + d4 / t4) - dn / n - 1.0 / t2)
+
+    def pos(x):
+        h = g.log_ndtr_d1(x)
+        p = x + h
+        hp = h * p
+        b = p * (p + h) - 1.0
+        db = (1.0 - hp) * (p + h) + p * (1.0 - 2.0 * hp)
+        return h * (db - p * b)
+
+    def mid(x):
+        return _select(x, lambda r: r < 2.0, lambda x: log_ndtr_h_derivative_mid(3, x), pos)
+
+    return _select(x, lambda r: r < -4.0, far, lambda x: _select(
+        x, lambda r: r <= 9.0, mid, lambda x: _gauss_tail(x, x * (3.0 - x * x))))
+
+
+def _gauss_tail(x, t):
+    """phi(x) t for x > 9 (phi = exp(-x**2/2)/sqrt(2 pi)): with x = hi + lo (hi of 26
+    bits), exp(-hi**2/4) [exp(-hi**2/4) exp(-(2 hi + lo) lo / 2) t / sqrt(2 pi)]:
+    each factor normal while the product is (exp(-x**2/2) alone is subnormal from
+    x = 37.5 on), and hi**2/4 exact."""
+    r = g.real_value(x)
+    hi = _split_hi(r)
+    if not isinstance(r, np.ndarray) and not _is_foreign(r):
+        hi = float(hi)
+    lo = x - hi
+    with np.errstate(invalid="ignore", under="ignore"):
+        a = g.exp(-0.25 * (hi * hi))
+        return a * ((a * g.exp(-0.5 * ((2.0 * hi + lo) * lo))) * (t / _SQRT_2PI))
+
+
+_u("log_ndtr", special.log_ndtr, None, _log_ndtr_d1, lambda x: g.log_ndtr_d2(x),
    "f' = phi/Phi through erfcx (no underflow for x << 0)")
 _u("ndtri", special.ndtri, None, lambda p: g.ndtri_d1(p),
    lambda p: g.ndtri(p) * g.ndtri_d1(p) ** 2, "inf at 0 and 1")
@@ -1030,8 +1091,19 @@ def _inverse_d1_rule(name, inverse, d1, c):
     PRIVATE[name] = Unary(name, d1, None, df, d2f, f"the derivative of {inverse}", df, d2f)
 
 
-PRIVATE["log_ndtr_d1"] = Unary("log_ndtr_d1", _log_ndtr_h, None, _log_ndtr_d2, _log_ndtr_d3,
-                               "the derivative of log_ndtr", _log_ndtr_d2, _log_ndtr_d3)
+def _log_ndtr_h1(x):
+    # h' as a rule of its own (g.log_ndtr_d2): nested numbers differentiate it by the
+    # precise h'' instead of through its formulas (the erfcx form cancels below 0,
+    # -h (x + h) underflows beyond 37.5: third derivatives by nesting were 0 at
+    # 37.7 and wrong at -1e8)
+    return g.log_ndtr_d2(x)
+
+
+PRIVATE["log_ndtr_d1"] = Unary("log_ndtr_d1", _log_ndtr_h, None, _log_ndtr_h1, _log_ndtr_d3,
+                               "the derivative of log_ndtr", _log_ndtr_h1, _log_ndtr_d3)
+PRIVATE["log_ndtr_d2"] = Unary("log_ndtr_d2", _log_ndtr_d2, None, _log_ndtr_d3, _log_ndtr_d4,
+                               "the second derivative of log_ndtr", _log_ndtr_d3,
+                               _log_ndtr_d4)
 _inverse_d1_rule("erfinv_d1", "erfinv", _erfinv_d1, 2.0)
 _inverse_d1_rule("erfcinv_d1", "erfcinv", _erfcinv_d1, 2.0)
 _inverse_d1_rule("ndtri_d1", "ndtri", _ndtri_d1, 1.0)

@@ -185,7 +185,30 @@ def _log_ndtr(X):
 
 
 def _mills(X):  # phi / Phi
+    if X < -30:
+        # mpmath's ncdf loses digits far left (h = phi/Phi came out 3e-5 off at -1e30);
+        # Laplace's continued fraction h = u + 1/T2, T_k = u + k/T_(k+1), u = -x
+        u = -X
+        t = u
+        for k in range(2000 if u < 100 else 200, 1, -1):
+            t = u + k / t
+        return u + 1 / t
     return M.npdf(X) / M.ncdf(X)
+
+
+def _mills_d2(X):  # the second derivative of h = phi / Phi: h ((x + h)(x + 2h) - 1)
+    h = _mills(X)
+    return h * ((X + h) * (X + 2 * h) - 1)
+
+
+def _mills_d3(X):
+    """The third derivative of h = phi / Phi: h (B' - p B) with p = x + h,
+    B = p (p + h) - 1 and B' = (1 - h p)(p + h) + p (1 - 2 h p) (h' = -h p)."""
+    h = _mills(X)
+    p = X + h
+    b = p * (p + h) - 1
+    db = (1 - h * p) * (p + h) + p * (1 - 2 * h * p)
+    return h * (db - p * b)
 
 
 def _ndtri_mp(P):
@@ -276,11 +299,17 @@ def _scaled_bessel_n(nu, n):
 REF.update({
     "sinc": (_sinc_n(0), _sinc_n(1), _sinc_n(2)),
     "ndtr": (M.ncdf, M.npdf, lambda x: -x * M.npdf(x)),
-    "log_ndtr": (_hp(_log_ndtr), _hp(_mills), _hp(lambda x: -_mills(x) * (x + _mills(x)))),
+    "log_ndtr": (_hp(_log_ndtr), _hp(_mills),
+                 _hp(lambda x: -_mills(x) * (x + _mills(x)), per_decade=3)),
     # log_ndtr's derivative h = phi/Phi, a private rule: h' = -h (x + h),
     # h'' = h ((x + h)(x + 2h) - 1)
-    "log_ndtr_d1": (_hp(_mills), _hp(lambda x: -_mills(x) * (x + _mills(x))),
-                    _hp(lambda x: _mills(x) * ((x + _mills(x)) * (x + 2 * _mills(x)) - 1))),
+    "log_ndtr_d1": (_hp(_mills), _hp(lambda x: -_mills(x) * (x + _mills(x)), per_decade=3),
+                    _hp(_mills_d2, per_decade=7)),  # x + h and the bracket cancel
+    # and h' (log_ndtr's second derivative), a private rule too: its derivatives are
+    # h'' and the third derivative of h (_mills_d3)
+    "log_ndtr_d2": (_hp(lambda x: -_mills(x) * (x + _mills(x)), per_decade=3),
+                    _hp(_mills_d2, per_decade=7),
+                    _hp(_mills_d3, per_decade=9)),  # x + h and B' - p B cancel
     "ndtri": (_ndtri_mp, lambda p: M.sqrt(2 * M.pi) * M.exp(_ndtri_mp(p) ** 2 / 2),
               lambda p: _ndtri_mp(p) * 2 * M.pi * M.exp(_ndtri_mp(p) ** 2)),
     "erfinv": (M.erfinv, lambda x: M.sqrt(M.pi) / 2 * M.exp(M.erfinv(x) ** 2),
@@ -391,7 +420,8 @@ def _fn(name, engine="hyperdual"):
         from reverse.rules import elementwise as rve
 
         cls = {"sech2": rvf.Sech2, "erfinv_d1": rve._ErfinvD1, "erfcinv_d1": rve._ErfcinvD1,
-               "ndtri_d1": rve._NdtriD1, "log_ndtr_d1": rve._LogNdtrD1}[name]
+               "ndtri_d1": rve._NdtriD1, "log_ndtr_d1": rve._LogNdtrD1,
+               "log_ndtr_d2": rve._LogNdtrD2}[name]
         return lambda x: cls()(x)
     rule = _rules.UNARY[name]
     if name.startswith("polygamma"):
@@ -468,12 +498,7 @@ def test_every_rule_has_a_reference():
 
 # Private rules whose f'' (a public function's third derivative) is not yet within
 # the sweep's ulps everywhere: rule -> what is open.  Their f' is checked.
-OPEN_D2 = {
-    "log_ndtr_d1": "log_ndtr's third derivative for -4 < x < 1 is within ~40 ulps (the "
-                   "forms h ((x + h)(x + 2h) - 1) and the erfcx one cancel a little); "
-                   "reverse-over-reverse differentiates the erfcx form of log_ndtr'' "
-                   "through the graph, which cancels for x << 0",
-}
+OPEN_D2: dict[str, str] = {}
 
 
 def _unary_cases():
