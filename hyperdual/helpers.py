@@ -24,6 +24,7 @@ from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from . import _generic as g
 from ._number import Dual, HyperDual, _as_part, _Number, _shape, _tidy, new_tag, retired
+from .rules.products import register_unit_seed
 
 __all__ = [
     "derivative",
@@ -306,7 +307,10 @@ def _eye_block(start: int, k: int, n: int, shape: tuple, lead: tuple, dtype=np.f
         return _arrays.eye_block_like(like, start, k, lead, dtype)
     seed = np.zeros((k, n), dtype=dtype)
     seed[np.arange(k), start + np.arange(k)] = 1.0
-    return seed.reshape(lead + shape)
+    seed = seed.reshape(lead + shape)
+    if seed.shape == (k, n):  # a block of a 1-d x's gradient/Jacobian: A @ seed is a slice
+        register_unit_seed(seed, start)
+    return seed
 
 
 def _block_size(n: int, per: int) -> int:
