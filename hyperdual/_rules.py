@@ -29,8 +29,10 @@ from _exactdiff.special import (
     is_plain,
     log_ndtr_h_derivative_mid,
     psi_difference,
+    scaled_bessel_asymptotic_coefs,
     scaled_bessel_derivative_mid,
 )
+from _exactdiff.special import horner as _horner
 
 from . import _generic as g
 
@@ -457,14 +459,6 @@ def _select(x, cond, near, far):
     return g.where_value(c, a, b)
 
 
-def _horner(u, coefs):
-    """sum(coefs[k] * u**k) by Horner's rule (works on dual numbers)."""
-    p = coefs[-1]
-    for c in reversed(coefs[:-1]):
-        p = p * u + c
-    return p
-
-
 # sinc(x) = sin(t)/t with t = pi x.  d/dt: (t cos t - sin t)/t^2 and
 # ((2 - t^2) sin t - 2 t cos t)/t^3 cancel for small t: a series (in u = t^2) there.
 _SINC1 = [(-1) ** k * 2 * k / math.factorial(2 * k + 1) for k in range(1, 14)]
@@ -644,27 +638,10 @@ def _i1e_over_x_d(x):  # e^{-|x|} d/dx(i1(x)/x)
 _ASYM_X = 20.0
 
 
-def _asym_coefs(nu):
-    out, a = [], 1.0
-    for k in range(40):
-        out.append((-1) ** k * a / math.sqrt(2.0 * math.pi))
-        a *= (4.0 * nu * nu - (2 * k + 1) ** 2) / ((k + 1) * 8.0)
-    return out
-
-
-_ASYM = {0: _asym_coefs(0.0), 1: _asym_coefs(1.0)}
-
-
 def _asym_deriv(nu, n, x):
     """n-th derivative of e^{-x} I_nu(x) for x >= 20 from the series (x > 0)."""
-    coefs = []
-    for k, b in enumerate(_ASYM[nu]):
-        f = 1.0
-        for j in range(n):
-            f *= -(k + 0.5 + j)
-        coefs.append(b * f)
-    u = 1.0 / x
-    return _horner(u, coefs) * g.power(x, -(0.5 + n))
+    coefs = scaled_bessel_asymptotic_coefs(nu, n)
+    return _horner(1.0 / x, coefs) * g.power(x, -(0.5 + n))
 
 
 def _scaled_bessel(nu, n, closed):
@@ -1461,12 +1438,7 @@ def _scaled_bessel_times(nu, n):
         def far(x):
             s = g.sign(g.real_value(x))
             ax = g.absolute(x)
-            coefs = []
-            for k, b in enumerate(_ASYM[nu]):
-                f = 1.0
-                for j in range(n):
-                    f *= -(k + 0.5 + j)
-                coefs.append(b * f)
+            coefs = scaled_bessel_asymptotic_coefs(nu, n)
             v = _safe_prod(_horner(1.0 / ax, coefs) * g.power(ax, -0.5),
                            *[t / ax for t in ts])
             return v * s if (nu + n) % 2 else v

@@ -36,8 +36,10 @@ from _exactdiff.special import (
     erfcx_derivative_mid,
     is_plain,
     psi_difference,
+    scaled_bessel_asymptotic_coefs,
     scaled_bessel_derivative_mid,
 )
+from _exactdiff.special import horner as _horner
 
 from .. import core
 from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
@@ -75,13 +77,6 @@ def _select(x: Any, cond: Any, near: Any, far: Any) -> Any:
 
 def _small(limit: float) -> Any:
     return lambda r: np.abs(r) < limit
-
-
-def _horner(u: Any, coefs: list[float]) -> Any:
-    p = coefs[-1]
-    for c in reversed(coefs[:-1]):
-        p = p * u + c
-    return p
 
 
 def _reduce_even(x: Any) -> Any:
@@ -199,26 +194,10 @@ def _i1e_over_x_d(x: Any) -> Any:
                    lambda x: (x * sp.i0e(x) - 2.0 * sp.i1e(x)) / (x * x))
 
 
-def _asym_coefs(nu: float) -> list[float]:
-    out, a = [], 1.0
-    for k in range(40):
-        out.append((-1) ** k * a / math.sqrt(2.0 * math.pi))
-        a *= (4.0 * nu * nu - (2 * k + 1) ** 2) / ((k + 1) * 8.0)
-    return out
-
-
-_ASYM = {0: _asym_coefs(0.0), 1: _asym_coefs(1.0)}
-
-
 def _scaled_bessel(nu: int, n: int, closed: Any) -> Any:
     """n-th derivative of e^{-|x|} I_nu(x): ``closed`` below |x| = 20, beyond it the
     asymptotic series differentiated termwise (the closed forms cancel there)."""
-    coefs = []
-    for k, b in enumerate(_ASYM[nu]):
-        f = 1.0
-        for j in range(n):
-            f *= -(k + 0.5 + j)
-        coefs.append(b * f)
+    coefs = scaled_bessel_asymptotic_coefs(nu, n)
 
     def far(x: Any) -> Any:
         a = np.abs(x)
@@ -237,12 +216,7 @@ def _scaled_bessel_times(nu: int, n: int, closed: Any) -> Any:
     abs(x) = 1e100 the asymptotic series with gy / abs(x)**n formed first (the
     derivative alone, ~ abs(x)**(-1/2 - n), underflows where the product does not)."""
     plain = _scaled_bessel(nu, n, closed)
-    coefs = []
-    for k, b in enumerate(_ASYM[nu]):
-        f = 1.0
-        for j in range(n):
-            f *= -(k + 0.5 + j)
-        coefs.append(b * f)
+    coefs = scaled_bessel_asymptotic_coefs(nu, n)
 
     def times(x: Any, gy: Any) -> Any:
         def near(x: Any) -> Any:
