@@ -522,6 +522,12 @@ def _register_shared_families() -> None:
         FUNCTIONS.setdefault(np.linalg.tensordot, _contractions.tensordot)
     for f, impl in _shared_linalg.FUNCTIONS.items():
         FUNCTIONS.setdefault(f, _naming(f, impl))
+    # var, std, average, cov, corrcoef, ptp, nansum, nanmean, cumprod, median,
+    # percentile, quantile: compositions of mean/sum/indexing/sort/where/arithmetic
+    from _exactdiff.statistics import STATISTICS
+
+    for f, impl in STATISTICS.items():
+        FUNCTIONS.setdefault(f, impl)
 
 
 def _naming(func, impl):
