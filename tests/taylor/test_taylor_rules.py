@@ -237,6 +237,44 @@ def test_binary_vs_mpmath(name, point):
     assert_coefficients(ours, ref, C=256)
 
 
+HYPOT_CURVES = {
+    # abs(a) << abs(b): the square root's series subtracted 1 - (b/h)**2 (7.9e-10 off)
+    "small_over_large": (lambda t: np.hypot(1e-3, t), lambda t: mpmath.sqrt(1e-6 + t * t), 2.0),
+    "small_const_a": (lambda t: np.hypot(0.05235987755982988, t),
+                      lambda t: mpmath.sqrt(mpmath.mpf(0.05235987755982988) ** 2 + t * t),
+                      1.7138398692582903),
+    # both operands vanish at t = 0 (distance 4.4e-4): 1e4 relative error at order 6.
+    # Orders above 5 here still lose digits (any series division near the common zero
+    # does), so this curve is checked to order 5
+    "common_zero_nearby": (lambda t: np.hypot(t, np.expm1(t)),
+                           lambda t: mpmath.sqrt(t * t + mpmath.expm1(t) ** 2), -4.43e-4),
+    # (mpmath.taylor returns zeros for values near 1e-200: the reference is scaled)
+    "tiny_scaled": (lambda t: np.hypot(3e-200 * t, 4e-200 * np.sin(t)) * 1e200,
+                    lambda t: mpmath.hypot(3 * t, 4 * mpmath.sin(t)), 0.7),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HYPOT_CURVES))
+def test_hypot_series_without_cancellation(name):
+    """hypot as x sin(theta) + y cos(theta), theta = arctan2(x, y): every coefficient
+    within 256 ulps of itself (the envelope of assert_coefficients is too wide to see
+    a small coefficient lose digits; each function is well conditioned here)."""
+    f, mp_f, t0 = HYPOT_CURVES[name]
+    k = 5 if name == "common_zero_nearby" else K
+    ref = np.array([float(c) for c in mpmath.taylor(mp_f, mpmath.mpf(t0), k)])
+    ours = hd.taylor(f, t0, k)
+    assert np.all(np.abs(ours - ref) <= 256 * EPS * np.abs(ref)), (ours - ref) / ref
+
+
+def test_hypot_of_equal_operands_is_linear():
+    """hypot(t, t) = sqrt(2) abs(t): coefficients 2.. exactly 0 (theta is constant)."""
+    # (the square root's series gave -3.7e16 at order 6 for the first point)
+    for t0 in (1.1909785272456703e-06, -2.0534441879436283e-20, -0.011058914151676154, 3.0):
+        c = hd.taylor(lambda t: np.hypot(t, t), t0, K)
+        assert np.all(c[2:] == 0)
+        assert c[1] == pytest.approx(math.copysign(math.sqrt(2), t0), rel=4 * EPS)
+
+
 @pytest.mark.parametrize("p", [2, 3, -1, -2, 0.5, 1.5, -0.7, 2.5])
 def test_constant_powers(p):
     ref = [float(c) for c in mpmath.taylor(lambda x: mpmath.power(x, p), mpmath.mpf(1.3), K)]
