@@ -1,7 +1,7 @@
 """Statistics and reductions: ``var``, ``std``, ``average``, ``cov``,
 ``corrcoef``, ``ptp``, ``nansum``, ``nanmean``, ``cumprod``, ``median``,
-``percentile``, ``quantile``, and scipy-compatible ``logsumexp``, ``softmax``,
-``log_softmax``.
+``percentile``, ``quantile``, ``trapezoid``, ``round``, and scipy-compatible
+``logsumexp``, ``softmax``, ``log_softmax``.
 
 Every function here is written with numpy calls on whatever it is given
 (arrays, Duals, HyperDuals, reverse Variables), so both engines share one
@@ -233,6 +233,41 @@ def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
     nan = np.isnan(np.asarray(_plain(a)))
     cnt = np.sum(~nan, axis=axis, keepdims=keepdims).astype(float)
     return nansum(a, axis=axis, keepdims=keepdims) / cnt
+
+
+def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: Any = -1) -> Any:
+    """``np.trapezoid`` (``np.trapz`` on numpy 1.x): sum of d (y[1:] + y[:-1]) / 2 along
+    ``axis``, d the spacing ``dx`` or the differences of the sample points ``x``
+    (differentiable too)."""
+    y = _arr(y)
+    nd = len(_shape_of(y))
+    ax = _axes(axis, nd)[0]
+    hi = (slice(None),) * ax + (slice(1, None),)
+    lo = (slice(None),) * ax + (slice(None, -1),)
+    if x is None:
+        d = dx
+    else:
+        x = _arr(x)
+        if len(_shape_of(x)) == 1:
+            d = np.reshape(x[1:] - x[:-1], (-1,) + (1,) * (nd - ax - 1))
+        else:
+            d = x[hi] - x[lo]
+    return np.sum(d * (y[hi] + y[lo]), axis=ax) / 2.0
+
+
+def round_(a: Any, decimals: Any = 0, out: Any = None) -> Any:
+    """``np.round``/``np.around`` (and Python's ``round``): numpy's own steps, rint of
+    the scaled value then unscaled, so the values are numpy's; derivative 0 (rint's)."""
+    _reject("round", out=out)
+    a = _arr(a)
+    d = int(decimals)
+    if d == 0:
+        return np.rint(a)
+    if d > 0:
+        s = 10.0 ** d
+        return np.rint(a * s) / s
+    s = 10.0 ** -d
+    return np.rint(a / s) * s
 
 
 def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
@@ -488,6 +523,10 @@ STATISTICS = {
     np.ptp: ptp, np.nansum: nansum, np.nanmean: nanmean, np.cumprod: cumprod,
     np.median: median, np.percentile: percentile, np.quantile: quantile,
 }
+# numpy 2's name; numpy 1.x has trapz only (numpy 2.0-2.3's trapz calls trapezoid)
+STATISTICS[getattr(np, "trapezoid", None) or np.trapz] = trapezoid
+# not a statistic, but shared the same way: a value-only composition of rint
+STATISTICS[np.round] = STATISTICS[np.around] = round_
 
 
 # ---------------------------------------------------------------------------------

@@ -359,6 +359,10 @@ class _Number:
     def __int__(self):
         raise TypeError(_msg.lost_by_conversion("hyperdual", type(self).__name__, "int"))
 
+    def __round__(self, ndigits=None):
+        # round(x) / round(x, n) as np.round (derivative 0), as JAX and PyTorch do
+        return np.round(self, 0 if ndigits is None else ndigits)
+
     def __complex__(self):
         raise TypeError(_msg.lost_by_conversion("hyperdual", type(self).__name__, "complex"))
 

@@ -1179,6 +1179,10 @@ class Variable:
     def __int__(self) -> int:
         raise TypeError(_msg.lost_by_conversion("reverse", type(self).__name__, "int"))
 
+    def __round__(self, ndigits: Any = None) -> Any:
+        # round(x) / round(x, n) as np.round (derivative 0), as JAX and PyTorch do
+        return np.round(self, 0 if ndigits is None else ndigits)
+
     def __complex__(self) -> complex:
         raise TypeError(_msg.lost_by_conversion("reverse", type(self).__name__, "complex"))
 

@@ -274,3 +274,55 @@ def test_max_where_without_initial_is_numpys_error():
     for v in (Dual(X23, 0.0), Variable(X23)):
         with pytest.raises(ValueError, match="initial"):
             np.max(v, where=MASK)
+
+
+_trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy 1.x: trapz only
+
+
+def test_trapezoid_closed_form_both_engines():
+    """np.trapezoid (np.trapz on numpy 1.x) was unsupported in both engines.  It is
+    linear in y with weights w_0 = d_0 / 2, w_i = (d_{i-1} + d_i) / 2, w_n = d_{n-1} / 2
+    (d the spacings); in the sample points x its gradient is
+    [-(y_0 + y_1) / 2, (y_0 - y_2) / 2, ..., (y_{n-1} + y_n) / 2]."""
+    y = np.array([1.0, 2.0, 4.0, 3.0])
+    x = np.array([0.0, 0.5, 2.0, 2.2])
+    d = np.diff(x)
+    w = np.concatenate([[d[0]], d[:-1] + d[1:], [d[-1]]]) / 2
+    gx = np.concatenate([[-(y[0] + y[1])], y[:-2] - y[2:], [y[-2] + y[-1]]]) / 2
+    for engine in (hd, rv):
+        np.testing.assert_allclose(engine.gradient(lambda v: _trapezoid(v * v, x), y),
+                                   2 * y * w, rtol=4 * np.finfo(float).eps)
+        np.testing.assert_allclose(engine.gradient(lambda v: _trapezoid(y, v), x), gx,
+                                   rtol=4 * np.finfo(float).eps)
+        np.testing.assert_allclose(engine.hessian(lambda v: _trapezoid(v * v, dx=0.5), y),
+                                   np.diag([0.5, 1.0, 1.0, 0.5]), rtol=0, atol=0)
+    Y = rng.standard_normal((2, 3))
+    for axis in (0, 1, -1):
+        f = scalarize(lambda v, axis=axis: _trapezoid(v ** 3, dx=0.3, axis=axis))
+        check_both_engines(f, Y)
+        _values_match(lambda v, axis=axis: _trapezoid(v, x[:Y.shape[axis]], axis=axis), Y)
+    np.testing.assert_allclose(hd.directional_derivatives(lambda v: _trapezoid(v * v, x), y,
+                                                          np.ones(4), 3),
+                               [_trapezoid(y * y, x), 2 * w @ y, 2 * w.sum(), 0.0],
+                               rtol=4 * np.finfo(float).eps)
+
+
+def test_round_is_numpys_with_derivative_zero():
+    """np.round/np.around and Python's round() were unsupported ('round' is not
+    supported; type Dual doesn't define __round__): values are numpy's, the
+    derivative is 0 (piecewise constant, as rint)."""
+    x = np.array([2.345, -1.25, 1234.5678, 0.5, -0.05])
+    for d in (0, 1, 2, -1, -2):
+        for fn in (np.round, np.around):
+            _values_match(lambda v, fn=fn, d=d: fn(v, d) * v, x)
+            for engine in (hd, rv):
+                np.testing.assert_array_equal(
+                    engine.jvp(lambda v, fn=fn, d=d: fn(v, decimals=d) * v, x, np.ones(5))[1],
+                    np.round(x, d))
+    for engine in (hd, rv):
+        assert engine.derivative(lambda t: round(t) * t, 2.34) == 2.0
+        assert engine.derivative(lambda t: round(t, 1) * t, 2.34) == 2.3
+        assert engine.hessian(lambda t: round(t) * t * t, 2.34) == 4.0
+    # (Taylor numbers divide by a constant as a product with its reciprocal: 1 ulp)
+    np.testing.assert_allclose(hd.derivatives(lambda t: round(t, 1) * t, 2.34, 3),
+                               [2.3 * 2.34, 2.3, 0.0, 0.0], rtol=4 * np.finfo(float).eps)
