@@ -654,3 +654,16 @@ def beta_second_partials(a: Any, b: Any) -> tuple[Any, Any, Any]:
     if not shape:
         return tuple(v[()] for v in out)  # type: ignore[return-value]
     return out  # type: ignore[return-value]
+
+
+def polygamma(n: int, x: Any) -> Any:
+    """``scipy.special.polygamma(n, x)`` of plain data in ``x``'s float dtype: scipy
+    computes it in float64 (a Python composition of gamma and zeta), which turned a
+    float32 argument's derivatives (digamma', gammaln'', ...) into float64."""
+    from scipy import special
+
+    out = special.polygamma(n, x)
+    dt = getattr(x, "dtype", None)
+    if dt is not None and dt == np.float32:
+        return np.asarray(out, dtype=dt) if np.ndim(out) else dt.type(out)
+    return out

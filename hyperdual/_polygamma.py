@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from scipy import special
+from _exactdiff.special import polygamma as _sp_polygamma
 
 from . import _generic as g
 
@@ -22,7 +22,7 @@ def polygamma_rule(n: int):
     name = f"polygamma{n}"
     if name in UNARY:  # the table's own orders 1..3
         return UNARY[name]
-    rule = Unary(name, functools.partial(special.polygamma, n), None,
+    rule = Unary(name, functools.partial(_sp_polygamma, n), None,
                  functools.partial(polygamma, n + 1), functools.partial(polygamma, n + 2),
                  "the n-th derivative of digamma", None, None)
     object.__setattr__(rule, "dscalar", rule.df)

@@ -33,6 +33,7 @@ from _exactdiff.special import (
     scaled_bessel_derivative_mid,
 )
 from _exactdiff.special import horner as _horner
+from _exactdiff.special import polygamma as _sp_polygamma
 
 from . import _generic as g
 
@@ -252,12 +253,12 @@ _u("gammaln", special.gammaln, None,
    lambda x: g.digamma(x), lambda x: g.polygamma1(x))
 _u("digamma", special.psi, None,
    lambda x: g.polygamma1(x), lambda x: g.polygamma2(x))
-_u("polygamma1", lambda x: special.polygamma(1, x), None,
+_u("polygamma1", lambda x: _sp_polygamma(1, x), None,
    lambda x: g.polygamma2(x), lambda x: g.polygamma3(x))
-_u("polygamma2", lambda x: special.polygamma(2, x), None,
+_u("polygamma2", lambda x: _sp_polygamma(2, x), None,
    lambda x: g.polygamma3(x), lambda x: _polygamma(4, x))
 # higher orders: the generic family of hyperdual._polygamma (any order)
-_u("polygamma3", lambda x: special.polygamma(3, x), None,
+_u("polygamma3", lambda x: _sp_polygamma(3, x), None,
    lambda x: _polygamma(4, x), lambda x: _polygamma(5, x))
 
 
@@ -1032,7 +1033,7 @@ PRIVATE_BINARY: dict[str, Binary] = {
 def _sech2_array(x):
     """sech(x)**2 = 4 t / (1 + t)**2 with t = exp(-2|x|): no cancellation and no
     overflow (cosh(x)**2 overflows from 355 on); within ~4 ulps."""
-    t = np.exp(np.where(x >= 0, -2.0, 2.0) * x)
+    t = np.exp(np.where(x >= 0, -2.0 * x, 2.0 * x))  # (x's dtype: float32 stays)
     return 4.0 * t / ((1.0 + t) * (1.0 + t))
 
 

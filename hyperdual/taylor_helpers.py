@@ -99,6 +99,14 @@ def _coefficients(y, tag: int, K: int):
     return _const_coef(y, K)
 
 
+def _keep32(c, x):
+    """Coefficients of a float32 x in float32 (the dtype rule of every helper): the
+    ODE-trick rules compute their series in float64."""
+    if type(c) is np.ndarray and c.dtype == np.float64 and getattr(x, "dtype", None) == np.float32:
+        return c.astype(np.float32)
+    return c
+
+
 def _result(c):
     if isinstance(c, _Number):
         return c
@@ -137,7 +145,7 @@ def taylor(f: Callable, x, order: int):
     K = _check(f, order, "taylor")
     X = variable(x, K, tag=_seed_tag())
     y = f(X)
-    return _result(_coefficients(y, X.tag, K))
+    return _keep32(_result(_coefficients(y, X.tag, K)), x)
 
 
 @functools.lru_cache(maxsize=64)
@@ -145,8 +153,11 @@ def _fact_list(K):
     return factorials(K).tolist()
 
 
-def _factorials(K, nres):
+def _factorials(K, nres, like=None):
     fact = factorials(K)
+    dt = getattr(like, "dtype", None)
+    if dt is not None and dt == np.float32:  # float32 coefficients stay float32
+        fact = fact.astype(dt)
     return fact.reshape(fact.shape + (1,) * nres)
 
 
@@ -237,13 +248,13 @@ def _derivatives_of(y, tag, K):
     c = _result(_coefficients(y, tag, K))
     nres = len(_shape(c)) - 1
     with np.errstate(over="ignore"):
-        return _result(_factorials(K, nres) * c)
+        return _result(_factorials(K, nres, c) * c)
 
 
 def _derivatives_general(f, x, order):
     K = _check(f, order, "derivatives")
     X = variable(x, K, tag=_seed_tag())
-    return _derivatives_of(f(X), X.tag, K)
+    return _keep32(_derivatives_of(f(X), X.tag, K), x)
 
 
 _derivatives_general.__name__ = "derivatives"  # the name _nests hands over by
@@ -337,8 +348,9 @@ def directional_derivatives(f: Callable, x, v, order: int):
         if len(vs) == len(xs) + 1 and vs[1:] == xs:  # a stack of directions
             c = _stacked(f, x0, v0, K)
             if c is not None:
+                c = _keep32(c, x0)
                 with np.errstate(over="ignore"):
-                    return _factorials(K, c.ndim - 2) * c
+                    return _factorials(K, c.ndim - 2, c) * c
             return np.stack([_directional(f, x0, v0[i], K) for i in range(vs[0])])
         raise ValueError(
             f"hyperdual.directional_derivatives: v has shape {vs}, x has shape {xs} "
@@ -362,10 +374,10 @@ def _stacked(f, x0, V, K):
 
 def _directional(f, x0, v0, K):
     X = variable(x0, K, v0, tag=_seed_tag())
-    c = _coefficients(f(X), X.tag, K)
+    c = _keep32(_coefficients(f(X), X.tag, K), x0)
     nres = len(_shape(c)) - 1
     with np.errstate(over="ignore"):
-        return _result(_factorials(K, nres) * c)
+        return _result(_factorials(K, nres, c) * c)
 
 
 def _multi_indices(n: int, d: int):
@@ -461,7 +473,11 @@ def derivative_tensor(f: Callable, x, order: int):
         c = _stacked(f, x0, V, d)
         return None if c is None or c.shape[2:] != () else c[:, d]
 
-    return tensor_from_directions(coefficient, n, d, many)
+    out = tensor_from_directions(coefficient, n, d, many)
+    dt = getattr(x0, "dtype", None)
+    if type(out) is np.ndarray and dt == np.float32:  # float32 x: float32 partials
+        out = out.astype(dt)
+    return out
 
 
 def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None):

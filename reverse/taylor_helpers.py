@@ -331,4 +331,7 @@ def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
     if d == 0:
         return f(x)
     out = tensor_from_directions(coefficient, shape[0], d)
+    dt = getattr(data.data if isinstance(data, Variable) else data, "dtype", None)
+    if type(out) is np.ndarray and dt == np.float32:  # float32 x: float32 partials
+        out = out.astype(dt)
     return out

@@ -24,10 +24,12 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff._common import float_dtype
+
 from .. import core
 from ..core import UFUNCS, VALUE_UFUNCS, Function, Variable, _value
 from ..utils import sum_to
-from ._util import _arg, _keep_zero
+from ._util import _arg, _as_dtype, _keep_zero
 
 try:  # scipy is a dependency, but keep the core usable if it is broken
     import scipy.special as _sp
@@ -48,10 +50,13 @@ def _unit(a: Any, b: Any) -> Any:
     tiny); these forms differentiate to products only."""
     av, bv = _value(a), _value(b)
     first = np.abs(av) >= np.abs(bv)
+    # the signs in the operands' float dtype: np.sign of a Python float is a float64
+    # scalar, which made hypot(1.0, x)'s derivative float64 for a float32 x
+    dt = float_dtype(a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        big = np.sign(av) / np.hypot(1.0, b / a)
+        big = _as_dtype(np.sign(av), dt) / np.hypot(1.0, b / a)
         q = a / b
-        small = q * np.sign(bv) / np.hypot(1.0, q)
+        small = q * _as_dtype(np.sign(bv), dt) / np.hypot(1.0, q)
     return np.where(first, big, small)
 
 

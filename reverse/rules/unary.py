@@ -27,6 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff._common import float_dtype
+from _exactdiff.special import polygamma as _sp_polygamma
+
 from .. import core
 from ..core import UFUNCS, Function, Variable, _value
 from ._util import _arg, _as_dtype, _keep_zero, _zeros
@@ -82,7 +85,7 @@ class Sech2(Function):
             from hyperdual import _generic  # the data is a hyperdual number: loaded
 
             return _generic.sech2(x)
-        t = np.exp(np.where(x >= 0, -2.0, 2.0) * x)
+        t = np.exp(np.where(x >= 0, -2.0 * x, 2.0 * x))  # (x's dtype: float32 stays)
         return 4.0 * t / ((1.0 + t) * (1.0 + t))
 
     @staticmethod
@@ -140,6 +143,9 @@ def _exp_minus_square(x: Any) -> Any:
     with np.errstate(over="ignore", invalid="ignore"):
         c = r * 134217729.0  # 2**27 + 1: Veltkamp splitting
         hi = np.where(np.abs(r) < 1e150, c - (c - r), r)
+    dt = float_dtype(x)
+    if dt != np.float64:  # float32 x has 24 bits: hi == x exactly, and float32 stays
+        hi = _as_dtype(hi, dt)
     lo = x - hi
     with np.errstate(invalid="ignore"):
         return np.exp(-(hi * hi)) * np.exp(-((2.0 * hi + lo) * lo))
@@ -389,7 +395,7 @@ def _polygamma(n: int, x: Any) -> Any:
         from hyperdual._polygamma import polygamma as hd_polygamma
 
         return hd_polygamma(n, x)
-    return _sp.polygamma(n, x)
+    return _sp_polygamma(n, x)
 
 
 def polygamma(n: int, x: Any) -> Variable:

@@ -198,3 +198,60 @@ def test_scalar_nodes_keep_float32(m, name):
         assert hv2.dtype == F32, (name, hv2.dtype)
     x64 = x.astype(np.float64)
     np.testing.assert_allclose(grad, m.gradient(f, x64), rtol=1e-5)
+
+
+def _unary_rules():
+    from hyperdual._rules import UNARY
+
+    out = []
+    import reverse.functions as F
+
+    for name in sorted(UNARY):
+        f = UNARY[name].ufunc
+        if name.startswith("polygamma"):  # scipy's polygamma is no ufunc: the engines'
+            n = int(name[-1])
+
+            def f(z, n=n):
+                return (F.polygamma(n, z) if isinstance(z, Variable) else hd.polygamma(n, z))
+        for p in (0.3, 0.7, 1.5):
+            with np.errstate(all="ignore"):
+                if np.isfinite(f(np.float64(p))):
+                    out.append((name, f, p))
+                    break
+    return out
+
+
+UNARY_RULES = _unary_rules()
+
+
+@pytest.mark.parametrize("name,f,p", UNARY_RULES, ids=[r[0] for r in UNARY_RULES])
+def test_every_unary_rule_keeps_float32_at_every_order(name, f, p):
+    """Rules that computed a derivative in float64 whatever the input (tanh' and expit'
+    through sech2's np.where(x >= 0, -2.0, 2.0) * x, erf'/erfc' through the float64
+    splitting of exp(-x**2), polygamma through scipy's float64 composition, hypot(1, x)'s
+    np.sign of a Python float in arcsinh'/arctan'') made float32 results float64."""
+    x0, x1 = F32(p), np.array([p, p / 2], dtype=F32)
+    v = np.ones(2, dtype=F32)
+
+    def s(z):
+        return np.sum(f(z))
+
+    with np.errstate(all="ignore"):
+        results = {
+            "derivative": (hd.derivative(f, x0), rv.derivative(f, x0), hd.derivative(f, x1),
+                           rv.derivative(f, x1)),
+            "second_derivative": (hd.second_derivative(f, x0), rv.second_derivative(f, x0),
+                                  rv.second_derivative(f, x1)),
+            "hessian": (hd.hessian(s, x1), rv.hessian(s, x1)),
+            "hvp": (hd.hvp(s, x1, v), rv.hvp(s, x1, v),
+                    rv.hvp(s, x1, v, mode="reverse-over-reverse")),
+        }
+        if f"numpy.{name}" in hd.taylor_supported() \
+                or f"scipy.special.{name}" in hd.taylor_supported():
+            results["taylor helpers"] = (
+                hd.derivatives(f, x1, 3), rv.derivatives(f, x1, 3),
+                rv.derivatives(f, x1, 3, method="backprop"),
+                hd.derivative_tensor(s, x1, 3), rv.derivative_tensor(s, x1, 3, method="backprop"))
+    for helper, rs in results.items():
+        for i, r in enumerate(rs):
+            assert _dtype(r) == F32, f"{name}: {helper} #{i} is {_dtype(r)}"
