@@ -24,8 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from _exactdiff._common import float_dtype
-
 from .. import core
 from ..core import UFUNCS, VALUE_UFUNCS, Function, Variable, _value
 from ..utils import sum_to
@@ -43,6 +41,15 @@ def _is_scalar(obj: Any) -> bool:
     return getattr(obj, "shape", ()) == ()
 
 
+def _dtype_or_weak(v: Any) -> Any:
+    """v's dtype (read, never by np.asarray: dask stays lazy), a Python float as
+    itself (weak in np.result_type), anything else float64."""
+    dt = getattr(v, "dtype", None)
+    if dt is not None:
+        return dt
+    return v if isinstance(v, float) else np.float64
+
+
 def _unit(a: Any, b: Any) -> Any:
     """a / hypot(a, b), written as sign(a) / hypot(1, b/a) where |a| >= |b| and
     (a/b) sign(b) / hypot(1, a/b) elsewhere: the derivatives of a / h through
@@ -52,7 +59,7 @@ def _unit(a: Any, b: Any) -> Any:
     first = np.abs(av) >= np.abs(bv)
     # the signs in the operands' float dtype: np.sign of a Python float is a float64
     # scalar, which made hypot(1.0, x)'s derivative float64 for a float32 x
-    dt = float_dtype(a, b)
+    dt = np.result_type(*(_dtype_or_weak(v) for v in (av, bv)))
     with np.errstate(divide="ignore", invalid="ignore"):
         big = _as_dtype(np.sign(av), dt) / np.hypot(1.0, b / a)
         q = a / b

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from _exactdiff._common import float_dtype
 from _exactdiff.special import polygamma as _sp_polygamma
 
 from .. import core
@@ -143,8 +142,8 @@ def _exp_minus_square(x: Any) -> Any:
     with np.errstate(over="ignore", invalid="ignore"):
         c = r * 134217729.0  # 2**27 + 1: Veltkamp splitting
         hi = np.where(np.abs(r) < 1e150, c - (c - r), r)
-    dt = float_dtype(x)
-    if dt != np.float64:  # float32 x has 24 bits: hi == x exactly, and float32 stays
+    dt = getattr(_value(x), "dtype", np.float64)  # (no np.asarray: dask stays lazy)
+    if dt == np.float32:  # float32 x has 24 bits: hi == x exactly, and float32 stays
         hi = _as_dtype(hi, dt)
     lo = x - hi
     with np.errstate(invalid="ignore"):
