@@ -187,3 +187,19 @@ def test_int_too_large_for_float64_is_a_clean_error(call, arg):
         call()
     if arg is not None:
         assert f"{arg} =" in str(info.value)
+
+
+@pytest.mark.parametrize("m, own", [(hd, "hyperdual has"), (rv, "reverse.functions has")],
+                         ids=["hyperdual", "reverse"])
+def test_scipy_polygamma_names_the_engines_own(m, own):
+    """scipy.special.polygamma converts its argument with np.asarray: the error says
+    so and points to the engine's polygamma (which works to any order)."""
+    import scipy.special as sc
+
+    with pytest.raises(TypeError, match="polygamma") as info:
+        m.derivative(lambda x: sc.polygamma(1, x), 2.0)
+    assert own in str(info.value) and str(info.value).rstrip(".").endswith("polygamma")
+    # and the engine's own gives psi''(2) = -2 zeta(3, 2)
+    want = -2 * (1.2020569031595942 - 1.0)
+    assert abs(m.derivative(lambda x: m.polygamma(1, x) if m is hd else
+                            rv.functions.polygamma(1, x), 2.0) - want) <= 8 * np.spacing(abs(want))
