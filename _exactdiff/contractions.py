@@ -241,3 +241,64 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
         x, y = a1 * b2, -(a0 * b2)
     parts = [np.broadcast_to(p, shape) for p in (x, y, z)]
     return np.moveaxis(np.stack(parts, axis=-1), -1, axisc)
+
+
+def zero_safe(bil: Any, a: Any, b: Any, za: bool, zb: bool) -> Any:
+    """``bil(a, b)`` for a bilinear map (a sum of products ``a[.] * b[.]``) in which
+    an exact zero of a tangent never meets an inf or NaN partner as ``0 * inf = nan``.
+
+    ``za``/``zb`` say which operands are tangents (derivative parts): their
+    zeros annihilate their products, as in the elementwise rules (a zero
+    tangent is never poisoned by an infinite value or derivative).  A value's
+    zero times an infinite tangent stays NaN (the documented convention).  The
+    finite products go through one ``bil`` call on the operands with their
+    non-finite entries set to 0; the others are counted by class (NaN, +inf,
+    -inf) with ``bil`` on 0/1 indicators and added back as numpy would sum
+    them.  Only called where the data holds non-finite values.  Forward mode
+    passes the derivative parts of its operands as tangents; reverse mode the
+    cotangent of its contraction backwards (a zero cotangent is never poisoned
+    by an infinite operand either).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, b = np.array([0.0, 1.0]), np.array([np.inf, 2.0])
+    >>> float(zero_safe(np.dot, a, b, True, False)), float(np.dot(np.array([1.0, 0.0]), b))
+    (2.0, inf)
+    """
+    fa, fb = np.isfinite(a), np.isfinite(b)
+    dt = np.result_type(a, b, np.float32)
+
+    def count(ma, mb):
+        if ma is None or mb is None or not (ma.any() and mb.any()):
+            return None
+        return bil(ma.astype(dt), mb.astype(dt))
+
+    def add(*terms):
+        terms = [t for t in terms if t is not None]
+        return sum(terms[1:], terms[0]) if terms else None
+
+    out = bil(np.where(fa, a, 0), np.where(fb, b, 0))
+    za_, zb_ = a == 0, b == 0
+    live_a = ~za_ if za else np.ones_like(fa)
+    live_b = ~zb_ if zb else np.ones_like(fb)
+    nan_a, nan_b = np.isnan(a), np.isnan(b)
+    inf_a, inf_b = np.isinf(a), np.isinf(b)
+    pinf_a, pinf_b = a == np.inf, b == np.inf
+    ninf_a, ninf_b = a == -np.inf, b == -np.inf
+    fpos_a, fneg_a = fa & (a > 0), fa & (a < 0)
+    pos_b, neg_b = b > 0, b < 0
+    nans = add(count(nan_a, live_b), count(live_a & ~nan_a, nan_b),
+               None if zb else count(inf_a, zb_), None if za else count(za_, inf_b))
+    pinf = add(count(pinf_a, pos_b), count(ninf_a, neg_b),
+               count(fpos_a, pinf_b), count(fneg_a, ninf_b))
+    ninf = add(count(pinf_a, neg_b), count(ninf_a, pos_b),
+               count(fpos_a, ninf_b), count(fneg_a, pinf_b))
+    if nans is None and pinf is None and ninf is None:
+        return out
+    zero = np.zeros((), dtype=dt)
+    p = pinf > 0 if pinf is not None else False
+    m = ninf > 0 if ninf is not None else False
+    n = (nans > 0 if nans is not None else False) | (p & m)
+    special = np.where(n, np.nan, np.where(p, np.inf, np.where(m, -np.inf, zero)))
+    return out + special.astype(dt, copy=False)

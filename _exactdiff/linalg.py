@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import value
+from ._common import engine_name, value
 from .arrays import is_foreign_array
 
 __all__ = ["FUNCTIONS", "DegenerateDerivativeError"]
@@ -111,6 +111,12 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     return _matrix_norm(x, ord, axis, keepdims)
 
 
+#: engine name -> its rule for a 2-norm whose sum of squares under/overflows:
+#: ``rule(x, axis, keepdims, scale)`` returns the norm or None (use the composition).
+#: hyperdual registers one (the composition's Hessian overflows there).
+SCALED_TWO_NORM: dict[str, Any] = {}
+
+
 def _two_norm(x: Any, ax: Any, keepdims: bool) -> Any:
     """sqrt(sum(x * x)), the constant 0 where a reduced slice is all zeros.
 
@@ -122,6 +128,11 @@ def _two_norm(x: Any, ax: Any, keepdims: bool) -> Any:
     zero = np.all((v if lazy else np.asarray(v)) == 0, axis=ax, keepdims=True)
     if not lazy:
         scale = _norm_scale(np.asarray(v), ax)
+        rule = SCALED_TWO_NORM.get(engine_name(x)) if scale is not None else None
+        if rule is not None:  # an engine's closed-form derivatives, all in range
+            y = rule(x, ax, keepdims, scale)
+            if y is not None:
+                return y
         if scale is not None:  # x * x under/overflows: sqrt(sum((x/s)^2)) s, s = 2^k
             return _two_norm(x / scale, ax, keepdims) * np.reshape(
                 scale, np.shape(scale) if keepdims else

@@ -819,7 +819,7 @@ class HyperDual(_Number):
                     t1 = _safe_scalar_mul(f1, a)
                     t2 = _safe_scalar_mul(f1, b)
                     t12 = (_safe_scalar_mul(f1, c)
-                           + _safe_scalar_mul(rule.d2scalar(r), _safe_scalar_mul(a, b)))
+                           + _safe_scalar_mul(rule.d2scalar(r), _tangent_product(a, b)))
                 o.eps1, o.eps2, o.eps12 = t1, t2, t12
                 o.tag = self.tag
                 o.nd = 0
@@ -1007,6 +1007,33 @@ def _safe_scalar_mul(c: float, p: float) -> float:
     return 0.0 if out != out and p == 0.0 else out
 
 
+def _tangent_product(p, q):
+    """``p * q`` for two tangent parts, zero wherever either is exactly zero.
+
+    The ε1ε2 part of a chain rule multiplies tangents of two directions; a
+    direction that does not move an element has tangent 0 there, and an inf or
+    NaN tangent of the other direction (sqrt'(0), a NaN element) must not turn
+    that zero into NaN (the Hessian of ``sum(x * exp(x))`` at ``[3, nan, 2]``
+    is nan only in the NaN element's row and column).  One finiteness check on
+    the product; the mask only where it is not finite.
+    """
+    out = p * q
+    if type(out) is float:
+        return 0.0 if out != out and (p == 0.0 or q == 0.0) else out
+    if isinstance(p, _Number) or isinstance(q, _Number) or isinstance(out, _Number):
+        return out  # nested parts: numbers of an older tag (see _mul_coef)
+    if type(out) is not np.ndarray and type(out) is not np.float64 and _is_foreign(out):
+        zero = np.logical_or(p == 0, q == 0)
+        return np.where(zero, np.zeros((), dtype=out.dtype), out)
+    if _sum_finite(out):
+        return out
+    zero = np.logical_or(np.asarray(p) == 0, np.asarray(q) == 0)
+    if not np.any(zero):
+        return out
+    out = np.where(zero, np.zeros((), dtype=np.result_type(out)), out)
+    return _tidy(out) if out.ndim == 0 else out
+
+
 def _zero_coef(c) -> bool:
     return type(c) is float and c == 0.0
 
@@ -1167,7 +1194,7 @@ def _unary_general(rule, x):
         for blocks in _PARTITIONS[m]:
             term = parts[blocks[0]]
             for b in blocks[1:]:
-                term = term * parts[b]
+                term = _tangent_product(term, parts[b])
             total = _acc(total, _mul_coef(derivs[len(blocks)], term))
         out.append(total)
     return _finish(cls, out, x.tag, x.nd, _shape(out[0]), _lead_shapes(x))
@@ -1406,6 +1433,11 @@ def _fast_arith_hyper(name, x, y):
             r = xr * yr
             if not _finite(r):
                 return None
+            # an inf/NaN tangent (sqrt'(0)) met by a zero tangent in a * b2: the
+            # general rule keeps that product zero (_tangent_product)
+            if not (_sum_finite(a) and _sum_finite(b)
+                    and (x is y or (_sum_finite(a2) and _sum_finite(b2)))):
+                return None
             if x is y:  # a square: the same numbers as below, in half the passes
                 two = 2.0 * xr  # (2 s is exact: a * (2 xr) == a * xr + xr * a)
                 parts = (r, a * two, b * two, _mixed_square(a, b, c, two))
@@ -1474,7 +1506,8 @@ def _binary_general(rule, x, y):
     # result keeps float32 as numpy's would; otherwise it becomes np.float64.
     xr, yr = (xr if _weak(xr, yr) else _np_scalar(xr)), (yr if _weak(yr, xr) else _np_scalar(yr))
     order = 2 if cls._NPARTS > 2 else 1
-    if rule.scaled is not None and not (_lazy(xr) or _lazy(yr)):
+    if rule.scaled is not None and not (_lazy(xr) or _lazy(yr)) and (
+            rule.scaled_when is None or rule.scaled_when(xr, yr, vx, vy)):
         return _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top)
     d = rule.partials(xr, yr, order, vx, vy)
     value, shape, px, py = _binary_value(rule, xr, yr, px, py, vx, vy, nd)
@@ -1492,12 +1525,14 @@ def _binary_general(rule, x, y):
                 # second-order terms: test the coefficient before forming the
                 # (directions x directions) product, which is the expensive part
                 b1, b2 = blocks
+                # (a zero tangent times an inf/NaN one stays zero: _tangent_product)
                 if vx and not _zero_coef(d[(2, 0)]):
-                    total = _acc(total, _mul_coef(d[(2, 0)], px[b1] * px[b2]))
+                    total = _acc(total, _mul_coef(d[(2, 0)], _tangent_product(px[b1], px[b2])))
                 if vy and not _zero_coef(d[(0, 2)]):
-                    total = _acc(total, _mul_coef(d[(0, 2)], py[b1] * py[b2]))
+                    total = _acc(total, _mul_coef(d[(0, 2)], _tangent_product(py[b1], py[b2])))
                 if vx and vy and not _zero_coef(d[(1, 1)]):
-                    total = _acc(total, _mul_coef(d[(1, 1)], px[b1] * py[b2] + py[b1] * px[b2]))
+                    total = _acc(total, _mul_coef(d[(1, 1)], _tangent_product(px[b1], py[b2])
+                                                  + _tangent_product(py[b1], px[b2])))
         out.append(total)
     return _finish(cls, out, tag, nd, shape, _lead_shapes(top))
 

@@ -85,6 +85,9 @@ class Binary:
     # None for a partial that is zero.  ``cache`` is a dict private to one
     # operation, for values shared by its terms.
     scaled: Callable | None = None
+    # Optional: scaled_when(x, y, vary_x, vary_y) says whether this operation takes the
+    # scaled products (None: always, where the rule has them)
+    scaled_when: Callable | None = None
 
 
 def _zero(x):
@@ -103,13 +106,13 @@ def _b(name, ufunc, scalar, partials, note=""):
     BINARY[name] = Binary(name, ufunc, scalar, partials, note)
 
 
-def _scaled(name, s1, s2, table=None, safe=None):
+def _scaled(name, s1, s2, table=None, safe=None, when=None):
     """Give a rule its scaled chain-rule products (see Unary.s1 / Binary.scaled)."""
     from dataclasses import replace
 
     table = UNARY if table is None else table
     if table is BINARY:
-        table[name] = replace(table[name], scaled=s1)
+        table[name] = replace(table[name], scaled=s1, scaled_when=when)
     else:
         table[name] = replace(table[name], s1=s1, s2=s2, safe=safe)
 
@@ -1523,6 +1526,35 @@ def _arctan2_scaled(a, b, key, t1, t2=None, cache=None):
     return -2.0 * v if key == (2, 0) else 2.0 * v
 
 
+def _pow_scaled_when(x, y, vx, vy):
+    """x**c for a plain constant scalar c (not 0, 1, 2, whose products are exact
+    special cases) and plain data x: the products of :func:`_pow_scaled`."""
+    if vy or not vx or not (type(y) is float or isinstance(y, np.floating)
+                            or (type(y) is np.ndarray and y.ndim == 0)):
+        return False
+    if not (type(x) is float or type(x) is np.float64 or type(x) is np.ndarray):
+        return False
+    c = float(y)
+    return not (c in (0.0, 1.0, 2.0) or c != c)
+
+
+def _pow_scaled(x, y, key, t1, t2=None, cache=None):
+    """x**c's chain-rule products for a plain constant c (see _pow_scaled_when):
+    ``f'(x) t1`` and ``f''(x) t1 t2`` by :func:`hyperdual._powrule.pow_term`, which
+    keeps the plain products where nothing leaves the range and otherwise forms
+    them as one product of mantissas and exponents."""
+    from ._powrule import pow_term
+
+    cache = {} if cache is None else cache
+    c = float(y)
+    order = 1 if key == (1, 0) else 2
+    if (order == 1 and c == 0.0) or (order == 2 and c in (0.0, 1.0)):
+        return None
+    d = _cached(cache, "partials", lambda: _pow_partials(x, y, 2, True, False))[key]
+    return pow_term(c, order, x, (t1,) if order == 1 else (t1, t2), d)
+
+
+_scaled("power", _pow_scaled, None, BINARY, when=_pow_scaled_when)
 _scaled("true_divide", _div_scaled, None, BINARY)
 _scaled("hypot", _hypot_scaled, None, BINARY)
 _scaled("arctan2", _arctan2_scaled, None, BINARY)

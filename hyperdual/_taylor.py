@@ -685,6 +685,39 @@ def _zeros_after(first, K):
 
 
 def _binary(name, x, y, top):
+    out = _binary_rule(name, x, y, top)
+    if name in ("add", "subtract"):
+        return out
+    return _constant_stays_constant(out, (_coef_of(x, top), _coef_of(y, top)))
+
+
+def _constant_stays_constant(out, coefs):
+    """Where every operand is constant along the direction (its coefficients of
+    order >= 1 are exactly 0) the result is constant too, even where a value is
+    NaN or inf (x / (1 + x * x) at a NaN element the direction does not move):
+    the elementwise rules' zero tangents, for the recurrences that divide by a
+    value.  Checked only when the result holds a non-finite coefficient."""
+    if not isinstance(out, Taylor) or out._l is not None:
+        return out
+    c = out.coef
+    if type(c) is not np.ndarray or c.shape[0] < 2 or _finite_tail(c):
+        return out
+    const = None
+    for a in coefs:
+        if a is None:
+            continue
+        if type(a) is not np.ndarray:
+            return out
+        m = ~np.any(a[1:] != 0, axis=0)
+        const = m if const is None else const & m
+    if const is None or not np.any(const):
+        return out
+    c = np.array(c, copy=True)
+    c[1:] = np.where(const, np.zeros((), dtype=c.dtype), c[1:])
+    return Taylor._make(c, out.tag)
+
+
+def _binary_rule(name, x, y, top):
     a, b = _coef_of(x, top), _coef_of(y, top)
     tag = top.tag
     K = top.order
@@ -803,14 +836,51 @@ def _conv(a, b):
     if type(a) is np.ndarray and type(b) is np.ndarray:
         K1 = a.shape[0]
         if a.ndim == 1 and b.ndim == 1:
-            return np.convolve(a, b)[:K1]
+            out = np.convolve(a, b)[:K1]
+            return out if _finite_tail(out) else _conv_zero_safe(a, b)
         shape = np.broadcast_shapes(a.shape[1:], b.shape[1:])
         a, b = _lift(a, len(shape)), _lift(b, len(shape))
         out = np.zeros((K1,) + shape, dtype=np.result_type(a, b))
         for j in range(K1):
             out[j:] += a[j] * b[:K1 - j]
-        return out
+        return out if _finite_tail(out) else _conv_zero_safe(a, b)
     return _pack(tr.conv(_items(a), _items(b)))
+
+
+def _finite_tail(out):
+    """Whether the coefficients of order >= 1 are all finite (one sum)."""
+    if out.shape[0] < 2:
+        return True
+    with np.errstate(invalid="ignore", over="ignore"):
+        s = float(np.sum(out[1:]))
+    return s - s == 0.0
+
+
+def _conv_zero_safe(a, b):
+    """:func:`_conv` in which an exactly zero coefficient of order >= 1 (a zero
+    tangent: the element does not move along the direction) times an inf or NaN
+    factor stays 0, as Dual's zero tangents do: ``x * exp(x)`` at a NaN element
+    that the direction does not move keeps its higher coefficients 0 (a value's
+    zero times an infinite coefficient is still NaN)."""
+    K1 = a.shape[0]
+    shape = np.broadcast_shapes(a.shape[1:], b.shape[1:])
+    a, b = _lift(a, len(shape)), _lift(b, len(shape))
+    dt = np.result_type(a, b)
+    zero = np.zeros((), dtype=dt)
+    out = np.zeros((K1,) + shape, dtype=dt)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for j in range(K1):
+            for m in range(K1 - j):
+                term = a[j] * b[m]
+                dead = None
+                if j:
+                    dead = a[j] == 0
+                if m:
+                    dead = (b[m] == 0) if dead is None else dead | (b[m] == 0)
+                if dead is not None:
+                    term = np.where(dead, zero, term)
+                out[j + m] += term
+    return out
 
 
 def _power(x, y, a, b, top):

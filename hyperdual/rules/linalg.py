@@ -553,6 +553,74 @@ def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     return sum_(diagonal(x, offset, axis1, axis2), axis=-1)
 
 
+def _scaled_two_norm(x, ax, keepdims, scale):
+    """The 2-norm of a Dual/HyperDual whose entries are so small or large that the
+    sum of squares under/overflows, by its closed-form derivatives.
+
+    The shared composition ``s * sqrt(sum((x / s)**2))`` keeps the value and the
+    gradient in range but not the Hessian: the tangents of ``x / s`` are
+    ``1 / s`` ~ 1e300 at x ~ 1e-300 and their products overflow (nan where the
+    truth ``(I - u u^T) / norm(x)`` is ~1e300; 0 at x ~ 1e300 where it is ~1e-300).
+    Here every intermediate is of the order of the result: with ``u = x / norm(x)``
+    the tangent is ``sum(u * a)`` and the ε1ε2 part
+    ``sum(u * c) + (sum(a * b) - sum(u * a) * sum(u * b)) / norm(x)``; a zero
+    slice has derivative 0 (the convention of :func:`_exactdiff.linalg._two_norm`).
+    None (the composition decides) for nested or lazy parts.
+    """
+    cls = type(x)
+    if cls not in (Dual, HyperDual):
+        return None
+    parts = x._parts()
+    if not all(type(p) is np.ndarray or type(p) is float for p in parts):
+        return None
+    nd = x.nd
+    v = np.asarray(parts[0])
+    axes = tuple(range(v.ndim)) if ax is None else tuple(ax) if isinstance(ax, tuple) else (ax,)
+    axes = tuple(a % v.ndim for a in axes) if v.ndim else ()
+    with np.errstate(all="ignore"):
+        u = v / scale
+        n = np.sqrt(np.sum(u * u, axis=axes, keepdims=True))
+        y = n * scale
+        zero = n == 0
+        unit = np.where(zero, 0.0, u / np.where(zero, 1.0, n))
+
+        def red(p, q):
+            """sum over the reduced axes of p * q (the parts carry nd direction axes)."""
+            prod = p * q
+            k = np.ndim(prod) - v.ndim
+            return np.sum(prod, axis=tuple(a + k for a in axes), keepdims=True)
+
+        def lift(p):
+            return np.asarray(p) if np.ndim(p) >= nd + v.ndim else np.reshape(
+                p, (1,) * nd + np.shape(p))
+
+        out = [y]
+        tangents = [lift(p) for p in parts[1:]]
+        d1 = [red(unit, t) for t in tangents[:2]]
+        out += d1
+        if cls is HyperDual:
+            a, b, c = tangents
+            cross = (red(a, b) - d1[0] * d1[1]) / np.where(zero, 1.0, n) / scale
+            out.append(red(unit, c) + np.where(zero, 0.0, cross))
+    if not keepdims:
+        out = [np.squeeze(p, axis=tuple(a + (np.ndim(p) - v.ndim) for a in axes))
+               for p in out]
+    r = out[0]
+    shape = np.shape(r)
+    out[0] = r if shape else r[()]
+    res = []
+    for p in out[1:]:
+        p = np.asarray(p, dtype=v.dtype if v.dtype.kind == "f" else np.float64)
+        res.append(p if np.ndim(p) else p[()])
+    lead_ok = all(np.ndim(p) == nd + len(shape) for p in res)
+    if not lead_ok:
+        return None
+    return cls._build(tuple([out[0]] + res), x.tag, nd)
+
+
+_shared.SCALED_TWO_NORM["hyperdual"] = _scaled_two_norm
+
+
 # --- compositions of the rules, shared with reverse mode (_exactdiff.linalg) ---
 for _f, _impl in _shared.FUNCTIONS.items():
     implements(_f)(_impl)

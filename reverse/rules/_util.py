@@ -101,6 +101,43 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
     return out if out.ndim else out[()]
 
 
+def _keep_zero_bilinear(out: Any, bil: Any, gy: Any, x: Any) -> Any:
+    """A contraction backward ``out = bil(gy, x)`` (``matmul``, ``einsum``: a sum of
+    products of cotangent and operand entries), zero-guarded as :func:`_keep_zero`.
+
+    A Jacobian row seeds zero cotangents; a zero cotangent times an inf or NaN
+    entry of the other operand (``0 * inf``) must not make the unrelated entries
+    of the gradient NaN, as forward mode's contractions keep zero tangents zero
+    (``_exactdiff.contractions.zero_safe`` for both).  Where the guard is on and
+    ``out`` is not finite, the entries that differ from the guarded contraction of
+    the plain values are replaced (by ``Where`` on a graph, so ``out`` stays
+    differentiable elsewhere).  Dual and lazy data are left as they are.
+    """
+    if not _guard_zeros():
+        return out
+    v = out.data if isinstance(out, Variable) else out
+    if type(v) is not np.ndarray or v.dtype.kind != "f":
+        return out
+    if math.isfinite(np.vdot(v, v) if v.ndim else float(v)):
+        return out
+    g, xv = _value(gy), _value(x)
+    if not (type(g) is np.ndarray and type(xv) is np.ndarray):
+        return out
+    from _exactdiff.contractions import zero_safe
+
+    with np.errstate(all="ignore"):
+        safe = np.asarray(zero_safe(bil, g, xv, True, False), dtype=v.dtype)
+        mask = ~((safe == v) | (np.isnan(safe) & np.isnan(v)))
+    if not mask.any():
+        return out
+    if isinstance(out, Variable):
+        from .selection import Where
+
+        return Where(mask)(safe, out)
+    out = np.where(mask, safe, v)
+    return out if out.ndim else out[()]
+
+
 def _all_parts(v: Any, pred: Any) -> Any:
     """Where ``pred`` holds for every part of ``v`` (a Dual, nested or with
     direction axes, or plain data): a boolean array of the value's shape."""

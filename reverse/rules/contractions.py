@@ -32,7 +32,7 @@ import numpy as np
 from _exactdiff import contractions as _c
 
 from ..core import FUNCTIONS, Function, Variable, _value
-from ._util import _arg, _reject
+from ._util import _arg, _keep_zero_bilinear, _reject
 from .products import dot
 from .shape import broadcast_to
 
@@ -114,7 +114,13 @@ class Einsum(Function):
                 present.add(c)
             target.append(c)
         opt = _contractions().auto_optimize(ops, False)
-        return np.einsum(",".join(subs) + "->" + "".join(target), *ops, optimize=opt)
+        spec = ",".join(subs) + "->" + "".join(target)
+        out = np.einsum(spec, *ops, optimize=opt)
+        if len(xs) == 2:  # a zero cotangent times an inf/NaN entry stays 0 (guarded pass)
+            extra = ops[2:]
+            out = _keep_zero_bilinear(
+                out, lambda p, q: np.einsum(spec, p, q, *extra, optimize=opt), gy, ops[1])
+        return out
 
 
 def einsum(*args: Any, out: Any = None, optimize: Any = False, **kwargs: Any) -> Variable:

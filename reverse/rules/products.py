@@ -25,7 +25,7 @@ import numpy as np
 
 from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
 from ..utils import sum_to
-from ._util import _arg, _reject
+from ._util import _arg, _keep_zero, _keep_zero_bilinear, _reject
 from .binary import Multiply
 from .shape import reshape
 
@@ -61,7 +61,8 @@ class MatMul(Function):
         wa, wb = isinstance(ia, Variable), isinstance(ib, Variable)
         a_shape, b_shape = a.shape, b.shape
         if len(a_shape) == 1 and len(b_shape) == 1:
-            return (gy * b if wa else None), (gy * a if wb else None)
+            return ((_keep_zero(gy, gy * b) if wa else None),
+                    (_keep_zero(gy, gy * a) if wb else None))
         # Promote 1-d operands to matrices the way matmul does, then undo it.
         if len(a_shape) == 1:
             a = np.reshape(a, (1,) + a_shape)
@@ -70,11 +71,14 @@ class MatMul(Function):
             b = np.reshape(b, b_shape + (1,))
             gy = np.reshape(gy, gy.shape + (1,))
         ga = gb = None
+        # a zero cotangent times an inf/NaN operand entry stays 0 (guarded pass)
         if wa:
-            ga = np.matmul(gy, _swap_last(b))
+            ga = _keep_zero_bilinear(np.matmul(gy, _swap_last(b)),
+                                     lambda p, q: np.matmul(p, _swap_last(q)), gy, b)
             ga = np.reshape(sum_to(ga, a.shape), a_shape)
         if wb:
-            gb = np.matmul(_swap_last(a), gy)
+            gb = _keep_zero_bilinear(np.matmul(_swap_last(a), gy),
+                                     lambda p, q: np.matmul(_swap_last(q), p), gy, a)
             gb = np.reshape(sum_to(gb, b.shape), b_shape)
         return ga, gb
 

@@ -48,6 +48,29 @@ from tests.reliability.test_rel_precision import (  # noqa: E402
 
 M = mpmath
 mp = M.mp
+
+# x**c for a constant c: the power rule's f'(u) = c u**(c-1) and f''(u) leave the
+# range as the unary rules' do (the exponents named as numpy's power receives them)
+POWERS = {"x**-2": -2.0, "x**-0.5": -0.5, "x**(1/3)": 1.0 / 3.0, "x**0.5": 0.5,
+          "x**1.5": 1.5, "x**3": 3.0}
+
+
+def _pow_ref(c):
+    C = M.mpf(c)
+    return (lambda x: x ** C, lambda x: C * x ** (C - 1), lambda x: C * (C - 1) * x ** (C - 2))
+
+
+REF = dict(REF)
+REF.update({name: _pow_ref(c) for name, c in POWERS.items()})
+_fn_table = _fn
+
+
+def _fn(name, engine="hyperdual"):  # noqa: F811 - the table's, plus the powers
+    if name in POWERS:
+        c = POWERS[name]
+        return lambda x: x ** c
+    return _fn_table(name, engine)
+
 TINY = np.finfo(float).tiny
 BIG = np.finfo(float).max
 ULPS = 8
@@ -80,7 +103,7 @@ PERIODIC = {"sin", "cos", "tan", "sinc"}
 GAMMA_FAMILY = {"gamma", "gammaln", "loggamma", "digamma"}
 INNERS = ["v**2+3", "v**2", "1e100*v", "1e-100*v", "1/v"]
 RULES = sorted(n for n in _rules.UNARY if n not in PIECEWISE_CONSTANT and n not in SKIP
-               and n in REF)
+               and n in REF) + sorted(POWERS)
 
 
 def _normal(v) -> bool:
