@@ -263,29 +263,34 @@ def _frexp_product(factors, shift=0):
     return np.ldexp(m, e)
 
 
-def _in_band(x, c: float) -> bool:
-    """Every nonzero finite abs(x) where x**(c - 1) and x**(c - 2) stay within
-    about 1e+-290 (the plain partials are ordinary floats)."""
-    e = 290.0 / max(abs(c - 1.0), abs(c - 2.0), 1.0)
+def in_band(x, c: float, k: int = 2) -> bool:
+    """Whether every nonzero abs(x) lies where x**(c - j), j = 0 .. k, stays within
+    about 1e+-100 (then the plain partials times ordinary tangents stay in range,
+    as the unary rules' ``safe`` ranges).  Costs a min and a max of abs(x)."""
+    e = 100.0 / max(max(abs(c - j) for j in range(k + 1)), 1.0)
     lo, hi = 10.0 ** -e, 10.0 ** e
-    with np.errstate(all="ignore"):
+    if type(x) is float or type(x) is np.float64:
+        a = abs(x)
+        return a == 0.0 or lo <= a <= hi
+    if type(x) is not np.ndarray or x.size == 0:
+        return True
+    with np.errstate(invalid="ignore"):
         a = np.abs(x)
-        if type(a) is np.ndarray:
-            if a.size == 0:
+        small, big = float(a.min()), float(a.max())
+        if small == 0.0:
+            nz = a[a != 0]
+            if not nz.size:
                 return True
-            a = a[(a != 0) & (a <= np.finfo(a.dtype).max)]
-            return not a.size or lo <= float(a.min()) <= float(a.max()) <= hi
-        return a == 0 or a - a != 0 or lo <= a <= hi
+            small = float(nz.min())
+    return lo <= small and big <= hi
 
 
-def _normal_product(p, t) -> bool:
-    """Whether the product ``p`` (of a factor and ``t``) is finite and, where t is not
-    0, not below the normal floats: nothing under- or overflowed in forming it."""
-    tiny = np.finfo(np.result_type(p)).tiny
-    if type(p) is float:
-        return p - p == 0.0 and (abs(p) >= tiny or t == 0.0)
-    a = np.abs(p)
-    return bool(np.all(a <= np.finfo(a.dtype).max) and np.all((a >= tiny) | (t == 0)))
+def _finite(p) -> bool:
+    if type(p) is float or type(p) is np.float64:
+        return p - p == 0.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        s = np.add.reduce(p, axis=None)
+    return s - s == 0.0
 
 
 def pow_term(c: float, k: int, x, ts, d):
@@ -295,8 +300,8 @@ def pow_term(c: float, k: int, x, ts, d):
 
     ``d`` is that derivative as the plain partials give it (their conventions at
     x = 0 and for non-finite x, and their precision for inexact exponents).  Where
-    every x lies in a band around 1 and no product ``d t1``, ``d t1 t2`` .. under-
-    or overflowed, the plain products.  Otherwise one product of mantissas and
+    every x lies in the band of :func:`in_band` and the plain product
+    ``d t1 t2 ..`` is finite, that product.  Otherwise one product of mantissas and
     exponents: with ``c = n0 + f0`` (n0 = trunc(c), so f0 is exact and
     ``x**f0`` an ordinary float) and ``x = m 2**e``,
     ``x**(c - k) = x**f0 m**(n0 - k) 2**(e (n0 - k))``, so no power of x has to be an
@@ -314,11 +319,9 @@ def pow_term(c: float, k: int, x, ts, d):
     """
     with np.errstate(all="ignore"):
         p = d
-        ok = True
         for t in ts:
             p = p * t
-            ok = ok and _normal_product(p, t)
-        if ok and _in_band(x, c):
+        if in_band(x, c, k) and _finite(p):
             return p
         coef = 1.0
         for i in range(k):

@@ -1528,14 +1528,19 @@ def _arctan2_scaled(a, b, key, t1, t2=None, cache=None):
 
 def _pow_scaled_when(x, y, vx, vy):
     """x**c for a plain constant scalar c (not 0, 1, 2, whose products are exact
-    special cases) and plain data x: the products of :func:`_pow_scaled`."""
+    special cases) and plain data x outside the band where x**(c - 1) and
+    x**(c - 2) are ordinary floats: the products of :func:`_pow_scaled`."""
     if vy or not vx or not (type(y) is float or isinstance(y, np.floating)
                             or (type(y) is np.ndarray and y.ndim == 0)):
         return False
     if not (type(x) is float or type(x) is np.float64 or type(x) is np.ndarray):
         return False
     c = float(y)
-    return not (c in (0.0, 1.0, 2.0) or c != c)
+    if c in (0.0, 1.0, 2.0) or c != c:
+        return False
+    from ._powrule import in_band
+
+    return not in_band(x, c)  # in the band: the plain partials (as fast as before)
 
 
 def _pow_scaled(x, y, key, t1, t2=None, cache=None):

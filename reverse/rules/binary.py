@@ -294,7 +294,17 @@ def _pow_term_value(c: float, k: int, a: Any, ts: tuple) -> Any:
         for t in ts:
             out = out * t
         return out
-    return pow_term(c, k, a, ts, pow_partial_value(k, 0, a, c))
+    from hyperdual._powrule import plain_power_is_precise
+
+    if plain_power_is_precise(c, k):  # c - k exact: the falling factorial times a**(c - k)
+        coef = 1.0
+        for i in range(k):
+            coef *= c - i
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = coef * a ** (c - k) if coef else np.zeros(np.shape(a))
+    else:
+        d = pow_partial_value(k, 0, a, c)
+    return pow_term(c, k, a, ts, d)
 
 
 class PowPartial(Function):

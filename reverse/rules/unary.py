@@ -265,8 +265,9 @@ True
 '''
 
 
-#: Rules whose local derivative is a finite constant or a sign: no 0 * inf to guard.
-_FINITE_DERIVATIVE = {"Negative", "Positive", "Deg2rad", "Rad2deg", "Absolute", "Sign",
+#: Rules whose local derivative is a finite constant (or zeros): no 0 * inf to guard.
+#: (Absolute's sign(x) is nan at a NaN x: guarded, so a zero cotangent stays 0.)
+_FINITE_DERIVATIVE = {"Negative", "Positive", "Deg2rad", "Rad2deg", "Sign",
                       "Floor", "Ceil", "Trunc", "Rint"}
 
 

@@ -1,0 +1,186 @@
+"""A zero tangent is never poisoned by a NaN or inf partner in a second-order product.
+
+The ε1ε2 part of a chain rule multiplies tangents of two directions (``a * b2`` in
+``x * y``, ``f''(u) a b`` in ``f(u)``, the Cauchy products of Taylor
+coefficients); where a direction does not move an element its tangent there is
+exactly 0, and ``0 * nan`` made every Hessian entry that sums over that element
+NaN: ``hyperdual.hessian`` of ``sum(x * exp(x))`` at ``[3, nan, 2]`` was NaN in
+the whole row and column of the NaN element (and, for the Taylor type, everywhere),
+while reverse mode gave NaN only at ``H[1, 1]``.  The truth there: the Hessian is
+diagonal (``(2 + x) e**x``), so every entry but ``H[1, 1]`` is an ordinary number.
+
+JAX (``jax.hessian``, forward over reverse) gives that answer in the NaN
+element's column but NaN across its row, so it is not symmetric; both engines
+here give the symmetric one (the README's "A zero tangent (forward) or zero
+cotangent (reverse) is never poisoned").
+
+The property test builds random elementwise expressions ``g`` (products,
+quotients, constant powers, exp, sin, sqrt, log1p ...) and
+``f(x) = sum(g(x)) + c sum(x[:-1] x[1:])``, whose Hessian entries other than
+``H[k, k]`` do not depend on ``x[k]``; with ``x[k]`` NaN or inf every such entry
+must equal the Hessian at the same point with ``x[k]`` finite, in every path of
+both engines (hyperdual's HyperDual stacks, its sparse route at n >= 40 and
+hvp; reverse's hessian and both hvp modes; the Taylor type's directional
+second derivatives along the other coordinates).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import hyperdual as hd
+import reverse as rv
+from tests._tolerance import assert_close_ulps
+
+
+def _quiet(fn, *args, **kw):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn(*args, **kw)
+
+
+def _hessians(f, x):
+    """{path: Hessian} through every second-order path of both engines."""
+    n = x.size
+    eye = np.eye(n)
+    out = {
+        "hyperdual.hessian": _quiet(hd.hessian, f, x),
+        "hyperdual.hvp": np.stack([_quiet(hd.hvp, f, x, e) for e in eye]),
+        "reverse.hessian": _quiet(rv.hessian, f, x),
+    }
+    for mode in ("forward-over-reverse", "reverse-over-reverse"):
+        out[f"reverse.hvp[{mode}]"] = np.stack(
+            [_quiet(rv.hvp, f, x, e, mode=mode) for e in eye])
+    return out
+
+
+def _taylor_diagonal(f, x):
+    """H[i, i] from the Taylor type: d2/dt2 f(x + t e_i)."""
+    return np.array([_quiet(hd.directional_derivatives, f, x, e, 2)[2] for e in np.eye(x.size)])
+
+
+def test_the_example_of_the_issue():
+    x = np.array([3.0, np.nan, 2.0])
+
+    def f(v):
+        return np.sum(v * np.exp(v))
+
+    want = np.diag([5.0 * math.exp(3.0), np.nan, 4.0 * math.exp(2.0)])
+    for path, H in _hessians(f, x).items():
+        assert np.isnan(H[1, 1]), path
+        H = H.copy()
+        H[1, 1] = np.nan
+        assert_close_ulps(H, want, ulps=4, err_msg=path)
+    d = _taylor_diagonal(f, x)
+    assert_close_ulps(d[[0, 2]], [5.0 * math.exp(3.0), 4.0 * math.exp(2.0)], ulps=4)
+
+
+# --- random elementwise expressions ------------------------------------------------
+UNARY = [
+    ("exp", np.exp), ("sin", np.sin), ("tanh", np.tanh),
+    ("sqrt(1+u*u)", lambda u: np.sqrt(1.0 + u * u)), ("log1p(u*u)", lambda u: np.log1p(u * u)),
+    ("u**3", lambda u: u ** 3), ("u**1.5", lambda u: np.abs(u) ** 1.5),
+    ("1/(1+u*u)", lambda u: 1.0 / (1.0 + u * u)), ("u*exp(-u)", lambda u: u * np.exp(-u)),
+    ("cbrt", np.cbrt), ("arctan", np.arctan),
+]
+BINARY = [
+    ("*", lambda a, b: a * b), ("+", lambda a, b: a + b),
+    ("/", lambda a, b: a / (1.5 + b * b)), ("-", lambda a, b: a - b * 0.5),
+]
+
+
+def _random_g(rng, depth):
+    """A random elementwise expression tree of the variable u (and its name)."""
+    if depth == 0 or rng.random() < 0.2:
+        c = float(rng.choice([0.5, 1.0, -0.7]))
+        return (f"{c}*u", lambda u, c=c: c * u)
+    if rng.random() < 0.55:
+        name, op = UNARY[rng.integers(len(UNARY))]
+        sn, sub = _random_g(rng, depth - 1)
+        return (f"{name}({sn})", lambda u, op=op, sub=sub: op(sub(u)))
+    name, op = BINARY[rng.integers(len(BINARY))]
+    (an, a), (bn, b) = _random_g(rng, depth - 1), _random_g(rng, depth - 1)
+    return (f"({an} {name} {bn})", lambda u, op=op, a=a, b=b: op(a(u), b(u)))
+
+
+def _cases(count, seed=12):
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < count:
+        name, g = _random_g(rng, 3)
+        c = float(rng.choice([0.0, 0.3]))
+        n = 4
+        x = rng.uniform(0.3, 1.6, n) * rng.choice([-1.0, 1.0], n)
+        with np.errstate(all="ignore"):
+            if not np.all(np.isfinite(g(x))):
+                continue
+        k = int(rng.integers(n))
+        bad = float(rng.choice([np.nan, np.inf, -np.inf]))
+        out.append((name, g, c, x, k, bad))
+    return out
+
+
+CASES = _cases(40)
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_hessian_entries_that_do_not_depend_on_the_bad_element(case):
+    name, g, c, x, k, bad = CASES[case]
+
+    def f(v):
+        return np.sum(g(v)) + c * np.sum(v[:-1] * v[1:])
+
+    xb = x.copy()
+    xb[k] = bad
+    keep = np.ones((x.size, x.size), dtype=bool)
+    keep[k, k] = False
+    ref = _quiet(rv.hessian, f, x)  # x[k] finite: the same entries (they do not depend on it)
+    assert np.all(np.isfinite(ref[keep])), name
+    for path, H in _hessians(f, xb).items():
+        # the same sums of the same products (exact zeros added): a few ulps at most
+        assert_close_ulps(H[keep], ref[keep], ulps=8, cond=np.max(np.abs(ref[keep])) /
+                          np.maximum(np.abs(ref[keep]), 1e-300),
+                          err_msg=f"{path}: {name} + {c} sum(x x') with x[{k}] = {bad}")
+    d = _taylor_diagonal(f, xb)
+    others = [i for i in range(x.size) if i != k]
+    assert_close_ulps(d[others], np.diag(ref)[others], ulps=8,
+                      cond=np.max(np.abs(ref)) / np.maximum(np.abs(np.diag(ref)[others]), 1e-300),
+                      err_msg=f"Taylor: {name} with x[{k}] = {bad}")
+
+
+def test_sparse_route_of_a_large_hessian():
+    """n >= 40: hyperdual.hessian colours the pattern (ε1 carries one direction per
+    colour); a NaN element still stays in its own entry."""
+    n = 45
+    x = np.linspace(0.5, 1.5, n)
+    x[7] = np.nan
+
+    def f(v):
+        return np.sum(v * np.exp(v)) + 0.5 * np.sum(v[:-1] * v[1:])
+
+    H = _quiet(hd.hessian, f, x)
+    want = np.diag((2.0 + x) * np.exp(x)) + 0.5 * (np.eye(n, k=1) + np.eye(n, k=-1))
+    keep = ~np.isnan(want)
+    assert np.isnan(H[7, 7])
+    assert_close_ulps(H[keep], want[keep], ulps=8)
+    assert_close_ulps(_quiet(rv.hessian, f, x)[keep], want[keep], ulps=8)
+
+
+def test_lanes_with_an_infinite_tangent_at_a_finite_value():
+    """(sqrt(x) + 1) * (x + 1) at x = [0, 1, 2]: sqrt'(0) = inf is a tangent of a
+    finite value (the written-out + - * lanes), met by the zero tangents of the
+    other directions; only H[0, 0] is not finite."""
+    x = np.array([0.0, 1.0, 2.0])
+    for f in (lambda v: np.sum((np.sqrt(v) + 1.0) * (v + 1.0)),
+              lambda v: np.sum((np.sqrt(v) + 1.0) * (np.sqrt(v) + 1.0))):
+        got = _hessians(f, x)
+        ref = _quiet(hd.hessian, f, np.array([0.25, 1.0, 2.0]))
+        keep = np.ones((3, 3), dtype=bool)
+        keep[0, 0] = False
+        for path, H in got.items():
+            assert not np.isfinite(H[0, 0]), path
+            assert_close_ulps(H[keep], ref[keep], ulps=4, err_msg=path)
