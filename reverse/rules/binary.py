@@ -286,25 +286,28 @@ def _pow_term(c: float, k: int, a: Any, *ts: Any) -> Any:
 
 
 def _pow_term_value(c: float, k: int, a: Any, ts: tuple) -> Any:
-    from hyperdual._powrule import pow_partial, pow_partial_value, pow_term
+    from hyperdual._powrule import (
+        plain_power_is_precise,
+        pow_partial,
+        pow_partial_value,
+        pow_term,
+    )
 
-    if core._is_dual(a) or any(core._is_dual(t) for t in ts) or _is_foreign(a) or any(
-            _is_foreign(t) for t in ts):
-        out = pow_partial(k, 0, a, c)  # forward-over-reverse, lazy data: plain products
-        for t in ts:
-            out = out * t
-        return out
-    from hyperdual._powrule import plain_power_is_precise
-
+    plain = not (core._is_dual(a) or any(core._is_dual(t) for t in ts) or _is_foreign(a)
+                 or any(_is_foreign(t) for t in ts))
     if plain_power_is_precise(c, k):  # c - k exact: the falling factorial times a**(c - k)
         coef = 1.0
         for i in range(k):
             coef *= c - i
         with np.errstate(divide="ignore", invalid="ignore"):
-            d = coef * a ** (c - k) if coef else np.zeros(np.shape(a))
+            d = coef * a ** (c - k) if coef else a * 0.0
     else:
-        d = pow_partial_value(k, 0, a, c)
-    return pow_term(c, k, a, ts, d)
+        d = pow_partial_value(k, 0, a, c) if plain else pow_partial(k, 0, a, c)
+    if plain:
+        return pow_term(c, k, a, ts, d)
+    for t in ts:  # forward-over-reverse (Duals), lazy data: the plain products
+        d = d * t
+    return d
 
 
 class PowPartial(Function):
