@@ -1069,7 +1069,19 @@ def _inverse_d1_rule(name, inverse, d1, c):
         y = getattr(g, inverse)(x)
         return c * getattr(g, name)(x) ** 3 * (1.0 + 2.0 * c * y * y)
 
-    PRIVATE[name] = Unary(name, d1, None, df, d2f, f"the derivative of {inverse}", df, d2f)
+    # scaled products (see Unary.s1): f'**2 and f'**3 overflow near the poles where
+    # the products with the tangents do not (erfcinv'' at 1e-200)
+    def s1(x, a):
+        f1 = getattr(g, name)(x)
+        return (c * getattr(g, inverse)(x)) * (f1 * (f1 * a))
+
+    def s2(x, a, b):
+        y = getattr(g, inverse)(x)
+        f1 = getattr(g, name)(x)
+        return (c * (f1 * (1.0 + 2.0 * c * y * y))) * ((f1 * a) * (f1 * b))
+
+    PRIVATE[name] = Unary(name, d1, None, df, d2f, f"the derivative of {inverse}", df, d2f,
+                          s1=s1, s2=s2)
 
 
 def _log_ndtr_h1(x):
@@ -1088,6 +1100,23 @@ PRIVATE["log_ndtr_d2"] = Unary("log_ndtr_d2", _log_ndtr_d2, None, _log_ndtr_d3, 
 _inverse_d1_rule("erfinv_d1", "erfinv", _erfinv_d1, 2.0)
 _inverse_d1_rule("erfcinv_d1", "erfcinv", _erfcinv_d1, 2.0)
 _inverse_d1_rule("ndtri_d1", "ndtri", _ndtri_d1, 1.0)
+
+def _one_minus_square(x):
+    """(1 - x)(1 + x), the radicand of arcsin'/arccos' and the divisor of arctanh'.
+
+    On floats and arrays the factored form (no cancellation near abs(x) = 1).  On a
+    number (Dual, HyperDual, Taylor) the parts of the factored form cancel near
+    x = 0 (the first part is (1 + x) a - (1 - x) a, 0 where 1 - x rounds to 1), which
+    the Taylor rules differentiate further: there ``1 - x*x`` (parts -2 x a, no
+    cancellation) with its value corrected by the float difference of the two forms.
+    """
+    if type(x) is float or type(x) is np.ndarray or isinstance(x, np.generic):
+        return (1.0 - x) * (1.0 + x)
+    r = g.real_value(x)
+    with np.errstate(all="ignore"):
+        fix = (1.0 - r) * (1.0 + r) - (1.0 - r * r)
+    return (1.0 - x * x) + fix
+
 
 # --- scaled chain-rule products ------------------------------------------------------
 # The chain rule forms f'(u) a and f''(u) a b + f'(u) c (a, b, c the parts of u).
@@ -1215,16 +1244,16 @@ def _s_inv_root(q, sign, p2):
 
 _scaled("arcsinh", *_s_inv_root(lambda x: g.hypot(1.0, x), 1, -1.0))
 _scaled("arccosh", *_s_inv_root(lambda x: g.sqrt(x - 1.0) * g.sqrt(x + 1.0), 1, -1.0))
-_scaled("arcsin", *_s_inv_root(lambda x: g.sqrt((1.0 - x) * (1.0 + x)), 1, 1.0))
-_scaled("arccos", *_s_inv_root(lambda x: g.sqrt((1.0 - x) * (1.0 + x)), -1, 1.0))
+_scaled("arcsin", *_s_inv_root(lambda x: g.sqrt(_one_minus_square(x)), 1, 1.0))
+_scaled("arccos", *_s_inv_root(lambda x: g.sqrt(_one_minus_square(x)), -1, 1.0))
 
 
 def _arctanh_s2(x, a, b):
-    q = (1.0 - x) * (1.0 + x)
+    q = _one_minus_square(x)
     return 2.0 * (((x / q) * (a / q)) * b)
 
 
-_scaled("arctanh", lambda x, a: a / ((1.0 - x) * (1.0 + x)), _arctanh_s2)
+_scaled("arctanh", lambda x, a: a / _one_minus_square(x), _arctanh_s2)
 _scaled("entr", lambda x, a: -(g.log(x) + 1.0) * a, lambda x, a, b: -((a / x) * b))
 
 

@@ -746,7 +746,17 @@ def _binary_rule(name, x, y, top):
             return _wrap(_scale(a, 1.0 / _n._np_scalar(y) if type(y) is float else
                                 g.true_divide(1.0, y)), tag)
         ai = _items(a) if a is not None else _zeros_after(x, K)
-        return _from_items(_safe(lambda u, v: tr.divide(u, v), ai, _items(b)), tag)
+        bi = _items(b)
+        out = _safe(tr.divide, ai, bi)
+        if not _finite_items(out) and _finite_items(ai) and _finite_items(bi):
+            # an overflowed coefficient: redo with 0 * inf masked (inf, not nan)
+            tr.SAFE.on = True
+            try:
+                with np.errstate(all="ignore"):
+                    out = _safe(tr.divide, ai, bi)
+            finally:
+                tr.SAFE.on = False
+        return _from_items(out, tag)
     if name in ("power", "float_power"):  # float_power: power in float64, as Taylors are
         return _power(x, y, a, b, top)
     if name in ("maximum", "minimum"):
@@ -794,6 +804,21 @@ def _binary_ode(rule, x, y, top):
     if not (isinstance(G, Taylor) and G.tag == tag):
         G = Taylor._make(_const_coef(G, K - 1), tag)
     return _integrate(G, v0, tag)
+
+
+def _finite_items(items) -> bool:
+    """The first and last items finite floats or float arrays (False for nested numbers).
+
+    Enough for a recurrence whose last coefficient is formed from all the others
+    (division): inf and nan propagate to it."""
+    ends = (items[0], items[-1])
+    if type(ends[0]) is float and type(ends[1]) is float:
+        s = ends[0] + ends[1]
+        return s - s == 0.0
+    if all(type(v) is np.ndarray or isinstance(v, (float, np.generic)) for v in ends):
+        with np.errstate(all="ignore"):
+            return bool(np.all(np.isfinite(ends[0])) and np.all(np.isfinite(ends[1])))
+    return False
 
 
 def _wrap(c, tag):
@@ -1077,11 +1102,65 @@ def _safe(fn, *lists):
 
 
 def _unary(rule, X):
-    name = rule.name
     if X._l is not None:
-        out = _ts.unary(name, X._l)
+        out = _ts.unary(rule.name, X._l)
         if out is not None:
             return _mkl(out, X.tag)
+    out = _unary_general(rule, X)
+    c = out.coef
+    if type(c) is np.ndarray and c.dtype.kind == "f" and c.shape[0] > 1:
+        with np.errstate(all="ignore"):
+            bad = not np.isfinite(np.sum(c[1:]))
+        if bad:
+            return _rescaled(rule, X, out)
+    return out
+
+
+def _time_exponent(c):
+    """The exponent e (per element) of the time scaling t = 2**e s that brings every
+    coefficient to at most the value's magnitude: abs(x_k) 2**(e k) <= abs(x_0),
+    0 where x_0 is 0 or the curve is constant (float coefficient arrays only)."""
+    K = c.shape[0] - 1
+    with np.errstate(all="ignore"):
+        lg = np.log2(np.abs(c))
+        k = np.arange(1.0, K + 1.0).reshape((K,) + (1,) * (c.ndim - 1))
+        e = np.min((lg[0] - lg[1:]) / k, axis=0)
+        e = np.where(np.isfinite(e) & np.isfinite(lg[0]), np.floor(e), 0.0)
+    return np.clip(e, -2100, 2100).astype(np.int64)
+
+
+def _rescaled(rule, X, out):
+    """Redo a rule whose coefficients came out inf/nan on the time-scaled curve.
+
+    The recurrences form products such as f'(x_0) x_1 before they meet the factors
+    that bring them back into range (erfcinv'' (1.7e-240) 2.6e-120 overflows although
+    the second coefficient is 1e238).  With t = 2**e s the coefficients of the curve
+    become x_k 2**(e k), the rule runs on a curve whose coefficients are no larger than
+    its value, and the result's are scaled back, y_k = y'_k 2**(-e k) (exact: powers
+    of two; ldexp rounds once into the float range).  Coefficients of the first pass
+    that were finite are kept; a coefficient whose truth overflows stays inf.
+    """
+    c = X.coef
+    if not (type(c) is np.ndarray and c.dtype.kind == "f") or not np.all(np.isfinite(c)):
+        return out
+    e = _time_exponent(c)
+    if not np.any(e):
+        return out
+    K = c.shape[0] - 1
+    ek = np.arange(K + 1).reshape((K + 1,) + (1,) * (c.ndim - 1)) * e
+    with np.errstate(all="ignore"):
+        xs = np.ldexp(c, ek)
+        ys = _unary_general(rule, Taylor._make(xs, X.tag)).coef
+        if not (type(ys) is np.ndarray and ys.dtype.kind == "f"):
+            return out
+        y = np.ldexp(ys, -ek).astype(ys.dtype, copy=False)
+        o = out.coef
+        y = np.where(np.isfinite(o), o, y) if o.shape == y.shape else o
+    return Taylor._make(y, X.tag)
+
+
+def _unary_general(rule, X):
+    name = rule.name
     rec = tr.UNARY.get(name)
     if X.order == 0:
         return Taylor._make(_pack([getattr(g, name)(X.coef[0])]) if _shape(X.coef) == (1,)
@@ -1100,7 +1179,7 @@ def _unary_items(X, rec, branch=None):
         xs = c.tolist()
         try:
             ys = rec(xs)
-            s = sum(ys)
+            s = sum(ys) if ys is not None else math.nan
             if s - s == 0.0 and type(s) is float:
                 return Taylor._make(np.array(ys), X.tag)
         except (ZeroDivisionError, OverflowError, ValueError):
@@ -1177,21 +1256,31 @@ def ode(rule, X):
     """
     K = X.order
     xl = X._l
+    s1 = rule.s1
     if xl is not None:  # the list path: f' on the truncated list, then y_k = g_{k-1} / k
         low = _mkl(xl[:K], X.tag)
-        G = rule.df(low)
-        if type(G) is Taylor and G._l is not None and G.tag == X.tag:
-            dx = [k * xl[k] for k in range(1, K + 1)]
-            prod = _MUL[K - 1](G._l, dx) if K > 1 else [G._l[0] * dx[0]]
+        if s1 is not None:
+            prod = s1(low, _mkl([k * xl[k] for k in range(1, K + 1)], X.tag))
+            prod = prod._l if type(prod) is Taylor and prod.tag == X.tag else None
+        else:
+            G = rule.df(low)
+            prod = None
+            if type(G) is Taylor and G._l is not None and G.tag == X.tag:
+                dx = [k * xl[k] for k in range(1, K + 1)]
+                prod = _MUL[K - 1](G._l, dx) if K > 1 else [G._l[0] * dx[0]]
+        if prod is not None:
             out = [getattr(g, rule.name)(xl[0])] + [prod[k - 1] / k for k in range(1, K + 1)]
             if _ts.finite(out):
                 return _mkl(out, X.tag)
     v0 = getattr(g, rule.name)(X.coef[0])
     low = _truncate(X, K - 1)
-    G = rule.df(low)
-    if not (isinstance(G, Taylor) and G.tag == X.tag):
-        G = Taylor._make(_const_coef(G, K - 1), X.tag)
-    prod = G * _deriv(X)
+    if s1 is not None:
+        prod = s1(low, _deriv(X))
+    else:
+        G = rule.df(low)
+        if not (isinstance(G, Taylor) and G.tag == X.tag):
+            G = Taylor._make(_const_coef(G, K - 1), X.tag)
+        prod = G * _deriv(X)
     return _integrate(prod, v0, X.tag)
 
 

@@ -209,11 +209,13 @@ def expit(x):
     y0 = g.expit(x[0])
     jx = _weighted(x)
     y, w = [y0], [y0 * g.expit(-x[0])]
+    h = -g.tanh(0.5 * x[0])
     for k in range(1, len(x)):
         y.append(_dot(jx, w, k, 1) / k)
         if k < len(x) - 1:
-            # w_k = y_k - sum_{i=0..k} y_i y_{k-i} = y_k (1 - 2 y_0) - sum_{i=1..k-1}
-            wk = y[k] * (1.0 - 2.0 * y0)
+            # w_k = y_k - sum_{i=0..k} y_i y_{k-i} = y_k (1 - 2 y_0) - sum_{i=1..k-1},
+            # with 1 - 2 expit(x) = -tanh(x/2) (1 - 2 y_0 is 0 where y_0 rounds to 1/2)
+            wk = y[k] * h
             if k > 1:
                 wk = wk - _dot(y, y, k, 1, k - 1)
             w.append(wk)
@@ -252,15 +254,70 @@ def sqrt(x):
 
 
 def power_const(x, a: float, y0=None):
-    """y = x**a for a constant real a: k x_0 y_k = sum_{j=1..k} (a j - (k - j)) x_j y_{k-j}."""
-    y = [g.power(x[0], a) if y0 is None else y0]
+    """y = x**a for a constant real a: y_k = y_0 z_k with z = (x / x_0)**a,
+    k z_k = sum_{j=1..k} (a j - (k - j)) r_j z_{k-j}, r_j = x_j / x_0.
+
+    The ratios r_j and z_k stay in the float range where the coefficients do
+    (the products x_j y_{k-j} of the unnormalised recurrence underflow or overflow
+    for a tiny or huge x_0: cbrt(1/v)'' at v = 1.7e100).
+    """
+    y0 = g.power(x[0], a) if y0 is None else y0
     x0 = x[0]
+    r = [None] + [v / x0 for v in x[1:]]
+    e = _ratio_exponent(r)
+    if e is not None:
+        r = [None] + [_ldexp(v, e * k) for k, v in enumerate(r[1:], 1)]
+    z = [1.0]
     for k in range(1, len(x)):
-        s = (a - k + 1.0) * x[1] * y[k - 1]
+        s = (a - k + 1.0) * r[1] * z[k - 1]
         for j in range(2, k + 1):
-            s = s + ((a + 1.0) * j - k) * x[j] * y[k - j]
-        y.append(s / (k * x0))
-    return y
+            s = s + ((a + 1.0) * j - k) * r[j] * z[k - j]
+        z.append(s / k)
+    if e is None:
+        return [y0] + [y0 * v for v in z[1:]]
+    return [y0] + [_ldexp(y0 * v, -e * k) for k, v in enumerate(z[1:], 1)]
+
+
+def _ldexp(v, n):
+    if type(v) is float:
+        try:
+            return math.ldexp(v, n)
+        except OverflowError:
+            return math.copysign(math.inf, v)
+    with np.errstate(over="ignore"):
+        return np.ldexp(v, n)
+
+
+def _ratio_exponent(r):
+    """The exponent e (per element) with abs(r_k) 2**(e k) <= 1 for the ratios r_k
+    = x_k / x_0 (k >= 1) of a power law's curve, or None where no scaling is needed or
+    possible (nested numbers, non-finite ratios).  Time scaling t = 2**e s is exact;
+    it keeps the ratio series of x**a in range where x_0 is tiny or huge relative to
+    the x_k, a power law's natural scale being abs(x_0)."""
+    if len(r) < 2:
+        return None
+    r1 = r[1]
+    if type(r1) is float:
+        e = None
+        for k, v in enumerate(r[1:], 1):
+            if v != 0.0:
+                if v - v != 0.0:
+                    return None
+                ek = -math.frexp(v)[1] // k
+                e = ek if e is None or ek < e else e
+        return None if not e else max(min(e, 2100), -2100)
+    if type(r1) is np.ndarray or isinstance(r1, np.generic):
+        e = None
+        with np.errstate(all="ignore"):
+            for k, v in enumerate(r[1:], 1):
+                v = np.asarray(v)
+                if not np.all(np.isfinite(v)):
+                    return None
+                ek = np.where(v == 0, 2100, -np.frexp(v)[1] // k)
+                e = ek if e is None else np.minimum(e, ek)
+        e = np.clip(e, -2100, 2100)
+        return None if not np.any(e) else e
+    return None
 
 
 def cbrt(x):
@@ -293,6 +350,11 @@ def polygamma_family(n0: int):
     def rule(x):
         x0 = x[0]
         if isinstance(x0, (float, np.ndarray, np.generic)):
+            if np.any(np.abs(x0) < 1e-8):
+                # psi^(n)(x0) ~ n!/x0^(n+1) overflows near the pole while the
+                # coefficients need not: the ODE trick on the rule table's scaled
+                # products (the pole term apart) decides there
+                return None
             c = _polygamma_coeffs(n0, x0, len(x) - 1)
             if type(x0) is float:
                 c = [float(v) for v in c]
@@ -319,7 +381,7 @@ UNARY = {
     "tanh": tanh, "expit": expit, "reciprocal": reciprocal, "square": square,
     "sqrt": sqrt, "cbrt": cbrt,
     "negative": lambda x: [-v for v in x], "positive": lambda x: list(x),
-    "absolute": _abs,
+    "absolute": _abs, "fabs": _abs,
     "sign": _piecewise_constant("sign"), "floor": _piecewise_constant("floor"),
     "ceil": _piecewise_constant("ceil"), "trunc": _piecewise_constant("trunc"),
     "rint": _piecewise_constant("rint"),

@@ -1,0 +1,279 @@
+"""Taylor mode on the chain-rule range sweep of test_rel_chain_range (issue 12
+section 3 applied to the Taylor numbers of issue 16).
+
+Every unary rule with a Taylor rule is composed with the inner functions that
+make its argument ``u`` huge or tiny (``v**2 + 3``, ``v**2``, ``1e100 v``,
+``1e-100 v``, ``1/v`` at ``v`` across 1e+-10 ... 1e+-300) and differentiated by
+``hyperdual.derivatives`` on a scalar (the list fast path) and on an array (the
+coefficient arrays).  The Taylor rules derive most functions by the ODE trick
+``y' = f'(x) x'``; formed as the series of ``f'(x)`` times that of ``x'``,
+``f'(u)`` alone leaves the float range where the coefficients do not (the
+second derivative of arcsinh(v**2 + 3) at v = 1.3e150 came out with the wrong
+sign, that of erfcinv(v**2) at v = 1.3e-120 as inf).
+
+* Orders 1 and 2 on the whole sweep (truth: the closed forms of
+  test_rel_precision at 50 digits through the chain rule in mpmath), with
+  Taylor numbers of order K = k and K = 4: where the truth is a normal float,
+  within ``ULPS`` ulps times its condition number (as in test_rel_chain_range).
+* Orders 3 and 4 on a subset of points (truth: Faa di Bruno's formula with the
+  third to fifth derivatives of f by mpmath.diff on the closed-form f'' at 60
+  digits, on a step relative to u and on mpmath's own step; a point is used
+  only where the two agree to 1e-25), same bound; the condition number counts
+  the cancellation of the formula's terms and the sensitivity to v.
+* Wherever the truth overflows (beyond the float range by more than the
+  rounding the bound allows), the coefficient must be inf of the truth's sign:
+  never a finite number, a silent 0 or nan.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import hyperdual as hd
+import tests.reliability.test_rel_chain_range as cr
+
+M = pytest.importorskip("mpmath")
+mp = M.mp
+
+TINY, BIG, ULPS = cr.TINY, cr.BIG, cr.ULPS
+EPS = np.finfo(float).eps
+
+
+def _supported(name) -> bool:
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            cr._fn(name)(hd.Taylor([0.5, 1.0]))
+    except TypeError:
+        return False
+    return True
+
+
+RULES = [n for n in cr.RULES if _supported(n)]
+
+# third and fourth derivatives: a subset of points (mpmath.diff per point)
+EXPONENTS_HIGH = [10, 100, 150, 200, 300]
+VS_HIGH = sorted({s * m * 10.0 ** (sg * e) for e in EXPONENTS_HIGH for sg in (1, -1)
+                  for s, m in ((1, 1.7), (-1, 1.3))})
+# rules whose mpmath references are slow (hypergeometric series, root finding) at the
+# sweep's arguments: orders 1-2 only
+SLOW_HIGH = {"i0", "i0e", "i1", "i1e", "gamma", "gammaln", "loggamma", "erfinv", "erfcinv",
+             "ndtri", "log_ndtr", "erfcx"}
+RULES_HIGH = [n for n in RULES if n not in SLOW_HIGH]
+
+
+def _inner_derivs(inner, V):
+    """u, u', u'', u''', u'''' of an inner function (mpmath)."""
+    _, U, U1, U2 = cr._inner(inner)
+    if inner == "1/v":
+        return [U(V), U1(V), U2(V), -6 / V ** 4, 24 / V ** 5, -120 / V ** 6]
+    zero = M.mpf(0)
+    return [U(V), U1(V), U2(V), zero, zero, zero]
+
+
+def _faa(fs, us, k):
+    """The terms of d^k/dv^k f(u(v)) (k <= 5) from f^(m)(u) = fs[m], u^(j) = us[j]."""
+    f1, f2, f3, f4, f5 = fs[1:6]
+    u1, u2, u3, u4, u5 = us[1:6]
+    if k == 1:
+        return [f1 * u1]
+    if k == 2:
+        return [f2 * u1 ** 2, f1 * u2]
+    if k == 3:
+        return [f3 * u1 ** 3, 3 * f2 * u1 * u2, f1 * u3]
+    if k == 4:
+        return [f4 * u1 ** 4, 6 * f3 * u1 ** 2 * u2, 3 * f2 * u2 ** 2, 4 * f2 * u1 * u3,
+                f1 * u4]
+    return [f5 * u1 ** 5, 10 * f4 * u1 ** 3 * u2, 15 * f3 * u1 * u2 ** 2,
+            10 * f3 * u1 ** 2 * u3, 10 * f2 * u2 * u3, 5 * f2 * u1 * u4, f1 * u5]
+
+
+def _f_derivs(name, u, relative):
+    """f, f', f'' (closed forms) and f''', f'''', f''''' (mpmath.diff of f'')."""
+    ref = cr.REF[name]
+    out = [ref[0](u), ref[1](u), ref[2](u)]
+    with mp.workdps(60):
+        for n in (1, 2, 3):
+            if relative:
+                d = M.diff(lambda t: ref[2](u * (1 + t)), 0, n) / u ** n
+            else:
+                d = M.diff(ref[2], u, n)
+            out.append(d)
+    return out
+
+
+_HIGH: dict = {}
+
+
+def _truth_high(name, inner, v):
+    """None, or {k: (D_k, cond_k)} for k = 3, 4 (cond None where D_k is 0)."""
+    key = (name, inner, v)
+    if key in _HIGH:
+        return _HIGH[key]
+    out = None
+    V = cr._mpf(v)
+    try:
+        us = _inner_derivs(inner, V)
+        u = us[0]
+        ok = cr._normal(u) and all(cr._normal(q) for q in us[1:3]) and us[1] != 0
+        if ok and name in cr.PERIODIC and abs(u) > 1e15:
+            ok = False
+        if ok and name in cr.GAMMA_FAMILY and u < -1e4:
+            ok = False
+        if ok:
+            fa = _f_derivs(name, u, True)
+            fb = _f_derivs(name, u, False)
+            ok = all(not isinstance(q, M.mpc) and M.isfinite(q) for q in fa + fb)
+            ok = ok and abs(fa[0]) <= BIG
+        if ok:
+            out = {}
+            for k in (3, 4):
+                ta, tb = _faa(fa, us, k), _faa(fb, us, k)
+                da, db = sum(ta), sum(tb)
+                if abs(da - db) > M.mpf("1e-25") * max(abs(da), abs(db)) or da == 0:
+                    continue  # the two numerical references disagree: not used
+                na = _faa(fa, us, k + 1)
+                cond = max(1.0, float(sum(abs(t) for t in ta) / abs(da)),
+                           float(abs(V * sum(na) / da)))
+                out[k] = (da, cond)
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        out = None
+    _HIGH[key] = out
+    return out
+
+
+def _derivs(f, v, K, array):
+    """The derivatives [f, f', ..., f^(K)] at v by Taylor mode (floats)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if array:
+            d = hd.derivatives(f, np.array([v, 0.5 * v]), order=K)[:, 0]
+        else:
+            d = hd.derivatives(f, v, order=K)
+    return [float(q) for q in d]
+
+
+PATHS = [("scalar", False), ("array", True)]
+
+
+def _check(bad, what, got, want, cond):
+    """Append a failure message unless ``got`` is right for the truth ``want``."""
+    big = abs(want) > M.mpf(BIG) * (1 + 4 * ULPS * cond * EPS)
+    if big:
+        if not (math.isinf(got) and (got > 0) == (want > 0)):
+            bad.append(f"{what}: {got!r}, truth {M.nstr(want, 5)} overflows (want "
+                       f"{'+' if want > 0 else '-'}inf)")
+        return
+    if not TINY <= abs(want) <= BIG:
+        return
+    e = cr._ulps(got, want)
+    if not e <= ULPS * cond:
+        bad.append(f"{what}: {got!r}, truth {float(want)!r} ({e:.3g} ulps, cond {cond:.3g})")
+
+
+def _low_truth(name, inner, v):
+    """{k: (D_k, cond or None)} for k = 1, 2 (None where D_k is 0), or None."""
+    t = cr._truth(name, inner, v)
+    if t is None:
+        return None
+    d1, c1, d2, c2, _, _ = t
+    out = {}
+    for k, d, c in ((1, d1, c1), (2, d2, c2)):
+        if d == 0:
+            continue
+        if c is None:
+            if abs(d) <= BIG:  # a term of d2 overflows: no condition number
+                continue
+            if not _overflow_confirmed(name, inner, v, k, d):
+                continue
+            c = 1.0  # beyond the float range by far more than its rounding
+        out[k] = (d, c)
+    return out
+
+
+def _overflow_confirmed(name, inner, v, k, d):
+    """The k-th derivative recomputed at 800 digits agrees with ``d`` (to 1e-10): a
+    few closed forms cancel beyond their working digits at extreme arguments (the
+    Mills ratio in log_ndtr'' at -1.3e150), where the float range check of
+    test_rel_chain_range never looks."""
+    parts = cr._composite(name, inner)
+    try:
+        with mp.workdps(800):
+            _, u1, u2, f1, f2 = parts(cr._mpf(v))
+            d8 = f1 * u1 if k == 1 else f2 * u1 * u1 + f1 * u2
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return False
+    return abs(d8 - d) <= M.mpf("1e-10") * abs(d8)
+
+
+def sweep_low(name):
+    fn = cr._fn(name)
+    bad, checked = [], 0
+    for inner in cr.INNERS:
+        g = cr._inner(inner)[0]
+
+        def f(v, fn=fn, g=g):
+            return fn(g(v))
+
+        for v in cr.VS:
+            t = _low_truth(name, inner, v)
+            if not t:
+                continue
+            for path, array in PATHS:
+                for K in (1, 2, 4):
+                    d = _derivs(f, v, K, array)
+                    for k, (want, cond) in t.items():
+                        if k > K:
+                            continue
+                        checked += 1
+                        if callable(cond):
+                            cond = cond()
+                            t[k] = (want, cond)
+                        _check(bad, f"d{k} {name}({inner}) at v={v!r} via {path} K={K}",
+                               d[k], want, cond)
+    return bad, checked
+
+
+def sweep_high(name):
+    fn = cr._fn(name)
+    bad, checked = [], 0
+    for inner in cr.INNERS:
+        g = cr._inner(inner)[0]
+
+        def f(v, fn=fn, g=g):
+            return fn(g(v))
+
+        for v in VS_HIGH:
+            t = _truth_high(name, inner, v)
+            if not t:
+                continue
+            for path, array in PATHS:
+                d = _derivs(f, v, 4, array)
+                for k, (want, cond) in t.items():
+                    checked += 1
+                    _check(bad, f"d{k} {name}({inner}) at v={v!r} via {path} K=4", d[k],
+                           want, cond)
+    return bad, checked
+
+
+@pytest.mark.parametrize("name", RULES)
+def test_taylor_chain_rule_keeps_coefficients_in_range(name):
+    bad, checked = sweep_low(name)
+    assert checked
+    assert not bad, f"{len(bad)} of {checked} wrong:\n" + "\n".join(bad[:12])
+
+
+@pytest.mark.parametrize("name", RULES_HIGH)
+def test_taylor_third_and_fourth_coefficients_in_range(name):
+    bad, checked = sweep_high(name)
+    assert not bad, f"{len(bad)} of {checked} wrong:\n" + "\n".join(bad[:12])
+
+
+def test_every_taylor_rule_is_swept():
+    """Every rule of the chain-rule sweep with a Taylor rule is here (sinc: see below)."""
+    missing = [n for n in cr.RULES if n not in RULES and n != "sinc"]
+    assert not missing
