@@ -437,6 +437,9 @@ def _piecewise(x, small, near, far):
     """``near(x)`` where ``small(|real x|)`` holds, else ``far(x)`` (see :func:`_select`)."""
     if type(x) is float:
         return near(x) if small(abs(x)) else far(x)
+    r = g.real_value(x)
+    if type(r) is float:  # a scalar number (Taylor, nested Dual): no array detour
+        return near(x) if small(abs(r)) else far(x)
     return _select(x, lambda r: small(np.abs(r)), near, far)
 
 
@@ -1113,6 +1116,8 @@ def _one_minus_square(x):
     if type(x) is float or type(x) is np.ndarray or isinstance(x, np.generic):
         return (1.0 - x) * (1.0 + x)
     r = g.real_value(x)
+    if type(r) is float:
+        return (1.0 - x * x) + ((1.0 - r) * (1.0 + r) - (1.0 - r * r))
     with np.errstate(all="ignore"):
         fix = (1.0 - r) * (1.0 + r) - (1.0 - r * r)
     return (1.0 - x * x) + fix

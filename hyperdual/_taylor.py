@@ -1107,12 +1107,12 @@ def _unary(rule, X):
         if out is not None:
             return _mkl(out, X.tag)
     out = _unary_general(rule, X)
-    c = out.coef
-    if type(c) is np.ndarray and c.dtype.kind == "f" and c.shape[0] > 1:
-        with np.errstate(all="ignore"):
-            bad = not np.isfinite(np.sum(c[1:]))
-        if bad:
-            return _rescaled(rule, X, out)
+    if out._l is not None:  # the list paths return finite coefficients only
+        return out
+    c = out._c
+    if type(c) is np.ndarray and c.dtype.kind == "f" and c.shape[0] > 1 and (
+            not np.isfinite(c[1:]).all()):
+        return _rescaled(rule, X, out)
     return out
 
 

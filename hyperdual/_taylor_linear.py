@@ -55,6 +55,12 @@ def _impl(*funcs):
     return deco
 
 
+@_impl(np.sinc)
+def sinc(x):
+    """np.sinc is a Python function, not a ufunc: the rule table's sinc (ODE trick)."""
+    return g.sinc(x)
+
+
 def _ax(axis, ndim):
     return _n._norm_axis(axis, ndim)
 

@@ -298,6 +298,12 @@ def _ratio_exponent(r):
         return None
     r1 = r[1]
     if type(r1) is float:
+        a = [abs(v) for v in r[1:] if v != 0.0]
+        if not a:
+            return None
+        bound = 2.0 ** (1000 // len(r))
+        if max(a) <= bound and min(a) >= 1.0 / bound:  # every product of ratios in range
+            return None
         e = None
         for k, v in enumerate(r[1:], 1):
             if v != 0.0:

@@ -19,10 +19,8 @@ representable: its adjoint of ``u`` is ``f'(u)`` in the first pass and
 ``f''(u) u'`` in the second (a single float each: where those are not normal
 floats, no formula can help).
 
-Open (not tested here): the Taylor number type (hyperdual.taylor_helpers) derives
-most rules by the ODE trick from the table's f' evaluated on a Taylor number, not
-from these scaled products; on this sweep it is off for 17 rules, with the wrong
-sign for arcsinh, arccosh, i0e and i1e (e.g. d2/dv2 arcsinh(v**2 + 3) at v = 1.3e150).
+The Taylor numbers of issue 16 are swept the same way, to fourth order, in
+test_rel_taylor_range.
 """
 
 from __future__ import annotations
