@@ -1034,8 +1034,29 @@ def _hypot(x, y, top):
         polar = _hypot(X + one, Y, top)
         root = _hypot(X * one, Y * one, top)
         return _with_value(where(zero, root, polar), h0)
+    # With one operand constant, the square root's series cancels only where the
+    # moving operand dominates (1 - (m_0/h_0)**2 ~ 0); where the constant does, the
+    # angle's series cancels instead (arcsinh's hypot(1, x) at x_0 = 1e-20 with
+    # x_1 = 1e100): there the square root is the precise one.
+    cx, cy = _is_constant(X), _is_constant(Y)
+    if cx != cy:
+        c0, m0 = (X.coef[0], Y.coef[0]) if cx else (Y.coef[0], X.coef[0])
+        rooted = g.real_value(g.absolute(m0)) <= g.real_value(g.absolute(c0))
+        if np.any(rooted):
+            U, V = X / h0, Y / h0
+            root = _with_value(g.sqrt(U * U + V * V) * h0, h0)
+            if np.all(rooted):
+                return root
+            theta = _arctan2(X, Y, top)
+            return _with_value(where(rooted, root, X * g.sin(theta) + Y * g.cos(theta)), h0)
     theta = _arctan2(X, Y, top)
     return _with_value(X * g.sin(theta) + Y * g.cos(theta), h0)
+
+
+def _is_constant(T):
+    """True if every coefficient after the value is exactly 0 (a lifted constant)."""
+    c = T.coef[1:]
+    return not isinstance(c, _Number) and isinstance(c, np.ndarray) and not np.any(c)
 
 
 def _arctan2(x, y, top):
