@@ -252,6 +252,12 @@ def test_every_unary_rule_keeps_float32_at_every_order(name, f, p):
                 hd.derivatives(f, x1, 3), rv.derivatives(f, x1, 3),
                 rv.derivatives(f, x1, 3, method="backprop"),
                 hd.derivative_tensor(s, x1, 3), rv.derivative_tensor(s, x1, 3, method="backprop"))
+    # numpy 1.x's value-based casting makes some functions of a float32 *scalar* float64
+    # (np.sinc: np.float32 * pi); there an engine may follow numpy's own value's dtype
+    scalar_ok = {np.dtype(F32), np.asarray(f(x0)).dtype}
+    scalar_results = {("derivative", 0), ("derivative", 1), ("second_derivative", 0),
+                      ("second_derivative", 1)}
     for helper, rs in results.items():
         for i, r in enumerate(rs):
-            assert _dtype(r) == F32, f"{name}: {helper} #{i} is {_dtype(r)}"
+            ok = scalar_ok if (helper, i) in scalar_results else {np.dtype(F32)}
+            assert _dtype(r) in ok, f"{name}: {helper} #{i} is {_dtype(r)}"
