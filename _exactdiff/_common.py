@@ -61,6 +61,31 @@ def value(x: Any) -> Any:
     return x
 
 
+_add_reduce = np.add.reduce
+_isfinite = math.isfinite
+_BLAS_ONE_THREAD = 8192  # OpenBLAS's ddot runs one thread up to 10000 elements
+
+
+def finite_array(v: np.ndarray) -> bool:
+    """Whether the float ndarray ``v`` holds no inf or nan, from one reduction.
+
+    The dot product of ``v`` with itself is the cheapest check on small arrays;
+    on large ones BLAS splits it over threads, whose wake-up costs milliseconds
+    on a loaded machine, so a plain sum (numpy's own loop) checks those.  Either
+    can overflow on finite data (a false no), which only sends the caller down
+    its careful path; it raises no floating-point warnings.
+
+    Examples
+    --------
+    >>> finite_array(np.array([1.0, 2.0])), finite_array(np.array([1.0, np.inf]))
+    (True, False)
+    """
+    if v.size <= _BLAS_ONE_THREAD:
+        return _isfinite(v.dot(v) if v.ndim == 1 else np.vdot(v, v))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _isfinite(_add_reduce(v, axis=None))
+
+
 def engine_name(*xs: Any) -> str:
     """``"hyperdual"`` or ``"reverse"``: the engine of the first engine value in ``xs``."""
     for x in xs:

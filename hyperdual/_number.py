@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import messages as _msg
+from _exactdiff._common import finite_array as _finite_array
 from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import foreign_error as _foreign_error
 from _exactdiff.arrays import function_name as _function_name
@@ -1257,12 +1258,13 @@ def _finite(r) -> bool:
     Then no operand real was inf, nan or a zero divisor, so the product rule's
     ``tangent * real`` terms cannot hide a ``0 * inf``: the fast lanes may skip
     the NaN-safe general rule.  The dot product of ``r`` with itself is the
-    cheapest full check (~0.5 us at n = 10**3) and raises no floating-point
-    warnings; it overflows for |r| > 1e154, which only sends that operation down
-    the (exact) general path.
+    cheapest full check (~0.5 us at n = 10**3; a sum on arrays large enough for
+    BLAS to thread it: ``_exactdiff._common.finite_array``) and raises no
+    floating-point warnings; it overflows for abs(r) > 1e154, which only sends
+    that operation down the (exact) general path.
     """
     if type(r) is np.ndarray:
-        return _isfinite(r.dot(r) if r.ndim == 1 else np.vdot(r, r))
+        return _finite_array(r)
     if type(r) is not float and _is_foreign(r):
         return False  # a lazy array's values are not at hand: take the general rule
     return _isfinite(r)

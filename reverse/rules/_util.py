@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import arrays as _arrays
+from _exactdiff._common import finite_array as _finite_array
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from .. import core
@@ -53,7 +54,8 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
     infinite operand of a product) ``0 * inf`` would turn those unrelated
     entries into NaN.  hyperdual keeps zero tangents zero the same way.  Only
     non-finite entries are touched, with one mask on both paths (raw arrays and
-    Variables), so they agree exactly; a finite ``gx`` costs one ``vdot`` check.
+    Variables), so they agree exactly; a finite ``gx`` costs one reduction
+    (``_exactdiff._common.finite_array``).
     With Dual data (forward-over-reverse) a cotangent counts as zero where all
     its parts are zero.
     Off in a backward pass's first try (``core.GUARD_ZEROS``): see
@@ -63,7 +65,7 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
         return gx
     v = gx.data if isinstance(gx, Variable) else gx
     if type(v) is np.ndarray:
-        if v.dtype.kind != "f" or math.isfinite(np.vdot(v, v) if v.ndim else v):
+        if v.dtype.kind != "f" or _finite_array(v):
             return gx
     elif isinstance(v, np.floating) or type(v) is float:
         if math.isfinite(v):
@@ -118,7 +120,7 @@ def _keep_zero_bilinear(out: Any, bil: Any, gy: Any, x: Any) -> Any:
     v = out.data if isinstance(out, Variable) else out
     if type(v) is not np.ndarray or v.dtype.kind != "f":
         return out
-    if math.isfinite(np.vdot(v, v) if v.ndim else float(v)):
+    if _finite_array(v):
         return out
     g, xv = _value(gy), _value(x)
     if not (type(g) is np.ndarray and type(xv) is np.ndarray):

@@ -184,3 +184,45 @@ def test_lanes_with_an_infinite_tangent_at_a_finite_value():
         for path, H in got.items():
             assert not np.isfinite(H[0, 0]), path
             assert_close_ulps(H[keep], ref[keep], ulps=4, err_msg=path)
+
+
+@pytest.mark.parametrize("n", [50, 20000])
+def test_hvp_of_a_large_x_with_a_nan_element(n):
+    """The guards' finiteness check is a dot product on small arrays and a sum
+    on large ones (``_exactdiff._common.finite_array``, BLAS threads above ~10^4
+    elements): a NaN element is found on both sides, and H @ e_j for j away from
+    it is the closed form in every HVP path."""
+    x = np.linspace(0.5, 1.5, n)
+    k, j = n // 3, (2 * n) // 3
+    x[k] = np.nan
+
+    def f(v):
+        return np.sum(v * np.exp(v)) + 0.5 * np.sum(v[:-1] * v[1:])
+
+    e = np.zeros(n)
+    e[j] = 1.0
+    want = np.zeros(n)
+    want[j] = (2.0 + x[j]) * np.exp(x[j])
+    want[j - 1] = want[j + 1] = 0.5
+    got = {"hyperdual.hvp": _quiet(hd.hvp, f, x, e)}
+    for mode in ("forward-over-reverse", "reverse-over-reverse"):
+        got[mode] = _quiet(rv.hvp, f, x, e, mode=mode)
+    for path, h in got.items():
+        assert_close_ulps(h, want, ulps=4, err_msg=path)
+
+
+@pytest.mark.parametrize("n", [1, 7, 8192, 8193, 30000])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_finite_array_finds_every_bad_element(n, bad):
+    from _exactdiff._common import finite_array
+
+    x = np.linspace(-2.0, 3.0, n)
+    assert finite_array(x) and finite_array(x.reshape(1, n)) and finite_array(x[::-1])
+    for i in {0, n // 2, n - 1}:
+        y = x.copy()
+        y[i] = bad
+        assert not finite_array(y), (n, i)
+        assert not finite_array(y.reshape(1, n)), (n, i)
+        assert not finite_array(y[::-1]), (n, i)
+        with np.errstate(all="raise"):  # no floating-point warning on the way
+            finite_array(y)
