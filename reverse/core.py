@@ -62,6 +62,7 @@ import contextvars
 import math
 import numbers
 import sys
+import threading
 import types
 import weakref
 from collections.abc import Iterator
@@ -1398,6 +1399,13 @@ class Function:
     #: numpy 1.x: whether the output is float64 whatever the inputs (np.float_power),
     #: so that a 0-d result is not narrowed to float32 inputs' dtype
     _float64_result = False
+    #: What ``backward`` reads of the node's values, for the sweep of a helper's
+    #: large trace (``_sweep_call``): of the inputs, ``"all"`` (the safe default),
+    #: ``"none"`` (only their shapes and dtypes) or ``"other"`` (a product: an
+    #: input's value only when the other input is a Variable); of the output,
+    #: ``_value_output``.
+    _value_inputs = "all"
+    _value_output = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -1481,6 +1489,8 @@ class Function:
             self.output = _ref(out)
             out.creator = self
             out.generation = gen + 1
+            if _SWEEPS:
+                _sweep_call(self, inputs)
         else:
             out.creator = None
             out.generation = 0
@@ -1713,6 +1723,126 @@ def _backward(y: Variable, retain_grad: bool, create_graph: bool, seed: Any = No
             _CONFIG.reset(token)
 
 
+#: How many helpers' traces sweep right now, in any thread (``sweeping``):
+#: Function.__call__'s only cost when none does.
+_SWEEPS = 0
+_SWEEPS_LOCK = threading.Lock()
+_SWEEP: contextvars.ContextVar[Any] = contextvars.ContextVar("reverse_sweep", default=None)
+#: Intermediates from this size on are hollowed (as the releasing pass's threshold,
+#: ``helpers._RELEASE_MIN_SIZE``: below it malloc recycles them anyway).
+_HOLLOW_MIN_BYTES = 1 << 18
+_SWEEP_PENDING = 8
+
+
+class _Sweep:
+    """One trace's candidates for hollowing: ``[Variable, number of consumers]``
+    entries, and the ids of Variables some backward reads the value of."""
+
+    __slots__ = ("pending", "needed")
+
+    def __init__(self) -> None:
+        self.pending: list[list[Any]] = []
+        self.needed: set[int] = set()
+
+
+@contextlib.contextmanager
+def sweeping(active: bool) -> Iterator[None]:
+    """Hollow the large intermediates no backward reads, while a helper records ``f``.
+
+    The graph keeps every intermediate Variable, so a trace holds all its
+    values at once (seven arrays for the Rosenbrock function where numpy's
+    own evaluation holds two); with glibc, every call then page-faults that
+    much memory in again.  Most of them are never read again: ``a + b``,
+    ``a - b``, ``c * a`` with a constant ``c``, ``sum(a)`` and slicing need only
+    their inputs' shapes, and a power only its base.  While this is active,
+    each new node checks the few pending candidates: one referenced only by
+    the graph (nothing can reach it any more but a backward pass) whose value
+    no consumer's and not its creator's backward reads gets a stand-in of its
+    shape and dtype (a NaN broadcast that owns no memory), and its array is
+    freed at once.  The helper ends this before its backward pass (the
+    releasing pass counts references too).  Only helpers use it, on large
+    arrays (``helpers._should_release``), and never inside an outer graph.
+    """
+    global _SWEEPS
+    if not active:
+        yield
+        return
+    token = _SWEEP.set(_Sweep())
+    with _SWEEPS_LOCK:
+        _SWEEPS += 1
+    try:
+        yield
+    finally:
+        with _SWEEPS_LOCK:
+            _SWEEPS -= 1
+        _SWEEP.reset(token)
+
+
+def _sweep_call(f: Function, inputs: tuple) -> None:
+    """Register ``f``'s inputs with the current sweep, then hollow what died."""
+    sweep = _SWEEP.get()
+    if sweep is None:
+        return
+    kind = f._value_inputs
+    pending = sweep.pending
+    for i, x in enumerate(inputs):
+        if not _isinstance(x, Variable) or x.creator is None:
+            continue  # constants, leaves (their aliases have no creator)
+        key = id(x)
+        if key in sweep.needed:
+            continue
+        if kind == "all" or (kind == "other" and any(
+                _isinstance(o, Variable) for j, o in enumerate(inputs) if j != i)):
+            sweep.needed.add(key)
+            for k, e in enumerate(pending):
+                if e[0] is x:
+                    del pending[k]  # (list.remove would compare Variables with ==)
+                    break
+            continue
+        for e in pending:
+            if e[0] is x:
+                e[1] += 1
+                break
+        else:
+            if not x.creator._value_output and _hollow_size(x.data):
+                pending.append([x, 1])
+                if len(pending) > _SWEEP_PENDING:
+                    del pending[0]  # held by the caller for long: give it up
+    x = None
+    if pending:
+        _sweep_pending(pending)
+
+
+def _hollow_size(d: Any) -> bool:
+    """Whether ``d`` is a float array (or Dual of them) owning enough memory to hollow."""
+    if type(d) is not _ndarray:
+        if not _is_dual(d) or type(getattr(d, "dual", None)) is not _ndarray:
+            return False
+        d = d.real
+        if type(d) is not _ndarray:
+            return False
+    return d.base is None and d.dtype.kind == "f" and d.nbytes >= _HOLLOW_MIN_BYTES
+
+
+def _pending_refs(entry: list) -> int:
+    return _getrefcount(entry[0])
+
+
+#: what _pending_refs reports for an object held only by its pending entry
+_PENDING_REFS = _pending_refs([object(), 0])
+
+
+def _sweep_pending(pending: list) -> None:
+    for k in range(len(pending) - 1, -1, -1):
+        e = pending[k]
+        if _pending_refs(e) <= _PENDING_REFS + e[1]:
+            del pending[k]
+            v = e[0]
+            d = v.data
+            dt = d.dtype if type(d) is _ndarray else d.real.dtype
+            v.data = np.broadcast_to(np.array(np.nan, dtype=dt), d.shape)
+
+
 class PendingScatter:
     """The gradient of ``x[index]``, not yet written into an array of ``shape``.
 
@@ -1734,16 +1864,42 @@ class PendingScatter:
     def materialize(self) -> Any:
         return _OPS.scatter(self.value, self.index, self.shape)
 
-    def add_into(self, buf: np.ndarray) -> bool:
-        """Add into ``buf`` in place if both are plain numpy; report success."""
+    def add_into(self, buf: Any) -> bool:
+        """Add into ``buf`` in place if both are plain numpy, or both plain Duals
+        of one tag (forward-over-reverse; ``buf`` made by ``materialize``); report
+        success."""
         v = self.value
-        if not (type(v) is _ndarray or _isinstance(v, (_generic, float, int))):
-            return False
-        if self.basic:
-            buf[self.index] += v
+        if type(buf) is not _ndarray:
+            if not (_plain_dual(v) and v.tag == buf.tag):
+                return False
+            pairs = ((buf.real, v.real), (buf.dual, v.dual))
+        elif type(v) is _ndarray or _isinstance(v, (_generic, float, int)):
+            pairs = ((buf, v),)
         else:
-            np.add.at(buf, self.index, v)
+            return False
+        for b, p in pairs:
+            if self.basic:
+                b[self.index] += p
+            else:
+                np.add.at(b, self.index, p)
         return True
+
+
+def _plain_dual(d: Any) -> bool:
+    """A hyperdual.Dual with ndarray parts and no direction axes."""
+    return (type(d).__name__ == "Dual" and _is_dual(d) and d.nd == 0
+            and type(d.real) is _ndarray and type(d.dual) is _ndarray)
+
+
+def _own_scatter(g: Any) -> bool:
+    """Whether a materialized scatter may be accumulated into in place: an ndarray
+    (np.zeros), or a plain Dual whose parts hyperdual.scatter_add made (fresh
+    zeros of the full shape)."""
+    if type(g) is _ndarray:
+        return True
+    return (_plain_dual(g) and g.real.base is None and g.dual.base is None
+            and g.real.flags.writeable and g.dual.flags.writeable
+            and g.real.shape == g.dual.shape)
 
 
 def _accumulate(prev: Any, gx: Any, owned: set[int]) -> Any:
@@ -1752,10 +1908,10 @@ def _accumulate(prev: Any, gx: Any, owned: set[int]) -> Any:
         prev, gx = gx, prev
         if type(prev) is PendingScatter:
             prev = prev.materialize()
-            if type(prev) is _ndarray:
+            if _own_scatter(prev):
                 owned.add(id(prev))
     if type(gx) is PendingScatter:
-        if type(prev) is _ndarray and id(prev) in owned and gx.add_into(prev):
+        if id(prev) in owned and gx.add_into(prev):
             return prev
         gx = gx.materialize()
     if type(prev) is _ndarray and id(prev) in owned and (
@@ -1763,6 +1919,7 @@ def _accumulate(prev: Any, gx: Any, owned: set[int]) -> Any:
         prev += gx
         return prev
     new = prev + gx
+    owned.discard(id(prev))  # prev may die now: its id must not stay marked
     if type(new) is _ndarray:
         owned.add(id(new))
     return new

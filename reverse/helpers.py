@@ -46,6 +46,7 @@ from .core import (
     get_config,
     grad_wrt,
     reaches_other_leaves,
+    sweeping,
     using_config,
 )
 
@@ -350,9 +351,11 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     data, scalar = _prepare(x, _fname)
     nested = _nested(data)
     xv = _input(data)
-    y = _evaluate(f, xv)
+    release = not nested and _should_release(data)
+    with sweeping(release):
+        y = _evaluate(f, xv)
     _require_scalar(y, _fname)
-    g, graph = _grad(y, xv, _ones(y), nested, not nested and _should_release(data))
+    g, graph = _grad(y, xv, _ones(y), nested, release)
     return _value_out(y, graph), _out(g, scalar, xv)
 
 
@@ -628,7 +631,8 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
         result = _hvp_forward_over_reverse(f, data, vdata, scalar)
         if result is not None:
             return result
-    xv, gx, graph = _gradient_graph(f, data, "hvp")
+    with sweeping(not (_nested(data) or isinstance(vdata, Variable)) and _should_release(data)):
+        xv, gx, graph = _gradient_graph(f, data, "hvp")
     if gx is None:
         return _out(None, scalar, xv)
     graph = graph or isinstance(vdata, Variable)
@@ -653,9 +657,11 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
     # Dual when hvp runs inside a forward-mode derivative).
     tag = hyperdual.new_tag()
     xv = Variable(hyperdual.Dual(data, vdata, tag=tag))
-    y = _evaluate(f, xv)
+    release = _should_release(data, 2)
+    with sweeping(release):
+        y = _evaluate(f, xv)
     _require_scalar(y, "hvp")
-    g, others = grad_wrt(y, xv, _ones(y), False, _should_release(data, 2))
+    g, others = grad_wrt(y, xv, _ones(y), False, release)
     if others:
         return None
     if g is None or not _is_dual(g) or getattr(g, "tag", None) != tag:

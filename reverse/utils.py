@@ -129,6 +129,8 @@ class SumTo(Function):
     """
 
     __slots__ = ("shape",)
+    _value_inputs = "none"  # only shapes (core._sweep_call)
+    _value_output = False
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -276,6 +278,8 @@ class ScatterAdd(Function):
     """
 
     __slots__ = ("index", "shape")
+    _value_inputs = "none"  # only shapes (core._sweep_call)
+    _value_output = False
 
     def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
         self.index = index

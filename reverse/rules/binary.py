@@ -80,6 +80,8 @@ class Add(Function):
     """
 
     __slots__ = ()
+    _value_inputs = "none"  # only shapes (core._sweep_call)
+    _value_output = False
 
     @staticmethod
     def forward(a: Any, b: Any) -> Any:
@@ -102,6 +104,8 @@ class Subtract(Function):
     """
 
     __slots__ = ()
+    _value_inputs = "none"  # only shapes (core._sweep_call)
+    _value_output = False
 
     @staticmethod
     def forward(a: Any, b: Any) -> Any:
@@ -109,8 +113,51 @@ class Subtract(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
-        return (sum_to(gy, a.shape) if isinstance(ia, Variable) else None,
-                sum_to(-gy, b.shape) if isinstance(ib, Variable) else None)
+        gb = None
+        if isinstance(ib, Variable):
+            g1 = _one_value(gy) if type(gy) is np.ndarray and gy.base is not None and _recording() \
+                else None
+            gb = sum_to(-gy if g1 is None else np.broadcast_to(-g1, gy.shape), b.shape)
+        return (sum_to(gy, a.shape) if isinstance(ia, Variable) else None, gb)
+
+
+def _recording() -> bool:
+    """Whether this backward pass records a graph (reverse-over-reverse's first pass)."""
+    return core._get_config().enable_backprop
+
+
+def _one_value(g: Any) -> Any:
+    """``g``'s first element as a ``(1, ..., 1)`` array when ``g`` is one number
+    broadcast (all strides 0: Sum's backward on a large array), else None.
+
+    A formula with a constant on it then costs one element, and its result is
+    broadcast again (``c * sum(x)``'s cotangent ``c`` is no array of n copies
+    of ``c``).  Numpy promotes a 1-element array as the whole one.  Used where
+    a pass records a graph: there such a product is a constant the graph keeps
+    until the second pass (reverse-over-reverse of the Rosenbrock function at
+    n = 10**5: 15.9 -> 10.9 arrays of 800 KB faulted in per call with glibc).
+    In a plain pass it would only save one transient array, and measured, the
+    allocator then returned memory to the kernel at worse moments (gradient
+    6.9 -> 7.9 arrays faulted in per call, forward-over-reverse 16.9 -> 18.9).
+    """
+    if type(g) is np.ndarray and g.base is not None and g.ndim and not any(g.strides):
+        return g[(slice(0, 1),) * g.ndim]
+    return None
+
+
+def _plain_scalar(c: Any) -> bool:
+    t = type(c)
+    return t is float or t is int or (t is np.ndarray and not c.ndim) or isinstance(
+        c, np.generic)
+
+
+def _product_grad(gy: Any, c: Any) -> Any:
+    """``gy * c`` zero-guarded; one element of work for a broadcast ``gy`` and a scalar ``c``."""
+    if _plain_scalar(c):
+        g1 = _one_value(gy)
+        if g1 is not None:
+            return np.broadcast_to(_keep_zero(g1, g1 * c), gy.shape)
+    return _keep_zero(gy, gy * c)
 
 
 class Multiply(Function):
@@ -124,6 +171,8 @@ class Multiply(Function):
     """
 
     __slots__ = ()
+    _value_inputs = "other"  # gy * b for a, gy * a for b (core._sweep_call)
+    _value_output = False
 
     @staticmethod
     def forward(a: Any, b: Any) -> Any:
@@ -131,6 +180,9 @@ class Multiply(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
+        if type(gy) is np.ndarray and gy.base is not None and _recording():
+            return (sum_to(_product_grad(gy, b), a.shape) if isinstance(ia, Variable) else None,
+                    sum_to(_product_grad(gy, a), b.shape) if isinstance(ib, Variable) else None)
         return (sum_to(_keep_zero(gy, gy * b), a.shape) if isinstance(ia, Variable) else None,
                 sum_to(_keep_zero(gy, gy * a), b.shape) if isinstance(ib, Variable) else None)
 
@@ -207,6 +259,7 @@ class Power(Function):
     """
 
     __slots__ = ()
+    _value_output = False  # the partials read the base and exponent only
 
     @staticmethod
     def forward(a: Any, b: Any) -> Any:

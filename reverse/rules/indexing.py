@@ -47,6 +47,8 @@ class GetItem(Function):
     """
 
     __slots__ = ("index",)
+    _value_inputs = "none"  # only shapes (core._sweep_call)
+    _value_output = False
 
     def __init__(self, index: Any) -> None:
         self.index = index

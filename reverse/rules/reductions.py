@@ -59,6 +59,8 @@ class Sum(Function):
     """
 
     __slots__ = ("axis", "keepdims")
+    _value_inputs = "none"  # only shapes (core._sweep_call)
+    _value_output = False
 
     def __init__(self, axis: Any = None, keepdims: bool = False) -> None:
         self.axis = _check_axis(axis)

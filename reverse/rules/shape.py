@@ -124,6 +124,8 @@ class BroadcastTo(Function):
     """
 
     __slots__ = ("shape",)
+    _value_inputs = "none"  # only shapes (core._sweep_call)
+    _value_output = False
 
     def __init__(self, shape: Any) -> None:
         self.shape = tuple(shape) if isinstance(shape, (tuple, list)) else (int(shape),)

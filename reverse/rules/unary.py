@@ -291,6 +291,9 @@ def _make_unary(cls_name: str, ufunc: Any, grad: Any, names: tuple[str, ...],
         "__doc__": _CLASS_DOC.format(name=names[0], cls=cls_name, closed=closed, x0=x0),
         "__module__": __name__,
     })
+    if cls_name in ("Negative", "Positive"):  # -gy, gy: no values (core._sweep_call)
+        cls._value_inputs = "none"
+        cls._value_output = False
     globals()[cls_name] = cls
     _UNARY_CLASSES[cls_name] = cls
     __all__.append(cls_name)
