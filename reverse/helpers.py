@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextvars
 import math
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -184,9 +185,22 @@ def _zeros_like_input(xv: Variable) -> np.ndarray:
 _RELEASE_MIN_SIZE = 1 << 15
 
 
+#: Releasing and hollowing (``core.sweeping``) decide from reference counts,
+#: calibrated at import, on the interpreters the test matrix runs: CPython
+#: 3.10-3.13 with the GIL.  Elsewhere (another implementation, a free-threaded
+#: build, a newer CPython whose evaluation stack may borrow references) a count
+#: could come out low and free a value still in use, so both stay off there:
+#: that costs memory traffic on large x, never a wrong number.
+_REFCOUNTS_TRUSTED = (
+    sys.implementation.name == "cpython"
+    and (3, 10) <= sys.version_info[:2] <= (3, 13)
+    and getattr(sys, "_is_gil_enabled", lambda: True)()
+)
+
+
 def _should_release(data: Any, parts: int = 1) -> bool:
     """Whether a helper's one-off backward pass from x of this data should release."""
-    return math.prod(getattr(data, "shape", ())) * parts >= _RELEASE_MIN_SIZE
+    return _REFCOUNTS_TRUSTED and math.prod(getattr(data, "shape", ())) * parts >= _RELEASE_MIN_SIZE
 
 
 def _ones(y: Variable) -> np.ndarray:

@@ -259,3 +259,22 @@ def test_releasing_passes_in_threads_match_serial():
         for a, b in zip(got, want):
             np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(serial[0][0], rosen_der(xs[0]), rtol=1e-12, atol=1e-12)
+
+
+def test_reference_counting_runs_only_where_calibrated(monkeypatch):
+    # The release and the sweep trust sys.getrefcount as calibrated on CPython
+    # 3.10-3.13 (the test matrix); on any other interpreter both stay off.
+    import sys
+
+    expected = (sys.implementation.name == "cpython"
+                and (3, 10) <= sys.version_info[:2] <= (3, 13)
+                and getattr(sys, "_is_gil_enabled", lambda: True)())
+    assert helpers._REFCOUNTS_TRUSTED is expected
+    x = _point(helpers._RELEASE_MIN_SIZE)
+    g_on = reverse.gradient(rosen, x)
+    monkeypatch.setattr(helpers, "_REFCOUNTS_TRUSTED", False)
+    assert not helpers._should_release(x)
+    made, seen = _watch(monkeypatch)
+    g_off = reverse.gradient(rosen, x)
+    assert len(made) >= 10 and not any(seen[-1])  # nothing released
+    np.testing.assert_array_equal(g_off, g_on)
