@@ -198,3 +198,27 @@ def test_products_of_a_broadcast_cotangent(dtype):
         assert np.all(np.abs(got - want) <= 8 * eps * cond * np.abs(want) + 1e-300), mode
     g = reverse.gradient(f, x)
     assert g.dtype == dtype
+
+
+def test_sweeps_in_threads_match_serial(monkeypatch):
+    """Each thread sweeps its own trace (a context variable): threads sharing f
+    and v get the serial results bit for bit, and no sweep is left counted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(core, "_HOLLOW_MIN_BYTES", 0)
+    n = helpers._RELEASE_MIN_SIZE
+    xs = [_point(n, seed=s) for s in range(3)]
+    v = _point(n, seed=9)
+    f = FUNCTIONS["products"]
+
+    def work(x):
+        return (reverse.gradient(rosen, x), reverse.hvp(f, x, v),
+                reverse.hvp(rosen, x, v, mode="reverse-over-reverse"))
+
+    serial = [work(x) for x in xs]
+    with ThreadPoolExecutor(3) as pool:
+        threaded = list(pool.map(work, xs * 3))
+    for got, want in zip(threaded, serial * 3):
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+    assert core._SWEEPS == 0
