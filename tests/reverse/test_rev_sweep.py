@@ -81,7 +81,7 @@ def test_hollowing_changes_no_number(monkeypatch, name):
         monkeypatch.setattr(core, "_sweep_pending", counting)
         swept = call()
         monkeypatch.setattr(core, "_sweep_pending", real)
-        if name in HOLLOWS:
+        if name in HOLLOWS and helpers._REFCOUNTS_TRUSTED:
             assert sum(hollowed) > 0, what
         # the same formulas on the same values: the very same bits
         np.testing.assert_array_equal(swept, plain, err_msg=what)
@@ -94,6 +94,7 @@ def _hollow(v):
         np.isnan(d).all())
 
 
+@pytest.mark.skipif(not helpers._REFCOUNTS_TRUSTED, reason="no sweep on this interpreter")
 def test_dead_temporaries_are_hollowed_and_the_rest_kept(monkeypatch):
     _sweep_everything(monkeypatch, True)
     x = _point(6)
@@ -135,7 +136,7 @@ def test_only_helpers_on_large_inputs_sweep(monkeypatch):
     reverse.gradient(rosen, _point(8))  # small x: no helper sweeps
     assert calls == []
     reverse.gradient(rosen, _point(helpers._RELEASE_MIN_SIZE))
-    assert calls
+    assert bool(calls) == helpers._REFCOUNTS_TRUSTED
     assert core._SWEEPS == 0 and core._SWEEP.get() is None
 
 
