@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -104,6 +105,8 @@ def _nests(impl):
     @functools.wraps(impl)
     def helper(f, *args, **kwargs):
         for a in args:
+            if type(a) is _ndarray or type(a) is float:
+                continue  # the usual point: no other engine's value
             engine = _engine_of(a)
             if engine is not None:
                 return getattr(engine, name)(f, *args)
@@ -117,6 +120,7 @@ def _nests(impl):
 
 
 _NOT_VALUES = (str, bytes, dict, set)
+_ndarray = np.ndarray
 
 
 def _call(f, arg, helper: str):
@@ -147,6 +151,8 @@ def _check_live(v):
 
 
 def _point(x, name: str = "x"):
+    if type(x) is _ndarray and x.ndim and x.dtype.kind == "f":
+        return x, x.shape  # the usual point, as _as_part would return it
     if isinstance(x, _Number):
         return x, x.shape
     p = _as_part(x, name)
@@ -154,12 +160,22 @@ def _point(x, name: str = "x"):
 
 
 def _result(v):
+    if type(v) is _ndarray:
+        return _tidy(v) if v.ndim == 0 else v
+    if type(v) is float:
+        return v
     if isinstance(v, _Number) or _is_foreign(v):  # a dask result stays lazy
         return v
     return _tidy(v) if np.ndim(v) == 0 else np.asarray(v)
 
 
 def _value_shape(y) -> tuple:
+    if type(y) is Dual or type(y) is HyperDual:
+        r = y.real
+        if type(r) is _ndarray:
+            return r.shape
+        if type(r) is float:
+            return ()
     return np.shape(g.real_value(y))
 
 
@@ -195,6 +211,8 @@ def _part_of(y, tag: int, cls, m: int, zero_shape: tuple, dtype=np.float64, like
 
 def _dtype(x0):
     """dtype of the point's value: derivative seeds and results follow it."""
+    if type(x0) is _ndarray:
+        return x0.dtype
     if _is_foreign(x0):
         return np.dtype(x0.dtype)
     return np.result_type(g.real_value(x0))
@@ -306,7 +324,8 @@ def _eye_block(start: int, k: int, n: int, shape: tuple, lead: tuple, dtype=np.f
     if like is not None and _is_foreign(like):  # in x's library and chunking
         return _arrays.eye_block_like(like, start, k, lead, dtype)
     seed = np.zeros((k, n), dtype=dtype)
-    seed[np.arange(k), start + np.arange(k)] = 1.0
+    # row i holds its 1 at column start + i: flat position start + i (n + 1), a slice
+    seed.reshape(-1)[start:start + k * (n + 1):n + 1] = 1.0
     seed = seed.reshape(lead + shape)
     if seed.shape == (k, n):  # a block of a 1-d x's gradient/Jacobian: A @ seed is a slice
         register_unit_seed(seed, start)
@@ -325,7 +344,7 @@ def _zeros_lead(x0, lead: tuple, dtype):
 
 def _forward_jac(f, x0, shape, helper, scalar_only):
     """Run f on Dual blocks of unit directions; returns (value, derivative parts)."""
-    n = int(np.prod(shape, dtype=np.int64))
+    n = math.prod(shape) if type(x0) is _ndarray else int(np.prod(shape, dtype=np.int64))
     tag = _seed_tag()
     dt = _dtype(x0)
     blocks, value = [], None
@@ -334,9 +353,9 @@ def _forward_jac(f, x0, shape, helper, scalar_only):
         k = min(step, n - start)
         seed = _eye_block(start, k, n, shape, (k,), dt, x0)
         y = _call(f, Dual._build((x0, seed), tag, 1), helper)
-        if scalar_only:
-            _require_scalar(y, helper)
         ys = _value_shape(y)
+        if scalar_only and ys != ():
+            _require_scalar(y, helper)
         blocks.append(_part_of(y, tag, Dual, 1, (k,) + ys, dt, x0))
         value = _value_of(y, tag)
     d = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
@@ -487,7 +506,7 @@ def hessian(f: Callable, x) -> float | np.ndarray:
     """
     _check_callable(f, "hessian")
     x0, shape = _point(x)
-    n = int(np.prod(shape, dtype=np.int64))
+    n = math.prod(shape) if type(x0) is _ndarray else int(np.prod(shape, dtype=np.int64))
     dt = _dtype(x0)
     if n >= _sparse()._ROUTE_MIN_N and type(x0) is np.ndarray and dt in _ROUTE_DTYPES:
         h = _sparse()._dense_hessian_by_colours(f, x0, shape, dt)
@@ -502,7 +521,8 @@ def hessian(f: Callable, x) -> float | np.ndarray:
         e1 = _eye_block(start, k, n, shape, (k, 1), dt, x0)
         e12 = _zeros_lead(x0, (k, n), dt)
         y = _call(f, HyperDual._build((x0, e1, e2, e12), tag, 2), "hessian")
-        _require_scalar(y, "hessian")
+        if _value_shape(y) != ():
+            _require_scalar(y, "hessian")
         rows.append(_part_of(y, tag, HyperDual, 3, (k, n), dt, x0))
     h = rows[0] if len(rows) == 1 else np.concatenate(rows, axis=0)
     return _result(np.reshape(h, shape + shape) if shape else h[0, 0])
