@@ -569,6 +569,10 @@ class _Number:
         return _array_ufunc(self, ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
+        if func is _np_sum and not kwargs and len(args) == 1 and args[0] is self:
+            out = _sum_all(self)  # np.sum(x): the usual reduction, without the layers
+            if out is not None:
+                return out
         if any(not getattr(t, "_NPARTS", 1) for t in types):
             return NotImplemented  # a Taylor among the operands decides (hyperdual._taylor)
         impl = HANDLED_FUNCTIONS.get(func)
@@ -1713,6 +1717,33 @@ def _map_parts(x, fn):
     parts = x._parts()
     nd = x.nd
     out = [_tidy(fn(parts[0], 0))] + [_tidy(fn(p, nd)) for p in parts[1:]]
+    return type(x)._build(out, x.tag, nd)
+
+
+_np_sum = np.sum
+
+
+def _sum_all(x):
+    """``np.sum(x)`` of a Dual/HyperDual with float ndarray parts: the numbers of
+    ``hyperdual.rules.reductions.sum_`` (each part summed over its value axes) by
+    the same calls, without the where=/initial= and axis layers; None otherwise."""
+    if not x._NPARTS:
+        return None
+    parts = x._parts()
+    r = parts[0]
+    if type(r) is not np.ndarray or r.dtype.kind != "f":
+        return None
+    nd = x.nd
+    nr = r.ndim
+    out = [_tidy(_add_reduce(r, axis=tuple(range(nr)), keepdims=False))]
+    a = tuple(range(nd, nd + nr))
+    for p in parts[1:]:
+        if type(p) is np.ndarray and p.dtype.kind == "f":
+            out.append(_tidy(_add_reduce(p, axis=a, keepdims=False)))
+        elif type(p) is float:
+            out.append(p)
+        else:
+            return None
     return type(x)._build(out, x.tag, nd)
 
 

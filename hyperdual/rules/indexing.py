@@ -123,8 +123,63 @@ def scatter_add(shape, index, values):
             np.add.at(q_out, index, q)
         return out
 
+    if values._NPARTS and _is_basic_index(index):
+        parts = values._parts()
+        if all(type(p) is np.ndarray for p in parts):
+            # the usual case (reverse mode's x[1:] over Dual data): each part
+            # written straight into its zeros, as fn below does
+            out = []
+            for m, p in enumerate(parts):
+                n = nd if m else 0
+                o = np.zeros(p.shape[:n] + shape, dtype=p.dtype)
+                o[(slice(None),) * n + items] += p
+                out.append(o)
+            return type(values)._build(out, values.tag, nd)
     if not values._NPARTS:  # a Taylor: its coefficient array, led by the K + 1 axis
         return type(values)._make(fn(values.coef, 1), values.tag)
     parts = values._parts()
     out = [fn(parts[0], 0)] + [fn(p, nd) for p in parts[1:]]
     return type(values)._build(out, values.tag, nd)
+
+
+def scatter_add_into(buf, index, values, basic=True) -> bool:
+    """Add ``values`` at ``index`` of ``buf`` in place; report success.
+
+    ``buf`` and ``values`` must be numbers of one kind, tag and direction axes
+    whose parts are arrays of equal dtypes and direction axes (``buf``'s parts
+    writable arrays that nobody else holds: reverse mode's own accumulation
+    buffer, made by :func:`scatter_add`).  Then this is ``buf + scatter_add(...)``
+    without the zeros and the sum; otherwise nothing is written and the answer is
+    False.  ``basic`` says that ``index`` is a basic index (ints, slices); any
+    other index (repeats accumulate, ``np.add.at``) is taken without direction
+    axes only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> buf = scatter_add((3,), slice(0, 2), Dual(np.ones(2), np.ones(2)))
+    >>> scatter_add_into(buf, slice(1, 3), Dual(np.ones(2), np.arange(2.0)))
+    True
+    >>> buf
+    Dual(array([1., 2., 1.]), array([1., 1., 1.]))
+    """
+    if (type(buf) is not type(values) or not values._NPARTS or buf.tag != values.tag
+            or buf.nd != values.nd or not basic and values.nd):
+        return False
+    nd = values.nd
+    bparts, vparts = buf._parts(), values._parts()
+    for m, (b, p) in enumerate(zip(bparts, vparts)):
+        n = nd if m else 0
+        if (type(b) is not np.ndarray or type(p) is not np.ndarray or b.dtype != p.dtype
+                or b.shape[:n] != p.shape[:n] or not b.flags.writeable):
+            return False
+    if not basic:
+        for b, p in zip(bparts, vparts):
+            np.add.at(b, index, p)
+        return True
+    items = index if isinstance(index, tuple) else (index,)
+    for m, (b, p) in enumerate(zip(bparts, vparts)):
+        n = nd if m else 0
+        b[(slice(None),) * n + items] += p
+    return True
