@@ -20,7 +20,7 @@ import numpy as np
 from _exactdiff import arrays as _arrays
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
-from .._number import _is_basic_index, _map_parts, _Number, _shape
+from .._number import _is_basic_index, _map_parts, _Number, _shape, _tidy
 
 # What hyperdual exports from this module (as hyperdual.<name>); the other
 # functions here are rules that numpy dispatch reaches (np.swapaxes(x) ...).
@@ -48,6 +48,13 @@ def getitem(x, index):
         isinstance(index, tuple) and any(isinstance(i, _Number) for i in index)
     ):
         raise TypeError("hyperdual: a Dual/HyperDual cannot be used as an index")
+    if type(index) is slice and x._NPARTS:
+        # x[1:], the usual index: what _map_parts does with _index_part, written out
+        parts = x._parts()
+        nd = x.nd
+        lead = (slice(None),) * nd + (index,)
+        out = [_tidy(parts[0][index])] + [_tidy(p[lead]) for p in parts[1:]]
+        return type(x)._build(out, x.tag, nd)
     if isinstance(index, list):
         index = np.asarray(index)
     return _map_parts(x, lambda p, nd: _index_part(p, nd, index))

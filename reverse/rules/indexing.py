@@ -54,7 +54,7 @@ class GetItem(Function):
         self.index = index
 
     def forward(self, x: Any) -> Any:
-        if type(x) is not np.ndarray:
+        if type(x) is not np.ndarray and type(self.index) is not slice:
             index = _arrays.align_lazy_mask(self.index, _value(x))
             if index is not self.index:  # the backward scatter needs the same blocks
                 self.index = index

@@ -70,6 +70,8 @@ class Sum(Function):
         if type(x) is np.ndarray and x.dtype.kind == "f":
             # what np.sum runs, without its ~2 us Python wrapper
             return np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)
+        if self.axis is None and not self.keepdims:
+            return np.sum(x)  # the same sum; a Dual takes its short path for np.sum(x)
         return np.sum(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy: Any, y: Any, x: Any) -> Any:
