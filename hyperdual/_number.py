@@ -1354,6 +1354,8 @@ def _fast_arith(name, x, y):
 
 
 _FAST_ARITH = {"add", "subtract", "multiply", "true_divide"}
+_LANE_UFUNCS = {np.add: "add", np.subtract: "subtract", np.multiply: "multiply",
+                np.true_divide: "true_divide"}
 
 
 def _dual_out(r, d, tag, nd):
@@ -1637,10 +1639,17 @@ _REAL_UFUNCS = {
 
 
 def _array_ufunc(self, ufunc, method, inputs, kwargs):
-    if method == "__call__" and not kwargs and len(inputs) == 1:
-        rule = UNARY_BY_UFUNC.get(ufunc)
-        if rule is not None:  # fast path: the only input is self
-            return self._unary(rule)
+    if method == "__call__" and not kwargs:
+        if len(inputs) == 1:
+            rule = UNARY_BY_UFUNC.get(ufunc)
+            if rule is not None:  # fast path: the only input is self
+                return self._unary(rule)
+        elif len(inputs) == 2:
+            name = _LANE_UFUNCS.get(ufunc)
+            if name is not None:  # ndarray * Dual ...: the written-out lanes first
+                out = _lanes(name, inputs[0], inputs[1])
+                if out is not None:
+                    return out
     name = f"numpy.{ufunc.__name__}"
     if method != "__call__":
         raise TypeError(

@@ -2129,11 +2129,6 @@ def _has_nan(g: Any) -> bool:
     if _isinstance(g, Variable):
         g = g.data
     if type(g) is _ndarray and g.dtype.kind == "f":
-        if g.ndim == 1 and g.size <= 4096:
-            # a sum of squares is NaN exactly when an entry is (inf * inf is inf, and
-            # all terms are >= 0: no inf - inf); ~3x cheaper than the ufunc reduction
-            # at these sizes, which stay below BLAS's threading
-            return math.isnan(g.dot(g))
         # the minimum is NaN exactly when an entry is (no inf - inf, and no BLAS call:
         # a threaded dot product stalls on a busy machine)
         return math.isnan(_min_reduce(g, axis=None)) if g.size else False

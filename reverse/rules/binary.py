@@ -220,7 +220,7 @@ def _const_power_grad(gy: Any, a: Any, n: Any) -> Any:
     ``a ** 1`` is ``1 * a ** 0`` whose own derivative goes through this guard
     again, so x**1 and x**0 are clean at every order.
     """
-    if _is_scalar(n):
+    if type(n) is int or type(n) is float or _is_scalar(n):
         if n == 0:
             return np.zeros(np.broadcast_shapes(gy.shape, a.shape))
         if n == 1:
@@ -268,7 +268,8 @@ class Power(Function):
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
         ga = gb = None
-        if not isinstance(ib, Variable) and not core._is_dual(b):
+        tb = type(b)
+        if tb is int or tb is float or not isinstance(ib, Variable) and not core._is_dual(b):
             # a plain constant exponent: its value is the whole number
             if isinstance(ia, Variable):
                 ga = sum_to(_keep_zero(gy, _const_power_grad(gy, a, b)), a.shape)
