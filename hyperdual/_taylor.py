@@ -20,6 +20,8 @@ import math
 
 import numpy as np
 
+from _exactdiff.arrays import is_foreign_array as _is_foreign
+
 from . import _generic as g
 from . import _number as _n
 from . import _taylor_rules as tr
@@ -914,16 +916,48 @@ def _power(x, y, a, b, top):
         yv = _const(y)
         if np.ndim(g.real_value(yv)) == 0 and not isinstance(yv, _Number):
             return _power_const(top, float(yv))
-        # an array (or older-tag) exponent: exp(y log x), x > 0
+        if type(yv) is np.ndarray and type(top.coef) is np.ndarray:
+            return _power_array(top, yv)
+        # an older-tag (or foreign array) exponent: exp(y log x), x > 0
         return _exp_log(top, yv)
     if a is None:
         xv = _const(x)
-        # c**y = exp(y log c); c**y_0 exactly as the value
+        # c**y = exp(y log c); c**y_0 exactly as the value.  log c is taken as 0 at
+        # c = 0 (the derivatives by y of 0**y vanish), as the Dual rule does
         Y = y
-        lc = g.log(xv)
+        if isinstance(xv, _Number) or _is_foreign(xv):
+            lc = g.log(xv)
+        else:
+            with np.errstate(divide="ignore"):
+                lc = np.where(np.equal(xv, 0), 0.0, np.log(np.where(np.equal(xv, 0), 1.0, xv)))
+            lc = _tidy(lc) if np.ndim(lc) == 0 else lc.astype(np.result_type(xv, 1.0), copy=False)
         out = g.exp(Y * lc)
         return _with_value(out, g.power(xv, Y.coef[0]))
     return _with_value(g.exp(y * g.log(x)), g.power(a[0], b[0]))
+
+
+def _power_array(X, yv):
+    """x**p for a constant array of exponents p (x_0 of any sign): the ratio series
+    of power_const elementwise, and power_const's own cases (integer powers exact,
+    branch points) for the elements where x_0 = 0.  exp(p log x) is nan at x_0 < 0
+    even for integer p (x**[2, 3] at x = -1.2)."""
+    c = X.coef
+    shape = np.broadcast_shapes(c.shape[1:], yv.shape)
+    cb = np.broadcast_to(_lift(c, len(shape)), c.shape[:1] + shape)
+    a = np.broadcast_to(yv, shape)
+    if a.dtype.kind not in "fiub":
+        return _exp_log(X, yv)
+    with np.errstate(all="ignore"):
+        out = np.array(_pack(tr.power_const(list(cb), a)), copy=True)
+        out[0] = np.power(cb[0], a)
+    if out.dtype.kind != "f":
+        return _exp_log(X, yv)
+    for idx in zip(*np.nonzero(cb[0] == 0)):
+        col = (slice(None),) + tuple(idx)
+        one = _power_const(Taylor._make(np.array(cb[col], dtype=np.float64), X.tag),
+                           float(a[tuple(idx)]))
+        out[col] = one.coef
+    return Taylor._make(_zero_tangent(cb, out), X.tag)
 
 
 def _exp_log(X, yv):

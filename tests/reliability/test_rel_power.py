@@ -179,3 +179,50 @@ def test_the_reference_is_independent():
         for i, j in [(1, 0), (0, 1), (2, 0), (1, 1), (0, 2), (2, 1), (1, 2), (3, 0)]:
             want = M.diff(lambda a, b: a ** b, (X, Y), (i, j))
             assert abs(_partial(i, j, X, Y) - want) <= 1e-30 * abs(want)
+
+
+@pytest.mark.parametrize("x0", [-1.2, -1e-3, 0.0, 0.5, 3.0])
+def test_taylor_power_with_an_array_of_exponents_is_the_scalar_power_elementwise(x0):
+    """x ** [2, 3, -1, 0, 0.5, 1.5] in Taylor mode (derivatives, derivative_tensor of
+    both engines) is x ** p for each p: exp(p log x) gave nan at every order for a
+    negative base (x ** [2, 3] at -1.2) and at 0, where the integer powers are exact."""
+    ps = np.array([2, 3, -1, 0, 0.5, 1.5])
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = hd.derivatives(lambda x: x ** ps, x0, 4)
+        for k, p in enumerate(ps):
+            want = hd.derivatives(lambda x, p=p: x ** float(p), x0, 4)
+            np.testing.assert_allclose(got[:, k], want, rtol=32 * 2 ** -52, atol=0)
+            if x0 < 0 and not float(p).is_integer():
+                continue
+            P = M.mpf(float(p))
+            for n in range(5):  # the falling factorial p (p-1) ... x**(p-n)
+                if x0 == 0 and (n > p or (p < 0)):
+                    continue
+                c = M.mpf(1)
+                for i in range(n):
+                    c *= P - i
+                truth = c * M.mpf(x0) ** (P - n) if c != 0 else M.mpf(0)
+                assert abs(got[n, k] - truth) <= 8 * 2 ** -52 * abs(truth) * (n + 1)
+        # as a tensor over two variables, against the HyperDual Hessian
+        f = lambda v: np.sum(v ** np.array([2, 3])) * v[0]  # noqa: E731
+        v = np.array([x0, 0.7 - x0])
+        for eng in (hd, rv):
+            np.testing.assert_allclose(eng.derivative_tensor(f, v, 2), hd.hessian(f, v),
+                                       rtol=1e-14, atol=1e-14)
+
+
+def test_taylor_constant_base_zero_has_zero_derivatives_in_the_exponent():
+    """0 ** y: log 0 is taken as 0 in every derivative by y (the Dual rule's convention,
+    README), in Taylor mode too (it gave nan); -2 ** y stays nan, 3 ** y is exact."""
+    base = np.array([0.0, -2.0, 3.0])
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for y0 in (2.0, 0.0, -1.0):
+            got = hd.derivatives(lambda y: base ** y, y0, 3)
+            np.testing.assert_array_equal(got[1:, 0], 0.0)
+            assert np.all(np.isnan(got[1:, 1]))
+            want = [3.0 ** y0 * math.log(3.0) ** k for k in range(4)]
+            np.testing.assert_allclose(got[:, 2], want, rtol=4e-16 * 4)
+            assert got[1, 0] == hd.derivative(lambda y: base ** y, y0)[0]
+            assert got[2, 0] == hd.second_derivative(lambda y: base ** y, y0)[0]
