@@ -152,6 +152,22 @@ def where(condition, x=None, y=None):
 
 def _select_extreme(x, axis, keepdims, argf):
     r = g.real_value(x)
+    if x.ndim and type(r) is np.ndarray:
+        red = np.max if argf is np.argmax else np.min
+        axes = tuple(range(x.ndim)) if axis is None else _ax(axis, x.ndim)
+        axes = axes if isinstance(axes, tuple) else (axes,)
+        hit = r == red(r, axis=axes, keepdims=True)
+        count = np.sum(hit, axis=axes, keepdims=True)
+        if np.any(count > 1) or len(axes) > 1:
+            # tied extremes share every coefficient equally (JAX's convention, as the
+            # Dual/HyperDual rule and reverse mode do at first and second order)
+            w = (hit / count).astype(r.dtype, copy=False)
+            items = _items_of(x.coef)
+            out = [red(items[0], axis=axes, keepdims=True)]
+            out += [sum_(w * c, axis=axes, keepdims=True) if isinstance(c, _Number)
+                    else np.sum(w * c, axis=axes, keepdims=True) for c in items[1:]]
+            res = Taylor._make(np.stack(out), x.tag)
+            return res if keepdims else squeeze(res, axis=axes)
     if axis is None:
         i = np.unravel_index(argf(r), np.shape(r))
         res = getitem(x, i)

@@ -499,6 +499,19 @@ def _extreme(name):
             raise Unstackable(f"{name} with out")
         x = _stack_of(x, name)
         v = x._value()
+        if x.ndim:
+            axes = _norm_axes(axis, x.ndim)
+            hit = v == (np.max if name == "max" else np.min)(v, axis=axes, keepdims=True)
+            count = np.sum(hit, axis=axes, keepdims=True)
+            if np.any(count > 1) or len(axes) > 1:
+                # tied extremes share every coefficient equally (JAX's convention, as
+                # the Dual rule): the weights are a function of the value only
+                w = (hit / count).astype(x.c.dtype, copy=False)
+                sh = tuple(a + 2 for a in axes)
+                c = np.sum(x.c * w, axis=sh, keepdims=True)
+                c[0] = (np.max if name == "max" else np.min)(x.c[0], axis=sh, keepdims=True)[0]
+                res = _Stack(c, x.tag)
+                return res if keepdims else _Stack(np.squeeze(c, axis=sh), x.tag)
         if axis is None:
             i = np.unravel_index(pick(v), v.shape)
             res = x[i]

@@ -315,6 +315,38 @@ def test_max_min_reductions_share_ties_equally_in_both_engines_every_order():
         np.testing.assert_array_equal(g, [0.5, 0.5])
 
 
+TIE_FUNCTIONS = {
+    "max**2": lambda v: np.max(v) ** 2,
+    "min(v*v)": lambda v: np.min(v * v) * v[1],
+    "max over axis 0": lambda v: np.sum(np.max(v.reshape(2, 2), axis=0) ** 3),
+    "max over a tuple of axes": lambda v: np.sin(np.max(v.reshape(2, 1, 2), axis=(0, 2))[0]),
+    "min keepdims": lambda v: np.sum(np.amin(v.reshape(2, 2), axis=1, keepdims=True) * v),
+    "inf-norm": lambda v: np.linalg.norm(v, np.inf) ** 2,
+    "ptp": lambda v: np.ptp(v) ** 2 + v[0] * np.ptp(v),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TIE_FUNCTIONS))
+@pytest.mark.parametrize("point", [[1.0, 1.0, 1.0, 1.0], [0.0, 1.0, 0.0, 2.0],
+                                   [0.5, 0.5, -0.25, 1.5], [0.3, -1.2, 0.7, 2.1]])
+def test_taylor_mode_shares_max_min_ties_as_dual_and_reverse(name, point):
+    """Taylor numbers (derivative_tensor/derivatives of both engines) share every
+    coefficient equally among tied extremes, as Dual/HyperDual and reverse do: they gave
+    the first argmax everything (derivative_tensor(max(v)**2, ones, 1) was [2, 0, 0, 0],
+    the gradient [0.5, 0.5, 0.5, 0.5]), and a tuple axis raised TypeError."""
+    f, p = TIE_FUNCTIONS[name], np.array(point)
+    g, H = hd.gradient(f, p), hd.hessian(f, p)
+    assert_close_ulps(rv.gradient(f, p), g)
+    T3 = hd.jacobian(lambda v: hd.hessian(f, v), p)
+    for m in (hd, rv):
+        np.testing.assert_allclose(m.derivative_tensor(f, p, 1), g, rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(m.derivative_tensor(f, p, 2), H, rtol=1e-14, atol=1e-14)
+        np.testing.assert_allclose(m.derivative_tensor(f, p, 3), T3, rtol=1e-13, atol=1e-13)
+        v = np.array([0.3, -0.5, 0.7, 1.1])
+        d = m.directional_derivatives(f, p, v, 2)
+        np.testing.assert_allclose(d[1:], [g @ v, v @ H @ v], rtol=1e-14, atol=1e-14)
+
+
 def test_power_at_zero_base_symmetric_hessian_same_in_both_engines():
     """x**y: log x is taken as 0 at x = 0 in every y-derivative (JAX's d/dy, extended)."""
     f = lambda v: v[0] ** v[1]  # noqa: E731
