@@ -116,13 +116,28 @@ class Prod(Function):
         kd = reduce_shape(x.shape, self.axis)
         gy = np.reshape(gy, kd)
         xv = _value(x)
-        if not _arrays.is_lazy(xv) and not np.any(xv == 0):  # lazy: no compute
-            # y / x: exact at every order wherever no entry is zero
+        if not _arrays.is_lazy(xv) and not np.any(xv == 0) and _normal(_value(y)):
+            # y / x: exact at every order wherever no entry is zero and the product
+            # is a normal float (lazy data: no compute, as before)
             return gy * (np.reshape(y, kd) / x)
-        # With a zero entry: the product of the others as exclusive cumulative
-        # products from both sides, built of slices, products and concatenations
-        # only, so every order of derivative is exact (and Hessians symmetric).
+        # With a zero entry, or a product that under/overflows (prod of four 1e-150s
+        # is 0, its Hessian entries 1e-300), the product of the others as exclusive
+        # cumulative products from both sides, built of slices, products and
+        # concatenations only, so every order of derivative is exact (and Hessians
+        # symmetric).
         return gy * _prod_others(x, self.axis)
+
+
+def _normal(y: Any) -> bool:
+    """Whether every entry of the product ``y`` (plain values) is a normal float (not
+    0, subnormal, inf or nan), so that ``y / x`` keeps the products of the others."""
+    if _arrays.is_foreign_array(y):  # dask/CuPy/sparse: as before (no compute, no copy)
+        return True
+    a = np.abs(np.asarray(y))
+    if a.dtype.kind != "f":
+        return True
+    info = np.finfo(a.dtype)
+    return bool(np.all((a >= info.tiny) & (a <= info.max)))
 
 
 def _exclusive_cumprod(z: Any) -> Any:

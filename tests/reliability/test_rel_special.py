@@ -140,6 +140,33 @@ def test_prod_with_zeros_every_order_both_engines(seed):
     np.testing.assert_allclose(Tr, Tf, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("scale", [1e-150, 1e-100, 1e100, 1e150])
+def test_prod_whose_value_under_or_overflows_every_order_both_engines(scale):
+    """prod of four entries of 1e+-150: the value is 0 (or inf) but the Hessian's entries
+    (products of two others, 1e+-300) are normal floats.  Reverse mode took y / x
+    there and gave Hessians of zeros (nan and inf at 1e150); now the exclusive
+    products, as with a zero entry, exact against the closed form."""
+    x = scale * np.array([1.0, -2.0, 3.0, 1.5])
+    H = np.array([[np.prod(np.delete(x, [i, j])) if i != j else 0.0 for j in range(4)]
+                  for i in range(4)])  # two factors of size ~scale: exact to an ulp or two
+    with np.errstate(all="ignore"):  # the value (and the gradient) under/overflows
+        paths = (rv.hessian(np.prod, x), hd.hessian(np.prod, x),
+                 np.stack([rv.hvp(np.prod, x, e, mode="reverse-over-reverse")
+                           for e in np.eye(4)]),
+                 np.stack([rv.hvp(np.prod, x, e) for e in np.eye(4)]),
+                 rv.jacobian(lambda v: rv.gradient(np.prod, v), x),
+                 hd.jacobian(lambda v: rv.gradient(np.prod, v), x))
+    for got in paths:
+        np.testing.assert_allclose(got, H, rtol=4 * 2 ** -52, atol=0)
+    # float32 underflows sooner: prod of three 1e-20s
+    x32 = np.array([3e-20, -2e-20, 1e-20], dtype=np.float32)
+    with np.errstate(all="ignore"):
+        H32 = rv.hessian(np.prod, x32)
+    assert H32.dtype == np.float32
+    np.testing.assert_allclose(H32, hd.hessian(np.prod, x32), rtol=1e-6)
+    assert H32[0, 1] != 0
+
+
 # --- the zero-cotangent guard with Dual data (forward-over-reverse) ------------------
 _SAFE_WHERE = {
     "sqrt|square": (lambda x: np.where(x > 0, np.sqrt(x), x ** 2), lambda x: 2.0),
