@@ -143,6 +143,18 @@ def _to_float(value, name: str) -> float:
         ) from None
 
 
+def _plain_ndarray(value, who: str):
+    """An ndarray subclass as a plain ndarray; a masked array is refused (its mask would
+    be dropped: f's value and derivative would silently include the masked entries)."""
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"{who} is a numpy masked array; its mask would be ignored. Pass the data "
+            "with the masked entries filled (x.filled(value)) or removed (x.compressed()), "
+            "or pass np.asarray(x) and apply the mask inside f (np.where(mask, ...))"
+        )
+    return np.asarray(value)
+
+
 def _as_part(value, name: str):
     """Convert a user-given part to a float, a float array, or keep a nested number."""
     if isinstance(value, _Number):
@@ -179,6 +191,8 @@ def _as_part(value, name: str):
     if _is_foreign(value):  # dask, CuPy, sparse (an allow-list): kept lazy, in its library
         return _float_data(value)
     if isinstance(value, np.ndarray):
+        if type(value) is not np.ndarray:
+            value = _plain_ndarray(value, f"hyperdual: {name}")
         kind = value.dtype.kind
         if kind == "f":
             arr = value

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import math
+import numbers
 from collections.abc import Callable
 
 import numpy as np
@@ -133,7 +134,11 @@ def _call(f, arg, helper: str):
     engine = _engine_of(y)
     if engine is not None:
         raise _Delegate(engine)
-    if y is None or isinstance(y, _NOT_VALUES) or callable(y):
+    if isinstance(y, (list, tuple)) and any(isinstance(v, _Number) for v in y):
+        return np.stack(list(y))  # as reverse mode does: a sequence of values is stacked
+    if (y is None or isinstance(y, _NOT_VALUES) or callable(y)
+            or not isinstance(y, (numbers.Number, np.generic, list, tuple))
+            and not _is_foreign(y) and not hasattr(y, "__array__")):
         raise TypeError(
             f"hyperdual.{helper}: f returned {type(y).__name__} {y!r:.60}, not a number "
             "or an array (a forgotten `return`?)"

@@ -82,6 +82,8 @@ def _check(f, order, helper):
 
 def _coefficients(y, tag: int, K: int):
     """The coefficient array of f's output for this call's tag (zeros if f ignored it)."""
+    if isinstance(y, (list, tuple)) and any(isinstance(v, _Number) for v in y):
+        y = np.stack(list(y))  # a sequence of values is stacked (as the other helpers do)
     if isinstance(y, Taylor) and y.tag == tag:
         return y.coef
     if isinstance(y, _Number) and y.tag > tag:

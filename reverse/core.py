@@ -342,6 +342,13 @@ def as_array(data: Any) -> Any:
             raise ValueError(
                 f"reverse.Variable: the int {_describe(data)} is too large for a float64 "
                 "(|x| > 1.8e308)") from None
+    if _isinstance(data, np.ma.MaskedArray):
+        raise TypeError(
+            "reverse.Variable: got a numpy masked array; its mask would be ignored. Pass "
+            "the data with the masked entries filled (x.filled(value)) or removed "
+            "(x.compressed()), or pass np.asarray(x) and apply the mask inside f "
+            "(np.where(mask, ...))"
+        )
     if _isinstance(data, (bool, int, float, np.generic, _ndarray)):
         return _float_array(np.asarray(data), data)
     if _isinstance(data, numbers.Real):

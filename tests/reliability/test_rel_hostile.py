@@ -203,3 +203,52 @@ def test_scipy_polygamma_names_the_engines_own(m, own):
     want = -2 * (1.2020569031595942 - 1.0)
     assert abs(m.derivative(lambda x: m.polygamma(1, x) if m is hd else
                             rv.functions.polygamma(1, x), 2.0) - want) <= 8 * np.spacing(abs(want))
+
+
+_ENGINES = [hd, rv]
+_HELPERS = {
+    "gradient": lambda m, f: m.gradient(f, np.array([0.5, 2.0])),
+    "hessian": lambda m, f: m.hessian(f, np.array([0.5, 2.0])),
+    "hvp": lambda m, f: m.hvp(f, np.array([0.5, 2.0]), np.array([1.0, -1.0])),
+    "value_and_gradient": lambda m, f: m.value_and_gradient(f, np.array([0.5, 2.0])),
+    "jacobian": lambda m, f: m.jacobian(f, np.array([0.5, 2.0])),
+    "derivative_tensor": lambda m, f: m.derivative_tensor(f, np.array([0.5, 2.0]), 2),
+    "derivatives": lambda m, f: m.derivatives(lambda s: f(np.array([1.0, 2.0]) * s), 0.5, 2),
+}
+
+
+@pytest.mark.parametrize("m", _ENGINES, ids=["hyperdual", "reverse"])
+@pytest.mark.parametrize("helper", sorted(_HELPERS))
+def test_f_returning_a_generator_is_a_type_error(m, helper):
+    """A generator (f returns ``(v for v in x)``, not a list) is not a number: hyperdual
+    helpers gave a zero derivative."""
+    with pytest.raises(TypeError, match="generator"):
+        _HELPERS[helper](m, lambda v: (t for t in v))
+
+
+@pytest.mark.parametrize("m", _ENGINES, ids=["hyperdual", "reverse"])
+def test_f_returning_a_list_of_values_is_stacked_in_both_engines(m):
+    """jacobian/jvp/derivatives of an f returning a list (of engine values and constants)
+    stack it as reverse mode did; hyperdual refused it as 'cannot convert a Dual'."""
+    f = lambda v: [np.sin(v[0]), v[0] * v[1], 2.0]  # noqa: E731
+    x = np.array([0.5, 2.0])
+    want = np.array([[np.cos(0.5), 0.0], [2.0, 0.5], [0.0, 0.0]])
+    np.testing.assert_allclose(m.jacobian(f, x), want, rtol=1e-15)
+    np.testing.assert_allclose(m.jvp(f, x, np.array([1.0, 0.0]))[1], want[:, 0], rtol=1e-15)
+    np.testing.assert_allclose(m.derivatives(lambda s: (s * s, 3.0), 2.0, 2),
+                               [[4.0, 3.0], [4.0, 0.0], [2.0, 0.0]])
+    with pytest.raises(ValueError, match="scalar"):
+        m.gradient(f, x)
+
+
+@pytest.mark.parametrize("m", _ENGINES, ids=["hyperdual", "reverse"])
+def test_masked_arrays_are_refused_not_unmasked(m):
+    """A numpy masked array's mask was dropped silently by reverse (the gradient of
+    sum(x**2) at [1, --] was [2, 4]) and crashed hyperdual with 'Only length-1 arrays';
+    both now say what to do."""
+    x = np.ma.array([1.0, 2.0], mask=[0, 1])
+    for call in (lambda: m.gradient(lambda v: np.sum(v ** 2), x),
+                 lambda: m.jvp(np.sin, np.ones(2), x),
+                 lambda: m.derivative_tensor(lambda v: np.sum(v ** 3), x, 2)):
+        with pytest.raises(TypeError, match="masked array"):
+            call()
