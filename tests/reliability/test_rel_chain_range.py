@@ -325,9 +325,24 @@ def _binary_chain_truth(name, i1, i2, V):
 
 @pytest.mark.parametrize("name", BINARY_CASES)
 def test_binary_chain_rule_keeps_products_in_range(name):
+    _check_binary_chain(name, PAIRS_OF_INNERS)
+
+
+# xlogy(x, y) = x log y needs y > 0: the second inner is v**2 (+3)
+XLOGY_PAIRS = [("1e-100*v", "v**2"), ("1/v", "v**2"), ("v**2", "v**2+3"), ("1e100*v", "v**2"),
+               ("v**2", "v**2")]
+
+
+def test_xlogy_chain_rule_keeps_products_in_range():
+    """d2/dv2 xlogy(v, v**2) at v = 1e-150 is 2e150; HyperDual formed the partial
+    -x / y**2 = -1e450 and gave -inf (reverse mode was right)."""
+    _check_binary_chain("xlogy", XLOGY_PAIRS)
+
+
+def _check_binary_chain(name, pairs):
     np_fn = BINARY_REF[name][1]
     bad, checked = [], 0
-    for i1, i2 in PAIRS_OF_INNERS:
+    for i1, i2 in pairs:
         g1, g2 = _inner(i1)[0], _inner(i2)[0]
 
         def f(v, g1=g1, g2=g2):
