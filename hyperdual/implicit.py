@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from ._number import Dual, HyperDual, _Number
+from ._taylor import Taylor
 
 __all__ = ["REVERSE_ORDER", "fixed_point", "minimize", "root", "root_scalar"]
 
@@ -63,6 +64,8 @@ def _order(a: Any) -> int:
     """Perturbation order carried by ``a`` (0 for plain numbers)."""
     if _is_variable(a):
         return REVERSE_ORDER + _order(a.data)
+    if isinstance(a, Taylor):  # K coefficients: K chord corrections, plus nested orders
+        return a.order + _order(a.coef)
     if isinstance(a, _Number):
         own = 1 if isinstance(a, Dual) else 2 if isinstance(a, HyperDual) else 3
         return own + max(_order(p) for p in a._parts())

@@ -106,7 +106,10 @@ class ImplicitSolution(Function):
             def f_i(q: Any, i: int = i) -> Any:
                 return f(y, *params[:i], q, *params[i + 1:])
 
-            grads.append(-vjp(f_i, p, w)[1])
+            g = -vjp(f_i, p, w)[1]
+            # vjp returns a Python float for a scalar parameter: a cotangent is an
+            # array (the next backward reads its .shape)
+            grads.append(np.asarray(g) if type(g) is float else g)
         return tuple(grads)
 
 

@@ -247,3 +247,54 @@ def test_reverse_vector_root_third_order_against_hyperdual():
     T_rev = reverse.jacobian(lambda a: reverse.hvp(lambda b: g(b, reverse), a, v), a0)
     T_hd = hyperdual.jacobian(lambda a: hyperdual.hvp(lambda b: g(b, hyperdual), a, v), a0)
     np.testing.assert_allclose(T_rev, T_hd, rtol=1e-9, atol=1e-11)
+
+
+def _small_root(a, b, c):
+    return (-b - mp.sqrt(b * b - 4 * a * c)) / (2 * a)
+
+
+@pytest.mark.parametrize("outer", ENGINES, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("inner", ENGINES, ids=lambda m: m.__name__)
+def test_root_of_parameters_built_from_x_every_helper(outer, inner):
+    """Parameters that are expressions of the outer x (not x itself): reverse.gradient
+    crashed with "'float' object has no attribute 'shape'" (the solution node's
+    backward gave a Python float cotangent for a 0-d parameter), and the Taylor helpers
+    (derivative_tensor) with "a Taylor has no Dual parts"."""
+    x = np.array([0.3, 0.8])
+
+    def F(v):
+        return inner.root(quad, 1.0, 1 + v[0] * v[1], -3 + v[0], 1.5 * v[1])
+
+    def mF(a, b):
+        return _small_root(1 + a * b, -3 + a, 1.5 * b)
+
+    X = [mp.mpf(float(v)) for v in x]
+    g = [float(mp.diff(mF, X, (1 - i, i))) for i in range(2)]
+    H = [[float(mp.diff(mF, X, (2 - i - j, i + j))) for j in range(2)] for i in range(2)]
+    T = [[[float(mp.diff(mF, X, (3 - i - j - k, i + j + k))) for k in range(2)]
+          for j in range(2)] for i in range(2)]
+    np.testing.assert_allclose(outer.gradient(F, x), g, rtol=1e-13)
+    np.testing.assert_allclose(outer.hessian(F, x), H, rtol=1e-12)
+    np.testing.assert_allclose(outer.derivative_tensor(F, x, 2), H, rtol=1e-12)
+    np.testing.assert_allclose(outer.derivative_tensor(F, x, 3), T, rtol=1e-11)
+    np.testing.assert_allclose(np.stack([outer.hvp(F, x, e) for e in np.eye(2)]), H,
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("eng", ENGINES, ids=lambda m: m.__name__)
+def test_taylor_mode_through_the_solvers(eng):
+    """derivatives (one Taylor pass) of root, fixed_point and root_scalar to order 5,
+    against mpmath: a Taylor parameter takes K chord corrections."""
+    t0 = 0.3
+    got = eng.derivatives(lambda t: eng.root(quad, 1.0, 1.0, -3 + t, 1.5), t0, 5)
+    want = [float(mp.diff(lambda t: _small_root(1, -3 + t, mp.mpf(1.5)), mp.mpf(t0), k))
+            for k in range(6)]
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    got = eng.derivatives(lambda a: eng.fixed_point(lambda y, a: np.cos(a * y), 1.0, a), 0.7, 4)
+    fp = lambda a: mp.findroot(lambda y: mp.cos(a * y) - y, 0.7)  # noqa: E731
+    np.testing.assert_allclose(got, [float(mp.diff(fp, mp.mpf(0.7), k)) for k in range(5)],
+                               rtol=1e-13)
+    got = eng.derivatives(lambda a: eng.root_scalar(lambda y, a: y ** 3 - a, (0.1, 5.0), a),
+                          2.0, 3)
+    np.testing.assert_allclose(got, [2 ** (1 / 3), 2 ** (-2 / 3) / 3, -2 / 9 * 2 ** (-5 / 3),
+                                     10 / 27 * 2 ** (-8 / 3)], rtol=1e-14)
