@@ -27,7 +27,7 @@ import numpy as np
 
 from . import _generic as g
 from . import _taylor_stack as _st
-from ._number import _as_part, _Number, _shape, _tidy, new_tag
+from ._number import _as_part, _Number, _shape, _tidy, new_tag, retired
 from ._taylor import Taylor, _const_coef, factorials, variable
 from ._taylor_scalar import SCALE as _SCALE
 from ._taylor_scalar import Line as _Line
@@ -80,11 +80,24 @@ def _check(f, order, helper):
     return int(order)
 
 
+def _check_live(v):
+    """A number of a helper call that has returned (saved by a closure and used later)
+    is refused, as the Dual helpers do, instead of coming back inside the result."""
+    while isinstance(v, _Number):
+        if retired(v.tag):
+            raise ValueError(
+                f"hyperdual: f used a {type(v).__name__} of a helper call that has already "
+                "returned (an escaped perturbation: a number saved inside one derivative "
+                "and used after it); use its .real value instead")
+        v = v.real
+
+
 def _coefficients(y, tag: int, K: int):
     """The coefficient array of f's output for this call's tag (zeros if f ignored it)."""
     if isinstance(y, (list, tuple)) and any(isinstance(v, _Number) for v in y):
         y = np.stack(list(y))  # a sequence of values is stacked (as the other helpers do)
     if isinstance(y, Taylor) and y.tag == tag:
+        _check_live(y.coef)
         return y.coef
     if isinstance(y, _Number) and y.tag > tag:
         raise ValueError(
@@ -93,6 +106,7 @@ def _coefficients(y, tag: int, K: int):
         )
     if isinstance(y, _Number) and y.tag == tag:
         raise TypeError(f"hyperdual: f returned a {type(y).__name__} of the helper's tag")
+    _check_live(y)
     engine = _engine_of(y)
     if engine is not None:  # f closes over a value of another engine: hand the call over
         raise _Delegate(engine)

@@ -225,7 +225,22 @@ def _out(value: Any, scalar: bool, xv: Variable | None = None) -> Any:
         return _scalar(value) if scalar else np.asarray(value)
     if xv is not None and _is_foreign(value):  # dask: lazy, chunked like the input
         return _arrays.match_chunks(value, xv.data)
+    _check_live(value)
     return value  # a Variable of an outer trace, or a hyperdual number: keep it
+
+
+def _check_live(value: Any) -> None:
+    """A hyperdual number in a result must carry a live perturbation: one saved inside
+    a hyperdual helper call that has returned (a closure called later) is refused, as
+    hyperdual's own helpers do, instead of coming back as a Dual of a dead call."""
+    v = value.data if isinstance(value, Variable) else value
+    while _is_dual(v):
+        if getattr(getattr(v, "tag", None), "retired", False):
+            raise ValueError(
+                f"reverse: f used a {type(v).__name__} of a hyperdual helper call that has "
+                "already returned (an escaped perturbation: a number saved inside one "
+                "derivative and used after it); use its .real value instead")
+        v = v.real
 
 
 def _value_out(y: Variable, graph: bool = False) -> Any:
@@ -236,6 +251,7 @@ def _value_out(y: Variable, graph: bool = False) -> Any:
         return float(data)  # the usual case, without _scalar's conversions
     if isinstance(data, (np.ndarray, np.generic)):
         return _scalar(data) if data.size == 1 else np.asarray(data)
+    _check_live(data)
     return data
 
 
@@ -564,6 +580,7 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
     if np.shape(grad) != shape:
         grad = np.broadcast_to(grad, shape)
     if _is_dual(grad):  # it carries an outer forward pass's perturbation: keep it
+        _check_live(grad)
         return grad, H
     return _out(np.array(grad), False), H
 

@@ -165,3 +165,40 @@ def test_unpickled_taylor_gets_a_tag_of_this_process():
     assert isinstance(r, hyperdual.Taylor) and list(r.coef) == [3.0, 1.0, 0.5]
     t = hyperdual.new_tag()
     assert pickle.loads(pickle.dumps(hyperdual.Taylor([1.0, 2.0], tag=t))).tag == t
+
+
+_ESCAPE_HELPERS = {
+    "derivative": lambda m, e: m.derivative(lambda y: y * e[0], 2.0),
+    "second_derivative": lambda m, e: m.second_derivative(lambda y: y * y * e[0], 2.0),
+    "gradient": lambda m, e: m.gradient(lambda y: np.sum(y * e), np.array([3.0, 5.0])),
+    "value_and_gradient": lambda m, e: m.value_and_gradient(lambda y: np.sum(y * e),
+                                                            np.array([3.0, 5.0])),
+    "jacobian": lambda m, e: m.jacobian(lambda y: y * e, np.array([3.0, 5.0])),
+    "hessian": lambda m, e: m.hessian(lambda y: np.sum(y * y * e), np.array([3.0, 5.0])),
+    "hvp": lambda m, e: m.hvp(lambda y: np.sum(y * y * e), np.ones(2), np.ones(2)),
+    "jvp": lambda m, e: m.jvp(lambda y: y * e, np.ones(2), np.ones(2)),
+    "vjp": lambda m, e: m.vjp(lambda y: y * e, np.ones(2), np.ones(2)),
+    "derivatives": lambda m, e: m.derivatives(lambda y: y * y * e[0], 2.0, 3),
+    "nth_derivative": lambda m, e: m.nth_derivative(lambda y: y * y * e[0], 2.0, 2),
+    "taylor": lambda m, e: m.taylor(lambda y: y * y * e[0], 2.0, 2),
+    "derivative_tensor": lambda m, e: m.derivative_tensor(lambda y: np.sum(y * y * e),
+                                                          np.ones(2), 2),
+    "directional_derivatives": lambda m, e: m.directional_derivatives(
+        lambda y: np.sum(y * y * e), np.ones(2), np.ones(2), 2),
+}
+
+
+@pytest.mark.parametrize("engine", ["hyperdual", "reverse"])
+@pytest.mark.parametrize("helper", sorted(_ESCAPE_HELPERS))
+def test_escaped_dual_is_refused_by_every_helper_of_both_engines(engine, helper):
+    """A Dual saved inside hyperdual.gradient and used by a later call: the Dual
+    helpers refused it, but reverse's helpers and the Taylor helpers of both engines
+    returned a Dual of the dead call as the result."""
+    saved = []
+    hyperdual.gradient(lambda x: (saved.append(x), np.sum(x ** 2))[1], np.array([1.0, 2.0]))
+    m = hyperdual if engine == "hyperdual" else reverse
+    with pytest.raises(ValueError, match="escaped"):
+        _ESCAPE_HELPERS[helper](m, saved[0])
+    # its value is a plain constant
+    got = _ESCAPE_HELPERS[helper](m, saved[0].real)
+    assert not isinstance(got, hyperdual.Dual)
