@@ -1628,8 +1628,56 @@ def _xlogy_scaled(x, y, key, t1, t2=None, cache=None):
     return None
 
 
+def _xlog1py_scaled(x, y, key, t1, t2=None, cache=None):
+    """xlog1py(x, y) = x log1p(y): as xlogy with 1 + y for y (d2/dv2 xlog1py(v, v**2) at
+    v = 1.7e150 was 3x the truth: -x / (1 + y)**2 underflowed where its product with
+    the tangents is 1e-150)."""
+    cache = {} if cache is None else cache
+
+    def over(t):
+        return _cached(cache, id(t), lambda: t / (1.0 + y))
+    if key == (1, 0):
+        return g.log1p(y) * t1
+    if key == (0, 1):
+        return x * over(t1)
+    if key == (1, 1):
+        return t1 * over(t2)
+    if key == (0, 2):
+        return -((x * over(t1)) * over(t2))
+    return None
+
+
+def _entropy_scaled(first_x, first_y):
+    """rel_entr / kl_div: x log(x / y) (- x + y): the second partials 1/x, -1/y and
+    x/y**2 meet the tangents as (t1/x) t2, t1 (t2/y) and (x (t1/y)) (t2/y)
+    (x / y / y underflowed at y = v**2, v = 1.7e150, where the products are 1e-150;
+    1 / x overflowed at x = 1.7e-150)."""
+
+    def scaled(x, y, key, t1, t2=None, cache=None):
+        cache = {} if cache is None else cache
+
+        def over(t):
+            return _cached(cache, id(t), lambda: t / y)
+        if key == (1, 0):
+            return _cached(cache, "fx", lambda: first_x(x, y)) * t1
+        if key == (0, 1):
+            return first_y(x, y, over(t1), t1)
+        if key == (2, 0):
+            return (t1 / x) * t2
+        if key == (1, 1):
+            return -(t1 * over(t2))
+        return (x * over(t1)) * over(t2)
+
+    return scaled
+
+
 _scaled("power", _pow_scaled, None, BINARY, when=_pow_scaled_when)
 _scaled("xlogy", _xlogy_scaled, None, BINARY)
+_scaled("xlog1py", _xlog1py_scaled, None, BINARY)
+_scaled("rel_entr", _entropy_scaled(lambda x, y: _log_ratio(x, y) + 1.0,
+                                    lambda x, y, ty, t: -(x * ty)), None, BINARY)
+_scaled("kl_div", _entropy_scaled(_log_ratio,
+                                  lambda x, y, ty, t: _one_minus_ratio(x, y) * t), None, BINARY)
 _scaled("true_divide", _div_scaled, None, BINARY)
 _scaled("hypot", _hypot_scaled, None, BINARY)
 _scaled("arctan2", _arctan2_scaled, None, BINARY)

@@ -339,6 +339,20 @@ def test_xlogy_chain_rule_keeps_products_in_range():
     _check_binary_chain("xlogy", XLOGY_PAIRS)
 
 
+def test_xlog1py_chain_rule_keeps_products_in_range():
+    """d2/dv2 xlog1py(v, v**2) at v = 1.7e150 was 3x the truth in HyperDual (the
+    partial -x / (1 + y)**2 underflowed)."""
+    _check_binary_chain("xlog1py", XLOGY_PAIRS)
+
+
+@pytest.mark.parametrize("name", ["rel_entr", "kl_div"])
+def test_entropy_chain_rule_keeps_products_in_range(name):
+    """rel_entr/kl_div of positive inner functions: x / y**2 underflowed at y = v**2,
+    v = 1.7e150 (the second derivative 5x the truth); at v = 1.7e-150 the y-terms of
+    kl_div(v**2 + 3, v**2) overflowed (inf where the truth is 2.1e300)."""
+    _check_binary_chain(name, [("v**2", "v**2+3"), ("v**2+3", "v**2"), ("v**2", "v**2")])
+
+
 def _check_binary_chain(name, pairs):
     np_fn = BINARY_REF[name][1]
     bad, checked = [], 0
