@@ -107,6 +107,11 @@ def _nested(x: Any) -> bool:
     return isinstance(x, Variable) or _DEPTH.get() > 0
 
 
+def _check_callable(f: Any, helper: str) -> None:
+    if not callable(f):
+        raise TypeError(f"reverse.{helper}: f must be callable, got {type(f).__name__}")
+
+
 def _input(data: Any) -> Variable:
     """The helper's own input: a fresh leaf, or an identity node on an outer Variable."""
     if isinstance(data, Variable):
@@ -281,6 +286,7 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     >>> derivative(lambda x: x ** 4 - 2 * x ** 2, 2.0)
     24.0
     """
+    _check_callable(f, "derivative")
     data, scalar = _prepare(x, "derivative")
     nested = _nested(data)
     xv = _input(data)
@@ -319,6 +325,7 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     >>> second_derivative(lambda x: x ** 4 - 2 * x ** 2, 2.0)
     44.0
     """
+    _check_callable(f, "second_derivative")
     data, scalar = _prepare(x, "second_derivative")
     xv, gx, nested = _gradient_graph(f, data, "second_derivative", elementwise=True)
     if gx is None:
@@ -353,6 +360,7 @@ def gradient(f: Callable[[Any], Any], x: Any) -> Any:
     >>> gradient(lambda x: np.sum(x * x), np.array([1.0, -2.0]))
     array([ 2., -4.])
     """
+    _check_callable(f, "gradient")
     return value_and_gradient(f, x, _fname="gradient")[1]
 
 
@@ -378,6 +386,7 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     >>> value_and_gradient(lambda x: np.sum(x ** 3), np.array([1.0, 2.0]))
     (9.0, array([ 3., 12.]))
     """
+    _check_callable(f, _fname)
     data, scalar = _prepare(x, _fname)
     nested = _nested(data)
     xv = _input(data)
@@ -413,6 +422,7 @@ def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     array([[0., 2.],
            [2., 0.]])
     """
+    _check_callable(f, "jacobian")
     data, scalar = _prepare(x, "jacobian")
     graph = _nested(data)
     xv = _input(data)
@@ -494,6 +504,7 @@ def hessian(f: Callable[[Any], Any], x: Any) -> Any:
     array([[6., 2.],
            [2., 0.]])
     """
+    _check_callable(f, "hessian")
     data, scalar = _prepare(x, "hessian")
     return _hessian(f, data, scalar, "hessian")[1]
 
@@ -641,6 +652,7 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
     >>> hvp(f, np.array([1.0, 3.0]), np.array([1.0, 0.0]), mode="reverse-over-reverse")
     array([6., 2.])
     """
+    _check_callable(f, "hvp")
     if not isinstance(mode, str):  # (an array in `in` would warn/raise in numpy)
         raise TypeError(f"reverse.hvp: mode must be a str, one of {_MODES}, got "
                         f"{type(mode).__name__}")
@@ -750,6 +762,7 @@ def numerical_grad(f: Callable[[Any], Any], x: Any, eps: float = 1e-6) -> Any:
     >>> bool(np.isclose(numerical_grad(np.log, 1e-8), 1e8))
     True
     """
+    _check_callable(f, "numerical_grad")
     return _central_differences(f, x, eps)[0]
 
 
@@ -931,6 +944,7 @@ def gradient_check(f: Callable[[Any], Any], x: Any, order: int = 1, eps: float =
     >>> bool(gradient_check(lambda x: 1e-20 * np.sum(x ** 3), np.array([1e-8, 2e-8])))
     True
     """
+    _check_callable(f, "gradient_check")
     if order == 1:
         exact = np.asarray(jacobian(f, x), dtype=np.float64)
         numerical, rounding = _central_differences(f, x, eps)
@@ -998,6 +1012,7 @@ def newton(f: Callable[[Any], Any], x0: Any, tol: float = 1e-10, max_iter: int =
     >>> float(path[-1])
     1.0
     """
+    _check_callable(f, "newton")
     x = np.array(as_array(x0), dtype=np.float64)
     scalar = x.shape == ()
     path = [x.copy()]
@@ -1068,6 +1083,7 @@ def vjp(f: Callable[[Any], Any], x: Any, u: Any) -> tuple[Any, Any]:
     ...     np.array([1.0, 1.0]))
     (array([0., 0.]), array([3., 0.]))
     """
+    _check_callable(f, "vjp")
     data, scalar = _prepare(x, "vjp")
     nested = _nested(data)
     xv = _input(data)
@@ -1127,6 +1143,7 @@ def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
     ...     np.array([1.0, 0.0]))
     (array([0., 0.]), array([2., 1.]))
     """
+    _check_callable(f, "jvp")
     value, fn = linearize(f, x, _fname="jvp")
     return value, fn(v)
 
@@ -1160,6 +1177,7 @@ def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
     >>> y, f_jvp(np.array([1.0, 0.0])), f_jvp(np.array([0.0, 1.0]))
     (array([1., 9.]), array([2., 0.]), array([0., 6.]))
     """
+    _check_callable(f, _fname)
     data, scalar = _prepare(x, _fname)
     xv, y, uv, g, nested = _transposed_graph(f, data, _fname)
     value = _value_out(y, nested)

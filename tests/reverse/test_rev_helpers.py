@@ -294,3 +294,29 @@ def test_hessian_in_direction_blocks(monkeypatch):
     np.testing.assert_allclose(hessian(rosenbrock, x), rosen_hess(x), rtol=1e-13)
     path = newton(rosenbrock, np.array([-1.2, 1.0, 0.5]))
     np.testing.assert_allclose(path[-1], np.ones(3), atol=1e-9)
+
+
+_HELPER_ARGS = {
+    "derivative": (0.5,), "second_derivative": (0.5,), "gradient": (np.ones(2),),
+    "value_and_gradient": (np.ones(2),), "jacobian": (np.ones(2),), "hessian": (np.ones(2),),
+    "hvp": (np.ones(2), np.ones(2)), "numerical_grad": (np.ones(2),),
+    "gradient_check": (np.ones(2),), "newton": (np.ones(2),), "vjp": (np.ones(2), np.ones(2)),
+    "jvp": (np.ones(2), np.ones(2)), "linearize": (np.ones(2),),
+}
+
+
+@pytest.mark.parametrize("engine", ["reverse", "hyperdual"])
+@pytest.mark.parametrize("name", sorted(_HELPER_ARGS))
+def test_helpers_name_a_non_callable_f(engine, name):
+    # a number or array passed where f belongs: the helper says so (it used to be
+    # Python's bare "'float' object is not callable" from inside reverse)
+    import hyperdual
+
+    mod = reverse if engine == "reverse" else hyperdual
+    helper = getattr(mod, name, None)
+    if helper is None:
+        pytest.skip(f"{engine} has no {name}")
+    for f in (2.5, np.ones(3)):
+        with pytest.raises(TypeError, match=rf"{engine}\.{name}: f must be callable, got "
+                                            rf"{type(f).__name__}"):
+            helper(f, *_HELPER_ARGS[name])
