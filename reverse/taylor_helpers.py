@@ -50,6 +50,23 @@ def _check(f: Any, order: Any, method: str, fname: str) -> int:
     return int(order)
 
 
+def _via_hyperdual(fname: str, *args: Any) -> Any:
+    """hyperdual's Taylor helper ``fname`` on ``args``; its own complaints about
+    the arguments (``hyperdual.<fname>: ...``, ``hyperdual: x must be ...``) are
+    raised again under the name the user called, ``reverse.<fname>``."""
+    import hyperdual
+
+    try:
+        return getattr(hyperdual, fname)(*args)
+    except (TypeError, ValueError) as e:
+        msg = str(e)
+        if type(e) in (TypeError, ValueError):
+            for prefix in (f"hyperdual.{fname}:", "hyperdual:"):
+                if msg.startswith(prefix):
+                    raise type(e)(f"reverse.{fname}:{msg[len(prefix):]}") from e
+        raise
+
+
 def _zeros(v: Variable) -> Variable:
     return Variable(np.zeros_like(v.data) if isinstance(v.data, np.ndarray) else v.data * 0.0)
 
@@ -124,9 +141,7 @@ def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *,
     """
     K = _check(f, order, method, "derivatives")
     if method == "taylor" and not _nested(x):
-        import hyperdual
-
-        return hyperdual.derivatives(f, x, K)
+        return _via_hyperdual("derivatives", f, x, K)
     data, scalar = _prepare(x, "derivatives")
     xv = _input(data)
     y = _evaluate(f, xv)
@@ -164,9 +179,7 @@ def taylor(f: Callable[[Any], Any], x: Any, order: int, *, method: str = "taylor
     """
     K = _check(f, order, method, "taylor")
     if method == "taylor" and not _nested(x):
-        import hyperdual
-
-        return hyperdual.taylor(f, x, K)
+        return _via_hyperdual("taylor", f, x, K)
     d = derivatives(f, x, K, method="backprop")
     w = np.array([1.0 / math.factorial(k) for k in range(K + 1)])
     return d * w.reshape(w.shape + (1,) * (len(d.shape) - 1))
@@ -199,9 +212,7 @@ def nth_derivative(f: Callable[[Any], Any], x: Any, n: int, *, method: str = "ta
     """
     n = _check(f, n, method, "nth_derivative")
     if method == "taylor" and not _nested(x):
-        import hyperdual
-
-        return hyperdual.nth_derivative(f, x, n)
+        return _via_hyperdual("nth_derivative", f, x, n)
     data, scalar = _prepare(x, "nth_derivative")
     xv = _input(data)
     y = _evaluate(f, xv)
@@ -250,9 +261,7 @@ def directional_derivatives(f: Callable[[Any], Any], x: Any, v: Any, order: int,
     """
     K = _check(f, order, method, "directional_derivatives")
     if method == "taylor" and not (_nested(x) or isinstance(v, Variable)):
-        import hyperdual
-
-        return hyperdual.directional_derivatives(f, x, v, K)
+        return _via_hyperdual("directional_derivatives", f, x, v, K)
     data, _ = _prepare(x, "directional_derivatives")
     vdata = v if isinstance(v, Variable) else _prepare(v, "directional_derivatives")[0]
     xs = tuple(np.shape(data.data if isinstance(data, Variable) else data))
@@ -311,9 +320,7 @@ def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
     """
     d = _check(f, order, method, "derivative_tensor")
     if method == "taylor" and not _nested(x):
-        import hyperdual
-
-        return hyperdual.derivative_tensor(f, x, d)
+        return _via_hyperdual("derivative_tensor", f, x, d)
     from hyperdual.taylor_helpers import tensor_from_directions
 
     def coefficient(v):  # the d-th normalised Taylor coefficient along v

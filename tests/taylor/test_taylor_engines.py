@@ -354,3 +354,16 @@ def test_fmax_fmin():
                                [0.81, 1.8, 2.0, 0.0])
     np.testing.assert_allclose(hd.derivatives(lambda t: np.fmax(np.nan, 3 * t), 0.9, 2),
                                [2.7, 3.0, 0.0])
+
+
+@pytest.mark.parametrize("name, args", [
+    ("derivatives", ("a", 2)), ("taylor", ("a", 2)), ("nth_derivative", ("a", 2)),
+    ("directional_derivatives", (np.ones(2), np.ones(3), 2)),
+    ("derivative_tensor", ("a", 2)),
+])
+def test_reverse_taylor_helpers_name_themselves_in_argument_errors(name, args):
+    # reverse's Taylor helpers run hyperdual's; a bad x or v is reported under the
+    # name the user called (it named hyperdual's helper or hyperdual itself)
+    with pytest.raises((TypeError, ValueError), match=rf"^reverse\.{name}:") as info:
+        getattr(reverse, name)(lambda x: x, *args)
+    assert "hyperdual" not in str(info.value).split(":")[0]
