@@ -1040,6 +1040,85 @@ def _int_power(X, n: int):
     return result
 
 
+def _int_power_in_range(X, n: int):
+    """x**n by repeated squaring (exact at x_0 = 0), or by the ratio series of
+    :func:`tr.power_const` where repeated squaring's products may leave the range of
+    ordinary floats while the coefficients do not: x_0**n not an ordinary float, a
+    coefficient not finite, or a ratio x_k / x_0 beyond 2**(1000 / (K + 1)) either
+    way ((1e100 v)**3 at v = -1.3e-300: u_0**2 underflows, the first derivative came
+    out 3.38e-300 instead of 5.07e-300; (1/v)**-2 at v = -1.3e100: the second
+    coefficient of u**2 underflows, the second derivative came out 8 instead of 2;
+    (1e100 v)**-2 gave inf - inf = nan where the truth overflows).  Costs a pass over
+    the coefficients where they are ordinary."""
+    xl = X._l
+    if xl is not None:
+        x0 = xl[0]
+        if x0 == 0.0 or x0 - x0 != 0.0:
+            return _int_power(X, n)
+        a0 = abs(x0)
+        b = _SPREAD[len(xl)]
+        lo, hi = a0 / b, a0 * b
+        ok = True
+        if type(xl) is _Line:
+            v = xl[1]
+            ok = v == 0.0 or lo <= abs(v) <= hi
+        else:
+            for v in xl[1:]:
+                if v != 0.0 and not lo <= abs(v) <= hi:
+                    ok = False
+                    break
+        if ok:
+            out = _int_power(X, n)
+            lo = out._l
+            if lo is None:
+                c0 = float(out.coef[0])
+                y0 = c0 if _finite_tail(out.coef) else math.inf
+            else:
+                y0 = lo[0]
+            if _TINY <= abs(y0) <= _BIG:
+                return out
+        return _unary_items(X, lambda xs: tr.power_const(xs, float(n)))
+    x = X.coef
+    if not (type(x) is np.ndarray and x.dtype == np.float64 and x.shape[0] > 1):
+        return _int_power(X, n)
+    out = _int_power(X, n)
+    c = out.coef
+    if not (type(c) is np.ndarray and c.shape == x.shape):
+        return out
+    with np.errstate(all="ignore"):
+        a0 = np.abs(x[0])
+        b = _SPREAD[x.shape[0]]
+        ax = np.abs(x[1:])
+        bad = np.any((ax != 0) & ((ax < a0 / b) | (ax > a0 * b)), axis=0)
+        a = np.abs(c[0])
+        bad |= ~((a >= _TINY) & (a <= _BIG)) | ~np.all(np.isfinite(c[1:]), axis=0)
+        if not np.any(bad):
+            return out
+        bad &= (x[0] != 0) & np.isfinite(x[0])
+    if not np.any(bad):
+        return out
+    with np.errstate(all="ignore"):
+        ratio = _unary_items(X, lambda xs: tr.power_const(xs, float(n))).coef
+        # (past an inf coefficient of x, a non-finite ratio result keeps repeated
+        # squaring's inf or nan)
+        use = bad & (np.all(np.isfinite(x), axis=0) | np.isfinite(ratio))
+        return Taylor._make(np.where(use, ratio, c), X.tag)
+
+
+class _Spread(dict):
+    """len(coefficients) -> 2**(1000 // len): the bound on abs(x_k / x_0) within which
+    every product of ratios (times x_0**n) stays in range."""
+
+    def __missing__(self, n):
+        v = self[n] = 2.0 ** (1000 // n)
+        return v
+
+
+_SPREAD = _Spread()
+_TINY = float(np.finfo(float).tiny)
+_BIG = float(np.finfo(float).max)
+
+
 def _power_const(X, p: float):
     tag = X.tag
     if p == 0.0:
@@ -1049,7 +1128,7 @@ def _power_const(X, p: float):
     if p == 1.0:
         return X
     if p.is_integer() and abs(p) <= 64:
-        return _int_power(X, int(p))
+        return _int_power_in_range(X, int(p))
     if p == 0.5:
         return X._unary(UNARY["sqrt"])
     return _unary_items(X, lambda xs: tr.power_const(xs, p), branch=(p, False))

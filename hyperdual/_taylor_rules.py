@@ -273,9 +273,77 @@ def power_const(x, a: float, y0=None):
         for j in range(2, k + 1):
             s = s + ((a + 1.0) * j - k) * r[j] * z[k - j]
         z.append(s / k)
+    split = _outside_range(x0, y0)
+    if split is not None:
+        # y_0 itself under- or overflows where y_0 z_k need not ((v**2)**1.5 at
+        # v = 1e-120: y_0 = 1e-360, y_1 = -5e-240): y_0 = Y 2**N with Y an ordinary
+        # float, and y_k = Y z_k 2**(N - e k), one rounding into the range
+        Y, N = _power_split(x0, a)
+        ek = 0 if e is None else e
+        out = [y0] + [_ldexp(Y * v, N - ek * k) for k, v in enumerate(z[1:], 1)]
+        if split is True:
+            return out
+        plain = power_const_plain(y0, z, e)
+        return [y0] + [np.where(split, o, q) for o, q in zip(out[1:], plain[1:])]
+    return power_const_plain(y0, z, e)
+
+
+def power_const_plain(y0, z, e):
+    """y_k = y_0 z_k 2**(-e k): the ratio series scaled back (y_0 an ordinary float)."""
     if e is None:
         return [y0] + [y0 * v for v in z[1:]]
     return [y0] + [_ldexp(y0 * v, -e * k) for k, v in enumerate(z[1:], 1)]
+
+
+_TINY = float(np.finfo(float).tiny)
+_BIG = float(np.finfo(float).max)
+
+
+def _outside_range(x0, y0):
+    """None where y_0 = x_0**a is an ordinary float (or x_0 is 0, inf or nan, or a
+    nested number); else True (a float) or the mask of the elements where it is not."""
+    if type(x0) is float:
+        a = abs(y0)
+        if _TINY <= a <= _BIG or x0 == 0.0 or x0 - x0 != 0.0 or a != a:
+            return None
+        return True
+    if type(x0) is np.ndarray and x0.dtype.kind == "f" and isinstance(
+            y0, (np.ndarray, np.generic)):
+        with np.errstate(invalid="ignore"):
+            a = np.abs(y0)
+            bad = ~((a >= np.finfo(a.dtype).tiny) & (a <= np.finfo(a.dtype).max))
+            bad &= (x0 != 0) & np.isfinite(x0) & ~np.isnan(a)
+        return bad if np.any(bad) else None
+    return None
+
+
+def _power_split(x0, a: float):
+    """(Y, N) with x0**a = Y 2**N, Y an ordinary float (x0 finite, nonzero).
+
+    With a = n0 + f0 (n0 = trunc(a), f0 exact) and x0 = m 2**ex:
+    x0**a = x0**f0 m**n0 2**(ex n0), where x0**f0 (abs(f0) < 1) and m**n0 are
+    ordinary floats; each factor renormalised by frexp (a few roundings, no range
+    loss)."""
+    n0 = float(math.trunc(a))
+    f0 = a - n0
+    if type(x0) is float:
+        m, ex = math.frexp(x0)
+        Y, e1 = math.frexp(m ** n0)
+        N = ex * int(n0) + e1
+        if f0:
+            P, e2 = math.frexp(x0 ** f0)
+            Y, e3 = math.frexp(Y * P)
+            N += e2 + e3
+        return Y, N
+    with np.errstate(all="ignore"):
+        m, ex = np.frexp(x0)
+        Y, e1 = np.frexp(np.power(m, n0))
+        N = ex.astype(np.int64) * int(n0) + e1
+        if f0:
+            P, e2 = np.frexp(np.power(x0, f0))
+            Y, e3 = np.frexp(Y * P)
+            N = N + e2 + e3
+    return Y, N
 
 
 def _ldexp(v, n):
@@ -298,7 +366,7 @@ def _ratio_exponent(r):
         return None
     r1 = r[1]
     if type(r1) is float:
-        a = [abs(v) for v in r[1:] if v != 0.0]
+        a = [abs(v) for v in r[1:] if v != 0.0 and v - v == 0.0]
         if not a:
             return None
         bound = 2.0 ** (1000 // len(r))
@@ -306,9 +374,7 @@ def _ratio_exponent(r):
             return None
         e = None
         for k, v in enumerate(r[1:], 1):
-            if v != 0.0:
-                if v - v != 0.0:
-                    return None
+            if v != 0.0 and v - v == 0.0:  # (an inf/nan ratio: its own coefficients only)
                 ek = -math.frexp(v)[1] // k
                 e = ek if e is None or ek < e else e
         return None if not e else max(min(e, 2100), -2100)
@@ -317,9 +383,7 @@ def _ratio_exponent(r):
         with np.errstate(all="ignore"):
             for k, v in enumerate(r[1:], 1):
                 v = np.asarray(v)
-                if not np.all(np.isfinite(v)):
-                    return None
-                ek = np.where(v == 0, 2100, -np.frexp(v)[1] // k)
+                ek = np.where((v == 0) | ~np.isfinite(v), 2100, -np.frexp(v)[1] // k)
                 e = ek if e is None else np.minimum(e, ek)
         e = np.clip(e, -2100, 2100)
         return None if not np.any(e) else e

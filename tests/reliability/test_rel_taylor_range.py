@@ -265,29 +265,14 @@ def sweep_high(name):
     return bad, checked
 
 
-# Open (issue 12): Taylor's x**c with a constant exponent (the ratio series
-# y_0 (x / x_0)**c) still leaves the range where the chain-rule sweep of
-# test_rel_chain_range (which added these exponents for Dual/HyperDual/reverse) does
-# not: d/dv (v**2)**1.5 at v = -1.3e-120 is -0.0 (truth -5.07e-240), d/dv
-# (1e100 v)**3 at v = -1.3e-300 is 3.38e-300 (truth 5.07e-300), d2/dv2 (1e100 v)**-2
-# nan where the truth overflows.
-OPEN_POWERS = {"x**-2": ("low", "high"), "x**1.5": ("low",), "x**3": ("low",)}
-
-
-def _open(names, which):
-    return [pytest.param(n, marks=pytest.mark.xfail(
-        reason="Taylor x**c out of range (open, issue 12)", strict=False))
-        if which in OPEN_POWERS.get(n, ()) else n for n in names]
-
-
-@pytest.mark.parametrize("name", _open(RULES, "low"))
+@pytest.mark.parametrize("name", RULES)
 def test_taylor_chain_rule_keeps_coefficients_in_range(name):
     bad, checked = sweep_low(name)
     assert checked
     assert not bad, f"{len(bad)} of {checked} wrong:\n" + "\n".join(bad[:12])
 
 
-@pytest.mark.parametrize("name", _open(RULES_HIGH, "high"))
+@pytest.mark.parametrize("name", RULES_HIGH)
 def test_taylor_third_and_fourth_coefficients_in_range(name):
     bad, checked = sweep_high(name)
     assert not bad, f"{len(bad)} of {checked} wrong:\n" + "\n".join(bad[:12])
@@ -297,3 +282,42 @@ def test_every_rule_of_the_sweep_has_a_taylor_rule():
     """Every rule of the chain-rule sweep is swept here (np.sinc, a Python function
     listed by taylor_supported, raised TypeError before it was registered)."""
     assert [n for n in cr.RULES if n not in RULES] == []
+
+
+# x**c at order 8 along u = c_in v at extreme v: the k-th derivative is
+# c (c - 1) .. (c - k + 1) u**(c - k) c_in**k (mpmath at 50 digits from the float u
+# the inner product rounds to; its own rounding counts in the condition abs(c - k))
+POWER_EXPONENTS = [-2.0, -0.5, 1.5, 2.0, 3.0, 5.0]
+POWER_CURVES = [(c_in, s * m * 10.0 ** (sg * e)) for c_in in (1e100, 1e-100)
+                for e in (100, 150, 200, 300) for sg in (1, -1)
+                for s, m in ((1, 1.7), (-1, 1.3))]
+
+
+@pytest.mark.parametrize("c", POWER_EXPONENTS)
+def test_taylor_power_order_8_in_range(c):
+    bad, checked = [], 0
+    C = M.mpf(c)
+    for c_in, v in POWER_CURVES:
+        u = c_in * v
+        if u == 0 or not math.isfinite(u) or (u < 0 and not c.is_integer()):
+            continue
+        for path in PATHS:
+            d = _derivs(lambda w, c_in=c_in: (w * c_in) ** c, v, 8, path)
+            fall = M.mpf(1)
+            for k in range(1, 9):
+                fall *= C - (k - 1)
+                if fall == 0:
+                    want = M.mpf(0)
+                else:
+                    want = fall * M.mpf(u) ** (C - k) * M.mpf(c_in) ** k
+                cond = max(1.0, abs(c - k))
+                if want == 0:
+                    ok = d[k] == 0
+                    if not ok:
+                        bad.append(f"d{k} ({c_in:g} v)**{c} at v={v!r} via {path}: {d[k]!r}, "
+                                   "truth 0")
+                    continue
+                checked += 1
+                _check(bad, f"d{k} ({c_in:g} v)**{c} at v={v!r} via {path}", d[k], want, cond)
+    assert checked
+    assert not bad, f"{len(bad)} of {checked} wrong:\n" + "\n".join(bad[:12])
