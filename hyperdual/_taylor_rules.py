@@ -492,3 +492,8 @@ def power_at_zero(x, a: float, odd: bool):
         else:
             out[k] = math.nan
     return out
+
+
+from ._taylor_special import UNARY as _SPECIAL  # noqa: E402 (uses compose above)
+
+UNARY.update(_SPECIAL)

@@ -273,7 +273,7 @@ def _checked(fn):
     """A loop kernel returning None for a result that is not finite (all checked)."""
     def run(xs):
         ys = fn(xs)
-        return ys if finite(ys) else None
+        return ys if ys is not None and finite(ys) else None
     return run
 
 
