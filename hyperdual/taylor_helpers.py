@@ -405,14 +405,23 @@ def _multi_indices(n: int, d: int):
         yield tuple(i)
 
 
-def _gbinom(a: float, k: int) -> float:
-    """Generalised binomial coefficient binom(a, k) for real a."""
-    out = 1.0
+def _fsum(terms):
+    """math.fsum, or the plain sum where a term is not finite (fsum raises there)."""
+    try:
+        return math.fsum(terms)
+    except (OverflowError, ValueError):
+        return sum(terms)
+
+
+def _gbinom(a, k: int):
+    """Generalised binomial coefficient binom(a, k) (exact for a Fraction a)."""
+    out = 1
     for m in range(k):
         out *= (a - m) / (m + 1)
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def _gamma_coeff(i, j, d):
     """Griewank-Utke-Walther interpolation weight: the partial derivative of
     multi-index ``i`` is sum_j gamma(i, j) times the d-th normalised Taylor
@@ -420,21 +429,68 @@ def _gamma_coeff(i, j, d):
 
     gamma(i, j) = sum over 0 < k <= i of
     (-1)^{|i - k|} binom(i, k) binom(d k / |k|, j) (|k| / d)^d.
+
+    A rational number, summed exactly (fractions) and rounded once: float sums of
+    its terms were off by a few ulps, which the interpolation amplifies.
     """
-    total = 0.0
+    from fractions import Fraction
+
+    total = Fraction(0)
     for k in itertools.product(*[range(m + 1) for m in i]):
         s = sum(k)
         if s == 0:
             continue
-        sign = -1.0 if (d - s) % 2 else 1.0
-        c = 1.0
+        c = 1
         for im, km in zip(i, k):
             c *= math.comb(im, km)
-        b = 1.0
+        b = Fraction(1)
         for km, jm in zip(k, j):
-            b *= _gbinom(d * km / s, jm)
-        total += sign * c * b * (s / d) ** d
-    return total
+            b *= _gbinom(Fraction(d * km, s), jm)
+            if not b:
+                break
+        if b:
+            term = c * b * Fraction(s, d) ** d
+            total += -term if (d - s) % 2 else term
+    return float(total)
+
+
+def _nested_partial(f, x0, axes):
+    """The mixed partial of f along the unit vectors of ``axes`` by nested jvp's
+    (Dual numbers: a direction that does not move a variable keeps its zero
+    tangent, also against an infinite derivative of another)."""
+    from .helpers import jvp
+
+    n = np.shape(x0)[0]
+
+    def part(m):
+        if m == len(axes):
+            return f
+        inner = part(m + 1)
+        e = np.zeros(n)
+        e[axes[m]] = 1.0
+        return lambda y: jvp(inner, y, e)[1]
+
+    return part(0)(x0)
+
+
+def _isolate_nonfinite(out, f, x0, d):
+    """Entries of a float tensor that the interpolation made nan, recomputed by
+    nested jvp's where some entries are finite: the interpolation combines the
+    directions within an entry's support, so an infinite partial (d2/dx2^2 sqrt(x2)
+    at x2 = 0) made its neighbours (d2/dx0dx2 there, finite) inf - inf = nan; the
+    Dual passes keep them (as hessian does)."""
+    bad = np.isnan(out)
+    if not bad.any() or bad.all():
+        return out
+    out = out.copy()
+    done = {}
+    for pos in zip(*np.nonzero(bad)):
+        key = tuple(sorted(int(p) for p in pos))
+        if key not in done:
+            with np.errstate(all="ignore"):
+                done[key] = float(_tidy(g.real_value(_nested_partial(f, x0, key))))
+        out[pos] = done[key]
+    return out
 
 
 @_nests
@@ -490,6 +546,8 @@ def derivative_tensor(f: Callable, x, order: int):
         return None if c is None or c.shape[2:] != () else c[:, d]
 
     out = tensor_from_directions(coefficient, n, d, many)
+    if type(out) is np.ndarray and out.dtype.kind == "f" and not isinstance(x0, _Number):
+        out = _isolate_nonfinite(out, f, x0, d)
     dt = getattr(x0, "dtype", None)
     if type(out) is np.ndarray and dt == np.float32:  # float32 x: float32 partials
         out = out.astype(dt)
@@ -511,14 +569,22 @@ def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None):
     else:
         dirs = {i: coefficient(np.asarray(i, dtype=float)) for i in idx}
     out = {}
+    plain = all(type(v) is float or type(v) is np.float64 for v in dirs.values())
     for j in idx:
         total = None
+        terms = []
         for i in idx:
             gam = _gamma_coeff(j, i, d)
             if gam == 0.0:
                 continue
+            if plain:
+                terms.append(gam * dirs[i])
+                continue
             term = gam * dirs[i]
             total = term if total is None else total + term
+        if plain:  # one rounding of the sum of the rounded products
+            with np.errstate(all="ignore"):
+                total = _fsum(terms) if terms else None
         out[j] = total if total is not None else 0.0 * dirs[idx[0]]
     # scatter into the symmetric tensor: entry (a1..ad) has multi-index counts j
     entries = []
