@@ -1339,7 +1339,11 @@ def _rescaled(rule, X, out):
             return out
         y = np.ldexp(ys, -ek).astype(ys.dtype, copy=False)
         o = out.coef
-        y = np.where(np.isfinite(o), o, y) if o.shape == y.shape else o
+        # a coefficient the scaled pass underflowed to 0 keeps the first pass's inf or
+        # nan (the 4th derivative of i0e(1e100 v) at v = -1.3e-200: the scaled curve's
+        # coefficients are below abs(x_0) = 1.3e-100, their fourth power underflows;
+        # the truth 4e400 overflows): never a silent 0
+        y = np.where(np.isfinite(o) | (ys == 0), o, y) if o.shape == y.shape else o
     return Taylor._make(y, X.tag)
 
 

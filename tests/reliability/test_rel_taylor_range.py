@@ -60,11 +60,31 @@ RULES = [n for n in cr.RULES if _supported(n)]
 EXPONENTS_HIGH = [10, 100, 150, 200, 300]
 VS_HIGH = sorted({s * m * 10.0 ** (sg * e) for e in EXPONENTS_HIGH for sg in (1, -1)
                   for s, m in ((1, 1.7), (-1, 1.3))})
-# rules whose mpmath references are slow (hypergeometric series, root finding) at the
-# sweep's arguments: orders 1-2 only
-SLOW_HIGH = {"i0", "i0e", "i1", "i1e", "gamma", "gammaln", "loggamma", "erfinv", "erfcinv",
-             "ndtri", "log_ndtr", "erfcx"}
+# rules whose mpmath references are slow at the sweep's arguments (root finding: ~40 s
+# for a handful of usable points): orders 1-2 only
+SLOW_HIGH = {"erfcinv", "ndtri"}
 RULES_HIGH = [n for n in RULES if n not in SLOW_HIGH]
+# the modified Bessel functions by closed forms instead of mpmath.diff (minutes per
+# rule): I_nu^(m) = 2**-m sum_j binom(m, j) I_(nu - m + 2j), and for e^-abs(u) I_nu
+# the Leibniz sum with e^-u (it cancels like u**-m: the working digits grow with log u)
+BESSEL = {"i0": (0, False), "i1": (1, False), "i0e": (0, True), "i1e": (1, True)}
+
+
+def _bessel_derivs(nu, scaled, u, nmax=5):
+    """f, f', ..., f^(nmax) of I_nu (or e^-abs(u) I_nu) at u != 0 in mpmath."""
+    au = abs(u)
+    lg = max(0, int(M.log10(au))) if au > 1 else 0
+    with mp.workdps(60 + (nmax + 1) * lg + 10):
+        au = +au
+        bi = {n: M.besseli(n, au) for n in range(0, nu + nmax + 1)}
+        d = [sum(M.binomial(m, j) * bi[abs(nu - m + 2 * j)] for j in range(m + 1)) / 2 ** m
+             for m in range(nmax + 1)]
+        if scaled:
+            w = M.exp(-au)
+            d = [w * sum(M.binomial(m, j) * (-1) ** (m - j) * d[j] for j in range(m + 1))
+                 for m in range(nmax + 1)]
+        out = [q if (u > 0 or (nu + m) % 2 == 0) else -q for m, q in enumerate(d)]
+    return [+q for q in out]
 
 
 def _inner_derivs(inner, V):
@@ -95,6 +115,8 @@ def _faa(fs, us, k):
 
 def _f_derivs(name, u, relative):
     """f, f', f'' (closed forms) and f''', f'''', f''''' (mpmath.diff of f'')."""
+    if name in BESSEL:
+        return _bessel_derivs(*BESSEL[name], u)
     ref = cr.REF[name]
     out = [ref[0](u), ref[1](u), ref[2](u)]
     with mp.workdps(60):
@@ -120,7 +142,10 @@ def _truth_high(name, inner, v):
     try:
         us = _inner_derivs(inner, V)
         u = us[0]
-        ok = cr._normal(u) and all(cr._normal(q) for q in us[1:3]) and us[1] != 0
+        # the coefficients u_k = u^(k) / k! the Taylor number of order 4 carries (1/v's
+        # u_3 = -1/v**4 overflows from v = 1e-77 on, where d3 may not)
+        ok = cr._normal(u) and all(cr._normal(q / M.factorial(k))
+                                   for k, q in enumerate(us[1:5], 1)) and us[1] != 0
         if ok and name in cr.PERIODIC and abs(u) > 1e15:
             ok = False
         if ok and name in cr.GAMMA_FAMILY and u < -1e4:
