@@ -264,7 +264,8 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     """First derivative of ``f: R -> R`` at ``x``.
 
     For an array ``x``, ``f`` must act elementwise and the result is ``f'(x)``
-    elementwise (for anything else use :func:`jacobian`).
+    elementwise (for anything else use :func:`jacobian`).  For a scalar ``x``,
+    ``f`` may return an array: the result is the derivative of each output.
 
     Parameters
     ----------
@@ -276,7 +277,8 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     Returns
     -------
     float or ndarray
-        ``f'(x)``: a float for scalar ``x``, else an array of ``x``'s shape.
+        ``f'(x)``: a float for scalar ``x``, else an array of ``x``'s shape
+        (for a scalar ``x`` and an array-valued ``f``, one per output).
 
     Examples
     --------
@@ -291,9 +293,16 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     nested = _nested(data)
     xv = _input(data)
     y = _evaluate(f, xv)
+    if scalar and y.size != 1:
+        # scalar x, array output: dy/dx of every output, as hyperdual.derivative
+        return jacobian(f, x)
     _check_elementwise(y, xv, "derivative")
     g, _ = _grad(y, xv, _ones(y), nested, not nested and _should_release(data))
     return _out(g, scalar, xv)
+
+
+class _ScalarToArray(Exception):
+    """f maps the scalar x to an array (second_derivative takes its jacobian route)."""
 
 
 def _check_elementwise(y: Variable, xv: Variable, fname: str) -> None:
@@ -318,7 +327,8 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     Returns
     -------
     float or ndarray
-        ``f''(x)``: a float for scalar ``x``, else an array of ``x``'s shape.
+        ``f''(x)``: a float for scalar ``x``, else an array of ``x``'s shape
+        (for a scalar ``x`` and an array-valued ``f``, one per output).
 
     Examples
     --------
@@ -327,7 +337,11 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     """
     _check_callable(f, "second_derivative")
     data, scalar = _prepare(x, "second_derivative")
-    xv, gx, nested = _gradient_graph(f, data, "second_derivative", elementwise=True)
+    try:
+        xv, gx, nested = _gradient_graph(f, data, "second_derivative", elementwise=True)
+    except _ScalarToArray:
+        # scalar x, array output: d2y/dx2 of every output, as hyperdual.second_derivative
+        return jacobian(lambda t: jacobian(f, t), x)
     if gx is None:
         return _out(None, scalar, xv)
     g, _ = _grad(gx, xv, _ones(gx), nested, not nested and _should_release(data))
@@ -469,6 +483,8 @@ def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
     xv = _input(data)
     y = _evaluate(f, xv)
     if elementwise:
+        if y.size != 1 and xv.ndim == 0:
+            raise _ScalarToArray
         _check_elementwise(y, xv, fname)
     else:
         _require_scalar(y, fname)

@@ -320,3 +320,27 @@ def test_helpers_name_a_non_callable_f(engine, name):
         with pytest.raises(TypeError, match=rf"{engine}\.{name}: f must be callable, got "
                                             rf"{type(f).__name__}"):
             helper(f, *_HELPER_ARGS[name])
+
+
+@pytest.mark.parametrize("engine", ["reverse", "hyperdual"])
+@pytest.mark.parametrize("x", [2.0, np.array(-0.7)])
+def test_derivatives_of_a_scalar_to_array_map(engine, x):
+    # f: R -> R^(2x2) gives f' and f'' of every output in both engines (reverse refused it)
+    import hyperdual
+
+    mod = reverse if engine == "reverse" else hyperdual
+
+    def f(t):
+        return np.stack([np.stack([t ** 3, np.sin(t)]), np.stack([np.exp(2 * t), 5.0 * t])])
+
+    t = float(x)
+    d1 = [[3 * t ** 2, np.cos(t)], [2 * np.exp(2 * t), 5.0]]
+    d2 = [[6 * t, -np.sin(t)], [4 * np.exp(2 * t), 0.0]]
+    np.testing.assert_allclose(mod.derivative(f, x), d1, rtol=4 * np.finfo(float).eps)
+    np.testing.assert_allclose(mod.second_derivative(f, x), d2, rtol=8 * np.finfo(float).eps,
+                               atol=0)
+    # inside an outer differentiation in a (closes over a): d/da sum(d2/dx2 [a x^3, x]) = 6x
+    for outer in (reverse, hyperdual):
+        got = outer.derivative(
+            lambda a: np.sum(mod.second_derivative(lambda s: np.stack([a * s ** 3, s]), x)), 1.5)
+        assert got == pytest.approx(6 * t, rel=4 * np.finfo(float).eps)
