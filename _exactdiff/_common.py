@@ -73,7 +73,9 @@ def finite_array(v: np.ndarray) -> bool:
     on large ones BLAS splits it over threads, whose wake-up costs milliseconds
     on a loaded machine, so a plain sum (numpy's own loop) checks those.  Either
     can overflow on finite data (a false no), which only sends the caller down
-    its careful path; it raises no floating-point warnings.
+    its careful path.  The sum runs without floating-point warnings; the dot
+    product of entries beyond ~1e154 warns in numpy's default error mode, and
+    under ``np.seterr(over="raise")`` its FloatingPointError is a false no too.
 
     Examples
     --------
@@ -81,7 +83,10 @@ def finite_array(v: np.ndarray) -> bool:
     (True, False)
     """
     if v.size <= _BLAS_ONE_THREAD:
-        return _isfinite(v.dot(v) if v.ndim == 1 else np.vdot(v, v))
+        try:
+            return _isfinite(v.dot(v) if v.ndim == 1 else np.vdot(v, v))
+        except FloatingPointError:  # np.seterr(over/under="raise") and entries beyond 1e154
+            return False  # or below 1e-162: the careful path decides
     with np.errstate(over="ignore", invalid="ignore"):
         return _isfinite(_add_reduce(v, axis=None))
 

@@ -226,3 +226,31 @@ def test_finite_array_finds_every_bad_element(n, bad):
         assert not finite_array(y[::-1]), (n, i)
         with np.errstate(all="raise"):  # no floating-point warning on the way
             finite_array(y)
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-170])
+def test_guards_under_raising_error_mode(scale):
+    # Under np.seterr(all="raise") a helper raises only where f itself does: the
+    # guards' finiteness check (a dot product of the tangents, which over- or
+    # underflows at entries beyond 1e154 or below 1e-162) must not raise
+    # FloatingPointError on a function numpy evaluates without one.
+    x = np.array([scale, 2.0])
+
+    def f(v):
+        return np.sum(3.0 * v)
+
+    with np.errstate(all="raise"):
+        f(x)  # numpy itself is fine here
+        got = [hd.gradient(f, x), rv.gradient(f, x), hd.jacobian(lambda v: 3.0 * v, x)]
+    np.testing.assert_array_equal(got[0], [3.0, 3.0])
+    np.testing.assert_array_equal(got[1], [3.0, 3.0])
+    np.testing.assert_array_equal(got[2], np.diag([3.0, 3.0]))
+    if scale > 1:
+        # x sin x: Hessian diag(2 cos x - x sin x), evaluated by numpy outside the raise mode
+        want = np.diag(2 * np.cos(x) - x * np.sin(x))
+        with np.errstate(all="raise"):
+            hs = [hd.hessian(lambda v: np.sum(v * np.sin(v)), x),
+                  rv.hessian(lambda v: np.sum(v * np.sin(v)), x)]
+        for h in hs:
+            assert_close_ulps(h, want, ulps=8, cond=np.abs(x * np.cos(x)) / np.maximum(
+                np.abs(want.diagonal()), 1e-300)[:, None] + 1)
