@@ -154,7 +154,7 @@ def _scaled_bessel_derivative(nu, n, ax, rho):
     """f^(n)(ax) rho**n for f = e^-x I_nu(x), ax > 0 (floats or arrays)."""
     far = ax >= _asym_from(n)
     out = None
-    if np.any(~far):
+    if not np.all(far):  # (far is a Python bool on the scalar path: no ~)
         w = (2.0 / 32.0) * ax
         p = 0.0
         for c in _kummer(nu, n):
