@@ -1608,43 +1608,36 @@ def _pow_scaled(x, y, key, t1, t2=None, cache=None):
     return pow_term(c, order, x, (t1,) if order == 1 else (t1, t2), d)
 
 
-def _xlogy_scaled(x, y, key, t1, t2=None, cache=None):
-    """xlogy(x, y) = x log y: each tangent of y is divided by y before it meets x or
-    the other tangent (x / y, 1 / y and x / y**2 alone leave the range where the
-    products do not: d2/dv2 xlogy(v, v**2) at v = 1e-150 is 2e150, the plain partial
-    -x / y**2 = -1e450 made it -inf)."""
-    cache = {} if cache is None else cache
+def _xlog_scaled(log, arg):
+    """x log(arg(y)): each tangent of y is divided by arg(y) before it meets x or the
+    other tangent (x / y, 1 / y and x / y**2 alone leave the range where the products
+    do not: d2/dv2 xlogy(v, v**2) at v = 1e-150 is 2e150, the plain partial
+    -x / y**2 = -1e450 made it -inf; d2/dv2 xlog1py(v, v**2) at v = 1.7e150 was 3x the
+    truth: -x / (1 + y)**2 underflowed where its product with the tangents is
+    1e-150)."""
 
-    def over(t):
-        return _cached(cache, id(t), lambda: t / y)
-    if key == (1, 0):
-        return g.log(y) * t1
-    if key == (0, 1):
-        return x * over(t1)
-    if key == (1, 1):
-        return t1 * over(t2)
-    if key == (0, 2):
-        return -((x * over(t1)) * over(t2))
-    return None
+    def scaled(x, y, key, t1, t2=None, cache=None):
+        cache = {} if cache is None else cache
+
+        def over(t):
+            return _cached(cache, id(t), lambda: t / arg(y))
+        if key == (1, 0):
+            return log(y) * t1
+        if key == (0, 1):
+            return x * over(t1)
+        if key == (1, 1):
+            return t1 * over(t2)
+        if key == (0, 2):
+            return -((x * over(t1)) * over(t2))
+        return None
+
+    return scaled
 
 
-def _xlog1py_scaled(x, y, key, t1, t2=None, cache=None):
-    """xlog1py(x, y) = x log1p(y): as xlogy with 1 + y for y (d2/dv2 xlog1py(v, v**2) at
-    v = 1.7e150 was 3x the truth: -x / (1 + y)**2 underflowed where its product with
-    the tangents is 1e-150)."""
-    cache = {} if cache is None else cache
-
-    def over(t):
-        return _cached(cache, id(t), lambda: t / (1.0 + y))
-    if key == (1, 0):
-        return g.log1p(y) * t1
-    if key == (0, 1):
-        return x * over(t1)
-    if key == (1, 1):
-        return t1 * over(t2)
-    if key == (0, 2):
-        return -((x * over(t1)) * over(t2))
-    return None
+# xlogy(x, y) = x log y; xlog1py(x, y) = x log1p(y), as xlogy with 1 + y for y
+# (g's functions are installed after this table is built: looked up at call time)
+_xlogy_scaled = _xlog_scaled(lambda y: g.log(y), lambda y: y)
+_xlog1py_scaled = _xlog_scaled(lambda y: g.log1p(y), lambda y: 1.0 + y)
 
 
 def _entropy_scaled(first_x, first_y):
