@@ -16,6 +16,7 @@ import weakref
 
 import numpy as np
 import pytest
+from _release_common import COMMON_FUNCTIONS, assert_threads_match_serial, point, rosen
 from scipy.optimize import rosen_der, rosen_hess, rosen_hess_prod
 
 import reverse
@@ -24,16 +25,8 @@ import reverse.helpers as helpers
 from reverse import Variable
 from tests._tolerance import assert_close_ulps
 
-
-def rosen(x):
-    return np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
-
-
 FUNCTIONS = {
-    "rosenbrock": rosen,
-    "sin_exp": lambda x: np.sum(np.sin(x) * np.exp(0.1 * x)),
-    "logsumexp": lambda x: np.log(np.sum(np.exp(x - 1.0))),
-    "rational": lambda x: np.sum(x / (1 + x ** 2)),
+    **COMMON_FUNCTIONS,
     "quadratic": lambda x: (x @ np.arange(1.0, x.size + 1)) ** 2 + np.sum(x[::2] * x[1::2]),
     "concat": lambda x: np.sum(np.concatenate([x[:3] ** 3, np.tanh(x[3:])]) * x),
     "shared": lambda x: (lambda t: np.sum(t * t + np.sqrt(1 + t ** 2)))(np.cos(x)),
@@ -43,10 +36,6 @@ FUNCTIONS = {
 @pytest.fixture
 def always_release(monkeypatch):
     monkeypatch.setattr(helpers, "_RELEASE_MIN_SIZE", 0)
-
-
-def _point(n=8, seed=0):
-    return np.random.default_rng(seed).uniform(-1.0, 1.5, n)
 
 
 def _run_both(monkeypatch, call):
@@ -60,7 +49,7 @@ def _run_both(monkeypatch, call):
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_releasing_pass_changes_no_number(monkeypatch, name):
     f = FUNCTIONS[name]
-    x, v = _point(), _point(seed=1)
+    x, v = point(8), point(8, seed=1)
     calls = {
         "gradient": lambda: reverse.gradient(f, x),
         "value_and_gradient": lambda: np.hstack(reverse.value_and_gradient(f, x)),
@@ -75,7 +64,7 @@ def test_releasing_pass_changes_no_number(monkeypatch, name):
 
 
 def test_releasing_pass_against_closed_forms(always_release):
-    x, v = _point(50), _point(50, seed=1)
+    x, v = point(50), point(50, seed=1)
     np.testing.assert_allclose(reverse.gradient(rosen, x), rosen_der(x), rtol=1e-12, atol=1e-12)
     for mode in ("forward-over-reverse", "reverse-over-reverse"):
         np.testing.assert_allclose(reverse.hvp(rosen, x, v, mode=mode), rosen_hess_prod(x, v),
@@ -112,17 +101,17 @@ def _watch(monkeypatch):
 
 def test_helpers_release_on_large_inputs_only(monkeypatch):
     made, seen = _watch(monkeypatch)
-    reverse.gradient(rosen, _point(100))
+    reverse.gradient(rosen, point(100))
     assert len(made) >= 10 and not any(seen[-1])  # small x: nothing released
     made.clear()
-    reverse.gradient(rosen, _point(helpers._RELEASE_MIN_SIZE))
+    reverse.gradient(rosen, point(helpers._RELEASE_MIN_SIZE))
     # every intermediate but the output (the last one made)
     assert seen[-1] == [True] * (len(made) - 1) + [False]
 
 
 def test_releasing_pass_drops_values_and_lowers_peak_memory(monkeypatch):
     n = 1 << 16
-    x = _point(n)
+    x = point(n)
 
     def peak(min_size):
         monkeypatch.setattr(helpers, "_RELEASE_MIN_SIZE", min_size)
@@ -142,7 +131,7 @@ def test_releasing_pass_drops_values_and_lowers_peak_memory(monkeypatch):
 
 
 def test_intermediate_kept_by_f_keeps_its_value_and_graph(always_release):
-    x = _point(6)
+    x = point(6)
     kept = []
 
     def f(v):
@@ -169,7 +158,7 @@ def test_intermediate_kept_by_f_keeps_its_value_and_graph(always_release):
 
 
 def test_intermediate_near_the_output_kept_by_f(always_release):
-    x = _point(5)
+    x = point(5)
     kept = []
 
     def f(v):
@@ -188,7 +177,7 @@ def test_intermediate_near_the_output_kept_by_f(always_release):
 
 
 def test_node_off_the_path_keeps_what_it_depends_on(always_release):
-    x = _point(4)
+    x = point(4)
     side = []
 
     def f(v):
@@ -206,7 +195,7 @@ def test_node_off_the_path_keeps_what_it_depends_on(always_release):
 
 
 def test_user_graph_is_never_released():
-    x = Variable(_point(1 << 15))
+    x = Variable(point(1 << 15))
     y = rosen(x)
     y.backward()
     # Variable.backward never releases: the graph can be walked and used again
@@ -241,23 +230,16 @@ def test_releasing_pass_is_guarded(always_release, monkeypatch):
 def test_releasing_passes_in_threads_match_serial():
     # each helper call releases only its own graph: threads sharing x and f
     # get the serial results bit for bit
-    from concurrent.futures import ThreadPoolExecutor
-
     n = helpers._RELEASE_MIN_SIZE
-    xs = [_point(n, seed=s) for s in range(4)]
-    v = _point(n, seed=9)
+    xs = [point(n, seed=s) for s in range(4)]
+    v = point(n, seed=9)
     f = FUNCTIONS["rational"]
 
     def work(x):
         return (reverse.gradient(rosen, x), reverse.hvp(rosen, x, v),
                 reverse.value_and_gradient(f, x)[1])
 
-    serial = [work(x) for x in xs]
-    with ThreadPoolExecutor(4) as pool:
-        threaded = list(pool.map(work, xs * 2))
-    for got, want in zip(threaded, serial * 2):
-        for a, b in zip(got, want):
-            np.testing.assert_array_equal(a, b)
+    serial = assert_threads_match_serial(work, xs, workers=4, repeats=2)
     np.testing.assert_allclose(serial[0][0], rosen_der(xs[0]), rtol=1e-12, atol=1e-12)
 
 
@@ -270,7 +252,7 @@ def test_reference_counting_runs_only_where_calibrated(monkeypatch):
                 and (3, 10) <= sys.version_info[:2] <= (3, 13)
                 and getattr(sys, "_is_gil_enabled", lambda: True)())
     assert helpers._REFCOUNTS_TRUSTED is expected
-    x = _point(helpers._RELEASE_MIN_SIZE)
+    x = point(helpers._RELEASE_MIN_SIZE)
     g_on = reverse.gradient(rosen, x)
     monkeypatch.setattr(helpers, "_REFCOUNTS_TRUSTED", False)
     assert not helpers._should_release(x)

@@ -18,22 +18,15 @@ import weakref
 
 import numpy as np
 import pytest
+from _release_common import COMMON_FUNCTIONS, assert_threads_match_serial, point, rosen
 
 import reverse
 import reverse.core as core
 import reverse.helpers as helpers
 from tests._tolerance import assert_close_ulps
 
-
-def rosen(x):
-    return np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
-
-
 FUNCTIONS = {
-    "rosenbrock": rosen,
-    "sin_exp": lambda x: np.sum(np.sin(x) * np.exp(0.1 * x)),
-    "logsumexp": lambda x: np.log(np.sum(np.exp(x - 1.0))),
-    "rational": lambda x: np.sum(x / (1 + x ** 2)),
+    **COMMON_FUNCTIONS,
     "products": lambda x: np.sum((x[1:] * x[:-1] - 0.5) * (2.0 * x[1:]) + (-x[:-1]) ** 3),
     "indexing": lambda x: np.sum(x[::2] ** 2) + np.sum(x[[0, 0, 3]] * x[1:4]) + np.sum(
         x[x > 0.2] ** 3),
@@ -47,10 +40,6 @@ FUNCTIONS = {
 HOLLOWS = {"rosenbrock", "rational", "products", "indexing", "shared", "powers"}
 
 
-def _point(n=9, seed=0):
-    return np.random.default_rng(seed).uniform(-1.0, 1.5, n)
-
-
 def _sweep_everything(monkeypatch, on):
     monkeypatch.setattr(helpers, "_RELEASE_MIN_SIZE", 0 if on else 1 << 62)
     monkeypatch.setattr(core, "_HOLLOW_MIN_BYTES", 0 if on else 1 << 62)
@@ -59,7 +48,7 @@ def _sweep_everything(monkeypatch, on):
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_hollowing_changes_no_number(monkeypatch, name):
     f = FUNCTIONS[name]
-    x, v = np.abs(_point()) + 0.1, _point(seed=1)
+    x, v = np.abs(point(9)) + 0.1, point(9, seed=1)
     calls = {
         "gradient": lambda: reverse.gradient(f, x),
         "value_and_gradient": lambda: np.hstack(reverse.value_and_gradient(f, x)),
@@ -97,7 +86,7 @@ def _hollow(v):
 @pytest.mark.skipif(not helpers._REFCOUNTS_TRUSTED, reason="no sweep on this interpreter")
 def test_dead_temporaries_are_hollowed_and_the_rest_kept(monkeypatch):
     _sweep_everything(monkeypatch, True)
-    x = _point(6)
+    x = point(6)
     seen = {}
 
     def f(v):
@@ -131,11 +120,11 @@ def test_only_helpers_on_large_inputs_sweep(monkeypatch):
     calls = []
     real = core._sweep_call
     monkeypatch.setattr(core, "_sweep_call", lambda f, i: (calls.append(f), real(f, i)))
-    xv = reverse.Variable(_point(8))
+    xv = reverse.Variable(point(8))
     rosen(xv).backward()  # the user's own graph is never swept
-    reverse.gradient(rosen, _point(8))  # small x: no helper sweeps
+    reverse.gradient(rosen, point(8))  # small x: no helper sweeps
     assert calls == []
-    reverse.gradient(rosen, _point(helpers._RELEASE_MIN_SIZE))
+    reverse.gradient(rosen, point(helpers._RELEASE_MIN_SIZE))
     assert bool(calls) == helpers._REFCOUNTS_TRUSTED
     assert core._SWEEPS == 0 and core._SWEEP.get() is None
 
@@ -148,7 +137,7 @@ def test_an_exception_in_f_ends_the_sweep(monkeypatch):
         raise KeyError(float(y.data[0]))
 
     with pytest.raises(KeyError):
-        reverse.gradient(f, _point())
+        reverse.gradient(f, point(9))
     assert core._SWEEPS == 0 and core._SWEEP.get() is None
 
 
@@ -156,7 +145,7 @@ def test_an_exception_in_f_ends_the_sweep(monkeypatch):
 def test_forward_over_reverse_scatters_into_one_buffer(n):
     """Basic slices and repeated fancy indices of x: the Dual cotangents of each
     indexing node are added into one buffer; H v against the closed form."""
-    x, v = _point(n), _point(n, seed=1)
+    x, v = point(n), point(n, seed=1)
     idx = np.array([0, 3, 3, 1, 0, 3])
 
     def f(z):
@@ -183,8 +172,8 @@ def test_products_of_a_broadcast_cotangent(dtype):
     a graph (reverse-over-reverse).  The Hessian-vector product of
     sum(3 (x - 1)**2 - 2.5 x**3 + 0.5 (1 - x)**2) against its closed form, in x's dtype."""
     n = 12000
-    x = _point(n).astype(dtype)
-    v = _point(n, seed=1).astype(dtype)
+    x = point(n).astype(dtype)
+    v = point(n, seed=1).astype(dtype)
 
     def f(z):
         return np.sum(3.0 * (z - 1.0) ** 2 - 2.5 * z ** 3 + 0.5 * (1.0 - z) ** 2)
@@ -204,22 +193,15 @@ def test_products_of_a_broadcast_cotangent(dtype):
 def test_sweeps_in_threads_match_serial(monkeypatch):
     """Each thread sweeps its own trace (a context variable): threads sharing f
     and v get the serial results bit for bit, and no sweep is left counted."""
-    from concurrent.futures import ThreadPoolExecutor
-
     monkeypatch.setattr(core, "_HOLLOW_MIN_BYTES", 0)
     n = helpers._RELEASE_MIN_SIZE
-    xs = [_point(n, seed=s) for s in range(3)]
-    v = _point(n, seed=9)
+    xs = [point(n, seed=s) for s in range(3)]
+    v = point(n, seed=9)
     f = FUNCTIONS["products"]
 
     def work(x):
         return (reverse.gradient(rosen, x), reverse.hvp(f, x, v),
                 reverse.hvp(rosen, x, v, mode="reverse-over-reverse"))
 
-    serial = [work(x) for x in xs]
-    with ThreadPoolExecutor(3) as pool:
-        threaded = list(pool.map(work, xs * 3))
-    for got, want in zip(threaded, serial * 3):
-        for a, b in zip(got, want):
-            np.testing.assert_array_equal(a, b)
+    assert_threads_match_serial(work, xs, workers=3, repeats=3)
     assert core._SWEEPS == 0
