@@ -25,6 +25,7 @@ test_rel_taylor_range.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -139,14 +140,9 @@ def _cond(fun, V, D):
     return float(abs(V * d / D))
 
 
-_TRUTH: dict = {}
-
-
+@functools.cache
 def _truth(name, inner, v):
     """None, or (D1, cond1 or None, D2, cond2 or None, f'(U), f''(U) U') in mpmath."""
-    key = (name, inner, v)
-    if key in _TRUTH:
-        return _TRUTH[key]
     out = None
     parts = _composite(name, inner)
     V = _mpf(v)
@@ -177,7 +173,6 @@ def _truth(name, inner, v):
             out = (d1, c1, d2, c2, f1, f2 * u1)
     except (ValueError, ZeroDivisionError, OverflowError, TypeError):
         out = None
-    _TRUTH[key] = out
     return out
 
 
@@ -210,16 +205,22 @@ def _rv_paths(f, order):
     return {"reverse.second_derivative": lambda v: rv.second_derivative(f, v)}
 
 
-def sweep(name, engine):
-    """The failures of one rule (a list of strings) and the number of checks."""
+def _composed(name, engine="hyperdual"):
+    """(inner, f) for each inner function: f(v) = name(inner(v)) in the engine."""
     fn = _fn(name, engine)
-    bad, checked = [], 0
     for inner in INNERS:
         g = _inner(inner)[0]
 
         def f(v, fn=fn, g=g):
             return fn(g(v))
 
+        yield inner, f
+
+
+def sweep(name, engine):
+    """The failures of one rule (a list of strings) and the number of checks."""
+    bad, checked = [], 0
+    for inner, f in _composed(name, engine):
         for order in (1, 2):
             paths = (_hd_paths if engine == "hyperdual" else _rv_paths)(f, order)
             for v in VS:

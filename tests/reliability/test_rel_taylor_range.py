@@ -28,6 +28,7 @@ sign, that of erfcinv(v**2) at v = 1.3e-120 as inf).
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -129,14 +130,9 @@ def _f_derivs(name, u, relative):
     return out
 
 
-_HIGH: dict = {}
-
-
+@functools.cache
 def _truth_high(name, inner, v):
     """None, or {k: (D_k, cond_k)} for k = 3, 4 (cond None where D_k is 0)."""
-    key = (name, inner, v)
-    if key in _HIGH:
-        return _HIGH[key]
     out = None
     V = cr._mpf(v)
     try:
@@ -168,7 +164,6 @@ def _truth_high(name, inner, v):
                 out[k] = (da, cond)
     except (ValueError, ZeroDivisionError, OverflowError, TypeError):
         out = None
-    _HIGH[key] = out
     return out
 
 
@@ -240,53 +235,43 @@ def _overflow_confirmed(name, inner, v, k, d):
     return abs(d8 - d) <= M.mpf("1e-10") * abs(d8)
 
 
+def _swept(name, vs, truth):
+    """(inner, f, v, t) for each inner function and each v of ``vs`` where
+    ``t = truth(name, inner, v)`` has something to check; f(v) = name(inner(v))."""
+    for inner, f in cr._composed(name):
+        for v in vs:
+            t = truth(name, inner, v)
+            if t:
+                yield inner, f, v, t
+
+
 def sweep_low(name):
-    fn = cr._fn(name)
     bad, checked = [], 0
-    for inner in cr.INNERS:
-        g = cr._inner(inner)[0]
-
-        def f(v, fn=fn, g=g):
-            return fn(g(v))
-
-        for v in cr.VS:
-            t = _low_truth(name, inner, v)
-            if not t:
-                continue
-            for path in PATHS:
-                for K in (1, 2, 4):
-                    d = _derivs(f, v, K, path)
-                    for k, (want, cond) in t.items():
-                        if k > K:
-                            continue
-                        checked += 1
-                        if callable(cond):
-                            cond = cond()
-                            t[k] = (want, cond)
-                        _check(bad, f"d{k} {name}({inner}) at v={v!r} via {path} K={K}",
-                               d[k], want, cond)
+    for inner, f, v, t in _swept(name, cr.VS, _low_truth):
+        for path in PATHS:
+            for K in (1, 2, 4):
+                d = _derivs(f, v, K, path)
+                for k, (want, cond) in t.items():
+                    if k > K:
+                        continue
+                    checked += 1
+                    if callable(cond):
+                        cond = cond()
+                        t[k] = (want, cond)
+                    _check(bad, f"d{k} {name}({inner}) at v={v!r} via {path} K={K}",
+                           d[k], want, cond)
     return bad, checked
 
 
 def sweep_high(name):
-    fn = cr._fn(name)
     bad, checked = [], 0
-    for inner in cr.INNERS:
-        g = cr._inner(inner)[0]
-
-        def f(v, fn=fn, g=g):
-            return fn(g(v))
-
-        for v in VS_HIGH:
-            t = _truth_high(name, inner, v)
-            if not t:
-                continue
-            for path in PATHS:
-                d = _derivs(f, v, 4, path)
-                for k, (want, cond) in t.items():
-                    checked += 1
-                    _check(bad, f"d{k} {name}({inner}) at v={v!r} via {path} K=4", d[k],
-                           want, cond)
+    for inner, f, v, t in _swept(name, VS_HIGH, _truth_high):
+        for path in PATHS:
+            d = _derivs(f, v, 4, path)
+            for k, (want, cond) in t.items():
+                checked += 1
+                _check(bad, f"d{k} {name}({inner}) at v={v!r} via {path} K=4", d[k],
+                       want, cond)
     return bad, checked
 
 
