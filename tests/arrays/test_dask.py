@@ -6,29 +6,13 @@ mpmath elsewhere) and, for Rosenbrock, its closed-form gradient.
 import numpy as np
 import pytest
 
+from ._problems import logistic, rosen, rosen_grad
+
 da = pytest.importorskip("dask.array")
 
 import hyperdual  # noqa: E402
 import reverse  # noqa: E402
 from _exactdiff import arrays  # noqa: E402
-
-
-def rosen(x):
-    return np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
-
-
-def rosen_grad(x):
-    g = np.zeros_like(x)
-    g[:-1] = -400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1])
-    g[1:] += 200 * (x[1:] - x[:-1] ** 2)
-    return g
-
-
-def logistic(X, y):
-    def loss(w):
-        return np.mean(np.logaddexp(0, -y * (X @ w)))
-    return loss
-
 
 RNG = np.random.default_rng(17)
 XN = RNG.normal(size=101)

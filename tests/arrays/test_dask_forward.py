@@ -7,6 +7,8 @@ build those seeds lazily in the data's chunking and compute nothing.
 import numpy as np
 import pytest
 
+from ._problems import rosen, rosen_grad, rosen_hess
+
 da = pytest.importorskip("dask.array")
 
 import hyperdual  # noqa: E402
@@ -23,27 +25,6 @@ XN = np.linspace(0.5, 1.5, 7)
 VN = np.cos(np.arange(7.0))
 X = da.from_array(XN, chunks=3)
 V = da.from_array(VN, chunks=3)
-
-
-def rosen(x):
-    return np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
-
-
-def rosen_grad(x):
-    g = np.zeros_like(x)
-    g[:-1] = -400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1])
-    g[1:] += 200 * (x[1:] - x[:-1] ** 2)
-    return g
-
-
-def rosen_hess(x):
-    n = len(x)
-    H = np.zeros((n, n))
-    i = np.arange(n - 1)
-    H[i, i] += 1200 * x[:-1] ** 2 - 400 * x[1:] + 2
-    H[i + 1, i + 1] += 200
-    H[i, i + 1] = H[i + 1, i] = -400 * x[:-1]
-    return H
 
 
 def vec(z):
