@@ -6,6 +6,7 @@ float32; reverse third order for a few; degenerate points; nesting.
 
 import numpy as np
 import pytest
+from _linalg_checks import central, close
 
 import hyperdual as hd
 import reverse as rv
@@ -171,25 +172,6 @@ PARAMS = [(n, False) for n in CASES] + [(n, True) for n in CASES if CASES[n][3] 
                                         # as a stack of vectors: numpy itself refuses it
                                         and (NUMPY2 or n != "solve_mat")]
 IDS = [f"{n}-{'batched' if b else 'single'}" for n, b in PARAMS]
-
-
-def central(f, x, h):
-    """Central differences of ``f`` (any output shape) in every entry of ``x``."""
-    out_shape = np.shape(f(x))
-    jac = np.zeros(out_shape + x.shape)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = h
-        jac[(...,) + i] = (np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h)
-    return jac
-
-
-def close(a, b, rtol, what):
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    assert a.shape == b.shape, what
-    scale = max(1.0, float(np.max(np.abs(b))) if b.size else 1.0)
-    err = float(np.max(np.abs(a - b))) if a.size else 0.0
-    assert err <= rtol * scale, f"{what}: max error {err:.3g} (scale {scale:.3g})"
 
 
 def scalar_of(f):

@@ -6,6 +6,7 @@ gradient) and against the other engine."""
 import numpy as np
 import pytest
 import scipy.linalg as sl
+from _linalg_checks import central, close
 
 import hyperdual as hd
 import reverse as rv
@@ -45,24 +46,6 @@ def cases(L):
 
 
 NAMES = list(cases(sl))
-
-
-def central(f, x, h):
-    out = np.shape(f(x))
-    jac = np.zeros(out + x.shape)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = h
-        jac[(...,) + i] = (np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h)
-    return jac
-
-
-def close(a, b, rtol, what):
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    assert a.shape == b.shape, what
-    scale = max(1.0, float(np.max(np.abs(b))))
-    err = float(np.max(np.abs(a - b)))
-    assert err <= rtol * scale, f"{what}: max error {err:.3g}"
 
 
 @pytest.mark.parametrize("name", NAMES)
