@@ -1,4 +1,4 @@
-"""Shared test configuration.
+"""Shared test configuration and fixtures.
 
 Under CI (the ``CI`` environment variable set, as ``.ci/run`` and tox pass it on)
 Hypothesis runs derandomized: the same examples every run, so a landing is
@@ -7,8 +7,38 @@ reproducible. Locally it explores new random examples each run.
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture
+def lazy():
+    """``lazy(fn)`` calls ``fn()`` and fails if it started a dask compute; returns its result.
+
+    A dask callback counts the computes started while ``fn`` runs: a helper given
+    dask data must build its result lazily, computing nothing (no ``float()``,
+    ``np.any`` or ``np.asarray`` on a dask array inside a rule).
+    """
+    pytest.importorskip("dask")
+    from dask.callbacks import Callback
+
+    class CountComputes(Callback):
+        def __init__(self):
+            super().__init__()
+            self.count = 0
+
+        def _start(self, dsk):
+            self.count += 1
+
+    def run(fn):
+        counter = CountComputes()
+        with counter:
+            out = fn()
+        assert counter.count == 0, f"{counter.count} dask computes inside the helper"
+        return out
+
+    return run
