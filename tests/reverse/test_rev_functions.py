@@ -13,6 +13,7 @@ import scipy.special as sp
 import reverse
 import reverse.functions as F
 from reverse import Variable, derivative, gradient, hessian, second_derivative
+from tests.breadth.breadth_checks import reverse_nth
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
 BOUNDED = np.array([-0.7, -0.2, 0.3, 0.9])
@@ -128,21 +129,9 @@ def test_unary_functions_accept_plain_arrays():
     np.testing.assert_allclose(y.data, np.sin([0.0, 1.0]))
 
 
-def nth_derivatives(f, x0, n):
-    x = Variable(x0)
-    y = f(x)
-    out = []
-    for _ in range(n):
-        x.clear_grad()
-        y.backward(create_graph=True)
-        y = x.grad
-        out.append(float(y.data))
-    return out
-
-
 def test_sin_derivatives_to_fourth_order():
     x0 = 0.7
-    got = nth_derivatives(np.sin, x0, 4)
+    got = reverse_nth(np.sin, x0, 4)
     want = [math.cos(x0), -math.sin(x0), -math.cos(x0), math.sin(x0)]
     np.testing.assert_allclose(got, want, rtol=1e-13)
 
@@ -152,11 +141,11 @@ def test_tanh_derivatives_to_fourth_order():
     t = math.tanh(x0)
     s = 1 - t * t
     want = [s, -2 * t * s, -2 * s * (1 - 3 * t * t), 8 * t * s * (2 - 3 * t * t)]
-    got = nth_derivatives(np.tanh, x0, 4)
+    got = reverse_nth(np.tanh, x0, 4)
     np.testing.assert_allclose(got, want, rtol=1e-12)
     # the fourth against central differences of the (exact) third
     h = 1e-5
-    third = [nth_derivatives(np.tanh, x0 + d, 3)[2] for d in (h, -h)]
+    third = [reverse_nth(np.tanh, x0 + d, 3)[2] for d in (h, -h)]
     assert (third[0] - third[1]) / (2 * h) == pytest.approx(got[3], rel=1e-6)
 
 
