@@ -71,24 +71,34 @@ def finite_array(v: np.ndarray) -> bool:
 
     The dot product of ``v`` with itself is the cheapest check on small arrays;
     on large ones BLAS splits it over threads, whose wake-up costs milliseconds
-    on a loaded machine, so a plain sum (numpy's own loop) checks those.  Either
-    can overflow on finite data (a false no), which only sends the caller down
-    its careful path.  The sum runs without floating-point warnings; the dot
-    product of entries beyond ~1e154 warns in numpy's default error mode, and
-    under ``np.seterr(over="raise")`` its FloatingPointError is a false no too.
+    on a loaded machine, so a plain sum (numpy's own loop) checks those.  Neither
+    warns nor raises in any ``np.errstate`` (the result is only a finiteness
+    check, not a value of the user's): the dot product is of ``v * 2**-520``,
+    whose squares cannot overflow for finite entries (they may underflow to 0,
+    which is finite: numpy ignores underflow by default; under
+    ``np.seterr(under="raise")`` the check is ``np.isfinite(v).all()``), and a sum
+    that overflows on finite data (a false no) only sends the caller down its
+    careful path.
 
     Examples
     --------
     >>> finite_array(np.array([1.0, 2.0])), finite_array(np.array([1.0, np.inf]))
     (True, False)
+    >>> finite_array(np.array([1e300, -1e300]))  # no overflow warning
+    True
     """
     if v.size <= _BLAS_ONE_THREAD:
         try:
-            return _isfinite(v.dot(v) if v.ndim == 1 else np.vdot(v, v))
-        except FloatingPointError:  # np.seterr(over/under="raise") and entries beyond 1e154
-            return False  # or below 1e-162: the careful path decides
+            s = v * _DOT_SCALE  # (inf and nan stay so; a finite square stays finite)
+            return _isfinite(s.dot(s) if s.ndim == 1 else np.vdot(s, s))
+        except FloatingPointError:  # np.seterr(under="raise"): the scaled squares of
+            return bool(np.isfinite(v).all())  # entries below 2**8 are subnormal
     with np.errstate(over="ignore", invalid="ignore"):
         return _isfinite(_add_reduce(v, axis=None))
+
+
+#: finite_array's scale: 8192 squares of (2**1024 * 2**-520) stay below 2**1024
+_DOT_SCALE = 2.0 ** -520
 
 
 def engine_name(*xs: Any) -> str:

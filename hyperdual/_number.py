@@ -1277,9 +1277,8 @@ def _finite(r) -> bool:
     ``tangent * real`` terms cannot hide a ``0 * inf``: the fast lanes may skip
     the NaN-safe general rule.  The dot product of ``r`` with itself is the
     cheapest full check (~0.5 us at n = 10**3; a sum on arrays large enough for
-    BLAS to thread it: ``_exactdiff._common.finite_array``) and raises no
-    floating-point warnings; it overflows for abs(r) > 1e154, which only sends
-    that operation down the (exact) general path.
+    BLAS to thread it: ``_exactdiff._common.finite_array``, of the scaled ``r``,
+    which cannot overflow) and raises no floating-point warnings in any error mode.
     """
     if type(r) is np.ndarray:
         return _finite_array(r)

@@ -254,3 +254,36 @@ def test_guards_under_raising_error_mode(scale):
         for h in hs:
             assert_close_ulps(h, want, ulps=8, cond=np.abs(x * np.cos(x)) / np.maximum(
                 np.abs(want.diagonal()), 1e-300)[:, None] + 1)
+
+
+@pytest.mark.parametrize("scale", [1e155, 1e200, 1.7e308])
+def test_guards_are_silent_in_the_default_error_mode(scale):
+    """The guards' finiteness check of tangents beyond 1e154 (a dot product of
+    the tangents with themselves overflowed) emitted numpy's RuntimeWarning
+    "overflow encountered in dot" under the default np.errstate, where f itself
+    is silent; warnings are errors here.  The user's own error mode still
+    applies to their own code."""
+    from _exactdiff._common import finite_array
+
+    x = np.array([scale, 2.0])
+
+    def f(v):
+        return np.sum(0.5 * v)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f(x)  # numpy itself is silent here
+        assert finite_array(x) and finite_array(np.full(8192, scale))
+        assert finite_array(np.array([[scale, -scale]]))
+        assert not finite_array(np.array([scale, np.inf]))
+        got = [hd.gradient(f, x), rv.gradient(f, x), hd.jacobian(lambda v: 0.5 * v, x),
+               rv.jacobian(lambda v: 0.5 * v, x)]
+        np.testing.assert_array_equal(got[0], [0.5, 0.5])
+        np.testing.assert_array_equal(got[1], [0.5, 0.5])
+        np.testing.assert_array_equal(got[2], np.diag([0.5, 0.5]))
+        np.testing.assert_array_equal(got[3], np.diag([0.5, 0.5]))
+        # the tangents 1 * scale of the Dual's arithmetic; then numpy's own warning
+        jd = hd.jacobian(lambda v: v * scale, np.array([1.0, -0.5]))
+        np.testing.assert_array_equal(jd, np.diag([scale, scale]))
+        with pytest.raises(RuntimeWarning, match="overflow"):
+            np.float64(scale) * np.float64(scale)
