@@ -19,6 +19,7 @@ array([[1, 2],
 
 from __future__ import annotations
 
+import contextvars
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -69,16 +70,15 @@ _BLAS_ONE_THREAD = 8192  # OpenBLAS's ddot runs one thread up to 10000 elements
 def finite_array(v: np.ndarray) -> bool:
     """Whether the float ndarray ``v`` holds no inf or nan, from one reduction.
 
-    The dot product of ``v`` with itself is the cheapest check on small arrays;
-    on large ones BLAS splits it over threads, whose wake-up costs milliseconds
-    on a loaded machine, so a plain sum (numpy's own loop) checks those.  Neither
-    warns nor raises in any ``np.errstate`` (the result is only a finiteness
-    check, not a value of the user's): the dot product is of ``v * 2**-520``,
-    whose squares cannot overflow for finite entries (they may underflow to 0,
-    which is finite: numpy ignores underflow by default; under
-    ``np.seterr(under="raise")`` the check is ``np.isfinite(v).all()``), and a sum
-    that overflows on finite data (a false no) only sends the caller down its
-    careful path.
+    A dot product is the cheapest check on small arrays; on large ones BLAS
+    splits it over threads, whose wake-up costs milliseconds on a loaded
+    machine, so a plain sum (numpy's own loop) checks those.  Neither warns nor
+    raises in any ``np.errstate`` (the result is only a finiteness check, not a
+    value of the user's): the dot product is of ``abs(v)`` with ``2**-14``, which
+    cannot overflow for finite entries and underflows only for entries below
+    1e-303 (numpy ignores underflow by default; under ``np.seterr(under="raise")``
+    the check is then ``np.isfinite(v).all()``), and a sum that overflows on
+    finite data (a false no) only sends the caller down its careful path.
 
     Examples
     --------
@@ -88,17 +88,42 @@ def finite_array(v: np.ndarray) -> bool:
     True
     """
     if v.size <= _BLAS_ONE_THREAD:
+        a = np.abs(v)  # (inf and nan stay so; abs raises no floating-point flag)
         try:
-            s = v * _DOT_SCALE  # (inf and nan stay so; a finite square stays finite)
-            return _isfinite(s.dot(s) if s.ndim == 1 else np.vdot(s, s))
-        except FloatingPointError:  # np.seterr(under="raise"): the scaled squares of
-            return bool(np.isfinite(v).all())  # entries below 2**8 are subnormal
+            return _isfinite(a.dot(_WEIGHTS[:a.size]) if a.ndim == 1
+                             else _dot(a.reshape(-1), _WEIGHTS[:a.size]))
+        except FloatingPointError:  # np.seterr(under="raise"), entries below 1e-303
+            return bool(np.isfinite(v).all())
     with np.errstate(over="ignore", invalid="ignore"):
         return _isfinite(_add_reduce(v, axis=None))
 
 
-#: finite_array's scale: 8192 squares of (2**1024 * 2**-520) stay below 2**1024
-_DOT_SCALE = 2.0 ** -520
+#: finite_array's weights: 8192 entries of (2**1024 * 2**-14) sum below 2**1024
+_WEIGHTS = np.full(_BLAS_ONE_THREAD, 2.0 ** -14)
+_WEIGHTS.flags.writeable = False
+_dot = np.dot
+
+
+#: True while reverse's second-order helpers watch numpy's underflow flag
+#: (reverse.helpers._second_order): the library's quiet blocks then leave it visible.
+WATCH_UNDERFLOW: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "exactdiff_watch_underflow", default=False)
+
+
+def fpe_ignored() -> Any:
+    """``np.errstate(all="ignore")`` for the library's own floating-point work,
+    except that underflow and overflow reach reverse's second-order watch while
+    it runs (reverse.helpers._second_order).
+
+    Examples
+    --------
+    >>> with fpe_ignored():
+    ...     float(np.float64(1e-300) * 1e-300)
+    0.0
+    """
+    if WATCH_UNDERFLOW.get():
+        return np.errstate(all="ignore", under="call", over="call")
+    return np.errstate(all="ignore")
 
 
 def engine_name(*xs: Any) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff._common import fpe_ignored as _fpe_ignored
+
 from ._common import value
 
 # erfcx' = 2x erfcx - 2/sqrt(pi) and erfcx'' = (2 + 4x^2) erfcx - 4x/sqrt(pi) cancel
@@ -468,7 +470,7 @@ def _psi_difference_shifted(a: Any, b: Any, order: int) -> Any:
         elif small is False:
             term = far(p)
         else:
-            with np.errstate(all="ignore"):
+            with _fpe_ignored():
                 term = np.where(small, near(p), far(p))
         total = total + term
     x = a + float(_SHIFT)
@@ -508,7 +510,7 @@ def psi_difference(a: Any, b: Any, order: int, plain: Any) -> Any:
         return _psi_difference_shifted(a, b, order)
     if not np.any(ok):
         return plain(a, b)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         one = np.ones((), dtype=np.result_type(value(a), value(b), 1.0))
         good = _psi_difference_shifted(np.where(ok, a, one), np.where(ok, b, one), order)
         bad = plain(a, b)
@@ -545,7 +547,7 @@ def _polygamma(n: int, x: Any) -> Any:
 
 def _q_plain(x: np.ndarray, h: np.ndarray) -> np.ndarray:
     """(psi(x + h) - psi(x)) / h for x > 0, x + h > 0 (psi'(x) at h = 0)."""
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         hh = np.where(h == 0, 1.0, h)
         d = _psi_difference_shifted(x, hh, 0)
         return np.where(h == 0, _polygamma(1, x), -d / hh)
@@ -557,7 +559,7 @@ def _r_series(x: np.ndarray, h: np.ndarray) -> np.ndarray:
     c, w = x + 0.5 * h, 0.5 * h
     total = np.zeros_like(c)
     p = np.ones_like(c)  # w^(n-2)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         for n in range(2, 90):
             alpha = -1.0 / math.factorial(n - 1) + (1.0 / math.factorial(n) if n % 2 else 0.0)
             term = _polygamma(n, c) * p * alpha
@@ -571,7 +573,7 @@ def _r_series(x: np.ndarray, h: np.ndarray) -> np.ndarray:
 def _r_plain(x: np.ndarray, h: np.ndarray) -> np.ndarray:
     """R(x, h) = ((psi(x + h) - psi(x)) / h - psi'(x + h)) / h for x > 0, x + h > 0."""
     out = np.empty_like(x)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         t = h / x
         r = np.abs(0.5 * h) / (x + 0.5 * h)
     ser = r <= 0.25
@@ -596,7 +598,7 @@ def _dpsi1_series(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     total = np.zeros_like(c)
     w2 = w * w
     p = np.ones_like(c)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         for j in range(12):
             term = _polygamma(2 * j + 2, c) * p / math.factorial(2 * j + 1)
             total = total + term
@@ -622,7 +624,7 @@ def beta_second_partials(a: Any, b: Any) -> tuple[Any, Any, Any]:
     ab, bb = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
     shape = ab.shape
     A, Bv = ab.ravel(), bb.ravel()
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         S = A + Bv
         beta = special.beta(A, Bv)
 

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from _exactdiff._common import fpe_ignored as _fpe_ignored
+
 if TYPE_CHECKING:  # the functions are made at import time by install()
 
     def __getattr__(name: str) -> Any: ...
@@ -185,7 +187,7 @@ def where_value(cond, a, b):
         return b
     if _is_number(b) or _is_number(a):
         return np.where(cond, a, b)  # dispatches to the number's where
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         out = np.where(cond, a, b)
     return float(out) if out.ndim == 0 else out
 

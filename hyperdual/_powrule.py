@@ -25,6 +25,7 @@ import math
 import numpy as np
 from numpy.polynomial import Polynomial
 
+from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 _Y = Polynomial([0.0, 1.0])
@@ -101,7 +102,7 @@ def _power_shifted(x, y, i: int, skip, lazy: bool = False):
     bv = e - y  # TwoSum(y, -i): e + lo == y - i exactly
     av = e - bv
     lo = (y - av) + (-i - bv)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         base = np.where(skip, np.ones((), x.dtype), x)
         p = np.power(base, e)
         if lazy or np.any(lo != 0):
@@ -136,8 +137,11 @@ def _power_shifted(x, y, i: int, skip, lazy: bool = False):
         return p, bad, (factor, k, odd)
 
 
-def pow_partial_value(i: int, j: int, x, y):
-    """``P_ij(x, y)`` for plain floats or float arrays (numpy broadcasting).
+def pow_partial_value(i: int, j: int, x, y, tangent=None):
+    """``P_ij(x, y)`` for plain floats or float arrays (numpy broadcasting); with
+    ``tangent``, the product ``P_ij(x, y) tangent`` formed in range (the power's
+    factors meet it one at a time: ``x**(y - i)`` alone may underflow where the product does
+    not, as d2/dv2 (v**2)**(1/3) at v = 1.7e120 through forward-over-reverse).
 
     Examples
     --------
@@ -146,7 +150,8 @@ def pow_partial_value(i: int, j: int, x, y):
     >>> pow_partial_value(1, 1, 0.0, 1.0)  # the convention at x = 0
     1.0
     """
-    scalar = type(x) is float and type(y) is float
+    scalar = type(x) is float and type(y) is float and (
+        tangent is None or type(tangent) is float)
     lazy = False
     if not scalar and (_is_foreign(x) or _is_foreign(y)):
         # dask, CuPy: kept in their library (np.asarray would compute a dask array),
@@ -182,11 +187,13 @@ def pow_partial_value(i: int, j: int, x, y):
     # 0**(y - i) may be inf where the polynomial factor is 0: the term is 0 there
     # (x**0, x**1 are polynomials)
     p, bad, rescue = _power_shifted(x, y, i, exact_zero & zero, lazy)
+    if tangent is not None:
+        s = s * tangent
     out = p * s
     if bad is not None:
         factor, k, odd = rescue
         r = np.where(bad, s, np.zeros((), s.dtype))
-        with np.errstate(all="ignore"):
+        with _fpe_ignored():
             # all factors lie on one side of 1: the partial products move
             # monotonically from s to the result, in range when both ends are
             for _ in range(k):
@@ -225,9 +232,23 @@ def pow_rule(i: int, j: int):
             out[(0, 2)] = pow_partial(i, j + 2, x, y)
         return out
 
+    def scaled(x, y, key, t1, t2=None, cache=None):
+        # a constant exponent (scaled_when): the partials in x times the tangents
+        if key == (1, 0):
+            return pow_partial_value(i + 1, j, x, y, t1)
+        if key == (2, 0):
+            return pow_partial_value(i + 2, j, x, y, t1) * t2
+        return None
+
+    def scaled_when(x, y, vx, vy):
+        # beyond the band where the plain partials stay within ~1e+-100
+        return (not vy and (type(y) is float or type(y) is np.float64)
+                and not in_band(x, y - i, 2))
+
     name = f"pow_partial_{i}_{j}"
     rule = Binary(name, functools.partial(pow_partial_value, i, j), None, partials,
-                  "a partial derivative of x**y (see hyperdual._powrule)")
+                  "a partial derivative of x**y (see hyperdual._powrule)", scaled=scaled,
+                  scaled_when=scaled_when)
     _RULES[(i, j)] = rule
     setattr(g, name, functools.partial(pow_partial, i, j))
     return rule
@@ -317,7 +338,7 @@ def pow_term(c: float, k: int, x, ts, d):
     >>> pow_term(-0.5, 2, 2.0 ** -660, (2.0 ** -700, 1.0), float("inf")) == 0.75 * 2.0 ** 950
     True
     """
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         p = d
         for t in ts:
             p = p * t

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.special import (
     beta_second_partials,
@@ -461,7 +462,7 @@ def _select(x, cond, near, far):
         return near(x)
     if not c.any():
         return far(x)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         a, b = near(x), far(x)
     return g.where_value(c, a, b)
 
@@ -605,7 +606,7 @@ def _log_ndtr_branch(x, cf):
         return cf(x)
     if not far.any():
         return x + _log_ndtr_d1(x)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         a, b = cf(x), x + _log_ndtr_d1(x)
     return g.where_value(far, a, b)
 
@@ -831,14 +832,14 @@ def _real_pair(x, y):
 def _remainder_partials(x, y, order, vx, vy):
     # x mod y = x - q y with q = floor_divide(x, y) piecewise constant
     rx, ry = _real_pair(x, y)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         q = np.floor_divide(rx, ry)
     return {(1, 0): 1.0, (0, 1): -q, (2, 0): 0.0, (1, 1): 0.0, (0, 2): 0.0}
 
 
 def _fmod_partials(x, y, order, vx, vy):
     rx, ry = _real_pair(x, y)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         q = np.round((rx - np.fmod(rx, ry)) / ry)  # the truncated quotient, exactly
     return {(1, 0): 1.0, (0, 1): -q, (2, 0): 0.0, (1, 1): 0.0, (0, 2): 0.0}
 
@@ -890,11 +891,11 @@ def _xlog1py_partials(x, y, order, vx, vy):
 def _log_ratio(x, y):
     """log(x / y), through log1p((x - y) / y) when x is close to y (no cancellation)."""
     rx, ry = _real_pair(x, y)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         near = np.abs(np.asarray(rx) - ry) < 0.5 * np.abs(ry)
     if np.ndim(near) == 0:
         return g.log1p((x - y) / y) if bool(near) else g.log(x / y)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         a, b = g.log1p((x - y) / y), g.log(x / y)
     return g.where_value(near, a, b)
 
@@ -916,11 +917,11 @@ def _one_minus_ratio(x, y):
     quotient (y - x) / y divides the cancelling y_1 - (y_1 q_0) by a tiny y_0 when
     x << y: d2/dv2 kl_div(v**2, v) at v = 1.7e-50 came out 1 too large."""
     rx, ry = _real_pair(x, y)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         near = np.abs(np.asarray(rx) - ry) < 0.5 * np.abs(ry)
     if np.ndim(near) == 0:
         return (y - x) / y if bool(near) else 1.0 - x / y
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         a, b = (y - x) / y, 1.0 - x / y
     return g.where_value(near, a, b)
 
@@ -1133,7 +1134,7 @@ def _one_minus_square(x):
     r = g.real_value(x)
     if type(r) is float:
         return (1.0 - x * x) + ((1.0 - r) * (1.0 + r) - (1.0 - r * r))
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         fix = (1.0 - r) * (1.0 + r) - (1.0 - r * r)
     return (1.0 - x * x) + fix
 
@@ -1166,7 +1167,7 @@ def _exp_times(e, *ts):
             return _prod(np.exp(e), ts)
     if _plain_data(e, *ts):
         scalar = te is float and all(type(t) is float for t in ts)
-        with np.errstate(all="ignore"):
+        with _fpe_ignored():
             sgn, tot = 1.0, e
             for t in ts:
                 sgn = sgn * np.sign(t)
@@ -1344,7 +1345,7 @@ def _safe_prod(*fs):
             out = out * f
         return out
     scalar = all(type(f) is float for f in fs)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         m, e = np.frexp(fs[0])
         e = e.astype(np.int64)
         for f in fs[1:]:

@@ -416,6 +416,54 @@ def _polygamma_coeffs(n0: int, x0, K: int):
     return out
 
 
+def _polygamma_far(n0: int, x):
+    """The composition of ``polygamma_family(n0)`` where x0 > 1e30, in range.
+
+    There psi^(n)(x0) = (-1)**(n + 1) (n - 1)! / x0**n (1 + O(n / x0)), and each
+    coefficient c_m x**m of the composition is an ordinary float where c_m alone
+    underflows (digamma''(1e200) = -1e-400; the second derivative of
+    digamma(v**2 + 0.3) at v = 1e100, -2e-200, came out +2e-200).  The curve is
+    first time-scaled (x_k 2**(e k), each at most x0) and divided by sigma =
+    2**frexp(x0)[1]: the terms a_m z**m, with a_m = c_m sigma**m / sigma**(1 - n0)
+    of order 1, stay in range, and one ldexp per coefficient scales back.
+    """
+    K = len(x) - 1
+    xs = [np.asarray(v, dtype=np.float64) for v in x]
+    x0 = xs[0]
+    with np.errstate(all="ignore"):
+        big = np.ldexp(1.0, np.frexp(x0)[1])  # sigma (x0 > 1e30: no overflow)
+        E = np.frexp(big)[1] - 1
+        lg0 = np.log2(x0)
+        e = np.full(np.shape(x0), np.inf)
+        for k in range(1, K + 1):
+            lk = np.log2(np.abs(xs[k]))
+            e = np.minimum(e, np.where(xs[k] == 0, np.inf, np.floor((lg0 - lk) / k)))
+        e = np.where(np.isfinite(e), e, 0.0).clip(-2100, 2100).astype(np.int64)
+        z = [np.zeros_like(x0)] + [np.ldexp(xs[k], e * k - E) for k in range(1, K + 1)]
+        r = np.ldexp(1.0 / x0, E)  # sigma / x0, in (1/2, 1]... (1, 2]
+        if n0 == 0:
+            head = special.gammaln(x0)
+        elif n0 == 1:
+            head = special.digamma(x0)
+        else:
+            head = special.polygamma(n0 - 1, x0)
+        out = [head] + [np.zeros_like(x0) for _ in range(K)]
+        power = list(z)  # z**1
+        for m in range(1, K + 1):
+            n = n0 + m - 1
+            if n >= 1:
+                a = (-1.0) ** (n + 1) * math.factorial(n - 1) / math.factorial(m) * r ** n
+                for k in range(m, K + 1):
+                    out[k] = out[k] + a * power[k]
+            if m < K:
+                power = conv(power, z)
+        for k in range(1, K + 1):
+            out[k] = np.ldexp(out[k], (1 - n0) * E - e * k)
+            if n0 == 0:  # gammaln's first term digamma(x0) x_k, formed plainly
+                out[k] = out[k] + special.digamma(x0) * xs[k]
+    return out
+
+
 def polygamma_family(n0: int):
     def rule(x):
         x0 = x[0]
@@ -425,6 +473,17 @@ def polygamma_family(n0: int):
                 # coefficients need not: the ODE trick on the rule table's scaled
                 # products (the pole term apart) decides there
                 return None
+            far = x0 > 1e30
+            if np.any(far) and all(isinstance(v, (float, np.ndarray, np.generic))
+                                   for v in x):
+                y = _polygamma_far(n0, x)
+                if not np.all(far):
+                    with np.errstate(all="ignore"):
+                        near = compose(x, _polygamma_coeffs(n0, x0, len(x) - 1))
+                    y = [np.where(far, a, b) for a, b in zip(y, near)]
+                if type(x0) is float:
+                    y = [float(v) for v in y]
+                return y
             c = _polygamma_coeffs(n0, x0, len(x) - 1)
             if type(x0) is float:
                 c = [float(v) for v in c]

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import arrays as _arrays
+from _exactdiff._common import WATCH_UNDERFLOW as _WATCH_UNDERFLOW
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from . import functions as F
@@ -337,15 +338,21 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     """
     _check_callable(f, "second_derivative")
     data, scalar = _prepare(x, "second_derivative")
+
+    def run(kt: int, ks: int) -> Any:
+        xv, gx, nested = _gradient_graph(f, data, "second_derivative", elementwise=True,
+                                         kt=kt)
+        if gx is None:
+            return _out(None, scalar, xv)
+        g, _ = _grad(gx, xv, _scaled_seed(_ones(gx), ks), nested,
+                     not nested and _should_release(data))
+        return _out(g, scalar, xv)
+
     try:
-        xv, gx, nested = _gradient_graph(f, data, "second_derivative", elementwise=True)
+        return _second_order(run, data)
     except _ScalarToArray:
         # scalar x, array output: d2y/dx2 of every output, as hyperdual.second_derivative
         return jacobian(lambda t: jacobian(f, t), x)
-    if gx is None:
-        return _out(None, scalar, xv)
-    g, _ = _grad(gx, xv, _ones(gx), nested, not nested and _should_release(data))
-    return _out(g, scalar, xv)
 
 
 def gradient(f: Callable[[Any], Any], x: Any) -> Any:
@@ -475,10 +482,141 @@ def _stack_rows(rows: list, yshape: tuple, xv: Variable, scalar: bool, graph: bo
     return np.reshape(np.stack(rows), yshape + xshape)
 
 
+def _scaled_seed(seed: Any, k: int) -> Any:
+    """``seed * 2**k`` (exact); the seed itself for k = 0."""
+    return seed if k == 0 else np.ldexp(seed, k)
+
+
+#: Seed exponents (cotangent 2**kt, direction 2**ks) that _second_order retries
+#: with: up where an adjoint underflowed, down where one overflowed.
+_RETRY_UP = ((600, 0), (0, 600), (300, 300), (500, 500), (1000, 0))
+_RETRY_DOWN = ((0, -400), (-400, 0), (0, -500), (-250, -250), (-300, -300), (-400, -400),
+               (-600, -600))
+
+
+def _second_order(run: Callable[[int, int], Any], data: Any) -> Any:
+    """``run(0, 0)``, a second-order result (Hessian, H v, f''), kept in range.
+
+    A reverse pass's adjoints are single floats: the adjoint of ``u`` in the
+    second pass is ``f''(u) u'`` (times the seeds), which underflows to 0 or
+    overflows where the final ``f''(u) u'**2 + f'(u) u''`` is an ordinary float
+    (d2/dx2 log10(x**2) at 1e150 came out as +8.7e-301, the truth -8.7e-301:
+    ``-4e-601 * 2e150`` underflowed).  Every adjoint and tangent is linear in
+    one or both seeds, the first pass's cotangent (``2**kt``) and the direction
+    of the second (``2**ks``): scaled by powers of two, the result is exactly
+    ``2**(kt + ks)`` times the truth unless some intermediate leaves the range.
+    So the pass runs once as usual, watching numpy's underflow flag (and the
+    overflow flag inside the library's own quiet blocks), only where the user's
+    ``np.errstate`` ignores underflow and does not 'call' on overflow (numpy's
+    default), so their settings keep their effect.  Where something underflowed
+    or an entry is inf or nan, the pass is redone with the seeds scaled up (or
+    down) and the result scaled back: the first retry with no flag and finite
+    entries is the answer.  Otherwise each entry is taken from the pass that did
+    not overflow and had the largest seeds where it is finite and a pass at
+    another scale gave the same (an underflow
+    loses terms, an overflow shows; where the first pass did not underflow, a
+    retry that did is not used), so a genuine inf, nan or 0 stays one, and
+    an underflow that scaling leaves unchanged (f's own exp(-800)) keeps the
+    first result.  Plain float64 inputs only (an outer trace's Variables, Duals
+    and lazy arrays take the one pass).
+    """
+    if not (type(data) is np.ndarray and data.dtype == np.float64):
+        return run(0, 0)
+    mode = np.geterr()
+    if mode["under"] != "ignore" or mode["over"] == "call":
+        return run(0, 0)
+    flags: set = set()
+    previous = np.geterrcall()
+
+    def watch(kind: str, flag: int) -> None:
+        if kind in ("underflow", "overflow"):
+            flags.add(kind)
+        elif callable(previous):  # the user's own 'call' handler keeps the rest
+            previous(kind, flag)
+        elif previous is not None:
+            previous.write(f"Warning: {kind} encountered\n")
+
+    token = _WATCH_UNDERFLOW.set(True)
+    try:
+        with np.errstate(under="call", call=watch):
+            r0 = run(0, 0)
+    finally:
+        _WATCH_UNDERFLOW.reset(token)
+    if not (type(r0) is float or (type(r0) is np.ndarray and r0.dtype == np.float64)):
+        return r0
+    a0 = np.asarray(r0)
+    finite = bool(np.isfinite(a0).all())
+    if finite and not flags:
+        return r0
+    tries: list = []
+    if "underflow" in flags:
+        with np.errstate(all="ignore"):
+            big = np.max(np.abs(np.where(np.isfinite(a0), a0, 0.0)), initial=0.0)
+        if big > 0:
+            k = -int(np.frexp(big)[1])
+            if 32 < k <= 1000:
+                tries.append((k, 0))
+        tries += [t for t in _RETRY_UP if t not in tries]
+    if not finite or "overflow" in flags:
+        tries += _RETRY_DOWN
+    # where the first pass did not underflow, a retry that did is no better than a
+    # non-finite first result (scaled down too far, it loses the very terms that
+    # overflowed: a finite number of the wrong sign, where inf at least has the
+    # truth's sign)
+    allow_under = "underflow" in flags
+    runs = [(a0, "overflow" in flags, 0, 0)]
+    agree: set = set()
+    for kt, ks in tries:
+        flags.clear()
+        token = _WATCH_UNDERFLOW.set(True)
+        try:
+            with np.errstate(all="ignore", under="call", over="call", call=watch):
+                r = run(kt, ks)
+        finally:
+            _WATCH_UNDERFLOW.reset(token)
+        if not (type(r) is float or (type(r) is np.ndarray and r.dtype == np.float64)):
+            return r0
+        raw = np.asarray(r)
+        with np.errstate(all="ignore"):
+            back = np.ldexp(raw, -(kt + ks))
+        if not flags and np.isfinite(back).all():
+            # (an inf after scaling back is left to the selection below: only a
+            # confirmed pass may replace the first result's nan or inf)
+            return float(back) if type(r0) is float else back
+        if finite and np.array_equal(back, a0):
+            # an underflow that did not touch the result: once scaling each seed
+            # leaves it unchanged, no retry will change it
+            agree.add("cotangent" if kt else "direction")
+            if len(agree) == 2:
+                return r0
+        if allow_under or "underflow" not in flags:
+            runs.append((back, "overflow" in flags, kt, ks))
+    # per entry: a finite value that a pass at another scale confirms (a pass
+    # can go wrong unseen where Python floats carry a scalar), then no overflow,
+    # then the largest seeds; none: the first result
+    best = a0.copy()
+    rank = np.full(a0.shape, -np.inf)
+    for i, (back, over, kt, ks) in enumerate(runs):
+        with np.errstate(all="ignore"):
+            confirmed = np.zeros(a0.shape, dtype=bool)
+            for j, (other, _, kt2, ks2) in enumerate(runs):
+                if j != i and kt2 + ks2 != kt + ks:
+                    confirmed |= np.abs(back - other) <= 4 * _EPS * np.abs(back)
+        score = (0.0 if over else 1e6) + 1e3 * (kt + ks) + min(kt, ks)
+        take = np.isfinite(back) & confirmed & (score > rank)
+        best = np.where(take, back, best)
+        rank = np.where(take, score, rank)
+    return float(best) if type(r0) is float else best
+
+
+_EPS = float(np.finfo(np.float64).eps)
+
+
 def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
-                    elementwise: bool = False) -> tuple[Variable, Any, bool]:
+                    elementwise: bool = False, kt: int = 0) -> tuple[Variable, Any, bool]:
     """The helper's input, the gradient recorded as a graph (None if f does not
-    depend on x), and whether the call is nested in an outer graph."""
+    depend on x), and whether the call is nested in an outer graph.  ``kt``: the
+    backward pass is seeded with 2**kt instead of 1 (see _second_order)."""
     nested = _nested(data)
     xv = _input(data)
     y = _evaluate(f, xv)
@@ -488,7 +626,7 @@ def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
         _check_elementwise(y, xv, fname)
     else:
         _require_scalar(y, fname)
-    gx, others = grad_wrt(y, xv, _ones(y), True)
+    gx, others = grad_wrt(y, xv, _scaled_seed(_ones(y), kt), True)
     return xv, gx, nested or others
 
 
@@ -527,11 +665,26 @@ def hessian(f: Callable[[Any], Any], x: Any) -> Any:
 
 def _hessian(f: Callable[[Any], Any], data: Any, scalar: bool, fname: str) -> tuple[Any, Any]:
     """(gradient, Hessian) of scalar ``f`` at ``data``, by the fastest exact path."""
+    first: list = []
+
+    def run(kt: int, ks: int) -> Any:
+        grad, H = _hessian_once(f, data, scalar, fname, kt, ks)
+        if not first:
+            first.append(grad)  # the gradient of the unscaled pass
+        return H
+
+    H = _second_order(run, data)
+    return first[0], H
+
+
+def _hessian_once(f: Callable[[Any], Any], data: Any, scalar: bool, fname: str,
+                  kt: int = 0, ks: int = 0) -> tuple[Any, Any]:
     if not _is_dual(data) and not _nested(data):
         hd = _hyperdual_stacks()
         if hd is not None:
             try:
-                result = _hessian_forward_over_reverse(hd, f, data, scalar, fname)
+                result = _hessian_forward_over_reverse(hd, f, data, scalar, fname, kt=kt,
+                                                       ks=ks)
             except (TypeError, ValueError, NotImplementedError):
                 # Direction stacks do not reach every operation (an inner
                 # hyperdual helper given a stacked Dual, scattering into an empty
@@ -539,10 +692,10 @@ def _hessian(f: Callable[[Any], Any], data: Any, scalar: bool, fname: str) -> tu
                 # An error there is f's own or a rule missing for Dual data, and
                 # it is raised, not hidden by another mode.
                 result = _hessian_forward_over_reverse(hd, f, data, scalar, fname,
-                                                       stacked=False)
+                                                       stacked=False, kt=kt, ks=ks)
             if result is not None:
                 return result
-    return _hessian_reverse_over_reverse(f, data, scalar, fname)
+    return _hessian_reverse_over_reverse(f, data, scalar, fname, kt=kt, ks=ks)
 
 
 #: Elements per Dual part in one direction block of the forward-over-reverse
@@ -562,15 +715,18 @@ def _hyperdual_stacks() -> Any:
 
 
 def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, scalar: bool,
-                                  fname: str, stacked: bool = True) -> tuple[Any, Any] | None:
+                                  fname: str, stacked: bool = True, kt: int = 0,
+                                  ks: int = 0) -> tuple[Any, Any] | None:
     """None when f turns out to depend on an outer graph (the caller then records).
 
     ``stacked=False`` seeds one plain Dual per direction instead of a direction stack.
+    ``kt``, ``ks``: the cotangent seed is 2**kt and the directions 2**ks e_i (the
+    results are scaled by them; see _second_order).
     """
     shape = tuple(data.shape)
     n = math.prod(shape)
     block = max(1, min(n, _HESSIAN_BLOCK_ELEMENTS // max(n, 1))) if stacked else 1
-    eye = np.eye(n, dtype=_seed_dtype(data)).reshape((n,) + shape)
+    eye = _scaled_seed(np.eye(n, dtype=_seed_dtype(data)), ks).reshape((n,) + shape)
     rows = []
     grad = None
     for start in range(0, max(n, 1), block):
@@ -584,7 +740,8 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
         y = _evaluate(f, xv)
         _require_scalar(y, fname)
         k = min(block, n - start)
-        g, others = grad_wrt(y, xv, _ones(y), False, _should_release(data, 1 + k))
+        g, others = grad_wrt(y, xv, _scaled_seed(_ones(y), kt), False,
+                             _should_release(data, 1 + k))
         if others:
             return None
         if g is None:
@@ -613,8 +770,8 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
 
 
 def _hessian_reverse_over_reverse(f: Callable[[Any], Any], data: Any, scalar: bool,
-                                  fname: str) -> tuple[Any, Any]:
-    xv, gx, graph = _gradient_graph(f, data, fname)
+                                  fname: str, kt: int = 0, ks: int = 0) -> tuple[Any, Any]:
+    xv, gx, graph = _gradient_graph(f, data, fname, kt=kt)
     shape = tuple(xv.shape)
     if gx is None:
         zeros = np.zeros(shape + shape, dtype=_seed_dtype(xv.data))
@@ -623,7 +780,7 @@ def _hessian_reverse_over_reverse(f: Callable[[Any], Any], data: Any, scalar: bo
     rows = []
     for i in range(n):
         seed = np.zeros(n, dtype=_seed_dtype(gx.data))
-        seed[i] = 1.0
+        seed[i] = 2.0 ** ks
         rows.append(_out(_grad(gx, xv, seed.reshape(shape), graph)[0], False, xv))
     grad = gx if graph else gx.data
     if scalar:
@@ -686,22 +843,30 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
     if tuple(vdata.shape) != tuple(data.shape):
         raise ValueError(f"reverse.hvp: v has shape {tuple(vdata.shape)}, x has shape "
                          f"{tuple(data.shape)}; they must match")
-    if mode == "forward-over-reverse" and not (_nested(data) or isinstance(vdata, Variable)):
-        result = _hvp_forward_over_reverse(f, data, vdata, scalar)
-        if result is not None:
-            return result
-    with sweeping(not (_nested(data) or isinstance(vdata, Variable)) and _should_release(data)):
-        xv, gx, graph = _gradient_graph(f, data, "hvp")
-    if gx is None:
-        return _out(None, scalar, xv)
-    graph = graph or isinstance(vdata, Variable)
-    # Backpropagating gx with seed v gives v^T H = (H v)^T: H is symmetric.
-    g, _ = _grad(gx, xv, vdata, graph, not graph and _should_release(data))
-    return _out(g, scalar, xv)
+    plain = type(vdata) is np.ndarray
+
+    def run(kt: int, ks: int) -> Any:
+        v = _scaled_seed(vdata, ks) if plain else vdata
+        if mode == "forward-over-reverse" and not (_nested(data)
+                                                   or isinstance(vdata, Variable)):
+            result = _hvp_forward_over_reverse(f, data, v, scalar, kt)
+            if result is not None:
+                return result
+        with sweeping(not (_nested(data) or isinstance(vdata, Variable))
+                      and _should_release(data)):
+            xv, gx, graph = _gradient_graph(f, data, "hvp", kt=kt)
+        if gx is None:
+            return _out(None, scalar, xv)
+        graph = graph or isinstance(vdata, Variable)
+        # Backpropagating gx with seed v gives v^T H = (H v)^T: H is symmetric.
+        g, _ = _grad(gx, xv, v, graph, not graph and _should_release(data))
+        return _out(g, scalar, xv)
+
+    return _second_order(run, data) if plain else run(0, 0)
 
 
 def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
-                              scalar: bool) -> Any:
+                              scalar: bool, kt: int = 0) -> Any:
     """H v by one backward pass over Dual data; None if f depends on an outer graph."""
     try:
         import hyperdual
@@ -715,12 +880,18 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
     # tag keeps this perturbation apart from any outer one (x may itself be a
     # Dual when hvp runs inside a forward-mode derivative).
     tag = hyperdual.new_tag()
-    xv = Variable(hyperdual.Dual(data, vdata, tag=tag))
+    # a stack of one direction: its parts stay numpy arrays even where f indexes
+    # scalars out of x (a Python float's underflow is invisible to _second_order)
+    stack = type(data) is np.ndarray and type(vdata) is np.ndarray and data.dtype == np.float64
+    if stack:
+        xv = Variable(hyperdual.Dual._build((data, vdata[None]), tag, 1))
+    else:
+        xv = Variable(hyperdual.Dual(data, vdata, tag=tag))
     release = _should_release(data, 2)
     with sweeping(release):
         y = _evaluate(f, xv)
     _require_scalar(y, "hvp")
-    g, others = grad_wrt(y, xv, _ones(y), False, release)
+    g, others = grad_wrt(y, xv, _scaled_seed(_ones(y), kt), False, release)
     if others:
         return None
     if g is None or not _is_dual(g) or getattr(g, "tag", None) != tag:
@@ -729,6 +900,8 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
             return _arrays.zeros_like(data, _seed_dtype(data))
         return _out(np.zeros(tuple(xv.shape), dtype=_seed_dtype(data)), scalar)
     hv = g.dual
+    if stack:
+        hv = hv[0] if np.shape(hv)[:1] == (1,) else np.broadcast_to(hv, (1,) + np.shape(data))[0]
     if _is_foreign(data):  # dask: chunked like the input
         hv = _arrays.match_chunks(hv, data)
     return _out(hv, scalar)

@@ -12,6 +12,7 @@ import numpy as np
 
 from _exactdiff import arrays as _arrays
 from _exactdiff._common import finite_array as _finite_array
+from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from .. import core
@@ -127,7 +128,7 @@ def _keep_zero_bilinear(out: Any, bil: Any, gy: Any, x: Any) -> Any:
         return out
     from _exactdiff.contractions import zero_safe
 
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         safe = np.asarray(zero_safe(bil, g, xv, True, False), dtype=v.dtype)
         mask = ~((safe == v) | (np.isnan(safe) & np.isnan(v)))
     if not mask.any():

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from .. import core
@@ -571,7 +572,7 @@ def _dual_jvp(args: tuple, value: Any, terms: tuple) -> Any:
     floats = all(type(r) is float for r in reals)
     reals = [np.float64(r) if type(r) is float else r for r in reals]  # 1/0 is inf
     nres = max(np.ndim(r) for r in reals)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         out = value(*reals)
         tan = None
         for term, t in zip(terms, tans):

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.special as sp
 
 from _exactdiff import elementwise as _e
+from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.special import (
     beta_second_partials,
     erfcx_derivative_mid,
@@ -70,7 +71,7 @@ def _select(x: Any, cond: Any, near: Any, far: Any) -> Any:
         return near(x)
     if not np.any(c):
         return far(x)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         a, b = near(x), far(x)
     return np.where(c, a, b)
 
@@ -257,16 +258,26 @@ _I1E_D2_TIMES = _scaled_bessel_times(1, 2, _i1e_d2_closed)
 # ----------------------------------------------------------------------------
 # unary rules
 # ----------------------------------------------------------------------------
-def _dual_by_rule(x: Any, d1: Any, d2: Any) -> Any:
+def _dual_by_rule(x: Any, d1: Any, d2: Any, d2_times: Any = None) -> Any:
     """f'(x) on Dual data (forward-over-reverse) as a rule: value d1(real), tangent
-    d2(real) * dual.  Evaluating d1's formula on the Dual would differentiate that
-    formula, which cancels where the rule's own d2 does not (i0e'' at 10: 23 ulps).
-    None for HyperDual or nested data (the formula is used there)."""
+    d2(real) * dual (``d2_times(real, dual)`` where given: d2 alone may underflow
+    where the product does not, i0e''(1.7e200) times 2.6e100).  Evaluating d1's
+    formula on the Dual would differentiate that formula, which cancels where the
+    rule's own d2 does not (i0e'' at 10: 23 ulps).  None for HyperDual or nested
+    data (the formula is used there)."""
     from hyperdual import _number as hn
 
     if type(x) is not hn.Dual or isinstance(x.real, hn._Number):
         return None
     r = x.real
+    if d2_times is not None and not isinstance(x.dual, hn._Number):
+        dual = x.dual
+        with _fpe_ignored():
+            t = np.where(dual == 0, 0.0, d2_times(r, dual))  # a zero tangent stays 0
+        t = t if np.shape(t) == np.shape(dual) else np.broadcast_to(t, np.shape(dual))
+        if type(dual) is float or np.ndim(t) == 0 and not isinstance(dual, np.ndarray):
+            t = float(t)
+        return hn.Dual._build((d1(r), t), x.tag, x.nd)
     t = hn._mul_coef(d2(r), x.dual)
     if t is None:
         t = np.zeros_like(x.dual)
@@ -285,7 +296,7 @@ def _derivative_function(cls_name: str, d1: Any, d2: Any, d2_times: Any = None) 
 
     def forward(x: Any) -> Any:
         if core._is_dual(x):
-            out = _dual_by_rule(x, d1, d2)
+            out = _dual_by_rule(x, d1, d2, d2_times)
             if out is not None:
                 return out
         return d1(x)
@@ -543,14 +554,14 @@ def _plain_pair(a: Any, b: Any) -> tuple[Any, Any]:
 
 def _remainder_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
     ra, rb = _plain_pair(a, b)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         q = np.floor_divide(ra, rb)
     return 1.0, -q
 
 
 def _fmod_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
     ra, rb = _plain_pair(a, b)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         q = np.round((ra - np.fmod(ra, rb)) / rb)
     return 1.0, -q
 
@@ -592,7 +603,7 @@ def _xlog1py_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
 
 def _log_ratio(a: Any, b: Any) -> Any:
     ra, rb = _plain_pair(a, b)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         near = np.abs(ra - rb) < 0.5 * np.abs(rb)
     return _select(a, lambda _r: near, lambda a: np.log1p((a - b) / b), lambda a: np.log(a / b))
 
@@ -608,7 +619,7 @@ def _kl_div_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
     if not wb:
         return _log_ratio(a, b), None
     ra, rb = _plain_pair(a, b)
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         far = np.abs(ra) < 0.5 * np.abs(rb)
     gb = _select(b, lambda _r: far, lambda b: 1.0 - a / b, lambda b: (b - a) / b)
     return _log_ratio(a, b), gb

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.special import polygamma as _sp_polygamma
 
 from .. import core
@@ -141,7 +142,9 @@ def _exp_minus_square(x: Any) -> Any:
     r = _as_dtype(_value(x), np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         c = r * 134217729.0  # 2**27 + 1: Veltkamp splitting
-        hi = np.where(np.abs(r) < 1e150, c - (c - r), r)
+        # beyond abs(x) = 40, exp(-x**2) is 0: hi = x (lo = 0), since the split's
+        # exp(-(2 hi + lo) lo) overflows there (0 * inf: nan for erf(1/v) at -1.3e-10)
+        hi = np.where(np.abs(r) < 40.0, c - (c - r), r)
     dt = getattr(_value(x), "dtype", np.float64)  # (no np.asarray: dask stays lazy)
     if dt == np.float32:  # float32 x has 24 bits: hi == x exactly, and float32 stays
         hi = _as_dtype(hi, dt)
@@ -380,7 +383,7 @@ def _polygamma_times(m: int, x: Any, gy: Any) -> Any:
             w = w / x
         return (sign * math.factorial(m - 1)) * w
 
-    with np.errstate(all="ignore"):
+    with _fpe_ignored():
         if np.ndim(near0) == 0:
             return pole(x) if near0 else tail(x)
         out = gy * _polygamma(m, x)
