@@ -332,6 +332,11 @@ def _quantile_weights(r: np.ndarray, q: float, axes: tuple, method: str) -> np.n
     return np.transpose(w, np.argsort(perm)).astype(r.dtype if r.dtype.kind == "f" else float)
 
 
+def _forward(a: Any) -> bool:
+    """Whether ``a`` is a forward-mode number (Dual, HyperDual, Taylor)."""
+    return type(a).__module__.startswith("hyperdual")
+
+
 def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
              method: str = "linear", keepdims: Any = False, *, weights: Any = None,
              interpolation: Any = None) -> Any:
@@ -355,7 +360,11 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     res = []
     for qq in qa.reshape(-1):
         w = _quantile_weights(r, float(qq), axes, method)
-        res.append(np.sum(w * a, axis=axes, keepdims=keepdims))
+        # forward mode: an inf/NaN derivative of an element the quantile does not
+        # use (sqrt'(0) of the smallest entry of a median) must give 0, not
+        # 0 * inf = NaN, as reverse mode's zero cotangent does
+        aw = np.where(w != 0, a, 0.0) if _forward(a) else a
+        res.append(np.sum(w * aw, axis=axes, keepdims=keepdims))
     if qa.ndim == 0:
         return res[0]
     out_ = np.stack(res, axis=0)

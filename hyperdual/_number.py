@@ -1026,6 +1026,31 @@ def _safe_scalar_mul(c: float, p: float) -> float:
     return 0.0 if out != out and p == 0.0 else out
 
 
+#: binary rules whose first partials are selection weights (1, 0.5 at ties, 0)
+_SELECTING = frozenset(("maximum", "minimum", "fmax", "fmin"))
+
+
+def _mul_weight(c, p):
+    """c * p for a selection weight ``c``: zero where ``c`` is zero even if the
+    tangent is inf or NaN (the operand maximum/minimum/clip does not pick has no
+    say, as reverse mode's zero cotangent gives: the gradient of
+    ``sum(maximum(sqrt(x), 0.5))`` at x = [0, 4] is [0, 0.25], not [nan, 0.25])."""
+    out = _mul_coef(c, p)
+    if out is None or type(out) is float or isinstance(out, _Number) or isinstance(p, _Number):
+        return out
+    if type(out) is np.ndarray or type(out) is np.float64:
+        if _sum_finite(out):
+            return out
+        zero = np.asarray(c) == 0
+        if not np.any(zero):
+            return out
+        out = np.where(zero, np.zeros((), dtype=np.result_type(out)), out)
+        return _tidy(out) if out.ndim == 0 else out
+    if _is_foreign(out) and not isinstance(c, float):
+        return np.where(c == 0, np.zeros((), dtype=out.dtype), out)
+    return out
+
+
 def _tangent_product(p, q):
     """``p * q`` for two tangent parts, zero wherever either is exactly zero.
 
@@ -1538,10 +1563,11 @@ def _binary_general(rule, x, y):
         for blocks in _PARTITIONS[m]:
             if len(blocks) == 1:
                 b = blocks[0]
+                mul = _mul_weight if rule.name in _SELECTING else _mul_coef
                 if vx:
-                    total = _acc(total, _mul_coef(d[(1, 0)], px[b]))
+                    total = _acc(total, mul(d[(1, 0)], px[b]))
                 if vy:
-                    total = _acc(total, _mul_coef(d[(0, 1)], py[b]))
+                    total = _acc(total, mul(d[(0, 1)], py[b]))
             else:
                 # second-order terms: test the coefficient before forming the
                 # (directions x directions) product, which is the expensive part

@@ -29,6 +29,7 @@ from .._number import (
     _norm_axis,
     _Number,
     _shift,
+    _sum_finite,
     _tidy,
     implements,
 )
@@ -202,11 +203,18 @@ def _select_extreme(x, axis, keepdims, argf):
     nd = x.nd
     real = parts[0]
     if isinstance(real, _Number):  # nested: the value is shared among ties too
-        out = [sum_(w * real, axis=axes, keepdims=True)]
+        # the elements that are not extreme get weight 0 and must not count even
+        # where their value is inf (a masked entry of min(where=...)): 0 * inf
+        out = [sum_(w * np.where(hit, real, 0.0), axis=axes, keepdims=True)]
     else:
         out = [red(real, axis=axes, keepdims=True)]
     sh = _shift(axes, nd)
     for p in parts[1:]:
+        # likewise an inf/NaN derivative of an element that is not selected
+        # (sqrt'(0) of a non-maximal entry) gives 0, as reverse mode's zero
+        # cotangent does, not 0 * inf = NaN
+        if isinstance(p, _Number) or not _sum_finite(p):
+            p = np.where(hit, p, 0.0)
         wp = w * p
         out.append(sum_(wp, axis=sh, keepdims=True) if isinstance(wp, _Number)
                    else np.sum(wp, axis=sh, keepdims=True))
