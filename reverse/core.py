@@ -1786,14 +1786,17 @@ _NO_SWEEP = contextlib.nullcontext()
 @contextlib.contextmanager
 def _sweep_active() -> Iterator[None]:
     global _SWEEPS
+    global _POOLING
     token = _SWEEP.set(_Sweep())
     with _SWEEPS_LOCK:
         _SWEEPS += 1
+        _POOLING += 1
     try:
         yield
     finally:
         with _SWEEPS_LOCK:
             _SWEEPS -= 1
+            _POOLING -= 1
         _SWEEP.reset(token)
 
 
@@ -1860,6 +1863,110 @@ def _sweep_pending(pending: list) -> None:
             d = v.data
             dt = d.dtype if type(d) is _ndarray else d.real.dtype
             v.data = np.broadcast_to(np.array(np.nan, dtype=dt), d.shape)
+            v = e = None
+            _recycle(d)
+
+
+# ----------------------------------------------------------------------------
+# The buffer pool of large traces.  With glibc, freeing the arrays of a helper
+# call returns their pages to the kernel (the heap is trimmed), and the next
+# call page-faults them in again: at n = 10**5 the faults were ~80% of a
+# Rosenbrock gradient's time.  So the arrays a large trace frees (hollowed or
+# released values, spent cotangents) are kept here, and the elementwise rules
+# write their results into them while a large trace runs (``_POOLING``),
+# instead of allocating.  An array is kept only when the reference the caller
+# gives up is its only one (the same reference counts as the releasing pass's,
+# so only where those are trusted: the sweep and the releasing pass run only
+# there); a kept array is handed out once.  The pool holds at most
+# ``_POOL_MAX_BYTES`` (between calls too: that is the point), in lists by shape
+# and dtype; ``clear_pool()`` empties it.
+# ----------------------------------------------------------------------------
+
+_POOL: dict[tuple[Any, Any], list[np.ndarray]] = {}
+_POOL_LOCK = threading.Lock()
+#: The most memory the pool keeps (32 MB: the arrays of a Rosenbrock HVP at
+#: n = 2.5 10**5).
+_POOL_MAX_BYTES = 1 << 25
+_pool_bytes = 0
+#: How many sweeps and releasing passes run now, in any thread: the rules take
+#: buffers from the pool only then (one global read on every other call).
+_POOLING = 0
+
+
+def _pool_refs(d: Any) -> int:
+    return _getrefcount(d)
+
+
+def _recycle(d: Any) -> None:
+    """Keep ``d`` for reuse if the caller's local variable (given up) is its only reference."""
+    global _pool_bytes
+    if type(d) is not _ndarray or d.base is not None or d.nbytes < _HOLLOW_MIN_BYTES:
+        return
+    if _getrefcount(d) != _CALL_REFS:
+        return
+    flags = d.flags
+    if not (flags.writeable and flags.c_contiguous and flags.owndata) or d.dtype.kind != "f":
+        return
+    key = (d.shape, d.dtype)
+    with _POOL_LOCK:
+        if _pool_bytes + d.nbytes > _POOL_MAX_BYTES:
+            return
+        _pool_bytes += d.nbytes
+        _POOL.setdefault(key, []).append(d)
+
+
+def _take(shape: Any, dtype: Any) -> Any:
+    """A pooled array of this shape and dtype (its values are garbage), or None."""
+    global _pool_bytes
+    lst = _POOL.get((shape, dtype))
+    if not lst:
+        return None
+    with _POOL_LOCK:
+        if not lst:
+            return None
+        d = lst.pop()
+        _pool_bytes -= d.nbytes
+    return d
+
+
+def clear_pool() -> None:
+    """Free the arrays the buffer pool keeps."""
+    global _pool_bytes
+    with _POOL_LOCK:
+        _POOL.clear()
+        _pool_bytes = 0
+
+
+def _pooling(delta: int) -> None:
+    global _POOLING
+    with _SWEEPS_LOCK:
+        _POOLING += delta
+
+
+def _operand_ok(a: Any, shape: Any) -> bool:
+    t = type(a)
+    if t is float:
+        return True
+    if t is int:
+        return -_INT_EXACT < a < _INT_EXACT
+    return t is _ndarray and a.dtype == _float64 and a.shape == shape and (
+        a.ndim == 1 or a.flags.c_contiguous)
+
+
+_INT_EXACT = 1 << 53
+
+
+def pooled_out(a: Any, b: Any = 0.0) -> Any:
+    """A pooled buffer for the float64 result of an elementwise ufunc of ``a``
+    and ``b`` (arrays of one shape, C-ordered or 1-d, or a Python number), or
+    None: the ufunc called with ``out=`` gives the bits it allocates."""
+    arr = a if type(a) is _ndarray else b
+    if type(arr) is not _ndarray or arr.nbytes < _HOLLOW_MIN_BYTES:
+        return None
+    shape = arr.shape
+    if not (_operand_ok(a, shape) and _operand_ok(b, shape)):
+        return None
+    return _take(shape, _float64)
 
 
 class PendingScatter:
@@ -1885,7 +1992,12 @@ class PendingScatter:
         if self.basic and type(v) is _ndarray:
             # what the scatter does for a plain array and a basic index
             dt = v.dtype
-            gx = np.zeros(self.shape, dtype=dt if dt.kind == "f" else np.float64)
+            dt = dt if dt.kind == "f" else _float64
+            gx = _take(self.shape, dt) if _POOLING else None
+            if gx is None:
+                gx = np.zeros(self.shape, dtype=dt)
+            else:
+                gx.fill(0.0)
             gx[self.index] = v
             return gx
         return _OPS.scatter(v, self.index, self.shape)
@@ -1940,7 +2052,8 @@ def _accumulate(prev: Any, gx: Any, owned: set[int]) -> Any:
             type(gx) is _ndarray or _isinstance(gx, (_generic, float))):
         prev += gx
         return prev
-    new = prev + gx
+    out = pooled_out(prev, gx) if _POOLING else None
+    new = prev + gx if out is None else np.add(prev, gx, out=out)
     owned.discard(id(prev))  # prev may die now: its id must not stay marked
     if type(new) is _ndarray:
         owned.add(id(new))
@@ -2115,7 +2228,9 @@ def _release(out: Variable, y: Variable, inputs: tuple, uses: dict[int, int]) ->
     # Variable or walk back from it.
     if _getrefcount(out) != uses.get(id(out), 0) + _CALL_REFS:
         return False
+    d = out.data
     out.data = None
+    _recycle(d)
     return True
 
 
@@ -2201,6 +2316,9 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
     f = y.creator
     gen = f.generation
     waiting: dict[int, list[Function]] = {gen: [f]}
+    if release:
+        _pooling(1)
+    pooling = release
     try:
         while waiting:
             todo = waiting.pop(gen, None)
@@ -2269,11 +2387,17 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                 if release:
                     x1 = None  # may still name an input of an earlier function: out itself
                     release = _release(out, y, inputs, uses)
+                if pooling and type(gy) is _ndarray:
+                    gxs = gx = None
+                    _recycle(gy)  # if no gradient in flight is this cotangent
     except _FOREIGN_ERRORS as exc:  # a library's own error on foreign data (pydata/sparse)
         err = _arrays.foreign_error(exc, f"the gradient of {type(f).__name__}")
         if err is None:
             raise
         raise err from exc
+    finally:
+        if pooling:
+            _pooling(-1)
     # A leaf's gradient may be a view (broadcast_to) or an array also given to
     # another leaf (Add passes gy through): give each leaf an array of its own.
     given = {id(seed)}

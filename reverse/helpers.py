@@ -11,7 +11,11 @@ The helpers own the graphs they record.  On large inputs (x, with the parts of
 a Dual counted, of 2**15 numbers or more) their backward pass drops each
 intermediate value as soon as nothing needs it any more, which keeps peak
 memory, and page faults, down; a Variable that ``f`` keeps somewhere (a list,
-a closure) is left whole, with everything it depends on.
+a closure) is left whole, with everything it depends on.  The arrays such a
+call frees are kept (up to 32 MB, ``reverse.core.clear_pool`` frees them) and
+its elementwise arithmetic writes into them, in this call and the next, instead
+of asking the allocator for memory that glibc has just handed back to the
+kernel and would page-fault in again.
 
 Examples
 --------

@@ -86,6 +86,10 @@ class Add(Function):
 
     @staticmethod
     def forward(a: Any, b: Any) -> Any:
+        if core._POOLING:
+            out = core.pooled_out(a, b)
+            if out is not None:
+                return np.add(a, b, out=out)
         return a + b
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
@@ -110,6 +114,10 @@ class Subtract(Function):
 
     @staticmethod
     def forward(a: Any, b: Any) -> Any:
+        if core._POOLING:
+            out = core.pooled_out(a, b)
+            if out is not None:
+                return np.subtract(a, b, out=out)
         return a - b
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
@@ -118,7 +126,12 @@ class Subtract(Function):
         if isinstance(ib, Variable):
             g1 = _one_value(gy) if type(gy) is np.ndarray and gy.base is not None and _recording() \
                 else None
-            gb = sum_to(-gy if g1 is None else np.broadcast_to(-g1, gy.shape), b.shape)
+            if g1 is None:
+                out = core.pooled_out(gy) if core._POOLING else None
+                g1 = -gy if out is None else np.negative(gy, out=out)
+            else:
+                g1 = np.broadcast_to(-g1, gy.shape)
+            gb = sum_to(g1, b.shape)
         return (sum_to(gy, a.shape) if isinstance(ia, Variable) else None, gb)
 
 
@@ -177,6 +190,10 @@ class Multiply(Function):
 
     @staticmethod
     def forward(a: Any, b: Any) -> Any:
+        if core._POOLING:
+            out = core.pooled_out(a, b)
+            if out is not None:
+                return np.multiply(a, b, out=out)
         return a * b
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
@@ -184,8 +201,19 @@ class Multiply(Function):
         if type(gy) is np.ndarray and gy.base is not None and _recording():
             return (sum_to(_product_grad(gy, b), a.shape) if isinstance(ia, Variable) else None,
                     sum_to(_product_grad(gy, a), b.shape) if isinstance(ib, Variable) else None)
-        return (sum_to(_keep_zero(gy, gy * b), a.shape) if isinstance(ia, Variable) else None,
-                sum_to(_keep_zero(gy, gy * a), b.shape) if isinstance(ib, Variable) else None)
+        return (sum_to(_keep_zero(gy, _times(gy, b)), a.shape) if isinstance(ia, Variable)
+                else None,
+                sum_to(_keep_zero(gy, _times(gy, a)), b.shape) if isinstance(ib, Variable)
+                else None)
+
+
+def _times(gy: Any, c: Any) -> Any:
+    """gy * c, into a pooled buffer in a large trace (``core.pooled_out``)."""
+    if core._POOLING:
+        out = core.pooled_out(gy, c)
+        if out is not None:
+            return np.multiply(gy, c, out=out)
+    return gy * c
 
 
 class Divide(Function):
@@ -230,7 +258,8 @@ def _const_power_grad(gy: Any, a: Any, n: Any) -> Any:
             if type(a) is np.ndarray and type(gy) is np.ndarray and a.shape == gy.shape:
                 # In place on the fresh temporary: one array allocated instead
                 # of two (~10% of the Rosenbrock gradient at n = 10**5..10**6).
-                t = a * 2.0
+                out = core.pooled_out(a) if core._POOLING else None
+                t = a * 2.0 if out is None else np.multiply(a, 2.0, out=out)
                 t *= gy
                 return t
             return gy * (2 * a)
@@ -264,6 +293,10 @@ class Power(Function):
 
     @staticmethod
     def forward(a: Any, b: Any) -> Any:
+        if core._POOLING and (type(b) is int or type(b) is float) and b == 2:
+            out = core.pooled_out(a)
+            if out is not None:
+                return np.square(a, out=out)  # what numpy's a ** 2 computes
         return a ** b
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
