@@ -416,7 +416,7 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     nested = _nested(data)
     xv = _input(data)
     release = not nested and _should_release(data)
-    with sweeping(release):
+    with sweeping(release, type(data) is np.ndarray):
         y = _evaluate(f, xv)
     _require_scalar(y, _fname)
     g, graph = _grad(y, xv, _ones(y), nested, release)
@@ -857,7 +857,8 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
             if result is not None:
                 return result
         with sweeping(not (_nested(data) or isinstance(vdata, Variable))
-                      and _should_release(data)):
+                      and _should_release(data),
+                      type(data) is np.ndarray and type(v) is np.ndarray):
             xv, gx, graph = _gradient_graph(f, data, "hvp", kt=kt)
         if gx is None:
             return _out(None, scalar, xv)

@@ -244,3 +244,14 @@ def test_pool_under_nesting_of_both_engines():
                                                  np.abs(v))))
     for d in got:
         assert abs(d - want) <= 64 * np.finfo(float).eps * scale
+
+
+def test_traces_of_dual_data_pool_nothing():
+    # hyperdual allocates a Dual's parts and never takes from the pool: a trace over
+    # Dual data (forward-over-reverse) neither keeps arrays nor uses kept ones
+    core.clear_pool()
+    x, v = _point(), _point(seed=2)
+    reverse.hvp(FUNCTIONS["rosenbrock"], x, v)
+    assert core._pool_bytes == 0
+    reverse.hessian(lambda z: np.sum(z[:4] ** 3) + np.sum(z * 2.0), x[:300])
+    assert core._pool_bytes == 0
