@@ -60,6 +60,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import mmap
 import numbers
 import sys
 import threading
@@ -1843,14 +1844,16 @@ def _sweep_call(f: Function, inputs: tuple) -> None:
 
 
 def _hollow_size(d: Any) -> bool:
-    """Whether ``d`` is a float array (or Dual of them) owning enough memory to hollow."""
+    """Whether ``d`` is a float array (or Dual of them) owning enough memory to hollow
+    (its own, or a buffer of the pool's)."""
     if type(d) is not _ndarray:
         if not _is_dual(d) or type(getattr(d, "dual", None)) is not _ndarray:
             return False
         d = d.real
         if type(d) is not _ndarray:
             return False
-    return d.base is None and d.dtype.kind == "f" and d.nbytes >= _HOLLOW_MIN_BYTES
+    return (d.base is None or type(d.base) is mmap.mmap) and d.dtype.kind == "f" \
+        and d.nbytes >= _HOLLOW_MIN_BYTES
 
 
 def _pending_refs(entry: list) -> int:
@@ -1879,15 +1882,20 @@ def _sweep_pending(pending: list, pool: bool = False) -> None:
 # The buffer pool of large traces.  With glibc, freeing the arrays of a helper
 # call returns their pages to the kernel (the heap is trimmed), and the next
 # call page-faults them in again: at n = 10**5 the faults were ~80% of a
-# Rosenbrock gradient's time.  So the arrays a large trace frees (hollowed or
-# released values, spent cotangents) are kept here, and the elementwise rules
-# write their results into them while a large trace runs (``_POOLING``),
-# instead of allocating.  An array is kept only when the reference the caller
-# gives up is its only one (the same reference counts as the releasing pass's,
-# so only where those are trusted: the sweep and the releasing pass run only
-# there); a kept array is handed out once.  The pool holds at most
-# ``_POOL_MAX_BYTES`` (between calls too: that is the point), in lists by shape
-# and dtype; ``clear_pool()`` empties it.
+# Rosenbrock gradient's time.  So while a large trace of plain arrays runs
+# (``_POOLING``), the elementwise rules write their results into buffers of the
+# pool's (``pooled_out``), and the buffers the trace frees (hollowed or released
+# values, spent cotangents and scatters) come back to the pool for the rest of
+# the call and the next calls.  A buffer's memory is an anonymous mapping of
+# its own, not glibc's heap: a pool of heap arrays kept the heap from being
+# trimmed, which sped up the user's own numpy code between calls by chance
+# (the Rosenbrock f at n = 10**5 4x, with a pool of an HVP's arrays, not of a
+# gradient's).  A buffer comes back only when the reference the caller gives
+# up is its only one and no view of it exists (reference counts, as the
+# releasing pass's: only where those are trusted, where the sweep and the
+# releasing pass run); a pooled buffer is handed out once.  The pool keeps at
+# most ``_POOL_MAX_BYTES``, in lists by shape and dtype; ``clear_pool()``
+# empties it.  Results a helper returns are copies (heap arrays).
 # ----------------------------------------------------------------------------
 
 _POOL: dict[tuple[Any, Any], list[np.ndarray]] = {}
@@ -1901,19 +1909,35 @@ _pool_bytes = 0
 _POOLING = 0
 
 
-def _pool_refs(d: Any) -> int:
-    return _getrefcount(d)
+def _map_refs(base: Any) -> int:
+    return _getrefcount(base)
+
+
+def _new_buffer(shape: Any, dtype: Any) -> np.ndarray:
+    """An array of the pool: its memory an anonymous mapping of its own."""
+    nbytes = math.prod(shape) * dtype.itemsize
+    return np.ndarray(shape, dtype, buffer=mmap.mmap(-1, nbytes))
+
+
+def _count_map_refs() -> int:
+    d = _new_buffer((1,), _float64)
+    return _map_refs(d.base)
+
+
+#: what _map_refs reports (in _recycle) for the mapping of a buffer that has no views
+_MAP_REFS = _count_map_refs()
 
 
 def _recycle(d: Any) -> None:
-    """Keep ``d`` for reuse if the caller's local variable (given up) is its only reference."""
+    """Keep ``d`` for reuse if it is a buffer of the pool that nothing else refers
+    to: the caller's local variable (given up) is its only reference, and no view
+    of it exists (a view refers to the mapping, not to ``d``)."""
     global _pool_bytes
-    if type(d) is not _ndarray or d.base is not None or d.nbytes < _HOLLOW_MIN_BYTES:
+    if type(d) is not _ndarray or type(d.base) is not mmap.mmap:
         return
-    if _getrefcount(d) != _CALL_REFS:
+    if _getrefcount(d) != _CALL_REFS or _map_refs(d.base) != _MAP_REFS:
         return
-    flags = d.flags
-    if not (flags.writeable and flags.c_contiguous and flags.owndata) or d.dtype.kind != "f":
+    if not (d.flags.writeable and d.flags.c_contiguous):
         return
     key = (d.shape, d.dtype)
     with _POOL_LOCK:
@@ -1924,17 +1948,19 @@ def _recycle(d: Any) -> None:
 
 
 def _take(shape: Any, dtype: Any) -> Any:
-    """A pooled array of this shape and dtype (its values are garbage), or None."""
+    """An array of this shape and dtype for a result (its values are garbage): one
+    the pool keeps, or a new buffer of the pool; None below the pool's size."""
     global _pool_bytes
     lst = _POOL.get((shape, dtype))
-    if not lst:
+    if lst:
+        with _POOL_LOCK:
+            if lst:
+                d = lst.pop()
+                _pool_bytes -= d.nbytes
+                return d
+    if math.prod(shape) * dtype.itemsize < _HOLLOW_MIN_BYTES:
         return None
-    with _POOL_LOCK:
-        if not lst:
-            return None
-        d = lst.pop()
-        _pool_bytes -= d.nbytes
-    return d
+    return _new_buffer(shape, dtype)
 
 
 def clear_pool() -> None:
@@ -2030,6 +2056,15 @@ class PendingScatter:
         return True
 
 
+def _spend(p: PendingScatter) -> None:
+    """A scatter has been applied: its value goes back to the pool if it was a
+    buffer of the pool's that nothing else refers to."""
+    v = p.value
+    p.value = None
+    p = None
+    _recycle(v)
+
+
 def _own_scatter(g: Any) -> bool:
     """Whether a materialized scatter may be accumulated into in place: an ndarray
     (np.zeros), or a hyperdual number whose parts hyperdual.scatter_add made (fresh
@@ -2054,6 +2089,7 @@ def _accumulate(prev: Any, gx: Any, owned: set[int]) -> Any:
                 owned.add(id(prev))
     if type(gx) is PendingScatter:
         if id(prev) in owned and gx.add_into(prev):
+            _spend(gx)
             return prev
         gx = gx.materialize()
     if type(prev) is _ndarray and id(prev) in owned and (
@@ -2395,12 +2431,23 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                                 queue.append(c)
                     else:
                         grads[key] = _accumulate(prev, gx, owned)
+                        if pooling:  # the gradient accumulated into, if it was not in place
+                            _recycle(prev)
+                            prev = None
                 if release:
                     x1 = None  # may still name an input of an earlier function: out itself
                     release = _release(out, y, inputs, uses, pooling)
-                if pooling and type(gy) is _ndarray:
-                    gxs = gx = None
-                    _recycle(gy)  # if no gradient in flight is this cotangent
+                if pooling:
+                    # back to the pool: cotangents no gradient in flight is (this
+                    # node's, and its results that were accumulated into others)
+                    spent = list(gxs)
+                    spent.append(gy)
+                    gxs = gx = gy = None
+                    for k in range(len(spent)):
+                        gx = spent[k]
+                        spent[k] = None
+                        _recycle(gx)
+                    gx = spent = None
     except _FOREIGN_ERRORS as exc:  # a library's own error on foreign data (pydata/sparse)
         err = _arrays.foreign_error(exc, f"the gradient of {type(f).__name__}")
         if err is None:
@@ -2411,15 +2458,26 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
             _pooling(-1)
     # A leaf's gradient may be a view (broadcast_to) or an array also given to
     # another leaf (Add passes gy through): give each leaf an array of its own.
+    if pooling:
+        gy = gx = gxs = prev = None  # the pass's own references to cotangents
     given = {id(seed)}
     results = []
     for x in leaves:
         g = grads[id(x)]
         if type(g) is PendingScatter:
-            g = g.materialize()
+            p, g = g, g.materialize()
+            del grads[id(x)]
+            _spend(p)
+            p = None
         elif type(g) is _ndarray and not graph:
             if g.base is not None or id(g) in given:
-                g = g.copy()
+                if pooling and type(g.base) is mmap.mmap:
+                    del grads[id(x)]
+                    spent, g = g, g.copy()
+                    _recycle(spent)
+                    spent = None
+                else:
+                    g = g.copy()
         if _NP1:
             g = _np1_leaf_dtype(g, x, seed, y)
         given.add(id(g))

@@ -11,11 +11,12 @@ The helpers own the graphs they record.  On large inputs (x, with the parts of
 a Dual counted, of 2**15 numbers or more) their backward pass drops each
 intermediate value as soon as nothing needs it any more, which keeps peak
 memory, and page faults, down; a Variable that ``f`` keeps somewhere (a list,
-a closure) is left whole, with everything it depends on.  The arrays such a
-call frees are kept (up to 32 MB, ``reverse.core.clear_pool`` frees them) and
-its elementwise arithmetic writes into them, in this call and the next, instead
-of asking the allocator for memory that glibc has just handed back to the
-kernel and would page-fault in again.
+a closure) is left whole, with everything it depends on.  On plain arrays,
+such a call's elementwise arithmetic writes into buffers of a pool that the
+arrays it frees go back to (up to 32 MB kept between calls,
+``reverse.core.clear_pool`` frees them), instead of asking the allocator for
+memory that glibc has just handed back to the kernel and would page-fault in
+again.
 
 Examples
 --------

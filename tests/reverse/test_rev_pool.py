@@ -171,41 +171,50 @@ def test_arrays_f_keeps_are_never_pooled_or_overwritten():
 
 
 def _give(n):
-    a = np.empty(n)
+    a = core._new_buffer((n,), np.dtype(np.float64))
     core._recycle(a)  # this local is its only reference: kept
 
 
 def test_pooled_outputs_keep_numpy_dtypes_and_layouts():
     core.clear_pool()
     x = np.random.default_rng(3).uniform(-1.0, 1.0, N)
-    assert core.pooled_out(x, 2.0) is None  # an empty pool
     _give(N)
+    assert core._pool_bytes == x.nbytes
     # ineligible: another dtype, a broadcast partner, a Fortran-ordered matrix,
     # an integer beyond 2**53, a small array
     assert core.pooled_out(x.astype(np.float32), 2.0) is None
     assert core.pooled_out(x, x[:1]) is None
-    assert core.pooled_out(np.asfortranarray(x.reshape(2, -1) if N % 2 == 0
-                                            else x[:-1].reshape(2, -1))) is None
+    assert core.pooled_out(np.asfortranarray(x.reshape(2, -1))) is None
     assert core.pooled_out(x, 1 << 60) is None
     assert core.pooled_out(x[:10], 2.0) is None
+    assert core._pool_bytes == x.nbytes
     out = core.pooled_out(x[::-1], 3)  # a 1-d view of any stride is fine
     assert out is not None and out.shape == x.shape and out.dtype == np.float64
-    assert core.pooled_out(x, 2.0) is None  # handed out once
+    assert core._pool_bytes == 0  # handed out once; the next one is a new buffer
+    again = core.pooled_out(x, 2.0)
+    assert again is not None and again is not out
     core.clear_pool()
 
 
 def test_recycle_refuses_arrays_held_elsewhere():
     core.clear_pool()
-    a = np.empty(N)
-    view = a[1:]
+    dt = np.dtype(np.float64)
+    a = core._new_buffer((N,), dt)
     held = [a]
-    core._recycle(a)  # the list and the view hold it too
+    core._recycle(a)  # the list holds it too
     assert core._pool_bytes == 0
-    del held, view
-    b = np.empty(N)[::2]  # a view is never kept
+    del held
+    b = core._new_buffer((N,), dt)
+    view = b[1:]  # a view refers to the mapping, not to b
     core._recycle(b)
-    core._recycle(np.arange(N))  # not a float array
     assert core._pool_bytes == 0
+    del view
+    core._recycle(np.empty(N))  # numpy's own memory: never kept (it is glibc's heap)
+    core._recycle(core._new_buffer((N,), dt)[::2])  # a strided view
+    core._recycle(core._new_buffer((N,), np.dtype(np.int64)))  # not a float array
+    assert core._pool_bytes == 0
+    _give(N)
+    assert core._pool_bytes == N * 8
     core.clear_pool()
 
 
