@@ -16,7 +16,7 @@ such a call's elementwise arithmetic writes into buffers of a pool that the
 arrays it frees go back to (up to 32 MB kept between calls,
 ``reverse.core.clear_pool`` frees them), instead of asking the allocator for
 memory that glibc has just handed back to the kernel and would page-fault in
-again.
+again (for x of up to 4 MB; larger arrays get huge pages from the kernel).
 
 Examples
 --------
@@ -52,6 +52,7 @@ from .core import (
     as_array,
     get_config,
     grad_wrt,
+    pools,
     reaches_other_leaves,
     sweeping,
     using_config,
@@ -417,7 +418,7 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     nested = _nested(data)
     xv = _input(data)
     release = not nested and _should_release(data)
-    with sweeping(release, type(data) is np.ndarray):
+    with sweeping(release, pools(data)):
         y = _evaluate(f, xv)
     _require_scalar(y, _fname)
     g, graph = _grad(y, xv, _ones(y), nested, release)
@@ -859,7 +860,7 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
                 return result
         with sweeping(not (_nested(data) or isinstance(vdata, Variable))
                       and _should_release(data),
-                      type(data) is np.ndarray and type(v) is np.ndarray):
+                      pools(data) and type(v) is np.ndarray):
             xv, gx, graph = _gradient_graph(f, data, "hvp", kt=kt)
         if gx is None:
             return _out(None, scalar, xv)
