@@ -82,7 +82,7 @@ def test_pooled_results_equal_the_allocating_path_bit_for_bit(name, monkeypatch)
         _same(warm[key], call())
 
 
-def test_pool_is_used_and_bounded():
+def test_pool_is_used_and_bounded(monkeypatch):
     if not helpers._REFCOUNTS_TRUSTED:
         pytest.skip("no sweep or releasing pass on this interpreter")
     core.clear_pool()
@@ -98,9 +98,12 @@ def test_pool_is_used_and_bounded():
     for lst in core._POOL.values():
         for a in lst:
             assert sys.getrefcount(a) == alone  # nothing else refers to a pooled array
-    big = _point(core._POOL_MAX_BYTES // 8 // 2 + 1)
-    reverse.gradient(f, big)
-    assert core._pool_bytes <= core._POOL_MAX_BYTES
+    # a smaller bound: the pool keeps no more than it
+    core.clear_pool()
+    monkeypatch.setattr(core, "_POOL_MAX_BYTES", 3 * x.nbytes)
+    for _ in range(2):
+        reverse.gradient(f, x)
+        assert 0 < core._pool_bytes <= 3 * x.nbytes
     core.clear_pool()
     assert core._pool_bytes == 0 and not core._POOL
 
@@ -264,3 +267,13 @@ def test_traces_of_dual_data_pool_nothing():
     assert core._pool_bytes == 0
     reverse.hessian(lambda z: np.sum(z[:4] ** 3) + np.sum(z * 2.0), x[:300])
     assert core._pool_bytes == 0
+
+
+def test_arrays_beyond_the_pool_size_are_not_pooled():
+    # from 4 MB on numpy's arrays get huge pages: the pool stays out of the way
+    core.clear_pool()
+    big = _point(core._POOL_ARRAY_MAX_BYTES // 8 + 2)
+    assert not core.pools(big) and core.pools(big[:N].copy())
+    reverse.gradient(FUNCTIONS["rosenbrock"], big)
+    assert core._pool_bytes == 0
+    assert core._take(big.shape, big.dtype) is None
