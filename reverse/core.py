@@ -2102,7 +2102,8 @@ def _accumulate(prev: Any, gx: Any, owned: set[int]) -> Any:
                 owned.add(id(prev))
     if type(gx) is PendingScatter:
         if id(prev) in owned and gx.add_into(prev):
-            _spend(gx)
+            if _POOLING:
+                _spend(gx)
             return prev
         gx = gx.materialize()
     if type(prev) is _ndarray and id(prev) in owned and (
@@ -2478,10 +2479,13 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
     for x in leaves:
         g = grads[id(x)]
         if type(g) is PendingScatter:
-            p, g = g, g.materialize()
-            del grads[id(x)]
-            _spend(p)
-            p = None
+            if pooling:
+                p, g = g, g.materialize()
+                del grads[id(x)]
+                _spend(p)
+                p = None
+            else:
+                g = g.materialize()
         elif type(g) is _ndarray and not graph:
             if g.base is not None or id(g) in given:
                 if pooling and type(g.base) is mmap.mmap:

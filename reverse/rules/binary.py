@@ -201,19 +201,19 @@ class Multiply(Function):
         if type(gy) is np.ndarray and gy.base is not None and _recording():
             return (sum_to(_product_grad(gy, b), a.shape) if isinstance(ia, Variable) else None,
                     sum_to(_product_grad(gy, a), b.shape) if isinstance(ib, Variable) else None)
-        return (sum_to(_keep_zero(gy, _times(gy, b)), a.shape) if isinstance(ia, Variable)
-                else None,
-                sum_to(_keep_zero(gy, _times(gy, a)), b.shape) if isinstance(ib, Variable)
-                else None)
+        if core._POOLING:
+            return (sum_to(_keep_zero(gy, _times(gy, b)), a.shape) if isinstance(ia, Variable)
+                    else None,
+                    sum_to(_keep_zero(gy, _times(gy, a)), b.shape) if isinstance(ib, Variable)
+                    else None)
+        return (sum_to(_keep_zero(gy, gy * b), a.shape) if isinstance(ia, Variable) else None,
+                sum_to(_keep_zero(gy, gy * a), b.shape) if isinstance(ib, Variable) else None)
 
 
 def _times(gy: Any, c: Any) -> Any:
     """gy * c, into a pooled buffer in a large trace (``core.pooled_out``)."""
-    if core._POOLING:
-        out = core.pooled_out(gy, c)
-        if out is not None:
-            return np.multiply(gy, c, out=out)
-    return gy * c
+    out = core.pooled_out(gy, c)
+    return gy * c if out is None else np.multiply(gy, c, out=out)
 
 
 class Divide(Function):
