@@ -31,12 +31,17 @@ its product with the argument's coefficients is an ordinary float (erfcx'(3e200)
 is 6e-402 while its product with x_1 = 3e100 is 2e-301).
 
 A rule returns None (the caller then uses the ODE trick) for nested numbers and
-where x_0 = 0 for the scaled Bessel functions (the kink of e^-abs(x)).
+non-finite arguments.  At x_0 = 0 the Bessel rules take exact Taylor
+coefficients (:func:`_at_zero`; for the scaled ones, those of the one-sided
+expansions where the two sides agree and 0 where they differ in sign, the
+convention of their first- and second-order rules).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from fractions import Fraction
 
 import numpy as np
 from scipy import special
@@ -177,8 +182,37 @@ def _scaled_bessel_derivative(nu, n, ax, rho):
     return out
 
 
-def _scaled_bessel(nu):
-    value = special.i0e if nu == 0 else special.i1e
+@functools.cache
+def _at_zero(nu, m, scaled):
+    """The m-th Taylor coefficient at x = 0, exact (a fraction rounded once).
+
+    I_nu: 1 / (2**m k! (k + nu)!) for m = 2k + nu, else 0.  e^-abs(x) I_nu: the
+    coefficient of the one-sided expansion e^-x I_nu(x) (x > 0) where m + nu is even
+    (the two sides agree there: the second derivative of i0e at 0 is 1.5 from both),
+    0 where they differ only by sign (the mean of the sides, as abs'(0) = 0; the first-
+    and second-order rules give the same: i0e'(0) = 0, i1e''(0) = 0)."""
+    def plain(j):
+        if j < nu or (j - nu) % 2:
+            return Fraction(0)
+        k = (j - nu) // 2
+        return Fraction(1, 2 ** j * math.factorial(k) * math.factorial(k + nu))
+
+    if not scaled:
+        return float(plain(m))
+    if (m + nu) % 2:
+        return 0.0
+    return float(sum(plain(j) * Fraction((-1) ** (m - j), math.factorial(m - j))
+                     for j in range(m + 1)))
+
+
+def _bessel_rule(nu, value, derivatives, scaled):
+    """The Taylor rule of I_nu (scaled: e^-abs(x) I_nu), nu = 0 or 1.
+
+    ``derivatives(ax, rho, K)`` gives f^(n)(ax) rho**n, n = 1..K, for ax > 0 (rho: the
+    power of two the argument's coefficients are divided by, or None); the parity of
+    I_nu gives the sign for x_0 < 0, and x_0 = 0 takes the exact :func:`_at_zero`.
+    Nested numbers (and non-finite x_0 for the scaled ones) return None: the ODE
+    trick decides."""
 
     def rule(x):
         x0 = x[0]
@@ -187,53 +221,61 @@ def _scaled_bessel(nu):
         K = len(x) - 1
         with np.errstate(all="ignore"):
             ax = np.abs(x0)
-            if np.any((ax == 0) | ~np.isfinite(ax)):
+            if scaled and not np.all(np.isfinite(ax)):
                 return None
+            zero = ax == 0
             if type(x0) is float:
                 ax = float(ax)
-            rho = _rho(ax)
+                if zero:
+                    d = [value(x0)] + [_at_zero(nu, m, scaled) for m in range(1, K + 1)]
+                    return _finish(x, d, None)
+            elif np.any(zero):
+                ax = np.where(zero, 1.0, ax)
+            else:
+                zero = None
+            rho = _rho(ax) if scaled else None
             neg = x0 < 0
             d = [value(x0)]
             fact = 1.0
-            for n in range(1, K + 1):
+            for n, v in enumerate(derivatives(ax, rho, K), 1):
                 fact *= n
-                v = _scaled_bessel_derivative(nu, n, ax, rho) / fact
-                if (nu + n) % 2:  # parity: i0e even, i1e odd
+                v = v / fact
+                if (nu + n) % 2:  # parity: I_0 even, I_1 odd (and their scaled forms)
                     v = np.where(neg, -v, v)
+                if zero is not None:
+                    z = _at_zero(nu, n, scaled)
+                    v = np.where(zero, z if rho is None else z * rho ** n, v)
                 d.append(v)
         return _finish(x, d, rho)
     return rule
 
 
-def _bessel(nu):
-    value = special.i0 if nu == 0 else special.i1
+def _scaled_bessel(nu):
+    def derivatives(ax, rho, K):
+        return [_scaled_bessel_derivative(nu, n, ax, rho) for n in range(1, K + 1)]
 
-    def rule(x):
-        x0 = x[0]
-        if not _plain(x0):
-            return None
-        K = len(x) - 1
-        with np.errstate(all="ignore"):
-            ax = np.abs(x0)
-            scale = np.exp(ax)
-            # orders 0 and 1 by cephes' i0e/i1e (scipy's ive(1, x) is 30+ ulps off
-            # for tiny x)
-            ive = {n: special.ive(n, ax) for n in range(2, nu + K + 1)}
-            ive[0], ive[1] = special.i0e(ax), special.i1e(ax)
-            neg = x0 < 0
-            d = [value(x0)]
-            for m in range(1, K + 1):
-                s = 0.0
-                b = 1.0  # binom(m, j)
-                for j in range(m + 1):
-                    s = s + b * ive[abs(nu - m + 2 * j)]
-                    b = b * (m - j) / (j + 1)
-                v = s * (scale * 0.5 ** m / math.factorial(m))
-                if (nu + m) % 2:
-                    v = np.where(neg, -v, v)
-                d.append(v)
-        return _finish(x, d, None)
-    return rule
+    return _bessel_rule(nu, special.i0e if nu == 0 else special.i1e, derivatives, True)
+
+
+def _bessel(nu):
+    def derivatives(ax, rho, K):
+        """I_nu^(n)(ax) = 2**-n sum_j binom(n, j) I_(nu - n + 2j)(ax): positive terms, as
+        e^ax times cephes' i0e/i1e for orders 0 and 1 (scipy's ive(1, x) is 30+ ulps
+        off for tiny x) and ive above."""
+        scale = np.exp(ax)
+        ive = {n: special.ive(n, ax) for n in range(2, nu + K + 1)}
+        ive[0], ive[1] = special.i0e(ax), special.i1e(ax)
+        out = []
+        for n in range(1, K + 1):
+            s = 0.0
+            b = 1.0  # binom(n, j)
+            for j in range(n + 1):
+                s = s + b * ive[abs(nu - n + 2 * j)]
+                b = b * (n - j) / (j + 1)
+            out.append(s * (scale * 0.5 ** n))
+        return out
+
+    return _bessel_rule(nu, special.i0 if nu == 0 else special.i1, derivatives, False)
 
 
 UNARY = {"erfcx": erfcx, "i0e": _scaled_bessel(0), "i1e": _scaled_bessel(1),
