@@ -454,12 +454,11 @@ def _gamma_coeff(i, j, d):
     return float(total)
 
 
-def _nested_partial(f, x0, axes):
-    """The mixed partial of f along the unit vectors of ``axes`` by nested jvp's
-    (Dual numbers: a direction that does not move a variable keeps its zero
-    tangent, also against an infinite derivative of another)."""
-    from .helpers import jvp
-
+def nested_partial(f, x0, axes, jvp):
+    """The mixed partial of f at x0 along the unit vectors of ``axes`` by nested jvp's
+    (``jvp(f, x, v) -> (f(x), df(x) v)``, an engine's own: Dual numbers for hyperdual,
+    recorded graphs for reverse).  A direction that does not move a variable keeps
+    its zero tangent, also against an infinite derivative of another."""
     n = np.shape(x0)[0]
 
     def part(m):
@@ -473,12 +472,14 @@ def _nested_partial(f, x0, axes):
     return part(0)(x0)
 
 
-def _isolate_nonfinite(out, f, x0, d):
+def isolate_nonfinite(out, partial):
     """Entries of a float tensor that the interpolation made nan, recomputed by
-    nested jvp's where some entries are finite: the interpolation combines the
-    directions within an entry's support, so an infinite partial (d2/dx2^2 sqrt(x2)
-    at x2 = 0) made its neighbours (d2/dx0dx2 there, finite) inf - inf = nan; the
-    Dual passes keep them (as hessian does)."""
+    ``partial(axes)`` (the mixed partial along the sorted ``axes``, by nested jvp's:
+    :func:`nested_partial`) where some entries are finite.  The interpolation combines
+    the directions within an entry's support, so an infinite partial (d2/dx2^2
+    sqrt(x2) at x2 = 0) made its neighbours (d2/dx0dx2 there, finite) inf - inf = nan;
+    nested jvp's keep them (as hessian does).  Shared by both engines'
+    ``derivative_tensor``."""
     bad = np.isnan(out)
     if not bad.any() or bad.all():
         return out
@@ -488,7 +489,7 @@ def _isolate_nonfinite(out, f, x0, d):
         key = tuple(sorted(int(p) for p in pos))
         if key not in done:
             with np.errstate(all="ignore"):
-                done[key] = float(_tidy(g.real_value(_nested_partial(f, x0, key))))
+                done[key] = float(_tidy(g.real_value(partial(key))))
         out[pos] = done[key]
     return out
 
@@ -547,7 +548,9 @@ def derivative_tensor(f: Callable, x, order: int):
 
     out = tensor_from_directions(coefficient, n, d, many)
     if type(out) is np.ndarray and out.dtype.kind == "f" and not isinstance(x0, _Number):
-        out = _isolate_nonfinite(out, f, x0, d)
+        from .helpers import jvp
+
+        out = isolate_nonfinite(out, lambda axes: nested_partial(f, x0, axes, jvp))
     dt = getattr(x0, "dtype", None)
     if type(out) is np.ndarray and dt == np.float32:  # float32 x: float32 partials
         out = out.astype(dt)

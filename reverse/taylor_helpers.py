@@ -321,7 +321,11 @@ def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
     d = _check(f, order, method, "derivative_tensor")
     if method == "taylor" and not _nested(x):
         return _via_hyperdual("derivative_tensor", f, x, d)
-    from hyperdual.taylor_helpers import tensor_from_directions
+    from hyperdual.taylor_helpers import (
+        isolate_nonfinite,
+        nested_partial,
+        tensor_from_directions,
+    )
 
     def coefficient(v):  # the d-th normalised Taylor coefficient along v
         c = directional_derivatives(f, x, v, d, method="backprop")
@@ -338,6 +342,11 @@ def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
     if d == 0:
         return f(x)
     out = tensor_from_directions(coefficient, shape[0], d)
+    if type(out) is np.ndarray and out.dtype.kind == "f":
+        # a nan made by the interpolation next to an infinite partial: nested jvp's
+        from .helpers import jvp
+
+        out = isolate_nonfinite(out, lambda axes: nested_partial(f, data, axes, jvp))
     dt = getattr(data.data if isinstance(data, Variable) else data, "dtype", None)
     if type(out) is np.ndarray and dt == np.float32:  # float32 x: float32 partials
         out = out.astype(dt)
