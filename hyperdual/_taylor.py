@@ -26,6 +26,7 @@ from . import _generic as g
 from . import _number as _n
 from . import _taylor_rules as tr
 from . import _taylor_scalar as _ts
+from . import _taylor_scaled as _tsc
 from ._number import _as_part, _Number, _shape, _tidy, new_tag
 from ._rules import BINARY, BINARY_BY_UFUNC, UNARY, UNARY_BY_UFUNC
 
@@ -690,7 +691,36 @@ def _binary(name, x, y, top):
     out = _binary_rule(name, x, y, top)
     if name in ("add", "subtract"):
         return out
+    if name in _tsc.RULES:
+        out = _scaled_binary(name, x, y, top, out)
     return _constant_stays_constant(out, (_coef_of(x, top), _coef_of(y, top)))
+
+
+def _scaled_binary(name, x, y, top, out):
+    """The elements of a logarithmic binary rule whose operands' curves have an extreme
+    scale, redone in scaled time (:mod:`hyperdual._taylor_scaled`)."""
+    if not isinstance(out, Taylor):
+        return out
+    c = out.coef
+    if type(c) is not np.ndarray or c.dtype != np.float64 or c.shape[0] < 2:
+        return out
+    a, b = _coef_of(x, top), _coef_of(y, top)
+    if name in ("power", "float_power") and (a is None or b is None):
+        return out  # a constant exponent or base: the power rules scale themselves
+    K = top.order
+    try:
+        a = a if a is not None else _const_coef(x, K)
+        b = b if b is not None else _const_coef(y, K)
+    except (TypeError, ValueError):
+        return out
+    if not (type(a) is np.ndarray and type(b) is np.ndarray and a.dtype.kind in "fiu"
+            and b.dtype.kind in "fiu"):
+        return out
+    nres = c.ndim - 1
+    a = np.broadcast_to(_lift(a.astype(np.float64, copy=False), nres), c.shape)
+    b = np.broadcast_to(_lift(b.astype(np.float64, copy=False), nres), c.shape)
+    new = _tsc.apply(name, a, b, c)
+    return out if new is c else Taylor._make(new, top.tag)
 
 
 def _constant_stays_constant(out, coefs):

@@ -271,7 +271,7 @@ def power_const(x, a: float, y0=None):
     for k in range(1, len(x)):
         s = (a - k + 1.0) * r[1] * z[k - 1]
         for j in range(2, k + 1):
-            s = s + ((a + 1.0) * j - k) * r[j] * z[k - j]
+            s = s + (a * j + (j - k)) * r[j] * z[k - j]  # (a + 1) j - k, a j kept for tiny a
         z.append(s / k)
     split = _outside_range(x0, y0)
     if split is not None:
