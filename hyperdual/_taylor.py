@@ -1237,13 +1237,48 @@ def _hypot(x, y, top):
         rooted = g.real_value(g.absolute(m0)) <= g.real_value(g.absolute(c0))
         if np.any(rooted):
             U, V = X / h0, Y / h0
-            root = _with_value(g.sqrt(U * U + V * V) * h0, h0)
+            root = g.sqrt(U * U + V * V) * h0
             if np.all(rooted):
-                return root
+                return _with_value(_hypot_wide(X, Y, root), h0)
             theta = _arctan2(X, Y, top)
-            return _with_value(where(rooted, root, X * g.sin(theta) + Y * g.cos(theta)), h0)
+            return _with_value(_hypot_wide(X, Y, where(rooted, root, X * g.sin(theta)
+                                                       + Y * g.cos(theta))), h0)
     theta = _arctan2(X, Y, top)
-    return _with_value(X * g.sin(theta) + Y * g.cos(theta), h0)
+    return _with_value(_hypot_wide(X, Y, X * g.sin(theta) + Y * g.cos(theta)), h0)
+
+
+_HYPOT_BITS = 20
+
+
+def _hypot_wide(X, Y, out):
+    """The elements of hypot's series whose operands' ratios spread beyond the float
+    range's share per order, or whose coefficients came out inf/nan, redone in floats
+    with a separate exponent (:func:`hyperdual._taylor_scaled.hypot`): the ratio q of
+    hypot(1e200 t, exp(t)) at t = -1.7e-50 has coefficients growing like (6e49)**k
+    (their squares overflowed), and the square root's of hypot(t, 1) at 1.7e100 fall
+    below the float range where their products with t do not; likewise where the
+    operands' values are far apart."""
+    a, b, c = X.coef, Y.coef, out.coef
+    if not (type(a) is np.ndarray and type(b) is np.ndarray and type(c) is np.ndarray
+            and a.dtype == np.float64 and b.dtype == np.float64 and c.dtype == np.float64
+            and c.shape[0] > 1):
+        return out
+    nres = c.ndim - 1
+    a = np.broadcast_to(_lift(a, nres), c.shape)
+    b = np.broadcast_to(_lift(b, nres), c.shape)
+    with np.errstate(all="ignore"):
+        need = _tsc.extreme(a, _HYPOT_BITS) | _tsc.extreme(b, _HYPOT_BITS)
+        need |= ~np.all(np.isfinite(c[1:]), axis=0)
+        # operands of very different sizes: q**2 leaves the range (hypot(t**2, 1e200 t))
+        need |= np.abs(np.log2(np.abs(a[0])) - np.log2(np.abs(b[0]))) > 1000 // c.shape[0]
+        need &= np.all(np.isfinite(a), axis=0) & np.all(np.isfinite(b), axis=0)
+        need &= (a[0] != 0) | (b[0] != 0)
+    if not np.any(need):
+        return out
+    new = _tsc.hypot(a, b)
+    with np.errstate(all="ignore"):
+        keep = ~np.isfinite(new) & np.isfinite(c)
+        return Taylor._make(np.where(need & ~keep, new, c), out.tag)
 
 
 def _is_constant(T):

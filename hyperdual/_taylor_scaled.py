@@ -80,8 +80,12 @@ class W:
     def __sub__(self, o):
         return self + (-o if isinstance(o, W) else W.of(-np.asarray(o)))
 
-    def __truediv__(self, c):  # by a plain float (an index k)
-        return W(self.m / c, np.where(self.p == _ZERO_P, 0, self.p))
+    def __truediv__(self, o):  # by a W number or a plain float (an index k)
+        if not isinstance(o, W):
+            o = W.of(o)
+        with np.errstate(all="ignore"):
+            zero = self.p == _ZERO_P
+            return W(self.m / o.m, np.where(zero, 0, self.p - np.where(zero, 0, o.p)))
 
     def float(self):
         with np.errstate(all="ignore"):
@@ -95,15 +99,29 @@ def _sum(terms):
     return out
 
 
-def _extreme(c):
-    """The elements whose ratios abs(c_k / c_0) leave [2**-B, 2**B], B = 1000 // (K + 1)
-    (a constant curve, c_0 = 0 or not finite: no)."""
+def raw_exponent(c):
+    """min_k floor((log2 abs(c_0) - log2 abs(c_k)) / k) per element: the largest e with
+    abs(c_k) 2**(e k) <= abs(c_0); +inf where no coefficient constrains it (a constant
+    curve, c_0 = 0 or not finite)."""
     K = c.shape[0] - 1
+    with np.errstate(all="ignore"):
+        lg = np.log2(np.abs(c))
+        k = np.arange(1.0, K + 1.0).reshape((K,) + (1,) * (c.ndim - 1))
+        e = np.min((lg[0] - lg[1:]) / k, axis=0)
+        ok = np.isfinite(lg[0]) & ~np.isnan(e)
+        return np.where(ok, np.floor(e), np.inf)
+
+
+def extreme(c, bits=None):
+    """The elements whose ratios abs(c_k / c_0) leave [2**-B, 2**B], B = 1000 // (K + 1)
+    or ``bits`` if smaller (a constant curve, c_0 = 0 or not finite: no)."""
+    K = c.shape[0] - 1
+    B = 1000 // (K + 1) if bits is None else min(bits, 1000 // (K + 1))
     with np.errstate(all="ignore"):
         lg = np.log2(np.abs(c))
         spread = np.abs(lg[1:] - lg[0])
         spread = np.where(np.isfinite(spread), spread, 0.0)
-        return np.any(spread > 1000 // (K + 1), axis=0) & np.isfinite(lg[0])
+        return np.any(spread > B, axis=0) & np.isfinite(lg[0])
 
 
 def ratios(c):
@@ -212,6 +230,33 @@ def power(a, b):
     return np.array(out)
 
 
+def hypot(a, b):
+    """hypot(x, y) = abs(B) sqrt(1 + q**2), q = S / B, B the operand of the larger value
+    (elementwise; not both 0), every series in W numbers."""
+    K = a.shape[0] - 1
+    with np.errstate(all="ignore"):
+        big = np.abs(a[0]) >= np.abs(b[0])
+        B = np.where(big, a, b)
+        S = np.where(big, b, a)
+        Bw = [W.of(B[k]) for k in range(K + 1)]
+        q = [W.of(S[0]) / Bw[0]]
+        for k in range(1, K + 1):
+            q.append((W.of(S[k]) - _sum(Bw[j] * q[k - j] for j in range(1, k + 1))) / Bw[0])
+        w = [_sum(q[j] * q[k - j] for j in range(k + 1)) for k in range(K + 1)]
+        s0 = np.sqrt(1.0 + w[0].float())
+        two_s0 = W.of(2.0 * s0)
+        r = [W.of(s0)]
+        for k in range(1, K + 1):
+            t = w[k]
+            if k > 1:
+                t = t - _sum(r[j] * r[k - j] for j in range(1, k))
+            r.append(t / two_s0)
+        sgn = np.sign(B[0])
+        out = [np.hypot(a[0], b[0])] + [(_sum(Bw[j] * r[k - j] for j in range(k + 1))
+                                         * sgn).float() for k in range(1, K + 1)]
+    return np.array(out)
+
+
 RULES = {"xlogy": xlogy, "rel_entr": rel_entr, "kl_div": kl_div, "power": power,
          "float_power": power}
 
@@ -232,7 +277,7 @@ def apply(name, a, b, plain):
     of shape (K + 1,) + the result's shape), or ``plain`` unchanged."""
     if a.shape[0] < 2:
         return plain
-    need = (_extreme(a) | _extreme(b)) & _domain(name, a, b)
+    need = (extreme(a) | extreme(b)) & _domain(name, a, b)
     if not np.any(need):
         return plain
     new = RULES[name](a, b)
