@@ -984,6 +984,32 @@ def _times_value(E, value):
 
 
 def _power_both(x, y, a, b):
+    """x**y with both operands moving; where x_0 = 0, the convention of the first- and
+    second-order rules at every order (:func:`hyperdual._taylor_rules.power_at_zero_base`:
+    log x taken as 0 in every derivative by y; exp(y log x) gave nan there)."""
+    out = _power_both_general(x, y, a, b)
+    c = out.coef if isinstance(out, Taylor) else None
+    if not (type(c) is np.ndarray and c.dtype == np.float64 and type(a) is np.ndarray
+            and type(b) is np.ndarray and a.dtype.kind in "fiu" and b.dtype.kind in "fiu"
+            and c.shape[0] > 1):
+        return out
+    zero = a[0] == 0
+    if not np.any(zero):
+        return out
+    nres = c.ndim - 1
+    ab = np.broadcast_to(_lift(a, nres), c.shape)
+    bb = np.broadcast_to(_lift(b, nres), c.shape)
+    zero = np.broadcast_to(ab[0] == 0, c.shape[1:])
+    c = np.array(c, copy=True)
+    with np.errstate(all="ignore"):
+        for idx in (zip(*np.nonzero(zero)) if zero.ndim else [()]):
+            col = (slice(None),) + tuple(idx)
+            c[col] = tr.power_at_zero_base(ab[col].astype(float).tolist(),
+                                           bb[col].astype(float).tolist())
+    return Taylor._make(c, out.tag)
+
+
+def _power_both_general(x, y, a, b):
     """x**y with both operands moving: x_0**y_0 exp(s), s = (y - y_0) log x_0 +
     y log(x / x_0), a series without a constant term (exp(y log x) carried the
     rounding of y_0 log x_0 into every coefficient: 29 ulps at (50 + t)**(100 + 2t)).

@@ -553,6 +553,62 @@ def power_at_zero(x, a: float, odd: bool):
     return out
 
 
+def _stirling1(n: int):
+    """Signed Stirling numbers of the first kind s(l, j), l, j <= n (exact integers)."""
+    s = [[0] * (n + 1) for _ in range(n + 1)]
+    s[0][0] = 1
+    for m in range(n):
+        for j in range(1, n + 1):
+            s[m + 1][j] = s[m][j - 1] - m * s[m][j]
+    return s
+
+
+def power_at_zero_base(x, y):
+    """Coefficients of ``x(t)**y(t)`` where x_0 = 0 and both move (one element, lists of
+    floats), by the convention of the first- and second-order rules: log x is taken as
+    0 in every derivative by y (the derivatives by x of x**y times powers of log x keep
+    only their terms free of log x).  With h = x - x_0 and d = y - y_0,
+    f = sum_(i, j) D_ij / (i! j!) h**i d**j, where
+
+    D_ij = 0**(y_0 - i) j! sum_l binom(i, l) (y_0)_(i - l) s(l, j)
+
+    ((y_0)_n the falling factorial, s the Stirling numbers of the first kind:
+    d^l/dx^l (log x)**j = x**-l j! s(l, j) + terms with log x), 0**p being 0, 1 or inf
+    for p > 0, = 0, < 0; a zero sum, or a zero coefficient of h**i d**j, contributes 0
+    (as 0 * inf in the Dual rules' zero tangents).  At (0, 1) the Hessian is
+    [[0, 1], [1, 0]], at (0, 0) [[0, inf], [inf, 0]], as in both engines."""
+    K = len(x) - 1
+    y0 = y[0]
+    h = [0.0] + list(x[1:])
+    d = [0.0] + list(y[1:])
+    st = _stirling1(K)
+    out = [float(np.power(0.0, y0))] + [0.0] * K
+    hp = [[1.0] + [0.0] * K]  # h**i
+    for _ in range(K):
+        hp.append(conv(hp[-1], h))
+    dp = [[1.0] + [0.0] * K]
+    for _ in range(K):
+        dp.append(conv(dp[-1], d))
+    for i in range(K + 1):
+        p = y0 - i
+        z = 0.0 if p > 0 else (1.0 if p == 0 else math.inf)
+        fall = [1.0]  # (y_0)_n, n = 0..i
+        for n in range(i):
+            fall.append(fall[-1] * (y0 - n))
+        for j in range(K + 1 - i):
+            if i == 0 and j == 0:
+                continue
+            S = sum(math.comb(i, m) * fall[i - m] * st[m][j] for m in range(i + 1))
+            if S == 0 or z == 0.0:
+                continue
+            w = z * S * math.factorial(j) / (math.factorial(i) * math.factorial(j))
+            hd_ = conv(hp[i], dp[j])
+            for k in range(i + j, K + 1):
+                if hd_[k] != 0:
+                    out[k] += w * hd_[k]
+    return out
+
+
 from ._taylor_special import UNARY as _SPECIAL  # noqa: E402 (uses compose above)
 
 UNARY.update(_SPECIAL)

@@ -18,6 +18,8 @@ import reverse as rv
 import reverse.functions as RF
 from tests._tolerance import assert_close_ulps
 
+EPS = np.finfo(float).eps
+
 INF, NAN = np.inf, np.nan
 
 # (name, f, point, value, f'(point), f''(point), RuntimeWarning expected?)
@@ -358,6 +360,35 @@ def test_power_at_zero_base_symmetric_hessian_same_in_both_engines():
                 np.testing.assert_array_equal(got, H)
             for got in _both(lambda m, p=p: m.gradient(f, np.array(p))):
                 np.testing.assert_array_equal(got, [p[1] if p[1] == 1.0 else 0.0, 0.0])
+
+
+@pytest.mark.parametrize("y0", [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, -1.0])
+def test_power_at_zero_base_taylor_follows_the_convention(y0):
+    """Taylor numbers follow the same convention at every order (exp(y log x) gave nan
+    at x = 0): derivative_tensor of orders 2 and 3 (each entry from Taylor passes
+    along directions moving both operands) equals the nested Dual partials entry by
+    entry, infinities included, and the Hessian equals hessian's in both engines.
+    Along x = 2t, y = 1 + 3t (non-analytic: t log t) the coefficients are 2 and
+    2 * 3 by the Hessian [[0, 1], [1, 0]]."""
+    from hyperdual.helpers import jvp
+    from hyperdual.taylor_helpers import nested_partial
+
+    f = lambda v: v[0] ** v[1]  # noqa: E731
+    p = np.array([0.0, y0])
+    with np.errstate(all="ignore"):
+        for got in _both(lambda m: m.hessian(f, p)):
+            np.testing.assert_array_equal(hd.derivative_tensor(f, p, 2), got)
+        for d in (2, 3):
+            T = hd.derivative_tensor(f, p, d)
+            for pos in itertools.product(range(2), repeat=d):
+                want = float(nested_partial(f, p, tuple(sorted(pos)), jvp))
+                # (finite entries: the interpolation's weights, rounded rationals, leave
+                # a few ulps of the other directions' coefficients)
+                assert T[pos] == want or abs(T[pos] - want) <= 8 * EPS * np.max(
+                    np.abs(T[np.isfinite(T)]), initial=1.0), (y0, pos, T[pos], want)
+        if y0 == 1.0:
+            d = hd.derivatives(lambda t: (2 * t) ** (1 + 3 * t), 0.0, 2)
+            np.testing.assert_array_equal(d, [0.0, 2.0, 12.0])
 
 
 def test_gradient_of_a_shape_1_output_raises_in_both_engines():
