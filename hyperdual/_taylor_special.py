@@ -278,5 +278,85 @@ def _bessel(nu):
     return _bessel_rule(nu, special.i0 if nu == 0 else special.i1, derivatives, False)
 
 
-UNARY = {"erfcx": erfcx, "i0e": _scaled_bessel(0), "i1e": _scaled_bessel(1),
+# --- sinc ------------------------------------------------------------------------------
+# pi**m correctly rounded (m = 0..20): the scale of sinc's m-th derivative in x
+_PI_POW = [1.0, 3.141592653589793, 9.869604401089358, 31.00627668029982, 97.40909103400244,
+           306.01968478528147, 961.3891935753045, 3020.2932277767923, 9488.531016070574,
+           29809.09933344621, 93648.04747608303, 294204.0179738906, 924269.1815233742,
+           2903677.2706132834, 9122171.181754353, 28658145.969387997, 90032220.84293328,
+           282844563.58653307, 888582403.0712634, 2791563949.5978456, 8769956796.082699]
+
+
+def _j0_derivatives(t, K):
+    """d^m/dt^m sin(t)/t, m = 1..K (floats or arrays).
+
+    Where abs(t) < 2K + 8: j0^(m)(t) = Re(i**m I_m) with I_m = int_0^1 s**m e^(i s t) ds,
+    from integration by parts, i t I_m = e^(it) - m I_(m-1): upwards from
+    I_0 = sin(t)/t + 2i sin(t/2)**2 / t for m <= abs(t), downwards from zero at a depth
+    where the start has died out for m > abs(t) (each direction shrinks the rounding
+    of the steps before it: by m / abs(t), by abs(t) / m).  Beyond: Leibniz's
+    sum_j binom(m, j) sin^(m-j)(t) (-1)**j j! / t**(j+1), whose terms decrease there.
+    (The ODE trick differentiated the closed form of the first derivative,
+    (t cos t - sin t) / t**2, again and again: 455 times the condition number in ulps
+    at order 8 near x = 0.5.)"""
+    at = np.abs(t)
+    near = at < 2 * K + 8
+    out = [None] * (K + 1)
+    with np.errstate(all="ignore"):
+        if np.any(near):
+            tt = np.where(near, t, 0.0)
+            e = np.cos(tt) + 1j * np.sin(tt)
+            it = 1j * tt
+            sh = np.sin(0.5 * tt)
+            safe = np.where(tt == 0, 1.0, tt)
+            up = [np.where(tt == 0, 1.0 + 0j, np.sin(tt) / safe + 2j * sh * sh / safe)]
+            for m in range(1, K + 1):
+                up.append((e - m * up[m - 1]) / np.where(tt == 0, 1.0, it))
+            down = [None] * (K + 1)
+            N = 2 * (2 * K + 8) + 2 * K + 40
+            cur = 0.0 * e
+            for m in range(N, 0, -1):
+                cur = (e - it * cur) / m  # I_(m-1)
+                if m - 1 <= K:
+                    down[m - 1] = cur
+            for m in range(1, K + 1):
+                v = np.where(m <= np.abs(tt), up[m], down[m])
+                out[m] = (v.real, -v.imag, -v.real, v.imag)[m % 4]
+        if not np.all(near):
+            st, ct = np.sin(t), np.cos(t)
+            sd = [st, ct, -st, -ct]  # sin^(n)(t) = sd[n % 4]
+            inv = 1.0 / t
+            for m in range(1, K + 1):
+                acc = 0.0
+                b, f, p = 1.0, 1.0, inv  # binom(m, j), (-1)**j j!, 1/t**(j+1)
+                for j in range(m + 1):
+                    acc = acc + b * sd[(m - j) % 4] * f * p
+                    b = b * (m - j) / (j + 1)
+                    f = -f * (j + 1)
+                    p = p * inv
+                out[m] = acc if out[m] is None else np.where(near, out[m], acc)
+    return out
+
+
+def sinc(x):
+    """np.sinc(x) = sin(pi x) / (pi x): its derivatives pi**m j0^(m)(pi x_0) composed
+    with the argument's coefficients."""
+    x0 = x[0]
+    if not _plain(x0) or not np.all(np.isfinite(x0)):
+        return None
+    K = len(x) - 1
+    if K > 20:
+        return None
+    with np.errstate(all="ignore"):
+        t = np.pi * x0
+        dj = _j0_derivatives(t, K)
+        d = [np.sinc(x0)]
+        fact = 1.0
+        for m in range(1, K + 1):
+            fact *= m
+            d.append(dj[m] * (_PI_POW[m] / fact))
+    return _finish(x, d, None)
+
+
+UNARY = {"sinc": sinc, "erfcx": erfcx, "i0e": _scaled_bessel(0), "i1e": _scaled_bessel(1),
          "i0": _bessel(0), "i1": _bessel(1)}
