@@ -61,10 +61,10 @@ RULES = [n for n in cr.RULES if _supported(n)]
 EXPONENTS_HIGH = [10, 100, 150, 200, 300]
 VS_HIGH = sorted({s * m * 10.0 ** (sg * e) for e in EXPONENTS_HIGH for sg in (1, -1)
                   for s, m in ((1, 1.7), (-1, 1.3))})
-# rules whose mpmath references are slow at the sweep's arguments (root finding: ~40 s
-# for a handful of usable points): orders 1-2 only
-SLOW_HIGH = {"erfcinv", "ndtri"}
-RULES_HIGH = [n for n in RULES if n not in SLOW_HIGH]
+# erfcinv and ndtri by closed forms (mpmath.diff of their f'' ran a root finding per
+# step: ~40 s for a handful of points), so every rule is swept at orders 3-4
+INVERSES = {"erfcinv", "ndtri"}
+RULES_HIGH = list(RULES)
 # the modified Bessel functions by closed forms instead of mpmath.diff (minutes per
 # rule): I_nu^(m) = 2**-m sum_j binom(m, j) I_(nu - m + 2j), and for e^-abs(u) I_nu
 # the Leibniz sum with e^-u (it cancels like u**-m: the working digits grow with log u)
@@ -114,10 +114,31 @@ def _faa(fs, us, k):
             10 * f3 * u1 ** 2 * u3, 10 * f2 * u2 * u3, 5 * f2 * u1 * u4, f1 * u5]
 
 
+def _inverse_derivs(name, u, nmax=5):
+    """f, f', ..., f^(nmax) of erfcinv or ndtri in closed form: with y = f(u) (root
+    finding, once) and y' = c e^(a y**2), y^(n) = c**n e^(n a y**2) P_n(y) with
+    P_1 = 1, P_(n+1) = P_n' + 2 n a y P_n (erfcinv: c = -sqrt(pi)/2, a = 1; ndtri:
+    c = sqrt(2 pi), a = 1/2)."""
+    with mp.workdps(60):
+        y = cr.REF[name][0](u)
+        c, a = ((-M.sqrt(M.pi) / 2, M.mpf(1)) if name == "erfcinv"
+                else (M.sqrt(2 * M.pi), M.mpf(1) / 2))
+        out = [y]
+        P = [M.mpf(1)]  # coefficients of P_n in powers of y
+        for n in range(1, nmax + 1):
+            out.append(c ** n * M.exp(n * a * y * y) * M.polyval(P[::-1], y))
+            dP = [k * P[k] for k in range(1, len(P))] + [M.mpf(0), M.mpf(0)]
+            nxt = [M.mpf(0)] + [2 * n * a * q for q in P]  # 2 n a y P_n
+            P = [p + q for p, q in zip(dP, nxt)]
+    return out
+
+
 def _f_derivs(name, u, relative):
     """f, f', f'' (closed forms) and f''', f'''', f''''' (mpmath.diff of f'')."""
     if name in BESSEL:
         return _bessel_derivs(*BESSEL[name], u)
+    if name in INVERSES:
+        return _inverse_derivs(name, u)
     ref = cr.REF[name]
     out = [ref[0](u), ref[1](u), ref[2](u)]
     with mp.workdps(60):
