@@ -25,6 +25,8 @@ plain one stays.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import special
 
@@ -117,6 +119,14 @@ def extreme(c, bits=None):
     or ``bits`` if smaller (a constant curve, c_0 = 0 or not finite: no)."""
     K = c.shape[0] - 1
     B = 1000 // (K + 1) if bits is None else min(bits, 1000 // (K + 1))
+    if c.ndim == 1:  # a scalar Taylor: Python floats (numpy's calls cost more here)
+        lst = c.tolist()
+        c0 = lst[0]
+        if c0 == 0.0 or c0 - c0 != 0.0:
+            return False
+        e0 = math.frexp(c0)[1]
+        return any(v != 0.0 and v - v == 0.0 and abs(math.frexp(v)[1] - e0) > B + 1
+                   for v in lst[1:])
     with np.errstate(all="ignore"):
         lg = np.log2(np.abs(c))
         spread = np.abs(lg[1:] - lg[0])
@@ -277,7 +287,10 @@ def apply(name, a, b, plain):
     of shape (K + 1,) + the result's shape), or ``plain`` unchanged."""
     if a.shape[0] < 2:
         return plain
-    need = (extreme(a) | extreme(b)) & _domain(name, a, b)
+    need = extreme(a) | extreme(b)
+    if not np.any(need):
+        return plain
+    need = need & _domain(name, a, b)
     if not np.any(need):
         return plain
     new = RULES[name](a, b)
