@@ -24,6 +24,7 @@ import numpy as np
 import hyperdual as hd
 import reverse as rv
 from hyperdual import Dual, HyperDual
+from tests.linalg._linalg_checks import reverse_third
 
 
 def flat(y):
@@ -121,22 +122,10 @@ def check(f, x, *, third=False, float32=True, h=1e-6, exact_value=True, seed=0,
     if third:
         u = rng.standard_normal(x.shape)
 
-        def uhv_rev(z):
-            # three backward passes, the first two recorded (create_graph)
-            xv = rv.Variable(z)
-            g(xv).backward(create_graph=True)
-            gx = xv.grad
-            xv.clear_grad()
-            np.sum(gx * v).backward(create_graph=True)
-            hvv = xv.grad
-            xv.clear_grad()
-            np.sum(hvv * u).backward()
-            return xv.grad.data
-
         def uhv_fwd(z):
             return np.sum(hd.hvp(g, z, v) * u)
 
-        t_rev = uhv_rev(x)
+        t_rev = reverse_third(g, x, v, u)
         t_fwd = hd.gradient(uhv_fwd, x)
         t_num = _num_jac(lambda z: np.array([np.sum(hd.hvp(g, z, v) * u)]), x, 1e-5)[0]
         np.testing.assert_allclose(t_rev, t_fwd, rtol=1e-10, atol=1e-10 * _scale(t_fwd))
