@@ -21,7 +21,10 @@ import numpy as np
 from _exactdiff import arrays as _arrays
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
+from . import core
 from .core import Function, Variable, _is_dual, _value
+
+_float64 = np.dtype(np.float64)
 
 __all__ = [
     "ScatterAdd",
@@ -244,7 +247,14 @@ def is_basic_index(index: Any) -> bool:
 def _scatter_raw(gy: Any, index: Any, shape: tuple[int, ...]) -> Any:
     if isinstance(gy, (np.ndarray, np.generic, float, int)):
         dt = getattr(gy, "dtype", None)
-        gx = np.zeros(shape, dtype=dt if dt is not None and dt.kind == "f" else np.float64)
+        dt = dt if dt is not None and dt.kind == "f" else _float64
+        # in a large trace, a buffer of the pool's (core.pooled_out): a fresh
+        # np.zeros page-faults its memory in (a third of an HVP at n = 10**5)
+        gx = core._take(tuple(shape), dt) if core._POOLING else None
+        if gx is None:
+            gx = np.zeros(shape, dtype=dt)
+        else:
+            gx.fill(0.0)
         if is_basic_index(index):
             # Plain assignment is several times faster than np.add.at and exact
             # here because a basic index never repeats an element.

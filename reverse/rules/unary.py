@@ -281,6 +281,20 @@ def _guarded(grad: Any) -> Any:
     return backward
 
 
+def _negative(x: Any) -> Any:
+    """``-x``, into a buffer of the pool's in a large trace (``core.pooled_out``: a
+    fresh array page-faults its memory in); the same bits as ``np.negative(x)``."""
+    if core._POOLING:
+        out = core.pooled_out(x)
+        if out is not None:
+            return np.negative(x, out=out)
+    return np.negative(x)
+
+
+def _negative_grad(gy: Any, y: Any, x: Any) -> Any:
+    return _negative(gy) if type(gy) is np.ndarray else -gy
+
+
 def _make_unary(cls_name: str, ufunc: Any, grad: Any, names: tuple[str, ...],
                 closed: str, x0: float) -> None:
     if cls_name not in _FINITE_DERIVATIVE:
@@ -297,6 +311,9 @@ def _make_unary(cls_name: str, ufunc: Any, grad: Any, names: tuple[str, ...],
     if cls_name in ("Negative", "Positive"):  # -gy, gy: no values (core._sweep_call)
         cls._value_inputs = "none"
         cls._value_output = False
+    if cls_name == "Negative":  # into a pooled buffer in a large trace, both ways
+        cls.forward = staticmethod(_negative)
+        cls.backward = staticmethod(_negative_grad)
     globals()[cls_name] = cls
     _UNARY_CLASSES[cls_name] = cls
     __all__.append(cls_name)

@@ -31,6 +31,10 @@ FUNCTIONS = {
     "unary_mix": lambda x: np.sum(np.sin(x) * (x - 0.5) ** 2 + np.exp(-x * x) * 4),
     "int_constants": lambda x: np.sum(3 * x ** 2 - 2 * x + (7 - x) * x),
     "matrix": lambda x: np.sum((x.reshape(2, -1) ** 2 - x.reshape(2, -1).T.T * 2) * 0.5),
+    # negations both ways and a scatter of a repeating index (np.add.at) in the
+    # recorded gradient of the reverse-over-reverse HVP
+    "negation_gather": lambda x: (np.sum(-(x * x[::-1]) - x) * 0.25
+                                  + np.sum(x[np.arange(x.size) // 2] ** 2)),
 }
 
 
@@ -277,3 +281,44 @@ def test_arrays_beyond_the_pool_size_are_not_pooled():
     reverse.gradient(FUNCTIONS["rosenbrock"], big)
     assert core._pool_bytes == 0
     assert core._take(big.shape, big.dtype) is None
+
+
+def _dirty(n):
+    """Put a pool buffer of n float64 filled with 7.0 in the pool."""
+    a = core._new_buffer((n,), np.dtype(np.float64))
+    a.fill(7.0)
+    core._recycle(a)  # this local is its only reference: kept
+
+
+def test_pooled_scatters_and_negations_equal_numpy():
+    # the scatter of a gradient (reverse-over-reverse records it) and -x take a
+    # buffer of the pool's while a large trace runs; a used buffer holds old values
+    from reverse import utils
+    from reverse.rules import unary
+
+    gy = np.random.default_rng(4).uniform(-1.0, 1.0, N - 1)
+    rep = np.arange(N - 1) // 2  # repeats: np.add.at
+    for index in (slice(1, None), rep):
+        want = np.zeros(N)
+        np.add.at(want, index, gy)
+        core.clear_pool()
+        _dirty(N)
+        core._pooling(1)
+        try:
+            got = utils._scatter_raw(gy, index, (N,))
+        finally:
+            core._pooling(-1)
+        assert core._pool_bytes == 0  # the dirty buffer was taken
+        _same(got, want)
+    x = np.random.default_rng(5).uniform(-1.0, 1.0, N)
+    for fn in (unary.Negative.forward, lambda a: unary.Negative.backward(a, None, None)):
+        core.clear_pool()
+        _dirty(N)
+        core._pooling(1)
+        try:
+            got = fn(x)
+        finally:
+            core._pooling(-1)
+        assert core._pool_bytes == 0
+        _same(got, np.negative(x))
+    core.clear_pool()
