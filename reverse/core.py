@@ -1959,6 +1959,18 @@ def _recycle(d: Any) -> None:
         _POOL.setdefault(key, []).append(d)
 
 
+def recycle_value(v: Variable) -> None:
+    """Give the value of ``v`` (a helper's own Variable that it is done with: the
+    recorded gradient of a reverse-over-reverse HVP) to the pool, if it is a buffer
+    of the pool's that nothing else refers to.  Else the buffer died with the graph
+    and the next call page-faulted a new one in."""
+    d = v.data
+    if type(d) is not _ndarray or type(d.base) is not mmap.mmap:
+        return
+    v.data = None
+    _recycle(d)
+
+
 def _take(shape: Any, dtype: Any) -> Any:
     """An array of this shape and dtype for a result (its values are garbage): one
     the pool keeps, or a new buffer of the pool; None below the pool's size."""

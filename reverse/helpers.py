@@ -54,6 +54,7 @@ from .core import (
     grad_wrt,
     pools,
     reaches_other_leaves,
+    recycle_value,
     sweeping,
     using_config,
 )
@@ -866,7 +867,10 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
             return _out(None, scalar, xv)
         graph = graph or isinstance(vdata, Variable)
         # Backpropagating gx with seed v gives v^T H = (H v)^T: H is symmetric.
-        g, _ = _grad(gx, xv, v, graph, not graph and _should_release(data))
+        release = not graph and _should_release(data)
+        g, recorded = _grad(gx, xv, v, graph, release)
+        if release and not recorded:
+            recycle_value(gx)  # its buffer, for the next call (nothing else sees gx)
         return _out(g, scalar, xv)
 
     return _second_order(run, data) if plain else run(0, 0)
