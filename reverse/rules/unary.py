@@ -282,8 +282,9 @@ def _guarded(grad: Any) -> Any:
 
 
 def _negative(x: Any) -> Any:
-    """``-x``, into a buffer of the pool's in a large trace (``core.pooled_out``: a
-    fresh array page-faults its memory in); the same bits as ``np.negative(x)``."""
+    # -x, into a buffer of the pool's in a large trace (core.pooled_out: a fresh
+    # array page-faults its memory in); the same bits as np.negative(x).  (No
+    # docstring: Negative.forward shows Function.forward's, as every rule's does.)
     if core._POOLING:
         out = core.pooled_out(x)
         if out is not None:
