@@ -104,6 +104,52 @@ _WEIGHTS.flags.writeable = False
 _dot = np.dot
 
 
+def zero_weighted(out: Any, weight: Any) -> Any:
+    """``out``, a product ``weight * t``, with an exact 0 wherever the weight is an
+    exact 0 and ``out`` is inf or NaN.
+
+    The convention of both engines: a factor that is exactly zero contributes
+    exactly zero, even where the other factor is inf or NaN.  Reverse mode's
+    zero cotangent (``reverse.rules._util._keep_zero``) and forward mode's
+    constant factor (``0.0 * sqrt(x)`` at 0, a zero weight of ``np.average``:
+    ``hyperdual._number``) both pass through here, so ``0 * inf`` is 0 only
+    where one factor is a structural zero; ``weight`` must be such a factor
+    (a constant, a cotangent), never a value computed from the moving data.
+    Only non-finite entries change (a finite ``out`` is returned as is, after
+    one reduction; signed zeros are kept).  Lazy (foreign) arrays get the mask
+    without being asked whether it is empty.
+
+    Examples
+    --------
+    >>> w = np.array([0.0, 2.0])
+    >>> zero_weighted(w * np.array([np.inf, np.inf]), w)
+    array([ 0., inf])
+    >>> zero_weighted(0.0 * float("nan"), 0.0)
+    0.0
+    """
+    t = type(out)
+    if t is float:
+        if out - out == 0.0 or weight != 0:
+            return out
+        return 0.0
+    if t is np.ndarray:
+        if out.dtype.kind != "f" or (out.size and finite_array(out)):
+            return out
+    elif isinstance(out, np.floating):
+        if _isfinite(out):
+            return out
+    elif not (hasattr(out, "dtype") and hasattr(out, "shape")):
+        return out  # nested engine numbers: their own rules decide
+    else:  # lazy (dask): the same mask, not computed here
+        return np.where(np.equal(weight, 0), np.zeros((), dtype=out.dtype), out)
+    with np.errstate(invalid="ignore"):
+        dead = np.logical_and(np.equal(weight, 0), ~np.isfinite(out))
+    if not dead.any():
+        return out
+    res = np.where(dead, np.zeros((), dtype=out.dtype), out)
+    return res if t is np.ndarray else res[()]
+
+
 #: True while reverse's second-order helpers watch numpy's underflow flag
 #: (reverse.helpers._second_order): the library's quiet blocks then leave it visible.
 WATCH_UNDERFLOW: contextvars.ContextVar[bool] = contextvars.ContextVar(

@@ -644,7 +644,16 @@ def polyval(p: Any, x: Any) -> Any:
         p = p.coeffs
     p = p if isinstance(p, list) else _array(p)
     y = np.zeros(np.shape(value(x)), dtype=float_dtype(x, p))
-    for i in range(len(p)):
+    # Leading coefficients that are constant zeros leave y exactly 0 at a finite x:
+    # skipped, so that an inf/NaN derivative of x meets no 0 * inf there (a constant 0
+    # contributes 0: polyval([0, 0, 1], sqrt(x)) has derivative 0 at x = 0).
+    start = 0
+    while (start < len(p) - 1 and not is_traced(p[start]) and np.ndim(p[start]) == 0
+           and p[start] == 0):
+        start += 1
+    if start and not np.all(np.isfinite(value(x))):
+        start = 0  # numpy's 0 * inf = nan in the value
+    for i in range(start, len(p)):
         y = y * x + p[i]
     return y
 

@@ -170,6 +170,17 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
         aw = np.asarray(aweights, dtype=float)
         w = aw if w is None else w * aw
     n = _shape_of(X)[1]
+    if w is not None and w.ndim == 1 and w.shape[0] == n and is_traced(X):
+        # Observations of weight 0 contribute exactly 0 (a constant 0 contributes 0,
+        # even next to an inf/NaN derivative: sqrt of a 0 observation); left out,
+        # the value is numpy's wherever their data is finite (else numpy's NaN stays).
+        keep = w != 0
+        if not keep.all() and keep.any() and np.all(np.isfinite(
+                np.asarray(_plain(X))[:, ~keep])):
+            X = X[:, np.flatnonzero(keep)]
+            w = w[keep]
+            if aweights is not None:
+                aweights = np.asarray(aweights, dtype=float)[keep]
     if w is None:
         avg = np.mean(X, axis=1, keepdims=True)
         fact = float(n - ddof)

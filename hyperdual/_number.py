@@ -43,6 +43,7 @@ import numpy as np
 
 from _exactdiff import messages as _msg
 from _exactdiff._common import finite_array as _finite_array
+from _exactdiff._common import zero_weighted as _zero_weighted
 from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import foreign_error as _foreign_error
 from _exactdiff.arrays import function_name as _function_name
@@ -741,7 +742,9 @@ class Dual(_Number):
             if type(r) is float and type(d) is float and math.isfinite(other):
                 o = _new(Dual)
                 o.real = r * other
-                o.dual = d * other
+                t = d * other
+                # a constant 0 contributes 0, also next to an inf/NaN tangent
+                o.dual = t if t == t or other != 0 else 0.0
                 o.tag = self.tag
                 o.nd = 0
                 return o
@@ -888,7 +891,7 @@ class HyperDual(_Number):
         elif type(other) is float or type(other) is int:
             r, a, b, c = self.real, self.eps1, self.eps2, self.eps12
             if (type(r) is float and type(a) is float and type(b) is float and type(c) is float
-                    and math.isfinite(other)):
+                    and math.isfinite(other) and (other != 0 or a - a + b - b + c - c == 0.0)):
                 o = _new(HyperDual)
                 o.real, o.eps1, o.eps2, o.eps12 = r * other, a * other, b * other, c * other
                 o.tag = self.tag
@@ -973,7 +976,7 @@ def _finish(cls, parts, tag, nd, shape, leads):
     return cls._build(out, tag, nd)
 
 
-def _mul_coef(c, p):
+def _mul_coef(c, p, w=None):
     """c * p, skipping the work for literal 0 and 1 coefficients.
 
     NaN-safe: where the tangent ``p`` is exactly zero the product is zero even
@@ -1030,24 +1033,27 @@ def _safe_scalar_mul(c: float, p: float) -> float:
 _SELECTING = frozenset(("maximum", "minimum", "fmax", "fmin"))
 
 
-def _mul_weight(c, p):
-    """c * p for a selection weight ``c``: zero where ``c`` is zero even if the
-    tangent is inf or NaN (the operand maximum/minimum/clip does not pick has no
-    say, as reverse mode's zero cotangent gives: the gradient of
-    ``sum(maximum(sqrt(x), 0.5))`` at x = [0, 4] is [0, 0.25], not [nan, 0.25])."""
+def _mul_weight(c, p, w=None):
+    """c * p for a partial ``c`` whose exact zeros are structural (``w``, when given,
+    is the constant whose zeros make ``c`` zero): zero there even if the tangent is
+    inf or NaN, as reverse mode's zero cotangent gives.  The selection weights of
+    maximum/minimum/clip (the operand they do not pick has no say: the gradient of
+    ``sum(maximum(sqrt(x), 0.5))`` at x = [0, 4] is [0, 0.25], not [nan, 0.25]) and
+    a constant factor (``0.0 * sqrt(x)`` at 0 has derivative 0; see
+    ``_exactdiff._common.zero_weighted``)."""
     out = _mul_coef(c, p)
     if out is None or type(out) is float or isinstance(out, _Number) or isinstance(p, _Number):
         return out
+    w = c if w is None else w() if callable(w) else w
+    if isinstance(w, _Number):
+        return out  # a number of an older tag: it moves there (nesting), not structural
     if type(out) is np.ndarray or type(out) is np.float64:
         if _sum_finite(out):
             return out
-        zero = np.asarray(c) == 0
-        if not np.any(zero):
-            return out
-        out = np.where(zero, np.zeros((), dtype=np.result_type(out)), out)
-        return _tidy(out) if out.ndim == 0 else out
-    if _is_foreign(out) and not isinstance(c, float):
-        return np.where(c == 0, np.zeros((), dtype=out.dtype), out)
+        out = _zero_weighted(out, w)
+        return _tidy(out) if type(out) is np.ndarray and out.ndim == 0 else out
+    if _is_foreign(out) and not isinstance(w, float):
+        return _zero_weighted(out, w)
     return out
 
 
@@ -1362,11 +1368,15 @@ def _fast_arith(name, x, y):
             r, d = xr + y, xd
         elif name == "subtract":
             r, d = xr - y, xd
+        elif name == "multiply":
+            r, d = xr * y, xd * y
+            if not _const_product_ok(r, d, y, ty, nd):
+                return None
         else:
-            r = xr * y if name == "multiply" else xr / y
+            r = xr / y
             if not _finite(r):
                 return None
-            d = xd * y if name == "multiply" else xd / y
+            d = _const_quotient(xd / y, y, ty)
         return _dual_out(r, d, x.tag, nd)
     if ty is Dual and (tx is np.ndarray or tx is float or tx is np.float64 or tx is int):
         yr, yd, nd = y.real, y.dual, y.nd
@@ -1382,13 +1392,50 @@ def _fast_arith(name, x, y):
             r, d = x + yr, yd
         elif name == "subtract":
             r, d = x - yr, -yd
+        elif name == "multiply":
+            r, d = x * yr, x * yd
+            if not _const_product_ok(r, d, x, tx, nd):
+                return None
         else:
-            r = x * yr if name == "multiply" else x / yr
+            r = x / yr
             if not _finite(r):
                 return None
-            d = x * yd if name == "multiply" else -r * yd / yr
+            d = -r * yd / yr
+            if tx is np.ndarray or x == 0:  # c / x: partial -c/x**2, exactly 0 where c is
+                d = _zero_weighted(d, x)
         return _dual_out(r, d, y.tag, nd)
     return None
+
+
+def _const_product_ok(r, d, c, tc, nd) -> bool:
+    """Whether the lane's ``r, d = x * c, tangent * c`` (``c`` a constant) is what
+    the general rule gives.  It is unless a tangent of 0 met an infinite ``c``
+    (0, not nan) or an inf/NaN tangent met a 0 of ``c`` (0 too: a constant 0
+    contributes 0, :func:`_mul_weight`); a non-finite value alone changes nothing
+    (the general rule's tangent is ``c * tangent`` as well).  One finiteness check
+    at most: none for a finite nonzero scalar, of ``d`` for an array of ``r``'s
+    size, of ``r`` and ``c``'s zeros for a direction stack (``d`` then only when
+    ``c`` has zeros)."""
+    if tc is not np.ndarray:
+        if c - c != 0:
+            return False
+        return c != 0 or _finite(d)
+    if nd and _finite(r) and c.all():
+        return True
+    return _finite(d)
+
+
+def _const_quotient(d, c, tc):
+    """The lane's ``tangent / c``, exactly 0 where ``c`` is inf (the partial 1/c is a
+    constant 0 there) even where the tangent is inf or NaN."""
+    if tc is np.ndarray:
+        if _finite(d):
+            return d
+        with np.errstate(divide="ignore"):
+            return _zero_weighted(d, 1.0 / c)
+    if c - c != 0:
+        return _zero_weighted(d, 0.0)
+    return d
 
 
 _FAST_ARITH = {"add", "subtract", "multiply", "true_divide"}
@@ -1512,6 +1559,9 @@ def _fast_arith_hyper(name, x, y):
         if not _finite(r):
             return None
         parts = (r, a * k, b * k, c * k)
+        if (not k.all() if tk is np.ndarray else k == 0) and not (
+                _finite(parts[1]) and _finite(parts[2]) and _finite(parts[3])):
+            return None  # an inf/NaN tangent met a constant 0: the general rule's 0
     elif name == "add":
         parts = (hr + k, a, b, c)
     elif first:
@@ -1558,30 +1608,58 @@ def _binary_general(rule, x, y):
     d = rule.partials(xr, yr, order, vx, vy)
     value, shape, px, py = _binary_value(rule, xr, yr, px, py, vx, vy, nd)
     out = [value]
+    # A partial that is an exact constant 0 contributes 0 next to an inf/NaN tangent
+    # (0.0 * sqrt(x) at 0): the weight whose zeros are structural, None if none is.
+    cw = _const_weight(rule.name, xr, yr, vx, vy, d) if vx != vy else None
+    mul1 = _mul_weight if rule.name in _SELECTING or cw is not None else _mul_coef
+    mul2 = _mul_coef if cw is None else _mul_weight
     for m in range(1, cls._NPARTS):
         total = None
         for blocks in _PARTITIONS[m]:
             if len(blocks) == 1:
                 b = blocks[0]
-                mul = _mul_weight if rule.name in _SELECTING else _mul_coef
                 if vx:
-                    total = _acc(total, mul(d[(1, 0)], px[b]))
+                    total = _acc(total, mul1(d[(1, 0)], px[b], cw))
                 if vy:
-                    total = _acc(total, mul(d[(0, 1)], py[b]))
+                    total = _acc(total, mul1(d[(0, 1)], py[b], cw))
             else:
                 # second-order terms: test the coefficient before forming the
                 # (directions x directions) product, which is the expensive part
                 b1, b2 = blocks
                 # (a zero tangent times an inf/NaN one stays zero: _tangent_product)
                 if vx and not _zero_coef(d[(2, 0)]):
-                    total = _acc(total, _mul_coef(d[(2, 0)], _tangent_product(px[b1], px[b2])))
+                    total = _acc(total, mul2(d[(2, 0)], _tangent_product(px[b1], px[b2]), cw))
                 if vy and not _zero_coef(d[(0, 2)]):
-                    total = _acc(total, _mul_coef(d[(0, 2)], _tangent_product(py[b1], py[b2])))
+                    total = _acc(total, mul2(d[(0, 2)], _tangent_product(py[b1], py[b2]), cw))
                 if vx and vy and not _zero_coef(d[(1, 1)]):
                     total = _acc(total, _mul_coef(d[(1, 1)], _tangent_product(px[b1], py[b2])
                                                   + _tangent_product(py[b1], px[b2])))
         out.append(total)
     return _finish(cls, out, tag, nd, shape, _lead_shapes(top))
+
+
+def _const_weight(name, xr, yr, vx, vy, d=None):
+    """For a binary rule with one moving operand: the constant whose exact zeros make
+    the moving operand's partials exactly 0 for every value of it (so their terms
+    are 0 even where its tangent is inf or NaN), or None; a function giving it
+    where forming it costs work (called only where a term is not finite).
+    ``x * c`` and ``c * x`` (partial c), ``x / c`` (1/c: 0 at c = inf), ``c / x``
+    (-c/x**2 and 2c/x**3: 0 where c is 0 and x is not), ``heaviside(c, x)``
+    (1 where c == 0, else 0)."""
+    if vx == vy:
+        return None
+    c = yr if vx else xr
+    if isinstance(c, _Number):
+        return None  # a number of an older tag: it moves there (nesting)
+    if name == "multiply":
+        return c
+    if name == "heaviside":
+        return None if vx or d is None else d[(0, 1)]
+    if name != "true_divide" or _lazy(c) or isinstance(yr, _Number) or _lazy(yr):
+        return None
+    if vx:
+        return lambda: np.true_divide(1.0, c)
+    return lambda: np.where(np.logical_and(np.equal(c, 0), np.not_equal(yr, 0)), 0.0, 1.0)
 
 
 def _binary_value(rule, xr, yr, px, py, vx, vy, nd):
@@ -1609,12 +1687,17 @@ def _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top):
 
     guard = False
     cache: dict = {}
+    cw = _const_weight(rule.name, xr, yr, vx, vy) if vx != vy else None
 
     def term(key, t1, t2=None):
         v = sc(xr, yr, key, t1, t2, cache)
         if v is None or not guard:
             return v
-        return _guard(v, t1) if t2 is None else _guard(v, t1, t2)
+        v = _guard(v, t1) if t2 is None else _guard(v, t1, t2)
+        if cw is None or v is None or isinstance(v, _Number):
+            return v
+        # a constant 0 partial contributes 0 next to an inf/NaN tangent (_mul_weight)
+        return _zero_weighted(v, cw() if callable(cw) else cw)
 
     out = [value]
     for m in range(1, cls._NPARTS):

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from _exactdiff._common import zero_weighted as _zero_weighted
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from . import _generic as g
@@ -434,7 +435,7 @@ class Taylor(_Number):
                     o._l = out
                     o.tag = tag
                     return o
-            elif (t is float or t is int) and math.isfinite(other):
+            elif (t is float or t is int) and math.isfinite(other) and other != 0:
                 o = _new(Taylor)
                 o._l = [v * other for v in la]
                 o.tag = self.tag
@@ -445,14 +446,14 @@ class Taylor(_Number):
                     and b.ndim == 1 and a.shape == b.shape):
                 return Taylor._make(np.convolve(a, b)[:a.shape[0]], self.tag)
         elif (t is float or t is int) and type(self.coef) is np.ndarray \
-                and math.isfinite(other):
+                and math.isfinite(other) and other != 0:
             return Taylor._make(self.coef * other, self.tag)
         return _binary_entry("multiply", self, other)
 
     def __rmul__(self, other):
         t = type(other)
         la = self._l
-        if (t is float or t is int) and la is not None and math.isfinite(other):
+        if (t is float or t is int) and la is not None and math.isfinite(other) and other != 0:
             o = _new(Taylor)
             o._l = [v * other for v in la]
             o.tag = self.tag
@@ -829,13 +830,31 @@ def _binary_ode(rule, x, y, top):
     parts = rule.partials(xl, yl, 1, X is not None, Y is not None)
     G = None
     if X is not None:
-        G = parts[(1, 0)] * _deriv(X)
+        G = _ode_term(parts[(1, 0)], _deriv(X), None)
     if Y is not None:
-        t = parts[(0, 1)] * _deriv(Y)
+        # heaviside(c, x): the partial in x is 1 where the constant c is 0, else 0
+        w = parts[(0, 1)] if rule.name == "heaviside" and X is None else None
+        t = _ode_term(parts[(0, 1)], _deriv(Y), w)
         G = t if G is None else G + t
     if not (isinstance(G, Taylor) and G.tag == tag):
         G = Taylor._make(_const_coef(G, K - 1), tag)
     return _integrate(G, v0, tag)
+
+
+def _ode_term(p, D, w):
+    """``p * D`` for a partial ``p`` and the derivative series ``D`` of an operand,
+    exactly 0 where the partial is a structural 0 (a literal 0.0, or a 0 of the
+    constant weight ``w``) even where ``D`` is inf or NaN: a constant 0 contributes
+    0 (``copysign(2.0, sqrt(x))`` at 0 has derivative 0)."""
+    t = p * D
+    if type(p) is float and p == 0.0:
+        w = 0.0
+    if w is None or isinstance(w, _Number) or not isinstance(t, Taylor):
+        return t
+    c = t.coef
+    if type(c) is not np.ndarray or c.dtype.kind != "f" or np.all(np.isfinite(c)):
+        return t
+    return Taylor._make(_zero_weighted(c, w), t.tag)
 
 
 def _finite_items(items) -> bool:
@@ -882,10 +901,14 @@ def _add_value(a, c):
 
 
 def _scale(a, c):
-    """a * c for a constant c (broadcast against the value)."""
-    if type(c) is float or type(c) is int:
-        return a * c
-    return _lift(a, len(_shape(c))) * c
+    """a * c for a constant c (broadcast against the value).  A constant 0 contributes
+    0 to the coefficients of order >= 1 even where they are inf or NaN
+    (``0.0 * sqrt(x)`` at 0; the value keeps numpy's 0 * inf)."""
+    out = a * c if type(c) is float or type(c) is int else _lift(a, len(_shape(c))) * c
+    if type(out) is np.ndarray and out.dtype.kind == "f" and not _finite_tail(out) \
+            and not isinstance(c, _Number):
+        out[1:] = _zero_weighted(out[1:], c)
+    return out
 
 
 def _conv(a, b):

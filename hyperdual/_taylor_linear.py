@@ -19,6 +19,7 @@ import numpy as np
 
 from _exactdiff import contractions as _contractions
 from _exactdiff import linalg as _shared_linalg
+from _exactdiff._common import finite_array as _finite_array
 from _exactdiff.statistics import REDUCTIONS, with_where
 
 from . import _generic as g
@@ -200,10 +201,12 @@ def matmul(x, y):
     K1 = top.order + 1
     if b is None:
         c = _const(y)
-        return Taylor._make(np.stack([np.matmul(a[k], c) for k in range(K1)]), top.tag)
+        return Taylor._make(np.stack([_const_contraction(np.matmul, a[k], c, k, True)
+                                      for k in range(K1)]), top.tag)
     if a is None:
         c = _const(x)
-        return Taylor._make(np.stack([np.matmul(c, b[k]) for k in range(K1)]), top.tag)
+        return Taylor._make(np.stack([_const_contraction(np.matmul, c, b[k], k, False)
+                                      for k in range(K1)]), top.tag)
     ai, bi = _items_of(a), _items_of(b)
     out = []
     for k in range(K1):
@@ -212,6 +215,21 @@ def matmul(x, y):
             s = s + np.matmul(ai[j], bi[k - j])
         out.append(s)
     return Taylor._make(np.stack(out), top.tag)
+
+
+def _const_contraction(bil, p, q, k, first):
+    """``bil(p, q)`` for coefficient ``k`` of one operand (``p`` if ``first``) and a
+    constant: for k >= 1 the constant's zeros (and the coefficient's) contribute 0
+    even next to an inf/NaN coefficient (a constant 0 contributes 0, as in the
+    elementwise product; ``_exactdiff.contractions.zero_safe``)."""
+    out = bil(p, q)
+    if k == 0 or not (type(p) is np.ndarray and type(q) is np.ndarray):
+        return out
+    o = np.asarray(out)
+    if o.dtype.kind != "f" or (_finite_array(o) if o.ndim else np.isfinite(o)):
+        return out
+    res = np.asarray(_contractions.zero_safe(bil, p, q, True, True), dtype=o.dtype)
+    return res if type(out) is np.ndarray else res[()]
 
 
 @_impl(np.matmul)
@@ -240,7 +258,11 @@ def einsum(*operands, out=None, optimize=False, **kw):
             args = list(base)
             for i, kk in zip(live, ks):
                 args[i] = cols[i][kk]
-            t = np.einsum(subs, *args, optimize=optimize)
+            if len(ops) == 2 and len(live) == 1:  # a constant's zeros contribute 0
+                t = _const_contraction(lambda p, q: np.einsum(subs, p, q, optimize=optimize),
+                                       args[0], args[1], k, live[0] == 0)
+            else:
+                t = np.einsum(subs, *args, optimize=optimize)
             total = t if total is None else total + t
         out_c.append(total)
     return Taylor._make(np.stack(out_c), top.tag)

@@ -146,10 +146,10 @@ def _einsum(ins: list[str], outs: str, ops: list, optimize: Any = False) -> Any:
             subs, arrs = _drop_unit_lead(subs, arrs, lead)
         spec = ",".join(subs) + "->" + o
         opt = auto_optimize(arrs, optimize)
-        if safe:
+        if safe:  # a tangent's zeros, and a constant operand's, annihilate
             return _zero_safe(lambda p, q: np.einsum(spec, p, q, optimize=opt),
                               np.asarray(arrs[0]), np.asarray(arrs[1]),
-                              0 in choice, 1 in choice)
+                              0 in choice or consts[0], 1 in choice or consts[1])
         return np.einsum(spec, *arrs, optimize=opt)
 
     def part(m: int, safe: bool = False) -> Any:
@@ -171,12 +171,17 @@ def _einsum(ins: list[str], outs: str, ops: list, optimize: Any = False) -> Any:
     out = [value]
     n = len(ops)
     # a non-finite value (or, for eps1 eps2, a non-finite tangent meeting a
-    # tangent) may have turned a zero tangent into NaN: redo that part safely
-    # (two operands: every contraction numpy names, and einsum's common case)
+    # tangent) may have turned a zero tangent into NaN, and an inf/NaN tangent
+    # meeting a zero of a constant operand (which contributes 0) gives NaN: redo
+    # that part safely (two operands: every contraction numpy names, and
+    # einsum's common case)
+    consts = [ps[1] is None for ps in parts]
+    const = any(consts)
     redo = n == 2 and not _finite_data(value)
     for m in range(1, cls._NPARTS):
         total = part(m)
-        if total is not None and n == 2 and (redo or (m == 3 and not _finite_data(total))) \
+        if total is not None and n == 2 and (redo or ((m == 3 or const)
+                                                      and not _finite_data(total))) \
                 and _plain_parts(*parts[0], *parts[1]):
             total = part(m, safe=True)
         out.append(total)

@@ -209,15 +209,19 @@ def matmul(x, y):
     value = _tidy(_mm(px[0], False, py[0], False, nd))
     out = [value]
     # a non-finite value (or, for eps1 eps2, a non-finite tangent meeting a
-    # tangent) may have turned a zero tangent into NaN: redo that part safely
+    # tangent) may have turned a zero tangent into NaN, and an inf/NaN tangent
+    # meeting a zero of a constant operand (which contributes 0, as in
+    # 0.0 * sqrt(x)) gives NaN: redo that part safely
     value_finite = _finite_data(value)
+    const = not (vx and vy)
     for m in range(1, cls._NPARTS):
         total = None
         for i, j in _SPLITS[m]:
             if px[i] is None or py[j] is None:
                 continue
             total = _acc(total, _mm(px[i], i != 0, py[j], j != 0, nd))
-        if total is not None and (not value_finite or (m == 3 and not _finite_data(total))) \
+        if total is not None and (not value_finite or ((m == 3 or const)
+                                                       and not _finite_data(total))) \
                 and _plain_parts(*px, *py):
             total = None
             for i, j in _SPLITS[m]:
@@ -225,8 +229,10 @@ def matmul(x, y):
                     continue
                 a, b = np.asarray(px[i]), np.asarray(py[j])
                 la, lb = i != 0, j != 0
+                # a tangent's zeros, and a constant operand's, annihilate
                 total = _acc(total, _zero_safe(
-                    lambda p, q, la=la, lb=lb: _mm(p, la, q, lb, nd), a, b, la, lb))
+                    lambda p, q, la=la, lb=lb: _mm(p, la, q, lb, nd), a, b,
+                    la or not vx, lb or not vy))
         out.append(total)
     return _finish(cls, out, top.tag, nd, _shape(out[0]), _lead_shapes(top))
 
