@@ -122,7 +122,7 @@ def zero_weighted(out: Any, weight: Any) -> Any:
     Examples
     --------
     >>> w = np.array([0.0, 2.0])
-    >>> zero_weighted(w * np.array([np.inf, np.inf]), w)
+    >>> zero_weighted(np.array([np.nan, np.inf]), w)  # w * [inf, inf]
     array([ 0., inf])
     >>> zero_weighted(0.0 * float("nan"), 0.0)
     0.0

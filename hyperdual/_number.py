@@ -1648,14 +1648,16 @@ def _const_weight(name, xr, yr, vx, vy, d=None):
     (1 where c == 0, else 0)."""
     if vx == vy:
         return None
-    c = yr if vx else xr
-    if isinstance(c, _Number):
-        return None  # a number of an older tag: it moves there (nesting)
+    c, r = (yr, xr) if vx else (xr, yr)
+    if isinstance(c, _Number) or _lazy(c) or _lazy(r):
+        # a number of an older tag moves there (nesting); lazy (dask, sparse) data
+        # keeps the plain products (no extra masks in its graph)
+        return None
     if name == "multiply":
         return c
     if name == "heaviside":
         return None if vx or d is None else d[(0, 1)]
-    if name != "true_divide" or _lazy(c) or isinstance(yr, _Number) or _lazy(yr):
+    if name != "true_divide" or isinstance(yr, _Number):
         return None
     if vx:
         return lambda: np.true_divide(1.0, c)

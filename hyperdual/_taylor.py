@@ -789,7 +789,10 @@ def _binary_rule(name, x, y, top):
                     out = _safe(tr.divide, ai, bi)
             finally:
                 tr.SAFE.on = False
-        return _from_items(out, tag)
+        out = _from_items(out, tag)
+        if a is None:
+            out = _zero_numerator(out, x, b)
+        return out
     if name in ("power", "float_power"):  # float_power: power in float64, as Taylors are
         return _power(x, y, a, b, top)
     if name in ("maximum", "minimum"):
@@ -839,6 +842,21 @@ def _binary_ode(rule, x, y, top):
     if not (isinstance(G, Taylor) and G.tag == tag):
         G = Taylor._make(_const_coef(G, K - 1), tag)
     return _integrate(G, v0, tag)
+
+
+def _zero_numerator(out, x, b):
+    """``c / y`` for a constant ``c``: exactly constant 0 where ``c`` is 0 and ``y``'s
+    value is not (the partials -c/y**2, ... are constant zeros there), even where
+    ``y``'s coefficients are inf or NaN (``0.0 / (1 + sqrt(x))`` at 0)."""
+    c = out.coef
+    if isinstance(x, _Number) or type(c) is not np.ndarray or c.dtype.kind != "f" \
+            or type(b) is not np.ndarray or _finite_tail(c):
+        return out
+    with np.errstate(invalid="ignore"):
+        w = np.where(np.logical_and(np.equal(x, 0), np.not_equal(b[0], 0)), 0.0, 1.0)
+    c = c.copy()
+    c[1:] = _zero_weighted(c[1:], w)
+    return Taylor._make(c, out.tag)
 
 
 def _ode_term(p, D, w):

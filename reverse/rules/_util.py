@@ -13,6 +13,7 @@ import numpy as np
 from _exactdiff import arrays as _arrays
 from _exactdiff._common import finite_array as _finite_array
 from _exactdiff._common import fpe_ignored as _fpe_ignored
+from _exactdiff._common import zero_weighted as _zero_weighted
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from .. import core
@@ -48,7 +49,9 @@ def _as_dtype(a: Any, dt: Any) -> Any:
 
 
 def _keep_zero(gy: Any, gx: Any) -> Any:
-    """``gx = gy * (a local derivative)``, zero wherever ``gy`` is zero.
+    """``gx = gy * (a local derivative)``, zero wherever ``gy`` is zero (the
+    convention of ``_exactdiff._common.zero_weighted``, which forward mode applies
+    to its constant factors: a factor of exactly 0 contributes exactly 0).
 
     A Jacobian row or a Hessian column seeds zero cotangents into outputs that
     do not matter for it; where the local derivative is inf (sqrt'(0), or an
@@ -92,6 +95,10 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
     elif not _is_foreign(v):
         return gx
     g = _value(gy)
+    if not isinstance(gx, Variable) and not _is_foreign(v):
+        # forward mode's constant zeros go through the same helper (one convention)
+        out = _zero_weighted(v, g)
+        return out[()] if out is not v and type(out) is np.ndarray and not out.ndim else out
     mask = np.logical_and(np.equal(g, 0), ~np.isfinite(v))
     if not _is_foreign(v) and not mask.any():  # lazy data: the mask applies unasked
         return gx

@@ -258,3 +258,22 @@ def test_scalar_numbers(name, eng):
     np.testing.assert_array_equal(_quiet(m.derivatives, f, 0.0, 3),
                                   [_quiet(f, 0.0), 0.0, 2.0, 0.0])
     np.testing.assert_array_equal(_quiet(m.hessian, lambda x: f(x[0]), np.zeros(1)), [[2.0]])
+
+
+def test_zero_numerator_forward_mode():
+    """``c / y`` with a constant c = 0 is identically 0 where y is not 0: forward mode's
+    partials -c/y**2, 2c/y**3 are constant zeros there (Dual, HyperDual, Taylor).
+    (Reverse mode's second-order paths form -(gy * (c / y)) / y with both factors
+    moving, and keep numpy's nan there, as for any product of two moving factors.)"""
+    f = lambda t: 0.0 / (1.0 + np.sqrt(t)) + t * t  # noqa: E731
+    assert _quiet(hyperdual.derivative, f, 0.0) == 0.0
+    assert _quiet(hyperdual.second_derivative, f, 0.0) == 2.0
+    np.testing.assert_array_equal(_quiet(hyperdual.derivatives, f, 0.0, 3), [0.0, 0.0, 2.0, 0.0])
+    g = lambda x: np.sum(np.array([0.0, 2.0, 1.0]) / (1.0 + np.sqrt(x))) + 0.5 * np.sum(x * x)  # noqa: E731
+    s1 = np.array([0.0, 0.5, 0.25])  # sqrt' where the numerator is not 0
+    want = -np.array([0.0, 2.0, 1.0]) * s1 / (1.0 + S) ** 2 + X
+    assert _quiet(reverse.gradient, g, X)[0] == 0.0
+    _check(_quiet(hyperdual.gradient, g, X), want, "hyperdual.gradient")
+    _check(_quiet(hyperdual.jacobian, lambda x: g(x) * np.ones(2), X), np.stack([want, want]),
+           "hyperdual.jacobian")
+    assert _quiet(hyperdual.hessian, g, X)[0, 0] == 1.0
