@@ -1370,13 +1370,12 @@ def _fast_arith(name, x, y):
             r, d = xr - y, xd
         elif name == "multiply":
             r, d = xr * y, xd * y
-            if not _const_product_ok(r, d, y, ty, nd):
+            if not _const_lane_ok(r, d, y, ty, nd, True):
                 return None
         else:
-            r = xr / y
-            if not _finite(r):
+            r, d = xr / y, xd / y
+            if not _const_lane_ok(r, d, y, ty, nd, False):
                 return None
-            d = _const_quotient(xd / y, y, ty)
         return _dual_out(r, d, x.tag, nd)
     if ty is Dual and (tx is np.ndarray or tx is float or tx is np.float64 or tx is int):
         yr, yd, nd = y.real, y.dual, y.nd
@@ -1394,48 +1393,54 @@ def _fast_arith(name, x, y):
             r, d = x - yr, -yd
         elif name == "multiply":
             r, d = x * yr, x * yd
-            if not _const_product_ok(r, d, x, tx, nd):
+            if not _const_lane_ok(r, d, x, tx, nd, True):
                 return None
         else:
             r = x / yr
-            if not _finite(r):
+            if tx is not np.ndarray and not _finite(r):
                 return None
             d = -r * yd / yr
-            if tx is np.ndarray or x == 0:  # c / x: partial -c/x**2, exactly 0 where c is
-                d = _zero_weighted(d, x)
+            # c / x: partials -c/x**2 ..., exactly 0 where c is (c/x's value finite)
+            if tx is np.ndarray:
+                if not _const_lane_ok(r, d, x, tx, nd, True):
+                    return None
+            elif x == 0 and not _finite(d):
+                return None
         return _dual_out(r, d, y.tag, nd)
     return None
 
 
-def _const_product_ok(r, d, c, tc, nd) -> bool:
-    """Whether the lane's ``r, d = x * c, tangent * c`` (``c`` a constant) is what
-    the general rule gives.  It is unless a tangent of 0 met an infinite ``c``
-    (0, not nan) or an inf/NaN tangent met a 0 of ``c`` (0 too: a constant 0
-    contributes 0, :func:`_mul_weight`); a non-finite value alone changes nothing
-    (the general rule's tangent is ``c * tangent`` as well).  One finiteness check
-    at most: none for a finite nonzero scalar, of ``d`` for an array of ``r``'s
-    size, of ``r`` and ``c``'s zeros for a direction stack (``d`` then only when
-    ``c`` has zeros)."""
+def _const_lane_ok(r, d, c, tc, nd, mul) -> bool:
+    """Whether the lane's ``r, d = x * c, tangent * c`` (``mul``; else ``x / c,
+    tangent / c``) for a constant ``c`` is what the general rule gives.  It is
+    unless a tangent of 0 met an infinite or zero ``c`` (0, not nan), or an inf/NaN
+    tangent met a structural zero (a 0 of ``c`` in a product, an inf ``c`` in a
+    quotient: 0 too, as a constant 0 contributes 0, :func:`_mul_weight`); a
+    non-finite value alone changes nothing (the general rule's tangent is ``c *
+    tangent``, ``tangent / c`` as well).  At most the one finiteness check the
+    lane always made: none for a finite nonzero scalar, of ``d`` otherwise, but
+    for a direction stack of ``r`` and ``c`` (``c``'s zeros or infinities,
+    counted), and of ``d`` only where ``c`` has some)."""
     if tc is not np.ndarray:
         if c - c != 0:
             return False
-        return c != 0 or _finite(d)
-    if nd and _finite(r) and c.all():
-        return True
+        return c != 0 or (mul and _finite(d))
+    if nd:  # checks of r and c, not of the k times larger d
+        if not _finite(r):
+            return False
+        if _no_zeros(c) if mul else _finite(c):
+            return True
     return _finite(d)
 
 
-def _const_quotient(d, c, tc):
-    """The lane's ``tangent / c``, exactly 0 where ``c`` is inf (the partial 1/c is a
-    constant 0 there) even where the tangent is inf or NaN."""
-    if tc is np.ndarray:
-        if _finite(d):
-            return d
-        with np.errstate(divide="ignore"):
-            return _zero_weighted(d, 1.0 / c)
-    if c - c != 0:
-        return _zero_weighted(d, 0.0)
-    return d
+_LARGE_STACK = 8192
+_count_nonzero = np.count_nonzero
+
+
+def _no_zeros(c) -> bool:
+    """Whether the float array ``c`` has no zero (count_nonzero is the quicker
+    test on small arrays, all() on large ones)."""
+    return _count_nonzero(c) == c.size if c.size <= _LARGE_STACK else bool(c.all())
 
 
 _FAST_ARITH = {"add", "subtract", "multiply", "true_divide"}
@@ -1559,7 +1564,7 @@ def _fast_arith_hyper(name, x, y):
         if not _finite(r):
             return None
         parts = (r, a * k, b * k, c * k)
-        if (not k.all() if tk is np.ndarray else k == 0) and not (
+        if (not _no_zeros(k) if tk is np.ndarray else k == 0) and not (
                 _finite(parts[1]) and _finite(parts[2]) and _finite(parts[3])):
             return None  # an inf/NaN tangent met a constant 0: the general rule's 0
     elif name == "add":
