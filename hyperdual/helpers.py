@@ -22,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from _exactdiff import arrays as _arrays
+from _exactdiff import fprange as _fp
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from . import _generic as g
@@ -111,13 +112,71 @@ def _nests(impl):
             engine = _engine_of(a)
             if engine is not None:
                 return getattr(engine, name)(f, *args)
+            if a is args[0] and isinstance(a, _Number) and name in _RANGED and not kwargs:
+                return _nested_in(impl, name, f, args)
         with _CallScope():
+            before = _NESTED[0]
             try:
-                return impl(f, *args, **kwargs)
+                out = impl(f, *args, **kwargs)
             except _Delegate as d:
                 return getattr(d.engine, name)(f, *args)
+            if _NESTED[0] != before and name in _RANGED and not kwargs:
+                # (kwargs: value_and_gradient called by gradient, or a redo)
+                return _ranged(impl, name, f, args, kwargs, out)
+            return out
 
     return helper
+
+
+_NESTED = _fp.NESTED
+
+#: Helpers whose f may call a helper of the other engine on this call's Duals:
+#: their result is then a second derivative (which of the results is the
+#: derivative: the whole result, or the second of a pair)
+_RANGED = {"derivative": None, "gradient": None, "jacobian": None, "value_and_gradient": 1,
+           "jvp": 1, "vjp": 1}
+
+
+def _nested_in(impl, name, f, args):
+    """A call on an outer call's Duals (hyperdual.gradient inside hyperdual.jacobian):
+    counted, and seeded with 2**k where the outer call retries (see _ranged)."""
+    k = _fp.nested_call()
+    with _CallScope():
+        if not k:
+            return impl(f, *args)
+        out = impl(f, *args, _scale=k)
+    which = _RANGED[name]
+    if which is None:
+        return out * 2.0 ** -k
+    return out[0], out[1] * 2.0 ** -k
+
+
+def _ranged(impl, name, f, args, kwargs, out):
+    """``out`` of a helper whose f ran a helper of the other engine on this call's
+    Duals (reverse.gradient inside hyperdual.jacobian): that inner pass's
+    adjoints ``f''(u) u'`` can leave the float range where the second
+    derivative is normal, so the call is redone with the seeds of both scaled
+    by powers of two and the result scaled back (``_exactdiff.fprange``;
+    plain float64 points only)."""
+    x = args[0]
+    if type(x) is np.float64:
+        x = float(x)
+        args = (x,) + tuple(args[1:])
+    if not (type(x) is float or type(x) is _ndarray and x.dtype == np.float64):
+        return out
+    which = _RANGED[name]
+
+    def run(kt, ks):
+        token = _fp.NEST_SCALE.set(kt)
+        try:
+            with _CallScope():
+                r = impl(f, *args, _scale=ks, **kwargs)
+        finally:
+            _fp.NEST_SCALE.reset(token)
+        return r if which is None else r[which]
+
+    got = _fp.second_order(run, True, cotangent_kept=True)
+    return got if which is None else (out[0], got)
 
 
 _NOT_VALUES = (str, bytes, dict, set)
@@ -251,7 +310,7 @@ def _check_elementwise(y, shape, helper):
 
 
 @_nests
-def derivative(f: Callable, x) -> float | np.ndarray:
+def derivative(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarray:
     """Exact first derivative ``f'(x)`` of a function of one real variable.
 
     Parameters
@@ -281,6 +340,13 @@ def derivative(f: Callable, x) -> float | np.ndarray:
     _check_callable(f, "derivative")
     x0, shape = _point(x)
     tag = _seed_tag()
+    if _scale is not None:  # (see _ranged) a stack of one direction, scaled
+        y = _call(f, Dual._build((x0, np.full((1,) + shape, 2.0 ** _scale)), tag, 1),
+                  "derivative")
+        _check_elementwise(y, shape, "derivative")
+        ys = _value_shape(y)
+        part = _part_of(y, tag, Dual, 1, (1,) + ys, _dtype(x0), x0)
+        return _result(np.broadcast_to(part, (1,) + ys)[0])
     y = _call(f, Dual._build((x0, _elementwise_seed(x0, shape, "derivative")), tag, 0),
               "derivative")
     _check_elementwise(y, shape, "derivative")
@@ -325,15 +391,15 @@ def second_derivative(f: Callable, x) -> float | np.ndarray:
 
 
 def _eye_block(start: int, k: int, n: int, shape: tuple, lead: tuple, dtype=np.float64,
-               like=None):
+               like=None, scale=None):
     if like is not None and _is_foreign(like):  # in x's library and chunking
         return _arrays.eye_block_like(like, start, k, lead, dtype)
     seed = np.zeros((k, n), dtype=dtype)
     # row i holds its 1 at column start + i: flat position start + i (n + 1), a slice
-    seed.reshape(-1)[start:start + k * (n + 1):n + 1] = 1.0
+    seed.reshape(-1)[start:start + k * (n + 1):n + 1] = 1.0 if scale is None else 2.0 ** scale
     seed = seed.reshape(lead + shape)
-    if seed.shape == (k, n):  # a block of a 1-d x's gradient/Jacobian: A @ seed is a slice
-        register_unit_seed(seed, start)
+    if seed.shape == (k, n) and scale is None:
+        register_unit_seed(seed, start)  # a block of a 1-d x's gradient/Jacobian: A @ seed
     return seed
 
 
@@ -347,8 +413,9 @@ def _zeros_lead(x0, lead: tuple, dtype):
     return np.broadcast_to(np.zeros((), dtype=dtype), lead + _shape(x0))
 
 
-def _forward_jac(f, x0, shape, helper, scalar_only):
-    """Run f on Dual blocks of unit directions; returns (value, derivative parts)."""
+def _forward_jac(f, x0, shape, helper, scalar_only, scale=None):
+    """Run f on Dual blocks of unit directions (times 2**scale); returns (value,
+    derivative parts)."""
     n = math.prod(shape) if type(x0) is _ndarray else int(np.prod(shape, dtype=np.int64))
     tag = _seed_tag()
     dt = _dtype(x0)
@@ -356,7 +423,7 @@ def _forward_jac(f, x0, shape, helper, scalar_only):
     step = _block_size(n, n)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
-        seed = _eye_block(start, k, n, shape, (k,), dt, x0)
+        seed = _eye_block(start, k, n, shape, (k,), dt, x0, scale)
         y = _call(f, Dual._build((x0, seed), tag, 1), helper)
         ys = _value_shape(y)
         if scalar_only and ys != ():
@@ -368,7 +435,7 @@ def _forward_jac(f, x0, shape, helper, scalar_only):
 
 
 @_nests
-def gradient(f: Callable, x) -> float | np.ndarray:
+def gradient(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarray:
     """Exact gradient of a scalar function, shape ``x.shape``.
 
     One vectorised forward pass: the dual part holds all ``n`` unit directions.
@@ -397,11 +464,12 @@ def gradient(f: Callable, x) -> float | np.ndarray:
     >>> gradient(lambda x: np.sum(x ** 2), np.array([1.0, 2.0, 3.0]))
     array([2., 4., 6.])
     """
-    return value_and_gradient(f, x, _helper="gradient")[1]
+    return value_and_gradient(f, x, _helper="gradient", _scale=_scale)[1]
 
 
 @_nests
-def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient"):
+def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient",
+                       _scale: int | None = None):
     """``(f(x), gradient(f, x))`` from one forward pass.
 
     Parameters
@@ -425,7 +493,7 @@ def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient"):
     """
     _check_callable(f, _helper)
     x0, shape = _point(x)
-    value, d, n = _forward_jac(f, x0, shape, _helper, True)
+    value, d, n = _forward_jac(f, x0, shape, _helper, True, _scale)
     grad = np.reshape(d, shape) if shape else d[0]
     if _is_foreign(grad):  # the direction axis was one chunk: chunk it like x
         grad = _arrays.match_chunks(grad, x0)
@@ -433,7 +501,7 @@ def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient"):
 
 
 @_nests
-def jacobian(f: Callable, x) -> np.ndarray:
+def jacobian(f: Callable, x, *, _scale: int | None = None) -> np.ndarray:
     """Exact Jacobian, shape ``f(x).shape + x.shape``.
 
     Parameters
@@ -458,7 +526,7 @@ def jacobian(f: Callable, x) -> np.ndarray:
     """
     _check_callable(f, "jacobian")
     x0, shape = _point(x)
-    value, d, n = _forward_jac(f, x0, shape, "jacobian", False)
+    value, d, n = _forward_jac(f, x0, shape, "jacobian", False, _scale)
     ys = _value_shape(value)
     # d has the direction axis first: (n,) + ys  ->  ys + shape
     out = np.moveaxis(d, 0, -1) if ys else d
@@ -607,7 +675,7 @@ def _direction(v, shape: tuple, helper: str, what: str, like: str):
 
 
 @_nests
-def jvp(f: Callable, x, v) -> tuple:
+def jvp(f: Callable, x, v, *, _scale: int | None = None) -> tuple:
     """``(f(x), J(x) @ v)``: the value and the directional derivative along ``v``.
 
     One forward pass on a :class:`Dual` whose dual part is ``v``: the cheap
@@ -644,13 +712,19 @@ def jvp(f: Callable, x, v) -> tuple:
     elif not isinstance(v0, _Number):
         v0 = np.asarray(v0, dtype=dt) if shape else float(v0)
     tag = _seed_tag()
+    if _scale is not None and not isinstance(v0, _Number):  # (see _ranged) scaled, stacked
+        y = _call(f, Dual._build((x0, np.ldexp(np.reshape(v0, (1,) + shape), _scale)), tag,
+                                 1), "jvp")
+        ys = _value_shape(y)
+        part = _part_of(y, tag, Dual, 1, (1,) + ys, dt, x0)
+        return _result(_value_of(y, tag)), _result(np.broadcast_to(part, (1,) + ys)[0])
     y = _call(f, Dual._build((x0, v0), tag, 0), "jvp")
     ys = _value_shape(y)
     return _result(_value_of(y, tag)), _result(_part_of(y, tag, Dual, 1, ys, dt, x0))
 
 
 @_nests
-def vjp(f: Callable, x, u) -> tuple:
+def vjp(f: Callable, x, u, *, _scale: int | None = None) -> tuple:
     """``(f(x), u @ J(x))``: the value and the vector-Jacobian product.
 
     Forward mode has no cheap transpose: this takes the Jacobian by one
@@ -680,7 +754,7 @@ def vjp(f: Callable, x, u) -> tuple:
     """
     _check_callable(f, "vjp")
     x0, shape = _point(x)
-    value, d, n = _forward_jac(f, x0, shape, "vjp", False)
+    value, d, n = _forward_jac(f, x0, shape, "vjp", False, _scale)
     ys = _value_shape(value)
     u0 = _direction(u, ys, "vjp", "u", "f(x)'s shape")
     if _is_foreign(u0):  # dask, CuPy: kept lazy, in its library

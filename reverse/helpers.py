@@ -40,8 +40,9 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import arrays as _arrays
-from _exactdiff._common import WATCH_UNDERFLOW as _WATCH_UNDERFLOW
+from _exactdiff import fprange as _fp
 from _exactdiff.arrays import is_foreign_array as _is_foreign
+from _exactdiff.fprange import scaled_seed as _scaled_seed
 
 from . import functions as F
 from .core import (
@@ -129,14 +130,18 @@ def _input(data: Any) -> Variable:
     return Variable(data)
 
 
-def _evaluate(f: Callable[[Variable], Any], xv: Variable) -> Variable:
+def _evaluate(f: Callable[[Variable], Any], xv: Variable, kt: int = 0) -> Variable:
     """Run ``f`` (recording its graph even inside ``no_grad``); a result that does
-    not involve ``x`` becomes a constant Variable."""
+    not involve ``x`` becomes a constant Variable.  ``kt``: the seed exponent of
+    the helper calls nested in f (an outer retry's, see _exactdiff.fprange)."""
     depth = _DEPTH.set(_DEPTH.get() + 1)
     backprop = None if get_config().enable_backprop else _enable_backprop()
+    scale = _fp.NEST_SCALE.set(kt) if kt else None
     try:
         y = f(xv)
     finally:
+        if scale is not None:
+            _fp.NEST_SCALE.reset(scale)
         if backprop is not None:
             backprop.__exit__(None, None, None)
         _DEPTH.reset(depth)
@@ -150,6 +155,27 @@ def _evaluate(f: Callable[[Variable], Any], xv: Variable) -> Variable:
             "or an array (a forgotten `return`?)"
         )
     return Variable(y)
+
+
+def _nest_exponent(nested: bool, data: Any, y: Variable) -> int | None:
+    """None for a call on its own; for a call nested in another helper's f (on an
+    outer trace's Variables or Duals), counted, the exponent k of its seed 2**k
+    (0 unless the outer helper retries with scaled seeds: _exactdiff.fprange)."""
+    if nested or (type(data) is not np.ndarray and _is_dual(data)) or (
+            type(y.data) is not np.ndarray and _is_dual(y.data)):
+        return _fp.nested_call()
+    return None
+
+
+def _unscaled(g: Any, k: int | None) -> Any:
+    """A nested call's result seeded with 2**k, times 2**-k (in the outer trace)."""
+    return g if not k or g is None else _scaled_seed(g, -k)
+
+
+def _redo(before: int, inner: int | None) -> bool:
+    """Whether a helper call on its own saw a helper nested in its f (then it
+    redoes itself with the seeds of both kept in range: _exactdiff.fprange)."""
+    return inner is None and _fp.NESTED[0] != before and _DEPTH.get() == 0
 
 
 def _enable_backprop() -> Any:
@@ -298,15 +324,28 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     """
     _check_callable(f, "derivative")
     data, scalar = _prepare(x, "derivative")
+    before = _fp.NESTED[0]
+    out, inner = _derivative(f, x, data, scalar)
+    if _redo(before, inner):
+        return _second_order(lambda kt, ks: _derivative(f, x, data, scalar, kt, ks)[0], data)
+    return out
+
+
+def _derivative(f: Callable[[Any], Any], x: Any, data: Any, scalar: bool, kt: int = 0,
+                ks: int = 0) -> tuple[Any, int | None]:
+    """(f'(x) times 2**(kt + ks), the nested call's seed exponent or None)."""
     nested = _nested(data)
     xv = _input(data)
-    y = _evaluate(f, xv)
+    y = _evaluate(f, xv, kt)
     if scalar and y.size != 1:
         # scalar x, array output: dy/dx of every output, as hyperdual.derivative
-        return jacobian(f, x)
+        return jacobian(f, x), 0
     _check_elementwise(y, xv, "derivative")
-    g, _ = _grad(y, xv, _ones(y), nested, not nested and _should_release(data))
-    return _out(g, scalar, xv)
+    k = _nest_exponent(nested, data, y)
+    e = kt + ks if k is None else k
+    g, _ = _grad(y, xv, _scaled_seed(_ones(y), e), nested,
+                 not nested and _should_release(data))
+    return _out(_unscaled(g, k), scalar, xv), k
 
 
 class _ScalarToArray(Exception):
@@ -416,14 +455,26 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     """
     _check_callable(f, _fname)
     data, scalar = _prepare(x, _fname)
+    before = _fp.NESTED[0]
+    value, g, inner = _value_and_gradient(f, data, scalar, _fname)
+    if _redo(before, inner):
+        g = _second_order(lambda kt, ks: _value_and_gradient(f, data, scalar, _fname, kt,
+                                                             ks)[1], data)
+    return value, g
+
+
+def _value_and_gradient(f: Callable[[Any], Any], data: Any, scalar: bool, fname: str,
+                        kt: int = 0, ks: int = 0) -> tuple[Any, Any, int | None]:
     nested = _nested(data)
     xv = _input(data)
     release = not nested and _should_release(data)
     with sweeping(release, pools(data)):
-        y = _evaluate(f, xv)
-    _require_scalar(y, _fname)
-    g, graph = _grad(y, xv, _ones(y), nested, release)
-    return _value_out(y, graph), _out(g, scalar, xv)
+        y = _evaluate(f, xv, kt)
+    _require_scalar(y, fname)
+    k = _nest_exponent(nested, data, y)
+    e = kt + ks if k is None else k
+    g, graph = _grad(y, xv, _scaled_seed(_ones(y), e), nested, release)
+    return _value_out(y, graph), _out(_unscaled(g, k), scalar, xv), k
 
 
 def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
@@ -452,29 +503,42 @@ def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     """
     _check_callable(f, "jacobian")
     data, scalar = _prepare(x, "jacobian")
+    before = _fp.NESTED[0]
+    out, inner = _jacobian(f, data, scalar)
+    if _redo(before, inner):
+        return _second_order(lambda kt, ks: _jacobian(f, data, scalar, kt, ks)[0], data)
+    return out
+
+
+def _jacobian(f: Callable[[Any], Any], data: Any, scalar: bool, kt: int = 0,
+              ks: int = 0) -> tuple[Any, int | None]:
     graph = _nested(data)
     xv = _input(data)
-    y = _evaluate(f, xv)
+    y = _evaluate(f, xv, kt)
+    k = _nest_exponent(graph, data, y)
+    e = kt + ks if k is None else k
     yshape = tuple(y.shape)
     m = y.size
     rows = []
     for i in range(m):
         seed = np.zeros(m, dtype=_seed_dtype(y.data))
-        seed[i] = 1.0
+        seed[i] = 2.0 ** e
         g, used_graph = _grad(y, xv, seed.reshape(yshape), graph)
         if used_graph and not graph:  # f depends on an outer graph: start over, recorded
-            return _jacobian_rows(y, xv, yshape, scalar, True)
-        rows.append(_out(g, False, xv))
-    return _stack_rows(rows, yshape, xv, scalar, graph)
+            return _jacobian_rows(y, xv, yshape, scalar, True, e, k), k
+        rows.append(_out(_unscaled(g, k), False, xv))
+    return _stack_rows(rows, yshape, xv, scalar, graph), k
 
 
-def _jacobian_rows(y: Variable, xv: Variable, yshape: tuple, scalar: bool, graph: bool) -> Any:
+def _jacobian_rows(y: Variable, xv: Variable, yshape: tuple, scalar: bool, graph: bool,
+                   e: int = 0, k: int | None = None) -> Any:
     m = y.size
     rows = []
     for i in range(m):
         seed = np.zeros(m, dtype=_seed_dtype(y.data))
-        seed[i] = 1.0
-        rows.append(_out(_grad(y, xv, seed.reshape(yshape), graph)[0], False, xv))
+        seed[i] = 2.0 ** e
+        g = _grad(y, xv, seed.reshape(yshape), graph)[0]
+        rows.append(_out(_unscaled(g, k), False, xv))
     return _stack_rows(rows, yshape, xv, scalar, graph)
 
 
@@ -489,134 +553,10 @@ def _stack_rows(rows: list, yshape: tuple, xv: Variable, scalar: bool, graph: bo
     return np.reshape(np.stack(rows), yshape + xshape)
 
 
-def _scaled_seed(seed: Any, k: int) -> Any:
-    """``seed * 2**k`` (exact); the seed itself for k = 0."""
-    return seed if k == 0 else np.ldexp(seed, k)
-
-
-#: Seed exponents (cotangent 2**kt, direction 2**ks) that _second_order retries
-#: with: up where an adjoint underflowed, down where one overflowed.
-_RETRY_UP = ((600, 0), (0, 600), (300, 300), (500, 500), (1000, 0))
-_RETRY_DOWN = ((0, -400), (-400, 0), (0, -500), (-250, -250), (-300, -300), (-400, -400),
-               (-600, -600))
-
-
 def _second_order(run: Callable[[int, int], Any], data: Any) -> Any:
-    """``run(0, 0)``, a second-order result (Hessian, H v, f''), kept in range.
-
-    A reverse pass's adjoints are single floats: the adjoint of ``u`` in the
-    second pass is ``f''(u) u'`` (times the seeds), which underflows to 0 or
-    overflows where the final ``f''(u) u'**2 + f'(u) u''`` is an ordinary float
-    (d2/dx2 log10(x**2) at 1e150 came out as +8.7e-301, the truth -8.7e-301:
-    ``-4e-601 * 2e150`` underflowed).  Every adjoint and tangent is linear in
-    one or both seeds, the first pass's cotangent (``2**kt``) and the direction
-    of the second (``2**ks``): scaled by powers of two, the result is exactly
-    ``2**(kt + ks)`` times the truth unless some intermediate leaves the range.
-    So the pass runs once as usual, watching numpy's underflow flag (and the
-    overflow flag inside the library's own quiet blocks), only where the user's
-    ``np.errstate`` ignores underflow and does not 'call' on overflow (numpy's
-    default), so their settings keep their effect.  Where something underflowed
-    or an entry is inf or nan, the pass is redone with the seeds scaled up (or
-    down) and the result scaled back: the first retry with no flag and finite
-    entries is the answer.  Otherwise each entry is taken from the pass that did
-    not overflow and had the largest seeds where it is finite and a pass at
-    another scale gave the same (an underflow
-    loses terms, an overflow shows; where the first pass did not underflow, a
-    retry that did is not used), so a genuine inf, nan or 0 stays one, and
-    an underflow that scaling leaves unchanged (f's own exp(-800)) keeps the
-    first result.  Plain float64 inputs only (an outer trace's Variables, Duals
-    and lazy arrays take the one pass).
-    """
-    if not (type(data) is np.ndarray and data.dtype == np.float64):
-        return run(0, 0)
-    mode = np.geterr()
-    if mode["under"] != "ignore" or mode["over"] == "call":
-        return run(0, 0)
-    flags: set = set()
-    previous = np.geterrcall()
-
-    def watch(kind: str, flag: int) -> None:
-        if kind in ("underflow", "overflow"):
-            flags.add(kind)
-        elif callable(previous):  # the user's own 'call' handler keeps the rest
-            previous(kind, flag)
-        elif previous is not None:
-            previous.write(f"Warning: {kind} encountered\n")
-
-    token = _WATCH_UNDERFLOW.set(True)
-    try:
-        with np.errstate(under="call", call=watch):
-            r0 = run(0, 0)
-    finally:
-        _WATCH_UNDERFLOW.reset(token)
-    if not (type(r0) is float or (type(r0) is np.ndarray and r0.dtype == np.float64)):
-        return r0
-    a0 = np.asarray(r0)
-    finite = bool(np.isfinite(a0).all())
-    if finite and not flags:
-        return r0
-    tries: list = []
-    if "underflow" in flags:
-        with np.errstate(all="ignore"):
-            big = np.max(np.abs(np.where(np.isfinite(a0), a0, 0.0)), initial=0.0)
-        if big > 0:
-            k = -int(np.frexp(big)[1])
-            if 32 < k <= 1000:
-                tries.append((k, 0))
-        tries += [t for t in _RETRY_UP if t not in tries]
-    if not finite or "overflow" in flags:
-        tries += _RETRY_DOWN
-    # where the first pass did not underflow, a retry that did is no better than a
-    # non-finite first result (scaled down too far, it loses the very terms that
-    # overflowed: a finite number of the wrong sign, where inf at least has the
-    # truth's sign)
-    allow_under = "underflow" in flags
-    runs = [(a0, "overflow" in flags, 0, 0)]
-    agree: set = set()
-    for kt, ks in tries:
-        flags.clear()
-        token = _WATCH_UNDERFLOW.set(True)
-        try:
-            with np.errstate(all="ignore", under="call", over="call", call=watch):
-                r = run(kt, ks)
-        finally:
-            _WATCH_UNDERFLOW.reset(token)
-        if not (type(r) is float or (type(r) is np.ndarray and r.dtype == np.float64)):
-            return r0
-        raw = np.asarray(r)
-        with np.errstate(all="ignore"):
-            back = np.ldexp(raw, -(kt + ks))
-        if not flags and np.isfinite(back).all():
-            # (an inf after scaling back is left to the selection below: only a
-            # confirmed pass may replace the first result's nan or inf)
-            return float(back) if type(r0) is float else back
-        if finite and np.array_equal(back, a0):
-            # an underflow that did not touch the result: once scaling each seed
-            # leaves it unchanged, no retry will change it
-            agree.add("cotangent" if kt else "direction")
-            if len(agree) == 2:
-                return r0
-        if allow_under or "underflow" not in flags:
-            runs.append((back, "overflow" in flags, kt, ks))
-    # per entry: a finite value that a pass at another scale confirms (a pass
-    # can go wrong unseen where Python floats carry a scalar), then no overflow,
-    # then the largest seeds; none: the first result
-    best = a0.copy()
-    rank = np.full(a0.shape, -np.inf)
-    for i, (back, over, kt, ks) in enumerate(runs):
-        with np.errstate(all="ignore"):
-            confirmed = np.zeros(a0.shape, dtype=bool)
-            for j, (other, _, kt2, ks2) in enumerate(runs):
-                if j != i and kt2 + ks2 != kt + ks:
-                    confirmed |= np.abs(back - other) <= 4 * _EPS * np.abs(back)
-        score = (0.0 if over else 1e6) + 1e3 * (kt + ks) + min(kt, ks)
-        take = np.isfinite(back) & confirmed & (score > rank)
-        best = np.where(take, back, best)
-        rank = np.where(take, score, rank)
-    return float(best) if type(r0) is float else best
-
-
-_EPS = float(np.finfo(np.float64).eps)
+    """``run(0, 0)`` kept in range (``_exactdiff.fprange.second_order``) for plain
+    float64 inputs; an outer trace's Variables, Duals and lazy arrays take the one pass."""
+    return _fp.second_order(run, type(data) is np.ndarray and data.dtype == np.float64)
 
 
 def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
@@ -1287,27 +1227,40 @@ def vjp(f: Callable[[Any], Any], x: Any, u: Any) -> tuple[Any, Any]:
     """
     _check_callable(f, "vjp")
     data, scalar = _prepare(x, "vjp")
+    before = _fp.NESTED[0]
+    value, g, inner = _vjp(f, data, scalar, u)
+    if _redo(before, inner) and type(u) is not Variable:
+        g = _second_order(lambda kt, ks: _vjp(f, data, scalar, u, kt, ks)[1], data)
+    return value, g
+
+
+def _vjp(f: Callable[[Any], Any], data: Any, scalar: bool, u: Any, kt: int = 0,
+         ks: int = 0) -> tuple[Any, Any, int | None]:
     nested = _nested(data)
     xv = _input(data)
-    y = _evaluate(f, xv)
+    y = _evaluate(f, xv, kt)
     seed = _direction(u, y.shape, "vjp", "u", "f(x)'s shape", _seed_dtype(y.data))
-    g, graph = _grad(y, xv, seed, nested or isinstance(seed, Variable))
-    return _value_out(y, graph), _out(g, scalar, xv)
+    k = _nest_exponent(nested, data, y)
+    e = kt + ks if k is None else k
+    g, graph = _grad(y, xv, _scaled_seed(seed, e), nested or isinstance(seed, Variable))
+    return _value_out(y, graph), _out(_unscaled(g, k), scalar, xv), k
 
 
-def _transposed_graph(f: Callable[[Any], Any], data: Any, fname: str
-                      ) -> tuple[Variable, Variable, Variable, Any, bool]:
-    """(x, y, u, g, nested): the graph of ``g = uᵀ J(x)``, linear in the leaf ``u``.
+def _transposed_graph(f: Callable[[Any], Any], data: Any, fname: str, kt: int = 0
+                      ) -> tuple[Variable, Variable, Variable, Any, bool, int | None]:
+    """(x, y, u, g, nested, k): the graph of ``g = uᵀ J(x)``, linear in the leaf
+    ``u``; k as _nest_exponent gives it.
 
     Backpropagating ``g`` with seed ``v`` gives ``d(gᵀv)/du = J v``: the
     double-vjp trick, a JVP from two reverse passes.
     """
     nested = _nested(data)
     xv = _input(data)
-    y = _evaluate(f, xv)
+    y = _evaluate(f, xv, kt)
+    k = _nest_exponent(nested, data, y)
     uv = Variable(np.zeros(y.shape, dtype=_seed_dtype(y.data)))
     g, others = grad_wrt(y, xv, uv, True)
-    return xv, y, uv, g, nested or others
+    return xv, y, uv, g, nested or others, k
 
 
 def _jvp_from(y: Variable, uv: Variable, g: Any, vdata: Any, graph: bool) -> Any:
@@ -1346,8 +1299,19 @@ def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
     (array([0., 0.]), array([2., 1.]))
     """
     _check_callable(f, "jvp")
-    value, fn = linearize(f, x, _fname="jvp")
-    return value, fn(v)
+    data, _ = _prepare(x, "jvp")
+    before = _fp.NESTED[0]
+    value, fn, inner = _linearize(f, data, "jvp")
+    out = fn(v)
+    if _redo(before, inner) and type(v) is not Variable:
+        # the second pass carries tangents (J v), which meet the nested call's
+        # values, scaled by 2**kt, before it scales them back: v takes 2**ks alone
+        def run(kt: int, ks: int) -> Any:
+            return _linearize(f, data, "jvp", kt, ks, tangent=True)[1](v)
+
+        plain = type(data) is np.ndarray and data.dtype == np.float64
+        out = _fp.second_order(run, plain, cotangent_kept=True)
+    return value, out
 
 
 def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
@@ -1380,16 +1344,25 @@ def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
     (array([1., 9.]), array([2., 0.]), array([0., 6.]))
     """
     _check_callable(f, _fname)
-    data, scalar = _prepare(x, _fname)
-    xv, y, uv, g, nested = _transposed_graph(f, data, _fname)
+    data, _ = _prepare(x, _fname)
+    value, jvp_fn, _ = _linearize(f, data, _fname)
+    return value, jvp_fn
+
+
+def _linearize(f: Callable[[Any], Any], data: Any, fname: str, kt: int = 0,
+               ks: int = 0, tangent: bool = False
+               ) -> tuple[Any, Callable[[Any], Any], int | None]:
+    xv, y, uv, g, nested, k = _transposed_graph(f, data, fname, kt)
     value = _value_out(y, nested)
     yscalar = y.shape == ()
+    e = (ks if tangent else kt + ks) if k is None else k
 
     def jvp_fn(v: Any) -> Any:
-        vdata = _direction(v, xv.shape, _fname, "v", "x's shape", _seed_dtype(xv.data))
-        return _out(_jvp_from(y, uv, g, vdata, nested), yscalar, uv)
+        vdata = _direction(v, xv.shape, fname, "v", "x's shape", _seed_dtype(xv.data))
+        jv = _jvp_from(y, uv, g, _scaled_seed(vdata, e), nested)
+        return _out(_unscaled(jv, k), yscalar, uv)
 
-    return value, jvp_fn
+    return value, jvp_fn, k
 
 
 # the Taylor-mode names (derivatives of any order) live in their own module

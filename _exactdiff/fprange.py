@@ -1,0 +1,229 @@
+"""Second-order results kept in the float range by seeds scaled with powers of two.
+
+A second derivative formed by an engine passes through single floats that are
+products of the seeds with ``f''(u) u'``: reverse's adjoint of ``u`` in the
+second pass, or the dual part of a first pass run on Dual data.  That float
+can under/overflow where the final ``f''(u) u'**2 + f'(u) u''`` is an ordinary
+float (d2/dx2 log10(x**2) at 1e150: ``-4e-601 * 2e150`` underflowed and the
+result had the wrong sign).  Every such intermediate is linear in the seeds,
+so the computation is redone with the seeds scaled by powers of two and the
+result scaled back (:func:`second_order`).
+
+Two kinds of callers: the second-order helpers of ``reverse`` (one helper call
+owns both seeds), and a first-order helper of either engine whose ``f`` called
+another helper on its perturbed data (nesting: ``reverse.jacobian`` of
+``reverse.gradient``).  The inner helper counts itself (:func:`nested_call`,
+which returns the exponent its seed is to carry) and multiplies its result by
+the inverse power of two inside the outer trace, so the value that ``f`` sees
+is unchanged while the outer pass meets the scaled adjoints; the outer helper,
+seeing the count move during its call, redoes itself through
+:func:`second_order` with its own seed scaled as well.
+
+Examples
+--------
+>>> import numpy as np
+>>> second_order(lambda kt, ks: np.ldexp(np.array([1.5]), kt + ks), True)
+array([1.5])
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._common import WATCH_UNDERFLOW
+
+#: The seed exponent that an outer helper's retry asks of the helper calls nested
+#: in its f (see :func:`nested_call`); 0 outside such a retry.
+NEST_SCALE: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "exactdiff_nest_scale", default=0)
+
+#: Helper calls so far that ran on an outer trace's data (a counter, compared by
+#: the outer helper before and after its call; another thread's count only costs
+#: a redo that gives the same result).
+NESTED = [0]
+
+
+def nested_call() -> int:
+    """Count a helper call nested in another one; the exponent k of its seed 2**k.
+
+    Examples
+    --------
+    >>> nested_call()
+    0
+    """
+    NESTED[0] += 1
+    return NEST_SCALE.get()
+
+
+def scaled_seed(seed: Any, k: int) -> Any:
+    """``seed * 2**k`` (exact); the seed itself for k = 0.
+
+    Examples
+    --------
+    >>> scaled_seed(np.array([1.0, -3.0]), 4)
+    array([ 16., -48.])
+    """
+    if k == 0:
+        return seed
+    if isinstance(seed, (np.ndarray, np.generic, float, int)):
+        return np.ldexp(seed, k)
+    return seed * (2.0 ** k)  # a number of an outer trace (Variable, Dual): recorded
+
+
+#: Seed exponents (cotangent 2**kt, direction 2**ks) that second_order retries
+#: with: up where an adjoint underflowed, down where one overflowed.
+_RETRY_UP = ((600, 0), (0, 600), (300, 300), (500, 500), (1000, 0))
+_RETRY_DOWN = ((0, -400), (-400, 0), (0, -500), (-250, -250), (-300, -300), (-400, -400),
+               (-600, -600))
+
+_EPS = float(np.finfo(np.float64).eps)
+_TINY = float(np.finfo(np.float64).tiny)
+
+
+def _float_result(r: Any) -> bool:
+    return type(r) is float or (type(r) is np.ndarray and r.dtype == np.float64)
+
+
+def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bool = False
+                 ) -> Any:
+    """``run(0, 0)``, a second-order result (Hessian, H v, f'', a nested first
+    derivative), kept in range.
+
+    ``run(kt, ks)`` is the computation with the first pass's seed (cotangent)
+    scaled by ``2**kt`` and the second's (direction) by ``2**ks``: its result is
+    exactly ``2**(kt + ks)`` times the truth unless some intermediate leaves the
+    range.  So the pass runs once as usual, watching numpy's underflow flag (and
+    the overflow flag inside the library's own quiet blocks), only where the
+    user's ``np.errstate`` ignores underflow and does not 'call' on overflow
+    (numpy's default), so their settings keep their effect.  Where something
+    underflowed or an entry is inf or nan, the pass is redone with the seeds
+    scaled up (or down) and the result scaled back: the first retry with no flag
+    and finite entries is the answer.  Otherwise each entry is taken from the
+    pass that did not overflow and had the largest seeds where it is finite and
+    a pass at another scale gave the same (an underflow loses terms, an overflow
+    shows; where the first pass did not underflow, a retry that did is not
+    used), so a genuine inf, nan or 0 stays one, and an underflow that scaling
+    leaves unchanged (f's own exp(-800)) keeps the first result.  A normal
+    entry of a first pass that underflowed which no two passes at different
+    scales confirm and a retry contradicts is nan: the underflow may have
+    dropped a term, and a finite number of the wrong sign must not pass
+    silently.  ``plain``: the input is a float64 array
+    (an outer trace's Variables, Duals and lazy arrays take the one pass).
+    ``cotangent_kept``: ``run``'s result is ``2**ks`` times the truth (a forward
+    outer helper: the nested helper scales its cotangent 2**kt back itself);
+    otherwise it may be one seed of ``2**(kt + ks)`` (a reverse outer helper),
+    so pairs whose sum leaves the float range are not tried.
+
+    Examples
+    --------
+    >>> second_order(lambda kt, ks: np.ldexp(2.0, kt + ks), True)
+    2.0
+    """
+    if not plain:
+        return run(0, 0)
+    mode = np.geterr()
+    if mode["under"] != "ignore" or mode["over"] == "call":
+        return run(0, 0)
+    flags: set = set()
+    previous = np.geterrcall()
+
+    def watch(kind: str, flag: int) -> None:
+        if kind in ("underflow", "overflow"):
+            flags.add(kind)
+        elif callable(previous):  # the user's own 'call' handler keeps the rest
+            previous(kind, flag)
+        elif previous is not None:
+            previous.write(f"Warning: {kind} encountered\n")
+
+    token = WATCH_UNDERFLOW.set(True)
+    try:
+        with np.errstate(under="call", call=watch):
+            r0 = run(0, 0)
+    finally:
+        WATCH_UNDERFLOW.reset(token)
+    if not _float_result(r0):
+        return r0
+    a0 = np.asarray(r0)
+    finite = bool(np.isfinite(a0).all())
+    if finite and not flags:
+        return r0
+    tries: list = []
+    if "underflow" in flags:
+        with np.errstate(all="ignore"):
+            big = np.max(np.abs(np.where(np.isfinite(a0), a0, 0.0)), initial=0.0)
+        if big > 0:
+            k = -int(np.frexp(big)[1])
+            if 32 < k <= 1000:
+                tries.append((k, 0))
+        tries += [t for t in _RETRY_UP if t not in tries]
+    if not finite or "overflow" in flags:
+        tries += _RETRY_DOWN
+    # where the first pass did not underflow, a retry that did is no better than a
+    # non-finite first result (scaled down too far, it loses the very terms that
+    # overflowed: a finite number of the wrong sign, where inf at least has the
+    # truth's sign)
+    allow_under = "underflow" in flags
+    runs = [(a0, "overflow" in flags, 0, 0)]
+    agree: set = set()
+    i = 0
+    while i < len(tries):
+        kt, ks = tries[i]
+        i += 1
+        if not cotangent_kept and not -1000 <= kt + ks <= 1000:
+            continue
+        flags.clear()
+        token = WATCH_UNDERFLOW.set(True)
+        try:
+            with np.errstate(all="ignore", under="call", over="call", call=watch):
+                r = run(kt, ks)
+        finally:
+            WATCH_UNDERFLOW.reset(token)
+        if not _float_result(r):
+            return r0
+        raw = np.asarray(r)
+        with np.errstate(all="ignore"):
+            back = np.ldexp(raw, -ks if cotangent_kept else -(kt + ks))
+        if not flags and np.isfinite(back).all():
+            # (an inf after scaling back is left to the selection below: only a
+            # confirmed pass may replace the first result's nan or inf)
+            return float(back) if type(r0) is float else back
+        if finite and np.array_equal(back, a0):
+            # an underflow that did not touch the result: once scaling each seed
+            # leaves it unchanged, no retry will change it
+            agree.add("cotangent" if kt else "direction")
+            if len(agree) == 2:
+                return r0
+        if allow_under or "underflow" not in flags:
+            runs.append((back, "overflow" in flags, kt, ks))
+        if "overflow" in flags and kt + ks > 0 and _RETRY_DOWN[0] not in tries:
+            tries += _RETRY_DOWN  # scaled up, it overflowed: confirm from below
+    # per entry: a finite value that a pass at another scale confirms (a pass
+    # can go wrong unseen where Python floats carry a scalar), then no overflow,
+    # then the largest seeds; none: the first result (or nan, below)
+    best = a0.copy()
+    if allow_under:
+        # a normal entry of an underflowing first pass that a retry contradicts (a
+        # finite value not within rounding, or an inf of the other sign) is nan
+        # (0 and subnormals stay: a truth that underflows is one)
+        with np.errstate(all="ignore"):
+            doubt = np.zeros(a0.shape, dtype=bool)
+            for back, _, _, _ in runs[1:]:
+                doubt |= np.where(np.isfinite(back), np.abs(back - a0) > 4 * _EPS * np.abs(a0),
+                                  np.isinf(back) & (np.sign(back) != np.sign(a0)))
+            best[doubt & np.isfinite(a0) & (np.abs(a0) >= _TINY)] = np.nan
+    rank = np.full(a0.shape, -np.inf)
+    for i, (back, over, kt, ks) in enumerate(runs):
+        with np.errstate(all="ignore"):
+            confirmed = np.zeros(a0.shape, dtype=bool)
+            for j, (other, _, kt2, ks2) in enumerate(runs):
+                if j != i and (kt2 + ks2 != kt + ks or cotangent_kept and ks2 != ks):
+                    confirmed |= np.abs(back - other) <= 4 * _EPS * np.abs(back)
+        score = (0.0 if over else 1e6) + 1e3 * (kt + ks) + min(kt, ks)
+        take = np.isfinite(back) & confirmed & (score > rank)
+        best = np.where(take, back, best)
+        rank = np.where(take, score, rank)
+    return float(best) if type(r0) is float else best
