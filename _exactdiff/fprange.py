@@ -120,7 +120,7 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
 
     Examples
     --------
-    >>> second_order(lambda kt, ks: np.ldexp(2.0, kt + ks), True)
+    >>> second_order(lambda kt, ks: 2.0 * 2.0 ** (kt + ks), True)
     2.0
     """
     if not plain:
@@ -169,6 +169,7 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     allow_under = "underflow" in flags
     runs = [(a0, "overflow" in flags, 0, 0)]
     agree: set = set()
+    clean: list = []
     i = 0
     while i < len(tries):
         kt, ks = tries[i]
@@ -190,30 +191,38 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
         if not flags and np.isfinite(back).all():
             # (an inf after scaling back is left to the selection below: only a
             # confirmed pass may replace the first result's nan or inf)
-            return float(back) if type(r0) is float else back
-        if finite and np.array_equal(back, a0):
+            if kt + ks > 0 or not allow_under or any(
+                    np.all(np.abs(back - other) <= 4 * _EPS * np.abs(back))
+                    for other, total in clean if total != kt + ks):
+                return float(back) if type(r0) is float else back
+            # scaled down where the first pass underflowed, a product can
+            # underflow unseen (Python floats, scipy's special functions raise no
+            # flag): accepted once another scale agrees
+            clean.append((back, kt + ks))
+        if finite and kt >= 0 and ks >= 0 and np.array_equal(back, a0):
             # an underflow that did not touch the result: once scaling each seed
-            # leaves it unchanged, no retry will change it
+            # up leaves it unchanged, no retry will change it
             agree.add("cotangent" if kt else "direction")
             if len(agree) == 2:
                 return r0
         if allow_under or "underflow" not in flags:
             runs.append((back, "overflow" in flags, kt, ks))
-        if "overflow" in flags and kt + ks > 0 and _RETRY_DOWN[0] not in tries:
-            tries += _RETRY_DOWN  # scaled up, it overflowed: confirm from below
     # per entry: a finite value that a pass at another scale confirms (a pass
     # can go wrong unseen where Python floats carry a scalar), then no overflow,
     # then the largest seeds; none: the first result (or nan, below)
     best = a0.copy()
     if allow_under:
-        # a normal entry of an underflowing first pass that a retry contradicts (a
-        # finite value not within rounding, or an inf of the other sign) is nan
-        # (0 and subnormals stay: a truth that underflows is one)
+        # a normal entry of an underflowing first pass that a retry without
+        # overflow contradicts (a finite value not within rounding, or an inf of
+        # the other sign) is nan (0 and subnormals stay: a truth that underflows
+        # is one)
         with np.errstate(all="ignore"):
             doubt = np.zeros(a0.shape, dtype=bool)
-            for back, _, _, _ in runs[1:]:
-                doubt |= np.where(np.isfinite(back), np.abs(back - a0) > 4 * _EPS * np.abs(a0),
-                                  np.isinf(back) & (np.sign(back) != np.sign(a0)))
+            for back, over, _, _ in runs[1:]:
+                if not over:
+                    doubt |= np.where(np.isfinite(back),
+                                      np.abs(back - a0) > 4 * _EPS * np.abs(a0),
+                                      np.isinf(back) & (np.sign(back) != np.sign(a0)))
             best[doubt & np.isfinite(a0) & (np.abs(a0) >= _TINY)] = np.nan
     rank = np.full(a0.shape, -np.inf)
     for i, (back, over, kt, ks) in enumerate(runs):

@@ -1291,7 +1291,13 @@ _scaled("logit", lambda p, a: a / (p * (1.0 - p)), _logit_s2)
 def _pg1_times(x, a, b):
     def near0(x):
         return (a / x) * (b / x) + (g.polygamma1(1.0 + x) * a) * b
-    return _piecewise(x, lambda r: r < 1e-8, near0, lambda x: (g.polygamma1(x) * a) * b)
+
+    def mid(x):
+        return _piecewise(x, lambda r: r < 1e-8, near0, lambda x: (g.polygamma1(x) * a) * b)
+
+    # psi'(x) = 1/x (1 + 1/(2x) + ...): beyond 1e16 the correction is below eps, and
+    # a / x keeps a nested Dual's part psi''(x) x' a in range (psi'' underflows)
+    return _select(x, lambda r: r > 1e16, lambda x: (a / x) * b, mid)
 
 
 def _pg2_times(x, a, b):
@@ -1308,9 +1314,13 @@ def _pg2_times(x, a, b):
 
 
 def _pg1_s1(x, a):
-    return _piecewise(x, lambda r: r < 1e-8,
-                      lambda x: (a / x) / x + g.polygamma1(1.0 + x) * a,
-                      lambda x: g.polygamma1(x) * a)
+    def mid(x):
+        return _piecewise(x, lambda r: r < 1e-8,
+                          lambda x: (a / x) / x + g.polygamma1(1.0 + x) * a,
+                          lambda x: g.polygamma1(x) * a)
+    # (as in _pg1_times: digamma(x**2 + 3)'' through hyperdual over hyperdual at
+    # x = -1.3e150 had the wrong sign, psi''(1.7e300) x' underflowing)
+    return _select(x, lambda r: r > 1e16, lambda x: a / x, mid)
 
 
 for _n in ("gammaln", "loggamma"):
