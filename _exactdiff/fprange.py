@@ -29,12 +29,13 @@ array([1.5])
 from __future__ import annotations
 
 import contextvars
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ._common import WATCH_UNDERFLOW
+from ._common import WATCH_UNDERFLOW, finite_array
 
 #: The seed exponent that an outer helper's retry asks of the helper calls nested
 #: in its f (see :func:`nested_call`); 0 outside such a retry.
@@ -145,12 +146,15 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
             r0 = run(0, 0)
     finally:
         WATCH_UNDERFLOW.reset(token)
-    if not _float_result(r0):
+    if type(r0) is float:  # (the common case, checked cheaply)
+        finite = math.isfinite(r0)
+    elif type(r0) is np.ndarray and r0.dtype == np.float64:
+        finite = finite_array(r0)
+    else:
         return r0
-    a0 = np.asarray(r0)
-    finite = bool(np.isfinite(a0).all())
     if finite and not flags:
         return r0
+    a0 = np.asarray(r0)
     tries: list = []
     if "underflow" in flags:
         with np.errstate(all="ignore"):
