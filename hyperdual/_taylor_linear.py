@@ -86,7 +86,11 @@ def _items_of(c):
 
 
 @_impl(np.take)
-def take(x, indices, axis=None):
+def take(x, indices, axis=None, out=None, mode="raise"):
+    _n._no_out("take", out)
+    if mode != "raise":  # clip/wrap: the shared selection maps the indices first
+        from _exactdiff.shape import take as _take
+        return _take(x, indices, axis, mode=mode)
     if axis is None:
         return getitem(ravel(x), np.asarray(indices))
     ax = _ax(axis, x.ndim)

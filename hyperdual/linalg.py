@@ -35,6 +35,7 @@ import scipy.linalg as _sl
 
 from . import _generic as g
 from ._number import _Number, _shape
+from ._taylor import Taylor
 from .rules.linalg import (
     DegenerateDerivativeError,
     _apply,
@@ -339,7 +340,24 @@ def expm(A):
     s = np.shape(g.real_value(A))
     if len(s) < 2 or s[-1] != s[-2]:
         raise ValueError("hyperdual.linalg.expm: expected square matrices (..., n, n)")
+    if isinstance(A, Taylor):
+        return _expm_taylor(A)
     return _apply("expm", _expm_rule, (A,))[0]
+
+
+def _expm_taylor(A):
+    """expm of a matrix series A(t) = sum_k A_k t^k.  Series map to block upper-
+    triangular Toeplitz matrices (block (i, j) = A_{j-i}) by a ring homomorphism of
+    the series truncated at order K, so the first block row of expm of that matrix of
+    order (K + 1) n holds the coefficients of expm(A(t)), exactly as for the Dual
+    rule's 2 x 2 block."""
+    c = A.coef
+    K1, n = _shape(c)[0], _shape(c)[-1]
+    items = [c[k] for k in range(K1)]
+    zero = items[0] * 0
+    rows = [np.concatenate([zero] * i + items[:K1 - i], axis=-1) for i in range(K1)]
+    top = expm(np.concatenate(rows, axis=-2))[..., :n, :]
+    return Taylor._make(np.stack([top[..., k * n:(k + 1) * n] for k in range(K1)]), A.tag)
 
 
 def _expm_rule(p, t):

@@ -79,6 +79,10 @@ def _apply(name, rule, args, **kw):
     tuple of outputs.
     """
     top = _newest(args)
+    if getattr(top, "_KIND", None) == "Taylor":
+        raise TypeError(f"hyperdual: hyperdual.linalg.{name} is not supported for Taylor "
+                        "numbers (no matrix-series rule); use hyperdual.derivative / "
+                        "hessian (Dual, HyperDual) or the reverse engine for it")
     if type(top) is HyperDual:
         return _apply_hyper(name, rule, args, top, **kw)
     tag, nd = top.tag, top.nd
