@@ -440,6 +440,18 @@ def align_lazy_mask(index: Any, data: Any) -> Any:
     return index.rechunk(data.chunks)
 
 
+def lazy_for_mask(data: Any, index: Any) -> Any:
+    """A numpy ``data`` as a dask array chunked like ``index`` when ``index`` is a dask
+    boolean mask of its shape (indexing numpy by it would compute the mask and give a
+    selection of known size, which dask cannot combine with the unknown-size selections
+    of the same mask); ``data`` itself otherwise."""
+    if (type(data) is _ndarray and _is_full_lazy_mask(index, data.ndim)
+            and index.shape == data.shape):
+        import dask.array as da
+        return da.from_array(data, chunks=index.chunks)
+    return data
+
+
 def _scatter_by_lazy_mask(shape: tuple, idx: tuple, values: Any, dt: Any, da: Any) -> Any:
     """The adjoint of ``x[mask]`` for a dask boolean ``mask`` of ``x``'s shape, lazily.
 
@@ -448,7 +460,12 @@ def _scatter_by_lazy_mask(shape: tuple, idx: tuple, values: Any, dt: Any, da: An
     placed where the block of the mask is true (``np.zeros``, then a masked
     assignment: each position is selected at most once).
     """
-    mask = idx[0] if len(idx) == 1 else None
+    # leading full slices: the direction axes of a Dual part (hyperdual's scatter)
+    n = 0
+    while n < len(idx) - 1 and type(idx[n]) is slice and idx[n] == slice(None):
+        n += 1
+    lead, shape = tuple(shape[:n]), tuple(shape[n:])
+    mask = idx[n] if len(idx) == n + 1 else None
     if mask is None or not _is_full_lazy_mask(mask, len(shape)):
         raise TypeError(
             "exactdiff: the gradient of indexing a dask array by a lazy (dask) boolean "
@@ -456,7 +473,10 @@ def _scatter_by_lazy_mask(shape: tuple, idx: tuple, values: Any, dt: Any, da: An
             "other mixes use np.where(mask, f(x), 0), or index by a computed numpy mask"
         )
     flat = mask if mask.ndim == 1 else mask.ravel()
-    if values.ndim != 1 or len(values.chunks[0]) != len(flat.chunks[0]):
+    if n:  # one block along each direction axis, as the selection was made
+        if any(len(c) != 1 for c in values.chunks[:n]):
+            values = values.rechunk({i: -1 for i in range(n)})
+    if values.ndim != n + 1 or len(values.chunks[n]) != len(flat.chunks[0]):
         raise TypeError(
             "exactdiff: the gradient of x[mask] with a dask boolean mask needs the "
             "selection's blocks to match the mask's (the mask chunked like x, and v "
@@ -467,16 +487,18 @@ def _scatter_by_lazy_mask(shape: tuple, idx: tuple, values: Any, dt: Any, da: An
     from dask.highlevelgraph import HighLevelGraph
 
     name = "exactdiff-mask-scatter-" + tokenize(flat, values, dt)
-    dsk = {(name, i): (_mask_block, (flat.name, i), (values.name, i), dt)
+    z = (0,) * n
+    dsk = {(name, *z, i): (_mask_block, (flat.name, i), (values.name, *z, i), dt)
            for i in range(len(flat.chunks[0]))}
     graph = HighLevelGraph.from_collections(name, dsk, dependencies=[flat, values])
-    out = da.Array(graph, name, flat.chunks, meta=np.empty((0,), dtype=dt))
-    return out if mask.ndim == 1 else np.reshape(out, shape)
+    out = da.Array(graph, name, tuple((k,) for k in lead) + flat.chunks,
+                   meta=np.empty((0,) * (n + 1), dtype=dt))
+    return out if mask.ndim == 1 else np.reshape(out, lead + shape)
 
 
 def _mask_block(mask: Any, values: Any, dt: Any) -> Any:
-    out = np.zeros(mask.shape, dtype=dt)
-    out[mask] = values
+    out = np.zeros(values.shape[:-1] + mask.shape, dtype=dt)
+    out[..., mask] = values
     return out
 
 

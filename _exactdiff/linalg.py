@@ -183,8 +183,8 @@ def _vector_norm(x: Any, ord: Any, ax: Any, keepdims: bool) -> Any:  # noqa: A00
 def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any:  # noqa: A002
     r, c = axis
     nd = len(_shape(x))
-    if ord is None or ord == "fro":
-        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
+    if ord is None or ord == "fro":  # the 2-norm of the entries, scaled as for vectors
+        return _two_norm(x, axis, keepdims)
     if ord in ("nuc", 2, -2):
         rest = [i for i in range(nd) if i not in axis]
         s = np.linalg.svd(np.transpose(x, rest + [r, c]), compute_uv=False)

@@ -55,6 +55,10 @@ def _pack(items):
         return np.array(items)
     if any(isinstance(v, _Number) for v in items):
         return np.stack([v for v in items])
+    if items and _is_foreign(items[0]) and any(n != n for n in np.shape(items[0])):
+        # dask, after x[mask]: sizes unknown (nan), which np.stack refuses to compare
+        import dask.array as da
+        return da.concatenate([v[None] for v in items], allow_unknown_chunksizes=True)
     return np.array(np.stack(items), dtype=np.result_type(*items)) if items else np.array([])
 
 

@@ -299,6 +299,8 @@ class ScatterAdd(Function):
         return _scatter_raw(gy, self.index, self.shape)
 
     def backward(self, ggx: Any, y: Any, gy: Any) -> Any:
+        if type(ggx) is np.ndarray:
+            ggx = _arrays.lazy_for_mask(ggx, self.index)
         return ggx[self.index]
 
 

@@ -57,7 +57,41 @@ def getitem(x, index):
         return type(x)._build(out, x.tag, nd)
     if isinstance(index, list):
         index = np.asarray(index)
+    if _arrays._is_full_lazy_mask(index, len(_shape(x))) and _shape(index) == _shape(x):
+        return _lazy_mask_getitem(x, index)
     return _map_parts(x, lambda p, nd: _index_part(p, nd, index))
+
+
+def _lazy_mask_getitem(x, mask):
+    """``x[mask]`` for a dask boolean ``mask`` of ``x``'s full shape.
+
+    The selection has chunks of unknown size, so every part must come out with the
+    same blocks or no later operation can combine them: the mask is rechunked like
+    the (dask) value, plain parts (the unit seeds of a helper, numpy arrays) become
+    dask arrays of that chunking (indexing a numpy part by a dask mask computed the
+    mask and gave a selection of known size that dask could not broadcast against
+    the value's), and an N-d mask selects from every part raveled over the value
+    axes (dask accepts an N-d mask only on an array of the same dimension).
+    """
+    import dask.array as da  # the mask is a dask array: dask is imported
+
+    real = x
+    while isinstance(real, _Number):
+        real = real.coef if not real._NPARTS else real._parts()[0]
+        if not real.__class__.__module__.startswith("numpy") and _is_foreign(real):
+            mask = _arrays.align_lazy_mask(mask, real)
+            break
+    flat = mask if mask.ndim == 1 else mask.ravel()
+
+    def fn(p, nd):
+        lead = _shape(p)[:nd]
+        if not isinstance(p, _Number) and not _arrays.is_lazy(p):
+            p = da.from_array(np.asarray(p), chunks=tuple((n,) for n in lead) + mask.chunks)
+        if mask.ndim != 1:
+            p = np.reshape(p, lead + (-1,))
+        return p[(slice(None),) * nd + (flat,)]
+
+    return _map_parts(x, fn)
 
 
 # ---------------------------------------------------------------------------------

@@ -31,6 +31,9 @@ from ._util import _arg
 __all__ = ["GetItem", "getitem"]
 
 
+_PLAIN_INDEX = (slice, int, tuple, np.ndarray, list)
+
+
 class GetItem(Function):
     """``x[index]``; the gradient is scattered back (repeated indices accumulate).
 
@@ -54,7 +57,10 @@ class GetItem(Function):
         self.index = index
 
     def forward(self, x: Any) -> Any:
-        if type(x) is not np.ndarray and type(self.index) is not slice:
+        if type(x) is np.ndarray:
+            if type(self.index) not in _PLAIN_INDEX:
+                x = _arrays.lazy_for_mask(x, self.index)  # a seed/cotangent, dask mask
+        elif type(self.index) is not slice:
             index = _arrays.align_lazy_mask(self.index, _value(x))
             if index is not self.index:  # the backward scatter needs the same blocks
                 self.index = index
