@@ -1611,12 +1611,24 @@ def ode(rule, X):
 # ---------------------------------------------------------------------------------
 # numpy's ufunc protocol
 # ---------------------------------------------------------------------------------
+def _special():
+    import scipy.special
+    return scipy.special
+
+
+def _ufunc_name(ufunc):
+    """``scipy.special.jv`` or ``numpy.sin``: where the ufunc is called from."""
+    n = ufunc.__name__
+    return f"scipy.special.{n}" if getattr(_special(), n, None) is ufunc and getattr(
+        np, n, None) is not ufunc else f"numpy.{n}"
+
+
 def _array_ufunc(self, ufunc, method, inputs, kwargs):
     if method == "__call__" and not kwargs and len(inputs) == 1:
         rule = UNARY_BY_UFUNC.get(ufunc)
         if rule is not None:  # fast path: the only input is self
             return _unary(rule, self)
-    name = f"numpy.{ufunc.__name__}"
+    name = _ufunc_name(ufunc)
     if method != "__call__":
         raise TypeError(
             f"{ENGINE}: {name}.{method} is not supported for Taylor numbers "
@@ -1627,7 +1639,7 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
     extra = {k: v for k, v in kwargs.items() if k != "out"}
     if extra:
         raise TypeError(f"{ENGINE}: {name} keyword arguments {sorted(extra)} are not supported")
-    if ufunc in _n._REAL_UFUNCS:
+    if ufunc in _n._REAL_UFUNCS or ufunc is _special().gammasgn:  # piecewise constant
         return ufunc(*[g.real_value(v) if isinstance(v, Taylor) else v for v in inputs])
     if len(inputs) == 1:
         rule = UNARY_BY_UFUNC.get(ufunc)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from _exactdiff import contractions as _contractions
+from _exactdiff import elementwise as _elementwise
 from _exactdiff import linalg as _shared_linalg
 from _exactdiff._common import finite_array as _finite_array
 from _exactdiff.statistics import REDUCTIONS, with_where
@@ -45,6 +46,19 @@ FUNCTIONS.update({
     np.shape: _shape_rules._shape_func, np.ndim: _shape_rules._ndim_func,
     np.size: _shape_rules._size_func, np.zeros_like: _shape_rules._zeros_like,
     np.ones_like: _shape_rules._ones_like, np.copy: _shape_rules._copy,
+})
+
+
+def _i0(x):
+    """np.i0 is a Python function, not a ufunc: scipy.special.i0's Taylor rule."""
+    import scipy.special as _sp
+    return _sp.i0(x)
+
+
+# part-maps and compositions of where/constants that hold at every order
+FUNCTIONS.update({
+    np.roll: _shape_rules.roll, np.nan_to_num: _elementwise.nan_to_num,
+    np.angle: _elementwise.angle, np.i0: _i0,
 })
 
 

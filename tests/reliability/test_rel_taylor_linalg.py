@@ -86,3 +86,29 @@ def test_take_modes_on_taylor_numbers(mode):
     ref = hd.derivatives(lambda t: np.sum(np.stack([t, 2 * t, t * t])[j] ** 3), 0.7, 3)
     np.testing.assert_array_equal(got, ref)
     assert j.tolist() == ([0, 2, 0] if mode == "clip" else [0, 1, 1])
+
+
+TAYLOR_FUNCS = {  # functions Dual had and Taylor refused ("numpy.roll is not supported")
+    "roll": lambda t: np.sum(np.roll(np.stack([t, t * t, 2 * t]), 1) * np.array([1.0, 2, 3])),
+    "roll_axis": lambda t: np.roll(np.stack([np.stack([t, t * t]), np.stack([np.sin(t), t])]),
+                                   -1, axis=1)[1, 0] * t,
+    "nan_to_num": lambda t: np.nan_to_num(np.exp(t) * t),
+    "angle": lambda t: np.angle(-t) * t,  # pi t for t > 0
+    "i0": lambda t: np.i0(t * t),
+}
+
+
+@pytest.mark.parametrize("name", list(TAYLOR_FUNCS))
+def test_taylor_takes_what_dual_takes(name):
+    f = TAYLOR_FUNCS[name]
+    got = hd.derivatives(f, 0.7, 3)
+    ref = [f(0.7), hd.derivative(f, 0.7), hd.second_derivative(f, 0.7),
+           hd.derivative(lambda s: hd.second_derivative(f, s), 0.7)]
+    assert_close_ulps(got, ref, ulps=16,
+                      cond=np.max(np.abs(ref)) / np.maximum(np.abs(ref), 1e-300))
+
+
+def test_taylor_names_scipy_special_functions_it_lacks():
+    from scipy import special
+    with pytest.raises(TypeError, match=r"scipy\.special\.jv is not supported for Taylor"):
+        hd.derivatives(lambda t: special.jv(1.5, t), 0.7, 3)
