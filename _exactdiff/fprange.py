@@ -17,7 +17,10 @@ which returns the exponent its seed is to carry) and multiplies its result by
 the inverse power of two inside the outer trace, so the value that ``f`` sees
 is unchanged while the outer pass meets the scaled adjoints; the outer helper,
 seeing the count move during its call, redoes itself through
-:func:`second_order` with its own seed scaled as well.
+:func:`second_order` with its own seed scaled as well.  A helper call on its
+own runs its first pass :func:`armed`: the first nested call ends that pass at
+once (:class:`NestedRestart`), so a nested computation costs the watched pass
+and not an unwatched one before it.
 
 Examples
 --------
@@ -48,8 +51,26 @@ NEST_SCALE: contextvars.ContextVar[int] = contextvars.ContextVar(
 NESTED = [0]
 
 
-def nested_call() -> int:
+#: The reverse-evaluation depth from which a nested helper call ends the first
+#: pass of an armed outer call (None: no call is armed in this context).
+_ARMED: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "exactdiff_nest_armed", default=None)
+
+#: What :func:`armed` returns when a nested helper call ended the pass.
+RESTART = object()
+
+
+class NestedRestart(BaseException):
+    """Raised by a nested helper call inside an armed first pass; caught by the
+    outer call that armed it.  (A BaseException, so that an ``except Exception``
+    in the user's f does not swallow it.)"""
+
+
+def nested_call(depth: float = math.inf) -> int:
     """Count a helper call nested in another one; the exponent k of its seed 2**k.
+
+    ``depth``: the caller's reverse-evaluation depth (hyperdual's calls: inf).
+    Inside an :func:`armed` pass at that depth, raises :class:`NestedRestart`.
 
     Examples
     --------
@@ -57,7 +78,34 @@ def nested_call() -> int:
     0
     """
     NESTED[0] += 1
+    level = _ARMED.get()
+    if level is not None and depth >= level:
+        raise NestedRestart
     return NEST_SCALE.get()
+
+
+def armed(level: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, the first pass of a helper call on its own, or
+    :data:`RESTART` if a helper call nested in it (at reverse depth >= ``level``)
+    ended it: the caller then goes straight to its watched :func:`second_order`.
+    Inside another armed call, ``fn`` just runs (the outer call restarts).
+
+    Examples
+    --------
+    >>> armed(0, lambda: nested_call()) is RESTART
+    True
+    >>> armed(0, lambda: 3.0)
+    3.0
+    """
+    if _ARMED.get() is not None:
+        return fn(*args, **kwargs)
+    token = _ARMED.set(level)
+    try:
+        return fn(*args, **kwargs)
+    except NestedRestart:
+        return RESTART
+    finally:
+        _ARMED.reset(token)
 
 
 def scaled_seed(seed: Any, k: int) -> Any:

@@ -117,7 +117,14 @@ def _nests(impl):
         with _CallScope():
             before = _NESTED[0]
             try:
-                out = impl(f, *args, **kwargs)
+                if name in _RANGED and not kwargs and args and _plain(args[0]):
+                    # a first pass that a nested helper call ends at once (the
+                    # call is then redone watched: _ranged)
+                    out = _fp.armed(0, impl, f, *args)
+                    if out is _fp.RESTART:
+                        return _ranged(impl, name, f, args, kwargs, None)
+                else:
+                    out = impl(f, *args, **kwargs)
             except _Delegate as d:
                 return getattr(d.engine, name)(f, *args)
             if _NESTED[0] != before and name in _RANGED and not kwargs:
@@ -129,6 +136,12 @@ def _nests(impl):
 
 
 _NESTED = _fp.NESTED
+
+
+def _plain(x) -> bool:
+    """A float64 point (the points _ranged keeps in range)."""
+    t = type(x)
+    return t is float or t is np.float64 or (t is _ndarray and x.dtype == np.float64)
 
 #: Helpers whose f may call a helper of the other engine on this call's Duals:
 #: their result is then a second derivative (which of the results is the
@@ -165,6 +178,7 @@ def _ranged(impl, name, f, args, kwargs, out):
     if not (type(x) is float or type(x) is _ndarray and x.dtype == np.float64):
         return out
     which = _RANGED[name]
+    values = []
 
     def run(kt, ks):
         token = _fp.NEST_SCALE.set(kt)
@@ -173,10 +187,13 @@ def _ranged(impl, name, f, args, kwargs, out):
                 r = impl(f, *args, _scale=ks, **kwargs)
         finally:
             _fp.NEST_SCALE.reset(token)
-        return r if which is None else r[which]
+        if which is None:
+            return r
+        values.append(r[0])  # (the same at every scale: the seeds scale tangents)
+        return r[which]
 
     got = _fp.second_order(run, True, cotangent_kept=True)
-    return got if which is None else (out[0], got)
+    return got if which is None else (values[0], got)
 
 
 _NOT_VALUES = (str, bytes, dict, set)

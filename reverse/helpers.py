@@ -163,13 +163,22 @@ def _nest_exponent(nested: bool, data: Any, y: Variable) -> int | None:
     (0 unless the outer helper retries with scaled seeds: _exactdiff.fprange)."""
     if nested or (type(data) is not np.ndarray and _is_dual(data)) or (
             type(y.data) is not np.ndarray and _is_dual(y.data)):
-        return _fp.nested_call()
+        return _fp.nested_call(_DEPTH.get())
     return None
 
 
 def _unscaled(g: Any, k: int | None) -> Any:
     """A nested call's result seeded with 2**k, times 2**-k (in the outer trace)."""
     return g if not k or g is None else _scaled_seed(g, -k)
+
+
+def _first(data: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, a first-order helper's first pass: armed (see
+    _exactdiff.fprange.armed) for a call on its own at a float64 point, so that a
+    helper nested in f ends it at once (then ``_fp.RESTART``)."""
+    if _DEPTH.get() == 0 and type(data) is np.ndarray and data.dtype == np.float64:
+        return _fp.armed(1, fn, *args)
+    return fn(*args)
 
 
 def _redo(before: int, inner: int | None) -> bool:
@@ -325,10 +334,10 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     _check_callable(f, "derivative")
     data, scalar = _prepare(x, "derivative")
     before = _fp.NESTED[0]
-    out, inner = _derivative(f, x, data, scalar)
-    if _redo(before, inner):
+    r = _first(data, _derivative, f, x, data, scalar)
+    if r is _fp.RESTART or _redo(before, r[1]):
         return _second_order(lambda kt, ks: _derivative(f, x, data, scalar, kt, ks)[0], data)
-    return out
+    return r[0]
 
 
 def _derivative(f: Callable[[Any], Any], x: Any, data: Any, scalar: bool, kt: int = 0,
@@ -456,11 +465,18 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     _check_callable(f, _fname)
     data, scalar = _prepare(x, _fname)
     before = _fp.NESTED[0]
-    value, g, inner = _value_and_gradient(f, data, scalar, _fname)
-    if _redo(before, inner):
-        g = _second_order(lambda kt, ks: _value_and_gradient(f, data, scalar, _fname, kt,
-                                                             ks)[1], data)
-    return value, g
+    r = _first(data, _value_and_gradient, f, data, scalar, _fname)
+    if r is _fp.RESTART or _redo(before, r[2]):
+        values = []
+
+        def run(kt: int, ks: int) -> Any:
+            value, g, _ = _value_and_gradient(f, data, scalar, _fname, kt, ks)
+            values.append(value)  # (the same at every scale: the seeds scale adjoints)
+            return g
+
+        g = _second_order(run, data)
+        return values[0], g
+    return r[0], r[1]
 
 
 def _value_and_gradient(f: Callable[[Any], Any], data: Any, scalar: bool, fname: str,
@@ -504,10 +520,10 @@ def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     _check_callable(f, "jacobian")
     data, scalar = _prepare(x, "jacobian")
     before = _fp.NESTED[0]
-    out, inner = _jacobian(f, data, scalar)
-    if _redo(before, inner):
+    r = _first(data, _jacobian, f, data, scalar)
+    if r is _fp.RESTART or _redo(before, r[1]):
         return _second_order(lambda kt, ks: _jacobian(f, data, scalar, kt, ks)[0], data)
-    return out
+    return r[0]
 
 
 def _jacobian(f: Callable[[Any], Any], data: Any, scalar: bool, kt: int = 0,
@@ -1228,10 +1244,21 @@ def vjp(f: Callable[[Any], Any], x: Any, u: Any) -> tuple[Any, Any]:
     _check_callable(f, "vjp")
     data, scalar = _prepare(x, "vjp")
     before = _fp.NESTED[0]
-    value, g, inner = _vjp(f, data, scalar, u)
-    if _redo(before, inner) and type(u) is not Variable:
-        g = _second_order(lambda kt, ks: _vjp(f, data, scalar, u, kt, ks)[1], data)
-    return value, g
+    if type(u) is Variable:
+        value, g, _ = _vjp(f, data, scalar, u)
+        return value, g
+    r = _first(data, _vjp, f, data, scalar, u)
+    if r is _fp.RESTART or _redo(before, r[2]):
+        values = []
+
+        def run(kt: int, ks: int) -> Any:
+            value, g, _ = _vjp(f, data, scalar, u, kt, ks)
+            values.append(value)
+            return g
+
+        g = _second_order(run, data)
+        return values[0], g
+    return r[0], r[1]
 
 
 def _vjp(f: Callable[[Any], Any], data: Any, scalar: bool, u: Any, kt: int = 0,
@@ -1301,16 +1328,24 @@ def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
     _check_callable(f, "jvp")
     data, _ = _prepare(x, "jvp")
     before = _fp.NESTED[0]
-    value, fn, inner = _linearize(f, data, "jvp")
-    out = fn(v)
-    if _redo(before, inner) and type(v) is not Variable:
+    r = (_linearize(f, data, "jvp") if type(v) is Variable
+         else _first(data, _linearize, f, data, "jvp"))
+    if r is not _fp.RESTART:
+        value, fn, inner = r
+        out = fn(v)
+    if r is _fp.RESTART or (_redo(before, inner) and type(v) is not Variable):
         # the second pass carries tangents (J v), which meet the nested call's
         # values, scaled by 2**kt, before it scales them back: v takes 2**ks alone
+        values = []
+
         def run(kt: int, ks: int) -> Any:
-            return _linearize(f, data, "jvp", kt, ks, tangent=True)[1](v)
+            lin = _linearize(f, data, "jvp", kt, ks, tangent=True)
+            values.append(lin[0])
+            return lin[1](v)
 
         plain = type(data) is np.ndarray and data.dtype == np.float64
         out = _fp.second_order(run, plain, cotangent_kept=True)
+        value = values[0]
     return value, out
 
 
