@@ -175,7 +175,7 @@ def _ranged(impl, name, f, args, kwargs, out):
     if type(x) is np.float64:
         x = float(x)
         args = (x,) + tuple(args[1:])
-    if not (type(x) is float or type(x) is _ndarray and x.dtype == np.float64):
+    if not _plain(x):
         return out
     which = _RANGED[name]
     values = []

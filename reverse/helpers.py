@@ -181,6 +181,21 @@ def _first(data: Any, fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
+def _value_and_second_order(pass_: Callable[[int, int], tuple], data: Any) -> tuple:
+    """``(value, derivative)`` of ``pass_(kt, ks) = (value, derivative, k)`` with the
+    derivative kept in range (_second_order); the value is the same at every scale
+    (the seeds scale adjoints only)."""
+    values = []
+
+    def run(kt: int, ks: int) -> Any:
+        value, d, _ = pass_(kt, ks)
+        values.append(value)
+        return d
+
+    d = _second_order(run, data)
+    return values[0], d
+
+
 def _redo(before: int, inner: int | None) -> bool:
     """Whether a helper call on its own saw a helper nested in its f (then it
     redoes itself with the seeds of both kept in range: _exactdiff.fprange)."""
@@ -467,15 +482,8 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     before = _fp.NESTED[0]
     r = _first(data, _value_and_gradient, f, data, scalar, _fname)
     if r is _fp.RESTART or _redo(before, r[2]):
-        values = []
-
-        def run(kt: int, ks: int) -> Any:
-            value, g, _ = _value_and_gradient(f, data, scalar, _fname, kt, ks)
-            values.append(value)  # (the same at every scale: the seeds scale adjoints)
-            return g
-
-        g = _second_order(run, data)
-        return values[0], g
+        return _value_and_second_order(
+            lambda kt, ks: _value_and_gradient(f, data, scalar, _fname, kt, ks), data)
     return r[0], r[1]
 
 
@@ -1249,15 +1257,7 @@ def vjp(f: Callable[[Any], Any], x: Any, u: Any) -> tuple[Any, Any]:
         return value, g
     r = _first(data, _vjp, f, data, scalar, u)
     if r is _fp.RESTART or _redo(before, r[2]):
-        values = []
-
-        def run(kt: int, ks: int) -> Any:
-            value, g, _ = _vjp(f, data, scalar, u, kt, ks)
-            values.append(value)
-            return g
-
-        g = _second_order(run, data)
-        return values[0], g
+        return _value_and_second_order(lambda kt, ks: _vjp(f, data, scalar, u, kt, ks), data)
     return r[0], r[1]
 
 
