@@ -302,3 +302,35 @@ def zero_safe(bil: Any, a: Any, b: Any, za: bool, zb: bool) -> Any:
     n = (nans > 0 if nans is not None else False) | (p & m)
     special = np.where(n, np.nan, np.where(p, np.inf, np.where(m, -np.inf, zero)))
     return out + special.astype(dt, copy=False)
+
+
+def einsum_pairwise(ins: list[str], outs: str, ops: list, moving: Any, contract: Any) -> Any:
+    """einsum of three or more operands as a chain of two-operand contractions,
+    the constant operands first.
+
+    Both engines apply the constant-zero convention (a constant's exact zeros
+    contribute 0 next to an inf/NaN derivative; ``_common.zero_weighted``) in
+    their two-operand contractions only.  With more operands the constants'
+    zeros can be zeros of their product alone (``einsum('ij,jk,k->', A, B,
+    sqrt(x))`` where ``A @ B`` has a zero column): contracting the constants
+    first lets the moving operand meet that product once.  ``moving(op)`` says
+    whether an operand carries derivatives; ``contract(subs, outs, operands)``
+    is the engine's einsum of one or two operands.
+
+    Examples
+    --------
+    >>> a, b, c = np.ones((2, 3)), np.ones((3, 4)), np.arange(4.0)
+    >>> call = lambda subs, o, xs: np.einsum(",".join(subs) + "->" + o, *xs)
+    >>> einsum_pairwise(["ij", "jk", "k"], "i", [a, b, c], lambda v: False, call)
+    array([18., 18.])
+    """
+    order = sorted(range(len(ops)), key=lambda i: bool(moving(ops[i])))
+    labs, items = [ins[i] for i in order], [ops[i] for i in order]
+    while len(items) > 1:
+        a, b = labs.pop(0), labs.pop(0)
+        rest = set("".join(labs) + outs)
+        keep = "".join(dict.fromkeys(c for c in a + b if c in rest))
+        labs.insert(0, keep)
+        items.insert(0, contract([a, b], keep, [items.pop(0), items.pop(0)]))
+    return items[0] if labs[0] == outs else contract(labs, outs, items)
+

@@ -283,7 +283,15 @@ def einsum(*operands, out=None, optimize=False, **kw):
                 t = np.einsum(subs, *args, optimize=optimize)
             total = t if total is None else total + t
         out_c.append(total)
-    return Taylor._make(np.stack(out_c), top.tag)
+    coef = np.stack(out_c)
+    if len(ops) > 2 and coef.dtype.kind == "f" and not _finite_array(coef) \
+            and all(type(c) is np.ndarray and c.dtype.kind in "fiub" for c in cols):
+        # three or more operands: a constant's zeros through the constants' product
+        # contribute 0 (the two-operand contraction applies it)
+        return _contractions.einsum_pairwise(
+            ins, res, ops, lambda v: isinstance(v, Taylor),
+            lambda i, o, xs: np.einsum(",".join(i) + "->" + o, *xs, optimize=optimize))
+    return Taylor._make(coef, top.tag)
 
 
 def _compositions(k, p):

@@ -34,6 +34,7 @@ from _exactdiff.contractions import (
     auto_optimize,
     cross,
     dot,
+    einsum_pairwise,
     inner,
     kron,
     outer,
@@ -185,6 +186,11 @@ def _einsum(ins: list[str], outs: str, ops: list, optimize: Any = False) -> Any:
                 and _plain_parts(*parts[0], *parts[1]):
             total = part(m, safe=True)
         out.append(total)
+    if n > 2 and any(not _finite_data(t) for t in out if t is not None) \
+            and all(_plain_parts(*ps) for ps in parts):
+        # three or more operands: the constants' zeros through their product
+        return einsum_pairwise(ins, outs, ops, lambda v: isinstance(v, _Number),
+                               lambda i, o, xs: _einsum(i, o, xs, optimize))
     return _finish(cls, out, tag, nd, _shape(value), _lead_shapes(top))
 
 

@@ -39,6 +39,7 @@ with np.errstate(divide="ignore"):
     S2 = -0.25 / (X * S)              # sqrt'': [-inf, -0.25, -1/32]
 A = np.array([[0.0, 1.0, 2.0], [0.0, 3.0, 1.0]])  # column 0 is 0; column sums [0, 4, 3]
 W3 = np.array([0.0, 2.0, 3.0])
+B3 = np.diag([5.0, 1.0, 2.0])     # A @ B3 has column sums [0, 4, 6]
 _trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy 1.x: trapz
 
 
@@ -65,6 +66,11 @@ WEIGHTED = {
     "matmul": (lambda x, e: np.sum(np.matmul(A, np.sqrt(x))), [0, 4, 3]),
     "einsum": (lambda x, e: np.einsum("ij,j->", A, np.sqrt(x)), [0, 4, 3]),
     "einsum_rows": (lambda x, e: np.sum(np.einsum("ij,j->i", A, np.sqrt(x))), [0, 4, 3]),
+    "einsum3": (lambda x, e: np.einsum("ij,jk,k->", A, B3, np.sqrt(x)), [0, 4, 6]),
+    "einsum3_moving_first": (lambda x, e: np.einsum("k,ij,jk->", np.sqrt(x), A, B3),
+                             [0, 4, 6]),
+    "einsum4_rows": (lambda x, e: np.sum(np.einsum("ij,jk,k,k->i", A, B3, np.sqrt(x),
+                                                   np.ones(3))), [0, 4, 6]),
     "inner": (lambda x, e: np.inner(W3, np.sqrt(x)), W3),
     "vdot": (lambda x, e: np.vdot(np.sqrt(x), W3), W3),
     "tensordot": (lambda x, e: np.sum(np.tensordot(A, np.sqrt(x), axes=1)), [0, 4, 3]),
