@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import contextvars
 import math
+import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -128,17 +130,37 @@ def scaled_seed(seed: Any, k: int) -> Any:
 _RETRY_UP = ((600, 0), (0, 600), (300, 300), (500, 500), (1000, 0))
 _RETRY_DOWN = ((0, -400), (-400, 0), (0, -500), (-250, -250), (-300, -300), (-400, -400),
                (-600, -600))
+#: Further down, for callers whose two seeds are separate floats (``separate``):
+#: adjoints such as 1/u**2 at u = 1e-240 need a cotangent below 2**-570, and a
+#: truth beyond the float range is then seen at two scales (+-inf, not nan).
+_RETRY_FAR = ((-700, -500), (-800, -600))
 
 _EPS = float(np.finfo(np.float64).eps)
 _TINY = float(np.finfo(np.float64).tiny)
+
+
+_ALL_WARNED = {"over": "call", "invalid": "call", "divide": "call"}
+
+#: numpy's names of the floating-point errors, by their errstate key
+_KINDS = {"overflow": "over", "invalid value": "invalid", "divide by zero": "divide"}
+
+
+def _in_backward() -> bool:
+    """Whether the caller runs inside reverse mode's backward pass."""
+    f = sys._getframe(2)
+    while f is not None:
+        if f.f_code.co_name == "_backward_pass":
+            return True
+        f = f.f_back
+    return False
 
 
 def _float_result(r: Any) -> bool:
     return type(r) is float or (type(r) is np.ndarray and r.dtype == np.float64)
 
 
-def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bool = False
-                 ) -> Any:
+def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bool = False,
+                 separate: bool = False) -> Any:
     """``run(0, 0)``, a second-order result (Hessian, H v, f'', a nested first
     derivative), kept in range.
 
@@ -165,7 +187,12 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     ``cotangent_kept``: ``run``'s result is ``2**ks`` times the truth (a forward
     outer helper: the nested helper scales its cotangent 2**kt back itself);
     otherwise it may be one seed of ``2**(kt + ks)`` (a reverse outer helper),
-    so pairs whose sum leaves the float range are not tried.
+    so pairs whose sum leaves the float range are not tried.  ``separate``: each
+    seed is a float of its own (reverse's second-order helpers), so pairs down
+    to 2**-1800 are tried too.  An entry that is beyond the float range (a
+    retry without overflow gives a finite result that overflows when scaled
+    back) is +-inf once a pass at another scale agrees: never nan where the
+    truth is an overflow, and never a finite number.
 
     Examples
     --------
@@ -179,10 +206,24 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
         return run(0, 0)
     flags: set = set()
     previous = np.geterrcall()
+    # the kinds the user's numpy settings warn of: in the first pass, they warn
+    # of what f does, but not of reverse mode's own backward pass (an adjoint
+    # that overflows there is the watch's business: warnings as errors must not
+    # stop a call whose result is right)
+    if mode["over"] == mode["invalid"] == mode["divide"] == "warn":  # numpy's default
+        warned, probe = _ALL_WARNED, "invalid"
+    else:
+        warned = {k: "call" for k in ("over", "invalid", "divide") if mode[k] == "warn"}
+        # (inside the library's quiet blocks these are 'ignore' again)
+        probe = "invalid" if "invalid" in warned else "divide" if "divide" in warned else None
 
     def watch(kind: str, flag: int) -> None:
-        if kind in ("underflow", "overflow"):
-            flags.add(kind)
+        if kind == "underflow" or kind == "overflow" and (
+                "over" not in warned or probe is None or np.geterr()[probe] == "ignore"):
+            flags.add(kind)  # (an overflow in the library's quiet blocks)
+        elif kind in _KINDS and _KINDS[kind] in warned:
+            if not _in_backward():
+                warnings.warn(f"{kind} encountered", RuntimeWarning, stacklevel=2)
         elif callable(previous):  # the user's own 'call' handler keeps the rest
             previous(kind, flag)
         elif previous is not None:
@@ -190,7 +231,7 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
 
     token = WATCH_UNDERFLOW.set(True)
     try:
-        with np.errstate(under="call", call=watch):
+        with np.errstate(under="call", call=watch, **warned):
             r0 = run(0, 0)
     finally:
         WATCH_UNDERFLOW.reset(token)
@@ -214,6 +255,8 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
         tries += [t for t in _RETRY_UP if t not in tries]
     if not finite or "overflow" in flags:
         tries += _RETRY_DOWN
+        if separate:
+            tries += _RETRY_FAR
     # where the first pass did not underflow, a retry that did is no better than a
     # non-finite first result (scaled down too far, it loses the very terms that
     # overflowed: a finite number of the wrong sign, where inf at least has the
@@ -222,11 +265,14 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     runs = [(a0, "overflow" in flags, 0, 0)]
     agree: set = set()
     clean: list = []
+    raws: list = []  # (raw result, its exponent, scaled back) of the passes without a flag
+    signs: list = []  # every retry's raw result (a sign that contradicts is a veto)
     i = 0
     while i < len(tries):
         kt, ks = tries[i]
         i += 1
-        if not cotangent_kept and not -1000 <= kt + ks <= 1000:
+        far = not cotangent_kept and not -1000 <= kt + ks <= 1000
+        if far and not separate:
             continue
         flags.clear()
         token = WATCH_UNDERFLOW.set(True)
@@ -238,8 +284,16 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
         if not _float_result(r):
             return r0
         raw = np.asarray(r)
+        e = ks if cotangent_kept else kt + ks
         with np.errstate(all="ignore"):
-            back = np.ldexp(raw, -ks if cotangent_kept else -(kt + ks))
+            back = np.ldexp(raw, -e)
+        signs.append(raw)
+        if far:
+            # so far down, an underflow can go unseen (Python floats): these
+            # passes only witness an entry beyond the range (_beyond_range)
+            if not flags:
+                raws.append((raw, e, back))
+            continue
         if not flags and np.isfinite(back).all():
             # (an inf after scaling back is left to the selection below: only a
             # confirmed pass may replace the first result's nan or inf)
@@ -259,6 +313,8 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
                 return r0
         if allow_under or "underflow" not in flags:
             runs.append((back, "overflow" in flags, kt, ks))
+        if not flags:
+            raws.append((raw, e, back))
     # per entry: a finite value that a pass at another scale confirms (a pass
     # can go wrong unseen where Python floats carry a scalar), then no overflow,
     # then the largest seeds; none: the first result (or nan, below)
@@ -287,4 +343,40 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
         take = np.isfinite(back) & confirmed & (score > rank)
         best = np.where(take, back, best)
         rank = np.where(take, score, rank)
+    if raws:
+        best = _beyond_range(best, a0, raws, signs)
     return float(best) if type(r0) is float else best
+
+
+def _beyond_range(best: np.ndarray, a0: np.ndarray, raws: list, signs: list) -> np.ndarray:
+    """``best`` with +-inf where the first result is not finite and the passes
+    without a flag agree on a finite raw result that is beyond the float range
+    scaled back: two of them at different scales, none of them contradicts
+    (compared at the smaller scale), and no retry at all has a finite result of
+    the other sign.  (Passes that underflowed are no witnesses: two of them at
+    scales with one seed in common agreed on the wrong sign; and where Python
+    floats carry a scalar, an underflow raises no flag: three passes at 2**-1800
+    and below agreed on the wrong sign, which flagged passes contradicted.)"""
+    with np.errstate(all="ignore"):
+        for i, (raw, e, back) in enumerate(raws):
+            cand = ~np.isfinite(a0) & np.isinf(back) & np.isfinite(raw) & (raw != 0)
+            if not cand.any():
+                continue
+            seen = np.zeros(a0.shape, dtype=bool)
+            veto = np.zeros(a0.shape, dtype=bool)
+            for other in signs:
+                veto |= np.isfinite(other) & (other != 0) & (np.sign(other) != np.sign(raw))
+            for j, (raw2, e2, _) in enumerate(raws):
+                if j == i:
+                    continue
+                x, y = (raw, np.ldexp(raw2, e - e2)) if e <= e2 else (np.ldexp(raw, e2 - e),
+                                                                       raw2)
+                near = np.abs(x - y) <= 4 * _EPS * np.abs(x)
+                veto |= np.isfinite(raw2) & ~near
+                if e2 != e:
+                    seen |= near
+            ok = cand & seen & ~veto
+            if ok.any():
+                best = np.where(ok, back, best)
+            return best
+    return best

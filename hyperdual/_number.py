@@ -34,6 +34,7 @@ dispatch table (``implements``).  The rules of the other numpy functions are in
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import numbers
@@ -1113,16 +1114,102 @@ def _scaled_hyper_scalar(rule, x, r, a, b, c):
     t1, t2 = s1(r, a), s1(r, b)
     t12 = s1(r, c) + s2(r, a, b)
     if t1 != t1 or t2 != t2 or t12 != t12:  # zero tangents stay zero (see _mul_coef)
-        t1 = s1(r, a) if a != 0.0 else 0.0
-        t2 = s1(r, b) if b != 0.0 else 0.0
-        t12 = ((s1(r, c) if c != 0.0 else 0.0)
-               + (s2(r, a, b) if a != 0.0 and b != 0.0 else 0.0))
+
+        def part(m, p):
+            _, a, b, c = p[0]
+            if m == 1:
+                return s1(r, a) if a != 0.0 else 0.0
+            if m == 2:
+                return s1(r, b) if b != 0.0 else 0.0
+            return ((s1(r, c) if c != 0.0 else 0.0)
+                    + (s2(r, a, b) if a != 0.0 and b != 0.0 else 0.0))
+
+        parts = [[r, a, b, c]]
+        # (where f'(u) c and f''(u) a b overflow with opposite signs: _wide)
+        t1, t2, t12 = (_wide(part(m, parts), m, functools.partial(part, m), parts)
+                       for m in (1, 2, 3))
     o = _new(HyperDual)
     o.real = rule.scalar(r)
     o.eps1, o.eps2, o.eps12 = t1, t2, t12
     o.tag = x.tag
     o.nd = 0
     return o
+
+
+#: (k1, k2): the tangents of directions 1 and 2 scaled by 2**-k1 and 2**-k2 (and
+#: eps12 by 2**-(k1 + k2)) where a part of the chain rule came out nan (see _wide)
+_WIDE_SCALES = ((300, 300), (500, 500), (600, 600), (900, 900))
+_TINY = float(np.finfo(np.float64).tiny)
+
+
+def _shrunk(p, k):
+    """``p * 2**-k`` for a plain float/ndarray tangent part, or None where that
+    loses bits (a nonzero entry below the normal range) or ``p`` is not plain."""
+    if k == 0 or p is None:
+        return p
+    t = type(p)
+    if t is float:
+        q = math.ldexp(p, -k)
+        return q if p == 0.0 or abs(q) >= _TINY or q != q or p - p != 0.0 else None
+    if t is not np.ndarray and t is not np.float64 or p.dtype != np.float64:
+        return None
+    with np.errstate(all="ignore"):
+        q = np.ldexp(p, -k)
+        a = np.abs(q)
+        if np.any((a < _TINY) & (p != 0)):
+            return None
+    return q
+
+
+def _wide(total, m, compute, parts):
+    """Part ``m`` of a chain rule (1: eps1, 2: eps2, 3: eps12) where it came out nan:
+    ``compute(parts)`` again with the tangents scaled down by powers of two, and
+    the result scaled back.  Every term of part m is linear in the tangents of
+    each direction, so the scaled sum is exact up to rounding; where its terms
+    overflowed with opposite signs (inf - inf), the scaled one is formed in range
+    and scaled back is the truth: a float where the terms cancel into range,
+    +-inf with the truth's sign where it is beyond it (d2/dv2 1/v**2 at v =
+    1e-120 is 6e480: inf, not nan).  ``parts``: lists of the moving operands'
+    parts (real, eps1, eps2, eps12).  Entries that stay nan are left as they
+    are (a nan input, 0 * inf)."""
+    if isinstance(total, _Number) or total is None:
+        return total
+    t = type(total)
+    if t is float:
+        if total == total:
+            return total
+    elif t is np.ndarray or t is np.float64:
+        if total.dtype != np.float64 or not np.isnan(total).any():
+            return total
+    else:
+        return total
+    for k1, k2 in _WIDE_SCALES:
+        ks = (0, k1, k2, k1 + k2)
+        scaled = []
+        which = (1, 2, 3) if m == 3 else (m,)
+        for ps in parts:
+            q = list(ps)
+            for i in which:
+                q[i] = _shrunk(ps[i], ks[i])
+            if any(q[i] is None for i in which):
+                break
+            scaled.append(q)
+        else:
+            with np.errstate(all="ignore"):
+                got = compute(scaled)
+                if t is float:
+                    if got - got == 0.0:
+                        return float(np.ldexp(got, ks[m]))
+                    continue
+                back = np.ldexp(got, ks[m])
+                fill = np.isnan(total) & np.isfinite(got)
+                if fill.any():
+                    total = np.where(fill, back, total)
+                    if total.ndim == 0:
+                        total = _tidy(total)
+                if not np.isnan(total).any():
+                    return total
+    return total
 
 
 def _guard(term, *tangents):
@@ -1233,8 +1320,15 @@ def _unary_general(rule, x):
             out.append(t2 if _sum_finite(t2) else _guard(t2, b))
             tc, tab = s1(r, c), rule.s2(r, a, b)
             t12 = _acc(tc, tab)
-            # zero tangents stay zero where f', f'' are inf (checked only when needed)
-            out.append(t12 if _sum_finite(t12) else _acc(_guard(tc, c), _guard(tab, a, b)))
+            if not _sum_finite(t12):
+                # zero tangents stay zero where f', f'' are inf; where the two terms
+                # overflow with opposite signs, formed with scaled tangents (_wide)
+                def part(p, s1=s1):
+                    _, a, b, c = p[0]
+                    return _acc(_guard(s1(r, c), c), _guard(rule.s2(r, a, b), a, b))
+
+                t12 = _wide(part([parts]), 3, part, [parts])
+            out.append(t12)
         return _finish(cls, out, x.tag, x.nd, _shape(out[0]), _lead_shapes(x))
     f1 = rule.df(r)
     f2 = rule.d2f(r) if cls._NPARTS > 2 else None
@@ -1712,6 +1806,11 @@ def _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top):
         if not _sum_finite(total) and total is not None and not isinstance(total, _Number):
             guard = True  # zero tangents stay zero where a partial is inf
             total = _scaled_part(m, term, px, py, vx, vy)
+            # terms that overflow with opposite signs: formed with scaled tangents
+            # (the cache keys tangents by id: emptied for each set of scaled ones)
+            moving = [p for p in (px, py) if p is not None]
+            total = _wide(total, m, lambda q, m=m: cache.clear() or _scaled_part(
+                m, term, q[0] if vx else None, q[-1] if vy else None, vx, vy), moving)
             guard = False
         out.append(total)
     return _finish(cls, out, tag, nd, shape, _lead_shapes(top))

@@ -338,12 +338,15 @@ def pow_term(c: float, k: int, x, ts, d):
     >>> pow_term(-0.5, 2, 2.0 ** -660, (2.0 ** -700, 1.0), float("inf")) == 0.75 * 2.0 ** 950
     True
     """
-    with _fpe_ignored():
+    with np.errstate(all="ignore"):
+        # (an overflow here is no overflow of the result: out of the band, the
+        # product below decides, which the second-order watch sees)
         p = d
         for t in ts:
             p = p * t
         if in_band(x, c, k) and _finite(p):
             return p
+    with _fpe_ignored():
         coef = 1.0
         for i in range(k):
             coef *= c - i

@@ -419,7 +419,7 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
         return _out(g, scalar, xv)
 
     try:
-        return _second_order(run, data)
+        return _second_order(run, data, separate=True)
     except _ScalarToArray:
         # scalar x, array output: d2y/dx2 of every output, as hyperdual.second_derivative
         return jacobian(lambda t: jacobian(f, t), x)
@@ -577,10 +577,12 @@ def _stack_rows(rows: list, yshape: tuple, xv: Variable, scalar: bool, graph: bo
     return np.reshape(np.stack(rows), yshape + xshape)
 
 
-def _second_order(run: Callable[[int, int], Any], data: Any) -> Any:
+def _second_order(run: Callable[[int, int], Any], data: Any, separate: bool = False) -> Any:
     """``run(0, 0)`` kept in range (``_exactdiff.fprange.second_order``) for plain
-    float64 inputs; an outer trace's Variables, Duals and lazy arrays take the one pass."""
-    return _fp.second_order(run, type(data) is np.ndarray and data.dtype == np.float64)
+    float64 inputs; an outer trace's Variables, Duals and lazy arrays take the one pass.
+    ``separate``: ``run`` seeds with 2**kt and 2**ks apart (not one seed 2**(kt + ks))."""
+    return _fp.second_order(run, type(data) is np.ndarray and data.dtype == np.float64,
+                            separate=separate)
 
 
 def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
@@ -644,7 +646,7 @@ def _hessian(f: Callable[[Any], Any], data: Any, scalar: bool, fname: str) -> tu
             first.append(grad)  # the gradient of the unscaled pass
         return H
 
-    H = _second_order(run, data)
+    H = _second_order(run, data, separate=True)
     return first[0], H
 
 
@@ -839,7 +841,7 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
             recycle_value(gx)  # its buffer, for the next call (nothing else sees gx)
         return _out(g, scalar, xv)
 
-    return _second_order(run, data) if plain else run(0, 0)
+    return _second_order(run, data, separate=True) if plain else run(0, 0)
 
 
 def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,

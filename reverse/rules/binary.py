@@ -387,7 +387,10 @@ def _pow_term_value(c: float, k: int, a: Any, ts: tuple) -> Any:
         coef = 1.0
         for i in range(k):
             coef *= c - i
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # (plain data: an overflow of a**(c - k) alone is left to pow_term's scaled
+        # product, unseen by the second-order watch)
+        with np.errstate(divide="ignore", invalid="ignore",
+                         **({"over": "ignore"} if plain else {})):
             d = coef * a ** (c - k) if coef else a * 0.0
     else:
         d = pow_partial_value(k, 0, a, c) if plain else pow_partial(k, 0, a, c)

@@ -447,7 +447,9 @@ _DEG = math.pi / 180.0
 _UNARY: list[tuple[str, Any, Any, tuple[str, ...], str, float]] = [
     ("Sinc", np.sinc, _via(_SincD1, _sinc_d1), ("sinc",),
      "(np.cos(np.pi * x) - np.sinc(x)) / x", 0.5),
-    ("Gamma", sp.gamma, lambda gy, y, x: gy * (y * sp.digamma(x)), ("gamma",),
+    # (gy y) first: y psi(x) alone overflows near 0 (1e240 * -1e240 at x = 1e-240),
+    # where the scaled seeds of the second-order watch keep gy y psi(x) in range
+    ("Gamma", sp.gamma, lambda gy, y, x: (gy * y) * sp.digamma(x), ("gamma",),
      "__import__('scipy.special').special.gamma(x) * "
      "__import__('scipy.special').special.digamma(x)", 2.5),
     ("Loggamma", sp.loggamma, lambda gy, y, x: gy * sp.digamma(x), ("loggamma",),
