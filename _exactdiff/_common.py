@@ -104,6 +104,22 @@ _WEIGHTS.flags.writeable = False
 _dot = np.dot
 
 
+def filled_view(one: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A read-only view of the 0-d array ``one`` repeated to ``shape`` (all strides
+    0): what ``np.broadcast_to(one, shape)`` returns, without its Python wrapper
+    (~1 us instead of ~4 us; hyperdual's zero seeds and parts, once per op).
+
+    Examples
+    --------
+    >>> v = filled_view(np.zeros(()), (2, 3))
+    >>> v.shape, v.strides, v.flags.writeable, float(v.sum())
+    ((2, 3), (0, 0), False, 0.0)
+    """
+    out = np.ndarray(shape, one.dtype, one, 0, (0,) * len(shape))
+    out.flags.writeable = False
+    return out
+
+
 def zero_weighted(out: Any, weight: Any) -> Any:
     """``out``, a product ``weight * t``, with an exact 0 wherever the weight is an
     exact 0 and ``out`` is inf or NaN.

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import messages as _msg
+from _exactdiff._common import filled_view as _filled_view
 from _exactdiff._common import finite_array as _finite_array
 from _exactdiff._common import zero_weighted as _zero_weighted
 from _exactdiff.arrays import float_data as _float_data
@@ -1253,14 +1254,23 @@ def _lazy(v) -> bool:
 def _sum_finite(p) -> bool:
     """Whether every element of a float or ndarray ``p`` is finite, from its sum
     (one pass, no BLAS thread; a sum that overflows answers no, which only sends
-    the caller down its careful path).  Lazy data answers no."""
+    the caller down its careful path).  Lazy data answers no.  Small arrays are
+    tested entry by entry instead (``isfinite``, exact and flag-free: no
+    ``np.errstate``, which cost more than the test itself)."""
     t = type(p)
     if t is float:
         return p - p == 0.0
-    if t is np.ndarray or t is np.float64:
+    if t is np.ndarray:
+        if p.size <= _LARGE_STACK:
+            return bool(_isfinite_ufunc(p).all())
         with np.errstate(over="ignore", invalid="ignore"):
             return _isfinite(_add_reduce(p, axis=None))
+    if t is np.float64:
+        return _isfinite(p)
     return False
+
+
+_isfinite_ufunc = np.isfinite
 
 
 def _plain_in_range(rule, x, cls, parts, r, out):
@@ -1594,7 +1604,7 @@ def _mixed_square(a, b, c, two):
 def _negated(c):
     """``-c``; a broadcast view of one zero stays one (of -0.0)."""
     if _zero_fill(c):
-        return np.broadcast_to(-c[(0,) * c.ndim], c.shape)
+        return _filled_view(np.array(-c.flat[0]), c.shape)
     return -c
 
 

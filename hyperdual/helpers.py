@@ -23,6 +23,7 @@ import numpy as np
 
 from _exactdiff import arrays as _arrays
 from _exactdiff import fprange as _fp
+from _exactdiff._common import filled_view as _filled_view
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from . import _generic as g
@@ -427,7 +428,7 @@ def _block_size(n: int, per: int) -> int:
 def _zeros_lead(x0, lead: tuple, dtype):
     if _is_foreign(x0):  # a broadcast view of zeros in x's library and chunking
         return _arrays.zeros_lead(x0, lead, dtype)
-    return np.broadcast_to(np.zeros((), dtype=dtype), lead + _shape(x0))
+    return _filled_view(np.zeros((), dtype=dtype), lead + tuple(_shape(x0)))
 
 
 def _forward_jac(f, x0, shape, helper, scalar_only, scale=None):
@@ -554,9 +555,15 @@ _ROUTE_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def _sparse():
+    if _SPARSE:  # (an import statement costs ~1 us per call even when done)
+        return _SPARSE[0]
     from . import sparse  # (imports this module)
 
+    _SPARSE.append(sparse)
     return sparse
+
+
+_SPARSE: list = []
 
 
 @_nests
