@@ -337,7 +337,8 @@ class _Number:
     @property
     def shape(self) -> tuple:
         """Shape of the value (the real part), as numpy's ``ndarray.shape``."""
-        return _shape(self.real)
+        r = self.real
+        return r.shape if type(r) is np.ndarray else _shape(r)  # (the usual case inline)
 
     @property
     def ndim(self) -> int:
@@ -468,6 +469,12 @@ class _Number:
         return matmul(other, self)
 
     def __neg__(self):
+        if type(self) is Dual:
+            r, d = self.real, self.dual
+            if type(r) is np.ndarray and type(d) is np.ndarray:
+                # what _unary_general's negation gives (-x part by part), its
+                # lookups skipped (reverse's Subtract backward over Dual data)
+                return Dual._build((-r, -d), self.tag, self.nd)
         return self._unary(UNARY["negative"])
 
     def __pos__(self):
@@ -722,9 +729,31 @@ class Dual(_Number):
                 o.tag = self.tag
                 o.nd = self.nd
                 return o
+        if type(self.dual) is np.ndarray:
+            return _dual_op("add", self, other)
         return _binary_op(BINARY["add"], self, other)
 
     __radd__ = __add__
+
+    def __sub__(self, other):
+        if type(self.dual) is np.ndarray:
+            return _dual_op("subtract", self, other)
+        return _binary_op(BINARY["subtract"], self, other)
+
+    def __rsub__(self, other):
+        if type(self.dual) is np.ndarray:
+            return _dual_op("subtract", other, self)
+        return _binary_op(BINARY["subtract"], other, self)
+
+    def __truediv__(self, other):
+        if type(self.dual) is np.ndarray:
+            return _dual_op("true_divide", self, other)
+        return _binary_op(BINARY["true_divide"], self, other)
+
+    def __rtruediv__(self, other):
+        if type(self.dual) is np.ndarray:
+            return _dual_op("true_divide", other, self)
+        return _binary_op(BINARY["true_divide"], other, self)
 
     def __mul__(self, other):
         if type(other) is Dual:
@@ -750,6 +779,8 @@ class Dual(_Number):
                 o.tag = self.tag
                 o.nd = 0
                 return o
+        if type(self.dual) is np.ndarray:
+            return _dual_op("multiply", self, other)
         return _binary_op(BINARY["multiply"], self, other)
 
     __rmul__ = __mul__
@@ -1382,6 +1413,24 @@ def _binary_op(rule, x, y):
     out = _lanes(rule.name, x, y)  # the lanes check their operand types themselves
     if out is not None:
         return out
+    return _binary_op_general(rule, x, y)
+
+
+def _dual_op(name, x, y):
+    """A Dual's + - * / with array parts: the Dual lane (:func:`_fast_arith`, all of
+    :func:`_lanes` that applies to a Dual operand next to a Dual or a constant)
+    without the entry points' lookups, else the general rule; other operands
+    (a HyperDual, a list) and numpy 1.x take :func:`_binary_op`."""
+    o = y if type(x) is Dual else x
+    if _NP1 or not (type(o) is Dual or type(o) is np.ndarray or type(o) is float
+                    or type(o) is int or type(o) is np.float64):
+        return _binary_op(BINARY[name], x, y)
+    out = _fast_arith(name, x, y)
+    return _binary_op_general(BINARY[name], x, y) if out is None else out
+
+
+def _binary_op_general(rule, x, y):
+    """:func:`_binary_op` once the lanes have declined."""
     if isinstance(x, (list, tuple)):
         x = _as_part(x, "operand")  # numpy treats lists as arrays; so do we
     if isinstance(y, (list, tuple)):

@@ -2068,9 +2068,11 @@ class PendingScatter:
         v = self.value
         if type(buf) is not _ndarray:
             if _is_dual(v) and type(buf) is type(v):
-                from hyperdual.rules.indexing import scatter_add_into
+                if not _SCATTER_ADD_INTO:  # (hyperdual is loaded: v is its number)
+                    from hyperdual.rules.indexing import scatter_add_into
 
-                return scatter_add_into(buf, self.index, v, self.basic)
+                    _SCATTER_ADD_INTO.append(scatter_add_into)
+                return _SCATTER_ADD_INTO[0](buf, self.index, v, self.basic)
             return False
         if not (type(v) is _ndarray or _isinstance(v, (_generic, float, int))):
             return False
@@ -2079,6 +2081,11 @@ class PendingScatter:
         else:
             np.add.at(buf, self.index, v)
         return True
+
+
+#: hyperdual.rules.indexing.scatter_add_into, once imported (an import statement
+#: costs ~1 us per call even when done)
+_SCATTER_ADD_INTO: list[Any] = []
 
 
 def _spend(p: PendingScatter) -> None:
