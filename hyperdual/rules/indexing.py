@@ -20,7 +20,7 @@ import numpy as np
 from _exactdiff import arrays as _arrays
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
-from .._number import _is_basic_index, _map_parts, _Number, _shape, _tidy
+from .._number import Dual, _is_basic_index, _map_parts, _Number, _shape, _tidy
 
 # What hyperdual exports from this module (as hyperdual.<name>); the other
 # functions here are rules that numpy dispatch reaches (np.swapaxes(x) ...).
@@ -208,6 +208,19 @@ def scatter_add_into(buf, index, values, basic=True) -> bool:
     if (type(buf) is not type(values) or not values._NPARTS or buf.tag != values.tag
             or buf.nd != values.nd or not basic and values.nd):
         return False
+    if basic and type(values) is Dual:
+        # the usual case (reverse mode's x[1:] and x[:-1] over Dual data): the
+        # checks and writes below for the two parts, written out
+        br, bd, vr, vd, nd = buf.real, buf.dual, values.real, values.dual, values.nd
+        if not (type(br) is np.ndarray and type(bd) is np.ndarray and type(vr) is np.ndarray
+                and type(vd) is np.ndarray and br.dtype == vr.dtype and bd.dtype == vd.dtype
+                and bd.shape[:nd] == vd.shape[:nd] and br.flags.writeable
+                and bd.flags.writeable):
+            return False
+        items = index if isinstance(index, tuple) else (index,)
+        br[items] += vr
+        bd[(slice(None),) * nd + items] += vd
+        return True
     nd = values.nd
     bparts, vparts = buf._parts(), values._parts()
     for m, (b, p) in enumerate(zip(bparts, vparts)):
