@@ -1495,8 +1495,11 @@ class Function:
         out._alias = None
         if _get_config().enable_backprop:
             if leaf:
-                inputs = tuple([_alias(x) if _isinstance(x, Variable) and x.creator is None
-                                else x for x in inputs])
+                if len(inputs) == 1:  # (leaf: the one input is a leaf Variable)
+                    inputs = (_alias(inputs[0]),)
+                else:
+                    inputs = tuple([_alias(x) if _isinstance(x, Variable) and x.creator is None
+                                    else x for x in inputs])
             self.generation = gen
             self._inputs = inputs
             self.output = _ref(out)
@@ -2217,9 +2220,11 @@ def grad_wrt(y: Variable, target: Variable, seed: Any, graph: bool,
             results = _guarded_pass(y, seed, False, False, True, target)
         else:
             results = _backward_pass(y, seed, False, graph, False, target, keep)
-            if not GUARD_ZEROS.get() and any(
-                    x is target and _has_nan(g) for x, g in results):
-                results = _guarded_pass(y, seed, False, graph, False, target, keep)
+            if not GUARD_ZEROS.get():
+                for x, g in results:  # (a loop: no generator frame per call)
+                    if x is target and _has_nan(g):
+                        results = _guarded_pass(y, seed, False, graph, False, target, keep)
+                        break
     finally:
         if token is not None:
             _CONFIG.reset(token)
@@ -2346,7 +2351,10 @@ def _has_nan(g: Any) -> bool:
         coef = getattr(g, "coef", None)  # a Taylor number keeps its coefficients here
         if coef is not None:
             return _has_nan(coef)
-        return any(_has_nan(p) for p in g._parts())
+        for p in g._parts():
+            if _has_nan(p):
+                return True
+        return False
     # dask, CuPy, sparse: asking would compute (or sync); the guarded pass is the
     # lazy replacement (its masks apply without a data-dependent test)
     return _is_foreign(g)
