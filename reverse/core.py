@@ -2169,10 +2169,17 @@ def _run_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool,
             x.grad = _wrap(g) if x.grad is None else _wrap(x.grad.data + g)
 
 
+#: Backward passes redone with the zero-cotangent guard so far (a counter that a
+#: caller compares before and after a pass, as reverse.helpers._transposed_graph
+#: does; another thread's count only costs that caller a redo).
+GUARDED = [0]
+
+
 def _guarded_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                   release: bool = False, target: Variable | None = None,
                   keep: set[int] | None = None) -> list[tuple[Variable, Any]]:
     """``_backward_pass`` with the zero-cotangent guard on."""
+    GUARDED[0] += 1
     token = GUARD_ZEROS.set(True)
     try:
         return _backward_pass(y, seed, retain_grad, graph, release, target, keep)
@@ -2181,7 +2188,7 @@ def _guarded_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
 
 
 def grad_wrt(y: Variable, target: Variable, seed: Any, graph: bool,
-             release: bool = False) -> tuple[Any, bool]:
+             release: bool = False, keep: set[int] | None = None) -> tuple[Any, bool]:
     """The gradient of ``y`` with respect to ``target`` alone, and whether ``y``
     also depends on other leaves.
 
@@ -2192,7 +2199,8 @@ def grad_wrt(y: Variable, target: Variable, seed: Any, graph: bool,
     their gradients.  With ``graph`` the gradient is recorded as a graph, so an
     outer trace can differentiate through it (nesting); the second result tells
     a raw pass that this was needed.  Returns ``None`` for a gradient that is
-    structurally zero.
+    structurally zero.  ``keep``: ``_toward(y, target)`` if the caller has it
+    (then a raw pass is pruned to the paths to ``target`` as well).
     """
     if y is target:  # f is the identity
         if graph:
@@ -2214,7 +2222,8 @@ def grad_wrt(y: Variable, target: Variable, seed: Any, graph: bool,
     # A recorded pass visits only the paths to the target: elsewhere it would
     # record nodes nobody needs, and a node whose backward itself differentiates
     # through its own output (reverse.implicit) would recurse.
-    keep = _toward(y, target) if graph else None
+    if keep is None and graph:
+        keep = _toward(y, target)
     try:
         if release and not graph:
             results = _guarded_pass(y, seed, False, False, True, target)
@@ -2239,9 +2248,10 @@ def grad_wrt(y: Variable, target: Variable, seed: Any, graph: bool,
     return grad, others
 
 
-def _toward(y: Variable, target: Variable) -> set[int]:
+def _toward(y: Variable, target: Variable, found: list | None = None) -> set[int]:
     """ids of the functions of ``y``'s graph from which ``target`` can be reached
-    (an iterative post-order walk: deep graphs do not recurse)."""
+    (an iterative post-order walk: deep graphs do not recurse); the functions
+    themselves are appended to ``found`` if given."""
     keep: set[int] = set()
     done: set[int] = set()
     if y is target or y.creator is None:
@@ -2260,6 +2270,8 @@ def _toward(y: Variable, target: Variable) -> set[int]:
                 if x is target or (type(x) is _LeafAlias and x.target() is target) or (
                         x.creator is not None and id(x.creator) in keep):
                     keep.add(fid)
+                    if found is not None:
+                        found.append(f)
                     break
             continue
         stack.append((f, True))

@@ -41,14 +41,18 @@ import numpy as np
 
 from _exactdiff import arrays as _arrays
 from _exactdiff import fprange as _fp
+from _exactdiff._common import WATCH_UNDERFLOW as _WATCH
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.fprange import scaled_seed as _scaled_seed
 
 from . import functions as F
 from .core import (
+    GUARD_ZEROS,
+    GUARDED,
     Variable,
     _is_dual,
     _seed_dtype,
+    _toward,
     _unit_seed,
     as_array,
     get_config,
@@ -1276,9 +1280,11 @@ def _vjp(f: Callable[[Any], Any], data: Any, scalar: bool, u: Any, kt: int = 0,
 
 
 def _transposed_graph(f: Callable[[Any], Any], data: Any, fname: str, kt: int = 0
-                      ) -> tuple[Variable, Variable, Variable, Any, bool, int | None]:
-    """(x, y, u, g, nested, k): the graph of ``g = uᵀ J(x)``, linear in the leaf
-    ``u``; k as _nest_exponent gives it.
+                      ) -> tuple[Variable, Variable, Variable, Any, bool, int | None,
+                                 set[int]]:
+    """(x, y, u, g, nested, k, keep): the graph of ``g = uᵀ J(x)``, linear in the
+    leaf ``u``; k as _nest_exponent gives it; keep: the functions of g's graph
+    on the paths to u (``core._toward``).
 
     Backpropagating ``g`` with seed ``v`` gives ``d(gᵀv)/du = J v``: the
     double-vjp trick, a JVP from two reverse passes.
@@ -1287,16 +1293,49 @@ def _transposed_graph(f: Callable[[Any], Any], data: Any, fname: str, kt: int = 
     xv = _input(data)
     y = _evaluate(f, xv, kt)
     k = _nest_exponent(nested, data, y)
-    uv = Variable(np.zeros(y.shape, dtype=_seed_dtype(y.data)))
+    # u is a leaf that the second pass differentiates, not a structural zero.  The
+    # pass runs with u = 0, so that its values (linear in u, and never used: the
+    # second pass reads only the partials) are 0 and raise no floating-point
+    # event.  But where the zero-cotangent guard (reverse.rules._util._keep_zero)
+    # had to act, it took u's zero times an infinite partial as a structural 0
+    # and cut the path to u there (jvp of sqrt at 0 along 1 was 0, not inf;
+    # d2/dv2 logit(v**2) at 1.7e-150 by jvp of vjp was 0, not -6.9e299).  Then
+    # the pass is redone with u = 1, where a cotangent is 0 only where it is 0
+    # whatever u is (a constant 0 factor, a where's other branch): the guard's
+    # convention.  That pass's own events (u times a huge partial) are reported
+    # neither to the user nor to the range watch (_exactdiff.fprange: the first
+    # pass reported those of the partials), and its values are set back to 0,
+    # so that the second pass's products with them (adjoints towards x, which
+    # it drops) raise none either.
+    dt = _seed_dtype(y.data)
+    uv = Variable(np.zeros(y.shape, dtype=dt))
+    before = GUARDED[0]
     g, others = grad_wrt(y, xv, uv, True)
-    return xv, y, uv, g, nested or others, k
+    found: list | None = None
+    if GUARDED[0] != before or GUARD_ZEROS.get():
+        uv = Variable(np.ones(y.shape, dtype=dt))
+        token = _WATCH.set(False)
+        try:
+            with np.errstate(all="ignore"):
+                g, others = grad_wrt(y, xv, uv, True)
+        finally:
+            _WATCH.reset(token)
+        found = []
+    keep = _toward(g, uv, found) if isinstance(g, Variable) else set()
+    for fn in found or ():
+        out = fn.output()
+        if out is not None and type(out.data) is np.ndarray:
+            out.data = np.zeros(out.data.shape, dtype=out.data.dtype)
+    return xv, y, uv, g, nested or others, k, keep
 
 
-def _jvp_from(y: Variable, uv: Variable, g: Any, vdata: Any, graph: bool) -> Any:
+def _jvp_from(y: Variable, uv: Variable, g: Any, vdata: Any, graph: bool,
+              keep: set[int]) -> Any:
     if g is None:
         return np.zeros(y.shape, dtype=_seed_dtype(y.data))
-    # (g's graph leads back to x as well as to u: only nesting calls for a graph)
-    return grad_wrt(g, uv, vdata, graph or isinstance(vdata, Variable))[0]
+    # g's graph leads back to x as well as to u: the pass keeps to the paths to u
+    # (only nesting calls for a graph)
+    return grad_wrt(g, uv, vdata, graph or isinstance(vdata, Variable), keep=keep)[0]
 
 
 def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
@@ -1389,14 +1428,14 @@ def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
 def _linearize(f: Callable[[Any], Any], data: Any, fname: str, kt: int = 0,
                ks: int = 0, tangent: bool = False
                ) -> tuple[Any, Callable[[Any], Any], int | None]:
-    xv, y, uv, g, nested, k = _transposed_graph(f, data, fname, kt)
+    xv, y, uv, g, nested, k, keep = _transposed_graph(f, data, fname, kt)
     value = _value_out(y, nested)
     yscalar = y.shape == ()
     e = (ks if tangent else kt + ks) if k is None else k
 
     def jvp_fn(v: Any) -> Any:
         vdata = _direction(v, xv.shape, fname, "v", "x's shape", _seed_dtype(xv.data))
-        jv = _jvp_from(y, uv, g, _scaled_seed(vdata, e), nested)
+        jv = _jvp_from(y, uv, g, _scaled_seed(vdata, e), nested, keep)
         return _out(_unscaled(jv, k), yscalar, uv)
 
     return value, jvp_fn, k

@@ -111,7 +111,7 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
     return out if out.ndim else out[()]
 
 
-def _keep_zero_bilinear(out: Any, bil: Any, gy: Any, x: Any) -> Any:
+def _keep_zero_bilinear(out: Any, bil: Any, gy: Any, x: Any, const: bool = False) -> Any:
     """A contraction backward ``out = bil(gy, x)`` (``matmul``, ``einsum``: a sum of
     products of cotangent and operand entries), zero-guarded as :func:`_keep_zero`.
 
@@ -122,6 +122,9 @@ def _keep_zero_bilinear(out: Any, bil: Any, gy: Any, x: Any) -> Any:
     ``out`` is not finite, the entries that differ from the guarded contraction of
     the plain values are replaced (by ``Where`` on a graph, so ``out`` stays
     differentiable elsewhere).  Dual and lazy data are left as they are.
+    ``const``: ``x`` is a constant of the graph (not a Variable), whose zeros are
+    structural as well (forward mode's constant factors: a second pass meets an
+    infinite adjoint where a constant matrix has its zeros).
     """
     if not _guard_zeros():
         return out
@@ -136,7 +139,7 @@ def _keep_zero_bilinear(out: Any, bil: Any, gy: Any, x: Any) -> Any:
     from _exactdiff.contractions import zero_safe
 
     with _fpe_ignored():
-        safe = np.asarray(zero_safe(bil, g, xv, True, False), dtype=v.dtype)
+        safe = np.asarray(zero_safe(bil, g, xv, True, const), dtype=v.dtype)
         mask = ~((safe == v) | (np.isnan(safe) & np.isnan(v)))
     if not mask.any():
         return out

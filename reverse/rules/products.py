@@ -74,11 +74,11 @@ class MatMul(Function):
         # a zero cotangent times an inf/NaN operand entry stays 0 (guarded pass)
         if wa:
             ga = _keep_zero_bilinear(np.matmul(gy, _swap_last(b)),
-                                     lambda p, q: np.matmul(p, _swap_last(q)), gy, b)
+                                     lambda p, q: np.matmul(p, _swap_last(q)), gy, b, not wb)
             ga = np.reshape(sum_to(ga, a.shape), a_shape)
         if wb:
             gb = _keep_zero_bilinear(np.matmul(_swap_last(a), gy),
-                                     lambda p, q: np.matmul(_swap_last(q), p), gy, a)
+                                     lambda p, q: np.matmul(_swap_last(q), p), gy, a, not wa)
             gb = np.reshape(sum_to(gb, b.shape), b_shape)
         return ga, gb
 

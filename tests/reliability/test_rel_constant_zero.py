@@ -157,6 +157,10 @@ def test_gradient_jacobian(name, eng):
     _check(_quiet(m.gradient, f, X), g, f"{eng}.gradient")
     jac = _quiet(m.jacobian, lambda x: f(x) * np.array([1.0, 2.0]), X)
     _check(jac, np.stack([g, 2.0 * g]), f"{eng}.jacobian")
+    # along V, which moves x[0]: reverse's jvp (two reverse passes) and linearize
+    _check(_quiet(m.jvp, f, X, V)[1], g @ V, f"{eng}.jvp")
+    if m is reverse:
+        _check(_quiet(m.linearize, f, X)[1](V), g @ V, "reverse.linearize")
 
 
 @pytest.mark.parametrize("eng", list(ENGINES))
@@ -222,6 +226,14 @@ def test_a_genuine_infinity_stays(name, eng):
     np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
     np.testing.assert_allclose(got, want, rtol=4 * EPS, atol=0)
     assert _quiet(m.derivative, lambda t: 1.0 * np.sqrt(t), 0.0) == np.inf
+    # J v along x[0] alone: the infinite entry times 1.  (reverse.jvp seeded its
+    # first pass's cotangent u with zeros, and the zero-cotangent guard took u's 0
+    # times the infinite partial as a structural 0: it gave 0.)
+    e0 = np.array([1.0, 0.0, 0.0])
+    assert _quiet(m.jvp, f, X, e0)[1] == want[0]
+    assert _quiet(m.jvp, np.sqrt, X, e0)[1].tolist() == [np.inf, 0.0, 0.0]
+    if m is reverse:
+        assert _quiet(m.linearize, f, X)[1](e0) == want[0]
 
 
 def test_stacked_and_nested_numbers():
