@@ -237,9 +237,16 @@ class Divide(Function):
         # d(a/b)/db = -(a/b)/b: gy times the output over b, not a / b**2.  As
         # (gy y) / b, not (gy / b) y: in a second pass a small cotangent over a
         # large b underflows (d2/db2 a/b at (-1.7e300, 1e200) was half the truth)
-        return (sum_to(_keep_zero(gy, gy / b), a.shape) if isinstance(ia, Variable) else None,
-                sum_to(_keep_zero(gy, -((gy * y) / b)), b.shape) if isinstance(ib, Variable)
-                else None)
+        if not isinstance(ib, Variable):
+            return sum_to(_keep_zero(gy, gy / b), a.shape), None
+        gb = _keep_zero(gy, -((gy * y) / b))
+        if not isinstance(ia, Variable):
+            # -gy a / b**2: a constant numerator's exact zeros are structural (the
+            # constant-zero convention), where y = a / b is 0 only as a value (in
+            # forward-over-reverse 0.0 / (1 + sqrt(x)) at 0: y's 0 times b's inf
+            # tangent was nan)
+            return None, sum_to(_keep_zero(a, gb), b.shape)
+        return sum_to(_keep_zero(gy, gy / b), a.shape), sum_to(gb, b.shape)
 
 
 def _const_power_grad(gy: Any, a: Any, n: Any) -> Any:

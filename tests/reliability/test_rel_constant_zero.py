@@ -58,6 +58,10 @@ WEIGHTED = {
     "0-d array*": (lambda x, e: np.zeros(()) * np.sqrt(x[0]) + np.sqrt(x[2]), [0, 0, 1]),
     "/inf": (lambda x, e: np.sqrt(x[0]) / np.inf + np.sum(np.sqrt(x[1:])), [0, 1, 1]),
     "/array": (lambda x, e: np.sum(np.sqrt(x) / np.array([np.inf, 0.5, 0.25])), [0, 2, 4]),
+    "0.0/": (lambda x, e: 0.0 / (1.0 + np.sqrt(x[0])) + np.sqrt(x[1]) + np.sqrt(x[2]),
+             [0, 1, 1]),
+    "zeros/": (lambda x, e: np.sum(np.array([0.0, 0.0, 0.0]) / (1.0 + np.sqrt(x)))
+               + np.sqrt(x[1]), [0, 1, 0]),
     "average": (lambda x, e: np.average(np.sqrt(x), weights=[0.0, 1.0, 1.0]), [0, 0.5, 0.5]),
     "dot": (lambda x, e: np.dot(W3, np.sqrt(x)), W3),
     "dot_right": (lambda x, e: np.dot(np.sqrt(x), W3), W3),
@@ -259,6 +263,7 @@ SCALAR = {
     "*0": lambda t: np.sqrt(t) * 0 + t * t,
     "np.float64(0)*": lambda t: np.float64(0.0) * np.sqrt(t) + t * t,
     "/inf": lambda t: np.sqrt(t) / np.inf + t * t,
+    "0.0/": lambda t: 0.0 / (1.0 + np.sqrt(t)) + t * t,
     "polyval": lambda t: np.polyval([0.0, 3.0], np.sqrt(t)) + t * t,
 }
 
