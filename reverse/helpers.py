@@ -583,8 +583,20 @@ def _stack_rows(rows: list, yshape: tuple, xv: Variable, scalar: bool, graph: bo
 
 def _second_order(run: Callable[[int, int], Any], data: Any, separate: bool = False) -> Any:
     """``run(0, 0)`` kept in range (``_exactdiff.fprange.second_order``) for plain
-    float64 inputs; an outer trace's Variables, Duals and lazy arrays take the one pass.
-    ``separate``: ``run`` seeds with 2**kt and 2**ks apart (not one seed 2**(kt + ks))."""
+    float64 inputs; lazy arrays and other dtypes take the one pass.
+    ``separate``: ``run`` seeds with 2**kt and 2**ks apart (not one seed 2**(kt + ks)).
+
+    On an outer trace's Variables or Duals (a second-order helper nested in
+    another helper's f) the call is counted as a nested one and its cotangent
+    seeded with 2**k (``_exactdiff.fprange.nested_call``), the result scaled
+    back inside the outer trace: the outer helper then redoes itself with both
+    seeds scaled, as for a nested first-order helper (d/dv of
+    second_derivative(log10(v**2)) at 1e100 had the wrong sign: the term
+    f3(u) u1**3 underflowed).
+    """
+    if isinstance(data, Variable) or _is_dual(data):
+        k = _fp.nested_call(_DEPTH.get())
+        return _unscaled(run(k, 0), k)
     return _fp.second_order(run, type(data) is np.ndarray and data.dtype == np.float64,
                             separate=separate)
 

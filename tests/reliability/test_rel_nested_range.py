@@ -180,6 +180,43 @@ def test_jvp_outside_at_a_tiny_argument(v):
                 assert abs(d - want) <= 8 * so.EPS * abs(want), (o, i, k, d, want)
 
 
+@pytest.mark.parametrize("v", [1e100, -2e100, 1e-100, -3e-90])
+def test_second_order_helper_nested_in_a_first_order_one(v):
+    """d3/dv3 log10(v**2) = 4 / (v**3 ln 10) by a first-order helper of a
+    second-order one (derivative of second_derivative, jacobian of hessian, jvp
+    and gradient of hvp), in the four engine combinations.  The inner helper took
+    its one unscaled pass on the outer trace's data, where the term f3(u) u1**3
+    underflows (at 1e100 the result had the wrong sign, -3.5e-300 for 1.7e-300)
+    or overflows (inf at 1e-100); it now counts as a nested call, as the
+    first-order helpers do, and the outer helper redoes both with scaled seeds."""
+    with M.workdps(50):
+        want = float(4 / (M.mpf(v) ** 3 * M.ln(10)))
+
+    def f(t):
+        return np.log10(t ** 2)
+
+    def F(p):
+        return np.log10(p[0] ** 2)
+
+    one = np.array([1.0])
+    x = np.array([v])
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for o, i in PAIRS:
+            O, inner = ENGINES[o], ENGINES[i]
+            got = {
+                "derivative(second_derivative)":
+                    O.derivative(lambda t, inner=inner: inner.second_derivative(f, t), v),
+                "jacobian(hessian)":
+                    O.jacobian(lambda p, inner=inner: inner.hessian(F, p), x)[0, 0, 0],
+                "jvp(hvp)": O.jvp(lambda p, inner=inner: inner.hvp(F, p, one), x, one)[1][0],
+                "gradient(hvp)":
+                    O.gradient(lambda p, inner=inner: inner.hvp(F, p, one)[0], x)[0],
+            }
+            for k, d in got.items():
+                assert abs(float(d) - want) <= 8 * so.EPS * abs(want), (o, i, k, d, want)
+
+
 def test_nested_scaling_is_exact_for_the_outer_function():
     """The nested helper scales its seed and its result back inside the outer trace:
     f that uses the inner result nonlinearly (x * g'(x) and g'(x)**2, where only
