@@ -115,6 +115,10 @@ def _nests(impl):
                 return getattr(engine, name)(f, *args)
             if a is args[0] and isinstance(a, _Number) and name in _RANGED and not kwargs:
                 return _nested_in(impl, name, f, args)
+        if name in _RANGED and args and type(args[0]) in (list, tuple):
+            p = np.asarray(args[0])
+            if p.dtype == np.float64:  # a point given as a list: kept in range as an array
+                args = (p,) + tuple(args[1:])
         with _CallScope():
             before = _NESTED[0]
             try:

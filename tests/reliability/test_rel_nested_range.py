@@ -175,6 +175,8 @@ def test_jvp_outside_at_a_tiny_argument(v):
             O, inner = ENGINES[o], ENGINES[i]
             got = {k: O.jvp(make(inner), np.array([v]), one)[1] for k, make in inners.items()}
             got["derivative"] = O.jvp(lambda t, inner=inner: inner.derivative(f, t), v, 1.0)[1]
+            # the point and direction as lists (hyperdual's watched redo took arrays only)
+            got["vjp, lists"] = O.jvp(inners["vjp"](inner), [v], [1.0])[1]
             for k, d in got.items():
                 d = float(np.asarray(d).reshape(()))
                 assert abs(d - want) <= 8 * so.EPS * abs(want), (o, i, k, d, want)
