@@ -659,7 +659,8 @@ def _hessian(f: Callable[[Any], Any], data: Any, scalar: bool, fname: str) -> tu
     def run(kt: int, ks: int) -> Any:
         grad, H = _hessian_once(f, data, scalar, fname, kt, ks)
         if not first:
-            first.append(grad)  # the gradient of the unscaled pass
+            # the gradient of the first pass (seeded with 2**kt where nested)
+            first.append(_unscaled(grad, kt))
         return H
 
     H = _second_order(run, data, separate=True)
