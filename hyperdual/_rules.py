@@ -34,6 +34,7 @@ from _exactdiff.special import (
     scaled_bessel_derivative_mid,
 )
 from _exactdiff.special import horner as _horner
+from _exactdiff.special import log_ratio_branches as _log_ratio_branches
 from _exactdiff.special import polygamma as _sp_polygamma
 
 from . import _generic as g
@@ -889,15 +890,21 @@ def _xlog1py_partials(x, y, order, vx, vy):
 
 
 def _log_ratio(x, y):
-    """log(x / y), through log1p((x - y) / y) when x is close to y (no cancellation)."""
+    """log(x / y), through log1p((x - y) / y) when x is close to y (no cancellation)
+    and as log(x) - log(y) where x / y leaves the normal range (log(x / y) was -inf
+    at x = 5e-324, y = 1e10; the truth -767): ``_exactdiff.special.log_ratio_branches``."""
     rx, ry = _real_pair(x, y)
-    with _fpe_ignored():
-        near = np.abs(np.asarray(rx) - ry) < 0.5 * np.abs(ry)
-    if np.ndim(near) == 0:
-        return g.log1p((x - y) / y) if bool(near) else g.log(x / y)
+    near, split = _log_ratio_branches(rx, ry)
+    if np.ndim(near) == 0 and np.ndim(split) == 0:
+        if bool(near):
+            return g.log1p((x - y) / y)
+        return g.log(x) - g.log(y) if bool(split) else g.log(x / y)
     with _fpe_ignored():
         a, b = g.log1p((x - y) / y), g.log(x / y)
-    return g.where_value(near, a, b)
+        out = g.where_value(near, a, b)
+        if np.any(split):
+            out = g.where_value(split, g.log(x) - g.log(y), out)
+    return out
 
 
 def _rel_entr_partials(x, y, order, vx, vy):

@@ -30,6 +30,8 @@ import math
 import numpy as np
 from scipy import special
 
+from _exactdiff.special import log_ratio_plain
+
 _ZERO_P = np.iinfo(np.int64).min // 4  # the exponent of a zero (below every other)
 
 
@@ -182,7 +184,10 @@ def rel_entr(a, b):
     La, Lb = log_ratio(a), log_ratio(b)
     xl = product(a, [p - q for p, q in zip(La, Lb)])
     with np.errstate(all="ignore"):
-        q0 = special.rel_entr(a[0], b[0]) / a[0]  # log(x_0 / y_0) without x_0 / y_0
+        # log(x_0 / y_0): rel_entr(x_0, y_0) / x_0 rounded to few digits where the
+        # product is subnormal (x_0 = 5e-324: -743.0 for -743.44)
+        q0 = special.rel_entr(a[0], b[0]) / a[0]
+        q0 = np.where((a[0] > 0) & (b[0] > 0), log_ratio_plain(a[0], b[0]), q0)
         out = [special.rel_entr(a[0], b[0])] + [(xl[k] + W.of(a[k] * q0)).float()
                                                 for k in range(1, a.shape[0])]
     return np.array(out)

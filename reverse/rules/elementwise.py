@@ -41,6 +41,7 @@ from _exactdiff.special import (
     scaled_bessel_derivative_mid,
 )
 from _exactdiff.special import horner as _horner
+from _exactdiff.special import log_ratio_branches as _log_ratio_branches
 
 from .. import core
 from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
@@ -604,10 +605,17 @@ def _xlog1py_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
 
 
 def _log_ratio(a: Any, b: Any) -> Any:
+    # log(a / b): log1p((a - b) / b) near a = b, log(a) - log(b) where a / b leaves
+    # the normal range (log(a / b) was -inf at (5e-324, 1e10), the truth -767)
     ra, rb = _plain_pair(a, b)
-    with _fpe_ignored():
-        near = np.abs(ra - rb) < 0.5 * np.abs(rb)
-    return _select(a, lambda _r: near, lambda a: np.log1p((a - b) / b), lambda a: np.log(a / b))
+    near, split = _log_ratio_branches(ra, rb)
+
+    def far(a: Any) -> Any:
+        if not np.any(split):
+            return np.log(a / b)
+        return _select(a, lambda _r: split, lambda a: np.log(a) - np.log(b),
+                       lambda a: np.log(a / b))
+    return _select(a, lambda _r: near, lambda a: np.log1p((a - b) / b), far)
 
 
 def _rel_entr_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
