@@ -68,6 +68,95 @@ def _square(a: Any) -> None:
         raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
 
 
+# --- det's cofactors -----------------------------------------------------------
+_DET_RCOND = 1e-4
+_lapack = None  # scipy.linalg.lapack, imported on first use
+
+
+def det_degenerate(a: Any, lu: Any = None) -> bool:
+    """Whether det's derivative needs :func:`det_cofactors`: a (nearly) singular matrix
+    in the stack, LAPACK's estimate of its reciprocal condition number (1-norm, from
+    the LU factors; ``lu``: a 2-d matrix's (lu, piv) if at hand) <= 1e-4.  There
+    det(a) a^-T is 0 times a huge or failing solve, or the product of two
+    factorisations (det's of a, the solve's of a^T) that disagree about the tiny
+    pivot: the gradient of det at a rank-2 3 x 3 matrix came out off by a factor up
+    to 5, or as zeros (the truth, its cofactors, is well conditioned).  The estimate
+    (O(n^2) after the O(n^3) factorisation) is made only where the LU factors have a
+    pivot below 1e-3 times the largest (partial pivoting leaves a rank deficiency in
+    a tiny pivot).
+
+    >>> import numpy as np
+    >>> det_degenerate(np.arange(9.0).reshape(3, 3)), det_degenerate(np.eye(3))
+    (True, False)
+    """
+    global _lapack
+    if type(a) is not np.ndarray:
+        a = np.asarray(value(a))
+    if a.dtype == object or a.shape[-1] == 0 or a.dtype.kind not in "fiu":
+        return False
+    if not np.isfinite(a).all():
+        return False
+    if _lapack is None:
+        from scipy.linalg import lapack as _lapack
+    lapack = _lapack
+    n = a.shape[-1]
+    mats = np.reshape(a, (-1, n, n)).astype(np.float64, copy=False)
+    for i in range(mats.shape[0]):
+        m = mats[i]
+        if lu is None or mats.shape[0] != 1:
+            f, _piv, info = lapack.dgetrf(m)
+            if info > 0:
+                return True
+        else:
+            f = lu[0]
+        piv = np.abs(f.diagonal())
+        if piv.min() > 1e-3 * piv.max():  # no small pivot: not nearly singular
+            continue
+        anorm = float(np.max(np.sum(np.abs(m), axis=0)))
+        if anorm == 0.0:
+            return True
+        rcond, info = lapack.dgecon(f, anorm, norm="1")
+        if info != 0 or not rcond > _DET_RCOND:
+            return True
+    return False
+
+
+def det_cofactors(a: Any) -> Any:
+    """The cofactor matrix C of a (stack of) square matrices: d det(a) = sum(C * da).
+
+    For the singular matrices where det(a) a^-T cannot be formed (np.arange(9.)
+    reshaped to 3 x 3: its gradient is the finite [[-3, 6, -3], [6, -12, 6], ...]).
+    A plain matrix: from its SVD a = U diag(s) V^T, C = det(U) det(V) U diag(p) V^T
+    with p_i the product of the s_j, j != i (exact to rounding at any rank).  A matrix
+    with derivative parts (a Dual, a Variable: the derivative of the cofactors, for a
+    second derivative of det): the signed determinants of its minors, each through the
+    engine's own det (polynomials in the entries, defined at every rank).
+
+    >>> import numpy as np
+    >>> np.round(det_cofactors(np.array([[1.0, 2.0], [2.0, 4.0]])), 12) + 0.0
+    array([[ 4., -2.],
+           [-2.,  1.]])
+    """
+    n = _shape(a)[-1]
+    if isinstance(a, np.ndarray) and a.dtype != object:
+        if n == 1:
+            return np.ones_like(a, dtype=_dtype(a))
+        u, sv, vt = np.linalg.svd(a)
+        others = np.where(np.eye(n, dtype=bool), 1.0, sv[..., None, :])
+        p = np.prod(others, axis=-1)
+        sign = np.linalg.det(u) * np.linalg.det(vt)
+        return sign[..., None, None] * np.matmul(u * p[..., None, :], vt)
+    if n == 1:
+        return a * 0.0 + 1.0
+    idx = [np.array([k for k in range(n) if k != i]) for i in range(n)]
+    rows = []
+    for i in range(n):
+        sub = a[..., idx[i], :]
+        rows.append(np.stack([np.linalg.det(sub[..., :, idx[j]]) * (-1.0) ** (i + j)
+                              for j in range(n)], axis=-1))
+    return np.stack(rows, axis=-2)
+
+
 # --- norm ---------------------------------------------------------------------
 
 
