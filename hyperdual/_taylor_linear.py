@@ -407,13 +407,49 @@ def _trace_series(A):
     return np.trace(X, axis1=-2, axis2=-1)
 
 
+_LAPLACE_MAX = 6  # the largest (nearly) singular matrix whose det series is expanded
+
+
+def _series_mul(x, y):
+    """The truncated product of two coefficient arrays (axis 0 the order)."""
+    out = np.zeros(np.broadcast_shapes(x.shape, y.shape))
+    for k in range(x.shape[0]):
+        out[k:] += x[k] * y[:x.shape[0] - k]
+    return out
+
+
+def _laplace_det(A):
+    """det(A(t)) by cofactor expansion along the first row, in series arithmetic: a
+    polynomial in the coefficients, exact to rounding at every rank."""
+    n = A.shape[-1]
+    if n == 1:
+        return A[..., 0, 0]
+    out = None
+    for j in range(n):
+        cols = [c for c in range(n) if c != j]
+        term = _series_mul(A[..., 0, j], _laplace_det(A[..., 1:, :][..., cols]))
+        out = term if out is None else (out - term if j % 2 else out + term)
+    return out
+
+
 @_impl(np.linalg.det)
 def det(a):
-    """det(A(t)): y' = y tr(A^-1 A') (Jacobi's formula), y_0 = det(A_0)."""
+    """det(A(t)): y' = y tr(A^-1 A') (Jacobi's formula), y_0 = det(A_0); at a (nearly)
+    singular A_0, where y_0 tr(A^-1 A') is 0 (or noise) times a huge series (the third
+    derivative of det(A + tB) at a rank-2 A came out 0 or 5.6e14 for 3.4), by cofactor
+    expansion in series arithmetic up to 6 x 6, and refused beyond."""
     A = _plain_matrix_series(a, "det")
     y0 = np.linalg.det(A[0])
     if A.shape[0] == 1:
         return Taylor._make(y0[None] if np.ndim(y0) else np.array([y0]), a.tag)
+    if _shared_linalg.det_degenerate(A[0]):
+        if A.shape[-1] > _LAPLACE_MAX:
+            raise np.linalg.LinAlgError(
+                f"{ENGINE}: numpy.linalg.det of a Taylor matrix that is (nearly) singular "
+                f"at the point and larger than {_LAPLACE_MAX} x {_LAPLACE_MAX} is not "
+                "supported; hyperdual.derivative/hessian (Dual, HyperDual) and the reverse "
+                "engine differentiate det there")
+        return Taylor._make(_laplace_det(np.asarray(A, dtype=float)), a.tag)
     G = _trace_series(A)
     # y = det: k y_k = sum_{j=1..k} j L_j y_{k-j} with L' = G, i.e. j L_j = G_{j-1}
     jl = [None] + [G[j - 1] for j in range(1, A.shape[0])]

@@ -18,6 +18,7 @@ products (max abs(a)**(n - 1) for the gradient, **(n - 2) for the Hessian).
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 
 import numpy as np
@@ -134,3 +135,34 @@ def test_det_derivatives_at_singular_matrices(k):
             if not ok:
                 bad.append((label, err))
     assert not bad, (a, bad)
+
+
+@pytest.mark.parametrize("k", [0, 2, 5, 6, 7, 8, 10, 13])
+def test_det_taylor_series_at_singular_matrices(k):
+    """Taylor mode: y' = y tr(A^-1 A') is 0 (or noise) times a huge series there; the
+    third derivative of det(A + tB) at a rank-2 A came out 0 or 5.6e14 for 3.4.  Truth:
+    the exact polynomial det(A + tB) of the float entries (sympy rationals)."""
+    sympy = pytest.importorskip("sympy")
+    a = MATRICES[k]
+    n = a.shape[0]
+    b = np.random.default_rng(k).standard_normal((n, n))
+    t = sympy.Symbol("t")
+    m = sympy.Matrix(n, n, lambda i, j: sympy.Rational(float(a[i, j]))
+                     + t * sympy.Rational(float(b[i, j])))
+    poly = sympy.Poly(sympy.expand(m.det()), t)
+    K = 4
+    want = np.array([float(poly.coeff_monomial(t ** j)) * math.factorial(j) for j in range(K + 1)])
+    got = hd.derivatives(lambda s: np.linalg.det(a + s * b), 0.0, K)
+    scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))), 1.0) ** n
+    assert np.max(np.abs(got - want)) <= 64 * EPS * n ** 3 * scale * math.factorial(K), (got, want)
+    # the third-order tensor entry d3 det / da00 da11 da22 = 1 (n = 3)
+    if n == 3:
+        def f(v):
+            return np.linalg.det(np.reshape(v, (3, 3)))
+        assert abs(hd.derivative_tensor(f, a.ravel(), 3)[0, 4, 8] - 1.0) <= 1e-12
+
+
+def test_det_taylor_refuses_large_singular_matrices():
+    a = np.ones((7, 7))
+    with pytest.raises(np.linalg.LinAlgError, match="det of a Taylor matrix"):
+        hd.derivatives(lambda s: np.linalg.det(a + s * np.eye(7)), 0.0, 2)
