@@ -171,6 +171,12 @@ def zero_weighted(out: Any, weight: Any) -> Any:
 WATCH_UNDERFLOW: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "exactdiff_watch_underflow", default=False)
 
+#: True while reverse mode runs a backward pass (reverse.core._backward_pass): the
+#: range watch (fprange.second_order) keeps the floating-point warnings of the
+#: pass's own adjoints from the user.
+IN_BACKWARD: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "exactdiff_in_backward", default=False)
+
 
 def fpe_ignored() -> Any:
     """``np.errstate(all="ignore")`` for the library's own floating-point work,

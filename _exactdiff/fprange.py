@@ -33,14 +33,13 @@ from __future__ import annotations
 
 import contextvars
 import math
-import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ._common import WATCH_UNDERFLOW, finite_array
+from ._common import IN_BACKWARD, WATCH_UNDERFLOW, finite_array
 
 #: The seed exponent that an outer helper's retry asks of the helper calls nested
 #: in its f (see :func:`nested_call`); 0 outside such a retry.
@@ -145,16 +144,6 @@ _ALL_WARNED = {"over": "call", "invalid": "call", "divide": "call"}
 _KINDS = {"overflow": "over", "invalid value": "invalid", "divide by zero": "divide"}
 
 
-def _in_backward() -> bool:
-    """Whether the caller runs inside reverse mode's backward pass."""
-    f = sys._getframe(2)
-    while f is not None:
-        if f.f_code.co_name == "_backward_pass":
-            return True
-        f = f.f_back
-    return False
-
-
 def _float_result(r: Any) -> bool:
     return type(r) is float or (type(r) is np.ndarray and r.dtype == np.float64)
 
@@ -222,7 +211,7 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
                 "over" not in warned or probe is None or np.geterr()[probe] == "ignore"):
             flags.add(kind)  # (an overflow in the library's quiet blocks)
         elif kind in _KINDS and _KINDS[kind] in warned:
-            if not _in_backward():
+            if not IN_BACKWARD.get():  # (not reverse's own adjoints)
                 warnings.warn(f"{kind} encountered", RuntimeWarning, stacklevel=2)
         elif callable(previous):  # the user's own 'call' handler keeps the rest
             previous(kind, flag)

@@ -73,6 +73,7 @@ import numpy as np
 
 from _exactdiff import arrays as _arrays
 from _exactdiff import messages as _msg
+from _exactdiff._common import IN_BACKWARD as _IN_BACKWARD
 from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
@@ -2373,6 +2374,18 @@ def _has_nan(g: Any) -> bool:
 
 
 def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
+                   release: bool = False, target: Variable | None = None,
+                   keep: set[int] | None = None) -> list[tuple[Variable, Any]]:
+    """:func:`_walk_backward`, marked as a backward pass (``IN_BACKWARD``: the range
+    watch does not warn the user of the pass's own adjoints)."""
+    token = _IN_BACKWARD.set(True)
+    try:
+        return _walk_backward(y, seed, retain_grad, graph, release, target, keep)
+    finally:
+        _IN_BACKWARD.reset(token)
+
+
+def _walk_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                    release: bool = False, target: Variable | None = None,
                    keep: set[int] | None = None) -> list[tuple[Variable, Any]]:
     """One backward pass from ``y``: the leaves and their new gradients.
