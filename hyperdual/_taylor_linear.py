@@ -26,7 +26,7 @@ from _exactdiff.statistics import REDUCTIONS, with_where
 from . import _generic as g
 from . import _number as _n
 from ._number import _map_parts, _Number, _shape
-from ._taylor import ENGINE, Taylor, _coef_of, _const, _const_coef, _lift, _role
+from ._taylor import ENGINE, Taylor, _coef_of, _const, _const_coef, _conv, _lift, _role
 from .rules import shape as _shape_rules
 from .rules.indexing import _index_part
 from .rules.reductions import mean, prod, sum_
@@ -410,14 +410,6 @@ def _trace_series(A):
 _LAPLACE_MAX = 6  # the largest (nearly) singular matrix whose det series is expanded
 
 
-def _series_mul(x, y):
-    """The truncated product of two coefficient arrays (axis 0 the order)."""
-    out = np.zeros(np.broadcast_shapes(x.shape, y.shape))
-    for k in range(x.shape[0]):
-        out[k:] += x[k] * y[:x.shape[0] - k]
-    return out
-
-
 def _laplace_det(A):
     """det(A(t)) by cofactor expansion along the first row, in series arithmetic: a
     polynomial in the coefficients, exact to rounding at every rank."""
@@ -427,7 +419,7 @@ def _laplace_det(A):
     out = None
     for j in range(n):
         cols = [c for c in range(n) if c != j]
-        term = _series_mul(A[..., 0, j], _laplace_det(A[..., 1:, :][..., cols]))
+        term = _conv(A[..., 0, j], _laplace_det(A[..., 1:, :][..., cols]))
         out = term if out is None else (out - term if j % 2 else out + term)
     return out
 
