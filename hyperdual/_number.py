@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import messages as _msg
+from _exactdiff import ufunc_methods as _ufunc_methods
 from _exactdiff._common import filled_view as _filled_view
 from _exactdiff._common import finite_array as _finite_array
 from _exactdiff._common import zero_weighted as _zero_weighted
@@ -1938,11 +1939,8 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
                 if out is not None:
                     return out
     name = f"numpy.{ufunc.__name__}"
-    if method != "__call__":
-        raise TypeError(
-            f"hyperdual: {name}.{method} is not supported for {type(self).__name__} "
-            "(only elementwise calls are; use np.sum / np.prod for reductions)"
-        )
+    if method != "__call__":  # reduce, accumulate, outer: compositions of calls
+        return _ufunc_methods.apply(ufunc, method, inputs, kwargs)
     if kwargs.get("out") is not None:
         raise TypeError(f"hyperdual: {name} with out= is not supported (numbers are immutable)")
     extra = {k: v for k, v in kwargs.items() if k != "out"}

@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from _exactdiff import ufunc_methods as _ufunc_methods
 from _exactdiff._common import zero_weighted as _zero_weighted
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
@@ -1629,11 +1630,8 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
         if rule is not None:  # fast path: the only input is self
             return _unary(rule, self)
     name = _ufunc_name(ufunc)
-    if method != "__call__":
-        raise TypeError(
-            f"{ENGINE}: {name}.{method} is not supported for Taylor numbers "
-            "(only elementwise calls are; use np.sum / np.prod for reductions)"
-        )
+    if method != "__call__":  # reduce, accumulate, outer: compositions of calls
+        return _ufunc_methods.apply(ufunc, method, inputs, kwargs)
     if kwargs.get("out") is not None:
         raise TypeError(f"{ENGINE}: {name} with out= is not supported (numbers are immutable)")
     extra = {k: v for k, v in kwargs.items() if k != "out"}

@@ -73,6 +73,7 @@ import numpy as np
 
 from _exactdiff import arrays as _arrays
 from _exactdiff import messages as _msg
+from _exactdiff import ufunc_methods as _ufunc_methods
 from _exactdiff._common import IN_BACKWARD as _IN_BACKWARD
 from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import is_foreign_array as _is_foreign
@@ -2580,9 +2581,8 @@ def _unsupported(kind: str, name: str, why: str = "") -> TypeError:
 
 def _dispatch_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     name = getattr(ufunc, "__name__", repr(ufunc))
-    if method != "__call__":
-        raise _unsupported("ufunc method", f"{name}.{method}",
-                           "in-place and reduction ufunc methods are not differentiated")
+    if method != "__call__":  # reduce, accumulate, outer: compositions of calls
+        return _ufunc_methods.apply(ufunc, method, inputs, kwargs)
     if "out" in kwargs:
         raise _unsupported("ufunc", name, "out= would write outside the graph")
     if ufunc in VALUE_UFUNCS:
