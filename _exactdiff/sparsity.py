@@ -423,8 +423,11 @@ class Pattern:
 
     # -- numpy protocols --------------------------------------------------------
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        if method != "__call__" or "out" in kwargs:
-            raise TypeError(f"sparsity detection: {ufunc.__name__}.{method} / out= is not "
+        if method != "__call__":  # reduce, accumulate, outer: compositions of calls
+            from .ufunc_methods import apply
+            return apply(ufunc, method, inputs, kwargs)
+        if "out" in kwargs:
+            raise TypeError(f"sparsity detection: {ufunc.__name__} with out= is not "
                             "supported")
         if ufunc is np.matmul:
             return _matmul(*inputs)

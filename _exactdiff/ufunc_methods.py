@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import engine_name, plain, value
+from ._common import engine_name, plain, shape_of
 
 __all__ = ["apply"]
 
@@ -45,7 +45,7 @@ def _refuse(ufunc: Any, method: str, what: str, inputs: tuple) -> TypeError:
 
 
 def _plain_shape(x: Any) -> tuple[int, ...]:
-    return tuple(np.shape(value(x)))
+    return tuple(shape_of(x))
 
 
 def _probe(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> np.ndarray:

@@ -202,3 +202,23 @@ def test_empty_and_identity():
         for eng in (hd, rv):
             g = eng.gradient(lambda v: np.sum(np.add.reduce(v[:0] * v[0])) + v[1], [1.0, 2.0])
             np.testing.assert_array_equal(g, [0.0, 1.0])
+
+
+def test_sparsity_detection():
+    """The sparsity tracer sees through the methods: structural patterns (lower
+    triangular for accumulate, every pair for outer) and sparse = dense Jacobians."""
+    x = np.arange(1.0, 7.0)
+    tri = np.tril(np.ones((6, 6), dtype=bool))
+    cases = [
+        (lambda v: np.logaddexp.accumulate(v), tri),
+        (lambda v: np.maximum.accumulate(v), tri),  # every entry may become the maximum
+        (lambda v: np.hypot.reduce(np.reshape(v, (3, 2)), axis=1),
+         np.kron(np.eye(3, dtype=bool), np.ones((1, 2), dtype=bool))),
+        (lambda v: np.multiply.outer(v[:2], v).ravel(),
+         np.array([[k == i or k == j for k in range(6)] for i in range(2) for j in range(6)])),
+    ]
+    for f, want in cases:
+        for eng in (hd, rv):
+            np.testing.assert_array_equal(eng.jacobian_sparsity(f, x).toarray() != 0, want)
+            np.testing.assert_allclose(eng.sparse_jacobian(f, x).toarray(), eng.jacobian(f, x),
+                                       rtol=1e-15, atol=0)
