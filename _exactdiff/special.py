@@ -634,7 +634,7 @@ def beta_second_partials(a: Any, b: Any) -> tuple[Any, Any, Any]:
 
         la, lb = gap(A, Bv, 0), gap(Bv, A, 0)
         # B_ab: the stable form where a, b > -1 and s > 0, else B (L_ab + L_a L_b)
-        new = (A > -1.0) & (Bv > -1.0) & (S > 0.0)
+        new = (A > -1.0) & (Bv > -1.0) & (S > -1.0)
         bab = beta * (la * lb - _polygamma(1, S))
         if np.any(new):
             x, y, s, bn = A[new], Bv[new], S[new], beta[new]

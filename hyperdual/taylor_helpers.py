@@ -472,6 +472,23 @@ def nested_partial(f, x0, axes, jvp):
     return part(0)(x0)
 
 
+#: an interpolated entry whose terms are this many times larger than it is recomputed
+_CANCELLED = 64.0
+
+
+def _cancelled(terms, total) -> bool:
+    """True if the finite ``total`` of the float ``terms`` lost digits to cancellation."""
+    if not math.isfinite(total):
+        return False
+    mag = math.fsum(abs(t) for t in terms)
+    return math.isfinite(mag) and mag > _CANCELLED * abs(total)
+
+
+def _axes_of(j) -> tuple:
+    """The sorted axes of the multi-index of counts ``j``: (1, 0, 2) -> (0, 2, 2)."""
+    return tuple(k for k, c in enumerate(j) for _ in range(c))
+
+
 def isolate_nonfinite(out, partial):
     """Entries of a float tensor that the interpolation made nan, recomputed by
     ``partial(axes)`` (the mixed partial along the sorted ``axes``, by nested jvp's:
@@ -546,25 +563,39 @@ def derivative_tensor(f: Callable, x, order: int):
         c = _stacked(f, x0, V, d)
         return None if c is None or c.shape[2:] != () else c[:, d]
 
-    out = tensor_from_directions(coefficient, n, d, many)
-    if type(out) is np.ndarray and out.dtype.kind == "f" and not isinstance(x0, _Number):
-        from .helpers import jvp
+    from .helpers import jvp
 
-        out = isolate_nonfinite(out, lambda axes: nested_partial(f, x0, axes, jvp))
+    def partial(axes):
+        return nested_partial(f, x0, axes, jvp)
+
+    out = tensor_from_directions(coefficient, n, d, many,
+                                 None if isinstance(x0, _Number) else partial)
+    if type(out) is np.ndarray and out.dtype.kind == "f" and not isinstance(x0, _Number):
+        out = isolate_nonfinite(out, partial)
     dt = getattr(x0, "dtype", None)
     if type(out) is np.ndarray and dt == np.float32:  # float32 x: float32 partials
         out = out.astype(dt)
     return out
 
 
-def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None):
+def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,
+                           partial=None):
     """The symmetric tensor of d-th partials of a scalar function of n variables, from
     ``coefficient(v)``: the d-th normalised Taylor coefficient along the direction v
     (an array of n non-negative integers summing to d), by the Griewank-Utke-Walther
     interpolation.  Entries may be numbers of an outer engine (they are combined with
     ``*`` and ``+`` and stacked with ``np.stack``, which both engines dispatch).
     ``many(V)``, if given, may answer for all directions (the rows of V) at once, or
-    return None."""
+    return None.
+
+    The interpolation is a signed sum over directions, each rounded relative to its
+    own size: an entry far below the directions it is combined from (d2/dx0dx1 = 1
+    next to d2/dx0^2 = 2e20) keeps none of its digits (it came out -1).  Where the
+    sum of the terms' magnitudes exceeds the entry by more than ``_CANCELLED`` (or
+    the entry is 0 from nonzero terms), a float entry is recomputed by
+    ``partial(axes)`` (the mixed partial along the sorted ``axes``, by nested
+    jvp's: :func:`nested_partial`), which has no such sum, if ``partial`` is given
+    (and its value is finite)."""
     idx = list(_multi_indices(n, d))
     got = many(np.array(idx, dtype=float)) if many is not None and len(idx) > 1 else None
     if got is not None:
@@ -588,6 +619,11 @@ def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None):
         if plain:  # one rounding of the sum of the rounded products
             with np.errstate(all="ignore"):
                 total = _fsum(terms) if terms else None
+                if partial is not None and terms and _cancelled(terms, total):
+                    redo = float(_tidy(g.real_value(partial(_axes_of(j)))))
+                    # nested jvp's meet 0 * inf at a singular point (a zero constant
+                    # times sqrt'(0)) where the interpolation's finite sum does not
+                    total = redo if math.isfinite(redo) else total
         out[j] = total if total is not None else 0.0 * dirs[idx[0]]
     # scatter into the symmetric tensor: entry (a1..ad) has multi-index counts j
     entries = []

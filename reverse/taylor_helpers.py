@@ -341,12 +341,16 @@ def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
         raise ValueError("reverse.derivative_tensor: x must be 1-d (ravel it first)")
     if d == 0:
         return f(x)
-    out = tensor_from_directions(coefficient, shape[0], d)
+    from .helpers import jvp
+
+    def partial(axes):
+        return nested_partial(f, data, axes, jvp)
+
+    # entries the interpolation cancels away are recomputed by partial, too
+    out = tensor_from_directions(coefficient, shape[0], d, partial=partial)
     if type(out) is np.ndarray and out.dtype.kind == "f":
         # a nan made by the interpolation next to an infinite partial: nested jvp's
-        from .helpers import jvp
-
-        out = isolate_nonfinite(out, lambda axes: nested_partial(f, data, axes, jvp))
+        out = isolate_nonfinite(out, partial)
     dt = getattr(data.data if isinstance(data, Variable) else data, "dtype", None)
     if type(out) is np.ndarray and dt == np.float32:  # float32 x: float32 partials
         out = out.astype(dt)
