@@ -6,7 +6,8 @@ Griewank-Utke-Walther interpolation, a signed sum whose terms are rounded relati
 to their own size.  An entry far below its neighbours kept none of its digits: for
 ``1e20 x0**2 + x0 x1 + x1**2`` the mixed partial came out -1 (truth 1) in both
 engines, and the third-order tensor of ``1e20 x0**3 + x0**2 x1`` had -2.048e4 and
-8.192e3 where the truth is 2 and 0.  Such entries are now recomputed by nested jvp's, which form no such sum.  Truth: closed forms.
+8.192e3 where the truth is 2 and 0.  Such entries are now recomputed by nested
+jvp's, which form no such sum.  Truth: closed forms.
 """
 
 from __future__ import annotations
