@@ -35,9 +35,9 @@ def _Bln(x, y):
 
 
 def _truth(fn, a, b, orders):
-    mpmath.mp.dps = 60
-    A, Bb = mpmath.mpf(a), mpmath.mpf(b)
-    return [mpmath.diff(fn, (A, Bb), k) for k in orders]
+    with mpmath.workdps(60):  # not mp.dps = 60: other modules' truths read the global
+        A, Bb = mpmath.mpf(a), mpmath.mpf(b)
+        return [mpmath.diff(fn, (A, Bb), k) for k in orders]
 
 
 def _beta_truth(a, b):
