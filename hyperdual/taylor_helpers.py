@@ -484,6 +484,18 @@ def _cancelled(terms, total) -> bool:
     return math.isfinite(mag) and mag > _CANCELLED * abs(total)
 
 
+def _redo(partial, j, total):
+    """The entry of counts ``j`` by ``partial``, or ``total`` if that is not a finite
+    float: nested jvp's meet 0 * inf at a singular point (a zero constant times
+    sqrt'(0)) where the interpolation's finite sum does not, and a function the Taylor
+    pass took may be one the nested pass refuses."""
+    try:
+        redo = float(_tidy(g.real_value(partial(_axes_of(j)))))
+    except (TypeError, ValueError, NotImplementedError):
+        return total
+    return redo if math.isfinite(redo) else total
+
+
 def _axes_of(j) -> tuple:
     """The sorted axes of the multi-index of counts ``j``: (1, 0, 2) -> (0, 2, 2)."""
     return tuple(k for k, c in enumerate(j) for _ in range(c))
@@ -620,10 +632,7 @@ def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,
             with np.errstate(all="ignore"):
                 total = _fsum(terms) if terms else None
                 if partial is not None and terms and _cancelled(terms, total):
-                    redo = float(_tidy(g.real_value(partial(_axes_of(j)))))
-                    # nested jvp's meet 0 * inf at a singular point (a zero constant
-                    # times sqrt'(0)) where the interpolation's finite sum does not
-                    total = redo if math.isfinite(redo) else total
+                    total = _redo(partial, j, total)
         out[j] = total if total is not None else 0.0 * dirs[idx[0]]
     # scatter into the symmetric tensor: entry (a1..ad) has multi-index counts j
     entries = []
