@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import is_traced, value
+from ._common import float_dtype, is_traced, shape_of, value
 
 _LETTERS = string.ascii_letters
 
@@ -241,6 +241,124 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
         x, y = a1 * b2, -(a0 * b2)
     parts = [np.broadcast_to(p, shape) for p in (x, y, z)]
     return np.moveaxis(np.stack(parts, axis=-1), -1, axisc)
+
+
+# ---------------------------------------------------------------------------------
+# numpy 2's vector/matrix gufuncs: vecdot (2.0), matvec and vecmat (2.2)
+# ---------------------------------------------------------------------------------
+def _conj(x: Any) -> Any:
+    """conj of a vecdot/vecmat operand: the engines' numbers are real (conj is the
+    identity); a complex constant is conjugated as numpy does."""
+    if not is_traced(x) and np.iscomplexobj(x):
+        return np.conj(x)
+    return x
+
+
+def _core_vecdot(a: Any, b: Any) -> Any:
+    """``sum(conj(a) * b)`` over the last axis; the loop axes broadcast."""
+    na, nb = shape_of(a)[-1:], shape_of(b)[-1:]
+    if na != nb:
+        raise ValueError(f"vecdot: Input operand 1 has a mismatch in its core dimension 0, "
+                         f"with gufunc signature (n),(n)->() (size {nb[0] if nb else 0} is "
+                         f"different from {na[0] if na else 0})")
+    return np.sum(_conj(a) * b, axis=-1)
+
+
+def _core_matvec(a: Any, v: Any) -> Any:
+    """``A @ v`` over the last two axes of A and the last of v (loop axes broadcast)."""
+    return np.matmul(a, np.expand_dims(v, -1))[..., 0]
+
+
+def _core_vecmat(v: Any, a: Any) -> Any:
+    """``conj(v) @ A`` over the last axis of v and the last two of A."""
+    return np.matmul(np.expand_dims(_conj(v), -2), a)[..., 0, :]
+
+
+#: name -> (core function, core dimensions of the inputs, of the output)
+_GUFUNCS = {"vecdot": (_core_vecdot, (1, 1), 0), "matvec": (_core_matvec, (2, 1), 1),
+            "vecmat": (_core_vecmat, (1, 2), 1)}
+#: the ufunc keywords that change nothing at their default values
+_UFUNC_DEFAULTS = {"casting": "same_kind", "order": "K", "subok": True, "signature": None,
+                   "dtype": None}
+
+
+def _engine(*xs: Any) -> str:
+    for x in xs:
+        if is_traced(x):
+            return type(x).__module__.split(".", 1)[0]
+    return "exactdiff"
+
+
+def gufunc(name: str, inputs: tuple, kwargs: dict) -> Any:
+    """``np.vecdot``/``np.matvec``/``np.vecmat`` (numpy's gufuncs) of engine values.
+
+    Compositions of products, ``np.sum`` and ``np.matmul``, so both engines
+    differentiate them to every order.  ``axes=``, ``axis=`` and ``keepdims=`` are
+    numpy's: they are checked by numpy itself (on zero-stride stand-ins of the
+    operands' shapes), and the core axes moved to the end.  ``dtype=`` is accepted
+    at the result's own dtype; other dtypes, ``out=`` and non-default ``casting``,
+    ``order``, ``subok``, ``signature`` raise ``TypeError`` naming the argument.
+
+    Examples
+    --------
+    >>> float(gufunc("vecdot", (np.array([1.0, 2.0]), np.array([3.0, 4.0])), {}))
+    11.0
+    """
+    core, cin, cout = _GUFUNCS[name]
+    if len(inputs) != 2:
+        raise TypeError(f"{name}() takes from 2 to 3 positional arguments but "
+                        f"{len(inputs)} were given")
+    a, b = inputs
+    kw = dict(kwargs)
+    axes, axis, keepdims = kw.pop("axes", None), kw.pop("axis", None), kw.pop("keepdims", False)
+    for k, v in kw.items():
+        if k == "out":
+            if v is None or (isinstance(v, tuple) and all(o is None for o in v)):
+                continue
+            raise TypeError(f"{_engine(a, b)}: numpy.{name} with out= is not supported "
+                            "(the result is a new value)")
+        if k not in _UFUNC_DEFAULTS:
+            raise TypeError(f"{name}() got an unexpected keyword argument '{k}'")
+        if k == "dtype" and v is not None:
+            got = np.dtype(v)
+            natural = float_dtype(a, b)
+            if got == natural:
+                continue
+            raise TypeError(f"{_engine(a, b)}: numpy.{name}(..., dtype={got}) is not "
+                            f"supported (the result's dtype is {natural}; cast the operands)")
+        if v is not _UFUNC_DEFAULTS[k] and v != _UFUNC_DEFAULTS[k]:
+            raise TypeError(f"{_engine(a, b)}: numpy.{name}(..., {k}={v!r}) is not supported "
+                            "(only its default)")
+    if axes is None and axis is None and not keepdims:
+        return core(a, b)
+    # numpy checks the keywords (and the core sizes) on stand-ins and gives the shape
+    shapes = [shape_of(x) for x in (a, b)]
+    stand = [np.broadcast_to(np.zeros(()), s) for s in shapes]
+    extra = {k: v for k, v in (("axes", axes), ("axis", axis), ("keepdims", keepdims))
+             if v is not None and v is not False}
+    out_shape = getattr(np, name)(*stand, **extra).shape
+    if axis is not None:
+        axes = [(axis,)] * 2 + [(axis,)] * cout
+    ops = []
+    for x, s, n, i in zip((a, b), shapes, cin, range(2)):
+        if axes is not None:
+            ax = axes[i]
+            ax = (ax,) if not isinstance(ax, (tuple, list)) else tuple(ax)
+            src = [int(k) % len(s) for k in ax]
+            x = np.moveaxis(x, src, list(range(len(s) - n, len(s))))
+        ops.append(x)
+    res = core(*ops)
+    if cout and axes is not None and len(axes) > 2:
+        ax = axes[2]
+        ax = ax[0] if isinstance(ax, (tuple, list)) else ax
+        res = np.moveaxis(res, -1, int(ax))
+    if shape_of(res) != out_shape:  # keepdims: the kept size-1 axis
+        res = np.reshape(res, out_shape)
+    return res
+
+
+#: numpy's gufunc -> its name (numpy 2.0 has vecdot; 2.2 adds matvec and vecmat)
+GUFUNCS = {getattr(np, n): n for n in _GUFUNCS if hasattr(np, n)}
 
 
 def zero_safe(bil: Any, a: Any, b: Any, za: bool, zb: bool) -> Any:

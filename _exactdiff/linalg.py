@@ -22,8 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from ._common import engine_name, value
+from ._common import engine_name, shape_of, value
 from .arrays import is_foreign_array
+from .contractions import gufunc
+from .shape import matrix_transpose
 
 __all__ = ["FUNCTIONS", "DegenerateDerivativeError"]
 
@@ -51,7 +53,7 @@ class DegenerateDerivativeError(ArithmeticError):
 
 
 def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(np.shape(value(x)))
+    return shape_of(x)  # (a sparsity Pattern's shape without its values)
 
 
 def _dtype(x: Any) -> Any:
@@ -406,15 +408,17 @@ def linalg_outer(x1: Any, x2: Any, /) -> Any:
 
 
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
-    """``np.linalg.vecdot``: the dot product along ``axis`` (real input)."""
-    return np.sum(x1 * x2, axis=axis)
+    """``np.linalg.vecdot``: ``sum(conj(x1) * x2)`` along ``axis`` (numpy's ``np.vecdot``)."""
+    return gufunc("vecdot", (x1, x2), {} if axis == -1 else {"axis": axis})
 
 
-def matrix_transpose(x: Any, /) -> Any:
-    """``np.linalg.matrix_transpose``: swap the last two axes."""
-    if len(_shape(x)) < 2:
-        raise ValueError("Input array must be at least 2-dimensional")
-    return np.swapaxes(x, -1, -2)
+def linalg_cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """``np.linalg.cross``: ``np.cross`` of 3-vectors only (the array API's)."""
+    na, nb = (_shape(x)[axis] if _shape(x) else 0 for x in (x1, x2))
+    if na != 3 or nb != 3:
+        raise ValueError("Both input arrays must be (arrays of) 3-dimensional vectors, "
+                         f"but they are {na} and {nb} dimensional instead.")
+    return np.cross(x1, x2, axis=axis)
 
 
 def linalg_trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
@@ -508,7 +512,8 @@ FUNCTIONS: dict[Any, Any] = {
 }
 for _name, _impl in (("matrix_norm", matrix_norm), ("vector_norm", vector_norm),
                      ("matmul", linalg_matmul), ("outer", linalg_outer), ("vecdot", vecdot),
-                     ("matrix_transpose", matrix_transpose), ("trace", linalg_trace),
+                     ("matrix_transpose", matrix_transpose), ("cross", linalg_cross),
+                     ("trace", linalg_trace),
                      ("diagonal", linalg_diagonal), ("svdvals", svdvals), ("cond", cond),
                      ("matrix_rank", matrix_rank), ("tensorinv", tensorinv),
                      ("tensorsolve", tensorsolve)):

@@ -676,6 +676,35 @@ def ifftshift(x: Any, axes: Any = None) -> Any:
 #: functions shares (reverse registers all of it; hyperdual all but the few it
 #: differentiates part by part; the sparsity tracer reads it directly, so its
 #: patterns do not depend on which engine was imported first).
+def unstack(x: Any, /, *, axis: int = 0) -> tuple:
+    """``np.unstack`` (numpy 2.1): the slices of ``x`` along ``axis``, as a tuple.
+
+    Examples
+    --------
+    >>> unstack(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+    (array([1., 3.]), array([2., 4.]))
+    """
+    shape = shape_of(x)
+    if not shape:
+        raise ValueError("Input array must be at least 1-d.")
+    ax = normalize_axis(plain(axis, "unstack", "axis"), len(shape))
+    pre = (slice(None),) * ax
+    return tuple(x[pre + (i,)] for i in range(shape[ax]))
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    """``np.matrix_transpose`` (numpy 2.0): swap the last two axes.
+
+    Examples
+    --------
+    >>> matrix_transpose(np.ones((2, 3))).shape
+    (3, 2)
+    """
+    if len(shape_of(x)) < 2:
+        raise ValueError("Input array must be at least 2-dimensional")
+    return np.swapaxes(x, -1, -2)
+
+
 NUMPY_FUNCTIONS = {
     np.tile: tile, np.repeat: repeat, np.pad: pad, np.diag: diag,
     np.diagflat: diagflat, np.diagonal: diagonal, np.triu: triu,
@@ -698,3 +727,7 @@ NUMPY_FUNCTIONS = {
     np.logspace: logspace, np.interp: interp, np.polyval: polyval,
     np.fft.fftshift: fftshift, np.fft.ifftshift: ifftshift,
 }
+# numpy 2's array-API names (numpy 1.26 has neither)
+for _name, _impl in (("unstack", unstack), ("matrix_transpose", matrix_transpose)):
+    if hasattr(np, _name):
+        NUMPY_FUNCTIONS[getattr(np, _name)] = _impl

@@ -52,7 +52,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from . import contractions as _contractions
+from . import linalg as _shared_linalg
 from . import shape as _shared_shape
+from . import statistics as _shared_statistics
 from .heap import keep_heap
 
 __all__ = ["Pattern", "jacobian_sparsity", "hessian_sparsity"]
@@ -431,6 +434,11 @@ class Pattern:
                             "supported")
         if ufunc is np.matmul:
             return _matmul(*inputs)
+        gu = _contractions.GUFUNCS.get(ufunc)
+        if gu is not None:  # numpy 2's vecdot, matvec, vecmat: products, sums and matmul
+            return _contractions.gufunc(gu, inputs, kwargs)
+        if ufunc.signature is not None:  # another generalised ufunc: not elementwise
+            return _conservative(ufunc, inputs, kwargs)
         return _ufunc(ufunc, inputs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
@@ -909,6 +917,15 @@ for _f in (np.reshape, np.transpose, np.ravel, np.squeeze, np.expand_dims, np.mo
     _FUNCTIONS[_f] = _single(_f)
 for _f in (np.concatenate, np.stack, np.hstack, np.vstack, np.column_stack, np.dstack):
     _FUNCTIONS[_f] = _sequence(_f)
+# numpy 2.1's cumulative_sum/cumulative_prod: cumsum/cumprod (above) and a constant head
+for _name in ("cumulative_sum", "cumulative_prod"):
+    if hasattr(np, _name):
+        _FUNCTIONS[getattr(np, _name)] = getattr(_shared_statistics, _name)
+# numpy 2's array-API linalg spellings: compositions of products, sums and swapaxes
+for _name in ("vecdot", "matrix_transpose", "outer", "cross"):
+    _f = getattr(np.linalg, _name, None)
+    if _f is not None and _f in _shared_linalg.FUNCTIONS:
+        _FUNCTIONS[_f] = _shared_linalg.FUNCTIONS[_f]
 
 #: Selections and compositions shared by the engines (``_exactdiff.shape``), which
 #: reduce to the primitives above: read from that module's table here, so that a

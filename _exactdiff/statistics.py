@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import float_dtype, is_traced, value
+from ._common import float_dtype, is_traced, shape_of, value
 
 _plain = value
 _is_engine = is_traced
@@ -302,6 +302,62 @@ def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any
     return np.stack(rows, axis=ax)
 
 
+def _cumulative(name: str, run: Any, fill: float, x: Any, axis: Any, dtype: Any, out: Any,
+                include_initial: Any) -> Any:
+    """numpy 2's ``cumulative_sum``/``cumulative_prod``: ``run`` (the engine's
+    ``np.cumsum``/``np.cumprod``) along ``axis``, with the identity ``fill`` (a constant)
+    in front when ``include_initial``."""
+    if out is not None:
+        raise TypeError(f"numpy.{name}(..., out=...) is not supported for derivatives "
+                        "(hyperdual and reverse)")
+    x = _arr(x)
+    shape = shape_of(x)
+    if dtype is not None:
+        natural = float_dtype(x)
+        if np.dtype(dtype) != natural:
+            raise TypeError(f"numpy.{name}(..., dtype={np.dtype(dtype)}) is not supported for "
+                            f"derivatives (hyperdual and reverse): the result's dtype is "
+                            f"{natural}; cast the input")
+    if not shape:
+        x, shape = np.reshape(x, (1,)), (1,)
+    if axis is None:
+        if len(shape) > 1:
+            raise ValueError("For arrays which have more than one dimension ``axis`` "
+                             "argument is required.")
+        axis = 0
+    ax = _axes(axis, len(shape))[0]
+    res = run(x, axis=ax)
+    if include_initial:
+        head = np.full(shape[:ax] + (1,) + shape[ax + 1:], fill, dtype=float_dtype(x))
+        res = np.concatenate([head, res], axis=ax)
+    return res
+
+
+def cumulative_sum(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
+                   include_initial: bool = False) -> Any:
+    """``np.cumulative_sum`` (numpy 2.1): ``np.cumsum`` with an optional leading 0.
+
+    Examples
+    --------
+    >>> cumulative_sum(np.array([1.0, 2.0, 3.0]), include_initial=True)
+    array([0., 1., 3., 6.])
+    """
+    return _cumulative("cumulative_sum", np.cumsum, 0.0, x, axis, dtype, out, include_initial)
+
+
+def cumulative_prod(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
+                    include_initial: bool = False) -> Any:
+    """``np.cumulative_prod`` (numpy 2.1): ``np.cumprod`` with an optional leading 1.
+
+    Examples
+    --------
+    >>> cumulative_prod(np.array([1.0, 2.0, 3.0]), include_initial=True)
+    array([1., 1., 2., 6.])
+    """
+    return _cumulative("cumulative_prod", np.cumprod, 1.0, x, axis, dtype, out,
+                       include_initial)
+
+
 # ---------------------------------------------------------------------------------
 # order statistics: median, percentile, quantile
 # ---------------------------------------------------------------------------------
@@ -545,6 +601,10 @@ STATISTICS = {
 }
 # numpy 2's name; numpy 1.x has trapz only (numpy 2.0-2.3's trapz calls trapezoid)
 STATISTICS[getattr(np, "trapezoid", None) or np.trapz] = trapezoid
+# numpy 2.1's array-API spellings of cumsum and cumprod
+for _f, _impl in (("cumulative_sum", cumulative_sum), ("cumulative_prod", cumulative_prod)):
+    if hasattr(np, _f):
+        STATISTICS[getattr(np, _f)] = _impl
 # not a statistic, but shared the same way: a value-only composition of rint
 STATISTICS[np.round] = STATISTICS[np.around] = round_
 

@@ -52,6 +52,8 @@ from _exactdiff.arrays import foreign_error as _foreign_error
 from _exactdiff.arrays import function_name as _function_name
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.arrays import is_foreign_type as _is_foreign_type
+from _exactdiff.contractions import GUFUNCS as _GUFUNCS
+from _exactdiff.contractions import gufunc as _gufunc
 
 from . import _generic as g
 from ._rules import BINARY, BINARY_BY_UFUNC, UNARY, UNARY_BY_UFUNC
@@ -1941,6 +1943,11 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
     name = f"numpy.{ufunc.__name__}"
     if method != "__call__":  # reduce, accumulate, outer: compositions of calls
         return _ufunc_methods.apply(ufunc, method, inputs, kwargs)
+    gu = _GUFUNCS.get(ufunc)
+    if gu is not None:  # numpy 2's vecdot, matvec, vecmat (with axes=, axis=, keepdims=)
+        if not all(_accepts(v) or isinstance(v, (list, tuple)) for v in inputs):
+            return NotImplemented
+        return _gufunc(gu, inputs, kwargs)
     if kwargs.get("out") is not None:
         raise TypeError(f"hyperdual: {name} with out= is not supported (numbers are immutable)")
     extra = {k: v for k, v in kwargs.items() if k != "out"}
@@ -2113,6 +2120,7 @@ def supported_functions() -> list:
         | {(getattr(f, "__module__", None) or "numpy") + "." + f.__name__
            for f in HANDLED_FUNCTIONS}
         | {"numpy.matmul", "numpy.divmod", "scipy.special.i0"}
+        | {"numpy." + n for n in _GUFUNCS.values()}  # numpy 2's vecdot, matvec, vecmat
     )
 
 

@@ -23,6 +23,8 @@ import numpy as np
 from _exactdiff import ufunc_methods as _ufunc_methods
 from _exactdiff._common import zero_weighted as _zero_weighted
 from _exactdiff.arrays import is_foreign_array as _is_foreign
+from _exactdiff.contractions import GUFUNCS as _GUFUNCS
+from _exactdiff.contractions import gufunc as _gufunc
 
 from . import _generic as g
 from . import _number as _n
@@ -1632,6 +1634,11 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
     name = _ufunc_name(ufunc)
     if method != "__call__":  # reduce, accumulate, outer: compositions of calls
         return _ufunc_methods.apply(ufunc, method, inputs, kwargs)
+    gu = _GUFUNCS.get(ufunc)
+    if gu is not None:  # numpy 2's vecdot, matvec, vecmat: compositions of sum and matmul
+        if len(inputs) == 2 and _role(*inputs) is None:
+            return NotImplemented
+        return _gufunc(gu, inputs, kwargs)
     if kwargs.get("out") is not None:
         raise TypeError(f"{ENGINE}: {name} with out= is not supported (numbers are immutable)")
     extra = {k: v for k, v in kwargs.items() if k != "out"}
@@ -1697,6 +1704,7 @@ def supported() -> list[str]:
         names.add(("scipy.special." if n in _n._SPECIAL else "numpy.") + n)
     for n in BINARY:
         names.add(("scipy.special." if n in _n._SPECIAL else "numpy.") + n)
+    names.update("numpy." + n for n in _GUFUNCS.values())  # numpy 2's vecdot, matvec ...
     for f, impl in FUNCTIONS.items():
         if getattr(impl, "unsupported", False):
             continue

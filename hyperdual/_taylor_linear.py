@@ -614,9 +614,7 @@ def _register_shared_families() -> None:
         FUNCTIONS.setdefault(f, impl)
     for f in (np.tensordot, np.kron, np.cross):  # one einsum (plus reshapes) each
         FUNCTIONS.setdefault(f, getattr(_contractions, f.__name__))
-    if hasattr(np.linalg, "cross"):  # numpy 2's array-API spellings
-        FUNCTIONS.setdefault(np.linalg.cross, lambda a, b, /, *, axis=-1:
-                             _contractions.cross(a, b, axis=axis))
+    if hasattr(np.linalg, "tensordot"):  # numpy 2's array-API spelling (linalg.cross: below)
         FUNCTIONS.setdefault(np.linalg.tensordot, _contractions.tensordot)
     for f, impl in _shared_linalg.FUNCTIONS.items():
         FUNCTIONS.setdefault(f, _naming(f, impl))

@@ -77,6 +77,8 @@ from _exactdiff import ufunc_methods as _ufunc_methods
 from _exactdiff._common import IN_BACKWARD as _IN_BACKWARD
 from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import is_foreign_array as _is_foreign
+from _exactdiff.contractions import GUFUNCS as _GUFUNCS
+from _exactdiff.contractions import gufunc as _gufunc
 
 #: What a foreign library (pydata/sparse) raises for an operation it lacks
 # AttributeError: pydata/sparse 0.17 (Python 3.10's) einsum reads .shape of a float operand
@@ -2585,6 +2587,9 @@ def _dispatch_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any
         return _ufunc_methods.apply(ufunc, method, inputs, kwargs)
     if "out" in kwargs:
         raise _unsupported("ufunc", name, "out= would write outside the graph")
+    gu = _GUFUNCS.get(ufunc)
+    if gu is not None:  # numpy 2's vecdot, matvec, vecmat: compositions of sum and matmul
+        return _gufunc(gu, inputs, kwargs)
     if ufunc in VALUE_UFUNCS:
         vals = [_value(x) if _isinstance(x, Variable) else x for x in inputs]
         return ufunc(*vals, **kwargs)

@@ -31,7 +31,7 @@ import numpy as np
 
 from _exactdiff import contractions as _c
 
-from ..core import FUNCTIONS, Function, Variable, _value
+from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
 from ._util import _arg, _keep_zero_bilinear, _reject
 from .products import dot
 from .shape import broadcast_to
@@ -213,3 +213,8 @@ FUNCTIONS.update({
     np.dot: _np_dot,
     np.cross: _c.cross,
 })
+
+# numpy 2's gufuncs vecdot, matvec, vecmat: reverse.core's ufunc dispatch sends them
+# (with their keywords) to _exactdiff.contractions.gufunc; listed here as ufuncs
+for _uf, _name in _c.GUFUNCS.items():
+    UFUNCS[_uf] = lambda a, b, _name=_name: _c.gufunc(_name, (a, b), {})
