@@ -283,8 +283,8 @@ def round_(a: Any, decimals: Any = 0, out: Any = None) -> Any:
 
 def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     """``np.cumprod`` as running products (exact derivatives, zeros included)."""
-    _reject("cumprod", dtype=dtype, out=out)
-    a = _arr(a)
+    _reject("cumprod", out=out)
+    a = as_dtype("cumprod", _arr(a), dtype)
     if axis is None:
         a = np.reshape(a, (-1,))
         axis = 0
@@ -310,14 +310,8 @@ def _cumulative(name: str, run: Any, fill: float, x: Any, axis: Any, dtype: Any,
     if out is not None:
         raise TypeError(f"numpy.{name}(..., out=...) is not supported for derivatives "
                         "(hyperdual and reverse)")
-    x = _arr(x)
+    x = as_dtype(name, _arr(x), dtype)
     shape = shape_of(x)
-    if dtype is not None:
-        natural = float_dtype(x)
-        if np.dtype(dtype) != natural:
-            raise TypeError(f"numpy.{name}(..., dtype={np.dtype(dtype)}) is not supported for "
-                            f"derivatives (hyperdual and reverse): the result's dtype is "
-                            f"{natural}; cast the input")
     if not shape:
         x, shape = np.reshape(x, (1,)), (1,)
     if axis is None:
@@ -615,6 +609,31 @@ STATISTICS[np.round] = STATISTICS[np.around] = round_
 _NEUTRAL = {"sum": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
 
 
+def as_dtype(name: str, a: Any, dtype: Any) -> Any:
+    """``a`` in the floating dtype that numpy's ``dtype=`` of ``name`` asks for.
+
+    numpy converts the input to ``dtype`` and reduces (or accumulates) in it, so
+    ``np.sum(x, dtype=np.float64)`` of float32 values sums in float64 and
+    ``np.mean(x, dtype=np.float32)`` in float32: the engines cast (``astype``, whose
+    derivative is the cast of the derivative) and reduce.  A non-float ``dtype``
+    (int, bool, complex) has no derivative here: ``TypeError`` naming it.
+
+    Examples
+    --------
+    >>> as_dtype("sum", np.ones(2, dtype=np.float32), np.float64).dtype
+    dtype('float64')
+    """
+    if dtype is None:
+        return a
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"numpy.{name}(..., dtype={dt}) is not supported for derivatives "
+                        "(hyperdual and reverse): the dtype must be a floating one")
+    if not is_traced(a):
+        return np.asarray(a, dtype=dt)
+    return a if float_dtype(a) == dt else a.astype(dt)
+
+
 def with_where(kind: str, base: Any) -> Any:
     """``base`` (an engine's ``np.sum``/``prod``/``max``/``min``/``mean``) with numpy's
     ``where=`` mask and ``initial=`` value: masked entries are replaced by the
@@ -626,6 +645,13 @@ def with_where(kind: str, base: Any) -> Any:
              **kwargs: Any) -> Any:
         has_where = where is not np._NoValue and where is not True
         has_init = initial is not np._NoValue and initial is not None
+        if kind != "max" and kind != "min" and (len(args) > 1 or "dtype" in kwargs):
+            # dtype=: reduce the input cast to that floating dtype, as numpy does
+            if len(args) > 1:
+                args, dtype = args[:1] + (None,) + args[2:], args[1]
+            else:
+                dtype = kwargs.pop("dtype")
+            a = as_dtype(kind, a, dtype)
         if not has_where and not has_init:
             return base(a, *args, **kwargs)
         if is_traced(where) or is_traced(initial):

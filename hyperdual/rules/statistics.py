@@ -25,6 +25,7 @@ import numpy as np
 from _exactdiff.statistics import (
     REDUCTIONS,
     STATISTICS,
+    as_dtype,
     log_softmax,
     logsumexp,
     softmax,
@@ -38,6 +39,7 @@ from .shape import ravel
 @implements(np.cumsum)
 def cumsum(x, axis=None, dtype=None, out=None):
     _no_out("cumsum", out)
+    x = as_dtype("cumsum", x, dtype)  # accumulate in a floating dtype= as numpy does
     if axis is None:
         return cumsum(ravel(x), axis=0)
     ax = _norm_axis(axis, x.ndim)

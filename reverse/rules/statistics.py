@@ -68,8 +68,11 @@ def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Vari
         The values.
     axis : int, optional
         The axis to accumulate along; None flattens first.
-    dtype, out : None
-        Must be None (numpy's arguments that the graph cannot honour).
+    dtype : floating dtype, optional
+        Accumulate in it (the input is cast first, as numpy does); other dtypes
+        raise ``TypeError``.
+    out : None
+        Must be None (the graph cannot write into an array).
 
     Returns
     -------
@@ -82,8 +85,8 @@ def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Vari
     variable([[1. 3.]
               [3. 7.]])
     """
-    _reject("cumsum", dtype=dtype, out=out)
-    a = _arg(a, "cumsum")
+    _reject("cumsum", out=out)
+    a = _s.as_dtype("cumsum", _arg(a, "cumsum"), dtype)  # a floating dtype=, as numpy
     if not isinstance(a, Variable):
         a = Variable(a)
     if axis is None:

@@ -1,0 +1,107 @@
+"""``dtype=`` of the reductions and running sums/products in both engines, and ``where=``
+of the elementwise ufuncs.
+
+numpy casts the input to a floating ``dtype=`` and reduces in it; the engines do the same
+(the derivative is cast with the value), so values match numpy's in that dtype and the
+derivatives are those of ``f(x.astype(dtype))``.  A non-float ``dtype`` used to be ignored
+silently by hyperdual (float results for ``dtype=int``) and refused by reverse for every
+dtype; both now raise a ``TypeError`` naming it.  ``where=`` on an elementwise ufunc leaves
+the masked entries unset (or writes into ``out=``): both engines refuse it by name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import hyperdual as hd
+import reverse as rv
+from reverse import Variable
+
+X32 = np.array([[0.3, -1.2, 2.5], [1.7, 0.9, -0.4]], dtype=np.float32)
+X64 = X32.astype(np.float64) + 1e-9  # not representable in float32
+
+FUNCS = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "cumsum": np.cumsum,
+         "cumprod": np.cumprod}
+if hasattr(np, "cumulative_sum"):
+    FUNCS["cumulative_sum"] = lambda x, **kw: np.cumulative_sum(x, axis=1, **kw)
+    FUNCS["cumulative_prod"] = lambda x, **kw: np.cumulative_prod(x, axis=0, **kw)
+
+ENGINES = {"Dual": lambda x: hd.Dual(x, np.ones_like(x)), "reverse": Variable,
+           "HyperDual": lambda x: hd.HyperDual(x, np.ones_like(x), np.ones_like(x), 0.0)}
+
+
+def _value(y):
+    return np.asarray(y.data if isinstance(y, Variable) else y.real)
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize("name", sorted(FUNCS))
+@pytest.mark.parametrize("x0, dt", [(X32, np.float64), (X64, np.float32)],
+                         ids=["f32-in-f64", "f64-in-f32"])
+def test_float_dtype_casts_then_reduces_as_numpy(engine, name, x0, dt):
+    f = FUNCS[name]
+    want = f(x0, dtype=dt)
+    got = _value(f(ENGINES[engine](x0), dtype=dt))
+    assert got.dtype == np.dtype(dt)
+    eps = np.finfo(dt).eps
+    np.testing.assert_allclose(got, want, rtol=8 * eps, atol=8 * eps)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCS))
+def test_float_dtype_derivatives_are_those_of_the_cast(name):
+    # f(x, dtype=float64) of float32 x: the derivative of f(x.astype(float64)), exact in
+    # float64; both engines, gradients and Hessians
+    f = FUNCS[name]
+    x0 = X32.astype(np.float64)
+
+    def g(x):
+        return np.sum(np.sin(f(x, dtype=np.float64)) * np.arange(1.0, 1.0 + np.size(f(x0))
+                                                                  ).reshape(np.shape(f(x0))))
+
+    def ref(x):
+        return np.sum(np.sin(f(x)) * np.arange(1.0, 1.0 + np.size(f(x0))
+                                               ).reshape(np.shape(f(x0))))
+
+    eps = np.finfo(float).eps
+    for G in (hd.gradient, rv.gradient):
+        np.testing.assert_allclose(G(g, x0), hd.gradient(ref, x0), rtol=16 * eps,
+                                   atol=16 * eps)
+    flat = lambda v: g(v.reshape(x0.shape))  # noqa: E731
+    flat_ref = lambda v: ref(v.reshape(x0.shape))  # noqa: E731
+    H = hd.hessian(flat_ref, x0.ravel())
+    scale = max(1.0, float(np.max(np.abs(H))))
+    for Hf in (hd.hessian, rv.hessian):
+        np.testing.assert_allclose(Hf(flat, x0.ravel()), H, rtol=64 * eps,
+                                   atol=64 * eps * scale)
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize("name", sorted(FUNCS))
+@pytest.mark.parametrize("dt", [np.int64, bool, np.complex128])
+def test_non_float_dtype_is_refused_by_name(engine, name, dt):
+    with pytest.raises(TypeError, match="dtype="):
+        FUNCS[name](ENGINES[engine](X64), dtype=dt)
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_dtype_positional_and_with_where(engine):
+    x = ENGINES[engine](X32)
+    got = _value(np.sum(x, 1, np.float64))
+    np.testing.assert_allclose(got, np.sum(X32, 1, np.float64), rtol=4e-16)
+    mask = np.array([[True, False, True], [False, True, True]])
+    got = _value(np.sum(x, axis=0, dtype=np.float64, where=mask))
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, np.sum(X32, axis=0, dtype=np.float64, where=mask),
+                               rtol=4e-16)
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize("call", [
+    lambda x: np.exp(x, where=x.real > 0 if not isinstance(x, Variable) else x.data > 0),
+    lambda x: np.exp(x, where=np.ones((2, 3), bool), out=np.zeros((2, 3))),
+    lambda x: np.add(x, 1.0, where=np.ones((2, 3), bool)),
+], ids=["exp-where", "exp-where-out", "add-where"])
+def test_ufunc_where_is_refused_by_name(engine, call):
+    with pytest.raises(TypeError, match="where|out="):
+        call(ENGINES[engine](X64))
