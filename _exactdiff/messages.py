@@ -51,3 +51,16 @@ def no_item_assignment(engine: str, typename: str) -> str:
         f"immutable, as JAX arrays are. {_BUILD} E.g. to set entry i: "
         f"y = np.where(np.arange(len(y)) == i, v, y)."
     )
+
+
+def ufunc_keywords(engine: str, name: str, keys: list) -> str:
+    """Message for keyword arguments of an elementwise ufunc call (``where=``, ``dtype=``
+    ...), which neither engine honours: the call is refused naming them."""
+    hint = ""
+    if "where" in keys:
+        hint = (f" numpy leaves the entries where the mask is False unset (or keeps those "
+                f"of out=); write np.where(mask, {name}(x), fill) instead.")
+    elif "dtype" in keys:
+        hint = f" Cast the operands instead: {name}(x.astype(dtype))."
+    return (f"{engine}: {name}(..., {'=..., '.join(keys)}=...) is not supported (keyword "
+            f"arguments {keys} of an elementwise ufunc).{hint}")

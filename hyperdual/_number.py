@@ -1950,11 +1950,9 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
         return _gufunc(gu, inputs, kwargs)
     if kwargs.get("out") is not None:
         raise TypeError(f"hyperdual: {name} with out= is not supported (numbers are immutable)")
-    extra = {k: v for k, v in kwargs.items() if k != "out"}
+    extra = {k: v for k, v in kwargs.items() if k != "out" and not (k == "where" and v is True)}
     if extra:
-        raise TypeError(
-            f"hyperdual: {name} keyword arguments {sorted(extra)} are not supported"
-        )
+        raise TypeError(_msg.ufunc_keywords("hyperdual", name, sorted(extra)))
     for v in inputs:
         if not (_accepts(v) or isinstance(v, (list, tuple))):
             return NotImplemented

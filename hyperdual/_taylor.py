@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from _exactdiff import messages as _msg
 from _exactdiff import ufunc_methods as _ufunc_methods
 from _exactdiff._common import zero_weighted as _zero_weighted
 from _exactdiff.arrays import is_foreign_array as _is_foreign
@@ -1641,9 +1642,9 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
         return _gufunc(gu, inputs, kwargs)
     if kwargs.get("out") is not None:
         raise TypeError(f"{ENGINE}: {name} with out= is not supported (numbers are immutable)")
-    extra = {k: v for k, v in kwargs.items() if k != "out"}
+    extra = {k: v for k, v in kwargs.items() if k != "out" and not (k == "where" and v is True)}
     if extra:
-        raise TypeError(f"{ENGINE}: {name} keyword arguments {sorted(extra)} are not supported")
+        raise TypeError(_msg.ufunc_keywords(ENGINE, name, sorted(extra)))
     if ufunc in _n._REAL_UFUNCS or ufunc is _special().gammasgn:  # piecewise constant
         return ufunc(*[g.real_value(v) if isinstance(v, Taylor) else v for v in inputs])
     if len(inputs) == 1:

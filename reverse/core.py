@@ -2597,8 +2597,10 @@ def _dispatch_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any
     if impl is None:
         raise _unsupported("ufunc", name)
     if kwargs:
+        if kwargs.get("where", True) is True:  # numpy's default mask: every entry
+            kwargs = {k: v for k, v in kwargs.items() if k != "where"}
         if kwargs.get("dtype", None) is not None or set(kwargs) - {"dtype"}:
-            raise _unsupported("ufunc", name, f"keyword arguments {sorted(kwargs)}")
+            raise TypeError(_msg.ufunc_keywords("reverse", f"numpy.{name}", sorted(kwargs)))
     args = []
     for x in inputs:
         if not _isinstance(x, Variable):

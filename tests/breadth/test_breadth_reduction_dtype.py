@@ -105,3 +105,15 @@ def test_dtype_positional_and_with_where(engine):
 def test_ufunc_where_is_refused_by_name(engine, call):
     with pytest.raises(TypeError, match="where|out="):
         call(ENGINES[engine](X64))
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_ufunc_where_messages_and_the_default_mask(engine):
+    x = ENGINES[engine](X64)
+    with pytest.raises(TypeError, match=r"where=.*np\.where\(mask"):
+        np.exp(x, where=np.ones((2, 3), bool))
+    with pytest.raises(TypeError, match=r"dtype=.*astype"):
+        np.exp(x, dtype=np.float32)
+    # where=True is numpy's default (every entry): the plain call
+    np.testing.assert_array_equal(_value(np.exp(x, where=True)), np.exp(X64))
+    np.testing.assert_array_equal(_value(np.add(x, 2.0, where=True)), X64 + 2.0)
