@@ -266,11 +266,20 @@ def _core_vecdot(a: Any, b: Any) -> Any:
 
 def _core_matvec(a: Any, v: Any) -> Any:
     """``A @ v`` over the last two axes of A and the last of v (loop axes broadcast)."""
+    if len(shape_of(a)) == 2:  # one matrix: the vectors' rows times A^T, one matmul
+        if shape_of(v)[-1:] != shape_of(a)[-1:]:
+            raise ValueError(f"matvec: Input operand 1 has a mismatch in its core dimension "
+                             f"0, with gufunc signature (m,n),(n)->(m) (size "
+                             f"{(shape_of(v)[-1:] or (0,))[0]} is different from "
+                             f"{shape_of(a)[-1]})")
+        return np.matmul(v, np.swapaxes(a, -1, -2))
     return np.matmul(a, np.expand_dims(v, -1))[..., 0]
 
 
 def _core_vecmat(v: Any, a: Any) -> Any:
     """``conj(v) @ A`` over the last axis of v and the last two of A."""
+    if len(shape_of(a)) == 2 and len(shape_of(v)) >= 1:  # one matrix: one matmul
+        return np.matmul(_conj(v), a)
     return np.matmul(np.expand_dims(_conj(v), -2), a)[..., 0, :]
 
 
@@ -330,6 +339,13 @@ def gufunc(name: str, inputs: tuple, kwargs: dict) -> Any:
             raise TypeError(f"{_engine(a, b)}: numpy.{name}(..., {k}={v!r}) is not supported "
                             "(only its default)")
     if axes is None and axis is None and not keepdims:
+        for i, (x, n) in enumerate(zip((a, b), cin)):
+            if len(shape_of(x)) < n:
+                sig = {"vecdot": "(n),(n)->()", "matvec": "(m,n),(n)->(m)",
+                       "vecmat": "(n),(n,m)->(m)"}[name]
+                raise ValueError(f"{name}: Input operand {i} does not have enough dimensions "
+                                 f"(has {len(shape_of(x))}, gufunc core with signature {sig} "
+                                 f"requires {n})")
         return core(a, b)
     # numpy checks the keywords (and the core sizes) on stand-ins and gives the shape
     shapes = [shape_of(x) for x in (a, b)]

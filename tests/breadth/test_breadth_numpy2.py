@@ -62,6 +62,11 @@ CASES = {
                      lambda x: np.einsum("aij,j->ai", x, V4), A234, NEEDS_22),
     "matvec_axes": (lambda x: np.matvec(x, V3, axes=[(2, 1), (0,), (0,)]),
                     lambda x: np.einsum("anm,n->ma", x, V3), A234, NEEDS_22),
+    "matvec_rows": (lambda x: np.matvec(np.cos(x[:2]), x),
+                    lambda x: np.einsum("ij,kj->ki", np.cos(x[:2]), x), A34, NEEDS_22),
+    "vecmat_rows": (lambda x: np.vecmat(x, np.exp(x[:, :2])),
+                    lambda x: np.einsum("ki,ij->kj", x, np.exp(x[:, :2])),
+                    RNG.uniform(-1.0, 1.0, (4, 4)), NEEDS_22),
     "vecmat": (lambda x: np.vecmat(np.cos(x[:, 0]), x),
                lambda x: np.einsum("i,ij->j", np.cos(x[:, 0]), x), A34, NEEDS_22),
     "vecmat_batch": (lambda x: np.vecmat(V3, x * x),
@@ -269,6 +274,11 @@ def test_gufunc_shape_errors_are_numpys(engine):
             np.matvec(x, V3)
         with pytest.raises(ValueError):
             np.vecmat(V4, x)
+        for f, a, b in ((np.matvec, x, 1.0), (np.vecmat, 1.0, x), (np.matvec, x[0], V4)):
+            with pytest.raises(ValueError, match="enough dimensions"):
+                f(a, b)
+    with pytest.raises(ValueError, match="enough dimensions"):
+        np.vecdot(x[0, 0], 2.0)
 
 
 @NEEDS_21
@@ -280,7 +290,11 @@ def test_cumulative_keywords(engine):
     with pytest.raises(TypeError, match="out="):
         np.cumulative_sum(x, axis=0, out=np.empty((3, 4)))
     with pytest.raises(TypeError, match="dtype"):
-        np.cumulative_prod(x, axis=0, dtype=np.float32)
+        np.cumulative_prod(x, axis=0, dtype=np.int64)
+    y32 = _plain(np.cumulative_prod(x, axis=0, dtype=np.float32))  # cast, then multiply
+    assert y32.dtype == np.float32
+    np.testing.assert_allclose(y32, np.cumulative_prod(A34, axis=0, dtype=np.float32),
+                               rtol=4 * np.finfo(np.float32).eps)
     y = np.cumulative_sum(x, axis=-1, dtype=np.float64, include_initial=True)
     np.testing.assert_array_equal(_plain(y), np.cumulative_sum(A34, axis=-1,
                                                                include_initial=True))
@@ -311,7 +325,8 @@ def test_unstack_and_cross_errors(engine):
 # the rest: a zero constant the tracer does not see, or batched matmul and np.cross
 # (traced conservatively)
 EXACT_PATTERNS = {"vecdot", "vecdot_broadcast", "vecdot_const_first", "vecdot_axis0",
-                  "vecdot_axes", "vecdot_keepdims", "matvec", "vecmat", "cumulative_sum",
+                  "vecdot_axes", "vecdot_keepdims", "matvec", "vecmat", "matvec_rows",
+                  "vecmat_rows", "cumulative_sum",
                   "cumulative_sum_axis_initial", "cumulative_prod",
                   "cumulative_prod_axis_initial", "unstack", "linalg_vecdot", "linalg_outer",
                   "linalg_matrix_transpose"}
