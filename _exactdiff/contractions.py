@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ._common import float_dtype, is_traced, shape_of, value
+from ._common import is_traced, shape_of, value
+from .statistics import as_dtype
 
 _LETTERS = string.ascii_letters
 
@@ -304,9 +305,10 @@ def gufunc(name: str, inputs: tuple, kwargs: dict) -> Any:
     Compositions of products, ``np.sum`` and ``np.matmul``, so both engines
     differentiate them to every order.  ``axes=``, ``axis=`` and ``keepdims=`` are
     numpy's: they are checked by numpy itself (on zero-stride stand-ins of the
-    operands' shapes), and the core axes moved to the end.  ``dtype=`` is accepted
-    at the result's own dtype; other dtypes, ``out=`` and non-default ``casting``,
-    ``order``, ``subok``, ``signature`` raise ``TypeError`` naming the argument.
+    operands' shapes), and the core axes moved to the end.  A floating ``dtype=``
+    casts the operands first, as numpy does; other dtypes, ``out=`` and non-default
+    ``casting``, ``order``, ``subok``, ``signature`` raise ``TypeError`` naming the
+    argument.
 
     Examples
     --------
@@ -328,13 +330,9 @@ def gufunc(name: str, inputs: tuple, kwargs: dict) -> Any:
                             "(the result is a new value)")
         if k not in _UFUNC_DEFAULTS:
             raise TypeError(f"{name}() got an unexpected keyword argument '{k}'")
-        if k == "dtype" and v is not None:
-            got = np.dtype(v)
-            natural = float_dtype(a, b)
-            if got == natural:
-                continue
-            raise TypeError(f"{_engine(a, b)}: numpy.{name}(..., dtype={got}) is not "
-                            f"supported (the result's dtype is {natural}; cast the operands)")
+        if k == "dtype" and v is not None:  # numpy casts the operands, then computes
+            a, b = as_dtype(name, a, v), as_dtype(name, b, v)
+            continue
         if v is not _UFUNC_DEFAULTS[k] and v != _UFUNC_DEFAULTS[k]:
             raise TypeError(f"{_engine(a, b)}: numpy.{name}(..., {k}={v!r}) is not supported "
                             "(only its default)")

@@ -234,7 +234,7 @@ ENGINES = {"hyperdual": lambda x: hd.Dual(x, np.ones_like(x)), "reverse": Variab
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 @pytest.mark.parametrize("kw, word", [({"out": np.empty(3)}, "out="),
-                                      ({"dtype": np.float32}, "dtype"),
+                                      ({"dtype": np.int64}, "dtype"),
                                       ({"casting": "unsafe"}, "casting"),
                                       ({"order": "C"}, "order"),
                                       ({"subok": False}, "subok"),
@@ -250,6 +250,15 @@ def test_vecdot_keywords_at_their_defaults_are_accepted(engine):
     x = ENGINES[engine](A34)
     y = np.vecdot(x, A34, dtype=np.float64, casting="same_kind", order="K", subok=True)
     np.testing.assert_allclose(_plain(y), np.vecdot(A34, A34), rtol=8 * EPS, atol=8 * EPS)
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_vecdot_float_dtype_casts_the_operands(engine):
+    x = ENGINES[engine](A34)
+    y = _plain(np.vecdot(x, A34, dtype=np.float32))
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, np.vecdot(A34, A34, dtype=np.float32),
+                               rtol=8 * np.finfo(np.float32).eps)
 
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
