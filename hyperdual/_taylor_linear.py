@@ -192,6 +192,8 @@ def _select_extreme(x, axis, keepdims, argf):
         res = getitem(x, i)
         return reshape(res, (1,) * x.ndim) if keepdims else res
     ax = _ax(axis, x.ndim)
+    if isinstance(ax, tuple):  # axis=(k,): several axes are handled above
+        ax = ax[0]
     idx = np.expand_dims(argf(r, axis=ax), ax)
     res = Taylor._make(np.stack([np.take_along_axis(c, idx, axis=ax)
                                  for c in _items_of(x.coef)]), x.tag)
@@ -623,6 +625,10 @@ def _register_shared_families() -> None:
     from _exactdiff.statistics import STATISTICS
 
     for f, impl in STATISTICS.items():
+        FUNCTIONS.setdefault(f, impl)
+    from _exactdiff.nanfunctions import NANFUNCTIONS
+
+    for f, impl in NANFUNCTIONS.items():  # the same compositions, NaN entries left out
         FUNCTIONS.setdefault(f, impl)
 
 

@@ -9,6 +9,7 @@
 ``contractions``          einsum, tensordot, kron, dot/inner/vdot/outer of any dimensions
 ``linalg``                numpy.linalg (solve, inv, det, slogdet, eigh, svd ...), trace
 ``statistics``            cumsum, var, std, average, median, quantile, cov, logsumexp ...
+``nanfunctions``          nanvar, nanstd, nanmax, nanmin, nanprod, nanmedian, nanquantile ...
 ``sorting``               sort, partition, argsort and the other index functions
 ``elementwise``           the elementwise functions that are not ufuncs (sinc, i0)
 ========================  =========================================================
@@ -31,6 +32,7 @@ from . import (  # noqa: E402,F401  (register on import)
     elementwise,
     indexing,
     linalg,  # noqa: E402,F401
+    nanfunctions,
     products,
     reductions,
     selection,

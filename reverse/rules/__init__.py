@@ -14,6 +14,7 @@
 ``contractions``          einsum, tensordot, kron, dot/inner/vdot of any dimensions
 ``linalg``                numpy.linalg (solve, inv, det, slogdet, eigh, svd ...)
 ``statistics``            cumsum, var, std, average, median, quantile, cov, logsumexp ...
+``nanfunctions``          nanvar, nanstd, nanmax, nanmin, nanprod, nanmedian, nanquantile ...
 ``sorting``               sort, partition, argsort and the other index functions
 ``nn``                    relu, sigmoid, softmax, softmax_cross_entropy, dropout ...
 ``operators``             Variable's operators and methods (``x + y``, ``x[i]``, ``x.T`` ...)
@@ -47,6 +48,7 @@ from . import (  # noqa: F401  (replace or wrap some entries of the families abo
     eig,
     elementwise,
     linalg,
+    nanfunctions,
     sorting,
     special,
     statistics,

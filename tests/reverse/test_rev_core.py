@@ -200,7 +200,7 @@ def test_comparisons_return_plain_boolean_arrays():
 
 @pytest.mark.parametrize("call,name", [
     (lambda x: np.fft.fft(x), "fft"),
-    (lambda x: np.nancumprod(x), "nancumprod"),
+    (lambda x: np.histogram(x), "histogram"),
     (lambda x: np.unique(x), "unique"),
     (lambda x: np.linalg.eig(x * np.array([[0.0, -1.0], [1.0, 0.0]])), "eig"),  # complex
     (lambda x: np.spacing(x), "spacing"),
