@@ -630,6 +630,10 @@ def _register_shared_families() -> None:
 
     for f, impl in NANFUNCTIONS.items():  # the same compositions, NaN entries left out
         FUNCTIONS.setdefault(f, impl)
+    from _exactdiff.building import BUILDING
+
+    for f, impl in BUILDING.items():  # ediff1d, geomspace, vander
+        FUNCTIONS.setdefault(f, impl)
 
 
 def _naming(func, impl):

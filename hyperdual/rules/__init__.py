@@ -9,6 +9,7 @@
 ``contractions``          einsum, tensordot, kron, dot/inner/vdot/outer of any dimensions
 ``linalg``                numpy.linalg (solve, inv, det, slogdet, eigh, svd ...), trace
 ``statistics``            cumsum, var, std, average, median, quantile, cov, logsumexp ...
+``building``              ediff1d, geomspace, vander, bincount with weights
 ``nanfunctions``          nanvar, nanstd, nanmax, nanmin, nanprod, nanmedian, nanquantile ...
 ``sorting``               sort, partition, argsort and the other index functions
 ``elementwise``           the elementwise functions that are not ufuncs (sinc, i0)
@@ -27,6 +28,7 @@ register one function: ``statistics`` wraps the reductions with ``where=`` and
 
 from .. import _number
 from . import (  # noqa: E402,F401  (register on import)
+    building,
     contractions,
     eig,
     elementwise,

@@ -14,6 +14,7 @@
 ``contractions``          einsum, tensordot, kron, dot/inner/vdot of any dimensions
 ``linalg``                numpy.linalg (solve, inv, det, slogdet, eigh, svd ...)
 ``statistics``            cumsum, var, std, average, median, quantile, cov, logsumexp ...
+``building``              ediff1d, geomspace, vander, bincount with weights
 ``nanfunctions``          nanvar, nanstd, nanmax, nanmin, nanprod, nanmedian, nanquantile ...
 ``sorting``               sort, partition, argsort and the other index functions
 ``nn``                    relu, sigmoid, softmax, softmax_cross_entropy, dropout ...
@@ -44,6 +45,7 @@ from . import (  # noqa: F401  (register on import; the base families)
 
 # isort: split
 from . import (  # noqa: F401  (replace or wrap some entries of the families above)
+    building,
     contractions,
     eig,
     elementwise,

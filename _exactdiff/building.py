@@ -1,0 +1,128 @@
+"""More array building for both engines: ``np.ediff1d``, ``np.geomspace``, ``np.vander``
+and ``np.bincount`` with differentiated ``weights``.
+
+Written with numpy calls on whatever they are given (arrays, Duals, HyperDuals,
+Taylor numbers, reverse Variables), so derivatives of every order and nesting follow
+from the primitives; ``bincount`` sums the weights with the engine's own scatter-add
+(repeated bins accumulate), which each engine passes to :func:`bincount_with`.
+
+Conventions
+-----------
+* ``geomspace(start, stop)`` is ``start * (stop / start) ** t`` with ``t = k / (num - 1)``
+  (``k / num`` without the endpoint), differentiable in ``start`` and ``stop``; its
+  first and last entries are ``start`` and ``stop`` exactly, as numpy's; the others agree
+  with numpy's to a few ulps.  Both ends must have one sign and be nonzero (numpy's
+  ``ValueError`` otherwise).
+* ``vander`` forms the powers by repeated multiplication (x**0 is the constant 1).
+* ``bincount``: the bins ``x`` are constants (non-negative integers); ``weights`` may be
+  differentiated; without weights the counts are a plain integer array, as numpy's.
+
+Examples
+--------
+>>> import numpy as np
+>>> ediff1d(np.array([1.0, 4.0, 9.0]), to_begin=0.0)
+array([0., 3., 5.])
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from ._common import float_dtype, is_traced, plain, shape_of, unsupported, value
+
+__all__ = ["BUILDING", "bincount_with"]
+
+
+def _flat(a: Any) -> Any:
+    return np.reshape(a, (-1,)) if is_traced(a) else np.ravel(np.asarray(a, dtype=float))
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
+    """``np.ediff1d``: the differences of the flattened array, with optional
+    (differentiable) values before and after."""
+    a = _flat(ary)
+    parts = [] if to_begin is None else [_flat(to_begin)]
+    parts.append(a[1:] - a[:-1])
+    if to_end is not None:
+        parts.append(_flat(to_end))
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
+              dtype: Any = None, axis: int = 0) -> Any:
+    """``np.geomspace``: a geometric sequence from ``start`` to ``stop`` (see the
+    module's conventions)."""
+    num = operator.index(plain(num, "geomspace", "num"))
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    dt = np.dtype(dtype) if dtype is not None else float_dtype(start, stop)
+    if dt.kind != "f":
+        raise unsupported(f"numpy.geomspace: dtype {dt} has no derivative; use a float "
+                          "dtype", start, stop)
+    s0, s1 = np.asarray(value(start), dtype=float), np.asarray(value(stop), dtype=float)
+    if np.any(s0 == 0) or np.any(s1 == 0):
+        raise ValueError("Geometric sequence cannot include zero")
+    if np.any(np.sign(s0) != np.sign(s1)):
+        raise unsupported("numpy.geomspace: start and stop of opposite signs give a "
+                          "complex sequence, which has no real derivative", start, stop)
+    bshape = np.broadcast_shapes(np.shape(s0), np.shape(s1))
+    div = (num - 1) if endpoint else num
+    t = (np.arange(num, dtype=dt) / (div if div > 0 else 1)).reshape(
+        (-1,) + (1,) * len(bshape))
+    y = start * (stop / start) ** t  # (t = 0: start * 1, exactly start)
+    if endpoint and num > 1:
+        last = np.reshape(stop * np.ones(bshape, dtype=dt), (1,) + bshape)
+        y = np.concatenate([y[:-1], last], axis=0)
+    if axis != 0:
+        y = np.moveaxis(y, 0, axis)
+    return y
+
+
+def vander(x: Any, N: Any = None, increasing: bool = False) -> Any:
+    """``np.vander``: the columns x**0, x**1, ..., x**(N-1) (decreasing unless
+    ``increasing``), powers by repeated multiplication."""
+    shape = shape_of(x)
+    if len(shape) != 1:
+        raise ValueError("x must be a one-dimensional array or sequence.")
+    n = shape[0] if N is None else operator.index(plain(N, "vander", "N"))
+    cols: list = []
+    if n > 0:
+        cols.append(x * 0.0 + 1.0)
+    for _ in range(1, n):
+        cols.append(cols[-1] * x)
+    if not cols:
+        return np.zeros((shape[0], 0), dtype=float_dtype(x))
+    if not increasing:
+        cols = cols[::-1]
+    return np.stack(cols, axis=1)
+
+
+def bincount_with(scatter: Any) -> Any:
+    """``np.bincount`` for an engine whose ``scatter(shape, index, values)`` returns
+    zeros of ``shape`` with ``values`` added at ``index`` (repeats accumulate).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def scatter(shape, index, values):
+    ...     out = np.zeros(shape)
+    ...     np.add.at(out, index, values)
+    ...     return out
+    >>> bincount_with(scatter)(np.array([0, 2, 2]), weights=np.array([1.0, 2.0, 3.0]))
+    array([1., 0., 5.])
+    """
+    def bincount(x: Any, weights: Any = None, minlength: int = 0) -> Any:
+        x = np.asarray(plain(x, "bincount", "x (the bins)"))
+        if weights is None or not is_traced(weights):
+            return np.bincount(x, weights=weights, minlength=minlength)
+        counts = np.bincount(x, minlength=minlength)  # numpy's checks of x and minlength
+        if shape_of(weights) != x.shape:
+            raise ValueError("The weights and list don't have the same length.")
+        return scatter((counts.shape[0],), x, weights)
+    return bincount
+
+
+BUILDING = {np.ediff1d: ediff1d, np.geomspace: geomspace, np.vander: vander}

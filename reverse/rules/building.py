@@ -1,0 +1,26 @@
+"""Reverse-mode registration of more array building: ``np.ediff1d``, ``np.geomspace``,
+``np.vander`` and ``np.bincount`` with differentiated ``weights`` (written once for
+both engines in :mod:`_exactdiff.building`; bincount sums with the differentiable
+``scatter_add`` of :mod:`.indexing`).
+
+Examples
+--------
+>>> import numpy as np
+>>> from reverse import gradient
+>>> gradient(lambda w: np.sum(np.bincount([0, 1, 1], weights=w) ** 2), np.ones(3))
+array([2., 4., 4.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from _exactdiff.building import BUILDING, bincount_with
+
+from ..core import FUNCTIONS
+from ..utils import scatter_add
+
+for _f, _impl in BUILDING.items():
+    FUNCTIONS[_f] = _impl
+FUNCTIONS[np.bincount] = bincount_with(lambda shape, index, values:
+                                       scatter_add(values, index, shape))
