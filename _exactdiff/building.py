@@ -125,4 +125,73 @@ def bincount_with(scatter: Any) -> Any:
     return bincount
 
 
-BUILDING = {np.ediff1d: ediff1d, np.geomspace: geomspace, np.vander: vander}
+def apply_along_axis(func1d: Any, axis: int, arr: Any, *args: Any, **kwargs: Any) -> Any:
+    """``np.apply_along_axis``: ``func1d`` on every 1-d slice along ``axis`` (a Python
+    loop over the slices, each differentiated as written), results stacked where
+    the axis was."""
+    shape = shape_of(arr)
+    nd = len(shape)
+    if nd == 0:
+        raise np.exceptions.AxisError(axis, 0) if hasattr(np, "exceptions") else ValueError(
+            "axis out of bounds")
+    ax = operator.index(axis)
+    if not -nd <= ax < nd:
+        raise (np.exceptions.AxisError if hasattr(np, "exceptions") else ValueError)(
+            f"axis {axis} is out of bounds for array of dimension {nd}")
+    ax %= nd
+    lead = shape[:ax] + shape[ax + 1:]
+    m = int(np.prod(lead)) if lead else 1
+    if m == 0:
+        raise ValueError("Cannot apply_along_axis when any iteration dimensions are 0")
+    if not is_traced(arr):
+        arr = np.asarray(arr)
+    rows = np.reshape(np.moveaxis(arr, ax, -1), (m, shape[ax]))
+    res = [func1d(rows[i], *args, **kwargs) for i in range(m)]
+    rs = tuple(shape_of(res[0]))
+    out = np.reshape(np.stack(res), lead + rs)
+    # numpy puts the result's axes where ``axis`` was
+    k = len(rs)
+    perm = list(range(ax)) + list(range(len(lead), len(lead) + k)) + list(
+        range(ax, len(lead)))
+    return np.transpose(out, perm) if perm != list(range(len(perm))) else out
+
+
+def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> Any:
+    """``np.piecewise``: where ``condlist[i]`` holds, ``funclist[i]`` of those entries of
+    ``x`` (or a constant); 0 where no condition holds unless an extra last function is
+    given for that; later conditions win, as in numpy.  The conditions are constants."""
+    shape = shape_of(x)
+    if not is_traced(x):
+        x = np.asarray(x, dtype=float)
+    if np.isscalar(condlist) or (not isinstance(condlist[0], (list, np.ndarray))
+                                 and len(shape) != 0):
+        condlist = [condlist]
+    conds = [np.broadcast_to(np.asarray(value(c), dtype=bool), shape) for c in condlist]
+    n, n2 = len(conds), len(funclist)
+    if n == n2 - 1:  # the "otherwise" function
+        conds.append(~np.any(np.stack(conds), axis=0) if conds else np.ones(shape, bool))
+    elif n != n2:
+        raise ValueError(f"with {n} condition(s), either {n} or {n + 1} functions are "
+                         "expected")
+    size = int(np.prod(shape)) if shape else 1
+    y: Any = np.zeros(shape, dtype=float_dtype(x))
+    flat_x = np.reshape(x, (size,))
+    for cond, func in zip(conds, funclist):
+        if not callable(func):
+            y = np.where(cond, func, y)  # (a number; it may be differentiated too)
+            continue
+        idx = np.flatnonzero(cond)
+        if idx.size == 0:
+            continue
+        vals = func(flat_x[idx], *args, **kw)
+        vals = np.reshape(vals, (-1,)) if len(shape_of(vals)) else vals * np.ones(idx.size)
+        if shape_of(vals)[0] == 1 and idx.size > 1:
+            vals = vals * np.ones(idx.size)
+        pick = np.arange(size)
+        pick[idx] = size + np.arange(idx.size)
+        y = np.reshape(np.concatenate([np.reshape(y, (size,)), vals])[pick], shape)
+    return y
+
+
+BUILDING = {np.ediff1d: ediff1d, np.geomspace: geomspace, np.vander: vander,
+            np.apply_along_axis: apply_along_axis, np.piecewise: piecewise}

@@ -631,8 +631,9 @@ def _register_shared_families() -> None:
     for f, impl in NANFUNCTIONS.items():  # the same compositions, NaN entries left out
         FUNCTIONS.setdefault(f, impl)
     from _exactdiff.building import BUILDING
+    from _exactdiff.polynomials import POLYNOMIALS
 
-    for f, impl in BUILDING.items():  # ediff1d, geomspace, vander
+    for f, impl in {**BUILDING, **POLYNOMIALS}.items():  # ediff1d ..., polymul ...
         FUNCTIONS.setdefault(f, impl)
 
 

@@ -14,7 +14,8 @@
 ``contractions``          einsum, tensordot, kron, dot/inner/vdot of any dimensions
 ``linalg``                numpy.linalg (solve, inv, det, slogdet, eigh, svd ...)
 ``statistics``            cumsum, var, std, average, median, quantile, cov, logsumexp ...
-``building``              ediff1d, geomspace, vander, bincount with weights
+``building``              ediff1d, geomspace, vander, bincount, apply_along_axis,
+                          piecewise, polyfit, polymul ... (polynomial helpers)
 ``nanfunctions``          nanvar, nanstd, nanmax, nanmin, nanprod, nanmedian, nanquantile ...
 ``sorting``               sort, partition, argsort and the other index functions
 ``nn``                    relu, sigmoid, softmax, softmax_cross_entropy, dropout ...

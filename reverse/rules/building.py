@@ -1,6 +1,8 @@
 """Reverse-mode registration of more array building: ``np.ediff1d``, ``np.geomspace``,
-``np.vander`` and ``np.bincount`` with differentiated ``weights`` (written once for
-both engines in :mod:`_exactdiff.building`; bincount sums with the differentiable
+``np.vander``, ``np.bincount`` with differentiated ``weights``, and the polynomial
+helpers ``np.polyadd``/``polysub``/``polymul``/``polyder``/``polyint``/``polyfit``
+(written once for both engines in :mod:`_exactdiff.building` and
+:mod:`_exactdiff.polynomials`; bincount sums with the differentiable
 ``scatter_add`` of :mod:`.indexing`).
 
 Examples
@@ -16,11 +18,12 @@ from __future__ import annotations
 import numpy as np
 
 from _exactdiff.building import BUILDING, bincount_with
+from _exactdiff.polynomials import POLYNOMIALS
 
 from ..core import FUNCTIONS
 from ..utils import scatter_add
 
-for _f, _impl in BUILDING.items():
+for _f, _impl in {**BUILDING, **POLYNOMIALS}.items():
     FUNCTIONS[_f] = _impl
 FUNCTIONS[np.bincount] = bincount_with(lambda shape, index, values:
                                        scatter_add(values, index, shape))

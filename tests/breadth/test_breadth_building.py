@@ -100,3 +100,107 @@ def test_errors():
     # numpy's own checks of the bins
     with pytest.raises(ValueError):
         np.bincount(np.array([-1, 0]), weights=d)
+
+
+# --- polynomial helpers -------------------------------------------------------------
+T6 = np.linspace(0.0, 1.0, 6)
+POLY = {
+    "polyadd": lambda v: np.polyadd(v[:2], v[2:5]),
+    "polysub": lambda v: np.polysub(v[:4], v[4:]),
+    "polymul": lambda v: np.polymul(v[:3], v[3:]),
+    "polyder": lambda v: np.polyder(v, 2),
+    "polyint": lambda v: np.polyint(v[:4], 2, k=v[4:]),
+    "polyint_scalar_k": lambda v: np.polyint(v[:4], 1, k=3.0),
+    "polyfit_y": lambda v: np.polyfit(T6, v, 2),
+    "polyfit_x": lambda v: np.polyfit(v, np.cos(T6), 2),
+    "polyfit_w": lambda v: np.polyfit(T6, np.cos(T6), 3, w=v),
+    "polyfit_2d": lambda v: np.polyfit(T6, np.stack([v, v * v], axis=1), 1),
+}
+
+
+@pytest.mark.parametrize("name", list(POLY))
+def test_polynomials(name):
+    f = POLY[name]
+    want = f(X)
+    np.testing.assert_allclose(f(Dual(X, np.ones_like(X))).real, want, rtol=1e-13,
+                               atol=1e-14)
+    np.testing.assert_allclose(f(Variable(X)).data, want, rtol=1e-13, atol=1e-14)
+    check_both_engines(scalarize(f), X, agree=1e-9)
+
+
+@pytest.mark.parametrize("name", ["polyadd", "polysub", "polymul", "polyder",
+                                  "polyint_scalar_k"])
+def test_linear_polynomial_maps(name):
+    """Linear in each argument: the Jacobian's columns are numpy's own function of the
+    unit vectors (polymul: of v with the other factor held)."""
+    f = POLY[name]
+    for eng in (hd, rv):
+        J = eng.jacobian(f, X)
+        if name == "polymul":
+            cols = [np.convolve(e[:3], X[3:]) + np.convolve(X[:3], e[3:]) for e in np.eye(6)]
+        elif name == "polyint_scalar_k":
+            cols = [np.polyint(e[:4], 1, k=0.0) for e in np.eye(6)]
+        else:
+            cols = [f(e) for e in np.eye(6)]
+        np.testing.assert_allclose(J, np.stack(cols, axis=1), rtol=1e-15, atol=0)
+
+
+def test_polyfit_closed_form():
+    """d polyfit(t, y, deg) / dy = pinv(vander(t, deg + 1)); exact data give the
+    coefficients back."""
+    c = np.array([0.5, -1.0, 2.0])
+    y = np.polyval(c, T6)
+    for eng in (hd, rv):
+        np.testing.assert_allclose(eng.jacobian(lambda v: np.polyfit(T6, v, 2), y),
+                                   np.linalg.pinv(np.vander(T6, 3)), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(np.polyfit(T6, Variable(y), 2).data, c, rtol=1e-13)
+    # polymul drops leading zeros as numpy does
+    z = Variable(np.array([0.0, 0.0, 2.0]))
+    np.testing.assert_array_equal(np.polymul(z, [1.0, 3.0]).data,
+                                  np.polymul([0.0, 0.0, 2.0], [1.0, 3.0]))
+    with pytest.raises(TypeError, match="full=True"):
+        np.polyfit(T6, Variable(y), 2, full=True)
+
+
+# --- apply_along_axis and piecewise ---------------------------------------------------
+CALLS = {
+    "apply_along_axis_0": lambda v: np.apply_along_axis(lambda r: np.sum(r ** 2) * r, 0,
+                                                        np.reshape(v, (2, 3))),
+    "apply_along_axis_vector_result": lambda v: np.apply_along_axis(
+        lambda r: np.stack([r[0] * r[1], np.sum(np.sin(r))]), 1, np.reshape(v, (3, 2))),
+    "apply_along_axis_matrix_result": lambda v: np.apply_along_axis(
+        lambda r: np.outer(r, r), 1, np.reshape(v, (1, 3, 2))),
+    "piecewise_otherwise": lambda v: np.piecewise(
+        v, [v < 0.5, v > 1.5], [lambda t: t ** 2, np.sin, lambda t: 3 * t]),
+    "piecewise_constant": lambda v: np.piecewise(v, [v < 0.5], [1.0, lambda t: t ** 3]),
+    "piecewise_2d_no_otherwise": lambda v: np.piecewise(
+        np.reshape(v, (2, 3)), [np.reshape(v, (2, 3)) > 1], [np.exp]),
+    "piecewise_overlap_later_wins": lambda v: np.piecewise(
+        v, [v > 0.5, v > 1.0], [np.cos, lambda t: t * t]),
+}
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_calls(name):
+    f = CALLS[name]
+    want = f(X)
+    np.testing.assert_allclose(f(Dual(X, np.ones_like(X))).real, want, rtol=1e-15)
+    np.testing.assert_allclose(f(Variable(X)).data, want, rtol=1e-15)
+    check_both_engines(scalarize(f), X)
+
+
+def test_piecewise_closed_form_and_errors():
+    x = np.array([-1.0, 0.5, 2.0])
+    for eng in (hd, rv):
+        J = eng.jacobian(lambda v: np.piecewise(v, [v < 0, v > 1], [np.exp, np.log, 7.0]),
+                         x)
+        np.testing.assert_allclose(J, np.diag([np.exp(-1.0), 0.0, 0.5]), rtol=1e-15)
+        # a value of funclist may be differentiated too: sum(piecewise(x, [x > 0], [a^2, x]))
+        g = eng.gradient(lambda p: np.sum(np.piecewise(p[:3], [x > 0], [p[3] ** 2,
+                                                                         lambda t: t])),
+                         np.append(x, 3.0))
+        np.testing.assert_allclose(g, [1.0, 0.0, 0.0, 2 * 2 * 3.0], rtol=1e-15)
+    with pytest.raises(ValueError, match="functions"):
+        np.piecewise(Variable(x), [x > 0], [np.exp, np.log, np.sin])
+    with pytest.raises(ValueError, match="iteration dimensions"):
+        np.apply_along_axis(np.sum, 0, Variable(np.ones((2, 0))))
