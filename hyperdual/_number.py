@@ -54,6 +54,7 @@ from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.arrays import is_foreign_type as _is_foreign_type
 from _exactdiff.contractions import GUFUNCS as _GUFUNCS
 from _exactdiff.contractions import gufunc as _gufunc
+from _exactdiff.methods import ArrayMethods as _ArrayMethods
 
 from . import _generic as g
 from ._rules import BINARY, BINARY_BY_UFUNC, UNARY, UNARY_BY_UFUNC
@@ -317,7 +318,7 @@ def _lift(p, nd: int, nres: int):
 # ---------------------------------------------------------------------------------
 # The shared base class
 # ---------------------------------------------------------------------------------
-class _Number:
+class _Number(_ArrayMethods):
     """Behaviour shared by Dual and HyperDual (see the module docstring)."""
 
     __slots__ = ()

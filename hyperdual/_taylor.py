@@ -22,6 +22,7 @@ import numpy as np
 
 from _exactdiff import messages as _msg
 from _exactdiff import ufunc_methods as _ufunc_methods
+from _exactdiff._common import finite_array
 from _exactdiff._common import zero_weighted as _zero_weighted
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.contractions import GUFUNCS as _GUFUNCS
@@ -479,8 +480,8 @@ class Taylor(_Number):
                     if out is not None:
                         return _mkl(out, self.tag)
             elif (t is float or t is int) and other != 0 and math.isfinite(other):
-                r = 1.0 / other
-                return _mkl([v * r for v in la], self.tag)
+                # (divided, not times 1/other: the value is numpy's x / other exactly)
+                return _mkl([v / other for v in la], self.tag)
         return _binary_entry("true_divide", self, other)
 
     def __rtruediv__(self, other):
@@ -784,6 +785,11 @@ def _binary_rule(name, x, y, top):
         return _wrap(_scale(b, x), tag)
     if name == "true_divide":
         if b is None:
+            if type(y) is float and y != 0.0 and math.isfinite(y) or (
+                    type(y) is np.ndarray and y.dtype.kind == "f" and np.all(y != 0)
+                    and finite_array(y)):
+                # divided, not times 1/y: the value is numpy's x / y exactly
+                return _wrap(a / y if type(y) is float else _lift(a, y.ndim) / y, tag)
             return _wrap(_scale(a, 1.0 / _n._np_scalar(y) if type(y) is float else
                                 g.true_divide(1.0, y)), tag)
         ai = _items(a) if a is not None else _zeros_after(x, K)

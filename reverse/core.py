@@ -79,6 +79,7 @@ from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.contractions import GUFUNCS as _GUFUNCS
 from _exactdiff.contractions import gufunc as _gufunc
+from _exactdiff.methods import ArrayMethods as _ArrayMethods
 
 #: What a foreign library (pydata/sparse) raises for an operation it lacks
 # AttributeError: pydata/sparse 0.17 (Python 3.10's) einsum reads .shape of a float operand
@@ -435,7 +436,7 @@ def _value(obj: Any) -> Any:
 # ----------------------------------------------------------------------------
 
 
-class Variable:
+class Variable(_ArrayMethods):
     """A node of the computation graph holding an array and its gradient.
 
     Parameters

@@ -1,0 +1,122 @@
+"""ndarray methods for the engines' values, each the numpy function of the same name.
+
+``x.repeat(2)``, ``x.take(i)``, ``x.round(3)``, ``x.argsort()``, ``x.mT`` ... on a Dual,
+HyperDual, Taylor number or reverse Variable are ``np.repeat(x, 2)`` and so on, so the
+same dispatch and rules apply (the index-valued ones return plain arrays).  The
+methods that work in place on an ndarray (``sort``, ``partition``, ``fill``, ``put``,
+``resize``) raise ``TypeError`` naming the function to use instead: the engines' values
+are immutable.  Each engine's classes list this mixin as a base, after their own
+methods (which win).
+
+Examples
+--------
+>>> import numpy as np
+>>> class Box(ArrayMethods):
+...     def __init__(self, a):
+...         self.a = a
+...     def __array_function__(self, func, types, args, kwargs):
+...         return func(*[x.a if isinstance(x, Box) else x for x in args], **kwargs)
+>>> Box(np.array([3.0, 1.0])).repeat(2)
+array([3., 3., 1., 1.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ArrayMethods"]
+
+
+def _in_place(name: str, instead: str) -> Any:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        engine = type(self).__module__.split(".", 1)[0]
+        raise TypeError(f"{engine}: {type(self).__name__}.{name}() works in place on an "
+                        f"ndarray, and differentiated values are immutable; use {instead}")
+    method.__name__ = name
+    method.__doc__ = f"Refused (in place on an ndarray): use {instead}."
+    return method
+
+
+class ArrayMethods:
+    """Mixin: the ndarray methods that are numpy functions of the value."""
+
+    __slots__ = ()
+
+    def repeat(self, repeats: Any, axis: Any = None) -> Any:
+        """``np.repeat(self, repeats, axis)``."""
+        return np.repeat(self, repeats, axis=axis)
+
+    def take(self, indices: Any, axis: Any = None, out: Any = None,
+             mode: str = "raise") -> Any:
+        """``np.take(self, indices, axis)``."""
+        return np.take(self, indices, axis=axis, out=out, mode=mode)
+
+    def compress(self, condition: Any, axis: Any = None, out: Any = None) -> Any:
+        """``np.compress(condition, self, axis)``."""
+        return np.compress(condition, self, axis=axis, out=out)
+
+    def cumprod(self, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+        """``np.cumprod(self, axis)``."""
+        return np.cumprod(self, axis=axis, dtype=dtype, out=out)
+
+    def round(self, decimals: int = 0, out: Any = None) -> Any:
+        """``np.round(self, decimals)`` (derivative 0 almost everywhere)."""
+        return np.round(self, decimals=decimals, out=out)
+
+    def conj(self) -> Any:
+        """``np.conjugate(self)``: the value itself for real numbers."""
+        return np.conjugate(self)
+
+    conjugate = conj
+
+    @property
+    def imag(self) -> Any:
+        """``np.imag(self)``: a constant zero for real numbers."""
+        return np.imag(self)
+
+    @property
+    def mT(self) -> Any:  # noqa: N802  (numpy's name)
+        """The matrix transpose, ``np.swapaxes(self, -1, -2)``."""
+        return np.swapaxes(self, -1, -2)
+
+    # the index- and truth-valued methods: plain arrays of the values
+    def all(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """``np.all(self, axis)``."""
+        return np.all(self, axis=axis, keepdims=keepdims)
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """``np.any(self, axis)``."""
+        return np.any(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """``np.argmax(self, axis)``."""
+        return np.argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> Any:
+        """``np.argmin(self, axis)``."""
+        return np.argmin(self, axis=axis, keepdims=keepdims)
+
+    def argsort(self, axis: Any = -1, kind: Any = None, order: Any = None) -> Any:
+        """``np.argsort(self, axis)``."""
+        return np.argsort(self, axis=axis, kind=kind, order=order)
+
+    def argpartition(self, kth: Any, axis: Any = -1, kind: str = "introselect",
+                     order: Any = None) -> Any:
+        """``np.argpartition(self, kth, axis)``."""
+        return np.argpartition(self, kth, axis=axis, kind=kind, order=order)
+
+    def nonzero(self) -> Any:
+        """``np.nonzero(self)``."""
+        return np.nonzero(self)
+
+    def searchsorted(self, v: Any, side: str = "left", sorter: Any = None) -> Any:
+        """``np.searchsorted(self, v, side)``."""
+        return np.searchsorted(self, v, side=side, sorter=sorter)
+
+    sort = _in_place("sort", "np.sort(x)")
+    partition = _in_place("partition", "np.partition(x, kth)")
+    fill = _in_place("fill", "np.full_like(x, value) or x * 0 + value")
+    put = _in_place("put", "np.where or np.concatenate to build the new array")
+    resize = _in_place("resize", "np.resize(x, shape)")
