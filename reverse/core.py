@@ -2381,10 +2381,16 @@ def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                    release: bool = False, target: Variable | None = None,
                    keep: set[int] | None = None) -> list[tuple[Variable, Any]]:
     """:func:`_walk_backward`, marked as a backward pass (``IN_BACKWARD``: the range
-    watch does not warn the user of the pass's own adjoints)."""
+    watch does not warn the user of the pass's own adjoints).  A warning raised
+    as an error here (warnings as errors) is marked ``exactdiff_backward``: a
+    first-order helper then redoes its call watched, where the pass's own
+    adjoints are quiet (reverse.helpers._adjoint_warning)."""
     token = _IN_BACKWARD.set(True)
     try:
         return _walk_backward(y, seed, retain_grad, graph, release, target, keep)
+    except RuntimeWarning as exc:
+        exc.exactdiff_backward = True  # type: ignore[attr-defined]
+        raise
     finally:
         _IN_BACKWARD.reset(token)
 

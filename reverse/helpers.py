@@ -200,10 +200,52 @@ def _value_and_second_order(pass_: Callable[[int, int], tuple], data: Any) -> tu
     return values[0], d
 
 
+def _value_in_range(pass_: Callable[[int], tuple], data: Any) -> tuple:
+    """``(value, derivative)`` of ``pass_(e) = (value, derivative, k)``, the
+    derivative kept in range by :func:`_in_range` (the value is the same at every
+    scale: the seed scales adjoints only)."""
+    values = []
+
+    def run(e: int) -> Any:
+        value, d, _ = pass_(e)
+        values.append(value)
+        return d
+
+    d = _in_range(run, data)
+    return values[0], d
+
+
 def _redo(before: int, inner: int | None) -> bool:
     """Whether a helper call on its own saw a helper nested in its f (then it
     redoes itself with the seeds of both kept in range: _exactdiff.fprange)."""
     return inner is None and _fp.NESTED[0] != before and _DEPTH.get() == 0
+
+
+def _plain_point(data: Any) -> bool:
+    return type(data) is np.ndarray and data.dtype == np.float64
+
+
+def _adjoint_warning(exc: RuntimeWarning, data: Any) -> bool:
+    """Whether ``exc``, raised by a helper's unwatched first pass (warnings as
+    errors), is a floating-point warning of the pass's own adjoints (reverse.core
+    marks those) in a call on its own at a float64 point: the call is then redone
+    watched (:func:`_in_range`), which keeps the pass's own adjoints quiet, as the
+    second-order helpers do, while f's own operations still warn."""
+    return (getattr(exc, "exactdiff_backward", False) and _DEPTH.get() == 0
+            and _plain_point(data))
+
+
+def _in_range(run: Callable[[int], Any], data: Any) -> Any:
+    """``run(0)``, a first-order result of a helper call on its own at a float64
+    point, redone where its first pass gave an inf or nan entry (or an adjoint of
+    it warned, as an error): ``run(e)`` seeds the backward pass with 2**e, so its
+    result is 2**e times the truth unless an adjoint leaves the range.  The watch
+    of the second-order helpers (``_exactdiff.fprange.second_order``) redoes the
+    pass with seeds scaled down and takes a retry without a floating-point flag
+    scaled back (d/dv (v**2)**-0.5 at 1e-120: -1e240, not -inf), and +-inf only
+    where two such retries at different scales agree on a result beyond the
+    range; otherwise the first result stays (sqrt'(0) is inf)."""
+    return _fp.second_order(lambda kt, ks: run(kt + ks), _plain_point(data), one_seed=True)
 
 
 def _enable_backprop() -> Any:
@@ -353,9 +395,16 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     _check_callable(f, "derivative")
     data, scalar = _prepare(x, "derivative")
     before = _fp.NESTED[0]
-    r = _first(data, _derivative, f, x, data, scalar)
-    if r is _fp.RESTART or _redo(before, r[1]):
+    try:
+        r = _first(data, _derivative, f, x, data, scalar)
+    except RuntimeWarning as exc:
+        if not _adjoint_warning(exc, data):
+            raise
+        r = None
+    if r is _fp.RESTART or r is not None and _redo(before, r[1]):
         return _second_order(lambda kt, ks: _derivative(f, x, data, scalar, kt, ks)[0], data)
+    if r is None or r[1] is None and _fp.out_of_range(r[0]) and _plain_point(data):
+        return _in_range(lambda e: _derivative(f, x, data, scalar, 0, e)[0], data)
     return r[0]
 
 
@@ -484,10 +533,18 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     _check_callable(f, _fname)
     data, scalar = _prepare(x, _fname)
     before = _fp.NESTED[0]
-    r = _first(data, _value_and_gradient, f, data, scalar, _fname)
-    if r is _fp.RESTART or _redo(before, r[2]):
+    try:
+        r = _first(data, _value_and_gradient, f, data, scalar, _fname)
+    except RuntimeWarning as exc:
+        if not _adjoint_warning(exc, data):
+            raise
+        r = None
+    if r is _fp.RESTART or r is not None and _redo(before, r[2]):
         return _value_and_second_order(
             lambda kt, ks: _value_and_gradient(f, data, scalar, _fname, kt, ks), data)
+    if r is None or r[2] is None and _fp.out_of_range(r[1]) and _plain_point(data):
+        return _value_in_range(
+            lambda e: _value_and_gradient(f, data, scalar, _fname, 0, e), data)
     return r[0], r[1]
 
 
@@ -532,9 +589,16 @@ def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     _check_callable(f, "jacobian")
     data, scalar = _prepare(x, "jacobian")
     before = _fp.NESTED[0]
-    r = _first(data, _jacobian, f, data, scalar)
-    if r is _fp.RESTART or _redo(before, r[1]):
+    try:
+        r = _first(data, _jacobian, f, data, scalar)
+    except RuntimeWarning as exc:
+        if not _adjoint_warning(exc, data):
+            raise
+        r = None
+    if r is _fp.RESTART or r is not None and _redo(before, r[1]):
         return _second_order(lambda kt, ks: _jacobian(f, data, scalar, kt, ks)[0], data)
+    if r is None or r[1] is None and _fp.out_of_range(r[0]) and _plain_point(data):
+        return _in_range(lambda e: _jacobian(f, data, scalar, 0, e)[0], data)
     return r[0]
 
 
@@ -1274,9 +1338,16 @@ def vjp(f: Callable[[Any], Any], x: Any, u: Any) -> tuple[Any, Any]:
     if type(u) is Variable:
         value, g, _ = _vjp(f, data, scalar, u)
         return value, g
-    r = _first(data, _vjp, f, data, scalar, u)
-    if r is _fp.RESTART or _redo(before, r[2]):
+    try:
+        r = _first(data, _vjp, f, data, scalar, u)
+    except RuntimeWarning as exc:
+        if not _adjoint_warning(exc, data):
+            raise
+        r = None
+    if r is _fp.RESTART or r is not None and _redo(before, r[2]):
         return _value_and_second_order(lambda kt, ks: _vjp(f, data, scalar, u, kt, ks), data)
+    if r is None or r[2] is None and _fp.out_of_range(r[1]) and _plain_point(data):
+        return _value_in_range(lambda e: _vjp(f, data, scalar, u, 0, e), data)
     return r[0], r[1]
 
 
@@ -1446,10 +1517,25 @@ def _linearize(f: Callable[[Any], Any], data: Any, fname: str, kt: int = 0,
     yscalar = y.shape == ()
     e = (ks if tangent else kt + ks) if k is None else k
 
-    def jvp_fn(v: Any) -> Any:
-        vdata = _direction(v, xv.shape, fname, "v", "x's shape", _seed_dtype(xv.data))
+    def once(vdata: Any, e: int) -> Any:
         jv = _jvp_from(y, uv, g, _scaled_seed(vdata, e), nested, keep)
         return _out(_unscaled(jv, k), yscalar, uv)
+
+    def jvp_fn(v: Any) -> Any:
+        vdata = _direction(v, xv.shape, fname, "v", "x's shape", _seed_dtype(xv.data))
+        if k is not None or e or tangent or not _plain_point(data):
+            return once(vdata, e)
+        # a call on its own: its second pass (the one that carries v) redone with
+        # v scaled where it gave an inf or nan entry (see _in_range)
+        try:
+            jv = once(vdata, 0)
+        except RuntimeWarning as exc:
+            if not _adjoint_warning(exc, data):
+                raise
+        else:
+            if not _fp.out_of_range(jv) or type(vdata) is not np.ndarray:
+                return jv
+        return _in_range(lambda e2: once(vdata, e2), data)
 
     return value, jvp_fn, k
 

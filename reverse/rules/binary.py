@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff._common import WATCH_UNDERFLOW as _WATCH
 from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
@@ -279,6 +280,11 @@ def _const_power_grad(gy: Any, a: Any, n: Any) -> Any:
             # n - 1 inexact (0.3, 1e-8: |log a| amplifies its rounding) or n tiny
             # (a**(n - 2) overflows in the next order): the P_ij family
             return gy * _pow_partial(1, 0, a, n)
+        if _WATCH.get() and not (core._is_dual(a) or core._is_dual(gy)):
+            # under the range watch (a retry with a scaled cotangent): the product
+            # formed in range where a**(n - 1) alone overflows (d/dv (v**2)**-0.5
+            # at 1e-120 is -1e240 while (1e-240)**-1.5 is inf)
+            return _pow_term_value(float(_value(n)), 1, a, (gy,))
         return gy * (n * a ** (n - 1))
     zero = n == 0
     coef = np.where(zero, 0.0, n)
