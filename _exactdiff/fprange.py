@@ -111,19 +111,25 @@ def armed(level: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> An
 
 def out_of_range(r: Any) -> bool:
     """Whether ``r``, a first-order result, is a float or float64 array with an
-    inf or nan entry (then the helper redoes itself through :func:`second_order`
-    with its seed scaled: an adjoint that overflowed at seed 1 may be in range
-    at 2**-400).  Other results (an outer trace's values, other dtypes, lazy
-    arrays) are never redone.  One float test, or one reduction of the array.
+    inf or nan entry, or a float that is 0 or subnormal: then the helper redoes
+    itself through :func:`second_order` with its seed scaled (an adjoint that
+    overflowed at seed 1 may be in range at 2**-400; one that underflowed, at
+    2**600), which costs one watched pass where nothing under- or overflowed (a
+    derivative that is exactly 0).  An array's zeros are not redone (they are
+    common: a ReLU's gradient), so an array entry flushed to 0 by an underflow
+    stays 0.  Other results (an outer trace's values, other dtypes, lazy arrays)
+    are never redone.  One float test, or one reduction of the array.
 
     Examples
     --------
     >>> out_of_range(1.0), out_of_range(float("-inf")), out_of_range(np.array([1.0, np.nan]))
     (False, True, True)
+    >>> out_of_range(0.0), out_of_range(np.array([0.0, 1.0]))
+    (True, False)
     """
     t = type(r)
     if t is float:
-        return r - r != 0.0
+        return r - r != 0.0 or abs(r) < _TINY
     if t is np.ndarray and r.dtype == np.float64:
         return not finite_array(r)
     return False

@@ -153,6 +153,16 @@ def _exp_minus_square(x: Any) -> Any:
         return np.exp(-(hi * hi)) * np.exp(-((2.0 * hi + lo) * lo))
 
 
+def _arctan_grad(gy: Any, y: Any, x: Any) -> Any:
+    r = 1.0 / np.hypot(1.0, x)
+    if not (isinstance(gy, Variable) or isinstance(x, Variable) or core._is_dual(gy)
+            or core._is_dual(x)):
+        # (gy r) r: with a cotangent scaled up by the range watch (a first-order
+        # helper's retry), in range where r * r alone underflows (arctan'(1.7e200))
+        return (gy * r) * r
+    return gy * _square(r)
+
+
 def _digamma_grad(gy: Any, y: Any, x: Any) -> Any:
     return _polygamma_times(1, x, gy)  # psi'(x) alone overflows for abs(x) < 1e-154
 
@@ -167,7 +177,7 @@ _UNARY: list[tuple[str, Any, Any, tuple[str, ...], str, float]] = [
      "-1 / np.sqrt(1 - x ** 2)", 0.5),
     # (1 / hypot(1, x))**2: its derivative through the graph stays normal up to
     # x = 1e102 (that of 1 / (1 + x * x) underflows from 1e77 on)
-    ("Arctan", np.arctan, lambda gy, y, x: gy * _square(1.0 / np.hypot(1.0, x)), ("arctan",),
+    ("Arctan", np.arctan, _arctan_grad, ("arctan",),
      "1 / (1 + x ** 2)", 0.5),
     ("Sinh", np.sinh, lambda gy, y, x: gy * np.cosh(x), ("sinh",), "np.cosh(x)", 0.5),
     ("Cosh", np.cosh, lambda gy, y, x: gy * np.sinh(x), ("cosh",), "np.sinh(x)", 0.5),
