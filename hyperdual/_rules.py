@@ -1622,7 +1622,11 @@ def _pow_scaled(x, y, key, t1, t2=None, cache=None):
     order = 1 if key == (1, 0) else 2
     if (order == 1 and c == 0.0) or (order == 2 and c in (0.0, 1.0)):
         return None
-    d = _cached(cache, "partials", lambda: _pow_partials(x, y, 2, True, False))[key]
+    # (out of the band, a partial that overflows alone is not used: pow_term forms
+    # the product from mantissas and exponents; its overflow is no event of the
+    # result, for the user's warnings or for reverse's range watch)
+    with np.errstate(over="ignore"):
+        d = _cached(cache, "partials", lambda: _pow_partials(x, y, 2, True, False))[key]
     return pow_term(c, order, x, (t1,) if order == 1 else (t1, t2), d)
 
 

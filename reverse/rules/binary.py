@@ -280,15 +280,57 @@ def _const_power_grad(gy: Any, a: Any, n: Any) -> Any:
             # n - 1 inexact (0.3, 1e-8: |log a| amplifies its rounding) or n tiny
             # (a**(n - 2) overflows in the next order): the P_ij family
             return gy * _pow_partial(1, 0, a, n)
-        if _WATCH.get() and not (core._is_dual(a) or core._is_dual(gy)):
-            # under the range watch (a retry with a scaled cotangent): the product
-            # formed in range where a**(n - 1) alone overflows (d/dv (v**2)**-0.5
-            # at 1e-120 is -1e240 while (1e-240)**-1.5 is inf)
-            return _pow_term_value(float(_value(n)), 1, a, (gy,))
+        if _WATCH.get():
+            # under the range watch (a retry with scaled seeds): the product formed
+            # in range where a**(n - 1) alone overflows (d/dv (v**2)**-0.5 at
+            # 1e-120 is -1e240 while (1e-240)**-1.5 is inf)
+            if not (core._is_dual(a) or core._is_dual(gy)):
+                return _pow_term_value(float(_value(n)), 1, a, (gy,))
+            out = _dual_const_power_grad(gy, a, float(_value(n)))
+            if out is not None:
+                return out
         return gy * (n * a ** (n - 1))
     zero = n == 0
     coef = np.where(zero, 0.0, n)
     return gy * (coef * a ** (np.where(zero, 1.0, n) - 1))
+
+
+def _dual_const_power_grad(gy: Any, a: Any, n: float) -> Any:
+    """``gy n a**(n - 1)`` on Dual data of one perturbation (forward-over-reverse),
+    part by part, each a product formed in range by ``hyperdual._powrule.pow_term``:
+    the real part ``g n r**(n - 1)``, the dual part ``g n (n - 1) r**(n - 2) t`` plus
+    ``g' n r**(n - 1)`` (Hessian of (v**2)**-0.5 at 1e-120: u**-2.5 = 1e600 alone
+    overflowed, and the sum of the parts was nan, where the retries of the range
+    watch bring each product in range).  None for other data (nested
+    perturbations, HyperDual, lazy arrays): the plain arithmetic then."""
+    from hyperdual import _number as hn
+    from hyperdual._powrule import pow_term
+
+    def parts(v: Any) -> tuple | None:
+        if type(v) is hn.Dual:
+            r, t = v.real, v.dual
+            return (r, t) if type(r) in (float, np.ndarray) and type(t) in (
+                float, np.ndarray) else None
+        return (v, None) if type(v) in (float, np.ndarray, np.float64) else None
+
+    pa, pg = parts(a), parts(gy)
+    if pa is None or pg is None:
+        return None
+    (r, t), (g0, g1) = pa, pg
+    if t is None and g1 is None:
+        return None
+    tag, nd = (a.tag, a.nd) if t is not None else (gy.tag, gy.nd)
+    if t is not None and g1 is not None and (gy.tag != a.tag or gy.nd != a.nd):
+        return None
+    with np.errstate(all="ignore"):
+        d1 = n * np.power(r, n - 1)
+        d2 = n * (n - 1) * np.power(r, n - 2) if t is not None else None
+    real = pow_term(n, 1, r, (g0,), d1)
+    dual = pow_term(n, 2, r, (g0, t), d2) if t is not None else None
+    if g1 is not None:
+        term = pow_term(n, 1, r, (g1,), d1)
+        dual = term if dual is None else dual + term
+    return hn.Dual._build((real, dual), tag, nd)
 
 
 class Power(Function):

@@ -401,11 +401,19 @@ def _polygamma_times(m: int, x: Any, gy: Any) -> Any:
         return gy * _polygamma(m, x)
     sign = 1.0 if m % 2 else -1.0
 
+    # below 1e-19 the regular part polygamma(m, 1 + x) (at most zeta(m + 1) m!) is
+    # under 2**-60 of the pole's m! / abs(x)**(m + 1): it is left out, so that its
+    # products with a scaled cotangent, which underflow, do not count as an
+    # underflow of the result (the range watch's retries of d2/dv2 digamma(v**2)
+    # at 1e-120, whose truth -6e480 is beyond the range, were all flagged and gave nan)
+    regular = not bool(np.all(np.abs(r[near0]) < 1e-19))
+
     def pole(x: Any) -> Any:
         w = gy
         for _ in range(m + 1):
             w = w / x
-        return (sign * math.factorial(m)) * w + gy * _polygamma(m, 1.0 + x)
+        p = (sign * math.factorial(m)) * w
+        return p + gy * _polygamma(m, 1.0 + x) if regular else p
 
     def tail(x: Any) -> Any:
         w = gy
