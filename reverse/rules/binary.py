@@ -325,10 +325,12 @@ def _dual_const_power_grad(gy: Any, a: Any, n: float) -> Any:
     with np.errstate(all="ignore"):
         d1 = n * np.power(r, n - 1)
         d2 = n * (n - 1) * np.power(r, n - 2) if t is not None else None
-    real = pow_term(n, 1, r, (g0,), d1)
-    dual = pow_term(n, 2, r, (g0, t), d2) if t is not None else None
+    # (a zero cotangent or tangent keeps its product 0 where the partial is not
+    # finite, as hyperdual's arithmetic does: _guard)
+    real = hn._guard(pow_term(n, 1, r, (g0,), d1), g0)
+    dual = hn._guard(pow_term(n, 2, r, (g0, t), d2), g0, t) if t is not None else None
     if g1 is not None:
-        term = pow_term(n, 1, r, (g1,), d1)
+        term = hn._guard(pow_term(n, 1, r, (g1,), d1), g1)
         dual = term if dual is None else dual + term
     return hn.Dual._build((real, dual), tag, nd)
 

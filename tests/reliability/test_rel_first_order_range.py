@@ -30,7 +30,7 @@ import reverse as rv
 M = pytest.importorskip("mpmath")
 from tests.reliability import test_rel_chain_range as C  # noqa: E402
 
-M.mp.dps = 50
+# (mpmath at 50 digits: test_rel_precision, which test_rel_chain_range imports, sets it)
 EPS = np.finfo(float).eps
 ULPS = 8
 
