@@ -69,7 +69,9 @@ class GetItem(Function):
     def backward(self, gy: Any, y: Any, x: Any) -> Any:
         if isinstance(gy, Variable):
             return scatter_add(gy, self.index, x.shape)
-        return core.PendingScatter(self.index, gy, x.shape, is_basic_index(self.index))
+        index = self.index
+        return core.PendingScatter(index, gy, x.shape,
+                                   type(index) is slice or is_basic_index(index))
 
 
 def _index_arg(index: Any) -> Any:

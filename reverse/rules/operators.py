@@ -111,7 +111,9 @@ def _install_operators() -> None:
     for name, cls_name in (("neg", "Negative"), ("pos", "Positive"), ("abs", "Absolute")):
         cls = _UNARY_CLASSES[cls_name]
         setattr(Variable, f"__{name}__", lambda self, cls=cls: cls()(self))
-    Variable.__getitem__ = lambda self, index: GetItem(_index_arg(index))(self)
+    # (a slice, the usual index, cannot hold a Variable: no check)
+    Variable.__getitem__ = lambda self, index: GetItem(
+        index if type(index) is slice else _index_arg(index))(self)
 
     def compare(ufunc: Any) -> Any:
         def op(self: Variable, other: Any) -> Any:
