@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._common import float_dtype, value
-from .statistics import _arr, _axes, _reject
+from .statistics import _METHODS, _arr, _axes, _reject, quantile_position
 
 __all__ = ["NANFUNCTIONS"]
 
@@ -160,9 +160,6 @@ def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> 
 # ---------------------------------------------------------------------------------
 # order statistics of the non-NaN entries
 # ---------------------------------------------------------------------------------
-_METHODS = {"linear", "lower", "higher", "nearest", "midpoint"}
-
-
 def _weights(r: np.ndarray, q: float, axes: tuple, method: str) -> tuple:
     """Weights W shaped like r (quantile = sum(W * x) over ``axes`` near r, NaN entries
     weight 0, tied entries share) and the mask of all-NaN slices (shape of the rest)."""
@@ -179,18 +176,8 @@ def _weights(r: np.ndarray, q: float, axes: tuple, method: str) -> tuple:
         if n == 0:
             empty[i] = True
             continue
-        pos = q * (n - 1)
-        lo = math.floor(pos)
-        frac = pos - lo
-        if method == "lower":
-            frac = 0.0
-        elif method == "higher":
-            lo, frac = math.ceil(pos), 0.0
-        elif method == "nearest":
-            lo, frac = int(np.around(pos)), 0.0
-        elif method == "midpoint":
-            frac = 0.5 if frac > 0 else 0.0
-        for k, share in ((lo, 1.0 - frac), (min(lo + 1, n - 1), frac)):
+        lo, hi, frac = quantile_position(q, n, method)
+        for k, share in ((lo, 1.0 - frac), (hi, frac)):
             if share:
                 hit = row == vals[k]  # (ties share the derivative, as in np.quantile)
                 w[i] += share * hit / np.sum(hit)

@@ -358,16 +358,13 @@ def cumulative_prod(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any 
 _METHODS = {"linear", "lower", "higher", "nearest", "midpoint"}
 
 
-def _quantile_weights(r: np.ndarray, q: float, axes: tuple, method: str) -> np.ndarray:
-    """Weights W (shaped like r) with quantile = sum(W * x over axes) near r."""
-    nd = r.ndim
-    rest = [i for i in range(nd) if i not in axes]
-    perm = rest + list(axes)
-    rr = np.transpose(r, perm)
-    lead = rr.shape[:len(rest)]
-    n = math.prod(rr.shape[len(rest):])
-    rr = rr.reshape(lead + (n,))
-    srt = np.sort(rr, axis=-1)
+def quantile_position(q: float, n: int, method: str) -> tuple[int, int, float]:
+    """The order statistics (lo, hi) of n sorted values that the q-quantile interpolates
+    by ``method``, and the weight ``frac`` of hi (1 - frac of lo).
+
+    >>> quantile_position(0.5, 4, "linear")
+    (1, 2, 0.5)
+    """
     pos = q * (n - 1)
     lo = math.floor(pos)
     frac = pos - lo
@@ -379,7 +376,20 @@ def _quantile_weights(r: np.ndarray, q: float, axes: tuple, method: str) -> np.n
         lo, frac = int(np.around(pos)), 0.0
     elif method == "midpoint":
         frac = 0.5 if frac > 0 else 0.0
-    hi = min(lo + 1, n - 1)
+    return lo, min(lo + 1, n - 1), frac
+
+
+def _quantile_weights(r: np.ndarray, q: float, axes: tuple, method: str) -> np.ndarray:
+    """Weights W (shaped like r) with quantile = sum(W * x over axes) near r."""
+    nd = r.ndim
+    rest = [i for i in range(nd) if i not in axes]
+    perm = rest + list(axes)
+    rr = np.transpose(r, perm)
+    lead = rr.shape[:len(rest)]
+    n = math.prod(rr.shape[len(rest):])
+    rr = rr.reshape(lead + (n,))
+    srt = np.sort(rr, axis=-1)
+    lo, hi, frac = quantile_position(q, n, method)
 
     def onehot(k: int) -> np.ndarray:
         hit = rr == srt[..., k:k + 1]
