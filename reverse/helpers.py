@@ -185,6 +185,17 @@ def _first(data: Any, fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*args)
 
 
+def _first_or_none(data: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    """:func:`_first`, or None where it raised a warning of reverse's own adjoints as an
+    error (warnings as errors): the helper then redoes the call watched."""
+    try:
+        return _first(data, fn, *args)
+    except RuntimeWarning as exc:
+        if not _adjoint_warning(exc, data):
+            raise
+        return None
+
+
 def _value_and_second_order(pass_: Callable[[int, int], tuple], data: Any) -> tuple:
     """``(value, derivative)`` of ``pass_(kt, ks) = (value, derivative, k)`` with the
     derivative kept in range (_second_order); the value is the same at every scale
@@ -395,12 +406,7 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     _check_callable(f, "derivative")
     data, scalar = _prepare(x, "derivative")
     before = _fp.NESTED[0]
-    try:
-        r = _first(data, _derivative, f, x, data, scalar)
-    except RuntimeWarning as exc:
-        if not _adjoint_warning(exc, data):
-            raise
-        r = None
+    r = _first_or_none(data, _derivative, f, x, data, scalar)
     if r is _fp.RESTART or r is not None and _redo(before, r[1]):
         return _second_order(lambda kt, ks: _derivative(f, x, data, scalar, kt, ks)[0], data)
     if r is None or r[1] is None and _fp.out_of_range(r[0]) and _plain_point(data):
@@ -533,12 +539,7 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     _check_callable(f, _fname)
     data, scalar = _prepare(x, _fname)
     before = _fp.NESTED[0]
-    try:
-        r = _first(data, _value_and_gradient, f, data, scalar, _fname)
-    except RuntimeWarning as exc:
-        if not _adjoint_warning(exc, data):
-            raise
-        r = None
+    r = _first_or_none(data, _value_and_gradient, f, data, scalar, _fname)
     if r is _fp.RESTART or r is not None and _redo(before, r[2]):
         return _value_and_second_order(
             lambda kt, ks: _value_and_gradient(f, data, scalar, _fname, kt, ks), data)
@@ -589,12 +590,7 @@ def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     _check_callable(f, "jacobian")
     data, scalar = _prepare(x, "jacobian")
     before = _fp.NESTED[0]
-    try:
-        r = _first(data, _jacobian, f, data, scalar)
-    except RuntimeWarning as exc:
-        if not _adjoint_warning(exc, data):
-            raise
-        r = None
+    r = _first_or_none(data, _jacobian, f, data, scalar)
     if r is _fp.RESTART or r is not None and _redo(before, r[1]):
         return _second_order(lambda kt, ks: _jacobian(f, data, scalar, kt, ks)[0], data)
     if r is None or r[1] is None and _fp.out_of_range(r[0]) and _plain_point(data):
@@ -1344,12 +1340,7 @@ def vjp(f: Callable[[Any], Any], x: Any, u: Any) -> tuple[Any, Any]:
     if type(u) is Variable:
         value, g, _ = _vjp(f, data, scalar, u)
         return value, g
-    try:
-        r = _first(data, _vjp, f, data, scalar, u)
-    except RuntimeWarning as exc:
-        if not _adjoint_warning(exc, data):
-            raise
-        r = None
+    r = _first_or_none(data, _vjp, f, data, scalar, u)
     if r is _fp.RESTART or r is not None and _redo(before, r[2]):
         return _value_and_second_order(lambda kt, ks: _vjp(f, data, scalar, u, kt, ks), data)
     if r is None or r[2] is None and _fp.out_of_range(r[1]) and _plain_point(data):
