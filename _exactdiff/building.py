@@ -8,8 +8,10 @@ from the primitives; ``bincount`` sums the weights with the engine's own scatter
 
 Conventions
 -----------
-* ``geomspace(start, stop)`` is ``start * (stop / start) ** t`` with ``t = k / (num - 1)``
-  (``k / num`` without the endpoint), differentiable in ``start`` and ``stop``; its
+* ``geomspace(start, stop)`` is ``start ** (1 - t) * stop ** t`` with ``t = k / (num - 1)``
+  (``k / num`` without the endpoint; for negative ends the same of their absolute
+  values, negated), differentiable in ``start`` and ``stop``, in range wherever the
+  entries are (``start`` 1e-200, ``stop`` 1e200 included); its
   first and last entries are ``start`` and ``stop`` exactly, as numpy's; the others agree
   with numpy's to a few ulps.  Both ends must have one sign and be nonzero (numpy's
   ``ValueError`` otherwise).
@@ -70,12 +72,29 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
                           "complex sequence, which has no real derivative", start, stop)
     bshape = np.broadcast_shapes(np.shape(s0), np.shape(s1))
     div = (num - 1) if endpoint else num
-    t = (np.arange(num, dtype=dt) / (div if div > 0 else 1)).reshape(
-        (-1,) + (1,) * len(bshape))
-    y = start * (stop / start) ** t  # (t = 0: start * 1, exactly start)
+
+    def end(e: Any) -> Any:
+        return np.reshape(e * np.ones(bshape, dtype=dt), (1,) + bshape)
+
+    parts = [end(start)]  # (the ends exactly start and stop, as numpy's)
+    k = np.arange(1, num - 1 if endpoint else num)
+    if k.size:
+        # the interior entries sign * abs(start)**u * abs(stop)**t, t = k / div and
+        # u = 1 - t (each rounded once): every factor and its derivatives are in range
+        # wherever the entry is (start * (stop / start)**t overflowed or underflowed in
+        # stop / start for ends such as 1e-200 and 1e200, losing the value or the
+        # derivatives)
+        col = (-1,) + (1,) * len(bshape)
+        t = (k / div).astype(dt).reshape(col)
+        u = ((div - k) / div).astype(dt).reshape(col)
+        if np.any(s0 < 0):  # (both ends have one sign, checked above)
+            sign = np.where(s0 < 0, -1.0, 1.0).astype(dt)
+            parts.append(sign * ((sign * start) ** u * (sign * stop) ** t))
+        else:
+            parts.append(start ** u * stop ** t)
     if endpoint and num > 1:
-        last = np.reshape(stop * np.ones(bshape, dtype=dt), (1,) + bshape)
-        y = np.concatenate([y[:-1], last], axis=0)
+        parts.append(end(stop))
+    y = np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0][:num]
     if axis != 0:
         y = np.moveaxis(y, 0, axis)
     return y
@@ -88,13 +107,14 @@ def vander(x: Any, N: Any = None, increasing: bool = False) -> Any:
     if len(shape) != 1:
         raise ValueError("x must be a one-dimensional array or sequence.")
     n = shape[0] if N is None else operator.index(plain(N, "vander", "N"))
-    cols: list = []
-    if n > 0:
-        cols.append(x * 0.0 + 1.0)
-    for _ in range(1, n):
-        cols.append(cols[-1] * x)
-    if not cols:
+    if n <= 0:
         return np.zeros((shape[0], 0), dtype=float_dtype(x))
+    # x**0 is the constant 1 (x * 0 + 1 was NaN at x = inf or NaN, where numpy's is 1)
+    cols: list = [np.ones(shape, dtype=float_dtype(x))]
+    if n > 1:
+        cols.append(x)
+    for _ in range(2, n):
+        cols.append(cols[-1] * x)
     if not increasing:
         cols = cols[::-1]
     return np.stack(cols, axis=1)

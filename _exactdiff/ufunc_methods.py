@@ -7,7 +7,9 @@ Every one of them is a composition of calls the engines already differentiate:
 * ``outer(a, b)``: the ufunc itself with ``a`` reshaped to ``a.shape + (1,) * b.ndim``;
 * ``reduce``: ``np.sum`` for ``add``, ``np.prod`` for ``multiply``, ``np.max`` /
   ``np.min`` for ``maximum`` / ``minimum`` (same nan propagation and tie
-  convention), otherwise a left fold ``((a0 op a1) op a2) ...`` along the axis,
+  convention), the scaled 2-norm ``np.linalg.norm`` for ``hypot`` (smooth wherever the
+  whole slice is not 0, which a fold through ``hypot(0, 0)`` is not), otherwise a left
+  fold ``((a0 op a1) op a2) ...`` along the axis,
   one call of the ufunc per entry of the axis, vectorised over the other axes;
 * ``accumulate``: ``np.cumsum`` / ``np.cumprod`` for ``add`` / ``multiply``, otherwise
   the fold's partial results stacked along the axis.
@@ -155,6 +157,20 @@ def _reduce(ufunc: Any, inputs: tuple, kwargs: dict) -> Any:
         n *= shape[ax]
     kept = tuple(shape[d] for d in rest)
     flat = np.reshape(moved, (n,) + kept)
+    if ufunc is np.hypot and n:
+        # the 2-norm along the reduced axis, not the fold hypot(hypot(a0, a1), a2): the
+        # fold's partial results pass through hypot(0, 0), a kink, where the whole is
+        # smooth (d/da0 at (0, 0, 3) was NaN, truth 0); the norm rule is scaled
+        # against over/underflow and takes the convention of np.linalg.norm (derivative
+        # 0) where the whole slice is 0; one entry gives abs(a0), as numpy's hypot(0, a0)
+        # from hypot's identity 0 (the fold returned a0 itself, of the wrong sign)
+        if initial is not _NO_VALUE:
+            start = np.full((1,) + kept, float(initial))
+            flat = np.concatenate([start, flat], axis=0)
+        out = np.linalg.norm(flat, axis=0)
+        if keepdims:
+            out = np.reshape(out, tuple(1 if d in axes else shape[d] for d in range(nd)))
+        return out
     if initial is not _NO_VALUE:
         start = np.full(kept, float(initial))
         out = ufunc(start, flat[0]) if n else start
