@@ -1508,9 +1508,11 @@ def _fast_arith(name, x, y):
                 r, d = xr - yr, xd - yd
             elif name == "multiply":
                 r = xr * yr
-                if not _finite(r):
-                    return None
                 d = xd * yr + xr * yd
+                if not _finite(d):
+                    # (implies r finite unless x * y overflows): the general rule
+                    # keeps a non-moving zero factor's term 0 (_still_zero)
+                    return None
             else:
                 r = xr / yr
                 if not _finite(r):
@@ -1775,15 +1777,22 @@ def _binary_general(rule, x, y):
     cw = _const_weight(rule.name, xr, yr, vx, vy, d) if vx != vy else None
     mul1 = _mul_weight if rule.name in _SELECTING or cw is not None else _mul_coef
     mul2 = _mul_coef if cw is None else _mul_weight
+    zeros_move = vx and vy and rule.name == "multiply"
     for m in range(1, cls._NPARTS):
         total = None
         for blocks in _PARTITIONS[m]:
             if len(blocks) == 1:
                 b = blocks[0]
                 if vx:
-                    total = _acc(total, mul1(d[(1, 0)], px[b], cw))
+                    t = mul1(d[(1, 0)], px[b], cw)
+                    if zeros_move:
+                        t = _still_zero(t, yr, py, b)
+                    total = _acc(total, t)
                 if vy:
-                    total = _acc(total, mul1(d[(0, 1)], py[b], cw))
+                    t = mul1(d[(0, 1)], py[b], cw)
+                    if zeros_move:
+                        t = _still_zero(t, xr, px, b)
+                    total = _acc(total, t)
             else:
                 # second-order terms: test the coefficient before forming the
                 # (directions x directions) product, which is the expensive part
@@ -1798,6 +1807,36 @@ def _binary_general(rule, x, y):
                                                   + _tangent_product(py[b1], px[b2])))
         out.append(total)
     return _finish(cls, out, tag, nd, shape, _lead_shapes(top))
+
+
+def _still_zero(term, other, other_parts, b):
+    """The product rule's term ``other * part[b]`` of ``x * y`` (both moving), exact 0
+    where ``other`` is 0 with finite tangents of its own in the directions of part
+    ``b`` (1, 2: a tangent; 3: the mixed part), even where the part is inf or NaN.
+
+    With a = 0, a' finite and b finite (continuous) at the point,
+    a(x + h) b(x + h) = (a' h + o(h)) (b + o(1)) = a' b h + o(h): the derivative
+    of the product is a' b, so the a b' term is 0.  d/dx1 of ``x0 * sqrt(x1)`` at
+    (0, 0) is 0 (reverse mode's zero cotangent gives the same), and d/dx of
+    ``sin(x) * sqrt(x)`` at 0 is 0; ``sqrt(x) * sqrt(x)`` at 0 stays nan (a' is inf:
+    the chain rule does not decide 0 * inf there).  Only non-finite terms are
+    looked at.  The mixed part's term a b12 is 0 likewise where a = 0 and a1, a2 are
+    finite: a b = (a1 h1 + a2 h2 + O(h**2)) (b + o(1)) has no h1 h2 term from b12
+    (d2/dx2 of ``sin(x) * sqrt(x)`` at 0 is then 2 a1 b1 = inf, the truth)."""
+    if term is None or isinstance(term, _Number) or isinstance(other, _Number) or _sum_finite(
+            term):
+        return term
+    if type(term) is not np.ndarray and type(term) is not float and type(term) is not np.float64:
+        return term  # lazy data: no masks in its graph
+    keep = np.not_equal(other, 0)
+    for s in (1, 2):
+        if s & b:
+            t = other_parts[s]
+            if isinstance(t, _Number):
+                return term
+            keep = np.logical_or(keep, ~np.isfinite(t))
+    out = np.where(keep, term, np.zeros((), dtype=np.result_type(term)))
+    return _tidy(out) if out.ndim == 0 else out
 
 
 def _const_weight(name, xr, yr, vx, vy, d=None):
