@@ -440,6 +440,10 @@ class Taylor(_Number):
                         out = _LMUL_N[n](lb, la)
                     else:
                         out = _MUL_N[n](la, lb)
+                    if n > 1 and (la[0] == 0.0 or lb[0] == 0.0) and isinstance(out[0], float) \
+                            and not all(map(math.isfinite, out)):
+                        # 0 * inf in a coefficient: the rules of _conv_zero_safe
+                        out = _conv_zero_safe(np.array(la), np.array(lb)).tolist()
                     o = _new(Taylor)
                     o._l = out
                     o.tag = tag
@@ -453,7 +457,7 @@ class Taylor(_Number):
             a, b = self.coef, other.coef
             if (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 1
                     and b.ndim == 1 and a.shape == b.shape):
-                return Taylor._make(np.convolve(a, b)[:a.shape[0]], self.tag)
+                return Taylor._make(_conv(a, b), self.tag)  # (zero-safe where not finite)
         elif (t is float or t is int) and type(self.coef) is np.ndarray \
                 and math.isfinite(other) and other != 0:
             return Taylor._make(self.coef * other, self.tag)
@@ -972,8 +976,10 @@ def _conv_zero_safe(a, b):
     """:func:`_conv` in which an exactly zero coefficient of order >= 1 (a zero
     tangent: the element does not move along the direction) times an inf or NaN
     factor stays 0, as Dual's zero tangents do: ``x * exp(x)`` at a NaN element
-    that the direction does not move keeps its higher coefficients 0 (a value's
-    zero times an infinite coefficient is still NaN)."""
+    that the direction does not move keeps its higher coefficients 0.  A value's
+    zero times an infinite coefficient is 0 too where that factor's first
+    coefficient is finite (``t * sqrt(t)`` at 0 has derivatives 0, 0, inf, -inf,
+    those of t**1.5), and NaN otherwise."""
     K1 = a.shape[0]
     shape = np.broadcast_shapes(a.shape[1:], b.shape[1:])
     a, b = _lift(a, len(shape)), _lift(b, len(shape))
@@ -981,14 +987,22 @@ def _conv_zero_safe(a, b):
     zero = np.zeros((), dtype=dt)
     out = np.zeros((K1,) + shape, dtype=dt)
     with np.errstate(invalid="ignore", over="ignore"):
+        # a value 0 with a finite slope: that factor is O(h) and the other one is
+        # continuous, so a_0 b_m (m >= 1) adds nothing (hyperdual._number._still_zero)
+        moveless_a = (a[0] == 0) & np.isfinite(a[1]) if K1 > 1 else None
+        moveless_b = (b[0] == 0) & np.isfinite(b[1]) if K1 > 1 else None
         for j in range(K1):
             for m in range(K1 - j):
                 term = a[j] * b[m]
                 dead = None
                 if j:
                     dead = a[j] == 0
+                elif m:
+                    dead = moveless_a
                 if m:
                     dead = (b[m] == 0) if dead is None else dead | (b[m] == 0)
+                elif j:
+                    dead = dead | moveless_b
                 if dead is not None:
                     term = np.where(dead, zero, term)
                 out[j + m] += term

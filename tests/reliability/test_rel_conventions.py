@@ -293,6 +293,19 @@ def test_zero_factor_with_finite_derivative_times_infinite_one():
         H = hd.hessian(lambda x: x[0] * np.sqrt(x[1]), z)
         np.testing.assert_array_equal(H, [[0.0, np.inf], [np.inf, 0.0]])
         assert np.isnan(hd.derivative(lambda t: np.sqrt(t) * np.sqrt(t), 0.0))
+        # Taylor numbers, any order: t**1.5 has derivatives 0, 0, +inf, -inf at 0
+        # (1.5 t**0.5, 0.75 t**-0.5, -0.375 t**-1.5), x**3.5 all 0 up to the third
+        inf = np.inf
+        for g in (lambda t: t * np.sqrt(t), lambda t: np.sqrt(t) * t,
+                  lambda t: np.sin(t) * np.sqrt(t), lambda t: np.sum(np.ones(2) * t * np.sqrt(t))):
+            np.testing.assert_array_equal(hd.derivatives(g, 0.0, order=3), [0.0, 0.0, inf, -inf])
+        np.testing.assert_array_equal(hd.derivatives(lambda t: t ** 3 * np.sqrt(t), 0.0, order=3),
+                                      np.zeros(4))
+        f = lambda x: x[0] * np.sqrt(x[1])  # noqa: E731
+        np.testing.assert_array_equal(hd.directional_derivatives(f, z, np.array([0.0, 1.0]), 3),
+                                      np.zeros(4))  # f = 0 along x0 = 0
+        np.testing.assert_array_equal(hd.directional_derivatives(f, z, np.array([1.0, 1.0]), 3),
+                                      [0.0, 0.0, inf, -inf])  # f = t**1.5 along (1, 1)
         # away from the special point the rule changes nothing: sin(x) sqrt(x) at 0.3
         t = 0.3
         want = np.cos(t) * np.sqrt(t) + np.sin(t) / (2 * np.sqrt(t))
