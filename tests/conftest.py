@@ -42,3 +42,21 @@ def lazy():
         return out
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _mpmath_precision_restored():
+    """mpmath's working precision is one global: a test that sets ``mp.dps`` (for
+    its truths) would change the truths of every test after it.  Each test gets
+    back the precision it started with."""
+    try:
+        import mpmath
+    except ImportError:  # pragma: no cover - mpmath is a test dependency
+        yield
+        return
+    dps = mpmath.mp.dps
+    try:
+        yield
+    finally:
+        mpmath.mp.dps = dps
+

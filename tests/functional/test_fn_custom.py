@@ -18,7 +18,15 @@ import reverse
 from hyperdual import custom_jvp
 from tests._tolerance import assert_close_ulps
 
-mp.mp.dps = 30
+
+@pytest.fixture(autouse=True)
+def _module_precision():
+    """The truths of this module at 30 digits (mpmath's precision is global:
+    set for this module's tests only)."""
+    with mp.workdps(30):
+        yield
+
+
 ENGINES = [hyperdual, reverse]
 
 

@@ -14,7 +14,15 @@ import pytest
 import hyperdual
 import reverse
 
-mp.mp.dps = 30
+
+@pytest.fixture(autouse=True)
+def _module_precision():
+    """The truths of this module at 30 digits (mpmath's precision is global:
+    set for this module's tests only)."""
+    with mp.workdps(30):
+        yield
+
+
 ENGINES = [hyperdual, reverse]
 
 

@@ -33,10 +33,17 @@ from hyperdual import Dual, HyperDual, _generic, _rules
 
 mpmath = pytest.importorskip("mpmath")
 mp = mpmath.mp
-mp.dps = 50
-
 TINY = np.finfo(float).tiny
 ULPS = 8
+
+
+@pytest.fixture(autouse=True)
+def _module_precision():
+    """The truths of this module at 50 digits (mpmath's precision is global: set
+    for this module's tests only)."""
+    with mpmath.workdps(50):
+        yield
+
 
 # --- mpmath references: f (and the derivative of every order by mp.diff on the
 # closed forms below, which are exact to 50 digits) ------------------------------
