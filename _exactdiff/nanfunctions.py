@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._common import float_dtype, value
-from .statistics import _METHODS, _arr, _axes, _reject, quantile_position
+from .statistics import _METHODS, _arr, _axes, _reject, as_dtype, quantile_position
 
 __all__ = ["NANFUNCTIONS"]
 
@@ -56,11 +56,11 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
            keepdims: Any = False, *, where: Any = _NO, mean: Any = _NO,
            correction: Any = _NO) -> Any:
     """``np.nanvar``: the variance of the non-NaN entries, divided by ``count - ddof``."""
-    _reject("nanvar", dtype=dtype, out=out, where=None if where is _NO else where,
+    _reject("nanvar", out=out, where=None if where is _NO else where,
             mean=None if mean is _NO else mean)
     if correction is not _NO and correction is not None:
         ddof = correction
-    a = _arr(a)
+    a = as_dtype("nanvar", _arr(a), dtype)
     keep = _kd(keepdims)
     nan = _nan_mask(a)
     ax = None if axis is None else _axes(axis, nan.ndim)
@@ -133,8 +133,8 @@ nanmin = _extremum("nanmin", math.inf, np.min)
 def nanprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
             keepdims: Any = False, initial: Any = _NO, where: Any = _NO) -> Any:
     """``np.nanprod``: NaN entries count as 1 (derivative 0 there)."""
-    _reject("nanprod", dtype=dtype, out=out)
-    a = _arr(a)
+    _reject("nanprod", out=out)
+    a = as_dtype("nanprod", _arr(a), dtype)
     nan = _nan_mask(a)
     extra = {k: v for k, v in (("initial", initial), ("where", where)) if v is not _NO}
     clean = np.where(nan, 1.0, a) if nan.any() else a
@@ -143,16 +143,16 @@ def nanprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
 
 def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     """``np.nancumsum``: NaN entries count as 0 (derivative 0 there)."""
-    _reject("nancumsum", dtype=dtype, out=out)
-    a = _arr(a)
+    _reject("nancumsum", out=out)
+    a = as_dtype("nancumsum", _arr(a), dtype)
     nan = _nan_mask(a)
     return np.cumsum(np.where(nan, 0.0, a) if nan.any() else a, axis=axis)
 
 
 def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
     """``np.nancumprod``: NaN entries count as 1 (derivative 0 there)."""
-    _reject("nancumprod", dtype=dtype, out=out)
-    a = _arr(a)
+    _reject("nancumprod", out=out)
+    a = as_dtype("nancumprod", _arr(a), dtype)
     nan = _nan_mask(a)
     return np.cumprod(np.where(nan, 1.0, a) if nan.any() else a, axis=axis)
 

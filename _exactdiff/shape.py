@@ -609,7 +609,10 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     if period is not None:
         raise unsupported("numpy.interp(period=...) is not supported (no derivative rule)",
                           x, xp, fp)
-    xp, fp = _array(xp), _array(fp)
+    from .statistics import as_dtype
+
+    # numpy interpolates in float64 (float32 data too)
+    x, xp, fp = (as_dtype("interp", _array(v), np.float64) for v in (x, xp, fp))
     xv, xpv = np.asarray(value(x)), np.asarray(value(xp))
     if xpv.ndim != 1 or np.ndim(value(fp)) != 1:
         raise ValueError("object too deep for desired array")

@@ -87,10 +87,10 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         keepdims: Any = False, *, where: Any = None, mean: Any = None,
         correction: Any = None) -> Any:
     """``np.var``: the mean squared deviation from the mean, divided by ``n - ddof``."""
-    _reject("var", dtype=dtype, out=out, where=where, mean=mean)
+    _reject("var", out=out, where=where, mean=mean)
     if correction is not None and correction is not np._NoValue:
         ddof = correction
-    a = _arr(a)
+    a = as_dtype("var", _arr(a), dtype)
     keepdims = bool(keepdims) if keepdims is not np._NoValue else False
     n = _count(_shape_of(a), axis)
     ax = None if axis is None else _axes(axis, len(_shape_of(a)))
@@ -122,7 +122,7 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
     ax = None if axis is None else _axes(axis, len(shape))
     if weights is None:
         avg = np.mean(a, axis=ax, keepdims=keepdims)
-        scl = np.full(_shape_of(avg), float(_count(shape, axis)))
+        scl = np.full(_shape_of(avg), _count(shape, axis), dtype=float_dtype(a))
     else:
         w = _arr(weights)
         wshape = _shape_of(w)
@@ -133,7 +133,7 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
             if len(wshape) != 1 or wshape[0] != shape[ax[0]]:
                 raise ValueError("average: length of weights differs from the axis of a")
             w = np.reshape(w, tuple(n if i == ax[0] else 1 for i, n in enumerate(shape)))
-        scl = np.sum(w * np.ones(shape), axis=ax, keepdims=keepdims) \
+        scl = np.sum(w * np.ones(shape, dtype=float_dtype(w)), axis=ax, keepdims=keepdims) \
             if _shape_of(w) != shape else np.sum(w, axis=ax, keepdims=keepdims)
         avg = np.sum(a * w, axis=ax, keepdims=keepdims) / scl
     if returned:
@@ -146,8 +146,10 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
 def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: Any = None,
         fweights: Any = None, aweights: Any = None, *, dtype: Any = None) -> Any:
     """``np.cov``: covariance matrix of the rows (variables) of ``m`` (and ``y``)."""
-    _reject("cov", dtype=dtype)
-    X = _arr(m)
+    # numpy computes in dtype=, by default in float64 at least (float32 data too)
+    dt = dtype if dtype is not None else np.result_type(
+        float_dtype(m) if y is None else float_dtype(m, y), np.float64)
+    X = as_dtype("cov", _arr(m), dt)
     if len(_shape_of(X)) > 2:
         raise ValueError("m has more than 2 dimensions")
     if len(_shape_of(X)) < 2:
@@ -155,7 +157,7 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
     if not rowvar and _shape_of(X)[0] != 1:
         X = np.transpose(X)
     if y is not None:
-        Y = _arr(y)
+        Y = as_dtype("cov", _arr(y), dt)
         if len(_shape_of(Y)) < 2:
             Y = np.reshape(Y, (1, -1))
         if not rowvar and _shape_of(Y)[0] != 1:
@@ -226,9 +228,9 @@ def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = False) -> Any
 def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
            keepdims: Any = False, initial: Any = None, where: Any = None) -> Any:
     """``np.nansum``: NaNs count as 0 (derivative 0 there)."""
-    _reject("nansum", dtype=dtype, out=out, where=where)
+    _reject("nansum", out=out, where=where)
     keepdims = bool(keepdims) if keepdims is not np._NoValue else False
-    a = _arr(a)
+    a = as_dtype("nansum", _arr(a), dtype)
     nan = np.isnan(np.asarray(_plain(a)))
     clean = np.where(nan, 0.0, a) if nan.any() else a
     s = np.sum(clean, axis=axis, keepdims=keepdims)
@@ -238,11 +240,12 @@ def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
 def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
             keepdims: Any = False, *, where: Any = None) -> Any:
     """``np.nanmean``: the mean of the non-NaN entries."""
-    _reject("nanmean", dtype=dtype, out=out, where=where)
+    _reject("nanmean", out=out, where=where)
     keepdims = bool(keepdims) if keepdims is not np._NoValue else False
-    a = _arr(a)
+    a = as_dtype("nanmean", _arr(a), dtype)
     nan = np.isnan(np.asarray(_plain(a)))
-    cnt = np.sum(~nan, axis=axis, keepdims=keepdims).astype(float)
+    # the count in the data's float dtype (float32 data: a float32 mean, as numpy's)
+    cnt = np.sum(~nan, axis=axis, keepdims=keepdims).astype(float_dtype(a))
     return nansum(a, axis=axis, keepdims=keepdims) / cnt
 
 
@@ -619,14 +622,18 @@ STATISTICS[np.round] = STATISTICS[np.around] = round_
 _NEUTRAL = {"sum": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
 
 
-def as_dtype(name: str, a: Any, dtype: Any) -> Any:
+def as_dtype(name: str, a: Any, dtype: Any, casting: str | None = None) -> Any:
     """``a`` in the floating dtype that numpy's ``dtype=`` of ``name`` asks for.
 
     numpy converts the input to ``dtype`` and reduces (or accumulates) in it, so
     ``np.sum(x, dtype=np.float64)`` of float32 values sums in float64 and
     ``np.mean(x, dtype=np.float32)`` in float32: the engines cast (``astype``, whose
     derivative is the cast of the derivative) and reduce.  A non-float ``dtype``
-    (int, bool, complex) has no derivative here: ``TypeError`` naming it.
+    (int, bool, complex) has no derivative here: ``TypeError`` naming it.  This one
+    function serves every entry point: the reductions, running sums and statistics, the
+    NaN functions, ``trace``, ``einsum`` (with its ``casting``: numpy's default "safe"
+    refuses float64 data in ``dtype=float32``), ``ufunc.reduce``/``accumulate``/``outer``
+    and the ndarray methods of the engines' values (``x.sum(dtype=...)``).
 
     Examples
     --------
@@ -639,6 +646,9 @@ def as_dtype(name: str, a: Any, dtype: Any) -> Any:
     if dt.kind != "f":
         raise TypeError(f"numpy.{name}(..., dtype={dt}) is not supported for derivatives "
                         "(hyperdual and reverse): the dtype must be a floating one")
+    if casting is not None and not np.can_cast(float_dtype(a), dt, casting):
+        raise TypeError(f"numpy.{name}: cannot cast the {float_dtype(a)} input to "
+                        f"dtype={dt} with casting={casting!r} (numpy's rule)")
     if not is_traced(a):
         return np.asarray(a, dtype=dt)
     return a if float_dtype(a) == dt else a.astype(dt)
@@ -690,8 +700,8 @@ def with_where(kind: str, base: Any) -> Any:
             total = np.sum(a, axis=ax, keepdims=keepdims)
             count = np.sum(mask, axis=ax, keepdims=keepdims) if has_where else \
                 _count(shape, axis)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                return total / np.asarray(count, dtype=float)
+            with np.errstate(invalid="ignore", divide="ignore"):  # the data's float dtype
+                return total / np.asarray(count, dtype=float_dtype(a))
         r = base(a, axis=axis, keepdims=keepdims, **kw)
         if has_init:
             if kind == "sum":

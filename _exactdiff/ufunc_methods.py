@@ -18,9 +18,12 @@ So derivatives of every order, nesting and each engine's conventions come from t
 primitives, and nothing here imports either engine.  Arguments are checked by numpy
 itself first (the method is run on zeros of the operands' shapes), so a bad axis,
 a non-reorderable ufunc over several axes or an empty reduction without identity
-raises numpy's own error.  ``out=`` (numbers are immutable), ``dtype=`` other than
-None, and ``where=`` where the underlying reduction has none are refused with a
-``TypeError`` naming the argument; ``at`` (in place) and ``reduceat`` are refused.
+raises numpy's own error.  ``dtype=`` follows numpy's
+rule (:func:`_exactdiff.statistics.as_dtype`: the inputs are cast to a floating dtype
+and the method runs in it; an integer, bool or complex dtype raises ``TypeError``).
+``out=`` (numbers are immutable) and ``where=`` where the underlying reduction has
+none are refused with a ``TypeError`` naming the argument; ``at`` (in place) and
+``reduceat`` are refused.
 
 Examples
 --------
@@ -35,7 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from ._common import engine_name, plain, shape_of
+from ._common import engine_name, float_dtype, plain, shape_of
+from .statistics import as_dtype
 
 __all__ = ["apply"]
 
@@ -78,7 +82,7 @@ def apply(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     Raises
     ------
     TypeError
-        For ``at``, ``reduceat``, ``out=``, a ``dtype=`` other than None, a
+        For ``at``, ``reduceat``, ``out=``, a non-floating ``dtype=``, a
         one-input ufunc, or ``where=`` where only a fold would apply.
 
     Examples
@@ -102,10 +106,9 @@ def apply(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     if kwargs.pop("out", None) is not None:
         raise _refuse(ufunc, method, "with out= is not supported (differentiated numbers "
                       "are immutable; use the returned value)", inputs)
-    if kwargs.get("dtype") is not None:
-        raise _refuse(ufunc, method, "with dtype= is not supported (the result keeps the "
-                      "float dtype of the differentiated input)", inputs)
-    kwargs.pop("dtype", None)
+    dtype = kwargs.pop("dtype", None)
+    if dtype is not None:  # numpy's rule: compute in a floating dtype=; others refused
+        inputs = tuple(as_dtype(f"{ufunc.__name__}.{method}", x, dtype) for x in inputs)
     if method == "outer":
         if kwargs:
             raise _refuse(ufunc, method, f"keyword arguments {sorted(kwargs)} are not "
@@ -172,11 +175,11 @@ def _reduce(ufunc: Any, inputs: tuple, kwargs: dict) -> Any:
             out = np.reshape(out, tuple(1 if d in axes else shape[d] for d in range(nd)))
         return out
     if initial is not _NO_VALUE:
-        start = np.full(kept, float(initial))
+        start = np.full(kept, initial, dtype=float_dtype(a))
         out = ufunc(start, flat[0]) if n else start
     elif n == 0:  # an identity exists (the probe passed): the empty reduction
         return np.full(_probe(ufunc, "reduce", inputs, kwargs).shape,
-                       float(ufunc.identity))
+                       ufunc.identity, dtype=float_dtype(a))
     else:
         out = flat[0]
     for i in range(1, n):

@@ -505,11 +505,17 @@ class _Number(_ArrayMethods):
     def T(self):
         return transpose(self)
 
-    def sum(self, axis=None, keepdims=False):
-        return sum_(self, axis=axis, keepdims=keepdims)
+    # the reductions take ndarray's signatures; dtype=, out=, where=, initial= are
+    # those of the numpy function (np.sum's rules: a floating dtype= casts first)
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        if dtype is None and out is None and not kw:
+            return sum_(self, axis=axis, keepdims=keepdims)
+        return np.sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
-    def mean(self, axis=None, keepdims=False):
-        return mean(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        if dtype is None and out is None and not kw:
+            return mean(self, axis=axis, keepdims=keepdims)
+        return np.mean(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
     def ravel(self):
         return reshape(self, (-1,))
@@ -558,8 +564,8 @@ class _Number(_ArrayMethods):
     def min(self, axis=None, keepdims=False, **kw):
         return np.min(self, axis=axis, keepdims=keepdims, **kw)
 
-    def prod(self, axis=None, keepdims=False, **kw):
-        return np.prod(self, axis=axis, keepdims=keepdims, **kw)
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        return np.prod(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
     def var(self, *args, **kw):
         return np.var(self, *args, **kw)
@@ -567,8 +573,8 @@ class _Number(_ArrayMethods):
     def std(self, *args, **kw):
         return np.std(self, *args, **kw)
 
-    def cumsum(self, axis=None):
-        return np.cumsum(self, axis=axis)
+    def cumsum(self, axis=None, dtype=None, out=None):
+        return np.cumsum(self, axis=axis, dtype=dtype, out=out)
 
     def clip(self, min=None, max=None):  # noqa: A002
         return np.clip(self, min, max)
@@ -579,8 +585,8 @@ class _Number(_ArrayMethods):
     def diagonal(self, offset=0, axis1=0, axis2=1):
         return np.diagonal(self, offset, axis1, axis2)
 
-    def trace(self, offset=0, axis1=0, axis2=1):
-        return np.trace(self, offset, axis1, axis2)
+    def trace(self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+        return np.trace(self, offset, axis1, axis2, dtype=dtype, out=out)
 
     def item(self, *args):
         """The element as a 0-d number of this kind (it keeps its derivative)."""

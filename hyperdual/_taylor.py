@@ -171,7 +171,8 @@ class Taylor(_Number):
         """``k! coef[k]``: the derivatives d^k/dt^k of the curve at t = 0."""
         K = self.order
         fact = factorials(K)
-        return _lift_fact(fact, len(self.shape)) * self.coef
+        c = self.coef
+        return _lift_fact(fact, len(self.shape), c) * c
 
     def __repr__(self) -> str:
         tag = f", tag={self.tag}" if self.tag else ""
@@ -251,13 +252,16 @@ class Taylor(_Number):
     def T(self):
         return transpose(self)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
         """Sum of the value's elements, coefficient by coefficient.
 
         Parameters
         ----------
         axis : int or tuple of int, optional
             Axes to sum over (default: all).
+        dtype, out, **kw
+            As ``np.sum``'s: a floating ``dtype`` sums the cast series; others and
+            ``out`` raise ``TypeError``.
         keepdims : bool
             Keep the summed axes with length one.
 
@@ -275,15 +279,20 @@ class Taylor(_Number):
         >>> t.sum().coef
         array([10.,  4.])
         """
-        return sum_(self, axis=axis, keepdims=keepdims)
+        if dtype is None and out is None and not kw:
+            return sum_(self, axis=axis, keepdims=keepdims)
+        return np.sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
         """Mean of the value's elements, coefficient by coefficient.
 
         Parameters
         ----------
         axis : int or tuple of int, optional
             Axes to average over (default: all).
+        dtype, out, **kw
+            As ``np.mean``'s: a floating ``dtype`` averages the cast series; others
+            and ``out`` raise ``TypeError``.
         keepdims : bool
             Keep the reduced axes with length one.
 
@@ -299,7 +308,9 @@ class Taylor(_Number):
         >>> t.mean().coef
         array([2.5, 1. ])
         """
-        return mean(self, axis=axis, keepdims=keepdims)
+        if dtype is None and out is None and not kw:
+            return mean(self, axis=axis, keepdims=keepdims)
+        return np.mean(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
     def ravel(self):
         """The series with its value flattened (C order); ``flatten`` is the same.
@@ -611,7 +622,12 @@ def factorials(K: int) -> np.ndarray:
     return out
 
 
-def _lift_fact(fact, nres):
+def _lift_fact(fact, nres, like=None):
+    """``fact`` (one weight per coefficient) with axes for a value of ``nres`` axes, in
+    the float dtype of the coefficients ``like`` (float32 series stay float32)."""
+    dt = getattr(like, "dtype", None)
+    if dt is not None and dt.kind == "f" and dt != fact.dtype:
+        fact = fact.astype(dt)
     return fact.reshape(fact.shape + (1,) * nres)
 
 
@@ -1262,8 +1278,8 @@ def _power_const(X, p: float):
 def _extreme(name, x, y, a, b, top):
     """maximum/minimum coefficient-wise; ties split 0.5/0.5 as the first-order rule."""
     K, tag = top.order, top.tag
-    ca = a if a is not None else _const_coef(x, K)
-    cb = b if b is not None else _const_coef(y, K)
+    ca = a if a is not None else _const_coef(x, K, top)
+    cb = b if b is not None else _const_coef(y, K, top)
     ra, rb = g.real_value(ca[0]), g.real_value(cb[0])
     first = (ra > rb) if name == "maximum" else (ra < rb)
     tie = ra == rb
@@ -1290,11 +1306,28 @@ def _fextreme(ufunc, x, y, top):
     return out
 
 
-def _const_coef(v, K):
+def _const_coef(v, K, top=None):
+    """The coefficients of the constant ``v`` as a series of order ``K``.
+
+    A Python number next to a series ``top`` of float32 (or float16) coefficients takes
+    their dtype, as numpy's Python scalars do (``float32_array + 1.5`` is float32); a
+    numpy float scalar keeps its own dtype."""
     c = _const(v)
     if isinstance(c, _Number) or np.ndim(c):
         return np.stack([c] + [c * 0.0] * K)
-    return np.array([c] + [0.0] * K)
+    dt = getattr(c, "dtype", None)
+    if type(c) is float:
+        dt = _weak_dtype(top)
+    return np.array([c] + [0.0] * K, dtype=dt)
+
+
+def _weak_dtype(top):
+    """The dtype a Python float takes next to the series ``top``: its coefficients' float
+    dtype if narrower than float64, else None (numpy's default, float64)."""
+    if top is None or not isinstance(top, Taylor) or top._l is not None:
+        return None
+    dt = getattr(top._c, "dtype", None)
+    return dt if dt is not None and dt.kind == "f" and dt.itemsize < 8 else None
 
 
 def _hypot(x, y, top):
@@ -1399,7 +1432,7 @@ def _arctan2(x, y, top):
 
 
 def _const_taylor(v, top):
-    return Taylor._make(_const_coef(v, top.order), top.tag)
+    return Taylor._make(_const_coef(v, top.order, top), top.tag)
 
 
 def _truncate(X, K):
@@ -1411,7 +1444,7 @@ def _deriv(X):
     c = X.coef
     K = _shape(c)[0] - 1
     w = np.arange(1.0, K + 1.0)
-    return Taylor._make(_lift_fact(w, len(X.shape)) * c[1:], X.tag)
+    return Taylor._make(_lift_fact(w, len(X.shape), c) * c[1:], X.tag)
 
 
 def _integrate(G, value, tag):
@@ -1419,7 +1452,7 @@ def _integrate(G, value, tag):
     c = G.coef
     K = _shape(c)[0]
     w = 1.0 / np.arange(1.0, K + 1.0)
-    rest = _lift_fact(w, len(G.shape)) * c
+    rest = _lift_fact(w, len(G.shape), c) * c
     return Taylor._make(_concat_value(value, rest), tag)
 
 

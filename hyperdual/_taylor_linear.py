@@ -21,7 +21,7 @@ from _exactdiff import contractions as _contractions
 from _exactdiff import elementwise as _elementwise
 from _exactdiff import linalg as _shared_linalg
 from _exactdiff._common import finite_array as _finite_array
-from _exactdiff.statistics import REDUCTIONS, with_where
+from _exactdiff.statistics import REDUCTIONS, as_dtype, with_where
 
 from . import _generic as g
 from . import _number as _n
@@ -83,7 +83,7 @@ def _ax(axis, ndim):
 @_impl(np.trace)
 def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     _n._no_out("trace", out)
-    return sum_(diagonal(x, offset, axis1, axis2), axis=-1)
+    return sum_(diagonal(as_dtype("trace", x, dtype), offset, axis1, axis2), axis=-1)
 
 
 def getitem(x, index):
@@ -122,7 +122,7 @@ def _gather(seq):
         if _role(top, v) is None:
             raise TypeError(f"{ENGINE}: cannot combine a Taylor with {type(v).__name__}")
         c = _coef_of(v, top)
-        cols.append(c if c is not None else _const_coef(v, top.order))
+        cols.append(c if c is not None else _const_coef(v, top.order, top))
     return top, cols
 
 
@@ -262,10 +262,14 @@ def einsum(*operands, out=None, optimize=False, **kw):
     """np.einsum as a Cauchy product: coefficient k is the sum over k_1 + ... + k_p = k of
     einsum on coefficient k_i of each Taylor operand (constants enter at k_i = 0)."""
     _n._no_out("einsum", out)
-    if kw:
+    dtype = kw.pop("dtype", None)
+    if kw.get("casting", "safe") != "safe" or kw.get("order", "K") not in ("K", None) or set(
+            kw) - {"casting", "order"}:
         raise TypeError(f"{ENGINE}: numpy.einsum keyword arguments {sorted(kw)} are not "
                         "supported for Taylor numbers")
     ins, res, ops = _contractions.parse_einsum(operands, lambda v: np.ndim(g.real_value(v)))
+    if dtype is not None:  # the operands cast to a floating dtype=, as numpy
+        ops = [as_dtype("einsum", o, dtype, kw.get("casting", "safe")) for o in ops]
     subs = ",".join(ins) + "->" + res
     top, cols = _gather(ops)
     K1 = top.order + 1
@@ -380,7 +384,7 @@ def _series_solve(A, B):
 def inv(a):
     """inv(A(t)) by A_0 X_k = -sum_{j>=1} A_j X_{k-j} (X_0 = inv(A_0))."""
     A = _plain_matrix_series(a, "inv")
-    eye = np.broadcast_to(np.eye(A.shape[-1]), A.shape[1:])
+    eye = np.broadcast_to(np.eye(A.shape[-1], dtype=_fdt(A)), A.shape[1:])
     B = np.concatenate([eye[None], np.zeros_like(A[1:])])
     return Taylor._make(_series_solve(A, B), a.tag)
 
@@ -392,14 +396,19 @@ def solve(a, b):
     if top is None:
         return NotImplemented
     K = top.order
-    A = a.coef if _coef_of(a, top) is not None else _const_coef(a, K)
-    B = b.coef if _coef_of(b, top) is not None else _const_coef(b, K)
+    A = a.coef if _coef_of(a, top) is not None else _const_coef(a, K, top)
+    B = b.coef if _coef_of(b, top) is not None else _const_coef(b, K, top)
     if type(A) is not np.ndarray or type(B) is not np.ndarray:
         raise TypeError(f"{ENGINE}: numpy.linalg.solve of Taylor numbers whose coefficients "
                         "carry another perturbation is not supported")
     vec = B.ndim == A.ndim - 1  # b a vector (or a stack of vectors)
     X = _series_solve(A, B[..., None] if vec else B)
     return Taylor._make(X[..., 0] if vec else X, top.tag)
+
+
+def _fdt(A):
+    """The float dtype of the coefficient array ``A`` (float32 series stay float32)."""
+    return A.dtype if A.dtype.kind == "f" else np.dtype(np.float64)
 
 
 def _trace_series(A):
@@ -443,7 +452,7 @@ def det(a):
                 f"at the point and larger than {_LAPLACE_MAX} x {_LAPLACE_MAX} is not "
                 "supported; hyperdual.derivative/hessian (Dual, HyperDual) and the reverse "
                 "engine differentiate det there")
-        return Taylor._make(_laplace_det(np.asarray(A, dtype=float)), a.tag)
+        return Taylor._make(_laplace_det(np.asarray(A, dtype=_fdt(A))), a.tag)
     G = _trace_series(A)
     # y = det: k y_k = sum_{j=1..k} j L_j y_{k-j} with L' = G, i.e. j L_j = G_{j-1}
     jl = [None] + [G[j - 1] for j in range(1, A.shape[0])]
@@ -453,7 +462,7 @@ def det(a):
         for j in range(2, k + 1):
             s = s + jl[j] * y[k - j]
         y.append(s / k)
-    return Taylor._make(np.stack([np.asarray(v, dtype=float) for v in y]), a.tag)
+    return Taylor._make(np.stack([np.asarray(v, dtype=_fdt(A)) for v in y]), a.tag)
 
 
 @_impl(np.linalg.slogdet)
@@ -464,7 +473,7 @@ def slogdet(a):
     if A.shape[0] == 1:
         return sign, Taylor._make(np.asarray(l0)[None], a.tag)
     G = _trace_series(A)
-    w = 1.0 / np.arange(1.0, A.shape[0])
+    w = 1.0 / np.arange(1.0, A.shape[0], dtype=_fdt(A))
     rest = w.reshape((-1,) + (1,) * (G.ndim - 1)) * G
     return sign, Taylor._make(np.concatenate([np.asarray(l0)[None], rest]), a.tag)
 
@@ -559,7 +568,9 @@ def eigh(a, UPLO="L"):
     eigenvector signs are numpy's at t = 0)."""
     A = _matrix_series(a, "eigh", sym=True, lower=UPLO.upper() == "L")
     w, Q = _eigh_series(A, UPLO)
-    out = (Taylor._make(w, a.tag), Taylor._make(Q, a.tag))
+    dt = _fdt(A)  # numpy's dtype: float32 matrices give float32 eigenpairs
+    out = (Taylor._make(w.astype(dt, copy=False), a.tag),
+           Taylor._make(Q.astype(dt, copy=False), a.tag))
     return out if _EIGH_RESULT is tuple else _EIGH_RESULT(*out)
 
 
@@ -570,7 +581,7 @@ _EIGH_RESULT = type(np.linalg.eigh(np.eye(1)))  # numpy 2's EighResult; a tuple 
 def eigvalsh(a, UPLO="L"):
     """The eigenvalue series of a symmetric A(t) with distinct eigenvalues at t = 0."""
     A = _matrix_series(a, "eigvalsh", sym=True, lower=UPLO.upper() == "L")
-    return Taylor._make(_eigh_series(A, UPLO)[0], a.tag)
+    return Taylor._make(_eigh_series(A, UPLO)[0].astype(_fdt(A), copy=False), a.tag)
 
 
 #: where the Taylor engine has no rule for a numpy.linalg function: who has one

@@ -666,13 +666,17 @@ class Variable(_ArrayMethods):
             axes = axes[0]
         return _OPS.transpose(self, axes)
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Variable:
+    def sum(self, axis: Any = None, dtype: Any = None, out: Any = None,
+            keepdims: bool = False, **kw: Any) -> Variable:
         """Sum over ``axis`` (all axes by default).
 
         Parameters
         ----------
         axis : int or tuple of int, optional
             Axes to sum over; None sums every element.
+        dtype, out, **kw
+            As the numpy function's (``np.sum``): a floating ``dtype`` sums the
+            input cast to it; other dtypes and ``out`` raise ``TypeError``.
         keepdims : bool
             Keep the summed axes with length one.
 
@@ -689,7 +693,9 @@ class Variable(_ArrayMethods):
         >>> x.sum(keepdims=True).shape
         (1, 1)
         """
-        return _OPS.sum(self, axis, keepdims)
+        if dtype is None and out is None and not kw:
+            return _OPS.sum(self, axis, keepdims)
+        return np.sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
     def backward(self, retain_grad: bool = False, create_graph: bool = False) -> None:
         """Backpropagate from this Variable, accumulating into leaves' ``grad``.
@@ -780,13 +786,17 @@ class Variable(_ArrayMethods):
 
         return F.min(self, axis, keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Variable:
+    def mean(self, axis: Any = None, dtype: Any = None, out: Any = None,
+             keepdims: bool = False, **kw: Any) -> Variable:
         """Arithmetic mean over ``axis`` (see :func:`reverse.functions.mean`).
 
         Parameters
         ----------
         axis : int or tuple of int, optional
             Axes to average over; None averages every element.
+        dtype, out, **kw
+            As the numpy function's (``np.mean``): a floating ``dtype`` averages the
+            input cast to it; other dtypes and ``out`` raise ``TypeError``.
         keepdims : bool
             Keep the reduced axes with length one.
 
@@ -803,17 +813,23 @@ class Variable(_ArrayMethods):
         >>> m, x.grad
         (variable(3.), variable([0.33333333 0.33333333 0.33333333]))
         """
+        if dtype is not None or out is not None or kw:
+            return np.mean(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
         from reverse import functions as F
 
         return F.mean(self, axis, keepdims)
 
-    def prod(self, axis: Any = None, keepdims: bool = False) -> Variable:
+    def prod(self, axis: Any = None, dtype: Any = None, out: Any = None,
+             keepdims: bool = False, **kw: Any) -> Variable:
         """Product of the elements over ``axis`` (see :func:`reverse.functions.prod`).
 
         Parameters
         ----------
         axis : int or tuple of int, optional
             Axes to multiply over; None multiplies every element.
+        dtype, out, **kw
+            As the numpy function's (``np.prod``): a floating ``dtype`` multiplies the
+            input cast to it; other dtypes and ``out`` raise ``TypeError``.
         keepdims : bool
             Keep the reduced axes with length one.
 
@@ -832,6 +848,8 @@ class Variable(_ArrayMethods):
         >>> p, x.grad
         (variable(24.), variable([12.  8.  6.]))
         """
+        if dtype is not None or out is not None or kw:
+            return np.prod(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
         from reverse import functions as F
 
         return F.prod(self, axis, keepdims)
@@ -963,13 +981,16 @@ class Variable(_ArrayMethods):
         """
         return np.std(self, *args, **kwargs)
 
-    def cumsum(self, axis: Any = None) -> Variable:
+    def cumsum(self, axis: Any = None, dtype: Any = None, out: Any = None) -> Variable:
         """Cumulative sum along ``axis`` (flattened when None), as ``np.cumsum``.
 
         Parameters
         ----------
         axis : int, optional
             The axis to accumulate along; None flattens first.
+        dtype, out
+            As ``np.cumsum``'s: a floating ``dtype`` accumulates the input cast to it;
+            other dtypes and ``out`` raise ``TypeError``.
 
         Returns
         -------
@@ -986,7 +1007,7 @@ class Variable(_ArrayMethods):
         >>> c, x.grad
         (variable([1. 3. 6.]), variable([3. 2. 1.]))
         """
-        return np.cumsum(self, axis=axis)
+        return np.cumsum(self, axis=axis, dtype=dtype, out=out)
 
     def clip(self, min: Any = None, max: Any = None) -> Variable:  # noqa: A002
         """Limit the values to ``[min, max]`` (see :func:`reverse.functions.clip`).
@@ -1058,7 +1079,8 @@ class Variable(_ArrayMethods):
         """
         return np.diagonal(self, offset, axis1, axis2)
 
-    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None,
+              out: Any = None) -> Variable:
         """Sum of the diagonal, as ``np.trace``.
 
         Parameters
@@ -1067,6 +1089,9 @@ class Variable(_ArrayMethods):
             Diagonal above (> 0) or below (< 0) the main one.
         axis1, axis2 : int
             The axes of the 2-d planes.
+        dtype, out
+            As ``np.trace``'s: a floating ``dtype`` sums the input cast to it; other
+            dtypes and ``out`` raise ``TypeError``.
 
         Returns
         -------
@@ -1082,7 +1107,7 @@ class Variable(_ArrayMethods):
         (variable(3.), variable([[1. 0.]
                                  [0. 1.]]))
         """
-        return np.trace(self, offset, axis1, axis2)
+        return np.trace(self, offset, axis1, axis2, dtype=dtype, out=out)
 
     def dot(self, other: Any) -> Variable:
         """``np.dot(self, other)`` for operands of at most 2 dimensions.

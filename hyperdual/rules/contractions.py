@@ -42,6 +42,7 @@ from _exactdiff.contractions import (
     tensordot,
     vdot,
 )
+from _exactdiff.statistics import as_dtype
 
 from .. import _generic as g
 from .._number import (
@@ -102,11 +103,12 @@ def einsum(*args: Any, out: Any = None, optimize: Any = False, **kw: Any) -> Any
     """
     if out is not None:
         raise TypeError("hyperdual: numpy.einsum with out= is not supported")
-    if kw.get("dtype") is not None or kw.get("casting", "safe") != "safe" or set(kw) - {
-            "dtype", "casting", "order"}:
+    if kw.get("casting", "safe") != "safe" or set(kw) - {"dtype", "casting", "order"}:
         raise TypeError(f"hyperdual: numpy.einsum keyword arguments {sorted(kw)} are not "
                         "supported")
     ins, outs, ops = parse_einsum(args, _ndims)
+    if kw.get("dtype") is not None:  # the operands cast to a floating dtype=, as numpy
+        ops = [as_dtype("einsum", o, kw["dtype"], kw.get("casting", "safe")) for o in ops]
     return _einsum(ins, outs, ops, optimize)
 
 

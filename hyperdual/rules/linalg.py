@@ -39,6 +39,7 @@ import math
 import numpy as np
 
 from _exactdiff import linalg as _shared
+from _exactdiff.statistics import as_dtype
 
 from .. import _generic as g
 from .._number import Dual, HyperDual, _finish, _no_out, _Number, _shape, implements
@@ -556,7 +557,7 @@ def pinv(a, rcond=None, hermitian=False, **kw):
 @implements(np.trace)
 def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     _no_out("trace", out)
-    return sum_(diagonal(x, offset, axis1, axis2), axis=-1)
+    return sum_(diagonal(as_dtype("trace", x, dtype), offset, axis1, axis2), axis=-1)
 
 
 def _scaled_two_norm(x, ax, keepdims, scale):

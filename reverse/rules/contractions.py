@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import contractions as _c
+from _exactdiff.statistics import as_dtype
 
 from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
 from ._util import _arg, _keep_zero_bilinear, _reject
@@ -137,7 +138,8 @@ def einsum(*args: Any, out: Any = None, optimize: Any = False, **kwargs: Any) ->
         Accepted for numpy compatibility; the contraction order is chosen
         automatically.
     **kwargs
-        ``casting="safe"`` and ``order="K"`` are accepted; others raise TypeError.
+        ``casting="safe"``, ``order="K"`` and a floating ``dtype`` (the operands are
+        cast to it, as numpy does) are accepted; others raise TypeError.
 
     Returns
     -------
@@ -155,11 +157,14 @@ def einsum(*args: Any, out: Any = None, optimize: Any = False, **kwargs: Any) ->
     variable([[1. 0.]
               [0. 1.]])
     """
+    dtype = kwargs.pop("dtype", None)
     _reject("einsum", out=out, **{k: v for k, v in kwargs.items()
                                     if not (k == "casting" and v == "safe")
                                     and not (k == "order" and v in ("K", None))})
     ins, outs, ops = _contractions().parse_einsum(args, _ndim)
-    ops = [_arg(o, "einsum") for o in ops]
+    # a floating dtype=: the operands cast to it, as numpy (others: TypeError)
+    ops = [as_dtype("einsum", _arg(o, "einsum"), dtype, kwargs.get("casting", "safe"))
+           for o in ops]
     sizes: dict[str, int] = {}
     for lab, o in zip(ins, ops):
         for c, n in zip(lab, np.shape(_value(o))):

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import linalg as _shared
+from _exactdiff.statistics import as_dtype
 
 from ..core import FUNCTIONS, Function, Variable, _value
 from ..utils import sum_to
@@ -563,6 +564,7 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = 
           out: Any = None) -> Any:
     if out is not None:
         raise TypeError("reverse: np.trace with out= is not supported")
+    a = as_dtype("trace", a, dtype)  # a floating dtype=: the cast input's trace, as numpy
     return Trace(int(offset), int(axis1), int(axis2))(a)
 
 

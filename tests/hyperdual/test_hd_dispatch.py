@@ -247,7 +247,7 @@ UNSUPPORTED = {
     "add.at": lambda d: np.add.at(d, [0], 1.0),
     "add.reduceat": lambda d: np.add.reduceat(d, [0]),
     "add.reduce": lambda d: np.add.reduce(d, out=np.empty(2)),
-    "multiply.accumulate": lambda d: np.multiply.accumulate(d, dtype=np.float32),
+    "multiply.accumulate": lambda d: np.multiply.accumulate(d, dtype=np.int64),
     "add": lambda d: np.add(d, 1.0, out=np.empty((2, 2))),
     "sin": lambda d: np.sin(d, out=np.empty((2, 2))),
     "sum": lambda d: np.sum(d, out=np.empty(())),

@@ -207,7 +207,7 @@ def test_comparisons_return_plain_boolean_arrays():
     (lambda x: np.ldexp(x, 2), "ldexp"),
     (lambda x: np.add.reduceat(x, [0]), "add.reduceat"),
     (lambda x: np.add.reduce(x, out=np.zeros(2)), "add.reduce"),
-    (lambda x: np.add.accumulate(x, dtype=np.float32), "add.accumulate"),
+    (lambda x: np.add.accumulate(x, dtype=np.int64), "add.accumulate"),
     (lambda x: np.add.at(x, 0, 1.0), "add.at"),
     (lambda x: np.sin(x, out=np.zeros((2, 2))), "sin"),
     (lambda x: np.sum(x, out=np.zeros(())), "sum"),
