@@ -30,7 +30,15 @@ from typing import Any
 import numpy as np
 
 from ._common import float_dtype, value
-from .statistics import _METHODS, _arr, _axes, _reject, as_dtype, quantile_position
+from .statistics import (
+    _METHODS,
+    _arr,
+    _axes,
+    _reject,
+    _where_mask,
+    as_dtype,
+    quantile_position,
+)
 
 __all__ = ["NANFUNCTIONS"]
 
@@ -55,14 +63,16 @@ def _all_nan_warning(what: str) -> None:
 def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
            keepdims: Any = False, *, where: Any = _NO, mean: Any = _NO,
            correction: Any = _NO) -> Any:
-    """``np.nanvar``: the variance of the non-NaN entries, divided by ``count - ddof``."""
-    _reject("nanvar", out=out, where=None if where is _NO else where,
-            mean=None if mean is _NO else mean)
+    """``np.nanvar``: the variance of the non-NaN entries, divided by ``count - ddof``
+    (with ``where=``: of the non-NaN entries it selects)."""
+    _reject("nanvar", out=out, mean=None if mean is _NO else mean)
     if correction is not _NO and correction is not None:
         ddof = correction
     a = as_dtype("nanvar", _arr(a), dtype)
     keep = _kd(keepdims)
     nan = _nan_mask(a)
+    if where is not _NO and where is not None and where is not True:
+        nan = nan | ~_where_mask("nanvar", where, nan.shape)  # left out as a NaN is
     ax = None if axis is None else _axes(axis, nan.ndim)
     count = np.sum(~nan, axis=ax, keepdims=True)
     if nan.any():

@@ -86,18 +86,53 @@ def _reject(name: str, **kw: Any) -> None:
 def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
         keepdims: Any = False, *, where: Any = None, mean: Any = None,
         correction: Any = None) -> Any:
-    """``np.var``: the mean squared deviation from the mean, divided by ``n - ddof``."""
-    _reject("var", out=out, where=where, mean=mean)
+    """``np.var``: the mean squared deviation from the mean, divided by ``n - ddof``.
+
+    With ``where=`` (a constant mask, broadcast to ``a``) only the selected entries count,
+    in the mean, the squared deviations and ``n``; the others get derivative 0.  A slice
+    with ``n - ddof <= 0`` warns "Degrees of freedom <= 0 for slice" and is divided by 0,
+    as numpy's (nan or inf)."""
+    _reject("var", out=out, mean=mean)
     if correction is not None and correction is not np._NoValue:
         ddof = correction
     a = as_dtype("var", _arr(a), dtype)
     keepdims = bool(keepdims) if keepdims is not np._NoValue else False
-    n = _count(_shape_of(a), axis)
-    ax = None if axis is None else _axes(axis, len(_shape_of(a)))
-    d = a - np.mean(a, axis=ax, keepdims=True)
-    # the divisor in the data's float dtype: numpy 1.26 promotes float32 / float to float64
-    denom = float_dtype(a).type(n - ddof)
-    return np.sum(d * d, axis=ax, keepdims=keepdims) / denom
+    shape = _shape_of(a)
+    ax = None if axis is None else _axes(axis, len(shape))
+    dt = float_dtype(a)
+    if where is None or where is np._NoValue or where is True:
+        n = _count(shape, axis)
+        d = a - np.mean(a, axis=ax, keepdims=True)
+        # the divisor in the data's float dtype: numpy 1.26 promotes float32 / float to
+        # float64
+        if n - ddof > 0:
+            return np.sum(d * d, axis=ax, keepdims=keepdims) / dt.type(n - ddof)
+        ss, denom = np.sum(d * d, axis=ax, keepdims=keepdims), np.asarray(n - ddof)
+    else:
+        mask = _where_mask("var", where, shape)
+        cnt = np.sum(mask, axis=ax, keepdims=True)
+        # the mean of the selected entries (an empty slice: 0, unused, no 0/0 warning)
+        m = np.sum(np.where(mask, a, 0.0), axis=ax, keepdims=True) / np.maximum(
+            cnt, 1).astype(dt)
+        d = np.where(mask, a - m, 0.0)
+        ss = np.sum(d * d, axis=ax, keepdims=keepdims)
+        denom = cnt - ddof if keepdims else np.reshape(cnt - ddof, _shape_of(ss))
+        if np.all(denom > 0):
+            return ss / denom.astype(dt)
+    if np.any(denom <= 0):
+        import warnings
+
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ss / np.maximum(denom, 0).astype(dt)
+
+
+def _where_mask(name: str, where: Any, shape: tuple) -> np.ndarray:
+    """numpy's ``where=`` of ``name``: a constant boolean mask broadcast to ``shape``."""
+    if is_traced(where):
+        raise TypeError(f"numpy.{name}: where= must be a constant mask, not a "
+                        "differentiated value (hyperdual and reverse)")
+    return np.broadcast_to(np.asarray(where, dtype=bool), shape)
 
 
 def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
@@ -227,11 +262,14 @@ def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = False) -> Any
 
 def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
            keepdims: Any = False, initial: Any = None, where: Any = None) -> Any:
-    """``np.nansum``: NaNs count as 0 (derivative 0 there)."""
-    _reject("nansum", out=out, where=where)
+    """``np.nansum``: NaNs (and with ``where=`` the entries it leaves out) count as 0
+    (derivative 0 there)."""
+    _reject("nansum", out=out)
     keepdims = bool(keepdims) if keepdims is not np._NoValue else False
     a = as_dtype("nansum", _arr(a), dtype)
     nan = np.isnan(np.asarray(_plain(a)))
+    if where is not None and where is not np._NoValue and where is not True:
+        nan = nan | ~_where_mask("nansum", where, nan.shape)
     clean = np.where(nan, 0.0, a) if nan.any() else a
     s = np.sum(clean, axis=axis, keepdims=keepdims)
     return s if initial is None or initial is np._NoValue else s + initial
@@ -239,14 +277,18 @@ def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
 
 def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
             keepdims: Any = False, *, where: Any = None) -> Any:
-    """``np.nanmean``: the mean of the non-NaN entries."""
-    _reject("nanmean", out=out, where=where)
+    """``np.nanmean``: the mean of the non-NaN entries (with ``where=``: of those it
+    selects)."""
+    _reject("nanmean", out=out)
     keepdims = bool(keepdims) if keepdims is not np._NoValue else False
     a = as_dtype("nanmean", _arr(a), dtype)
     nan = np.isnan(np.asarray(_plain(a)))
+    if where is not None and where is not np._NoValue and where is not True:
+        nan = nan | ~_where_mask("nanmean", where, nan.shape)  # left out as a NaN is
     # the count in the data's float dtype (float32 data: a float32 mean, as numpy's)
     cnt = np.sum(~nan, axis=axis, keepdims=keepdims).astype(float_dtype(a))
-    return nansum(a, axis=axis, keepdims=keepdims) / cnt
+    clean = np.where(nan, 0.0, a) if nan.any() else a
+    return np.sum(clean, axis=axis, keepdims=keepdims) / cnt
 
 
 def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: Any = -1) -> Any:
