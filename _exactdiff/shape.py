@@ -641,6 +641,48 @@ def _array(x: Any) -> Any:
     return x if is_traced(x) else np.asarray(x)
 
 
+def unwrap(p: Any, discont: Any = None, axis: Any = -1, *, period: Any = 2 * np.pi) -> Any:
+    """``np.unwrap``: ``p`` plus numpy's piecewise-constant correction.
+
+    The multiples of ``period`` that numpy adds are decided on the values (a jump of the
+    correction is where ``p`` jumps by more than ``discont``), so they are a constant:
+    the derivative of ``unwrap(p)`` is that of ``p``, at every order, and the values are
+    numpy's (the same steps: ``p[k]`` plus the running sum of the corrections).
+    ``discont`` and ``period`` are constants.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> unwrap(np.array([0.0, 3.0, 6.5]))
+    array([0.        , 3.        , 0.21681469])
+    """
+    discont = plain(discont, "unwrap", "discont") if discont is not None else None
+    period = plain(period, "unwrap", "period")
+    p = _array(p)
+    if getattr(type(p), "_exactdiff_pattern", False) and not p.trace.local:
+        return p + 0.0  # sparsity for every x: the pattern of p (the correction is constant)
+    pv = np.asarray(value(p))
+    nd = pv.ndim
+    dd = np.diff(pv, axis=axis)  # numpy's errors (0-d input, bad axis)
+    axis = normalize_axis(axis, nd)
+    if discont is None:
+        discont = period / 2
+    dtype = np.result_type(dd, period)
+    if np.issubdtype(dtype, np.integer):
+        high, rem = divmod(period, 2)
+        ambiguous = rem == 0
+    else:
+        high, ambiguous = period / 2, True
+    ddmod = np.mod(dd - -high, period) + -high
+    if ambiguous:  # a jump of exactly half a period: numpy keeps its sign
+        np.copyto(ddmod, high, where=(ddmod == -high) & (dd > 0))
+    correct = ddmod - dd
+    np.copyto(correct, 0, where=np.abs(dd) < discont)
+    c = np.zeros(pv.shape, dtype=np.result_type(dtype, float_dtype(p)))
+    c[_along(axis, nd, slice(1, None))] = np.cumsum(correct, axis=axis)
+    return p + c
+
+
 def polyval(p: Any, x: Any) -> Any:
     """``np.polyval`` by Horner's rule, as numpy evaluates it."""
     if isinstance(p, np.poly1d):
@@ -727,7 +769,7 @@ NUMPY_FUNCTIONS = {
     np.real_if_close: real_if_close, np.full_like: full_like,
     np.empty_like: empty_like, np.diff: diff, np.gradient: gradient,
     np.convolve: convolve, np.correlate: correlate, np.linspace: linspace,
-    np.logspace: logspace, np.interp: interp, np.polyval: polyval,
+    np.logspace: logspace, np.interp: interp, np.polyval: polyval, np.unwrap: unwrap,
     np.fft.fftshift: fftshift, np.fft.ifftshift: ifftshift,
 }
 # numpy 2's array-API names (numpy 1.26 has neither)

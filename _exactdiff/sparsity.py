@@ -699,6 +699,27 @@ def _reduce(a: Pattern, deps: Any, axis: Any, keepdims: bool) -> tuple[Any, tupl
     return _binary(R @ deps), shape, kept
 
 
+def _selected(a: Pattern, npfunc: Any, kwargs: dict) -> Any:
+    """The rows of ``a``'s elements that numpy's ``where=``/``initial=`` of ``npfunc``
+    leave in the reduction: those the constant mask selects (``initial`` is a constant:
+    no dependence).  Other keywords raise ``TypeError`` naming them."""
+    unknown = set(kwargs) - {"where", "initial"}
+    if unknown:
+        raise TypeError(f"sparsity detection: numpy.{npfunc.__name__} keyword arguments "
+                        f"{sorted(unknown)} are not supported")
+    if isinstance(kwargs.get("initial"), Pattern):
+        raise TypeError(f"sparsity detection: numpy.{npfunc.__name__}(initial=...) must be "
+                        "a constant")
+    where = kwargs.get("where", True)
+    if where is True or where is np._NoValue:
+        return a.deps
+    if isinstance(where, (Pattern, _Unknown)):
+        raise TypeError(f"sparsity detection: numpy.{npfunc.__name__}(where=...) must be a "
+                        "constant mask, not a value computed from x")
+    keep = np.broadcast_to(np.asarray(where, dtype=bool), a.shape).ravel()
+    return _rows_where(a.deps, keep)
+
+
 def _reduction(nonlinear: bool, npfunc: Any) -> Callable[..., Any]:
     def impl(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
              keepdims: bool = False, **kwargs: Any) -> Any:
@@ -707,10 +728,12 @@ def _reduction(nonlinear: bool, npfunc: Any) -> Callable[..., Any]:
         if not isinstance(a, Pattern):
             return npfunc(a, axis=axis, keepdims=keepdims, **kwargs)
         trace = a.trace
-        deps, shape, _ = _reduce(a, a.deps, axis, keepdims)
+        # where=: only the selected elements are reduced (their dependences alone)
+        deps, shape, _ = _reduce(a, _selected(a, npfunc, kwargs), axis, keepdims)
         if nonlinear:
             trace.couple(deps)
-        value = npfunc(a.value, axis=axis, keepdims=keepdims) if trace.local else None
+        value = npfunc(a.value, axis=axis, keepdims=keepdims, **kwargs) if trace.local \
+            else None
         return Pattern(deps, shape, trace, value)
     return impl
 
@@ -721,12 +744,17 @@ def _extremum(npfunc: Any) -> Callable[..., Any]:
     def impl(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False,
              **kwargs: Any) -> Any:
         if not (isinstance(a, Pattern) and a.trace.local):
-            return linear(a, axis=axis, out=out, keepdims=keepdims)
-        # at this x: the elements that attain the extremum (all of them at ties)
-        best = npfunc(a.value, axis=axis, keepdims=True)
+            return linear(a, axis=axis, out=out, keepdims=keepdims, **kwargs)
+        # at this x: the selected elements that attain the extremum (all of them at
+        # ties; none where initial= is larger)
+        _selected(a, npfunc, kwargs)  # the keyword checks
+        best = npfunc(a.value, axis=axis, keepdims=True, **kwargs)
         hit = (a.value == best).ravel()
+        if "where" in kwargs and kwargs["where"] is not True:
+            hit &= np.broadcast_to(np.asarray(kwargs["where"], dtype=bool), a.shape).ravel()
         deps, shape, _ = _reduce(a, _rows_where(a.deps, hit), axis, keepdims)
-        return Pattern(deps, shape, a.trace, npfunc(a.value, axis=axis, keepdims=keepdims))
+        return Pattern(deps, shape, a.trace,
+                       npfunc(a.value, axis=axis, keepdims=keepdims, **kwargs))
     return impl
 
 
