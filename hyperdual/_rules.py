@@ -857,7 +857,8 @@ def _heaviside_partials(x, y, order, vx, vy):
 
 def _copysign_partials(x, y, order, vx, vy):
     rx, ry = _real_pair(x, y)
-    d = np.sign(rx) * np.copysign(1.0, ry)
+    s = np.sign(rx)
+    d = s * np.copysign(np.ones_like(s), ry)  # in x's dtype (a float32 x stays float32)
     d = float(d) if np.ndim(d) == 0 else d
     return {(1, 0): d, (0, 1): 0.0, (2, 0): 0.0, (1, 1): 0.0, (0, 2): 0.0}
 

@@ -708,6 +708,15 @@ def _binary_entry(name, x, y):
     return _binary(name, x, y, top)
 
 
+def _as_float64(v, top):
+    """``v`` (a series of ``top``'s tag, or a constant) with float64 coefficients."""
+    if isinstance(v, Taylor) and v.tag == top.tag and v._l is None:
+        c = v._c
+        if getattr(c, "dtype", np.dtype(np.float64)) != np.float64 and c.dtype.kind == "f":
+            return Taylor._make(c.astype(np.float64), v.tag)
+    return v
+
+
 # ---------------------------------------------------------------------------------
 # The binary rules
 # ---------------------------------------------------------------------------------
@@ -718,6 +727,9 @@ def _zeros_after(first, K):
 
 
 def _binary(name, x, y, top):
+    if name == "float_power":  # numpy computes it in float64 (float32 operands too)
+        x, y = (_as_float64(v, top) for v in (x, y))
+        top = _role(x, y)
     out = _binary_rule(name, x, y, top)
     if name in ("add", "subtract"):
         return out

@@ -51,6 +51,12 @@ FUNCS = {
     "eigh": lambda a: np.linalg.eigh(a @ a.T)[0],
     "eigh_vectors": lambda a: np.linalg.eigh(a @ a.T)[1],
     "einsum": lambda a: np.einsum("ij,ij->i", a, a),
+    "float_power": lambda a: np.float_power(a * a + 1, 1.5),  # float64 in numpy
+    "copysign": lambda a: np.copysign(a, -1.0), "unwrap": lambda a: np.unwrap(4 * a),
+    "std_where": lambda a: np.std(a, axis=1, where=_MASK),
+    "nanvar_where": lambda a: np.nanvar(a, axis=1, where=_MASK),
+    "pad_constant": lambda a: np.pad(a, 1, constant_values=1.5),
+    "gradient_x": lambda a: np.gradient(a, np.array([0, 1, 3], np.float32), axis=1),
 }
 
 

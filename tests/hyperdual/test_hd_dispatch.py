@@ -242,7 +242,6 @@ UNSUPPORTED = {
     "fft": lambda d: np.fft.fft(d),
     "unique": lambda d: np.unique(d),
     "histogram": lambda d: np.histogram(d),
-    "unwrap": lambda d: np.unwrap(d),
     "eigvals": lambda d: np.linalg.eigvals(d @ np.array([[0.0, -1.0], [1.0, 0.0]])),
     "add.at": lambda d: np.add.at(d, [0], 1.0),
     "add.reduceat": lambda d: np.add.reduceat(d, [0]),
