@@ -1501,7 +1501,18 @@ def _unary(rule, X):
     c = out._c
     if type(c) is np.ndarray and c.dtype.kind == "f" and c.shape[0] > 1 and (
             not np.isfinite(c[1:]).all()):
-        return _rescaled(rule, X, out)
+        out = _rescaled(rule, X, out)
+    return _in_dtype_of(out, X)
+
+
+def _in_dtype_of(out, X):
+    """``out`` with the float dtype of ``X``'s coefficients where the recurrence widened
+    it (a scalar float32 series runs on numpy float32 scalars, which numpy 1.x promotes
+    with Python floats): a float32 function of a float32 series is float32, as numpy's."""
+    c, x = getattr(out, "_c", None), getattr(X, "_c", None)
+    if (type(c) is np.ndarray and type(x) is np.ndarray and x.dtype.kind == "f"
+            and c.dtype.kind == "f" and c.dtype.itemsize > x.dtype.itemsize):
+        return Taylor._make(c.astype(x.dtype), out.tag)
     return out
 
 

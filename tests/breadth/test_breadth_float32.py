@@ -82,9 +82,16 @@ def _part_dtypes(y):
     return [np.asarray(p).dtype for p in (y.real, y.dual)]
 
 
+# numpy 1.x gives float64 for these of float32 data (its value-based casting of the
+# float q); the engines keep float32 there, numpy 2's dtype
+_NUMPY2_DTYPE = {"percentile", "nanquantile"}
+
+
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 @pytest.mark.parametrize("name", sorted(FUNCS))
 def test_value_and_parts_have_numpys_dtype(engine, name):
+    if name in _NUMPY2_DTYPE and np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        pytest.skip("numpy 1.x promotes float32 with a float q to float64")
     f = FUNCS[name]
     want = np.asarray(f(X)).dtype
     got = _part_dtypes(f(ENGINES[engine](X)))
