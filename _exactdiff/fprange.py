@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextvars
 import math
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -109,6 +110,174 @@ def armed(level: float, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> An
         _ARMED.reset(token)
 
 
+try:  # numpy >= 2: the floating-point error state is a context variable
+    from numpy._core.umath import _extobj_contextvar as _EXTOBJ
+    from numpy._core.umath import _make_extobj
+except ImportError:  # numpy 1.x: an error object per thread
+    _EXTOBJ = None
+    from numpy.core.umath import geterrobj as _geterrobj  # type: ignore[attr-defined]
+    from numpy.core.umath import seterrobj as _seterrobj  # type: ignore[attr-defined]
+
+#: Floating-point events of reverse's backward passes seen by :func:`first_pass`
+#: (a counter, compared before and after a pass: another thread's events only
+#: cost a redo that gives the same result).
+BACKWARD_EVENTS = [0]
+
+#: The warnings that :class:`_Relay` held back in this context's first pass (see
+#: :class:`Flagged`): (message, filename, lineno, module globals), or None.
+_HELD: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "exactdiff_held_warnings", default=None)
+
+
+class Flagged:
+    """What :func:`first_pass` returns where reverse's backward pass raised a
+    floating-point flag (under- or overflow, invalid, divide): the helper redoes
+    the call watched, then :meth:`warn` gives the warnings of the backward pass
+    that the first pass held back, where the redone result still has an inf or
+    nan entry (sqrt'(0) is inf: divide by zero, as numpy's formula says; an
+    adjoint that overflowed at seed 1 but not in the redo warns of nothing)."""
+
+    __slots__ = ("held",)
+
+    def __init__(self, held: list | None) -> None:
+        self.held = held
+
+    def warn(self, result: Any) -> None:
+        """Issue the held warnings if ``result`` (a float, an array, or a tuple whose
+        last item is one) has an entry that is not finite."""
+        if not self.held:
+            return
+        if type(result) is tuple:
+            result = result[-1]
+        if type(result) is float:
+            if math.isfinite(result):
+                return
+        elif type(result) is not np.ndarray or result.dtype.kind != "f" or finite_array(
+                result):
+            return  # (finite, or not a float array: nothing to say)
+        for message, filename, lineno, module_globals in self.held:
+            registry = module_globals.setdefault("__warningregistry__", {})
+            warnings.warn_explicit(message, RuntimeWarning, filename, lineno,
+                                   module_globals.get("__name__"), registry, module_globals)
+
+#: numpy's default error handling (what np.geterr() gives in a fresh process)
+_DEFAULT_MODES = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+
+
+class _Relay:
+    """The target of numpy's 'log' mode (``write``, which names the ufunc) and
+    'call' mode (``__call__``) in a watched first pass: an event of reverse's
+    backward pass is counted (:data:`BACKWARD_EVENTS`), any other one is
+    handled as numpy's default settings handle it: underflow ignored, the rest
+    a RuntimeWarning worded as numpy words it."""
+
+    __slots__ = ("previous",)
+
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous  # the user's np.seterrcall (for their own 'call' blocks)
+
+    def write(self, message: str) -> None:
+        if IN_BACKWARD.get():
+            BACKWARD_EVENTS[0] += 1
+            if not message.startswith("Warning: underflow"):  # held (Flagged)
+                frame = sys._getframe(1)
+                held = _HELD.get()
+                if held is None:
+                    held = []
+                    _HELD.set(held)
+                held.append((message[9:].rstrip("\n"), frame.f_code.co_filename,
+                             frame.f_lineno, frame.f_globals))
+        elif not message.startswith("Warning: underflow"):
+            warnings.warn(message[9:].rstrip("\n"), RuntimeWarning, stacklevel=2)
+
+    def __call__(self, kind: str, flag: int) -> None:
+        if IN_BACKWARD.get():
+            BACKWARD_EVENTS[0] += 1
+        elif callable(self.previous):
+            self.previous(kind, flag)
+        elif self.previous is not None:
+            self.previous.write(f"Warning: {kind} encountered\n")
+
+
+#: (numpy's error state, the first pass's one on top of it, or None): the last
+#: pair :func:`_watched_state` computed (numpy >= 2: compared by identity).
+_STATE: list = [None, None]
+
+
+def _watched_state(current: Any) -> Any:
+    """numpy's error state ``current`` with every kind logged to a :class:`_Relay`,
+    or None where the user's settings are not numpy's default (their
+    ``np.errstate`` or ``np.seterr``: then the first pass runs as they say)."""
+    watched = None
+    if np.geterr() == _DEFAULT_MODES:
+        watched = _make_extobj(all="log", call=_Relay(np.geterrcall()))
+    _STATE[:] = [current, watched]  # (another thread's pair only costs a recompute)
+    return watched
+
+
+#: numpy 1.x: the error mask of numpy's default settings, and of all kinds logged
+_DEFAULT_MASK = 1 + (1 << 3) + (1 << 9)  # divide, over, invalid: warn; under: ignore
+_LOG_MASK = 5 + (5 << 3) + (5 << 6) + (5 << 9)
+
+
+def first_pass(fn: Callable[..., Any], *args: Any, level: float | None = None) -> Any:
+    """``fn(*args)``, the first pass of a first-order reverse helper called on its
+    own at a float64 point, with the floating-point flags of its backward pass
+    watched: a :class:`Flagged` if one was raised (an adjoint under- or
+    overflowed: the helper then redoes the call through :func:`second_order`,
+    which scales its seed; an entry flushed to 0 by an underflow is otherwise a
+    silent 0), else the result.  The backward pass's warnings are held back
+    until the redo shows whether its result still has an inf or nan entry (a
+    warning about an adjoint of a result that the redo gets right would
+    mislead); ``f``'s own operations warn as numpy's default settings say (the
+    ufunc named).  Only under numpy's default error settings;
+    under the user's own, the pass runs as they say.  ``level``: the pass is
+    :func:`armed` at that depth.  Costs two context-variable switches.
+
+    Examples
+    --------
+    >>> first_pass(lambda: 3.0)
+    3.0
+    """
+    if _EXTOBJ is not None:
+        current = _EXTOBJ.get()
+        state = _STATE
+        watched = state[1] if current is state[0] else _watched_state(current)
+        if watched is None:
+            return fn(*args) if level is None else armed(level, fn, *args)
+        before = BACKWARD_EVENTS[0]
+        token = _EXTOBJ.set(watched)
+        # armed (see armed), in this frame: the pass costs one call less
+        arm = None if level is None or _ARMED.get() is not None else _ARMED.set(level)
+        try:
+            r = fn(*args)
+        except NestedRestart:
+            if arm is None:
+                raise
+            r = RESTART
+        finally:
+            if arm is not None:
+                _ARMED.reset(arm)
+            _EXTOBJ.reset(token)
+    else:
+        obj = _geterrobj()
+        if obj[1] != _DEFAULT_MASK:
+            return fn(*args) if level is None else armed(level, fn, *args)
+        before = BACKWARD_EVENTS[0]
+        _seterrobj([obj[0], _LOG_MASK, _Relay(obj[2])])
+        try:
+            r = fn(*args) if level is None else armed(level, fn, *args)
+        finally:
+            _seterrobj(obj)
+    if BACKWARD_EVENTS[0] != before:
+        held = _HELD.get()
+        if held is not None:
+            _HELD.set(None)
+        if r is not RESTART:
+            return Flagged(held)
+    return r
+
+
 def out_of_range(r: Any) -> bool:
     """Whether ``r``, a first-order result, is a float or float64 array with an
     inf or nan entry, or a float that is 0 or subnormal: then the helper redoes
@@ -164,10 +333,52 @@ _EPS = float(np.finfo(np.float64).eps)
 _TINY = float(np.finfo(np.float64).tiny)
 
 
-_ALL_WARNED = {"over": "call", "invalid": "call", "divide": "call"}
+_ALL_WARNED = {"over": "log", "invalid": "log", "divide": "log"}
 
 #: numpy's names of the floating-point errors, by their errstate key
 _KINDS = {"overflow": "over", "invalid value": "invalid", "divide by zero": "divide"}
+
+
+class _Watch:
+    """The target of numpy's 'log' mode (``write``, whose message names the
+    ufunc) and 'call' mode (``__call__``: the library's quiet blocks, which
+    inherit it) in :func:`second_order`'s passes: underflow, and an overflow in
+    the library's quiet blocks, are added to ``flags``; an event of a kind that
+    the user's settings warn of is a RuntimeWarning worded as numpy words it,
+    except in reverse's backward pass (its own adjoints are the watch's
+    business: warnings as errors must not stop a call whose result is right);
+    the user's own 'call' handler keeps the rest."""
+
+    __slots__ = ("flags", "warned", "previous", "probe")
+
+    def __init__(self, flags: set, warned: dict, previous: Any) -> None:
+        self.flags, self.warned, self.previous = flags, warned, previous
+        # (inside the library's quiet blocks the warned kinds are 'ignore' again)
+        self.probe = ("invalid" if "invalid" in warned else "divide" if "divide" in warned
+                      else None)
+
+    def write(self, message: str) -> None:
+        kind, _, name = message[9:].rstrip("\n").partition(" encountered in ")
+        self._event(kind, 0, name)
+
+    def __call__(self, kind: str, flag: int) -> None:
+        self._event(kind, flag, "")
+
+    def _event(self, kind: str, flag: int, name: str) -> None:
+        warned = self.warned
+        if kind == "underflow" or kind == "overflow" and (
+                "over" not in warned or self.probe is None
+                or np.geterr()[self.probe] == "ignore"):
+            self.flags.add(kind)  # (an overflow in the library's quiet blocks)
+        elif kind in _KINDS and _KINDS[kind] in warned:
+            if not IN_BACKWARD.get():  # (not reverse's own adjoints)
+                where = f" in {name}" if name else ""
+                warnings.warn(f"{kind} encountered{where}", RuntimeWarning, stacklevel=3)
+        elif callable(self.previous):
+            self.previous(kind, flag)
+        elif self.previous is not None:
+            where = f" in {name}" if name else ""
+            self.previous.write(f"Warning: {kind} encountered{where}\n")
 
 
 def _float_result(r: Any) -> bool:
@@ -226,27 +437,13 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     # that overflows there is the watch's business: warnings as errors must not
     # stop a call whose result is right)
     if mode["over"] == mode["invalid"] == mode["divide"] == "warn":  # numpy's default
-        warned, probe = _ALL_WARNED, "invalid"
+        warned = _ALL_WARNED
     else:
-        warned = {k: "call" for k in ("over", "invalid", "divide") if mode[k] == "warn"}
-        # (inside the library's quiet blocks these are 'ignore' again)
-        probe = "invalid" if "invalid" in warned else "divide" if "divide" in warned else None
-
-    def watch(kind: str, flag: int) -> None:
-        if kind == "underflow" or kind == "overflow" and (
-                "over" not in warned or probe is None or np.geterr()[probe] == "ignore"):
-            flags.add(kind)  # (an overflow in the library's quiet blocks)
-        elif kind in _KINDS and _KINDS[kind] in warned:
-            if not IN_BACKWARD.get():  # (not reverse's own adjoints)
-                warnings.warn(f"{kind} encountered", RuntimeWarning, stacklevel=2)
-        elif callable(previous):  # the user's own 'call' handler keeps the rest
-            previous(kind, flag)
-        elif previous is not None:
-            previous.write(f"Warning: {kind} encountered\n")
-
+        warned = {k: "log" for k in ("over", "invalid", "divide") if mode[k] == "warn"}
+    watch = _Watch(flags, warned, previous)
     token = WATCH_UNDERFLOW.set(True)
     try:
-        with np.errstate(under="call", call=watch, **warned):
+        with np.errstate(under="log", call=watch, **warned):
             r0 = run(0, 0)
     finally:
         WATCH_UNDERFLOW.reset(token)
@@ -262,9 +459,19 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     tries: list = []
     if "underflow" in flags:
         with np.errstate(all="ignore"):
-            big = np.max(np.abs(np.where(np.isfinite(a0), a0, 0.0)), initial=0.0)
+            mag = np.abs(np.where(np.isfinite(a0), a0, 0.0))
+            big = np.max(mag, initial=0.0)
+            # an array's smallest nonzero entry, brought to 1 as far as its largest
+            # allows: a term it lost may be far below the largest entry's scale
+            # (gradient of sum(v / (1 + v**2)**2) at [1e75, 0.5]: the -4e-300 that
+            # the quotient rule's -(gy y) / b lost at seed 1 was lost at 2**600 too)
+            small = np.min(np.where(mag > 0, mag, np.inf), initial=np.inf)
         if big > 0:
             k = -int(np.frexp(big)[1])
+            if np.isfinite(small) and small < big:
+                k_small = min(-int(np.frexp(small)[1]), 1020 + k)
+                if 32 < k_small <= 1000 and k_small > k:
+                    tries.append((k_small, 0))
             if 32 < k <= 1000:
                 tries.append((k, 0))
         tries += [t for t in _RETRY_UP if t not in tries]
@@ -297,7 +504,7 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
         flags.clear()
         token = WATCH_UNDERFLOW.set(True)
         try:
-            with np.errstate(all="ignore", under="call", over="call", call=watch):
+            with np.errstate(all="ignore", under="log", over="log", call=watch):
                 r = run(kt, ks)
         finally:
             WATCH_UNDERFLOW.reset(token)
@@ -313,6 +520,8 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
             # passes only witness an entry beyond the range (_beyond_range)
             if not flags:
                 raws.append((raw, e, back))
+                if _settled(a0, raws, signs):
+                    break
             continue
         if not flags and np.isfinite(back).all():
             # (an inf after scaling back is left to the selection below: only a
@@ -335,6 +544,11 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
             runs.append((back, "overflow" in flags, kt, ks))
         if not flags:
             raws.append((raw, e, back))
+            if not finite and _settled(a0, raws, signs):
+                break
+    else:
+        if separate and not finite:
+            _search_beyond(run, watch, flags, a0, raws, signs)
     # per entry: a finite value that a pass at another scale confirms (a pass
     # can go wrong unseen where Python floats carry a scalar), then no overflow,
     # then the largest seeds; none: the first result (or nan, below)
@@ -366,6 +580,68 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     if raws:
         best = _beyond_range(best, a0, raws, signs)
     return float(best) if type(r0) is float else best
+
+
+#: :func:`_search_beyond`'s range of t, the pair of seed exponents being (2t, t)
+_SEARCH_LOW, _SEARCH_HIGH = -537, -250
+
+
+def _search_beyond(run: Callable[[int, int], Any], watch: Any, flags: set, a0: np.ndarray,
+                   raws: list, signs: list) -> None:
+    """Where the retries of a caller with separate seeds left an entry not finite
+    and not shown beyond the range: a bisection for seeds (2**(2t), 2**t) at
+    which the pass raises no flag (an overflow: t lower; an underflow: higher;
+    both: no such t), then one at t - 1 to confirm, both added to ``raws`` as
+    witnesses (:func:`_beyond_range`).  The window can be narrow: d2/dv2
+    1/v**2 at 1.7e-150 (truth 7e599) needs the first seed within 2**-1074 and
+    2**-970, the second within 2**-512 and 2**-424, their sum within
+    2**-1514 and 2**-1466.  About nine passes, on this path only."""
+    lo, hi = _SEARCH_LOW, _SEARCH_HIGH
+    found = None
+    t = (lo + hi) // 2
+    while True:
+        flags.clear()
+        token = WATCH_UNDERFLOW.set(True)
+        try:
+            with np.errstate(all="ignore", under="log", over="log", call=watch):
+                r = run(2 * t, t)
+        finally:
+            WATCH_UNDERFLOW.reset(token)
+        if not _float_result(r):
+            return
+        raw = np.asarray(r)
+        signs.append(raw)
+        over, under = "overflow" in flags, "underflow" in flags
+        if over and under:
+            return
+        if not over and not under:
+            with np.errstate(all="ignore"):
+                raws.append((raw, 3 * t, np.ldexp(raw, -3 * t)))
+            if found is not None or _settled(a0, raws, signs):
+                return
+            found = t
+            t -= 1
+            continue
+        if found is not None:
+            return
+        if over:
+            hi = t
+        else:
+            lo = t
+        if hi - lo <= 1:
+            return
+        t = (lo + hi) // 2
+
+
+def _settled(a0: np.ndarray, raws: list, signs: list) -> bool:
+    """Whether every entry of the first result is beyond the float range by the
+    passes so far (:func:`_beyond_range`): further retries, scaled further
+    down, would only add passes that underflow (whose sign is no witness, but
+    a veto: d2/dv2 1/v**2 at 1e-100 was nan once retries at 2**-1500 were
+    tried after two clean ones at 2**-800 and 2**-1200 had agreed)."""
+    if len(raws) < 2:
+        return False
+    return not np.isnan(_beyond_range(np.full(a0.shape, np.nan), a0, raws, signs)).any()
 
 
 def _beyond_range(best: np.ndarray, a0: np.ndarray, raws: list, signs: list) -> np.ndarray:

@@ -177,17 +177,31 @@ def _unscaled(g: Any, k: int | None) -> Any:
 
 
 def _first(data: Any, fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)``, a first-order helper's first pass: armed (see
-    _exactdiff.fprange.armed) for a call on its own at a float64 point, so that a
-    helper nested in f ends it at once (then ``_fp.RESTART``)."""
+    """``fn(*args)``, a first-order helper's first pass.  For a call on its own at
+    a float64 point: armed (see _exactdiff.fprange.armed), so that a helper nested
+    in f ends it at once (then ``_fp.RESTART``), and with the floating-point flags
+    of its backward pass watched (``_fp.FLAGGED`` where one was raised, see
+    _exactdiff.fprange.first_pass)."""
+    if _DEPTH.get() == 0 and type(data) is np.ndarray and data.dtype == np.float64:
+        return _fp.first_pass(fn, *args, level=1)
+    return fn(*args)
+
+
+def _armed(data: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    """:func:`_first` without the watch of the flags (jvp's first pass: its
+    backward pass, with a cotangent of zeros, records the graph that the watched
+    second pass runs)."""
     if _DEPTH.get() == 0 and type(data) is np.ndarray and data.dtype == np.float64:
         return _fp.armed(1, fn, *args)
     return fn(*args)
 
 
 def _first_or_none(data: Any, fn: Callable[..., Any], *args: Any) -> Any:
-    """:func:`_first`, or None where it raised a warning of reverse's own adjoints as an
-    error (warnings as errors): the helper then redoes the call watched."""
+    """:func:`_first`: its result (a tuple), ``_fp.RESTART``, a ``_fp.Flagged``
+    where its backward pass raised a floating-point flag, or None where it raised
+    a warning of reverse's own adjoints as an error (warnings as errors).  The
+    helper redoes the last two watched (an adjoint that underflowed to 0 is
+    otherwise a silent 0 entry of an array result)."""
     try:
         return _first(data, fn, *args)
     except RuntimeWarning as exc:
@@ -211,7 +225,7 @@ def _value_and_second_order(pass_: Callable[[int, int], tuple], data: Any) -> tu
     return values[0], d
 
 
-def _value_in_range(pass_: Callable[[int], tuple], data: Any) -> tuple:
+def _value_in_range(pass_: Callable[[int], tuple], data: Any, first: Any = None) -> tuple:
     """``(value, derivative)`` of ``pass_(e) = (value, derivative, k)``, the
     derivative kept in range by :func:`_in_range` (the value is the same at every
     scale: the seed scales adjoints only)."""
@@ -222,7 +236,7 @@ def _value_in_range(pass_: Callable[[int], tuple], data: Any) -> tuple:
         values.append(value)
         return d
 
-    d = _in_range(run, data)
+    d = _in_range(run, data, first)
     return values[0], d
 
 
@@ -246,7 +260,7 @@ def _adjoint_warning(exc: RuntimeWarning, data: Any) -> bool:
             and _plain_point(data))
 
 
-def _in_range(run: Callable[[int], Any], data: Any) -> Any:
+def _in_range(run: Callable[[int], Any], data: Any, first: Any = None) -> Any:
     """``run(0)``, a first-order result of a helper call on its own at a float64
     point, redone where its first pass gave an inf or nan entry (or an adjoint of
     it warned, as an error): ``run(e)`` seeds the backward pass with 2**e, so its
@@ -255,8 +269,13 @@ def _in_range(run: Callable[[int], Any], data: Any) -> Any:
     pass with seeds scaled down and takes a retry without a floating-point flag
     scaled back (d/dv (v**2)**-0.5 at 1e-120: -1e240, not -inf), and +-inf only
     where two such retries at different scales agree on a result beyond the
-    range; otherwise the first result stays (sqrt'(0) is inf)."""
-    return _fp.second_order(lambda kt, ks: run(kt + ks), _plain_point(data), one_seed=True)
+    range; otherwise the first result stays (sqrt'(0) is inf).  ``first``: what
+    the first pass gave; a ``_fp.Flagged`` issues the warnings it held back
+    where the result has an inf or nan entry."""
+    r = _fp.second_order(lambda kt, ks: run(kt + ks), _plain_point(data), one_seed=True)
+    if type(first) is _fp.Flagged:
+        first.warn(r)
+    return r
 
 
 def _enable_backprop() -> Any:
@@ -407,10 +426,10 @@ def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     data, scalar = _prepare(x, "derivative")
     before = _fp.NESTED[0]
     r = _first_or_none(data, _derivative, f, x, data, scalar)
-    if r is _fp.RESTART or r is not None and _redo(before, r[1]):
+    if r is _fp.RESTART or type(r) is tuple and _redo(before, r[1]):
         return _second_order(lambda kt, ks: _derivative(f, x, data, scalar, kt, ks)[0], data)
-    if r is None or r[1] is None and _fp.out_of_range(r[0]) and _plain_point(data):
-        return _in_range(lambda e: _derivative(f, x, data, scalar, 0, e)[0], data)
+    if type(r) is not tuple or r[1] is None and _fp.out_of_range(r[0]) and _plain_point(data):
+        return _in_range(lambda e: _derivative(f, x, data, scalar, 0, e)[0], data, r)
     return r[0]
 
 
@@ -540,12 +559,12 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     data, scalar = _prepare(x, _fname)
     before = _fp.NESTED[0]
     r = _first_or_none(data, _value_and_gradient, f, data, scalar, _fname)
-    if r is _fp.RESTART or r is not None and _redo(before, r[2]):
+    if r is _fp.RESTART or type(r) is tuple and _redo(before, r[2]):
         return _value_and_second_order(
             lambda kt, ks: _value_and_gradient(f, data, scalar, _fname, kt, ks), data)
-    if r is None or r[2] is None and _fp.out_of_range(r[1]) and _plain_point(data):
+    if type(r) is not tuple or r[2] is None and _fp.out_of_range(r[1]) and _plain_point(data):
         return _value_in_range(
-            lambda e: _value_and_gradient(f, data, scalar, _fname, 0, e), data)
+            lambda e: _value_and_gradient(f, data, scalar, _fname, 0, e), data, r)
     return r[0], r[1]
 
 
@@ -591,10 +610,10 @@ def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     data, scalar = _prepare(x, "jacobian")
     before = _fp.NESTED[0]
     r = _first_or_none(data, _jacobian, f, data, scalar)
-    if r is _fp.RESTART or r is not None and _redo(before, r[1]):
+    if r is _fp.RESTART or type(r) is tuple and _redo(before, r[1]):
         return _second_order(lambda kt, ks: _jacobian(f, data, scalar, kt, ks)[0], data)
-    if r is None or r[1] is None and _fp.out_of_range(r[0]) and _plain_point(data):
-        return _in_range(lambda e: _jacobian(f, data, scalar, 0, e)[0], data)
+    if type(r) is not tuple or r[1] is None and _fp.out_of_range(r[0]) and _plain_point(data):
+        return _in_range(lambda e: _jacobian(f, data, scalar, 0, e)[0], data, r)
     return r[0]
 
 
@@ -1341,10 +1360,10 @@ def vjp(f: Callable[[Any], Any], x: Any, u: Any) -> tuple[Any, Any]:
         value, g, _ = _vjp(f, data, scalar, u)
         return value, g
     r = _first_or_none(data, _vjp, f, data, scalar, u)
-    if r is _fp.RESTART or r is not None and _redo(before, r[2]):
+    if r is _fp.RESTART or type(r) is tuple and _redo(before, r[2]):
         return _value_and_second_order(lambda kt, ks: _vjp(f, data, scalar, u, kt, ks), data)
-    if r is None or r[2] is None and _fp.out_of_range(r[1]) and _plain_point(data):
-        return _value_in_range(lambda e: _vjp(f, data, scalar, u, 0, e), data)
+    if type(r) is not tuple or r[2] is None and _fp.out_of_range(r[1]) and _plain_point(data):
+        return _value_in_range(lambda e: _vjp(f, data, scalar, u, 0, e), data, r)
     return r[0], r[1]
 
 
@@ -1451,7 +1470,7 @@ def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
     data, _ = _prepare(x, "jvp")
     before = _fp.NESTED[0]
     r = (_linearize(f, data, "jvp") if type(v) is Variable
-         else _first(data, _linearize, f, data, "jvp"))
+         else _armed(data, _linearize, f, data, "jvp"))
     if r is not _fp.RESTART:
         value, fn, inner = r
         out = fn(v)
@@ -1524,15 +1543,17 @@ def _linearize(f: Callable[[Any], Any], data: Any, fname: str, kt: int = 0,
             return once(vdata, e)
         # a call on its own: its second pass (the one that carries v) redone with
         # v scaled where it gave an inf or nan entry (see _in_range)
+        jv = None
         try:
-            jv = once(vdata, 0)
+            jv = _fp.first_pass(once, vdata, 0) if _DEPTH.get() == 0 else once(vdata, 0)
         except RuntimeWarning as exc:
             if not _adjoint_warning(exc, data):
                 raise
         else:
-            if not _fp.out_of_range(jv) or type(vdata) is not np.ndarray:
+            if type(jv) is not _fp.Flagged and (not _fp.out_of_range(jv)
+                                                or type(vdata) is not np.ndarray):
                 return jv
-        return _in_range(lambda e2: once(vdata, e2), data)
+        return _in_range(lambda e2: once(vdata, e2), data, jv)
 
     return value, jvp_fn, k
 
