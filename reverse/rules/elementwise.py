@@ -499,7 +499,7 @@ _UNARY: list[tuple[str, Any, Any, tuple[str, ...], str, float]] = [
      0.5),
     ("Entr", sp.entr, lambda gy, y, x: -(gy * (np.log(x) + 1.0)), ("entr",),
      "-(np.log(x) + 1)", 0.5),
-    ("Logit", sp.logit, lambda gy, y, x: gy / (x * (1.0 - x)), ("logit",),
+    ("Logit", sp.logit, lambda gy, y, x: (gy / x) / (1.0 - x), ("logit",),
      "1 / (x * (1 - x))", 0.3),
 ]
 

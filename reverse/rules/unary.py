@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from _exactdiff._common import WATCH_UNDERFLOW as _WATCH
 from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.special import polygamma as _sp_polygamma
 
@@ -156,13 +155,11 @@ def _exp_minus_square(x: Any) -> Any:
 
 def _arctan_grad(gy: Any, y: Any, x: Any) -> Any:
     r = 1.0 / np.hypot(1.0, x)
-    if _WATCH.get() and not (isinstance(gy, Variable) or isinstance(x, Variable)
-                             or core._is_dual(gy) or core._is_dual(x)):
-        # (gy r) r: with a cotangent scaled up by the range watch (a first-order
-        # helper's retry), in range where r * r alone underflows (arctan'(1.7e200));
-        # elsewhere the graph's own product, so that both backward paths agree
-        return (gy * r) * r
-    return gy * _square(r)
+    # (gy r) r, on every path (so that the graph's product and the plain one agree):
+    # in range where r * r alone underflows (arctan'(1.7e200)) with a cotangent
+    # scaled up by the range watch, and in jvp's transposed graph, whose second
+    # pass carries v through it (jvp of arctan(x**2) at 1.7e100 was 0, truth 4e-301)
+    return (gy * r) * r
 
 
 def _digamma_grad(gy: Any, y: Any, x: Any) -> Any:

@@ -83,8 +83,19 @@ def _derivative(g, x):
     return rv.derivative(g, x)
 
 
+def _jvp(g, x):
+    value, tangent = rv.jvp(g, x, np.ones_like(x))
+    return tangent
+
+
+def _linearize(g, x):
+    value, jvp_fn = rv.linearize(g, x)
+    return jvp_fn(np.ones_like(x))
+
+
 HELPERS = {"gradient": _gradient, "value_and_gradient": _value_and_gradient,
-           "jacobian": _jacobian, "vjp": _vjp, "derivative": _derivative}
+           "jacobian": _jacobian, "vjp": _vjp, "derivative": _derivative, "jvp": _jvp,
+           "linearize": _linearize}
 
 
 @pytest.mark.parametrize("helper", list(HELPERS))
