@@ -44,6 +44,7 @@ import numpy as np
 
 from _exactdiff import messages as _msg
 from _exactdiff import ufunc_methods as _ufunc_methods
+from _exactdiff._common import count_nonzero as _common_count_nonzero
 from _exactdiff._common import filled_view as _filled_view
 from _exactdiff._common import finite_array as _finite_array
 from _exactdiff._common import zero_weighted as _zero_weighted
@@ -1303,7 +1304,7 @@ def _sum_finite(p) -> bool:
         return p - p == 0.0
     if t is np.ndarray:
         if p.size <= _LARGE_STACK:
-            return bool(_isfinite_ufunc(p).all())
+            return bool(_count_nonzero(_isfinite_ufunc(p)) == p.size)
         with np.errstate(over="ignore", invalid="ignore"):
             return _isfinite(_add_reduce(p, axis=None))
     if t is np.float64:
@@ -1599,7 +1600,7 @@ def _const_lane_ok(r, d, c, tc, nd, mul) -> bool:
 
 
 _LARGE_STACK = 8192
-_count_nonzero = np.count_nonzero
+_count_nonzero = _common_count_nonzero
 
 
 def _no_zeros(c) -> bool:
