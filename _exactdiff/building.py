@@ -39,7 +39,13 @@ __all__ = ["BUILDING", "bincount_with"]
 
 
 def _flat(a: Any) -> Any:
-    return np.reshape(a, (-1,)) if is_traced(a) else np.ravel(np.asarray(a, dtype=float))
+    if is_traced(a):
+        return np.reshape(a, (-1,))
+    if isinstance(a, (list, tuple)) and any(is_traced(e) for e in a):
+        # a list holding differentiated values (to_end=[1.0, x[2]]): joined, not
+        # converted (np.asarray of it raised the "cannot convert" TypeError)
+        return np.concatenate([_flat(e) for e in a])
+    return np.ravel(np.asarray(a, dtype=float))
 
 
 def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:

@@ -92,12 +92,18 @@ def polyint(p: Any, m: int = 1, k: Any = None) -> Any:
         raise ValueError("Order of integral must be positive (see polyder)")
     if k is None:
         ks: list = [0.0] * m
-    elif len(shape_of(k)) == 0:
+    elif not isinstance(k, (list, tuple)) and len(shape_of(k)) == 0:
         ks = [k] * m
     else:
-        if shape_of(k)[0] < m:
+        # (a list may hold differentiated values: its length, not np.shape, which
+        # converts it; one value serves every integration, as numpy's)
+        nk = len(k) if isinstance(k, (list, tuple)) else shape_of(k)[0]
+        if nk == 1 and m > 1:
+            ks = [k[0]] * m
+        elif nk < m:
             raise ValueError("k must be a scalar or a rank-1 array of length 1 or >m.")
-        ks = [k[i] for i in range(m)]
+        else:
+            ks = [k[i] for i in range(m)]
     p = _coefficients(p, "polyint")
     for i in range(m):
         n = shape_of(p)[0]

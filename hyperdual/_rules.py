@@ -864,12 +864,26 @@ def _copysign_partials(x, y, order, vx, vy):
 
 
 def _logaddexp_partials(a, b, order, vx, vy, scale=1.0):
-    # d/da log(e^a + e^b) = expit(a - b): never 0/0, never overflows
-    d = (a - b) * scale if scale != 1.0 else a - b
+    # d/da log(e^a + e^b) = expit(a - b): never 0/0, never overflows; where a and b are
+    # the same infinity, a - b is NaN: the partials there are those of every a == b,
+    # 1/2 each (the fold np.logaddexp.reduce of [-inf, -inf, 1] had a NaN gradient)
+    ra, rb = g.real_value(a), g.real_value(b)
+    # (lazy (dask) data: as before, asking np.any would compute it)
+    same = False if _is_foreign(ra) or _is_foreign(rb) else \
+        np.isinf(ra) & (ra == rb)
+    if np.any(same):
+        with np.errstate(invalid="ignore"):
+            d = g.where_value(same, 0.0, a - b)
+        d = d * scale if scale != 1.0 else d
+    else:
+        d = (a - b) * scale if scale != 1.0 else a - b
     s, t = g.expit(d), g.expit(-d)
     out = {(1, 0): s, (0, 1): t}
     if order > 1:
+        # (0 where a, b are the same infinity: d is the constant 0 there, as reverse
+        # mode's differentiated partials have it)
         st = scale * s * t
+        st = g.where_value(same, 0.0, st) if np.any(same) else st
         out[(2, 0)] = st
         out[(1, 1)] = -st
         out[(0, 2)] = st

@@ -1293,7 +1293,9 @@ def _extreme(name, x, y, a, b, top):
     ca = a if a is not None else _const_coef(x, K, top)
     cb = b if b is not None else _const_coef(y, K, top)
     ra, rb = g.real_value(ca[0]), g.real_value(cb[0])
-    first = (ra > rb) if name == "maximum" else (ra < rb)
+    # a NaN operand propagates, as numpy's maximum/minimum (the comparisons alone
+    # picked the other operand where a was NaN: np.maximum(nan, -5) gave -5)
+    first = ((ra > rb) if name == "maximum" else (ra < rb)) | np.isnan(ra)
     tie = ra == rb
     nres = max(len(_shape(ca)) - 1, len(_shape(cb)) - 1)
     ca, cb = _lift(ca, nres), _lift(cb, nres)

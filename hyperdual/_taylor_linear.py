@@ -171,6 +171,8 @@ def where(condition, x=None, y=None):
 
 def _select_extreme(x, axis, keepdims, argf):
     r = g.real_value(x)
+    if isinstance(axis, (tuple, list)) and len(axis) == 0:
+        return x  # axis=(): no axis reduced, as numpy (was an IndexError)
     if x.ndim and type(r) is np.ndarray:
         red = np.max if argf is np.argmax else np.min
         axes = tuple(range(x.ndim)) if axis is None else _ax(axis, x.ndim)

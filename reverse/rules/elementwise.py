@@ -33,6 +33,7 @@ import scipy.special as sp
 from _exactdiff import elementwise as _e
 from _exactdiff._common import WATCH_UNDERFLOW as _WATCH
 from _exactdiff._common import fpe_ignored as _fpe_ignored
+from _exactdiff.arrays import is_foreign_array as _is_foreign_array
 from _exactdiff.special import (
     beta_second_partials,
     erfcx_derivative_mid,
@@ -610,12 +611,29 @@ def _float_power_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
             _b._pow_partial(0, 1, f64(a), f64(b)) if wb else None)
 
 
+def _logaddexp_diff(a: Any, b: Any) -> Any:
+    """a - b, with 0 where a and b are the same infinity (NaN there otherwise): the
+    partials of every a == b, 1/2 each (np.logaddexp.reduce of [-inf, -inf, 1] had a
+    NaN Hessian)."""
+    ra, rb = _value(a), _value(b)
+    if _is_foreign_array(ra) or _is_foreign_array(rb):
+        return a - b  # lazy (dask) data: asking would compute it
+    ra, rb = np.asarray(ra), np.asarray(rb)
+    same = np.isinf(ra) & (ra == rb)
+    if not np.any(same):
+        return a - b
+    with np.errstate(invalid="ignore"):
+        return np.where(same, 0.0, a - b)
+
+
 def _logaddexp_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
-    return sp.expit(a - b), sp.expit(b - a)
+    d = _logaddexp_diff(a, b)
+    return sp.expit(d), sp.expit(-d)
 
 
 def _logaddexp2_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
-    return sp.expit((a - b) * _LN2), sp.expit((b - a) * _LN2)
+    d = _logaddexp_diff(a, b) * _LN2
+    return sp.expit(d), sp.expit(-d)
 
 
 def _xlog1py_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
