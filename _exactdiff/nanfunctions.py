@@ -31,12 +31,12 @@ import numpy as np
 
 from ._common import float_dtype, value
 from .statistics import (
-    _METHODS,
     _arr,
     _axes,
     _reject,
     _where_mask,
     as_dtype,
+    quantile_method,
     quantile_position,
 )
 
@@ -201,14 +201,7 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None,
                 interpolation: Any = None) -> Any:
     """``np.nanquantile``: :func:`np.quantile` of the non-NaN entries of each slice."""
     _reject("nanquantile", out=out, weights=weights)
-    if interpolation is not None:
-        method = interpolation
-    if method not in _METHODS:
-        raise TypeError(f"numpy.nanquantile(method={method!r}) is not supported for "
-                        f"derivatives; use one of {sorted(_METHODS)}")
-    if type(q).__module__.split(".")[0] in ("hyperdual", "reverse"):
-        raise TypeError("nanquantile/nanpercentile: q must be a constant (its derivative "
-                        "is not supported)")
+    method = quantile_method("nanquantile", method, interpolation, q)
     keep = _kd(keepdims)
     a = _arr(a)
     r = np.asarray(value(a))

@@ -453,19 +453,28 @@ def _forward(a: Any) -> bool:
     return type(a).__module__.startswith("hyperdual")
 
 
+def quantile_method(name: str, method: str, interpolation: Any, q: Any) -> str:
+    """The method of ``np.quantile`` or ``np.nanquantile`` (``name``), checked: one of
+    the methods with a derivative rule (the old ``interpolation=`` name taking
+    precedence, as numpy's), and a constant ``q`` (TypeError otherwise)."""
+    if interpolation is not None:
+        method = interpolation
+    if method not in _METHODS:
+        raise TypeError(f"numpy.{name}(method={method!r}) is not supported for derivatives; "
+                        f"use one of {sorted(_METHODS)}")
+    if _is_engine(q):
+        pct = name.replace("quantile", "percentile")
+        raise TypeError(f"{name}/{pct}: q must be a constant (its derivative is not "
+                        "supported)")
+    return method
+
+
 def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
              method: str = "linear", keepdims: Any = False, *, weights: Any = None,
              interpolation: Any = None) -> Any:
     """``np.quantile`` (q in [0, 1]); see the module notes for ties."""
     _reject("quantile", out=out, weights=weights)
-    if interpolation is not None:
-        method = interpolation
-    if method not in _METHODS:
-        raise TypeError(f"numpy.quantile(method={method!r}) is not supported for derivatives; "
-                        f"use one of {sorted(_METHODS)}")
-    if _is_engine(q):
-        raise TypeError("quantile/percentile: q must be a constant (its derivative is not "
-                        "supported)")
+    method = quantile_method("quantile", method, interpolation, q)
     keepdims = bool(keepdims) if keepdims is not np._NoValue else False
     a = _arr(a)
     r = np.asarray(_plain(a))
