@@ -10,7 +10,7 @@ import time
 from .figures import FIGURES, QUICK_ARGS, Ctx
 from .peers import available, versions
 from .report import header, render, summary
-from .timing import Timing, freeze_heap, set_clock
+from .timing import Timing, freeze_heap, set_clock, settle_allocator
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.cpu_time:
         set_clock(time.process_time)
+    settle_allocator()
     freeze_heap()
     ctx = Ctx(timing=timing, quick=args.quick, peers=peers, log=log)
     wanted = [k.strip() for k in args.only.split(",") if k.strip()] or list(FIGURES)
