@@ -270,6 +270,37 @@ def float_dtype(*xs: Any) -> np.dtype:
     return dt if dt.kind == "f" else np.dtype(np.float64)
 
 
+def in_dtype(v: Any, dtype: Any) -> Any:
+    """A helper's derivative with respect to x, cast to x's floating ``dtype``.
+
+    The dtype rule of every helper of both engines (JAX's ``grad``/``jacobian``/
+    ``hessian``/``vjp`` follow it too): f may compute in another precision than x
+    (``x.astype(np.float32)`` inside f, a float64 constant meeting a float32 x),
+    and the derivative with respect to x still has x's dtype.  A float64 scalar
+    comes back as a Python float; an engine's number (a nested helper's result)
+    is left to its own helper; ``dtype`` None leaves ``v`` as it is.
+
+    Examples
+    --------
+    >>> in_dtype(np.float32(0.5), np.dtype(np.float64))
+    0.5
+    >>> in_dtype(np.array([0.5]), np.dtype(np.float32)).dtype
+    dtype('float32')
+    """
+    if dtype is None:
+        return v
+    tv = type(v)
+    if tv is float:
+        return v if dtype == np.float64 else dtype.type(v)
+    if tv is not np.ndarray and not isinstance(v, np.generic) and is_traced(v):
+        return v
+    vt = getattr(v, "dtype", None)
+    if vt is None or vt == dtype or vt.kind != "f":
+        return v
+    v = v.astype(dtype)
+    return float(v) if dtype == np.float64 and isinstance(v, np.generic) else v
+
+
 def positions(x: Any, start: int = 0) -> np.ndarray:
     """Consecutive integers from ``start`` in the shape of ``x`` (an index map seed)."""
     shape = shape_of(x)

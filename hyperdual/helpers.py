@@ -24,6 +24,7 @@ import numpy as np
 from _exactdiff import arrays as _arrays
 from _exactdiff import fprange as _fp
 from _exactdiff._common import filled_view as _filled_view
+from _exactdiff._common import in_dtype
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from . import _generic as g
@@ -245,7 +246,13 @@ def _point(x, name: str = "x"):
     return p, _shape(p)
 
 
-def _result(v):
+def _result(v, dtype=None):
+    """A helper's result as the user gets it: 0-d arrays as scalars, a float64 0-d
+    value as a Python float.  With ``dtype`` (x's, for derivatives with respect to
+    x) a floating result of another precision is cast to it: a derivative with
+    respect to x has x's dtype whatever precision f computes in, as in reverse mode
+    and JAX's grad/jacobian/hessian/vjp (jvp's tangent and f's value keep f's)."""
+    v = in_dtype(v, dtype)
     if type(v) is _ndarray:
         return _tidy(v) if v.ndim == 0 else v
     if type(v) is float:
@@ -368,11 +375,11 @@ def derivative(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarr
         _check_elementwise(y, shape, "derivative")
         ys = _value_shape(y)
         part = _part_of(y, tag, Dual, 1, (1,) + ys, _dtype(x0), x0)
-        return _result(np.broadcast_to(part, (1,) + ys)[0])
+        return _result(np.broadcast_to(part, (1,) + ys)[0], _dtype(x0))
     y = _call(f, Dual._build((x0, _elementwise_seed(x0, shape, "derivative")), tag, 0),
               "derivative")
     _check_elementwise(y, shape, "derivative")
-    return _result(_part_of(y, tag, Dual, 1, _value_shape(y), _dtype(x0), x0))
+    return _result(_part_of(y, tag, Dual, 1, _value_shape(y), _dtype(x0), x0), _dtype(x0))
 
 
 @_nests
@@ -409,7 +416,8 @@ def second_derivative(f: Callable, x) -> float | np.ndarray:
         zero = 0.0 if shape == () else np.zeros(shape, dtype=_dtype(x0))
     y = _call(f, HyperDual._build((x0, one, one, zero), tag, 0), "second_derivative")
     _check_elementwise(y, shape, "second_derivative")
-    return _result(_part_of(y, tag, HyperDual, 3, _value_shape(y), _dtype(x0), x0))
+    return _result(_part_of(y, tag, HyperDual, 3, _value_shape(y), _dtype(x0), x0),
+                   _dtype(x0))
 
 
 def _eye_block(start: int, k: int, n: int, shape: tuple, lead: tuple, dtype=np.float64,
@@ -534,7 +542,7 @@ def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient",
     grad = np.reshape(d, shape) if shape else d[0]
     if _is_foreign(grad):  # the direction axis was one chunk: chunk it like x
         grad = _arrays.match_chunks(grad, x0)
-    return _result(value), _result(grad)
+    return _result(value), _result(grad, _dtype(x0))
 
 
 @_nests
@@ -567,7 +575,7 @@ def jacobian(f: Callable, x, *, _scale: int | None = None) -> np.ndarray:
     ys = _value_shape(value)
     # d has the direction axis first: (n,) + ys  ->  ys + shape
     out = np.moveaxis(d, 0, -1) if ys else d
-    return _result(np.reshape(out, ys + shape))
+    return _result(np.reshape(out, ys + shape), _dtype(x0))
 
 
 _ROUTE_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -641,7 +649,7 @@ def hessian(f: Callable, x) -> float | np.ndarray:
             _require_scalar(y, "hessian")
         rows.append(_part_of(y, tag, HyperDual, 3, (k, n), dt, x0))
     h = rows[0] if len(rows) == 1 else np.concatenate(rows, axis=0)
-    return _result(np.reshape(h, shape + shape) if shape else h[0, 0])
+    return _result(np.reshape(h, shape + shape) if shape else h[0, 0], dt)
 
 
 @_nests
@@ -699,7 +707,7 @@ def hvp(f: Callable, x, v) -> float | np.ndarray:
     hv = np.reshape(hv, shape) if shape else hv[0, 0]
     if _is_foreign(hv):  # the direction axis was one chunk: chunk it like x
         hv = _arrays.match_chunks(hv, x0)
-    return _result(hv)
+    return _result(hv, dt)
 
 
 # ----------------------------------------------------------------------------
@@ -812,4 +820,4 @@ def vjp(f: Callable, x, u, *, _scale: int | None = None) -> tuple:
         out = d * u0
     if not isinstance(out, _Number) and not isinstance(d, _Number) and np.ndim(out) == 0:
         out = np.reshape(out, (1,))
-    return _result(value), _result(np.reshape(out, shape) if shape else out[0])
+    return _result(value), _result(np.reshape(out, shape) if shape else out[0], _dtype(x0))

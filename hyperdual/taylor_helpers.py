@@ -25,6 +25,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from _exactdiff._common import float_dtype, in_dtype
+
 from . import _generic as g
 from . import _taylor_stack as _st
 from ._number import _as_part, _Number, _shape, _tidy, new_tag, retired
@@ -115,12 +117,13 @@ def _coefficients(y, tag: int, K: int):
     return _const_coef(y, K)
 
 
-def _keep32(c, x):
-    """Coefficients of a float32 x in float32 (the dtype rule of every helper): the
-    ODE-trick rules compute their series in float64."""
-    if type(c) is np.ndarray and c.dtype == np.float64 and getattr(x, "dtype", None) == np.float32:
-        return c.astype(np.float32)
-    return c
+def _in_x_dtype(c, x):
+    """Derivatives with respect to x in x's dtype (the dtype rule of every helper,
+    :func:`_exactdiff._common.in_dtype`): f may compute in another precision, and
+    the ODE-trick rules compute their series in float64."""
+    if isinstance(x, _Number) or isinstance(c, _Number):
+        return c
+    return in_dtype(c, float_dtype(x))
 
 
 def _result(c):
@@ -161,7 +164,7 @@ def taylor(f: Callable, x, order: int):
     K = _check(f, order, "taylor")
     X = variable(x, K, tag=_seed_tag())
     y = f(X)
-    return _keep32(_result(_coefficients(y, X.tag, K)), x)
+    return _in_x_dtype(_result(_coefficients(y, X.tag, K)), x)
 
 
 @functools.lru_cache(maxsize=64)
@@ -212,7 +215,7 @@ def _scalar_fast(f, x, K: int, n):
                 if n is None:
                     return np.fromiter(_SCALE[K](ly), float, K + 1)
                 return ly[n] * _fact_list(K)[n]
-        d = _derivatives_of(y, tag, K)
+        d = _in_x_dtype(_derivatives_of(y, tag, K), x)
     except _Delegate as e:
         d = e.engine.derivatives(f, x, K, method="backprop")
     finally:
@@ -270,7 +273,7 @@ def _derivatives_of(y, tag, K):
 def _derivatives_general(f, x, order):
     K = _check(f, order, "derivatives")
     X = variable(x, K, tag=_seed_tag())
-    return _keep32(_derivatives_of(f(X), X.tag, K), x)
+    return _in_x_dtype(_derivatives_of(f(X), X.tag, K), x)
 
 
 _derivatives_general.__name__ = "derivatives"  # the name _nests hands over by
@@ -364,7 +367,7 @@ def directional_derivatives(f: Callable, x, v, order: int):
         if len(vs) == len(xs) + 1 and vs[1:] == xs:  # a stack of directions
             c = _stacked(f, x0, v0, K)
             if c is not None:
-                c = _keep32(c, x0)
+                c = _in_x_dtype(c, x0)
                 with np.errstate(over="ignore"):
                     return _factorials(K, c.ndim - 2, c) * c
             return np.stack([_directional(f, x0, v0[i], K) for i in range(vs[0])])
@@ -390,7 +393,7 @@ def _stacked(f, x0, V, K):
 
 def _directional(f, x0, v0, K):
     X = variable(x0, K, v0, tag=_seed_tag())
-    c = _keep32(_coefficients(f(X), X.tag, K), x0)
+    c = _in_x_dtype(_coefficients(f(X), X.tag, K), x0)
     nres = len(_shape(c)) - 1
     with np.errstate(over="ignore"):
         return _result(_factorials(K, nres, c) * c)
@@ -584,10 +587,7 @@ def derivative_tensor(f: Callable, x, order: int):
                                  None if isinstance(x0, _Number) else partial)
     if type(out) is np.ndarray and out.dtype.kind == "f" and not isinstance(x0, _Number):
         out = isolate_nonfinite(out, partial)
-    dt = getattr(x0, "dtype", None)
-    if type(out) is np.ndarray and dt == np.float32:  # float32 x: float32 partials
-        out = out.astype(dt)
-    return out
+    return _in_x_dtype(out, x0)
 
 
 def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,

@@ -30,6 +30,7 @@ array([2., 4.])
 from __future__ import annotations
 
 import contextvars
+import functools
 import math
 import sys
 import warnings
@@ -42,6 +43,7 @@ import numpy as np
 from _exactdiff import arrays as _arrays
 from _exactdiff import fprange as _fp
 from _exactdiff._common import WATCH_UNDERFLOW as _WATCH
+from _exactdiff._common import float_dtype, in_dtype
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.fprange import scaled_seed as _scaled_seed
 
@@ -88,6 +90,29 @@ __all__ = [
 ]
 
 _MODES = ("forward-over-reverse", "reverse-over-reverse")
+
+
+def _in_x_dtype(second: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a helper's derivative x's dtype (of the whole result, or of its second
+    element for the ``(value, derivative)`` helpers): a derivative with respect to
+    x has x's dtype whatever precision f computes in (``_exactdiff._common.in_dtype``;
+    a float64 constant meeting a float32 x in ``A @ x`` gives float64 cotangents)."""
+    def wrap(helper: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(helper)
+        def typed(f: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
+            r = helper(f, x, *args, **kwargs)
+            d = r[1] if second else r
+            tx, td = type(x), type(d)
+            if tx is td and (tx is float or tx is np.ndarray and x.dtype == d.dtype) \
+                    or td is float and tx is np.ndarray and x.dtype == np.float64:
+                return r  # the usual case, decided without numpy's type promotion
+            dt = getattr(x, "dtype", None)  # (dask: no compute for its dtype)
+            if not isinstance(dt, np.dtype):
+                dt = float_dtype(x)
+            d = in_dtype(d, dt if dt.kind == "f" else np.dtype(np.float64))
+            return (r[0], d) if second else d
+        return typed
+    return wrap
 
 
 def _prepare(x: Any, fname: str) -> tuple[Any, bool]:
@@ -394,6 +419,7 @@ def _value_out(y: Variable, graph: bool = False) -> Any:
     return data
 
 
+@_in_x_dtype()
 def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     """First derivative of ``f: R -> R`` at ``x``.
 
@@ -463,6 +489,7 @@ def _check_elementwise(y: Variable, xv: Variable, fname: str) -> None:
         )
 
 
+@_in_x_dtype()
 def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     """Second derivative of ``f: R -> R`` at ``x`` (double backprop).
 
@@ -533,6 +560,7 @@ def gradient(f: Callable[[Any], Any], x: Any) -> Any:
     return value_and_gradient(f, x, _fname="gradient")[1]
 
 
+@_in_x_dtype(second=True)
 def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_and_gradient"
                        ) -> tuple[Any, Any]:
     """``(f(x), gradient(f, x))`` from one forward and one backward pass.
@@ -582,6 +610,7 @@ def _value_and_gradient(f: Callable[[Any], Any], data: Any, scalar: bool, fname:
     return _value_out(y, graph), _out(_unscaled(g, k), scalar, xv), k
 
 
+@_in_x_dtype()
 def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     """Jacobian of ``f: R^n -> R^m``; shape ``f(x).shape + x.shape``.
 
@@ -698,6 +727,7 @@ def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
     return xv, gx, nested or others
 
 
+@_in_x_dtype()
 def hessian(f: Callable[[Any], Any], x: Any) -> Any:
     """Hessian of a scalar ``f``; shape ``x.shape + x.shape`` ((n, n) for 1-d x).
 
@@ -865,6 +895,7 @@ def _hessian_reverse_over_reverse(f: Callable[[Any], Any], data: Any, scalar: bo
     return _out(grad, False), _stack_rows(rows, shape, xv, False, graph)
 
 
+@_in_x_dtype()
 def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-reverse") -> Any:
     """Hessian-vector product ``H(x) @ v`` of a scalar ``f``, without forming H.
 
@@ -1326,6 +1357,7 @@ def _direction(v: Any, shape: tuple, fname: str, what: str, like: str, dtype: An
     return data
 
 
+@_in_x_dtype(second=True)
 def vjp(f: Callable[[Any], Any], x: Any, u: Any) -> tuple[Any, Any]:
     """``(f(x), u @ J(x))``: the value and the vector-Jacobian product.
 

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from hyperdual.taylor_helpers import _in_x_dtype
+
 from . import functions as F
 from .core import Variable, grad_wrt, reaches_other_leaves
 from .helpers import (
@@ -146,7 +148,7 @@ def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *,
     xv = _input(data)
     y = _evaluate(f, xv)
     _check_elementwise(y, xv, "derivatives")
-    return _finish(_chain(y, xv, K), _graph(data, y, xv), scalar)
+    return _in_x_dtype(_finish(_chain(y, xv, K), _graph(data, y, xv), scalar), data)
 
 
 def taylor(f: Callable[[Any], Any], x: Any, order: int, *, method: str = "taylor") -> Any:
@@ -181,7 +183,9 @@ def taylor(f: Callable[[Any], Any], x: Any, order: int, *, method: str = "taylor
     if method == "taylor" and not _nested(x):
         return _via_hyperdual("taylor", f, x, K)
     d = derivatives(f, x, K, method="backprop")
-    w = np.array([1.0 / math.factorial(k) for k in range(K + 1)])
+    # the weights in d's dtype: x's (a float32 x keeps float32 coefficients)
+    w = np.array([1.0 / math.factorial(k) for k in range(K + 1)],
+                 dtype=d.dtype if isinstance(d, np.ndarray) else np.float64)
     return d * w.reshape(w.shape + (1,) * (len(d.shape) - 1))
 
 
@@ -220,7 +224,7 @@ def nth_derivative(f: Callable[[Any], Any], x: Any, n: int, *, method: str = "ta
     out = _chain(y, xv, n)[-1]
     if _graph(data, y, xv):
         return out
-    return _out(out.data, scalar, xv)
+    return _in_x_dtype(_out(out.data, scalar, xv), data)
 
 
 def directional_derivatives(f: Callable[[Any], Any], x: Any, v: Any, order: int, *,
@@ -277,12 +281,12 @@ def directional_derivatives(f: Callable[[Any], Any], x: Any, v: Any, order: int,
     y = _evaluate(lambda t: f(data + t * vdata), tv)
     graph = _nested(data) or isinstance(vdata, Variable) or reaches_other_leaves(y, tv)
     if y.shape == ():
-        return _finish(_chain(y, tv, K), graph, True)
+        return _in_x_dtype(_finish(_chain(y, tv, K), graph, True), data)
     # one chain per output element (the derivative w.r.t. the scalar t of each)
     flat = F.reshape(y, (-1,))
     cols = [_chain(flat[i], tv, K) for i in range(int(np.prod(y.shape)))]
     orders = [F.reshape(F.stack([c[k] for c in cols]), y.shape) for k in range(K + 1)]
-    return _finish(orders, graph, False)
+    return _in_x_dtype(_finish(orders, graph, False), data)
 
 
 def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
@@ -351,7 +355,4 @@ def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
     if type(out) is np.ndarray and out.dtype.kind == "f":
         # a nan made by the interpolation next to an infinite partial: nested jvp's
         out = isolate_nonfinite(out, partial)
-    dt = getattr(data.data if isinstance(data, Variable) else data, "dtype", None)
-    if type(out) is np.ndarray and dt == np.float32:  # float32 x: float32 partials
-        out = out.astype(dt)
-    return out
+    return _in_x_dtype(out, data.data if isinstance(data, Variable) else data)

@@ -5,6 +5,8 @@
   Variable data and grad, and every helper's result for a float32 ``x``
   (scalar results are ``np.float32`` scalars, arrays have dtype float32);
 - float64 stays float64 (scalar results are Python floats);
+- where f computes in another precision than x, a derivative with respect to x
+  has x's dtype (jvp's tangent and f's value keep f's);
 - complex input is refused with a ``TypeError`` that says so.
 """
 
@@ -261,3 +263,100 @@ def test_every_unary_rule_keeps_float32_at_every_order(name, f, p):
         for i, r in enumerate(rs):
             ok = scalar_ok if (helper, i) in scalar_results else {np.dtype(F32)}
             assert _dtype(r) in ok, f"{name}: {helper} #{i} is {_dtype(r)}"
+
+
+# ------------------------------------------- f computing in another precision than x
+# A derivative with respect to x has x's dtype, whatever precision f computes in
+# (JAX's grad/jacobian/hessian/vjp); jvp's tangent and f's value keep f's dtype
+# (JAX's jvp).  The engines used to differ: hyperdual returned f's dtype.
+def _cube_sum(dt):
+    return lambda v: np.sum(v.astype(dt) ** 3)
+
+
+def _cube(dt):
+    return lambda v: v.astype(dt) ** 3
+
+
+WRT_X = {
+    "derivative": lambda m, dt, x: m.derivative(_cube(dt), x),
+    "second_derivative": lambda m, dt, x: m.second_derivative(_cube(dt), x),
+    "gradient": lambda m, dt, x: m.gradient(_cube_sum(dt), x),
+    "value_and_gradient": lambda m, dt, x: m.value_and_gradient(_cube_sum(dt), x)[1],
+    "jacobian": lambda m, dt, x: m.jacobian(_cube(dt), x),
+    "hessian": lambda m, dt, x: m.hessian(_cube_sum(dt), x),
+    "hvp": lambda m, dt, x: m.hvp(_cube_sum(dt), x, np.ones_like(x)),
+    "vjp": lambda m, dt, x: m.vjp(_cube(dt), x, np.ones(np.shape(x), dt))[1],
+    "derivatives": lambda m, dt, x: m.derivatives(_cube(dt), x, 3),
+    "nth_derivative": lambda m, dt, x: m.nth_derivative(_cube(dt), x, 2),
+    "taylor": lambda m, dt, x: m.taylor(_cube(dt), x, 3),
+    "directional_derivatives": lambda m, dt, x: m.directional_derivatives(
+        _cube_sum(dt), x, np.ones_like(x), 3),
+    "derivative_tensor": lambda m, dt, x: m.derivative_tensor(
+        _cube_sum(dt), np.atleast_1d(x), 2),
+}
+BACKPROP = ("derivatives", "nth_derivative", "taylor", "directional_derivatives",
+            "derivative_tensor")
+
+
+def _truth(name, x):
+    """Closed forms for f = x**3 (sum of cubes), computed in float64."""
+    x = np.asarray(x, dtype=np.float64)
+    d = {"derivative": 3 * x**2, "second_derivative": 6 * x, "gradient": 3 * x**2,
+         "value_and_gradient": 3 * x**2, "vjp": 3 * x**2,
+         "jacobian": np.diag(3 * x**2) if x.ndim else 3 * x**2,
+         "hessian": np.diag(6 * x) if x.ndim else 6 * x,
+         "hvp": 6 * x,
+         "derivatives": np.stack([x**3, 3 * x**2, 6 * x, 6 + 0 * x]),
+         "nth_derivative": 6 * x,
+         "taylor": np.stack([x**3, 3 * x**2, 3 * x, 1 + 0 * x]),
+         "directional_derivatives": np.array([np.sum(x**3), np.sum(3 * x**2),
+                                              np.sum(6 * x), 6.0 * x.size]),
+         "derivative_tensor": np.diag(6 * np.atleast_1d(x))}
+    return d[name]
+
+
+@pytest.mark.parametrize("shape", ["scalar", "array"])
+@pytest.mark.parametrize("x_dt, f_dt", [(np.float64, F32), (F32, np.float64)])
+@pytest.mark.parametrize("engine", ["hyperdual", "reverse", "reverse-backprop"])
+@pytest.mark.parametrize("name", list(WRT_X))
+def test_derivatives_with_respect_to_x_have_xs_dtype(name, engine, x_dt, f_dt, shape):
+    if engine == "reverse-backprop" and name not in BACKPROP:
+        pytest.skip("method= is a Taylor-helper argument")
+    x = np.array([0.5, 1.5], dtype=x_dt) if shape == "array" else np.asarray(1.5, dtype=x_dt)
+    if name in ("derivatives", "nth_derivative", "taylor") and shape == "scalar":
+        x = x_dt(1.5)  # a scalar point of the dtype
+    m = hd if engine == "hyperdual" else rv
+    call = WRT_X[name]
+    if engine == "reverse-backprop":
+        fn = getattr(rv, name)
+        out = {"derivatives": lambda: fn(_cube(f_dt), x, 3, method="backprop"),
+               "nth_derivative": lambda: fn(_cube(f_dt), x, 2, method="backprop"),
+               "taylor": lambda: fn(_cube(f_dt), x, 3, method="backprop"),
+               "directional_derivatives": lambda: fn(_cube_sum(f_dt), x, np.ones_like(x), 3,
+                                                     method="backprop"),
+               "derivative_tensor": lambda: fn(_cube_sum(f_dt), np.atleast_1d(x), 2,
+                                               method="backprop")}[name]()
+    else:
+        out = call(m, f_dt, x)
+    assert np.result_type(out) == x_dt, (name, engine, type(out), np.result_type(out))
+    if x_dt == np.float64 and np.ndim(out) == 0:
+        assert type(out) is float  # float64 scalars come back as Python floats
+    # the values: exact in f's precision, so within float32's rounding of the truth
+    np.testing.assert_allclose(np.asarray(out, np.float64), _truth(name, x),
+                               rtol=8 * np.finfo(F32).eps)
+
+
+@pytest.mark.parametrize("engine", [hd, rv], ids=["hyperdual", "reverse"])
+def test_a_float64_constant_meeting_a_float32_x(engine):
+    # numpy promotes A @ x to float64 (A is float64): the derivatives with respect to
+    # the float32 x are float32 all the same, with A's entries rounded to float32
+    A = np.array([[1.0 / 3.0, 2.0], [-0.7, 0.1]])
+    x = np.array([0.25, -1.5], dtype=F32)
+    J = engine.jacobian(lambda v: A @ v, x)
+    assert J.dtype == F32 and np.array_equal(J, A.astype(F32))
+    g = engine.gradient(lambda v: np.sum(A @ v), x)
+    assert g.dtype == F32
+    np.testing.assert_allclose(g, A.sum(axis=0), rtol=2 * np.finfo(F32).eps)
+    H = engine.hessian(lambda v: v @ A @ v, x)
+    assert H.dtype == F32
+    np.testing.assert_allclose(H, A + A.T, rtol=2 * np.finfo(F32).eps)
