@@ -320,15 +320,15 @@ def dot(a, b, out=None):
         return a * b
     if na <= 2 and nb <= 2:
         return matmul(a, b)
-    raise TypeError(f"{ENGINE}: numpy.dot of arrays with more than 2 dimensions is not "
-                    "supported; use np.matmul")
+    # n-d: one einsum over a's last and b's second-to-last axis (the Cauchy product above)
+    return _contractions.dot(a, b)
 
 
 @_impl(np.inner)
 def inner(a, b):
     if np.ndim(g.real_value(a)) <= 1 and np.ndim(g.real_value(b)) <= 1:
         return sum_(a * b) if np.ndim(g.real_value(a)) else a * b
-    raise TypeError(f"{ENGINE}: numpy.inner is supported for 0-d and 1-d operands only")
+    return _contractions.inner(a, b)  # n-d: one einsum over both last axes
 
 
 @_impl(np.vdot)
