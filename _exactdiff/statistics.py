@@ -11,9 +11,9 @@ primitives, and nesting works.  Nothing here imports either engine.
 
 Conventions
 -----------
-* ``median``/``percentile``/``quantile`` (numpy's default ``method="linear"``,
-  and ``"lower"``, ``"higher"``, ``"nearest"``, ``"midpoint"``): away from ties the
-  derivative goes to the one or two order statistics the result interpolates,
+* ``median``/``percentile``/``quantile`` (numpy's default ``method="linear"`` and
+  its twelve other methods, ``"lower"`` ... ``"hazen"``, ``"inverted_cdf"`` ...): away
+  from ties the derivative goes to the one or two order statistics the result interpolates,
   with the interpolation weights.  At ties (several entries equal to an order
   statistic) it is shared equally among the tied entries, as ``max``/``min``
   do (JAX's convention for the reductions).  The second derivative is 0.
@@ -400,28 +400,63 @@ def cumulative_prod(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any 
 # ---------------------------------------------------------------------------------
 # order statistics: median, percentile, quantile
 # ---------------------------------------------------------------------------------
-_METHODS = {"linear", "lower", "higher", "nearest", "midpoint"}
+# numpy's continuous methods (Hyndman & Fan's alpha, beta): the virtual index
+# n q + alpha + q (1 - alpha - beta) - 1 interpolated linearly between its neighbours
+_CONTINUOUS = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5),
+               "weibull": (0.0, 0.0), "median_unbiased": (1 / 3.0, 1 / 3.0),
+               "normal_unbiased": (3 / 8.0, 3 / 8.0)}
+_METHODS = {"linear", "lower", "higher", "nearest", "midpoint", "inverted_cdf",
+            "averaged_inverted_cdf", "closest_observation", *_CONTINUOUS}
+
+
+def _discrete_index(index: float, take_floor: Any) -> int:
+    """numpy's ``_discrete_interpolation_to_boundaries``: the order statistic that a
+    discrete method picks at the virtual ``index`` (clipped at 0)."""
+    prev = math.floor(index)
+    return max(prev if take_floor(index - prev, prev) else prev + 1, 0)
 
 
 def quantile_position(q: float, n: int, method: str) -> tuple[int, int, float]:
     """The order statistics (lo, hi) of n sorted values that the q-quantile interpolates
-    by ``method``, and the weight ``frac`` of hi (1 - frac of lo).
+    by ``method``, and the weight ``frac`` of hi (1 - frac of lo): numpy's virtual
+    index and interpolation weight (``numpy.quantile``'s notes) for each of its
+    thirteen methods.
 
     >>> quantile_position(0.5, 4, "linear")
     (1, 2, 0.5)
+    >>> quantile_position(0.5, 4, "averaged_inverted_cdf")
+    (1, 2, 0.5)
     """
+    if method == "inverted_cdf":
+        k = _discrete_index(n * q - 1, lambda g, prev: g == 0)
+        return k, k, 0.0
+    if method == "closest_observation":  # the nearest even order statistic at g = 0
+        k = _discrete_index(n * q - 1 - 0.5, lambda g, prev: g == 0 and prev % 2 == 1)
+        return k, k, 0.0
     pos = q * (n - 1)
+    if method in ("lower", "higher", "nearest"):
+        k = {"lower": math.floor, "higher": math.ceil,
+             "nearest": lambda p: int(np.around(p))}[method](pos)
+        return k, k, 0.0
+    if method == "midpoint":
+        pos = 0.5 * (math.floor(pos) + math.ceil(pos))
+    elif method == "averaged_inverted_cdf":
+        pos = n * q - 1
+    elif method != "linear":
+        alpha, beta = _CONTINUOUS[method]
+        pos = n * q + (alpha + q * (1 - alpha - beta)) - 1
+    # numpy's _get_indexes: beyond the ends both neighbours are the end
+    if pos >= n - 1:
+        return n - 1, n - 1, 0.0
+    if pos < 0:
+        return 0, 0, 0.0
     lo = math.floor(pos)
     frac = pos - lo
-    if method == "lower":
-        frac = 0.0
-    elif method == "higher":
-        lo, frac = math.ceil(pos), 0.0
-    elif method == "nearest":
-        lo, frac = int(np.around(pos)), 0.0
-    elif method == "midpoint":
+    if method == "midpoint":
         frac = 0.5 if frac > 0 else 0.0
-    return lo, min(lo + 1, n - 1), frac
+    elif method == "averaged_inverted_cdf":
+        frac = 0.5 if frac == 0 else 1.0
+    return lo, lo + 1, frac
 
 
 def _quantile_weights(r: np.ndarray, q: float, axes: tuple, method: str) -> np.ndarray:
@@ -459,9 +494,9 @@ def quantile_method(name: str, method: str, interpolation: Any, q: Any) -> str:
     precedence, as numpy's), and a constant ``q`` (TypeError otherwise)."""
     if interpolation is not None:
         method = interpolation
-    if method not in _METHODS:
-        raise TypeError(f"numpy.{name}(method={method!r}) is not supported for derivatives; "
-                        f"use one of {sorted(_METHODS)}")
+    if method not in _METHODS:  # numpy's error for a name it does not know
+        raise ValueError(f"numpy.{name}: {method!r} is not a valid method; use one of "
+                         f"{sorted(_METHODS)}")
     if _is_engine(q):
         pct = name.replace("quantile", "percentile")
         raise TypeError(f"{name}/{pct}: q must be a constant (its derivative is not "

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from breadth_checks import scalarize
+from breadth_checks import check_both_engines, scalarize
 
 import hyperdual as hd
 import reverse as rv
+from tests._tolerance import assert_close_ulps
 
 RNG = np.random.default_rng(2026)
 
@@ -63,3 +64,39 @@ def test_taylor_dot_inner_nd(name):
     # the Taylor value of the vector function is numpy's
     coef = hd.directional_derivatives(_DOT_INNER[name], x, v, 1)
     np.testing.assert_allclose(coef[0], _DOT_INNER[name](x), rtol=1e-14, atol=1e-14)
+
+
+# --------------------------------------------------------------- quantile methods
+
+_ALL_METHODS = ["inverted_cdf", "averaged_inverted_cdf", "closest_observation",
+                "interpolated_inverted_cdf", "hazen", "weibull", "linear", "median_unbiased",
+                "normal_unbiased", "lower", "higher", "nearest", "midpoint"]
+
+
+@pytest.mark.parametrize("method", _ALL_METHODS)
+@pytest.mark.parametrize("nan", [False, True])
+def test_quantile_every_numpy_method(method, nan):
+    """np.quantile / np.nanquantile with each of numpy's thirteen methods (eight raised
+    TypeError before): numpy's value, and the derivative of both engines against central
+    differences (the order statistics are distinct, so the result is piecewise linear)."""
+    x = RNG.permutation(np.linspace(-2.0, 2.0, 15)).reshape(3, 5) + RNG.uniform(0, 0.05, (3, 5))
+    fq = np.nanquantile if nan else np.quantile
+    qs = [0.0, 0.1, 0.25, 0.4, 0.5, 0.73, 1.0]
+
+    def f(v):
+        if nan:
+            v = np.where(np.arange(15).reshape(3, 5) % 7 == 3, np.nan, v)
+        return fq(v, qs, axis=1, method=method)
+
+    for n_ in range(1, 8):  # every virtual index, small n: numpy's value
+        y = RNG.standard_normal(n_)
+        for q in np.linspace(0.0, 1.0, 29):
+            got, want = fq(hd.Dual(y, np.ones(n_)), q, method=method), fq(y, q, method=method)
+            # numpy's lerp and the weighted sum of two order statistics round differently:
+            # a few ulps of the larger one (the interpolation's condition number)
+            assert_close_ulps(got.real, want, cond=np.max(np.abs(y)) / abs(want),
+                              err_msg=f"n={n_}, q={q}")
+            assert abs(got.dual - 1.0) < 1e-14  # the weights sum to 1
+    want = f(x)
+    assert_close_ulps(f(hd.Dual(x, np.zeros_like(x))).real, want, cond=2.0 / np.abs(want))
+    check_both_engines(scalarize(f), x)
