@@ -409,6 +409,11 @@ _METHODS = {"linear", "lower", "higher", "nearest", "midpoint", "inverted_cdf",
             "averaged_inverted_cdf", "closest_observation", *_CONTINUOUS}
 
 
+# numpy 2.0 fixed closest_observation's tie to the even (1-based) order statistic;
+# numpy 1.x rounds to the odd one: follow the numpy in use
+_CLOSEST_PARITY = 1 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 0
+
+
 def _discrete_index(index: float, take_floor: Any) -> int:
     """numpy's ``_discrete_interpolation_to_boundaries``: the order statistic that a
     discrete method picks at the virtual ``index`` (clipped at 0)."""
@@ -431,7 +436,8 @@ def quantile_position(q: float, n: int, method: str) -> tuple[int, int, float]:
         k = _discrete_index(n * q - 1, lambda g, prev: g == 0)
         return k, k, 0.0
     if method == "closest_observation":  # the nearest even order statistic at g = 0
-        k = _discrete_index(n * q - 1 - 0.5, lambda g, prev: g == 0 and prev % 2 == 1)
+        k = _discrete_index(n * q - 1 - 0.5,
+                            lambda g, prev: g == 0 and prev % 2 == _CLOSEST_PARITY)
         return k, k, 0.0
     pos = q * (n - 1)
     if method in ("lower", "higher", "nearest"):
