@@ -33,6 +33,7 @@ from ._common import float_dtype, value
 from .statistics import (
     _arr,
     _axes,
+    _given_mean,
     _reject,
     _where_mask,
     as_dtype,
@@ -65,7 +66,8 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
            correction: Any = _NO) -> Any:
     """``np.nanvar``: the variance of the non-NaN entries, divided by ``count - ddof``
     (with ``where=``: of the non-NaN entries it selects)."""
-    _reject("nanvar", out=out, mean=None if mean is _NO else mean)
+    _reject("nanvar", out=out)
+    given = _given_mean(None if mean is _NO else mean)
     if correction is not _NO and correction is not None:
         ddof = correction
     a = as_dtype("nanvar", _arr(a), dtype)
@@ -79,10 +81,10 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
         clean = np.where(nan, 0.0, a)
         # (an all-NaN slice: its mean is not used, so no 0/0 and no warning of it)
         m = np.sum(clean, axis=ax, keepdims=True) / np.maximum(count, 1).astype(
-            float_dtype(a))
+            float_dtype(a)) if given is None else given
         d = np.where(nan, 0.0, clean - m)
     else:
-        d = a - np.mean(a, axis=ax, keepdims=True)
+        d = a - (np.mean(a, axis=ax, keepdims=True) if given is None else given)
     ss = np.sum(d * d, axis=ax, keepdims=keep)
     denom = count - ddof
     if not keep:

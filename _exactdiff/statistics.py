@@ -91,18 +91,19 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
     With ``where=`` (a constant mask, broadcast to ``a``) only the selected entries count,
     in the mean, the squared deviations and ``n``; the others get derivative 0.  A slice
     with ``n - ddof <= 0`` warns "Degrees of freedom <= 0 for slice" and is divided by 0,
-    as numpy's (nan or inf)."""
-    _reject("var", out=out, mean=mean)
+    as numpy's (nan or inf).  ``mean=`` (numpy 2) is used as given, as numpy does."""
+    _reject("var", out=out)
     if correction is not None and correction is not np._NoValue:
         ddof = correction
     a = as_dtype("var", _arr(a), dtype)
+    given = _given_mean(mean)
     keepdims = bool(keepdims) if keepdims is not np._NoValue else False
     shape = _shape_of(a)
     ax = None if axis is None else _axes(axis, len(shape))
     dt = float_dtype(a)
     if where is None or where is np._NoValue or where is True:
         n = _count(shape, axis)
-        d = a - np.mean(a, axis=ax, keepdims=True)
+        d = a - (np.mean(a, axis=ax, keepdims=True) if given is None else given)
         # the divisor in the data's float dtype: numpy 1.26 promotes float32 / float to
         # float64
         if n - ddof > 0:
@@ -113,7 +114,7 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         cnt = np.sum(mask, axis=ax, keepdims=True)
         # the mean of the selected entries (an empty slice: 0, unused, no 0/0 warning)
         m = np.sum(np.where(mask, a, 0.0), axis=ax, keepdims=True) / np.maximum(
-            cnt, 1).astype(dt)
+            cnt, 1).astype(dt) if given is None else given
         d = np.where(mask, a - m, 0.0)
         ss = np.sum(d * d, axis=ax, keepdims=keepdims)
         denom = cnt - ddof if keepdims else np.reshape(cnt - ddof, _shape_of(ss))
@@ -125,6 +126,15 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
     with np.errstate(divide="ignore", invalid="ignore"):
         return ss / np.maximum(denom, 0).astype(dt)
+
+
+def _given_mean(mean: Any) -> Any:
+    """numpy 2's ``mean=`` of ``var``/``std``/``nanvar``/``nanstd``: the mean to take the
+    deviations from (shaped as with ``keepdims=True``; a differentiated value carries
+    its own derivative), or None to compute it."""
+    if mean is None or mean is np._NoValue:
+        return None
+    return _arr(mean)
 
 
 def _where_mask(name: str, where: Any, shape: tuple) -> np.ndarray:

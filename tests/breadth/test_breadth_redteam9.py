@@ -100,3 +100,32 @@ def test_quantile_every_numpy_method(method, nan):
     want = f(x)
     assert_close_ulps(f(hd.Dual(x, np.zeros_like(x))).real, want, cond=2.0 / np.abs(want))
     check_both_engines(scalarize(f), x)
+
+
+# --------------------------------------------------------------- var/std mean= (numpy 2)
+
+_MEAN_KW = {
+    "var const mean": lambda x: np.var(x, axis=1, mean=np.full((3, 1), 0.3)),
+    "var own mean": lambda x: np.var(x, axis=1, ddof=1, mean=np.mean(x, axis=1, keepdims=True)),
+    "std moving mean": lambda x: np.std(x, axis=0, mean=x[:1] * 0.5, keepdims=True),
+    "var where": lambda x: np.var(x, axis=1, mean=np.full((3, 1), -0.2),
+                                  where=np.array([True, False, True, True, False])),
+    "nanvar": lambda x: np.nanvar(np.where(np.arange(15).reshape(3, 5) % 4 == 1, np.nan, x),
+                                  axis=1, mean=np.full((3, 1), 0.1)),
+    "nanstd": lambda x: np.nanstd(x, axis=0, ddof=1, mean=np.mean(x, axis=0, keepdims=True)),
+    "method": lambda x: x.var(axis=1, mean=x[:, 2:3]),
+}
+
+
+@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.0.0", reason="numpy 2's mean=")
+@pytest.mark.parametrize("name", sorted(_MEAN_KW))
+def test_var_std_mean_keyword(name):
+    """np.var/std/nanvar/nanstd(mean=...) (TypeError before): numpy's value, and both
+    engines' derivatives (through the given mean too) against central differences."""
+    f = _MEAN_KW[name]
+    x = RNG.standard_normal((3, 5))
+    want = f(x)
+    got = f(hd.Dual(x, np.zeros_like(x))).real
+    assert_close_ulps(got, want, ulps=8, cond=5)
+    check_both_engines(scalarize(f), x)
+    _check_taylor3(scalarize(f), x, RNG.standard_normal((3, 5)))
