@@ -52,10 +52,16 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
     """``np.ediff1d``: the differences of the flattened array, with optional
     (differentiable) values before and after."""
     a = _flat(ary)
-    parts = [] if to_begin is None else [_flat(to_begin)]
+    dt = float_dtype(a)
+
+    def cast(v: Any) -> Any:  # numpy casts to_begin/to_end to ary's dtype
+        v = _flat(v)
+        return v if np.asarray(value(v)).dtype == dt else v.astype(dt)
+
+    parts = [] if to_begin is None else [cast(to_begin)]
     parts.append(a[1:] - a[:-1])
     if to_end is not None:
-        parts.append(_flat(to_end))
+        parts.append(cast(to_end))
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 

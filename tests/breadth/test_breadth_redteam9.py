@@ -129,3 +129,39 @@ def test_var_std_mean_keyword(name):
     assert_close_ulps(got, want, ulps=8, cond=5)
     check_both_engines(scalarize(f), x)
     _check_taylor3(scalarize(f), x, RNG.standard_normal((3, 5)))
+
+
+# --------------------------------------------------------------- ediff1d keeps float32
+
+def _parts(y):
+    """Every array a value of an engine holds."""
+    if isinstance(y, rv.Variable):
+        return [y.data]
+    if isinstance(y, hd.Taylor):
+        return list(y.coef)
+    if isinstance(y, hd.HyperDual):
+        return [y.real, y.eps1, y.eps2, y.eps12]
+    return [y.real, y.dual]
+
+
+@pytest.mark.parametrize("engine", ["Dual", "HyperDual", "Taylor", "reverse"])
+def test_ediff1d_keeps_ary_dtype(engine):
+    """numpy casts to_begin/to_end to ary's dtype: float32 data stays float32 with float64
+    (or Python float) ends (the engines gave float64 before)."""
+    x = np.array([0.5, 1.5, 4.0, 3.0], dtype=np.float32)
+    make = {"Dual": lambda a: hd.Dual(a, np.ones_like(a)),
+            "HyperDual": lambda a: hd.HyperDual(a, np.ones_like(a), np.ones_like(a), 0 * a),
+            "Taylor": lambda a: hd.Taylor(np.stack([a, np.ones_like(a), 0 * a])),
+            "reverse": rv.Variable}[engine]
+    for kw in ({"to_end": [1.0, 2.0]}, {"to_begin": np.float64(3.0)},
+               {"to_begin": [1.0], "to_end": np.array([2.0, 5.0])}):
+        want = np.ediff1d(x, **kw)
+        got = np.ediff1d(make(x), **kw)
+        parts = _parts(got)
+        for p in parts:
+            assert p.dtype == want.dtype == np.float32, (kw, p.dtype)
+        np.testing.assert_array_equal(parts[0], want)
+    f = lambda v: np.sum(np.ediff1d(v, to_begin=0.25, to_end=v[:2] * 2.0) ** 3)  # noqa: E731
+    g = hd.gradient(f, x)
+    assert g.dtype == rv.gradient(f, x).dtype == np.float32
+    np.testing.assert_allclose(g, rv.gradient(f, x.astype(float)), rtol=1e-5)
