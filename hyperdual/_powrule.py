@@ -358,6 +358,11 @@ def pow_term(c: float, k: int, x, ts, d):
         edge = (x == 0) | ~np.isfinite(x)
         if np.any(edge):
             out = np.where(edge, p, out)
+        # (frexp of the Python-float coefficient is an np.float64, which is not weak:
+        # float32 data keeps the plain product's dtype)
+        pdt = getattr(p, "dtype", None)
+        if pdt is not None and pdt.kind == "f" and getattr(out, "dtype", pdt) != pdt:
+            out = np.asarray(out).astype(pdt)
     if type(x) is float and all(type(t) is float for t in ts):
         return float(out)
     return out

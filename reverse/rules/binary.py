@@ -663,7 +663,8 @@ def _dual_jvp(args: tuple, value: Any, terms: tuple) -> Any:
             reals.append(v)
             tans.append(None)
     floats = all(type(r) is float for r in reals)
-    reals = [np.float64(r) if type(r) is float else r for r in reals]  # 1/0 is inf
+    if floats:  # 1/0 is inf; next to an array a Python float stays weak (float32 kept)
+        reals = [np.float64(r) for r in reals]
     nres = max(np.ndim(r) for r in reals)
     with _fpe_ignored():
         out = value(*reals)

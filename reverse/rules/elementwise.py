@@ -561,9 +561,20 @@ class _Binary(Function):
         ia, ib = self._inputs
         wa, wb = isinstance(ia, Variable), isinstance(ib, Variable)
         fa, fb = self.partials(a, b, y, wa, wb)
+        # partials formed from a constant operand (a 0-d float64 array, not weak) or
+        # np.zeros are float64: float32 data keeps float32 gradients
+        dt = getattr(_value(y), "dtype", None)
+        if dt is not None and dt.kind == "f" and dt != np.float64:
+            fa, fb = _in_dtype(fa, dt), _in_dtype(fb, dt)
         ga = sum_to(_keep_zero(gy, gy * fa), a.shape) if wa else None
         gb = sum_to(_keep_zero(gy, gy * fb), b.shape) if wb else None
         return ga, gb
+
+
+def _in_dtype(f: Any, dt: np.dtype) -> Any:
+    if type(f) is np.ndarray and f.dtype == np.float64:
+        return f.astype(dt)
+    return f
 
 
 def _zeros_of(v: Any) -> Any:

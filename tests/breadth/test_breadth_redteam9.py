@@ -165,3 +165,37 @@ def test_ediff1d_keeps_ary_dtype(engine):
     g = hd.gradient(f, x)
     assert g.dtype == rv.gradient(f, x).dtype == np.float32
     np.testing.assert_allclose(g, rv.gradient(f, x.astype(float)), rtol=1e-5)
+
+
+# --------------------------------------------------------------- reverse keeps float32
+
+_BINARY32 = ["hypot", "arctan2", "copysign", "heaviside", "mod", "fmod", "remainder",
+             "floor_divide", "logaddexp", "maximum", "power", "divide"]
+_OPERANDS = {"x, 0.5": lambda fn, v, c: fn(v, 0.5), "2.0, x": lambda fn, v, c: fn(2.0, v),
+             "x, f32": lambda fn, v, c: fn(v, c), "x, x*x": lambda fn, v, c: fn(v, v * v + 0.25)}
+
+
+@pytest.mark.parametrize("name", _BINARY32)
+@pytest.mark.parametrize("form", sorted(_OPERANDS))
+def test_reverse_binary_keeps_float32(name, form):
+    """float32 data, a Python float or float32 operand: reverse's gradient, Hessian and
+    both HVPs are float32 as numpy's result is (copysign/heaviside/mod/floor_divide
+    partials and hypot/arctan2's forward-over-reverse Hessians were float64), and agree
+    with float64 to float32's precision."""
+    x = np.array([0.3, -0.7, 1.2, 0.55], dtype=np.float32) + np.float32(0.1)
+    c = x[::-1] + np.float32(0.5)
+    fn = getattr(np, name)
+
+    def f(v):
+        return np.sum(np.sin(_OPERANDS[form](fn, v, c)))
+
+    assert f(x).dtype == np.float32
+    x64 = x.astype(float)
+    for what, helper in [("gradient", rv.gradient), ("hessian", rv.hessian),
+                         ("hvp", lambda g, p: rv.hvp(g, p, p)),
+                         ("hvp ror", lambda g, p: rv.hvp(g, p, p, mode="reverse-over-reverse"))]:
+        got = helper(f, x)
+        assert got.dtype == np.float32, what
+        want = helper(f, x64)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.nanmax(np.abs(want)),
+                                   err_msg=what)
