@@ -521,6 +521,9 @@ _MODES = {"valid": "valid", "same": "same", "full": "full", "v": "valid", "s": "
 
 def _correlate(a: Any, v: Any, mode: Any) -> Any:
     """sum_j a[k + j - offset] * v[j]: a gathered Toeplitz matrix times ``v``."""
+    # a constant operand may be a list or tuple (np.correlate(x, [1.0, -1.0], "same"))
+    a, v = (x if is_traced(x) else np.asarray(x, dtype=np.result_type(np.asarray(x), 1.0))
+            for x in (a, v))
     na, nv = shape_of(a), shape_of(v)
     if len(na) != 1 or len(nv) != 1:
         raise ValueError("object too deep for desired array")

@@ -199,3 +199,26 @@ def test_reverse_binary_keeps_float32(name, form):
         want = helper(f, x64)
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.nanmax(np.abs(want)),
                                    err_msg=what)
+
+
+# --------------------------------------------------------------- correlate with a list
+
+_SEQ = {
+    "correlate x, list, same": lambda x: np.correlate(x, [0.5, 1.0, 2.0], "same"),
+    "correlate list, x, full": lambda x: np.correlate([0.5, 1.0, 2.0, 3.0], x[:3], "full"),
+    "correlate tuple, x, same": lambda x: np.correlate((1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0), x,
+                                                       "same"),
+    "convolve x, tuple, valid": lambda x: np.convolve(x, (1.0, 2.0), "valid"),
+    "convolve list, x": lambda x: np.convolve([1.0, -2.0, 0.5, 3.0, 1.0, 2.0, 4.0], x ** 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SEQ))
+def test_correlate_list_operand(name):
+    """np.correlate / np.convolve with a constant given as a list or tuple (TypeError
+    "unsupported operand type(s) for @: 'Dual' and 'list'" before)."""
+    f = _SEQ[name]
+    x = RNG.standard_normal(6)
+    np.testing.assert_allclose(f(hd.Dual(x, np.zeros(6))).real, f(x), rtol=1e-14, atol=1e-14)
+    check_both_engines(scalarize(f), x)
+    _check_taylor3(scalarize(f), x, RNG.standard_normal(6))
