@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import is_traced, plain, shape_of, unsupported, value
+from ._common import float_dtype, is_traced, plain, shape_of, unsupported, value
 
 __all__ = ["POLYNOMIALS"]
 
@@ -40,7 +40,7 @@ def _coefficients(p: Any, name: str) -> Any:
 
 def _pad_front(p: Any, n: int) -> Any:
     m = shape_of(p)[0]
-    return p if m == n else np.concatenate([np.zeros(n - m), p])
+    return p if m == n else np.concatenate([np.zeros(n - m, dtype=float_dtype(p)), p])
 
 
 def polyadd(a1: Any, a2: Any) -> Any:

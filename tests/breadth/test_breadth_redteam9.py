@@ -222,3 +222,23 @@ def test_correlate_list_operand(name):
     np.testing.assert_allclose(f(hd.Dual(x, np.zeros(6))).real, f(x), rtol=1e-14, atol=1e-14)
     check_both_engines(scalarize(f), x)
     _check_taylor3(scalarize(f), x, RNG.standard_normal(6))
+
+
+@pytest.mark.parametrize("engine", ["Dual", "HyperDual", "Taylor", "reverse"])
+@pytest.mark.parametrize("name", ["polyadd", "polysub"])
+def test_polyadd_polysub_keep_float32(engine, name):
+    """np.polyadd / np.polysub of float32 coefficients of different lengths are float32
+    (the shorter one's padding was float64 zeros)."""
+    x = np.array([0.5, -1.5, 4.0, 3.0, 2.0], dtype=np.float32)
+    make = {"Dual": lambda a: hd.Dual(a, np.ones_like(a)),
+            "HyperDual": lambda a: hd.HyperDual(a, np.ones_like(a), np.ones_like(a), 0 * a),
+            "Taylor": lambda a: hd.Taylor(np.stack([a, np.ones_like(a), 0 * a])),
+            "reverse": rv.Variable}[engine]
+    fn = getattr(np, name)
+    for f in (lambda v: fn(v[:2], v[1:]), lambda v: fn(v, v[3:])):
+        want = f(x)
+        got = _parts(f(make(x)))
+        assert all(p.dtype == want.dtype == np.float32 for p in got)
+        np.testing.assert_array_equal(got[0], want)
+    f = lambda v: np.sum(fn(v[:2], v[1:]) ** 3)  # noqa: E731
+    assert rv.gradient(f, x).dtype == hd.gradient(f, x).dtype == np.float32
