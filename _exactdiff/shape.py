@@ -40,6 +40,21 @@ from ._common import (
 _NoValue = np._NoValue
 
 
+def reshape_fortran(x: Any, shape: Any, order: Any, engine: str) -> Any:
+    """``np.reshape(x, shape, order=order)`` for ``order`` other than "C": "F" reads and
+    writes the elements with the first index fastest, which is the C-order reshape of the
+    reversed axes, reversed back (two transposes, so every engine's own reshape and
+    transpose rules apply).  "A" and "K" follow the memory layout of an array, which a
+    differentiated value does not have: TypeError."""
+    if order != "F":
+        raise TypeError(f"{engine}: reshape/ravel order={order!r} is not supported; use "
+                        "order='C' or 'F'")
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    target = np.empty(shape_of(x), dtype=np.bool_).reshape(shape).shape  # resolves -1
+    return np.transpose(np.reshape(np.transpose(x), target[::-1]))
+
+
 # ---------------------------------------------------------------------------
 # Selections of one array
 # ---------------------------------------------------------------------------

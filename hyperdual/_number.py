@@ -518,11 +518,11 @@ class _Number(_ArrayMethods):
             return mean(self, axis=axis, keepdims=keepdims)
         return np.mean(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
-    def ravel(self):
-        return reshape(self, (-1,))
+    def ravel(self, order="C"):
+        return reshape(self, (-1,), order=order)
 
-    def flatten(self):
-        return reshape(self, (-1,))
+    def flatten(self, order="C"):
+        return reshape(self, (-1,), order=order)
 
     def dot(self, other):
         return dot(self, other)

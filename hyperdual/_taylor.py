@@ -204,8 +204,8 @@ class Taylor(_Number):
         ----------
         *shape : int or tuple of int
             The new shape of the value, as ints or one tuple.
-        order : {"C"}
-            Accepted for numpy compatibility; C order is used.
+        order : {"C", "F"}
+            The index order in which the elements are read and placed, as numpy's.
 
         Returns
         -------
@@ -222,6 +222,8 @@ class Taylor(_Number):
         """
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        if order != "C":  # (it was ignored: a silently C-order result)
+            return np.reshape(self, shape, order=order)
         return reshape(self, shape)
 
     def transpose(self, *axes):
@@ -312,8 +314,13 @@ class Taylor(_Number):
             return mean(self, axis=axis, keepdims=keepdims)
         return np.mean(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
-    def ravel(self):
-        """The series with its value flattened (C order); ``flatten`` is the same.
+    def ravel(self, order="C"):
+        """The series with its value flattened; ``flatten`` is the same.
+
+        Parameters
+        ----------
+        order : {"C", "F"}
+            The index order, as numpy's.
 
         Returns
         -------
@@ -326,7 +333,7 @@ class Taylor(_Number):
         >>> Taylor(np.zeros((3, 2, 2))).ravel().shape
         (4,)
         """
-        return reshape(self, (-1,))
+        return reshape(self, (-1,)) if order == "C" else np.ravel(self, order=order)
 
     flatten = ravel
 

@@ -614,13 +614,15 @@ class Variable(_ArrayMethods):
 
     cleargrad = clear_grad
 
-    def reshape(self, *shape: Any) -> Variable:
+    def reshape(self, *shape: Any, order: str = "C") -> Variable:
         """Reshape, accepting ``reshape(2, 3)`` or ``reshape((2, 3))``.
 
         Parameters
         ----------
         *shape : int or tuple of int
             The new shape, as separate ints or one tuple; one entry may be -1.
+        order : {"C", "F"}
+            The index order in which the elements are read and placed, as numpy's.
 
         Returns
         -------
@@ -637,6 +639,8 @@ class Variable(_ArrayMethods):
         """
         if len(shape) == 1 and _isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        if order != "C":
+            return np.reshape(self, shape, order=order)
         return _OPS.reshape(self, shape)
 
     def transpose(self, *axes: Any) -> Variable:
@@ -878,8 +882,13 @@ class Variable(_ArrayMethods):
 
         return F.squeeze(self, axis)
 
-    def ravel(self) -> Variable:
-        """The elements as a 1-d Variable, in C order (``np.ravel``).
+    def ravel(self, order: str = "C") -> Variable:
+        """The elements as a 1-d Variable (``np.ravel``).
+
+        Parameters
+        ----------
+        order : {"C", "F"}
+            The index order, as numpy's.
 
         Returns
         -------
@@ -891,13 +900,18 @@ class Variable(_ArrayMethods):
         >>> Variable([[1.0, 2.0], [3.0, 4.0]]).ravel()
         variable([1. 2. 3. 4.])
         """
-        return _OPS.reshape(self, (-1,))
+        return _OPS.reshape(self, (-1,)) if order == "C" else np.ravel(self, order=order)
 
-    def flatten(self) -> Variable:
+    def flatten(self, order: str = "C") -> Variable:
         """The elements as a 1-d Variable: the same as :meth:`ravel`.
 
         Unlike numpy's ``flatten`` the data may be a view of this Variable's
         (use :meth:`copy` for a separate array).
+
+        Parameters
+        ----------
+        order : {"C", "F"}
+            The index order, as numpy's.
 
         Returns
         -------
@@ -909,7 +923,7 @@ class Variable(_ArrayMethods):
         >>> Variable(np.ones((2, 2))).flatten().shape
         (4,)
         """
-        return _OPS.reshape(self, (-1,))
+        return _OPS.reshape(self, (-1,)) if order == "C" else np.ravel(self, order=order)
 
     def copy(self) -> Variable:
         """A copy of the data that stays in the graph (derivative: identity).

@@ -84,8 +84,8 @@ def reshape(x, newshape=None, order="C", *, shape=None, **kw):
     """
     if newshape is None:
         newshape = shape
-    if order != "C":
-        raise TypeError("hyperdual: reshape supports order='C' only")
+    if order != "C" and order is not None:
+        return _s.reshape_fortran(x, newshape, order, "hyperdual")
     if isinstance(newshape, (int, np.integer)):
         newshape = (int(newshape),)
     target = np.empty(x.shape, dtype=np.bool_).reshape(newshape).shape  # resolves -1

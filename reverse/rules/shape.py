@@ -389,9 +389,10 @@ def expand_dims(x: Any, axis: Any) -> Variable:
 
 def _np_reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None,
                 copy: Any = None) -> Variable:
-    if order != "C":
-        raise TypeError("reverse: np.reshape supports order='C' only")
-    return reshape(a, newshape if shape is None else shape)
+    shape = newshape if shape is None else shape
+    if order != "C" and order is not None:
+        return _s.reshape_fortran(_arg(a, "reshape"), shape, order, "reverse")
+    return reshape(a, shape)
 
 
 def _np_transpose(a: Any, axes: Any = None) -> Variable:
@@ -413,8 +414,8 @@ def _np_stack(arrays: Any, axis: int = 0, out: Any = None, **kwargs: Any) -> Var
 
 
 def _np_ravel(a: Any, order: str = "C") -> Variable:
-    if order != "C":
-        raise TypeError("reverse: np.ravel supports order='C' only")
+    if order != "C" and order is not None:
+        return _s.reshape_fortran(_arg(a, "ravel"), (-1,), order, "reverse")
     return reshape(a, (-1,))
 
 

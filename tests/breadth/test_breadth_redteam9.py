@@ -242,3 +242,45 @@ def test_polyadd_polysub_keep_float32(engine, name):
         np.testing.assert_array_equal(got[0], want)
     f = lambda v: np.sum(fn(v[:2], v[1:]) ** 3)  # noqa: E731
     assert rv.gradient(f, x).dtype == hd.gradient(f, x).dtype == np.float32
+
+
+# --------------------------------------------------------------- reshape/ravel order="F"
+
+_FORTRAN = {
+    "np.reshape F": lambda x: np.reshape(x, (4, 6), order="F"),
+    "np.reshape F -1": lambda x: np.reshape(np.reshape(x, (2, 3, 4)), (3, -1), order="F"),
+    "np.ravel F": lambda x: np.ravel(np.reshape(x, (2, 3, 4)), order="F") * x,
+    "method reshape F": lambda x: np.reshape(x, (6, 4)).T.reshape(2, 12, order="F"),
+    "method ravel F": lambda x: np.reshape(x, (4, 6)).ravel("F") ** 2,
+    "method flatten F": lambda x: np.reshape(x, (3, 8)).flatten(order="F") * x[::-1],
+    "vec trick": lambda x: np.reshape(x[:4], (2, 2), order="F") @ np.reshape(x[4:8], (2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FORTRAN))
+def test_reshape_ravel_fortran_order(name):
+    """order='F' in np.reshape/np.ravel and the reshape/ravel/flatten methods: TypeError in
+    hyperdual and reverse before, and Taylor.reshape(order='F') silently used C order."""
+    f = _FORTRAN[name]
+    x = RNG.standard_normal(24)
+    want = f(x)
+    for make in (lambda a: hd.Dual(a, np.zeros_like(a)),
+                 lambda a: hd.HyperDual(a, 0 * a, 0 * a, 0 * a),
+                 lambda a: hd.Taylor(np.stack([a, 0 * a])), rv.Variable):
+        np.testing.assert_array_equal(_parts(f(make(x)))[0], want)
+    check_both_engines(scalarize(f), x, hessian=False)
+    _check_taylor3(scalarize(f), x, RNG.standard_normal(24))
+    V = RNG.standard_normal((3, 24))  # a stack of directions, one Taylor pass
+    stacked = hd.directional_derivatives(scalarize(f), x, V, 2)
+    for i in range(3):
+        np.testing.assert_allclose(stacked[i], hd.directional_derivatives(scalarize(f), x, V[i], 2),
+                                   rtol=1e-13, atol=1e-13)
+
+
+def test_reshape_order_a_k_refused():
+    x = hd.Dual(np.ones((2, 3)), np.ones((2, 3)))
+    for call in (lambda: np.reshape(x, 6, order="A"), lambda: x.ravel("K"),
+                 lambda: rv.Variable(np.ones((2, 3))).reshape(3, 2, order="A"),
+                 lambda: hd.Taylor(np.ones((2, 2, 3))).reshape(6, order="K")):
+        with pytest.raises(TypeError, match="order="):
+            call()
