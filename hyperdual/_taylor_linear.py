@@ -510,9 +510,12 @@ def _tril_half(P):
 def cholesky(a, *args, **kwargs):
     """L(t) with L L^T = A(t): L_0 (X + X^T) L_0^T = A_k - sum_{j=1..k-1} L_j L_{k-j}^T,
     X = L_0^-1 L_k lower triangular, so L_k = L_0 tril_half(L_0^-1 S_k L_0^-T)."""
-    if args or kwargs.get("upper"):
-        raise TypeError(f"{ENGINE}: numpy.linalg.cholesky supports the lower factor only")
-    A = _matrix_series(a, "cholesky", sym=True)
+    upper = bool(kwargs.pop("upper", False))
+    if args or kwargs:
+        raise TypeError(f"{ENGINE}: numpy.linalg.cholesky takes a matrix and upper= only")
+    # upper=True (numpy 2): the transposed lower factor of the matrix numpy reads from
+    # the upper triangle, as the Dual rule
+    A = _matrix_series(a, "cholesky", sym=True, lower=not upper)
     L0 = np.linalg.cholesky(A[0])
     L = [L0]
     mT = lambda m: np.swapaxes(m, -1, -2)  # noqa: E731
@@ -523,7 +526,8 @@ def cholesky(a, *args, **kwargs):
         Y = np.linalg.solve(L0, S)            # L0^-1 S
         P = mT(np.linalg.solve(L0, mT(Y)))    # L0^-1 S L0^-T (symmetric)
         L.append(L0 @ _tril_half(P))
-    return Taylor._make(np.stack(L), a.tag)
+    L = np.stack(L)
+    return Taylor._make(mT(L) if upper else L, a.tag)
 
 
 def _eigh_series(A, UPLO):

@@ -284,3 +284,31 @@ def test_reshape_order_a_k_refused():
                  lambda: hd.Taylor(np.ones((2, 2, 3))).reshape(6, order="K")):
         with pytest.raises(TypeError, match="order="):
             call()
+
+
+# --------------------------------------------------------------- Taylor cholesky(upper=True)
+
+@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.0.0", reason="numpy 2's upper=")
+def test_taylor_cholesky_upper():
+    """np.linalg.cholesky(a, upper=True) in Taylor mode (TypeError before): the factor of
+    the upper triangle numpy reads, as the Dual rule; orders 1 and 2 against
+    Dual/HyperDual, 3 against central differences of HyperDual's exact second."""
+    X = RNG.standard_normal((3, 3))
+    A = X @ X.T + 3 * np.eye(3)
+    A[0, 2] += 0.3  # numpy reads one triangle: the other must not matter
+    V = RNG.standard_normal((3, 3))
+    f = lambda t: np.linalg.cholesky(t, upper=True)  # noqa: E731
+
+    def second(p):
+        return np.linalg.cholesky(hd.HyperDual(p, V, V, np.zeros_like(p)), upper=True).eps12
+
+    T = hd.directional_derivatives(f, A, V, 3)
+    np.testing.assert_array_equal(T[0], f(A))
+    np.testing.assert_allclose(T[1], np.linalg.cholesky(hd.Dual(A, V), upper=True).dual,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(T[2], second(A), rtol=1e-11, atol=1e-11)
+    h = 1e-4
+    np.testing.assert_allclose(T[3], (second(A + h * V) - second(A - h * V)) / (2 * h),
+                               rtol=1e-6, atol=1e-6)
+    s = scalarize(f)
+    _check_taylor3(s, A, V)
