@@ -590,6 +590,174 @@ def eigvalsh(a, UPLO="L"):
     return Taylor._make(_eigh_series(A, UPLO)[0].astype(_fdt(A), copy=False), a.tag)
 
 
+def _matrix_coef(a, what):
+    """The coefficient array of a Taylor matrix (any m x n, stacked as numpy allows)."""
+    c = a.coef
+    if type(c) is not np.ndarray:
+        raise TypeError(f"{ENGINE}: numpy.linalg.{what} of a Taylor number whose "
+                        "coefficients carry another perturbation is not supported")
+    if c.ndim < 3:
+        raise np.linalg.LinAlgError(f"{what}: the value must be a matrix (got shape "
+                                    f"{c.shape[1:]})")
+    return c
+
+
+def _mT(m):
+    return np.swapaxes(m, -1, -2)
+
+
+def _right_solve(Y, R):
+    """Y R^-1 (R square, stacked)."""
+    return _mT(np.linalg.solve(_mT(R), _mT(Y)))
+
+
+def _qr_tall_series(A, Q0, R0):
+    """Q(t) (m x n, Q^T Q = I) and R(t) (upper triangular) with A(t) = Q R, m >= n.
+
+    Order k: A_k - sum_{j=1..k-1} Q_j R_{k-j} = Q_0 R_k + Q_k R_0.  With
+    C = Q_0^T B R_0^-1 = U + X, U = R_k R_0^-1 upper triangular and X = Q_0^T Q_k, whose
+    symmetric part is fixed by Q^T Q = I (X + X^T = -P, P = sum_{j=1..k-1} Q_j^T Q_{k-j}),
+    the strictly lower part of X is that of C: X = -P/2 + (L - L^T), L = tril(C + P/2, -1);
+    then R_k = (C - X) R_0 and Q_k = B R_0^-1 - Q_0 (C - X).  Order 1 is the Dual rule."""
+    Q, R = [Q0], [R0]
+    for k in range(1, A.shape[0]):
+        B = A[k]
+        P = np.zeros(R0.shape, dtype=R0.dtype)
+        for j in range(1, k):
+            B = B - Q[j] @ R[k - j]
+            P = P + _mT(Q[j]) @ Q[k - j]
+        BR = _right_solve(B, R0)
+        C = _mT(Q0) @ BR
+        low = np.tril(C + 0.5 * P, -1)
+        U = np.triu(C - (-0.5 * P + low - _mT(low)))  # (its lower part is 0 but rounding)
+        R.append(U @ R0)
+        Q.append(BR - Q0 @ U)
+    return np.stack(Q), np.stack(R)
+
+
+@_impl(np.linalg.qr)
+def qr(a, mode="reduced"):
+    """(Q(t), R(t)) of a Taylor matrix whose R_0 is invertible (its leading square block
+    for a wide matrix); the signs are numpy's at t = 0.  ``mode='complete'`` of a tall
+    matrix (extra columns of Q that are not unique) and ``'raw'`` raise TypeError, as in
+    the Dual rule."""
+    A = _matrix_coef(a, "qr")
+    m, n = A.shape[-2:]
+    if mode not in ("reduced", "r", "complete") or (mode == "complete" and m > n):
+        raise TypeError(
+            f"{ENGINE}: numpy.linalg.qr(mode={mode!r}) is not differentiable "
+            + ("(the extra columns of Q are not unique); use mode='reduced'"
+               if mode == "complete" else "; use mode='reduced' or 'r'"))
+    Q0, R0 = np.linalg.qr(A[0])
+    if m >= n:
+        Q, R = _qr_tall_series(A, Q0, R0)
+    else:  # A = Q [R1 R2]: R1 from the leading square block, R2_k = Q_0^T (...)
+        Q, R1 = _qr_tall_series(A[..., :m], Q0, R0[..., :m])
+        R2 = [R0[..., m:]]
+        for k in range(1, A.shape[0]):
+            rest = A[k][..., m:]
+            for j in range(1, k + 1):
+                rest = rest - Q[j] @ R2[k - j]
+            R2.append(_mT(Q0) @ rest)
+        R = np.concatenate([R1, np.stack(R2)], axis=-1)
+    dt = _fdt(A)
+    Rt = Taylor._make(R.astype(dt, copy=False), a.tag)
+    if mode == "r":
+        return Rt
+    out = (Taylor._make(Q.astype(dt, copy=False), a.tag), Rt)
+    return out if _QR_RESULT is tuple else _QR_RESULT(*out)
+
+
+_QR_RESULT = type(np.linalg.qr(np.eye(1)))  # numpy 2's QRResult; a tuple on 1.x
+_SVD_RESULT = type(np.linalg.svd(np.eye(1)))
+
+
+def _svd_tall_series(A, U0, s0, V0, what, values_only=False):
+    """U(t) (m x n), s(t), V(t) (n x n) with A(t) = U diag(s) V^T, m >= n, starting from
+    numpy's factors at t = 0.
+
+    Order k: B = A_k - (the terms of sum U_i diag(s_j) V_l^T without an order-k factor)
+    = U_k S_0 V_0^T + U_0 S_k V_0^T + U_0 S_0 V_k^T.  In C = U_0^T B V_0 write
+    X = U_0^T U_k = -Pu/2 + Wu and Y = V_0^T V_k = -Pv/2 + Wv (Pu, Pv from the
+    orthogonality of U and V, Wu, Wv antisymmetric): s_k = diag(C) + s_0 (Pu + Pv)_ii / 2
+    and, with D = C + Pu S_0 / 2 + S_0 Pv / 2, the 2 x 2 systems
+    s_j Wu_ij - s_i Wv_ij = D_ij, -s_i Wu_ij + s_j Wv_ij = D_ji; the part of U_k outside
+    the span of U_0 is (I - U_0 U_0^T) B V_0 S_0^-1.  Order 1 is the Dual rule."""
+    K1 = A.shape[0]
+    n = s0.shape[-1]
+    off = ~np.eye(n, dtype=bool)
+    si, sj = s0[..., :, None], s0[..., None, :]
+    gap = sj * sj - si * si
+    repeated = np.any(gap[..., off] == 0)
+    if repeated and (K1 > 2 or not values_only):
+        raise _shared_linalg.DegenerateDerivativeError(
+            f"{ENGINE}: numpy.linalg.{what} of a Taylor number needs distinct singular values "
+            "at t = 0 (repeated ones have no singular-vector series; the values alone have "
+            "first derivatives there: order 1 with compute_uv=False)")
+    if repeated:  # order 1 of the values only: diag(U0^T A_1 V0), the Dual rule
+        return None, np.stack([s0, (_mT(U0) @ A[1] @ V0)[..., np.arange(n), np.arange(n)]]), None
+    tall = A.shape[-2] > n
+    if tall and np.any(s0[..., -1] == 0):
+        raise _shared_linalg.DegenerateDerivativeError(
+            f"{ENGINE}: numpy.linalg.{what}: a zero singular value of a non-square matrix: "
+            "the singular vectors have no series there")
+    inv_gap = np.where(off, 1.0 / np.where(off, gap, 1.0), 0.0)
+    idx = np.arange(n)
+    U, S, V = [U0], [s0], [V0]
+    for k in range(1, K1):
+        B = A[k]
+        Pu = np.zeros(gap.shape, dtype=gap.dtype)
+        Pv = np.zeros(gap.shape, dtype=gap.dtype)
+        for i in range(k):
+            for j in range(k - i + 1):
+                lo = k - i - j
+                if i < k and j < k and lo < k:
+                    B = B - (U[i] * S[j][..., None, :]) @ _mT(V[lo])
+        for j in range(1, k):
+            Pu = Pu + _mT(U[j]) @ U[k - j]
+            Pv = Pv + _mT(V[j]) @ V[k - j]
+        BV = B @ V0
+        C = _mT(U0) @ BV
+        S.append(C[..., idx, idx] + s0 * 0.5 * (Pu[..., idx, idx] + Pv[..., idx, idx]))
+        D = C + 0.5 * (Pu * sj + si * Pv)
+        Dt = _mT(D)
+        Wu = (sj * D + si * Dt) * inv_gap
+        Wv = (si * D + sj * Dt) * inv_gap
+        Uk = U0 @ (Wu - 0.5 * Pu)
+        if tall:
+            Uk = Uk + (BV - U0 @ C) / sj
+        U.append(Uk)
+        V.append(V0 @ (Wv - 0.5 * Pv))
+    return np.stack(U), np.stack(S), np.stack(V)
+
+
+@_impl(np.linalg.svd)
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """(U(t), s(t), Vh(t)) of a Taylor matrix with distinct singular values at t = 0
+    (nonzero ones for a non-square matrix), numpy's signs at t = 0; ``compute_uv=False``
+    gives s(t) (order 1 also at repeated singular values, as the Dual rule).  Full
+    U/V of a non-square matrix are not unique: TypeError, as the Dual rule."""
+    A = _matrix_coef(a, "svd")
+    m, n = A.shape[-2:]
+    if compute_uv and full_matrices and m != n:
+        raise TypeError(
+            f"{ENGINE}: numpy.linalg.svd(full_matrices=True) of a non-square matrix: the "
+            "extra singular vectors are not unique, so they have no derivative; use "
+            "full_matrices=False")
+    U0, s0, Vh0 = np.linalg.svd(A[0], full_matrices=False)
+    if m >= n:
+        U, S, V = _svd_tall_series(A, U0, s0, _mT(Vh0), "svd", not compute_uv)
+    else:  # A^T = V diag(s) U^T: the same series with the roles swapped
+        V, S, U = _svd_tall_series(_mT(A), _mT(Vh0), s0, U0, "svd", not compute_uv)
+    dt = _fdt(A)
+    St = Taylor._make(S.astype(dt, copy=False), a.tag)
+    if not compute_uv:
+        return St
+    out = (Taylor._make(U.astype(dt, copy=False), a.tag), St,
+           Taylor._make(_mT(V).astype(dt, copy=False), a.tag))
+    return out if _SVD_RESULT is tuple else _SVD_RESULT(*out)
+
+
 #: where the Taylor engine has no rule for a numpy.linalg function: who has one
 _ENGINES = ("hyperdual.Dual/HyperDual (derivative, jacobian, hessian) and reverse mode "
             "(reverse.gradient, reverse.hessian) differentiate numpy.linalg.{name} to "
@@ -606,9 +774,9 @@ def _linalg_error(func):
     return raise_
 
 
-# eig/eigvals (non-symmetric spectra), svd and qr (and pinv, lstsq, svdvals, the spectral
-# norms and cond, which the shared compositions build on svd/pinv) have no series here
-for _name in ("eig", "eigvals", "svd", "qr", "pinv"):
+# eig/eigvals (non-symmetric spectra) and pinv (and lstsq, which the shared composition
+# builds on pinv) have no series here
+for _name in ("eig", "eigvals", "pinv"):
     _f = getattr(np.linalg, _name)
     FUNCTIONS[_f] = _linalg_error(_f)
 
@@ -670,8 +838,8 @@ def _naming(func, impl):
                                                       "supported", 1)
                 raise TypeError(f"{ENGINE}: {name} needs {inner}") from None
             raise
-    # lstsq and svdvals always reach pinv/svd: not listed by taylor_supported()
-    call.unsupported = func.__name__ in ("lstsq", "svdvals")
+    # lstsq always reaches pinv: not listed by taylor_supported()
+    call.unsupported = func.__name__ == "lstsq"
     return call
 
 

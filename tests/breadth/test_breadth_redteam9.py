@@ -18,7 +18,7 @@ from tests._tolerance import assert_close_ulps
 RNG = np.random.default_rng(2026)
 
 
-def _check_taylor3(f, x, v, rtol=1e-5):
+def _check_taylor3(f, x, v, rtol=1e-5, rtol2=1e-11):
     """Taylor mode's directional derivatives 1..3 of scalar ``f`` at ``x`` along ``v``:
     1 and 2 against the exact gradient and Hessian (hyperdual), 3 against central
     differences (step 1e-4: error ~1e-8 relative) of the exact second derivative."""
@@ -28,9 +28,9 @@ def _check_taylor3(f, x, v, rtol=1e-5):
     second = lambda p: float(np.vdot(v, hd.hvp(f, p, v)))  # noqa: E731
     h = 1e-4
     third = (second(x + h * v) - second(x - h * v)) / (2 * h)
-    np.testing.assert_allclose(d[0], f(x), rtol=1e-13)
+    np.testing.assert_allclose(d[0], f(x), rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(d[1], np.vdot(g, v), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(d[2], second(x), rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(d[2], second(x), rtol=rtol2, atol=rtol2)
     np.testing.assert_allclose(d[3], third, rtol=rtol, atol=rtol)
     # reverse's helper hands the Taylor pass over; its backprop method nests backward passes
     np.testing.assert_allclose(rv.directional_derivatives(f, x, v, 3), d, rtol=1e-12, atol=1e-12)
@@ -312,3 +312,84 @@ def test_taylor_cholesky_upper():
                                rtol=1e-6, atol=1e-6)
     s = scalarize(f)
     _check_taylor3(s, A, V)
+
+
+# --------------------------------------------------------------- Taylor svd and qr
+
+def _taylor_matrix(shape, K):
+    A = RNG.standard_normal(shape)
+    coef = np.zeros((K + 1,) + shape)
+    coef[0], coef[1], coef[2] = A, RNG.standard_normal(shape), 0.3 * RNG.standard_normal(shape)
+    return coef
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 3), (3, 5), (2, 4, 3), (2, 3, 4)])
+def test_taylor_svd_qr_series_identities(shape):
+    """The svd/qr series (TypeError before) satisfy their definitions to order 5: A(t) =
+    U diag(s) V^T = Q R coefficient by coefficient, U^T U = V V^T = Q^T Q = I, R upper
+    triangular; order 0 is numpy's factorisation."""
+    coef = _taylor_matrix(shape, 5)
+    U, s, Vh = np.linalg.svd(hd.Taylor(coef), full_matrices=False)
+    Q, R = np.linalg.qr(hd.Taylor(coef))
+    for got, want in zip((U, s, Vh, Q, R), (*np.linalg.svd(coef[0], full_matrices=False),
+                                            *np.linalg.qr(coef[0]))):
+        np.testing.assert_array_equal(got.coef[0], want)
+    u, sv, v, q, r = U.coef, s.coef, Vh.coef, Q.coef, R.coef
+    T = lambda m: np.swapaxes(m, -1, -2)  # noqa: E731
+    tol = 1e-12 * np.max(np.abs(coef)) ** 2 * 50
+    for k in range(6):
+        usv = sum((u[i] * sv[j][..., None, :]) @ v[k - i - j]
+                  for i in range(k + 1) for j in range(k - i + 1))
+        np.testing.assert_allclose(usv, coef[k], atol=tol)
+        np.testing.assert_allclose(sum(q[i] @ r[k - i] for i in range(k + 1)), coef[k], atol=tol)
+        eye = (k == 0) * 1.0
+        for m, tr in ((u, True), (v, False), (q, True)):
+            gram = sum((T(m[i]) @ m[k - i]) if tr else (m[i] @ T(m[k - i])) for i in range(k + 1))
+            np.testing.assert_allclose(gram, eye * np.eye(gram.shape[-1]) + 0 * gram, atol=tol)
+        assert np.all(np.tril(r[k][..., :, :min(shape[-2:])], -1) == 0)
+
+
+_SVD_QR = {
+    "svd s": lambda x: np.linalg.svd(x, compute_uv=False),
+    "svd U Vh": lambda x: np.linalg.svd(x, full_matrices=False)[0] @ np.linalg.svd(
+        x, full_matrices=False)[2][..., :, :1],
+    "svdvals": lambda x: np.linalg.svd(x, compute_uv=False)[..., :1, None] * x,
+    "norm 2": lambda x: np.linalg.norm(x, 2, axis=(-2, -1)),
+    "norm nuc": lambda x: np.linalg.norm(x, "nuc", axis=(-2, -1)),
+    "norm -2": lambda x: np.linalg.norm(x, -2, axis=(-2, -1)),
+    "cond": lambda x: np.linalg.cond(x[..., :3, :3] + 3.0 * np.eye(3)),
+    "qr Q": lambda x: np.linalg.qr(x)[0],
+    "qr R": lambda x: np.linalg.qr(x, mode="r"),
+}
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 3, 3)])
+@pytest.mark.parametrize("name", sorted(_SVD_QR))
+def test_taylor_svd_qr_third_order(name, shape):
+    """Taylor mode's orders 1-3 of svd/qr and the spectral norms, svdvals and cond built
+    on them: against the exact Dual/HyperDual gradient and HVP and central differences
+    of the exact second derivative; reverse's backprop method agrees."""
+    f = scalarize(_SVD_QR[name])
+    rng = np.random.default_rng(sorted(_SVD_QR).index(name) * 10 + len(shape) + shape[-1])
+    x = rng.standard_normal(shape)
+    # two exact methods (Taylor's series, HyperDual's rule) agree to rounding times the
+    # conditioning of the factorisation (inverse gaps, R0^-1): 1e-9 for these matrices
+    _check_taylor3(f, x, rng.standard_normal(shape), rtol2=1e-9)
+
+
+def test_taylor_svd_degenerate_and_refusals():
+    eye = hd.Taylor(np.stack([np.eye(3), np.ones((3, 3)), np.zeros((3, 3))]))
+    with pytest.raises(hd.linalg.DegenerateDerivativeError, match="distinct singular"):
+        np.linalg.svd(eye)
+    with pytest.raises(TypeError, match="full_matrices"):
+        np.linalg.svd(hd.Taylor(np.ones((2, 4, 3))))
+    with pytest.raises(TypeError, match="mode='complete'"):
+        np.linalg.qr(hd.Taylor(np.ones((2, 4, 3))), mode="complete")
+    # order 1 of the singular values also at repeated ones, the Dual rule's convention
+    # (diag(U0^T dA V0) in numpy's U0, V0: s(t) has a kink there)
+    a, d = np.eye(3), np.diag([1.0, 2.0, 3.0])
+    with np.errstate(all="raise"):
+        got = np.linalg.svd(hd.Taylor(np.stack([a, d])), compute_uv=False).coef[1]
+    np.testing.assert_array_equal(got, np.linalg.svd(hd.Dual(a, d), compute_uv=False).dual)
+    with pytest.raises(hd.linalg.DegenerateDerivativeError, match="distinct singular"):
+        np.linalg.svd(hd.Taylor(np.stack([a, d])))  # the vectors: none
