@@ -758,6 +758,36 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     return out if _SVD_RESULT is tuple else _SVD_RESULT(*out)
 
 
+@_impl(np.linalg.pinv)
+def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
+    """pinv(A(t)) of a matrix of full rank at t = 0 (no singular value below numpy's
+    cutoff): R^-1 Q^T from the qr series of A (of A^T for a wide matrix, transposed),
+    which needs no distinct singular values; order 0 is numpy's pinv.  A rank-deficient
+    matrix raises TypeError (the Dual rule differentiates it at constant rank)."""
+    A = _matrix_coef(a, "pinv")
+    kw = {} if rtol is np._NoValue else {"rtol": rtol}
+    P0 = np.linalg.pinv(A[0], rcond=rcond, hermitian=hermitian, **kw)
+    m, n = A.shape[-2:]
+    # numpy's cutoff (rcond, or rtol, relative to the largest singular value)
+    if rcond is None:
+        rcond = 1e-15 if rtol is np._NoValue else (
+            max(m, n) * np.finfo(_fdt(A)).eps if rtol is None else rtol)
+    s0 = np.linalg.svd(A[0], compute_uv=False)
+    if np.any(s0[..., -1:] <= np.asarray(rcond)[..., None] * s0[..., :1]) if s0.size else False:
+        raise TypeError(
+            f"{ENGINE}: numpy.linalg.pinv of a Taylor matrix that is rank-deficient at t = 0 "
+            "is not supported; " + _ENGINES.format(name="pinv"))
+    wide = m < n
+    T = Taylor._make(_mT(A) if wide else A, a.tag)
+    Q, R = qr(T)
+    eye = np.broadcast_to(np.eye(R.shape[-1], dtype=_fdt(A)), R.coef.shape[1:])
+    Rinv = _series_solve(R.coef, np.concatenate([eye[None], np.zeros_like(R.coef[1:])]))
+    X = Taylor._make(Rinv, a.tag) @ Taylor._make(_mT(Q.coef), a.tag)
+    coef = _mT(X.coef) if wide else X.coef
+    coef = np.concatenate([P0[None], coef[1:]]).astype(_fdt(A), copy=False)
+    return Taylor._make(coef, a.tag)
+
+
 #: where the Taylor engine has no rule for a numpy.linalg function: who has one
 _ENGINES = ("hyperdual.Dual/HyperDual (derivative, jacobian, hessian) and reverse mode "
             "(reverse.gradient, reverse.hessian) differentiate numpy.linalg.{name} to "
@@ -774,9 +804,8 @@ def _linalg_error(func):
     return raise_
 
 
-# eig/eigvals (non-symmetric spectra) and pinv (and lstsq, which the shared composition
-# builds on pinv) have no series here
-for _name in ("eig", "eigvals", "pinv"):
+# eig/eigvals (non-symmetric spectra) have no series here
+for _name in ("eig", "eigvals"):
     _f = getattr(np.linalg, _name)
     FUNCTIONS[_f] = _linalg_error(_f)
 
@@ -838,8 +867,7 @@ def _naming(func, impl):
                                                       "supported", 1)
                 raise TypeError(f"{ENGINE}: {name} needs {inner}") from None
             raise
-    # lstsq always reaches pinv: not listed by taylor_supported()
-    call.unsupported = func.__name__ == "lstsq"
+    call.unsupported = False
     return call
 
 

@@ -393,3 +393,75 @@ def test_taylor_svd_degenerate_and_refusals():
     np.testing.assert_array_equal(got, np.linalg.svd(hd.Dual(a, d), compute_uv=False).dual)
     with pytest.raises(hd.linalg.DegenerateDerivativeError, match="distinct singular"):
         np.linalg.svd(hd.Taylor(np.stack([a, d])))  # the vectors: none
+
+
+# --------------------------------------------------------------- Taylor pinv and lstsq
+
+_PINV = {
+    "pinv tall": (lambda x: np.linalg.pinv(x), (4, 3)),
+    "pinv wide": (lambda x: np.linalg.pinv(x), (2, 5)),
+    "pinv batched": (lambda x: np.linalg.pinv(x), (2, 3, 3)),
+    "pinv hermitian": (lambda x: np.linalg.pinv(x @ np.swapaxes(x, -1, -2) + np.eye(3),
+                                                 hermitian=True), (3, 3)),
+    "pinv rcond": (lambda x: np.linalg.pinv(x, rcond=1e-10), (4, 2)),
+    "lstsq x": (lambda x: np.linalg.lstsq(x, np.arange(4.0), rcond=None)[0], (4, 3)),
+    "lstsq resid": (lambda x: np.linalg.lstsq(x, np.arange(4.0), rcond=None)[1], (4, 3)),
+    "lstsq matrix b": (lambda x: np.linalg.lstsq(x[:, :2], x[:, 2:] ** 2, rcond=None)[0], (5, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PINV))
+def test_taylor_pinv_lstsq(name):
+    """np.linalg.pinv and lstsq (built on it) in Taylor mode (TypeError before), for
+    matrices of full rank: order 0 is numpy's value, orders 1-3 against the exact
+    gradient/HVP and central differences."""
+    g, shape = _PINV[name]
+    rng = np.random.default_rng(sorted(_PINV).index(name))
+    x = rng.standard_normal(shape) + 2.0 * np.eye(*shape[-2:])  # well conditioned
+    got = hd.directional_derivatives(g, x, x, 1)[0]
+    if name.startswith("pinv"):
+        np.testing.assert_array_equal(got, g(x))
+    else:  # the shared lstsq is pinv(a) @ b, numpy's is LAPACK's gelsd: a few ulps x cond
+        assert_close_ulps(got, g(x), ulps=8, cond=np.linalg.cond(x) * np.max(np.abs(g(x)))
+                          / np.abs(g(x)))
+    _check_taylor3(scalarize(g), x, rng.standard_normal(shape), rtol2=1e-9)
+
+
+def test_taylor_pinv_rank_deficient_refused():
+    a = np.outer([1.0, 2.0, 3.0], [1.0, -1.0])  # rank 1
+    with pytest.raises(TypeError, match="rank-deficient"):
+        np.linalg.pinv(hd.Taylor(np.stack([a, np.ones((3, 2))])))
+
+
+def test_taylor_svd_qr_pinv_mpmath():
+    """Taylor coefficients 0..3 of singular values, of R of qr (numpy's signs) and of
+    pinv along A(t) = A + t V, against mpmath at 50 digits: the coefficients of
+    mpmath's own factorisation by central differences (h = 1e-10: truncation ~1e-20,
+    rounding ~1e-50 / h^3 = 1e-20), so each is good to ~1e-18 in float64 terms."""
+    mpmath = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(7)
+    A = rng.standard_normal((4, 3)) + np.eye(4, 3)
+    V = rng.standard_normal((4, 3))
+    T = hd.Taylor(np.stack([A, V, 0 * A, 0 * A]))
+    with mpmath.workdps(50):
+        h = mpmath.mpf("1e-10")
+        sign = np.sign(np.diag(np.linalg.qr(A)[1]))
+
+        def at(t):
+            M = mpmath.matrix(A.tolist()) + t * mpmath.matrix(V.tolist())
+            s = mpmath.svd_r(M, compute_uv=False)
+            R = mpmath.qr(M)[1]  # (square R of the reduced factorisation on top)
+            R = [R[i, j] * sign[i] * mpmath.sign(R[i, i]) for i in range(3) for j in range(3)]
+            P = (M.T * M) ** -1 * M.T  # full column rank: the pseudo-inverse
+            return [s[i] for i in range(3)] + R + [P[i, j] for i in range(3) for j in range(4)]
+
+        f = [at(k * h) for k in (-2, -1, 0, 1, 2)]
+        coef = [[float(f[2][i]), float((f[3][i] - f[1][i]) / (2 * h)),
+                 float((f[3][i] - 2 * f[2][i] + f[1][i]) / (2 * h ** 2)),
+                 float((f[4][i] - 2 * f[3][i] + 2 * f[1][i] - f[0][i]) / (12 * h ** 3))]
+                for i in range(24)]
+    want = np.array(coef).T  # (order, entry)
+    got = np.concatenate([np.linalg.svd(T, compute_uv=False).coef,
+                          np.linalg.qr(T)[1].coef.reshape(4, 9),
+                          np.linalg.pinv(T).coef.reshape(4, 12)], axis=1)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

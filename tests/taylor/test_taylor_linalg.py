@@ -239,7 +239,7 @@ def _linalg_calls():
     return calls
 
 
-UNSUPPORTED = {"eig", "eigvals", "pinv", "lstsq"}
+UNSUPPORTED = {"eig", "eigvals"}
 
 
 @pytest.mark.parametrize("name", sorted(f for f in dir(np.linalg) if not f.startswith("_")
