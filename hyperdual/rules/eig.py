@@ -55,6 +55,11 @@ def _real_eig(a: np.ndarray, engine: str) -> tuple[np.ndarray, np.ndarray]:
     return np.real(w), np.real(v)
 
 
+def _fdt(x: Any) -> Any:
+    dt = np.asarray(x).dtype
+    return dt if dt.kind == "f" else np.dtype(np.float64)
+
+
 def _t(x: Any) -> Any:
     return np.swapaxes(x, -1, -2)
 
@@ -62,8 +67,8 @@ def _t(x: Any) -> Any:
 def _gaps(w: Any) -> Any:
     """F with F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it."""
     n = np.shape(value(w))[-1]
-    eye = np.eye(n)
     d = np.asarray(value(w))
+    eye = np.eye(n, dtype=_fdt(d))  # float32 data keeps float32 derivatives
     diff = d[..., None, :] - d[..., :, None]
     if np.any((diff == 0) & (eye == 0)):
         raise DegenerateDerivativeError(
@@ -99,7 +104,7 @@ def _eigvals_jvp(primals: Any, tangents: Any) -> Any:
 def _eigvals_vjp(primals: Any, out: Any, g: Any) -> Any:
     v = eigvecs(primals[0])
     n = np.shape(value(v))[-1]
-    return np.linalg.solve(_t(v), (g[..., :, None] * np.eye(n)) @ _t(v))
+    return np.linalg.solve(_t(v), (g[..., :, None] * np.eye(n, dtype=_fdt(value(v)))) @ _t(v))
 
 
 @eigvecs.defjvp
@@ -115,7 +120,7 @@ def _eigvecs_vjp(primals: Any, out: Any, g: Any) -> Any:
     v, w = eigvecs(primals[0]), eigvals(primals[0])
     vtg = _t(v) @ g
     n = np.shape(value(v))[-1]
-    k = vtg - (_t(v) @ v) @ (_diagonal(vtg)[..., :, None] * np.eye(n))
+    k = vtg - (_t(v) @ v) @ (_diagonal(vtg)[..., :, None] * np.eye(n, dtype=_fdt(value(v))))
     return np.linalg.solve(_t(v), (_gaps(w) * k) @ _t(v))
 
 

@@ -465,3 +465,22 @@ def test_taylor_svd_qr_pinv_mpmath():
                           np.linalg.qr(T)[1].coef.reshape(4, 9),
                           np.linalg.pinv(T).coef.reshape(4, 12)], axis=1)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+# --------------------------------------------------------------- eig keeps float32
+
+@pytest.mark.parametrize("what", ["eigvals", "eigvecs", "both"])
+def test_eig_keeps_float32(what):
+    """float32 matrices: eig/eigvals derivatives are float32 in every helper (reverse's
+    gradient was float64: the VJPs' identity matrices were float64) and agree with
+    float64 to float32's precision."""
+    x = np.array([[2.0, 1.0, 0.3], [0.5, 3.0, -0.2], [0.1, 0.4, 4.5]], dtype=np.float32)
+    f = {"eigvals": lambda a: np.sum(np.linalg.eigvals(a) ** 2),
+         "eigvecs": lambda a: np.sum(np.linalg.eig(a)[1] ** 3),
+         "both": lambda a: np.sum(np.linalg.eig(a)[0] * np.linalg.eig(a)[1] ** 3)}[what]
+    v = np.array([[1.0, -0.5, 0.25], [0.5, 0.0, 1.0], [-1.0, 0.3, 0.2]], dtype=np.float32)
+    for helper in (rv.gradient, hd.gradient, rv.hessian, hd.hessian,
+                   lambda g, p: rv.hvp(g, p, v.astype(p.dtype), mode="reverse-over-reverse")):
+        got, want = helper(f, x), helper(f, x.astype(float))
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-4 * np.max(np.abs(want)))
