@@ -225,5 +225,36 @@ def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> An
     return y
 
 
+def trim_zeros(filt: Any, trim: str = "fb", axis: Any = None) -> Any:
+    """``np.trim_zeros``: the slice without the leading ("f") and/or trailing ("b") zeros
+    (of the values; the derivative of the kept entries passes through)."""
+    vals = np.asarray(value(filt))
+    if axis is not None or vals.ndim != 1:
+        raise unsupported("numpy.trim_zeros of a differentiated value: one-dimensional "
+                          "input without axis= only", filt)
+    trim = trim.lower()
+    nz = np.flatnonzero(vals)
+    if nz.size == 0:
+        return filt[:0]
+    start = int(nz[0]) if "f" in trim else 0
+    stop = int(nz[-1]) + 1 if "b" in trim else vals.size
+    return filt[start:stop]
+
+
+def fix(x: Any, out: Any = None) -> Any:
+    """``np.fix``: rounding towards zero, ``np.trunc`` (derivative 0)."""
+    if out is not None:
+        raise unsupported("numpy.fix(out=...) is not supported for derivatives", x)
+    return np.trunc(x)
+
+
+def astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Any:
+    """numpy 2's ``np.astype``: the value's ``astype`` method (a cast derivative)."""
+    return x.astype(dtype)
+
+
 BUILDING = {np.ediff1d: ediff1d, np.geomspace: geomspace, np.vander: vander,
-            np.apply_along_axis: apply_along_axis, np.piecewise: piecewise}
+            np.apply_along_axis: apply_along_axis, np.piecewise: piecewise,
+            np.trim_zeros: trim_zeros, np.fix: fix}
+if hasattr(np, "astype"):  # numpy >= 2.1
+    BUILDING[np.astype] = astype

@@ -151,5 +151,23 @@ def polyfit(x: Any, y: Any, deg: int, rcond: Any = None, full: bool = False, w: 
     return (c.T / scale).T
 
 
-POLYNOMIALS = {np.polyadd: polyadd, np.polysub: polysub, np.polymul: polymul,
+def poly(seq_of_zeros: Any) -> Any:
+    """``np.poly``: the monic polynomial with the given (real) roots, a product of
+    factors (x - r) as numpy forms it; a square matrix gives its characteristic
+    polynomial through its eigenvalues (real ones: the engines' eig rules)."""
+    shape = shape_of(seq_of_zeros)
+    z = seq_of_zeros if is_traced(seq_of_zeros) else np.asarray(seq_of_zeros, dtype=float)
+    if len(shape) == 2 and shape[0] == shape[1] and shape[0] != 0:
+        z = np.linalg.eigvals(z)
+    elif len(shape) == 0:
+        z = np.reshape(z, (1,))
+    elif len(shape) != 1:
+        raise ValueError("input must be 1d or non-empty square 2d array.")
+    a: Any = np.ones((1,), dtype=float_dtype(z))
+    for k in range(shape_of(z)[0]):
+        a = np.convolve(a, np.concatenate([np.ones((1,), dtype=float_dtype(z)), -z[k:k + 1]]))
+    return a
+
+
+POLYNOMIALS = {np.poly: poly, np.polyadd: polyadd, np.polysub: polysub, np.polymul: polymul,
                np.polyder: polyder, np.polyint: polyint, np.polyfit: polyfit}

@@ -484,3 +484,31 @@ def test_eig_keeps_float32(what):
         got, want = helper(f, x), helper(f, x.astype(float))
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-4 * np.max(np.abs(want)))
+
+
+# --------------------------------------------------------------- poly, trim_zeros, fix, astype
+
+_SMALL = {
+    "poly roots": lambda x: np.poly(x[:4]),
+    "poly matrix": lambda x: np.poly(np.reshape(x[:4], (2, 2)) + np.reshape(x[:4], (2, 2)).T),
+    "trim_zeros fb": lambda x: np.trim_zeros(np.concatenate([[0.0, 0.0], x, [0.0]])),
+    "trim_zeros f": lambda x: np.trim_zeros(np.concatenate([[0.0], x, [0.0]]), "f"),
+    "trim_zeros b": lambda x: np.trim_zeros(np.concatenate([[0.0], x, [0.0]]), trim="b"),
+    "fix": lambda x: np.fix(x * 3.0) * x,
+}
+if hasattr(np, "astype"):
+    _SMALL["astype"] = lambda x: np.astype(x, np.float64) ** 2
+
+
+@pytest.mark.parametrize("name", sorted(_SMALL))
+def test_poly_trim_zeros_fix_astype(name):
+    """np.poly, np.trim_zeros, np.fix and numpy 2's np.astype on differentiated values
+    (TypeError 'not supported' before, both engines): numpy's value, both engines'
+    derivatives against central differences, Taylor order 3."""
+    f = _SMALL[name]
+    x = np.random.default_rng(sorted(_SMALL).index(name)).standard_normal(8)
+    np.testing.assert_allclose(f(hd.Dual(x, np.zeros(8))).real, f(x), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(f(rv.Variable(x)).data, f(x), rtol=1e-13, atol=1e-13)
+    check_both_engines(scalarize(f), x)
+    if not name.startswith("poly matrix"):  # (Taylor has no eigvals rule)
+        _check_taylor3(scalarize(f), x, np.ones(8))
