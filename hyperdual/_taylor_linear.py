@@ -403,9 +403,14 @@ def solve(a, b):
     if type(A) is not np.ndarray or type(B) is not np.ndarray:
         raise TypeError(f"{ENGINE}: numpy.linalg.solve of Taylor numbers whose coefficients "
                         "carry another perturbation is not supported")
-    vec = B.ndim == A.ndim - 1  # b a vector (or a stack of vectors)
+    # b a vector: numpy 2 only for a 1-d b (broadcast against a's batch), numpy 1.x for a
+    # b with one axis fewer than a (a stack of vectors), as the Dual rule
+    vec = B.ndim == 2 if _NUMPY2 else B.ndim == A.ndim - 1
     X = _series_solve(A, B[..., None] if vec else B)
     return Taylor._make(X[..., 0] if vec else X, top.tag)
+
+
+_NUMPY2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 
 
 def _fdt(A):

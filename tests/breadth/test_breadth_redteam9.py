@@ -512,3 +512,36 @@ def test_poly_trim_zeros_fix_astype(name):
     check_both_engines(scalarize(f), x)
     if not name.startswith("poly matrix"):  # (Taylor has no eigvals rule)
         _check_taylor3(scalarize(f), x, np.ones(8))
+
+
+# --------------------------------------------------------------- Taylor solve broadcasting
+
+@pytest.mark.parametrize("bshape", [(3,), (2, 3), (3, 2), (2, 3, 2), (1, 3, 1)])
+def test_taylor_solve_broadcast_rhs(bshape):
+    """np.linalg.solve of a stack of matrices (2, 3, 3) with b of every shape numpy
+    accepts: a 1-d b is one vector broadcast over the stack in numpy 2 and a matrix b is
+    broadcast too (Taylor took a b with one axis fewer than a for stacked vectors: a
+    ValueError for b of shape (3,) or (3, 2)).  Orders 0-2 against numpy, Dual and
+    HyperDual, order 3 against central differences."""
+    rng = np.random.default_rng(len(bshape) * 10 + bshape[-1])
+    A = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    b = rng.standard_normal(bshape)
+    try:
+        want = np.linalg.solve(A, b)
+    except ValueError:
+        pytest.skip("this numpy rejects the shape")
+    V = rng.standard_normal(A.shape)
+    coef = np.linalg.solve(hd.Taylor(np.stack([A, V, 0 * A, 0 * A])), b).coef
+    np.testing.assert_allclose(coef[0], want, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(coef[1], np.linalg.solve(hd.Dual(A, V), b).dual, rtol=1e-13,
+                               atol=1e-13)
+
+    def second(p):
+        return np.linalg.solve(hd.HyperDual(p, V, V, 0 * p), b).eps12
+
+    np.testing.assert_allclose(2 * coef[2], second(A), rtol=1e-12, atol=1e-12)
+    h = 1e-4
+    np.testing.assert_allclose(6 * coef[3], (second(A + h * V) - second(A - h * V)) / (2 * h),
+                               rtol=1e-6, atol=1e-6)
+    f = lambda a: np.linalg.solve(a, b)  # noqa: E731
+    _check_taylor3(scalarize(f), A, V)
