@@ -21,6 +21,7 @@ from _exactdiff import contractions as _contractions
 from _exactdiff import elementwise as _elementwise
 from _exactdiff import linalg as _shared_linalg
 from _exactdiff._common import finite_array as _finite_array
+from _exactdiff._common import operand as _operand
 from _exactdiff.statistics import REDUCTIONS, as_dtype, with_where
 
 from . import _generic as g
@@ -129,7 +130,7 @@ def _gather(seq):
 @_impl(np.concatenate)
 def concatenate(arrays, axis=0, out=None, **kw):
     _n._no_out("concatenate", out)
-    top, cols = _gather(list(arrays))
+    top, cols = _gather([_operand(a) for a in arrays])  # (lists of numbers stacked)
     if axis is None:
         return concatenate([ravel(Taylor._make(c, top.tag)) for c in cols], axis=0)
     ax = _ax(axis, len(_shape(cols[0])) - 1)
@@ -139,7 +140,7 @@ def concatenate(arrays, axis=0, out=None, **kw):
 @_impl(np.stack)
 def stack(arrays, axis=0, out=None, **kw):
     _n._no_out("stack", out)
-    top, cols = _gather(list(arrays))
+    top, cols = _gather([_operand(a) for a in arrays])
     ax = _ax(axis, len(_shape(cols[0])))
     return Taylor._make(np.stack(cols, axis=ax + 1), top.tag)
 

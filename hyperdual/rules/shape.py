@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from _exactdiff import shape as _s
+from _exactdiff._common import operand as _operand
 
 from .. import _generic as g
 from .._number import (
@@ -231,7 +232,9 @@ def concatenate(arrays, axis=0, out=None, **kw):
     (6,)
     """
     _no_out("concatenate", out)
-    top, cols = _gather(list(arrays))
+    # a list inside holding differentiated values (np.concatenate([x, [x[0]]])) is stacked,
+    # as numpy converts a list of numbers
+    top, cols = _gather([_operand(a) for a in arrays])
     nd = top.nd
     if axis is None:
         return concatenate([ravel(_as_number_like(top, c)) for c in cols], axis=0)
@@ -275,7 +278,7 @@ def stack(arrays, axis=0, out=None, **kw):
     (2, 3)
     """
     _no_out("stack", out)
-    top, cols = _gather(list(arrays))
+    top, cols = _gather([_operand(a) for a in arrays])
     nd = top.nd
     ax = _norm_axis(axis, _ndim(cols[0][0]) + 1)
     out_parts = [_tidy(np.stack([c[0] for c in cols], axis=ax))]

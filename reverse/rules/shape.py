@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import shape as _s
+from _exactdiff._common import operand as _operand
 
 from .. import core
 from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
@@ -282,7 +283,8 @@ def concatenate(xs: Any, axis: int | None = 0) -> Variable:
     >>> concatenate([Variable([1.0]), [2.0]])
     variable([1. 2.])
     """
-    xs = [_as_operand_array(_arg(x, "concatenate")) for x in xs]
+    # (a list inside holding Variables, np.concatenate([x, [x[0], 1.0]]), is stacked first)
+    xs = [_as_operand_array(_arg(_operand(x), "concatenate")) for x in xs]
     if axis is None:
         xs = [reshape(x, (-1,)) for x in xs]
         axis = 0
@@ -310,7 +312,8 @@ def stack(xs: Any, axis: int = 0) -> Variable:
     >>> stack([Variable([1.0, 2.0]), [3.0, 4.0]], axis=1).shape
     (2, 2)
     """
-    xs = [_as_operand_array(_arg(x, "stack")) for x in xs]
+    # (a list inside holding Variables, np.stack([x, [x[0], 1.0]]), is stacked first)
+    xs = [_as_operand_array(_arg(_operand(x), "stack")) for x in xs]
     if not xs:
         raise ValueError("stack: need at least one array")
     shape = np.shape(_value(xs[0]))

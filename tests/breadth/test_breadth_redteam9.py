@@ -545,3 +545,30 @@ def test_taylor_solve_broadcast_rhs(bshape):
                                rtol=1e-6, atol=1e-6)
     f = lambda a: np.linalg.solve(a, b)  # noqa: E731
     _check_taylor3(scalarize(f), A, V)
+
+
+# --------------------------------------------------------------- lists inside concatenate/stack
+
+_LISTS = {
+    "concatenate [x, [x0]]": lambda x: np.concatenate([x, [x[0]]]),
+    "concatenate [x, [x0, 2]]": lambda x: np.concatenate([x, [x[0], 2.0]]),
+    "concatenate axis None": lambda x: np.concatenate([[x[2], x[1]], x], axis=None),
+    "stack": lambda x: np.stack([x, [x[0], 1.0, x[2]]]),
+    "stack axis 1 tuple": lambda x: np.stack([x, (x[1] ** 2, x[0], 3.0)], axis=1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LISTS))
+def test_concatenate_stack_lists_of_values(name):
+    """np.concatenate / np.stack with a list inside holding differentiated values (numpy
+    converts a list of numbers; the engines raised TypeError 'cannot convert', while
+    hstack/vstack/append already took such lists): values, both engines against
+    central differences, Taylor order 3 and direction stacks."""
+    f = _LISTS[name]
+    x = np.array([0.5, -1.25, 2.0])
+    np.testing.assert_array_equal(f(hd.Dual(x, 0 * x)).real, f(x))
+    np.testing.assert_array_equal(f(rv.Variable(x)).data, f(x))
+    check_both_engines(scalarize(f), x)
+    _check_taylor3(scalarize(f), x, np.array([1.0, 0.5, -2.0]))
+    stacked = hd.directional_derivatives(scalarize(f), x, np.eye(3), 2)
+    np.testing.assert_allclose(stacked[:, 1], hd.gradient(scalarize(f), x), rtol=1e-13)
