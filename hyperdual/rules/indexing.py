@@ -150,6 +150,11 @@ def scatter_add(shape, index, values):
             return out
         if not isinstance(index, tuple):
             idx = np.asarray(index)
+            if idx.dtype == bool and idx.ndim == 0:
+                # x[True] is x[None] (x[False] selects nothing): np.nonzero refuses 0-d
+                if idx:
+                    out += p[(slice(None),) * n + (0,)]
+                return out
             if idx.dtype == bool:
                 idx = np.nonzero(idx)
                 if len(idx) == 1:

@@ -572,3 +572,22 @@ def test_concatenate_stack_lists_of_values(name):
     _check_taylor3(scalarize(f), x, np.array([1.0, 0.5, -2.0]))
     stacked = hd.directional_derivatives(scalarize(f), x, np.eye(3), 2)
     np.testing.assert_allclose(stacked[:, 1], hd.gradient(scalarize(f), x), rtol=1e-13)
+
+
+# --------------------------------------------------------------- 0-d boolean index
+
+_BOOL0 = {
+    "x[x0 > -100]": lambda x: x[x[0] > -100] * x[1],
+    "x[x0 > 100]": lambda x: np.sum(x[x[0] > 100], axis=0) + x ** 2,
+    "matrix[np.True_]": lambda x: np.reshape(x, (2, 2))[np.True_] * x[0],
+    "x[True]": lambda x: x[True] * x,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BOOL0))
+def test_zero_d_boolean_index(name):
+    """A 0-d boolean index (x[cond] with a scalar cond: a new axis, or nothing): reverse's
+    forward-over-reverse Hessian raised numpy's 'Calling nonzero on 0d arrays' ValueError
+    in the scatter of Dual parts."""
+    f = _BOOL0[name]
+    check_both_engines(scalarize(f), np.array([1.0, 2.0, -0.5, 0.75]))
