@@ -29,7 +29,7 @@ from . import _number as _n
 from ._number import _map_parts, _Number, _shape
 from ._taylor import ENGINE, Taylor, _coef_of, _const, _const_coef, _conv, _lift, _role
 from .rules import shape as _shape_rules
-from .rules.indexing import _index_part
+from .rules.indexing import _index_part, _list_index
 from .rules.reductions import mean, prod, sum_
 from .rules.selection import clip
 from .rules.shape import diagonal, expand_dims, moveaxis, ravel, reshape, squeeze, transpose
@@ -91,8 +91,7 @@ def getitem(x, index):
     if isinstance(index, _Number) or (
             isinstance(index, tuple) and any(isinstance(i, _Number) for i in index)):
         raise TypeError(f"{ENGINE}: a Taylor number cannot be used as an index")
-    if isinstance(index, list):
-        index = np.asarray(index)
+    index = _list_index(index)
     return _map_parts(x, lambda c, nd: _index_part(c, nd, index))
 
 

@@ -28,7 +28,18 @@ __all__ = ["scatter_add"]
 
 
 
+def _list_index(index):
+    """A list index as the array numpy reads it (an empty list selects nothing: intp,
+    where np.asarray would make it float and unusable as an index)."""
+    if isinstance(index, list):
+        index = np.asarray(index)
+        if index.size == 0 and index.dtype.kind == "f":
+            index = index.astype(np.intp)
+    return index
+
+
 def _index_part(p, nd, index):
+    index = _list_index(index)
     if nd == 0:
         return p[index]
     if _is_basic_index(index) or not isinstance(index, tuple):
@@ -55,8 +66,7 @@ def getitem(x, index):
         lead = (slice(None),) * nd + (index,)
         out = [_tidy(parts[0][index])] + [_tidy(p[lead]) for p in parts[1:]]
         return type(x)._build(out, x.tag, nd)
-    if isinstance(index, list):
-        index = np.asarray(index)
+    index = _list_index(index)
     if _arrays._is_full_lazy_mask(index, len(_shape(x))) and _shape(index) == _shape(x):
         return _lazy_mask_getitem(x, index)
     return _map_parts(x, lambda p, nd: _index_part(p, nd, index))
@@ -125,6 +135,7 @@ def scatter_add(shape, index, values):
     Dual(array([2., 0., 1.]), array([1., 0., 2.]))
     """
     shape = tuple(shape)
+    index = _list_index(index)
     if not isinstance(values, _Number):
         values = np.asarray(values)
         out = np.zeros(shape, dtype=np.result_type(values.dtype, np.float64)
@@ -163,8 +174,9 @@ def scatter_add(shape, index, values):
                 np.add.at(out, (slice(None),) * n + (idx,), p)
                 return out
         # several advanced indices: scatter each direction separately
-        flat_out = out.reshape((-1,) + shape)
-        flat_p = p.reshape((-1,) + p.shape[n:])
+        m = int(np.prod(lead))  # (not -1: ambiguous for an empty selection)
+        flat_out = out.reshape((m,) + shape)
+        flat_p = p.reshape((m,) + p.shape[n:])
         for q_out, q in zip(flat_out, flat_p):
             np.add.at(q_out, index, q)
         return out

@@ -591,3 +591,32 @@ def test_zero_d_boolean_index(name):
     in the scatter of Dual parts."""
     f = _BOOL0[name]
     check_both_engines(scalarize(f), np.array([1.0, 2.0, -0.5, 0.75]))
+
+
+# --------------------------------------------------------------- empty selections
+
+_EMPTY = {
+    "x[[]]": lambda x: np.concatenate([x[[]], x * x]),
+    "matrix[[], []]": lambda x: np.sum(np.reshape(x, (3, 1))[[], []]) + x ** 2,
+    "tile 0": lambda x: np.concatenate([np.tile(x, 0), x ** 3]),
+    "repeat 0": lambda x: np.concatenate([np.repeat(x, 0), np.sin(x)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_EMPTY))
+def test_empty_selections(name):
+    """Selections of nothing: x[[]] (an empty list index, which np.asarray makes float)
+    raised IndexError in hyperdual, Taylor and reverse's Hessian, and the scatter of an
+    empty selection in nested helpers ValueError 'cannot reshape array of size 0'.
+    Checked: both engines at orders 1-2, Taylor order 3, and the third order through
+    nested helpers in the four engine combinations."""
+    f = _EMPTY[name]
+    x = np.array([0.5, -1.0, 2.0])
+    v = np.array([1.0, 0.25, -0.5])
+    s = scalarize(f)
+    check_both_engines(s, x)
+    _check_taylor3(s, x, v)
+    third = hd.gradient(lambda p: hd.hvp(s, p, v) @ v, x)
+    for outer, inner in ((hd, rv), (rv, hd), (rv, rv)):
+        got = outer.gradient(lambda p, inner=inner: inner.hvp(s, p, v) @ v, x)
+        np.testing.assert_allclose(got, third, rtol=1e-12, atol=1e-12)
