@@ -663,8 +663,13 @@ def _dual_jvp(args: tuple, value: Any, terms: tuple) -> Any:
             reals.append(v)
             tans.append(None)
     floats = all(type(r) is float for r in reals)
-    if floats:  # 1/0 is inf; next to an array a Python float stays weak (float32 kept)
-        reals = [np.float64(r) for r in reals]
+    # Python floats as numpy scalars (1/0 is inf, not ZeroDivisionError) of the other
+    # operands' float dtype: next to float32 data they stay float32, as a weak scalar
+    others = [r for r in reals if type(r) is not float]
+    dt = np.result_type(*others) if others else np.dtype(np.float64)
+    if dt.kind != "f":
+        dt = np.dtype(np.float64)
+    reals = [dt.type(r) if type(r) is float else r for r in reals]
     nres = max(np.ndim(r) for r in reals)
     with _fpe_ignored():
         out = value(*reals)
