@@ -1,0 +1,116 @@
+"""Defects found by a random-expression fuzzer (sympy/mpmath truths at 50 digits over
+random compositions of the rule table, reductions over small arrays, every helper
+and nesting, Taylor mode to order 8), each minimised to the mechanism at fault.
+
+Truths are closed forms or exact rational arithmetic (``fractions``), never the
+code's own output.
+
+* reverse's ``prod`` rule differentiated again (``create_graph`` or Dual data):
+  its gradient ``y / x`` has derivative ``(y / x_i) / x_i - y / x_i**2`` by x_i,
+  exactly 0 but formed as the rounding of two terms of size ``y / x_i**2``
+  (``reverse.hessian(np.prod, [0.1, 0.2, 0.3, 0.4])`` had -5.6e-17 on its
+  diagonal, and the third derivative of ``prod(x)**2`` at ``[1, 1, -1e-50]``
+  along ``(1, 0.25, 2)`` was 20 through reverse over reverse and 4e34 through
+  hyperdual over reverse, truth 60).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import hyperdual as hd
+import reverse as rv
+from tests._tolerance import assert_close_ulps
+
+# --------------------------------------------------------------------------------
+# reverse's prod rule at second and third order
+# --------------------------------------------------------------------------------
+PROD_POINTS = [
+    [0.1, 0.2, 0.3, 0.4],
+    [0.3, 0.7, 1e-3],
+    [1.0, 1.0, 1e-50],
+    [-2.5, 1e-120, 3.0, 7.0],
+]
+
+
+def _prod_hessian_truth(p):
+    n = len(p)
+    h = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                h[i, j] = math.prod(p[k] for k in range(n) if k not in (i, j))
+    return h
+
+
+PROD_HESSIANS = {
+    "reverse.hessian": lambda f, p: rv.hessian(f, p),
+    "reverse.hvp forward-over-reverse": lambda f, p: np.stack(
+        [rv.hvp(f, p, e) for e in np.eye(len(p))]),
+    "reverse.hvp reverse-over-reverse": lambda f, p: np.stack(
+        [rv.hvp(f, p, e, mode="reverse-over-reverse") for e in np.eye(len(p))]),
+    "reverse.jacobian(reverse.gradient)": lambda f, p: rv.jacobian(
+        lambda v: rv.gradient(f, v), p),
+    "hyperdual.jacobian(reverse.gradient)": lambda f, p: hd.jacobian(
+        lambda v: rv.gradient(f, v), p),
+}
+
+
+@pytest.mark.parametrize("path", sorted(PROD_HESSIANS))
+@pytest.mark.parametrize("p", PROD_POINTS, ids=str)
+def test_prod_hessian_has_an_exact_zero_diagonal(path, p):
+    """d2 prod / dx_i2 is exactly 0; the off-diagonal entries are the products of
+    the other entries (a product of at most two roundings)."""
+    p = np.array(p)
+    got = PROD_HESSIANS[path](np.prod, p)
+    truth = _prod_hessian_truth(list(p))
+    assert np.all(np.diag(got) == 0), f"{path}: diagonal {np.diag(got)}"
+    assert_close_ulps(got, truth, ulps=4, err_msg=path)
+
+
+def _third_of_square_of_prod(p, v, magnitude=False):
+    """d3/dt3 prod(p + t v)**2 at t = 0, exactly: the polynomial's coefficients in
+    rationals (every float is one).  ``magnitude``: the same with every entry's
+    absolute value, the sum of the contributions' magnitudes (for the condition)."""
+    poly = [Fraction(1)]
+    for pi, vi in zip(p, v):
+        a, b = Fraction(pi), Fraction(vi)
+        if magnitude:
+            a, b = abs(a), abs(b)
+        nxt = [Fraction(0)] * (len(poly) + 1)
+        for k, c in enumerate(poly):
+            nxt[k] += c * a
+            nxt[k + 1] += c * b
+        poly = nxt
+    sq = [sum(poly[i] * poly[k - i] for i in range(k + 1) if i < len(poly) and k - i < len(poly))
+          for k in range(4)]
+    return float(6 * sq[3])
+
+
+THIRD = {
+    "reverse(reverse.second_derivative)": lambda g: rv.derivative(
+        lambda t: rv.second_derivative(g, t), 0.0),
+    "hyperdual(reverse.second_derivative)": lambda g: hd.derivative(
+        lambda t: rv.second_derivative(g, t), 0.0),
+    "reverse(hyperdual.second_derivative)": lambda g: rv.derivative(
+        lambda t: hd.second_derivative(g, t), 0.0),
+    "reverse.derivatives backprop": lambda g: rv.derivatives(g, 0.0, 3, method="backprop")[3],
+}
+
+
+@pytest.mark.parametrize("path", sorted(THIRD))
+@pytest.mark.parametrize("p", [[1.0, 1.0, -1e-50], [0.9999999990686774, 1.0, 1e-3],
+                               [2.0, -3.0, 1e-30, 0.5]], ids=str)
+def test_third_derivative_through_reverse_prod(path, p):
+    p = np.array(p)
+    v = np.array([1.0, 0.25, 2.0, -0.5][:len(p)])
+    truth = _third_of_square_of_prod(list(p), list(v))
+    cond = _third_of_square_of_prod(list(p), list(v), magnitude=True) / abs(truth)
+    got = THIRD[path](lambda t: np.prod(p + t * v) ** 2)
+    # a few roundings in each product and sum, times the cancellation among the
+    # contributions to the t**3 coefficient
+    assert_close_ulps(got, truth, ulps=64, cond=cond, err_msg=path)
