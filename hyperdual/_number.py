@@ -1785,7 +1785,8 @@ def _binary_general(rule, x, y):
     mul1 = _mul_weight if rule.name in _SELECTING or cw is not None else _mul_coef
     mul2 = _mul_coef if cw is None else _mul_weight
     zeros_move = vx and vy and rule.name == "multiply"
-    for m in range(1, cls._NPARTS):
+
+    def part(m, px, py):
         total = None
         for blocks in _PARTITIONS[m]:
             if len(blocks) == 1:
@@ -1812,6 +1813,18 @@ def _binary_general(rule, x, y):
                 if vx and vy and not _zero_coef(d[(1, 1)]):
                     total = _acc(total, _mul_coef(d[(1, 1)], _tangent_product(px[b1], py[b2])
                                                   + _tangent_product(py[b1], px[b2])))
+        return total
+
+    for m in range(1, cls._NPARTS):
+        total = part(m, px, py)
+        if m == 3 and total is not None and not isinstance(total, _Number) and not (
+                _zero_coef(total) or _sum_finite(total)):
+            # f''(u) a b where f'' underflowed to 0 and a b overflowed (the second
+            # derivative of logaddexp(0, exp(x)) at 400 was nan, truth 5.2e173): formed
+            # with scaled tangents as the unary chain rule does (_wide)
+            moving = [q for q in (px, py) if q is not None]
+            total = _wide(total, m, lambda q: part(
+                3, q[0] if vx else None, q[-1] if vy else None), moving)
         out.append(total)
     return _finish(cls, out, tag, nd, shape, _lead_shapes(top))
 

@@ -12,6 +12,11 @@ code's own output.
   diagonal, and the third derivative of ``prod(x)**2`` at ``[1, 1, -1e-50]``
   along ``(1, 0.25, 2)`` was 20 through reverse over reverse and 4e34 through
   hyperdual over reverse, truth 60).
+* hyperdual's chain rule of the binary rules (logaddexp, logaddexp2, ...) formed
+  ``f''(u) u1 u2`` as ``0 * inf`` where f'' underflowed to 0 and the tangent
+  product overflowed: ``hyperdual.second_derivative`` of ``logaddexp(0, exp(x))``
+  at 400 was nan (truth 5.2e173); the unary rules already redo such a part with
+  scaled tangents, the binary ones now do too.
 """
 
 from __future__ import annotations
@@ -114,3 +119,50 @@ def test_third_derivative_through_reverse_prod(path, p):
     # a few roundings in each product and sum, times the cancellation among the
     # contributions to the t**3 coefficient
     assert_close_ulps(got, truth, ulps=64, cond=cond, err_msg=path)
+
+
+# --------------------------------------------------------------------------------
+# hyperdual's binary chain rule where f'' underflowed to 0 and u' u' overflowed
+# --------------------------------------------------------------------------------
+M = pytest.importorskip("mpmath")  # noqa: N816
+
+
+def _softplus_exp_second(x):
+    """d2/dx2 log(1 + exp(exp(x))) = s u + s (1 - s) u**2, u = exp(x), s = expit(u)."""
+    with M.workdps(50):
+        u = M.exp(M.mpf(x))
+        s = 1 / (1 + M.exp(-u))
+        return float(s * u + s * (1 - s) * u ** 2)
+
+
+def _lae2_cosh_second(x):
+    """d2/dx2 log2(2**cosh(x) + 2**1.5)."""
+    with M.workdps(50):
+        return float(M.diff(lambda t: M.log(2 ** M.cosh(t) + 2 ** M.mpf(1.5), 2), M.mpf(x), 2))
+
+
+BINARY_WIDE = {
+    "logaddexp(0, exp(x))": (lambda v: np.logaddexp(0.0, np.exp(v)), _softplus_exp_second),
+    "logaddexp(exp(x), 0)": (lambda v: np.logaddexp(np.exp(v), 0.0), _softplus_exp_second),
+    "logaddexp2(cosh(x), 1.5)": (lambda v: np.logaddexp2(np.cosh(v), 1.5), _lae2_cosh_second),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_WIDE))
+@pytest.mark.parametrize("x", [400.0, 367.5, 1.25])
+def test_binary_second_derivative_where_the_tangent_product_overflows(name, x):
+    """f''(u) u'**2 with f'' = 0 (an underflowed s (1 - s)) and u'**2 = inf was
+    0 * inf = nan in HyperDual's chain rule of the binary rules (the unary rules
+    redo such a part with scaled tangents); the truth is f'(u) u'' = 2.6e173 at
+    400 (reverse mode and nested Duals had it)."""
+    f, truth_of = BINARY_WIDE[name]
+    truth = truth_of(x)
+    with np.errstate(all="ignore"):
+        got = {
+            "second_derivative": hd.second_derivative(f, x),
+            "hessian": hd.hessian(lambda v: np.sum(f(v)), np.array([x, 0.5]))[0, 0],
+            "hvp": hd.hvp(lambda v: f(v[0]), np.array([x]), np.array([1.0]))[0],
+        }
+    for path, value in got.items():
+        # a handful of roundings in s, u, the products (f'' u'^2 is negligible at 400)
+        assert_close_ulps(value, truth, ulps=16, err_msg=f"{name} {path}")
