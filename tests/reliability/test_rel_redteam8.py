@@ -17,6 +17,10 @@ code's own output.
   product overflowed: ``hyperdual.second_derivative`` of ``logaddexp(0, exp(x))``
   at 400 was nan (truth 5.2e173); the unary rules already redo such a part with
   scaled tangents, the binary ones now do too.
+* hyperdual's exponential tails (exp, expm1, exp2, sinh, cosh beyond 20) folded a
+  rounded exponent into exp: exp(|x| - ln 2), exp(x ln 2), exp(e + log abs(t)) are
+  off by up to an ulp of the exponent, 1e-13 of the result (d/dx cosh at 700 and
+  d/dx exp(2x) at 352.6 were 500 and 250 ulps off, reverse and Taylor mode exact).
 """
 
 from __future__ import annotations
@@ -149,7 +153,7 @@ BINARY_WIDE = {
 
 
 @pytest.mark.parametrize("name", sorted(BINARY_WIDE))
-@pytest.mark.parametrize("x", [400.0, 367.5, 1.25])
+@pytest.mark.parametrize("x", [400.0, 367.5, 650.0, 700.0, 1.25])
 def test_binary_second_derivative_where_the_tangent_product_overflows(name, x):
     """f''(u) u'**2 with f'' = 0 (an underflowed s (1 - s)) and u'**2 = inf was
     0 * inf = nan in HyperDual's chain rule of the binary rules (the unary rules
@@ -166,3 +170,38 @@ def test_binary_second_derivative_where_the_tangent_product_overflows(name, x):
     for path, value in got.items():
         # a handful of roundings in s, u, the products (f'' u'^2 is negligible at 400)
         assert_close_ulps(value, truth, ulps=16, err_msg=f"{name} {path}")
+
+
+# --------------------------------------------------------------------------------
+# hyperdual's exponential tails: exp(e) t to an ulp or two where e is large
+# --------------------------------------------------------------------------------
+def _exp_cases():
+    two = M.mpf(2)
+    return [
+        ("cosh", np.cosh, lambda x: (M.sinh(x), M.cosh(x)), [25.0, 300.0, 650.0, 700.0, 709.5,
+                                                             -700.0]),
+        ("sinh", np.sinh, lambda x: (M.cosh(x), M.sinh(x)), [25.0, 300.0, 650.0, -709.5]),
+        ("exp(2x)", lambda v: np.exp(2.0 * v),
+         lambda x: (2 * M.exp(2 * x), 4 * M.exp(2 * x)), [352.6, 354.0, -352.6]),
+        ("exp2", np.exp2, lambda x: (M.ln2 * two ** x, M.ln2 ** 2 * two ** x),
+         [1000.0, 1020.5, -1000.5]),
+        ("expm1(3x)", lambda v: np.expm1(3.0 * v),
+         lambda x: (3 * M.exp(3 * x), 9 * M.exp(3 * x)), [235.0, 236.5]),
+    ]
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_exponential_tails_to_an_ulp(case):
+    name, f, truth_of, points = _exp_cases()[case]
+    for x in points:
+        with M.workdps(50):
+            t1, t2 = (float(t) for t in truth_of(M.mpf(x)))
+        got1 = {"derivative": hd.derivative(f, x),
+                "gradient": hd.gradient(lambda v: np.sum(f(v)), np.array([x, 1.0]))[0]}
+        got2 = {"second_derivative": hd.second_derivative(f, x),
+                "hessian": hd.hessian(lambda v: np.sum(f(v)), np.array([x, 1.0]))[0, 0],
+                "derivative(derivative)": hd.derivative(lambda y: hd.derivative(f, y), x)}
+        for path, value in got1.items():
+            assert_close_ulps(value, t1, ulps=4, err_msg=f"{name} at {x}: {path}")
+        for path, value in got2.items():
+            assert_close_ulps(value, t2, ulps=4, err_msg=f"{name} at {x}: {path}")
