@@ -1385,13 +1385,24 @@ def _unary_general(rule, x):
     f1 = rule.df(r)
     f2 = rule.d2f(r) if cls._NPARTS > 2 else None
     derivs = (None, f1, f2)
-    for m in range(1, cls._NPARTS):
+
+    def part(m, parts):
         total = None
         for blocks in _PARTITIONS[m]:
             term = parts[blocks[0]]
             for b in blocks[1:]:
                 term = _tangent_product(term, parts[b])
             total = _acc(total, _mul_coef(derivs[len(blocks)], term))
+        return total
+
+    for m in range(1, cls._NPARTS):
+        total = part(m, parts)
+        if m == 3 and total is not None and not isinstance(total, _Number) and not (
+                _zero_coef(total) or _sum_finite(total)):
+            # f''(u) a b with f'' underflowed to 0 and a b overflowed (log_ndtr(exp(x))
+            # at 400: nan, truth 0): formed with scaled tangents, as the rules with
+            # scaled products do (_wide)
+            total = _wide(total, 3, lambda q: part(3, q[0]), [parts])
         out.append(total)
     return _finish(cls, out, x.tag, x.nd, _shape(out[0]), _lead_shapes(x))
 

@@ -17,6 +17,10 @@ code's own output.
   product overflowed: ``hyperdual.second_derivative`` of ``logaddexp(0, exp(x))``
   at 400 was nan (truth 5.2e173); the unary rules already redo such a part with
   scaled tangents, the binary ones now do too.
+* hyperdual's chain rule for the unary rules without scaled products (log_ndtr,
+  sinc, i0, i1, polygamma, sin, cos, tan) did not redo a nan second-order part
+  either: d2/dx2 ``log_ndtr(exp(x))`` at 30 and 400 was nan (f'' = 0 times an
+  overflowed u' u'), the truth about -10**-(2e25) underflows to 0.
 * hyperdual's exponential tails (exp, expm1, exp2, sinh, cosh beyond 20) folded a
   rounded exponent into exp: exp(|x| - ln 2), exp(x ln 2), exp(e + log abs(t)) are
   off by up to an ulp of the exponent, 1e-13 of the result (d/dx cosh at 700 and
@@ -205,3 +209,24 @@ def test_exponential_tails_to_an_ulp(case):
             assert_close_ulps(value, t1, ulps=4, err_msg=f"{name} at {x}: {path}")
         for path, value in got2.items():
             assert_close_ulps(value, t2, ulps=4, err_msg=f"{name} at {x}: {path}")
+
+
+# --------------------------------------------------------------------------------
+# hyperdual's unary chain rule without scaled products: f'' = 0 times u' u' = inf
+# --------------------------------------------------------------------------------
+@pytest.mark.parametrize("x", [400.0, 360.0, 30.0])
+def test_unary_second_derivative_where_the_tangent_product_overflows(x):
+    """exp(x)' ** 2 overflows beyond 355; the truth, about
+    -exp(-exp(2x)/2) exp(2x) / sqrt(2 pi), is far below the smallest subnormal: 0."""
+    from scipy import special
+
+    f = lambda v: special.log_ndtr(np.exp(v))  # noqa: E731
+    truth = 0.0
+    with np.errstate(all="ignore"):
+        got = {
+            "second_derivative": hd.second_derivative(f, x),
+            "hessian": hd.hessian(lambda v: np.sum(f(v)), np.array([x, 0.5]))[0, 0],
+            "hvp": hd.hvp(lambda v: f(v[0]), np.array([x]), np.array([1.0]))[0],
+        }
+    for path, value in got.items():
+        assert_close_ulps(value, truth, ulps=64, err_msg=f"log_ndtr(exp(x)) at {x}: {path}")
