@@ -21,6 +21,10 @@ code's own output.
   sinc, i0, i1, polygamma, sin, cos, tan) did not redo a nan second-order part
   either: d2/dx2 ``log_ndtr(exp(x))`` at 30 and 400 was nan (f'' = 0 times an
   overflowed u' u'), the truth about -10**-(2e25) underflows to 0.
+* the power rule's scaled product (``pow_term``, both engines) raised x's binary
+  mantissa m to n = trunc(c) - k as one float: 0.5**1099 underflows, so d/dx
+  ``x**1100`` at 2 was 0 (truth 7.5e333: inf) and d/dx ``x**-1100`` at 2 was -inf
+  (truth -4e-329: -0 or a subnormal).
 * hyperdual's exponential tails (exp, expm1, exp2, sinh, cosh beyond 20) folded a
   rounded exponent into exp: exp(|x| - ln 2), exp(x ln 2), exp(e + log abs(t)) are
   off by up to an ulp of the exponent, 1e-13 of the result (d/dx cosh at 700 and
@@ -230,3 +234,39 @@ def test_unary_second_derivative_where_the_tangent_product_overflows(x):
         }
     for path, value in got.items():
         assert_close_ulps(value, truth, ulps=64, err_msg=f"log_ndtr(exp(x)) at {x}: {path}")
+
+
+# --------------------------------------------------------------------------------
+# x**c with a large constant c: the mantissa's power leaves the range
+# --------------------------------------------------------------------------------
+POWER_CASES = [(1100.0, 2.0), (2000.0, 2.0), (1e4, 1.1), (1e4, 0.9), (-1100.0, 2.0),
+               (-1100.0, 0.5), (1100.0, -2.0), (1101.0, -2.0), (1e5, 1.001), (1100.5, 1.5),
+               (-1100.5, 0.7), (1030.0, 1.9)]
+POWER_PATHS = {
+    "hyperdual.derivative": (1, lambda f, x: hd.derivative(f, x)),
+    "reverse.derivative": (1, lambda f, x: rv.derivative(f, x)),
+    "hyperdual.gradient": (1, lambda f, x: hd.gradient(lambda v: f(v[0]), np.array([x]))[0]),
+    "hyperdual.second_derivative": (2, lambda f, x: hd.second_derivative(f, x)),
+    "reverse.second_derivative": (2, lambda f, x: rv.second_derivative(f, x)),
+    "hyperdual.hessian": (2, lambda f, x: hd.hessian(lambda v: f(v[0]), np.array([x]))[0, 0]),
+}
+
+
+@pytest.mark.parametrize("path", sorted(POWER_PATHS))
+@pytest.mark.parametrize(("c", "x"), POWER_CASES)
+def test_power_with_a_large_constant_exponent(path, c, x):
+    """Within a few ulps times the condition number (abs(c - k)) where the truth is
+    a normal float, inf of its sign beyond the range, 0 or subnormal below it."""
+    k, run = POWER_PATHS[path]
+    with M.workdps(50):
+        cc, xx = M.mpf(c), M.mpf(x)
+        truth = M.ff(cc, k) * xx ** (cc - k)  # c (c - 1) .. (c - k + 1) x**(c - k)
+    with np.errstate(all="ignore"):
+        got = float(run(lambda v: v ** c, x))
+    if abs(truth) > np.finfo(float).max:
+        assert got == (math.inf if truth > 0 else -math.inf), f"{path}: {got}, truth {truth}"
+    elif abs(truth) < np.finfo(float).tiny:
+        assert abs(got) < np.finfo(float).tiny and (got == 0 or (got > 0) == (truth > 0)), \
+            f"{path}: {got}, truth {truth}"
+    else:
+        assert_close_ulps(got, float(truth), ulps=8, cond=abs(c), err_msg=path)
