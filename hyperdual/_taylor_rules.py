@@ -321,15 +321,19 @@ def _power_split(x0, a: float):
     """(Y, N) with x0**a = Y 2**N, Y an ordinary float (x0 finite, nonzero).
 
     With a = n0 + f0 (n0 = trunc(a), f0 exact) and x0 = m 2**ex:
-    x0**a = x0**f0 m**n0 2**(ex n0), where x0**f0 (abs(f0) < 1) and m**n0 are
-    ordinary floats; each factor renormalised by frexp (a few roundings, no range
-    loss)."""
+    x0**a = x0**f0 m**n0 2**(ex n0), where x0**f0 (abs(f0) < 1) is an ordinary
+    float and m**n0 is formed as a mantissa and an exponent (it leaves the range
+    beyond abs(n0) ~ 1074: the derivatives of x**1100 at 2 were 0, truth inf);
+    each factor renormalised by frexp (a few roundings, no range loss)."""
+    from ._powrule import _frexp_power
+
     n0 = float(math.trunc(a))
     f0 = a - n0
     if type(x0) is float:
         m, ex = math.frexp(x0)
-        Y, e1 = math.frexp(m ** n0)
-        N = ex * int(n0) + e1
+        with np.errstate(all="ignore"):
+            Y, e1 = _frexp_power(np.float64(m), n0)
+        Y, N = float(Y), ex * int(n0) + int(e1)
         if f0:
             P, e2 = math.frexp(x0 ** f0)
             Y, e3 = math.frexp(Y * P)
@@ -337,7 +341,7 @@ def _power_split(x0, a: float):
         return Y, N
     with np.errstate(all="ignore"):
         m, ex = np.frexp(x0)
-        Y, e1 = np.frexp(np.power(m, n0))
+        Y, e1 = _frexp_power(m, n0)
         N = ex.astype(np.int64) * int(n0) + e1
         if f0:
             P, e2 = np.frexp(np.power(x0, f0))

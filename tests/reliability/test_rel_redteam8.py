@@ -250,14 +250,24 @@ POWER_PATHS = {
     "reverse.second_derivative": (2, lambda f, x: rv.second_derivative(f, x)),
     "hyperdual.hessian": (2, lambda f, x: hd.hessian(lambda v: f(v[0]), np.array([x]))[0, 0]),
 }
+TAYLOR_POWER_PATHS = {
+    "hyperdual.derivatives[1]": (1, lambda f, x: hd.derivatives(f, x, order=3)[1]),
+    "hyperdual.derivatives[3]": (3, lambda f, x: hd.derivatives(f, x, order=3)[3]),
+    "hyperdual.nth_derivative 2": (2, lambda f, x: hd.nth_derivative(f, x, 2)),
+    "hyperdual.derivatives on an array": (
+        2, lambda f, x: hd.derivatives(f, np.array([x, 1.0]), order=2)[2, 0]),
+    "reverse.derivatives": (2, lambda f, x: rv.derivatives(f, x, 2)[2]),
+}
 
 
-@pytest.mark.parametrize("path", sorted(POWER_PATHS))
+@pytest.mark.parametrize("path", sorted(POWER_PATHS) + sorted(TAYLOR_POWER_PATHS))
 @pytest.mark.parametrize(("c", "x"), POWER_CASES)
 def test_power_with_a_large_constant_exponent(path, c, x):
     """Within a few ulps times the condition number (abs(c - k)) where the truth is
-    a normal float, inf of its sign beyond the range, 0 or subnormal below it."""
-    k, run = POWER_PATHS[path]
+    a normal float, inf of its sign beyond the range, 0 or subnormal below it.
+    (Taylor mode's x**c split x0**c likewise: its derivatives of x**1100 at 2 were
+    0 and of x**-1100 at 2 nan or inf.)"""
+    k, run = {**POWER_PATHS, **TAYLOR_POWER_PATHS}[path]
     with M.workdps(50):
         cc, xx = M.mpf(c), M.mpf(x)
         truth = M.ff(cc, k) * xx ** (cc - k)  # c (c - 1) .. (c - k + 1) x**(c - k)
@@ -269,4 +279,4 @@ def test_power_with_a_large_constant_exponent(path, c, x):
         assert abs(got) < np.finfo(float).tiny and (got == 0 or (got > 0) == (truth > 0)), \
             f"{path}: {got}, truth {truth}"
     else:
-        assert_close_ulps(got, float(truth), ulps=8, cond=abs(c), err_msg=path)
+        assert_close_ulps(got, float(truth), ulps=8 * k, cond=abs(c), err_msg=path)
