@@ -164,22 +164,29 @@ class Flagged:
 _DEFAULT_MODES = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
 
 
+#: numpy's words for the floating-point errors (their first), by errstate key
+_WORDS = {"divide": "divide", "overflow": "over", "underflow": "under", "invalid": "invalid"}
+
+
 class _Relay:
     """The target of numpy's 'log' mode (``write``, which names the ufunc) and
     'call' mode (``__call__``) in a watched first pass: an event of reverse's
     backward pass is counted (:data:`BACKWARD_EVENTS`), any other one is
-    handled as numpy's default settings handle it: underflow ignored, the rest
-    a RuntimeWarning worded as numpy words it."""
+    handled as the user's settings ``modes`` (numpy's default, or their
+    ``np.errstate`` of 'ignore' and 'warn' modes) handle it: ignored, or a
+    RuntimeWarning worded as numpy words it."""
 
-    __slots__ = ("previous",)
+    __slots__ = ("previous", "modes")
 
-    def __init__(self, previous: Any) -> None:
+    def __init__(self, previous: Any, modes: dict | None = None) -> None:
         self.previous = previous  # the user's np.seterrcall (for their own 'call' blocks)
+        self.modes = _DEFAULT_MODES if modes is None else modes
 
     def write(self, message: str) -> None:
+        loud = self.modes.get(_WORDS.get(message[9:].split(" ", 1)[0], ""), "warn") == "warn"
         if IN_BACKWARD.get():
             BACKWARD_EVENTS[0] += 1
-            if not message.startswith("Warning: underflow"):  # held (Flagged)
+            if loud:  # held (Flagged)
                 frame = sys._getframe(1)
                 held = _HELD.get()
                 if held is None:
@@ -187,7 +194,7 @@ class _Relay:
                     _HELD.set(held)
                 held.append((message[9:].rstrip("\n"), frame.f_code.co_filename,
                              frame.f_lineno, frame.f_globals))
-        elif not message.startswith("Warning: underflow"):
+        elif loud:
             warnings.warn(message[9:].rstrip("\n"), RuntimeWarning, stacklevel=2)
 
     def __call__(self, kind: str, flag: int) -> None:
@@ -199,6 +206,15 @@ class _Relay:
             self.previous.write(f"Warning: {kind} encountered\n")
 
 
+def _watchable(modes: dict) -> bool:
+    """Whether the first pass can watch under the user's settings ``modes``: underflow
+    ignored and the other kinds ignored or warned of (numpy's default, and the usual
+    ``np.errstate(all="ignore")``; the relay ignores or warns as they say).  Their
+    'raise', 'call', 'print' and 'log' modes run the pass as they say, unwatched."""
+    return modes["under"] == "ignore" and all(
+        modes[k] in ("ignore", "warn") for k in ("divide", "over", "invalid"))
+
+
 #: (numpy's error state, the first pass's one on top of it, or None): the last
 #: pair :func:`_watched_state` computed (numpy >= 2: compared by identity).
 _STATE: list = [None, None]
@@ -206,11 +222,14 @@ _STATE: list = [None, None]
 
 def _watched_state(current: Any) -> Any:
     """numpy's error state ``current`` with every kind logged to a :class:`_Relay`,
-    or None where the user's settings are not numpy's default (their
-    ``np.errstate`` or ``np.seterr``: then the first pass runs as they say)."""
+    or None where the user's settings cannot be watched (:func:`_watchable`: then
+    the first pass runs as they say).  Under ``np.errstate(all="ignore")`` the
+    pass used to run unwatched: reverse.gradient of sum(arctan(x**2)) at
+    [1.7e100] was [0.] there (truth 4.07e-301)."""
     watched = None
-    if np.geterr() == _DEFAULT_MODES:
-        watched = _make_extobj(all="log", call=_Relay(np.geterrcall()))
+    modes = np.geterr()
+    if _watchable(modes):
+        watched = _make_extobj(all="log", call=_Relay(np.geterrcall(), modes))
     _STATE[:] = [current, watched]  # (another thread's pair only costs a recompute)
     return watched
 
@@ -230,8 +249,9 @@ def first_pass(fn: Callable[..., Any], *args: Any, level: float | None = None) -
     until the redo shows whether its result still has an inf or nan entry (a
     warning about an adjoint of a result that the redo gets right would
     mislead); ``f``'s own operations warn as numpy's default settings say (the
-    ufunc named).  Only under numpy's default error settings;
-    under the user's own, the pass runs as they say.  ``level``: the pass is
+    ufunc named).  Under numpy's default error settings and the user's own
+    where they only ignore or warn (:func:`_watchable`); under others (raise,
+    call ...) the pass runs as they say.  ``level``: the pass is
     :func:`armed` at that depth.  Costs two context-variable switches.
 
     Examples
@@ -261,10 +281,11 @@ def first_pass(fn: Callable[..., Any], *args: Any, level: float | None = None) -
             _EXTOBJ.reset(token)
     else:
         obj = _geterrobj()
-        if obj[1] != _DEFAULT_MASK:
+        modes = np.geterr()
+        if obj[1] != _DEFAULT_MASK and not _watchable(modes):
             return fn(*args) if level is None else armed(level, fn, *args)
         before = BACKWARD_EVENTS[0]
-        _seterrobj([obj[0], _LOG_MASK, _Relay(obj[2])])
+        _seterrobj([obj[0], _LOG_MASK, _Relay(obj[2], modes)])
         try:
             r = fn(*args) if level is None else armed(level, fn, *args)
         finally:

@@ -25,6 +25,12 @@ code's own output.
   mantissa m to n = trunc(c) - k as one float: 0.5**1099 underflows, so d/dx
   ``x**1100`` at 2 was 0 (truth 7.5e333: inf) and d/dx ``x**-1100`` at 2 was -inf
   (truth -4e-329: -0 or a subnormal).
+* reverse's first-order helpers watched their backward pass for flushed adjoints
+  only under numpy's default error settings: inside ``np.errstate(all="ignore")``
+  (common in user code, and in tests) ``reverse.gradient`` of
+  ``sum(arctan(x**2))`` at [1.7e100] was [0.] (truth 4.07e-301) and of
+  ``(x1**2 + 1)**(-7/3)`` at (1, 1e50) had 0 for -2.17e-283.  Settings that only
+  ignore or warn are now watched too (their warnings as they say).
 * hyperdual's exponential tails (exp, expm1, exp2, sinh, cosh beyond 20) folded a
   rounded exponent into exp: exp(|x| - ln 2), exp(x ln 2), exp(e + log abs(t)) are
   off by up to an ulp of the exponent, 1e-13 of the result (d/dx cosh at 700 and
@@ -280,3 +286,53 @@ def test_power_with_a_large_constant_exponent(path, c, x):
             f"{path}: {got}, truth {truth}"
     else:
         assert_close_ulps(got, float(truth), ulps=8 * k, cond=abs(c), err_msg=path)
+
+
+# --------------------------------------------------------------------------------
+# reverse's first-order range watch under the user's np.errstate
+# --------------------------------------------------------------------------------
+def _watch_cases():
+    with M.workdps(50):
+        x = M.mpf(1.7e100)
+        t_arctan = float(2 * x / (1 + x ** 4))
+        y = M.mpf(1e50)
+        c = M.mpf(-7 / 3)  # the float exponent the program uses
+        t_pow = float(c * (y ** 2 + 1) ** (c - 1) * 2 * y)
+    return [
+        (lambda v: np.sum(np.arctan(v ** 2)), np.array([1.7e100]), np.array([t_arctan])),
+        (lambda v: (v[1] * v[1] + 1) ** (-7 / 3), np.array([1.0, 1e50]), np.array([0.0, t_pow])),
+    ]
+
+
+WATCH_PATHS = {
+    "gradient": lambda f, p: rv.gradient(f, p),
+    "value_and_gradient": lambda f, p: rv.value_and_gradient(f, p)[1],
+    "jacobian": lambda f, p: rv.jacobian(lambda v: np.stack([f(v)]), p)[0],
+    "vjp": lambda f, p: rv.vjp(f, p, 1.0)[1],
+}
+
+
+@pytest.mark.parametrize("state", [{"all": "ignore"}, {"all": "warn", "under": "ignore"},
+                                   {"all": "ignore", "divide": "warn"}], ids=str)
+@pytest.mark.parametrize("path", sorted(WATCH_PATHS))
+def test_reverse_first_order_watch_under_the_users_errstate(path, state):
+    for f, p, truth in _watch_cases():
+        with np.errstate(**state):
+            got = WATCH_PATHS[path](f, p)
+        assert_close_ulps(got, truth, ulps=16, err_msg=f"{path} under {state}")
+
+
+def test_the_watch_keeps_the_users_ignore():
+    """sqrt'(0) = inf: no warning inside np.errstate(all="ignore"), numpy's divide
+    warning outside it."""
+    import warnings
+
+    f = lambda v: np.sum(np.sqrt(v))  # noqa: E731
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with np.errstate(all="ignore"):
+            g = rv.gradient(f, np.array([0.0, 1.0]))
+        assert not caught, [str(w.message) for w in caught]
+        assert g[0] == np.inf and g[1] == 0.5
+        rv.gradient(f, np.array([0.0, 1.0]))
+        assert any("divide by zero" in str(w.message) for w in caught)
