@@ -1536,6 +1536,8 @@ def _fast_arith(name, x, y):
                 if not _finite(r):
                     return None
                 d = (xd - r * yd) / yr
+                if not _finite(d):
+                    return None  # the general rule: a zero numerator's term (_still_zero)
             return _dual_out(r, d, x.tag, nd)
         if not (ty is np.ndarray or ty is float or ty is np.float64 or ty is int):
             return None
@@ -1840,7 +1842,7 @@ def _binary_general(rule, x, y):
     return _finish(cls, out, tag, nd, shape, _lead_shapes(top))
 
 
-def _still_zero(term, other, other_parts, b):
+def _still_zero(term, other, other_parts, b, denominator=None):
     """The product rule's term ``other * part[b]`` of ``x * y`` (both moving), exact 0
     where ``other`` is 0 with finite tangents of its own in the directions of part
     ``b`` (1, 2: a tangent; 3: the mixed part), even where the part is inf or NaN.
@@ -1853,13 +1855,21 @@ def _still_zero(term, other, other_parts, b):
     the chain rule does not decide 0 * inf there).  Only non-finite terms are
     looked at.  The mixed part's term a b12 is 0 likewise where a = 0 and a1, a2 are
     finite: a b = (a1 h1 + a2 h2 + O(h**2)) (b + o(1)) has no h1 h2 term from b12
-    (d2/dx2 of ``sin(x) * sqrt(x)`` at 0 is then 2 a1 b1 = inf, the truth)."""
+    (d2/dx2 of ``sin(x) * sqrt(x)`` at 0 is then 2 a1 b1 = inf, the truth).
+    ``denominator``: the term ``-(a/b) b' / b`` of ``a / b`` (the product rule of
+    ``a * (1/b)``), 0 likewise where ``1/b`` is finite too (b finite, nonzero):
+    d/dx of ``(0.0 * x) / (1 + sqrt(x))`` at 0 is 0."""
     if term is None or isinstance(term, _Number) or isinstance(other, _Number) or _sum_finite(
             term):
         return term
     if type(term) is not np.ndarray and type(term) is not float and type(term) is not np.float64:
         return term  # lazy data: no masks in its graph
     keep = np.not_equal(other, 0)
+    if denominator is not None:
+        if isinstance(denominator, _Number):
+            return term
+        with np.errstate(invalid="ignore"):
+            keep = keep | np.equal(denominator, 0) | ~np.isfinite(denominator)
     for s in (1, 2):
         if s & b:
             t = other_parts[s]
@@ -1922,12 +1932,18 @@ def _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top):
     guard = False
     cache: dict = {}
     cw = _const_weight(rule.name, xr, yr, vx, vy) if vx != vy else None
+    # x / y, both moving: the term -(x/y) y'/y is 0 where x is 0 with finite tangents
+    # and 1/y finite (the product rule of x * (1/y), see _still_zero), first order
+    quotient = vx and vy and rule.name == "true_divide"
+    part = [0]
 
     def term(key, t1, t2=None):
         v = sc(xr, yr, key, t1, t2, cache)
         if v is None or not guard:
             return v
         v = _guard(v, t1) if t2 is None else _guard(v, t1, t2)
+        if quotient and key == (0, 1) and part[0] in (1, 2):
+            v = _still_zero(v, xr, px, part[0], yr)
         if cw is None or v is None or isinstance(v, _Number):
             return v
         # a constant 0 partial contributes 0 next to an inf/NaN tangent (_mul_weight)
@@ -1935,6 +1951,7 @@ def _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top):
 
     out = [value]
     for m in range(1, cls._NPARTS):
+        part[0] = m
         total = _scaled_part(m, term, px, py, vx, vy)
         if not _sum_finite(total) and total is not None and not isinstance(total, _Number):
             guard = True  # zero tangents stay zero where a partial is inf

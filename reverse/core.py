@@ -126,6 +126,13 @@ _NO_BACKPROP = types.SimpleNamespace(**{**vars(_DEFAULTS), "enable_backprop": Fa
 GUARD_ZEROS: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "reverse_guard_zeros", default=False
 )
+#: True while the audit of the guard's zeros runs (``reverse._audit``).
+AUDIT_ZEROS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "reverse_audit_zeros", default=False
+)
+#: Zeros the guard kept next to an inf or nan partial so far (a counter, as
+#: ``GUARDED``): a guarded pass that changed it is audited (``reverse._audit``).
+KEPT = [0]
 
 
 def get_config() -> types.SimpleNamespace:
@@ -2224,11 +2231,18 @@ def _guarded_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                   keep: set[int] | None = None) -> list[tuple[Variable, Any]]:
     """``_backward_pass`` with the zero-cotangent guard on."""
     GUARDED[0] += 1
+    kept = KEPT[0]
     token = GUARD_ZEROS.set(True)
     try:
-        return _backward_pass(y, seed, retain_grad, graph, release, target, keep)
+        results = _backward_pass(y, seed, retain_grad, graph, release, target, keep)
     finally:
         GUARD_ZEROS.reset(token)
+    if KEPT[0] != kept and not release and not AUDIT_ZEROS.get():
+        # a zero cotangent was kept next to an inf/nan partial: was it structural?
+        from ._audit import audit
+
+        results = audit(y, seed, target, results)
+    return results
 
 
 def grad_wrt(y: Variable, target: Variable, seed: Any, graph: bool,

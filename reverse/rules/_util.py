@@ -39,6 +39,7 @@ def _zeros(x: Any) -> np.ndarray:
 
 
 _guard_zeros = core.GUARD_ZEROS.get
+_auditing = core.AUDIT_ZEROS.get
 
 
 def _as_dtype(a: Any, dt: Any) -> Any:
@@ -75,6 +76,10 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
         if math.isfinite(v):
             return gx
     elif core._is_dual(v):
+        if _auditing():  # the audit pass of reverse._audit: Dual data of its own
+            from .._audit import audited_keep_zero
+
+            return audited_keep_zero(gy, gx)
         # Forward-over-reverse: a cotangent is zero when all its parts are (a
         # cotangent whose real part is 0 but whose tangent is not still matters).
         # Lazy (dask) parts: the same mask, applied without asking whether it is
@@ -98,10 +103,14 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
     if not isinstance(gx, Variable) and not _is_foreign(v):
         # forward mode's constant zeros go through the same helper (one convention)
         out = _zero_weighted(v, g)
-        return out[()] if out is not v and type(out) is np.ndarray and not out.ndim else out
+        if out is v:
+            return out
+        core.KEPT[0] += 1  # a zero kept next to an inf/nan partial: audited (reverse._audit)
+        return out[()] if type(out) is np.ndarray and not out.ndim else out
     mask = np.logical_and(np.equal(g, 0), ~np.isfinite(v))
     if not _is_foreign(v) and not mask.any():  # lazy data: the mask applies unasked
         return gx
+    core.KEPT[0] += 1
     zero = np.zeros((), dtype=np.result_type(v))
     if isinstance(gx, Variable):
         from .selection import Where
@@ -129,6 +138,10 @@ def _keep_zero_bilinear(out: Any, bil: Any, gy: Any, x: Any, const: bool = False
     if not _guard_zeros():
         return out
     v = out.data if isinstance(out, Variable) else out
+    if core._is_dual(v) and _auditing():
+        from .._audit import audited_bilinear
+
+        return audited_bilinear(out, bil, gy, x, const)
     if type(v) is not np.ndarray or v.dtype.kind != "f":
         return out
     if _finite_array(v):
@@ -143,6 +156,7 @@ def _keep_zero_bilinear(out: Any, bil: Any, gy: Any, x: Any, const: bool = False
         mask = ~((safe == v) | (np.isnan(safe) & np.isnan(v)))
     if not mask.any():
         return out
+    core.KEPT[0] += 1
     if isinstance(out, Variable):
         from .selection import Where
 
