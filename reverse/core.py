@@ -133,6 +133,10 @@ AUDIT_ZEROS: contextvars.ContextVar[bool] = contextvars.ContextVar(
 #: Zeros the guard kept next to an inf or nan partial so far (a counter, as
 #: ``GUARDED``): a guarded pass that changed it is audited (``reverse._audit``).
 KEPT = [0]
+#: The seed of the guarded pass running (``[seed]``): a zero of the seed itself is
+#: structural, so the guard does not count it for the audit (a Jacobian row of
+#: ``sqrt`` at 0 is not audited).
+SEEDING: list = [None]
 
 
 def get_config() -> types.SimpleNamespace:
@@ -2233,10 +2237,13 @@ def _guarded_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
     GUARDED[0] += 1
     kept = KEPT[0]
     token = GUARD_ZEROS.set(True)
+    seeding = SEEDING[0]
+    SEEDING[0] = seed
     try:
         results = _backward_pass(y, seed, retain_grad, graph, release, target, keep)
     finally:
         GUARD_ZEROS.reset(token)
+        SEEDING[0] = seeding
     if KEPT[0] != kept and not release and not AUDIT_ZEROS.get():
         # a zero cotangent was kept next to an inf/nan partial: was it structural?
         from ._audit import audit

@@ -105,12 +105,14 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
         out = _zero_weighted(v, g)
         if out is v:
             return out
-        core.KEPT[0] += 1  # a zero kept next to an inf/nan partial: audited (reverse._audit)
+        if gy is not core.SEEDING[0]:  # (the seed's zeros are structural)
+            core.KEPT[0] += 1  # a zero kept next to an inf/nan partial: audited (reverse._audit)
         return out[()] if type(out) is np.ndarray and not out.ndim else out
     mask = np.logical_and(np.equal(g, 0), ~np.isfinite(v))
     if not _is_foreign(v) and not mask.any():  # lazy data: the mask applies unasked
         return gx
-    core.KEPT[0] += 1
+    if gy is not core.SEEDING[0]:
+        core.KEPT[0] += 1
     zero = np.zeros((), dtype=np.result_type(v))
     if isinstance(gx, Variable):
         from .selection import Where
