@@ -178,6 +178,16 @@ def test_structural_and_clean_zeros_stay(eng):
     assert eng.derivative(lambda x: 0.0 / (1.0 + np.sqrt(x)), 0.0) == 0.0
 
 
+@pytest.mark.parametrize("eng", ENGINES.values(), ids=ENGINES.keys())
+def test_quotient_with_zero_numerator_is_clean(eng):
+    # f = x0 / (1 + sqrt(x1)): df/dx0 = 1 / (1 + sqrt(x1)) = 1 and df/dx1 =
+    # -x0 / (2 sqrt(x1) (1 + sqrt(x1))**2) = 0 on the line x0 = 0 (f is 0 there)
+    f = lambda x: x[0] / (1.0 + np.sqrt(x[1]))  # noqa: E731
+    _truth_or_nan(eng.gradient(f, np.array([0.0, 0.0])), [1.0, 0.0], False)
+    _truth_or_nan(eng.jacobian(lambda x: np.stack([f(x), x[0]]), np.array([0.0, 0.0])),
+                  [[1.0, 0.0], [1.0, 0.0]], False)
+
+
 def test_reverse_constant_cancellation_stays_zero():
     # one sqrt node used twice: its cotangent 1 - 1 is a constant 0 (f is 0)
     assert rv.derivative(lambda x: (lambda u: u - u)(np.sqrt(x)), 0.0) == 0.0
