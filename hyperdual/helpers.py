@@ -28,6 +28,7 @@ from _exactdiff._common import in_dtype
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from . import _generic as g
+from . import _number
 from ._number import Dual, HyperDual, _as_part, _Number, _shape, _tidy, new_tag, retired
 from .rules.products import register_unit_seed
 
@@ -122,6 +123,7 @@ def _nests(impl):
                 args = (p,) + tuple(args[1:])
         with _CallScope():
             before = _NESTED[0]
+            kept = _number.KEPT[0]
             try:
                 if name in _RANGED and not kwargs and args and _plain(args[0]):
                     # a first pass that a nested helper call ends at once (the
@@ -136,9 +138,69 @@ def _nests(impl):
             if _NESTED[0] != before and name in _RANGED and not kwargs:
                 # (kwargs: value_and_gradient called by gradient, or a redo)
                 return _ranged(impl, name, f, args, kwargs, out)
+            if name in _AUDITED and _number.KEPT[0] != kept and not _AUDITING.get():
+                return _audited(impl, name, f, args, kwargs, out)
             return out
 
     return helper
+
+
+#: First-order helpers audited where their call kept a zero tangent next to an
+#: inf/nan derivative (which of the results is the derivative, as _RANGED)
+_AUDITED = {"derivative": None, "gradient": None, "jacobian": None,
+            "value_and_gradient": 1}
+#: True while a helper redoes its call for the audit (see _audited)
+_AUDITING: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "hyperdual_auditing", default=False)
+
+
+def _probe(seed, x0):
+    """The nan probe of ``seed``: nan where it moves a finite entry of ``x0`` (an inf
+    or nan entry is not probed: its derivatives are the rules' limit conventions,
+    as reverse's audit leaves them)."""
+    with np.errstate(invalid="ignore"):
+        return np.where((seed != 0) & np.isfinite(x0), np.nan, 0.0)
+
+
+def _audited(impl, name, f, args, kwargs, out):
+    """``out`` of a first-order helper whose call kept a zero tangent next to an
+    inf or nan derivative, with nan where that zero was computed, not structural.
+
+    The call is redone once with each direction followed by a probe: a direction
+    seeded with nan where the real one is nonzero.  A probe is nan wherever the
+    value depends on its direction (nan propagates through every rule; only
+    structural zeros stop it: a where mask, a constant zero weight) and 0 where
+    it does not, so during the redo a zero tangent is kept next to an inf
+    derivative only where its probe is 0 as well (``_number._structural``);
+    elsewhere ``0 * inf`` is nan, in the entries it reaches.  d/dx ``cbrt(x**3)``
+    at 0: the tangent ``3 x**2 = 0`` of ``x**3`` is computed (its probe is nan),
+    so the result is nan (the truth is 1), not 0.  Plain float64 points only;
+    the result only gains nan entries."""
+    if not args or not _plain(args[0]):
+        return out
+    token = _AUDITING.set(True)
+    try:
+        with _CallScope():
+            again = impl(f, *args, **kwargs)
+    except Exception:
+        return out  # (f fails on the doubled stack: the first result stays)
+    finally:
+        _AUDITING.reset(token)
+    which = _AUDITED[name]
+    got, new = (out, again) if which is None else (out[which], again[which])
+    with np.errstate(invalid="ignore"):
+        mask = np.asarray(np.isnan(new) & ~np.isnan(got), dtype=bool)
+    if not np.any(mask):
+        return out
+    if type(got) is float or type(got) is np.float64 or type(got) is np.ndarray:
+        merged = np.where(mask, np.nan, got)
+        if type(got) is not np.ndarray:
+            merged = type(got)(merged[()])
+    else:
+        # a value of an outer pass (nesting): times nan, so that its derivative
+        # there is nan as well
+        merged = got * np.where(mask, np.nan, 1.0)
+    return merged if which is None else (out[0], merged)
 
 
 _NESTED = _fp.NESTED
@@ -369,6 +431,18 @@ def derivative(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarr
     _check_callable(f, "derivative")
     x0, shape = _point(x)
     tag = _seed_tag()
+    if _AUDITING.get():  # (see _audited) the direction and its nan probe, stacked
+        seed = _elementwise_seed(x0, shape, "derivative")
+        stack = np.stack(np.broadcast_arrays(seed, _probe(seed, x0)))
+        token = _number.AUDIT_K.set(1)
+        try:
+            y = _call(f, Dual._build((x0, stack.astype(_dtype(x0))), tag, 1), "derivative")
+        finally:
+            _number.AUDIT_K.reset(token)
+        _check_elementwise(y, shape, "derivative")
+        ys = _value_shape(y)
+        part = _part_of(y, tag, Dual, 1, (2,) + ys, _dtype(x0), x0)
+        return _result(np.broadcast_to(part, (2,) + ys)[0])
     if _scale is not None:  # (see _ranged) a stack of one direction, scaled
         y = _call(f, Dual._build((x0, np.full((1,) + shape, 2.0 ** _scale)), tag, 1),
                   "derivative")
@@ -469,6 +543,21 @@ def _forward_jac(f, x0, shape, helper, scalar_only, scale=None):
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
         seed = _eye_block(start, k, n, shape, (k,), dt, x0, scale)
+        if _AUDITING.get():
+            # (see _audited) directions k..2k-1 are nan-seeded probes of 0..k-1
+            probe = _probe(seed, x0).astype(dt)
+            token = _number.AUDIT_K.set(k)
+            try:
+                y = _call(f, Dual._build((x0, np.concatenate([seed, probe])), tag, 1), helper)
+            finally:
+                _number.AUDIT_K.reset(token)
+            ys = _value_shape(y)
+            if scalar_only and ys != ():
+                _require_scalar(y, helper)
+            part = _part_of(y, tag, Dual, 1, (2 * k,) + ys, dt, x0)
+            blocks.append(np.broadcast_to(part, (2 * k,) + ys)[:k])
+            value = _value_of(y, tag)
+            continue
         y = _call(f, Dual._build((x0, seed), tag, 1), helper)
         ys = _value_shape(y)
         if scalar_only and ys != ():
