@@ -138,7 +138,8 @@ def _nests(impl):
             if _NESTED[0] != before and name in _RANGED and not kwargs:
                 # (kwargs: value_and_gradient called by gradient, or a redo)
                 return _ranged(impl, name, f, args, kwargs, out)
-            if name in _AUDITED and _number.KEPT[0] != kept and not _AUDITING.get():
+            if name in _AUDITED and _number.KEPT[0] != kept and not kwargs \
+                    and not _AUDITING.get():  # (kwargs: gradient's own value_and_gradient)
                 return _audited(impl, name, f, args, kwargs, out)
             return out
 
