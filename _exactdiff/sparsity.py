@@ -749,7 +749,7 @@ def _extremum(npfunc: Any) -> Callable[..., Any]:
         # ties; none where initial= is larger)
         _selected(a, npfunc, kwargs)  # the keyword checks
         best = npfunc(a.value, axis=axis, keepdims=True, **kwargs)
-        hit = (a.value == best).ravel()
+        hit = ((a.value == best) | (a.value != a.value)).ravel()  # NaN: selected
         if "where" in kwargs and kwargs["where"] is not True:
             hit &= np.broadcast_to(np.asarray(kwargs["where"], dtype=bool), a.shape).ravel()
         deps, shape, _ = _reduce(a, _rows_where(a.deps, hit), axis, keepdims)

@@ -177,7 +177,8 @@ def _select_extreme(x, axis, keepdims, argf):
         red = np.max if argf is np.argmax else np.min
         axes = tuple(range(x.ndim)) if axis is None else _ax(axis, x.ndim)
         axes = axes if isinstance(axes, tuple) else (axes,)
-        hit = r == red(r, axis=axes, keepdims=True)
+        # NaN entries are the selected ones (as the Dual rule; ties among them share)
+        hit = (r == red(r, axis=axes, keepdims=True)) | (r != r)
         count = np.sum(hit, axis=axes, keepdims=True)
         if np.any(count > 1) or len(axes) > 1:
             # tied extremes share every coefficient equally (JAX's convention, as the

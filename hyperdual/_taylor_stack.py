@@ -501,7 +501,8 @@ def _extreme(name):
         v = x._value()
         if x.ndim:
             axes = _norm_axes(axis, x.ndim)
-            hit = v == (np.max if name == "max" else np.min)(v, axis=axes, keepdims=True)
+            hit = (v == (np.max if name == "max" else np.min)(v, axis=axes, keepdims=True)
+                   ) | (v != v)  # NaN entries are the selected ones (as the Dual rule)
             count = np.sum(hit, axis=axes, keepdims=True)
             if np.any(count > 1) or len(axes) > 1:
                 # tied extremes share every coefficient equally (JAX's convention, as

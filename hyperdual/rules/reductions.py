@@ -195,7 +195,9 @@ def _select_extreme(x, axis, keepdims, argf):
     r = g.real_value(x)
     axes = tuple(range(nr)) if axis is None else _norm_axis(axis, nr)
     axes = axes if isinstance(axes, tuple) else (axes,)
-    hit = r == red(r, axis=axes, keepdims=True)
+    # a NaN entry is the one selected (numpy's max is NaN there, as maximum picks
+    # a NaN operand): it takes the derivative, and no slice has a count of 0
+    hit = (r == red(r, axis=axes, keepdims=True)) | (r != r)
     w = hit / np.sum(hit, axis=axes, keepdims=True)
     if isinstance(r, np.ndarray) and r.dtype.kind == "f":
         w = w.astype(r.dtype, copy=False)

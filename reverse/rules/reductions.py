@@ -215,7 +215,10 @@ class Max(Function):
 
     def backward(self, gy: Any, y: Any, x: Any) -> Any:
         kd = reduce_shape(x.shape, self.axis)
-        hit = _value(x) == np.reshape(_value(y), kd)
+        xv = _value(x)
+        # a NaN entry is the one selected (the value is NaN there, as maximum picks a
+        # NaN operand): it takes the cotangent, and no slice has a count of 0 (0 / 0)
+        hit = (xv == np.reshape(_value(y), kd)) | (xv != xv)
         weight = hit / np.sum(hit, axis=self.axis, keepdims=True)
         # (a float64 weight would promote a float32 gradient)
         return np.reshape(gy, kd) * weight.astype(core._seed_dtype(x), copy=False)
