@@ -375,3 +375,86 @@ def normalize_axis(axis: int, ndim: int) -> int:
     if not -ndim <= a < ndim:
         raise np.exceptions.AxisError(a, ndim)
     return a % ndim
+
+
+def scalar_axis(axis: Any, ndim: int) -> Any:
+    """``axis`` of a reduction, with numpy's legacy rule for a 0-d input: an integer
+    axis 0 or -1 there means every axis (None), as ``np.sum``, ``np.max``,
+    ``np.cumprod``, ``np.nanvar`` ... of a 0-d array take it (a tuple ``(0,)`` is an
+    AxisError, as in numpy).  Other axes, and inputs with dimensions, as given.
+
+    Examples
+    --------
+    >>> scalar_axis(0, 0), scalar_axis(-1, 0), scalar_axis(0, 1), scalar_axis((0,), 0)
+    (None, None, 0, (0,))
+    """
+    if ndim != 0 or axis is None or isinstance(axis, (bool, np.bool_, tuple, list)):
+        return axis
+    try:
+        a = axis.__index__()
+    except (AttributeError, TypeError):
+        return axis
+    return None if a in (0, -1) else axis
+
+
+#: numpy functions whose axis refers to the input's axes: the position of their axis
+#: argument, and whether they take axis 0 or -1 of a 0-d input as every axis (numpy's
+#: legacy rule, :func:`scalar_axis`; np.var, np.mean, np.median ... refuse it).  The
+#: engines' dispatch normalises a 0-d input's axis before their rules see it.
+SCALAR_AXIS_FUNCTIONS: dict = {
+    f: (1, True) for f in (np.sum, np.prod, np.max, np.min, np.amax, np.amin, np.cumsum,
+                           np.cumprod, np.nansum, np.nanprod, np.nanmax, np.nanmin,
+                           np.nanmean, np.nanvar, np.nanstd, np.nancumsum, np.nancumprod,
+                           np.ptp, np.squeeze)}
+SCALAR_AXIS_FUNCTIONS[np.take] = (2, True)
+SCALAR_AXIS_FUNCTIONS.update({f: (1, False) for f in (np.var, np.std, np.mean, np.median,
+                                                        np.nanmedian, np.average)})
+SCALAR_AXIS_FUNCTIONS.update({f: (2, False) for f in (np.quantile, np.percentile,
+                                                        np.nanquantile, np.nanpercentile)})
+#: those of them whose axis is one integer (numpy: TypeError for a tuple)
+_INT_AXIS = {np.cumsum, np.cumprod, np.nancumsum, np.nancumprod, np.take}
+
+
+def scalar_axis_call(func: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """``(args, kwargs)`` of a call of ``func`` (one of :data:`SCALAR_AXIS_FUNCTIONS`)
+    with a 0-d first argument's axis as numpy takes it: 0 or -1 made None where numpy
+    reads it as every axis, numpy's AxisError (TypeError for a tuple where numpy wants
+    one integer) for any other axis but None and ``()``.
+
+    Examples
+    --------
+    >>> scalar_axis_call(np.sum, (np.array(2.0),), {"axis": -1})
+    ((array(2.),), {'axis': None})
+    >>> scalar_axis_call(np.take, (np.array(2.0), 0, 0), {})
+    ((array(2.), 0, None), {})
+    >>> scalar_axis_call(np.var, (np.array(2.0),), {"axis": 0})
+    Traceback (most recent call last):
+    ...
+    numpy.exceptions.AxisError: axis 0 is out of bounds for array of dimension 0
+    """
+    if not args or getattr(args[0], "ndim", None) != 0:
+        return args, kwargs
+    pos, legacy = SCALAR_AXIS_FUNCTIONS[func]
+    if "axis" in kwargs:
+        given = kwargs["axis"]
+    elif len(args) > pos:
+        given = args[pos]
+    else:
+        return args, kwargs
+    axis = scalar_axis(given, 0) if legacy else given
+    if axis is not None and not (isinstance(axis, tuple) and not axis):
+        if isinstance(axis, (tuple, list)):
+            if func in _INT_AXIS:
+                raise TypeError(f"'{type(axis).__name__}' object cannot be interpreted as "
+                                "an integer")
+            axis = axis[0]
+        try:
+            a = axis.__index__()
+        except (AttributeError, TypeError):
+            return args, kwargs  # (not an integer: numpy's own error, from the rule)
+        raise np.exceptions.AxisError(a, 0)
+    if axis is given:
+        return args, kwargs
+    if "axis" in kwargs:
+        return args, dict(kwargs, axis=axis)
+    return args[:pos] + (axis,) + args[pos + 1:], kwargs

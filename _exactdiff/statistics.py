@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import float_dtype, is_traced, shape_of, value
+from ._common import float_dtype, is_traced, scalar_axis, shape_of, value
 
 _plain = value
 _is_engine = is_traced
@@ -612,6 +612,7 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
     """
     a = _arr(a)
     r = np.asarray(_plain(a))
+    axis = scalar_axis(axis, r.ndim)  # (a 0-d a's axis 0 or -1: every axis, as scipy's)
     ax = None if axis is None else _axes(axis, r.ndim)
     with np.errstate(invalid="ignore"):
         m = np.max(r, axis=ax, keepdims=True) if r.size else np.zeros((1,) * r.ndim)

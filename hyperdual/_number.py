@@ -45,9 +45,12 @@ import numpy as np
 
 from _exactdiff import messages as _msg
 from _exactdiff import ufunc_methods as _ufunc_methods
+from _exactdiff._common import SCALAR_AXIS_FUNCTIONS as _SCALAR_AXIS
 from _exactdiff._common import count_nonzero as _common_count_nonzero
 from _exactdiff._common import filled_view as _filled_view
 from _exactdiff._common import finite_array as _finite_array
+from _exactdiff._common import scalar_axis as _scalar_axis
+from _exactdiff._common import scalar_axis_call as _scalar_axis_call
 from _exactdiff._common import zero_weighted as _zero_weighted
 from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import foreign_error as _foreign_error
@@ -511,7 +514,7 @@ class _Number(_ArrayMethods):
     # those of the numpy function (np.sum's rules: a floating dtype= casts first)
     def sum(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
         if dtype is None and out is None and not kw:
-            return sum_(self, axis=axis, keepdims=keepdims)
+            return sum_(self, axis=_scalar_axis(axis, self.ndim), keepdims=keepdims)
         return np.sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
     def mean(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
@@ -612,6 +615,8 @@ class _Number(_ArrayMethods):
         if any(not getattr(t, "_NPARTS", 1) for t in types):
             return NotImplemented  # a Taylor among the operands decides (hyperdual._taylor)
         impl = HANDLED_FUNCTIONS.get(func)
+        if func in _SCALAR_AXIS:  # (np.sum(x0d, axis=-1): numpy's every axis)
+            args, kwargs = _scalar_axis_call(func, args, kwargs)
         if impl is None:
             raise TypeError(
                 f"hyperdual: numpy.{func.__name__} is not supported for "

@@ -22,7 +22,10 @@ import numpy as np
 
 from _exactdiff import messages as _msg
 from _exactdiff import ufunc_methods as _ufunc_methods
+from _exactdiff._common import SCALAR_AXIS_FUNCTIONS as _SCALAR_AXIS
 from _exactdiff._common import finite_array
+from _exactdiff._common import scalar_axis as _scalar_axis
+from _exactdiff._common import scalar_axis_call as _scalar_axis_call
 from _exactdiff._common import zero_weighted as _zero_weighted
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.contractions import GUFUNCS as _GUFUNCS
@@ -282,7 +285,7 @@ class Taylor(_Number):
         array([10.,  4.])
         """
         if dtype is None and out is None and not kw:
-            return sum_(self, axis=axis, keepdims=keepdims)
+            return sum_(self, axis=_scalar_axis(axis, self.ndim), keepdims=keepdims)
         return np.sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
     def mean(self, axis=None, dtype=None, out=None, keepdims=False, **kw):
@@ -579,6 +582,8 @@ class Taylor(_Number):
             if impl is not None:
                 return impl(*args, **kwargs)
         impl = FUNCTIONS.get(func)
+        if func in _SCALAR_AXIS:  # (np.sum(x0d, axis=-1): numpy's every axis)
+            args, kwargs = _scalar_axis_call(func, args, kwargs)
         if impl is None:
             where = "numpy.linalg" if getattr(np.linalg, func.__name__, None) is func \
                 else "numpy"

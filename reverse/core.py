@@ -75,6 +75,9 @@ from _exactdiff import arrays as _arrays
 from _exactdiff import messages as _msg
 from _exactdiff import ufunc_methods as _ufunc_methods
 from _exactdiff._common import IN_BACKWARD as _IN_BACKWARD
+from _exactdiff._common import SCALAR_AXIS_FUNCTIONS as _SCALAR_AXIS
+from _exactdiff._common import scalar_axis as _scalar_axis
+from _exactdiff._common import scalar_axis_call as _scalar_axis_call
 from _exactdiff.arrays import float_data as _float_data
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.contractions import GUFUNCS as _GUFUNCS
@@ -709,7 +712,7 @@ class Variable(_ArrayMethods):
         (1, 1)
         """
         if dtype is None and out is None and not kw:
-            return _OPS.sum(self, axis, keepdims)
+            return _OPS.sum(self, _scalar_axis(axis, self.ndim), keepdims)
         return np.sum(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
 
     def backward(self, retain_grad: bool = False, create_graph: bool = False) -> None:
@@ -775,7 +778,7 @@ class Variable(_ArrayMethods):
         """
         from reverse import functions as F
 
-        return F.max(self, axis, keepdims)
+        return F.max(self, _scalar_axis(axis, self.ndim), keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Variable:
         """Minimum over ``axis`` (see :func:`reverse.functions.min`).
@@ -799,7 +802,7 @@ class Variable(_ArrayMethods):
         """
         from reverse import functions as F
 
-        return F.min(self, axis, keepdims)
+        return F.min(self, _scalar_axis(axis, self.ndim), keepdims)
 
     def mean(self, axis: Any = None, dtype: Any = None, out: Any = None,
              keepdims: bool = False, **kw: Any) -> Variable:
@@ -867,7 +870,7 @@ class Variable(_ArrayMethods):
             return np.prod(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
         from reverse import functions as F
 
-        return F.prod(self, axis, keepdims)
+        return F.prod(self, _scalar_axis(axis, self.ndim), keepdims)
 
     def squeeze(self, axis: Any = None) -> Variable:
         """Remove axes of length one (see :func:`reverse.functions.squeeze`).
@@ -891,7 +894,7 @@ class Variable(_ArrayMethods):
         """
         from reverse import functions as F
 
-        return F.squeeze(self, axis)
+        return F.squeeze(self, _scalar_axis(axis, self.ndim))
 
     def ravel(self, order: str = "C") -> Variable:
         """The elements as a 1-d Variable (``np.ravel``).
@@ -2682,4 +2685,6 @@ def _dispatch_function(func: Any, types_: Any, args: tuple, kwargs: dict) -> Any
     impl = FUNCTIONS.get(func)
     if impl is None:
         raise _unsupported("function", getattr(func, "__name__", repr(func)))
+    if func in _SCALAR_AXIS:  # (np.sum(x0d, axis=-1): numpy's every axis)
+        args, kwargs = _scalar_axis_call(func, args, kwargs)
     return impl(*args, **kwargs)

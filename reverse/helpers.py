@@ -465,7 +465,7 @@ def _derivative(f: Callable[[Any], Any], x: Any, data: Any, scalar: bool, kt: in
     nested = _nested(data)
     xv = _input(data)
     y = _evaluate(f, xv, kt)
-    if scalar and y.size != 1:
+    if scalar and y.ndim:  # (shape (1,) too: one derivative per output, as hyperdual)
         # scalar x, array output: dy/dx of every output, as hyperdual.derivative
         return jacobian(f, x), 0
     _check_elementwise(y, xv, "derivative")
@@ -718,7 +718,7 @@ def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
     xv = _input(data)
     y = _evaluate(f, xv)
     if elementwise:
-        if y.size != 1 and xv.ndim == 0:
+        if y.ndim and xv.ndim == 0:
             raise _ScalarToArray
         _check_elementwise(y, xv, fname)
     else:
