@@ -118,6 +118,78 @@ except ImportError:  # numpy 1.x: an error object per thread
     from numpy.core.umath import geterrobj as _geterrobj  # type: ignore[attr-defined]
     from numpy.core.umath import seterrobj as _seterrobj  # type: ignore[attr-defined]
 
+def _state() -> Any:
+    """numpy's error state object in this context (numpy 2: the context variable's
+    value, compared by identity; numpy 1.x: the thread's error object, a list)."""
+    # (numpy 1.x: a copy, since np.seterr changes the thread's list in place)
+    return _EXTOBJ.get() if _EXTOBJ is not None else list(_geterrobj())
+
+
+#: What :func:`_user_changes` gives for a call handler that f left unchanged
+_SAME = object()
+
+
+def _user_changes(inner: Any) -> tuple[dict, Any] | None:
+    """What f set with ``np.seterr`` / ``np.seterrcall`` during a pass run under the
+    library's error state ``inner`` (still in force): the modes that differ from
+    ``inner``'s, and the call handler (or :data:`_SAME`); None where f changed
+    nothing (the usual case: one identity test on numpy 2).  A ``np.errstate``
+    block of f's own has ended inside the pass and changes nothing."""
+    now = _state()
+    if now is inner or _EXTOBJ is None and now == inner:
+        return None
+    modes, call = np.geterr(), np.geterrcall()
+    if _EXTOBJ is not None:
+        token = _EXTOBJ.set(inner)
+        try:
+            inner_modes, inner_call = np.geterr(), np.geterrcall()
+        finally:
+            _EXTOBJ.reset(token)
+    else:
+        _seterrobj(list(inner))
+        try:
+            inner_modes, inner_call = np.geterr(), np.geterrcall()
+        finally:
+            _seterrobj(now)
+    changed = {k: v for k, v in modes.items() if v != inner_modes[k]}
+    return changed, (call if call is not inner_call else _SAME)
+
+
+def _keep_user_changes(changes: tuple[dict, Any] | None) -> None:
+    """Apply f's own ``np.seterr`` / ``np.seterrcall`` (:func:`_user_changes`) to the
+    error state restored after a pass: as numpy would have left them, had f been
+    called directly."""
+    if changes is None:
+        return
+    modes, call = changes
+    if modes:
+        np.seterr(**modes)
+    if call is not _SAME:
+        np.seterrcall(call)
+
+
+class _PassState:
+    """``np.errstate(**kwargs)`` around a pass of the user's f, which keeps on exit
+    what f itself set with ``np.seterr`` or ``np.seterrcall`` (a plain errstate
+    restores the state it found, so a user's ``np.seterr(divide='ignore')`` inside f
+    was undone after the library's watched pass; numpy keeps it)."""
+
+    __slots__ = ("kwargs", "cm", "inner")
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+
+    def __enter__(self) -> None:
+        self.cm = np.errstate(**self.kwargs)
+        self.cm.__enter__()
+        self.inner = _state()
+
+    def __exit__(self, *exc: Any) -> None:
+        changes = _user_changes(self.inner)
+        self.cm.__exit__(*exc)
+        _keep_user_changes(changes)
+
+
 #: Floating-point events of reverse's backward passes seen by :func:`first_pass`
 #: (a counter, compared before and after a pass: another thread's events only
 #: cost a redo that gives the same result).
@@ -278,18 +350,24 @@ def first_pass(fn: Callable[..., Any], *args: Any, level: float | None = None) -
         finally:
             if arm is not None:
                 _ARMED.reset(arm)
+            changes = None if _EXTOBJ.get() is watched else _user_changes(watched)
             _EXTOBJ.reset(token)
+            _keep_user_changes(changes)  # (f's own np.seterr stays, as numpy's would)
     else:
         obj = _geterrobj()
         modes = np.geterr()
         if obj[1] != _DEFAULT_MASK and not _watchable(modes):
             return fn(*args) if level is None else armed(level, fn, *args)
         before = BACKWARD_EVENTS[0]
-        _seterrobj([obj[0], _LOG_MASK, _Relay(obj[2], modes)])
+        inner = [obj[0], _LOG_MASK, _Relay(obj[2], modes)]
+        _seterrobj(inner)
+        inner = list(inner)  # (np.seterr in f changes the list set in place)
         try:
             r = fn(*args) if level is None else armed(level, fn, *args)
         finally:
+            changes = _user_changes(inner)
             _seterrobj(obj)
+            _keep_user_changes(changes)
     if BACKWARD_EVENTS[0] != before:
         held = _HELD.get()
         if held is not None:
@@ -491,7 +569,7 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     watch = _Watch(flags, warned, previous)
     token = WATCH_UNDERFLOW.set(True)
     try:
-        with np.errstate(under="log", call=watch, **warned):
+        with _PassState(under="log", call=watch, **warned):
             r0 = run(0, 0)
     finally:
         WATCH_UNDERFLOW.reset(token)
@@ -552,7 +630,7 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
         flags.clear()
         token = WATCH_UNDERFLOW.set(True)
         try:
-            with np.errstate(all="ignore", under="log", over="log", call=watch):
+            with _PassState(all="ignore", under="log", over="log", call=watch):
                 r = run(kt, ks)
         finally:
             WATCH_UNDERFLOW.reset(token)
@@ -651,7 +729,7 @@ def _search_beyond(run: Callable[[int, int], Any], watch: Any, flags: set, a0: n
         flags.clear()
         token = WATCH_UNDERFLOW.set(True)
         try:
-            with np.errstate(all="ignore", under="log", over="log", call=watch):
+            with _PassState(all="ignore", under="log", over="log", call=watch):
                 r = run(2 * t, t)
         finally:
             WATCH_UNDERFLOW.reset(token)
@@ -724,3 +802,4 @@ def _beyond_range(best: np.ndarray, a0: np.ndarray, raws: list, signs: list) -> 
                 best = np.where(ok, back, best)
             return best
     return best
+
