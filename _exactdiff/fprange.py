@@ -803,3 +803,107 @@ def _beyond_range(best: np.ndarray, a0: np.ndarray, raws: list, signs: list) -> 
             return best
     return best
 
+
+# --- one pass more with a wider exponent ---------------------------------------------
+#: numpy's long double where its exponent range is wider than float64's (x87 extended
+#: on x86-64, IEEE quad on aarch64 Linux: up to 2**16384); None where it is float64
+#: itself (Windows, macOS on Apple silicon) or IBM double-double (ppc64le), whose
+#: range is float64's.
+WIDE: Any = np.longdouble if np.finfo(np.longdouble).maxexp > 1024 else None
+
+#: Set while a helper call redoes itself in WIDE (:func:`widened`): the helpers it
+#: calls then take their one pass.
+_WIDENING: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "exactdiff_widening", default=False)
+
+
+def _widen_arg(a: Any) -> Any:
+    """A float64 point or direction in :data:`WIDE` (0-d for a scalar); others as given."""
+    t = type(a)
+    if t is float or t is np.float64:
+        return np.array(a, dtype=WIDE)
+    if t is np.ndarray and a.dtype == np.float64:
+        return a.astype(WIDE)
+    if t is list or t is tuple:
+        try:
+            p = np.asarray(a)
+        except (ValueError, TypeError):
+            return a
+        return p.astype(WIDE) if p.dtype == np.float64 else a
+    return a
+
+
+def widened(result: Any, call: Callable[..., Any], args: tuple, kwargs: dict,
+            which: int | None = None) -> Any:
+    """``result`` of a helper call at a float64 point, where it has an inf or nan
+    entry, with the entries that ``call`` redone in :data:`WIDE` gives finite,
+    rounded to float64 (+-inf where beyond the float range).
+
+    The retries of :func:`second_order` scale seeds by powers of two, which
+    cannot help where the terms of one derivative span more than the float
+    range: d2/dv2 1/v**2 at 1.2e-154 forms ``f''(u) u'**2`` and ``f'(u) u''``
+    with f''(u) = 2/u**3 ~ 2**3066 beside seeds of at most 2**1023 (inf - inf:
+    nan, the truth 6/v**4 overflows: +inf); the third derivative of
+    ``logit(v**2)`` through three nested helpers at 1e-100 keeps terms of
+    2**1000 and 2**-1100 (inf, the truth 4e300).  In long double's range
+    (2**+-16384) every such term is an ordinary number, so one pass there gives
+    the truth to long double's rounding; its rounding to float64 is within an
+    ulp of the truth where that is a normal float, and +-inf with its sign where
+    the truth overflows.  Only entries that are finite in WIDE are taken (an
+    inf there overflowed even there, or is a genuine one that the float64
+    result has already); the rest, and everything where the pass fails (a
+    function without a long double loop raises TypeError) or does not come back
+    in WIDE, keep ``result``.  ``which``: the item of a tuple result that is the
+    derivative (the value stays numpy's float64 one).  One pass more, only where
+    a result has an inf or nan entry; nothing where WIDE is float64's range.
+
+    Examples
+    --------
+    >>> widened(1.0, None, (2.0,), {})  # finite: as it is
+    1.0
+    >>> r = widened(float("nan"), lambda x: (x * 1e300) * 1e300, (1.0,), {})
+    >>> r == (float("inf") if WIDE is not None else r) or r != r
+    True
+    """
+    d = result if which is None else result[which] if type(result) is tuple else None
+    t = type(d)
+    if t is float:
+        if d - d == 0.0:
+            return result
+    elif t is np.ndarray and d.dtype == np.float64:
+        if finite_array(d):
+            return result
+    else:
+        return result
+    if WIDE is None or _WIDENING.get():
+        return result
+    wide_args = tuple(_widen_arg(a) for a in args)
+    if all(w is a for w, a in zip(wide_args, args)):
+        return result  # (no float64 argument: an integer point, say)
+    token = _WIDENING.set(True)
+    try:
+        with _PassState(all="ignore"):
+            r = call(*wide_args, **kwargs)
+    except Exception:  # noqa: BLE001 - no long double path (a scipy function without
+        return result   # a long double loop): the float64 result stands
+    finally:
+        _WIDENING.reset(token)
+    if which is not None:
+        if type(r) is not tuple or len(r) <= which:
+            return result
+        r = r[which]
+    if not isinstance(r, (np.ndarray, np.generic)) or r.dtype != WIDE or np.shape(r) != np.shape(d):
+        return result
+    with np.errstate(all="ignore"):
+        wide = np.asarray(r)
+        narrow = wide.astype(np.float64)
+        take = np.isfinite(wide) & ~np.isfinite(d)
+    if not take.any():
+        return result
+    if t is float:
+        d = float(narrow)
+    else:
+        d = np.where(take, narrow, d)
+    if which is None:
+        return d
+    return result[:which] + (d,) + result[which + 1:]

@@ -107,8 +107,17 @@ def _nests(impl):
     """Decorator of the public helpers: tag retirement and hand-over to another engine."""
     name = impl.__name__
 
+    which = _RANGED.get(name)
+
     @functools.wraps(impl)
     def helper(f, *args, **kwargs):
+        out = dispatch(f, *args, **kwargs)
+        if kwargs or not args or not _plain(args[0]) and type(args[0]) not in (list, tuple):
+            return out
+        # an inf or nan entry: redone with a wider exponent (_exactdiff.fprange.widened)
+        return _fp.widened(out, functools.partial(helper, f), args, kwargs, which)
+
+    def dispatch(f, *args, **kwargs):
         for a in args:
             if type(a) is _ndarray or type(a) is float:
                 continue  # the usual point: no other engine's value

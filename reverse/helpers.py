@@ -419,6 +419,28 @@ def _value_out(y: Variable, graph: bool = False) -> Any:
     return data
 
 
+def _widens(which: int | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator of the public helpers: a result at a float64 point with an inf or nan
+    entry is redone with a wider exponent (``_exactdiff.fprange.widened``: where the
+    terms of a derivative span more than the float range, no seed scaling helps).
+    ``which``: the item of a tuple result that is the derivative."""
+
+    def wrap(impl: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(impl)
+        def helper(f: Any, *args: Any, **kwargs: Any) -> Any:
+            out = impl(f, *args, **kwargs)
+            x = args[0] if args else kwargs.get("x")
+            if _DEPTH.get() or isinstance(x, Variable) or _is_dual(x) or any(
+                    k.startswith("_") for k in kwargs):
+                return out
+            return _fp.widened(out, functools.partial(helper, f), args, kwargs, which)
+
+        return helper
+
+    return wrap
+
+
+@_widens()
 @_in_x_dtype()
 def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     """First derivative of ``f: R -> R`` at ``x``.
@@ -489,6 +511,7 @@ def _check_elementwise(y: Variable, xv: Variable, fname: str) -> None:
         )
 
 
+@_widens()
 @_in_x_dtype()
 def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     """Second derivative of ``f: R -> R`` at ``x`` (double backprop).
@@ -530,6 +553,7 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
         return jacobian(lambda t: jacobian(f, t), x)
 
 
+@_widens()
 def gradient(f: Callable[[Any], Any], x: Any) -> Any:
     """Gradient of a scalar function ``f: R^n -> R``; shape ``x.shape``.
 
@@ -557,9 +581,10 @@ def gradient(f: Callable[[Any], Any], x: Any) -> Any:
     array([ 2., -4.])
     """
     _check_callable(f, "gradient")
-    return value_and_gradient(f, x, _fname="gradient")[1]
+    return value_and_gradient.__wrapped__(f, x, _fname="gradient")[1]
 
 
+@_widens(1)
 @_in_x_dtype(second=True)
 def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_and_gradient"
                        ) -> tuple[Any, Any]:
@@ -610,6 +635,7 @@ def _value_and_gradient(f: Callable[[Any], Any], data: Any, scalar: bool, fname:
     return _value_out(y, graph), _out(_unscaled(g, k), scalar, xv), k
 
 
+@_widens()
 @_in_x_dtype()
 def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     """Jacobian of ``f: R^n -> R^m``; shape ``f(x).shape + x.shape``.
@@ -727,6 +753,7 @@ def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
     return xv, gx, nested or others
 
 
+@_widens()
 @_in_x_dtype()
 def hessian(f: Callable[[Any], Any], x: Any) -> Any:
     """Hessian of a scalar ``f``; shape ``x.shape + x.shape`` ((n, n) for 1-d x).
@@ -895,6 +922,7 @@ def _hessian_reverse_over_reverse(f: Callable[[Any], Any], data: Any, scalar: bo
     return _out(grad, False), _stack_rows(rows, shape, xv, False, graph)
 
 
+@_widens()
 @_in_x_dtype()
 def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-reverse") -> Any:
     """Hessian-vector product ``H(x) @ v`` of a scalar ``f``, without forming H.
@@ -1357,6 +1385,7 @@ def _direction(v: Any, shape: tuple, fname: str, what: str, like: str, dtype: An
     return data
 
 
+@_widens(1)
 @_in_x_dtype(second=True)
 def vjp(f: Callable[[Any], Any], x: Any, u: Any) -> tuple[Any, Any]:
     """``(f(x), u @ J(x))``: the value and the vector-Jacobian product.
@@ -1470,6 +1499,7 @@ def _jvp_from(y: Variable, uv: Variable, g: Any, vdata: Any, graph: bool,
     return grad_wrt(g, uv, vdata, graph or isinstance(vdata, Variable), keep=keep)[0]
 
 
+@_widens(1)
 def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
     """``(f(x), J(x) @ v)``: the value and the directional derivative along ``v``.
 
