@@ -817,6 +817,11 @@ _WIDENING: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "exactdiff_widening", default=False)
 
 
+def widening() -> bool:
+    """True while a helper call redoes itself in :data:`WIDE` (:func:`widened`)."""
+    return _WIDENING.get()
+
+
 def _widen_arg(a: Any) -> Any:
     """A float64 point or direction in :data:`WIDE` (0-d for a scalar); others as given."""
     t = type(a)

@@ -184,9 +184,11 @@ def _audited(impl, name, f, args, kwargs, out):
     derivative only where its probe is 0 as well (``_number._structural``);
     elsewhere ``0 * inf`` is nan, in the entries it reaches.  d/dx ``cbrt(x**3)``
     at 0: the tangent ``3 x**2 = 0`` of ``x**3`` is computed (its probe is nan),
-    so the result is nan (the truth is 1), not 0.  Plain float64 points only;
-    the result only gains nan entries."""
-    if not args or not _plain(args[0]):
+    so the result is nan (the truth is 1), not 0.  Plain float64 points, and the
+    long double redo of one (_exactdiff.fprange.widened, which takes only the
+    entries finite there: audited, a computed zero stays nan); the result only
+    gains nan entries."""
+    if not args or not (_plain(args[0]) or _fp.widening()):
         return out
     token = _AUDITING.set(True)
     try:
