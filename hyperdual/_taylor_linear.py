@@ -772,7 +772,9 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     matrix raises TypeError (the Dual rule differentiates it at constant rank)."""
     A = _matrix_coef(a, "pinv")
     kw = {} if rtol is np._NoValue else {"rtol": rtol}
-    P0 = np.linalg.pinv(A[0], rcond=rcond, hermitian=hermitian, **kw)
+    if rcond is not None:  # (numpy 1.x's pinv takes no rcond=None)
+        kw["rcond"] = rcond
+    P0 = np.linalg.pinv(A[0], hermitian=hermitian, **kw)
     m, n = A.shape[-2:]
     # numpy's cutoff (rcond, or rtol, relative to the largest singular value)
     if rcond is None:
