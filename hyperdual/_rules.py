@@ -1204,7 +1204,10 @@ def _exp_times(e, *ts, base2=False):
                 near = near * t
             e64 = np.asarray(e, dtype=np.float64)
             fin = np.isfinite(e64)
-            e0 = np.where(fin, e64, 0.0)
+            # beyond |e| = 4000 no product with normal factors is in range (and k
+            # would not fit an integer): exp(e + log abs(t)), 0 or inf, there
+            huge = fin & (np.abs(e64) > 4000.0)
+            e0 = np.where(fin & ~huge, e64, 0.0)
             if base2:
                 k = np.rint(e0)
                 r = (e0 - k) * _LN2  # e0 - k is exact
@@ -1216,6 +1219,12 @@ def _exp_times(e, *ts, base2=False):
                 mt, et = np.frexp(np.asarray(t, dtype=np.float64))
                 m, kk = m * mt, kk + et
             far = np.ldexp(m, np.clip(kk, -2200, 2200))
+            if np.any(huge):
+                sgn, tot = 1.0, e64
+                for t in ts:
+                    sgn = sgn * np.sign(t)
+                    tot = tot + np.log(np.abs(t))
+                far = np.where(huge, np.exp(tot) * sgn, far)
             out = np.where(fin & ((e64 < lo) | (e64 > hi)), far, near)
             out = out.astype(np.result_type(near), copy=False)
         return float(out) if scalar else out
