@@ -80,18 +80,25 @@ def _truth_or_nan(got, truth, where=None):
 
 
 # --- reverse mode: the zero-cotangent guard's silent 0 ---------------------------
-@pytest.mark.parametrize("h", [s2, ss], ids=["sqrt(x)**2", "sqrt(x)*sqrt(x)"])
-def test_reverse_first_order_helpers(h):
-    _truth_or_nan(rv.derivative(h, 0.0), 1.0)
-    _truth_or_nan(rv.derivative(h, np.array([0.0, 4.0])), [1.0, 1.0], [True, False])
+def _first_order_helpers(m, h):
+    """derivative, gradient, value_and_gradient and jacobian of engine ``m`` on h at
+    0 (truth 1 or nan) beside entries that keep no zero (their truths exactly)."""
+    _truth_or_nan(m.derivative(h, 0.0), 1.0)
+    _truth_or_nan(m.derivative(h, np.array([0.0, 4.0])), [1.0, 1.0], [True, False])
     F = lambda x: h(x[0]) + x[1] ** 2  # noqa: E731
     x = np.array([0.0, 1.0])
-    _truth_or_nan(rv.gradient(F, x), [1.0, 2.0], [True, False])
-    value, g = rv.value_and_gradient(F, x)
+    _truth_or_nan(m.gradient(F, x), [1.0, 2.0], [True, False])
+    value, g = m.value_and_gradient(F, x)
     assert value == 1.0
     _truth_or_nan(g, [1.0, 2.0], [True, False])
-    J = rv.jacobian(lambda x: np.stack([h(x[0]), 3 * x[1]]), x)
+    J = m.jacobian(lambda x: np.stack([h(x[0]), 3 * x[1]]), x)
     _truth_or_nan(J, [[1.0, 0.0], [0.0, 3.0]], [[True, False], [False, False]])
+    return x
+
+
+@pytest.mark.parametrize("h", [s2, ss], ids=["sqrt(x)**2", "sqrt(x)*sqrt(x)"])
+def test_reverse_first_order_helpers(h):
+    x = _first_order_helpers(rv, h)
     _, u = rv.vjp(lambda x: np.stack([h(x[0]), 3 * x[1]]), x, np.array([1.0, 0.0]))
     _truth_or_nan(u, [1.0, 0.0], [True, False])
 
@@ -138,16 +145,7 @@ def test_reverse_cbrt_of_cube():
 
 @pytest.mark.parametrize("h", [c3, s2, ss], ids=["cbrt(x**3)", "sqrt(x)**2", "sqrt*sqrt"])
 def test_hyperdual_first_order_helpers(h):
-    _truth_or_nan(hd.derivative(h, 0.0), 1.0)
-    _truth_or_nan(hd.derivative(h, np.array([0.0, 4.0])), [1.0, 1.0], [True, False])
-    F = lambda x: h(x[0]) + x[1] ** 2  # noqa: E731
-    x = np.array([0.0, 1.0])
-    _truth_or_nan(hd.gradient(F, x), [1.0, 2.0], [True, False])
-    value, g = hd.value_and_gradient(F, x)
-    assert value == 1.0
-    _truth_or_nan(g, [1.0, 2.0], [True, False])
-    J = hd.jacobian(lambda x: np.stack([h(x[0]), 3 * x[1]]), x)
-    _truth_or_nan(J, [[1.0, 0.0], [0.0, 3.0]], [[True, False], [False, False]])
+    _first_order_helpers(hd, h)
 
 
 def test_cbrt_of_cube_second_order_and_nested():
