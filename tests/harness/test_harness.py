@@ -34,6 +34,7 @@ from paths import (
     compare,
     fd_atol,
     path_pairs,
+    truncation_estimate,
 )
 
 import hyperdual
@@ -269,8 +270,10 @@ def _random_graph_property(tree, seed):
     compare(fname, x, "hyperdual.gradient", g, "central_differences(f)", d,
             atol=fd_atol(E, "grad", x, v, g))
     dh, _ = central_jacobian(E.grad, x)
+    # the modelled tolerance plus twice the measured truncation error (the model's
+    # third-derivative scale can be short by orders of magnitude near a flat point)
     compare(fname, x, "hyperdual.hessian", H, "central_differences(exact grad)", dh,
-            atol=fd_atol(E, "hess", x, v, H))
+            atol=fd_atol(E, "hess", x, v, H) + 2.0 * truncation_estimate(E.grad, x, dh))
     dv, _ = central_directional(E.grad, x, v)
     compare(fname, x, "hyperdual.hessian @ v", H @ v, "central_differences(exact grad, v)", dv,
             atol=fd_atol(E, "hvp", x, v, H @ v))
