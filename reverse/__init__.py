@@ -59,7 +59,7 @@ from .helpers import (
     vjp,
 )
 from .implicit import fixed_point, minimize, root, root_scalar
-from .layers import MLP, Layer, Linear, Model, WeightsFileError
+from .layers import MLP, BatchNorm, Conv2d, Deconv2d, Layer, Linear, Model, WeightsFileError
 from .optimizers import SGD, AdaGrad, Adam, ClipGrad, MomentumSGD, Optimizer, WeightDecay
 from .scipy_adapter import least_squares_jac, scipy_derivatives, value_and_jac
 from . import linalg  # noqa: F401  (reverse.linalg: scipy.linalg stand-ins)
@@ -85,6 +85,9 @@ __all__ = [
     "sparse_hessian",
     "sparse_jacobian",
     "MLP",
+    "BatchNorm",
+    "Conv2d",
+    "Deconv2d",
     "SGD",
     "AdaGrad",
     "Adam",

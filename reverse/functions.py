@@ -15,8 +15,8 @@ plain arrays and always return a Variable.
 The rules themselves live in :mod:`reverse.rules`, one module per family
 (``unary``, ``binary``, ``elementwise``, ``reductions``, ``shape``,
 ``indexing``, ``selection``, ``products``, ``contractions``, ``linalg``,
-``statistics``, ``sorting``, ``nn``); this module re-exports their public
-names (``import reverse.functions as F``, as DeZero's ``dezero.functions``).
+``statistics``, ``sorting``, ``nn``, ``conv``, ``book``); this module re-exports their
+public names (``import reverse.functions as F``, as DeZero's ``dezero.functions``).
 
 Conventions at non-differentiable points
 ----------------------------------------
@@ -67,7 +67,9 @@ import numpy as np  # noqa: F401
 from . import core  # noqa: F401
 from .core import FUNCTIONS, UFUNCS, VALUE_UFUNCS, Function, Variable, as_array  # noqa: F401
 from .rules import binary as _binary  # (reverse.rules registers every family)
+from .rules import book as _book
 from .rules import contractions as _contractions
+from .rules import conv as _conv
 from .rules import elementwise as _elementwise
 from .rules import indexing as _indexing
 from .rules import nn as _nn
@@ -78,7 +80,9 @@ from .rules import shape as _shape
 from .rules import statistics as _statistics
 from .rules import unary as _unary
 from .rules.binary import *  # noqa: F403
+from .rules.book import *  # noqa: F403
 from .rules.contractions import *  # noqa: F403
+from .rules.conv import *  # noqa: F403
 from .rules.elementwise import *  # noqa: F403
 from .rules.indexing import *  # noqa: F403
 from .rules.nn import *  # noqa: F403
@@ -95,5 +99,6 @@ from .utils import expand_to, is_basic_index, reduce_shape, scatter_add, sum_to 
 __all__ = [
     *_unary.__all__, *_binary.__all__, *_products.__all__, *_reductions.__all__,
     *_shape.__all__, *_indexing.__all__, "sum_to", *_selection.__all__, *_nn.__all__,
-    *_contractions.__all__, *_elementwise.__all__, *_statistics.__all__,
+    *_contractions.__all__, *_elementwise.__all__, *_statistics.__all__, *_conv.__all__,
+    *_book.__all__,
 ]

@@ -1,4 +1,5 @@
-"""Neural-network layers: ``Layer``, ``Linear``, ``MLP``, with saved weights.
+"""Neural-network layers: ``Layer``, ``Linear``, ``MLP``, ``Conv2d``, ``Deconv2d``,
+``BatchNorm``, with saved weights.
 
 A :class:`Layer` keeps track of the :class:`~reverse.core.Parameter` objects and
 the sub-layers assigned to its attributes (also inside lists and tuples of
@@ -47,7 +48,8 @@ import numpy as np
 from . import functions as F
 from .core import Parameter, Variable
 
-__all__ = ["MLP", "Layer", "Linear", "Model", "WeightsFileError"]
+__all__ = ["MLP", "Layer", "Linear", "Model", "WeightsFileError", "Conv2d", "Deconv2d",
+           "BatchNorm"]
 
 #: ``np.savez`` keyword names a parameter path cannot take.
 _RESERVED = frozenset({"file", "allow_pickle", "args", "kwds"})
@@ -676,3 +678,236 @@ class MLP(Layer):
         for layer in self.layers[:-1]:
             x = self.activation(layer(x))
         return self.layers[-1](x)
+
+
+class _ConvBase(Layer):
+    """Shared set-up of ``Conv2d`` and ``Deconv2d``: sizes, lazy ``W``, bias."""
+
+    _who = "Conv2d"
+
+    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, pad: Any = 0,
+                 nobias: bool = False, dtype: Any = np.float64, in_channels: int | None = None,
+                 rng: np.random.Generator | int | None = None, seed: int | None = None) -> None:
+        super().__init__()
+        from .rules.conv import _pair
+
+        who = self._who
+        self.out_channels = _positive_int(out_channels, f"{who}: out_channels")
+        self.kernel_size = _pair(kernel_size, f"{who}: kernel_size", 1)
+        self.stride = _pair(stride, f"{who}: stride", 1)
+        self.pad = _pair(pad, f"{who}: pad", 0)
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(f"{who}: dtype must be a floating dtype, got {self.dtype}")
+        self._rng = _make_rng(rng, seed, who)
+        self.in_channels: int | None = None
+        self.W = Parameter(None, name="W")
+        if in_channels is not None:
+            self._init_W(_positive_int(in_channels, f"{who}: in_channels"))
+        self.b = None if nobias else Parameter(np.zeros(self.out_channels, dtype=self.dtype),
+                                               name="b")
+
+    def _w_shape(self, c: int) -> tuple[int, ...]:
+        return (self.out_channels, c, *self.kernel_size)
+
+    def _init_W(self, c: int) -> None:
+        # LeCun's scale sqrt(1 / fan_in) with fan_in = C * KH * KW, as DeZero does
+        scale = np.sqrt(1.0 / (c * self.kernel_size[0] * self.kernel_size[1]))
+        w = self._rng.standard_normal(self._w_shape(c)) * scale
+        self.W.data = w.astype(self.dtype, copy=False)
+        self.in_channels = c
+
+    def _checked(self, x: Any) -> Any:
+        shape = x.shape if isinstance(x, Variable) else np.shape(x)
+        if len(shape) != 4:
+            raise ValueError(f"{self._who}: input must be (N, C, H, W), got shape "
+                             f"{tuple(shape)}")
+        if self.W.data is None:
+            self._init_W(_positive_int(shape[1], f"{self._who}: input channels"))
+        elif shape[1] != self.in_channels:
+            raise ValueError(f"{self._who}: input has {shape[1]} channels, the layer "
+                             f"expects {self.in_channels}")
+        return x
+
+
+class Conv2d(_ConvBase):
+    """2-d convolution layer: ``F.conv2d(x, W, b, stride, pad)`` with ``W`` of shape
+    ``(out_channels, in_channels, KH, KW)``.
+
+    Parameters
+    ----------
+    out_channels : int
+        Number of filters.
+    kernel_size, stride, pad : int or (int, int)
+        As for ``reverse.functions.conv2d``.
+    nobias : bool
+        Leave out ``b``.
+    dtype : numpy dtype
+        Floating dtype of the weights (default float64).
+    in_channels : int, optional
+        Taken from the first input if None (lazy initialisation).
+    rng, seed : numpy Generator or int, optional
+        Source of ``W`` (normal, standard deviation ``sqrt(1 / (C KH KW))``, the
+        book's); numpy's global random state by default.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Conv2d(4, 3, pad=1, seed=0)
+    >>> layer(np.ones((2, 3, 5, 5))).shape
+    (2, 4, 5, 5)
+    >>> layer.W.shape
+    (4, 3, 3, 3)
+    """
+
+    _who = "Conv2d"
+
+    def forward(self, x: Any) -> Variable:
+        """Return ``conv2d(x, W, b)``, initialising ``W`` from ``x``'s channels if needed.
+
+        Parameters
+        ----------
+        x : Variable or array_like
+            Images ``(N, C, H, W)``.
+
+        Returns
+        -------
+        Variable
+            ``(N, out_channels, OH, OW)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Conv2d(1, 2, nobias=True, seed=0)(np.ones((1, 1, 3, 3))).shape
+        (1, 1, 2, 2)
+        """
+        return F.conv2d(self._checked(x), self.W, self.b, self.stride, self.pad)
+
+
+class Deconv2d(_ConvBase):
+    """Transposed 2-d convolution layer: ``F.deconv2d`` with ``W`` of shape
+    ``(in_channels, out_channels, KH, KW)``.
+
+    Parameters
+    ----------
+    out_channels : int
+        Number of output channels.
+    kernel_size, stride, pad : int or (int, int)
+        As for ``reverse.functions.deconv2d``.
+    nobias : bool
+        Leave out ``b``.
+    dtype : numpy dtype
+        Floating dtype of the weights (default float64).
+    in_channels : int, optional
+        Taken from the first input if None (lazy initialisation).
+    rng, seed : numpy Generator or int, optional
+        Source of ``W`` (as for :class:`Conv2d`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Deconv2d(2, 3, stride=2, pad=1, seed=0)(np.ones((1, 4, 3, 3))).shape
+    (1, 2, 5, 5)
+    """
+
+    _who = "Deconv2d"
+
+    def _w_shape(self, c: int) -> tuple[int, ...]:
+        return (c, self.out_channels, *self.kernel_size)
+
+    def forward(self, x: Any) -> Variable:
+        """Return ``deconv2d(x, W, b)``, initialising ``W`` from ``x``'s channels if needed.
+
+        Parameters
+        ----------
+        x : Variable or array_like
+            Images ``(N, C, H, W)``.
+
+        Returns
+        -------
+        Variable
+            ``(N, out_channels, OH, OW)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Deconv2d(1, 2, seed=0)(np.ones((1, 1, 2, 2))).shape
+        (1, 1, 3, 3)
+        """
+        return F.deconv2d(self._checked(x), self.W, self.b, self.stride, self.pad)
+
+
+class BatchNorm(Layer):
+    """Batch normalisation layer (``F.batch_norm``) with running statistics.
+
+    ``gamma`` (ones), ``beta`` (zeros) and the running ``avg_mean`` (zeros) and
+    ``avg_var`` (ones) are created at the first call with the input's channel count
+    and dtype. ``avg_mean``/``avg_var`` are Parameters, so they are saved with the
+    weights; they never get a gradient, so optimizers leave them alone.
+
+    Parameters
+    ----------
+    decay : float
+        Weight of the old running statistics (default 0.9).
+    eps : float
+        Added to the variance (default 2e-5).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bn = BatchNorm()
+    >>> y = bn(np.array([[1.0, 10.0], [3.0, 30.0]]))
+    >>> np.round(y.data, 3)
+    array([[-1., -1.],
+           [ 1.,  1.]])
+    >>> bn.avg_mean.data
+    array([0.2, 2. ])
+    """
+
+    def __init__(self, decay: float = 0.9, eps: float = 2e-5) -> None:
+        super().__init__()
+        self.decay = float(decay)
+        self.eps = float(eps)
+        self.avg_mean = Parameter(None, name="avg_mean")
+        self.avg_var = Parameter(None, name="avg_var")
+        self.gamma = Parameter(None, name="gamma")
+        self.beta = Parameter(None, name="beta")
+
+    def forward(self, x: Any) -> Variable:
+        """Normalise ``x`` (``(N, C)`` or ``(N, C, H, W)``) over all but the channel axis.
+
+        Parameters
+        ----------
+        x : Variable or array_like
+            ``(N, C)`` or ``(N, C, H, W)``.
+
+        Returns
+        -------
+        Variable
+            The normalised batch, shaped as ``x``.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` has another number of axes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> BatchNorm()(np.ones((2, 3, 4, 4))).shape
+        (2, 3, 4, 4)
+        """
+        shape = x.shape if isinstance(x, Variable) else np.shape(x)
+        if len(shape) not in (2, 4):
+            raise ValueError(f"BatchNorm: input must be (N, C) or (N, C, H, W), got shape "
+                             f"{tuple(shape)}")
+        if self.avg_mean.data is None:
+            c = shape[1]
+            dtype = np.dtype(getattr(x, "dtype", np.float64))
+            dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+            self.avg_mean.data = np.zeros(c, dtype=dtype)
+            self.avg_var.data = np.ones(c, dtype=dtype)
+            self.gamma.data = np.ones(c, dtype=dtype)
+            self.beta.data = np.zeros(c, dtype=dtype)
+        return F.batch_norm(x, self.gamma, self.beta, self.avg_mean, self.avg_var,
+                            self.decay, self.eps)
