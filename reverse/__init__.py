@@ -34,7 +34,7 @@ from .core import (
     using_config,
 )
 from .custom import CustomRule, custom_jvp
-from .datasets import DataLoader, Spiral, get_spiral, spiral
+from .datasets import DataLoader, SeqDataLoader, SinCurve, Spiral, get_spiral, spiral
 from .graph import GraphvizNotFoundError, plot_dot_graph, to_dot
 from .helpers import (
     GradientCheckError,
@@ -59,7 +59,18 @@ from .helpers import (
     vjp,
 )
 from .implicit import fixed_point, minimize, root, root_scalar
-from .layers import MLP, BatchNorm, Conv2d, Deconv2d, Layer, Linear, Model, WeightsFileError
+from .layers import (
+    LSTM,
+    MLP,
+    RNN,
+    BatchNorm,
+    Conv2d,
+    Deconv2d,
+    Layer,
+    Linear,
+    Model,
+    WeightsFileError,
+)
 from .optimizers import SGD, AdaGrad, Adam, ClipGrad, MomentumSGD, Optimizer, WeightDecay
 from .scipy_adapter import least_squares_jac, scipy_derivatives, value_and_jac
 from . import linalg  # noqa: F401  (reverse.linalg: scipy.linalg stand-ins)
@@ -88,6 +99,10 @@ __all__ = [
     "BatchNorm",
     "Conv2d",
     "Deconv2d",
+    "RNN",
+    "LSTM",
+    "SinCurve",
+    "SeqDataLoader",
     "SGD",
     "AdaGrad",
     "Adam",

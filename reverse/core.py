@@ -607,6 +607,34 @@ class Variable(_ArrayMethods):
         """
         self.creator = None
 
+    def unchain_backward(self) -> None:
+        """Cut the whole graph behind this Variable (the book's truncated backprop).
+
+        Every Variable the graph reaches becomes a leaf, so the functions and the
+        intermediate values they hold can be freed; this Variable keeps its data.
+        A later ``backward`` from a value computed from this one stops here.
+
+        Examples
+        --------
+        >>> x = Variable(3.0)
+        >>> h = x * x
+        >>> y = h * 2.0
+        >>> y.unchain_backward()
+        >>> y.creator is None and h.creator is None
+        True
+        >>> (y * 5.0).backward()
+        >>> x.grad is None
+        True
+        """
+        stack = [self.creator] if self.creator is not None else []
+        self.creator = None
+        while stack:
+            f = stack.pop()
+            for x in f._inputs:
+                if _isinstance(x, Variable) and x.creator is not None:
+                    stack.append(x.creator)
+                    x.creator = None
+
     def clear_grad(self) -> None:
         """Reset ``grad`` to None (gradients accumulate across backward calls).
 

@@ -1,4 +1,5 @@
-"""Toy data made in code: the spiral set, and minibatch iteration.
+"""Toy data made in code: the spiral set and the sine curve, and minibatch iteration
+(shuffled, or in parallel stretches of a series for truncated backprop through time).
 
 Examples
 --------
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DataLoader", "Spiral", "get_spiral", "spiral"]
+__all__ = ["DataLoader", "SeqDataLoader", "SinCurve", "Spiral", "get_spiral", "spiral"]
 
 #: the seeds of the book's DeZero spiral: training and test set
 _BOOK_SEEDS = {True: 1984, False: 2020}
@@ -112,6 +113,15 @@ def get_spiral(train: bool = True) -> tuple[np.ndarray, np.ndarray]:
     return spiral(train=train)
 
 
+def _unpack(x: Any, t: Any) -> tuple[Any, Any]:
+    """A data set object (``.data`` and ``.label``, as ``Spiral`` and the book's data
+    sets) given alone stands for its two arrays."""
+    if t is None and not isinstance(x, np.ndarray) and hasattr(x, "data") \
+            and hasattr(x, "label"):
+        return x.data, x.label
+    return x, t
+
+
 class Spiral:
     """The spiral set as a data set object (the book's ``dezero.datasets.Spiral``).
 
@@ -164,8 +174,9 @@ class DataLoader:
 
     Parameters
     ----------
-    x : array_like
-        Inputs; the first axis indexes samples.
+    x : array_like or data set
+        Inputs; the first axis indexes samples. A data set object with ``.data`` and
+        ``.label`` (``Spiral(...)``, as the book passes it) stands for both arrays.
     t : array_like, optional
         Targets with the same number of samples (None: batches of ``x`` only).
     batch_size : int
@@ -189,6 +200,7 @@ class DataLoader:
 
     def __init__(self, x: Any, t: Any = None, batch_size: int = 32, shuffle: bool = True,
                  seed: int | np.random.Generator | None = None, drop_last: bool = False) -> None:
+        x, t = _unpack(x, t)
         self.x = np.asarray(x)
         if self.x.ndim == 0:
             raise ValueError("DataLoader: x must have a sample axis, got a 0-d value")
@@ -275,3 +287,114 @@ class DataLoader:
         (array([2.]), array([0]))
         """
         return self.__next__()
+
+
+class SinCurve:
+    """A noisy sine wave for next-value prediction (the book's ``dezero.datasets.SinCurve``).
+
+    ``data[i]`` is the curve at step i and ``label[i]`` at step i + 1, both of shape
+    ``(1,)``. The training curve is ``sin`` plus uniform noise in ``[-noise, noise]``;
+    the test curve is ``cos`` without noise (as in the book).
+
+    Parameters
+    ----------
+    train : bool
+        Training curve (noisy sine) or test curve (cosine).
+    n : int
+        Points on ``[0, 2 pi]`` (``n - 1`` samples).
+    noise : float
+        Half-width of the training noise.
+    seed : int or numpy Generator, optional
+        Source of the noise; numpy's global random state by default (so
+        ``np.random.seed`` applies, as in the book).
+
+    Examples
+    --------
+    >>> ds = SinCurve(seed=0)
+    >>> len(ds), ds.data.shape, ds.label.shape
+    (999, (999, 1), (999, 1))
+    >>> bool(ds.data[1, 0] == ds.label[0, 0])
+    True
+    """
+
+    def __init__(self, train: bool = True, n: int = 1000, noise: float = 0.05,
+                 seed: int | np.random.Generator | None = None) -> None:
+        self.train = bool(train)
+        n = _count(n, "SinCurve: n")
+        if n < 2:
+            raise ValueError(f"SinCurve: n must be >= 2 (one sample needs two points), got {n}")
+        if not noise >= 0:
+            raise ValueError(f"SinCurve: noise must be >= 0, got {noise!r}")
+        t = np.linspace(0.0, 2 * np.pi, n)
+        if self.train:
+            rng = np.random if seed is None else (
+                seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed))
+            y = np.sin(t) + rng.uniform(-noise, noise, size=n)
+        else:
+            y = np.cos(t)
+        self.data = y[:-1, None]
+        self.label = y[1:, None]
+
+    def __getitem__(self, index: Any) -> tuple[Any, Any]:
+        return self.data[index], self.label[index]
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+class SeqDataLoader:
+    """Minibatches for truncated backprop through time (the book's ``SeqDataLoader``).
+
+    The series is cut into ``batch_size`` equal stretches read in parallel: batch k
+    holds samples ``(offset_j + k) % n`` for the stretch offsets ``offset_j = j * (n //
+    batch_size)``, so consecutive batches continue each stretch. One epoch is
+    ``n // batch_size`` batches.
+
+    Parameters
+    ----------
+    x : array_like or data set
+        Inputs; the first axis is time. A data set object with ``.data`` and ``.label``
+        (``SinCurve(...)``, as the book passes it) stands for both arrays.
+    t : array_like
+        Targets, one per input.
+    batch_size : int
+        Number of parallel stretches (1 reads the series in order).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loader = SeqDataLoader(np.arange(6.0), np.arange(6), batch_size=2)
+    >>> [tb.tolist() for _, tb in loader]
+    [[0, 3], [1, 4], [2, 5]]
+    """
+
+    def __init__(self, x: Any, t: Any = None, batch_size: int = 1) -> None:
+        x, t = _unpack(x, t)
+        if t is None:
+            raise TypeError("SeqDataLoader: give the targets t, or a data set with .data "
+                            "and .label")
+        self.x, self.t = np.asarray(x), np.asarray(t)
+        if self.x.ndim == 0 or self.t.ndim == 0 or len(self.x) != len(self.t):
+            raise ValueError(f"SeqDataLoader: x and t must have the same number of samples, "
+                             f"got shapes {self.x.shape} and {self.t.shape}")
+        self.batch_size = _count(batch_size, "SeqDataLoader: batch_size")
+        if self.batch_size > len(self.x):
+            raise ValueError(f"SeqDataLoader: batch_size {self.batch_size} exceeds the "
+                             f"{len(self.x)} samples")
+        self._k = 0
+
+    def __len__(self) -> int:
+        """Number of batches per epoch."""
+        return len(self.x) // self.batch_size
+
+    def __iter__(self) -> SeqDataLoader:
+        self._k = 0
+        return self
+
+    def __next__(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._k >= len(self):
+            raise StopIteration
+        n = len(self.x)
+        idx = (np.arange(self.batch_size) * (n // self.batch_size) + self._k) % n
+        self._k += 1
+        return self.x[idx], self.t[idx]

@@ -1,5 +1,5 @@
 """Neural-network layers: ``Layer``, ``Linear``, ``MLP``, ``Conv2d``, ``Deconv2d``,
-``BatchNorm``, with saved weights.
+``BatchNorm``, ``RNN``, ``LSTM``, with saved weights.
 
 A :class:`Layer` keeps track of the :class:`~reverse.core.Parameter` objects and
 the sub-layers assigned to its attributes (also inside lists and tuples of
@@ -49,7 +49,7 @@ from . import functions as F
 from .core import Parameter, Variable
 
 __all__ = ["MLP", "Layer", "Linear", "Model", "WeightsFileError", "Conv2d", "Deconv2d",
-           "BatchNorm"]
+           "BatchNorm", "RNN", "LSTM"]
 
 #: ``np.savez`` keyword names a parameter path cannot take.
 _RESERVED = frozenset({"file", "allow_pickle", "args", "kwds"})
@@ -911,3 +911,167 @@ class BatchNorm(Layer):
             self.beta.data = np.zeros(c, dtype=dtype)
         return F.batch_norm(x, self.gamma, self.beta, self.avg_mean, self.avg_var,
                             self.decay, self.eps)
+
+
+class RNN(Layer):
+    """Elman recurrent layer ``h = tanh(x W_x + b + h_prev W_h)`` with its state kept
+    between calls (the book's ``L.RNN``); ``reset_state()`` starts a new sequence.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Size of the state ``h``.
+    in_size : int, optional
+        Input features; taken from the first input if None.
+    dtype : numpy dtype
+        Floating dtype of the weights (default float64).
+    rng, seed : numpy Generator or int, optional
+        Source of the weights (LeCun scale ``sqrt(1 / fan_in)``, the book's);
+        numpy's global random state by default.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rnn = RNN(4, seed=0)
+    >>> h1 = rnn(np.ones((2, 3)))
+    >>> h2 = rnn(np.ones((2, 3)))   # uses h1
+    >>> h2.shape, bool(np.allclose(h1.data, h2.data))
+    ((2, 4), False)
+    >>> rnn.reset_state()
+    >>> bool(np.allclose(rnn(np.ones((2, 3))).data, h1.data))
+    True
+    """
+
+    def __init__(self, hidden_size: int, in_size: int | None = None, dtype: Any = np.float64,
+                 rng: np.random.Generator | int | None = None, seed: int | None = None) -> None:
+        super().__init__()
+        H = _positive_int(hidden_size, "RNN: hidden_size")
+        gen = _make_rng(rng, seed, "RNN")
+        self.x2h = Linear(H, in_size=in_size, dtype=dtype, rng=gen, init="lecun")
+        self.h2h = Linear(H, in_size=H, nobias=True, dtype=dtype, rng=gen, init="lecun")
+        self.h: Variable | None = None
+
+    def reset_state(self) -> None:
+        """Forget the state: the next call starts a new sequence.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rnn = RNN(2, seed=0)
+        >>> _ = rnn(np.ones((1, 3)))
+        >>> rnn.reset_state()
+        >>> rnn.h is None
+        True
+        """
+        self.h = None
+
+    def forward(self, x: Any) -> Variable:
+        """One time step: the new state from ``x`` and the previous state.
+
+        Parameters
+        ----------
+        x : Variable or array_like
+            Input batch ``(N, in_size)``.
+
+        Returns
+        -------
+        Variable
+            The new state ``(N, hidden_size)`` (also kept as ``self.h``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> RNN(2, seed=0)(np.zeros((1, 3))).shape
+        (1, 2)
+        """
+        a = self.x2h(x)
+        h = F.tanh(a if self.h is None else a + self.h2h(self.h))  # type: ignore[attr-defined]
+        self.h = h
+        return h
+
+
+class LSTM(Layer):
+    """Long short-term memory layer with its state ``(h, c)`` kept between calls (the
+    book's ``L.LSTM``); ``reset_state()`` starts a new sequence.
+
+    Gates ``f, i, o = sigmoid(x W + b + h_prev U)`` and candidate ``u = tanh(...)``;
+    ``c = f c_prev + i u`` (``i u`` at the first step) and ``h = o tanh(c)``.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Size of ``h`` and ``c``.
+    in_size : int, optional
+        Input features; taken from the first input if None.
+    dtype : numpy dtype
+        Floating dtype of the weights (default float64).
+    rng, seed : numpy Generator or int, optional
+        Source of the weights (LeCun scale); numpy's global random state by default.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lstm = LSTM(5, seed=0)
+    >>> lstm(np.ones((2, 3))).shape, lstm.c.shape
+    ((2, 5), (2, 5))
+    """
+
+    def __init__(self, hidden_size: int, in_size: int | None = None, dtype: Any = np.float64,
+                 rng: np.random.Generator | int | None = None, seed: int | None = None) -> None:
+        super().__init__()
+        H = _positive_int(hidden_size, "LSTM: hidden_size")
+        gen = _make_rng(rng, seed, "LSTM")
+
+        def lin(src: int | None, nobias: bool = False) -> Linear:
+            return Linear(H, in_size=src, nobias=nobias, dtype=dtype, rng=gen, init="lecun")
+
+        self.x2f, self.x2i, self.x2o, self.x2u = (lin(in_size) for _ in range(4))
+        self.h2f, self.h2i, self.h2o, self.h2u = (lin(H, True) for _ in range(4))
+        self.h: Variable | None = None
+        self.c: Variable | None = None
+
+    def reset_state(self) -> None:
+        """Forget the state: the next call starts a new sequence.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> lstm = LSTM(2, seed=0)
+        >>> _ = lstm(np.ones((1, 3)))
+        >>> lstm.reset_state()
+        >>> lstm.h is None and lstm.c is None
+        True
+        """
+        self.h = None
+        self.c = None
+
+    def forward(self, x: Any) -> Variable:
+        """One time step.
+
+        Parameters
+        ----------
+        x : Variable or array_like
+            Input batch ``(N, in_size)``.
+
+        Returns
+        -------
+        Variable
+            The new ``h`` ``(N, hidden_size)`` (``h`` and ``c`` are kept).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> LSTM(2, seed=0)(np.zeros((1, 3))).shape
+        (1, 2)
+        """
+        pre = [self.x2f(x), self.x2i(x), self.x2o(x), self.x2u(x)]
+        if self.h is not None:
+            pre = [p + h2(self.h) for p, h2 in
+                   zip(pre, (self.h2f, self.h2i, self.h2o, self.h2u))]
+        # Any: Variable's arithmetic operators are generated (mypy does not see them)
+        f, i, o = (F.sigmoid(p) for p in pre[:3])  # type: Any, Any, Any
+        u: Any = F.tanh(pre[3])  # type: ignore[attr-defined]
+        c: Any = i * u if self.c is None else f * self.c + i * u
+        h: Any = o * F.tanh(c)  # type: ignore[attr-defined]
+        self.h, self.c = h, c
+        return h
