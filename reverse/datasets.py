@@ -113,13 +113,24 @@ def get_spiral(train: bool = True) -> tuple[np.ndarray, np.ndarray]:
     return spiral(train=train)
 
 
-def _unpack(x: Any, t: Any) -> tuple[Any, Any]:
-    """A data set object (``.data`` and ``.label``, as ``Spiral`` and the book's data
-    sets) given alone stands for its two arrays."""
-    if t is None and not isinstance(x, np.ndarray) and hasattr(x, "data") \
-            and hasattr(x, "label"):
-        return x.data, x.label
-    return x, t
+def _unpack(x: Any, t: Any, batch_size: Any, shuffle: Any = True) -> tuple[Any, ...]:
+    """``(x, t, batch_size, shuffle)`` with a data set object (``.data`` and ``.label``,
+    as ``Spiral`` and the book's data sets) standing for its two arrays.
+
+    After a data set the positional arguments are the book's ``(dataset, batch_size,
+    shuffle)``: an int in ``t``'s place is the batch size, and a bool in
+    ``batch_size``'s place is ``shuffle``.
+    """
+    if isinstance(x, np.ndarray) or not (hasattr(x, "data") and hasattr(x, "label")):
+        return x, t, batch_size, shuffle
+    if isinstance(t, (int, np.integer)) and not isinstance(t, (bool, np.bool_)):
+        if isinstance(batch_size, (bool, np.bool_)):
+            shuffle = batch_size
+        t, batch_size = None, t
+    if t is not None:
+        raise TypeError("a data set object brings its own targets (.label): pass t only "
+                        "with an array x")
+    return x.data, x.label, batch_size, shuffle
 
 
 class Spiral:
@@ -176,7 +187,8 @@ class DataLoader:
     ----------
     x : array_like or data set
         Inputs; the first axis indexes samples. A data set object with ``.data`` and
-        ``.label`` (``Spiral(...)``, as the book passes it) stands for both arrays.
+        ``.label`` (``Spiral(...)``) stands for both arrays, and is followed by the
+        book's positional ``(batch_size, shuffle)``: ``DataLoader(train_set, 30)``.
     t : array_like, optional
         Targets with the same number of samples (None: batches of ``x`` only).
     batch_size : int
@@ -200,7 +212,7 @@ class DataLoader:
 
     def __init__(self, x: Any, t: Any = None, batch_size: int = 32, shuffle: bool = True,
                  seed: int | np.random.Generator | None = None, drop_last: bool = False) -> None:
-        x, t = _unpack(x, t)
+        x, t, batch_size, shuffle = _unpack(x, t, batch_size, shuffle)
         self.x = np.asarray(x)
         if self.x.ndim == 0:
             raise ValueError("DataLoader: x must have a sample axis, got a 0-d value")
@@ -354,7 +366,8 @@ class SeqDataLoader:
     ----------
     x : array_like or data set
         Inputs; the first axis is time. A data set object with ``.data`` and ``.label``
-        (``SinCurve(...)``, as the book passes it) stands for both arrays.
+        (``SinCurve(...)``) stands for both arrays, and is followed by the book's
+        positional ``batch_size``: ``SeqDataLoader(train_set, 30)``.
     t : array_like
         Targets, one per input.
     batch_size : int
@@ -369,7 +382,7 @@ class SeqDataLoader:
     """
 
     def __init__(self, x: Any, t: Any = None, batch_size: int = 1) -> None:
-        x, t = _unpack(x, t)
+        x, t, batch_size, _ = _unpack(x, t, batch_size)
         if t is None:
             raise TypeError("SeqDataLoader: give the targets t, or a data set with .data "
                             "and .label")

@@ -166,3 +166,16 @@ def test_loaders_take_a_data_set_object_as_the_book_passes_it():
     np.testing.assert_array_equal(got[2][1], sp.label[200:])
     with pytest.raises(TypeError, match="give the targets"):
         SeqDataLoader(np.ones(3), batch_size=1)
+
+
+def test_loaders_take_the_books_positional_arguments():
+    from reverse import DataLoader, Spiral
+
+    sp = Spiral()
+    loader = DataLoader(sp, 30, False)  # the book's DataLoader(dataset, batch_size, shuffle)
+    assert loader.batch_size == 30 and not loader.shuffle
+    np.testing.assert_array_equal(next(iter(loader))[1], sp.label[:30])
+    assert DataLoader(sp, 30).shuffle
+    assert SeqDataLoader(SinCurve(seed=0), 30).batch_size == 30
+    with pytest.raises(TypeError, match="brings its own targets"):
+        DataLoader(sp, sp.label)
