@@ -185,6 +185,14 @@ def check_sparse_pde(r):
     assert r["jacobian_difference"] < 1e-9  # sparse and dense exact Jacobians (entries ~1e3)
 
 
+def check_book_cnn_rnn(r):
+    # double backprop through conv2d and max pooling against central differences of the
+    # exact gradient (h = 1e-5: truncation and rounding are far below 1e-6 here)
+    assert r["hvp_relative_difference"] < 1e-6
+    assert r["cnn_losses"][-1] < 0.8 * r["cnn_losses"][0]
+    assert r["lstm_losses"][-1] < r["lstm_losses"][0]
+
+
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
 
 
