@@ -49,7 +49,7 @@ from . import functions as F
 from .core import Parameter, Variable
 
 __all__ = ["MLP", "Layer", "Linear", "Model", "WeightsFileError", "Conv2d", "Deconv2d",
-           "BatchNorm", "RNN", "LSTM"]
+           "BatchNorm", "RNN", "LSTM", "Sequential"]
 
 #: ``np.savez`` keyword names a parameter path cannot take.
 _RESERVED = frozenset({"file", "allow_pickle", "args", "kwds"})
@@ -368,9 +368,103 @@ class Layer:
         for name, p in named:
             p.data = arrays[name]
 
+    def plot(self, *inputs: Any, to_file: str = "model.png", verbose: bool = True) -> str:
+        """Draw the graph of ``self(*inputs)`` with Graphviz (the book's ``Model.plot``).
+
+        Parameters
+        ----------
+        *inputs : Variable or array_like
+            What the layer is called with.
+        to_file : str
+            Image path; its extension selects the format (the ``.dot`` text is written
+            beside it even without Graphviz).
+        verbose : bool
+            Add shapes and dtypes to the variable labels.
+
+        Returns
+        -------
+        str
+            The path of the image.
+
+        Raises
+        ------
+        GraphvizNotFoundError
+            If the ``dot`` program is not installed.
+
+        Examples
+        --------
+        >>> import numpy as np, os, tempfile
+        >>> from reverse import GraphvizNotFoundError
+        >>> path = os.path.join(tempfile.mkdtemp(), "mlp.png")
+        >>> try:
+        ...     _ = MLP((3, 1), seed=0).plot(np.ones((2, 4)), to_file=path)
+        ... except GraphvizNotFoundError:
+        ...     pass
+        >>> os.path.exists(path[:-4] + ".dot")
+        True
+        """
+        from .graph import plot_dot_graph
+
+        return plot_dot_graph(self(*inputs), to_file=to_file, verbose=verbose)
+
 
 #: DeZero's name for a top-level layer.
 Model = Layer
+
+
+class Sequential(Layer):
+    """Layers (or functions) applied one after another (DeZero's ``Sequential``).
+
+    Parameters
+    ----------
+    *layers : Layer or callable
+        Applied in order; layers among them are registered, so their parameters
+        are the model's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import reverse.functions as F
+    >>> model = Sequential(Linear(4, seed=0), F.relu, Linear(1, seed=1))
+    >>> model(np.ones((2, 3))).shape
+    (2, 1)
+    >>> len(list(model.params()))
+    4
+    """
+
+    def __init__(self, *layers: Any) -> None:
+        super().__init__()
+        for i, layer in enumerate(layers):
+            if not callable(layer):
+                raise TypeError(f"Sequential: each item must be a layer or a function, "
+                                f"got {type(layer).__name__}")
+            if isinstance(layer, Layer):
+                setattr(self, f"l{i}", layer)  # tracked (DeZero's names l0, l1, ...)
+        # the whole sequence, functions included, untracked (the layers are, as l<i>)
+        object.__setattr__(self, "layers", list(layers))
+
+    def forward(self, x: Any) -> Any:
+        """Apply every layer in turn.
+
+        Parameters
+        ----------
+        x : Variable or array_like
+            The input of the first layer.
+
+        Returns
+        -------
+        Variable
+            The output of the last one.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Sequential(Linear(2, seed=0))(np.ones((1, 3))).shape
+        (1, 2)
+        """
+        for layer in self.layers:
+            x = layer(x)
+        return x
 
 
 def _umask() -> int:

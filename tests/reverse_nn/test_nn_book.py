@@ -195,3 +195,33 @@ def test_variable_repr_indents_like_the_book():
     assert repr(Variable(np.array([[1.0], [2.0]]), name="x")) == (
         "variable([[1.]\n          [2.]], name='x')")
     assert repr(Variable(np.array(2.5))) == "variable(2.5)"
+
+
+# ---------------------------------------------------------- Sequential, Model.plot
+def test_sequential_applies_layers_and_functions_in_order_and_tracks_the_layers():
+    from reverse import Sequential
+
+    a, b = Linear(4, seed=0), Linear(2, seed=1)
+    model = Sequential(a, F.relu, b)
+    x = np.random.default_rng(0).normal(size=(3, 5))
+    y = model(x)
+    ref = np.maximum(x @ a.W.data + a.b.data, 0) @ b.W.data + b.b.data
+    assert_close_ulps(y.data, ref, ulps=4)
+    assert [n for n, _ in model.named_params()] == ["l0.W", "l0.b", "l2.W", "l2.b"]
+    model.cleargrads()
+    F.sum(y).backward()
+    assert all(p.grad is not None for p in model.params())
+    with pytest.raises(TypeError, match="layer or a function"):
+        Sequential(a, 3)
+
+
+def test_model_plot_writes_the_graph(tmp_path):
+    from reverse import GraphvizNotFoundError
+
+    path = tmp_path / "model.png"
+    try:
+        MLP((3, 1), seed=0).plot(np.ones((2, 4)), to_file=str(path))
+    except GraphvizNotFoundError:
+        pass
+    dot = (tmp_path / "model.dot").read_text()
+    assert "digraph" in dot and dot.count("->") >= 6  # two Linear layers and an activation
