@@ -74,7 +74,9 @@ def _sum_to_raw(x: Any, shape: tuple[int, ...]) -> Any:
         i + lead for i, n in enumerate(shape) if n == 1 and xshape[i + lead] != 1
     )
     y = np.sum(x, axis=axes, keepdims=True) if axes else x
-    if y.shape[lead:] != shape:  # e.g. (10, 20, 20) to (10,): not a broadcast of it
+    if y.shape[lead:] != shape and any(  # (10, 20, 20) to (10,): not a broadcast of it
+            a == a and b == b and a != b for a, b in zip(y.shape[lead:], shape)):
+        # (a == a: a dask array's unknown length is nan, and matches anything)
         raise ValueError(f"sum_to: shape {xshape} is not a broadcast of {shape} (numpy's "
                          f"broadcasting matches trailing axes, each equal or 1 in {shape})")
     if lead:
