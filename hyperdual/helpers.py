@@ -25,6 +25,7 @@ from _exactdiff import arrays as _arrays
 from _exactdiff import fprange as _fp
 from _exactdiff._common import filled_view as _filled_view
 from _exactdiff._common import in_dtype
+from _exactdiff._common import zero_weighted as _zero_weighted
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 
 from . import _generic as g
@@ -158,7 +159,7 @@ def _nests(impl):
 #: First-order helpers audited where their call kept a zero tangent next to an
 #: inf/nan derivative (which of the results is the derivative, as _RANGED)
 _AUDITED = {"derivative": None, "gradient": None, "jacobian": None,
-            "value_and_gradient": 1}
+            "value_and_gradient": 1, "jvp": 1, "vjp": 1}
 #: True while a helper redoes its call for the audit (see _audited)
 _AUDITING: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "hyperdual_auditing", default=False)
@@ -864,6 +865,18 @@ def jvp(f: Callable, x, v, *, _scale: int | None = None) -> tuple:
     elif not isinstance(v0, _Number):
         v0 = np.asarray(v0, dtype=dt) if shape else float(v0)
     tag = _seed_tag()
+    if _AUDITING.get() and not isinstance(v0, _Number) and not _is_foreign(v0):
+        # (see _audited) the direction and its nan probe, stacked
+        seed = np.broadcast_to(np.asarray(v0, dtype=dt), shape)
+        stack = np.stack([seed, _probe(seed, x0).astype(dt)])
+        token = _number.AUDIT_K.set(1)
+        try:
+            y = _call(f, Dual._build((x0, stack), tag, 1), "jvp")
+        finally:
+            _number.AUDIT_K.reset(token)
+        ys = _value_shape(y)
+        part = _part_of(y, tag, Dual, 1, (2,) + ys, dt, x0)
+        return _result(_value_of(y, tag)), _result(np.broadcast_to(part, (2,) + ys)[0])
     if _scale is not None and not isinstance(v0, _Number):  # (see _ranged) scaled, stacked
         y = _call(f, Dual._build((x0, np.ldexp(np.reshape(v0, (1,) + shape), _scale)), tag,
                                  1), "jvp")
@@ -914,11 +927,18 @@ def vjp(f: Callable, x, u, *, _scale: int | None = None) -> tuple:
     elif not isinstance(u0, _Number) and ys:
         u0 = np.asarray(u0, dtype=_dtype(x0))
     # d holds the direction axis first: (n,) + ys; contract the ys axes with u
+    # u is a constant weight: its exact zeros contribute exactly 0, also next to an
+    # inf or nan entry of J (the constant-zero convention; reverse.vjp's seed alike)
     if ys:
-        prod = d * np.reshape(u0, (1,) + ys)
+        w = np.reshape(u0, (1,) + ys)
+        prod = d * w
+        if type(prod) is np.ndarray and type(d) is np.ndarray:
+            prod = _zero_weighted(prod, w)
         out = np.sum(prod, axis=tuple(range(1, 1 + len(ys))))
     else:
         out = d * u0
+        if type(out) is np.ndarray and type(d) is np.ndarray:
+            out = _zero_weighted(out, u0)
     if not isinstance(out, _Number) and not isinstance(d, _Number) and np.ndim(out) == 0:
         out = np.reshape(out, (1,))
     return _result(value), _result(np.reshape(out, shape) if shape else out[0], _dtype(x0))

@@ -29,11 +29,22 @@ nan of the audit reaches become nan.
 Cost: none where no zero was kept next to an inf or nan partial (the guarded
 pass itself runs only where the first pass had a nan, ``core._run_backward``);
 otherwise one replay of the graph and one backward pass on Dual data.
-Not audited (the guard's 0 stays, as before): passes on data that are not
-plain float arrays (Dual data of forward-over-reverse, dask), releasing passes
-(they drop the values the replay needs), and graphs whose replay does not
-reproduce the recorded values (a function drawing random numbers).  A zero
-kept by a contraction's guard (``_keep_zero_bilinear``) is taken as clean.
+A releasing pass (it dropped the values of the nodes it visited) is audited
+on the values the replay recomputes, from the whole graph.  A pass on Dual data
+of an outer forward trace (reverse inside a hyperdual helper) is audited on the
+real parts (its own input is plain data), and an entry found computed is nan in
+every part of the result there.
+Not audited (the guard's 0 stays, as before): the forward-over-reverse passes
+of ``hessian``/``hvp`` (Dual data of their own input: :func:`split_clean`
+applies the O(h) product rule there instead), dask data, and graphs whose
+replay does not reproduce the recorded values (a function drawing random
+numbers).  A zero kept by a contraction's guard (``_keep_zero_bilinear``) is
+taken as clean.
+
+Also here: the product rule of a clean zero cotangent on Dual data
+(:func:`split_clean`) and the nan of a zero partial next to an infinite
+cotangent along the paths that reach it (:func:`mirrored`,
+:func:`mirrored_graph`).
 """
 
 from __future__ import annotations
@@ -142,18 +153,31 @@ def _nodes(y: Variable, target: Variable | None) -> list | None:
 
 
 def audit(y: Variable, seed: Any, target: Variable | None,
-          results: list[tuple[Variable, Any]]) -> list[tuple[Variable, Any]]:
+          results: list[tuple[Variable, Any]],
+          released: bool = False) -> list[tuple[Variable, Any]]:
     """``results`` of a guarded pass from ``y`` (to ``target``, or to every leaf),
     with nan where the audit finds that a kept zero was computed (see the module
-    docstring).  Returns ``results`` as they are where the audit does not apply."""
+    docstring).  Returns ``results`` as they are where the audit does not apply.
+    ``released``: the pass dropped the values of the nodes it visited (a releasing
+    pass, ``core._walk_backward``); the replay recomputes them, from the whole graph."""
     try:
         import hyperdual as hd
     except Exception:  # pragma: no cover - hyperdual ships with reverse
         return results
     seed_data = seed.data if isinstance(seed, Variable) else seed
-    if not (_plain(seed_data) and _plain(y.data)):
-        return results
-    nodes = _nodes(y, target)
+    # Dual data of an outer forward trace (reverse inside a hyperdual helper): the
+    # replay runs on their real parts, the helper's own input moving
+    strip = not (_plain(seed_data) and _plain(y.data))
+    if strip:
+        if target is None or not _plain(target.data):
+            return results  # forward-over-reverse (its own Dual input), or no input
+        seed_data = _primal(seed_data)
+        if not (_plain(seed_data) and _plain(_primal(y.data))):
+            return results
+    prim = _primal if strip else _same
+    if released and target is not None and target.creator is not None:
+        return results  # (the whole graph would run on past the target)
+    nodes = _nodes(y, None if released else target)
     if not nodes:
         return results
     tag = hd.new_tag()
@@ -161,7 +185,7 @@ def audit(y: Variable, seed: Any, target: Variable | None,
 
     def val(x: Any) -> Any:
         if not isinstance(x, Variable):
-            return x
+            return prim(x)
         if type(x) is _LeafAlias:
             leaf = x.target()
             x = x if leaf is None else leaf
@@ -177,7 +201,7 @@ def audit(y: Variable, seed: Any, target: Variable | None,
                 seed = np.isfinite(d).astype(d.dtype)
             v = vals[id(x)] = hd.Dual._build((d, seed), tag, 0)
             return v
-        return x.data
+        return prim(x.data)
 
     before = DIRTY[0]
     with np.errstate(all="ignore"), core.no_grad():
@@ -188,15 +212,25 @@ def audit(y: Variable, seed: Any, target: Variable | None,
                 out = f.output()
                 if out is None:
                     continue
-                if not _plain(out.data):
+                recorded = prim(out.data)
+                if recorded is None and released:  # dropped by the pass: recomputed
+                    xs = [val(x) for x in f._inputs]
+                    if any(v is None for v in xs):
+                        return results
+                    r = copy.copy(f).forward(*xs)
+                    vals[id(out)] = np.array(r) if isinstance(r, np.generic) else r
+                    continue
+                if not _plain(recorded):
                     return results
                 xs = [val(x) for x in f._inputs]
                 if not any(core._is_dual(v) for v in xs):
+                    if strip:
+                        vals[id(out)] = recorded
                     continue
                 r = copy.copy(f).forward(*xs)
                 if isinstance(r, np.generic):
                     r = np.array(r)
-                if not np.array_equal(np.asarray(_real(r)), out.data, equal_nan=True):
+                if not np.array_equal(np.asarray(_real(r)), recorded, equal_nan=True):
                     return results  # the replay is not the recorded pass
                 vals[id(out)] = r
             grads: dict[int, Any] = {id(y): seed_data}
@@ -239,17 +273,44 @@ def audit(y: Variable, seed: Any, target: Variable | None,
         if a is not None:
             if type(a) is PendingScatter:
                 a = a.materialize()
-            g = _poisoned(g, np.asarray(_real(a)), y)
+            g = _poisoned(g, np.asarray(_real(a)), y, seed)
         merged.append((x, g))
     return merged
 
 
-def _poisoned(g: Any, audited: Any, y: Variable) -> Any:
+def _same(v: Any) -> Any:
+    return v
+
+
+def _primal(v: Any) -> Any:
+    """``v`` without the perturbations of outer forward traces (its real part)."""
+    while core._is_dual(v) and getattr(v, "coef", None) is None:
+        v = v.real
+    return v
+
+
+def _nan_at(v: Any, mask: Any) -> Any:
+    """``v`` (a Dual of outer traces, or its parts) nan in every part where ``mask``."""
+    if core._is_dual(v):
+        return type(v)._build(tuple(_nan_at(p, mask) for p in v._parts()), v.tag, v.nd)
+    a = np.asarray(v)
+    out = np.where(mask, np.array(np.nan, dtype=a.dtype), a)
+    return float(out) if type(v) is float else out
+
+
+def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None) -> Any:
     """``g`` with nan where the audit's gradient is nan and ``g`` is not (on a graph:
     a nan that depends on ``y``, so that differentiating ``g`` again, as a nested
     or second-order helper does, gives nan there too, never the 0 of the guard's
     selection)."""
     v = g.data if isinstance(g, Variable) else g
+    if core._is_dual(v) and not isinstance(g, Variable) and getattr(v, "coef", None) is None:
+        # a value of an outer forward trace: nan in every part there (its tangents
+        # cannot tell a direction that moves the computed zero from one that does not)
+        p = np.asarray(_primal(v))
+        with np.errstate(invalid="ignore"):
+            mask = np.broadcast_to(np.isnan(audited), p.shape) & ~np.isnan(p)
+        return _nan_at(v, mask) if mask.any() else g
     if not _plain(v):
         return g
     v = np.asarray(v)
@@ -260,7 +321,169 @@ def _poisoned(g: Any, audited: Any, y: Variable) -> Any:
     if isinstance(g, Variable):
         from .rules.selection import Where
 
+        # nan along y's paths (the guard's Where cut g's own there) and along those
+        # of a seed that is a Variable (reverse.jvp's u, which y does not reach)
         with core.using_config("enable_backprop", True):
-            return Where(mask)(y.sum() * np.array(np.nan, dtype=v.dtype), g)
+            dep = y.sum() + seed.sum() if isinstance(seed, Variable) else y.sum()
+            return Where(mask)(dep * np.array(np.nan, dtype=v.dtype), g)
     out = np.where(mask, np.array(np.nan, dtype=v.dtype), v)
     return out if type(g) is np.ndarray or out.ndim else out[()].astype(v.dtype)
+
+
+# --- forward-over-reverse: a clean zero cotangent on Dual data -----------------
+#: Guarded Dual passes where ``_keep_zero`` met a clean zero cotangent (real part
+#: 0, finite tangent not all 0) next to an inf or nan partial (a counter, as
+#: ``core.KEPT``): the node's backward is then redone by :func:`split_clean`.
+SPLITS = [0]
+
+
+def note_clean(gy: Any, bad: Any) -> None:
+    """Count a clean zero cotangent of ``gy`` (Dual data of one perturbation)
+    where ``bad`` (the non-finite entries of ``gy * partial``) holds."""
+    if not core._is_dual(gy) or getattr(gy, "nd", 0) > 1 or core._is_dual(gy.real) \
+            or getattr(gy, "coef", None) is not None:
+        return
+    clean = _clean_entries(gy)
+    if clean is not None and np.logical_and(clean, bad).any():
+        SPLITS[0] += 1
+
+
+def _clean_entries(gy: Any) -> Any:
+    """Where ``gy`` (a Dual, ``nd`` 0 or 1) is 0 with a finite tangent, not 0 in
+    every direction: an O(h) cotangent (None if its parts are not float arrays)."""
+    r, t = np.asarray(gy.real), np.asarray(gy.dual)
+    if r.dtype.kind != "f" or t.dtype.kind != "f":
+        return None
+    with np.errstate(invalid="ignore"):
+        finite, zero = np.isfinite(t), np.equal(t, 0)
+        if gy.nd:
+            finite, zero = finite.all(axis=0), zero.all(axis=0)
+        return np.equal(r, 0) & finite & ~zero
+
+
+def split_clean(f: Any, gy: Any, y: Any, xs: list, gxs: tuple) -> tuple:
+    """``f``'s backward on Dual data redone where a clean zero cotangent met an inf
+    or nan partial (forward-over-reverse: ``reverse.hessian``, ``reverse.hvp``).
+
+    The backward is linear in the cotangent, so with ``gy = r + e t`` (``e`` the
+    perturbation) split as ``gy = g_rest + e t_clean`` (``t_clean`` the tangents of
+    the clean entries, ``g_rest`` zero there) the result is ``B(g_rest) + e
+    B_real(t_clean)``: ``B_real`` the backward on the real parts of ``y`` and the
+    inputs, one direction at a time.  That is the product rule with the O(h)
+    convention forward mode applies to a product ``a b`` whose factor ``a`` is 0
+    with a finite derivative (``a' b``; ``a b'`` is 0): here ``a`` is the cotangent
+    and ``b`` the partial.  The real part there is 0 (the audit's clean zero) and
+    the tangent is ``t p(x)`` (zero-kept where ``t`` is 0), instead of the nan of
+    ``0 * inf`` in the real part and of ``0 * p'`` in the tangent: d2/dx1**2 of
+    ``x0 * sqrt(x1)`` at (0, 0) is 0 (the truth; hyperdual's), not nan.
+    Returns ``gxs`` as they are where the split does not apply.
+    """
+    import hyperdual as hd
+
+    tag, nd = gy.tag, gy.nd
+
+    def real(v: Any) -> Any:
+        if not core._is_dual(v):
+            return v
+        if v.tag != tag or v.nd != nd or core._is_dual(v.real):
+            raise TypeError("another perturbation")
+        return v.real
+
+    kept = core.KEPT[0]
+    try:
+        clean = _clean_entries(gy)
+        if clean is None or not clean.any():
+            return gxs
+        t = np.asarray(gy.dual)
+        zero = np.zeros((), dtype=t.dtype)
+        r_rest, t_rest = np.where(clean, zero, gy.real), np.where(clean, zero, t)
+        # (Python float parts stay floats: the rules' scalar paths expect them)
+        rest = hd.Dual._build((float(r_rest) if type(gy.real) is float else r_rest,
+                               float(t_rest) if type(gy.dual) is float else t_rest), tag, nd)
+        ga = f.backward(rest, y, *xs)
+        if type(ga) is not tuple:
+            ga = (ga,)
+        yr, xr = real(y), [real(x) for x in xs]
+        tc = np.where(clean, t, zero)
+        gbs = []
+        for ti in ([tc] if not nd else list(tc)):
+            gb = f.backward(ti, yr, *xr)
+            gbs.append(gb if type(gb) is tuple else (gb,))
+        out = []
+        for j, a in enumerate(ga):
+            if type(a) is PendingScatter:
+                a = a.materialize()
+            bs = [gb[j] for gb in gbs]
+            if any(b is None for b in bs):
+                out.append(a)
+                continue
+            bs = [np.asarray(b.materialize() if type(b) is PendingScatter else b) for b in bs]
+            b = bs[0] if not nd else np.stack(np.broadcast_arrays(*bs))
+            lift = hd.Dual._build((np.zeros(bs[0].shape, dtype=b.dtype), b), tag, nd)
+            out.append(lift if a is None else a + lift)
+        return tuple(out)
+    except (TypeError, ValueError, NotImplementedError, AttributeError):
+        return gxs
+    finally:
+        core.KEPT[0] = kept  # the real-data pass's kept zeros are not the audit's
+
+
+# --- a computed zero partial next to an infinite cotangent ----------------------
+def _mirror_mask(g: Any, v: Any) -> Any:
+    """Where the cotangent ``g`` is +-inf and ``g * partial`` is nan: the partial
+    is 0 there (a constant zero weight gives 0, ``_times``/``zero_weighted``) or nan."""
+    with np.errstate(invalid="ignore"):
+        return np.logical_and(np.isinf(g), np.isnan(v))
+
+
+def mirrored(gy: Any, gx: Any) -> Any:
+    """``gx = gy * partial`` on Dual data, nan in every direction where ``gy`` moves
+    at an entry where ``gy`` is infinite and ``gx`` nan.
+
+    The partial there is a value at the pass's point (``3 y**2`` of ``y**3`` at 0), a
+    computed zero of the inner input: the real part ``inf * 0`` is nan, and its
+    tangent ``inf' * 0`` must be nan too, not the 0 of a constant zero weight
+    (d/dx of d/dy ``cbrt(y**3) * x`` at y = 0: the inner derivative is nan, so is
+    the outer one).  Directions where ``gy`` does not move keep their tangent."""
+    if not (core._is_dual(gy) and core._is_dual(gx)) or gy.tag != gx.tag \
+            or gy.nd != gx.nd or gx.nd > 1 or core._is_dual(gx.real) \
+            or core._is_dual(gy.real) or getattr(gx, "coef", None) is not None:
+        return gx
+    try:
+        m = _mirror_mask(np.asarray(gy.real), np.asarray(gx.real))
+        if not m.any():
+            return gx
+        d = np.asarray(gx.dual)
+        moves = np.not_equal(gy.dual, 0)
+        dual = np.where(np.logical_and(m, moves), np.array(np.nan, dtype=d.dtype), d)
+    except (TypeError, ValueError):
+        return gx
+    if type(gx.dual) is float:
+        dual = float(dual)
+    return type(gx)._build((gx.real, dual), gx.tag, gx.nd)
+
+
+def mirrored_graph(g: Any, v: Any, gx: Variable) -> Variable:
+    """``gx`` (recorded: a nested pass) times 1, or nan where the cotangent ``g`` is
+    infinite and ``gx`` nan (see :func:`mirrored`): the nan value keeps its value,
+    and its derivatives along the paths it has are nan instead of the 0 that the
+    outer pass's guard would take for a constant zero weight.  Only in a pass whose
+    graph reaches leaves other than its input (nesting: an outer trace's variables,
+    to which the partial is a constant) or whose seed is a Variable (reverse.jvp's
+    u); a second-order helper's own recorded pass
+    differentiates the partial itself (reverse-over-reverse Hessian of
+    ``sqrt(x0 * x1)`` at 0, as hyperdual's)."""
+    m = _mirror_mask(g, v)
+    if not m.any():
+        return gx
+    state = core.PASSING[0]
+    if state is None or state[1] is None:
+        return gx
+    if state[2] is None:  # (a seed that is a Variable: reverse.jvp's u, a variable too)
+        state[2] = isinstance(core.SEEDING[0], Variable) or core.reaches_other_leaves(
+            state[0], state[1])
+    if not state[2]:
+        return gx
+    w = np.where(m, np.array(np.nan, dtype=v.dtype), np.ones((), dtype=v.dtype))
+    with core.using_config("enable_backprop", True):
+        return gx * w

@@ -140,6 +140,9 @@ KEPT = [0]
 #: structural, so the guard does not count it for the audit (a Jacobian row of
 #: ``sqrt`` at 0 is not audited).
 SEEDING: list = [None]
+#: ``[y, target, reaches other leaves (None: not asked yet)]`` of the guarded pass
+#: running (``reverse._audit.mirrored_graph`` asks).
+PASSING: list = [None]
 
 
 def get_config() -> types.SimpleNamespace:
@@ -2268,18 +2271,20 @@ def _guarded_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
     GUARDED[0] += 1
     kept = KEPT[0]
     token = GUARD_ZEROS.set(True)
-    seeding = SEEDING[0]
+    seeding, passing = SEEDING[0], PASSING[0]
     SEEDING[0] = seed
+    PASSING[0] = [y, target, None]
     try:
         results = _backward_pass(y, seed, retain_grad, graph, release, target, keep)
     finally:
         GUARD_ZEROS.reset(token)
-        SEEDING[0] = seeding
-    if KEPT[0] != kept and not release and not AUDIT_ZEROS.get():
+        SEEDING[0], PASSING[0] = seeding, passing
+    if KEPT[0] != kept and not AUDIT_ZEROS.get():
         # a zero cotangent was kept next to an inf/nan partial: was it structural?
+        # (a releasing pass dropped its values: the audit recomputes them)
         from ._audit import audit
 
-        results = audit(y, seed, target, results)
+        results = audit(y, seed, target, results, release)
     return results
 
 
@@ -2468,6 +2473,18 @@ def _has_nan(g: Any) -> bool:
     return _is_foreign(g)
 
 
+def _splits() -> list:
+    from ._audit import SPLITS
+
+    return SPLITS
+
+
+def _split_clean(f: Function, gy: Any, y: Any, xs: list, gxs: tuple) -> tuple:
+    from ._audit import split_clean
+
+    return split_clean(f, gy, y, xs, gxs)
+
+
 def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                    release: bool = False, target: Variable | None = None,
                    keep: set[int] | None = None) -> list[tuple[Variable, Any]]:
@@ -2529,6 +2546,10 @@ def _walk_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool,
     f = y.creator
     gen = f.generation
     waiting: dict[int, list[Function]] = {gen: [f]}
+    # a guarded pass on Dual data (forward-over-reverse): a node whose guard met a
+    # clean zero cotangent is redone split (reverse._audit.split_clean)
+    split = _splits() if not graph and GUARD_ZEROS.get() and _is_dual(y.data) else None
+    mark = 0
     # the buffer pool for a trace of plain arrays (see ``sweeping``)
     pooling = release and target is not None and pools(target.data)
     if pooling:
@@ -2552,6 +2573,8 @@ def _walk_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                 if retain_grad:
                     out.grad = gy if _isinstance(gy, Variable) else _wrap(gy)
                 inputs = f._inputs
+                if split:
+                    mark = split[0]
                 if graph:
                     gxs = f.backward(gy, out, *inputs)
                 elif len(inputs) == 1:
@@ -2570,6 +2593,9 @@ def _walk_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                     gxs = f.backward(gy, out.data, *xs)
                 if type(gxs) is not tuple:
                     gxs = (gxs,)
+                if split and split[0] != mark:  # a clean zero cotangent on Dual data
+                    gxs = _split_clean(f, gy, out.data, [
+                        x.data if _isinstance(x, Variable) else x for x in inputs], gxs)
                 for x, gx in zip(inputs, gxs):
                     if gx is None or not _isinstance(x, Variable):
                         continue

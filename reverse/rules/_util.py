@@ -88,10 +88,20 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
         bad = ~_all_parts(v, np.isfinite)
         if not lazy and not bad.any():
             return gx
-        mask = np.logical_and(_all_parts(gy.data if isinstance(gy, Variable) else gy,
-                                         lambda a: np.equal(a, 0)), bad)
+        gd = gy.data if isinstance(gy, Variable) else gy
+        if not lazy:
+            from .._audit import mirrored, note_clean
+
+            # a clean zero cotangent (0, finite tangent) next to the bad entries: the
+            # pass redoes this node split (reverse._audit.split_clean)
+            note_clean(gd, bad)
+            if not isinstance(gx, Variable):
+                gx = v = mirrored(gd, v)
+        mask = np.logical_and(_all_parts(gd, lambda a: np.equal(a, 0)), bad)
         if not lazy and not mask.any():
             return gx
+        if gy is not core.SEEDING[0]:
+            core.KEPT[0] += 1  # audited where the helper's own input is plain data
         if isinstance(gx, Variable):
             from .selection import Where  # rare path; selection imports this module
 
@@ -108,6 +118,10 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
         if gy is not core.SEEDING[0]:  # (the seed's zeros are structural)
             core.KEPT[0] += 1  # a zero kept next to an inf/nan partial: audited (reverse._audit)
         return out[()] if type(out) is np.ndarray and not out.ndim else out
+    if isinstance(gx, Variable) and not _is_foreign(v):
+        from .._audit import mirrored_graph
+
+        gx = mirrored_graph(g, v, gx)
     mask = np.logical_and(np.equal(g, 0), ~np.isfinite(v))
     if not _is_foreign(v) and not mask.any():  # lazy data: the mask applies unasked
         return gx
