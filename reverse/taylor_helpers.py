@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from _exactdiff import fprange as _fp
 from hyperdual.taylor_helpers import _in_x_dtype
 
 from . import functions as F
@@ -73,14 +74,19 @@ def _zeros(v: Variable) -> Variable:
     return Variable(np.zeros_like(v.data) if isinstance(v.data, np.ndarray) else v.data * 0.0)
 
 
-def _chain(y: Variable, xv: Variable, K: int) -> list:
-    """[y, dy/dx, ..., d^K y/dx^K] (elementwise in x), each pass recorded as a graph."""
+def _chain(y: Variable, xv: Variable, K: int, seeds: tuple = ()) -> list:
+    """[y, dy/dx, ..., d^K y/dx^K] (elementwise in x), each pass recorded as a graph.
+    ``seeds``: the exponents k of the first passes' seeds 2**k (the range retries of
+    :func:`_in_range`; entry j is then 2**(k_1 + ... + k_j) times the truth)."""
     outs = [y]
     cur = y
-    for _ in range(K):
+    for j in range(K):
         g = None
         if cur.creator is not None or cur is xv:
-            g, _ = grad_wrt(cur, xv, _ones(cur), True)
+            seed = _ones(cur)
+            if j < len(seeds) and seeds[j]:
+                seed = _fp.scaled_seed(seed, seeds[j])
+            g, _ = grad_wrt(cur, xv, seed, True)
         if g is None:  # structurally zero from here on
             g = _zeros(xv)
         outs.append(g)
@@ -100,6 +106,54 @@ def _finish(outs: list, graph: bool, scalar: bool) -> Any:
 
 def _graph(data: Any, y: Variable, xv: Variable) -> bool:
     return _nested(data) or reaches_other_leaves(y, xv)
+
+
+class _Graph(Exception):
+    """f reaches leaves other than x, or numbers of an outer trace (f closes over
+    them): the plain chain's path."""
+
+
+def _in_range(f: Callable[[Any], Any], data: np.ndarray, K: int, fname: str,
+              top_only: bool) -> Any:
+    """The orders 0..K of ``method="backprop"`` at a float64 point, called on its own
+    (a list of arrays; the last alone with ``top_only``), kept in range as
+    reverse's first- and second-order helpers keep theirs: the K-th order runs
+    through ``_exactdiff.fprange.second_order``, the first pass's seed scaled by
+    2**kt and the second's by 2**ks (the only seed for K = 1), which redoes the
+    chain where an adjoint under- or overflowed (d2/dx2 x / (x*x + 1) at -1e100
+    was 4e-300, truth -2e-300).  Where the first try was clean (the usual case)
+    its lower orders are taken as they are; otherwise they are redone the same
+    way, one order less each.  Raises :class:`_Graph` where f closes over an
+    outer trace's Variables or Duals."""
+    runs: list = []
+
+    def run(kt: int, ks: int) -> Any:
+        xv = _input(data)
+        y = _evaluate(f, xv)
+        _check_elementwise(y, xv, fname)
+        if reaches_other_leaves(y, xv):
+            raise _Graph
+        outs = _chain(y, xv, K, (kt + ks,) if K == 1 else (kt, ks))
+        datas = [o.data if isinstance(o, Variable) else o for o in outs]
+        if any(type(d) is not np.ndarray for d in datas):
+            raise _Graph  # an outer trace's numbers (f closes over a Dual)
+        runs.append(datas)
+        return datas[-1]
+
+    top = _fp.second_order(run, True, separate=K >= 2, one_seed=K == 1)
+    if top_only:
+        return [top]
+    if len(runs) == 1:  # the first try was clean: every order is as it came
+        return runs[0]
+    lower = _in_range(f, data, K - 1, fname, False) if K > 1 else runs[0][:1]
+    return lower + [top]
+
+
+def _range_kept(data: Any, K: int) -> bool:
+    """Whether the backprop chain at ``data`` runs through :func:`_in_range`: a
+    float64 point of a call on its own, and at least one derivative."""
+    return K >= 1 and not _nested(data) and type(data) is np.ndarray \
+        and data.dtype == np.float64
 
 
 def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *,
@@ -145,6 +199,16 @@ def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *,
     if method == "taylor" and not _nested(x):
         return _via_hyperdual("derivatives", f, x, K)
     data, scalar = _prepare(x, "derivatives")
+    if _range_kept(data, K):
+        try:
+            outs = _in_range(f, data, K, "derivatives", False)
+        except _Graph:
+            pass
+        else:
+            out = _finish(outs, False, scalar)
+            # entries still inf or nan: one pass in long double (as reverse's helpers)
+            return _fp.widened(out, lambda *a: derivatives(f, *a, method="backprop"),
+                               (x, K), {})
     xv = _input(data)
     y = _evaluate(f, xv)
     _check_elementwise(y, xv, "derivatives")
@@ -218,6 +282,15 @@ def nth_derivative(f: Callable[[Any], Any], x: Any, n: int, *, method: str = "ta
     if method == "taylor" and not _nested(x):
         return _via_hyperdual("nth_derivative", f, x, n)
     data, scalar = _prepare(x, "nth_derivative")
+    if _range_kept(data, n):
+        try:
+            top = _in_range(f, data, n, "nth_derivative", True)[0]
+        except _Graph:
+            pass
+        else:
+            out = _out(top, scalar)
+            return _fp.widened(out, lambda *a: nth_derivative(f, *a, method="backprop"),
+                               (x, n), {})
     xv = _input(data)
     y = _evaluate(f, xv)
     _check_elementwise(y, xv, "nth_derivative")
