@@ -149,10 +149,14 @@ def _exp_minus_square(x):
 
 def _split_hi(r):
     # the leading 26 bits of r (Veltkamp splitting), so that hi * hi is exact;
-    # r itself where |r| > 1e150 (exp(-r**2) is 0 there) or r is not finite
+    # r itself where |r| >= 40 (exp(-r**2/2) times any factor that is a normal
+    # float, phi(r) r**3 included, is 0 there, and the split's exp(-(2 hi + lo) lo)
+    # overflows beside exp(-hi**2) = 0: 0 * inf was nan, log_ndtr(exp(v))'s third
+    # derivative at v = 300 in Taylor mode, truth 0) or r is not finite (as reverse's
+    # _exp_minus_square)
     with np.errstate(over="ignore", invalid="ignore"):
         c = r * 134217729.0  # 2**27 + 1
-        return np.where(abs(r) < 1e150, c - (c - r), r)
+        return np.where(abs(r) < 40.0, c - (c - r), r)
 
 
 # --- trigonometric --------------------------------------------------------------
@@ -797,7 +801,16 @@ def _gauss_tail(x, t):
     lo = x - hi
     with np.errstate(invalid="ignore", under="ignore"):
         a = g.exp(-0.25 * (hi * hi))
-        return a * ((a * g.exp(-0.5 * ((2.0 * hi + lo) * lo))) * (t / _SQRT_2PI))
+        out = a * ((a * g.exp(-0.5 * ((2.0 * hi + lo) * lo))) * (t / _SQRT_2PI))
+    # where exp(-x**2/4) is 0 (x >= 54) phi(x) t is 0 to every order, also where t
+    # (a polynomial in x) overflowed: 0 * inf was nan (log_ndtr's third derivative
+    # at 1e200)
+    ra = g.real_value(a)
+    if not _is_foreign(ra):
+        zero = np.asarray(ra) == 0
+        if zero.any():
+            return g.where_value(zero, x * 0.0, out)
+    return out
 
 
 _u("log_ndtr", special.log_ndtr, None, _log_ndtr_d1, lambda x: g.log_ndtr_d2(x),
@@ -1226,6 +1239,10 @@ def _exp_times(e, *ts, base2=False):
                     tot = tot + np.log(np.abs(t))
                 far = np.where(huge, np.exp(tot) * sgn, far)
             out = np.where(fin & ((e64 < lo) | (e64 > hi)), far, near)
+            # exp(-inf) t is 0, also for an infinite t: an exponent that overflowed
+            # to -inf beside a tangent that overflowed (erf'(u) u' at u = 5e173:
+            # exp(-u**2) is 0 to every order; 0 * inf made it nan)
+            out = np.where(e64 == -np.inf, 0.0, out)
             out = out.astype(np.result_type(near), copy=False)
         return float(out) if scalar else out
     out = g.exp2(e) if base2 else g.exp(e)  # nested or lazy numbers: the plain product

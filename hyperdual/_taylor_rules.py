@@ -79,12 +79,35 @@ def _zero_like(v):
 
 # --- exponential family -----------------------------------------------------------
 def _exp_series(x, y0):
-    """y = exp(x) given y_0: k y_k = sum_{j=1..k} j x_j y_{k-j}."""
+    """y = exp(x) given y_0: k y_k = sum_{j=1..k} j x_j y_{k-j}.
+
+    Where y_0 is 0 (exp underflowed) every y_k is y_0 times a polynomial in the
+    x_j: 0, also where an x_j overflowed (exp(-x**2) at x = 5e173, inside erf's
+    derivatives, whose x**2 has inf coefficients: the recurrence's 0 * inf made
+    them nan, truth 0), as it is where the x_j are finite."""
+    if type(y0) is float and y0 == 0.0:
+        return [y0] + [0.0] * (len(x) - 1)
     jx = _weighted(x)
     y = [y0]
-    for k in range(1, len(x)):
-        y.append(_dot(jx, y, k, 1) / k)
+    zero = type(y0) is np.ndarray and y0.dtype.kind == "f" and not y0.all()
+    with np.errstate(invalid="ignore") if zero else _NO_STATE:
+        for k in range(1, len(x)):
+            yk = _dot(jx, y, k, 1) / k
+            y.append(np.where(y0 == 0, 0.0, yk) if zero else yk)
     return y
+
+
+class _NoState:
+    """A context manager that does nothing (cheaper than contextlib.nullcontext())."""
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NO_STATE = _NoState()
 
 
 def exp(x):
