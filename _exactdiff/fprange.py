@@ -204,10 +204,12 @@ _HELD: contextvars.ContextVar[list | None] = contextvars.ContextVar(
 class Flagged:
     """What :func:`first_pass` returns where reverse's backward pass raised a
     floating-point flag (under- or overflow, invalid, divide): the helper redoes
-    the call watched, then :meth:`warn` gives the warnings of the backward pass
+    the call watched, then :meth:`warn` gives the events of the backward pass
     that the first pass held back, where the redone result still has an inf or
     nan entry (sqrt'(0) is inf: divide by zero, as numpy's formula says; an
-    adjoint that overflowed at seed 1 but not in the redo warns of nothing)."""
+    adjoint that overflowed at seed 1 but not in the redo warns of nothing), each
+    as the user's error mode for its kind says (a RuntimeWarning, a
+    FloatingPointError, their 'call' or 'log' handler, a line on stderr)."""
 
     __slots__ = ("held",)
 
@@ -215,7 +217,7 @@ class Flagged:
         self.held = held
 
     def warn(self, result: Any) -> None:
-        """Issue the held warnings if ``result`` (a float, an array, or a tuple whose
+        """Issue the held events if ``result`` (a float, an array, or a tuple whose
         last item is one) has an entry that is not finite."""
         if not self.held:
             return
@@ -227,10 +229,14 @@ class Flagged:
         elif type(result) is not np.ndarray or result.dtype.kind != "f" or finite_array(
                 result):
             return  # (finite, or not a float array: nothing to say)
-        for message, filename, lineno, module_globals in self.held:
-            registry = module_globals.setdefault("__warningregistry__", {})
-            warnings.warn_explicit(message, RuntimeWarning, filename, lineno,
-                                   module_globals.get("__name__"), registry, module_globals)
+        for message, filename, lineno, module_globals, mode, handler in self.held:
+            if mode == "warn":
+                registry = module_globals.setdefault("__warningregistry__", {})
+                warnings.warn_explicit(message, RuntimeWarning, filename, lineno,
+                                       module_globals.get("__name__"), registry,
+                                       module_globals)
+            else:
+                _as_numpy_would(mode, message, handler)
 
 #: numpy's default error handling (what np.geterr() gives in a fresh process)
 _DEFAULT_MODES = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
@@ -239,35 +245,61 @@ _DEFAULT_MODES = {"divide": "warn", "over": "warn", "under": "ignore", "invalid"
 #: numpy's words for the floating-point errors (their first), by errstate key
 _WORDS = {"divide": "divide", "overflow": "over", "underflow": "under", "invalid": "invalid"}
 
+#: numpy's flag bits of the floating-point errors (what a 'call' handler receives)
+_FLAG_BITS = {"divide": 1, "over": 2, "under": 4, "invalid": 8}
+
+
+def _as_numpy_would(mode: str, message: str, handler: Any) -> None:
+    """Handle the floating-point event ``message`` ('divide by zero encountered in
+    divide') as numpy's error mode ``mode`` does, other than 'ignore' and 'warn':
+    'raise' raises FloatingPointError(message), 'print' writes 'Warning: message' to
+    stderr, 'call' calls ``handler(kind, flag)`` ('divide by zero', 1; numpy passes
+    every flag the ufunc raised, here the bit of this one), 'log' calls
+    ``handler.write('Warning: message\n')``."""
+    if mode == "raise":
+        raise FloatingPointError(message)
+    if mode == "print":
+        print(f"Warning: {message}", file=sys.stderr)
+    elif mode == "call" and callable(handler):
+        handler(message.split(" encountered", 1)[0],
+                _FLAG_BITS.get(_WORDS.get(message.split(" ", 1)[0], ""), 0))
+    elif mode == "log" and handler is not None:
+        handler.write(f"Warning: {message}\n")
+
 
 class _Relay:
     """The target of numpy's 'log' mode (``write``, which names the ufunc) and
     'call' mode (``__call__``) in a watched first pass: an event of reverse's
-    backward pass is counted (:data:`BACKWARD_EVENTS`), any other one is
-    handled as the user's settings ``modes`` (numpy's default, or their
-    ``np.errstate`` of 'ignore' and 'warn' modes) handle it: ignored, or a
-    RuntimeWarning worded as numpy words it."""
+    backward pass is counted (:data:`BACKWARD_EVENTS`) and, unless the user's mode
+    for its kind ignores it, held (:class:`Flagged`); any other one is handled as
+    the user's settings ``modes`` (numpy's default, or their ``np.errstate``)
+    handle it: ignored, a RuntimeWarning worded as numpy words it, or as their
+    'raise', 'print', 'call' or 'log' mode does (:func:`_as_numpy_would`), so
+    that their raise still raises at their own operations."""
 
     __slots__ = ("previous", "modes")
 
     def __init__(self, previous: Any, modes: dict | None = None) -> None:
-        self.previous = previous  # the user's np.seterrcall (for their own 'call' blocks)
+        self.previous = previous  # the user's np.seterrcall (their 'call'/'log' handler)
         self.modes = _DEFAULT_MODES if modes is None else modes
 
     def write(self, message: str) -> None:
-        loud = self.modes.get(_WORDS.get(message[9:].split(" ", 1)[0], ""), "warn") == "warn"
+        text = message[9:].rstrip("\n")
+        mode = self.modes.get(_WORDS.get(text.split(" ", 1)[0], ""), "warn")
         if IN_BACKWARD.get():
             BACKWARD_EVENTS[0] += 1
-            if loud:  # held (Flagged)
+            if mode != "ignore":  # held (Flagged)
                 frame = sys._getframe(1)
                 held = _HELD.get()
                 if held is None:
                     held = []
                     _HELD.set(held)
-                held.append((message[9:].rstrip("\n"), frame.f_code.co_filename,
-                             frame.f_lineno, frame.f_globals))
-        elif loud:
-            warnings.warn(message[9:].rstrip("\n"), RuntimeWarning, stacklevel=2)
+                held.append((text, frame.f_code.co_filename, frame.f_lineno,
+                             frame.f_globals, mode, self.previous))
+        elif mode == "warn":
+            warnings.warn(text, RuntimeWarning, stacklevel=2)
+        elif mode != "ignore":
+            _as_numpy_would(mode, text, self.previous)
 
     def __call__(self, kind: str, flag: int) -> None:
         if IN_BACKWARD.get():
@@ -278,13 +310,18 @@ class _Relay:
             self.previous.write(f"Warning: {kind} encountered\n")
 
 
+#: numpy's error modes, all of which the first pass's relay handles as numpy does
+_MODES = frozenset(("ignore", "warn", "raise", "call", "print", "log"))
+
+
 def _watchable(modes: dict) -> bool:
-    """Whether the first pass can watch under the user's settings ``modes``: underflow
-    ignored and the other kinds ignored or warned of (numpy's default, and the usual
-    ``np.errstate(all="ignore")``; the relay ignores or warns as they say).  Their
-    'raise', 'call', 'print' and 'log' modes run the pass as they say, unwatched."""
-    return modes["under"] == "ignore" and all(
-        modes[k] in ("ignore", "warn") for k in ("divide", "over", "invalid"))
+    """Whether the first pass can watch under the user's settings ``modes``: every
+    mode numpy has (the relay handles f's own events as each mode says, and the
+    backward pass's as :class:`Flagged` does).  (Under 'raise', 'call', 'print'
+    and 'log' the pass used to run unwatched: reverse.gradient of
+    sum(arctan(x**2)) at [1.7e100] raised FloatingPointError under
+    errstate(under='raise') from an adjoint of its own, truth 4.07e-301.)"""
+    return all(modes[k] in _MODES for k in ("divide", "over", "under", "invalid"))
 
 
 #: (numpy's error state, the first pass's one on top of it, or None): the last
@@ -295,9 +332,10 @@ _STATE: list = [None, None]
 def _watched_state(current: Any) -> Any:
     """numpy's error state ``current`` with every kind logged to a :class:`_Relay`,
     or None where the user's settings cannot be watched (:func:`_watchable`: then
-    the first pass runs as they say).  Under ``np.errstate(all="ignore")`` the
-    pass used to run unwatched: reverse.gradient of sum(arctan(x**2)) at
-    [1.7e100] was [0.] there (truth 4.07e-301)."""
+    the first pass runs as they say; no mode of numpy's is such).  Under
+    ``np.errstate(all="ignore")`` the pass used to run unwatched:
+    reverse.gradient of sum(arctan(x**2)) at [1.7e100] was [0.] there (truth
+    4.07e-301)."""
     watched = None
     modes = np.geterr()
     if _watchable(modes):
@@ -320,10 +358,9 @@ def first_pass(fn: Callable[..., Any], *args: Any, level: float | None = None) -
     silent 0), else the result.  The backward pass's warnings are held back
     until the redo shows whether its result still has an inf or nan entry (a
     warning about an adjoint of a result that the redo gets right would
-    mislead); ``f``'s own operations warn as numpy's default settings say (the
-    ufunc named).  Under numpy's default error settings and the user's own
-    where they only ignore or warn (:func:`_watchable`); under others (raise,
-    call ...) the pass runs as they say.  ``level``: the pass is
+    mislead); ``f``'s own operations are handled as the user's error settings
+    say (numpy's wording, the ufunc named; their 'raise' raises at their own
+    operation, their 'call' or 'log' handler is called).  ``level``: the pass is
     :func:`armed` at that depth.  Costs two context-variable switches.
 
     Examples
@@ -460,52 +497,52 @@ _EPS = float(np.finfo(np.float64).eps)
 _TINY = float(np.finfo(np.float64).tiny)
 
 
-_ALL_WARNED = {"over": "log", "invalid": "log", "divide": "log"}
-
 #: numpy's names of the floating-point errors, by their errstate key
-_KINDS = {"overflow": "over", "invalid value": "invalid", "divide by zero": "divide"}
+_KINDS = {"overflow": "over", "invalid value": "invalid", "divide by zero": "divide",
+          "underflow": "under"}
 
 
 class _Watch:
     """The target of numpy's 'log' mode (``write``, whose message names the
-    ufunc) and 'call' mode (``__call__``: the library's quiet blocks, which
-    inherit it) in :func:`second_order`'s passes: underflow, and an overflow in
-    the library's quiet blocks, are added to ``flags``; an event of a kind that
-    the user's settings warn of is a RuntimeWarning worded as numpy words it,
-    except in reverse's backward pass (its own adjoints are the watch's
-    business: warnings as errors must not stop a call whose result is right);
-    the user's own 'call' handler keeps the rest."""
+    ufunc: every kind, in :func:`second_order`'s passes) and 'call' mode
+    (``__call__``: the library's quiet blocks, which inherit it, and where only
+    under- and overflow are reported).  Underflow, and an overflow in the quiet
+    blocks or in a retry, are added to ``flags``.  In the first pass
+    (``first``) every other event is handled as the user's settings ``modes``
+    handle it (a RuntimeWarning worded as numpy words it, their 'raise',
+    'print', 'call' or 'log' mode: :func:`_as_numpy_would`), except that in
+    reverse's backward pass its own adjoints' underflow is the watch's business
+    only and a kind the user is warned of is quiet (warnings as errors must not
+    stop a call whose result is right)."""
 
-    __slots__ = ("flags", "warned", "previous", "probe")
+    __slots__ = ("flags", "modes", "previous", "first", "quiet")
 
-    def __init__(self, flags: set, warned: dict, previous: Any) -> None:
-        self.flags, self.warned, self.previous = flags, warned, previous
-        # (inside the library's quiet blocks the warned kinds are 'ignore' again)
-        self.probe = ("invalid" if "invalid" in warned else "divide" if "divide" in warned
-                      else None)
+    def __init__(self, flags: set, modes: dict, previous: Any, quiet: bool = False) -> None:
+        self.flags, self.modes, self.previous = flags, modes, previous
+        self.first = True
+        self.quiet = quiet  # f's events were handled already (first_pass's relay)
 
     def write(self, message: str) -> None:
         kind, _, name = message[9:].rstrip("\n").partition(" encountered in ")
-        self._event(kind, 0, name)
+        if kind == "underflow":
+            self.flags.add(kind)
+        if not self.first:  # a retry: under- and overflow are logged, nothing else
+            if kind == "overflow":
+                self.flags.add(kind)
+            return
+        mode = self.modes.get(_KINDS.get(kind, ""), "warn")
+        if mode == "ignore" or self.quiet or IN_BACKWARD.get() and (
+                mode == "warn" or kind == "underflow"):
+            return
+        text = f"{kind} encountered in {name}" if name else f"{kind} encountered"
+        if mode == "warn":
+            warnings.warn(text, RuntimeWarning, stacklevel=2)
+        else:
+            _as_numpy_would(mode, text, self.previous)
 
     def __call__(self, kind: str, flag: int) -> None:
-        self._event(kind, flag, "")
-
-    def _event(self, kind: str, flag: int, name: str) -> None:
-        warned = self.warned
-        if kind == "underflow" or kind == "overflow" and (
-                "over" not in warned or self.probe is None
-                or np.geterr()[self.probe] == "ignore"):
-            self.flags.add(kind)  # (an overflow in the library's quiet blocks)
-        elif kind in _KINDS and _KINDS[kind] in warned:
-            if not IN_BACKWARD.get():  # (not reverse's own adjoints)
-                where = f" in {name}" if name else ""
-                warnings.warn(f"{kind} encountered{where}", RuntimeWarning, stacklevel=3)
-        elif callable(self.previous):
-            self.previous(kind, flag)
-        elif self.previous is not None:
-            where = f" in {name}" if name else ""
-            self.previous.write(f"Warning: {kind} encountered{where}\n")
+        if kind == "underflow" or kind == "overflow":  # (the library's quiet blocks)
+            self.flags.add(kind)
 
 
 def _float_result(r: Any) -> bool:
@@ -513,7 +550,8 @@ def _float_result(r: Any) -> bool:
 
 
 def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bool = False,
-                 separate: bool = False, one_seed: bool = False) -> Any:
+                 separate: bool = False, one_seed: bool = False, reported: bool = False
+                 ) -> Any:
     """``run(0, 0)``, a second-order result (Hessian, H v, f'', a nested first
     derivative), kept in range.
 
@@ -521,9 +559,10 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     scaled by ``2**kt`` and the second's (direction) by ``2**ks``: its result is
     exactly ``2**(kt + ks)`` times the truth unless some intermediate leaves the
     range.  So the pass runs once as usual, watching numpy's underflow flag (and
-    the overflow flag inside the library's own quiet blocks), only where the
-    user's ``np.errstate`` ignores underflow and does not 'call' on overflow
-    (numpy's default), so their settings keep their effect.  Where something
+    the overflow flag inside the library's own quiet blocks) under any of the
+    user's ``np.errstate`` modes, whose effect on f's own operations the watch
+    keeps (:class:`_Watch`: their 'raise' raises there, their 'call' handler is
+    called; an underflow of reverse's own adjoints is the watch's).  Where something
     underflowed or an entry is inf or nan, the pass is redone with the seeds
     scaled up (or down) and the result scaled back: the first retry with no flag
     and finite entries is the answer.  Otherwise each entry is taken from the
@@ -545,7 +584,10 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     to 2**-1800 are tried too.  An entry that is beyond the float range (a
     retry without overflow gives a finite result that overflows when scaled
     back) is +-inf once a pass at another scale agrees: never nan where the
-    truth is an overflow, and never a finite number.
+    truth is an overflow, and never a finite number.  ``reported``: a first-order
+    helper's redo after :func:`first_pass` flagged its call, which handled f's
+    own floating-point events already (they are not handled twice: a user's
+    'call' handler is called once per event of f).
 
     Examples
     --------
@@ -555,24 +597,18 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     if not plain:
         return run(0, 0)
     mode, previous = _errstate_now()
-    if mode["under"] != "ignore" or mode["over"] == "call":
-        return run(0, 0)
     flags: set = set()
-    # the kinds the user's numpy settings warn of: in the first pass, they warn
-    # of what f does, but not of reverse mode's own backward pass (an adjoint
-    # that overflows there is the watch's business: warnings as errors must not
-    # stop a call whose result is right)
-    if mode["over"] == mode["invalid"] == mode["divide"] == "warn":  # numpy's default
-        warned = _ALL_WARNED
-    else:
-        warned = {k: "log" for k in ("over", "invalid", "divide") if mode[k] == "warn"}
-    watch = _Watch(flags, warned, previous)
+    # every kind logged to the watch, which handles f's own events as the user's
+    # settings say (their raise raises at their own operation, their 'call' handler
+    # is called), and reverse's backward pass's as its own business (see _Watch)
+    watch = _Watch(flags, mode, previous, reported)
     token = WATCH_UNDERFLOW.set(True)
     try:
-        with _PassState(under="log", call=watch, **warned):
+        with _PassState(all="log", call=watch):
             r0 = run(0, 0)
     finally:
         WATCH_UNDERFLOW.reset(token)
+    watch.first = False
     if type(r0) is float:  # (the common case, checked cheaply)
         finite = math.isfinite(r0)
     elif type(r0) is np.ndarray and r0.dtype == np.float64:

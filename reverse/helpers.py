@@ -297,7 +297,8 @@ def _in_range(run: Callable[[int], Any], data: Any, first: Any = None) -> Any:
     range; otherwise the first result stays (sqrt'(0) is inf).  ``first``: what
     the first pass gave; a ``_fp.Flagged`` issues the warnings it held back
     where the result has an inf or nan entry."""
-    r = _fp.second_order(lambda kt, ks: run(kt + ks), _plain_point(data), one_seed=True)
+    r = _fp.second_order(lambda kt, ks: run(kt + ks), _plain_point(data), one_seed=True,
+                         reported=type(first) is _fp.Flagged)
     if type(first) is _fp.Flagged:
         first.warn(r)
     return r

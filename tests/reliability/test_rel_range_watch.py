@@ -188,6 +188,13 @@ def test_warnings_of_f_name_the_ufunc():
 
 
 def test_the_users_error_settings_are_kept():
-    # under np.errstate(under="raise") nothing is watched: numpy raises as asked
+    # under np.errstate(under="raise") the watch sees the adjoint's underflow (the
+    # truth, not FloatingPointError from the library's own pass), and f's own
+    # underflow raises as numpy raises it (test_rel_errstate_watch: every mode)
+    want = _truth(lambda x: 2 * x / (1 + x ** 4), [1.7e100])
+    with np.errstate(under="raise"):
+        got = rv.gradient(lambda v: np.sum(np.arctan(v ** 2)), np.array([1.7e100]))
+    assert_close_ulps(got, want, ulps=ULPS)
     with np.errstate(under="raise"), pytest.raises(FloatingPointError):
-        rv.gradient(lambda v: np.sum(np.arctan(v ** 2)), np.array([1.7e100]))
+        rv.gradient(lambda v: np.sum(np.arctan(v ** 2) + np.exp(-800.0 * (v / v))),
+                    np.array([1.7e100]))

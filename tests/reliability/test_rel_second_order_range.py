@@ -310,13 +310,17 @@ def test_arccosh_of_a_composed_argument(v):
 
 
 def test_watch_leaves_the_users_error_mode_alone():
-    """The rescue watches underflow only where numpy ignores it: under the user's
-    errstate(under='raise') their own f still raises, and a call mode on divide
-    still reaches their handler."""
+    """Under the user's errstate(under='raise') the rescue still watches the
+    adjoints' underflow (the Hessian is right) while their own f still raises, and
+    a call mode on divide still reaches their handler."""
     f = lambda p: np.sum(np.log10(p ** 2))  # noqa: E731
     x = np.array([1e150, -2e150])
+    with np.errstate(under="raise"):
+        H = rv.hessian(f, x)
+    want = [-2 / (M.log(10) * M.mpf(v) ** 2) for v in x]
+    assert all(_wrong(H[i, i], want[i], 1.0, abs(want[i])) is None for i in range(2)), H
     with np.errstate(under="raise"), pytest.raises(FloatingPointError):
-        rv.hessian(f, x)
+        rv.hessian(lambda p: f(p) + np.sum(np.exp(-800.0 * (p / p))), x)
     seen = []
     with np.errstate(divide="call", invalid="ignore",
                      call=lambda kind, flag: seen.append(kind)):
