@@ -113,8 +113,27 @@ def _gap_inverse(w: Any, squared: bool = False) -> tuple[Any, np.ndarray]:
     return keep / d, degenerate
 
 
-def _check_degenerate(degenerate: np.ndarray, inner: Any, name: str, what: str) -> None:
-    if degenerate.any() and np.any(np.where(degenerate, np.asarray(_value(inner)), 0) != 0):
+def _check_degenerate(degenerate: np.ndarray, inner: Any, name: str, what: str,
+                      *cotangents: Any) -> None:
+    """Raise where the result depends on vectors of a repeated value.
+
+    ``inner`` couples the vectors of two repeated values (its entries there would be
+    divided by a zero gap). ``cotangents`` (of the vectors, one column per value) catch
+    the rest: a vector of a repeated value is any unit vector of that eigenspace, the
+    one numpy returns jumps under perturbations of any size, so no function of it has
+    a derivative unless it is invariant under rotations of the eigenspace, which a
+    cotangent cannot show (``V[0, 0]`` at ``diag(1, 1, 2)`` has ``V^T gV`` zero between
+    the repeated pair but jumps from 1 to 0.707 when ``A[0, 1]`` moves; a zero there
+    made it 0). So any nonzero cotangent on such a vector raises, as forward mode does
+    whenever the vectors are formed at repeated values.
+    """
+    if not degenerate.any():
+        return
+    bad = np.any(np.where(degenerate, np.asarray(_value(inner)), 0) != 0)
+    repeated = np.expand_dims(np.any(degenerate, axis=-2), -2)  # columns of repeated values
+    for g in cotangents:
+        bad = bad or np.any(np.where(repeated, np.asarray(_value(g)), 0) != 0)
+    if bad:
         raise DegenerateDerivativeError(
             f"numpy.linalg.{name}: repeated {what} (equal to working precision): the "
             "derivative of the corresponding vectors does not exist there"
@@ -343,7 +362,7 @@ class Eigh(Function):
         gw, gv = gy[..., 0, :], gy[..., 1:, :]
         f, degenerate = _gap_inverse(w)
         inner = np.matmul(_swap(v), gv)
-        _check_degenerate(degenerate, inner, "eigh", "eigenvalues")
+        _check_degenerate(degenerate, inner, "eigh", "eigenvalues", gv)
         mid = _diag_embed(gw) + f * inner
         p = np.matmul(np.matmul(v, mid), _swap(v))
         return _sym_adjoint(p, lower=self.uplo.upper() == "L")
@@ -370,7 +389,7 @@ class SVD(Function):
         ju = ju - _swap(ju)
         jv = np.matmul(vh, gv)
         jv = jv - _swap(jv)
-        _check_degenerate(degenerate, ju, "svd", "singular values")
+        _check_degenerate(degenerate, ju, "svd", "singular values", gu, gv)
         _check_degenerate(degenerate, jv, "svd", "singular values")
         row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
         mid = (f * ju) * row + _diag_embed(gs) + col * (f * jv)

@@ -1,0 +1,88 @@
+"""Eigenvectors and singular vectors of repeated values have no derivative: every
+helper of both engines raises, never a number.
+
+At a repeated eigenvalue of a symmetric matrix any unit vector of the eigenspace is an
+eigenvector, and the one ``np.linalg.eigh`` returns jumps under perturbations of any
+size (``V[0, 0]`` at ``diag(1, 1, 2)`` is 1, and -0.707 as soon as ``A[0, 1]`` moves
+by 1e-6, checked below). reverse mode used to look only at ``V^T gV`` between the
+repeated pair, which is zero for ``V[0, 0]``, and returned a gradient of 0; forward
+mode raised. Vectors of values that are not repeated keep their derivative in reverse
+mode (the gap to every other value is nonzero), and so do the values themselves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import hyperdual as hd
+import reverse as rv
+from hyperdual.linalg import DegenerateDerivativeError
+
+A = np.diag([1.0, 1.0, 2.0])  # eigenvalue 1 repeated
+E01 = np.zeros((3, 3))
+E01[0, 1] = E01[1, 0] = 1.0
+
+
+def _v00(m):
+    return np.linalg.eigh(m)[1][0, 0]
+
+
+def _u00(m):
+    return np.linalg.svd(m)[0][0, 0]
+
+
+def _sum_v_cubed(m):
+    return np.sum(np.linalg.eigh(m)[1] ** 3)
+
+
+def _u_of_rect(m):
+    return np.linalg.svd(m, full_matrices=False)[0][1, 1]
+
+
+def test_the_vectors_jump_there():
+    """The truth: no derivative (the value jumps, whatever the step)."""
+    for t in (1e-3, 1e-6, 1e-9):
+        assert abs(_v00(A + t * E01) - _v00(A)) > 0.29
+        assert abs(_u00(np.eye(2) + t * E01[:2, :2]) - _u00(np.eye(2))) > 0.29
+
+
+CASES = [
+    ("eigh V[0,0]", _v00, A),
+    ("eigh sum V**3", _sum_v_cubed, A),
+    ("svd U[0,0]", _u00, np.eye(2)),
+    ("svd reduced U[1,1] of a 3x2", _u_of_rect, np.eye(3)[:, :2] * 2.0),
+]
+
+
+@pytest.mark.parametrize("name,f,a", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("helper", [
+    "hd.gradient", "rv.gradient", "rv.jacobian", "rv.vjp", "rv.value_and_gradient",
+    "hd.jacobian"])
+def test_vectors_of_repeated_values_raise(helper, name, f, a):
+    engine, fn = helper.split(".")
+    mod = hd if engine == "hd" else rv
+    with pytest.raises(DegenerateDerivativeError, match="repeated"):
+        if fn == "vjp":
+            mod.vjp(f, a, 1.0)
+        else:
+            getattr(mod, fn)(f, a)
+
+
+def test_reverse_keeps_what_exists():
+    """Values, and vectors of values that are not repeated, still differentiate."""
+    # eigenvalues through eigh's w: sum w**2 = |A|_F^2 of the lower triangle read
+    g = rv.gradient(lambda m: np.sum(np.linalg.eigh(m)[0] ** 2), A)
+    np.testing.assert_array_equal(g, 2 * np.tril(A))
+    # the vector of the simple eigenvalue 2 is e2; V[2, 2]**2 = 1 - (dA[0,2]^2 + dA[1,2]^2)
+    # + ..., so its gradient is 0, and V[0, 2] moves by dA[2, 0] / (2 - 1) (lower triangle)
+    g = rv.gradient(lambda m: np.linalg.eigh(m)[1][2, 2] ** 2, A)
+    np.testing.assert_array_equal(g, np.zeros((3, 3)))
+    v02 = rv.gradient(lambda m: np.linalg.eigh(m)[1][0, 2] * np.sign(np.linalg.eigh(m)[1][2, 2]),
+                      A)
+    expected = np.zeros((3, 3))
+    expected[2, 0] = 1.0  # d V[0,2] = A'[0,2] / (lambda_2 - lambda_0), read from A[2, 0]
+    np.testing.assert_allclose(v02, expected, rtol=0, atol=1e-15)
+    # singular values through the full svd
+    g = rv.gradient(lambda m: np.sum(np.linalg.svd(m)[1]), np.eye(2))
+    np.testing.assert_array_equal(g, np.eye(2))
