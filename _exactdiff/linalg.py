@@ -52,6 +52,30 @@ class DegenerateDerivativeError(ArithmeticError):
     """
 
 
+def qr_rank_check(r: np.ndarray, tall: bool) -> None:
+    """Raise where the Q of ``np.linalg.qr`` has no derivative.
+
+    ``r`` is the (plain, float) square factor R of the first ``min(m, n)`` columns. A
+    zero pivot ``R[k, k]`` (to working precision) makes column ``k`` of Q the
+    normalised residual 0 / 0: no derivative, whichever way LAPACK picks it, except
+    for the last pivot of a square (or wide) matrix, whose column of Q is fixed by
+    the others (LAPACK's last reflector is the identity). ``tall``: m > n, every pivot.
+    """
+    d = np.abs(np.diagonal(r, axis1=-2, axis2=-1))
+    n = d.shape[-1]
+    if not tall:
+        d = d[..., :-1]
+    if d.size == 0:
+        return
+    scale = np.max(np.abs(r), axis=(-2, -1))[..., None]
+    if np.any(d <= 8 * max(n, 1) * np.finfo(d.dtype).eps * scale):
+        raise DegenerateDerivativeError(
+            "numpy.linalg.qr: the matrix is rank deficient (a zero pivot of R before "
+            "the last, to working precision): the columns of Q from there on are not "
+            "unique, so they have no derivative; R's first rows and the column space "
+            "do not need Q's later columns (e.g. use the leading columns' qr)")
+
+
 def _shape(x: Any) -> tuple[int, ...]:
     return shape_of(x)  # (a sparsity Pattern's shape without its values)
 

@@ -625,6 +625,8 @@ def _qr_tall_series(A, Q0, R0):
     symmetric part is fixed by Q^T Q = I (X + X^T = -P, P = sum_{j=1..k-1} Q_j^T Q_{k-j}),
     the strictly lower part of X is that of C: X = -P/2 + (L - L^T), L = tril(C + P/2, -1);
     then R_k = (C - X) R_0 and Q_k = B R_0^-1 - Q_0 (C - X).  Order 1 is the Dual rule."""
+    m, n = Q0.shape[-2:]
+    _shared_linalg.qr_rank_check(R0, m > n)
     Q, R = [Q0], [R0]
     for k in range(1, A.shape[0]):
         B = A[k]
@@ -632,12 +634,26 @@ def _qr_tall_series(A, Q0, R0):
         for j in range(1, k):
             B = B - Q[j] @ R[k - j]
             P = P + _mT(Q[j]) @ Q[k - j]
-        BR = _right_solve(B, R0)
-        C = _mT(Q0) @ BR
+        if m > n:
+            BR = _right_solve(B, R0)
+            C = _mT(Q0) @ BR
+            low = np.tril(C + 0.5 * P, -1)
+            U = np.triu(C - (-0.5 * P + low - _mT(low)))  # (its lower part is 0 but rounding)
+            R.append(U @ R0)
+            Q.append(BR - Q0 @ U)
+            continue
+        # Square: Q_k = Q_0 X and R_k = Q_0^T B - X R_0, and the strictly lower part of
+        # C reads only the first n - 1 columns of R_0^-1 (the leading block): a zero
+        # last pivot (rank n - 1, Q still unique) is not divided by (the Dual rule's
+        # comment has the example).
+        C = np.zeros(R0.shape[:-2] + (n, n), dtype=R0.dtype)
+        if n > 1:
+            C[..., :, :n - 1] = _mT(Q0) @ _right_solve(B[..., :, :n - 1],
+                                                       R0[..., :n - 1, :n - 1])
         low = np.tril(C + 0.5 * P, -1)
-        U = np.triu(C - (-0.5 * P + low - _mT(low)))  # (its lower part is 0 but rounding)
-        R.append(U @ R0)
-        Q.append(BR - Q0 @ U)
+        X = -0.5 * P + low - _mT(low)
+        R.append(np.triu(_mT(Q0) @ B - X @ R0))
+        Q.append(Q0 @ X)
     return np.stack(Q), np.stack(R)
 
 

@@ -27,6 +27,9 @@ Conventions (also in the README)
   ``svd(compute_uv=False)`` when their *second* derivative is asked for), never
   return NaN.  Full ``U``/``V`` of a non-square ``svd`` and ``qr(mode='complete')``
   of a tall matrix are not unique: asking for their derivative raises.
+* ``qr`` of a square (or wide) matrix reads only the leading block of R: at rank
+  n - 1 (last pivot 0) Q and R are differentiable and exact; a zero pivot before the
+  last (any pivot of a tall matrix) raises :class:`DegenerateDerivativeError`.
 * ``det`` and ``slogdet`` differentiate through a solve with ``A``: at a
   singular matrix they raise numpy's ``LinAlgError``.
 * ``pinv`` and ``lstsq`` are differentiated at constant rank.
@@ -427,13 +430,30 @@ def _check_rank(s, rectangular):
 
 def _qr_square(q, r, ta):
     """Tangents of Q (m x n) and R (n x n) for A = QR with m >= n."""
-    c = _swap(_solve_stack(_swap(r), _swap(ta)))       # dA R^-1
-    mm = np.matmul(_swap(q), c)                          # Q^T dA R^-1
-    n = _shape(r)[-1]
-    low = np.tril(np.ones((n, n), dtype=_dtype(r)), -1)
-    lo = mm * low
-    nmat = mm - lo + _swap(lo)                           # dR R^-1 (upper triangular)
-    return c - np.matmul(q, nmat), np.matmul(nmat, r)
+    m, n = _shape(q)[-2:]
+    _shared.qr_rank_check(g.real_value(r), m > n)
+    if m > n:
+        c = _swap(_solve_stack(_swap(r), _swap(ta)))       # dA R^-1
+        mm = np.matmul(_swap(q), c)                          # Q^T dA R^-1
+        low = np.tril(np.ones((n, n), dtype=_dtype(r)), -1)
+        lo = mm * low
+        nmat = mm - lo + _swap(lo)                           # dR R^-1 (upper triangular)
+        return c - np.matmul(q, nmat), np.matmul(nmat, r)
+    # Square: Q^T dQ = Omega = L - L^T with L the strictly lower part of B R^-1
+    # (B = Q^T dA), which reads only the first n - 1 columns of R^-1, i.e. the
+    # leading block R1; and dR = B - Omega R. So a zero last pivot R[n-1, n-1] (a
+    # matrix of rank n - 1: Q is still unique up to LAPACK's sign, it never reads the
+    # last column) costs nothing, where dA R^-1 - Q (dR R^-1) divided by it and
+    # returned rounding noise / 1e-16 (qr of [[1, 2], [2, 4]]).
+    b = np.matmul(_swap(q), ta)
+    omega = 0.0
+    if n > 1:
+        y = _swap(_solve_stack(_swap(r[..., :n - 1, :n - 1]), _swap(b[..., :, :n - 1])))
+        lo = np.matmul(y * np.tril(np.ones((n, n - 1), dtype=_dtype(r)), -1),
+                       np.eye(n - 1, n, dtype=_dtype(r)))
+        omega = lo - _swap(lo)
+    upper = np.triu(np.ones((n, n), dtype=_dtype(r)))
+    return np.matmul(q, omega), (b - np.matmul(omega, r)) * upper
 
 
 def _qr_rule(p, t, mode="reduced"):

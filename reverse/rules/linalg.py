@@ -448,11 +448,27 @@ def _unpack_qr(packed: Any, m: int, n: int) -> tuple[Any, Any]:
 
 
 def _qr_square_backward(q: Any, r: Any, gq: Any, gr: Any) -> Any:
-    n = _shape(r)[-1]
+    m, n = _shape(q)[-2:]
     dt = _dtype(r)
-    w = np.matmul(gr, _swap(r)) - np.matmul(_swap(q), gq)
-    z = w * _tri(n, dt, lower=False) + _swap(w) * _tri(n, dt, lower=True, strict=True)
-    return _swap(np.linalg.solve(r, _swap(gq + np.matmul(q, z))))
+    _shared.qr_rank_check(np.asarray(_value(r)), m > n)
+    if m > n:
+        w = np.matmul(gr, _swap(r)) - np.matmul(_swap(q), gq)
+        z = w * _tri(n, dt, lower=False) + _swap(w) * _tri(n, dt, lower=True, strict=True)
+        return _swap(np.linalg.solve(r, _swap(gq + np.matmul(q, z))))
+    # Square: the adjoint of hyperdual's square rule (dQ = Q Omega, dR = B - Omega R,
+    # B = Q^T dA, Omega = L - L^T, L the strictly lower part of B R^-1): with
+    # K = Q^T gQ - gR R^T and P the strictly lower part of K - K^T, gA = Q (gR + P R^-T).
+    # P's last column is zero, so P R^-T needs only the leading block R1: a zero last
+    # pivot (rank n - 1, Q still unique) is not divided by, where (gQ + Q z) R^-T
+    # returned rounding noise / 1e-16 (qr of [[1, 2], [2, 4]]).
+    gr = gr * _tri(n, dt, lower=False)  # R's lower triangle is a constant 0
+    gb = gr
+    if n > 1:
+        k = np.matmul(_swap(q), gq) - np.matmul(gr, _swap(r))
+        p = (k - _swap(k))[..., :, :n - 1] * np.tril(np.ones((n, n - 1), dtype=dt), -1)
+        x = _swap(np.linalg.solve(r[..., :n - 1, :n - 1], _swap(p)))
+        gb = gb + np.matmul(x, np.eye(n - 1, n, dtype=dt))
+    return np.matmul(q, gb)
 
 
 class Pinv(Function):
