@@ -667,6 +667,16 @@ def polygamma(n: int, x: Any) -> Any:
     float32 argument's derivatives (digamma', gammaln'', ...) into float64."""
     from scipy import special
 
+    af = getattr(type(x), "__array_function__", None)
+    if af is not None and not isinstance(x, (np.ndarray, np.generic)):
+        # another engine's value (a reverse Variable, also as a part of a Dual when
+        # reverse differentiates hyperdual code): scipy's polygamma would call
+        # np.asarray on it, so hand it to that engine's own rule, registered for this
+        # function (reverse.functions.polygamma), as numpy's protocol does
+        out = af(x, polygamma, (type(x),), (n, x), {})
+        if out is NotImplemented:
+            raise TypeError(f"polygamma: {type(x).__name__} arguments are not supported")
+        return out
     out = special.polygamma(n, x)
     dt = getattr(x, "dtype", None)
     if dt is not None and dt == np.float32:

@@ -32,7 +32,7 @@ from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.special import polygamma as _sp_polygamma
 
 from .. import core
-from ..core import UFUNCS, Function, Variable, _value
+from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
 from ._util import _arg, _as_dtype, _keep_zero, _zeros
 
 try:  # scipy is a dependency, but keep the core usable if it is broken
@@ -498,3 +498,6 @@ def polygamma(n: int, x: Any) -> Variable:
 
 
 __all__ += ["Polygamma", "polygamma"]
+# hyperdual.polygamma (and its rules' values) on a Variable, e.g. reverse mode around
+# hyperdual code, reach the shared plain function, which hands the Variable to us
+FUNCTIONS[_sp_polygamma] = polygamma
