@@ -574,3 +574,34 @@ def match_chunks(g: Any, like: Any) -> Any:
             or not is_lazy(g) or g.shape != like.shape):
         return g
     return g.rechunk(chunks)
+
+
+def engine_value(obj: Any) -> bool:
+    """True if ``obj`` is another autodiff engine's number (a reverse ``Variable``):
+    it answers numpy's ``__array_function__`` protocol but is neither an ndarray, a
+    numpy scalar nor an allowed foreign array (dask, CuPy, sparse).
+
+    Functions of one engine that are not numpy's (``hyperdual.polygamma``,
+    ``hyperdual.linalg.expm`` ...) hand such a value to its own engine with
+    :func:`hand_off` instead of calling scipy on it, which would ``np.asarray`` it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> engine_value(np.ones(2)), engine_value(1.0), engine_value([1.0])
+    (False, False, False)
+    """
+    t = type(obj)
+    if t is _ndarray or t in (float, int, bool, list, tuple) or isinstance(obj, np.generic):
+        return False
+    return hasattr(t, "__array_function__") and not is_foreign_type(t)
+
+
+def hand_off(func: Any, obj: Any, args: tuple, kwargs: dict) -> Any:
+    """``func(*args, **kwargs)`` answered by ``obj``'s engine (its ``__array_function__``,
+    which looks ``func`` up in the functions that engine registered for it)."""
+    out = type(obj).__array_function__(obj, func, (type(obj),), args, kwargs)
+    if out is NotImplemented:
+        name = getattr(func, "__qualname__", getattr(func, "__name__", repr(func)))
+        raise TypeError(f"{name}: arguments of type {type(obj).__name__} are not supported")
+    return out

@@ -15,6 +15,7 @@ import numpy as np
 from _exactdiff._common import fpe_ignored as _fpe_ignored
 
 from ._common import value
+from .arrays import engine_value, hand_off
 
 # erfcx' = 2x erfcx - 2/sqrt(pi) and erfcx'' = (2 + 4x^2) erfcx - 4x/sqrt(pi) cancel
 # by up to 25x for 0.5 <= x < 2 (where the continued fraction used beyond 2 needs
@@ -667,16 +668,12 @@ def polygamma(n: int, x: Any) -> Any:
     float32 argument's derivatives (digamma', gammaln'', ...) into float64."""
     from scipy import special
 
-    af = getattr(type(x), "__array_function__", None)
-    if af is not None and not isinstance(x, (np.ndarray, np.generic)):
+    if engine_value(x):
         # another engine's value (a reverse Variable, also as a part of a Dual when
         # reverse differentiates hyperdual code): scipy's polygamma would call
         # np.asarray on it, so hand it to that engine's own rule, registered for this
         # function (reverse.functions.polygamma), as numpy's protocol does
-        out = af(x, polygamma, (type(x),), (n, x), {})
-        if out is NotImplemented:
-            raise TypeError(f"polygamma: {type(x).__name__} arguments are not supported")
-        return out
+        return hand_off(polygamma, x, (n, x), {})
     out = special.polygamma(n, x)
     dt = getattr(x, "dtype", None)
     if dt is not None and dt == np.float32:

@@ -33,6 +33,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as _sl
 
+from _exactdiff.arrays import engine_value, hand_off
+
 from . import _generic as g
 from ._number import _Number, _shape
 from ._taylor import Taylor
@@ -52,6 +54,14 @@ __all__ = ["DegenerateDerivativeError", "cho_factor", "cho_solve", "expm", "lu_f
 
 def _any_number(*xs) -> bool:
     return any(isinstance(x, _Number) for x in xs)
+
+
+def _other_engine(*xs):
+    """The first operand that is another engine's number (a reverse ``Variable``: the
+    parts of a Dual are Variables when reverse mode differentiates hyperdual code),
+    else None.  scipy would ``np.asarray`` it; that engine's own function answers
+    instead (reverse registers ``reverse.linalg``'s for these)."""
+    return next((x for x in xs if not isinstance(x, _Number) and engine_value(x)), None)
 
 
 def _tri_mask(n: int, dt, lower: bool, unit: bool):
@@ -103,6 +113,10 @@ def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = F
     array([-0.5,  0.5])
     """
     _check_trans(trans)
+    other = _other_engine(a, b)
+    if other is not None and not _any_number(a, b):
+        return hand_off(solve_triangular, other, (a, b), dict(
+            trans=trans, lower=lower, unit_diagonal=unit_diagonal))
     if not _any_number(a, b):
         return _sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal,
                                     overwrite_b=overwrite_b, check_finite=check_finite)
@@ -162,6 +176,9 @@ def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: 
     array([[2.        , 1.        ],
            [2.        , 1.41421356]])
     """
+    other = _other_engine(a)
+    if other is not None:
+        return hand_off(cho_factor, other, (a,), dict(lower=lower))
     if not _any_number(a):
         return _sl.cho_factor(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
     n = np.shape(g.real_value(a))[-1]
@@ -198,6 +215,9 @@ def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = Tr
     True
     """
     c, lower = c_and_lower
+    other = _other_engine(c, b)
+    if other is not None and not _any_number(c, b):
+        return hand_off(cho_solve, other, ((c, lower), b), {})
     if not _any_number(c, b):
         return _sl.cho_solve((c, lower), b, overwrite_b=overwrite_b, check_finite=check_finite)
     if lower:
@@ -241,6 +261,9 @@ def lu_factor(a, overwrite_a: bool = False, check_finite: bool = True):
     >>> piv
     array([1, 1], dtype=int32)
     """
+    other = _other_engine(a)
+    if other is not None:
+        return hand_off(lu_factor, other, (a,), {})
     if not _any_number(a):
         return _sl.lu_factor(a, overwrite_a=overwrite_a, check_finite=check_finite)
     s = np.shape(g.real_value(a))
@@ -301,6 +324,9 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b: bool = False, check_finite: bo
     """
     lu, piv = lu_and_piv
     _check_trans(trans)
+    other = _other_engine(lu, b)
+    if other is not None and not _any_number(lu, b):
+        return hand_off(lu_solve, other, ((lu, piv), b), dict(trans=trans))
     if not _any_number(lu, b):
         return _sl.lu_solve((lu, piv), b, trans=trans, overwrite_b=overwrite_b,
                             check_finite=check_finite)
@@ -335,6 +361,9 @@ def expm(A):
     >>> bool(np.isclose(y.dual[0, 0], np.e))
     True
     """
+    other = _other_engine(A)
+    if other is not None:
+        return hand_off(expm, other, (A,), {})
     if not _any_number(A):
         return _sl.expm(A)
     s = np.shape(g.real_value(A))

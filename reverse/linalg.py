@@ -388,3 +388,18 @@ def expm(A: Any) -> Any:
     if len(s) < 2 or s[-1] != s[-2]:
         raise ValueError("reverse.linalg.expm: expected square matrices (..., n, n)")
     return Expm()(A)
+
+
+# hyperdual.linalg's functions on a Variable (reverse mode around hyperdual code: the
+# parts of its Duals are Variables) hand it to these (see _exactdiff.arrays.hand_off)
+def _register_hyperdual() -> None:
+    from hyperdual import linalg as _hl
+
+    from .core import FUNCTIONS
+
+    for name in __all__:
+        if name != "DegenerateDerivativeError":
+            FUNCTIONS[getattr(_hl, name)] = globals()[name]
+
+
+_register_hyperdual()
