@@ -394,12 +394,17 @@ def expm(A: Any) -> Any:
 # parts of its Duals are Variables) hand it to these (see _exactdiff.arrays.hand_off)
 def _register_hyperdual() -> None:
     from hyperdual import linalg as _hl
+    from hyperdual import scatter_add as _hd_scatter_add
 
     from .core import FUNCTIONS
+    from .utils import scatter_add
 
     for name in __all__:
         if name != "DegenerateDerivativeError":
             FUNCTIONS[getattr(_hl, name)] = globals()[name]
+    # hyperdual.scatter_add(shape, index, values) on Variable values
+    FUNCTIONS[_hd_scatter_add] = lambda shape, index, values: scatter_add(
+        values, index, tuple(shape))
 
 
 _register_hyperdual()

@@ -135,6 +135,10 @@ def scatter_add(shape, index, values):
     Dual(array([2., 0., 1.]), array([1., 0., 2.]))
     """
     shape = tuple(shape)
+    if not isinstance(values, _Number) and _arrays.engine_value(values):
+        # a reverse Variable (also the parts of a Dual under reverse mode): its engine's
+        # own scatter (np.asarray would drop its derivative)
+        return _arrays.hand_off(scatter_add, values, (shape, index, values), {})
     index = _list_index(index)
     if not isinstance(values, _Number):
         values = np.asarray(values)

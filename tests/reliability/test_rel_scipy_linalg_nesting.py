@@ -108,3 +108,29 @@ def test_plain_arrays_still_scipy():
     c = hd.linalg.cho_factor(A0 @ A0.T + np.eye(2))
     np.testing.assert_array_equal(hd.linalg.cho_solve(c, B0),
                                   sl.cho_solve(sl.cho_factor(A0 @ A0.T + np.eye(2)), B0))
+
+
+def test_hyperdual_scatter_add_on_variables():
+    """``hyperdual.scatter_add(shape, index, values)`` on reverse values (it called
+    np.asarray on them): closed forms."""
+    x = np.array([0.7, 1.3])
+    w = np.array([[1.0, 2.0], [3.0, 4.0]])
+
+    def f(z):  # (2 z0 + 4 z1)**2: z lands at (0, 1) and (1, 1)
+        return np.sum(hd.scatter_add((2, 2), (np.array([0, 1]), np.array([1, 1])), z) * w) ** 2
+
+    s = 2 * x[0] + 4 * x[1]
+    for engine in (hd, rv):
+        np.testing.assert_allclose(engine.gradient(f, x), 2 * s * np.array([2.0, 4.0]),
+                                   rtol=4 * 2.2e-16)
+        np.testing.assert_allclose(engine.hessian(f, x), 2 * np.outer([2.0, 4.0], [2.0, 4.0]),
+                                   rtol=4 * 2.2e-16)
+
+    # d/dt d/ds sum(scatter_add((3,), [2, 2], [s t, s s])**2) at s = t = 1: (st + s^2)^2 -> 10
+    def g(t, inner):
+        return inner.derivative(
+            lambda s: np.sum(hd.scatter_add((3,), [2, 2], np.stack([s * t, s * s])) ** 2), 1.0)
+
+    for outer in (hd, rv):
+        for inner in (hd, rv):
+            assert outer.derivative(lambda t, inner=inner: g(t, inner), 1.0) == 10.0
