@@ -86,3 +86,24 @@ def test_reverse_keeps_what_exists():
     # singular values through the full svd
     g = rv.gradient(lambda m: np.sum(np.linalg.svd(m)[1]), np.eye(2))
     np.testing.assert_array_equal(g, np.eye(2))
+
+
+def test_zero_singular_value_of_a_square_matrix_flips_a_vector():
+    """The truth for the xfail below: Vh[1, 1] of diag(1, t) is sign(t)."""
+    for t in (1e-3, 1e-9):
+        up = np.linalg.svd(np.diag([1.0, t]))[2][1, 1]
+        down = np.linalg.svd(np.diag([1.0, -t]))[2][1, 1]
+        assert up * down < 0 and abs(up - down) > 1.9
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known, not yet fixed: the vectors of a zero singular value of a square matrix have "
+    "no derivative (numpy keeps s >= 0, so u_n or v_n flips with the sign of "
+    "u_n^T dA v_n), but both engines differentiate the signed branch and return 0 here; "
+    "forward mode cannot see which outputs are used, and raising for every svd at a "
+    "singular square matrix would refuse second derivatives of the spectral norm there, "
+    "which exist"))
+@pytest.mark.parametrize("engine", [hd, rv])
+def test_vectors_of_a_zero_singular_value_of_a_square_matrix_raise(engine):
+    with pytest.raises(DegenerateDerivativeError):
+        engine.gradient(lambda m: np.linalg.svd(m)[2][1, 1], np.diag([1.0, 0.0]))
