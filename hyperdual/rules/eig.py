@@ -16,7 +16,8 @@ Both are :class:`hyperdual.custom_jvp` rules written with ``solve``,
 objects: :mod:`reverse.rules.eig`).  Repeated eigenvalues make the
 eigenvectors' derivative undefined: ``eig`` raises
 :class:`DegenerateDerivativeError` there (as ``eigh`` does); ``eigvals`` stays
-defined as long as the matrix is diagonalisable.
+defined as long as the matrix is diagonalisable, and a defective matrix (parallel
+eigenvectors to working precision, a Jordan block) raises it for both.
 
 Examples
 --------
@@ -77,6 +78,28 @@ def _gaps(w: Any) -> Any:
     return (1.0 - eye) / (w[..., None, :] - w[..., :, None] + eye)
 
 
+def _basis(a: Any) -> Any:
+    """``eigvecs(a)``, refused where ``a`` is defective to working precision.
+
+    The formulas solve with V; a matrix that is not diagonalisable (a Jordan block,
+    ``[[1, 1], [0, 1]]``) has parallel eigenvectors, so V is singular and the solve
+    returned rounding noise / eps (a gradient entry of 4.5e15 there, where the
+    eigenvalues 1 +- sqrt(t) have no derivative at all).
+    """
+    v = eigvecs(a)
+    vv = np.asarray(value(v))
+    while not isinstance(vv, np.ndarray) or vv.dtype == object:  # nested numbers
+        vv = np.asarray(value(vv))
+    s = np.linalg.svd(vv, compute_uv=False)  # columns of unit norm: s[0] <= sqrt(n)
+    n = vv.shape[-1]
+    if np.any(s[..., -1] <= 8 * n * np.finfo(vv.dtype).eps * s[..., 0]):
+        raise DegenerateDerivativeError(
+            "numpy.linalg.eig/eigvals: the matrix is defective (not diagonalisable, to "
+            "working precision: its eigenvectors are parallel): its repeated eigenvalues "
+            "have no derivative there (they move like sqrt(t))")
+    return v
+
+
 def _diagonal(m: Any) -> Any:
     return np.diagonal(m, axis1=-2, axis2=-1)
 
@@ -96,13 +119,13 @@ def eigvecs(a: Any) -> Any:
 @eigvals.defjvp
 def _eigvals_jvp(primals: Any, tangents: Any) -> Any:
     (a,), (da,) = primals, tangents
-    v = eigvecs(a)
+    v = _basis(a)
     return eigvals(a), _diagonal(np.linalg.solve(v, da @ v))
 
 
 @eigvals.defvjp
 def _eigvals_vjp(primals: Any, out: Any, g: Any) -> Any:
-    v = eigvecs(primals[0])
+    v = _basis(primals[0])
     n = np.shape(value(v))[-1]
     return np.linalg.solve(_t(v), (g[..., :, None] * np.eye(n, dtype=_fdt(value(v)))) @ _t(v))
 
@@ -110,14 +133,14 @@ def _eigvals_vjp(primals: Any, out: Any, g: Any) -> Any:
 @eigvecs.defjvp
 def _eigvecs_jvp(primals: Any, tangents: Any) -> Any:
     (a,), (da,) = primals, tangents
-    v, w = eigvecs(a), eigvals(a)
+    v, w = _basis(a), eigvals(a)
     dv = v @ (_gaps(w) * np.linalg.solve(v, da @ v))
     return v, dv - v * np.sum(v * dv, axis=-2, keepdims=True)
 
 
 @eigvecs.defvjp
 def _eigvecs_vjp(primals: Any, out: Any, g: Any) -> Any:
-    v, w = eigvecs(primals[0]), eigvals(primals[0])
+    v, w = _basis(primals[0]), eigvals(primals[0])
     vtg = _t(v) @ g
     n = np.shape(value(v))[-1]
     k = vtg - (_t(v) @ v) @ (_diagonal(vtg)[..., :, None] * np.eye(n, dtype=_fdt(value(v))))

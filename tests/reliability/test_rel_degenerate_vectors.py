@@ -107,3 +107,45 @@ def test_zero_singular_value_of_a_square_matrix_flips_a_vector():
 def test_vectors_of_a_zero_singular_value_of_a_square_matrix_raise(engine):
     with pytest.raises(DegenerateDerivativeError):
         engine.gradient(lambda m: np.linalg.svd(m)[2][1, 1], np.diag([1.0, 0.0]))
+
+
+JORDAN = np.array([[1.0, 1.0], [0.0, 1.0]])
+
+
+def test_jordan_block_eigenvalues_move_like_sqrt():
+    """The truth for the next test: along A[1, 0] = t the eigenvalues are 1 +- sqrt(t),
+    so (w(t) - w(0)) / t grows like t^-1/2: no derivative."""
+    for t in (1e-6, 1e-10):
+        w = np.sort(np.real(np.linalg.eigvals(JORDAN + t * np.array([[0.0, 0.0], [1.0, 0.0]]))))
+        np.testing.assert_allclose(w, [1 - np.sqrt(t), 1 + np.sqrt(t)], rtol=1e-6)
+
+
+@pytest.mark.parametrize("helper", ["hd.gradient", "rv.gradient", "hd.hessian", "rv.hessian",
+                                    "rv.jacobian", "hd.jacobian"])
+def test_eigvals_of_a_defective_matrix_raise(helper):
+    """It solved with the (singular) eigenvector matrix: a gradient entry of 4.5e15."""
+    engine, fn = helper.split(".")
+    mod = hd if engine == "hd" else rv
+
+    def f(m):
+        w = np.real(np.linalg.eigvals(m))
+        return w if fn == "jacobian" else np.sum(w ** 2)
+
+    with pytest.raises(DegenerateDerivativeError, match="defective"):
+        getattr(mod, fn)(f, JORDAN)
+
+
+@pytest.mark.parametrize("engine", [hd, rv])
+def test_eigvals_near_defective_still_exact(engine):
+    """[[1, 1], [d, 1]] with d = 1e-8 is diagonalisable: w = 1 -+ sqrt(d) in numpy's
+    order here, dw/dA[1, 0] = -+ 1 / (2 sqrt(d)) = -+ 5000, dw/dA[0, 1] = -+ d / (2 sqrt(d))."""
+    d = 1e-8
+    a = np.array([[1.0, 1.0], [d, 1.0]])
+    w = np.real(np.linalg.eigvals(a))
+    sgn = np.sign(w - 1.0)
+    for k in range(2):
+        g = engine.gradient(lambda m, k=k: np.real(np.linalg.eigvals(m))[k], a)
+        expected = np.array([[0.5, sgn[k] * d / (2 * np.sqrt(d))],
+                             [sgn[k] / (2 * np.sqrt(d)), 0.5]])
+        # the eigenvector matrix has condition ~ 1/sqrt(d): its rounding is amplified
+        np.testing.assert_allclose(g, expected, rtol=1e-7)
