@@ -76,6 +76,40 @@ def qr_rank_check(r: np.ndarray, tall: bool) -> None:
             "do not need Q's later columns (e.g. use the leading columns' qr)")
 
 
+def _plain(x: Any) -> np.ndarray:
+    """The float values of an engine's number, through every level of nesting."""
+    v = value(x)
+    while v is not x:
+        x, v = v, value(v)
+    return np.asarray(v)
+
+
+def hermitian_from_lower(a: Any) -> Any:
+    """The symmetric matrix numpy's ``hermitian=True`` paths (eigh) see: the lower
+    triangle of ``a`` mirrored, so derivatives go to the entries numpy reads."""
+    n = _shape(a)[-1]
+    dt = _dtype(a)
+    low = np.tril(np.ones((n, n), dtype=dt))
+    return a * low + matrix_transpose(a * (low - np.eye(n, dtype=dt)))
+
+
+def svd_hermitian(a: Any, compute_uv: bool = True) -> Any:
+    """``np.linalg.svd(a, hermitian=True)`` as numpy computes it, so as a composition
+    of rules: eigh of the lower triangle, s = abs(w) sorted descending, U the
+    eigenvectors in that order, Vh = (U * sign(w))^T (a zero eigenvalue gives a zero
+    row, as numpy). The general SVD rule on ``a`` read both triangles and could order
+    and sign the vectors differently."""
+    if not compute_uv:
+        return np.sort(np.abs(np.linalg.eigvalsh(a)), axis=-1)[..., ::-1]
+    w, v = np.linalg.eigh(a)
+    wv = _plain(w)
+    idx = np.argsort(np.abs(wv), axis=-1)[..., ::-1]  # numpy's order (same values)
+    sgn = np.take_along_axis(np.sign(wv), idx, axis=-1)
+    s = np.take_along_axis(np.abs(w), idx, axis=-1)
+    u = np.take_along_axis(v, idx[..., None, :], axis=-1)
+    return u, s, matrix_transpose(u * sgn[..., None, :])
+
+
 def _shape(x: Any) -> tuple[int, ...]:
     return shape_of(x)  # (a sparsity Pattern's shape without its values)
 

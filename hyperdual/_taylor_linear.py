@@ -759,6 +759,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     (nonzero ones for a non-square matrix), numpy's signs at t = 0; ``compute_uv=False``
     gives s(t) (order 1 also at repeated singular values, as the Dual rule).  Full
     U/V of a non-square matrix are not unique: TypeError, as the Dual rule."""
+    if hermitian:  # numpy's eigh path (lower triangle), not the general SVD
+        out = _shared_linalg.svd_hermitian(a, compute_uv)
+        return out if not compute_uv or _SVD_RESULT is tuple else _SVD_RESULT(*out)
     A = _matrix_coef(a, "svd")
     m, n = A.shape[-2:]
     if compute_uv and full_matrices and m != n:
@@ -786,6 +789,8 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
     cutoff): R^-1 Q^T from the qr series of A (of A^T for a wide matrix, transposed),
     which needs no distinct singular values; order 0 is numpy's pinv.  A rank-deficient
     matrix raises TypeError (the Dual rule differentiates it at constant rank)."""
+    if hermitian:  # numpy reads the lower triangle only (through eigh)
+        a = _shared_linalg.hermitian_from_lower(a)
     A = _matrix_coef(a, "pinv")
     kw = {} if rtol is np._NoValue else {"rtol": rtol}
     if rcond is not None:  # (numpy 1.x's pinv takes no rcond=None)

@@ -554,6 +554,10 @@ def eigvalsh(a, UPLO="L"):
 @implements(np.linalg.svd)
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     _matrix(a)
+    if hermitian:  # numpy's eigh path (lower triangle), not the general SVD
+        _square(a, "svd")
+        out = _shared.svd_hermitian(a, compute_uv)
+        return _result(SVDResult, *out) if compute_uv else out
     outs = _apply("svd", _svd_rule, (a,), full_matrices=full_matrices, compute_uv=compute_uv)
     return _result(SVDResult, *outs) if compute_uv else outs[0]
 
@@ -568,6 +572,9 @@ def qr(a, mode="reduced"):
 @implements(np.linalg.pinv)
 def pinv(a, rcond=None, hermitian=False, **kw):
     _matrix(a)
+    if hermitian:  # numpy reads the lower triangle only (through eigh)
+        _square(a, "pinv")
+        a = _shared.hermitian_from_lower(a)
     if rcond is not None:
         kw["rcond"] = rcond
     return _apply("pinv", _pinv_rule, (a,), **kw)[0]

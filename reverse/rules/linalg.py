@@ -566,6 +566,10 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
         hermitian: bool = False) -> Any:
     _matrix(a)
+    if hermitian:  # numpy's eigh path (lower triangle), not the general SVD
+        _square(a)
+        out = _shared.svd_hermitian(a, compute_uv)
+        return _result(SVDResult, *out) if compute_uv else out
     m, n = _shape(a)[-2:]
     if compute_uv and full_matrices and m != n:
         raise TypeError(
@@ -590,6 +594,9 @@ def qr(a: Any, mode: str = "reduced") -> Any:
 
 def pinv(a: Any, rcond: Any = None, hermitian: bool = False, **kw: Any) -> Any:
     _matrix(a)
+    if hermitian:  # numpy reads the lower triangle only (through eigh)
+        _square(a)
+        a = _shared.hermitian_from_lower(a)
     if rcond is not None:
         kw["rcond"] = rcond
     return Pinv(**kw)(a)
