@@ -227,13 +227,19 @@ def _pieces(tup: Any, fname: str) -> list:
 
 def hstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
     """``np.hstack``: join along the second axis (the first for 1-d pieces)."""
-    arrs = [atleast_1d(a) for a in _pieces(tup, "hstack")]
+    from .statistics import cast_pieces
+
+    arrs = cast_pieces("hstack", [atleast_1d(a) for a in _pieces(tup, "hstack")], dtype,
+                       casting)
     return np.concatenate(arrs, axis=0 if len(shape_of(arrs[0])) == 1 else 1)
 
 
 def vstack(tup: Any, *, dtype: Any = None, casting: str = "same_kind") -> Any:
     """``np.vstack``: join along the first axis after ``atleast_2d``."""
-    return np.concatenate([atleast_2d(a) for a in _pieces(tup, "vstack")], axis=0)
+    from .statistics import cast_pieces
+
+    return np.concatenate(cast_pieces("vstack", [atleast_2d(a) for a in _pieces(tup, "vstack")],
+                                      dtype, casting), axis=0)
 
 
 def dstack(tup: Any) -> Any:

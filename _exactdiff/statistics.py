@@ -725,6 +725,24 @@ STATISTICS[np.round] = STATISTICS[np.around] = round_
 _NEUTRAL = {"sum": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
 
 
+def cast_pieces(name: str, arrays: Any, dtype: Any = None,
+                casting: str = "same_kind") -> Any:
+    """The pieces of a join (``concatenate``, ``stack``, ``hstack``, ``vstack``) in the
+    dtype numpy's ``dtype=`` asks for (numpy casts the result with ``casting``): a
+    float dtype casts each piece, a non-float one raises (its result has no
+    derivative); both engines ignored or refused it, and hyperdual returned the
+    derivative of the float values for ``dtype=int``.
+
+    Examples
+    --------
+    >>> [p.dtype for p in cast_pieces("stack", [np.ones(2)], np.float32)]
+    [dtype('float32')]
+    """
+    if dtype is None:
+        return arrays
+    return [as_dtype(name, a, dtype, casting) for a in arrays]
+
+
 def as_dtype(name: str, a: Any, dtype: Any, casting: str | None = None) -> Any:
     """``a`` in the floating dtype that numpy's ``dtype=`` of ``name`` asks for.
 

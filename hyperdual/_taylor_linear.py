@@ -23,6 +23,7 @@ from _exactdiff import linalg as _shared_linalg
 from _exactdiff._common import finite_array as _finite_array
 from _exactdiff._common import operand as _operand
 from _exactdiff.statistics import REDUCTIONS, as_dtype, with_where
+from _exactdiff.statistics import cast_pieces as _cast_pieces
 
 from . import _generic as g
 from . import _number as _n
@@ -129,6 +130,7 @@ def _gather(seq):
 @_impl(np.concatenate)
 def concatenate(arrays, axis=0, out=None, **kw):
     _n._no_out("concatenate", out)
+    arrays = _cast_pieces("concatenate", arrays, kw.get("dtype"), kw.get("casting", "same_kind"))
     top, cols = _gather([_operand(a) for a in arrays])  # (lists of numbers stacked)
     if axis is None:
         return concatenate([ravel(Taylor._make(c, top.tag)) for c in cols], axis=0)
@@ -139,6 +141,7 @@ def concatenate(arrays, axis=0, out=None, **kw):
 @_impl(np.stack)
 def stack(arrays, axis=0, out=None, **kw):
     _n._no_out("stack", out)
+    arrays = _cast_pieces("stack", arrays, kw.get("dtype"), kw.get("casting", "same_kind"))
     top, cols = _gather([_operand(a) for a in arrays])
     ax = _ax(axis, len(_shape(cols[0])))
     return Taylor._make(np.stack(cols, axis=ax + 1), top.tag)
@@ -149,14 +152,14 @@ def hstack(tup, **kw):
     arrs = [reshape(a, (1,)) if isinstance(a, Taylor) and a.ndim == 0 else
             (a if isinstance(a, Taylor) else np.atleast_1d(a)) for a in tup]
     first = arrs[0]
-    return concatenate(arrs, axis=0 if np.ndim(g.real_value(first)) == 1 else 1)
+    return concatenate(arrs, axis=0 if np.ndim(g.real_value(first)) == 1 else 1, **kw)
 
 
 @_impl(np.vstack)
 def vstack(tup, **kw):
     arrs = [reshape(a, (1, -1)) if isinstance(a, Taylor) and a.ndim < 2 else
             (a if isinstance(a, Taylor) else np.atleast_2d(a)) for a in tup]
-    return concatenate(arrs, axis=0)
+    return concatenate(arrs, axis=0, **kw)
 
 
 @_impl(np.where)

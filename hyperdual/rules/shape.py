@@ -27,6 +27,7 @@ import numpy as np
 
 from _exactdiff import shape as _s
 from _exactdiff._common import operand as _operand
+from _exactdiff.statistics import cast_pieces
 
 from .. import _generic as g
 from .._number import (
@@ -232,6 +233,7 @@ def concatenate(arrays, axis=0, out=None, **kw):
     (6,)
     """
     _no_out("concatenate", out)
+    arrays = cast_pieces("concatenate", arrays, kw.get("dtype"), kw.get("casting", "same_kind"))
     # a list inside holding differentiated values (np.concatenate([x, [x[0]]])) is stacked,
     # as numpy converts a list of numbers
     top, cols = _gather([_operand(a) for a in arrays])
@@ -278,6 +280,7 @@ def stack(arrays, axis=0, out=None, **kw):
     (2, 3)
     """
     _no_out("stack", out)
+    arrays = cast_pieces("stack", arrays, kw.get("dtype"), kw.get("casting", "same_kind"))
     top, cols = _gather([_operand(a) for a in arrays])
     nd = top.nd
     ax = _norm_axis(axis, _ndim(cols[0][0]) + 1)

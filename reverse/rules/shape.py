@@ -34,6 +34,7 @@ import numpy as np
 
 from _exactdiff import shape as _s
 from _exactdiff._common import operand as _operand
+from _exactdiff.statistics import cast_pieces
 
 from .. import core
 from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
@@ -406,14 +407,16 @@ def _np_broadcast_to(array: Any, shape: Any, subok: bool = False) -> Variable:
     return broadcast_to(array, shape)
 
 
-def _np_concatenate(arrays: Any, axis: Any = 0, out: Any = None, **kwargs: Any) -> Variable:
+def _np_concatenate(arrays: Any, axis: Any = 0, out: Any = None, dtype: Any = None,
+                    casting: str = "same_kind", **kwargs: Any) -> Variable:
     _reject("concatenate", out=out, **kwargs)
-    return concatenate(arrays, axis)
+    return concatenate(cast_pieces("concatenate", arrays, dtype, casting), axis)
 
 
-def _np_stack(arrays: Any, axis: int = 0, out: Any = None, **kwargs: Any) -> Variable:
+def _np_stack(arrays: Any, axis: int = 0, out: Any = None, dtype: Any = None,
+              casting: str = "same_kind", **kwargs: Any) -> Variable:
     _reject("stack", out=out, **kwargs)
-    return stack(arrays, axis)
+    return stack(cast_pieces("stack", arrays, dtype, casting), axis)
 
 
 def _np_ravel(a: Any, order: str = "C") -> Variable:
