@@ -480,8 +480,10 @@ def linalg_cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
 
 
 def linalg_trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
-    """``np.linalg.trace``: the trace of the last two axes."""
-    return np.trace(x, offset, -2, -1)
+    """``np.linalg.trace``: the trace of the last two axes (``dtype=`` as ``np.trace``'s:
+    a float dtype casts, another raises; it was ignored, so ``dtype=int`` gave the
+    derivative of the float trace)."""
+    return np.trace(x, offset, -2, -1, dtype=dtype)
 
 
 def linalg_diagonal(x: Any, /, *, offset: int = 0) -> Any:

@@ -58,3 +58,15 @@ def test_casting_rule_is_numpys(engine):
     with pytest.raises(TypeError, match="casting"):
         engine.gradient(lambda z: np.sum(np.concatenate([z, z], dtype=np.float32,
                                                         casting="safe")), X)
+
+
+@pytest.mark.skipif(not hasattr(np.linalg, "trace"), reason="numpy 2's np.linalg.trace")
+@pytest.mark.parametrize("engine", [hd, rv])
+def test_linalg_trace_dtype(engine):
+    """np.linalg.trace ignored dtype= too (dtype=int gave the identity as gradient)."""
+    a = np.array([[0.7, 1.0], [2.0, 1.6]])
+    with pytest.raises(TypeError, match="dtype"):
+        engine.gradient(lambda m: np.linalg.trace(m, dtype=int), a)
+    value, g = engine.value_and_gradient(lambda m: np.linalg.trace(m, dtype=np.float32), a)
+    assert value == np.linalg.trace(a, dtype=np.float32)
+    np.testing.assert_array_equal(g, np.eye(2))
