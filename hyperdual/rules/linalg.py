@@ -266,7 +266,7 @@ def _gap_inverse(w, name, what, squared=False):
         w = w * w
         wv = wv * wv
     diff = wv[..., None, :] - wv[..., :, None]
-    scale = np.max(np.abs(wv), axis=-1, keepdims=True)[..., None]
+    scale = np.max(np.abs(wv), axis=-1, keepdims=True, initial=0.0)[..., None]
     tol = 8 * n * np.finfo(wv.dtype).eps * scale
     off = ~np.eye(n, dtype=bool)
     if np.any((np.abs(diff) <= tol) & off):
@@ -422,7 +422,7 @@ def _svd_rule(p, t, full_matrices=True, compute_uv=True):
 
 def _check_rank(s, rectangular):
     sv = g.real_value(s)
-    if rectangular and np.any(sv[..., -1] == 0):
+    if rectangular and np.shape(sv)[-1] > 0 and np.any(sv[..., -1] == 0):
         raise DegenerateDerivativeError(
             "numpy.linalg.svd: a zero singular value of a non-square matrix: the "
             "singular vectors have no derivative there")
@@ -446,12 +446,12 @@ def _qr_square(q, r, ta):
     # last column) costs nothing, where dA R^-1 - Q (dR R^-1) divided by it and
     # returned rounding noise / 1e-16 (qr of [[1, 2], [2, 4]]).
     b = np.matmul(_swap(q), ta)
-    omega = 0.0
-    if n > 1:
-        y = _swap(_solve_stack(_swap(r[..., :n - 1, :n - 1]), _swap(b[..., :, :n - 1])))
-        lo = np.matmul(y * np.tril(np.ones((n, n - 1), dtype=_dtype(r)), -1),
-                       np.eye(n - 1, n, dtype=_dtype(r)))
-        omega = lo - _swap(lo)
+    if n <= 1:  # Q = +-1 (LAPACK's reflector is the identity): constant, dR = Q^T dA
+        return np.zeros(_shape(b), dtype=_dtype(r)), b
+    y = _swap(_solve_stack(_swap(r[..., :n - 1, :n - 1]), _swap(b[..., :, :n - 1])))
+    lo = np.matmul(y * np.tril(np.ones((n, n - 1), dtype=_dtype(r)), -1),
+                   np.eye(n - 1, n, dtype=_dtype(r)))
+    omega = lo - _swap(lo)
     upper = np.triu(np.ones((n, n), dtype=_dtype(r)))
     return np.matmul(q, omega), (b - np.matmul(omega, r)) * upper
 

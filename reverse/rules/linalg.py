@@ -104,7 +104,7 @@ def _gap_inverse(w: Any, squared: bool = False) -> tuple[Any, np.ndarray]:
         w = w * w
         wv = wv * wv
     diff = wv[..., None, :] - wv[..., :, None]
-    scale = np.max(np.abs(wv), axis=-1, keepdims=True)[..., None]
+    scale = np.max(np.abs(wv), axis=-1, keepdims=True, initial=0.0)[..., None]
     tol = 8 * n * np.finfo(wv.dtype).eps * scale
     eye = np.eye(n, dtype=wv.dtype)
     degenerate = (np.abs(diff) <= tol) & (eye == 0)
@@ -394,7 +394,7 @@ class SVD(Function):
         row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
         mid = (f * ju) * row + _diag_embed(gs) + col * (f * jv)
         ga = np.matmul(np.matmul(u, mid), vh)
-        if m != n and np.any(np.asarray(_value(s))[..., -1] == 0):
+        if m != n and min(m, n) > 0 and np.any(np.asarray(_value(s))[..., -1] == 0):
             raise DegenerateDerivativeError(
                 "numpy.linalg.svd: a zero singular value of a non-square matrix: the "
                 "singular vectors have no derivative there")

@@ -173,3 +173,22 @@ def test_not_unique_q_raises(a):
                  lambda: rv.derivative_tensor(flat, a.ravel(), 2)):
         with pytest.raises(DegenerateDerivativeError, match="rank deficient"):
             call()
+
+
+@pytest.mark.parametrize("engine", [hd, rv])
+def test_one_column_and_empty(engine):
+    """hyperdual's qr rule crashed on 1 x n matrices ('matmul: Input operand 1 does not
+    have enough dimensions'); eigh/svd of empty matrices crashed in _gap_inverse. For a
+    1 x n matrix LAPACK's only reflector is the identity: Q = [[1]], R = A."""
+    a = np.array([[0.5, 2.0, 3.0]])
+    np.testing.assert_array_equal(engine.gradient(lambda m: np.sum(np.linalg.qr(m)[1] ** 2), a),
+                                  2 * a)
+    np.testing.assert_array_equal(
+        engine.gradient(lambda m: np.sum(np.linalg.qr(m)[0]) + m[0, 0], np.array([[-2.0]])),
+        [[1.0]])
+    np.testing.assert_array_equal(
+        engine.hessian(lambda v: np.linalg.qr(v.reshape(1, 1))[1][0, 0] ** 3, np.array([-2.0])),
+        [[-12.0]])
+    assert engine.gradient(lambda m: np.sum(np.linalg.eigh(m)[1]), np.zeros((0, 0))).shape == (0, 0)
+    assert engine.gradient(lambda m: np.sum(np.linalg.svd(m, full_matrices=False)[0]),
+                           np.zeros((2, 0))).shape == (2, 0)
