@@ -592,8 +592,8 @@ def engine_value(obj: Any) -> bool:
     (False, False, False)
     """
     t = type(obj)
-    if t is _ndarray or t in (float, int, bool, list, tuple) or isinstance(obj, np.generic):
-        return False
+    if t in (float, int, bool, list, tuple) or isinstance(obj, (np.ndarray, np.generic)):
+        return False  # (ndarray subclasses too: np.memmap, np.matrix, astropy's Quantity)
     return hasattr(t, "__array_function__") and not is_foreign_type(t)
 
 

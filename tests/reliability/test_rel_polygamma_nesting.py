@@ -71,3 +71,13 @@ def test_float32_stays_float32():
     g = rv.gradient(lambda z: np.sum(hd.polygamma(1, z)), np.array([0.7], np.float32))
     assert g.dtype == np.float32
     np.testing.assert_allclose(g, [psi(2, 0.7)], rtol=4e-7)
+
+
+def test_plain_arrays_and_subclasses_stay_plain():
+    """The hand-off to another engine is for engine values only: an ndarray subclass
+    (np.matrix, np.memmap, astropy's Quantity) still goes to scipy."""
+    sub = type("Sub", (np.ndarray,), {})
+    x = np.array([0.7, 1.3]).view(sub)
+    np.testing.assert_allclose(hd.polygamma(1, x), [psi(1, 0.7), psi(1, 1.3)], rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(hd.linalg.expm(np.matrix([[0.0, 1.0], [0.0, 0.0]]))),
+                               [[1.0, 1.0], [0.0, 1.0]], rtol=0, atol=1e-15)
