@@ -432,6 +432,8 @@ class Sequential(Layer):
     4
     """
 
+    layers: list[Any]
+
     def __init__(self, *layers: Any) -> None:
         super().__init__()
         for i, layer in enumerate(layers):
