@@ -16,6 +16,8 @@ README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 
 
 # one row per function: numpy/scipy aliases that are the same object get one name
+#: the packages whose functions reverse registers beside numpy's (not numpy's API)
+_OWN = ("hyperdual", "reverse", "_exactdiff")
 _CANONICAL = {"scipy.special.psi": "scipy.special.digamma", "numpy.true_divide": "numpy.divide"}
 
 
@@ -27,6 +29,8 @@ def _reverse_names() -> set[str]:
     names = set()
     for table in (core.UFUNCS, core.FUNCTIONS):
         for f in table:
+            if (getattr(f, "__module__", None) or "").split(".")[0] in _OWN:
+                continue  # hyperdual's own functions, registered for reverse values
             name = f.__name__
             scipy_fn = getattr(sp, name, None) is f and getattr(np, name, None) is not f
             mod = "scipy.special" if scipy_fn or "scipy" in repr(f) else "numpy"
