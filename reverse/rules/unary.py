@@ -153,7 +153,8 @@ def _exp_minus_square(x: Any) -> Any:
     with np.errstate(invalid="ignore", over="ignore", under="ignore"):
         head = np.exp(-(hi * hi))  # (a constant: hi is)
     zero = head == 0
-    if type(zero) is np.ndarray and zero.ndim == 0 or type(zero) is not np.ndarray:
+    # (a scalar answer only: a lazy dask array has no truth value without computing)
+    if isinstance(zero, (bool, np.bool_)) or type(zero) is np.ndarray and zero.ndim == 0:
         if zero:
             # beyond abs(x) = 27, exp(-x**2) is 0 to every order: the product with
             # the derivatives of exp(-(2 hi + lo) lo), which overflow from
