@@ -522,10 +522,23 @@ class _Watch:
         self.first = True
         self.quiet = quiet  # f's events were handled already (first_pass's relay)
 
+    def _relay(self, kind: str) -> None:
+        # a nested helper's watch: an outer helper's watch must see its range events
+        # too, as it would without this one (a retry of the outer call whose inner
+        # pass underflowed is not clean: an hd.derivative of an rv.derivative of
+        # cbrt(y**3) * x took a scaled-down retry's 0 for its nan)
+        outer = self.previous
+        if type(outer) is _Watch and (kind == "underflow" or kind == "overflow"
+                                      and not outer.first):
+            outer.flags.add(kind)
+            outer._relay(kind)
+
     def write(self, message: str) -> None:
         kind, _, name = message[9:].rstrip("\n").partition(" encountered in ")
         if kind == "underflow":
             self.flags.add(kind)
+        if kind == "underflow" or kind == "overflow":
+            self._relay(kind)
         if not self.first:  # a retry: under- and overflow are logged, nothing else
             if kind == "overflow":
                 self.flags.add(kind)
@@ -543,6 +556,7 @@ class _Watch:
     def __call__(self, kind: str, flag: int) -> None:
         if kind == "underflow" or kind == "overflow":  # (the library's quiet blocks)
             self.flags.add(kind)
+            self._relay(kind)
 
 
 def _float_result(r: Any) -> bool:
