@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import inspect
 import math
 import sys
 import warnings
@@ -43,7 +44,7 @@ import numpy as np
 from _exactdiff import arrays as _arrays
 from _exactdiff import fprange as _fp
 from _exactdiff._common import WATCH_UNDERFLOW as _WATCH
-from _exactdiff._common import float_dtype, in_dtype
+from _exactdiff._common import finite_array, float_dtype, in_dtype
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.fprange import scaled_seed as _scaled_seed
 
@@ -90,29 +91,6 @@ __all__ = [
 ]
 
 _MODES = ("forward-over-reverse", "reverse-over-reverse")
-
-
-def _in_x_dtype(second: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Give a helper's derivative x's dtype (of the whole result, or of its second
-    element for the ``(value, derivative)`` helpers): a derivative with respect to
-    x has x's dtype whatever precision f computes in (``_exactdiff._common.in_dtype``;
-    a float64 constant meeting a float32 x in ``A @ x`` gives float64 cotangents)."""
-    def wrap(helper: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(helper)
-        def typed(f: Any, x: Any, *args: Any, **kwargs: Any) -> Any:
-            r = helper(f, x, *args, **kwargs)
-            d = r[1] if second else r
-            tx, td = type(x), type(d)
-            if tx is td and (tx is float or tx is np.ndarray and x.dtype == d.dtype) \
-                    or td is float and tx is np.ndarray and x.dtype == np.float64:
-                return r  # the usual case, decided without numpy's type promotion
-            dt = getattr(x, "dtype", None)  # (dask: no compute for its dtype)
-            if not isinstance(dt, np.dtype):
-                dt = float_dtype(x)
-            d = in_dtype(d, dt if dt.kind == "f" else np.dtype(np.float64))
-            return (r[0], d) if second else d
-        return typed
-    return wrap
 
 
 def _prepare(x: Any, fname: str) -> tuple[Any, bool]:
@@ -420,29 +398,57 @@ def _value_out(y: Variable, graph: bool = False) -> Any:
     return data
 
 
-def _widens(which: int | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator of the public helpers: a result at a float64 point with an inf or nan
-    entry is redone with a wider exponent (``_exactdiff.fprange.widened``: where the
-    terms of a derivative span more than the float range, no seed scaling helps).
-    ``which``: the item of a tuple result that is the derivative."""
+def _public(which: int | None = None, typed: bool = True
+            ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator of the public helpers (one wrapper: a frame and a check per call
+    fewer than the two it replaces).
+
+    ``typed``: the derivative gets x's dtype whatever precision f computes in
+    (``_exactdiff._common.in_dtype``; a float64 constant meeting a float32 x in
+    ``A @ x`` gives float64 cotangents).  Then a result at a float64 point with
+    an inf or nan entry is redone with a wider exponent
+    (``_exactdiff.fprange.widened``: where the terms of a derivative span more
+    than the float range, no seed scaling helps).  ``which``: the item of a tuple
+    result that is the derivative.  The usual case (x and the derivative of one
+    float dtype, every entry finite) is decided by type tests and one
+    finiteness check."""
 
     def wrap(impl: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(impl)
         def helper(f: Any, *args: Any, **kwargs: Any) -> Any:
-            out = impl(f, *args, **kwargs)
-            x = args[0] if args else kwargs.get("x")
-            if _DEPTH.get() or isinstance(x, Variable) or _is_dual(x) or any(
-                    k.startswith("_") for k in kwargs):
-                return out
-            return _fp.widened(out, functools.partial(helper, f), args, kwargs, which)
+            r = impl(f, *args, **kwargs)
+            x: Any = args[0] if args else kwargs.get("x")
+            if typed:
+                d = r if which is None else r[which]
+                tx, td = type(x), type(d)
+                if not (tx is td and (tx is float or tx is np.ndarray and x.dtype == d.dtype)
+                        or td is float and tx is np.ndarray and x.dtype == np.float64):
+                    dt = getattr(x, "dtype", None)  # (dask: no compute for its dtype)
+                    if not isinstance(dt, np.dtype):
+                        dt = float_dtype(x)
+                    d = in_dtype(d, dt if dt.kind == "f" else np.dtype(np.float64))
+                    r = d if which is None else r[:which] + (d,) + r[which + 1:]
+                    td = type(d)
+                # a finite derivative is returned as it is (what widened decides first)
+                if td is float:
+                    if d - d == 0.0:
+                        return r
+                elif td is np.ndarray and d.dtype == np.float64:
+                    if finite_array(d):
+                        return r
+                else:
+                    return r
+            if _DEPTH.get() or isinstance(x, Variable) or _is_dual(x) or (kwargs and any(
+                    k.startswith("_") for k in kwargs)):
+                return r
+            return _fp.widened(r, functools.partial(helper, f), args, kwargs, which)
 
         return helper
 
     return wrap
 
 
-@_widens()
-@_in_x_dtype()
+@_public()
 def derivative(f: Callable[[Any], Any], x: Any) -> Any:
     """First derivative of ``f: R -> R`` at ``x``.
 
@@ -512,8 +518,7 @@ def _check_elementwise(y: Variable, xv: Variable, fname: str) -> None:
         )
 
 
-@_widens()
-@_in_x_dtype()
+@_public()
 def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     """Second derivative of ``f: R -> R`` at ``x`` (double backprop).
 
@@ -554,7 +559,7 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
         return jacobian(lambda t: jacobian(f, t), x)
 
 
-@_widens()
+@_public()
 def gradient(f: Callable[[Any], Any], x: Any) -> Any:
     """Gradient of a scalar function ``f: R^n -> R``; shape ``x.shape``.
 
@@ -582,12 +587,12 @@ def gradient(f: Callable[[Any], Any], x: Any) -> Any:
     array([ 2., -4.])
     """
     _check_callable(f, "gradient")
-    # (_widens leaves a call with a private keyword alone: gradient's own redoes it)
-    return value_and_gradient(f, x, _fname="gradient")[1]
+    # value_and_gradient's own body: this call's wrapper gives the dtype and redoes
+    # an inf or nan result (one wrapper and one finiteness check, not two)
+    return _value_and_gradient_body(f, x, _fname="gradient")[1]
 
 
-@_widens(1)
-@_in_x_dtype(second=True)
+@_public(1)
 def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_and_gradient"
                        ) -> tuple[Any, Any]:
     """``(f(x), gradient(f, x))`` from one forward and one backward pass.
@@ -623,6 +628,10 @@ def value_and_gradient(f: Callable[[Any], Any], x: Any, *, _fname: str = "value_
     return r[0], r[1]
 
 
+#: value_and_gradient without its wrapper (_public), for gradient's
+_value_and_gradient_body = inspect.unwrap(value_and_gradient)
+
+
 def _value_and_gradient(f: Callable[[Any], Any], data: Any, scalar: bool, fname: str,
                         kt: int = 0, ks: int = 0) -> tuple[Any, Any, int | None]:
     nested = _nested(data)
@@ -637,8 +646,7 @@ def _value_and_gradient(f: Callable[[Any], Any], data: Any, scalar: bool, fname:
     return _value_out(y, graph), _out(_unscaled(g, k), scalar, xv), k
 
 
-@_widens()
-@_in_x_dtype()
+@_public()
 def jacobian(f: Callable[[Any], Any], x: Any) -> Any:
     """Jacobian of ``f: R^n -> R^m``; shape ``f(x).shape + x.shape``.
 
@@ -755,8 +763,7 @@ def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
     return xv, gx, nested or others
 
 
-@_widens()
-@_in_x_dtype()
+@_public()
 def hessian(f: Callable[[Any], Any], x: Any) -> Any:
     """Hessian of a scalar ``f``; shape ``x.shape + x.shape`` ((n, n) for 1-d x).
 
@@ -924,8 +931,7 @@ def _hessian_reverse_over_reverse(f: Callable[[Any], Any], data: Any, scalar: bo
     return _out(grad, False), _stack_rows(rows, shape, xv, False, graph)
 
 
-@_widens()
-@_in_x_dtype()
+@_public()
 def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-reverse") -> Any:
     """Hessian-vector product ``H(x) @ v`` of a scalar ``f``, without forming H.
 
@@ -1007,16 +1013,24 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
     return _second_order(run, data, separate=True) if plain else run(0, 0)
 
 
+#: hyperdual, once _hvp_forward_over_reverse has imported it
+_HYPERDUAL_MODULE: list = []
+
+
 def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
                               scalar: bool, kt: int = 0) -> Any:
     """H v by one backward pass over Dual data; None if f depends on an outer graph."""
-    try:
-        import hyperdual
-    except Exception as exc:  # hyperdual is a sibling package; it may be absent or broken
-        raise ImportError(
-            "reverse.hvp(mode='forward-over-reverse') needs the hyperdual package, which "
-            f"failed to import ({exc!r}); use mode='reverse-over-reverse'"
-        ) from exc
+    if _HYPERDUAL_MODULE:  # imported once (an import statement costs ~1 us per call)
+        hyperdual = _HYPERDUAL_MODULE[0]
+    else:
+        try:
+            import hyperdual
+        except Exception as exc:  # hyperdual is a sibling package; it may be absent or broken
+            raise ImportError(
+                "reverse.hvp(mode='forward-over-reverse') needs the hyperdual package, which "
+                f"failed to import ({exc!r}); use mode='reverse-over-reverse'"
+            ) from exc
+        _HYPERDUAL_MODULE.append(hyperdual)
     # Dual data flows through every forward and backward formula unconverted;
     # the gradient's real part is grad f(x) and its dual part is H v.  A fresh
     # tag keeps this perturbation apart from any outer one (x may itself be a
@@ -1387,8 +1401,7 @@ def _direction(v: Any, shape: tuple, fname: str, what: str, like: str, dtype: An
     return data
 
 
-@_widens(1)
-@_in_x_dtype(second=True)
+@_public(1)
 def vjp(f: Callable[[Any], Any], x: Any, u: Any) -> tuple[Any, Any]:
     """``(f(x), u @ J(x))``: the value and the vector-Jacobian product.
 
@@ -1501,7 +1514,7 @@ def _jvp_from(y: Variable, uv: Variable, g: Any, vdata: Any, graph: bool,
     return grad_wrt(g, uv, vdata, graph or isinstance(vdata, Variable), keep=keep)[0]
 
 
-@_widens(1)
+@_public(1, typed=False)
 def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
     """``(f(x), J(x) @ v)``: the value and the directional derivative along ``v``.
 
