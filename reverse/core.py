@@ -2120,6 +2120,22 @@ def pooled_out(a: Any, b: Any = 0.0) -> Any:
     return _take(shape, _float64)
 
 
+def fill_scattered(buf: np.ndarray, index: Any, v: Any) -> None:
+    """``buf[:] = 0; buf[index] = v`` for a buffer of the pool (reused, not zero)
+    and a basic ``index``.  For a 1-d slice of step 1 (``x[1:]``, ``x[:-1]``) only
+    the entries outside the slice are zeroed: one pass over the buffer instead of
+    two (the same values; ~35 us of a Rosenbrock gradient at n = 10**5)."""
+    if type(index) is slice and buf.ndim == 1:
+        start, stop, step = index.indices(buf.shape[0])
+        if step == 1:
+            buf[:start] = 0.0
+            buf[max(start, stop):] = 0.0
+            buf[start:stop] = v
+            return
+    buf.fill(0.0)
+    buf[index] = v
+
+
 class PendingScatter:
     """The gradient of ``x[index]``, not yet written into an array of ``shape``.
 
@@ -2147,9 +2163,9 @@ class PendingScatter:
             gx = _take(self.shape, dt) if _POOLING else None
             if gx is None:
                 gx = np.zeros(self.shape, dtype=dt)
+                gx[self.index] = v
             else:
-                gx.fill(0.0)
-            gx[self.index] = v
+                fill_scattered(gx, self.index, v)
             return gx
         return _OPS.scatter(v, self.index, self.shape)
 

@@ -256,11 +256,15 @@ def _scatter_raw(gy: Any, index: Any, shape: tuple[int, ...]) -> Any:
         # in a large trace, a buffer of the pool's (core.pooled_out): a fresh
         # np.zeros page-faults its memory in (a third of an HVP at n = 10**5)
         gx = core._take(tuple(shape), dt) if core._POOLING else None
+        basic = is_basic_index(index)
         if gx is None:
             gx = np.zeros(shape, dtype=dt)
+        elif basic:
+            core.fill_scattered(gx, index, gy)  # (zeros only outside the index)
+            return gx
         else:
             gx.fill(0.0)
-        if is_basic_index(index):
+        if basic:
             # Plain assignment is several times faster than np.add.at and exact
             # here because a basic index never repeats an element.
             gx[index] = gy
