@@ -205,7 +205,7 @@ def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *,
         except _Graph:
             pass
         else:
-            out = _finish(outs, False, scalar)
+            out = _in_x_dtype(_finish(outs, False, scalar), data)
             # entries still inf or nan: one pass in long double (as reverse's helpers)
             return _fp.widened(out, lambda *a: derivatives(f, *a, method="backprop"),
                                (x, K), {})
@@ -288,7 +288,7 @@ def nth_derivative(f: Callable[[Any], Any], x: Any, n: int, *, method: str = "ta
         except _Graph:
             pass
         else:
-            out = _out(top, scalar)
+            out = _in_x_dtype(_out(top, scalar), data)
             return _fp.widened(out, lambda *a: nth_derivative(f, *a, method="backprop"),
                                (x, n), {})
     xv = _input(data)
