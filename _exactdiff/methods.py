@@ -39,10 +39,53 @@ def _in_place(name: str, instead: str) -> Any:
     return method
 
 
+#: ndarray attributes the engines' values do not have: the memory, buffer and
+#: serialisation API of a plain array (numbers without derivative parts), and ``real``
+#: on a Variable (a Dual's ``real`` is its value part: DESIGN.md's API)
+_PLAIN_ARRAY_ONLY = frozenset({
+    "base", "byteswap", "choose", "ctypes", "data", "device", "dump", "dumps", "flags",
+    "flat", "getfield", "itemsize", "nbytes", "real", "setfield", "setflags", "strides",
+    "to_device", "tobytes", "tofile", "view"})
+
+
+def _value_hint(obj: Any) -> str:
+    return ".data" if type(obj).__name__ == "Variable" else ".real"
+
+
 class ArrayMethods:
     """Mixin: the ndarray methods that are numpy functions of the value."""
 
     __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        # (only reached when the normal lookup failed: no cost to the attributes that exist)
+        if name in _PLAIN_ARRAY_ONLY:
+            engine = type(self).__module__.split(".", 1)[0]
+            if name == "real":
+                way = "write np.real(x), which keeps the derivative (the value is x.data)"
+            else:
+                way = (f"it belongs to a plain array's memory or buffer, which would drop "
+                       f"the derivative; take the value ({_value_hint(self)}) for the "
+                       f"numbers alone")
+            raise AttributeError(f"{engine}: {type(self).__name__} has no .{name} (an "
+                                 f"ndarray attribute): {way}")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def tolist(self) -> Any:
+        """The elements as nested lists of 0-d values of this engine (each keeps its
+        derivative; ``ndarray.tolist`` would give plain Python numbers).
+
+        Examples
+        --------
+        >>> import reverse
+        >>> x = reverse.Variable([[1.0, 2.0]])
+        >>> rows = x.tolist()
+        >>> len(rows), len(rows[0]), type(rows[0][1]).__name__
+        (1, 2, 'Variable')
+        """
+        if np.ndim(self) == 0:
+            return self
+        return [self[i].tolist() for i in range(np.shape(self)[0])]
 
     def repeat(self, repeats: Any, axis: Any = None) -> Any:
         """``np.repeat(self, repeats, axis)``."""

@@ -359,6 +359,39 @@ def test_ndarray_methods(m):
         m.gradient(lambda v: v.astype(int).sum(), x)
 
 
+@pytest.mark.parametrize("m", [hd, rv])
+def test_tolist_gives_differentiable_elements(m):
+    # ndarray.tolist would give Python floats (a silent 0 derivative); the engines'
+    # values give their own 0-d elements
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    f = lambda v: sum(e * e for row in v.tolist() for e in row)  # noqa: E731
+    np.testing.assert_array_equal(m.gradient(f, x), 2 * x)
+    assert m.derivative(lambda t: t.tolist() * 3.0, 2.0) == 3.0  # 0-d: the value itself
+
+
+@pytest.mark.parametrize("m", [hd, rv])
+@pytest.mark.parametrize("name", ["flat", "view", "strides", "tobytes", "real", "data"])
+def test_plain_array_attributes_are_named(m, name):
+    """The memory/buffer attributes of an ndarray: an AttributeError naming the engine,
+    the attribute and the way out (a bare one before); a Dual's .real is its value."""
+    captured = {}
+
+    def f(v):
+        try:
+            getattr(v, name)
+        except AttributeError as e:
+            captured["e"] = e
+        return np.sum(v)
+
+    m.gradient(f, np.ones(2))
+    if (m, name) in ((hd, "real"), (rv, "data")):
+        assert "e" not in captured  # DESIGN.md: a Dual's .real, a Variable's .data
+        return
+    msg = str(captured["e"])
+    assert f".{name}" in msg and ("reverse" if m is rv else "hyperdual") in msg
+    assert "np.real(x)" in msg if name == "real" else "value" in msg
+
+
 def test_reverse_big_int_input():
     assert rv.derivative(lambda x: x * 2, 2 ** 70) == 2.0
     with pytest.raises(ValueError, match="too large"):
