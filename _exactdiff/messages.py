@@ -32,6 +32,33 @@ def lost_by_conversion(engine: str, typename: str, func: str) -> str:
     )
 
 
+def explained(exc: ValueError) -> ValueError | None:
+    """numpy's bare ``ValueError`` of ``a[i] = x[j]`` with the engine's reason in its
+    own text (``None`` if ``exc`` is some other ValueError).
+
+    numpy raises "setting an array element with a sequence." for any engine value
+    written into a float array, and keeps the engine's explanation only as
+    ``__cause__``; the helpers re-raise this, so ``str(exc)`` (what ``pytest.raises
+    (match=)``, logs and one-line reports show) says what happened and what to do.
+    """
+    cause = exc.__cause__
+    if (isinstance(cause, TypeError) and "would drop its derivative" in str(cause)
+            and str(exc).startswith("setting an array element")):
+        return ValueError(f"{exc} {cause}")
+    return None
+
+
+def call(f, *args):
+    """``f(*args)``, with :func:`explained`'s text for numpy's ``a[i] = x[j]`` error."""
+    try:
+        return f(*args)
+    except ValueError as exc:
+        better = explained(exc)
+        if better is None:
+            raise
+        raise better from exc.__cause__
+
+
 def lost_by_array(engine: str, typename: str) -> str:
     """Message for ``np.asarray``/``np.array``/slice assignment of an engine value."""
     return (

@@ -52,6 +52,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from _exactdiff import messages as _msg
+
 from . import contractions as _contractions
 from . import linalg as _shared_linalg
 from . import shape as _shared_shape
@@ -1036,7 +1038,7 @@ def _run(f: Callable[[Any], Any], x: Any, hessian: bool, local: bool, helper: st
         trace = _Trace(n, hessian, local, dense=True)
         p = Pattern(np.eye(n, dtype=bool), x0.shape, trace, x0 if local else None)
         try:
-            y = f(p)
+            y = _msg.call(f, p)
         except _DenseTooLarge:
             pass
         if not trace.too_large:
@@ -1048,7 +1050,7 @@ def _run(f: Callable[[Any], Any], x: Any, hessian: bool, local: bool, helper: st
     trace = _Trace(n, hessian, local)
     p = Pattern(sp.identity(n, dtype=_DT, format="csr"), x0.shape, trace,
                 x0 if local else None)
-    y = f(p)
+    y = _msg.call(f, p)
     trace.flush()
     return y, trace, n
 

@@ -26,6 +26,8 @@ import operator
 
 import numpy as np
 
+from _exactdiff import messages as _msg
+
 from . import _generic as g
 from ._number import _Number
 from ._taylor import Taylor
@@ -569,7 +571,7 @@ def stacked_directional(f, x0, V, K, tag):
     c[0] = x0
     if K >= 1:
         c[1] = V
-    y = f(_Stack(c, tag))
+    y = _msg.call(f, _Stack(c, tag))
     if type(y) is _Stack:
         if y.tag != tag or y.c.shape[:2] != c.shape[:2]:
             raise Unstackable("a result of another stack")

@@ -23,6 +23,7 @@ import numpy as np
 
 from _exactdiff import arrays as _arrays
 from _exactdiff import fprange as _fp
+from _exactdiff import messages as _msg
 from _exactdiff._common import filled_view as _filled_view
 from _exactdiff._common import in_dtype
 from _exactdiff._common import zero_weighted as _zero_weighted
@@ -285,7 +286,13 @@ def _call(f, arg, helper: str):
     """``f(arg)``, checked: a value of another engine hands the call over, and
     something that is not a number (None from a forgotten return, a string, a
     dict, a function) is a TypeError, never a zero derivative."""
-    y = f(arg)
+    try:
+        y = f(arg)
+    except ValueError as exc:  # a[i] = x[j]: put the reason in the error's own text
+        better = _msg.explained(exc)
+        if better is None:
+            raise
+        raise better from exc.__cause__
     if isinstance(y, _Number) or type(y) is float or isinstance(y, np.ndarray):
         return y
     engine = _engine_of(y)

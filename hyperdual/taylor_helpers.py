@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from _exactdiff import messages as _msg
 from _exactdiff._common import float_dtype, in_dtype
 
 from . import _generic as g
@@ -163,7 +164,7 @@ def taylor(f: Callable, x, order: int):
     """
     K = _check(f, order, "taylor")
     X = variable(x, K, tag=_seed_tag())
-    y = f(X)
+    y = _msg.call(f, X)
     return _in_x_dtype(_result(_coefficients(y, X.tag, K)), x)
 
 
@@ -208,7 +209,7 @@ def _scalar_fast(f, x, K: int, n):
         X = _new(Taylor)
         X._l = _Line([float(x)] + _SEED_TAIL[K])
         X.tag = tag
-        y = f(X)
+        y = _msg.call(f, X)
         if type(y) is Taylor and y.tag is tag:
             ly = y._l
             if ly is not None:  # Python float products overflow to inf, never raise
@@ -273,7 +274,7 @@ def _derivatives_of(y, tag, K):
 def _derivatives_general(f, x, order):
     K = _check(f, order, "derivatives")
     X = variable(x, K, tag=_seed_tag())
-    return _in_x_dtype(_derivatives_of(f(X), X.tag, K), x)
+    return _in_x_dtype(_derivatives_of(_msg.call(f, X), X.tag, K), x)
 
 
 _derivatives_general.__name__ = "derivatives"  # the name _nests hands over by
@@ -393,7 +394,7 @@ def _stacked(f, x0, V, K):
 
 def _directional(f, x0, v0, K):
     X = variable(x0, K, v0, tag=_seed_tag())
-    c = _in_x_dtype(_coefficients(f(X), X.tag, K), x0)
+    c = _in_x_dtype(_coefficients(_msg.call(f, X), X.tag, K), x0)
     nres = len(_shape(c)) - 1
     with np.errstate(over="ignore"):
         return _result(_factorials(K, nres, c) * c)
@@ -566,10 +567,10 @@ def derivative_tensor(f: Callable, x, order: int):
         raise ValueError("hyperdual.derivative_tensor: x must be 1-d (ravel it first)")
     n = shape[0]
     if d == 0:
-        return f(x0)
+        return _msg.call(f, x0)
     def coefficient(v):  # the d-th normalised Taylor coefficient along v
         X = variable(x0, d, v, tag=_seed_tag())
-        c = _coefficients(f(X), X.tag, d)
+        c = _coefficients(_msg.call(f, X), X.tag, d)
         if np.shape(g.real_value(c))[1:] != ():
             raise ValueError("hyperdual.derivative_tensor: f must return a scalar")
         return c[d]

@@ -43,6 +43,7 @@ import numpy as np
 
 from _exactdiff import arrays as _arrays
 from _exactdiff import fprange as _fp
+from _exactdiff import messages as _msg
 from _exactdiff._common import WATCH_UNDERFLOW as _WATCH
 from _exactdiff._common import finite_array, float_dtype, in_dtype
 from _exactdiff.arrays import is_foreign_array as _is_foreign
@@ -146,6 +147,11 @@ def _evaluate(f: Callable[[Variable], Any], xv: Variable, kt: int = 0) -> Variab
     scale = _fp.NEST_SCALE.set(kt) if kt else None
     try:
         y = f(xv)
+    except ValueError as exc:  # a[i] = x[j]: put the reason in the error's own text
+        better = _msg.explained(exc)
+        if better is None:
+            raise
+        raise better from exc.__cause__
     finally:
         if scale is not None:
             _fp.NEST_SCALE.reset(scale)

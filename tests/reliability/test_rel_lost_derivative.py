@@ -147,3 +147,34 @@ def test_the_suggested_rewrites_work(engine):
     truth_where = np.array([0.0, 4 * x0[1], 2 * x0[2]])
     np.testing.assert_allclose(engine.gradient(stacked, x0), truth_stacked, rtol=1e-14)
     np.testing.assert_allclose(engine.gradient(where, x0), truth_where, rtol=1e-14)
+
+
+@pytest.mark.parametrize("helper", sorted(HELPERS) + ["hyperdual.derivatives",
+                                                      "reverse.derivatives"])
+@pytest.mark.parametrize("f", [_assign_item, _assign_item_scalar], ids=lambda f: f.__name__)
+def test_item_assignment_error_says_why_in_its_own_text(helper, f):
+    """numpy's ValueError of ``a[i] = x[j]`` keeps the reason only as ``__cause__``;
+    a helper re-raises it with the reason in ``str(exc)`` (what ``match=``, logs and
+    one-line reports show), still a ValueError."""
+    x = np.array([0.5, 1.5, 2.5])
+    call = {"hyperdual.derivatives": lambda f, x: hyperdual.derivatives(
+                lambda t: f(t * x), 1.0, 3),
+            "reverse.derivatives": lambda f, x: reverse.derivatives(
+                lambda t: f(t * x), 1.0, 3)}.get(helper) or HELPERS[helper]
+    with pytest.raises(ValueError, match="setting an array element") as info:
+        call(f, x)
+    text = str(info.value)
+    assert "would drop its derivative" in text and "np.stack" in text, text
+    assert ("hyperdual:" in text) or ("reverse:" in text), text
+
+
+@pytest.mark.parametrize("outer", [hyperdual, reverse], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("inner", [hyperdual, reverse], ids=lambda m: m.__name__)
+def test_item_assignment_error_in_nested_helpers(outer, inner):
+    def f(x):
+        a = np.zeros(2)
+        a[0] = x[0]
+        return np.sum(a * x)
+
+    with pytest.raises(ValueError, match="would drop its derivative.*np.stack"):
+        outer.derivative(lambda t: inner.gradient(f, t * np.array([1.0, 2.0]))[0], 1.0)
