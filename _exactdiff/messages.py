@@ -32,6 +32,15 @@ def lost_by_conversion(engine: str, typename: str, func: str) -> str:
     )
 
 
+#: Advice for a point given as several arrays (a tuple, list or dict of them, as
+#: JAX's pytrees): both engines differentiate with respect to one array.
+SEVERAL_ARRAYS = (
+    "The helpers differentiate with respect to one array; for several (a tuple, list "
+    "or dict of arrays) concatenate them, x = np.concatenate([a.ravel(), b.ravel()]), "
+    "and split x inside f (a = x[:a.size].reshape(a.shape), ...)."
+)
+
+
 def explained(exc: ValueError) -> ValueError | None:
     """numpy's bare ``ValueError`` of ``a[i] = x[j]`` with the engine's reason in its
     own text (``None`` if ``exc`` is some other ValueError).

@@ -197,7 +197,7 @@ def _as_part(value, name: str):
         except (ValueError, TypeError) as exc:
             raise TypeError(
                 f"hyperdual: {name} must be a real number or a rectangular array of reals "
-                f"(got a ragged or invalid sequence: {exc})"
+                f"(got a ragged or invalid sequence: {exc}). {_msg.SEVERAL_ARRAYS}"
             ) from None
         return _as_part(arr, name)
     if _is_foreign(value):  # dask, CuPy, sparse (an allow-list): kept lazy, in its library
@@ -228,7 +228,7 @@ def _as_part(value, name: str):
         return arr
     raise TypeError(
         f"hyperdual: {name} must be a float, int, numpy scalar or array, got "
-        f"{type(value).__name__}"
+        f"{type(value).__name__}" + (f". {_msg.SEVERAL_ARRAYS}" if isinstance(value, dict) else "")
     )
 
 

@@ -129,8 +129,11 @@ def _nests(impl):
             if a is args[0] and isinstance(a, _Number) and name in _RANGED and not kwargs:
                 return _nested_in(impl, name, f, args)
         if name in _RANGED and args and type(args[0]) in (list, tuple):
-            p = np.asarray(args[0])
-            if p.dtype == np.float64:  # a point given as a list: kept in range as an array
+            try:
+                p = np.asarray(args[0])
+            except (ValueError, TypeError):  # ragged, or engine values: _as_part says which
+                p = None
+            if p is not None and p.dtype == np.float64:  # a list point: kept in range as an array
                 args = (p,) + tuple(args[1:])
         with _CallScope():
             before = _NESTED[0]

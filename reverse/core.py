@@ -384,10 +384,12 @@ def as_array(data: Any) -> Any:
         except (ValueError, TypeError) as exc:
             raise TypeError(
                 f"reverse.Variable: cannot convert {_describe(data)} to a float array "
-                f"({exc}); " + _ACCEPTED
+                f"({exc}); " + _ACCEPTED + ". " + _msg.SEVERAL_ARRAYS
             ) from None
         return _float_array(arr, data)
-    raise TypeError(f"reverse.Variable: cannot use {_describe(data)} as data; " + _ACCEPTED)
+    several = ". " + _msg.SEVERAL_ARRAYS if isinstance(data, dict) else ""
+    raise TypeError(f"reverse.Variable: cannot use {_describe(data)} as data; " + _ACCEPTED
+                    + several)
 
 
 def _const(obj: Any) -> Any:
