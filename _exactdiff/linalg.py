@@ -273,6 +273,11 @@ def _two_norm(x: Any, ax: Any, keepdims: bool) -> Any:
     gradient is 0 (as abs'(0) = 0) and so is every higher derivative, never nan.
     """
     v = value(x)
+    shape = _shape(x)
+    if 0 in (shape if ax is None else [shape[a] for a in (ax if isinstance(ax, tuple)
+                                                           else (ax,))]):
+        # an empty slice: its norm is the empty sum 0 (no sqrt of 0 and its nan slope)
+        return np.sum(x * x, axis=ax, keepdims=keepdims)
     lazy = is_foreign_array(v)  # dask: no np.asarray and no np.any (both compute)
     zero = np.all((v if lazy else np.asarray(v)) == 0, axis=ax, keepdims=True)
     if not lazy:
@@ -313,13 +318,19 @@ def _norm_scale(v: np.ndarray, ax: Any) -> Any:
     return np.ldexp(np.ones_like(m), k)
 
 
+#: numpy 2's norms take the maximum with ``initial=0`` (0 for an empty slice, where
+#: numpy 1 raises numpy's own ValueError): the same here, on either numpy.
+_MAX_INITIAL: dict[str, Any] = (
+    {"initial": 0.0} if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else {})
+
+
 def _vector_norm(x: Any, ord: Any, ax: Any, keepdims: bool) -> Any:  # noqa: A002
     if ord is None or ord == 2:
         return _two_norm(x, ax, keepdims)
     if isinstance(ord, str):
         raise ValueError(f"Invalid norm order '{ord}' for vectors")
-    if ord == np.inf:
-        return np.max(np.abs(x), axis=ax, keepdims=keepdims)
+    if ord == np.inf:  # numpy 2 gives 0 for an empty slice (initial=0), numpy 1 raises
+        return np.max(np.abs(x), axis=ax, keepdims=keepdims, **_MAX_INITIAL)
     if ord == -np.inf:
         return np.min(np.abs(x), axis=ax, keepdims=keepdims)
     if ord == 0:  # the number of nonzero entries: piecewise constant
@@ -338,7 +349,7 @@ def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any
         rest = [i for i in range(nd) if i not in axis]
         s = np.linalg.svd(np.transpose(x, rest + [r, c]), compute_uv=False)
         y = np.sum(s, axis=-1) if ord == "nuc" else (
-            np.max(s, axis=-1) if ord == 2 else np.min(s, axis=-1))
+            np.max(s, axis=-1, **_MAX_INITIAL) if ord == 2 else np.min(s, axis=-1))
         if keepdims:
             shape = list(_shape(y))
             for ax in sorted(axis):
@@ -347,10 +358,12 @@ def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any
         return y
     if ord in (1, -1):
         col = np.sum(np.abs(x), axis=r, keepdims=True)
-        y = (np.max if ord == 1 else np.min)(col, axis=c, keepdims=True)
+        y = np.max(col, axis=c, keepdims=True, **_MAX_INITIAL) if ord == 1 else \
+            np.min(col, axis=c, keepdims=True)
     elif ord in (np.inf, -np.inf):
         row = np.sum(np.abs(x), axis=c, keepdims=True)
-        y = (np.max if ord == np.inf else np.min)(row, axis=r, keepdims=True)
+        y = np.max(row, axis=r, keepdims=True, **_MAX_INITIAL) if ord == np.inf else \
+            np.min(row, axis=r, keepdims=True)
     else:
         raise ValueError("Invalid norm order for matrices.")
     if keepdims:
@@ -423,7 +436,8 @@ def multi_dot(arrays: Any, *, out: Any = None) -> Any:
     dims = [_shape(x) for x in arrays]
     for d in dims:
         if len(d) != 2:
-            raise ValueError(f"{len(d)}-dimensional array given. Array must be two-dimensional")
+            raise np.linalg.LinAlgError(  # numpy's type (a ValueError too)
+                f"{len(d)}-dimensional array given. Array must be two-dimensional")
     sizes = [d[0] for d in dims] + [dims[-1][1]]
     # cost[i][j]: cheapest product of arrays i..j; split[i][j]: where to split it
     cost = [[0] * n for _ in range(n)]
@@ -498,6 +512,8 @@ def svdvals(x: Any, /) -> Any:
 
 def cond(x: Any, p: Any = None) -> Any:
     """``np.linalg.cond``: ``s_max / s_min`` (p None, 2, -2) or ``norm(x) norm(inv(x))``."""
+    if math.prod(_shape(x)[-2:]) == 0:
+        raise np.linalg.LinAlgError("cond is not defined on empty arrays")  # numpy's error
     if p is None or p in (2, -2):
         s = np.linalg.svd(x, compute_uv=False)
         hi, lo = np.max(s, axis=-1), np.min(s, axis=-1)
@@ -519,8 +535,12 @@ def tensorinv(a: Any, ind: int = 2) -> Any:
     if ind <= 0:
         raise ValueError("Invalid ind argument.")
     out_shape = shape[ind:] + shape[:ind]
-    rows = math.prod(shape[:ind])
-    return np.reshape(np.linalg.inv(np.reshape(a, (rows, -1))), out_shape)
+    rows = math.prod(shape[ind:])  # numpy's reshape(prod(shape[ind:]), -1), so its errors
+    if rows == 0:
+        raise ValueError(f"cannot reshape array of size {math.prod(shape)} into shape "
+                         "(0,newaxis)")
+    return np.reshape(np.linalg.inv(np.reshape(a, (rows, math.prod(shape) // rows))),
+                      out_shape)
 
 
 def tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
@@ -547,6 +567,10 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
 
     Returns ``(x, residuals, rank, s)`` as numpy does; ``rank`` is an int.
     """
+    for arr, extra in ((a, 0), (b, 1 if len(_shape(b)) == 1 else 0)):
+        if len(_shape(arr)) + extra != 2:  # numpy's check and error (no stacks)
+            raise np.linalg.LinAlgError(f"{len(_shape(arr)) + extra}-dimensional array "
+                                        "given. Array must be two-dimensional")
     m, n = _shape(a)[-2:]
     cutoff = np.finfo(_dtype(a)).eps * max(m, n) if rcond is None else rcond
     x = np.matmul(np.linalg.pinv(a, rcond=cutoff), b)

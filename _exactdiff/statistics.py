@@ -823,6 +823,10 @@ def with_where(kind: str, base: Any) -> Any:
                 _count(shape, axis)
             with np.errstate(invalid="ignore", divide="ignore"):  # the data's float dtype
                 return total / np.asarray(count, dtype=float_dtype(a))
+        if kind in ("max", "min") and has_init and _count(shape, axis) == 0:
+            # an empty reduction is initial itself (numpy), a constant: sum(a * 0) gives
+            # it the engine's type and numpy's result shape (max/min of it had no identity)
+            return np.sum(a * 0.0, axis=axis, keepdims=keepdims) + initial
         r = base(a, axis=axis, keepdims=keepdims, **kw)
         if has_init:
             if kind == "sum":

@@ -18,6 +18,7 @@ array([1., 0.])
 
 from __future__ import annotations
 
+import math
 import weakref
 
 import numpy as np
@@ -126,7 +127,8 @@ def _mm_stack(a, la, b, ca, cb):
         s = _unit_start(a)
         if s is not None:  # e_s ... e_{s+k-1} @ b: rows of b
             return b[s:s + a.shape[0]].astype(np.result_type(a, b), order="K")
-        out = np.reshape(a, (-1, n)) @ b
+        # explicit row counts: a -1 is ambiguous for an empty stack (n = 0)
+        out = np.reshape(a, (math.prod(a.shape[:-1]), n)) @ b
         return np.reshape(out, a.shape[:-1] + b.shape[1:])
     if ca > 2:  # constant @ stack
         return None
@@ -138,14 +140,14 @@ def _mm_stack(a, la, b, ca, cb):
         if s is not None:  # a @ e_s ... a @ e_{s+k-1}: columns of a, direction axis first
             cols = np.moveaxis(a[..., s:s + b.shape[0]], -1, 0)
             return cols.astype(np.result_type(a, b), order="K")
-        out = np.reshape(b, (-1, n)) @ a.T
+        out = np.reshape(b, (math.prod(b.shape[:-1]), n)) @ a.T
         return np.reshape(out, b.shape[:-1] + a.shape[:-1])
     if ca == 1:  # vector @ stack of matrices
         return None
     # matrix @ stack of matrices: (m, n) @ (n, K p) once, then the axes back
     p = b.shape[-1]
     lead = b.shape[:-2]
-    bt = np.moveaxis(b, -2, 0).reshape(n, -1)
+    bt = np.moveaxis(b, -2, 0).reshape(n, math.prod(lead) * p)
     out = (a @ bt).reshape((a.shape[0],) + lead + (p,))
     return np.moveaxis(out, 0, -2)
 

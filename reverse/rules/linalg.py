@@ -376,8 +376,10 @@ class SVD(Function):
     def forward(self, a: Any) -> Any:
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         batch = _shape(s)[:-1]
-        return np.concatenate([np.reshape(u, batch + (-1,)), s,
-                               np.reshape(vh, batch + (-1,))], axis=-1)
+        m, n = _shape(a)[-2:]
+        k = min(m, n)  # explicit sizes: a -1 is ambiguous for an empty batch
+        return np.concatenate([np.reshape(u, batch + (m * k,)), s,
+                               np.reshape(vh, batch + (k * n,))], axis=-1)
 
     def backward(self, gy: Any, y: Any, a: Any) -> Any:
         m, n = _shape(a)[-2:]
@@ -424,7 +426,9 @@ class QR(Function):
     def forward(self, a: Any) -> Any:
         q, r = np.linalg.qr(a)
         batch = _shape(a)[:-2]
-        return np.concatenate([np.reshape(q, batch + (-1,)), np.reshape(r, batch + (-1,))],
+        m, n = _shape(a)[-2:]
+        k = min(m, n)  # explicit sizes: a -1 is ambiguous for an empty batch
+        return np.concatenate([np.reshape(q, batch + (m * k,)), np.reshape(r, batch + (k * n,))],
                               axis=-1)
 
     def backward(self, gy: Any, y: Any, a: Any) -> Any:
