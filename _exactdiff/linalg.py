@@ -266,6 +266,15 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
 SCALED_TWO_NORM: dict[str, Any] = {}
 
 
+#: engine name -> ``rule(x, largest)``: the largest (smallest) singular value of a stack of
+#: matrices, whose second derivative needs only that value to be simple (the values'
+#: ``svd(compute_uv=False)`` forms every vector's tangent, so repeated zero singular
+#: values of a rank-one matrix refused the Hessian of its spectral norm); None: use
+#: ``max(svd(x, compute_uv=False))``.  hyperdual registers one; reverse mode needs
+#: none (its backward pass sees which vectors the cotangent reaches).
+EXTREME_SINGULAR_VALUE: dict[str, Any] = {}
+
+
 def _two_norm(x: Any, ax: Any, keepdims: bool) -> Any:
     """sqrt(sum(x * x)), the constant 0 where a reduced slice is all zeros.
 
@@ -347,9 +356,13 @@ def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any
         return _two_norm(x, axis, keepdims)
     if ord in ("nuc", 2, -2):
         rest = [i for i in range(nd) if i not in axis]
-        s = np.linalg.svd(np.transpose(x, rest + [r, c]), compute_uv=False)
-        y = np.sum(s, axis=-1) if ord == "nuc" else (
-            np.max(s, axis=-1, **_MAX_INITIAL) if ord == 2 else np.min(s, axis=-1))
+        xt = np.transpose(x, rest + [r, c])
+        rule = EXTREME_SINGULAR_VALUE.get(engine_name(x)) if ord != "nuc" else None
+        y = None if rule is None else rule(xt, ord == 2)
+        if y is None:
+            s = np.linalg.svd(xt, compute_uv=False)
+            y = np.sum(s, axis=-1) if ord == "nuc" else (
+                np.max(s, axis=-1, **_MAX_INITIAL) if ord == 2 else np.min(s, axis=-1))
         if keepdims:
             shape = list(_shape(y))
             for ax in sorted(axis):

@@ -773,6 +773,15 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
             "extra singular vectors are not unique, so they have no derivative; use "
             "full_matrices=False")
     U0, s0, Vh0 = np.linalg.svd(A[0], full_matrices=False)
+    if compute_uv and m == n and n and np.any(
+            s0[..., -1] <= 8 * n * np.finfo(s0.dtype).eps * s0[..., 0]):
+        # numpy keeps s >= 0: where the smallest crosses zero u_n or v_n flips sign
+        # (Vh[1, 1] of diag(1, t) is sign(t)); the series of the signed branch is not it
+        raise _shared_linalg.DegenerateDerivativeError(
+            f"{ENGINE}: numpy.linalg.svd: a zero singular value of a square matrix (to "
+            "working precision): numpy keeps it >= 0, so its singular vectors flip sign "
+            "with the direction of the perturbation and have no series there; use "
+            "np.linalg.svd(a, compute_uv=False) for singular values only")
     if m >= n:
         U, S, V = _svd_tall_series(A, U0, s0, _mT(Vh0), "svd", not compute_uv)
     else:  # A^T = V diag(s) U^T: the same series with the roles swapped

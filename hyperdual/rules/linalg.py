@@ -25,7 +25,10 @@ Conventions (also in the README)
   singular-vector derivatives do not exist at repeated values; the rules raise
   :class:`DegenerateDerivativeError` there (``eigvalsh`` and
   ``svd(compute_uv=False)`` when their *second* derivative is asked for), never
-  return NaN.  Full ``U``/``V`` of a non-square ``svd`` and ``qr(mode='complete')``
+  return NaN.  So do the singular vectors of a zero singular value of a square
+  matrix (numpy keeps s >= 0, so they flip sign as it crosses zero).  ``norm(a, 2)``
+  and ``norm(a, -2)`` need only their own singular value simple (second order too).
+  Full ``U``/``V`` of a non-square ``svd`` and ``qr(mode='complete')``
   of a tall matrix are not unique: asking for their derivative raises.
 * ``qr`` of a square (or wide) matrix reads only the leading block of R: at rank
   n - 1 (last pivot 0) Q and R are differentiable and exact; a zero pivot before the
@@ -254,11 +257,14 @@ def _solve_stack(a, r, solver=None):
     return np.moveaxis(np.reshape(x, batch + (n, m, k)), -1, 0)
 
 
-def _gap_inverse(w, name, what, squared=False):
+def _gap_inverse(w, name, what, squared=False, need=None):
     """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it; raise at repeated values.
 
     Built with differentiable operations on ``w`` (second order needs F's
-    derivative too).
+    derivative too).  ``need``: the one column whose vectors are used (an int; the
+    extreme singular value of ``norm(a, 2)``): only a value repeating that one
+    raises, and F is 0 between other repeated values (their vectors' tangents are
+    then not the truth, which does not exist, and the caller does not use them).
     """
     wv = g.real_value(w)
     n = wv.shape[-1]
@@ -269,7 +275,10 @@ def _gap_inverse(w, name, what, squared=False):
     scale = np.max(np.abs(wv), axis=-1, keepdims=True, initial=0.0)[..., None]
     tol = 8 * n * np.finfo(wv.dtype).eps * scale
     off = ~np.eye(n, dtype=bool)
-    if np.any((np.abs(diff) <= tol) & off):
+    degenerate = (np.abs(diff) <= tol) & off
+    bad = degenerate if need is None else (
+        degenerate[..., need, :] if isinstance(need, int) else False)
+    if np.any(bad):
         raise DegenerateDerivativeError(
             f"numpy.linalg.{name}: repeated {what} (equal to working precision): the "
             f"derivative of the {'eigen' if 'eig' in what else 'singular '}vectors does "
@@ -277,8 +286,33 @@ def _gap_inverse(w, name, what, squared=False):
                 "; use np.linalg.eigvalsh for eigenvalues only" if "eig" in what else
                 "; use np.linalg.svd(a, compute_uv=False) for singular values only"))
     eye = np.eye(n, dtype=wv.dtype)
+    if need is not None and np.any(degenerate):
+        keep = np.where(degenerate, 0.0, 1.0 - eye).astype(wv.dtype)
+        return keep / (w[..., None, :] - w[..., :, None] + (1.0 - keep))
     d = w[..., None, :] - w[..., :, None] + eye
     return (1.0 - eye) / d
+
+
+def _zero_singular_square(s, name="svd"):
+    """Raise for a zero singular value (to working precision) of a square matrix.
+
+    numpy keeps s >= 0, so where the smallest singular value crosses zero (its
+    signed branch u_n^T A v_n changes sign) numpy flips u_n or v_n: the vectors jump
+    (``Vh[1, 1]`` of ``diag(1, t)`` is ``sign(t)``) and have no derivative; the
+    signed branch's derivative, which the formulas give, was returned as if it were
+    one (0 for that ``Vh[1, 1]``).  The values keep their derivatives.
+    """
+    sv = g.real_value(s)
+    n = np.shape(sv)[-1]
+    if n == 0:
+        return
+    tol = 8 * n * np.finfo(sv.dtype).eps * sv[..., :1]
+    if np.any(sv[..., -1:] <= tol):
+        raise DegenerateDerivativeError(
+            f"numpy.linalg.{name}: a zero singular value of a square matrix (to working "
+            "precision): numpy keeps it >= 0, so its singular vectors flip sign with the "
+            "direction of the perturbation and have no derivative there; use "
+            "np.linalg.svd(a, compute_uv=False) for singular values only")
 
 
 # ---------------------------------------------------------------------------------
@@ -384,12 +418,32 @@ def _eigvalsh_rule(p, t, UPLO="L"):
     return ((w, tw),)
 
 
-def _svd_rule(p, t, full_matrices=True, compute_uv=True):
+def _svd_vectors(a, need=None):
+    """``np.linalg.svd(a, full_matrices=False)`` of a plain matrix or of a Dual of an
+    older tag (the inner level of a second derivative), where ``need`` (see
+    :func:`_svd_rule`) says which vectors' tangents must be exact."""
+    if isinstance(a, (Dual, HyperDual)):
+        return _apply("svd", _svd_rule, (a,), full_matrices=False, compute_uv=True,
+                      need=need)
+    return np.linalg.svd(a, full_matrices=False)
+
+
+def _svd_rule(p, t, full_matrices=True, compute_uv=True, need=None):
+    """``need``: None for numpy's svd (every vector's tangent exact, or raise);
+    "values" when only the values' derivatives are formed from the vectors
+    (``compute_uv=False`` at second order: repeated values raise, a zero one of a
+    square matrix keeps its signed branch, as the values do at first order); an int k
+    when only the vectors of value k are used (``norm(a, 2)``, ``norm(a, -2)``:
+    only value k must be simple, and only its vectors are exact); "lenient" for
+    reverse mode's forward pass on Dual data (forward-over-reverse), whose backward
+    pass raises where the cotangent reaches a vector without a derivative: nothing
+    raises here and only the vectors of simple values (a zero one of a square matrix:
+    its signed branch) are exact."""
     a, ta = p[0], t[0]
     m, n = _shape(a)[-2:]
     if not compute_uv:
         try:  # the vectors' derivatives only matter at second order (a is a number then)
-            u, s, vh = np.linalg.svd(a, full_matrices=False)
+            u, s, vh = _svd_vectors(a, "values")
         except DegenerateDerivativeError:
             raise DegenerateDerivativeError(
                 "numpy.linalg.svd(compute_uv=False): repeated (or, for a non-square matrix, "
@@ -403,10 +457,29 @@ def _svd_rule(p, t, full_matrices=True, compute_uv=True):
             "hyperdual: numpy.linalg.svd(full_matrices=True) of a non-square matrix: the "
             "extra singular vectors are not unique, so they have no derivative; use "
             "full_matrices=False")
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    # the inner level (a third derivative) forms every vector's tangent, so it must be
+    # exact for all of them: numpy's rule, or the values' one below norm's
+    partial = isinstance(need, int) or need == "lenient"
+    u, s, vh = _svd_vectors(a, "values" if partial else need)
     v = _swap(vh)
-    f = _gap_inverse(s, "svd", "singular values", squared=True)
-    _check_rank(s, m != n)
+    f = _gap_inverse(s, "svd", "singular values", squared=True,
+                     need=need if partial else None)
+    sv = g.real_value(s)
+    if partial:  # only some columns are used: column `need` must be nonzero if m != n
+        if need != "lenient":
+            _check_rank(sv[..., need:need + 1], m != n)
+        # the other columns: no division by their (near) zeros, whose tangents are unused
+        # (lenient: the exact zeros, where reverse mode's backward pass raises for m != n)
+        small = sv == 0 if need == "lenient" else \
+            sv <= 8 * max(m, n) * np.finfo(sv.dtype).eps * sv[..., :1]
+        if need != "lenient":
+            small[..., need] = False
+        zero = small.astype(sv.dtype)[..., None, :]  # as row = s[..., None, :]
+    else:
+        _check_rank(s, m != n)
+        if need is None and m == n:
+            _zero_singular_square(s)
+        zero = 0.0
     dp = np.matmul(np.matmul(_swap(u), ta), v)
     ts = np.diagonal(dp, axis1=-2, axis2=-1)
     row, col = s[..., None, :], s[..., :, None]
@@ -414,10 +487,44 @@ def _svd_rule(p, t, full_matrices=True, compute_uv=True):
     tu = np.matmul(u, f * (dp * row + col * dpt))
     tv = np.matmul(v, f * (col * dp + dpt * row))
     if m > n:
-        tu = tu + (np.matmul(ta, v) - np.matmul(u, dp)) / row
+        tu = tu + (np.matmul(ta, v) - np.matmul(u, dp)) / (row + zero)
     elif n > m:
-        tv = tv + (np.matmul(_swap(ta), u) - np.matmul(v, dpt)) / row
+        tv = tv + (np.matmul(_swap(ta), u) - np.matmul(v, dpt)) / (row + zero)
     return ((u, tu), (s, ts), (vh, _swap(tv)))
+
+
+def _extreme_rule(p, t, index):
+    """Singular value ``index`` alone (the largest or smallest: ``norm(a, +-2)``)."""
+    a, ta = p[0], t[0]
+    u, s, vh = _svd_vectors(a, index)
+    ts = np.sum(u * np.matmul(ta, _swap(vh)), axis=-2)
+    return ((s[..., index], ts[..., index]),)
+
+
+def _extreme_singular_value(x, largest):
+    """``max``/``min`` of the singular values of a Dual/HyperDual stack of matrices for
+    :func:`_exactdiff.linalg.norm`, whose second derivative needs only that value to
+    be simple: the vectors of the other values, repeated zeros of a rank-one
+    ``outer(v, w)`` for instance, are not formed.  None (the composition's
+    ``max(svd(x, compute_uv=False))``) where that value is repeated (the max's
+    convention then) or the stack is empty."""
+    if type(x) not in (Dual, HyperDual):
+        return None
+    k = min(_shape(x)[-2:])
+    if math.prod(_shape(x)) == 0:
+        return None
+    sv = np.linalg.svd(_shared._plain(x), compute_uv=False)
+    index = 0 if largest else k - 1
+    if k > 1:
+        near = sv[..., 1] if largest else sv[..., k - 2]
+        top = sv[..., :1] if sv.size else 0.0
+        if np.any(np.abs(sv[..., index] ** 2 - near ** 2)
+                  <= 8 * k * np.finfo(sv.dtype).eps * top[..., 0] ** 2):
+            return None
+    return _apply("svd", _extreme_rule, (x,), index=index)[0]
+
+
+_shared.EXTREME_SINGULAR_VALUE["hyperdual"] = _extreme_singular_value
 
 
 def _check_rank(s, rectangular):

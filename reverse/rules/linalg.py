@@ -16,7 +16,9 @@ Conventions (the same as ``hyperdual.rules.linalg``; see the README):
 ``cholesky``/``eigh``/``eigvalsh`` are differentiated with respect to the
 triangle numpy reads; eigenvector and singular-vector derivatives at repeated
 values raise :class:`DegenerateDerivativeError` when the cotangent needs them
-(an unused ``v`` of ``eigh`` costs nothing and raises nothing); ``det`` and
+(an unused ``v`` of ``eigh`` costs nothing and raises nothing), and so do the
+singular vectors of a zero singular value of a square matrix (they flip sign as it
+crosses zero); ``det`` and
 ``slogdet`` raise ``LinAlgError`` at singular matrices; ``pinv`` and ``lstsq``
 are differentiated at constant rank.
 """
@@ -129,16 +131,73 @@ def _check_degenerate(degenerate: np.ndarray, inner: Any, name: str, what: str,
     """
     if not degenerate.any():
         return
-    bad = np.any(np.where(degenerate, np.asarray(_value(inner)), 0) != 0)
+    bad = _touches(degenerate, inner)
     repeated = np.expand_dims(np.any(degenerate, axis=-2), -2)  # columns of repeated values
     for g in cotangents:
-        bad = bad or np.any(np.where(repeated, np.asarray(_value(g)), 0) != 0)
+        bad = bad or _touches(repeated, g)
     if bad:
         raise DegenerateDerivativeError(
             f"numpy.linalg.{name}: repeated {what} (equal to working precision): the "
             "derivative of the corresponding vectors does not exist there"
             + ("; use np.linalg.eigvalsh for eigenvalues only" if name == "eigh" else
                "; use np.linalg.svd(a, compute_uv=False) for singular values only"))
+
+
+def _parts(x: Any) -> list:
+    """Every float part of a cotangent: a Variable's data, a (nested) Dual's parts."""
+    if isinstance(x, Variable):
+        x = x.data
+    if _value(x) is not x and hasattr(x, "_parts"):
+        return [q for p in x._parts() for q in _parts(p)]
+    return [np.asarray(x)]
+
+
+def _touches(mask: np.ndarray, g: Any) -> bool:
+    """Whether any part of ``g`` (Dual parts too: a zero cotangent with a nonzero
+    tangent still needs the vector's derivative at second order) is nonzero in ``mask``."""
+    return any(np.any(np.where(mask, p, 0) != 0) for p in _parts(g))
+
+
+def _dual_data(a: Any) -> bool:
+    """Whether the data (of a Variable) is a hyperdual number (forward-over-reverse)."""
+    if isinstance(a, Variable):
+        a = a.data
+    return _value(a) is not a and not isinstance(a, np.ndarray)
+
+
+def _check_zero_singular(s: Any, gu: Any, gv: Any, gs: Any) -> None:
+    """Raise where the cotangent reaches a vector of a zero singular value of a square
+    matrix (to working precision).
+
+    numpy keeps s >= 0, so where the smallest singular value crosses zero (its signed
+    branch u_n^T A v_n changes sign) numpy flips u_n or v_n: the vectors jump
+    (``Vh[1, 1]`` of ``diag(1, t)`` is ``sign(t)``) and have no derivative. The
+    backward formulas differentiate the signed branch and gave 0 there. The values,
+    and the vectors of the other values (their derivatives use u_n and v_n only in
+    sign-invariant products), keep their derivatives.
+    """
+    sv = np.asarray(_value(s))
+    n = sv.shape[-1]
+    if sv.size == 0:
+        return
+    zero = sv <= 8 * n * np.finfo(sv.dtype).eps * sv[..., :1]
+    if not np.any(zero):
+        return
+    # a cotangent on those vectors below working precision of the whole cotangent is a
+    # rounding of zero: U S Vh (= A) sends g v_n s_n to u_n, with s_n ~ 1e-16 s_0 where
+    # the matrix is singular in exact arithmetic (gs is per unit of s: times s_0)
+    parts = _parts(gu) + _parts(gv)
+    scale = max([float(np.max(np.abs(p), initial=0.0)) for p in parts]
+                + [float(np.max(np.abs(p), initial=0.0)) * float(np.max(sv))
+                   for p in _parts(gs)])
+    cols = np.expand_dims(zero, -2)
+    tol = 8 * n * np.finfo(sv.dtype).eps * scale
+    if any(np.any(np.abs(np.where(cols, p, 0)) > tol) for p in parts):
+        raise DegenerateDerivativeError(
+            "numpy.linalg.svd: a zero singular value of a square matrix (to working "
+            "precision): numpy keeps it >= 0, so its singular vectors flip sign with the "
+            "direction of the perturbation and have no derivative there; use "
+            "np.linalg.svd(a, compute_uv=False) for singular values only")
 
 
 def _as_operand(x: Any) -> Any:
@@ -374,7 +433,14 @@ class SVD(Function):
     __slots__ = ()
 
     def forward(self, a: Any) -> Any:
-        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        if _dual_data(a):
+            # Dual data (forward-over-reverse): the vectors' tangents without raising at
+            # repeated or zero values; backward raises where the cotangent needs them
+            from hyperdual.rules.linalg import _svd_vectors
+
+            u, s, vh = _svd_vectors(a, "lenient")
+        else:
+            u, s, vh = np.linalg.svd(a, full_matrices=False)
         batch = _shape(s)[:-1]
         m, n = _shape(a)[-2:]
         k = min(m, n)  # explicit sizes: a -1 is ambiguous for an empty batch
@@ -393,6 +459,19 @@ class SVD(Function):
         jv = jv - _swap(jv)
         _check_degenerate(degenerate, ju, "svd", "singular values", gu, gv)
         _check_degenerate(degenerate, jv, "svd", "singular values")
+        if _dual_data(a) and degenerate.any():
+            # Dual data (forward-over-reverse): the tangents of the vectors of repeated
+            # values (made without raising in forward) are not the truth, and they enter
+            # ga through every cotangent that couples to them: gs_j (d(gs_j u_j v_j^T)),
+            # and the rows/columns j of the couplings (d(s_j u_j v_j^T) over the cluster
+            # needs the rotation inside it).  Reverse-over-reverse raises there too.
+            rep = np.any(degenerate, axis=-2)
+            lines = np.expand_dims(rep, -1) | np.expand_dims(rep, -2)
+            if _touches(rep, gs) or _touches(lines, ju) or _touches(lines, jv):
+                _check_degenerate(degenerate, np.ones(np.shape(degenerate)), "svd",
+                                  "singular values")
+        if m == n:
+            _check_zero_singular(s, gu, gv, gs)
         row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
         mid = (f * ju) * row + _diag_embed(gs) + col * (f * jv)
         ga = np.matmul(np.matmul(u, mid), vh)

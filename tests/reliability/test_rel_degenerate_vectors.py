@@ -96,17 +96,84 @@ def test_zero_singular_value_of_a_square_matrix_flips_a_vector():
         assert up * down < 0 and abs(up - down) > 1.9
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known, not yet fixed: the vectors of a zero singular value of a square matrix have "
-    "no derivative (numpy keeps s >= 0, so u_n or v_n flips with the sign of "
-    "u_n^T dA v_n), but both engines differentiate the signed branch and return 0 here; "
-    "forward mode cannot see which outputs are used, and raising for every svd at a "
-    "singular square matrix would refuse second derivatives of the spectral norm there, "
-    "which exist"))
-@pytest.mark.parametrize("engine", [hd, rv])
-def test_vectors_of_a_zero_singular_value_of_a_square_matrix_raise(engine):
-    with pytest.raises(DegenerateDerivativeError):
-        engine.gradient(lambda m: np.linalg.svd(m)[2][1, 1], np.diag([1.0, 0.0]))
+SINGULAR_SQUARE = [
+    ("diag(1, 0)", np.diag([1.0, 0.0])),
+    ("rank 1 2x2", np.array([[1.0, 2.0], [2.0, 4.0]])),
+    ("rank 2 3x3", np.arange(9.0).reshape(3, 3)),
+]
+LAST_VECTOR = {
+    "Vh[-1, -1]": lambda m: np.linalg.svd(m)[2][-1, -1],
+    "U[0, -1]": lambda m: np.linalg.svd(m)[0][0, -1],
+    "sum Vh[-1]**3": lambda m: np.sum(np.linalg.svd(m)[2][-1] ** 3),
+}
+
+
+@pytest.mark.parametrize("fname", list(LAST_VECTOR))
+@pytest.mark.parametrize("name,a", SINGULAR_SQUARE, ids=[c[0] for c in SINGULAR_SQUARE])
+@pytest.mark.parametrize("helper", [
+    "hd.gradient", "hd.jacobian", "hd.hessian", "rv.gradient", "rv.jacobian", "rv.vjp",
+    "rv.value_and_gradient", "rv.hessian", "rv.hvp_ror"])
+def test_vectors_of_a_zero_singular_value_of_a_square_matrix_raise(helper, name, a, fname):
+    """Decided from the math: no derivative (the flip above), so DegenerateDerivativeError
+    as at repeated values. Before, both engines differentiated the signed branch and
+    returned it (0 for ``Vh[1, 1]`` at diag(1, 0), whose one-sided slopes are +-inf)."""
+    f = LAST_VECTOR[fname]
+    engine, fn = helper.split(".")
+    mod = hd if engine == "hd" else rv
+    with pytest.raises(DegenerateDerivativeError, match="zero singular value"):
+        if fn == "vjp":
+            mod.vjp(f, a, 1.0)
+        elif fn == "hvp_ror":
+            mod.hvp(f, a, np.ones_like(a), mode="reverse-over-reverse")
+        else:
+            getattr(mod, fn)(f, a)
+
+
+def test_taylor_mode_raises_too():
+    """hyperdual's Taylor numbers: Vh[1, 1] of diag(1, t) at t = 0 gave the series [1, 0, 0]."""
+    def f(t):
+        return np.linalg.svd(np.stack([np.stack([1.0 + 0 * t, 0 * t]),
+                                       np.stack([0 * t, t])]))[2][1, 1]
+    with pytest.raises(DegenerateDerivativeError, match="zero singular value"):
+        hd.derivatives(f, 0.0, 2)
+
+
+def test_what_exists_at_a_zero_singular_value_keeps_its_derivative():
+    """The values, the vectors of the nonzero value, and sign-invariant uses (U S Vh) keep
+    their derivatives in reverse mode (its backward pass sees which vectors are reached;
+    forward mode, which cannot, raises whenever the vectors are formed there)."""
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])  # s = (5, 0)
+    u, _, vh = np.linalg.svd(a)
+    def s0_values(m):
+        return np.linalg.svd(m, compute_uv=False)[0]
+
+    def s0_full(m):
+        return np.linalg.svd(m)[1][0]
+
+    for engine, f in ((hd, s0_values), (rv, s0_values), (rv, s0_full)):  # u_0 v_0^T
+        g = engine.gradient(f, a)
+        np.testing.assert_allclose(g, np.outer(u[:, 0], vh[0]), rtol=0, atol=4e-16)
+    c = np.array([[0.5, -1.0], [2.0, 3.0]])
+    g = rv.gradient(lambda m: np.sum(c * ((np.linalg.svd(m)[0] * np.linalg.svd(m)[1])
+                                          @ np.linalg.svd(m)[2])), a)
+    np.testing.assert_allclose(g, c, rtol=0, atol=1e-14)  # U S Vh = A
+
+    def u10_squared(m):
+        return np.linalg.svd(m)[0][1, 0] ** 2
+
+    got = rv.gradient(u10_squared, a)
+    # central differences (u_0 is smooth: s_0 is simple): error h^2 + eps / h ~ 1e-10
+    h = 1e-5
+    fd = np.zeros((2, 2))
+    for i in range(2):
+        for j in range(2):
+            e = np.zeros((2, 2))
+            e[i, j] = h
+            fd[i, j] = (u10_squared(a + e) - u10_squared(a - e)) / (2 * h)
+    np.testing.assert_allclose(got, fd, rtol=0, atol=1e-8)
+    assert np.max(np.abs(got)) > 0.05
+    with pytest.raises(DegenerateDerivativeError, match="zero singular value"):
+        hd.gradient(u10_squared, a)
 
 
 JORDAN = np.array([[1.0, 1.0], [0.0, 1.0]])
