@@ -91,7 +91,20 @@ class _Noisy(np.ndarray):
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         plain = [i.view(np.ndarray) if isinstance(i, _Noisy) else i for i in inputs]
+        given = kwargs.get("out")
+        if given is not None and all(o is None for o in given):
+            given = None
+        if given is not None:  # out=: plain views (a _Noisy there recursed), noise in place
+            kwargs["out"] = tuple(o.view(np.ndarray) if isinstance(o, _Noisy) else o
+                                  for o in given)
         out = getattr(ufunc, method)(*plain, **kwargs)
+        if given is not None:
+            if method == "__call__" and len(given) == 1 and given[0].dtype.kind == "f":
+                target = given[0].view(np.ndarray)
+                noise = _Noisy.rng.uniform(-1.0, 1.0, target.shape) * (_Noisy.ulps * EPS)
+                with np.errstate(all="ignore"):
+                    target += target * noise
+            return given[0] if len(given) == 1 else given
         if method != "__call__" or not isinstance(out, (np.ndarray, np.floating)):
             return out
         out = np.asarray(out)
