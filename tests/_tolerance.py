@@ -115,6 +115,16 @@ class _Noisy(np.ndarray):
             return (out + out * noise).view(_Noisy)
 
 
+def relative_to_largest(expected):
+    """``max|expected| / |expected|`` elementwise (at least 1): the condition of entries
+    of a vector whose errors are of the size of its largest entry (a gradient or
+    Hessian computed by sums of terms of that size, by two different formulas)."""
+    e = np.abs(np.asarray(expected, dtype=np.float64))
+    top = np.max(e[np.isfinite(e)], initial=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(e > 0, np.maximum(top / e, 1.0), 1.0)
+
+
 def noisy_condition(fn, *arrays, runs: int = 4, seed: int = 0):
     """Estimate the condition number of ``fn(*arrays)`` by Monte Carlo arithmetic.
 
