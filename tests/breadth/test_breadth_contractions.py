@@ -91,7 +91,7 @@ def test_einsum_direction_stack_is_the_jacobian():
     A, x = R(3, 4), R(4)
     for eng in (hd, rv):
         J = eng.jacobian(lambda v: np.einsum("ij,j->i", A, np.sin(v)), x)
-        np.testing.assert_allclose(J, A * np.cos(x), rtol=1e-14)
+        assert_close_ulps(J, A * np.cos(x), ulps=8)  # (one product; cos SIMD or scalar)
         H = eng.hessian(lambda v: np.einsum("i,ij,j", v, A[:, :3] @ A[:, :3].T, v), x[:3])
         M = A[:, :3] @ A[:, :3].T
         np.testing.assert_allclose(H, M + M.T, rtol=1e-13)
