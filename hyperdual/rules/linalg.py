@@ -510,6 +510,8 @@ def _extreme_singular_value(x, largest):
     convention then) or the stack is empty."""
     if type(x) not in (Dual, HyperDual):
         return None
+    if type(x) is Dual and not isinstance(x.real, _Number):
+        return None  # first order: max(s) forms no vector tangents (and one SVD, not two)
     k = min(_shape(x)[-2:])
     if math.prod(_shape(x)) == 0:
         return None
