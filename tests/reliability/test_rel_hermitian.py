@@ -20,6 +20,7 @@ import pytest
 
 import hyperdual as hd
 import reverse as rv
+from tests._tolerance import assert_close_ulps, noisy_condition
 
 A = np.array([[2.0, 0.5, 0.4], [0.5, -3.0, 0.2], [0.1, 0.2, 1.0]])  # a[0, 2] != a[2, 0]
 W = np.arange(9.0).reshape(3, 3) - 4.0
@@ -50,7 +51,8 @@ def _richardson(f, a, h=1e-3):
 def test_gradient_is_numpys(engine, name):
     f = PROGRAMS[name]
     value, g = engine.value_and_gradient(f, A)
-    np.testing.assert_allclose(value, f(A), rtol=1e-14)
+    # the engine's value and numpy's: ulps x the program's condition (Monte Carlo)
+    assert_close_ulps(value, f(A), ulps=32, cond=noisy_condition(f, A))
     np.testing.assert_array_equal(np.triu(g, 1), 0.0)  # numpy never reads it
     np.testing.assert_allclose(g, _richardson(f, A), rtol=0, atol=1e-8)
 

@@ -13,6 +13,7 @@ import pytest
 
 import hyperdual
 import reverse
+from tests._tolerance import assert_close_ulps
 
 
 def _messages(exc):
@@ -145,8 +146,9 @@ def test_the_suggested_rewrites_work(engine):
 
     truth_stacked = np.array([2 * x0[0] * x0[2] ** 2, 2 * x0[1], 2 * x0[0] ** 2 * x0[2]])
     truth_where = np.array([0.0, 4 * x0[1], 2 * x0[2]])
-    np.testing.assert_allclose(engine.gradient(stacked, x0), truth_stacked, rtol=1e-14)
-    np.testing.assert_allclose(engine.gradient(where, x0), truth_where, rtol=1e-14)
+    # products only (cond 1): a few ulps between the engine's order and this one
+    assert_close_ulps(engine.gradient(stacked, x0), truth_stacked, ulps=8)
+    assert_close_ulps(engine.gradient(where, x0), truth_where, ulps=8)
 
 
 @pytest.mark.parametrize("helper", sorted(HELPERS) + ["hyperdual.derivatives",
