@@ -42,13 +42,17 @@ numbers).  A zero kept by a contraction's guard (``_keep_zero_bilinear``) is
 taken as clean.
 
 Also here: the product rule of a clean zero cotangent on Dual data
-(:func:`split_clean`) and the nan of a zero partial next to an infinite
-cotangent along the paths that reach it (:func:`mirrored`,
-:func:`mirrored_graph`).
+(:func:`split_clean`) and on a recorded pass (:func:`split_recorded`: the audit
+tells the guarded pass which nodes met a clean zero cotangent that moves, and a
+recorded pass is redone with those nodes split, so double backprop
+differentiates the kept zero as ``a' b`` instead of cutting it), and the nan of
+a zero partial next to an infinite cotangent along the paths that reach it
+(:func:`mirrored`, :func:`mirrored_graph`).
 """
 
 from __future__ import annotations
 
+import contextvars
 import copy
 from typing import Any
 
@@ -60,6 +64,13 @@ from .core import PendingScatter, Variable, _LeafAlias
 #: Zeros the audit found computed (not clean) so far: a caller compares the
 #: count before and after its audit (another thread's count costs it a merge).
 DIRTY = [0]
+#: During the audit's backward pass: ``[node, found]``, the Function whose backward
+#: runs and a dict ``id(node) -> (node, mask)`` where :func:`audited_keep_zero`
+#: puts the clean zero cotangents that move (real part 0, finite nonzero tangent)
+#: next to an inf or nan partial.  A recorded pass redoes those nodes split
+#: (:func:`split_recorded`).  Per context, as the guard's own switches.
+_LIVE: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "reverse_audit_live", default=None)
 
 
 def _real(v: Any) -> Any:
@@ -97,6 +108,16 @@ def audited_keep_zero(gy: Any, gx: Any) -> Any:
         return gx
     if core._is_dual(gy) and not getattr(gy, "nd", 0) and not core._is_dual(gy.dual):
         clean = np.logical_and(dec, np.isfinite(gy.dual))
+        state = _LIVE.get()
+        if state is not None and state[0] is not None:
+            node, found = state
+            # an O(h) cotangent that moves: its derivative times the partial is
+            # the product rule's a' b (what a recorded pass's cut would drop)
+            with np.errstate(invalid="ignore"):
+                moving = np.logical_and(clean, np.not_equal(gy.dual, 0))
+            if moving.any():
+                prev = found.get(id(node))
+                found[id(node)] = (node, moving if prev is None else prev[1] | moving)
     else:
         clean = dec  # gy does not move (a seed, a constant): structural
     dirty = np.logical_and(dec, ~clean)
@@ -154,12 +175,15 @@ def _nodes(y: Variable, target: Variable | None) -> list | None:
 
 def audit(y: Variable, seed: Any, target: Variable | None,
           results: list[tuple[Variable, Any]],
-          released: bool = False) -> list[tuple[Variable, Any]]:
+          released: bool = False, redo: Any = None) -> list[tuple[Variable, Any]]:
     """``results`` of a guarded pass from ``y`` (to ``target``, or to every leaf),
     with nan where the audit finds that a kept zero was computed (see the module
     docstring).  Returns ``results`` as they are where the audit does not apply.
     ``released``: the pass dropped the values of the nodes it visited (a releasing
-    pass, ``core._walk_backward``); the replay recomputes them, from the whole graph."""
+    pass, ``core._walk_backward``); the replay recomputes them, from the whole graph.
+    ``redo`` (a recorded pass): called with the nodes where a clean zero cotangent
+    that moves met an inf or nan partial (``{id(node): (node, mask)}``), it returns
+    the pass's results with those nodes split (:func:`split_recorded`)."""
     try:
         import hyperdual as hd
     except Exception:  # pragma: no cover - hyperdual ships with reverse
@@ -204,9 +228,12 @@ def audit(y: Variable, seed: Any, target: Variable | None,
         return prim(x.data)
 
     before = DIRTY[0]
+    live: dict[int, Any] = {}
+    state = [None, live]
     with np.errstate(all="ignore"), core.no_grad():
         token = core.AUDIT_ZEROS.set(True)
         guard = core.GUARD_ZEROS.set(True)
+        live_token = _LIVE.set(state if redo is not None else None)
         try:
             for f in nodes:
                 out = f.output()
@@ -244,6 +271,7 @@ def audit(y: Variable, seed: Any, target: Variable | None,
                 if type(gy) is PendingScatter:
                     gy = gy.materialize()
                 inputs = f._inputs
+                state[0] = f
                 gxs = f.backward(gy, val(out), *[val(x) for x in inputs])
                 if type(gxs) is not tuple:
                     gxs = (gxs,)
@@ -263,8 +291,11 @@ def audit(y: Variable, seed: Any, target: Variable | None,
         except (TypeError, ValueError, NotImplementedError, AttributeError):
             return results  # a rule without Dual data support: the guard's 0 stays
         finally:
+            _LIVE.reset(live_token)
             core.GUARD_ZEROS.reset(guard)
             core.AUDIT_ZEROS.reset(token)
+    if live:
+        results = redo(live)
     if DIRTY[0] == before:
         return results
     merged = []
@@ -487,3 +518,86 @@ def mirrored_graph(g: Any, v: Any, gx: Variable) -> Variable:
     w = np.where(m, np.array(np.nan, dtype=v.dtype), np.ones((), dtype=v.dtype))
     with core.using_config("enable_backprop", True):
         return gx * w
+
+
+# --- a recorded pass: the product rule of a clean zero cotangent that moves --------
+class _Straight(core.Function):
+    """``g`` with ``values`` where ``mask`` holds; its derivative passes through
+    unchanged (the identity), where ``Where`` would cut it.
+
+    Used by :func:`split_recorded` only, on a backward formula evaluated at constant
+    data: there ``g = gy * p`` is linear in the cotangent ``gy``, whose value is 0 at
+    ``mask``, so ``g``'s value is 0 (the guard's) while its derivative is ``p`` times
+    that of ``gy`` (``0 * inf`` would make the value nan)."""
+
+    __slots__ = ("mask", "values")
+
+    def __init__(self, mask: Any, values: Any) -> None:
+        self.mask = mask
+        self.values = values
+
+    def forward(self, g: Any) -> Any:
+        return np.where(self.mask, self.values, g)
+
+    def backward(self, gy: Any, y: Any, g: Any) -> Any:
+        return gy
+
+
+def straight(mask: Any, values: Any, g: Variable) -> Variable:
+    """``g`` with ``values`` at ``mask``, its derivative unchanged (see :class:`_Straight`)."""
+    return _Straight(mask, values)(g)
+
+
+def split_recorded(f: Any, gy: Any, y: Variable, inputs: tuple, mask: Any,
+                   gxs: tuple) -> tuple:
+    """``f``'s recorded backward redone with the cotangent split at ``mask``, the
+    entries where the audit found ``gy`` a clean zero that moves next to an inf or
+    nan partial (double backprop: ``reverse.hvp(..., mode='reverse-over-reverse')``,
+    a reverse helper inside another one).
+
+    The guard records ``0 * p`` there as a cut (``Where``), whose derivative is 0.
+    The product rule with the O(h) convention (forward mode's for a product ``a b``
+    whose factor ``a`` is 0 with a finite derivative: ``a' b``, with ``a b'`` taken
+    as 0) gives ``gy' p`` instead: ``H[1, 0]`` of ``x0 * sqrt(x1)`` at (0, 0) is
+    ``d/dx0 (x0 sqrt'(x1)) = inf``, not 0.  The backward is linear in the cotangent,
+    so ``B(gy) = B(gy_rest) + B(gy_m)``: ``gy_rest`` is ``gy`` with a constant 0 at
+    ``mask`` (the guard's cut there: ``a b'`` is 0), and ``B(gy_m)`` is the backward
+    at the pass's values taken as constants, recorded in ``gy_m`` (``gy`` at
+    ``mask``, 0 elsewhere) alone, whose guard keeps the value 0 but passes the
+    derivative (:func:`straight`).  Zeros the audit found structural (the cotangent
+    does not move: a seed, a ``where`` mask, a constant zero weight) are not split.
+    Returns ``gxs`` as they are where the split does not apply.
+    """
+    from .rules.selection import Where
+
+    g = gy.data if isinstance(gy, Variable) else None
+    if g is None or not _plain(g):
+        return gxs
+    try:
+        m = np.broadcast_to(mask, np.shape(g))
+        zero = np.zeros((), dtype=np.asarray(g).dtype)
+        with core.using_config("enable_backprop", True):
+            rest = Where(m)(zero, gy)
+            ga = f.backward(rest, y, *inputs)
+            ga = ga if type(ga) is tuple else (ga,)
+            moving = Where(m)(gy, zero)
+            token = core.STRAIGHT_ZEROS.set(True)
+            try:
+                gb = f.backward(moving, y.data, *[
+                    x.data if isinstance(x, Variable) else x for x in inputs])
+            finally:
+                core.STRAIGHT_ZEROS.reset(token)
+            gb = gb if type(gb) is tuple else (gb,)
+            out = []
+            for a, b in zip(ga, gb):
+                if type(a) is PendingScatter:
+                    a = a.materialize()
+                if type(b) is PendingScatter:
+                    b = b.materialize()
+                if b is None or not isinstance(b, Variable):
+                    out.append(a)  # (the moving part adds nothing to this input)
+                else:
+                    out.append(b if a is None else a + b)
+        return tuple(out)
+    except (TypeError, ValueError, NotImplementedError, AttributeError):
+        return gxs

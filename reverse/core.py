@@ -133,6 +133,11 @@ GUARD_ZEROS: contextvars.ContextVar[bool] = contextvars.ContextVar(
 AUDIT_ZEROS: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "reverse_audit_zeros", default=False
 )
+#: True while ``reverse._audit.split_recorded`` records a backward at constant
+#: data: the guard keeps its zero values but passes their derivative through.
+STRAIGHT_ZEROS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "reverse_straight_zeros", default=False
+)
 #: Zeros the guard kept next to an inf or nan partial so far (a counter, as
 #: ``GUARDED``): a guarded pass that changed it is audited (``reverse._audit``).
 KEPT = [0]
@@ -2302,8 +2307,35 @@ def _guarded_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
         # (a releasing pass dropped its values: the audit recomputes them)
         from ._audit import audit
 
-        results = audit(y, seed, target, results, release)
+        redo = None
+        if graph and not _isinstance(seed, Variable):
+            # a recorded pass is redone with the nodes split where the zero was a
+            # clean one that moves (reverse._audit.split_recorded).  Not where the
+            # seed is a Variable (reverse.jvp's u, the direction the outer pass
+            # differentiates along): the audit measured how the cotangent moves
+            # with the input, not with u (jvp of x0 sqrt(x1) at 0 stays 0)
+            def redo(live: dict) -> list[tuple[Variable, Any]]:
+                token = GUARD_ZEROS.set(True)
+                seeding, passing = SEEDING[0], PASSING[0]
+                SEEDING[0] = seed
+                PASSING[0] = [y, target, None]
+                split_token = SPLITTING.set(live)
+                try:
+                    return _backward_pass(y, seed, retain_grad, graph, False, target, keep)
+                finally:
+                    SPLITTING.reset(split_token)
+                    GUARD_ZEROS.reset(token)
+                    SEEDING[0], PASSING[0] = seeding, passing
+
+        results = audit(y, seed, target, results, release, redo)
     return results
+
+
+#: ``{id(node): (node, mask)}`` while a recorded pass is redone split (see
+#: ``_guarded_pass``), else None.
+SPLITTING: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "reverse_splitting", default=None
+)
 
 
 def grad_wrt(y: Variable, target: Variable, seed: Any, graph: bool,
@@ -2503,6 +2535,13 @@ def _split_clean(f: Function, gy: Any, y: Any, xs: list, gxs: tuple) -> tuple:
     return split_clean(f, gy, y, xs, gxs)
 
 
+def _split_recorded(f: Function, gy: Any, y: Variable, inputs: tuple, mask: Any,
+                    gxs: tuple) -> tuple:
+    from ._audit import split_recorded
+
+    return split_recorded(f, gy, y, inputs, mask, gxs)
+
+
 def _backward_pass(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                    release: bool = False, target: Variable | None = None,
                    keep: set[int] | None = None) -> list[tuple[Variable, Any]]:
@@ -2567,6 +2606,8 @@ def _walk_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool,
     # a guarded pass on Dual data (forward-over-reverse): a node whose guard met a
     # clean zero cotangent is redone split (reverse._audit.split_clean)
     split = _splits() if not graph and GUARD_ZEROS.get() and _is_dual(y.data) else None
+    # a recorded pass redone with nodes split (reverse._audit.split_recorded)
+    splitting = SPLITTING.get() if graph else None
     mark = 0
     # the buffer pool for a trace of plain arrays (see ``sweeping``)
     pooling = release and target is not None and pools(target.data)
@@ -2611,6 +2652,8 @@ def _walk_backward(y: Variable, seed: Any, retain_grad: bool, graph: bool,
                     gxs = f.backward(gy, out.data, *xs)
                 if type(gxs) is not tuple:
                     gxs = (gxs,)
+                if splitting is not None and id(f) in splitting:
+                    gxs = _split_recorded(f, gy, out, inputs, splitting[id(f)][1], gxs)
                 if split and split[0] != mark:  # a clean zero cotangent on Dual data
                     gxs = _split_clean(f, gy, out.data, [
                         x.data if _isinstance(x, Variable) else x for x in inputs], gxs)

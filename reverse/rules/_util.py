@@ -40,6 +40,7 @@ def _zeros(x: Any) -> np.ndarray:
 
 _guard_zeros = core.GUARD_ZEROS.get
 _auditing = core.AUDIT_ZEROS.get
+_straight = core.STRAIGHT_ZEROS.get
 
 
 def _as_dtype(a: Any, dt: Any) -> Any:
@@ -129,6 +130,10 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
         core.KEPT[0] += 1
     zero = np.zeros((), dtype=np.result_type(v))
     if isinstance(gx, Variable):
+        if _straight():  # (reverse._audit.split_recorded: the value 0, the derivative kept)
+            from .._audit import straight
+
+            return straight(mask, zero, gx)
         from .selection import Where
 
         return Where(mask)(zero, gx)
@@ -174,6 +179,10 @@ def _keep_zero_bilinear(out: Any, bil: Any, gy: Any, x: Any, const: bool = False
         return out
     core.KEPT[0] += 1
     if isinstance(out, Variable):
+        if _straight():  # (as in _keep_zero)
+            from .._audit import straight
+
+            return straight(mask, safe, out)
         from .selection import Where
 
         return Where(mask)(safe, out)
