@@ -155,6 +155,9 @@ def _nests(impl):
             if name in _AUDITED and _number.KEPT[0] != kept and not kwargs \
                     and not _AUDITING.get():  # (kwargs: gradient's own value_and_gradient)
                 return _audited(impl, name, f, args, kwargs, out)
+            if name in _AUDITED_SECOND and _number.KEPT[0] != kept and not kwargs \
+                    and not _AUDITING.get():
+                return _audited_second(name, f, args, out)
             return out
 
     return helper
@@ -218,6 +221,89 @@ def _audited(impl, name, f, args, kwargs, out):
         # there is nan as well
         merged = got * np.where(mask, np.nan, 1.0)
     return merged if which is None else (out[0], merged)
+
+
+#: Second-order helpers audited the same way (see _audited_second)
+_AUDITED_SECOND = frozenset(("second_derivative", "hessian", "hvp"))
+
+
+def _probed_eps12(f, x0, shape, d1, d2, helper):
+    """The ε1ε2 parts of ``f`` at ``x0`` with the directions ``d1`` (k lanes) on ε1
+    followed by their nan probes, and ``d2`` (m lanes) on ε2: the real lanes,
+    shape ``(k, m) +`` f's value shape (see :func:`_audited_second`)."""
+    k, m = d1.shape[0], d2.shape[0]
+    dt = _dtype(x0)
+    e1 = np.concatenate([d1, _probe(d1, x0).astype(dt)]).reshape((2 * k, 1) + shape)
+    e2 = np.reshape(d2, (1, m) + shape)
+    e12 = np.zeros((2 * k, m) + shape, dtype=dt)
+    tag = _seed_tag()
+    token, probes = _AUDITING.set(True), _number.AUDIT_K.set(k)
+    try:
+        with _CallScope():
+            y = _call(f, HyperDual._build((x0, e1, e2, e12), tag, 2), helper)
+    finally:
+        _number.AUDIT_K.reset(probes)
+        _AUDITING.reset(token)
+    part = np.asarray(_part_of(y, tag, HyperDual, 3, (2 * k, m) + _value_shape(y), dt, x0))
+    return np.broadcast_to(part, (2 * k, m) + part.shape[2:])[:k]
+
+
+def _audited_second(name, f, args, out):
+    """``out`` of ``second_derivative``, ``hessian`` or ``hvp`` whose call kept a zero
+    tangent next to an inf or nan derivative, with nan where that zero was computed.
+
+    The second-order terms are the bilinear form ``H(e1, e2)`` of the directions on
+    ε1 and ε2.  The call is redone with the ε1 directions followed by their nan
+    probes (as :func:`_audited` does for first order; ``_number._structural`` keeps a
+    zero only where its probe is 0 too), which finds the zeros computed along the
+    ε1 paths; a zero computed along an ε2 path (``cbrt(x0**3)``'s tangent in
+    direction x0 times the tangent of ``x1``: ``H[1, 0]`` of ``cbrt(x0**3) * x1``)
+    is found by the redo with the roles swapped, which for the Hessian is its
+    transpose.  So an entry is nan where either probe is: the Hessian of
+    ``cbrt(x0**3) * x1`` at (0, 1) is ``[[nan, nan], [nan, 0]]`` (it was all 0; the
+    truth is ``[[0, 1], [1, 0]]``), symmetric, as ``H(e_i, e_j) = H(e_j, e_i)``.
+    Plain float64 points (and their long double redo); the result only gains nan
+    entries; a call that fails on the probed numbers keeps its result."""
+    if not args or not (_plain(args[0]) or _fp.widening()):
+        return out
+    try:
+        x0, shape = _point(args[0])
+        if type(x0) is not _ndarray and type(x0) is not float and not isinstance(
+                x0, np.floating):
+            return out
+        dt = _dtype(x0)
+        n = int(np.prod(shape, dtype=np.int64))
+        with np.errstate(all="ignore"):
+            if name == "second_derivative":  # elementwise: one lane each way
+                one = np.ones((1,) + shape, dtype=dt)
+                found = np.isnan(_probed_eps12(f, x0, shape, one, one, name)[0, 0])
+            else:
+                eye = np.eye(n, dtype=dt).reshape((n,) + shape)
+                if name == "hessian":
+                    step = _block_size(n, 2 * n * max(n, 1))
+                    rows = [_probed_eps12(f, x0, shape, eye[i:i + step], eye, name)
+                            for i in range(0, max(n, 1), step)]
+                    nan = np.isnan(np.concatenate(rows).reshape(n, n))
+                    found = (nan | nan.T).reshape(shape + shape)
+                else:
+                    v = args[1]
+                    if isinstance(v, _Number) or _is_foreign(v):
+                        return out
+                    v = np.asarray(v, dtype=dt).reshape((1,) + shape)
+                    along = np.isnan(_probed_eps12(f, x0, shape, v, eye, name)[0])
+                    step = _block_size(n, 2 * n)
+                    back = np.concatenate([
+                        _probed_eps12(f, x0, shape, eye[i:i + step], v, name)[:, 0]
+                        for i in range(0, max(n, 1), step)])
+                    found = (along | np.isnan(back)).reshape(shape)
+            got = np.asarray(out)
+            mask = np.asarray(found & ~np.isnan(got), dtype=bool)
+    except Exception:
+        return out  # (f fails on the probed numbers: the first result stays)
+    if not mask.any():
+        return out
+    merged = np.where(mask, np.array(np.nan, dtype=got.dtype), got)
+    return merged if type(out) is np.ndarray else type(out)(merged[()])
 
 
 _NESTED = _fp.NESTED

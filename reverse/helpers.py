@@ -872,6 +872,7 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
     """
     shape = tuple(data.shape)
     n = math.prod(shape)
+    watch = _kept_marks(hd)
     block = max(1, min(n, _HESSIAN_BLOCK_ELEMENTS // max(n, 1))) if stacked else 1
     eye = np.zeros(n * n, dtype=_seed_dtype(data))
     eye[::n + 1] = 1.0  # np.eye's values without its Python wrapper (~2 us at n = 10)
@@ -907,6 +908,8 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
     else:
         empty = np.zeros((0,), dtype=_seed_dtype(data))
         H = np.reshape(np.concatenate(rows) if rows else empty, shape + shape)
+    if _kept_marks(hd) != watch:
+        H = _symmetric_nan(H, n)
     if scalar:
         return _out(grad, True), _out(H, True)
     assert grad is not None  # the loop above ran at least once
@@ -918,8 +921,83 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
     return _out(np.array(grad), False), H
 
 
+def _kept_marks(hd: Any) -> tuple[int, int]:
+    """The counters of guarded backward passes and of zero tangents kept by Dual
+    arithmetic: a second-order pass that changed them kept a zero next to an inf or
+    nan derivative (``_symmetric_nan``, ``_audited_hvp``)."""
+    number = getattr(hd, "_number", None)
+    return GUARDED[0], (number.KEPT[0] if number is not None else 0)
+
+
+def _symmetric_nan(H: Any, n: int) -> Any:
+    """``H`` (shape ``x.shape * 2``) with nan at (i, j) wherever (j, i) is nan.
+
+    Where a pass kept a zero next to an inf or nan derivative, one order of the
+    mixed derivative can be found computed (nan) while the other kept the zero
+    (forward-over-reverse of ``sqrt(x0)**2 * x1`` at (0, 1): d/dx1 of df/dx0 is nan,
+    d/dx0 of df/dx1 = sqrt(x0)**2 was the Dual arithmetic's 0 * inf kept as 0;
+    the truth is 1 for both).  The Hessian of f is symmetric wherever it exists, so
+    the finite one of the two is not to be trusted: both are nan, as in hyperdual
+    (``hyperdual.helpers._audited_second``).  Plain float arrays only."""
+    if type(H) is not np.ndarray or H.dtype.kind != "f" or n < 2:
+        return H
+    sq = H.reshape(n, n)
+    nan = np.isnan(sq)
+    mask = nan.T & ~nan
+    if not mask.any():
+        return H
+    return np.where(mask, np.array(np.nan, dtype=H.dtype), sq).reshape(H.shape)
+
+
+def _audited_hvp(f: Callable[[Any], Any], hyperdual: Any, data: Any, vdata: Any,
+                 hv: Any, kt: int) -> Any:
+    """``hv`` of a forward-over-reverse HVP whose pass kept a zero next to an inf or
+    nan derivative, with nan where that zero was computed.
+
+    Two checks, as ``hyperdual.hvp``'s audit (``hyperdual.helpers._audited_second``):
+    the pass redone with the direction followed by its nan probe (hyperdual's
+    ``_number.AUDIT_K``: a zero tangent computed inside the Dual arithmetic, the
+    tangent of ``x0**3`` in ``cbrt(x0**3) * x1``, is not kept where its probe
+    moves), and the other order of the mixed derivatives, ``grad (v . grad f)``
+    by double backprop (the forward pass differentiates the gradient along v; a
+    zero kept along one order shows as nan along the other: ``sqrt(x0)**2 * x1``
+    along e1 at (0, 1) was [0, 0], truth [1, 0]).  An entry is nan where either is
+    and ``hv`` is not; everything else is ``hv``'s.  Plain float64 data only."""
+    try:
+        number = hyperdual._number
+        with np.errstate(all="ignore"):
+            probe = np.where((vdata != 0) & np.isfinite(data), np.nan, 0.0)
+        tag = hyperdual.new_tag()
+        token = number.AUDIT_K.set(1)
+        try:
+            xv = Variable(hyperdual.Dual._build((data, np.stack([vdata, probe])), tag, 1))
+            y = _evaluate(f, xv)
+            g, others = grad_wrt(y, xv, _scaled_seed(_ones(y), kt), False)
+        finally:
+            number.AUDIT_K.reset(token)
+        found = np.zeros(np.shape(data), dtype=bool)
+        if not others and _is_dual(g) and getattr(g, "tag", None) == tag:
+            found |= np.isnan(np.broadcast_to(g.dual, (2,) + np.shape(data))[0])
+        with sweeping(False):
+            xv2, gx, graph = _gradient_graph(f, data, "hvp", kt=kt)
+        if gx is not None and not graph:
+            other = _grad(gx, xv2, vdata, False)[0]
+            if other is not None:
+                other = other.data if isinstance(other, Variable) else other
+                found |= np.isnan(np.broadcast_to(np.asarray(other), found.shape))
+    except Exception:
+        return hv  # (f fails on the probed or recorded pass: the first result stays)
+    a = np.asarray(hv)
+    mask = found & ~np.isnan(a)
+    if not mask.any():
+        return hv
+    out = np.where(mask, np.array(np.nan, dtype=a.dtype), a)
+    return out if type(hv) is np.ndarray else type(hv)(out[()])
+
+
 def _hessian_reverse_over_reverse(f: Callable[[Any], Any], data: Any, scalar: bool,
                                   fname: str, kt: int = 0, ks: int = 0) -> tuple[Any, Any]:
+    guarded = GUARDED[0]
     xv, gx, graph = _gradient_graph(f, data, fname, kt=kt)
     shape = tuple(xv.shape)
     if gx is None:
@@ -934,7 +1012,10 @@ def _hessian_reverse_over_reverse(f: Callable[[Any], Any], data: Any, scalar: bo
     grad = gx if graph else gx.data
     if scalar:
         return _out(grad, True), _out(rows[0], True)
-    return _out(grad, False), _stack_rows(rows, shape, xv, False, graph)
+    H = _stack_rows(rows, shape, xv, False, graph)
+    if GUARDED[0] != guarded:  # (see _symmetric_nan)
+        H = _symmetric_nan(H, n)
+    return _out(grad, False), H
 
 
 @_public()
@@ -997,6 +1078,7 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
 
     def run(kt: int, ks: int) -> Any:
         v = _scaled_seed(vdata, ks) if plain else vdata
+        guarded = GUARDED[0]
         if mode == "forward-over-reverse" and not (_nested(data)
                                                    or isinstance(vdata, Variable)):
             result = _hvp_forward_over_reverse(f, data, v, scalar, kt)
@@ -1014,9 +1096,32 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
         g, recorded = _grad(gx, xv, v, graph, release)
         if release and not recorded:
             recycle_value(gx)  # its buffer, for the next call (nothing else sees gx)
+        if not graph and GUARDED[0] != guarded and type(g) is np.ndarray \
+                and g.dtype.kind == "f" and type(v) is np.ndarray:
+            g = _other_order(f, data, v, g, scalar, kt)
         return _out(g, scalar, xv)
 
     return _second_order(run, data, separate=True) if plain else run(0, 0)
+
+
+def _other_order(f: Callable[[Any], Any], data: Any, v: Any, g: Any, scalar: bool,
+                 kt: int) -> Any:
+    """``g``, a double-backprop HVP whose passes were guarded (a zero kept next to
+    an inf or nan derivative), with nan where the forward-over-reverse HVP (the
+    other order of the mixed derivatives, audited: ``_audited_hvp``) is nan: the
+    cotangent ``3 x0**2`` of ``cbrt(x0**3) * x1`` is a zero computed in the first
+    pass that the second takes as a clean one (H[0, 1] was 0, truth 1)."""
+    try:
+        other = _hvp_forward_over_reverse(f, data, v, scalar, kt)
+    except Exception:
+        return g  # (no hyperdual, or f fails on Dual data: the first result stays)
+    if other is None:
+        return g
+    with np.errstate(invalid="ignore"):
+        mask = np.broadcast_to(np.isnan(np.asarray(other)), g.shape) & ~np.isnan(g)
+    if not mask.any():
+        return g
+    return np.where(mask, np.array(np.nan, dtype=g.dtype), g)
 
 
 #: hyperdual, once _hvp_forward_over_reverse has imported it
@@ -1050,6 +1155,7 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
     else:
         xv = Variable(hyperdual.Dual(data, vdata, tag=tag))
     release = _should_release(data, 2)
+    watch = _kept_marks(hyperdual)
     with sweeping(release):
         y = _evaluate(f, xv)
     _require_scalar(y, "hvp")
@@ -1066,6 +1172,9 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
         hv = hv[0] if np.shape(hv)[:1] == (1,) else np.broadcast_to(hv, (1,) + np.shape(data))[0]
     if _is_foreign(data):  # dask: chunked like the input
         hv = _arrays.match_chunks(hv, data)
+    elif type(data) is np.ndarray and type(vdata) is np.ndarray and data.dtype.kind == "f" \
+            and _kept_marks(hyperdual) != watch:  # (float64, or the long double redo)
+        hv = _audited_hvp(f, hyperdual, data, vdata, hv, kt)
     return _out(hv, scalar)
 
 
