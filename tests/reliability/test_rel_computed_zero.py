@@ -357,6 +357,19 @@ def test_second_order_computed_zero_nested(outer, inner, name):
     _truth_or_nan(J, MIXED)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "reverse inside a hyperdual helper: the audit of the inner pass runs on the real "
+    "parts and makes an entry it finds computed nan in every outer direction (the "
+    "kept zero's parts are all 0, so its directions cannot be told apart there; "
+    "README, Conventions)"))
+def test_reverse_in_hyperdual_nan_stays_in_its_direction():
+    # gradient of d/dy (sqrt(y)**2 x0) + x1**2 at (1, 2): [1, 4] (x0's entry may be
+    # nan, as in the other three nestings); hyperdual-in-reverse gives [nan, nan]
+    g = hd.gradient(lambda x: rv.derivative(lambda y: s2(y) * x[0], 0.0) + x[1] ** 2,
+                    np.array([1.0, 2.0]))
+    _truth_or_nan(g, [1.0, 4.0], [True, False])
+
+
 # --- what must stay: structural and clean zeros -----------------------------------
 @pytest.mark.parametrize("eng", ENGINES.values(), ids=ENGINES.keys())
 def test_structural_and_clean_zeros_stay(eng):
