@@ -204,96 +204,117 @@ def audit(y: Variable, seed: Any, target: Variable | None,
     nodes = _nodes(y, None if released else target)
     if not nodes:
         return results
-    tag = hd.new_tag()
-    vals: dict[int, Any] = {}
+    live: dict[int, Any] = {}
 
-    def val(x: Any) -> Any:
-        if not isinstance(x, Variable):
-            return prim(x)
-        if type(x) is _LeafAlias:
-            leaf = x.target()
-            x = x if leaf is None else leaf
-        v = vals.get(id(x))
-        if v is not None:
-            return v
-        moving = x is target if target is not None else x.creator is None
-        if moving:
-            d = np.asarray(x.data)
-            # an inf or nan entry does not move: there every derivative is a limit
-            # convention of the rules (1 / (1 + x*x) at inf), not a singular point
-            with np.errstate(invalid="ignore"):
-                seed = np.isfinite(d).astype(d.dtype)
-            v = vals[id(x)] = hd.Dual._build((d, seed), tag, 0)
-            return v
-        return prim(x.data)
+    def replay(move_all: bool) -> dict[int, Any] | None:
+        """The pass replayed forward-over-reverse: the target's gradient (None where
+        the replay does not apply).  ``move_all``: every leaf moves, not the target
+        alone (for the clean zeros that move with an outer variable: ``live``)."""
+        tag = hd.new_tag()
+        vals: dict[int, Any] = {}
+
+        def val(x: Any) -> Any:
+            if not isinstance(x, Variable):
+                return prim(x)
+            if type(x) is _LeafAlias:
+                leaf = x.target()
+                x = x if leaf is None else leaf
+            v = vals.get(id(x))
+            if v is not None:
+                return v
+            moving = x is target if target is not None else x.creator is None
+            if move_all and x.creator is None and _plain(x.data):
+                moving = True
+            if moving:
+                d = np.asarray(x.data)
+                # an inf or nan entry does not move: there every derivative is a limit
+                # convention of the rules (1 / (1 + x*x) at inf), not a singular point
+                with np.errstate(invalid="ignore"):
+                    seed = np.isfinite(d).astype(d.dtype)
+                v = vals[id(x)] = hd.Dual._build((d, seed), tag, 0)
+                return v
+            return prim(x.data)
+
+        state = [None, live]
+        with np.errstate(all="ignore"), core.no_grad():
+            token = core.AUDIT_ZEROS.set(True)
+            guard = core.GUARD_ZEROS.set(True)
+            live_token = _LIVE.set(state if redo is not None else None)
+            try:
+                for f in nodes:
+                    out = f.output()
+                    if out is None:
+                        continue
+                    recorded = prim(out.data)
+                    if recorded is None and released:  # dropped by the pass: recomputed
+                        xs = [val(x) for x in f._inputs]
+                        if any(v is None for v in xs):
+                            return None
+                        r = copy.copy(f).forward(*xs)
+                        vals[id(out)] = np.array(r) if isinstance(r, np.generic) else r
+                        continue
+                    if not _plain(recorded):
+                        return None
+                    xs = [val(x) for x in f._inputs]
+                    if not any(core._is_dual(v) for v in xs):
+                        if strip:
+                            vals[id(out)] = recorded
+                        continue
+                    r = copy.copy(f).forward(*xs)
+                    if isinstance(r, np.generic):
+                        r = np.array(r)
+                    if not np.array_equal(np.asarray(_real(r)), recorded, equal_nan=True):
+                        return None  # the replay is not the recorded pass
+                    vals[id(out)] = r
+                grads: dict[int, Any] = {id(y): seed_data}
+                leaf_grads: dict[int, Any] = {}
+                owned: set[int] = set()
+                for f in reversed(nodes):
+                    out = f.output()
+                    gy = None if out is None else grads.pop(id(out), None)
+                    if gy is None:
+                        continue
+                    if type(gy) is PendingScatter:
+                        gy = gy.materialize()
+                    inputs = f._inputs
+                    state[0] = f
+                    gxs = f.backward(gy, val(out), *[val(x) for x in inputs])
+                    if type(gxs) is not tuple:
+                        gxs = (gxs,)
+                    for x, gx in zip(inputs, gxs):
+                        if gx is None or not isinstance(x, Variable):
+                            continue
+                        if type(x) is _LeafAlias:
+                            x = x.target()
+                            if x is None:
+                                continue
+                        leaf = x is target if target is not None else x.creator is None
+                        store = leaf_grads if leaf else grads
+                        if not leaf and x.creator is None:
+                            continue  # a leaf other than the target: a constant here
+                        prev = store.get(id(x))
+                        store[id(x)] = gx if prev is None else core._accumulate(
+                            prev, gx, owned)
+            except (TypeError, ValueError, NotImplementedError, AttributeError):
+                return None  # a rule without Dual data support: the guard's 0 stays
+            finally:
+                _LIVE.reset(live_token)
+                core.GUARD_ZEROS.reset(guard)
+                core.AUDIT_ZEROS.reset(token)
+        return leaf_grads
 
     before = DIRTY[0]
-    live: dict[int, Any] = {}
-    state = [None, live]
-    with np.errstate(all="ignore"), core.no_grad():
-        token = core.AUDIT_ZEROS.set(True)
-        guard = core.GUARD_ZEROS.set(True)
-        live_token = _LIVE.set(state if redo is not None else None)
-        try:
-            for f in nodes:
-                out = f.output()
-                if out is None:
-                    continue
-                recorded = prim(out.data)
-                if recorded is None and released:  # dropped by the pass: recomputed
-                    xs = [val(x) for x in f._inputs]
-                    if any(v is None for v in xs):
-                        return results
-                    r = copy.copy(f).forward(*xs)
-                    vals[id(out)] = np.array(r) if isinstance(r, np.generic) else r
-                    continue
-                if not _plain(recorded):
-                    return results
-                xs = [val(x) for x in f._inputs]
-                if not any(core._is_dual(v) for v in xs):
-                    if strip:
-                        vals[id(out)] = recorded
-                    continue
-                r = copy.copy(f).forward(*xs)
-                if isinstance(r, np.generic):
-                    r = np.array(r)
-                if not np.array_equal(np.asarray(_real(r)), recorded, equal_nan=True):
-                    return results  # the replay is not the recorded pass
-                vals[id(out)] = r
-            grads: dict[int, Any] = {id(y): seed_data}
-            leaf_grads: dict[int, Any] = {}
-            owned: set[int] = set()
-            for f in reversed(nodes):
-                out = f.output()
-                gy = None if out is None else grads.pop(id(out), None)
-                if gy is None:
-                    continue
-                if type(gy) is PendingScatter:
-                    gy = gy.materialize()
-                inputs = f._inputs
-                state[0] = f
-                gxs = f.backward(gy, val(out), *[val(x) for x in inputs])
-                if type(gxs) is not tuple:
-                    gxs = (gxs,)
-                for x, gx in zip(inputs, gxs):
-                    if gx is None or not isinstance(x, Variable):
-                        continue
-                    if type(x) is _LeafAlias:
-                        x = x.target()
-                        if x is None:
-                            continue
-                    leaf = x is target if target is not None else x.creator is None
-                    store = leaf_grads if leaf else grads
-                    if not leaf and x.creator is None:
-                        continue  # a leaf other than the target: a constant here
-                    prev = store.get(id(x))
-                    store[id(x)] = gx if prev is None else core._accumulate(prev, gx, owned)
-        except (TypeError, ValueError, NotImplementedError, AttributeError):
-            return results  # a rule without Dual data support: the guard's 0 stays
-        finally:
-            _LIVE.reset(live_token)
-            core.GUARD_ZEROS.reset(guard)
-            core.AUDIT_ZEROS.reset(token)
+    leaf_grads = replay(False)
+    if leaf_grads is None:
+        return results
+    if redo is not None and target is not None and any(
+            _other_leaf(x, target) for f in nodes for x in f._inputs):
+        # a recorded pass reaching other leaves (an outer trace's variables): a
+        # cotangent that moves with them alone is clean and moving too (d/da of
+        # d/dy a sqrt(y) at a = 0); that replay's nan are not this pass's
+        dirty = DIRTY[0]
+        replay(True)
+        DIRTY[0] = dirty
     if live:
         results = redo(live)
     if DIRTY[0] == before:
@@ -307,6 +328,13 @@ def audit(y: Variable, seed: Any, target: Variable | None,
             g = _poisoned(g, np.asarray(_real(a)), y, seed)
         merged.append((x, g))
     return merged
+
+
+def _other_leaf(x: Any, target: Variable) -> bool:
+    """Whether ``x`` (an input of a node) is a leaf Variable other than ``target``."""
+    if type(x) is _LeafAlias:
+        x = x.target()
+    return isinstance(x, Variable) and x is not target and x.creator is None
 
 
 def _same(v: Any) -> Any:

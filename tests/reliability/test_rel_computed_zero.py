@@ -246,19 +246,12 @@ def test_product_with_sqrt_hessian_every_nesting(path, x0):
     _truth_or_nan(path(f, x), H, False)
 
 
-_OUTER_VARIABLE_LEFT = pytest.mark.xfail(strict=True, reason=(
-    "reverse outside: the audit moves the inner helper's own input only, so a clean "
-    "zero cotangent that moves with an outer variable alone is still recorded as a "
-    "cut (README, Conventions)"))
-
-
-@pytest.mark.parametrize("outer, inner", [
-    pytest.param(*pair, id=name, marks=[_OUTER_VARIABLE_LEFT] if pair[0] is rv else [])
-    for name, pair in NESTINGS.items()])
+@pytest.mark.parametrize("outer, inner", NESTINGS.values(), ids=NESTINGS.keys())
 def test_clean_zero_cotangent_of_an_outer_variable(outer, inner):
     # d/da [d/dy (a sqrt(y) + a y)] at y = 0 is sqrt'(0) + 1 = inf for any a; at a = 0
-    # the inner cotangent a of the sqrt node is a clean zero that moves with a
-    # (reverse outside recorded it as a cut: 1, or nan)
+    # the inner cotangent a of the sqrt node is a clean zero that moves with a, an
+    # outer variable (reverse outside recorded it as a cut: 1; the audit now also
+    # replays the pass with the outer leaves moving)
     got = outer.derivative(lambda a: inner.derivative(
         lambda y: a * np.sqrt(y) + a * y, 0.0), 0.0)
     _truth_or_nan(got, np.inf)
