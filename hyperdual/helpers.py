@@ -225,6 +225,10 @@ def _audited(impl, name, f, args, kwargs, out):
 
 #: Second-order helpers audited the same way (see _audited_second)
 _AUDITED_SECOND = frozenset(("second_derivative", "hessian", "hvp"))
+#: Beyond this many variables hessian and hvp are not audited: their redo, like the
+#: call, costs O(n**2), two to four times over (hvp of a 20000-entry x with a nan
+#: entry took minutes)
+_AUDIT_SECOND_MAX_N = 2048
 
 
 def _probed_eps12(f, x0, shape, d1, d2, helper):
@@ -262,7 +266,8 @@ def _audited_second(name, f, args, out):
     transpose.  So an entry is nan where either probe is: the Hessian of
     ``cbrt(x0**3) * x1`` at (0, 1) is ``[[nan, nan], [nan, 0]]`` (it was all 0; the
     truth is ``[[0, 1], [1, 0]]``), symmetric, as ``H(e_i, e_j) = H(e_j, e_i)``.
-    Plain float64 points (and their long double redo); the result only gains nan
+    Plain float64 points (and their long double redo), x of at most
+    ``_AUDIT_SECOND_MAX_N`` entries for hessian and hvp; the result only gains nan
     entries; a call that fails on the probed numbers keeps its result."""
     if not args or not (_plain(args[0]) or _fp.widening()):
         return out
@@ -273,15 +278,23 @@ def _audited_second(name, f, args, out):
             return out
         dt = _dtype(x0)
         n = int(np.prod(shape, dtype=np.int64))
+        if n > _AUDIT_SECOND_MAX_N and name != "second_derivative":
+            return out  # (the redo costs two to four times the call: bounded)
         with np.errstate(all="ignore"):
             if name == "second_derivative":  # elementwise: one lane each way
                 one = np.ones((1,) + shape, dtype=dt)
                 found = np.isnan(_probed_eps12(f, x0, shape, one, one, name)[0, 0])
             else:
-                eye = np.eye(n, dtype=dt).reshape((n,) + shape)
+                def units(start, k):  # unit directions start..start+k-1, (k,) + shape
+                    e = np.zeros((k, n), dtype=dt)
+                    e[np.arange(k), np.arange(start, start + k)] = 1.0
+                    return e.reshape((k,) + shape)
+
                 if name == "hessian":
+                    # (blocks of rows: a block's eps12 holds 2 k n entries per value entry)
                     step = _block_size(n, 2 * n * max(n, 1))
-                    rows = [_probed_eps12(f, x0, shape, eye[i:i + step], eye, name)
+                    eye = units(0, n)
+                    rows = [_probed_eps12(f, x0, shape, units(i, min(step, n - i)), eye, name)
                             for i in range(0, max(n, 1), step)]
                     nan = np.isnan(np.concatenate(rows).reshape(n, n))
                     found = (nan | nan.T).reshape(shape + shape)
@@ -290,12 +303,16 @@ def _audited_second(name, f, args, out):
                     if isinstance(v, _Number) or _is_foreign(v):
                         return out
                     v = np.asarray(v, dtype=dt).reshape((1,) + shape)
-                    along = np.isnan(_probed_eps12(f, x0, shape, v, eye, name)[0])
-                    step = _block_size(n, 2 * n)
-                    back = np.concatenate([
-                        _probed_eps12(f, x0, shape, eye[i:i + step], v, name)[:, 0]
-                        for i in range(0, max(n, 1), step)])
-                    found = (along | np.isnan(back)).reshape(shape)
+                    # v on eps1 and blocks of unit directions on eps2, then the roles
+                    # swapped; each block's eps12 holds 2 k n entries (as hvp's own)
+                    step = _block_size(n, 2 * max(n, 1))
+                    along, back = [], []
+                    for i in range(0, max(n, 1), step):
+                        e = units(i, min(step, n - i))
+                        along.append(_probed_eps12(f, x0, shape, v, e, name)[0])
+                        back.append(_probed_eps12(f, x0, shape, e, v, name)[:, 0])
+                    found = (np.isnan(np.concatenate(along))
+                             | np.isnan(np.concatenate(back))).reshape(shape)
             got = np.asarray(out)
             mask = np.asarray(found & ~np.isnan(got), dtype=bool)
     except Exception:
