@@ -660,7 +660,7 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     # overflowed: a finite number of the wrong sign, where inf at least has the
     # truth's sign)
     allow_under = "underflow" in flags
-    runs = [(a0, "overflow" in flags, 0, 0)]
+    runs = [(a0, "overflow" in flags, 0, 0, False)]
     agree: set = set()
     clean: list = []
     raws: list = []  # (raw result, its exponent, scaled back) of the passes without a flag
@@ -717,7 +717,9 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
             if len(agree) == 2 or one_seed:
                 return r0
         if allow_under or "underflow" not in flags:
-            runs.append((back, "overflow" in flags, kt, ks))
+            # (flushed: scaled down and underflowed, so an entry may be a lost 0)
+            runs.append((back, "overflow" in flags, kt, ks,
+                         kt + ks < 0 and "underflow" in flags))
         if not flags:
             raws.append((raw, e, back))
             if not finite and _settled(a0, raws, signs):
@@ -736,21 +738,28 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
         # is one)
         with np.errstate(all="ignore"):
             doubt = np.zeros(a0.shape, dtype=bool)
-            for back, over, _, _ in runs[1:]:
-                if not over:
+            for back, over, _, _, flushed in runs[1:]:
+                if not over and not flushed:
                     doubt |= np.where(np.isfinite(back),
                                       np.abs(back - a0) > 4 * _EPS * np.abs(a0),
                                       np.isinf(back) & (np.sign(back) != np.sign(a0)))
             best[doubt & np.isfinite(a0) & (np.abs(a0) >= _TINY)] = np.nan
     rank = np.full(a0.shape, -np.inf)
-    for i, (back, over, kt, ks) in enumerate(runs):
+    for i, (back, over, kt, ks, flushed) in enumerate(runs):
         with np.errstate(all="ignore"):
             confirmed = np.zeros(a0.shape, dtype=bool)
-            for j, (other, _, kt2, ks2) in enumerate(runs):
+            for j, (other, _, kt2, ks2, _) in enumerate(runs):
                 if j != i and (kt2 + ks2 != kt + ks or cotangent_kept and ks2 != ks):
                     confirmed |= np.abs(back - other) <= 4 * _EPS * np.abs(back)
         score = (0.0 if over else 1e6) + 1e3 * (kt + ks) + min(kt, ks)
         take = np.isfinite(back) & confirmed & (score > rank)
+        if kt + ks < 0:
+            # a pass scaled down is there for the entries that overflowed: where it
+            # underflowed, or its entry is 0, it does not replace a finite nonzero
+            # first result (two such passes agree on the 0 of terms that both
+            # flushed: d2/dv2 of hyperdual.derivative of exp(v)**(1/3) at -500
+            # came out 0, where the first pass's overflow was harmless)
+            take &= ~(np.isfinite(a0) & (a0 != 0) & ((back == 0) | flushed))
         best = np.where(take, back, best)
         rank = np.where(take, score, rank)
     if raws:

@@ -1830,6 +1830,12 @@ def _binary_general(rule, x, y):
     if rule.scaled is not None and not (_lazy(xr) or _lazy(yr)) and (
             rule.scaled_when is None or rule.scaled_when(xr, yr, vx, vy)):
         return _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top)
+    if vx and not vy and (type(xr) is Dual or type(xr) is HyperDual):
+        shift = _power_shift(rule.name)
+        if shift is not None:
+            c = _relative_exponent(xr, yr, shift)
+            if c is not None:
+                return _power_relative(rule, c - shift, xr, yr, px, cls, nd, tag, top)
     d = rule.partials(xr, yr, order, vx, vy)
     value, shape, px, py = _binary_value(rule, xr, yr, px, py, vx, vy, nd)
     out = [value]
@@ -1880,6 +1886,107 @@ def _binary_general(rule, x, y):
             total = _wide(total, m, lambda q: part(
                 3, q[0] if vx else None, q[-1] if vy else None), moving)
         out.append(total)
+    return _finish(cls, out, tag, nd, shape, _lead_shapes(top))
+
+
+#: The range in which :func:`_relative_exponent` takes x**c as an ordinary float
+_REL_LOW = float(np.finfo(np.float64).tiny) * 2.0 ** 64
+_REL_HIGH = float(np.finfo(np.float64).max) * 2.0 ** -64
+
+#: The rules of ``x ** c`` and of its derivatives ``P_i0 = c (c - 1) .. (c - i + 1)
+#: x**(c - i)`` (hyperdual._powrule's ``pow_partial_i_0``) that :func:`_power_relative`
+#: takes on nested numbers: the shift i of each (None: another rule)
+_SHIFTS: dict = {"power": 0, "float_power": 0}
+
+
+def _in_band(x, c):
+    from ._powrule import in_band
+
+    global _in_band
+    _in_band = in_band  # (imported once: _powrule imports this module)
+    return in_band(x, c)
+
+
+def _power_shift(name):
+    i = _SHIFTS.get(name, False)
+    if i is False:
+        i = None
+        parts = name.split("_")
+        if len(parts) == 4 and parts[:2] == ["pow", "partial"] and parts[3] == "0":
+            i = int(parts[2])
+        _SHIFTS[name] = i
+    return i
+
+
+def _relative_exponent(xr, yr, shift=0):
+    """``c`` as a float where ``x ** c`` (or its ``shift``-th derivative, a
+    multiple of ``x ** (c - shift)``) of a nested number ``xr`` (an older tag's
+    Dual or HyperDual: the call is nested in another helper) with a plain constant
+    scalar exponent ``c`` takes :func:`_power_relative`: c - shift is not 0, 1 or
+    2 (exact special cases), the falling factorial is not 0, and the innermost
+    real values are finite, nonzero and outside the band where ``x**(c - shift - 1)``
+    and ``x**(c - shift - 2)`` are ordinary floats (``hyperdual._powrule.in_band``;
+    inside it the general chain rule, as before), while ``x**(c - shift)`` is one.
+    Otherwise None."""
+    if not (type(yr) is float or isinstance(yr, np.floating)
+            or (type(yr) is np.ndarray and yr.ndim == 0)):
+        return None
+    c = float(yr)
+    e = c - shift
+    if e == 0.0 or e == 1.0 or e == 2.0 or c != c or (
+            shift and 0.0 <= c < shift and c == int(c)):
+        return None
+    r = xr.real
+    while type(r) is Dual or type(r) is HyperDual:
+        r = r.real
+    if not (type(r) is float or type(r) is np.float64 or type(r) is np.ndarray):
+        return None
+    if _in_band(r, e):
+        return None
+    with np.errstate(all="ignore"):
+        # x**(c - shift), the value that every term multiplies, must be an ordinary
+        # float itself, with a margin for its coefficient (d3/dv3 (v**2)**2.5 at
+        # 1e-120: u**2.5 underflows where the general chain rule's
+        # c (c - 1) (c - 2) u**-0.5 does not)
+        p = np.abs(r) ** e
+        ok = np.all(np.isfinite(r) & (r != 0) & (p >= _REL_LOW) & (p <= _REL_HIGH))
+    return c if ok else None
+
+
+def _power_relative(rule, c, xr, yr, px, cls, nd, tag, top):
+    """The chain rule of ``x ** c`` (constant c) on nested numbers through relative
+    tangents: ``c x**c (t1 / x)`` and ``c (c - 1) x**c (t1 / x) (t2 / x)`` (of
+    ``P_i0 = s x**c'`` likewise, with ``c' = c - i``: its value times
+    ``c' (t1 / x)`` ...; ``c`` here is that exponent ``c'``).
+
+    The general chain rule forms the partials ``c x**(c - 1)`` and
+    ``c (c - 1) x**(c - 2)`` alone, as numbers of the outer tags, before they meet
+    the tangents, and far from 1 they leave the float range where the products do
+    not: d3/dv3 ``(v**2)**-0.5`` at v = 1e75 through nested helpers was twice the
+    truth (``0.75 u**-2.5`` = 1e-375 underflowed at u = 1e150), ``x**(1/3)`` of
+    ``exp(500)`` three times.  The plain-data path forms those products by
+    mantissas and exponents (``_powrule.pow_term``); on nested numbers each factor
+    here is an ordinary float wherever the result is: ``x**c`` is the value
+    itself (computed on ``xr`` by this same rule one level down), and ``t / x``
+    is the relative tangent.  Only where every innermost real value is finite and
+    nonzero (:func:`_relative_exponent`)."""
+    value, shape, px, _ = _binary_value(rule, xr, yr, px, None, True, False, nd)
+    rel: dict = {}
+
+    def ratio(t):
+        r = rel.get(id(t))
+        if r is None:
+            r = rel[id(t)] = (t, t / xr)
+        return r[1]
+
+    def term(key, t1, t2=None):
+        if key == (1, 0):
+            return (c * value) * ratio(t1)
+        return ((c * (c - 1.0)) * value) * ratio(t1) * ratio(t2)
+
+    out = [value]
+    for m in range(1, cls._NPARTS):
+        out.append(_scaled_part(m, term, px, None, True, False))
     return _finish(cls, out, tag, nd, shape, _lead_shapes(top))
 
 

@@ -332,10 +332,11 @@ def _plain(x) -> bool:
     return t is float or t is np.float64 or (t is _ndarray and x.dtype == np.float64)
 
 #: Helpers whose f may call a helper of the other engine on this call's Duals:
-#: their result is then a second derivative (which of the results is the
+#: their result is then a second derivative, or a third (the second-order
+#: helpers, whose ``_scale`` seeds eps1 alone; which of the results is the
 #: derivative: the whole result, or the second of a pair)
 _RANGED = {"derivative": None, "gradient": None, "jacobian": None, "value_and_gradient": 1,
-           "jvp": 1, "vjp": 1}
+           "jvp": 1, "vjp": 1, "second_derivative": None, "hessian": None, "hvp": None}
 
 
 def _nested_in(impl, name, f, args):
@@ -583,7 +584,7 @@ def derivative(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarr
 
 
 @_nests
-def second_derivative(f: Callable, x) -> float | np.ndarray:
+def second_derivative(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarray:
     """Exact second derivative ``f''(x)`` (one HyperDual evaluation).
 
     For an array ``x``, ``f`` must act elementwise (as in :func:`derivative`).
@@ -614,7 +615,10 @@ def second_derivative(f: Callable, x) -> float | np.ndarray:
         zero = _arrays.zeros_like(x0, _dtype(x0))
     else:
         zero = 0.0 if shape == () else np.zeros(shape, dtype=_dtype(x0))
-    y = _call(f, HyperDual._build((x0, one, one, zero), tag, 0), "second_derivative")
+    # (_scale: eps1 alone carries 2**_scale, so the result is 2**_scale times f'',
+    # see _ranged)
+    one1 = one if _scale is None else one * 2.0 ** _scale
+    y = _call(f, HyperDual._build((x0, one1, one, zero), tag, 0), "second_derivative")
     _check_elementwise(y, shape, "second_derivative")
     return _result(_part_of(y, tag, HyperDual, 3, _value_shape(y), _dtype(x0), x0),
                    _dtype(x0))
@@ -809,7 +813,7 @@ _SPARSE: list = []
 
 
 @_nests
-def hessian(f: Callable, x) -> float | np.ndarray:
+def hessian(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarray:
     """Exact Hessian of a scalar function, shape ``x.shape + x.shape``.
 
     HyperDual parts carry the unit directions on ε1 and on ε2, so ``eps12``
@@ -847,7 +851,8 @@ def hessian(f: Callable, x) -> float | np.ndarray:
     x0, shape = _point(x)
     n = math.prod(shape) if type(x0) is _ndarray else int(np.prod(shape, dtype=np.int64))
     dt = _dtype(x0)
-    if n >= _sparse()._ROUTE_MIN_N and type(x0) is np.ndarray and dt in _ROUTE_DTYPES:
+    if n >= _sparse()._ROUTE_MIN_N and type(x0) is np.ndarray and dt in _ROUTE_DTYPES \
+            and _scale is None:
         h = _sparse()._dense_hessian_by_colours(f, x0, shape, dt)
         if h is not None:
             return h
@@ -857,7 +862,7 @@ def hessian(f: Callable, x) -> float | np.ndarray:
     e2 = _eye_block(0, n, n, shape, (1, n), dt, x0)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
-        e1 = _eye_block(start, k, n, shape, (k, 1), dt, x0)
+        e1 = _eye_block(start, k, n, shape, (k, 1), dt, x0, _scale)
         e12 = _zeros_lead(x0, (k, n), dt)
         y = _call(f, HyperDual._build((x0, e1, e2, e12), tag, 2), "hessian")
         if _value_shape(y) != ():
@@ -868,7 +873,7 @@ def hessian(f: Callable, x) -> float | np.ndarray:
 
 
 @_nests
-def hvp(f: Callable, x, v) -> float | np.ndarray:
+def hvp(f: Callable, x, v, *, _scale: int | None = None) -> float | np.ndarray:
     """Exact Hessian-vector product ``H(x) @ v``, shape ``x.shape``.
 
     ε1 carries ``v``, ε2 the unit directions, so ``eps12`` is ``H v`` without
@@ -909,7 +914,7 @@ def hvp(f: Callable, x, v) -> float | np.ndarray:
         v0 = _arrays.match_chunks(v0 if v0.dtype == dt else v0.astype(dt), x0)
     elif not isinstance(v0, _Number):
         v0 = np.asarray(v0, dtype=dt)  # derivative parts follow x's dtype
-    e1 = np.reshape(v0, (1, 1) + shape)
+    e1 = np.reshape(v0 if _scale is None else v0 * 2.0 ** _scale, (1, 1) + shape)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
         e2 = _eye_block(start, k, n, shape, (1, k), dt, x0)

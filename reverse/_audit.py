@@ -400,8 +400,8 @@ def note_clean(gy: Any, bad: Any) -> None:
     """Count a clean zero cotangent of ``gy`` (Dual data of one perturbation)
     where ``bad`` (the non-finite entries of ``gy * partial``) holds."""
     if not core._is_dual(gy) or getattr(gy, "nd", 0) > 1 or core._is_dual(gy.real) \
-            or getattr(gy, "coef", None) is not None:
-        return
+            or getattr(gy, "coef", None) is not None or getattr(gy, "_NPARTS", 0) != 2:
+        return  # (a HyperDual, of a second-order hyperdual helper outside: no split)
     clean = _clean_entries(gy)
     if clean is not None and np.logical_and(clean, bad).any():
         SPLITS[0] += 1

@@ -144,7 +144,9 @@ def _evaluate(f: Callable[[Variable], Any], xv: Variable, kt: int = 0) -> Variab
     the helper calls nested in f (an outer retry's, see _exactdiff.fprange)."""
     depth = _DEPTH.set(_DEPTH.get() + 1)
     backprop = None if get_config().enable_backprop else _enable_backprop()
-    scale = _fp.NEST_SCALE.set(kt) if kt else None
+    # (within 2**+-1000: the nested calls scale their results back by 2**-kt, and
+    # a retry's far seeds, down to 2**-1800, have no power of two to undo them)
+    scale = _fp.NEST_SCALE.set(max(-1000, min(kt, 1000))) if kt else None
     try:
         y = f(xv)
     except ValueError as exc:  # a[i] = x[j]: put the reason in the error's own text
@@ -744,11 +746,24 @@ def _second_order(run: Callable[[int, int], Any], data: Any, separate: bool = Fa
     second_derivative(log10(v**2)) at 1e100 had the wrong sign: the term
     f3(u) u1**3 underflowed).
     """
-    if isinstance(data, Variable) or _is_dual(data):
+    if isinstance(data, Variable) or _is_dual(data) or separate and _DEPTH.get():
+        # (inside another reverse helper's f the call records its passes as a
+        # graph whatever x is, so its result is a Variable, which the watch below
+        # cannot retry: d/da of a * second_derivative(log10(x**2), 1e150) had the
+        # wrong sign)
         k = _fp.nested_call(_DEPTH.get())
         return _unscaled(run(k, 0), k)
-    return _fp.second_order(run, type(data) is np.ndarray and data.dtype == np.float64,
-                            separate=separate)
+    plain = type(data) is np.ndarray and data.dtype == np.float64
+    r = _fp.second_order(run, plain, separate=separate)
+    if separate and plain and (isinstance(r, Variable) or _is_dual(r)):
+        # f closes over an outer trace's numbers (hyperdual.derivative of
+        # second_derivative(lambda x: a * log10(x**2), 1e150)): the result lives in
+        # that trace, so the outer helper keeps it in range as for a call on its
+        # numbers, by its own retries seeding this call with 2**k
+        k = _fp.nested_call(_DEPTH.get())
+        if k:
+            return _unscaled(run(k, 0), k)
+    return r
 
 
 def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
@@ -758,7 +773,9 @@ def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
     backward pass is seeded with 2**kt instead of 1 (see _second_order)."""
     nested = _nested(data)
     xv = _input(data)
-    y = _evaluate(f, xv)
+    # (the helper calls nested in f take 2**kt as well: the retries of this
+    # call's range watch then reach their adjoints too)
+    y = _evaluate(f, xv, kt)
     if elementwise:
         if y.ndim and xv.ndim == 0:
             raise _ScalarToArray
@@ -887,7 +904,7 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
             xv = Variable(hd.Dual._build((data, eye[start:start + block]), tag, 1))
         else:
             xv = Variable(hd.Dual._build((data, eye[start] if n else np.zeros(shape)), tag, 0))
-        y = _evaluate(f, xv)
+        y = _evaluate(f, xv, kt)
         _require_scalar(y, fname)
         k = min(block, n - start)
         g, others = grad_wrt(y, xv, _scaled_seed(_ones(y), kt), False,
@@ -1157,7 +1174,7 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
     release = _should_release(data, 2)
     watch = _kept_marks(hyperdual)
     with sweeping(release):
-        y = _evaluate(f, xv)
+        y = _evaluate(f, xv, kt)
     _require_scalar(y, "hvp")
     g, others = grad_wrt(y, xv, _scaled_seed(_ones(y), kt), False, release)
     if others:

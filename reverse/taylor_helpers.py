@@ -30,10 +30,12 @@ from .helpers import (
     _check_elementwise,
     _evaluate,
     _input,
+    _nest_exponent,
     _nested,
     _ones,
     _out,
     _prepare,
+    _unscaled,
 )
 
 __all__ = ["derivatives", "taylor", "nth_derivative", "directional_derivatives",
@@ -94,6 +96,22 @@ def _chain(y: Variable, xv: Variable, K: int, seeds: tuple = ()) -> list:
     return outs
 
 
+def _nested_chain(y: Variable, xv: Variable, K: int, data: Any, graph: bool) -> list:
+    """:func:`_chain` of a call that runs on an outer trace's numbers (nested in
+    another helper's f, or f closing over an outer trace's Variables or Duals):
+    counted as a nested helper call, its first pass seeded with 2**k and the
+    orders scaled back by 2**-k inside the outer trace
+    (``_exactdiff.fprange.nested_call``), so that the outer helper's retries
+    reach the adjoints of these passes (d/da of a * nth_derivative(log10(x**2),
+    1e150, 2, method="backprop") had the wrong sign: -4e-601 * 2e150 underflowed
+    in the second pass).  Otherwise the plain chain."""
+    k = _nest_exponent(graph, data, y) if K else None
+    if not k:
+        return _chain(y, xv, K)
+    outs = _chain(y, xv, K, (k,))
+    return outs[:1] + [_unscaled(o, k) for o in outs[1:]]
+
+
 def _finish(outs: list, graph: bool, scalar: bool) -> Any:
     """Stack the orders: a Variable of the outer trace, or plain numbers."""
     if graph:
@@ -129,7 +147,7 @@ def _in_range(f: Callable[[Any], Any], data: np.ndarray, K: int, fname: str,
 
     def run(kt: int, ks: int) -> Any:
         xv = _input(data)
-        y = _evaluate(f, xv)
+        y = _evaluate(f, xv, kt)  # (the helper calls nested in f take 2**kt too)
         _check_elementwise(y, xv, fname)
         if reaches_other_leaves(y, xv):
             raise _Graph
@@ -212,7 +230,8 @@ def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *,
     xv = _input(data)
     y = _evaluate(f, xv)
     _check_elementwise(y, xv, "derivatives")
-    return _in_x_dtype(_finish(_chain(y, xv, K), _graph(data, y, xv), scalar), data)
+    graph = _graph(data, y, xv)
+    return _in_x_dtype(_finish(_nested_chain(y, xv, K, data, graph), graph, scalar), data)
 
 
 def taylor(f: Callable[[Any], Any], x: Any, order: int, *, method: str = "taylor") -> Any:
@@ -294,8 +313,9 @@ def nth_derivative(f: Callable[[Any], Any], x: Any, n: int, *, method: str = "ta
     xv = _input(data)
     y = _evaluate(f, xv)
     _check_elementwise(y, xv, "nth_derivative")
-    out = _chain(y, xv, n)[-1]
-    if _graph(data, y, xv):
+    graph = _graph(data, y, xv)
+    out = _nested_chain(y, xv, n, data, graph)[-1]
+    if graph:
         return out
     return _in_x_dtype(_out(out.data, scalar, xv), data)
 
