@@ -341,12 +341,22 @@ _RANGED = {"derivative": None, "gradient": None, "jacobian": None, "value_and_gr
 
 def _nested_in(impl, name, f, args):
     """A call on an outer call's Duals (hyperdual.gradient inside hyperdual.jacobian):
-    counted, and seeded with 2**k where the outer call retries (see _ranged)."""
+    counted, and seeded with 2**k where the outer call retries (see _ranged).
+
+    A call whose own f runs further helpers (the middle of three nested calls) is
+    redone with its own seed unscaled, the retry's 2**k left to those helpers: its
+    tangents times 2**k can overflow where theirs are what the retry must reach
+    (hyperdual.derivative of hyperdual.derivative of reverse.derivative of
+    arctan(exp(v)) at 400: e**400 2**600 overflowed, and the result was 0)."""
     k = _fp.nested_call()
     with _CallScope():
         if not k:
             return impl(f, *args)
+        before = _NESTED[0]
         out = impl(f, *args, _scale=k)
+    if _NESTED[0] != before:
+        with _CallScope():
+            return impl(f, *args)
     which = _RANGED[name]
     if which is None:
         return out * 2.0 ** -k

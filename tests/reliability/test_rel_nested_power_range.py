@@ -79,12 +79,9 @@ def _exp_power(c, v):
     return f"exp(v)**{c:.3g}", (lambda t: np.exp(t) ** c), C**3 * M.exp(C * v)
 
 
-#: where the relative tangents still meet a nested helper's seed scale that
-#: overflows the forward tangents (the outer retry seeds every nested helper alike):
-#: 0, truth normal; left (README, far range)
-_LEFT = {("exp(v)**-0.5", 500.0, "hd(hd(rv))"), ("exp(v)**-0.5", 650.0, "hd(hd(rv))"),
-         ("exp(v)**-1.5", 300.0, "hd(hd(rv))"), ("exp(v)**-0.333", 650.0, "hd(hd(rv))"),
-         ("exp(v)**-0.333", -650.0, "hd.second_derivative(rv)")}
+#: left (README, far range): reverse's rules on HyperDual data (a second-order
+#: hyperdual helper outside reverse.derivative) lose this one: 0, truth -4.6e92
+_LEFT = {("exp(v)**-0.333", -650.0, "hd.second_derivative(rv)")}
 
 
 def _cases():
