@@ -67,7 +67,9 @@ def _second(f):
 def _float_power_cases():
     for c in (-2.0, -0.5, 1 / 3, 3.0, -1.5):
         for v in (300.0, -300.0, 500.0, -500.0):
-            f = (lambda t, c=c: np.float_power(np.exp(t), c))
+            def f(t, c=c):
+                return np.float_power(np.exp(t), c)
+
             for order, paths in ((1, _first(f)), (2, _second(f))):
                 truth = M.mpf(c) ** order * M.exp(M.mpf(c) * v)
                 if not M.mpf("1e-300") < abs(truth) < M.mpf("1e300"):
@@ -142,3 +144,27 @@ def test_third_derivative_of_arctan_exp_at_600(name):
         warnings.simplefilter("ignore", RuntimeWarning)
         got = path(600.0)
     assert abs(got - truth) <= ULPS * EPS * truth, (got, truth)
+
+
+@pytest.mark.xfail(strict=True, reason="left (README): no seed scale reaches it")
+def test_arctan_exp_third_derivative_at_650_left():
+    truth = float(M.exp(M.mpf(-650)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = rv.derivative(lambda a: rv.second_derivative(
+            lambda t: np.arctan(np.exp(t)), a), 650.0)
+    assert abs(got - truth) <= ULPS * EPS * truth, (got, truth)
+
+
+@pytest.mark.parametrize("m", [hd, rv], ids=["hyperdual", "reverse"])
+@pytest.mark.xfail(strict=True, reason="left (README): B (psi(a) - psi(a + b)) underflows")
+def test_beta_of_a_far_argument_left(m):
+    import scipy.special as sp
+
+    # beta(a, 2) = 1 / (a (a + 1)): d/dv at a = e**300 is -(2a + 1) / (a (a + 1))**2 a
+    a = M.exp(M.mpf(300))
+    truth = float(-(2 * a + 1) * a / (a * (a + 1)) ** 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = m.derivative(lambda t: sp.beta(np.exp(t), 2.0), 300.0)
+    assert abs(got - truth) <= ULPS * EPS * abs(truth), (got, truth)
