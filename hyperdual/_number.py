@@ -1899,6 +1899,10 @@ _REL_HIGH = float(np.finfo(np.float64).max) * 2.0 ** -64
 _SHIFTS: dict = {"power": 0, "float_power": 0}
 
 
+#: exponent -> the bounds of hyperdual._powrule.in_band(x, exponent) for a scalar x
+_BANDS: dict = {}
+
+
 def _in_band(x, c):
     from ._powrule import in_band
 
@@ -1939,9 +1943,15 @@ def _relative_exponent(xr, yr, shift=0):
     r = xr.real
     while type(r) is Dual or type(r) is HyperDual:
         r = r.real
-    if not (type(r) is float or type(r) is np.float64 or type(r) is np.ndarray):
-        return None
-    if _in_band(r, e):
+    if type(r) is float or type(r) is np.float64:
+        band = _BANDS.get(e)
+        if band is None:  # (in_band's bounds for this exponent, once)
+            w = 100.0 / max(abs(e), abs(e - 1.0), abs(e - 2.0), 1.0)
+            band = _BANDS[e] = (10.0 ** -w, 10.0 ** w)
+        a = abs(r)
+        if a == 0.0 or band[0] <= a <= band[1]:
+            return None  # (the usual case: checked without a call)
+    elif type(r) is not np.ndarray or _in_band(r, e):
         return None
     with np.errstate(all="ignore"):
         # x**(c - shift), the value that every term multiplies, must be an ordinary
