@@ -576,6 +576,8 @@ def correlate(a: Any, v: Any, mode: Any = "valid") -> Any:
 
 def convolve(a: Any, v: Any, mode: Any = "full") -> Any:
     """``np.convolve`` of 1-d sequences."""
+    # numpy promotes 0-d operands to length 1 (np.convolve(2.0, [1, 2]) is [2, 4])
+    a, v = (atleast_1d(t) if not shape_of(t) else t for t in (a, v))
     if len(shape_of(v)) == 1 and len(shape_of(a)) == 1 and shape_of(v)[0] > shape_of(a)[0]:
         a, v = v, a
     if len(shape_of(v)) == 1 and shape_of(v)[0] == 0:

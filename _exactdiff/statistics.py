@@ -317,7 +317,14 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: Any = -1) -> Any:
         if len(_shape_of(x)) == 1:
             d = np.reshape(x[1:] - x[:-1], (-1,) + (1,) * (nd - ax - 1))
         else:
-            d = x[hi] - x[lo]
+            # numpy: the differences along ``axis`` of x itself (x may have more or
+            # fewer dimensions than y: they broadcast), and the sum along ``axis`` of
+            # the broadcast product (slicing x with y's axis was wrong, value too)
+            nx = len(_shape_of(x))
+            axx = _axes(axis, nx)[0]
+            d = x[(slice(None),) * axx + (slice(1, None),)] \
+                - x[(slice(None),) * axx + (slice(None, -1),)]
+            return np.sum(d * (y[hi] + y[lo]), axis=axis) / 2.0
     return np.sum(d * (y[hi] + y[lo]), axis=ax) / 2.0
 
 

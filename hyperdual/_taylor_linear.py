@@ -330,8 +330,11 @@ def dot(a, b, out=None):
 
 @_impl(np.inner)
 def inner(a, b):
-    if np.ndim(g.real_value(a)) <= 1 and np.ndim(g.real_value(b)) <= 1:
-        return sum_(a * b) if np.ndim(g.real_value(a)) else a * b
+    na, nb = np.ndim(g.real_value(a)), np.ndim(g.real_value(b))
+    if na == 0 or nb == 0:
+        return a * b  # numpy: inner with a scalar scales, it does not sum
+    if na == 1 and nb == 1:
+        return sum_(a * b)
     return _contractions.inner(a, b)  # n-d: one einsum over both last axes
 
 

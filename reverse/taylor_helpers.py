@@ -114,12 +114,18 @@ def _nested_chain(y: Variable, xv: Variable, K: int, data: Any, graph: bool) -> 
 
 def _finish(outs: list, graph: bool, scalar: bool) -> Any:
     """Stack the orders: a Variable of the outer trace, or plain numbers."""
+    # f(x) of one entry but of another shape than x (shape (1,) of a scalar x): the
+    # derivatives come in x's shape; give every order f(x)'s shape, as Taylor mode
+    # does (np.stack raised "all input arrays must have the same shape")
+    shape = tuple(np.shape(outs[0].data if isinstance(outs[0], Variable) else outs[0]))
     if graph:
-        return F.stack([o if isinstance(o, Variable) else Variable(o) for o in outs])
+        outs = [o if isinstance(o, Variable) else Variable(o) for o in outs]
+        return F.stack([o if tuple(o.shape) == shape else F.reshape(o, shape) for o in outs])
     datas = [o.data if isinstance(o, Variable) else o for o in outs]
-    out = np.stack([np.asarray(d) if isinstance(d, (np.ndarray, np.generic, float)) else d
-                    for d in datas])
-    return out
+    datas = [np.asarray(d) if isinstance(d, (np.ndarray, np.generic, float)) else d
+             for d in datas]
+    return np.stack([d if tuple(np.shape(d)) == shape else np.reshape(d, shape)
+                     for d in datas])
 
 
 def _graph(data: Any, y: Variable, xv: Variable) -> bool:
