@@ -1717,6 +1717,13 @@ def _ufunc_name(ufunc):
         np, n, None) is not ufunc else f"numpy.{n}"
 
 
+def _special_rules():
+    """scipy ufunc -> custom_jvp rule of :mod:`hyperdual.rules.special` (imported
+    late: the rules import the number types)."""
+    from .rules.special import SPECIAL
+    return SPECIAL
+
+
 def _array_ufunc(self, ufunc, method, inputs, kwargs):
     if method == "__call__" and not kwargs and len(inputs) == 1:
         rule = UNARY_BY_UFUNC.get(ufunc)
@@ -1737,6 +1744,13 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
         raise TypeError(_msg.ufunc_keywords(ENGINE, name, sorted(extra)))
     if ufunc in _n._REAL_UFUNCS or ufunc is _special().gammasgn:  # piecewise constant
         return ufunc(*[g.real_value(v) if isinstance(v, Taylor) else v for v in inputs])
+    special_rules = _special_rules()
+    if ufunc in special_rules:
+        # Bessel functions, rgamma, gammainc/gammaincc/betainc: the custom_jvp rules
+        # Dual and reverse use, which serve every order by the ODE trick (they raised
+        # "not supported for Taylor numbers" though their rule is differentiable)
+        from .rules import special as _sr
+        return _sr.call(ufunc, ENGINE, *inputs)
     if len(inputs) == 1:
         rule = UNARY_BY_UFUNC.get(ufunc)
         if rule is None:
@@ -1796,6 +1810,7 @@ def supported() -> list[str]:
     for n in BINARY:
         names.add(("scipy.special." if n in _n._SPECIAL else "numpy.") + n)
     names.update("numpy." + n for n in _GUFUNCS.values())  # numpy 2's vecdot, matvec ...
+    names.update("scipy.special." + uf.__name__ for uf in _special_rules())
     for f, impl in FUNCTIONS.items():
         if getattr(impl, "unsupported", False):
             continue

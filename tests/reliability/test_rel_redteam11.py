@@ -86,3 +86,52 @@ def test_convolve_promotes_a_scalar(engine):
     np.testing.assert_array_equal(engine.jacobian(lambda t: np.convolve(t, t[0] * t[1]), x),
                                   [[12.0, 4.0], [9.0, 12.0]])
     np.testing.assert_array_equal(engine.derivative(lambda s: np.convolve(s, 3.0), 2.0), [3.0])
+
+
+mpmath = pytest.importorskip("mpmath")
+_SC = pytest.importorskip("scipy.special")
+_E = mpmath.exp
+# scipy.special function, its mpmath form, point (inside the domain)
+_SPECIAL_TAYLOR = [
+    (lambda x: _SC.j0(x), lambda x: mpmath.besselj(0, x), 1.3),
+    (lambda x: _SC.j1(x), lambda x: mpmath.besselj(1, x), 2.1),
+    (lambda x: _SC.y0(x), lambda x: mpmath.bessely(0, x), 1.3),
+    (lambda x: _SC.y1(x), lambda x: mpmath.bessely(1, x), 0.9),
+    (lambda x: _SC.k0(x), lambda x: mpmath.besselk(0, x), 1.3),
+    (lambda x: _SC.k1(x), lambda x: mpmath.besselk(1, x), 0.7),
+    (lambda x: _SC.jv(1.5, x), lambda x: mpmath.besselj(1.5, x), 2.0),
+    (lambda x: _SC.yv(0.5, x), lambda x: mpmath.bessely(0.5, x), 1.7),
+    (lambda x: _SC.iv(2.0, x), lambda x: mpmath.besseli(2, x), -1.1),
+    (lambda x: _SC.kv(1.5, x), lambda x: mpmath.besselk(1.5, x), 1.2),
+    (lambda x: _SC.yn(2, x), lambda x: mpmath.bessely(2, x), 2.5),
+    (lambda x: _SC.ive(0.5, x), lambda x: _E(-x) * mpmath.besseli(0.5, x), 1.4),
+    (lambda x: _SC.kve(1.0, x), lambda x: _E(x) * mpmath.besselk(1, x), 0.8),
+    (lambda x: _SC.rgamma(x), mpmath.rgamma, -0.6),
+    (lambda x: _SC.gammainc(1.5, x), lambda x: mpmath.gammainc(1.5, 0, x, regularized=True),
+     1.3),
+    (lambda x: _SC.gammaincc(2.5, x), lambda x: mpmath.gammainc(2.5, x, regularized=True), 0.6),
+    (lambda x: _SC.betainc(1.5, 2.0, x), lambda x: mpmath.betainc(1.5, 2, 0, x,
+                                                                   regularized=True), 0.3),
+]
+
+
+@pytest.mark.parametrize("i", range(len(_SPECIAL_TAYLOR)))
+def test_taylor_mode_of_the_parametric_special_functions(i):
+    # Bessel functions, rgamma and the incomplete gamma/beta functions raised
+    # "not supported for Taylor numbers" in every Taylor helper (derivatives,
+    # taylor, derivative_tensor ...), though their custom_jvp rule serves every order
+    f, mp_f, x = _SPECIAL_TAYLOR[i]
+    mpmath.mp.dps = 40
+    K = 5
+    got = hd.derivatives(f, x, K)
+    truth = [mpmath.diff(mp_f, mpmath.mpf(x), k) for k in range(K + 1)]
+    # coefficient k to ~K ulps of the envelope of the coefficients up to k (the
+    # ODE trick sums k products of lower coefficients)
+    coef = [abs(t) / mpmath.factorial(k) for k, t in enumerate(truth)]
+    for k in range(K + 1):
+        env = max(coef[: k + 1]) * mpmath.factorial(k)
+        assert abs(mpmath.mpf(float(got[k])) - truth[k]) <= 64 * (k + 1) * 2.0 ** -52 * env, k
+    np.testing.assert_array_equal(rv.derivatives(f, x, K), got)
+    d3 = hd.derivative_tensor(lambda v: f(v[0] * v[1]), np.array([1.0, x]), 3)[1, 1, 1]
+    assert abs(mpmath.mpf(float(d3)) - truth[3]) <= 256 * 2.0 ** -52 * max(
+        abs(t) for t in truth[:4])
