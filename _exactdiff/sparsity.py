@@ -299,6 +299,15 @@ def _shape_of(x: Any) -> tuple:
     return np.shape(x)
 
 
+#: what the engines say when f converts a Pattern to an array: f's own np.asarray,
+#: or a derivative helper called inside f, whose input check converts x
+NOT_AN_ARRAY = (
+    "sparsity detection: f converts x to a plain numpy array (np.asarray / np.array "
+    "of traced values: use np.stack, np.concatenate or indexing instead), or f calls "
+    "a derivative helper (gradient, derivative, hessian ...) on x, which the pattern "
+    "trace cannot follow: pass the pattern as sparsity=, or use the dense helper")
+
+
 class Pattern:
     """Stand-in for an array during sparsity detection (see the module docstring).
 
@@ -377,9 +386,7 @@ class Pattern:
                         "dependence; build arrays with np.stack, np.concatenate or np.where")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        raise TypeError("sparsity detection: f converts x to a plain numpy array "
-                        "(np.asarray / np.array of traced values); use np.stack, "
-                        "np.concatenate or indexing instead")
+        raise TypeError(NOT_AN_ARRAY)
 
     def reshape(self, *shape: Any, order: str = "C") -> Pattern:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):

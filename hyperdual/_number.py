@@ -226,6 +226,9 @@ def _as_part(value, name: str):
         if arr.ndim == 0:
             return float(arr) if arr.dtype == np.float64 else arr[()]
         return arr
+    if type(value).__name__ == "Pattern":  # a helper inside f under sparsity detection
+        from _exactdiff.sparsity import NOT_AN_ARRAY
+        raise TypeError(f"hyperdual: {NOT_AN_ARRAY}")
     raise TypeError(
         f"hyperdual: {name} must be a float, int, numpy scalar or array, got "
         f"{type(value).__name__}" + (f". {_msg.SEVERAL_ARRAYS}" if isinstance(value, dict) else "")
