@@ -421,6 +421,16 @@ def _dual_times(x: Any, gy: Any, d1_times: Any, d2_times: Any) -> Any:
             t = t2 if t is None else t + t2
         return hn.Dual._build((val, t), tag, nd)
     val = d1_times(r, g)
+    # the tangents' direction axes lead; their value axes are lifted to the
+    # product's, so that x and gy of different value shapes (gy the dual part of
+    # an outer Dual, whose direction axis is a value axis here) broadcast value
+    # axis against value axis: hyperdual.derivative of hyperdual.derivative of
+    # reverse.derivative of i0e(x)**2 raised numpy's "input operand has more
+    # dimensions than allowed by the axis remapping"
+    vshape = np.broadcast_shapes(np.shape(r), np.shape(g))
+    if nd:
+        xd = None if xd is None else hn._lift(xd, nd, len(vshape))
+        gd = None if gd is None else hn._lift(gd, nd, len(vshape))
     t = None
     with _fpe_ignored():
         if xd is not None:  # a zero tangent or cotangent stays 0
@@ -428,7 +438,7 @@ def _dual_times(x: Any, gy: Any, d1_times: Any, d2_times: Any) -> Any:
         if gd is not None:
             t2 = np.where(gd == 0, 0.0, d1_times(r, gd))
             t = t2 if t is None else t + t2
-    shape = np.shape(xd if xd is not None else gd)
+    shape = np.shape(xd if xd is not None else gd)[:nd or 0] + vshape
     t = t if np.shape(t) == shape else np.broadcast_to(t, shape)
     if np.ndim(t) == 0 and not isinstance(xd if xd is not None else gd, np.ndarray):
         t = float(t)

@@ -151,3 +151,28 @@ def test_sparsity_detection_names_a_helper_inside_f(outer, inner):
                                   sparsity=np.ones((3, 3), dtype=bool))
     dense = dense.toarray() if hasattr(dense, "toarray") else np.asarray(dense)
     np.testing.assert_allclose(dense, hd.hessian(f, x), rtol=1e-15, atol=1e-16)
+
+
+_TAIL_RULES = [  # reverse forms f'(x) gy as one node for these (power-law tails)
+    (lambda z: _SC.i0e(z), lambda z: mpmath.exp(-abs(z)) * mpmath.besseli(0, z)),
+    (lambda z: _SC.i1e(z), lambda z: mpmath.exp(-abs(z)) * mpmath.besseli(1, z)),
+    (lambda z: _SC.erfcx(z), lambda z: mpmath.exp(z * z) * mpmath.erfc(z)),
+]
+
+
+@pytest.mark.parametrize("i", range(len(_TAIL_RULES)))
+@pytest.mark.parametrize("engines", [(hd, hd, rv), (hd, rv, rv), (rv, hd, rv), (hd, hd, hd)])
+def test_third_derivative_of_a_tail_rule_through_three_helpers(i, engines):
+    # hyperdual.derivative of hyperdual.derivative of reverse.derivative of
+    # g(i0e(...)) with g nonlinear raised numpy's "input operand has more dimensions
+    # than allowed by the axis remapping" (the outer Dual's direction axis met the
+    # inner Dual's tangent as a value axis in reverse's scaled product)
+    f, mp_f = _TAIL_RULES[i]
+    A, B, C = engines
+    p0, u, v = 0.291189, 0.75, 0.25
+    h = lambda z: np.log1p(f(z) ** 2)  # noqa: E731
+    got = A.derivative(lambda r: B.derivative(lambda s: C.derivative(
+        lambda t: h(p0 + r * u + s * v + t * u), 0.0), 0.0), 0.0)
+    mpmath.mp.dps = 40
+    truth = mpmath.diff(lambda z: mpmath.log1p(mp_f(z) ** 2), mpmath.mpf(p0), 3) * u * u * v
+    assert abs(mpmath.mpf(float(got)) - truth) <= 1e-13 * abs(truth)
