@@ -22,6 +22,7 @@ import argparse
 import collections
 import pathlib
 import random
+import signal
 import sys
 import time
 
@@ -36,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=100, help="expressions to draw")
     ap.add_argument("--min-ops", type=int, default=2)
     ap.add_argument("--max-ops", type=int, default=5)
+    ap.add_argument("--timeout", type=int, default=120,
+                    help="seconds per case (sympy's third derivatives of some compositions "
+                         "swell); a case over it is counted as the harness's")
     ap.add_argument("--wide", action="store_true",
                     help="points of magnitude 1e-2 .. 30 (default 0.6 .. 6)")
     args = ap.parse_args(argv)
@@ -46,7 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     cases = skipped = harness = 0
     per_op = collections.Counter()
     t0 = time.time()
+
+    def _timeout(*_):
+        raise TimeoutError(f"over {args.timeout} s")
+
+    signal.signal(signal.SIGALRM, _timeout)
     for i in range(args.count):
+        signal.alarm(args.timeout)
         node = fz.random_expression(rng, rng.randint(args.min_ops, args.max_ops))
         try:
             case = fz.make_case(node)
@@ -80,9 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         for f in found:
             print(f, flush=True)
         failures += found
-        if (i + 1) % 50 == 0:
+        if (i + 1) % 10 == 0:
             print(f"... {i + 1} drawn, {cases} cases, {len(failures)} wrong entries, "
                   f"{time.time() - t0:.0f} s", flush=True)
+    signal.alarm(0)
     print(f"\nseed {args.seed}: {cases} cases ({skipped} skipped: constant or no point in "
           f"the domain; {harness} the harness could not evaluate), {time.time() - t0:.0f} s")
     print(f"entries checked: {sum(v for k, v in stats.items() if not k.startswith('uns'))}")
