@@ -508,13 +508,16 @@ def _axes_of(j) -> tuple:
 def isolate_nonfinite(out, partial):
     """Entries of a float tensor that the interpolation made nan, recomputed by
     ``partial(axes)`` (the mixed partial along the sorted ``axes``, by nested jvp's:
-    :func:`nested_partial`) where some entries are finite.  The interpolation combines
+    :func:`nested_partial`).  The interpolation combines
     the directions within an entry's support, so an infinite partial (d2/dx2^2
     sqrt(x2) at x2 = 0) made its neighbours (d2/dx0dx2 there, finite) inf - inf = nan;
-    nested jvp's keep them (as hessian does).  Shared by both engines'
-    ``derivative_tensor``."""
+    nested jvp's keep them (as hessian does).  A tensor nan everywhere is
+    recomputed too (x**y at (0, 0): every direction of reverse's backprop passes
+    met log 0, and its tensor was all nan, truth [[0, inf], [inf, 0]] by the
+    convention); where f itself is nan that costs one nested partial per entry.
+    Shared by both engines' ``derivative_tensor``."""
     bad = np.isnan(out)
-    if not bad.any() or bad.all():
+    if not bad.any():
         return out
     out = out.copy()
     done = {}

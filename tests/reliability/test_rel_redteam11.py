@@ -176,3 +176,24 @@ def test_third_derivative_of_a_tail_rule_through_three_helpers(i, engines):
     mpmath.mp.dps = 40
     truth = mpmath.diff(lambda z: mpmath.log1p(mp_f(z) ** 2), mpmath.mpf(p0), 3) * u * u * v
     assert abs(mpmath.mpf(float(got)) - truth) <= 1e-13 * abs(truth)
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_backprop_derivative_tensor_of_a_power_at_the_origin(order):
+    # every interpolation direction of x**y at (0, 0) meets log 0, so reverse's
+    # backprop tensor was all nan; the convention (README: x**y's Hessian is
+    # [[0, inf], [inf, 0]] at (0, 0)) is what hessian and hyperdual give
+    f = lambda v: v[0] ** v[1]  # noqa: E731
+    x = np.array([0.0, 0.0])
+    with np.errstate(all="ignore"):
+        got = rv.derivative_tensor(f, x, order, method="backprop")
+        np.testing.assert_array_equal(got, hd.derivative_tensor(f, x, order))
+        if order == 2:
+            np.testing.assert_array_equal(got, [[0.0, np.inf], [np.inf, 0.0]])
+            np.testing.assert_array_equal(got, rv.hessian(f, x))
+        # a nan f stays nan (entries that do not move it are hyperdual's 0)
+        g = lambda v: np.sqrt(v[0] - 1.0) * v[1]  # noqa: E731
+        y = np.array([0.0, 1.0])
+        bad = rv.derivative_tensor(g, y, order, method="backprop")
+        np.testing.assert_array_equal(bad, hd.derivative_tensor(g, y, order))
+    assert np.isnan(bad[(0,) * order])
