@@ -64,9 +64,17 @@ def _unit(a: Any, b: Any) -> Any:
     # the signs in the operands' float dtype: np.sign of a Python float is a float64
     # scalar, which made hypot(1.0, x)'s derivative float64 for a float32 x
     dt = np.result_type(*(_dtype_or_weak(v) for v in (av, bv)))
+    # each form sees harmless operands (1) where the other is taken: b / a of the
+    # unused form at a = 0 was inf, and its derivative -b / a**2 on the recorded
+    # graph met the where's zero cotangent as 0 * inf = nan at third order
+    # (d3/dx3 hypot(0, x) was nan in every reverse-outer path, truth 0)
+    if np.ndim(first) == 0:
+        a_big, b_small = (a, 1.0) if first else (1.0, b)
+    else:
+        a_big, b_small = np.where(first, a, 1.0), np.where(first, 1.0, b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        big = _as_dtype(np.sign(av), dt) / np.hypot(1.0, b / a)
-        q = a / b
+        big = _as_dtype(np.sign(av), dt) / np.hypot(1.0, b / a_big)
+        q = a / b_small
         small = q * _as_dtype(np.sign(bv), dt) / np.hypot(1.0, q)
     return np.where(first, big, small)
 

@@ -197,3 +197,24 @@ def test_backprop_derivative_tensor_of_a_power_at_the_origin(order):
         bad = rv.derivative_tensor(g, y, order, method="backprop")
         np.testing.assert_array_equal(bad, hd.derivative_tensor(g, y, order))
     assert np.isnan(bad[(0,) * order])
+
+
+@pytest.mark.parametrize("f, third", [
+    (lambda t: np.hypot(0.0, t), lambda t: 0.0),
+    (lambda t: np.hypot(t, 0.0), lambda t: 0.0),
+    (lambda t: 1.0 / np.hypot(0.0, t), lambda t: -6.0 / t ** 4 * np.sign(t)),
+    (lambda t: np.hypot(0.0 * t, t), lambda t: 0.0),
+])
+def test_third_derivative_of_hypot_with_a_zero_operand(f, third):
+    # hypot(0, x) = |x|: reverse's partial a / h took the form b / a of the branch
+    # not taken at a = 0 (inf), whose derivative met the where's zero cotangent as
+    # 0 * inf = nan on the recorded graph: every reverse-outer third derivative was
+    # nan (found by scripts/fuzz_derivatives.py: x1 / hypot(ndtri(0.5), x0))
+    x = -0.58729
+    truth = third(x)
+    got = [rv.derivatives(f, x, 3, method="backprop")[3],
+           rv.derivative(lambda s: rv.second_derivative(f, s), x),
+           rv.derivative(lambda s: hd.second_derivative(f, s), x),
+           rv.second_derivative(lambda s: rv.derivative(f, s), x),
+           rv.derivative(lambda r: rv.derivative(lambda s: rv.derivative(f, s), r), x)]
+    np.testing.assert_allclose(got, truth, rtol=1e-14, atol=0)
