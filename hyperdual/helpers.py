@@ -406,13 +406,7 @@ def _call(f, arg, helper: str):
     """``f(arg)``, checked: a value of another engine hands the call over, and
     something that is not a number (None from a forgotten return, a string, a
     dict, a function) is a TypeError, never a zero derivative."""
-    try:
-        y = f(arg)
-    except ValueError as exc:  # a[i] = x[j]: put the reason in the error's own text
-        better = _msg.explained(exc)
-        if better is None:
-            raise
-        raise better from exc.__cause__
+    y = _msg.call(f, arg)  # (a[i] = x[j]: the reason in the error's own text)
     if isinstance(y, _Number) or type(y) is float or isinstance(y, np.ndarray):
         return y
     engine = _engine_of(y)

@@ -148,12 +148,7 @@ def _evaluate(f: Callable[[Variable], Any], xv: Variable, kt: int = 0) -> Variab
     # a retry's far seeds, down to 2**-1800, have no power of two to undo them)
     scale = _fp.NEST_SCALE.set(max(-1000, min(kt, 1000))) if kt else None
     try:
-        y = f(xv)
-    except ValueError as exc:  # a[i] = x[j]: put the reason in the error's own text
-        better = _msg.explained(exc)
-        if better is None:
-            raise
-        raise better from exc.__cause__
+        y = _msg.call(f, xv)  # (a[i] = x[j]: the reason in the error's own text)
     finally:
         if scale is not None:
             _fp.NEST_SCALE.reset(scale)
