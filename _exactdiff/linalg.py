@@ -327,10 +327,19 @@ def _norm_scale(v: np.ndarray, ax: Any) -> Any:
     return np.ldexp(np.ones_like(m), k)
 
 
-#: numpy 2's norms take the maximum with ``initial=0`` (0 for an empty slice, where
-#: numpy 1 raises numpy's own ValueError): the same here, on either numpy.
-_MAX_INITIAL: dict[str, Any] = (
-    {"initial": 0.0} if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else {})
+def _empty_max_is_zero() -> bool:
+    """Whether this numpy's norms give 0 for an empty slice (numpy >= 2.3 takes their
+    maximum with ``initial=0``; 1.x to 2.2 raise numpy's own ValueError)."""
+    try:
+        return float(np.linalg.norm(np.zeros(0), np.inf)) == 0.0
+    except ValueError:
+        return False
+
+
+#: The maximum of the norms as the installed numpy takes it: the same value, or the
+#: same error, for an empty slice on every numpy (a version test is not enough: the
+#: change came in a 2.x minor release).
+_MAX_INITIAL: dict[str, Any] = {"initial": 0.0} if _empty_max_is_zero() else {}
 
 
 def _vector_norm(x: Any, ord: Any, ax: Any, keepdims: bool) -> Any:  # noqa: A002
