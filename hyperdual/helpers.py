@@ -921,7 +921,8 @@ def hvp(f: Callable, x, v, *, _scale: int | None = None) -> float | np.ndarray:
         v0 = _arrays.match_chunks(v0 if v0.dtype == dt else v0.astype(dt), x0)
     elif not isinstance(v0, _Number):
         v0 = np.asarray(v0, dtype=dt)  # derivative parts follow x's dtype
-    e1 = np.reshape(v0 if _scale is None else v0 * 2.0 ** _scale, (1, 1) + shape)
+    e1 = np.reshape(v0 if _scale is None else v0 * 2.0 ** _scale,  # type: ignore[operator]
+                    (1, 1) + shape)  # (the base _Number declares no __mul__; Dual, HyperDual do)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
         e2 = _eye_block(start, k, n, shape, (1, k), dt, x0)
