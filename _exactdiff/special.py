@@ -662,6 +662,70 @@ def beta_second_partials(a: Any, b: Any) -> tuple[Any, Any, Any]:
     return out  # type: ignore[return-value]
 
 
+def _mant_exp(*fs: Any) -> tuple[Any, Any]:
+    """The product of ``fs`` as (mantissa, binary exponent), no intermediate leaving
+    the float range (frexp of each factor; mantissas in [0.5, 1) multiply safely)."""
+    m, e = np.frexp(np.asarray(fs[0], dtype=float))
+    e = e.astype(np.int64)
+    for f in fs[1:]:
+        m2, e2 = np.frexp(np.asarray(f, dtype=float))
+        m, e = m * m2, e + e2
+    return m, np.clip(e, -2200, 2200)
+
+
+def beta_times(a: Any, b: Any, key: tuple[int, int], *ts: Any) -> Any:
+    """A partial ``key`` of ``scipy.special.beta`` at plain ``a``, ``b`` times the
+    tangents or cotangents ``ts``, formed in range: ``B_a t = B L_a t`` (L = log B)
+    with B, L_a and t multiplied as mantissas and exponents, one rounding into the
+    range at the end (B L_a alone underflows where the product does not: d/dv
+    beta(e**v, 2) at 300 is B L_a e**v = 2.6e-261 (-2e-130) e**300, the partial
+    -5e-391 was 0).  Second partials (``key`` (2, 0), (1, 1), (0, 2)): the
+    cancellation-free ones of :func:`beta_second_partials` times ``ts``, or, where
+    they leave the normal range while B is a normal float, ``B (L_xx + L_x**2)``,
+    ``B (L_ab + L_a L_b)`` (no cancellation that far out: each sum's terms have
+    one sign there, or its larger one dominates).  A result beyond the range under-
+    or overflows as one numpy product would, raising its flag.
+
+    Examples
+    --------
+    >>> a = float(np.exp(300.0))
+    >>> print(f"{float(beta_times(a, 2.0, (1, 0), a)):.4e}")  # -2 e**-600
+    -5.3008e-261
+    """
+    from scipy import special
+
+    tiny = np.finfo(np.float64).tiny
+    with _fpe_ignored():
+        bv = special.beta(a, b)
+
+        def gap(x: Any, y: Any, order: int) -> Any:
+            return psi_difference(x, y, order, lambda p, q: _polygamma(order, p)
+                                  - _polygamma(order, p + q))
+
+        la = gap(a, b, 0) if key != (0, 2) else None
+        lb = gap(b, a, 0) if key != (2, 0) else None
+        if key == (1, 0):
+            m, e = _mant_exp(bv, la, *ts)
+        elif key == (0, 1):
+            m, e = _mant_exp(bv, lb, *ts)
+        else:
+            baa, bab, bbb = beta_second_partials(a, b)
+            p = {(2, 0): baa, (1, 1): bab, (0, 2): bbb}[key]
+            m, e = _mant_exp(p, *ts)
+            far = (np.abs(p) < tiny) & np.isfinite(bv) & (np.abs(bv) >= tiny)
+            if np.any(far):
+                if key == (2, 0):
+                    lf = gap(a, b, 1) + la * la
+                elif key == (0, 2):
+                    lf = gap(b, a, 1) + lb * lb
+                else:
+                    lf = la * lb - _polygamma(1, np.asarray(a, dtype=float) + b)
+                mf, ef = _mant_exp(bv, lf, *ts)
+                m, e = np.where(far, mf, m), np.where(far, ef, e)
+    out = np.ldexp(m, e)  # (the one rounding: its under/overflow is the product's)
+    return out[()] if out.ndim == 0 else out
+
+
 def polygamma(n: int, x: Any) -> Any:
     """``scipy.special.polygamma(n, x)`` of plain data in ``x``'s float dtype: scipy
     computes it in float64 (a Python composition of gamma and zeta), which turned a

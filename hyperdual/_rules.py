@@ -26,6 +26,7 @@ from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.special import (
     beta_second_partials,
+    beta_times,
     erfcx_derivative_mid,
     is_plain,
     log_ndtr_h_derivative_mid,
@@ -1748,7 +1749,22 @@ def _entropy_scaled(first_x, first_y):
     return scaled
 
 
+
+
+def _beta_scaled_when(x, y, vx, vy):
+    """beta on plain float64 data (nested numbers keep their beta_da rules)."""
+    return is_plain(x, y) and np.result_type(x, y, 1.0) == np.float64
+
+
+def _beta_scaled(a, b, key, t1, t2=None, cache=None):
+    # B L_a t as one product of mantissas and exponents (_exactdiff.special.beta_times):
+    # the partial B L_a alone underflowed at a = e**300, b = 2 (d/dv beta(exp(v), 2)
+    # was 0, truth -5.3e-261)
+    return beta_times(a, b, key, t1) if t2 is None else beta_times(a, b, key, t1, t2)
+
+
 _scaled("power", _pow_scaled, None, BINARY, when=_pow_scaled_when)
+_scaled("beta", _beta_scaled, None, BINARY, when=_beta_scaled_when)
 # float_power: power's products in float64 (its plain partials alone left the range:
 # d/dv float_power(exp(v), -2.0) at 300 was 0, truth -5.3e-261)
 _scaled("float_power", lambda x, y, key, t1, t2=None, cache=None: _pow_scaled(
