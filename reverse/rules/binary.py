@@ -500,9 +500,35 @@ def _pow_term_value(c: float, k: int, a: Any, ts: tuple) -> Any:
             for t in ts[k:]:
                 out = out * t
             return out
+    if k and all(c != i for i in range(k)) and _far_plain_base(a, d):
+        # a plain base whose a**(c - k) left the normal range beside Dual cotangents
+        # or tangents (forward-over-reverse of a helper whose f closes over the outer
+        # variable: d/dv (v**2)**-0.5 at 1e-120 inside reverse.hessian formed
+        # c u**-1.5 = inf alone, -inf at every seed scale, truth -1e240): the same
+        # product a**c times each factor over a, one at a time
+        out = a ** c
+        for i in range(k):
+            out = out * (c - i)
+        for j in range(k):
+            out = out * (ts[j] / a) if j < len(ts) else out / a
+        for t in ts[k:]:
+            out = out * t
+        return out
     for t in ts:  # forward-over-reverse (Duals), lazy data: the plain products
         d = d * t
     return d
+
+
+def _far_plain_base(a: Any, d: Any) -> bool:
+    """A plain float64 base a (finite, nonzero) whose power partial d is not a
+    normal float where a**c is."""
+    if not (type(a) is float or type(a) is np.ndarray and a.dtype == np.float64
+            or type(a) is np.float64) or core._is_dual(d):
+        return False
+    with np.errstate(all="ignore"):
+        ad, aa = np.abs(np.asarray(d)), np.abs(np.asarray(a))
+        bad = ~np.isfinite(ad) | (ad < np.finfo(np.float64).tiny)
+        return bool(np.any(bad & np.isfinite(aa) & (aa > 0)))
 
 
 class PowPartial(Function):
