@@ -1254,8 +1254,14 @@ def _central_differences(f: Callable[[Any], Any], x: Any, eps: float) -> tuple[A
     # the scale of x (its root mean square): an entry much smaller than the others,
     # or 0, is stepped on that scale (a step relative to a tiny entry would drown
     # in the rounding of f), a lone small x on its own
-    with np.errstate(over="ignore"):
-        scale = float(np.sqrt(np.mean(np.square(x)))) if x.size else 0.0
+    # (formed relative to the largest entry: squares of entries beyond 1e154 or
+    # below 1e-154 leave the float range, and a scale of 1 taken for an rms that
+    # underflowed stepped x ~ 1e-300 by 1e-6, so f(x + h) - f(x - h) was 0 and the
+    # rounding allowance passed any gradient)
+    with np.errstate(over="ignore", invalid="ignore"):
+        big = float(np.max(np.abs(x))) if x.size else 0.0
+        scale = (big * float(np.sqrt(np.mean(np.square(x / big))))
+                 if 0.0 < big < math.inf else 0.0)
     scale = scale if scale > 0 and math.isfinite(scale) else 1.0
     ulp = np.finfo(np.float64).eps
     for idx in np.ndindex(*x.shape):

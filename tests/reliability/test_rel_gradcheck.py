@@ -161,3 +161,56 @@ def test_numerical_grad_steps_relative_to_x():
     assert abs(rv.numerical_grad(np.log, 1e-8) - 1e8) < 1e-8 * 1e8  # ~eps**2 truncation
     g = rv.numerical_grad(lambda z: np.sum(z ** 2), np.array([0.0, 3e-9]))
     np.testing.assert_allclose(g, [0.0, 6e-9], rtol=1e-8, atol=1e-20)
+
+
+# --- the extremes of the float range: x ~ 1e-300 .. 1e300 (redteam17a) ------------
+# The step's scale was the rms of x formed as sqrt(mean(x**2)); x**2 underflowed to 0
+# for |x| < 1e-154 (overflowed for |x| > 1e154) and the scale fell back to 1, so
+# x ~ 1e-300 was stepped by 1e-6: f(x + h) - f(x - h) was 0 and the rounding
+# allowance, |f(x + h)| / h, let a gradient wrong by 2, by a sign or with swapped
+# entries pass.
+class ScaledSquare(Function):
+    """sum(c * x * x), formed as (c x) x so that it stays in range; its backward
+    is scaled by ``factor`` and its entries permuted by ``perm``."""
+
+    def __init__(self, c, factor=1.0, perm=None):
+        self.c, self.factor, self.perm = c, factor, perm
+
+    def forward(self, x):
+        return np.sum(self.c * x * x)
+
+    def backward(self, gy, y, x):
+        g = gy * (2.0 * self.factor * self.c) * x
+        return g if self.perm is None else g[self.perm]
+
+
+WIDE_X = [1e-300, 1e-200, 1e-100, 1e-20, 1.0, 1e20, 1e100, 1e200, 1e300]
+WIDE_F = [1e-300, 1e-100, 1.0, 1e100, 1e300]
+
+
+@pytest.mark.parametrize("xs", WIDE_X)
+@pytest.mark.parametrize("fs", WIDE_F)
+@pytest.mark.parametrize("vector", [True, False])
+def test_wrong_gradients_are_caught_across_the_float_range(xs, fs, vector):
+    c = fs / xs / xs
+    if not (np.isfinite(c) and c > 0):
+        pytest.skip("f cannot be formed in float64 at this pair of scales")
+    x = PATTERN * xs if vector else 0.7 * xs
+    with np.errstate(all="ignore"):
+        assert rv.gradient_check(lambda z: ScaledSquare(c)(z), x)
+        for factor in (2.0, -1.0, 0.5):
+            r = rv.gradient_check(lambda z, k=factor: ScaledSquare(c, k)(z), x,
+                                  raise_on_failure=False)
+            assert not r, (factor, r.report())
+        if vector:
+            r = rv.gradient_check(lambda z: ScaledSquare(c, 1.0, [1, 0, 2])(z), x,
+                                  raise_on_failure=False)
+            assert not r, r.report()
+
+
+@pytest.mark.parametrize("xs", [1e-300, 1e-160, 1e160, 1e300])
+def test_numerical_grad_steps_on_the_scale_of_extreme_x(xs):
+    # d/dx of x / xs is 1 / xs exactly; with a step of 1e-6 at x ~ 1e-300 it was 0
+    x = PATTERN * xs
+    g = rv.numerical_grad(lambda z: z[0] / xs + z[1] / xs - z[2] / xs, x)
+    np.testing.assert_allclose(g * xs, [1.0, 1.0, -1.0], rtol=1e-6)
