@@ -355,7 +355,32 @@ def _vector_norm(x: Any, ord: Any, ax: Any, keepdims: bool) -> Any:  # noqa: A00
         return np.sum(np.asarray(value(x)) != 0, axis=ax, keepdims=keepdims).astype(_dtype(x))
     if ord == 1:
         return np.sum(np.abs(x), axis=ax, keepdims=keepdims)
-    return np.sum(np.abs(x) ** ord, axis=ax, keepdims=keepdims) ** (1.0 / ord)
+    return _p_norm(x, float(ord), ax, keepdims)
+
+
+def _p_norm(x: Any, p: float, ax: Any, keepdims: bool) -> Any:
+    """sum(|x|**p)**(1/p), the constant 0 where the norm of a slice is 0.
+
+    The safe-norm convention of :func:`_two_norm` for every other ``ord``: where a
+    slice's norm is 0 (all entries 0, or for p < 0 any entry 0) its derivatives are
+    0, never nan.  The composition formed 0 * inf there: (s**(1/p))' is infinite
+    at s = 0 for p > 1 (nan in both engines for p = 3), and for p < 1 |x|**p has an
+    infinite slope at 0 (nan in hyperdual, 0 in reverse for p = 0.5, -1, -2).
+    """
+    v = value(x)
+    lazy = is_foreign_array(v)
+    vv = v if lazy else np.asarray(v)
+    if 0 in np.shape(vv):
+        return np.sum(np.abs(x) ** p, axis=ax, keepdims=keepdims) ** (1.0 / p)
+    zero = (np.all(vv == 0, axis=ax, keepdims=True) if p > 0
+            else np.any(vv == 0, axis=ax, keepdims=True))
+    if not lazy and not np.any(zero):
+        return np.sum(np.abs(x) ** p, axis=ax, keepdims=keepdims) ** (1.0 / p)
+    safe = np.where(zero, 1.0, x)
+    y = np.where(zero, 0.0, np.sum(np.abs(safe) ** p, axis=ax, keepdims=True) ** (1.0 / p))
+    if not keepdims:
+        y = np.reshape(y, np.shape(np.sum(vv, axis=ax)))
+    return y
 
 
 def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any:  # noqa: A002
@@ -366,6 +391,26 @@ def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any
     if ord in ("nuc", 2, -2):
         rest = [i for i in range(nd) if i not in axis]
         xt = np.transpose(x, rest + [r, c])
+        v = np.asarray(value(xt)) if not is_foreign_array(value(xt)) else None
+        if v is not None and v.size and np.any(zero := np.all(v == 0, axis=(-2, -1))):
+            # the safe-norm convention (see _two_norm) for the singular values: a zero
+            # matrix's norm is the constant 0 with derivatives 0 (its singular vectors
+            # are arbitrary: hyperdual gave svd's I / 6 for norm(zeros((3, 3)), 2),
+            # reverse raised for a non-square one).  The zero matrices are swapped for
+            # one with distinct nonzero singular values, whose result is discarded.
+            m, n = v.shape[-2:]
+            stand_in = np.zeros((m, n), dtype=v.dtype)
+            k = np.arange(min(m, n))
+            stand_in[k, k] = k + 1.0
+            xt = np.where(zero[..., None, None], stand_in, xt)
+            y = _matrix_norm(xt, ord, (nd - 2, nd - 1), False)
+            y = np.where(zero, 0.0, y)
+            if keepdims:
+                shape = list(_shape(y))
+                for ax in sorted(axis):
+                    shape.insert(ax, 1)
+                y = np.reshape(y, tuple(shape))
+            return y
         rule = EXTREME_SINGULAR_VALUE.get(engine_name(x)) if ord != "nuc" else None
         y = None if rule is None else rule(xt, ord == 2)
         if y is None:

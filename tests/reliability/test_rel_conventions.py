@@ -459,6 +459,62 @@ def test_norm_of_a_zero_vector_gradient_zero_in_both_engines():
         assert_close_ulps(J, [[0, 0, 0, 0], [0, 0, 0.6, 0.8]])
 
 
+VECTOR_ORDS = [None, 1, 2, 3, 1.5, 0.5, np.inf, -np.inf, -0.5, -1, -2, 0]
+MATRIX_ORDS = [None, "fro", "nuc", 1, 2, np.inf, -1, -2, -np.inf]
+
+
+@pytest.mark.parametrize("ord_", VECTOR_ORDS, ids=str)
+def test_norm_of_a_zero_vector_every_ord_gradient_zero(ord_):
+    """The safe-norm convention for every ord (redteam17a): ord=3 gave nan in both
+    engines, ord=0.5, -1, -2 nan in hyperdual and 0 in reverse."""
+    f = lambda v: np.linalg.norm(v, ord_)  # noqa: E731
+    rows = lambda v: np.linalg.norm(v.reshape(2, 3), ord_, axis=1)  # noqa: E731
+    keep = lambda v: np.sum(np.linalg.norm(v.reshape(3, 2), ord_, axis=0,  # noqa: E731
+                                           keepdims=True) * np.array([[1.0, -2.0]]))
+    x = np.array([0.0, 0.0, 0.0, 0.5, 1.0, -2.0])
+    for m in (hd, rv):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            np.testing.assert_array_equal(m.gradient(f, np.zeros(3)), np.zeros(3))
+            np.testing.assert_array_equal(m.hessian(f, np.zeros(2)), np.zeros((2, 2)))
+            J = m.jacobian(rows, x)
+            np.testing.assert_array_equal(J[0], np.zeros(6))
+            # the other row is the norm's derivative there (central differences)
+            num = rv.numerical_grad(lambda v: rows(v)[1], x)
+            np.testing.assert_allclose(J[1], num, rtol=1e-7, atol=1e-9)
+            assert np.all(np.isfinite(m.gradient(keep, np.zeros(6))))
+            for dt in (np.float32,):
+                g = m.gradient(f, np.zeros(3, dtype=dt))
+                assert g.dtype == dt and np.all(g == 0)
+
+
+@pytest.mark.parametrize("ord_", MATRIX_ORDS, ids=str)
+@pytest.mark.parametrize("shape", [(3, 3), (2, 3), (3, 2)])
+def test_norm_of_a_zero_matrix_every_ord_gradient_zero(ord_, shape):
+    """A zero matrix's norm is the constant 0 in both engines, for every ord
+    (redteam17a): the spectral and nuclear norms went through the singular vectors
+    of the zero matrix, which are arbitrary: hyperdual gave I / 6 for ord=2 of a
+    3 x 3 one, I / 2 for ord=-2 of a 2 x 3, reverse raised DegenerateDerivativeError
+    for a non-square one."""
+    f = lambda a: np.linalg.norm(a, ord_)  # noqa: E731
+    for m in (hd, rv):
+        np.testing.assert_array_equal(m.gradient(f, np.zeros(shape)), np.zeros(shape))
+        np.testing.assert_array_equal(m.hessian(f, np.zeros(shape)),
+                                      np.zeros(shape + shape))
+    # a stack with one zero matrix: that one is 0, the other the derivative
+    # (central differences of numpy's norm)
+    a = np.zeros((2,) + shape)
+    a[1] = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape) ** 1.5
+    stack = lambda b: np.linalg.norm(b, ord_, axis=(2, 1), keepdims=True)  # noqa: E731
+    num = rv.numerical_grad(lambda b: stack(b)[1, 0, 0], a)
+    for m in (hd, rv):
+        J = np.asarray(m.jacobian(stack, a))
+        assert J.shape == (2, 1, 1) + a.shape
+        np.testing.assert_array_equal(J[0, 0, 0], 0.0)
+        np.testing.assert_allclose(J[1, 0, 0], num, rtol=1e-7, atol=1e-9)
+
+
+
 
 def _float_power_helpers(m):
     f = lambda v: np.float_power(v, 2.5)  # noqa: E731 - numpy returns float64 here
