@@ -1026,6 +1026,13 @@ def _finish(cls, parts, tag, nd, shape, leads):
         # float32 values keep float32 derivatives (a float64 coefficient or
         # zero part, e.g. maximum's 0.5 at ties, would promote them).
         out[1:] = [_follow_dtype(p, r) for p in out[1:]]
+    elif type(r) is np.ndarray and r.dtype == np.float64:
+        # and a value promoted to float64 (by a float64 constant) promotes them
+        out[1:] = [p.astype(np.float64) if type(p) is np.ndarray and p.dtype.kind == "f"
+                   and p.dtype != np.float64 else p for p in out[1:]]
+    elif type(r) is float:  # a float64 scalar value (held as a Python float)
+        out[1:] = [float(p) if isinstance(p, np.generic) and p.dtype.kind == "f" else p
+                   for p in out[1:]]
     return cls._build(out, tag, nd)
 
 
@@ -1509,6 +1516,12 @@ def _binary_op_general(rule, x, y):
 def _coerce_const(v):
     if isinstance(v, _Number) or type(v) is float:
         return v
+    if type(v) is np.float64 or (type(v) is np.ndarray and v.ndim == 0
+                                 and v.dtype == np.float64):
+        # numpy's float64 scalars and 0-d arrays are strong (NEP 50): next to a float32
+        # value the result is float64, as numpy's is (as a Python float, which
+        # _as_part makes of them, float32 * np.float64(2.0) stayed float32)
+        return np.float64(v)
     return _as_part(v, "operand")
 
 
@@ -1674,6 +1687,10 @@ _LANE_UFUNCS = {np.add: "add", np.subtract: "subtract", np.multiply: "multiply",
 def _dual_out(r, d, tag, nd):
     """The lane's result; the usual shapes skip _tidy/_full/_build (~0.4 us of ~4)."""
     if type(r) is np.ndarray and r.ndim and (d.shape[1:] if nd else d.shape) == r.shape:
+        if d.dtype != r.dtype and type(d) is np.ndarray:
+            # a float32 tangent next to a value promoted to float64 by a float64
+            # constant (x + ones(3)): the tangent follows the value, as numpy's would
+            d = d.astype(np.result_type(r, d))
         o = _new(Dual)
         o.real = r
         o.dual = d

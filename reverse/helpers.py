@@ -1743,8 +1743,15 @@ def _linearize(f: Callable[[Any], Any], data: Any, fname: str, kt: int = 0,
     yscalar = y.shape == ()
     e = (ks if tangent else kt + ks) if k is None else k
 
+    # the tangent J v is f's dtype, as its value (and hyperdual's tangent) is: the pass
+    # that carries v runs from x's seed, so a float32 x under an f that computes in
+    # float64 (a float64 constant array) gave a float32 tangent
+    dt = y.data.dtype if type(y.data) is np.ndarray and y.data.dtype.kind == "f" else None
+
     def once(vdata: Any, e: int) -> Any:
         jv = _jvp_from(y, uv, g, _scaled_seed(vdata, e), nested, keep)
+        if dt is not None and type(jv) is np.ndarray and jv.dtype != dt:
+            jv = jv.astype(dt)
         return _out(_unscaled(jv, k), yscalar, uv)
 
     def jvp_fn(v: Any) -> Any:

@@ -360,3 +360,45 @@ def test_a_float64_constant_meeting_a_float32_x(engine):
     H = engine.hessian(lambda v: v @ A @ v, x)
     assert H.dtype == F32
     np.testing.assert_allclose(H, A + A.T, rtol=2 * np.finfo(F32).eps)
+
+
+# ------------------------- f that computes in float64 from a float32 x (redteam17a)
+# numpy's float64 scalars and 0-d arrays are strong under NEP 50: float32 * np.float64(2)
+# is float64.  hyperdual read them as (weak) Python floats, so its value stayed float32
+# where numpy's and reverse's were float64; a float32 tangent stayed float32 next to a
+# value that a float64 array had promoted (x + ones(3)); reverse's jvp tangent had x's
+# dtype.  The truth here is numpy's own dtype of f(x).
+MIXED = {
+    "np.float64 * sum": lambda v: np.float64(2.0) * np.sum(v),
+    "sum + np.float64": lambda v: np.sum(v) + np.ones(1)[0],
+    "0-d float64 array": lambda v: np.sum(v) * np.array(2.0),
+    "np.float64 - x": lambda v: np.float64(1.0) - v,
+    "x / np.float64": lambda v: v / np.float64(3.0),
+    "x + ones": lambda v: v + np.ones(3),
+    "ones - x": lambda v: np.ones(3) - v,
+    "maximum with np.float64": lambda v: np.maximum(v[0], np.float64(0.1)),
+    "where with np.float64": lambda v: np.where(v > 0.5, v, np.float64(1.0)),
+    "concatenate": lambda v: np.concatenate([v, np.ones(2)]),
+    "stack with a float": lambda v: np.stack([v[0], 1.0]),
+    "x ** np.float64": lambda v: v ** np.float64(2.0),
+    "float32 only": lambda v: 2.0 * v,
+}
+
+
+@pytest.mark.parametrize("name", list(MIXED))
+def test_value_and_tangent_take_the_dtype_numpy_gives_f(name):
+    f = MIXED[name]
+    x = np.array([0.3, 0.6, 0.9], dtype=F32)
+    want = np.asarray(f(x)).dtype
+    for m in (hd, rv):
+        value, tangent = m.jvp(f, x, np.ones(3, dtype=F32))
+        assert _dtype(value) == want and _dtype(tangent) == want, (m.__name__, name)
+        j = m.jacobian(f, x)
+        assert _dtype(j) == F32, (m.__name__, name)  # a derivative w.r.t. x: x's dtype
+    # the numbers themselves: the Jacobian against central differences in float64
+    num = rv.numerical_grad(lambda z: np.asarray(f(z), dtype=np.float64), x.astype(float))
+    for m in (hd, rv):
+        np.testing.assert_allclose(m.jacobian(f, x), num, rtol=1e-5, atol=1e-6)
+    # the parts of a Dual agree with each other
+    d = f(hd.Dual(x, np.ones(3, dtype=F32)))
+    assert _dtype(d.real) == _dtype(d.dual) == want, name
