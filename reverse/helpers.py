@@ -396,7 +396,7 @@ def _value_out(y: Variable, graph: bool = False) -> Any:
     if type(data) is np.ndarray and data.shape == () and data.dtype == np.float64:
         return float(data)  # the usual case, without _scalar's conversions
     if isinstance(data, (np.ndarray, np.generic)):
-        return _scalar(data) if data.size == 1 else np.asarray(data)
+        return _scalar(data) if data.shape == () else np.asarray(data)
     _check_live(data)
     return data
 

@@ -440,6 +440,43 @@ def test_gradient_of_a_shape_1_output_raises_in_both_engines():
             m.gradient(lambda v: np.sum(v).reshape(1), np.ones(2))
 
 
+@pytest.mark.parametrize("helper", ["hessian", "hvp", "hvp_ror", "value_and_gradient"])
+def test_scalar_helpers_refuse_a_shape_1_output_in_both_engines(helper):
+    x = np.ones(2)
+    calls = {
+        "hessian": lambda m, f: m.hessian(f, x),
+        "hvp": lambda m, f: m.hvp(f, x, x),
+        "hvp_ror": lambda m, f: (m.hvp(f, x, x, mode="reverse-over-reverse") if m is rv
+                                 else m.hvp(f, x, x)),
+        "value_and_gradient": lambda m, f: m.value_and_gradient(f, x),
+    }
+    for m in (hd, rv):
+        for shape in ((1,), (1, 1)):
+            with pytest.raises(ValueError, match="jacobian"):
+                calls[helper](m, lambda v, s=shape: np.sum(v ** 2).reshape(s))
+
+
+@pytest.mark.parametrize("shape", [(1,), (1, 1), ()])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_vjp_and_jvp_values_keep_a_shape_1_output(shape, dtype):
+    """f(x) of shape (1,) is returned as numpy gives it, not as a float (redteam17a:
+    reverse's vjp, jvp and linearize turned every one-element value into a float)."""
+    x = np.array([1.0, 2.0], dtype=dtype)
+    f = lambda v: np.sum(v ** 2).reshape(shape)  # noqa: E731
+    u = np.full(shape, 1.5, dtype=dtype)
+    want_value = f(x)
+    for m in (hd, rv):
+        value, g = m.vjp(f, x, u)
+        assert np.shape(value) == shape and np.result_type(value) == dtype, m.__name__
+        np.testing.assert_array_equal(value, want_value)
+        np.testing.assert_array_equal(g, 3.0 * x)  # 1.5 * 2 x, exact
+        value, t = m.jvp(f, x, np.ones(2, dtype=dtype))
+        assert np.shape(value) == shape and np.shape(t) == shape, m.__name__
+        np.testing.assert_array_equal(t, np.full(shape, 6.0))
+    value, fn = rv.linearize(f, x)
+    assert np.shape(value) == shape
+
+
 @pytest.mark.parametrize("f", [np.max, lambda v: np.sum(np.clip(v, 0.0, 1.5))],
                          ids=["max", "clip"])
 def test_float32_through_max_and_clip_stays_float32(f):
