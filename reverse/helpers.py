@@ -1243,9 +1243,16 @@ def numerical_grad(f: Callable[[Any], Any], x: Any, eps: float = 1e-6) -> Any:
 _ROUNDING_ULPS = 64.0
 
 
-def _central_differences(f: Callable[[Any], Any], x: Any, eps: float) -> tuple[Any, np.ndarray]:
+def _central_differences(f: Callable[[Any], Any], x: Any, eps: float,
+                         truncation: bool = False) -> tuple[Any, np.ndarray]:
     """numerical_grad and, per entry, the rounding error its step allows:
-    ``_ROUNDING_ULPS * eps_mach * max(|f(x + h)|, |f(x - h)|) / (2h)``."""
+    ``_ROUNDING_ULPS * eps_mach * max(|f(x + h)|, |f(x - h)|) / (2h)``.
+
+    With ``truncation`` the allowance also holds the step's truncation error,
+    estimated (scale-free) from a second difference at step 2h: ``D(h) = f' + c h**2
+    + O(h**4)``, so ``|D(2h) - D(h)|`` is about three times the error ``c h**2`` of
+    ``D(h)``.  Without it a right gradient of 0 where the third derivative is not 0
+    (``x**3`` at 0: ``D(h) = h**2``) failed the scale-free check."""
     x = np.array(as_array(x), dtype=np.float64)
     scalar_in = x.shape == ()
     y0 = _plain(f(x.copy()))
@@ -1272,8 +1279,19 @@ def _central_differences(f: Callable[[Any], Any], x: Any, eps: float) -> tuple[A
         xm[idx] -= h
         step = float(xp[idx] - xm[idx])  # the representable step, not 2h
         fp, fm = _plain(f(xp)), _plain(f(xm))
-        out[(Ellipsis,) + idx] = (fp - fm) / step
-        noise[(Ellipsis,) + idx] = _ROUNDING_ULPS * ulp * np.maximum(np.abs(fp), np.abs(fm)) / step
+        d = (fp - fm) / step
+        out[(Ellipsis,) + idx] = d
+        big = np.maximum(np.abs(fp), np.abs(fm))
+        trunc: Any = 0.0
+        if truncation:
+            xp[idx], xm[idx] = x[idx] + 2 * h, x[idx] - 2 * h
+            step2 = float(xp[idx] - xm[idx])
+            fp2, fm2 = _plain(f(xp)), _plain(f(xm))
+            with np.errstate(invalid="ignore", over="ignore"):
+                d2 = (fp2 - fm2) / step2
+                big = np.maximum(big, np.maximum(np.abs(fp2), np.abs(fm2)))
+                trunc = np.where(np.isfinite(d2), np.abs(d2 - d), 0.0)
+        noise[(Ellipsis,) + idx] = trunc + _ROUNDING_ULPS * ulp * big / step
     if scalar_in and y0.shape == ():
         return float(out), noise
     return out, noise
@@ -1379,7 +1397,9 @@ def gradient_check(f: Callable[[Any], Any], x: Any, order: int = 1, eps: float =
     scale: no absolute floor, so a gradient of size 1e-20 is checked as
     strictly as one of size 1), and ``rounding`` is what the central
     difference cannot resolve: a few ulps of the differenced values divided by
-    the step (the steps are relative to ``|x|``, see :func:`numerical_grad`).
+    the step (the steps are relative to ``|x|``, see :func:`numerical_grad`),
+    plus its truncation error, estimated from a second difference at twice the
+    step (so a right gradient of 0 where f''' is not 0, ``x**3`` at 0, passes).
     So the check is invariant under rescaling ``x`` or ``f``, and a derivative
     wrong by a factor 2 fails at any scale.
 
@@ -1425,10 +1445,11 @@ def gradient_check(f: Callable[[Any], Any], x: Any, order: int = 1, eps: float =
     _check_callable(f, "gradient_check")
     if order == 1:
         exact = np.asarray(jacobian(f, x), dtype=np.float64)
-        numerical, rounding = _central_differences(f, x, eps)
+        numerical, rounding = _central_differences(f, x, eps, truncation=True)
     elif order == 2:
         exact = np.asarray(hessian(f, x), dtype=np.float64)
-        numerical, rounding = _central_differences(lambda z: gradient(f, z), x, eps)
+        numerical, rounding = _central_differences(lambda z: gradient(f, z), x, eps,
+                                                   truncation=True)
     else:
         raise ValueError(f"gradient_check: order must be 1 or 2, got {order!r}")
     numerical = np.asarray(numerical, dtype=np.float64)

@@ -214,3 +214,37 @@ def test_numerical_grad_steps_on_the_scale_of_extreme_x(xs):
     x = PATTERN * xs
     g = rv.numerical_grad(lambda z: z[0] / xs + z[1] / xs - z[2] / xs, x)
     np.testing.assert_allclose(g * xs, [1.0, 1.0, -1.0], rtol=1e-6)
+
+
+# --- a right gradient of 0 where f''' is not 0 (redteam17a) -------------------------
+# The scale-free tolerance had no room for the central difference's truncation error,
+# so x**3 at 0 (D(h) = h**2 where the gradient is 0) failed; the check now estimates
+# that error from a second difference at twice the step.
+@pytest.mark.parametrize("f, x", [
+    (lambda z: z[0] ** 3, [0.0, 1.0]),
+    (lambda z: np.sum(z ** 3), [0.0, 0.0]),
+    (lambda z: z ** 3, 0.0),
+    (lambda z: np.sum(np.sin(z)) - np.sum(z), [0.0, 0.0]),
+    (lambda z: np.sum(np.exp(z) - z), [0.0, 0.0]),
+    (lambda z: 1e-200 * np.sum(((z - 1e-100) / 1e-100) ** 3), [1e-100, 1e-100]),
+    (lambda z: 1e200 * np.sum(np.cos(z / 1e100)), [1e100 * np.pi, 1e100 * np.pi]),
+], ids=["x0^3", "sum x^3", "scalar x^3", "sin - x", "exp - x", "scaled cube", "scaled cos"])
+def test_right_zero_gradients_at_stationary_points_pass(f, x):
+    x = np.array(x)
+    assert rv.gradient_check(f, x)
+    assert rv.gradient_check(f, x, order=2)
+
+
+@pytest.mark.parametrize("xs", [1e-300, 1e-8, 1.0, 1e8, 1e300])
+def test_wrong_by_two_of_a_curved_function_still_caught(xs):
+    """The truncation allowance is about h**2 |f'''|, far below a factor 2 of f'."""
+    class WrongSin(Function):
+        def forward(self, z):
+            return np.sin(z / xs)
+
+        def backward(self, gy, y, z):
+            return gy * 2.0 * np.cos(z / xs) / xs
+
+    x = PATTERN * xs
+    assert rv.gradient_check(lambda z: np.sum(np.sin(z / xs)), x)
+    assert not rv.gradient_check(lambda z: np.sum(WrongSin()(z)), x, raise_on_failure=False)
