@@ -2338,6 +2338,21 @@ SPLITTING: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
 )
 
 
+#: The own input leaves of reverse helper calls that have returned (see
+#: ``reverse.helpers._input``).  One that f used later (a Variable saved inside one
+#: helper's f and used in another's: an escaped input) is a constant there, not the
+#: variable of an outer trace, so that helper returns a plain result, as it does for
+#: any other constant (it returned a Variable, as for a user's own leaf).
+#: (id -> Variable, weakly: a WeakSet would compare Variables with their
+#: elementwise ``==``)
+RETIRED_INPUTS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def retired(x: Variable) -> bool:
+    """Whether ``x`` is the own input leaf of a reverse helper call that has returned."""
+    return RETIRED_INPUTS.get(id(x)) is x
+
+
 def grad_wrt(y: Variable, target: Variable, seed: Any, graph: bool,
              release: bool = False, keep: set[int] | None = None) -> tuple[Any, bool]:
     """The gradient of ``y`` with respect to ``target`` alone, and whether ``y``
@@ -2392,7 +2407,7 @@ def grad_wrt(y: Variable, target: Variable, seed: Any, graph: bool,
     for x, g in results:
         if x is target:
             grad = g
-        else:
+        elif not retired(x):
             others = True
     if graph and grad is not None and not _isinstance(grad, Variable):
         grad = _wrap(grad)
@@ -2449,12 +2464,14 @@ def reaches_other_leaves(y: Variable, target: Variable) -> bool:
                 continue
             if type(x) is _LeafAlias:
                 leaf = x.target()
-                if leaf is not None and leaf is not target:
+                if leaf is not None and leaf is not target and not retired(leaf):
                     return True
                 continue
             c = x.creator
             if c is None:
-                return True
+                if not retired(x):
+                    return True
+                continue
             if id(c) not in seen:
                 seen.add(id(c))
                 stack.append(c)

@@ -35,6 +35,7 @@ import inspect
 import math
 import sys
 import warnings
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,7 @@ from . import functions as F
 from .core import (
     GUARD_ZEROS,
     GUARDED,
+    RETIRED_INPUTS,
     Variable,
     _is_dual,
     _seed_dtype,
@@ -129,13 +131,24 @@ def _check_callable(f: Any, helper: str) -> None:
         raise TypeError(f"reverse.{helper}: f must be callable, got {type(f).__name__}")
 
 
+#: The fresh input leaves made by the public helper calls running in this context
+#: (retired into ``core.RETIRED_INPUTS`` when their call returns); None outside them.
+_CALL_INPUTS: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "reverse_call_inputs", default=None)
+
+
 def _input(data: Any) -> Variable:
     """The helper's own input: a fresh leaf, or an identity node on an outer Variable."""
     if isinstance(data, Variable):
         with using_config("enable_backprop", True):
             node: Variable = np.positive(data)  # type: ignore[assignment]
             return node  # an identity node of the outer graph
-    return Variable(data)
+    xv = Variable(data)
+    inputs = _CALL_INPUTS.get()
+    if inputs is not None:
+        # (weakly: a leaf kept alive counts as a live leaf of the graphs that alias it)
+        inputs.append(weakref.ref(xv))
+    return xv
 
 
 def _evaluate(f: Callable[[Variable], Any], xv: Variable, kt: int = 0) -> Variable:
@@ -419,7 +432,17 @@ def _public(which: int | None = None, typed: bool = True
     def wrap(impl: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(impl)
         def helper(f: Any, *args: Any, **kwargs: Any) -> Any:
-            r = impl(f, *args, **kwargs)
+            token = _CALL_INPUTS.set([])
+            try:
+                r = impl(f, *args, **kwargs)
+            finally:
+                # the call's own inputs are retired: one that escaped (saved by f and
+                # used in a later call) is a constant there (core.RETIRED_INPUTS)
+                for ref in _CALL_INPUTS.get() or ():
+                    xv = ref()
+                    if xv is not None:
+                        RETIRED_INPUTS[id(xv)] = xv
+                _CALL_INPUTS.reset(token)
             x: Any = args[0] if args else kwargs.get("x")
             if typed:
                 d = r if which is None else r[which]

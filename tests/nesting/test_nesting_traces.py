@@ -202,3 +202,68 @@ def test_escaped_dual_is_refused_by_every_helper_of_both_engines(engine, helper)
     # its value is a plain constant
     got = _ESCAPE_HELPERS[helper](m, saved[0].real)
     assert not isinstance(got, hyperdual.Dual)
+
+
+# --- an escaped reverse input (redteam17a) ----------------------------------------
+# A Variable that f saved inside one reverse helper call (its own input, or a value
+# computed from it) and that a later call's f uses is a constant there: the later
+# helper returns plain numbers.  It used to be taken for a Variable of an outer
+# trace, so every helper of both engines returned a Variable (np.asarray of which
+# raises), as for a user's own leaf, which stays an outer trace.
+def _escaped_reverse_values():
+    saved = {}
+
+    def f(y):
+        saved["y"] = y
+        saved["z"] = y * 3.0
+        return np.sum(y ** 2)
+
+    reverse.gradient(f, np.array([1.0, 2.0]))
+    saved_s = {}
+    reverse.derivative(lambda s: saved_s.setdefault("s", s) * 2.0, 1.5)
+    return saved["y"], saved["z"], saved_s["s"]
+
+
+ESCAPED_CASES = {
+    # name: (call(m, Y, Z, S), truth) with Y = [1, 2], Z = [3, 6], S = 1.5
+    "gradient": (lambda m, Y, Z, S: m.gradient(lambda x: np.sum(x ** 2 * Y), np.array([0.5, 1.5])),
+                 [1.0, 6.0]),
+    "hessian": (lambda m, Y, Z, S: m.hessian(lambda x: np.sum(x ** 3 * Z), np.array([0.5, 1.5])),
+                [[9.0, 0.0], [0.0, 54.0]]),
+    "hvp": (lambda m, Y, Z, S: m.hvp(lambda x: np.sum(x ** 3 * Z), np.array([0.5, 1.5]),
+                                     np.array([0.5, 1.5])), [4.5, 81.0]),
+    "derivative": (lambda m, Y, Z, S: m.derivative(lambda s: s * Y[0] + s * S, 2.0), 2.5),
+    "second_derivative": (lambda m, Y, Z, S: m.second_derivative(lambda s: s ** 3 * Y[1], 2.0),
+                          24.0),
+    "jacobian": (lambda m, Y, Z, S: m.jacobian(lambda x: x * Y, np.array([0.5, 1.5])),
+                 [[1.0, 0.0], [0.0, 2.0]]),
+    "value_and_gradient": (lambda m, Y, Z, S: m.value_and_gradient(
+        lambda x: np.sum(x * Y), np.array([0.5, 1.5]))[1], [1.0, 2.0]),
+    "vjp": (lambda m, Y, Z, S: m.vjp(lambda x: x * Y, np.array([0.5, 1.5]), np.ones(2))[1],
+            [1.0, 2.0]),
+    "jvp": (lambda m, Y, Z, S: m.jvp(lambda x: x * Y, np.array([0.5, 1.5]), np.ones(2))[1],
+            [1.0, 2.0]),
+    "nth_derivative": (lambda m, Y, Z, S: m.nth_derivative(lambda s: s ** 3 * Y[1], 2.0, 2),
+                       24.0),
+    "nested": (lambda m, Y, Z, S: m.derivative(
+        lambda s: s * reverse.derivative(lambda t: t * s * Y[0], 1.0), 2.0), 4.0),
+}
+
+
+@pytest.mark.parametrize("engine", ["hyperdual", "reverse"])
+@pytest.mark.parametrize("helper", list(ESCAPED_CASES))
+def test_escaped_reverse_input_is_a_constant_to_later_helpers(engine, helper):
+    m = {"hyperdual": hyperdual, "reverse": reverse}[engine]
+    Y, Z, S = _escaped_reverse_values()
+    call, want = ESCAPED_CASES[helper]
+    got = call(m, Y, Z, S)
+    assert isinstance(got, (float, np.ndarray)), type(got)
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+def test_a_users_own_leaf_stays_an_outer_trace():
+    w = Variable(np.array(2.0))
+    d = reverse.derivative(lambda s: s * w, 3.0)
+    assert isinstance(d, Variable) and d.data == 2.0
+    d2 = hyperdual.derivative(lambda s: s * w, 3.0)
+    assert isinstance(d2, Variable) and d2.data == 2.0
