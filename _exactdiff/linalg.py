@@ -291,9 +291,14 @@ def _two_norm(x: Any, ax: Any, keepdims: bool) -> Any:
     zero = np.all((v if lazy else np.asarray(v)) == 0, axis=ax, keepdims=True)
     if not lazy:
         scale = _norm_scale(np.asarray(v), ax)
-        rule = SCALED_TWO_NORM.get(engine_name(x)) if scale is not None else None
+        rule = SCALED_TWO_NORM.get(engine_name(x))
         if rule is not None:  # an engine's closed-form derivatives, all in range
-            y = rule(x, ax, keepdims, scale)
+            # (also in range: the composition's Hessian 1/n - x_k^2/n^3 cancels to 0
+            # where x_k carries nearly all the norm, e.g. norm([1e-9, 1]))
+            a = np.asarray(v)
+            one = np.ones_like(np.sum(a, axis=ax, keepdims=True),
+                               dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+            y = rule(x, ax, keepdims, scale if scale is not None else one)
             if y is not None:
                 return y
         if scale is not None:  # x * x under/overflows: sqrt(sum((x/s)^2)) s, s = 2^k

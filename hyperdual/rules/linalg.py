@@ -696,6 +696,19 @@ def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     return sum_(diagonal(as_dtype("trace", x, dtype), offset, axis1, axis2), axis=-1)
 
 
+def _exclusive_sum(w, axes):
+    """For each entry of ``w``, the sum of the other entries of its slice over ``axes``
+    (a prefix plus a suffix cumulative sum: no subtraction, so no cancellation)."""
+    k = len(axes)
+    moved = np.moveaxis(w, axes, tuple(range(-k, 0)))
+    flat = np.reshape(moved, moved.shape[:moved.ndim - k] + (-1,))
+    zero = np.zeros_like(flat[..., :1])
+    before = np.concatenate([zero, np.cumsum(flat, axis=-1)[..., :-1]], axis=-1)
+    after = np.concatenate([np.cumsum(flat[..., ::-1], axis=-1)[..., :-1][..., ::-1], zero],
+                           axis=-1)
+    return np.moveaxis(np.reshape(before + after, moved.shape), tuple(range(-k, 0)), axes)
+
+
 def _scaled_two_norm(x, ax, keepdims, scale):
     """The 2-norm of a Dual/HyperDual whose entries are so small or large that the
     sum of squares under/overflows, by its closed-form derivatives.
@@ -743,7 +756,15 @@ def _scaled_two_norm(x, ax, keepdims, scale):
         out += d1
         if cls is HyperDual:
             a, b, c = tangents
-            cross = (red(a, b) - d1[0] * d1[1]) / np.where(zero, 1.0, n) / scale
+            # a.b - (u.a)(u.b) = a^T (I - u u^T) b.  Formed as written it cancels where
+            # a or b is nearly along u: norm([1e-9, 1])'s d2/dx1^2 = 1 - u_1^2 = 1e-18
+            # came out 0.  With |u| = 1 it equals sum_i a_i b_i S_i - sum_{i != j}
+            # a_i u_i b_j u_j, S_i = sum_{j != i} u_j^2 (exclusive sums, no cancellation);
+            # the second sum is (u.a)(u.b) - sum_i a_i b_i u_i^2, exactly 0 for a = b = e_k.
+            ab = a * b
+            outside = red(ab, _exclusive_sum(unit * unit, axes))
+            inside = d1[0] * d1[1] - red(ab, unit * unit)
+            cross = (outside - inside) / np.where(zero, 1.0, n) / scale
             out.append(red(unit, c) + np.where(zero, 0.0, cross))
     if not keepdims:
         out = [np.squeeze(p, axis=tuple(a + (np.ndim(p) - v.ndim) for a in axes))
