@@ -701,3 +701,141 @@ for _np_f, _impl in ((np.linalg.solve, solve), (np.linalg.inv, inv), (np.linalg.
     FUNCTIONS[_np_f] = _impl
 # compositions of the rules above, shared with forward mode
 FUNCTIONS.update(_shared.FUNCTIONS)
+
+
+# --- the vector 2-norm: its gradient and Hessian without cancellation ---------
+# The composition sqrt(sum(x * x)) has the Hessian 1/n - x_k^2/n^3 on the diagonal,
+# which cancels to 0 where x_k carries nearly all the norm (norm([1e-9, 1]): 0 where
+# the truth is 1e-18).  Here the gradient is the unit vector u = x / n, a Function of
+# its own whose derivative P c / n (P = I - u u^T) is formed as
+# c_k S_k - u_k (u.c - u_k c_k), S_k = sum_{j != k} u_j^2: no subtraction of nearly
+# equal numbers for any c along a coordinate, on raw data, on Variables
+# (reverse-over-reverse) and on Dual data (forward-over-reverse).
+
+
+def _exclusive_sum(w: Any, axes: tuple) -> Any:
+    """The sum of the other entries of each slice over ``axes`` (prefix plus suffix
+    cumulative sums: nothing is subtracted)."""
+    k = len(axes)
+    end = tuple(range(-k, 0))
+    moved = np.moveaxis(w, axes, end)
+    shape = np.shape(moved)
+    flat = np.reshape(moved, shape[:len(shape) - k] + (-1,))
+    zero = 0.0 * flat[..., :1]
+    before = np.concatenate([zero, np.cumsum(flat, axis=-1)[..., :-1]], axis=-1)
+    after = np.concatenate([np.flip(np.cumsum(np.flip(flat, axis=-1), axis=-1), axis=-1)[..., 1:],
+                            zero], axis=-1)
+    return np.moveaxis(np.reshape(before + after, shape), end, axes)
+
+
+def _project(c: Any, u: Any, axes: tuple) -> Any:
+    """``(I - u u^T) c`` over ``axes`` for a unit (or zero) ``u``, without cancellation
+    along a coordinate (see above)."""
+    uc = u * c
+    return c * _exclusive_sum(u * u, axes) - u * (np.sum(uc, axis=axes, keepdims=True) - uc)
+
+
+def _norm_parts(x: np.ndarray, axes: tuple) -> tuple:
+    """``(u, n)``: the unit vector (0 on an all-zero slice) and the norm (keepdims) of
+    plain data, scaled by a power of two so that no square under- or overflows."""
+    with np.errstate(all="ignore"):
+        m = np.max(np.abs(x), axis=axes, keepdims=True)
+        ok = (m != 0) & np.isfinite(m)
+        s = np.ldexp(np.ones_like(m), np.frexp(np.where(ok, m, 1.0))[1])
+        xs = x / s
+        ns = np.sqrt(np.sum(xs * xs, axis=axes, keepdims=True))
+        u = np.where(ns == 0, 0.0 * xs, xs / np.where(ns == 0, 1.0, ns))
+        return u, ns * s
+
+
+def _plain(v: Any) -> bool:
+    return type(v) is np.ndarray or isinstance(v, (float, np.floating))
+
+
+def _unit_data(x: Any, axes: tuple) -> Any:
+    """``x / norm(x)`` over ``axes`` of raw data; on a Dual with plain parts the tangent
+    is ``P t / n``; None for other data (the caller composes)."""
+    if _plain(x):
+        return _norm_parts(np.asarray(x, dtype=np.result_type(x, 1.0)), axes)[0]
+    from hyperdual import _number as hn
+    if type(x) is hn.Dual and _plain(x.real) and _plain(x.dual):
+        real = np.asarray(x.real, dtype=np.result_type(x.real, 1.0))
+        u, n = _norm_parts(real, axes)
+        t = np.asarray(x.dual)
+        if t.ndim < real.ndim + x.nd:  # a tangent broadcast against the value
+            t = np.broadcast_to(t, t.shape[:x.nd] + real.shape) if x.nd else \
+                np.broadcast_to(t, real.shape)
+        lead = t.ndim - real.ndim
+        tax = tuple(a + lead for a in axes)
+        with np.errstate(all="ignore"):
+            tan = np.where(n == 0, 0.0, _project(t, np.broadcast_to(u, t.shape), tax)
+                           / np.where(n == 0, 1.0, n))
+        return hn.Dual._build((u, np.asarray(tan, dtype=real.dtype)), x.tag, x.nd)
+    return None
+
+
+class UnitVector(Function):
+    """``x / norm(x)`` over ``axes`` (0 on an all-zero slice: the gradient of the 2-norm
+    in JAX's safe-norm convention), with the derivative ``P c / norm(x)``.
+
+    Examples
+    --------
+    >>> from reverse import Variable
+    >>> UnitVector((0,))(Variable(np.array([3.0, 4.0])))
+    variable([0.6 0.8])
+    """
+
+    __slots__ = ("axes",)
+
+    def __init__(self, axes: tuple) -> None:
+        self.axes = axes
+
+    def forward(self, x: Any) -> Any:
+        u = _unit_data(x, self.axes)
+        if u is None:  # nested or HyperDual data: the composition
+            n = _shared._two_norm(x, self.axes, True)
+            u = np.where(n == 0, 0.0 * x, x / np.where(n == 0, 1.0, n))
+        return u
+
+    def backward(self, c: Any, y: Any, x: Any) -> Any:
+        n = _shared._two_norm(x, self.axes, True)
+        return np.where(n == 0, 0.0 * c, _project(c, y, self.axes) / np.where(n == 0, 1.0, n))
+
+
+def _reverse_two_norm(x: Any, ax: Any, keepdims: bool, scale: Any) -> Any:
+    """The 2-norm of a Variable over ``ax`` whose gradient is :class:`UnitVector`
+    (registered in ``_exactdiff.linalg.SCALED_TWO_NORM``); None for lazy data."""
+    if not isinstance(x, Variable) or not _plain(x.data) and not _is_dual_data(x.data):
+        return None
+    nd = np.ndim(x.data)
+    axes = tuple(range(nd)) if ax is None else tuple(
+        a % nd for a in (ax if isinstance(ax, tuple) else (ax,)))
+    if not axes:
+        return None
+    return _TwoNorm(axes, keepdims)(x)
+
+
+def _is_dual_data(v: Any) -> bool:
+    from hyperdual import _number as hn
+    return isinstance(v, hn._Number)
+
+
+class _TwoNorm(Function):
+    """``norm(x)`` over ``axes``; its backward is ``gy * UnitVector(axes)(x)``."""
+
+    __slots__ = ("axes", "keepdims")
+
+    def __init__(self, axes: tuple, keepdims: bool) -> None:
+        self.axes, self.keepdims = axes, keepdims
+
+    def forward(self, x: Any) -> Any:
+        return _shared._two_norm(x, self.axes, self.keepdims)
+
+    def backward(self, gy: Any, y: Any, x: Any) -> Any:
+        if not self.keepdims:
+            gy = np.expand_dims(gy, self.axes)
+        return gy * UnitVector(self.axes)(x) if isinstance(x, Variable) or isinstance(
+            gy, Variable) else gy * UnitVector(self.axes).forward(x)
+
+
+_shared.SCALED_TWO_NORM["reverse"] = _reverse_two_norm

@@ -5,8 +5,10 @@ as written (the composition ``sqrt(sum(x * x))``, or the closed form ``a.b - (u.
 the diagonal entry ``1 - u_k^2`` of the dominant entry cancels: hyperdual gave
 ``hessian(np.linalg.norm, [1e-9, 1.0])[1, 1] = 0`` (truth 1e-18, relative error 1) while
 ``np.hypot``'s own rule was right.  hyperdual's norm rule now forms it from exclusive sums
-``sum_{j != k} u_j^2`` (no subtraction).  Reverse mode (forward-over-reverse and
-reverse-over-reverse) still differentiates the composition: strict xfail.
+``sum_{j != k} u_j^2`` (no subtraction); reverse mode, which differentiated the
+composition (forward-over-reverse and reverse-over-reverse alike), has a rule of its
+own: the gradient is the Function ``UnitVector`` whose derivative ``P c / n`` is formed
+from the same sums (on Dual data too).
 
 The truth: the closed form above evaluated by mpmath at 50 digits from the exact inputs.
 """
@@ -60,21 +62,13 @@ def _rv_rv(x):
     return rv.jacobian(lambda y: rv.gradient(np.linalg.norm, y), x)
 
 
-def _cancels(x):
-    m = max(abs(v) for v in x)
-    return 1 / np.sqrt(sum((v / m) ** 2 for v in x)) > 1 - 1e-6
+def _rv_hvp_columns(x):
+    return np.stack([rv.hvp(np.linalg.norm, x, e) for e in np.eye(len(x))], axis=1)
 
 
-CASES = []
-for _p in POINTS:
-    for _name, _f in (("hd.hessian", _hd_hessian), ("hd.hvp", _hd_columns),
-                      ("rv.hessian", _rv_hessian), ("rv-over-rv", _rv_rv)):
-        marks = ()
-        if _name.startswith("rv") and _cancels(_p):
-            marks = pytest.mark.xfail(strict=True, reason=(
-                "reverse mode differentiates sqrt(sum(x * x)): 1/n - x_k^2/n^3 cancels "
-                "where x_k carries nearly all the norm (README, known limits)"))
-        CASES.append(pytest.param(_f, _p, id=f"{_name}-{_p}", marks=marks))
+HELPERS = {"hd.hessian": _hd_hessian, "hd.hvp": _hd_columns, "rv.hessian": _rv_hessian,
+           "rv.hvp": _rv_hvp_columns, "rv-over-rv": _rv_rv}
+CASES = [pytest.param(f, p, id=f"{name}-{p}") for p in POINTS for name, f in HELPERS.items()]
 
 
 @pytest.mark.parametrize(("helper", "point"), CASES)
@@ -91,3 +85,32 @@ def test_norm_hessian_matches_hypot_rule_in_two_dimensions():
         x = np.array(p)
         assert_close_ulps(hd.hessian(np.linalg.norm, x),
                           hd.hessian(lambda v: np.hypot(v[0], v[1]), x), ulps=4.0)
+
+
+@pytest.mark.parametrize("name", sorted(HELPERS))
+def test_norm_over_an_axis_hessian_per_row(name):
+    # rows of a matrix, one norm each (axis=1), summed: a block-diagonal Hessian
+    rows = np.array([[1e-9, 1.0, 0.0], [3.0, -4.0, 1e-12]])
+
+    def f(v):
+        return np.sum(np.linalg.norm(np.reshape(v, (2, 3)), axis=1))
+
+    want = np.zeros((6, 6))
+    want[:3, :3], want[3:, 3:] = _truth(rows[0]), _truth(rows[1])
+    helper = HELPERS[name]
+    if name in ("hd.hvp", "rv.hvp"):
+        mod = hd if name == "hd.hvp" else rv
+        got = np.stack([mod.hvp(f, rows.ravel(), e) for e in np.eye(6)], axis=1)
+    else:
+        got = {"hd.hessian": hd.hessian, "rv.hessian": rv.hessian,
+               "rv-over-rv": lambda g, x: rv.jacobian(lambda y: rv.gradient(g, y), x)}[name](
+                   f, rows.ravel())
+    assert helper is not None
+    assert_close_ulps(got, want, ulps=4.0, cond=3)
+
+
+@pytest.mark.parametrize("mod", [hd, rv], ids=["hd", "rv"])
+def test_norm_at_zero_keeps_the_safe_norm_convention(mod):
+    # gradient 0 and Hessian 0 at the zero vector (README, conventions), not nan
+    assert np.array_equal(mod.gradient(np.linalg.norm, np.zeros(3)), np.zeros(3))
+    assert np.array_equal(mod.hessian(np.linalg.norm, np.zeros(3)), np.zeros((3, 3)))
