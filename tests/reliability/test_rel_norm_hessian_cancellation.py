@@ -114,3 +114,31 @@ def test_norm_at_zero_keeps_the_safe_norm_convention(mod):
     # gradient 0 and Hessian 0 at the zero vector (README, conventions), not nan
     assert np.array_equal(mod.gradient(np.linalg.norm, np.zeros(3)), np.zeros(3))
     assert np.array_equal(mod.hessian(np.linalg.norm, np.zeros(3)), np.zeros((3, 3)))
+
+
+_TAYLOR_RANGE = pytest.mark.xfail(strict=True, reason=(
+    "Taylor mode beyond the float range: the coefficients scaled by 2**k for the value "
+    "(1e160 for a unit direction at 1e-160) overflow in their products (README)"))
+TAYLOR_CASES = [
+    pytest.param(p, k, id=f"{k}-{p}", marks=_TAYLOR_RANGE if p == (1e-300, 1e-160)
+                 or p == (1e200, 1e150) and k == 2 else ())
+    for p in POINTS for k in (2, 3, 4)]
+
+
+@pytest.mark.parametrize(("point", "order"), TAYLOR_CASES)
+def test_norm_taylor_along_the_dominant_coordinate(point, order):
+    # Taylor mode rounded sum(x * x) = 1 + 1e-18 to 1: the second and third derivatives
+    # of norm([1e-9, 1 + t]) were 0.  Truth: sympy's exact derivative of
+    # sqrt(c + (x_k + t)^2), c the other entries' squares, at 50 digits
+    import sympy as sp
+
+    x = np.array(point, dtype=np.float64)
+    k = int(np.argmax(np.abs(x)))
+    e = np.eye(len(x))[k]
+    t = sp.Symbol("t", real=True)
+    c = sum(sp.Rational(float(v)) ** 2 for i, v in enumerate(x) if i != k)
+    want = float(sp.diff(sp.sqrt(c + (sp.Rational(float(x[k])) + t) ** 2), t, order)
+                 .subs(t, 0).evalf(50))
+    got = hd.nth_derivative(lambda s: np.linalg.norm(x + s * e), 0.0, order)
+    # the recurrence's terms are products of correctly rounded parts, O(order^2) of them
+    assert_close_ulps(got, want, ulps=4.0, cond=order * order * len(x))
