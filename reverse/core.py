@@ -791,13 +791,16 @@ class Variable(_ArrayMethods):
     # -- more ndarray methods: each the numpy function of the same name (same
     # rules, recorded in the graph).  reverse.functions provides them; imported
     # on call because reverse.functions imports this module.
-    def max(self, axis: Any = None, keepdims: bool = False) -> Variable:
+    def max(self, axis: Any = None, out: Any = None, keepdims: bool = False,
+            **kw: Any) -> Variable:
         """Maximum over ``axis`` (see :func:`reverse.functions.max`).
 
         Parameters
         ----------
         axis : int or tuple of int, optional
             Axes to reduce; None reduces every element.
+        out, **kw
+            As ``np.max``'s (``initial=``, ``where=``); ``out`` raises ``TypeError``.
         keepdims : bool
             Keep the reduced axes with length one.
 
@@ -816,15 +819,20 @@ class Variable(_ArrayMethods):
         """
         from reverse import functions as F
 
+        if out is not None or kw:  # initial=, where=: np.max's rule (the same as hyperdual's)
+            return np.max(self, axis=axis, out=out, keepdims=keepdims, **kw)
         return F.max(self, _scalar_axis(axis, self.ndim), keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Variable:
+    def min(self, axis: Any = None, out: Any = None, keepdims: bool = False,
+            **kw: Any) -> Variable:
         """Minimum over ``axis`` (see :func:`reverse.functions.min`).
 
         Parameters
         ----------
         axis : int or tuple of int, optional
             Axes to reduce; None reduces every element.
+        out, **kw
+            As ``np.min``'s (``initial=``, ``where=``); ``out`` raises ``TypeError``.
         keepdims : bool
             Keep the reduced axes with length one.
 
@@ -840,6 +848,8 @@ class Variable(_ArrayMethods):
         """
         from reverse import functions as F
 
+        if out is not None or kw:  # initial=, where=: np.min's rule (the same as hyperdual's)
+            return np.min(self, axis=axis, out=out, keepdims=keepdims, **kw)
         return F.min(self, _scalar_axis(axis, self.ndim), keepdims)
 
     def mean(self, axis: Any = None, dtype: Any = None, out: Any = None,
