@@ -623,6 +623,15 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
     ax = None if axis is None else _axes(axis, r.ndim)
     with np.errstate(invalid="ignore"):
         m = np.max(r, axis=ax, keepdims=True) if r.size else np.zeros((1,) * r.ndim)
+    if b is None and r.size and r.dtype.kind == "f" and is_traced(a) \
+            and type(r) is np.ndarray and np.all(np.isfinite(m)):
+        out = _logsumexp_dominant(a, r, m, ax)
+        if out is not None:
+            if not keepdims:
+                out = np.reshape(out, _reduced(r.shape, ax))
+            if return_sign:
+                return out, (np.ones(np.shape(value(out))) if np.ndim(value(out)) else 1.0)
+            return out
     m = np.where(np.isfinite(m), m, 0.0)
     e = np.exp(a - m)
     if b is not None:
@@ -639,6 +648,42 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
     if return_sign:
         return out, (sgn if sgn.ndim else float(sgn))
     return out
+
+
+def _logsumexp_dominant(a: Any, r: np.ndarray, m: np.ndarray, ax: Any,
+                        want: str = "logsumexp") -> Any:
+    """``a_k + log1p(sum_{j != k} exp(a_j - a_k))`` (k the first maximum of each slice)
+    where that sum T is at most 1 in every slice, else None.
+
+    ``log(sum(exp(a - m)))`` has the second derivative ``s_k - s_k**2`` in the entry
+    that dominates, which cancels to 0 where the truth ``s_k (1 - s_k)`` is tiny
+    (4e-18 at a = (0, -40, -45)); here it is ``T / (1 + T) - T**2 / (1 + T)**2``, two
+    terms of which the first is at least (1 + T) times the second.  For T > 1 the
+    shifted form is the accurate one (its first derivative is ``1 - T / (1 + T)``
+    here): each form is used where it keeps full precision.  ``want``: "softmax" gives
+    ``(e_k + exp(a - a_k)) / (1 + T)`` instead, "log_softmax" ``a - a_k - log1p(T)``
+    (their Jacobian diagonals ``s_k (1 - s_k)`` and ``1 - s_k`` cancelled in
+    ``exp(a - logsumexp(a))`` and ``a - logsumexp(a)``).
+    """
+    with np.errstate(all="ignore"):
+        t = np.sum(np.exp(r - m), axis=ax, keepdims=True) - 1.0
+    if not np.all(t <= 1.0):
+        return None
+    axes = tuple(range(r.ndim)) if ax is None else ax
+    k = len(axes)
+    moved = np.moveaxis(r, axes, tuple(range(-k, 0)))
+    flat = np.reshape(moved, moved.shape[:moved.ndim - k] + (-1,))
+    first = np.zeros(flat.shape, dtype=bool)
+    np.put_along_axis(first, np.argmax(flat, axis=-1)[..., None], True, axis=-1)
+    mask = np.moveaxis(np.reshape(first, moved.shape), tuple(range(-k, 0)), axes)
+    ak = np.sum(np.where(mask, a, 0.0), axis=ax, keepdims=True)
+    ratio = np.where(mask, 0.0, np.exp(a - ak))
+    rest = np.sum(ratio, axis=ax, keepdims=True)
+    if want == "softmax":  # s = (e_k + exp(a - a_k)) / (1 + T): no 1 - s_k anywhere
+        return (np.where(mask, 1.0, 0.0) + ratio) / (1.0 + rest)
+    if want == "log_softmax":  # log s = (a - a_k, 0 at k) - log1p(T)
+        return np.where(mask, 0.0, a - ak) - np.log1p(rest)
+    return ak + np.log1p(rest)
 
 
 def _reduced(shape: tuple, ax: Any) -> tuple:
@@ -677,7 +722,24 @@ def softmax(x: Any, axis: Any = None) -> Any:
     array([[ 0.1875, -0.1875],
            [-0.1875,  0.1875]])
     """
-    return np.exp(x - logsumexp(x, axis=axis, keepdims=True))
+    s = _dominant_form(x, axis, "softmax")
+    return s if s is not None else np.exp(x - logsumexp(x, axis=axis, keepdims=True))
+
+
+def _dominant_form(x: Any, axis: Any, want: str) -> Any:
+    """:func:`_logsumexp_dominant`'s ``want`` for a traced x whose slices each have an
+    entry that dominates (T <= 1); None otherwise."""
+    a = _arr(x)
+    r = np.asarray(_plain(a))
+    if not (is_traced(a) and r.size and r.dtype.kind == "f" and type(r) is np.ndarray):
+        return None
+    ax = scalar_axis(axis, r.ndim)
+    ax = None if ax is None else _axes(ax, r.ndim)
+    with np.errstate(invalid="ignore"):
+        m = np.max(r, axis=ax, keepdims=True)
+    if not np.all(np.isfinite(m)):
+        return None
+    return _logsumexp_dominant(a, r, m, ax, want)
 
 
 def log_softmax(x: Any, axis: Any = None) -> Any:
@@ -708,7 +770,8 @@ def log_softmax(x: Any, axis: Any = None) -> Any:
     array([[ 0.75, -0.75],
            [-0.25,  0.25]])
     """
-    return _arr(x) - logsumexp(x, axis=axis, keepdims=True)
+    s = _dominant_form(x, axis, "log_softmax")
+    return s if s is not None else _arr(x) - logsumexp(x, axis=axis, keepdims=True)
 
 
 STATISTICS = {
