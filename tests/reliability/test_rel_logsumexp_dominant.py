@@ -19,6 +19,7 @@ import pytest
 
 import hyperdual as hd
 import reverse as rv
+import reverse.functions as F
 from tests._tolerance import assert_close_ulps
 
 
@@ -40,6 +41,9 @@ HELPERS = {
     # the Jacobian of log_softmax is I - 1 s^T: its diagonal 1 - s_i = sum_{j != i} s_j
     "hd.jacobian(log_softmax) * s": lambda x: hd.jacobian(hd.log_softmax, x) * _s(x)[:, None],
     "rv.jacobian(log_softmax) * s": lambda x: rv.jacobian(hd.log_softmax, x) * _s(x)[:, None],
+    # reverse.functions' own rules (the neural-network Functions): their backward formulas
+    "rv.jacobian(F.softmax)": lambda x: rv.jacobian(F.softmax, x),
+    "rv.jacobian(F.log_softmax) * s": lambda x: rv.jacobian(F.log_softmax, x) * _s(x)[:, None],
 }
 
 
