@@ -194,8 +194,14 @@ class SoftmaxCrossEntropy(Function):
 
     def backward(self, gy: Any, y: Any, x: Any) -> Any:
         n, c = x.shape
-        target = np.eye(c)[self.t] if self.labels else self.t
-        return (_softmax(x, 1) - target) * (gy / n)
+        if self.labels:
+            # s - onehot: at the label, -(1 - s_k) as minus the sum of the other s_j
+            # (s_k - 1 cancelled to 0 where the label's logit dominates: -4e-18 at
+            # (0, -40, -45))
+            s = _softmax(x, 1)
+            hot = np.eye(c, dtype=bool)[self.t]
+            return np.where(hot, 0.0 - _others(s, 1), s) * (gy / n)  # (no -0.0)
+        return (_softmax(x, 1) - self.t) * (gy / n)
 
 
 def _targets(t: Any, x_shape: tuple[int, ...]) -> np.ndarray:

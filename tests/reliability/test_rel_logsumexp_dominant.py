@@ -81,3 +81,17 @@ def test_logsumexp_over_an_axis_and_third_order(mod):
     a = np.array([0.0, -40.0, -45.0])
     got3 = hd.nth_derivative(lambda u: hd.logsumexp(a + u * np.eye(3)[0]), 0.0, 3)
     assert_close_ulps(got3, want3, ulps=16.0)
+
+
+def test_softmax_cross_entropy_gradient_at_a_dominant_label():
+    # d/dx_k of -log s_k (mean over the batch) is -(1 - s_k) / n: reverse's rule formed
+    # s_k - 1 and gave 0 where the label's logit dominates (truth -2.1e-18)
+    x = np.array([[0.0, -40.0, -45.0], [0.3, -0.2, 1.1]])
+    t = np.array([0, 2])
+    got = rv.gradient(lambda v: F.softmax_cross_entropy(np.reshape(v, (2, 3)), t), x.ravel())
+    want = []
+    for row, label in zip(x, t):
+        s = _s(row)
+        h = _truth(row)  # s_i (1 - s_i) on the diagonal: 1 - s_i = h_ii / s_i
+        want += [(-(h[i, i] / s[i]) if i == label else s[i]) / 2 for i in range(3)]
+    assert_close_ulps(got, np.array(want), ulps=8.0, cond=3)
