@@ -920,12 +920,13 @@ for _entry in _BINARY:
     _make_binary(*_entry)
 
 
+# beta's backward (no docstring of its own: it implements Function.backward's protocol,
+# whose documentation it inherits like every rule's backward): on plain float64 data the
+# cotangent meets B L_a as one product of mantissas and exponents
+# (``_exactdiff.special.beta_times``): the partial alone underflowed at a = e**300,
+# b = 2 (d/dv beta(exp(v), 2) was 0, truth -5.3e-261; the range watch's scaled
+# cotangent could not reach it); otherwise (graphs, Dual data, float32) the partials' path.
 def _beta_backward(self: Any, gy: Any, y: Any, a: Any, b: Any) -> Any:
-    """beta's backward: on plain float64 data the cotangent meets B L_a as one
-    product of mantissas and exponents (``_exactdiff.special.beta_times``): the
-    partial alone underflowed at a = e**300, b = 2 (d/dv beta(exp(v), 2) was 0,
-    truth -5.3e-261; the range watch's scaled cotangent could not reach it);
-    otherwise (graphs, Dual data, float32) the partials' path."""
     if not (is_plain(a, b, gy) and np.result_type(a, b, gy, 1.0) == np.float64):
         return _Binary.backward(self, gy, y, a, b)
     ia, ib = self._inputs

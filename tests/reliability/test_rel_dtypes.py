@@ -380,7 +380,9 @@ MIXED = {
     "where with np.float64": lambda v: np.where(v > 0.5, v, np.float64(1.0)),
     "concatenate": lambda v: np.concatenate([v, np.ones(2)]),
     "stack with a float": lambda v: np.stack([v[0], 1.0]),
-    "x ** np.float64": lambda v: v ** np.float64(2.0),
+    # (not 2.0: numpy 2.2's fast scalar power kept float32 for x ** np.float64(2.0),
+    # 0.5, 1, -1, where numpy 2.4 gives float64; 3.0 takes numpy's general path in both)
+    "x ** np.float64": lambda v: v ** np.float64(3.0),
     "float32 only": lambda v: 2.0 * v,
 }
 
