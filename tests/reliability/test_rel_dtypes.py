@@ -387,8 +387,17 @@ MIXED = {
 }
 
 
+_NUMPY1_SCALAR_CASES = {"np.float64 * sum", "sum + np.float64", "maximum with np.float64"}
+
+
 @pytest.mark.parametrize("name", list(MIXED))
 def test_value_and_tangent_take_the_dtype_numpy_gives_f(name):
+    if name in _NUMPY1_SCALAR_CASES and np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        # numpy 1's value-based casting (before NEP 50) promotes np.float64 scalars
+        # against 0-d float32 data differently from the array path reverse records
+        # (reverse's result stays float32 there; the derivative's numbers are checked
+        # below on every numpy): the dtype convention is numpy 2's
+        pytest.skip("numpy < 2: value-based casting of np.float64 scalars (pre NEP 50)")
     f = MIXED[name]
     x = np.array([0.3, 0.6, 0.9], dtype=F32)
     want = np.asarray(f(x)).dtype
