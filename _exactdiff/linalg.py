@@ -388,6 +388,14 @@ def _p_norm(x: Any, p: float, ax: Any, keepdims: bool) -> Any:
     return y
 
 
+def _keep_axes(y: Any, axis: Any) -> Any:
+    """``y`` with the reduced ``axis`` put back as length-1 axes (keepdims=True)."""
+    shape = list(_shape(y))
+    for ax in sorted(axis):
+        shape.insert(ax, 1)
+    return np.reshape(y, tuple(shape))
+
+
 def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any:  # noqa: A002
     r, c = axis
     nd = len(_shape(x))
@@ -410,24 +418,14 @@ def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any
             xt = np.where(zero[..., None, None], stand_in, xt)
             y = _matrix_norm(xt, ord, (nd - 2, nd - 1), False)
             y = np.where(zero, 0.0, y)
-            if keepdims:
-                shape = list(_shape(y))
-                for ax in sorted(axis):
-                    shape.insert(ax, 1)
-                y = np.reshape(y, tuple(shape))
-            return y
+            return _keep_axes(y, axis) if keepdims else y
         rule = EXTREME_SINGULAR_VALUE.get(engine_name(x)) if ord != "nuc" else None
         y = None if rule is None else rule(xt, ord == 2)
         if y is None:
             s = np.linalg.svd(xt, compute_uv=False)
             y = np.sum(s, axis=-1) if ord == "nuc" else (
                 np.max(s, axis=-1, **_MAX_INITIAL) if ord == 2 else np.min(s, axis=-1))
-        if keepdims:
-            shape = list(_shape(y))
-            for ax in sorted(axis):
-                shape.insert(ax, 1)
-            y = np.reshape(y, tuple(shape))
-        return y
+        return _keep_axes(y, axis) if keepdims else y
     if ord in (1, -1):
         col = np.sum(np.abs(x), axis=r, keepdims=True)
         y = np.max(col, axis=c, keepdims=True, **_MAX_INITIAL) if ord == 1 else \

@@ -492,31 +492,32 @@ def _pow_term_value(c: float, k: int, a: Any, ts: tuple) -> Any:
             # a**c times each factor divided by a, one at a time (the falling
             # factorial is a coefficient here, not an exponent: an inexact c - i
             # is not amplified by log a)
-            out = a ** c
-            for i in range(k):
-                out = out * (c - i)
-            for j in range(k):
-                out = out * (ts[j] / a) if j < len(ts) else out / a
-            for t in ts[k:]:
-                out = out * t
-            return out
+            return _power_times_factors(a, c, k, ts)
     if k and all(c != i for i in range(k)) and _far_plain_base(a, d):
         # a plain base whose a**(c - k) left the normal range beside Dual cotangents
         # or tangents (forward-over-reverse of a helper whose f closes over the outer
         # variable: d/dv (v**2)**-0.5 at 1e-120 inside reverse.hessian formed
         # c u**-1.5 = inf alone, -inf at every seed scale, truth -1e240): the same
         # product a**c times each factor over a, one at a time
-        out = a ** c
-        for i in range(k):
-            out = out * (c - i)
-        for j in range(k):
-            out = out * (ts[j] / a) if j < len(ts) else out / a
-        for t in ts[k:]:
-            out = out * t
-        return out
+        return _power_times_factors(a, c, k, ts)
     for t in ts:  # forward-over-reverse (Duals), lazy data: the plain products
         d = d * t
     return d
+
+
+def _power_times_factors(a: Any, c: Any, k: int, ts: Any) -> Any:
+    """c (c - 1) ... (c - k + 1) a**(c - k) times the factors ``ts``, formed as a**c times
+    each factor divided by a, one at a time: a**(c - k) alone may leave the normal
+    range where the product does not (the falling factorial is a coefficient here,
+    not an exponent: an inexact c - i is not amplified by log a)."""
+    out = a ** c
+    for i in range(k):
+        out = out * (c - i)
+    for j in range(k):
+        out = out * (ts[j] / a) if j < len(ts) else out / a
+    for t in ts[k:]:
+        out = out * t
+    return out
 
 
 def _far_plain_base(a: Any, d: Any) -> bool:
