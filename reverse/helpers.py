@@ -414,6 +414,33 @@ def _value_out(y: Variable, graph: bool = False) -> Any:
     return data
 
 
+def _retire(token: contextvars.Token) -> None:
+    """Retire the own inputs of the helper call that set ``token`` on
+    ``_CALL_INPUTS``: one that escaped (saved by f and used in a later call) is
+    a constant there (core.RETIRED_INPUTS)."""
+    for ref in _CALL_INPUTS.get() or ():
+        xv = ref()
+        if xv is not None:
+            RETIRED_INPUTS[id(xv)] = xv
+    _CALL_INPUTS.reset(token)
+
+
+def _retiring(impl: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator of a public helper whose own inputs are retired when it returns
+    (what :func:`_public` does, for helpers that keep their own dtype and range
+    handling: reverse.taylor_helpers)."""
+
+    @functools.wraps(impl)
+    def helper(*args: Any, **kwargs: Any) -> Any:
+        token = _CALL_INPUTS.set([])
+        try:
+            return impl(*args, **kwargs)
+        finally:
+            _retire(token)
+
+    return helper
+
+
 def _public(which: int | None = None, typed: bool = True
             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator of the public helpers (one wrapper: a frame and a check per call
@@ -436,13 +463,7 @@ def _public(which: int | None = None, typed: bool = True
             try:
                 r = impl(f, *args, **kwargs)
             finally:
-                # the call's own inputs are retired: one that escaped (saved by f and
-                # used in a later call) is a constant there (core.RETIRED_INPUTS)
-                for ref in _CALL_INPUTS.get() or ():
-                    xv = ref()
-                    if xv is not None:
-                        RETIRED_INPUTS[id(xv)] = xv
-                _CALL_INPUTS.reset(token)
+                _retire(token)
             x: Any = args[0] if args else kwargs.get("x")
             if typed:
                 d = r if which is None else r[which]

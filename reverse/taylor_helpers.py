@@ -35,6 +35,7 @@ from .helpers import (
     _ones,
     _out,
     _prepare,
+    _retiring,
     _unscaled,
 )
 
@@ -180,6 +181,7 @@ def _range_kept(data: Any, K: int) -> bool:
         and data.dtype == np.float64
 
 
+@_retiring
 def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *,
                 method: str = "taylor") -> Any:
     """``[f(x), f'(x), ..., f^(order)(x)]`` of a function of one variable.
@@ -240,6 +242,7 @@ def derivatives(f: Callable[[Any], Any], x: Any, order: int = 2, *,
     return _in_x_dtype(_finish(_nested_chain(y, xv, K, data, graph), graph, scalar), data)
 
 
+@_retiring
 def taylor(f: Callable[[Any], Any], x: Any, order: int, *, method: str = "taylor") -> Any:
     """Normalised Taylor coefficients ``f^(k)(x) / k!``, k = 0..order.
 
@@ -278,6 +281,7 @@ def taylor(f: Callable[[Any], Any], x: Any, order: int, *, method: str = "taylor
     return d * w.reshape(w.shape + (1,) * (len(d.shape) - 1))
 
 
+@_retiring
 def nth_derivative(f: Callable[[Any], Any], x: Any, n: int, *, method: str = "taylor") -> Any:
     """The n-th derivative ``f^(n)(x)``; see :func:`derivatives` for ``method``.
 
@@ -326,6 +330,7 @@ def nth_derivative(f: Callable[[Any], Any], x: Any, n: int, *, method: str = "ta
     return _in_x_dtype(_out(out.data, scalar, xv), data)
 
 
+@_retiring
 def directional_derivatives(f: Callable[[Any], Any], x: Any, v: Any, order: int, *,
                             method: str = "taylor") -> Any:
     """``d^k/dt^k f(x + t v)`` at t = 0 for k = 0..order.
@@ -388,6 +393,7 @@ def directional_derivatives(f: Callable[[Any], Any], x: Any, v: Any, order: int,
     return _in_x_dtype(_finish(orders, graph, False), data)
 
 
+@_retiring
 def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
                       method: str = "taylor") -> Any:
     """All partial derivatives of order ``order`` of a scalar f at x (a symmetric tensor).

@@ -267,3 +267,44 @@ def test_a_users_own_leaf_stays_an_outer_trace():
     assert isinstance(d, Variable) and d.data == 2.0
     d2 = hyperdual.derivative(lambda s: s * w, 3.0)
     assert isinstance(d2, Variable) and d2.data == 2.0
+
+
+# The Taylor helpers' method="backprop" made their own input leaves outside the
+# retirement of the first-order helpers, so an input saved there stayed a "live"
+# outer-trace Variable: reverse.derivatives(lambda y: saved * y ** 2, 1.5, 2,
+# method="backprop") returned variable([4.5 6. 4.]) (truth: plain numbers).
+_TAYLOR_ESCAPES = {
+    # name: (call that lets f save its input, factor the saved value brings: c)
+    "derivatives": lambda f: reverse.derivatives(f, 2.0, 3, method="backprop"),
+    "taylor": lambda f: reverse.taylor(f, 2.0, 2, method="backprop"),
+    "nth_derivative": lambda f: reverse.nth_derivative(f, 2.0, 2, method="backprop"),
+    "directional_derivatives": lambda f: reverse.directional_derivatives(
+        f, np.array([2.0]), np.array([1.0]), 2, method="backprop"),
+    "derivative_tensor": lambda f: reverse.derivative_tensor(
+        f, np.array([2.0]), 2, method="backprop"),
+}
+
+
+@pytest.mark.parametrize("escape", list(_TAYLOR_ESCAPES))
+@pytest.mark.parametrize("later", ["derivatives", "gradient", "hyperdual"])
+def test_escaped_taylor_backprop_input_is_a_constant(escape, later):
+    saved = []
+
+    def f(x):
+        saved.append(x)
+        return np.sum(x ** 3)
+
+    _TAYLOR_ESCAPES[escape](f)
+    c = saved[0]  # a Variable (or a node on one) of the returned call; its value is 2
+
+    def g(y):
+        return np.sum(c * 0.5) * y ** 3  # = y ** 3 where c = 2
+
+    if later == "derivatives":
+        got, want = reverse.derivatives(g, 1.5, 2, method="backprop"), [3.375, 6.75, 9.0]
+    elif later == "gradient":
+        got, want = reverse.gradient(g, 1.5), 6.75
+    else:
+        got, want = hyperdual.derivative(g, 1.5), 6.75
+    assert isinstance(got, (float, np.ndarray)), type(got)
+    np.testing.assert_allclose(got, want, rtol=1e-15)
