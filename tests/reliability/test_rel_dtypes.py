@@ -413,3 +413,40 @@ def test_value_and_tangent_take_the_dtype_numpy_gives_f(name):
     # the parts of a Dual agree with each other
     d = f(hd.Dual(x, np.ones(3, dtype=F32)))
     assert _dtype(d.real) == _dtype(d.dual) == want, name
+
+
+# ------------------------- two differentiated operands, float64 and float32 (issue #12)
+# A float64 scalar Dual holds its value as a Python float, which the binary rule took
+# for a weak Python constant: Dual(np.float64(2)) * Dual(np.float32(3)) was float32,
+# where numpy gives float64 for np.float64(2.0) * np.float32(3.0) (NEP 50).  The truth
+# is numpy's dtype for the values; every part takes it.
+_PAIR_OPS = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply,
+             "divide": np.divide, "power": np.power, "maximum": np.maximum,
+             "minimum": np.minimum, "hypot": np.hypot, "arctan2": np.arctan2}
+
+
+@pytest.mark.parametrize("op", list(_PAIR_OPS))
+@pytest.mark.parametrize("a", [np.float64(2.0), np.array(2.0), np.array([2.0])],
+                         ids=["np.float64", "0-d", "1-d"])
+@pytest.mark.parametrize("b", [F32(3.0), np.array(3.0, F32), np.array([3.0], F32)],
+                         ids=["np.float32", "0-d32", "1-d32"])
+def test_float64_and_float32_operands_promote_as_numpy(op, a, b):
+    if np.ndim(a) == 0 and np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        pytest.skip("numpy < 2: value-based casting of np.float64 scalars (pre NEP 50)")
+    fn = _PAIR_OPS[op]
+    for p, q in ((a, b), (b, a)):
+        want = np.result_type(fn(p, q))
+        for make in (lambda v: hd.Dual(v, 1.0), lambda v: hd.HyperDual(v, 1.0, 1.0, 0.0)):
+            y = fn(make(p), make(q))
+            assert all(_dtype(part) == want for part in y._parts()), (op, type(y).__name__)
+        y = fn(Variable(p), Variable(q))
+        assert _dtype(y.data) == want, op
+        y.backward()
+    # the derivative's numbers: d/dp + d/dq of fn at (a, b), against float64 closed forms
+    pa, qb = 2.0, 3.0
+    total = {"add": 2.0, "subtract": 0.0, "multiply": pa + qb, "divide": 1 / qb - pa / qb ** 2,
+             "power": qb * pa ** (qb - 1) + pa ** qb * np.log(pa), "maximum": 1.0,
+             "minimum": 1.0, "hypot": (pa + qb) / np.hypot(pa, qb),
+             "arctan2": (qb - pa) / (pa * pa + qb * qb)}[op]
+    got = fn(hd.Dual(a, 1.0), hd.Dual(b, 1.0)).dual
+    np.testing.assert_allclose(np.asarray(got, float).ravel(), total, rtol=1e-6)
