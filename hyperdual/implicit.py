@@ -161,8 +161,36 @@ def _corrected(f: Callable, x: np.ndarray, J: np.ndarray, params: tuple, order: 
     return z
 
 
+def _differentiable(a: Any) -> bool:
+    """Whether ``a`` carries an engine's perturbations (a Variable, Dual, HyperDual,
+    Taylor, or an object array holding one)."""
+    if _is_variable(a) or isinstance(a, (_Number, Taylor)):
+        return True
+    if isinstance(a, (list, tuple)) or isinstance(a, np.ndarray) and a.dtype == object:
+        return any(_differentiable(v) for v in np.ravel(np.asarray(a, dtype=object)))
+    return False
+
+
+def _check_closure(value: Any, name: str) -> None:
+    """Refuse a function that closes over a differentiable value of the enclosing
+    computation: at plain x and plain parameters its value still carries
+    derivatives.  The solution node (reverse) and the chord corrections (hyperdual)
+    differentiate through ``*params`` only, so such a value must be passed there;
+    dropping its derivative would be a silently wrong result."""
+    if _differentiable(value):
+        kind = "Variable" if _is_variable(value) else type(value).__name__
+        raise TypeError(
+            f"{name}: the function returned a {kind} at a plain x and plain params: it "
+            "closes over a differentiable value of the enclosing computation, whose "
+            "derivative the implicit function theorem here cannot see. Pass that value "
+            "through *params instead: the function takes it as an argument, f(x, a), "
+            f"and the call passes it, {name}(f, ..., a)")
+
+
 def _check_residual(f: Callable, x0: Any, params: tuple, name: str) -> None:
-    r = np.shape(_plain(f(x0, *params)))
+    value = f(x0, *params)
+    _check_closure(value, name)
+    r = np.shape(_plain(value))
     if r != np.shape(x0):
         raise ValueError(f"hyperdual.{name}: f(x, *params) must have x's shape {np.shape(x0)}, "
                          f"got {r}")
@@ -283,6 +311,7 @@ def fixed_point(g: Callable, x0: Any, *params: Any, solver: Any = None, tol: flo
     >>> bool(np.isclose(d, -x * np.sin(x) / (1 + np.sin(x)), rtol=1e-14))
     True
     """
+    _check_closure(g(_float_point(x0)[0], *(_plain(p) for p in params)), "fixed_point")
     return root(lambda x, *p: x - g(x, *p), x0, *params, solver=solver, tol=tol, order=order)
 
 
@@ -339,6 +368,7 @@ def minimize(f: Callable, x0: Any, *params: Any, method: str | None = None, tol:
 
     p0 = tuple(_plain(p) for p in params)
     x, shape = _float_point(x0)
+    _check_closure(f(x, *p0), "minimize")
 
     def fun(z):
         return float(_plain(f(np.reshape(z, shape), *p0)))
@@ -411,6 +441,7 @@ def root_scalar(f: Callable, bracket: tuple[float, float], *params: Any, tol: fl
 
     p0 = tuple(_plain(p) for p in params)
     lo, hi = (float(b) for b in bracket)
+    _check_closure(f(lo, *p0), "root_scalar")
 
     def fun(z):
         return float(_plain(f(z, *p0)))

@@ -306,3 +306,31 @@ def test_taylor_mode_through_the_solvers(eng):
                           2.0, 3)
     np.testing.assert_allclose(got, [2 ** (1 / 3), 2 ** (-2 / 3) / 3, -2 / 9 * 2 ** (-5 / 3),
                                      10 / 27 * 2 ** (-8 / 3)], rtol=1e-14)
+
+
+# A solver's function that closes over a differentiable value of the enclosing
+# computation (instead of taking it through *params) failed with reverse's and
+# hyperdual's generic "cannot convert a Variable/Dual to a plain numpy array"
+# (minimize's and root_scalar's float solves stripped it silently first).  The
+# error now names the fix; the same function with the value passed works.
+_CLOSURES = {
+    "root": lambda m, a: m.root(lambda x: x ** 2 - a, 1.0),
+    "fixed_point": lambda m, a: m.fixed_point(lambda x: 0.5 * (x + a / x), 1.0),
+    "root_scalar": lambda m, a: m.root_scalar(lambda x: x ** 2 - a, (0.1, 10.0)),
+    "minimize": lambda m, a: m.minimize(lambda x: np.sum((x ** 2 - a) ** 2), np.array([1.0]),
+                                        method="BFGS"),
+}
+
+
+@pytest.mark.parametrize("eng", ENGINES, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("name", list(_CLOSURES))
+def test_a_closure_over_a_differentiated_value_is_refused_with_the_fix(eng, name):
+    with pytest.raises(TypeError, match=r"closes over a differentiable value.*\*params"):
+        eng.derivative(lambda a: _CLOSURES[name](eng, a), 4.0)
+    # passed through params: sqrt(a)' = 1/4 at a = 4
+    passed = {"root": lambda a: eng.root(lambda x, b: x ** 2 - b, 1.0, a),
+              "fixed_point": lambda a: eng.fixed_point(lambda x, b: 0.5 * (x + b / x), 1.0, a),
+              "root_scalar": lambda a: eng.root_scalar(lambda x, b: x ** 2 - b, (0.1, 10.0), a),
+              "minimize": lambda a: np.sum(eng.minimize(
+                  lambda x, b: np.sum((x ** 2 - b) ** 2), np.array([1.0]), a))}[name]
+    np.testing.assert_allclose(eng.derivative(passed, 4.0), 0.25, rtol=1e-14)
