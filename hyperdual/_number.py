@@ -1843,12 +1843,9 @@ def _binary_general(rule, x, y):
     py = y._parts() if vy else None
     xr = px[0] if vx else _coerce_const(x)
     yr = py[0] if vy else _coerce_const(y)
-    # A Python float constant next to a float32 value stays a (weak) Python float,
-    # so the result keeps float32 as numpy's would; otherwise it becomes np.float64.
-    # (A Dual's Python-float value is a float64 value, strong as numpy's float64
-    # scalars are: Dual(np.float64(2)) * Dual(np.float32(3)) is float64.)
-    xr = xr if not vx and _weak(xr, yr) else _np_scalar(xr)
-    yr = yr if not vy and _weak(yr, xr) else _np_scalar(yr)
+    # A Python float next to a float32 value stays a (weak) Python float, so the
+    # result keeps float32 as numpy's would; otherwise it becomes np.float64.
+    xr, yr = (xr if _weak(xr, yr) else _np_scalar(xr)), (yr if _weak(yr, xr) else _np_scalar(yr))
     order = 2 if cls._NPARTS > 2 else 1
     if rule.scaled is not None and not (_lazy(xr) or _lazy(yr)) and (
             rule.scaled_when is None or rule.scaled_when(xr, yr, vx, vy)):
