@@ -113,4 +113,27 @@ def clip(a, a_min=None, a_max=None, out=None, **kw):
         r = g.maximum(r, a_min)
     if a_max is not None:
         r = g.minimum(r, a_max)
+    if a_min is not None and a_max is not None:
+        r = _equal_bounds(r, a_min, a_max)
     return r
+
+
+def _equal_bounds(r, lo, hi):
+    """Where ``lo == hi`` (finite) the clipped value is that bound whatever ``a``
+    is: ``a``'s derivative there is 0 (minimum(maximum(a, lo), hi) gave 0.25 at
+    a == lo == hi by its two 0.5/0.5 tie splits, a wrong derivative of a constant
+    function), and the bounds share theirs 0.5/0.5 (README, Conventions)."""
+    lv, hv = g.real_value(lo), g.real_value(hi)
+    if _is_foreign(lv) or _is_foreign(hv):
+        return r
+    lv, hv = np.asarray(lv), np.asarray(hv)  # (a list bound)
+    if lv.dtype.kind not in "fiub" or hv.dtype.kind not in "fiub":
+        return r
+    with np.errstate(invalid="ignore"):
+        tie = (lv == hv) & np.isfinite(lv)
+    if not tie.any():
+        return r
+    # (list bounds as arrays; Python numbers stay weak: a float32 x stays float32)
+    lo = np.asarray(lo, dtype=np.result_type(lv, 0.0)) if isinstance(lo, (list, tuple)) else lo
+    hi = np.asarray(hi, dtype=np.result_type(hv, 0.0)) if isinstance(hi, (list, tuple)) else hi
+    return where(tie, lo + 0.5 * (hi - lo), r)  # (the value: lo exactly; a Dual still)

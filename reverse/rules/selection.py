@@ -126,6 +126,14 @@ class Clip(Function):
         if hi is not None:
             hv = _value(hi)
             b = np.where(m < hv, 1.0, np.where(m == hv, 0.5, 0.0))
+            if lo is not None:
+                # lo == hi (finite): the value is that bound whatever x is, so x's
+                # derivative is 0 (not the two splits' 0.25 at x == lo == hi) and
+                # the bounds share theirs 0.5/0.5, as hyperdual.clip (README, Conventions)
+                with np.errstate(invalid="ignore"):
+                    tie = (lv == hv) & np.isfinite(lv)
+                if np.any(tie):
+                    a, b = np.where(tie, 0.0, a), np.where(tie, 0.5, b)
         dt = np.result_type(xv, *[_value(v) for v in (lo, hi) if v is not None])
         if dt.kind == "f":  # float32 gradients stay float32
             a, b = _as_dtype(a, dt), _as_dtype(b, dt)

@@ -44,6 +44,9 @@ CONVENTIONS = [
     ("maximum(x, x)", lambda x: np.maximum(x, x), 1.0, 1.0, 1.0, 0.0, False),
     ("clip at a_min", lambda x: np.clip(x, 0.0, 1.0), 0.0, 0.0, 0.5, 0.0, False),
     ("clip at a_max", lambda x: np.clip(x, 0.0, 1.0), 1.0, 1.0, 0.5, 0.0, False),
+    # lo == hi: constant in x, so 0 (minimum(maximum(x, lo), hi)'s two splits gave 0.25)
+    ("clip with lo == hi == x", lambda x: np.clip(x, 1.0, 1.0), 1.0, 1.0, 0.0, 0.0, False),
+    ("clip with lo == hi < x", lambda x: np.clip(x, 1.0, 1.0), 2.0, 1.0, 0.0, 0.0, False),
     ("arcsin(1)", np.arcsin, 1.0, np.pi / 2, INF, INF, True),
     ("arcsin(-1)", np.arcsin, -1.0, -np.pi / 2, INF, -INF, True),
     ("arccos(1)", np.arccos, 1.0, 0.0, -INF, -INF, True),
@@ -616,3 +619,18 @@ def test_norm_gradient_where_the_sum_of_squares_under_or_overflows(scale):
                         np.stack([m.hvp(np.linalg.norm, p, e) for e in np.eye(4)])):
                 err = np.abs(got - H)
                 assert np.all(err <= 16 * np.spacing(np.max(np.abs(H)))), (m.__name__, err)
+
+
+@pytest.mark.parametrize("m", [hd, rv])
+def test_clip_with_equal_bounds_gives_the_bounds_half_each(m):
+    """clip(x, lo, hi) with lo == hi is that bound for every x: x's derivative is 0 and
+    the bounds share 0.5/0.5 (their sum is 1: clip(t, t, t) = t); lo > hi is hi."""
+    def f(v):
+        return np.clip(v[0], v[1], v[2])
+
+    for p in ([1.0, 1.0, 1.0], [2.0, 1.0, 1.0], [0.0, 1.0, 1.0]):
+        np.testing.assert_array_equal(m.gradient(f, np.array(p)), [0.0, 0.5, 0.5])
+    np.testing.assert_array_equal(m.gradient(f, np.array([1.0, 2.0, 1.0])), [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(m.hessian(f, np.array([1.0, 1.0, 1.0])), np.zeros((3, 3)))
+    np.testing.assert_array_equal(m.derivative(lambda x: np.clip(x, [0.0, 1.0], 1.0),
+                                               np.ones(2)), [0.5, 0.0])
