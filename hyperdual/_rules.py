@@ -257,6 +257,12 @@ _u("erfc", special.erfc, math.erfc,
 _u("expit", special.expit, None,
    lambda x: 0.25 * g.sech2(0.5 * x),
    lambda x: -0.25 * (g.tanh(0.5 * x) * g.sech2(0.5 * x)))
+# log_expit' = expit(-x) (not 1 - expit(x), 0 from x = 37 on), log_expit'' =
+# -expit'(x) = -sech(x/2)**2 / 4; both to full relative precision at every x, and
+# their own derivatives are expit's rules again
+_u("log_expit", special.log_expit, None,
+   lambda x: g.expit(-x),
+   lambda x: -0.25 * g.sech2(0.5 * x))
 # No math.lgamma fast path: it is up to ~1e-13 (relative) away from scipy's gammaln,
 # so the scalar and array paths would disagree.
 _u("gammaln", special.gammaln, None,

@@ -265,6 +265,10 @@ if _sp is not None:
         # form expit(x) expit(-x) would cancel when differentiated again near 0
         ("Expit", _sp.expit, lambda gy, y, x: gy * _expit_prime(x), ("expit",),
          "np.exp(-x) / (1 + np.exp(-x)) ** 2", 0.5),
+        # log_expit' = expit(-x) (1 - expit(x) is 0 from x = 37 on); its derivative is
+        # Expit's rule again, -sech(x/2)**2 / 4 to full relative precision
+        ("LogExpit", _sp.log_expit, lambda gy, y, x: gy * _sp.expit(-x), ("log_expit",),
+         "1 / (1 + np.exp(x))", 0.5),
         ("Gammaln", _sp.gammaln, lambda gy, y, x: gy * _polygamma(0, x), ("gammaln",),
          "__import__('scipy.special').special.digamma(x)", 2.5),
         ("Digamma", _sp.digamma, _digamma_grad, ("digamma",),
