@@ -163,7 +163,8 @@ class SoftmaxCrossEntropy(Function):
     """Mean cross entropy of ``softmax(x)`` (rows of ``x``) against targets ``t``.
 
     ``t`` is either integer class labels of shape (N,) or target probabilities
-    of the same shape as ``x``.  The gradient is ``(softmax(x) - onehot(t)) / N``.
+    of the same shape as ``x``.  The gradient is ``(softmax(x) - onehot(t)) / N``
+    (``(softmax(x) * sum(t) - t) / N`` per row for targets whose rows do not sum to 1).
 
     Parameters
     ----------
@@ -201,7 +202,11 @@ class SoftmaxCrossEntropy(Function):
             s = _softmax(x, 1)
             hot = np.eye(c, dtype=bool)[self.t]
             return np.where(hot, 0.0 - _others(s, 1), s) * (gy / n)  # (no -0.0)
-        return (_softmax(x, 1) - self.t) * (gy / n)
+        # d/dx_j of -sum_i t_i log s_i is s_j sum_i t_i - t_j: s - t only where a row
+        # of t sums to exactly 1 (targets [1, 1] gave s - 1, the truth 2 s - 1)
+        total = np.sum(self.t, axis=1, keepdims=True)
+        s = _softmax(x, 1)
+        return ((s if np.all(total == 1.0) else s * total) - self.t) * (gy / n)
 
 
 def _targets(t: Any, x_shape: tuple[int, ...]) -> np.ndarray:

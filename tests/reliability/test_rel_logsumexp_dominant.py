@@ -95,3 +95,34 @@ def test_softmax_cross_entropy_gradient_at_a_dominant_label():
         h = _truth(row)  # s_i (1 - s_i) on the diagonal: 1 - s_i = h_ii / s_i
         want += [(-(h[i, i] / s[i]) if i == label else s[i]) / 2 for i in range(3)]
     assert_close_ulps(got, np.array(want), ulps=8.0, cond=3)
+
+
+def _soft_truth(x, t):
+    """d/dx of -mean_rows sum_j t_j log softmax(x)_j, at 50 digits: s_j sum(t) - t_j."""
+    with mp.workdps(50):
+        out = []
+        for row, trow in zip(x, t):
+            e = [mp.exp(mp.mpf(float(v))) for v in row]
+            z = sum(e)
+            st = sum(mp.mpf(float(v)) for v in trow)
+            out.append([float((ej / z * st - mp.mpf(float(tj))) / len(x))
+                        for ej, tj in zip(e, trow)])
+        return np.array(out)
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0, 0.3], ids=["normalised", "sum 2", "sum 0.3"])
+def test_softmax_cross_entropy_gradient_with_soft_targets(scale):
+    # soft targets: the gradient is s sum(t) - t per row; the rule formed s - t, the
+    # truth only where a row of t sums to 1 (t = [1, 1] at (0.3, -0.2): -0.378/-0.622
+    # where the truth is 0.245/-0.245).  Also near t = s, where s - t cancels (the
+    # truth is conditioned by (s + t) / |s - t|).
+    x = np.array([[0.3, -0.2, 1.1], [0.0, -40.0, -45.0], [2.0, 2.0, -1.0]])
+    s = np.exp(x - x.max(1, keepdims=True))
+    s /= s.sum(1, keepdims=True)
+    t = np.array([[0.2, 0.5, 0.3], [0.998, 0.001, 0.001], s[2] * (1 + 1e-9)]) * scale
+    want = _soft_truth(x, t)
+    cond = (s * t.sum(1, keepdims=True) + t) / len(x) / np.maximum(np.abs(want), 1e-300)
+    for m in (rv, hd):
+        got = m.gradient(lambda v: F.softmax_cross_entropy(np.reshape(v, (3, 3)), t),
+                         x.ravel())
+        assert_close_ulps(np.reshape(got, (3, 3)), want, ulps=16.0, cond=cond)
