@@ -1,5 +1,6 @@
 """Elementwise functions built from other rules: ``fmax``, ``fmin``,
-``nan_to_num``, ``angle`` and ``scipy.special.gammasgn`` of real input.
+``nan_to_num``, ``angle``, ``scipy.special.gammasgn`` of real input and
+``scipy.special.huber``, and the partials of ``pseudo_huber``.
 
 Written with numpy calls on whatever they are given, so both engines share one
 definition (registered by :mod:`hyperdual.rules.elementwise` and
@@ -14,6 +15,11 @@ Conventions
 * ``angle`` of a real number (0 or pi) and ``gammasgn`` (the sign of Gamma) are
   piecewise constant: their results are plain arrays (derivative 0), like
   the results of ``sign``-like value functions.
+* ``huber(delta, r)`` takes its inner branch ``r**2 / 2`` at ``abs(r) == delta``
+  (scipy's definition; the first derivatives of the two branches agree there);
+  ``huber`` and ``pseudo_huber`` are the constant inf for ``delta < 0`` (scipy's
+  value) and ``pseudo_huber`` the constant 0 at ``delta == 0`` (its partials
+  here are the rules' of both engines; its value is scipy's).
 
 Examples
 --------
@@ -29,7 +35,7 @@ from typing import Any
 import numpy as np
 import scipy.special as sp
 
-from ._common import value
+from ._common import fpe_ignored, value
 
 
 def fmax(a: Any, b: Any) -> Any:
@@ -60,3 +66,82 @@ def angle(z: Any, deg: bool = False) -> Any:
 def gammasgn(x: Any) -> Any:
     """``scipy.special.gammasgn``: the sign of Gamma, a constant."""
     return sp.gammasgn(np.asarray(value(x)))
+
+
+def huber(delta: Any, r: Any) -> Any:
+    """``scipy.special.huber``: ``r**2 / 2`` where ``abs(r) <= delta``, else
+    ``delta * (abs(r) - delta / 2)``; inf where ``delta < 0``."""
+    vd, vr = np.asarray(value(delta)), np.asarray(value(r))
+    with fpe_ignored():  # (the branch not taken may overflow)
+        inner = np.abs(vr) <= vd
+        out = np.where(inner, 0.5 * r * r, delta * (np.abs(r) - 0.5 * delta))
+    neg = vd < 0
+    return np.where(neg, np.inf, out) if np.any(neg) else out
+
+
+
+def pseudo_huber_parts(delta: Any, r: Any) -> tuple[Any, ...]:
+    """(bad, near, safe delta, u, w, t) for the partials of ``pseudo_huber(delta, r)``:
+    with ``q = r / delta`` and ``s = hypot(1, q)``, ``u = q / s``, ``w = 1 / s`` and
+    ``t = q / (1 + s)``, each at most 1 in size.  Where ``abs(r) <= delta`` (near)
+    they are formed from q; beyond, from ``p = delta / r`` (``u = sign(r) / h``,
+    ``w = abs(p) / h``, ``t = sign(r) / (abs(p) + h)`` with ``h = hypot(1, p)``), so
+    neither q nor p overflows (delta = 1e-200, r = 1e250) and their derivatives do
+    not cancel (``delta / hypot(delta, r)`` differentiated in delta cancelled to 0
+    at (1e-200, 1e-250); ``delta**2 (s - 1)`` cancels for small q and, as a
+    composition, divides by ``delta**3``).  ``bad``: the entries with
+    ``delta <= 0``, where pseudo_huber is a constant (inf, or 0 at ``delta == 0``);
+    the formulas run on delta = 1 there and the callers put 0."""
+    vd = np.asarray(value(delta))
+    bad = vd <= 0
+    if np.any(bad):
+        delta = np.where(bad, 1.0, delta)
+        vd = np.where(bad, 1.0, vd)
+    vr = np.asarray(value(r))
+    near = np.abs(vr) <= vd
+    if np.all(near):
+        return (bad, near, delta) + _ph_near(delta, r)
+    if not np.any(near):
+        return (bad, near, delta) + _ph_far(delta, r, vr)
+    # both kinds: each formula on safe values where the other is taken
+    a = _ph_near(delta, np.where(near, r, 0.0))
+    b = _ph_far(np.where(near, 0.0, delta), np.where(near, 1.0, r), np.where(near, 1.0, vr))
+    return (bad, near, delta) + tuple(np.where(near, x, y) for x, y in zip(a, b))
+
+
+def _ph_near(delta: Any, r: Any) -> tuple[Any, Any, Any]:
+    q = r / delta
+    s = np.hypot(1.0, q)
+    return q / s, 1.0 / s, q / (1.0 + s)
+
+
+def _ph_far(delta: Any, r: Any, vr: Any) -> tuple[Any, Any, Any]:
+    p = delta / r
+    h = np.hypot(1.0, p)
+    sg = np.sign(vr)  # (a constant: r's sign does not move)
+    ap = p * sg
+    return sg / h, ap / h, sg / (ap + h)
+
+
+def pseudo_huber_first(delta: Any, r: Any) -> tuple[Any, Any]:
+    """(d/d delta, d/dr) of ``pseudo_huber``: ``delta q**4 / (s (1 + s)**2)``
+    written ``r u t**2``, and ``r / s`` as ``r w`` (near) or ``delta u`` (see
+    :func:`pseudo_huber_parts`)."""
+    bad, near, delta, u, w, t = pseudo_huber_parts(delta, r)
+    dd = r * u * (t * t)
+    dr = r * w if np.all(near) else delta * u if not np.any(near) else \
+        np.where(near, r * w, delta * u)
+    if np.any(bad):
+        dd, dr = np.where(bad, 0.0, dd), np.where(bad, 0.0, dr)
+    return dd, dr
+
+
+def pseudo_huber_second(delta: Any, r: Any) -> tuple[Any, Any, Any]:
+    """(d2/d delta2, d2/d delta dr, d2/dr2) of ``pseudo_huber``:
+    ``-q**4 (2 s + 1) / (s**3 (1 + s)**2)`` as ``-u**2 t**2 (2 + 1/s)``,
+    ``(q / s)**3`` and ``(1 / s)**3``."""
+    bad, near, delta, u, w, t = pseudo_huber_parts(delta, r)
+    out = (-((u * u) * (t * t)) * (2.0 + w), u * u * u, w * w * w)
+    if np.any(bad):
+        out = tuple(np.where(bad, 0.0, v) for v in out)
+    return out

@@ -2373,7 +2373,7 @@ def _gather(seq):
 _SPECIAL = {"erf", "erfc", "expit", "gammaln", "digamma", "polygamma1", "polygamma2",
             "polygamma3", "xlogy", "gamma", "loggamma", "erfinv", "erfcinv", "erfcx", "ndtr",
             "log_ndtr", "ndtri", "i0e", "i1", "i1e", "entr", "logit", "xlog1py",
-            "rel_entr", "kl_div", "beta", "betaln", "log_expit"}
+            "rel_entr", "kl_div", "beta", "betaln", "log_expit", "pseudo_huber"}
 _INTERNAL = {"polygamma1", "polygamma2", "polygamma3"}  # reached as derivatives only
 def supported_functions() -> list:
     """Every numpy/scipy function with a forward-mode rule (rule families included)."""

@@ -924,6 +924,19 @@ def _xlog1py_partials(x, y, order, vx, vy):
     return out
 
 
+def _pseudo_huber_partials(d, r, order, vx, vy):
+    # scale-free forms of q = r/d (_exactdiff.elementwise): as a composition its
+    # Hessian at d = r = 1e200 divided by d**3 and lost the d-d entry
+    from _exactdiff import elementwise as _e
+
+    with _fpe_ignored():
+        dd, dr = _e.pseudo_huber_first(d, r)
+        out = {(1, 0): dd, (0, 1): dr}
+        if order > 1:
+            out[(2, 0)], out[(1, 1)], out[(0, 2)] = _e.pseudo_huber_second(d, r)
+    return out
+
+
 def _log_ratio(x, y):
     """log(x / y), through log1p((x - y) / y) when x is close to y (no cancellation)
     and as log(x) - log(y) where x / y leaves the normal range (log(x / y) was -inf
@@ -1080,6 +1093,7 @@ _b("float_power", np.float_power, None, _float_power_partials, "as power, in flo
 _b("logaddexp", np.logaddexp, None, _logaddexp_partials)
 _b("logaddexp2", np.logaddexp2, None, _logaddexp2_partials)
 _b("xlog1py", special.xlog1py, None, _xlog1py_partials)
+_b("pseudo_huber", special.pseudo_huber, None, _pseudo_huber_partials)
 _b("rel_entr", special.rel_entr, None, _rel_entr_partials)
 _b("kl_div", special.kl_div, None, _kl_div_partials)
 _b("beta", special.beta, None, _beta_partials,

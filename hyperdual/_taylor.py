@@ -1766,6 +1766,11 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
             return matmul(x, y)
         if ufunc is np.fmax or ufunc is np.fmin:
             return _fextreme(ufunc, x, y, top)
+        if ufunc is _special().huber:
+            # a composition of where and abs (shared with Dual and reverse)
+            from _exactdiff import elementwise as _e
+
+            return _e.huber(x, y)
         rule = BINARY_BY_UFUNC.get(ufunc)
         if rule is None:
             rule = next((r for r in BINARY.values() if r.ufunc is ufunc), None)

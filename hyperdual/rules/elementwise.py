@@ -9,6 +9,7 @@ rather than ``__array_ufunc__``, so they are registered here.
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 from _exactdiff import elementwise as _e
 
@@ -77,5 +78,5 @@ def i0(x):
 # composites shared with reverse mode (_exactdiff.elementwise); fmax/fmin are
 # ufuncs, found by _number._array_ufunc in the same table
 for _f, _impl in {np.fmax: _e.fmax, np.fmin: _e.fmin, np.nan_to_num: _e.nan_to_num,
-                  np.angle: _e.angle}.items():
+                  np.angle: _e.angle, special.huber: _e.huber}.items():
     implements(_f)(_impl)

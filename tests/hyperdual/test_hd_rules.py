@@ -103,6 +103,8 @@ UNARY_TABLE = {
              lambda x: 4.0 * x / SQPI * np.exp(-x * x), [-3.0, -0.5, 0.0, 1.2, 4.0]),
     "expit": (lambda x: 1.0 / (1.0 + np.exp(-x)), _expit_d1, _expit_d2,
               [-5.0, -0.5, 0.0, 1.2, 4.0]),
+    "log_expit": (special.log_expit, lambda x: special.expit(-x),
+                  lambda x: -special.expit(x) * special.expit(-x), [-40.0, -0.5, 0.0, 1.2, 40.0]),
     "gammaln": (special.gammaln, special.psi, lambda x: special.polygamma(1, x),
                 [0.1, 1.0, 2.5, 10.0]),
     "digamma": (special.psi, lambda x: special.polygamma(1, x),
@@ -533,6 +535,18 @@ BINARY_TABLE.update({
                lambda x, y: (math.log(x / y), 1 - x / y),
                lambda x, y: (1 / x, -1 / y, x / y ** 2), [(2.0, 3.0), (0.5, 0.2), (1.0, 1.0)]),
     "beta": (special.beta, _beta_grad, _beta_hess, [(2.0, 3.0), (0.5, 0.2), (4.5, 1.5)]),
+    # delta**2 (sqrt(1 + q**2) - 1), q = r / delta: d/dd = 2 delta (s - 1) - delta q**2 / s,
+    # d/dr = r / s; second: 2 (s - 1) - q**2 / s - q**4 / s**3, q**3 / s**3, 1 / s**3
+    "pseudo_huber": (special.pseudo_huber,
+                     lambda d, r: (2 * d * (math.hypot(1, r / d) - 1)
+                                   - d * (r / d) ** 2 / math.hypot(1, r / d),
+                                   r / math.hypot(1, r / d)),
+                     lambda d, r: (2 * (math.hypot(1, r / d) - 1)
+                                   - (r / d) ** 2 / math.hypot(1, r / d)
+                                   - (r / d) ** 4 / math.hypot(1, r / d) ** 3,
+                                   (r / d) ** 3 / math.hypot(1, r / d) ** 3,
+                                   1 / math.hypot(1, r / d) ** 3),
+                     [(1.0, 0.5), (2.0, -5.0), (0.3, 0.7)]),
     "betaln": (special.betaln,
                lambda a, b: (_psi(a) - _psi(a + b), _psi(b) - _psi(a + b)),
                lambda a, b: (_pg1(a) - _pg1(a + b), -_pg1(a + b), _pg1(b) - _pg1(a + b)),
@@ -553,7 +567,8 @@ NUMPY_BINARY = {
     "maximum": np.maximum, "minimum": np.minimum, "xlogy": special.xlogy,
     **{n: getattr(np, n) for n in ("remainder", "fmod", "floor_divide", "heaviside", "copysign",
                                     "float_power", "logaddexp", "logaddexp2")},
-    **{n: getattr(special, n) for n in ("xlog1py", "rel_entr", "kl_div", "beta", "betaln")},
+    **{n: getattr(special, n) for n in ("xlog1py", "rel_entr", "kl_div", "beta", "betaln",
+                                        "pseudo_huber")},
 }
 HD_BINARY = {
     "add": hyperdual.add, "subtract": hyperdual.subtract, "multiply": hyperdual.multiply,
@@ -562,7 +577,7 @@ HD_BINARY = {
     "xlogy": hyperdual.xlogy,
     **{n: getattr(hyperdual, n) for n in (
         "remainder", "fmod", "floor_divide", "heaviside", "copysign", "float_power", "logaddexp",
-        "logaddexp2", "xlog1py", "rel_entr", "kl_div", "beta", "betaln")},
+        "logaddexp2", "xlog1py", "rel_entr", "kl_div", "beta", "betaln", "pseudo_huber")},
 }
 
 
