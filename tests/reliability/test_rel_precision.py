@@ -82,6 +82,8 @@ REF = {
              lambda x: 4 * x / M.sqrt(M.pi) * M.exp(-x * x)),
     "expit": (lambda x: 1 / (1 + M.exp(-x)), lambda x: 1 / (4 * M.cosh(x / 2) ** 2),
               lambda x: -M.tanh(x / 2) / (4 * M.cosh(x / 2) ** 2)),
+    "log_expit": (lambda x: -M.log1p(M.exp(-x)), lambda x: 1 / (1 + M.exp(x)),
+                  lambda x: -1 / (4 * M.cosh(x / 2) ** 2)),
     "gammaln": (M.loggamma, M.digamma, lambda x: M.polygamma(1, x)),
     # private rule: tanh's derivative (hyperdual._rules.PRIVATE, reverse Sech2)
     "sech2": (lambda x: M.sech(x) ** 2, lambda x: -2 * M.tanh(x) * M.sech(x) ** 2,
@@ -666,6 +668,19 @@ def _betaln(a, b):
         return M.log(abs(M.beta(a, b)))
 
 
+def _pseudo_huber(d, r):
+    # scipy: inf for delta < 0 (a constant there: skipped as not finite)
+    return d * d * (M.sqrt(1 + (r / d) ** 2) - 1) if d > 0 else M.inf
+
+
+def _pseudo_huber_partials(d, r):
+    q = r / d
+    s = M.sqrt(1 + q * q)
+    return ([d * q ** 4 / (s * (s + 1) ** 2), r / s],
+            [[-q ** 4 * (2 * s + 1) / (s ** 3 * (s + 1) ** 2), q ** 3 / s ** 3],
+             [None, 1 / s ** 3]])
+
+
 def _xlog1py_ok(a, b):
     return a * M.log1p(b)
 
@@ -685,6 +700,7 @@ BINARY_REF.update({
                lambda a, b: ([M.log(a / b), 1 - a / b], [[1 / a, -1 / b], [None, a / b ** 2]])),
     "beta": (lambda a, b: M.beta(a, b), special.beta, _beta_scaled_partials),
     "betaln": (_betaln, special.betaln, _betaln_partials),
+    "pseudo_huber": (_pseudo_huber, special.pseudo_huber, _pseudo_huber_partials),
 })
 PAIRS = [(3e-200, 4e-200), (3e200, 4e200), (3e102, 4e102), (1.5, -0.7), (-2.0, 0.3),
          (1e-8, 2.0), (2.0, 1e-8), (0.5, 3.0), (7.0, -1e-3), (1e150, 1e-150),
