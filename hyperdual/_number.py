@@ -1039,9 +1039,25 @@ def _finish(cls, parts, tag, nd, shape, leads):
 #: Zero tangents kept next to an inf/nan derivative so far (a counter; a first-order
 #: helper whose call changed it is audited: hyperdual.helpers._audited).
 KEPT = [0]
-#: During that audit: k, the number of real directions of the stack, whose
-#: directions k..2k-1 are probes seeded with nan (see :func:`_structural`).
-AUDIT_K: contextvars.ContextVar[int] = contextvars.ContextVar("hyperdual_audit_k", default=0)
+#: During that audit: the k of every audited stack that is live (the number of real
+#: directions of a stack whose directions k..2k-1 are probes seeded with nan, see
+#: :func:`_structural`).  Every live one, not the innermost alone: a helper nested
+#: inside an audited one (hyperdual.gradient inside hyperdual.jacobian) audits its own
+#: stack, while the outer trace's arithmetic still runs inside its call (the outer
+#: stack's zeros must keep being told apart by their probes there).
+AUDIT_K: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
+    "hyperdual_audit_k", default=frozenset())
+
+
+def audit_k(k: int) -> contextvars.Token:
+    """Adds a live audited stack of ``k`` real directions (reset with the token)."""
+    return AUDIT_K.set(AUDIT_K.get() | {k})
+
+
+def _probed_k(n: int) -> int:
+    """k where a stack of ``n`` directions is a live audited one (n = 2k), else 0."""
+    ks = AUDIT_K.get()
+    return n // 2 if ks and not n % 2 and n // 2 in ks else 0
 
 
 def _structural(zero):
@@ -1053,8 +1069,8 @@ def _structural(zero):
     tangent of ``x**3`` is 0 but its probe is nan, so ``0 * cbrt'(0)`` is not
     kept (nan; the truth is 1)."""
     KEPT[0] += 1
-    k = AUDIT_K.get()
-    if k and zero.ndim and zero.shape[0] == 2 * k:
+    k = _probed_k(zero.shape[0]) if zero.ndim else 0
+    if k:
         zero = zero.copy()
         zero[:k] &= zero[k:]
     return zero
@@ -1070,12 +1086,12 @@ def _mul_coef(c, p, w=None):
     """
     if type(c) is float:
         if c == 0.0:
-            k = AUDIT_K.get()
-            if not k:
+            if not AUDIT_K.get():
                 return None
             # an audit: a computed zero partial (3 x**2 at 0) keeps the probes moving,
             # the real directions get the 0 of the first pass
-            if type(p) is np.ndarray and p.ndim and p.shape[0] == 2 * k:
+            k = _probed_k(p.shape[0]) if type(p) is np.ndarray and p.ndim else 0
+            if k:
                 out = np.zeros(p.shape, dtype=p.dtype)
                 out[k:] = c * p[k:]
                 return out

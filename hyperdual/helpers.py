@@ -147,14 +147,24 @@ def _nests(impl):
                     # redone below where one ran
                     out = _fp.armed(0, impl, f, *args)
                     if out is _fp.RESTART:
-                        return _ranged(impl, name, f, args, kwargs, None)
+                        out = _ranged(impl, name, f, args, kwargs, None)
+                        if _number.KEPT[0] != kept and not _AUDITING.get():
+                            # a zero kept in the outer trace's arithmetic inside the
+                            # nested call (cbrt(t**3) times an inner variable)
+                            return _audited(impl, name, f, args, kwargs, out)
+                        return out
                 else:
                     out = impl(f, *args, **kwargs)
             except _Delegate as d:
                 return getattr(d.engine, name)(f, *args)
             if _NESTED[0] != before and name in _RANGED and not kwargs:
                 # (kwargs: value_and_gradient called by gradient, or a redo)
-                return _ranged(impl, name, f, args, kwargs, out)
+                out = _ranged(impl, name, f, args, kwargs, out)
+                if name in _AUDITED and _number.KEPT[0] != kept and not _AUDITING.get():
+                    # a zero kept in the outer trace's arithmetic inside the nested
+                    # call (cbrt(t**3) times an inner variable): audited as any other
+                    return _audited(impl, name, f, args, kwargs, out)
+                return out
             if name in _AUDITED and _number.KEPT[0] != kept and not kwargs \
                     and not _AUDITING.get():  # (kwargs: gradient's own value_and_gradient)
                 return _audited(impl, name, f, args, kwargs, out)
@@ -244,7 +254,7 @@ def _probed_eps12(f, x0, shape, d1, d2, helper):
     e2 = np.reshape(d2, (1, m) + shape)
     e12 = np.zeros((2 * k, m) + shape, dtype=dt)
     tag = _seed_tag()
-    token, probes = _AUDITING.set(True), _number.AUDIT_K.set(k)
+    token, probes = _AUDITING.set(True), _number.audit_k(k)
     try:
         with _CallScope():
             y = _call(f, HyperDual._build((x0, e1, e2, e12), tag, 2), helper)
@@ -568,7 +578,7 @@ def derivative(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarr
     if _AUDITING.get():  # (see _audited) the direction and its nan probe, stacked
         seed = _elementwise_seed(x0, shape, "derivative")
         stack = np.stack(np.broadcast_arrays(seed, _probe(seed, x0)))
-        token = _number.AUDIT_K.set(1)
+        token = _number.audit_k(1)
         try:
             y = _call(f, Dual._build((x0, stack.astype(_dtype(x0))), tag, 1), "derivative")
         finally:
@@ -683,7 +693,7 @@ def _forward_jac(f, x0, shape, helper, scalar_only, scale=None):
         if _AUDITING.get():
             # (see _audited) directions k..2k-1 are nan-seeded probes of 0..k-1
             probe = _probe(seed, x0).astype(dt)
-            token = _number.AUDIT_K.set(k)
+            token = _number.audit_k(k)
             try:
                 y = _call(f, Dual._build((x0, np.concatenate([seed, probe])), tag, 1), helper)
             finally:
@@ -995,7 +1005,7 @@ def jvp(f: Callable, x, v, *, _scale: int | None = None) -> tuple:
         # (see _audited) the direction and its nan probe, stacked
         seed = np.broadcast_to(np.asarray(v0, dtype=dt), shape)
         stack = np.stack([seed, _probe(seed, x0).astype(dt)])
-        token = _number.AUDIT_K.set(1)
+        token = _number.audit_k(1)
         try:
             y = _call(f, Dual._build((x0, stack), tag, 1), "jvp")
         finally:

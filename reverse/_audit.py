@@ -413,6 +413,14 @@ def _clean_entries(gy: Any) -> Any:
     r, t = np.asarray(gy.real), np.asarray(gy.dual)
     if r.dtype.kind != "f" or t.dtype.kind != "f":
         return None
+    if gy.nd:
+        from hyperdual import _number
+
+        # a stack audited by hyperdual (a reverse pass inside its redo): the real
+        # lanes alone, the nan of a probe lane says that the cotangent moves, not
+        # that it is not O(h)
+        k = _number._probed_k(t.shape[0])
+        t = t[:k] if k else t
     with np.errstate(invalid="ignore"):
         finite, zero = np.isfinite(t), np.equal(t, 0)
         if gy.nd:

@@ -1024,7 +1024,7 @@ def _audited_hvp(f: Callable[[Any], Any], hyperdual: Any, data: Any, vdata: Any,
         with np.errstate(all="ignore"):
             probe = np.where((vdata != 0) & np.isfinite(data), np.nan, 0.0)
         tag = hyperdual.new_tag()
-        token = number.AUDIT_K.set(1)
+        token = number.audit_k(1)
         try:
             xv = Variable(hyperdual.Dual._build((data, np.stack([vdata, probe])), tag, 1))
             y = _evaluate(f, xv)

@@ -331,9 +331,7 @@ def test_second_derivative_computed_zero(eng, h):
     _truth_or_nan(eng.hessian(lambda t: h(t) * (1.0 + t), 0.0), 2.0)
 
 
-_NESTED_SECOND_LEFT = {("hyperdual", "hyperdual", "cbrt(x0**3)*x1"),
-                       ("hyperdual", "reverse", "cbrt(x0**3)*x1"),
-                       ("reverse", "hyperdual", "cbrt(x0**3)*x1"),
+_NESTED_SECOND_LEFT = {("reverse", "hyperdual", "cbrt(x0**3)*x1"),
                        ("reverse", "reverse", "cbrt(x0**3)*x1"),
                        ("hyperdual", "reverse", "sqrt(x0)**2*x1")}
 
