@@ -319,15 +319,65 @@ def audit(y: Variable, seed: Any, target: Variable | None,
         results = redo(live)
     if DIRTY[0] == before:
         return results
+    lanes = _outer_lanes(nodes, seed) if strip else None
     merged = []
     for x, g in results:
         a = leaf_grads.get(id(x))
         if a is not None:
             if type(a) is PendingScatter:
                 a = a.materialize()
-            g = _poisoned(g, np.asarray(_real(a)), y, seed)
+            g = _poisoned(g, np.asarray(_real(a)), y, seed, lanes)
         merged.append((x, g))
     return merged
+
+
+def _outer_lanes(nodes: list, seed: Any) -> tuple | None:
+    """The directions of the outer forward trace that the pass's data move (a
+    reverse pass on Dual data of a hyperdual helper outside): ``(tag, nd, moving)``,
+    ``moving`` a bool per direction (one for ``nd`` 0).  A direction that no value of
+    the graph moves cannot move the pass's results: there a computed zero's nan
+    need not go (``d/dy (sqrt(y)**2 x0) + x1**2``: the inner pass sees x0 alone, so
+    x1's entry of the outer gradient keeps its 4).  None where that is not one
+    level of outer Duals with plain parts, or a value was dropped (a releasing pass)."""
+    found: list = [None, None, None]
+
+    def see(v: Any) -> bool:
+        if isinstance(v, Variable):
+            v = v.data
+            if v is None:
+                return False
+        if not core._is_dual(v):
+            return True
+        if getattr(v, "coef", None) is not None or getattr(v, "nd", 0) > 1 \
+                or core._is_dual(v.real) or core._is_dual(v.dual):
+            return False
+        if found[0] is None:
+            found[0], found[1] = v.tag, v.nd
+        elif found[0] is not v.tag or found[1] != v.nd:
+            return False
+        d = np.asarray(v.dual)
+        if d.dtype.kind != "f":
+            return False
+        with np.errstate(invalid="ignore"):
+            m = np.not_equal(d, 0)  # (nan too)
+        m = m.reshape(m.shape[0], -1).any(axis=1) if v.nd else np.asarray(m.any())
+        found[2] = m if found[2] is None else np.broadcast_to(found[2], m.shape) | m
+        return True
+
+    if not see(seed):
+        return None
+    for f in nodes:
+        out = f.output()
+        if out is None or not see(out):
+            return None
+        for x in f._inputs:
+            if type(x) is _LeafAlias:
+                x = x.target()
+            if x is not None and not see(x):
+                return None
+    if found[0] is None or found[2] is None:
+        return None
+    return found[0], found[1], found[2]
 
 
 def _other_leaf(x: Any, target: Variable) -> bool:
@@ -348,8 +398,22 @@ def _primal(v: Any) -> Any:
     return v
 
 
-def _nan_at(v: Any, mask: Any) -> Any:
-    """``v`` (a Dual of outer traces, or its parts) nan in every part where ``mask``."""
+def _nan_at(v: Any, mask: Any, lanes: tuple | None = None) -> Any:
+    """``v`` (a Dual of outer traces, or its parts) nan in every part where ``mask``
+    (in the directions ``lanes`` says the pass's data move, see :func:`_outer_lanes`)."""
+    if lanes is not None and core._is_dual(v) and v.tag is lanes[0] and v.nd == lanes[1] \
+            and not core._is_dual(v.real) and not core._is_dual(v.dual):
+        real = _nan_at(v.real, mask)
+        d = np.asarray(v.dual)
+        moving = lanes[2]
+        if v.nd:
+            if moving.shape[0] != d.shape[0]:
+                return _nan_at(v, mask)
+            moving = moving.reshape((-1,) + (1,) * (d.ndim - 1))
+        sel = np.logical_and(moving, mask)
+        dual = np.where(sel, np.array(np.nan, dtype=d.dtype), d)
+        dual = float(dual) if type(v.dual) is float else dual
+        return type(v)._build((real, dual), v.tag, v.nd)
     if core._is_dual(v):
         return type(v)._build(tuple(_nan_at(p, mask) for p in v._parts()), v.tag, v.nd)
     a = np.asarray(v)
@@ -357,7 +421,8 @@ def _nan_at(v: Any, mask: Any) -> Any:
     return float(out) if type(v) is float else out
 
 
-def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None) -> Any:
+def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None,
+              lanes: tuple | None = None) -> Any:
     """``g`` with nan where the audit's gradient is nan and ``g`` is not (on a graph:
     a nan that depends on ``y``, so that differentiating ``g`` again, as a nested
     or second-order helper does, gives nan there too, never the 0 of the guard's
@@ -369,7 +434,7 @@ def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None) -> Any:
         p = np.asarray(_primal(v))
         with np.errstate(invalid="ignore"):
             mask = np.broadcast_to(np.isnan(audited), p.shape) & ~np.isnan(p)
-        return _nan_at(v, mask) if mask.any() else g
+        return _nan_at(v, mask, lanes) if mask.any() else g
     if not _plain(v):
         return g
     v = np.asarray(v)

@@ -348,11 +348,6 @@ def test_second_order_computed_zero_nested(outer, inner, name):
     _truth_or_nan(J, MIXED)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reverse inside a hyperdual helper: the audit of the inner pass runs on the real "
-    "parts and makes an entry it finds computed nan in every outer direction (the "
-    "kept zero's parts are all 0, so its directions cannot be told apart there; "
-    "README, Conventions)"))
 def test_reverse_in_hyperdual_nan_stays_in_its_direction():
     # gradient of d/dy (sqrt(y)**2 x0) + x1**2 at (1, 2): [1, 4] (x0's entry may be
     # nan, as in the other three nestings); hyperdual-in-reverse gives [nan, nan]
@@ -454,3 +449,4 @@ def test_jvp_keeps_structural_and_clean_zeros(eng):
                   [-2.0, 0.0], False)
     _truth_or_nan(eng.vjp(lambda x: np.sum(safe(x)), np.array([-1.0, 0.0]), 1.0)[1],
                   [-2.0, 0.0], False)
+
