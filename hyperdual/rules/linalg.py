@@ -265,12 +265,13 @@ def _gap_inverse(w, name, what, squared=False, need=None):
     extreme singular value of ``norm(a, 2)``): only a value repeating that one
     raises, and F is 0 between other repeated values (their vectors' tangents are
     then not the truth, which does not exist, and the caller does not use them).
+    ``squared`` (svd): returns ``(F, G)`` with ``G[i, j] = 1 / (w[j] + w[i])``, so that
+    ``F * G = 1 / (w[j]**2 - w[i]**2)`` without squaring: squares of singular values
+    near 1e-300 underflow (distinct values looked repeated) and near 1e300 overflow.
+    Values repeat when their gap is below 8 n eps max|w| (unsquared in both cases).
     """
     wv = g.real_value(w)
     n = wv.shape[-1]
-    if squared:
-        w = w * w
-        wv = wv * wv
     diff = wv[..., None, :] - wv[..., :, None]
     scale = np.max(np.abs(wv), axis=-1, keepdims=True, initial=0.0)[..., None]
     tol = 8 * n * np.finfo(wv.dtype).eps * scale
@@ -288,9 +289,13 @@ def _gap_inverse(w, name, what, squared=False, need=None):
     eye = np.eye(n, dtype=wv.dtype)
     if need is not None and np.any(degenerate):
         keep = np.where(degenerate, 0.0, 1.0 - eye).astype(wv.dtype)
-        return keep / (w[..., None, :] - w[..., :, None] + (1.0 - keep))
-    d = w[..., None, :] - w[..., :, None] + eye
-    return (1.0 - eye) / d
+    else:
+        keep = 1.0 - eye
+    f = keep / (w[..., None, :] - w[..., :, None] + (1.0 - keep))
+    if not squared:
+        return f
+    # off the diagonal and between distinct values, w[j] + w[i] >= |w[j] - w[i]| > 0
+    return f, 1.0 / (w[..., None, :] + w[..., :, None] + (1.0 - keep))
 
 
 def _zero_singular_square(s, name="svd"):
@@ -462,8 +467,8 @@ def _svd_rule(p, t, full_matrices=True, compute_uv=True, need=None):
     partial = isinstance(need, int) or need == "lenient"
     u, s, vh = _svd_vectors(a, "values" if partial else need)
     v = _swap(vh)
-    f = _gap_inverse(s, "svd", "singular values", squared=True,
-                     need=need if partial else None)
+    f, h = _gap_inverse(s, "svd", "singular values", squared=True,
+                        need=need if partial else None)
     sv = g.real_value(s)
     if partial:  # only some columns are used: column `need` must be nonzero if m != n
         if need != "lenient":
@@ -484,8 +489,10 @@ def _svd_rule(p, t, full_matrices=True, compute_uv=True, need=None):
     ts = np.diagonal(dp, axis1=-2, axis2=-1)
     row, col = s[..., None, :], s[..., :, None]
     dpt = _swap(dp)
-    tu = np.matmul(u, f * (dp * row + col * dpt))
-    tv = np.matmul(v, f * (col * dp + dpt * row))
+    # f * (s_j dp + s_i dp^T) / (s_j + s_i): the ratios s/(s_i + s_j) stay in [0, 1]
+    rh, ch = row * h, col * h
+    tu = np.matmul(u, f * (dp * rh + ch * dpt))
+    tv = np.matmul(v, f * (ch * dp + dpt * rh))
     if m > n:
         tu = tu + (np.matmul(ta, v) - np.matmul(u, dp)) / (row + zero)
     elif n > m:

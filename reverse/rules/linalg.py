@@ -98,13 +98,14 @@ def _diag_embed(v: Any) -> Any:
 
 
 def _gap_inverse(w: Any, squared: bool = False) -> tuple[Any, np.ndarray]:
-    """``F[i, j] = 1/(w[j] - w[i])`` (of squares for svd), 0 on the diagonal and at
-    repeated values (returned as a mask: the caller raises if they matter)."""
+    """``F[i, j] = 1/(w[j] - w[i])``, 0 on the diagonal and at repeated values
+    (returned as a mask: the caller raises if they matter).  ``squared`` (svd): F is
+    the pair ``(1/(w[j] - w[i]), 1/(w[j] + w[i]))`` whose product is ``1/(w[j]**2 -
+    w[i]**2)``, never formed: squares of singular values near 1e-300 underflow
+    (distinct values looked repeated), near 1e300 overflow.  Values repeat when their
+    gap is below 8 n eps max|w| (unsquared in both cases)."""
     wv = np.asarray(_value(w))
     n = wv.shape[-1]
-    if squared:
-        w = w * w
-        wv = wv * wv
     diff = wv[..., None, :] - wv[..., :, None]
     scale = np.max(np.abs(wv), axis=-1, keepdims=True, initial=0.0)[..., None]
     tol = 8 * n * np.finfo(wv.dtype).eps * scale
@@ -112,7 +113,11 @@ def _gap_inverse(w: Any, squared: bool = False) -> tuple[Any, np.ndarray]:
     degenerate = (np.abs(diff) <= tol) & (eye == 0)
     keep = np.where(degenerate | (eye != 0), 0.0, 1.0).astype(wv.dtype)
     d = np.expand_dims(w, -2) - np.expand_dims(w, -1) + (1.0 - keep)
-    return keep / d, degenerate
+    if not squared:
+        return keep / d, degenerate
+    # between distinct values w[j] + w[i] >= |w[j] - w[i]| > 0
+    total = np.expand_dims(w, -2) + np.expand_dims(w, -1) + (1.0 - keep)
+    return (keep / d, 1.0 / total), degenerate
 
 
 def _check_degenerate(degenerate: np.ndarray, inner: Any, name: str, what: str,
@@ -452,7 +457,7 @@ class SVD(Function):
         u, s, vh = _unpack_svd(y, m, n)
         gu, gs, gvh = _unpack_svd(gy, m, n)
         v, gv = _swap(vh), _swap(gvh)
-        f, degenerate = _gap_inverse(s, squared=True)
+        (f, h), degenerate = _gap_inverse(s, squared=True)
         ju = np.matmul(_swap(u), gu)
         ju = ju - _swap(ju)
         jv = np.matmul(vh, gv)
@@ -473,7 +478,8 @@ class SVD(Function):
         if m == n:
             _check_zero_singular(s, gu, gv, gs)
         row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
-        mid = (f * ju) * row + _diag_embed(gs) + col * (f * jv)
+        # f h = 1/(s_j^2 - s_i^2); s h = s/(s_i + s_j) stays in [0, 1] at any scale
+        mid = (f * ju) * (row * h) + _diag_embed(gs) + (col * h) * (f * jv)
         ga = np.matmul(np.matmul(u, mid), vh)
         if m != n and min(m, n) > 0 and np.any(np.asarray(_value(s))[..., -1] == 0):
             raise DegenerateDerivativeError(

@@ -1,0 +1,90 @@
+"""Singular values and vectors of matrices with entries near 1e-300 and 1e300.
+
+The svd rules formed 1/(s_j^2 - s_i^2) from squared singular values: at 1e-300
+the squares underflow to 0, so the distinct values 1e-300 and 2e-300 were called
+repeated and the derivative raised (forward gradient, reverse Hessian); at 1e300
+they overflow.  The gap is now 1/(s_j - s_i) times 1/(s_j + s_i), and "repeated"
+is judged on the unsquared values.  Truth: the closed form of the singular values
+of a 2x2 matrix, differentiated by sympy; scaling by powers of two is exact, values
+are homogeneous of degree 1 (gradient scale-free, Hessian scales as 1/s).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import hyperdual as hd
+import reverse as rv
+from tests._tolerance import assert_close_ulps
+
+X0 = np.array([1.5, 0.25, -0.75, 2.0])
+SCALES = [2.0 ** -996, 2.0 ** -498, 1.0, 2.0 ** 498, 2.0 ** 996]  # ~1e-300 .. 1e300
+
+
+def _truth(index):
+    """Gradient and Hessian of singular value ``index`` of [[a, b], [c, d]] at X0."""
+    a, b, c, d = sym = sp.symbols("a b c d", real=True)
+    p = sp.sqrt((a + d) ** 2 + (b - c) ** 2)
+    q = sp.sqrt((a - d) ** 2 + (b + c) ** 2)
+    s = (p + q) / 2 if index == 0 else (p - q) / 2
+    at = dict(zip(sym, [sp.Rational(v) for v in X0]))
+    grad = [sp.diff(s, v).subs(at).evalf(50) for v in sym]
+    hess = [[sp.diff(s, v, w).subs(at).evalf(50) for w in sym] for v in sym]
+    return np.array(grad, dtype=float), np.array(hess, dtype=float)
+
+
+def _value(index):
+    return lambda x: np.linalg.svd(x.reshape(2, 2))[1][index]
+
+
+@pytest.mark.parametrize("engine", [hd, rv])
+@pytest.mark.parametrize("index", [0, 1])
+@pytest.mark.parametrize("scale", SCALES)
+def test_singular_value_derivatives_across_range(engine, index, scale):
+    grad, hess = _truth(index)
+    x = X0 * scale
+    assert_close_ulps(engine.gradient(_value(index), x), grad, ulps=64, cond=4.0)
+    assert_close_ulps(engine.hessian(_value(index), x) * scale, hess, ulps=64, cond=16.0)
+
+
+@pytest.mark.parametrize("engine", [hd, rv])
+def test_distinct_tiny_singular_values_are_not_repeated(engine):
+    # s = (2e-300, 1e-300): d s_max / dA = u_1 v_1^T = e_4; Hessian in b, c: 1/(s1^2 - s2^2)
+    x = np.array([1e-300, 0.0, 0.0, 2e-300])
+    np.testing.assert_array_equal(engine.gradient(_value(0), x), [0, 0, 0, 1])
+    h = engine.hessian(_value(0), x)
+    truth = np.zeros((4, 4))
+    truth[1:3, 1:3] = np.array([[2.0, 1.0], [1.0, 2.0]]) / 3e-300
+    assert_close_ulps(h, truth, ulps=64, cond=4.0)
+
+
+@pytest.mark.parametrize("engine", [hd, rv])
+@pytest.mark.parametrize("scale", [2.0 ** -498, 2.0 ** 498])
+def test_singular_vector_derivatives_scale(engine, scale):
+    # u[0, 0] v[0, 0] (sign-free) is homogeneous of degree 0: gradient scales as 1/s
+    def f(x):
+        u, _, vh = np.linalg.svd(x.reshape(2, 2))
+        return u[0, 0] * vh[0, 0]
+
+    a = sp.Matrix(2, 2, [sp.Rational(v) for v in X0])
+    eps = sp.Rational(1, 10 ** 30)
+    grad = []
+    for k in range(4):  # central difference of the exact product at 50 digits
+        e = sp.zeros(2, 2)
+        e[k // 2, k % 2] = eps
+        fp, fm = (_uv00(a + e), _uv00(a - e))
+        grad.append(float((fp - fm) / (2 * eps)))
+    assert_close_ulps(engine.gradient(f, X0 * scale) * scale, np.array(grad), ulps=64,
+                      cond=16.0)
+
+
+def _uv00(a):
+    """u[0, 0] v[0, 0] of the largest singular value: the top eigenvectors of
+    a a^T and a^T a (the product of their first entries, sign-free via u^T a v > 0)."""
+    import mpmath
+    mpmath.mp.dps = 60
+    m = mpmath.matrix([[mpmath.mpf(sp.N(a[i, j], 60)) for j in range(2)] for i in range(2)])
+    u, s, v = mpmath.svd_r(m)
+    return sp.Float(str(u[0, 0] * v[0, 0]), 60)
