@@ -100,3 +100,19 @@ def ufunc_keywords(engine: str, name: str, keys: list) -> str:
         hint = f" Cast the operands instead: {name}(x.astype(dtype))."
     return (f"{engine}: {name}(..., {'=..., '.join(keys)}=...) is not supported (keyword "
             f"arguments {keys} of an elementwise ufunc).{hint}")
+
+
+def zero_singular_square(engine_note: str) -> str:
+    """Message for the singular vectors of a zero singular value of a square matrix.
+
+    The factors have no derivative there but many functions of them do (the product
+    ``U S Vh`` is the matrix itself), so the text says what to differentiate instead.
+    """
+    return (
+        "numpy.linalg.svd: a zero singular value of a square matrix (to working "
+        "precision): numpy keeps it >= 0, so its singular vectors flip sign with the "
+        "direction of the perturbation and have no derivative there. The factors have "
+        "none, but sign-free functions of them may: for U @ diag(S) @ Vh differentiate "
+        "the matrix itself (it is a); for functions of the singular values alone use "
+        "np.linalg.svd(a, compute_uv=False) or np.linalg.norm(a, 2 / -2 / 'nuc')"
+        + engine_note)

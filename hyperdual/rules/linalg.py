@@ -45,6 +45,7 @@ import math
 import numpy as np
 
 from _exactdiff import linalg as _shared
+from _exactdiff.messages import zero_singular_square
 from _exactdiff.statistics import as_dtype
 
 from .. import _generic as g
@@ -313,11 +314,10 @@ def _zero_singular_square(s, name="svd"):
         return
     tol = 8 * n * np.finfo(sv.dtype).eps * sv[..., :1]
     if np.any(sv[..., -1:] <= tol):
-        raise DegenerateDerivativeError(
-            f"numpy.linalg.{name}: a zero singular value of a square matrix (to working "
-            "precision): numpy keeps it >= 0, so its singular vectors flip sign with the "
-            "direction of the perturbation and have no derivative there; use "
-            "np.linalg.svd(a, compute_uv=False) for singular values only")
+        raise DegenerateDerivativeError(zero_singular_square(
+            "; forward mode forms every vector's tangent, so it raises whenever U or Vh "
+            "is used here: reverse mode (reverse.gradient) raises only where the result "
+            "depends on the sign of those vectors"))
 
 
 # ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import linalg as _shared
+from _exactdiff.messages import zero_singular_square
 from _exactdiff.statistics import as_dtype
 
 from ..core import FUNCTIONS, Function, Variable, _value
@@ -198,11 +199,8 @@ def _check_zero_singular(s: Any, gu: Any, gv: Any, gs: Any) -> None:
     cols = np.expand_dims(zero, -2)
     tol = 8 * n * np.finfo(sv.dtype).eps * scale
     if any(np.any(np.abs(np.where(cols, p, 0)) > tol) for p in parts):
-        raise DegenerateDerivativeError(
-            "numpy.linalg.svd: a zero singular value of a square matrix (to working "
-            "precision): numpy keeps it >= 0, so its singular vectors flip sign with the "
-            "direction of the perturbation and have no derivative there; use "
-            "np.linalg.svd(a, compute_uv=False) for singular values only")
+        raise DegenerateDerivativeError(zero_singular_square(
+            "; here the result depends on the sign of those vectors"))
 
 
 def _as_operand(x: Any) -> Any:

@@ -17,6 +17,7 @@ import sympy as sp
 
 import hyperdual as hd
 import reverse as rv
+from hyperdual.linalg import DegenerateDerivativeError
 from tests._tolerance import assert_close_ulps
 
 X0 = np.array([1.5, 0.25, -0.75, 2.0])
@@ -88,3 +89,24 @@ def _uv00(a):
     m = mpmath.matrix([[mpmath.mpf(sp.N(a[i, j], 60)) for j in range(2)] for i in range(2)])
     u, s, v = mpmath.svd_r(m)
     return sp.Float(str(u[0, 0] * v[0, 0]), 60)
+
+
+def test_zero_singular_value_message_says_what_to_do():
+    # U S Vh of a singular matrix: the factors have no derivative, the product does
+    def rebuilt(x):
+        u, s, vh = np.linalg.svd(x.reshape(2, 2))
+        return np.sum((u * s) @ vh)
+
+    def vector(x):
+        return np.linalg.svd(x.reshape(2, 2))[2][1, 1] ** 3
+
+    x = np.array([1.0, 2.0, 2.0, 4.0])
+    for engine, f in ((hd, rebuilt), (rv, vector)):
+        with pytest.raises(DegenerateDerivativeError) as info:
+            engine.gradient(f, x)
+        text = str(info.value)
+        assert "differentiate the matrix itself" in text
+        assert "compute_uv=False" in text and "np.linalg.norm" in text
+    assert_close_ulps(rv.gradient(rebuilt, x), np.ones(4), ulps=64, cond=4.0)
+    text = str(pytest.raises(DegenerateDerivativeError, hd.gradient, rebuilt, x).value)
+    assert "reverse mode" in text
