@@ -22,6 +22,7 @@ from _exactdiff import elementwise as _elementwise
 from _exactdiff import linalg as _shared_linalg
 from _exactdiff._common import finite_array as _finite_array
 from _exactdiff._common import operand as _operand
+from _exactdiff.messages import zero_singular_square
 from _exactdiff.statistics import REDUCTIONS, as_dtype, with_where
 from _exactdiff.statistics import cast_pieces as _cast_pieces
 
@@ -556,7 +557,10 @@ def _eigh_series(A, UPLO):
     n = A.shape[-1]
     gap = w0[..., None, :] - w0[..., :, None]  # (p, q) -> w_q - w_p
     off = ~np.eye(n, dtype=bool)
-    if np.any(gap[..., off] == 0):
+    # repeated to working precision, as the Dual and reverse rules decide
+    tol = 8 * n * np.finfo(w0.dtype).eps * np.max(
+        np.abs(w0), axis=-1, initial=0.0)[..., None, None]
+    if np.any((np.abs(gap) <= tol)[..., off]):
         raise _shared_linalg.DegenerateDerivativeError(
             f"{ENGINE}: numpy.linalg.eigh of a Taylor number needs distinct eigenvalues at "
             "t = 0 (repeated ones have no eigenvector series)")
@@ -715,8 +719,11 @@ def _svd_tall_series(A, U0, s0, V0, what, values_only=False):
     n = s0.shape[-1]
     off = ~np.eye(n, dtype=bool)
     si, sj = s0[..., :, None], s0[..., None, :]
-    gap = sj * sj - si * si
-    repeated = np.any(gap[..., off] == 0)
+    gap = sj - si
+    # the Dual and reverse rules' test (unsquared: squares of 1e-300 underflow to 0);
+    # near-equal values would give vectors' series of size 1/gap, all rounding
+    tol = 8 * n * np.finfo(s0.dtype).eps * np.max(s0, axis=-1, initial=0.0)[..., None, None]
+    repeated = np.any((np.abs(gap) <= tol)[..., off])
     if repeated and (K1 > 2 or not values_only):
         raise _shared_linalg.DegenerateDerivativeError(
             f"{ENGINE}: numpy.linalg.{what} of a Taylor number needs distinct singular values "
@@ -729,7 +736,10 @@ def _svd_tall_series(A, U0, s0, V0, what, values_only=False):
         raise _shared_linalg.DegenerateDerivativeError(
             f"{ENGINE}: numpy.linalg.{what}: a zero singular value of a non-square matrix: "
             "the singular vectors have no series there")
+    # 1/(s_j^2 - s_i^2) as 1/(s_j - s_i) times 1/(s_j + s_i), the s/(s_i + s_j) in [0, 1]
     inv_gap = np.where(off, 1.0 / np.where(off, gap, 1.0), 0.0)
+    inv_sum = np.where(off, 1.0 / np.where(off, sj + si, 1.0), 0.0)
+    rj, ri = sj * inv_sum, si * inv_sum
     idx = np.arange(n)
     U, S, V = [U0], [s0], [V0]
     for k in range(1, K1):
@@ -749,8 +759,8 @@ def _svd_tall_series(A, U0, s0, V0, what, values_only=False):
         S.append(C[..., idx, idx] + s0 * 0.5 * (Pu[..., idx, idx] + Pv[..., idx, idx]))
         D = C + 0.5 * (Pu * sj + si * Pv)
         Dt = _mT(D)
-        Wu = (sj * D + si * Dt) * inv_gap
-        Wv = (si * D + sj * Dt) * inv_gap
+        Wu = (rj * D + ri * Dt) * inv_gap
+        Wv = (ri * D + rj * Dt) * inv_gap
         Uk = U0 @ (Wu - 0.5 * Pu)
         if tall:
             Uk = Uk + (BV - U0 @ C) / sj
@@ -780,11 +790,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
             s0[..., -1] <= 8 * n * np.finfo(s0.dtype).eps * s0[..., 0]):
         # numpy keeps s >= 0: where the smallest crosses zero u_n or v_n flips sign
         # (Vh[1, 1] of diag(1, t) is sign(t)); the series of the signed branch is not it
-        raise _shared_linalg.DegenerateDerivativeError(
-            f"{ENGINE}: numpy.linalg.svd: a zero singular value of a square matrix (to "
-            "working precision): numpy keeps it >= 0, so its singular vectors flip sign "
-            "with the direction of the perturbation and have no series there; use "
-            "np.linalg.svd(a, compute_uv=False) for singular values only")
+        raise _shared_linalg.DegenerateDerivativeError(f"{ENGINE}: " + zero_singular_square(""))
     if m >= n:
         U, S, V = _svd_tall_series(A, U0, s0, _mT(Vh0), "svd", not compute_uv)
     else:  # A^T = V diag(s) U^T: the same series with the roles swapped

@@ -110,3 +110,36 @@ def test_zero_singular_value_message_says_what_to_do():
     assert_close_ulps(rv.gradient(rebuilt, x), np.ones(4), ulps=64, cond=4.0)
     text = str(pytest.raises(DegenerateDerivativeError, hd.gradient, rebuilt, x).value)
     assert "reverse mode" in text
+
+
+NEAR = np.diag([1.0, 1.0 + 2.0 ** -50])  # distinct, gap below 8 n eps max(s)
+B = np.array([[0.3, 1.0], [0.2, -0.5]])
+
+
+def test_taylor_near_repeated_values_raise_as_the_dual_rule():
+    # before: the series divided by the gap 2^-50 and returned 9e29 at order 2
+    def vec(t):
+        return np.linalg.svd(NEAR + B * t)[0][0, 0] ** 2
+
+    def eig(t):
+        return np.linalg.eigh(NEAR + (B + B.T) * t)[1][0, 0] ** 2
+
+    for f in (vec, eig):
+        with pytest.raises(DegenerateDerivativeError):
+            hd.hessian(lambda x, f=f: f(x[0]), np.array([0.0]))
+        with pytest.raises(DegenerateDerivativeError):
+            hd.derivatives(f, 0.0, 3)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_taylor_singular_value_series_across_range(scale):
+    # s_max(a + b t) of 2x2 by sympy's closed form, orders 0..4; homogeneous of degree 1
+    t = sp.symbols("t", real=True)
+    a, b, c, d = [sp.Rational(v) + sp.Rational(w) * t for v, w in zip(X0, B.ravel())]
+    p = sp.sqrt((a + d) ** 2 + (b - c) ** 2)
+    q = sp.sqrt((a - d) ** 2 + (b + c) ** 2)
+    s = (p + q) / 2
+    truth = np.array([float(sp.diff(s, t, k).subs(t, 0).evalf(50)) for k in range(5)])
+    got = hd.derivatives(lambda u: np.linalg.svd((X0.reshape(2, 2) + B * u) * scale)[1][0],
+                         0.0, 4) / scale
+    assert_close_ulps(got, truth, ulps=64, cond=64.0)
