@@ -143,3 +143,21 @@ def test_taylor_singular_value_series_across_range(scale):
     got = hd.derivatives(lambda u: np.linalg.svd((X0.reshape(2, 2) + B * u) * scale)[1][0],
                          0.0, 4) / scale
     assert_close_ulps(got, truth, ulps=64, cond=64.0)
+
+
+def test_spectral_norm_third_derivative_at_rank_one():
+    # norm(outer(v, w), 2) = |v||w|: third derivatives by sympy (the other singular
+    # value is a zero of the rank-one matrix)
+    x0 = np.array([0.5, -1.25, 0.75, 2.0])
+    sym = sp.symbols("a b c d", real=True)
+    exact = sp.sqrt(sym[0] ** 2 + sym[1] ** 2) * sp.sqrt(sym[2] ** 2 + sym[3] ** 2)
+    at = dict(zip(sym, [sp.Rational(v) for v in x0]))
+    truth = np.array([[[float(sp.diff(exact, p, q, r).subs(at).evalf(50)) for r in sym]
+                       for q in sym] for p in sym])
+
+    def f(x):
+        return np.linalg.norm(np.outer(x[:2], x[2:]), 2)
+
+    scale = np.max(np.abs(truth))
+    for got in (hd.derivative_tensor(f, x0, 3), rv.derivative_tensor(f, x0, 3)):
+        np.testing.assert_array_less(np.abs(got - truth), 256 * np.finfo(float).eps * scale)
