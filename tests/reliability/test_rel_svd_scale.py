@@ -161,3 +161,27 @@ def test_spectral_norm_third_derivative_at_rank_one():
     scale = np.max(np.abs(truth))
     for got in (hd.derivative_tensor(f, x0, 3), rv.derivative_tensor(f, x0, 3)):
         np.testing.assert_array_less(np.abs(got - truth), 256 * np.finfo(float).eps * scale)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "reverse's second derivatives at repeated singular values check the cotangent of a "
+    "repeated value's vectors in value (and in the lenient forward tangents, which are 0 "
+    "there), so u00**2 with u00 = 0 passes unchecked (README, Linear algebra)"))
+@pytest.mark.parametrize("how", ["hessian", "forward-over-reverse", "reverse-over-reverse"])
+def test_reverse_second_derivative_through_repeated_vector_raises(how):
+    # singular values 1 and 1 + 2**-50 are repeated to working precision; the
+    # truth, 2 (du00/dx)**2 with du00/dx ~ 2**50, does not exist at the limit: the
+    # forward engine raises, reverse must not return a finite number
+    a = np.diag([1.0, 1.0 + 2.0 ** -50])
+    b = np.array([[0.3, 1.0], [0.2, -0.5]])
+
+    def f(x):
+        return np.linalg.svd(a + b * x[0])[0][0, 0] ** 2
+
+    with pytest.raises(DegenerateDerivativeError):
+        hd.hessian(f, np.array([0.0]))
+    with pytest.raises(DegenerateDerivativeError):
+        if how == "hessian":
+            rv.hessian(f, np.array([0.0]))
+        else:
+            rv.hvp(f, np.array([0.0]), np.array([1.0]), mode=how)
