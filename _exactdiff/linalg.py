@@ -181,6 +181,27 @@ def det_degenerate(a: Any, lu: Any = None) -> bool:
     return False
 
 
+def det_out_of_range(a: Any, d: Any) -> bool:
+    """Whether det(a)'s value ``d`` under- or overflowed at a finite matrix ``a`` (an
+    entry of a stack 0, subnormal or inf): there ``d a^-T`` is 0 (or inf) times a
+    normal matrix, while the cofactors (products of n - 1 singular values) and their
+    derivatives are normal floats: the gradient of det at a 3 x 3 matrix of entries
+    ~1e-150 (det 1e-450, cofactors 1e-300) was 0, its Hessian (1e-150) too.
+
+    >>> import numpy as np
+    >>> a = np.diag([1e-150, 2e-150, 3e-150])
+    >>> det_out_of_range(a, np.linalg.det(a)), det_out_of_range(np.eye(2), 1.0)
+    (True, False)
+    """
+    v = np.abs(np.asarray(value(d)))
+    if v.dtype.kind != "f":
+        return False
+    out = (v < np.finfo(v.dtype).tiny) | np.isinf(v)
+    if not out.any():
+        return False
+    return bool(np.isfinite(np.asarray(value(a))).all())
+
+
 def det_cofactors(a: Any) -> Any:
     """The cofactor matrix C of a (stack of) square matrices: d det(a) = sum(C * da).
 

@@ -373,7 +373,8 @@ def _trace_solve(a, ta):
 
 def _det_rule(p, t):
     d = np.linalg.det(p[0])
-    if _shared.det_degenerate(p[0]):  # (nearly) singular: d det = sum(cofactors * da)
+    # (nearly) singular, or det under/overflowed: d det = sum(cofactors * da)
+    if _shared.det_out_of_range(p[0], d) or _shared.det_degenerate(p[0]):
         return ((d, np.sum(_shared.det_cofactors(p[0]) * t[0], axis=(-2, -1))),)
     return ((d, d * _trace_solve(p[0], t[0])),)
 

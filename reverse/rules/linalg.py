@@ -355,7 +355,8 @@ class Det(Function):
         return np.linalg.det(a)
 
     def backward(self, gy: Any, y: Any, a: Any) -> Any:
-        if _shared.det_degenerate(a, self.lu):  # (nearly) singular: gy times the cofactors
+        # (nearly) singular, or det(a) = y under/overflowed: gy times the cofactors
+        if _shared.det_out_of_range(a, y) or _shared.det_degenerate(a, self.lu):
             return np.expand_dims(np.expand_dims(gy, -1), -1) * _shared.det_cofactors(a)
         if self.lu is not None and type(a) is np.ndarray and _raw(gy):
             return (gy * y) * _lu_inv_t(self.lu)

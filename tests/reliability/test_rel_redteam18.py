@@ -93,3 +93,31 @@ def test_std_hessian_where_the_centred_vector_is_nearly_one_direction(engine):
         # entrywise: each entry is well conditioned in x (a smooth function of the
         # differences), 64 ulps
         np.testing.assert_allclose(got, truth, rtol=64 * 2.2e-16, atol=0)
+
+
+A3 = np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0], [1.5, 0.7, -0.4]])
+DET_PATHS = ["hd.gradient", "rv.gradient", "rv.vjp", "hd.hessian", "rv.hessian", "hd.hvp",
+             "rv.hvp(f-o-r)", "rv.hvp(r-o-r)", "hd.jac(rv.grad)", "rv.jac(hd.grad)",
+             "hd.jac(hd.grad)", "rv.jac(rv.grad)"]
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e-120, 1e110])
+@pytest.mark.parametrize("pname", DET_PATHS)
+def test_det_derivatives_where_its_value_leaves_the_range(scale, pname):
+    # det of entries ~1e-150 is 1e-450 (0 in float64): its gradient (cofactors,
+    # 1e-300) and Hessian (entries, 1e-150) are normal floats; det(a) a^-T gave 0
+    # for both in every path (and inf * a^-T where det overflows at 1e110)
+    f = (lambda x: R._det(x.reshape(3, 3)))  # noqa: E731 (det itself, not its square)
+    x, v = (A3 * scale).ravel(), np.linspace(-1.0, 1.0, 9) * scale
+    tr = R.truth(f, x, v, scale)
+    call, kind = R.paths(f, x, v)[pname]
+    with np.errstate(all="ignore"):
+        got = np.asarray(call(), dtype=np.float64)
+    want = R.expected(kind, tr, v)
+    # 64 ulps of the largest entry times a condition number: the rule forms the
+    # cofactors through det's LU of A and, on nested numbers, of its 2 x 2 minors
+    # (cond(A) 2.7 times the minors' largest, 5.5)
+    minors = [np.delete(np.delete(A3, i, 0), j, 1) for i in range(3) for j in range(3)]
+    cond = np.linalg.cond(A3) * max(np.linalg.cond(m) for m in minors)
+    np.testing.assert_allclose(got, want, rtol=0,
+                               atol=64 * cond * 2.2e-16 * np.max(np.abs(want)))
