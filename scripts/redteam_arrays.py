@@ -203,6 +203,7 @@ CASES = {
     "interp_x": (lambda x: np.sum(_interp(x * 0.5, XP, np.array([0.3, -1.0, 2.0, 0.5, 1.5]))), 6, "plain"),
     "polyval": (lambda x: np.sum(np.polyval(x[:3], x[3:]) ** 2), 6, "plain"),
     "det": (lambda x: _det(x[:9].reshape(3, 3)) ** 2, 9, "plain"),
+    "det_homogeneous": (lambda x: _det(x[:9].reshape(3, 3)), 9, "plain"),  # for --scale 1e-150
     "inv_sum": (lambda x: np.sum(_inv(x[:9].reshape(3, 3) + 2 * np.eye(3)) * np.arange(9.0).reshape(3, 3)), 9, "plain"),
     "solve": (lambda x: np.sum(_solve(x[:9].reshape(3, 3) + 2 * np.eye(3), np.array([1.0, -2.0, 0.5])) ** 2), 9, "plain"),
     "slogdet": (lambda x: _slogdet(x[:9].reshape(3, 3) + 2 * np.eye(3)), 9, "plain"),
@@ -339,6 +340,20 @@ def expected(kind, tr, v):
             "dirs": np.array([val, grad @ v, v @ hess @ v, d3]), "dir3": d3}[kind]
 
 
+def _floor(kind, tr):
+    """1e-3 of the size of the truth's own order (a gradient is not judged on the
+    Hessian's scale: at det of 1e-150 entries it is 1e-300 beside 1e-150)."""
+    val, grad, hess, d3 = tr
+    size = {"grad": np.max(np.abs(grad)), "dir1": np.max(np.abs(grad)),
+            "hess": np.max(np.abs(hess)), "hvp": np.max(np.abs(hess)),
+            "dirs": max(abs(val), np.max(np.abs(grad)), np.max(np.abs(hess)), abs(d3)),
+            "dir3": max(abs(d3), np.max(np.abs(hess)))}[kind]
+    # mpmath.diff's own error (~1e-45 of the function's lower orders at 50 digits)
+    # is the truth's resolution: a piecewise-linear f's Hessian comes out 1e-63, not 0
+    resolution = 1e-40 * max(abs(val), np.max(np.abs(grad)))
+    return max(1e-3 * size, resolution)
+
+
 def judge(got, want, floor):
     """``floor``: the size of the value, gradient and Hessian, below which a
     difference is rounding of terms of that size (a truth of 0 from cancelling terms)."""
@@ -383,7 +398,7 @@ def main(argv=None):
                 try:
                     with np.errstate(all="ignore"):
                         got = call()
-                    floor = max(abs(tr[0]), np.max(np.abs(tr[1])), np.max(np.abs(tr[2]))) * 1e-3
+                    floor = _floor(kind_, tr)
                     status, msg = judge(got, expected(kind_, tr, v), floor)
                 except Exception as e:
                     # a clear refusal (the engines' TypeError naming what is not supported)
