@@ -150,12 +150,42 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         correction: Any = None) -> Any:
     """``np.std``: the square root of :func:`var`; derivative 0 where the variance is 0."""
     v = var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
+    scale = _std_rescale(a, v, where, mean)
+    if scale is not None:
+        # the squares of the deviations left the range (data of 1e-300: var 1e-600 is 0,
+        # so std was 0 with derivative 0; truth 1e-300 and O(1)): std is homogeneous,
+        # std(a) = 2**k std(a / 2**k), exact for a power of two
+        return std(_arr(a) * scale[0], axis, dtype, out, ddof, keepdims, where=where,
+                   mean=mean, correction=correction) * scale[1]
     zero = np.asarray(_plain(v)) == 0
     if not zero.any():
         return np.sqrt(v)
     # all entries equal: std is a kink there (|x - y| for two entries) or identically
     # 0 (one entry); the derivative 0 is abs'(0) = 0's convention, in both engines
     return np.where(zero, 0.0, np.sqrt(np.where(zero, 1.0, v)))
+
+
+def _std_rescale(a: Any, v: Any, where: Any, mean: Any) -> Any:
+    """``(2**-k, 2**k)`` where var's value ``v`` under- or overflowed (0, subnormal or
+    inf) at finite data that are not all equal, 2**k the size of the largest deviation;
+    None elsewhere (and with where= or mean=, which keep the composition)."""
+    pv = np.abs(np.asarray(_plain(v)))
+    if pv.dtype.kind != "f" or (where is not None and where is not np._NoValue
+                                and where is not True) or _given_mean(mean) is not None:
+        return None
+    fi = np.finfo(pv.dtype)
+    if not (((pv < fi.tiny) | np.isinf(pv)).any()):
+        return None
+    pa = np.asarray(_plain(a), dtype=pv.dtype)
+    if not np.isfinite(pa).all():
+        return None
+    dev = np.max(np.abs(pa - np.mean(pa)), initial=0.0)
+    if not (0.0 < dev < np.inf):
+        return None
+    k = int(np.frexp(dev)[1])
+    if -8 <= k <= 8:
+        return None
+    return pv.dtype.type(np.ldexp(1.0, -k)), pv.dtype.type(np.ldexp(1.0, k))
 
 
 def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
