@@ -289,7 +289,12 @@ def _gap_inverse(w, name, what, squared=False, need=None):
                 "; use np.linalg.svd(a, compute_uv=False) for singular values only"))
     eye = np.eye(n, dtype=wv.dtype)
     if need is not None and np.any(degenerate):
-        keep = np.where(degenerate, 0.0, 1.0 - eye).astype(wv.dtype)
+        # lenient (reverse's forward pass on Dual data): the rotation inside a cluster of
+        # repeated values has no derivative; nan marks those tangents, so reverse's
+        # backward pass can tell a cotangent that depends on them (u00**2 where u00 = 0
+        # is zero in value, not in its derivative) from one that does not
+        gone = np.nan if need == "lenient" else 0.0
+        keep = np.where(degenerate, gone, 1.0 - eye).astype(wv.dtype)
     else:
         keep = 1.0 - eye
     f = keep / (w[..., None, :] - w[..., :, None] + (1.0 - keep))

@@ -455,8 +455,10 @@ class SVD(Function):
         m, n = _shape(a)[-2:]
         u, s, vh = _unpack_svd(y, m, n)
         gu, gs, gvh = _unpack_svd(gy, m, n)
-        v, gv = _swap(vh), _swap(gvh)
         (f, h), degenerate = _gap_inverse(s, squared=True)
+        if _dual_data(a) and degenerate.any():
+            u, vh = _unmarked_vectors(u, vh, degenerate, gu, gs, gvh)
+        v, gv = _swap(vh), _swap(gvh)
         ju = np.matmul(_swap(u), gu)
         ju = ju - _swap(ju)
         jv = np.matmul(vh, gv)
@@ -491,6 +493,26 @@ class SVD(Function):
             proj = gv - np.matmul(v, np.matmul(vh, gv))
             ga = ga + np.matmul(u, _swap(proj / row))
         return ga
+
+
+def _unmarked_vectors(u: Any, vh: Any, degenerate: np.ndarray,
+                      *cotangents: Any) -> tuple[Any, Any]:
+    """The forward pass on Dual data (forward-over-reverse) marks the tangents of the
+    vectors of repeated singular values nan (their rotation inside the cluster has no
+    derivative). A cotangent whose tangent parts carry that nan depends on them:
+    raise. Otherwise give those vectors zero tangents, which every use that passed the
+    checks (rotation-invariant ones, or none) does not see."""
+    for g in cotangents:
+        if any(np.isnan(p).any() for p in _parts(g)[1:]):
+            raise DegenerateDerivativeError(
+                "numpy.linalg.svd: repeated singular values (equal to working precision): "
+                "the second derivative needs the derivative of their singular vectors, "
+                "which does not exist there; use np.linalg.svd(a, compute_uv=False) for "
+                "singular values only")
+    rep = np.any(degenerate, axis=-2)  # the repeated values' columns of U, rows of Vh
+    u = np.where(np.expand_dims(rep, -2), _value(u), u)
+    vh = np.where(np.expand_dims(rep, -1), _value(vh), vh)
+    return u, vh
 
 
 def _unpack_svd(packed: Any, m: int, n: int) -> tuple[Any, Any, Any]:
