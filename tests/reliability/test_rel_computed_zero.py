@@ -539,3 +539,28 @@ def test_sweep_hessian_inside_derivative(outer, inner, name):
 def test_reverse_hessian_sqrt_of_fourth_power():
     # sqrt(x**4) = x**2: f'' = 2 (hyperdual gives nan; reverse gave 0)
     _truth_or_nan(rv.hessian(lambda x: np.sqrt(x ** 4), 0.0), 2.0)
+
+
+# --- a sweep of computed zeros through the four nestings -----------------------------
+#: h(y) = y for y >= 0 (every real y for the cube-root forms): h'(0) = 1 (one-sided for
+#: sqrt), and each engine's d/dy h at 0 meets a computed zero (a kept 0 next to inf).
+SWEEP_ONE_SIDED = {"cbrt(y**3)": c3, "sqrt(y)**2": s2, "sqrt(y)*sqrt(y)": ss,
+         "cbrt(y)**3": lambda y: np.cbrt(y) ** 3,
+         "cbrt(y)*cbrt(y)*cbrt(y)": lambda y: np.cbrt(y) * np.cbrt(y) * np.cbrt(y)}
+
+
+@pytest.mark.parametrize("outer, inner", NESTINGS.values(), ids=NESTINGS.keys())
+@pytest.mark.parametrize("h", SWEEP_ONE_SIDED.values(), ids=SWEEP_ONE_SIDED.keys())
+def test_nested_sweep_never_finite_wrong(outer, inner, h):
+    # d/dx [d/dy h(y) x**2] at x = 1.5 is 2 x h'(0) = 3
+    _truth_or_nan(outer.derivative(lambda x: inner.derivative(
+        lambda y: h(y) * x ** 2, 0.0), 1.5), 3.0)
+    # gradient of d/dy (h(y) x0 + y x1) + x1**2 x0 = h'(0) x0 + x1 + x1**2 x0 at (1, 2):
+    # [h'(0) + x1**2, 1 + 2 x0 x1] = [5, 5] (x1 reaches the inner pass: nan allowed)
+    g = outer.gradient(lambda x: inner.derivative(
+        lambda y: h(y) * x[0] + y * x[1], 0.0) + x[1] ** 2 * x[0], np.array([1.0, 2.0]))
+    _truth_or_nan(g, [5.0, 5.0])
+    # gradient of d/dy (h(y) x0) + x1**2 x0 (x1 does not reach the inner pass): [5, 4]
+    g = outer.gradient(lambda x: inner.derivative(
+        lambda y: h(y) * x[0], 0.0) + x[1] ** 2 * x[0], np.array([1.0, 2.0]))
+    _truth_or_nan(g, [5.0, 4.0], [True, False])
