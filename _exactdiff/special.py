@@ -673,6 +673,29 @@ def _mant_exp(*fs: Any) -> tuple[Any, Any]:
     return m, np.clip(e, -2200, 2200)
 
 
+def _beta_big_second(a: Any, b: Any, key: tuple[int, int], bv: Any, la: Any, lb: Any,
+                     ts: tuple[Any, ...]) -> tuple[Any, Any]:
+    """A second partial of beta that overflows alone (B_aa = 2e900 at a = e**-300,
+    b = 2), as (mantissa, exponent): ``B (1/x)(1/y) q`` with ``q`` the bracket times
+    ``x y``, whose terms stay near 1 (``x L_x`` and ``x**2 L_xx = 1 + x**2 (psi'(1 + x)
+    - psi'(x + y))``, psi'(x) = 1/x**2 + psi'(1 + x), where L_x**2 and L_xx overflow)."""
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    s = x + y
+    if key == (1, 1):
+        # x y psi'(s) = (x/s)(y/s) + x y psi'(1 + s) near s = 0, else x y psi'(s)
+        near = np.abs(s) < 1.0
+        sn = np.where(near, s, 1.0)
+        xyp = np.where(near, (x / sn) * (y / sn) + (x * y) * _polygamma(1, 1.0 + sn),
+                       (x * y) * _polygamma(1, s))
+        q = (x * la) * (y * lb) - xyp
+        return _mant_exp(bv, 1.0 / x, 1.0 / y, q, *ts)
+    u, w, lu = (x, y, la) if key == (2, 0) else (y, x, lb)
+    # u**2 L_uu = 1 + u**2 (psi'(1 + u) - psi'(u + w))
+    q = (u * lu) * (u * lu) + 1.0 + (u * u) * (_polygamma(1, 1.0 + u) - _polygamma(1, u + w))
+    return _mant_exp(bv, 1.0 / u, 1.0 / u, q, *ts)
+
+
 def beta_times(a: Any, b: Any, key: tuple[int, int], *ts: Any) -> Any:
     """A partial ``key`` of ``scipy.special.beta`` at plain ``a``, ``b`` times the
     tangents or cotangents ``ts``, formed in range: ``B_a t = B L_a t`` (L = log B)
@@ -722,6 +745,10 @@ def beta_times(a: Any, b: Any, key: tuple[int, int], *ts: Any) -> Any:
                     lf = la * lb - _polygamma(1, np.asarray(a, dtype=float) + b)
                 mf, ef = _mant_exp(bv, lf, *ts)
                 m, e = np.where(far, mf, m), np.where(far, ef, e)
+            big = ~np.isfinite(p) & np.isfinite(bv) & (bv != 0)
+            if np.any(big):
+                mb, eb = _beta_big_second(a, b, key, bv, la, lb, ts)
+                m, e = np.where(big, mb, m), np.where(big, eb, e)
     out = np.ldexp(m, e)  # (the one rounding: its under/overflow is the product's)
     return out[()] if out.ndim == 0 else out
 
