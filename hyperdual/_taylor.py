@@ -869,8 +869,42 @@ def _binary_rule(name, x, y, top):
         return where(np.all(xc == 0, axis=0), 0.0, out)
     rule = BINARY.get(name)
     if rule is not None:
-        return _binary_ode(rule, x, y, top)
+        out = _binary_ode(rule, x, y, top)
+        return _beta_in_range(x, y, top, out) if name == "beta" else out
     raise TypeError(f"{ENGINE}: numpy.{name} has no Taylor rule")
+
+
+def _beta_in_range(x, y, top, out):
+    """beta's coefficients where the ODE's partials left the range alone: B L_a
+    = -5e-391 underflowed at a = e**300, b = 2 (d/dv beta(exp(v), 2) at 300 was 0,
+    truth -5.3e-261).  There ``B(v0) exp(L - L(v0))``, L = betaln (log abs B, whose
+    series is in range; the sign of B is locally constant), entry by entry where
+    the ODE's coefficient is 0, subnormal or not finite and this one is finite."""
+    c = out.coef if isinstance(out, Taylor) else None
+    if type(c) is not np.ndarray or c.dtype != np.float64 or c.shape[0] < 2:
+        return out
+    tail = c[1:]
+    with np.errstate(all="ignore"):
+        bad = ~np.isfinite(tail) | (np.abs(tail) < np.finfo(np.float64).tiny)
+    if not np.any(bad):
+        return out
+    with np.errstate(all="ignore"):
+        b0 = c[0]
+        if not np.all(np.isfinite(b0)) or np.any(b0 == 0):
+            return out
+        lg = g.betaln(x, y)
+        if not isinstance(lg, Taylor) or lg.tag != out.tag:
+            return out
+        alt = g.exp(lg - lg.coef[0]) * b0
+        ac = alt.coef if isinstance(alt, Taylor) else None
+        if type(ac) is not np.ndarray or ac.shape != c.shape:
+            return out
+        take = bad & np.isfinite(ac[1:])
+        if not np.any(take):
+            return out
+        new = c.copy()
+        new[1:] = np.where(take, ac[1:], tail)
+    return Taylor._make(new, out.tag)
 
 
 def _binary_ode(rule, x, y, top):

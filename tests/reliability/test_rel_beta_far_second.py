@@ -1,6 +1,7 @@
-"""beta's second partials where they leave the float range alone but the derivative
-does not: d2/dv2 ``beta(exp(v), 2)`` at v = -300 is 1.9e130 while B_aa = 2e900
-(it was inf).  Truth: mpmath at 50 digits."""
+"""beta's partials where they leave the float range alone but the derivative does
+not: d2/dv2 ``beta(exp(v), 2)`` at v = -300 is 1.9e130 while B_aa = 2e900 (it was
+inf); in Taylor mode at v = 300 B L_a = -5e-391 underflowed (every order was 0, truth
+-5.3e-261, 1.06e-260 ...).  Truth: mpmath at 50 digits."""
 
 import mpmath as mp
 import numpy as np
@@ -37,3 +38,13 @@ def test_second_derivative_where_b_aa_overflows(case, path, v):
     got = float(np.asarray(PATHS[path](f, v)))
     # exp(v)'s own rounding (condition ~|v| per argument) times 64 ulps
     assert abs(got - truth) <= 64 * EPS * (2 + 2 * abs(v)) * abs(truth), (got, truth)
+
+
+@pytest.mark.parametrize("v", [-300.0, -100.0, 100.0, 250.0, 300.0, 330.0])
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_taylor_nth_derivative_far(case, n, v):
+    f, fm = CASES[case]
+    truth = float(mp.diff(fm, mp.mpf(v), n))
+    got = float(np.asarray(hd.nth_derivative(f, v, n)))
+    assert abs(got - truth) <= 64 * EPS * (2 + 2 * abs(v)) * n * abs(truth), (got, truth)

@@ -230,7 +230,6 @@ _BETA_LEFT = {  # name: (v, order, path)
     "rv.second_derivative-300": (300.0, 2, lambda f, v: rv.second_derivative(f, v)),
     "hd(hd)-300": (300.0, 2, lambda f, v: hd.derivative(lambda a: hd.derivative(f, a), v)),
     "rv(hd)-300": (300.0, 2, lambda f, v: rv.derivative(lambda a: hd.derivative(f, a), v)),
-    "hd.nth_derivative(1)-300": (300.0, 1, lambda f, v: hd.nth_derivative(f, v, 1)),
     "rv.second_derivative-minus300": (-300.0, 2, lambda f, v: rv.second_derivative(f, v)),
 }
 
