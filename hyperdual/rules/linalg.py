@@ -722,6 +722,21 @@ def _exclusive_sum(w, axes):
     return np.moveaxis(np.reshape(before + after, moved.shape), tuple(range(-k, 0)), axes)
 
 
+def _time_scale(w):
+    """The exponent ``lam`` of a power of two by which to scale Taylor's time so that
+    the coefficients ``w_k 2**(k lam)`` (k >= 1) stay at most about 1, 0 where they
+    already lie within 1e-100..1e100 (no change on common data)."""
+    if len(w) < 2:
+        return 0
+    m = np.array([np.max(np.abs(wk), initial=0.0) for wk in w[1:]])
+    ok = np.isfinite(m) & (m > 0)
+    if not np.any(ok) or np.all((m[ok] < 1e100) & (m[ok] > 1e-100)):
+        return 0
+    e = np.frexp(m[ok])[1].astype(np.int64)
+    k = np.arange(1, len(w))[ok]
+    return int(np.min(np.floor_divide(-e, k)))
+
+
 def _taylor_two_norm(x, ax, keepdims, scale):
     """The 2-norm of a Taylor number with plain coefficients, by the recurrence of
     ``n(t)**2 = sum(x(t)**2)`` written so that nothing cancels along a coordinate.
@@ -744,6 +759,10 @@ def _taylor_two_norm(x, ax, keepdims, scale):
         return None
     with np.errstate(all="ignore"):
         w = c / scale
+        lam = _time_scale(w)
+        if lam:  # t = 2**lam tau: w_k 2**(k lam) stay near 1 (1e160 at 1e-300 beside
+            # 1e-160: their products overflowed); the coefficients scale back below
+            w = np.stack([np.ldexp(w[k], k * lam) for k in range(len(w))])
         n0 = np.sqrt(np.sum(w[0] * w[0], axis=axes, keepdims=True))
         zero = n0 == 0
         safe = np.where(zero, 1.0, n0)
@@ -764,7 +783,11 @@ def _taylor_two_norm(x, ax, keepdims, scale):
                 acc = acc + q - p[j] * r[k - j] - r[j] * p[k - j] - r[j] * r[k - j]
             r.append(acc / (2.0 * safe))
         coef = [n0] + [np.where(zero, 0.0, p[k] + r[k]) for k in range(1, len(w))]
-        out = np.stack(coef) * scale
+        if lam:  # coefficient k times scale / 2**(k lam), one rounding (scale = 2**e)
+            es = np.frexp(np.asarray(scale, dtype=np.float64))[1] - 1
+            out = np.stack([np.ldexp(ck, es - k * lam) for k, ck in enumerate(coef)])
+        else:
+            out = np.stack(coef) * scale
     if not keepdims:
         out = np.squeeze(out, axis=tuple(a + 1 for a in axes))
     return type(x)(out.astype(c.dtype, copy=False), x.tag)

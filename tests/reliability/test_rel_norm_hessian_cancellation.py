@@ -116,13 +116,17 @@ def test_norm_at_zero_keeps_the_safe_norm_convention(mod):
     assert np.array_equal(mod.hessian(np.linalg.norm, np.zeros(3)), np.zeros((3, 3)))
 
 
-_TAYLOR_RANGE = pytest.mark.xfail(strict=True, reason=(
-    "Taylor mode beyond the float range: the coefficients scaled by 2**k for the value "
-    "(1e160 for a unit direction at 1e-160) overflow in their products (README)"))
-TAYLOR_CASES = [
-    pytest.param(p, k, id=f"{k}-{p}", marks=_TAYLOR_RANGE if p == (1e-300, 1e-160)
-                 or p == (1e200, 1e150) and k == 2 else ())
-    for p in POINTS for k in (2, 3, 4)]
+#: beyond the range: the coefficients w_k = e_k / scale (1e160 for a unit direction at
+#: 1e-160) overflowed in their products until Taylor's time was scaled by 2**lam
+TAYLOR_FAR = [(1e-300, -1e-150, 1e-200), (1e300, 1e-300), (-1e250, 1e240, 3e249),
+              (1e-170, 2e-170), (1e250, 1e250, -1e250)]
+_SQUARE_UNDERFLOW = pytest.mark.xfail(strict=True, reason=(
+    "left (README): the other entry's squared unit coordinate (1e-165)**2 underflows in "
+    "the exclusive sums (0, truth 1e-190)"))
+TAYLOR_CASES = [pytest.param(p, k, id=f"{k}-{p}") for p in POINTS + TAYLOR_FAR
+                for k in (2, 3, 4)] + [
+    pytest.param((1e-305, 1e-140), k, id=f"{k}-(1e-305, 1e-140)", marks=_SQUARE_UNDERFLOW)
+    for k in (2, 3, 4)]
 
 
 @pytest.mark.parametrize(("point", "order"), TAYLOR_CASES)
