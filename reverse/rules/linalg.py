@@ -427,6 +427,8 @@ class Eigh(Function):
         inner = np.matmul(_swap(v), gv)
         _check_degenerate(degenerate, inner, "eigh", "eigenvalues", gv)
         mid = _diag_embed(gw) + f * inner
+        if isinstance(gy, Variable) and degenerate.any():
+            mid = mid + _RepeatedVectorsMark(degenerate)(gv)
         p = np.matmul(np.matmul(v, mid), _swap(v))
         return _sym_adjoint(p, lower=self.uplo.upper() == "L")
 
@@ -481,6 +483,8 @@ class SVD(Function):
         row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
         # f h = 1/(s_j^2 - s_i^2); s h = s/(s_i + s_j) stays in [0, 1] at any scale
         mid = (f * ju) * (row * h) + _diag_embed(gs) + (col * h) * (f * jv)
+        if isinstance(gy, Variable) and degenerate.any():
+            mid = mid + _RepeatedVectorsMark(degenerate)(gu, gv)
         ga = np.matmul(np.matmul(u, mid), vh)
         if m != n and min(m, n) > 0 and np.any(np.asarray(_value(s))[..., -1] == 0):
             raise DegenerateDerivativeError(
@@ -493,6 +497,38 @@ class SVD(Function):
             proj = gv - np.matmul(v, np.matmul(vh, gv))
             ga = ga + np.matmul(u, _swap(proj / row))
         return ga
+
+
+class _RepeatedVectorsMark(Function):
+    """A zero added to the middle factor of a backward pass recorded on Variables
+    (double backprop) at repeated values (eigh's or svd's).
+
+    The first pass let the vectors' cotangents through where they are zero in value in
+    the repeated columns, but such a cotangent can still depend on the inputs (``u00**2``
+    where ``u00 = 0``: ``2 u00``), and its derivative meets the infinite gap inverse
+    there (the rotation inside the cluster has no derivative); the mask made it 0.  A
+    second pass that reaches this zero through the coupling of two repeated values
+    sends nan to those cotangents' repeated columns, so that the nan reaches the
+    decomposition's own backward (which raises ``DegenerateDerivativeError``: a nan
+    cotangent on a repeated value's vector) or, failing that, the result: never a
+    finite number.  A cotangent that does not depend on the inputs takes nothing."""
+
+    __slots__ = ("degenerate",)
+
+    def __init__(self, degenerate: np.ndarray) -> None:
+        self.degenerate = degenerate
+
+    def forward(self, *gs: Any) -> Any:
+        return np.zeros(np.shape(self.degenerate), dtype=_dtype(gs[0]))
+
+    def backward(self, gy: Any, y: Any, *gs: Any) -> Any:
+        reached = _touches(self.degenerate, gy)
+        out = []
+        for g in gs:
+            rep = np.expand_dims(np.any(self.degenerate, axis=-2), -2)
+            rep = np.broadcast_to(rep, _shape(g))
+            out.append(np.where(rep & reached, np.nan, 0.0).astype(_dtype(g)))
+        return tuple(out) if len(out) > 1 else out[0]
 
 
 def _unmarked_vectors(u: Any, vh: Any, degenerate: np.ndarray,

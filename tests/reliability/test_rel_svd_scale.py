@@ -163,17 +163,12 @@ def test_spectral_norm_third_derivative_at_rank_one():
         np.testing.assert_array_less(np.abs(got - truth), 256 * np.finfo(float).eps * scale)
 
 
-_DOUBLE_BACKPROP_LEFT = pytest.mark.xfail(strict=True, reason=(
-    "double backprop at repeated singular values checks the first pass's cotangent of a "
-    "repeated value's vectors in value only, so u00**2 with u00 = 0 passes unchecked "
-    "(README, Linear algebra)"))
-
-
-@pytest.mark.parametrize("how", ["hessian", "forward-over-reverse", pytest.param(
-    "reverse-over-reverse", marks=_DOUBLE_BACKPROP_LEFT)])
+@pytest.mark.parametrize("how", ["hessian", "forward-over-reverse", "reverse-over-reverse"])
 def test_reverse_second_derivative_through_repeated_vector_raises(how):
     # forward-over-reverse gave 0 (the forward pass gave the cluster's rotation a zero
-    # tangent, so the cotangent 2 u00 was 0 in every part) before the nan marks;
+    # tangent, so the cotangent 2 u00 was 0 in every part) before the nan marks, and
+    # reverse-over-reverse gave 0 (the mask of the repeated pair zeroed 2 u00's
+    # derivative) before _RepeatedVectorsMark;
     # singular values 1 and 1 + 2**-50 are repeated to working precision; the
     # truth, 2 (du00/dx)**2 with du00/dx ~ 2**50, does not exist at the limit: the
     # forward engine raises, reverse must not return a finite number
