@@ -507,11 +507,12 @@ class _RepeatedVectorsMark(Function):
     the repeated columns, but such a cotangent can still depend on the inputs (``u00**2``
     where ``u00 = 0``: ``2 u00``), and its derivative meets the infinite gap inverse
     there (the rotation inside the cluster has no derivative); the mask made it 0.  A
-    second pass that reaches this zero through the coupling of two repeated values
-    sends nan to those cotangents' repeated columns, so that the nan reaches the
-    decomposition's own backward (which raises ``DegenerateDerivativeError``: a nan
-    cotangent on a repeated value's vector) or, failing that, the result: never a
-    finite number.  A cotangent that does not depend on the inputs takes nothing."""
+    second pass that reaches this zero sends nan to those cotangents' repeated
+    columns, so that the nan reaches the decomposition's own backward (which raises
+    ``DegenerateDerivativeError``: a nan cotangent on a repeated value's vector) or,
+    failing that, the result: never a finite number.  A cotangent that does not
+    depend on the inputs there (a constant, or zeros the first pass's slicing put in
+    the unused outputs) takes nothing."""
 
     __slots__ = ("degenerate",)
 
@@ -522,12 +523,12 @@ class _RepeatedVectorsMark(Function):
         return np.zeros(np.shape(self.degenerate), dtype=_dtype(gs[0]))
 
     def backward(self, gy: Any, y: Any, *gs: Any) -> Any:
-        reached = _touches(self.degenerate, gy)
-        out = []
-        for g in gs:
-            rep = np.expand_dims(np.any(self.degenerate, axis=-2), -2)
-            rep = np.broadcast_to(rep, _shape(g))
-            out.append(np.where(rep & reached, np.nan, 0.0).astype(_dtype(g)))
+        # whatever gy is: a direction that leaves the pair's coupling zero (a diagonal
+        # perturbation of diag(1, 1 + 2**-50)) still meets the infinite gap inverse
+        # times 0, as the nan marks of forward-over-reverse do (and hyperdual raises)
+        rep = np.expand_dims(np.any(self.degenerate, axis=-2), -2)
+        out = [np.where(np.broadcast_to(rep, _shape(g)), np.nan, 0.0).astype(_dtype(g))
+               for g in gs]
         return tuple(out) if len(out) > 1 else out[0]
 
 

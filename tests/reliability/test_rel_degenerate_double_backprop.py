@@ -45,7 +45,21 @@ def _eigh_upper_v10(x):
     return np.linalg.eigh(_A + _S * x[0], UPLO="U")[1][1, 0] ** 2
 
 
-_CASES = [_svd_rebuild, _svd_u11, _eigh_v01, _eigh_rebuild, _eigh_upper_v10]
+_D = np.diag([0.3, -0.5])
+
+
+def _svd_u00_diagonal(x):
+    # a diagonal direction leaves the pair's coupling zero in every pass: double
+    # backprop still returned 0 after a first fix that sent nan only through it
+    return np.linalg.svd(_A + _D * x[0])[0][0, 0] ** 2
+
+
+def _eigh_v01_diagonal(x):
+    return np.linalg.eigh(_A + _D * x[0])[1][0, 1] ** 2
+
+
+_CASES = [_svd_rebuild, _svd_u11, _eigh_v01, _eigh_rebuild, _eigh_upper_v10,
+          _svd_u00_diagonal, _eigh_v01_diagonal]
 _HOW = ["hessian", "forward-over-reverse", "reverse-over-reverse"]
 
 
