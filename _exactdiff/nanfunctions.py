@@ -35,6 +35,7 @@ from .statistics import (
     _axes,
     _given_mean,
     _reject,
+    _std_rescale,
     _where_mask,
     as_dtype,
     quantile_method,
@@ -103,6 +104,15 @@ def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
     (the convention of ``np.std``)."""
     v = nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
                correction=correction)
+    scale = _std_rescale(a, v, axis, None if where is _NO else where,
+                         None if mean is _NO else mean, skip_nan=True)
+    if scale is not None:
+        # deviations of 1e-300 (or 1e200) square out of the range: as np.std,
+        # nanstd(a) = 2**k nanstd(a / 2**k), exact for a power of two (NaNs stay NaN)
+        given = _given_mean(None if mean is _NO else mean)
+        return nanstd(_arr(a) * scale[0], axis, dtype, out, ddof, keepdims, where=where,
+                      mean=mean if given is None else given * scale[0],
+                      correction=correction) * scale[1]
     zero = np.asarray(value(v)) == 0
     if not zero.any():
         return np.sqrt(v)

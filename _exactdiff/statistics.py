@@ -150,13 +150,15 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         correction: Any = None) -> Any:
     """``np.std``: the square root of :func:`var`; derivative 0 where the variance is 0."""
     v = var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction)
-    scale = _std_rescale(a, v, where, mean)
+    scale = _std_rescale(a, v, axis, where, mean)
     if scale is not None:
         # the squares of the deviations left the range (data of 1e-300: var 1e-600 is 0,
         # so std was 0 with derivative 0; truth 1e-300 and O(1)): std is homogeneous,
-        # std(a) = 2**k std(a / 2**k), exact for a power of two
+        # std(a) = 2**k std(a / 2**k), exact for a power of two (mean= scaled alike)
+        given = _given_mean(mean)
         return std(_arr(a) * scale[0], axis, dtype, out, ddof, keepdims, where=where,
-                   mean=mean, correction=correction) * scale[1]
+                   mean=mean if given is None else given * scale[0],
+                   correction=correction) * scale[1]
     zero = np.asarray(_plain(v)) == 0
     if not zero.any():
         return np.sqrt(v)
@@ -165,21 +167,37 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
     return np.where(zero, 0.0, np.sqrt(np.where(zero, 1.0, v)))
 
 
-def _std_rescale(a: Any, v: Any, where: Any, mean: Any) -> Any:
+def _std_rescale(a: Any, v: Any, axis: Any = None, where: Any = None, mean: Any = None,
+                 skip_nan: bool = False) -> Any:
     """``(2**-k, 2**k)`` where var's value ``v`` under- or overflowed (0, subnormal or
-    inf) at finite data that are not all equal, 2**k the size of the largest deviation;
-    None elsewhere (and with where= or mean=, which keep the composition)."""
+    inf) at finite data that are not all equal, 2**k the size of the largest deviation
+    of the counted entries (those ``where=`` selects, not NaN for ``nanstd``) from their
+    slice's mean (or from numpy 2's ``mean=``); None elsewhere."""
     pv = np.abs(np.asarray(_plain(v)))
-    if pv.dtype.kind != "f" or (where is not None and where is not np._NoValue
-                                and where is not True) or _given_mean(mean) is not None:
+    if pv.dtype.kind != "f":
         return None
     fi = np.finfo(pv.dtype)
     if not (((pv < fi.tiny) | np.isinf(pv)).any()):
         return None
     pa = np.asarray(_plain(a), dtype=pv.dtype)
-    if not np.isfinite(pa).all():
+    sel = np.ones(pa.shape, dtype=bool)
+    if where is not None and where is not np._NoValue and where is not True:
+        sel = _where_mask("std", where, pa.shape)
+    if skip_nan:
+        sel = sel & ~np.isnan(pa)
+    if not np.isfinite(pa[sel]).all():
         return None
-    dev = np.max(np.abs(pa - np.mean(pa)), initial=0.0)
+    ax = None if axis is None else _axes(axis, pa.ndim)
+    given = _given_mean(mean)
+    if given is None:
+        cnt = np.maximum(np.sum(sel, axis=ax, keepdims=True), 1)
+        m = np.sum(np.where(sel, pa, 0.0), axis=ax, keepdims=True) / cnt
+    else:
+        m = np.asarray(_plain(given), dtype=pv.dtype)
+        if not np.isfinite(m).all():
+            return None
+    with np.errstate(all="ignore"):
+        dev = np.max(np.where(sel, np.abs(pa - m), 0.0), initial=0.0)
     if not (0.0 < dev < np.inf):
         return None
     k = int(np.frexp(dev)[1])

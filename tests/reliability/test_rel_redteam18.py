@@ -152,3 +152,75 @@ def test_std_where_the_squared_deviations_leave_the_range(name, scale):
         if status != "ok":
             bad.append(f"{pname}: {status} {msg}")
     assert not bad, "\n".join(bad)
+
+
+_MASK = np.array([True, True, False, True, True, True])
+
+
+def _with_nan(x, at):
+    # a constant NaN among the data (nanstd leaves it out; derivative 0 for the rest)
+    return np.concatenate([x[:at], np.array([np.nan]), x[at:]])
+
+
+# name -> (f at data scale s, mpmath formula of the same at unit scale); the constant
+# mean= is s * 0.3, so f(s y) = s f1(y) (std is homogeneous in the data and the mean)
+STD_MASKED_CASES = {
+    "nanstd": (lambda s: lambda x: np.nanstd(_with_nan(x, 2)),
+               lambda xs: _std_mp(xs)),
+    "nanstd_axis_ddof": (
+        lambda s: lambda x: np.sum(np.nanstd(np.concatenate(
+            [_with_nan(x[:3], 1), _with_nan(x[3:], 3)]).reshape(2, 4), axis=1, ddof=1)
+            * [1.0, 2.0]),
+        lambda xs: _std_mp(xs[:3], 1) + 2 * _std_mp(xs[3:], 1)),
+    "std_where": (lambda s: lambda x: np.std(x, where=_MASK),
+                  lambda xs: _std_mp([a for a, k in zip(xs, _MASK) if k])),
+    "std_mean_traced": (lambda s: lambda x: np.std(x, mean=np.mean(x, keepdims=True)),
+                        lambda xs: _std_mp(xs)),
+    "std_mean_const": (lambda s: lambda x: np.std(x, mean=np.array(0.3 * s), ddof=1),
+                       lambda xs: _std_mp(xs, 1, 0.3)),
+    "nanstd_where_mean": (
+        lambda s: lambda x: np.nanstd(_with_nan(x, 4), where=np.insert(_MASK, 4, True),
+                                      mean=np.array(-0.2 * s)),
+        lambda xs: _std_mp([a for a, k in zip(xs, _MASK) if k], 0, -0.2)),
+}
+
+
+def _std_mp(xs, ddof=0, mean=None):
+    """std of ``xs`` (mpf) about their mean or a given one, divided by n - ddof."""
+    import mpmath as mp
+
+    m = sum(xs) / len(xs) if mean is None else mp.mpf(mean)
+    return mp.sqrt(sum((a - m) ** 2 for a in xs) / (len(xs) - ddof))
+
+
+def _unit_truth(formula, y, w):
+    # mpmath at 50 digits through a plain-object function: R.truth calls f on an
+    # object array of mpf, which the formula reads as a list
+    return R.truth(lambda arr: formula(list(arr)), y, w)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e200])
+@pytest.mark.parametrize("name", list(STD_MASKED_CASES))
+def test_nanstd_and_std_where_mean_where_the_squares_leave_the_range(name, scale):
+    # d5867fe rescaled np.std by a power of two where var's value under/overflows, but
+    # not nanstd nor std with where=/mean=: data of 1e-300 gave std 0 with derivative 0
+    # (truth O(1)). std is homogeneous of degree 1: at s y its gradient is that at y,
+    # its Hessian that at y over s, its value and directional derivatives along s w
+    # s times those at y along w
+    make, formula = STD_MASKED_CASES[name]
+    f = make(scale)
+    rng = np.random.default_rng(1818)
+    y, w = R._point(rng, 6, "plain"), rng.normal(size=6)
+    val, grad, hess, d3 = _unit_truth(formula, y, w)
+    tr = (val * scale, grad, hess / scale, d3 * scale)
+    x, v = y * scale, w * scale
+    paths = R.paths(f, x, v)
+    bad = []
+    for pname in STD_PATHS:
+        call, kind = paths[pname]
+        with np.errstate(all="ignore"):
+            got = call()
+        status, msg = R.judge(got, R.expected(kind, tr, v), R._floor(kind, tr))
+        if status != "ok":
+            bad.append(f"{pname}: {status} {msg}")
+    assert not bad, "\n".join(bad)
