@@ -29,15 +29,17 @@ from typing import Any
 
 import numpy as np
 
-from ._common import float_dtype, value
+from ._common import float_dtype, is_traced, value
 from .statistics import (
     _arr,
     _axes,
     _given_mean,
+    _no_dof,
     _reject,
     _std_rescale,
     _where_mask,
     as_dtype,
+    no_derivative,
     quantile_method,
     quantile_position,
 )
@@ -93,7 +95,11 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
     bad = denom <= 0
     if np.any(bad):
         _all_nan_warning("Degrees of freedom <= 0 for slice.")
-        return np.where(bad, np.nan, ss / np.where(bad, 1, denom).astype(float_dtype(a)))
+        # numpy's value nan, and no derivative: nan (a constant nan gave derivative 0)
+        # (ss * nan on the bad slices only: the value nan that carries ss's dependence
+        # to no_derivative's mark, and no 0 * nan in the others' reverse pass)
+        good = ss / np.where(bad, 1, denom).astype(float_dtype(a))
+        return no_derivative(np.where(bad, np.where(bad, ss, 1.0) * np.nan, good), bad)
     return ss / np.asarray(denom, dtype=float_dtype(a))
 
 
@@ -113,6 +119,11 @@ def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
         return nanstd(_arr(a) * scale[0], axis, dtype, out, ddof, keepdims, where=where,
                       mean=mean if given is None else given * scale[0],
                       correction=correction) * scale[1]
+    if is_traced(v) and not np.isfinite(np.asarray(value(v))).all():
+        # sqrt'(nan) would hide nanvar's nan derivatives from reverse's backward pass
+        return no_derivative(np.sqrt(v), _no_dof(
+            a, axis, ddof, keepdims, None if where is _NO else where,
+            None if correction is _NO else correction, skip_nan=True))
     zero = np.asarray(value(v)) == 0
     if not zero.any():
         return np.sqrt(v)

@@ -22,6 +22,8 @@ Conventions
   the derivative of the diagonal): values may exceed 1 by an ulp.
 * ``std`` has derivative 0 where the variance is 0 (all entries equal: a kink,
   like ``abs`` at 0, or identically 0 for one entry), in both engines.
+* ``var``/``std`` of a slice with ``n - ddof <= 0`` (value inf or nan, numpy's) have every
+  derivative nan (0 for entries ``where=`` leaves out), in both engines.
 * ``scipy.special.logsumexp``/``softmax``/``log_softmax`` convert their input
   with ``np.asarray``, which no dispatch protocol reaches: use
   ``hyperdual.logsumexp`` (same signature, ``b=`` and ``return_sign=``
@@ -125,7 +127,44 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
 
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return ss / np.maximum(denom, 0).astype(dt)
+        r = ss / np.maximum(denom, 0).astype(dt)
+    return no_derivative(r, np.broadcast_to(np.asarray(denom) <= 0, _shape_of(r)))
+
+
+def no_derivative(r: Any, bad: Any) -> Any:
+    """``r`` with every derivative of the entries ``bad`` selects nan, its value kept.
+
+    var's divisor ``n - ddof <= 0`` makes the value inf or nan (numpy's): no
+    derivative exists there, and the composition gave hyperdual +-inf (ss'/0) and
+    reverse nan (inf - inf in the centring's transpose); both engines now give nan
+    at every order.  Built on hyperdual's ``custom_jvp`` (reverse bridges it), imported
+    here only when it is needed: a traced value with such a slice."""
+    bad = np.asarray(bad, dtype=bool)
+    if not is_traced(r) or not bad.any():
+        return r
+    from hyperdual.custom import custom_jvp
+
+    @custom_jvp
+    def mark(u: Any) -> Any:
+        return u
+
+    @mark.defjvp
+    def mark_jvp(primals: Any, tangents: Any) -> Any:
+        (u,), (t,) = primals, tangents
+        # the other entries pass unchanged (a finite slice beside the bad one keeps its
+        # derivative in reverse's transpose too); a direction that does not move a bad
+        # entry keeps 0 there (as reverse gives the entries where= leaves out)
+        moved = np.asarray(value(t)) != 0
+        return mark(u), t * np.where(bad, np.where(moved, np.nan, 0.0), 1.0)
+
+    @mark.defvjp
+    def mark_vjp(primals: Any, out: Any, g: Any) -> Any:
+        # reverse: a cotangent 0 on a bad entry stays 0 (0 * nan would reach inputs
+        # the result does not depend on)
+        hit = np.asarray(value(g)) != 0
+        return g * np.where(bad, np.where(hit, np.nan, 0.0), 1.0)
+
+    return mark(r)
 
 
 def _given_mean(mean: Any) -> Any:
@@ -159,12 +198,32 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         return std(_arr(a) * scale[0], axis, dtype, out, ddof, keepdims, where=where,
                    mean=mean if given is None else given * scale[0],
                    correction=correction) * scale[1]
+    if is_traced(v) and not np.isfinite(np.asarray(_plain(v))).all():
+        # sqrt'(inf) = 0 would hide var's nan derivatives from reverse's backward pass
+        return no_derivative(np.sqrt(v), _no_dof(a, axis, ddof, keepdims, where, correction))
     zero = np.asarray(_plain(v)) == 0
     if not zero.any():
         return np.sqrt(v)
     # all entries equal: std is a kink there (|x - y| for two entries) or identically
     # 0 (one entry); the derivative 0 is abs'(0) = 0's convention, in both engines
     return np.where(zero, 0.0, np.sqrt(np.where(zero, 1.0, v)))
+
+
+def _no_dof(a: Any, axis: Any, ddof: Any, keepdims: Any, where: Any, correction: Any,
+            skip_nan: bool = False) -> np.ndarray:
+    """The slices of var/std (shaped as the result) with ``n - ddof <= 0``: counted
+    entries (``where=``, not NaN for the nan-functions) fewer than or as many as ddof."""
+    if correction is not None and correction is not np._NoValue:
+        ddof = correction
+    pa = np.asarray(_plain(a))
+    sel = np.ones(pa.shape, dtype=bool)
+    if where is not None and where is not np._NoValue and where is not True:
+        sel = _where_mask("std", where, pa.shape)
+    if skip_nan:
+        sel = sel & ~np.isnan(pa)
+    ax = None if axis is None else _axes(axis, pa.ndim)
+    keep = bool(keepdims) if keepdims is not np._NoValue else False
+    return np.sum(sel, axis=ax, keepdims=keep) - ddof <= 0
 
 
 def _std_rescale(a: Any, v: Any, axis: Any = None, where: Any = None, mean: Any = None,

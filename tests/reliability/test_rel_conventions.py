@@ -634,3 +634,66 @@ def test_clip_with_equal_bounds_gives_the_bounds_half_each(m):
     np.testing.assert_array_equal(m.hessian(f, np.array([1.0, 1.0, 1.0])), np.zeros((3, 3)))
     np.testing.assert_array_equal(m.derivative(lambda x: np.clip(x, [0.0, 1.0], 1.0),
                                                np.ones(2)), [0.5, 0.0])
+
+
+_X3 = np.array([1.0, 2.0, 4.0])
+_KEEP = np.array([True, True, False])
+# (name, f, x, counted entries): var's divisor n - ddof <= 0, numpy's value inf (or nan
+# where the deviations are 0, and always for nanvar/nanstd)
+NO_DOF = [
+    ("var ddof=n", lambda y: np.var(y, ddof=3), _X3, [True] * 3),
+    ("var ddof=n+1", lambda y: np.var(y, ddof=4), _X3, [True] * 3),
+    ("var ddof=n equal data", lambda y: np.var(y, ddof=3), np.ones(3), [True] * 3),
+    ("std ddof=n", lambda y: np.std(y, ddof=3), _X3, [True] * 3),
+    ("var correction=n", lambda y: np.var(y, correction=3), _X3, [True] * 3),
+    ("var where ddof=2", lambda y: np.var(y, ddof=2, where=_KEEP), _X3, _KEEP),
+    ("nanvar ddof=n", lambda y: np.nanvar(y, ddof=3), _X3, [True] * 3),
+    ("nanstd ddof=n", lambda y: np.nanstd(y, ddof=3), _X3, [True] * 3),
+]
+
+
+@pytest.mark.parametrize("name,f,x,counted", NO_DOF, ids=[c[0] for c in NO_DOF])
+def test_var_with_no_degrees_of_freedom_has_nan_derivatives_in_both_engines(
+        name, f, x, counted):
+    # numpy's value is inf or nan ("Degrees of freedom <= 0"): no derivative exists.
+    # hyperdual gave +-inf (ss'/0), reverse nan (inf - inf through the centring), and
+    # nanvar's constant nan derivative 0; now nan at every order in both engines, 0 for
+    # the entries where= leaves out (the value does not depend on them)
+    counted = np.asarray(counted)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want_value = f(x)
+        assert not np.isfinite(want_value)
+        for m in (hd, rv):
+            value_, grad = m.value_and_gradient(f, x)
+            np.testing.assert_equal(value_, want_value)
+            assert np.isnan(grad[counted]).all() and (grad[~counted] == 0).all(), (m, grad)
+            H = m.hessian(f, x)
+            assert np.isnan(H[np.ix_(counted, counted)]).all(), (m, H)
+            assert (H[~counted] == 0).all() and (H[:, ~counted] == 0).all(), (m, H)
+        for m in (hd, rv):
+            d = m.directional_derivatives(f, x, counted.astype(float) * [1.0, -2.0, 0.5], 3)
+            np.testing.assert_equal(d[0], want_value)
+            assert np.isnan(d[1:]).all(), (m, d)
+        assert np.isnan(hd.nth_derivative(lambda t: f(x + t * np.array([1.0, 0.0, 0.0])),
+                                          0.0, 3)), name
+
+
+@pytest.mark.parametrize("m", [hd, rv])
+def test_a_slice_with_no_degrees_of_freedom_leaves_its_neighbours_exact(m):
+    # row 0 counts one entry with ddof=1 (nan), row 1 counts two: row 1's derivatives
+    # are var's own (2 (x - mean) / (n - 1) and [[1, -1], [-1, 1]]), not nan from row 0
+    # (reverse's 0 cotangent times a nan mark); row 0's gradient nan where it counts
+    x = np.array([1.0, 2.0, 4.0, 7.0])
+    keep = [[True, False], [True, True]]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for f in (lambda y: np.var(y.reshape(2, 2), axis=1, ddof=1, where=keep)[1],
+                  lambda y: np.nanvar(np.where([True, False, True, True], y, np.nan)
+                                      .reshape(2, 2), axis=1, ddof=1)[1]):
+            np.testing.assert_array_equal(m.gradient(f, x), [0.0, 0.0, -3.0, 3.0])
+            H = np.zeros((4, 4))
+            H[2:, 2:] = [[1.0, -1.0], [-1.0, 1.0]]
+            np.testing.assert_array_equal(m.hessian(f, x), H)
+        g = m.gradient(lambda y: np.std(y.reshape(2, 2), axis=1, ddof=1, where=keep)[0], x)
+        assert np.isnan(g[0]) and (g[1:] == 0).all(), g
