@@ -7,7 +7,8 @@ Every function here is written with numpy calls on whatever it is given
 (arrays, Duals, HyperDuals, reverse Variables), so both engines share one
 definition (registered by :mod:`hyperdual.rules.statistics` and
 :mod:`reverse.rules.statistics`), derivatives of every order follow from the
-primitives, and nesting works.  Nothing here imports either engine.
+primitives, and nesting works.  Nothing here imports either engine at import
+time (``no_derivative`` builds on hyperdual's ``custom_jvp`` when first needed).
 
 Conventions
 -----------
