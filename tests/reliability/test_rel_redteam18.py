@@ -33,6 +33,19 @@ PATHS = ["hd.gradient", "rv.vjp", "hd.jvp", "hd.hessian", "rv.hvp(r-o-r)",
          "rv.d(hd.d2)"]
 
 
+def _assert_paths_agree(paths, names, tr, v):
+    """Run each named helper path and judge it against the mpmath truth ``tr``."""
+    bad = []
+    for pname in names:
+        call, kind = paths[pname]
+        with np.errstate(all="ignore"):
+            got = call()
+        status, msg = R.judge(got, R.expected(kind, tr, v), R._floor(kind, tr))
+        if status != "ok":
+            bad.append(f"{pname}: {status} {msg}")
+    assert not bad, "\n".join(bad)
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_array_function_derivatives_against_mpmath(name):
     f, n, kind = R.CASES[name]
@@ -40,15 +53,7 @@ def test_array_function_derivatives_against_mpmath(name):
     x, v = R._point(rng, n, kind), rng.normal(size=n)
     tr = R.truth(f, x, v)
     paths = R.paths(f, x, v)
-    bad = []
-    for pname in PATHS:
-        call, kind_ = paths[pname]
-        with np.errstate(all="ignore"):
-            got = call()
-        status, msg = R.judge(got, R.expected(kind_, tr, v), R._floor(kind_, tr))
-        if status != "ok":
-            bad.append(f"{pname}: {status} {msg}")
-    assert not bad, "\n".join(bad)
+    _assert_paths_agree(paths, PATHS, tr, v)
 
 
 def test_add_at_is_refused_clearly():
@@ -143,15 +148,7 @@ def test_std_where_the_squared_deviations_leave_the_range(name, scale):
     x, v = R._point(rng, 6, "plain") * scale, rng.normal(size=6) * scale
     tr = R.truth(f, x, v, scale)
     paths = R.paths(f, x, v)
-    bad = []
-    for pname in STD_PATHS:
-        call, kind = paths[pname]
-        with np.errstate(all="ignore"):
-            got = call()
-        status, msg = R.judge(got, R.expected(kind, tr, v), R._floor(kind, tr))
-        if status != "ok":
-            bad.append(f"{pname}: {status} {msg}")
-    assert not bad, "\n".join(bad)
+    _assert_paths_agree(paths, STD_PATHS, tr, v)
 
 
 _MASK = np.array([True, True, False, True, True, True])
@@ -215,12 +212,4 @@ def test_nanstd_and_std_where_mean_where_the_squares_leave_the_range(name, scale
     tr = (val * scale, grad, hess / scale, d3 * scale)
     x, v = y * scale, w * scale
     paths = R.paths(f, x, v)
-    bad = []
-    for pname in STD_PATHS:
-        call, kind = paths[pname]
-        with np.errstate(all="ignore"):
-            got = call()
-        status, msg = R.judge(got, R.expected(kind, tr, v), R._floor(kind, tr))
-        if status != "ok":
-            bad.append(f"{pname}: {status} {msg}")
-    assert not bad, "\n".join(bad)
+    _assert_paths_agree(paths, STD_PATHS, tr, v)
