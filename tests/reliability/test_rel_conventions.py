@@ -659,6 +659,8 @@ def test_var_with_no_degrees_of_freedom_has_nan_derivatives_in_both_engines(
     # hyperdual gave +-inf (ss'/0), reverse nan (inf - inf through the centring), and
     # nanvar's constant nan derivative 0; now nan at every order in both engines, 0 for
     # the entries where= leaves out (the value does not depend on them)
+    if "correction" in name and np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        pytest.skip("numpy < 2 has no correction= keyword")
     counted = np.asarray(counted)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)

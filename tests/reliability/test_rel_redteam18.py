@@ -204,6 +204,8 @@ def test_nanstd_and_std_where_mean_where_the_squares_leave_the_range(name, scale
     # (truth O(1)). std is homogeneous of degree 1: at s y its gradient is that at y,
     # its Hessian that at y over s, its value and directional derivatives along s w
     # s times those at y along w
+    if "mean" in name and np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        pytest.skip("numpy < 2 has no mean= keyword for std/nanstd")
     make, formula = STD_MASKED_CASES[name]
     f = make(scale)
     rng = np.random.default_rng(1818)
