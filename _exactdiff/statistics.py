@@ -210,6 +210,17 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
     return np.where(zero, 0.0, np.sqrt(np.where(zero, 1.0, v)))
 
 
+def _counted(pa: np.ndarray, where: Any, skip_nan: bool) -> np.ndarray:
+    """The entries of the plain data ``pa`` that var/std count: those ``where=``
+    selects, and not NaN for the nan-functions."""
+    sel = np.ones(pa.shape, dtype=bool)
+    if where is not None and where is not np._NoValue and where is not True:
+        sel = _where_mask("std", where, pa.shape)
+    if skip_nan:
+        sel = sel & ~np.isnan(pa)
+    return sel
+
+
 def _no_dof(a: Any, axis: Any, ddof: Any, keepdims: Any, where: Any, correction: Any,
             skip_nan: bool = False) -> np.ndarray:
     """The slices of var/std (shaped as the result) with ``n - ddof <= 0``: counted
@@ -217,11 +228,7 @@ def _no_dof(a: Any, axis: Any, ddof: Any, keepdims: Any, where: Any, correction:
     if correction is not None and correction is not np._NoValue:
         ddof = correction
     pa = np.asarray(_plain(a))
-    sel = np.ones(pa.shape, dtype=bool)
-    if where is not None and where is not np._NoValue and where is not True:
-        sel = _where_mask("std", where, pa.shape)
-    if skip_nan:
-        sel = sel & ~np.isnan(pa)
+    sel = _counted(pa, where, skip_nan)
     ax = None if axis is None else _axes(axis, pa.ndim)
     keep = bool(keepdims) if keepdims is not np._NoValue else False
     return np.sum(sel, axis=ax, keepdims=keep) - ddof <= 0
@@ -240,11 +247,7 @@ def _std_rescale(a: Any, v: Any, axis: Any = None, where: Any = None, mean: Any 
     if not (((pv < fi.tiny) | np.isinf(pv)).any()):
         return None
     pa = np.asarray(_plain(a), dtype=pv.dtype)
-    sel = np.ones(pa.shape, dtype=bool)
-    if where is not None and where is not np._NoValue and where is not True:
-        sel = _where_mask("std", where, pa.shape)
-    if skip_nan:
-        sel = sel & ~np.isnan(pa)
+    sel = _counted(pa, where, skip_nan)
     if not np.isfinite(pa[sel]).all():
         return None
     ax = None if axis is None else _axes(axis, pa.ndim)
