@@ -539,13 +539,9 @@ def _unmarked_vectors(u: Any, vh: Any, degenerate: np.ndarray,
     derivative). A cotangent whose tangent parts carry that nan depends on them:
     raise. Otherwise give those vectors zero tangents, which every use that passed the
     checks (rotation-invariant ones, or none) does not see."""
-    for g in cotangents:
-        if any(np.isnan(p).any() for p in _parts(g)[1:]):
-            raise DegenerateDerivativeError(
-                "numpy.linalg.svd: repeated singular values (equal to working precision): "
-                "the second derivative needs the derivative of their singular vectors, "
-                "which does not exist there; use np.linalg.svd(a, compute_uv=False) for "
-                "singular values only")
+    if any(np.isnan(p).any() for g in cotangents for p in _parts(g)[1:]):
+        _check_degenerate(degenerate, np.ones(np.shape(degenerate)), "svd",
+                          "singular values")  # raises, with the message of every svd case
     rep = np.any(degenerate, axis=-2)  # the repeated values' columns of U, rows of Vh
     u = np.where(np.expand_dims(rep, -2), _value(u), u)
     vh = np.where(np.expand_dims(rep, -1), _value(vh), vh)
