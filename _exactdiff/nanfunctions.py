@@ -34,12 +34,11 @@ from .statistics import (
     _arr,
     _axes,
     _given_mean,
-    _no_dof,
     _reject,
     _std_rescale,
     _where_mask,
     as_dtype,
-    no_derivative,
+    mark_no_dof,
     quantile_method,
     quantile_position,
 )
@@ -99,7 +98,8 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
         # (ss * nan on the bad slices only: the value nan that carries ss's dependence
         # to no_derivative's mark, and no 0 * nan in the others' reverse pass)
         good = ss / np.where(bad, 1, denom).astype(float_dtype(a))
-        return no_derivative(np.where(bad, np.where(bad, ss, 1.0) * np.nan, good), bad)
+        return mark_no_dof(np.where(bad, np.where(bad, ss, 1.0) * np.nan, good), a, axis,
+                           ddof, keepdims, None if where is _NO else where, skip_nan=True)
     return ss / np.asarray(denom, dtype=float_dtype(a))
 
 
@@ -121,9 +121,9 @@ def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
                       correction=correction) * scale[1]
     if is_traced(v) and not np.isfinite(np.asarray(value(v))).all():
         # sqrt'(nan) would hide nanvar's nan derivatives from reverse's backward pass
-        return no_derivative(np.sqrt(v), _no_dof(
-            a, axis, ddof, keepdims, None if where is _NO else where,
-            None if correction is _NO else correction, skip_nan=True))
+        return mark_no_dof(np.sqrt(v), a, axis, ddof, keepdims,
+                           None if where is _NO else where,
+                           None if correction is _NO else correction, skip_nan=True)
     zero = np.asarray(value(v)) == 0
     if not zero.any():
         return np.sqrt(v)

@@ -129,43 +129,147 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = ss / np.maximum(denom, 0).astype(dt)
-    return no_derivative(r, np.broadcast_to(np.asarray(denom) <= 0, _shape_of(r)))
+    return mark_no_dof(r, a, axis, ddof, keepdims, where)
 
 
-def no_derivative(r: Any, bad: Any) -> Any:
+class SliceMap:
+    """Which entries of a reduction's data each entry of its result counts.
+
+    ``counted`` (shaped as the data) marks the entries var/std count (``where=``
+    selects them; not NaN for the nan-functions); ``axis`` (a tuple, or None for
+    all) and ``keepdims`` are the reduction's."""
+
+    def __init__(self, counted: np.ndarray, axis: Any, keepdims: bool) -> None:
+        self.counted = counted
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def reach(self, mask: Any) -> np.ndarray:
+        """Result-shaped: the slices in which ``mask`` (data-shaped) holds at a
+        counted entry."""
+        return np.any(np.asarray(mask, dtype=bool) & self.counted, axis=self.axis,
+                      keepdims=self.keepdims)
+
+    def kept_shape(self) -> tuple:
+        """The result's shape as with ``keepdims=True`` (broadcasts against the data)."""
+        axes = range(self.counted.ndim) if self.axis is None else self.axis
+        return tuple(1 if k in axes else n for k, n in enumerate(self.counted.shape))
+
+    def spread(self, sel: Any) -> np.ndarray:
+        """Data-shaped: the counted entries of the slices ``sel`` (result-shaped) selects."""
+        sel = np.reshape(np.asarray(sel, dtype=bool), self.kept_shape())
+        return np.broadcast_to(sel, self.counted.shape) & self.counted
+
+
+def _moves(x: Any) -> np.ndarray:
+    """Where a tangent or cotangent is not 0 (in any part of a nested number: a
+    forward-over-reverse cotangent whose value is 0 but whose tangent is not still
+    carries a derivative)."""
+    while hasattr(x, "creator") and hasattr(x, "data"):  # a reverse Variable
+        x = x.data
+    if not is_traced(x):
+        return np.asarray(x) != 0
+    if hasattr(x, "coef"):  # a Taylor series: any coefficient
+        c = x.coef
+        return np.any(_moves(c), axis=0) if np.ndim(value(c)) else _moves(c)
+    if not hasattr(x, "_parts"):
+        return np.asarray(value(x)) != 0
+    parts = x._parts()
+    nonzero = _moves(parts[0])
+    for q in parts[1:]:
+        q = _moves(q)
+        if q.ndim > nonzero.ndim:  # a direction stack: moved along any direction
+            q = np.any(q, axis=tuple(range(q.ndim - nonzero.ndim)))
+        nonzero = nonzero | q
+    return nonzero
+
+
+def no_derivative(r: Any, bad: Any, src: Any = None, slices: SliceMap | None = None) -> Any:
     """``r`` with every derivative of the entries ``bad`` selects nan, its value kept.
 
     var's divisor ``n - ddof <= 0`` makes the value inf or nan (numpy's): no
     derivative exists there, and the composition gave hyperdual +-inf (ss'/0) and
     reverse nan (inf - inf in the centring's transpose); both engines now give nan
-    at every order.  Built on hyperdual's ``custom_jvp`` (reverse bridges it), imported
-    here only when it is needed: a traced value with such a slice."""
+    at every order.  ``src`` is the data ``r`` was reduced from and ``slices`` which
+    of its entries each entry of ``r`` counts: a direction that moves a counted entry
+    of a bad slice gets nan even where ``r``'s own tangent is 0 (one entry with
+    ``ddof=1``: its deviation from its own mean is 0 at every order, so the Hessian
+    was 0), and the nan reaches every order because the marks are formed from
+    ``mark``'s own differentiable output and from ``src``.  Built on hyperdual's
+    ``custom_jvp`` (reverse bridges it), imported here only when it is needed: a
+    traced value with such a slice."""
     bad = np.asarray(bad, dtype=bool)
     if not is_traced(r) or not bad.any():
         return r
     from hyperdual.custom import custom_jvp
 
+    if slices is None:
+        src = 0.0
+
     @custom_jvp
-    def mark(u: Any) -> Any:
+    def mark(u: Any, s: Any) -> Any:
         return u
 
     @mark.defjvp
     def mark_jvp(primals: Any, tangents: Any) -> Any:
-        (u,), (t,) = primals, tangents
+        (u, s), (t, ts) = primals, tangents
+        y = mark(u, s)
         # the other entries pass unchanged (a finite slice beside the bad one keeps its
-        # derivative in reverse's transpose too); a direction that does not move a bad
-        # entry keeps 0 there (as reverse gives the entries where= leaves out)
-        moved = np.asarray(value(t)) != 0
-        return mark(u), t * np.where(bad, np.where(moved, np.nan, 0.0), 1.0)
+        # derivative in reverse's transpose too); a direction that moves no counted
+        # entry of a bad slice keeps 0 there (as reverse gives the entries where= leaves
+        # out)
+        moved = _moves(t)
+        if slices is not None and ts is not None:
+            moved = moved | slices.reach(_moves(ts))
+        out = t * np.where(bad, np.where(moved, np.nan, 0.0), 1.0)
+        hit = bad & moved
+        if slices is not None and hit.any():
+            # r's tangent may be a constant 0 (then so is its derivative): y * nan
+            # carries the nan to the next order too
+            out = out + np.where(hit, y * np.nan, 0.0)
+        return y, out
 
     @mark.defvjp
     def mark_vjp(primals: Any, out: Any, g: Any) -> Any:
-        # reverse: a cotangent 0 on a bad entry stays 0 (0 * nan would reach inputs
-        # the result does not depend on)
-        hit = np.asarray(value(g)) != 0
-        return g * np.where(bad, np.where(hit, np.nan, 0.0), 1.0)
+        from reverse import core
 
-    return mark(r)
+        u, s = primals
+        # the first pass marks every bad entry: a 0 * nan there shows in the
+        # gradient, and the pass is redone with the zero-cotangent guard, where a
+        # cotangent 0 on a bad entry stays 0 (0 * nan would reach inputs the result
+        # does not depend on)
+        hit = _moves(g) if core.GUARD_ZEROS.get() else np.ones(bad.shape, dtype=bool)
+        gu = g * np.where(bad, np.where(hit, np.nan, 0.0), 1.0)
+        if slices is None:
+            return gu, None
+        # the counted entries of a hit bad slice get nan through s, so the gradient
+        # depends on the data and its own derivative (a Hessian) is nan too
+        spread = slices.spread(bad & hit)
+        gs = np.where(spread, s * np.nan * np.reshape(g, slices.kept_shape()), 0.0)
+        return gu, gs
+
+    return mark(r, src)
+
+
+def mark_no_dof(r: Any, a: Any, axis: Any, ddof: Any, keepdims: Any, where: Any,
+                correction: Any = None, skip_nan: bool = False) -> Any:
+    """:func:`no_derivative` on the slices of var/std's result ``r`` (of the data
+    ``a``) with ``n - ddof <= 0``: counted entries (``where=``, not NaN for the
+    nan-functions) fewer than or as many as ddof."""
+    if not is_traced(r):
+        return r
+    if correction is not None and correction is not np._NoValue:
+        ddof = correction
+    shape = _shape_of(a)
+    if skip_nan or not (where is None or where is np._NoValue or where is True):
+        counted = _counted(np.asarray(_plain(a)), where, skip_nan)
+    else:  # every entry counts: the data (dask's, uncomputed) need not be read
+        counted = np.ones(shape, dtype=bool)
+    ax = None if axis is None else _axes(axis, len(shape))
+    keep = bool(keepdims) if keepdims is not np._NoValue else False
+    bad = np.sum(counted, axis=ax, keepdims=keep) - ddof <= 0
+    bad = np.broadcast_to(bad, _shape_of(r))
+    return no_derivative(r, bad, a, SliceMap(counted, ax, keep))
 
 
 def _given_mean(mean: Any) -> Any:
@@ -201,7 +305,7 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
                    correction=correction) * scale[1]
     if is_traced(v) and not np.isfinite(np.asarray(_plain(v))).all():
         # sqrt'(inf) = 0 would hide var's nan derivatives from reverse's backward pass
-        return no_derivative(np.sqrt(v), _no_dof(a, axis, ddof, keepdims, where, correction))
+        return mark_no_dof(np.sqrt(v), a, axis, ddof, keepdims, where, correction)
     zero = np.asarray(_plain(v)) == 0
     if not zero.any():
         return np.sqrt(v)
@@ -219,19 +323,6 @@ def _counted(pa: np.ndarray, where: Any, skip_nan: bool) -> np.ndarray:
     if skip_nan:
         sel = sel & ~np.isnan(pa)
     return sel
-
-
-def _no_dof(a: Any, axis: Any, ddof: Any, keepdims: Any, where: Any, correction: Any,
-            skip_nan: bool = False) -> np.ndarray:
-    """The slices of var/std (shaped as the result) with ``n - ddof <= 0``: counted
-    entries (``where=``, not NaN for the nan-functions) fewer than or as many as ddof."""
-    if correction is not None and correction is not np._NoValue:
-        ddof = correction
-    pa = np.asarray(_plain(a))
-    sel = _counted(pa, where, skip_nan)
-    ax = None if axis is None else _axes(axis, pa.ndim)
-    keep = bool(keepdims) if keepdims is not np._NoValue else False
-    return np.sum(sel, axis=ax, keepdims=keep) - ddof <= 0
 
 
 def _std_rescale(a: Any, v: Any, axis: Any = None, where: Any = None, mean: Any = None,

@@ -649,6 +649,22 @@ NO_DOF = [
     ("var where ddof=2", lambda y: np.var(y, ddof=2, where=_KEEP), _X3, _KEEP),
     ("nanvar ddof=n", lambda y: np.nanvar(y, ddof=3), _X3, [True] * 3),
     ("nanstd ddof=n", lambda y: np.nanstd(y, ddof=3), _X3, [True] * 3),
+    # one counted entry with ddof=1: its deviation from its own mean is 0 at every
+    # order, so r's tangent was a constant 0 and the Hessian, second derivatives and
+    # reverse's jvp came out 0 where the gradient was nan
+    ("var one entry ddof=1", lambda y: np.var(y[1:2], ddof=1), _X3, [False, True, False]),
+    ("var where one entry ddof=1", lambda y: np.var(y, ddof=1, where=[True, False, False]),
+     _X3, [True, False, False]),
+    ("std one entry ddof=1", lambda y: np.std(y[2:], ddof=1), _X3, [False, False, True]),
+    ("var correction=1 one entry", lambda y: np.var(y[:1], correction=1), _X3,
+     [True, False, False]),
+    ("nanvar one entry ddof=1", lambda y: np.nanvar(
+        np.where([False, True, False], y, np.nan), ddof=1), _X3, [False, True, False]),
+    ("nanstd one entry ddof=1", lambda y: np.nanstd(
+        np.where([True, False, False], y, np.nan), ddof=1), _X3, [True, False, False]),
+    ("var axis keepdims one entry", lambda y: np.var(y.reshape(1, 3)[:, 2:], axis=1, ddof=1,
+                                                     keepdims=True)[0, 0], _X3,
+     [False, False, True]),
 ]
 
 
@@ -677,8 +693,25 @@ def test_var_with_no_degrees_of_freedom_has_nan_derivatives_in_both_engines(
             d = m.directional_derivatives(f, x, counted.astype(float) * [1.0, -2.0, 0.5], 3)
             np.testing.assert_equal(d[0], want_value)
             assert np.isnan(d[1:]).all(), (m, d)
-        assert np.isnan(hd.nth_derivative(lambda t: f(x + t * np.array([1.0, 0.0, 0.0])),
-                                          0.0, 3)), name
+        first = np.flatnonzero(counted)[0]
+        assert np.isnan(hd.nth_derivative(lambda t: f(x + t * np.eye(3)[first]), 0.0, 3)), name
+        # along a counted entry: nan tangent and Hessian-vector product (at the counted
+        # entries); along an entry the value does not count: 0
+        hvps = {"hd.hvp": hd.hvp, "rv.hvp": rv.hvp,
+                "rv.hvp(reverse)": lambda f, x, v: rv.hvp(f, x, v,
+                                                          mode="reverse-over-reverse")}
+        for k in range(3):
+            v = np.eye(3)[k]
+            for m in (hd, rv):
+                tangent = m.jvp(f, x, v)[1]
+                assert np.isnan(tangent) if counted[k] else tangent == 0, (m, k, tangent)
+            for hname, hvp in hvps.items():
+                hv = hvp(f, x, v)
+                if counted[k]:
+                    assert np.isnan(hv[counted]).all() and (hv[~counted] == 0).all(), (
+                        hname, k, hv)
+                else:
+                    assert (hv == 0).all(), (hname, k, hv)
 
 
 @pytest.mark.parametrize("m", [hd, rv])
@@ -697,5 +730,12 @@ def test_a_slice_with_no_degrees_of_freedom_leaves_its_neighbours_exact(m):
             H = np.zeros((4, 4))
             H[2:, 2:] = [[1.0, -1.0], [-1.0, 1.0]]
             np.testing.assert_array_equal(m.hessian(f, x), H)
+            # Hessian-vector products along row 1's entries: its column of H, exactly
+            # (every mode of hvp; reverse's by both double backprop and forward over it)
+            hvps = [m.hvp] + ([lambda f, x, v: rv.hvp(f, x, v, mode="reverse-over-reverse")]
+                              if m is rv else [])
+            for hvp in hvps:
+                for k in (2, 3):
+                    np.testing.assert_array_equal(hvp(f, x, np.eye(4)[k]), H[:, k])
         g = m.gradient(lambda y: np.std(y.reshape(2, 2), axis=1, ddof=1, where=keep)[0], x)
         assert np.isnan(g[0]) and (g[1:] == 0).all(), g
