@@ -19,8 +19,10 @@ Conventions
   statistic) it is shared equally among the tied entries, as ``max``/``min``
   do (JAX's convention for the reductions).  The second derivative is 0.
   ``q`` is a constant.
-* ``corrcoef`` is not clipped to [-1, 1] (numpy clips; clipping would halve
-  the derivative of the diagonal): values may exceed 1 by an ulp.
+* ``corrcoef``'s entries that vary are not clipped to [-1, 1] (numpy clips;
+  clipping would halve their derivative where they round to +-1): they may exceed
+  1 by an ulp.  The constant entries (the diagonal; every entry of two
+  observations) are numpy's clipped values, with every derivative exactly 0.
 * ``std`` has derivative 0 where the variance is 0 (all entries equal: a kink,
   like ``abs`` at 0, or identically 0 for one entry), in both engines.
 * ``var``/``std`` of a slice with ``n - ddof <= 0`` (value inf or nan, numpy's) have every
@@ -452,13 +454,37 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: An
 
 
 def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Any:
-    """``np.corrcoef`` (not clipped to [-1, 1]; see the module notes)."""
+    """``np.corrcoef`` (not clipped to [-1, 1]; see the module notes).
+
+    The entries that are constant (the diagonal, a variable with itself: 1, or nan
+    for a constant variable; every entry of two observations, whose centred rows are
+    all multiples of (1, -1): +-1) have every derivative exactly 0, and numpy's
+    clipped value; as quotients their derivatives were rounding (3e-16)."""
     c = cov(x, y, rowvar, dtype=dtype)
     if len(_shape_of(c)) == 0:
-        return c / c
-    d = np.einsum("ii->i", c)
-    s = np.sqrt(d)
-    return c / np.reshape(s, (-1, 1)) / np.reshape(s, (1, -1))
+        r = c / c
+        const = np.ones((), dtype=bool)
+    else:
+        d = np.einsum("ii->i", c)
+        s = np.sqrt(d)
+        r = c / np.reshape(s, (-1, 1)) / np.reshape(s, (1, -1))
+        k = _shape_of(r)[0]
+        const = np.ones((k, k), dtype=bool) if _observations(x, rowvar) == 2 else np.eye(
+            k, dtype=bool)
+    if not is_traced(r):
+        return r
+    with np.errstate(invalid="ignore"):
+        fixed = np.clip(_plain(r), -1.0, 1.0)  # (dask: lazy)
+    # (a constant variable: nan, 0/0, whose quotient's derivatives are nan too)
+    return np.where(const & (fixed == fixed), fixed, r)
+
+
+def _observations(x: Any, rowvar: bool) -> int:
+    """How many observations ``np.cov(x, rowvar=rowvar)`` averages over (y has as many)."""
+    shape = _shape_of(x)
+    if len(shape) < 2:
+        return int(np.prod(shape, dtype=np.int64))
+    return shape[1] if rowvar or shape[0] == 1 else shape[0]
 
 
 # ---------------------------------------------------------------------------------

@@ -110,7 +110,64 @@ def test_cov_corrcoef_shapes_and_y():
     check_both_engines(scalarize(np.corrcoef), m)
     # the diagonal is 1 identically: its derivative is 0 (no clipping at 1)
     J = hd.jacobian(np.corrcoef, m)
-    np.testing.assert_allclose(np.einsum("iijk->ijk", J), 0.0, atol=1e-14)
+    np.testing.assert_array_equal(np.einsum("iijk->ijk", J), 0.0)
+
+
+_CORR_CONSTANT = [
+    # (name, f of the flat data, data, entries of the flat result that are constant)
+    ("diagonal", lambda v: np.corrcoef(v.reshape(3, 5)), (15,), np.eye(3, dtype=bool)),
+    ("diagonal rowvar=False", lambda v: np.corrcoef(v.reshape(5, 3), rowvar=False), (15,),
+     np.eye(3, dtype=bool)),
+    ("with y", lambda v: np.corrcoef(v[:5], v[5:]), (10,), np.eye(2, dtype=bool)),
+    ("two observations", lambda v: np.corrcoef(v.reshape(3, 2)), (6,),
+     np.ones((3, 3), dtype=bool)),
+    ("two observations rowvar=False", lambda v: np.corrcoef(v.reshape(2, 3), rowvar=False),
+     (6,), np.ones((3, 3), dtype=bool)),
+    ("two observations with y", lambda v: np.corrcoef(v[:2], v[2:]), (4,),
+     np.ones((2, 2), dtype=bool)),
+    ("one variable", lambda v: np.corrcoef(v), (4,), np.ones((), dtype=bool)),
+]
+
+
+@pytest.mark.parametrize("name,f,shape,const", _CORR_CONSTANT,
+                         ids=[c[0] for c in _CORR_CONSTANT])
+def test_corrcoef_constant_entries_have_exact_zero_derivatives(name, f, shape, const):
+    # a variable with itself is 1, and with two observations every centred row is a
+    # multiple of (1, -1), so every entry is +-1: no derivative of any order. As
+    # quotients c_ij / (s_i s_j) the derivatives were rounding, 3e-16 (not 0); the
+    # varying entries keep theirs (against central differences)
+    x = rng.standard_normal(shape)
+    want = f(x)  # numpy's value (clipped to [-1, 1]) at plain data
+    flat_const = np.broadcast_to(const, np.shape(want)).ravel()
+    for m in (hd, rv):
+        np.testing.assert_array_equal(m.jacobian(lambda v: np.ravel(f(v)), x)[flat_const], 0.0)
+        for k in np.flatnonzero(flat_const):
+            np.testing.assert_array_equal(m.hessian(lambda v, k=k: np.ravel(f(v))[k], x), 0.0)
+        assert hd.nth_derivative(lambda t: np.ravel(f(x + t))[np.flatnonzero(flat_const)[0]],
+                                 0.0, 3) == 0.0
+    if not flat_const.all():
+        k = np.flatnonzero(~flat_const)[0]
+        g = hd.gradient(lambda v: np.ravel(f(v))[k], x)
+        h = 1e-6
+        fd = [(np.ravel(f(x + h * e))[k] - np.ravel(f(x - h * e))[k]) / (2 * h)
+              for e in np.eye(x.size)]
+        np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
+        assert np.any(g != 0)
+
+
+def test_corrcoef_values_are_numpys_at_traced_data():
+    x = rng.standard_normal((3, 2))
+    for m in (hd, rv):
+        got = m.value_and_gradient(lambda v: np.corrcoef(v.reshape(3, 2))[0, 1], x.ravel())[0]
+        assert got == np.corrcoef(x)[0, 1] and abs(got) == 1.0
+    # a constant variable: numpy's nan (0/0), and no derivative (nan) along its entries
+    z = np.array([[1.0, 1.0], [2.0, 3.0]])
+    for m in (hd, rv):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            v, g = m.value_and_gradient(lambda v: np.corrcoef(v.reshape(2, 2))[0, 0],
+                                        z.ravel())
+        assert np.isnan(v) and np.isnan(g[:2]).all(), (m, g)
 
 
 def test_ptp_nansum_nanmean():
