@@ -446,6 +446,7 @@ class _Number(_ArrayMethods):
         return _power(self, other)
 
     def __rpow__(self, other):
+        other = _listed(other)
         if not _accepts(other):
             return NotImplemented
         return _binary(BINARY["power"], other, self)
@@ -471,11 +472,13 @@ class _Number(_ArrayMethods):
         return NotImplemented if q is NotImplemented else (q, self.__rmod__(other))
 
     def __matmul__(self, other):
+        other = _listed(other)
         if not _accepts(other):
             return NotImplemented
         return matmul(self, other)
 
     def __rmatmul__(self, other):
+        other = _listed(other)
         if not _accepts(other):
             return NotImplemented
         return matmul(other, self)
@@ -983,6 +986,14 @@ def _common_shape(parts, names):
     except ValueError:
         desc = ", ".join(f"{n} {s}" for n, s in zip(names, shapes))
         raise ValueError(f"hyperdual: part shapes do not broadcast: {desc}") from None
+
+
+def _listed(x):
+    """A list or tuple operand as numpy reads it (``d @ [1.0, 2.0]``, ``d ** [1, 2]``:
+    an array), other operands unchanged."""
+    if type(x) is list or type(x) is tuple:
+        return _as_part(x, "operand")
+    return x
 
 
 def _accepts(x) -> bool:
@@ -2183,6 +2194,7 @@ def _scaled_part(m, term, px, py, vx, vy):
 
 
 def _power(x, y):
+    y = _listed(y)
     if not _accepts(y):
         return NotImplemented
     if type(y) is int or type(y) is float:

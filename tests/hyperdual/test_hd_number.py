@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 import hyperdual
+import reverse
 from hyperdual import Dual, HyperDual
+from tests._tolerance import assert_close_ulps
 
 
 def close(a, b, rtol=1e-12, atol=1e-15):
@@ -451,3 +453,36 @@ def test_repr_readable():
     assert repr(HyperDual(3.0, 1.0, 1.0, 0.0) ** 2) == "HyperDual(9.0, 6.0, 6.0, 2.0)"
     text = repr(Dual(np.array([1.0, 2.0]), np.array([0.5, 0.0])))
     assert text.startswith("Dual(array([") and "0.5" in text
+
+
+# --- list and tuple operands, as numpy reads them ---------------------------------------
+_LIST_OPERANDS = {
+    "x @ list": lambda x: np.sum(np.stack([x, x ** 2], axis=1) @ [1.0, 2.0]),
+    "list @ x": lambda x: [1.0, 2.0, 3.0] @ np.outer(x, x) @ [0.5, -1.0, 2.0],
+    "x ** list": lambda x: np.sum((x + 2.0) ** [1.0, 2.0, 3.0]),
+    "list ** x": lambda x: np.sum([2.0, 3.0, 1.5] ** x),
+    "x ** tuple": lambda x: np.sum((x + 2.0) ** (0.5, 2.0, 3.0)),
+}
+
+
+@pytest.mark.parametrize("name", _LIST_OPERANDS)
+def test_list_operands_of_matmul_and_power(name):
+    # numpy reads a list operand as an array (arr @ [1.0, 2.0], arr ** [1, 2]); the
+    # Dual's @ and ** returned NotImplemented for lists (TypeError: unsupported
+    # operand) while + - * / took them. Truth: the same f with the list as an array,
+    # where no list meets an engine value, by reverse and by closed forms
+    f = _LIST_OPERANDS[name]
+    x = np.array([0.3, -0.7, 1.1])
+    a = np.array
+    truths = {
+        "x @ list": 1.0 + 4.0 * x,
+        "list @ x": (a([1.0, 2.0, 3.0]) * (a([0.5, -1.0, 2.0]) @ x)
+                     + a([0.5, -1.0, 2.0]) * (a([1.0, 2.0, 3.0]) @ x)),
+        "x ** list": a([1.0, 2.0, 3.0]) * (x + 2.0) ** a([0.0, 1.0, 2.0]),
+        "list ** x": np.log([2.0, 3.0, 1.5]) * a([2.0, 3.0, 1.5]) ** x,
+        "x ** tuple": a([0.5, 2.0, 3.0]) * (x + 2.0) ** a([-0.5, 1.0, 2.0]),
+    }
+    assert_close_ulps(hyperdual.gradient(f, x), truths[name], 8)
+    # the other engine (which reads lists through numpy): a few roundings apart
+    np.testing.assert_allclose(hyperdual.hessian(f, x), reverse.hessian(f, x),
+                               rtol=1e-13, atol=1e-13)
