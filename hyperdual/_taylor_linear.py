@@ -899,6 +899,21 @@ def _register_shared_families() -> None:
 
     for f, impl in {**BUILDING, **POLYNOMIALS}.items():  # ediff1d ..., polymul ...
         FUNCTIONS.setdefault(f, impl)
+    from _exactdiff.building import bincount_with
+
+    FUNCTIONS.setdefault(np.bincount, bincount_with(_scatter_by_matmul))
+
+
+def _scatter_by_matmul(shape, index, values):
+    """Zeros of the 1-d ``shape`` with ``values`` added at the integer ``index``
+    (repeats add up): ``values @ one-hot``, one Taylor product with a constant (the
+    weights of ``np.bincount``)."""
+    from _exactdiff._common import float_dtype
+
+    index = np.asarray(index)
+    onehot = np.zeros((index.shape[0], shape[0]), dtype=float_dtype(values))
+    onehot[np.arange(index.shape[0]), index] = 1.0
+    return matmul(values, onehot)
 
 
 def _naming(func, impl):
