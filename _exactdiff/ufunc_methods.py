@@ -1,4 +1,5 @@
-"""The ufunc methods ``reduce``, ``accumulate`` and ``outer`` on engine values.
+"""The ufunc methods ``reduce``, ``accumulate``, ``reduceat`` and ``outer`` on engine
+values.
 
 ``np.add.reduce(x)``, ``np.maximum.accumulate(x)``, ``np.multiply.outer(x, y)``
 reach an engine's ``__array_ufunc__`` with ``method`` set to the method's name.
@@ -22,8 +23,8 @@ raises numpy's own error.  ``dtype=`` follows numpy's
 rule (:func:`_exactdiff.statistics.as_dtype`: the inputs are cast to a floating dtype
 and the method runs in it; an integer, bool or complex dtype raises ``TypeError``).
 ``out=`` (numbers are immutable) and ``where=`` where the underlying reduction has
-none are refused with a ``TypeError`` naming the argument; ``at`` (in place) and
-``reduceat`` are refused.
+none are refused with a ``TypeError`` naming the argument; ``at`` (in place) is
+refused.  ``reduceat`` joins one ``reduce`` per segment.
 
 Examples
 --------
@@ -70,8 +71,8 @@ def apply(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
         A ufunc the calling engine differentiates elementwise (``nin == 2`` for
         ``reduce``, ``accumulate`` and ``outer``).
     method : str
-        ``"reduce"``, ``"accumulate"`` or ``"outer"``; ``"at"`` and ``"reduceat"``
-        raise ``TypeError``.
+        ``"reduce"``, ``"accumulate"``, ``"reduceat"`` or ``"outer"``; ``"at"``
+        raises ``TypeError``.
     inputs, kwargs
         As numpy passes them to ``__array_ufunc__``.
 
@@ -82,7 +83,7 @@ def apply(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     Raises
     ------
     TypeError
-        For ``at``, ``reduceat``, ``out=``, a non-floating ``dtype=``, a
+        For ``at``, ``out=``, a non-floating ``dtype=``, a
         one-input ufunc, or ``where=`` where only a fold would apply.
 
     Examples
@@ -96,9 +97,9 @@ def apply(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
         raise _refuse(ufunc, method, "is not supported: it works in place and "
                       "differentiated numbers are immutable (build the result with "
                       "np.where, np.stack or np.bincount-style sums instead)", inputs)
-    if method not in ("reduce", "accumulate", "outer"):
-        raise _refuse(ufunc, method, "is not supported (reduce, accumulate and outer are)",
-                      inputs)
+    if method not in ("reduce", "accumulate", "outer", "reduceat"):
+        raise _refuse(ufunc, method, "is not supported (reduce, accumulate, reduceat and "
+                      "outer are)", inputs)
     if ufunc.nin != 2 or ufunc.nout != 1:
         raise _refuse(ufunc, method, f"is not defined: the ufunc takes {ufunc.nin} "
                       f"input(s) and gives {ufunc.nout} output(s)", inputs)
@@ -108,7 +109,9 @@ def apply(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
                       "are immutable; use the returned value)", inputs)
     dtype = kwargs.pop("dtype", None)
     if dtype is not None:  # numpy's rule: compute in a floating dtype=; others refused
-        inputs = tuple(as_dtype(f"{ufunc.__name__}.{method}", x, dtype) for x in inputs)
+        cast = inputs[:1] if method == "reduceat" else inputs  # (not reduceat's indices)
+        inputs = tuple(as_dtype(f"{ufunc.__name__}.{method}", x, dtype)
+                       for x in cast) + inputs[len(cast):]
     if method == "outer":
         if kwargs:
             raise _refuse(ufunc, method, f"keyword arguments {sorted(kwargs)} are not "
@@ -119,7 +122,40 @@ def apply(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
         return ufunc(np.reshape(a, sa + (1,) * nb), b)
     if method == "reduce":
         return _reduce(ufunc, inputs, kwargs)
+    if method == "reduceat":
+        return _reduceat(ufunc, inputs, kwargs)
     return _accumulate(ufunc, inputs, kwargs)
+
+
+def _reduceat(ufunc: Any, inputs: tuple, kwargs: dict) -> Any:
+    """``ufunc.reduceat(a, indices, axis)``: piece ``i`` is the reduction of
+    ``a[indices[i]:indices[i + 1]]`` along the axis (to the end for the last), or
+    ``a[indices[i]]`` itself where the next index is not larger, as numpy defines it;
+    the pieces, each a :func:`_reduce` kept as a length-1 axis, joined along it."""
+    unknown = set(kwargs) - {"axis"}
+    if unknown:
+        raise _refuse(ufunc, "reduceat", f"keyword arguments {sorted(unknown)} are not "
+                      "supported", inputs)
+    a, indices = inputs
+    indices = np.asarray(plain(indices, f"{ufunc.__name__}.reduceat", "indices"))
+    axis = kwargs.get("axis", 0)
+    with np.errstate(all="ignore"):  # numpy's own checks (bounds, axis, index dtype)
+        ufunc.reduceat(np.zeros(_plain_shape(a)), indices, axis=axis)
+    shape = _plain_shape(a)
+    ax = axis % len(shape)
+    n = shape[ax]
+    starts = [int(i) for i in np.ravel(indices)]
+    pieces = []
+    for k, start in enumerate(starts):
+        stop = starts[k + 1] if k + 1 < len(starts) else n
+        where = [slice(None)] * len(shape)
+        if start < stop:
+            where[ax] = slice(start, stop)
+            pieces.append(_reduce(ufunc, (a[tuple(where)],), {"axis": ax, "keepdims": True}))
+        else:
+            where[ax] = slice(start, start + 1)
+            pieces.append(a[tuple(where)])
+    return np.concatenate(pieces, axis=ax)
 
 
 def _reduce(ufunc: Any, inputs: tuple, kwargs: dict) -> Any:

@@ -1,7 +1,7 @@
 """ufunc methods (``np.add.reduce``, ``np.maximum.accumulate``, ``np.multiply.outer``
 ...) in both engines and in Taylor mode: values equal numpy's, derivatives against
 closed forms, central differences and each other, third order and nesting in the four
-engine pairs; the methods without a derivative (``at``, ``reduceat``, ``out=``) raise."""
+engine pairs; the methods without a derivative (``at``, ``out=``) raise."""
 
 from __future__ import annotations
 
@@ -85,6 +85,36 @@ def test_accumulate(ufunc, kw):
     x = X23.copy()
     _values_match(call, x)
     check_both_engines(scalarize(call), x)
+
+
+REDUCEAT = [(np.add, [0, 2, 2, 1], {}), (np.add, [0, 1], {"axis": 1}),
+            (np.multiply, [1, 2], {"axis": -1}), (np.maximum, [0, 3, 1], {}),
+            (np.minimum, [2], {"axis": 1}), (np.logaddexp, [0, 4], {"dtype": np.float64}),
+            (np.hypot, [0, 3], {}), (np.subtract, [0, 4, 5], {})]
+
+
+@pytest.mark.parametrize("ufunc,idx,kw", REDUCEAT,
+                         ids=[f"{u.__name__}-{i}-{kw}" for u, i, kw in REDUCEAT])
+def test_reduceat(ufunc, idx, kw):
+    # one reduce per segment a[idx[k]:idx[k+1]] (to the end for the last), a[idx[k]]
+    # itself where the next index is not larger (numpy's definition); it was refused
+    def call(v):  # along an axis of the (2, 3) input, or along its six entries
+        return ufunc.reduceat(v if "axis" in kw else np.ravel(v), idx, **kw)
+    x = X23.copy()
+    _values_match(call, x)
+    check_both_engines(scalarize(call), x)
+
+
+def test_reduceat_closed_form():
+    # d/dx sum_k w_k add.reduceat(x, [0, 2, 2, 5])_k: segments [0:2], x[2], [2:5], [5:6]
+    x = np.array([0.3, -1.2, 2.0, 0.7, 1.1, 0.4])
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    for eng in (hd, rv):
+        g = eng.gradient(lambda v: np.add.reduceat(v, [0, 2, 2, 5]) @ w, x)
+        np.testing.assert_array_equal(g, [1.0, 1.0, 2.0 + 3.0, 3.0, 3.0, 4.0])
+        # maximum.reduceat's derivative goes to each segment's maximum
+        g = eng.gradient(lambda v: np.sum(np.maximum.reduceat(v, [0, 3])), x)
+        np.testing.assert_array_equal(g, [0.0, 0.0, 1.0, 0.0, 1.0, 0.0])
 
 
 OUTER = [np.add, np.subtract, np.multiply, np.divide, np.arctan2, np.maximum, np.power]
@@ -178,8 +208,10 @@ def test_refused_and_numpy_errors(make):
     x = make(np.array([1.0, 2.0, 3.0]))
     with pytest.raises(TypeError, match=r"add\.at is not supported.*in place"):
         np.add.at(x, [0], 1.0)
-    with pytest.raises(TypeError, match=r"add\.reduceat is not supported"):
-        np.add.reduceat(x, [0, 2])
+    with pytest.raises(TypeError, match=r"add\.reduceat with out= is not supported"):
+        np.add.reduceat(x, [0, 2], out=np.zeros(2))
+    with pytest.raises(IndexError, match="out-of-bounds"):  # numpy's check of the indices
+        np.add.reduceat(x, [0, 3])
     with pytest.raises(TypeError, match="out="):
         np.add.reduce(x, out=np.zeros(()))
     with pytest.raises(TypeError, match="dtype="):

@@ -244,7 +244,7 @@ UNSUPPORTED = {
     "histogram": lambda d: np.histogram(d),
     "eigvals": lambda d: np.linalg.eigvals(d @ np.array([[0.0, -1.0], [1.0, 0.0]])),
     "add.at": lambda d: np.add.at(d, [0], 1.0),
-    "add.reduceat": lambda d: np.add.reduceat(d, [0]),
+    "add.reduceat": lambda d: np.add.reduceat(d, [0], out=np.empty((1, 2))),
     "add.reduce": lambda d: np.add.reduce(d, out=np.empty(2)),
     "multiply.accumulate": lambda d: np.multiply.accumulate(d, dtype=np.int64),
     "add": lambda d: np.add(d, 1.0, out=np.empty((2, 2))),
