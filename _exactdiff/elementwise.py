@@ -1,6 +1,6 @@
 """Elementwise functions built from other rules: ``fmax``, ``fmin``,
-``nan_to_num``, ``angle``, ``scipy.special.gammasgn`` of real input and
-``scipy.special.huber``, and the partials of ``pseudo_huber``.
+``nan_to_num``, ``modf``, ``frexp``, ``ldexp``, ``angle``, ``scipy.special.gammasgn``
+of real input and ``scipy.special.huber``, and the partials of ``pseudo_huber``.
 
 Written with numpy calls on whatever they are given, so both engines share one
 definition (registered by :mod:`hyperdual.rules.elementwise` and
@@ -12,6 +12,9 @@ Conventions
   (so ties follow their convention), and the other operand where one is NaN.
 * ``nan_to_num`` passes finite entries through (derivative 1) and replaces the
   others by constants (derivative 0).
+* ``modf``'s integral part and ``frexp``'s exponent are piecewise constant (plain
+  arrays); the fractional part has derivative 1, the mantissa ``2**-exponent``,
+  ``ldexp(x, n)`` ``2**n`` (``n`` a constant integer).
 * ``angle`` of a real number (0 or pi) and ``gammasgn`` (the sign of Gamma) are
   piecewise constant: their results are plain arrays (derivative 0), like
   the results of ``sign``-like value functions.
@@ -35,7 +38,7 @@ from typing import Any
 import numpy as np
 import scipy.special as sp
 
-from ._common import fpe_ignored, value
+from ._common import fpe_ignored, is_traced, value
 
 
 def fmax(a: Any, b: Any) -> Any:
@@ -56,6 +59,63 @@ def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None,
     v = np.asarray(value(x))
     fill = np.nan_to_num(v, nan=nan, posinf=posinf, neginf=neginf)
     return np.where(np.isfinite(v), x, fill)
+
+
+def modf(x: Any) -> tuple[Any, Any]:
+    """``np.modf``: (fractional part, integral part).  The integral part is piecewise
+    constant (a plain array: derivative 0), the fractional part ``x`` minus it
+    (derivative 1); at +-inf numpy's (+-0, +-inf), constants."""
+    v = np.asarray(value(x))
+    frac, whole = np.modf(v)
+    inf = np.isinf(v)
+    if np.any(inf):
+        return np.where(inf, frac, x - np.where(inf, 0.0, whole)), whole
+    return x - whole, whole
+
+
+def _times_power_of_two(x: Any, n: Any, dt: Any) -> Any:
+    """``x * 2**n`` for integer ``n`` as three factors, each a float of ``dt`` (2**n
+    alone leaves the range for ``|n| > 1023`` where the product need not: 5e-324 *
+    2**2000 is 2**926)."""
+    # beyond +-2200 every finite x gives 0 or inf, as the factors (at most 2**734) do
+    n = np.clip(n, -2200, 2200)
+    a = n // 3
+    b = (n - a) // 2
+    one = np.ones((), dtype=dt)
+    return ((x * np.ldexp(one, a)) * np.ldexp(one, b)) * np.ldexp(one, n - a - b)
+
+
+def frexp(x: Any) -> tuple[Any, Any]:
+    """``np.frexp``: (mantissa, exponent) with ``x = mantissa * 2**exponent``.  The
+    exponent is piecewise constant (a plain integer array); the mantissa is
+    ``x * 2**-exponent``, derivative ``2**-exponent`` (both factors are exact powers of
+    two, so its value is numpy's)."""
+    v = np.asarray(value(x))
+    mant, expo = np.frexp(v)
+    return _times_power_of_two(x, -expo, mant.dtype), expo
+
+
+def ldexp(x: Any, n: Any) -> Any:
+    """``np.ldexp``: ``x * 2**n`` for a constant integer ``n`` (derivative ``2**n``; an
+    exponent with a derivative has none: ``TypeError``).  The value is numpy's (a
+    subnormal result rounded once, by a constant correction)."""
+    if is_traced(n):
+        raise TypeError("numpy.ldexp: the exponent n must be a constant integer array, "
+                        "not a differentiated value (hyperdual and reverse)")
+    n = np.asarray(n)
+    if n.dtype.kind == "f":  # (reverse hands constants over as floats: integral ones pass)
+        if not np.all(np.isfinite(n) & (n == np.trunc(n))):
+            raise TypeError("numpy.ldexp: the exponent n must be an integer")
+        n = n.astype(np.int64)
+    v = np.asarray(value(x))
+    exact = np.ldexp(v, n)  # numpy's checks of n (an integer dtype) and its value
+    out = _times_power_of_two(x, n, exact.dtype)
+    with fpe_ignored():
+        off = exact - np.asarray(value(out))
+    fix = np.isfinite(off) & (off != 0)
+    if np.any(fix):  # two roundings into the subnormals: numpy's one rounding
+        out = out + np.where(fix, off, 0.0).astype(exact.dtype)
+    return out
 
 
 def angle(z: Any, deg: bool = False) -> Any:
@@ -145,3 +205,7 @@ def pseudo_huber_second(delta: Any, r: Any) -> tuple[Any, Any, Any]:
     if np.any(bad):
         out = tuple(np.where(bad, 0.0, v) for v in out)
     return out
+
+
+#: the ufuncs composed here, for the engines' ufunc dispatch (Taylor numbers too)
+UFUNCS = {np.fmax: fmax, np.fmin: fmin, np.modf: modf, np.frexp: frexp, np.ldexp: ldexp}

@@ -1758,6 +1758,19 @@ def _special_rules():
     return SPECIAL
 
 
+def _divmod(x, y):
+    return np.floor_divide(x, y), np.remainder(x, y)
+
+
+def _shared_ufuncs():
+    from _exactdiff import elementwise as _e
+
+    return {np.modf: _e.modf, np.frexp: _e.frexp, np.ldexp: _e.ldexp, np.divmod: _divmod}
+
+
+_SHARED_UFUNCS = _shared_ufuncs()
+
+
 def _array_ufunc(self, ufunc, method, inputs, kwargs):
     if method == "__call__" and not kwargs and len(inputs) == 1:
         rule = UNARY_BY_UFUNC.get(ufunc)
@@ -1778,6 +1791,8 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
         raise TypeError(_msg.ufunc_keywords(ENGINE, name, sorted(extra)))
     if ufunc in _n._REAL_UFUNCS or ufunc is _special().gammasgn:  # piecewise constant
         return ufunc(*[g.real_value(v) if isinstance(v, Taylor) else v for v in inputs])
+    if ufunc in _SHARED_UFUNCS:  # modf, frexp, ldexp, divmod: compositions of rules
+        return _SHARED_UFUNCS[ufunc](*inputs)
     special_rules = _special_rules()
     if ufunc in special_rules:
         # Bessel functions, rgamma, gammainc/gammaincc/betainc: the custom_jvp rules

@@ -1036,5 +1036,8 @@ _install_operators()
 UFUNCS[np.fmax] = _e.fmax
 UFUNCS[np.fmin] = _e.fmin
 UFUNCS[sp.huber] = _e.huber
+UFUNCS[np.modf] = _e.modf
+UFUNCS[np.frexp] = _e.frexp
+UFUNCS[np.ldexp] = _e.ldexp
 FUNCTIONS[np.nan_to_num] = _e.nan_to_num
 FUNCTIONS[np.angle] = _e.angle
