@@ -1276,7 +1276,11 @@ def _int_power_in_range(X, n: int):
                 y0 = lo[0]
             if _TINY <= abs(y0) <= _BIG:
                 return out
-        return _unary_items(X, lambda xs: tr.power_const(xs, float(n)))
+        ratio = _unary_items(X, lambda xs: tr.power_const(xs, float(n)))
+        rl = ratio._l
+        if rl is not None and all(v - v == 0.0 for v in rl):
+            return ratio
+        return _finite_of(ratio, _int_power(X, n))
     x = X.coef
     if not (type(x) is np.ndarray and x.dtype == np.float64 and x.shape[0] > 1):
         return _int_power(X, n)
@@ -1299,9 +1303,22 @@ def _int_power_in_range(X, n: int):
     with np.errstate(all="ignore"):
         ratio = _unary_items(X, lambda xs: tr.power_const(xs, float(n))).coef
         # (past an inf coefficient of x, a non-finite ratio result keeps repeated
-        # squaring's inf or nan)
+        # squaring's inf or nan; so does a coefficient the ratios could not form
+        # where the products did: x_0 subnormal, 1 / x_0 beyond the range)
         use = bad & (np.all(np.isfinite(x), axis=0) | np.isfinite(ratio))
+        use = use & (np.isfinite(ratio) | ~np.isfinite(c))
         return Taylor._make(np.where(use, ratio, c), X.tag)
+
+
+def _finite_of(ratio, square):
+    """Coefficientwise, the ratio series' coefficient where it is finite, else repeated
+    squaring's where that is: at a subnormal x_0 the ratios x_k / x_0 overflow (the
+    third derivative of x**3 at 5e-320 was nan, truth 6) while the products are exact."""
+    r, q = ratio.coef, square.coef
+    if not (type(r) is np.ndarray and type(q) is np.ndarray):
+        return ratio
+    with np.errstate(invalid="ignore"):
+        return Taylor._make(np.where(np.isfinite(r) | ~np.isfinite(q), r, q), ratio.tag)
 
 
 class _Spread(dict):

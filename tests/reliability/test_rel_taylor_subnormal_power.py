@@ -1,0 +1,56 @@
+"""Integer powers in Taylor mode at a subnormal point (issue 12, far range).
+
+``hyperdual.derivatives(lambda t: t**3, 5e-320, 3)`` was ``[0, 0, inf, nan]``
+(truth ``[1.25e-958 -> 0, 7.5e-639 -> 0, 3e-319, 6]``): the ratio series of the power
+rule (taken where repeated squaring's products may leave the range) divides by the
+value, and 1 / 5e-320 overflows, while the products of repeated squaring are exact
+there.  Each coefficient is now the ratio series' where it is finite, else the
+products'.  Truth: the closed forms n (n-1) ... x**(n-k), exact binary numbers (a
+subnormal x0 and small integer coefficients) or their correctly rounded values from
+mpmath; the Taylor helpers of both engines, scalar and array points.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import hyperdual as hd
+import reverse as rv
+from tests._tolerance import assert_close_ulps
+
+M = pytest.importorskip("mpmath")
+M.mp.dps = 50
+
+
+def _truth(x0, n, k):
+    if k > n:
+        return 0.0
+    return float(M.mpf(math.perm(n, k)) * M.mpf(x0) ** (n - k))
+
+
+@pytest.mark.parametrize("x0", [5e-320, -1e-310, 2.0 ** -1074, 3e-309])
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+@pytest.mark.parametrize("eng", [hd, rv], ids=["hd", "rv"])
+def test_integer_power_at_a_subnormal_point(x0, n, eng):
+    got = eng.derivatives(lambda t: t ** n, x0, n + 1)
+    want = [_truth(x0, n, k) for k in range(n + 2)]
+    # a subnormal truth keeps fewer bits: compare at the spacing of the subnormals
+    for k, (g, w) in enumerate(zip(got, want)):
+        if abs(w) < 2.3e-308:
+            assert abs(g - w) <= 4 * 2.0 ** -1074, (k, g, w)
+        else:
+            assert_close_ulps(g, w, 4, err_msg=f"order {k}")
+
+
+def test_array_point_with_one_subnormal_entry():
+    # the sum's directional derivatives: the other entries are ordinary
+    x = np.array([0.3, -0.7, 1.1, 5e-320])
+    u = np.array([0.3, 1.0, -0.5, -1.2])
+    want = [np.sum(x ** 3), np.sum(3 * x ** 2 * u), np.sum(6 * x * u ** 2), np.sum(6 * u ** 3)]
+    for eng in (hd, rv):
+        got = eng.directional_derivatives(lambda v: np.sum(v ** 3), x, u, 3)
+        # each a short sum of exactly rounded products: a few ulps of its largest term
+        np.testing.assert_allclose(got, want, rtol=0, atol=8 * 2.2e-16 * 3)
