@@ -167,15 +167,12 @@ def _moves(x: Any) -> np.ndarray:
     """Where a tangent or cotangent is not 0 (in any part of a nested number: a
     forward-over-reverse cotangent whose value is 0 but whose tangent is not still
     carries a derivative)."""
-    while hasattr(x, "creator") and hasattr(x, "data"):  # a reverse Variable
+    while is_traced(x) and hasattr(x, "data"):  # a reverse Variable: its data
         x = x.data
     if not is_traced(x):
         return np.asarray(x) != 0
-    if hasattr(x, "coef"):  # a Taylor series: any coefficient
-        c = x.coef
-        return np.any(_moves(c), axis=0) if np.ndim(value(c)) else _moves(c)
-    if not hasattr(x, "_parts"):
-        return np.asarray(value(x)) != 0
+    if hasattr(x, "coef"):  # a Taylor series: any coefficient (the leading axis)
+        return np.any(_moves(x.coef), axis=0)
     parts = x._parts()
     nonzero = _moves(parts[0])
     for q in parts[1:]:
@@ -186,7 +183,7 @@ def _moves(x: Any) -> np.ndarray:
     return nonzero
 
 
-def no_derivative(r: Any, bad: Any, src: Any = None, slices: SliceMap | None = None) -> Any:
+def no_derivative(r: Any, bad: Any, src: Any, slices: SliceMap) -> Any:
     """``r`` with every derivative of the entries ``bad`` selects nan, its value kept.
 
     var's divisor ``n - ddof <= 0`` makes the value inf or nan (numpy's): no
@@ -205,9 +202,6 @@ def no_derivative(r: Any, bad: Any, src: Any = None, slices: SliceMap | None = N
         return r
     from hyperdual.custom import custom_jvp
 
-    if slices is None:
-        src = 0.0
-
     @custom_jvp
     def mark(u: Any, s: Any) -> Any:
         return u
@@ -221,11 +215,11 @@ def no_derivative(r: Any, bad: Any, src: Any = None, slices: SliceMap | None = N
         # entry of a bad slice keeps 0 there (as reverse gives the entries where= leaves
         # out)
         moved = _moves(t)
-        if slices is not None and ts is not None:
+        if ts is not None:  # (None: the data are a constant of this perturbation)
             moved = moved | slices.reach(_moves(ts))
         out = t * np.where(bad, np.where(moved, np.nan, 0.0), 1.0)
         hit = bad & moved
-        if slices is not None and hit.any():
+        if hit.any():
             # r's tangent may be a constant 0 (then so is its derivative): y * nan
             # carries the nan to the next order too
             out = out + np.where(hit, y * np.nan, 0.0)
@@ -235,15 +229,13 @@ def no_derivative(r: Any, bad: Any, src: Any = None, slices: SliceMap | None = N
     def mark_vjp(primals: Any, out: Any, g: Any) -> Any:
         from reverse import core
 
-        u, s = primals
+        _, s = primals
         # the first pass marks every bad entry: a 0 * nan there shows in the
         # gradient, and the pass is redone with the zero-cotangent guard, where a
         # cotangent 0 on a bad entry stays 0 (0 * nan would reach inputs the result
         # does not depend on)
         hit = _moves(g) if core.GUARD_ZEROS.get() else np.ones(bad.shape, dtype=bool)
         gu = g * np.where(bad, np.where(hit, np.nan, 0.0), 1.0)
-        if slices is None:
-            return gu, None
         # the counted entries of a hit bad slice get nan through s, so the gradient
         # depends on the data and its own derivative (a Hessian) is nan too
         spread = slices.spread(bad & hit)
