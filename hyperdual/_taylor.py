@@ -1347,7 +1347,28 @@ def _power_const(X, p: float):
         return _int_power_in_range(X, int(p))
     if p == 0.5:
         return X._unary(UNARY["sqrt"])
-    return _unary_items(X, lambda xs: tr.power_const(xs, p), branch=(p, False))
+    out = _unary_items(X, lambda xs: tr.power_const(xs, p), branch=(p, False))
+    return _power_at_subnormal(X, p, out)
+
+
+def _power_at_subnormal(X, p: float, out):
+    """``out`` (x**p by the ratio series) with the elements whose value x_0 is a positive
+    subnormal redone in floats with a separate exponent (:func:`_tsc.power`): the ratio
+    series divides by x_0, and 1 / 1e-310 overflows (the second derivative of x**2.5
+    there was inf, truth 3.7e-155; the third nan, truth 1.9e155)."""
+    c = X.coef
+    if type(c) is not np.ndarray or c.dtype != np.float64 or c.shape[0] < 2 or abs(p) > 512:
+        return out
+    x0 = c[0]
+    sub = (x0 > 0) & (x0 < _TINY)
+    o = out.coef
+    if not np.any(sub) or type(o) is not np.ndarray or o.shape != c.shape:
+        return out
+    b = np.zeros_like(c)
+    b[0] = p
+    with np.errstate(all="ignore"):
+        new = _tsc.power(c, b)
+    return Taylor._make(np.where(sub & np.all(np.isfinite(c), axis=0), new, o), X.tag)
 
 
 def _extreme(name, x, y, a, b, top):

@@ -1,13 +1,17 @@
-"""Integer powers in Taylor mode at a subnormal point (issue 12, far range).
+"""Powers in Taylor mode at a subnormal point (issue 12, far range).
 
 ``hyperdual.derivatives(lambda t: t**3, 5e-320, 3)`` was ``[0, 0, inf, nan]``
 (truth ``[1.25e-958 -> 0, 7.5e-639 -> 0, 3e-319, 6]``): the ratio series of the power
 rule (taken where repeated squaring's products may leave the range) divides by the
 value, and 1 / 5e-320 overflows, while the products of repeated squaring are exact
 there.  Each coefficient is now the ratio series' where it is finite, else the
-products'.  Truth: the closed forms n (n-1) ... x**(n-k), exact binary numbers (a
-subnormal x0 and small integer coefficients) or their correctly rounded values from
-mpmath; the Taylor helpers of both engines, scalar and array points.
+products'.  A non-integer power (``x**2.5`` at 1e-310: ``[0, 0, inf, inf, nan]``, truth
+``[0, 0, 3.7e-155, 1.9e155, -inf]``) is redone in floats with a separate exponent
+(hyperdual._taylor_scaled.power, which x**y with both operands moving already used).
+
+Truth: the closed forms p (p-1) ... x**(p-k), exact binary numbers (a subnormal x0 and
+small integer coefficients) or their correctly rounded values from mpmath; the Taylor
+helpers of both engines, scalar and array points.
 """
 
 from __future__ import annotations
@@ -54,3 +58,27 @@ def test_array_point_with_one_subnormal_entry():
         got = eng.directional_derivatives(lambda v: np.sum(v ** 3), x, u, 3)
         # each a short sum of exactly rounded products: a few ulps of its largest term
         np.testing.assert_allclose(got, want, rtol=0, atol=8 * 2.2e-16 * 3)
+
+
+def _truth_real(x0, p, k):
+    """d^k/dx^k x**p at x0, p the float given (its exact binary value), in mpmath."""
+    P = M.mpf(p)
+    co = M.mpf(1)
+    for i in range(k):
+        co *= P - i
+    return float(co * M.mpf(x0) ** (P - k))
+
+
+@pytest.mark.parametrize("x0", [5e-320, 1e-310, 2.0 ** -1074, 2.2e-308])
+@pytest.mark.parametrize("p", [2.5, 0.3, -1.5, 7.3, 3.25, -0.7])
+@pytest.mark.parametrize("eng", [hd, rv], ids=["hd", "rv"])
+def test_real_power_at_a_subnormal_point(x0, p, eng):
+    got = eng.derivatives(lambda t: t ** p, x0, 4)
+    for k in range(5):
+        w = _truth_real(x0, p, k)
+        if abs(w) < 2.3e-308:
+            assert abs(got[k] - w) <= 4 * 2.0 ** -1074, (k, got[k], w)
+        else:
+            # x0**(p - k) carries x0's rounding times abs(p - k) (exact here: x0 is
+            # the binary number given) and pow's few ulps
+            assert_close_ulps(got[k], w, 16, err_msg=f"order {k}")
