@@ -205,7 +205,3 @@ def pseudo_huber_second(delta: Any, r: Any) -> tuple[Any, Any, Any]:
     if np.any(bad):
         out = tuple(np.where(bad, 0.0, v) for v in out)
     return out
-
-
-#: the ufuncs composed here, for the engines' ufunc dispatch (Taylor numbers too)
-UFUNCS = {np.fmax: fmax, np.fmin: fmin, np.modf: modf, np.frexp: frexp, np.ldexp: ldexp}

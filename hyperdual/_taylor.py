@@ -1356,9 +1356,14 @@ def _power_at_subnormal(X, p: float, out):
     subnormal redone in floats with a separate exponent (:func:`_tsc.power`): the ratio
     series divides by x_0, and 1 / 1e-310 overflows (the second derivative of x**2.5
     there was inf, truth 3.7e-155; the third nan, truth 1.9e155)."""
+    xl = X._l
+    if xl is not None and not 0.0 < xl[0] < _TINY:
+        return out  # (a scalar series away from the subnormals: no array made)
     c = X.coef
     if type(c) is not np.ndarray or c.dtype != np.float64 or c.shape[0] < 2 or abs(p) > 512:
         return out
+    if c.ndim == 1 and not 0.0 < float(c[0]) < _TINY:
+        return out  # (the same test for a scalar series held as an array)
     x0 = c[0]
     sub = (x0 > 0) & (x0 < _TINY)
     o = out.coef
