@@ -2092,7 +2092,7 @@ def _const_weight(name, xr, yr, vx, vy, d=None):
     where forming it costs work (called only where a term is not finite).
     ``x * c`` and ``c * x`` (partial c), ``x / c`` (1/c: 0 at c = inf), ``c / x``
     (-c/x**2 and 2c/x**3: 0 where c is 0 and x is not), ``heaviside(c, x)``
-    (1 where c == 0, else 0)."""
+    (1 where c == 0, else 0), ``xlogy(c, x)`` and ``xlog1py(c, x)`` (c)."""
     if vx == vy:
         return None
     c, r = (yr, xr) if vx else (xr, yr)
@@ -2102,6 +2102,10 @@ def _const_weight(name, xr, yr, vx, vy, d=None):
         return None
     if name == "multiply":
         return c
+    if name in ("xlogy", "xlog1py"):
+        # x log y is identically 0 in y where the constant x is 0 (scipy's xlogy(0, y)
+        # = 0, also at y = 0): its partials x/y, -x/y**2 are 0 there, not 0/0
+        return None if vx else c
     if name == "heaviside":
         return None if vx or d is None else d[(0, 1)]
     if name != "true_divide" or isinstance(yr, _Number):

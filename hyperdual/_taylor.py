@@ -859,11 +859,12 @@ def _binary_rule(name, x, y, top):
         return _hypot(x, y, top)
     if name == "arctan2":
         return _arctan2(x, y, top)
-    if name == "xlogy":
-        # x log y, and 0 where x is identically 0 (scipy's xlogy(0, y) = 0, also at y = 0)
+    if name in ("xlogy", "xlog1py"):
+        # x log y (log1p y), and 0 where x is identically 0 (scipy's xlogy(0, y) = 0,
+        # also at y = 0; xlog1py(0, -1) likewise)
         xc = a if a is not None else _const_coef(x, K)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = x * g.log(y)
+            out = x * (g.log(y) if name == "xlogy" else g.log1p(y))
         if not _is_plain(xc):
             return out
         return where(np.all(xc == 0, axis=0), 0.0, out)

@@ -852,10 +852,15 @@ class Xlogy(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
-        return (sum_to(_keep_zero(gy, gy * np.log(b)), a.shape) if isinstance(ia, Variable)
-                else None,
-                sum_to(_keep_zero(gy, gy * a / b), b.shape) if isinstance(ib, Variable)
-                else None)
+        wa = isinstance(ia, Variable)
+        if isinstance(ib, Variable):
+            from .elementwise import zero_weighted_denominator  # (imports this module)
+
+            gb = sum_to(_keep_zero(gy, gy * a / zero_weighted_denominator(a, b, wa)),
+                        b.shape)
+        else:
+            gb = None
+        return (sum_to(_keep_zero(gy, gy * np.log(b)), a.shape) if wa else None), gb
 
 
 _BINARY = [

@@ -1,7 +1,8 @@
 """Reverse-mode rules for scipy.special functions with a constant parameter:
-Bessel functions of any order (``jv``/``jn``, ``yv``, ``yn``, ``iv``, ``ive``,
-``kv``, ``kve``, ``j0``, ``j1``, ``y0``, ``y1``, ``k0``, ``k1``), ``rgamma``,
-``gammainc``, ``gammaincc``, ``betainc`` (in ``x``) and ``gammasgn``.
+Bessel functions of any order, ``rgamma``, the incomplete gamma and beta functions,
+their inverses and the distribution functions built on them, the hypergeometric
+functions, the orthogonal polynomials ``eval_*``, the exponential integrals and
+more (the list is :mod:`hyperdual.rules.special`'s, in ``x``) and ``gammasgn``.
 
 The rules are the :class:`hyperdual.custom_jvp` objects of
 :mod:`hyperdual.rules.special` (one definition for both engines): on

@@ -1,0 +1,247 @@
+"""scipy.special functions whose derivative has a closed form in other functions with
+rules (hyperdual.rules.special): exp10, cosm1, sindg ..., erfi, expi, exp1, expn,
+wrightomega, kn, jve, yve, hyp0f1, hyp1f1, hyp2f1, hyperu, the orthogonal polynomials
+eval_*, the distribution functions chdtr, gdtr, pdtr, bdtr, nbdtr, fdtr, stdtr (and
+their complements), the inverses gammaincinv, gammainccinv, betaincinv, ndtri_exp.
+
+Truth: mpmath at 40 digits, derivatives of order 1-3 by ``mp.diff`` of the mpmath
+function (an independent definition: Ei, E1, hypergeometric series, Gegenbauer ...).
+Each derivative of ours goes through a chain of scipy evaluations, each good to a few
+ulps where scipy is (the points are chosen there), so the tolerance is 1e-13 relative
+at order 1 and 1e-12 at orders 2-3 (hyp2f1 and hyperu: 1e-11).
+"""
+
+from __future__ import annotations
+
+import mpmath as mp
+import numpy as np
+import pytest
+import scipy.special as sp
+
+import hyperdual as hd
+import reverse as rv
+
+mp.mp.dps = 40
+
+
+def _inv(f, guess):
+    """The inverse of the mpmath function f: the root of f(t) = y by mpmath's secant
+    iteration from a float start (scipy's inverse: only where to start looking)."""
+    def g(y):
+        return mp.findroot(lambda t: f(t) - y, mp.mpf(float(guess(float(y)))))
+    return g
+
+
+def _reg_gamma(a, x):
+    return mp.gammainc(a, 0, x, regularized=True)
+
+
+def _reg_beta(a, b, x):
+    return mp.betainc(a, b, 0, x, regularized=True)
+
+
+def _t_cdf(df, t):
+    w = df / (df + t * t)
+    half = _reg_beta(df / 2, mp.mpf(1) / 2, w) / 2
+    return 1 - half if t > 0 else half
+
+
+#: name -> (our function of x, mpmath function of x, points, rtol of orders 2-3)
+CASES = {
+    "exp10": (sp.exp10, lambda x: mp.power(10, x), [-3.2, 0.3, 5.5], 1e-12),
+    "cosm1": (sp.cosm1, lambda x: mp.cos(x) - 1, [-2.0, 0.4, 3.0], 1e-12),
+    "sindg": (sp.sindg, lambda x: mp.sin(mp.pi * x / 180), [-30.0, 10.0, 123.0], 1e-12),
+    "cosdg": (sp.cosdg, lambda x: mp.cos(mp.pi * x / 180), [-30.0, 10.0, 123.0], 1e-12),
+    "tandg": (sp.tandg, lambda x: mp.tan(mp.pi * x / 180), [-30.0, 10.0, 80.0], 1e-12),
+    "cotdg": (sp.cotdg, lambda x: mp.cot(mp.pi * x / 180), [-30.0, 10.0, 80.0], 1e-12),
+    "erfi": (sp.erfi, mp.erfi, [-1.5, 0.2, 2.5], 1e-12),
+    "expi": (sp.expi, mp.ei, [-2.0, 0.7, 8.0], 1e-12),
+    "exp1": (sp.exp1, mp.e1, [0.05, 0.7, 8.0], 1e-12),
+    "expn(3)": (lambda x: sp.expn(3, x), lambda x: mp.expint(3, x), [0.05, 0.7, 8.0], 1e-12),
+    "expn(0)": (lambda x: sp.expn(0, x), lambda x: mp.expint(0, x), [0.05, 0.7, 8.0], 1e-12),
+    "expn(1)": (lambda x: sp.expn(1, x), lambda x: mp.expint(1, x), [0.05, 0.7, 8.0], 1e-12),
+    "wrightomega": (sp.wrightomega, lambda x: mp.lambertw(mp.exp(x)), [-3.0, 0.5, 6.0], 1e-12),
+    "kn(2)": (lambda x: sp.kn(2, x), lambda x: mp.besselk(2, x), [0.3, 1.7, 9.0], 1e-12),
+    "jve(1.5)": (lambda x: sp.jve(1.5, x), lambda x: mp.besselj(1.5, x), [0.3, 1.7, 9.0],
+                 1e-12),
+    "yve(0.5)": (lambda x: sp.yve(0.5, x), lambda x: mp.bessely(0.5, x), [0.3, 1.7, 9.0],
+                 1e-12),
+    "hyp0f1": (lambda x: sp.hyp0f1(1.5, x), lambda x: mp.hyp0f1(1.5, x), [-2.0, 0.3, 4.0],
+               1e-12),
+    "hyp1f1": (lambda x: sp.hyp1f1(0.5, 1.5, x), lambda x: mp.hyp1f1(0.5, 1.5, x),
+               [-2.0, 0.3, 4.0], 1e-12),
+    "hyp2f1": (lambda x: sp.hyp2f1(0.5, 1.0, 2.5, x), lambda x: mp.hyp2f1(0.5, 1, 2.5, x),
+               [-0.7, 0.1, 0.6], 1e-11),
+    "hyperu": (lambda x: sp.hyperu(0.5, 1.5, x), lambda x: mp.hyperu(0.5, 1.5, x),
+               [0.4, 1.3, 5.0], 1e-11),
+    "eval_legendre(5)": (lambda x: sp.eval_legendre(5, x), lambda x: mp.legendre(5, x),
+                         [-0.7, 0.1, 0.9], 1e-12),
+    "eval_legendre(1)": (lambda x: sp.eval_legendre(1, x), lambda x: mp.legendre(1, x),
+                         [-0.7, 0.1, 0.9], 1e-12),
+    "eval_chebyt(4)": (lambda x: sp.eval_chebyt(4, x), lambda x: mp.chebyt(4, x),
+                       [-0.7, 0.1, 0.9], 1e-12),
+    "eval_chebyu(3)": (lambda x: sp.eval_chebyu(3, x), lambda x: mp.chebyu(3, x),
+                       [-0.7, 0.1, 0.9], 1e-12),
+    "eval_gegenbauer(4, 0.7)": (lambda x: sp.eval_gegenbauer(4, 0.7, x),
+                                lambda x: mp.gegenbauer(4, 0.7, x), [-0.7, 0.1, 0.9], 1e-12),
+    "eval_jacobi(3, 0.5, 1.5)": (lambda x: sp.eval_jacobi(3, 0.5, 1.5, x),
+                                 lambda x: mp.jacobi(3, 0.5, 1.5, x), [-0.7, 0.1, 0.9], 1e-12),
+    "eval_hermite(4)": (lambda x: sp.eval_hermite(4, x), lambda x: mp.hermite(4, x),
+                        [-1.3, 0.1, 2.0], 1e-12),
+    "eval_hermitenorm(4)": (lambda x: sp.eval_hermitenorm(4, x),
+                            lambda x: mp.hermite(4, x / mp.sqrt(2)) / 4, [-1.3, 0.1, 2.0],
+                            1e-12),
+    "eval_laguerre(4)": (lambda x: sp.eval_laguerre(4, x), lambda x: mp.laguerre(4, 0, x),
+                         [0.3, 1.1, 5.0], 1e-12),
+    "eval_genlaguerre(3, 1.5)": (lambda x: sp.eval_genlaguerre(3, 1.5, x),
+                                 lambda x: mp.laguerre(3, 1.5, x), [0.3, 1.1, 5.0], 1e-12),
+    "chdtr": (lambda x: sp.chdtr(3.0, x), lambda x: _reg_gamma(1.5, x / 2), [0.4, 2.0, 7.0],
+              1e-12),
+    "chdtrc": (lambda x: sp.chdtrc(3.0, x), lambda x: 1 - _reg_gamma(1.5, x / 2),
+               [0.4, 2.0, 7.0], 1e-12),
+    "gdtr": (lambda x: sp.gdtr(2.0, 1.5, x), lambda x: _reg_gamma(1.5, 2 * x),
+             [0.2, 1.0, 3.0], 1e-12),
+    "gdtrc": (lambda x: sp.gdtrc(2.0, 1.5, x), lambda x: 1 - _reg_gamma(1.5, 2 * x),
+              [0.2, 1.0, 3.0], 1e-12),
+    "pdtr": (lambda m: sp.pdtr(3, m), lambda m: 1 - _reg_gamma(4, m), [0.5, 2.0, 6.0], 1e-12),
+    "pdtrc": (lambda m: sp.pdtrc(3, m), lambda m: _reg_gamma(4, m), [0.5, 2.0, 6.0], 1e-12),
+    "bdtr": (lambda p: sp.bdtr(2, 6, p), lambda p: _reg_beta(4, 3, 1 - p), [0.1, 0.4, 0.8],
+             1e-12),
+    "bdtrc": (lambda p: sp.bdtrc(2, 6, p), lambda p: _reg_beta(3, 4, p), [0.1, 0.4, 0.8],
+              1e-12),
+    "nbdtr": (lambda p: sp.nbdtr(2, 5, p), lambda p: _reg_beta(5, 3, p), [0.1, 0.4, 0.8],
+              1e-12),
+    "nbdtrc": (lambda p: sp.nbdtrc(2, 5, p), lambda p: 1 - _reg_beta(5, 3, p),
+               [0.1, 0.4, 0.8], 1e-12),
+    "fdtr": (lambda x: sp.fdtr(3.0, 5.0, x),
+             lambda x: _reg_beta(mp.mpf(1.5), mp.mpf(2.5), 3 * x / (5 + 3 * x)),
+             [0.3, 1.2, 4.0], 1e-12),
+    "fdtrc": (lambda x: sp.fdtrc(3.0, 5.0, x),
+              lambda x: 1 - _reg_beta(mp.mpf(1.5), mp.mpf(2.5), 3 * x / (5 + 3 * x)),
+              [0.3, 1.2, 4.0], 1e-12),
+    "stdtr": (lambda t: sp.stdtr(3.0, t), lambda t: _t_cdf(mp.mpf(3), t), [-2.5, 0.4, 1.5],
+              1e-12),
+    "gammaincinv": (lambda y: sp.gammaincinv(2.5, y),
+                    _inv(lambda t: _reg_gamma(2.5, t), lambda y: sp.gammaincinv(2.5, y)),
+                    [0.1, 0.5, 0.9], 1e-11),
+    "gammainccinv": (lambda y: sp.gammainccinv(2.5, y),
+                     _inv(lambda t: 1 - _reg_gamma(2.5, t),
+                          lambda y: sp.gammainccinv(2.5, y)), [0.1, 0.5, 0.9], 1e-11),
+    "betaincinv": (lambda y: sp.betaincinv(2.0, 3.5, y),
+                   _inv(lambda t: _reg_beta(2, 3.5, t), lambda y: sp.betaincinv(2.0, 3.5, y)),
+                   [0.1, 0.5, 0.9], 1e-11),
+    "ndtri_exp": (sp.ndtri_exp, _inv(lambda t: mp.log(mp.ncdf(t)), sp.ndtri_exp),
+                  [-30.0, -2.0, -0.1], 1e-11),
+}
+
+
+def _truth(g, x, k):
+    return float(mp.diff(g, mp.mpf(x), k))
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_derivatives_against_mpmath(name):
+    f, g, points, rtol2 = CASES[name]
+    for x in points:
+        t = [_truth(g, x, k) for k in range(4)]
+        # near a zero of one order the others set the scale (bdtr'' at p = 0.4 is 1e-15,
+        # a difference of terms of size 1: its rounding is absolute, not relative)
+        scale = max(abs(v) for v in t[1:])
+        for eng in (hd, rv):
+            np.testing.assert_allclose(eng.derivative(f, x), t[1], rtol=1e-13,
+                                       atol=1e-13 * scale, err_msg=name)
+            np.testing.assert_allclose(eng.second_derivative(f, x), t[2], rtol=rtol2,
+                                       atol=rtol2 * scale, err_msg=name)
+            np.testing.assert_allclose(eng.derivatives(f, x, 3), t, rtol=rtol2,
+                                       atol=rtol2 * scale, err_msg=name)
+        np.testing.assert_allclose(rv.derivatives(f, x, 2, method="backprop"), t[:3],
+                                   rtol=rtol2, atol=rtol2 * scale, err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["chdtr", "eval_legendre(5)", "hyp1f1", "stdtr"])
+def test_arrays_and_nesting(name):
+    # elementwise on arrays (gradient of a sum) and inside the other engine
+    f, g, points, rtol2 = CASES[name]
+    x = np.array(points)
+    want = [_truth(g, v, 1) for v in points]
+    for eng in (hd, rv):
+        np.testing.assert_allclose(eng.gradient(lambda v: np.sum(f(v)), x), want, rtol=1e-13)
+    for outer, inner in ((hd, rv), (rv, hd)):
+        got = outer.derivative(lambda s, inner=inner: inner.derivative(
+            lambda y: f(s * y), 1.0), points[1])
+        # d/ds [s f'(s)] = f'(s) + s f''(s)
+        np.testing.assert_allclose(got, want[1] + points[1] * _truth(g, points[1], 2),
+                                   rtol=rtol2)
+
+
+def test_constant_parameters_only():
+    with pytest.raises(TypeError, match="parameters"):
+        hd.derivative(lambda a: sp.hyp1f1(a, 1.5, 0.3), 0.5)
+    with pytest.raises(TypeError, match="parameters"):
+        rv.derivative(lambda n: sp.eval_legendre(n, 0.3), 2.0)
+
+
+# --- the ranges where the textbook forms fail ---------------------------------------
+def test_expi_derivative_past_the_overflow_of_exp():
+    # Ei'(x) = e^x / x: e^712 overflows, e^712 / 712 = 2.6e306 does not
+    want = float(mp.exp(712) / 712)
+    for eng in (hd, rv):
+        np.testing.assert_allclose(eng.derivative(sp.expi, 712.0), want, rtol=1e-13)
+
+
+def test_stdtr_density_at_huge_t():
+    # t**2 overflows from 1e154; the density at df = 0.5, t = 1e200 is about 1e-300
+    df, t = mp.mpf(0.5), mp.mpf(1e200)
+    want = float(mp.gamma((df + 1) / 2) / (mp.sqrt(df * mp.pi) * mp.gamma(df / 2))
+                 * (1 + t * t / df) ** (-(df + 1) / 2))
+    for eng in (hd, rv):
+        np.testing.assert_allclose(eng.derivative(lambda x: sp.stdtr(0.5, x), 1e200), want,
+                                   rtol=1e-13)
+
+
+def test_ndtri_exp_far_left():
+    # dx/dy = Phi(x) / phi(x) as y -> -inf: e^y / phi(x) cancels in its exponent
+    g = _inv(lambda t: mp.log(mp.ncdf(t)), sp.ndtri_exp)
+    for y in (-1e4, -300.0):
+        want = float(mp.diff(g, mp.mpf(y)))
+        for eng in (hd, rv):
+            np.testing.assert_allclose(eng.derivative(sp.ndtri_exp, y), want, rtol=1e-13)
+
+
+# --- incomplete gamma/beta at the edge where the density is finite -----------------
+@pytest.mark.parametrize("f, want", [
+    (lambda x: sp.gammainc(1.0, x), [0.0, 1.0, -1.0, 1.0]),     # 1 - e^-x
+    (lambda x: sp.gammaincc(1.0, x), [1.0, -1.0, 1.0, -1.0]),   # e^-x
+    (lambda x: sp.betainc(1.0, 2.0, x), [0.0, 2.0, -2.0, 0.0]),  # 2x - x**2
+    (lambda x: sp.chdtr(2.0, x), [0.0, 0.5, -0.25, 0.125]),     # 1 - e^(-x/2)
+], ids=["gammainc", "gammaincc", "betainc", "chdtr"])
+def test_incomplete_functions_at_zero(f, want):
+    # the density x^(a-1) ... at a = 1, x = 0 is 1: (a - 1) log x made it 0 * -inf = nan
+    for eng in (hd, rv):
+        assert eng.derivative(f, 0.0) == want[1]
+        np.testing.assert_allclose(eng.second_derivative(f, 0.0), want[2], rtol=1e-15)
+        np.testing.assert_allclose(eng.derivatives(f, 0.0, 3), want, rtol=1e-15)
+
+
+# --- xlogy(0, y) and xlog1py(0, y) are identically 0 in y -------------------------------
+@pytest.mark.parametrize("f, y0", [(lambda y: sp.xlogy(0.0, y), 0.0),
+                                   (lambda y: sp.xlogy(np.zeros(2), y), 0.0),
+                                   (lambda y: sp.xlog1py(0.0, y), -1.0)],
+                         ids=["xlogy", "xlogy-array", "xlog1py"])
+def test_xlogy_with_zero_weight_is_flat(f, y0):
+    # every derivative in y is 0 (the partials x/y, -x/y**2 were 0/0 = nan at y = 0)
+    F = lambda y: np.sum(f(y)) + 3.0 * y  # noqa: E731
+    paths = {
+        "hd.derivative": hd.derivative(F, y0), "rv.derivative": rv.derivative(F, y0),
+        "hd.second": hd.second_derivative(F, y0) + 3.0,
+        "rv.second": rv.second_derivative(F, y0) + 3.0,
+        "rv.hessian": rv.hessian(F, y0) + 3.0,
+        "rv.rv": rv.derivative(lambda s: rv.derivative(F, s), y0) + 3.0,
+        "hd.rv": hd.derivative(lambda s: rv.derivative(F, s), y0) + 3.0,
+        "rv.hd": rv.derivative(lambda s: hd.derivative(F, s), y0) + 3.0,
+    }
+    for name, got in paths.items():
+        assert got == 3.0, name
+    np.testing.assert_array_equal(hd.derivatives(F, y0, 3), [3.0 * y0, 3.0, 0.0, 0.0])
+    np.testing.assert_array_equal(rv.derivatives(F, y0, 2, method="backprop"),
+                                  [3.0 * y0, 3.0, 0.0])
