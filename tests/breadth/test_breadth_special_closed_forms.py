@@ -245,3 +245,53 @@ def test_xlogy_with_zero_weight_is_flat(f, y0):
     np.testing.assert_array_equal(hd.derivatives(F, y0, 3), [3.0 * y0, 3.0, 0.0, 0.0])
     np.testing.assert_array_equal(rv.derivatives(F, y0, 2, method="backprop"),
                                   [3.0 * y0, 3.0, 0.0])
+
+
+# --- full precision across the range (DESIGN.md: a few ulps times the condition number)
+def _ulps(got, want):
+    return abs(float(got) - float(want)) / abs(float(want)) / 2.220446049250313e-16
+
+
+def _t_pdf(df, t):
+    df, t = mp.mpf(df), mp.mpf(t)
+    return (mp.gamma((df + 1) / 2) / (mp.sqrt(df * mp.pi) * mp.gamma(df / 2))
+            * (1 + t * t / df) ** (-(df + 1) / 2))
+
+
+@pytest.mark.parametrize("df, t", [(1e-3, -2.868316813341833e147), (0.5, -1e150),
+                                   (1e6, 0.5), (1e3, 3.0), (30.0, -100.0), (1e12, 1.0)])
+def test_stdtr_density_precision(df, t):
+    # the condition number of the density in t is about (df + 1) t² / (df + t²): 8 ulps
+    # of it (the log form was 429 ulps off at t = 1e150; betaln's constant 1e6 ulps at
+    # df = 1e6)
+    cond = 1.0 + (df + 1.0) * t * t / (df + t * t)
+    want = _t_pdf(df, t)
+    for eng in (hd, rv):
+        assert _ulps(eng.derivative(lambda x: sp.stdtr(df, x), t), want) < 8 * cond
+
+
+@pytest.mark.parametrize("f, x, want", [
+    (sp.exp1, 1.9776700935275712e-277, lambda x: -mp.exp(-x) / x),
+    (lambda x: sp.expn(0, x), 2.2e-119, lambda x: -mp.exp(-x) * (1 + x) / x ** 2),
+    (lambda x: sp.chdtr(3.0, x), 1.4251026703030196e-238,
+     lambda x: (x / 2) ** mp.mpf(0.5) * mp.exp(-x / 2) / (2 * mp.gamma(1.5))),
+    (lambda x: sp.gammainc(2.5, x), 1e-200,
+     lambda x: x ** mp.mpf(1.5) * mp.exp(-x) / mp.gamma(2.5)),
+    (lambda x: sp.betainc(2.5, 3.0, x), 1e-200,
+     lambda x: x ** mp.mpf(1.5) * (1 - x) ** 2 / mp.beta(2.5, 3)),
+], ids=["exp1", "expn0", "chdtr", "gammainc", "betainc"])
+def test_densities_at_tiny_x(f, x, want):
+    # exp((a-1) log x ...) cost |(a-1) log x| ulps where the condition number is ~1
+    w = want(mp.mpf(x))
+    for eng in (hd, rv):
+        assert _ulps(eng.derivative(f, x), w) < 4
+
+
+def test_ndtri_exp_near_zero():
+    # x = 35 at y = -6e-270: 1 / phi(x) would multiply the rounding of x by x² (870 ulps)
+    y = -5.878016072274972e-270
+    with mp.workdps(400):
+        x = mp.findroot(lambda t: mp.log(mp.ncdf(t)) - y, mp.mpf(float(sp.ndtri_exp(y))))
+        want = mp.ncdf(x) / mp.npdf(x)
+    for eng in (hd, rv):
+        assert _ulps(eng.derivative(sp.ndtri_exp, y), want) < 16
