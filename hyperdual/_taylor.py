@@ -1802,6 +1802,13 @@ def _special_rules():
     return SPECIAL
 
 
+def _multi_rules():
+    """scipy ufunc -> evaluation by custom_jvp rules of several arguments or outputs
+    (:data:`hyperdual.rules.special.MULTI`)."""
+    from .rules.special import MULTI
+    return MULTI
+
+
 def _divmod(x, y):
     return np.floor_divide(x, y), np.remainder(x, y)
 
@@ -1844,6 +1851,9 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
         # "not supported for Taylor numbers" though their rule is differentiable)
         from .rules import special as _sr
         return _sr.call(ufunc, ENGINE, *inputs)
+    multi = _multi_rules()
+    if ufunc in multi:  # poch (both arguments), sici, shichi, fresnel, airy (outputs)
+        return multi[ufunc](*inputs)
     if len(inputs) == 1:
         rule = UNARY_BY_UFUNC.get(ufunc)
         if rule is None:
@@ -1908,7 +1918,8 @@ def supported() -> list[str]:
     for n in BINARY:
         names.add(("scipy.special." if n in _n._SPECIAL else "numpy.") + n)
     names.update("numpy." + n for n in _GUFUNCS.values())  # numpy 2's vecdot, matvec ...
-    names.update("scipy.special." + uf.__name__ for uf in _special_rules())
+    names.update("scipy.special." + uf.__name__.lstrip("_") for uf in _special_rules())
+    names.update("scipy.special." + uf.__name__ for uf in _multi_rules())
     for f, impl in FUNCTIONS.items():
         if getattr(impl, "unsupported", False):
             continue

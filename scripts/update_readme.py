@@ -18,7 +18,8 @@ README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 # one row per function: numpy/scipy aliases that are the same object get one name
 #: the packages whose functions reverse registers beside numpy's (not numpy's API)
 _OWN = ("hyperdual", "reverse", "_exactdiff")
-_CANONICAL = {"scipy.special.psi": "scipy.special.digamma", "numpy.true_divide": "numpy.divide"}
+_CANONICAL = {"scipy.special.psi": "scipy.special.digamma", "numpy.true_divide": "numpy.divide",
+              "numpy._zeta": "scipy.special.zeta"}  # the ufunc behind zeta(s, q)
 
 
 def _reverse_names() -> set[str]:

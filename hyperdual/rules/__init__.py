@@ -57,6 +57,9 @@ def _refresh_supported() -> None:
         if getattr(sp, f.__name__, None) is f and getattr(np, f.__name__, None) is not f:
             names.discard(naive)  # a scipy.special ufunc (no __module__) registered here
             naive = f"scipy.special.{f.__name__}"
+        elif f.__name__ == "_zeta" and getattr(getattr(sp, "_ufuncs", None), "_zeta", None) is f:
+            names.discard(naive)  # the ufunc behind scipy.special.zeta(s, q)
+            naive = "scipy.special.zeta"
         names.add(naive)
     names.add("numpy.conjugate")
     _number.SUPPORTED_FUNCTIONS[:] = sorted(names)

@@ -10,7 +10,9 @@ functions ``chdtr``, ``gdtr``, ``pdtr``, ``bdtr``, ``nbdtr``, ``fdtr``, ``stdtr`
 ``eval_chebyt``, ``eval_chebyu``, ``eval_gegenbauer``, ``eval_jacobi``,
 ``eval_hermite``, ``eval_hermitenorm``, ``eval_laguerre``, ``eval_genlaguerre``
 (in ``x``), ``expi``, ``exp1``, ``expn``, ``erfi``, ``wrightomega``, ``exp10``,
-``cosm1``, ``sindg``, ``cosdg``, ``tandg``, ``cotdg``, and ``gammasgn``.
+``cosm1``, ``sindg``, ``cosdg``, ``tandg``, ``cotdg``, ``spence``, ``zeta(s, q)`` (in
+``q``), and ``gammasgn``; :data:`MULTI` holds ``poch`` (both arguments) and the
+several-output ``sici``, ``shichi``, ``fresnel`` and ``airy``.
 
 Each is a :class:`hyperdual.custom_jvp` whose JVP is written with the same
 functions (``jv' = (j_{v-1} - j_{v+1}) / 2`` ...), so the rule differentiates
@@ -160,13 +162,18 @@ erfi = _rule(sp.erfi, 0, lambda x: (2.0 / np.sqrt(np.pi)) * np.exp(x * x))
 
 
 def _expi_derivative(x: Any) -> Any:
-    # e^x / x, as exp(x - log x) beyond x = 700: e^x overflows from 710, Ei(x) and its
-    # derivative only from 716 (below, exp(x - log x) would cost |log x| ulps where
-    # the condition number is |x - 1|: 250 ulps at tiny x)
+    # e^x / x, as e^(x/2) (e^(x/2) / x) beyond x = 700: e^x overflows from 710, Ei(x)
+    # and its derivative only from 716 (exp(x - log x) would round x - log x: 250 ulps)
     far = np.real(_plain(x)) > 700.0
     xf = np.where(far, x, 701.0)
     xn = np.where(far, 1.0, x)
-    return np.where(far, np.exp(xf - np.log(xf)), np.exp(xn) / xn)
+    return np.where(far, _exp_over(xf), np.exp(xn) / xn)
+
+
+def _exp_over(x: Any) -> Any:
+    """e^x / x for large positive x without overflow of e^x (up to x = 1419)."""
+    h = np.exp(0.5 * x)
+    return h * (h / x)
 
 
 expi = _rule(sp.expi, 0, _expi_derivative)
@@ -324,6 +331,118 @@ def _ndtri_exp_derivative(y: Any) -> Any:
 ndtri_exp = _rule(sp.ndtri_exp, 0, _ndtri_exp_derivative)
 
 
+def _series(coefs: tuple, u: Any) -> Any:
+    """sum_k coefs[k] u**k by Horner's rule (engine values or plain floats)."""
+    s = coefs[-1] + 0.0 * u
+    for c in reversed(coefs[:-1]):
+        s = s * u + c
+    return s
+
+
+#: -log(1 - w) / w = sum w**k / (k + 1), to |w| <= 1/4 within an ulp (27 terms)
+_LOG_RATIO = tuple(1.0 / (k + 1) for k in range(27))
+
+
+def _spence_derivative(z: Any) -> Any:
+    # spence(z) = int_1^z log t / (1 - t) dt, so spence' = log z / (1 - z): 0/0 at z = 1
+    # and its own derivative 1/(z(1-z)) + log z/(1-z)**2 cancels near 1; there the
+    # series of -log(1 - w)/w in w = 1 - z (every order exact at z = 1)
+    near = np.abs(_plain(z) - 1.0) <= 0.25
+    w = 1.0 - np.where(near, z, 1.0)
+    zf = np.where(near, 2.0, z)
+    return np.where(near, -_series(_LOG_RATIO, w), np.log(zf) / (1.0 - zf))
+
+
+spence = _rule(sp.spence, 0, _spence_derivative)
+# Hurwitz zeta in q (sp.zeta(s, q) calls this ufunc): d/dq zeta(s, q) = -s zeta(s + 1, q)
+_HURWITZ = getattr(sp, "_ufuncs", None) and getattr(sp._ufuncs, "_zeta", None)
+if isinstance(_HURWITZ, np.ufunc):
+    hurwitz_zeta = _rule(_HURWITZ, 1, lambda s, q: -np.asarray(s) * hurwitz_zeta(
+        np.asarray(s) + 1.0, q))
+
+
+# --- functions of several differentiated arguments, and ufuncs of several outputs ----
+#: scipy ufunc -> the function that evaluates it on engine values (every argument may
+#: be differentiated; several outputs come back as a tuple)
+MULTI: dict[Any, Callable[..., Any]] = {}
+
+
+@custom_jvp
+def poch(z: Any, m: Any) -> Any:
+    """Pochhammer's (z)_m = Gamma(z + m) / Gamma(z), differentiable in z and m."""
+    return sp.poch(z, m)
+
+
+@poch.defjvp
+def _poch_jvp(primals: tuple, tangents: tuple) -> tuple:
+    from _exactdiff.special import psi_difference
+
+    (z, m), (tz, tm) = primals, tangents
+    y = poch(z, m)
+    # d/dz = y (psi(z + m) - psi(z)): the difference without its cancellation for small m
+    gap = psi_difference(z, m, 0, lambda a, b: sp.digamma(a) - sp.digamma(a + b))
+    return y, y * (tm * sp.digamma(z + m) - tz * gap)
+
+
+MULTI[sp.poch] = poch
+
+
+def _component(ufunc: Any, k: int, deriv: Callable[[Any], Any]) -> custom_jvp:
+    """Output k of the one-argument, several-output ``ufunc`` as a custom_jvp."""
+    f = custom_jvp(lambda x: ufunc(x)[k])
+    f.__name__ = f.__qualname__ = f"{ufunc.__name__}[{k}]"
+
+    @f.defjvp
+    def _jvp(primals: tuple, tangents: tuple) -> tuple:
+        (x,), (t,) = primals, tangents
+        return f(x), t * deriv(x)
+
+    return f
+
+
+def _outputs(ufunc: Any, *parts: custom_jvp) -> None:
+    MULTI[ufunc] = lambda x: tuple(p(x) for p in parts)
+
+
+#: sinh(x)/x = sum x**(2k) / (2k + 1)!, to |x| <= 1 within an ulp (11 terms in x**2)
+_SINHC = tuple(1.0 / float(np.prod(np.arange(2.0, 2 * k + 2))) for k in range(11))
+
+
+def _sinhc(x: Any) -> Any:
+    """sinh(x) / x: the series near 0 (the quotient rule of sinh(x)/x cancels there),
+    e^|x| / (2|x|) beyond 700 (sinh overflows from 710, sinh(x)/x from 716)."""
+    ax = np.abs(_plain(x))
+    near, far = ax <= 1.0, ax > 700.0
+    xn = np.where(near, x, 0.0)
+    xm = np.where(near | far, 2.0, x)
+    xf = np.abs(np.where(far, x, 701.0))
+    return np.where(near, _series(_SINHC, xn * xn),
+                    np.where(far, 0.5 * _exp_over(xf), np.sinh(xm) / xm))
+
+
+def _coshc(x: Any) -> Any:
+    """cosh(x) / x, e^|x| / (2x) beyond 700."""
+    far = np.abs(_plain(x)) > 700.0
+    xm = np.where(far, 2.0, x)
+    xf = np.where(far, x, 701.0)
+    return np.where(far, 0.5 * np.sign(xf) * _exp_over(np.abs(xf)), np.cosh(xm) / xm)
+
+
+# Si' = sin(x)/x (np.sinc keeps its series near 0), Ci' = cos(x)/x
+_outputs(sp.sici, _component(sp.sici, 0, lambda x: np.sinc(x / np.pi)),
+         _component(sp.sici, 1, lambda x: np.cos(x) / x))
+_outputs(sp.shichi, _component(sp.shichi, 0, _sinhc), _component(sp.shichi, 1, _coshc))
+# Fresnel: S' = sin(pi x**2 / 2), C' = cos(pi x**2 / 2)
+_outputs(sp.fresnel, _component(sp.fresnel, 0, lambda x: np.sin(0.5 * np.pi * (x * x))),
+         _component(sp.fresnel, 1, lambda x: np.cos(0.5 * np.pi * (x * x))))
+# Airy: Ai'' = x Ai (and Bi likewise): (Ai, Ai', Bi, Bi')' = (Ai', x Ai, Bi', x Bi)
+_ai = _component(sp.airy, 0, lambda x: _aip(x))
+_aip = _component(sp.airy, 1, lambda x: x * _ai(x))
+_bi = _component(sp.airy, 2, lambda x: _bip(x))
+_bip = _component(sp.airy, 3, lambda x: x * _bi(x))
+_outputs(sp.airy, _ai, _aip, _bi, _bip)
+
+
 def _register(ufunc: Any) -> None:
     def impl(*args: Any) -> Any:
         return call(ufunc, "hyperdual", *args)
@@ -332,4 +451,6 @@ def _register(ufunc: Any) -> None:
 
 for _uf in SPECIAL:
     _register(_uf)
+for _uf, _impl in MULTI.items():
+    implements(_uf)(_impl)
 implements(sp.gammasgn)(_e.gammasgn)

@@ -26,7 +26,7 @@ from typing import Any
 import scipy.special as sp
 
 from _exactdiff import elementwise as _e
-from hyperdual.rules.special import SPECIAL, call
+from hyperdual.rules.special import MULTI, SPECIAL, call
 
 from ..core import UFUNCS
 
@@ -41,4 +41,6 @@ def _register(ufunc: Any) -> None:
 
 for _uf in SPECIAL:
     _register(_uf)
+for _uf, _impl in MULTI.items():  # several differentiated arguments or outputs
+    UFUNCS[_uf] = _impl
 UFUNCS[sp.gammasgn] = _e.gammasgn  # piecewise constant: a plain array of the values' signs

@@ -295,3 +295,75 @@ def test_ndtri_exp_near_zero():
         want = mp.ncdf(x) / mp.npdf(x)
     for eng in (hd, rv):
         assert _ulps(eng.derivative(sp.ndtri_exp, y), want) < 16
+
+
+# --- several outputs (sici, shichi, fresnel, airy), spence, zeta(s, q) in q, poch -----
+MORE = {
+    "sici[0]": (lambda x: sp.sici(x)[0], mp.si, [0.3, 2.0, 15.0]),
+    "sici[1]": (lambda x: sp.sici(x)[1], mp.ci, [0.3, 2.0, 15.0]),
+    "shichi[0]": (lambda x: sp.shichi(x)[0], mp.shi, [-0.4, 1e-3, 2.0, 15.0]),
+    "shichi[1]": (lambda x: sp.shichi(x)[1], mp.chi, [0.3, 2.0, 15.0]),
+    "fresnel[0]": (lambda x: sp.fresnel(x)[0], mp.fresnels, [-0.5, 0.3, 2.2]),
+    "fresnel[1]": (lambda x: sp.fresnel(x)[1], mp.fresnelc, [-0.5, 0.3, 2.2]),
+    "airy[0]": (lambda x: sp.airy(x)[0], mp.airyai, [-3.0, 0.3, 4.0]),
+    "airy[1]": (lambda x: sp.airy(x)[1], lambda x: mp.airyai(x, 1), [-3.0, 0.3, 4.0]),
+    "airy[2]": (lambda x: sp.airy(x)[2], mp.airybi, [-3.0, 0.3, 4.0]),
+    "airy[3]": (lambda x: sp.airy(x)[3], lambda x: mp.airybi(x, 1), [-3.0, 0.3, 4.0]),
+    "spence": (sp.spence, lambda z: mp.polylog(2, 1 - z), [0.1, 0.8, 1.0, 1.1, 3.0]),
+    "zeta(2.5, q)": (lambda q: sp.zeta(2.5, q), lambda q: mp.zeta(2.5, q), [0.3, 1.5, 7.0]),
+    "poch(1.5, m)": (lambda m: sp.poch(1.5, m), lambda m: mp.rf(1.5, m), [-0.3, 0.7, 3.0]),
+    "poch(z, 0.7)": (lambda z: sp.poch(z, 0.7), lambda z: mp.rf(z, 0.7), [0.4, 1.5, 30.0]),
+}
+
+
+@pytest.mark.parametrize("name", MORE)
+def test_more_against_mpmath(name):
+    f, g, points = MORE[name]
+    for x in points:
+        t = [_truth(g, x, k) for k in range(4)]
+        scale = max(abs(v) for v in t[1:])
+        for eng in (hd, rv):
+            np.testing.assert_allclose(eng.derivative(f, x), t[1], rtol=1e-13,
+                                       atol=1e-13 * scale, err_msg=name)
+            np.testing.assert_allclose(eng.derivatives(f, x, 3), t, rtol=1e-12,
+                                       atol=1e-12 * scale, err_msg=name)
+        np.testing.assert_allclose(rv.derivatives(f, x, 2, method="backprop"), t[:3],
+                                   rtol=1e-12, atol=1e-12 * scale, err_msg=name)
+
+
+def test_poch_in_both_arguments():
+    # the Hessian of (z)_m in (z, m), against mpmath's rising factorial
+    x = np.array([1.5, 0.7])
+    f = lambda v: sp.poch(v[0], v[1])  # noqa: E731
+    H = [[float(mp.diff(lambda z, m: mp.rf(z, m), (1.5, 0.7), _poch_order(i, j)))
+          for j in range(2)] for i in range(2)]
+    for eng in (hd, rv):
+        np.testing.assert_allclose(eng.hessian(f, x), H, rtol=1e-12)
+    np.testing.assert_allclose(hd.jacobian(lambda y: rv.gradient(f, y), x), H, rtol=1e-12)
+
+
+def _poch_order(i, j):
+    n = [0, 0]
+    n[i] += 1
+    n[j] += 1
+    return tuple(n)
+
+
+def test_multi_output_in_one_pass():
+    # all four Airy outputs differentiated together: (Ai, Ai', Bi, Bi')' = (Ai', x Ai, Bi', x Bi)
+    x = 0.7
+    ai, aip, bi, bip = sp.airy(x)
+    for eng in (hd, rv):
+        got = eng.jacobian(lambda v: np.stack(sp.airy(v[0])), np.array([x]))[:, 0]
+        np.testing.assert_allclose(got, [aip, x * ai, bip, x * bi], rtol=1e-14)
+
+
+def test_shichi_derivatives_near_zero_and_far():
+    # sinh(x)/x: series near 0 (the quotient rule cancels), no overflow of sinh at 705
+    for x in (1e-8, 0.5, 705.0):
+        with mp.workdps(60):
+            want = [mp.sinh(x) / x, mp.diff(lambda t: mp.sinh(t) / t, x)]
+        for eng in (hd, rv):
+            assert _ulps(eng.derivative(lambda v: sp.shichi(v)[0], x), want[0]) < 4
+            np.testing.assert_allclose(eng.second_derivative(lambda v: sp.shichi(v)[0], x),
+                                       float(want[1]), rtol=1e-13, atol=1e-16)
