@@ -207,10 +207,12 @@ hyperu = _rule(sp.hyperu, 2, lambda a, b, x: -np.asarray(a)
 
 
 def _lower(n: Any) -> tuple[Any, Any]:
-    """(n > 0, max(n - 1, 0)) of a constant degree n: the degree-0 derivative is 0
-    (scipy gives nan for some families at degree -1)."""
+    """(n != 0, n - 1 with 0 for n = 0) of a constant degree n: the degree-0 derivative
+    is 0 (scipy gives nan for some families at degree -1).  A non-integer degree keeps
+    n - 1: the identities hold for the hypergeometric functions scipy evaluates there."""
     n = np.asarray(n)
-    return n > 0, np.maximum(n - 1, 0)
+    nonzero = n != 0
+    return nonzero, np.where(nonzero, n - 1, 0)
 
 
 def _poly_rule(ufunc: Any, nparams: int, deriv: Callable[..., Any]) -> custom_jvp:

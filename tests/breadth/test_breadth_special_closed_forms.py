@@ -78,6 +78,12 @@ CASES = {
                          [-0.7, 0.1, 0.9], 1e-12),
     "eval_legendre(1)": (lambda x: sp.eval_legendre(1, x), lambda x: mp.legendre(1, x),
                          [-0.7, 0.1, 0.9], 1e-12),
+    # a non-integer degree (scipy's hypergeometric functions): the identities hold
+    "eval_legendre(2.3)": (lambda x: sp.eval_legendre(2.3, x), lambda x: mp.legendre(2.3, x),
+                           [-0.7, 0.1, 0.9], 1e-12),
+    "eval_jacobi(0.5, 0.5, 1.5)": (lambda x: sp.eval_jacobi(0.5, 0.5, 1.5, x),
+                                   lambda x: mp.jacobi(0.5, 0.5, 1.5, x), [-0.7, 0.1, 0.9],
+                                   1e-12),
     "eval_chebyt(4)": (lambda x: sp.eval_chebyt(4, x), lambda x: mp.chebyt(4, x),
                        [-0.7, 0.1, 0.9], 1e-12),
     "eval_chebyu(3)": (lambda x: sp.eval_chebyu(3, x), lambda x: mp.chebyu(3, x),
