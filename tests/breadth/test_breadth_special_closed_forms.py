@@ -321,6 +321,10 @@ MORE = {
     "airy[1]": (lambda x: sp.airy(x)[1], lambda x: mp.airyai(x, 1), [-3.0, 0.3, 4.0]),
     "airy[2]": (lambda x: sp.airy(x)[2], mp.airybi, [-3.0, 0.3, 4.0]),
     "airy[3]": (lambda x: sp.airy(x)[3], lambda x: mp.airybi(x, 1), [-3.0, 0.3, 4.0]),
+    # complete elliptic integrals: the series near m = 0, where the closed forms are 0/0
+    "ellipk": (sp.ellipk, mp.ellipk, [-3.0, -0.51, 0.0, 1e-8, 0.3, 0.51, 0.999]),
+    "ellipe": (sp.ellipe, mp.ellipe, [-3.0, -0.51, 0.0, 1e-8, 0.3, 0.51, 0.999]),
+    "ellipkm1": (sp.ellipkm1, lambda p: mp.ellipk(1 - p), [1e-3, 0.3, 0.7, 1.0]),
     "spence": (sp.spence, lambda z: mp.polylog(2, 1 - z), [0.1, 0.8, 1.0, 1.1, 3.0]),
     "zeta(2.5, q)": (lambda q: sp.zeta(2.5, q), lambda q: mp.zeta(2.5, q), [0.3, 1.5, 7.0]),
     "poch(1.5, m)": (lambda m: sp.poch(1.5, m), lambda m: mp.rf(1.5, m), [-0.3, 0.7, 3.0]),
