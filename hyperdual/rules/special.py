@@ -43,6 +43,7 @@ import scipy.special as sp
 from _exactdiff import elementwise as _e
 from _exactdiff._common import is_traced
 from _exactdiff._common import value as _plain
+from _exactdiff.special import horner
 
 from .._number import implements
 from ..custom import custom_jvp
@@ -334,18 +335,6 @@ def _ndtri_exp_derivative(y: Any) -> Any:
 ndtri_exp = _rule(sp.ndtri_exp, 0, _ndtri_exp_derivative)
 
 
-def _series(coefs: tuple, u: Any) -> Any:
-    """sum_k coefs[k] u**k by Horner's rule (engine values or plain floats)."""
-    s = coefs[-1] + 0.0 * u
-    for c in reversed(coefs[:-1]):
-        s = s * u + c
-    return s
-
-
-#: -log(1 - w) / w = sum w**k / (k + 1), to |w| <= 1/4 within an ulp (27 terms)
-_LOG_RATIO = tuple(1.0 / (k + 1) for k in range(27))
-
-
 #: ((2n)! / (4**n n!**2))**2, n = 0..63: K(m) = pi/2 sum c_n m**n, E(m) = pi/2 sum
 #: c_n m**n / (1 - 2n); their derivatives' series to |m| <= 1/2 within an ulp
 _ELLIP = tuple(float(np.prod([(2 * j - 1) / (2 * j) for j in range(1, n + 1)])) ** 2
@@ -360,7 +349,7 @@ def _elliptic_derivative(series: tuple, far: Callable[[Any], Any]) -> Callable[[
     own derivatives cancel near it: 4e-14 at m = 0.26 with the series to 1/4 only)."""
     def d(m: Any) -> Any:
         near = np.abs(_plain(m)) <= 0.5
-        return np.where(near, _series(series, np.where(near, m, 0.0)),
+        return np.where(near, horner(np.where(near, m, 0.0), series),
                         far(np.where(near, 0.75, m)))
     return d
 
@@ -374,6 +363,10 @@ ellipkm1 = _rule(sp.ellipkm1, 0, lambda p: -_elliptic_derivative(
     _ELLIPK_D, lambda m: (ellipe(m) - (1.0 - m) * ellipk(m)) / (2.0 * m * (1.0 - m)))(1.0 - p))
 
 
+#: -log(1 - w) / w = sum w**k / (k + 1), to |w| <= 1/4 within an ulp (27 terms)
+_LOG_RATIO = tuple(1.0 / (k + 1) for k in range(27))
+
+
 def _spence_derivative(z: Any) -> Any:
     # spence(z) = int_1^z log t / (1 - t) dt, so spence' = log z / (1 - z): 0/0 at z = 1
     # and its own derivative 1/(z(1-z)) + log z/(1-z)**2 cancels near 1; there the
@@ -381,7 +374,7 @@ def _spence_derivative(z: Any) -> Any:
     near = np.abs(_plain(z) - 1.0) <= 0.25
     w = 1.0 - np.where(near, z, 1.0)
     zf = np.where(near, 2.0, z)
-    return np.where(near, -_series(_LOG_RATIO, w), np.log(zf) / (1.0 - zf))
+    return np.where(near, -horner(w, _LOG_RATIO), np.log(zf) / (1.0 - zf))
 
 
 spence = _rule(sp.spence, 0, _spence_derivative)
@@ -447,7 +440,7 @@ def _sinhc(x: Any) -> Any:
     xn = np.where(near, x, 0.0)
     xm = np.where(near | far, 2.0, x)
     xf = np.abs(np.where(far, x, 701.0))
-    return np.where(near, _series(_SINHC, xn * xn),
+    return np.where(near, horner(xn * xn, _SINHC),
                     np.where(far, 0.5 * _exp_over(xf), np.sinh(xm) / xm))
 
 

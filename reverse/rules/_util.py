@@ -216,3 +216,15 @@ def _reject(fname: str, **kwargs: Any) -> None:
         if val is not None and val is not np._NoValue:
             raise TypeError(f"reverse: np.{fname}(..., {key}=...) is not supported "
                             "(reverse-mode autodiff)")
+
+
+def zero_weighted_denominator(a: Any, d: Any, wa: bool) -> Any:
+    """``d``, with 1 where the constant ``a`` is 0: the partial ``a / d`` of
+    ``xlogy(a, b)`` / ``xlog1py(a, b)`` in b is then 0 there, as the function is
+    (identically 0 in b), and not 0/0 at d = 0 (d/db xlogy(0, b) at 0 was nan)."""
+    if wa or not (type(a) is np.ndarray or type(a) is float or isinstance(a, np.generic)):
+        return d
+    zero = np.equal(a, 0)
+    if not np.any(zero):
+        return d
+    return np.where(zero, 1.0, d)

@@ -31,7 +31,7 @@ from _exactdiff.arrays import is_foreign_array as _is_foreign
 from .. import core
 from ..core import UFUNCS, VALUE_UFUNCS, Function, Variable, _value
 from ..utils import sum_to
-from ._util import _arg, _as_dtype, _keep_zero
+from ._util import _arg, _as_dtype, _keep_zero, zero_weighted_denominator
 
 try:  # scipy is a dependency, but keep the core usable if it is broken
     import scipy.special as _sp
@@ -854,8 +854,6 @@ class Xlogy(Function):
         ia, ib = self._inputs
         wa = isinstance(ia, Variable)
         if isinstance(ib, Variable):
-            from .elementwise import zero_weighted_denominator  # (imports this module)
-
             gb = sum_to(_keep_zero(gy, gy * a / zero_weighted_denominator(a, b, wa)),
                         b.shape)
         else:

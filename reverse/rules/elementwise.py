@@ -51,7 +51,7 @@ from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
 from ..utils import sum_to
 from . import binary as _b
 from . import unary as _u
-from ._util import _keep_zero
+from ._util import _keep_zero, zero_weighted_denominator
 
 # The Function classes of the two-argument table (the functions and the classes of
 # the one-argument table are generated into reverse.rules.binary and .unary).
@@ -776,17 +776,6 @@ def _logaddexp2_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
 def _xlog1py_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
     return np.log1p(b), (a / zero_weighted_denominator(a, 1.0 + b, wa) if wb else None)
 
-
-def zero_weighted_denominator(a: Any, d: Any, wa: bool) -> Any:
-    """``d``, with 1 where the constant ``a`` is 0: the partial ``a / d`` of
-    ``xlogy(a, b)`` / ``xlog1py(a, b)`` in b is then 0 there, as the function is
-    (identically 0 in b), and not 0/0 at d = 0 (d/db xlogy(0, b) at 0 was nan)."""
-    if wa or not (type(a) is np.ndarray or type(a) is float or isinstance(a, np.generic)):
-        return d
-    zero = np.equal(a, 0)
-    if not np.any(zero):
-        return d
-    return np.where(zero, 1.0, d)
 
 
 def _log_ratio(a: Any, b: Any) -> Any:
