@@ -1057,7 +1057,7 @@ def _audited_hvp(f: Callable[[Any], Any], hyperdual: Any, data: Any, vdata: Any,
 
 def _hessian_reverse_over_reverse(f: Callable[[Any], Any], data: Any, scalar: bool,
                                   fname: str, kt: int = 0, ks: int = 0) -> tuple[Any, Any]:
-    guarded = KEPT[0]
+    kept = KEPT[0]
     xv, gx, graph = _gradient_graph(f, data, fname, kt=kt)
     shape = tuple(xv.shape)
     if gx is None:
@@ -1073,7 +1073,7 @@ def _hessian_reverse_over_reverse(f: Callable[[Any], Any], data: Any, scalar: bo
     if scalar:
         return _out(grad, True), _out(rows[0], True)
     H = _stack_rows(rows, shape, xv, False, graph)
-    if KEPT[0] != guarded:  # (see _symmetric_nan)
+    if KEPT[0] != kept:  # (see _symmetric_nan)
         H = _symmetric_nan(H, n)
     return _out(grad, False), H
 
@@ -1138,7 +1138,7 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
 
     def run(kt: int, ks: int) -> Any:
         v = _scaled_seed(vdata, ks) if plain else vdata
-        guarded = KEPT[0]
+        kept = KEPT[0]
         if mode == "forward-over-reverse" and not (_nested(data)
                                                    or isinstance(vdata, Variable)):
             result = _hvp_forward_over_reverse(f, data, v, scalar, kt)
@@ -1156,7 +1156,7 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
         g, recorded = _grad(gx, xv, v, graph, release)
         if release and not recorded:
             recycle_value(gx)  # its buffer, for the next call (nothing else sees gx)
-        if not graph and KEPT[0] != guarded and type(g) is np.ndarray \
+        if not graph and KEPT[0] != kept and type(g) is np.ndarray \
                 and g.dtype.kind == "f" and type(v) is np.ndarray:
             g = _other_order(f, data, v, g, scalar, kt)
         return _out(g, scalar, xv)

@@ -354,13 +354,13 @@ def _elliptic_derivative(series: tuple, far: Callable[[Any], Any]) -> Callable[[
     return d
 
 
-ellipk = _rule(sp.ellipk, 0, _elliptic_derivative(
-    _ELLIPK_D, lambda m: (ellipe(m) - (1.0 - m) * ellipk(m)) / (2.0 * m * (1.0 - m))))
+_ellipk_derivative = _elliptic_derivative(
+    _ELLIPK_D, lambda m: (ellipe(m) - (1.0 - m) * ellipk(m)) / (2.0 * m * (1.0 - m)))
+ellipk = _rule(sp.ellipk, 0, _ellipk_derivative)
 ellipe = _rule(sp.ellipe, 0, _elliptic_derivative(
     _ELLIPE_D, lambda m: (ellipe(m) - ellipk(m)) / (2.0 * m)))
 # ellipkm1(p) = K(1 - p)
-ellipkm1 = _rule(sp.ellipkm1, 0, lambda p: -_elliptic_derivative(
-    _ELLIPK_D, lambda m: (ellipe(m) - (1.0 - m) * ellipk(m)) / (2.0 * m * (1.0 - m)))(1.0 - p))
+ellipkm1 = _rule(sp.ellipkm1, 0, lambda p: -_ellipk_derivative(1.0 - p))
 
 
 #: -log(1 - w) / w = sum w**k / (k + 1), to |w| <= 1/4 within an ulp (27 terms)
