@@ -42,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
                          "swell); a case over it is counted as the harness's")
     ap.add_argument("--wide", action="store_true",
                     help="points of magnitude 1e-2 .. 30 (default 0.6 .. 6)")
+    ap.add_argument("--special", action="store_true",
+                    help="also draw the closed-form scipy.special rules "
+                         "(expi, ellipk, hyp2f1 ...: _sympy_fuzz.SPECIAL_UNARY)")
     args = ap.parse_args(argv)
+    unary = sorted(fz.UNARY) if args.special else None
     scales = (0.005, 0.05, 0.5, 1.0, 5.0, 15.0) if args.wide else fz.SCALES
     rng = random.Random(args.seed)
     stats: dict = {}
@@ -57,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGALRM, _timeout)
     for i in range(args.count):
         signal.alarm(args.timeout)
-        node = fz.random_expression(rng, rng.randint(args.min_ops, args.max_ops))
+        node = fz.random_expression(rng, rng.randint(args.min_ops, args.max_ops), unary)
         try:
             case = fz.make_case(node)
         except ValueError:

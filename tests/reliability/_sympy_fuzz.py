@@ -150,7 +150,39 @@ UNARY: dict[str, tuple[Callable, Callable, Callable]] = {
                  lambda v: sc.gammainc(1.5, v), lambda a: 0.05 < a < 30),
     "gammaincc": (lambda e: sp.uppergamma(sp.Rational(5, 2), e) / sp.gamma(sp.Rational(5, 2)),
                   lambda v: sc.gammaincc(2.5, v), lambda a: 0.05 < a < 30),
+    # the closed-form custom_jvp rules of hyperdual/rules/special.py (SPECIAL_UNARY:
+    # drawn only when asked, so a seed draws what it drew before they were added)
+    "expi": (sp.Ei, sc.expi, lambda a: 0.05 < abs(a) < 30),
+    "exp1": (lambda e: sp.expint(1, e), sc.exp1, lambda a: 0.05 < a < 30),
+    "expn2": (lambda e: sp.expint(2, e), lambda v: sc.expn(2, v), lambda a: 0.05 < a < 30),
+    "erfi": (sp.erfi, sc.erfi, lambda a: abs(a) < 5),
+    "ellipk": (sp.elliptic_k, sc.ellipk, lambda a: -30 < a < 0.93),
+    "ellipe": (sp.elliptic_e, sc.ellipe, lambda a: -30 < a < 0.93),
+    "ellipkm1": (lambda e: sp.elliptic_k(1 - e), sc.ellipkm1, lambda a: 0.07 < a < 30),
+    "spence": (lambda e: sp.polylog(2, 1 - e), sc.spence, lambda a: 0.05 < a < 30),
+    "exp10": (lambda e: 10**e, sc.exp10, lambda a: abs(a) < 10),
+    "cosm1": (lambda e: sp.cos(e) - 1, sc.cosm1, lambda a: abs(a) < 50),
+    "sindg": (lambda e: sp.sin(sp.pi * e / 180), sc.sindg, lambda a: abs(a) < 5000),
+    "cosdg": (lambda e: sp.cos(sp.pi * e / 180), sc.cosdg, lambda a: abs(a) < 5000),
+    "wrightomega": (lambda e: sp.LambertW(sp.exp(e)), sc.wrightomega, lambda a: abs(a) < 30),
+    "hyp0f1": (lambda e: sp.hyper([], [sp.Rational(5, 2)], e), lambda v: sc.hyp0f1(2.5, v),
+               lambda a: abs(a) < 30),
+    "hyp1f1": (lambda e: sp.hyper([sp.Rational(3, 2)], [sp.Rational(5, 2)], e),
+               lambda v: sc.hyp1f1(1.5, 2.5, v), lambda a: abs(a) < 20),
+    "hyp2f1": (lambda e: sp.hyper([H, sp.Rational(3, 2)], [sp.Rational(5, 2)], e),
+               lambda v: sc.hyp2f1(0.5, 1.5, 2.5, v), lambda a: -5 < a < 0.9),
+    "chebyt2.5": (lambda e: sp.cos(sp.Rational(5, 2) * sp.acos(e)),
+                  lambda v: sc.eval_chebyt(2.5, v), lambda a: abs(a) < 0.93),
+    "legendre3": (lambda e: sp.legendre(3, e), lambda v: sc.eval_legendre(3, v),
+                  lambda a: abs(a) < 30),
+    "poch1.5": (lambda e: sp.gamma(e + sp.Rational(3, 2)) / sp.gamma(e),
+                lambda v: sc.poch(v, 1.5), lambda a: 0.05 < a < 25),
 }
+
+SPECIAL_UNARY = ("expi", "exp1", "expn2", "erfi", "ellipk", "ellipe", "ellipkm1", "spence",
+                 "exp10", "cosm1", "sindg", "cosdg", "wrightomega", "hyp0f1", "hyp1f1",
+                 "hyp2f1", "chebyt2.5", "legendre3", "poch1.5")
+DEFAULT_UNARY = tuple(n for n in UNARY if n not in SPECIAL_UNARY)
 
 BINARY: dict[str, tuple[Callable, Callable, Callable]] = {
     "add": (lambda a, b: a + b, np.add, lambda a, b: True),
@@ -196,7 +228,9 @@ ACCURACY = {name: 8.0 for name in (
     "polygamma1", "beta", "betaln", "np.i0", "erfcx", "log_ndtr", "sinc")}
 ACCURACY.update({name: 32.0 for name in (
     "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1", "k0", "k1", "jv1.5", "yv0.5", "iv2",
-    "kv1.5", "yn2", "kve1", "ive0.5", "gammainc", "gammaincc")})
+    "kv1.5", "yn2", "kve1", "ive0.5", "gammainc", "gammaincc", "expi", "exp1", "expn2",
+    "erfi", "ellipk", "ellipe", "ellipkm1", "spence", "wrightomega", "hyp0f1", "hyp1f1",
+    "hyp2f1", "chebyt2.5", "poch1.5")})
 
 # mpmath has no erfcinv; sign's derivative (DiracDelta) is 0 away from the kink
 _MP_MODULES = [{"_Stair": _mp_stair, "erfcinv": lambda v: M.erfinv(1 - v),
@@ -225,7 +259,7 @@ class Node:
 
 def random_expression(rng: random.Random, n_ops: int, unary=None, binary=None) -> Node:
     """A random tree with exactly ``n_ops`` operations (unary or binary)."""
-    unary = sorted(unary or UNARY)
+    unary = sorted(unary or DEFAULT_UNARY)
     binary = sorted(binary or BINARY)
 
     def build(k: int) -> Node:
