@@ -55,7 +55,10 @@ def _refresh_supported() -> None:
     for f in _number.HANDLED_FUNCTIONS:
         naive = f"{getattr(f, '__module__', None) or 'numpy'}.{f.__name__}"
         if getattr(sp, f.__name__, None) is f and getattr(np, f.__name__, None) is not f:
-            names.discard(naive)  # a scipy.special ufunc (no __module__) registered here
+            # a scipy.special ufunc (no __module__) registered here: "numpy.<name>"
+            # is wrong unless numpy has a function of that name (cbrt, expm1 ...)
+            if getattr(np, f.__name__, None) is None:
+                names.discard(naive)
             naive = f"scipy.special.{f.__name__}"
         elif f.__name__ == "_zeta" and getattr(getattr(sp, "_ufuncs", None), "_zeta", None) is f:
             names.discard(naive)  # the ufunc behind scipy.special.zeta(s, q)

@@ -29,7 +29,8 @@ def _inv(f, guess):
     """The inverse of the mpmath function f: the root of f(t) = y by mpmath's secant
     iteration from a float start (scipy's inverse: only where to start looking)."""
     def g(y):
-        return mp.findroot(lambda t: f(t) - y, mp.mpf(float(guess(float(y)))))
+        # (mpmath's betainc turns complex where a secant step leaves [0, 1])
+        return mp.re(mp.findroot(lambda t: mp.re(f(t)) - y, mp.mpf(float(guess(float(y))))))
     return g
 
 
@@ -63,6 +64,8 @@ CASES = {
     "expn(1)": (lambda x: sp.expn(1, x), lambda x: mp.expint(1, x), [0.05, 0.7, 8.0], 1e-12),
     "wrightomega": (sp.wrightomega, lambda x: mp.lambertw(mp.exp(x)), [-3.0, 0.5, 6.0], 1e-12),
     "kn(2)": (lambda x: sp.kn(2, x), lambda x: mp.besselk(2, x), [0.3, 1.7, 9.0], 1e-12),
+    "k0e": (sp.k0e, lambda x: mp.besselk(0, x) * mp.exp(x), [0.3, 1.7, 9.0, 40.0], 1e-12),
+    "k1e": (sp.k1e, lambda x: mp.besselk(1, x) * mp.exp(x), [0.3, 1.7, 9.0, 40.0], 1e-12),
     "jve(1.5)": (lambda x: sp.jve(1.5, x), lambda x: mp.besselj(1.5, x), [0.3, 1.7, 9.0],
                  1e-12),
     "yve(0.5)": (lambda x: sp.yve(0.5, x), lambda x: mp.bessely(0.5, x), [0.3, 1.7, 9.0],
@@ -139,6 +142,39 @@ CASES = {
                    [0.1, 0.5, 0.9], 1e-11),
     "ndtri_exp": (sp.ndtri_exp, _inv(lambda t: mp.log(mp.ncdf(t)), sp.ndtri_exp),
                   [-30.0, -2.0, -0.1], 1e-11),
+    "betaincc": (lambda x: sp.betaincc(2.5, 1.5, x), lambda x: 1 - _reg_beta(2.5, 1.5, x),
+                 [0.1, 0.5, 0.9], 1e-12),
+    "betainccinv": (lambda y: sp.betainccinv(2.5, 1.5, y),
+                    _inv(lambda t: 1 - _reg_beta(2.5, 1.5, t),
+                         lambda y: sp.betainccinv(2.5, 1.5, y)), [0.1, 0.5, 0.9], 1e-11),
+    "chdtri": (lambda p: sp.chdtri(3.0, p),
+               _inv(lambda t: 1 - _reg_gamma(1.5, t / 2), lambda p: sp.chdtri(3.0, p)),
+               [0.1, 0.5, 0.9], 1e-11),
+    "gdtrix": (lambda p: sp.gdtrix(2.0, 3.5, p),
+               _inv(lambda t: _reg_gamma(3.5, 2 * t), lambda p: sp.gdtrix(2.0, 3.5, p)),
+               [0.1, 0.5, 0.9], 1e-11),
+    "pdtri": (lambda y: sp.pdtri(3, y),
+              _inv(lambda m: 1 - _reg_gamma(4, m), lambda y: sp.pdtri(3, y)),
+              [0.1, 0.5, 0.9], 1e-11),
+    "bdtri": (lambda y: sp.bdtri(3, 10, y),
+              _inv(lambda p: _reg_beta(7, 4, 1 - p), lambda y: sp.bdtri(3, 10, y)),
+              [0.1, 0.5, 0.9], 1e-11),
+    "nbdtri": (lambda y: sp.nbdtri(3, 5, y),
+               _inv(lambda p: _reg_beta(5, 4, p), lambda y: sp.nbdtri(3, 5, y)),
+               [0.1, 0.5, 0.9], 1e-11),
+    "fdtri": (lambda y: sp.fdtri(3.0, 7.0, y),
+              _inv(lambda x: _reg_beta(1.5, 3.5, 3 * x / (7 + 3 * x)),
+                   lambda y: sp.fdtri(3.0, 7.0, y)), [0.1, 0.5, 0.9], 1e-11),
+    "stdtrit": (lambda y: sp.stdtrit(4.5, y),
+                _inv(lambda t: _t_cdf(mp.mpf(4.5), t), lambda y: sp.stdtrit(4.5, y)),
+                [0.1, 0.5, 0.9], 1e-11),
+    # scipy's own cbrt, exp2, expm1, log1p (numpy's have their own rules)
+    "sp.cbrt": (sp.cbrt, lambda x: mp.sign(x) * mp.cbrt(abs(x)), [-8.0, 0.3, 5.0], 1e-12),
+    "sp.exp2": (sp.exp2, lambda x: mp.power(2, x), [-30.0, 0.3, 50.0], 1e-12),
+    "sp.expm1": (sp.expm1, mp.expm1, [-40.0, 1e-10, 3.0], 1e-12),
+    "sp.log1p": (sp.log1p, mp.log1p, [-0.999, 1e-10, 30.0], 1e-12),
+    "exprel": (sp.exprel, lambda x: mp.expm1(x) / x if x else mp.mpf(1),
+               [-30.0, -1.0, -1e-9, 0.0, 0.5, 1.0, 40.0], 1e-12),
 }
 
 
@@ -377,3 +413,60 @@ def test_shichi_derivatives_near_zero_and_far():
             assert _ulps(eng.derivative(lambda v: sp.shichi(v)[0], x), want[0]) < 4
             np.testing.assert_allclose(eng.second_derivative(lambda v: sp.shichi(v)[0], x),
                                        float(want[1]), rtol=1e-13, atol=1e-16)
+
+
+# ive = iv e^-|x| and kve = kv e^x: the closed forms (i_{v-1} + i_{v+1})/2 - i_v ...
+# cancel for large x (the derivative is ~1/(2x) of each term); the asymptotic series
+# takes over from max(25, v^2/2).  Before: kve'(1, 1e6) 1e5 ulps off, kve''(1, 1e6)
+# 8e10 ulps, ive''(1, 300) 8e4 ulps.
+@pytest.mark.parametrize("name, f, g", [
+    ("kve(1)", lambda x: sp.kve(1.0, x), lambda x: mp.besselk(1, x) * mp.exp(x)),
+    ("kve(0.3)", lambda x: sp.kve(0.3, x), lambda x: mp.besselk(0.3, x) * mp.exp(x)),
+    ("kve(12)", lambda x: sp.kve(12.0, x), lambda x: mp.besselk(12, x) * mp.exp(x)),
+    ("k0e", sp.k0e, lambda x: mp.besselk(0, x) * mp.exp(x)),
+    ("ive(1)", lambda x: sp.ive(1.0, x), lambda x: mp.besseli(1, x) * mp.exp(-abs(x))),
+    ("ive(2.5)", lambda x: sp.ive(2.5, x), lambda x: mp.besseli(2.5, x) * mp.exp(-abs(x))),
+    ("ive(3) at -x", lambda x: sp.ive(3.0, -x),
+     lambda x: mp.besseli(3, -x) * mp.exp(-abs(x))),
+])
+@pytest.mark.parametrize("x", [25.0, 300.0, 1e4, 1e6])
+def test_scaled_bessel_far_precision(name, f, g, x):
+    # a few ulps times the condition number max(1, |x f^(k+1) / f^(k)|) of each order
+    # (O(1), but near a zero of one order: ive(3, x)'s third derivative at 25 is 1/80
+    # of its leading term)
+    with mp.workdps(40):
+        want = [float(mp.diff(g, mp.mpf(x), k)) for k in (1, 2, 3, 4)]
+    scale = [max(abs(want[k]), abs(x * want[k + 1])) for k in range(3)]
+
+    def close(got, k):
+        return abs(float(got) - want[k - 1]) <= 16 * _EPS * scale[k - 1]
+    for eng in (hd, rv):
+        got = eng.derivatives(f, x, 3)
+        for k in (1, 2, 3):
+            assert close(got[k], k), (name, eng.__name__, k, got[k], want[k - 1])
+    assert close(rv.second_derivative(f, x), 2)
+    assert close(hd.derivative(lambda y: rv.derivative(f, y), x), 2)
+
+
+def test_scaled_bessel_mixed_branches_in_one_array():
+    x = np.array([0.7, 24.0, 26.0, 5e3])
+    for f, g in ((lambda v: sp.kve(1.0, v), lambda t: mp.besselk(1, t) * mp.exp(t)),
+                 (lambda v: sp.ive(1.0, v), lambda t: mp.besseli(1, t) * mp.exp(-abs(t)))):
+        want = [float(mp.diff(g, mp.mpf(t), 2)) for t in x]
+        for eng in (hd, rv):
+            H = eng.hessian(lambda v, f=f: np.sum(f(v)), x)
+            # below 25 the closed form: its cancellation costs up to (2x)^2 ulps there
+            np.testing.assert_allclose(np.diag(H), want, rtol=1e-12)
+            np.testing.assert_array_equal(H - np.diag(np.diag(H)), 0.0)
+
+
+@pytest.mark.parametrize("x", [-1e6, -30.0, -1.0 - 2**-40, -1.0, -0.999, -1e-9, 0.0, 1e-9, 0.5,
+                               1.0 - 2**-40, 1.0, 3.0, 700.0])
+def test_exprel_derivative_precision(x):
+    # exprel' = (x e^x - e^x + 1) / x**2: a series near 0 and cancellation-free forms
+    # on each side (exprel(x) (x - 1) + 1 lost 1e6 x-digits at -1e6), a few ulps
+    with mp.workdps(50):
+        want = mp.diff(lambda t: mp.expm1(t) / t if t else mp.mpf(1), mp.mpf(x), 1,
+                       relative=bool(x))
+    for eng in (hd, rv):
+        assert _ulps(eng.derivative(sp.exprel, x), want) < 4, (eng.__name__, x)
