@@ -15,7 +15,7 @@ functions ``chdtri``, ``gdtrix``, ``pdtri``, ``bdtri``, ``nbdtri``, ``fdtri``,
 ``cosm1``, ``exprel``, scipy's own ``cbrt``, ``exp2``, ``expm1``, ``log1p``,
 ``sindg``, ``cosdg``, ``tandg``, ``cotdg``, ``ellipk``, ``ellipe``,
 ``ellipkm1``, ``spence``, ``zeta(s, q)`` (in
-``q``), and ``gammasgn``; :data:`MULTI` holds ``poch`` (both arguments) and the
+``q``), and ``gammasgn``; :data:`MULTI` holds ``poch`` and ``owens_t`` (both arguments) and the
 several-output ``sici``, ``shichi``, ``fresnel`` and ``airy``.
 
 Each is a :class:`hyperdual.custom_jvp` whose JVP is written with the same
@@ -514,6 +514,27 @@ def _poch_jvp(primals: tuple, tangents: tuple) -> tuple:
 
 
 MULTI[sp.poch] = poch
+
+
+@custom_jvp
+def owens_t(h: Any, a: Any) -> Any:
+    """Owen's T(h, a) = 1/(2 pi) int_0^a exp(-h²(1 + x²)/2) / (1 + x²) dx."""
+    return sp.owens_t(h, a)
+
+
+@owens_t.defjvp
+def _owens_t_jvp(primals: tuple, tangents: tuple) -> tuple:
+    # d/dh = -phi(h) erf(a h / sqrt 2) / 2 (the integrand's h-derivative integrates in
+    # closed form); d/da = the integrand at a
+    (h, a), (th, ta) = primals, tangents
+    phi = np.exp(-0.5 * (h * h)) / np.sqrt(2.0 * np.pi)
+    s = 1.0 + a * a
+    dh = -0.5 * phi * sp.erf(a * h / np.sqrt(2.0))
+    da = np.exp(-0.5 * (h * h) * s) / (2.0 * np.pi * s)
+    return owens_t(h, a), th * dh + ta * da
+
+
+MULTI[sp.owens_t] = owens_t
 
 
 def _component(ufunc: Any, k: int, deriv: Callable[[Any], Any]) -> custom_jvp:

@@ -470,3 +470,27 @@ def test_exprel_derivative_precision(x):
                        relative=bool(x))
     for eng in (hd, rv):
         assert _ulps(eng.derivative(sp.exprel, x), want) < 4, (eng.__name__, x)
+
+
+def _owens_t(h, a):
+    # the defining integral (mpmath quadrature): independent of scipy's algorithm
+    return mp.quad(lambda x: mp.exp(-h * h * (1 + x * x) / 2) / (1 + x * x), [0, a]) / (
+        2 * mp.pi)
+
+
+@pytest.mark.parametrize("h, a", [(0.3, 0.7), (-1.2, 2.5), (2.0, -0.4), (0.0, 1.5)])
+def test_owens_t_in_both_arguments(h, a):
+    # gradient, Hessian and one third-order entry in (h, a); the skew-normal CDF's term
+    x = np.array([h, a])
+    f = lambda v: sp.owens_t(v[0], v[1])  # noqa: E731
+    with mp.workdps(30):
+        grad = [float(mp.diff(_owens_t, (h, a), n)) for n in ((1, 0), (0, 1))]
+        H = [[float(mp.diff(_owens_t, (h, a), _poch_order(i, j))) for j in range(2)]
+             for i in range(2)]
+        t3 = float(mp.diff(_owens_t, (h, a), (2, 1)))
+    for eng in (hd, rv):
+        np.testing.assert_allclose(eng.gradient(f, x), grad, rtol=1e-13, atol=1e-16)
+        np.testing.assert_allclose(eng.hessian(f, x), H, rtol=1e-12, atol=1e-16)
+        np.testing.assert_allclose(eng.derivative_tensor(f, x, 3)[0, 0, 1], t3, rtol=1e-12)
+    np.testing.assert_allclose(hd.jacobian(lambda y: rv.gradient(f, y), x), H, rtol=1e-12,
+                               atol=1e-16)
