@@ -174,33 +174,72 @@ rgamma = _rule(sp.rgamma, 0, lambda x: -rgamma(x) * sp.digamma(x))
 def _gamma_density(a: Any, x: Any) -> Any:
     """x^(a-1) e^-x / Gamma(a), the derivative of gammainc in x: by powers where
     they stay in range (exp((a-1) log x - ...) cost |(a-1) log x| ulps where the
-    condition number is |a - 1 - x|: 137 ulps at x = 1e-238, a = 1.5), else by
-    logarithms (xlogy: 1 at a = 1, x = 0, where (a - 1) log x gave 0 * -inf)."""
+    condition number is |a - 1 - x|: 137 ulps at x = 1e-238, a = 1.5), by the
+    saddle-point form :func:`_gamma_density_saddle` for a >= 170 (where Gamma(a)
+    overflows), else by logarithms (xlogy: 1 at a = 1, x = 0, where (a - 1) log x
+    gave 0 * -inf)."""
     a = np.asarray(a, dtype=float)
     xv = np.real(_plain(x))
+    big = a >= 170.0
     with np.errstate(all="ignore"):
-        ok = (a < 170.0) & (xv > 0) & (xv < 700.0) & (np.abs((a - 1.0) * np.log(xv)) < 700.0)
+        ok = ~big & (xv > 0) & (xv < 700.0) & (np.abs((a - 1.0) * np.log(xv)) < 700.0)
     xp = np.where(ok, x, 1.0)
-    xl = np.where(ok, 1.0, x)
+    xl = np.where(ok | big, 1.0, x)
     by_power = xp ** (a - 1.0) * np.exp(-xp) / sp.gamma(np.where(ok, a, 1.0))
-    by_log = np.exp(sp.xlogy(a - 1.0, xl) - xl - sp.gammaln(a))
-    return np.where(ok, by_power, by_log)
+    by_log = np.exp(sp.xlogy(a - 1.0, xl) - xl - sp.gammaln(np.where(big, 1.0, a)))
+    out = np.where(ok, by_power, by_log)
+    if not np.any(big):
+        return out
+    saddle = _gamma_density_saddle(np.where(big, a, 200.0) - 1.0, np.where(big, x, 199.0))
+    return np.where(big, saddle, out)
 
 
-def _beta_density(a: Any, b: Any, x: Any) -> Any:
+#: (log1p(u) - u + 2 r**2 / (1 - r)) / (2 r**3) = sum r**(2k) / (2k + 3), r = u / (2 + u):
+#: 17 terms to |r| <= 1/3 within an ulp
+_LOG1PMX = tuple(1.0 / (2 * k + 3) for k in range(17))
+#: Stirling's series of log Gamma(m + 1) - (m + 1/2) log m + m - log(2 pi)/2
+_STIRLING = (1.0 / 12, -1.0 / 360, 1.0 / 1260, -1.0 / 1680)
+
+
+def _gamma_density_saddle(m: Any, x: Any) -> Any:
+    """x^m e^-x / m! for m >= 169 as exp(m (log1p(u) - u) - stirlerr(m)) / sqrt(2 pi m),
+    u = x/m - 1 (Loader's saddle-point form): its error is the condition number
+    |m - x|, where m log x - x - gammaln(m + 1) lost |m log x| ulps (480 ulps at
+    m = 299, x = 299, where the condition number is 0)."""
+    m = np.asarray(m, dtype=float)
+    q = x / m
+    u = q - 1.0
+    near = np.abs(np.real(_plain(u))) < 0.5
+    un = np.where(near, u, 0.1)
+    r = un / (2.0 + un)
+    r2 = r * r
+    series = 2.0 * r2 * (r * horner(r2, _LOG1PMX) - 1.0 / (1.0 - r))
+    # away from the saddle log(x/m) (log1p(u) would take u's rounding near x = 0)
+    qf = np.where(near, 2.0, q)
+    direct = np.log(qf) - (qf - 1.0)
+    t = np.where(near, series, direct)
+    stirlerr = horner(1.0 / (m * m), _STIRLING) / m
+    return np.exp(m * t - stirlerr) / np.sqrt(2.0 * np.pi * m)
+
+
+def _beta_density(a: Any, b: Any, x: Any, xc: Any = None) -> Any:
     """x^(a-1) (1-x)^(b-1) / B(a, b), the derivative of betainc in x: by powers
-    where they stay in range, else by logarithms (as :func:`_gamma_density`)."""
+    where they stay in range, else by logarithms (as :func:`_gamma_density`).
+    ``xc`` is 1 - x where the caller has it exactly (1 - x formed from a rounded x
+    near 1 keeps none of its digits: fdtr's w = m x / (n + m x) at x = 4e15)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    xv = np.real(_plain(x))
+    if xc is None:
+        xc = 1.0 - x
+    xv, xcv = np.real(_plain(x)), np.real(_plain(xc))
     with np.errstate(all="ignore"):
-        ok = ((xv > 0) & (xv < 1) & (np.abs((a - 1.0) * np.log(xv)) < 700.0)
-              & (np.abs((b - 1.0) * np.log1p(-xv)) < 700.0)
+        ok = ((xv > 0) & (xcv > 0) & (np.abs((a - 1.0) * np.log(xv)) < 700.0)
+              & (np.abs((b - 1.0) * np.log(xcv)) < 700.0)
               & (np.abs(sp.betaln(a, b)) < 700.0))
-    xp = np.where(ok, x, 0.5)
-    xl = np.where(ok, 0.5, x)
-    by_power = xp ** (a - 1.0) * (1.0 - xp) ** (b - 1.0) / sp.beta(np.where(ok, a, 1.0),
-                                                                 np.where(ok, b, 1.0))
-    by_log = np.exp(sp.xlogy(a - 1.0, xl) + sp.xlog1py(b - 1.0, -xl) - sp.betaln(a, b))
+    xp, xcp = np.where(ok, x, 0.5), np.where(ok, xc, 0.5)
+    xl, xcl = np.where(ok, 0.5, x), np.where(ok, 0.5, xc)
+    by_power = xp ** (a - 1.0) * xcp ** (b - 1.0) / sp.beta(np.where(ok, a, 1.0),
+                                                          np.where(ok, b, 1.0))
+    by_log = np.exp(sp.xlogy(a - 1.0, xl) + sp.xlogy(b - 1.0, xcl) - sp.betaln(a, b))
     return np.where(ok, by_power, by_log)
 
 
@@ -341,7 +380,7 @@ gdtrc = _rule(sp.gdtrc, 2, lambda a, b, x: -np.asarray(a) * _gamma_density(
 pdtr = _rule(sp.pdtr, 1, lambda k, m: -_gamma_density(np.floor(k) + 1.0, m))
 pdtrc = _rule(sp.pdtrc, 1, lambda k, m: _gamma_density(np.floor(k) + 1.0, m))
 bdtr = _rule(sp.bdtr, 2, lambda k, n, p: -_beta_density(
-    np.asarray(n) - np.floor(k), np.floor(k) + 1.0, 1.0 - p))
+    np.asarray(n) - np.floor(k), np.floor(k) + 1.0, 1.0 - p, p))
 bdtrc = _rule(sp.bdtrc, 2, lambda k, n, p: _beta_density(
     np.floor(k) + 1.0, np.asarray(n) - np.floor(k), p))
 nbdtr = _rule(sp.nbdtr, 2, lambda k, n, p: _beta_density(n, np.floor(k) + 1.0, p))
@@ -352,7 +391,7 @@ def _fdtr_derivative(m: Any, n: Any, x: Any) -> Any:
     # I_w(m/2, n/2) with w = m x / (n + m x): dw/dx = m n / (n + m x)**2
     m, n = np.asarray(m, dtype=float), np.asarray(n, dtype=float)
     s = n + m * x
-    return _beta_density(0.5 * m, 0.5 * n, m * x / s) * (m * n / s) / s
+    return _beta_density(0.5 * m, 0.5 * n, m * x / s, n / s) * (m * n / s) / s
 
 
 fdtr = _rule(sp.fdtr, 2, _fdtr_derivative)
@@ -376,6 +415,15 @@ def _t_density(df: Any, t: Any) -> Any:
     # the exponents -(df + 1) and -(df + 1)/2 split into exact parts (df + 1 rounds,
     # and a rounded exponent of |t| = 1e147 cost 170 ulps at df = 1e-3)
     at, b = np.abs(tf), 1.0 / df + (1.0 / tf) ** 2
+    # where |t|^-df underflows though the density does not (df = 50, t = -6.7e6: the
+    # density is 7e-306), the same form in |t| / sqrt(df) and df b (its powers of df
+    # cancel; the rounding of sqrt(df) costs about (df + 1) / 2 ulps, the condition
+    # number's order, so only there)
+    with np.errstate(all="ignore"):
+        scaled = df * np.log(np.abs(np.real(_plain(tf)))) > 700.0
+    if np.any(scaled):
+        at = np.where(scaled, at / np.sqrt(df), at)
+        b = np.where(scaled, 1.0 + (1.0 / at) ** 2, b)
     outer = (at ** -df / at) * (b ** (-0.5 * df) / np.sqrt(b))
     return _t_constant(df) * np.where(near, inner, outer)
 
@@ -411,14 +459,19 @@ betaincc = _rule(sp.betaincc, 2, lambda a, b, x: -_beta_density(a, b, x))
 betainccinv = _rule(sp.betainccinv, 2,
                     lambda a, b, y: -1.0 / _beta_density(a, b, betainccinv(a, b, y)))
 # the quantile functions (inverses in the last argument) of the distribution functions
+
+
+def _bdtri_density(k: Any, n: Any, p: Any) -> Any:
+    return _beta_density(np.asarray(n) - np.floor(k), np.floor(k) + 1.0, 1.0 - p, p)
+
+
 chdtri = _rule(sp.chdtri, 1, lambda v, p: -2.0 / _gamma_density(0.5 * np.asarray(v),
                                                                 0.5 * chdtri(v, p)))
 gdtrix = _rule(sp.gdtrix, 2, lambda a, b, p: 1.0 / (np.asarray(a) * _gamma_density(
     b, np.asarray(a) * gdtrix(a, b, p))))
 pdtri = _rule(sp.pdtri, 1, lambda k, y: -1.0 / _gamma_density(np.floor(k) + 1.0,
                                                               pdtri(k, y)))
-bdtri = _rule(sp.bdtri, 2, lambda k, n, y: -1.0 / _beta_density(
-    np.asarray(n) - np.floor(k), np.floor(k) + 1.0, 1.0 - bdtri(k, n, y)))
+bdtri = _rule(sp.bdtri, 2, lambda k, n, y: -1.0 / _bdtri_density(k, n, bdtri(k, n, y)))
 nbdtri = _rule(sp.nbdtri, 2, lambda k, n, y: 1.0 / _beta_density(
     n, np.floor(k) + 1.0, nbdtri(k, n, y)))
 fdtri = _rule(sp.fdtri, 2, lambda m, n, p: 1.0 / _fdtr_derivative(m, n, fdtri(m, n, p)))

@@ -494,3 +494,59 @@ def test_owens_t_in_both_arguments(h, a):
         np.testing.assert_allclose(eng.derivative_tensor(f, x, 3)[0, 0, 1], t3, rtol=1e-12)
     np.testing.assert_allclose(hd.jacobian(lambda y: rv.gradient(f, y), x), H, rtol=1e-12,
                                atol=1e-16)
+
+
+def _f_pdf(m, n, x):
+    m, n, x = mp.mpf(m), mp.mpf(n), mp.mpf(x)
+    return mp.sqrt((m * x) ** m * n ** n / (m * x + n) ** (m + n)) / (x * mp.beta(m / 2, n / 2))
+
+
+def _gamma_pdf(a, x):
+    a, x = mp.mpf(a), mp.mpf(x)
+    return mp.exp(-x) * x ** (a - 1) / mp.gamma(a)
+
+
+def _t_pdf_mp(df, t):
+    df, t = mp.mpf(df), mp.mpf(t)
+    return (mp.gamma((df + 1) / 2) / (mp.sqrt(df * mp.pi) * mp.gamma(df / 2))
+            * (1 + t * t / df) ** (-(df + 1) / 2))
+
+
+# the densities behind the distribution functions' derivatives, where the textbook
+# forms lose their digits (each fails before; ulps allowed: a few times the condition
+# number |x d log(pdf)/dx| where that is large)
+@pytest.mark.parametrize("f, x, want, ulps", [
+    # fdtr's w = m x / (n + m x) rounds to 1 at large x and 1 - w kept none of its digits
+    (lambda x: sp.fdtr(1.0, 1.0, x), 4e15, lambda: _f_pdf(1, 1, 4e15), 8),
+    (lambda x: sp.fdtr(3.0, 7.0, x), 1e12, lambda: _f_pdf(3, 7, 1e12), 16),
+    # bdtr's beta density at 1 - p: (1 - (1 - p)) was 0 for p = 1e-20 (derivative 0)
+    (lambda p: sp.bdtr(2, 6, p), 1e-20, lambda: -4 * 15 * mp.mpf(1e-20) ** 2
+     * (1 - mp.mpf(1e-20)) ** 3, 8),
+    # gammainc at a >= 170 by logarithms lost |(a - 1) log x| ulps (480 at the mode)
+    (lambda x: sp.gammainc(300.0, x), 299.0, lambda: _gamma_pdf(300, 299), 16),
+    (lambda x: sp.gammaincc(1000.0, x), 1010.0, lambda: -_gamma_pdf(1000, 1010), 64),
+    # the t density's |t|^-df underflowed where the density is normal (7.5e-306)
+    (lambda t: sp.stdtr(50.0, t), -6675289.062943936,
+     lambda: _t_pdf_mp(50, mp.mpf(-6675289.062943936)), 64),
+])
+def test_distribution_density_precision(f, x, want, ulps):
+    with mp.workdps(50):
+        w = want()
+    for eng in (hd, rv):
+        assert _ulps(eng.derivative(f, x), w) < ulps, eng.__name__
+
+
+def test_quantile_derivatives_in_the_tails():
+    # d/dp of a quantile is 1 / the density at it (at scipy's own quantile: its error
+    # is scipy's); fdtri(1, 1, 1 - 1e-8) was 2e14 ulps off (fdtr's 1 - w)
+    cases = [(lambda p: sp.fdtri(1.0, 1.0, p), 1 - 1e-8,
+              lambda: 1 / _f_pdf(1, 1, sp.fdtri(1.0, 1.0, 1 - 1e-8)), 8),
+             (lambda p: sp.gdtrix(2.0, 300.0, p), 0.5,
+              lambda: 1 / (2 * _gamma_pdf(300, 2 * mp.mpf(sp.gdtrix(2.0, 300.0, 0.5)))), 16),
+             (lambda p: sp.stdtrit(50.0, p), 1e-300,
+              lambda: 1 / _t_pdf_mp(50, sp.stdtrit(50.0, 1e-300)), 64)]
+    for f, p, want, ulps in cases:
+        with mp.workdps(50):
+            w = want()
+        for eng in (hd, rv):
+            assert _ulps(eng.derivative(f, p), w) < ulps, (eng.__name__, p)
