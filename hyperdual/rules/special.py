@@ -59,8 +59,10 @@ __all__: list[str] = []
 SPECIAL: dict[Any, tuple[custom_jvp, int]] = {}
 
 
-def _rule(ufunc: Any, nparams: int, deriv: Callable[..., Any]) -> custom_jvp:
-    """A custom_jvp for ``ufunc(*params, x)`` with ``d/dx = deriv(*params, x)``."""
+def _rule(ufunc: Any, nparams: int, deriv: Callable[..., Any],
+          register: bool = True) -> custom_jvp:
+    """A custom_jvp for ``ufunc(*params, x)`` with ``d/dx = deriv(*params, x)``
+    (``register=False``: a helper function of the rules, not a dispatch target)."""
     f = custom_jvp(lambda *args: ufunc(*args), nondiff_argnums=tuple(range(nparams)))
     f.__name__ = f.__qualname__ = ufunc.__name__
 
@@ -75,7 +77,8 @@ def _rule(ufunc: Any, nparams: int, deriv: Callable[..., Any]) -> custom_jvp:
         params, (primals, _out, g) = args[:nparams], args[nparams:]
         return g * deriv(*params, primals[0])
 
-    SPECIAL[ufunc] = (f, nparams)
+    if register:
+        SPECIAL[ufunc] = (f, nparams)
     return f
 
 
@@ -575,8 +578,24 @@ _ellipk_derivative = _elliptic_derivative(
 ellipk = _rule(sp.ellipk, 0, _ellipk_derivative)
 ellipe = _rule(sp.ellipe, 0, _elliptic_derivative(
     _ELLIPE_D, lambda m: (ellipe(m) - ellipk(m)) / (2.0 * m)))
-# ellipkm1(p) = K(1 - p)
-ellipkm1 = _rule(sp.ellipkm1, 0, lambda p: -_ellipk_derivative(1.0 - p))
+
+
+# ellipkm1(p) = K(1 - p).  Its derivative -K'(1 - p) = -(E - p K) / (2 (1 - p) p) is
+# written in p and in E(1 - p) as a function of p (_ellipem1, whose own derivative
+# -(E - K) / (2 (1 - p)) again takes K = ellipkm1(p)): K' formed at the rounded
+# m = 1 - p kept none of p's digits for small p (ellipkm1'(2e-12) was 4e10 ulps off).
+# Within 1/2 of p = 1 the series in m = 1 - p (exact there).
+def _near_one(p: Any, near: Callable[[Any], Any], far: Callable[[Any], Any]) -> Any:
+    close = np.abs(_plain(p) - 1.0) <= 0.5
+    return np.where(close, near(1.0 - np.where(close, p, 1.0)), far(np.where(close, 0.25, p)))
+
+
+_ellipem1 = _rule(lambda p: sp.ellipe(1.0 - p), 0, lambda p: _near_one(
+    p, lambda m: -horner(m, _ELLIPE_D),
+    lambda p: -(_ellipem1(p) - ellipkm1(p)) / (2.0 * (1.0 - p))), register=False)
+ellipkm1 = _rule(sp.ellipkm1, 0, lambda p: _near_one(
+    p, lambda m: -horner(m, _ELLIPK_D),
+    lambda p: -(_ellipem1(p) - p * ellipkm1(p)) / (2.0 * (1.0 - p) * p)))
 
 
 #: -log(1 - w) / w = sum w**k / (k + 1), to |w| <= 1/4 within an ulp (27 terms)

@@ -564,3 +564,23 @@ def test_quantile_derivatives_in_the_tails():
             w = want()
         for eng in (hd, rv):
             assert _ulps(eng.derivative(f, p), w) < ulps, (eng.__name__, p)
+
+
+@pytest.mark.parametrize("p", [1e-100, 2e-12, 1e-3, 0.3, 1.0, 1.4, 3.0])
+def test_ellipkm1_derivatives_in_p(p):
+    # d/dp K(1 - p) written in p (its form at the rounded m = 1 - p kept none of p's
+    # digits: 4e10 ulps off at p = 2e-12, nan at 1e-300); orders 1-3, a few ulps
+    with mp.workdps(60):
+        want = [mp.re(mp.diff(lambda q: mp.ellipk(1 - q), mp.mpf(p), k,
+                              h=mp.mpf(p) * mp.mpf(10) ** -20)) for k in (1, 2, 3)]
+    for eng in (hd, rv):
+        got = eng.derivatives(sp.ellipkm1, p, 3)
+        for k in (1, 2, 3):
+            assert _ulps(got[k], want[k - 1]) < 24, (eng.__name__, k)
+    assert _ulps(hd.derivative(lambda q: rv.derivative(sp.ellipkm1, q), p), want[1]) < 24
+
+
+def test_ellipkm1_derivative_at_tiny_p():
+    # -(E(1) - p K) / (2 p (1 - p)) = -1/(2p) to the last bit at p = 1e-300 (was nan)
+    for eng in (hd, rv):
+        assert _ulps(eng.derivative(sp.ellipkm1, 1e-300), -0.5e300) < 2
