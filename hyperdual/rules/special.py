@@ -15,7 +15,9 @@ functions ``chdtri``, ``gdtrix``, ``pdtri``, ``bdtri``, ``nbdtri``, ``fdtri``,
 ``cosm1``, ``exprel``, scipy's own ``cbrt``, ``exp2``, ``expm1``, ``log1p``,
 ``sindg``, ``cosdg``, ``tandg``, ``cotdg``, ``ellipk``, ``ellipe``,
 ``ellipkm1``, ``spence``, ``zeta(s, q)`` (in
-``q``), and ``gammasgn``; :data:`MULTI` holds ``poch`` and ``owens_t`` (both arguments) and the
+``q``), and ``gammasgn``; :data:`MULTI` holds ``poch``, ``owens_t`` and the
+Box-Cox transforms ``boxcox``, ``boxcox1p``, ``inv_boxcox``, ``inv_boxcox1p`` (both
+arguments) and the
 several-output ``sici``, ``shichi``, ``fresnel`` and ``airy``.
 
 Each is a :class:`hyperdual.custom_jvp` whose JVP is written with the same
@@ -665,6 +667,64 @@ def _owens_t_jvp(primals: tuple, tangents: tuple) -> tuple:
 
 
 MULTI[sp.owens_t] = owens_t
+
+
+# Box-Cox: boxcox(x, l) = (x^l - 1) / l = L exprel(l L) with L = log x (log1p(x) for
+# boxcox1p), so d/dx = x^(l-1) and d/dl = L² exprel'(l L), which keeps its digits as
+# l -> 0 (the textbook (l x^l L - x^l + 1) / l² cancels to (log x)²/2).
+def _box_cox(ufunc: Any, log: Callable[[Any], Any],
+             power: Callable[[Any, Any, Any], Any]) -> custom_jvp:
+    f = custom_jvp(lambda x, lmbda: ufunc(x, lmbda))
+    f.__name__ = f.__qualname__ = ufunc.__name__
+
+    @f.defjvp
+    def _jvp(primals: tuple, tangents: tuple) -> tuple:
+        (x, lmbda), (tx, tl) = primals, tangents
+        big_l = log(x)
+        dx = power(x, lmbda - 1.0, big_l)
+        dl = big_l * big_l * _exprel_derivative(lmbda * big_l)
+        return f(x, lmbda), tx * dx + tl * dl
+
+    MULTI[ufunc] = f
+    return f
+
+
+boxcox = _box_cox(sp.boxcox, np.log, lambda x, e, big_l: x ** e)
+# (1 + x)^(l-1) as exp((l-1) log1p x): a power of the rounded 1 + x lost x's digits in
+# its l-derivative (log(1 + x) at x = 1e-8: 1.6e-8 relative)
+boxcox1p = _box_cox(sp.boxcox1p, np.log1p, lambda x, e, big_l: np.exp(e * big_l))
+
+#: (s / (1 + s) - log1p(s)) / s² = sum_j (-1)^(j+1) (j+1)/(j+2) s^j, |s| <= 1/4 (29 terms)
+_INV_BOXCOX = tuple((-1.0) ** (j + 1) * (j + 1) / (j + 2) for j in range(29))
+
+
+def _inv_box_cox_k(s: Any) -> Any:
+    """(s / (1 + s) - log1p(s)) / s²: its series near 0, where the difference cancels."""
+    near = np.abs(np.real(_plain(s))) <= 0.25
+    sn = np.where(near, s, 0.0)
+    sf = np.where(near, 1.0, s)
+    return np.where(near, horner(sn, _INV_BOXCOX), (sf / (1.0 + sf) - np.log1p(sf)) / (sf * sf))
+
+
+# inverses: v = exp(u), u = log1p(l y) / l: dv/dy = v / (1 + l y), dv/dl = v y² k(l y)
+# (inv_boxcox1p = expm1(u): v + 1 in place of v)
+def _inv_box_cox(ufunc: Any, shift: float) -> custom_jvp:
+    f = custom_jvp(lambda y, lmbda: ufunc(y, lmbda))
+    f.__name__ = f.__qualname__ = ufunc.__name__
+
+    @f.defjvp
+    def _jvp(primals: tuple, tangents: tuple) -> tuple:
+        (y, lmbda), (ty, tl) = primals, tangents
+        v = f(y, lmbda)
+        e = v + shift
+        return v, ty * (e / (1.0 + lmbda * y)) + tl * (e * (y * y) * _inv_box_cox_k(lmbda * y))
+
+    MULTI[ufunc] = f
+    return f
+
+
+inv_boxcox = _inv_box_cox(sp.inv_boxcox, 0.0)
+inv_boxcox1p = _inv_box_cox(sp.inv_boxcox1p, 1.0)
 
 
 def _component(ufunc: Any, k: int, deriv: Callable[[Any], Any]) -> custom_jvp:

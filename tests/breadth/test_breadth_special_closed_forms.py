@@ -584,3 +584,58 @@ def test_ellipkm1_derivative_at_tiny_p():
     # -(E(1) - p K) / (2 p (1 - p)) = -1/(2p) to the last bit at p = 1e-300 (was nan)
     for eng in (hd, rv):
         assert _ulps(eng.derivative(sp.ellipkm1, 1e-300), -0.5e300) < 2
+
+
+def _bc(x, lm):
+    return (x ** lm - 1) / lm
+
+
+def _bc1p(x, lm):
+    return ((1 + x) ** lm - 1) / lm
+
+
+def _ibc(y, lm):
+    return (1 + lm * y) ** (1 / lm)
+
+
+def _ibc1p(y, lm):
+    return (1 + lm * y) ** (1 / lm) - 1
+
+
+@pytest.mark.parametrize("f, g, x, lm", [
+    (sp.boxcox, _bc, 2.5, 0.3), (sp.boxcox, _bc, 0.4, -1.2), (sp.boxcox, _bc, 3.0, 1e-9),
+    (sp.boxcox1p, _bc1p, 2.5, 0.3), (sp.boxcox1p, _bc1p, 1e-8, 0.5),
+    (sp.boxcox1p, _bc1p, 3.0, -1e-9),
+    (sp.inv_boxcox, _ibc, 2.5, 0.3), (sp.inv_boxcox, _ibc, 0.4, -1.2),
+    (sp.inv_boxcox, _ibc, 3.0, 1e-9),
+    (sp.inv_boxcox1p, _ibc1p, 2.5, 0.3), (sp.inv_boxcox1p, _ibc1p, 1e-8, 0.5),
+])
+def test_box_cox_in_both_arguments(f, g, x, lm):
+    # gradient and Hessian in (x, lambda) against mpmath; near lambda = 0 the textbook
+    # lambda-derivative cancels (it is written through exprel'); boxcox1p's x-power in
+    # log1p (its lambda-derivative lost x's digits at x = 1e-8)
+    X = np.array([x, lm])
+    F = lambda v: f(v[0], v[1])  # noqa: E731
+    with mp.workdps(50):
+        G = lambda a, b: g(mp.mpf(a), mp.mpf(b))  # noqa: E731
+        grad = [float(mp.diff(G, (x, lm), n)) for n in ((1, 0), (0, 1))]
+        H = [[float(mp.diff(G, (x, lm), _poch_order(i, j))) for j in range(2)]
+             for i in range(2)]
+    for eng in (hd, rv):
+        np.testing.assert_allclose(eng.gradient(F, X), grad, rtol=16 * _EPS)
+        np.testing.assert_allclose(eng.hessian(F, X), H, rtol=64 * _EPS)
+    np.testing.assert_allclose(hd.jacobian(lambda v: rv.gradient(F, v), X), H, rtol=64 * _EPS)
+
+
+def test_box_cox_at_lambda_zero():
+    # boxcox(x, 0) = log x: d/dl = L²/2, d2/dl2 = L³/3 (L = log x); inv_boxcox(y, 0) = e^y:
+    # d/dl = -e^y y²/2, d2/dl2 = e^y (y³/3 + y⁴/4)... by the series of each closed form
+    x, y = 7.0, 1.1
+    L = np.log(x)
+    for eng in (hd, rv):
+        d = eng.derivatives(lambda lm: sp.boxcox(x, lm), 0.0, 2)
+        np.testing.assert_allclose(d[1:], [L ** 2 / 2, L ** 3 / 3], rtol=4 * _EPS)
+        d = eng.derivatives(lambda lm: sp.inv_boxcox(y, lm), 0.0, 2)
+        np.testing.assert_allclose(d[1:], [-np.exp(y) * y ** 2 / 2,
+                                           np.exp(y) * (2 * y ** 3 / 3 + y ** 4 / 4)],
+                                   rtol=8 * _EPS)
