@@ -628,71 +628,63 @@ if isinstance(_HURWITZ, np.ufunc):
 MULTI: dict[Any, Callable[..., Any]] = {}
 
 
-@custom_jvp
-def poch(z: Any, m: Any) -> Any:
-    """Pochhammer's (z)_m = Gamma(z + m) / Gamma(z), differentiable in z and m."""
-    return sp.poch(z, m)
-
-
-@poch.defjvp
-def _poch_jvp(primals: tuple, tangents: tuple) -> tuple:
-    from _exactdiff.special import psi_difference
-
-    (z, m), (tz, tm) = primals, tangents
-    y = poch(z, m)
-    # d/dz = y (psi(z + m) - psi(z)): the difference without its cancellation for small m
-    gap = psi_difference(z, m, 0, lambda a, b: sp.digamma(a) - sp.digamma(a + b))
-    return y, y * (tm * sp.digamma(z + m) - tz * gap)
-
-
-MULTI[sp.poch] = poch
-
-
-@custom_jvp
-def owens_t(h: Any, a: Any) -> Any:
-    """Owen's T(h, a) = 1/(2 pi) int_0^a exp(-h²(1 + x²)/2) / (1 + x²) dx."""
-    return sp.owens_t(h, a)
-
-
-@owens_t.defjvp
-def _owens_t_jvp(primals: tuple, tangents: tuple) -> tuple:
-    # d/dh = -phi(h) erf(a h / sqrt 2) / 2 (the integrand's h-derivative integrates in
-    # closed form); d/da = the integrand at a
-    (h, a), (th, ta) = primals, tangents
-    phi = np.exp(-0.5 * (h * h)) / np.sqrt(2.0 * np.pi)
-    s = 1.0 + a * a
-    dh = -0.5 * phi * sp.erf(a * h / np.sqrt(2.0))
-    da = np.exp(-0.5 * (h * h) * s) / (2.0 * np.pi * s)
-    return owens_t(h, a), th * dh + ta * da
-
-
-MULTI[sp.owens_t] = owens_t
-
-
-# Box-Cox: boxcox(x, l) = (x^l - 1) / l = L exprel(l L) with L = log x (log1p(x) for
-# boxcox1p), so d/dx = x^(l-1) and d/dl = L² exprel'(l L), which keeps its digits as
-# l -> 0 (the textbook (l x^l L - x^l + 1) / l² cancels to (log x)²/2).
-def _box_cox(ufunc: Any, log: Callable[[Any], Any],
-             power: Callable[[Any, Any, Any], Any]) -> custom_jvp:
-    f = custom_jvp(lambda x, lmbda: ufunc(x, lmbda))
+def _two_arguments(ufunc: Any, partials: Callable[..., tuple]) -> custom_jvp:
+    """A custom_jvp for ``ufunc(a, b)`` differentiable in both arguments;
+    ``partials(f, a, b)`` returns ``(f(a, b), d/da, d/db)`` written with rules."""
+    f = custom_jvp(lambda a, b: ufunc(a, b))
     f.__name__ = f.__qualname__ = ufunc.__name__
 
     @f.defjvp
     def _jvp(primals: tuple, tangents: tuple) -> tuple:
-        (x, lmbda), (tx, tl) = primals, tangents
-        big_l = log(x)
-        dx = power(x, lmbda - 1.0, big_l)
-        dl = big_l * big_l * _exprel_derivative(lmbda * big_l)
-        return f(x, lmbda), tx * dx + tl * dl
+        (a, b), (ta, tb) = primals, tangents
+        value, da, db = partials(f, a, b)
+        return value, ta * da + tb * db
 
     MULTI[ufunc] = f
     return f
 
 
-boxcox = _box_cox(sp.boxcox, np.log, lambda x, e, big_l: x ** e)
-# (1 + x)^(l-1) as exp((l-1) log1p x): a power of the rounded 1 + x lost x's digits in
-# its l-derivative (log(1 + x) at x = 1e-8: 1.6e-8 relative)
-boxcox1p = _box_cox(sp.boxcox1p, np.log1p, lambda x, e, big_l: np.exp(e * big_l))
+def _poch_partials(f: Any, z: Any, m: Any) -> tuple:
+    # Pochhammer's (z)_m = Gamma(z + m) / Gamma(z): d/dz = y (psi(z + m) - psi(z)),
+    # the difference without its cancellation for small m; d/dm = y psi(z + m)
+    from _exactdiff.special import psi_difference
+
+    y = f(z, m)
+    gap = psi_difference(z, m, 0, lambda a, b: sp.digamma(a) - sp.digamma(a + b))
+    return y, -y * gap, y * sp.digamma(z + m)
+
+
+def _owens_t_partials(f: Any, h: Any, a: Any) -> tuple:
+    # Owen's T(h, a) = 1/(2 pi) int_0^a exp(-h²(1 + x²)/2) / (1 + x²) dx: d/dh =
+    # -phi(h) erf(a h / sqrt 2) / 2 (the integrand's h-derivative integrates in closed
+    # form); d/da = the integrand at a
+    phi = np.exp(-0.5 * (h * h)) / np.sqrt(2.0 * np.pi)
+    s = 1.0 + a * a
+    return (f(h, a), -0.5 * phi * sp.erf(a * h / np.sqrt(2.0)),
+            np.exp(-0.5 * (h * h) * s) / (2.0 * np.pi * s))
+
+
+poch = _two_arguments(sp.poch, _poch_partials)
+owens_t = _two_arguments(sp.owens_t, _owens_t_partials)
+
+
+# Box-Cox: boxcox(x, l) = (x^l - 1) / l = L exprel(l L) with L = log x (log1p(x) for
+# boxcox1p), so d/dx = x^(l-1) and d/dl = L² exprel'(l L), which keeps its digits as
+# l -> 0 (the textbook (l x^l L - x^l + 1) / l² cancels to (log x)²/2).  boxcox1p's
+# (1 + x)^(l-1) is exp((l-1) log1p x): a power of the rounded 1 + x lost x's digits in
+# its l-derivative (log(1 + x) at x = 1e-8: 1.6e-8 relative).
+def _box_cox_partials(log: Callable[[Any], Any], power: Callable[[Any, Any, Any], Any]
+                      ) -> Callable[..., tuple]:
+    def partials(f: Any, x: Any, lmbda: Any) -> tuple:
+        big_l = log(x)
+        return (f(x, lmbda), power(x, lmbda - 1.0, big_l),
+                big_l * big_l * _exprel_derivative(lmbda * big_l))
+    return partials
+
+
+boxcox = _two_arguments(sp.boxcox, _box_cox_partials(np.log, lambda x, e, big_l: x ** e))
+boxcox1p = _two_arguments(sp.boxcox1p, _box_cox_partials(
+    np.log1p, lambda x, e, big_l: np.exp(e * big_l)))
 
 #: (s / (1 + s) - log1p(s)) / s² = sum_j (-1)^(j+1) (j+1)/(j+2) s^j, |s| <= 1/4 (29 terms)
 _INV_BOXCOX = tuple((-1.0) ** (j + 1) * (j + 1) / (j + 2) for j in range(29))
@@ -708,23 +700,16 @@ def _inv_box_cox_k(s: Any) -> Any:
 
 # inverses: v = exp(u), u = log1p(l y) / l: dv/dy = v / (1 + l y), dv/dl = v y² k(l y)
 # (inv_boxcox1p = expm1(u): v + 1 in place of v)
-def _inv_box_cox(ufunc: Any, shift: float) -> custom_jvp:
-    f = custom_jvp(lambda y, lmbda: ufunc(y, lmbda))
-    f.__name__ = f.__qualname__ = ufunc.__name__
-
-    @f.defjvp
-    def _jvp(primals: tuple, tangents: tuple) -> tuple:
-        (y, lmbda), (ty, tl) = primals, tangents
+def _inv_box_cox_partials(shift: float) -> Callable[..., tuple]:
+    def partials(f: Any, y: Any, lmbda: Any) -> tuple:
         v = f(y, lmbda)
         e = v + shift
-        return v, ty * (e / (1.0 + lmbda * y)) + tl * (e * (y * y) * _inv_box_cox_k(lmbda * y))
-
-    MULTI[ufunc] = f
-    return f
+        return v, e / (1.0 + lmbda * y), e * (y * y) * _inv_box_cox_k(lmbda * y)
+    return partials
 
 
-inv_boxcox = _inv_box_cox(sp.inv_boxcox, 0.0)
-inv_boxcox1p = _inv_box_cox(sp.inv_boxcox1p, 1.0)
+inv_boxcox = _two_arguments(sp.inv_boxcox, _inv_box_cox_partials(0.0))
+inv_boxcox1p = _two_arguments(sp.inv_boxcox1p, _inv_box_cox_partials(1.0))
 
 
 def _component(ufunc: Any, k: int, deriv: Callable[[Any], Any]) -> custom_jvp:
