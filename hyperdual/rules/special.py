@@ -518,9 +518,10 @@ gammainccinv = _rule(sp.gammainccinv, 1,
                      lambda a, y: -1.0 / _gamma_density(a, gammainccinv(a, y)))
 betaincinv = _rule(sp.betaincinv, 2,
                    lambda a, b, y: 1.0 / _beta_density(a, b, betaincinv(a, b, y)))
-betaincc = _rule(sp.betaincc, 2, lambda a, b, x: -_beta_density(a, b, x))
-betainccinv = _rule(sp.betainccinv, 2,
-                    lambda a, b, y: -1.0 / _beta_density(a, b, betainccinv(a, b, y)))
+if hasattr(sp, "betaincc"):  # scipy >= 1.12
+    betaincc = _rule(sp.betaincc, 2, lambda a, b, x: -_beta_density(a, b, x))
+    betainccinv = _rule(sp.betainccinv, 2,
+                        lambda a, b, y: -1.0 / _beta_density(a, b, betainccinv(a, b, y)))
 # the quantile functions (inverses in the last argument) of the distribution functions
 
 
