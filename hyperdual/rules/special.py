@@ -297,7 +297,9 @@ def _bd0(k: Any, big_m: Any) -> Any:
     """k log(k / M) + M - k (Loader's deviance term) for a constant k > 0, without its
     cancellation near M = k: there (k - M) v + 2 k v^3 sum v^(2j) / (2j + 3), with
     v = (k - M) / (k + M)."""
-    near = np.abs(np.real(_plain((k - big_m) / (k + big_m)))) < 0.1
+    mv = np.real(_plain(big_m))
+    with np.errstate(all="ignore"):
+        near = np.abs((k - mv) / (k + mv)) < 0.1
     mn = np.where(near, big_m, k)
     v = (k - mn) / (k + mn)
     series = (k - mn) * v + 2.0 * k * (v * v * v) * horner(v * v, _LOG1PMX)
