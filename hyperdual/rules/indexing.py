@@ -41,7 +41,9 @@ def _list_index(index):
 def _index_part(p, nd, index):
     index = _list_index(index)
     if nd == 0:
-        return p[index]
+        # a scalar part is a Python float: index it as numpy indexes a 0-d value
+        # (x[..., None], x[None] of a scalar Dual)
+        return (p if hasattr(p, "__getitem__") else np.asarray(p))[index]
     if _is_basic_index(index) or not isinstance(index, tuple):
         items = index if isinstance(index, tuple) else (index,)
         return p[(slice(None),) * nd + items]

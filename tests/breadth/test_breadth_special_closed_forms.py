@@ -453,9 +453,56 @@ def test_scaled_bessel_mixed_branches_in_one_array():
         want = [float(mp.diff(g, mp.mpf(t), 2)) for t in x]
         for eng in (hd, rv):
             H = eng.hessian(lambda v, f=f: np.sum(f(v)), x)
-            # below 25 the closed form: its cancellation costs up to (2x)^2 ulps there
-            np.testing.assert_allclose(np.diag(H), want, rtol=1e-12)
+            # the closed form at 0.7, the quadrature at 24, the series beyond 25
+            np.testing.assert_allclose(np.diag(H), want, rtol=1e-14)
             np.testing.assert_array_equal(H - np.diag(np.diag(H)), 0.0)
+
+
+# Between x = 1 and the series: the closed forms lost about 2x ulps per order (before:
+# the third derivative of kve(0.3, x) at 24.5 2257 ulps, of kve(20, x) at 10 283; ive(20,
+# x) at 190: 2104 ulps at the first order, 2e7 at the third).  The derivative is now
+# the quadrature of an integral representation (kve: a positive integrand, every v;
+# ive: where v^2 <= 4x, more from x = 6 on, past that its cos(v th) cancels).
+@pytest.mark.parametrize("v, x", [
+    (0.0, 1.0), (0.0, 6.0), (0.0, 20.0), (0.3, 2.0), (0.3, 24.5), (1.0, 14.0),
+    (2.5, 10.0), (12.5, 6.25), (20.0, 10.0), (20.0, 190.0), (50.0, 25.0), (-7.5, 40.0)])
+def test_kve_derivatives_between_one_and_the_series(v, x):
+    _assert_scaled_bessel(lambda t: sp.kve(v, t),
+                          lambda t: mp.besselk(v, t) * mp.exp(t), x)
+
+
+@pytest.mark.parametrize("v, x", [
+    (0.0, 1.0), (0.0, 24.5), (0.3, 3.5), (0.3, 14.0), (1.0, 24.5), (2.5, 6.0),
+    (2.5, 20.0), (4.0, 24.5), (-0.7, 5.0), (12.0, 40.0), (20.0, 100.0), (20.0, 190.0)])
+def test_ive_derivatives_between_one_and_the_series(v, x):
+    # (32 ulps: ive's integrand cos(v th) e^{-x (1 - cos th)} cancels by ~e^{v^2 / 2x})
+    _assert_scaled_bessel(lambda t: sp.ive(v, t),
+                          lambda t: mp.besseli(v, t) * mp.exp(-abs(t)), x, ulps=32)
+
+
+def test_ive_quadrature_at_negative_x_of_an_integer_order():
+    # ive(3, -x) = -ive(3, x): the quadrature at |x| and the sign of the symmetry
+    _assert_scaled_bessel(lambda t: sp.ive(3.0, -t),
+                          lambda t: mp.besseli(3, -t) * mp.exp(-abs(t)), 10.0)
+
+
+def _assert_scaled_bessel(f, g, x, ulps=16):
+    # a few ulps times the condition max(1, |x f^(k+1) / f^(k)|) of each order, in
+    # Taylor mode, reverse mode's graph and forward-over-reverse
+    with mp.workdps(40):
+        want = [float(mp.diff(g, mp.mpf(x), k)) for k in (1, 2, 3, 4)]
+    scale = [max(abs(want[k]), abs(x * want[k + 1])) for k in range(3)]
+
+    def close(got, k):
+        return abs(float(got) - want[k - 1]) <= ulps * _EPS * scale[k - 1]
+    for eng in (hd, rv):
+        got = eng.derivatives(f, x, 3)
+        for k in (1, 2, 3):
+            assert close(got[k], k), (eng.__name__, k, got[k], want[k - 1])
+    assert close(hd.second_derivative(f, x), 2)
+    assert close(rv.second_derivative(f, x), 2)
+    assert close(hd.derivative(lambda y: rv.derivative(f, y), x), 2)
+    assert close(rv.derivative(lambda y: hd.derivative(f, y), x), 2)
 
 
 @pytest.mark.parametrize("x", [-1e6, -30.0, -1.0 - 2**-40, -1.0, -0.999, -1e-9, 0.0, 1e-9, 0.5,

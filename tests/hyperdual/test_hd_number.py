@@ -381,6 +381,21 @@ def test_unhashable():
         {HyperDual(1.0, 0.0, 0.0, 0.0)}
 
 
+def test_new_axes_on_a_scalar_number():
+    # x[None] / x[..., None] of a 0-d Dual or HyperDual (its parts are Python floats:
+    # this raised "'float' object is not subscriptable"), as numpy does for np.float64
+    for x in (Dual(2.0, 3.0), HyperDual(2.0, 3.0, 5.0, 7.0)):
+        for index in (None, (Ellipsis, None), (None, Ellipsis, None)):
+            y = x[index]
+            assert y.shape == np.float64(2.0)[index].shape
+            np.testing.assert_array_equal(y.real, np.full(y.shape, 2.0))
+        with pytest.raises(IndexError):
+            x[0]
+    c = np.array([0.5, 1.0, 2.0])
+    got = hyperdual.derivative(lambda x: np.sum(np.exp(-x[..., None] * c)), 1.5)
+    assert_close_ulps(got, -np.sum(c * np.exp(-1.5 * c)), 4)
+
+
 def test_indexing_slicing_len_iteration():
     r = np.arange(12.0).reshape(3, 4)
     t = np.arange(12.0).reshape(3, 4) * 10
