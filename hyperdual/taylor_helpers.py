@@ -488,6 +488,17 @@ def _cancelled(terms, total) -> bool:
     return math.isfinite(mag) and mag > _CANCELLED * abs(total)
 
 
+def _idle(firsts, n: int, d: int) -> tuple:
+    """The variables m whose first-order coefficient along d e_m is exactly 0 in
+    ``firsts`` (order d >= 2 only)."""
+    if not firsts or d < 2:
+        return ()
+    pure = [tuple(d if k == m else 0 for k in range(n)) for m in range(n)]
+    return tuple(m for m, i in enumerate(pure)
+                 if i in firsts and type(firsts[i]) in (float, np.float64)
+                 and firsts[i] == 0.0)
+
+
 def _redo(partial, j, total):
     """The entry of counts ``j`` by ``partial``, or ``total`` if that is not a finite
     float: nested jvp's meet 0 * inf at a singular point (a zero constant times
@@ -571,16 +582,22 @@ def derivative_tensor(f: Callable, x, order: int):
     n = shape[0]
     if d == 0:
         return _msg.call(f, x0)
+    firsts: dict = {}  # direction -> its first-order coefficient (the idle variables)
+
     def coefficient(v):  # the d-th normalised Taylor coefficient along v
         X = variable(x0, d, v, tag=_seed_tag())
         c = _coefficients(_msg.call(f, X), X.tag, d)
         if np.shape(g.real_value(c))[1:] != ():
             raise ValueError("hyperdual.derivative_tensor: f must return a scalar")
+        firsts[tuple(int(t) for t in v)] = c[1]
         return c[d]
 
     def many(V):  # all directions in one stacked pass (None: one pass each)
         c = _stacked(f, x0, V, d)
-        return None if c is None or c.shape[2:] != () else c[:, d]
+        if c is None or c.shape[2:] != ():
+            return None
+        firsts.update((tuple(int(t) for t in v), c[k, 1]) for k, v in enumerate(V))
+        return c[:, d]
 
     from .helpers import jvp
 
@@ -588,14 +605,14 @@ def derivative_tensor(f: Callable, x, order: int):
         return nested_partial(f, x0, axes, jvp)
 
     out = tensor_from_directions(coefficient, n, d, many,
-                                 None if isinstance(x0, _Number) else partial)
+                                 None if isinstance(x0, _Number) else partial, firsts)
     if type(out) is np.ndarray and out.dtype.kind == "f" and not isinstance(x0, _Number):
         out = isolate_nonfinite(out, partial)
     return _in_x_dtype(out, x0)
 
 
 def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,
-                           partial=None):
+                           partial=None, firsts=None):
     """The symmetric tensor of d-th partials of a scalar function of n variables, from
     ``coefficient(v)``: the d-th normalised Taylor coefficient along the direction v
     (an array of n non-negative integers summing to d), by the Griewank-Utke-Walther
@@ -611,7 +628,11 @@ def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,
     the entry is 0 from nonzero terms), a float entry is recomputed by
     ``partial(axes)`` (the mixed partial along the sorted ``axes``, by nested
     jvp's: :func:`nested_partial`), which has no such sum, if ``partial`` is given
-    (and its value is finite)."""
+    (and its value is finite).  So is every nonzero entry along an idle variable: one
+    whose first-order coefficient along d e_m is exactly 0 in ``firsts`` (a dict the
+    coefficient functions fill, direction -> that coefficient), usually a variable f
+    does not use: the interpolation leaves the rounding noise of the other entries
+    there, where nested jvp's give an exact 0."""
     idx = list(_multi_indices(n, d))
     got = many(np.array(idx, dtype=float)) if many is not None and len(idx) > 1 else None
     if got is not None:
@@ -620,6 +641,7 @@ def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,
         dirs = {i: coefficient(np.asarray(i, dtype=float)) for i in idx}
     out = {}
     plain = all(type(v) is float or type(v) is np.float64 for v in dirs.values())
+    idle = _idle(firsts, n, d) if plain and partial is not None else ()
     for j in idx:
         total = None
         terms = []
@@ -635,7 +657,9 @@ def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,
         if plain:  # one rounding of the sum of the rounded products
             with np.errstate(all="ignore"):
                 total = _fsum(terms) if terms else None
-                if partial is not None and terms and _cancelled(terms, total):
+                if partial is not None and terms and (
+                        _cancelled(terms, total)
+                        or (total != 0.0 and any(j[m] for m in idle))):
                     total = _redo(partial, j, total)
         out[j] = total if total is not None else 0.0 * dirs[idx[0]]
     # scatter into the symmetric tensor: entry (a1..ad) has multi-index counts j

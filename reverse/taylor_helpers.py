@@ -436,10 +436,13 @@ def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
         tensor_from_directions,
     )
 
+    firsts: dict = {}  # direction -> its first derivative (the idle variables)
+
     def coefficient(v):  # the d-th normalised Taylor coefficient along v
         c = directional_derivatives(f, x, v, d, method="backprop")
         if tuple(c.shape) != (d + 1,):
             raise ValueError("reverse.derivative_tensor: f must return a scalar")
+        firsts[tuple(int(t) for t in v)] = c[1]
         return c[d] / math.factorial(d)
 
     data, _ = _prepare(x, "derivative_tensor")
@@ -456,7 +459,7 @@ def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
         return nested_partial(f, data, axes, jvp)
 
     # entries the interpolation cancels away are recomputed by partial, too
-    out = tensor_from_directions(coefficient, shape[0], d, partial=partial)
+    out = tensor_from_directions(coefficient, shape[0], d, partial=partial, firsts=firsts)
     if type(out) is np.ndarray and out.dtype.kind == "f":
         # a nan made by the interpolation next to an infinite partial: nested jvp's
         out = isolate_nonfinite(out, partial)
