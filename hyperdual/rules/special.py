@@ -214,19 +214,15 @@ def _scaled_bessel_derivative(v: Any, x: Any, near: Callable[..., Any],
         mid &= usable & ~far & (ax >= 1.0)
     if not (far.any() or mid.any()):
         return near(v, x)
-    parts, masks = [], []
+    out = None
     if far.any():
         xf = np.abs(np.where(far, x, 25.0))
-        parts.append(_scaled_bessel_far_derivative(np.where(far, vv, 0.0), xf, alternate))
-        masks.append(far)
+        out = _scaled_bessel_far_derivative(np.where(far, vv, 0.0), xf, alternate)
     if mid.any():
         xm = np.abs(np.where(mid, x, 2.0))
-        parts.append(_scaled_bessel_quadrature_derivative(
-            np.where(mid, vv, 0.0), xm, np.where(mid, ax, 2.0), alternate))
-        masks.append(mid)
-    out = parts[-1]
-    if len(parts) == 2:
-        out = np.where(far, parts[0], out)
+        quad = _scaled_bessel_quadrature_derivative(
+            np.where(mid, vv, 0.0), xm, np.where(mid, ax, 2.0), alternate)
+        out = quad if out is None else np.where(far, out, quad)
     if alternate and (xv < 0).any():  # d/dx (-1)^v h(-x) = (-1)^(v+1) h'(-x)
         out = out * np.where(xv < 0, -np.cos(np.pi * vv), 1.0)
     if (far | mid).all():
