@@ -92,7 +92,7 @@ def order_exponent(steps: int, orders: tuple[int, ...], timing: Timing) -> tuple
 def fig_taylor(ctx, steps: int = 30, order: int = 8, backprop_order: int = 8,
                orders: tuple[int, ...] = (2, 4, 8, 12, 16), short_steps: int = 10,
                stack_dirs: tuple[int, ...] = (10, 50), stack_n: int = 20,
-               stack_order: int = 4) -> Section:
+               stack_order: int = 4, tensor_n: int = 10) -> Section:
     ctx.log("10. Taylor mode")
     rows = []
     ratios = {}
@@ -167,6 +167,13 @@ def fig_taylor(ctx, steps: int = 30, order: int = 8, backprop_order: int = 8,
                        "direction / one stacked pass", loop, stacked)
         rows.append(Row(f"(info) {m} directions at once (direction stack), n = {stack_n}, "
                         f"order {stack_order}: speed-up over one pass per direction", r_s))
+    f, x, _ = _stack_problem(tensor_n)
+    x = x[:tensor_n]
+    r_t = ctx.pair(f"derivative_tensor order 3, n = {tensor_n} / hessian", lambda:
+                   hd.derivative_tensor(f, x, 3), lambda: hd.hessian(f, x))
+    rows.append(Row(f"(info) all third partials (`derivative_tensor(f, x, 3)`, "
+                    f"binom({tensor_n} + 2, 3) Taylor directions in one stacked pass), "
+                    f"n = {tensor_n} / `hessian` of the same f", r_t))
     rows += [
         Row(f"(info) order {backprop_order} by repeated create_graph backprop / Taylor mode, "
             f"{ops} ops", r_bp),

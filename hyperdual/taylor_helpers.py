@@ -458,6 +458,23 @@ def _gamma_coeff(i, j, d):
     return float(total)
 
 
+@functools.cache
+def _entry_weights(counts: tuple, d: int) -> tuple:
+    """The nonzero interpolation weights of an entry whose nonzero multi-index counts
+    are ``counts``: pairs (direction counts on the same support, gamma).
+
+    gamma(i, j) is 0 unless j's support lies in i's (binom(0, j_m) = 0 for j_m > 0),
+    and coordinates outside i's support contribute factors of 1, so the weights depend
+    only on the 2**(d-1) compositions of d: computing them per entry of the full
+    n-variable index (n = 10, d = 3: 48,400 pairs of fractions) took seconds."""
+    out = []
+    for j in _multi_indices(len(counts), d):
+        gam = _gamma_coeff(counts, j, d)
+        if gam != 0.0:
+            out.append((j, gam))
+    return tuple(out)
+
+
 def nested_partial(f, x0, axes, jvp):
     """The mixed partial of f at x0 along the unit vectors of ``axes`` by nested jvp's
     (``jvp(f, x, v) -> (f(x), df(x) v)``, an engine's own: Dual numbers for hyperdual,
@@ -645,10 +662,12 @@ def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,
     for j in idx:
         total = None
         terms = []
-        for i in idx:
-            gam = _gamma_coeff(j, i, d)
-            if gam == 0.0:
-                continue
+        support = [m for m in range(n) if j[m]]
+        for sub, gam in _entry_weights(tuple(j[m] for m in support), d):
+            full = [0] * n
+            for m, c in zip(support, sub):
+                full[m] = c
+            i = tuple(full)
             if plain:
                 terms.append(gam * dirs[i])
                 continue

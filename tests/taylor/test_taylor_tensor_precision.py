@@ -22,7 +22,7 @@ import pytest
 
 import hyperdual as hd
 import reverse
-from hyperdual.taylor_helpers import _gamma_coeff, _multi_indices
+from hyperdual.taylor_helpers import _entry_weights, _gamma_coeff, _multi_indices
 
 M = pytest.importorskip("mpmath")
 EPS = np.finfo(float).eps
@@ -80,6 +80,23 @@ def test_gamma_weights_are_the_exact_rationals_rounded_once():
             w = _gamma_coeff(j, i, 3)
             assert abs(Fraction(w) - Fraction(w).limit_denominator(1000)) <= abs(
                 Fraction(w)) * Fraction(1, 2 ** 53)
+
+
+@pytest.mark.parametrize("n,d", [(4, 2), (4, 3), (5, 4), (3, 5)])
+def test_entry_weights_are_the_full_index_weights_on_the_entry_support(n, d):
+    # the interpolation takes each entry's weights from the compositions of d on the
+    # entry's support; the full formula over all n-variable directions must agree:
+    # same nonzero weights, bit for bit, and none outside the support
+    for j in _multi_indices(n, d):
+        support = [m for m in range(n) if j[m]]
+        reduced = {}
+        for sub, w in _entry_weights(tuple(j[m] for m in support), d):
+            full = [0] * n
+            for m, c in zip(support, sub):
+                full[m] = c
+            reduced[tuple(full)] = w
+        everywhere = {i: _gamma_coeff(j, i, d) for i in _multi_indices(n, d)}
+        assert reduced == {i: w for i, w in everywhere.items() if w != 0.0}
 
 
 TENSORS = {
