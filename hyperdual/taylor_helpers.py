@@ -528,6 +528,37 @@ def _redo(partial, j, total):
     return redo if math.isfinite(redo) else total
 
 
+#: entries sharing d - 2 leading axes that are recomputed by one Hessian
+_BLOCK_FROM = 3
+
+
+def _recomputed(redo, out, partial, block, d) -> dict:
+    """The entries ``redo`` (counts) recomputed by nested jvp's: grouped by their d - 2
+    smallest axes into Hessians by ``block`` where a group has :data:`_BLOCK_FROM` or
+    more entries, one ``partial`` each otherwise, or where the Hessian's entry is not
+    a finite float (a Hessian pass meets 0 * inf where nested jvp's keep a zero
+    tangent: :func:`nested_partial`)."""
+    groups: dict = {}
+    for j in redo:
+        axes = _axes_of(j)
+        groups.setdefault(axes[:d - 2], []).append((j, axes[d - 2:]))
+    done = {}
+    for prefix, members in groups.items():
+        H = None
+        if block is not None and len(members) >= _BLOCK_FROM:
+            try:
+                with np.errstate(all="ignore"):
+                    H = np.asarray(_tidy(g.real_value(block(prefix))))
+            except (TypeError, ValueError, NotImplementedError):
+                H = None
+            if H is not None and (H.dtype.kind != "f" or H.ndim != 2):
+                H = None
+        for j, (a, b) in members:
+            value = float(H[a, b]) if H is not None else math.nan
+            done[j] = value if math.isfinite(value) else _redo(partial, j, out[j])
+    return done
+
+
 def _axes_of(j) -> tuple:
     """The sorted axes of the multi-index of counts ``j``: (1, 0, 2) -> (0, 2, 2)."""
     return tuple(k for k, c in enumerate(j) for _ in range(c))
@@ -616,20 +647,24 @@ def derivative_tensor(f: Callable, x, order: int):
         firsts.update((tuple(int(t) for t in v), c[k, 1]) for k, v in enumerate(V))
         return c[:, d]
 
-    from .helpers import jvp
+    from .helpers import hessian, jvp
 
     def partial(axes):
         return nested_partial(f, x0, axes, jvp)
 
+    def block(prefix):  # the Hessian of the mixed partial along prefix
+        return hessian(lambda y: nested_partial(f, y, prefix, jvp), x0)
+
     out = tensor_from_directions(coefficient, n, d, many,
-                                 None if isinstance(x0, _Number) else partial, firsts)
+                                 None if isinstance(x0, _Number) else partial, firsts,
+                                 block)
     if type(out) is np.ndarray and out.dtype.kind == "f" and not isinstance(x0, _Number):
         out = isolate_nonfinite(out, partial)
     return _in_x_dtype(out, x0)
 
 
 def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,
-                           partial=None, firsts=None):
+                           partial=None, firsts=None, block=None):
     """The symmetric tensor of d-th partials of a scalar function of n variables, from
     ``coefficient(v)``: the d-th normalised Taylor coefficient along the direction v
     (an array of n non-negative integers summing to d), by the Griewank-Utke-Walther
@@ -649,7 +684,11 @@ def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,
     whose first-order coefficient along d e_m is exactly 0 in ``firsts`` (a dict the
     coefficient functions fill, direction -> that coefficient), usually a variable f
     does not use: the interpolation leaves the rounding noise of the other entries
-    there, where nested jvp's give an exact 0."""
+    there, where nested jvp's give an exact 0.  ``block(prefix)``, if given, is the
+    Hessian of the mixed partial along the sorted axes ``prefix`` (d - 2 of them):
+    it recomputes every entry extending a prefix that :data:`_BLOCK_FROM` or more
+    entries need in one call (n = 10, d = 3: one Hessian for up to 10 nested
+    passes)."""
     idx = list(_multi_indices(n, d))
     got = many(np.array(idx, dtype=float)) if many is not None and len(idx) > 1 else None
     if got is not None:
@@ -659,6 +698,7 @@ def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,
     out = {}
     plain = all(type(v) is float or type(v) is np.float64 for v in dirs.values())
     idle = _idle(firsts, n, d) if plain and partial is not None else ()
+    redo = []
     for j in idx:
         total = None
         terms = []
@@ -679,8 +719,10 @@ def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,
                 if partial is not None and terms and (
                         _cancelled(terms, total)
                         or (total != 0.0 and any(j[m] for m in idle))):
-                    total = _redo(partial, j, total)
+                    redo.append(j)
         out[j] = total if total is not None else 0.0 * dirs[idx[0]]
+    if redo:
+        out.update(_recomputed(redo, out, partial, block, d))
     # scatter into the symmetric tensor: entry (a1..ad) has multi-index counts j
     entries = []
     for pos in itertools.product(range(n), repeat=d):

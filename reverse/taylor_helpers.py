@@ -453,13 +453,17 @@ def derivative_tensor(f: Callable[[Any], Any], x: Any, order: int, *,
         raise ValueError("reverse.derivative_tensor: x must be 1-d (ravel it first)")
     if d == 0:
         return f(x)
-    from .helpers import jvp
+    from .helpers import hessian, jvp
 
     def partial(axes):
         return nested_partial(f, data, axes, jvp)
 
+    def block(prefix):  # the Hessian of the mixed partial along prefix
+        return hessian(lambda y: nested_partial(f, y, prefix, jvp), data)
+
     # entries the interpolation cancels away are recomputed by partial, too
-    out = tensor_from_directions(coefficient, shape[0], d, partial=partial, firsts=firsts)
+    out = tensor_from_directions(coefficient, shape[0], d, partial=partial, firsts=firsts,
+                                 block=block)
     if type(out) is np.ndarray and out.dtype.kind == "f":
         # a nan made by the interpolation next to an infinite partial: nested jvp's
         out = isolate_nonfinite(out, partial)

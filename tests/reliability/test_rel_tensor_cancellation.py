@@ -91,3 +91,77 @@ def test_a_zero_first_partial_of_a_used_variable_keeps_its_entries(engine):
     want[0, 1, 1] = want[1, 0, 1] = want[1, 1, 0] = 2.0
     want[1, 1, 1] = 6.0
     np.testing.assert_array_equal(T, want)
+
+
+def _many_small_entries(x):
+    # six variables, a huge separable part and small couplings: most third partials are
+    # far below the directions they are interpolated from, so they are recomputed, many
+    # sharing their smallest axis (grouped into one Hessian each)
+    return (1e12 * np.sum(np.cosh(x)) + x[0] * x[1] * x[2]
+            + np.sin(x[3]) * x[4] * x[5] + np.exp(x[0] * x[4]))
+
+
+def _many_small_truth(x):
+    import mpmath
+    import sympy as sp
+
+    s = sp.symbols("s0:6")
+    expr = (sp.Float(10) ** 12 * sum(sp.cosh(v) for v in s) + s[0] * s[1] * s[2]
+            + sp.sin(s[3]) * s[4] * s[5] + sp.exp(s[0] * s[4]))
+    at = {v: sp.Rational(float(xi)) for v, xi in zip(s, x)}
+    T = np.zeros((6, 6, 6))
+    with mpmath.workdps(40):
+        for i in range(6):
+            for j in range(i, 6):
+                for k in range(j, 6):
+                    val = float(sp.diff(expr, s[i], s[j], s[k]).evalf(40, subs=at))
+                    for p in {(i, j, k), (i, k, j), (j, i, k), (j, k, i), (k, i, j),
+                              (k, j, i)}:
+                        T[p] = val
+    return T
+
+
+@pytest.mark.parametrize("block_from", [1, 3, 10 ** 9])
+@pytest.mark.parametrize("engine", sorted(TENSOR_ENGINES))
+def test_recomputed_entries_grouped_into_hessians(engine, block_from, monkeypatch):
+    # block_from: every recomputed entry through a Hessian of its prefix, the default
+    # grouping, and one nested jvp pass per entry: the same truths (sympy, 40 digits)
+    import hyperdual.helpers
+    import hyperdual.taylor_helpers as th
+    import reverse.helpers
+
+    monkeypatch.setattr(th, "_BLOCK_FROM", block_from)
+    blocks = []
+    for module in (hyperdual.helpers, reverse.helpers):
+        def counted(f, x, _hessian=module.hessian):
+            blocks.append(1)
+            return _hessian(f, x)
+        monkeypatch.setattr(module, "hessian", counted)
+    x = np.array([0.3, -0.5, 0.8, 1.1, 0.6, -0.9])
+    T = TENSOR_ENGINES[engine](_many_small_entries, x, 3)
+    # one Hessian per shared smallest axis at most; none when every group is too small
+    assert (0 < len(blocks) <= 6) if block_from <= 3 else not blocks
+    truth = _many_small_truth(x)
+    # each entry a few ulps of its own size: a mixed partial of the couplings is not
+    # within 1e12 of the cosh part any more
+    np.testing.assert_allclose(T, truth, rtol=16 * EPS, atol=0)
+
+
+def test_a_failing_hessian_block_falls_back_to_nested_passes():
+    from hyperdual.taylor_helpers import _recomputed
+
+    def block(prefix):
+        raise TypeError("this Hessian cannot be taken")
+
+    calls = []
+
+    def partial(axes):
+        calls.append(axes)
+        return float(len(axes) + sum(axes))
+
+    redo = [(1, 1, 1, 0), (1, 1, 0, 1), (1, 0, 1, 1), (2, 1, 0, 0)]
+    out = {j: -1.0 for j in redo}
+    got = _recomputed(redo, out, partial, block, 3)
+    assert got == {(1, 1, 1, 0): 6.0, (1, 1, 0, 1): 7.0, (1, 0, 1, 1): 8.0,
+                   (2, 1, 0, 0): 4.0}
+    assert len(calls) == 4
