@@ -221,6 +221,40 @@ def fpe_ignored() -> Any:
     return np.errstate(all="ignore")
 
 
+def select_branch(x: Any, r: Any, cond: Callable[[Any], Any], near: Callable[[Any], Any],
+                  far: Callable[[Any], Any], where: Callable[[Any, Any, Any], Any]) -> Any:
+    """``near(x)`` where ``cond(r)`` holds (r: x's plain value), else ``far(x)``.
+
+    Both engines' piecewise rules (a series where a closed form cancels, a removable
+    singularity): on numpy data a branch no entry needs is not evaluated; on data
+    of another library (dask) the mask is not inspected, which would compute it, and
+    both branches are formed lazily and picked by ``where(mask, near, far)``.
+
+    Examples
+    --------
+    >>> select_branch(0.5, 0.5, lambda r: r < 1, lambda x: "near", lambda x: "far", None)
+    'near'
+    >>> select_branch(np.array([0.5, 2.0]), np.array([0.5, 2.0]), lambda r: r < 1,
+    ...               lambda x: x * 0, lambda x: x, np.where).tolist()
+    [0.0, 2.0]
+    """
+    from .arrays import is_foreign_array
+
+    if is_foreign_array(r):
+        c = cond(r)
+    else:
+        c = cond(np.asarray(r))
+        if np.ndim(c) == 0:
+            return near(x) if bool(c) else far(x)
+        if c.all():
+            return near(x)
+        if not c.any():
+            return far(x)
+    with fpe_ignored():
+        a, b = near(x), far(x)
+    return where(c, a, b)
+
+
 def engine_name(*xs: Any) -> str:
     """``"hyperdual"`` or ``"reverse"``: the engine of the first engine value in ``xs``."""
     for x in xs:

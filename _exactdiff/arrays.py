@@ -138,6 +138,20 @@ def is_lazy(obj: Any) -> bool:
     return is_foreign_array(obj) and t.__module__.partition(".")[0] == "dask"
 
 
+def plain_array(v: Any, dtype: Any = None) -> Any:
+    """``np.asarray(v, dtype)`` for numpy data; an array of another library stays
+    itself (cast to ``dtype``): ``np.asarray`` would compute a dask array.
+
+    Examples
+    --------
+    >>> plain_array(1.5, np.float64).ndim
+    0
+    """
+    if is_foreign_array(v):
+        return v if dtype is None or v.dtype == dtype else v.astype(dtype)
+    return np.asarray(v, dtype=dtype)
+
+
 def library_name(obj: Any) -> str:
     """The top-level module of ``obj``'s class (``'numpy'``, ``'dask'``, ``'cupy'`` ...)."""
     return type(obj).__module__.partition(".")[0]

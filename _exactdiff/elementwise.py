@@ -39,17 +39,18 @@ import numpy as np
 import scipy.special as sp
 
 from ._common import fpe_ignored, is_traced, value
+from .arrays import plain_array
 
 
 def fmax(a: Any, b: Any) -> Any:
     """``np.fmax``: ``maximum`` that ignores a NaN operand."""
-    va, vb = np.asarray(value(a)), np.asarray(value(b))
+    va, vb = plain_array(value(a)), plain_array(value(b))
     return np.where(np.isnan(vb), a, np.where(np.isnan(va), b, np.maximum(a, b)))
 
 
 def fmin(a: Any, b: Any) -> Any:
     """``np.fmin``: ``minimum`` that ignores a NaN operand."""
-    va, vb = np.asarray(value(a)), np.asarray(value(b))
+    va, vb = plain_array(value(a)), plain_array(value(b))
     return np.where(np.isnan(vb), a, np.where(np.isnan(va), b, np.minimum(a, b)))
 
 

@@ -15,7 +15,12 @@ import numpy as np
 from _exactdiff._common import fpe_ignored as _fpe_ignored
 
 from ._common import value
-from .arrays import engine_value, hand_off
+from .arrays import engine_value, hand_off, is_foreign_array, plain_array
+
+
+def _plain64(v: Any) -> Any:
+    """Plain data as float64 values (dask stays lazy)."""
+    return plain_array(v, np.float64)
 
 # erfcx' = 2x erfcx - 2/sqrt(pi) and erfcx'' = (2 + 4x^2) erfcx - 4x/sqrt(pi) cancel
 # by up to 25x for 0.5 <= x < 2 (where the continued fraction used beyond 2 needs
@@ -291,17 +296,23 @@ def log_ndtr_h_derivative_mid(n: int, x: Any) -> Any:
 
 def _taylor_mid(x: Any, table: np.ndarray, lo: float, step: float) -> Any:
     """The Taylor series of ``table`` (row i about lo + step (i + 1/2)) at x."""
-    v = np.asarray(value(x))
+    v = value(x)
+    lazy = is_foreign_array(v)
+    v = v if lazy else np.asarray(v)
     dt = v.dtype if v.dtype.kind == "f" else np.dtype(np.float64)  # float32 stays float32
     v = v.astype(np.float64)
     idx = np.clip(np.floor((v - lo) / step), 0, len(table) - 1).astype(np.intp)
     centre = (lo + step * (idx + 0.5)).astype(dt)
-    coefs = table[idx].astype(dt)  # shape x.shape + (terms,)
-    if coefs.ndim == 1:
+    if lazy:  # each coefficient picked elementwise (numpy's table[dask index] computes;
+        # np.choose takes up to 32 rows, the tables have at most 24)
+        idx = np.where(np.isnan(v), 0, idx)  # (a nan index would pick nothing)
+        coefs = [np.choose(idx, list(table[:, j].astype(dt))) for j in range(table.shape[1])]
+    elif idx.ndim == 0:
         centre = float(centre)
-        coefs = [float(c) for c in coefs]
+        coefs = [float(c) for c in table[idx].astype(dt)]
     else:
-        coefs = [coefs[..., j] for j in range(coefs.shape[-1])]
+        rows = table[idx].astype(dt)  # shape x.shape + (terms,)
+        coefs = [rows[..., j] for j in range(rows.shape[-1])]
     h = x - centre
     p = coefs[-1]
     for c in reversed(coefs[:-1]):
@@ -417,7 +428,8 @@ def scaled_bessel_derivative_mid(nu: int, n: int, x: Any) -> Any:
     True
     """
     coefs = _KUMMER[nu, n]
-    v = np.asarray(value(x))
+    v = value(x)
+    v = v if is_foreign_array(v) else np.asarray(v)  # (dask stays lazy)
     s = np.sign(v if v.dtype.kind == "f" else v.astype(np.float64))  # float32 stays
     sign = s if (nu + n) % 2 else 1.0  # i0e is even, i1e odd
     if np.ndim(s) == 0:
@@ -444,7 +456,7 @@ _SHIFT = 10
 def _psi_difference_shifted(a: Any, b: Any, order: int) -> Any:
     """psi^(order)(a) - psi^(order)(a + b) for a, a + b > -1 and nonzero (order 0 or 1)."""
     total = 0.0
-    va, vb = np.asarray(value(a), dtype=float), np.asarray(value(b), dtype=float)
+    va, vb = _plain64(value(a)), _plain64(value(b))
     for j in range(_SHIFT):
         p, q = a + float(j), a + b + float(j)
         # 1/p - 1/q as b/(p q) when |b| < |p| (no cancellation of the value), as the
@@ -504,16 +516,17 @@ def psi_difference(a: Any, b: Any, order: int, plain: Any) -> Any:
     >>> bool(abs(d - (-5.00000125e-07)) < 1e-15)
     True
     """
-    va = np.asarray(value(a), dtype=float)
-    vb = np.asarray(value(b), dtype=float)
+    va = _plain64(value(a))
+    vb = _plain64(value(b))
     # a, a + b in (-1, 0) too: the shift by 10 passes no pole and leaves the
     # asymptotic series at x > 9 (digamma(b) - digamma(a + b) at (-1.8e-9, -0.0195) lost 9
     # digits to the direct difference)
     ok = (va > -1) & (va + vb > -1) & (va != 0) & (va + vb != 0)
-    if np.all(ok):
-        return _psi_difference_shifted(a, b, order)
-    if not np.any(ok):
-        return plain(a, b)
+    if not (is_foreign_array(va) or is_foreign_array(vb)):  # (dask: not inspected)
+        if np.all(ok):
+            return _psi_difference_shifted(a, b, order)
+        if not np.any(ok):
+            return plain(a, b)
     with _fpe_ignored():
         one = np.ones((), dtype=np.result_type(value(a), value(b), 1.0))
         good = _psi_difference_shifted(np.where(ok, a, one), np.where(ok, b, one), order)
@@ -765,7 +778,13 @@ def polygamma(n: int, x: Any) -> Any:
         # np.asarray on it, so hand it to that engine's own rule, registered for this
         # function (reverse.functions.polygamma), as numpy's protocol does
         return hand_off(polygamma, x, (n, x), {})
-    out = special.polygamma(n, x)
+    if is_foreign_array(x):
+        # scipy's polygamma is a Python function that calls np.asarray (on dask: a
+        # compute); its formula with the ufuncs, which dask applies lazily
+        out = (special.digamma(x) if n == 0 else
+               (-1.0) ** (n + 1) * math.gamma(n + 1.0) * special.zeta(n + 1.0, x))
+    else:
+        out = special.polygamma(n, x)
     dt = getattr(x, "dtype", None)
     if dt is not None and dt == np.float32:
         return np.asarray(out, dtype=dt) if np.ndim(out) else dt.type(out)
@@ -786,7 +805,7 @@ def log_ratio_branches(rx: Any, ry: Any) -> tuple[Any, Any]:
     apart there); log(x / y) was -inf where the truth is -766.  Elsewhere log(x / y).
     """
     with _fpe_ignored():
-        rx, ry = np.asarray(rx, dtype=float), np.asarray(ry, dtype=float)
+        rx, ry = _plain64(rx), _plain64(ry)
         near = np.abs(rx - ry) < 0.5 * np.abs(ry)
         q = np.abs(rx / ry)
         split = (~near & ~((q >= _TINY) & (q <= _HUGE)) & (rx != 0) & (ry != 0)

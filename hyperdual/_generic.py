@@ -182,14 +182,18 @@ def where_value(cond, a, b):
     cond = real_value(cond) if _is_number(cond) else cond
     if isinstance(cond, (bool, np.bool_)):
         return a if cond else b
-    cond = np.asarray(cond)
-    if not cond.any():
-        return b
+    from _exactdiff.arrays import is_foreign_array
+
+    lazy = is_foreign_array(cond)  # dask: neither inspected nor converted (no compute)
+    if not lazy:
+        cond = np.asarray(cond)
+        if not cond.any():
+            return b
     if _is_number(b) or _is_number(a):
         return np.where(cond, a, b)  # dispatches to the number's where
     with _fpe_ignored():
         out = np.where(cond, a, b)
-    return float(out) if out.ndim == 0 else out
+    return float(out) if out.ndim == 0 and not lazy else out
 
 
 def log_or_zero(x):

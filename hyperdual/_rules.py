@@ -23,7 +23,9 @@ import numpy as np
 from scipy import special
 
 from _exactdiff._common import fpe_ignored as _fpe_ignored
+from _exactdiff._common import select_branch as _select_branch
 from _exactdiff.arrays import is_foreign_array as _is_foreign
+from _exactdiff.arrays import plain_array as _plain_array
 from _exactdiff.special import (
     beta_second_partials,
     beta_times,
@@ -491,17 +493,7 @@ def _select(x, cond, near, far):
     """
     if type(x) is float:
         return near(x) if cond(x) else far(x)
-    r = g.real_value(x)
-    c = cond(np.asarray(r))
-    if np.ndim(c) == 0:
-        return near(x) if bool(c) else far(x)
-    if c.all():
-        return near(x)
-    if not c.any():
-        return far(x)
-    with _fpe_ignored():
-        a, b = near(x), far(x)
-    return g.where_value(c, a, b)
+    return _select_branch(x, g.real_value(x), cond, near, far, g.where_value)
 
 
 # sinc(x) = sin(t)/t with t = pi x.  d/dt: (t cos t - sin t)/t^2 and
@@ -513,7 +505,7 @@ _SINC2 = [(-1) ** k * 2 * k * (2 * k - 1) / math.factorial(2 * k + 1) for k in r
 def _sincos_pi(x):
     """sin(pi x) and cos(pi x) with x first reduced by an even integer (exactly), so
     that large x does not lose the ulps of pi*x's rounding in the trigonometric part."""
-    k = np.round(np.asarray(g.real_value(x)) * 0.5) * 2.0
+    k = np.round(g.real_value(x) * 0.5) * 2.0  # (no np.asarray: dask stays lazy)
     k = float(k) if np.ndim(k) == 0 else k
     t = math.pi * (x - k)
     return g.sin(t), g.cos(t)
@@ -635,17 +627,7 @@ def _log_ndtr_x_plus_h(x):
 
 
 def _log_ndtr_branch(x, cf):
-    r = np.asarray(g.real_value(x))
-    far = r < -4.0
-    if np.ndim(far) == 0:
-        return cf(x) if bool(far) else x + _log_ndtr_d1(x)
-    if far.all():
-        return cf(x)
-    if not far.any():
-        return x + _log_ndtr_d1(x)
-    with _fpe_ignored():
-        a, b = cf(x), x + _log_ndtr_d1(x)
-    return g.where_value(far, a, b)
+    return _select(x, lambda r: r < -4.0, cf, lambda x: x + _log_ndtr_d1(x))
 
 
 # i1(x)/x and its derivative (x i0 - 2 i1)/x^2: series near 0 (0/0 and cancellation)
@@ -975,7 +957,7 @@ def _log_ratio(x, y):
     with _fpe_ignored():
         a, b = g.log1p((x - y) / y), g.log(x / y)
         out = g.where_value(near, a, b)
-        if np.any(split):
+        if _is_foreign(split) or np.any(split):  # (dask: applied, not asked)
             out = g.where_value(split, g.log(x) - g.log(y), out)
     return out
 
@@ -998,7 +980,7 @@ def _one_minus_ratio(x, y):
     x << y: d2/dv2 kl_div(v**2, v) at v = 1.7e-50 came out 1 too large."""
     rx, ry = _real_pair(x, y)
     with _fpe_ignored():
-        near = np.abs(np.asarray(rx) - ry) < 0.5 * np.abs(ry)
+        near = np.abs(_plain_array(rx) - ry) < 0.5 * np.abs(ry)
     if np.ndim(near) == 0:
         return (y - x) / y if bool(near) else 1.0 - x / y
     with _fpe_ignored():

@@ -49,6 +49,7 @@ import scipy.special as sp
 from _exactdiff import elementwise as _e
 from _exactdiff._common import is_traced
 from _exactdiff._common import value as _plain
+from _exactdiff.arrays import is_foreign_array, plain_array
 from _exactdiff.special import horner
 
 from .._number import implements
@@ -59,6 +60,12 @@ __all__: list[str] = []
 
 #: scipy ufunc -> (custom function, number of constant leading parameters)
 SPECIAL: dict[Any, tuple[custom_jvp, int]] = {}
+
+
+def _may_hold(mask: Any) -> bool:
+    """Whether a branch mask may hold somewhere: True on lazy (dask) data, whose
+    values are not asked for (that would compute them)."""
+    return is_foreign_array(mask) or bool(np.any(mask))
 
 
 def _rule(ufunc: Any, nparams: int, deriv: Callable[..., Any],
@@ -158,10 +165,24 @@ def _trapezoid_nodes(x: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarr
     t = asinh(|v| / x)), and the rows end where it has fallen by e^-64 (beyond the
     peak, x (cosh s - 1) bounds its fall)."""
     h = 8.0 / (45.0 + np.hypot(x, v))
-    end = np.arcsinh(np.abs(v) / x) + np.arccosh(1.0 + 64.0 / x)
-    t = np.arange(int(np.ceil(np.max(end / h))) + 1) * h[..., None]
+    if is_foreign_array(x):  # (dask: the node count bounded without asking x)
+        count = _lazy_node_bound(v)
+    else:
+        end = np.arcsinh(np.abs(v) / x) + np.arccosh(1.0 + 64.0 / x)
+        count = int(np.ceil(np.max(end / h)))
+    t = np.arange(count + 1) * h[..., None]
     w = np.where(t == 0.0, 0.5, 1.0) * h[..., None]
     return t, w
+
+
+def _lazy_node_bound(v: np.ndarray) -> int:
+    """The trapezoid rule's node count for any x in [1, max(25, v^2 / 2)] (where the
+    quadrature serves): end / h is at most its end at x = 1 over its step at the top.
+    On lazy data the count cannot depend on x's values."""
+    av = np.abs(v)
+    top = np.maximum(25.0, 0.5 * av * av)
+    end = np.arcsinh(av) + np.arccosh(65.0)
+    return int(np.ceil(np.max(end * (45.0 + np.hypot(top, av)) / 8.0)))
 
 
 def _scaled_bessel_quadrature_derivative(v: np.ndarray, x: Any, xv: np.ndarray,
@@ -181,7 +202,8 @@ def _scaled_bessel_quadrature_derivative(v: np.ndarray, x: Any, xv: np.ndarray,
     w = (-0.5 / np.pi) * top * _GAUSS_WEIGHTS * c * np.cos(v[..., None] * th)
     out = np.sum(w * np.exp(-xe * c), axis=-1)
     sin_v = np.where(v == np.round(v), 0.0, np.sin(np.pi * v))
-    if not ((sin_v != 0.0) & (xv < 40.0)).any():
+    if not (sin_v != 0.0).any() or (
+            not is_foreign_array(xv) and not ((sin_v != 0.0) & (xv < 40.0)).any()):
         return out
     # + (sin(v pi)/pi) int (1 + cosh t) e^{-x (1 + cosh t) - v t} dt: Gauss-Legendre
     # to where the integrand has fallen by e^-64 (its e^{-v t} is not even in t: the
@@ -198,34 +220,44 @@ def _scaled_bessel_derivative(v: Any, x: Any, near: Callable[..., Any],
     """near(v, x) below x = 1, the quadrature up to max(25, v^2 / 2) (where it does
     not cancel), the far series from there; ive at x < 0 (an integer order) by its
     symmetry ive(v, -x) = (-1)^v ive(v, x)."""
-    xv = np.asarray(np.real(_plain(x)), dtype=float)
-    vv = np.asarray(v, dtype=float)
-    vv, xv = np.broadcast_arrays(vv, xv)
+    xv = np.real(_plain(x))
+    vv = np.asarray(v, dtype=float)  # a constant (checked by call)
+    lazy = is_foreign_array(xv)
+    if lazy:
+        # dask: the branch masks stay lazy, every branch is formed (on v itself, which
+        # is numpy) and nothing asks which ones are needed (that would compute)
+        xv = xv.astype(np.float64)
+    else:
+        vv, xv = np.broadcast_arrays(vv, np.asarray(xv, dtype=float))
     ax = np.abs(xv)
     with np.errstate(invalid="ignore"):
         if alternate:
             usable = (xv > 0) | (vv == np.round(vv))
             # the quadrature's cancellation e^{v^2 / 2x} against the closed form's ~x
-            mid = vv * vv <= np.select([ax >= 30.0, ax >= 6.0], [16.0, 8.0], 4.0) * ax
+            mid = vv * vv <= np.where(ax >= 30.0, 16.0, np.where(ax >= 6.0, 8.0, 4.0)) * ax
         else:
             usable = xv > 0
             mid = np.abs(vv) <= 2.0 * ax
         far = usable & (ax >= np.maximum(25.0, 0.5 * vv * vv))
         mid &= usable & ~far & (ax >= 1.0)
-    if not (far.any() or mid.any()):
+    def needed(mask: Any) -> bool:
+        return lazy or bool(mask.any())
+
+    if not (needed(far) or needed(mid)):
         return near(v, x)
     out = None
-    if far.any():
+    if needed(far):
         xf = np.abs(np.where(far, x, 25.0))
-        out = _scaled_bessel_far_derivative(np.where(far, vv, 0.0), xf, alternate)
-    if mid.any():
+        out = _scaled_bessel_far_derivative(vv if lazy else np.where(far, vv, 0.0), xf,
+                                            alternate)
+    if needed(mid):
         xm = np.abs(np.where(mid, x, 2.0))
         quad = _scaled_bessel_quadrature_derivative(
-            np.where(mid, vv, 0.0), xm, np.where(mid, ax, 2.0), alternate)
+            vv if lazy else np.where(mid, vv, 0.0), xm, np.where(mid, ax, 2.0), alternate)
         out = quad if out is None else np.where(far, out, quad)
-    if alternate and (xv < 0).any():  # d/dx (-1)^v h(-x) = (-1)^(v+1) h'(-x)
+    if alternate and needed(xv < 0):  # d/dx (-1)^v h(-x) = (-1)^(v+1) h'(-x)
         out = out * np.where(xv < 0, -np.cos(np.pi * vv), 1.0)
-    if (far | mid).all():
+    if not lazy and (far | mid).all():
         return out
     return np.where(far | mid, out, near(v, x))
 
@@ -338,7 +370,7 @@ def _beta_density(a: Any, b: Any, x: Any, xc: Any = None) -> Any:
     # at (16, 2000)) and the logarithms lose |(a - 1) log x| ulps: there the
     # saddle-point form, whose error is the size of its exponent (0 at the mode)
     big = (a >= 2.0) & (b >= 2.0) & ((a + b >= 150.0) | ~ok)
-    if not np.any(big):
+    if not _may_hold(big):
         return out
     saddle = _beta_density_saddle(np.where(big, a, 2.0) - 1.0, np.where(big, b, 2.0) - 1.0,
                                   np.where(big, x, 0.5), np.where(big, xc, 0.5))
@@ -351,7 +383,7 @@ def _beta_density_saddle(al: Any, be: Any, x: Any, xc: Any) -> Any:
     - bd0(al, n x) - bd0(be, n xc)) sqrt(n / (2 pi al be)).  scipy's beta(300, 400)
     is 1350 ulps off and the logarithms lose |al log x| ulps; this form's error is
     the condition number (within 2 ulps at the mode)."""
-    al, be = np.asarray(al, dtype=float), np.asarray(be, dtype=float)
+    al, be = plain_array(al, np.float64), plain_array(be, np.float64)
     n = al + be
     e = _stirlerr(n) - _stirlerr(al) - _stirlerr(be)
     dens = np.exp(e - _bd0(al, n * x) - _bd0(be, n * xc))
@@ -361,7 +393,7 @@ def _beta_density_saddle(al: Any, be: Any, x: Any, xc: Any) -> Any:
 def _stirlerr(m: Any) -> Any:
     """log Gamma(m + 1) - (m + 1/2) log m + m - log(2 pi)/2 for a constant m >= 1: the
     series from 15, the definition below (an absolute error of a few 1e-15 there)."""
-    m = np.asarray(m, dtype=float)
+    m = plain_array(m, np.float64)
     ms = np.maximum(m, 15.0)
     series = horner(1.0 / (ms * ms), _STIRLING) / ms
     mc = np.clip(m, 1.0, 15.0)
@@ -414,7 +446,7 @@ def _exprel_derivative(x: Any) -> Any:
     without cancellation: exprel(x) (x - 1)/x + 1/x for x >= 1 (positive terms, and
     no e^x to overflow before exprel does), (1 + e^x (x - 1))/x² for x <= -1 (e^x
     (x - 1) stays within (-2/e, 0): exprel(x) (x - 1) + 1 lost x digits there)."""
-    xv = np.asarray(np.real(_plain(x)))
+    xv = plain_array(np.real(_plain(x)))
     near, right = np.abs(xv) < 1.0, xv >= 1.0
     xn = np.where(near, x, 0.0)
     xr = np.where(right, x, 1.0)
@@ -562,7 +594,7 @@ def _t_density(df: Any, t: Any) -> Any:
     # number's order, so only there)
     with np.errstate(all="ignore"):
         scaled = df * np.log(np.abs(np.real(_plain(tf)))) > 700.0
-    if np.any(scaled):
+    if _may_hold(scaled):
         at = np.where(scaled, at / np.sqrt(df), at)
         b = np.where(scaled, 1.0 + (1.0 / at) ** 2, b)
     outer = (at ** -df / at) * (b ** (-0.5 * df) / np.sqrt(b))

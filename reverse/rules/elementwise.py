@@ -33,7 +33,9 @@ import scipy.special as sp
 from _exactdiff import elementwise as _e
 from _exactdiff._common import WATCH_UNDERFLOW as _WATCH
 from _exactdiff._common import fpe_ignored as _fpe_ignored
+from _exactdiff._common import select_branch as _select_branch
 from _exactdiff.arrays import is_foreign_array as _is_foreign_array
+from _exactdiff.arrays import plain_array
 from _exactdiff.special import (
     beta_second_partials,
     beta_times,
@@ -70,14 +72,7 @@ _LN2 = math.log(2.0)
 # ----------------------------------------------------------------------------
 def _select(x: Any, cond: Any, near: Any, far: Any) -> Any:
     """``near(x)`` where ``cond(plain x)``, else ``far(x)`` (only the branches used)."""
-    c = cond(np.asarray(_value(x)))
-    if np.all(c):
-        return near(x)
-    if not np.any(c):
-        return far(x)
-    with _fpe_ignored():
-        a, b = near(x), far(x)
-    return np.where(c, a, b)
+    return _select_branch(x, _value(x), cond, near, far, np.where)
 
 
 def _small(limit: float) -> Any:
@@ -86,7 +81,7 @@ def _small(limit: float) -> Any:
 
 def _reduce_even(x: Any) -> Any:
     """x minus the nearest even integer (a constant): sin(pi x) without pi*x's rounding."""
-    k = np.round(np.asarray(_value(x)) * 0.5) * 2.0
+    k = np.round(_value(x) * 0.5) * 2.0  # (no np.asarray: dask stays lazy)
     return x - k
 
 
@@ -160,12 +155,12 @@ def _erfinv_d1(x: Any, y: Any) -> Any:
 
 
 def _erfcinv_d1(x: Any, y: Any) -> Any:
-    q = np.where(np.asarray(_value(x)) <= 1.0, x, 2.0 - x)
+    q = np.where(_value(x) <= 1.0, x, 2.0 - x)
     return -_HALF_SQRT_PI * sp.erfcx(np.abs(y)) / q
 
 
 def _ndtri_d1(p: Any, y: Any) -> Any:
-    q = np.where(np.asarray(_value(p)) <= 0.5, p, 1.0 - p)
+    q = np.where(_value(p) <= 0.5, p, 1.0 - p)
     return sp.erfcx(np.abs(y) / _SQRT_2) / (_SQRT_2_OVER_PI * q)
 
 
@@ -207,7 +202,7 @@ def _scaled_bessel(nu: int, n: int, closed: Any) -> Any:
     def far(x: Any) -> Any:
         a = np.abs(x)
         v = _horner(1.0 / a, coefs) * a ** (-(0.5 + n))
-        return v * np.sign(np.asarray(_value(x))) if (nu + n) % 2 else v
+        return v * np.sign(_value(x)) if (nu + n) % 2 else v
 
     def mid(x: Any) -> Any:  # 0 < |x| < 20: Kummer series (the closed forms cancel)
         return _select(x, lambda r: r == 0, closed,
@@ -243,7 +238,7 @@ def _scaled_bessel_times(nu: int, n: int, closed: Any) -> Any:
             for t in fs[1:]:
                 w = w * t
             v = (_horner(1.0 / a, coefs) / np.sqrt(a)) * w
-            return v * np.sign(np.asarray(_value(x))) if (nu + n) % 2 else v
+            return v * np.sign(_value(x)) if (nu + n) % 2 else v
 
         return _select(x, _small(1e100), near, far)
 
@@ -251,7 +246,7 @@ def _scaled_bessel_times(nu: int, n: int, closed: Any) -> Any:
 
 
 def _sgn(x: Any) -> Any:
-    return np.sign(np.asarray(_value(x)))
+    return np.sign(_value(x))
 
 
 def _i0e_d2_closed(x: Any) -> Any:
@@ -707,8 +702,14 @@ def _zeros_of(v: Any) -> Any:
     return np.zeros(np.shape(_value(v)))
 
 
+def _plain(a: Any) -> Any:
+    """The plain values of ``a`` (dask stays lazy: no np.asarray)."""
+    v = _value(a)
+    return v if _is_foreign_array(v) else np.asarray(v)
+
+
 def _plain_pair(a: Any, b: Any) -> tuple[Any, Any]:
-    return np.asarray(_value(a)), np.asarray(_value(b))
+    return _plain(a), _plain(b)
 
 
 def _remainder_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
@@ -730,7 +731,7 @@ def _flat_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
 
 
 def _heaviside_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
-    return _zeros_of(a), np.where(np.asarray(_value(a)) == 0, 1.0, 0.0)
+    return _zeros_of(a), np.where(_plain(a) == 0, 1.0, 0.0)
 
 
 def _copysign_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
@@ -742,7 +743,7 @@ def _float_power_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
     # the partials of power (the P_ij family of hyperdual._powrule: exact at x = 0,
     # at every order, no intermediate overflow), in float64 as float_power computes
     def f64(v: Any) -> Any:
-        return v if isinstance(v, Variable) or core._is_dual(v) else np.asarray(v, np.float64)
+        return v if isinstance(v, Variable) or core._is_dual(v) else plain_array(v, np.float64)
 
     return (_b._pow_partial(1, 0, f64(a), f64(b)) if wa else None,
             _b._pow_partial(0, 1, f64(a), f64(b)) if wb else None)
@@ -785,7 +786,7 @@ def _log_ratio(a: Any, b: Any) -> Any:
     near, split = _log_ratio_branches(ra, rb)
 
     def far(a: Any) -> Any:
-        if not np.any(split):
+        if not _is_foreign_array(split) and not np.any(split):  # (dask: not asked)
             return np.log(a / b)
         return _select(a, lambda _r: split, lambda a: np.log(a) - np.log(b),
                        lambda a: np.log(a / b))

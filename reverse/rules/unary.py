@@ -423,13 +423,15 @@ def _polygamma_times(m: int, x: Any, gy: Any) -> Any:
     leading term (m - 1)! gy / x**m, whose next term is below 1e-30 relatively.
     Both stay differentiable (graphs, Dual data).
     """
-    r = np.asarray(_value(x))
+    r = _value(x)
+    lazy = _is_foreign(r)  # dask: the masks are applied, never asked (that computes)
+    r = r if lazy else np.asarray(r)
     if r.dtype.kind == "c":
         return gy * _polygamma(m, x)
     with np.errstate(invalid="ignore"):
         near0 = np.abs(r) < 1e-8
         far = r > 1e30
-    if not (near0.any() or far.any()):  # the usual case: the plain product
+    if not lazy and not (near0.any() or far.any()):  # the usual case: the plain product
         return gy * _polygamma(m, x)
     sign = 1.0 if m % 2 else -1.0
 
@@ -438,7 +440,7 @@ def _polygamma_times(m: int, x: Any, gy: Any) -> Any:
     # products with a scaled cotangent, which underflow, do not count as an
     # underflow of the result (the range watch's retries of d2/dv2 digamma(v**2)
     # at 1e-120, whose truth -6e480 is beyond the range, were all flagged and gave nan)
-    regular = not bool(np.all(np.abs(r[near0]) < 1e-19))
+    regular = lazy or not bool(np.all(np.abs(r[near0]) < 1e-19))
 
     def pole(x: Any) -> Any:
         w = gy
@@ -457,9 +459,9 @@ def _polygamma_times(m: int, x: Any, gy: Any) -> Any:
         if np.ndim(near0) == 0:
             return pole(x) if near0 else tail(x)
         out = gy * _polygamma(m, x)
-        if near0.any():
+        if lazy or near0.any():
             out = np.where(near0, pole(x), out)
-        if far.any():
+        if lazy or far.any():
             out = np.where(far, tail(x), out)
     return out
 
