@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from .arrays import is_foreign_array
+
 _ENGINES = ("hyperdual", "reverse")
 
 
@@ -238,8 +240,6 @@ def select_branch(x: Any, r: Any, cond: Callable[[Any], Any], near: Callable[[An
     ...               lambda x: x * 0, lambda x: x, np.where).tolist()
     [0.0, 2.0]
     """
-    from .arrays import is_foreign_array
-
     if is_foreign_array(r):
         c = cond(r)
     else:
