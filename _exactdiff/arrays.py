@@ -152,6 +152,19 @@ def plain_array(v: Any, dtype: Any = None) -> Any:
     return np.asarray(v, dtype=dtype)
 
 
+def may_hold(mask: Any) -> bool:
+    """Whether a branch mask may hold somewhere: ``mask.any()`` on numpy data, True on
+    another library's array, whose values a rule must not ask for (on dask that
+    computes them): the rule then applies the branch by the mask.
+
+    Examples
+    --------
+    >>> may_hold(np.array([False, False])), may_hold(np.array([False, True]))
+    (False, True)
+    """
+    return is_foreign_array(mask) or bool(np.any(mask))
+
+
 def library_name(obj: Any) -> str:
     """The top-level module of ``obj``'s class (``'numpy'``, ``'dask'``, ``'cupy'`` ...)."""
     return type(obj).__module__.partition(".")[0]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from _exactdiff._common import fpe_ignored as _fpe_ignored
+from _exactdiff.arrays import is_foreign_array as _is_foreign_array
 
 if TYPE_CHECKING:  # the functions are made at import time by install()
 
@@ -182,9 +183,7 @@ def where_value(cond, a, b):
     cond = real_value(cond) if _is_number(cond) else cond
     if isinstance(cond, (bool, np.bool_)):
         return a if cond else b
-    from _exactdiff.arrays import is_foreign_array
-
-    lazy = is_foreign_array(cond)  # dask: neither inspected nor converted (no compute)
+    lazy = _is_foreign_array(cond)  # dask: neither inspected nor converted (no compute)
     if not lazy:
         cond = np.asarray(cond)
         if not cond.any():

@@ -25,6 +25,7 @@ from scipy import special
 from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff._common import select_branch as _select_branch
 from _exactdiff.arrays import is_foreign_array as _is_foreign
+from _exactdiff.arrays import may_hold as _may_hold
 from _exactdiff.arrays import plain_array as _plain_array
 from _exactdiff.special import (
     beta_second_partials,
@@ -957,7 +958,7 @@ def _log_ratio(x, y):
     with _fpe_ignored():
         a, b = g.log1p((x - y) / y), g.log(x / y)
         out = g.where_value(near, a, b)
-        if _is_foreign(split) or np.any(split):  # (dask: applied, not asked)
+        if _may_hold(split):
             out = g.where_value(split, g.log(x) - g.log(y), out)
     return out
 

@@ -50,6 +50,7 @@ from _exactdiff import elementwise as _e
 from _exactdiff._common import is_traced
 from _exactdiff._common import value as _plain
 from _exactdiff.arrays import is_foreign_array, plain_array
+from _exactdiff.arrays import may_hold as _may_hold
 from _exactdiff.special import horner
 
 from .._number import implements
@@ -60,12 +61,6 @@ __all__: list[str] = []
 
 #: scipy ufunc -> (custom function, number of constant leading parameters)
 SPECIAL: dict[Any, tuple[custom_jvp, int]] = {}
-
-
-def _may_hold(mask: Any) -> bool:
-    """Whether a branch mask may hold somewhere: True on lazy (dask) data, whose
-    values are not asked for (that would compute them)."""
-    return is_foreign_array(mask) or bool(np.any(mask))
 
 
 def _rule(ufunc: Any, nparams: int, deriv: Callable[..., Any],
@@ -240,22 +235,19 @@ def _scaled_bessel_derivative(v: Any, x: Any, near: Callable[..., Any],
             mid = np.abs(vv) <= 2.0 * ax
         far = usable & (ax >= np.maximum(25.0, 0.5 * vv * vv))
         mid &= usable & ~far & (ax >= 1.0)
-    def needed(mask: Any) -> bool:
-        return lazy or bool(mask.any())
-
-    if not (needed(far) or needed(mid)):
+    if not (_may_hold(far) or _may_hold(mid)):
         return near(v, x)
     out = None
-    if needed(far):
+    if _may_hold(far):
         xf = np.abs(np.where(far, x, 25.0))
         out = _scaled_bessel_far_derivative(vv if lazy else np.where(far, vv, 0.0), xf,
                                             alternate)
-    if needed(mid):
+    if _may_hold(mid):
         xm = np.abs(np.where(mid, x, 2.0))
         quad = _scaled_bessel_quadrature_derivative(
             vv if lazy else np.where(mid, vv, 0.0), xm, np.where(mid, ax, 2.0), alternate)
         out = quad if out is None else np.where(far, out, quad)
-    if alternate and needed(xv < 0):  # d/dx (-1)^v h(-x) = (-1)^(v+1) h'(-x)
+    if alternate and _may_hold(xv < 0):  # d/dx (-1)^v h(-x) = (-1)^(v+1) h'(-x)
         out = out * np.where(xv < 0, -np.cos(np.pi * vv), 1.0)
     if not lazy and (far | mid).all():
         return out

@@ -35,6 +35,7 @@ from _exactdiff._common import WATCH_UNDERFLOW as _WATCH
 from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff._common import select_branch as _select_branch
 from _exactdiff.arrays import is_foreign_array as _is_foreign_array
+from _exactdiff.arrays import may_hold as _may_hold
 from _exactdiff.arrays import plain_array
 from _exactdiff.special import (
     beta_second_partials,
@@ -702,14 +703,8 @@ def _zeros_of(v: Any) -> Any:
     return np.zeros(np.shape(_value(v)))
 
 
-def _plain(a: Any) -> Any:
-    """The plain values of ``a`` (dask stays lazy: no np.asarray)."""
-    v = _value(a)
-    return v if _is_foreign_array(v) else np.asarray(v)
-
-
 def _plain_pair(a: Any, b: Any) -> tuple[Any, Any]:
-    return _plain(a), _plain(b)
+    return plain_array(_value(a)), plain_array(_value(b))
 
 
 def _remainder_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
@@ -731,7 +726,7 @@ def _flat_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
 
 
 def _heaviside_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
-    return _zeros_of(a), np.where(_plain(a) == 0, 1.0, 0.0)
+    return _zeros_of(a), np.where(plain_array(_value(a)) == 0, 1.0, 0.0)
 
 
 def _copysign_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
@@ -786,7 +781,7 @@ def _log_ratio(a: Any, b: Any) -> Any:
     near, split = _log_ratio_branches(ra, rb)
 
     def far(a: Any) -> Any:
-        if not _is_foreign_array(split) and not np.any(split):  # (dask: not asked)
+        if not _may_hold(split):
             return np.log(a / b)
         return _select(a, lambda _r: split, lambda a: np.log(a) - np.log(b),
                        lambda a: np.log(a / b))

@@ -29,6 +29,7 @@ import numpy as np
 
 from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.arrays import is_foreign_array as _is_foreign
+from _exactdiff.arrays import may_hold as _may_hold
 from _exactdiff.special import polygamma as _sp_polygamma
 
 from .. import core
@@ -459,9 +460,9 @@ def _polygamma_times(m: int, x: Any, gy: Any) -> Any:
         if np.ndim(near0) == 0:
             return pole(x) if near0 else tail(x)
         out = gy * _polygamma(m, x)
-        if lazy or near0.any():
+        if _may_hold(near0):
             out = np.where(near0, pole(x), out)
-        if lazy or far.any():
+        if _may_hold(far):
             out = np.where(far, tail(x), out)
     return out
 
