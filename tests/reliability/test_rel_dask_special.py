@@ -48,7 +48,7 @@ for _name, (_s, _op, _dom) in fz.BINARY.items():
 for _uf, (_f, _nparams) in hs.SPECIAL.items():
     # the parameters (order, shape) constants; x in (0, 1), the domain of them all
     CASES["scipy " + _uf.__name__] = (
-        lambda z, uf=_uf, p=(2, 1.5, 3.5)[:_nparams]: np.sum(uf(*p, z)),
+        lambda z, uf=_uf, p=(2, 5, 3.5)[:_nparams]: np.sum(uf(*p, z)),
         np.array([0.15, 0.3, 0.45, 0.6, 0.75, 0.9]))
 
 # the second-order paths cost ~0.3 s a case on dask (graph building): every sixth case
