@@ -15,7 +15,7 @@ import numpy as np
 from _exactdiff._common import fpe_ignored as _fpe_ignored
 
 from ._common import value
-from .arrays import engine_value, hand_off, is_foreign_array, plain_array
+from .arrays import engine_value, hand_off, is_foreign_array, may_hold, plain_array
 
 
 def _plain64(v: Any) -> Any:
@@ -296,9 +296,8 @@ def log_ndtr_h_derivative_mid(n: int, x: Any) -> Any:
 
 def _taylor_mid(x: Any, table: np.ndarray, lo: float, step: float) -> Any:
     """The Taylor series of ``table`` (row i about lo + step (i + 1/2)) at x."""
-    v = value(x)
+    v = plain_array(value(x))
     lazy = is_foreign_array(v)
-    v = v if lazy else np.asarray(v)
     dt = v.dtype if v.dtype.kind == "f" else np.dtype(np.float64)  # float32 stays float32
     v = v.astype(np.float64)
     idx = np.clip(np.floor((v - lo) / step), 0, len(table) - 1).astype(np.intp)
@@ -428,8 +427,7 @@ def scaled_bessel_derivative_mid(nu: int, n: int, x: Any) -> Any:
     True
     """
     coefs = _KUMMER[nu, n]
-    v = value(x)
-    v = v if is_foreign_array(v) else np.asarray(v)  # (dask stays lazy)
+    v = plain_array(value(x))  # (dask stays lazy)
     s = np.sign(v if v.dtype.kind == "f" else v.astype(np.float64))  # float32 stays
     sign = s if (nu + n) % 2 else 1.0  # i0e is even, i1e odd
     if np.ndim(s) == 0:
@@ -522,11 +520,10 @@ def psi_difference(a: Any, b: Any, order: int, plain: Any) -> Any:
     # asymptotic series at x > 9 (digamma(b) - digamma(a + b) at (-1.8e-9, -0.0195) lost 9
     # digits to the direct difference)
     ok = (va > -1) & (va + vb > -1) & (va != 0) & (va + vb != 0)
-    if not (is_foreign_array(va) or is_foreign_array(vb)):  # (dask: not inspected)
-        if np.all(ok):
-            return _psi_difference_shifted(a, b, order)
-        if not np.any(ok):
-            return plain(a, b)
+    if not may_hold(~ok):
+        return _psi_difference_shifted(a, b, order)
+    if not may_hold(ok):
+        return plain(a, b)
     with _fpe_ignored():
         one = np.ones((), dtype=np.result_type(value(a), value(b), 1.0))
         good = _psi_difference_shifted(np.where(ok, a, one), np.where(ok, b, one), order)

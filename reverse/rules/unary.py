@@ -30,6 +30,7 @@ import numpy as np
 from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.arrays import may_hold as _may_hold
+from _exactdiff.arrays import plain_array
 from _exactdiff.special import polygamma as _sp_polygamma
 
 from .. import core
@@ -424,15 +425,14 @@ def _polygamma_times(m: int, x: Any, gy: Any) -> Any:
     leading term (m - 1)! gy / x**m, whose next term is below 1e-30 relatively.
     Both stay differentiable (graphs, Dual data).
     """
-    r = _value(x)
+    r = plain_array(_value(x))
     lazy = _is_foreign(r)  # dask: the masks are applied, never asked (that computes)
-    r = r if lazy else np.asarray(r)
     if r.dtype.kind == "c":
         return gy * _polygamma(m, x)
     with np.errstate(invalid="ignore"):
         near0 = np.abs(r) < 1e-8
         far = r > 1e30
-    if not lazy and not (near0.any() or far.any()):  # the usual case: the plain product
+    if not (_may_hold(near0) or _may_hold(far)):  # the usual case: the plain product
         return gy * _polygamma(m, x)
     sign = 1.0 if m % 2 else -1.0
 
