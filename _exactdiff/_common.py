@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .arrays import is_foreign_array
+from .arrays import is_foreign_array, is_lazy
 
 _ENGINES = ("hyperdual", "reverse")
 
@@ -365,6 +365,9 @@ def gather(sources: Sequence[Any], index: Any) -> Any:
     src = flats[0] if len(flats) == 1 else np.concatenate(flats)
     if not is_traced(src):
         src = np.asarray(src, dtype=dt)
+    if index.ndim > 1 and is_lazy(value(src)):
+        # dask indexes by one-dimensional integer arrays only (an n-d one raises)
+        return np.reshape(src[np.reshape(index, (-1,))], index.shape)
     return src[index]
 
 

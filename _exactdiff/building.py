@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ._common import float_dtype, is_traced, plain, shape_of, unsupported, value
+from .arrays import is_foreign_array, plain_array
 
 __all__ = ["BUILDING", "bincount_with"]
 
@@ -56,7 +57,7 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
 
     def cast(v: Any) -> Any:  # numpy casts to_begin/to_end to ary's dtype
         v = _flat(v)
-        return v if np.asarray(value(v)).dtype == dt else v.astype(dt)
+        return v if plain_array(value(v)).dtype == dt else v.astype(dt)
 
     parts = [] if to_begin is None else [cast(to_begin)]
     parts.append(a[1:] - a[:-1])
@@ -196,9 +197,10 @@ def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> An
     if not is_traced(x):
         x = np.asarray(x, dtype=float)
     if np.isscalar(condlist) or (not isinstance(condlist[0], (list, np.ndarray))
+                                 and not is_foreign_array(value(condlist[0]))
                                  and len(shape) != 0):
         condlist = [condlist]
-    conds = [np.broadcast_to(np.asarray(value(c), dtype=bool), shape) for c in condlist]
+    conds = [np.broadcast_to(plain_array(value(c), bool), shape) for c in condlist]
     n, n2 = len(conds), len(funclist)
     if n == n2 - 1:  # the "otherwise" function
         conds.append(~np.any(np.stack(conds), axis=0) if conds else np.ones(shape, bool))
@@ -208,6 +210,8 @@ def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> An
     size = int(np.prod(shape)) if shape else 1
     y: Any = np.zeros(shape, dtype=float_dtype(x))
     flat_x = np.reshape(x, (size,))
+    if any(is_foreign_array(c) for c in conds):
+        return _piecewise_lazy(x, conds, funclist, args, kw)
     for cond, func in zip(conds, funclist):
         if not callable(func):
             y = np.where(cond, func, y)  # (a number; it may be differentiated too)
@@ -223,6 +227,26 @@ def piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> An
         pick[idx] = size + np.arange(idx.size)
         y = np.reshape(np.concatenate([np.reshape(y, (size,)), vals])[pick], shape)
     return y
+
+
+def _piecewise_lazy(x: Any, conds: list, funclist: Any, args: tuple, kw: dict) -> Any:
+    """``piecewise`` under lazy (dask) conditions, which cannot say which entries
+    they select without computing: each function runs on all of ``x`` (flattened, as
+    numpy hands it a one-dimensional selection) and ``np.where`` keeps its entries
+    where its condition holds, later conditions winning.  Unselected entries may be
+    NaN or inf (a function outside its domain); ``np.where`` drops them and their
+    derivatives."""
+    shape = shape_of(x)
+    size = int(np.prod(shape)) if shape else 1
+    flat_x = np.reshape(x, (size,))
+    y: Any = np.zeros((size,), dtype=float_dtype(x))
+    for cond, func in zip(conds, funclist):
+        cond = np.reshape(cond, (size,))
+        if callable(func):
+            with np.errstate(all="ignore"):
+                func = func(flat_x, *args, **kw)
+        y = np.where(cond, func, y)
+    return np.reshape(y, shape)
 
 
 def trim_zeros(filt: Any, trim: str = "fb", axis: Any = None) -> Any:

@@ -39,7 +39,7 @@ import numpy as np
 import scipy.special as sp
 
 from ._common import fpe_ignored, is_traced, value
-from .arrays import plain_array
+from .arrays import is_foreign_array, may_hold, plain_array
 
 
 def fmax(a: Any, b: Any) -> Any:
@@ -57,8 +57,14 @@ def fmin(a: Any, b: Any) -> Any:
 def nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None,
                neginf: Any = None) -> Any:
     """``np.nan_to_num``: finite entries pass through, the others become constants."""
-    v = np.asarray(value(x))
-    fill = np.nan_to_num(v, nan=nan, posinf=posinf, neginf=neginf)
+    v = plain_array(value(x))
+    if is_foreign_array(v) and v.dtype.kind == "f":
+        # (dask's nan_to_num takes no nan=/posinf=/neginf=): numpy's fill values
+        fi = np.finfo(v.dtype)
+        pos, neg = fi.max if posinf is None else posinf, fi.min if neginf is None else neginf
+        fill = np.where(np.isnan(v), nan, np.where(v > 0, pos, neg)).astype(v.dtype)
+    else:
+        fill = np.nan_to_num(v, nan=nan, posinf=posinf, neginf=neginf)
     return np.where(np.isfinite(v), x, fill)
 
 
@@ -66,10 +72,10 @@ def modf(x: Any) -> tuple[Any, Any]:
     """``np.modf``: (fractional part, integral part).  The integral part is piecewise
     constant (a plain array: derivative 0), the fractional part ``x`` minus it
     (derivative 1); at +-inf numpy's (+-0, +-inf), constants."""
-    v = np.asarray(value(x))
+    v = plain_array(value(x))
     frac, whole = np.modf(v)
     inf = np.isinf(v)
-    if np.any(inf):
+    if may_hold(inf):
         return np.where(inf, frac, x - np.where(inf, 0.0, whole)), whole
     return x - whole, whole
 
@@ -91,7 +97,7 @@ def frexp(x: Any) -> tuple[Any, Any]:
     exponent is piecewise constant (a plain integer array); the mantissa is
     ``x * 2**-exponent``, derivative ``2**-exponent`` (both factors are exact powers of
     two, so its value is numpy's)."""
-    v = np.asarray(value(x))
+    v = plain_array(value(x))
     mant, expo = np.frexp(v)
     return _times_power_of_two(x, -expo, mant.dtype), expo
 
@@ -108,36 +114,36 @@ def ldexp(x: Any, n: Any) -> Any:
         if not np.all(np.isfinite(n) & (n == np.trunc(n))):
             raise TypeError("numpy.ldexp: the exponent n must be an integer")
         n = n.astype(np.int64)
-    v = np.asarray(value(x))
+    v = plain_array(value(x))
     exact = np.ldexp(v, n)  # numpy's checks of n (an integer dtype) and its value
     out = _times_power_of_two(x, n, exact.dtype)
     with fpe_ignored():
-        off = exact - np.asarray(value(out))
+        off = exact - plain_array(value(out))
     fix = np.isfinite(off) & (off != 0)
-    if np.any(fix):  # two roundings into the subnormals: numpy's one rounding
+    if may_hold(fix):  # two roundings into the subnormals: numpy's one rounding
         out = out + np.where(fix, off, 0.0).astype(exact.dtype)
     return out
 
 
 def angle(z: Any, deg: bool = False) -> Any:
     """``np.angle`` of real input: 0 or pi (180), a constant."""
-    return np.angle(np.asarray(value(z)), deg=deg)
+    return np.angle(plain_array(value(z)), deg=deg)
 
 
 def gammasgn(x: Any) -> Any:
     """``scipy.special.gammasgn``: the sign of Gamma, a constant."""
-    return sp.gammasgn(np.asarray(value(x)))
+    return sp.gammasgn(plain_array(value(x)))
 
 
 def huber(delta: Any, r: Any) -> Any:
     """``scipy.special.huber``: ``r**2 / 2`` where ``abs(r) <= delta``, else
     ``delta * (abs(r) - delta / 2)``; inf where ``delta < 0``."""
-    vd, vr = np.asarray(value(delta)), np.asarray(value(r))
+    vd, vr = plain_array(value(delta)), plain_array(value(r))
     with fpe_ignored():  # (the branch not taken may overflow)
         inner = np.abs(vr) <= vd
         out = np.where(inner, 0.5 * r * r, delta * (np.abs(r) - 0.5 * delta))
     neg = vd < 0
-    return np.where(neg, np.inf, out) if np.any(neg) else out
+    return np.where(neg, np.inf, out) if may_hold(neg) else out
 
 
 
@@ -153,16 +159,16 @@ def pseudo_huber_parts(delta: Any, r: Any) -> tuple[Any, ...]:
     composition, divides by ``delta**3``).  ``bad``: the entries with
     ``delta <= 0``, where pseudo_huber is a constant (inf, or 0 at ``delta == 0``);
     the formulas run on delta = 1 there and the callers put 0."""
-    vd = np.asarray(value(delta))
+    vd = plain_array(value(delta))
     bad = vd <= 0
-    if np.any(bad):
+    if may_hold(bad):
         delta = np.where(bad, 1.0, delta)
         vd = np.where(bad, 1.0, vd)
-    vr = np.asarray(value(r))
+    vr = plain_array(value(r))
     near = np.abs(vr) <= vd
-    if np.all(near):
+    if not may_hold(~near):
         return (bad, near, delta) + _ph_near(delta, r)
-    if not np.any(near):
+    if not may_hold(near):
         return (bad, near, delta) + _ph_far(delta, r, vr)
     # both kinds: each formula on safe values where the other is taken
     a = _ph_near(delta, np.where(near, r, 0.0))
@@ -190,9 +196,9 @@ def pseudo_huber_first(delta: Any, r: Any) -> tuple[Any, Any]:
     :func:`pseudo_huber_parts`)."""
     bad, near, delta, u, w, t = pseudo_huber_parts(delta, r)
     dd = r * u * (t * t)
-    dr = r * w if np.all(near) else delta * u if not np.any(near) else \
+    dr = r * w if not may_hold(~near) else delta * u if not may_hold(near) else \
         np.where(near, r * w, delta * u)
-    if np.any(bad):
+    if may_hold(bad):
         dd, dr = np.where(bad, 0.0, dd), np.where(bad, 0.0, dr)
     return dd, dr
 
@@ -203,6 +209,6 @@ def pseudo_huber_second(delta: Any, r: Any) -> tuple[Any, Any, Any]:
     ``(q / s)**3`` and ``(1 / s)**3``."""
     bad, near, delta, u, w, t = pseudo_huber_parts(delta, r)
     out = (-((u * u) * (t * t)) * (2.0 + w), u * u * u, w * w * w)
-    if np.any(bad):
+    if may_hold(bad):
         out = tuple(np.where(bad, 0.0, v) for v in out)
     return out

@@ -36,6 +36,7 @@ from ._common import (
     unsupported,
     value,
 )
+from .arrays import is_foreign_array, plain_array
 
 _NoValue = np._NoValue
 
@@ -205,10 +206,17 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
 
 def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     """``np.select``; the choices and ``default`` may be differentiated."""
-    conds = [np.asarray(value(c)) for c in condlist]
+    conds = [plain_array(value(c)) for c in condlist]
     choices = list(choicelist)
     if isinstance(default, (int, float)):  # a Python scalar is weak, as in numpy
         default = np.asarray(default, dtype=float_dtype(*choices))
+    if any(is_foreign_array(c) for c in conds) and len(conds) == len(choices):
+        # lazy conditions cannot pick positions without computing them: the first
+        # condition that holds wins, so nest np.where from the last one
+        out = default
+        for cond, choice in zip(conds[::-1], choices[::-1]):
+            out = np.where(cond, choice, out)
+        return out
     return pick_many(choices + [default],
                      lambda m: np.select(conds, m[:-1], default=m[-1]))
 

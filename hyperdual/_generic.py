@@ -18,6 +18,7 @@ import numpy as np
 
 from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.arrays import is_foreign_array as _is_foreign_array
+from _exactdiff.arrays import is_lazy as _is_lazy
 
 if TYPE_CHECKING:  # the functions are made at import time by install()
 
@@ -175,7 +176,8 @@ def select_value(cond, a, b):
     if isinstance(cond, (bool, np.bool_)):
         return a if cond else b
     out = np.where(cond, a, b)
-    return float(out) if out.ndim == 0 else out
+    # (a 0-d dask array stays lazy: float() would compute it)
+    return float(out) if out.ndim == 0 and not _is_lazy(out) else out
 
 
 def where_value(cond, a, b):
