@@ -27,6 +27,7 @@ import numpy as np
 
 from _exactdiff import shape as _s
 from _exactdiff._common import operand as _operand
+from _exactdiff.arrays import is_foreign_array as _is_foreign_array
 from _exactdiff.statistics import cast_pieces
 
 from .. import _generic as g
@@ -318,7 +319,9 @@ def _ones_like(a, dtype=None, order="K", subok=True, shape=None):
 
 @implements(np.copy)
 def _copy(a, order="K", subok=False):
-    return _map_parts(a, lambda p, nd: p if type(p) is float else np.copy(p))
+    # (a dask array's own copy stays lazy; np.copy of it computes)
+    return _map_parts(a, lambda p, nd: p if type(p) is float else
+                      p.copy() if _is_foreign_array(p) else np.copy(p))
 
 
 # ---------------------------------------------------------------------------------

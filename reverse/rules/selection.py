@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff.arrays import is_foreign_array as _is_foreign
+from _exactdiff.arrays import may_hold
 
 from ..core import FUNCTIONS, Function, Variable, _value
 from ..utils import sum_to
@@ -132,7 +133,7 @@ class Clip(Function):
                 # the bounds share theirs 0.5/0.5, as hyperdual.clip (README, Conventions)
                 with np.errstate(invalid="ignore"):
                     tie = (lv == hv) & np.isfinite(lv)
-                if np.any(tie):
+                if may_hold(tie):
                     a, b = np.where(tie, 0.0, a), np.where(tie, 0.5, b)
         dt = np.result_type(xv, *[_value(v) for v in (lo, hi) if v is not None])
         if dt.kind == "f":  # float32 gradients stay float32

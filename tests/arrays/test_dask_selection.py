@@ -6,8 +6,9 @@ Found by sweeping the breadth catalogs through both engines on chunked dask arra
 by a two-dimensional integer index, which dask's indexing refuses), ``np.piecewise``
 with conditions computed from the data raised (the conditions were converted with
 ``np.asarray``), and ``np.select``, ``np.nan_to_num``, ``np.frexp``, ``np.ldexp``,
-``np.modf``, ``scipy.special.huber``/``pseudo_huber`` and hyperdual's max/min ties
-(``np.linalg.norm(x, inf)``) computed the dask array inside the helper.  Truth: the
+``np.modf``, ``scipy.special.huber``/``pseudo_huber``, hyperdual's max/min ties
+(``np.linalg.norm(x, inf)``) and ``np.copy``, and reverse's ``np.clip`` with
+differentiated bounds computed the dask array inside the helper.  Truth: the
 same helper on the numpy array (checked elsewhere against closed forms and central
 differences); the lazy paths are the same formulas, so to 1e-12.
 """
@@ -60,6 +61,8 @@ CASES = {
     "pseudo_huber": lambda v: sp.pseudo_huber(0.8, v) + sp.pseudo_huber(v + 1.0, 0.9),
     "max_ties_norm_inf": lambda v: np.linalg.norm(v, np.inf),
     "ediff1d_ends": lambda v: np.ediff1d(v, to_begin=v[0] ** 2, to_end=[1.0, 2.0]),
+    "copy_ravel": lambda v: np.ravel(np.copy(np.reshape(v, (2, 4)))),
+    "clip_differentiated_bounds": lambda v: np.clip(v[:3], v[3:4] - 1, v[4] * 0 + 0.2),
 }
 
 PATHS = {
