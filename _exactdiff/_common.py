@@ -298,8 +298,9 @@ def float_dtype(*xs: Any) -> np.dtype:
     # (a sparsity Pattern has no values, only its dtype)
     vals = [x.dtype if getattr(type(x), "_exactdiff_pattern", False) else value(x) for x in xs]
     # Python scalars stay weak (numpy's promotion rules); sequences become arrays
-    vals = [v if is_traced(x) or isinstance(v, (int, float)) else np.asarray(v)
-            for x, v in zip(xs, vals)]
+    # (another library's array gives its dtype: np.asarray would compute a dask one)
+    vals = [v if is_traced(x) or isinstance(v, (int, float)) else
+            v.dtype if is_foreign_array(v) else np.asarray(v) for x, v in zip(xs, vals)]
     dt = np.result_type(*vals) if vals else np.dtype(np.float64)
     return dt if dt.kind == "f" else np.dtype(np.float64)
 

@@ -28,6 +28,8 @@ from _exactdiff._common import scalar_axis as _scalar_axis
 from _exactdiff._common import scalar_axis_call as _scalar_axis_call
 from _exactdiff._common import zero_weighted as _zero_weighted
 from _exactdiff.arrays import is_foreign_array as _is_foreign
+from _exactdiff.arrays import may_hold
+from _exactdiff.arrays import zeros_like as _zeros_like
 from _exactdiff.contractions import GUFUNCS as _GUFUNCS
 from _exactdiff.contractions import gufunc as _gufunc
 
@@ -67,6 +69,10 @@ def _pack(items):
         # dask, after x[mask]: sizes unknown (nan), which np.stack refuses to compare
         import dask.array as da
         return da.concatenate([v[None] for v in items], allow_unknown_chunksizes=True)
+    if items and _is_foreign(items[0]):  # (np.array of a dask array computes it)
+        out = np.stack(items)
+        dt = np.result_type(*[getattr(v, "dtype", v) for v in items])
+        return out if out.dtype == dt else out.astype(dt)
     return np.array(np.stack(items), dtype=np.result_type(*items)) if items else np.array([])
 
 
@@ -1003,7 +1009,7 @@ def _add_value(a, c):
     rest = _lift(a[1:], len(shape))
     if _shape(rest)[1:] != shape:
         rest = np.broadcast_to(rest, _shape(rest)[:1] + shape)
-    if type(rest) is np.ndarray and not isinstance(r0, _Number):
+    if type(rest) is np.ndarray and not isinstance(r0, _Number) and not _is_foreign(r0):
         out = np.empty((_shape(a)[0],) + shape, dtype=np.result_type(rest, r0))
         out[0] = r0
         out[1:] = rest
@@ -1368,7 +1374,7 @@ def _power_at_subnormal(X, p: float, out):
     x0 = c[0]
     sub = (x0 > 0) & (x0 < _TINY)
     o = out.coef
-    if not np.any(sub) or type(o) is not np.ndarray or o.shape != c.shape:
+    if type(o) is not np.ndarray or o.shape != c.shape or not np.any(sub):
         return out
     b = np.zeros_like(c)
     b[0] = p
@@ -1390,7 +1396,7 @@ def _extreme(name, x, y, a, b, top):
     nres = max(len(_shape(ca)) - 1, len(_shape(cb)) - 1)
     ca, cb = _lift(ca, nres), _lift(cb, nres)
     out = np.where(first, ca, cb)
-    if np.any(tie):
+    if may_hold(tie):
         mid = 0.5 * (ca + cb)
         out = np.where(tie, mid, out)
         value = np.where(tie, ca[0], out[0])
@@ -1405,7 +1411,7 @@ def _fextreme(ufunc, x, y, top):
     rx = g.real_value(x.coef[0] if isinstance(x, Taylor) and x.tag == top.tag else x)
     ry = g.real_value(y.coef[0] if isinstance(y, Taylor) and y.tag == top.tag else y)
     nx, ny = np.isnan(rx), np.isnan(ry)
-    if np.any(nx) or np.any(ny):
+    if may_hold(nx) or may_hold(ny):
         out = where(nx, y, where(ny, x, out))
     return out
 
@@ -1417,7 +1423,7 @@ def _const_coef(v, K, top=None):
     their dtype, as numpy's Python scalars do (``float32_array + 1.5`` is float32); a
     numpy float scalar keeps its own dtype."""
     c = _const(v)
-    if isinstance(c, _Number) or np.ndim(c):
+    if isinstance(c, _Number) or np.ndim(c) or _is_foreign(c):  # (np.array computes dask)
         return np.stack([c] + [c * 0.0] * K)
     dt = getattr(c, "dtype", None)
     if type(c) is float:
@@ -1434,7 +1440,7 @@ def _weak_dtype(top):
     return dt if dt is not None and dt.kind == "f" and dt.itemsize < 8 else None
 
 
-def _hypot(x, y, top):
+def _hypot(x, y, top, known=None):
     """hypot(x, y) = x sin(θ) + y cos(θ) with θ = arctan2(x, y) (x = h sin θ, y = h cos θ).
 
     The square root of x² + y² as a series loses the identity 1 - (y/h)² = (x/h)²:
@@ -1450,14 +1456,16 @@ def _hypot(x, y, top):
     Y = y if isinstance(y, Taylor) and y.tag == top.tag else _const_taylor(y, top)
     h0 = g.hypot(X.coef[0], Y.coef[0])
     zero = g.real_value(h0) == 0
-    if top.order == 0 or np.all(zero):
+    # known: "zero" / "nonzero" where the caller knows h_0 (lazy data cannot be asked)
+    if top.order == 0 or known == "zero" or (known is None and not may_hold(~zero)):
         s = g.where_value(zero, 1.0, h0)
         U, V = X / s, Y / s
         return _with_value(g.sqrt(U * U + V * V) * s, h0)
-    if np.any(zero):  # elementwise: the angle where it exists, the square root elsewhere
+    if known is None and may_hold(zero):
+        # elementwise: the angle where it exists, the square root elsewhere
         one = g.where_value(zero, 1.0, 0.0)
-        polar = _hypot(X + one, Y, top)
-        root = _hypot(X * one, Y * one, top)
+        polar = _hypot(X + one, Y, top, "nonzero")
+        root = _hypot(X * one, Y * one, top, "zero")
         return _with_value(where(zero, root, polar), h0)
     # With one operand constant, the square root's series cancels only where the
     # moving operand dominates (1 - (m_0/h_0)**2 ~ 0); where the constant does, the
@@ -1467,10 +1475,10 @@ def _hypot(x, y, top):
     if cx != cy:
         c0, m0 = (X.coef[0], Y.coef[0]) if cx else (Y.coef[0], X.coef[0])
         rooted = g.real_value(g.absolute(m0)) <= g.real_value(g.absolute(c0))
-        if np.any(rooted):
+        if may_hold(rooted):
             U, V = X / h0, Y / h0
             root = g.sqrt(U * U + V * V) * h0
-            if np.all(rooted):
+            if not may_hold(~rooted):
                 return _with_value(_hypot_wide(X, Y, root), h0)
             theta = _arctan2(X, Y, top)
             return _with_value(_hypot_wide(X, Y, where(rooted, root, X * g.sin(theta)
@@ -1947,6 +1955,14 @@ def variable(x, order: int, direction=1.0, tag: int | None = None) -> Taylor:
     d = _as_part(direction, "direction")
     shape = np.broadcast_shapes(_shape(x0), _shape(d))
     dt = np.result_type(x0, d, np.float64) if type(x0) is float else np.result_type(x0)
+    if _is_foreign(x0) or _is_foreign(d):
+        # another library's data (dask: lazy) is stacked in its own library;
+        # assigning it into a numpy array would compute it
+        zero = _zeros_like(x0 if _is_foreign(x0) else d, dt)
+        if _shape(zero) != shape:
+            zero = np.broadcast_to(zero, shape)
+        items = [x0 + zero] + ([d + zero] if order >= 1 else []) + [zero] * max(order - 1, 0)
+        return Taylor._make(np.stack(items), tag)
     c = np.zeros((order + 1,) + shape, dtype=dt)
     c[0] = x0
     if order >= 1:

@@ -22,6 +22,7 @@ from _exactdiff import elementwise as _elementwise
 from _exactdiff import linalg as _shared_linalg
 from _exactdiff._common import finite_array as _finite_array
 from _exactdiff._common import operand as _operand
+from _exactdiff.arrays import is_foreign_array, plain_array
 from _exactdiff.messages import zero_singular_square
 from _exactdiff.statistics import REDUCTIONS, as_dtype, with_where
 from _exactdiff.statistics import cast_pieces as _cast_pieces
@@ -167,7 +168,7 @@ def vstack(tup, **kw):
 def where(condition, x=None, y=None):
     if x is None and y is None:
         return np.where(g.real_value(condition))
-    cond = np.asarray(g.real_value(condition), dtype=bool)
+    cond = plain_array(g.real_value(condition), np.dtype(bool))
     top, (cx, cy) = _gather([x, y])
     nres = max(cond.ndim, len(_shape(cx)) - 1, len(_shape(cy)) - 1)
     return Taylor._make(np.where(cond, _lift(cx, nres), _lift(cy, nres)), top.tag)
@@ -177,21 +178,25 @@ def _select_extreme(x, axis, keepdims, argf):
     r = g.real_value(x)
     if isinstance(axis, (tuple, list)) and len(axis) == 0:
         return x  # axis=(): no axis reduced, as numpy (was an IndexError)
-    if x.ndim and type(r) is np.ndarray:
+    lazy = is_foreign_array(r)
+    if x.ndim and (type(r) is np.ndarray or lazy):
         red = np.max if argf is np.argmax else np.min
         axes = tuple(range(x.ndim)) if axis is None else _ax(axis, x.ndim)
         axes = axes if isinstance(axes, tuple) else (axes,)
         # NaN entries are the selected ones (as the Dual rule; ties among them share)
         hit = (r == red(r, axis=axes, keepdims=True)) | (r != r)
         count = np.sum(hit, axis=axes, keepdims=True)
-        if np.any(count > 1) or len(axes) > 1:
+        # (lazy data cannot be asked for ties: the weights serve every case, and the
+        # entries not selected are dropped by np.where, whatever their coefficients)
+        if lazy or np.any(count > 1) or len(axes) > 1:
             # tied extremes share every coefficient equally (JAX's convention, as the
             # Dual/HyperDual rule and reverse mode do at first and second order)
             w = (hit / count).astype(r.dtype, copy=False)
             items = _items_of(x.coef)
             out = [red(items[0], axis=axes, keepdims=True)]
             out += [sum_(w * c, axis=axes, keepdims=True) if isinstance(c, _Number)
-                    else np.sum(w * c, axis=axes, keepdims=True) for c in items[1:]]
+                    else np.sum(np.where(hit, w * c, 0.0) if lazy else w * c, axis=axes,
+                                keepdims=True) for c in items[1:]]
             res = Taylor._make(np.stack(out), x.tag)
             return res if keepdims else squeeze(res, axis=axes)
     if axis is None:
@@ -297,8 +302,9 @@ def einsum(*operands, out=None, optimize=False, **kw):
             total = t if total is None else total + t
         out_c.append(total)
     coef = np.stack(out_c)
-    if len(ops) > 2 and coef.dtype.kind == "f" and not _finite_array(coef) \
-            and all(type(c) is np.ndarray and c.dtype.kind in "fiub" for c in cols):
+    if len(ops) > 2 and coef.dtype.kind == "f" \
+            and all(type(c) is np.ndarray and c.dtype.kind in "fiub" for c in cols) \
+            and not _finite_array(coef):  # (numpy data only: asked last)
         # three or more operands: a constant's zeros through the constants' product
         # contribute 0 (the two-operand contraction applies it)
         return _contractions.einsum_pairwise(
@@ -365,12 +371,23 @@ def _argmin(a, axis=None, out=None, **kw):
 
 
 # --- linear algebra: the matrix-series recurrences ----------------------------------------
+def _not_plain(what, c):
+    """The TypeError for a matrix series whose coefficients are not a numpy array."""
+    if is_foreign_array(c):
+        return TypeError(f"{ENGINE}: numpy.linalg.{what} of a Taylor number whose "
+                         f"coefficients are {type(c).__module__.partition('.')[0]} arrays "
+                         "is not supported (the matrix-series recurrences run on numpy "
+                         "arrays): compute the matrix first, or use hyperdual.jvp/hvp or "
+                         "reverse's helpers, which run linear algebra on dask")
+    return TypeError(f"{ENGINE}: numpy.linalg.{what} of a Taylor number whose "
+                     "coefficients carry another perturbation is not supported")
+
+
 def _plain_matrix_series(a, what):
     """The coefficient array of a Taylor matrix operand (plain float arrays only)."""
     c = a.coef
     if type(c) is not np.ndarray:
-        raise TypeError(f"{ENGINE}: numpy.linalg.{what} of a Taylor number whose "
-                        "coefficients carry another perturbation is not supported")
+        raise _not_plain(what, c)
     if c.ndim < 3 or c.shape[-1] != c.shape[-2]:
         raise np.linalg.LinAlgError(f"{what}: the value must be a square matrix (got shape "
                                     f"{c.shape[1:]})")
@@ -409,8 +426,7 @@ def solve(a, b):
     A = a.coef if _coef_of(a, top) is not None else _const_coef(a, K, top)
     B = b.coef if _coef_of(b, top) is not None else _const_coef(b, K, top)
     if type(A) is not np.ndarray or type(B) is not np.ndarray:
-        raise TypeError(f"{ENGINE}: numpy.linalg.solve of Taylor numbers whose coefficients "
-                        "carry another perturbation is not supported")
+        raise _not_plain("solve", B if type(A) is np.ndarray else A)
     # b a vector: numpy 2 only for a 1-d b (broadcast against a's batch), numpy 1.x for a
     # b with one axis fewer than a (a stack of vectors), as the Dual rule
     vec = B.ndim == 2 if _NUMPY2 else B.ndim == A.ndim - 1
@@ -610,8 +626,7 @@ def _matrix_coef(a, what):
     """The coefficient array of a Taylor matrix (any m x n, stacked as numpy allows)."""
     c = a.coef
     if type(c) is not np.ndarray:
-        raise TypeError(f"{ENGINE}: numpy.linalg.{what} of a Taylor number whose "
-                        "coefficients carry another perturbation is not supported")
+        raise _not_plain(what, c)
     if c.ndim < 3:
         raise np.linalg.LinAlgError(f"{what}: the value must be a matrix (got shape "
                                     f"{c.shape[1:]})")

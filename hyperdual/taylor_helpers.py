@@ -27,6 +27,7 @@ import numpy as np
 
 from _exactdiff import messages as _msg
 from _exactdiff._common import float_dtype, in_dtype
+from _exactdiff.arrays import plain_array
 
 from . import _generic as g
 from . import _taylor_stack as _st
@@ -130,8 +131,7 @@ def _in_x_dtype(c, x):
 def _result(c):
     if isinstance(c, _Number):
         return c
-    c = np.asarray(c)
-    return c
+    return plain_array(c)  # (another library's array stays itself: dask stays lazy)
 
 
 @_nests
