@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ._common import engine_name, shape_of, value
-from .arrays import is_foreign_array
+from ._common import engine_name, is_traced, shape_of, value
+from .arrays import is_foreign_array, is_lazy
 from .contractions import gufunc
 from .shape import matrix_transpose
 
@@ -74,6 +74,193 @@ def qr_rank_check(r: np.ndarray, tall: bool) -> None:
             "the last, to working precision): the columns of Q from there on are not "
             "unique, so they have no derivative; R's first rows and the column space "
             "do not need Q's later columns (e.g. use the leading columns' qr)")
+
+
+def qr_rank_deficient(r: Any, tall: bool) -> Any:
+    """The condition of :func:`qr_rank_check` on lazy (dask) ``r``, as a lazy boolean
+    (its value is not asked: that would compute it): the caller marks its derivatives
+    nan with :func:`nan_where` instead of raising."""
+    d = np.abs(np.diagonal(r, axis1=-2, axis2=-1))
+    n = d.shape[-1]
+    if not tall:
+        d = d[..., :-1]
+    if d.shape[-1] == 0:
+        return np.zeros_like(np.sum(r, axis=(-2, -1)), dtype=bool)
+    scale = np.max(np.abs(r), axis=(-2, -1))[..., None]
+    return np.any(d <= 8 * max(n, 1) * np.finfo(d.dtype).eps * scale, axis=-1)
+
+
+def nan_where(flag: Any, x: Any) -> Any:
+    """``x`` with nan wherever the lazy boolean ``flag`` holds (``flag`` broadcast over
+    ``x``'s matrix axes): on lazy data a rule that would raise
+    :class:`DegenerateDerivativeError` on numpy data cannot ask, so its derivative
+    comes out nan there when the dask array is computed.  Every part of a Dual (its
+    tangents too: a product with the Dual would keep a zero tangent 0) carries it."""
+    return _times_parts(x, np.where(flag, np.nan, 1.0))
+
+
+def _times_parts(x: Any, m: Any) -> Any:
+    if is_traced(x) and hasattr(x, "_parts") and hasattr(x, "tag"):  # Dual, HyperDual
+        return type(x)._build(tuple(_times_parts(p, m) for p in x._parts()), x.tag, x.nd)
+    return x * m
+
+
+def plain_lazy(x: Any) -> Any:
+    """The innermost plain value of ``x`` if it is lazy (a dask array), else None."""
+    v = value(x)
+    while v is not x:
+        x, v = v, value(v)
+    return v if is_lazy(v) else None
+
+
+def _dask_linalg() -> Any:
+    import dask.array as da  # only for lazy data: dask is installed then
+
+    return da.linalg
+
+
+def _single_block(a: Any) -> Any:
+    """A dask matrix (stack) with its last two axes in one chunk (what a blockwise
+    numpy call needs; dask's own 2-d single-chunk linalg does the same)."""
+    nd = a.ndim
+    return a.rechunk({nd - 2: -1, nd - 1: -1}) if nd >= 2 else a
+
+
+def cholesky_lower(a: Any) -> Any:
+    """numpy's lower Cholesky factor of ``a`` (the lower triangle read), in ``a``'s library.
+
+    dask's ``np.linalg.cholesky`` dispatches to ``da.linalg.cholesky(a, lower=False)``
+    and returns the *upper* factor; its blocked algorithm (several chunks) reads the
+    upper triangle off the diagonal blocks.  For dask data this asks for the lower
+    factor of the symmetric matrix numpy reads (one chunk: the matrix itself).  Both
+    engines' rules call this for ``cholesky(a)`` and, with ``a^T``, for ``upper=True``.
+
+    >>> import numpy as np
+    >>> cholesky_lower(np.array([[4.0, 9.0], [2.0, 5.0]]))
+    array([[2., 0.],
+           [1., 2.]])
+    """
+    if not is_lazy(a):
+        return np.linalg.cholesky(a)
+    if a.ndim == 2 and a.numblocks != (1, 1):
+        a = np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2)
+    return _dask_linalg().cholesky(a, lower=True)
+
+
+def _blockwise_matrix(func: Any, a: Any, drop: bool, dtype: Any) -> Any:
+    """``func`` (a numpy function of a stack of square matrices) on lazy ``a``, one
+    task per block of its batch axes; ``drop``: ``func`` returns one number per
+    matrix (det), else a matrix of ``a``'s shape (its gradient)."""
+    b = _single_block(a)
+    nd = b.ndim
+    if drop:
+        return b.map_blocks(func, drop_axis=[nd - 2, nd - 1], dtype=dtype,
+                            meta=np.empty((0,) * (nd - 2), dtype=dtype))
+    return b.map_blocks(func, dtype=dtype,
+                        meta=np.empty((0,) * nd, dtype=dtype)).rechunk(a.chunks)
+
+
+def _det_plain(m: np.ndarray) -> np.ndarray:
+    return np.asarray(np.linalg.det(m))
+
+
+def _det_gradient_plain(m: np.ndarray) -> np.ndarray:
+    """The gradient of det at a plain stack of matrices, as the engines' numpy path
+    forms it: the cofactors where det is (nearly) singular or out of range, else
+    det(a) a^-T."""
+    d = np.linalg.det(m)
+    if det_out_of_range(m, d) or det_degenerate(m):
+        return det_cofactors(m)
+    return np.asarray(d)[..., None, None] * np.swapaxes(np.linalg.inv(m), -1, -2)
+
+
+def lazy_det(a: Any) -> Any:
+    """``np.linalg.det`` of lazy ``a``, lazily (dask has no det: it computes the array
+    and warns)."""
+    return _blockwise_matrix(_det_plain, a, True, _float(a))
+
+
+def lazy_det_gradient(a: Any) -> Any:
+    """The gradient of det at lazy (plain) ``a``, lazily: numpy's cofactor/inverse
+    choice made per block when the array is computed (see :func:`det_degenerate`)."""
+    return _blockwise_matrix(_det_gradient_plain, a, False, _float(a))
+
+
+def lazy_inv_t(a: Any) -> Any:
+    """``a^-T`` of lazy (plain) ``a``, blockwise: the gradient of slogdet's logabsdet
+    (dask's own inverse needs square chunks; numpy's error for a singular matrix is
+    raised when the array is computed)."""
+    return _blockwise_matrix(lambda m: np.swapaxes(np.linalg.inv(m), -1, -2), a, False,
+                             _float(a))
+
+
+def lazy_slogdet(a: Any) -> tuple[Any, Any]:
+    """``np.linalg.slogdet`` of lazy ``a``, lazily: (sign, logabsdet)."""
+    dt = _float(a)
+    sign = _blockwise_matrix(lambda m: np.linalg.slogdet(m)[0], a, True, dt)
+    logdet = _blockwise_matrix(lambda m: np.linalg.slogdet(m)[1], a, True, dt)
+    return sign, logdet
+
+
+def det_decision(a: Any) -> bool:
+    """Whether det's derivative at ``a`` (an engine value whose plain value is lazy: a
+    second derivative) needs the cofactors: :func:`det_out_of_range` or
+    :func:`det_degenerate` of the computed value.  One compute, where dask itself
+    computes the array for ``np.linalg.det``; the first derivative needs none
+    (:func:`lazy_det_gradient`)."""
+    m = np.asarray(plain_lazy(a))
+    return bool(det_out_of_range(m, np.linalg.det(m)) or det_degenerate(m))
+
+
+def lazy_eigh_packed(a: Any, UPLO: str = "L") -> Any:  # noqa: N803 (numpy's name)
+    """``np.linalg.eigh`` of lazy ``a`` as one lazy array ``[w; V]`` of shape
+    ``(..., n + 1, n)``, one eigh per block (dask has no eigh: it computes the array
+    and warns)."""
+    b = _single_block(a)
+    n = a.shape[-1]
+    dt = _float(a)
+
+    def packed(m: np.ndarray) -> np.ndarray:
+        w, v = np.linalg.eigh(m, UPLO)
+        return np.concatenate([w[..., None, :], v], axis=-2)
+
+    return b.map_blocks(packed, chunks=b.chunks[:-2] + ((n + 1,), (n,)), dtype=dt,
+                        meta=np.empty((0,) * a.ndim, dtype=dt))
+
+
+def lazy_eigh(a: Any, UPLO: str = "L") -> tuple[Any, Any]:  # noqa: N803
+    """``np.linalg.eigh`` of lazy ``a``, lazily: ``(w, V)``."""
+    p = lazy_eigh_packed(a, UPLO)
+    return p[..., 0, :], p[..., 1:, :]
+
+
+_NO_RTOL = object()
+
+
+def lazy_pinv(a: Any, rcond: Any = None, rtol: Any = _NO_RTOL) -> Any:
+    """``np.linalg.pinv`` of a lazy 2-d matrix through dask's (lazy) SVD, with numpy's
+    cutoff: singular values at most ``rcond * max(s)`` count as zero (dask has no
+    pinv: it computes the array and warns).  The signs dask picks for the singular
+    vectors cancel in ``V diag(1/s) U^T``."""
+    if rcond is None:
+        rcond = 1e-15 if rtol is _NO_RTOL else (
+            max(a.shape[-2:]) * np.finfo(_float(a)).eps if rtol is None else rtol)
+    elif rtol is not _NO_RTOL:
+        raise ValueError("`rtol` and `rcond` can't be both set.")
+    if 0 in a.shape:
+        return np.zeros_like(np.swapaxes(a, -1, -2), dtype=_float(a))
+    if len(a.numblocks) == 2 and min(a.numblocks) > 1:
+        a = a.rechunk(-1)  # dask's svd takes one row or one column of chunks
+    u, s, vt = _dask_linalg().svd(a)
+    cutoff = rcond * np.max(s, axis=-1, keepdims=True)
+    large = s > cutoff
+    sinv = np.where(large, 1.0 / np.where(large, s, 1.0), 0.0)
+    return np.matmul(np.swapaxes(vt, -1, -2), sinv[..., :, None] * np.swapaxes(u, -1, -2))
+
+
+def _float(a: Any) -> Any:
+    dt = np.dtype(a.dtype)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
 
 
 def _plain(x: Any) -> np.ndarray:
@@ -331,8 +518,8 @@ def _two_norm(x: Any, ax: Any, keepdims: bool) -> Any:
     safe = np.where(zero, 1.0, x)
     y = np.sqrt(np.sum(safe * safe, axis=ax, keepdims=True))
     y = np.where(zero, 0.0, y)
-    if not keepdims:
-        y = np.reshape(y, np.shape(np.sum(np.asarray(value(x)), axis=ax)))
+    if not keepdims:  # (the shape of a lazy sum is known without computing it)
+        y = np.reshape(y, np.shape(np.sum(v if lazy else np.asarray(value(x)), axis=ax)))
     return y
 
 
@@ -426,6 +613,17 @@ def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any
         rest = [i for i in range(nd) if i not in axis]
         xt = np.transpose(x, rest + [r, c])
         v = np.asarray(value(xt)) if not is_foreign_array(value(xt)) else None
+        lazy = plain_lazy(xt)
+        if lazy is not None and lazy.size:
+            # lazy data cannot be asked whether a matrix is zero: the stand-in below is
+            # swapped in by the lazy mask (nothing changes where no matrix is zero)
+            zero = np.all(lazy == 0, axis=(-2, -1))
+            m, n = lazy.shape[-2:]
+            stand_in = np.eye(m, n, dtype=_float(lazy)) * np.arange(1.0, n + 1.0)
+            xt = np.where(zero[..., None, None], stand_in, xt)
+            y = _singular_norm(xt, ord, x)
+            y = np.where(zero, 0.0, y)
+            return _keep_axes(y, axis) if keepdims else y
         if v is not None and v.size and np.any(zero := np.all(v == 0, axis=(-2, -1))):
             # the safe-norm convention (see _two_norm) for the singular values: a zero
             # matrix's norm is the constant 0 with derivatives 0 (its singular vectors
@@ -440,12 +638,7 @@ def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any
             y = _matrix_norm(xt, ord, (nd - 2, nd - 1), False)
             y = np.where(zero, 0.0, y)
             return _keep_axes(y, axis) if keepdims else y
-        rule = EXTREME_SINGULAR_VALUE.get(engine_name(x)) if ord != "nuc" else None
-        y = None if rule is None else rule(xt, ord == 2)
-        if y is None:
-            s = np.linalg.svd(xt, compute_uv=False)
-            y = np.sum(s, axis=-1) if ord == "nuc" else (
-                np.max(s, axis=-1, **_MAX_INITIAL) if ord == 2 else np.min(s, axis=-1))
+        y = _singular_norm(xt, ord, x)
         return _keep_axes(y, axis) if keepdims else y
     if ord in (1, -1):
         col = np.sum(np.abs(x), axis=r, keepdims=True)
@@ -460,6 +653,20 @@ def _matrix_norm(x: Any, ord: Any, axis: tuple[int, int], keepdims: bool) -> Any
     if keepdims:
         return y
     return np.reshape(y, tuple(s for i, s in enumerate(_shape(y)) if i not in axis))
+
+
+def _singular_norm(xt: Any, ord: Any, x: Any) -> Any:  # noqa: A002
+    """The nuclear norm or the largest/smallest singular value of the matrices on the
+    last two axes of ``xt`` (``x``: the operand, naming the engine)."""
+    rule = EXTREME_SINGULAR_VALUE.get(engine_name(x)) if ord != "nuc" else None
+    y = None if rule is None else rule(xt, ord == 2)
+    if y is None:
+        s = np.linalg.svd(xt, compute_uv=False)
+        # (dask's max takes no initial=; its matrices are never empty here)
+        kw = {} if plain_lazy(s) is not None else _MAX_INITIAL
+        y = np.sum(s, axis=-1) if ord == "nuc" else (
+            np.max(s, axis=-1, **kw) if ord == 2 else np.min(s, axis=-1))
+    return y
 
 
 def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:  # noqa: A002
@@ -656,7 +863,10 @@ def tensorsolve(a: Any, b: Any, axes: Any = None) -> Any:
 def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
     """``np.linalg.lstsq`` through ``pinv`` (differentiated at constant rank).
 
-    Returns ``(x, residuals, rank, s)`` as numpy does; ``rank`` is an int.
+    Returns ``(x, residuals, rank, s)`` as numpy does; ``rank`` is an int.  On lazy
+    (dask) data ``rank`` is a lazy 0-d integer array, as dask's own ``lstsq`` gives,
+    and a tall ``a`` gets its residuals whatever its rank (numpy gives an empty
+    array below full rank, which lazy data cannot be asked for), as dask's does.
     """
     for arr, extra in ((a, 0), (b, 1 if len(_shape(b)) == 1 else 0)):
         if len(_shape(arr)) + extra != 2:  # numpy's check and error (no stacks)
@@ -666,9 +876,15 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
     cutoff = np.finfo(_dtype(a)).eps * max(m, n) if rcond is None else rcond
     x = np.matmul(np.linalg.pinv(a, rcond=cutoff), b)
     s = np.linalg.svd(a, compute_uv=False)
-    sv = np.asarray(value(s))
-    rank = int(np.sum(sv > cutoff * sv[0])) if sv.size else 0
-    if rank == n and m > n:
+    lazy = plain_lazy(s)
+    if lazy is not None:
+        rank = np.sum(lazy > cutoff * lazy[0]) if lazy.size else 0
+        full = m > n
+    else:
+        sv = np.asarray(value(s))
+        rank = int(np.sum(sv > cutoff * sv[0])) if sv.size else 0
+        full = rank == n and m > n
+    if full:
         r = b - np.matmul(a, x)
         resid = np.sum(r * r, axis=0)
         if len(_shape(resid)) == 0:

@@ -36,6 +36,10 @@ Conventions (also in the README)
 * ``det`` and ``slogdet`` differentiate through a solve with ``A``: at a
   singular matrix they raise numpy's ``LinAlgError``.
 * ``pinv`` and ``lstsq`` are differentiated at constant rank.
+* Lazy (dask) data is never asked for its values (that computes it): ``cholesky``
+  is numpy's lower factor (dask's own is the upper one), ``det``, ``slogdet``,
+  ``eigh`` and ``pinv`` (which dask lacks) run blockwise, and where numpy data
+  raises :class:`DegenerateDerivativeError` the tangents come out nan when computed.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ import math
 import numpy as np
 
 from _exactdiff import linalg as _shared
+from _exactdiff.arrays import is_foreign_array, is_lazy
 from _exactdiff.messages import zero_singular_square
 from _exactdiff.statistics import as_dtype
 
@@ -104,7 +109,8 @@ def _apply(name, rule, args, **kw):
             tangents.append(a.dual)
             leads.append(_shape(a.dual)[:nd])
         else:
-            primals.append(a if isinstance(a, (_Number, np.ndarray)) else np.asarray(a))
+            primals.append(a if isinstance(a, (_Number, np.ndarray)) or is_foreign_array(a)
+                           else np.asarray(a))  # (np.asarray would compute a dask array)
             tangents.append(None)
     lead = np.broadcast_shapes(*leads) if nd else ()
     k = math.prod(lead)
@@ -272,6 +278,8 @@ def _gap_inverse(w, name, what, squared=False, need=None):
     Values repeat when their gap is below 8 n eps max|w| (unsquared in both cases).
     """
     wv = g.real_value(w)
+    if is_lazy(wv):
+        return _gap_inverse_lazy(w, wv, squared, need)
     n = wv.shape[-1]
     diff = wv[..., None, :] - wv[..., :, None]
     scale = np.max(np.abs(wv), axis=-1, keepdims=True, initial=0.0)[..., None]
@@ -301,6 +309,34 @@ def _gap_inverse(w, name, what, squared=False, need=None):
     if not squared:
         return f
     # off the diagonal and between distinct values, w[j] + w[i] >= |w[j] - w[i]| > 0
+    return f, 1.0 / (w[..., None, :] + w[..., :, None] + (1.0 - keep))
+
+
+def _gap_inverse_lazy(w, wv, squared, need):
+    """:func:`_gap_inverse` for lazy (dask) values, which are not asked whether they
+    repeat (that would compute them): F is nan where numpy data raises (a pair of
+    repeated values; with ``need`` an int, a pair with value ``need``) and 0 where it
+    drops a pair, so the derivative that does not exist comes out nan when the dask
+    array is computed."""
+    n = wv.shape[-1]
+    if n == 0:
+        f = np.zeros(_shape(wv) + (0,), dtype=wv.dtype)
+        return (f, f) if squared else f
+    diff = wv[..., None, :] - wv[..., :, None]
+    scale = np.max(np.abs(wv), axis=-1, keepdims=True)[..., None]
+    tol = 8 * n * np.finfo(wv.dtype).eps * scale
+    eye = np.eye(n, dtype=wv.dtype)
+    degenerate = (np.abs(diff) <= tol) & (eye == 0)
+    if isinstance(need, int):  # only value `need` must be simple; other pairs dropped
+        line = np.zeros((n, n), dtype=bool)
+        line[need, :] = line[:, need] = True
+        gone = np.where(line, np.nan, 0.0)
+    else:  # numpy's svd and eigh (raise), reverse's forward pass (nan marks)
+        gone = np.nan
+    keep = np.where(degenerate, gone, 1.0 - eye).astype(wv.dtype)
+    f = keep / (w[..., None, :] - w[..., :, None] + (1.0 - keep))
+    if not squared:
+        return f
     return f, 1.0 / (w[..., None, :] + w[..., :, None] + (1.0 - keep))
 
 
@@ -377,14 +413,25 @@ def _trace_solve(a, ta):
 
 
 def _det_rule(p, t):
+    if is_lazy(p[0]):  # dask: det and its gradient blockwise, lazily (dask has no det)
+        d = _shared.lazy_det(p[0])
+        return ((d, np.sum(_shared.lazy_det_gradient(p[0]) * t[0], axis=(-2, -1))),)
     d = np.linalg.det(p[0])
+    if _shared.plain_lazy(p[0]) is not None:  # a second derivative on dask data
+        degenerate = _shared.det_decision(p[0])  # (one compute: dask's det computes)
+    else:
+        degenerate = _shared.det_out_of_range(p[0], d) or _shared.det_degenerate(p[0])
     # (nearly) singular, or det under/overflowed: d det = sum(cofactors * da)
-    if _shared.det_out_of_range(p[0], d) or _shared.det_degenerate(p[0]):
+    if degenerate:
         return ((d, np.sum(_shared.det_cofactors(p[0]) * t[0], axis=(-2, -1))),)
     return ((d, d * _trace_solve(p[0], t[0])),)
 
 
 def _slogdet_rule(p, t):
+    if is_lazy(p[0]):  # (dask has no slogdet: lazily, blockwise)
+        sign, logdet = _shared.lazy_slogdet(p[0])
+        tangent = np.sum(_shared.lazy_inv_t(p[0]) * t[0], axis=(-2, -1))
+        return ((sign, None), (logdet, tangent))
     sign, logdet = np.linalg.slogdet(p[0])
     return ((g.real_value(sign), None), (logdet, _trace_solve(p[0], t[0])))
 
@@ -393,7 +440,7 @@ def _cholesky_rule(p, t, upper=False):
     a, ta = p[0], t[0]
     # upper: the lower factor of a^T, which reads a's upper triangle (numpy < 2 has no
     # upper=); an inner level reads the same triangle
-    low = np.linalg.cholesky(_swap(a) if upper else a)
+    low = _shared.cholesky_lower(_swap(a) if upper else a)  # (dask's default is upper)
     s1 = _sym(ta, lower=not upper)
     y = _solve_stack(low, s1)                 # L^-1 S
     z = _solve_stack(low, _swap(y))           # L^-1 S L^-T
@@ -407,7 +454,8 @@ def _cholesky_rule(p, t, upper=False):
 
 def _eigh_rule(p, t, UPLO="L"):
     a, ta = p[0], t[0]
-    w, v = np.linalg.eigh(a, UPLO)
+    # (dask has no eigh: it computes the array; blockwise here, lazily)
+    w, v = _shared.lazy_eigh(a, UPLO) if is_lazy(a) else np.linalg.eigh(a, UPLO)
     x = np.matmul(np.matmul(_swap(v), _sym(ta, UPLO.upper() == "L")), v)
     tw = np.diagonal(x, axis1=-2, axis2=-1)
     f = _gap_inverse(w, "eigh", "eigenvalues")
@@ -418,7 +466,7 @@ def _eigh_rule(p, t, UPLO="L"):
 def _eigvalsh_rule(p, t, UPLO="L"):
     a, ta = p[0], t[0]
     try:  # the vectors' derivatives only matter at second order (a is a number then)
-        w, v = np.linalg.eigh(a, UPLO)
+        w, v = _shared.lazy_eigh(a, UPLO) if is_lazy(a) else np.linalg.eigh(a, UPLO)
     except DegenerateDerivativeError:
         raise DegenerateDerivativeError(
             "numpy.linalg.eigvalsh: repeated eigenvalues (equal to working precision): "
@@ -473,19 +521,27 @@ def _svd_rule(p, t, full_matrices=True, compute_uv=True, need=None):
     partial = isinstance(need, int) or need == "lenient"
     u, s, vh = _svd_vectors(a, "values" if partial else need)
     v = _swap(vh)
+    flag = None
     f, h = _gap_inverse(s, "svd", "singular values", squared=True,
                         need=need if partial else None)
     sv = g.real_value(s)
     if partial:  # only some columns are used: column `need` must be nonzero if m != n
-        if need != "lenient":
+        if need != "lenient" and not is_lazy(sv):  # (lazy: a zero gives inf below)
             _check_rank(sv[..., need:need + 1], m != n)
         # the other columns: no division by their (near) zeros, whose tangents are unused
         # (lenient: the exact zeros, where reverse mode's backward pass raises for m != n)
         small = sv == 0 if need == "lenient" else \
             sv <= 8 * max(m, n) * np.finfo(sv.dtype).eps * sv[..., :1]
-        if need != "lenient":
+        if need != "lenient" and is_lazy(sv):  # (dask arrays are not written in place)
+            small = small & (np.arange(sv.shape[-1]) != need)
+        elif need != "lenient":
             small[..., need] = False
         zero = small.astype(sv.dtype)[..., None, :]  # as row = s[..., None, :]
+    elif is_lazy(sv):  # not asked (that computes): a zero value of a non-square matrix
+        # divides by 0 below; one of a square matrix marks the vectors' tangents nan
+        zero = 0.0
+        if need is None and m == n and m > 0:
+            flag = sv[..., -1] <= 8 * n * np.finfo(sv.dtype).eps * sv[..., 0]
     else:
         _check_rank(s, m != n)
         if need is None and m == n:
@@ -503,6 +559,8 @@ def _svd_rule(p, t, full_matrices=True, compute_uv=True, need=None):
         tu = tu + (np.matmul(ta, v) - np.matmul(u, dp)) / (row + zero)
     elif n > m:
         tv = tv + (np.matmul(_swap(ta), u) - np.matmul(v, dpt)) / (row + zero)
+    if flag is not None:
+        tu, tv = (_shared.nan_where(flag[..., None, None], x) for x in (tu, tv))
     return ((u, tu), (s, ts), (vh, _swap(tv)))
 
 
@@ -528,8 +586,12 @@ def _extreme_singular_value(x, largest):
     k = min(_shape(x)[-2:])
     if math.prod(_shape(x)) == 0:
         return None
-    sv = np.linalg.svd(_shared._plain(x), compute_uv=False)
     index = 0 if largest else k - 1
+    if _shared.plain_lazy(x) is not None:
+        # lazy: not asked whether that value repeats (that computes); if it does, its
+        # derivatives come out nan (see _gap_inverse_lazy) where numpy data raises
+        return _apply("svd", _extreme_rule, (x,), index=index)[0]
+    sv = np.linalg.svd(_shared._plain(x), compute_uv=False)
     if k > 1:
         near = sv[..., 1] if largest else sv[..., k - 2]
         top = sv[..., :1] if sv.size else 0.0
@@ -553,7 +615,17 @@ def _check_rank(s, rectangular):
 def _qr_square(q, r, ta):
     """Tangents of Q (m x n) and R (n x n) for A = QR with m >= n."""
     m, n = _shape(q)[-2:]
-    _shared.qr_rank_check(g.real_value(r), m > n)
+    rv = g.real_value(r)
+    if is_lazy(rv):  # not asked (that computes): a rank deficiency marks the tangents nan
+        flag = _shared.qr_rank_deficient(rv, m > n)[..., None, None]
+        return tuple(_shared.nan_where(flag, x) for x in _qr_tangents(q, r, ta))
+    _shared.qr_rank_check(rv, m > n)
+    return _qr_tangents(q, r, ta)
+
+
+def _qr_tangents(q, r, ta):
+    """:func:`_qr_square` after its rank check."""
+    m, n = _shape(q)[-2:]
     if m > n:
         c = _swap(_solve_stack(_swap(r), _swap(ta)))       # dA R^-1
         mm = np.matmul(_swap(q), c)                          # Q^T dA R^-1
@@ -601,7 +673,9 @@ def _qr_rule(p, t, mode="reduced"):
 
 def _pinv_rule(p, t, **kw):
     a, ta = p[0], t[0]
-    pa = np.linalg.pinv(a, **kw)
+    # (dask has no pinv: a 2-d matrix's, lazily, from dask's svd)
+    pa = _shared.lazy_pinv(a, **kw) if is_lazy(a) and a.ndim == 2 else \
+        np.linalg.pinv(a, **kw)
     m, n = _shape(a)[-2:]
     tat = _swap(ta)
     out = -np.matmul(np.matmul(pa, ta), pa)

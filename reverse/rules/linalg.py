@@ -20,7 +20,9 @@ values raise :class:`DegenerateDerivativeError` when the cotangent needs them
 singular vectors of a zero singular value of a square matrix (they flip sign as it
 crosses zero); ``det`` and
 ``slogdet`` raise ``LinAlgError`` at singular matrices; ``pinv`` and ``lstsq``
-are differentiated at constant rank.
+are differentiated at constant rank.  On lazy (dask) data nothing asks the values
+(that computes them): where numpy data raises :class:`DegenerateDerivativeError`
+the gradient comes out nan when it is computed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from _exactdiff import linalg as _shared
+from _exactdiff.arrays import is_foreign_array, is_lazy, plain_array
 from _exactdiff.messages import zero_singular_square
 from _exactdiff.statistics import as_dtype
 
@@ -105,10 +108,16 @@ def _gap_inverse(w: Any, squared: bool = False) -> tuple[Any, np.ndarray]:
     w[i]**2)``, never formed: squares of singular values near 1e-300 underflow
     (distinct values looked repeated), near 1e300 overflow.  Values repeat when their
     gap is below 8 n eps max|w| (unsquared in both cases)."""
-    wv = np.asarray(_value(w))
+    wv = _value(w)
+    lazy = is_lazy(wv)  # dask: not asked (that computes); the mask stays lazy
+    if not lazy:
+        wv = np.asarray(wv)
     n = wv.shape[-1]
     diff = wv[..., None, :] - wv[..., :, None]
-    scale = np.max(np.abs(wv), axis=-1, keepdims=True, initial=0.0)[..., None]
+    if lazy:  # (dask's max takes no initial=)
+        scale = np.max(np.abs(wv), axis=-1, keepdims=True)[..., None] if n else 0.0
+    else:
+        scale = np.max(np.abs(wv), axis=-1, keepdims=True, initial=0.0)[..., None]
     tol = 8 * n * np.finfo(wv.dtype).eps * scale
     eye = np.eye(n, dtype=wv.dtype)
     degenerate = (np.abs(diff) <= tol) & (eye == 0)
@@ -122,7 +131,7 @@ def _gap_inverse(w: Any, squared: bool = False) -> tuple[Any, np.ndarray]:
 
 
 def _check_degenerate(degenerate: np.ndarray, inner: Any, name: str, what: str,
-                      *cotangents: Any) -> None:
+                      *cotangents: Any) -> Any:
     """Raise where the result depends on vectors of a repeated value.
 
     ``inner`` couples the vectors of two repeated values (its entries there would be
@@ -134,9 +143,18 @@ def _check_degenerate(degenerate: np.ndarray, inner: Any, name: str, what: str,
     the repeated pair but jumps from 1 to 0.707 when ``A[0, 1]`` moves; a zero there
     made it 0). So any nonzero cotangent on such a vector raises, as forward mode does
     whenever the vectors are formed at repeated values.
+
+    Lazy (dask) ``degenerate``: nothing is asked (that computes); returns the lazy
+    condition instead, for :func:`_marked` (None on numpy data).
     """
+    if is_lazy(degenerate):
+        repeated = np.expand_dims(np.any(degenerate, axis=-2), -2)
+        flag = _touches_lazy(degenerate, inner)
+        for g in cotangents:
+            flag = flag | _touches_lazy(repeated, g)
+        return flag
     if not degenerate.any():
-        return
+        return None
     bad = _touches(degenerate, inner)
     repeated = np.expand_dims(np.any(degenerate, axis=-2), -2)  # columns of repeated values
     for g in cotangents:
@@ -147,6 +165,28 @@ def _check_degenerate(degenerate: np.ndarray, inner: Any, name: str, what: str,
             "derivative of the corresponding vectors does not exist there"
             + ("; use np.linalg.eigvalsh for eigenvalues only" if name == "eigh" else
                "; use np.linalg.svd(a, compute_uv=False) for singular values only"))
+    return None
+
+
+def _touches_lazy(mask: Any, g: Any) -> Any:
+    """:func:`_touches` as a lazy boolean (dask data: nothing is asked)."""
+    flag = None
+    for p in _parts(g):
+        t = np.any(np.where(mask, p, 0) != 0)
+        flag = t if flag is None else flag | t
+    return flag
+
+
+def _either(flag: Any, other: Any) -> Any:
+    """The lazy conditions ``flag | other`` (None: no condition)."""
+    return other if flag is None else flag if other is None else flag | other
+
+
+def _marked(flag: Any, ga: Any) -> Any:
+    """``ga`` with nan where the lazy condition ``flag`` holds: where numpy data raises
+    :class:`DegenerateDerivativeError`, the gradient of lazy data comes out nan when it
+    is computed (one condition for the whole stack, as numpy data's error is)."""
+    return ga if flag is None else _shared.nan_where(flag, ga)
 
 
 def _parts(x: Any) -> list:
@@ -155,7 +195,7 @@ def _parts(x: Any) -> list:
         x = x.data
     if _value(x) is not x and hasattr(x, "_parts"):
         return [q for p in x._parts() for q in _parts(p)]
-    return [np.asarray(x)]
+    return [plain_array(x)]  # (a dask part stays lazy)
 
 
 def _touches(mask: np.ndarray, g: Any) -> bool:
@@ -209,6 +249,8 @@ def _as_operand(x: Any) -> Any:
     v = _value(x)
     if v is not x:  # a hyperdual number
         return x
+    if is_foreign_array(x):  # (np.asarray would compute a dask array)
+        return plain_array(x, _dtype(x))
     return np.asarray(x, dtype=_dtype(np.asarray(x)))
 
 
@@ -344,19 +386,30 @@ def _eye_times(c: Any, a: Any) -> Any:
 class Det(Function):
     """``np.linalg.det(a)``; backward ``gy det(a) a^-T`` by one solve with ``a^T``."""
 
-    __slots__ = ("lu",)
+    __slots__ = ("lu", "degenerate")
 
     def forward(self, a: Any) -> Any:
+        self.degenerate = None  # (lazy data at second order: decided once, in backward)
         self.lu = _lu(a) if _plain_matrix(a) else None
         if self.lu is not None:  # the factors give the value too (numpy's det is the same)
             d = self.lu[0].diagonal()
             swaps = np.count_nonzero(self.lu[1] != np.arange(d.shape[0]))
             return np.asarray(np.prod(d) * (-1.0 if swaps % 2 else 1.0), dtype=d.dtype)
+        if is_lazy(a):  # dask has no det (it computes the array): blockwise, lazily
+            return _shared.lazy_det(a)
         return np.linalg.det(a)
 
     def backward(self, gy: Any, y: Any, a: Any) -> Any:
+        if is_lazy(a):  # numpy's cofactor/inverse choice, made blockwise when computed
+            return np.expand_dims(np.expand_dims(gy, -1), -1) * _shared.lazy_det_gradient(a)
+        if _shared.plain_lazy(a) is not None:  # a second derivative on dask data
+            if self.degenerate is None:  # (one compute, for every backward pass: dask's
+                self.degenerate = _shared.det_decision(a)  # own det computes)
+            degenerate = self.degenerate
+        else:
+            degenerate = _shared.det_out_of_range(a, y) or _shared.det_degenerate(a, self.lu)
         # (nearly) singular, or det(a) = y under/overflowed: gy times the cofactors
-        if _shared.det_out_of_range(a, y) or _shared.det_degenerate(a, self.lu):
+        if degenerate:
             return np.expand_dims(np.expand_dims(gy, -1), -1) * _shared.det_cofactors(a)
         if self.lu is not None and type(a) is np.ndarray and _raw(gy):
             return (gy * y) * _lu_inv_t(self.lu)
@@ -373,13 +426,16 @@ class Slogdet(Function):
         if self.lu is not None:
             self.sign, logdet = _lu_slogdet(self.lu)
             return logdet
-        sign, logdet = np.linalg.slogdet(a)
+        # (dask has no slogdet: it computes the array; blockwise here, lazily)
+        sign, logdet = _shared.lazy_slogdet(a) if is_lazy(a) else np.linalg.slogdet(a)
         self.sign = _value(sign)
         return logdet
 
     def backward(self, gy: Any, y: Any, a: Any) -> Any:
         if self.lu is not None and type(a) is np.ndarray and _raw(gy):
             return gy * _lu_inv_t(self.lu)
+        if is_lazy(a):  # a^-T blockwise, lazily (dask's solve needs square chunks)
+            return np.expand_dims(np.expand_dims(gy, -1), -1) * _shared.lazy_inv_t(a)
         return np.linalg.solve(_swap(a), _eye_times(gy, a))
 
 
@@ -392,9 +448,10 @@ class Cholesky(Function):
         self.upper = bool(upper)
 
     def forward(self, a: Any) -> Any:
+        # (dask's np.linalg.cholesky gives the upper factor: numpy's lower one is asked)
         if self.upper:  # the lower factor of a^T reads a's upper triangle (numpy < 2)
-            return _swap(np.linalg.cholesky(_swap(a)))
-        return np.linalg.cholesky(a)
+            return _swap(_shared.cholesky_lower(_swap(a)))
+        return _shared.cholesky_lower(a)
 
     def backward(self, gy: Any, y: Any, a: Any) -> Any:
         low, gl = (_swap(y), _swap(gy)) if self.upper else (y, gy)
@@ -417,6 +474,8 @@ class Eigh(Function):
         self.uplo = uplo
 
     def forward(self, a: Any) -> Any:
+        if is_lazy(a):  # dask has no eigh (it computes the array): blockwise, lazily
+            return _shared.lazy_eigh_packed(a, self.uplo)
         w, v = np.linalg.eigh(a, self.uplo)
         return np.concatenate([np.expand_dims(w, -2), v], axis=-2)
 
@@ -425,12 +484,13 @@ class Eigh(Function):
         gw, gv = gy[..., 0, :], gy[..., 1:, :]
         f, degenerate = _gap_inverse(w)
         inner = np.matmul(_swap(v), gv)
-        _check_degenerate(degenerate, inner, "eigh", "eigenvalues", gv)
+        # (lazy data: the condition, not asked; nan where numpy data raises)
+        flag = _check_degenerate(degenerate, inner, "eigh", "eigenvalues", gv)
         mid = _diag_embed(gw) + f * inner
-        if isinstance(gy, Variable) and degenerate.any():
+        if isinstance(gy, Variable) and (flag is not None or degenerate.any()):
             mid = mid + _RepeatedVectorsMark(degenerate)(gv)
         p = np.matmul(np.matmul(v, mid), _swap(v))
-        return _sym_adjoint(p, lower=self.uplo.upper() == "L")
+        return _marked(flag, _sym_adjoint(p, lower=self.uplo.upper() == "L"))
 
 
 class SVD(Function):
@@ -457,6 +517,8 @@ class SVD(Function):
         m, n = _shape(a)[-2:]
         u, s, vh = _unpack_svd(y, m, n)
         gu, gs, gvh = _unpack_svd(gy, m, n)
+        if is_lazy(_value(s)):
+            return _svd_backward_lazy(gy, y, a, u, s, vh, gu, gs, gvh)
         (f, h), degenerate = _gap_inverse(s, squared=True)
         if _dual_data(a) and degenerate.any():
             u, vh = _unmarked_vectors(u, vh, degenerate, gu, gs, gvh)
@@ -497,6 +559,61 @@ class SVD(Function):
             proj = gv - np.matmul(v, np.matmul(vh, gv))
             ga = ga + np.matmul(u, _swap(proj / row))
         return ga
+
+
+def _svd_backward_lazy(gy: Any, y: Any, a: Any, u: Any, s: Any, vh: Any, gu: Any, gs: Any,
+                       gvh: Any) -> Any:
+    """:meth:`SVD.backward` on lazy (dask) values: the same gradient, but no check asks
+    the values (that computes them); where numpy data raises
+    :class:`DegenerateDerivativeError` the gradient is nan (:func:`_marked`)."""
+    m, n = _shape(a)[-2:]
+    (f, h), degenerate = _gap_inverse(s, squared=True)
+    rep = np.any(degenerate, axis=-2)  # the repeated values' columns of U, rows of Vh
+    flag = None
+    dual = _dual_data(a)
+    if dual:  # the nan marks of the forward pass (see _unmarked_vectors)
+        for g in (gu, gs, gvh):
+            for p in _parts(g)[1:]:
+                flag = _either(flag, np.any(np.isnan(p)))
+        u = np.where(np.expand_dims(rep, -2), _value(u), u)
+        vh = np.where(np.expand_dims(rep, -1), _value(vh), vh)
+    v, gv = _swap(vh), _swap(gvh)
+    ju = np.matmul(_swap(u), gu)
+    ju = ju - _swap(ju)
+    jv = np.matmul(vh, gv)
+    jv = jv - _swap(jv)
+    flag = _either(flag, _check_degenerate(degenerate, ju, "svd", "singular values", gu, gv))
+    flag = _either(flag, _check_degenerate(degenerate, jv, "svd", "singular values"))
+    if dual:
+        lines = np.expand_dims(rep, -1) | np.expand_dims(rep, -2)
+        flag = _either(flag, _touches_lazy(rep, gs) | _touches_lazy(lines, ju)
+                       | _touches_lazy(lines, jv))
+    sv = _value(s)
+    if m == n and n > 0:  # _check_zero_singular's condition
+        zero = sv <= 8 * n * np.finfo(sv.dtype).eps * sv[..., :1]
+        parts = _parts(gu) + _parts(gv)
+        scale = None
+        for p in parts + [q * np.max(sv) for q in _parts(gs)]:
+            big = np.max(np.abs(p)) if p.size else 0.0
+            scale = big if scale is None else np.maximum(scale, big)
+        tol = 8 * n * np.finfo(sv.dtype).eps * scale
+        cols = np.expand_dims(zero, -2)
+        for p in parts:
+            flag = _either(flag, np.any(np.abs(np.where(cols, p, 0)) > tol))
+    elif min(m, n) > 0:  # a zero singular value of a non-square matrix
+        flag = _either(flag, np.any(sv[..., -1] == 0))
+    row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
+    mid = (f * ju) * (row * h) + _diag_embed(gs) + (col * h) * (f * jv)
+    if isinstance(gy, Variable):
+        mid = mid + _RepeatedVectorsMark(degenerate)(gu, gv)
+    ga = np.matmul(np.matmul(u, mid), vh)
+    if m > n:
+        proj = gu - np.matmul(u, np.matmul(_swap(u), gu))
+        ga = ga + np.matmul(proj / row, vh)
+    elif n > m:
+        proj = gv - np.matmul(v, np.matmul(vh, gv))
+        ga = ga + np.matmul(u, _swap(proj / row))
+    return _marked(flag, ga)
 
 
 class _RepeatedVectorsMark(Function):
@@ -592,8 +709,18 @@ def _unpack_qr(packed: Any, m: int, n: int) -> tuple[Any, Any]:
 
 def _qr_square_backward(q: Any, r: Any, gq: Any, gr: Any) -> Any:
     m, n = _shape(q)[-2:]
+    rv = _value(r)
+    if is_lazy(rv):  # not asked (that computes): a rank deficiency gives nan
+        flag = _shared.qr_rank_deficient(rv, m > n)[..., None, None]
+        return _shared.nan_where(flag, _qr_square_gradient(q, r, gq, gr))
+    _shared.qr_rank_check(np.asarray(rv), m > n)
+    return _qr_square_gradient(q, r, gq, gr)
+
+
+def _qr_square_gradient(q: Any, r: Any, gq: Any, gr: Any) -> Any:
+    """:func:`_qr_square_backward` after its rank check."""
+    m, n = _shape(q)[-2:]
     dt = _dtype(r)
-    _shared.qr_rank_check(np.asarray(_value(r)), m > n)
     if m > n:
         w = np.matmul(gr, _swap(r)) - np.matmul(_swap(q), gq)
         z = w * _tri(n, dt, lower=False) + _swap(w) * _tri(n, dt, lower=True, strict=True)
@@ -623,6 +750,8 @@ class Pinv(Function):
         self.kw = kw
 
     def forward(self, a: Any) -> Any:
+        if is_lazy(a) and a.ndim == 2:  # (dask has no pinv: from dask's svd, lazily)
+            return _shared.lazy_pinv(a, **self.kw)
         return np.linalg.pinv(a, **self.kw)
 
     def backward(self, gy: Any, y: Any, a: Any) -> Any:
