@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ._common import float_dtype, is_traced, value
+from .arrays import is_foreign_array, is_lazy, plain_array
 from .statistics import (
     _arr,
     _axes,
@@ -38,6 +40,9 @@ from .statistics import (
     _std_rescale,
     _where_mask,
     as_dtype,
+    blockwise_weights,
+    holds,
+    lazy_std,
     mark_no_dof,
     quantile_method,
     quantile_position,
@@ -53,7 +58,8 @@ def _kd(keepdims: Any) -> bool:
 
 
 def _nan_mask(a: Any) -> np.ndarray:
-    return np.isnan(np.asarray(value(a)))
+    # (dask data: a lazy mask, which the rules apply without asking where it holds)
+    return np.isnan(plain_array(value(a)))
 
 
 def _all_nan_warning(what: str) -> None:
@@ -79,7 +85,7 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
         nan = nan | ~_where_mask("nanvar", where, nan.shape)  # left out as a NaN is
     ax = None if axis is None else _axes(axis, nan.ndim)
     count = np.sum(~nan, axis=ax, keepdims=True)
-    if nan.any():
+    if holds(nan):
         clean = np.where(nan, 0.0, a)
         # (an all-NaN slice: its mean is not used, so no 0/0 and no warning of it)
         m = np.sum(clean, axis=ax, keepdims=True) / np.maximum(count, 1).astype(
@@ -92,8 +98,10 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
     if not keep:
         denom = np.reshape(denom, np.shape(value(ss)))
     bad = denom <= 0
-    if np.any(bad):
-        _all_nan_warning("Degrees of freedom <= 0 for slice.")
+    lazy = is_foreign_array(bad)  # (dask: the marks applied by the lazy mask, no warning)
+    if lazy or np.any(bad):
+        if not lazy:
+            _all_nan_warning("Degrees of freedom <= 0 for slice.")
         # numpy's value nan, and no derivative: nan (a constant nan gave derivative 0)
         # (ss * nan on the bad slices only: the value nan that carries ss's dependence
         # to no_derivative's mark, and no 0 * nan in the others' reverse pass)
@@ -119,12 +127,16 @@ def nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
         return nanstd(_arr(a) * scale[0], axis, dtype, out, ddof, keepdims, where=where,
                       mean=mean if given is None else given * scale[0],
                       correction=correction) * scale[1]
-    if is_traced(v) and not np.isfinite(np.asarray(value(v))).all():
+    pv = value(v)
+    if is_lazy(pv):
+        return lazy_std(v, pv, a, axis, ddof, keepdims, None if where is _NO else where,
+                        None if correction is _NO else correction, skip_nan=True)
+    if is_traced(v) and not np.isfinite(np.asarray(pv)).all():
         # sqrt'(nan) would hide nanvar's nan derivatives from reverse's backward pass
         return mark_no_dof(np.sqrt(v), a, axis, ddof, keepdims,
                            None if where is _NO else where,
                            None if correction is _NO else correction, skip_nan=True)
-    zero = np.asarray(value(v)) == 0
+    zero = np.asarray(pv) == 0
     if not zero.any():
         return np.sqrt(v)
     return np.where(zero, 0.0, np.sqrt(np.where(zero, 1.0, v)))
@@ -141,16 +153,17 @@ def _extremum(name: str, fill: float, reduce: Any) -> Any:
         keep = _kd(keepdims)
         nan = _nan_mask(a)
         extra = {k: v for k, v in (("initial", initial), ("where", where)) if v is not _NO}
-        if not nan.any():
+        if not holds(nan):
             return reduce(a, axis=axis, keepdims=keep, **extra)
         ax = None if axis is None else _axes(axis, nan.ndim)
         clean = np.where(nan, fill, a)
         r = reduce(clean, axis=ax, keepdims=keep, **extra)
         valid = ~nan if "where" not in extra else ~nan & np.broadcast_to(
-            np.asarray(extra["where"]), nan.shape)
+            plain_array(extra["where"]), nan.shape)
         empty = ~np.any(valid, axis=ax, keepdims=keep)
-        if "initial" not in extra and np.any(empty):
-            _all_nan_warning("All-NaN slice encountered")
+        if "initial" not in extra and holds(empty):
+            if not is_foreign_array(empty):  # (dask: not asked, no warning)
+                _all_nan_warning("All-NaN slice encountered")
             return np.where(empty, np.nan, r)
         return r
     impl.__name__ = name
@@ -170,7 +183,7 @@ def nanprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
     a = as_dtype("nanprod", _arr(a), dtype)
     nan = _nan_mask(a)
     extra = {k: v for k, v in (("initial", initial), ("where", where)) if v is not _NO}
-    clean = np.where(nan, 1.0, a) if nan.any() else a
+    clean = np.where(nan, 1.0, a) if holds(nan) else a
     return np.prod(clean, axis=axis, keepdims=_kd(keepdims), **extra)
 
 
@@ -179,7 +192,7 @@ def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> A
     _reject("nancumsum", out=out)
     a = as_dtype("nancumsum", _arr(a), dtype)
     nan = _nan_mask(a)
-    return np.cumsum(np.where(nan, 0.0, a) if nan.any() else a, axis=axis)
+    return np.cumsum(np.where(nan, 0.0, a) if holds(nan) else a, axis=axis)
 
 
 def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
@@ -187,7 +200,7 @@ def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> 
     _reject("nancumprod", out=out)
     a = as_dtype("nancumprod", _arr(a), dtype)
     nan = _nan_mask(a)
-    return np.cumprod(np.where(nan, 1.0, a) if nan.any() else a, axis=axis)
+    return np.cumprod(np.where(nan, 1.0, a) if holds(nan) else a, axis=axis)
 
 
 # ---------------------------------------------------------------------------------
@@ -218,6 +231,11 @@ def _weights(r: np.ndarray, q: float, axes: tuple, method: str) -> tuple:
     return w.astype(r.dtype if r.dtype.kind == "f" else float), empty.reshape(lead)
 
 
+def _weights_only(r: np.ndarray, q: float, axes: tuple, method: str) -> np.ndarray:
+    """:func:`_weights`'s weights alone (a block of dask data)."""
+    return _weights(r, q, axes, method)[0]
+
+
 def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None,
                 overwrite_input: bool = False, method: str = "linear",
                 keepdims: Any = False, *, weights: Any = None,
@@ -227,7 +245,10 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None,
     method = quantile_method("nanquantile", method, interpolation, q)
     keep = _kd(keepdims)
     a = _arr(a)
-    r = np.asarray(value(a))
+    r = value(a)
+    lazy = is_lazy(r)  # (dask: the weights from its blocks, lazily)
+    if not lazy:
+        r = np.asarray(r)
     axes = _axes(axis, r.ndim)
     qa = np.asarray(q, dtype=float)
     if np.any((qa < 0) | (qa > 1)):
@@ -235,10 +256,15 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None,
     res = []
     warned = False
     for qq in qa.reshape(-1):
-        w, empty = _weights(r, float(qq), axes, method)
+        if lazy:
+            w = blockwise_weights(r, axes, functools.partial(
+                _weights_only, q=float(qq), axes=axes, method=method))
+            empty = np.all(np.isnan(r), axis=axes)
+        else:
+            w, empty = _weights(r, float(qq), axes, method)
         s = np.sum(w * np.where(w != 0, a, 0.0), axis=axes, keepdims=keep)
-        if empty.any():
-            if not warned:
+        if holds(empty):
+            if not warned and not lazy:  # (dask: not asked, no warning)
                 _all_nan_warning("All-NaN slice encountered")
                 warned = True
             if keep:

@@ -42,19 +42,35 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ._common import float_dtype, is_traced, scalar_axis, shape_of, value
+from .arrays import is_foreign_array, is_lazy, may_hold, plain_array
 
 _plain = value
 _is_engine = is_traced
+_ndarray = np.ndarray
+
+
+def holds(mask: Any) -> bool:
+    """Whether a branch mask may hold somewhere: ``mask.any()`` on numpy data (first, no
+    dispatch), True on a dask array, whose values are not asked for (the rule then
+    applies the branch by the lazy mask): :func:`_exactdiff.arrays.may_hold`."""
+    return bool(mask.any()) if type(mask) is _ndarray else may_hold(mask)
 
 
 def _arr(x: Any) -> Any:
-    return x if _is_engine(x) else np.asarray(x, dtype=np.result_type(np.asarray(x), 1.0))
+    if _is_engine(x):
+        return x
+    if is_foreign_array(x):  # a dask constant (weights, mean=, y): lazy, in a float dtype
+        dt = np.result_type(x.dtype, 1.0)
+        return x if x.dtype == dt else x.astype(dt)
+    return np.asarray(x, dtype=np.result_type(np.asarray(x), 1.0))
 
 
 def _shape_of(x: Any) -> tuple:
@@ -123,6 +139,12 @@ def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         d = np.where(mask, a - m, 0.0)
         ss = np.sum(d * d, axis=ax, keepdims=keepdims)
         denom = cnt - ddof if keepdims else np.reshape(cnt - ddof, _shape_of(ss))
+        if is_foreign_array(denom):
+            # a dask mask: the counts are not asked for, the general form by lazy masks
+            # (no warning of a slice with n - ddof <= 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = ss / np.maximum(denom, 0).astype(dt)
+            return mark_no_dof(r, a, axis, ddof, keepdims, where)
         if np.all(denom > 0):
             return ss / denom.astype(dt)
     if np.any(denom <= 0):
@@ -149,7 +171,7 @@ class SliceMap:
     def reach(self, mask: Any) -> np.ndarray:
         """Result-shaped: the slices in which ``mask`` (data-shaped) holds at a
         counted entry."""
-        return np.any(np.asarray(mask, dtype=bool) & self.counted, axis=self.axis,
+        return np.any(plain_array(mask, bool) & self.counted, axis=self.axis,
                       keepdims=self.keepdims)
 
     def kept_shape(self) -> tuple:
@@ -159,7 +181,7 @@ class SliceMap:
 
     def spread(self, sel: Any) -> np.ndarray:
         """Data-shaped: the counted entries of the slices ``sel`` (result-shaped) selects."""
-        sel = np.reshape(np.asarray(sel, dtype=bool), self.kept_shape())
+        sel = np.reshape(plain_array(sel, bool), self.kept_shape())
         return np.broadcast_to(sel, self.counted.shape) & self.counted
 
 
@@ -170,7 +192,7 @@ def _moves(x: Any) -> np.ndarray:
     while is_traced(x) and hasattr(x, "data"):  # a reverse Variable: its data
         x = x.data
     if not is_traced(x):
-        return np.asarray(x) != 0
+        return (x if is_foreign_array(x) else np.asarray(x)) != 0  # (dask: lazy)
     if hasattr(x, "coef"):  # a Taylor series: any coefficient (the leading axis)
         return np.any(_moves(x.coef), axis=0)
     parts = x._parts()
@@ -197,8 +219,8 @@ def no_derivative(r: Any, bad: Any, src: Any, slices: SliceMap) -> Any:
     ``mark``'s own differentiable output and from ``src``.  Built on hyperdual's
     ``custom_jvp`` (reverse bridges it), imported here only when it is needed: a
     traced value with such a slice."""
-    bad = np.asarray(bad, dtype=bool)
-    if not is_traced(r) or not bad.any():
+    bad = plain_array(bad, bool)  # (a dask mask: not asked, the marks applied lazily)
+    if not is_traced(r) or not holds(bad):
         return r
     from hyperdual.custom import custom_jvp
 
@@ -219,7 +241,7 @@ def no_derivative(r: Any, bad: Any, src: Any, slices: SliceMap) -> Any:
             moved = moved | slices.reach(_moves(ts))
         out = t * np.where(bad, np.where(moved, np.nan, 0.0), 1.0)
         hit = bad & moved
-        if hit.any():
+        if holds(hit):
             # r's tangent may be a constant 0 (then so is its derivative): y * nan
             # carries the nan to the next order too
             out = out + np.where(hit, y * np.nan, 0.0)
@@ -256,7 +278,7 @@ def mark_no_dof(r: Any, a: Any, axis: Any, ddof: Any, keepdims: Any, where: Any,
         ddof = correction
     shape = _shape_of(a)
     if skip_nan or not (where is None or where is np._NoValue or where is True):
-        counted = _counted(np.asarray(_plain(a)), where, skip_nan)
+        counted = _counted(plain_array(_plain(a)), where, skip_nan)  # (dask: lazy)
     else:  # every entry counts: the data (dask's, uncomputed) need not be read
         counted = np.ones(shape, dtype=bool)
     ax = None if axis is None else _axes(axis, len(shape))
@@ -276,11 +298,12 @@ def _given_mean(mean: Any) -> Any:
 
 
 def _where_mask(name: str, where: Any, shape: tuple) -> np.ndarray:
-    """numpy's ``where=`` of ``name``: a constant boolean mask broadcast to ``shape``."""
+    """numpy's ``where=`` of ``name``: a constant boolean mask broadcast to ``shape``
+    (a dask mask stays lazy)."""
     if is_traced(where):
         raise TypeError(f"numpy.{name}: where= must be a constant mask, not a "
                         "differentiated value (hyperdual and reverse)")
-    return np.broadcast_to(np.asarray(where, dtype=bool), shape)
+    return np.broadcast_to(plain_array(where, bool), shape)
 
 
 def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
@@ -297,15 +320,35 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
         return std(_arr(a) * scale[0], axis, dtype, out, ddof, keepdims, where=where,
                    mean=mean if given is None else given * scale[0],
                    correction=correction) * scale[1]
-    if is_traced(v) and not np.isfinite(np.asarray(_plain(v))).all():
+    pv = _plain(v)
+    if is_lazy(pv):
+        return lazy_std(v, pv, a, axis, ddof, keepdims, where, correction)
+    if is_traced(v) and not np.isfinite(np.asarray(pv)).all():
         # sqrt'(inf) = 0 would hide var's nan derivatives from reverse's backward pass
         return mark_no_dof(np.sqrt(v), a, axis, ddof, keepdims, where, correction)
-    zero = np.asarray(_plain(v)) == 0
+    zero = np.asarray(pv) == 0
     if not zero.any():
         return np.sqrt(v)
     # all entries equal: std is a kink there (|x - y| for two entries) or identically
     # 0 (one entry); the derivative 0 is abs'(0) = 0's convention, in both engines
     return np.where(zero, 0.0, np.sqrt(np.where(zero, 1.0, v)))
+
+
+def lazy_std(v: Any, pv: Any, a: Any, axis: Any, ddof: Any, keepdims: Any, where: Any,
+             correction: Any, skip_nan: bool = False) -> Any:
+    """std/nanstd from the variance ``v`` whose plain value ``pv`` is lazy (dask),
+    without asking the data which case holds.
+
+    On numpy data a variance that is not finite somewhere gives ``sqrt(v)`` with the
+    no-derivative marks of :func:`mark_no_dof`, else the zero-variance form (derivative
+    0 where ``v == 0``).  Here both are applied, by lazy masks: the zero-variance form
+    where ``v == 0`` (``sqrt(v)`` elsewhere, the non-finite slices included) and the
+    marks (which change nothing on slices with ``n - ddof > 0``).  The one difference:
+    a slice of variance 0 next to a non-finite one has derivative 0 here, the
+    convention, where numpy data's ``sqrt'(0)`` gave nan."""
+    zero = pv == 0
+    r = np.where(zero, 0.0, np.sqrt(np.where(zero, 1.0, v)))
+    return mark_no_dof(r, a, axis, ddof, keepdims, where, correction, skip_nan=skip_nan)
 
 
 def _counted(pa: np.ndarray, where: Any, skip_nan: bool) -> np.ndarray:
@@ -324,8 +367,13 @@ def _std_rescale(a: Any, v: Any, axis: Any = None, where: Any = None, mean: Any 
     """``(2**-k, 2**k)`` where var's value ``v`` under- or overflowed (0, subnormal or
     inf) at finite data that are not all equal, 2**k the size of the largest deviation
     of the counted entries (those ``where=`` selects, not NaN for ``nanstd``) from their
-    slice's mean (or from numpy 2's ``mean=``); None elsewhere."""
-    pv = np.abs(np.asarray(_plain(v)))
+    slice's mean (or from numpy 2's ``mean=``); None elsewhere.  None on lazy (dask)
+    data, whose values are not asked for: std is then the value numpy's formula gives
+    (0 or inf where the squares left the range)."""
+    pv = _plain(v)
+    if is_lazy(pv):
+        return None
+    pv = np.abs(np.asarray(pv))
     if pv.dtype.kind != "f":
         return None
     fi = np.finfo(pv.dtype)
@@ -374,7 +422,9 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
             if len(wshape) != 1 or wshape[0] != shape[ax[0]]:
                 raise ValueError("average: length of weights differs from the axis of a")
             w = np.reshape(w, tuple(n if i == ax[0] else 1 for i, n in enumerate(shape)))
-        scl = np.sum(w * np.ones(shape, dtype=float_dtype(w)), axis=ax, keepdims=keepdims) \
+        # (dask weights: their own float dtype, which float_dtype would compute them for)
+        wdt = w.dtype if is_foreign_array(w) else float_dtype(w)
+        scl = np.sum(w * np.ones(shape, dtype=wdt), axis=ax, keepdims=keepdims) \
             if _shape_of(w) != shape else np.sum(w, axis=ax, keepdims=keepdims)
         avg = np.sum(a * w, axis=ax, keepdims=keepdims) / scl
     if returned:
@@ -497,10 +547,10 @@ def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
     _reject("nansum", out=out)
     keepdims = bool(keepdims) if keepdims is not np._NoValue else False
     a = as_dtype("nansum", _arr(a), dtype)
-    nan = np.isnan(np.asarray(_plain(a)))
+    nan = np.isnan(plain_array(_plain(a)))  # (dask: a lazy mask, not asked)
     if where is not None and where is not np._NoValue and where is not True:
         nan = nan | ~_where_mask("nansum", where, nan.shape)
-    clean = np.where(nan, 0.0, a) if nan.any() else a
+    clean = np.where(nan, 0.0, a) if holds(nan) else a
     s = np.sum(clean, axis=axis, keepdims=keepdims)
     return s if initial is None or initial is np._NoValue else s + initial
 
@@ -512,12 +562,12 @@ def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
     _reject("nanmean", out=out)
     keepdims = bool(keepdims) if keepdims is not np._NoValue else False
     a = as_dtype("nanmean", _arr(a), dtype)
-    nan = np.isnan(np.asarray(_plain(a)))
+    nan = np.isnan(plain_array(_plain(a)))  # (dask: a lazy mask, not asked)
     if where is not None and where is not np._NoValue and where is not True:
         nan = nan | ~_where_mask("nanmean", where, nan.shape)  # left out as a NaN is
     # the count in the data's float dtype (float32 data: a float32 mean, as numpy's)
     cnt = np.sum(~nan, axis=axis, keepdims=keepdims).astype(float_dtype(a))
-    clean = np.where(nan, 0.0, a) if nan.any() else a
+    clean = np.where(nan, 0.0, a) if holds(nan) else a
     return np.sum(clean, axis=axis, keepdims=keepdims) / cnt
 
 
@@ -726,6 +776,17 @@ def _quantile_weights(r: np.ndarray, q: float, axes: tuple, method: str) -> np.n
     return np.transpose(w, np.argsort(perm)).astype(r.dtype if r.dtype.kind == "f" else float)
 
 
+def blockwise_weights(r: Any, axes: tuple, weights: Callable[[np.ndarray], np.ndarray]) -> Any:
+    """An order statistic's weights for lazy (dask) data ``r``, without computing it:
+    ``weights`` (the numpy function, shape-preserving) applied block by block to ``r``
+    rechunked so that the reduced ``axes`` are each one chunk, as dask's own ``median``
+    does (each slice is sorted whole, in one task); chunked back like ``r``."""
+    dt = r.dtype if r.dtype.kind == "f" else np.dtype(float)
+    whole = r.rechunk({ax: -1 for ax in axes})
+    w = whole.map_blocks(weights, dtype=dt, meta=np.empty((0,) * r.ndim, dtype=dt))
+    return w.rechunk(r.chunks)
+
+
 def _forward(a: Any) -> bool:
     """Whether ``a`` is a forward-mode number (Dual, HyperDual, Taylor)."""
     return type(a).__module__.startswith("hyperdual")
@@ -755,14 +816,21 @@ def quantile(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     method = quantile_method("quantile", method, interpolation, q)
     keepdims = bool(keepdims) if keepdims is not np._NoValue else False
     a = _arr(a)
-    r = np.asarray(_plain(a))
+    r = _plain(a)
+    lazy = is_lazy(r)  # (dask: the weights from its blocks, lazily)
+    if not lazy:
+        r = np.asarray(r)
     axes = _axes(axis, r.ndim)
     qa = np.asarray(q, dtype=float)
     if np.any((qa < 0) | (qa > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
     res = []
     for qq in qa.reshape(-1):
-        w = _quantile_weights(r, float(qq), axes, method)
+        if lazy:
+            w = blockwise_weights(r, axes, functools.partial(
+                _quantile_weights, q=float(qq), axes=axes, method=method))
+        else:
+            w = _quantile_weights(r, float(qq), axes, method)
         # forward mode: an inf/NaN derivative of an element the quantile does not
         # use (sqrt'(0) of the smallest entry of a median) must give 0, not
         # 0 * inf = NaN, as reverse mode's zero cotangent does
@@ -1103,7 +1171,7 @@ def with_where(kind: str, base: Any) -> Any:
             raise TypeError("mean() got an unexpected keyword argument 'initial'")
         shape = _shape_of(a)
         if has_where:
-            mask = np.broadcast_to(np.asarray(where, dtype=bool), shape)
+            mask = np.broadcast_to(plain_array(where, bool), shape)  # (dask: lazy)
             fill = 0.0 if kind == "mean" else _NEUTRAL[kind]
             a = np.where(mask, a, fill)
         if kind == "mean":
@@ -1112,7 +1180,7 @@ def with_where(kind: str, base: Any) -> Any:
             count = np.sum(mask, axis=ax, keepdims=keepdims) if has_where else \
                 _count(shape, axis)
             with np.errstate(invalid="ignore", divide="ignore"):  # the data's float dtype
-                return total / np.asarray(count, dtype=float_dtype(a))
+                return total / plain_array(count, float_dtype(a))
         if kind in ("max", "min") and has_init and _count(shape, axis) == 0:
             # an empty reduction is initial itself (numpy), a constant: sum(a * 0) gives
             # it the engine's type and numpy's result shape (max/min of it had no identity)
