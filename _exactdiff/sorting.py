@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ._common import gather, positions, unsupported, value
+from .arrays import is_lazy
 
 
 def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *,
@@ -63,7 +64,17 @@ def on_values(func: Callable[..., Any]) -> Callable[..., Any]:
     ``nonzero``, ``searchsorted`` ...), booleans (``isclose``) and counts.
     """
     def impl(*args: Any, **kwargs: Any) -> Any:
-        return func(*[value(a) for a in args], **{k: value(v) for k, v in kwargs.items()})
+        vals = [value(a) for a in args]
+        if func is np.searchsorted and len(vals) > 1 and is_lazy(vals[0]) \
+                and not is_lazy(vals[1]):
+            import dask.array as da  # (lazy data: dask is installed)
+
+            # dask's searchsorted takes a dask v only, and fails on a 0-d one
+            v = np.asarray(vals[1])
+            vals[1] = da.asarray(v.reshape(-1))
+            out = func(*vals, **{k: value(w) for k, w in kwargs.items()})
+            return out.reshape(v.shape)
+        return func(*vals, **{k: value(v) for k, v in kwargs.items()})
 
     impl.__name__ = func.__name__
     impl.__qualname__ = func.__name__

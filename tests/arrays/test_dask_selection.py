@@ -102,3 +102,23 @@ def test_select_first_condition_wins_on_dask(lazy):
     g = lazy(lambda: rv.gradient(
         lambda v: np.sum(np.select([v > 0.2, v > 1.0], [v ** 2, v ** 3], 0.0)), x)).compute()
     np.testing.assert_allclose(g, np.where(X > 0.2, 2 * X, 0.0), rtol=1e-15)
+
+
+@pytest.mark.parametrize("v", [0.8, [0.1, 0.8, 1.5]])
+def test_searchsorted_of_a_dask_value(v):
+    """np.searchsorted of an engine value holding dask data by a plain number raised
+    inside dask (its searchsorted takes dask values only, and fails on a 0-d one);
+    the indices (no derivative) are numpy's.  (np.sort computes, as on plain dask.)"""
+    def f(z):
+        return np.sum(np.sum(np.searchsorted(np.sort(z), v)) * z)
+
+    x = da.from_array(X, chunks=4)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():  # dask: "np.argsort is not implemented by Dask"
+            warnings.simplefilter("ignore", FutureWarning)
+            got = [np.asarray(rv.gradient(f, x)), np.asarray(hd.jvp(f, x, x)[1])]
+    n = np.sum(np.searchsorted(np.sort(X), v))
+    np.testing.assert_array_equal(got[0], np.full(8, float(n)))
+    np.testing.assert_allclose(got[1], n * np.sum(X), rtol=1e-15)
