@@ -366,7 +366,8 @@ def gather(sources: Sequence[Any], index: Any) -> Any:
     src = flats[0] if len(flats) == 1 else np.concatenate(flats)
     if not is_traced(src):
         src = np.asarray(src, dtype=dt)
-    if index.ndim > 1 and is_lazy(value(src)):
+    if index.ndim > 1 and not getattr(type(src), "_exactdiff_pattern", False) \
+            and is_lazy(value(src)):  # (a sparsity Pattern has no values to ask)
         # dask indexes by one-dimensional integer arrays only (an n-d one raises)
         return np.reshape(src[np.reshape(index, (-1,))], index.shape)
     return src[index]
