@@ -522,7 +522,7 @@ class SVD(Function):
         (f, h), degenerate = _gap_inverse(s, squared=True)
         if _dual_data(a) and degenerate.any():
             u, vh = _unmarked_vectors(u, vh, degenerate, gu, gs, gvh)
-        v, gv = _swap(vh), _swap(gvh)
+        gv = _swap(gvh)
         ju = np.matmul(_swap(u), gu)
         ju = ju - _swap(ju)
         jv = np.matmul(vh, gv)
@@ -542,23 +542,33 @@ class SVD(Function):
                                   "singular values")
         if m == n:
             _check_zero_singular(s, gu, gv, gs)
-        row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
-        # f h = 1/(s_j^2 - s_i^2); s h = s/(s_i + s_j) stays in [0, 1] at any scale
-        mid = (f * ju) * (row * h) + _diag_embed(gs) + (col * h) * (f * jv)
-        if isinstance(gy, Variable) and degenerate.any():
-            mid = mid + _RepeatedVectorsMark(degenerate)(gu, gv)
-        ga = np.matmul(np.matmul(u, mid), vh)
         if m != n and min(m, n) > 0 and np.any(np.asarray(_value(s))[..., -1] == 0):
             raise DegenerateDerivativeError(
                 "numpy.linalg.svd: a zero singular value of a non-square matrix: the "
                 "singular vectors have no derivative there")
-        if m > n:
-            proj = gu - np.matmul(u, np.matmul(_swap(u), gu))
-            ga = ga + np.matmul(proj / row, vh)
-        elif n > m:
-            proj = gv - np.matmul(v, np.matmul(vh, gv))
-            ga = ga + np.matmul(u, _swap(proj / row))
-        return ga
+        mark = isinstance(gy, Variable) and degenerate.any()
+        return _svd_gradient(u, s, vh, gu, gs, gv, f, h, ju, jv, degenerate, mark)
+
+
+def _svd_gradient(u: Any, s: Any, vh: Any, gu: Any, gs: Any, gv: Any, f: Any, h: Any,
+                  ju: Any, jv: Any, degenerate: Any, mark: bool) -> Any:
+    """The gradient of ``a = u diag(s) vh`` from the cotangents, once the backward
+    pass (numpy or lazy data) has checked them; ``mark``: add the repeated-vectors mark
+    of a pass recorded on Variables (double backprop)."""
+    m, n = _shape(u)[-2], _shape(vh)[-1]
+    row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
+    # f h = 1/(s_j^2 - s_i^2); s h = s/(s_i + s_j) stays in [0, 1] at any scale
+    mid = (f * ju) * (row * h) + _diag_embed(gs) + (col * h) * (f * jv)
+    if mark:
+        mid = mid + _RepeatedVectorsMark(degenerate)(gu, gv)
+    ga = np.matmul(np.matmul(u, mid), vh)
+    if m > n:
+        proj = gu - np.matmul(u, np.matmul(_swap(u), gu))
+        ga = ga + np.matmul(proj / row, vh)
+    elif n > m:
+        proj = gv - np.matmul(_swap(vh), np.matmul(vh, gv))
+        ga = ga + np.matmul(u, _swap(proj / row))
+    return ga
 
 
 def _svd_backward_lazy(gy: Any, y: Any, a: Any, u: Any, s: Any, vh: Any, gu: Any, gs: Any,
@@ -577,7 +587,7 @@ def _svd_backward_lazy(gy: Any, y: Any, a: Any, u: Any, s: Any, vh: Any, gu: Any
                 flag = _either(flag, np.any(np.isnan(p)))
         u = np.where(np.expand_dims(rep, -2), _value(u), u)
         vh = np.where(np.expand_dims(rep, -1), _value(vh), vh)
-    v, gv = _swap(vh), _swap(gvh)
+    gv = _swap(gvh)
     ju = np.matmul(_swap(u), gu)
     ju = ju - _swap(ju)
     jv = np.matmul(vh, gv)
@@ -602,18 +612,9 @@ def _svd_backward_lazy(gy: Any, y: Any, a: Any, u: Any, s: Any, vh: Any, gu: Any
             flag = _either(flag, np.any(np.abs(np.where(cols, p, 0)) > tol))
     elif min(m, n) > 0:  # a zero singular value of a non-square matrix
         flag = _either(flag, np.any(sv[..., -1] == 0))
-    row, col = np.expand_dims(s, -2), np.expand_dims(s, -1)
-    mid = (f * ju) * (row * h) + _diag_embed(gs) + (col * h) * (f * jv)
-    if isinstance(gy, Variable):
-        mid = mid + _RepeatedVectorsMark(degenerate)(gu, gv)
-    ga = np.matmul(np.matmul(u, mid), vh)
-    if m > n:
-        proj = gu - np.matmul(u, np.matmul(_swap(u), gu))
-        ga = ga + np.matmul(proj / row, vh)
-    elif n > m:
-        proj = gv - np.matmul(v, np.matmul(vh, gv))
-        ga = ga + np.matmul(u, _swap(proj / row))
-    return _marked(flag, ga)
+    mark = isinstance(gy, Variable)  # (lazy: not asked whether any value repeats)
+    return _marked(flag, _svd_gradient(u, s, vh, gu, gs, gv, f, h, ju, jv, degenerate,
+                                       mark))
 
 
 class _RepeatedVectorsMark(Function):
