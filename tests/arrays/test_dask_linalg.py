@@ -86,6 +86,8 @@ def _check_modes(lazy, g, x0, chunks=-1, modes=MODES, reference=None):
 @pytest.mark.parametrize("chunks", [-1, 2])
 @pytest.mark.parametrize("upper", [False, True])
 def test_cholesky_is_numpys_factor_with_its_derivatives(lazy, upper, chunks):
+    if upper and np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        pytest.skip("cholesky(upper=) is numpy 2's")
     x0 = SPD_U if upper else SPD_L
 
     def chol(z):
