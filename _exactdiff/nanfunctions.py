@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ._common import float_dtype, is_traced, value
-from .arrays import is_foreign_array, is_lazy, plain_array
+from .arrays import is_foreign_array, is_lazy, may_hold, plain_array
 from .statistics import (
     _arr,
     _axes,
@@ -41,7 +41,6 @@ from .statistics import (
     _where_mask,
     as_dtype,
     blockwise_weights,
-    holds,
     lazy_std,
     mark_no_dof,
     quantile_method,
@@ -85,7 +84,7 @@ def nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: A
         nan = nan | ~_where_mask("nanvar", where, nan.shape)  # left out as a NaN is
     ax = None if axis is None else _axes(axis, nan.ndim)
     count = np.sum(~nan, axis=ax, keepdims=True)
-    if holds(nan):
+    if may_hold(nan):
         clean = np.where(nan, 0.0, a)
         # (an all-NaN slice: its mean is not used, so no 0/0 and no warning of it)
         m = np.sum(clean, axis=ax, keepdims=True) / np.maximum(count, 1).astype(
@@ -153,7 +152,7 @@ def _extremum(name: str, fill: float, reduce: Any) -> Any:
         keep = _kd(keepdims)
         nan = _nan_mask(a)
         extra = {k: v for k, v in (("initial", initial), ("where", where)) if v is not _NO}
-        if not holds(nan):
+        if not may_hold(nan):
             return reduce(a, axis=axis, keepdims=keep, **extra)
         ax = None if axis is None else _axes(axis, nan.ndim)
         clean = np.where(nan, fill, a)
@@ -161,7 +160,7 @@ def _extremum(name: str, fill: float, reduce: Any) -> Any:
         valid = ~nan if "where" not in extra else ~nan & np.broadcast_to(
             plain_array(extra["where"]), nan.shape)
         empty = ~np.any(valid, axis=ax, keepdims=keep)
-        if "initial" not in extra and holds(empty):
+        if "initial" not in extra and may_hold(empty):
             if not is_foreign_array(empty):  # (dask: not asked, no warning)
                 _all_nan_warning("All-NaN slice encountered")
             return np.where(empty, np.nan, r)
@@ -183,7 +182,7 @@ def nanprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
     a = as_dtype("nanprod", _arr(a), dtype)
     nan = _nan_mask(a)
     extra = {k: v for k, v in (("initial", initial), ("where", where)) if v is not _NO}
-    clean = np.where(nan, 1.0, a) if holds(nan) else a
+    clean = np.where(nan, 1.0, a) if may_hold(nan) else a
     return np.prod(clean, axis=axis, keepdims=_kd(keepdims), **extra)
 
 
@@ -192,7 +191,7 @@ def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> A
     _reject("nancumsum", out=out)
     a = as_dtype("nancumsum", _arr(a), dtype)
     nan = _nan_mask(a)
-    return np.cumsum(np.where(nan, 0.0, a) if holds(nan) else a, axis=axis)
+    return np.cumsum(np.where(nan, 0.0, a) if may_hold(nan) else a, axis=axis)
 
 
 def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
@@ -200,7 +199,7 @@ def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> 
     _reject("nancumprod", out=out)
     a = as_dtype("nancumprod", _arr(a), dtype)
     nan = _nan_mask(a)
-    return np.cumprod(np.where(nan, 1.0, a) if holds(nan) else a, axis=axis)
+    return np.cumprod(np.where(nan, 1.0, a) if may_hold(nan) else a, axis=axis)
 
 
 # ---------------------------------------------------------------------------------
@@ -263,7 +262,7 @@ def nanquantile(a: Any, q: Any, axis: Any = None, out: Any = None,
         else:
             w, empty = _weights(r, float(qq), axes, method)
         s = np.sum(w * np.where(w != 0, a, 0.0), axis=axes, keepdims=keep)
-        if holds(empty):
+        if may_hold(empty):
             if not warned and not lazy:  # (dask: not asked, no warning)
                 _all_nan_warning("All-NaN slice encountered")
                 warned = True

@@ -57,13 +57,6 @@ _is_engine = is_traced
 _ndarray = np.ndarray
 
 
-def holds(mask: Any) -> bool:
-    """Whether a branch mask may hold somewhere: ``mask.any()`` on numpy data (first, no
-    dispatch), True on a dask array, whose values are not asked for (the rule then
-    applies the branch by the lazy mask): :func:`_exactdiff.arrays.may_hold`."""
-    return bool(mask.any()) if type(mask) is _ndarray else may_hold(mask)
-
-
 def _arr(x: Any) -> Any:
     if _is_engine(x):
         return x
@@ -220,7 +213,7 @@ def no_derivative(r: Any, bad: Any, src: Any, slices: SliceMap) -> Any:
     ``custom_jvp`` (reverse bridges it), imported here only when it is needed: a
     traced value with such a slice."""
     bad = plain_array(bad, bool)  # (a dask mask: not asked, the marks applied lazily)
-    if not is_traced(r) or not holds(bad):
+    if not is_traced(r) or not may_hold(bad):
         return r
     from hyperdual.custom import custom_jvp
 
@@ -241,7 +234,7 @@ def no_derivative(r: Any, bad: Any, src: Any, slices: SliceMap) -> Any:
             moved = moved | slices.reach(_moves(ts))
         out = t * np.where(bad, np.where(moved, np.nan, 0.0), 1.0)
         hit = bad & moved
-        if holds(hit):
+        if may_hold(hit):
             # r's tangent may be a constant 0 (then so is its derivative): y * nan
             # carries the nan to the next order too
             out = out + np.where(hit, y * np.nan, 0.0)
@@ -550,7 +543,7 @@ def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
     nan = np.isnan(plain_array(_plain(a)))  # (dask: a lazy mask, not asked)
     if where is not None and where is not np._NoValue and where is not True:
         nan = nan | ~_where_mask("nansum", where, nan.shape)
-    clean = np.where(nan, 0.0, a) if holds(nan) else a
+    clean = np.where(nan, 0.0, a) if may_hold(nan) else a
     s = np.sum(clean, axis=axis, keepdims=keepdims)
     return s if initial is None or initial is np._NoValue else s + initial
 
@@ -567,7 +560,7 @@ def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
         nan = nan | ~_where_mask("nanmean", where, nan.shape)  # left out as a NaN is
     # the count in the data's float dtype (float32 data: a float32 mean, as numpy's)
     cnt = np.sum(~nan, axis=axis, keepdims=keepdims).astype(float_dtype(a))
-    clean = np.where(nan, 0.0, a) if holds(nan) else a
+    clean = np.where(nan, 0.0, a) if may_hold(nan) else a
     return np.sum(clean, axis=axis, keepdims=keepdims) / cnt
 
 
