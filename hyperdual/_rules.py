@@ -762,8 +762,13 @@ def _log_ndtr_d3(x):
     def mid(x):
         return _select(x, lambda r: r < 2.0, lambda x: log_ndtr_h_derivative_mid(2, x), pos)
 
+    def tail(x):
+        with _fpe_ignored():  # (x * x overflows from 1e154: _gauss_tail's 0 then)
+            t = x * x - 1.0
+        return _gauss_tail(x, t)
+
     return _select(x, lambda r: r < -4.0, far, lambda x: _select(
-        x, lambda r: r <= 9.0, mid, lambda x: _gauss_tail(x, x * x - 1.0)))
+        x, lambda r: r <= 9.0, mid, tail))
 
 
 def _log_ndtr_d4(x):
@@ -1274,10 +1279,22 @@ def _exp_times(e, *ts, base2=False):
             out = np.where(e64 == -np.inf, 0.0, out)
             out = out.astype(np.result_type(near), copy=False)
         return float(out) if scalar else out
-    out = g.exp2(e) if base2 else g.exp(e)  # nested or lazy numbers: the plain product
-    for t in ts:
-        out = out * t
-    return out
+    # nested or lazy numbers: the plain product, except where the innermost exponent
+    # is -inf: there exp(e) t is 0 in every part, as on plain data (a tangent that
+    # overflowed beside it made 0 * inf = nan: three nested hyperdual helpers gave
+    # nan for the third derivative of erf(exp(v)) from v = 400 on, truth 0)
+    dead = g.real_value(e) == -np.inf
+    if _is_foreign(dead) or not np.any(dead):  # (dask: the plain product, unchecked)
+        out = g.exp2(e) if base2 else g.exp(e)
+        for t in ts:
+            out = out * t
+        return out
+    with _fpe_ignored():
+        out = g.exp2(e) if base2 else g.exp(e)
+        for t in ts:
+            out = out * t
+    # (np.where, not where_value: a scalar condition keeps out's type, a 0 in every part)
+    return np.where(np.asarray(dead), 0.0, out)
 
 
 def _s_log(c):
@@ -1492,7 +1509,10 @@ def _gauss_times(x, c, ts, half=False):
         return _prod(e * c, ts)
 
     def far(x):
-        e = -(x * x) if not half else -0.5 * (x * x)
+        # (x * x overflows far out: exp(-inf) is 0 to every order, _exp_times;
+        # numpy's overflow warning is the library's, as on plain data)
+        with _fpe_ignored():
+            e = -(x * x) if not half else -0.5 * (x * x)
         return _exp_times(e, *ts) * c
     return _piecewise(x, lambda r: r <= (26.0 if not half else 37.0), near, far)
 
