@@ -1292,8 +1292,10 @@ def _wide(total, m, compute, parts):
     1e-120 is 6e480: inf, not nan).  ``parts``: lists of the moving operands'
     parts (real, eps1, eps2, eps12).  Entries that stay nan are left as they
     are (a nan input, 0 * inf)."""
-    if isinstance(total, _Number) or total is None:
+    if total is None:
         return total
+    if isinstance(total, _Number):
+        return _wide_nested(total, m, compute, parts)
     t = type(total)
     if t is float:
         if total == total:
@@ -1332,7 +1334,88 @@ def _wide(total, m, compute, parts):
     return total
 
 
+def _wide_nested(total, m, compute, parts):
+    """:func:`_wide` where the part is a nested number (a Dual or HyperDual of an
+    outer helper: ``hyperdual.second_derivative`` inside ``hyperdual.derivative``).
+    The tangents are scaled by powers of two as whole numbers and the nan entries
+    of every level filled from the scaled result scaled back (the third derivative
+    of log_ndtr(exp(v)) at v = 360 was f''(u) a b = 0 * inf = nan, truth 0)."""
+    if type(total) not in (Dual, HyperDual) or not _has_nan(total):
+        return total
+    which = (1, 2, 3) if m == 3 else (m,)
+    for k1, k2 in _WIDE_SCALES:
+        ks = (0, k1, k2, k1 + k2)
+        scaled = []
+        for ps in parts:
+            q = list(ps)
+            for i in which:
+                q[i] = _shrunk_any(ps[i], ks[i])
+            if any(q[i] is _LOST for i in which):
+                break
+            scaled.append(q)
+        else:
+            with np.errstate(all="ignore"):
+                got = compute(scaled)
+                if type(got) is not type(total):
+                    continue
+                # (2**(k1 + k2) is beyond the float range: two exact steps)
+                for k in ((k1, k2) if m == 3 else (ks[m],)):
+                    got = got * math.ldexp(1.0, k)
+                total = _fill_nan(total, got)
+            if not _has_nan(total):
+                return total
+    return total
+
+
+_LOST = object()  # _shrunk_any: the scaling would lose bits
+
+
+def _shrunk_any(p, k):
+    """``p * 2**-k`` for a plain or nested tangent part; ``_LOST`` where a nonzero
+    entry of any level would fall below the normal range."""
+    if k == 0 or p is None:
+        return p
+    if isinstance(p, _Number):
+        if type(p) not in (Dual, HyperDual):
+            return _LOST
+        qs = tuple(_shrunk_any(a, k) for a in p._parts())
+        return _LOST if any(q is _LOST for q in qs) else type(p)._build(qs, p.tag, p.nd)
+    q = _shrunk(p, k)
+    return _LOST if q is None else q
+
+
+def _has_nan(v) -> bool:
+    """Whether a plain or nested part has a nan entry at any level (lazy data and
+    Taylor numbers, which :func:`_wide_nested` does not repair: no)."""
+    if isinstance(v, _Number):
+        return type(v) in (Dual, HyperDual) and any(_has_nan(a) for a in v._parts())
+    t = type(v)
+    if t is float:
+        return v != v
+    if t is np.ndarray or t is np.float64:
+        return bool(np.isnan(v).any())
+    return False
+
+
+def _fill_nan(total, got):
+    """``total`` with its nan entries, at every level, taken from ``got`` where that
+    is not nan (a level whose structure differs is left as it is)."""
+    if isinstance(total, _Number):
+        if type(got) is not type(total) or got.tag != total.tag:
+            return total
+        return type(total)._build(tuple(_fill_nan(a, b) for a, b in zip(
+            total._parts(), got._parts())), total.tag, total.nd)
+    if isinstance(got, _Number) or not _has_nan(total):
+        return total
+    fill = np.isnan(total) & ~np.isnan(got)
+    if not np.any(fill):
+        return total
+    out = np.where(fill, got, total)
+    return _tidy(out) if out.ndim == 0 else out
+
+
 def _guard(term, *tangents):
+
     """A scaled product with zero where a tangent factor is exactly zero (so a
     zero tangent stays zero where f' is inf: as :func:`_mul_coef`)."""
     if term is None or type(term) is float and term - term == 0.0:
@@ -1475,8 +1558,9 @@ def _unary_general(rule, x):
 
     for m in range(1, cls._NPARTS):
         total = part(m, parts)
-        if m == 3 and total is not None and not isinstance(total, _Number) and not (
-                _zero_coef(total) or _sum_finite(total)):
+        if m == 3 and total is not None and (
+                _has_nan(total) if isinstance(total, _Number) else not (
+                    _zero_coef(total) or _sum_finite(total))):
             # f''(u) a b with f'' underflowed to 0 and a b overflowed (log_ndtr(exp(x))
             # at 400: nan, truth 0): formed with scaled tangents, as the rules with
             # scaled products do (_wide)
@@ -1924,8 +2008,9 @@ def _binary_general(rule, x, y):
 
     for m in range(1, cls._NPARTS):
         total = part(m, px, py)
-        if m == 3 and total is not None and not isinstance(total, _Number) and not (
-                _zero_coef(total) or _sum_finite(total)):
+        if m == 3 and total is not None and (
+                _has_nan(total) if isinstance(total, _Number) else not (
+                    _zero_coef(total) or _sum_finite(total))):
             # f''(u) a b where f'' underflowed to 0 and a b overflowed (the second
             # derivative of logaddexp(0, exp(x)) at 400 was nan, truth 5.2e173): formed
             # with scaled tangents as the unary chain rule does (_wide)

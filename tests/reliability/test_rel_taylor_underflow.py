@@ -148,24 +148,19 @@ def _nestings():
             yield f"{a}({b}2)", lambda f, v, da=da, sb=sb: da(lambda s: sb(f, s), v)
 
 
-#: left (name, nesting, v or None for every v; each gave nan before too):
-#: HyperDual on Dual data takes the general chain rule for log_ndtr, whose
-#: f''(u) a b has f'' = 0 (a Dual) beside a b = inf (the plain-data repair,
-#: _number._wide with scaled tangents, does not take nested numbers); with
-#: reverse outside, reverse's log_ndtr'' on Dual/HyperDual data at exp(700) = 1e304
-_NESTED_LEFT = {("log_ndtr", "hd(hd2)", None)} | {
-    ("log_ndtr", label, 700.0)
-    for label in ("rv(hd(hd))", "rv(hd(rv))", "rv(rv(hd))", "rv(rv(rv))", "rv(hd2)", "rv(rv2)")}
+#: left (name, nesting, v; nan before and after): with reverse outside,
+#: reverse's log_ndtr'' on Dual/HyperDual data at exp(700) = 1e304
+_NESTED_LEFT = {("log_ndtr", label, 700.0) for label in (
+    "rv(hd(hd))", "rv(hd(rv))", "rv(rv(hd))", "rv(rv(rv))", "rv(hd2)", "rv(rv2)")}
+#: right now, but the first pass's overflow (f''(u) a b = 0 * inf, repaired by
+#: scaled tangents, _number._wide_nested) still warns
+_WARNS = {("log_ndtr", "hd(hd2)")}
 
 
 @pytest.mark.xfail(strict=True, reason="left: see _NESTED_LEFT")
-@pytest.mark.parametrize("path", [
-    lambda f, v: hd.derivative(lambda s: hd.second_derivative(f, s), v),
-    lambda f, v: rv.derivative(lambda s: rv.second_derivative(f, s), 700.0)],
-    ids=["hd(hd2)", "rv(rv2)-700"])
-def test_log_ndtr_tail_nested_left(path):
+def test_log_ndtr_tail_reverse_outside_left():
     f = lambda t: sp.log_ndtr(np.exp(t))  # noqa: E731
-    assert _quiet(path, f, 400.0) == 0.0
+    assert _quiet(rv.derivative, lambda s: rv.second_derivative(f, s), 700.0) == 0.0
 
 
 @pytest.mark.parametrize("name", ["erf", "erfc", "ndtr", "log_ndtr"])
@@ -175,15 +170,17 @@ def test_gaussian_tails_through_nested_helpers(name, v):
     erf/erfc/ndtr of exp(v) from v = 400 on (truth 0: exp(-e**(2v)) underflows at
     every order; the tangents of x*x overflowed beside exp(-x*x) = 0), with 53
     overflow/invalid warnings; the other nestings gave 0 with 1-4 overflow warnings
-    of the library's own intermediate products.  Every nesting: exactly 0, and no
-    warning (f itself, erf(exp(v)), raises none)."""
+    of the library's own intermediate products; hyperdual.derivative of
+    hyperdual.second_derivative gave nan for log_ndtr from v = 360 (f''(u) a b on
+    Dual data: 0 * inf).  Every nesting: exactly 0, and no warning (f itself,
+    erf(exp(v)), raises none) but in _WARNS."""
     f = GAUSS[name]
     g = lambda t: f(np.exp(t))  # noqa: E731
     for label, path in _nestings():
-        if (name, label, None) in _NESTED_LEFT or (name, label, v) in _NESTED_LEFT:
+        if (name, label, v) in _NESTED_LEFT:
             continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             got = path(g, v)
         assert got == 0.0, (label, got)
-        assert not caught, (label, [str(w.message) for w in caught])
+        assert not caught or (name, label) in _WARNS, (label, [str(w.message) for w in caught])
