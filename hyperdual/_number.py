@@ -1305,33 +1305,42 @@ def _wide(total, m, compute, parts):
             return total
     else:
         return total
+    for ks, scaled in _scaled_tangents(parts, m, _shrunk, None):
+        with np.errstate(all="ignore"):
+            got = compute(scaled)
+            if t is float:
+                if got - got == 0.0:
+                    return float(np.ldexp(got, ks[m]))
+                continue
+            back = np.ldexp(got, ks[m])
+            fill = np.isnan(total) & np.isfinite(got)
+            if fill.any():
+                total = np.where(fill, back, total)
+                if total.ndim == 0:
+                    total = _tidy(total)
+            if not np.isnan(total).any():
+                return total
+    return total
+
+
+def _scaled_tangents(parts, m, shrink, lost):
+    """For each scale (k1, k2) of ``_WIDE_SCALES`` in turn: ``ks = (0, k1, k2, k1 + k2)``
+    and ``parts`` with the tangents that part ``m`` is linear in (all three for m = 3)
+    scaled by ``shrink(p, ks[i])``; a scale at which ``shrink`` gives ``lost`` (bits
+    would be lost) is passed over."""
+    which = (1, 2, 3) if m == 3 else (m,)
     for k1, k2 in _WIDE_SCALES:
         ks = (0, k1, k2, k1 + k2)
         scaled = []
-        which = (1, 2, 3) if m == 3 else (m,)
         for ps in parts:
             q = list(ps)
             for i in which:
-                q[i] = _shrunk(ps[i], ks[i])
-            if any(q[i] is None for i in which):
+                q[i] = shrink(ps[i], ks[i])
+            if any(q[i] is lost for i in which):
                 break
             scaled.append(q)
         else:
-            with np.errstate(all="ignore"):
-                got = compute(scaled)
-                if t is float:
-                    if got - got == 0.0:
-                        return float(np.ldexp(got, ks[m]))
-                    continue
-                back = np.ldexp(got, ks[m])
-                fill = np.isnan(total) & np.isfinite(got)
-                if fill.any():
-                    total = np.where(fill, back, total)
-                    if total.ndim == 0:
-                        total = _tidy(total)
-                if not np.isnan(total).any():
-                    return total
-    return total
+            yield ks, scaled
 
 
 def _wide_nested(total, m, compute, parts):
@@ -1342,28 +1351,17 @@ def _wide_nested(total, m, compute, parts):
     of log_ndtr(exp(v)) at v = 360 was f''(u) a b = 0 * inf = nan, truth 0)."""
     if type(total) not in (Dual, HyperDual) or not _has_nan(total):
         return total
-    which = (1, 2, 3) if m == 3 else (m,)
-    for k1, k2 in _WIDE_SCALES:
-        ks = (0, k1, k2, k1 + k2)
-        scaled = []
-        for ps in parts:
-            q = list(ps)
-            for i in which:
-                q[i] = _shrunk_any(ps[i], ks[i])
-            if any(q[i] is _LOST for i in which):
-                break
-            scaled.append(q)
-        else:
-            with np.errstate(all="ignore"):
-                got = compute(scaled)
-                if type(got) is not type(total):
-                    continue
-                # (2**(k1 + k2) is beyond the float range: two exact steps)
-                for k in ((k1, k2) if m == 3 else (ks[m],)):
-                    got = got * math.ldexp(1.0, k)
-                total = _fill_nan(total, got)
-            if not _has_nan(total):
-                return total
+    for ks, scaled in _scaled_tangents(parts, m, _shrunk_any, _LOST):
+        with np.errstate(all="ignore"):
+            got = compute(scaled)
+            if type(got) is not type(total):
+                continue
+            # (2**(k1 + k2) is beyond the float range: two exact steps)
+            for k in (ks[1:3] if m == 3 else (ks[m],)):
+                got = got * math.ldexp(1.0, k)
+            total = _fill_nan(total, got)
+        if not _has_nan(total):
+            return total
     return total
 
 
