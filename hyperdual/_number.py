@@ -1413,7 +1413,6 @@ def _fill_nan(total, got):
 
 
 def _guard(term, *tangents):
-
     """A scaled product with zero where a tangent factor is exactly zero (so a
     zero tangent stays zero where f' is inf: as :func:`_mul_coef`)."""
     if term is None or type(term) is float and term - term == 0.0:
