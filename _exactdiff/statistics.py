@@ -54,7 +54,6 @@ from .arrays import is_foreign_array, is_lazy, may_hold, plain_array
 
 _plain = value
 _is_engine = is_traced
-_ndarray = np.ndarray
 
 
 def _arr(x: Any) -> Any:

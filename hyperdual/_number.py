@@ -1312,12 +1312,7 @@ def _wide(total, m, compute, parts):
                 if got - got == 0.0:
                     return float(np.ldexp(got, ks[m]))
                 continue
-            back = np.ldexp(got, ks[m])
-            fill = np.isnan(total) & np.isfinite(got)
-            if fill.any():
-                total = np.where(fill, back, total)
-                if total.ndim == 0:
-                    total = _tidy(total)
+            total = _fill_nan(total, got, np.ldexp(got, ks[m]))
             if not np.isnan(total).any():
                 return total
     return total
@@ -1356,10 +1351,11 @@ def _wide_nested(total, m, compute, parts):
             got = compute(scaled)
             if type(got) is not type(total):
                 continue
+            back = got
             # (2**(k1 + k2) is beyond the float range: two exact steps)
             for k in (ks[1:3] if m == 3 else (ks[m],)):
-                got = got * math.ldexp(1.0, k)
-            total = _fill_nan(total, got)
+                back = back * math.ldexp(1.0, k)
+            total = _fill_nan(total, got, back)
         if not _has_nan(total):
             return total
     return total
@@ -1395,20 +1391,21 @@ def _has_nan(v) -> bool:
     return False
 
 
-def _fill_nan(total, got):
-    """``total`` with its nan entries, at every level, taken from ``got`` where that
-    is not nan (a level whose structure differs is left as it is)."""
+def _fill_nan(total, got, back):
+    """``total`` with its nan entries, at every level, taken from ``back`` (the scaled
+    result ``got`` scaled back) where ``got`` is finite; a nested level whose
+    structure differs is left as it is."""
     if isinstance(total, _Number):
         if type(got) is not type(total) or got.tag != total.tag:
             return total
-        return type(total)._build(tuple(_fill_nan(a, b) for a, b in zip(
-            total._parts(), got._parts())), total.tag, total.nd)
+        return type(total)._build(tuple(_fill_nan(a, b, c) for a, b, c in zip(
+            total._parts(), got._parts(), back._parts())), total.tag, total.nd)
     if isinstance(got, _Number) or not _has_nan(total):
         return total
-    fill = np.isnan(total) & ~np.isnan(got)
+    fill = np.isnan(total) & np.isfinite(got)
     if not np.any(fill):
         return total
-    out = np.where(fill, got, total)
+    out = np.where(fill, back, total)
     return _tidy(out) if out.ndim == 0 else out
 
 

@@ -1283,16 +1283,17 @@ def _exp_times(e, *ts, base2=False):
     # is -inf: there exp(e) t is 0 in every part, as on plain data (a tangent that
     # overflowed beside it made 0 * inf = nan: three nested hyperdual helpers gave
     # nan for the third derivative of erf(exp(v)) from v = 400 on, truth 0)
-    dead = g.real_value(e) == -np.inf
-    if _is_foreign(dead) or not np.any(dead):  # (dask: the plain product, unchecked)
+    def product():
         out = g.exp2(e) if base2 else g.exp(e)
         for t in ts:
             out = out * t
         return out
+
+    dead = g.real_value(e) == -np.inf
+    if _is_foreign(dead) or not np.any(dead):  # (dask: the plain product, unchecked)
+        return product()
     with _fpe_ignored():
-        out = g.exp2(e) if base2 else g.exp(e)
-        for t in ts:
-            out = out * t
+        out = product()
     # (np.where, not where_value: a scalar condition keeps out's type, a 0 in every part)
     return np.where(np.asarray(dead), 0.0, out)
 
