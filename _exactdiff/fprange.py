@@ -463,7 +463,7 @@ def scaled_seed(seed: Any, k: int) -> Any:
 #: helpers, 2.65e-261, was 0; 2**700 .. 2**1020 all give it)
 _RETRY_UP = ((600, 0), (0, 600), (300, 300), (500, 500), (800, 0), (1000, 0))
 _RETRY_DOWN = ((0, -400), (-400, 0), (0, -500), (-250, -250), (-300, -300), (-400, -400),
-               (-600, -600))
+               (-600, -600), (-700, 0), (-1000, 0))
 #: Further down, for callers whose two seeds are separate floats (``separate``):
 #: adjoints such as 1/u**2 at u = 1e-240 need a cotangent below 2**-570, and a
 #: truth beyond the float range is then seen at two scales (+-inf, not nan).

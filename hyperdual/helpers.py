@@ -151,7 +151,7 @@ def _nests(impl):
                         if _number.KEPT[0] != kept and not _AUDITING.get():
                             # a zero kept in the outer trace's arithmetic inside the
                             # nested call (cbrt(t**3) times an inner variable)
-                            return _audited(impl, name, f, args, kwargs, out)
+                            return _audited(impl, name, f, args, kwargs, out, True)
                         return out
                 else:
                     out = impl(f, *args, **kwargs)
@@ -163,7 +163,7 @@ def _nests(impl):
                 if name in _AUDITED and _number.KEPT[0] != kept and not _AUDITING.get():
                     # a zero kept in the outer trace's arithmetic inside the nested
                     # call (cbrt(t**3) times an inner variable): audited as any other
-                    return _audited(impl, name, f, args, kwargs, out)
+                    return _audited(impl, name, f, args, kwargs, out, True)
                 return out
             if name in _AUDITED and _number.KEPT[0] != kept and not kwargs \
                     and not _AUDITING.get():  # (kwargs: gradient's own value_and_gradient)
@@ -193,7 +193,7 @@ def _probe(seed, x0):
         return np.where((seed != 0) & np.isfinite(x0), np.nan, 0.0)
 
 
-def _audited(impl, name, f, args, kwargs, out):
+def _audited(impl, name, f, args, kwargs, out, ranged=False):
     """``out`` of a first-order helper whose call kept a zero tangent next to an
     inf or nan derivative, with nan where that zero was computed, not structural.
 
@@ -208,13 +208,19 @@ def _audited(impl, name, f, args, kwargs, out):
     so the result is nan (the truth is 1), not 0.  Plain float64 points, and the
     long double redo of one (_exactdiff.fprange.widened, which takes only the
     entries finite there: audited, a computed zero stays nan); the result only
-    gains nan entries."""
+    gains nan entries.  ``ranged``: ``out`` came from :func:`_ranged`'s passes with
+    scaled seeds, and so does the redo (unscaled, its nan where the call's own first
+    pass overflowed would be taken for computed zeros: d/dv of
+    reverse.second_derivative of digamma(exp(v)) at -500 was nan, truth 1.4e217)."""
     if not args or not (_plain(args[0]) or _fp.widening()):
         return out
     token = _AUDITING.set(True)
     try:
-        with _CallScope():
-            again = impl(f, *args, **kwargs)
+        if ranged and _plain(args[0]):  # (the long double redo needs no scaling)
+            again = _ranged(impl, name, f, args, kwargs, None)
+        else:
+            with _CallScope():
+                again = impl(f, *args, **kwargs)
     except Exception:
         return out  # (f fails on the doubled stack: the first result stays)
     finally:
@@ -577,6 +583,8 @@ def derivative(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarr
     tag = _seed_tag()
     if _AUDITING.get():  # (see _audited) the direction and its nan probe, stacked
         seed = _elementwise_seed(x0, shape, "derivative")
+        if _scale is not None:  # (an audit of a ranged call: at its retry's scale)
+            seed = np.ldexp(seed, _scale)
         stack = np.stack(np.broadcast_arrays(seed, _probe(seed, x0)))
         token = _number.audit_k(1)
         try:
@@ -1004,6 +1012,8 @@ def jvp(f: Callable, x, v, *, _scale: int | None = None) -> tuple:
     if _AUDITING.get() and not isinstance(v0, _Number) and not _is_foreign(v0):
         # (see _audited) the direction and its nan probe, stacked
         seed = np.broadcast_to(np.asarray(v0, dtype=dt), shape)
+        if _scale is not None:  # (an audit of a ranged call: at its retry's scale)
+            seed = np.ldexp(seed, _scale)
         stack = np.stack([seed, _probe(seed, x0).astype(dt)])
         token = _number.audit_k(1)
         try:
