@@ -762,8 +762,13 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
             # underflowed, or its entry is 0, it does not replace a finite nonzero
             # first result (two such passes agree on the 0 of terms that both
             # flushed: d2/dv2 of hyperdual.derivative of exp(v)**(1/3) at -500
-            # came out 0, where the first pass's overflow was harmless)
-            take &= ~(np.isfinite(a0) & (a0 != 0) & ((back == 0) | flushed))
+            # came out 0, where the first pass's overflow was harmless); and its 0
+            # where it underflowed replaces nothing (where the first result is not
+            # finite either: such passes agreed on 0 for d/dv of
+            # hyperdual.derivative of reverse.derivative of digamma(exp(v)) at -700,
+            # truth 1e304)
+            take &= ~(np.isfinite(a0) & (a0 != 0) & ((back == 0) | flushed)
+                      | (back == 0) & flushed)
         best = np.where(take, back, best)
         rank = np.where(take, score, rank)
     if raws:
