@@ -15,10 +15,11 @@ functions ``chdtri``, ``gdtrix``, ``pdtri``, ``bdtri``, ``nbdtri``, ``fdtri``,
 ``cosm1``, ``exprel``, scipy's own ``cbrt``, ``exp2``, ``expm1``, ``log1p``,
 ``sindg``, ``cosdg``, ``tandg``, ``cotdg``, ``ellipk``, ``ellipe``,
 ``ellipkm1``, ``spence``, ``zeta(s, q)`` (in
-``q``), and ``gammasgn``; :data:`MULTI` holds ``poch``, ``owens_t`` and the
+``q``), the Struve functions ``struve`` and ``modstruve`` (in ``x``), and ``gammasgn``;
+:data:`MULTI` holds ``poch``, ``owens_t``, ``binom``, ``agm``, ``powm1`` and the
 Box-Cox transforms ``boxcox``, ``boxcox1p``, ``inv_boxcox``, ``inv_boxcox1p`` (both
 arguments) and the
-several-output ``sici``, ``shichi``, ``fresnel`` and ``airy``.
+several-output ``sici``, ``shichi``, ``fresnel``, ``airy`` and ``ellipj`` (in ``u``).
 
 Each is a :class:`hyperdual.custom_jvp` whose JVP is written with the same
 functions (``jv' = (j_{v-1} - j_{v+1}) / 2`` ...), so the rule differentiates
@@ -275,7 +276,32 @@ y0 = _rule(sp.y0, 0, lambda x: -y1(x))
 y1 = _rule(sp.y1, 0, lambda x: 0.5 * (y0(x) - yv(2.0, x)))
 k0 = _rule(sp.k0, 0, lambda x: -k1(x))
 k1 = _rule(sp.k1, 0, lambda x: -0.5 * (k0(x) + kv(2.0, x)))
-rgamma = _rule(sp.rgamma, 0, lambda x: -rgamma(x) * sp.digamma(x))
+
+
+def _rgamma_derivative(x: Any) -> Any:
+    """(1/Gamma)' = -psi(x) / Gamma(x) for x > 1/2; for x <= 1/2 the derivative of the
+    reflection 1/Gamma(x) = sin(pi x) Gamma(1 - x) / pi, Gamma(1 - x) (cos(pi x) -
+    sin(pi x) psi(1 - x) / pi): finite at the zeros x = 0, -1, -2 ... ((-1)^n n!), where
+    the first form is 0 * nan.  sin and cos take x minus its nearest integer (exact), so
+    that pi x does not round away the distance to the zero."""
+    xv = np.real(_plain(x))
+    left = xv <= 0.5
+    if not _may_hold(left):
+        return -rgamma(x) * sp.digamma(x)
+    xl = np.where(left, x, 0.0)
+    n = np.round(np.where(left, xv, 0.0))
+    r = xl - n
+    sign = np.where(np.remainder(n, 2.0) == 0.0, 1.0, -1.0)
+    one_minus = 1.0 - xl
+    near = sp.gamma(one_minus) * (sign * np.cos(np.pi * r)
+                                  - sign * np.sin(np.pi * r) * sp.digamma(one_minus) / np.pi)
+    if not is_foreign_array(xv) and np.all(left):
+        return near
+    xr = np.where(left, 1.0, x)
+    return np.where(left, near, -rgamma(xr) * sp.digamma(xr))
+
+
+rgamma = _rule(sp.rgamma, 0, _rgamma_derivative)
 def _power_m1(x: Any, a: Any) -> Any:
     """x**(a - 1) with the exponent the caller's: a - 1 rounds for a < 1/2 (by up to
     2**-54, which costs |log x| / 2 ulps: 171 ulps at x = 6e-301, a = 0.1), so there
@@ -698,9 +724,14 @@ def _near_one(p: Any, near: Callable[[Any], Any], far: Callable[[Any], Any]) -> 
 _ellipem1 = _rule(lambda p: sp.ellipe(1.0 - p), 0, lambda p: _near_one(
     p, lambda m: -horner(m, _ELLIPE_D),
     lambda p: -(_ellipem1(p) - ellipkm1(p)) / (2.0 * (1.0 - p))), register=False)
-ellipkm1 = _rule(sp.ellipkm1, 0, lambda p: _near_one(
-    p, lambda m: -horner(m, _ELLIPK_D),
-    lambda p: -(_ellipem1(p) - p * ellipkm1(p)) / (2.0 * (1.0 - p) * p)))
+
+
+def _ellipkm1_derivative(p: Any) -> Any:
+    return _near_one(p, lambda m: -horner(m, _ELLIPK_D),
+                     lambda p: -(_ellipem1(p) - p * ellipkm1(p)) / (2.0 * (1.0 - p) * p))
+
+
+ellipkm1 = _rule(sp.ellipkm1, 0, _ellipkm1_derivative)
 
 
 #: -log(1 - w) / w = sum w**k / (k + 1), to |w| <= 1/4 within an ulp (27 terms)
@@ -723,6 +754,52 @@ _HURWITZ = getattr(sp, "_ufuncs", None) and getattr(sp._ufuncs, "_zeta", None)
 if isinstance(_HURWITZ, np.ufunc):
     hurwitz_zeta = _rule(_HURWITZ, 1, lambda s, q: -np.asarray(s) * hurwitz_zeta(
         np.asarray(s) + 1.0, q))
+
+# Struve H and modified Struve L in x (order v constant).  Within |x| <= 2 the
+# derivative is the power series H_v' = sum_k s^k (2k + v + 1)/2 (x/2)^(2k + v) /
+# (Gamma(k + 3/2) Gamma(k + v + 3/2)), s = -1 for H and +1 for L (its terms fall like
+# 1/k!^2 and every order is the series differentiated termwise, exact at x = 0).
+# The closed forms cancel there: (x^v H_v)' = x^v H_(v-1) gives H_v' = H_(v-1) - (v/x)
+# H_v, whose own derivative has H_(v-2) + ... ; at a negative integer order (the
+# second derivative of H_0 needs H_(-2) + H_(-1)/x) both terms grow like 1/x near 0
+# and cancel (H_0'' at x = 1e-8 was 17 times the truth).  Beyond 2 that form is used
+# for H (the order goes down at each differentiation, where H_v is dominated by the
+# slowly varying Y_v-like part); L uses the recurrence L_(v-1) = (2v/x) L_v + L_(v+1) +
+# (x/2)^v / (sqrt(pi) Gamma(v + 3/2)), i.e. L_v' = (v/x) L_v + L_(v+1) + (x/2)^v /
+# (sqrt(pi) Gamma(v + 3/2)), whose terms have one sign for v >= 0, x > 0 (L grows like
+# I_v: H's form would cancel its exponential parts).
+_STRUVE_TERMS = 30
+_STRUVE_NEAR = 2.0
+
+
+def _struve_series_derivative(v: np.ndarray, x: Any, sign: float) -> Any:
+    out = 0.0
+    for k in range(_STRUVE_TERMS):
+        p = 2.0 * k + v
+        c = (sign ** k) * 0.5 * (p + 1.0) / (math.gamma(k + 1.5) * sp.gamma(k + v + 1.5))
+        # a zero coefficient (p = -1: H_(-1)' = -H_1' has no x^-1 term) with its power
+        # set to x^0, not 0 * inf at x = 0
+        out = out + c * (0.5 * x) ** np.where(c == 0.0, 0.0, p)
+    return out
+
+
+def _struve_derivative(f: Any, sign: float) -> Callable[[Any, Any], Any]:
+    def d(v: Any, x: Any) -> Any:
+        v = np.asarray(v, dtype=float)
+        near = np.abs(np.real(_plain(x))) <= _STRUVE_NEAR
+        xn = np.where(near, x, 1.0)
+        xf = np.where(near, 3.0, x)
+        if sign < 0:
+            far = f(v - 1.0, xf) - v / xf * f(v, xf)
+        else:
+            far = (v / xf * f(v, xf) + f(v + 1.0, xf)
+                   + (0.5 * xf) ** v / (np.sqrt(np.pi) * sp.gamma(v + 1.5)))
+        return np.where(near, _struve_series_derivative(v, xn, sign), far)
+    return d
+
+
+struve = _rule(sp.struve, 1, lambda v, x: _struve_derivative(struve, -1.0)(v, x))
+modstruve = _rule(sp.modstruve, 1, lambda v, x: _struve_derivative(modstruve, 1.0)(v, x))
 
 
 # --- functions of several differentiated arguments, and ufuncs of several outputs ----
@@ -767,8 +844,61 @@ def _owens_t_partials(f: Any, h: Any, a: Any) -> tuple:
             np.exp(-0.5 * (h * h) * s) / (2.0 * np.pi * s))
 
 
+def _binom_partials(f: Any, n: Any, k: Any) -> tuple:
+    # binom(n, k) = Gamma(n + 1) / (Gamma(k + 1) Gamma(n - k + 1)): d/dn = y (psi(n + 1)
+    # - psi(n - k + 1)), a digamma difference kept without cancellation for small k
+    # (psi_difference, as poch's); d/dk = y (psi(n - k + 1) - psi(k + 1)).
+    from _exactdiff.special import psi_difference
+
+    y = f(n, k)
+    zero = _plain(y) == 0.0
+    some = _may_hold(zero)
+    ns, ks = (np.where(zero, 1.5, n), np.where(zero, 0.5, k)) if some else (n, k)
+    gap = psi_difference(ns - ks + 1.0, ks, 0, lambda a, b: sp.digamma(a) - sp.digamma(a + b))
+    d_n, d_k = -y * gap, y * (sp.digamma(ns - ks + 1.0) - sp.digamma(ks + 1.0))
+    if not some:
+        return y, d_n, d_k
+    # y = 0 where 1/Gamma(k + 1) or 1/Gamma(n - k + 1) is at a zero (k > n for an integer
+    # n): there y (psi - psi) is 0 * nan; the product Gamma(n + 1) rgamma(k + 1)
+    # rgamma(n - k + 1) differentiates to finite values ((3, 5): -1/20 and 1/20)
+    nz, kz = np.where(zero, n, 1.0), np.where(zero, k, 0.0)
+    g, a, b = sp.gamma(nz + 1.0), rgamma(kz + 1.0), rgamma(nz - kz + 1.0)
+    da, db = _rgamma_derivative(kz + 1.0), _rgamma_derivative(nz - kz + 1.0)
+    z_n = g * a * (sp.digamma(nz + 1.0) * b + db)
+    z_k = g * (da * b - a * db)
+    return y, np.where(zero, z_n, d_n), np.where(zero, z_k, d_k)
+
+
+def _powm1_partials(f: Any, x: Any, y: Any) -> tuple:
+    # powm1(x, y) = x^y - 1: d/dx = y x^(y - 1), d/dy = x^y log x (x^y - 1 cancels as
+    # y -> 0 or x -> 1, its derivatives do not)
+    return f(x, y), y * x ** (y - 1.0), x ** y * np.log(x)
+
+
+def _agm_partials(f: Any, a: Any, b: Any) -> tuple:
+    # With h the argument of larger modulus and l the other, p = (l/h)^2 in (0, 1]:
+    # agm(a, b) = pi h / (2 K(1 - p)) = pi h / (2 ellipkm1(p)).  Differentiating,
+    # d/dh = (M/h)(1 + c) and d/dl = -(M/l) c with c = 2 p K_p / K in [-1/2, 0)
+    # (K_p = ellipkm1'(p) < 0): no cancellation, and agm's symmetry gives the other
+    # order (both are 1/2 at a = b).  agm(-a, -b) = -agm(a, b) keeps the signs right
+    # through M/h and M/l; arguments of opposite signs give nan, as agm itself.
+    m = f(a, b)
+    first = np.abs(_plain(a)) >= np.abs(_plain(b))
+    h = np.where(first, a, b)
+    lo = np.where(first, b, a)
+    p = (lo / h) * (lo / h)
+    c = 2.0 * p * _ellipkm1_derivative(p) / ellipkm1(p)
+    d_h = m / h * (1.0 + c)
+    d_l = -(m / lo) * c
+    return m, np.where(first, d_h, d_l), np.where(first, d_l, d_h)
+
+
 poch = _two_arguments(sp.poch, _poch_partials)
 owens_t = _two_arguments(sp.owens_t, _owens_t_partials)
+binom = _two_arguments(sp.binom, _binom_partials)
+agm = _two_arguments(sp.agm, _agm_partials)
+if hasattr(sp, "powm1"):  # scipy >= 1.10
+    powm1 = _two_arguments(sp.powm1, _powm1_partials)
 
 
 # Box-Cox: boxcox(x, l) = (x^l - 1) / l = L exprel(l L) with L = log x (log1p(x) for
@@ -869,6 +999,40 @@ _aip = _component(sp.airy, 1, lambda x: x * _ai(x))
 _bi = _component(sp.airy, 2, lambda x: _bip(x))
 _bip = _component(sp.airy, 3, lambda x: x * _bi(x))
 _outputs(sp.airy, _ai, _aip, _bi, _bip)
+
+
+# Jacobi elliptic functions in u (the parameter m constant): sn' = cn dn, cn' = -sn dn,
+# dn' = -m sn cn, and the amplitude ph' = dn.
+def _ellipj_component(k: int, deriv: Callable[[Any, Any], Any]) -> custom_jvp:
+    f = custom_jvp(lambda u, m: sp.ellipj(u, m)[k], nondiff_argnums=(1,))
+    f.__name__ = f.__qualname__ = f"ellipj[{k}]"
+
+    @f.defjvp
+    def _jvp(m: Any, primals: tuple, tangents: tuple) -> tuple:
+        (u,), (t,) = primals, tangents
+        return f(u, m), t * deriv(u, m)
+
+    @f.defvjp
+    def _vjp(m: Any, primals: tuple, _out: Any, g: Any) -> Any:
+        return g * deriv(primals[0], m)
+
+    return f
+
+
+_sn = _ellipj_component(0, lambda u, m: _cn(u, m) * _dn(u, m))
+_cn = _ellipj_component(1, lambda u, m: -_sn(u, m) * _dn(u, m))
+_dn = _ellipj_component(2, lambda u, m: -np.asarray(m) * _sn(u, m) * _cn(u, m))
+_ph = _ellipj_component(3, lambda u, m: _dn(u, m))
+
+
+def _ellipj(u: Any, m: Any) -> tuple:
+    if is_traced(m):
+        raise TypeError("scipy.special.ellipj: the derivative with respect to its "
+                        "parameter m is not supported; only u may be differentiated")
+    return tuple(part(u, m) for part in (_sn, _cn, _dn, _ph))
+
+
+MULTI[sp.ellipj] = _ellipj
 
 
 def _register(ufunc: Any) -> None:
