@@ -824,14 +824,45 @@ def _two_arguments(ufunc: Any, partials: Callable[..., tuple]) -> custom_jvp:
     return f
 
 
+def _by_gamma_poles(near: Any, safe_near: tuple, safe_far: tuple, args: tuple,
+                    near_form: Callable[..., tuple], far_form: Callable[..., tuple]) -> tuple:
+    """``near_form(*args)`` where ``near``, ``far_form(*args)`` elsewhere, each formed on
+    arguments replaced by ``safe_near``/``safe_far`` outside its entries (no nan or
+    warning from the branch not taken)."""
+    if not _may_hold(near):
+        return far_form(*args)
+    if not is_foreign_array(near) and np.all(near):
+        return near_form(*args)
+    inner = near_form(*(np.where(near, a, s) for a, s in zip(args, safe_near)))
+    outer = far_form(*(np.where(near, s, a) for a, s in zip(args, safe_far)))
+    return tuple(np.where(near, i, o) for i, o in zip(inner, outer))
+
+
 def _poch_partials(f: Any, z: Any, m: Any) -> tuple:
     # Pochhammer's (z)_m = Gamma(z + m) / Gamma(z): d/dz = y (psi(z + m) - psi(z)),
-    # the difference without its cancellation for small m; d/dm = y psi(z + m)
+    # the difference without its cancellation for small m; d/dm = y psi(z + m).
+    # For z <= 1/2 (Gamma(z + m) finite), y ~ (z - z0) and psi(z) ~ -1/(z - z0) near
+    # a zero z0 of 1/Gamma: their product is right but its derivatives are differences of
+    # terms 1/(z - z0) apart (the second derivative of poch(z, 1.5) at 1e-8 lost 8 digits,
+    # at 1e-300 it was -inf, truth 1.09).  There d/dz = Gamma(z + m) (psi(z + m) rgamma(z)
+    # + rgamma'(z)), whose terms are smooth through the zeros of rgamma.
     from _exactdiff.special import psi_difference
 
     y = f(z, m)
-    gap = psi_difference(z, m, 0, lambda a, b: sp.digamma(a) - sp.digamma(a + b))
-    return y, -y * gap, y * sp.digamma(z + m)
+    zv, mv = np.real(_plain(z)), np.real(_plain(m))
+    top = zv + mv
+    near = (zv <= 0.5) & (top < 170.0) & ~((top <= 0.0) & (top == np.round(top)))
+
+    def by_rgamma(z: Any, m: Any) -> tuple:
+        g = sp.gamma(z + m)
+        return (g * (sp.digamma(z + m) * rgamma(z) + _rgamma_derivative(z)),)
+
+    def by_psi(z: Any, m: Any) -> tuple:
+        gap = psi_difference(z, m, 0, lambda a, b: sp.digamma(a) - sp.digamma(a + b))
+        return (-f(z, m) * gap,)
+
+    (d_z,) = _by_gamma_poles(near, (0.25, 1.0), (1.0, 1.0), (z, m), by_rgamma, by_psi)
+    return y, d_z, y * sp.digamma(z + m)
 
 
 def _owens_t_partials(f: Any, h: Any, a: Any) -> tuple:
@@ -847,26 +878,29 @@ def _owens_t_partials(f: Any, h: Any, a: Any) -> tuple:
 def _binom_partials(f: Any, n: Any, k: Any) -> tuple:
     # binom(n, k) = Gamma(n + 1) / (Gamma(k + 1) Gamma(n - k + 1)): d/dn = y (psi(n + 1)
     # - psi(n - k + 1)), a digamma difference kept without cancellation for small k
-    # (psi_difference, as poch's); d/dk = y (psi(n - k + 1) - psi(k + 1)).
+    # (psi_difference, as poch's); d/dk = y (psi(n - k + 1) - psi(k + 1)).  Where k + 1
+    # or n - k + 1 is <= 1/2 (near a zero of 1/Gamma, as in poch; y = 0 at the zero
+    # itself, k > n for an integer n, where y (psi - psi) is 0 * nan) the partials of
+    # Gamma(n + 1) rgamma(k + 1) rgamma(n - k + 1) with rgamma' ((3, 5): -1/20, 1/20).
     from _exactdiff.special import psi_difference
 
     y = f(n, k)
-    zero = _plain(y) == 0.0
-    some = _may_hold(zero)
-    ns, ks = (np.where(zero, 1.5, n), np.where(zero, 0.5, k)) if some else (n, k)
-    gap = psi_difference(ns - ks + 1.0, ks, 0, lambda a, b: sp.digamma(a) - sp.digamma(a + b))
-    d_n, d_k = -y * gap, y * (sp.digamma(ns - ks + 1.0) - sp.digamma(ks + 1.0))
-    if not some:
-        return y, d_n, d_k
-    # y = 0 where 1/Gamma(k + 1) or 1/Gamma(n - k + 1) is at a zero (k > n for an integer
-    # n): there y (psi - psi) is 0 * nan; the product Gamma(n + 1) rgamma(k + 1)
-    # rgamma(n - k + 1) differentiates to finite values ((3, 5): -1/20 and 1/20)
-    nz, kz = np.where(zero, n, 1.0), np.where(zero, k, 0.0)
-    g, a, b = sp.gamma(nz + 1.0), rgamma(kz + 1.0), rgamma(nz - kz + 1.0)
-    da, db = _rgamma_derivative(kz + 1.0), _rgamma_derivative(nz - kz + 1.0)
-    z_n = g * a * (sp.digamma(nz + 1.0) * b + db)
-    z_k = g * (da * b - a * db)
-    return y, np.where(zero, z_n, d_n), np.where(zero, z_k, d_k)
+    nv, kv = np.real(_plain(n)), np.real(_plain(k))
+    pole_n = (nv + 1.0 <= 0.0) & (nv == np.round(nv))
+    near = (((kv + 1.0 <= 0.5) | (nv - kv + 1.0 <= 0.5)) & (nv + 1.0 < 170.0) & ~pole_n)
+
+    def by_rgamma(n: Any, k: Any) -> tuple:
+        g, a, b = sp.gamma(n + 1.0), rgamma(k + 1.0), rgamma(n - k + 1.0)
+        da, db = _rgamma_derivative(k + 1.0), _rgamma_derivative(n - k + 1.0)
+        return g * a * (sp.digamma(n + 1.0) * b + db), g * (da * b - a * db)
+
+    def by_psi(n: Any, k: Any) -> tuple:
+        y = f(n, k)
+        gap = psi_difference(n - k + 1.0, k, 0,
+                             lambda a, b: sp.digamma(a) - sp.digamma(a + b))
+        return -y * gap, y * (sp.digamma(n - k + 1.0) - sp.digamma(k + 1.0))
+
+    return (y,) + _by_gamma_poles(near, (1.0, 0.0), (1.5, 0.5), (n, k), by_rgamma, by_psi)
 
 
 def _powm1_partials(f: Any, x: Any, y: Any) -> tuple:

@@ -193,3 +193,39 @@ def test_parameters_stay_constant():
             eng.derivative(lambda v: sp.struve(v, 2.0), 0.5)
         with pytest.raises(TypeError, match="parameter m"):
             eng.derivative(lambda m: sp.ellipj(0.5, m)[0], 0.3)
+
+
+# --- poch and binom next to the zeros of 1/Gamma ------------------------------------
+# y (psi(a) - psi(b)) with y -> 0 and psi -> inf: the product is right, its derivatives
+# were differences of terms 1/(z - z0) apart (poch(z, 1.5)'' lost 8 digits at z = 1e-8
+# and was -inf at 1e-300, truth 1.09; binom(n, 2.5)''' at n = 1.5 + 1e-9 was 37 times the
+# truth).
+NEAR_ZEROS = {
+    "poch(z, 1.5)": (lambda z: sp.poch(z, 1.5), lambda z: mp.rf(z, 1.5),
+                     [1e-300, 1e-8, -1.0 + 1e-8, -3.0 - 1e-6]),
+    "binom(n, 2.5)": (lambda n: sp.binom(n, 2.5), lambda n: mp.binomial(n, 2.5),
+                      [1.5 + 1e-9, 1.5 - 1e-6]),
+    "binom(4, k)": (lambda k: sp.binom(4.0, k), lambda k: mp.binomial(4, k),
+                    [5.0 + 1e-9, 5.0 - 1e-5, -1.0 + 1e-7]),
+}
+
+
+@pytest.mark.parametrize("name", NEAR_ZEROS)
+def test_next_to_the_zeros_of_rgamma(name):
+    f, g, points = NEAR_ZEROS[name]
+    for x in points:
+        with mp.workdps(60):
+            want = [float(mp.diff(g, mp.mpf(x), k)) for k in range(4)]
+        for eng in (hd, rv):
+            got = eng.derivatives(f, x, 3)
+            # scipy's own value of binom is off by up to 1e-10 near there: orders 1-3 only
+            np.testing.assert_allclose(got[1:], want[1:], rtol=1e-13, err_msg=f"{name} at {x}")
+
+
+def test_poch_hessian_next_to_a_zero():
+    fv = lambda v: sp.poch(v[0], v[1])  # noqa: E731
+    p = (1e-8, 0.7)
+    with mp.workdps(60):
+        want = _hessian(mp.rf, p)
+    for eng in (hd, rv):
+        np.testing.assert_allclose(eng.hessian(fv, np.array(p)), want, rtol=1e-13)
