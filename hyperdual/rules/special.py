@@ -19,7 +19,8 @@ functions ``chdtri``, ``gdtrix``, ``pdtri``, ``bdtri``, ``nbdtri``, ``fdtri``,
 :data:`MULTI` holds ``poch``, ``owens_t``, ``binom``, ``agm``, ``powm1`` and the
 Box-Cox transforms ``boxcox``, ``boxcox1p``, ``inv_boxcox``, ``inv_boxcox1p`` (both
 arguments) and the
-several-output ``sici``, ``shichi``, ``fresnel``, ``airy`` and ``ellipj`` (in ``u``).
+several-output ``sici``, ``shichi``, ``fresnel``, ``airy`` and ``ellipj`` (in ``u``);
+``ellipkinc`` and ``ellipeinc`` in ``phi``.
 
 Each is a :class:`hyperdual.custom_jvp` whose JVP is written with the same
 functions (``jv' = (j_{v-1} - j_{v+1}) / 2`` ...), so the rule differentiates
@@ -1067,6 +1068,41 @@ def _ellipj(u: Any, m: Any) -> tuple:
 
 
 MULTI[sp.ellipj] = _ellipj
+
+
+# Incomplete elliptic integrals F(phi | m), E(phi | m) in phi (m constant): the
+# integrands 1/D and D, D = sqrt(1 - m sin^2 phi) written as sqrt(cos^2 phi + (1 - m)
+# sin^2 phi), which does not cancel as m -> 1 and phi -> pi/2 (0 <= m <= 1).
+def _in_phi(ufunc: Any, deriv: Callable[[Any, Any], Any]) -> None:
+    f = custom_jvp(lambda phi, m: ufunc(phi, m), nondiff_argnums=(1,))
+    f.__name__ = f.__qualname__ = ufunc.__name__
+
+    @f.defjvp
+    def _jvp(m: Any, primals: tuple, tangents: tuple) -> tuple:
+        (phi,), (t,) = primals, tangents
+        return f(phi, m), t * deriv(phi, m)
+
+    @f.defvjp
+    def _vjp(m: Any, primals: tuple, _out: Any, g: Any) -> Any:
+        return g * deriv(primals[0], m)
+
+    def impl(phi: Any, m: Any) -> Any:
+        if is_traced(m):
+            raise TypeError(f"scipy.special.{ufunc.__name__}: the derivative with respect "
+                            "to its parameter m is not supported; only phi may be "
+                            "differentiated")
+        return f(phi, m)
+
+    MULTI[ufunc] = impl
+
+
+def _delta(phi: Any, m: Any) -> Any:
+    c, s = np.cos(phi), np.sin(phi)
+    return np.sqrt(c * c + (1.0 - np.asarray(m)) * (s * s))
+
+
+_in_phi(sp.ellipkinc, lambda phi, m: 1.0 / _delta(phi, m))
+_in_phi(sp.ellipeinc, _delta)
 
 
 def _register(ufunc: Any) -> None:

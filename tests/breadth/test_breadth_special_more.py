@@ -1,13 +1,15 @@
 """scipy.special functions added after the closed-form batch: Struve ``struve`` and
-``modstruve`` (in x), the Jacobi elliptic functions ``ellipj`` (in u), ``agm``, ``binom``
-and ``powm1`` (in both arguments); and ``rgamma`` at its zeros 0, -1, -2 ..., where the
+``modstruve`` (in x), the Jacobi elliptic functions ``ellipj`` (in u), the incomplete
+elliptic integrals ``ellipkinc``/``ellipeinc`` (in phi), ``agm``, ``binom`` and ``powm1``
+(in both arguments); and ``rgamma`` at its zeros 0, -1, -2 ..., where the
 textbook derivative -psi(x)/Gamma(x) is 0 * nan but the truth is (-1)^n n!.
 
 Truth: mpmath at 40 digits (``mp.struveh``/``mp.struvel`` from their own series and
-asymptotics, ``mp.ellipfun``, ``mp.agm``, ``mp.binomial``, ``mp.rgamma``), derivatives by
-``mp.diff``.  Each derivative of ours is a short chain of scipy evaluations, good to a
-few ulps where scipy is (the points are chosen there: scipy's modstruve is only good
-to ~2e-13 at x = 15), so orders 1-3 are checked at 1e-13 / 1e-12 relative, as in
+asymptotics, ``mp.ellipfun``, ``mp.ellipf``/``mp.ellipe``, ``mp.agm``, ``mp.binomial``,
+``mp.rgamma``), derivatives by ``mp.diff``.  Each derivative of ours is a short chain
+of scipy evaluations, good to a few ulps where scipy is (the points are chosen there:
+scipy's modstruve is only good to ~2e-13 at x = 15), so orders 1-3 are checked at
+1e-13 / 1e-12 relative, as in
 test_breadth_special_closed_forms.py.
 """
 
@@ -54,6 +56,11 @@ for _k, _name in enumerate(("sn", "cn", "dn")):
             lambda u, name=_name, m=_m: mp.ellipfun(name, u, m=m), [-1.2, 0.2, 1.5, 4.0])
 CASES["ellipj[ph]"] = (lambda u: sp.ellipj(u, 0.6)[3],
                        lambda u: mp.asin(mp.ellipfun("sn", u, m=0.6)), [-0.9, 0.2, 1.1])
+for _m in (0.3, 0.9, -2.0):
+    CASES[f"ellipkinc(phi, {_m})"] = (lambda phi, m=_m: sp.ellipkinc(phi, m),
+                                      lambda phi, m=_m: mp.ellipf(phi, m), [-0.7, 0.4, 1.5, 10.0])
+    CASES[f"ellipeinc(phi, {_m})"] = (lambda phi, m=_m: sp.ellipeinc(phi, m),
+                                      lambda phi, m=_m: mp.ellipe(phi, m), [-0.7, 0.4, 1.5, 10.0])
 CASES["agm(a, 1.5)"] = (lambda a: sp.agm(a, 1.5), lambda a: mp.agm(a, 1.5),
                         [1e-3, 0.2, 1.5, 7.0, 1e4])
 CASES["agm(-2, b)"] = (lambda b: sp.agm(-2.0, b), lambda b: -mp.agm(2, -b), [-9.0, -2.0, -0.01])
@@ -193,6 +200,9 @@ def test_parameters_stay_constant():
             eng.derivative(lambda v: sp.struve(v, 2.0), 0.5)
         with pytest.raises(TypeError, match="parameter m"):
             eng.derivative(lambda m: sp.ellipj(0.5, m)[0], 0.3)
+        for f in (sp.ellipkinc, sp.ellipeinc):
+            with pytest.raises(TypeError, match="parameter m"):
+                eng.derivative(lambda m, f=f: f(0.5, m), 0.3)
 
 
 # --- poch and binom next to the zeros of 1/Gamma ------------------------------------
