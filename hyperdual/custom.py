@@ -191,6 +191,10 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
         self.jvp: Callable[..., Any] | None = None
         self.vjp: Callable[..., Any] | None = None
         self._name = getattr(fun, "__qualname__", None) or repr(fun)
+        # the library's own rules (hyperdual.rules.special) are linear in tangents that
+        # broadcast against the values: a Dual's direction stack goes through them in one
+        # call.  A user's rule need not broadcast, so it is called once per direction.
+        self._broadcasts = False
 
     def __repr__(self) -> str:
         return f"<custom_jvp {self._name}>"
@@ -393,6 +397,10 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
                 parts.append(False)  # passes through, tangent None
         if nd == 0:
             return self._forward_one(args, pos, nondiff, parts, cls, tag)
+        if self._broadcasts and cls is Dual and all(
+                p is False or (all(_is_plain_part(q) for q in p) if p
+                               else _is_plain_part(args[i])) for i, p in zip(pos, parts)):
+            return self._forward_stacked(args, pos, nondiff, parts, tag, nd)
         # Direction stacks: one rule call per direction (a rule need not broadcast).
         # each part keeps its own direction axes (a Hessian seeds ε1 with (k, 1)
         # and ε2 with (1, n) directions); the loop runs over their broadcast
@@ -427,6 +435,42 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
             stacked.append(full[keep] if keep and any(k != slice(None) for k in keep)
                            else full)
         return cls._build(tuple(stacked), tag, nd)
+
+    def _forward_stacked(self, args: tuple, pos: list[int], nondiff: tuple, parts: list,
+                         tag: int, nd: int) -> Any:
+        """A Dual direction stack in one call of a rule that broadcasts: each tangent's
+        direction axes are put before the output's value axes (value shapes broadcast
+        right-aligned), the rule's tangent has shape directions + output shape."""
+        shapes = [_shape(p[0]) for p in parts if p]
+        shapes += [np.shape(a) for i, a in enumerate(args)
+                   if (i not in pos or parts[pos.index(i)] is None) and _is_plain_part(a)]
+        ndim = len(np.broadcast_shapes(*shapes))
+        primals, tangents, leads = [], [], []
+        for i, p in zip(pos, parts):
+            a = args[i]
+            if p is False:
+                primals.append(a)
+                tangents.append(None)
+            elif p is None:
+                primals.append(a)
+                tangents.append(_zero_tangent(a))
+            else:
+                r, e = p
+                vs, lead = _shape(r), _shape(e)[:nd]
+                primals.append(r)
+                tangents.append(np.reshape(e, lead + (1,) * (ndim - len(vs)) + vs))
+                leads.append(lead)
+        out, tout = self.jvp(*nondiff, tuple(primals), tuple(tangents))
+        _check_escape(out, tout, tag, self._name)
+        want = np.broadcast_shapes(*leads) + _shape(out)
+        if _shape(tout) != want:
+            try:
+                tout = np.array(np.broadcast_to(tout, want))
+            except ValueError:
+                raise ValueError(f"custom_jvp {self._name}: the JVP rule returned a tangent "
+                                 f"of shape {_shape(tout)} for directions and output "
+                                 f"{want}") from None
+        return Dual._build((_clean(out), _clean(tout)), tag, nd)
 
     def _forward_one(self, args: tuple, pos: list[int], nondiff: tuple, parts: list,
                      cls: type, tag: int) -> Any:
@@ -471,6 +515,11 @@ def _clean(p: Any) -> Any:
 
 def _is_zero(t: Any) -> bool:
     return not isinstance(t, _Number) and np.ndim(t) == 0 and t == 0
+
+
+def _is_plain_part(q: Any) -> bool:
+    """A numpy array or a float (not an engine number, not a lazy array)."""
+    return type(q) is np.ndarray or isinstance(q, (float, int, np.floating, np.integer))
 
 
 def _fill(t: Any, like: Any) -> Any:

@@ -65,12 +65,35 @@ __all__: list[str] = []
 SPECIAL: dict[Any, tuple[custom_jvp, int]] = {}
 
 
+#: every rule of this module: they broadcast over a Dual's direction axes (one call per
+#: direction stack, not one per direction: custom_jvp._broadcasts)
+LIBRARY_RULES: list[custom_jvp] = []
+
+
+def _library(f: custom_jvp) -> None:
+    f._broadcasts = True
+    LIBRARY_RULES.append(f)
+
+
+def _unbroadcast(ct: Any, x: Any) -> Any:
+    """A cotangent of the output's shape summed down to the shape of input ``x`` (a
+    parameter array may broadcast the output beyond x: ``jv([[0.5], [1.5]], x)``)."""
+    shape, cs = np.shape(_plain(x)), np.shape(_plain(ct))
+    if cs == shape:
+        return ct
+    extra = len(cs) - len(shape)
+    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape)
+                                       if n == 1 and cs[extra + i] != 1)
+    return np.reshape(np.sum(ct, axis=axes) if axes else ct, shape)
+
+
 def _rule(ufunc: Any, nparams: int, deriv: Callable[..., Any],
           register: bool = True) -> custom_jvp:
     """A custom_jvp for ``ufunc(*params, x)`` with ``d/dx = deriv(*params, x)``
     (``register=False``: a helper function of the rules, not a dispatch target)."""
     f = custom_jvp(lambda *args: ufunc(*args), nondiff_argnums=tuple(range(nparams)))
     f.__name__ = f.__qualname__ = ufunc.__name__
+    _library(f)
 
     @f.defjvp
     def _jvp(*args: Any) -> Any:
@@ -81,7 +104,7 @@ def _rule(ufunc: Any, nparams: int, deriv: Callable[..., Any],
     @f.defvjp
     def _vjp(*args: Any) -> Any:
         params, (primals, _out, g) = args[:nparams], args[nparams:]
-        return g * deriv(*params, primals[0])
+        return _unbroadcast(g * deriv(*params, primals[0]), primals[0])
 
     if register:
         SPECIAL[ufunc] = (f, nparams)
@@ -814,12 +837,19 @@ def _two_arguments(ufunc: Any, partials: Callable[..., tuple]) -> custom_jvp:
     ``partials(f, a, b)`` returns ``(f(a, b), d/da, d/db)`` written with rules."""
     f = custom_jvp(lambda a, b: ufunc(a, b))
     f.__name__ = f.__qualname__ = ufunc.__name__
+    _library(f)
 
     @f.defjvp
     def _jvp(primals: tuple, tangents: tuple) -> tuple:
         (a, b), (ta, tb) = primals, tangents
         value, da, db = partials(f, a, b)
         return value, ta * da + tb * db
+
+    @f.defvjp
+    def _vjp(primals: tuple, _out: Any, g: Any) -> tuple:
+        (a, b) = primals
+        _, da, db = partials(f, a, b)
+        return _unbroadcast(g * da, a), _unbroadcast(g * db, b)
 
     MULTI[ufunc] = f
     return f
@@ -858,9 +888,9 @@ def _poch_partials(f: Any, z: Any, m: Any) -> tuple:
         g = sp.gamma(z + m)
         return (g * (sp.digamma(z + m) * rgamma(z) + _rgamma_derivative(z)),)
 
-    def by_psi(z: Any, m: Any) -> tuple:
+    def by_psi(z: Any, m: Any) -> tuple:  # (y itself: poch's value is finite where used)
         gap = psi_difference(z, m, 0, lambda a, b: sp.digamma(a) - sp.digamma(a + b))
-        return (-f(z, m) * gap,)
+        return (-y * gap,)
 
     (d_z,) = _by_gamma_poles(near, (0.25, 1.0), (1.0, 1.0), (z, m), by_rgamma, by_psi)
     return y, d_z, y * sp.digamma(z + m)
@@ -895,8 +925,7 @@ def _binom_partials(f: Any, n: Any, k: Any) -> tuple:
         da, db = _rgamma_derivative(k + 1.0), _rgamma_derivative(n - k + 1.0)
         return g * a * (sp.digamma(n + 1.0) * b + db), g * (da * b - a * db)
 
-    def by_psi(n: Any, k: Any) -> tuple:
-        y = f(n, k)
+    def by_psi(n: Any, k: Any) -> tuple:  # (y is 0 or finite where by_rgamma is not used)
         gap = psi_difference(n - k + 1.0, k, 0,
                              lambda a, b: sp.digamma(a) - sp.digamma(a + b))
         return -y * gap, y * (sp.digamma(n - k + 1.0) - sp.digamma(k + 1.0))
@@ -984,11 +1013,16 @@ def _component(ufunc: Any, k: int, deriv: Callable[[Any], Any]) -> custom_jvp:
     """Output k of the one-argument, several-output ``ufunc`` as a custom_jvp."""
     f = custom_jvp(lambda x: ufunc(x)[k])
     f.__name__ = f.__qualname__ = f"{ufunc.__name__}[{k}]"
+    _library(f)
 
     @f.defjvp
     def _jvp(primals: tuple, tangents: tuple) -> tuple:
         (x,), (t,) = primals, tangents
         return f(x), t * deriv(x)
+
+    @f.defvjp
+    def _vjp(primals: tuple, _out: Any, g: Any) -> Any:
+        return g * deriv(primals[0])
 
     return f
 
@@ -1041,6 +1075,7 @@ _outputs(sp.airy, _ai, _aip, _bi, _bip)
 def _ellipj_component(k: int, deriv: Callable[[Any, Any], Any]) -> custom_jvp:
     f = custom_jvp(lambda u, m: sp.ellipj(u, m)[k], nondiff_argnums=(1,))
     f.__name__ = f.__qualname__ = f"ellipj[{k}]"
+    _library(f)
 
     @f.defjvp
     def _jvp(m: Any, primals: tuple, tangents: tuple) -> tuple:
@@ -1049,7 +1084,7 @@ def _ellipj_component(k: int, deriv: Callable[[Any, Any], Any]) -> custom_jvp:
 
     @f.defvjp
     def _vjp(m: Any, primals: tuple, _out: Any, g: Any) -> Any:
-        return g * deriv(primals[0], m)
+        return _unbroadcast(g * deriv(primals[0], m), primals[0])
 
     return f
 
@@ -1076,6 +1111,7 @@ MULTI[sp.ellipj] = _ellipj
 def _in_phi(ufunc: Any, deriv: Callable[[Any, Any], Any]) -> None:
     f = custom_jvp(lambda phi, m: ufunc(phi, m), nondiff_argnums=(1,))
     f.__name__ = f.__qualname__ = ufunc.__name__
+    _library(f)
 
     @f.defjvp
     def _jvp(m: Any, primals: tuple, tangents: tuple) -> tuple:
@@ -1084,7 +1120,7 @@ def _in_phi(ufunc: Any, deriv: Callable[[Any, Any], Any]) -> None:
 
     @f.defvjp
     def _vjp(m: Any, primals: tuple, _out: Any, g: Any) -> Any:
-        return g * deriv(primals[0], m)
+        return _unbroadcast(g * deriv(primals[0], m), primals[0])
 
     def impl(phi: Any, m: Any) -> Any:
         if is_traced(m):
