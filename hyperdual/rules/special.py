@@ -1070,23 +1070,28 @@ _bip = _component(sp.airy, 3, lambda x: x * _bi(x))
 _outputs(sp.airy, _ai, _aip, _bi, _bip)
 
 
-# Jacobi elliptic functions in u (the parameter m constant): sn' = cn dn, cn' = -sn dn,
-# dn' = -m sn cn, and the amplitude ph' = dn.
-def _ellipj_component(k: int, deriv: Callable[[Any, Any], Any]) -> custom_jvp:
-    f = custom_jvp(lambda u, m: sp.ellipj(u, m)[k], nondiff_argnums=(1,))
-    f.__name__ = f.__qualname__ = f"ellipj[{k}]"
+def _in_first(fun: Any, name: str, deriv: Callable[[Any, Any], Any]) -> custom_jvp:
+    """A custom_jvp for ``fun(x, m)`` in x, the parameter m constant: d/dx = deriv(x, m)."""
+    f = custom_jvp(fun, nondiff_argnums=(1,))
+    f.__name__ = f.__qualname__ = name
     _library(f)
 
     @f.defjvp
     def _jvp(m: Any, primals: tuple, tangents: tuple) -> tuple:
-        (u,), (t,) = primals, tangents
-        return f(u, m), t * deriv(u, m)
+        (x,), (t,) = primals, tangents
+        return f(x, m), t * deriv(x, m)
 
     @f.defvjp
     def _vjp(m: Any, primals: tuple, _out: Any, g: Any) -> Any:
         return _unbroadcast(g * deriv(primals[0], m), primals[0])
 
     return f
+
+
+# Jacobi elliptic functions in u (the parameter m constant): sn' = cn dn, cn' = -sn dn,
+# dn' = -m sn cn, and the amplitude ph' = dn.
+def _ellipj_component(k: int, deriv: Callable[[Any, Any], Any]) -> custom_jvp:
+    return _in_first(lambda u, m: sp.ellipj(u, m)[k], f"ellipj[{k}]", deriv)
 
 
 _sn = _ellipj_component(0, lambda u, m: _cn(u, m) * _dn(u, m))
@@ -1109,18 +1114,7 @@ MULTI[sp.ellipj] = _ellipj
 # integrands 1/D and D, D = sqrt(1 - m sin^2 phi) written as sqrt(cos^2 phi + (1 - m)
 # sin^2 phi), which does not cancel as m -> 1 and phi -> pi/2 (0 <= m <= 1).
 def _in_phi(ufunc: Any, deriv: Callable[[Any, Any], Any]) -> None:
-    f = custom_jvp(lambda phi, m: ufunc(phi, m), nondiff_argnums=(1,))
-    f.__name__ = f.__qualname__ = ufunc.__name__
-    _library(f)
-
-    @f.defjvp
-    def _jvp(m: Any, primals: tuple, tangents: tuple) -> tuple:
-        (phi,), (t,) = primals, tangents
-        return f(phi, m), t * deriv(phi, m)
-
-    @f.defvjp
-    def _vjp(m: Any, primals: tuple, _out: Any, g: Any) -> Any:
-        return _unbroadcast(g * deriv(primals[0], m), primals[0])
+    f = _in_first(lambda phi, m: ufunc(phi, m), ufunc.__name__, deriv)
 
     def impl(phi: Any, m: Any) -> Any:
         if is_traced(m):
