@@ -763,6 +763,55 @@ def beta_times(a: Any, b: Any, key: tuple[int, int], *ts: Any) -> Any:
     return out[()] if out.ndim == 0 else out
 
 
+def _distance_to_pole(x: Any) -> Any:
+    """Distance from ``x`` to the nearest pole of Gamma (0, -1, -2 ...)."""
+    return np.where(x <= 0.5, np.abs(x - np.round(x)), x)
+
+
+def beta_near_zeros(a: Any, b: Any, rule: Any) -> Any:
+    """``scipy.special.beta(a, b)`` on engine values; ``rule(a, b)`` is beta's own rule.
+
+    Where a + b is closer to a pole of Gamma than a and b are (4 times closer), B =
+    Gamma(a) Gamma(b) rgamma(a + b) is small or 0 and log B's partials are poles:
+    B (psi(a) - psi(a + b)) was 0 * inf = nan at (0.5, -0.5) (truth -2 pi), and the
+    second partials, differences of terms 1/(a + b - n) apart, lost every digit at
+    (0.3, -2.3) (2e16, truth 77).  There the product is differentiated as it stands:
+    each factor is smooth through that zero (rgamma's derivatives are formed by
+    reflection), so every order keeps its digits.  Elsewhere, and where Gamma(a)
+    Gamma(b) leaves the float range, ``rule``: where the three distances are alike
+    the product's terms cancel instead (its B_ab at (-0.3, 0.2) is 3.2 from terms of
+    90, 100 ulps off; the rule's, 1 ulp).
+
+    Examples
+    --------
+    >>> from hyperdual import Dual
+    >>> d = beta_near_zeros(Dual(0.5, 1.0), -0.5, None)  # d/da at a + b = 0: -2 pi
+    >>> bool(abs(d.dual + 2 * np.pi) < 1e-14)
+    True
+    """
+    from scipy import special
+
+    av, bv = _plain64(value(a)), _plain64(value(b))
+    with _fpe_ignored():
+        av, bv = np.real(av), np.real(bv)
+        gg = special.gamma(av) * special.gamma(bv)
+        near = ((_distance_to_pole(av + bv)
+                 < 0.25 * np.minimum(_distance_to_pole(av), _distance_to_pole(bv)))
+                & np.isfinite(gg) & (gg != 0.0))
+    if not may_hold(near):
+        return rule(a, b)
+
+    def product(a: Any, b: Any) -> Any:
+        return special.gamma(a) * special.gamma(b) * special.rgamma(a + b)
+
+    if not is_foreign_array(near) and np.all(near):
+        return product(a, b)
+    with _fpe_ignored():  # each branch on stand-ins where the other is taken
+        inner = product(np.where(near, a, 0.5), np.where(near, b, -0.5))
+        outer = rule(np.where(near, 1.0, a), np.where(near, 1.0, b))
+        return np.where(near, inner, outer)
+
+
 def polygamma(n: int, x: Any) -> Any:
     """``scipy.special.polygamma(n, x)`` of plain data in ``x``'s float dtype: scipy
     computes it in float64 (a Python composition of gamma and zeta), which turned a

@@ -1936,8 +1936,10 @@ def _binary(rule, x, y):
     return _binary_general(rule, x, y) if out is None else out
 
 
-def _binary_general(rule, x, y):
+def _binary_general(rule, x, y, composite=True):
     """The chain rule for any binary rule of the table, any part count and stacks."""
+    if composite and rule.composite is not None:
+        return rule.composite(x, y, lambda a, b: _binary_general(rule, a, b, False))
     top, vx, vy = _top(x, y)
     if not top._NPARTS:  # a Taylor is the newest operand: its own arithmetic
         from ._taylor import binary_rule

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import special
@@ -28,6 +28,7 @@ from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.arrays import may_hold as _may_hold
 from _exactdiff.arrays import plain_array as _plain_array
 from _exactdiff.special import (
+    beta_near_zeros,
     beta_second_partials,
     beta_times,
     erfcx_derivative_mid,
@@ -94,6 +95,10 @@ class Binary:
     # Optional: scaled_when(x, y, vary_x, vary_y) says whether this operation takes the
     # scaled products (None: always, where the rule has them)
     scaled_when: Callable | None = None
+    # Optional: composite(x, y, rule) evaluates the function on engine values where a
+    # composition of other rules is more accurate than this rule's partials, calling
+    # ``rule(x, y)`` (this rule) elsewhere (beta next to its zeros)
+    composite: Callable | None = None
 
 
 def _zero(x):
@@ -1110,7 +1115,8 @@ _b("pseudo_huber", special.pseudo_huber, None, _pseudo_huber_partials)
 _b("rel_entr", special.rel_entr, None, _rel_entr_partials)
 _b("kl_div", special.kl_div, None, _kl_div_partials)
 _b("beta", special.beta, None, _beta_partials,
-   "d/da = B (psi(a) - psi(a+b)), the psi difference formed without cancellation")
+   "d/da = B (psi(a) - psi(a+b)), the psi difference formed without cancellation; "
+   "next to a zero (a + b near 0, -1, ...) the product Gamma(a) Gamma(b) rgamma(a + b)")
 _b("betaln", special.betaln, None, _betaln_partials,
    "d/da = psi(a) - psi(a+b), formed without cancellation when abs(b) << a")
 
@@ -1815,6 +1821,7 @@ def _beta_scaled(a, b, key, t1, t2=None, cache=None):
 
 _scaled("power", _pow_scaled, None, BINARY, when=_pow_scaled_when)
 _scaled("beta", _beta_scaled, None, BINARY, when=_beta_scaled_when)
+BINARY["beta"] = replace(BINARY["beta"], composite=beta_near_zeros)
 # float_power: power's products in float64 (its plain partials alone left the range:
 # d/dv float_power(exp(v), -2.0) at 300 was 0, truth -5.3e-261)
 _scaled("float_power", lambda x, y, key, t1, t2=None, cache=None: _pow_scaled(

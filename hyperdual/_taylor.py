@@ -1886,6 +1886,8 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
         if rule is None:
             rule = next((r for r in BINARY.values() if r.ufunc is ufunc), None)
         if rule is not None:
+            if rule.composite is not None:
+                return rule.composite(x, y, lambda a, b: _binary(rule.name, a, b, _role(a, b)))
             return _binary(rule.name, x, y, top)
     raise TypeError(
         f"{ENGINE}: {name} is not supported for Taylor numbers (no Taylor rule); "

@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from _exactdiff.arrays import is_foreign_array as _is_foreign_array
 from _exactdiff.arrays import may_hold as _may_hold
 from _exactdiff.arrays import plain_array
 from _exactdiff.special import (
+    beta_near_zeros,
     beta_second_partials,
     beta_times,
     erfcx_derivative_mid,
@@ -1033,6 +1035,8 @@ _install_operators()
 UFUNCS[np.fmax] = _e.fmax
 UFUNCS[np.fmin] = _e.fmin
 UFUNCS[sp.huber] = _e.huber
+# beta next to its zeros: Gamma(a) Gamma(b) rgamma(a + b) (_exactdiff.special)
+UFUNCS[sp.beta] = partial(beta_near_zeros, rule=UFUNCS[sp.beta])
 UFUNCS[np.modf] = _e.modf
 UFUNCS[np.frexp] = _e.frexp
 UFUNCS[np.ldexp] = _e.ldexp
