@@ -26,9 +26,10 @@ Each is a :class:`hyperdual.custom_jvp` whose JVP is written with the same
 functions (``jv' = (j_{v-1} - j_{v+1}) / 2`` ...), so the rule differentiates
 itself: HyperDuals, direction stacks, nesting and reverse mode (which
 registers the same objects, :mod:`reverse.rules.special`) all follow from it.
-The order ``v`` (and ``a``, ``b`` of the incomplete functions) is a constant:
-a differentiated value there raises ``TypeError`` rather than dropping its
-derivative.
+The order ``v`` (and ``a``, ``b`` of ``betainc``) is a constant: a differentiated
+value there raises ``TypeError`` rather than dropping its derivative.
+``gammainc``/``gammaincc`` with a differentiated ``a`` switch to a rule in both
+arguments (:data:`IN_PARAMETER`, d/da from :mod:`hyperdual.rules.incomplete_gamma`).
 
 Examples
 --------
@@ -57,6 +58,7 @@ from _exactdiff.special import horner
 
 from .._number import implements
 from ..custom import custom_jvp
+from .incomplete_gamma import gammainc_da, power_over_gamma
 
 # dispatch targets only: hyperdual exports nothing from here
 __all__: list[str] = []
@@ -117,6 +119,9 @@ def call(ufunc: Any, engine: str, *args: Any) -> Any:
     if len(args) != nparams + 1:
         raise TypeError(f"{engine}: scipy.special.{ufunc.__name__} takes {nparams + 1} "
                         f"arguments, got {len(args)}")
+    both = IN_PARAMETER.get(ufunc)
+    if both is not None and any(is_traced(p) for p in args[:nparams]):
+        return both(*args)
     for p in args[:nparams]:
         if is_traced(p):
             raise TypeError(
@@ -832,9 +837,11 @@ modstruve = _rule(sp.modstruve, 1, lambda v, x: _struve_derivative(modstruve, 1.
 MULTI: dict[Any, Callable[..., Any]] = {}
 
 
-def _two_arguments(ufunc: Any, partials: Callable[..., tuple]) -> custom_jvp:
+def _two_arguments(ufunc: Any, partials: Callable[..., tuple],
+                   register: bool = True) -> custom_jvp:
     """A custom_jvp for ``ufunc(a, b)`` differentiable in both arguments;
-    ``partials(f, a, b)`` returns ``(f(a, b), d/da, d/db)`` written with rules."""
+    ``partials(f, a, b)`` returns ``(f(a, b), d/da, d/db)`` written with rules
+    (``register=False``: not a dispatch target of its own)."""
     f = custom_jvp(lambda a, b: ufunc(a, b))
     f.__name__ = f.__qualname__ = ufunc.__name__
     _library(f)
@@ -851,8 +858,38 @@ def _two_arguments(ufunc: Any, partials: Callable[..., tuple]) -> custom_jvp:
         _, da, db = partials(f, a, b)
         return _unbroadcast(g * da, a), _unbroadcast(g * db, b)
 
-    MULTI[ufunc] = f
+    if register:
+        MULTI[ufunc] = f
     return f
+
+
+# --- gammainc and gammaincc in both arguments --------------------------------------
+#: scipy ufunc -> its custom_jvp in every argument, for calls whose parameter carries
+#: a derivative (the one-argument rule above serves the others)
+IN_PARAMETER: dict[Any, custom_jvp] = {}
+
+
+def _gamma_density_in_a(a: Any, x: Any) -> Any:
+    # d/dx P = a E / x with E = x^a e^-x / Gamma(a + 1) formed for a traced a
+    # (_gamma_density takes a constant a); at x = 0 that rule's value
+    xv = np.real(_plain(x))
+    xp = np.where(xv > 0, x, 1.0)
+    inner = a * power_over_gamma(a, xp) / xp
+    if not _may_hold(xv <= 0):
+        return inner
+    return np.where(xv > 0, inner, _gamma_density(np.real(_plain(a)), x))
+
+
+def _gammainc_partials(f: Any, a: Any, x: Any) -> tuple:
+    return f(a, x), gammainc_da(a, x), _gamma_density_in_a(a, x)
+
+
+def _gammaincc_partials(f: Any, a: Any, x: Any) -> tuple:
+    return f(a, x), -gammainc_da(a, x), -_gamma_density_in_a(a, x)
+
+
+IN_PARAMETER[sp.gammainc] = _two_arguments(sp.gammainc, _gammainc_partials, register=False)
+IN_PARAMETER[sp.gammaincc] = _two_arguments(sp.gammaincc, _gammaincc_partials, register=False)
 
 
 def _by_gamma_poles(near: Any, safe_near: tuple, safe_far: tuple, args: tuple,
