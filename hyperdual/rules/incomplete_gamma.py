@@ -205,13 +205,15 @@ def _da_fraction(a: Any, x: Any, n_terms: int) -> Any:
 
 def gammainc_da(a: Any, x: Any) -> Any:
     """``d/da`` of ``scipy.special.gammainc(a, x)`` (minus that of ``gammaincc``), for
-    floats, arrays or engine values; 0 at x = 0, nan where a <= 0 or x < 0."""
+    floats, arrays or engine values; 0 at x = 0 and x = inf, nan where a <= 0 or x < 0."""
     av, xv = np.broadcast_arrays(_real(a), _real(x))
     ok = (av > 0) & (xv > 0) & np.isfinite(av) & np.isfinite(xv)
     series = ok & (xv < av + 1.0)
     fraction = ok & ~series
     with fpe_ignored():
-        out: Any = np.where((xv == 0) & (av > 0), 0.0, np.nan)
+        # P(a, 0) = 0 and P(a, inf) = 1 for every a > 0
+        out: Any = np.where(((xv == 0) | (xv == np.inf)) & (av > 0) & np.isfinite(av),
+                            0.0, np.nan)
         if np.any(series):
             n = _series_count(av[series], xv[series])
             part = _da_series(np.where(series, a, 1.0), np.where(series, x, 0.5), n)

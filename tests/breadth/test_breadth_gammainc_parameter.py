@@ -114,3 +114,4 @@ def test_arrays_broadcasting_and_edges():
         np.testing.assert_allclose(got, total, rtol=1e-13, err_msg=eng.__name__)
         # outside the domain scipy's value is nan, and so is its derivative
         assert np.isnan(eng.derivative(lambda s: sp.gammainc(s, 2.0), -1.0))
+        assert eng.derivative(lambda s: sp.gammaincc(s, np.inf), 2.0) == 0.0  # Q = 0
