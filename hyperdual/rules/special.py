@@ -871,13 +871,14 @@ IN_PARAMETER: dict[Any, custom_jvp] = {}
 
 def _gamma_density_in_a(a: Any, x: Any) -> Any:
     # d/dx P = a E / x with E = x^a e^-x / Gamma(a + 1) formed for a traced a
-    # (_gamma_density takes a constant a); at x = 0 that rule's value
+    # (_gamma_density takes a constant a); at x = 0 and inf that rule's value
     xv = np.real(_plain(x))
-    xp = np.where(xv > 0, x, 1.0)
+    inside = (xv > 0) & (xv < np.inf)
+    xp = np.where(inside, x, 1.0)
     inner = a * power_over_gamma(a, xp) / xp
-    if not _may_hold(xv <= 0):
+    if not _may_hold(~inside):
         return inner
-    return np.where(xv > 0, inner, _gamma_density(np.real(_plain(a)), x))
+    return np.where(inside, inner, _gamma_density(np.real(_plain(a)), np.where(inside, 1.0, x)))
 
 
 def _gammainc_partials(f: Any, a: Any, x: Any) -> tuple:
