@@ -354,15 +354,17 @@ def _gamma_density(a: Any, x: Any) -> Any:
     big = a >= 170.0
     with np.errstate(all="ignore"):
         ok = ~big & (xv > 0) & (xv < 700.0) & (np.abs((a - 1.0) * np.log(xv)) < 700.0)
+    far = xv == np.inf  # (0 there; by logarithms inf - inf)
     xp = np.where(ok, x, 1.0)
-    xl = np.where(ok | big, 1.0, x)
+    xl = np.where(ok | big | far, 1.0, x)
     by_power = _power_m1(xp, a) * np.exp(-xp) / sp.gamma(np.where(ok, a, 1.0))
     by_log = np.exp(sp.xlogy(a - 1.0, xl) - xl - sp.gammaln(np.where(big, 1.0, a)))
-    out = np.where(ok, by_power, by_log)
+    out = np.where(ok, by_power, np.where(far, 0.0, by_log))
     if not np.any(big):
         return out
-    saddle = _gamma_density_saddle(np.where(big, a, 200.0) - 1.0, np.where(big, x, 199.0))
-    return np.where(big, saddle, out)
+    saddle = _gamma_density_saddle(np.where(big, a, 200.0) - 1.0,
+                                   np.where(big & ~far, x, 199.0))
+    return np.where(big & ~far, saddle, out)
 
 
 #: (log1p(u) - u + 2 r**2 / (1 - r)) / (2 r**3) = sum r**(2k) / (2k + 3), r = u / (2 + u):

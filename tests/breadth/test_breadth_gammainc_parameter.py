@@ -115,3 +115,5 @@ def test_arrays_broadcasting_and_edges():
         # outside the domain scipy's value is nan, and so is its derivative
         assert np.isnan(eng.derivative(lambda s: sp.gammainc(s, 2.0), -1.0))
         assert eng.derivative(lambda s: sp.gammaincc(s, np.inf), 2.0) == 0.0  # Q = 0
+        # d/dx at x = inf with a constant: the density, 0 (it was inf - inf = nan)
+        assert eng.derivative(lambda t: sp.gammainc(2.0, t), np.inf) == 0.0
