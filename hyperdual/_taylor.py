@@ -1928,7 +1928,10 @@ def supported() -> list[str]:
     for n in BINARY:
         names.add(("scipy.special." if n in _n._SPECIAL else "numpy.") + n)
     names.update("numpy." + n for n in _GUFUNCS.values())  # numpy 2's vecdot, matvec ...
-    names.update("scipy.special." + uf.__name__.lstrip("_") for uf in _special_rules())
+    # (_zeta, _riemann_zeta: the ufuncs behind scipy.special.zeta(s, q) and zeta(s))
+    names.update("scipy.special." + ("zeta" if uf.__name__.endswith("zeta")
+                                     and uf.__name__.startswith("_") else uf.__name__)
+                 for uf in _special_rules())
     names.update("scipy.special." + uf.__name__ for uf in _multi_rules())
     for f, impl in FUNCTIONS.items():
         if getattr(impl, "unsupported", False):

@@ -19,7 +19,8 @@ README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 #: the packages whose functions reverse registers beside numpy's (not numpy's API)
 _OWN = ("hyperdual", "reverse", "_exactdiff")
 _CANONICAL = {"scipy.special.psi": "scipy.special.digamma", "numpy.true_divide": "numpy.divide",
-              "numpy._zeta": "scipy.special.zeta"}  # the ufunc behind zeta(s, q)
+              # the ufuncs behind zeta(s, q) and zeta(s)
+              "numpy._zeta": "scipy.special.zeta", "numpy._riemann_zeta": "scipy.special.zeta"}
 
 
 def _reverse_names() -> set[str]:

@@ -60,8 +60,9 @@ def _refresh_supported() -> None:
             if getattr(np, f.__name__, None) is None:
                 names.discard(naive)
             naive = f"scipy.special.{f.__name__}"
-        elif f.__name__ == "_zeta" and getattr(getattr(sp, "_ufuncs", None), "_zeta", None) is f:
-            names.discard(naive)  # the ufunc behind scipy.special.zeta(s, q)
+        elif f.__name__ in ("_zeta", "_riemann_zeta") and getattr(
+                getattr(sp, "_ufuncs", None), f.__name__, None) is f:
+            names.discard(naive)  # the ufuncs behind scipy.special.zeta(s, q), zeta(s)
             naive = "scipy.special.zeta"
         names.add(naive)
     names.add("numpy.conjugate")

@@ -28,8 +28,9 @@ itself: HyperDuals, direction stacks, nesting and reverse mode (which
 registers the same objects, :mod:`reverse.rules.special`) all follow from it.
 The order ``v`` (and ``a``, ``b`` of ``betainc``) is a constant: a differentiated
 value there raises ``TypeError`` rather than dropping its derivative.
-``gammainc``/``gammaincc`` with a differentiated ``a`` switch to a rule in both
-arguments (:data:`IN_PARAMETER`, d/da from :mod:`hyperdual.rules.incomplete_gamma`).
+``gammainc``/``gammaincc`` with a differentiated ``a`` and ``zeta(s, q)`` with a
+differentiated ``s`` switch to a rule in both arguments (:data:`IN_PARAMETER`; d/da
+from :mod:`hyperdual.rules.incomplete_gamma`, d/ds from :mod:`hyperdual.rules.zeta`).
 
 Examples
 --------
@@ -59,6 +60,7 @@ from _exactdiff.special import horner
 from .._number import implements
 from ..custom import custom_jvp
 from .incomplete_gamma import gammainc_da, power_over_gamma
+from .zeta import riemann_zeta_derivative, zeta_ds
 
 # dispatch targets only: hyperdual exports nothing from here
 __all__: list[str] = []
@@ -785,6 +787,12 @@ _HURWITZ = getattr(sp, "_ufuncs", None) and getattr(sp._ufuncs, "_zeta", None)
 if isinstance(_HURWITZ, np.ufunc):
     hurwitz_zeta = _rule(_HURWITZ, 1, lambda s, q: -np.asarray(s) * hurwitz_zeta(
         np.asarray(s) + 1.0, q))
+# Riemann's zeta (sp.zeta(s) calls this ufunc) and zetac = zeta - 1 in s: d/ds by
+# Euler-Maclaurin differentiated term by term (hyperdual/rules/zeta.py)
+_RIEMANN = getattr(sp, "_ufuncs", None) and getattr(sp._ufuncs, "_riemann_zeta", None)
+if isinstance(_RIEMANN, np.ufunc):
+    riemann_zeta = _rule(_RIEMANN, 0, riemann_zeta_derivative)
+zetac = _rule(sp.zetac, 0, riemann_zeta_derivative)
 
 # Struve H and modified Struve L in x (order v constant).  Within |x| <= 2 the
 # derivative is the power series H_v' = sum_k s^k (2k + v + 1)/2 (x/2)^(2k + v) /
@@ -893,6 +901,21 @@ def _gammaincc_partials(f: Any, a: Any, x: Any) -> tuple:
 
 IN_PARAMETER[sp.gammainc] = _two_arguments(sp.gammainc, _gammainc_partials, register=False)
 IN_PARAMETER[sp.gammaincc] = _two_arguments(sp.gammaincc, _gammaincc_partials, register=False)
+
+
+def _hurwitz_partials(f: Any, s: Any, q: Any) -> tuple:
+    # d/ds by Euler-Maclaurin (hyperdual/rules/zeta.py), nan where scipy's value is
+    # (s < 1: zeta_ds alone would give the analytic continuation's); d/dq = -s zeta(s +
+    # 1, q)
+    d_s = zeta_ds(s, q)
+    below = np.real(_plain(s)) < 1.0
+    if _may_hold(below):
+        d_s = np.where(below, np.nan, d_s)
+    return f(s, q), d_s, -s * f(s + 1.0, q)
+
+
+if isinstance(_HURWITZ, np.ufunc):
+    IN_PARAMETER[_HURWITZ] = _two_arguments(_HURWITZ, _hurwitz_partials, register=False)
 
 
 def _by_gamma_poles(near: Any, safe_near: tuple, safe_far: tuple, args: tuple,
