@@ -28,9 +28,11 @@ itself: HyperDuals, direction stacks, nesting and reverse mode (which
 registers the same objects, :mod:`reverse.rules.special`) all follow from it.
 The order ``v`` (and ``a``, ``b`` of ``betainc``) is a constant: a differentiated
 value there raises ``TypeError`` rather than dropping its derivative.
-``gammainc``/``gammaincc`` with a differentiated ``a`` and ``zeta(s, q)`` with a
-differentiated ``s`` switch to a rule in both arguments (:data:`IN_PARAMETER`; d/da
-from :mod:`hyperdual.rules.incomplete_gamma`, d/ds from :mod:`hyperdual.rules.zeta`).
+``gammainc``/``gammaincc`` with a differentiated ``a``, ``zeta(s, q)`` with a
+differentiated ``s`` and ``hyp1f1(a, b, x)`` with a differentiated ``a`` or ``b`` switch
+to a rule in every argument (:data:`IN_PARAMETER`; d/da from
+:mod:`hyperdual.rules.incomplete_gamma`, d/ds from :mod:`hyperdual.rules.zeta`, d/da and
+d/db from :mod:`hyperdual.rules.hypergeometric`).
 
 Examples
 --------
@@ -59,6 +61,7 @@ from _exactdiff.special import horner
 
 from .._number import implements
 from ..custom import custom_jvp
+from .hypergeometric import hyp1f1_parameter_partials
 from .incomplete_gamma import gammainc_da, power_over_gamma
 from .zeta import riemann_zeta_derivative, zeta_ds
 
@@ -849,24 +852,25 @@ MULTI: dict[Any, Callable[..., Any]] = {}
 
 def _two_arguments(ufunc: Any, partials: Callable[..., tuple],
                    register: bool = True) -> custom_jvp:
-    """A custom_jvp for ``ufunc(a, b)`` differentiable in both arguments;
-    ``partials(f, a, b)`` returns ``(f(a, b), d/da, d/db)`` written with rules
-    (``register=False``: not a dispatch target of its own)."""
-    f = custom_jvp(lambda a, b: ufunc(a, b))
+    """A custom_jvp for ``ufunc(a, b, ...)`` differentiable in every argument;
+    ``partials(f, a, b, ...)`` returns ``(f(a, b, ...), d/da, d/db, ...)`` written with
+    rules (``register=False``: not a dispatch target of its own)."""
+    f = custom_jvp(lambda *args: ufunc(*args))
     f.__name__ = f.__qualname__ = ufunc.__name__
     _library(f)
 
     @f.defjvp
     def _jvp(primals: tuple, tangents: tuple) -> tuple:
-        (a, b), (ta, tb) = primals, tangents
-        value, da, db = partials(f, a, b)
-        return value, ta * da + tb * db
+        value, *ds = partials(f, *primals)
+        out = tangents[0] * ds[0]
+        for t, d in zip(tangents[1:], ds[1:]):
+            out = out + t * d
+        return value, out
 
     @f.defvjp
     def _vjp(primals: tuple, _out: Any, g: Any) -> tuple:
-        (a, b) = primals
-        _, da, db = partials(f, a, b)
-        return _unbroadcast(g * da, a), _unbroadcast(g * db, b)
+        _, *ds = partials(f, *primals)
+        return tuple(_unbroadcast(g * d, p) for d, p in zip(ds, primals))
 
     if register:
         MULTI[ufunc] = f
@@ -916,6 +920,16 @@ def _hurwitz_partials(f: Any, s: Any, q: Any) -> tuple:
 
 if isinstance(_HURWITZ, np.ufunc):
     IN_PARAMETER[_HURWITZ] = _two_arguments(_HURWITZ, _hurwitz_partials, register=False)
+
+
+def _hyp1f1_partials(f: Any, a: Any, b: Any, x: Any) -> tuple:
+    # d/da, d/db by the series differentiated term by term (hyperdual/rules/
+    # hypergeometric.py); d/dx = (a/b) M(a + 1, b + 1, x)
+    d_a, d_b = hyp1f1_parameter_partials(a, b, x)
+    return f(a, b, x), d_a, d_b, a / b * f(a + 1.0, b + 1.0, x)
+
+
+IN_PARAMETER[sp.hyp1f1] = _two_arguments(sp.hyp1f1, _hyp1f1_partials, register=False)
 
 
 def _by_gamma_poles(near: Any, safe_near: tuple, safe_far: tuple, args: tuple,

@@ -223,7 +223,7 @@ def test_arrays_and_nesting(name):
 
 def test_constant_parameters_only():
     with pytest.raises(TypeError, match="parameters"):
-        hd.derivative(lambda a: sp.hyp1f1(a, 1.5, 0.3), 0.5)
+        hd.derivative(lambda a: sp.hyp2f1(a, 1.5, 2.5, 0.3), 0.5)
     with pytest.raises(TypeError, match="parameters"):
         rv.derivative(lambda n: sp.eval_legendre(n, 0.3), 2.0)
 
