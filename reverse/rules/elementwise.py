@@ -79,7 +79,16 @@ def _select(x: Any, cond: Any, near: Any, far: Any) -> Any:
 
 
 def _small(limit: float) -> Any:
-    return lambda r: np.abs(r) < limit
+    def cond(r: Any) -> Any:
+        if limit > _F32_MAX and getattr(r, "dtype", None) == np.float32:
+            # every finite float32 is below the limit, which float32 cannot hold
+            # (comparing casts it: "overflow encountered in cast")
+            return np.isfinite(r)
+        return np.abs(r) < limit
+    return cond
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _reduce_even(x: Any) -> Any:

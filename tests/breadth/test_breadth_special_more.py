@@ -385,3 +385,19 @@ def test_float32_gradients_of_every_parametric_rule_without_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
                 g = eng.gradient(lambda t, uf=uf, p=p: np.sum(uf(*p, t)), x32)
             assert g.dtype == np.float32, (uf.__name__, eng.__name__, g.dtype)
+
+
+@pytest.mark.parametrize("f", [sp.i0e, sp.i1e, sp.i0, sp.i1, sp.erfcx, sp.expit])
+def test_float32_hessians_without_warnings(f):
+    # reverse's i0e/i1e second derivative compared float32 values with 1e100, a limit
+    # float32 cannot hold ("overflow encountered in cast" on every call)
+    import warnings
+
+    x32 = np.array([0.15, 0.3, 3.0, 40.0], dtype=np.float32)
+    for eng in (hd, rv):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            h = eng.hessian(lambda t: np.sum(f(t)), x32)
+        want = eng.hessian(lambda t: np.sum(f(t)), x32.astype(np.float64))
+        assert h.dtype == np.float32
+        np.testing.assert_allclose(h, want, rtol=1e-5, atol=1e-6 * np.abs(want).max())
