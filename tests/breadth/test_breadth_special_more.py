@@ -401,3 +401,16 @@ def test_float32_hessians_without_warnings(f):
         want = eng.hessian(lambda t: np.sum(f(t)), x32.astype(np.float64))
         assert h.dtype == np.float32
         np.testing.assert_allclose(h, want, rtol=1e-5, atol=1e-6 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("phi", [np.pi / 2 - 1e-8, np.pi / 2 + 1e-5, 3 * np.pi / 2 + 1e-9, 0.4])
+def test_ellipeinc_at_m_one_next_to_the_zeros_of_cos(phi):
+    # E(phi, 1)' = |cos phi|, so E''' = -|cos phi|.  sqrt(cos^2 + (1 - m) sin^2) by the
+    # chain rule subtracted terms 1/|cos| apart: 100 % off at pi/2 - 1e-8, 8e-8 at
+    # pi/2 + 1e-5 (the integrand is hypot(cos, sqrt(1 - m) sin) now)
+    for eng in (hd, rv):
+        got = eng.derivatives(lambda p: sp.ellipeinc(p, 1.0), phi, 3)
+        np.testing.assert_allclose(got[1:], [abs(np.cos(phi)), -np.sign(np.cos(phi))
+                                             * np.sin(phi), -abs(np.cos(phi))],
+                                   rtol=4 * _EPS, atol=4 * _EPS * abs(np.sin(phi)),
+                                   err_msg=eng.__name__)
