@@ -100,6 +100,8 @@ def scan_binary(points) -> int:
     for name, (sf, nf, _dom) in sorted(fz.BINARY.items()):
         fl = sy.lambdify((a, b), sf(a, b), modules=[fz._MP_MODULES[0], "mpmath"])
         for pa, pb in itertools.product(points, points):
+            if name == "fmod" and pb != 0 and pa / pb < 0:
+                continue  # (the model's stair is floor; fmod truncates: a negative quotient)
             point = (mp.mpf(pa), mp.mpf(pb))
             try:
                 if not isinstance(fl(*point), mp.mpf) or not _smooth(fl, point,
