@@ -62,7 +62,7 @@ from _exactdiff.special import horner
 from .._number import implements
 from ..custom import custom_jvp
 from .hypergeometric import hyp1f1_parameter_partials
-from .incomplete_gamma import gammainc_da, power_over_gamma
+from .incomplete_gamma import _LOG1PMX, _STIRLING, gammainc_da, power_over_gamma
 from .zeta import riemann_zeta_derivative, zeta_ds
 
 # dispatch targets only: hyperdual exports nothing from here
@@ -371,14 +371,6 @@ def _gamma_density(a: Any, x: Any) -> Any:
                                    np.where(big & ~far, x, 199.0))
     return np.where(big & ~far, saddle, out)
 
-
-#: (log1p(u) - u + 2 r**2 / (1 - r)) / (2 r**3) = sum r**(2k) / (2k + 3), r = u / (2 + u):
-#: 17 terms to |r| <= 1/3 within an ulp
-_LOG1PMX = tuple(1.0 / (2 * k + 3) for k in range(17))
-#: Stirling's series of log Gamma(m + 1) - (m + 1/2) log m + m - log(2 pi)/2 in 1/m
-#: (its terms stay below 1e-19 from m = 15)
-_STIRLING = (1.0 / 12, -1.0 / 360, 1.0 / 1260, -1.0 / 1680, 1.0 / 1188, -691.0 / 360360,
-             1.0 / 156, -3617.0 / 122400)
 
 
 def _gamma_density_saddle(m: Any, x: Any) -> Any:

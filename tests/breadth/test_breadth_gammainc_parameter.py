@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import scipy.special as sp
 from test_breadth_special_closed_forms import _check_orders
+from test_breadth_special_more import _hessian
 
 import hyperdual as hd
 import reverse as rv
@@ -58,16 +59,6 @@ def test_derivative_in_a_against_mpmath(a, x):
         d = eng.derivative(lambda s: sp.gammainc(s, x), a)
         dc = eng.derivative(lambda s: sp.gammaincc(s, x), a)
         assert d == got and dc == -got, (eng.__name__, d, dc, got)
-
-
-def _hessian(g, p):
-    def order(i, j):
-        n = [0, 0]
-        n[i] += 1
-        n[j] += 1
-        return tuple(n)
-    return np.array([[float(mp.diff(g, tuple(map(mp.mpf, p)), order(i, j)))
-                      for j in range(2)] for i in range(2)])
 
 
 HESSIAN_POINTS = [(2.5, 1.3), (0.7, 4.0), (3.0, 3.0), (3.0, 8.0), (12.0, 11.0)]
