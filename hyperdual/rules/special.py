@@ -842,8 +842,8 @@ modstruve = _rule(sp.modstruve, 1, lambda v, x: _struve_derivative(modstruve, 1.
 MULTI: dict[Any, Callable[..., Any]] = {}
 
 
-def _two_arguments(ufunc: Any, partials: Callable[..., tuple],
-                   register: bool = True) -> custom_jvp:
+def _in_every_argument(ufunc: Any, partials: Callable[..., tuple],
+                       register: bool = True) -> custom_jvp:
     """A custom_jvp for ``ufunc(a, b, ...)`` differentiable in every argument;
     ``partials(f, a, b, ...)`` returns ``(f(a, b, ...), d/da, d/db, ...)`` written with
     rules (``register=False``: not a dispatch target of its own)."""
@@ -895,8 +895,8 @@ def _gammaincc_partials(f: Any, a: Any, x: Any) -> tuple:
     return f(a, x), -gammainc_da(a, x), -_gamma_density_in_a(a, x)
 
 
-IN_PARAMETER[sp.gammainc] = _two_arguments(sp.gammainc, _gammainc_partials, register=False)
-IN_PARAMETER[sp.gammaincc] = _two_arguments(sp.gammaincc, _gammaincc_partials, register=False)
+IN_PARAMETER[sp.gammainc] = _in_every_argument(sp.gammainc, _gammainc_partials, register=False)
+IN_PARAMETER[sp.gammaincc] = _in_every_argument(sp.gammaincc, _gammaincc_partials, register=False)
 
 
 def _hurwitz_partials(f: Any, s: Any, q: Any) -> tuple:
@@ -911,7 +911,7 @@ def _hurwitz_partials(f: Any, s: Any, q: Any) -> tuple:
 
 
 if isinstance(_HURWITZ, np.ufunc):
-    IN_PARAMETER[_HURWITZ] = _two_arguments(_HURWITZ, _hurwitz_partials, register=False)
+    IN_PARAMETER[_HURWITZ] = _in_every_argument(_HURWITZ, _hurwitz_partials, register=False)
 
 
 def _hyp1f1_partials(f: Any, a: Any, b: Any, x: Any) -> tuple:
@@ -921,7 +921,7 @@ def _hyp1f1_partials(f: Any, a: Any, b: Any, x: Any) -> tuple:
     return f(a, b, x), d_a, d_b, a / b * f(a + 1.0, b + 1.0, x)
 
 
-IN_PARAMETER[sp.hyp1f1] = _two_arguments(sp.hyp1f1, _hyp1f1_partials, register=False)
+IN_PARAMETER[sp.hyp1f1] = _in_every_argument(sp.hyp1f1, _hyp1f1_partials, register=False)
 
 
 def _by_gamma_poles(near: Any, safe_near: tuple, safe_far: tuple, args: tuple,
@@ -1026,12 +1026,12 @@ def _agm_partials(f: Any, a: Any, b: Any) -> tuple:
     return m, np.where(first, d_h, d_l), np.where(first, d_l, d_h)
 
 
-poch = _two_arguments(sp.poch, _poch_partials)
-owens_t = _two_arguments(sp.owens_t, _owens_t_partials)
-binom = _two_arguments(sp.binom, _binom_partials)
-agm = _two_arguments(sp.agm, _agm_partials)
+poch = _in_every_argument(sp.poch, _poch_partials)
+owens_t = _in_every_argument(sp.owens_t, _owens_t_partials)
+binom = _in_every_argument(sp.binom, _binom_partials)
+agm = _in_every_argument(sp.agm, _agm_partials)
 if hasattr(sp, "powm1"):  # scipy >= 1.10
-    powm1 = _two_arguments(sp.powm1, _powm1_partials)
+    powm1 = _in_every_argument(sp.powm1, _powm1_partials)
 
 
 # Box-Cox: boxcox(x, l) = (x^l - 1) / l = L exprel(l L) with L = log x (log1p(x) for
@@ -1048,8 +1048,8 @@ def _box_cox_partials(log: Callable[[Any], Any], power: Callable[[Any, Any, Any]
     return partials
 
 
-boxcox = _two_arguments(sp.boxcox, _box_cox_partials(np.log, lambda x, e, big_l: x ** e))
-boxcox1p = _two_arguments(sp.boxcox1p, _box_cox_partials(
+boxcox = _in_every_argument(sp.boxcox, _box_cox_partials(np.log, lambda x, e, big_l: x ** e))
+boxcox1p = _in_every_argument(sp.boxcox1p, _box_cox_partials(
     np.log1p, lambda x, e, big_l: np.exp(e * big_l)))
 
 #: (s / (1 + s) - log1p(s)) / s² = sum_j (-1)^(j+1) (j+1)/(j+2) s^j, |s| <= 1/4 (29 terms)
@@ -1074,8 +1074,8 @@ def _inv_box_cox_partials(shift: float) -> Callable[..., tuple]:
     return partials
 
 
-inv_boxcox = _two_arguments(sp.inv_boxcox, _inv_box_cox_partials(0.0))
-inv_boxcox1p = _two_arguments(sp.inv_boxcox1p, _inv_box_cox_partials(1.0))
+inv_boxcox = _in_every_argument(sp.inv_boxcox, _inv_box_cox_partials(0.0))
+inv_boxcox1p = _in_every_argument(sp.inv_boxcox1p, _inv_box_cox_partials(1.0))
 
 
 def _component(ufunc: Any, k: int, deriv: Callable[[Any], Any]) -> custom_jvp:
