@@ -55,8 +55,24 @@ def _real(v: Any) -> Any:
 
 
 def zeta_ds(s: Any, q: Any) -> Any:
-    """``d/ds`` of the Hurwitz zeta function ``zeta(s, q)`` (q > 0, s != 1) for
-    floats, arrays or engine values."""
+    """``d/ds`` of the Hurwitz zeta function ``scipy.special.zeta(s, q)``.
+
+    Parameters
+    ----------
+    s, q : float, array or engine value
+        s != 1 and q > 0 (engine values carry the derivatives of this derivative).
+
+    Returns
+    -------
+    float, array or engine value
+        The derivative (Euler-Maclaurin's formula's, the analytic continuation for
+        s < 1), broadcast over s and q; nan where q <= 0.
+
+    Examples
+    --------
+    >>> round(float(zeta_ds(3.0, 2.5)), 12)
+    -0.146304508488
+    """
     # (Python floats would raise OverflowError where numpy gives inf)
     s, q = (np.float64(v) if isinstance(v, (int, float)) else v for v in (s, q))
     sv, qv = _real(s), _real(q)
@@ -110,7 +126,24 @@ def _sin_cos_half_pi(s: Any) -> tuple[Any, Any]:
 
 
 def riemann_zeta_derivative(s: Any) -> Any:
-    """``zeta'(s)`` of Riemann's zeta (``scipy.special.zeta(s)``) for every real s != 1."""
+    """``zeta'(s)`` of Riemann's zeta (``scipy.special.zeta(s)``, and of ``zetac``).
+
+    Parameters
+    ----------
+    s : float, array or engine value
+        Any real s != 1.
+
+    Returns
+    -------
+    float, array or engine value
+        The derivative: Euler-Maclaurin's for s > -1/2, the functional equation's
+        below.
+
+    Examples
+    --------
+    >>> round(float(riemann_zeta_derivative(0.0)), 12)  # -log(2 pi) / 2
+    -0.918938533205
+    """
     sv = _real(s)
     # (from -1/2 down: Euler-Maclaurin's terms grow like N^(1 - s) and cancel; above,
     # zeta(1 - s) nears its pole at s = 0)
