@@ -359,7 +359,8 @@ def _gamma_density(a: Any, x: Any) -> Any:
     big = a >= 170.0
     with np.errstate(all="ignore"):
         ok = ~big & (xv > 0) & (xv < 700.0) & (np.abs((a - 1.0) * np.log(xv)) < 700.0)
-    far = xv == np.inf  # (0 there; by logarithms inf - inf)
+    far = np.asarray(xv == np.inf)  # (0 there; by logarithms inf - inf. An array: ~ of
+    # a Python bool is -1 or -2, not its negation)
     xp = np.where(ok, x, 1.0)
     xl = np.where(ok | big | far, 1.0, x)
     by_power = _power_m1(xp, a) * np.exp(-xp) / sp.gamma(np.where(ok, a, 1.0))
@@ -879,7 +880,7 @@ def _gamma_density_in_a(a: Any, x: Any) -> Any:
     # d/dx P = a E / x with E = x^a e^-x / Gamma(a + 1) formed for a traced a
     # (_gamma_density takes a constant a); at x = 0 and inf that rule's value
     xv = np.real(_plain(x))
-    inside = (xv > 0) & (xv < np.inf)
+    inside = np.asarray((xv > 0) & (xv < np.inf))  # (an array: ~ of a bool is an int)
     xp = np.where(inside, x, 1.0)
     inner = a * power_over_gamma(a, xp) / xp
     if not _may_hold(~inside):
