@@ -100,5 +100,9 @@ def test_lazy_arrays_take_a_fixed_number_of_terms():
     q = np.array([0.5, 1.0, 2.0, 3.0, 1.0])
     got = zeta_ds(da.from_array(s, chunks=2), da.from_array(q, chunks=2))
     assert hasattr(got, "dask")
+    # (two term counts: each within a few ulps for s > 1; at s = -0.3 both sums cancel
+    # ~20-fold, so they differ by up to ~100 ulps on some numpy/dask versions)
     np.testing.assert_allclose(got.compute(), [zeta_ds(a, b) for a, b in zip(s, q)],
-                               rtol=4 * _EPS)
+                               rtol=128 * _EPS)
+    want = float(mp.diff(mp.zeta, mp.mpf(-0.3)))
+    assert abs(got.compute()[-1] - want) <= 128 * _EPS * abs(want)
