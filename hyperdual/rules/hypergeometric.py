@@ -5,7 +5,7 @@ No closed form exists.  The series M = sum t_n, t_n = t_(n-1) (a + n - 1) x / ((
 - 1) n), is differentiated term by term: with r_n the ratio, dt_n/da = dt_(n-1)/da r_n
 + t_(n-1) x / ((b + n - 1) n) and dt_n/db = dt_(n-1)/db r_n - t_n / (b + n - 1).  For
 a, b > 0 and x >= 0 every term of each sum has one sign, so nothing cancels.  For x < 0
-the terms alternate: the series is summed where |x| a / b <= 1 (costing at most a
+the terms alternate: the series is summed where abs(x) a / b <= 1 (costing at most a
 factor e); beyond, Kummer's transformation M(a, b, x) = e^x M(b - a, b, -x) gives terms
 of one sign when b > a (d/da = -e^x M_1, d/db = e^x (M_1 + M_2) at (b - a, b, -x)),
 and elsewhere, or for a or b <= 0, a ValueError says so.  Written with numpy
@@ -82,7 +82,7 @@ def hyp1f1_parameter_partials(a: Any, b: Any, x: Any) -> tuple[Any, Any]:
     Parameters
     ----------
     a, b, x : float, array or engine value
-        a, b > 0; for x < 0, b > a or |x| a <= b (engine values carry the
+        a, b > 0; for x < 0, b > a or abs(x) a <= b (engine values carry the
         derivatives of these derivatives).
 
     Returns
@@ -94,7 +94,7 @@ def hyp1f1_parameter_partials(a: Any, b: Any, x: Any) -> tuple[Any, Any]:
     ------
     ValueError
         Outside that region (the series' alternating terms cancel there), or where
-        more than 200,000 terms are needed (|x| > ~1e5).
+        more than 200,000 terms are needed (abs(x) > ~1e5).
 
     Examples
     --------

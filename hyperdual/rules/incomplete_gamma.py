@@ -52,7 +52,7 @@ _STIRLING = (1.0 / 12, -1.0 / 360, 1.0 / 1260, -1.0 / 1680, 1.0 / 1188, -691.0 /
 _LOG_MINUS_PSI = (1.0 / 12, -1.0 / 120, 1.0 / 252, -1.0 / 240, 1.0 / 132,
                   -691.0 / 32760, 1.0 / 12, -3617.0 / 8160)
 #: (log1p(v) - v + 2 r**2 / (1 - r)) / (2 r**3) = sum r**(2k) / (2k + 3), r = v / (2 + v):
-#: 17 terms to |r| <= 1/3 within an ulp (also the constant-parameter densities' table)
+#: 17 terms to abs(r) <= 1/3 within an ulp (also the constant-parameter densities' table)
 _LOG1PMX = tuple(1.0 / (2 * k + 3) for k in range(17))
 
 

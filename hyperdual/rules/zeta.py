@@ -9,7 +9,7 @@ its series, the integral of the rest and a correction series in w = q + N,
 
 an analytic function of s and q, differentiated here term by term in s (with the
 product s (s + 1) ... carried with its derivative, so no division by s + i).  N
-makes w >= (|s| + 24) / 2, where the twelve correction terms fall geometrically to
+makes w >= (abs(s) + 24) / 2, where the twelve correction terms fall geometrically to
 below an ulp.  Written with numpy arithmetic on the caller's values, a Dual,
 HyperDual, Taylor number or Variable carries every further derivative.  For s <= -1/2
 Riemann's zeta is differentiated through the functional equation zeta(s) =
@@ -44,8 +44,8 @@ _EM = tuple(b / math.factorial(2 * j) for j, b in enumerate(
      43867 / 798, -174611 / 330, 854513 / 138, -236364091 / 2730), start=1))
 
 
-#: Euler-Maclaurin's N on lazy arrays where |s| > 4, whose largest |s| is not asked for
-#: (that would compute them): w >= 64 serves |s| <= 104, and beyond, the tail's terms
+#: Euler-Maclaurin's N on lazy arrays where abs(s) > 4, whose largest abs(s) is not asked for
+#: (that would compute them): w >= 64 serves abs(s) <= 104, and beyond, the tail's terms
 #: are smaller than the sum's first by (q / w)^s
 _LAZY_TERMS = 64
 
