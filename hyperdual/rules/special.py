@@ -359,8 +359,9 @@ def _gamma_density(a: Any, x: Any) -> Any:
     big = a >= 170.0
     with np.errstate(all="ignore"):
         ok = ~big & (xv > 0) & (xv < 700.0) & (np.abs((a - 1.0) * np.log(xv)) < 700.0)
-    far = np.asarray(xv == np.inf)  # (0 there; by logarithms inf - inf. An array: ~ of
-    # a Python bool is -1 or -2, not its negation)
+    # (0 there; by logarithms inf - inf.  np.equal, not ==: on a Python float that gives
+    # a Python bool, whose ~ is -1 or -2, and np.asarray would compute a dask array)
+    far = np.equal(xv, np.inf)
     xp = np.where(ok, x, 1.0)
     xl = np.where(ok | big | far, 1.0, x)
     by_power = _power_m1(xp, a) * np.exp(-xp) / sp.gamma(np.where(ok, a, 1.0))
