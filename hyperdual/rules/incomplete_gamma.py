@@ -37,7 +37,7 @@ import scipy.special as sp
 
 from _exactdiff._common import fpe_ignored
 from _exactdiff._common import value as _plain
-from _exactdiff.arrays import may_hold
+from _exactdiff.arrays import may_hold, plain_array
 from _exactdiff.special import horner
 
 __all__ = ["gammainc_da", "power_over_gamma"]
@@ -57,7 +57,7 @@ _LOG1PMX = tuple(1.0 / (2 * k + 3) for k in range(17))
 
 
 def _real(v: Any) -> Any:
-    return np.real(np.asarray(_plain(v), dtype=float))
+    return np.real(plain_array(_plain(v), np.float64))
 
 
 def _stirlerr(m: Any) -> Any:

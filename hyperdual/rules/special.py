@@ -61,6 +61,7 @@ from _exactdiff.special import horner
 
 from .._number import implements
 from ..custom import custom_jvp
+from .blockwise import by_blocks
 from .hypergeometric import hyp1f1_parameter_partials
 from .incomplete_gamma import _LOG1PMX, _STIRLING, gammainc_da, power_over_gamma
 from .zeta import riemann_zeta_derivative, zeta_ds
@@ -881,20 +882,34 @@ def _gamma_density_in_a(a: Any, x: Any) -> Any:
     # d/dx P = a E / x with E = x^a e^-x / Gamma(a + 1) formed for a traced a
     # (_gamma_density takes a constant a); at x = 0 and inf that rule's value
     xv = np.real(_plain(x))
-    inside = np.asarray((xv > 0) & (xv < np.inf))  # (an array: ~ of a bool is an int)
+    # (np.logical_and, not &: an array, whose ~ negates, also for Python floats, and
+    # no np.asarray, which would compute a dask array)
+    inside = np.logical_and(xv > 0, xv < np.inf)
     xp = np.where(inside, x, 1.0)
     inner = a * power_over_gamma(a, xp) / xp
     if not _may_hold(~inside):
         return inner
-    return np.where(inside, inner, _gamma_density(np.real(_plain(a)), np.where(inside, 1.0, x)))
+    ar = np.real(_plain(a))
+    if is_foreign_array(ar):
+        # (lazy: _gamma_density's constant a would be computed) its values at x = 0
+        # (inf, 1, 0 for a < 1, a = 1, a > 1) and x = inf (0), constants in a
+        at_zero = np.where(ar < 1.0, np.inf, np.where(ar == 1.0, 1.0, 0.0))
+        at_zero = np.where(ar > 0.0, at_zero, np.nan)
+        return np.where(inside, inner, np.where(
+            xv == 0.0, at_zero, np.where(xv == np.inf, 0.0, np.nan)))
+    return np.where(inside, inner, _gamma_density(ar, np.where(inside, 1.0, x)))
+
+
+#: d/da on dask data by blocks (the series' length depends on the values)
+_gammainc_da = by_blocks(gammainc_da, "gammainc_da")
 
 
 def _gammainc_partials(f: Any, a: Any, x: Any) -> tuple:
-    return f(a, x), gammainc_da(a, x), _gamma_density_in_a(a, x)
+    return f(a, x), _gammainc_da(a, x), _gamma_density_in_a(a, x)
 
 
 def _gammaincc_partials(f: Any, a: Any, x: Any) -> tuple:
-    return f(a, x), -gammainc_da(a, x), -_gamma_density_in_a(a, x)
+    return f(a, x), -_gammainc_da(a, x), -_gamma_density_in_a(a, x)
 
 
 IN_PARAMETER[sp.gammainc] = _in_every_argument(sp.gammainc, _gammainc_partials, register=False)
@@ -916,10 +931,15 @@ if isinstance(_HURWITZ, np.ufunc):
     IN_PARAMETER[_HURWITZ] = _in_every_argument(_HURWITZ, _hurwitz_partials, register=False)
 
 
+#: d/da, d/db on dask data by blocks (the series' length depends on the values)
+_hyp1f1_da = by_blocks(lambda a, b, x: hyp1f1_parameter_partials(a, b, x)[0], "hyp1f1_da")
+_hyp1f1_db = by_blocks(lambda a, b, x: hyp1f1_parameter_partials(a, b, x)[1], "hyp1f1_db")
+
+
 def _hyp1f1_partials(f: Any, a: Any, b: Any, x: Any) -> tuple:
     # d/da, d/db by the series differentiated term by term (hyperdual/rules/
     # hypergeometric.py); d/dx = (a/b) M(a + 1, b + 1, x)
-    d_a, d_b = hyp1f1_parameter_partials(a, b, x)
+    d_a, d_b = _hyp1f1_da(a, b, x), _hyp1f1_db(a, b, x)
     return f(a, b, x), d_a, d_b, a / b * f(a + 1.0, b + 1.0, x)
 
 
