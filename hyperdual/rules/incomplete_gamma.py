@@ -167,6 +167,7 @@ def _fraction_count(av: np.ndarray, xv: np.ndarray) -> int:
     b = xv + 1.0 - av
     c = np.full_like(av, 1.0 / tiny)
     d = 1.0 / b
+    done = np.zeros(av.shape, dtype=bool)
     n = 0
     while True:
         n += 1
@@ -177,17 +178,25 @@ def _fraction_count(av: np.ndarray, xv: np.ndarray) -> int:
         c = b + an / c
         c = np.where(np.abs(c) < tiny, tiny, c)
         d = 1.0 / d
-        if np.all(np.abs(c * d - 1.0) <= 2.0 ** -53) or n > _MAX_TERMS:
+        # Lentz's step ratio c d ends within an ulp or two of 1 and may stay there
+        # (4.4e-16 on 12,000 of 142,000 points at n = 350): an entry is done once it
+        # came within 2 ulps, not all at one n (an array of 200,000 a's ran to the
+        # term limit and raised)
+        done |= np.abs(c * d - 1.0) <= 2.0 ** -52
+        if np.all(done) or n > _MAX_TERMS:
             break
     # the fraction ends where a is an integer (a_k = 0 at k = a) while its derivative
     # in a (da_k/da = k) does not: double the count until dF/da settles too
     n = max(n, 8)
     last = _fraction_with_slope(av, xv, n)[1]
+    settled = np.zeros(av.shape, dtype=bool)
     while n <= _MAX_TERMS:
         n *= 2
         f, now = _fraction_with_slope(av, xv, n)
-        # (two sums of the tail differ by their rounding: a few ulps, not 0)
-        if np.all(np.abs(now - last) <= 2.0 ** -50 * (np.abs(now) + np.abs(f))):
+        # (two sums of the tail differ by their rounding: a few ulps, not 0; an entry
+        # that settled once stays settled, as for Lentz's ratio above)
+        settled |= np.abs(now - last) <= 2.0 ** -50 * (np.abs(now) + np.abs(f))
+        if np.all(settled):
             break
         last = now
     return _terms(n)

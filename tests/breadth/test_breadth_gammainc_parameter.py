@@ -108,3 +108,19 @@ def test_arrays_broadcasting_and_edges():
         assert eng.derivative(lambda s: sp.gammaincc(s, np.inf), 2.0) == 0.0  # Q = 0
         # d/dx at x = inf with a constant: the density, 0 (it was inf - inf = nan)
         assert eng.derivative(lambda t: sp.gammainc(2.0, t), np.inf) == 0.0
+
+
+def test_derivative_in_a_on_a_long_array():
+    # 5,000 a's at one x: Lentz's step ratio of the fraction settles within 1-2 ulps of
+    # 1 and some entries stay at 4.4e-16, which a count asking every entry for 1.1e-16
+    # at one step never saw: it ran to the term limit and raised ValueError ("a > ~1e9")
+    a = np.linspace(0.5, 30.0, 5000)
+    for eng in (hd, rv):
+        g = eng.gradient(lambda s: np.sum(sp.gammainc(s, 10.0)), a)
+        for i in range(0, 5000, 499):
+            want = float(mp.diff(lambda s: _p(s, 10), mp.mpf(a[i])))
+            tol = 8 * _EPS * max(10.0, abs(a[i] * np.log(10.0)))
+            assert abs(g[i] - want) <= tol * abs(want), (a[i], g[i], want)
+        # and each entry as in a call of its own
+        one = [gammainc_da(float(s), 10.0) for s in a[::250]]
+        np.testing.assert_allclose(g[::250], one, rtol=4 * _EPS)
