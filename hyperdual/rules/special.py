@@ -55,7 +55,7 @@ import scipy.special as sp
 from _exactdiff import elementwise as _e
 from _exactdiff._common import is_traced
 from _exactdiff._common import value as _plain
-from _exactdiff.arrays import is_foreign_array, plain_array
+from _exactdiff.arrays import is_foreign_array, is_lazy, plain_array
 from _exactdiff.arrays import may_hold as _may_hold
 from _exactdiff.special import horner
 
@@ -939,7 +939,10 @@ _hyp1f1_db = by_blocks(lambda a, b, x: hyp1f1_parameter_partials(a, b, x)[1], "h
 def _hyp1f1_partials(f: Any, a: Any, b: Any, x: Any) -> tuple:
     # d/da, d/db by the series differentiated term by term (hyperdual/rules/
     # hypergeometric.py); d/dx = (a/b) M(a + 1, b + 1, x)
-    d_a, d_b = _hyp1f1_da(a, b, x), _hyp1f1_db(a, b, x)
+    if any(is_lazy(_plain(v)) for v in (a, b, x)):
+        d_a, d_b = _hyp1f1_da(a, b, x), _hyp1f1_db(a, b, x)
+    else:  # (one pass for both: each wrapper alone would sum the series again)
+        d_a, d_b = hyp1f1_parameter_partials(a, b, x)
     return f(a, b, x), d_a, d_b, a / b * f(a + 1.0, b + 1.0, x)
 
 
