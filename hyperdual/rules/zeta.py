@@ -11,12 +11,15 @@ an analytic function of s and q, differentiated here term by term in s (with the
 product s (s + 1) ... carried with its derivative, so no division by s + i).  N
 makes w >= (abs(s) + 24) / 2, where the twelve correction terms fall geometrically to
 below an ulp.  Written with numpy arithmetic on the caller's values, a Dual,
-HyperDual, Taylor number or Variable carries every further derivative.  For s <= -1/2
-Riemann's zeta is differentiated through the functional equation zeta(s) =
-chi(s) zeta(1 - s), chi(s) = 2^s pi^(s-1) sin(pi s/2) Gamma(1 - s), with sin and
-cos of pi s/2 reduced exactly (s minus the nearest multiple of 4), so the trivial
-zeros keep their slopes (nearer 0, zeta(1 - s) is next to its pole: there
-Euler-Maclaurin again).
+HyperDual, Taylor number or Variable carries every further derivative.
+
+Riemann's zeta takes Euler-Maclaurin's formula for s >= 3 only: below, its first
+terms (k + 1)^-s grow and cancel (200 ulps at s = -0.4).  For -1 < s < 3 it is the
+Laurent series at the pole, zeta(s) = 1/t + sum_n (-1)^n gamma_n / n! t^n, t = s - 1,
+with Stieltjes' constants gamma_n (a polynomial in s, so every derivative keeps full
+precision); for s <= -1 the functional equation zeta(s) = chi(s) zeta(1 - s), chi(s) =
+2^s pi^(s-1) sin(pi s/2) Gamma(1 - s), with sin and cos of pi s/2 reduced exactly (s
+minus the nearest multiple of 4), so the trivial zeros keep their slopes.
 
 Examples
 --------
@@ -36,6 +39,8 @@ from _exactdiff._common import fpe_ignored
 from _exactdiff._common import value as _plain
 from _exactdiff.arrays import is_foreign_array, may_hold, plain_array
 
+from .blockwise import by_blocks
+
 __all__ = ["riemann_zeta_derivative", "zeta_ds"]
 
 #: B_2j / (2j)!, j = 1 .. 12
@@ -44,10 +49,26 @@ _EM = tuple(b / math.factorial(2 * j) for j, b in enumerate(
      43867 / 798, -174611 / 330, 854513 / 138, -236364091 / 2730), start=1))
 
 
-#: Euler-Maclaurin's N on lazy arrays where abs(s) > 4, whose largest abs(s) is not asked for
-#: (that would compute them): w >= 64 serves abs(s) <= 104, and beyond, the tail's terms
-#: are smaller than the sum's first by (q / w)^s
-_LAZY_TERMS = 64
+#: (-1)^n gamma_n / (n - 1)!, n = 1 .. 36, with gamma_n Stieltjes' constants (mpmath
+#: at 60 digits): zeta(s) = 1/t + sum_n (-1)^n gamma_n / n! t^n, t = s - 1, so zeta'(s) =
+#: -1/t^2 + sum_n _STIELTJES[n - 1] t^(n - 1); the 36th term is below 1e-30 of the sum
+#: for abs(t) <= 2.5 (the terms fall faster than geometrically)
+_STIELTJES = (
+    0.07281584548367673, -0.00969036319287232, -0.001026917210151673,
+    0.00038756167757788337, -3.3055159054210945e-05, -1.9897445452516635e-06,
+    7.323466209135431e-07, -6.986574480219038e-08, 8.530450004486123e-10,
+    5.658421927608708e-10, -7.445558849865067e-11, 4.190539124006438e-12,
+    5.73355216428508e-14, -3.3597007104793986e-14, 3.251596830109024e-15,
+    -1.5271145722187144e-16, -1.2559050322915682e-18, 8.641531408478517e-19,
+    -7.865917801655281e-20, 3.833640318798247e-21, -4.2927240556750546e-23,
+    -1.0600696702436178e-23, 1.1067271218478904e-24, -6.144631944765156e-26,
+    1.731960223826167e-27, 4.2343796312625256e-29, -8.62363141511379e-30,
+    5.877624450217592e-31, -2.4176561356780177e-32, 4.023778131657656e-34,
+    2.832514606302433e-35, -3.125894863005813e-36, 1.714232152860392e-37,
+    -5.887948623547415e-39, 6.900670816432005e-41, 7.014528297920118e-42)
+
+#: Stieltjes' series serves -1 < s < _STIELTJES_TOP (Euler-Maclaurin above)
+_STIELTJES_TOP = 3.0
 
 
 def _real(v: Any) -> Any:
@@ -73,18 +94,17 @@ def zeta_ds(s: Any, q: Any) -> Any:
     >>> round(float(zeta_ds(3.0, 2.5)), 12)
     -0.146304508488
     """
+    return _zeta_ds_by_blocks(s, q)
+
+
+def _zeta_ds(s: Any, q: Any) -> Any:
+    """zeta_ds on numpy data (or engine values holding it): as many terms as the
+    largest abs(s) needs."""
     # (Python floats would raise OverflowError where numpy gives inf)
     s, q = (np.float64(v) if isinstance(v, (int, float)) else v for v in (s, q))
     sv, qv = _real(s), _real(q)
     ok = np.isfinite(sv) & np.isfinite(qv) & (qv > 0)
     with fpe_ignored():
-        if is_foreign_array(ok):
-            # lazy: few terms where |s| is small (more would cancel for s < 1: 64 cost
-            # 3 digits at s = -0.3), the fixed count elsewhere, chosen by a lazy mask
-            small = np.abs(sv) <= 4.0
-            total = np.where(small, _em_ds(np.where(small, s, 2.0), q, 12),
-                             _em_ds(np.where(small, 30.0, s), q, _LAZY_TERMS))
-            return np.where(ok, total, np.nan)
         sv, qv = np.broadcast_arrays(sv, qv)
         if not np.any(ok):
             return np.full(sv.shape, np.nan)[()]
@@ -92,6 +112,12 @@ def zeta_ds(s: Any, q: Any) -> Any:
         n_terms = max(0, math.ceil(max(12.0, 0.5 * (smax + 24.0)) - float(np.min(qv[ok]))))
         total = _em_ds(s, q, n_terms)
     return total if np.all(ok) else np.where(ok, total, np.nan)
+
+
+#: on lazy (dask) data block by block: the number of terms depends on the largest abs(s)
+#: of the block (a count fixed for the whole array would have to serve every s, and
+#: cancels for s < 1), and the graph of a second derivative stays a few tasks a block
+_zeta_ds_by_blocks = by_blocks(_zeta_ds, "zeta_ds")
 
 
 def _em_ds(s: Any, q: Any, n_terms: int) -> Any:
@@ -136,8 +162,8 @@ def riemann_zeta_derivative(s: Any) -> Any:
     Returns
     -------
     float, array or engine value
-        The derivative: Euler-Maclaurin's for s > -1/2, the functional equation's
-        below.
+        The derivative: the functional equation's for s <= -1, Stieltjes' series
+        for -1 < s < 3, Euler-Maclaurin's above.
 
     Examples
     --------
@@ -145,22 +171,40 @@ def riemann_zeta_derivative(s: Any) -> Any:
     -0.918938533205
     """
     sv = _real(s)
-    # (from -1/2 down: Euler-Maclaurin's terms grow like N^(1 - s) and cancel; above,
-    # zeta(1 - s) nears its pole at s = 0)
-    left = sv <= -0.5
-    if not may_hold(left):
-        return zeta_ds(s, 1.0)
+    # (Euler-Maclaurin's terms grow like N^(1 - s) and cancel for s < 1/2: 200 ulps at
+    # s = -0.4; from -1 down zeta(1 - s) is far from its pole, for the functional
+    # equation; between, Stieltjes' series, within 3 ulps to the third derivative)
+    left = sv <= -1.0
+    near = np.logical_and(np.logical_not(left), sv < _STIELTJES_TOP)
+    right = np.logical_not(np.logical_or(left, near))  # (nan too: Euler-Maclaurin's nan)
     with fpe_ignored():
-        sl = np.where(left, s, -1.0)
-        one_minus = 1.0 - sl
-        sin, cos = _sin_cos_half_pi(sl)
-        g = sp.gamma(one_minus)
-        scale = 2.0 ** sl * np.pi ** (sl - 1.0)
-        chi = scale * sin * g
-        dchi = scale * g * ((math.log(2.0 * np.pi) - sp.digamma(one_minus)) * sin
-                            + 0.5 * np.pi * cos)
-        inner = dchi * sp.zeta(one_minus) - chi * zeta_ds(one_minus, 1.0)
-        if not may_hold(~left):
-            return inner
-        right = zeta_ds(np.where(left, 2.0, s), 1.0)
-        return np.where(left, inner, right)
+        parts = [(mask, form(np.where(mask, s, safe))) for mask, form, safe in (
+            (left, _by_functional_equation, -1.0), (near, _by_stieltjes, 0.0),
+            (right, lambda t: zeta_ds(t, 1.0), 2.0)) if may_hold(mask)]
+        if len(parts) == 1 and not is_foreign_array(parts[0][0]):
+            return parts[0][1] if np.all(parts[0][0]) else np.where(parts[0][0], parts[0][1], 0.0)
+        out = parts[-1][1]
+        for mask, part in parts[-2::-1]:
+            out = np.where(mask, part, out)
+        return out
+
+
+def _by_functional_equation(s: Any) -> Any:
+    """zeta'(s) for s <= -1 from zeta(s) = chi(s) zeta(1 - s)."""
+    one_minus = 1.0 - s
+    sin, cos = _sin_cos_half_pi(s)
+    g = sp.gamma(one_minus)
+    scale = 2.0 ** s * np.pi ** (s - 1.0)
+    chi = scale * sin * g
+    dchi = scale * g * ((math.log(2.0 * np.pi) - sp.digamma(one_minus)) * sin
+                        + 0.5 * np.pi * cos)
+    return dchi * sp.zeta(one_minus) - chi * zeta_ds(one_minus, 1.0)
+
+
+def _by_stieltjes(s: Any) -> Any:
+    """zeta'(s) near s = 1 from the Laurent series in t = s - 1 (Horner's scheme)."""
+    t = s - 1.0
+    acc: Any = 0.0
+    for c in reversed(_STIELTJES):
+        acc = acc * t + c
+    return acc - 1.0 / (t * t)

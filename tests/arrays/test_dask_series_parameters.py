@@ -1,4 +1,4 @@
-"""Derivatives in the parameters of gammainc, gammaincc and hyp1f1 on dask data.
+"""Derivatives in the parameters of gammainc, gammaincc, hyp1f1 and zeta on dask data.
 
 Their rules sum a series whose length depends on the values.  On dask data the
 length was found by computing the array (1-58 computes a call), and each term was
@@ -32,6 +32,10 @@ FUNCTIONS = {
     "gammainc(a, x) mixed": lambda z: np.sum(sp.gammainc(z[:3], z[3:]) * z[::2]),
     "hyp1f1(a, 3, 0.7)": lambda z: np.sum(sp.hyp1f1(z, 3.0, 0.7)),
     "hyp1f1(1.2, b, x)": lambda z: np.sum(sp.hyp1f1(1.2, z[:3] + 1.0, z[3:] / 4)),
+    # zeta's d/ds (Euler-Maclaurin, terms by the largest abs(s)): Hurwitz's in s and q,
+    # Riemann's on both sides of the functional equation's switch at s = -1/2
+    "zeta(s, q)": lambda z: np.sum(sp.zeta(z[:3] + 1.5, z[3:])),
+    "zeta(s)": lambda z: np.sum(sp.zeta(z - 3.0)),
 }
 
 PATHS = {
