@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from ._number import Dual, HyperDual, _Number, _shape, _tidy
+from ._number import KEPT, Dual, HyperDual, _Number, _shape, _structural, _tidy
 
 __all__ = ["custom_jvp", "check_rule", "register_engine"]
 
@@ -195,6 +195,10 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
         # broadcast against the values: a Dual's direction stack goes through them in one
         # call.  A user's rule need not broadcast, so it is called once per direction.
         self._broadcasts = False
+        # ... and elementwise (each output entry depends on the same entry of every
+        # input): a zero tangent there is a zero output tangent, also next to an infinite
+        # derivative (gammainc(0.5, x) at x = 0), see _kept_zero_tangents
+        self._elementwise = False
 
     def __repr__(self) -> str:
         return f"<custom_jvp {self._name}>"
@@ -470,6 +474,8 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
                 raise ValueError(f"custom_jvp {self._name}: the JVP rule returned a tangent "
                                  f"of shape {_shape(tout)} for directions and output "
                                  f"{want}") from None
+        if self._elementwise:
+            tout = _kept_zero_tangents(tangents, tout, stacked=True)
         return Dual._build((_clean(out), _clean(tout)), tag, nd)
 
     def _forward_one(self, args: tuple, pos: list[int], nondiff: tuple, parts: list,
@@ -495,6 +501,8 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
         out, tout = self.call_jvp(nondiff, primals, tangents)
         _check_escape(out, tout, tag, self._name)
         if not hyper:
+            if self._elementwise:
+                tout = _kept_zero_tangents(tangents, tout, stacked=False)
             return Dual._build((_clean(out), _clean(_fill(tout, out))), tag, 0)
         o_r, o_e2 = _split(out, tag)
         t_r, t_e12 = _split(tout, tag)
@@ -502,6 +510,40 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
         parts = (o_r, _fill(t_r, o_r), zero if o_e2 is None else o_e2,
                  zero if t_e12 is None else t_e12)
         return HyperDual._build(tuple(_clean(q) for q in parts), tag, 0)
+
+
+def _kept_zero_tangents(tangents: Sequence, tout: Any, stacked: bool) -> Any:
+    """An elementwise rule's output tangent, 0 where every input's tangent is 0.
+
+    The rule's ``t * d`` is nan there when the derivative d is infinite: a Jacobian
+    of ``gammainc(0.5, x)`` at x = (0, 1) had nan for d f0/d x1 (truth 0), as forward
+    mode's own rules keep such zeros (``_number._mul_coef``).  The zeros are counted
+    (``_number._structural``), so a first-order helper audits them: a computed zero
+    tangent (of ``x**2`` at 0) next to the infinite derivative is nan again, not 0.
+    ``stacked``: the tangents lead with the direction axis the audit's probes are on.
+    Plain (numpy) tangents only; nested numbers and lazy arrays keep the rule's value.
+    """
+    if not _is_plain_part(tout) or np.all(np.isfinite(tout)):
+        return tout
+    zero: Any = None
+    for t in tangents:
+        if t is None:
+            continue
+        if not _is_plain_part(t):
+            return tout
+        z = np.equal(t, 0)
+        zero = z if zero is None else np.logical_and(zero, z)
+    if zero is None:
+        return tout
+    zero = np.array(np.broadcast_to(zero, np.shape(tout)))
+    if not np.any(zero):
+        return tout
+    if stacked:
+        zero = _structural(zero)
+    else:
+        KEPT[0] += 1
+    out = np.where(zero, np.zeros((), dtype=np.result_type(tout)), tout)
+    return out if out.ndim else out[()]
 
 
 def _clean(p: Any) -> Any:

@@ -78,7 +78,8 @@ class _Family:
             return da.map_blocks(on_blocks, *arrays, dtype=_dtype(plains))
 
         member = custom_jvp(primal)
-        member._broadcasts = True  # (linear in tangents that broadcast: direction stacks)
+        # (linear in tangents that broadcast: direction stacks; elementwise)
+        member._broadcasts = member._elementwise = True
         member.__name__ = member.__qualname__ = f"{self.name}{list(index)}"
         up = [tuple(c + (i == j) for j, c in enumerate(index)) for i in range(self.nargs)]
 
@@ -91,9 +92,9 @@ class _Family:
 
         @member.defvjp
         def _vjp(primals: tuple, _out: Any, ct: Any) -> tuple:
-            from .special import _unbroadcast
+            from .special import _times_cotangent, _unbroadcast
 
-            return tuple(_unbroadcast(ct * self[k](*primals), p)
+            return tuple(_unbroadcast(_times_cotangent(ct, self[k](*primals)), p)
                          for k, p in zip(up, primals))
 
         return member

@@ -79,8 +79,18 @@ LIBRARY_RULES: list[custom_jvp] = []
 
 
 def _library(f: custom_jvp) -> None:
-    f._broadcasts = True
+    f._broadcasts = f._elementwise = True
     LIBRARY_RULES.append(f)
+
+
+def _times_cotangent(g: Any, d: Any) -> Any:
+    """``g * d`` in an elementwise rule's VJP (only reverse mode calls these), 0 where
+    the cotangent g is 0 next to an infinite partial d: reverse's zero-cotangent guard
+    (``reverse.rules._util._keep_zero``, audited as for its own rules).  A Jacobian row
+    of ``gammainc(0.5, x)`` at x = (0, 1) had nan for d f1/d x0 (truth 0)."""
+    from reverse.rules._util import _keep_zero
+
+    return _keep_zero(g, g * d)
 
 
 def _unbroadcast(ct: Any, x: Any) -> Any:
@@ -112,7 +122,7 @@ def _rule(ufunc: Any, nparams: int, deriv: Callable[..., Any],
     @f.defvjp
     def _vjp(*args: Any) -> Any:
         params, (primals, _out, g) = args[:nparams], args[nparams:]
-        return _unbroadcast(g * deriv(*params, primals[0]), primals[0])
+        return _unbroadcast(_times_cotangent(g, deriv(*params, primals[0])), primals[0])
 
     if register:
         SPECIAL[ufunc] = (f, nparams)
@@ -865,7 +875,7 @@ def _in_every_argument(ufunc: Any, partials: Callable[..., tuple],
     @f.defvjp
     def _vjp(primals: tuple, _out: Any, g: Any) -> tuple:
         _, *ds = partials(f, *primals)
-        return tuple(_unbroadcast(g * d, p) for d, p in zip(ds, primals))
+        return tuple(_unbroadcast(_times_cotangent(g, d), p) for d, p in zip(ds, primals))
 
     if register:
         MULTI[ufunc] = f
@@ -1116,7 +1126,7 @@ def _component(ufunc: Any, k: int, deriv: Callable[[Any], Any]) -> custom_jvp:
 
     @f.defvjp
     def _vjp(primals: tuple, _out: Any, g: Any) -> Any:
-        return g * deriv(primals[0])
+        return _times_cotangent(g, deriv(primals[0]))
 
     return f
 
@@ -1177,7 +1187,7 @@ def _in_first(fun: Any, name: str, deriv: Callable[[Any, Any], Any]) -> custom_j
 
     @f.defvjp
     def _vjp(m: Any, primals: tuple, _out: Any, g: Any) -> Any:
-        return _unbroadcast(g * deriv(primals[0], m), primals[0])
+        return _unbroadcast(_times_cotangent(g, deriv(primals[0], m)), primals[0])
 
     return f
 
