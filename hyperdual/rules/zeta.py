@@ -38,6 +38,7 @@ import scipy.special as sp
 from _exactdiff._common import fpe_ignored
 from _exactdiff._common import value as _plain
 from _exactdiff.arrays import may_hold, plain_array
+from _exactdiff.special import horner
 
 from .blockwise import by_blocks
 
@@ -214,7 +215,4 @@ def _by_functional_equation(s: Any) -> Any:
 def _by_stieltjes(s: Any) -> Any:
     """zeta'(s) near s = 1 from the Laurent series in t = s - 1 (Horner's scheme)."""
     t = s - 1.0
-    acc: Any = 0.0
-    for c in reversed(_STIELTJES):
-        acc = acc * t + c
-    return acc - 1.0 / (t * t)
+    return horner(t, _STIELTJES) - 1.0 / (t * t)
