@@ -1418,22 +1418,38 @@ def _guard(term, *tangents):
         if _all_parts_finite(term):
             return term
     elif type(term) is not np.ndarray and type(term) is not float and _is_foreign(term):
-        zero = None
-        for t in tangents:
-            if not isinstance(t, _Number):
-                zero = (t == 0) if zero is None else zero | (t == 0)
-        return term if zero is None else np.where(zero, np.zeros((), dtype=term.dtype), term)
+        pass  # lazy: guarded without asking whether it is finite
     elif _sum_finite(term):
         return term
     zero = None
     for t in tangents:
-        if isinstance(t, _Number):
-            continue
-        z = np.asarray(t) == 0
-        zero = z if zero is None else zero | z
-    if zero is None or not np.any(zero):
+        if not isinstance(t, _Number):
+            z = np.equal(t, 0)
+            zero = z if zero is None else np.logical_or(zero, z)
+    return term if zero is None else _zeroed(term, zero)
+
+
+def _zeroed(term, zero, stacked=True):
+    """``term`` with 0 where the boolean mask ``zero`` holds: where the tangents a
+    term is made of are exactly 0, it is 0, even next to an inf or nan derivative.
+
+    Plain data: nothing to do unless some entry is masked, and the zeros are
+    counted (an audited helper then redoes its call: ``stacked``, the mask leads
+    with the direction axis its probes are on, so :func:`_structural` keeps only
+    structural zeros; otherwise the count alone).  Lazy data: a ``where`` in the
+    graph, neither inspected nor counted.  ``term`` may be a number of an older
+    tag (nesting)."""
+    if _lazy(term) or _lazy(zero):
+        if isinstance(term, _Number):
+            return g.where_value(zero, 0.0, term)
+        return np.where(zero, np.zeros((), dtype=term.dtype), term)
+    zero = np.asarray(zero)
+    if not np.any(zero):
         return term
-    zero = _structural(zero)
+    if stacked:
+        zero = _structural(zero)
+    else:
+        KEPT[0] += 1
     if isinstance(term, _Number):
         return g.where_value(zero, 0.0, term)
     out = np.where(zero, np.zeros((), dtype=np.result_type(term)), term)

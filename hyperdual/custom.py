@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from ._number import KEPT, Dual, HyperDual, _Number, _shape, _structural, _tidy
+from ._number import Dual, HyperDual, _Number, _shape, _tidy, _zeroed
 
 __all__ = ["custom_jvp", "check_rule", "register_engine"]
 
@@ -423,7 +423,7 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
                     continue
                 vs = _shape(p[0])
                 sub.append((p[0],) + tuple(_direction(q, idx, lead, nd, vs) for q in p[1:]))
-            outs.append(self._forward_one(args, pos, nondiff, sub, cls, tag))
+            outs.append(self._forward_one(args, pos, nondiff, sub, cls, tag, guard=False))
         first = outs[0]
         if not (isinstance(first, cls) and first.tag == tag):
             return first  # did not depend on this perturbation
@@ -438,6 +438,8 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
                          for a, n in enumerate(leads[m] if len(leads[m]) == nd else lead))
             stacked.append(full[keep] if keep and any(k != slice(None) for k in keep)
                            else full)
+        if self._elementwise:  # (on the stack: the audit's probes are on its axis 0)
+            stacked = _kept_zero_tangents(parts, stacked, nd)
         return cls._build(tuple(stacked), tag, nd)
 
     def _forward_stacked(self, args: tuple, pos: list[int], nondiff: tuple, parts: list,
@@ -474,13 +476,16 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
                 raise ValueError(f"custom_jvp {self._name}: the JVP rule returned a tangent "
                                  f"of shape {_shape(tout)} for directions and output "
                                  f"{want}") from None
+        outs = [_clean(out), _clean(tout)]
         if self._elementwise:
-            tout = _kept_zero_tangents(tangents, tout, stacked=True)
-        return Dual._build((_clean(out), _clean(tout)), tag, nd)
+            outs = _kept_zero_tangents(parts, outs, nd)
+        return Dual._build(tuple(outs), tag, nd)
 
     def _forward_one(self, args: tuple, pos: list[int], nondiff: tuple, parts: list,
-                     cls: type, tag: int) -> Any:
-        """The rule on one direction (nd = 0): a Dual or HyperDual of ``tag``."""
+                     cls: type, tag: int, guard: bool = True) -> Any:
+        """The rule on one direction (nd = 0): a Dual or HyperDual of ``tag``.
+        ``guard``: keep zero tangents (an elementwise rule; the direction loop
+        guards its stack instead)."""
         primals, tangents = [], []
         hyper = cls is HyperDual
         for i, p in zip(pos, parts):
@@ -501,49 +506,65 @@ class custom_jvp:  # noqa: N801  (a decorator, named like JAX's)
         out, tout = self.call_jvp(nondiff, primals, tangents)
         _check_escape(out, tout, tag, self._name)
         if not hyper:
-            if self._elementwise:
-                tout = _kept_zero_tangents(tangents, tout, stacked=False)
-            return Dual._build((_clean(out), _clean(_fill(tout, out))), tag, 0)
-        o_r, o_e2 = _split(out, tag)
-        t_r, t_e12 = _split(tout, tag)
-        zero = _fill(0.0, o_r)
-        parts = (o_r, _fill(t_r, o_r), zero if o_e2 is None else o_e2,
-                 zero if t_e12 is None else t_e12)
-        return HyperDual._build(tuple(_clean(q) for q in parts), tag, 0)
+            outs = [_clean(out), _clean(_fill(tout, out))]
+        else:
+            o_r, o_e2 = _split(out, tag)
+            t_r, t_e12 = _split(tout, tag)
+            zero = _fill(0.0, o_r)
+            outs = [_clean(q) for q in (o_r, _fill(t_r, o_r), zero if o_e2 is None else o_e2,
+                                        zero if t_e12 is None else t_e12)]
+        if guard and self._elementwise:
+            outs = _kept_zero_tangents(parts, outs, 0)
+        return cls._build(tuple(outs), tag, 0)
 
 
-def _kept_zero_tangents(tangents: Sequence, tout: Any, stacked: bool) -> Any:
-    """An elementwise rule's output tangent, 0 where every input's tangent is 0.
+def _kept_zero_tangents(parts: Sequence, outs: list, nd: int) -> list:
+    """An elementwise rule's output parts, 0 where the input parts they are made of are 0.
 
     The rule's ``t * d`` is nan there when the derivative d is infinite: a Jacobian
-    of ``gammainc(0.5, x)`` at x = (0, 1) had nan for d f0/d x1 (truth 0), as forward
-    mode's own rules keep such zeros (``_number._mul_coef``).  The zeros are counted
-    (``_number._structural``), so a first-order helper audits them: a computed zero
-    tangent (of ``x**2`` at 0) next to the infinite derivative is nan again, not 0.
-    ``stacked``: the tangents lead with the direction axis the audit's probes are on.
-    Plain (numpy) tangents only; nested numbers and lazy arrays keep the rule's value.
+    of ``gammainc(0.5, x)`` at x = (0, 1) had nan for d f0/d x1 (truth 0), and its
+    Hessian beside a smooth variable nan for the smooth entry, where forward mode's
+    own rules keep such zeros (``_number._guard``).  ``parts``: the inputs' parts,
+    each shaped directions (``nd`` axes) + its value shape (``None``: a constant;
+    ``False``: not differentiable); ``outs``: the output's, the same way.  An ε part
+    of the output is 0 where that part is 0 in every input; ε1ε2 where ε12 is and
+    ε1 or ε2 is (its terms are f'' ε1 ε2 and f' ε12).  The zeros are counted
+    (``_number._zeroed``), so an audited helper turns a computed zero (the tangent
+    of ``x**2`` at 0) next to the infinite derivative into nan again.
     """
-    if not _is_plain_part(tout) or np.all(np.isfinite(tout)):
-        return tout
-    zero: Any = None
-    for t in tangents:
-        if t is None:
+    if all(_finite_part(q) for q in outs[1:]):
+        return outs
+    ndim = len(_shape(outs[0]))
+    zeros: list[Any] = [None] * len(outs)
+    for p in parts:
+        if not p:
+            continue  # a constant (tangent 0) or not differentiable: no condition
+        vs = _shape(p[0])
+        for m, q in enumerate(p[1:], 1):
+            if isinstance(q, _Number):
+                return outs  # a nested number's zeros are not looked for
+            z = np.equal(q, 0)
+            if np.ndim(z):
+                z = np.reshape(z, _shape(z)[:nd] + (1,) * (ndim - len(vs)) + vs)
+            zeros[m] = z if zeros[m] is None else np.logical_and(zeros[m], z)
+    if len(outs) == 4 and zeros[3] is not None:
+        either = zeros[1] if zeros[2] is None else (
+            zeros[2] if zeros[1] is None else np.logical_or(zeros[1], zeros[2]))
+        zeros[3] = None if either is None else np.logical_and(zeros[3], either)
+    kept = list(outs)
+    for m in range(1, len(outs)):
+        z, q = zeros[m], outs[m]
+        if z is None or _finite_part(q):
             continue
-        if not _is_plain_part(t):
-            return tout
-        z = np.equal(t, 0)
-        zero = z if zero is None else np.logical_and(zero, z)
-    if zero is None:
-        return tout
-    zero = np.array(np.broadcast_to(zero, np.shape(tout)))
-    if not np.any(zero):
-        return tout
-    if stacked:
-        zero = _structural(zero)
-    else:
-        KEPT[0] += 1
-    out = np.where(zero, np.zeros((), dtype=np.result_type(tout)), tout)
-    return out if out.ndim else out[()]
+        if np.broadcast_shapes(_shape(z), _shape(q)) != _shape(q):
+            continue  # (a mask wider than the part: not this part's zeros)
+        kept[m] = _zeroed(q, z, stacked=nd > 0)
+    return kept
+
+
+def _finite_part(q: Any) -> bool:
+    """Whether a plain part is finite throughout (lazy parts and numbers: not known)."""
+    return _is_plain_part(q) and bool(np.all(np.isfinite(q)))
 
 
 def _clean(p: Any) -> Any:

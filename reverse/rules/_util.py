@@ -141,6 +141,52 @@ def _keep_zero(gy: Any, gx: Any) -> Any:
     return out if out.ndim else out[()]
 
 
+def _keep_constant_zero(gx: Any, c: Any) -> Any:
+    """``gx = gy * c`` for a constant ``c`` of the graph (plain data, not a Variable),
+    zero where ``c`` is exactly 0: the product does not depend on its other factor
+    there, whatever the cotangent (forward mode's constant zero coefficient,
+    ``hyperdual._number._mul_coef``).  d/dt ``sqrt(0 * t)`` was ``inf * 0 = nan``
+    where hyperdual gives 0, and so was the second derivative of anything that
+    moves one entry of an array along a direction with a zero entry next to an
+    infinite derivative.  Structural zeros: not counted for the audit; only
+    non-finite entries of ``gx`` are touched.
+    """
+    if gx is None or not _guard_zeros() or not (
+            type(c) is np.ndarray or type(c) is float or isinstance(c, np.floating)):
+        return gx
+    v = gx.data if isinstance(gx, Variable) else gx
+    lazy = False
+    if type(v) is np.ndarray:
+        if v.dtype.kind != "f" or _finite_array(v):
+            return gx
+        bad = ~np.isfinite(v)
+    elif isinstance(v, np.floating) or type(v) is float:
+        if math.isfinite(v):
+            return gx
+        bad = np.bool_(True)
+    elif core._is_dual(v):
+        lazy = _is_foreign(_value(v))
+        bad = ~_all_parts(v, np.isfinite)
+    elif _is_foreign(v):
+        lazy = True
+        bad = ~np.isfinite(v)
+    else:
+        return gx
+    zero = np.equal(c, 0)
+    if not np.any(zero):
+        return gx
+    mask = np.logical_and(zero, bad)
+    if not lazy and not np.any(mask):
+        return gx
+    if isinstance(gx, Variable):
+        from .selection import Where
+
+        return Where(mask)(0.0, gx)
+    out = np.where(mask, 0.0, v) if core._is_dual(v) else np.where(
+        mask, np.zeros((), dtype=np.result_type(v)), v)
+    return out if lazy or np.ndim(out) else out[()]
+
+
 def _keep_zero_bilinear(out: Any, bil: Any, gy: Any, x: Any, const: bool = False) -> Any:
     """A contraction backward ``out = bil(gy, x)`` (``matmul``, ``einsum``: a sum of
     products of cotangent and operand entries), zero-guarded as :func:`_keep_zero`.

@@ -31,7 +31,7 @@ from _exactdiff.arrays import is_foreign_array as _is_foreign
 from .. import core
 from ..core import UFUNCS, VALUE_UFUNCS, Function, Variable, _value
 from ..utils import sum_to
-from ._util import _arg, _as_dtype, _keep_zero, zero_weighted_denominator
+from ._util import _arg, _as_dtype, _keep_constant_zero, _keep_zero, zero_weighted_denominator
 
 try:  # scipy is a dependency, but keep the core usable if it is broken
     import scipy.special as _sp
@@ -207,16 +207,22 @@ class Multiply(Function):
 
     def backward(self, gy: Any, y: Any, a: Any, b: Any) -> Any:
         ia, ib = self._inputs
+        va, vb = isinstance(ia, Variable), isinstance(ib, Variable)
         if type(gy) is np.ndarray and gy.base is not None and _recording():
-            return (sum_to(_product_grad(gy, b), a.shape) if isinstance(ia, Variable) else None,
-                    sum_to(_product_grad(gy, a), b.shape) if isinstance(ib, Variable) else None)
-        if core._POOLING:
-            return (sum_to(_keep_zero(gy, _times(gy, b)), a.shape) if isinstance(ia, Variable)
-                    else None,
-                    sum_to(_keep_zero(gy, _times(gy, a)), b.shape) if isinstance(ib, Variable)
-                    else None)
-        return (sum_to(_keep_zero(gy, gy * b), a.shape) if isinstance(ia, Variable) else None,
-                sum_to(_keep_zero(gy, gy * a), b.shape) if isinstance(ib, Variable) else None)
+            ga = _product_grad(gy, b) if va else None
+            gb = _product_grad(gy, a) if vb else None
+        elif core._POOLING:
+            ga = _keep_zero(gy, _times(gy, b)) if va else None
+            gb = _keep_zero(gy, _times(gy, a)) if vb else None
+        else:
+            ga = _keep_zero(gy, gy * b) if va else None
+            gb = _keep_zero(gy, gy * a) if vb else None
+        # times a constant of the graph (t * 0.0): its zeros are structural
+        if va and not vb:
+            ga = _keep_constant_zero(ga, b)
+        elif vb and not va:
+            gb = _keep_constant_zero(gb, a)
+        return (sum_to(ga, a.shape) if va else None, sum_to(gb, b.shape) if vb else None)
 
 
 def _times(gy: Any, c: Any) -> Any:

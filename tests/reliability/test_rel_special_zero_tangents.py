@@ -90,3 +90,63 @@ def test_a_computed_zero_tangent_is_not_kept(eng):
     assert np.isnan(eng.derivative(lambda x: sp.gammainc(0.5, x * x), 0.0))
     got = eng.gradient(lambda x: sp.gammainc(0.5, x[0] * x[0]) + 3.0 * x[1], X)
     assert np.isnan(got[0]) and got[1] == 3.0
+
+
+# f(x0, x1) = P(x0) x1**2 + x1**3, P = gammainc(0.5, .) with P(0) = 0 and P'(0) = inf:
+# at (0, 1) the Hessian is [[-inf, inf], [inf, 2 P(0) + 6 = 6]]; the smooth entry was
+# nan in hyperdual's hessian and hvp (the rule's second-order pass multiplied the zero
+# tangents of x0 by P'(0))
+def _beside(x):
+    return sp.gammainc(0.5, x[0]) * x[1] ** 2 + x[1] ** 3
+
+
+SECOND = {
+    "hessian": lambda eng: eng.hessian(_beside, X)[1, 1],
+    "hvp": lambda eng: eng.hvp(_beside, X, np.array([0.0, 1.0]))[1],
+    "second_derivative": lambda eng: eng.second_derivative(
+        lambda t: _beside(np.array([0.0, 1.0]) + t * np.array([0.0, 1.0])), 0.0),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("helper", SECOND)
+@pytest.mark.parametrize("eng", ENGINES, ids=lambda e: e.__name__)
+def test_second_order_keeps_zeros_beside_an_infinite_derivative(eng, helper):
+    assert SECOND[helper](eng) == 6.0
+    h = eng.hessian(_beside, X)
+    assert h[0, 1] == h[1, 0] == np.inf and h[0, 0] == -np.inf
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("outer, inner", NESTINGS, ids=lambda e: e.__name__)
+def test_second_order_zeros_inside_every_nesting(outer, inner):
+    # the Hessian's smooth entry by a Jacobian of a gradient, in the four nestings
+    h = outer.jacobian(lambda u: inner.gradient(_beside, u), X)
+    assert h[1, 1] == 6.0
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("eng", ENGINES, ids=lambda e: e.__name__)
+def test_a_computed_zero_is_not_kept_at_second_order(eng):
+    # erf(abs(x0)) x1**2: d^2/dx0 dx1 = 2 x1 d/dx0 erf(abs(x0)) has no value at x0 = 0
+    # (the tangent 2 x0 of x0**2 is a computed zero): nan, never 0; the smooth entry
+    # 2 erf(0) + 6 = 6 stays
+    h = eng.hessian(lambda x: sp.gammainc(0.5, x[0] * x[0]) * x[1] ** 2 + x[1] ** 3, X)
+    assert np.isnan(h[0, 1]) and np.isnan(h[1, 0]) and h[1, 1] == 6.0
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("eng", ENGINES, ids=lambda e: e.__name__)
+def test_lazy_arrays_keep_the_zeros_too(eng):
+    # on dask the zeros are kept by a where in the graph (nothing computed to ask
+    # whether a tangent is zero): the Jacobian was [[inf, nan], [0, P'(1)]] in hyperdual
+    da = pytest.importorskip("dask.array")
+    f, g = CASES["gammainc(0.5, x)"]
+    got = eng.jacobian(f, da.from_array(X, chunks=1))
+    assert isinstance(got, da.Array)
+    np.testing.assert_allclose(np.asarray(got), [[np.inf, 0.0], [0.0, _slope(g)]],
+                               rtol=1e-13)
+    # and at second order: the smooth entry of the Hessian beside the infinite one
+    h = eng.hessian(_beside, da.from_array(X, chunks=1))
+    assert isinstance(h, da.Array)
+    np.testing.assert_array_equal(np.asarray(h), [[-np.inf, np.inf], [np.inf, 6.0]])
