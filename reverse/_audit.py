@@ -601,19 +601,28 @@ def mirrored_graph(g: Any, v: Any, gx: Variable) -> Variable:
     and its derivatives along the paths it has are nan instead of the 0 that the
     outer pass's guard would take for a constant zero weight.  Only in a pass whose
     graph reaches leaves other than its input (nesting: an outer trace's variables,
-    to which the partial is a constant) or whose seed is a Variable (reverse.jvp's
-    u); a second-order helper's own recorded pass
-    differentiates the partial itself (reverse-over-reverse Hessian of
-    ``sqrt(x0 * x1)`` at 0, as hyperdual's)."""
+    to which the partial is a constant), whose seed is a Variable (reverse.jvp's
+    u), or whose input is itself a node of an outer trace (a helper nested in
+    another one's f, on its variable: ``helpers._input``'s identity node).  There
+    the outer pass differentiates the partial too, and along the cotangent it meets
+    the computed zero partial as a cotangent next to the inf factor: its guard
+    kept that 0, and the audit took it for a clean one (``3 y**2`` has the finite
+    derivative ``6 y``), so d/dx1 of d/dy0 ``cbrt(y0**3) * y1**2`` at (0, 1) was 0
+    (truth 2; the inner value is nan).  A second-order helper's own recorded pass
+    (its input a leaf) differentiates the partial itself (reverse-over-reverse
+    Hessian of ``sqrt(x0 * x1)`` at 0, as hyperdual's; its helper checks its nan
+    pattern, ``helpers._symmetric_nan``); nested, that Jacobian of the (nan)
+    gradient is nan."""
     m = _mirror_mask(g, v)
     if not m.any():
         return gx
     state = core.PASSING[0]
     if state is None or state[1] is None:
         return gx
-    if state[2] is None:  # (a seed that is a Variable: reverse.jvp's u, a variable too)
-        state[2] = isinstance(core.SEEDING[0], Variable) or core.reaches_other_leaves(
-            state[0], state[1])
+    if state[2] is None:  # (a seed that is a Variable: reverse.jvp's u, a variable too;
+        # an input with a creator: the identity node of an outer Variable)
+        state[2] = isinstance(core.SEEDING[0], Variable) or state[1].creator is not None \
+            or core.reaches_other_leaves(state[0], state[1])
     if not state[2]:
         return gx
     w = np.where(m, np.array(np.nan, dtype=v.dtype), np.ones((), dtype=v.dtype))

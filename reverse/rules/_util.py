@@ -214,6 +214,8 @@ def _keep_zero_bilinear(out: Any, bil: Any, gy: Any, x: Any, const: bool = False
     if _finite_array(v):
         return out
     g, xv = _value(gy), _value(x)
+    if type(g) is float or isinstance(g, np.floating):  # (a scalar output's cotangent)
+        g = np.asarray(g)
     if not (type(g) is np.ndarray and type(xv) is np.ndarray):
         return out
     from _exactdiff.contractions import zero_safe

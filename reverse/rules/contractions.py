@@ -119,8 +119,11 @@ class Einsum(Function):
         out = np.einsum(spec, *ops, optimize=opt)
         if len(xs) == 2:  # a zero cotangent times an inf/NaN entry stays 0 (guarded pass)
             extra = ops[2:]
+            # (the other operand a constant of the graph: its zeros are structural too)
+            const = not isinstance(self._inputs[1 - i], Variable)
             out = _keep_zero_bilinear(
-                out, lambda p, q: np.einsum(spec, p, q, *extra, optimize=opt), gy, ops[1])
+                out, lambda p, q: np.einsum(spec, p, q, *extra, optimize=opt), gy, ops[1],
+                const)
         return out
 
 

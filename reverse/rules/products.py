@@ -25,7 +25,7 @@ import numpy as np
 
 from ..core import FUNCTIONS, UFUNCS, Function, Variable, _value
 from ..utils import sum_to
-from ._util import _arg, _keep_zero, _keep_zero_bilinear, _reject
+from ._util import _arg, _keep_constant_zero, _keep_zero, _keep_zero_bilinear, _reject
 from .binary import Multiply
 from .shape import reshape
 
@@ -60,9 +60,11 @@ class MatMul(Function):
         ia, ib = self._inputs
         wa, wb = isinstance(ia, Variable), isinstance(ib, Variable)
         a_shape, b_shape = a.shape, b.shape
-        if len(a_shape) == 1 and len(b_shape) == 1:
-            return ((_keep_zero(gy, gy * b) if wa else None),
-                    (_keep_zero(gy, gy * a) if wb else None))
+        if len(a_shape) == 1 and len(b_shape) == 1:  # (a constant's zeros: structural)
+            ga = _keep_zero(gy, gy * b) if wa else None
+            gb = _keep_zero(gy, gy * a) if wb else None
+            return (_keep_constant_zero(ga, b) if not wb else ga,
+                    _keep_constant_zero(gb, a) if not wa else gb)
         # Promote 1-d operands to matrices the way matmul does, then undo it.
         if len(a_shape) == 1:
             a = np.reshape(a, (1,) + a_shape)
@@ -168,7 +170,9 @@ def outer(a: Any, b: Any) -> Variable:
     (2, 3)
     """
     a, b = _arg(a, "outer"), _arg(b, "outer")
-    return Multiply()(reshape(a, (-1, 1)), reshape(b, (1, -1)))
+    # (a constant stays one: Multiply takes its zeros as structural)
+    return Multiply()(reshape(a, (-1, 1)) if isinstance(a, Variable) else np.reshape(a, (-1, 1)),
+                      reshape(b, (1, -1)) if isinstance(b, Variable) else np.reshape(b, (1, -1)))
 
 
 def linear(x: Any, W: Any, b: Any = None) -> Variable:

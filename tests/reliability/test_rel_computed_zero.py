@@ -331,9 +331,7 @@ def test_second_derivative_computed_zero(eng, h):
     _truth_or_nan(eng.hessian(lambda t: h(t) * (1.0 + t), 0.0), 2.0)
 
 
-_NESTED_SECOND_LEFT = {("reverse", "hyperdual", "cbrt(x0**3)*x1"),
-                       ("reverse", "reverse", "cbrt(x0**3)*x1"),
-                       ("hyperdual", "reverse", "sqrt(x0)**2*x1")}
+_NESTED_SECOND_LEFT = {("hyperdual", "reverse", "sqrt(x0)**2*x1")}
 
 
 @pytest.mark.parametrize("outer, inner, name", [
@@ -523,8 +521,6 @@ _SWEEP_LEFT = {
     ("reverse", "reverse", "sqrt(x**2)**2", "hessian-derivative"),
     ("hyperdual", "hyperdual", "sqrt(x**4)", "hessian-derivative"),
     ("hyperdual", "reverse", "sqrt(x**4)", "hessian-derivative"),
-    ("reverse", "hyperdual", "cbrt(x**3)", "jacobian-gradient"),
-    ("reverse", "reverse", "cbrt(x**3)", "jacobian-gradient"),
     ("hyperdual", "reverse", "sqrt(x)**2", "jacobian-gradient"),
     ("reverse", "hyperdual", "sqrt(x**2)**2", "jacobian-gradient"),
     ("reverse", "reverse", "sqrt(x**2)**2", "jacobian-gradient"),

@@ -6,7 +6,8 @@ coefficient 0: ``_number._mul_coef``); reverse gave ``inf * 0 = nan`` (the cotan
 ``0.0 * t`` is inf, then times the constant 0), so the engines disagreed where f is
 finite, and a direction with a zero entry next to an infinite derivative made the
 second derivative along it nan in reverse.  Truth: closed forms (the functions below
-do not depend on t where the weight is 0).
+do not depend on t where the weight is 0).  ``test_rel_constant_zero.py`` has the
+weight on the other side (``0.0 * sqrt(x)``: the constant meets the infinite tangent).
 """
 
 from __future__ import annotations
@@ -47,6 +48,37 @@ def test_second_derivatives_along_a_direction_with_a_zero_entry(eng):
     # forward-over-reverse (Dual cotangents) and the Hessian route: the same
     assert eng.hessian(lambda v: f(v[0]), np.array([1.0]))[0, 0] == 6.0
     assert eng.hvp(lambda v: f(v[0]), np.array([1.0]), np.array([1.0]))[0] == 6.0
+
+
+# products with a constant vector W = [0, 1] (the weight 0 beside the weight 1): the
+# sqrt of the entry weighted 0 does not depend on t, that of the entry weighted 1 is
+# sqrt(t) (derivative 1/2 at t = 1); reverse gave nan for the first through outer,
+# matmul and dot of vectors, einsum, inner (the cotangent inf times the constant 0)
+CONTRACTIONS = {
+    "multiply": lambda t: np.sqrt(W * t),
+    "outer": lambda t: np.sqrt(np.outer(W, np.stack([t])))[:, 0],
+    "kron": lambda t: np.sqrt(np.kron(W, np.stack([t]))),
+    "matmul": lambda t: np.sqrt(np.stack([W[:1] @ np.stack([t]), W[1:] @ np.stack([t])])),
+    "dot": lambda t: np.sqrt(np.stack([np.dot(W[:1], np.stack([t])),
+                                       np.dot(W[1:], np.stack([t]))])),
+    "inner": lambda t: np.sqrt(np.stack([np.inner(W[:1], np.stack([t])),
+                                         np.inner(W[1:], np.stack([t]))])),
+    "einsum": lambda t: np.sqrt(np.einsum("i,j->ij", W, np.stack([t])))[:, 0],
+    "einsum to a scalar": lambda t: np.sqrt(np.stack([
+        np.einsum("i,i->", W[:1], np.stack([t])), np.einsum("i,i->", W[1:], np.stack([t]))])),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name", CONTRACTIONS)
+@pytest.mark.parametrize("eng", ENGINES, ids=lambda e: e.__name__)
+def test_a_constant_zero_weight_in_a_product(eng, name):
+    f = CONTRACTIONS[name]
+    assert eng.derivative(lambda t: f(t)[0], 1.0) == 0.0
+    assert eng.derivative(lambda t: f(t)[1], 1.0) == 0.5
+    assert eng.second_derivative(lambda t: f(t)[0], 1.0) == 0.0
+    assert eng.second_derivative(lambda t: f(t)[1], 1.0) == -0.25
+    np.testing.assert_array_equal(eng.jacobian(f, 1.0), [0.0, 0.5])
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
