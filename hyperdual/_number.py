@@ -1163,8 +1163,10 @@ def _mul_weight(c, p, w=None):
     a constant factor (``0.0 * sqrt(x)`` at 0 has derivative 0; see
     ``_exactdiff._common.zero_weighted``)."""
     out = _mul_coef(c, p)
-    if out is None or type(out) is float or isinstance(out, _Number) or isinstance(p, _Number):
+    if out is None or type(out) is float:
         return out
+    if isinstance(out, _Number) or isinstance(p, _Number):
+        return out if isinstance(c, _Number) else _nested_weighted(out, c if w is None else w)
     w = c if w is None else w() if callable(w) else w
     if isinstance(w, _Number):
         return out  # a number of an older tag: it moves there (nesting), not structural
@@ -1176,6 +1178,20 @@ def _mul_weight(c, p, w=None):
     if _is_foreign(out) and not isinstance(w, float):
         return _zero_weighted(out, w)
     return out
+
+
+def _nested_weighted(out, w):
+    """``out``, a product ``w * t`` of a constant weight and a tangent that is a number
+    of an older tag (nesting: the inner helper's tangent of ``cbrt(x**3)``, nan next
+    to cbrt'(0) = inf, times ``0.0``), with every part 0 where ``w`` is 0: the older
+    tags' derivatives of the term are ``0 * t'`` there, structurally 0 as well
+    (:func:`_mul_weight`; structural, so not counted for the audit)."""
+    if not isinstance(out, _Number) or _all_parts_finite(out):
+        return out
+    w = w() if callable(w) else w
+    if isinstance(w, _Number) or _lazy(w):
+        return out
+    return g.where_value(np.equal(w, 0), 0.0, out)
 
 
 def _tangent_product(p, q):
@@ -2246,7 +2262,8 @@ def _binary_scaled(rule, x, y, xr, yr, px, py, vx, vy, cls, nd, tag, top):
     def term(key, t1, t2=None):
         v = sc(xr, yr, key, t1, t2, cache)
         if v is None or not guard:
-            return v
+            # (a nested term is not guarded: its constant zero weight still holds)
+            return v if cw is None or not isinstance(v, _Number) else _nested_weighted(v, cw)
         v = _guard(v, t1) if t2 is None else _guard(v, t1, t2)
         if quotient and key == (0, 1) and part[0] in (1, 2):
             v = _still_zero(v, xr, px, part[0], yr)
