@@ -544,8 +544,16 @@ def _kept_zero_tangents(parts: Sequence, outs: list, nd: int) -> list:
             if isinstance(q, _Number):
                 return outs  # a nested number's zeros are not looked for
             z = np.equal(q, 0)
-            if np.ndim(z):
-                z = np.reshape(z, _shape(z)[:nd] + (1,) * (ndim - len(vs)) + vs)
+            k = np.ndim(z)
+            if k:
+                # direction axes (a part may hold only the trailing ones, or none: it
+                # broadcasts right-aligned), then the value axes aligned to the output's
+                s = _shape(z)
+                lead, val = s[:max(0, k - len(vs))], s[max(0, k - len(vs)):]
+                if len(lead) > nd or len(val) > ndim:
+                    return outs  # (not the layout expected: keep the rule's values)
+                z = np.reshape(z, (1,) * (nd - len(lead)) + lead
+                               + (1,) * (ndim - len(val)) + val)
             zeros[m] = z if zeros[m] is None else np.logical_and(zeros[m], z)
     if len(outs) == 4 and zeros[3] is not None:
         either = zeros[1] if zeros[2] is None else (
@@ -556,7 +564,11 @@ def _kept_zero_tangents(parts: Sequence, outs: list, nd: int) -> list:
         z, q = zeros[m], outs[m]
         if z is None or _finite_part(q):
             continue
-        if np.broadcast_shapes(_shape(z), _shape(q)) != _shape(q):
+        try:
+            wider = np.broadcast_shapes(_shape(z), _shape(q)) != _shape(q)
+        except ValueError:
+            wider = True
+        if wider:
             continue  # (a mask wider than the part: not this part's zeros)
         kept[m] = _zeroed(q, z, stacked=nd > 0)
     return kept
