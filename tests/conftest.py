@@ -44,6 +44,19 @@ def lazy():
     return run
 
 
+@pytest.fixture
+def quiet_floats():
+    """numpy's floating-point warnings silenced for the test (``np.errstate`` and
+    RuntimeWarning): for tests at singular points, where inf and nan are expected."""
+    import warnings
+
+    import numpy as np
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _mpmath_precision_restored():
     """mpmath's working precision is one global: a test that sets ``mp.dps`` (for

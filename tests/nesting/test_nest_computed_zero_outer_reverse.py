@@ -26,8 +26,6 @@ Truths by hand (the Hessian of f at (0, 1)):
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import scipy.special as sps
@@ -50,11 +48,7 @@ NESTINGS = {f"{inner}-in-{outer}": (ENGINES[outer], ENGINES[inner])
             for outer in ENGINES for inner in ENGINES}
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_floats")
 
 
 def _never_finite_wrong(got, truth):

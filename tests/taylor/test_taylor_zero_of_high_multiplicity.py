@@ -14,8 +14,6 @@ passing checks pin what is right today.  Truths by hand.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -25,11 +23,7 @@ import reverse as rv
 ENGINES = (hd, rv)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
+pytestmark = pytest.mark.usefixtures("quiet_floats")
 
 
 def _never_finite_wrong(got, truth):
