@@ -154,7 +154,12 @@ def _keep_constant_zero(gx: Any, c: Any) -> Any:
     if gx is None or not _guard_zeros() or not (
             type(c) is np.ndarray or type(c) is float or isinstance(c, np.floating)):
         return gx
+    if np.ndim(c) == 0 and c != 0:
+        return gx  # (x * 2.0, the usual product: no pass over gx)
     v = gx.data if isinstance(gx, Variable) else gx
+    if not isinstance(gx, Variable) and not core._is_dual(v):
+        return _zero_weighted(v, c)  # plain or lazy data: the engines' one convention
+    # a recorded pass (gx a Variable) or Dual data: the same mask, applied by Where/where
     lazy = False
     if type(v) is np.ndarray:
         if v.dtype.kind != "f" or _finite_array(v):
@@ -172,18 +177,14 @@ def _keep_constant_zero(gx: Any, c: Any) -> Any:
         bad = ~np.isfinite(v)
     else:
         return gx
-    zero = np.equal(c, 0)
-    if not np.any(zero):
-        return gx
-    mask = np.logical_and(zero, bad)
+    mask = np.logical_and(np.equal(c, 0), bad)
     if not lazy and not np.any(mask):
         return gx
     if isinstance(gx, Variable):
         from .selection import Where
 
         return Where(mask)(0.0, gx)
-    out = np.where(mask, 0.0, v) if core._is_dual(v) else np.where(
-        mask, np.zeros((), dtype=np.result_type(v)), v)
+    out = np.where(mask, 0.0, v)  # (Dual data: the number's where)
     return out if lazy or np.ndim(out) else out[()]
 
 
