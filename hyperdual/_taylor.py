@@ -16,6 +16,7 @@ operation and treats this Taylor as its constant.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 
 import numpy as np
@@ -44,6 +45,54 @@ from ._rules import BINARY, BINARY_BY_UFUNC, UNARY, UNARY_BY_UFUNC
 __all__ = ["Taylor"]
 
 ENGINE = "hyperdual (Taylor)"
+
+#: Series taken as constant by a rule that is singular at their value, so far (a
+#: counter).  Truncated at order K, the series of ``(t - 1)**4`` at 1 is all zeros, as a
+#: constant's is: ``sqrt`` takes it as constant (0, 0, 0, 0) where the truth is 0, 0, 2, 0.
+#: A Taylor-mode helper whose call changed the counter is audited
+#: (``hyperdual.taylor_helpers._audited``).
+KEPT = [0]
+#: During that audit: (tag, k) of every live audited stack, whose value axis 0 holds k
+#: real directions followed by their k nan-seeded probes (see :func:`_kept_constant`).
+AUDIT: contextvars.ContextVar[tuple] = contextvars.ContextVar(
+    "hyperdual_taylor_audit", default=())
+
+
+def _kept_constant(const, tag):
+    """The elements of ``const`` (series that a rule singular at their value takes as
+    constant) that stay constant, counted, and the elements that become nan instead (None
+    if none).  During an audit of the stack of ``tag``, a real direction's series is kept
+    only where its probe's is constant too: the probe is nan wherever the value moves
+    with t (nan reaches every coefficient it touches; only a structural constant, a
+    constant factor 0 or a where mask, stops it), so a computed zero series such as
+    ``(t - 1)**4``'s is not kept (nan: the helper's result gains nan there, never 0)."""
+    KEPT[0] += 1
+    for t, k in AUDIT.get():
+        if t is tag and const.ndim and const.shape[0] == 2 * k:
+            kept = np.array(const, copy=True)
+            kept[:k] &= const[k:]
+            return kept, const & ~kept
+    return const, None
+
+
+def _settled(c, const, tag, taken=False):
+    """Coefficients ``c`` with orders >= 1 set to 0 where the series in ``const`` stay
+    constant and to nan where the audit finds them moving (:func:`_kept_constant`).
+    Only the elements whose coefficients are not finite are decided (a rule's honest
+    finite result stands), unless ``taken``: ``c`` already holds the constant's zeros
+    there (the branch-point rules)."""
+    const = np.broadcast_to(const, c.shape[1:])
+    if not taken:
+        with np.errstate(invalid="ignore"):
+            const = const & ~np.all(np.isfinite(c[1:]), axis=0)
+        if not np.any(const):
+            return c
+    kept, moving = _kept_constant(const, tag)
+    c = np.array(c, copy=True)
+    c[1:] = np.where(kept, np.zeros((), dtype=c.dtype), c[1:])
+    if moving is not None and np.any(moving):
+        c[1:] = np.where(moving, np.array(np.nan, dtype=c.dtype), c[1:])
+    return c
 
 
 def _is_plain(c) -> bool:
@@ -804,9 +853,7 @@ def _constant_stays_constant(out, coefs):
         const = m if const is None else const & m
     if const is None or not np.any(const):
         return out
-    c = np.array(c, copy=True)
-    c[1:] = np.where(const, np.zeros((), dtype=c.dtype), c[1:])
-    return Taylor._make(c, out.tag)
+    return Taylor._make(_settled(c, const, out.tag), out.tag)
 
 
 def _binary_rule(name, x, y, top):
@@ -1156,6 +1203,9 @@ def _power_both(x, y, a, b):
             col = (slice(None),) + tuple(idx)
             c[col] = tr.power_at_zero_base(ab[col].astype(float).tolist(),
                                            bb[col].astype(float).tolist())
+    still = zero & ~np.any(ab[1:] != 0, axis=0)  # a constant base 0 (:func:`_kept_constant`)
+    if np.any(still):
+        c = _settled(c, still, out.tag, True)
     return Taylor._make(c, out.tag)
 
 
@@ -1213,7 +1263,14 @@ def _power_array(X, yv):
         one = _power_const(Taylor._make(np.array(cb[col], dtype=np.float64), X.tag),
                            float(a[tuple(idx)]))
         out[col] = one.coef
-    return Taylor._make(_zero_tangent(cb, out), X.tag)
+    if AUDIT.get() and out.shape[0] > 1:
+        # (the elements at 0 ran as separate series above, without the audit's lanes)
+        with np.errstate(invalid="ignore"):
+            whole = (a == np.floor(a)) & (a >= 0)  # (x**2 of a zero series is exact)
+        still = (cb[0] == 0) & ~np.any(cb[1:] != 0, axis=0) & ~whole
+        if np.any(still):
+            out = _settled(out, still, X.tag, True)
+    return Taylor._make(_zero_tangent(cb, out, X.tag), X.tag)
 
 
 def _exp_log(X, yv):
@@ -1705,13 +1762,14 @@ def _unary_items(X, rec, branch=None):
             tr.SAFE.on = False
     if type(out) is np.ndarray and out.dtype.kind == "f":
         if branch is not None:
-            out = _fix_branch(X.coef, out, *branch)
-        out = _zero_tangent(X.coef, out)
+            out = _fix_branch(X.coef, out, *branch, X.tag)
+        out = _zero_tangent(X.coef, out, X.tag)
     return Taylor._make(out, X.tag)
 
 
-def _fix_branch(c, out, a, odd):
-    """Elements where x_0 = 0 get the branch-point coefficients of x**a."""
+def _fix_branch(c, out, a, odd, tag=None):
+    """Elements where x_0 = 0 get the branch-point coefficients of x**a (a constant
+    series there stays constant: :func:`_kept_constant`)."""
     if type(c) is not np.ndarray:
         return out
     zero = c[0] == 0
@@ -1729,12 +1787,14 @@ def _fix_branch(c, out, a, odd):
 
             warnings.warn("hyperdual: Taylor coefficient at a branch point x = 0 is "
                           "infinite or undefined", RuntimeWarning, stacklevel=4)
-    return np.reshape(res, out.shape)
+    out = np.reshape(res, out.shape)
+    still = zero & ~np.any(c[1:] != 0, axis=0)
+    return _settled(out, still, tag, True) if out.shape[0] > 1 and np.any(still) else out
 
 
-def _zero_tangent(c, out):
+def _zero_tangent(c, out, tag=None):
     """Where the argument is constant (x_k = 0 for k >= 1) the result is constant too,
-    even if f' is inf there (as Dual's zero tangents stay zero)."""
+    even if f' is inf there (as Dual's zero tangents stay zero; :func:`_kept_constant`)."""
     if type(c) is not np.ndarray or out.shape[0] < 2:
         return out
     if out.ndim == 1:
@@ -1746,8 +1806,7 @@ def _zero_tangent(c, out):
         return out
     const = ~np.any(c[1:] != 0, axis=0)
     if np.any(const):
-        out = np.array(out, copy=True)
-        out[1:] = np.where(const, 0.0, out[1:])
+        out = _settled(out, const, tag)
     return out
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._number import _Number
-from ._taylor import Taylor, _const_coef, _deriv, _integrate, _truncate
+from ._taylor import Taylor, _const_coef, _constant_stays_constant, _deriv, _integrate, _truncate
 
 
 def forward_taylor(rule: Any, args: tuple, newest: Taylor) -> Taylor:
@@ -61,4 +61,15 @@ def forward_taylor(rule: Any, args: tuple, newest: Taylor) -> Taylor:
             raise ValueError(f"custom_jvp {rule._name}: the JVP rule returned a number of a "
                              "newer perturbation (an escaped derivative)")
         tout = Taylor._make(_const_coef(tout, K - 1), tag)
-    return _integrate(tout, value, tag)
+    out = _integrate(tout, value, tag)
+    if getattr(rule, "_elementwise", False):
+        # where no argument moves, the series is constant even beside an infinite
+        # derivative (gammainc(0.5, x) at x = 0: the tangent series was 0 * inf = nan);
+        # counted and audited as the library's own rules (_taylor._kept_constant)
+        coefs = [args[i].coef for i in pos
+                 if isinstance(args[i], Taylor) and args[i].tag == tag]
+        try:
+            out = _constant_stays_constant(out, coefs)
+        except ValueError:  # (shapes that do not broadcast: keep the rule's values)
+            pass
+    return out

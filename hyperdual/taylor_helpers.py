@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -30,8 +31,9 @@ from _exactdiff._common import float_dtype, in_dtype
 from _exactdiff.arrays import plain_array
 
 from . import _generic as g
+from . import _taylor as _tt
 from . import _taylor_stack as _st
-from ._number import _as_part, _Number, _shape, _tidy, new_tag, retired
+from ._number import _as_part, _map_parts, _Number, _shape, _tidy, new_tag, retired
 from ._taylor import Taylor, _const_coef, factorials, variable
 from ._taylor_scalar import SCALE as _SCALE
 from ._taylor_scalar import Line as _Line
@@ -134,6 +136,97 @@ def _result(c):
     return plain_array(c)  # (another library's array stays itself: dask stays lazy)
 
 
+def _probed_pass(f, x, V, K):
+    """The normalised coefficients along the k directions ``V`` (shape ``(k,) +
+    x.shape``) from one stacked pass that carries each direction's nan-seeded probe
+    beside it (:func:`hyperdual._taylor._kept_constant`), shape ``(k, K + 1) +``
+    f's value shape, or None where f leaves the stack or fails on it."""
+    x0 = np.asarray(x)
+    if x0.dtype.kind not in "fiu" or V.dtype.kind not in "fiu":
+        return None
+    k = V.shape[0]
+    with np.errstate(invalid="ignore"):
+        probes = np.where((V != 0) & np.isfinite(x0), np.nan, 0.0)
+    token = _CALL_TAGS.set([])
+    try:
+        tag = _seed_tag()
+        audit = _tt.AUDIT.set(_tt.AUDIT.get() + ((tag, k),))
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # (the first pass warned already)
+                c = _st.stacked_directional(f, x0, np.concatenate([V, probes]), K, tag)
+        finally:
+            _tt.AUDIT.reset(audit)
+    except Exception:  # noqa: BLE001 - the caller takes any failure as "cannot tell"
+        return None
+    finally:
+        for t in _CALL_TAGS.get():
+            t.retired = True
+        _CALL_TAGS.reset(token)
+    return c[:k]
+
+
+def _plain_result(v) -> bool:
+    return type(v) is float or type(v) is np.float64 or (
+        type(v) is np.ndarray and v.dtype.kind == "f")
+
+
+def _audited(f, x, V, K, out, pick, axis=0):
+    """``out`` of a Taylor-mode helper whose call took a series as constant at a point
+    where a rule is singular (``hyperdual._taylor.KEPT`` moved), with nan where that
+    series was not constant but computed (a zero of order above K).
+
+    The call is redone once as a direction stack: each direction of ``V`` followed by
+    its probe, seeded with nan where the direction moves a finite entry of x.  During
+    the redo a series is kept constant only where its probe's is constant too (see
+    :func:`hyperdual._taylor._kept_constant`), so ``sqrt((t - 1)**4)`` at 1 gives nan
+    from order 1 on (the truth is 0, 0, 2, 0; without the audit 0, 0, 0, 0) while
+    ``sqrt(0 * t)`` keeps its zeros.  ``pick`` takes the redo's coefficients (shape
+    ``(k, K + 1) +`` f's value shape) to ``out``'s layout.  Where the redo cannot tell
+    (f leaves the stack; a nested call, whose point or result is a number of an outer
+    engine) every order >= 1 (along ``axis`` of ``out``; None: all of it) is nan.  The
+    result only gains nan entries."""
+    if K < 1 or (not isinstance(out, _Number) and _engine_of(out) is not None):
+        return out  # (a call handed over to another engine: its result is that engine's)
+    plain = _plain_result(out)
+    c = None
+    if plain and not isinstance(x, _Number) and (
+            type(x) is float or type(x) is int
+            or isinstance(x, (np.ndarray, np.floating, list, tuple))):
+        c = _probed_pass(f, x, V, K)
+    shape = np.shape(out) if plain else np.shape(g.real_value(out))
+    if c is None:
+        mask = np.ones(shape, dtype=bool)
+        if axis is not None:
+            mask[(slice(None),) * axis + (0,)] = False
+    else:
+        with np.errstate(invalid="ignore"):
+            mask = np.isnan(pick(c)) & ~np.isnan(out)
+        if np.shape(mask) != shape:  # (a layout the redo does not share: cannot tell)
+            return _audited(f, None, V, K, out, pick, axis)
+    if plain:
+        mask &= ~np.isnan(out)
+        if not np.any(mask):
+            return out
+        merged = np.where(mask, np.nan, out)
+        return merged if type(out) is np.ndarray else type(out)(merged[()])
+    return _poisoned(out, mask)
+
+
+def _poisoned(v, mask):
+    """``v`` (a number of an outer pass, or a plain array) with every part nan where
+    ``mask``: its derivatives in the outer pass are nan there too (``v * nan`` keeps a
+    zero tangent 0)."""
+    if isinstance(v, _Number):
+        return _map_parts(v, lambda p, nd: _poisoned(p, mask))
+    return np.where(mask, np.nan, v)
+
+
+def _one_direction(x):
+    """The seed direction of derivatives/taylor at x, as a stack of one."""
+    return np.ones((1,) + np.shape(x))
+
+
 @_nests
 def taylor(f: Callable, x, order: int):
     """Normalised Taylor coefficients ``f^(k)(x) / k!``, k = 0..order, in one pass.
@@ -163,9 +256,13 @@ def taylor(f: Callable, x, order: int):
     array([ 2.,  4.,  8., 16.])
     """
     K = _check(f, order, "taylor")
+    kept = _tt.KEPT[0]
     X = variable(x, K, tag=_seed_tag())
     y = _msg.call(f, X)
-    return _in_x_dtype(_result(_coefficients(y, X.tag, K)), x)
+    out = _in_x_dtype(_result(_coefficients(y, X.tag, K)), x)
+    if _tt.KEPT[0] != kept:
+        out = _audited(f, x, _one_direction(x), K, out, lambda c: c[0])
+    return out
 
 
 @functools.lru_cache(maxsize=64)
@@ -255,10 +352,15 @@ def derivatives(f: Callable, x, order: int = 2):
     >>> derivatives(lambda x: x ** 3, 2.0, order=4)
     array([ 8., 12., 12.,  6.,  0.])
     """
+    kept = _tt.KEPT[0]
     tx = type(x)
     if (tx is float or tx is int) and type(order) is int and order > 0 and callable(f):
-        return _scalar_fast(f, x, order, None)
-    return _derivatives(f, x, order)
+        out = _scalar_fast(f, x, order, None)
+    else:
+        out = _derivatives(f, x, order)
+    if _tt.KEPT[0] != kept:
+        out = _audited(f, x, _one_direction(x), int(order), out, lambda c: c[0])
+    return out
 
 
 def _derivatives_of(y, tag, K):
@@ -310,7 +412,11 @@ def nth_derivative(f: Callable, x, n: int):
     """
     tx = type(x)
     if (tx is float or tx is int) and type(n) is int and n > 0 and callable(f):
-        return _scalar_fast(f, x, n, n)
+        kept = _tt.KEPT[0]
+        out = _scalar_fast(f, x, n, n)
+        if _tt.KEPT[0] != kept:  # (the general path audits in derivatives)
+            out = _audited(f, x, _one_direction(x), n, out, lambda c: c[0, n], None)
+        return out
     return _nth_derivative(f, x, n)
 
 
@@ -363,6 +469,20 @@ def directional_derivatives(f: Callable, x, v, order: int):
     K = _check(f, order, "directional_derivatives")
     x0 = x if isinstance(x, _Number) else _as_part(x, "x")
     v0 = v if isinstance(v, _Number) else _as_part(v, "v")
+    kept = _tt.KEPT[0]
+    out = _directional_derivatives(f, x0, v0, K)
+    if _tt.KEPT[0] != kept:
+        V = np.asarray(g.real_value(v0))
+        if isinstance(v0, _Number):  # (nested: the redo cannot carry it, see _audited)
+            x0 = None
+        if V.shape == np.shape(g.real_value(x0 if x0 is not None else x)):
+            out = _audited(f, x0, V[None], K, out, lambda c: c[0])
+        else:
+            out = _audited(f, x0, V, K, out, lambda c: c, 1)
+    return out
+
+
+def _directional_derivatives(f, x0, v0, K):
     xs, vs = np.shape(g.real_value(x0)), np.shape(g.real_value(v0))
     if vs != xs:
         if len(vs) == len(xs) + 1 and vs[1:] == xs:  # a stack of directions
