@@ -75,19 +75,27 @@ def _kept_constant(const, tag):
     return const, None
 
 
-def _settled(c, const, tag, taken=False):
+def _settled(c, const, tag, taken=False, missing=None):
     """Coefficients ``c`` with orders >= 1 set to 0 where the series in ``const`` stay
     constant and to nan where the audit finds them moving (:func:`_kept_constant`).
     Only the elements whose coefficients are not finite are decided (a rule's honest
     finite result stands), unless ``taken``: ``c`` already holds the constant's zeros
-    there (the branch-point rules)."""
+    there (the branch-point rules).  ``missing``: where an operand's value is nan."""
     const = np.broadcast_to(const, c.shape[1:])
     if not taken:
         with np.errstate(invalid="ignore"):
             const = const & ~np.all(np.isfinite(c[1:]), axis=0)
         if not np.any(const):
             return c
-    kept, moving = _kept_constant(const, tag)
+    # an element where an operand's value is nan is not a singular point of the rule
+    # but missing data (nanstd's nan entries, x / (1 + x * x) at nan): its zeros are
+    # kept, uncounted (an intermediate nan of a rule, arctanh' (1) * 0, is counted)
+    seen = const if missing is None else const & ~np.broadcast_to(missing, const.shape)
+    if not np.any(seen):
+        kept, moving = const, None
+    else:
+        kept, moving = _kept_constant(seen, tag)
+        kept = kept | (const & ~seen)
     c = np.array(c, copy=True)
     c[1:] = np.where(kept, np.zeros((), dtype=c.dtype), c[1:])
     if moving is not None and np.any(moving):
@@ -802,7 +810,8 @@ def _binary(name, x, y, top):
         return out
     if name in _tsc.RULES:
         out = _scaled_binary(name, x, y, top, out)
-    return _constant_stays_constant(out, (_coef_of(x, top), _coef_of(y, top)))
+    a, b = _coef_of(x, top), _coef_of(y, top)
+    return _constant_stays_constant(out, (a, b), [v for v, c in ((x, a), (y, b)) if c is None])
 
 
 def _scaled_binary(name, x, y, top, out):
@@ -832,7 +841,7 @@ def _scaled_binary(name, x, y, top, out):
     return out if new is c else Taylor._make(new, top.tag)
 
 
-def _constant_stays_constant(out, coefs):
+def _constant_stays_constant(out, coefs, consts=()):
     """Where every operand is constant along the direction (its coefficients of
     order >= 1 are exactly 0) the result is constant too, even where a value is
     NaN or inf (x / (1 + x * x) at a NaN element the direction does not move):
@@ -853,7 +862,20 @@ def _constant_stays_constant(out, coefs):
         const = m if const is None else const & m
     if const is None or not np.any(const):
         return out
-    return Taylor._make(_settled(c, const, out.tag), out.tag)
+    with np.errstate(invalid="ignore"):
+        missing = [np.isnan(a[0]) for a in coefs if a is not None]
+        for v in consts:  # (a constant operand's nan: X * (1 + t v) with X nan)
+            v = g.real_value(v)
+            if isinstance(v, (float, np.ndarray, np.generic)):
+                try:
+                    missing.append(np.isnan(v))
+                except TypeError:  # (an object or string array: no nan to see)
+                    pass
+    try:
+        missing = np.logical_or.reduce(np.broadcast_arrays(*missing)) if missing else None
+    except ValueError:
+        missing = None
+    return Taylor._make(_settled(c, const, out.tag, missing=missing), out.tag)
 
 
 def _binary_rule(name, x, y, top):
@@ -1107,7 +1129,9 @@ def _conv_zero_safe(a, b):
     that the direction does not move keeps its higher coefficients 0.  A value's
     zero times an infinite coefficient is 0 too where that factor's first
     coefficient is finite (``t * sqrt(t)`` at 0 has derivatives 0, 0, inf, -inf,
-    those of t**1.5), and NaN otherwise."""
+    those of t**1.5), and NaN otherwise.  A zero coefficient of order >= 1 counts
+    only in a factor whose coefficients of order >= 1 are all finite (``t**2 *
+    sqrt(t)`` at 0: 0, 0, 0, inf, those of t**2.5)."""
     K1 = a.shape[0]
     shape = np.broadcast_shapes(a.shape[1:], b.shape[1:])
     a, b = _lift(a, len(shape)), _lift(b, len(shape))
@@ -1119,18 +1143,26 @@ def _conv_zero_safe(a, b):
         # continuous, so a_0 b_m (m >= 1) adds nothing (hyperdual._number._still_zero)
         moveless_a = (a[0] == 0) & np.isfinite(a[1]) if K1 > 1 else None
         moveless_b = (b[0] == 0) & np.isfinite(b[1]) if K1 > 1 else None
+        # a zero coefficient is exact where its factor's coefficients of order >= 1 are
+        # all finite (a polynomial to order K there); one of a factor that is not smooth
+        # (sqrt((t - 1)**3) at 1: 0, 0, nan, nan) may pair with the other factor's
+        # singular part into a smooth product (the product of two is (t - 1)**3, third
+        # derivative 6 from the right: 0 * nan taken as 0 gave 0)
+        smooth_a = np.all(np.isfinite(a[1:]), axis=0)
+        smooth_b = np.all(np.isfinite(b[1:]), axis=0)
         for j in range(K1):
             for m in range(K1 - j):
                 term = a[j] * b[m]
-                dead = None
+                dead = None  # a zero coefficient of order >= 1 of a smooth factor
                 if j:
-                    dead = a[j] == 0
-                elif m:
-                    dead = moveless_a
+                    dead = (a[j] == 0) & smooth_a
                 if m:
-                    dead = (b[m] == 0) if dead is None else dead | (b[m] == 0)
-                elif j:
-                    dead = dead | moveless_b
+                    dead = (b[m] == 0) & smooth_b if dead is None else (
+                        dead | ((b[m] == 0) & smooth_b))
+                if not j and m:
+                    dead = moveless_a if dead is None else dead | moveless_a
+                elif j and not m:
+                    dead = moveless_b if dead is None else dead | moveless_b
                 if dead is not None:
                     term = np.where(dead, zero, term)
                 out[j + m] += term
@@ -1806,7 +1838,8 @@ def _zero_tangent(c, out, tag=None):
         return out
     const = ~np.any(c[1:] != 0, axis=0)
     if np.any(const):
-        out = _settled(out, const, tag)
+        with np.errstate(invalid="ignore"):
+            out = _settled(out, const, tag, missing=np.isnan(c[0]))
     return out
 
 
