@@ -60,9 +60,9 @@ def _truth(expr, k: int) -> float:
     d = sp.diff(expr, T, k)
     try:
         right, left = sp.limit(d, T, 1, dir="+"), sp.limit(d, T, 1, dir="-")
-    except Exception:  # noqa: BLE001 - sympy gives up: no truth to compare with
+        return float(right) if right == left and right.is_finite else math.nan
+    except Exception:  # noqa: BLE001 - sympy gives up (or a complex limit): no truth
         return math.nan
-    return float(right) if right == left and right.is_finite else math.nan
 
 
 def main() -> int:
