@@ -1147,8 +1147,9 @@ def _conv_zero_safe(a, b):
         # all finite (a polynomial to order K there); one of a factor that is not smooth
         # (sqrt((t - 1)**3) at 1: 0, 0, nan, nan) may pair with the other factor's
         # singular part into a smooth product (the product of two is (t - 1)**3, third
-        # derivative 6 from the right: 0 * nan taken as 0 gave 0; a nan value is missing data, whose zeros stay exact: x * arctan(x)
-        # at a nan element the direction does not move)
+        # derivative 6 from the right: 0 * nan taken as 0 gave 0); a factor whose value
+        # is nan is missing data, whose zeros stay exact (x * arctan(x) at a nan
+        # element the direction does not move)
         smooth_a = np.all(np.isfinite(a[1:]), axis=0) | np.isnan(a[0])
         smooth_b = np.all(np.isfinite(b[1:]), axis=0) | np.isnan(b[0])
         for j in range(K1):
