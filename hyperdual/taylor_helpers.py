@@ -37,7 +37,7 @@ from ._number import _as_part, _map_parts, _Number, _shape, _tidy, new_tag, reti
 from ._taylor import Taylor, _const_coef, factorials, variable
 from ._taylor_scalar import SCALE as _SCALE
 from ._taylor_scalar import Line as _Line
-from .helpers import _CALL_TAGS, _Delegate, _engine_of, _seed_tag
+from .helpers import _CALL_TAGS, _Delegate, _engine_of, _probe, _seed_tag
 
 _new = object.__new__
 
@@ -145,8 +145,7 @@ def _probed_pass(f, x, V, K):
     if x0.dtype.kind not in "fiu" or V.dtype.kind not in "fiu":
         return None
     k = V.shape[0]
-    with np.errstate(invalid="ignore"):
-        probes = np.where((V != 0) & np.isfinite(x0), np.nan, 0.0)
+    probes = _probe(V, x0)
     token = _CALL_TAGS.set([])
     try:
         tag = _seed_tag()
