@@ -472,9 +472,10 @@ def directional_derivatives(f: Callable, x, v, order: int):
     out = _directional_derivatives(f, x0, v0, K)
     if _tt.KEPT[0] != kept:
         V = np.asarray(g.real_value(v0))
+        one = V.shape == np.shape(g.real_value(x0))
         if isinstance(v0, _Number):  # (nested: the redo cannot carry it, see _audited)
             x0 = None
-        if V.shape == np.shape(g.real_value(x0 if x0 is not None else x)):
+        if one:
             out = _audited(f, x0, V[None], K, out, lambda c: c[0])
         else:
             out = _audited(f, x0, V, K, out, lambda c: c, 1)
