@@ -1071,6 +1071,39 @@ def _probed_k(n: int) -> int:
     return n // 2 if ks and not n % 2 and n // 2 in ks else 0
 
 
+#: The ε2 lane counts m of live audited HyperDual passes whose ε2 directions (axis 1
+#: of the ε2 and ε1ε2 parts, 2m long) are followed by their nan probes, as AUDIT_K's
+#: ε1 directions are on axis 0 (hyperdual.helpers._probed_eps12)
+AUDIT_M: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
+    "hyperdual_audit_m", default=frozenset())
+
+
+def audit_m(m: int) -> contextvars.Token:
+    """Adds a live audited ε2 stack of ``m`` real directions (reset with the token)."""
+    return AUDIT_M.set(AUDIT_M.get() | {m})
+
+
+def _probed_m(shape: tuple) -> int:
+    """m where axis 1 of an array of ``shape`` is a live audited ε2 stack (2m), else 0."""
+    ms = AUDIT_M.get()
+    if not ms or len(shape) < 2:
+        return 0
+    n = shape[1]
+    return n // 2 if not n % 2 and n // 2 in ms else 0
+
+
+def _structural_mask(zero):
+    """``zero`` (a fresh boolean array) kept only where the probes of each audited
+    axis are zero too (axis 0: AUDIT_K's ε1 probes; axis 1: AUDIT_M's ε2 probes)."""
+    k = _probed_k(zero.shape[0]) if zero.ndim else 0
+    if k:
+        zero[:k] &= zero[k:]
+    m = _probed_m(zero.shape)
+    if m:
+        zero[:, :m] &= zero[:, m:]
+    return zero
+
+
 def _structural(zero):
     """``zero`` (where a tangent is exactly 0), counted, and during an audit kept
     only where the zero is structural: in a stack of 2k directions whose directions
@@ -1080,10 +1113,8 @@ def _structural(zero):
     tangent of ``x**3`` is 0 but its probe is nan, so ``0 * cbrt'(0)`` is not
     kept (nan; the truth is 1)."""
     KEPT[0] += 1
-    k = _probed_k(zero.shape[0]) if zero.ndim else 0
-    if k:
-        zero = zero.copy()
-        zero[:k] &= zero[k:]
+    if zero.ndim and (AUDIT_K.get() or AUDIT_M.get()):
+        zero = _structural_mask(zero.copy())
     return zero
 
 
@@ -1101,10 +1132,15 @@ def _mul_coef(c, p, w=None):
                 return None
             # an audit: a computed zero partial (3 x**2 at 0) keeps the probes moving,
             # the real directions get the 0 of the first pass
-            k = _probed_k(p.shape[0]) if type(p) is np.ndarray and p.ndim else 0
-            if k:
+            if type(p) is not np.ndarray or not p.ndim:
+                return None
+            k, m = _probed_k(p.shape[0]), _probed_m(p.shape)
+            if k or m:
                 out = np.zeros(p.shape, dtype=p.dtype)
-                out[k:] = c * p[k:]
+                if k:
+                    out[k:] = c * p[k:]
+                if m:
+                    out[:, m:] = c * p[:, m:]
                 return out
             return None
         elif c == 1.0:
@@ -1194,7 +1230,7 @@ def _nested_weighted(out, w):
     return g.where_value(np.equal(w, 0), 0.0, out)
 
 
-def _tangent_product(p, q):
+def _tangent_product(p, q, coef=None):
     """``p * q`` for two tangent parts, zero wherever either is exactly zero.
 
     The ε1ε2 part of a chain rule multiplies tangents of two directions; a
@@ -1214,7 +1250,20 @@ def _tangent_product(p, q):
         return np.where(zero, np.zeros((), dtype=out.dtype), out)
     if _sum_finite(out):
         return out
-    zero = np.logical_or(np.asarray(p) == 0, np.asarray(q) == 0)
+    if (AUDIT_K.get() or AUDIT_M.get()) and coef is not None and not isinstance(
+            coef, _Number) and not _sum_finite(coef):
+        # an audit, and the product meets an inf/nan partial ``coef``: a zero tangent
+        # counts as structural only where its probes are zero too (f''(u) u1 u2 of
+        # (x**1.5)**(2/3) at 0: both 1.5 sqrt(x) are computed zeros, and the term is
+        # nan, not dropped; the result was inf, truth 0).  Next to a finite partial
+        # (the product rule's a1 b2 of t**3 * sqrt(t), whose limit is 0) the zero is
+        # kept, as in the first pass.
+        zp = np.asarray(p) == 0
+        zq = np.asarray(q) == 0
+        zero = np.logical_or(_structural_mask(zp) if zp.ndim else zp,
+                             _structural_mask(zq) if zq.ndim else zq)
+    else:
+        zero = np.logical_or(np.asarray(p) == 0, np.asarray(q) == 0)
     if not np.any(zero):
         return out
     out = np.where(zero, np.zeros((), dtype=np.result_type(out)), out)
@@ -1578,7 +1627,7 @@ def _unary_general(rule, x):
         for blocks in _PARTITIONS[m]:
             term = parts[blocks[0]]
             for b in blocks[1:]:
-                term = _tangent_product(term, parts[b])
+                term = _tangent_product(term, parts[b], derivs[len(blocks)])
             total = _acc(total, _mul_coef(derivs[len(blocks)], term))
         return total
 
@@ -2026,12 +2075,15 @@ def _binary_general(rule, x, y, composite=True):
                 b1, b2 = blocks
                 # (a zero tangent times an inf/NaN one stays zero: _tangent_product)
                 if vx and not _zero_coef(d[(2, 0)]):
-                    total = _acc(total, mul2(d[(2, 0)], _tangent_product(px[b1], px[b2]), cw))
+                    total = _acc(total, mul2(d[(2, 0)], _tangent_product(
+                        px[b1], px[b2], d[(2, 0)]), cw))
                 if vy and not _zero_coef(d[(0, 2)]):
-                    total = _acc(total, mul2(d[(0, 2)], _tangent_product(py[b1], py[b2]), cw))
+                    total = _acc(total, mul2(d[(0, 2)], _tangent_product(
+                        py[b1], py[b2], d[(0, 2)]), cw))
                 if vx and vy and not _zero_coef(d[(1, 1)]):
-                    total = _acc(total, _mul_coef(d[(1, 1)], _tangent_product(px[b1], py[b2])
-                                                  + _tangent_product(py[b1], px[b2])))
+                    c11 = d[(1, 1)]
+                    total = _acc(total, _mul_coef(c11, _tangent_product(px[b1], py[b2], c11)
+                                                  + _tangent_product(py[b1], px[b2], c11)))
         return total
 
     for m in range(1, cls._NPARTS):

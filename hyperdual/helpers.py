@@ -250,25 +250,58 @@ _AUDITED_SECOND = frozenset(("second_derivative", "hessian", "hvp"))
 _AUDIT_SECOND_MAX_N = 2048
 
 
+def _poisoned(v, mask):
+    """``v`` (a number of an outer pass, or a plain array) with every part nan where
+    ``mask``: its derivatives in the outer pass are nan there too (``v * nan`` keeps a
+    zero tangent 0)."""
+    if isinstance(v, _Number):
+        return _number._map_parts(v, lambda p, nd: _poisoned(p, mask))
+    return np.where(mask, np.nan, v)
+
+
+def _nan_in_parts(v):
+    """Where ``v`` (a plain array, or a number of an outer pass) is nan in any part:
+    boolean, of v's value shape (a nan outer derivative counts as a nan entry)."""
+    if not isinstance(v, _Number):
+        return np.isnan(v)
+    if not v._NPARTS:  # Taylor numbers: one coefficient array, the order axis first
+        return np.any(_nan_in_parts(v.coef), axis=0)
+    parts = v._parts()
+    found = _nan_in_parts(parts[0])
+    for p in parts[1:]:
+        found = found | np.any(_nan_in_parts(p), axis=tuple(range(v.nd)))
+    return found
+
+
 def _probed_eps12(f, x0, shape, d1, d2, helper):
-    """The ε1ε2 parts of ``f`` at ``x0`` with the directions ``d1`` (k lanes) on ε1
-    followed by their nan probes, and ``d2`` (m lanes) on ε2: the real lanes,
-    shape ``(k, m) +`` f's value shape (see :func:`_audited_second`)."""
+    """Where the ε1ε2 parts of ``f`` at ``x0`` are nan with the directions ``d1`` (k
+    lanes) on ε1 and ``d2`` (m lanes) on ε2, each followed by their nan probes: the
+    real lanes, boolean of shape ``(k, m) +`` f's value shape (see
+    :func:`_audited_second`; a part of an outer pass's numbers counts as nan where
+    any of its own parts is).  The ε2 probes reach the real ε1 lanes' zero tests
+    through the mixed terms: in ``f''(u) u1 u2`` of ``(x**1.5)**(2/3)`` at 0 both
+    tangents ``1.5 sqrt(x)`` are computed zeros, and without a probe beside ``u2``
+    the term was dropped as a structural zero (the second derivative was inf,
+    truth 0; now nan)."""
     k, m = d1.shape[0], d2.shape[0]
     dt = _dtype(x0)
     e1 = np.concatenate([d1, _probe(d1, x0).astype(dt)]).reshape((2 * k, 1) + shape)
-    e2 = np.reshape(d2, (1, m) + shape)
-    e12 = np.zeros((2 * k, m) + shape, dtype=dt)
+    e2 = np.concatenate([d2, _probe(d2, x0).astype(dt)]).reshape((1, 2 * m) + shape)
+    m2 = 2 * m
+    e12 = np.zeros((2 * k, m2) + shape, dtype=dt)
     tag = _seed_tag()
     token, probes = _AUDITING.set(True), _number.audit_k(k)
+    probes2 = _number.audit_m(m)
     try:
         with _CallScope():
             y = _call(f, HyperDual._build((x0, e1, e2, e12), tag, 2), helper)
     finally:
+        _number.AUDIT_M.reset(probes2)
         _number.AUDIT_K.reset(probes)
         _AUDITING.reset(token)
-    part = np.asarray(_part_of(y, tag, HyperDual, 3, (2 * k, m) + _value_shape(y), dt, x0))
-    return np.broadcast_to(part, (2 * k, m) + part.shape[2:])[:k]
+    part = _part_of(y, tag, HyperDual, 3, (2 * k, m2) + _value_shape(y), dt, x0)
+    nan = np.asarray(_nan_in_parts(part))
+    return np.broadcast_to(nan, (2 * k, m2) + nan.shape[2:])[:k, :m]
 
 
 def _audited_second(name, f, args, out):
@@ -302,7 +335,7 @@ def _audited_second(name, f, args, out):
         with np.errstate(all="ignore"):
             if name == "second_derivative":  # elementwise: one lane each way
                 one = np.ones((1,) + shape, dtype=dt)
-                found = np.isnan(_probed_eps12(f, x0, shape, one, one, name)[0, 0])
+                found = _probed_eps12(f, x0, shape, one, one, name)[0, 0]
             else:
                 def units(start, k):  # unit directions start..start+k-1, (k,) + shape
                     e = np.zeros((k, n), dtype=dt)
@@ -310,12 +343,12 @@ def _audited_second(name, f, args, out):
                     return e.reshape((k,) + shape)
 
                 if name == "hessian":
-                    # (blocks of rows: a block's eps12 holds 2 k n entries per value entry)
-                    step = _block_size(n, 2 * n * max(n, 1))
+                    # (blocks of rows: a block's eps12 holds 4 k n entries per value entry)
+                    step = _block_size(n, 4 * n * max(n, 1))
                     eye = units(0, n)
                     rows = [_probed_eps12(f, x0, shape, units(i, min(step, n - i)), eye, name)
                             for i in range(0, max(n, 1), step)]
-                    nan = np.isnan(np.concatenate(rows).reshape(n, n))
+                    nan = np.concatenate(rows).reshape(n, n)
                     found = (nan | nan.T).reshape(shape + shape)
                 else:
                     v = args[1]
@@ -323,15 +356,20 @@ def _audited_second(name, f, args, out):
                         return out
                     v = np.asarray(v, dtype=dt).reshape((1,) + shape)
                     # v on eps1 and blocks of unit directions on eps2, then the roles
-                    # swapped; each block's eps12 holds 2 k n entries (as hvp's own)
-                    step = _block_size(n, 2 * max(n, 1))
+                    # swapped; each block's eps12 holds 4 k n entries
+                    step = _block_size(n, 4 * max(n, 1))
                     along, back = [], []
                     for i in range(0, max(n, 1), step):
                         e = units(i, min(step, n - i))
                         along.append(_probed_eps12(f, x0, shape, v, e, name)[0])
                         back.append(_probed_eps12(f, x0, shape, e, v, name)[:, 0])
-                    found = (np.isnan(np.concatenate(along))
-                             | np.isnan(np.concatenate(back))).reshape(shape)
+                    found = (np.concatenate(along) | np.concatenate(back)).reshape(shape)
+            if isinstance(out, _Number):
+                # on an outer pass's numbers (d/ds of hessian(lambda x: np.sqrt(x**4) * s,
+                # 0.0) was 0, truth 2): every part nan where found or where some part
+                # is nan already, as the outer derivative of such an entry is unknown
+                mask = np.asarray(found | _nan_in_parts(out), dtype=bool)
+                return _poisoned(out, mask) if mask.any() else out
             got = np.asarray(out)
             mask = np.asarray(found & ~np.isnan(got), dtype=bool)
     except Exception:

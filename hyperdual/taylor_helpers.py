@@ -33,11 +33,11 @@ from _exactdiff.arrays import plain_array
 from . import _generic as g
 from . import _taylor as _tt
 from . import _taylor_stack as _st
-from ._number import _as_part, _map_parts, _Number, _shape, _tidy, new_tag, retired
+from ._number import _as_part, _Number, _shape, _tidy, new_tag, retired
 from ._taylor import Taylor, _const_coef, factorials, variable
 from ._taylor_scalar import SCALE as _SCALE
 from ._taylor_scalar import Line as _Line
-from .helpers import _CALL_TAGS, _Delegate, _engine_of, _probe, _seed_tag
+from .helpers import _CALL_TAGS, _Delegate, _engine_of, _poisoned, _probe, _seed_tag
 
 _new = object.__new__
 
@@ -210,15 +210,6 @@ def _audited(f, x, V, K, out, pick, axis=0):
         merged = np.where(mask, np.nan, out)
         return merged if type(out) is np.ndarray else type(out)(merged[()])
     return _poisoned(out, mask)
-
-
-def _poisoned(v, mask):
-    """``v`` (a number of an outer pass, or a plain array) with every part nan where
-    ``mask``: its derivatives in the outer pass are nan there too (``v * nan`` keeps a
-    zero tangent 0)."""
-    if isinstance(v, _Number):
-        return _map_parts(v, lambda p, nd: _poisoned(p, mask))
-    return np.where(mask, np.nan, v)
 
 
 def _one_direction(x):

@@ -403,6 +403,30 @@ def _check_live(value: Any) -> None:
         v = v.real
 
 
+#: The second-order helpers: their result on an outer hyperdual pass's numbers is
+#: nan in every part where its value is (_nan_valued_poisoned)
+_SECOND_ORDER = frozenset(("second_derivative", "hessian", "hvp"))
+
+
+def _nan_valued_poisoned(d: Any) -> Any:
+    """``d``, a second derivative carrying an outer hyperdual pass's numbers, with every
+    part nan where its value is nan: the outer derivative of an entry that does not
+    exist is unknown too.  A kept zero tangent could leave it finite: d/ds of
+    ``reverse.second_derivative(lambda x: np.sqrt(x**4) * s, 0.0)`` under
+    ``hyperdual.derivative`` was ``Dual(nan, 0.0)``, so d/ds was 0 (truth 2).  (The
+    first-order helpers have their own audit, ``reverse._audit``, which keeps a nan in
+    the outer directions it comes from.)"""
+    v = d
+    while _is_dual(v):
+        v = v.real
+    with np.errstate(invalid="ignore"):
+        mask = np.isnan(np.asarray(v))
+    if not mask.any():
+        return d
+    from hyperdual.helpers import _poisoned  # (d is hyperdual's: it is imported)
+    return _poisoned(d, mask)
+
+
 def _value_out(y: Variable, graph: bool = False) -> Any:
     if graph:
         return y  # the value depends on the outer trace too
@@ -458,6 +482,8 @@ def _public(which: int | None = None, typed: bool = True
     finiteness check."""
 
     def wrap(impl: Callable[..., Any]) -> Callable[..., Any]:
+        second = impl.__name__ in _SECOND_ORDER
+
         @functools.wraps(impl)
         def helper(f: Any, *args: Any, **kwargs: Any) -> Any:
             token = _CALL_INPUTS.set([])
@@ -485,6 +511,10 @@ def _public(which: int | None = None, typed: bool = True
                     if finite_array(d):
                         return r
                 else:
+                    if second and _is_dual(d):
+                        d2 = _nan_valued_poisoned(d)
+                        if d2 is not d:
+                            r = d2 if which is None else r[:which] + (d2,) + r[which + 1:]
                     return r
             if _DEPTH.get() or isinstance(x, Variable) or _is_dual(x) or (kwargs and any(
                     k.startswith("_") for k in kwargs)):
@@ -592,12 +622,21 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     data, scalar = _prepare(x, "second_derivative")
 
     def run(kt: int, ks: int) -> Any:
+        kept = KEPT[0]
         xv, gx, nested = _gradient_graph(f, data, "second_derivative", elementwise=True,
                                          kt=kt)
         if gx is None:
             return _out(None, scalar, xv)
-        g, _ = _grad(gx, xv, _scaled_seed(_ones(gx), ks), nested,
-                     not nested and _should_release(data))
+        seed = _scaled_seed(_ones(gx), ks)
+        g, _ = _grad(gx, xv, seed, nested, not nested and _should_release(data))
+        if isinstance(g, np.floating):  # (a 0-d x, float64 or the long double redo)
+            g = np.asarray(g)
+        if not nested and KEPT[0] != kept and type(g) is np.ndarray and g.dtype.kind == "f" \
+                and type(seed) is np.ndarray and g.shape == tuple(np.shape(data)):
+            # f is elementwise: f'' is the Hessian of sum(f) times ones, whose other
+            # order of the mixed derivatives (forward-over-reverse, audited) shows a
+            # zero the double backprop kept (sqrt(x**2)**2 at 0 gave 0, truth 2)
+            g = _other_order(lambda z: np.sum(f(z)), data, seed, g, scalar, kt)
         return _out(g, scalar, xv)
 
     try:
@@ -966,7 +1005,7 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
         empty = np.zeros((0,), dtype=_seed_dtype(data))
         H = np.reshape(np.concatenate(rows) if rows else empty, shape + shape)
     if _kept_marks(hd) != watch:
-        H = _symmetric_nan(H, n)
+        H = _symmetric_nan(_audited_hessian(hd, f, data, eye, H, kt), n)
     if scalar:
         return _out(grad, True), _out(H, True)
     assert grad is not None  # the loop above ran at least once
@@ -976,6 +1015,62 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
         _check_live(grad)
         return grad, H
     return _out(np.array(grad), False), H
+
+
+#: Beyond this many variables a forward-over-reverse Hessian that kept a zero is
+#: not redone with probes (the redo doubles the call's O(n**2) work; as
+#: hyperdual.helpers._AUDIT_SECOND_MAX_N)
+_AUDIT_HESSIAN_MAX_N = 2048
+
+
+def _audited_hessian(hd: Any, f: Callable[[Any], Any], data: Any, eye: Any, H: Any,
+                     kt: int) -> Any:
+    """``H`` of a forward-over-reverse Hessian whose pass kept a zero next to an inf or
+    nan derivative, with nan in the rows where that zero was computed.
+
+    The pass is redone once with the directions ``eye`` (as seeded, scaled) followed by
+    their nan probes, under hyperdual's ``_number.audit_k``: a zero tangent is kept only
+    where its probe is 0 too (``_number._structural``), so a zero computed inside the
+    Dual arithmetic (the tangent ``4 x**3`` of ``x**4`` at 0 in ``sqrt(x**4)``) meets
+    the infinite derivative and gives nan.  ``rv.hessian(lambda x: np.sqrt(x**4), 0.0)``
+    was 0 (truth 2; ``hyperdual.hessian`` and ``rv.hvp`` give nan).  The other order of
+    the mixed derivatives is the transpose (:func:`_symmetric_nan`).  Plain float
+    points of at most ``_AUDIT_HESSIAN_MAX_N`` entries; only nan entries are added; a
+    redo that fails (f refuses the doubled stack) leaves ``H`` as it was."""
+    n = eye.shape[0]
+    number = hd._number
+    outer = isinstance(H, number._Number)  # f closes over an outer hyperdual pass's numbers
+    if (not outer and (type(H) is not np.ndarray or H.dtype.kind != "f")
+            or n > _AUDIT_HESSIAN_MAX_N or type(data) not in (np.ndarray, float, np.float64)):
+        return H
+    shape = tuple(np.shape(data))
+    try:
+        with np.errstate(invalid="ignore"):
+            probes = np.where((eye != 0) & np.isfinite(data), np.nan, 0.0).astype(eye.dtype)
+        tag = hd.new_tag()
+        token = number.audit_k(n)
+        try:
+            xv = Variable(hd.Dual._build((data, np.concatenate([eye, probes])), tag, 1))
+            y = _evaluate(f, xv, kt)
+            g, others = grad_wrt(y, xv, _scaled_seed(_ones(y), kt), False)
+        finally:
+            number.AUDIT_K.reset(token)
+        if others or not _is_dual(g) or getattr(g, "tag", None) != tag:
+            return H
+        nan = np.asarray(hd.helpers._nan_in_parts(g.dual))
+        found = np.broadcast_to(nan, (2 * n,) + shape)[:n].reshape(np.shape(H))
+        nan = np.asarray(hd.helpers._nan_in_parts(H))
+    except Exception:
+        return H  # (f fails on the probed pass: the first result stays)
+    if outer:
+        # every part nan, also where some part already is (a nan entry whose outer
+        # derivative is a kept 0): the outer derivative of such an entry is unknown
+        mask = found | nan
+        return hd.helpers._poisoned(H, mask) if mask.any() else H
+    mask = found & ~nan
+    if not mask.any():
+        return H
+    return np.where(mask, np.array(np.nan, dtype=H.dtype), H)
 
 
 def _kept_marks(hd: Any) -> tuple[int, int]:
@@ -1156,6 +1251,8 @@ def hvp(f: Callable[[Any], Any], x: Any, v: Any, mode: str = "forward-over-rever
         g, recorded = _grad(gx, xv, v, graph, release)
         if release and not recorded:
             recycle_value(gx)  # its buffer, for the next call (nothing else sees gx)
+        if isinstance(g, np.floating):  # (a 0-d x: the same audit as an array's)
+            g = np.asarray(g)
         if not graph and KEPT[0] != kept and type(g) is np.ndarray \
                 and g.dtype.kind == "f" and type(v) is np.ndarray:
             g = _other_order(f, data, v, g, scalar, kt)
