@@ -366,9 +366,10 @@ def _audited_second(name, f, args, out):
                     found = (np.concatenate(along) | np.concatenate(back)).reshape(shape)
             if isinstance(out, _Number):
                 # on an outer pass's numbers (d/ds of hessian(lambda x: np.sqrt(x**4) * s,
-                # 0.0) was 0, truth 2): every part nan where found or where some part
-                # is nan already, as the outer derivative of such an entry is unknown
-                mask = np.asarray(found | _nan_in_parts(out), dtype=bool)
+                # 0.0) was 0, truth 2): every part nan where found or where the value is
+                # nan already, as the outer derivative of such an entry is unknown (as
+                # reverse.helpers._nan_valued_poisoned)
+                mask = np.asarray(found | np.isnan(g.real_value(out)), dtype=bool)
                 return _poisoned(out, mask) if mask.any() else out
             got = np.asarray(out)
             mask = np.asarray(found & ~np.isnan(got), dtype=bool)
