@@ -84,11 +84,31 @@ def _plain(v: Any) -> bool:
     return type(v) is float
 
 
+#: True during the probed replay (:func:`audit`): its Duals carry two lanes, the
+#: moving direction and its nan probe (hyperdual's ``_number.audit_k(1)``)
+_PROBED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "reverse_audit_probed", default=False)
+
+
 def _build(hd: Any, like: Any, real: Any, tangent: Any) -> Any:
     """A Dual of ``like``'s tag from new parts (0-d parts as ``like`` had them)."""
-    if type(like.real) is float:
+    if type(like.real) is float and not like.nd:
         real, tangent = float(real), float(tangent)
     return hd.Dual._build((real, tangent), like.tag, like.nd)
+
+
+def _own_lanes(v: Any) -> int | None:
+    """The direction axes of a Dual of the replay's own (0; 1 in the probed replay),
+    None for another number (nested data: an outer trace's)."""
+    nd = getattr(v, "nd", 0)
+    if core._is_dual(v.real) or nd != (1 if _PROBED.get() else 0):
+        return None
+    return nd
+
+
+def _direction(tangent: Any, nd: int) -> Any:
+    """The moving direction's tangent (lane 0 of the probed replay's two)."""
+    return np.asarray(tangent)[0] if nd else tangent
 
 
 def audited_keep_zero(gy: Any, gx: Any) -> Any:
@@ -99,22 +119,26 @@ def audited_keep_zero(gy: Any, gx: Any) -> Any:
     :data:`DIRTY`)."""
     import hyperdual as hd
 
-    if getattr(gx, "nd", 0) or core._is_dual(gx.real):
+    if _own_lanes(gx) is None:
         return gx  # not the audit's own Dual (nested data): as the guard does not know
     r = np.asarray(gx.real)
     with np.errstate(invalid="ignore"):
         dec = np.logical_and(np.equal(_real(gy), 0), ~np.isfinite(r))
     if not dec.any():
         return gx
-    if core._is_dual(gy) and not getattr(gy, "nd", 0) and not core._is_dual(gy.dual):
-        clean = np.logical_and(dec, np.isfinite(gy.dual))
+    nd = _own_lanes(gy) if core._is_dual(gy) else None
+    if nd is not None and not core._is_dual(gy.dual):
+        # (the probed replay: the direction's lane, whose zero tangents hyperdual kept
+        # only where the probe's are zero too)
+        tangent = _direction(gy.dual, nd)
+        clean = np.logical_and(dec, np.isfinite(tangent))
         state = _LIVE.get()
         if state is not None and state[0] is not None:
             node, found = state
             # an O(h) cotangent that moves: its derivative times the partial is
             # the product rule's a' b (what a recorded pass's cut would drop)
             with np.errstate(invalid="ignore"):
-                moving = np.logical_and(clean, np.not_equal(gy.dual, 0))
+                moving = np.logical_and(clean, np.not_equal(tangent, 0))
             if moving.any():
                 prev = found.get(id(node))
                 found[id(node)] = (node, moving if prev is None else prev[1] | moving)
@@ -136,7 +160,7 @@ def audited_bilinear(out: Any, bil: Any, gy: Any, x: Any, const: bool) -> Any:
     import hyperdual as hd
     from _exactdiff.contractions import zero_safe
 
-    if getattr(out, "nd", 0) or core._is_dual(out.real):
+    if _own_lanes(out) is None:
         return out
     r = np.asarray(out.real)
     if r.dtype.kind != "f" or np.all(np.isfinite(r)):
@@ -206,10 +230,12 @@ def audit(y: Variable, seed: Any, target: Variable | None,
         return results
     live: dict[int, Any] = {}
 
-    def replay(move_all: bool) -> dict[int, Any] | None:
+    def replay(move_all: bool, probed: bool = False) -> dict[int, Any] | None:
         """The pass replayed forward-over-reverse: the target's gradient (None where
         the replay does not apply).  ``move_all``: every leaf moves, not the target
-        alone (for the clean zeros that move with an outer variable: ``live``)."""
+        alone (for the clean zeros that move with an outer variable: ``live``).
+        ``probed``: the moving direction followed by its nan probe, under hyperdual's
+        audit of kept zeros (see below)."""
         tag = hd.new_tag()
         vals: dict[int, Any] = {}
 
@@ -231,7 +257,11 @@ def audit(y: Variable, seed: Any, target: Variable | None,
                 # convention of the rules (1 / (1 + x*x) at inf), not a singular point
                 with np.errstate(invalid="ignore"):
                     seed = np.isfinite(d).astype(d.dtype)
-                v = vals[id(x)] = hd.Dual._build((d, seed), tag, 0)
+                if probed:
+                    lanes = np.stack([seed, np.where(seed != 0, np.nan, 0.0).astype(d.dtype)])
+                    v = vals[id(x)] = hd.Dual._build((d, lanes), tag, 1)
+                else:
+                    v = vals[id(x)] = hd.Dual._build((d, seed), tag, 0)
                 return v
             return prim(x.data)
 
@@ -240,6 +270,7 @@ def audit(y: Variable, seed: Any, target: Variable | None,
             token = core.AUDIT_ZEROS.set(True)
             guard = core.GUARD_ZEROS.set(True)
             live_token = _LIVE.set(state if redo is not None else None)
+            probe_tokens = (_PROBED.set(True), hd._number.audit_k(1)) if probed else None
             try:
                 for f in nodes:
                     out = f.output()
@@ -298,17 +329,32 @@ def audit(y: Variable, seed: Any, target: Variable | None,
             except (TypeError, ValueError, NotImplementedError, AttributeError):
                 return None  # a rule without Dual data support: the guard's 0 stays
             finally:
+                if probe_tokens is not None:
+                    hd._number.AUDIT_K.reset(probe_tokens[1])
+                    _PROBED.reset(probe_tokens[0])
                 _LIVE.reset(live_token)
                 core.GUARD_ZEROS.reset(guard)
                 core.AUDIT_ZEROS.reset(token)
         return leaf_grads
 
     before = DIRTY[0]
+    kept = hd._number.KEPT[0]
     leaf_grads = replay(False)
     if leaf_grads is None:
         return results
-    if redo is not None and target is not None and any(
-            _other_leaf(x, target) for f in nodes for x in f._inputs):
+    if hd._number.KEPT[0] != kept:
+        # The replay's own Dual arithmetic kept a zero tangent next to an inf partial,
+        # so a cotangent it found clean may have a computed zero for its derivative:
+        # 2 sqrt(x**2) at 0 (d/dx of sqrt(x**2)**2) has tangent (1 / sqrt(u)) * 2x =
+        # inf * 0, kept as 0, and the guard's 0 was taken as clean (the second
+        # derivative by double backprop was 0, truth 2).  Redone with a nan probe
+        # beside the direction, as hyperdual's audits do: such a tangent is nan.
+        live.clear()
+        probed = replay(False, probed=True)
+        if probed is not None:
+            leaf_grads = probed
+    others = target is None or any(_other_leaf(x, target) for f in nodes for x in f._inputs)
+    if redo is not None and target is not None and others:
         # a recorded pass reaching other leaves (an outer trace's variables): a
         # cotangent that moves with them alone is clean and moving too (d/da of
         # d/dy a sqrt(y) at a = 0); that replay's nan are not this pass's
@@ -326,7 +372,8 @@ def audit(y: Variable, seed: Any, target: Variable | None,
         if a is not None:
             if type(a) is PendingScatter:
                 a = a.materialize()
-            g = _poisoned(g, np.asarray(_real(a)), y, seed, lanes)
+            g = _poisoned(g, np.asarray(_real(a)), y, seed, lanes,
+                          x if not others and ELEMENTWISE.get() is target else None)
         merged.append((x, g))
     return merged
 
@@ -421,12 +468,26 @@ def _nan_at(v: Any, mask: Any, lanes: tuple | None = None) -> Any:
     return float(out) if type(v) is float else out
 
 
+#: The input of an elementwise helper (reverse.second_derivative) while it records
+#: its gradient: entry i of that gradient depends on x[i] alone, so a nan the audit
+#: puts there is made to depend on x[i] alone too (:func:`_poisoned`'s ``leaf``).
+#: Another pass (a helper run by a backward formula) has another target.
+ELEMENTWISE: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "reverse_audit_elementwise", default=None)
+
+
 def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None,
-              lanes: tuple | None = None) -> Any:
+              lanes: tuple | None = None, leaf: Any = None) -> Any:
     """``g`` with nan where the audit's gradient is nan and ``g`` is not (on a graph:
     a nan that depends on ``y``, so that differentiating ``g`` again, as a nested
     or second-order helper does, gives nan there too, never the 0 of the guard's
-    selection)."""
+    selection).  ``leaf``: the input whose gradient ``g`` is, given for an
+    elementwise f whose graph reaches no other leaf (:data:`ELEMENTWISE`); the nan
+    then depends on that input's own entries only (entry i of ``g`` on ``x[i]``),
+    so that a second pass keeps the other entries (the second derivative of
+    ``sqrt(x**2)**2`` at ``[0, 1]`` is ``[nan, 2]``; through ``y.sum()`` it was nan
+    everywhere).  Not for other f: there entry i may depend on ``x[j]`` (d/dx1 of
+    the x0 entry of the gradient of ``sqrt(x0)**2 * x1`` must be nan as well)."""
     v = g.data if isinstance(g, Variable) else g
     if core._is_dual(v) and not isinstance(g, Variable) and getattr(v, "coef", None) is None:
         # a value of an outer forward trace: nan in every part there (its tangents
@@ -448,7 +509,11 @@ def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None,
         # nan along y's paths (the guard's Where cut g's own there) and along those
         # of a seed that is a Variable (reverse.jvp's u, which y does not reach)
         with core.using_config("enable_backprop", True):
-            dep = y.sum() + seed.sum() if isinstance(seed, Variable) else y.sum()
+            if isinstance(leaf, Variable) and tuple(leaf.shape) == v.shape \
+                    and not isinstance(seed, Variable):
+                dep = leaf
+            else:
+                dep = y.sum() + seed.sum() if isinstance(seed, Variable) else y.sum()
             return Where(mask)(dep * np.array(np.nan, dtype=v.dtype), g)
     out = np.where(mask, np.array(np.nan, dtype=v.dtype), v)
     return out if type(g) is np.ndarray or out.ndim else out[()].astype(v.dtype)

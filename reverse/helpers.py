@@ -50,6 +50,7 @@ from _exactdiff._common import finite_array, float_dtype, in_dtype
 from _exactdiff.arrays import is_foreign_array as _is_foreign
 from _exactdiff.fprange import scaled_seed as _scaled_seed
 
+from . import _audit
 from . import functions as F
 from .core import (
     GUARD_ZEROS,
@@ -622,21 +623,12 @@ def second_derivative(f: Callable[[Any], Any], x: Any) -> Any:
     data, scalar = _prepare(x, "second_derivative")
 
     def run(kt: int, ks: int) -> Any:
-        kept = KEPT[0]
         xv, gx, nested = _gradient_graph(f, data, "second_derivative", elementwise=True,
                                          kt=kt)
         if gx is None:
             return _out(None, scalar, xv)
-        seed = _scaled_seed(_ones(gx), ks)
-        g, _ = _grad(gx, xv, seed, nested, not nested and _should_release(data))
-        if isinstance(g, np.floating):  # (a 0-d x, float64 or the long double redo)
-            g = np.asarray(g)
-        if not nested and KEPT[0] != kept and type(g) is np.ndarray and g.dtype.kind == "f" \
-                and type(seed) is np.ndarray and g.shape == tuple(np.shape(data)):
-            # f is elementwise: f'' is the Hessian of sum(f) times ones, whose other
-            # order of the mixed derivatives (forward-over-reverse, audited) shows a
-            # zero the double backprop kept (sqrt(x**2)**2 at 0 gave 0, truth 2)
-            g = _other_order(lambda z: np.sum(f(z)), data, seed, g, scalar, kt)
+        g, _ = _grad(gx, xv, _scaled_seed(_ones(gx), ks), nested,
+                     not nested and _should_release(data))
         return _out(g, scalar, xv)
 
     try:
@@ -861,7 +853,11 @@ def _gradient_graph(f: Callable[[Any], Any], data: Any, fname: str,
         _check_elementwise(y, xv, fname)
     else:
         _require_scalar(y, fname)
-    gx, others = grad_wrt(y, xv, _scaled_seed(_ones(y), kt), True)
+    token = _audit.ELEMENTWISE.set(xv if elementwise else None)
+    try:
+        gx, others = grad_wrt(y, xv, _scaled_seed(_ones(y), kt), True)
+    finally:
+        _audit.ELEMENTWISE.reset(token)
     return xv, gx, nested or others
 
 
