@@ -1234,6 +1234,14 @@ def _plain_data(*vs) -> bool:
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
 
 
+def _fmin_all(e):
+    return np.fmin.reduce(e, axis=None)
+
+
+def _fmax_all(e):
+    return np.fmax.reduce(e, axis=None)
+
+
 def _exp_times(e, *ts, base2=False):
     """exp(e) * t1 * t2 ... (2**e * t1 ... with ``base2``) with no intermediate
     under/overflow.  Where exp(e) alone leaves the range: exp(e) = 2**k exp(r) with
@@ -1247,7 +1255,10 @@ def _exp_times(e, *ts, base2=False):
         if lo <= e <= hi:  # the usual case: the plain product
             return _prod(2.0 ** e if base2 else math.exp(e), ts)
     elif te is np.ndarray and _plain_data(*ts):
-        if e.size == 0 or lo <= e.min() and e.max() <= hi:
+        # (fmin/fmax skip nan: a nan entry, whose product is nan either way, does not
+        # send the whole array down the careful path; hyperdual.hvp of 4000 entries
+        # with one nan took 3.7 s instead of 1)
+        if e.size == 0 or lo <= _fmin_all(e) and _fmax_all(e) <= hi:
             return _prod(np.exp2(e) if base2 else np.exp(e), ts)
     if _plain_data(e, *ts):
         scalar = te is float and all(type(t) is float for t in ts)
