@@ -417,13 +417,22 @@ def _nan_valued_poisoned(d: Any) -> Any:
     ``hyperdual.derivative`` was ``Dual(nan, 0.0)``, so d/ds was 0 (truth 2).  (The
     first-order helpers have their own audit, ``reverse._audit``, which keeps a nan in
     the outer directions it comes from.)"""
-    v = d
+    v = d.data if isinstance(d, Variable) else d
     while _is_dual(v):
         v = v.real
+    if not isinstance(v, (np.ndarray, np.generic, float)):
+        return d  # (lazy data: no mask without a compute)
     with np.errstate(invalid="ignore"):
         mask = np.isnan(np.asarray(v))
     if not mask.any():
         return d
+    if isinstance(d, Variable):
+        # a value of an outer graph: nan along every path of d there (Where keeps d's
+        # own derivative elsewhere; d.sum() reaches every outer variable d depends on)
+        from .rules.selection import Where
+
+        with using_config("enable_backprop", True):
+            return Where(mask)(d.sum() * np.array(np.nan, dtype=v.dtype), d)
     from hyperdual.helpers import _poisoned  # (d is hyperdual's: it is imported)
     return _poisoned(d, mask)
 
@@ -512,7 +521,7 @@ def _public(which: int | None = None, typed: bool = True
                     if finite_array(d):
                         return r
                 else:
-                    if second and _is_dual(d):
+                    if second and (_is_dual(d) or isinstance(d, Variable)):
                         d2 = _nan_valued_poisoned(d)
                         if d2 is not d:
                             r = d2 if which is None else r[:which] + (d2,) + r[which + 1:]

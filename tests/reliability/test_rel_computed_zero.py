@@ -505,11 +505,10 @@ SWEEP = {
     "sqrt(x**2)**2": (lambda x: np.sqrt(x ** 2) ** 2, 0.0, 2.0),
 }
 #: (outer, inner, function, check) combinations that still give a wrong number
-#: (README, Conventions): with reverse outside, the outer derivative of a nested
-#: Hessian entry whose value is nan (sqrt(x**2)**2: d/ds H[0, 0] is 0, truth 2), a
-#: nan at a structural zero (sqrt(x)**2: H[0, 1]; nan is allowed only where the
-#: truth needs it), and one mixed entry of a Jacobian of a gradient with reverse
-#: inside hyperdual (J[0, 1] of sqrt(x0)**2 x1 + x1**2 is 0, truth 1)
+#: (README, Conventions): with reverse outside, a nan at a structural zero of a
+#: nested Hessian (H[0, 1]; nan is allowed only where the truth needs it), and one
+#: mixed entry of a Jacobian of a gradient with reverse inside hyperdual (J[0, 1] of
+#: sqrt(x0)**2 x1 + x1**2 is 0, truth 1)
 _SWEEP_LEFT = {
     ("reverse", "hyperdual", "sqrt(x)**2", "hessian-derivative"),
     ("reverse", "reverse", "sqrt(x)**2", "hessian-derivative"),
@@ -595,6 +594,20 @@ def test_second_order_helpers_at_a_computed_zero(eng, name):
     # in a Hessian of two variables: [[d2, 0], [0, 2]], the x1 row and column exact
     H = eng.hessian(lambda x: h(x[0]) + x[1] ** 2, np.array([0.0, 1.0]))
     _truth_or_nan(H, [[d2, 0.0], [0.0, 2.0]], [[True, False], [False, False]])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("outer, inner", NESTINGS.values(), ids=NESTINGS.keys())
+@pytest.mark.parametrize("name", SWEEP)
+def test_nested_hessian_entry_of_a_computed_zero(outer, inner, name):
+    # d/ds of H[0, 0] of h(x0) s + s x1**2 at (0, 1) is h''(0): nan allowed, never
+    # another number (with reverse outside it was 0 for sqrt(x**2)**2, truth 2: the
+    # outer derivative of an entry whose value is nan; reverse.helpers._nan_valued_poisoned)
+    h, d1, d2 = SWEEP[name]
+    H = outer.derivative(lambda s: inner.hessian(
+        lambda x: h(x[0]) * s + s * x[1] ** 2, np.array([0.0, 1.0])), 1.0)
+    _truth_or_nan(H[0, 0], d2)
+    _truth_or_nan(H[1, 1], 2.0)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
