@@ -258,7 +258,7 @@ def audit(y: Variable, seed: Any, target: Variable | None,
                 with np.errstate(invalid="ignore"):
                     seed = np.isfinite(d).astype(d.dtype)
                 if probed:
-                    lanes = np.stack([seed, np.where(seed != 0, np.nan, 0.0).astype(d.dtype)])
+                    lanes = np.stack([seed, hd.helpers._probe(seed, d).astype(d.dtype)])
                     v = vals[id(x)] = hd.Dual._build((d, lanes), tag, 1)
                 else:
                     v = vals[id(x)] = hd.Dual._build((d, seed), tag, 0)

@@ -422,8 +422,9 @@ def _nan_valued_poisoned(d: Any) -> Any:
         v = v.real
     if not isinstance(v, (np.ndarray, np.generic, float)):
         return d  # (lazy data: no mask without a compute)
+    a = np.asarray(v)
     with np.errstate(invalid="ignore"):
-        mask = np.isnan(np.asarray(v))
+        mask = np.isnan(a)
     if not mask.any():
         return d
     if isinstance(d, Variable):
@@ -432,7 +433,7 @@ def _nan_valued_poisoned(d: Any) -> Any:
         from .rules.selection import Where
 
         with using_config("enable_backprop", True):
-            return Where(mask)(d.sum() * np.array(np.nan, dtype=v.dtype), d)
+            return Where(mask)(d.sum() * np.array(np.nan, dtype=a.dtype), d)
     from hyperdual.helpers import _poisoned  # (d is hyperdual's: it is imported)
     return _poisoned(d, mask)
 
@@ -1050,8 +1051,7 @@ def _audited_hessian(hd: Any, f: Callable[[Any], Any], data: Any, eye: Any, H: A
         return H
     shape = tuple(np.shape(data))
     try:
-        with np.errstate(invalid="ignore"):
-            probes = np.where((eye != 0) & np.isfinite(data), np.nan, 0.0).astype(eye.dtype)
+        probes = hd.helpers._probe(eye, data).astype(eye.dtype)
         tag = hd.new_tag()
         token = number.audit_k(n)
         try:
@@ -1125,8 +1125,7 @@ def _audited_hvp(f: Callable[[Any], Any], hyperdual: Any, data: Any, vdata: Any,
     and ``hv`` is not; everything else is ``hv``'s.  Plain float64 data only."""
     try:
         number = hyperdual._number
-        with np.errstate(all="ignore"):
-            probe = np.where((vdata != 0) & np.isfinite(data), np.nan, 0.0)
+        probe = hyperdual.helpers._probe(vdata, data)
         tag = hyperdual.new_tag()
         token = number.audit_k(1)
         try:
