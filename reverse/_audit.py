@@ -353,8 +353,8 @@ def audit(y: Variable, seed: Any, target: Variable | None,
         probed = replay(False, probed=True)
         if probed is not None:
             leaf_grads = probed
-    others = target is None or any(_other_leaf(x, target) for f in nodes for x in f._inputs)
-    if redo is not None and target is not None and others:
+    if redo is not None and target is not None and any(
+            _other_leaf(x, target) for f in nodes for x in f._inputs):
         # a recorded pass reaching other leaves (an outer trace's variables): a
         # cotangent that moves with them alone is clean and moving too (d/da of
         # d/dy a sqrt(y) at a = 0); that replay's nan are not this pass's
@@ -366,14 +366,16 @@ def audit(y: Variable, seed: Any, target: Variable | None,
     if DIRTY[0] == before:
         return results
     lanes = _outer_lanes(nodes, seed) if strip else None
+    # an elementwise helper's own pass, reaching no other leaf: each nan on its entry
+    local = target is not None and ELEMENTWISE.get() is target and not any(
+        _other_leaf(x, target) for f in nodes for x in f._inputs)
     merged = []
     for x, g in results:
         a = leaf_grads.get(id(x))
         if a is not None:
             if type(a) is PendingScatter:
                 a = a.materialize()
-            g = _poisoned(g, np.asarray(_real(a)), y, seed, lanes,
-                          x if not others and ELEMENTWISE.get() is target else None)
+            g = _poisoned(g, np.asarray(_real(a)), y, seed, lanes, x if local else None)
         merged.append((x, g))
     return merged
 
