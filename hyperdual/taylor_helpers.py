@@ -742,20 +742,28 @@ def derivative_tensor(f: Callable, x, order: int):
     if d == 0:
         return _msg.call(f, x0)
     firsts: dict = {}  # direction -> its first-order coefficient (the idle variables)
+    dirs: dict = {}  # direction -> its d-th coefficient (for the audit)
+    kept_along: set = set()  # directions whose own pass took a series as constant
 
     def coefficient(v):  # the d-th normalised Taylor coefficient along v
         X = variable(x0, d, v, tag=_seed_tag())
+        before = _tt.KEPT[0]
         c = _coefficients(_msg.call(f, X), X.tag, d)
         if np.shape(g.real_value(c))[1:] != ():
             raise ValueError("hyperdual.derivative_tensor: f must return a scalar")
-        firsts[tuple(int(t) for t in v)] = c[1]
+        key = tuple(int(t) for t in v)
+        firsts[key], dirs[key] = c[1], c[d]
+        if _tt.KEPT[0] != before:
+            kept_along.add(key)
         return c[d]
 
     def many(V):  # all directions in one stacked pass (None: one pass each)
         c = _stacked(f, x0, V, d)
         if c is None or c.shape[2:] != ():
             return None
-        firsts.update((tuple(int(t) for t in v), c[k, 1]) for k, v in enumerate(V))
+        for k, v in enumerate(V):
+            key = tuple(int(t) for t in v)
+            firsts[key], dirs[key] = c[k, 1], c[k, d]
         return c[:, d]
 
     from .helpers import hessian, jvp
@@ -766,12 +774,56 @@ def derivative_tensor(f: Callable, x, order: int):
     def block(prefix):  # the Hessian of the mixed partial along prefix
         return hessian(lambda y: nested_partial(f, y, prefix, jvp), x0)
 
+    kept = _tt.KEPT[0]
     out = tensor_from_directions(coefficient, n, d, many,
                                  None if isinstance(x0, _Number) else partial, firsts,
                                  block)
-    if type(out) is np.ndarray and out.dtype.kind == "f" and not isinstance(x0, _Number):
-        out = isolate_nonfinite(out, partial)
+    if not isinstance(x0, _Number):
+        if type(out) is np.ndarray and out.dtype.kind == "f":
+            out = isolate_nonfinite(out, partial)
+        if _tt.KEPT[0] != kept:
+            out = _audited_tensor(f, x0, n, d, dirs, out, kept_along)
     return _in_x_dtype(out, x0)
+
+
+def _audited_tensor(f, x0, n: int, d: int, dirs: dict, out, kept_along: set):
+    """``out`` of :func:`derivative_tensor` whose Taylor passes took a series as
+    constant at a singular point (``hyperdual._taylor.KEPT`` moved), with nan in
+    every entry that the interpolation takes from a direction whose coefficient was
+    computed, not constant (:func:`_probed_pass`): d2/dx0^2 of ``sqrt(x0**4) x1`` at
+    (0, 1) was 0 (truth 2; the series ``16 t**4`` of order 2 looked constant), the
+    gradient of ``cbrt(x0**3) x1`` there [0, 0] (truth [1, 0]).  The entries the
+    interpolation made nan already (recomputed by nested jvp's) are left as they
+    are.  Where the probed pass cannot run (f leaves the stack, or closes over
+    numbers of an outer trace, which the stack does not carry) every entry taken
+    from a direction whose own pass took a series as constant (``kept_along``) is
+    nan, in every part on an outer trace's numbers.  The result only gains nan
+    entries."""
+    idx = list(_multi_indices(n, d))
+    real = np.asarray(g.real_value(out))
+    if real.dtype.kind != "f" or real.shape != (n,) * d:
+        return out  # (another array library's tensor: left as it came)
+
+    def interpolated(coef):
+        table = dict(zip(idx, (float(g.real_value(v)) for v in coef)))
+        return tensor_from_directions(lambda v: table[tuple(int(t) for t in v)], n, d,
+                                      lambda V: np.array([table[i] for i in idx]))
+
+    c = _probed_pass(f, x0, np.array(idx, dtype=float), d)
+    with np.errstate(all="ignore"):
+        if any(i not in dirs for i in idx):
+            mask = np.ones(real.shape, dtype=bool)
+        elif c is None or np.shape(g.real_value(c))[2:] != ():
+            mask = np.isnan(interpolated([np.nan if i in kept_along else 0.0 for i in idx]))
+            if not kept_along:  # (the stacked pass kept it, and cannot tell which)
+                mask = np.ones(real.shape, dtype=bool)
+        else:
+            mask = np.isnan(interpolated(c[:, d])) & ~np.isnan(
+                interpolated([dirs[i] for i in idx]))
+    mask &= ~np.isnan(real)
+    if not mask.any():
+        return out
+    return _poisoned(out, mask) if isinstance(out, _Number) else np.where(mask, np.nan, out)
 
 
 def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,

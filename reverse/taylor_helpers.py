@@ -24,8 +24,9 @@ import numpy as np
 from _exactdiff import fprange as _fp
 from hyperdual.taylor_helpers import _in_x_dtype
 
+from . import _audit
 from . import functions as F
-from .core import Variable, grad_wrt, reaches_other_leaves
+from .core import Variable, grad_wrt, reaches_other_leaves, using_config
 from .helpers import (
     _check_elementwise,
     _evaluate,
@@ -89,12 +90,61 @@ def _chain(y: Variable, xv: Variable, K: int, seeds: tuple = ()) -> list:
             seed = _ones(cur)
             if j < len(seeds) and seeds[j]:
                 seed = _fp.scaled_seed(seed, seeds[j])
-            g, _ = grad_wrt(cur, xv, seed, True)
+            # (elementwise: an audit's nan on its own entry, as second_derivative's)
+            token = _audit.ELEMENTWISE.set(xv if tuple(cur.shape) == tuple(xv.shape)
+                                           else None)
+            try:
+                g, _ = grad_wrt(cur, xv, seed, True)
+            finally:
+                _audit.ELEMENTWISE.reset(token)
         if g is None:  # structurally zero from here on
             g = _zeros(xv)
+        if j:
+            g = _nan_onwards(cur, g, xv)
         outs.append(g)
         cur = g
     return outs
+
+
+def _nan_onwards(cur: Variable, g: Any, xv: Variable) -> Any:
+    """The derivative ``g`` of the order ``cur`` (>= 1), nan wherever ``cur`` is.
+
+    A derivative that is nan (an audit's computed zero, ``0 * inf``) leaves the
+    function unknown there, and the next pass differentiates a graph whose value is
+    nan there: its number means nothing (the third derivative of ``cbrt(x**3)`` at 0
+    was inf, truth 0, after a nan second one).  The nan is ``cur * nan``, so that
+    the passes after it see a nan there too, and so does an outer trace: the leaves
+    of other traces that the chain reaches (f closes over them) add ``exp(leaf) *
+    nan`` (d/ds of the second derivative of ``sqrt(t**2)**2 s`` at 0 was 0, truth 2:
+    the nan order's own derivative with respect to s was a zero weight's 0).  On
+    Dual data of an outer forward trace: nan in every part."""
+    from ._audit import _nodes, _primal
+
+    c = _primal(cur.data)
+    v = _primal(g.data if isinstance(g, Variable) else g)
+    if not (isinstance(c, (np.ndarray, np.floating)) and isinstance(v, (np.ndarray, np.floating))
+            and c.dtype.kind == "f" and v.dtype.kind == "f" and np.shape(c) == np.shape(v)):
+        return g  # (another array library, a Taylor number: as it is)
+    outer = isinstance(g, Variable) and reaches_other_leaves(cur, xv)
+    with np.errstate(invalid="ignore"):
+        # (on an outer trace a nan order is redone too: its nan may not move with
+        # the outer variables)
+        mask = np.isnan(c) if outer else np.isnan(c) & ~np.isnan(v)
+    if not mask.any():
+        return g
+    from .rules.selection import Where
+
+    with using_config("enable_backprop", True):
+        dep = cur
+        if outer:
+            seen: set[int] = set()
+            for f in _nodes(cur, None) or ():
+                for x in f._inputs:
+                    if isinstance(x, Variable) and x.creator is None and x is not xv \
+                            and id(x) not in seen:
+                        seen.add(id(x))
+                        dep = dep + np.exp(x.sum())  # (never 0, at any order)
+        return Where(mask)(dep * np.array(np.nan, dtype=c.dtype), g)
 
 
 def _nested_chain(y: Variable, xv: Variable, K: int, data: Any, graph: bool) -> list:
