@@ -2247,7 +2247,26 @@ def _still_zero(term, other, other_parts, b, denominator=None):
                 return term
             keep = np.logical_or(keep, ~np.isfinite(t))
     out = np.where(keep, term, np.zeros((), dtype=np.result_type(term)))
+    if out.ndim and (AUDIT_K.get() or AUDIT_M.get()):
+        out = _probes_follow(out, term)
     return _tidy(out) if out.ndim == 0 else out
+
+
+def _probes_follow(out, term):
+    """``out`` (the term ``term`` with some entries made 0) during an audit: a probe
+    lane is made 0 only where its real direction's term was (non-finite there), so
+    that a probe keeps its nan where the real term was finite.  ``x1 * 2 sqrt(x0)``
+    at (0, 1) moves along x1 by ``2 sqrt(x0) = 0``: that term is a finite 0, but the
+    zero is a computed one, and its probe ``nan * 0`` must stay nan so that the 0
+    is not taken as structural when it meets sqrt's infinite partial next (the
+    Jacobian of reverse.gradient of ``sqrt(x0)**2 x1`` gave J[0, 1] = 0, truth 1)."""
+    k = _probed_k(out.shape[0])
+    if k:
+        out[k:] = np.where(np.isfinite(term[:k]), term[k:], out[k:])
+    m = _probed_m(out.shape)
+    if m:
+        out[:, m:] = np.where(np.isfinite(term[:, :m]), term[:, m:], out[:, m:])
+    return out
 
 
 def _const_weight(name, xr, yr, vx, vy, d=None):

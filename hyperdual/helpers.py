@@ -164,6 +164,11 @@ def _nests(impl):
                     # a zero kept in the outer trace's arithmetic inside the nested
                     # call (cbrt(t**3) times an inner variable): audited as any other
                     return _audited(impl, name, f, args, kwargs, out, True)
+                if name in _AUDITED_SECOND and _number.KEPT[0] != kept \
+                        and not _AUDITING.get():
+                    # (the Hessian of reverse.gradient(f, y) @ w: a zero kept in the
+                    # nested pass's arithmetic on this call's numbers)
+                    return _audited_second(name, f, args, out, nested=True)
                 return out
             if name in _AUDITED and _number.KEPT[0] != kept and not kwargs \
                     and not _AUDITING.get():  # (kwargs: gradient's own value_and_gradient)
@@ -273,7 +278,7 @@ def _nan_in_parts(v):
     return found
 
 
-def _probed_eps12(f, x0, shape, d1, d2, helper):
+def _probed_eps12(f, x0, shape, d1, d2, helper, nested=False):
     """Where the ε1ε2 parts of ``f`` at ``x0`` are nan with the directions ``d1`` (k
     lanes) on ε1 and ``d2`` (m lanes) on ε2, each followed by their nan probes: the
     real lanes, boolean of shape ``(k, m) +`` f's value shape (see
@@ -301,10 +306,25 @@ def _probed_eps12(f, x0, shape, d1, d2, helper):
         _AUDITING.reset(token)
     part = _part_of(y, tag, HyperDual, 3, (2 * k, m2) + _value_shape(y), dt, x0)
     nan = np.asarray(_nan_in_parts(part))
-    return np.broadcast_to(nan, (2 * k, m2) + nan.shape[2:])[:k, :m]
+    nan = np.broadcast_to(nan, (2 * k, m2) + nan.shape[2:])
+    found = nan[:k, :m]
+    if nested and np.isfinite(x0).all():
+        # f ran a nested helper: an entry whose value is nan at a finite point (a
+        # 0 * inf of the inner pass) has no second derivatives along the directions
+        # whose probes reach it: its ε1ε2 parts are products of the inner pass's
+        # factors, where a zero weight can keep a finite number (the Hessian of
+        # reverse.gradient(lambda x: np.sqrt(x[0])**2 * x[1], y) @ w at (0, 1) had an
+        # inf, truth 0).  (Not for other f: a sum with one nan term keeps the other
+        # terms' second derivatives, sum(x**1.5) at [1, -1, 2])
+        with np.errstate(invalid="ignore"):
+            value = np.isnan(np.asarray(g.real_value(
+                _part_of(y, tag, HyperDual, 0, _value_shape(y), dt, x0))))
+        if value.any():
+            found = found | (value & (nan[k:, :m] | nan[:k, m:] | nan[k:, m:]))
+    return found
 
 
-def _audited_second(name, f, args, out):
+def _audited_second(name, f, args, out, nested=False):
     """``out`` of ``second_derivative``, ``hessian`` or ``hvp`` whose call kept a zero
     tangent next to an inf or nan derivative, with nan where that zero was computed.
 
@@ -320,7 +340,8 @@ def _audited_second(name, f, args, out):
     truth is ``[[0, 1], [1, 0]]``), symmetric, as ``H(e_i, e_j) = H(e_j, e_i)``.
     Plain float64 points (and their long double redo), x of at most
     ``_AUDIT_SECOND_MAX_N`` entries for hessian and hvp; the result only gains nan
-    entries; a call that fails on the probed numbers keeps its result."""
+    entries; a call that fails on the probed numbers keeps its result.  ``nested``:
+    f ran a nested helper (see :func:`_probed_eps12`'s ``nested``)."""
     if not args or not (_plain(args[0]) or _fp.widening()):
         return out
     try:
@@ -335,7 +356,7 @@ def _audited_second(name, f, args, out):
         with np.errstate(all="ignore"):
             if name == "second_derivative":  # elementwise: one lane each way
                 one = np.ones((1,) + shape, dtype=dt)
-                found = _probed_eps12(f, x0, shape, one, one, name)[0, 0]
+                found = _probed_eps12(f, x0, shape, one, one, name, nested)[0, 0]
             else:
                 def units(start, k):  # unit directions start..start+k-1, (k,) + shape
                     e = np.zeros((k, n), dtype=dt)
@@ -346,7 +367,8 @@ def _audited_second(name, f, args, out):
                     # (blocks of rows: a block's eps12 holds 4 k n entries per value entry)
                     step = _block_size(n, 4 * n * max(n, 1))
                     eye = units(0, n)
-                    rows = [_probed_eps12(f, x0, shape, units(i, min(step, n - i)), eye, name)
+                    rows = [_probed_eps12(f, x0, shape, units(i, min(step, n - i)), eye, name,
+                                          nested)
                             for i in range(0, max(n, 1), step)]
                     nan = np.concatenate(rows).reshape(n, n)
                     found = (nan | nan.T).reshape(shape + shape)
@@ -361,8 +383,8 @@ def _audited_second(name, f, args, out):
                     along, back = [], []
                     for i in range(0, max(n, 1), step):
                         e = units(i, min(step, n - i))
-                        along.append(_probed_eps12(f, x0, shape, v, e, name)[0])
-                        back.append(_probed_eps12(f, x0, shape, e, v, name)[:, 0])
+                        along.append(_probed_eps12(f, x0, shape, v, e, name, nested)[0])
+                        back.append(_probed_eps12(f, x0, shape, e, v, name, nested)[:, 0])
                     found = (np.concatenate(along) | np.concatenate(back)).reshape(shape)
             if isinstance(out, _Number):
                 # on an outer pass's numbers (d/ds of hessian(lambda x: np.sqrt(x**4) * s,

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import weakref
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,18 @@ DIRTY = [0]
 #: (:func:`split_recorded`).  Per context, as the guard's own switches.
 _LIVE: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "reverse_audit_live", default=None)
+
+
+#: The Variables that reverse's own forward-over-reverse passes seed with Dual data
+#: (``hessian``, ``hvp``, ``sparse_hessian``): their passes are not audited here
+#: (:func:`split_clean` applies there).  Any other input holding Dual data is an
+#: outer trace's value (a reverse helper inside a hyperdual one, ``x`` itself
+#: carrying the outer perturbation): its pass is audited on the real parts.
+OWN_DUAL_INPUTS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _own_input(x: Any) -> bool:
+    return OWN_DUAL_INPUTS.get(id(x)) is x
 
 
 def _real(v: Any) -> Any:
@@ -217,7 +230,7 @@ def audit(y: Variable, seed: Any, target: Variable | None,
     # replay runs on their real parts, the helper's own input moving
     strip = not (_plain(seed_data) and _plain(y.data))
     if strip:
-        if target is None or not _plain(target.data):
+        if target is None or _own_input(target) or not _plain(_primal(target.data)):
             return results  # forward-over-reverse (its own Dual input), or no input
         seed_data = _primal(seed_data)
         if not (_plain(seed_data) and _plain(_primal(y.data))):
@@ -252,7 +265,7 @@ def audit(y: Variable, seed: Any, target: Variable | None,
             if move_all and x.creator is None and _plain(x.data):
                 moving = True
             if moving:
-                d = np.asarray(x.data)
+                d = np.asarray(prim(x.data))
                 # an inf or nan entry does not move: there every derivative is a limit
                 # convention of the rules (1 / (1 + x*x) at inf), not a singular point
                 with np.errstate(invalid="ignore"):
@@ -369,15 +382,34 @@ def audit(y: Variable, seed: Any, target: Variable | None,
     # an elementwise helper's own pass, reaching no other leaf: each nan on its entry
     local = target is not None and ELEMENTWISE.get() is target and not any(
         _other_leaf(x, target) for f in nodes for x in f._inputs)
+    outer = _outer_inputs(nodes, target) if any(
+        isinstance(g, Variable) for _, g in results) else ()
     merged = []
     for x, g in results:
         a = leaf_grads.get(id(x))
         if a is not None:
             if type(a) is PendingScatter:
                 a = a.materialize()
-            g = _poisoned(g, np.asarray(_real(a)), y, seed, lanes, x if local else None)
+            g = _poisoned(g, np.asarray(_real(a)), y, seed, lanes, x if local else None,
+                          outer)
         merged.append((x, g))
     return merged
+
+
+def _outer_inputs(nodes: list, target: Variable | None) -> tuple:
+    """The Variables the pass's functions take from outside the pass (an outer
+    trace's variables or nodes that a nested f closes over, ``x[0]`` in ``d/dy
+    sqrt(y)**2 * x[0]``), the target aside."""
+    inside = {id(f) for f in nodes}
+    found: dict[int, Variable] = {}
+    for f in nodes:
+        for x in f._inputs:
+            if type(x) is _LeafAlias:
+                x = x.target()
+            if isinstance(x, Variable) and x is not target and (
+                    x.creator is None or id(x.creator) not in inside):
+                found[id(x)] = x
+    return tuple(found.values())
 
 
 def _outer_lanes(nodes: list, seed: Any) -> tuple | None:
@@ -441,9 +473,11 @@ def _same(v: Any) -> Any:
 
 
 def _primal(v: Any) -> Any:
-    """``v`` without the perturbations of outer forward traces (its real part)."""
-    while core._is_dual(v) and getattr(v, "coef", None) is None:
-        v = v.real
+    """``v`` without the perturbations of outer forward traces (its real part; a
+    Taylor number's constant coefficient)."""
+    while core._is_dual(v):
+        coef = getattr(v, "coef", None)
+        v = v.real if coef is None else coef[0]
     return v
 
 
@@ -463,6 +497,10 @@ def _nan_at(v: Any, mask: Any, lanes: tuple | None = None) -> Any:
         dual = np.where(sel, np.array(np.nan, dtype=d.dtype), d)
         dual = float(dual) if type(v.dual) is float else dual
         return type(v)._build((real, dual), v.tag, v.nd)
+    coef = getattr(v, "coef", None)
+    if coef is not None and core._is_dual(v):  # a Taylor number: every coefficient
+        return type(v)._make(_nan_at(coef, np.broadcast_to(mask, np.shape(coef)[1:])),
+                             v.tag)
     if core._is_dual(v):
         return type(v)._build(tuple(_nan_at(p, mask) for p in v._parts()), v.tag, v.nd)
     a = np.asarray(v)
@@ -479,7 +517,7 @@ ELEMENTWISE: contextvars.ContextVar[Any] = contextvars.ContextVar(
 
 
 def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None,
-              lanes: tuple | None = None, leaf: Any = None) -> Any:
+              lanes: tuple | None = None, leaf: Any = None, outer: tuple = ()) -> Any:
     """``g`` with nan where the audit's gradient is nan and ``g`` is not (on a graph:
     a nan that depends on ``y``, so that differentiating ``g`` again, as a nested
     or second-order helper does, gives nan there too, never the 0 of the guard's
@@ -491,7 +529,7 @@ def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None,
     everywhere).  Not for other f: there entry i may depend on ``x[j]`` (d/dx1 of
     the x0 entry of the gradient of ``sqrt(x0)**2 * x1`` must be nan as well)."""
     v = g.data if isinstance(g, Variable) else g
-    if core._is_dual(v) and not isinstance(g, Variable) and getattr(v, "coef", None) is None:
+    if core._is_dual(v) and not isinstance(g, Variable):
         # a value of an outer forward trace: nan in every part there (its tangents
         # cannot tell a direction that moves the computed zero from one that does not)
         p = np.asarray(_primal(v))
@@ -516,6 +554,12 @@ def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None,
                 dep = leaf
             else:
                 dep = y.sum() + seed.sum() if isinstance(seed, Variable) else y.sum()
+            for o in outer:
+                # the variables of outer traces that f closes over, each through exp
+                # (never 0, at any order): y itself may not move with them at the
+                # point (d/ds of d/dt sqrt(t**2)**2 s at t = 0: y = 0 whatever s is),
+                # and a zero partial would keep the outer pass's nan away
+                dep = dep + np.exp(o.sum())
             return Where(mask)(dep * np.array(np.nan, dtype=v.dtype), g)
     out = np.where(mask, np.array(np.nan, dtype=v.dtype), v)
     return out if type(g) is np.ndarray or out.ndim else out[()].astype(v.dtype)
@@ -646,8 +690,9 @@ def mirrored(gy: Any, gx: Any) -> Any:
     the outer one).  Directions where ``gy`` does not move keep their tangent."""
     if not (core._is_dual(gy) and core._is_dual(gx)) or gy.tag != gx.tag \
             or gy.nd != gx.nd or gx.nd > 1 or core._is_dual(gx.real) \
-            or core._is_dual(gy.real) or getattr(gx, "coef", None) is not None:
-        return gx
+            or core._is_dual(gy.real) or getattr(gx, "coef", None) is not None \
+            or getattr(gx, "_NPARTS", 0) != 2 or getattr(gy, "_NPARTS", 0) != 2:
+        return gx  # (a HyperDual of a second-order hyperdual helper outside: as it is)
     try:
         m = _mirror_mask(np.asarray(gy.real), np.asarray(gx.real))
         if not m.any():

@@ -438,6 +438,32 @@ def _nan_valued_poisoned(d: Any) -> Any:
     return _poisoned(d, mask)
 
 
+def _nan_valued_on_input(d: Variable, x: Variable, elementwise: bool) -> Variable:
+    """``d``, a first derivative at a Variable ``x`` of an outer graph (a helper nested
+    on an outer variable), nan along ``x``'s paths where its value is nan at a finite
+    ``x``: the outer derivative of an entry that does not exist is unknown too.  The
+    nan of the inner pass's audit can be a constant of the outer graph: d/dy of
+    ``reverse.jvp(lambda x: np.sqrt(x**2)**2, y, 1.0)[1]`` at 0 was 0 (truth 2; the
+    jvp's second pass differentiates the audit's nan with respect to its u, which
+    leaves a constant).  ``elementwise`` (derivative): entry i on ``x[i]`` alone."""
+    v = d.data
+    xv = x.data
+    if not (isinstance(v, (np.ndarray, np.floating)) and isinstance(xv, (np.ndarray, np.floating))
+            and v.dtype.kind == "f" and np.isfinite(xv).all()):
+        return d  # (Dual or lazy data, or an inf/nan input: as it is)
+    with np.errstate(invalid="ignore"):
+        mask = np.isnan(v)
+    if not mask.any():
+        return d
+    from .rules.selection import Where
+
+    with using_config("enable_backprop", True):
+        # (exp: a nan that depends on x at every order, as a double-backprop HVP of
+        # the result needs; x.sum() * nan has a constant derivative, whose own is 0)
+        dep = np.exp(x if elementwise and tuple(x.shape) == tuple(d.shape) else x.sum())
+        return Where(mask)(dep * np.array(np.nan, dtype=v.dtype), d)
+
+
 def _value_out(y: Variable, graph: bool = False) -> Any:
     if graph:
         return y  # the value depends on the outer trace too
@@ -503,6 +529,12 @@ def _public(which: int | None = None, typed: bool = True
             finally:
                 _retire(token)
             x: Any = args[0] if args else kwargs.get("x")
+            if not second and isinstance(x, Variable):
+                d = r if which is None else r[which]
+                if isinstance(d, Variable):
+                    d2 = _nan_valued_on_input(d, x, impl.__name__ == "derivative")
+                    if d2 is not d:
+                        r = d2 if which is None else r[:which] + (d2,) + r[which + 1:]
             if typed:
                 d = r if which is None else r[which]
                 tx, td = type(x), type(d)
@@ -946,6 +978,15 @@ def _hessian_once(f: Callable[[Any], Any], data: Any, scalar: bool, fname: str,
 _HESSIAN_BLOCK_ELEMENTS = 1 << 18
 
 
+def _own_dual_input(data: Any) -> Variable:
+    """The input Variable of one of reverse's own forward-over-reverse passes (Dual
+    data of a fresh tag): its guarded pass is not audited as a pass on an outer
+    trace's values would be (``reverse._audit.OWN_DUAL_INPUTS``)."""
+    xv = Variable(data)
+    _audit.OWN_DUAL_INPUTS[id(xv)] = xv
+    return xv
+
+
 def _hyperdual_stacks() -> Any:
     """hyperdual, if it imports and offers direction stacks (Dual._build, new_tag)."""
     if _HYPERDUAL:  # found once: it stays imported (~1.5 us of a Hessian at n = 10)
@@ -986,9 +1027,10 @@ def _hessian_forward_over_reverse(hd: Any, f: Callable[[Any], Any], data: Any, s
         # Dual whose dual part has a leading direction axis: direction i is e_i,
         # so the dual part of the gradient is the block of Hessian rows.
         if stacked:
-            xv = Variable(hd.Dual._build((data, eye[start:start + block]), tag, 1))
+            xv = _own_dual_input(hd.Dual._build((data, eye[start:start + block]), tag, 1))
         else:
-            xv = Variable(hd.Dual._build((data, eye[start] if n else np.zeros(shape)), tag, 0))
+            xv = _own_dual_input(
+                hd.Dual._build((data, eye[start] if n else np.zeros(shape)), tag, 0))
         y = _evaluate(f, xv, kt)
         _require_scalar(y, fname)
         k = min(block, n - start)
@@ -1055,7 +1097,7 @@ def _audited_hessian(hd: Any, f: Callable[[Any], Any], data: Any, eye: Any, H: A
         tag = hd.new_tag()
         token = number.audit_k(n)
         try:
-            xv = Variable(hd.Dual._build((data, np.concatenate([eye, probes])), tag, 1))
+            xv = _own_dual_input(hd.Dual._build((data, np.concatenate([eye, probes])), tag, 1))
             y = _evaluate(f, xv, kt)
             g, others = grad_wrt(y, xv, _scaled_seed(_ones(y), kt), False)
         finally:
@@ -1129,7 +1171,7 @@ def _audited_hvp(f: Callable[[Any], Any], hyperdual: Any, data: Any, vdata: Any,
         tag = hyperdual.new_tag()
         token = number.audit_k(1)
         try:
-            xv = Variable(hyperdual.Dual._build((data, np.stack([vdata, probe])), tag, 1))
+            xv = _own_dual_input(hyperdual.Dual._build((data, np.stack([vdata, probe])), tag, 1))
             y = _evaluate(f, xv)
             g, others = grad_wrt(y, xv, _scaled_seed(_ones(y), kt), False)
         finally:
@@ -1312,9 +1354,9 @@ def _hvp_forward_over_reverse(f: Callable[[Any], Any], data: Any, vdata: Any,
     # scalars out of x (a Python float's underflow is invisible to _second_order)
     stack = type(data) is np.ndarray and type(vdata) is np.ndarray and data.dtype == np.float64
     if stack:
-        xv = Variable(hyperdual.Dual._build((data, vdata[None]), tag, 1))
+        xv = _own_dual_input(hyperdual.Dual._build((data, vdata[None]), tag, 1))
     else:
-        xv = Variable(hyperdual.Dual(data, vdata, tag=tag))
+        xv = _own_dual_input(hyperdual.Dual(data, vdata, tag=tag))
     release = _should_release(data, 2)
     watch = _kept_marks(hyperdual)
     with sweeping(release):

@@ -156,7 +156,7 @@ class SparseHessian(_hs.SparseHessian):
         V = self._seeds(_h._seed_dtype(data))
         tag = hd.new_tag()
         try:
-            xv = Variable(hd.Dual._build((data, V), tag, 1))
+            xv = _h._own_dual_input(hd.Dual._build((data, V), tag, 1))
             y = _h._evaluate(self.f, xv)
             _h._require_scalar(y, "sparse_hessian")
             # (not releasing: a releasing pass runs with the zero-cotangent guard,
