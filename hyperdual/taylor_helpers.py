@@ -782,11 +782,11 @@ def derivative_tensor(f: Callable, x, order: int):
         if type(out) is np.ndarray and out.dtype.kind == "f":
             out = isolate_nonfinite(out, partial)
         if _tt.KEPT[0] != kept:
-            out = _audited_tensor(f, x0, n, d, dirs, out, kept_along)
+            out = _audited_tensor(f, x0, n, d, dirs, out, kept_along, partial)
     return _in_x_dtype(out, x0)
 
 
-def _audited_tensor(f, x0, n: int, d: int, dirs: dict, out, kept_along: set):
+def _audited_tensor(f, x0, n: int, d: int, dirs: dict, out, kept_along: set, partial):
     """``out`` of :func:`derivative_tensor` whose Taylor passes took a series as
     constant at a singular point (``hyperdual._taylor.KEPT`` moved), with nan in
     every entry that the interpolation takes from a direction whose coefficient was
@@ -794,11 +794,13 @@ def _audited_tensor(f, x0, n: int, d: int, dirs: dict, out, kept_along: set):
     (0, 1) was 0 (truth 2; the series ``16 t**4`` of order 2 looked constant), the
     gradient of ``cbrt(x0**3) x1`` there [0, 0] (truth [1, 0]).  The entries the
     interpolation made nan already (recomputed by nested jvp's) are left as they
-    are.  Where the probed pass cannot run (f leaves the stack, or closes over
-    numbers of an outer trace, which the stack does not carry) every entry taken
-    from a direction whose own pass took a series as constant (``kept_along``) is
-    nan, in every part on an outer trace's numbers.  The result only gains nan
-    entries."""
+    are.  Where the probed pass cannot run (f leaves the stack: ``np.inner``, or
+    closes over numbers of an outer trace, which the stack does not carry), the
+    entries taken from a direction whose own pass took a series as constant
+    (``kept_along``; every entry where the stacked pass kept one) are recomputed
+    by ``partial`` (nested jvp's, whose own audits apply; a constant zero weight's
+    series along the directions that do not move its variable is kept there too,
+    and is structural), or are nan in every part on an outer trace's numbers."""
     idx = list(_multi_indices(n, d))
     real = np.asarray(g.real_value(out))
     if real.dtype.kind != "f" or real.shape != (n,) * d:
@@ -810,12 +812,14 @@ def _audited_tensor(f, x0, n: int, d: int, dirs: dict, out, kept_along: set):
                                       lambda V: np.array([table[i] for i in idx]))
 
     c = _probed_pass(f, x0, np.array(idx, dtype=float), d)
+    redo = False
     with np.errstate(all="ignore"):
-        if any(i not in dirs for i in idx):
-            mask = np.ones(real.shape, dtype=bool)
-        elif c is None or np.shape(g.real_value(c))[2:] != ():
-            mask = np.isnan(interpolated([np.nan if i in kept_along else 0.0 for i in idx]))
-            if not kept_along:  # (the stacked pass kept it, and cannot tell which)
+        if c is None or np.shape(g.real_value(c))[2:] != () or any(i not in dirs for i in idx):
+            redo = True
+            if kept_along and all(i in dirs for i in idx):
+                mask = np.isnan(interpolated([np.nan if i in kept_along else 0.0
+                                              for i in idx]))
+            else:  # (the stacked pass kept one, and cannot tell which)
                 mask = np.ones(real.shape, dtype=bool)
         else:
             mask = np.isnan(interpolated(c[:, d])) & ~np.isnan(
@@ -823,7 +827,22 @@ def _audited_tensor(f, x0, n: int, d: int, dirs: dict, out, kept_along: set):
     mask &= ~np.isnan(real)
     if not mask.any():
         return out
-    return _poisoned(out, mask) if isinstance(out, _Number) else np.where(mask, np.nan, out)
+    if isinstance(out, _Number):
+        return _poisoned(out, mask)
+    if not redo:
+        return np.where(mask, np.nan, out)
+    out = out.copy()
+    done: dict = {}
+    for pos in zip(*np.nonzero(mask)):
+        key = tuple(sorted(int(p) for p in pos))
+        if key not in done:
+            try:
+                with np.errstate(all="ignore"):
+                    done[key] = float(_tidy(g.real_value(partial(key))))
+            except (TypeError, ValueError, NotImplementedError):
+                done[key] = math.nan
+        out[pos] = done[key]
+    return out
 
 
 def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,

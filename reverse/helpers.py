@@ -438,6 +438,16 @@ def _nan_valued_poisoned(d: Any) -> Any:
     return _poisoned(d, mask)
 
 
+def _finite_value(v: Any) -> bool:
+    """Whether the value a helper returned (jvp, vjp, value_and_gradient) is finite:
+    where f itself is nan its derivatives keep their structural zeros."""
+    v = v.data if isinstance(v, Variable) else v
+    try:
+        return bool(np.all(np.isfinite(np.asarray(v))))
+    except TypeError:
+        return False  # (Dual or lazy data: as it is)
+
+
 def _nan_valued_on_input(d: Variable, x: Variable, elementwise: bool) -> Variable:
     """``d``, a first derivative at a Variable ``x`` of an outer graph (a helper nested
     on an outer variable), nan along ``x``'s paths where its value is nan at a finite
@@ -524,12 +534,16 @@ def _public(which: int | None = None, typed: bool = True
         @functools.wraps(impl)
         def helper(f: Any, *args: Any, **kwargs: Any) -> Any:
             token = _CALL_INPUTS.set([])
+            guarded = KEPT[0], _audit.DIRTY[0]
             try:
                 r = impl(f, *args, **kwargs)
             finally:
                 _retire(token)
             x: Any = args[0] if args else kwargs.get("x")
-            if not second and isinstance(x, Variable):
+            # (a nested helper on an outer Variable whose pass kept a zero next to an inf
+            # or nan partial: a nan of f itself keeps its structural zeros)
+            if not second and isinstance(x, Variable) and (KEPT[0], _audit.DIRTY[0]) != guarded \
+                    and (which is None or _finite_value(r[0])):
                 d = r if which is None else r[which]
                 if isinstance(d, Variable):
                     d2 = _nan_valued_on_input(d, x, impl.__name__ == "derivative")

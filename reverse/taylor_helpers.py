@@ -25,6 +25,7 @@ from _exactdiff import fprange as _fp
 from hyperdual.taylor_helpers import _in_x_dtype
 
 from . import _audit
+from . import core as _core
 from . import functions as F
 from .core import Variable, grad_wrt, reaches_other_leaves, using_config
 from .helpers import (
@@ -84,6 +85,7 @@ def _chain(y: Variable, xv: Variable, K: int, seeds: tuple = ()) -> list:
     :func:`_in_range`; entry j is then 2**(k_1 + ... + k_j) times the truth)."""
     outs = [y]
     cur = y
+    dirty = _audit.DIRTY[0], _core.KEPT[0]
     for j in range(K):
         g = None
         if cur.creator is not None or cur is xv:
@@ -99,14 +101,17 @@ def _chain(y: Variable, xv: Variable, K: int, seeds: tuple = ()) -> list:
                 _audit.ELEMENTWISE.reset(token)
         if g is None:  # structurally zero from here on
             g = _zeros(xv)
-        if j:
-            g = _nan_onwards(cur, g, xv)
+        if j and (_audit.DIRTY[0], _core.KEPT[0]) != dirty:
+            # (only after the guard kept a zero next to an inf or nan partial: a nan
+            # of f itself keeps the structural zeros of the orders after it,
+            # sqrt(x0 - 1) x1 along x1)
+            g = _nan_onwards(cur, g, xv, y)
         outs.append(g)
         cur = g
     return outs
 
 
-def _nan_onwards(cur: Variable, g: Any, xv: Variable) -> Any:
+def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable) -> Any:
     """The derivative ``g`` of the order ``cur`` (>= 1), nan wherever ``cur`` is.
 
     A derivative that is nan (an audit's computed zero, ``0 * inf``) leaves the
@@ -130,6 +135,11 @@ def _nan_onwards(cur: Variable, g: Any, xv: Variable) -> Any:
         # (on an outer trace a nan order is redone too: its nan may not move with
         # the outer variables)
         mask = np.isnan(c) if outer else np.isnan(c) & ~np.isnan(v)
+        # (where f itself is not finite, its nan is f's own: the orders after it keep
+        # their structural zeros, sqrt(x0 - 1) x1 along x1)
+        value = _primal(y.data)
+        if np.shape(value) == np.shape(c):
+            mask &= np.isfinite(value)
     if not mask.any():
         return g
     from .rules.selection import Where
