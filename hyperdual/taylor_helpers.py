@@ -802,8 +802,8 @@ def _audited_tensor(f, x0, n: int, d: int, dirs: dict, out, kept_along: set, par
     series along the directions that do not move its variable is kept there too,
     and is structural), or are nan in every part on an outer trace's numbers."""
     idx = list(_multi_indices(n, d))
-    real = np.asarray(g.real_value(out))
-    if real.dtype.kind != "f" or real.shape != (n,) * d:
+    real = g.real_value(out)
+    if type(real) is not np.ndarray or real.dtype.kind != "f" or real.shape != (n,) * d:
         return out  # (another array library's tensor: left as it came)
 
     def interpolated(coef):

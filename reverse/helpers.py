@@ -442,10 +442,9 @@ def _finite_value(v: Any) -> bool:
     """Whether the value a helper returned (jvp, vjp, value_and_gradient) is finite:
     where f itself is nan its derivatives keep their structural zeros."""
     v = v.data if isinstance(v, Variable) else v
-    try:
-        return bool(np.all(np.isfinite(np.asarray(v))))
-    except TypeError:
-        return False  # (Dual or lazy data: as it is)
+    if not isinstance(v, (np.ndarray, np.floating, float)):
+        return False  # (Dual or lazy data, which a test would compute: as it is)
+    return bool(np.all(np.isfinite(v)))
 
 
 def _nan_valued_on_input(d: Variable, x: Variable, elementwise: bool) -> Variable:
