@@ -382,34 +382,15 @@ def audit(y: Variable, seed: Any, target: Variable | None,
     # an elementwise helper's own pass, reaching no other leaf: each nan on its entry
     local = target is not None and ELEMENTWISE.get() is target and not any(
         _other_leaf(x, target) for f in nodes for x in f._inputs)
-    outer = _outer_inputs(nodes, target) if any(
-        isinstance(g, Variable) for _, g in results) else ()
     merged = []
     for x, g in results:
         a = leaf_grads.get(id(x))
         if a is not None:
             if type(a) is PendingScatter:
                 a = a.materialize()
-            g = _poisoned(g, np.asarray(_real(a)), y, seed, lanes, x if local else None,
-                          outer)
+            g = _poisoned(g, np.asarray(_real(a)), y, seed, lanes, x if local else None)
         merged.append((x, g))
     return merged
-
-
-def _outer_inputs(nodes: list, target: Variable | None) -> tuple:
-    """The Variables the pass's functions take from outside the pass (an outer
-    trace's variables or nodes that a nested f closes over, ``x[0]`` in ``d/dy
-    sqrt(y)**2 * x[0]``), the target aside."""
-    inside = {id(f) for f in nodes}
-    found: dict[int, Variable] = {}
-    for f in nodes:
-        for x in f._inputs:
-            if type(x) is _LeafAlias:
-                x = x.target()
-            if isinstance(x, Variable) and x is not target and (
-                    x.creator is None or id(x.creator) not in inside):
-                found[id(x)] = x
-    return tuple(found.values())
 
 
 def _outer_lanes(nodes: list, seed: Any) -> tuple | None:
@@ -517,7 +498,7 @@ ELEMENTWISE: contextvars.ContextVar[Any] = contextvars.ContextVar(
 
 
 def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None,
-              lanes: tuple | None = None, leaf: Any = None, outer: tuple = ()) -> Any:
+              lanes: tuple | None = None, leaf: Any = None) -> Any:
     """``g`` with nan where the audit's gradient is nan and ``g`` is not (on a graph:
     a nan that depends on ``y``, so that differentiating ``g`` again, as a nested
     or second-order helper does, gives nan there too, never the 0 of the guard's
@@ -554,12 +535,6 @@ def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None,
                 dep = leaf
             else:
                 dep = y.sum() + seed.sum() if isinstance(seed, Variable) else y.sum()
-            for o in outer:
-                # the variables of outer traces that f closes over, each through exp
-                # (never 0, at any order): y itself may not move with them at the
-                # point (d/ds of d/dt sqrt(t**2)**2 s at t = 0: y = 0 whatever s is),
-                # and a zero partial would keep the outer pass's nan away
-                dep = dep + np.exp(o.sum())
             return Where(mask)(dep * np.array(np.nan, dtype=v.dtype), g)
     out = np.where(mask, np.array(np.nan, dtype=v.dtype), v)
     return out if type(g) is np.ndarray or out.ndim else out[()].astype(v.dtype)
