@@ -689,13 +689,23 @@ def isolate_nonfinite(out, partial):
     bad = np.isnan(out)
     if not bad.any():
         return out
+    return _recomputed_at(out, bad, partial)
+
+
+def _recomputed_at(out, mask, partial, failed: tuple = ()):
+    """A copy of the float tensor ``out`` whose entries at ``mask`` are recomputed by
+    ``partial(axes)`` (one call per set of sorted axes; ``failed``: the exception
+    types that give nan there instead of propagating)."""
     out = out.copy()
-    done = {}
-    for pos in zip(*np.nonzero(bad)):
+    done: dict = {}
+    for pos in zip(*np.nonzero(mask)):
         key = tuple(sorted(int(p) for p in pos))
         if key not in done:
-            with np.errstate(all="ignore"):
-                done[key] = float(_tidy(g.real_value(partial(key))))
+            try:
+                with np.errstate(all="ignore"):
+                    done[key] = float(_tidy(g.real_value(partial(key))))
+            except failed:
+                done[key] = math.nan
         out[pos] = done[key]
     return out
 
@@ -831,18 +841,7 @@ def _audited_tensor(f, x0, n: int, d: int, dirs: dict, out, kept_along: set, par
         return _poisoned(out, mask)
     if not redo:
         return np.where(mask, np.nan, out)
-    out = out.copy()
-    done: dict = {}
-    for pos in zip(*np.nonzero(mask)):
-        key = tuple(sorted(int(p) for p in pos))
-        if key not in done:
-            try:
-                with np.errstate(all="ignore"):
-                    done[key] = float(_tidy(g.real_value(partial(key))))
-            except (TypeError, ValueError, NotImplementedError):
-                done[key] = math.nan
-        out[pos] = done[key]
-    return out
+    return _recomputed_at(out, mask, partial, (TypeError, ValueError, NotImplementedError))
 
 
 def tensor_from_directions(coefficient: Callable, n: int, d: int, many=None,

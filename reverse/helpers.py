@@ -532,16 +532,17 @@ def _public(which: int | None = None, typed: bool = True
 
         @functools.wraps(impl)
         def helper(f: Any, *args: Any, **kwargs: Any) -> Any:
+            x: Any = args[0] if args else kwargs.get("x")
+            # (a nested helper on an outer Variable: its nan values, see below)
+            guarded = (KEPT[0], _audit.DIRTY[0]) if isinstance(x, Variable) else None
             token = _CALL_INPUTS.set([])
-            guarded = KEPT[0], _audit.DIRTY[0]
             try:
                 r = impl(f, *args, **kwargs)
             finally:
                 _retire(token)
-            x: Any = args[0] if args else kwargs.get("x")
-            # (a nested helper on an outer Variable whose pass kept a zero next to an inf
-            # or nan partial: a nan of f itself keeps its structural zeros)
-            if not second and isinstance(x, Variable) and (KEPT[0], _audit.DIRTY[0]) != guarded \
+            # (where its pass kept a zero next to an inf or nan partial: a nan of f
+            # itself keeps its structural zeros)
+            if guarded is not None and not second and (KEPT[0], _audit.DIRTY[0]) != guarded \
                     and (which is None or _finite_value(r[0])):
                 d = r if which is None else r[which]
                 if isinstance(d, Variable):

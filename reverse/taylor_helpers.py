@@ -123,8 +123,7 @@ def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable) -> Any:
     nan`` (d/ds of the second derivative of ``sqrt(t**2)**2 s`` at 0 was 0, truth 2:
     the nan order's own derivative with respect to s was a zero weight's 0).  On
     Dual data of an outer forward trace: nan in every part."""
-    from ._audit import _nodes, _primal
-
+    _primal = _audit._primal
     c = _primal(cur.data)
     v = _primal(g.data if isinstance(g, Variable) else g)
     if not (isinstance(c, (np.ndarray, np.floating)) and isinstance(v, (np.ndarray, np.floating))
@@ -148,7 +147,7 @@ def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable) -> Any:
         dep = cur
         if outer:
             seen: set[int] = set()
-            for f in _nodes(cur, None) or ():
+            for f in _audit._nodes(cur, None) or ():
                 for x in f._inputs:
                     if isinstance(x, Variable) and x.creator is None and x is not xv \
                             and id(x) not in seen:
