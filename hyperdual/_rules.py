@@ -1675,21 +1675,31 @@ def _cached(cache, key, fn):
     return v
 
 
+def _quotient(a, b):
+    """a / b, IEEE for Python floats too (inf or nan at b = 0, as numpy's: the audit's
+    replay of a long double pass divides Python float parts)."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.float64(a) / np.float64(b))
+
+
 def _div_scaled(x, y, key, t1, t2=None, cache=None):
     cache = {} if cache is None else cache
 
     def over(t):
-        return _cached(cache, id(t), lambda: t / y)
+        return _cached(cache, id(t), lambda: _quotient(t, y))
     if key == (1, 0):
         return over(t1)
     if key == (0, 1):
-        return -(_cached(cache, "q", lambda: x / y) * over(t1))
+        return -(_cached(cache, "q", lambda: _quotient(x, y)) * over(t1))
     if key == (1, 1):
         return -(over(t1) * over(t2))
     if key == (0, 2):
         # (x/y)(t1/y) first: (t1/y)(t2/y) underflows at y = 1e200 where 2x/y**3 does
         # not, and is inf * 0 = nan at x = 0
-        return 2.0 * ((_cached(cache, "q", lambda: x / y) * over(t1)) * over(t2))
+        return 2.0 * ((_cached(cache, "q", lambda: _quotient(x, y)) * over(t1)) * over(t2))
     return None
 
 

@@ -564,9 +564,13 @@ def power_at_zero(x, a: float, odd: bool):
     out = [0.0] * (K + 1)
     if p is None:
         return out
+    # an audit's probe (its first moving coefficient nan) is nan below p·a too: the
+    # zeros there are the truncation of a series that moves (x**1.5 of t to order 1
+    # is [0, 0], and (x**1.5)**(2/3) = t would take it as a constant, 0, truth 1)
+    below = math.nan if x[p] != x[p] else 0.0
     for k in range(1, K + 1):
         if k < p * a:
-            out[k] = 0.0
+            out[k] = below
         elif p == 1 and k > a:
             if odd and k % 2 == 0:
                 out[k] = math.nan

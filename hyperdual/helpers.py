@@ -232,18 +232,25 @@ def _audited(impl, name, f, args, kwargs, out, ranged=False):
         _AUDITING.reset(token)
     which = _AUDITED[name]
     got, new = (out, again) if which is None else (out[which], again[which])
+    plain = type(got) is float or type(got) is np.float64 or type(got) is np.ndarray
     with np.errstate(invalid="ignore"):
-        mask = np.asarray(np.isnan(new) & ~np.isnan(got), dtype=bool)
+        # (a value of an outer pass that is nan already is redone too: its outer
+        # tangents can be finite, Dual(nan, inf) from 0 * inf in the arithmetic of
+        # nested numbers, which the outer helper reads as the derivative)
+        mask = np.asarray(np.isnan(new) if isinstance(got, _Number)
+                          else np.isnan(new) & ~np.isnan(got), dtype=bool)
     if not np.any(mask):
         return out
-    if type(got) is float or type(got) is np.float64 or type(got) is np.ndarray:
+    if plain:
         merged = np.where(mask, np.nan, got)
         if type(got) is not np.ndarray:
             merged = type(got)(merged[()])
+    elif isinstance(got, _Number):
+        # a value of an outer pass (nesting): every part nan, so that its
+        # derivative there is nan as well (got * nan keeps a zero tangent 0)
+        merged = _poisoned(got, mask)
     else:
-        # a value of an outer pass (nesting): times nan, so that its derivative
-        # there is nan as well
-        merged = got * np.where(mask, np.nan, 1.0)
+        merged = got * np.where(mask, np.nan, 1.0)  # (another engine's value)
     return merged if which is None else (out[0], merged)
 
 

@@ -210,6 +210,27 @@ def _nodes(y: Variable, target: Variable | None) -> list | None:
     return nodes
 
 
+def outer_dependence(y: Variable, skip: Variable | None) -> Any:
+    """``sum(exp(leaf.sum()))`` over the leaves of ``y``'s graph other than ``skip``
+    (None if there are none): a value that depends on each of them at every order,
+    never through a zero weight.  ``dep * nan`` makes an entry nan for every outer
+    derivative, where ``y * nan`` can still give a nan-valued node a zero weight's 0
+    (its own derivative by an outer variable, taken through a product with a
+    computed zero)."""
+    dep = None
+    seen: set[int] = set()
+    for f in _nodes(y, None) or ():
+        for x in f._inputs:
+            if not isinstance(x, Variable) or x.creator is not None or id(x) in seen:
+                continue
+            seen.add(id(x))
+            # (a leaf appears in graphs as its alias, which credits it the gradient)
+            if x is not skip:
+                e = np.exp(x.sum())
+                dep = e if dep is None else dep + e
+    return dep
+
+
 def audit(y: Variable, seed: Any, target: Variable | None,
           results: list[tuple[Variable, Any]],
           released: bool = False, redo: Any = None) -> list[tuple[Variable, Any]]:
@@ -513,15 +534,25 @@ def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None,
     if core._is_dual(v) and not isinstance(g, Variable):
         # a value of an outer forward trace: nan in every part there (its tangents
         # cannot tell a direction that moves the computed zero from one that does not)
+        # (where its value is nan already, too: its tangents can still be finite,
+        # Dual(nan, 0), which an outer helper reads as a derivative)
         p = np.asarray(_primal(v))
         with np.errstate(invalid="ignore"):
-            mask = np.broadcast_to(np.isnan(audited), p.shape) & ~np.isnan(p)
+            mask = np.broadcast_to(np.isnan(audited), p.shape)
         return _nan_at(v, mask, lanes) if mask.any() else g
+    outer = isinstance(g, Variable) and core._is_dual(v)
+    if outer:
+        # a graph on an outer forward trace's Dual data (f closes over its numbers, as
+        # in d/ds of d/da of d/dt sqrt(t**2)**2 s under hyperdual): nan there too
+        # (returned as it was, the nested value was Dual(0, 0), truth 2 + 2 ds)
+        v = _primal(v)
     if not _plain(v):
         return g
     v = np.asarray(v)
     with np.errstate(invalid="ignore"):
-        mask = np.broadcast_to(np.isnan(audited), v.shape) & ~np.isnan(v)
+        mask = np.broadcast_to(np.isnan(audited), v.shape)
+        if not outer:
+            mask = mask & ~np.isnan(v)
     if not mask.any():
         return g
     if isinstance(g, Variable):
@@ -535,7 +566,10 @@ def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None,
                 dep = leaf
             else:
                 dep = y.sum() + seed.sum() if isinstance(seed, Variable) else y.sum()
-            return Where(mask)(dep * np.array(np.nan, dtype=v.dtype), g)
+            out = Where(mask)(dep * np.array(np.nan, dtype=v.dtype), g)
+        if outer and core._is_dual(out.data):
+            out.data = _nan_at(out.data, mask, lanes)  # (every part: not a kept 0 * nan)
+        return out
     out = np.where(mask, np.array(np.nan, dtype=v.dtype), v)
     return out if type(g) is np.ndarray or out.ndim else out[()].astype(v.dtype)
 

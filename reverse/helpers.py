@@ -442,12 +442,14 @@ def _finite_value(v: Any) -> bool:
     """Whether the value a helper returned (jvp, vjp, value_and_gradient) is finite:
     where f itself is nan its derivatives keep their structural zeros."""
     v = v.data if isinstance(v, Variable) else v
+    while _is_dual(v):
+        v = v.real  # (an outer forward trace's number: its value)
     if not isinstance(v, (np.ndarray, np.floating, float)):
-        return False  # (Dual or lazy data, which a test would compute: as it is)
+        return False  # (lazy data, which a test would compute: as it is)
     return bool(np.all(np.isfinite(v)))
 
 
-def _nan_valued_on_input(d: Variable, x: Variable, elementwise: bool) -> Variable:
+def _nan_valued_on_input(d: Variable, x: Any, elementwise: bool) -> Variable:
     """``d``, a first derivative at a Variable ``x`` of an outer graph (a helper nested
     on an outer variable), nan along ``x``'s paths where its value is nan at a finite
     ``x``: the outer derivative of an entry that does not exist is unknown too.  The
@@ -456,9 +458,14 @@ def _nan_valued_on_input(d: Variable, x: Variable, elementwise: bool) -> Variabl
     jvp's second pass differentiates the audit's nan with respect to its u, which
     leaves a constant).  ``elementwise`` (derivative): entry i on ``x[i]`` alone."""
     v = d.data
-    xv = x.data
+    xv = x.data if isinstance(x, Variable) else x
+    if isinstance(xv, (list, tuple, float, int)):
+        try:
+            xv = np.asarray(xv, dtype=float)
+        except (TypeError, ValueError):
+            return d  # (a list of another engine's numbers: as it is)
     if not (isinstance(v, (np.ndarray, np.floating)) and isinstance(xv, (np.ndarray, np.floating))
-            and v.dtype.kind == "f" and np.isfinite(xv).all()):
+            and v.dtype.kind == "f" and xv.dtype.kind in "fiu" and np.isfinite(xv).all()):
         return d  # (Dual or lazy data, or an inf/nan input: as it is)
     with np.errstate(invalid="ignore"):
         mask = np.isnan(v)
@@ -467,9 +474,17 @@ def _nan_valued_on_input(d: Variable, x: Variable, elementwise: bool) -> Variabl
     from .rules.selection import Where
 
     with using_config("enable_backprop", True):
-        # (exp: a nan that depends on x at every order, as a double-backprop HVP of
-        # the result needs; x.sum() * nan has a constant derivative, whose own is 0)
-        dep = np.exp(x if elementwise and tuple(x.shape) == tuple(d.shape) else x.sum())
+        if isinstance(x, Variable):
+            # (exp: a nan that depends on x at every order, as a double-backprop HVP
+            # of the result needs; x.sum() * nan has a constant derivative, whose own
+            # is 0)
+            dep = np.exp(x if elementwise and tuple(x.shape) == tuple(d.shape) else x.sum())
+        else:
+            # x is a plain point and f closes over an outer trace's variables: the
+            # d/ds of d/da of d/dt ``sqrt(t**2)**2 * s`` at a = 0 was 0, truth 2
+            dep = _audit.outer_dependence(d, None)
+            if dep is None:
+                return d
         return Where(mask)(dep * np.array(np.nan, dtype=v.dtype), d)
 
 
@@ -534,7 +549,7 @@ def _public(which: int | None = None, typed: bool = True
         def helper(f: Any, *args: Any, **kwargs: Any) -> Any:
             x: Any = args[0] if args else kwargs.get("x")
             # (a nested helper on an outer Variable: its nan values, see below)
-            guarded = (KEPT[0], _audit.DIRTY[0]) if isinstance(x, Variable) else None
+            guarded = (KEPT[0], _audit.DIRTY[0])
             token = _CALL_INPUTS.set([])
             try:
                 r = impl(f, *args, **kwargs)
@@ -542,13 +557,21 @@ def _public(which: int | None = None, typed: bool = True
                 _retire(token)
             # (where its pass kept a zero next to an inf or nan partial: a nan of f
             # itself keeps its structural zeros)
-            if guarded is not None and not second and (KEPT[0], _audit.DIRTY[0]) != guarded \
+            if not second and (KEPT[0], _audit.DIRTY[0]) != guarded \
                     and (which is None or _finite_value(r[0])):
                 d = r if which is None else r[which]
-                if isinstance(d, Variable):
+                if isinstance(d, Variable) and not _is_dual(d.data):
+                    # (on an outer graph: x's or f's closure's)
                     d2 = _nan_valued_on_input(d, x, impl.__name__ == "derivative")
-                    if d2 is not d:
-                        r = d2 if which is None else r[:which] + (d2,) + r[which + 1:]
+                elif _is_dual(d) and not _is_dual(x):
+                    # on an outer forward trace's numbers that f closes over: its nan
+                    # in every part (d/ds of d/da of d/dt sqrt(t**2)**2 s under
+                    # hyperdual was 0, truth 2: the nan value kept a zero tangent)
+                    d2 = _nan_valued_poisoned(d)
+                else:
+                    d2 = d
+                if d2 is not d:
+                    r = d2 if which is None else r[:which] + (d2,) + r[which + 1:]
             if typed:
                 d = r if which is None else r[which]
                 tx, td = type(x), type(d)
@@ -1190,22 +1213,29 @@ def _audited_hvp(f: Callable[[Any], Any], hyperdual: Any, data: Any, vdata: Any,
             g, others = grad_wrt(y, xv, _scaled_seed(_ones(y), kt), False)
         finally:
             number.AUDIT_K.reset(token)
+        # (an outer forward trace's numbers that f closes over: their values decide)
+        primal = _audit._primal
         found = np.zeros(np.shape(data), dtype=bool)
         if not others and _is_dual(g) and getattr(g, "tag", None) == tag:
-            found |= np.isnan(np.broadcast_to(g.dual, (2,) + np.shape(data))[0])
+            found |= np.isnan(np.broadcast_to(primal(g.dual), (2,) + np.shape(data))[0])
         with sweeping(False):
             xv2, gx, graph = _gradient_graph(f, data, "hvp", kt=kt)
         if gx is not None and not graph:
             other = _grad(gx, xv2, vdata, False)[0]
             if other is not None:
                 other = other.data if isinstance(other, Variable) else other
-                found |= np.isnan(np.broadcast_to(np.asarray(other), found.shape))
+                found |= np.isnan(np.broadcast_to(np.asarray(primal(other)), found.shape))
     except Exception:
         return hv  # (f fails on the probed or recorded pass: the first result stays)
-    a = np.asarray(hv)
+    a = np.asarray(_audit._primal(hv))
     mask = found & ~np.isnan(a)
     if not mask.any():
         return hv
+    if _is_dual(hv):
+        # every part nan there: d/ds of the HVP of sqrt(t**2)**2 s at 0 under
+        # hyperdual was 0, truth 2 (the probe's nan sat in the outer Dual's real part)
+        from hyperdual.helpers import _poisoned
+        return _poisoned(hv, mask)
     out = np.where(mask, np.array(np.nan, dtype=a.dtype), a)
     return out if type(hv) is np.ndarray else type(hv)(out[()])
 

@@ -126,14 +126,17 @@ def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable) -> Any:
     _primal = _audit._primal
     c = _primal(cur.data)
     v = _primal(g.data if isinstance(g, Variable) else g)
+    c, v = (np.float64(a) if type(a) is float else a for a in (c, v))  # (a Dual's part)
     if not (isinstance(c, (np.ndarray, np.floating)) and isinstance(v, (np.ndarray, np.floating))
             and c.dtype.kind == "f" and v.dtype.kind == "f" and np.shape(c) == np.shape(v)):
         return g  # (another array library, a Taylor number: as it is)
     outer = isinstance(g, Variable) and reaches_other_leaves(cur, xv)
+    gd = g.data if isinstance(g, Variable) else g
     with np.errstate(invalid="ignore"):
         # (on an outer trace a nan order is redone too: its nan may not move with
-        # the outer variables)
-        mask = np.isnan(c) if outer else np.isnan(c) & ~np.isnan(v)
+        # the outer variables, and on an outer forward trace's Dual data its value's
+        # nan can carry a zero tangent)
+        mask = np.isnan(c) if outer or _core._is_dual(gd) else np.isnan(c) & ~np.isnan(v)
         # (where f itself is not finite, its nan is f's own: the orders after it keep
         # their structural zeros, sqrt(x0 - 1) x1 along x1)
         value = _primal(y.data)
@@ -146,14 +149,15 @@ def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable) -> Any:
     with using_config("enable_backprop", True):
         dep = cur
         if outer:
-            seen: set[int] = set()
-            for f in _audit._nodes(cur, None) or ():
-                for x in f._inputs:
-                    if isinstance(x, Variable) and x.creator is None and x is not xv \
-                            and id(x) not in seen:
-                        seen.add(id(x))
-                        dep = dep + np.exp(x.sum())  # (never 0, at any order)
-        return Where(mask)(dep * np.array(np.nan, dtype=c.dtype), g)
+            leaves = _audit.outer_dependence(cur, xv)
+            if leaves is not None:
+                dep = dep + leaves
+        out = Where(mask)(dep * np.array(np.nan, dtype=c.dtype), g)
+    if _core._is_dual(out.data):
+        # every part nan (nan times a zero tangent is a kept 0: d/ds of the second
+        # derivative of sqrt(t**2)**2 s at 0 under hyperdual was 0, truth 2)
+        out.data = _audit._nan_at(out.data, mask)
+    return out
 
 
 def _nested_chain(y: Variable, xv: Variable, K: int, data: Any, graph: bool) -> list:
