@@ -232,25 +232,25 @@ def _audited(impl, name, f, args, kwargs, out, ranged=False):
         _AUDITING.reset(token)
     which = _AUDITED[name]
     got, new = (out, again) if which is None else (out[which], again[which])
-    plain = type(got) is float or type(got) is np.float64 or type(got) is np.ndarray
     with np.errstate(invalid="ignore"):
-        # (a value of an outer pass that is nan already is redone too: its outer
-        # tangents can be finite, Dual(nan, inf) from 0 * inf in the arithmetic of
-        # nested numbers, which the outer helper reads as the derivative)
-        mask = np.asarray(np.isnan(new) if isinstance(got, _Number)
-                          else np.isnan(new) & ~np.isnan(got), dtype=bool)
+        mask = np.asarray(np.isnan(new) & ~np.isnan(got), dtype=bool)
+        if isinstance(got, _Number):
+            # a value of an outer pass that is nan already: nan in the directions
+            # that reach it too (d/ds of d/da of d/dt sqrt(t)**2 s was inf, truth 0)
+            both = np.asarray(np.isnan(new) & np.isnan(got), dtype=bool)
+            if np.any(both):
+                got = _poisoned_moving(got, both)
+                out = got if which is None else (out[0], got)
     if not np.any(mask):
         return out
-    if plain:
+    if type(got) is float or type(got) is np.float64 or type(got) is np.ndarray:
         merged = np.where(mask, np.nan, got)
         if type(got) is not np.ndarray:
             merged = type(got)(merged[()])
-    elif isinstance(got, _Number):
-        # a value of an outer pass (nesting): every part nan, so that its
-        # derivative there is nan as well (got * nan keeps a zero tangent 0)
-        merged = _poisoned(got, mask)
     else:
-        merged = got * np.where(mask, np.nan, 1.0)  # (another engine's value)
+        # a value of an outer pass (nesting): times nan, so that its derivative
+        # there is nan as well
+        merged = got * np.where(mask, np.nan, 1.0)
     return merged if which is None else (out[0], merged)
 
 
@@ -269,6 +269,31 @@ def _poisoned(v, mask):
     if isinstance(v, _Number):
         return _number._map_parts(v, lambda p, nd: _poisoned(p, mask))
     return np.where(mask, np.nan, v)
+
+
+def _poisoned_moving(v, mask):
+    """``v`` (a number of an outer pass) nan where ``mask`` in its value and in every
+    direction whose part there is not 0: a direction with a 0 part does not reach
+    the entry (the gradient of ``derivative(lambda y: cbrt(y**3) * x[0], 0.0) +
+    x[1]**2`` keeps x1's 4), one with a finite or infinite part does and its
+    derivative of a nan value is not known (Dual(nan, inf) from ``0 * inf`` in the
+    arithmetic of nested numbers)."""
+    def rec(p, value):
+        if isinstance(p, _Number):
+            if not p._NPARTS:
+                return p  # (a Taylor number: as it is)
+            parts = p._parts()
+            new = (rec(parts[0], value),) + tuple(rec(q, False) for q in parts[1:])
+            return type(p)._build(new, p.tag, p.nd)
+        a = np.asarray(p)
+        if a.dtype.kind != "f":
+            return p
+        with np.errstate(invalid="ignore"):
+            m = mask if value else mask & (a != 0)
+        out = np.where(m, np.array(np.nan, dtype=a.dtype), a)
+        return out if isinstance(p, np.ndarray) or out.ndim else type(p)(out[()])
+
+    return rec(v, True)
 
 
 def _nan_in_parts(v):

@@ -210,25 +210,51 @@ def _nodes(y: Variable, target: Variable | None) -> list | None:
     return nodes
 
 
-def outer_dependence(y: Variable, skip: Variable | None) -> Any:
-    """``sum(exp(leaf.sum()))`` over the leaves of ``y``'s graph other than ``skip``
-    (None if there are none): a value that depends on each of them at every order,
-    never through a zero weight.  ``dep * nan`` makes an entry nan for every outer
-    derivative, where ``y * nan`` can still give a nan-valued node a zero weight's 0
-    (its own derivative by an outer variable, taken through a product with a
-    computed zero)."""
-    dep = None
-    seen: set[int] = set()
-    for f in _nodes(y, None) or ():
-        for x in f._inputs:
-            if not isinstance(x, Variable) or x.creator is not None or id(x) in seen:
+def outer_leaves(y: Variable, skip: Variable | None) -> Any:
+    """The sum of the leaf entries that ``y``'s graph reaches, over its leaves other
+    than ``skip`` (None if there are none).  ``exp`` of it (plus the helper's own
+    input) depends on each of them at every order and in every mixed derivative,
+    never through a zero weight: ``exp(...) * nan`` makes an entry nan for every
+    outer derivative, where ``y * nan`` can still give a nan-valued node a zero
+    weight's 0 (its own derivative by an outer variable, taken through a product
+    with a computed zero), and a sum of separate terms loses the outer variables in
+    a derivative by the input (the tangent of a jvp).  An entry is reached where a
+    nan seeded at ``y`` arrives (only structural zeros stop it: ``x[1]`` of a leaf
+    ``x`` that f indexes at 0 is not, and keeps its derivatives)."""
+    if y.creator is None:
+        return None
+    seed = np.full(np.shape(_primal(y.data)), np.nan)
+    with np.errstate(all="ignore"), core.no_grad():
+        try:
+            results = core._walk_backward(y, seed, False, False)
+        except Exception:  # noqa: BLE001 - cannot tell which entries: every one
+            results = None
+    total = None
+    pairs: list = []
+    if results is None:
+        seen: set[int] = set()
+        for f in _nodes(y, None) or ():
+            for x in f._inputs:
+                if isinstance(x, Variable) and x.creator is None and id(x) not in seen:
+                    seen.add(id(x))
+                    pairs.append((x, None))
+    else:
+        pairs = list(results)
+    for x, g in pairs:
+        if x is skip or (type(x) is _LeafAlias and x.target() is skip):
+            continue
+        if g is None:
+            t = x.sum()
+        else:
+            if type(g) is PendingScatter:
+                g = g.materialize()
+            with np.errstate(invalid="ignore"):
+                hit = np.broadcast_to(np.isnan(np.asarray(_primal(g))), np.shape(x.data))
+            if not hit.any():
                 continue
-            seen.add(id(x))
-            # (a leaf appears in graphs as its alias, which credits it the gradient)
-            if x is not skip:
-                e = np.exp(x.sum())
-                dep = e if dep is None else dep + e
-    return dep
+            t = x.sum() if hit.all() else x[np.nonzero(hit)].sum()
+        total = t if total is None else total + t
+    return total
 
 
 def audit(y: Variable, seed: Any, target: Variable | None,

@@ -438,6 +438,24 @@ def _nan_valued_poisoned(d: Any) -> Any:
     return _poisoned(d, mask)
 
 
+def _nan_valued_moving(d: Any) -> Any:
+    """``d``, a first derivative on an outer forward trace's numbers, nan where its
+    value is nan, in its value and in the directions that reach it
+    (``hyperdual.helpers._poisoned_moving``)."""
+    v = _audit._primal(d)
+    if isinstance(v, float):
+        v = np.float64(v)
+    if not isinstance(v, (np.ndarray, np.floating)) or v.dtype.kind != "f":
+        return d
+    with np.errstate(invalid="ignore"):
+        mask = np.isnan(v)
+    if not mask.any():
+        return d
+    from hyperdual.helpers import _poisoned_moving  # (d is hyperdual's: it is imported)
+
+    return _poisoned_moving(d, mask)
+
+
 def _finite_value(v: Any) -> bool:
     """Whether the value a helper returned (jvp, vjp, value_and_gradient) is finite:
     where f itself is nan its derivatives keep their structural zeros."""
@@ -457,8 +475,10 @@ def _nan_valued_on_input(d: Variable, x: Any, elementwise: bool) -> Variable:
     ``reverse.jvp(lambda x: np.sqrt(x**2)**2, y, 1.0)[1]`` at 0 was 0 (truth 2; the
     jvp's second pass differentiates the audit's nan with respect to its u, which
     leaves a constant).  ``elementwise`` (derivative): entry i on ``x[i]`` alone."""
-    v = d.data
-    xv = x.data if isinstance(x, Variable) else x
+    v = _audit._primal(d.data)  # (Dual data of an outer forward trace: its value)
+    xv = _audit._primal(x.data) if isinstance(x, Variable) else x
+    if isinstance(v, float):
+        v = np.float64(v)
     if isinstance(xv, (list, tuple, float, int)):
         try:
             xv = np.asarray(xv, dtype=float)
@@ -466,7 +486,7 @@ def _nan_valued_on_input(d: Variable, x: Any, elementwise: bool) -> Variable:
             return d  # (a list of another engine's numbers: as it is)
     if not (isinstance(v, (np.ndarray, np.floating)) and isinstance(xv, (np.ndarray, np.floating))
             and v.dtype.kind == "f" and xv.dtype.kind in "fiu" and np.isfinite(xv).all()):
-        return d  # (Dual or lazy data, or an inf/nan input: as it is)
+        return d  # (lazy data, or an inf/nan input: as it is)
     with np.errstate(invalid="ignore"):
         mask = np.isnan(v)
     if not mask.any():
@@ -478,14 +498,23 @@ def _nan_valued_on_input(d: Variable, x: Any, elementwise: bool) -> Variable:
             # (exp: a nan that depends on x at every order, as a double-backprop HVP
             # of the result needs; x.sum() * nan has a constant derivative, whose own
             # is 0)
-            dep = np.exp(x if elementwise and tuple(x.shape) == tuple(d.shape) else x.sum())
+            own = x if elementwise and tuple(x.shape) == tuple(d.shape) else x.sum()
+            # and on the other outer variables f closes over, in one exp (so that the
+            # derivatives by x keep them: d/ds of the jvp of y -> gradient(h(t) s, y)
+            # at 0 had the tangent nan and its d/ds 0, truth 2, for sqrt(t**2)**2)
+            others = _audit.outer_leaves(d, x)
+            dep = np.exp(own if others is None else own + others)
         else:
             # x is a plain point and f closes over an outer trace's variables: the
             # d/ds of d/da of d/dt ``sqrt(t**2)**2 * s`` at a = 0 was 0, truth 2
-            dep = _audit.outer_dependence(d, None)
-            if dep is None:
+            others = _audit.outer_leaves(d, None)
+            if others is None:
                 return d
-        return Where(mask)(dep * np.array(np.nan, dtype=v.dtype), d)
+            dep = np.exp(others)
+        out = Where(mask)(dep * np.array(np.nan, dtype=v.dtype), d)
+    if _is_dual(out.data):
+        out.data = _audit._nan_at(out.data, mask)  # (every part: not nan * a zero tangent)
+    return out
 
 
 def _value_out(y: Variable, graph: bool = False) -> Any:
@@ -550,24 +579,26 @@ def _public(which: int | None = None, typed: bool = True
             x: Any = args[0] if args else kwargs.get("x")
             # (a nested helper on an outer Variable: its nan values, see below)
             guarded = (KEPT[0], _audit.DIRTY[0])
+            nested = _fp.NESTED[0]
             token = _CALL_INPUTS.set([])
             try:
                 r = impl(f, *args, **kwargs)
             finally:
                 _retire(token)
             # (where its pass kept a zero next to an inf or nan partial: a nan of f
-            # itself keeps its structural zeros)
+            # itself keeps its structural zeros, but not one that a helper nested in
+            # f returned, an audit's nan)
             if not second and (KEPT[0], _audit.DIRTY[0]) != guarded \
-                    and (which is None or _finite_value(r[0])):
+                    and (which is None or _fp.NESTED[0] != nested or _finite_value(r[0])):
                 d = r if which is None else r[which]
-                if isinstance(d, Variable) and not _is_dual(d.data):
+                if isinstance(d, Variable):
                     # (on an outer graph: x's or f's closure's)
                     d2 = _nan_valued_on_input(d, x, impl.__name__ == "derivative")
                 elif _is_dual(d) and not _is_dual(x):
-                    # on an outer forward trace's numbers that f closes over: its nan
-                    # in every part (d/ds of d/da of d/dt sqrt(t**2)**2 s under
-                    # hyperdual was 0, truth 2: the nan value kept a zero tangent)
-                    d2 = _nan_valued_poisoned(d)
+                    # on an outer forward trace's numbers that f closes over: nan in
+                    # the directions that move it (d/ds of d/da of d/dt
+                    # sqrt(t**2)**2 s under hyperdual was inf, truth 2)
+                    d2 = _nan_valued_moving(d)
                 else:
                     d2 = d
                 if d2 is not d:

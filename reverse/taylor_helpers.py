@@ -149,9 +149,9 @@ def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable) -> Any:
     with using_config("enable_backprop", True):
         dep = cur
         if outer:
-            leaves = _audit.outer_dependence(cur, xv)
+            leaves = _audit.outer_leaves(cur, xv)
             if leaves is not None:
-                dep = dep + leaves
+                dep = dep + np.exp(leaves)
         out = Where(mask)(dep * np.array(np.nan, dtype=c.dtype), g)
     if _core._is_dual(out.data):
         # every part nan (nan times a zero tangent is a kept 0: d/ds of the second

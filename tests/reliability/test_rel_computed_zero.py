@@ -643,10 +643,31 @@ def test_taylor_fractional_power_of_a_truncated_series(eng):
                                [2.0, 1.0, 0.0], rtol=0, atol=8 * np.finfo(float).eps)
 
 
+#: hyperdual outside two helpers of which reverse runs one on its numbers: the middle
+#: value is nan with an outer tangent 0 (README, Conventions: a kept zero tangent of
+#: the outer trace inside reverse's pass on its Duals, which no audit reaches)
+_HD_OVER_REVERSE_LEFT = {
+    ("hyperdual", "hyperdual", "reverse", "sqrt(x**4)"),
+    ("hyperdual", "reverse", "hyperdual", "sqrt(x**4)"),
+    ("hyperdual", "reverse", "reverse", "sqrt(x**4)"),
+    ("hyperdual", "reverse", "hyperdual", "sqrt(x**2)**2"),
+    ("hyperdual", "reverse", "reverse", "sqrt(x**2)**2"),
+    ("hyperdual", "hyperdual", "reverse", "any"),
+    ("hyperdual", "reverse", "hyperdual", "any"),
+    ("hyperdual", "reverse", "reverse", "any"),
+}
+
+
+def _left(*key):
+    return [pytest.mark.xfail(strict=True, reason="hyperdual outside reverse: a nan "
+                              "value with a zero outer tangent (README, Conventions)")] \
+        if key in _HD_OVER_REVERSE_LEFT else []
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("e1, e2, e3", [(a, b, c) for a in ENGINES for b in ENGINES
-                                        for c in ENGINES])
-@pytest.mark.parametrize("name", SWEEP)
+@pytest.mark.parametrize("e1, e2, e3, name", [
+    pytest.param(a, b, c, n, marks=_left(a, b, c, n)) for n in SWEEP for a in ENGINES
+    for b in ENGINES for c in ENGINES])
 def test_three_helpers_nested(e1, e2, e3, name):
     # d/ds of d/da of d/dt h(t) s at t = a, a = 0, s = 1: h''(0).  The middle helper's
     # value is an audit's nan (or h''(0) s); the outer derivative of it was 0 (truth
@@ -661,6 +682,41 @@ def test_three_helpers_nested(e1, e2, e3, name):
     # the first derivative of the middle function's f keeps its own truth (h'(0) s)
     _truth_or_nan(A.derivative(lambda s: C.derivative(lambda t: h(t) * s, 0.0), 1.0), d1)
 
+
+
+def _middle_helpers(B, C, h, s):
+    """Helpers of engine ``B`` of an inner derivative by ``C``, each giving
+    d/dy [h'(y) s] at y = 0, that is h''(0) s."""
+    x = np.array([0.0])
+    inner = lambda y: C.gradient(lambda t: h(t[0]) * s, y)  # noqa: E731  ([h'(y0) s])
+    return {
+        "derivative": lambda: B.derivative(
+            lambda a: C.derivative(lambda t: h(t) * s, a), 0.0),
+        "gradient": lambda: B.gradient(lambda y: inner(y)[0], x)[0],
+        "jacobian": lambda: B.jacobian(inner, x)[0, 0],
+        "jvp": lambda: B.jvp(lambda y: inner(y)[0], x, np.array([1.0]))[1],
+        "vjp": lambda: B.vjp(inner, x, np.array([1.0]))[1][0],
+        "value_and_gradient": lambda: B.value_and_gradient(lambda y: inner(y)[0], x)[1][0],
+    }
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("e1, e2, e3", [
+    pytest.param(a, b, c, marks=_left(a, b, c, "any")) for a in ENGINES for b in ENGINES
+    for c in ENGINES])
+def test_helpers_of_an_inner_derivative_closing_over_an_outer_variable(e1, e2, e3):
+    # d/ds of middle(y -> d/dt h(t) s at y) at s = 1: h''(0).  The inner value h'(0) s
+    # is an audit's nan for some h; jvp, vjp and value_and_gradient kept the outer
+    # derivative of their nan result 0 (f's own value nan was taken for a nan of f
+    # itself, which keeps its structural zeros); with reverse outside the inner's nan
+    # depended on x alone, so the jvp's tangent (a derivative by x) lost s
+    A, B, C = ENGINES[e1], ENGINES[e2], ENGINES[e3]
+    for h, _, d2 in SWEEP.values():
+        for helper in _middle_helpers(B, C, h, 1.0):
+            def middle(s, h=h, helper=helper):
+                return _middle_helpers(B, C, h, s)[helper]()
+            _truth_or_nan(middle(1.0), d2)
+            _truth_or_nan(A.derivative(middle, 1.0), d2)
 
 #: the second-order helpers of both engines on h(t) s at t = 0 (the value h''(0) s)
 _SECOND_ORDER_OF_H = {
