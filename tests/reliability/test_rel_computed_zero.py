@@ -585,20 +585,13 @@ def test_sweep_helpers_of_an_inner_gradient(outer, inner, name):
                   [[d2, d1], [d1, 2.0]])
 
 
-#: Taylor mode's gap (README, Conventions): the series of x**1.5 at 0 truncated at
-#: order 1 is [0, 0] exactly, its probe too (1.5 sqrt(0) * nan is a zero weight's 0),
-#: so ``** (2/3)`` keeps it constant: d/dx0 of (x0**1.5)**(2/3) x1 is 0, truth 1
-_TAYLOR_FRACTIONAL_LEFT: set = set()
-
-
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("how, name", [
-    pytest.param(how, name, marks=[pytest.mark.xfail(strict=True, reason="Taylor mode: a "
-                 "fractional power of a zero series (README, Conventions)")]
-                 if (how, name) in _TAYLOR_FRACTIONAL_LEFT else [])
-    for how in ("hyperdual", "reverse", "reverse-backprop") for name in SWEEP])
+@pytest.mark.parametrize("how", ["hyperdual", "reverse", "reverse-backprop"])
+@pytest.mark.parametrize("name", SWEEP)
 def test_derivative_tensor_at_a_computed_zero(how, name):
     # the tensors of F = h(x0) x1 at (0, 1), orders 1 to 3: [h', h] = [d1, 0],
+    # (the Taylor passes took the series of x**1.5 truncated at order 1, [0, 0], for
+    # a constant: d/dx0 of (x0**1.5)**(2/3) x1 was 0, truth 1, in both engines)
     # [[h'' x1, h'], [h', 0]] and d3/dx0^2dx1 = h'' (the third derivatives of h are
     # 0).  The Taylor passes along (2, 0) of sqrt(x0**4) x1 took the series 16 t**4
     # of order 2 for a constant (T[0, 0] was 0, truth 2: derivative_tensor had no
