@@ -52,6 +52,11 @@ NEST_SCALE: contextvars.ContextVar[int] = contextvars.ContextVar(
 #: a redo that gives the same result).
 NESTED = [0]
 
+#: Helper results that an audit made nan (a counter, both engines): a helper whose f
+#: ran one takes f's nan value for that audit's, not a nan of f itself (whose
+#: derivatives keep their structural zeros), when it poisons its own result.
+AUDIT_NAN = [0]
+
 
 #: The reverse-evaluation depth from which a nested helper call ends the first
 #: pass of an armed outer call (None: no call is armed in this context).

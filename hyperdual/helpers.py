@@ -239,10 +239,12 @@ def _audited(impl, name, f, args, kwargs, out, ranged=False):
             # that reach it too (d/ds of d/da of d/dt sqrt(t)**2 s was inf, truth 0)
             both = np.asarray(np.isnan(new) & np.isnan(got), dtype=bool)
             if np.any(both):
+                _fp.AUDIT_NAN[0] += 1
                 got = _poisoned_moving(got, both)
                 out = got if which is None else (out[0], got)
     if not np.any(mask):
         return out
+    _fp.AUDIT_NAN[0] += 1
     if type(got) is float or type(got) is np.float64 or type(got) is np.ndarray:
         merged = np.where(mask, np.nan, got)
         if type(got) is not np.ndarray:
@@ -424,13 +426,17 @@ def _audited_second(name, f, args, out, nested=False):
                 # nan already, as the outer derivative of such an entry is unknown (as
                 # reverse.helpers._nan_valued_poisoned)
                 mask = np.asarray(found | np.isnan(g.real_value(out)), dtype=bool)
-                return _poisoned(out, mask) if mask.any() else out
+                if not mask.any():
+                    return out
+                _fp.AUDIT_NAN[0] += 1
+                return _poisoned(out, mask)
             got = np.asarray(out)
             mask = np.asarray(found & ~np.isnan(got), dtype=bool)
     except Exception:
         return out  # (f fails on the probed numbers: the first result stays)
     if not mask.any():
         return out
+    _fp.AUDIT_NAN[0] += 1
     merged = np.where(mask, np.array(np.nan, dtype=got.dtype), got)
     return merged if type(out) is np.ndarray else type(out)(merged[()])
 

@@ -579,17 +579,17 @@ def _public(which: int | None = None, typed: bool = True
             x: Any = args[0] if args else kwargs.get("x")
             # (a nested helper on an outer Variable: its nan values, see below)
             guarded = (KEPT[0], _audit.DIRTY[0])
-            nested = _fp.NESTED[0]
+            nested = _fp.AUDIT_NAN[0]
             token = _CALL_INPUTS.set([])
             try:
                 r = impl(f, *args, **kwargs)
             finally:
                 _retire(token)
             # (where its pass kept a zero next to an inf or nan partial: a nan of f
-            # itself keeps its structural zeros, but not one that a helper nested in
-            # f returned, an audit's nan)
+            # itself keeps its structural zeros, but not one that an audit of a
+            # helper nested in f put there)
             if not second and (KEPT[0], _audit.DIRTY[0]) != guarded \
-                    and (which is None or _fp.NESTED[0] != nested or _finite_value(r[0])):
+                    and (which is None or _fp.AUDIT_NAN[0] != nested or _finite_value(r[0])):
                 d = r if which is None else r[which]
                 if isinstance(d, Variable):
                     # (on an outer graph: x's or f's closure's)
@@ -602,6 +602,7 @@ def _public(which: int | None = None, typed: bool = True
                 else:
                     d2 = d
                 if d2 is not d:
+                    _fp.AUDIT_NAN[0] += 1
                     r = d2 if which is None else r[:which] + (d2,) + r[which + 1:]
             if typed:
                 d = r if which is None else r[which]
@@ -625,6 +626,7 @@ def _public(which: int | None = None, typed: bool = True
                     if second and (_is_dual(d) or isinstance(d, Variable)):
                         d2 = _nan_valued_poisoned(d)
                         if d2 is not d:
+                            _fp.AUDIT_NAN[0] += 1
                             r = d2 if which is None else r[:which] + (d2,) + r[which + 1:]
                     return r
             if _DEPTH.get() or isinstance(x, Variable) or _is_dual(x) or (kwargs and any(
