@@ -438,24 +438,6 @@ def _nan_valued_poisoned(d: Any) -> Any:
     return _poisoned(d, mask)
 
 
-def _nan_valued_moving(d: Any) -> Any:
-    """``d``, a first derivative on an outer forward trace's numbers, nan where its
-    value is nan, in its value and in the directions that reach it
-    (``hyperdual.helpers._poisoned_moving``)."""
-    v = _audit._primal(d)
-    if isinstance(v, float):
-        v = np.float64(v)
-    if not isinstance(v, (np.ndarray, np.floating)) or v.dtype.kind != "f":
-        return d
-    with np.errstate(invalid="ignore"):
-        mask = np.isnan(v)
-    if not mask.any():
-        return d
-    from hyperdual.helpers import _poisoned_moving  # (d is hyperdual's: it is imported)
-
-    return _poisoned_moving(d, mask)
-
-
 def _finite_value(v: Any) -> bool:
     """Whether the value a helper returned (jvp, vjp, value_and_gradient) is finite:
     where f itself is nan its derivatives keep their structural zeros."""
@@ -579,7 +561,7 @@ def _public(which: int | None = None, typed: bool = True
             x: Any = args[0] if args else kwargs.get("x")
             # (a nested helper on an outer Variable: its nan values, see below)
             guarded = (KEPT[0], _audit.DIRTY[0])
-            nested = _fp.AUDIT_NAN[0]
+            audited = _fp.AUDIT_NAN[0]
             token = _CALL_INPUTS.set([])
             try:
                 r = impl(f, *args, **kwargs)
@@ -589,16 +571,11 @@ def _public(which: int | None = None, typed: bool = True
             # itself keeps its structural zeros, but not one that an audit of a
             # helper nested in f put there)
             if not second and (KEPT[0], _audit.DIRTY[0]) != guarded \
-                    and (which is None or _fp.AUDIT_NAN[0] != nested or _finite_value(r[0])):
+                    and (which is None or _fp.AUDIT_NAN[0] != audited or _finite_value(r[0])):
                 d = r if which is None else r[which]
                 if isinstance(d, Variable):
                     # (on an outer graph: x's or f's closure's)
                     d2 = _nan_valued_on_input(d, x, impl.__name__ == "derivative")
-                elif _is_dual(d) and not _is_dual(x):
-                    # on an outer forward trace's numbers that f closes over: nan in
-                    # the directions that move it (d/ds of d/da of d/dt
-                    # sqrt(t**2)**2 s under hyperdual was inf, truth 2)
-                    d2 = _nan_valued_moving(d)
                 else:
                     d2 = d
                 if d2 is not d:
