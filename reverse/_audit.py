@@ -560,11 +560,9 @@ def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None,
     if core._is_dual(v) and not isinstance(g, Variable):
         # a value of an outer forward trace: nan in every part there (its tangents
         # cannot tell a direction that moves the computed zero from one that does not)
-        # (where its value is nan already, too: its tangents can still be finite,
-        # Dual(nan, 0), which an outer helper reads as a derivative)
         p = np.asarray(_primal(v))
         with np.errstate(invalid="ignore"):
-            mask = np.broadcast_to(np.isnan(audited), p.shape)
+            mask = np.broadcast_to(np.isnan(audited), p.shape) & ~np.isnan(p)
         return _nan_at(v, mask, lanes) if mask.any() else g
     outer = isinstance(g, Variable) and core._is_dual(v)
     if outer:
