@@ -423,9 +423,11 @@ def audit(y: Variable, seed: Any, target: Variable | None,
         DIRTY[0] = dirty
     if live:
         results = redo(live)
+    lanes = _outer_lanes(nodes, seed) if strip else None
+    if strip:
+        results = _nan_beside_nan(results, leaf_grads, lanes, y, seed)
     if DIRTY[0] == before:
         return results
-    lanes = _outer_lanes(nodes, seed) if strip else None
     # an elementwise helper's own pass, reaching no other leaf: each nan on its entry
     local = target is not None and ELEMENTWISE.get() is target and not any(
         _other_leaf(x, target) for f in nodes for x in f._inputs)
@@ -438,6 +440,44 @@ def audit(y: Variable, seed: Any, target: Variable | None,
             g = _poisoned(g, np.asarray(_real(a)), y, seed, lanes, x if local else None)
         merged.append((x, g))
     return merged
+
+
+def _nan_beside_nan(results: list, leaf_grads: dict, lanes: tuple | None, y: Variable,
+                    seed: Any) -> list:
+    """``results`` of a pass on an outer forward trace's Duals, nan in the directions
+    that the pass moves (``lanes``) where a result's value is nan already and so is
+    the audit's: the pass kept a zero there (its arithmetic met a plain zero, to
+    hyperdual a constant, that is a computed partial of this pass: ``4 t**3`` at 0),
+    and the outer derivative of an entry that does not exist is unknown too.  d/ds
+    under hyperdual of reverse.derivative of d/dt ``sqrt(t**4) * s`` at 0 was 0
+    (truth 2).  A direction that no value of the pass moves keeps its part (x1's 4
+    in the gradient of ``derivative(lambda y: cbrt(y**3) * x[0], 0.0) + x[1]**2``)."""
+    if lanes is None:
+        return results
+    merged = []
+    for x, g in results:
+        a = leaf_grads.get(id(x))
+        v = g.data if isinstance(g, Variable) else g
+        if a is not None and core._is_dual(v):
+            if type(a) is PendingScatter:
+                a = a.materialize()
+            p = np.asarray(_primal(v))
+            with np.errstate(invalid="ignore"):
+                both = np.broadcast_to(np.isnan(np.asarray(_real(a))), p.shape) & np.isnan(p)
+            if both.any():
+                if isinstance(g, Variable):
+                    # (a recorded pass: nan along y's paths there, as _poisoned puts it)
+                    g = _poisoned(g, np.where(both, np.nan, 0.0), y, seed, lanes)
+                else:
+                    g = _nan_at(g, both, lanes)
+        merged.append((x, g))
+    return merged
+
+
+def graph_lanes(y: Variable) -> tuple | None:
+    """:func:`_outer_lanes` of the whole graph of ``y`` (None where it has none)."""
+    nodes = _nodes(y, None) if y.creator is not None else None
+    return _outer_lanes(nodes, y) if nodes else None
 
 
 def _outer_lanes(nodes: list, seed: Any) -> tuple | None:
@@ -536,6 +576,33 @@ def _nan_at(v: Any, mask: Any, lanes: tuple | None = None) -> Any:
     return float(out) if type(v) is float else out
 
 
+def nan_factor(v: Any, lanes: tuple | None = None) -> Any:
+    """The nan that poisons a graph value whose data ``v`` is an outer forward trace's
+    Dual: nan in the value and in every direction (those ``lanes`` says the pass
+    moves, see :func:`_outer_lanes`; 0 in the others), of ``v``'s shape.  A plain nan
+    there has a derivative by the helper's input that is a plain nan too, so the
+    outer trace's tangent of that derivative is a kept 0 (d/ds under hyperdual of
+    reverse.derivative of d/dt ``sqrt(t**2)**2 * s`` at 0 was 0, truth 2).  Plain
+    ``v``: a plain nan."""
+    def zeros(p: Any) -> Any:
+        if core._is_dual(p):
+            coef = getattr(p, "coef", None)
+            if coef is not None:
+                return type(p)._make(np.zeros_like(coef), p.tag)
+            return type(p)._build(tuple(zeros(q) for q in p._parts()), p.tag, p.nd)
+        a = np.asarray(p)
+        return np.zeros(a.shape, dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+
+    if not core._is_dual(v):
+        a = np.asarray(v)
+        return np.array(np.nan, dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+    try:
+        z = zeros(v)
+        return _nan_at(z, np.ones(np.shape(_primal(z)), dtype=bool), lanes)
+    except (TypeError, ValueError, AttributeError):  # (parts of another kind)
+        return np.array(np.nan)
+
+
 #: The input of an elementwise helper (reverse.second_derivative) while it records
 #: its gradient: entry i of that gradient depends on x[i] alone, so a nan the audit
 #: puts there is made to depend on x[i] alone too (:func:`_poisoned`'s ``leaf``).
@@ -590,7 +657,8 @@ def _poisoned(g: Any, audited: Any, y: Variable, seed: Any = None,
                 dep = leaf
             else:
                 dep = y.sum() + seed.sum() if isinstance(seed, Variable) else y.sum()
-            out = Where(mask)(dep * np.array(np.nan, dtype=v.dtype), g)
+            factor = nan_factor(g.data, lanes) if outer else np.array(np.nan, dtype=v.dtype)
+            out = Where(mask)(dep * factor, g)
         if outer and core._is_dual(out.data):
             out.data = _nan_at(out.data, mask, lanes)  # (every part: not a kept 0 * nan)
         return out

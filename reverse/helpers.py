@@ -493,9 +493,12 @@ def _nan_valued_on_input(d: Variable, x: Any, elementwise: bool) -> Variable:
             if others is None:
                 return d
             dep = np.exp(others)
-        out = Where(mask)(dep * np.array(np.nan, dtype=v.dtype), d)
+        # (nan in the outer forward trace's directions that d's graph moves: x1's 4 in
+        # the gradient of derivative(lambda a: derivative(lambda t: h(t) x0, a), 0) + x1**2)
+        lanes = _audit.graph_lanes(d) if _is_dual(d.data) else None
+        out = Where(mask)(dep * _audit.nan_factor(d.data, lanes), d)
     if _is_dual(out.data):
-        out.data = _audit._nan_at(out.data, mask)  # (every part: not nan * a zero tangent)
+        out.data = _audit._nan_at(out.data, mask, lanes)  # (not nan * a zero tangent)
     return out
 
 
