@@ -185,6 +185,10 @@ def _nests(impl):
 #: inf/nan derivative (which of the results is the derivative, as _RANGED)
 _AUDITED = {"derivative": None, "gradient": None, "jacobian": None,
             "value_and_gradient": 1, "jvp": 1, "vjp": 1}
+#: The probe lane of the audit redo's result where it is an outer trace's number
+#: (derivative, jvp; see _audited), else None: its outer parts tell which outer
+#: directions reach the entries the probe reaches
+_PROBE_PART: list = [None]
 #: True while a helper redoes its call for the audit (see _audited)
 _AUDITING: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "hyperdual_auditing", default=False)
@@ -220,6 +224,7 @@ def _audited(impl, name, f, args, kwargs, out, ranged=False):
     if not args or not (_plain(args[0]) or _fp.widening()):
         return out
     token = _AUDITING.set(True)
+    _PROBE_PART[0] = _JAC_PROBE[0] = None
     try:
         if ranged and _plain(args[0]):  # (the long double redo needs no scaling)
             again = _ranged(impl, name, f, args, kwargs, None)
@@ -230,6 +235,7 @@ def _audited(impl, name, f, args, kwargs, out, ranged=False):
         return out  # (f fails on the doubled stack: the first result stays)
     finally:
         _AUDITING.reset(token)
+    probe, _PROBE_PART[0] = _PROBE_PART[0], None
     which = _AUDITED[name]
     got, new = (out, again) if which is None else (out[which], again[which])
     with np.errstate(invalid="ignore"):
@@ -240,7 +246,7 @@ def _audited(impl, name, f, args, kwargs, out, ranged=False):
             both = np.asarray(np.isnan(new) & np.isnan(got), dtype=bool)
             if np.any(both):
                 _fp.AUDIT_NAN[0] += 1
-                got = _poisoned_moving(got, both)
+                got = _poisoned_moving(got, both, probe)
                 out = got if which is None else (out[0], got)
     if not np.any(mask):
         return out
@@ -273,29 +279,42 @@ def _poisoned(v, mask):
     return np.where(mask, np.nan, v)
 
 
-def _poisoned_moving(v, mask):
+def _poisoned_moving(v, mask, probe=None):
     """``v`` (a number of an outer pass) nan where ``mask`` in its value and in every
     direction whose part there is not 0: a direction with a 0 part does not reach
     the entry (the gradient of ``derivative(lambda y: cbrt(y**3) * x[0], 0.0) +
     x[1]**2`` keeps x1's 4), one with a finite or infinite part does and its
     derivative of a nan value is not known (Dual(nan, inf) from ``0 * inf`` in the
-    arithmetic of nested numbers)."""
-    def rec(p, value):
+    arithmetic of nested numbers).  ``probe``: the audit redo's probe lane of ``v``
+    (a number of the same structure, or None), whose nonzero parts are directions
+    that reach the entry too: a zero partial of the pass (``4 t**3`` at 0, a literal
+    0 to hyperdual) dropped the term of ``v``'s own (d/ds of hyperdual.derivative of
+    reverse.derivative of ``sqrt(t**4) * s`` at 0 was 0, truth 2), not the probe's."""
+    def rec(p, value, q):
         if isinstance(p, _Number):
             if not p._NPARTS:
                 return p  # (a Taylor number: as it is)
             parts = p._parts()
-            new = (rec(parts[0], value),) + tuple(rec(q, False) for q in parts[1:])
+            qs = q._parts() if isinstance(q, _Number) and type(q) is type(p) \
+                and q.tag == p.tag and q.nd == p.nd else (None,) * len(parts)
+            new = (rec(parts[0], value, qs[0]),) + tuple(
+                rec(r, False, t) for r, t in zip(parts[1:], qs[1:]))
             return type(p)._build(new, p.tag, p.nd)
         a = np.asarray(p)
         if a.dtype.kind != "f":
             return p
         with np.errstate(invalid="ignore"):
-            m = mask if value else mask & (a != 0)
+            if value:
+                m = mask
+            else:
+                moving = a != 0
+                if q is not None and not isinstance(q, _Number) and np.shape(q) == a.shape:
+                    moving = moving | (np.asarray(q) != 0)
+                m = mask & moving
         out = np.where(m, np.array(np.nan, dtype=a.dtype), a)
         return out if isinstance(p, np.ndarray) or out.ndim else type(p)(out[()])
 
-    return rec(v, True)
+    return rec(v, True, probe)
 
 
 def _nan_in_parts(v):
@@ -693,6 +712,8 @@ def derivative(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarr
         _check_elementwise(y, shape, "derivative")
         ys = _value_shape(y)
         part = _part_of(y, tag, Dual, 1, (2,) + ys, _dtype(x0), x0)
+        if isinstance(part, _Number):
+            _PROBE_PART[0] = np.broadcast_to(part, (2,) + ys)[1]
         return _result(np.broadcast_to(part, (2,) + ys)[0])
     if _scale is not None:  # (see _ranged) a stack of one direction, scaled
         y = _call(f, Dual._build((x0, np.full((1,) + shape, 2.0 ** _scale)), tag, 1),
@@ -792,7 +813,7 @@ def _forward_jac(f, x0, shape, helper, scalar_only, scale=None):
     n = math.prod(shape) if type(x0) is _ndarray else int(np.prod(shape, dtype=np.int64))
     tag = _seed_tag()
     dt = _dtype(x0)
-    blocks, value = [], None
+    blocks, probes, value = [], [], None
     step = _block_size(n, n)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
@@ -810,6 +831,8 @@ def _forward_jac(f, x0, shape, helper, scalar_only, scale=None):
                 _require_scalar(y, helper)
             part = _part_of(y, tag, Dual, 1, (2 * k,) + ys, dt, x0)
             blocks.append(np.broadcast_to(part, (2 * k,) + ys)[:k])
+            if isinstance(part, _Number):  # (an outer trace's: see _PROBE_PART)
+                probes.append(np.broadcast_to(part, (2 * k,) + ys)[k:])
             value = _value_of(y, tag)
             continue
         y = _call(f, Dual._build((x0, seed), tag, 1), helper)
@@ -819,7 +842,26 @@ def _forward_jac(f, x0, shape, helper, scalar_only, scale=None):
         blocks.append(_part_of(y, tag, Dual, 1, (k,) + ys, dt, x0))
         value = _value_of(y, tag)
     d = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
+    if probes and len(probes) == len(blocks):
+        # the probe lanes as d, for the helper to shape as it shapes d (_probe_as)
+        _JAC_PROBE[0] = probes[0] if len(probes) == 1 else np.concatenate(probes, axis=0)
     return value, d, n
+
+
+#: The probe lanes of _forward_jac's audit redo where they are an outer trace's
+#: numbers (shaped as its d), until the helper shapes them as its result (_probe_as)
+_JAC_PROBE: list = [None]
+
+
+def _probe_as(shape_like):
+    """Sets :data:`_PROBE_PART` to ``shape_like`` of the probe lanes that
+    _forward_jac's audit redo left (the helper's own shaping of its d)."""
+    probe, _JAC_PROBE[0] = _JAC_PROBE[0], None
+    if probe is not None:
+        try:
+            _PROBE_PART[0] = shape_like(probe)
+        except Exception:  # noqa: BLE001 - (only a hint of the audit: none)
+            _PROBE_PART[0] = None
 
 
 @_nests
@@ -883,6 +925,7 @@ def value_and_gradient(f: Callable, x, *, _helper: str = "value_and_gradient",
     x0, shape = _point(x)
     value, d, n = _forward_jac(f, x0, shape, _helper, True, _scale)
     grad = np.reshape(d, shape) if shape else d[0]
+    _probe_as(lambda p: np.reshape(p, shape) if shape else p[0])
     if _is_foreign(grad):  # the direction axis was one chunk: chunk it like x
         grad = _arrays.match_chunks(grad, x0)
     return _result(value), _result(grad, _dtype(x0))
@@ -918,6 +961,7 @@ def jacobian(f: Callable, x, *, _scale: int | None = None) -> np.ndarray:
     ys = _value_shape(value)
     # d has the direction axis first: (n,) + ys  ->  ys + shape
     out = np.moveaxis(d, 0, -1) if ys else d
+    _probe_as(lambda p: np.reshape(np.moveaxis(p, 0, -1) if ys else p, ys + shape))
     return _result(np.reshape(out, ys + shape), _dtype(x0))
 
 
@@ -1121,6 +1165,8 @@ def jvp(f: Callable, x, v, *, _scale: int | None = None) -> tuple:
             _number.AUDIT_K.reset(token)
         ys = _value_shape(y)
         part = _part_of(y, tag, Dual, 1, (2,) + ys, dt, x0)
+        if isinstance(part, _Number):
+            _PROBE_PART[0] = np.broadcast_to(part, (2,) + ys)[1]
         return _result(_value_of(y, tag)), _result(np.broadcast_to(part, (2,) + ys)[0])
     if _scale is not None and not isinstance(v0, _Number):  # (see _ranged) scaled, stacked
         y = _call(f, Dual._build((x0, np.ldexp(np.reshape(v0, (1,) + shape), _scale)), tag,
@@ -1174,6 +1220,15 @@ def vjp(f: Callable, x, u, *, _scale: int | None = None) -> tuple:
     # d holds the direction axis first: (n,) + ys; contract the ys axes with u
     # u is a constant weight: its exact zeros contribute exactly 0, also next to an
     # inf or nan entry of J (the constant-zero convention; reverse.vjp's seed alike)
+
+    def contracted(p):  # (the probe lanes of d contracted with u as d is below)
+        if ys:
+            p = np.sum(p * np.reshape(u0, (1,) + ys), axis=tuple(range(1, 1 + len(ys))))
+        else:
+            p = p * u0
+        return np.reshape(p, shape) if shape else p[0]
+
+    _probe_as(contracted)
     if ys:
         w = np.reshape(u0, (1,) + ys)
         prod = d * w
