@@ -429,11 +429,18 @@ def _nan_valued_poisoned(d: Any) -> Any:
         return d
     if isinstance(d, Variable):
         # a value of an outer graph: nan along every path of d there (Where keeps d's
-        # own derivative elsewhere; d.sum() reaches every outer variable d depends on)
+        # own derivative elsewhere), in an exp of the outer leaf entries d reaches:
+        # d.sum() alone passes the guards' Where nodes inside d's graph, which cut
+        # the nan (the gradient by x of second_derivative(lambda t: sqrt(t**2)**2 *
+        # x[0], 0.0) was 0, truth 2; its derivative by a leaf s was nan)
         from .rules.selection import Where
 
         with using_config("enable_backprop", True):
-            return Where(mask)(d.sum() * np.array(np.nan, dtype=a.dtype), d)
+            others = _audit.outer_leaves(d, None)
+            dep = d.sum() if others is None else d.sum() + np.exp(others)
+            lanes = _audit.graph_lanes(d) if _is_dual(d.data) else None
+            factor = _audit.nan_factor(d.data, lanes)
+            return Where(mask)(dep * factor, d)
     from hyperdual.helpers import _poisoned  # (d is hyperdual's: it is imported)
     return _poisoned(d, mask)
 
