@@ -757,19 +757,10 @@ def test_second_order_helper_closing_over_an_outer_variable(outer, helper, name)
     call = _SECOND_ORDER_OF_H[helper]
     _truth_or_nan(call(h, 1.0), d2)
     _truth_or_nan(ENGINES[outer].derivative(lambda s: call(h, s), 1.0), d2)
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("outer", ENGINES)
-@pytest.mark.parametrize("helper", _SECOND_ORDER_OF_H)
-@pytest.mark.parametrize("name", SWEEP)
-def test_second_order_helper_closing_over_an_entry_of_an_outer_variable(outer, helper, name):
     # the gradient of helper(h(t) x0) + x1**2 at (1, 2): [h''(0), 4].  With reverse
     # outside, x0 is a node (x[0]) and the poison of rv.second_derivative's nan went
     # through d.sum(), whose nan the guards' Where nodes in d's graph cut: [0, 4]
     # (truth [2, 4] for sqrt(t**2)**2, sqrt(t**4))
-    h, d1, d2 = SWEEP[name]
-    call = _SECOND_ORDER_OF_H[helper]
     g = ENGINES[outer].gradient(lambda x: call(h, x[0]) + x[1] ** 2, np.array([1.0, 2.0]))
     # (x1: 4, or a needless nan with hyperdual outside, whose Dual result of a
     # reverse second-order helper is nan in every direction: README, Conventions)
