@@ -475,7 +475,10 @@ def _nan_beside_nan(results: list, leaf_grads: dict, lanes: tuple | None, y: Var
 
 
 def graph_lanes(y: Variable) -> tuple | None:
-    """:func:`_outer_lanes` of the whole graph of ``y`` (None where it has none)."""
+    """:func:`_outer_lanes` of the whole graph of ``y`` (None where it has none, or
+    ``y`` holds no outer forward trace's Dual)."""
+    if not core._is_dual(y.data):
+        return None
     nodes = _nodes(y, None) if y.creator is not None else None
     return _outer_lanes(nodes, y) if nodes else None
 

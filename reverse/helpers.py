@@ -438,7 +438,7 @@ def _nan_valued_poisoned(d: Any) -> Any:
         with using_config("enable_backprop", True):
             others = _audit.outer_leaves(d, None)
             dep = d.sum() if others is None else d.sum() + np.exp(others)
-            lanes = _audit.graph_lanes(d) if _is_dual(d.data) else None
+            lanes = _audit.graph_lanes(d)
             factor = _audit.nan_factor(d.data, lanes)
             return Where(mask)(dep * factor, d)
     from hyperdual.helpers import _poisoned  # (d is hyperdual's: it is imported)
@@ -502,7 +502,7 @@ def _nan_valued_on_input(d: Variable, x: Any, elementwise: bool) -> Variable:
             dep = np.exp(others)
         # (nan in the outer forward trace's directions that d's graph moves: x1's 4 in
         # the gradient of derivative(lambda a: derivative(lambda t: h(t) x0, a), 0) + x1**2)
-        lanes = _audit.graph_lanes(d) if _is_dual(d.data) else None
+        lanes = _audit.graph_lanes(d)
         out = Where(mask)(dep * _audit.nan_factor(d.data, lanes), d)
     if _is_dual(out.data):
         out.data = _audit._nan_at(out.data, mask, lanes)  # (not nan * a zero tangent)
