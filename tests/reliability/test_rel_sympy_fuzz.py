@@ -48,3 +48,26 @@ def test_random_compositions_every_helper_and_nesting(seed):
     checked = sum(v for k, v in stats.items() if not k.startswith("unsupported"))
     assert cases >= count // 2 and checked > 100 * cases // 2, (cases, checked)
     assert not bad, f"{len(bad)} wrong:\n" + "\n".join(map(str, bad[:10]))
+
+
+def test_the_truth_keeps_a_derivative_that_cancels_at_fifty_digits():
+    # d/dx1 erfc(tanh(x1**3)) at x1 = 4.843745: sympy writes tanh' as 1 - tanh**2, all
+    # of which cancels at 50 digits (tanh(113.6) = 1 - 2e-99), so the truth was 0 and
+    # every exact result (-2.28e-97) counted as wrong; the closed form with sech**2 by
+    # exp cancels nothing
+    import mpmath as M
+    import numpy as np
+
+    node = fz.Node("u", "erfc", children=[fz.Node("u", "tanh", children=[
+        fz.Node("u", "pow3", children=[fz.Node("x", index=1)])])])
+    case = fz.make_case(node)
+    p = np.array([3.56908, 4.843745])
+    _, g, _, _ = fz._unpack(case.truth(p))
+    with M.workdps(50):
+        x = M.mpf(float(p[1]))
+        u = x**3
+        sech2 = 4 / (M.exp(u) + M.exp(-u)) ** 2
+        want = -2 / M.sqrt(M.pi) * M.exp(-M.tanh(u) ** 2) * sech2 * 3 * x**2
+        assert g[0] == 0
+        assert abs(g[1] - want) <= M.mpf("1e-40") * abs(want), (g[1], want)
+    assert not fz.check(case, p, only={"hd.gradient", "rv.gradient", "hd.hessian"})
