@@ -279,7 +279,7 @@ def _poisoned(v, mask):
     return np.where(mask, np.nan, v)
 
 
-def _poisoned_moving(v, mask, probe=None):
+def _poisoned_moving(v, mask, probe=None, unknown_moves=False):
     """``v`` (a number of an outer pass) nan where ``mask`` in its value and in every
     direction whose part there is not 0: a direction with a 0 part does not reach
     the entry (the gradient of ``derivative(lambda y: cbrt(y**3) * x[0], 0.0) +
@@ -289,14 +289,15 @@ def _poisoned_moving(v, mask, probe=None):
     (a number of the same structure, or None), whose nonzero parts are directions
     that reach the entry too: a zero partial of the pass (``4 t**3`` at 0, a literal
     0 to hyperdual) dropped the term of ``v``'s own (d/ds of hyperdual.derivative of
-    reverse.derivative of ``sqrt(t**4) * s`` at 0 was 0, truth 2), not the probe's."""
+    reverse.derivative of ``sqrt(t**4) * s`` at 0 was 0, truth 2), not the probe's.
+    ``unknown_moves``: a part the probe does not match (another shape or structure)
+    is nan in every direction, not only where its own part is not 0."""
     def rec(p, value, q):
         if isinstance(p, _Number):
             if not p._NPARTS:
                 return p  # (a Taylor number: as it is)
             parts = p._parts()
-            qs = q._parts() if isinstance(q, _Number) and type(q) is type(p) \
-                and q.tag == p.tag and q.nd == p.nd else (None,) * len(parts)
+            qs = q._parts() if _same_kind(q, p) else (None,) * len(parts)
             new = (rec(parts[0], value, qs[0]),) + tuple(
                 rec(r, False, t) for r, t in zip(parts[1:], qs[1:]))
             return type(p)._build(new, p.tag, p.nd)
@@ -310,11 +311,138 @@ def _poisoned_moving(v, mask, probe=None):
                 moving = a != 0
                 if q is not None and not isinstance(q, _Number) and np.shape(q) == a.shape:
                     moving = moving | (np.asarray(q) != 0)
+                elif unknown_moves:
+                    moving = True
                 m = mask & moving
         out = np.where(m, np.array(np.nan, dtype=a.dtype), a)
         return out if isinstance(p, np.ndarray) or out.ndim else type(p)(out[()])
 
     return rec(v, True, probe)
+
+
+def _same_kind(q, p) -> bool:
+    """Whether ``q`` is a number of ``p``'s kind, tag and direction axes (so that their
+    parts correspond one to one)."""
+    return isinstance(q, _Number) and type(q) is type(p) and q.tag == p.tag \
+        and getattr(q, "nd", None) == getattr(p, "nd", None) and bool(q._NPARTS)
+
+
+def _zip_leaves(fn, nums):
+    """``fn`` of the float arrays at the same place in each of ``nums`` (numbers of
+    one structure, or plain arrays), built into that structure again; None where the
+    structures differ (the caller then knows nothing of the outer directions)."""
+    first = nums[0]
+    if isinstance(first, _Number):
+        if not all(_same_kind(n, first) for n in nums):
+            return None
+        parts = [n._parts() for n in nums]
+        out = [_zip_leaves(fn, [p[i] for p in parts]) for i in range(len(parts[0]))]
+        if any(o is None for o in out):
+            return None
+        return type(first)._build(out, first.tag, first.nd)
+    if any(isinstance(n, _Number) for n in nums):
+        return None
+    return fn([np.asarray(n) for n in nums])
+
+
+def _at_lanes(reach, vnd, fn):
+    """``reach`` (see :func:`_probed_eps12`) with ``fn`` applied to each leaf with
+    its value axes (``vnd`` of them, last) moved to the front: ``fn`` then sees the
+    (k, m) lane axes last.  None stays None."""
+    if reach is None or vnd is None:
+        return None
+
+    def leaf(ls):
+        a = ls[0]
+        if vnd:
+            a = np.moveaxis(a, range(a.ndim - vnd, a.ndim), range(vnd))
+            r = fn(a)
+            return np.moveaxis(r, range(vnd), range(r.ndim - vnd, r.ndim))
+        return fn(a)
+
+    return _zip_leaves(leaf, [reach])
+
+
+def _joined(reaches, vnd, fn):
+    """The reach leaves of the blocks ``reaches`` (rows of the (k, m) lanes; f
+    scalar, ``vnd`` 0) concatenated along the k axis, then ``fn`` applied; None when
+    any block is."""
+    if vnd != 0 or any(r is None for r in reaches):
+        return None
+    return _zip_leaves(lambda ls: fn(np.concatenate(ls, axis=-2)), reaches)
+
+
+def _forward_reach(f, x0):
+    """The outer pass's directions that reach f's derivatives at the plain point
+    ``x0`` at all, or None: f run once on a Dual of a fresh tag whose one direction
+    (every entry of x0 at once) is followed by its nan probe, as the first-order
+    audit's redo (:func:`_audited`); the probe lane's tangent is nan wherever f's
+    derivatives depend on x0 (only a structural zero stops it), and its parts in
+    the outer directions are not 0 where those directions move it.  A number of f's
+    value's structure whose leaves, shaped as the outer direction axes, are 1 for
+    a direction that reaches it."""
+    if isinstance(x0, _Number) or _is_foreign(x0):
+        return None
+    try:
+        x = np.asarray(x0, dtype=np.float64) if isinstance(x0, (int, float, list, tuple)) \
+            else x0
+        if not isinstance(x, (np.ndarray, np.floating)) or x.dtype.kind != "f" \
+                or not np.isfinite(x).all():
+            return None
+        shape = np.shape(x)
+        one = np.ones((1,) + shape, dtype=x.dtype)
+        e = np.concatenate([one, _probe(one, x).astype(x.dtype)])
+        tag = _seed_tag()
+        token, probes = _AUDITING.set(True), _number.audit_k(1)
+        try:
+            with _CallScope(), np.errstate(all="ignore"):
+                y = _call(f, Dual._build((x, e), tag, 1), "derivative")
+        finally:
+            _number.AUDIT_K.reset(probes)
+            _AUDITING.reset(token)
+        if not (isinstance(y, _Number) and y.tag == tag and isinstance(y, Dual)):
+            return None
+        part = y._parts()[1]
+        if not isinstance(part, _Number):
+            return None
+        vnd = np.ndim(g.real_value(part)) - 1  # (its value: the 2 lanes, then f's)
+
+        def moved(a):
+            a = a[0]
+            ax = a.ndim - vnd - 1
+            if ax < 0 or a.shape[ax] != 2:
+                return None
+            with np.errstate(invalid="ignore"):
+                b = np.not_equal(a[(slice(None),) * ax + (1,)], 0)  # (nan too)
+            return np.any(b, axis=tuple(range(ax, b.ndim))).astype(np.float64)
+
+        return _zip_leaves(moved, [part])
+    except Exception:  # noqa: BLE001 - (f fails on the probed Dual: not known)
+        return None
+
+
+def _poisoned_reached(v, mask, f, x0):
+    """``v`` (a result on an outer pass's numbers) nan where ``mask`` in its value
+    and in the outer directions that reach f's derivatives at ``x0`` at all
+    (:func:`_forward_reach`); in every direction where that is not known.  The
+    others keep their parts: x1's 4 in the gradient of ``nth_derivative(lambda t:
+    h(t) x0, 0, 2) + x1**2`` where the second derivative is nan."""
+    reach = _forward_reach(f, x0)
+    if reach is None or not _same_kind(reach, v):
+        return _poisoned(v, mask)
+
+    def spread(ls):
+        a, r = ls
+        lead = r.ndim
+        try:
+            return np.broadcast_to(r.reshape(r.shape + (1,) * (a.ndim - lead)), a.shape)
+        except ValueError:
+            return None
+
+    q = _zip_leaves(spread, [v, reach])
+    if q is None:
+        return _poisoned(v, mask)
+    return _poisoned_moving(v, mask, q, unknown_moves=True)
 
 
 def _nan_in_parts(v):
@@ -340,7 +468,13 @@ def _probed_eps12(f, x0, shape, d1, d2, helper, nested=False):
     through the mixed terms: in ``f''(u) u1 u2`` of ``(x**1.5)**(2/3)`` at 0 both
     tangents ``1.5 sqrt(x)`` are computed zeros, and without a probe beside ``u2``
     the term was dropped as a structural zero (the second derivative was inf,
-    truth 0; now nan)."""
+    truth 0; now nan).
+
+    Returns ``(found, reach)``: ``reach`` is None, or where f's value is an outer
+    pass's number (nesting), a number of that structure whose leaves, of shape
+    ``(k, m) +`` the value shape behind the outer direction axes, are 1 where a
+    probe lane's part is not 0: the outer directions that reach the real lanes'
+    entries (see :func:`_poisoned_moving`)."""
     k, m = d1.shape[0], d2.shape[0]
     dt = _dtype(x0)
     e1 = np.concatenate([d1, _probe(d1, x0).astype(dt)]).reshape((2 * k, 1) + shape)
@@ -374,7 +508,25 @@ def _probed_eps12(f, x0, shape, d1, d2, helper, nested=False):
                 _part_of(y, tag, HyperDual, 0, _value_shape(y), dt, x0))))
         if value.any():
             found = found | (value & (nan[k:, :m] | nan[:k, m:] | nan[k:, m:]))
-    return found
+    reach = None
+    if isinstance(part, _Number):
+        vnd = nan.ndim - 2  # (the value axes: last; the outer direction axes first)
+
+        def moved(a):
+            a = a[0]
+            ax = a.ndim - vnd - 2
+            if ax < 0 or a.shape[ax:ax + 2] != (2 * k, m2):
+                return None  # (a broadcast part: not told apart)
+            lead = (slice(None),) * ax
+            with np.errstate(invalid="ignore"):
+                b = np.not_equal(a, 0)  # (nan too)
+            b = b[lead + (slice(k, None), slice(None, m))] | b[lead + (slice(None, k),
+                                                                    slice(m, None))] \
+                | b[lead + (slice(k, None), slice(m, None))]
+            return b.astype(a.dtype if a.dtype.kind == "f" else np.float64)
+
+        reach = _zip_leaves(moved, [part])
+    return found, reach
 
 
 def _audited_second(name, f, args, out, nested=False):
@@ -407,9 +559,12 @@ def _audited_second(name, f, args, out, nested=False):
         if n > _AUDIT_SECOND_MAX_N and name != "second_derivative":
             return out  # (the redo costs two to four times the call: bounded)
         with np.errstate(all="ignore"):
+            vnd = None  # (the number of value axes of the reach leaves, below)
             if name == "second_derivative":  # elementwise: one lane each way
                 one = np.ones((1,) + shape, dtype=dt)
-                found = _probed_eps12(f, x0, shape, one, one, name, nested)[0, 0]
+                found, reach = _probed_eps12(f, x0, shape, one, one, name, nested)
+                found, vnd = found[0, 0], found.ndim - 2
+                reach = _at_lanes(reach, vnd, lambda b: b[..., 0, 0])
             else:
                 def units(start, k):  # unit directions start..start+k-1, (k,) + shape
                     e = np.zeros((k, n), dtype=dt)
@@ -423,8 +578,11 @@ def _audited_second(name, f, args, out, nested=False):
                     rows = [_probed_eps12(f, x0, shape, units(i, min(step, n - i)), eye, name,
                                           nested)
                             for i in range(0, max(n, 1), step)]
-                    nan = np.concatenate(rows).reshape(n, n)
+                    nan = np.concatenate([r[0] for r in rows]).reshape(n, n)
                     found = (nan | nan.T).reshape(shape + shape)
+                    vnd = 0 if nan.size == n * n else None  # (f scalar)
+                    reach = _joined([r[1] for r in rows], vnd, lambda b: np.maximum(
+                        b, np.swapaxes(b, -1, -2)).reshape(b.shape[:-2] + shape + shape))
                 else:
                     v = args[1]
                     if isinstance(v, _Number) or _is_foreign(v):
@@ -436,9 +594,22 @@ def _audited_second(name, f, args, out, nested=False):
                     along, back = [], []
                     for i in range(0, max(n, 1), step):
                         e = units(i, min(step, n - i))
-                        along.append(_probed_eps12(f, x0, shape, v, e, name, nested)[0])
-                        back.append(_probed_eps12(f, x0, shape, e, v, name, nested)[:, 0])
-                    found = (np.concatenate(along) | np.concatenate(back)).reshape(shape)
+                        a = _probed_eps12(f, x0, shape, v, e, name, nested)
+                        b = _probed_eps12(f, x0, shape, e, v, name, nested)
+                        along.append((a[0][0], _at_lanes(a[1], a[0].ndim - 2,
+                                                         lambda r: r[..., 0, :])))
+                        back.append((b[0][:, 0], _at_lanes(b[1], b[0].ndim - 2,
+                                                           lambda r: r[..., :, 0])))
+                    found = (np.concatenate([a[0] for a in along])
+                             | np.concatenate([b[0] for b in back])).reshape(shape)
+                    vnd = 0 if found.size == n else None  # (f scalar)
+                    reach = None if vnd is None else _zip_leaves(
+                        lambda ls: np.maximum(
+                            np.concatenate(ls[:len(along)], axis=-1),
+                            np.concatenate(ls[len(along):], axis=-1),
+                        ).reshape(ls[0].shape[:-1] + shape),
+                        [a[1] for a in along] + [b[1] for b in back]) \
+                        if all(r[1] is not None for r in along + back) else None
             if isinstance(out, _Number):
                 # on an outer pass's numbers (d/ds of hessian(lambda x: np.sqrt(x**4) * s,
                 # 0.0) was 0, truth 2): every part nan where found or where the value is
@@ -448,7 +619,12 @@ def _audited_second(name, f, args, out, nested=False):
                 if not mask.any():
                     return out
                 _fp.AUDIT_NAN[0] += 1
-                return _poisoned(out, mask)
+                if reach is None or not _same_kind(reach, out):
+                    return _poisoned(out, mask)
+                # (not in an outer direction that reaches none of the entry's terms:
+                # x1's 4 in the gradient of second_derivative(lambda t: h(t) x0, 0) +
+                # x1**2 with h''(0) nan; as _audited does for first order)
+                return _poisoned_moving(out, mask, reach, unknown_moves=True)
             got = np.asarray(out)
             mask = np.asarray(found & ~np.isnan(got), dtype=bool)
     except Exception:

@@ -37,7 +37,14 @@ from ._number import _as_part, _Number, _shape, _tidy, new_tag, retired
 from ._taylor import Taylor, _const_coef, factorials, variable
 from ._taylor_scalar import SCALE as _SCALE
 from ._taylor_scalar import Line as _Line
-from .helpers import _CALL_TAGS, _Delegate, _engine_of, _poisoned, _probe, _seed_tag
+from .helpers import (
+    _CALL_TAGS,
+    _Delegate,
+    _engine_of,
+    _poisoned_reached,
+    _probe,
+    _seed_tag,
+)
 
 _new = object.__new__
 
@@ -170,7 +177,7 @@ def _plain_result(v) -> bool:
         type(v) is np.ndarray and v.dtype.kind == "f")
 
 
-def _audited(f, x, V, K, out, pick, axis=0):
+def _audited(f, x, V, K, out, pick, axis=0, point=None):
     """``out`` of a Taylor-mode helper whose call took a series as constant at a point
     where a rule is singular (``hyperdual._taylor.KEPT`` moved), with nan where that
     series was not constant but computed (a zero of order above K).
@@ -184,7 +191,9 @@ def _audited(f, x, V, K, out, pick, axis=0):
     ``(k, K + 1) +`` f's value shape) to ``out``'s layout.  Where the redo cannot tell
     (f leaves the stack; a nested call, whose point or result is a number of an outer
     engine) every order >= 1 (along ``axis`` of ``out``; None: all of it) is nan.  The
-    result only gains nan entries."""
+    result only gains nan entries; on an outer pass's numbers, in the outer
+    directions that reach f at all (``hyperdual.helpers._poisoned_reached``;
+    ``point``: x where the redo is told not to run)."""
     if K < 1 or (not isinstance(out, _Number) and _engine_of(out) is not None):
         return out  # (a call handed over to another engine: its result is that engine's)
     plain = _plain_result(out)
@@ -202,14 +211,14 @@ def _audited(f, x, V, K, out, pick, axis=0):
         with np.errstate(invalid="ignore"):
             mask = np.isnan(pick(c)) & ~np.isnan(out)
         if np.shape(mask) != shape:  # (a layout the redo does not share: cannot tell)
-            return _audited(f, None, V, K, out, pick, axis)
+            return _audited(f, None, V, K, out, pick, axis, x)
     if plain:
         mask &= ~np.isnan(out)
         if not np.any(mask):
             return out
         merged = np.where(mask, np.nan, out)
         return merged if type(out) is np.ndarray else type(out)(merged[()])
-    return _poisoned(out, mask)
+    return _poisoned_reached(out, mask, f, x if point is None else point)
 
 
 def _one_direction(x):
@@ -838,7 +847,7 @@ def _audited_tensor(f, x0, n: int, d: int, dirs: dict, out, kept_along: set, par
     if not mask.any():
         return out
     if isinstance(out, _Number):
-        return _poisoned(out, mask)
+        return _poisoned_reached(out, mask, f, x0)
     if not redo:
         return np.where(mask, np.nan, out)
     return _recomputed_at(out, mask, partial, (TypeError, ValueError, NotImplementedError))

@@ -409,14 +409,34 @@ def _check_live(value: Any) -> None:
 _SECOND_ORDER = frozenset(("second_derivative", "hessian", "hvp"))
 
 
-def _nan_valued_poisoned(d: Any) -> Any:
+def _forward_lanes(f: Callable[[Any], Any], args: tuple, fname: str) -> tuple | None:
+    """The outer hyperdual pass's directions that f's forward graph at ``args[0]``
+    moves (``reverse._audit.graph_lanes``), for a second-order helper whose result
+    carries that pass's numbers: every derivative of f by x is a function of the
+    forward values alone (the helper's seeds and directions are plain), so the
+    other directions cannot reach it.  One more forward call of f, made only where
+    the result has a nan to place.  None (every direction) when a direction ``v``
+    of hvp is itself such a number, or the forward call does not give a graph."""
+    if not args or any(_is_dual(a) or isinstance(a, Variable) for a in args[1:]):
+        return None
+    try:
+        data, _ = _prepare(args[0], fname)
+        y = _evaluate(f, _input(data))
+        return _audit.graph_lanes(y)
+    except Exception:  # noqa: BLE001 - (f fails again: every direction, as before)
+        return None
+
+
+def _nan_valued_poisoned(d: Any, lanes_of: Callable[[], tuple | None] | None = None) -> Any:
     """``d``, a second derivative carrying an outer hyperdual pass's numbers, with every
     part nan where its value is nan: the outer derivative of an entry that does not
     exist is unknown too.  A kept zero tangent could leave it finite: d/ds of
     ``reverse.second_derivative(lambda x: np.sqrt(x**4) * s, 0.0)`` under
     ``hyperdual.derivative`` was ``Dual(nan, 0.0)``, so d/ds was 0 (truth 2).  (The
     first-order helpers have their own audit, ``reverse._audit``, which keeps a nan in
-    the outer directions it comes from.)"""
+    the outer directions it comes from.)  ``lanes_of``: for a Dual ``d``, gives the outer
+    directions f moves at all (:func:`_forward_lanes`), the others keep their parts
+    (x1's 4 in the gradient of ``second_derivative(lambda t: h(t) x0, 0) + x1**2``)."""
     v = d.data if isinstance(d, Variable) else d
     while _is_dual(v):
         v = v.real
@@ -441,6 +461,9 @@ def _nan_valued_poisoned(d: Any) -> Any:
             lanes = _audit.graph_lanes(d)
             factor = _audit.nan_factor(d.data, lanes)
             return Where(mask)(dep * factor, d)
+    found = lanes_of() if lanes_of is not None else None
+    if found is not None:
+        return _audit._nan_at(d, mask, found)
     from hyperdual.helpers import _poisoned  # (d is hyperdual's: it is imported)
     return _poisoned(d, mask)
 
@@ -611,7 +634,8 @@ def _public(which: int | None = None, typed: bool = True
                         return r
                 else:
                     if second and (_is_dual(d) or isinstance(d, Variable)):
-                        d2 = _nan_valued_poisoned(d)
+                        d2 = _nan_valued_poisoned(d, functools.partial(
+                            _forward_lanes, f, args, impl.__name__))
                         if d2 is not d:
                             _fp.AUDIT_NAN[0] += 1
                             r = d2 if which is None else r[:which] + (d2,) + r[which + 1:]
@@ -1169,8 +1193,12 @@ def _audited_hessian(hd: Any, f: Callable[[Any], Any], data: Any, eye: Any, H: A
     if outer:
         # every part nan, also where some part already is (a nan entry whose outer
         # derivative is a kept 0): the outer derivative of such an entry is unknown
+        # (in the outer directions f moves at all: see _forward_lanes)
         mask = found | nan
-        return hd.helpers._poisoned(H, mask) if mask.any() else H
+        if not mask.any():
+            return H
+        lanes = _forward_lanes(f, (data,), "hessian")
+        return hd.helpers._poisoned(H, mask) if lanes is None else _audit._nan_at(H, mask, lanes)
     mask = found & ~nan
     if not mask.any():
         return H
@@ -1254,6 +1282,10 @@ def _audited_hvp(f: Callable[[Any], Any], hyperdual: Any, data: Any, vdata: Any,
     if _is_dual(hv):
         # every part nan there: d/ds of the HVP of sqrt(t**2)**2 s at 0 under
         # hyperdual was 0, truth 2 (the probe's nan sat in the outer Dual's real part)
+        # (in the outer directions f and v move at all: see _forward_lanes)
+        lanes = _forward_lanes(f, (data, vdata), "hvp")
+        if lanes is not None:
+            return _audit._nan_at(hv, mask, lanes)
         from hyperdual.helpers import _poisoned
         return _poisoned(hv, mask)
     out = np.where(mask, np.array(np.nan, dtype=a.dtype), a)

@@ -122,7 +122,8 @@ def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable) -> Any:
     of other traces that the chain reaches (f closes over them) add ``exp(leaf) *
     nan`` (d/ds of the second derivative of ``sqrt(t**2)**2 s`` at 0 was 0, truth 2:
     the nan order's own derivative with respect to s was a zero weight's 0).  On
-    Dual data of an outer forward trace: nan in every part."""
+    Dual data of an outer forward trace: nan in every part, in the directions that
+    f's graph moves (``reverse._audit.graph_lanes``)."""
     _primal = _audit._primal
     c = _primal(cur.data)
     v = _primal(g.data if isinstance(g, Variable) else g)
@@ -156,7 +157,7 @@ def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable) -> Any:
     if _core._is_dual(out.data):
         # every part nan (nan times a zero tangent is a kept 0: d/ds of the second
         # derivative of sqrt(t**2)**2 s at 0 under hyperdual was 0, truth 2)
-        out.data = _audit._nan_at(out.data, mask)
+        out.data = _audit._nan_at(out.data, mask, _audit.graph_lanes(y))
     return out
 
 
