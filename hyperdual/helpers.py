@@ -292,14 +292,14 @@ def _poisoned_moving(v, mask, probe=None, unknown_moves=False):
     reverse.derivative of ``sqrt(t**4) * s`` at 0 was 0, truth 2), not the probe's.
     ``unknown_moves``: a part the probe does not match (another shape or structure)
     is nan in every direction, not only where its own part is not 0."""
-    def rec(p, value, q):
+    def rec(p, value, q, nd=0):
         if isinstance(p, _Number):
             if not p._NPARTS:
                 return p  # (a Taylor number: as it is)
             parts = p._parts()
             qs = q._parts() if _same_kind(q, p) else (None,) * len(parts)
             new = (rec(parts[0], value, qs[0]),) + tuple(
-                rec(r, False, t) for r, t in zip(parts[1:], qs[1:]))
+                rec(r, False, t, p.nd) for r, t in zip(parts[1:], qs[1:]))
             return type(p)._build(new, p.tag, p.nd)
         a = np.asarray(p)
         if a.dtype.kind != "f":
@@ -313,6 +313,15 @@ def _poisoned_moving(v, mask, probe=None, unknown_moves=False):
                     moving = moving | (np.asarray(q) != 0)
                 elif unknown_moves:
                     moving = True
+                k = _number._probed_k(a.shape[0]) if nd == 1 and a.ndim else 0
+                if k and np.ndim(moving):
+                    # an outer pass's audit redo (its directions followed by their nan
+                    # probes): a direction moves the entry where its probe does, which
+                    # a kept zero of the outer arithmetic cannot hide (the gradient of
+                    # nth_derivative(lambda t: cbrt((t x1)**6) x0, 0, 2) was [nan, 0],
+                    # truth [8, 16])
+                    moving = np.array(np.broadcast_to(moving, a.shape))
+                    moving[:k] |= moving[k:]
                 m = mask & moving
         out = np.where(m, np.array(np.nan, dtype=a.dtype), a)
         return out if isinstance(p, np.ndarray) or out.ndim else type(p)(out[()])
@@ -377,8 +386,9 @@ def _forward_reach(f, x0):
     ``x0`` at all, or None: f run once on a Dual of a fresh tag whose one direction
     (every entry of x0 at once) is followed by its nan probe, as the first-order
     audit's redo (:func:`_audited`); the probe lane's tangent is nan wherever f's
-    derivatives depend on x0 (only a structural zero stops it), and its parts in
-    the outer directions are not 0 where those directions move it.  A number of f's
+    derivatives depend on x0 (only a structural zero stops it), and its parts (or
+    the direction's) in the outer directions are not 0 where those directions move
+    it.  A number of f's
     value's structure whose leaves, shaped as the outer direction axes, are 1 for
     a direction that reaches it."""
     if isinstance(x0, _Number) or _is_foreign(x0):
@@ -413,7 +423,8 @@ def _forward_reach(f, x0):
             if ax < 0 or a.shape[ax] != 2:
                 return None
             with np.errstate(invalid="ignore"):
-                b = np.not_equal(a[(slice(None),) * ax + (1,)], 0)  # (nan too)
+                b = np.not_equal(a, 0)  # (nan too; both lanes: a kept zero of the
+                # outer arithmetic can stop the probe's and not the direction's)
             return np.any(b, axis=tuple(range(ax, b.ndim))).astype(np.float64)
 
         return _zip_leaves(moved, [part])
@@ -473,8 +484,8 @@ def _probed_eps12(f, x0, shape, d1, d2, helper, nested=False):
     Returns ``(found, reach)``: ``reach`` is None, or where f's value is an outer
     pass's number (nesting), a number of that structure whose leaves, of shape
     ``(k, m) +`` the value shape behind the outer direction axes, are 1 where a
-    probe lane's part is not 0: the outer directions that reach the real lanes'
-    entries (see :func:`_poisoned_moving`)."""
+    part of a real lane or of its probes is not 0: the outer directions that reach
+    the real lanes' entries (see :func:`_poisoned_moving`)."""
     k, m = d1.shape[0], d2.shape[0]
     dt = _dtype(x0)
     e1 = np.concatenate([d1, _probe(d1, x0).astype(dt)]).reshape((2 * k, 1) + shape)
@@ -522,7 +533,8 @@ def _probed_eps12(f, x0, shape, d1, d2, helper, nested=False):
                 b = np.not_equal(a, 0)  # (nan too)
             b = b[lead + (slice(k, None), slice(None, m))] | b[lead + (slice(None, k),
                                                                     slice(m, None))] \
-                | b[lead + (slice(k, None), slice(m, None))]
+                | b[lead + (slice(k, None), slice(m, None))] \
+                | b[lead + (slice(None, k), slice(None, m))]
             return b.astype(a.dtype if a.dtype.kind == "f" else np.float64)
 
         reach = _zip_leaves(moved, [part])

@@ -41,6 +41,7 @@ from .helpers import (
     _CALL_TAGS,
     _Delegate,
     _engine_of,
+    _poisoned,
     _poisoned_reached,
     _probe,
     _seed_tag,
@@ -74,7 +75,10 @@ def _nests(impl):
                 return getattr(engine, name)(f, *args, method="backprop", **kwargs)
         token = _CALL_TAGS.set([])  # _CallScope, inlined: the tags seeded retire on exit
         try:
-            return impl(f, *args, **kwargs)
+            out = impl(f, *args, **kwargs)
+            if isinstance(out, _Number):
+                out = _nan_valued_reached(out, f, args)
+            return out
         except _Delegate as d:
             return getattr(d.engine, name)(f, *args, method="backprop", **kwargs)
         finally:
@@ -83,6 +87,30 @@ def _nests(impl):
             _CALL_TAGS.reset(token)
 
     return helper
+
+
+def _nan_valued_reached(out, f, args):
+    """``out``, a result on an outer pass's numbers (f closes over them) at a plain
+    finite point, nan in the outer directions that reach f where its value is nan:
+    the outer derivative of an entry that does not exist is unknown.  A Taylor rule
+    at a singular point (``cbrt`` of a series whose first terms vanish) gives a
+    plain nan coefficient, whose outer parts were a kept 0: d/ds of
+    ``nth_derivative(lambda t: np.cbrt((t * s)**6), 0.0, 2)`` at s = 2 was 0 (truth
+    8).  A direction ``v`` on the outer pass's numbers: every outer direction."""
+    if not out._NPARTS or not args:
+        return out
+    x = args[0]
+    if isinstance(x, _Number) or not isinstance(x, (float, int, np.ndarray, np.floating)):
+        return out
+    with np.errstate(invalid="ignore"):
+        if not np.isfinite(x).all():
+            return out
+        mask = np.asarray(np.isnan(g.real_value(out)))
+    if mask.dtype != bool or not mask.any():
+        return out
+    if any(isinstance(a, _Number) for a in args[1:]):
+        return _poisoned(out, mask)
+    return _poisoned_reached(out, mask, f, x)
 
 
 def _check(f, order, helper):
@@ -359,6 +387,8 @@ def derivatives(f: Callable, x, order: int = 2):
         out = _derivatives(f, x, order)
     if _tt.KEPT[0] != kept:
         out = _audited(f, x, _one_direction(x), int(order), out, lambda c: c[0])
+    if isinstance(out, _Number):  # (f closes over an outer pass's numbers)
+        out = _nan_valued_reached(out, f, (x,))
     return out
 
 
@@ -415,6 +445,8 @@ def nth_derivative(f: Callable, x, n: int):
         out = _scalar_fast(f, x, n, n)
         if _tt.KEPT[0] != kept:  # (the general path audits in derivatives)
             out = _audited(f, x, _one_direction(x), n, out, lambda c: c[0, n], None)
+        if isinstance(out, _Number):  # (f closes over an outer pass's numbers)
+            out = _nan_valued_reached(out, f, (x,))
         return out
     return _nth_derivative(f, x, n)
 

@@ -131,7 +131,12 @@ def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable) -> Any:
     if not (isinstance(c, (np.ndarray, np.floating)) and isinstance(v, (np.ndarray, np.floating))
             and c.dtype.kind == "f" and v.dtype.kind == "f" and np.shape(c) == np.shape(v)):
         return g  # (another array library, a Taylor number: as it is)
-    outer = isinstance(g, Variable) and reaches_other_leaves(cur, xv)
+    # (the outer leaves f's own graph reaches, not only cur's: a guard's Where in
+    # cur's graph, the nan of an earlier order, cuts the walk from cur, so the
+    # gradient by x of nth_derivative(lambda t: t**2 x[1] + sqrt(t**2)**2, 0, 2)
+    # was [0, 0], truth [0, 2])
+    outer = isinstance(g, Variable) and (reaches_other_leaves(cur, xv)
+                                         or reaches_other_leaves(y, xv))
     gd = g.data if isinstance(g, Variable) else g
     with np.errstate(invalid="ignore"):
         # (on an outer trace a nan order is redone too: its nan may not move with
@@ -151,6 +156,9 @@ def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable) -> Any:
         dep = cur
         if outer:
             leaves = _audit.outer_leaves(cur, xv)
+            forward = _audit.outer_leaves(y, xv)
+            if forward is not None:
+                leaves = forward if leaves is None else leaves + forward
             if leaves is not None:
                 dep = dep + np.exp(leaves)
         out = Where(mask)(dep * np.array(np.nan, dtype=c.dtype), g)
