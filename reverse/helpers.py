@@ -1991,6 +1991,18 @@ def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
          else _armed(data, _linearize, f, data, "jvp"))
     if r is not _fp.RESTART:
         value, fn, inner = r
+        if _is_dual(value) and _plain_point(data) and not (
+                _is_dual(v) or isinstance(v, Variable)):
+            # f closes over an outer hyperdual pass's numbers at a plain point: the
+            # double-vjp's second pass meets plain computed zero partials times
+            # infinite Dual ones, which the Dual arithmetic keeps as a constant
+            # zero weight's 0 with no guard to see it (the tangent of
+            # jvp(lambda t: np.cbrt(t**3) * s, 0.0, 1.0) was Dual(0, 0), truth s).
+            # hyperdual's jvp nests on those numbers in one forward pass and audits
+            # its computed zeros
+            import hyperdual
+
+            return hyperdual.jvp(f, x, v)
         out = fn(v)
     if r is _fp.RESTART or (_redo(before, inner) and type(v) is not Variable):
         # the second pass carries tangents (J v), which meet the nested call's
@@ -2040,6 +2052,20 @@ def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
     _check_callable(f, _fname)
     data, _ = _prepare(x, _fname)
     value, jvp_fn, _ = _linearize(f, data, _fname)
+    if _is_dual(value) and _plain_point(data):
+        # f closes over an outer hyperdual pass's numbers: each tangent by hyperdual's
+        # jvp, as jvp does (the recorded graph's second pass can keep a computed zero
+        # times an infinite Dual partial as 0: linearize(lambda t: np.cbrt(t**3) * s,
+        # 0.0)[1](1.0) was Dual(0, 0), truth s)
+        import hyperdual
+
+        recorded = jvp_fn
+
+        def jvp_fn(v: Any) -> Any:
+            if _is_dual(v) or isinstance(v, Variable):
+                return recorded(v)
+            return hyperdual.jvp(f, x, v)[1]
+
     return value, jvp_fn
 
 
