@@ -1943,6 +1943,12 @@ def _transposed_graph(f: Callable[[Any], Any], data: Any, fname: str, kt: int = 
         out = fn.output()
         if out is not None and type(out.data) is np.ndarray:
             out.data = np.zeros(out.data.shape, dtype=out.data.dtype)
+    # (the pass above keeps to the paths to x, and so never meets a leaf that f
+    # closes over as one of its results: a Variable the user made, s in jvp(lambda
+    # t: t**2 + t * s, 0.0, 1.0), was a constant, the tangent a plain 2.0 with no
+    # derivative by s)
+    if not (nested or others) and isinstance(g, Variable):
+        others = reaches_other_leaves(y, xv)
     return xv, y, uv, g, nested or others, k, keep
 
 
@@ -2051,7 +2057,23 @@ def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
     """
     _check_callable(f, _fname)
     data, _ = _prepare(x, _fname)
-    value, jvp_fn, _ = _linearize(f, data, _fname)
+    guarded, audited = (KEPT[0], _audit.DIRTY[0]), _fp.AUDIT_NAN[0]
+    value, traced, _ = _linearize(f, data, _fname)
+
+    def jvp_fn(v: Any) -> Any:
+        # (a tangent on an outer graph whose pass kept a zero next to an inf or nan
+        # partial: nan along the outer leaves too, as jvp's wrapper does, _public;
+        # the gradient by x of linearize(lambda t: cbrt(t**3)**2 x[0] + t x[1],
+        # 0.0)[1](1.0) was [0, 0], truth [0, 1])
+        d = traced(v)
+        if isinstance(d, Variable) and (KEPT[0], _audit.DIRTY[0]) != guarded and (
+                _fp.AUDIT_NAN[0] != audited or _finite_value(value)):
+            d2 = _nan_valued_on_input(d, x, False)
+            if d2 is not d:
+                _fp.AUDIT_NAN[0] += 1
+            return d2
+        return d
+
     if _is_dual(value) and _plain_point(data):
         # f closes over an outer hyperdual pass's numbers: each tangent by hyperdual's
         # jvp, as jvp does (the recorded graph's second pass can keep a computed zero
@@ -2059,13 +2081,12 @@ def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
         # 0.0)[1](1.0) was Dual(0, 0), truth s)
         import hyperdual
 
-        recorded = jvp_fn
-
-        def jvp_fn(v: Any) -> Any:
+        def forward(v: Any) -> Any:
             if _is_dual(v) or isinstance(v, Variable):
-                return recorded(v)
+                return traced(v)
             return hyperdual.jvp(f, x, v)[1]
 
+        return value, forward
     return value, jvp_fn
 
 

@@ -101,18 +101,24 @@ def _chain(y: Variable, xv: Variable, K: int, seeds: tuple = ()) -> list:
                 _audit.ELEMENTWISE.reset(token)
         if g is None:  # structurally zero from here on
             g = _zeros(xv)
-        if j and (_audit.DIRTY[0], _core.KEPT[0]) != dirty:
+        if (_audit.DIRTY[0], _core.KEPT[0]) != dirty:
             # (only after the guard kept a zero next to an inf or nan partial: a nan
             # of f itself keeps the structural zeros of the orders after it,
             # sqrt(x0 - 1) x1 along x1)
-            g = _nan_onwards(cur, g, xv, y)
+            g = _nan_onwards(cur, g, xv, y, first=not j)
         outs.append(g)
         cur = g
     return outs
 
 
-def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable) -> Any:
+def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable, first: bool = False
+                 ) -> Any:
     """The derivative ``g`` of the order ``cur`` (>= 1), nan wherever ``cur`` is.
+    ``first``: ``g`` is the first derivative (``cur`` is f), nan where the audit of
+    its pass made it nan at a finite f, along the outer leaves too (as
+    ``reverse.helpers._nan_valued_on_input`` does for ``derivative``: the gradient by
+    x of ``derivatives(lambda t: sqrt(t**2)**2 + t * x[1], 0, 1)[1]`` was [0, 0],
+    truth [0, 1]); only on an outer trace.
 
     A derivative that is nan (an audit's computed zero, ``0 * inf``) leaves the
     function unknown there, and the next pass differentiates a graph whose value is
@@ -142,7 +148,12 @@ def _nan_onwards(cur: Variable, g: Any, xv: Variable, y: Variable) -> Any:
         # (on an outer trace a nan order is redone too: its nan may not move with
         # the outer variables, and on an outer forward trace's Dual data its value's
         # nan can carry a zero tangent)
-        mask = np.isnan(c) if outer or _core._is_dual(gd) else np.isnan(c) & ~np.isnan(v)
+        if first:
+            if not (outer or _core._is_dual(gd)):
+                return g  # (its nan is the audit's already, and nothing outer to reach)
+            mask = np.isnan(v) & ~np.isnan(c)
+        else:
+            mask = np.isnan(c) if outer or _core._is_dual(gd) else np.isnan(c) & ~np.isnan(v)
         # (where f itself is not finite, its nan is f's own: the orders after it keep
         # their structural zeros, sqrt(x0 - 1) x1 along x1)
         value = _primal(y.data)

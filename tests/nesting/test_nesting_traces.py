@@ -270,6 +270,43 @@ def test_a_users_own_leaf_stays_an_outer_trace():
     assert isinstance(d2, Variable) and d2.data == 2.0
 
 
+#: helper name -> (call on f(s) = s**2 w at s = 3, the result's d/dw: closed form)
+_OWN_LEAF_CALLS = {
+    "derivative": (lambda m, f: m.derivative(f, 3.0), 6.0),
+    "gradient": (lambda m, f: m.gradient(lambda x: f(x[0]), np.array([3.0]))[0], 6.0),
+    "jacobian": (lambda m, f: m.jacobian(lambda x: f(x), np.array([3.0]))[0, 0], 6.0),
+    "jvp": (lambda m, f: m.jvp(f, 3.0, 1.0)[1], 6.0),
+    "jvp-array": (lambda m, f: m.jvp(f, np.array([3.0]), np.array([1.0]))[1][0], 6.0),
+    "vjp": (lambda m, f: m.vjp(f, 3.0, 1.0)[1], 6.0),
+    "value_and_gradient": (lambda m, f: m.value_and_gradient(
+        lambda x: f(x[0]), np.array([3.0]))[1][0], 6.0),
+    "value": (lambda m, f: m.value_and_gradient(lambda x: f(x[0]), np.array([3.0]))[0], 9.0),
+    "second_derivative": (lambda m, f: m.second_derivative(f, 3.0), 2.0),
+    "hessian": (lambda m, f: m.hessian(lambda x: f(x[0]), np.array([3.0]))[0, 0], 2.0),
+    "hvp": (lambda m, f: m.hvp(lambda x: f(x[0]), np.array([3.0]), np.array([1.0]))[0], 2.0),
+}
+
+
+@pytest.mark.parametrize("engine", [hyperdual, reverse], ids=["hyperdual", "reverse"])
+@pytest.mark.parametrize("helper", [*_OWN_LEAF_CALLS, "linearize"])
+def test_every_helper_keeps_a_users_own_leaf_an_outer_trace(engine, helper):
+    # reverse.jvp and linearize returned plain numbers when f closed over a Variable
+    # the user made (their first pass keeps to the paths to x, so it never met the
+    # leaf): the tangent of jvp(lambda s: s**2 * w, 3.0, 1.0) was 6.0, a constant,
+    # with no derivative by w
+    if helper == "linearize":
+        if engine is hyperdual:
+            pytest.skip("hyperdual has no linearize")
+        call, want = (lambda m, f: m.linearize(f, 3.0)[1](1.0)), 6.0
+    else:
+        call, want = _OWN_LEAF_CALLS[helper]
+    w = Variable(np.array(2.0))
+    r = call(engine, lambda s: s ** 2 * w)
+    assert isinstance(r, Variable), type(r)
+    r.backward()
+    assert float(w.grad.data) == want
+
+
 # The Taylor helpers' method="backprop" made their own input leaves outside the
 # retirement of the first-order helpers, so an input saved there stayed a "live"
 # outer-trace Variable: reverse.derivatives(lambda y: saved * y ** 2, 1.5, 2,
