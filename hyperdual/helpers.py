@@ -383,14 +383,16 @@ def _joined(reaches, vnd, fn):
 
 def _forward_reach(f, x0):
     """The outer pass's directions that reach f's derivatives at the plain point
-    ``x0`` at all, or None: f run once on a Dual of a fresh tag whose one direction
-    (every entry of x0 at once) is followed by its nan probe, as the first-order
-    audit's redo (:func:`_audited`); the probe lane's tangent is nan wherever f's
-    derivatives depend on x0 (only a structural zero stops it), and its parts (or
-    the direction's) in the outer directions are not 0 where those directions move
-    it.  A number of f's
-    value's structure whose leaves, shaped as the outer direction axes, are 1 for
-    a direction that reaches it."""
+    ``x0`` at all, or None: f run once on a HyperDual of a fresh tag whose ε1 and ε2
+    directions (every entry of x0 at once) are each followed by their nan probe, as
+    the second-order audit's redo (:func:`_probed_eps12`); a probe's parts are nan
+    wherever f's derivatives depend on x0 (only a structural zero stops it), and the
+    ε parts (the probes' or the directions') in the outer directions are not 0 where
+    those directions move them.  Second order: an outer variable inside a singular
+    function's argument reaches its first-order terms only through a computed zero
+    of the outer arithmetic (d/dx1 of the ε part of ``cbrt((t x1)**3)**2`` at t = 0),
+    its mixed terms directly.  A number of f's value's structure whose leaves,
+    shaped as the outer direction axes, are 1 for a direction that reaches it."""
     if isinstance(x0, _Number) or _is_foreign(x0):
         return None
     try:
@@ -402,33 +404,40 @@ def _forward_reach(f, x0):
         shape = np.shape(x)
         one = np.ones((1,) + shape, dtype=x.dtype)
         e = np.concatenate([one, _probe(one, x).astype(x.dtype)])
+        e1, e2 = e.reshape((2, 1) + shape), e.reshape((1, 2) + shape)
+        e12 = np.zeros((2, 2) + shape, dtype=x.dtype)
         tag = _seed_tag()
-        token, probes = _AUDITING.set(True), _number.audit_k(1)
+        token, probes, probes2 = _AUDITING.set(True), _number.audit_k(1), _number.audit_m(1)
         try:
             with _CallScope(), np.errstate(all="ignore"):
-                y = _call(f, Dual._build((x, e), tag, 1), "derivative")
+                y = _call(f, HyperDual._build((x, e1, e2, e12), tag, 2), "second_derivative")
         finally:
+            _number.AUDIT_M.reset(probes2)
             _number.AUDIT_K.reset(probes)
             _AUDITING.reset(token)
-        if not (isinstance(y, _Number) and y.tag == tag and isinstance(y, Dual)):
+        if not (isinstance(y, _Number) and y.tag == tag and isinstance(y, HyperDual)):
             return None
-        part = y._parts()[1]
-        if not isinstance(part, _Number):
+        parts = y._parts()[1:]
+        if not all(isinstance(p, _Number) for p in parts):
             return None
-        vnd = np.ndim(g.real_value(part)) - 1  # (its value: the 2 lanes, then f's)
+        vnd = np.ndim(g.real_value(parts[2])) - 2  # (its value: the (2, 2) lanes, f's)
 
-        def moved(a):
-            a = a[0]
-            ax = a.ndim - vnd - 1
-            if ax < 0 or a.shape[ax] != 2:
-                return None
-            with np.errstate(invalid="ignore"):
-                b = np.not_equal(a, 0)  # (nan too; both lanes: a kept zero of the
-                # outer arithmetic can stop the probe's and not the direction's)
-            return np.any(b, axis=tuple(range(ax, b.ndim))).astype(np.float64)
+        def moved(arrays):
+            out = None
+            for a in arrays:
+                ax = a.ndim - vnd - 2
+                if ax < 0:
+                    return None
+                with np.errstate(invalid="ignore"):
+                    b = np.not_equal(a, 0)  # (nan too)
+                b = np.any(b, axis=tuple(range(ax, b.ndim)))
+                if out is not None and np.shape(out) != np.shape(b):
+                    return None
+                out = b if out is None else out | b
+            return out.astype(np.float64)
 
-        return _zip_leaves(moved, [part])
-    except Exception:  # noqa: BLE001 - (f fails on the probed Dual: not known)
+        return _zip_leaves(moved, list(parts))
+    except Exception:  # noqa: BLE001 - (f fails on the probed HyperDual: not known)
         return None
 
 

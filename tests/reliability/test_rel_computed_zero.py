@@ -914,7 +914,10 @@ def test_second_order_helpers_of_a_function_of_both_outer_variables(outer, middl
     # for h(t) x0 + t**2 x1 with h = sqrt(t**2)**2 (truth [2, 6])
     A, B = ENGINES[outer], ENGINES[middle]
     x = np.array([1.0, 2.0])
-    hs = {"sqrt(t**2)**2": lambda t: np.sqrt(t ** 2) ** 2, "cbrt(t**6)": lambda t: np.cbrt(t ** 6)}
+    # (cbrt(t**3)**2 under hyperdual: reach by a first-order probe missed x1, whose
+    # ε part's x1 part is a kept zero of the outer arithmetic: [nan, 4], truth [8, 12])
+    hs = {"sqrt(t**2)**2": lambda t: np.sqrt(t ** 2) ** 2, "cbrt(t**6)": lambda t: np.cbrt(t ** 6),
+          "cbrt(t**3)**2": lambda t: np.cbrt(t ** 3) ** 2}
     bad = []
     for hn, h in hs.items():
         for fn, (form, truth) in _FORMS_OF_X.items():
