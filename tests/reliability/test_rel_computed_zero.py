@@ -901,6 +901,23 @@ def _second_order_of(B):
     return out
 
 
+def _wrong_with_both_outer_variables(A, helpers, cases):
+    """The gradient by engine ``A`` of ``helper(t -> form(h, t, x0, x1)) + x1**2`` at
+    (1, 2) for every helper and case ``(h name, h, form name, form, truth)``: the
+    entries that are neither their truth nor nan, described."""
+    x = np.array([1.0, 2.0])
+    bad = []
+    for hn, h, fn, form, truth in cases:
+        for name, helper in helpers.items():
+            def G(x, form=form, h=h, helper=helper):
+                return helper(lambda t: form(h, t, x[0], x[1])) + x[1] ** 2
+            got = np.asarray(A.gradient(G, x), dtype=float)
+            ok = np.isnan(got) | np.isclose(got, truth, rtol=1e-13, atol=0)
+            if not ok.all():
+                bad.append(f"{name} of {fn} with h = {hn}: {got}, truth {truth}")
+    return bad
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("outer", ENGINES)
 @pytest.mark.parametrize("middle", ENGINES)
@@ -912,22 +929,14 @@ def test_second_order_helpers_of_a_function_of_both_outer_variables(outer, middl
     # (truth [8, 12]); with reverse outside, the Taylor helpers' nan order depended on
     # the outer leaves through the earlier orders only, which a guard cut: [nan, 4]
     # for h(t) x0 + t**2 x1 with h = sqrt(t**2)**2 (truth [2, 6])
-    A, B = ENGINES[outer], ENGINES[middle]
-    x = np.array([1.0, 2.0])
     # (cbrt(t**3)**2 under hyperdual: reach by a first-order probe missed x1, whose
     # ε part's x1 part is a kept zero of the outer arithmetic: [nan, 4], truth [8, 12])
     hs = {"sqrt(t**2)**2": lambda t: np.sqrt(t ** 2) ** 2, "cbrt(t**6)": lambda t: np.cbrt(t ** 6),
           "cbrt(t**3)**2": lambda t: np.cbrt(t ** 3) ** 2}
-    bad = []
-    for hn, h in hs.items():
-        for fn, (form, truth) in _FORMS_OF_X.items():
-            for name, helper in _second_order_of(B).items():
-                def G(x, form=form, h=h, helper=helper):
-                    return helper(lambda t: form(h, t, x[0], x[1])) + x[1] ** 2
-                got = np.asarray(A.gradient(G, x), dtype=float)
-                ok = np.isnan(got) | np.isclose(got, truth, rtol=1e-13, atol=0)
-                if not ok.all():
-                    bad.append(f"{name} of {fn} with h = {hn}: {got}, truth {truth}")
+    cases = [(hn, h, fn, form, truth) for hn, h in hs.items()
+             for fn, (form, truth) in _FORMS_OF_X.items()]
+    bad = _wrong_with_both_outer_variables(ENGINES[outer], _second_order_of(ENGINES[middle]),
+                                           cases)
     assert not bad, "\n".join(bad)
 
 
@@ -973,22 +982,13 @@ def test_first_order_helpers_of_a_function_of_both_outer_variables(outer, middle
     # a constant zero weight's 0 to the Dual arithmetic that no guard saw: the tangent
     # of jvp(lambda t: cbrt(t**3) * s, 0.0, 1.0) was Dual(0, 0) (the gradient of
     # jvp(h(t) x0 + t x1) + x1**2 was [0, 5], truth [1, 5]; linearize's the same);
-    # reverse's Taylor
-    # helpers there gave [nan, 4] for h(t x1) x0 (truth [2, 5])
+    # reverse's Taylor helpers there gave [nan, 4] for h(t x1) x0 (truth [2, 5]).
     # With reverse outside, the first order of reverse's Taylor helpers (and
     # linearize) at an audit's nan did not depend on the outer leaves: [0, 4] for
     # h(t) x0 + t x1 with h = cbrt(t**3)**2 (truth [0, 5])
-    A, B = ENGINES[outer], ENGINES[middle]
-    x = np.array([1.0, 2.0])
     hs = {"cbrt(t**3)": lambda t: np.cbrt(t ** 3), "cbrt(t**3)**2": lambda t: np.cbrt(t ** 3) ** 2}
-    bad = []
-    for fn, (form, *truths) in _FIRST_FORMS_OF_X.items():
-        for (hn, h), truth in zip(hs.items(), truths):
-            for name, helper in _first_order_of(B).items():
-                def G(x, form=form, helper=helper, h=h):
-                    return helper(lambda t: form(h, t, x[0], x[1])) + x[1] ** 2
-                got = np.asarray(A.gradient(G, x), dtype=float)
-                ok = np.isnan(got) | np.isclose(got, truth, rtol=1e-13, atol=0)
-                if not ok.all():
-                    bad.append(f"{name} of {fn} with h = {hn}: {got}, truth {truth}")
+    cases = [(hn, h, fn, form, truth) for fn, (form, *truths) in _FIRST_FORMS_OF_X.items()
+             for (hn, h), truth in zip(hs.items(), truths)]
+    bad = _wrong_with_both_outer_variables(ENGINES[outer], _first_order_of(ENGINES[middle]),
+                                           cases)
     assert not bad, "\n".join(bad)
