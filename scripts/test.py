@@ -129,6 +129,22 @@ def _expected(envs: list[str], workers: int) -> float:
     return t_setup + max(sum(t_run) / max(1, min(workers, len(envs))), max(t_run, default=0))
 
 
+def run_order(envs: list[str], known_runs: dict[str, float]) -> list[str]:
+    """The order to start ``envs`` in: longest last run first, when every one has a
+    recorded time (two workers finish soonest when the long runs start first and
+    the short ones fill in beside them); else tox.ini's order, which lists the
+    full-tier environments first.
+
+    >>> run_order(["a", "b", "c"], {"a": 5.0, "b": 60.0, "c": 30.0})
+    ['b', 'c', 'a']
+    >>> run_order(["a", "b", "c"], {"a": 5.0, "b": 60.0})
+    ['a', 'b', 'c']
+    """
+    if not all(e in known_runs for e in envs):
+        return list(envs)
+    return sorted(envs, key=lambda e: -known_runs[e])
+
+
 def _progress(log: Path) -> str:
     """Where an environment's run is: pytest's last percentage, 'collecting' before
     the first one, 'finishing' once pytest has printed its summary (the warnings
@@ -262,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[{_fmt(t_setup)}] environments ready", flush=True)
 
     LOGS.mkdir(parents=True, exist_ok=True)
-    pending = list(names)
+    pending = run_order(names, _known().get("run", {}))
     running: dict[str, tuple[subprocess.Popen, float, Path]] = {}
     results: dict[str, tuple[int, float]] = {}
     extra = ["--"] + args.pytest_args if args.pytest_args else []

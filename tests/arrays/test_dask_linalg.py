@@ -31,6 +31,9 @@ import pytest
 import hyperdual as hd
 import reverse as rv
 
+# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
+pytestmark = pytest.mark.slow
+
 da = pytest.importorskip("dask.array")
 
 RNG = np.random.default_rng(20240611)

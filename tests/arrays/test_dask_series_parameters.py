@@ -62,6 +62,7 @@ def _tasks(out):
     return sum(len(p.__dask_graph__()) for p in parts if hasattr(p, "__dask_graph__"))
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -26,6 +26,9 @@ import pytest
 import hyperdual as hd
 import reverse as rv
 
+# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
+pytestmark = pytest.mark.slow
+
 da = pytest.importorskip("dask.array")
 
 # NaNs, an all-NaN row, and a row of one non-NaN entry (ddof=1: n - ddof = 0)

@@ -180,6 +180,7 @@ def _truth(g, x, k):
     return float(mp.diff(g, mp.mpf(x), k))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CASES)
 def test_derivatives_against_mpmath(name):
     f, g, points, rtol2 = CASES[name]
@@ -417,6 +418,7 @@ def test_shichi_derivatives_near_zero_and_far():
 # cancel for large x (the derivative is ~1/(2x) of each term); the asymptotic series
 # takes over from max(25, v^2/2).  Before: kve'(1, 1e6) 1e5 ulps off, kve''(1, 1e6)
 # 8e10 ulps, ive''(1, 300) 8e4 ulps.
+@pytest.mark.slow
 @pytest.mark.parametrize("name, f, g", [
     ("kve(1)", lambda x: sp.kve(1.0, x), lambda x: mp.besselk(1, x) * mp.exp(x)),
     ("kve(0.3)", lambda x: sp.kve(0.3, x), lambda x: mp.besselk(0.3, x) * mp.exp(x)),
@@ -463,6 +465,7 @@ def test_scaled_bessel_mixed_branches_in_one_array():
 # x) at 190: 2104 ulps at the first order, 2e7 at the third).  The derivative is now
 # the quadrature of an integral representation (kve: a positive integrand, every v;
 # ive: where v^2 <= 4x, more from x = 6 on, past that its cos(v th) cancels).
+@pytest.mark.slow
 @pytest.mark.parametrize("v, x", [
     (0.0, 1.0), (0.0, 6.0), (0.0, 20.0), (0.3, 2.0), (0.3, 24.5), (1.0, 14.0),
     (2.5, 10.0), (12.5, 6.25), (20.0, 10.0), (20.0, 190.0), (50.0, 25.0), (-7.5, 40.0)])

@@ -19,6 +19,9 @@ import sympy as sp
 import hyperdual
 import reverse
 
+# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
+pytestmark = pytest.mark.slow
+
 ENGINES = {"hyperdual": hyperdual, "reverse": reverse}
 X = np.array([0.7, -0.4])      # outer point (vector helpers)
 XS = 0.45                      # outer point (scalar helpers)

@@ -26,6 +26,9 @@ import pytest
 import hyperdual as hd
 import reverse as rv
 
+# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
+pytestmark = pytest.mark.slow
+
 M = pytest.importorskip("mpmath")
 
 TINY, BIG, EPS = np.finfo(float).tiny, np.finfo(float).max, np.finfo(float).eps

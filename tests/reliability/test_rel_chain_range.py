@@ -47,6 +47,9 @@ from tests.reliability.test_rel_precision import (  # noqa: E402
     _fn,
 )
 
+# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
+pytestmark = pytest.mark.slow
+
 M = mpmath
 mp = M.mp
 

@@ -543,6 +543,7 @@ def test_sweep_derivative_of_derivative(outer, inner, name):
                   2.0)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("outer, inner, name", _sweep_params("hessian-derivative"))
 def test_sweep_hessian_inside_derivative(outer, inner, name):
@@ -557,6 +558,7 @@ def test_sweep_hessian_inside_derivative(outer, inner, name):
     _truth_or_nan(H, [[d2, 0.0], [0.0, 2.0]], [[True, False], [inner == "reverse", True]])
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("outer, inner, name", _sweep_params("gradient-inside"))
 def test_sweep_helpers_of_an_inner_gradient(outer, inner, name):
@@ -683,6 +685,7 @@ def _middle_helpers(B, C, h, s):
     }
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("e1, e2, e3", [
     (a, b, c) for a in ENGINES for b in ENGINES for c in ENGINES])
@@ -700,6 +703,7 @@ def test_helpers_of_an_inner_derivative_closing_over_an_outer_variable(e1, e2, e
             _truth_or_nan(middle(1.0), d2)
             _truth_or_nan(A.derivative(middle, 1.0), d2)
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("e1, e2, e3", [
     pytest.param(a, b, c, marks=_left(a, b, c)) for a in ENGINES for b in ENGINES
@@ -811,6 +815,7 @@ def test_second_order_helpers_at_a_computed_zero(eng, name):
     _truth_or_nan(H, [[d2, 0.0], [0.0, 2.0]], [[True, False], [False, False]])
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("outer, inner", NESTINGS.values(), ids=NESTINGS.keys())
 @pytest.mark.parametrize("name", SWEEP)
@@ -918,6 +923,7 @@ def _wrong_with_both_outer_variables(A, helpers, cases):
     return bad
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("outer", ENGINES)
 @pytest.mark.parametrize("middle", ENGINES)
@@ -973,6 +979,7 @@ def _first_order_of(B):
     }
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("outer", ENGINES)
 @pytest.mark.parametrize("middle", ENGINES)

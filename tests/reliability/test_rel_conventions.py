@@ -668,6 +668,7 @@ NO_DOF = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,f,x,counted", NO_DOF, ids=[c[0] for c in NO_DOF])
 def test_var_with_no_degrees_of_freedom_has_nan_derivatives_in_both_engines(
         name, f, x, counted):

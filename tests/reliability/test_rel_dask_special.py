@@ -23,6 +23,9 @@ import reverse as rv
 from hyperdual.rules import special as hs
 from tests.reliability import _sympy_fuzz as fz
 
+# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
+pytestmark = pytest.mark.slow
+
 da = pytest.importorskip("dask.array")
 
 VS = np.cos(np.arange(6.0))

@@ -127,6 +127,7 @@ def _cases(count, seed=12):
 CASES = _cases(40)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_hessian_entries_that_do_not_depend_on_the_bad_element(case):
     name, g, c, x, k, bad = CASES[case]

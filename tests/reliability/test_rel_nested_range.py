@@ -38,6 +38,9 @@ M = pytest.importorskip("mpmath")
 import tests.reliability.test_rel_chain_range as cr  # noqa: E402
 import tests.reliability.test_rel_second_order_range as so  # noqa: E402
 
+# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
+pytestmark = pytest.mark.slow
+
 ENGINES = {"rv": rv, "hd": hd}
 PAIRS = [(o, i) for o in ENGINES for i in ENGINES]  # (outer, inner)
 

@@ -116,6 +116,7 @@ def test_gradient_matches_mpmath():
     _check(out, 1)
 
 
+@pytest.mark.slow
 def test_hessian_matches_mpmath():
     out = {}
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -136,6 +137,7 @@ def test_hessian_matches_mpmath():
     _check(out, 2)
 
 
+@pytest.mark.slow
 def test_third_derivatives_match_mpmath():
     out = {}
     with warnings.catch_warnings(), np.errstate(all="ignore"):

@@ -521,6 +521,7 @@ def _unary_cases():
                 yield pytest.param(name, engine, order, id=f"{name}-{engine}-d{order}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,engine,order", list(_unary_cases()))
 def test_unary_rule_matches_mpmath_across_the_float_range(name, engine, order):
     if name not in REF:

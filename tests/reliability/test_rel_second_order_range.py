@@ -38,6 +38,9 @@ M = pytest.importorskip("mpmath")
 import tests.reliability.test_rel_chain_range as cr  # noqa: E402
 from tests.reliability.test_rel_precision import BINARY_REF  # noqa: E402
 
+# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
+pytestmark = pytest.mark.slow
+
 TINY, BIG, EPS = np.finfo(float).tiny, np.finfo(float).max, np.finfo(float).eps
 ULPS = cr.ULPS
 

@@ -38,6 +38,9 @@ import pytest
 import hyperdual as hd
 import tests.reliability.test_rel_chain_range as cr
 
+# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
+pytestmark = pytest.mark.slow
+
 M = pytest.importorskip("mpmath")
 mp = M.mp
 

@@ -39,8 +39,9 @@ from _exactdiff import fprange
 M = pytest.importorskip("mpmath")
 S = pytest.importorskip("sympy")
 
-pytestmark = pytest.mark.skipif(
-    fprange.WIDE is None, reason="numpy's long double has float64's exponent range here")
+# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    fprange.WIDE is None, reason="numpy's long double has float64's exponent range here")]
 
 BIG = float(np.finfo(float).max)
 TINY = float(np.finfo(float).tiny)

@@ -24,6 +24,9 @@ import reverse as rv
 from hyperdual.rules import special as hs
 from tests.reliability import _sympy_fuzz as fz
 
+# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
+pytestmark = pytest.mark.slow
+
 da = pytest.importorskip("dask.array")
 
 V = np.cos(np.arange(4.0))
