@@ -403,18 +403,8 @@ def _forward_reach(f, x0):
             return None
         shape = np.shape(x)
         one = np.ones((1,) + shape, dtype=x.dtype)
-        e = np.concatenate([one, _probe(one, x).astype(x.dtype)])
-        e1, e2 = e.reshape((2, 1) + shape), e.reshape((1, 2) + shape)
-        e12 = np.zeros((2, 2) + shape, dtype=x.dtype)
-        tag = _seed_tag()
-        token, probes, probes2 = _AUDITING.set(True), _number.audit_k(1), _number.audit_m(1)
-        try:
-            with _CallScope(), np.errstate(all="ignore"):
-                y = _call(f, HyperDual._build((x, e1, e2, e12), tag, 2), "second_derivative")
-        finally:
-            _number.AUDIT_M.reset(probes2)
-            _number.AUDIT_K.reset(probes)
-            _AUDITING.reset(token)
+        with np.errstate(all="ignore"):
+            y, tag = _run_probed(f, x, shape, one, one, "second_derivative")
         if not (isinstance(y, _Number) and y.tag == tag and isinstance(y, HyperDual)):
             return None
         parts = y._parts()[1:]
@@ -479,6 +469,29 @@ def _nan_in_parts(v):
     return found
 
 
+def _run_probed(f, x0, shape, d1, d2, helper):
+    """``(y, tag)``: f run once on a HyperDual of a fresh tag at ``x0`` whose ε1 lanes
+    are the directions ``d1`` (k of them) followed by their nan probes and whose ε2
+    lanes are ``d2`` (m) followed by theirs, under the audit (the probe lanes told
+    apart by their counts k and m): the one pass :func:`_probed_eps12` and
+    :func:`_forward_reach` read."""
+    k, m = d1.shape[0], d2.shape[0]
+    dt = _dtype(x0)
+    e1 = np.concatenate([d1, _probe(d1, x0).astype(dt)]).reshape((2 * k, 1) + shape)
+    e2 = np.concatenate([d2, _probe(d2, x0).astype(dt)]).reshape((1, 2 * m) + shape)
+    e12 = np.zeros((2 * k, 2 * m) + shape, dtype=dt)
+    tag = _seed_tag()
+    token, probes, probes2 = _AUDITING.set(True), _number.audit_k(k), _number.audit_m(m)
+    try:
+        with _CallScope():
+            y = _call(f, HyperDual._build((x0, e1, e2, e12), tag, 2), helper)
+    finally:
+        _number.AUDIT_M.reset(probes2)
+        _number.AUDIT_K.reset(probes)
+        _AUDITING.reset(token)
+    return y, tag
+
+
 def _probed_eps12(f, x0, shape, d1, d2, helper, nested=False):
     """Where the ε1ε2 parts of ``f`` at ``x0`` are nan with the directions ``d1`` (k
     lanes) on ε1 and ``d2`` (m lanes) on ε2, each followed by their nan probes: the
@@ -496,21 +509,9 @@ def _probed_eps12(f, x0, shape, d1, d2, helper, nested=False):
     part of a real lane or of its probes is not 0: the outer directions that reach
     the real lanes' entries (see :func:`_poisoned_moving`)."""
     k, m = d1.shape[0], d2.shape[0]
-    dt = _dtype(x0)
-    e1 = np.concatenate([d1, _probe(d1, x0).astype(dt)]).reshape((2 * k, 1) + shape)
-    e2 = np.concatenate([d2, _probe(d2, x0).astype(dt)]).reshape((1, 2 * m) + shape)
     m2 = 2 * m
-    e12 = np.zeros((2 * k, m2) + shape, dtype=dt)
-    tag = _seed_tag()
-    token, probes = _AUDITING.set(True), _number.audit_k(k)
-    probes2 = _number.audit_m(m)
-    try:
-        with _CallScope():
-            y = _call(f, HyperDual._build((x0, e1, e2, e12), tag, 2), helper)
-    finally:
-        _number.AUDIT_M.reset(probes2)
-        _number.AUDIT_K.reset(probes)
-        _AUDITING.reset(token)
+    dt = _dtype(x0)
+    y, tag = _run_probed(f, x0, shape, d1, d2, helper)
     part = _part_of(y, tag, HyperDual, 3, (2 * k, m2) + _value_shape(y), dt, x0)
     nan = np.asarray(_nan_in_parts(part))
     nan = np.broadcast_to(nan, (2 * k, m2) + nan.shape[2:])
