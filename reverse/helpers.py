@@ -1997,15 +1997,7 @@ def jvp(f: Callable[[Any], Any], x: Any, v: Any) -> tuple[Any, Any]:
          else _armed(data, _linearize, f, data, "jvp"))
     if r is not _fp.RESTART:
         value, fn, inner = r
-        if _is_dual(value) and _plain_point(data) and not (
-                _is_dual(v) or isinstance(v, Variable)):
-            # f closes over an outer hyperdual pass's numbers at a plain point: the
-            # double-vjp's second pass meets plain computed zero partials times
-            # infinite Dual ones, which the Dual arithmetic keeps as a constant
-            # zero weight's 0 with no guard to see it (the tangent of
-            # jvp(lambda t: np.cbrt(t**3) * s, 0.0, 1.0) was Dual(0, 0), truth s).
-            # hyperdual's jvp nests on those numbers in one forward pass and audits
-            # its computed zeros
+        if _tangent_by_hyperdual(value, data, v):
             import hyperdual
 
             return hyperdual.jvp(f, x, v)
@@ -2075,19 +2067,30 @@ def linearize(f: Callable[[Any], Any], x: Any, *, _fname: str = "linearize"
         return d
 
     if _is_dual(value) and _plain_point(data):
-        # f closes over an outer hyperdual pass's numbers: each tangent by hyperdual's
-        # jvp, as jvp does (the recorded graph's second pass can keep a computed zero
-        # times an infinite Dual partial as 0: linearize(lambda t: np.cbrt(t**3) * s,
+        # each tangent as jvp takes it (linearize(lambda t: np.cbrt(t**3) * s,
         # 0.0)[1](1.0) was Dual(0, 0), truth s)
         import hyperdual
 
         def forward(v: Any) -> Any:
-            if _is_dual(v) or isinstance(v, Variable):
-                return traced(v)
-            return hyperdual.jvp(f, x, v)[1]
+            if _tangent_by_hyperdual(value, data, v):
+                return hyperdual.jvp(f, x, v)[1]
+            return traced(v)
 
         return value, forward
     return value, jvp_fn
+
+
+def _tangent_by_hyperdual(value: Any, data: Any, v: Any) -> bool:
+    """Whether jvp and linearize take the tangent ``v`` from ``hyperdual.jvp``: f's
+    value is an outer hyperdual pass's number (f closes over them) at a plain point,
+    and v is plain.  The double-vjp's second pass would meet plain computed zero
+    partials times infinite Dual ones, which the Dual arithmetic keeps as a constant
+    zero weight's 0 with no guard to see it (the tangent of
+    ``jvp(lambda t: np.cbrt(t**3) * s, 0.0, 1.0)`` was Dual(0, 0), truth s);
+    hyperdual's jvp nests on those numbers in one forward pass and audits its
+    computed zeros."""
+    return _is_dual(value) and _plain_point(data) and not (
+        _is_dual(v) or isinstance(v, Variable))
 
 
 def _linearize(f: Callable[[Any], Any], data: Any, fname: str, kt: int = 0,
