@@ -1242,13 +1242,21 @@ def _fmax_all(e):
     return np.fmax.reduce(e, axis=None)
 
 
-def _exp_times(e, *ts, base2=False):
+def _exp_times(e, *ts, base2=False, limit=None):
     """exp(e) * t1 * t2 ... (2**e * t1 ... with ``base2``) with no intermediate
     under/overflow.  Where exp(e) alone leaves the range: exp(e) = 2**k exp(r) with
     r = e - k ln 2 reduced in two parts (r exact to an ulp of r), the factors' binary
     exponents added to k, one rounding into the range at the end (ldexp).  Folding
     log abs(t) into the exponent (exp(e + log abs(t))) rounded e + log abs(t) to an
-    ulp of 700, 1e-13 of the result (d/dx exp(2x) at 352.6 was 250 ulps off)."""
+    ulp of 700, 1e-13 of the result (d/dx exp(2x) at 352.6 was 250 ulps off).
+
+    At e = -inf the product is 0, also beside an infinite factor: an exponent that
+    overflowed (-u**2 at u = 5e173 in erf') beside tangents that overflowed.  Not
+    where ``limit`` (True, or a mask of e's shape) says e is -inf because the rule's
+    argument is infinite, a limit rather than an overflow: there 0 times an
+    infinite or nan factor is nan, as 0 * inf is, unless another factor is exactly 0
+    (a zero tangent stays zero).  exp(log(u)) at u = 0 is exp(-inf) times the
+    tangent 1/0 = inf, whose truth is 1 (and exp(-1/u**2)'s is 0): it was 0."""
     lo, hi = (_EXP_LO / _LN2, _EXP_HI / _LN2) if base2 else (_EXP_LO, _EXP_HI)
     te = type(e)
     if te is float:
@@ -1293,7 +1301,7 @@ def _exp_times(e, *ts, base2=False):
             # exp(-inf) t is 0, also for an infinite t: an exponent that overflowed
             # to -inf beside a tangent that overflowed (erf'(u) u' at u = 5e173:
             # exp(-u**2) is 0 to every order; 0 * inf made it nan)
-            out = np.where(e64 == -np.inf, 0.0, out)
+            out = np.where(e64 == -np.inf, _limit_product(e64, ts, limit), out)
             out = out.astype(np.result_type(near), copy=False)
         return float(out) if scalar else out
     # nested or lazy numbers: the plain product, except where the innermost exponent
@@ -1311,8 +1319,25 @@ def _exp_times(e, *ts, base2=False):
         return product()
     with _fpe_ignored():
         out = product()
+    if limit is not None:
+        # at a limit the nested product itself: 0 * inf is nan part by part
+        dead = dead & ~np.asarray(limit, dtype=bool)
     # (np.where, not where_value: a scalar condition keeps out's type, a 0 in every part)
     return np.where(np.asarray(dead), 0.0, out)
+
+
+def _limit_product(e64, ts, limit):
+    """exp(-inf) t1 t2 ... on plain data (see :func:`_exp_times`): 0, or nan where
+    ``limit`` holds, a factor is infinite or nan and none is exactly 0."""
+    if limit is None:
+        return 0.0
+    bad = np.zeros(np.shape(e64), dtype=bool)
+    zero = np.zeros(np.shape(e64), dtype=bool)
+    for t in ts:
+        t = np.asarray(t, dtype=np.float64)
+        bad = bad | ~np.isfinite(t)
+        zero = zero | (t == 0.0)
+    return np.where(np.asarray(limit, dtype=bool) & bad & ~zero, np.nan, 0.0)
 
 
 def _s_log(c):
@@ -1460,11 +1485,14 @@ _scaled("digamma", _pg1_s1, _pg2_times)
 
 
 # exponential tails
-_scaled("exp", lambda x, a: _exp_times(x, a), lambda x, a, b: _exp_times(x, a, b))
-_scaled("expm1", lambda x, a: _exp_times(x, a), lambda x, a, b: _exp_times(x, a, b))
+# (limit: the exponent is the argument, so exp(-inf) is a limit, never an overflow)
+_scaled("exp", lambda x, a: _exp_times(x, a, limit=True),
+        lambda x, a, b: _exp_times(x, a, b, limit=True))
+_scaled("expm1", lambda x, a: _exp_times(x, a, limit=True),
+        lambda x, a, b: _exp_times(x, a, b, limit=True))
 # (2**x directly: exp(x ln 2) rounded x ln 2, 7e-14 of 2**1000 ln 2)
-_scaled("exp2", lambda x, a: _exp_times(x, a, _LN2, base2=True),
-        lambda x, a, b: _exp_times(x, a, b, _LN2 * _LN2, base2=True))
+_scaled("exp2", lambda x, a: _exp_times(x, a, _LN2, base2=True, limit=True),
+        lambda x, a, b: _exp_times(x, a, b, _LN2 * _LN2, base2=True, limit=True))
 
 
 def _cosh_times(x, *ts):
@@ -1512,7 +1540,14 @@ _scaled("cosh", _sinh_times, _cosh_times)
 def _sech2_times(x, *ts):
     # sech(x)**2 = 4 exp(-2|x|) / (1 + exp(-2|x|))**2; the last factor is 1 beyond 20
     return _piecewise(x, lambda r: r <= 20.0, lambda x: _prod(g.sech2(x), ts),
-                      lambda x: _exp_times(-2.0 * g.absolute(x), *ts) * 4.0)
+                      lambda x: _exp_times(-2.0 * g.absolute(x), *ts,
+                                           limit=_infinite(x)) * 4.0)
+
+
+def _infinite(x):
+    """Where the argument x is infinite (a limit of a rule, see :func:`_exp_times`)."""
+    r = g.real_value(x)
+    return None if _is_foreign(r) else np.isinf(r)
 
 
 _scaled("tanh", _sech2_times, lambda x, a, b: -2.0 * (g.tanh(x) * _sech2_times(x, a, b)))
@@ -1520,28 +1555,36 @@ _scaled("expit", lambda x, a: _sech2_times(0.5 * x, a) * 0.25,
         lambda x, a, b: -0.25 * (g.tanh(0.5 * x) * _sech2_times(0.5 * x, a, b)))
 
 
-def _gauss_times(x, c, ts, half=False):
-    # c exp(-x**2) t (erf, erfc) or c exp(-x**2/2) t (ndtr), exp(-x**2) exact-ish
+def _gauss_times(x, c, ts, half=False, second=False):
+    # c exp(-x**2) t (erf, erfc) or c exp(-x**2/2) t (ndtr), exp(-x**2) exact-ish;
+    # second: f'' = c x exp(..) a b, ts = (a, b)
     def near(x):
         e = _exp_minus_square(x) if not half else g.exp(-0.5 * x * x)
-        return _prod(e * c, ts)
+        return _prod(e * c, (x,) + ts if second else ts)
 
     def far(x):
         # (x * x overflows far out: exp(-inf) is 0 to every order, _exp_times;
         # numpy's overflow warning is the library's, as on plain data)
         with _fpe_ignored():
             e = -(x * x) if not half else -0.5 * (x * x)
-        return _exp_times(e, *ts) * c
+        limit = _infinite(x)
+        fs = ts
+        if second:
+            # f'' = -2x exp(-x**2): its factor x, infinite at the limit, is no
+            # tangent; sign(x) there keeps the product's limit 0 (and its sign)
+            fs = (x if limit is None or not np.any(limit)
+                  else np.where(limit, g.sign(x), x),) + ts
+        return _exp_times(e, *fs, limit=limit) * c
     return _piecewise(x, lambda r: r <= (26.0 if not half else 37.0), near, far)
 
 
 _TWO_SQRT_PI = 2.0 / _SQRT_PI
 _scaled("erf", lambda x, a: _gauss_times(x, _TWO_SQRT_PI, (a,)),
-        lambda x, a, b: _gauss_times(x, -2.0 * _TWO_SQRT_PI, (x, a, b)))
+        lambda x, a, b: _gauss_times(x, -2.0 * _TWO_SQRT_PI, (a, b), second=True))
 _scaled("erfc", lambda x, a: _gauss_times(x, -_TWO_SQRT_PI, (a,)),
-        lambda x, a, b: _gauss_times(x, 2.0 * _TWO_SQRT_PI, (x, a, b)))
+        lambda x, a, b: _gauss_times(x, 2.0 * _TWO_SQRT_PI, (a, b), second=True))
 _scaled("ndtr", lambda x, a: _gauss_times(x, 1.0 / _SQRT_2PI, (a,), True),
-        lambda x, a, b: _gauss_times(x, -1.0 / _SQRT_2PI, (x, a, b), True))
+        lambda x, a, b: _gauss_times(x, -1.0 / _SQRT_2PI, (a, b), True, second=True))
 
 
 def _erfcx_s1(x, a):

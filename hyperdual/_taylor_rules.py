@@ -78,22 +78,34 @@ def _zero_like(v):
 
 
 # --- exponential family -----------------------------------------------------------
-def _exp_series(x, y0):
+def _exp_series(x, y0, limit=False):
     """y = exp(x) given y_0: k y_k = sum_{j=1..k} j x_j y_{k-j}.
 
     Where y_0 is 0 (exp underflowed) every y_k is y_0 times a polynomial in the
     x_j: 0, also where an x_j overflowed (exp(-x**2) at x = 5e173, inside erf's
     derivatives, whose x**2 has inf coefficients: the recurrence's 0 * inf made
-    them nan, truth 0), as it is where the x_j are finite."""
+    them nan, truth 0), as it is where the x_j are finite.  Not with ``limit``
+    (exp itself, whose exponent x_0 is its argument) where x_0 is -inf: a limit,
+    not an overflow, so y_k is nan from the first infinite or nan x_j on (0 * inf:
+    exp(log(u)) at u = 0 has x_1 = 1/0, its y_1 truth 1; it was 0)."""
     if type(y0) is float and y0 == 0.0:
-        return [y0] + [0.0] * (len(x) - 1)
+        if not (limit and x[0] == -np.inf):
+            return [y0] + [0.0] * (len(x) - 1)
+        y, dead = [y0], False
+        for v in x[1:]:
+            dead = dead or not (type(v) is float and math.isfinite(v))
+            y.append(math.nan if dead else 0.0)
+        return y
     jx = _weighted(x)
     y = [y0]
     zero = type(y0) is np.ndarray and y0.dtype.kind == "f" and not y0.all()
+    if zero:
+        # (at a limit the recurrence's own nan stays: 0 * inf)
+        keep = (y0 == 0) & ~np.isneginf(x[0]) if limit else y0 == 0
     with np.errstate(invalid="ignore") if zero else _NO_STATE:
         for k in range(1, len(x)):
             yk = _dot(jx, y, k, 1) / k
-            y.append(np.where(y0 == 0, 0.0, yk) if zero else yk)
+            y.append(np.where(keep, 0.0, yk) if zero else yk)
     return y
 
 
@@ -111,18 +123,18 @@ _NO_STATE = _NoState()
 
 
 def exp(x):
-    return _exp_series(x, g.exp(x[0]))
+    return _exp_series(x, g.exp(x[0]), limit=True)
 
 
 def expm1(x):
     # the series of exp, except that the value keeps expm1's precision near 0
-    y = _exp_series(x, g.exp(x[0]))
+    y = _exp_series(x, g.exp(x[0]), limit=True)
     y[0] = g.expm1(x[0])
     return y
 
 
 def exp2(x):
-    return _exp_series([v * _LN2 for v in x], g.exp2(x[0]))
+    return _exp_series([v * _LN2 for v in x], g.exp2(x[0]), limit=True)
 
 
 def _log_series(x, y0, x0):

@@ -1,0 +1,90 @@
+"""A rule whose derivative is 0 in the limit of an infinite argument (exp at -inf,
+tanh, expit, erf, erfc, ndtr at +-inf), reached through an inner function that is
+infinite with an infinite derivative at the point: the chain rule's product is 0 * inf,
+whose truth only the composite knows.  ``exp(log(u))`` at u = 0 is u, derivative 1;
+``exp(-1/u**2)`` has every derivative 0.  Each derivative must be its truth or nan,
+never the 0 that ``exp(-inf) * inf`` was taken to be (it was, in both engines, at every
+order and in Taylor mode: the first derivative of exp(log(u)) at 0 was 0).
+
+A -inf exponent that overflowed from a finite argument (erf'(u) = c exp(-u**2) at
+u = 5e173, inside higher derivatives of erf(exp(v))) is no limit: there exp(-inf)
+times an overflowed tangent stays 0 (``test_rel_chain_range.py`` and
+``test_rel_nested_range.py``).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.special as sp
+
+import hyperdual as hd
+import reverse as rv
+
+# f, its first three derivatives at u = 0 (closed forms of the composite)
+CASES = {
+    "exp(log(u))": (lambda u: np.exp(np.log(u)), [1.0, 0.0, 0.0]),
+    "exp(log(u**2))": (lambda u: np.exp(np.log(u**2)), [0.0, 2.0, 0.0]),
+    "exp(2 log(u))": (lambda u: np.exp(2.0 * np.log(u)), [0.0, 2.0, 0.0]),
+    "exp2(log2(u))": (lambda u: np.exp2(np.log2(u)), [1.0, 0.0, 0.0]),
+    "expm1(log(u))": (lambda u: np.expm1(np.log(u)), [1.0, 0.0, 0.0]),
+    "tanh(arctanh(u - 1))": (lambda u: np.tanh(np.arctanh(u - 1.0)), [1.0, 0.0, 0.0]),
+    "expit(logit(u))": (lambda u: sp.expit(sp.logit(u)), [1.0, 0.0, 0.0]),
+    "erf(erfinv(u**2 + u - 1))": (lambda u: sp.erf(sp.erfinv(u**2 + u - 1.0)), [1.0, 2.0, 0.0]),
+    "erfc(erfinv(1 - u))": (lambda u: sp.erfc(sp.erfinv(1.0 - u)), [1.0, 0.0, 0.0]),
+    "ndtr(ndtri(u**2 + u))": (lambda u: sp.ndtr(sp.ndtri(u**2 + u)), [1.0, 2.0, 0.0]),
+    "exp(-1/u**2)": (lambda u: np.exp(-1.0 / u**2), [0.0, 0.0, 0.0]),
+}
+
+
+def _truth_or_nan(got, want, what):
+    got = np.asarray(got, dtype=float)
+    ok = np.isnan(got) | np.isclose(got, want, rtol=1e-12, atol=1e-14)
+    assert ok.all(), f"{what}: {got}, truth {want} (or nan)"
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("eng", [hd, rv], ids=["hyperdual", "reverse"])
+def test_limit_of_a_rule_times_an_infinite_tangent_is_never_a_wrong_number(eng, name):
+    f, (d1, d2, d3) = CASES[name]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _truth_or_nan(eng.derivative(f, 0.0), d1, f"{name} derivative")
+        _truth_or_nan(eng.second_derivative(f, 0.0), d2, f"{name} second_derivative")
+        _truth_or_nan(eng.gradient(lambda x: f(x[0]), np.array([0.0])), [d1],
+                      f"{name} gradient")
+        _truth_or_nan(eng.hessian(lambda x: f(x[0]), np.array([0.0])), [[d2]],
+                      f"{name} hessian")
+        _truth_or_nan(eng.derivatives(f, 0.0, 3)[1:], [d1, d2, d3], f"{name} derivatives")
+        _truth_or_nan(eng.nth_derivative(f, 0.0, 2), d2, f"{name} nth_derivative")
+
+
+@pytest.mark.parametrize("outer", [hd, rv], ids=["hd-outside", "rv-outside"])
+@pytest.mark.parametrize("inner", [hd, rv], ids=["hd-inside", "rv-inside"])
+def test_nested_helper_through_the_limit(outer, inner):
+    # the gradient by x of derivative(t -> h(t + x1 - 2) x0, 0) + x1**2 at (1, 2),
+    # h(u) = exp(log(u**2)) = u**2: the inner derivative is 2 (t + x1 - 2) x0 = 0 and
+    # its gradient [2 (x1 - 2), 2 x0] + [0, 2 x1] = [0, 6] (it was [0, 4]: h''s
+    # product at u = 0 was 0 in the outer direction too)
+    h = lambda u: np.exp(np.log(u**2))  # noqa: E731
+
+    def G(x):
+        return inner.derivative(lambda t: h(t + x[1] - 2.0) * x[0], 0.0) + x[1] ** 2
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _truth_or_nan(outer.gradient(G, np.array([1.0, 2.0])), [0.0, 6.0], "gradient")
+
+
+def test_a_finite_argument_beyond_the_range_keeps_its_zero():
+    # the limit rule is for infinite arguments only: erf' at 1e200 underflows to 0
+    # by itself, and times a tangent that overflowed it is still 0 (no nan)
+    from hyperdual._rules import UNARY
+
+    with np.errstate(all="ignore"):
+        assert UNARY["erf"].s1(1e200, np.inf) == 0.0
+        assert UNARY["exp"].s1(-np.inf, 3.0) == 0.0  # a finite tangent: the limit 0
+        assert np.isnan(UNARY["exp"].s1(-np.inf, np.inf))
+        assert np.isnan(UNARY["erf"].s1(np.inf, np.inf))
+        # f'' = -2x c exp(-x**2) at x = inf: the limit 0 with finite tangents
+        assert UNARY["erf"].s2(np.inf, 1.0, 2.0) == 0.0
