@@ -32,10 +32,10 @@ def test_run_order_starts_the_longest_known_runs_first():
     assert mod.run_order(["py310", "py312", "docs"], known) == ["py310", "py312", "docs"]
 
 
-def test_tiers_full_in_py312_and_noavx512_quick_elsewhere():
+def test_tiers_full_in_py312_numerics_in_noavx512_quick_elsewhere():
     cp = _tox()
     envs = _script()._env_list(cp)
-    assert envs[:2] == ["py312", "noavx512"], "the full tier starts first"
+    assert envs[:2] == ["py312", "noavx512"], "the long runs start first"
 
     def commands(env):
         section = f"testenv:{env}"
@@ -45,11 +45,31 @@ def test_tiers_full_in_py312_and_noavx512_quick_elsewhere():
         if not re.fullmatch(r"py3\d+|floor|noavx512", env):
             continue
         cmd = commands(env)
-        if env in ("py312", "noavx512"):
+        if env == "py312":
             assert "-m" not in cmd.split(), f"{env} must run every test: {cmd}"
+        elif env == "noavx512":
+            # every sweep of the numerics (ulps against mpmath) without AVX-512
+            assert '-m "not structure"' in cmd, cmd
         else:
             assert '-m "not slow"' in cmd, f"{env} is the quick tier: {cmd}"
-    # the marker the quick tier leaves out is registered (pytest runs with --strict-markers)
+    # the markers the tiers leave out are registered (pytest runs with --strict-markers)
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert re.search(r'markers = \["slow:', pyproject)
+    assert re.search(r'"slow: ', pyproject) and re.search(r'"structure: ', pyproject)
     assert "--strict-markers" in pyproject
+
+
+def test_every_structure_sweep_is_slow():
+    # noavx512 leaves out "structure", the quick tier "slow": a structure test that is
+    # not slow would run in the quick tier but not in noavx512, which is no tier
+    import subprocess
+    import sys
+
+    def collect(expr):
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+             "-m", expr, "tests"], cwd=ROOT, capture_output=True, text=True)
+
+    found = collect("structure")
+    assert found.returncode == 0 and "test_rel_computed_zero.py" in found.stdout
+    stray = collect("structure and not slow")
+    assert stray.returncode == 5, stray.stdout[-500:]  # (5: no test selected)

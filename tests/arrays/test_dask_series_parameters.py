@@ -63,6 +63,7 @@ def _tasks(out):
 
 
 @pytest.mark.slow
+@pytest.mark.structure
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -26,8 +26,8 @@ import pytest
 import hyperdual as hd
 import reverse as rv
 
-# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
-pytestmark = pytest.mark.slow
+# a sweep of structure that no SIMD path changes: py312 only (tox.ini's tiers)
+pytestmark = [pytest.mark.slow, pytest.mark.structure]
 
 da = pytest.importorskip("dask.array")
 

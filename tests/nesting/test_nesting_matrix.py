@@ -19,8 +19,8 @@ import sympy as sp
 import hyperdual
 import reverse
 
-# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
-pytestmark = pytest.mark.slow
+# a sweep of structure that no SIMD path changes: py312 only (tox.ini's tiers)
+pytestmark = [pytest.mark.slow, pytest.mark.structure]
 
 ENGINES = {"hyperdual": hyperdual, "reverse": reverse}
 X = np.array([0.7, -0.4])      # outer point (vector helpers)

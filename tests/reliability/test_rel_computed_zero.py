@@ -544,6 +544,7 @@ def test_sweep_derivative_of_derivative(outer, inner, name):
 
 
 @pytest.mark.slow
+@pytest.mark.structure
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("outer, inner, name", _sweep_params("hessian-derivative"))
 def test_sweep_hessian_inside_derivative(outer, inner, name):
@@ -559,6 +560,7 @@ def test_sweep_hessian_inside_derivative(outer, inner, name):
 
 
 @pytest.mark.slow
+@pytest.mark.structure
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("outer, inner, name", _sweep_params("gradient-inside"))
 def test_sweep_helpers_of_an_inner_gradient(outer, inner, name):
@@ -686,6 +688,7 @@ def _middle_helpers(B, C, h, s):
 
 
 @pytest.mark.slow
+@pytest.mark.structure
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("e1, e2, e3", [
     (a, b, c) for a in ENGINES for b in ENGINES for c in ENGINES])
@@ -704,6 +707,7 @@ def test_helpers_of_an_inner_derivative_closing_over_an_outer_variable(e1, e2, e
             _truth_or_nan(A.derivative(middle, 1.0), d2)
 
 @pytest.mark.slow
+@pytest.mark.structure
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("e1, e2, e3", [
     pytest.param(a, b, c, marks=_left(a, b, c)) for a in ENGINES for b in ENGINES
@@ -816,6 +820,7 @@ def test_second_order_helpers_at_a_computed_zero(eng, name):
 
 
 @pytest.mark.slow
+@pytest.mark.structure
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("outer, inner", NESTINGS.values(), ids=NESTINGS.keys())
 @pytest.mark.parametrize("name", SWEEP)
@@ -924,6 +929,7 @@ def _wrong_with_both_outer_variables(A, helpers, cases):
 
 
 @pytest.mark.slow
+@pytest.mark.structure
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("outer", ENGINES)
 @pytest.mark.parametrize("middle", ENGINES)
@@ -980,6 +986,7 @@ def _first_order_of(B):
 
 
 @pytest.mark.slow
+@pytest.mark.structure
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize("outer", ENGINES)
 @pytest.mark.parametrize("middle", ENGINES)

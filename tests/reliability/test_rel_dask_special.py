@@ -23,8 +23,8 @@ import reverse as rv
 from hyperdual.rules import special as hs
 from tests.reliability import _sympy_fuzz as fz
 
-# a sweep: the full tier (py312, noavx512), not the quick one (-m 'not slow')
-pytestmark = pytest.mark.slow
+# a sweep of structure that no SIMD path changes: py312 only (tox.ini's tiers)
+pytestmark = [pytest.mark.slow, pytest.mark.structure]
 
 da = pytest.importorskip("dask.array")
 
