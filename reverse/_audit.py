@@ -124,6 +124,28 @@ def _direction(tangent: Any, nd: int) -> Any:
     return np.asarray(tangent)[0] if nd else tangent
 
 
+def kink_sign(x: Any) -> Any:
+    """``np.sign(x)`` of the replay's Dual ``x`` (Absolute's partial), its tangent nan
+    where x is 0 and moves: sign jumps there, so the zero adjoint ``gy sign(0)`` is no
+    structural zero, and a later infinite partial times it is no 0 (sign's own
+    derivative 0 said it was: the gradient of abs(sqrt(u)) at 0 was 0, truth inf, and
+    of abs(sqrt(u))**2 0, truth 1; hyperdual, whose tangents run the other way, gave
+    nan)."""
+    import hyperdual as hd
+
+    s = np.sign(x)
+    nd = _own_lanes(x)
+    if nd is None or not core._is_dual(s) or _own_lanes(s) != nd:
+        return s
+    t = np.asarray(x.dual)
+    with np.errstate(invalid="ignore"):
+        moves = np.not_equal(t, 0)  # (a nan probe too)
+        jump = np.equal(np.asarray(x.real), 0) & (moves.any(axis=0) if nd else moves)
+    if not np.any(jump):
+        return s
+    return _build(hd, s, s.real, np.where(jump, np.nan, np.asarray(s.dual)))
+
+
 def audited_keep_zero(gy: Any, gx: Any) -> Any:
     """``_keep_zero`` in the audit pass: ``gx = gy * partial`` on Dual data.
 

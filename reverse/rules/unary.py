@@ -241,7 +241,7 @@ _UNARY: list[tuple[str, Any, Any, tuple[str, ...], str, float]] = [
     ("Square", np.square, lambda gy, y, x: gy * (2 * x), ("square",), "2 * x", 0.5),
     ("Reciprocal", np.reciprocal, lambda gy, y, x: -(gy * y * y), ("reciprocal",),
      "-1 / x ** 2", 0.5),
-    ("Absolute", np.absolute, lambda gy, y, x: gy * np.sign(x), ("absolute", "abs"),
+    ("Absolute", np.absolute, lambda gy, y, x: gy * _abs_partial(x), ("absolute", "abs"),
      "np.sign(x)", -0.5),
     ("Negative", np.negative, lambda gy, y, x: -gy, ("negative",), "-1.0", 0.5),
     ("Positive", np.positive, lambda gy, y, x: gy, ("positive",), "1.0", 0.5),
@@ -312,6 +312,16 @@ Examples
 >>> bool(np.isclose(derivative({name}, x), {closed}))
 True
 '''
+
+
+def _abs_partial(x: Any) -> Any:
+    # sign(x); in the audit of kept zeros (Dual data of its own), nan tangents where
+    # x is 0 and moves (reverse._audit.kink_sign)
+    if type(x) is np.ndarray or type(x) is float or not core.AUDIT_ZEROS.get():
+        return np.sign(x)
+    from .._audit import kink_sign
+
+    return kink_sign(x) if core._is_dual(x) else np.sign(x)
 
 
 #: Rules whose local derivative is a finite constant (or zeros): no 0 * inf to guard.

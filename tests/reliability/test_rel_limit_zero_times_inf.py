@@ -88,3 +88,42 @@ def test_a_finite_argument_beyond_the_range_keeps_its_zero():
         assert np.isnan(UNARY["erf"].s1(np.inf, np.inf))
         # f'' = -2x c exp(-x**2) at x = inf: the limit 0 with finite tangents
         assert UNARY["erf"].s2(np.inf, 1.0, 2.0) == 0.0
+
+
+# abs'(0) = 0 by convention, but abs of a function that leaves 0 at an infinite rate is
+# not flat: its zero times the next infinite partial is 0 * inf.  hyperdual (tangents
+# forward: sqrt's inf meets abs's sign(0)) gave nan; reverse (adjoints backward: abs's
+# sign(0) gy = 0 met sqrt's inf partial) kept the zero as structural and gave 0.
+KINKS = {
+    "abs(sqrt(u))": (lambda u: np.abs(np.sqrt(u)), np.inf),
+    "abs(sqrt(u))**2": (lambda u: np.abs(np.sqrt(u)) ** 2, 1.0),
+    "fabs(sqrt(u))**2": (lambda u: np.fabs(np.sqrt(u)) ** 2, 1.0),
+    "square(abs(sqrt(u)))": (lambda u: np.square(np.abs(np.sqrt(u))), 1.0),
+    "abs(cbrt(u**3 + u))": (lambda u: np.abs(np.cbrt(u**3 + u)), np.nan),  # (slopes -inf, inf)
+}
+
+
+@pytest.mark.parametrize("name", list(KINKS))
+@pytest.mark.parametrize("eng", [hd, rv], ids=["hyperdual", "reverse"])
+def test_a_kinks_zero_times_an_infinite_partial_is_never_a_wrong_number(eng, name):
+    f, d1 = KINKS[name]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for what, got in (("derivative", eng.derivative(f, 0.0)),
+                          ("gradient", eng.gradient(lambda x: f(x[0]), np.array([0.0]))[0]),
+                          ("value_and_gradient",
+                           eng.value_and_gradient(lambda x: f(x[0]), np.array([0.0]))[1][0])):
+            assert np.isnan(got) or got == d1, f"{name} {what}: {got}, truth {d1} (or nan)"
+
+
+@pytest.mark.parametrize("eng", [hd, rv], ids=["hyperdual", "reverse"])
+def test_abs_keeps_its_convention_where_nothing_is_infinite(eng):
+    # the audit's nan is for a zero that meets an infinite partial; abs'(0) = 0 itself,
+    # |v|**2 and |v| v (smooth at 0) and L1 sums keep their exact derivatives
+    assert eng.derivative(np.abs, 0.0) == 0.0
+    assert eng.derivative(lambda v: np.abs(v) ** 2, 0.0) == 0.0
+    assert eng.derivative(lambda v: np.abs(v) * v, 0.0) == 0.0
+    np.testing.assert_array_equal(
+        eng.gradient(lambda x: np.sum(np.abs(x)), np.array([0.0, -1.0, 2.0])), [0.0, -1.0, 1.0])
+    np.testing.assert_array_equal(
+        eng.gradient(lambda x: np.sum(np.abs(x - 1.0) ** 2), np.array([1.0, 2.0])), [0.0, 2.0])
