@@ -772,7 +772,9 @@ def split_clean(f: Any, gy: Any, y: Any, xs: list, gxs: tuple) -> tuple:
         ga = f.backward(rest, y, *xs)
         if type(ga) is not tuple:
             ga = (ga,)
-        yr, xr = real(y), [real(x) for x in xs]
+        # (real parts as numpy scalars: the rules' formulas on a Python float 0.0 raise
+        # ZeroDivisionError, 0.0 ** -0.5 in Pow's, where numpy's value is inf)
+        yr, xr = _numpy_float(real(y)), [_numpy_float(real(x)) for x in xs]
         tc = np.where(clean, t, zero)
         gbs = []
         for ti in ([tc] if not nd else list(tc)):
@@ -795,6 +797,10 @@ def split_clean(f: Any, gy: Any, y: Any, xs: list, gxs: tuple) -> tuple:
         return gxs
     finally:
         core.KEPT[0] = kept  # the real-data pass's kept zeros are not the audit's
+
+
+def _numpy_float(v: Any) -> Any:
+    return np.float64(v) if type(v) is float else v
 
 
 # --- a computed zero partial next to an infinite cotangent ----------------------
