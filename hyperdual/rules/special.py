@@ -377,7 +377,11 @@ def _gamma_density(a: Any, x: Any) -> Any:
     xl = np.where(ok | big | far, 1.0, x)
     by_power = _power_m1(xp, a) * np.exp(-xp) / sp.gamma(np.where(ok, a, 1.0))
     by_log = np.exp(sp.xlogy(a - 1.0, xl) - xl - sp.gammaln(np.where(big, 1.0, a)))
-    out = np.where(ok, by_power, np.where(far, 0.0, by_log))
+    # at x = inf its limit 0, as exp(-x): a constant 0 there was kept as a structural
+    # zero times an infinite tangent (Taylor mode: the derivative of gammaincc(1,
+    # -log(u)) = u at 0 was 0, truth 1); exp's limit rule makes that nan
+    at_inf = np.exp(-np.where(far, x, np.inf)) if np.any(far) else 0.0
+    out = np.where(ok, by_power, np.where(far, at_inf, by_log))
     if not np.any(big):
         return out
     saddle = _gamma_density_saddle(np.where(big, a, 200.0) - 1.0,

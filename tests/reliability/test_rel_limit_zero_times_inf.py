@@ -34,6 +34,9 @@ CASES = {
     "erfc(erfinv(1 - u))": (lambda u: sp.erfc(sp.erfinv(1.0 - u)), [1.0, 0.0, 0.0]),
     "ndtr(ndtri(u**2 + u))": (lambda u: sp.ndtr(sp.ndtri(u**2 + u)), [1.0, 2.0, 0.0]),
     "exp(-1/u**2)": (lambda u: np.exp(-1.0 / u**2), [0.0, 0.0, 0.0]),
+    # gammainc's density x**(a-1) exp(-x) / Gamma(a) at x = inf (its custom rule)
+    "gammaincc(1, -log(u))": (lambda u: sp.gammaincc(1.0, -np.log(u)), [1.0, 0.0, 0.0]),
+    "gammainc(1, -log(u))": (lambda u: sp.gammainc(1.0, -np.log(u)), [-1.0, 0.0, 0.0]),
 }
 
 
