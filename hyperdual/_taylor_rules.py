@@ -93,7 +93,7 @@ def _exp_series(x, y0, limit=False):
             return [y0] + [0.0] * (len(x) - 1)
         y, dead = [y0], False
         for v in x[1:]:
-            dead = dead or not (type(v) is float and math.isfinite(v))
+            dead = dead or not bool(np.all(np.isfinite(v)))
             y.append(math.nan if dead else 0.0)
         return y
     jx = _weighted(x)
