@@ -91,6 +91,13 @@ def test_a_finite_argument_beyond_the_range_keeps_its_zero():
         assert np.isnan(UNARY["erf"].s1(np.inf, np.inf))
         # f'' = -2x c exp(-x**2) at x = inf: the limit 0 with finite tangents
         assert UNARY["erf"].s2(np.inf, 1.0, 2.0) == 0.0
+    # Taylor mode's exp series at x_0 = -inf: 0 while the coefficients are finite (numpy
+    # scalars too), nan from the first infinite one on
+    from hyperdual._taylor_rules import exp as taylor_exp
+
+    assert taylor_exp([-np.inf, np.float64(2.0), 1.0]) == [0.0, 0.0, 0.0]
+    got = taylor_exp([-np.inf, 2.0, np.inf, 1.0])
+    assert got[:2] == [0.0, 0.0] and np.isnan(got[2:]).all()
 
 
 # abs'(0) = 0 by convention, but abs of a function that leaves 0 at an infinite rate is
