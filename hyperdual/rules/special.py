@@ -380,7 +380,8 @@ def _gamma_density(a: Any, x: Any) -> Any:
     # at x = inf its limit 0, as exp(-x): a constant 0 there was kept as a structural
     # zero times an infinite tangent (Taylor mode: the derivative of gammaincc(1,
     # -log(u)) = u at 0 was 0, truth 1); exp's limit rule makes that nan
-    at_inf = np.exp(-np.where(far, x, np.inf)) if np.any(far) else 0.0
+    # (always formed: asking np.any(far) would compute a dask array)
+    at_inf = np.exp(-np.where(far, x, np.inf))
     out = np.where(ok, by_power, np.where(far, at_inf, by_log))
     if not np.any(big):
         return out
