@@ -133,7 +133,7 @@ def run_order(envs: list[str], known_runs: dict[str, float]) -> list[str]:
     """The order to start ``envs`` in: longest last run first, when every one has a
     recorded time (two workers finish soonest when the long runs start first and
     the short ones fill in beside them); else tox.ini's order, which lists the
-    full-tier environments first.
+    longest environments (py312, noavx512) first.
 
     >>> run_order(["a", "b", "c"], {"a": 5.0, "b": 60.0, "c": 30.0})
     ['b', 'c', 'a']

@@ -1,4 +1,4 @@
-"""The test command's plan: scripts/test.py's start order and tox.ini's two tiers."""
+"""The test command's plan: scripts/test.py's start order and tox.ini's tiers."""
 
 import configparser
 import doctest
