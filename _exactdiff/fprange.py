@@ -200,6 +200,10 @@ class _PassState:
 #: cost a redo that gives the same result).
 BACKWARD_EVENTS = [0]
 
+#: Underflows outside reverse's backward passes seen by :func:`first_pass` (a
+#: counter too): a forward-mode pass's tangents, or f's own operations.
+FORWARD_UNDERFLOWS = [0]
+
 #: The warnings that :class:`_Relay` held back in this context's first pass (see
 #: :class:`Flagged`): (message, filename, lineno, module globals), or None.
 _HELD: contextvars.ContextVar[list | None] = contextvars.ContextVar(
@@ -301,15 +305,21 @@ class _Relay:
                     _HELD.set(held)
                 held.append((text, frame.f_code.co_filename, frame.f_lineno,
                              frame.f_globals, mode, self.previous))
-        elif mode == "warn":
-            warnings.warn(text, RuntimeWarning, stacklevel=2)
-        elif mode != "ignore":
-            _as_numpy_would(mode, text, self.previous)
+        else:
+            if text.startswith("underflow"):
+                FORWARD_UNDERFLOWS[0] += 1
+            if mode == "warn":
+                warnings.warn(text, RuntimeWarning, stacklevel=2)
+            elif mode != "ignore":
+                _as_numpy_would(mode, text, self.previous)
 
     def __call__(self, kind: str, flag: int) -> None:
         if IN_BACKWARD.get():
             BACKWARD_EVENTS[0] += 1
-        elif callable(self.previous):
+            return
+        if kind == "underflow":
+            FORWARD_UNDERFLOWS[0] += 1
+        if callable(self.previous):
             self.previous(kind, flag)
         elif self.previous is not None:
             self.previous.write(f"Warning: {kind} encountered\n")
@@ -354,7 +364,8 @@ _DEFAULT_MASK = 1 + (1 << 3) + (1 << 9)  # divide, over, invalid: warn; under: i
 _LOG_MASK = 5 + (5 << 3) + (5 << 6) + (5 << 9)
 
 
-def first_pass(fn: Callable[..., Any], *args: Any, level: float | None = None) -> Any:
+def first_pass(fn: Callable[..., Any], *args: Any, level: float | None = None,
+               forward: list | None = None) -> Any:
     """``fn(*args)``, the first pass of a first-order reverse helper called on its
     own at a float64 point, with the floating-point flags of its backward pass
     watched: a :class:`Flagged` if one was raised (an adjoint under- or
@@ -366,7 +377,10 @@ def first_pass(fn: Callable[..., Any], *args: Any, level: float | None = None) -
     mislead); ``f``'s own operations are handled as the user's error settings
     say (numpy's wording, the ufunc named; their 'raise' raises at their own
     operation, their 'call' or 'log' handler is called).  ``level``: the pass is
-    :func:`armed` at that depth.  Costs two context-variable switches.
+    :func:`armed` at that depth.  ``forward``: a list whose item 0 is set to
+    whether anything outside a backward pass underflowed (:func:`forward_pass`;
+    the result is then returned as it is, never a Flagged).  Costs two
+    context-variable switches.
 
     Examples
     --------
@@ -380,6 +394,7 @@ def first_pass(fn: Callable[..., Any], *args: Any, level: float | None = None) -
         if watched is None:
             return fn(*args) if level is None else armed(level, fn, *args)
         before = BACKWARD_EVENTS[0]
+        under = FORWARD_UNDERFLOWS[0]
         token = _EXTOBJ.set(watched)
         # armed (see armed), in this frame: the pass costs one call less
         arm = None if level is None or _ARMED.get() is not None else _ARMED.set(level)
@@ -401,6 +416,7 @@ def first_pass(fn: Callable[..., Any], *args: Any, level: float | None = None) -
         if obj[1] != _DEFAULT_MASK and not _watchable(modes):
             return fn(*args) if level is None else armed(level, fn, *args)
         before = BACKWARD_EVENTS[0]
+        under = FORWARD_UNDERFLOWS[0]
         inner = [obj[0], _LOG_MASK, _Relay(obj[2], modes)]
         _seterrobj(inner)
         inner = list(inner)  # (np.seterr in f changes the list set in place)
@@ -410,13 +426,35 @@ def first_pass(fn: Callable[..., Any], *args: Any, level: float | None = None) -
             changes = _user_changes(inner)
             _seterrobj(obj)
             _keep_user_changes(changes)
+    if forward is not None:
+        forward[0] = FORWARD_UNDERFLOWS[0] != under
     if BACKWARD_EVENTS[0] != before:
         held = _HELD.get()
         if held is not None:
             _HELD.set(None)
-        if r is not RESTART:
+        if forward is not None:
+            Flagged(held).warn(r)  # (a reverse helper nested in a forward pass)
+        elif r is not RESTART:
             return Flagged(held)
     return r
+
+
+def forward_pass(fn: Callable[..., Any], *args: Any) -> tuple[Any, bool]:
+    """``(fn(*args), whether an underflow was seen)``: a forward-mode helper's
+    pass at a float64 point with numpy's flags watched (:func:`first_pass`), f's
+    own operations handled as the user's error settings say.  A tangent that
+    underflowed is a silent 0 otherwise (d/du log(1/u) at 1e200 was -0, truth
+    -1e-200: 1/u's tangent -1e-400 flushed; d2/du2 of it at 1e150 had the wrong
+    sign: 1/u's second part 2e-450 flushed).
+
+    Examples
+    --------
+    >>> forward_pass(lambda x: x * 1e-300, 1e-300)[1]
+    True
+    """
+    box = [False]
+    r = first_pass(fn, *args, forward=box)
+    return r, box[0]
 
 
 def out_of_range(r: Any) -> bool:
@@ -578,8 +616,8 @@ def _float_result(r: Any) -> bool:
 
 
 def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bool = False,
-                 separate: bool = False, one_seed: bool = False, reported: bool = False
-                 ) -> Any:
+                 separate: bool = False, one_seed: bool = False, reported: bool = False,
+                 first: Any = None) -> Any:
     """``run(0, 0)``, a second-order result (Hessian, H v, f'', a nested first
     derivative), kept in range.
 
@@ -615,7 +653,8 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     truth is an overflow, and never a finite number.  ``reported``: a first-order
     helper's redo after :func:`first_pass` flagged its call, which handled f's
     own floating-point events already (they are not handled twice: a user's
-    'call' handler is called once per event of f).
+    'call' handler is called once per event of f).  ``first``: the result of a
+    first pass that :func:`forward_pass` ran and saw underflow (not run again).
 
     Examples
     --------
@@ -630,12 +669,16 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     # settings say (their raise raises at their own operation, their 'call' handler
     # is called), and reverse's backward pass's as its own business (see _Watch)
     watch = _Watch(flags, mode, previous, reported)
-    token = WATCH_UNDERFLOW.set(True)
-    try:
-        with _PassState(all="log", call=watch):
-            r0 = run(0, 0)
-    finally:
-        WATCH_UNDERFLOW.reset(token)
+    if first is not None:
+        r0 = first
+        flags.add("underflow")
+    else:
+        token = WATCH_UNDERFLOW.set(True)
+        try:
+            with _PassState(all="log", call=watch):
+                r0 = run(0, 0)
+        finally:
+            WATCH_UNDERFLOW.reset(token)
     watch.first = False
     if type(r0) is float:  # (the common case, checked cheaply)
         finite = math.isfinite(r0)
@@ -674,12 +717,22 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     # overflowed: a finite number of the wrong sign, where inf at least has the
     # truth's sign)
     allow_under = "underflow" in flags
+    with np.errstate(all="ignore"):
+        tiny_entry = allow_under and bool(np.any(np.abs(a0) < _TINY))
     runs = [(a0, "overflow" in flags, 0, 0, False)]
     agree: set = set()
     clean: list = []
     raws: list = []  # (raw result, its exponent, scaled back) of the passes without a flag
     signs: list = []  # every retry's raw result (a sign that contradicts is a veto)
     done = {0}
+    # where the first pass underflowed, the window of seed exponents that keep
+    # every adjoint in range (_narrow): lo, the largest that underflowed; hi, the
+    # smallest whose result is not finite; the passes left to try; the new results
+    # seen; the scales tried to confirm one (a forward outer helper's passes keep
+    # the cotangent's scale: not searched)
+    window = ({"lo": 0, "hi": None, "left": 12, "seen": [], "probes": set(), "a0": a0}
+              if allow_under and finite and not cotangent_kept else None)
+    bisected: set = set()  # the seeds that _narrow tried
     i = 0
     while i < len(tries):
         kt, ks = tries[i]
@@ -713,6 +766,12 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
                 if _settled(a0, raws, signs):
                     break
             continue
+        settled = (window is not None and kt >= 0 and ks >= 0
+                   and _narrow(window, kt + ks, flags, raw, back, tries, i, bisected))
+        if type(settled) is np.ndarray:
+            # two passes in the window, neither underflowed, agree (an overflow
+            # flag there is a rule's own quiet intermediate: the result is finite)
+            return float(settled) if type(r0) is float else settled
         if not flags and np.isfinite(back).all():
             # (an inf after scaling back is left to the selection below: only a
             # confirmed pass may replace the first result's nan or inf)
@@ -724,13 +783,21 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
             # underflow unseen (Python floats, scipy's special functions raise no
             # flag): accepted once another scale agrees
             clean.append((back, kt + ks))
-        if finite and kt >= 0 and ks >= 0 and np.array_equal(back, a0):
+        if (finite and kt >= 0 and ks >= 0 and np.array_equal(back, a0)
+                and (kt + ks >= 1000 or not tiny_entry) and (kt, ks) not in bisected):
             # an underflow that did not touch the result: once scaling each seed
-            # up leaves it unchanged, no retry will change it
+            # up leaves it unchanged, no retry will change it.  Not for a 0 (or
+            # subnormal) entry short of the largest scale: an adjoint 2**-1990 is
+            # flushed at 2**600 as at 1 (d/du 1/(1/u) at 1e-300 was 0, truth 1:
+            # -1/v**2 = -1e-600 at v = 1e300 is in range only at a seed 2**1000),
+            # nor for a probe of _narrow's (a smaller step: d2/du2 (1/u)**-3 at
+            # 1e150 lost 1/u's flushed second part at 1 and at 2**300 alike)
             agree.add("cotangent" if kt else "direction")
             if len(agree) == 2 or one_seed:
                 return r0
-        if allow_under or "underflow" not in flags:
+        if (kt, ks) in bisected and not np.all(np.isfinite(back) & (back != 0)):
+            pass  # a probe of the window that flushed (or overflowed) is no witness
+        elif allow_under or "underflow" not in flags:
             # (flushed: scaled down and underflowed, so an entry may be a lost 0)
             runs.append((back, "overflow" in flags, kt, ks,
                          kt + ks < 0 and "underflow" in flags))
@@ -738,6 +805,8 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
             raws.append((raw, e, back))
             if not finite and _settled(a0, raws, signs):
                 break
+        if settled:
+            break  # two passes in the window agree: the selection below takes them
     else:
         if separate and not finite:
             _search_beyond(run, watch, flags, a0, raws, signs)
@@ -784,6 +853,55 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     if raws:
         best = _beyond_range(best, a0, raws, signs)
     return float(best) if type(r0) is float else best
+
+
+def _narrow(window: dict, s: int, flags: set, raw: np.ndarray, back: np.ndarray,
+            tries: list, i: int, bisected: set) -> Any:
+    """Look for the seeds that keep every adjoint in range where the first pass
+    underflowed: bisect the window between a pass at ``2**lo`` that underflowed
+    and one at ``2**hi`` whose result is not finite (the midpoint is tried next,
+    inserted in ``tries`` at ``i``), and confirm a pass that gave something new
+    (finite, no zero entry, not the first result) by the scale next to it.  The
+    window can be narrow: d/du ``(1/u)**-0.5`` at 1e-300 has the adjoints 5e-451
+    (of v = 1/u = 1e300) and 5e149 times the seed, in range together only for
+    seeds 2**493 .. 2**528, while 2**600 overflows and 1 underflows (it was a
+    silent 0, truth 5e149); d2/du2 ``(1/u)**-3`` at 1e150: 1 and 2**300 lose 1/u's
+    second part alike, 2**525 overflows, 2**487 is right and 2**486 agrees.
+    Returns, once two such passes at different scales agree, their result where
+    neither underflowed (the answer), else True (the caller stops: its selection
+    takes an entry that two scales confirm); otherwise False."""
+    # by the result, not the flags alone: a rule's own intermediates may underflow
+    # in a pass whose result overflowed (Power's plain partial a**(n - 1) before
+    # its scaled product), or overflow in one whose result is right
+    if not np.isfinite(raw).all():
+        window["hi"] = s if window["hi"] is None else min(window["hi"], s)
+    else:
+        under = "underflow" in flags
+        if under:
+            window["lo"] = max(window["lo"], s)
+        with np.errstate(all="ignore"):
+            new = np.all(back != 0) and not np.all(
+                np.abs(back - window["a0"]) <= 4 * _EPS * np.abs(back))
+            if new:
+                for t, other, other_under in window["seen"]:
+                    if t != s and np.all(np.abs(back - other) <= 4 * _EPS * np.abs(back)):
+                        return True if under or other_under else back
+        if new:
+            window["seen"].append((s, back, under))
+            probe = (s - 1, 0)
+            if window["left"] > 0 and s not in window["probes"] and probe not in bisected:
+                window["left"] -= 1
+                window["probes"].add(s - 1)
+                tries.insert(i, probe)
+                bisected.add(probe)
+                return False
+    lo, hi = window["lo"], window["hi"]
+    if hi is not None and hi - lo > 1 and window["left"] > 0:
+        mid = (lo + hi) // 2
+        window["left"] -= 1
+        tries.insert(i, (mid, 0))
+        bisected.add((mid, 0))
+    return False
 
 
 #: :func:`_search_beyond`'s range of t, the pair of seed exponents being (2t, t)

@@ -110,10 +110,20 @@ def _nests(impl):
     name = impl.__name__
 
     which = _RANGED.get(name)
+    which_ranged = name in _RANGED
 
     @functools.wraps(impl)
     def helper(f, *args, **kwargs):
-        out = dispatch(f, *args, **kwargs)
+        if which_ranged and not kwargs and args and _plain(args[0]):
+            # watched: a tangent that underflowed is otherwise a silent 0 (d/du
+            # log(1/u) at 1e200 was -0, truth -1e-200: 1/u's tangent -1e-400
+            # flushed); such a call is redone with its seed scaled
+            before = _NESTED[0]
+            out, under = _fp.forward_pass(dispatch, f, *args)
+            if under and _NESTED[0] == before:  # (a nested call: _ranged's already)
+                out = _forward_in_range(impl, name, f, args, out)
+        else:
+            out = dispatch(f, *args, **kwargs)
         if kwargs or not args or not _plain(args[0]) and type(args[0]) not in (list, tuple):
             return out
         # an inf or nan entry: redone with a wider exponent (_exactdiff.fprange.widened)
@@ -728,6 +738,24 @@ def _ranged(impl, name, f, args, kwargs, out):
 
     got = _fp.second_order(run, True, cotangent_kept=True)
     return got if which is None else (values[0], got)
+
+
+def _forward_in_range(impl, name, f, args, out):
+    """``out``, a helper's result at a float64 point whose watched pass saw an
+    underflow, redone with the seed scaled by powers of two where that changes it
+    (``_exactdiff.fprange.second_order``, one seed: a pass at ``2**k`` gives
+    ``2**k`` times the truth unless a tangent leaves the range; for the
+    second-order helpers eps1 alone is scaled).  Where f's own operations
+    underflow (exp(-800)), one pass at 2**600 that agrees settles it."""
+    which = _RANGED[name]
+
+    def run(kt, ks):
+        with _CallScope():
+            r = impl(f, *args, _scale=kt + ks)
+        return r if which is None else r[which]
+
+    got = _fp.second_order(run, True, one_seed=True, first=out if which is None else out[which])
+    return got if which is None else (out[0], got)
 
 
 _NOT_VALUES = (str, bytes, dict, set)
