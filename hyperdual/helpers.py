@@ -740,21 +740,32 @@ def _ranged(impl, name, f, args, kwargs, out):
     return got if which is None else (values[0], got)
 
 
+#: The helpers whose result is the eps1 eps2 part (two seeds of their own)
+_SECOND_ORDER = frozenset(("second_derivative", "hessian", "hvp"))
+
+
 def _forward_in_range(impl, name, f, args, out):
     """``out``, a helper's result at a float64 point whose watched pass saw an
     underflow, redone with the seed scaled by powers of two where that changes it
     (``_exactdiff.fprange.second_order``, one seed: a pass at ``2**k`` gives
     ``2**k`` times the truth unless a tangent leaves the range; for the
-    second-order helpers eps1 alone is scaled).  Where f's own operations
-    underflow (exp(-800)), one pass at 2**600 that agrees settles it."""
+    second-order helpers eps1 by ``2**kt`` and eps2 by ``2**ks``, two seeds: d2/du2
+    ``log(u**-3)`` at 1e100 needs both, as u**-3's parts -3e-400 and -3e-400 flush
+    alike).  Where f's own operations underflow (exp(-800)), one pass at 2**600
+    that agrees settles it."""
     which = _RANGED[name]
+    second = name in _SECOND_ORDER
 
     def run(kt, ks):
         with _CallScope():
-            r = impl(f, *args, _scale=kt + ks)
+            if second:
+                r = impl(f, *args, _scale=kt, _scale2=ks)
+            else:
+                r = impl(f, *args, _scale=kt + ks)
         return r if which is None else r[which]
 
-    got = _fp.second_order(run, True, one_seed=True, first=out if which is None else out[which])
+    got = _fp.second_order(run, True, one_seed=not second, separate=second,
+                           first=out if which is None else out[which])
     return got if which is None else (out[0], got)
 
 
@@ -955,7 +966,8 @@ def derivative(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarr
 
 
 @_nests
-def second_derivative(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarray:
+def second_derivative(f: Callable, x, *, _scale: int | None = None,
+                      _scale2: int | None = None) -> float | np.ndarray:
     """Exact second derivative ``f''(x)`` (one HyperDual evaluation).
 
     For an array ``x``, ``f`` must act elementwise (as in :func:`derivative`).
@@ -988,8 +1000,10 @@ def second_derivative(f: Callable, x, *, _scale: int | None = None) -> float | n
         zero = 0.0 if shape == () else np.zeros(shape, dtype=_dtype(x0))
     # (_scale: eps1 alone carries 2**_scale, so the result is 2**_scale times f'',
     # see _ranged)
+    # (_scale2: eps2 carries 2**_scale2 too, see _forward_in_range)
     one1 = one if _scale is None else one * 2.0 ** _scale
-    y = _call(f, HyperDual._build((x0, one1, one, zero), tag, 0), "second_derivative")
+    one2 = one if _scale2 is None else one * 2.0 ** _scale2
+    y = _call(f, HyperDual._build((x0, one1, one2, zero), tag, 0), "second_derivative")
     _check_elementwise(y, shape, "second_derivative")
     return _result(_part_of(y, tag, HyperDual, 3, _value_shape(y), _dtype(x0), x0),
                    _dtype(x0))
@@ -1207,7 +1221,8 @@ _SPARSE: list = []
 
 
 @_nests
-def hessian(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarray:
+def hessian(f: Callable, x, *, _scale: int | None = None,
+            _scale2: int | None = None) -> float | np.ndarray:
     """Exact Hessian of a scalar function, shape ``x.shape + x.shape``.
 
     HyperDual parts carry the unit directions on ε1 and on ε2, so ``eps12``
@@ -1246,14 +1261,14 @@ def hessian(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarray:
     n = math.prod(shape) if type(x0) is _ndarray else int(np.prod(shape, dtype=np.int64))
     dt = _dtype(x0)
     if n >= _sparse()._ROUTE_MIN_N and type(x0) is np.ndarray and dt in _ROUTE_DTYPES \
-            and _scale is None:
+            and _scale is None and _scale2 is None:
         h = _sparse()._dense_hessian_by_colours(f, x0, shape, dt)
         if h is not None:
             return h
     tag = _seed_tag()
     rows = []
     step = _block_size(n, n * max(n, 1))
-    e2 = _eye_block(0, n, n, shape, (1, n), dt, x0)
+    e2 = _eye_block(0, n, n, shape, (1, n), dt, x0, _scale2)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
         e1 = _eye_block(start, k, n, shape, (k, 1), dt, x0, _scale)
@@ -1267,7 +1282,8 @@ def hessian(f: Callable, x, *, _scale: int | None = None) -> float | np.ndarray:
 
 
 @_nests
-def hvp(f: Callable, x, v, *, _scale: int | None = None) -> float | np.ndarray:
+def hvp(f: Callable, x, v, *, _scale: int | None = None,
+        _scale2: int | None = None) -> float | np.ndarray:
     """Exact Hessian-vector product ``H(x) @ v``, shape ``x.shape``.
 
     ε1 carries ``v``, ε2 the unit directions, so ``eps12`` is ``H v`` without
@@ -1312,7 +1328,7 @@ def hvp(f: Callable, x, v, *, _scale: int | None = None) -> float | np.ndarray:
                     (1, 1) + shape)  # (the base _Number declares no __mul__; Dual, HyperDual do)
     for start in range(0, max(n, 1), step):
         k = min(step, n - start)
-        e2 = _eye_block(start, k, n, shape, (1, k), dt, x0)
+        e2 = _eye_block(start, k, n, shape, (1, k), dt, x0, _scale2)
         e12 = _zeros_lead(x0, (1, k), dt)
         y = _call(f, HyperDual._build((x0, np.broadcast_to(e1, (1, 1) + shape), e2, e12),
                                     tag, 2), "hvp")
