@@ -730,7 +730,8 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     # smallest whose result is not finite; the passes left to try; the new results
     # seen; the scales tried to confirm one (a forward outer helper's passes keep
     # the cotangent's scale: not searched)
-    window = ({"lo": 0, "hi": None, "left": 12, "seen": [], "probes": set(), "a0": a0}
+    window = ({"lo": 0, "hi": None, "left": 12, "seen": [], "probes": set(), "a0": a0,
+               "candidate": None}
               if allow_under and finite and not cotangent_kept else None)
     bisected: set = set()  # the seeds that _narrow tried
     i = 0
@@ -766,12 +767,13 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
                 if _settled(a0, raws, signs):
                     break
             continue
-        settled = (window is not None and kt >= 0 and ks >= 0
-                   and _narrow(window, kt + ks, flags, raw, back, tries, i, bisected))
-        if type(settled) is np.ndarray:
-            # two passes in the window, neither underflowed, agree (an overflow
-            # flag there is a rule's own quiet intermediate: the result is finite)
-            return float(settled) if type(r0) is float else settled
+        if window is not None and kt >= 0 and ks >= 0:
+            found = _narrow(window, kt + ks, flags, raw, back, tries, i, bisected)
+            if found is not None:
+                # two passes at neighbouring scales agree on a result that the
+                # smaller seeds did not reach (a flag there is a rule's own quiet
+                # intermediate: the result is finite and confirmed)
+                return float(found) if type(r0) is float else found
         if not flags and np.isfinite(back).all():
             # (an inf after scaling back is left to the selection below: only a
             # confirmed pass may replace the first result's nan or inf)
@@ -805,11 +807,12 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
             raws.append((raw, e, back))
             if not finite and _settled(a0, raws, signs):
                 break
-        if settled:
-            break  # two passes in the window agree: the selection below takes them
     else:
         if separate and not finite:
             _search_beyond(run, watch, flags, a0, raws, signs)
+    if window is not None and window["candidate"] is not None:
+        found = window["candidate"][1]
+        return float(found) if type(r0) is float else found
     # per entry: a finite value that a pass at another scale confirms (a pass
     # can go wrong unseen where Python floats carry a scalar), then no overflow,
     # then the largest seeds; none: the first result (or nan, below)
@@ -856,7 +859,7 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
 
 
 def _narrow(window: dict, s: int, flags: set, raw: np.ndarray, back: np.ndarray,
-            tries: list, i: int, bisected: set) -> Any:
+            tries: list, i: int, bisected: set) -> np.ndarray | None:
     """Look for the seeds that keep every adjoint in range where the first pass
     underflowed: bisect the window between a pass at ``2**lo`` that underflowed
     and one at ``2**hi`` whose result is not finite (the midpoint is tried next,
@@ -867,9 +870,12 @@ def _narrow(window: dict, s: int, flags: set, raw: np.ndarray, back: np.ndarray,
     seeds 2**493 .. 2**528, while 2**600 overflows and 1 underflows (it was a
     silent 0, truth 5e149); d2/du2 ``(1/u)**-3`` at 1e150: 1 and 2**300 lose 1/u's
     second part alike, 2**525 overflows, 2**487 is right and 2**486 agrees.
-    Returns, once two such passes at different scales agree, their result where
-    neither underflowed (the answer), else True (the caller stops: its selection
-    takes an entry that two scales confirm); otherwise False."""
+    Returns, once two such passes at different scales, neither of which
+    underflowed, agree, their result: the answer, though an overflow flag was
+    raised (a rule's own quiet intermediates raise it), and though the first pass
+    and another agree on the result without the term that both lost; otherwise
+    None (two that agree but underflowed are kept as ``window["candidate"]``,
+    the answer where the search ends without a cleaner one)."""
     # by the result, not the flags alone: a rule's own intermediates may underflow
     # in a pass whose result overflowed (Power's plain partial a**(n - 1) before
     # its scaled product), or overflow in one whose result is right
@@ -885,7 +891,18 @@ def _narrow(window: dict, s: int, flags: set, raw: np.ndarray, back: np.ndarray,
             if new:
                 for t, other, other_under in window["seen"]:
                     if t != s and np.all(np.abs(back - other) <= 4 * _EPS * np.abs(back)):
-                        return True if under or other_under else back
+                        if not (under or other_under):
+                            return back
+                        # both underflowed somewhere (a rule's own intermediates
+                        # do): a candidate, taken where the search finds nothing
+                        # cleaner; two such passes can agree on a result that a
+                        # subnormal part left with 30 bits (d2/du2 (1/u)**-3 at
+                        # 1e150: 2**450 and 2**449, 6e-10 off, while 2**487 and
+                        # 2**486 raise no underflow and are right)
+                        cand = window["candidate"]
+                        if cand is None or s > cand[0]:
+                            window["candidate"] = (s, back)
+                        break
         if new:
             window["seen"].append((s, back, under))
             probe = (s - 1, 0)
@@ -894,14 +911,14 @@ def _narrow(window: dict, s: int, flags: set, raw: np.ndarray, back: np.ndarray,
                 window["probes"].add(s - 1)
                 tries.insert(i, probe)
                 bisected.add(probe)
-                return False
+                return None
     lo, hi = window["lo"], window["hi"]
     if hi is not None and hi - lo > 1 and window["left"] > 0:
         mid = (lo + hi) // 2
         window["left"] -= 1
         tries.insert(i, (mid, 0))
         bisected.add((mid, 0))
-    return False
+    return None
 
 
 #: :func:`_search_beyond`'s range of t, the pair of seed exponents being (2t, t)
