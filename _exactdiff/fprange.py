@@ -449,8 +449,10 @@ def forward_pass(fn: Callable[..., Any], *args: Any) -> tuple[Any, bool]:
 
     Examples
     --------
-    >>> forward_pass(lambda x: x * 1e-300, 1e-300)[1]
+    >>> forward_pass(lambda x: x * 1e-300, np.array([1e-300]))[1]
     True
+    >>> forward_pass(lambda x: x * 2.0, np.array([1e-300]))
+    (array([2.e-300]), False)
     """
     box = [False]
     r = first_pass(fn, *args, forward=box)
