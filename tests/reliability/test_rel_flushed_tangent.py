@@ -96,22 +96,20 @@ def _cases(order):
                 yield pytest.param(en, form, u, id=f"{en}-{form}-{u:g}")
 
 
-def _check(got, truth):
-    bad = {}
-    for name, g in got.items():
-        g = float(g)
-        if not abs(M.mpf(g) - truth) <= ULPS * EPS * abs(truth):
-            bad[name] = g
-    return bad
+def _assert_paths(helpers, engine, form, u, order):
+    """Every path of ``helpers`` (_first_order or _second_order) within ULPS ulps."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = helpers(ENGINES[engine], FORMS[form][0], u)
+    truth = _truth(form, u, order)
+    bad = {name: float(g) for name, g in got.items()
+           if not abs(M.mpf(float(g)) - truth) <= ULPS * EPS * abs(truth)}
+    assert not bad, (bad, float(truth))
 
 
 @pytest.mark.parametrize(("engine", "form", "u"), list(_cases(1)))
 def test_first_order_through_a_flushed_inner_derivative(engine, form, u):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        got = _first_order(ENGINES[engine], FORMS[form][0], u)
-    truth = _truth(form, u, 1)
-    assert not _check(got, truth), (_check(got, truth), float(truth))
+    _assert_paths(_first_order, engine, form, u, 1)
 
 
 #: Left (the note of issue 12): where the product of the inner parts, v' v' =
@@ -132,11 +130,7 @@ def _second_cases():
 
 @pytest.mark.parametrize(("engine", "form", "u"), list(_second_cases()))
 def test_second_order_through_a_flushed_inner_derivative(engine, form, u):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        got = _second_order(ENGINES[engine], FORMS[form][0], u)
-    truth = _truth(form, u, 2)
-    assert not _check(got, truth), (_check(got, truth), float(truth))
+    _assert_paths(_second_order, engine, form, u, 2)
 
 
 def test_own_underflow_of_f_keeps_one_retry():
