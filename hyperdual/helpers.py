@@ -114,6 +114,7 @@ def _nests(impl):
 
     @functools.wraps(impl)
     def helper(f, *args, **kwargs):
+        unsettled = _fp.UNSETTLED[0]
         if which_ranged and not kwargs and args and _plain(args[0]):
             # watched: a tangent that underflowed is otherwise a silent 0 (d/du
             # log(1/u) at 1e200 was -0, truth -1e-200: 1/u's tangent -1e-400
@@ -127,7 +128,8 @@ def _nests(impl):
         if kwargs or not args or not _plain(args[0]) and type(args[0]) not in (list, tuple):
             return out
         # an inf or nan entry: redone with a wider exponent (_exactdiff.fprange.widened)
-        return _fp.widened(out, functools.partial(helper, f), args, kwargs, which)
+        return _fp.widened(out, functools.partial(helper, f), args, kwargs, which,
+                           doubt=_fp.UNSETTLED[0] != unsettled)
 
     def dispatch(f, *args, **kwargs):
         for a in args:

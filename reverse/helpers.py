@@ -595,6 +595,7 @@ def _public(which: int | None = None, typed: bool = True
             # (a nested helper on an outer Variable: its nan values, see below)
             guarded = (KEPT[0], _audit.DIRTY[0])
             audited = _fp.AUDIT_NAN[0]
+            unsettled = _fp.UNSETTLED[0]
             token = _CALL_INPUTS.set([])
             try:
                 r = impl(f, *args, **kwargs)
@@ -625,12 +626,14 @@ def _public(which: int | None = None, typed: bool = True
                     d = in_dtype(d, dt if dt.kind == "f" else np.dtype(np.float64))
                     r = d if which is None else r[:which] + (d,) + r[which + 1:]
                     td = type(d)
-                # a finite derivative is returned as it is (what widened decides first)
+                # a finite derivative is returned as it is (what widened decides
+                # first), unless the range retries left it in doubt
+                doubt = _fp.UNSETTLED[0] != unsettled
                 if td is float:
-                    if d - d == 0.0:
+                    if d - d == 0.0 and not doubt:
                         return r
                 elif td is np.ndarray and d.dtype == np.float64:
-                    if finite_array(d):
+                    if not doubt and finite_array(d):
                         return r
                 else:
                     if second and (_is_dual(d) or isinstance(d, Variable)):
@@ -643,7 +646,8 @@ def _public(which: int | None = None, typed: bool = True
             if _DEPTH.get() or isinstance(x, Variable) or _is_dual(x) or (kwargs and any(
                     k.startswith("_") for k in kwargs)):
                 return r
-            return _fp.widened(r, functools.partial(helper, f), args, kwargs, which)
+            return _fp.widened(r, functools.partial(helper, f), args, kwargs, which,
+                               doubt=_fp.UNSETTLED[0] != unsettled)
 
         return helper
 

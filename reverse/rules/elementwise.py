@@ -747,9 +747,15 @@ def _copysign_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
 
 def _float_power_p(a: Any, b: Any, y: Any, wa: bool, wb: bool) -> Any:
     # the partials of power (the P_ij family of hyperdual._powrule: exact at x = 0,
-    # at every order, no intermediate overflow), in float64 as float_power computes
+    # at every order, no intermediate overflow), in float64 as float_power computes,
+    # or wider (long double in, long double out: a pass in fprange.WIDE was -0 for
+    # d/dv float_power(exp(v), -2.0) at 300, where x**-3 = exp(-900) was cast down)
     def f64(v: Any) -> Any:
-        return v if isinstance(v, Variable) or core._is_dual(v) else plain_array(v, np.float64)
+        if isinstance(v, Variable) or core._is_dual(v):
+            return v
+        dt = getattr(v, "dtype", None)
+        wide = dt is not None and dt.kind == "f" and dt.itemsize > 8
+        return plain_array(v, None if wide else np.float64)
 
     return (_b._pow_partial(1, 0, f64(a), f64(b)) if wa else None,
             _b._pow_partial(0, 1, f64(a), f64(b)) if wb else None)

@@ -8,7 +8,8 @@ e**400 they overflowed: the third derivative of ``erfcx(exp(v))``, ``i0e``,
 1e-305, normal).  A nested forward helper whose own f runs further helpers now
 leaves the scale to them (hyperdual.helpers._nested_in).
 
-Left (strict xfail, README): erfcx from v = 500 and arctan from 600 on this path,
+Left (strict xfail, README): erfcx from v = 500 on this path (arctan from 600 is
+reached by the call's redo in long double, where the retries settled nothing),
 and the second-order hyperdual helpers outside reverse.derivative (reverse's rules
 on HyperDual data: 0 or nan).
 
@@ -28,6 +29,7 @@ import scipy.special as sp
 
 import hyperdual as hd
 import reverse as rv
+from _exactdiff import fprange
 
 M = pytest.importorskip("mpmath")
 M.mp.dps = 50
@@ -58,8 +60,13 @@ def _hd_second_rv(f, v):
 def _params():
     for name in FUNCTIONS:
         for v in (380.0, 400.0, 450.0, 500.0, 600.0, 650.0, 700.0):
-            left = (name == "erfcx" and v >= 500) or (name == "arctan" and v >= 600)
+            left = name == "erfcx" and v >= 500
             marks = [pytest.mark.xfail(strict=True, reason="left")] if left else []
+            if name == "arctan" and v >= 600:
+                # (the retries settle nothing: reached by the call's pass in long
+                # double)
+                marks = [pytest.mark.skipif(fprange.WIDE is None,
+                                            reason="numpy's long double has float64's range")]
             yield pytest.param(name, v, marks=marks, id=f"{name}-{v:g}")
 
 
