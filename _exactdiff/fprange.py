@@ -1046,6 +1046,13 @@ def _beyond_range(best: np.ndarray, a0: np.ndarray, raws: list, signs: list) -> 
 #: range is float64's.
 WIDE: Any = np.longdouble if np.finfo(np.longdouble).maxexp > 1024 else None
 
+#: numpy >= 2 (type-based promotion: a long double scalar widens what it meets)
+_NUMPY2 = int(np.__version__.split(".")[0]) >= 2
+
+#: Whether :func:`widened` redoes a call in doubt (:data:`UNSETTLED`): long double is
+#: wider here and numpy promotes by type
+WIDENS_DOUBT = WIDE is not None and _NUMPY2
+
 #: Set while a helper call redoes itself in WIDE (:func:`widened`): the helpers it
 #: calls then take their one pass.
 _WIDENING: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -1100,9 +1107,10 @@ def widened(result: Any, call: Callable[..., Any], args: tuple, kwargs: dict,
     entry that is finite in WIDE is taken (d/du ``(1/u)**-2`` at 1e-250: the
     adjoint of v = 1/u is 2e-750 times any float64 seed, the result was 0,
     truth 2e-250; d2/du2 ``log(u**-3)`` at 1e100 lost the term g''(v) v'**2,
-    9e-800 times 1e600, under any pair of seeds).  One pass more, only where a
-    result has an inf or nan entry or is in doubt; nothing where WIDE is
-    float64's range.
+    9e-800 times 1e600, under any pair of seeds); not on numpy 1.x, whose
+    value-based casting computes a long double scalar times a float64 array in
+    float64.  One pass more, only where a result has an inf or nan entry or is in
+    doubt; nothing where WIDE is float64's range.
 
     Examples
     --------
@@ -1114,6 +1122,11 @@ def widened(result: Any, call: Callable[..., Any], args: tuple, kwargs: dict,
     """
     d = result if which is None else result[which] if type(result) is tuple else None
     t = type(d)
+    # (numpy 1.x casts by value: a 0-d long double meeting a float64 array computes in
+    # float64, so a wide pass may lose the very term in doubt, and it is taken for
+    # inf and nan entries only: hd.derivative of a * rv.hessian(log10(x[0]**2)) at
+    # x = 1e150 came out of the wrong sign there)
+    doubt = doubt and _NUMPY2
     if t is float:
         if d - d == 0.0 and not doubt:
             return result

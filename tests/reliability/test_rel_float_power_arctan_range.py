@@ -133,8 +133,8 @@ _LEFT = {"hd.second_derivative(rv)"}
 #: and its tangents overflow (0, truth 2.65e-261); the retries settle nothing, so
 #: the call is redone in fprange.WIDE
 _WIDE_ONLY = {"hd(hd(rv))", "hd(rv.second_derivative)", "hd(rv(hd))"}
-_NEEDS_WIDE = pytest.mark.skipif(fprange.WIDE is None,
-                                 reason="numpy's long double has float64's range here")
+_NEEDS_WIDE = pytest.mark.skipif(not fprange.WIDENS_DOUBT,
+                                 reason="no long double redo of results in doubt here")
 
 
 def _marks(name, left):

@@ -104,6 +104,22 @@ def _cond_ok(form, u, order):
     return not (form == "arctan(1/u)" and order == 2 and u < 1)
 
 
+_U3 = ("log(u**-3)", "cbrt(u**-3)", "log2(u**-3)", "reciprocal(u**-3)", "(u**-3)**-0.5")
+
+
+def _needs_doubt(form, u):
+    """Reached only by the long double redo of a call whose retries settled nothing
+    (fprange.WIDENS_DOUBT: not where long double has float64's range, nor on numpy
+    1.x, whose value-based casting keeps float64 arrays float64 beside it)."""
+    return (form in _U3 and u == 1e100 or form == "(1/u)**-2" and u <= 1e-150
+            or form == "(1/u)**-3" and u in (1e-150, 1e-100)
+            or form == "cbrt(u**-3)" and u == 1e150)
+
+
+_DOUBT = pytest.mark.skipif(not fprange.WIDENS_DOUBT,
+                            reason="no long double redo of results in doubt here")
+
+
 def _cases(order):
     for form in FORMS:
         for u in POINTS:
@@ -116,8 +132,9 @@ def _cases(order):
                         continue  # (f itself is not finite)
                 except FloatingPointError:
                     continue  # (an inner value beyond the range: 1/inf is no derivative)
+            marks = [_DOUBT] if _needs_doubt(form, u) else []
             for en in ENGINES:
-                yield pytest.param(en, form, u, id=f"{en}-{form}-{u:g}")
+                yield pytest.param(en, form, u, marks=marks, id=f"{en}-{form}-{u:g}")
 
 
 def _assert_paths(helpers, engine, form, u, order):
@@ -144,9 +161,11 @@ def test_second_order_through_a_flushed_inner_derivative(engine, form, u):
 def _nested_cases():
     points = {(p.values[1], p.values[2]) for p in _cases(2)}
     for form, u in sorted(points, key=lambda fu: (list(FORMS).index(fu[0]), fu[1])):
+        marks = [_DOUBT] if _needs_doubt(form, u) else []
         for outer in ENGINES:
             for inner in ENGINES:
-                yield pytest.param(outer, inner, form, u, id=f"{outer}-{inner}-{form}-{u:g}")
+                yield pytest.param(outer, inner, form, u, marks=marks,
+                                   id=f"{outer}-{inner}-{form}-{u:g}")
 
 
 @pytest.mark.parametrize(("outer", "inner", "form", "u"), list(_nested_cases()))

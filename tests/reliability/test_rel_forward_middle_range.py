@@ -65,8 +65,8 @@ def _params():
             if name == "arctan" and v >= 600:
                 # (the retries settle nothing: reached by the call's pass in long
                 # double)
-                marks = [pytest.mark.skipif(fprange.WIDE is None,
-                                            reason="numpy's long double has float64's range")]
+                marks = [pytest.mark.skipif(not fprange.WIDENS_DOUBT,
+                                            reason="no long double redo of results in doubt")]
             yield pytest.param(name, v, marks=marks, id=f"{name}-{v:g}")
 
 
