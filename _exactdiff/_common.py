@@ -28,6 +28,10 @@ import numpy as np
 
 from .arrays import is_foreign_array, is_lazy
 
+#: numpy 1.x: value-based casting (a 0-d array or Python scalar meeting an array takes
+#: the array's dtype); numpy >= 2 promotes by type (NEP 50)
+NUMPY1 = int(np.__version__.split(".")[0]) < 2
+
 _ENGINES = ("hyperdual", "reverse")
 
 

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import IN_BACKWARD, WATCH_UNDERFLOW, finite_array
+from ._common import IN_BACKWARD, NUMPY1, WATCH_UNDERFLOW, finite_array
 
 #: The seed exponent that an outer helper's retry asks of the helper calls nested
 #: in its f (see :func:`nested_call`); 0 outside such a retry.
@@ -1046,12 +1046,9 @@ def _beyond_range(best: np.ndarray, a0: np.ndarray, raws: list, signs: list) -> 
 #: range is float64's.
 WIDE: Any = np.longdouble if np.finfo(np.longdouble).maxexp > 1024 else None
 
-#: numpy >= 2 (type-based promotion: a long double scalar widens what it meets)
-_NUMPY2 = int(np.__version__.split(".")[0]) >= 2
-
 #: Whether :func:`widened` redoes a call in doubt (:data:`UNSETTLED`): long double is
-#: wider here and numpy promotes by type
-WIDENS_DOUBT = WIDE is not None and _NUMPY2
+#: wider here and numpy promotes by type (a long double scalar widens what it meets)
+WIDENS_DOUBT = WIDE is not None and not NUMPY1
 
 #: Set while a helper call redoes itself in WIDE (:func:`widened`): the helpers it
 #: calls then take their one pass.
@@ -1126,7 +1123,7 @@ def widened(result: Any, call: Callable[..., Any], args: tuple, kwargs: dict,
     # float64, so a wide pass may lose the very term in doubt, and it is taken for
     # inf and nan entries only: hd.derivative of a * rv.hessian(log10(x[0]**2)) at
     # x = 1e150 came out of the wrong sign there)
-    doubt = doubt and _NUMPY2
+    doubt = doubt and not NUMPY1
     if t is float:
         if d - d == 0.0 and not doubt:
             return result

@@ -45,6 +45,7 @@ import numpy as np
 
 from _exactdiff import messages as _msg
 from _exactdiff import ufunc_methods as _ufunc_methods
+from _exactdiff._common import NUMPY1 as _NUMPY1
 from _exactdiff._common import SCALAR_AXIS_FUNCTIONS as _SCALAR_AXIS
 from _exactdiff._common import count_nonzero as _common_count_nonzero
 from _exactdiff._common import filled_view as _filled_view
@@ -267,7 +268,7 @@ def _tidy(p):
 
 # numpy 1.x promotes a 0-d float32 value meeting a Python number to float64
 # (numpy 2's NEP 50 keeps float32): results follow the operands' float dtype.
-_NP1 = int(np.__version__.split(".")[0]) < 2
+_NP1 = _NUMPY1
 
 
 def _np1_weak_scalars(value, *operands):

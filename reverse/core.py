@@ -75,6 +75,7 @@ from _exactdiff import arrays as _arrays
 from _exactdiff import messages as _msg
 from _exactdiff import ufunc_methods as _ufunc_methods
 from _exactdiff._common import IN_BACKWARD as _IN_BACKWARD
+from _exactdiff._common import NUMPY1 as _NUMPY1
 from _exactdiff._common import SCALAR_AXIS_FUNCTIONS as _SCALAR_AXIS
 from _exactdiff._common import scalar_axis as _scalar_axis
 from _exactdiff._common import scalar_axis_call as _scalar_axis_call
@@ -1712,7 +1713,7 @@ class Function:
 # numpy 1.x promotes a 0-d float32 array meeting a Python scalar to float64
 # (np.array(1, np.float32) * 0.5 is float64; numpy 2's NEP 50 keeps float32):
 # a scalar node of a float32 graph would turn the rest of the graph float64.
-_NP1 = int(np.__version__.split(".")[0]) < 2
+_NP1 = _NUMPY1
 _float64 = np.dtype(np.float64)
 
 

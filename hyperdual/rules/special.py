@@ -947,30 +947,34 @@ dawsn = _rule(sp.dawsn, 0, by_blocks(_dawsn_derivative, "dawsn_derivative"))
 # -bei'/x + ber (ker, kei alike), with ber'/x and bei'/x from the power series near 0
 # (ber = sum (-1)^k (x/2)^(4k) / (2k)!^2, bei = sum (-1)^k (x/2)^(4k+2) / (2k+1)!^2:
 # exact at x = 0, where the quotient is 0/0)
-_BERP_OVER_X = [0.0] + [(-1.0) ** k * k / math.factorial(2 * k) ** 2 * 0.0625 ** k * 4.0
-                        for k in range(1, 12)]
+# berp/x = sum_(k>=1) (-1)^k k (x/2)^(4k-2) / (2k)!^2 = x**2 sum_k c_k x**(4(k-1)), and
+# beip/x = sum_(k>=0) (-1)^k (2k+1)/2 (x/2)^(4k) / (2k+1)!^2: coefficients in x**4
+_BERP_OVER_X = [(-1.0) ** k * k / math.factorial(2 * k) ** 2 * 0.0625 ** k * 4.0
+                for k in range(1, 12)]
 _BEIP_OVER_X = [(-1.0) ** k * (2 * k + 1) * 0.5 / math.factorial(2 * k + 1) ** 2
                 * 0.0625 ** k for k in range(12)]
 
 
-def _over_x(series: list, fp: Any) -> Callable[[Any], Any]:
-    def q(x: Any) -> Any:
-        near = np.abs(np.real(_plain(x))) <= 1.0
-        xn = np.where(near, x, 0.0)
-        xf = np.where(near, 2.0, x)
-        # (berp/x = sum (-1)^k k (x/2)^(4k-2) / (2k)!^2 = x**2/4 sum ... (x**4/16)^(k-1);
-        # beip/x = sum (-1)^k (2k+1)/2 (x/2)^(4k) / (2k+1)!^2)
-        u = xn * xn
-        near_value = (horner(u * u, series[1:]) * u if series[0] == 0.0
-                      else horner(u * u, series))
-        return np.where(near, near_value, fp(xf) / xf)
-    return q
+def _over_x(x: Any, near_value: Callable[[Any], Any], fp: Any) -> Any:
+    """``fp(x) / x``, from ``near_value(x)`` (the power series) within |x| <= 1."""
+    near = np.abs(np.real(_plain(x))) <= 1.0
+    xn = np.where(near, x, 0.0)
+    xf = np.where(near, 2.0, x)
+    return np.where(near, near_value(xn), fp(xf) / xf)
+
+
+def _berp_over_x(x: Any) -> Any:
+    return _over_x(x, lambda t: horner(t ** 4, _BERP_OVER_X) * t * t, berp)
+
+
+def _beip_over_x(x: Any) -> Any:
+    return _over_x(x, lambda t: horner(t ** 4, _BEIP_OVER_X), beip)
 
 
 ber = _rule(sp.ber, 0, lambda x: berp(x))
 bei = _rule(sp.bei, 0, lambda x: beip(x))
-berp = _rule(sp.berp, 0, lambda x: -_over_x(_BERP_OVER_X, berp)(x) - bei(x))
-beip = _rule(sp.beip, 0, lambda x: -_over_x(_BEIP_OVER_X, beip)(x) + ber(x))
+berp = _rule(sp.berp, 0, lambda x: -_berp_over_x(x) - bei(x))
+beip = _rule(sp.beip, 0, lambda x: -_beip_over_x(x) + ber(x))
 ker = _rule(sp.ker, 0, lambda x: kerp(x))
 kei = _rule(sp.kei, 0, lambda x: keip(x))
 kerp = _rule(sp.kerp, 0, lambda x: -kerp(x) / x - kei(x))
