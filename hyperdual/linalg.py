@@ -14,8 +14,11 @@ direction stacks follow as for ``np.linalg`` (see :mod:`hyperdual.rules.linalg`)
 * ``cho_factor`` leaves ``a``'s entries in the other triangle, as scipy does.
 * ``lu_factor`` keeps the pivots of the value (piecewise constant), and
   differentiates ``L`` and ``U`` of the permuted matrix.
-* ``expm``'s derivative is the Fréchet derivative, computed as the corner of
-  ``expm([[A, E], [0, A]])``.
+* the primary matrix functions ``expm``, ``logm``, ``sqrtm``, ``cosm``, ``sinm``,
+  ``tanm``, ``coshm``, ``sinhm``, ``tanhm``: the derivative is the Fréchet derivative,
+  the corner of ``f([[A, E], [0, A]])`` (:mod:`_exactdiff.matrix_functions`); a
+  complex principal value (``logm``, ``sqrtm`` at a negative real eigenvalue) raises
+  ``TypeError``.
 
 Examples
 --------
@@ -30,10 +33,13 @@ array([[1., 0.],
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.linalg as _sl
 
 from _exactdiff.arrays import engine_value, hand_off
+from _exactdiff.matrix_functions import real_matrix_function, square_check
 
 from . import _generic as g
 from ._number import _Number, _shape
@@ -48,8 +54,9 @@ from .rules.linalg import (
     _value_rank,
 )
 
-__all__ = ["DegenerateDerivativeError", "cho_factor", "cho_solve", "expm", "lu_factor",
-           "lu_solve", "solve_triangular"]
+__all__ = ["DegenerateDerivativeError", "cho_factor", "cho_solve", "cosm", "coshm", "expm",
+           "logm", "lu_factor", "lu_solve", "sinhm", "sinm", "solve_triangular", "sqrtm",
+           "tanhm", "tanm"]
 
 
 def _any_number(*xs) -> bool:
@@ -339,6 +346,53 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b: bool = False, check_finite: bo
     return z[np.argsort(perm)]
 
 
+def _matrix_function(name, A):
+    """scipy.linalg's ``name`` (a primary matrix function) of ``A``."""
+    other = _other_engine(A)
+    if other is not None:
+        return hand_off(globals()[name], other, (A,), {})
+    if not _any_number(A):
+        return getattr(_sl, name)(A)
+    square_check(np.shape(g.real_value(A)), "hyperdual", name)
+    if isinstance(A, Taylor):
+        return _matrix_function_taylor(name, A)
+    return _apply(name, _matrix_function_rule, (A,), fname=name)[0]
+
+
+def _evaluate(name, x):
+    """``name`` of a rule's operand: plain data real (or refused), numbers by the rule."""
+    if _any_number(x) or engine_value(x):
+        return globals()[name](x)
+    return real_matrix_function(name, x, "hyperdual")
+
+
+def _matrix_function_taylor(name, A):
+    """A primary matrix function of a matrix series A(t) = sum_k A_k t^k.  Series map to
+    block upper-triangular Toeplitz matrices (block (i, j) = A_{j-i}) by a ring
+    homomorphism of the series truncated at order K, so the first block row of f of
+    that matrix of order (K + 1) n holds the coefficients of f(A(t)), exactly as for
+    the Dual rule's 2 x 2 block."""
+    c = A.coef
+    K1, n = _shape(c)[0], _shape(c)[-1]
+    items = [c[k] for k in range(K1)]
+    zero = items[0] * 0
+    rows = [np.concatenate([zero] * i + items[:K1 - i], axis=-1) for i in range(K1)]
+    top = _evaluate(name, np.concatenate(rows, axis=-2))[..., :n, :]
+    return Taylor._make(np.stack([top[..., k * n:(k + 1) * n] for k in range(K1)]), A.tag)
+
+
+def _matrix_function_rule(p, t, fname):
+    a, ta = p[0], t[0]
+    y = _evaluate(fname, a)
+    n = _shape(a)[-1]
+    full = _shape(ta)
+    a_k = np.broadcast_to(a, full) if _shape(a) != full else a
+    zero = np.zeros(full, dtype=_dtype(a))
+    block = np.concatenate([np.concatenate([a_k, ta], axis=-1),
+                            np.concatenate([zero, a_k], axis=-1)], axis=-2)
+    return ((y, _evaluate(fname, block)[..., :n, n:]),)
+
+
 def expm(A):
     """``scipy.linalg.expm`` for arrays, Duals and HyperDuals (batched as scipy allows).
 
@@ -361,41 +415,105 @@ def expm(A):
     >>> bool(np.isclose(y.dual[0, 0], np.e))
     True
     """
-    other = _other_engine(A)
-    if other is not None:
-        return hand_off(expm, other, (A,), {})
-    if not _any_number(A):
-        return _sl.expm(A)
-    s = np.shape(g.real_value(A))
-    if len(s) < 2 or s[-1] != s[-2]:
-        raise ValueError("hyperdual.linalg.expm: expected square matrices (..., n, n)")
-    if isinstance(A, Taylor):
-        return _expm_taylor(A)
-    return _apply("expm", _expm_rule, (A,))[0]
+    return _matrix_function("expm", A)
 
 
-def _expm_taylor(A):
-    """expm of a matrix series A(t) = sum_k A_k t^k.  Series map to block upper-
-    triangular Toeplitz matrices (block (i, j) = A_{j-i}) by a ring homomorphism of
-    the series truncated at order K, so the first block row of expm of that matrix of
-    order (K + 1) n holds the coefficients of expm(A(t)), exactly as for the Dual
-    rule's 2 x 2 block."""
-    c = A.coef
-    K1, n = _shape(c)[0], _shape(c)[-1]
-    items = [c[k] for k in range(K1)]
-    zero = items[0] * 0
-    rows = [np.concatenate([zero] * i + items[:K1 - i], axis=-1) for i in range(K1)]
-    top = expm(np.concatenate(rows, axis=-2))[..., :n, :]
-    return Taylor._make(np.stack([top[..., k * n:(k + 1) * n] for k in range(K1)]), A.tag)
+def logm(A):
+    """``scipy.linalg.logm`` (the principal logarithm) for arrays, Duals and HyperDuals.
+
+    Parameters
+    ----------
+    A : array_like or Dual, shape (..., n, n)
+        Square matrices without eigenvalues on the closed negative real axis (a stack
+        is taken matrix by matrix).
+
+    Returns
+    -------
+    numpy.ndarray or Dual
+        ``log(A)``, same shape; its derivative is the Fréchet derivative of the
+        principal logarithm.
+
+    Raises
+    ------
+    TypeError
+        For a Dual whose matrix has a negative real eigenvalue (its logarithm is
+        complex; the engines are real-valued).  Plain arrays get scipy's result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> y = logm(Dual(np.array([[2.0]]), np.array([[1.0]])))  # d/dt log(2 + t) = 1/2
+    >>> float(y.dual[0, 0])
+    0.5
+    """
+    return _matrix_function("logm", A)
 
 
-def _expm_rule(p, t):
-    a, ta = p[0], t[0]
-    y = expm(a)
-    n = _shape(a)[-1]
-    full = _shape(ta)
-    a_k = np.broadcast_to(a, full) if _shape(a) != full else a
-    zero = np.zeros(full, dtype=_dtype(a))
-    block = np.concatenate([np.concatenate([a_k, ta], axis=-1),
-                            np.concatenate([zero, a_k], axis=-1)], axis=-2)
-    return ((y, expm(block)[..., :n, n:]),)
+def sqrtm(A):
+    """``scipy.linalg.sqrtm`` (the principal square root) for arrays, Duals and
+    HyperDuals.
+
+    Parameters
+    ----------
+    A : array_like or Dual, shape (..., n, n)
+        Square matrices without eigenvalues on the closed negative real axis (a stack
+        is taken matrix by matrix).
+
+    Returns
+    -------
+    numpy.ndarray or Dual
+        The principal square root, same shape; its derivative ``X`` solves the
+        Sylvester equation ``S X + X S = E`` (computed as a Fréchet derivative).
+
+    Raises
+    ------
+    TypeError
+        For a Dual whose matrix has a negative real eigenvalue (its square root is
+        complex; the engines are real-valued).  Plain arrays get scipy's result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> y = sqrtm(Dual(np.array([[4.0]]), np.array([[1.0]])))  # d/dt sqrt(4 + t) = 1/4
+    >>> float(y.dual[0, 0])
+    0.25
+    """
+    return _matrix_function("sqrtm", A)
+
+
+def _trig(name: str, what: str, slope: str) -> Callable:
+    def f(A):
+        return _matrix_function(name, A)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"""``scipy.linalg.{name}`` (the matrix {what}) for arrays, Duals and HyperDuals.
+
+    Parameters
+    ----------
+    A : array_like or Dual, shape (..., n, n)
+        Square matrices (a stack is taken matrix by matrix).
+
+    Returns
+    -------
+    numpy.ndarray or Dual
+        Same shape; its derivative is the Fréchet derivative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> y = {name}(Dual(np.array([[0.5]]), np.array([[1.0]])))
+    >>> bool(np.isclose(y.dual[0, 0], {slope}))  # the scalar function's slope at 0.5
+    True
+    """
+    return f
+
+
+cosm = _trig("cosm", "cosine", "-np.sin(0.5)")
+sinm = _trig("sinm", "sine", "np.cos(0.5)")
+tanm = _trig("tanm", "tangent", "1 / np.cos(0.5) ** 2")
+coshm = _trig("coshm", "hyperbolic cosine", "np.sinh(0.5)")
+sinhm = _trig("sinhm", "hyperbolic sine", "np.cosh(0.5)")
+tanhm = _trig("tanhm", "hyperbolic tangent", "1 / np.cosh(0.5) ** 2")

@@ -1285,9 +1285,9 @@ class Variable(_ArrayMethods):
             _msg.lost_by_array("reverse", type(self).__name__)
             + " Library functions that call np.asarray on their input (scipy.linalg, "
             "scipy.special.logsumexp/softmax/log_softmax/polygamma, scipy.stats ...) cannot see "
-            "derivatives: reverse.linalg has expm, solve_triangular, cho_factor/cho_solve "
-            "and lu_factor/lu_solve; reverse.functions has logsumexp, softmax, log_softmax, "
-            "polygamma"
+            "derivatives: reverse.linalg has expm, logm, sqrtm, cosm, sinm, tanm, coshm, sinhm, "
+            "tanhm, solve_triangular, cho_factor/cho_solve and lu_factor/lu_solve; "
+            "reverse.functions has logsumexp, softmax, log_softmax, polygamma"
         )
 
     # float(v), and numpy's a[i] = v (which chains this error as its __cause__)

@@ -13,8 +13,10 @@ conventions:
   diagonal with ``unit_diagonal=True``); gradients go to those entries only.
 * ``cho_factor`` leaves ``a``'s entries in the other triangle, as scipy does.
 * ``lu_factor`` keeps the pivots of the value (piecewise constant).
-* ``expm``'s backward is the Fréchet derivative at ``A^T``, the corner of
-  ``expm([[A^T, G], [0, A^T]])``.
+* the primary matrix functions ``expm``, ``logm``, ``sqrtm``, ``cosm``, ``sinm``,
+  ``tanm``, ``coshm``, ``sinhm``, ``tanhm``: backward is the Fréchet derivative at
+  ``A^T``, the corner of ``f([[A^T, G], [0, A^T]])``; a complex principal value
+  (``logm``, ``sqrtm`` at a negative real eigenvalue) raises ``TypeError``.
 
 Examples
 --------
@@ -29,17 +31,21 @@ array([[1., 1.],
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import scipy.linalg as _sl
 
+from _exactdiff.matrix_functions import real_matrix_function, square_check
+
 from .core import Function, Variable, _is_dual, _value
 from .rules.linalg import DegenerateDerivativeError, _dtype, _shape, _swap
 from .utils import sum_to
 
-__all__ = ["DegenerateDerivativeError", "cho_factor", "cho_solve", "expm", "lu_factor",
-           "lu_solve", "solve_triangular"]
+__all__ = ["DegenerateDerivativeError", "cho_factor", "cho_solve", "cosm", "coshm", "expm",
+           "logm", "lu_factor", "lu_solve", "sinhm", "sinm", "solve_triangular", "sqrtm",
+           "tanhm", "tanm"]
 
 
 def _traced(*xs: Any) -> bool:
@@ -336,13 +342,19 @@ def lu_solve(lu_and_piv: tuple[Any, Any], b: Any, trans: Any = 0, overwrite_b: b
     return z[np.argsort(perm)]
 
 
-class Expm(Function):
-    """``scipy.linalg.expm``; backward: the Fréchet derivative at ``A^T``."""
+class MatrixFunction(Function):
+    """A primary matrix function of scipy.linalg (``expm``, ``logm``, ``sqrtm``, ``cosm``
+    ...); backward: the Fréchet derivative at ``A^T`` in the direction of the cotangent,
+    the corner of ``f([[A^T, G], [0, A^T]])`` (written with this module's ``f``, so
+    differentiable again)."""
 
-    __slots__ = ()
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def forward(self, a: Any) -> Any:
-        return expm(a)
+        return _evaluate(self.name, a)
 
     def backward(self, gy: Any, y: Any, a: Any) -> Any:
         n = _shape(a)[-1]
@@ -353,7 +365,25 @@ class Expm(Function):
         zero = np.zeros(full, dtype=_dtype(a))
         block = np.concatenate([np.concatenate([at, gy], axis=-1),
                                 np.concatenate([zero, at], axis=-1)], axis=-2)
-        return expm(block)[..., :n, n:]
+        return _evaluate(self.name, block)[..., :n, n:]
+
+
+def _evaluate(name: str, x: Any) -> Any:
+    """``name`` of an operand: Variables and Duals by their rules, plain data real (or
+    refused: the engines are real-valued)."""
+    if _traced(x) or _forward_mode(x) is not None:
+        return globals()[name](x)
+    return real_matrix_function(name, x, "reverse")
+
+
+def _matrix_function(name: str, A: Any) -> Any:
+    hl = _forward_mode(A)
+    if hl is not None and not _traced(A):
+        return getattr(hl, name)(A)
+    if not _traced(A):
+        return getattr(_sl, name)(A)
+    square_check(_shape(A), "reverse", name)
+    return MatrixFunction(name)(A)
 
 
 def expm(A: Any) -> Any:
@@ -379,15 +409,110 @@ def expm(A: Any) -> Any:
     >>> bool(np.isclose(a.grad.data[0, 0], np.e))
     True
     """
-    hl = _forward_mode(A)
-    if hl is not None and not _traced(A):
-        return hl.expm(A)
-    if not _traced(A):
-        return _sl.expm(A)
-    s = _shape(A)
-    if len(s) < 2 or s[-1] != s[-2]:
-        raise ValueError("reverse.linalg.expm: expected square matrices (..., n, n)")
-    return Expm()(A)
+    return _matrix_function("expm", A)
+
+
+def logm(A: Any) -> Any:
+    """``scipy.linalg.logm`` (the principal logarithm) for arrays and Variables.
+
+    Parameters
+    ----------
+    A : array_like or Variable, shape (..., n, n)
+        Square matrices without eigenvalues on the closed negative real axis (a stack
+        is taken matrix by matrix).
+
+    Returns
+    -------
+    numpy.ndarray or Variable
+        ``log(A)``, same shape; its derivative is the Fréchet derivative of the
+        principal logarithm.
+
+    Raises
+    ------
+    TypeError
+        For a Variable whose matrix has a negative real eigenvalue (its logarithm is
+        complex; the engines are real-valued).  Plain arrays get scipy's result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> a = Variable(np.array([[2.0]]))
+    >>> logm(a).backward()
+    >>> float(a.grad.data[0, 0])
+    0.5
+    """
+    return _matrix_function("logm", A)
+
+
+def sqrtm(A: Any) -> Any:
+    """``scipy.linalg.sqrtm`` (the principal square root) for arrays and Variables.
+
+    Parameters
+    ----------
+    A : array_like or Variable, shape (..., n, n)
+        Square matrices without eigenvalues on the closed negative real axis (a stack
+        is taken matrix by matrix).
+
+    Returns
+    -------
+    numpy.ndarray or Variable
+        The principal square root, same shape; its derivative is the Fréchet
+        derivative (``X`` with ``S X + X S = E``).
+
+    Raises
+    ------
+    TypeError
+        For a Variable whose matrix has a negative real eigenvalue (its square root is
+        complex; the engines are real-valued).  Plain arrays get scipy's result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> a = Variable(np.array([[4.0]]))
+    >>> sqrtm(a).backward()
+    >>> float(a.grad.data[0, 0])
+    0.25
+    """
+    return _matrix_function("sqrtm", A)
+
+
+def _trig(name: str, what: str, slope: str) -> Callable[[Any], Any]:
+    def f(A: Any) -> Any:
+        return _matrix_function(name, A)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"""``scipy.linalg.{name}`` (the matrix {what}) for arrays and Variables.
+
+    Parameters
+    ----------
+    A : array_like or Variable, shape (..., n, n)
+        Square matrices (a stack is taken matrix by matrix).
+
+    Returns
+    -------
+    numpy.ndarray or Variable
+        Same shape; its derivative is the Fréchet derivative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> a = Variable(np.array([[0.5]]))
+    >>> {name}(a).backward()
+    >>> bool(np.isclose(a.grad.data[0, 0], {slope}))  # the scalar function's slope at 0.5
+    True
+    """
+    return f
+
+
+cosm = _trig("cosm", "cosine", "-np.sin(0.5)")
+sinm = _trig("sinm", "sine", "np.cos(0.5)")
+tanm = _trig("tanm", "tangent", "1 / np.cos(0.5) ** 2")
+coshm = _trig("coshm", "hyperbolic cosine", "np.sinh(0.5)")
+sinhm = _trig("sinhm", "hyperbolic sine", "np.cosh(0.5)")
+tanhm = _trig("tanhm", "hyperbolic tangent", "1 / np.cosh(0.5) ** 2")
 
 
 # hyperdual.linalg's functions on a Variable (reverse mode around hyperdual code: the
