@@ -381,8 +381,9 @@ class _Number(_ArrayMethods):
             _msg.lost_by_array("hyperdual", type(self).__name__)
             + " Library functions that call np.asarray on their input (scipy.linalg, "
             "scipy.special.logsumexp/softmax/log_softmax/polygamma, scipy.stats ...) cannot see "
-            "derivatives: hyperdual.linalg has expm, logm, sqrtm, cosm, sinm, tanm, coshm, sinhm, "
-            "tanhm, solve_triangular, cho_factor/cho_solve and lu_factor/lu_solve; "
+            "derivatives: hyperdual.linalg has stand-ins with scipy.linalg's names and signatures "
+            "(solve, inv, det, cholesky, eigh, svd, lstsq, pinv, expm, logm, sqrtm, "
+            "solve_sylvester, cho_solve, lu_solve ...); "
             "hyperdual has logsumexp, softmax, log_softmax and polygamma."
         )
 

@@ -38,12 +38,28 @@ from collections.abc import Callable
 import numpy as np
 import scipy.linalg as _sl
 
+from _exactdiff._common import is_traced, value
 from _exactdiff.arrays import engine_value, hand_off
 from _exactdiff.matrix_functions import real_matrix_function, square_check
+from _exactdiff.scipy_linalg import (  # noqa: F401 (re-exported: scipy.linalg's names)
+    block_diag,
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    lstsq,
+    norm,
+    pinv,
+    solve,
+    svd,
+    svdvals,
+)
 
 from . import _generic as g
 from ._number import _Number, _shape
 from ._taylor import Taylor
+from .custom import custom_jvp
 from .rules.linalg import (
     DegenerateDerivativeError,
     _apply,
@@ -54,9 +70,11 @@ from .rules.linalg import (
     _value_rank,
 )
 
-__all__ = ["DegenerateDerivativeError", "cho_factor", "cho_solve", "cosm", "coshm", "expm",
-           "logm", "lu_factor", "lu_solve", "sinhm", "sinm", "solve_triangular", "sqrtm",
-           "tanhm", "tanm"]
+__all__ = ["DegenerateDerivativeError", "block_diag", "cho_factor", "cho_solve", "cholesky",
+           "cosm", "coshm", "det", "eigh", "eigvalsh", "expm", "inv", "logm", "lstsq",
+           "lu_factor", "lu_solve", "norm", "pinv", "sinhm", "sinm", "solve",
+           "solve_continuous_lyapunov", "solve_discrete_lyapunov", "solve_sylvester",
+           "solve_triangular", "sqrtm", "svd", "svdvals", "tanhm", "tanm"]
 
 
 def _any_number(*xs) -> bool:
@@ -517,3 +535,153 @@ tanm = _trig("tanm", "tangent", "1 / np.cos(0.5) ** 2")
 coshm = _trig("coshm", "hyperbolic cosine", "np.sinh(0.5)")
 sinhm = _trig("sinhm", "hyperbolic sine", "np.cosh(0.5)")
 tanhm = _trig("tanhm", "hyperbolic tangent", "1 / np.cosh(0.5) ** 2")
+
+
+# -- Sylvester and Lyapunov equations: custom rules (the solution differentiated
+# through its own equation: one more solve with the same matrices per direction) --
+
+def _t(x):
+    return np.swapaxes(x, -1, -2)
+
+
+@custom_jvp
+def _sylvester(a, b, q):
+    return _sl.solve_sylvester(a, b, q)
+
+
+@_sylvester.defjvp
+def _sylvester_jvp(primals, tangents):
+    # A X + X B = Q:  A dX + dX B = dQ - dA X - X dB
+    (a, b, q), (ta, tb, tq) = primals, tangents
+    x = _sylvester(a, b, q)
+    return x, _sylvester(a, b, tq - ta @ x - x @ tb)
+
+
+@_sylvester.defvjp
+def _sylvester_vjp(primals, x, g):
+    # the adjoint equation A^T Y + Y B^T = G
+    a, b, _ = primals
+    y = _sylvester(_t(a), _t(b), g)
+    return -y @ _t(x), -_t(x) @ y, y
+
+
+@custom_jvp
+def _continuous_lyapunov(a, q):
+    return _sl.solve_continuous_lyapunov(a, q)
+
+
+@_continuous_lyapunov.defjvp
+def _continuous_lyapunov_jvp(primals, tangents):
+    # A X + X A^T = Q:  A dX + dX A^T = dQ - dA X - X dA^T
+    (a, q), (ta, tq) = primals, tangents
+    x = _continuous_lyapunov(a, q)
+    return x, _continuous_lyapunov(a, tq - ta @ x - x @ _t(ta))
+
+
+@_continuous_lyapunov.defvjp
+def _continuous_lyapunov_vjp(primals, x, g):
+    a, _ = primals
+    y = _continuous_lyapunov(_t(a), g)
+    return -(y @ _t(x) + _t(y) @ x), y
+
+
+def _discrete_lyapunov_value(a, q, method):
+    return _sl.solve_discrete_lyapunov(a, q, method=method)
+
+
+#: (``method`` picks scipy's algorithm for the value; the derivative is the same)
+_discrete_lyapunov = custom_jvp(_discrete_lyapunov_value, nondiff_argnums=(2,))
+
+
+@_discrete_lyapunov.defjvp
+def _discrete_lyapunov_jvp(method, primals, tangents):
+    # A X A^T - X + Q = 0:  A dX A^T - dX + (dQ + dA X A^T + A X dA^T) = 0
+    (a, q), (ta, tq) = primals, tangents
+    x = _discrete_lyapunov(a, q, method)
+    return x, _discrete_lyapunov(a, tq + ta @ x @ _t(a) + a @ x @ _t(ta), method)
+
+
+@_discrete_lyapunov.defvjp
+def _discrete_lyapunov_vjp(method, primals, x, g):
+    # the adjoint equation A^T Y A - Y + G = 0
+    a, _ = primals
+    y = _discrete_lyapunov(_t(a), g, method)
+    return y @ a @ _t(x) + _t(y) @ a @ x, y
+
+
+def _sylvester_shapes(who, a, b=None, q=None):
+    for name, m in (("a", a), ("b", b)):
+        if m is not None:
+            s = np.shape(value(m))
+            if len(s) != 2 or s[0] != s[1]:
+                raise ValueError(f"hyperdual.linalg.{who}: {name} must be a square matrix, "
+                                 f"got shape {s}")
+
+
+def solve_sylvester(a, b, q):
+    """``scipy.linalg.solve_sylvester``: ``X`` with ``a @ X + X @ b = q``.
+
+    Differentiated through its own equation (``a dX + dX b = dq - da X - X db``,
+    reverse mode by the adjoint equation), so every order, engine and nesting follows.
+
+    Parameters
+    ----------
+    a : array_like or Dual, shape (m, m)
+    b : array_like or Dual, shape (n, n)
+    q : array_like or Dual, shape (m, n)
+
+    Returns
+    -------
+    numpy.ndarray or Dual
+        ``X``, shape (m, n).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> a, b = np.diag([1.0, 2.0]), np.diag([3.0, 4.0])
+    >>> # X_ij = q_ij / (a_i + b_j): d/dt at q = t * ones is 1 / (a_i + b_j)
+    >>> hyperdual.derivative(lambda t: solve_sylvester(a, b, t * np.ones((2, 2))), 1.0)
+    array([[0.25      , 0.2       ],
+           [0.2       , 0.16666667]])
+    """
+    if not any(is_traced(x) for x in (a, b, q)):
+        return _sl.solve_sylvester(a, b, q)
+    _sylvester_shapes("solve_sylvester", a, b)
+    return _sylvester(a, b, q)
+
+
+def solve_continuous_lyapunov(a, q):
+    """``scipy.linalg.solve_continuous_lyapunov``: ``X`` with ``a @ X + X @ a.T = q``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> # a = -I: X = -q / 2
+    >>> float(hyperdual.derivative(lambda t: solve_continuous_lyapunov(-np.eye(2),
+    ...                                                                t * np.eye(2))[0, 0], 1.0))
+    -0.5
+    """
+    if not any(is_traced(x) for x in (a, q)):
+        return _sl.solve_continuous_lyapunov(a, q)
+    _sylvester_shapes("solve_continuous_lyapunov", a)
+    return _continuous_lyapunov(a, q)
+
+
+def solve_discrete_lyapunov(a, q, method=None):
+    """``scipy.linalg.solve_discrete_lyapunov``: ``X`` with ``a @ X @ a.T - X + q = 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> # a = I / 2: X = q / (1 - 1/4)
+    >>> float(hyperdual.derivative(lambda t: solve_discrete_lyapunov(0.5 * np.eye(2),
+    ...                                                              t * np.eye(2))[0, 0], 1.0))
+    1.3333333333333333
+    """
+    if not any(is_traced(x) for x in (a, q)):
+        return _sl.solve_discrete_lyapunov(a, q, method=method)
+    _sylvester_shapes("solve_discrete_lyapunov", a)
+    return _discrete_lyapunov(a, q, method)

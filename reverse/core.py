@@ -1285,8 +1285,9 @@ class Variable(_ArrayMethods):
             _msg.lost_by_array("reverse", type(self).__name__)
             + " Library functions that call np.asarray on their input (scipy.linalg, "
             "scipy.special.logsumexp/softmax/log_softmax/polygamma, scipy.stats ...) cannot see "
-            "derivatives: reverse.linalg has expm, logm, sqrtm, cosm, sinm, tanm, coshm, sinhm, "
-            "tanhm, solve_triangular, cho_factor/cho_solve and lu_factor/lu_solve; "
+            "derivatives: reverse.linalg has stand-ins with scipy.linalg's names and signatures "
+            "(solve, inv, det, cholesky, eigh, svd, lstsq, pinv, expm, logm, sqrtm, "
+            "solve_sylvester, cho_solve, lu_solve ...); "
             "reverse.functions has logsumexp, softmax, log_softmax, polygamma"
         )
 

@@ -38,14 +38,34 @@ import numpy as np
 import scipy.linalg as _sl
 
 from _exactdiff.matrix_functions import real_matrix_function, square_check
+from _exactdiff.scipy_linalg import (  # noqa: F401 (re-exported: scipy.linalg's names)
+    block_diag,
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    lstsq,
+    norm,
+    pinv,
+    solve,
+    svd,
+    svdvals,
+)
 
 from .core import Function, Variable, _is_dual, _value
 from .rules.linalg import DegenerateDerivativeError, _dtype, _shape, _swap
 from .utils import sum_to
 
-__all__ = ["DegenerateDerivativeError", "cho_factor", "cho_solve", "cosm", "coshm", "expm",
-           "logm", "lu_factor", "lu_solve", "sinhm", "sinm", "solve_triangular", "sqrtm",
-           "tanhm", "tanm"]
+__all__ = ["DegenerateDerivativeError", "block_diag", "cho_factor", "cho_solve", "cholesky",
+           "cosm", "coshm", "det", "eigh", "eigvalsh", "expm", "inv", "logm", "lstsq",
+           "lu_factor", "lu_solve", "norm", "pinv", "sinhm", "sinm", "solve",
+           "solve_continuous_lyapunov", "solve_discrete_lyapunov", "solve_sylvester",
+           "solve_triangular", "sqrtm", "svd", "svdvals", "tanhm", "tanm"]
+
+#: the functions of this module that hyperdual.linalg's hand a Variable to
+_HANDED = ("cho_factor", "cho_solve", "cosm", "coshm", "expm", "logm", "lu_factor", "lu_solve",
+           "sinhm", "sinm", "solve_triangular", "sqrtm", "tanhm", "tanm")
 
 
 def _traced(*xs: Any) -> bool:
@@ -515,6 +535,67 @@ sinhm = _trig("sinhm", "hyperbolic sine", "np.cosh(0.5)")
 tanhm = _trig("tanhm", "hyperbolic tangent", "1 / np.cosh(0.5) ** 2")
 
 
+def solve_sylvester(A: Any, B: Any, Q: Any) -> Any:  # noqa: N803 (scipy's a, b, q)
+    """``scipy.linalg.solve_sylvester``: ``X`` with ``A @ X + X @ B = Q``.
+
+    Differentiated through its own equation (backward: the adjoint equation
+    ``A^T Y + Y B^T = G``), every order; hyperdual's custom rule, which runs on
+    Variables too.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> q = Variable(np.ones((1, 1)))
+    >>> solve_sylvester(np.array([[1.0]]), np.array([[3.0]]), q).backward()
+    >>> q.grad.data  # X = q / (1 + 3)
+    array([[0.25]])
+    """
+    if not _traced(A, B, Q) and _forward_mode(A, B, Q) is None:
+        return _sl.solve_sylvester(A, B, Q)
+    from hyperdual import linalg as hl
+
+    return hl.solve_sylvester(A, B, Q)
+
+
+def solve_continuous_lyapunov(A: Any, Q: Any) -> Any:  # noqa: N803
+    """``scipy.linalg.solve_continuous_lyapunov``: ``X`` with ``A @ X + X @ A.T = Q``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> q = Variable(np.eye(1))
+    >>> solve_continuous_lyapunov(-np.eye(1), q).backward()
+    >>> q.grad.data  # X = -q / 2
+    array([[-0.5]])
+    """
+    if not _traced(A, Q) and _forward_mode(A, Q) is None:
+        return _sl.solve_continuous_lyapunov(A, Q)
+    from hyperdual import linalg as hl
+
+    return hl.solve_continuous_lyapunov(A, Q)
+
+
+def solve_discrete_lyapunov(A: Any, Q: Any, method: Any = None) -> Any:  # noqa: N803
+    """``scipy.linalg.solve_discrete_lyapunov``: ``X`` with ``A @ X @ A.T - X + Q = 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from reverse import Variable
+    >>> q = Variable(np.eye(1))
+    >>> solve_discrete_lyapunov(0.5 * np.eye(1), q).backward()
+    >>> q.grad.data  # X = q / (1 - 1/4)
+    array([[1.33333333]])
+    """
+    if not _traced(A, Q) and _forward_mode(A, Q) is None:
+        return _sl.solve_discrete_lyapunov(A, Q, method=method)
+    from hyperdual import linalg as hl
+
+    return hl.solve_discrete_lyapunov(A, Q, method)
+
+
 # hyperdual.linalg's functions on a Variable (reverse mode around hyperdual code: the
 # parts of its Duals are Variables) hand it to these (see _exactdiff.arrays.hand_off)
 def _register_hyperdual() -> None:
@@ -524,9 +605,8 @@ def _register_hyperdual() -> None:
     from .core import FUNCTIONS
     from .utils import scatter_add
 
-    for name in __all__:
-        if name != "DegenerateDerivativeError":
-            FUNCTIONS[getattr(_hl, name)] = globals()[name]
+    for name in _HANDED:
+        FUNCTIONS[getattr(_hl, name)] = globals()[name]
     # hyperdual.scatter_add(shape, index, values) on Variable values
     FUNCTIONS[_hd_scatter_add] = lambda shape, index, values: scatter_add(
         values, index, tuple(shape))
