@@ -193,6 +193,14 @@ def check_book_cnn_rnn(r):
     assert r["lstm_losses"][-1] < r["lstm_losses"][0]
 
 
+def check_scipy_linalg(r):
+    assert r["bures_at_min"] < 1e-12  # the gradient vanishes at the minimum S2 = S1
+    assert r["bures_engines"] < 1e-13
+    assert 1e-13 < r["bures_fd"] < 1e-7  # central differences: a step-sized error
+    assert r["err_gramian"] < 1e-13  # against W_ij = b_i b_j / (k (d_i + d_j))
+    assert r["err_modes"] < 1e-13  # against Rayleigh's quotient v^T dK v
+
+
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
 
 
