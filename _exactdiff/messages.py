@@ -116,3 +116,24 @@ def zero_singular_square(engine_note: str) -> str:
         "the matrix itself (it is a); for functions of the singular values alone use "
         "np.linalg.svd(a, compute_uv=False) or np.linalg.norm(a, 2 / -2 / 'nuc')"
         + engine_note)
+
+
+def ufunc_label(ufunc: object) -> str:
+    """Where a ufunc is called from, for errors: ``numpy.sin`` or ``scipy.special.pbdv``
+    (scipy.special's ufuncs are numpy ufuncs; "numpy.pbdv" would send the user looking
+    in the wrong library, and "numpy.round" is not scipy.special.round).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.special
+    >>> ufunc_label(np.sin), ufunc_label(scipy.special.pbdv), ufunc_label(scipy.special.round)
+    ('numpy.sin', 'scipy.special.pbdv', 'scipy.special.round')
+    """
+    import numpy as np
+    import scipy.special
+
+    name = getattr(ufunc, "__name__", repr(ufunc))
+    if getattr(np, name, None) is not ufunc and getattr(scipy.special, name, None) is ufunc:
+        return f"scipy.special.{name}"
+    return f"numpy.{name}"

@@ -2426,7 +2426,7 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
                 out = _lanes(name, inputs[0], inputs[1])
                 if out is not None:
                     return out
-    name = f"numpy.{ufunc.__name__}"
+    name = _msg.ufunc_label(ufunc)
     if method != "__call__":  # reduce, accumulate, outer: compositions of calls
         return _ufunc_methods.apply(ufunc, method, inputs, kwargs)
     gu = _GUFUNCS.get(ufunc)

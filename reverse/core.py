@@ -2788,8 +2788,12 @@ _OPS = types.SimpleNamespace()  # functions core needs, installed by reverse.rul
 
 
 def _unsupported(kind: str, name: str, why: str = "") -> TypeError:
+    # (a ufunc of scipy.special is named as such: "numpy ufunc 'pbdv'" would send the
+    # user to the wrong library)
+    where = "numpy" if "." not in name else name.rsplit(".", 1)[0]
     return TypeError(
-        f"numpy {kind} '{name}' is not supported by reverse (reverse-mode autodiff)"
+        f"{where} {kind} '{name.rsplit('.', 1)[-1]}' is not supported by reverse "
+        "(reverse-mode autodiff)"
         + (f": {why}" if why else "")
         + "; see reverse.functions for the supported surface"
     )
@@ -2809,7 +2813,7 @@ def _dispatch_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any
         return ufunc(*vals, **kwargs)
     impl = UFUNCS.get(ufunc)
     if impl is None:
-        raise _unsupported("ufunc", name)
+        raise _unsupported("ufunc", _msg.ufunc_label(ufunc))
     if kwargs:
         if kwargs.get("where", True) is True:  # numpy's default mask: every entry
             kwargs = {k: v for k, v in kwargs.items() if k != "where"}

@@ -528,6 +528,8 @@ sindg = _rule(sp.sindg, 0, lambda x: _DEG * cosdg(x))
 cosdg = _rule(sp.cosdg, 0, lambda x: -_DEG * sindg(x))
 tandg = _rule(sp.tandg, 0, lambda x: _DEG * (1.0 + tandg(x) ** 2))
 cotdg = _rule(sp.cotdg, 0, lambda x: -_DEG * (1.0 + cotdg(x) ** 2))
+# scipy's round half to even, piecewise constant: derivative 0, as numpy's rint
+round_ = _rule(sp.round, 0, lambda x: np.zeros_like(_plain(x)))
 erfi = _rule(sp.erfi, 0, lambda x: (2.0 / np.sqrt(np.pi)) * np.exp(x * x))
 
 
@@ -942,6 +944,41 @@ def _dawsn_derivative(x: Any) -> Any:
 # (on dask data block by block: the Taylor pieces index a table by the values)
 dawsn = _rule(sp.dawsn, 0, by_blocks(_dawsn_derivative, "dawsn_derivative"))
 
+# Kolmogorov's survival function Q(y) = 2 sum_k (-1)^(k-1) exp(-2 k^2 y^2) = 1 - (sqrt(2
+# pi) / y) sum_k exp(-a_k / y^2), a_k = (2k - 1)^2 pi^2 / 8 (Jacobi's form).  Q' is
+# either series differentiated term by term, written with numpy on the caller's
+# values, so every further derivative follows: the first for y >= 1 (the terms fall as
+# exp(-2 k^2): six reach below an ulp), the second below (four terms, each positive:
+# 2 a_1 > y^2).  Below 0.03 every derivative is below the smallest float (exp(-1371)
+# times powers of 1/y): exactly 0 there, and at y <= 0, where Q = 1.
+_KOLMOGOROV_A = tuple((2 * k - 1) ** 2 * math.pi ** 2 / 8.0 for k in range(1, 5))
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+
+
+def _kolmogorov_derivative(y: Any) -> Any:
+    yv = np.real(_plain(y))
+    big = yv >= 1.0
+    small = np.logical_and(yv >= 0.03, np.logical_not(big))
+    out = np.where(np.isnan(yv), np.nan, 0.0 * yv)
+    if _may_hold(big):
+        yb = np.where(big, y, 1.0)
+        total: Any = 0.0
+        for k in range(6, 0, -1):  # (smallest terms first)
+            total = total + (-1.0) ** (k - 1) * k * k * np.exp(-2.0 * k * k * yb * yb)
+        out = np.where(big, -8.0 * yb * total, out)
+    if _may_hold(small):
+        inv2 = 1.0 / np.square(np.where(small, y, 0.5))
+        total = 0.0
+        for a in _KOLMOGOROV_A[::-1]:
+            total = total + np.exp(-a * inv2) * (2.0 * a * inv2 - 1.0)
+        out = np.where(small, -_SQRT_2PI * inv2 * total, out)
+    return out
+
+
+kolmogorov = _rule(sp.kolmogorov, 0, _kolmogorov_derivative)
+# its inverse: 1 / Q'(kolmogi(p)), written with kolmogi itself (every order follows)
+kolmogi = _rule(sp.kolmogi, 0, lambda p: 1.0 / _kolmogorov_derivative(kolmogi(p)))
+
 # Kelvin functions: ber + i bei = J_0(x e^(3 pi i / 4)), ker + i kei = K_0(x e^(pi i /
 # 4)); their second derivatives from Bessel's equation, ber'' = -ber'/x - bei, bei'' =
 # -bei'/x + ber (ker, kei alike), with ber'/x and bei'/x from the power series near 0
@@ -1197,6 +1234,9 @@ poch = _in_every_argument(sp.poch, _poch_partials)
 owens_t = _in_every_argument(sp.owens_t, _owens_t_partials)
 binom = _in_every_argument(sp.binom, _binom_partials)
 agm = _in_every_argument(sp.agm, _agm_partials)
+# radian(d, m, s) = (d + m / 60 + s / 3600) pi / 180: linear, constant partials
+radian = _in_every_argument(sp.radian, lambda f, d, m, s: (
+    f(d, m, s), _DEG, _DEG / 60.0, _DEG / 3600.0))
 if hasattr(sp, "powm1"):  # scipy >= 1.10
     powm1 = _in_every_argument(sp.powm1, _powm1_partials)
 
