@@ -33,8 +33,8 @@ import scipy.linalg as _sl
 
 from ._common import is_traced, value
 
-__all__ = ["block_diag", "cholesky", "det", "eigh", "eigvalsh", "inv", "lstsq", "norm",
-           "pinv", "solve", "svd", "svdvals"]
+__all__ = ["block_diag", "cholesky", "circulant", "det", "eigh", "eigvalsh", "hankel", "inv",
+           "lstsq", "lu", "norm", "pinv", "polar", "qr", "solve", "svd", "svdvals", "toeplitz"]
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -416,3 +416,185 @@ def block_diag(*arrs: Any) -> Any:
         rows.append(np.concatenate(parts, axis=1))
         left += c
     return np.concatenate(rows, axis=0)
+
+
+def _engine_linalg(x: Any) -> Any:
+    """The stand-in module of ``x``'s engine (hyperdual.linalg or reverse.linalg)."""
+    import importlib
+
+    from ._common import engine_name
+
+    return importlib.import_module(engine_name(x) + ".linalg")
+
+
+def lu(a: Any, permute_l: bool = False, overwrite_a: bool = False,
+       check_finite: bool = True, p_indices: bool = False) -> Any:
+    """``scipy.linalg.lu``: ``P, L, U`` with ``a = P @ L @ U`` (square ``a`` on
+    differentiated values).  The permutation is the value's (piecewise constant); ``L``
+    and ``U`` are differentiated as ``lu_factor``'s.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> float(hyperdual.derivative(lambda t: lu(a * t)[2][0, 0], 1.0))  # U00 = 3 t
+    3.0
+    """
+    if not _traced(a):
+        return _sl.lu(a, permute_l=permute_l, overwrite_a=overwrite_a,
+                      check_finite=check_finite, p_indices=p_indices)
+    _square(a, "lu")
+    if np.ndim(value(a)) != 2:
+        raise ValueError("scipy.linalg.lu stand-in: expected one square matrix")
+    n = np.shape(value(a))[-1]
+    packed = _engine_linalg(a).lu_factor(a)[0]
+    eye = np.eye(n)
+    low = np.tril(packed, -1) + eye
+    up = np.triu(packed)
+    p = _sl.lu(np.asarray(value(a)), p_indices=p_indices)[0]
+    if permute_l:
+        return (eye[p] if p_indices else p) @ low, up
+    return p, low, up
+
+
+def qr(a: Any, overwrite_a: bool = False, lwork: Any = None, mode: str = "full",
+       pivoting: bool = False, check_finite: bool = True) -> Any:
+    """``scipy.linalg.qr`` with modes 'full', 'economic' and 'r' (the signs of scipy's
+    factors).  A tall matrix's 'full' Q has extra columns without a derivative: the
+    engines say so (use 'economic').
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> float(hyperdual.derivative(lambda t: qr(np.diag([2.0, 3.0]) * t)[1][1, 1], 1.0))
+    3.0
+    """
+    if not _traced(a):
+        return _sl.qr(a, overwrite_a=overwrite_a, lwork=lwork, mode=mode, pivoting=pivoting,
+                      check_finite=check_finite)
+    if pivoting or mode not in ("full", "economic", "r"):
+        raise ValueError("scipy.linalg.qr stand-in: pivoting and mode='raw' are not "
+                         "supported on differentiated values")
+    shape = np.shape(value(a))
+    if len(shape) != 2:
+        raise ValueError("scipy.linalg.qr stand-in: expected a matrix of shape (m, n)")
+    m, n = shape
+    tall_full = m > n and mode == "full"
+    q, r = np.linalg.qr(a, mode="complete" if tall_full else "reduced")
+    ref = _sl.qr(np.asarray(value(a)), mode="economic")[1]
+    k = min(m, n)
+    s = np.sign(np.diagonal(np.asarray(value(r)))[:k] * np.diagonal(ref)[:k])
+    s = np.where(s == 0, 1.0, s)
+    if np.shape(value(r))[0] > k:
+        s = np.concatenate([s, np.ones(np.shape(value(r))[0] - k)])
+    r = r * s[:, None]
+    if mode == "r":
+        if m > n:  # (scipy's R has the full shape: zero rows below)
+            r = np.concatenate([r, np.zeros((m - n, n))], axis=0)
+        return (r,)
+    return q * s, r
+
+
+def polar(a: Any, side: str = "right") -> Any:
+    """``scipy.linalg.polar``: ``u, p`` with ``a = u @ p`` (right) or ``a = p @ u``
+    (left), p symmetric positive semi-definite.
+
+    On differentiated values ``p = sqrtm(a^T a)`` (``sqrtm(a a^T)``) and ``u = a p^-1``
+    (``p^-1 a``): the matrix square root's Fréchet derivative, which stays finite where
+    singular values repeat (an orthogonal ``a``); ``a`` must have full rank, and be
+    tall (right) or wide (left).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> # a = t I: u = I, p = t I
+    >>> float(hyperdual.derivative(lambda t: polar(np.eye(2) * t)[1][0, 0], 2.0))
+    1.0
+    """
+    if not _traced(a):
+        return _sl.polar(a, side=side)
+    if side not in ("right", "left"):
+        raise ValueError("`side` must be either 'right' or 'left'")
+    shape = np.shape(value(a))
+    if len(shape) != 2 or (shape[0] < shape[1] if side == "right" else shape[0] > shape[1]):
+        raise ValueError(f"scipy.linalg.polar stand-in: side={side!r} needs a "
+                         f"{'tall' if side == 'right' else 'wide'} matrix on differentiated "
+                         f"values, got shape {shape}")
+    linalg = _engine_linalg(a)
+    if side == "right":
+        p = linalg.sqrtm(_swap(a) @ a)
+        p = (p + _swap(p)) / 2
+        return _swap(np.linalg.solve(p, _swap(a))), p
+    p = linalg.sqrtm(a @ _swap(a))
+    p = (p + _swap(p)) / 2
+    return np.linalg.solve(p, a), p
+
+
+def _vector(x: Any, who: str) -> Any:
+    if np.ndim(value(x)) != 1:
+        raise ValueError(f"scipy.linalg.{who} stand-in: expected 1-d arguments on "
+                         "differentiated values")
+    return x
+
+
+def toeplitz(c: Any, r: Any = None) -> Any:
+    """``scipy.linalg.toeplitz``: first column ``c``, first row ``r`` (``r[0]`` ignored;
+    ``r = c`` when omitted).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> hyperdual.gradient(lambda c: np.sum(toeplitz(c)), np.ones(3))
+    array([3., 4., 2.])
+    """
+    if not _traced(c, r):
+        return _sl.toeplitz(c, r)
+    c = _vector(c, "toeplitz")
+    r = c if r is None else _vector(r, "toeplitz")
+    m, n = np.shape(value(c))[0], np.shape(value(r))[0]
+    vals = np.concatenate([r[:0:-1], c]) if n > 1 else c
+    return vals[(n - 1) + np.arange(m)[:, None] - np.arange(n)[None, :]]
+
+
+def circulant(c: Any) -> Any:
+    """``scipy.linalg.circulant``: ``c`` as the first column, shifted down column by
+    column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> hyperdual.gradient(lambda c: circulant(c)[0, 1], np.ones(3))  # the last entry
+    array([0., 0., 1.])
+    """
+    if not _traced(c):
+        return _sl.circulant(c)
+    c = _vector(c, "circulant")
+    n = np.shape(value(c))[0]
+    return c[(np.arange(n)[:, None] - np.arange(n)[None, :]) % n]
+
+
+def hankel(c: Any, r: Any = None) -> Any:
+    """``scipy.linalg.hankel``: first column ``c``, last row ``r`` (``r[0]`` ignored;
+    zeros when omitted).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> hyperdual.gradient(lambda c: np.sum(hankel(c)), np.ones(3))
+    array([1., 2., 3.])
+    """
+    if not _traced(c, r):
+        return _sl.hankel(c, r)
+    c = _vector(c, "hankel")
+    m = np.shape(value(c))[0]
+    if r is None:
+        r = np.zeros(m)
+    n = np.shape(value(_vector(r, "hankel")))[0]
+    vals = np.concatenate([c, r[1:]])
+    return vals[np.arange(m)[:, None] + np.arange(n)[None, :]]

@@ -44,16 +44,22 @@ from _exactdiff.matrix_functions import real_matrix_function, square_check
 from _exactdiff.scipy_linalg import (  # noqa: F401 (re-exported: scipy.linalg's names)
     block_diag,
     cholesky,
+    circulant,
     det,
     eigh,
     eigvalsh,
+    hankel,
     inv,
     lstsq,
+    lu,
     norm,
     pinv,
+    polar,
+    qr,
     solve,
     svd,
     svdvals,
+    toeplitz,
 )
 
 from . import _generic as g
@@ -71,10 +77,11 @@ from .rules.linalg import (
 )
 
 __all__ = ["DegenerateDerivativeError", "block_diag", "cho_factor", "cho_solve", "cholesky",
-           "cosm", "coshm", "det", "eigh", "eigvalsh", "expm", "inv", "logm", "lstsq",
-           "lu_factor", "lu_solve", "norm", "pinv", "sinhm", "sinm", "solve",
-           "solve_continuous_lyapunov", "solve_discrete_lyapunov", "solve_sylvester",
-           "solve_triangular", "sqrtm", "svd", "svdvals", "tanhm", "tanm"]
+           "circulant", "cosm", "coshm", "det", "eigh", "eigvalsh", "expm", "hankel", "inv",
+           "logm", "lstsq", "lu", "lu_factor", "lu_solve", "norm", "pinv", "polar", "qr",
+           "sinhm", "sinm", "solve", "solve_continuous_lyapunov", "solve_discrete_lyapunov",
+           "solve_sylvester", "solve_triangular", "sqrtm", "svd", "svdvals", "tanhm", "tanm",
+           "toeplitz"]
 
 
 def _any_number(*xs) -> bool:

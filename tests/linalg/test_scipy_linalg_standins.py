@@ -1,6 +1,7 @@
 """scipy.linalg's names in ``hyperdual.linalg`` and ``reverse.linalg``: ``solve``, ``inv``,
 ``det``, ``cholesky``, ``eigh``, ``eigvalsh``, ``svd``, ``svdvals``, ``pinv``, ``lstsq``,
-``norm``, ``block_diag``, ``solve_sylvester``, ``solve_continuous_lyapunov``,
+``norm``, ``block_diag``, ``lu``, ``qr``, ``polar``, ``toeplitz``, ``circulant``,
+``hankel``, ``solve_sylvester``, ``solve_continuous_lyapunov``,
 ``solve_discrete_lyapunov``.
 
 ``scipy.linalg.solve(a, b)`` of a Dual or Variable raised "cannot convert" (scipy
@@ -152,6 +153,30 @@ CASES = {
     "norm_fro": (lambda L, x: L.norm(_a(x)), lambda A, x: mp.mnorm(A, "f")),
     "block_diag": (lambda L, x: np.sum(W[:3, :3] * L.block_diag(_a(x)[:2, :2], x[0] * x[1])),
                    lambda A, x: _wsum(_mp_block(A[0:2, 0:2], x[0] * x[1]), W[:3, :3])),
+    "lu": (lambda L, x: (lambda p, lo, up: np.sum(W * lo) + np.sum(D * np.diagonal(up))
+                         + np.sum(W * (p @ lo @ up)))(*L.lu(_a(x))),
+           lambda A, x: _mp_lu(A)),
+    "lu_permute_l": (lambda L, x: np.sum(W * L.lu(_a(x), permute_l=True)[0]),
+                     lambda A, x: _wsum(_mp_lu(A, parts=True)[0])),
+    "qr_economic": (lambda L, x: (lambda q, r: np.sum(W[:, :2] * q) + np.sum(W[:2, :2] * r))(
+        *L.qr(_a(x)[:, :2], mode="economic")), lambda A, x: _mp_qr(A)),
+    "qr_r_tall": (lambda L, x: np.sum(W[:, :2] * L.qr(_a(x)[:, :2], mode="r")[0]),
+                  lambda A, x: _wsum(_mp_qr(A, parts=True)[1], W[:2, :2])),
+    "qr_full_square": (lambda L, x: (lambda q, r: np.sum(W * q) + np.sum(W * r))(*L.qr(_a(x))),
+                       lambda A, x: _mp_qr(A, square=True)),
+    "polar_right": (lambda L, x: (lambda u, p: np.sum(W * u) + np.sum(W.T * p))(*L.polar(_a(x))),
+                    lambda A, x: _mp_polar(A, "right")),
+    "polar_left": (lambda L, x: (lambda u, p: np.sum(W * u) + np.sum(W.T * p))(
+        *L.polar(_a(x), side="left")), lambda A, x: _mp_polar(A, "left")),
+    "toeplitz": (lambda L, x: np.sum(W * L.toeplitz(_a(x)[:, 0], _a(x)[1] ** 2)),
+                 lambda A, x: _wsum(_mp_toeplitz([A[i, 0] for i in range(3)],
+                                                 [A[1, j] ** 2 for j in range(3)]))),
+    "circulant": (lambda L, x: np.sum(W * L.circulant(_a(x)[:, 1]) ** 2),
+                  lambda A, x: sum(W[i, j] * A[(i - j) % 3, 1] ** 2
+                                   for i in range(3) for j in range(3))),
+    "hankel": (lambda L, x: np.sum(W * L.hankel(_a(x)[:, 2], _a(x)[0])),
+               lambda A, x: sum(W[i, j] * ([A[k, 2] for k in range(3)] + [A[0, 1], A[0, 2]])[
+                   i + j] for i in range(3) for j in range(3))),
     "solve_sylvester": (
         lambda L, x: np.sum(W[:3, :2] * L.solve_sylvester(_a(x), B0[:2, :2] * (1 + x[1]),
                                                           B0[:, :2] + x[0])),
@@ -168,6 +193,72 @@ CASES = {
         lambda L, x: np.sum(W * L.solve_discrete_lyapunov(0.25 * _a(x), B0, "bilinear")),
         lambda A, x: _wsum(_mp_dlyap(0.25 * A, _mpm(B0)))),
 }
+
+
+#: scipy's row permutation and factor signs at the point: constants of the programs
+_PERM = np.argmax(sl.lu(_a(X))[0], axis=0)  # A[_PERM] = L U
+_QR_SIGNS = np.sign(np.diagonal(sl.qr(_a(X)[:, :2], mode="economic")[1]))
+_QR_SIGNS3 = np.sign(np.diagonal(sl.qr(_a(X))[1]))
+
+
+def _mp_lu(A, parts=False):
+    n = A.rows
+    pa = mp.matrix([[A[int(_PERM[i]), j] for j in range(n)] for i in range(n)])
+    lo, up = mp.eye(n), mp.zeros(n, n)
+    for i in range(n):  # Doolittle, no pivoting (the permutation is scipy's)
+        for j in range(i, n):
+            up[i, j] = pa[i, j] - sum(lo[i, k] * up[k, j] for k in range(i))
+        for j in range(i + 1, n):
+            lo[j, i] = (pa[j, i] - sum(lo[j, k] * up[k, i] for k in range(i))) / up[i, i]
+    p = mp.zeros(n, n)
+    for i in range(n):
+        p[int(_PERM[i]), i] = 1
+    if parts:
+        return p * lo, up
+    return _wsum(lo) + sum(D[i] * up[i, i] for i in range(n)) + _wsum(p * lo * up)
+
+
+def _mp_gram_schmidt(a, signs):
+    m, n = a.rows, a.cols
+    q, r = mp.zeros(m, n), mp.zeros(n, n)
+    for j in range(n):
+        v = mp.matrix([a[i, j] for i in range(m)])
+        for k in range(j):
+            r[k, j] = sum(q[i, k] * a[i, j] for i in range(m))
+            v = v - r[k, j] * mp.matrix([q[i, k] for i in range(m)])
+        r[j, j] = mp.norm(v)
+        for i in range(m):
+            q[i, j] = v[i] / r[j, j]
+    for j in range(n):  # scipy's signs
+        for i in range(m):
+            q[i, j] *= signs[j]
+        for k in range(n):
+            r[j, k] *= signs[j]
+    return q, r
+
+
+def _mp_qr(A, parts=False, square=False):
+    if square:
+        q, r = _mp_gram_schmidt(A, _QR_SIGNS3)
+        return _wsum(q) + _wsum(r)
+    q, r = _mp_gram_schmidt(A[0:3, 0:2], _QR_SIGNS)
+    if parts:
+        return q, r
+    return _wsum(q, W[:, :2]) + _wsum(r, W[:2, :2])
+
+
+def _mp_polar(A, side):
+    if side == "right":
+        p = mp.sqrtm(A.T * A)
+        u = A * mp.inverse(p)
+    else:
+        p = mp.sqrtm(A * A.T)
+        u = mp.inverse(p) * A
+    return _wsum(u) + _wsum(p, W.T)
+
+
+def _mp_toeplitz(c, r):
+    return mp.matrix([[c[i - j] if i >= j else r[j - i] for j in range(3)] for i in range(3)])
 
 
 def _vdv_sorted(s):
@@ -334,3 +425,33 @@ def test_bad_input_is_refused_with_a_clear_error(engine):
         lib.gradient(lambda m: L.det(m.reshape(2, 3)), np.ones(6))
     with pytest.raises(ValueError, match="a must be a square matrix"):
         lib.gradient(lambda m: np.sum(L.solve_sylvester(m.reshape(2, 3), B0, B0)), np.ones(6))
+
+
+def test_lu_with_pivoting_against_mpmath():
+    """A matrix that pivots (rows 1, 2, 0): P is scipy's, L and U those of P^T A."""
+    a0 = np.array([[0.5, 2.0, 1.0], [3.0, 1.0, 0.2], [1.0, 4.0, 2.5]])
+    p0 = sl.lu(a0)[0]
+    perm = np.argmax(p0, axis=0)
+    assert not np.array_equal(perm, np.arange(3))
+    with mp.workdps(40):
+        def factors(t):
+            pa = mp.matrix([[a0[perm[i], j] + t * E0[perm[i], j] for j in range(3)]
+                            for i in range(3)])
+            lo, up = mp.eye(3), mp.zeros(3, 3)
+            for i in range(3):
+                for j in range(i, 3):
+                    up[i, j] = pa[i, j] - sum(lo[i, k] * up[k, j] for k in range(i))
+                for j in range(i + 1, 3):
+                    lo[j, i] = (pa[j, i] - sum(lo[j, k] * up[k, i] for k in range(i))) / up[i, i]
+            return lo, up
+
+        want = [np.array([[float(mp.diff(lambda t, i=i, j=j, w=w: factors(t)[w][i, j], 0))
+                           for j in range(3)] for i in range(3)]) for w in (0, 1)]
+    for engine in (hd, rv):
+        p, lo, up = engine.linalg.lu(hd.Dual(a0, E0) if engine is hd else rv.Variable(a0))
+        np.testing.assert_array_equal(p, p0)
+        for w, name in ((1, "L"), (2, "U")):
+            got = engine.jacobian(lambda t, w=w, e=engine: e.linalg.lu(a0 + t * E0)[w],
+                                  np.array(0.0))
+            np.testing.assert_allclose(np.asarray(got).reshape(3, 3), want[w - 1], rtol=1e-13,
+                                       atol=1e-14, err_msg=f"{engine.__name__} {name}")
