@@ -455,3 +455,16 @@ def test_lu_with_pivoting_against_mpmath():
                                   np.array(0.0))
             np.testing.assert_allclose(np.asarray(got).reshape(3, 3), want[w - 1], rtol=1e-13,
                                        atol=1e-14, err_msg=f"{engine.__name__} {name}")
+
+
+def test_polar_where_singular_values_repeat():
+    """a = s I + t E: du/dt = (E - E^T) / (2 s), dp/dt = (E + E^T) / 2 at t = 0 (an SVD
+    would divide by the differences of the equal singular values)."""
+    s = 2.0
+    for engine in (hd, rv):
+        for k, want in ((0, (E0 - E0.T) / (2 * s)), (1, (E0 + E0.T) / 2)):
+            got = engine.jacobian(lambda t, k=k, e=engine: e.linalg.polar(s * np.eye(3)
+                                                                          + t * E0)[k],
+                                  np.array(0.0))
+            np.testing.assert_allclose(np.asarray(got).reshape(3, 3), want, atol=1e-14,
+                                       err_msg=f"{engine.__name__} polar[{k}]")
