@@ -180,7 +180,8 @@ __all__ = [
     "sinc",
     "xlog1py",
 ]
-from . import linalg  # noqa: E402, F401  (hyperdual.linalg: scipy.linalg stand-ins)
+# hyperdual.linalg, hyperdual.stats: scipy.linalg and scipy.stats stand-ins
+from . import linalg, stats  # noqa: E402, F401
 from ._taylor import Taylor  # noqa: E402
 from ._taylor import supported as taylor_supported  # noqa: E402
 from .custom import check_rule, custom_jvp  # noqa: E402

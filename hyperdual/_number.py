@@ -384,7 +384,9 @@ class _Number(_ArrayMethods):
             "derivatives: hyperdual.linalg has stand-ins with scipy.linalg's names and signatures "
             "(solve, inv, det, cholesky, eigh, svd, lstsq, pinv, expm, logm, sqrtm, "
             "solve_sylvester, cho_solve, lu_solve ...); "
-            "hyperdual has logsumexp, softmax, log_softmax and polygamma."
+            "hyperdual.stats has scipy.stats' norm, t, gamma, beta, poisson, "
+            "multivariate_normal ...; hyperdual has logsumexp, softmax, log_softmax and "
+            "polygamma."
         )
 
     def __float__(self):

@@ -1288,7 +1288,9 @@ class Variable(_ArrayMethods):
             "derivatives: reverse.linalg has stand-ins with scipy.linalg's names and signatures "
             "(solve, inv, det, cholesky, eigh, svd, lstsq, pinv, expm, logm, sqrtm, "
             "solve_sylvester, cho_solve, lu_solve ...); "
-            "reverse.functions has logsumexp, softmax, log_softmax, polygamma"
+            "reverse.stats has scipy.stats' norm, t, gamma, beta, poisson, "
+            "multivariate_normal ...; reverse.functions has logsumexp, softmax, log_softmax, "
+            "polygamma"
         )
 
     # float(v), and numpy's a[i] = v (which chains this error as its __cause__)

@@ -1,0 +1,578 @@
+"""scipy.stats' common distributions, written with numpy and scipy.special for both
+engines.
+
+``scipy.stats.norm.logpdf(x)`` converts ``x`` with ``np.asarray``, which no dispatch
+protocol reaches: on a Dual or a Variable it raises.  These namespaces have scipy's
+names and signatures (``norm.logpdf(x, loc=0, scale=1)`` ...) and on engine values
+compute the same quantities from scipy.special functions that both engines
+differentiate (``ndtr``, ``log_ndtr``, ``xlogy``, ``gammaln``, ``gammainc``,
+``betainc``, ``stdtr`` ...), in ``x`` and in the parameters where those functions
+are (a parameter they are not differentiable in raises the engine's TypeError).
+Outside the support they give scipy's 0, -inf, 0 or 1; an invalid parameter
+(``scale <= 0`` ...) gives nan, as scipy.  Plain arrays go to scipy.stats itself.
+``hyperdual.stats`` and ``reverse.stats`` are this module.
+
+Distributions: ``norm``, ``t``, ``gamma``, ``chi2``, ``expon``, ``beta``,
+``laplace``, ``logistic``, ``cauchy``, ``lognorm``, ``poisson``, ``dirichlet``,
+``multivariate_normal``.
+
+Examples
+--------
+>>> import numpy as np
+>>> import hyperdual
+>>> from hyperdual import stats
+>>> # d/dx log N(x; 0, 1) = -x
+>>> hyperdual.derivative(lambda x: stats.norm.logpdf(x), 0.7)
+-0.7
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import scipy.special as sc
+import scipy.stats as _st
+
+from ._common import is_traced, value
+
+__all__ = ["beta", "cauchy", "chi2", "dirichlet", "expon", "gamma", "laplace", "logistic",
+           "lognorm", "multivariate_normal", "norm", "poisson", "t"]
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def _traced(*xs: Any) -> bool:
+    return any(is_traced(x) for x in xs)
+
+
+def _plain(x: Any) -> Any:
+    return np.asarray(value(x), dtype=float)
+
+
+def _invalid(out: Any, bad: Any) -> Any:
+    """nan where a parameter is invalid (a plain decision on the values), derivative
+    included."""
+    bad = np.asarray(bad)
+    return np.where(bad, out * np.nan, out) if np.any(bad) else out
+
+
+def _outside(out: Any, where: Any, fill: float) -> Any:
+    where = np.asarray(where)
+    return np.where(where, fill, out) if np.any(where) else out
+
+
+class _Continuous:
+    """loc/scale family: ``f(x) = f0((x - loc) / scale) / scale``; subclasses give the
+    standard form's ``_logpdf``, ``_cdf``, ``_sf`` (and their logs where scipy has
+    better ones) and the support ``(_lo, _hi)`` of the standardised variable."""
+
+    name = ""
+    _lo, _hi = -np.inf, np.inf
+
+    def _scipy(self) -> Any:
+        return getattr(_st, self.name)
+
+    def _z(self, x: Any, loc: Any, scale: Any) -> tuple[Any, Any, Any]:
+        """The standardised variable, its values, and where scale is invalid (there
+        replaced by 1, so that no log of a negative number warns)."""
+        bad = _plain(scale) <= 0
+        if np.any(bad):
+            scale = np.where(bad, 1.0, scale)
+        z = (x - loc) / scale
+        return z, _plain(z), bad
+
+    def _masked_z(self, z: Any, zv: Any) -> tuple[Any, Any]:
+        """z with a harmless value outside the support, and the outside mask."""
+        out = (zv < self._lo) | (zv > self._hi)
+        if np.any(out):
+            z = np.where(out, 0.5 * (max(self._lo, -1.0) + min(self._hi, 1.0)), z)
+        return z, out
+
+    _shapes: tuple[str, ...] = ()
+
+    def _parse(self, args: tuple, kwds: dict) -> tuple[tuple, Any, Any]:
+        """(shape parameters, loc, scale) from scipy's positional/keyword forms."""
+        n = len(self._shapes)
+        kwds = dict(kwds)
+        shapes = list(args[:n])
+        for name in self._shapes[len(shapes):]:
+            if name not in kwds:
+                raise TypeError(f"{self.name}: missing the shape parameter {name!r}")
+            shapes.append(kwds.pop(name))
+        rest = list(args[n:])
+        if len(rest) > 2:
+            raise TypeError(f"{self.name}: too many positional arguments")
+        loc = rest[0] if rest else kwds.pop("loc", 0.0)
+        scale = rest[1] if len(rest) > 1 else kwds.pop("scale", 1.0)
+        if kwds:
+            raise TypeError(f"{self.name}: unexpected keyword arguments {sorted(kwds)}")
+        return tuple(shapes), loc, scale
+
+    def _checked(self, shapes: tuple) -> tuple[tuple, Any]:
+        """The shapes with 1 where invalid (no warning from their logs), and where."""
+        bad = self._bad_args(*shapes)
+        if np.any(bad):
+            shapes = tuple(np.where(bad, 1.0, v) for v in shapes)
+        return shapes, bad
+
+    def _traced_call(self, method: str, x: Any, args: tuple, kwds: dict) -> Any:
+        """scipy's own result for plain arguments, else None."""
+        if _traced(x, *args, *kwds.values()):
+            return None
+        return getattr(self._scipy(), method)(x, *args, **kwds)
+
+    def logpdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
+        """log of the density (scipy's signature: shapes, then loc, scale)."""
+        plain = self._traced_call("logpdf", x, args, kwds)
+        if plain is not None:
+            return plain
+        shapes, loc, scale = self._parse(args, kwds)
+        z, zv, bad = self._z(x, loc, scale)
+        z, out = self._masked_z(z, zv)
+        scale = np.where(bad, 1.0, scale) if np.any(bad) else scale
+        shapes, bad_shapes = self._checked(shapes)
+        r = self._logpdf(z, *shapes) - np.log(scale)
+        return _invalid(_outside(r, out, -np.inf), bad | bad_shapes)
+
+    def pdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
+        """The density."""
+        plain = self._traced_call("pdf", x, args, kwds)
+        if plain is not None:
+            return plain
+        return np.exp(self.logpdf(x, *args, **kwds))
+
+    def cdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
+        """The distribution function."""
+        plain = self._traced_call("cdf", x, args, kwds)
+        if plain is not None:
+            return plain
+        shapes, loc, scale = self._parse(args, kwds)
+        z, zv, bad = self._z(x, loc, scale)
+        z, out = self._masked_z(z, zv)
+        shapes, bad_shapes = self._checked(shapes)
+        r = _outside(self._cdf(z, *shapes), out, 0.0)
+        r = _outside(r, zv > self._hi, 1.0)
+        return _invalid(r, bad | bad_shapes)
+
+    def sf(self, x: Any, *args: Any, **kwds: Any) -> Any:
+        """The survival function 1 - cdf (without its cancellation where written)."""
+        plain = self._traced_call("sf", x, args, kwds)
+        if plain is not None:
+            return plain
+        shapes, loc, scale = self._parse(args, kwds)
+        z, zv, bad = self._z(x, loc, scale)
+        z, out = self._masked_z(z, zv)
+        shapes, bad_shapes = self._checked(shapes)
+        r = _outside(self._sf(z, *shapes), out, 1.0)
+        r = _outside(r, zv > self._hi, 0.0)
+        return _invalid(r, bad | bad_shapes)
+
+    def logcdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
+        """log cdf."""
+        plain = self._traced_call("logcdf", x, args, kwds)
+        if plain is not None:
+            return plain
+        return np.log(self.cdf(x, *args, **kwds))
+
+    def logsf(self, x: Any, *args: Any, **kwds: Any) -> Any:
+        """log sf."""
+        plain = self._traced_call("logsf", x, args, kwds)
+        if plain is not None:
+            return plain
+        return np.log(self.sf(x, *args, **kwds))
+
+    def ppf(self, q: Any, *args: Any, **kwds: Any) -> Any:
+        """The quantile function (where the standard form has ``_ppf``)."""
+        plain = self._traced_call("ppf", q, args, kwds)
+        if plain is not None:
+            return plain
+        if not hasattr(self, "_ppf"):
+            raise TypeError(f"{self.name}.ppf is not supported on differentiated values")
+        shapes, loc, scale = self._parse(args, kwds)
+        shapes, bad_shapes = self._checked(shapes)
+        return _invalid(loc + scale * self._ppf(q, *shapes), (_plain(scale) <= 0) | bad_shapes)
+
+    def _bad_args(self, *args: Any) -> Any:
+        return np.zeros((), dtype=bool)
+
+    def _sf(self, z: Any, *args: Any) -> Any:
+        return 1.0 - self._cdf(z, *args)
+
+
+class _Norm(_Continuous):
+    """``scipy.stats.norm``.
+
+    Examples
+    --------
+    >>> import hyperdual
+    >>> # d/dloc log N(1; loc, 2) = (1 - loc) / 4
+    >>> hyperdual.derivative(lambda m: norm.logpdf(1.0, loc=m, scale=2.0), 0.0)
+    0.25
+    """
+
+    name = "norm"
+
+    def _logpdf(self, z: Any) -> Any:
+        return -0.5 * z * z - _LOG_SQRT_2PI
+
+    def _cdf(self, z: Any) -> Any:
+        return sc.ndtr(z)
+
+    def _sf(self, z: Any) -> Any:
+        return sc.ndtr(-z)
+
+    def logcdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
+        """log cdf by log_ndtr (no underflow of the cdf in the left tail)."""
+        plain = self._traced_call("logcdf", x, args, kwds)
+        if plain is not None:
+            return plain
+        _, loc, scale = self._parse(args, kwds)
+        z, _, bad = self._z(x, loc, scale)
+        return _invalid(sc.log_ndtr(z), bad)
+
+    def logsf(self, x: Any, *args: Any, **kwds: Any) -> Any:
+        """log sf by log_ndtr."""
+        plain = self._traced_call("logsf", x, args, kwds)
+        if plain is not None:
+            return plain
+        _, loc, scale = self._parse(args, kwds)
+        z, _, bad = self._z(x, loc, scale)
+        return _invalid(sc.log_ndtr(-z), bad)
+
+    def _ppf(self, q: Any) -> Any:
+        return sc.ndtri(q)
+
+
+class _T(_Continuous):
+    """``scipy.stats.t`` (``df`` > 0; the cdf is not differentiable in ``df``)."""
+
+    name = "t"
+    _shapes = ("df",)
+
+    def _logpdf(self, z: Any, df: Any) -> Any:
+        return (sc.gammaln((df + 1.0) / 2.0) - sc.gammaln(df / 2.0)
+                - 0.5 * (np.log(df) + math.log(math.pi))
+                - (df + 1.0) / 2.0 * np.log1p(z * z / df))
+
+    def _cdf(self, z: Any, df: Any) -> Any:
+        return sc.stdtr(df, z)
+
+    def _sf(self, z: Any, df: Any) -> Any:
+        return sc.stdtr(df, -z)
+
+    def _bad_args(self, df: Any) -> Any:
+        return _plain(df) <= 0
+
+    def _ppf(self, q: Any, df: Any) -> Any:
+        return sc.stdtrit(df, q)
+
+
+class _Gamma(_Continuous):
+    """``scipy.stats.gamma`` (shape ``a``)."""
+
+    name = "gamma"
+    _shapes = ("a",)
+    _lo = 0.0
+
+    def _logpdf(self, z: Any, a: Any) -> Any:
+        return sc.xlogy(a - 1.0, z) - z - sc.gammaln(a)
+
+    def _cdf(self, z: Any, a: Any) -> Any:
+        return sc.gammainc(a, z)
+
+    def _sf(self, z: Any, a: Any) -> Any:
+        return sc.gammaincc(a, z)
+
+    def _ppf(self, q: Any, a: Any) -> Any:
+        return sc.gammaincinv(a, q)
+
+    def _bad_args(self, a: Any) -> Any:
+        return _plain(a) <= 0
+
+
+class _Chi2(_Continuous):
+    """``scipy.stats.chi2`` (``df`` degrees of freedom)."""
+
+    name = "chi2"
+    _shapes = ("df",)
+    _lo = 0.0
+
+    def _logpdf(self, z: Any, df: Any) -> Any:
+        k = df / 2.0
+        return sc.xlogy(k - 1.0, z) - z / 2.0 - sc.gammaln(k) - k * math.log(2.0)
+
+    def _cdf(self, z: Any, df: Any) -> Any:
+        return sc.gammainc(df / 2.0, z / 2.0)
+
+    def _sf(self, z: Any, df: Any) -> Any:
+        return sc.gammaincc(df / 2.0, z / 2.0)
+
+    def _ppf(self, q: Any, df: Any) -> Any:
+        return 2.0 * sc.gammaincinv(df / 2.0, q)
+
+    def _bad_args(self, df: Any) -> Any:
+        return _plain(df) <= 0
+
+
+class _Expon(_Continuous):
+    """``scipy.stats.expon``."""
+
+    name = "expon"
+    _lo = 0.0
+
+    def _logpdf(self, z: Any) -> Any:
+        return -z
+
+    def _cdf(self, z: Any) -> Any:
+        return -np.expm1(-z)
+
+    def _sf(self, z: Any) -> Any:
+        return np.exp(-z)
+
+    def _ppf(self, q: Any) -> Any:
+        return -np.log1p(-q)
+
+
+class _Beta(_Continuous):
+    """``scipy.stats.beta`` (shapes ``a``, ``b``; the cdf is differentiable in x only)."""
+
+    name = "beta"
+    _shapes = ("a", "b")
+    _lo, _hi = 0.0, 1.0
+
+    def _logpdf(self, z: Any, a: Any, b: Any) -> Any:
+        return sc.xlogy(a - 1.0, z) + sc.xlog1py(b - 1.0, -z) - sc.betaln(a, b)
+
+    def _cdf(self, z: Any, a: Any, b: Any) -> Any:
+        return sc.betainc(a, b, z)
+
+    def _sf(self, z: Any, a: Any, b: Any) -> Any:
+        return sc.betaincc(a, b, z)
+
+    def _ppf(self, q: Any, a: Any, b: Any) -> Any:
+        return sc.betaincinv(a, b, q)
+
+    def _bad_args(self, a: Any, b: Any) -> Any:
+        return (_plain(a) <= 0) | (_plain(b) <= 0)
+
+
+class _Laplace(_Continuous):
+    """``scipy.stats.laplace``."""
+
+    name = "laplace"
+
+    def _logpdf(self, z: Any) -> Any:
+        return -np.abs(z) - math.log(2.0)
+
+    def _cdf(self, z: Any) -> Any:
+        return np.where(_plain(z) < 0, 0.5 * np.exp(np.minimum(z, 0.0)),
+                        1.0 - 0.5 * np.exp(-np.maximum(z, 0.0)))
+
+    def _sf(self, z: Any) -> Any:
+        return self._cdf(-z)
+
+
+class _Logistic(_Continuous):
+    """``scipy.stats.logistic``."""
+
+    name = "logistic"
+
+    def _logpdf(self, z: Any) -> Any:
+        return -np.abs(z) - 2.0 * np.log1p(np.exp(-np.abs(z)))
+
+    def _cdf(self, z: Any) -> Any:
+        return sc.expit(z)
+
+    def _sf(self, z: Any) -> Any:
+        return sc.expit(-z)
+
+    def _ppf(self, q: Any) -> Any:
+        return sc.logit(q)
+
+
+class _Cauchy(_Continuous):
+    """``scipy.stats.cauchy``."""
+
+    name = "cauchy"
+
+    def _logpdf(self, z: Any) -> Any:
+        return -math.log(math.pi) - np.log1p(z * z)
+
+    def _cdf(self, z: Any) -> Any:
+        return 0.5 + np.arctan(z) / math.pi
+
+    def _sf(self, z: Any) -> Any:
+        return 0.5 - np.arctan(z) / math.pi
+
+    def _ppf(self, q: Any) -> Any:
+        return np.tan(math.pi * (q - 0.5))
+
+
+class _Lognorm(_Continuous):
+    """``scipy.stats.lognorm`` (shape ``s``: log x is normal with standard deviation s)."""
+
+    name = "lognorm"
+    _shapes = ("s",)
+    _lo = 0.0
+
+    def _logpdf(self, z: Any, s: Any) -> Any:
+        lz = np.log(z)
+        return -0.5 * (lz / s) ** 2 - lz - np.log(s) - _LOG_SQRT_2PI
+
+    def _cdf(self, z: Any, s: Any) -> Any:
+        return sc.ndtr(np.log(z) / s)
+
+    def _sf(self, z: Any, s: Any) -> Any:
+        return sc.ndtr(-np.log(z) / s)
+
+    def _ppf(self, q: Any, s: Any) -> Any:
+        return np.exp(s * sc.ndtri(q))
+
+    def _bad_args(self, s: Any) -> Any:
+        return _plain(s) <= 0
+
+
+class _Poisson:
+    """``scipy.stats.poisson`` (differentiable in ``mu``; ``k`` is a count).
+
+    Examples
+    --------
+    >>> import hyperdual
+    >>> # d/dmu log P(k; mu) = k / mu - 1
+    >>> hyperdual.derivative(lambda m: poisson.logpmf(3, m), 2.0)
+    0.5
+    """
+
+    def logpmf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        if not _traced(k, mu, loc):
+            return _st.poisson.logpmf(k, mu, loc=loc)
+        kv = np.asarray(value(k), dtype=float) - np.asarray(value(loc), dtype=float)
+        good = (kv >= 0) & (kv == np.floor(kv))
+        ks = np.where(good, kv, 0.0)
+        r = sc.xlogy(ks, mu) - sc.gammaln(ks + 1.0) - mu
+        return _invalid(_outside(r, ~good, -np.inf), _plain(mu) < 0)
+
+    def pmf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        if not _traced(k, mu, loc):
+            return _st.poisson.pmf(k, mu, loc=loc)
+        return np.exp(self.logpmf(k, mu, loc))
+
+    def cdf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        if not _traced(k, mu, loc):
+            return _st.poisson.cdf(k, mu, loc=loc)
+        kv = np.floor(np.asarray(value(k), dtype=float) - np.asarray(value(loc), dtype=float))
+        r = sc.pdtr(np.where(kv >= 0, kv, 0.0), mu)
+        return _invalid(_outside(r, kv < 0, 0.0), _plain(mu) < 0)
+
+    def sf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        if not _traced(k, mu, loc):
+            return _st.poisson.sf(k, mu, loc=loc)
+        kv = np.floor(np.asarray(value(k), dtype=float) - np.asarray(value(loc), dtype=float))
+        r = sc.pdtrc(np.where(kv >= 0, kv, 0.0), mu)
+        return _invalid(_outside(r, kv < 0, 1.0), _plain(mu) < 0)
+
+    def logcdf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        if not _traced(k, mu, loc):
+            return _st.poisson.logcdf(k, mu, loc=loc)
+        return np.log(self.cdf(k, mu, loc))
+
+
+class _Dirichlet:
+    """``scipy.stats.dirichlet`` (``x`` on the simplex, the last axis; ``alpha`` > 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> a = np.array([1.0, 2.0, 3.0])
+    >>> g = hyperdual.gradient(lambda x: dirichlet.logpdf(x, a), np.array([0.2, 0.3, 0.5]))
+    >>> bool(np.allclose(g, (a - 1) / np.array([0.2, 0.3, 0.5])))
+    True
+    """
+
+    def logpdf(self, x: Any, alpha: Any) -> Any:
+        """log density; the components along x's first axis, as scipy (k - 1 of them:
+        the last is 1 - their sum)."""
+        if not _traced(x, alpha):
+            return _st.dirichlet.logpdf(x, alpha)
+        if np.ndim(value(alpha)) != 1:
+            raise ValueError("dirichlet.logpdf stand-in: alpha must be a vector")
+        ka, kx = np.shape(value(alpha))[0], np.shape(value(x))[0]
+        if kx == ka - 1:
+            x = np.concatenate([x, 1.0 - np.sum(x, axis=0, keepdims=True)], axis=0)
+        elif kx != ka:
+            raise ValueError(f"dirichlet.logpdf stand-in: x has {kx} components along its "
+                             f"first axis, alpha {ka}")
+        nd = np.ndim(value(x))
+        a = alpha if nd == 1 else np.reshape(alpha, (ka,) + (1,) * (nd - 1))
+        norm_ = np.sum(sc.gammaln(alpha)) - sc.gammaln(np.sum(alpha))
+        return np.sum(sc.xlogy(a - 1.0, x), axis=0) - norm_
+
+    def pdf(self, x: Any, alpha: Any) -> Any:
+        if not _traced(x, alpha):
+            return _st.dirichlet.pdf(x, alpha)
+        return np.exp(self.logpdf(x, alpha))
+
+
+class _MultivariateNormal:
+    """``scipy.stats.multivariate_normal`` (``x`` of shape (..., k); ``cov`` a (k, k)
+    positive definite matrix whose lower triangle is read, as scipy's eigh reads it; a
+    scalar or a vector is a diagonal; no ``allow_singular``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> c = np.array([[2.0, 0.5], [0.5, 1.0]])
+    >>> g = hyperdual.gradient(lambda x: multivariate_normal.logpdf(x, np.zeros(2), c),
+    ...                        np.array([1.0, -1.0]))
+    >>> bool(np.allclose(g, -np.linalg.solve(c, [1.0, -1.0])))
+    True
+    """
+
+    def logpdf(self, x: Any, mean: Any = None, cov: Any = 1.0,
+               allow_singular: bool = False) -> Any:
+        if not _traced(x, mean, cov):
+            return _st.multivariate_normal.logpdf(x, mean, cov, allow_singular=allow_singular)
+        if allow_singular:
+            raise ValueError("multivariate_normal.logpdf stand-in: allow_singular=True is "
+                             "not supported on differentiated values")
+        k = np.shape(value(x))[-1] if np.ndim(value(x)) else 1
+        d = x if mean is None else x - mean
+        if np.ndim(value(d)) == 0:
+            d = np.reshape(d, (1,))
+        c = cov
+        if np.ndim(value(c)) == 0:
+            c = c * np.eye(k)
+        elif np.ndim(value(c)) == 1:
+            c = c * np.eye(k)  # (a vector: the diagonal)
+        low = np.linalg.cholesky(c)
+        w = np.linalg.solve(low, np.swapaxes(np.reshape(d, (-1, k)), 0, 1))
+        maha = np.sum(w * w, axis=0)
+        half_logdet = np.sum(np.log(np.diagonal(low)))
+        out = -0.5 * maha - half_logdet - k * _LOG_SQRT_2PI
+        shape = np.shape(value(d))[:-1]
+        return np.reshape(out, shape) if shape else out[0]
+
+    def pdf(self, x: Any, mean: Any = None, cov: Any = 1.0,
+            allow_singular: bool = False) -> Any:
+        if not _traced(x, mean, cov):
+            return _st.multivariate_normal.pdf(x, mean, cov, allow_singular=allow_singular)
+        return np.exp(self.logpdf(x, mean, cov, allow_singular))
+
+
+norm = _Norm()
+t = _T()
+gamma = _Gamma()
+chi2 = _Chi2()
+expon = _Expon()
+beta = _Beta()
+laplace = _Laplace()
+logistic = _Logistic()
+cauchy = _Cauchy()
+lognorm = _Lognorm()
+poisson = _Poisson()
+dirichlet = _Dirichlet()
+multivariate_normal = _MultivariateNormal()

@@ -1,0 +1,38 @@
+"""scipy.stats' common distributions for reverse's numbers (``scipy.stats`` itself calls
+np.asarray, which drops a derivative).
+
+The same functions as ``hyperdual.stats`` (one implementation,
+:mod:`_exactdiff.stats`): ``norm``, ``t``, ``gamma``, ``chi2``, ``expon``, ``beta``,
+``laplace``, ``logistic``, ``cauchy``, ``lognorm`` (``logpdf``, ``pdf``, ``cdf``,
+``sf``, ``logcdf``, ``logsf``, ``ppf`` with scipy's signatures), ``poisson``
+(``logpmf``, ``pmf``, ``cdf``, ``sf``, ``logcdf``), ``dirichlet`` and
+``multivariate_normal`` (``logpdf``, ``pdf``).  Plain arrays get scipy.stats' own
+values.
+
+Examples
+--------
+>>> import numpy as np
+>>> import reverse
+>>> from reverse import stats
+>>> float(reverse.derivative(lambda s: stats.norm.logpdf(1.0, 0.0, s), 1.0))  # (z^2 - 1) / s
+0.0
+"""
+
+from _exactdiff.stats import (  # noqa: F401 (re-exported)
+    beta,
+    cauchy,
+    chi2,
+    dirichlet,
+    expon,
+    gamma,
+    laplace,
+    logistic,
+    lognorm,
+    multivariate_normal,
+    norm,
+    poisson,
+    t,
+)
+
+__all__ = ["beta", "cauchy", "chi2", "dirichlet", "expon", "gamma", "laplace", "logistic",
+           "lognorm", "multivariate_normal", "norm", "poisson", "t"]
