@@ -89,6 +89,22 @@ def solve(a: Any, b: Any, lower: bool = False, overwrite_a: bool = False,
     (the other entries get no derivative), as scipy does; the other structured kinds
     ('banded', 'diagonal' ...) raise ``ValueError`` on differentiated values.
 
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (..., n, n)
+    b : array_like, Dual or Variable, shape (n,), (n, k) or (..., n, k)
+    lower, assume_a, transposed
+        As scipy's: the triangle read for 'sym'/'her'/'pos', the structure assumed,
+        and whether ``a.T`` is solved with.
+    overwrite_a, overwrite_b, check_finite
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        ``x``, shaped as ``b``.
+
     Examples
     --------
     >>> import numpy as np
@@ -118,6 +134,20 @@ def inv(a: Any, overwrite_a: bool = False, check_finite: bool = True, *,
         assume_a: Any = None, lower: bool = False) -> Any:
     """``scipy.linalg.inv`` (``assume_a``, ``lower`` as in :func:`solve`).
 
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (..., n, n)
+    overwrite_a, check_finite
+        scipy's; no effect on differentiated values.
+    assume_a, lower
+        As in :func:`solve`.
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        The inverse, shape of ``a``.
+
     Examples
     --------
     >>> import numpy as np
@@ -134,6 +164,18 @@ def inv(a: Any, overwrite_a: bool = False, check_finite: bool = True, *,
 
 def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
     """``scipy.linalg.det``.
+
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (..., n, n)
+    overwrite_a, check_finite
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    float, numpy.ndarray, Dual or Variable
+        The determinant(s).
 
     Examples
     --------
@@ -152,6 +194,21 @@ def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False,
              check_finite: bool = True) -> Any:
     """``scipy.linalg.cholesky``: the upper factor ``U`` (``a = U.T @ U``) read from the
     upper triangle, or with ``lower=True`` the lower factor from the lower triangle.
+
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (..., n, n)
+        Symmetric positive definite (one triangle read).
+    lower : bool
+        Return the lower factor (read from the lower triangle) instead of the upper.
+    overwrite_a, check_finite
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        ``U`` with ``a = U.T @ U`` (``L`` with ``a = L @ L.T`` if ``lower``).
 
     Examples
     --------
@@ -220,6 +277,27 @@ def eigh(a: Any, b: Any = None, *, lower: bool = True, eigvals_only: bool = Fals
 
     Differentiated as ``np.linalg.eigh`` is (distinct eigenvalues for the vectors).
 
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (..., n, n)
+        Symmetric (the triangle ``lower`` names is read).
+    b : array_like, Dual or Variable, shape (n, n), optional
+        Symmetric positive definite: the generalized problem ``a v = w b v``.
+    lower, eigvals_only, subset_by_index
+        As scipy's.
+    type, subset_by_value, driver
+        scipy's; on differentiated values only ``type=1``, no ``subset_by_value``.
+    overwrite_a, overwrite_b, check_finite
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    w : numpy.ndarray, Dual or Variable
+        The eigenvalues, ascending.
+    v : numpy.ndarray, Dual or Variable
+        The eigenvectors as columns (not with ``eigvals_only``).
+
     Examples
     --------
     >>> import numpy as np
@@ -252,6 +330,21 @@ def eigvalsh(a: Any, b: Any = None, *, lower: bool = True, overwrite_a: bool = F
              driver: Any = None) -> Any:
     """``scipy.linalg.eigvalsh``: the eigenvalues of :func:`eigh`.
 
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (..., n, n)
+    b : array_like, Dual or Variable, shape (n, n), optional
+    lower, subset_by_index, type, subset_by_value, driver
+        As in :func:`eigh`.
+    overwrite_a, overwrite_b, check_finite
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        The eigenvalues, ascending.
+
     Examples
     --------
     >>> import numpy as np
@@ -276,6 +369,22 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
     """``scipy.linalg.svd`` (``full_matrices=True`` by default, as scipy: a non-square
     matrix then has extra singular vectors without a derivative, and the engines say
     so; pass ``full_matrices=False``).
+
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (..., m, n)
+    full_matrices, compute_uv
+        As scipy's.
+    lapack_driver
+        scipy's (the signs of the singular vectors follow its result).
+    overwrite_a, check_finite
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    u, s, vh : numpy.ndarray, Dual or Variable
+        ``a = u @ diag(s) @ vh`` (``s`` alone without ``compute_uv``).
 
     Examples
     --------
@@ -305,6 +414,18 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
 def svdvals(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
     """``scipy.linalg.svdvals``: the singular values, descending.
 
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (..., m, n)
+    overwrite_a, check_finite
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        The singular values, descending.
+
     Examples
     --------
     >>> import numpy as np
@@ -321,6 +442,22 @@ def pinv(a: Any, *, atol: Any = None, rtol: Any = None, return_rank: bool = Fals
          check_finite: bool = True) -> Any:
     """``scipy.linalg.pinv``: singular values up to ``max(atol, rtol * largest)`` count
     as zero (``rtol`` defaults to ``max(m, n) * eps``); differentiated at that rank.
+
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (..., m, n)
+    atol, rtol
+        The cutoff ``max(atol, rtol * largest singular value)``.
+    return_rank : bool
+        Also return the rank.
+    check_finite
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        The pseudo-inverse, shape (..., n, m) (and the rank with ``return_rank``).
 
     Examples
     --------
@@ -352,6 +489,22 @@ def lstsq(a: Any, b: Any, cond: Any = None, overwrite_a: bool = False,
     ``cond * largest`` count as zero (``cond`` defaults to eps, as LAPACK's); ``x`` and
     ``residues`` are differentiated at that rank.
 
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (m, n)
+    b : array_like, Dual or Variable, shape (m,) or (m, k)
+    cond : float, optional
+        Relative cutoff of the singular values.
+    overwrite_a, overwrite_b, check_finite, lapack_driver
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    x, residues, rank, s
+        As scipy's: the solution, the squared residual norms, the rank and the
+        singular values of ``a``.
+
     Examples
     --------
     >>> import numpy as np
@@ -373,6 +526,20 @@ def norm(a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False,  # n
          check_finite: bool = True) -> Any:
     """``scipy.linalg.norm`` (numpy's norms).
 
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable
+    ord, axis, keepdims
+        As numpy's.
+    check_finite
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    float, numpy.ndarray, Dual or Variable
+        The norm(s).
+
     Examples
     --------
     >>> import numpy as np
@@ -388,6 +555,17 @@ def norm(a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False,  # n
 def block_diag(*arrs: Any) -> Any:
     """``scipy.linalg.block_diag``: the arguments on the diagonal of one matrix (1-d
     arguments are rows, scalars 1 x 1 blocks).
+
+
+    Parameters
+    ----------
+    *arrs : array_like, Dual or Variable
+        Blocks of at most 2 dimensions.
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        The block-diagonal matrix.
 
     Examples
     --------
@@ -433,6 +611,21 @@ def lu(a: Any, permute_l: bool = False, overwrite_a: bool = False,
     differentiated values).  The permutation is the value's (piecewise constant); ``L``
     and ``U`` are differentiated as ``lu_factor``'s.
 
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (n, n)
+    permute_l, p_indices
+        As scipy's.
+    overwrite_a, check_finite
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    p, l, u
+        ``a = p @ l @ u`` (``(p @ l, u)`` with ``permute_l``; ``p`` as row indices with
+        ``p_indices``).
+
     Examples
     --------
     >>> import numpy as np
@@ -463,6 +656,22 @@ def qr(a: Any, overwrite_a: bool = False, lwork: Any = None, mode: str = "full",
     """``scipy.linalg.qr`` with modes 'full', 'economic' and 'r' (the signs of scipy's
     factors).  A tall matrix's 'full' Q has extra columns without a derivative: the
     engines say so (use 'economic').
+
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (m, n)
+    mode : {'full', 'economic', 'r'}
+        As scipy's ('raw' is refused on differentiated values).
+    pivoting : bool
+        Refused on differentiated values.
+    overwrite_a, lwork, check_finite
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    q, r
+        ``a = q @ r`` (``(r,)`` with ``mode='r'``).
 
     Examples
     --------
@@ -506,6 +715,20 @@ def polar(a: Any, side: str = "right") -> Any:
     singular values repeat (an orthogonal ``a``); ``a`` must have full rank, and be
     tall (right) or wide (left).
 
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (m, n)
+    side : {'right', 'left'}
+        ``a = u @ p`` or ``a = p @ u``.
+
+    Returns
+    -------
+    u : numpy.ndarray, Dual or Variable
+        With orthonormal columns (rows).
+    p : numpy.ndarray, Dual or Variable
+        Symmetric positive semi-definite.
+
     Examples
     --------
     >>> import numpy as np
@@ -544,6 +767,19 @@ def toeplitz(c: Any, r: Any = None) -> Any:
     """``scipy.linalg.toeplitz``: first column ``c``, first row ``r`` (``r[0]`` ignored;
     ``r = c`` when omitted).
 
+
+    Parameters
+    ----------
+    c : array_like, Dual or Variable, shape (m,)
+        First column.
+    r : array_like, Dual or Variable, shape (n,), optional
+        First row.
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        Shape (m, n).
+
     Examples
     --------
     >>> import numpy as np
@@ -564,6 +800,17 @@ def circulant(c: Any) -> Any:
     """``scipy.linalg.circulant``: ``c`` as the first column, shifted down column by
     column.
 
+
+    Parameters
+    ----------
+    c : array_like, Dual or Variable, shape (n,)
+        First column.
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        Shape (n, n).
+
     Examples
     --------
     >>> import numpy as np
@@ -581,6 +828,19 @@ def circulant(c: Any) -> Any:
 def hankel(c: Any, r: Any = None) -> Any:
     """``scipy.linalg.hankel``: first column ``c``, last row ``r`` (``r[0]`` ignored;
     zeros when omitted).
+
+
+    Parameters
+    ----------
+    c : array_like, Dual or Variable, shape (m,)
+        First column.
+    r : array_like, Dual or Variable, shape (n,), optional
+        Last row.
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        Shape (m, n).
 
     Examples
     --------

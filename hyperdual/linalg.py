@@ -661,6 +661,17 @@ def solve_sylvester(a, b, q):
 def solve_continuous_lyapunov(a, q):
     """``scipy.linalg.solve_continuous_lyapunov``: ``X`` with ``a @ X + X @ a.T = q``.
 
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (n, n)
+    q : array_like, Dual or Variable, shape (n, n)
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        ``X``, shape (n, n).
+
     Examples
     --------
     >>> import numpy as np
@@ -678,6 +689,19 @@ def solve_continuous_lyapunov(a, q):
 
 def solve_discrete_lyapunov(a, q, method=None):
     """``scipy.linalg.solve_discrete_lyapunov``: ``X`` with ``a @ X @ a.T - X + q = 0``.
+
+
+    Parameters
+    ----------
+    a : array_like, Dual or Variable, shape (n, n)
+    q : array_like, Dual or Variable, shape (n, n)
+    method : {None, 'direct', 'bilinear'}
+        scipy's algorithm for the value (the derivative is the same).
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        ``X``, shape (n, n).
 
     Examples
     --------

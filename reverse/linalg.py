@@ -542,12 +542,24 @@ sinhm = _trig("sinhm", "hyperbolic sine", "np.cosh(0.5)")
 tanhm = _trig("tanhm", "hyperbolic tangent", "1 / np.cosh(0.5) ** 2")
 
 
-def solve_sylvester(A: Any, B: Any, Q: Any) -> Any:  # noqa: N803 (scipy's a, b, q)
-    """``scipy.linalg.solve_sylvester``: ``X`` with ``A @ X + X @ B = Q``.
+def solve_sylvester(a: Any, b: Any, q: Any) -> Any:
+    """``scipy.linalg.solve_sylvester``: ``X`` with ``a @ X + X @ b = q``.
 
     Differentiated through its own equation (backward: the adjoint equation
-    ``A^T Y + Y B^T = G``), every order; hyperdual's custom rule, which runs on
+    ``a^T Y + Y b^T = G``), every order; hyperdual's custom rule, which runs on
     Variables too.
+
+
+    Parameters
+    ----------
+    a : array_like or Variable, shape (m, m)
+    b : array_like or Variable, shape (n, n)
+    q : array_like or Variable, shape (m, n)
+
+    Returns
+    -------
+    numpy.ndarray or Variable
+        ``X``, shape (m, n).
 
     Examples
     --------
@@ -558,15 +570,26 @@ def solve_sylvester(A: Any, B: Any, Q: Any) -> Any:  # noqa: N803 (scipy's a, b,
     >>> q.grad.data  # X = q / (1 + 3)
     array([[0.25]])
     """
-    if not _traced(A, B, Q) and _forward_mode(A, B, Q) is None:
-        return _sl.solve_sylvester(A, B, Q)
+    if not _traced(a, b, q) and _forward_mode(a, b, q) is None:
+        return _sl.solve_sylvester(a, b, q)
     from hyperdual import linalg as hl
 
-    return hl.solve_sylvester(A, B, Q)
+    return hl.solve_sylvester(a, b, q)
 
 
-def solve_continuous_lyapunov(A: Any, Q: Any) -> Any:  # noqa: N803
-    """``scipy.linalg.solve_continuous_lyapunov``: ``X`` with ``A @ X + X @ A.T = Q``.
+def solve_continuous_lyapunov(a: Any, q: Any) -> Any:
+    """``scipy.linalg.solve_continuous_lyapunov``: ``X`` with ``a @ X + X @ a.T = q``.
+
+
+    Parameters
+    ----------
+    a : array_like or Variable, shape (n, n)
+    q : array_like or Variable, shape (n, n)
+
+    Returns
+    -------
+    numpy.ndarray or Variable
+        ``X``, shape (n, n).
 
     Examples
     --------
@@ -577,15 +600,28 @@ def solve_continuous_lyapunov(A: Any, Q: Any) -> Any:  # noqa: N803
     >>> q.grad.data  # X = -q / 2
     array([[-0.5]])
     """
-    if not _traced(A, Q) and _forward_mode(A, Q) is None:
-        return _sl.solve_continuous_lyapunov(A, Q)
+    if not _traced(a, q) and _forward_mode(a, q) is None:
+        return _sl.solve_continuous_lyapunov(a, q)
     from hyperdual import linalg as hl
 
-    return hl.solve_continuous_lyapunov(A, Q)
+    return hl.solve_continuous_lyapunov(a, q)
 
 
-def solve_discrete_lyapunov(A: Any, Q: Any, method: Any = None) -> Any:  # noqa: N803
-    """``scipy.linalg.solve_discrete_lyapunov``: ``X`` with ``A @ X @ A.T - X + Q = 0``.
+def solve_discrete_lyapunov(a: Any, q: Any, method: Any = None) -> Any:
+    """``scipy.linalg.solve_discrete_lyapunov``: ``X`` with ``a @ X @ a.T - X + q = 0``.
+
+
+    Parameters
+    ----------
+    a : array_like or Variable, shape (n, n)
+    q : array_like or Variable, shape (n, n)
+    method : {None, 'direct', 'bilinear'}
+        scipy's algorithm for the value (the derivative is the same).
+
+    Returns
+    -------
+    numpy.ndarray or Variable
+        ``X``, shape (n, n).
 
     Examples
     --------
@@ -596,11 +632,11 @@ def solve_discrete_lyapunov(A: Any, Q: Any, method: Any = None) -> Any:  # noqa:
     >>> q.grad.data  # X = q / (1 - 1/4)
     array([[1.33333333]])
     """
-    if not _traced(A, Q) and _forward_mode(A, Q) is None:
-        return _sl.solve_discrete_lyapunov(A, Q, method=method)
+    if not _traced(a, q) and _forward_mode(a, q) is None:
+        return _sl.solve_discrete_lyapunov(a, q, method=method)
     from hyperdual import linalg as hl
 
-    return hl.solve_discrete_lyapunov(A, Q, method)
+    return hl.solve_discrete_lyapunov(a, q, method)
 
 
 # hyperdual.linalg's functions on a Variable (reverse mode around hyperdual code: the

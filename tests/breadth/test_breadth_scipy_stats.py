@@ -163,39 +163,43 @@ def test_ppf_is_the_inverse_of_the_cdf(dist, q, shapes):
                           err_msg=f"{lib.__name__} {dist}.ppf")
 
 
-def test_poisson_dirichlet_and_multivariate_normal():
+@pytest.mark.parametrize("lib", [hd, rv], ids=["hd", "rv"])
+def test_poisson_dirichlet_and_multivariate_normal(lib):
+    S = lib.stats
+    # d/dmu log P(k; mu) = k/mu - 1, d2 = -k/mu^2; the cdf: -P(k; mu)
+    assert_close_ulps(lib.derivative(lambda m: S.poisson.logpmf(4, m), 2.5), 4 / 2.5 - 1,
+                      ulps=8)
+    assert_close_ulps(lib.second_derivative(lambda m: S.poisson.logpmf(4, m), 2.5),
+                      -4 / 2.5 ** 2, ulps=8)
+    assert_close_ulps(lib.derivative(lambda m: S.poisson.cdf(4, m), 2.5),
+                      -st.poisson.pmf(4, 2.5), ulps=64, cond=100)
+    # off the integers: -inf, as scipy, whatever mu
+    assert lib.derivative(lambda m: S.poisson.logpmf(2.5, m), 3.0) == 0.0
+    assert st.poisson.logpmf(2.5, 3.0) == -np.inf
+    a = np.array([1.5, 2.0, 3.0])
+    x = np.array([0.2, 0.3, 0.5])
+    g = lib.gradient(lambda al: S.dirichlet.logpdf(x, al), a)
     with mp.workdps(40):
-        for lib in (hd, rv):
-            # d/dmu log P(k; mu) = k/mu - 1, d2 = -k/mu^2; the cdf: -P(k; mu)
-            assert_close_ulps(lib.derivative(lambda m: lib.stats.poisson.logpmf(4, m), 2.5),
-                              4 / 2.5 - 1, ulps=8)
-            assert_close_ulps(lib.second_derivative(
-                lambda m: lib.stats.poisson.logpmf(4, m), 2.5), -4 / 2.5 ** 2, ulps=8)
-            assert_close_ulps(lib.derivative(lambda m: lib.stats.poisson.cdf(4, m), 2.5),
-                              -st.poisson.pmf(4, 2.5), ulps=64, cond=100)
-            assert lib.stats.poisson.logpmf(lib.derivative(lambda m: m, 1.0) * 0 + 2.5, 3.0) \
-                == pytest.approx(st.poisson.logpmf(2.5, 3.0))  # -inf off the integers
-            a = np.array([1.5, 2.0, 3.0])
-            x = np.array([0.2, 0.3, 0.5])
-            g = lib.gradient(lambda al: lib.stats.dirichlet.logpdf(x, al), a)
-            want = np.array([float(mp.log(x[i]) - mp.digamma(a[i]) + mp.digamma(sum(a)))
-                             for i in range(3)])
-            assert_close_ulps(g, want, ulps=64, cond=10 * relative_to_largest(want))
-            c = np.array([[2.0, 0.5], [0.5, 1.0]])
-            y = np.array([1.0, -1.0])
-            ll = lib.value_and_gradient(
-                lambda m: lib.stats.multivariate_normal.logpdf(y, m, c), np.zeros(2))
-            assert_close_ulps(ll[0], st.multivariate_normal.logpdf(y, np.zeros(2), c), ulps=16)
-            np.testing.assert_allclose(ll[1], np.linalg.solve(c, y), rtol=1e-14)
-            # d/dC log N(y; 0, C) = M = (C^-1 y y^T C^-1 - C^-1) / 2 for symmetric C; the
-            # lower triangle is read (as scipy's eigh), so its entries below the diagonal
-            # carry both M_ij and M_ji, those above nothing
-            gc = lib.gradient(lambda cc: lib.stats.multivariate_normal.logpdf(
-                y, None, cc.reshape(2, 2)), c.ravel()).reshape(2, 2)
-            ci = np.linalg.inv(c)
-            m = (ci @ np.outer(y, y) @ ci - ci) / 2
-            np.testing.assert_allclose(gc, np.tril(2 * m, -1) + np.diag(np.diag(m)),
-                                       rtol=1e-13, atol=1e-15)
+        want = np.array([float(mp.log(x[i]) - mp.digamma(a[i]) + mp.digamma(sum(a)))
+                         for i in range(3)])
+    assert_close_ulps(g, want, ulps=64, cond=10 * relative_to_largest(want))
+    # k - 1 components: the last is 1 - their sum (scipy's form)
+    assert_close_ulps(lib.value_and_gradient(lambda al: S.dirichlet.logpdf(x[:2], al), a)[0],
+                      st.dirichlet.logpdf(x, a), ulps=16)
+    c = np.array([[2.0, 0.5], [0.5, 1.0]])
+    y = np.array([1.0, -1.0])
+    ll = lib.value_and_gradient(lambda m: S.multivariate_normal.logpdf(y, m, c), np.zeros(2))
+    assert_close_ulps(ll[0], st.multivariate_normal.logpdf(y, np.zeros(2), c), ulps=16)
+    np.testing.assert_allclose(ll[1], np.linalg.solve(c, y), rtol=1e-14)
+    # d/dC log N(y; 0, C) = M = (C^-1 y y^T C^-1 - C^-1) / 2 for symmetric C; the lower
+    # triangle is read (as scipy's eigh), so its entries below the diagonal carry both
+    # M_ij and M_ji, those above nothing
+    gc = lib.gradient(lambda cc: S.multivariate_normal.logpdf(y, None, cc.reshape(2, 2)),
+                      c.ravel()).reshape(2, 2)
+    ci = np.linalg.inv(c)
+    m = (ci @ np.outer(y, y) @ ci - ci) / 2
+    np.testing.assert_allclose(gc, np.tril(2 * m, -1) + np.diag(np.diag(m)), rtol=1e-13,
+                               atol=1e-15)
 
 
 def test_support_and_invalid_parameters_follow_scipy():
@@ -222,7 +226,7 @@ def test_positional_and_keyword_forms_are_scipys():
         f1 = lambda v, lib=lib: lib.stats.t.logpdf(v, 3.0, 0.5, 2.0)  # noqa: E731
         f2 = lambda v, lib=lib: lib.stats.t.logpdf(v, df=3.0, loc=0.5, scale=2.0)  # noqa: E731
         assert lib.derivative(f1, 1.2) == lib.derivative(f2, 1.2)
-        assert lib.value_and_gradient(lambda v: f1(v[0]), np.array([1.2]))[0] == \
+        assert lib.value_and_gradient(lambda v, f1=f1: f1(v[0]), np.array([1.2]))[0] == \
             pytest.approx(st.t.logpdf(1.2, 3.0, 0.5, 2.0), rel=1e-14)
         with pytest.raises(TypeError, match="missing the shape parameter 'df'"):
             lib.derivative(lambda v, lib=lib: lib.stats.t.logpdf(v), 1.0)
