@@ -63,16 +63,31 @@ def _outside(out: Any, where: Any, fill: float) -> Any:
     return np.where(where, fill, out) if np.any(where) else out
 
 
-class _Continuous:
+class _Forwarding:
+    """A stand-in for ``scipy.stats.<name>``: what it does not define (``rvs``,
+    ``mean``, ``fit`` ...) is scipy's own attribute (plain arrays only: scipy converts
+    its input)."""
+
+    name = ""
+
+    def _scipy(self) -> Any:
+        return getattr(_st, self.name)
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(self._scipy(), attr)
+
+    def __repr__(self) -> str:
+        return f"<exactdiff stand-in for scipy.stats.{self.name}>"
+
+
+class _Continuous(_Forwarding):
     """loc/scale family: ``f(x) = f0((x - loc) / scale) / scale``; subclasses give the
     standard form's ``_logpdf``, ``_cdf``, ``_sf`` (and their logs where scipy has
     better ones) and the support ``(_lo, _hi)`` of the standardised variable."""
 
-    name = ""
     _lo, _hi = -np.inf, np.inf
-
-    def _scipy(self) -> Any:
-        return getattr(_st, self.name)
 
     def _z(self, x: Any, loc: Any, scale: Any) -> tuple[Any, Any, Any]:
         """The standardised variable, its values, and where scale is invalid (there
@@ -434,7 +449,7 @@ class _Lognorm(_Continuous):
         return _plain(s) <= 0
 
 
-class _Poisson:
+class _Poisson(_Forwarding):
     """``scipy.stats.poisson`` (differentiable in ``mu``; ``k`` is a count).
 
     Examples
@@ -444,6 +459,8 @@ class _Poisson:
     >>> hyperdual.derivative(lambda m: poisson.logpmf(3, m), 2.0)
     0.5
     """
+
+    name = "poisson"
 
     def logpmf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
         if not _traced(k, mu, loc):
@@ -479,7 +496,7 @@ class _Poisson:
         return np.log(self.cdf(k, mu, loc))
 
 
-class _Dirichlet:
+class _Dirichlet(_Forwarding):
     """``scipy.stats.dirichlet`` (``x`` on the simplex, the last axis; ``alpha`` > 0).
 
     Examples
@@ -491,6 +508,8 @@ class _Dirichlet:
     >>> bool(np.allclose(g, (a - 1) / np.array([0.2, 0.3, 0.5])))
     True
     """
+
+    name = "dirichlet"
 
     def logpdf(self, x: Any, alpha: Any) -> Any:
         """log density; the components along x's first axis, as scipy (k - 1 of them:
@@ -516,10 +535,11 @@ class _Dirichlet:
         return np.exp(self.logpdf(x, alpha))
 
 
-class _MultivariateNormal:
+class _MultivariateNormal(_Forwarding):
     """``scipy.stats.multivariate_normal`` (``x`` of shape (..., k); ``cov`` a (k, k)
-    positive definite matrix whose lower triangle is read, as scipy's eigh reads it; a
-    scalar or a vector is a diagonal; no ``allow_singular``).
+    positive definite matrix whose lower triangle is read, as scipy's eigh reads it (a
+    scalar or a vector is a diagonal); with ``allow_singular`` a singular cov goes
+    through its eigenvalues, as scipy's, differentiable where they are distinct).
 
     Examples
     --------
@@ -532,29 +552,77 @@ class _MultivariateNormal:
     True
     """
 
-    def logpdf(self, x: Any, mean: Any = None, cov: Any = 1.0,
-               allow_singular: bool = False) -> Any:
-        if not _traced(x, mean, cov):
-            return _st.multivariate_normal.logpdf(x, mean, cov, allow_singular=allow_singular)
-        if allow_singular:
-            raise ValueError("multivariate_normal.logpdf stand-in: allow_singular=True is "
-                             "not supported on differentiated values")
+    name = "multivariate_normal"
+
+    @staticmethod
+    def _dev_cov(x: Any, mean: Any, cov: Any) -> tuple[Any, Any, int]:
         k = np.shape(value(x))[-1] if np.ndim(value(x)) else 1
         d = x if mean is None else x - mean
         if np.ndim(value(d)) == 0:
             d = np.reshape(d, (1,))
         c = cov
-        if np.ndim(value(c)) == 0:
+        if np.ndim(value(c)) < 2:  # (a scalar or a vector: a diagonal)
             c = c * np.eye(k)
-        elif np.ndim(value(c)) == 1:
-            c = c * np.eye(k)  # (a vector: the diagonal)
-        low = np.linalg.cholesky(c)
-        w = np.linalg.solve(low, np.swapaxes(np.reshape(d, (-1, k)), 0, 1))
-        maha = np.sum(w * w, axis=0)
-        half_logdet = np.sum(np.log(np.diagonal(low)))
-        out = -0.5 * maha - half_logdet - k * _LOG_SQRT_2PI
+        return d, c, k
+
+    @staticmethod
+    def _singular(c: Any) -> tuple[Any, Any, Any, Any]:
+        """scipy's treatment of a positive semi-definite cov (its ``_PSD``): the
+        eigenvalues above 1e6 eps times the largest count; (kept eigenvalues, their
+        vectors, the null space's vectors (plain), the support tolerance)."""
+        w, u = np.linalg.eigh(c)
+        s = np.asarray(value(w), dtype=float)
+        eps = 1e6 * np.finfo(float).eps * np.max(np.abs(s))
+        if np.min(s) < -eps:
+            raise ValueError("The input matrix must be symmetric positive semidefinite.")
+        keep = s > eps
+        null = np.asarray(value(u), dtype=float)[:, ~keep]
+        return w[keep], u[:, keep], null, 1e3 * eps
+
+    def logpdf(self, x: Any, mean: Any = None, cov: Any = 1.0,
+               allow_singular: bool = False) -> Any:
+        """log density (``allow_singular``: scipy's pseudo-determinant and
+        pseudo-inverse where cov is singular, -inf off its support)."""
+        if not _traced(x, mean, cov):
+            return _st.multivariate_normal.logpdf(x, mean, cov, allow_singular=allow_singular)
+        d, c, k = self._dev_cov(x, mean, cov)
+        flat = np.reshape(d, (-1, k))
+        singular = False
+        if allow_singular:  # (a value decision: the Cholesky route where cov is regular)
+            try:
+                np.linalg.cholesky(np.asarray(value(c), dtype=float))
+            except np.linalg.LinAlgError:
+                singular = True
+        if singular:
+            w, u, null, tol = self._singular(c)
+            proj = (flat @ u) / np.sqrt(w)
+            maha = np.sum(proj * proj, axis=-1)
+            out = -0.5 * (np.shape(value(w))[0] * 2 * _LOG_SQRT_2PI + np.sum(np.log(w)) + maha)
+            off = np.linalg.norm(np.asarray(value(flat), dtype=float) @ null, axis=-1) >= tol
+            out = _outside(out, off, -np.inf)
+        else:
+            low = np.linalg.cholesky(c)
+            z = np.linalg.solve(low, np.swapaxes(flat, 0, 1))
+            maha = np.sum(z * z, axis=0)
+            out = -0.5 * maha - np.sum(np.log(np.diagonal(low))) - k * _LOG_SQRT_2PI
         shape = np.shape(value(d))[:-1]
         return np.reshape(out, shape) if shape else out[0]
+
+    def entropy(self, mean: Any = None, cov: Any = 1.0) -> Any:
+        """Differential entropy, ``(rank (log 2 pi + 1) + log pdet cov) / 2``."""
+        if not _traced(mean, cov):
+            return _st.multivariate_normal.entropy(mean, cov)
+        k = np.shape(value(cov))[-1] if np.ndim(value(cov)) == 2 else (
+            np.shape(value(mean))[-1] if mean is not None and np.ndim(value(mean)) else
+            max(np.size(value(cov)), 1))
+        c = cov if np.ndim(value(cov)) == 2 else cov * np.eye(k)
+        try:
+            np.linalg.cholesky(np.asarray(value(c), dtype=float))
+        except np.linalg.LinAlgError:
+            w = self._singular(c)[0]
+            return 0.5 * (np.shape(value(w))[0] * (2 * _LOG_SQRT_2PI + 1) + np.sum(np.log(w)))
+        low = np.linalg.cholesky(c)
+        return 0.5 * k * (2 * _LOG_SQRT_2PI + 1) + np.sum(np.log(np.diagonal(low)))
 
     def pdf(self, x: Any, mean: Any = None, cov: Any = 1.0,
             allow_singular: bool = False) -> Any:

@@ -565,6 +565,12 @@ class Stubs(types.ModuleType):
         return stub
 
 
+#: --standins: the plain flavour imports this project's scipy stand-ins where the tests
+#: import autograd.scipy.stats / .linalg / .special.logsumexp (the code a user writes
+#: against scipy, with the import swapped), instead of scipy itself
+STANDINS = [False]
+
+
 def plain_modules(check_grads: Callable, operators: dict) -> dict[str, types.ModuleType]:
     import builtins
 
@@ -575,14 +581,27 @@ def plain_modules(check_grads: Callable, operators: dict) -> dict[str, types.Mod
     import scipy.special
     import scipy.stats
 
+    if STANDINS[0]:
+        import hyperdual
+        from hyperdual import linalg as hl
+        from hyperdual import stats as hstats
+
+        stand_linalg = Proxy("autograd.scipy.linalg", scipy.linalg, **{
+            n: getattr(hl, n) for n in hl.__all__ if n != "DegenerateDerivativeError"})
+        stand_special = Proxy("autograd.scipy.special", scipy.special,
+                              logsumexp=hyperdual.logsumexp, polygamma=hyperdual.polygamma)
+        scipy_stats: Any = hstats
+    else:
+        stand_linalg, stand_special, scipy_stats = scipy.linalg, scipy.special, scipy.stats
+
     # autograd.numpy.linalg's helpers, written in plain numpy
     linalg = Proxy("autograd.numpy.linalg", onp.linalg,
                    _dot=lambda a, b: onp.einsum("...ij,...jk->...ik", a, b),
                    T=lambda a: onp.swapaxes(a, -1, -2))
     np_mod = Proxy("autograd.numpy", onp, linalg=linalg, random=onp.random)
-    misc = Proxy("autograd.scipy.misc", scipy.special)
-    sp = Proxy("autograd.scipy", scipy, special=scipy.special, stats=scipy.stats,
-               linalg=scipy.linalg, signal=scipy.signal, integrate=scipy.integrate, misc=misc)
+    misc = Proxy("autograd.scipy.misc", stand_special)
+    sp = Proxy("autograd.scipy", scipy, special=stand_special, stats=scipy_stats,
+               linalg=stand_linalg, signal=scipy.signal, integrate=scipy.integrate, misc=misc)
 
     def check_equivalent(a, b):
         assert onp.allclose(_value(a), _value(b))
@@ -607,13 +626,13 @@ def plain_modules(check_grads: Callable, operators: dict) -> dict[str, types.Mod
                 type=builtins.type, **operators)
     mods = {"autograd": top, "autograd.numpy": np_mod, "autograd.numpy.random": onp.random,
             "autograd.numpy.linalg": linalg, "autograd.numpy.fft": onp.fft,
-            "autograd.scipy": sp, "autograd.scipy.special": scipy.special,
-            "autograd.scipy.stats": scipy.stats, "autograd.scipy.linalg": scipy.linalg,
+            "autograd.scipy": sp, "autograd.scipy.special": stand_special,
+            "autograd.scipy.stats": scipy_stats, "autograd.scipy.linalg": stand_linalg,
             "autograd.scipy.signal": scipy.signal, "autograd.scipy.integrate": scipy.integrate,
             "autograd.scipy.misc": misc, "autograd.test_util": test_util}
     for dist in ("norm", "t", "gamma", "beta", "poisson", "chi2", "dirichlet",
                  "multivariate_normal"):
-        mods[f"autograd.scipy.stats.{dist}"] = getattr(scipy.stats, dist)
+        mods[f"autograd.scipy.stats.{dist}"] = getattr(scipy_stats, dist)
     for sub in ("extend", "core", "tracer", "misc", "builtins", "wrap_util",
                 "differential_operators", "misc.fixed_points", "misc.flatten", "util"):
         mods[f"autograd.{sub}"] = Stubs(f"autograd.{sub}",
@@ -792,7 +811,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-k", dest="select", default=None, help="only tests whose id contains this")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every failing check")
     ap.add_argument("--json", type=Path, default=None, help="write every check's row here")
+    ap.add_argument("--standins", action="store_true",
+                    help="import hyperdual.stats / hyperdual.linalg / hyperdual.logsumexp, "
+                         "polygamma where the tests import autograd.scipy's (scipy's names)")
     opts = ap.parse_args(argv)
+    STANDINS[0] = opts.standins
     tests_dir = opts.autograd / "tests"
     sys.path.insert(0, str(tests_dir))
     sys.path.insert(0, str(REPO))

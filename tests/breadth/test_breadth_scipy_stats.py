@@ -247,3 +247,30 @@ def test_plain_arrays_get_scipys_own_results():
         np.testing.assert_array_equal(lib.stats.norm.logcdf(x, 0.3, 2.0),
                                       st.norm.logcdf(x, 0.3, 2.0))
         np.testing.assert_array_equal(lib.stats.gamma.pdf(x, 2.0), st.gamma.pdf(x, 2.0))
+
+
+@pytest.mark.parametrize("lib", [hd, rv], ids=["hd", "rv"])
+def test_multivariate_normal_singular_cov_and_entropy(lib):
+    S = lib.stats
+    c = np.array([[1.0, 1.0], [1.0, 1.0]])  # rank 1: the line x0 = x1
+    for x in (np.array([0.3, 0.3]), np.array([0.3, 0.5])):
+        got = lib.value_and_gradient(
+            lambda v: S.multivariate_normal.logpdf(v, None, c, allow_singular=True), x)[0]
+        np.testing.assert_allclose(got, st.multivariate_normal.logpdf(x, None, c,
+                                                                      allow_singular=True))
+    # on the support x = (t, t): pinv(C) = C / 4, x^T pinv(C) x = t^2, log N = -(log 2 pi
+    # + log 2 + t^2) / 2 (the pseudo-determinant is 2), so d/dt = -t
+    d = lib.derivative(lambda t: S.multivariate_normal.logpdf(
+        t * np.ones(2), None, c, allow_singular=True), 0.3)
+    assert_close_ulps(d, -0.3, ulps=16)
+    with pytest.raises(np.linalg.LinAlgError):
+        lib.derivative(lambda t: S.multivariate_normal.logpdf(t * np.ones(2), None, c), 0.3)
+    # entropy: (k (log 2 pi + 1) + log det C) / 2; d/dt at C = t C0 is k / (2 t)
+    c0 = np.array([[2.0, 0.5], [0.5, 1.0]])
+    h, g = lib.value_and_gradient(lambda v: S.multivariate_normal.entropy(None, c0 * v[0]),
+                                  np.array([1.5]))
+    assert_close_ulps(h, st.multivariate_normal.entropy(None, 1.5 * c0), ulps=16)
+    assert_close_ulps(g[0], 2 / (2 * 1.5), ulps=16)
+    # singular: the pseudo-determinant (one eigenvalue 2t), d/dt = 1 / (2 t)
+    assert_close_ulps(lib.derivative(lambda t: S.multivariate_normal.entropy(None, c * t), 1.0),
+                      0.5, ulps=16)
