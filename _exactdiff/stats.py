@@ -14,7 +14,8 @@ Outside the support they give scipy's 0, -inf, 0 or 1; an invalid parameter
 
 Distributions: ``norm``, ``t``, ``gamma``, ``chi2``, ``expon``, ``beta``,
 ``laplace``, ``logistic``, ``cauchy``, ``lognorm``, ``poisson``, ``dirichlet``,
-``multivariate_normal``.
+``multivariate_normal``.  What a stand-in does not define (``rvs``, ``mean``, ``fit``
+...) is scipy.stats' own attribute.
 
 Examples
 --------
