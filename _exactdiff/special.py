@@ -14,6 +14,7 @@ import numpy as np
 
 from _exactdiff._common import fpe_ignored as _fpe_ignored
 
+from ._common import is_traced as is_traced_value
 from ._common import value
 from .arrays import engine_value, hand_off, is_foreign_array, may_hold, plain_array
 
@@ -872,4 +873,43 @@ def log_ratio_plain(x: Any, y: Any) -> Any:
         out = np.where(near, np.log1p((x - y) / y), np.log(x / y))
         if np.any(split):
             out = np.where(split, np.log(x) - np.log(y), out)
+    return out
+
+
+def multigammaln(a: Any, d: int) -> Any:
+    """``scipy.special.multigammaln(a, d)``, the log of the multivariate gamma function,
+    for both engines' values: ``d (d - 1) / 4 log(pi) + sum_j gammaln(a - j / 2)``, j = 0
+    .. d - 1 (scipy's is a Python function that calls np.asarray on ``a``).
+
+    Parameters
+    ----------
+    a : float, array or engine value
+        Every entry above ``(d - 1) / 2``.
+    d : int
+        The dimension, a positive integer.
+
+    Returns
+    -------
+    float, array or engine value
+        The log multivariate gamma function, shaped as ``a``.
+
+    Examples
+    --------
+    >>> import hyperdual
+    >>> # d = 1: gammaln; d/da gammaln(a) at 1 is digamma(1) = -0.5772...
+    >>> round(float(hyperdual.derivative(lambda a: multigammaln(a, 1), 1.0)), 10)
+    -0.5772156649
+    """
+    from scipy import special
+
+    if not (engine_value(a) or is_traced_value(a)):
+        return special.multigammaln(a, d)
+    if not (isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0):
+        raise ValueError(f"multigammaln: d must be a positive integer, got {d!r}")
+    if np.any(np.asarray(value(a)) <= 0.5 * (d - 1)):
+        raise ValueError(f"multigammaln: condition a > 0.5 * (d - 1) = {0.5 * (d - 1)} not "
+                         "met")
+    out = d * (d - 1) / 4.0 * math.log(math.pi) + special.gammaln(a)
+    for j in range(1, d):
+        out = out + special.gammaln(a - 0.5 * j)
     return out

@@ -21,6 +21,8 @@ _generic.install(_rules.UNARY, _rules.BINARY)
 # derivatives of rules (g.sech2, g.beta_da), not exported
 _generic.install(_rules.PRIVATE, _rules.PRIVATE_BINARY)
 
+from _exactdiff.special import multigammaln  # noqa: E402
+
 from . import rules  # noqa: E402,F401  (registers the rule families)
 from ._generic import (  # noqa: E402  (installed just above)  # noqa: E402
     absolute,
@@ -143,7 +145,7 @@ __all__ = [
     "reshape", "transpose", "concatenate", "stack", "erf", "erfc", "expit", "gammaln",
     "digamma", "polygamma", "xlogy", "floor", "ceil", "trunc", "rint", "negative", "max", "min",
     "add", "subtract", "multiply", "divide", "mod", "true_divide", "logsumexp", "softmax",
-    "log_softmax",
+    "log_softmax", "multigammaln",
     "beta",
     "betaln",
     "copysign",

@@ -64,6 +64,8 @@ from typing import Any  # noqa: F401
 
 import numpy as np  # noqa: F401
 
+from _exactdiff.special import multigammaln  # noqa: E402, F401  (scipy's, for Variables)
+
 from . import core  # noqa: F401
 from .core import FUNCTIONS, UFUNCS, VALUE_UFUNCS, Function, Variable, as_array  # noqa: F401
 from .rules import binary as _binary  # (reverse.rules registers every family)
@@ -100,5 +102,5 @@ __all__ = [
     *_unary.__all__, *_binary.__all__, *_products.__all__, *_reductions.__all__,
     *_shape.__all__, *_indexing.__all__, "sum_to", *_selection.__all__, *_nn.__all__,
     *_contractions.__all__, *_elementwise.__all__, *_statistics.__all__, *_conv.__all__,
-    *_book.__all__,
+    *_book.__all__, "multigammaln",
 ]

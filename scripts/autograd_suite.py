@@ -589,7 +589,8 @@ def plain_modules(check_grads: Callable, operators: dict) -> dict[str, types.Mod
         stand_linalg = Proxy("autograd.scipy.linalg", scipy.linalg, **{
             n: getattr(hl, n) for n in hl.__all__ if n != "DegenerateDerivativeError"})
         stand_special = Proxy("autograd.scipy.special", scipy.special,
-                              logsumexp=hyperdual.logsumexp, polygamma=hyperdual.polygamma)
+                              logsumexp=hyperdual.logsumexp, polygamma=hyperdual.polygamma,
+                              multigammaln=hyperdual.multigammaln)
         scipy_stats: Any = hstats
     else:
         stand_linalg, stand_special, scipy_stats = scipy.linalg, scipy.special, scipy.stats

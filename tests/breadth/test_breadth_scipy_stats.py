@@ -274,3 +274,25 @@ def test_multivariate_normal_singular_cov_and_entropy(lib):
     # singular: the pseudo-determinant (one eigenvalue 2t), d/dt = 1 / (2 t)
     assert_close_ulps(lib.derivative(lambda t: S.multivariate_normal.entropy(None, c * t), 1.0),
                       0.5, ulps=16)
+
+
+@pytest.mark.parametrize("d", [1, 3, 5])
+def test_multigammaln_against_mpmath(d):
+    """scipy.special.multigammaln (the multivariate gamma of Wishart densities) calls
+    np.asarray: hyperdual.multigammaln / reverse.functions.multigammaln."""
+    import reverse.functions as F
+
+    a = 3.7
+    with mp.workdps(40):
+        want = [float(sum(mp.polygamma(k - 1, mp.mpf(a) - mp.mpf(j) / 2) for j in range(d)))
+                for k in (1, 2, 3)]
+    for f, lib in ((hd.multigammaln, hd), (F.multigammaln, rv)):
+        assert_close_ulps(lib.derivative(lambda v, f=f: f(v, d), a), want[0], ulps=16, cond=4)
+        assert_close_ulps(lib.second_derivative(lambda v, f=f: f(v, d), a), want[1], ulps=16,
+                          cond=4)
+    assert_close_ulps(hd.derivatives(lambda v: hd.multigammaln(v, d), a, 3)[1:], want,
+                      ulps=16, cond=4)
+    with pytest.raises(ValueError, match="a > 0.5"):
+        hd.derivative(lambda v: hd.multigammaln(v, d + 8), 3.7)
+    with pytest.raises(ValueError, match="positive integer"):
+        rv.derivative(lambda v: F.multigammaln(v, 2.5), 3.7)
