@@ -182,8 +182,8 @@ __all__ = [
     "sinc",
     "xlog1py",
 ]
-# hyperdual.linalg, hyperdual.stats: scipy.linalg and scipy.stats stand-ins
-from . import linalg, stats  # noqa: E402, F401
+# hyperdual.linalg, .signal, .stats: scipy.linalg, scipy.signal and scipy.stats stand-ins
+from . import linalg, signal, stats  # noqa: E402, F401
 from ._taylor import Taylor  # noqa: E402
 from ._taylor import supported as taylor_supported  # noqa: E402
 from .custom import check_rule, custom_jvp  # noqa: E402

@@ -75,6 +75,7 @@ from .layers import (
 from .optimizers import SGD, AdaGrad, Adam, ClipGrad, MomentumSGD, Optimizer, WeightDecay
 from .scipy_adapter import least_squares_jac, scipy_derivatives, value_and_jac
 from . import linalg  # noqa: F401  (reverse.linalg: scipy.linalg stand-ins)
+from . import signal  # noqa: F401  (reverse.signal: scipy.signal stand-ins)
 from . import stats  # noqa: F401  (reverse.stats: scipy.stats stand-ins)
 from .sparse import (
     SparseHessian,

@@ -592,8 +592,12 @@ def plain_modules(check_grads: Callable, operators: dict) -> dict[str, types.Mod
                               logsumexp=hyperdual.logsumexp, polygamma=hyperdual.polygamma,
                               multigammaln=hyperdual.multigammaln)
         scipy_stats: Any = hstats
+        from hyperdual import signal as hsignal
+
+        stand_signal = Proxy("autograd.scipy.signal", scipy.signal, convolve=hsignal.convolve)
     else:
         stand_linalg, stand_special, scipy_stats = scipy.linalg, scipy.special, scipy.stats
+        stand_signal = scipy.signal
 
     # autograd.numpy.linalg's helpers, written in plain numpy
     linalg = Proxy("autograd.numpy.linalg", onp.linalg,
@@ -602,7 +606,7 @@ def plain_modules(check_grads: Callable, operators: dict) -> dict[str, types.Mod
     np_mod = Proxy("autograd.numpy", onp, linalg=linalg, random=onp.random)
     misc = Proxy("autograd.scipy.misc", stand_special)
     sp = Proxy("autograd.scipy", scipy, special=stand_special, stats=scipy_stats,
-               linalg=stand_linalg, signal=scipy.signal, integrate=scipy.integrate, misc=misc)
+               linalg=stand_linalg, signal=stand_signal, integrate=scipy.integrate, misc=misc)
 
     def check_equivalent(a, b):
         assert onp.allclose(_value(a), _value(b))
@@ -629,7 +633,7 @@ def plain_modules(check_grads: Callable, operators: dict) -> dict[str, types.Mod
             "autograd.numpy.linalg": linalg, "autograd.numpy.fft": onp.fft,
             "autograd.scipy": sp, "autograd.scipy.special": stand_special,
             "autograd.scipy.stats": scipy_stats, "autograd.scipy.linalg": stand_linalg,
-            "autograd.scipy.signal": scipy.signal, "autograd.scipy.integrate": scipy.integrate,
+            "autograd.scipy.signal": stand_signal, "autograd.scipy.integrate": scipy.integrate,
             "autograd.scipy.misc": misc, "autograd.test_util": test_util}
     for dist in ("norm", "t", "gamma", "beta", "poisson", "chi2", "dirichlet",
                  "multivariate_normal"):
@@ -813,8 +817,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-v", "--verbose", action="store_true", help="list every failing check")
     ap.add_argument("--json", type=Path, default=None, help="write every check's row here")
     ap.add_argument("--standins", action="store_true",
-                    help="import hyperdual.stats / hyperdual.linalg / hyperdual.logsumexp, "
-                         "polygamma where the tests import autograd.scipy's (scipy's names)")
+                    help="import hyperdual.stats / .linalg / .signal.convolve / .logsumexp / "
+                         ".polygamma / .multigammaln where the tests import autograd.scipy's "
+                         "(scipy's names)")
     opts = ap.parse_args(argv)
     STANDINS[0] = opts.standins
     tests_dir = opts.autograd / "tests"
