@@ -34,7 +34,8 @@ import scipy.linalg as _sl
 from ._common import is_traced, value
 
 __all__ = ["block_diag", "cholesky", "circulant", "det", "eigh", "eigvalsh", "hankel", "inv",
-           "lstsq", "lu", "norm", "pinv", "polar", "qr", "solve", "svd", "svdvals", "toeplitz"]
+           "lstsq", "lu", "norm", "pinv", "polar", "qr", "solve", "solve_banded", "svd",
+           "svdvals", "toeplitz"]
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -858,3 +859,49 @@ def hankel(c: Any, r: Any = None) -> Any:
     n = np.shape(value(_vector(r, "hankel")))[0]
     vals = np.concatenate([c, r[1:]])
     return vals[np.arange(m)[:, None] + np.arange(n)[None, :]]
+
+
+def solve_banded(l_and_u: Any, ab: Any, b: Any, overwrite_ab: bool = False,
+                 overwrite_b: bool = False, check_finite: bool = True) -> Any:
+    """``scipy.linalg.solve_banded``: ``x`` with ``a @ x = b`` for ``a`` in LAPACK's banded
+    storage ``ab[u + i - j, j] = a[i, j]``.  On engine values the band is unpacked into
+    the dense matrix (its diagonals, ``np.diag``) and solved densely: O(n^3), for the
+    sizes where that is affordable.
+
+    Parameters
+    ----------
+    l_and_u : (int, int)
+        The numbers of nonzero lower and upper diagonals.
+    ab : array_like, Dual or Variable, shape (l + u + 1, n)
+        The band (entries outside the matrix are not read).
+    b : array_like, Dual or Variable, shape (n,) or (n, k)
+    overwrite_ab, overwrite_b, check_finite
+        scipy's; no effect on differentiated values.
+
+    Returns
+    -------
+    numpy.ndarray, Dual or Variable
+        ``x``, shaped as ``b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperdual
+    >>> ab = np.array([[0.0, 1.0], [2.0, 2.0], [1.0, 0.0]])  # [[2, 1], [1, 2]]
+    >>> hyperdual.gradient(lambda r: np.sum(solve_banded((1, 1), ab, r)), np.ones(2))
+    array([0.33333333, 0.33333333])
+    """
+    if not _traced(ab, b):
+        return _sl.solve_banded(l_and_u, ab, b, overwrite_ab=overwrite_ab,
+                                overwrite_b=overwrite_b, check_finite=check_finite)
+    low, up = (int(v) for v in l_and_u)
+    rows, n = np.shape(value(ab))
+    if rows != low + up + 1:
+        raise ValueError(f"invalid values for the number of lower and upper diagonals: "
+                         f"l+u+1 ({low + up + 1}) does not equal ab.shape[0] ({rows})")
+    a: Any = None
+    for d in range(-low, up + 1):  # the d-th diagonal: a[i, i + d] = ab[up - d, i + d]
+        diag = ab[up - d, d:] if d >= 0 else ab[up - d, :n + d]
+        term = np.diag(diag, k=d)
+        a = term if a is None else a + term
+    return np.linalg.solve(a, b)

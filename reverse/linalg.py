@@ -54,6 +54,7 @@ from _exactdiff.scipy_linalg import (  # noqa: F401 (re-exported: scipy.linalg's
     polar,
     qr,
     solve,
+    solve_banded,
     svd,
     svdvals,
     toeplitz,
@@ -66,7 +67,8 @@ from .utils import sum_to
 __all__ = ["DegenerateDerivativeError", "block_diag", "cho_factor", "cho_solve", "cholesky",
            "circulant", "cosm", "coshm", "det", "eigh", "eigvalsh", "expm", "hankel", "inv",
            "logm", "lstsq", "lu", "lu_factor", "lu_solve", "norm", "pinv", "polar", "qr",
-           "sinhm", "sinm", "solve", "solve_continuous_lyapunov", "solve_discrete_lyapunov",
+           "sinhm", "sinm", "solve", "solve_banded", "solve_continuous_lyapunov",
+           "solve_discrete_lyapunov",
            "solve_sylvester", "solve_triangular", "sqrtm", "svd", "svdvals", "tanhm", "tanm",
            "toeplitz"]
 

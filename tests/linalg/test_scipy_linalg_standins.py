@@ -468,3 +468,37 @@ def test_polar_where_singular_values_repeat():
                                   np.array(0.0))
             np.testing.assert_allclose(np.asarray(got).reshape(3, 3), want, atol=1e-14,
                                        err_msg=f"{engine.__name__} polar[{k}]")
+
+
+def test_solve_banded_against_the_dense_closed_form():
+    """x = A^-1 b with A in banded storage: dx/db = A^-1, dx/d(ab entry) = -A^-1 E x."""
+    low, up, n = 1, 2, 5
+    rng = np.random.default_rng(3)
+    ab = rng.normal(size=(low + up + 1, n)) + np.array([[0], [0], [4.0], [0]])
+    b = rng.normal(size=n)
+    dense = np.zeros((n, n))
+    for i in range(n):
+        for j in range(max(0, i - low), min(n, i + up + 1)):
+            dense[i, j] = ab[up + i - j, j]
+    x = np.linalg.solve(dense, b)
+    inv = np.linalg.inv(dense)
+    want_ab = np.zeros((n,) + ab.shape)
+    for r in range(ab.shape[0]):
+        for j in range(n):
+            i = r - up + j
+            if 0 <= i < n:
+                want_ab[:, r, j] = -inv[:, i] * x[j]
+    want = sl.solve_banded((low, up), ab, b)
+    np.testing.assert_allclose(hd.linalg.solve_banded((low, up), hd.Dual(ab, ab), b).real, want,
+                               rtol=1e-13)
+    np.testing.assert_allclose(rv.linalg.solve_banded((low, up), rv.Variable(ab), b).data,
+                               want, rtol=1e-13)
+    for lib in (hd, rv):
+        got_b = lib.jacobian(lambda v, lib=lib: lib.linalg.solve_banded((low, up), ab, v), b)
+        np.testing.assert_allclose(got_b, inv, rtol=1e-12, atol=1e-14)
+        got_ab = lib.jacobian(lambda m, lib=lib: lib.linalg.solve_banded(
+            (low, up), m.reshape(ab.shape), b), ab.ravel())
+        np.testing.assert_allclose(np.asarray(got_ab).reshape(want_ab.shape), want_ab,
+                                   rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="l\\+u\\+1"):
+        hd.jacobian(lambda v: hd.linalg.solve_banded((1, 1), ab, v), b)
