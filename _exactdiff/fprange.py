@@ -624,6 +624,39 @@ def _float_result(r: Any) -> bool:
 UNSETTLED = [0]
 
 
+#: The seeds that a scalar result of 0 without a flag is retried at, largest first: a
+#: product of Python floats that underflowed at seed 1 may still underflow, unseen, at
+#: 2**600 (r r with r = e**-600 is 2**-1730)
+_ZERO_RETRY = ((1000, 0), (600, 0), (0, 600), (500, 500))
+
+
+def _unflagged_zero(run: Callable[[int, int], Any], r0: float, cotangent_kept: bool,
+                    watch: Any) -> float:
+    """A scalar second-order result that is 0 or subnormal with no flag raised (a
+    scalar call's numbers are Python floats, which underflow silently): retried with
+    the seeds scaled up, as :func:`out_of_range` has a first derivative redone; the
+    first retry without a flag whose result is a normal float is the answer (scaled
+    back), else ``r0`` stands (a derivative that is exactly 0 costs these passes)."""
+    flags = watch.flags
+    for kt, ks in _ZERO_RETRY:
+        flags.clear()
+        token = WATCH_UNDERFLOW.set(True)
+        try:
+            with _PassState(all="ignore", under="log", over="log", call=watch):
+                r = run(kt, ks)
+        finally:
+            WATCH_UNDERFLOW.reset(token)
+        if type(r) is not float and not (type(r) is np.ndarray and r.ndim == 0):
+            return r0
+        raw = float(r)
+        if flags or not math.isfinite(raw) or abs(raw) < _TINY:
+            continue
+        back = math.ldexp(raw, -(ks if cotangent_kept else kt + ks))
+        if back != 0.0:
+            return back
+    return r0
+
+
 def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bool = False,
                  separate: bool = False, one_seed: bool = False, reported: bool = False,
                  first: Any = None) -> Any:
@@ -691,6 +724,11 @@ def second_order(run: Callable[[int, int], Any], plain: bool, cotangent_kept: bo
     watch.first = False
     if type(r0) is float:  # (the common case, checked cheaply)
         finite = math.isfinite(r0)
+        if finite and not flags and abs(r0) < _TINY:
+            # a scalar call's numbers are Python floats, whose products underflow
+            # without a flag (hd.second_derivative of reverse.derivative of
+            # arctan(exp(t)) at 400: (gy r) r with r = e**-400 was 0, truth e**-400)
+            return _unflagged_zero(run, r0, cotangent_kept, watch)
     elif type(r0) is np.ndarray and r0.dtype == np.float64:
         finite = finite_array(r0)
     else:

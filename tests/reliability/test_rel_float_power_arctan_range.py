@@ -125,9 +125,11 @@ def _arctan_paths(f):
     }
 
 
-#: left (README, far range): hyperdual's second-order helper outside a reverse one
-#: (reverse's rules on HyperDual data)
-_LEFT = {"hd.second_derivative(rv)"}
+#: none left: hyperdual's second-order helper outside a reverse one (reverse's rules on
+#: HyperDual data with Python-float parts, whose products underflow without a flag:
+#: (gy r) r with r = e**-600 gave 0) now has its scalar 0 retried with scaled seeds
+#: (fprange._unflagged_zero)
+_LEFT: set = set()
 #: reached only by the outer call's pass in long double: a forward helper nested
 #: between the outer helper and a reverse one is seeded with the retry's scale too,
 #: and its tangents overflow (0, truth 2.65e-261); the retries settle nothing, so
@@ -161,8 +163,8 @@ def test_third_derivative_of_arctan_exp_at_600(name):
 #: from v = 650 on, the paths with a forward helper outside a reverse one gave 0
 #: (the outer forward helper's retries keep the cotangent's scale, which the window
 #: search of reverse's retries does not move): reached by the long double pass
-#: (_WIDE_ONLY), but for hyperdual's second-order helper outside (left)
-_LEFT_FAR = {"hd.second_derivative(rv)"}
+#: (_WIDE_ONLY); hyperdual's second-order helper outside by the retry of its scalar 0
+_LEFT_FAR: set = set()
 
 
 def _arctan_far_params():
