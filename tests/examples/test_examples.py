@@ -201,6 +201,16 @@ def check_scipy_linalg(r):
     assert r["err_modes"] < 1e-13  # against Rayleigh's quotient v^T dK v
 
 
+def check_statistics_mle(r):
+    # Newton with exact derivatives reaches the optimum: gradient zero to rounding
+    # (sums of ~n terms of size 1), both engines at the same point, and a
+    # log-likelihood no worse than scipy's derivative-free fit from the same start
+    assert r["gradient"] < 1e-10
+    assert r["engines"] < 1e-10
+    assert r["nll_ours"] <= r["nll_scipy"] + 1e-9
+    np.testing.assert_allclose(r["params"], r["scipy_params"], rtol=1e-4)
+
+
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
 
 
