@@ -19,6 +19,12 @@ direction stacks follow as for ``np.linalg`` (see :mod:`hyperdual.rules.linalg`)
   the corner of ``f([[A, E], [0, A]])`` (:mod:`_exactdiff.matrix_functions`); a
   complex principal value (``logm``, ``sqrtm`` at a negative real eigenvalue) raises
   ``TypeError``.
+* ``solve``, ``inv``, ``det``, ``cholesky``, ``eigh``, ``eigvalsh``, ``svd``,
+  ``svdvals``, ``pinv``, ``lstsq``, ``norm``, ``lu``, ``qr``, ``polar``,
+  ``solve_banded``, ``block_diag``, ``toeplitz``, ``circulant``, ``hankel``: one
+  implementation for both engines (:mod:`_exactdiff.scipy_linalg`).
+* ``solve_sylvester``, ``solve_continuous_lyapunov``, ``solve_discrete_lyapunov``:
+  custom rules through their own equations (every mode, both engines).
 
 Examples
 --------

@@ -17,6 +17,15 @@ conventions:
   ``tanm``, ``coshm``, ``sinhm``, ``tanhm``: backward is the Fréchet derivative at
   ``A^T``, the corner of ``f([[A^T, G], [0, A^T]])``; a complex principal value
   (``logm``, ``sqrtm`` at a negative real eigenvalue) raises ``TypeError``.
+* ``solve``, ``inv``, ``det``, ``cholesky``, ``eigh``, ``eigvalsh``, ``svd``,
+  ``svdvals``, ``pinv``, ``lstsq``, ``norm``, ``lu``, ``qr``, ``polar``,
+  ``solve_banded``, ``block_diag``, ``toeplitz``, ``circulant``, ``hankel``: one
+  implementation for both engines (:mod:`_exactdiff.scipy_linalg`, numpy.linalg on
+  engine values, scipy's conventions: cholesky's upper factor, the triangle eigh and
+  ``solve(assume_a='sym')`` read, scipy's vector signs).
+* ``solve_sylvester``, ``solve_continuous_lyapunov``, ``solve_discrete_lyapunov``:
+  hyperdual's custom rules (through their own equations; backward by the adjoint
+  equation), which run on Variables too.
 
 Examples
 --------
