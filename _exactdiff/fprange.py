@@ -636,7 +636,8 @@ def _unflagged_zero(run: Callable[[int, int], Any], r0: float, cotangent_kept: b
     scalar call's numbers are Python floats, which underflow silently): retried with
     the seeds scaled up, as :func:`out_of_range` has a first derivative redone; the
     first retry without a flag whose result is a normal float is the answer (scaled
-    back), else ``r0`` stands (a derivative that is exactly 0 costs these passes)."""
+    back); one that is 0 again without a flag confirms ``r0`` (a derivative that is
+    exactly 0 costs one pass more); otherwise ``r0`` stands."""
     flags = watch.flags
     for kt, ks in _ZERO_RETRY:
         flags.clear()
@@ -649,6 +650,10 @@ def _unflagged_zero(run: Callable[[int, int], Any], r0: float, cotangent_kept: b
         if type(r) is not float and not (type(r) is np.ndarray and r.ndim == 0):
             return r0
         raw = float(r)
+        if raw == 0.0 and not flags:
+            # 0 again at 2**1000 (or the next scale) without a flag: a derivative that
+            # is 0 (the common case; one pass more, as out_of_range costs)
+            return r0
         if flags or not math.isfinite(raw) or abs(raw) < _TINY:
             continue
         back = math.ldexp(raw, -(ks if cotangent_kept else kt + ks))
