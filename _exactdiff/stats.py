@@ -133,15 +133,15 @@ class _Continuous(_Forwarding):
             shapes = tuple(np.where(bad, 1.0, v) for v in shapes)
         return shapes, bad
 
-    def _traced_call(self, method: str, x: Any, args: tuple, kwds: dict) -> Any:
-        """scipy's own result for plain arguments, else None."""
+    def _scipy_result(self, method: str, x: Any, args: tuple, kwds: dict) -> Any:
+        """scipy's own result when no argument is an engine value, else None."""
         if _traced(x, *args, *kwds.values()):
             return None
         return getattr(self._scipy(), method)(x, *args, **kwds)
 
     def logpdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """log of the density (scipy's signature: shapes, then loc, scale)."""
-        plain = self._traced_call("logpdf", x, args, kwds)
+        plain = self._scipy_result("logpdf", x, args, kwds)
         if plain is not None:
             return plain
         shapes, loc, scale = self._parse(args, kwds)
@@ -154,14 +154,14 @@ class _Continuous(_Forwarding):
 
     def pdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """The density."""
-        plain = self._traced_call("pdf", x, args, kwds)
+        plain = self._scipy_result("pdf", x, args, kwds)
         if plain is not None:
             return plain
         return np.exp(self.logpdf(x, *args, **kwds))
 
     def cdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """The distribution function."""
-        plain = self._traced_call("cdf", x, args, kwds)
+        plain = self._scipy_result("cdf", x, args, kwds)
         if plain is not None:
             return plain
         shapes, loc, scale = self._parse(args, kwds)
@@ -174,7 +174,7 @@ class _Continuous(_Forwarding):
 
     def sf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """The survival function 1 - cdf (without its cancellation where written)."""
-        plain = self._traced_call("sf", x, args, kwds)
+        plain = self._scipy_result("sf", x, args, kwds)
         if plain is not None:
             return plain
         shapes, loc, scale = self._parse(args, kwds)
@@ -187,21 +187,21 @@ class _Continuous(_Forwarding):
 
     def logcdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """log cdf."""
-        plain = self._traced_call("logcdf", x, args, kwds)
+        plain = self._scipy_result("logcdf", x, args, kwds)
         if plain is not None:
             return plain
         return np.log(self.cdf(x, *args, **kwds))
 
     def logsf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """log sf."""
-        plain = self._traced_call("logsf", x, args, kwds)
+        plain = self._scipy_result("logsf", x, args, kwds)
         if plain is not None:
             return plain
         return np.log(self.sf(x, *args, **kwds))
 
     def ppf(self, q: Any, *args: Any, **kwds: Any) -> Any:
         """The quantile function (where the standard form has ``_ppf``)."""
-        plain = self._traced_call("ppf", q, args, kwds)
+        plain = self._scipy_result("ppf", q, args, kwds)
         if plain is not None:
             return plain
         if not hasattr(self, "_ppf"):
@@ -241,7 +241,7 @@ class _Norm(_Continuous):
 
     def logcdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """log cdf by log_ndtr (no underflow of the cdf in the left tail)."""
-        plain = self._traced_call("logcdf", x, args, kwds)
+        plain = self._scipy_result("logcdf", x, args, kwds)
         if plain is not None:
             return plain
         _, loc, scale = self._parse(args, kwds)
@@ -250,7 +250,7 @@ class _Norm(_Continuous):
 
     def logsf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """log sf by log_ndtr."""
-        plain = self._traced_call("logsf", x, args, kwds)
+        plain = self._scipy_result("logsf", x, args, kwds)
         if plain is not None:
             return plain
         _, loc, scale = self._parse(args, kwds)
