@@ -16,21 +16,25 @@ import is all it takes.
    are the eigenvalues of the generalized problem K v = w M v (``eigh(K, M)``); the
    derivative of each w in k_i is v^T (dK/dk_i) v with M-normalised v (Rayleigh).
 
-Run:  python examples/scipy_linalg.py [--quick]
+Run:  python examples/scipy_linalg.py [--quick] [--out DIR]
+(with matplotlib, the figure goes to DIR/scipy_linalg.png; DIR defaults to
+$EXACTDIFF_FIGURE_DIR or exactdiff-figures in the system's temporary directory)
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import hyperdual  # noqa: E402
 import reverse  # noqa: E402
+
+import _figures  # noqa: E402
 
 S1 = np.array([[2.0, 0.3], [0.3, 1.0]])
 B = np.array([1.0, 0.5])
@@ -108,14 +112,26 @@ def main(quick: bool = False) -> dict:
     err_modes = float(max(np.max(np.abs(jac - rayleigh)), np.max(np.abs(jac_fwd - rayleigh))))
     print(f"springs: squared frequencies {np.round(w, 6)}; dw/dk against Rayleigh's "
           f"quotient: max error {err_modes:.1e}")
-    return {"bures_at_min": float(np.max(np.abs(at_min))),
+
+    figure = None
+    plt = _figures.pyplot()
+    if plt is not None:
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.plot(ks, closed, label="closed form")
+        ax.plot(ks, dg_fwd, "o", ms=4, label="hyperdual")
+        ax.plot(ks, dg_rev, "x", ms=6, label="reverse")
+        ax.set_xlabel("k")
+        ax.set_ylabel("d trace W / dk")
+        ax.set_title("Gramian sensitivity through solve_continuous_lyapunov", fontsize=9)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        figure = _figures.save(fig, "scipy_linalg")
+    return {"figure": figure,"bures_at_min": float(np.max(np.abs(at_min))),
             "bures_engines": float(np.max(np.abs(g_fwd - g_rev))),
             "bures_fd": float(np.max(np.abs(g_fd - g_rev))),
             "err_gramian": err_gramian, "err_modes": err_modes}
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
+    args = _figures.parse_args(__doc__.splitlines()[0])
     main(quick=args.quick)

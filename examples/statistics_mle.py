@@ -9,22 +9,26 @@ gradient and Hessian, in both engines, and compared with scipy's own fit
 point).  At the optimum the gradient is zero to rounding; scipy's fit stops
 within its tolerance of the same point.
 
-Run:  python examples/statistics_mle.py [--quick]
+Run:  python examples/statistics_mle.py [--quick] [--out DIR]
+(with matplotlib, the figure goes to DIR/statistics_mle.png; DIR defaults to
+$EXACTDIFF_FIGURE_DIR or exactdiff-figures in the system's temporary directory)
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 import scipy.stats
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import hyperdual  # noqa: E402
 import reverse  # noqa: E402
+
+import _figures  # noqa: E402
 
 
 def negative_log_likelihood(p, data, stats):
@@ -61,7 +65,21 @@ def main(quick: bool = False) -> dict:
           f"{np.max(np.abs(p_rev - p_fwd)):.1e}")
     print(f"   -log L: ours {nll(p_rev):.10f}, scipy's fit "
           f"{nll(np.array([loc, np.log(scale), np.log(df)])):.10f}")
-    return {"gradient": float(max(np.max(np.abs(g_rev)), np.max(np.abs(g_fwd)))),
+    figure = None
+    plt = _figures.pyplot()
+    if plt is not None:
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.hist(data, bins=60, density=True, alpha=0.5, label="sample")
+        grid = np.linspace(np.min(data), np.max(data), 400)
+        ax.plot(grid, scipy.stats.t.pdf(grid, *ours), label="Newton, exact derivatives")
+        ax.plot(grid, scipy.stats.t.pdf(grid, df, loc, scale), "--",
+                label="scipy.stats.t.fit")
+        ax.set_title("Student t by maximum likelihood", fontsize=9)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        figure = _figures.save(fig, "statistics_mle")
+    return {"figure": figure,
+            "gradient": float(max(np.max(np.abs(g_rev)), np.max(np.abs(g_fwd)))),
             "engines": float(np.max(np.abs(p_rev - p_fwd))),
             "nll_ours": float(nll(p_rev)),
             "nll_scipy": float(nll(np.array([loc, np.log(scale), np.log(df)]))),
@@ -69,7 +87,5 @@ def main(quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
+    args = _figures.parse_args(__doc__.splitlines()[0])
     main(quick=args.quick)

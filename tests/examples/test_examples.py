@@ -34,6 +34,8 @@ OWN_FIGURES = {
     "finite_differences": "finite_differences.png",
     "gradient_field": "gradient_field.png",
     "sparse_pde": "sparse_pde.png",
+    "scipy_linalg": "scipy_linalg.png",
+    "statistics_mle": "statistics_mle.png",
 }
 
 
