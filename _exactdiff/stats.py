@@ -159,31 +159,30 @@ class _Continuous(_Forwarding):
             return plain
         return np.exp(self.logpdf(x, *args, **kwds))
 
+    def _probability(self, x: Any, args: tuple, kwds: dict, f: Any, below: float) -> Any:
+        """``f`` (the standard form's cdf or sf) at the standardised x: ``below`` under
+        the support, ``1 - below`` above it, nan for an invalid parameter."""
+        shapes, loc, scale = self._parse(args, kwds)
+        z, zv, bad = self._z(x, loc, scale)
+        z, out = self._masked_z(z, zv)
+        shapes, bad_shapes = self._checked(shapes)
+        r = _outside(f(z, *shapes), out, below)
+        r = _outside(r, zv > self._hi, 1.0 - below)
+        return _invalid(r, bad | bad_shapes)
+
     def cdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """The distribution function."""
         plain = self._scipy_result("cdf", x, args, kwds)
         if plain is not None:
             return plain
-        shapes, loc, scale = self._parse(args, kwds)
-        z, zv, bad = self._z(x, loc, scale)
-        z, out = self._masked_z(z, zv)
-        shapes, bad_shapes = self._checked(shapes)
-        r = _outside(self._cdf(z, *shapes), out, 0.0)
-        r = _outside(r, zv > self._hi, 1.0)
-        return _invalid(r, bad | bad_shapes)
+        return self._probability(x, args, kwds, self._cdf, 0.0)
 
     def sf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """The survival function 1 - cdf (without its cancellation where written)."""
         plain = self._scipy_result("sf", x, args, kwds)
         if plain is not None:
             return plain
-        shapes, loc, scale = self._parse(args, kwds)
-        z, zv, bad = self._z(x, loc, scale)
-        z, out = self._masked_z(z, zv)
-        shapes, bad_shapes = self._checked(shapes)
-        r = _outside(self._sf(z, *shapes), out, 1.0)
-        r = _outside(r, zv > self._hi, 0.0)
-        return _invalid(r, bad | bad_shapes)
+        return self._probability(x, args, kwds, self._sf, 1.0)
 
     def logcdf(self, x: Any, *args: Any, **kwds: Any) -> Any:
         """log cdf."""
