@@ -476,19 +476,23 @@ class _Poisson(_Forwarding):
             return _st.poisson.pmf(k, mu, loc=loc)
         return np.exp(self.logpmf(k, mu, loc))
 
+    @staticmethod
+    def _probability(k: Any, mu: Any, loc: Any, f: Any, below: float) -> Any:
+        """``f`` (pdtr or pdtrc) at the count floor(k - loc); ``below`` under 0, nan for
+        a negative mu."""
+        kv = np.floor(np.asarray(value(k), dtype=float) - np.asarray(value(loc), dtype=float))
+        r = f(np.where(kv >= 0, kv, 0.0), mu)
+        return _invalid(_outside(r, kv < 0, below), _plain(mu) < 0)
+
     def cdf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
         if not _traced(k, mu, loc):
             return _st.poisson.cdf(k, mu, loc=loc)
-        kv = np.floor(np.asarray(value(k), dtype=float) - np.asarray(value(loc), dtype=float))
-        r = sc.pdtr(np.where(kv >= 0, kv, 0.0), mu)
-        return _invalid(_outside(r, kv < 0, 0.0), _plain(mu) < 0)
+        return self._probability(k, mu, loc, sc.pdtr, 0.0)
 
     def sf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
         if not _traced(k, mu, loc):
             return _st.poisson.sf(k, mu, loc=loc)
-        kv = np.floor(np.asarray(value(k), dtype=float) - np.asarray(value(loc), dtype=float))
-        r = sc.pdtrc(np.where(kv >= 0, kv, 0.0), mu)
-        return _invalid(_outside(r, kv < 0, 1.0), _plain(mu) < 0)
+        return self._probability(k, mu, loc, sc.pdtrc, 1.0)
 
     def logcdf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
         if not _traced(k, mu, loc):
