@@ -355,6 +355,11 @@ def _via(dcls: type, d1: Any, d1_times: Any = None) -> Any:
                 out = _dual_times(x, gy, d1_times, dcls.d2_times)
                 if out is not None:
                     return out
+                if _is_hyperdual(x) or _is_hyperdual(gy):
+                    # second-order data: the product's formula with the cotangent
+                    # inside it (f' alone, ~x**-1.5 at x = e**500 for i0e, is below
+                    # the float range where the product is not)
+                    return d1_times(x, gy)
             if core._is_dual(x):  # forward-over-reverse: f' with its own rule's tangent
                 return gy * dcls.forward(x)
         if d1_times is not None and (_WATCH.get() or isinstance(gy, Variable)):
@@ -1057,3 +1062,9 @@ UFUNCS[np.frexp] = _e.frexp
 UFUNCS[np.ldexp] = _e.ldexp
 FUNCTIONS[np.nan_to_num] = _e.nan_to_num
 FUNCTIONS[np.angle] = _e.angle
+
+
+def _is_hyperdual(x: Any) -> bool:
+    from hyperdual import _number as hn
+
+    return isinstance(x, hn.HyperDual)

@@ -9,10 +9,9 @@ e**400 they overflowed: the third derivative of ``erfcx(exp(v))``, ``i0e``,
 leaves the scale to them (hyperdual.helpers._nested_in).
 
 Left (strict xfail, README): erfcx from v = 500 on this path (arctan from 600 is
-reached by the call's redo in long double, where the retries settled nothing);
-through a second-order hyperdual helper outside reverse.derivative, erfcx from 380
-(nan) and i0e, i1e from 500 (0); arctan there is right to 700 since a scalar 0 is
-retried with scaled seeds.
+reached by the call's redo in long double, where the retries settled nothing).
+Through a second-order hyperdual helper outside reverse.derivative all four are
+right to 700.
 
 Truth: the leading asymptotic terms in mpmath at 50 digits (erfcx(z) =
 1/(z sqrt(pi)) (1 - 1/(2 z**2) ..), i0e(z), i1e(z) = (1 + O(1/z)) / sqrt(2 pi z),
@@ -84,12 +83,7 @@ def test_two_forward_helpers_outside_reverse(name, v):
 def _second_order_params():
     for name in FUNCTIONS:
         for v in (380.0, 400.0, 450.0, 500.0, 600.0, 700.0):
-            # left: erfcx is nan from 380, i0e and i1e 0 from 500 (their derivative
-            # rules' own values, ~1/x**1.5 at x = e**500, are below the float range:
-            # no seed reaches them, and scipy has no long double loop for them)
-            left = name == "erfcx" or (name in ("i0e", "i1e") and v >= 500)
-            marks = [pytest.mark.xfail(strict=True, reason="left")] if left else []
-            yield pytest.param(name, v, marks=marks, id=f"{name}-{v:g}")
+            yield pytest.param(name, v, id=f"{name}-{v:g}")
 
 
 @pytest.mark.parametrize("name, v", list(_second_order_params()))
@@ -97,7 +91,10 @@ def test_second_order_forward_helper_outside_reverse(name, v):
     """hd.second_derivative of reverse.derivative: reverse's rules on HyperDual data
     with Python-float parts, whose products underflow without a flag ((gy r) r with r
     = e**-400 in arctan's rule gave 0); a scalar 0 is now retried with scaled seeds
-    (fprange._unflagged_zero)."""
+    (fprange._unflagged_zero).  erfcx (nan from 380), i0e and i1e (0 from 500):
+    their rules formed f'(x) alone on HyperDual data, ~x**-1.5 at x = e**500, below
+    the float range where ``gy f'(x)`` is not; the product's scaled formula is now
+    used there too."""
     fn = FUNCTIONS[name]
     truth = _truth(name, v)
     with warnings.catch_warnings():
