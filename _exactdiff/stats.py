@@ -364,6 +364,8 @@ class _Beta(_Continuous):
         return sc.betainc(a, b, z)
 
     def _sf(self, z: Any, a: Any, b: Any) -> Any:
+        if not hasattr(sc, "betaincc"):  # scipy < 1.12: I_(1-z)(b, a)
+            return sc.betainc(b, a, 1.0 - z)
         return sc.betaincc(a, b, z)
 
     def _ppf(self, q: Any, a: Any, b: Any) -> Any:

@@ -29,13 +29,14 @@ Each is a :class:`hyperdual.custom_jvp` whose JVP is written with the same
 functions (``jv' = (j_{v-1} - j_{v+1}) / 2`` ...), so the rule differentiates
 itself: HyperDuals, direction stacks, nesting and reverse mode (which
 registers the same objects, :mod:`reverse.rules.special`) all follow from it.
-The order ``v`` (and ``a``, ``b`` of ``betainc``) is a constant: a differentiated
-value there raises ``TypeError`` rather than dropping its derivative.
-``gammainc``/``gammaincc`` with a differentiated ``a``, ``zeta(s, q)`` with a
-differentiated ``s`` and ``hyp1f1(a, b, x)`` with a differentiated ``a`` or ``b`` switch
-to a rule in every argument (:data:`IN_PARAMETER`; d/da from
-:mod:`hyperdual.rules.incomplete_gamma`, d/ds from :mod:`hyperdual.rules.zeta`, d/da and
-d/db from :mod:`hyperdual.rules.hypergeometric`).
+The order ``v`` is a constant: a differentiated value there raises ``TypeError``
+rather than dropping its derivative.  ``gammainc``/``gammaincc`` with a
+differentiated ``a``, ``betainc``/``betaincc`` with a differentiated ``a`` or ``b``,
+``zeta(s, q)`` with a differentiated ``s`` and ``hyp1f1(a, b, x)`` with a
+differentiated ``a`` or ``b`` switch to a rule in every argument
+(:data:`IN_PARAMETER`; d/da from :mod:`hyperdual.rules.incomplete_gamma`, d/da and d/db
+of betainc from :mod:`hyperdual.rules.incomplete_beta`, d/ds from
+:mod:`hyperdual.rules.zeta`, d/da and d/db from :mod:`hyperdual.rules.hypergeometric`).
 
 Examples
 --------
@@ -66,6 +67,7 @@ from .._number import implements
 from ..custom import custom_jvp
 from .blockwise import by_blocks
 from .hypergeometric import hyp1f1_parameter_partials
+from .incomplete_beta import betainc_parameter_partials
 from .incomplete_gamma import _LOG1PMX, _STIRLING, gammainc_da, power_over_gamma
 from .zeta import riemann_zeta_derivative, zeta_ds
 
@@ -1024,6 +1026,14 @@ keip = _rule(sp.keip, 0, lambda x: -keip(x) / x + ker(x))
 MULTI: dict[Any, Callable[..., Any]] = {}
 
 
+def _plain_zero(t: Any) -> bool:
+    """A tangent that is a plain zero (a constant argument's: a float, or a numpy
+    array of zeros; never a lazy array, whose values would be computed)."""
+    if type(t) is float:
+        return t == 0.0
+    return type(t) is np.ndarray and t.dtype.kind == "f" and not t.any()
+
+
 def _in_every_argument(ufunc: Any, partials: Callable[..., tuple],
                        register: bool = True) -> custom_jvp:
     """A custom_jvp for ``ufunc(a, b, ...)`` differentiable in every argument;
@@ -1036,10 +1046,14 @@ def _in_every_argument(ufunc: Any, partials: Callable[..., tuple],
     @f.defjvp
     def _jvp(primals: tuple, tangents: tuple) -> tuple:
         value, *ds = partials(f, *primals)
-        out = tangents[0] * ds[0]
-        for t, d in zip(tangents[1:], ds[1:]):
-            out = out + t * d
-        return value, out
+        out: Any = None
+        for t, d in zip(tangents, ds):
+            # (a constant argument's zero tangent adds nothing, also next to an
+            # infinite partial: betaincinv in a at y = 0, whose d/dy is inf)
+            if _plain_zero(t):
+                continue
+            out = t * d if out is None else out + t * d
+        return value, (tangents[0] * 0.0 if out is None else out)
 
     @f.defvjp
     def _vjp(primals: tuple, _out: Any, g: Any) -> tuple:
@@ -1093,6 +1107,118 @@ def _gammaincc_partials(f: Any, a: Any, x: Any) -> tuple:
 
 IN_PARAMETER[sp.gammainc] = _in_every_argument(sp.gammainc, _gammainc_partials, register=False)
 IN_PARAMETER[sp.gammaincc] = _in_every_argument(sp.gammaincc, _gammaincc_partials, register=False)
+
+
+# --- betainc and betaincc in every argument ------------------------------------------
+def _beta_density_in_ab(a: Any, b: Any, x: Any) -> Any:
+    """d/dx betainc = x^(a-1) (1-x)^(b-1) / B(a, b) for traced a, b (_beta_density
+    takes constant ones): by powers where they and B stay in range (pow's rounding,
+    not the |(a - 1) log x| ulps of an exponential), else by logarithms; at x = 0, 1
+    that rule's values (constants in a, b)."""
+    xv = np.real(_plain(x))
+    inside = np.logical_and(xv > 0, xv < 1)
+    xp = np.where(inside, x, 0.5)
+    with np.errstate(all="ignore"):
+        beta = sp.beta(a, b)
+        by_power = xp ** (a - 1.0) * (1.0 - xp) ** (b - 1.0) / beta
+        pv, bv = np.abs(np.real(_plain(by_power))), np.abs(np.real(_plain(beta)))
+        good = (pv > 1e-290) & (pv < 1e290) & (bv > 1e-290) & (bv < 1e290)
+        if _may_hold(~good):
+            by_log = np.exp(sp.xlogy(a - 1.0, xp) + sp.xlog1py(b - 1.0, -xp)
+                            - sp.betaln(a, b))
+            by_power = np.where(good, by_power, by_log)
+    if not _may_hold(~inside):
+        return by_power
+    ar, br = np.real(_plain(a)), np.real(_plain(b))
+    with np.errstate(all="ignore"):  # (x outside [0, 1]: nan, as the value)
+        edge = _beta_density(ar, br, np.where(inside, 0.5, x))
+    return np.where(inside, by_power, edge)
+
+
+_BETAINCC = getattr(sp, "betaincc", None)  # (scipy >= 1.12)
+#: d/da, d/db on dask data by blocks (the fraction's length depends on the values)
+_betainc_da = by_blocks(lambda a, b, x: betainc_parameter_partials(
+    a, b, x, sp.betainc, _BETAINCC)[0], "betainc_da")
+_betainc_db = by_blocks(lambda a, b, x: betainc_parameter_partials(
+    a, b, x, sp.betainc, _BETAINCC)[1], "betainc_db")
+
+
+def _betainc_parameter_partials(a: Any, b: Any, x: Any) -> tuple[Any, Any]:
+    if any(is_lazy(_plain(v)) for v in (a, b, x)):
+        return _betainc_da(a, b, x), _betainc_db(a, b, x)
+    return betainc_parameter_partials(a, b, x, sp.betainc, _BETAINCC)
+
+
+def _betainc_partials(f: Any, a: Any, b: Any, x: Any) -> tuple:
+    d_a, d_b = _betainc_parameter_partials(a, b, x)
+    return f(a, b, x), d_a, d_b, _beta_density_in_ab(a, b, x)
+
+
+def _betaincc_partials(f: Any, a: Any, b: Any, x: Any) -> tuple:
+    d_a, d_b = _betainc_parameter_partials(a, b, x)
+    return f(a, b, x), -d_a, -d_b, -_beta_density_in_ab(a, b, x)
+
+
+IN_PARAMETER[sp.betainc] = _in_every_argument(sp.betainc, _betainc_partials, register=False)
+if _BETAINCC is not None:
+    IN_PARAMETER[_BETAINCC] = _in_every_argument(_BETAINCC, _betaincc_partials,
+                                                 register=False)
+
+
+def _inverse_partials(x: Any, upper: float, d_params: tuple, density: Any,
+                      sign: float) -> tuple:
+    """Partials of an inverse ``x(params, y)`` of ``F(params, x) = y`` (sign 1) or
+    ``1 - F = y`` (sign -1) from F's: ``dx/dp = -F_p / F_x`` for each parameter (the
+    same for both), ``dx/dy = sign / F_x``; at the ends of the support (0 and
+    ``upper``), where F is constant in the parameters, dx/dp = 0 (not 0 over a density
+    of 0 or inf)."""
+    xv = np.real(_plain(x))
+    inside = np.logical_and(xv > 0, xv < upper)
+    with np.errstate(all="ignore"):  # (dx/dy at the ends: +-inf or 0, as in y alone)
+        d_x = [-d / density for d in d_params]
+        d_y = sign / density
+    if _may_hold(~inside):
+        d_x = [np.where(inside, d, np.where(np.isnan(xv), np.nan, 0.0)) for d in d_x]
+    return (*d_x, d_y)
+
+
+def _betaincinv_partials(f: Any, a: Any, b: Any, y: Any) -> tuple:
+    x = f(a, b, y)
+    return (x, *_inverse_partials(x, 1.0, _betainc_parameter_partials(a, b, x),
+                                  _beta_density_in_ab(a, b, x), 1.0))
+
+
+def _betainccinv_partials(f: Any, a: Any, b: Any, y: Any) -> tuple:
+    x = f(a, b, y)
+    return (x, *_inverse_partials(x, 1.0, _betainc_parameter_partials(a, b, x),
+                                  _beta_density_in_ab(a, b, x), -1.0))
+
+
+IN_PARAMETER[sp.betaincinv] = _in_every_argument(sp.betaincinv, _betaincinv_partials,
+                                                 register=False)
+if _BETAINCC is not None:
+    IN_PARAMETER[sp.betainccinv] = _in_every_argument(sp.betainccinv, _betainccinv_partials,
+                                                      register=False)
+
+
+def _gammaincinv_partials(f: Any, a: Any, y: Any) -> tuple:
+    x = f(a, y)
+    d_a, d_y = _inverse_partials(x, np.inf, (_gammainc_da(a, x),),
+                                 _gamma_density_in_a(a, x), 1.0)
+    return x, d_a, d_y
+
+
+def _gammainccinv_partials(f: Any, a: Any, y: Any) -> tuple:
+    x = f(a, y)
+    d_a, d_y = _inverse_partials(x, np.inf, (_gammainc_da(a, x),),
+                                 _gamma_density_in_a(a, x), -1.0)
+    return x, d_a, d_y
+
+
+IN_PARAMETER[sp.gammaincinv] = _in_every_argument(sp.gammaincinv, _gammaincinv_partials,
+                                                  register=False)
+IN_PARAMETER[sp.gammainccinv] = _in_every_argument(sp.gammainccinv, _gammainccinv_partials,
+                                                   register=False)
 
 
 def _hurwitz_partials(f: Any, s: Any, q: Any) -> tuple:

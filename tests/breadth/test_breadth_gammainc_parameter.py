@@ -124,3 +124,25 @@ def test_derivative_in_a_on_a_long_array():
         # and each entry as in a call of its own
         one = [gammainc_da(float(s), 10.0) for s in a[::250]]
         np.testing.assert_allclose(g[::250], one, rtol=4 * _EPS)
+
+
+@pytest.mark.parametrize("a, y", [(2.5, 0.3), (0.7, 0.9), (40.0, 0.05)])
+def test_inverses_in_a(a, y):
+    # x(a, y) with P(a, x) = y (gammaincinv) or Q(a, x) = y (gammainccinv): dx/da =
+    # -P_a / P_x by implicit differentiation, d2x/da2 through the same rule again
+    def inverse(s, t):
+        x0 = mp.mpf(float(sp.gammaincinv(float(s), float(t))))
+        return mp.findroot(lambda u: _p(s, u) - t, x0)
+
+    p = (mp.mpf(a), mp.mpf(y))
+    want_a, want_y = (float(mp.diff(inverse, p, (1, 0))), float(mp.diff(inverse, p, (0, 1))))
+    want_aa = float(mp.diff(inverse, p, (2, 0)))
+    for eng in (hd, rv):
+        got = eng.gradient(lambda v: sp.gammaincinv(v[0], v[1]), np.array([a, y]))
+        np.testing.assert_allclose(got, [want_a, want_y], rtol=1e-13, err_msg=eng.__name__)
+        got_c = eng.gradient(lambda v: sp.gammainccinv(v[0], 1.0 - v[1]), np.array([a, y]))
+        np.testing.assert_allclose(got_c, [want_a, want_y], rtol=1e-12, err_msg=eng.__name__)
+        assert eng.second_derivative(lambda s: sp.gammaincinv(s, y), a) == pytest.approx(
+            want_aa, rel=1e-11), eng.__name__
+        assert eng.derivative(lambda s, eng=eng: eng.stats.gamma.ppf(y, s), a) == \
+            pytest.approx(want_a, rel=1e-13)
