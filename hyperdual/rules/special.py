@@ -67,7 +67,7 @@ from .._number import implements
 from ..custom import custom_jvp
 from .blockwise import by_blocks
 from .hypergeometric import hyp1f1_parameter_partials
-from .incomplete_beta import betainc_parameter_partials
+from .incomplete_beta import betainc_parameter_partials, student_t_df_partial_near
 from .incomplete_gamma import _LOG1PMX, _STIRLING, gammainc_da, power_over_gamma
 from .zeta import riemann_zeta_derivative, zeta_ds
 
@@ -649,10 +649,13 @@ def _t_density(df: Any, t: Any) -> Any:
     digits for large df); elsewhere |t|^-(df+1) (1/df + (1/t)²)^(-(df+1)/2), powers
     whose error stays within the condition number (exp of -(df+1)/2 log(t²/df) was
     429 ulps off at df = 0.5, t = 1e150) and which never square t (t² overflows from
-    1e154, where the density at df = 0.5 is still 1e-231)."""
-    df = np.asarray(df, dtype=float)
+    1e154, where the density at df = 0.5 is still 1e-231).  ``df`` may be traced
+    (stdtr's rule in both arguments)."""
+    if not is_traced(df):
+        df = np.asarray(df, dtype=float)
+    dfv = np.real(_plain(df))
     e = -0.5 * (df + 1.0)
-    near = np.abs(_plain(t)) ** 2 < df
+    near = np.abs(_plain(t)) ** 2 < dfv
     tn = np.where(near, t, 0.0)
     tf = np.where(near, np.sqrt(df) + 1.0, t)
     inner = np.exp(e * np.log1p(tn * tn / df))
@@ -664,7 +667,7 @@ def _t_density(df: Any, t: Any) -> Any:
     # cancel; the rounding of sqrt(df) costs about (df + 1) / 2 ulps, the condition
     # number's order, so only there)
     with np.errstate(all="ignore"):
-        scaled = df * np.log(np.abs(np.real(_plain(tf)))) > 700.0
+        scaled = dfv * np.log(np.abs(np.real(_plain(tf)))) > 700.0
     if _may_hold(scaled):
         at = np.where(scaled, at / np.sqrt(df), at)
         b = np.where(scaled, 1.0 + (1.0 / at) ** 2, b)
@@ -681,15 +684,19 @@ _HALF_GAMMA_RATIO = (1.0, -1.0 / 8, 1.0 / 128, 5.0 / 1024, -21.0 / 32768, -399.0
 def _t_constant(df: Any) -> Any:
     """1 / (sqrt(df) B(df/2, 1/2)) for a constant df: by scipy's betaln below df = 200
     (within 1.5 ulps), by the asymptotic series of Gamma(a + 1/2) / Gamma(a) above,
-    where betaln's own rounding grows with df (1500 ulps at 1e3, 1e6 at 1e6)."""
-    df = np.asarray(df, dtype=float)
-    a = 0.5 * np.maximum(df, 200.0)
-    s = np.zeros_like(a)
+    where betaln's own rounding grows with df (1500 ulps at 1e3, 1e6 at 1e6).  ``df``
+    may be traced."""
+    if not is_traced(df):
+        df = np.asarray(df, dtype=float)
+    low = np.real(_plain(df)) < 200.0
+    a = 0.5 * np.where(low, 200.0, df)
+    s: Any = 0.0
     for c in reversed(_HALF_GAMMA_RATIO):
         s = s / a + c
     with np.errstate(divide="ignore", invalid="ignore"):
-        small = np.exp(-sp.betaln(0.5 * df, 0.5) - 0.5 * np.log(df))
-    return np.where(df < 200.0, small, np.sqrt(a) * s / np.sqrt(np.pi * df))
+        small = np.exp(-sp.betaln(0.5 * np.where(low, df, 1.0), 0.5)
+                       - 0.5 * np.log(np.where(low, df, 1.0)))
+    return np.where(low, small, np.sqrt(a) * s / np.sqrt(np.pi * df))
 
 
 stdtr = _rule(sp.stdtr, 1, _t_density)
@@ -1219,6 +1226,78 @@ IN_PARAMETER[sp.gammaincinv] = _in_every_argument(sp.gammaincinv, _gammaincinv_p
                                                   register=False)
 IN_PARAMETER[sp.gammainccinv] = _in_every_argument(sp.gammainccinv, _gammainccinv_partials,
                                                    register=False)
+
+
+#: stdtr's derivative in df: along G's path where t² <= df/2 and |t| <= 2 (G's
+#: fraction loses digits where I_y nears 1), and for |t| <= 2.5 beyond df = 300;
+#: elsewhere through the tail's betainc partials, which lose about df² ulps
+#: (cancelling O(1/df) terms to the O(1/df²) derivative): refused beyond df = 300
+_STDTR_NEAR = 2.5
+_STDTR_TAIL_DF = 300.0
+
+
+def _stdtr_df(nu: Any, t: Any) -> Any:
+    """d/d(df) of Student's t cdf ``stdtr(nu, t)``: with w = nu + t², near 0
+    stdtr = 1/2 + sign(t) G, G = I_(t²/w)(1/2, nu/2) / 2, along the path
+    (:func:`hyperdual.rules.incomplete_beta.student_t_df_partial_near`: within 50
+    ulps of mpmath, 650 at |t| = 2.5 and df = 1e5); elsewhere stdtr = F or 1 - F with
+    the tail F = I_(nu/w)(nu/2, 1/2) / 2 through betainc's partials (within 400 ulps
+    up to df = 300; a ValueError beyond).  0 at t = 0 and +-inf."""
+    tv, nuv = np.real(_plain(t)), np.real(_plain(nu))
+    sign = np.sign(tv)
+    inside = np.isfinite(tv) & (tv != 0) & (nuv > 0)
+    at = np.abs(tv)
+    by_path = ((tv * tv <= 0.5 * nuv) & (at <= 2.0)) | (
+        (nuv > _STDTR_TAIL_DF) & (at <= _STDTR_NEAR))
+    far = inside & ~by_path
+    if np.any(far & (nuv > _STDTR_TAIL_DF)):
+        raise ValueError(
+            "scipy.special.stdtr: the derivative in df is not supported for df > "
+            f"{_STDTR_TAIL_DF:g} where |t| > {_STDTR_NEAR:g} (its formulas lose about df² "
+            "ulps there); it is for |t| <= 2.5 at every df, and for every t up to df = 300")
+    with np.errstate(all="ignore"):
+        t_in = np.where(inside, t, 1.0)
+        out: Any = None
+        if _may_hold(far):
+            t_far = np.where(far, t_in, 3.0)
+            w = nu + t_far * t_far
+            r = t_far / w
+            x = nu / w
+            half = 0.5 * nu
+            d_a = _betainc_parameter_partials(half, 0.5, x)[0]
+            d_f = 0.5 * (0.5 * d_a + _beta_density_in_ab(half, 0.5, x) * (r * r))
+            out = -sign * d_f
+        if _may_hold(inside & ~far):
+            near = student_t_df_partial_near(nu, np.where(far, 1.0, t_in), sp.betainc)
+            out = near if out is None else np.where(far, out, near)
+        edge = np.where((nuv > 0) & ~np.isnan(tv), 0.0, np.nan)  # t = 0, +-inf
+        return edge if out is None else np.where(inside, out, edge)
+
+
+def _stdtr_partials(f: Any, nu: Any, t: Any) -> tuple:
+    return f(nu, t), _stdtr_df(nu, t), _t_density(nu, t)
+
+
+IN_PARAMETER[sp.stdtr] = _in_every_argument(sp.stdtr, _stdtr_partials, register=False)
+
+
+def _stdtrit_partials(f: Any, nu: Any, p: Any) -> tuple:
+    # t(nu, p) with stdtr(nu, t) = p: dt/d nu = -stdtr_nu / density (implicit
+    # differentiation), dt/dp = 1 / density; at p = 0, 1 (t = -+inf) dt/d nu = 0
+    t = f(nu, p)
+    tv = np.real(_plain(t))
+    finite = np.isfinite(tv)
+    t_in = np.where(finite, t, 1.0)
+    density = _t_density(nu, t_in)
+    d_nu = -_stdtr_df(nu, t_in) / density
+    with np.errstate(all="ignore"):
+        d_p = 1.0 / _t_density(nu, t)
+    if _may_hold(~finite):
+        d_nu = np.where(finite, d_nu, np.where(np.isnan(tv), np.nan, 0.0))
+    return t, d_nu, d_p
+
+
+IN_PARAMETER[sp.stdtrit] = _in_every_argument(sp.stdtrit, _stdtrit_partials, register=False)
 
 
 def _hurwitz_partials(f: Any, s: Any, q: Any) -> tuple:
