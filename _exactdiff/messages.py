@@ -129,11 +129,19 @@ def ufunc_label(ufunc: object) -> str:
     >>> import scipy.special
     >>> ufunc_label(np.sin), ufunc_label(scipy.special.pbdv), ufunc_label(scipy.special.round)
     ('numpy.sin', 'scipy.special.pbdv', 'scipy.special.round')
+    >>> ufunc_label(scipy.special._ufuncs._lambertw)  # behind scipy.special.lambertw
+    'scipy.special.lambertw'
     """
     import numpy as np
     import scipy.special
 
     name = getattr(ufunc, "__name__", repr(ufunc))
-    if getattr(np, name, None) is not ufunc and getattr(scipy.special, name, None) is ufunc:
-        return f"scipy.special.{name}"
+    if getattr(np, name, None) is not ufunc:
+        if getattr(scipy.special, name, None) is ufunc:
+            return f"scipy.special.{name}"
+        # a private ufunc behind a public Python function (_lambertw: lambertw)
+        private = getattr(scipy.special, "_ufuncs", None)
+        if (name.startswith("_") and getattr(private, name, None) is ufunc
+                and callable(getattr(scipy.special, name[1:], None))):
+            return f"scipy.special.{name[1:]}"
     return f"numpy.{name}"

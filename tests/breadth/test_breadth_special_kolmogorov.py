@@ -126,3 +126,10 @@ def test_unsupported_scipy_special_functions_are_named_as_scipys():
     with pytest.raises(TypeError, match=r"scipy\.special ufunc 'smirnov' is not supported by "
                                         "reverse"):
         rv.derivative(lambda d: sp.smirnov(5, d), 0.3)
+    # a private ufunc behind a public function: scipy.special.lambertw calls _lambertw
+    # (the error said "numpy._lambertw")
+    with pytest.raises(TypeError, match=r"hyperdual: scipy\.special\.lambertw is not supported"):
+        hd.derivative(lambda x: sp.lambertw(x).real, 1.5)
+    with pytest.raises(TypeError, match=r"scipy\.special ufunc 'lambertw' is not supported by "
+                                        "reverse"):
+        rv.derivative(lambda x: sp.lambertw(x).real, 1.5)
