@@ -39,7 +39,9 @@ import scipy.special as sp
 from _exactdiff._common import fpe_ignored
 from _exactdiff._common import value as _plain
 from _exactdiff.arrays import may_hold, plain_array
-from _exactdiff.special import psi_difference
+from _exactdiff.special import _BERNOULLI, horner, psi_difference
+
+from .incomplete_gamma import _LOG1PMX
 
 __all__ = ["betainc_parameter_partials"]
 
@@ -214,18 +216,8 @@ def _direct_psi_difference(a: Any, b: Any) -> Any:
 #   g(b) = psi(b + 1/2) - psi(b) - 1/(2b),
 # each bracket formed without cancellation, and the fraction's terms differentiated in
 # nu through both b and y (d/d nu of (1/2 + m + nu/2)/w is (t² - 1 - 2m)/(2 w²)).
-_B_OVER_2K = tuple(v / (2 * k) for k, v in enumerate(
-    (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798),
-    start=1))
-#: (log1p(v) - v + 2 r**2 / (1 - r)) / (2 r**3) = sum r**(2k) / (2k + 3), r = v / (2 + v)
-_LOG1PMX = tuple(1.0 / (2 * k + 3) for k in range(17))
-
-
-def _horner(u: Any, coefs: tuple) -> Any:
-    out: Any = coefs[-1]
-    for c in coefs[-2::-1]:
-        out = out * u + c
-    return out
+#: B_2k / (2k), the coefficients of psi's asymptotic series
+_B_OVER_2K = tuple(v / (2 * k) for k, v in enumerate(_BERNOULLI, start=1))
 
 
 def half_step_digamma_gap(b: Any) -> Any:
@@ -262,7 +254,7 @@ def half_step_digamma_gap(b: Any) -> Any:
     x = b + float(n)
     h = 0.5 / x
     # log1p(h) - h/(1 + h) = sum_(k >= 2) (-1)^k (k - 1)/k h^k (h <= 1/40: 15 terms)
-    series = _horner(-h, tuple((k - 1) / k for k in range(2, 17))) * (h * h)
+    series = horner(-h, tuple((k - 1) / k for k in range(2, 17))) * (h * h)
     inv2 = 1.0 / (x * x)
     power: Any = 1.0
     lh = np.log1p(h)
@@ -276,7 +268,7 @@ def _log1p_gap(s: Any) -> Any:
     """``s - log1p(s)`` for 0 <= s <= 1 as 2 r²/(1 - r) - 2 r³ sum r^2k/(2k + 3),
     r = s/(2 + s) <= 1/3 (log1p = 2 artanh(r)): no cancellation."""
     r = s / (2.0 + s)
-    return 2.0 * r * r / (1.0 - r) - 2.0 * (r * r * r) * _horner(r * r, _LOG1PMX)
+    return 2.0 * r * r / (1.0 - r) - 2.0 * (r * r * r) * horner(r * r, _LOG1PMX)
 
 
 def student_t_df_partial_near(nu: Any, t: Any, betainc: Callable[..., Any]) -> Any:

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import scipy.special as sp
 from test_breadth_special_closed_forms import _check_orders
+from test_breadth_special_more import hessian_paths
 
 import hyperdual as hd
 import reverse as rv
@@ -112,13 +113,7 @@ def test_hessian_in_every_argument_in_every_nesting(p):
     fv = lambda v: sp.betainc(v[0], v[1], v[2])  # noqa: E731
     want = _hessian3(*p)
     x = np.array(p)
-    double_backprop = np.stack([rv.hvp(fv, x, e, mode="reverse-over-reverse")
-                                for e in np.eye(3)])
-    for got in (hd.hessian(fv, x), rv.hessian(fv, x), double_backprop,
-                hd.jacobian(lambda y: hd.gradient(fv, y), x),
-                rv.jacobian(lambda y: rv.gradient(fv, y), x),
-                hd.jacobian(lambda y: rv.gradient(fv, y), x),
-                rv.jacobian(lambda y: hd.gradient(fv, y), x)):
+    for got in hessian_paths(fv, x, every=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * np.abs(want).max(),
                                    err_msg=f"betainc at {p}")
 

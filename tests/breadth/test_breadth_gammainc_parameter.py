@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import scipy.special as sp
 from test_breadth_special_closed_forms import _check_orders
-from test_breadth_special_more import _hessian
+from test_breadth_special_more import _hessian, hessian_paths
 
 import hyperdual as hd
 import reverse as rv
@@ -71,13 +71,7 @@ def test_hessian_in_both_arguments_in_every_nesting(name, p):
     fv = lambda v: f(v[0], v[1])  # noqa: E731
     want = _hessian(_p if name == "gammainc" else _q, p)
     x = np.array(p)
-    double_backprop = np.stack([rv.hvp(fv, x, e, mode="reverse-over-reverse")
-                                for e in np.eye(2)])
-    for got in (hd.hessian(fv, x), rv.hessian(fv, x), double_backprop,
-                hd.jacobian(lambda y: hd.gradient(fv, y), x),
-                rv.jacobian(lambda y: rv.gradient(fv, y), x),
-                hd.jacobian(lambda y: rv.gradient(fv, y), x),
-                rv.jacobian(lambda y: hd.gradient(fv, y), x)):
+    for got in hessian_paths(fv, x, every=True):
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13 * np.abs(want).max(),
                                    err_msg=f"{name} at {p}")
 

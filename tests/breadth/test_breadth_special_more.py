@@ -85,6 +85,21 @@ def test_derivatives_against_mpmath(name):
     _check_orders(name, f, g, points, 1e-12)
 
 
+def hessian_paths(fv, x, every=False):
+    """The Hessian of ``fv`` at ``x`` by both engines' ``hessian`` and both mixed
+    nestings ``jacobian(gradient)``; with ``every``, also double backprop (rows of
+    ``rv.hvp`` reverse-over-reverse) and each engine nested in itself."""
+    paths = [hd.hessian(fv, x), rv.hessian(fv, x),
+             hd.jacobian(lambda y: rv.gradient(fv, y), x),
+             rv.jacobian(lambda y: hd.gradient(fv, y), x)]
+    if every:
+        paths += [np.stack([rv.hvp(fv, x, e, mode="reverse-over-reverse")
+                            for e in np.eye(np.size(x))]),
+                  hd.jacobian(lambda y: hd.gradient(fv, y), x),
+                  rv.jacobian(lambda y: rv.gradient(fv, y), x)]
+    return paths
+
+
 def _hessian(g, p):
     def order(i, j):
         n = [0, 0]
@@ -113,9 +128,7 @@ def test_hessian_in_both_arguments(name):
     for p in points:
         want = _hessian(g, p)
         x = np.array(p)
-        for got in (hd.hessian(fv, x), rv.hessian(fv, x),
-                    hd.jacobian(lambda y: rv.gradient(fv, y), x),
-                    rv.jacobian(lambda y: hd.gradient(fv, y), x)):
+        for got in hessian_paths(fv, x):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13 * np.abs(want).max(),
                                        err_msg=f"{name} at {p}")
 
