@@ -49,6 +49,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -1156,20 +1157,16 @@ def _betainc_parameter_partials(a: Any, b: Any, x: Any) -> tuple[Any, Any]:
     return betainc_parameter_partials(a, b, x, sp.betainc, _BETAINCC)
 
 
-def _betainc_partials(f: Any, a: Any, b: Any, x: Any) -> tuple:
+def _betainc_partials(f: Any, a: Any, b: Any, x: Any, sign: float = 1.0) -> tuple:
+    # (sign -1: betaincc = 1 - betainc, every partial negated)
     d_a, d_b = _betainc_parameter_partials(a, b, x)
-    return f(a, b, x), d_a, d_b, _beta_density_in_ab(a, b, x)
-
-
-def _betaincc_partials(f: Any, a: Any, b: Any, x: Any) -> tuple:
-    d_a, d_b = _betainc_parameter_partials(a, b, x)
-    return f(a, b, x), -d_a, -d_b, -_beta_density_in_ab(a, b, x)
+    return f(a, b, x), sign * d_a, sign * d_b, sign * _beta_density_in_ab(a, b, x)
 
 
 IN_PARAMETER[sp.betainc] = _in_every_argument(sp.betainc, _betainc_partials, register=False)
 if _BETAINCC is not None:
-    IN_PARAMETER[_BETAINCC] = _in_every_argument(_BETAINCC, _betaincc_partials,
-                                                 register=False)
+    IN_PARAMETER[_BETAINCC] = _in_every_argument(
+        _BETAINCC, functools.partial(_betainc_partials, sign=-1.0), register=False)
 
 
 def _inverse_partials(x: Any, upper: float, d_params: tuple, density: Any,
@@ -1189,43 +1186,32 @@ def _inverse_partials(x: Any, upper: float, d_params: tuple, density: Any,
     return (*d_x, d_y)
 
 
-def _betaincinv_partials(f: Any, a: Any, b: Any, y: Any) -> tuple:
+def _betaincinv_partials(f: Any, a: Any, b: Any, y: Any, sign: float = 1.0) -> tuple:
+    # (sign -1: betainccinv, the inverse of 1 - betainc)
     x = f(a, b, y)
     return (x, *_inverse_partials(x, 1.0, _betainc_parameter_partials(a, b, x),
-                                  _beta_density_in_ab(a, b, x), 1.0))
-
-
-def _betainccinv_partials(f: Any, a: Any, b: Any, y: Any) -> tuple:
-    x = f(a, b, y)
-    return (x, *_inverse_partials(x, 1.0, _betainc_parameter_partials(a, b, x),
-                                  _beta_density_in_ab(a, b, x), -1.0))
+                                  _beta_density_in_ab(a, b, x), sign))
 
 
 IN_PARAMETER[sp.betaincinv] = _in_every_argument(sp.betaincinv, _betaincinv_partials,
                                                  register=False)
 if _BETAINCC is not None:
-    IN_PARAMETER[sp.betainccinv] = _in_every_argument(sp.betainccinv, _betainccinv_partials,
-                                                      register=False)
+    IN_PARAMETER[sp.betainccinv] = _in_every_argument(
+        sp.betainccinv, functools.partial(_betaincinv_partials, sign=-1.0), register=False)
 
 
-def _gammaincinv_partials(f: Any, a: Any, y: Any) -> tuple:
+def _gammaincinv_partials(f: Any, a: Any, y: Any, sign: float = 1.0) -> tuple:
+    # (sign -1: gammainccinv, the inverse of 1 - gammainc)
     x = f(a, y)
     d_a, d_y = _inverse_partials(x, np.inf, (_gammainc_da(a, x),),
-                                 _gamma_density_in_a(a, x), 1.0)
-    return x, d_a, d_y
-
-
-def _gammainccinv_partials(f: Any, a: Any, y: Any) -> tuple:
-    x = f(a, y)
-    d_a, d_y = _inverse_partials(x, np.inf, (_gammainc_da(a, x),),
-                                 _gamma_density_in_a(a, x), -1.0)
+                                 _gamma_density_in_a(a, x), sign)
     return x, d_a, d_y
 
 
 IN_PARAMETER[sp.gammaincinv] = _in_every_argument(sp.gammaincinv, _gammaincinv_partials,
                                                   register=False)
-IN_PARAMETER[sp.gammainccinv] = _in_every_argument(sp.gammainccinv, _gammainccinv_partials,
-                                                   register=False)
+IN_PARAMETER[sp.gammainccinv] = _in_every_argument(
+    sp.gammainccinv, functools.partial(_gammaincinv_partials, sign=-1.0), register=False)
 
 
 #: stdtr's derivative in df: along G's path where t² <= df/2 and |t| <= 2 (G's
