@@ -1104,6 +1104,62 @@ def widening() -> bool:
     return _WIDENING.get()
 
 
+_FLOAT64_TINY = float(np.finfo(np.float64).tiny)
+_FLOAT64_MAX = float(np.finfo(np.float64).max)
+
+
+def ufunc_in_wide(ufunc: Any, *args: Any) -> Any:
+    """``ufunc(*args)``, and while a call redoes itself in :data:`WIDE`
+    (:func:`widened`), for a ufunc without a long double loop (scipy.special's
+    erfcx, i0e, ...): the ufunc in float64 on arguments that float64 holds
+    exactly enough (zero, or a normal float in magnitude; inf, nan), its result
+    back in WIDE.
+
+    The redo is there for intermediates beyond float64's range; a function of
+    a float64-sized argument is as good in float64 as the first pass had it, and
+    only its argument and result pass through the wide arithmetic (erfcx(e**500)
+    in the third derivative of erfcx(exp(v)) by three nested helpers, whose
+    other terms span e**-1000 .. e**1500).  An argument beyond float64's normal
+    range keeps the TypeError (the redo fails, the float64 result stands):
+    erfcx(1e-5000) would be erfcx(0) and wrong.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(ufunc_in_wide(np.exp, 0.0))
+    1.0
+    """
+    try:
+        return ufunc(*args)
+    except TypeError:
+        if WIDE is None or not _WIDENING.get():
+            raise
+        wide = [isinstance(a, (np.ndarray, np.generic)) and a.dtype == WIDE for a in args]
+        if not any(wide):
+            raise
+        narrow = []
+        all_zero = True
+        for a, w in zip(args, wide):
+            with np.errstate(all="ignore"):
+                m = np.abs(np.asarray(a))
+                all_zero = all_zero & (m == 0)
+                if w and not np.all((m == 0) | ((m >= _FLOAT64_TINY) & (m <= _FLOAT64_MAX))):
+                    raise  # beyond float64's normal range (or inf, nan): not here
+            narrow.append(np.asarray(a, dtype=np.float64) if w else a)
+        r = ufunc(*narrow)
+        out = r if type(r) is tuple else (r,)
+        for x in out:
+            # a result beyond float64's normal range may be a truth that float64
+            # could not hold (erfc(30) is 0 there, 1e-393 in long double): refused,
+            # as a zero except of all-zero arguments (erf(0))
+            with np.errstate(all="ignore"):
+                m = np.abs(np.asarray(x, dtype=np.float64))
+                if not np.all(((m >= _FLOAT64_TINY) & (m <= _FLOAT64_MAX)) | ((m == 0) & all_zero)):
+                    raise
+        wide_out = tuple(np.asarray(x).astype(WIDE) for x in out)
+        return wide_out if type(r) is tuple else wide_out[0]
+
+
 def _widen_arg(a: Any) -> Any:
     """A float64 point or direction in :data:`WIDE` (0-d for a scalar); others as given."""
     t = type(a)

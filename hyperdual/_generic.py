@@ -19,6 +19,7 @@ import numpy as np
 from _exactdiff._common import fpe_ignored as _fpe_ignored
 from _exactdiff.arrays import is_foreign_array as _is_foreign_array
 from _exactdiff.arrays import is_lazy as _is_lazy
+from _exactdiff.fprange import ufunc_in_wide as _ufunc_in_wide
 
 if TYPE_CHECKING:  # the functions are made at import time by install()
 
@@ -50,7 +51,7 @@ def _make_unary(rule):
         if t is int or t is bool:
             return fn(float(x))
         if isinstance(x, (np.ndarray, np.generic)):
-            return ufunc(x)
+            return _ufunc_in_wide(ufunc, x)  # (ufunc(x) but in a long double redo)
         if _is_number(x):
             return x._unary(rule)
         if hasattr(x, "__array_ufunc__") and not isinstance(x, (list, tuple, str)):
@@ -129,7 +130,7 @@ def _make_binary(rule):
                 except (ValueError, ZeroDivisionError, OverflowError):
                     pass
             return float(ufunc(float(x), float(y)))
-        return ufunc(x, y)
+        return _ufunc_in_wide(ufunc, x, y)
 
     fn.__name__ = rule.name
     fn.__qualname__ = rule.name

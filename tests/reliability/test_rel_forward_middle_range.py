@@ -8,8 +8,13 @@ e**400 they overflowed: the third derivative of ``erfcx(exp(v))``, ``i0e``,
 1e-305, normal).  A nested forward helper whose own f runs further helpers now
 leaves the scale to them (hyperdual.helpers._nested_in).
 
-Left (strict xfail, README): erfcx from v = 500 on this path (arctan from 600 is
-reached by the call's redo in long double, where the retries settled nothing).
+erfcx from v = 500 and arctan from 600 on this path are reached by the call's
+redo in long double, where the retries settled nothing (its intermediates span
+e**-1000 .. e**1500 at every seed scale).  erfcx there was 0: scipy's erfcx has
+no long double loop and the redo failed; it now evaluates such a ufunc in
+float64 on a float64-sized argument (fprange.ufunc_in_wide), and a long double
+tangent is no longer flushed to a Python float (its f'' term, 1e-496, was 0 and
+the redo's result had the wrong sign).
 Through a second-order hyperdual helper outside reverse.derivative all four are
 right to 700.
 
@@ -60,11 +65,10 @@ def _hd_second_rv(f, v):
 def _params():
     for name in FUNCTIONS:
         for v in (380.0, 400.0, 450.0, 500.0, 600.0, 650.0, 700.0):
-            left = name == "erfcx" and v >= 500
-            marks = [pytest.mark.xfail(strict=True, reason="left")] if left else []
-            if name == "arctan" and v >= 600:
+            marks = []
+            if name == "arctan" and v >= 600 or name == "erfcx" and v >= 500:
                 # (the retries settle nothing: reached by the call's pass in long
-                # double)
+                # double; erfcx there in float64 on its float64-sized argument)
                 marks = [pytest.mark.skipif(not fprange.WIDENS_DOUBT,
                                             reason="no long double redo of results in doubt")]
             yield pytest.param(name, v, marks=marks, id=f"{name}-{v:g}")
@@ -101,3 +105,31 @@ def test_second_order_forward_helper_outside_reverse(name, v):
         warnings.simplefilter("ignore", RuntimeWarning)
         got = _hd_second_rv(lambda t: fn(np.exp(t)), v)
     assert abs(got - truth) <= ULPS * EPS * abs(truth), (got, truth)
+
+
+L = np.longdouble
+
+
+@pytest.mark.skipif(fprange.WIDE is None, reason="long double is float64 here")
+def test_ufunc_in_wide_takes_float64_sized_arguments_only():
+    """A scipy ufunc without a long double loop in the redo: float64 on arguments
+    and results that float64 holds (erfcx(1e200) = 5.6e-201 within an ulp);
+    refused (TypeError, the redo keeps its float64 result) where the argument or
+    the result is beyond float64's normal range, and outside a redo."""
+    token = fprange._WIDENING.set(True)
+    try:
+        got = fprange.ufunc_in_wide(sp.erfcx, np.array([L(2.0), L("1e200")]))
+        assert got.dtype == fprange.WIDE
+        truth = [M.erfc(2) * M.exp(4), 1 / (M.mpf(10) ** 200 * M.sqrt(M.pi))]
+        for g, t in zip(got, truth):
+            assert abs(float(g) - float(t)) <= 4 * EPS * float(t)
+        assert float(fprange.ufunc_in_wide(sp.erf, L(0.0))) == 0.0  # an exact zero
+        for fn, arg in ((sp.erfcx, L("1e-400")), (sp.erfcx, L("1e400")),
+                        (sp.erfc, L(30.0)),  # 1e-393: below float64's range
+                        (sp.erfcx, np.array([L(1.0), L("1e-320")]))):
+            with pytest.raises(TypeError):
+                fprange.ufunc_in_wide(fn, arg)
+    finally:
+        fprange._WIDENING.reset(token)
+    with pytest.raises(TypeError):
+        fprange.ufunc_in_wide(sp.erfcx, L(2.0))
