@@ -91,3 +91,126 @@ VALUE_FUNCTIONS = tuple(f for f in (
     np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.result_type,
     np.isneginf, np.isposinf,
 ) if f is not None)
+
+
+# --- unique values and histograms ---------------------------------------------
+def _refuse_lazy(fname: str, *xs: Any) -> None:
+    if any(is_lazy(value(x)) for x in xs if x is not None):
+        raise unsupported(
+            f"numpy.{fname} of lazy (dask) data is not supported: its result's size "
+            "depends on the values; compute the array first (.compute()), or pass the "
+            "bins and range that make the result's shape known", *xs)
+
+
+def _with_numpy_values(plain: Any, traced: Any) -> Any:
+    """``traced`` (an engine value equal to ``plain`` up to rounding) carrying numpy's
+    own ``plain`` values: ``plain + (traced - value(traced))``, whose derivative parts
+    are ``traced``'s (a sum in another order than numpy's differs in the last bits)."""
+    return plain + (traced - value(traced))
+
+
+def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
+           return_counts: bool = False, axis: Any = None, **kwargs: Any) -> Any:
+    """``np.unique``: the unique values (slices along ``axis``), each carrying the
+    derivative of its first occurrence in ``ar``; indices, inverse and counts plain.
+
+    The values are elements of ``ar``, found on the plain values with numpy's
+    ``return_index`` (its first occurrences) and gathered from the whole number:
+    equal entries with different derivatives (a tie) give the unique value the
+    first one's, as ``np.sort`` gives each position the derivative of exactly one
+    input element (JAX's ``jnp.unique``, a stable sort and a mask, does the same).
+
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> y = unique(Dual(np.array([2.0, 1.0, 2.0]), np.array([10.0, 20.0, 30.0])))
+    >>> y.real, y.dual
+    (array([1., 2.]), array([20., 10.]))
+    """
+    _refuse_lazy("unique", ar)
+    out = np.unique(value(ar), return_index=True, return_inverse=return_inverse,
+                    return_counts=return_counts, axis=axis, **kwargs)
+    first = out[1]
+    if axis is None:
+        values = gather([ar], first)
+    else:
+        pos = positions(ar)
+        values = gather([ar], np.take(pos, first, axis=axis % pos.ndim))
+    rest = ((first,) if return_index else ()) + tuple(out[2:])
+    return (values,) + rest if rest else values
+
+
+def _histogram_edges(fname: str, a: Any, bins: Any, range: Any, weights: Any) -> Any:
+    """numpy's bin edges with their derivatives: ``bins`` itself when it is an array of
+    edges, else ``linspace(lo, hi, n + 1)`` with (lo, hi) the ``range`` or, when it is
+    None, ``(min(a), max(a))`` (numpy's own values, the engine's derivatives)."""
+    plain = np.histogram_bin_edges(value(a), value(bins), value(range), value(weights))
+    if np.ndim(value(bins)) == 1:
+        return bins, plain
+    if range is None:
+        lo, hi = np.min(a), np.max(a)
+    else:
+        lo, hi = range  # (a pair: numpy's own call above checked it)
+    if not any(_is_engine(v) for v in (lo, hi)):
+        return plain, plain
+    if value(lo) == value(hi):  # numpy widens an empty range by 0.5 each way
+        lo, hi = lo - 0.5, hi + 0.5
+    return _with_numpy_values(plain, np.linspace(lo, hi, plain.shape[0])), plain
+
+
+def _is_engine(x: Any) -> bool:
+    from ._common import is_traced
+
+    return is_traced(x)
+
+
+def histogram_bin_edges(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002
+                        weights: Any = None) -> Any:
+    """``np.histogram_bin_edges`` with the derivatives of the edges: ``bins`` when it
+    is an array, else evenly spaced from ``range`` or from ``(min(a), max(a))``
+    (ties of the extremes share their derivative, as ``np.max``).
+
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> histogram_bin_edges(Dual(np.array([0.0, 4.0]), np.array([1.0, 0.0])), 2).dual
+    array([1. , 0.5, 0. ])
+    """
+    _refuse_lazy("histogram_bin_edges", a, bins, weights)
+    return _histogram_edges("histogram_bin_edges", a, bins, range, weights)[0]
+
+
+def histogram(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002 (numpy's name)
+              density: Any = None, weights: Any = None) -> tuple[Any, Any]:
+    """``np.histogram``: numpy's counts, linear in ``weights`` (the sums of the weights
+    in each bin, with their derivatives), and the edges of
+    :func:`histogram_bin_edges`; with ``density=True`` numpy's ``n / diff(edges) /
+    sum(n)`` on those.  The points ``a`` only choose bins: a count is piecewise
+    constant in them (derivative 0) and the edges follow them through min/max.
+
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> w = Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 10.0, 100.0]))
+    >>> h, e = histogram(np.array([0.1, 0.2, 0.9]), bins=2, range=(0, 1), weights=w)
+    >>> h.real, h.dual
+    (array([3., 3.]), array([ 11., 100.]))
+    """
+    _refuse_lazy("histogram", a, bins, weights)
+    edges, plain_edges = _histogram_edges("histogram", a, bins, range, weights)
+    av = np.asarray(value(a))
+    # (numpy's own call: with the edges instead of a count of bins it sums the
+    # weights in another order)
+    plain_hist = np.histogram(av, value(bins), value(range), weights=value(weights))[0]
+    if weights is not None and _is_engine(weights):
+        flat_a = av.reshape(-1)
+        index = np.searchsorted(plain_edges, flat_a, side="right") - 1
+        n_bins = plain_edges.shape[0] - 1
+        index = np.where(flat_a == plain_edges[-1], n_bins - 1, index)  # last bin closed
+        keep = (flat_a >= plain_edges[0]) & (flat_a <= plain_edges[-1])
+        w = np.reshape(weights, (-1,))
+        sums = np.bincount(index[keep], weights=w[np.flatnonzero(keep)], minlength=n_bins)
+        hist = _with_numpy_values(plain_hist, sums)
+    else:
+        hist = plain_hist
+    if density:
+        widths = np.diff(edges)
+        return hist / widths / np.sum(hist), edges
+    return hist, edges

@@ -32,3 +32,8 @@ RULES.update({f: _s.on_values(f) for f in _s.VALUE_FUNCTIONS
 
 for _f, _impl in RULES.items():
     implements(_f)(_impl)
+
+for _f, _impl in {np.unique: _s.unique, np.histogram: _s.histogram,
+                  np.histogram_bin_edges: _s.histogram_bin_edges}.items():
+    RULES[_f] = _impl
+    implements(_f)(_impl)

@@ -28,3 +28,6 @@ FUNCTIONS[np.sort] = _s.sort
 FUNCTIONS[np.partition] = _s.partition
 for _f in _s.VALUE_FUNCTIONS:
     FUNCTIONS[_f] = _s.on_values(_f)
+FUNCTIONS[np.unique] = _s.unique
+FUNCTIONS[np.histogram] = _s.histogram
+FUNCTIONS[np.histogram_bin_edges] = _s.histogram_bin_edges
