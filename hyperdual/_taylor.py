@@ -1399,7 +1399,14 @@ def _int_power_in_range(X, n: int):
     if not np.any(bad):
         return out
     with np.errstate(all="ignore"):
-        ratio = _unary_items(X, lambda xs: tr.power_const(xs, float(n))).coef
+        # the ratios of the elements taken only: a zero base among them (triu's zeros)
+        # gave nan there, which the rule's singular-point bookkeeping counted (KEPT)
+        # and the helper's audit then turned every entry's derivatives into nan
+        # (sum(triu(x)**3) at 1e-150, truth 0 by underflow)
+        unit = np.zeros_like(x)
+        unit[0] = 1.0
+        Xb = Taylor._make(np.where(bad, x, unit), X.tag)
+        ratio = _unary_items(Xb, lambda xs: tr.power_const(xs, float(n))).coef
         # (past an inf coefficient of x, a non-finite ratio result keeps repeated
         # squaring's inf or nan; so does a coefficient the ratios could not form
         # where the products did: x_0 subnormal, 1 / x_0 beyond the range)

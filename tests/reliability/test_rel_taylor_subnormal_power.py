@@ -82,3 +82,23 @@ def test_real_power_at_a_subnormal_point(x0, p, eng):
             # x0**(p - k) carries x0's rounding times abs(p - k) (exact here: x0 is
             # the binary number given) and pow's few ulps
             assert_close_ulps(got[k], w, 16, err_msg=f"order {k}")
+
+
+@pytest.mark.parametrize("eng", [hd, rv], ids=["hd", "rv"])
+@pytest.mark.parametrize("scale", [1e-150, 1e-120, 1e-110])
+def test_integer_power_of_an_array_with_an_exact_zero_entry(eng, scale):
+    """``sum(triu(X)**3)`` along X: triu's zero entry beside entries whose cubes
+    underflow.  The ratio series was formed for every entry, the zero's too, where it
+    is nan (a singular point of the ratios, counted by hyperdual._taylor.KEPT), and
+    the helper's audit of that count made every derivative nan: [0, nan, nan, nan] at
+    1e-150, where the truth is 6 sum(triu(X)**3) (1+t)**3's coefficients, each of
+    them rounded (0 below the range)."""
+    x = np.array([1.0, 2.0, 3.0, 4.0]) * scale
+
+    def f(z):
+        return np.sum(np.triu(np.reshape(z, (2, 2))) ** 3)
+
+    got = eng.directional_derivatives(f, x, x, 3)
+    cube = sum(M.mpf(v) ** 3 for v in (x[0], x[1], x[3]))
+    want = [float(cube * c) for c in (1, 3, 6, 6)]
+    assert_close_ulps(got, want, 4)
