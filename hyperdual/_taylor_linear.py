@@ -468,14 +468,21 @@ def _laplace_det(A):
 
 @_impl(np.linalg.det)
 def det(a):
-    """det(A(t)): y' = y tr(A^-1 A') (Jacobi's formula), y_0 = det(A_0); at a (nearly)
-    singular A_0, where y_0 tr(A^-1 A') is 0 (or noise) times a huge series (the third
-    derivative of det(A + tB) at a rank-2 A came out 0 or 5.6e14 for 3.4), by cofactor
-    expansion in series arithmetic up to 6 x 6, and refused beyond."""
+    """det(A(t)): y' = y tr(A^-1 A') (Jacobi's formula), y_0 = det(A_0); up to 3 x 3,
+    and at a (nearly) singular A_0, where y_0 tr(A^-1 A') is 0 (or noise) times a huge
+    series (the third derivative of det(A + tB) at a rank-2 A came out 0 or 5.6e14 for
+    3.4), by cofactor expansion in series arithmetic up to 6 x 6, and refused beyond."""
     A = _plain_matrix_series(a, "det")
     y0 = np.linalg.det(A[0])
     if A.shape[0] == 1:
         return Taylor._make(y0[None] if np.ndim(y0) else np.array([y0]), a.tag)
+    if 1 <= A.shape[-1] <= _shared_linalg.SMALL_DET:
+        # up to 3 x 3 the expansion always: a few products per coefficient, exact to
+        # rounding, where Jacobi's formula loses eps times the condition number of A_0
+        # (the third derivative of det(A + t V), 6 det(V), was 2e-12 off); numpy's value
+        c = np.array(_laplace_det(np.asarray(A, dtype=_fdt(A))), copy=True)
+        c[0] = y0
+        return Taylor._make(c, a.tag)
     if _shared_linalg.det_degenerate(A[0]):
         if A.shape[-1] > _LAPLACE_MAX:
             raise np.linalg.LinAlgError(
