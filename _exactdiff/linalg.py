@@ -432,6 +432,18 @@ _AFTER = np.array([2, 0, 1])
 _SWAP2 = np.array([1, 0])
 
 
+def small_det(a: Any) -> bool:
+    """Whether det's derivative at ``a`` comes from :func:`small_cofactors`: a non-empty
+    (stack of) matrices of at most :data:`SMALL_DET` rows.
+
+    >>> import numpy as np
+    >>> small_det(np.eye(3)), small_det(np.eye(4)), small_det(np.zeros((0, 2, 2)))
+    (True, False, False)
+    """
+    s = _shape(a)
+    return 1 <= s[-1] <= SMALL_DET and 0 not in s
+
+
 def small_cofactors(a: Any) -> Any:
     """The cofactor matrix of (a stack of) 1 x 1, 2 x 2 or 3 x 3 matrices as the
     polynomial in the entries: ``[[d, -c], [-b, a]]`` for a 2 x 2, and for a 3 x 3

@@ -476,7 +476,7 @@ def det(a):
     y0 = np.linalg.det(A[0])
     if A.shape[0] == 1:
         return Taylor._make(y0[None] if np.ndim(y0) else np.array([y0]), a.tag)
-    if 1 <= A.shape[-1] <= _shared_linalg.SMALL_DET:
+    if _shared_linalg.small_det(A[0]):
         # up to 3 x 3 the expansion always: a few products per coefficient, exact to
         # rounding, where Jacobi's formula loses eps times the condition number of A_0
         # (the third derivative of det(A + t V), 6 det(V), was 2e-12 off); numpy's value

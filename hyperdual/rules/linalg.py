@@ -417,7 +417,7 @@ def _det_rule(p, t):
         d = _shared.lazy_det(p[0])
         return ((d, np.sum(_shared.lazy_det_gradient(p[0]) * t[0], axis=(-2, -1))),)
     d = np.linalg.det(p[0])
-    if 1 <= _shape(p[0])[-1] <= _shared.SMALL_DET:  # cofactors as polynomials: exact
+    if _shared.small_det(p[0]):  # cofactors as polynomials: exact
         return ((d, np.sum(_shared.small_cofactors(p[0]) * t[0], axis=(-2, -1))),)
     if _shared.plain_lazy(p[0]) is not None:  # a second derivative on dask data
         degenerate = _shared.det_decision(p[0])  # (one compute: dask's det computes)

@@ -402,7 +402,7 @@ class Det(Function):
     def backward(self, gy: Any, y: Any, a: Any) -> Any:
         if is_lazy(a):  # numpy's cofactor/inverse choice, made blockwise when computed
             return np.expand_dims(np.expand_dims(gy, -1), -1) * _shared.lazy_det_gradient(a)
-        if 1 <= _shape(a)[-1] <= _shared.SMALL_DET:  # cofactors as polynomials: exact at
+        if _shared.small_det(a):  # cofactors as polynomials: exact at
             # every order and rank (a graph of products when building one)
             return np.expand_dims(np.expand_dims(gy, -1), -1) * _shared.small_cofactors(a)
         if _shared.plain_lazy(a) is not None:  # a second derivative on dask data
