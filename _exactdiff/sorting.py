@@ -214,3 +214,45 @@ def histogram(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002 (numpy's 
         widths = np.diff(edges)
         return hist / widths / np.sum(hist), edges
     return hist, edges
+
+
+def _first_occurrences(xv: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Flat positions in ``xv`` of the first occurrence of each of ``values`` (numpy's
+    unique values of ``xv`` in the order numpy gave them; NaN each its own)."""
+    u, first = np.unique(xv.reshape(-1), return_index=True, equal_nan=False)
+    if u.shape == values.shape and np.array_equal(u, values, equal_nan=True):
+        return first
+    pos = np.searchsorted(u, values)
+    ok = (pos < u.shape[0]) & ~np.isnan(values)
+    if not ok.all() or not np.array_equal(u[pos], values):
+        raise ValueError("the unique values numpy returned are not in its sorted unique "
+                         "values (NaN in an unsorted result)")
+    return first[pos]
+
+
+def _array_api_unique(func: Callable[..., Any]) -> Callable[..., Any]:
+    """numpy 2's ``unique_values``/``unique_counts``/``unique_inverse``/``unique_all``:
+    numpy's own result, its values gathered from the input at their first occurrences
+    (as :func:`unique`)."""
+    def impl(x: Any) -> Any:
+        _refuse_lazy(func.__name__, x)
+        xv = np.asarray(value(x))
+        plain = func(xv)
+        fields = getattr(plain, "_fields", None)
+        values = plain.values if fields else plain
+        where = plain.indices if fields and "indices" in fields else \
+            _first_occurrences(xv, values)
+        gathered = gather([x], where)
+        return plain._replace(values=gathered) if fields else gathered
+
+    impl.__name__ = func.__name__
+    impl.__qualname__ = func.__name__
+    impl.__doc__ = (f"``np.{func.__name__}``: numpy's result, the values with the derivative "
+                    "of their first occurrence (as ``np.unique``).")
+    return impl
+
+
+#: numpy 2's array-API spellings of unique (absent on numpy 1.x)
+ARRAY_API_UNIQUE = {f: _array_api_unique(f) for f in (
+    getattr(np, n, None) for n in ("unique_values", "unique_counts", "unique_inverse",
+                                   "unique_all")) if f is not None}

@@ -34,6 +34,7 @@ for _f, _impl in RULES.items():
     implements(_f)(_impl)
 
 for _f, _impl in {np.unique: _s.unique, np.histogram: _s.histogram,
-                  np.histogram_bin_edges: _s.histogram_bin_edges}.items():
+                  np.histogram_bin_edges: _s.histogram_bin_edges,
+                  **_s.ARRAY_API_UNIQUE}.items():
     RULES[_f] = _impl
     implements(_f)(_impl)

@@ -31,3 +31,4 @@ for _f in _s.VALUE_FUNCTIONS:
 FUNCTIONS[np.unique] = _s.unique
 FUNCTIONS[np.histogram] = _s.histogram
 FUNCTIONS[np.histogram_bin_edges] = _s.histogram_bin_edges
+FUNCTIONS.update(_s.ARRAY_API_UNIQUE)

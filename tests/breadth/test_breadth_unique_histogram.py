@@ -240,3 +240,35 @@ def test_lazy_and_bad_input_say_what_is_wrong():
         with pytest.raises(ValueError):  # numpy's own error for a bad range
             m.gradient(lambda w: np.sum(np.histogram(POINTS, 3, range=(0.0,),
                                                      weights=w)[0]), W0)
+
+
+@pytest.mark.skipif(not hasattr(np, "unique_all"), reason="numpy 2's array-API spellings")
+@pytest.mark.parametrize("name", ["unique_values", "unique_counts", "unique_inverse",
+                                  "unique_all"])
+def test_array_api_unique_spellings(name):
+    """numpy 2's unique_values/_counts/_inverse/_all: numpy's own result, values
+    with the derivative of their first occurrence (NaN each its own: equal_nan=False)."""
+    func = getattr(np, name)
+    x = np.array([3.0, 1.0, 3.0, 2.0, np.nan, np.nan])
+    want = func(x)
+    values = want if name == "unique_values" else want.values
+    first = [1, 3, 0, 4, 5]  # 1, 2, 3, nan, nan (numpy's sorted order)
+    E = np.zeros((5, 6))
+    E[np.arange(5), first] = 1.0
+    for m in ENGINES.values():
+        seen = []
+
+        def f(z, seen=seen):
+            out = func(z)
+            seen.append(out)
+            return out if name == "unique_values" else out.values
+
+        J = m.jacobian(f, x)
+        got_values = f(x)
+        np.testing.assert_array_equal(got_values, values)
+        np.testing.assert_array_equal(J, E)
+        if name != "unique_values":
+            out = seen[0]
+            assert type(out) is type(want)
+            for field in want._fields[1:]:
+                np.testing.assert_array_equal(getattr(out, field), getattr(want, field))
