@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import gather, positions, unsupported, value
+from ._common import gather, is_traced, positions, unsupported, value
 from .arrays import is_lazy
 
 
@@ -139,7 +139,7 @@ def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
     return (values,) + rest if rest else values
 
 
-def _histogram_edges(fname: str, a: Any, bins: Any, range: Any, weights: Any) -> Any:
+def _histogram_edges(a: Any, bins: Any, range: Any, weights: Any) -> Any:  # noqa: A002
     """numpy's bin edges with their derivatives: ``bins`` itself when it is an array of
     edges, else ``linspace(lo, hi, n + 1)`` with (lo, hi) the ``range`` or, when it is
     None, ``(min(a), max(a))`` (numpy's own values, the engine's derivatives)."""
@@ -150,17 +150,11 @@ def _histogram_edges(fname: str, a: Any, bins: Any, range: Any, weights: Any) ->
         lo, hi = np.min(a), np.max(a)
     else:
         lo, hi = range  # (a pair: numpy's own call above checked it)
-    if not any(_is_engine(v) for v in (lo, hi)):
+    if not any(is_traced(v) for v in (lo, hi)):
         return plain, plain
     if value(lo) == value(hi):  # numpy widens an empty range by 0.5 each way
         lo, hi = lo - 0.5, hi + 0.5
     return _with_numpy_values(plain, np.linspace(lo, hi, plain.shape[0])), plain
-
-
-def _is_engine(x: Any) -> bool:
-    from ._common import is_traced
-
-    return is_traced(x)
 
 
 def histogram_bin_edges(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002
@@ -175,7 +169,7 @@ def histogram_bin_edges(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002
     array([1. , 0.5, 0. ])
     """
     _refuse_lazy("histogram_bin_edges", a, bins, weights)
-    return _histogram_edges("histogram_bin_edges", a, bins, range, weights)[0]
+    return _histogram_edges(a, bins, range, weights)[0]
 
 
 def histogram(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002 (numpy's name)
@@ -194,12 +188,12 @@ def histogram(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002 (numpy's 
     (array([3., 3.]), array([ 11., 100.]))
     """
     _refuse_lazy("histogram", a, bins, weights)
-    edges, plain_edges = _histogram_edges("histogram", a, bins, range, weights)
+    edges, plain_edges = _histogram_edges(a, bins, range, weights)
     av = np.asarray(value(a))
     # (numpy's own call: with the edges instead of a count of bins it sums the
     # weights in another order)
     plain_hist = np.histogram(av, value(bins), value(range), weights=value(weights))[0]
-    if weights is not None and _is_engine(weights):
+    if weights is not None and is_traced(weights):
         flat_a = av.reshape(-1)
         index = np.searchsorted(plain_edges, flat_a, side="right") - 1
         n_bins = plain_edges.shape[0] - 1
