@@ -1104,7 +1104,6 @@ def widening() -> bool:
     return _WIDENING.get()
 
 
-_FLOAT64_TINY = float(np.finfo(np.float64).tiny)
 _FLOAT64_MAX = float(np.finfo(np.float64).max)
 
 
@@ -1143,7 +1142,7 @@ def ufunc_in_wide(ufunc: Any, *args: Any) -> Any:
             with np.errstate(all="ignore"):
                 m = np.abs(np.asarray(a))
                 all_zero = all_zero & (m == 0)
-                if w and not np.all((m == 0) | ((m >= _FLOAT64_TINY) & (m <= _FLOAT64_MAX))):
+                if w and not np.all((m == 0) | ((m >= _TINY) & (m <= _FLOAT64_MAX))):
                     raise  # beyond float64's normal range (or inf, nan): not here
             narrow.append(np.asarray(a, dtype=np.float64) if w else a)
         r = ufunc(*narrow)
@@ -1154,7 +1153,7 @@ def ufunc_in_wide(ufunc: Any, *args: Any) -> Any:
             # as a zero except of all-zero arguments (erf(0))
             with np.errstate(all="ignore"):
                 m = np.abs(np.asarray(x, dtype=np.float64))
-                if not np.all(((m >= _FLOAT64_TINY) & (m <= _FLOAT64_MAX)) | ((m == 0) & all_zero)):
+                if not np.all(((m >= _TINY) & (m <= _FLOAT64_MAX)) | ((m == 0) & all_zero)):
                     raise
         wide_out = tuple(np.asarray(x).astype(WIDE) for x in out)
         return wide_out if type(r) is tuple else wide_out[0]
