@@ -22,6 +22,7 @@ array([1., 2., 3.])
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import Any
 
@@ -144,17 +145,25 @@ def _histogram_edges(a: Any, bins: Any, range: Any, weights: Any) -> Any:  # noq
     edges, else ``linspace(lo, hi, n + 1)`` with (lo, hi) the ``range`` or, when it is
     None, ``(min(a), max(a))`` (numpy's own values, the engine's derivatives)."""
     plain = np.histogram_bin_edges(value(a), value(bins), value(range), value(weights))
+    return _outer_edges(a, bins, range, plain), plain
+
+
+def _outer_edges(a: Any, bins: Any, range: Any, plain: Any) -> Any:  # noqa: A002
+    """The edges numpy found (``plain``) with their derivatives: ``bins`` when it is
+    an array of edges, else evenly spaced between the ``range`` or ``a``'s extremes."""
     if np.ndim(value(bins)) == 1:
-        return bins, plain
+        return bins
+    if range is None and np.size(value(a)) == 0:  # numpy's (0, 1)
+        return plain
     if range is None:
         lo, hi = np.min(a), np.max(a)
     else:
         lo, hi = range  # (a pair: numpy's own call above checked it)
     if not any(is_traced(v) for v in (lo, hi)):
-        return plain, plain
+        return plain
     if value(lo) == value(hi):  # numpy widens an empty range by 0.5 each way
         lo, hi = lo - 0.5, hi + 0.5
-    return _with_numpy_values(plain, np.linspace(lo, hi, plain.shape[0])), plain
+    return _with_numpy_values(plain, np.linspace(lo, hi, plain.shape[0]))
 
 
 def histogram_bin_edges(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002
@@ -208,6 +217,94 @@ def histogram(a: Any, bins: Any = 10, range: Any = None,  # noqa: A002 (numpy's 
         widths = np.diff(edges)
         return hist / widths / np.sum(hist), edges
     return hist, edges
+
+
+def _sample_columns(sample: Any) -> list:
+    """histogramdd's coordinates: the columns of an (N, D) array, a 1-d array as
+    the one coordinate, or the D arrays of a sequence (numpy's reading)."""
+    if hasattr(sample, "shape") and len(sample.shape) == 2:
+        return [sample[:, i] for i in builtins.range(sample.shape[1])]
+    if hasattr(sample, "shape") and len(sample.shape) == 1:
+        return [sample]
+    return list(sample)
+
+
+def histogramdd(sample: Any, bins: Any = 10, range: Any = None,  # noqa: A002
+                density: Any = None, weights: Any = None) -> tuple[Any, list]:
+    """``np.histogramdd``: numpy's counts, linear in ``weights``, and in each
+    dimension the edges of :func:`histogram_bin_edges` (``bins[i]`` when it is an
+    array, else evenly spaced between ``range[i]`` or the extremes of coordinate i);
+    with ``density=True`` numpy's ``n / (product of the widths) / sum(n)``.  The
+    points only choose bins (derivative 0 in the counts).
+
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> w = Dual(np.array([1.0, 2.0, 3.0]), np.array([1.0, 10.0, 100.0]))
+    >>> pts = np.array([[0.1, 0.1], [0.2, 0.9], [0.9, 0.9]])
+    >>> h, e = histogramdd(pts, bins=2, range=[(0, 1), (0, 1)], weights=w)
+    >>> h.dual
+    array([[  1.,  10.],
+           [  0., 100.]])
+    """
+    _refuse_lazy("histogramdd", sample, weights,
+                 *(bins if isinstance(bins, (list, tuple)) else (bins,)))
+    plain_hist, plain_edges = np.histogramdd(value(sample), value(bins), value(range),
+                                             weights=value(weights))
+    cols = _sample_columns(sample)
+    d = len(plain_edges)
+    try:
+        bins_d = list(bins)  # (numpy's own call checked there is one per dimension)
+    except TypeError:
+        bins_d = [bins] * d
+    range_d = [None] * d if range is None else list(range)
+    edges = [_outer_edges(c, b, r, e)
+             for c, b, r, e in zip(cols, bins_d, range_d, plain_edges)]
+    if weights is not None and is_traced(weights):
+        shape = plain_hist.shape
+        flat = np.zeros(value(cols[0]).shape[0], dtype=np.intp) if d else None
+        keep = np.ones_like(flat, dtype=bool)
+        for c, e, n in zip(cols, plain_edges, shape):
+            cv = np.asarray(value(c), dtype=float).reshape(-1)
+            index = np.searchsorted(e, cv, side="right") - 1
+            index = np.where(cv == e[-1], n - 1, index)  # the last bin is closed
+            keep &= (cv >= e[0]) & (cv <= e[-1])
+            flat = flat * n + np.clip(index, 0, n - 1)
+        w = np.reshape(weights, (-1,))
+        sums = np.bincount(flat[keep], weights=w[np.flatnonzero(keep)],
+                           minlength=int(np.prod(shape)))
+        hist = _with_numpy_values(plain_hist, np.reshape(sums, shape))
+    else:
+        hist = plain_hist
+    if density:
+        total = np.sum(hist)
+        for i, e in enumerate(edges):
+            shape = [1] * d
+            shape[i] = -1
+            hist = hist / np.reshape(np.diff(e), shape)
+        hist = hist / total
+    return hist, edges
+
+
+def histogram2d(x: Any, y: Any, bins: Any = 10, range: Any = None,  # noqa: A002
+                density: Any = None, weights: Any = None) -> tuple[Any, Any, Any]:
+    """``np.histogram2d``: :func:`histogramdd` of the points ``(x, y)``; ``bins`` is
+    one count, one array of edges for both, or a pair (numpy's reading).
+
+    >>> import numpy as np
+    >>> from hyperdual import Dual
+    >>> x = Dual(np.array([0.0, 1.0, 4.0]), np.array([0.0, 0.0, 1.0]))
+    >>> h, xe, ye = histogram2d(x, np.array([0.0, 1.0, 1.0]), bins=2)
+    >>> xe.dual  # the edges follow max(x)
+    array([0. , 0.5, 1. ])
+    """
+    try:
+        n = len(bins)
+    except TypeError:
+        n = 1
+    if n not in (1, 2):
+        bins = [bins, bins]
+    hist, edges = histogramdd([x, y], bins, range, density, weights)
+    return hist, edges[0], edges[1]
 
 
 def _first_occurrences(xv: np.ndarray, values: np.ndarray) -> np.ndarray:

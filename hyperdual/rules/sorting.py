@@ -30,7 +30,8 @@ RULES = {np.sort: _s.sort, np.partition: _s.partition}
 RULES.update({f: _s.on_values(f) for f in _s.VALUE_FUNCTIONS
               if f not in (np.zeros_like, np.ones_like, np.shape, np.ndim, np.size)})
 RULES.update({np.unique: _s.unique, np.histogram: _s.histogram,
-              np.histogram_bin_edges: _s.histogram_bin_edges, **_s.ARRAY_API_UNIQUE})
+              np.histogram_bin_edges: _s.histogram_bin_edges, np.histogramdd: _s.histogramdd,
+              np.histogram2d: _s.histogram2d, **_s.ARRAY_API_UNIQUE})
 
 for _f, _impl in RULES.items():
     implements(_f)(_impl)

@@ -31,4 +31,6 @@ for _f in _s.VALUE_FUNCTIONS:
 FUNCTIONS[np.unique] = _s.unique
 FUNCTIONS[np.histogram] = _s.histogram
 FUNCTIONS[np.histogram_bin_edges] = _s.histogram_bin_edges
+FUNCTIONS[np.histogramdd] = _s.histogramdd
+FUNCTIONS[np.histogram2d] = _s.histogram2d
 FUNCTIONS.update(_s.ARRAY_API_UNIQUE)

@@ -272,3 +272,160 @@ def test_array_api_unique_spellings(name):
             assert type(out) is type(want)
             for field in want._fields[1:]:
                 np.testing.assert_array_equal(getattr(out, field), getattr(want, field))
+
+
+# --- histogramdd / histogram2d -------------------------------------------------
+# 7 points in 2-d; some on the outer edges of range ((0, 1), (-1, 1)) and one outside
+PTS2 = np.array([[0.05, -0.9], [0.4, 0.2], [0.41, 0.21], [1.0, 1.0], [0.5, -1.0],
+                 [-0.3, 0.0], [0.75, 0.6]])
+W7 = np.linspace(0.5, 2.0, 7)
+RANGE2 = [(0.0, 1.0), (-1.0, 1.0)]
+
+
+def _membership_2d(points, xedges, yedges):
+    """M[k, i] = 1 where point i is in cell k = (j_x, j_y) flattened (last bins closed),
+    checked against numpy's counts."""
+    nx, ny = xedges.size - 1, yedges.size - 1
+
+    def cell(p, e):
+        for j in range(e.size - 1):
+            if e[j] <= p < e[j + 1] or (j == e.size - 2 and p == e[-1]):
+                return j
+        return None
+
+    M = np.zeros((nx * ny, len(points)))
+    for i, (px, py) in enumerate(points):
+        jx, jy = cell(px, xedges), cell(py, yedges)
+        if jx is not None and jy is not None:
+            M[jx * ny + jy, i] = 1.0
+    counts = np.histogramdd(points, (xedges, yedges))[0].ravel()
+    np.testing.assert_array_equal(M.sum(axis=1), counts)
+    return M
+
+
+@pytest.mark.parametrize("bins", [(3, 2), 2, [np.array([-1.0, 0.3, 0.6, 1.0]), 4]])
+def test_weighted_histogramdd_is_linear_in_the_weights(bins):
+    _, (xe, ye) = np.histogramdd(PTS2, bins, RANGE2)
+    M = _membership_2d(PTS2, xe, ye)
+    c = np.arange(1.0, M.shape[0] + 1)
+
+    def f(w):
+        h, _ = np.histogramdd(PTS2, bins=bins, range=RANGE2, weights=w)
+        return np.sum(c * np.ravel(h) ** 2)
+
+    for m in ENGINES.values():
+        _close(m.gradient(f, W7), M.T @ (2 * c * (M @ W7)))
+        J = m.jacobian(lambda w: np.ravel(np.histogramdd(PTS2, bins, RANGE2, weights=w)[0]),
+                       W7)
+        np.testing.assert_array_equal(J, M)
+    for label, H in _every_hessian(f, W7).items():
+        _close(H, M.T @ np.diag(2 * c) @ M, what=label)
+
+
+def test_histogram2d_is_histogramdd_of_the_pair():
+    x, y = PTS2[:, 0], PTS2[:, 1]
+    c = np.arange(1.0, 7.0).reshape(3, 2)
+    _, xe, ye = np.histogram2d(x, y, (3, 2), RANGE2)
+    M = _membership_2d(PTS2, xe, ye)
+
+    def f(w):
+        return np.sum(c * np.histogram2d(x, y, (3, 2), RANGE2, weights=w)[0] ** 3)
+
+    for m in ENGINES.values():
+        _close(m.gradient(f, W7), M.T @ (3 * c.ravel() * (M @ W7) ** 2))
+        _close(m.hessian(f, W7), M.T @ np.diag(6 * c.ravel() * (M @ W7)) @ M)
+        v = np.linspace(-1.0, 1.0, 7)  # third order along v (Taylor mode, backprop)
+        _close(m.directional_derivatives(f, W7, v, 3)[3], np.sum(6 * c.ravel() * (M @ v) ** 3))
+
+
+def test_histogramdd_values_are_numpy_s():
+    for density in (False, True):
+        want_h, want_e = np.histogramdd(PTS2, (3, 2), weights=W7 * 0.1, density=density)
+        for m in ENGINES.values():
+            got = []
+
+            def f(z, got=got, density=density):
+                got.append(np.histogramdd(PTS2, (3, 2), weights=z, density=density))
+                return np.sum(z)
+
+            m.gradient(f, W7 * 0.1)
+            h, e = got[-1]
+            np.testing.assert_array_equal(h.real if m is hd else h.data, want_h)
+            for a, b in zip(e, want_e):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_histogramdd_density_in_the_weights_and_in_the_points():
+    """density = (M w) / (wx_jx wy_jy S), S = sum(M w).  In the points (unweighted,
+    edges from the extremes) the cell areas scale with (max x - min x)(max y - min y):
+    d/d(max x) = -sum(c density)/(max x - min x), d/d(min x) the opposite, likewise y."""
+    bins = (3, 2)
+    _, (xe, ye) = np.histogramdd(PTS2, bins, RANGE2)
+    M = _membership_2d(PTS2, xe, ye)
+    area = np.outer(np.diff(xe), np.diff(ye)).ravel()
+    c = np.array([1.0, -1.0, 2.0, 0.5, 3.0, -2.0])
+
+    def f(w):
+        return np.sum(c * np.ravel(np.histogramdd(PTS2, bins, RANGE2, weights=w,
+                                                  density=True)[0]))
+
+    S = np.sum(M @ W7)
+    g = M.T @ (c / area) / S - np.sum(c * (M @ W7) / area) / S ** 2 * M.sum(axis=0)
+    for m in ENGINES.values():
+        _close(m.gradient(f, W7), g)
+
+    def dens(p):
+        return np.sum(c * np.ravel(np.histogramdd(p.reshape(7, 2), bins, density=True)[0]))
+
+    total = dens(PTS2.ravel())
+    want = np.zeros(PTS2.size)
+    for d in range(2):
+        lo, hi = int(np.argmin(PTS2[:, d])), int(np.argmax(PTS2[:, d]))
+        span = PTS2[hi, d] - PTS2[lo, d]
+        want[2 * hi + d] = -total / span
+        want[2 * lo + d] = total / span
+    for m in ENGINES.values():
+        _close(m.gradient(dens, PTS2.ravel()), want)
+
+
+def test_histogramdd_edges_follow_extremes_range_and_given_edges():
+    n = 4
+    k = np.arange(n + 1) / n
+    x = PTS2[:, 0]
+    lo, hi = int(np.argmin(x)), int(np.argmax(x))
+    want = np.zeros((n + 1, x.size))
+    want[:, lo] = 1 - k
+    want[:, hi] = k
+    for m in ENGINES.values():
+        # x's edges from its extremes, in each spelling of the sample
+        for call in (lambda z: np.histogramdd(np.stack([z, PTS2[:, 1]], axis=1), n)[1][0],
+                     lambda z: np.histogramdd([z, PTS2[:, 1]], n)[1][0],
+                     lambda z: np.histogram2d(z, PTS2[:, 1], n)[1],
+                     lambda z: np.histogramdd(z, n)[1][0]):
+            _close(m.jacobian(call, x), want)
+        # y's edges do not depend on x
+        np.testing.assert_array_equal(
+            m.jacobian(lambda z: np.histogram2d(z, PTS2[:, 1], n)[2], x), 0.0)
+        # a range in x that is a function of the parameters
+        J = m.jacobian(lambda z: np.histogram2d(z[2:], PTS2[:, 1], n,
+                                                range=[(z[0], z[1]), (-1, 1)])[1],
+                       np.concatenate([[-0.5, 1.5], x]))
+        _close(J, np.concatenate([np.stack([1 - k, k], axis=1), np.zeros((n + 1, 7))],
+                                 axis=1))
+        # edges given as the differentiated array: the identity, for both coordinates
+        e0 = np.array([-1.0, 0.0, 0.5, 2.0])
+        np.testing.assert_array_equal(
+            m.jacobian(lambda e: np.histogram2d(x, PTS2[:, 1], e)[2], e0), np.eye(4))
+
+
+def test_histogramdd_bad_and_lazy_input():
+    da = pytest.importorskip("dask.array")
+    for m in ENGINES.values():
+        with pytest.raises(TypeError, match="lazy"):
+            m.gradient(lambda w: np.sum(np.histogramdd(PTS2, 2, weights=w)[0]),
+                       da.from_array(W7, chunks=4))
+        with pytest.raises(ValueError):  # numpy's own: one range per dimension
+            m.gradient(lambda w: np.sum(np.histogramdd(PTS2, 2, [(0.0, 1.0)],
+                                                       weights=w)[0]), W7)
+        with pytest.raises(ValueError):  # numpy's own: one bins entry per dimension
+            m.gradient(lambda w: np.sum(np.histogramdd(PTS2, [2, 2, 2], weights=w)[0]), W7)
