@@ -1,6 +1,6 @@
 """numpy's polynomial helpers of coefficient arrays (highest power first) for both
-engines: ``np.polyadd``, ``np.polysub``, ``np.polymul``, ``np.polyder``, ``np.polyint``
-and ``np.polyfit`` (``np.polyval`` is in :mod:`_exactdiff.shape`).
+engines: ``np.polyadd``, ``np.polysub``, ``np.polymul``, ``np.polydiv``, ``np.polyder``,
+``np.polyint`` and ``np.polyfit`` (``np.polyval`` is in :mod:`_exactdiff.shape`).
 
 Written with numpy calls on whatever they are given (arrays, Duals, HyperDuals,
 Taylor numbers, reverse Variables), so derivatives of every order and nesting follow
@@ -169,5 +169,33 @@ def poly(seq_of_zeros: Any) -> Any:
     return a
 
 
+def polydiv(u: Any, v: Any) -> tuple[Any, Any]:
+    """``np.polydiv``: quotient and remainder by numpy's long division, step for step
+    (so the values are numpy's); the remainder's leading coefficients numpy drops
+    (``allclose(r[0], 0)``) are dropped here too, decided on the values.
+
+    >>> q, r = polydiv(np.array([1.0, 0.0, -1.0]), np.array([1.0, 1.0]))
+    >>> q, r
+    (array([ 1., -1.]), array([0.]))
+    """
+    if isinstance(u, np.poly1d) or isinstance(v, np.poly1d):
+        raise unsupported("numpy.polydiv of numpy.poly1d objects is not supported for "
+                          "derivatives; pass the coefficient arrays", u, v)
+    a, b = _coefficients(u, "polydiv"), _coefficients(v, "polydiv")
+    r_plain = np.polydiv(np.asarray(value(a), dtype=float), np.asarray(value(b), dtype=float))[1]
+    m, n = shape_of(a)[0] - 1, shape_of(b)[0] - 1
+    scale = 1.0 / b[0]
+    r = a + 0.0 * scale  # (the common type of both: a plain u over a differentiated v)
+    steps = []
+    for k in range(m - n + 1):
+        d = scale * r[k]
+        steps.append(d)
+        # numpy's r[k:k + n + 1] -= d * v as a whole-array update (x - 0 is exact)
+        r = r - np.concatenate([np.zeros(k), d * b, np.zeros(m - n - k)])
+    q = np.stack(steps) if steps else np.zeros(1) + 0.0 * scale
+    return q, r[m + 1 - r_plain.shape[0]:]
+
+
 POLYNOMIALS = {np.poly: poly, np.polyadd: polyadd, np.polysub: polysub, np.polymul: polymul,
-               np.polyder: polyder, np.polyint: polyint, np.polyfit: polyfit}
+               np.polydiv: polydiv, np.polyder: polyder, np.polyint: polyint,
+               np.polyfit: polyfit}

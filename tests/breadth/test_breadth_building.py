@@ -125,6 +125,9 @@ POLY = {
     "polysub": lambda v: np.polysub(v[:4], v[4:]),
     "polymul": lambda v: np.polymul(v[:3], v[3:]),
     "polyder": lambda v: np.polyder(v, 2),
+    "polydiv_quotient": lambda v: np.polydiv(v[:4], v[4:])[0],
+    "polydiv_remainder": lambda v: np.polydiv(v[:4], v[4:])[1],
+    "polydiv_by_longer": lambda v: np.concatenate(np.polydiv(v[:2], v[2:])),
     "polyint": lambda v: np.polyint(v[:4], 2, k=v[4:]),
     "polyint_scalar_k": lambda v: np.polyint(v[:4], 1, k=3.0),
     "polyfit_y": lambda v: np.polyfit(T6, v, 2),
@@ -172,6 +175,72 @@ def test_polyfit_closed_form():
                                   np.polymul([0.0, 0.0, 2.0], [1.0, 3.0]))
     with pytest.raises(TypeError, match="full=True"):
         np.polyfit(T6, Variable(y), 2, full=True)
+
+
+def test_polydiv_against_sympy():
+    """Quotient and remainder of u / v with symbolic coefficients (sympy's division,
+    exact rational functions of the coefficients): the values, the Jacobian and the
+    Hessian of each output entry, at rational points, through every helper."""
+    sympy = pytest.importorskip("sympy")
+    t = sympy.Symbol("t")
+    us, vs = sympy.symbols("u0:5"), sympy.symbols("v0:3")
+    q_sym, r_sym = sympy.div(sympy.Poly(us, t), sympy.Poly(vs, t))
+    outs = list(q_sym.all_coeffs()) + list(r_sym.all_coeffs())
+    coeffs = us + vs
+    point = [sympy.Rational(n, 8) for n in (5, -3, 9, 2, -7, 12, 3, -4)]
+    at = dict(zip(coeffs, point))
+    x0 = np.array([float(p) for p in point])
+
+    def f(z):
+        q, r = np.polydiv(z[:5], z[5:])
+        return np.concatenate([q, r])
+
+    want = np.array([float(o.subs(at)) for o in outs])
+    J = np.array([[float(sympy.diff(o, c).subs(at)) for c in coeffs] for o in outs])
+    np.testing.assert_array_equal(f(x0), np.concatenate(np.polydiv(x0[:5], x0[5:])))
+    # (arithmetic only, no cancellation at this point: 2 ulps measured, every order)
+    assert_close_ulps(f(x0), want, ulps=8)
+    for eng in (hd, rv):
+        assert_close_ulps(eng.jacobian(f, x0), J, ulps=16)
+    for k in (0, 2, 4):  # a quotient and both remainder entries
+        H = np.array([[float(sympy.diff(outs[k], a, b).subs(at)) for b in coeffs]
+                      for a in coeffs])
+        for eng in (hd, rv):
+            assert_close_ulps(eng.hessian(lambda z, k=k: f(z)[k], x0), H, ulps=32)
+        for outer in (hd, rv):
+            for inner in (hd, rv):
+                got = outer.jacobian(lambda z, k=k, inner=inner: inner.gradient(
+                    lambda w: f(w)[k], z), x0)
+                assert_close_ulps(got, H, ulps=32)
+    # third order along a direction (Taylor mode in hyperdual, backprop in reverse)
+    sv = sympy.Symbol("s")
+    v = [sympy.Rational(n, 4) for n in (1, -2, 3, 1, -1, 2, 1, -3)]
+    line = {c: p + sv * d for c, p, d in zip(coeffs, point, v)}
+    for k in (1, 3):
+        want3 = float(sympy.diff(outs[k].subs(line, simultaneous=True), sv, 3).subs(sv, 0))
+        for eng in (hd, rv):
+            got = eng.directional_derivatives(lambda z, k=k: f(z)[k], x0,
+                                              np.array([float(d) for d in v]), 3)[3]
+            assert_close_ulps(got, want3, ulps=32)
+
+
+def test_polydiv_shapes_follow_numpy():
+    """The remainder keeps numpy's length (numpy drops the leading coefficients that
+    the division cancels); dividing by a longer polynomial gives quotient 0 and the
+    dividend back."""
+    u = np.array([1.0, 0.0, -1.0])  # (t - 1)(t + 1) / (t - 1): remainder [0]
+    for eng in (hd, rv):
+        q, r = eng.jacobian(lambda z: np.polydiv(z, [1.0, -1.0])[0], u), None
+        assert q.shape == (2, 3)
+        r = eng.jacobian(lambda z: np.polydiv(z, [1.0, -1.0])[1], u)
+        assert r.shape == (1, 3)
+        np.testing.assert_array_equal(r, [[1.0, 1.0, 1.0]])  # r = u(1)
+        J = eng.jacobian(lambda z: np.polydiv(z, np.array([1.0, 2.0, 3.0]))[1],
+                         np.array([4.0, 5.0]))
+        np.testing.assert_array_equal(J, np.eye(2))
+        with pytest.raises(TypeError, match="poly1d"):
+            eng.gradient(lambda z: np.sum(np.polydiv(np.poly1d([1.0, 2.0]), z)[0]),
+                         np.array([1.0, 3.0]))
 
 
 # --- apply_along_axis and piecewise ---------------------------------------------------
