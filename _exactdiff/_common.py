@@ -501,3 +501,28 @@ def scalar_axis_call(func: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]
     if "axis" in kwargs:
         return args, dict(kwargs, axis=axis)
     return args[:pos] + (axis,) + args[pos + 1:], kwargs
+
+
+def float_dtype_operands(inputs: Sequence[Any], kwargs: dict) -> tuple | None:
+    """A ufunc call's ``dtype=`` of a float type as the cast of its operands (numpy
+    computes in that type, casting the inputs to it), for the engines to call the
+    ufunc again without it; ``None`` when there is no ``dtype=`` or it is not a float
+    type (those stay refused, naming the keyword).
+
+    Examples
+    --------
+    >>> ops, rest = float_dtype_operands([np.array([1, 2])], {"dtype": np.float32})
+    >>> ops[0].dtype, rest
+    (dtype('float32'), {})
+    """
+    dtype = kwargs.get("dtype")
+    if dtype is None:
+        return None
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        return None
+    # (a list or tuple operand may hold engine values: numpy's own conversion of it
+    # would drop them, so it is passed on as it is)
+    ops = [v.astype(dt) if is_traced(v) else v if isinstance(v, (list, tuple))
+           else np.asarray(v, dtype=dt) for v in inputs]
+    return ops, {k: v for k, v in kwargs.items() if k != "dtype"}

@@ -50,6 +50,7 @@ from _exactdiff._common import SCALAR_AXIS_FUNCTIONS as _SCALAR_AXIS
 from _exactdiff._common import count_nonzero as _common_count_nonzero
 from _exactdiff._common import filled_view as _filled_view
 from _exactdiff._common import finite_array as _finite_array
+from _exactdiff._common import float_dtype_operands as _float_dtype_operands
 from _exactdiff._common import scalar_axis as _scalar_axis
 from _exactdiff._common import scalar_axis_call as _scalar_axis_call
 from _exactdiff._common import zero_weighted as _zero_weighted
@@ -2438,6 +2439,9 @@ def _array_ufunc(self, ufunc, method, inputs, kwargs):
         return _gufunc(gu, inputs, kwargs)
     if kwargs.get("out") is not None:
         raise TypeError(f"hyperdual: {name} with out= is not supported (numbers are immutable)")
+    cast = _float_dtype_operands(inputs, kwargs)
+    if cast is not None:  # dtype=float32 ...: numpy's cast of the operands
+        return ufunc(*cast[0], **cast[1])
     extra = {k: v for k, v in kwargs.items() if k != "out" and not (k == "where" and v is True)}
     if extra:
         raise TypeError(_msg.ufunc_keywords("hyperdual", name, sorted(extra)))

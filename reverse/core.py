@@ -77,6 +77,7 @@ from _exactdiff import ufunc_methods as _ufunc_methods
 from _exactdiff._common import IN_BACKWARD as _IN_BACKWARD
 from _exactdiff._common import NUMPY1 as _NUMPY1
 from _exactdiff._common import SCALAR_AXIS_FUNCTIONS as _SCALAR_AXIS
+from _exactdiff._common import float_dtype_operands as _float_dtype_operands
 from _exactdiff._common import scalar_axis as _scalar_axis
 from _exactdiff._common import scalar_axis_call as _scalar_axis_call
 from _exactdiff.arrays import float_data as _float_data
@@ -2819,6 +2820,9 @@ def _dispatch_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any
     if kwargs:
         if kwargs.get("where", True) is True:  # numpy's default mask: every entry
             kwargs = {k: v for k, v in kwargs.items() if k != "where"}
+        cast = _float_dtype_operands(inputs, kwargs)
+        if cast is not None:  # dtype=float32 ...: numpy's cast of the operands
+            return ufunc(*cast[0], **cast[1])
         if kwargs.get("dtype", None) is not None or set(kwargs) - {"dtype"}:
             raise TypeError(_msg.ufunc_keywords("reverse", f"numpy.{name}", sorted(kwargs)))
     args = []

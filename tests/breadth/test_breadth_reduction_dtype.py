@@ -7,6 +7,9 @@ derivatives are those of ``f(x.astype(dtype))``.  A non-float ``dtype`` used to 
 silently by hyperdual (float results for ``dtype=int``) and refused by reverse for every
 dtype; both now raise a ``TypeError`` naming it.  ``where=`` on an elementwise ufunc leaves
 the masked entries unset (or writes into ``out=``): both engines refuse it by name.
+A float ``dtype=`` on an elementwise ufunc (``np.exp(x, dtype=np.float32)``, numpy's own
+``np.subtract(a, b, dtype=dt)`` inside ``np.histogram``) casts the operands, as numpy
+does; it used to be refused.
 """
 
 from __future__ import annotations
@@ -117,7 +120,58 @@ def test_ufunc_where_messages_and_the_default_mask(engine):
     with pytest.raises(TypeError, match=r"where=.*np\.where\(mask"):
         np.exp(x, where=np.ones((2, 3), bool))
     with pytest.raises(TypeError, match=r"dtype=.*astype"):
-        np.exp(x, dtype=np.float32)
+        np.exp(x, dtype=np.int64)
     # where=True is numpy's default (every entry): the plain call
     np.testing.assert_array_equal(_value(np.exp(x, where=True)), np.exp(X64))
     np.testing.assert_array_equal(_value(np.add(x, 2.0, where=True)), X64 + 2.0)
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES) + ["Taylor"])
+@pytest.mark.parametrize("x0, dt", [(X32, np.float64), (X64, np.float32), (X64, np.float64)],
+                         ids=["f32-in-f64", "f64-in-f32", "f64-in-f64"])
+def test_float_dtype_of_an_elementwise_ufunc_casts_the_operands(engine, x0, dt):
+    """np.exp(x, dtype=dt) and np.subtract(x, c, dtype=dt): numpy's values in dt (its
+    loop for dt on the cast operands) and the derivative of exp(x.astype(dt))."""
+    if engine == "Taylor" and dt != np.float64:
+        pytest.skip("Taylor numbers are float64")
+    make = ENGINES.get(engine) or (lambda x: hd.Taylor(np.stack([x, np.ones_like(x)])))
+    x = make(x0)
+    y = np.exp(x, dtype=dt)
+    got = _value(y) if engine != "Taylor" else np.asarray(y.coef[0])
+    assert got.dtype == np.dtype(dt)
+    want = np.exp(x0, dtype=dt)
+    # (numpy's SIMD exp and the engine's: a few ulps in dt)
+    assert_close_ulps(got, want, ulps=4)
+    if engine in ("Dual", "HyperDual"):
+        assert_close_ulps(np.asarray(y.dual if engine == "Dual" else y.eps1), want, ulps=4)
+    elif engine == "reverse":
+        gx = rv.gradient(lambda v: np.sum(np.exp(v, dtype=dt)), x0.astype(np.float64))
+        assert_close_ulps(gx, np.exp(x0.astype(dt)), ulps=4)
+    else:
+        assert_close_ulps(np.asarray(y.coef[1]), want, ulps=4)
+    z = np.subtract(x, 0.25, dtype=dt)
+    zv = _value(z) if engine != "Taylor" else np.asarray(z.coef[0])
+    assert zv.dtype == np.dtype(dt)
+    np.testing.assert_array_equal(zv, np.subtract(x0, 0.25, dtype=dt))
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize("dt", [np.int64, bool, np.complex128])
+def test_non_float_dtype_of_an_elementwise_ufunc_is_refused(engine, dt):
+    with pytest.raises(TypeError, match="dtype="):
+        np.add(ENGINES[engine](X64), 1.0, dtype=dt)
+
+
+def test_histogram_bin_edges_of_a_differentiated_range():
+    """np.histogram_bin_edges(points, n, range=(lo, hi)) with plain points: numpy's own
+    code runs (it does not hand range to the engines): the edges are lo + k (hi - lo)/n.
+    np.histogram gets past its np.subtract(..., dtype=) now but turns the traced range
+    into bin indices (astype(intp)): a TypeError naming astype, not a wrong count."""
+    pts = np.array([0.1, 0.5, 0.9, 0.95])
+    k = np.arange(4) / 3
+    for m in (hd, rv):
+        J = m.jacobian(lambda z: np.histogram_bin_edges(pts, 3, range=(z[0], z[1])),
+                       np.array([0.0, 1.0]))
+        np.testing.assert_allclose(J, np.stack([1 - k, k], axis=1), rtol=0, atol=1e-15)
+        with pytest.raises(TypeError, match="astype"):
+            m.jacobian(lambda z: np.histogram(pts, 3, range=(z, 1.0))[0], 0.0)
