@@ -79,6 +79,14 @@ FUNCTIONS = {
     "median": lambda x, y: np.median(x * y + np.array([0.0, 4.0, 9.0])),
     "triu_tril": lambda x, y: np.sum(np.triu(matrix(x, y)) ** 2 * np.tril(matrix(y, x))),
     "hypot_arctan2": lambda x, y: np.sum(np.hypot(x, y) * np.arctan2(y, x)),
+    "polydiv": lambda x, y: np.sum(np.concatenate(np.polydiv(
+        np.concatenate([x * y, np.sin(y)]), np.concatenate([[2.0], x[:2] * y[1:]]))) ** 2),
+    "histogram_weights": lambda x, y: np.sum(np.histogram(
+        np.array([0.1, 0.6, 0.9]), 2, (0.0, 1.0), weights=x * np.exp(y))[0] ** 3),
+    "histogram2d_density": lambda x, y: np.sum(np.histogram2d(
+        x + np.array([0.0, 2.0, 4.0]), y + np.array([1.0, 0.0, 3.0]), 2,
+        weights=x * y + 2.0, density=True)[0] * np.array([[1.0, 2.0], [3.0, 4.0]])),
+    "unique": lambda x, y: np.sum(np.unique(x * y + np.array([0.0, 3.0, 6.0])) ** 3),
 }
 
 
