@@ -28,12 +28,6 @@ _EPS = float(np.finfo(float).eps)
 _BETAINCC = getattr(sp, "betaincc", None)
 
 
-@pytest.fixture(autouse=True)
-def _digits():
-    with mp.workdps(40):
-        yield
-
-
 def _small_side(a, b, x):
     """(g, sign): I itself below the mean, 1 - I as I_(1-x)(b, a) above it."""
     x = mp.mpf(x)

@@ -24,12 +24,6 @@ from hyperdual.rules.incomplete_gamma import gammainc_da
 _EPS = float(np.finfo(float).eps)
 
 
-@pytest.fixture(autouse=True)
-def _digits():
-    with mp.workdps(40):
-        yield
-
-
 def _p(a, x):
     return mp.gammainc(a, 0, x, regularized=True)
 

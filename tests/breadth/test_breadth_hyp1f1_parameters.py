@@ -21,12 +21,6 @@ from hyperdual.rules.hypergeometric import hyp1f1_parameter_partials
 _EPS = float(np.finfo(float).eps)
 
 
-@pytest.fixture(autouse=True)
-def _digits():
-    with mp.workdps(40):
-        yield
-
-
 def _supported(a, b, x):
     return x >= 0 or b > a or -x * a <= b
 

@@ -26,12 +26,6 @@ import reverse as rv
 _EPS = float(np.finfo(float).eps)
 
 
-@pytest.fixture(autouse=True)
-def _digits():
-    with mp.workdps(40):
-        yield
-
-
 def _dawson(x):
     return mp.sqrt(mp.pi) / 2 * mp.exp(-x * x) * mp.erfi(x)
 

@@ -29,12 +29,6 @@ from tests._tolerance import assert_close_ulps
 _EPS = float(np.finfo(float).eps)
 
 
-@pytest.fixture(autouse=True)
-def _digits():
-    with mp.workdps(40):
-        yield
-
-
 def _struve_cases():
     cases = {}
     # small x (the power series, where H_(v-1) - (v/x) H_v cancelled for v - k a

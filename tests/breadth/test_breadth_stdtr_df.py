@@ -24,12 +24,6 @@ from hyperdual.rules.incomplete_beta import half_step_digamma_gap
 _EPS = float(np.finfo(float).eps)
 
 
-@pytest.fixture(autouse=True)
-def _digits():
-    with mp.workdps(40):
-        yield
-
-
 def _sides(nu, t):
     """The tail F = I_(nu/w)(nu/2, 1/2)/2 and G = I_(t²/w)(1/2, nu/2)/2 as functions of
     nu: stdtr = F (t < 0), 1 - F (t > 0), or 1/2 + sign(t) G."""

@@ -22,12 +22,6 @@ from hyperdual.rules.zeta import riemann_zeta_derivative, zeta_ds
 _EPS = float(np.finfo(float).eps)
 
 
-@pytest.fixture(autouse=True)
-def _digits():
-    with mp.workdps(50):
-        yield
-
-
 def _hurwitz_ds(s, q):
     q = mp.mpf(q)
     return mp.diff(lambda t: mp.zeta(t, q), mp.mpf(s))

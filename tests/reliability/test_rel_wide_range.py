@@ -49,12 +49,6 @@ EPS = float(np.finfo(float).eps)
 ULPS = 16
 
 
-@pytest.fixture(autouse=True)
-def _digits():
-    with M.workdps(50):
-        yield
-
-
 def _quiet(fn, *args):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
