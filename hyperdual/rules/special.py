@@ -68,7 +68,11 @@ from .._number import implements
 from ..custom import custom_jvp
 from .blockwise import by_blocks
 from .hypergeometric import hyp1f1_parameter_partials
-from .incomplete_beta import betainc_parameter_partials, student_t_df_partial_near
+from .incomplete_beta import (
+    betainc_parameter_partials,
+    student_t_df_partial_near,
+    student_t_df_tail,
+)
 from .incomplete_gamma import _LOG1PMX, _STIRLING, gammainc_da, power_over_gamma
 from .zeta import riemann_zeta_derivative, zeta_ds
 
@@ -1215,32 +1219,31 @@ IN_PARAMETER[sp.gammainccinv] = _in_every_argument(
 
 
 #: stdtr's derivative in df: along G's path where t² <= df/2 and |t| <= 2 (G's
-#: fraction loses digits where I_y nears 1), and for |t| <= 2.5 beyond df = 300;
-#: elsewhere through the tail's betainc partials, which lose about df² ulps
-#: (cancelling O(1/df) terms to the O(1/df²) derivative): refused beyond df = 300
-_STDTR_NEAR = 2.5
-_STDTR_TAIL_DF = 300.0
+#: fraction loses digits where I_y nears 1: 650 ulps at |t| = 2.5, df = 1e5);
+#: elsewhere (the tail, |t| > 2 there) from df = 30 on by the tail's integral
+#: (``student_t_df_tail``: within 15 ulps of mpmath, up to the condition number
+#: ~t² of the density's exponent deep in the tail), below df = 30 through the
+#: tail's betainc partials (which lose about df² ulps: 3600 at df = 300, |t| = 2)
+_STDTR_QUADRATURE_DF = 30.0
 
 
-def _stdtr_df(nu: Any, t: Any) -> Any:
+def _stdtr_df_on_values(nu: Any, t: Any) -> Any:
     """d/d(df) of Student's t cdf ``stdtr(nu, t)``: with w = nu + t², near 0
     stdtr = 1/2 + sign(t) G, G = I_(t²/w)(1/2, nu/2) / 2, along the path
     (:func:`hyperdual.rules.incomplete_beta.student_t_df_partial_near`: within 50
-    ulps of mpmath, 650 at |t| = 2.5 and df = 1e5); elsewhere stdtr = F or 1 - F with
-    the tail F = I_(nu/w)(nu/2, 1/2) / 2 through betainc's partials (within 400 ulps
-    up to df = 300; a ValueError beyond).  0 at t = 0 and +-inf."""
+    ulps of mpmath); elsewhere stdtr = T or 1 - T with
+    T the tail beyond |t|: from df = 30 its derivative is the integral of the density's
+    derivative (:func:`hyperdual.rules.incomplete_beta.student_t_df_tail`), below
+    through betainc's partials of T = I_(nu/w)(nu/2, 1/2) / 2 (a few ulps there).
+    0 at t = 0 and +-inf."""
     tv, nuv = np.real(_plain(t)), np.real(_plain(nu))
     sign = np.sign(tv)
     inside = np.isfinite(tv) & (tv != 0) & (nuv > 0)
     at = np.abs(tv)
-    by_path = ((tv * tv <= 0.5 * nuv) & (at <= 2.0)) | (
-        (nuv > _STDTR_TAIL_DF) & (at <= _STDTR_NEAR))
-    far = inside & ~by_path
-    if np.any(far & (nuv > _STDTR_TAIL_DF)):
-        raise ValueError(
-            "scipy.special.stdtr: the derivative in df is not supported for df > "
-            f"{_STDTR_TAIL_DF:g} where |t| > {_STDTR_NEAR:g} (its formulas lose about df² "
-            "ulps there); it is for |t| <= 2.5 at every df, and for every t up to df = 300")
+    by_path = (tv * tv <= 0.5 * nuv) & (at <= 2.0)
+    tail = inside & ~by_path
+    by_integral = tail & (nuv >= _STDTR_QUADRATURE_DF)
+    far = tail & ~by_integral
     with np.errstate(all="ignore"):
         t_in = np.where(inside, t, 1.0)
         out: Any = None
@@ -1253,11 +1256,20 @@ def _stdtr_df(nu: Any, t: Any) -> Any:
             d_a = _betainc_parameter_partials(half, 0.5, x)[0]
             d_f = 0.5 * (0.5 * d_a + _beta_density_in_ab(half, 0.5, x) * (r * r))
             out = -sign * d_f
-        if _may_hold(inside & ~far):
-            near = student_t_df_partial_near(nu, np.where(far, 1.0, t_in), sp.betainc)
-            out = near if out is None else np.where(far, out, near)
+        if _may_hold(by_integral):
+            a = np.abs(np.where(by_integral, t_in, 3.0))
+            nu_i = np.where(by_integral, nu, 100.0)
+            d_t = student_t_df_tail(nu_i, a) * _t_density(nu_i, a)
+            out = -sign * d_t if out is None else np.where(by_integral, -sign * d_t, out)
+        if _may_hold(inside & ~tail):
+            near = student_t_df_partial_near(nu, np.where(tail, 1.0, t_in), sp.betainc)
+            out = near if out is None else np.where(tail, out, near)
         edge = np.where((nuv > 0) & ~np.isnan(tv), 0.0, np.nan)  # t = 0, +-inf
         return edge if out is None else np.where(inside, out, edge)
+
+
+#: (on lazy data block by block: its paths and series lengths depend on the values)
+_stdtr_df = by_blocks(_stdtr_df_on_values, "stdtr_df")
 
 
 def _stdtr_partials(f: Any, nu: Any, t: Any) -> tuple:
