@@ -617,6 +617,20 @@ eval_laguerre = _poly_rule(sp.eval_laguerre, 1, lambda m, x: -eval_genlaguerre(m
 eval_jacobi = _poly_rule(sp.eval_jacobi, 3, lambda m, a, b, x: 0.5 * (
     m + np.asarray(a) + b + 2.0) * eval_jacobi(m, np.asarray(a) + 1.0,
                                              np.asarray(b) + 1.0, x))
+# the shifted (argument 2x - 1) and scaled (x/2) families, by the chain rule through
+# the families above: P*_n(x) = P_n(2x - 1), T*_n, U*_n likewise, C_n(x) = 2 T_n(x/2),
+# S_n(x) = U_n(x/2), and G_n^(p,q)(x) = P_n^(p-q,q-1)(2x - 1) / binom(2n + p - 1, n),
+# whose derivative is n G_(n-1)^(p+2,q+1)(x)
+eval_sh_legendre = _poly_rule(sp.eval_sh_legendre, 1, lambda m, x: 2.0 * eval_gegenbauer(
+    m, 1.5, 2.0 * x - 1.0))
+eval_sh_chebyt = _poly_rule(sp.eval_sh_chebyt, 1, lambda m, x: 2.0 * (m + 1.0) * eval_chebyu(
+    m, 2.0 * x - 1.0))
+eval_sh_chebyu = _poly_rule(sp.eval_sh_chebyu, 1, lambda m, x: 4.0 * eval_gegenbauer(
+    m, 2.0, 2.0 * x - 1.0))
+eval_chebyc = _poly_rule(sp.eval_chebyc, 1, lambda m, x: (m + 1.0) * eval_chebyu(m, 0.5 * x))
+eval_chebys = _poly_rule(sp.eval_chebys, 1, lambda m, x: eval_gegenbauer(m, 2.0, 0.5 * x))
+eval_sh_jacobi = _poly_rule(sp.eval_sh_jacobi, 3, lambda m, p, q, x: (m + 1.0) * eval_sh_jacobi(
+    m, np.asarray(p) + 2.0, np.asarray(q) + 1.0, x))
 
 
 # distribution functions, as the incomplete gamma and beta functions they are

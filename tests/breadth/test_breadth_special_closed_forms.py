@@ -1,8 +1,9 @@
 """scipy.special functions whose derivative has a closed form in other functions with
 rules (hyperdual.rules.special): exp10, cosm1, sindg ..., erfi, expi, exp1, expn,
 wrightomega, kn, jve, yve, hyp0f1, hyp1f1, hyp2f1, hyperu, the orthogonal polynomials
-eval_*, the distribution functions chdtr, gdtr, pdtr, bdtr, nbdtr, fdtr, stdtr (and
-their complements), the inverses gammaincinv, gammainccinv, betaincinv, ndtri_exp.
+eval_* (the shifted eval_sh_* and scaled eval_chebyc/eval_chebys too), the distribution
+functions chdtr, gdtr, pdtr, bdtr, nbdtr, fdtr, stdtr (and their complements), the
+inverses gammaincinv, gammainccinv, betaincinv, ndtri_exp.
 
 Truth: mpmath at 40 digits, derivatives of order 1-3 by ``mp.diff`` of the mpmath
 function (an independent definition: Ei, E1, hypergeometric series, Gegenbauer ...).
@@ -96,6 +97,28 @@ CASES = {
                                 lambda x: mp.gegenbauer(4, 0.7, x), [-0.7, 0.1, 0.9], 1e-12),
     "eval_jacobi(3, 0.5, 1.5)": (lambda x: sp.eval_jacobi(3, 0.5, 1.5, x),
                                  lambda x: mp.jacobi(3, 0.5, 1.5, x), [-0.7, 0.1, 0.9], 1e-12),
+    # the shifted and scaled families (their TypeError "not supported" before)
+    "eval_sh_legendre(4)": (lambda x: sp.eval_sh_legendre(4, x),
+                            lambda x: mp.legendre(4, 2 * x - 1), [0.15, 0.55, 0.9], 1e-12),
+    "eval_sh_legendre(2.3)": (lambda x: sp.eval_sh_legendre(2.3, x),
+                              lambda x: mp.legendre(2.3, 2 * x - 1), [0.15, 0.55, 0.9], 1e-12),
+    "eval_sh_chebyt(4)": (lambda x: sp.eval_sh_chebyt(4, x),
+                          lambda x: mp.chebyt(4, 2 * x - 1), [0.15, 0.55, 0.9], 1e-12),
+    "eval_sh_chebyu(3)": (lambda x: sp.eval_sh_chebyu(3, x),
+                          lambda x: mp.chebyu(3, 2 * x - 1), [0.15, 0.55, 0.9], 1e-12),
+    "eval_chebyc(4)": (lambda x: sp.eval_chebyc(4, x), lambda x: 2 * mp.chebyt(4, x / 2),
+                       [-1.3, 0.1, 1.9], 1e-12),
+    "eval_chebys(3)": (lambda x: sp.eval_chebys(3, x), lambda x: mp.chebyu(3, x / 2),
+                       [-1.3, 0.1, 1.9], 1e-12),
+    # G_n^(p,q)(x) = P_n^(p-q,q-1)(2x - 1) / binom(2n + p - 1, n) (scipy's definition)
+    "eval_sh_jacobi(3, 2.5, 1.5)": (
+        lambda x: sp.eval_sh_jacobi(3, 2.5, 1.5, x),
+        lambda x: mp.jacobi(3, 1, mp.mpf(1) / 2, 2 * x - 1) / mp.binomial(mp.mpf(15) / 2, 3),
+        [0.15, 0.55, 0.9], 1e-12),
+    "eval_sh_jacobi(2.5, 2.5, 1.5)": (
+        lambda x: sp.eval_sh_jacobi(2.5, 2.5, 1.5, x),
+        lambda x: mp.jacobi(mp.mpf(5) / 2, 1, mp.mpf(1) / 2, 2 * x - 1)
+        / mp.binomial(mp.mpf(13) / 2, mp.mpf(5) / 2), [0.15, 0.55, 0.9], 1e-12),
     "eval_hermite(4)": (lambda x: sp.eval_hermite(4, x), lambda x: mp.hermite(4, x),
                         [-1.3, 0.1, 2.0], 1e-12),
     "eval_hermitenorm(4)": (lambda x: sp.eval_hermitenorm(4, x),
@@ -206,7 +229,8 @@ def _check_orders(name, f, g, points, rtol2):
                                    rtol=rtol2, atol=rtol2 * scale, err_msg=name)
 
 
-@pytest.mark.parametrize("name", ["chdtr", "eval_legendre(5)", "hyp1f1", "stdtr"])
+@pytest.mark.parametrize("name", ["chdtr", "eval_legendre(5)", "hyp1f1", "stdtr",
+                                  "eval_sh_jacobi(3, 2.5, 1.5)"])
 def test_arrays_and_nesting(name):
     # elementwise on arrays (gradient of a sum) and inside the other engine
     f, g, points, rtol2 = CASES[name]
