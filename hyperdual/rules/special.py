@@ -633,6 +633,27 @@ eval_sh_jacobi = _poly_rule(sp.eval_sh_jacobi, 3, lambda m, p, q, x: (m + 1.0) *
     m, np.asarray(p) + 2.0, np.asarray(q) + 1.0, x))
 
 
+def _lpmv_derivative(m: Any, v: Any, x: Any) -> Any:
+    """d/dx of the Ferrers function ``lpmv(m, v, x)`` (Condon-Shortley phase, |x| < 1):
+    -m x P_v^m / (1 - x²) - P_v^(m+1) / sqrt(1 - x²), from P_v^m = (-1)^m (1 - x²)^(m/2)
+    P_v^(m) (no cancellation near x = +-1: the first term dominates there); m = 0 is
+    Legendre's C_(v-1)^(3/2)(x), finite at x = +-1 too."""
+    m = np.asarray(m, dtype=float)
+    one_minus = (1.0 - x) * (1.0 + x)
+    with np.errstate(all="ignore"):
+        general = (-m * x * lpmv(m, v, x) / one_minus
+                   - lpmv(m + 1.0, v, x) / np.sqrt(one_minus))
+    zero = m == 0
+    if not np.any(zero):
+        return general
+    pos, lower = _lower(v)
+    legendre = np.where(pos, eval_gegenbauer(lower, 1.5, x), 0.0)
+    return np.where(zero, legendre, general)
+
+
+lpmv = _rule(sp.lpmv, 2, _lpmv_derivative)
+
+
 # distribution functions, as the incomplete gamma and beta functions they are
 chdtr = _rule(sp.chdtr, 1, lambda v, x: 0.5 * _gamma_density(0.5 * np.asarray(v), 0.5 * x))
 chdtrc = _rule(sp.chdtrc, 1, lambda v, x: -0.5 * _gamma_density(0.5 * np.asarray(v),

@@ -1,7 +1,7 @@
 """scipy.special functions whose derivative has a closed form in other functions with
 rules (hyperdual.rules.special): exp10, cosm1, sindg ..., erfi, expi, exp1, expn,
 wrightomega, kn, jve, yve, hyp0f1, hyp1f1, hyp2f1, hyperu, the orthogonal polynomials
-eval_* (the shifted eval_sh_* and scaled eval_chebyc/eval_chebys too), the distribution
+eval_* (the shifted eval_sh_* and scaled eval_chebyc/eval_chebys too), lpmv, the distribution
 functions chdtr, gdtr, pdtr, bdtr, nbdtr, fdtr, stdtr (and their complements), the
 inverses gammaincinv, gammainccinv, betaincinv, ndtri_exp.
 
@@ -119,6 +119,15 @@ CASES = {
         lambda x: sp.eval_sh_jacobi(2.5, 2.5, 1.5, x),
         lambda x: mp.jacobi(mp.mpf(5) / 2, 1, mp.mpf(1) / 2, 2 * x - 1)
         / mp.binomial(mp.mpf(13) / 2, mp.mpf(5) / 2), [0.15, 0.55, 0.9], 1e-12),
+    # Ferrers functions (scipy's Condon-Shortley phase is mpmath's legenp, type 2)
+    "lpmv(0, 2.5)": (lambda x: sp.lpmv(0, 2.5, x), lambda x: mp.legenp(2.5, 0, x, type=2),
+                     [-0.99, 0.3, 0.9], 1e-12),
+    "lpmv(1, 2.5)": (lambda x: sp.lpmv(1, 2.5, x), lambda x: mp.legenp(2.5, 1, x, type=2),
+                     [-0.6, 0.3, 0.9], 1e-12),
+    "lpmv(3, 4.7)": (lambda x: sp.lpmv(3, 4.7, x), lambda x: mp.legenp(4.7, 3, x, type=2),
+                     [-0.6, 0.3, 0.95], 1e-12),
+    "lpmv(-1, 2.2)": (lambda x: sp.lpmv(-1, 2.2, x), lambda x: mp.legenp(2.2, -1, x, type=2),
+                      [-0.6, 0.4, 0.9], 1e-12),
     "eval_hermite(4)": (lambda x: sp.eval_hermite(4, x), lambda x: mp.hermite(4, x),
                         [-1.3, 0.1, 2.0], 1e-12),
     "eval_hermitenorm(4)": (lambda x: sp.eval_hermitenorm(4, x),
@@ -230,7 +239,7 @@ def _check_orders(name, f, g, points, rtol2):
 
 
 @pytest.mark.parametrize("name", ["chdtr", "eval_legendre(5)", "hyp1f1", "stdtr",
-                                  "eval_sh_jacobi(3, 2.5, 1.5)"])
+                                  "eval_sh_jacobi(3, 2.5, 1.5)", "lpmv(3, 4.7)"])
 def test_arrays_and_nesting(name):
     # elementwise on arrays (gradient of a sum) and inside the other engine
     f, g, points, rtol2 = CASES[name]
@@ -730,3 +739,17 @@ def test_stdtrit_derivatives_at_scipys_quantile(p):
         np.testing.assert_allclose(d[1], float(want[0]), rtol=16 * _EPS)
         np.testing.assert_allclose(d[2], float(want[1]), rtol=64 * _EPS,
                                    atol=64 * _EPS * float(abs(want[0])))
+
+
+def test_lpmv_at_the_ends_of_its_interval():
+    """m = 0 is Legendre's function, differentiable at x = +-1 (P_3: 6, 15, 15 at 1);
+    for m != 0 the derivative there is infinite or 0/0: nan, never a finite guess."""
+    for eng in (hd, rv):
+        np.testing.assert_array_equal(eng.derivatives(lambda x: sp.lpmv(0, 3, x), 1.0, 3),
+                                      [1.0, 6.0, 15.0, 15.0])
+        np.testing.assert_array_equal(eng.derivatives(lambda x: sp.lpmv(0, 3, x), -1.0, 3),
+                                      [-1.0, 6.0, -15.0, 15.0])
+        with np.errstate(all="ignore"):
+            assert np.isnan(eng.derivative(lambda x: sp.lpmv(2, 2.5, x), 1.0))
+        with pytest.raises(TypeError):  # the order and degree are constants
+            eng.derivative(lambda v: sp.lpmv(1, v, 0.3), 2.5)
