@@ -1584,20 +1584,23 @@ _bip = _component(sp.airy, 3, lambda x: x * _bi(x))
 _outputs(sp.airy, _ai, _aip, _bi, _bip)
 
 
-def _in_first(fun: Any, name: str, deriv: Callable[[Any, Any], Any]) -> custom_jvp:
-    """A custom_jvp for ``fun(x, m)`` in x, the parameter m constant: d/dx = deriv(x, m)."""
-    f = custom_jvp(fun, nondiff_argnums=(1,))
+def _in_first(fun: Any, name: str, deriv: Callable[..., Any], nparams: int = 1) -> custom_jvp:
+    """A custom_jvp for ``fun(x, *params)`` in x, the ``nparams`` parameters constant:
+    d/dx = deriv(x, *params)."""
+    f = custom_jvp(fun, nondiff_argnums=tuple(range(1, nparams + 1)))
     f.__name__ = f.__qualname__ = name
     _library(f)
 
     @f.defjvp
-    def _jvp(m: Any, primals: tuple, tangents: tuple) -> tuple:
+    def _jvp(*args: Any) -> tuple:
+        params, (primals, tangents) = args[:nparams], args[nparams:]
         (x,), (t,) = primals, tangents
-        return f(x, m), t * deriv(x, m)
+        return f(x, *params), t * deriv(x, *params)
 
     @f.defvjp
-    def _vjp(m: Any, primals: tuple, _out: Any, g: Any) -> Any:
-        return _unbroadcast(_times_cotangent(g, deriv(primals[0], m)), primals[0])
+    def _vjp(*args: Any) -> Any:
+        params, (primals, _out, g) = args[:nparams], args[nparams:]
+        return _unbroadcast(_times_cotangent(g, deriv(primals[0], *params)), primals[0])
 
     return f
 
@@ -1654,6 +1657,42 @@ def _delta(phi: Any, m: Any) -> Any:
 
 _in_phi(sp.ellipkinc, lambda phi, m: 1.0 / _delta(phi, m))
 _in_phi(sp.ellipeinc, _delta)
+
+
+# The noncentral chi-squared cdf chndtr(x, k, lam) in x: its density
+#   1/2 exp(-(sqrt(x) - sqrt(lam))²/2) (x/lam)^(k/4 - 1/2) ive(k/2 - 1, sqrt(lam x)),
+# the exponential scaling of I moved into ive (I_nu(sqrt(lam x)) e^-(x + lam)/2 overflows
+# and underflows in turn), sqrt(x) - sqrt(lam) as (x - lam)/(sqrt(x) + sqrt(lam)); at
+# lam = 0 the central density (chdtr's rule), 0 below x = 0.
+def _noncentral_chi2_density(x: Any, k: Any, lam: Any) -> Any:
+    k, lam = np.asarray(k, dtype=float), np.asarray(lam, dtype=float)
+    xv = np.real(_plain(x))
+    central = lam == 0
+    inside = xv >= 0
+    lam1 = np.where(central, 1.0, lam)
+    xin = np.where(inside, x, 1.0)
+    with np.errstate(all="ignore"):
+        rx, rl = np.sqrt(xin), np.sqrt(lam1)
+        gap = (xin - lam1) / (rx + rl)
+        out = (0.5 * np.exp(-0.5 * (gap * gap)) * (xin / lam1) ** (0.25 * k - 0.5)
+               * ive(0.5 * k - 1.0, rx * rl))
+        if np.any(central):
+            out = np.where(central, 0.5 * _gamma_density(0.5 * k, 0.5 * xin), out)
+    return np.where(inside, out, 0.0)
+
+
+_chndtr_in_x = _in_first(lambda x, k, lam: sp.chndtr(x, k, lam), "chndtr",
+                         _noncentral_chi2_density, nparams=2)
+
+
+def _chndtr(x: Any, k: Any, lam: Any) -> Any:
+    if is_traced(k) or is_traced(lam):
+        raise TypeError("scipy.special.chndtr: the derivative with respect to df or nc "
+                        "is not supported; only x may be differentiated")
+    return _chndtr_in_x(x, k, lam)
+
+
+MULTI[sp.chndtr] = _chndtr
 
 
 def _register(ufunc: Any) -> None:

@@ -753,3 +753,46 @@ def test_lpmv_at_the_ends_of_its_interval():
             assert np.isnan(eng.derivative(lambda x: sp.lpmv(2, 2.5, x), 1.0))
         with pytest.raises(TypeError):  # the order and degree are constants
             eng.derivative(lambda v: sp.lpmv(1, v, 0.3), 2.5)
+
+
+def _ncx2_density(x, k, lam):
+    """The noncentral chi-squared density (mpmath), Bessel form; central at lam = 0."""
+    x, k, lam = mp.mpf(x), mp.mpf(k), mp.mpf(lam)
+    if lam == 0:
+        return x ** (k / 2 - 1) * mp.exp(-x / 2) / (2 ** (k / 2) * mp.gamma(k / 2))
+    return (mp.exp(-(x + lam) / 2) / 2 * (x / lam) ** (k / 4 - mp.mpf(1) / 2)
+            * mp.besseli(k / 2 - 1, mp.sqrt(lam * x)))
+
+
+@pytest.mark.parametrize("x, k, lam", [(0.5, 3.0, 2.0), (4.0, 3.0, 2.0), (30.0, 5.0, 10.0),
+                                       (1e3, 4.0, 900.0), (2.0, 1.5, 0.0), (0.1, 2.0, 5.0),
+                                       (200.0, 10.0, 1.0), (5.0, 2.5, 1e-8)])
+def test_chndtr_in_x_against_mpmath(x, k, lam):
+    """d/dx chndtr(x, k, lam) is the density (it raised TypeError): orders 1-3 through
+    every path.  Tolerance: scipy's ive (1.5e-14 at order 1.5, 17.3) and the
+    exponential's condition ~x/2 (exp(-(sqrt x - sqrt lam)²/2) at x = 200)."""
+    want = [float(_ncx2_density(x, k, lam))] + [
+        float(mp.diff(lambda t: _ncx2_density(t, k, lam), mp.mpf(x), j)) for j in (1, 2)]
+    rtol = 1e-13 + 4 * _EPS * x
+    for eng in (hd, rv):
+        got = eng.derivatives(lambda t: sp.chndtr(t, k, lam), x, 3)
+        assert got[0] == sp.chndtr(x, k, lam)
+        np.testing.assert_allclose(got[1:], want, rtol=rtol, atol=0)
+    np.testing.assert_allclose(rv.derivatives(lambda t: sp.chndtr(t, k, lam), x, 2,
+                                              method="backprop")[1:], want[:2], rtol=rtol)
+
+
+def test_chndtr_edges_arrays_nesting_and_constant_parameters():
+    xs = np.array([-1.0, 0.0, 0.5, 4.0])
+    want = [0.0, 0.0] + [float(_ncx2_density(v, 3.0, 2.0)) for v in xs[2:]]
+    for eng in (hd, rv):
+        # below 0 the cdf is 0 (derivative 0); at 0 the density of k = 3 is 0
+        np.testing.assert_allclose(eng.gradient(lambda v: np.sum(sp.chndtr(v, 3.0, 2.0)),
+                                                xs), want, rtol=1e-14, atol=0)
+        with pytest.raises(TypeError, match="only x"):
+            eng.derivative(lambda lam: sp.chndtr(1.0, 3.0, lam), 2.0)
+    d2 = float(mp.diff(lambda t: _ncx2_density(t, 3.0, 2.0), mp.mpf(4.0), 1))
+    for outer, inner in ((hd, rv), (rv, hd), (hd, hd), (rv, rv)):
+        got = outer.derivative(lambda s, inner=inner: inner.derivative(
+            lambda t: sp.chndtr(t, 3.0, 2.0), s), 4.0)
+        assert got == pytest.approx(d2, rel=1e-13), (outer.__name__, inner.__name__)
