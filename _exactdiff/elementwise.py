@@ -1,6 +1,7 @@
 """Elementwise functions built from other rules: ``fmax``, ``fmin``,
-``nan_to_num``, ``modf``, ``frexp``, ``ldexp``, ``angle``, ``scipy.special.gammasgn``
-of real input and ``scipy.special.huber``, and the partials of ``pseudo_huber``.
+``nan_to_num``, ``modf``, ``frexp``, ``ldexp``, ``nextafter``, ``spacing``, ``angle``,
+``scipy.special.gammasgn`` of real input and ``scipy.special.huber``, and the partials
+of ``pseudo_huber``.
 
 Written with numpy calls on whatever they are given, so both engines share one
 definition (registered by :mod:`hyperdual.rules.elementwise` and
@@ -15,6 +16,8 @@ Conventions
 * ``modf``'s integral part and ``frexp``'s exponent are piecewise constant (plain
   arrays); the fractional part has derivative 1, the mantissa ``2**-exponent``,
   ``ldexp(x, n)`` ``2**n`` (``n`` a constant integer).
+* ``nextafter(x1, x2)`` is ``x1`` plus a piecewise constant step (derivative 1 in
+  ``x1``, 0 in ``x2``); ``spacing`` is piecewise constant (a plain array).
 * ``angle`` of a real number (0 or pi) and ``gammasgn`` (the sign of Gamma) are
   piecewise constant: their results are plain arrays (derivative 0), like
   the results of ``sign``-like value functions.
@@ -38,6 +41,7 @@ from typing import Any
 import numpy as np
 import scipy.special as sp
 
+from . import fprange
 from ._common import fpe_ignored, is_traced, value
 from .arrays import is_foreign_array, may_hold, plain_array
 
@@ -123,6 +127,35 @@ def ldexp(x: Any, n: Any) -> Any:
     if may_hold(fix):  # two roundings into the subnormals: numpy's one rounding
         out = out + np.where(fix, off, 0.0).astype(exact.dtype)
     return out
+
+
+def _float64_if_widened(v: Any) -> Any:
+    """In a helper's long double redo (:func:`fprange.widened`) the values stand for
+    float64 ones: the ulp functions then take numpy's float64 ulps, not long double's."""
+    if (fprange.WIDE is not None and getattr(v, "dtype", None) == fprange.WIDE
+            and fprange.widening()):
+        return v.astype(np.float64)
+    return v
+
+
+def nextafter(x1: Any, x2: Any) -> Any:
+    """``np.nextafter``: ``x1`` plus a step of one ulp towards ``x2``, piecewise constant
+    (derivative 1 in ``x1``, 0 in ``x2``, as ``floor``'s is 0 between its jumps); the
+    step ``nextafter(x1, x2) - x1`` is exact, so the value is numpy's.  Where ``x1`` or
+    the result is not finite, numpy's value, a constant."""
+    v1, v2 = plain_array(value(x1)), plain_array(value(x2))
+    out = np.nextafter(_float64_if_widened(v1), _float64_if_widened(v2))
+    if not is_traced(x1):
+        return out
+    with fpe_ignored():
+        step = out - v1
+    finite = np.isfinite(step)
+    return np.where(finite, x1 + np.where(finite, step, 0.0), out)
+
+
+def spacing(x: Any) -> Any:
+    """``np.spacing``: the ulp of ``x``, piecewise constant (a plain array)."""
+    return np.spacing(_float64_if_widened(plain_array(value(x))))
 
 
 def angle(z: Any, deg: bool = False) -> Any:

@@ -1926,7 +1926,8 @@ def _divmod(x, y):
 def _shared_ufuncs():
     from _exactdiff import elementwise as _e
 
-    return {np.modf: _e.modf, np.frexp: _e.frexp, np.ldexp: _e.ldexp, np.divmod: _divmod}
+    return {np.modf: _e.modf, np.frexp: _e.frexp, np.ldexp: _e.ldexp, np.divmod: _divmod,
+            np.nextafter: _e.nextafter, np.spacing: _e.spacing}
 
 
 _SHARED_UFUNCS = _shared_ufuncs()

@@ -79,5 +79,6 @@ def i0(x):
 # ufuncs, found by _number._array_ufunc in the same table
 for _f, _impl in {np.fmax: _e.fmax, np.fmin: _e.fmin, np.nan_to_num: _e.nan_to_num,
                   np.angle: _e.angle, special.huber: _e.huber, np.modf: _e.modf,
-                  np.frexp: _e.frexp, np.ldexp: _e.ldexp}.items():
+                  np.frexp: _e.frexp, np.ldexp: _e.ldexp, np.nextafter: _e.nextafter,
+                  np.spacing: _e.spacing}.items():
     implements(_f)(_impl)

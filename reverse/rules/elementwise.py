@@ -1068,6 +1068,8 @@ UFUNCS[sp.beta] = partial(beta_near_zeros, rule=UFUNCS[sp.beta])
 UFUNCS[np.modf] = _e.modf
 UFUNCS[np.frexp] = _e.frexp
 UFUNCS[np.ldexp] = _e.ldexp
+UFUNCS[np.nextafter] = _e.nextafter
+UFUNCS[np.spacing] = _e.spacing
 FUNCTIONS[np.nan_to_num] = _e.nan_to_num
 FUNCTIONS[np.angle] = _e.angle
 

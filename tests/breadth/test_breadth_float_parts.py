@@ -1,5 +1,5 @@
-"""np.modf, np.frexp and np.ldexp (and np.divmod in Taylor mode) in both engines and
-Taylor mode: they raised "not supported".
+"""np.modf, np.frexp, np.ldexp, np.nextafter and np.spacing (and np.divmod in Taylor
+mode) in both engines and Taylor mode: they raised "not supported".
 
 ``modf(x) = (x - trunc(x), trunc(x))``, ``frexp(x) = (x 2**-e, e)`` and ``ldexp(x, n) =
 x 2**n`` are linear in x between the jumps of the integral part and the exponent, which
@@ -129,3 +129,55 @@ def test_hyperdual_numbers_and_errors():
         np.ldexp(Variable(np.ones(2)), 2.5)
     with pytest.raises(TypeError):  # numpy's own check: a float exponent array
         np.ldexp(Dual(np.ones(2), np.ones(2)), np.array([1.5, 2.0]))
+
+
+# --- nextafter and spacing ---------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nextafter_and_spacing_values_and_derivatives_over_the_range(dtype):
+    """nextafter(x1, x2) = x1 + a one-ulp step (piecewise constant): derivative 1 in x1,
+    0 in x2, numpy's values exactly; spacing piecewise constant (derivative 0).  Both
+    raised "not supported".  Where x1 is not finite, numpy's value, derivative 0."""
+    x = _wide(dtype)
+    to = np.where(rng.uniform(size=x.size) < 0.5, np.inf, -np.inf).astype(dtype)
+    to[::7] = x[::7]  # x1 == x2: numpy returns x2
+    for make, part in ((lambda v: Dual(v, np.ones_like(v)), lambda r: (r.real, r.dual)),
+                       (lambda v: HyperDual(v, np.ones_like(v), np.ones_like(v), 0.0 * v),
+                        lambda r: (r.real, r.eps1))):
+        with np.errstate(all="ignore"):
+            val, der = part(np.nextafter(make(x), to))
+            np.testing.assert_array_equal(val, np.nextafter(x, to))
+            assert val.dtype == dtype
+            np.testing.assert_array_equal(der, np.where(np.isfinite(x), 1.0, 0.0))
+            sp_ = np.spacing(make(x))
+            np.testing.assert_array_equal(sp_, np.spacing(x))
+            assert not isinstance(sp_, (Dual, HyperDual))
+            # only the other argument differentiated: numpy's plain values (derivative 0)
+            r = np.nextafter(x, make(to))
+            assert isinstance(r, np.ndarray)
+            np.testing.assert_array_equal(r, np.nextafter(x, to))
+
+
+def test_nextafter_spacing_helpers_nesting_and_the_long_double_redo():
+    """f = nextafter(x², 10) * spacing(x) + x: f' = 2 x spacing(x) + 1, f'' = 2 spacing;
+    at subnormal x (the helpers' long double redo) spacing stays float64's ulp."""
+    x0 = np.array([1.5, -3.0, 1e-310, 0.0])
+    sp_ = np.spacing(x0)
+
+    def f(x):
+        return np.sum(np.nextafter(x * x, 10.0) * np.spacing(x) + x)
+
+    for eng in (hd, rv):
+        # (1 + 2 x spacing(x) rounds in another order: an ulp of 1)
+        np.testing.assert_allclose(eng.gradient(f, x0), 2 * x0 * sp_ + 1.0, rtol=4e-16,
+                                   atol=0)
+        np.testing.assert_array_equal(eng.hessian(f, x0), np.diag(2 * sp_))
+        np.testing.assert_array_equal(
+            eng.jacobian(lambda v: np.spacing(v) * v, x0), np.diag(sp_))
+        d = eng.derivatives(lambda t: np.nextafter(t ** 3, -np.inf), 1.25, 3)
+        np.testing.assert_array_equal(d, [np.nextafter(1.25 ** 3, -np.inf), 3 * 1.25 ** 2,
+                                          6 * 1.25, 6.0])
+    for outer in (hd, rv):
+        for inner in (hd, rv):
+            got = outer.derivative(lambda a, inner=inner: inner.derivative(
+                lambda b: np.nextafter(a * b * b, 0.0), 2.0), 3.0)
+            assert got == 4.0, (outer.__name__, inner.__name__)
