@@ -13,9 +13,10 @@ Outside the support they give scipy's 0, -inf, 0 or 1; an invalid parameter
 ``hyperdual.stats`` and ``reverse.stats`` are this module.
 
 Distributions: ``norm``, ``t``, ``gamma``, ``chi2``, ``expon``, ``beta``,
-``laplace``, ``logistic``, ``cauchy``, ``lognorm``, ``poisson``, ``dirichlet``,
-``multivariate_normal``.  What a stand-in does not define (``rvs``, ``mean``, ``fit``
-...) is scipy.stats' own attribute.
+``laplace``, ``logistic``, ``cauchy``, ``lognorm``, ``uniform``, ``halfnorm``,
+``rayleigh``, ``weibull_min``, ``gumbel_r``, ``gumbel_l``, ``invgamma``, ``pareto``,
+``f``, ``poisson``, ``dirichlet``, ``multivariate_normal``.  What a stand-in does not
+define (``rvs``, ``mean``, ``fit`` ...) is scipy.stats' own attribute.
 
 Examples
 --------
@@ -38,8 +39,10 @@ import scipy.stats as _st
 
 from ._common import is_traced, value
 
-__all__ = ["beta", "cauchy", "chi2", "dirichlet", "expon", "gamma", "laplace", "logistic",
-           "lognorm", "multivariate_normal", "norm", "poisson", "t"]
+__all__ = ["beta", "cauchy", "chi2", "dirichlet", "expon", "f", "gamma", "gumbel_l",
+           "gumbel_r", "halfnorm", "invgamma", "laplace", "logistic", "lognorm",
+           "multivariate_normal", "norm", "pareto", "poisson", "rayleigh", "t", "uniform",
+           "weibull_min"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -451,6 +454,197 @@ class _Lognorm(_Continuous):
         return _plain(s) <= 0
 
 
+class _Uniform(_Continuous):
+    """``scipy.stats.uniform`` (on [loc, loc + scale])."""
+
+    name = "uniform"
+    _lo, _hi = 0.0, 1.0
+
+    def _logpdf(self, z: Any) -> Any:
+        return z * 0.0
+
+    def _cdf(self, z: Any) -> Any:
+        return z
+
+    def _sf(self, z: Any) -> Any:
+        return 1.0 - z
+
+    def _ppf(self, q: Any) -> Any:
+        return q
+
+
+class _Halfnorm(_Continuous):
+    """``scipy.stats.halfnorm``."""
+
+    name = "halfnorm"
+    _lo = 0.0
+
+    def _logpdf(self, z: Any) -> Any:
+        return 0.5 * math.log(2.0 / math.pi) - 0.5 * (z * z)
+
+    def _cdf(self, z: Any) -> Any:
+        return sc.erf(z / math.sqrt(2.0))
+
+    def _sf(self, z: Any) -> Any:
+        return sc.erfc(z / math.sqrt(2.0))
+
+    def _ppf(self, q: Any) -> Any:
+        return math.sqrt(2.0) * sc.erfinv(q)
+
+
+class _Rayleigh(_Continuous):
+    """``scipy.stats.rayleigh``."""
+
+    name = "rayleigh"
+    _lo = 0.0
+
+    def _logpdf(self, z: Any) -> Any:
+        return np.log(z) - 0.5 * (z * z)
+
+    def _cdf(self, z: Any) -> Any:
+        return -np.expm1(-0.5 * (z * z))
+
+    def _sf(self, z: Any) -> Any:
+        return np.exp(-0.5 * (z * z))
+
+    def _ppf(self, q: Any) -> Any:
+        return np.sqrt(-2.0 * np.log1p(-q))
+
+
+class _WeibullMin(_Continuous):
+    """``scipy.stats.weibull_min`` (shape ``c``)."""
+
+    name = "weibull_min"
+    _shapes = ("c",)
+    _lo = 0.0
+
+    def _logpdf(self, z: Any, c: Any) -> Any:
+        return np.log(c) + sc.xlogy(c - 1.0, z) - z ** c
+
+    def _cdf(self, z: Any, c: Any) -> Any:
+        return -np.expm1(-(z ** c))
+
+    def _sf(self, z: Any, c: Any) -> Any:
+        return np.exp(-(z ** c))
+
+    def _ppf(self, q: Any, c: Any) -> Any:
+        return (-np.log1p(-q)) ** (1.0 / c)
+
+    def _bad_args(self, c: Any) -> Any:
+        return _plain(c) <= 0
+
+
+class _GumbelR(_Continuous):
+    """``scipy.stats.gumbel_r`` (the largest extreme value)."""
+
+    name = "gumbel_r"
+
+    def _logpdf(self, z: Any) -> Any:
+        return -z - np.exp(-z)
+
+    def _cdf(self, z: Any) -> Any:
+        return np.exp(-np.exp(-z))
+
+    def _sf(self, z: Any) -> Any:
+        return -np.expm1(-np.exp(-z))
+
+    def _ppf(self, q: Any) -> Any:
+        return -np.log(-np.log(q))
+
+
+class _GumbelL(_Continuous):
+    """``scipy.stats.gumbel_l`` (the smallest extreme value)."""
+
+    name = "gumbel_l"
+
+    def _logpdf(self, z: Any) -> Any:
+        return z - np.exp(z)
+
+    def _cdf(self, z: Any) -> Any:
+        return -np.expm1(-np.exp(z))
+
+    def _sf(self, z: Any) -> Any:
+        return np.exp(-np.exp(z))
+
+    def _ppf(self, q: Any) -> Any:
+        return np.log(-np.log1p(-q))
+
+
+class _Invgamma(_Continuous):
+    """``scipy.stats.invgamma`` (shape ``a``): 1/X for X gamma-distributed."""
+
+    name = "invgamma"
+    _shapes = ("a",)
+    _lo = 0.0
+
+    def _masked_z(self, z: Any, zv: Any) -> tuple[Any, Any]:
+        # (the density is 0 at z = 0 itself, where 1/z is inf: outside, as below 0)
+        out = zv <= 0
+        return (np.where(out, 1.0, z) if np.any(out) else z), out
+
+    def _logpdf(self, z: Any, a: Any) -> Any:
+        return -(a + 1.0) * np.log(z) - sc.gammaln(a) - 1.0 / z
+
+    def _cdf(self, z: Any, a: Any) -> Any:
+        return sc.gammaincc(a, 1.0 / z)
+
+    def _sf(self, z: Any, a: Any) -> Any:
+        return sc.gammainc(a, 1.0 / z)
+
+    def _ppf(self, q: Any, a: Any) -> Any:
+        return 1.0 / sc.gammainccinv(a, q)
+
+    def _bad_args(self, a: Any) -> Any:
+        return _plain(a) <= 0
+
+
+class _Pareto(_Continuous):
+    """``scipy.stats.pareto`` (shape ``b``, support z >= 1)."""
+
+    name = "pareto"
+    _shapes = ("b",)
+    _lo = 1.0
+
+    def _logpdf(self, z: Any, b: Any) -> Any:
+        return np.log(b) - (b + 1.0) * np.log(z)
+
+    def _cdf(self, z: Any, b: Any) -> Any:
+        return -np.expm1(-b * np.log(z))
+
+    def _sf(self, z: Any, b: Any) -> Any:
+        return np.exp(-b * np.log(z))
+
+    def _ppf(self, q: Any, b: Any) -> Any:
+        return np.exp(-np.log1p(-q) / b)
+
+    def _bad_args(self, b: Any) -> Any:
+        return _plain(b) <= 0
+
+
+class _F(_Continuous):
+    """``scipy.stats.f`` (shapes ``dfn``, ``dfd``; the cdf is differentiable in x only)."""
+
+    name = "f"
+    _shapes = ("dfn", "dfd")
+    _lo = 0.0
+
+    def _logpdf(self, z: Any, m: Any, n: Any) -> Any:
+        return (0.5 * m * np.log(m / n) + sc.xlogy(0.5 * m - 1.0, z)
+                - 0.5 * (m + n) * np.log1p(m * z / n) - sc.betaln(0.5 * m, 0.5 * n))
+
+    def _cdf(self, z: Any, m: Any, n: Any) -> Any:
+        return sc.fdtr(m, n, z)
+
+    def _sf(self, z: Any, m: Any, n: Any) -> Any:
+        return sc.fdtrc(m, n, z)
+
+    def _ppf(self, q: Any, m: Any, n: Any) -> Any:
+        return sc.fdtri(m, n, q)
+
+    def _bad_args(self, m: Any, n: Any) -> Any:
+        return (_plain(m) <= 0) | (_plain(n) <= 0)
+
+
 class _Poisson(_Forwarding):
     """``scipy.stats.poisson`` (differentiable in ``mu``; ``k`` is a count).
 
@@ -637,6 +831,15 @@ class _MultivariateNormal(_Forwarding):
         return np.exp(self.logpdf(x, mean, cov, allow_singular))
 
 
+uniform = _Uniform()
+halfnorm = _Halfnorm()
+rayleigh = _Rayleigh()
+weibull_min = _WeibullMin()
+gumbel_r = _GumbelR()
+gumbel_l = _GumbelL()
+invgamma = _Invgamma()
+pareto = _Pareto()
+f = _F()
 norm = _Norm()
 t = _T()
 gamma = _Gamma()

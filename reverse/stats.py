@@ -3,8 +3,10 @@ np.asarray, which drops a derivative).
 
 The same functions as ``hyperdual.stats`` (one implementation,
 :mod:`_exactdiff.stats`): ``norm``, ``t``, ``gamma``, ``chi2``, ``expon``, ``beta``,
-``laplace``, ``logistic``, ``cauchy``, ``lognorm`` (``logpdf``, ``pdf``, ``cdf``,
-``sf``, ``logcdf``, ``logsf``, ``ppf`` with scipy's signatures), ``poisson``
+``laplace``, ``logistic``, ``cauchy``, ``lognorm``, ``uniform``, ``halfnorm``,
+``rayleigh``, ``weibull_min``, ``gumbel_r``, ``gumbel_l``, ``invgamma``, ``pareto``, ``f``
+(``logpdf``, ``pdf``, ``cdf``, ``sf``, ``logcdf``, ``logsf``, ``ppf`` with scipy's
+signatures), ``poisson``
 (``logpmf``, ``pmf``, ``cdf``, ``sf``, ``logcdf``), ``dirichlet`` and
 ``multivariate_normal`` (``logpdf``, ``pdf``).  Plain arrays get scipy.stats' own
 values.
@@ -24,14 +26,23 @@ from _exactdiff.stats import (  # noqa: F401 (re-exported)
     chi2,
     dirichlet,
     expon,
+    f,
     gamma,
+    gumbel_l,
+    gumbel_r,
+    halfnorm,
+    invgamma,
     laplace,
     logistic,
     lognorm,
     multivariate_normal,
     norm,
+    pareto,
     poisson,
+    rayleigh,
     t,
+    uniform,
+    weibull_min,
 )
 
 __all__ = ["beta", "cauchy", "chi2", "dirichlet", "expon", "gamma", "laplace", "logistic",

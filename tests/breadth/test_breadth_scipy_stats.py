@@ -93,6 +93,45 @@ CASES = [
                           - _LOGS(sh) - _LOGS(2 * mp.pi) / 2 - _LOGS(s))),
     ("lognorm", "cdf", [1.7, 0.1, 1.2, 0.6], 4,
      lambda x, m, s, sh: mp.ncdf(_LOGS(_z(x, m, s)) / sh)),
+    # the distributions added in session 44 (each raised "cannot convert" before)
+    ("uniform", "logpdf", [0.7, 0.2, 1.5], 3, lambda x, m, s: -_LOGS(s)),
+    ("uniform", "cdf", [0.7, 0.2, 1.5], 3, lambda x, m, s: _z(x, m, s)),
+    ("halfnorm", "logpdf", [0.9, 0.1, 1.3], 3,
+     lambda x, m, s: _LOGS(2 / mp.pi) / 2 - _z(x, m, s) ** 2 / 2 - _LOGS(s)),
+    ("halfnorm", "cdf", [0.9, 0.1, 1.3], 3, lambda x, m, s: mp.erf(_z(x, m, s) / mp.sqrt(2))),
+    ("halfnorm", "sf", [4.0, 0.1, 1.3], 3, lambda x, m, s: mp.erfc(_z(x, m, s) / mp.sqrt(2))),
+    ("rayleigh", "logpdf", [1.4, 0.1, 1.3], 3,
+     lambda x, m, s: _LOGS(_z(x, m, s)) - _z(x, m, s) ** 2 / 2 - _LOGS(s)),
+    ("rayleigh", "cdf", [1.4, 0.1, 1.3], 3, lambda x, m, s: 1 - mp.exp(-_z(x, m, s) ** 2 / 2)),
+    ("weibull_min", "logpdf", [1.1, 0.1, 1.3, 1.7], 4,
+     lambda x, m, s, c: (_LOGS(c) + (c - 1) * _LOGS(_z(x, m, s)) - _z(x, m, s) ** c
+                         - _LOGS(s))),
+    ("weibull_min", "cdf", [1.1, 0.1, 1.3, 1.7], 4,
+     lambda x, m, s, c: 1 - mp.exp(-_z(x, m, s) ** c)),
+    ("weibull_min", "sf", [1.1, 0.1, 1.3, 1.7], 4, lambda x, m, s, c: mp.exp(-_z(x, m, s) ** c)),
+    ("gumbel_r", "logpdf", [0.6, 0.1, 1.3], 3,
+     lambda x, m, s: -_z(x, m, s) - mp.exp(-_z(x, m, s)) - _LOGS(s)),
+    ("gumbel_r", "cdf", [0.6, 0.1, 1.3], 3, lambda x, m, s: mp.exp(-mp.exp(-_z(x, m, s)))),
+    ("gumbel_r", "sf", [0.6, 0.1, 1.3], 3, lambda x, m, s: 1 - mp.exp(-mp.exp(-_z(x, m, s)))),
+    ("gumbel_l", "logpdf", [-0.6, 0.1, 1.3], 3,
+     lambda x, m, s: _z(x, m, s) - mp.exp(_z(x, m, s)) - _LOGS(s)),
+    ("gumbel_l", "cdf", [-0.6, 0.1, 1.3], 3, lambda x, m, s: 1 - mp.exp(-mp.exp(_z(x, m, s)))),
+    ("invgamma", "logpdf", [0.9, 0.1, 1.3, 2.5], 4,
+     lambda x, m, s, a: (-(a + 1) * _LOGS(_z(x, m, s)) - mp.loggamma(a) - 1 / _z(x, m, s)
+                         - _LOGS(s))),
+    ("invgamma", "cdf", [0.9, 0.1, 1.3, 2.5], 4,
+     lambda x, m, s, a: mp.gammainc(a, 1 / _z(x, m, s), mp.inf, regularized=True)),
+    ("pareto", "logpdf", [2.1, 0.1, 1.3, 2.5], 4,
+     lambda x, m, s, b: _LOGS(b) - (b + 1) * _LOGS(_z(x, m, s)) - _LOGS(s)),
+    ("pareto", "cdf", [2.1, 0.1, 1.3, 2.5], 4, lambda x, m, s, b: 1 - _z(x, m, s) ** -b),
+    ("pareto", "sf", [2.1, 0.1, 1.3, 2.5], 4, lambda x, m, s, b: _z(x, m, s) ** -b),
+    ("f", "logpdf", [1.3, 0.1, 1.2, 3.0, 7.0], 5,
+     lambda x, m, s, a, b: (a / 2 * _LOGS(a / b) + (a / 2 - 1) * _LOGS(_z(x, m, s))
+                            - (a + b) / 2 * _LOGS(1 + a * _z(x, m, s) / b)
+                            - _LOGS(mp.beta(a / 2, b / 2)) - _LOGS(s))),
+    ("f", "cdf", [1.3, 0.1, 1.2, 3.0, 7.0], 3,
+     lambda x, m, s, a, b: mp.betainc(a / 2, b / 2, 0, a * _z(x, m, s) / (a * _z(x, m, s) + b),
+                                      regularized=True)),
 ]
 #: the methods computed through scipy.special's incomplete functions (see the docstring)
 _SPECIAL = {"cdf", "sf", "logcdf", "logsf"}
@@ -150,7 +189,12 @@ def test_value_gradient_and_hessian_against_mpmath(dist, method, point, n, fm):
                                              ("gamma", 0.4, (2.5,)), ("chi2", 0.6, (3.0,)),
                                              ("expon", 0.3, ()), ("beta", 0.7, (2.5, 1.7)),
                                              ("logistic", 0.2, ()), ("cauchy", 0.9, ()),
-                                             ("lognorm", 0.5, (0.6,))])
+                                             ("lognorm", 0.5, (0.6,)), ("uniform", 0.3, ()),
+                                             ("halfnorm", 0.4, ()), ("rayleigh", 0.7, ()),
+                                             ("weibull_min", 0.2, (1.7,)),
+                                             ("gumbel_r", 0.6, ()), ("gumbel_l", 0.6, ()),
+                                             ("invgamma", 0.4, (2.5,)),
+                                             ("pareto", 0.8, (2.5,)), ("f", 0.5, (3.0, 7.0))])
 def test_ppf_is_the_inverse_of_the_cdf(dist, q, shapes):
     """d ppf / dq = 1 / pdf(ppf(q)); the values are scipy's."""
     d = getattr(st, dist)
@@ -207,7 +251,15 @@ def test_support_and_invalid_parameters_follow_scipy():
     cases = [("gamma", "logpdf", -1.0, (2.0,)), ("gamma", "cdf", -1.0, (2.0,)),
              ("gamma", "sf", -1.0, (2.0,)), ("beta", "logpdf", 1.5, (2.0, 3.0)),
              ("beta", "cdf", 1.5, (2.0, 3.0)), ("expon", "pdf", -0.5, ()),
-             ("norm", "logpdf", 1.0, ()), ("t", "logpdf", 1.0, (-2.0,))]
+             ("norm", "logpdf", 1.0, ()), ("t", "logpdf", 1.0, (-2.0,)),
+             ("uniform", "logpdf", 1.5, ()), ("uniform", "cdf", -0.5, ()),
+             ("uniform", "sf", 1.5, ()), ("halfnorm", "logpdf", -0.2, ()),
+             ("rayleigh", "cdf", -1.0, ()), ("weibull_min", "logpdf", -1.0, (1.5,)),
+             ("weibull_min", "sf", 1.0, (-1.5,)), ("invgamma", "logpdf", 0.0, (2.0,)),
+             ("invgamma", "cdf", -1.0, (2.0,)), ("invgamma", "sf", 0.0, (2.0,)),
+             ("pareto", "logpdf", 0.5, (2.0,)), ("pareto", "cdf", 0.5, (2.0,)),
+             ("f", "logpdf", -1.0, (3.0, 5.0)), ("f", "sf", -1.0, (3.0, 5.0)),
+             ("f", "cdf", 1.0, (-3.0, 5.0))]
     for dist, method, x, shapes in cases:
         scale = -1.0 if (dist, method) == ("norm", "logpdf") else 1.0
         want = getattr(getattr(st, dist), method)(x, *shapes, scale=scale)
