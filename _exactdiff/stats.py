@@ -15,7 +15,8 @@ Outside the support they give scipy's 0, -inf, 0 or 1; an invalid parameter
 Distributions: ``norm``, ``t``, ``gamma``, ``chi2``, ``expon``, ``beta``,
 ``laplace``, ``logistic``, ``cauchy``, ``lognorm``, ``uniform``, ``halfnorm``,
 ``rayleigh``, ``weibull_min``, ``gumbel_r``, ``gumbel_l``, ``invgamma``, ``pareto``,
-``f``, ``poisson``, ``dirichlet``, ``multivariate_normal``.  What a stand-in does not
+``f``, ``poisson``, ``binom``, ``geom``, ``nbinom``, ``dirichlet``,
+``multivariate_normal``.  What a stand-in does not
 define (``rvs``, ``mean``, ``fit`` ...) is scipy.stats' own attribute.
 
 Examples
@@ -39,10 +40,10 @@ import scipy.stats as _st
 
 from ._common import is_traced, value
 
-__all__ = ["beta", "cauchy", "chi2", "dirichlet", "expon", "f", "gamma", "gumbel_l",
-           "gumbel_r", "halfnorm", "invgamma", "laplace", "logistic", "lognorm",
-           "multivariate_normal", "norm", "pareto", "poisson", "rayleigh", "t", "uniform",
-           "weibull_min"]
+__all__ = ["beta", "binom", "cauchy", "chi2", "dirichlet", "expon", "f", "gamma", "geom",
+           "gumbel_l", "gumbel_r", "halfnorm", "invgamma", "laplace", "logistic", "lognorm",
+           "multivariate_normal", "nbinom", "norm", "pareto", "poisson", "rayleigh", "t",
+           "uniform", "weibull_min"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -696,6 +697,141 @@ class _Poisson(_Forwarding):
         return np.log(self.cdf(k, mu, loc))
 
 
+class _Discrete(_Forwarding):
+    """A count distribution on the integers ``k - loc`` in ``[_lo, _hi(params)]``:
+    subclasses give ``_logpmf``, ``_cdf``, ``_sf`` of the count and where the parameters
+    are invalid (nan, as scipy)."""
+
+    _lo = 0.0
+
+    def _hi(self, *params: Any) -> Any:
+        return np.inf
+
+    def _count(self, k: Any, loc: Any) -> Any:
+        return np.asarray(value(k), dtype=float) - np.asarray(value(loc), dtype=float)
+
+    def logpmf(self, k: Any, *params: Any, loc: Any = 0) -> Any:
+        """log of the probability mass (scipy's signature: parameters, then loc)."""
+        if not _traced(k, *params, loc):
+            return getattr(_st, self.name).logpmf(k, *params, loc=loc)
+        kv = self._count(k, loc)
+        hi = self._hi(*(np.asarray(value(v), dtype=float) for v in params))
+        good = (kv >= self._lo) & (kv <= hi) & (kv == np.floor(kv))
+        r = self._logpmf(np.where(good, kv, self._lo), *params)
+        return _invalid(_outside(r, ~good, -np.inf), self._bad(*params))
+
+    def pmf(self, k: Any, *params: Any, loc: Any = 0) -> Any:
+        """The probability mass."""
+        if not _traced(k, *params, loc):
+            return getattr(_st, self.name).pmf(k, *params, loc=loc)
+        return np.exp(self.logpmf(k, *params, loc=loc))
+
+    def _probability(self, k: Any, params: tuple, loc: Any, f: Any, below: float) -> Any:
+        kv = np.floor(self._count(k, loc))
+        hi = self._hi(*(np.asarray(value(v), dtype=float) for v in params))
+        inside = (kv >= self._lo) & (kv < hi)
+        r = f(np.where(inside, kv, self._lo), *params)
+        r = _outside(_outside(r, kv < self._lo, below), kv >= hi, 1.0 - below)
+        return _invalid(r, self._bad(*params))
+
+    def cdf(self, k: Any, *params: Any, loc: Any = 0) -> Any:
+        """P(K <= k)."""
+        if not _traced(k, *params, loc):
+            return getattr(_st, self.name).cdf(k, *params, loc=loc)
+        return self._probability(k, params, loc, self._cdf, 0.0)
+
+    def sf(self, k: Any, *params: Any, loc: Any = 0) -> Any:
+        """P(K > k)."""
+        if not _traced(k, *params, loc):
+            return getattr(_st, self.name).sf(k, *params, loc=loc)
+        return self._probability(k, params, loc, self._sf, 1.0)
+
+    def logcdf(self, k: Any, *params: Any, loc: Any = 0) -> Any:
+        """log cdf."""
+        if not _traced(k, *params, loc):
+            return getattr(_st, self.name).logcdf(k, *params, loc=loc)
+        return np.log(self.cdf(k, *params, loc=loc))
+
+
+class _Binom(_Discrete):
+    """``scipy.stats.binom`` (``n`` trials, differentiable in ``p``; ``k``, ``n`` counts).
+
+    Examples
+    --------
+    >>> import hyperdual
+    >>> # d/dp log P(k; n, p) = k/p - (n - k)/(1 - p)
+    >>> hyperdual.derivative(lambda p: binom.logpmf(3, 10, p), 0.5)
+    -8.0
+    """
+
+    name = "binom"
+
+    def _hi(self, n: Any, p: Any) -> Any:
+        return n
+
+    def _logpmf(self, k: Any, n: Any, p: Any) -> Any:
+        n = np.asarray(value(n), dtype=float)
+        return (sc.gammaln(n + 1.0) - sc.gammaln(k + 1.0) - sc.gammaln(n - k + 1.0)
+                + sc.xlogy(k, p) + sc.xlog1py(n - k, -p))
+
+    # (integer counts: scipy deprecates bdtr's float k and n)
+    def _cdf(self, k: Any, n: Any, p: Any) -> Any:
+        return sc.bdtr(np.asarray(k).astype(np.int64), np.asarray(value(n)).astype(np.int64),
+                       p)
+
+    def _sf(self, k: Any, n: Any, p: Any) -> Any:
+        return sc.bdtrc(np.asarray(k).astype(np.int64), np.asarray(value(n)).astype(np.int64),
+                        p)
+
+    def _bad(self, n: Any, p: Any) -> Any:
+        nv, pv = np.asarray(value(n), dtype=float), _plain(p)
+        return (nv < 0) | (nv != np.floor(nv)) | (pv < 0) | (pv > 1)
+
+
+class _Geom(_Discrete):
+    """``scipy.stats.geom`` (trials to the first success, k >= 1; differentiable in p)."""
+
+    name = "geom"
+    _lo = 1.0
+
+    def _logpmf(self, k: Any, p: Any) -> Any:
+        return sc.xlog1py(k - 1.0, -p) + np.log(p)
+
+    def _cdf(self, k: Any, p: Any) -> Any:
+        return -np.expm1(k * np.log1p(-p))
+
+    def _sf(self, k: Any, p: Any) -> Any:
+        return np.exp(k * np.log1p(-p))
+
+    def _bad(self, p: Any) -> Any:
+        pv = _plain(p)
+        return (pv <= 0) | (pv > 1)
+
+
+class _Nbinom(_Discrete):
+    """``scipy.stats.nbinom`` (failures before the n-th success, n real; differentiable
+    in ``n`` and ``p``)."""
+
+    name = "nbinom"
+
+    def _logpmf(self, k: Any, n: Any, p: Any) -> Any:
+        return (sc.gammaln(k + n) - sc.gammaln(k + 1.0) - sc.gammaln(n)
+                + sc.xlogy(n, p) + sc.xlog1py(k, -p))
+
+    # (I_p(n, k + 1), as scipy.stats for a real n: scipy.special.nbdtr truncates n)
+    def _cdf(self, k: Any, n: Any, p: Any) -> Any:
+        return sc.betainc(n, k + 1.0, p)
+
+    def _sf(self, k: Any, n: Any, p: Any) -> Any:
+        if not hasattr(sc, "betaincc"):  # scipy < 1.12: I_(1-p)(k + 1, n)
+            return sc.betainc(k + 1.0, n, 1.0 - p)
+        return sc.betaincc(n, k + 1.0, p)
+
+    def _bad(self, n: Any, p: Any) -> Any:
+        nv, pv = _plain(n), _plain(p)
+        return (nv <= 0) | (pv <= 0) | (pv > 1)
+
+
 class _Dirichlet(_Forwarding):
     """``scipy.stats.dirichlet`` (``x`` on the simplex, the last axis; ``alpha`` > 0).
 
@@ -831,6 +967,9 @@ class _MultivariateNormal(_Forwarding):
         return np.exp(self.logpdf(x, mean, cov, allow_singular))
 
 
+binom = _Binom()
+geom = _Geom()
+nbinom = _Nbinom()
 uniform = _Uniform()
 halfnorm = _Halfnorm()
 rayleigh = _Rayleigh()

@@ -6,8 +6,8 @@ The same functions as ``reverse.stats`` (one implementation,
 ``laplace``, ``logistic``, ``cauchy``, ``lognorm``, ``uniform``, ``halfnorm``,
 ``rayleigh``, ``weibull_min``, ``gumbel_r``, ``gumbel_l``, ``invgamma``, ``pareto``, ``f``
 (``logpdf``, ``pdf``, ``cdf``, ``sf``, ``logcdf``, ``logsf``, ``ppf`` with scipy's
-signatures), ``poisson``
-(``logpmf``, ``pmf``, ``cdf``, ``sf``, ``logcdf``), ``dirichlet`` and
+signatures), ``poisson``, ``binom``, ``geom``, ``nbinom`` (``logpmf``, ``pmf``, ``cdf``,
+``sf``, ``logcdf``), ``dirichlet`` and
 ``multivariate_normal`` (``logpdf``, ``pdf``).  Plain arrays get scipy.stats' own
 values.
 
@@ -22,12 +22,14 @@ Examples
 
 from _exactdiff.stats import (  # noqa: F401 (re-exported)
     beta,
+    binom,
     cauchy,
     chi2,
     dirichlet,
     expon,
     f,
     gamma,
+    geom,
     gumbel_l,
     gumbel_r,
     halfnorm,
@@ -36,6 +38,7 @@ from _exactdiff.stats import (  # noqa: F401 (re-exported)
     logistic,
     lognorm,
     multivariate_normal,
+    nbinom,
     norm,
     pareto,
     poisson,

@@ -349,3 +349,74 @@ def test_multigammaln_against_mpmath(d):
         hd.derivative(lambda v: hd.multigammaln(v, d + 8), 3.7)
     with pytest.raises(ValueError, match="positive integer"):
         rv.derivative(lambda v: F.multigammaln(v, 2.5), 3.7)
+
+
+# --- binom, geom, nbinom (added in session 44; each raised "cannot convert" before) ---
+def _binom_logpmf(k, n, p):
+    return (mp.loggamma(n + 1) - mp.loggamma(k + 1) - mp.loggamma(n - k + 1)
+            + k * mp.log(p) + (n - k) * mp.log(1 - p))
+
+
+def _nbinom_logpmf(k, n, p):
+    return (mp.loggamma(k + n) - mp.loggamma(k + 1) - mp.loggamma(n) + n * mp.log(p)
+            + k * mp.log(1 - p))
+
+
+#: (distribution, method, count k, constant leading parameters, differentiated
+#: parameters, mpmath function of (k, constants..., differentiated...))
+DISCRETE = [
+    ("binom", "logpmf", 3, (10,), [0.35], _binom_logpmf),
+    ("binom", "cdf", 3, (10,), [0.35],
+     lambda k, n, p: sum(mp.exp(_binom_logpmf(j, n, p)) for j in range(int(k) + 1))),
+    ("binom", "sf", 6, (10,), [0.35],
+     lambda k, n, p: sum(mp.exp(_binom_logpmf(j, n, p)) for j in range(int(k) + 1, 11))),
+    ("geom", "logpmf", 4, (), [0.3], lambda k, p: (k - 1) * mp.log(1 - p) + mp.log(p)),
+    ("geom", "cdf", 4, (), [0.3], lambda k, p: 1 - (1 - p) ** k),
+    ("geom", "logcdf", 4, (), [0.3], lambda k, p: mp.log(1 - (1 - p) ** k)),
+    ("nbinom", "logpmf", 3, (), [4.5, 0.3], _nbinom_logpmf),
+    ("nbinom", "pmf", 3, (), [4.5, 0.3], lambda k, n, p: mp.exp(_nbinom_logpmf(k, n, p))),
+    ("nbinom", "cdf", 3, (), [4.5, 0.3],
+     lambda k, n, p: mp.betainc(n, k + 1, 0, p, regularized=True)),
+    ("nbinom", "sf", 3, (), [4.5, 0.3],
+     lambda k, n, p: mp.betainc(n, k + 1, p, 1, regularized=True)),
+]
+
+
+@pytest.mark.parametrize("dist, method, k, const, point, fm", DISCRETE,
+                         ids=[f"{c[0]}.{c[1]}" for c in DISCRETE])
+def test_discrete_against_mpmath(dist, method, k, const, point, fm):
+    """Values are scipy's; gradient and Hessian in the differentiated parameters
+    against mpmath (through betainc/bdtr: scipy.special's accuracy, cond 100)."""
+    n = len(point)
+    value, grad, hess = _truth(lambda *v: fm(mp.mpf(k), *(mp.mpf(c) for c in const), *v),
+                               point, n)
+    want_value = getattr(getattr(st, dist), method)(k, *const, *point)
+    assert_close_ulps(want_value, value, ulps=64, cond=100, err_msg="scipy itself")
+    p0 = np.array(point, dtype=float)
+    for lib in (hd, rv):
+        f = lambda p, lib=lib: getattr(getattr(lib.stats, dist), method)(  # noqa: E731
+            k, *const, *[p[i] for i in range(n)])
+        got, g = lib.value_and_gradient(f, p0)
+        assert_close_ulps(got, want_value, ulps=16, cond=100, err_msg=lib.__name__)
+        assert_close_ulps(g, grad, ulps=64, cond=100 * relative_to_largest(grad))
+        assert_close_ulps(lib.hessian(f, p0), hess, ulps=64,
+                          cond=100 * relative_to_largest(hess))
+
+
+def test_discrete_support_and_invalid_parameters_follow_scipy():
+    cases = [("binom", "logpmf", k, (10, 0.3)) for k in (-1, 11, 2.5)] + [
+        ("binom", "cdf", -1, (10, 0.3)), ("binom", "cdf", 12, (10, 0.3)),
+        ("binom", "sf", 10, (10, 0.3)), ("binom", "logpmf", 3, (10, 1.2)),
+        ("binom", "logpmf", 3, (10.5, 0.3)), ("geom", "logpmf", 0, (0.3,)),
+        ("geom", "cdf", 0, (0.3,)), ("geom", "logpmf", 2, (0.0,)),
+        ("nbinom", "logpmf", -1, (4.5, 0.3)), ("nbinom", "cdf", -1, (4.5, 0.3)),
+        ("nbinom", "logpmf", 2, (-1.0, 0.3))]
+    for dist, method, k, params in cases:
+        want = getattr(getattr(st, dist), method)(k, *params)
+        for lib in (hd, rv):
+            got, d = lib.value_and_gradient(
+                lambda p, lib=lib, dist=dist, method=method, k=k, params=params: getattr(
+                    getattr(lib.stats, dist), method)(k, *params[:-1], p[0]),
+                np.array([params[-1]]))
+            np.testing.assert_array_equal(got, want, err_msg=f"{dist}.{method}({k}, {params})")
+            assert np.isnan(d[0]) if np.isnan(want) else d[0] == 0.0
