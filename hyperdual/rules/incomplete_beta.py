@@ -374,7 +374,6 @@ def student_t_df_tail(nu: Any, a: Any) -> Any:
     Examples
     --------
     >>> import scipy.special as sp
-    >>> from scipy.integrate import quad
     >>> from scipy.stats import t as student
     >>> nu, a = 500.0, 3.0
     >>> h = 1e-3
