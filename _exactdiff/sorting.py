@@ -246,7 +246,8 @@ def histogramdd(sample: Any, bins: Any = 10, range: Any = None,  # noqa: A002
     array([[  1.,  10.],
            [  0., 100.]])
     """
-    _refuse_lazy("histogramdd", sample, weights,
+    _refuse_lazy("histogramdd", weights,
+                 *(sample if isinstance(sample, (list, tuple)) else (sample,)),
                  *(bins if isinstance(bins, (list, tuple)) else (bins,)))
     plain_hist, plain_edges = np.histogramdd(value(sample), value(bins), value(range),
                                              weights=value(weights))
@@ -261,7 +262,7 @@ def histogramdd(sample: Any, bins: Any = 10, range: Any = None,  # noqa: A002
              for c, b, r, e in zip(cols, bins_d, range_d, plain_edges)]
     if weights is not None and is_traced(weights):
         shape = plain_hist.shape
-        flat = np.zeros(value(cols[0]).shape[0], dtype=np.intp) if d else None
+        flat = np.zeros(np.shape(value(cols[0]))[0], dtype=np.intp)  # (d >= 1: numpy's)
         keep = np.ones_like(flat, dtype=bool)
         for c, e, n in zip(cols, plain_edges, shape):
             cv = np.asarray(value(c), dtype=float).reshape(-1)

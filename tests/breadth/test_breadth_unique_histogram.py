@@ -424,6 +424,9 @@ def test_histogramdd_bad_and_lazy_input():
         with pytest.raises(TypeError, match="lazy"):
             m.gradient(lambda w: np.sum(np.histogramdd(PTS2, 2, weights=w)[0]),
                        da.from_array(W7, chunks=4))
+        with pytest.raises(TypeError, match="lazy"):  # lazy points in a pair
+            m.gradient(lambda x: np.sum(np.histogram2d(x, PTS2[:, 1], 2, weights=W7)[1]),
+                       da.from_array(PTS2[:, 0], chunks=4))
         with pytest.raises(ValueError):  # numpy's own: one range per dimension
             m.gradient(lambda w: np.sum(np.histogramdd(PTS2, 2, [(0.0, 1.0)],
                                                        weights=w)[0]), W7)
