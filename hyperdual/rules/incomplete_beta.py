@@ -225,7 +225,7 @@ def half_step_digamma_gap(b: Any) -> Any:
 
     Shifted up by g(b) = g(b + 1) + 1/(4 b (b + 1)(b + 1/2)) (positive terms) to
     b + N >= 20, where the asymptotic series of psi is summed in forms that keep
-    their digits (``log1p(h) - h/(1 + h)`` as its power series in h = 1/(2x),
+    their digits (``log1p(h) - h/(1 + h)`` by :func:`_log1p_minus_ratio`, h = 1/(2x),
     ``(x + 1/2)**-2k - x**-2k`` as ``x**-2k expm1(-2k log1p(h))``).
 
     Parameters
@@ -253,8 +253,7 @@ def half_step_digamma_gap(b: Any) -> Any:
         total = total + 0.25 / (x * (x + 1.0) * (x + 0.5))
     x = b + float(n)
     h = 0.5 / x
-    # log1p(h) - h/(1 + h) = sum_(k >= 2) (-1)^k (k - 1)/k h^k (h <= 1/40: 15 terms)
-    series = horner(-h, tuple((k - 1) / k for k in range(2, 17))) * (h * h)
+    series = _log1p_minus_ratio(h)  # log1p(h) - h/(1 + h), h <= 1/40
     inv2 = 1.0 / (x * x)
     power: Any = 1.0
     lh = np.log1p(h)
