@@ -29,7 +29,9 @@ __all__ = ["POLYNOMIALS"]
 
 def _coefficients(p: Any, name: str) -> Any:
     if not is_traced(p):
-        p = np.atleast_1d(np.asarray(p, dtype=float))
+        p = np.atleast_1d(np.asarray(p))
+        if p.dtype.kind != "f":  # (float32 coefficients stay float32, as numpy's)
+            p = p.astype(float)
     s = shape_of(p)
     if len(s) == 0:
         p = np.reshape(p, (1,))
@@ -186,13 +188,14 @@ def polydiv(u: Any, v: Any) -> tuple[Any, Any]:
     m, n = shape_of(a)[0] - 1, shape_of(b)[0] - 1
     scale = 1.0 / b[0]
     r = a + 0.0 * scale  # (the common type of both: a plain u over a differentiated v)
+    dt = float_dtype(r)  # (float32 coefficients stay float32, as numpy's)
     steps = []
     for k in range(m - n + 1):
         d = scale * r[k]
         steps.append(d)
         # numpy's r[k:k + n + 1] -= d * v as a whole-array update (x - 0 is exact)
-        r = r - np.concatenate([np.zeros(k), d * b, np.zeros(m - n - k)])
-    q = np.stack(steps) if steps else np.zeros(1) + 0.0 * scale
+        r = r - np.concatenate([np.zeros(k, dtype=dt), d * b, np.zeros(m - n - k, dtype=dt)])
+    q = np.stack(steps) if steps else np.zeros(1, dtype=dt) + 0.0 * scale
     return q, r[m + 1 - r_plain.shape[0]:]
 
 

@@ -305,3 +305,26 @@ def test_bincount_weights_in_taylor_mode():
                                atol=1e-12)
     with pytest.raises(ValueError, match="same length"):
         np.bincount([0, 1, 2], weights=hd.Taylor(c))
+
+
+@pytest.mark.parametrize("name", ["polyadd", "polysub", "polymul", "polydiv"])
+def test_float32_coefficients_keep_numpys_dtype(name):
+    """float32 coefficients give numpy's float32 results (a plain factor was cast to
+    float64, and so was the whole result), with numpy's values, in both engines."""
+    if name == "polydiv" and int(np.__version__.split(".")[0]) < 2:
+        pytest.skip("numpy 1 divides by a float32 scalar in float64 and rounds each "
+                    "in-place step back to float32 (value-based casting); the engines "
+                    "give float64 there")
+    f = getattr(np, name)
+    u = np.array([1.5, -2.0, 3.25, 0.5], dtype=np.float32)
+    v = np.array([2.0, 1.0], dtype=np.float32)
+    want = f(u, v)
+    want = want if isinstance(want, tuple) else (want,)
+    for make, val in ((Variable, lambda r: r.data),
+                      (lambda a: Dual(a, np.ones_like(a)), lambda r: r.real)):
+        for args in ((make(u), v), (u, make(v))):
+            got = f(*args)
+            got = got if isinstance(got, tuple) else (got,)
+            for g, w in zip(got, want):
+                assert val(g).dtype == np.float32, (name, val(g).dtype)
+                np.testing.assert_array_equal(val(g), w)
