@@ -324,11 +324,11 @@ def student_t_df_partial_near(nu: Any, t: Any, betainc: Callable[..., Any]) -> A
     return np.sign(tv) * (g * (log_k + log_f))
 
 
-# --- Student's t cdf in nu, the tail beyond |t| = 2.5 for large nu -----------------------
+# --- Student's t cdf in nu, the tail beyond |t| = 2 from nu = 30 ----------------------------
 # T(nu, a) = int_a^inf f_nu(s) ds (a = |t|) has d T/d nu = int_a^inf f_nu(s) score(s) ds,
 #   score = d log f_nu / d nu = (g(nu/2) - h(s²/nu) + s²/(nu (nu + s²))) / 2,
 #   h(q) = log1p(q) - q/(1 + q),  g as above,
-# each term formed without cancellation and, beyond s² = 1 + sqrt(2) (so for a > 2.5),
+# each term formed without cancellation and, beyond s² = 1 + sqrt(2) (so for a > 2),
 # of one sign for large nu: the integral has no cancellation where the closed forms
 # through betainc's partials cancel O(1/nu) terms to the O(1/nu²) derivative.  With
 # s = a + u and f_nu(a + u) = f_nu(a) R(u), R = (1 + (2 a u + u²)/(nu + a²))^-((nu+1)/2),
@@ -357,12 +357,12 @@ def _log1p_minus_ratio(q: Any) -> Any:
 
 def student_t_df_tail(nu: Any, a: Any) -> Any:
     """``d/d nu`` of the Student's t tail ``int_a^inf f_nu(s) ds`` divided by the
-    density ``f_nu(a)``, for a > 2.5 (see the comment above).
+    density ``f_nu(a)``, for a > 2 (see the comment above).
 
     Parameters
     ----------
     nu, a : float, array or engine value
-        Degrees of freedom nu > 0 and the tail's start a > 2.5 (one sign of the
+        Degrees of freedom nu > 0 and the tail's start a > 2 (one sign of the
         integrand for nu >= ~10; below, the sum is still exact to the size of its terms).
 
     Returns
