@@ -79,6 +79,24 @@ def lost_by_array(engine: str, typename: str) -> str:
     )
 
 
+def lost_by_astype(engine: str, typename: str, dtype: object) -> str:
+    """Message for ``x.astype(int)`` of an engine value, which would drop its derivative.
+
+    numpy's own code calls ``astype(intp)`` too where it was not handed the engine value
+    (``np.histogram`` dispatches on ``a``, ``bins`` and ``weights`` only, so a
+    differentiated ``range=`` alone reaches numpy's bin arithmetic): the text says so.
+    """
+    values = ".data" if engine == "reverse" else ".real"
+    return (
+        f"{engine}: astype({dtype}) of a {typename} would drop its derivative; only float "
+        f"dtypes are accepted (use {values} for the values, np.floor or np.trunc for a "
+        f"piecewise-constant result). If your code does not call astype, numpy's own code "
+        f"did on a value it could not hand to the engine: np.histogram with only range= "
+        f"differentiated is one (numpy dispatches it on a, bins and weights); pass the "
+        f"edges instead, bins=np.linspace(lo, hi, n + 1)."
+    )
+
+
 def no_item_assignment(engine: str, typename: str) -> str:
     """Message for ``y[i] = v`` on an engine value (they are immutable, as in JAX)."""
     return (

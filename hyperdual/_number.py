@@ -563,9 +563,7 @@ class _Number(_ArrayMethods):
         """Convert every part to the float ``dtype``; an integer dtype raises TypeError."""
         dt = np.dtype(dtype)
         if dt.kind != "f":
-            raise TypeError(
-                f"hyperdual: astype({dt}) of a {type(self).__name__} would drop its "
-                "derivative; only float dtypes are accepted (use .real for the values)")
+            raise TypeError(_msg.lost_by_astype("hyperdual", type(self).__name__, dt))
 
         def fn(p, nd):
             if isinstance(p, _Number):

@@ -1241,8 +1241,7 @@ class Variable(_ArrayMethods):
 
         dt = np.dtype(dtype)
         if dt.kind != "f":
-            raise TypeError(f"reverse: astype({dt}) of a Variable would drop its gradient; "
-                            "only float dtypes are accepted (use .data for the values)")
+            raise TypeError(_msg.lost_by_astype("reverse", "Variable", dt))
         return F.AsType(dt)(self)
 
     def item(self, *args: Any) -> Variable:
