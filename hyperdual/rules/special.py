@@ -23,7 +23,9 @@ the Kelvin functions ``ber``, ``bei``, ``ker``, ``kei`` and their derivatives ``
 Box-Cox transforms ``boxcox``, ``boxcox1p``, ``inv_boxcox``, ``inv_boxcox1p`` (both
 arguments) and the
 several-output ``sici``, ``shichi``, ``fresnel``, ``airy`` and ``ellipj`` (in ``u``);
-``ellipkinc`` and ``ellipeinc`` in ``phi``.
+``ellipkinc`` and ``ellipeinc`` in ``phi``.  The functions differentiated through their
+defining integral, equation or series (the Bessel integrals, the parabolic cylinder
+functions, ``tklmbda``, ``wright_bessel``) are in :mod:`hyperdual.rules.special_equations`.
 
 Each is a :class:`hyperdual.custom_jvp` whose JVP is written with the same
 functions (``jv' = (j_{v-1} - j_{v+1}) / 2`` ...), so the rule differentiates
@@ -1693,6 +1695,11 @@ def _chndtr(x: Any, k: Any, lam: Any) -> Any:
 
 
 MULTI[sp.chndtr] = _chndtr
+
+
+# the rules from integrals, differential equations and series (their own module; it
+# adds to SPECIAL and MULTI, registered with the rest just below)
+from . import special_equations  # noqa: E402, F401
 
 
 def _register(ufunc: Any) -> None:
