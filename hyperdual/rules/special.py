@@ -23,7 +23,8 @@ the Kelvin functions ``ber``, ``bei``, ``ker``, ``kei`` and their derivatives ``
 Box-Cox transforms ``boxcox``, ``boxcox1p``, ``inv_boxcox``, ``inv_boxcox1p`` (both
 arguments) and the
 several-output ``sici``, ``shichi``, ``fresnel``, ``airy`` and ``ellipj`` (in ``u``);
-``ellipkinc`` and ``ellipeinc`` in ``phi``.  The functions differentiated through their
+``ellipkinc`` and ``ellipeinc`` in ``phi``; ``chndtr`` in ``x`` and its noncentrality
+``nc`` (df constant).  The functions differentiated through their
 defining integral, equation or series (the Bessel integrals, the parabolic cylinder
 functions, ``tklmbda``, ``wright_bessel``) are in :mod:`hyperdual.rules.special_equations`.
 
@@ -1661,36 +1662,61 @@ _in_phi(sp.ellipkinc, lambda phi, m: 1.0 / _delta(phi, m))
 _in_phi(sp.ellipeinc, _delta)
 
 
-# The noncentral chi-squared cdf chndtr(x, k, lam) in x: its density
-#   1/2 exp(-(sqrt(x) - sqrt(lam))²/2) (x/lam)^(k/4 - 1/2) ive(k/2 - 1, sqrt(lam x)),
+# The noncentral chi-squared cdf chndtr(x, k, lam) in x and in its noncentrality lam
+# (the degrees of freedom k constant).  d/dx is the density
+#   f(x; k, lam) = 1/2 exp(-(sqrt(x) - sqrt(lam))²/2) (x/lam)^(k/4 - 1/2) ive(k/2 - 1,
+#                  sqrt(lam x)),
 # the exponential scaling of I moved into ive (I_nu(sqrt(lam x)) e^-(x + lam)/2 overflows
-# and underflows in turn), sqrt(x) - sqrt(lam) as (x - lam)/(sqrt(x) + sqrt(lam)); at
-# lam = 0 the central density (chdtr's rule), 0 below x = 0.
+# and underflows in turn), sqrt(x) - sqrt(lam) as (x - lam)/(sqrt(x) + sqrt(lam)); 0 below
+# x = 0.  Where lam x <= 1 (lam = 0 included) the density is its Poisson mixture of
+# central densities, sum_j e^(-lam/2) (lam/2)^j / j! f(x; k + 2j, 0): positive terms,
+# polynomial in lam, so its lam-derivatives at lam = 0 are exact too (the closed form's
+# (x/lam)^... is 0 * inf there).  Term j is at most (lam x/4)^j / (j! (k/2)_j) times the
+# largest: 10 terms reach 1e-18 at lam x = 1.
+# d/dlam follows from the mixture: F(x; k, lam) - F(x; k + 2, lam) = 2 f(x; k + 2, lam)
+# (term by term for the central cdfs), so d/dlam F = -f(x; k + 2, lam).
+_CHI2_MIXTURE_TERMS = 10
+
+
 def _noncentral_chi2_density(x: Any, k: Any, lam: Any) -> Any:
-    k, lam = np.asarray(k, dtype=float), np.asarray(lam, dtype=float)
-    xv = np.real(_plain(x))
-    central = lam == 0
+    k = np.asarray(k, dtype=float)
+    xv, lv = np.real(_plain(x)), np.real(_plain(lam))
     inside = xv >= 0
-    lam1 = np.where(central, 1.0, lam)
     xin = np.where(inside, x, 1.0)
+    near = lv * np.where(inside, xv, 0.0) <= 1.0
     with np.errstate(all="ignore"):
-        rx, rl = np.sqrt(xin), np.sqrt(lam1)
-        gap = (xin - lam1) / (rx + rl)
-        out = (0.5 * np.exp(-0.5 * (gap * gap)) * (xin / lam1) ** (0.25 * k - 0.5)
-               * ive(0.5 * k - 1.0, rx * rl))
-        if np.any(central):
-            out = np.where(central, 0.5 * _gamma_density(0.5 * k, 0.5 * xin), out)
-    return np.where(inside, out, 0.0)
+        ln = 0.5 * np.where(near, lam, 0.0)
+        central = [0.5 / math.factorial(j) * _gamma_density(0.5 * k + j, 0.5 * xin)
+                   for j in range(_CHI2_MIXTURE_TERMS)]
+        mixture = np.exp(-ln) * horner(ln, central)
+        lf, xf = np.where(near, 1.0, lam), np.where(near, 1.0, xin)
+        rx, rl = np.sqrt(xf), np.sqrt(lf)
+        gap = (xf - lf) / (rx + rl)
+        closed = (0.5 * np.exp(-0.5 * (gap * gap)) * (xf / lf) ** (0.25 * k - 0.5)
+                  * ive(0.5 * k - 1.0, rx * rl))
+    return np.where(inside, np.where(near, mixture, closed), 0.0)
 
 
 _chndtr_in_x = _in_first(lambda x, k, lam: sp.chndtr(x, k, lam), "chndtr",
                          _noncentral_chi2_density, nparams=2)
 
 
+def _chndtr_partials(f: Any, x: Any, k: Any, lam: Any) -> tuple:
+    # (k's entry is never used: a differentiated k is refused before)
+    y = f(x, k, lam)
+    return (y, _noncentral_chi2_density(x, k, lam), 0.0 * y,
+            -_noncentral_chi2_density(x, np.asarray(k, dtype=float) + 2.0, lam))
+
+
+_chndtr_in_x_and_nc = _in_every_argument(sp.chndtr, _chndtr_partials, register=False)
+
+
 def _chndtr(x: Any, k: Any, lam: Any) -> Any:
-    if is_traced(k) or is_traced(lam):
-        raise TypeError("scipy.special.chndtr: the derivative with respect to df or nc "
-                        "is not supported; only x may be differentiated")
+    if is_traced(k):
+        raise TypeError("scipy.special.chndtr: the derivative with respect to df is not "
+                        "supported; only x and nc may be differentiated")
+    if is_traced(lam):
+        return _chndtr_in_x_and_nc(x, k, lam)
     return _chndtr_in_x(x, k, lam)
 
 

@@ -789,10 +789,75 @@ def test_chndtr_edges_arrays_nesting_and_constant_parameters():
         # below 0 the cdf is 0 (derivative 0); at 0 the density of k = 3 is 0
         np.testing.assert_allclose(eng.gradient(lambda v: np.sum(sp.chndtr(v, 3.0, 2.0)),
                                                 xs), want, rtol=1e-14, atol=0)
-        with pytest.raises(TypeError, match="only x"):
-            eng.derivative(lambda lam: sp.chndtr(1.0, 3.0, lam), 2.0)
+        with pytest.raises(TypeError, match="df is not supported"):
+            eng.derivative(lambda k: sp.chndtr(1.0, k, 2.0), 3.0)
     d2 = float(mp.diff(lambda t: _ncx2_density(t, 3.0, 2.0), mp.mpf(4.0), 1))
     for outer, inner in ((hd, rv), (rv, hd), (hd, hd), (rv, rv)):
         got = outer.derivative(lambda s, inner=inner: inner.derivative(
             lambda t: sp.chndtr(t, 3.0, 2.0), s), 4.0)
         assert got == pytest.approx(d2, rel=1e-13), (outer.__name__, inner.__name__)
+
+
+def _ncx2_cdf(x, k, lam):
+    """The noncentral chi-squared cdf (mpmath): its Poisson mixture of regularised
+    incomplete gammas, summed to 40 digits."""
+    x, k, lam = mp.mpf(x), mp.mpf(k), mp.mpf(lam)
+    if lam == 0:
+        return mp.gammainc(k / 2, 0, x / 2, regularized=True)
+    return mp.nsum(lambda j: mp.exp(j * mp.log(lam / 2) - lam / 2 - mp.loggamma(j + 1))
+                   * mp.gammainc(k / 2 + j, 0, x / 2, regularized=True), [0, mp.inf])
+
+
+@pytest.mark.parametrize("x, k, lam", [(2.0, 3.0, 1.5), (0.3, 2.0, 0.5), (10.0, 4.0, 0.05),
+                                       (40.0, 5.0, 30.0), (3.0, 3.0, 1e-3), (5.0, 2.5, 0.0),
+                                       (1e-3, 3.0, 2.0), (1.0, 1.0, 0.999)])
+def test_chndtr_in_nc_against_mpmath(x, k, lam):
+    """d/dnc chndtr(x, k, nc) = -f(x; k + 2, nc) (it raised TypeError), the density in the
+    Poisson mixture form where nc x <= 1, so also at nc = 0 (right-sided: the cdf's
+    polynomial in nc there, every order).  Orders 1-3 in nc through every path, and the
+    Hessian in (x, nc) in both engines and both mixed nestings, against mpmath's
+    mixture.  The mixed partial d/dnc of the density is half a difference of two
+    densities (0 at x = k when nc -> 0), so the Hessian is compared at its norm."""
+    g = lambda t: _ncx2_cdf(x, k, t)  # noqa: E731
+    want = np.array([float(mp.diff(g, mp.mpf(lam), j, direction=1 if lam == 0 else 0))
+                     for j in (1, 2, 3)])
+    # (orders 2 and 3 of the Bessel form are sums of products of its factors' derivatives:
+    # 35 ulps at order 3 at (2, 3, 1.5))
+    rtol = np.array([16, 64, 256]) * _EPS
+    for eng in (hd, rv):
+        got = eng.derivatives(lambda t: sp.chndtr(x, k, t), lam, 3)
+        assert got[0] == sp.chndtr(x, k, lam)
+        err = np.abs(got[1:] - want) / np.abs(want)
+        assert np.all(err <= rtol), (eng.__name__, err / _EPS)
+    got = rv.derivatives(lambda t: sp.chndtr(x, k, t), lam, 2, method="backprop")[1:]
+    err = np.abs(got - want[:2]) / np.abs(want[:2])
+    assert np.all(err <= rtol[:2]), ("backprop", err / _EPS)
+    if lam == 0:
+        return
+    p = (mp.mpf(x), mp.mpf(lam))
+    H = np.array([[float(mp.diff(lambda a, b: _ncx2_cdf(a, k, b), p, o)) for o in row]
+                  for row in (((2, 0), (1, 1)), ((1, 1), (0, 2)))])
+    from test_breadth_special_more import hessian_paths
+    for got in hessian_paths(lambda v: sp.chndtr(v[0], k, v[1]), np.array([x, lam])):
+        np.testing.assert_allclose(got, H, rtol=0, atol=64 * _EPS * np.abs(H).max())
+
+
+def test_chndtr_in_nc_arrays_nesting_and_lazy(lazy):
+    lams = np.array([0.0, 0.2, 3.0, 12.0])
+    want = [-float(_ncx2_density(2.5, 5.0, v)) for v in lams]  # -f(x; k + 2, nc)
+    for eng in (hd, rv):
+        np.testing.assert_allclose(eng.gradient(lambda v: np.sum(sp.chndtr(2.5, 3.0, v)),
+                                                lams), want, rtol=16 * _EPS)
+    # d/ds [d/dt chndtr(2.5, 3, s t)] at t = 1 = F_nc(s) + s F_nc,nc(s)
+    s = 3.0
+    d1 = float(mp.diff(lambda t: _ncx2_cdf(2.5, 3.0, t), mp.mpf(s), 1))
+    d2 = float(mp.diff(lambda t: _ncx2_cdf(2.5, 3.0, t), mp.mpf(s), 2))
+    for outer, inner in ((hd, rv), (rv, hd), (hd, hd), (rv, rv)):
+        got = outer.derivative(lambda u, inner=inner: inner.derivative(
+            lambda t: sp.chndtr(2.5, 3.0, u * t), 1.0), s)
+        assert got == pytest.approx(d1 + s * d2, rel=1e-13), (outer.__name__, inner.__name__)
+    da = pytest.importorskip("dask.array")
+    for eng in (hd, rv):
+        got = lazy(lambda eng=eng: eng.gradient(lambda v: np.sum(sp.chndtr(2.5, 3.0, v)),
+                                                da.from_array(lams, chunks=2)))
+        np.testing.assert_allclose(got.compute(), want, rtol=16 * _EPS)
