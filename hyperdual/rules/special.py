@@ -1683,7 +1683,8 @@ def _noncentral_chi2_density(x: Any, k: Any, lam: Any) -> Any:
     xv, lv = np.real(_plain(x)), np.real(_plain(lam))
     inside = xv >= 0
     xin = np.where(inside, x, 1.0)
-    near = lv * np.where(inside, xv, 0.0) <= 1.0
+    # (a negative lam, where scipy's value is nan, takes the closed form: nan too)
+    near = (lv >= 0) & (lv * np.where(inside, xv, 0.0) <= 1.0)
     with np.errstate(all="ignore"):
         ln = 0.5 * np.where(near, lam, 0.0)
         central = [0.5 / math.factorial(j) * _gamma_density(0.5 * k + j, 0.5 * xin)
