@@ -62,12 +62,21 @@ _INV_FACTORIAL_SQUARED = tuple(1.0 / float(math.factorial(k)) ** 2 for k in rang
 
 def _bessel_quotient(x: Any, sign: float, bessel0: Any) -> Any:
     """(I0(x) - 1)/x (sign +1, bessel0 = i0) or (1 - J0(x))/x (sign -1, j0): the
-    series for |x| <= 2, where the difference cancels, the quotient beyond."""
-    near = np.abs(_plain(x)) <= 2.0
+    series for |x| <= 2, where the difference cancels, the quotient beyond; and
+    I0(x)/x beyond |x| = 700 as i0e(x) e^|x| / x, whose e^|x|/|x| is formed without
+    overflow (I0 overflows from 713.98, the quotient only from 720.5)."""
+    ax = np.abs(_plain(x))
+    near = ax <= 2.0
     xn = np.where(near, x, 0.0)
     xf = np.where(near, 3.0, x)  # (any point beyond 2 for the masked-out entries)
     series = 0.25 * xn * horner(sign * (0.25 * (xn * xn)), _INV_FACTORIAL_SQUARED)
-    return np.where(near, series, sign * (bessel0(xf) - 1.0) / xf)
+    out = np.where(near, series, sign * (bessel0(xf) - 1.0) / xf)
+    if sign < 0:
+        return out
+    far = ax > 700.0
+    xb = np.where(far, x, 701.0)
+    h = np.exp(0.5 * np.abs(xb))  # e^|x| / x = h (h / x), each factor in range
+    return np.where(far, sp.i0e(xb) * (h * (h / xb)), out)
 
 
 _outputs(sp.iti0k0, _component(sp.iti0k0, 0, lambda x: sp.i0(x)),

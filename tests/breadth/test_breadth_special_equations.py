@@ -58,8 +58,10 @@ CASES = {
                   [0.5, 3.0, 12.0], 16 * _EPS),
     # (I0 - 1)/x and (1 - J0)/x: the series to |x| = 2 (the quotient cancelled there:
     # at x = 1e-3 it kept 10 digits), the quotient beyond
+    # (and I0(x)/x without the overflow of I0 beyond x = 713.98, finite to 720.5)
     "it2i0k0[0]": (lambda x: sp.it2i0k0(x)[0], lambda x: (mp.besseli(0, x) - 1) / x,
-                   [-0.7, 1e-8, 1e-3, 0.5, 1.99, 2.01, 5.0], 16 * _EPS),
+                   [-0.7, 1e-8, 1e-3, 0.5, 1.99, 2.01, 5.0, 699.0, -705.0, 716.0],
+                   16 * _EPS),
     "it2i0k0[1]": (lambda x: sp.it2i0k0(x)[1], lambda x: -mp.besselk(0, x) / x,
                    [0.5, 3.0, 12.0], 16 * _EPS),
     "it2j0y0[0]": (lambda x: sp.it2j0y0(x)[0], lambda x: (1 - mp.besselj(0, x)) / x,
