@@ -1608,6 +1608,22 @@ def _in_first(fun: Any, name: str, deriv: Callable[..., Any], nparams: int = 1) 
     return f
 
 
+def _constant_parameters(name: str, fn: Callable[..., Any], constants: dict[int, str],
+                        free: str) -> Callable[..., Any]:
+    """``fn`` as the dispatch target of ``scipy.special.<name>``, refusing a
+    differentiated argument ``i`` of ``constants`` (``{i: "its parameter m"}``) by name:
+    its derivative has no rule, and a silent constant would drop it."""
+    def impl(*args: Any) -> Any:
+        for i, label in constants.items():
+            if is_traced(args[i]):
+                raise TypeError(f"scipy.special.{name}: the derivative with respect to "
+                                f"{label} is not supported; only {free} may be "
+                                "differentiated")
+        return fn(*args)
+
+    return impl
+
+
 # Jacobi elliptic functions in u (the parameter m constant): sn' = cn dn, cn' = -sn dn,
 # dn' = -m sn cn, and the amplitude ph' = dn.
 def _ellipj_component(k: int, deriv: Callable[[Any, Any], Any]) -> custom_jvp:
@@ -1620,14 +1636,9 @@ _dn = _ellipj_component(2, lambda u, m: -np.asarray(m) * _sn(u, m) * _cn(u, m))
 _ph = _ellipj_component(3, lambda u, m: _dn(u, m))
 
 
-def _ellipj(u: Any, m: Any) -> tuple:
-    if is_traced(m):
-        raise TypeError("scipy.special.ellipj: the derivative with respect to its "
-                        "parameter m is not supported; only u may be differentiated")
-    return tuple(part(u, m) for part in (_sn, _cn, _dn, _ph))
-
-
-MULTI[sp.ellipj] = _ellipj
+MULTI[sp.ellipj] = _constant_parameters(
+    "ellipj", lambda u, m: tuple(part(u, m) for part in (_sn, _cn, _dn, _ph)),
+    {1: "its parameter m"}, "u")
 
 
 # Incomplete elliptic integrals F(phi | m), E(phi | m) in phi (m constant): the
@@ -1635,15 +1646,7 @@ MULTI[sp.ellipj] = _ellipj
 # sin^2 phi), which does not cancel as m -> 1 and phi -> pi/2 (0 <= m <= 1).
 def _in_phi(ufunc: Any, deriv: Callable[[Any, Any], Any]) -> None:
     f = _in_first(lambda phi, m: ufunc(phi, m), ufunc.__name__, deriv)
-
-    def impl(phi: Any, m: Any) -> Any:
-        if is_traced(m):
-            raise TypeError(f"scipy.special.{ufunc.__name__}: the derivative with respect "
-                            "to its parameter m is not supported; only phi may be "
-                            "differentiated")
-        return f(phi, m)
-
-    MULTI[ufunc] = impl
+    MULTI[ufunc] = _constant_parameters(ufunc.__name__, f, {1: "its parameter m"}, "phi")
 
 
 def _delta(phi: Any, m: Any) -> Any:
@@ -1713,15 +1716,10 @@ _chndtr_in_x_and_nc = _in_every_argument(sp.chndtr, _chndtr_partials, register=F
 
 
 def _chndtr(x: Any, k: Any, lam: Any) -> Any:
-    if is_traced(k):
-        raise TypeError("scipy.special.chndtr: the derivative with respect to df is not "
-                        "supported; only x and nc may be differentiated")
-    if is_traced(lam):
-        return _chndtr_in_x_and_nc(x, k, lam)
-    return _chndtr_in_x(x, k, lam)
+    return (_chndtr_in_x_and_nc if is_traced(lam) else _chndtr_in_x)(x, k, lam)
 
 
-MULTI[sp.chndtr] = _chndtr
+MULTI[sp.chndtr] = _constant_parameters("chndtr", _chndtr, {1: "df"}, "x and nc")
 
 
 # the rules from integrals, differential equations and series (their own module; it

@@ -44,11 +44,17 @@ from typing import Any
 import numpy as np
 import scipy.special as sp
 
-from _exactdiff._common import is_traced
 from _exactdiff._common import value as _plain
 from _exactdiff.special import horner
 
-from .special import MULTI, _component, _in_first, _outputs, _rule
+from .special import (
+    MULTI,
+    _component,
+    _constant_parameters,
+    _in_first,
+    _outputs,
+    _rule,
+)
 
 # dispatch targets only: hyperdual exports nothing from here
 __all__: list[str] = []
@@ -99,14 +105,8 @@ def _pair(ufunc: Any, q: Any) -> None:
     dy = _in_first(lambda x, v: ufunc(v, x)[1], f"{name}[1]",
                    lambda x, v: q(np.asarray(v, dtype=float), x) * y(x, v))
 
-    def impl(v: Any, x: Any) -> tuple:
-        if is_traced(v):
-            raise TypeError(f"scipy.special.{name}: the derivative with respect to its "
-                            "first argument (the order) is not supported; only x may be "
-                            "differentiated")
-        return y(x, v), dy(x, v)
-
-    MULTI[ufunc] = impl
+    MULTI[ufunc] = _constant_parameters(name, lambda v, x: (y(x, v), dy(x, v)),
+                                       {0: "its order (the first argument)"}, "x")
 
 
 _pair(sp.pbdv, lambda v, x: 0.25 * (x * x) - (v + 0.5))
@@ -127,14 +127,7 @@ def _tukey_lambda_density(x: Any, lmbda: Any) -> Any:
 _tklmbda = _in_first(lambda x, lmbda: sp.tklmbda(x, lmbda), "tklmbda", _tukey_lambda_density)
 
 
-def _tklmbda_impl(x: Any, lmbda: Any) -> Any:
-    if is_traced(lmbda):
-        raise TypeError("scipy.special.tklmbda: the derivative with respect to lmbda is "
-                        "not supported; only x may be differentiated")
-    return _tklmbda(x, lmbda)
-
-
-MULTI[sp.tklmbda] = _tklmbda_impl
+MULTI[sp.tklmbda] = _constant_parameters("tklmbda", _tklmbda, {1: "lmbda"}, "x")
 
 
 # --- Wright's generalised Bessel function ---------------------------------------------
