@@ -51,6 +51,7 @@ from .special import (
     MULTI,
     _component,
     _constant_parameters,
+    _exp_over,
     _in_first,
     _outputs,
     _rule,
@@ -81,8 +82,7 @@ def _bessel_quotient(x: Any, sign: float, bessel0: Any) -> Any:
         return out
     far = ax > 700.0
     xb = np.where(far, x, 701.0)
-    h = np.exp(0.5 * np.abs(xb))  # e^|x| / x = h (h / x), each factor in range
-    return np.where(far, sp.i0e(xb) * (h * (h / xb)), out)
+    return np.where(far, np.sign(xb) * sp.i0e(xb) * _exp_over(np.abs(xb)), out)
 
 
 _outputs(sp.iti0k0, _component(sp.iti0k0, 0, lambda x: sp.i0(x)),
