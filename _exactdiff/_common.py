@@ -518,7 +518,15 @@ def float_dtype_operands(inputs: Sequence[Any], kwargs: dict) -> tuple | None:
     dtype = kwargs.get("dtype")
     if dtype is None:
         return None
-    dt = np.dtype(dtype)
+    if isinstance(dtype, type) and issubclass(dtype, np.dtype):
+        # a DType class (numpy 2.5's histogram passes dtype=type(result_type(...))),
+        # which np.dtype() reads as object: its instance is the float64 it means
+        try:
+            dt = dtype()
+        except TypeError:  # a parametric DType class without its parameters
+            return None
+    else:
+        dt = np.dtype(dtype)
     if dt.kind != "f":
         return None
     # (a list or tuple operand may hold engine values: numpy's own conversion of it

@@ -3,14 +3,14 @@ definition as an integral, a differential equation or a series:
 
 * the integrals of Bessel functions ``iti0k0``, ``itj0y0`` (derivatives I0, K0 and J0,
   Y0) and ``it2i0k0``, ``it2j0y0`` (derivatives (I0 - 1)/x, -K0/x and (1 - J0)/x,
-  -Y0/x, by their power series for |x| <= 2, where the quotients cancel);
+  -Y0/x, by their power series for ``|x| <= 2``, where the quotients cancel);
 * the parabolic cylinder functions ``pbdv`` (D_v and D_v'), ``pbvv`` (V_v and V_v')
   and ``pbwa`` (W(a, x) and W'), in x with the order constant: each pair is
   (y, y'), and y'' = (x²/4 - v - 1/2) y for D_v and V_v, (a - x²/4) y for W;
 * Tukey's lambda distribution function ``tklmbda(x, lmbda)`` in x: it inverts the
   quantile Q(p) = (p^l - (1 - p)^l)/l, so F' = 1 / (F^(l-1) + (1 - F)^(l-1)), with
   1 - F taken as F(-x) (the distribution is symmetric), and 0 outside the support
-  |x| <= 1/l of a positive l;
+  ``|x| <= 1/l`` of a positive l;
 * Wright's generalised Bessel function ``wright_bessel(a, b, x)``, the series
   sum x^k / (k! Gamma(a k + b)), in x: its derivative is ``wright_bessel(a, a + b,
   x)``; and ``log_wright_bessel`` (scipy >= 1.14), whose derivative is the ratio
