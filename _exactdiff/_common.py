@@ -503,6 +503,24 @@ def scalar_axis_call(func: Any, args: tuple, kwargs: dict) -> tuple[tuple, dict]
     return args[:pos] + (axis,) + args[pos + 1:], kwargs
 
 
+def read_dtype(dtype: Any) -> np.dtype:
+    """``np.dtype(dtype)``, with a DType class (``np.dtypes.Float32DType``; numpy 2.5's
+    ``np.histogram`` passes ``dtype=type(result_type(...))``) read as the dtype it names,
+    as numpy's own ``astype`` and ufuncs read it: ``np.dtype()`` of the class is object.
+
+    Examples
+    --------
+    >>> read_dtype(type(np.dtype(np.float32))), read_dtype("f8")
+    (dtype('float32'), dtype('float64'))
+    """
+    if isinstance(dtype, type) and issubclass(dtype, np.dtype):
+        try:
+            return dtype()
+        except TypeError:  # a parametric DType class without its parameters
+            pass
+    return np.dtype(dtype)
+
+
 def float_dtype_operands(inputs: Sequence[Any], kwargs: dict) -> tuple | None:
     """A ufunc call's ``dtype=`` of a float type as the cast of its operands (numpy
     computes in that type, casting the inputs to it), for the engines to call the
@@ -518,15 +536,7 @@ def float_dtype_operands(inputs: Sequence[Any], kwargs: dict) -> tuple | None:
     dtype = kwargs.get("dtype")
     if dtype is None:
         return None
-    if isinstance(dtype, type) and issubclass(dtype, np.dtype):
-        # a DType class (numpy 2.5's histogram passes dtype=type(result_type(...))),
-        # which np.dtype() reads as object: its instance is the float64 it means
-        try:
-            dt = dtype()
-        except TypeError:  # a parametric DType class without its parameters
-            return None
-    else:
-        dt = np.dtype(dtype)
+    dt = read_dtype(dtype)
     if dt.kind != "f":
         return None
     # (a list or tuple operand may hold engine values: numpy's own conversion of it

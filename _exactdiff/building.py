@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import float_dtype, is_traced, plain, shape_of, unsupported, value
+from ._common import float_dtype, is_traced, plain, read_dtype, shape_of, unsupported, value
 from .arrays import is_foreign_array, plain_array
 
 __all__ = ["BUILDING", "bincount_with"]
@@ -73,7 +73,7 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     num = operator.index(plain(num, "geomspace", "num"))
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
-    dt = np.dtype(dtype) if dtype is not None else float_dtype(start, stop)
+    dt = read_dtype(dtype) if dtype is not None else float_dtype(start, stop)
     if dt.kind != "f":
         raise unsupported(f"numpy.geomspace: dtype {dt} has no derivative; use a float "
                           "dtype", start, stop)

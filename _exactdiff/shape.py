@@ -32,6 +32,7 @@ from ._common import (
     pick_many,
     plain,
     positions,
+    read_dtype,
     shape_of,
     unsupported,
     value,
@@ -600,7 +601,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     div = (num - 1) if endpoint else num
-    dt = np.dtype(dtype) if dtype is not None else float_dtype(start, stop)
+    dt = read_dtype(dtype) if dtype is not None else float_dtype(start, stop)
     if dt.kind != "f":
         raise unsupported(f"numpy.linspace: dtype {dt} has no derivative; use a float dtype",
                           start, stop)

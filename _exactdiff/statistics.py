@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import float_dtype, is_traced, scalar_axis, shape_of, value
+from ._common import float_dtype, is_traced, read_dtype, scalar_axis, shape_of, value
 from .arrays import is_foreign_array, is_lazy, may_hold, plain_array
 
 _plain = value
@@ -1113,7 +1113,7 @@ def as_dtype(name: str, a: Any, dtype: Any, casting: str | None = None) -> Any:
     """
     if dtype is None:
         return a
-    dt = np.dtype(dtype)
+    dt = read_dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"numpy.{name}(..., dtype={dt}) is not supported for derivatives "
                         "(hyperdual and reverse): the dtype must be a floating one")

@@ -51,6 +51,7 @@ from _exactdiff._common import count_nonzero as _common_count_nonzero
 from _exactdiff._common import filled_view as _filled_view
 from _exactdiff._common import finite_array as _finite_array
 from _exactdiff._common import float_dtype_operands as _float_dtype_operands
+from _exactdiff._common import read_dtype as _read_dtype
 from _exactdiff._common import scalar_axis as _scalar_axis
 from _exactdiff._common import scalar_axis_call as _scalar_axis_call
 from _exactdiff._common import zero_weighted as _zero_weighted
@@ -561,7 +562,7 @@ class _Number(_ArrayMethods):
 
     def astype(self, dtype, copy=True):
         """Convert every part to the float ``dtype``; an integer dtype raises TypeError."""
-        dt = np.dtype(dtype)
+        dt = _read_dtype(dtype)
         if dt.kind != "f":
             raise TypeError(_msg.lost_by_astype("hyperdual", type(self).__name__, dt))
 

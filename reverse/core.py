@@ -78,6 +78,7 @@ from _exactdiff._common import IN_BACKWARD as _IN_BACKWARD
 from _exactdiff._common import NUMPY1 as _NUMPY1
 from _exactdiff._common import SCALAR_AXIS_FUNCTIONS as _SCALAR_AXIS
 from _exactdiff._common import float_dtype_operands as _float_dtype_operands
+from _exactdiff._common import read_dtype as _read_dtype
 from _exactdiff._common import scalar_axis as _scalar_axis
 from _exactdiff._common import scalar_axis_call as _scalar_axis_call
 from _exactdiff.arrays import float_data as _float_data
@@ -1239,7 +1240,7 @@ class Variable(_ArrayMethods):
         """
         from reverse import functions as F
 
-        dt = np.dtype(dtype)
+        dt = _read_dtype(dtype)
         if dt.kind != "f":
             raise TypeError(_msg.lost_by_astype("reverse", "Variable", dt))
         return F.AsType(dt)(self)
